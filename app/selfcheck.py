@@ -1,0 +1,162 @@
+"""``caliper --self-check``: prove an installed Caliper works, without a screen.
+
+It evaluates a RECIST case, writes and verifies a temporary database with an
+audit trail, loads the bundled demo study and renders it offscreen.  Each step
+prints ``ok`` or ``FAILED`` with the reason; the exit code is 0 only when every
+step passed.  The installer build runs it on the built program.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from app import __version__
+
+#: A small RECIST 1.1 timeline (partial response at C3) with its known answer.
+SELF_CHECK_CASE: dict[str, object] = {
+    "id": "SELFCHECK-001",
+    "criteria": "RECIST1.1",
+    "confirmation_required": False,
+    "min_sd_days": 42,
+    "timepoints": [
+        {
+            "label": "baseline",
+            "date": "2026-01-05",
+            "slice_thickness_mm": 5,
+            "targets": [
+                {"id": "T1", "organ": "liver", "nodal": False, "diameter_mm": 34.0},
+                {"id": "T2", "organ": "liver", "nodal": False, "diameter_mm": 22.0},
+            ],
+            "non_targets": [],
+            "new_lesions": [],
+        },
+        {
+            "label": "C3",
+            "date": "2026-03-09",
+            "slice_thickness_mm": 5,
+            "targets": [
+                {"id": "T1", "organ": "liver", "nodal": False, "diameter_mm": 20.0},
+                {"id": "T2", "organ": "liver", "nodal": False, "diameter_mm": 14.0},
+            ],
+            "non_targets": [],
+            "new_lesions": [],
+        },
+    ],
+}
+
+
+def demo_series_folder() -> Path:
+    """The folder of the bundled demo series (inside ``resources/demo``)."""
+    import resources
+
+    root = Path(resources.__file__).resolve().parent / "demo"
+    for folder in sorted([root, *root.rglob("*")]):
+        if folder.is_dir() and any(folder.glob("*.dcm")):
+            return folder
+    raise FileNotFoundError(f"no demo DICOM series found under {root}")
+
+
+def _check_engine(workdir: Path) -> str:
+    import recist
+
+    result = recist.evaluate(recist.case_from_dict(SELF_CHECK_CASE))
+    overall = [tp.overall for tp in result.timepoints]
+    if str(overall[-1]) != "PR" or str(result.best_overall_response) != "PR":
+        raise AssertionError(f"expected PR at C3 and BOR PR, got {overall} / BOR {result.best_overall_response}")
+    return f"C3 {overall[-1]}, best overall response {result.best_overall_response}"
+
+
+def _check_database(workdir: Path) -> str:
+    import recist
+    from recist.model import Role
+    from storage.db import open_database
+
+    database = open_database(f"sqlite:///{workdir / 'selfcheck.sqlite3'}")
+    try:
+        reader = database.readers.create("selfcheck", "Self Check", Role.INVESTIGATOR, "self-check-pw")
+        store = database.store(reader)
+        patient, timepoints, lesions, measurements = recist.case_to_records(
+            recist.case_from_dict(SELF_CHECK_CASE)
+        )
+        patient = store.add_patient(patient)
+        tp_ids = {}
+        for tp in timepoints:
+            stored = store.add_timepoint(_with(tp, patient_id=patient.id))
+            tp_ids[tp.order] = stored.id
+        lesion_ids = {}
+        for lesion in lesions:
+            lesion_ids[lesion.code] = store.add_lesion(_with(lesion, patient_id=patient.id)).id
+        code_of = {i: lesion.code for i, lesion in enumerate(lesions)}
+        for m in measurements:
+            store.add_measurement(
+                _with(
+                    m,
+                    lesion_id=lesion_ids[code_of[m.lesion_id]] if isinstance(m.lesion_id, int) else m.lesion_id,
+                    timepoint_id=tp_ids.get(m.timepoint_id, m.timepoint_id),
+                    reader_id=reader.id,
+                )
+            )
+        result = store.assess(patient.id)
+        report = store.verify_audit()
+        if not getattr(report, "ok", False):
+            raise AssertionError(f"audit chain does not verify: {report}")
+        events = getattr(report, "events_checked", "?")
+        return f"{len(measurements)} measurements stored, BOR {result.best_overall_response}, audit chain ok ({events} events)"
+    finally:
+        database.close()
+
+
+def _with(record: object, **changes: object) -> object:
+    import dataclasses
+
+    return dataclasses.replace(record, **changes)  # type: ignore[type-var]
+
+
+def _check_demo_study(workdir: Path) -> str:
+    from storage.dicom import load_series
+
+    folder = demo_series_folder()
+    volume = load_series(folder)
+    from app.main import render_volume_png
+
+    out = workdir / "demo.png"
+    render_volume_png(volume, volume.voxels.shape[0] // 2, "liver", out)
+    if not out.is_file() or out.stat().st_size < 1000:
+        raise AssertionError(f"render wrote no image to {out}")
+    shape = "x".join(str(n) for n in volume.voxels.shape)
+    return f"demo series {shape} loaded and rendered offscreen ({out.stat().st_size} bytes PNG)"
+
+
+STEPS: tuple[tuple[str, Callable[[Path], str]], ...] = (
+    ("RECIST engine", _check_engine),
+    ("database and audit trail", _check_database),
+    ("demo study", _check_demo_study),
+)
+
+
+def run_self_check() -> int:
+    """Run every step, print one line each, return 0 when all passed."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    print(f"Caliper {__version__} self-check")
+    failures = 0
+    with tempfile.TemporaryDirectory(prefix="caliper-selfcheck-") as tmp:
+        workdir = Path(tmp)
+        os.environ.setdefault("CALIPER_HOME", str(workdir / "home"))
+        for name, step in STEPS:
+            started = time.perf_counter()
+            try:
+                detail = step(workdir)
+            except Exception as exc:  # a self-check reports every failure and goes on
+                failures += 1
+                print(f"  FAILED  {name}: {type(exc).__name__}: {exc}")
+                traceback.print_exc(file=sys.stderr)
+            else:
+                print(f"  ok      {name} ({time.perf_counter() - started:.2f} s): {detail}")
+    print("self-check passed" if failures == 0 else f"self-check FAILED ({failures} step(s))")
+    return 0 if failures == 0 else 1
