@@ -1,0 +1,269 @@
+"""CDISC SDTM tumour domains TU, TR and RS (rules.md §13), written as CSV.
+
+* **TU** — one TUMIDENT record per lesion at the timepoint it was identified
+  (TUORRES ``TARGET`` / ``NON-TARGET`` / ``NEW``), TULNKID ``T01``, ``NT01``, ``NEW01``.
+* **TR** — per lesion and timepoint: LDIAM (long axis), LPERP (short axis of nodes),
+  TUMSTATE for non-target and new lesions, and one SUMDIAM per timepoint.  A
+  target too small to measure has TRORRES ``TOO SMALL TO MEASURE`` and TRSTRESN 5.
+  TRLNKID joins TR to TU; TRLNKGRP joins TR to RS.
+* **RS** — TRGRESP, NTRGRESP, NEWLPROG and OVRLRESP per timepoint with RSCAT
+  ``RECIST 1.1``; iRECIST overall responses are separate records with RSCAT ``iRECIST``.
+
+SAS XPORT is not written: no maintained pure-Python writer was found (``xport`` on
+PyPI is unmaintained since 2021; pandas only reads XPORT), so CSV is the exchange
+format and a sponsor's SAS program converts it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from recist.model import LesionKind, Measurement, MeasurementStatus, Role
+from storage.exchange.timeline import PatientTimeline
+
+TU_COLUMNS = ("STUDYID", "DOMAIN", "USUBJID", "TUSEQ", "TULNKID", "TUTESTCD", "TUTEST",
+              "TUORRES", "TUSTRESC", "TULOC", "TUMETHOD", "TUEVAL", "TUEVALID", "VISITNUM",
+              "VISIT", "TUDTC")
+TR_COLUMNS = ("STUDYID", "DOMAIN", "USUBJID", "TRSEQ", "TRLNKGRP", "TRLNKID", "TRTESTCD",
+              "TRTEST", "TRORRES", "TRORRESU", "TRSTRESC", "TRSTRESN", "TRSTRESU", "TRSTAT",
+              "TRREASND", "TRMETHOD", "TREVAL", "TREVALID", "VISITNUM", "VISIT", "TRDTC")
+RS_COLUMNS = ("STUDYID", "DOMAIN", "USUBJID", "RSSEQ", "RSLNKGRP", "RSTESTCD", "RSTEST",
+              "RSCAT", "RSORRES", "RSSTRESC", "RSEVAL", "RSEVALID", "VISITNUM", "VISIT", "RSDTC")
+
+TR_TESTS = {"LDIAM": "Longest Diameter", "LPERP": "Longest Perpendicular",
+            "SUMDIAM": "Sum of Diameters", "TUMSTATE": "Tumor State"}
+RS_TESTS = {"TRGRESP": "Target Response", "NTRGRESP": "Non-target Response",
+            "NEWLPROG": "New Lesion Progression", "OVRLRESP": "Overall Response"}
+TU_RESULT = {LesionKind.TARGET: "TARGET", LesionKind.NON_TARGET: "NON-TARGET",
+             LesionKind.NEW: "NEW"}
+TU_PREFIX = {LesionKind.TARGET: "T", LesionKind.NON_TARGET: "NT", LesionKind.NEW: "NEW"}
+TUMSTATE = {MeasurementStatus.PRESENT: "PRESENT", MeasurementStatus.ABSENT: "ABSENT",
+            MeasurementStatus.UNEQUIVOCAL_PROGRESSION: "UNEQUIVOCAL PROGRESSION",
+            MeasurementStatus.MEASURED: "PRESENT", MeasurementStatus.TOO_SMALL: "PRESENT"}
+TOO_SMALL = "TOO SMALL TO MEASURE"
+TSTM_MM = 5.0
+METHOD = {"CT": "CT SCAN", "MR": "MRI", "PT": "PET SCAN", "US": "ULTRASOUND"}
+
+
+@dataclass(frozen=True)
+class SdtmDatasets:
+    """The three domains as lists of rows (column name -> text)."""
+
+    tu: list[dict[str, str]]
+    tr: list[dict[str, str]]
+    rs: list[dict[str, str]]
+
+    def to_csv(self) -> dict[str, str]:
+        """CSV text per domain, keyed ``"tu"``, ``"tr"``, ``"rs"``."""
+        return {name: rows_to_csv(rows, cols) for name, rows, cols in (
+            ("tu", self.tu, TU_COLUMNS), ("tr", self.tr, TR_COLUMNS), ("rs", self.rs, RS_COLUMNS))}
+
+
+def rows_to_csv(rows: list[dict[str, str]], columns: tuple[str, ...]) -> str:
+    """CSV text with a header of ``columns``."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def lesion_link_id(kind: LesionKind, code: str) -> str:
+    """TULNKID of a lesion: ``T1`` -> ``T01``, ``NT2`` -> ``NT02``, ``N1`` -> ``NEW01``."""
+    digits = "".join(ch for ch in code if ch.isdigit()) or "1"
+    return f"{TU_PREFIX[kind]}{int(digits):02d}"
+
+
+def build_sdtm(timelines: list[PatientTimeline], studyid: str | None = None) -> SdtmDatasets:
+    """Build TU, TR and RS for one or more patients.
+
+    Parameters
+    ----------
+    timelines
+        Each patient's records and ``result_to_dict`` result.
+    studyid
+        STUDYID; defaults to each patient's ``trial``.
+
+    Returns
+    -------
+    SdtmDatasets
+        Rows in subject, visit, lesion order with --SEQ numbered per subject.
+    """
+    tu: list[dict[str, str]] = []
+    tr: list[dict[str, str]] = []
+    rs: list[dict[str, str]] = []
+    for timeline in timelines:
+        study = studyid or timeline.patient.trial or "STUDY"
+        ident = {"STUDYID": study, "USUBJID": f"{study}-{timeline.patient.subject_id}"}
+        tu += _number("TU", _tu_rows(timeline, ident))
+        tr += _number("TR", _tr_rows(timeline, ident))
+        rs += _number("RS", _rs_rows(timeline, ident))
+    return SdtmDatasets(tu=tu, tr=tr, rs=rs)
+
+
+def _number(domain: str, rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    for seq, row in enumerate(rows, start=1):
+        row["DOMAIN"] = domain
+        row[f"{domain}SEQ"] = seq
+    return [{k: "" if v is None else _text(v) for k, v in row.items()} for row in rows]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.1f}" if value != int(value) else str(int(value))
+    return str(value)
+
+
+def _evaluator(timeline: PatientTimeline, m: Measurement | None) -> tuple[str, str]:
+    """(--EVAL, --EVALID) of a measurement's reader."""
+    reader = timeline.readers.get(m.reader_id) if m is not None and m.reader_id else None
+    if reader is None:
+        return "INVESTIGATOR", ""
+    role = "INVESTIGATOR" if reader.role is Role.INVESTIGATOR else "RADIOLOGIST"
+    return role, reader.username.upper()
+
+
+def _visit(tp_index: int, tp: Any) -> dict[str, Any]:
+    return {"VISITNUM": tp_index + 1, "VISIT": tp.label.upper(),
+            "DTC": tp.scan_date.isoformat() if tp.scan_date else ""}
+
+
+def _tu_rows(timeline: PatientTimeline, ident: Mapping[str, str]) -> list[dict[str, Any]]:
+    rows = []
+    tps = sorted(timeline.timepoints, key=lambda t: t.order)
+    for lesion in sorted(timeline.lesions, key=lambda les: (list(TU_PREFIX).index(les.kind),
+                                                            les.code)):
+        first = next(((i, tp) for i, tp in enumerate(tps)
+                      if timeline.measurement(lesion.id, tp.id) is not None), None)
+        if first is None:
+            continue
+        index, tp = first
+        visit = _visit(index, tp)
+        evaluator, evalid = _evaluator(timeline, timeline.measurement(lesion.id, tp.id))
+        location = lesion.organ.upper() + (f", {lesion.location.upper()}" if lesion.location else "")
+        rows.append({**ident, "TULNKID": lesion_link_id(lesion.kind, lesion.code),
+                     "TUTESTCD": "TUMIDENT", "TUTEST": "Tumor Identification",
+                     "TUORRES": TU_RESULT[lesion.kind], "TUSTRESC": TU_RESULT[lesion.kind],
+                     "TULOC": location, "TUMETHOD": METHOD.get(tp.modality or "CT", "CT SCAN"),
+                     "TUEVAL": evaluator, "TUEVALID": evalid, "VISITNUM": visit["VISITNUM"],
+                     "VISIT": visit["VISIT"], "TUDTC": visit["DTC"]})
+    return rows
+
+
+def _tr_rows(timeline: PatientTimeline, ident: Mapping[str, str]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    lesions = sorted(timeline.lesions, key=lambda les: (list(TU_PREFIX).index(les.kind), les.code))
+    for index, tp in enumerate(sorted(timeline.timepoints, key=lambda t: t.order)):
+        visit = _visit(index, tp)
+        group = f"V{index + 1}"
+        common = {**ident, "TRLNKGRP": group, "VISITNUM": visit["VISITNUM"],
+                  "VISIT": visit["VISIT"], "TRDTC": visit["DTC"],
+                  "TRMETHOD": METHOD.get(tp.modality or "CT", "CT SCAN")}
+        evaluator = ("INVESTIGATOR", "")
+        for lesion in lesions:
+            m = timeline.measurement(lesion.id, tp.id)
+            if m is None:
+                continue
+            evaluator = _evaluator(timeline, m)
+            base = {**common, "TRLNKID": lesion_link_id(lesion.kind, lesion.code),
+                    "TREVAL": evaluator[0], "TREVALID": evaluator[1]}
+            rows += _lesion_results(lesion.kind, lesion.nodal, m, base)
+        sum_mm = timeline.result_for(tp.label).get("sum_mm")
+        if any(les.kind is LesionKind.TARGET for les in lesions):
+            rows.append({**common, "TRLNKID": "", "TREVAL": evaluator[0],
+                         "TREVALID": evaluator[1], **_test("SUMDIAM"), **_numeric(sum_mm)})
+    return rows
+
+
+def _test(code: str) -> dict[str, str]:
+    return {"TRTESTCD": code, "TRTEST": TR_TESTS[code]}
+
+
+def _numeric(value: Any) -> dict[str, Any]:
+    """TRORRES/TRSTRESC/TRSTRESN in mm, or TRSTAT NOT DONE when missing."""
+    if value is None:
+        return {"TRSTAT": "NOT DONE", "TRREASND": "NOT EVALUABLE"}
+    number = round(float(value), 1)
+    return {"TRORRES": number, "TRORRESU": "mm", "TRSTRESC": number, "TRSTRESN": number,
+            "TRSTRESU": "mm"}
+
+
+def _lesion_results(kind: LesionKind, nodal: bool, m: Measurement,
+                    base: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """TR rows of one lesion at one timepoint."""
+    status = m.status
+    if kind is not LesionKind.TARGET:
+        state = TUMSTATE.get(status)
+        rows = [{**base, **_test("TUMSTATE"),
+                 **({"TRORRES": state, "TRSTRESC": state} if state
+                    else {"TRSTAT": "NOT DONE", "TRREASND": "NOT EVALUABLE"})}]
+        if m.long_axis_mm is not None:
+            rows.append({**base, **_test("LDIAM"), **_numeric(m.long_axis_mm)})
+        if nodal and m.short_axis_mm is not None:
+            rows.append({**base, **_test("LPERP"), **_numeric(m.short_axis_mm)})
+        return rows
+    code = "LPERP" if nodal else "LDIAM"
+    if status is MeasurementStatus.TOO_SMALL:
+        return [{**base, **_test(code), "TRORRES": TOO_SMALL, "TRSTRESC": str(TSTM_MM),
+                 "TRSTRESN": TSTM_MM, "TRSTRESU": "mm"}]
+    if status is MeasurementStatus.NOT_EVALUABLE:
+        return [{**base, **_test(code), "TRSTAT": "NOT DONE", "TRREASND": "NOT EVALUABLE"}]
+    if status is MeasurementStatus.ABSENT:
+        return [{**base, **_test(code), **_numeric(0.0)}]
+    if status is MeasurementStatus.MERGED:
+        return [{**base, **_test(code), **_numeric(0.0),
+                 "TRREASND": f"MERGED INTO {m.coalesced_into}"}]
+    rows = []
+    if m.long_axis_mm is not None:
+        rows.append({**base, **_test("LDIAM"), **_numeric(m.long_axis_mm)})
+    if nodal and m.short_axis_mm is not None:
+        rows.append({**base, **_test("LPERP"), **_numeric(m.short_axis_mm)})
+    return rows
+
+
+SDTM_RESPONSE = {"non-CR/non-PD": "NON-CR/NON-PD", "non-iCR/non-iUPD": "NON-iCR/NON-iUPD"}
+
+
+def _response(value: Any) -> str:
+    """ONCRSR term of a response code (``None`` -> empty)."""
+    if value is None:
+        return ""
+    return SDTM_RESPONSE.get(str(value), str(value))
+
+
+def _rs_rows(timeline: PatientTimeline, ident: Mapping[str, str]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for index, tp in enumerate(sorted(timeline.timepoints, key=lambda t: t.order)):
+        if tp.order == 0:
+            continue  # no response at baseline
+        res = timeline.result_for(tp.label)
+        if not res:
+            continue
+        visit = _visit(index, tp)
+        evaluator = _evaluator(timeline, next(
+            (m for m in timeline.measurements if m.timepoint_id == tp.id and m.reader_id), None))
+        common = {**ident, "RSLNKGRP": f"V{index + 1}", "RSEVAL": evaluator[0],
+                  "RSEVALID": evaluator[1], "VISITNUM": visit["VISITNUM"],
+                  "VISIT": visit["VISIT"], "RSDTC": visit["DTC"]}
+        overall = res.get("overall")
+        irecist = isinstance(overall, str) and overall.startswith(("i", "non-i"))
+        recist_overall = res.get("recist_overall", None if irecist else overall)
+        new = res.get("new_lesions")
+        values = [("TRGRESP", res.get("target")), ("NTRGRESP", res.get("non_target")),
+                  ("NEWLPROG", None if new is None else ("Y" if new else "N")),
+                  ("OVRLRESP", recist_overall)]
+        for code, value in values:
+            if value is None:
+                continue
+            rows.append({**common, "RSTESTCD": code, "RSTEST": RS_TESTS[code],
+                         "RSCAT": "RECIST 1.1", "RSORRES": _response(value),
+                         "RSSTRESC": _response(value)})
+        if irecist:
+            rows.append({**common, "RSTESTCD": "OVRLRESP", "RSTEST": RS_TESTS["OVRLRESP"],
+                         "RSCAT": "iRECIST", "RSORRES": _response(overall),
+                         "RSSTRESC": _response(overall)})
+    return rows

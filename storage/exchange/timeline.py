@@ -1,0 +1,319 @@
+"""Per-patient response timelines: the case JSON of rules.md §10 plus results, and CSV.
+
+The JSON is the case format Caliper's rules engine reads (``recist.case_from_dict``),
+with the subject's identity and the computed result added under ``"result"``
+(``recist.result_to_dict``).  Reading it back and re-evaluating the case gives the
+same responses, which is how an exported timeline is checked.
+
+The CSV has one row per lesion per timepoint (``record = "lesion"``) and one row
+per timepoint response (``record = "response"``), so that a spreadsheet user
+can filter either.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from recist.model import (
+    Criteria,
+    Lesion,
+    LesionKind,
+    Measurement,
+    MeasurementStatus,
+    Patient,
+    Reader,
+    Timepoint,
+)
+
+#: Version of the timeline JSON wrapper (the case keys themselves follow rules.md §10).
+TIMELINE_FORMAT = "caliper-timeline/1"
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "subject_id", "record", "timepoint", "date", "lesion", "category", "organ", "nodal",
+    "status", "diameter_mm", "short_axis_mm", "equivocal", "sum_mm", "pct_from_baseline",
+    "pct_from_nadir", "target", "non_target", "new_lesions", "overall", "reason",
+)
+
+
+class TimelineFormatError(ValueError):
+    """A timeline file that cannot be read; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class PatientTimeline:
+    """Everything exported for one patient, read through the audited store.
+
+    Parameters
+    ----------
+    patient, timepoints, lesions, measurements
+        The stored records (measurements carry ``lesion_id``/``timepoint_id``).
+    result
+        ``recist.result_to_dict`` of the patient's evaluation.
+    readers
+        Readers by id, for evaluator fields and signatures.
+    signatures
+        Signature records (any objects with ``timepoint_id``, ``meaning``, ``signed_at``
+        and ``reader``/``investigator``); only shown in reports.
+    """
+
+    patient: Patient
+    timepoints: tuple[Timepoint, ...]
+    lesions: tuple[Lesion, ...]
+    measurements: tuple[Measurement, ...]
+    result: Mapping[str, Any]
+    readers: Mapping[int, Reader] = field(default_factory=dict)
+    signatures: tuple[Any, ...] = ()
+
+    def measurement(self, lesion_id: int | None, timepoint_id: int | None) -> Measurement | None:
+        """The measurement of one lesion at one timepoint, or None."""
+        for m in self.measurements:
+            if m.lesion_id == lesion_id and m.timepoint_id == timepoint_id:
+                return m
+        return None
+
+    def lesion(self, lesion_id: int | None) -> Lesion | None:
+        """The lesion with this id, or None."""
+        return next((les for les in self.lesions if les.id == lesion_id), None)
+
+    def result_for(self, label: str) -> Mapping[str, Any]:
+        """The result entry of the timepoint labelled ``label`` (empty if none)."""
+        for entry in self.result.get("timepoints", []):
+            if entry.get("label") == label:
+                return entry
+        return {}
+
+
+def timeline_to_dict(timeline: PatientTimeline) -> dict[str, Any]:
+    """The case dict (rules.md §10) of a patient plus identity and result.
+
+    Parameters
+    ----------
+    timeline
+        Records and result of one patient.
+
+    Returns
+    -------
+    dict
+        JSON-ready: the keys of ``recist.case_to_dict`` plus ``format``,
+        ``subject_id``, ``trial``, ``site`` and ``result``.
+    """
+    from recist import case_from_records, case_to_dict
+
+    case = case_from_records(
+        timeline.patient, timeline.timepoints, timeline.lesions, timeline.measurements
+    )
+    data: dict[str, Any] = {
+        "format": TIMELINE_FORMAT,
+        "subject_id": timeline.patient.subject_id,
+        "trial": timeline.patient.trial,
+        "site": timeline.patient.site,
+    }
+    data.update(case_to_dict(case))
+    data["result"] = _jsonable(dict(timeline.result))
+    return data
+
+
+def dumps_timeline_json(data: Mapping[str, Any]) -> str:
+    """Serialise a timeline dict as indented JSON (decimals as numbers, dates ISO 8601)."""
+    return json.dumps(_jsonable(dict(data)), indent=2, ensure_ascii=False) + "\n"
+
+
+def read_timeline_json(source: str | Path | io.TextIOBase) -> dict[str, Any]:
+    """Read a timeline (or bare case) JSON file.
+
+    Raises
+    ------
+    TimelineFormatError
+        When the file is not JSON or has no ``timepoints`` list.
+    """
+    name = str(source) if isinstance(source, str | Path) else "<stream>"
+    try:
+        text = Path(source).read_text() if isinstance(source, str | Path) else source.read()
+        data = json.loads(text)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise TimelineFormatError(f"{name}: not a readable JSON timeline ({exc})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("timepoints"), list):
+        raise TimelineFormatError(f"{name}: a timeline needs a 'timepoints' list")
+    return data
+
+
+def reevaluate(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Evaluate the case part of a timeline dict again; returns ``result_to_dict`` output."""
+    from recist import case_from_dict, evaluate, result_to_dict
+
+    case_keys = {k: v for k, v in data.items() if k not in {"format", "subject_id", "trial",
+                                                            "site", "result", "expected"}}
+    return _jsonable(result_to_dict(evaluate(case_from_dict(case_keys))))
+
+
+def timeline_csv_rows(data: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Flatten a timeline dict into CSV rows (lesion rows, then the response row, per TP)."""
+    subject = str(data.get("subject_id", data.get("id", "")))
+    results = {r.get("label"): r for r in data.get("result", {}).get("timepoints", [])}
+    rows: list[dict[str, str]] = []
+    for tp in data["timepoints"]:
+        label = tp.get("label", "")
+        base = {"subject_id": subject, "timepoint": label, "date": tp.get("date") or ""}
+        for category, key in (("target", "targets"), ("non_target", "non_targets"),
+                              ("new", "new_lesions")):
+            for entry in tp.get(key, []):
+                rows.append(_row({**base, "record": "lesion", "lesion": entry.get("id"),
+                                  "category": category, "organ": entry.get("organ"),
+                                  "nodal": entry.get("nodal"), "status": _entry_status(entry),
+                                  "diameter_mm": entry.get("diameter_mm"),
+                                  "short_axis_mm": entry.get("short_axis_mm"),
+                                  "equivocal": entry.get("equivocal")}))
+        res = results.get(label, {})
+        rows.append(_row({**base, "record": "response",
+                          **{k: res.get(k) for k in ("sum_mm", "pct_from_baseline",
+                                                     "pct_from_nadir", "target", "non_target",
+                                                     "new_lesions", "overall", "reason")}}))
+    return rows
+
+
+def dumps_timeline_csv(data: Mapping[str, Any]) -> str:
+    """The CSV text of a timeline dict (header :data:`CSV_COLUMNS`)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(timeline_csv_rows(data))
+    return out.getvalue()
+
+
+def records_from_case(
+    data: Mapping[str, Any], subject_id: str | None = None
+) -> tuple[Patient, list[Timepoint], list[Lesion], list[Measurement]]:
+    """Turn a case dict into domain records, for importing a timeline into the store.
+
+    Ids are assigned locally (patient 1, timepoints and lesions from 1) so that
+    measurements can point at them; the store assigns its own on insert.
+    Tracking UIDs are new ``2.25`` UIDs, one per lesion code.
+
+    Raises
+    ------
+    TimelineFormatError
+        Naming the field, when a value cannot be turned into a record.
+    """
+    try:
+        return _records_from_case(data, subject_id)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TimelineFormatError(f"case {data.get('id', '?')}: {exc}") from exc
+
+
+def _records_from_case(
+    data: Mapping[str, Any], subject_id: str | None
+) -> tuple[Patient, list[Timepoint], list[Lesion], list[Measurement]]:
+    patient = Patient(
+        id=1, subject_id=subject_id or str(data.get("subject_id") or data.get("id") or "S1"),
+        trial=str(data.get("trial", "")), site=str(data.get("site", "")),
+        criteria=Criteria(data.get("criteria", "RECIST1.1")),
+        confirmation_required=bool(data.get("confirmation_required", True)),
+        min_sd_days=int(data.get("min_sd_days", 42)),
+    )
+    timepoints: list[Timepoint] = []
+    lesions: dict[str, Lesion] = {}
+    measurements: list[Measurement] = []
+    for order, tp in enumerate(data["timepoints"]):
+        timepoint = Timepoint(
+            id=order + 1, patient_id=1, order=order, label=tp["label"],
+            scan_date=date.fromisoformat(tp["date"]) if tp.get("date") else None,
+            slice_thickness_mm=tp.get("slice_thickness_mm"),
+        )
+        timepoints.append(timepoint)
+        for kind, key in ((LesionKind.TARGET, "targets"), (LesionKind.NON_TARGET, "non_targets"),
+                          (LesionKind.NEW, "new_lesions")):
+            for entry in tp.get(key, []):
+                code = entry["id"]
+                if code not in lesions:
+                    lesions[code] = Lesion(
+                        id=len(lesions) + 1, patient_id=1, code=code, kind=kind,
+                        organ=entry.get("organ") or "unknown",
+                        tracking_uid=f"2.25.{uuid.uuid4().int}", nodal=bool(entry.get("nodal")),
+                    )
+                measurements.append(_measurement(entry, kind, lesions[code], timepoint))
+    return patient, timepoints, list(lesions.values()), measurements
+
+
+def _measurement(entry: Mapping[str, Any], kind: LesionKind, lesion: Lesion,
+                 timepoint: Timepoint) -> Measurement:
+    """One case-format lesion entry as a Measurement record."""
+    common = {"id": None, "lesion_id": lesion.id, "timepoint_id": timepoint.id, "reader_id": None}
+    diameter = entry.get("diameter_mm")
+    if kind is LesionKind.TARGET:
+        if entry.get("coalesced_into"):
+            return Measurement(**common, status=MeasurementStatus.MERGED, long_axis_mm=0.0,
+                               coalesced_into=entry["coalesced_into"])
+        if entry.get("fragments_mm"):
+            return Measurement(**common, status=MeasurementStatus.SPLIT,
+                               long_axis_mm=float(diameter),
+                               fragments_mm=tuple(float(f) for f in entry["fragments_mm"]))
+        if diameter is None:
+            return Measurement(**common, status=MeasurementStatus.NOT_EVALUABLE)
+        if float(diameter) == 0:
+            return Measurement(**common, status=MeasurementStatus.ABSENT, long_axis_mm=0.0)
+        if lesion.nodal:
+            return Measurement(**common, status=MeasurementStatus.MEASURED,
+                               short_axis_mm=float(diameter))
+        return Measurement(**common, status=MeasurementStatus.MEASURED,
+                           long_axis_mm=float(diameter))
+    status = {"present": MeasurementStatus.PRESENT, "absent": MeasurementStatus.ABSENT,
+              "not_evaluated": MeasurementStatus.NOT_EVALUABLE,
+              "unequivocal_progression": MeasurementStatus.UNEQUIVOCAL_PROGRESSION,
+              }[entry.get("status", "present")]
+    short = entry.get("short_axis_mm")
+    return Measurement(**common, status=status,
+                       long_axis_mm=float(diameter) if diameter is not None else None,
+                       short_axis_mm=float(short) if short is not None else None,
+                       equivocal=bool(entry.get("equivocal", False)))
+
+
+def _entry_status(entry: Mapping[str, Any]) -> str:
+    """A status word for a case-format entry (targets have none in the format)."""
+    if "status" in entry:
+        return str(entry["status"])
+    if entry.get("coalesced_into"):
+        return "merged"
+    if entry.get("fragments_mm"):
+        return "split"
+    if "diameter_mm" in entry and entry["diameter_mm"] is None:
+        return "not_evaluable"
+    return "measured"
+
+
+def _row(values: Mapping[str, Any]) -> dict[str, str]:
+    """A CSV row: every column present, None as empty, booleans lower case."""
+    return {col: _cell(values.get(col)) for col in CSV_COLUMNS}
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(_jsonable(value))
+
+
+def _jsonable(value: Any) -> Any:
+    """Decimals to int/float, dates to ISO strings, enums to their value, recursively."""
+    from decimal import Decimal
+    from enum import Enum
+
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
