@@ -1,0 +1,338 @@
+"""Reading and writing the case format of rules.md §10 (``cases-public.json``).
+
+Reading is strict about structure and values (every problem is a
+:class:`~recist.errors.CaseFormatError` naming the field) and tolerant of
+unknown keys such as ``source`` or ``expected``, which are ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from recist.case import (
+    UM_PER_MM,
+    Case,
+    CaseTimepoint,
+    LesionStatus,
+    NewLesionEntry,
+    NonTargetEntry,
+    TargetEntry,
+)
+from recist.errors import CaseFormatError
+from recist.model import Criteria
+
+TSTM = "TSTM"
+_MAX_MM = 2000
+_CRITERIA = {"recist1.1": Criteria.RECIST11, "recist": Criteria.RECIST11, "irecist": Criteria.IRECIST}
+
+
+def _mapping(value: object, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise CaseFormatError(where, f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def _list(data: Mapping[str, Any], key: str, where: str) -> Sequence[Any]:
+    value = data.get(key, [])
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple):
+        raise CaseFormatError(_join(where, key), f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _text(data: Mapping[str, Any], key: str, where: str, *, default: str | None = None) -> str:
+    value = data.get(key, default)
+    if value is None:
+        raise CaseFormatError(_join(where, key), "is required (a non-empty string)")
+    if not isinstance(value, str) or not value.strip():
+        raise CaseFormatError(_join(where, key), f"expected a non-empty string, got {value!r}")
+    return value
+
+
+def _bool(data: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
+    value = data.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise CaseFormatError(_join(where, key), f"expected true or false, got {value!r}")
+    return value
+
+
+def _int(data: Mapping[str, Any], key: str, where: str, default: int | None) -> int | None:
+    value = data.get(key, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise CaseFormatError(_join(where, key), f"expected a whole number >= 0, got {value!r}")
+    return value
+
+
+def _date(data: Mapping[str, Any], key: str, where: str, *, required: bool) -> date | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise CaseFormatError(_join(where, key), "is required (ISO date YYYY-MM-DD)")
+        return None
+    if not isinstance(value, str):
+        raise CaseFormatError(_join(where, key), f"expected an ISO date string, got {value!r}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CaseFormatError(
+            _join(where, key), f"expected an ISO date YYYY-MM-DD, got {value!r}"
+        ) from None
+
+
+def parse_mm(value: object, field: str) -> int:
+    """Parse a length in millimetres into integer micrometres (exact for 0.1 mm input).
+
+    Parameters
+    ----------
+    value : object
+        A JSON number (int, float) or a numeric string.
+    field : str
+        The field path used in the error message.
+
+    Returns
+    -------
+    int
+        The length in micrometres, rounded half-even to 1 µm.
+
+    Raises
+    ------
+    CaseFormatError
+        When the value is not a finite number between 0 and 2000 mm.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise CaseFormatError(field, f"expected a number of millimetres, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise CaseFormatError(field, f"expected a finite number of millimetres, got {value!r}")
+    try:
+        number = Decimal(str(value)) if not isinstance(value, int) else Decimal(value)
+    except InvalidOperation:
+        raise CaseFormatError(field, f"expected a number of millimetres, got {value!r}") from None
+    if not number.is_finite():
+        raise CaseFormatError(field, f"expected a finite number of millimetres, got {value!r}")
+    if number < 0:
+        raise CaseFormatError(field, f"must be >= 0 mm, got {value!r}")
+    if number > _MAX_MM:
+        raise CaseFormatError(field, f"must be <= {_MAX_MM} mm, got {value!r}")
+    return int((number * UM_PER_MM).to_integral_value())
+
+
+def _size(data: Mapping[str, Any], key: str, where: str) -> tuple[int | None, bool]:
+    """(micrometres or None, is_tstm) of a diameter field that may be "TSTM" or null."""
+    value = data.get(key)
+    if value is None:
+        return None, False
+    if isinstance(value, str) and value.strip().upper() == TSTM:
+        return None, True
+    if isinstance(value, str):
+        raise CaseFormatError(
+            _join(where, key), f"expected a number, \"TSTM\" or null, got {value!r}"
+        )
+    return parse_mm(value, _join(where, key)), False
+
+
+def _optional_mm(data: Mapping[str, Any], key: str, where: str) -> int | None:
+    value = data.get(key)
+    return None if value is None else parse_mm(value, _join(where, key))
+
+
+def _status(data: Mapping[str, Any], where: str, default: LesionStatus | None) -> LesionStatus:
+    value = data.get("status")
+    if value is None:
+        if default is None:
+            raise CaseFormatError(_join(where, "status"), _status_hint("is required"))
+        return default
+    try:
+        return LesionStatus(value)
+    except ValueError:
+        raise CaseFormatError(_join(where, "status"), _status_hint(f"got {value!r}")) from None
+
+
+def _status_hint(prefix: str) -> str:
+    allowed = ", ".join(s.value for s in LesionStatus)
+    return f"{prefix}; expected one of {allowed}"
+
+
+def _target(data: Mapping[str, Any], where: str) -> TargetEntry:
+    diameter, tstm = _size(data, "diameter_mm", where)
+    fragments = tuple(
+        parse_mm(v, f"{where}.fragments_mm[{i}]")
+        for i, v in enumerate(_list(data, "fragments_mm", where))
+    )
+    coalesced = data.get("coalesced_into")
+    if coalesced is not None and (not isinstance(coalesced, str) or not coalesced.strip()):
+        raise CaseFormatError(_join(where, "coalesced_into"), f"expected a lesion id, got {coalesced!r}")
+    if fragments and coalesced:
+        raise CaseFormatError(where, "a target cannot be both split (fragments_mm) and coalesced")
+    if tstm and (fragments or coalesced):
+        raise CaseFormatError(
+            _join(where, "diameter_mm"), "TSTM cannot be combined with fragments_mm or coalesced_into"
+        )
+    return TargetEntry(
+        id=_text(data, "id", where),
+        organ=_text(data, "organ", where, default="unspecified"),
+        nodal=_bool(data, "nodal", where, False),
+        diameter_um=diameter,
+        tstm=tstm,
+        fragments_um=fragments,
+        coalesced_into=coalesced,
+        location=str(data.get("location") or ""),
+    )
+
+
+def _non_target(data: Mapping[str, Any], where: str) -> NonTargetEntry:
+    return NonTargetEntry(
+        id=_text(data, "id", where),
+        organ=_text(data, "organ", where, default="unspecified"),
+        status=_status(data, where, None),
+        nodal=_bool(data, "nodal", where, False),
+        short_axis_um=_optional_mm(data, "short_axis_mm", where),
+        location=str(data.get("location") or ""),
+    )
+
+
+def _new_lesion(data: Mapping[str, Any], where: str) -> NewLesionEntry:
+    diameter, tstm = _size(data, "diameter_mm", where)
+    status = _status(data, where, LesionStatus.PRESENT)
+    if tstm and status is not LesionStatus.PRESENT:
+        raise CaseFormatError(_join(where, "diameter_mm"), "TSTM needs status present")
+    return NewLesionEntry(
+        id=_text(data, "id", where),
+        organ=_text(data, "organ", where, default="unspecified"),
+        nodal=_bool(data, "nodal", where, False),
+        equivocal=_bool(data, "equivocal", where, False),
+        diameter_um=diameter,
+        tstm=tstm,
+        status=status,
+        short_axis_um=_optional_mm(data, "short_axis_mm", where),
+        location=str(data.get("location") or ""),
+    )
+
+
+def _entries(data: Mapping[str, Any], key: str, where: str, parse: Any) -> tuple[Any, ...]:
+    entries = []
+    seen: set[str] = set()
+    for i, item in enumerate(_list(data, key, where)):
+        item_where = f"{where}.{key}[{i}]"
+        entry = parse(_mapping(item, item_where), item_where)
+        if entry.id in seen:
+            raise CaseFormatError(_join(item_where, "id"), f"lesion {entry.id!r} is listed twice")
+        seen.add(entry.id)
+        entries.append(entry)
+    return tuple(entries)
+
+
+def _timepoint(data: Mapping[str, Any], where: str) -> CaseTimepoint:
+    cycle = data.get("cycle")
+    return CaseTimepoint(
+        label=_text(data, "label", where),
+        date=_date(data, "date", where, required=False),
+        targets=_entries(data, "targets", where, _target),
+        non_targets=_entries(data, "non_targets", where, _non_target),
+        new_lesions=_entries(data, "new_lesions", where, _new_lesion),
+        slice_thickness_um=_optional_mm(data, "slice_thickness_mm", where),
+        modality=_optional_text(data, "modality", where),
+        contrast_phase=_optional_text(data, "contrast_phase", where),
+        cycle=None if cycle is None else _int(data, "cycle", where, None),
+    )
+
+
+def _optional_text(data: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise CaseFormatError(_join(where, key), f"expected a string, got {value!r}")
+    return value
+
+
+def _check_categories(timepoints: Sequence[CaseTimepoint]) -> None:
+    """Once target always target: a lesion keeps the category it was given first."""
+    kind_of: dict[str, str] = {}
+    for t, tp in enumerate(timepoints):
+        for key, entries in (
+            ("targets", tp.targets),
+            ("non_targets", tp.non_targets),
+            ("new_lesions", tp.new_lesions),
+        ):
+            for i, entry in enumerate(entries):
+                where = f"timepoints[{t}].{key}[{i}].id"
+                first = kind_of.setdefault(entry.id, key)
+                if first != key:
+                    raise CaseFormatError(
+                        where,
+                        f"lesion {entry.id!r} was first listed under {first}; a lesion keeps "
+                        "its category at every timepoint (once target, always target)",
+                    )
+                if t > 0 and key != "new_lesions" and entry.id not in _ids(timepoints[0], key):
+                    raise CaseFormatError(
+                        where,
+                        f"{key[:-1].replace('_', '-')} {entry.id!r} is not in the baseline; "
+                        "targets and non-targets are chosen at baseline (list it under new_lesions)",
+                    )
+                if t == 0 and key == "new_lesions":
+                    raise CaseFormatError(where, "the baseline cannot have new lesions")
+
+
+def _ids(tp: CaseTimepoint, key: str) -> set[str]:
+    return {entry.id for entry in getattr(tp, key)}
+
+
+def case_from_dict(data: Mapping[str, Any]) -> Case:
+    """Build a :class:`Case` from the JSON case format of rules.md §10.
+
+    Parameters
+    ----------
+    data : Mapping
+        One case object (``id``, ``criteria``, ``confirmation_required``,
+        ``min_sd_days``, ``timepoints`` with ``label``, ``date``,
+        ``slice_thickness_mm``, ``targets``, ``non_targets``, ``new_lesions``).
+        Unknown keys (``source``, ``expected``) are ignored.
+
+    Returns
+    -------
+    Case
+        The validated case.
+
+    Raises
+    ------
+    CaseFormatError
+        When a field is missing or has a value that is not allowed; ``.field``
+        names it, e.g. ``"timepoints[2].targets[0].diameter_mm"``.
+    """
+    data = _mapping(data, "")
+    criteria_text = data.get("criteria", "RECIST1.1")
+    if not isinstance(criteria_text, str) or criteria_text.strip().lower() not in _CRITERIA:
+        raise CaseFormatError("criteria", f"expected RECIST1.1 or iRECIST, got {criteria_text!r}")
+    raw_timepoints = _list(data, "timepoints", "")
+    if not raw_timepoints:
+        raise CaseFormatError("timepoints", "at least the baseline timepoint is required")
+    timepoints = tuple(
+        _timepoint(_mapping(tp, f"timepoints[{i}]"), f"timepoints[{i}]")
+        for i, tp in enumerate(raw_timepoints)
+    )
+    _check_categories(timepoints)
+    case_id = data.get("id")
+    if isinstance(case_id, int) and not isinstance(case_id, bool):
+        case_id = str(case_id)
+    return Case(
+        id=_text({"id": case_id}, "id", ""),
+        timepoints=timepoints,
+        criteria=_CRITERIA[criteria_text.strip().lower()],
+        confirmation_required=_bool(data, "confirmation_required", "", False),
+        min_sd_days=_int(data, "min_sd_days", "", 42) or 0,
+        first_dose_date=_date(data, "first_dose_date", "", required=False),
+    )
+
