@@ -1,0 +1,254 @@
+"""Opening a database: engine set-up, migrations at start-up, read and write transactions.
+
+SQLite (the default, one file in the user's data folder) runs in WAL mode with
+foreign keys on and a busy timeout; the pysqlite driver's own transaction
+handling is switched off so that a *write* transaction starts with
+``BEGIN IMMEDIATE`` (taking the write lock first, which serialises audit
+appends and avoids lock-upgrade deadlocks) and a read transaction with a plain
+``BEGIN``.  On PostgreSQL a write transaction first takes a transaction-level
+advisory lock for the same purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.db import migrate
+from storage.db.errors import DatabaseUnavailableError, RepositoryError, wrap_sqlalchemy_errors
+from storage.paths import default_database_path
+
+#: Key of the advisory lock that serialises writers on PostgreSQL ("CALIPER" in ASCII-ish).
+ADVISORY_LOCK_KEY = 0x43414C49
+_WRITE_OPTION = "caliper_write"
+BUSY_TIMEOUT_S = 30.0
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The database URL to use: ``url``, else ``$CALIPER_DB``, else the default SQLite file.
+
+    A value without ``://`` is taken as the path of a SQLite file.
+    """
+    value = url or os.environ.get("CALIPER_DB") or str(default_database_path())
+    if "://" not in value:
+        return "sqlite:///" + str(Path(value).expanduser().resolve())
+    return value
+
+
+def _sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        write = connection.get_execution_options().get(_WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(_WRITE_OPTION, False):
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})")
+
+
+def _refuse_newer_sqlite(path: Path) -> None:
+    """Read the schema revision through a read-only connection, so a refused file stays untouched."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    probe = create_engine(
+        "sqlite://", creator=lambda: sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    )
+    try:
+        with wrap_sqlalchemy_errors(f"open {path}"):
+            revision = migrate.current_revision(probe)
+    except DatabaseUnavailableError as exc:
+        raise DatabaseUnavailableError(f"{path} is not a Caliper database or cannot be read: {exc}") from exc
+    finally:
+        probe.dispose()
+    migrate.check_not_newer(revision, str(path))
+
+
+def create_database_engine(url: str) -> Engine:
+    """An engine for ``url`` with Caliper's connection settings (no migrations run).
+
+    Raises
+    ------
+    DatabaseUnavailableError
+        If the URL is malformed or its driver is not installed.
+    """
+    try:
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+        if backend == "postgresql" and parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        if backend == "sqlite":
+            engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S})
+            _configure_sqlite(engine)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
+            if backend == "postgresql":
+                _configure_postgresql(engine)
+    except (ArgumentError, ImportError, ValueError) as exc:
+        raise DatabaseUnavailableError(f"cannot use database URL {url!r}: {exc}") from exc
+    return engine
+
+
+class Database:
+    """An open Caliper database: readers, per-reader clinical stores, the audit trail.
+
+    Build it with :func:`open_database`.
+    """
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        from storage.db.readers import ReaderRepository
+
+        self.engine = engine
+        self.url = url
+        self._read = sessionmaker(engine, expire_on_commit=False)
+        self._write = sessionmaker(engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False)
+        self.readers = ReaderRepository(self)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read_session(self, what: str = "read") -> Iterator[Session]:
+        """A session for reading, in one (deferred) transaction; errors become RepositoryError."""
+        with wrap_sqlalchemy_errors(what), self._read() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def write_session(self, what: str = "write") -> Iterator[Session]:
+        """A session whose transaction holds the write lock from its start; commits on success."""
+        with wrap_sqlalchemy_errors(what), self._write() as session, session.begin():
+            yield session
+
+    def store(self, reader: Any) -> Any:
+        """The clinical store through which ``reader`` reads and writes; every write is audited.
+
+        Parameters
+        ----------
+        reader
+            A stored :class:`recist.model.Reader` (``id`` set).
+
+        Returns
+        -------
+        ClinicalStore
+        """
+        from storage.db.store import ClinicalStore
+
+        return ClinicalStore(self, reader)
+
+    def verify_audit(self) -> Any:
+        """Walk the audit chain; return an :class:`~storage.db.audit.AuditReport`."""
+        from storage.db.audit import verify_chain
+
+        with self.read_session("verify audit trail") as session:
+            return verify_chain(session)
+
+    def audit_events(self, *, entity: str | None = None, entity_id: object = None, limit: int | None = None) -> list[Any]:
+        """Audit events in sequence order, optionally of one entity (and id)."""
+        from sqlalchemy import select
+
+        from storage.db.audit import row_to_event
+        from storage.db.models import AuditEventRow
+
+        query = select(AuditEventRow).order_by(AuditEventRow.id)
+        if entity is not None:
+            query = query.where(AuditEventRow.entity == entity)
+        if entity_id is not None:
+            query = query.where(AuditEventRow.entity_id == str(entity_id))
+        if limit is not None:
+            query = query.limit(limit)
+        with self.read_session("read audit trail") as session:
+            return [row_to_event(row) for row in session.scalars(query)]
+
+    def export_audit_csv(self, path: str | Path) -> int:
+        """Write the audit trail as CSV; return the number of events written."""
+        from storage.db.audit import export_csv
+
+        with self.read_session("export audit trail") as session:
+            return export_csv(session, Path(path))
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_database(url: str | None = None, *, upgrade: bool = True) -> Database:
+    """Open (creating if needed) a Caliper database and bring its schema to head.
+
+    Parameters
+    ----------
+    url
+        An SQLAlchemy URL or a SQLite file path; None uses ``$CALIPER_DB`` or
+        ``caliper.sqlite3`` in the user data folder (``$CALIPER_HOME/data``).
+    upgrade
+        Run ``alembic upgrade head`` (the default; False only for tools and tests).
+
+    Returns
+    -------
+    Database
+
+    Raises
+    ------
+    SchemaTooNewError
+        The database has a schema revision this version does not know; it is
+        left untouched.
+    DatabaseUnavailableError
+        The URL is bad, the server unreachable, or the file is not a database.
+    """
+    resolved = resolve_url(url)
+    path = _sqlite_path(resolved) if resolved.startswith("sqlite") else None
+    if path is not None:
+        _refuse_newer_sqlite(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            old = os.umask(0o077)  # the file holds personal health information
+            try:
+                path.touch()
+            finally:
+                os.umask(old)
+    engine = create_database_engine(resolved)
+    shown = make_url(resolved).render_as_string(hide_password=True)
+    try:
+        with wrap_sqlalchemy_errors(f"open {shown}"):
+            migrate.check_not_newer(migrate.current_revision(engine), shown)
+            if upgrade:
+                migrate.upgrade(engine.execution_options(**{_WRITE_OPTION: True}))
+    except (RepositoryError, SQLAlchemyError):
+        engine.dispose()
+        raise
+    return Database(engine, resolved)

@@ -1,0 +1,203 @@
+"""ORM row ↔ domain record mappers; the only place that knows both shapes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from recist.model import (
+    Criteria,
+    DrawnGeometry,
+    Lesion,
+    LesionKind,
+    Measurement,
+    MeasurementStatus,
+    Method,
+    Patient,
+    Reader,
+    Role,
+    Segment,
+    Timepoint,
+)
+from storage.db.models import (
+    AssessmentRow,
+    LesionRow,
+    MeasurementRow,
+    PatientRow,
+    ReaderRow,
+    SignatureRow,
+    TimepointRow,
+)
+from storage.db.records import Signature, StoredAssessment
+
+
+def record_values(record: object) -> dict[str, Any]:
+    """The fields of a domain record as JSON-able values (for audit events and hashes)."""
+    return {f.name: _jsonable(getattr(record, f.name)) for f in fields(record)}  # type: ignore[arg-type]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return record_values(value)
+    return value
+
+
+def changed_values(old: object, new: object) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields that differ between two records, as (before, after) dicts."""
+    before, after = record_values(old), record_values(new)
+    keys = [k for k in after if before.get(k) != after[k]]
+    return {k: before[k] for k in keys}, {k: after[k] for k in keys}
+
+
+def reader_from_row(row: ReaderRow) -> Reader:
+    """ReaderRow → Reader."""
+    return Reader(id=row.id, username=row.username, full_name=row.full_name, role=Role(row.role), active=row.active)
+
+
+def patient_from_row(row: PatientRow) -> Patient:
+    """PatientRow → Patient."""
+    return Patient(
+        id=row.id, subject_id=row.subject_id, trial=row.trial, site=row.site,
+        first_dose_date=row.first_dose_date, criteria=Criteria(row.criteria),
+        confirmation_required=row.confirmation_required, min_sd_days=row.min_sd_days,
+    )
+
+
+def patient_to_row(patient: Patient, row: PatientRow) -> PatientRow:
+    """Copy a Patient's values onto a row (the id is not copied)."""
+    row.subject_id, row.trial, row.site = patient.subject_id, patient.trial, patient.site
+    row.first_dose_date, row.criteria = patient.first_dose_date, patient.criteria.value
+    row.confirmation_required, row.min_sd_days = patient.confirmation_required, patient.min_sd_days
+    return row
+
+
+_TIMEPOINT_FIELDS = (
+    "order", "label", "scan_date", "cycle", "study_instance_uid", "series_instance_uid",
+    "modality", "slice_thickness_mm", "contrast_phase",
+)
+
+
+def timepoint_from_row(row: TimepointRow) -> Timepoint:
+    """TimepointRow → Timepoint."""
+    return Timepoint(id=row.id, patient_id=row.patient_id, **{k: getattr(row, k) for k in _TIMEPOINT_FIELDS})
+
+
+def timepoint_to_row(timepoint: Timepoint, row: TimepointRow) -> TimepointRow:
+    """Copy a Timepoint's values onto a row (id and patient are not copied)."""
+    for name in _TIMEPOINT_FIELDS:
+        setattr(row, name, getattr(timepoint, name))
+    return row
+
+
+def lesion_from_row(row: LesionRow) -> Lesion:
+    """LesionRow → Lesion."""
+    return Lesion(
+        id=row.id, patient_id=row.patient_id, code=row.code, kind=LesionKind(row.kind),
+        organ=row.organ, tracking_uid=row.tracking_uid, location=row.location, nodal=row.nodal,
+    )
+
+
+def lesion_to_row(lesion: Lesion, row: LesionRow) -> LesionRow:
+    """Copy a Lesion's values onto a row (id and patient are not copied)."""
+    row.code, row.kind, row.organ = lesion.code, lesion.kind.value, lesion.organ
+    row.tracking_uid, row.location, row.nodal = lesion.tracking_uid, lesion.location, lesion.nodal
+    return row
+
+
+def _segment_to_dict(segment: Segment) -> dict[str, list[float]]:
+    return {
+        "start_px": list(segment.start_px), "end_px": list(segment.end_px),
+        "start_lps_mm": list(segment.start_lps_mm), "end_lps_mm": list(segment.end_lps_mm),
+    }
+
+
+def _segment_from_dict(data: dict[str, list[float]]) -> Segment:
+    return Segment(
+        start_px=tuple(data["start_px"]),  # type: ignore[arg-type]
+        end_px=tuple(data["end_px"]),  # type: ignore[arg-type]
+        start_lps_mm=tuple(data["start_lps_mm"]),  # type: ignore[arg-type]
+        end_lps_mm=tuple(data["end_lps_mm"]),  # type: ignore[arg-type]
+    )
+
+
+def geometry_to_json(geometry: DrawnGeometry | None) -> str | None:
+    """DrawnGeometry → JSON text (None stays None)."""
+    if geometry is None:
+        return None
+    return json.dumps({
+        "series_instance_uid": geometry.series_instance_uid,
+        "sop_instance_uid": geometry.sop_instance_uid,
+        "slice_index": geometry.slice_index,
+        "long_axis": _segment_to_dict(geometry.long_axis),
+        "short_axis": _segment_to_dict(geometry.short_axis) if geometry.short_axis else None,
+    })
+
+
+def geometry_from_json(text: str | None) -> DrawnGeometry | None:
+    """JSON text → DrawnGeometry (None stays None)."""
+    if not text:
+        return None
+    data = json.loads(text)
+    short = data.get("short_axis")
+    return DrawnGeometry(
+        series_instance_uid=data["series_instance_uid"],
+        sop_instance_uid=data["sop_instance_uid"],
+        slice_index=int(data["slice_index"]),
+        long_axis=_segment_from_dict(data["long_axis"]),
+        short_axis=_segment_from_dict(short) if short else None,
+    )
+
+
+def measurement_from_row(row: MeasurementRow) -> Measurement:
+    """MeasurementRow → Measurement."""
+    return Measurement(
+        id=row.id, lesion_id=row.lesion_id, timepoint_id=row.timepoint_id, reader_id=row.reader_id,
+        status=MeasurementStatus(row.status), long_axis_mm=row.long_axis_mm,
+        short_axis_mm=row.short_axis_mm, geometry=geometry_from_json(row.geometry_json),
+        method=Method(row.method), measured_at=row.measured_at,
+        fragments_mm=tuple(json.loads(row.fragments_json or "[]")),
+        coalesced_into=row.coalesced_into, equivocal=row.equivocal, note=row.note,
+    )
+
+
+def measurement_to_row(measurement: Measurement, row: MeasurementRow) -> MeasurementRow:
+    """Copy a Measurement's values onto a row (id, lesion, timepoint, reader, time are not copied)."""
+    row.status, row.method = measurement.status.value, measurement.method.value
+    row.long_axis_mm, row.short_axis_mm = measurement.long_axis_mm, measurement.short_axis_mm
+    row.geometry_json = geometry_to_json(measurement.geometry)
+    geometry = measurement.geometry
+    row.series_instance_uid = geometry.series_instance_uid if geometry else None
+    row.sop_instance_uid = geometry.sop_instance_uid if geometry else None
+    row.fragments_json = json.dumps(list(measurement.fragments_mm))
+    row.coalesced_into, row.equivocal, row.note = (
+        measurement.coalesced_into, measurement.equivocal, measurement.note,
+    )
+    return row
+
+
+def signature_from_row(row: SignatureRow) -> Signature:
+    """SignatureRow → Signature."""
+    return Signature(
+        id=row.id, timepoint_id=row.timepoint_id, assessment_id=row.assessment_id,
+        reader_id=row.reader_id, printed_name=row.printed_name, meaning=row.meaning,
+        signed_at=row.signed_at, content_hash=row.content_hash, voided_at=row.voided_at,
+        void_reason=row.void_reason, voided_by_id=row.voided_by_id,
+    )
+
+
+def assessment_from_row(row: AssessmentRow) -> StoredAssessment:
+    """AssessmentRow → StoredAssessment."""
+    return StoredAssessment(
+        id=row.id, timepoint_id=row.timepoint_id, overall=row.overall,
+        engine_version=row.engine_version, computed_at=row.computed_at, frozen=row.frozen,
+        result=json.loads(row.result_json),
+    )

@@ -1,0 +1,178 @@
+"""SQLAlchemy 2 models of the tables; nothing outside :mod:`storage.db` sees these rows.
+
+Repositories map them to :mod:`recist.model` records (``storage/db/mappers.py``).
+Enumerations are stored as their string values (no database enum types, so the
+same migration serves SQLite and PostgreSQL and new members need no DDL).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.db.base import Base, TimestampMixin, utcnow
+
+
+class ReaderRow(TimestampMixin, Base):
+    """A person using Caliper and the scrypt hash of their password."""
+
+    __tablename__ = "reader"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str] = mapped_column(String(400))
+
+
+class PatientRow(TimestampMixin, Base):
+    """A trial subject and the reading rules of the protocol."""
+
+    __tablename__ = "patient"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(64), unique=True)
+    trial: Mapped[str] = mapped_column(String(200), default="")
+    site: Mapped[str] = mapped_column(String(200), default="")
+    first_dose_date: Mapped[date | None]
+    criteria: Mapped[str] = mapped_column(String(20))
+    confirmation_required: Mapped[bool] = mapped_column(Boolean)
+    min_sd_days: Mapped[int] = mapped_column(Integer)
+
+    timepoints: Mapped[list[TimepointRow]] = relationship(back_populates="patient")
+    lesions: Mapped[list[LesionRow]] = relationship(back_populates="patient")
+
+
+class TimepointRow(TimestampMixin, Base):
+    """One scheduled exam; ``order`` 0 is the baseline."""
+
+    __tablename__ = "timepoint"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "order"),
+        UniqueConstraint("patient_id", "label"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="RESTRICT"), index=True)
+    order: Mapped[int] = mapped_column("order", Integer)
+    label: Mapped[str] = mapped_column(String(64))
+    scan_date: Mapped[date | None]
+    cycle: Mapped[int | None] = mapped_column(Integer)
+    study_instance_uid: Mapped[str | None] = mapped_column(String(64))
+    series_instance_uid: Mapped[str | None] = mapped_column(String(64))
+    modality: Mapped[str | None] = mapped_column(String(16))
+    slice_thickness_mm: Mapped[float | None] = mapped_column(Float)
+    contrast_phase: Mapped[str | None] = mapped_column(String(64))
+
+    patient: Mapped[PatientRow] = relationship(back_populates="timepoints")
+
+
+class LesionRow(TimestampMixin, Base):
+    """A lesion tracked across timepoints by ``tracking_uid``."""
+
+    __tablename__ = "lesion"
+    __table_args__ = (UniqueConstraint("patient_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="RESTRICT"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(20))
+    organ: Mapped[str] = mapped_column(String(100))
+    location: Mapped[str] = mapped_column(String(200), default="")
+    nodal: Mapped[bool] = mapped_column(Boolean, default=False)
+    tracking_uid: Mapped[str] = mapped_column(String(64), unique=True)
+
+    patient: Mapped[PatientRow] = relationship(back_populates="lesions")
+
+
+class MeasurementRow(TimestampMixin, Base):
+    """What one reader recorded for one lesion at one timepoint."""
+
+    __tablename__ = "measurement"
+    __table_args__ = (UniqueConstraint("lesion_id", "timepoint_id", "reader_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lesion_id: Mapped[int] = mapped_column(ForeignKey("lesion.id", ondelete="RESTRICT"), index=True)
+    timepoint_id: Mapped[int] = mapped_column(
+        ForeignKey("timepoint.id", ondelete="RESTRICT"), index=True
+    )
+    reader_id: Mapped[int] = mapped_column(ForeignKey("reader.id", ondelete="RESTRICT"))
+    status: Mapped[str] = mapped_column(String(32))
+    long_axis_mm: Mapped[float | None] = mapped_column(Float)
+    short_axis_mm: Mapped[float | None] = mapped_column(Float)
+    method: Mapped[str] = mapped_column(String(16))
+    measured_at: Mapped[datetime]
+    series_instance_uid: Mapped[str | None] = mapped_column(String(64))
+    sop_instance_uid: Mapped[str | None] = mapped_column(String(64))
+    geometry_json: Mapped[str | None] = mapped_column(Text)
+    fragments_json: Mapped[str] = mapped_column(Text, default="[]")
+    coalesced_into: Mapped[str | None] = mapped_column(String(32))
+    equivocal: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class AssessmentRow(TimestampMixin, Base):
+    """The response computed for a timepoint; ``frozen`` rows are the ones a signature covers."""
+
+    __tablename__ = "assessment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    timepoint_id: Mapped[int] = mapped_column(
+        ForeignKey("timepoint.id", ondelete="RESTRICT"), index=True
+    )
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    overall: Mapped[str | None] = mapped_column(String(32))
+    engine_version: Mapped[str] = mapped_column(String(32))
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    result_json: Mapped[str] = mapped_column(Text)
+
+
+class SignatureRow(TimestampMixin, Base):
+    """An investigator's electronic signature of a timepoint's frozen assessment."""
+
+    __tablename__ = "signature"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    timepoint_id: Mapped[int] = mapped_column(
+        ForeignKey("timepoint.id", ondelete="RESTRICT"), index=True
+    )
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="RESTRICT"))
+    reader_id: Mapped[int] = mapped_column(ForeignKey("reader.id", ondelete="RESTRICT"))
+    printed_name: Mapped[str] = mapped_column(String(200))
+    meaning: Mapped[str] = mapped_column(String(400))
+    signed_at: Mapped[datetime]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    voided_at: Mapped[datetime | None]
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("reader.id", ondelete="RESTRICT"))
+
+
+class AuditEventRow(Base):
+    """One link of the append-only, hash-chained audit trail (``id`` is the sequence number)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at_utc: Mapped[datetime]
+    reader_id: Mapped[int | None] = mapped_column(ForeignKey("reader.id", ondelete="RESTRICT"))
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    before_json: Mapped[str | None] = mapped_column(Text)
+    after_json: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,303 @@
+"""ClinicalStore: patients, timepoints, lesions and measurements, every write audited.
+
+Each write method is one transaction that holds the write lock from its start
+and contains the change *and* its audit event(s).  A change that can alter a
+signed assessment needs a ``reason``; it voids those signatures (audited, never
+deleted).  Which signatures a change touches: RECIST is cumulative (baseline,
+nadir, confirmation), so a change at timepoint order *k* touches every signed
+timepoint of that patient with order >= *k*; a lesion change touches those from
+the lesion's first measured timepoint; a patient change (criteria) touches all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from recist.model import Lesion, Measurement, Patient, Reader, Timepoint
+from storage.db.audit import AuditLog
+from storage.db.base import utcnow
+from storage.db.errors import IntegrityViolationError, NotFoundError, ReasonRequiredError
+from storage.db.mappers import (
+    changed_values,
+    lesion_from_row,
+    lesion_to_row,
+    measurement_from_row,
+    measurement_to_row,
+    patient_from_row,
+    patient_to_row,
+    record_values,
+    timepoint_from_row,
+    timepoint_to_row,
+)
+from storage.db.models import LesionRow, MeasurementRow, PatientRow, SignatureRow, TimepointRow
+from storage.db.signing import SigningMixin
+
+if TYPE_CHECKING:
+    from storage.db.database import Database
+
+
+def _get(session: Session, model: type[Any], record_id: int | None, name: str) -> Any:
+    row = session.get(model, record_id) if record_id is not None else None
+    if row is None:
+        raise NotFoundError(f"no {name} with id {record_id}")
+    return row
+
+
+class ClinicalStore(SigningMixin):
+    """The clinical data of a database as seen and changed by one reader.
+
+    Get one with ``Database.store(reader)``.
+    """
+
+    def __init__(self, database: Database, reader: Reader) -> None:
+        if reader.id is None:
+            raise NotFoundError(f"reader {reader.username!r} is not stored (id is None)")
+        self._db = database
+        self.reader = reader
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _audit(self, session: Session, action: str, entity: str, entity_id: object, **kw: Any) -> None:
+        AuditLog.record(session, reader_id=self.reader.id, action=action, entity=entity, entity_id=entity_id, **kw)
+
+    def _guard(self, session: Session, patient_id: int, from_order: int | None, reason: str | None, what: str) -> None:
+        """Require a reason when signed timepoints at or after ``from_order`` would change; void them."""
+        if from_order is None:
+            return
+        signatures = session.scalars(
+            select(SignatureRow)
+            .join(TimepointRow, SignatureRow.timepoint_id == TimepointRow.id)
+            .where(
+                TimepointRow.patient_id == patient_id,
+                TimepointRow.order >= from_order,
+                SignatureRow.voided_at.is_(None),
+            )
+        ).all()
+        if not signatures:
+            return
+        if reason is None or not reason.strip():
+            raise ReasonRequiredError(
+                f"{what} changes signed data (signature {', '.join(str(s.id) for s in signatures)}); "
+                "give a reason for the amendment"
+            )
+        now = utcnow()
+        for signature in signatures:
+            signature.voided_at, signature.void_reason, signature.voided_by_id = now, reason, self.reader.id
+            self._audit(
+                session, "void", "signature", signature.id, before={"voided_at": None},
+                after={"voided_at": now.isoformat(), "void_reason": reason}, reason=reason,
+            )
+
+    @staticmethod
+    def _first_measured_order(session: Session, lesion_id: int) -> int | None:
+        return session.scalar(
+            select(func.min(TimepointRow.order))
+            .join(MeasurementRow, MeasurementRow.timepoint_id == TimepointRow.id)
+            .where(MeasurementRow.lesion_id == lesion_id)
+        )
+
+    # -- patients ------------------------------------------------------------------------
+
+    def patients(self) -> list[Patient]:
+        """Every patient, by subject id."""
+        with self._db.read_session("list patients") as session:
+            return [patient_from_row(r) for r in session.scalars(select(PatientRow).order_by(PatientRow.subject_id))]
+
+    def patient(self, subject_id: str) -> Patient:
+        """The patient with this subject id (raises NotFoundError)."""
+        with self._db.read_session(f"find patient {subject_id}") as session:
+            row = session.scalar(select(PatientRow).where(PatientRow.subject_id == subject_id))
+            if row is None:
+                raise NotFoundError(f"no patient {subject_id!r}")
+            return patient_from_row(row)
+
+    def patient_by_id(self, patient_id: int) -> Patient:
+        """The patient with this id (raises NotFoundError)."""
+        with self._db.read_session(f"find patient {patient_id}") as session:
+            return patient_from_row(_get(session, PatientRow, patient_id, "patient"))
+
+    def add_patient(self, patient: Patient) -> Patient:
+        """Store a new patient (``id`` ignored) and return it with its id; DuplicateError if the subject exists."""
+        with self._db.write_session(f"add patient {patient.subject_id}") as session:
+            row = patient_to_row(patient, PatientRow())
+            session.add(row)
+            session.flush()
+            stored = patient_from_row(row)
+            self._audit(session, "create", "patient", row.id, after=record_values(stored))
+        return stored
+
+    def update_patient(self, patient: Patient, reason: str | None = None) -> Patient:
+        """Change a patient's values; touches every signed timepoint of the patient."""
+        with self._db.write_session(f"update patient {patient.subject_id}") as session:
+            row = _get(session, PatientRow, patient.id, "patient")
+            old = patient_from_row(row)
+            if old == patient:
+                return old
+            self._guard(session, row.id, 0, reason, f"changing patient {old.subject_id}")
+            patient_to_row(patient, row)
+            session.flush()
+            new = patient_from_row(row)
+            before, after = changed_values(old, new)
+            self._audit(session, "update", "patient", row.id, before=before, after=after, reason=reason)
+        return new
+
+    # -- timepoints ----------------------------------------------------------------------
+
+    def timepoints(self, patient_id: int) -> list[Timepoint]:
+        """The patient's timepoints in order (baseline first)."""
+        with self._db.read_session("list timepoints") as session:
+            rows = session.scalars(
+                select(TimepointRow).where(TimepointRow.patient_id == patient_id).order_by(TimepointRow.order)
+            )
+            return [timepoint_from_row(r) for r in rows]
+
+    def add_timepoint(self, timepoint: Timepoint, reason: str | None = None) -> Timepoint:
+        """Store a new timepoint of ``timepoint.patient_id``; DuplicateError for a taken order or label."""
+        with self._db.write_session(f"add timepoint {timepoint.label}") as session:
+            _get(session, PatientRow, timepoint.patient_id, "patient")
+            self._guard(session, timepoint.patient_id, timepoint.order, reason, f"adding timepoint {timepoint.label}")  # type: ignore[arg-type]
+            row = timepoint_to_row(timepoint, TimepointRow(patient_id=timepoint.patient_id))
+            session.add(row)
+            session.flush()
+            stored = timepoint_from_row(row)
+            self._audit(session, "create", "timepoint", row.id, after=record_values(stored), reason=reason)
+        return stored
+
+    def update_timepoint(self, timepoint: Timepoint, reason: str | None = None) -> Timepoint:
+        """Change a timepoint's values (not its patient)."""
+        with self._db.write_session(f"update timepoint {timepoint.label}") as session:
+            row = _get(session, TimepointRow, timepoint.id, "timepoint")
+            old = timepoint_from_row(row)
+            new_values = replace(timepoint, patient_id=row.patient_id)
+            if old == new_values:
+                return old
+            self._guard(session, row.patient_id, min(old.order, timepoint.order), reason, f"changing timepoint {old.label}")
+            timepoint_to_row(new_values, row)
+            session.flush()
+            new = timepoint_from_row(row)
+            before, after = changed_values(old, new)
+            self._audit(session, "update", "timepoint", row.id, before=before, after=after, reason=reason)
+        return new
+
+    # -- lesions -------------------------------------------------------------------------
+
+    def lesions(self, patient_id: int) -> list[Lesion]:
+        """The patient's lesions, by code."""
+        with self._db.read_session("list lesions") as session:
+            rows = session.scalars(select(LesionRow).where(LesionRow.patient_id == patient_id).order_by(LesionRow.code))
+            return [lesion_from_row(r) for r in rows]
+
+    def add_lesion(self, lesion: Lesion) -> Lesion:
+        """Store a new lesion of ``lesion.patient_id``; DuplicateError for a taken code or tracking UID."""
+        with self._db.write_session(f"add lesion {lesion.code}") as session:
+            _get(session, PatientRow, lesion.patient_id, "patient")
+            row = lesion_to_row(lesion, LesionRow(patient_id=lesion.patient_id))
+            session.add(row)
+            session.flush()
+            stored = lesion_from_row(row)
+            self._audit(session, "create", "lesion", row.id, after=record_values(stored))
+        return stored
+
+    def update_lesion(self, lesion: Lesion, reason: str | None = None) -> Lesion:
+        """Change a lesion's code, kind, organ, location, nodal flag or tracking UID."""
+        with self._db.write_session(f"update lesion {lesion.code}") as session:
+            row = _get(session, LesionRow, lesion.id, "lesion")
+            old = lesion_from_row(row)
+            new_values = replace(lesion, patient_id=row.patient_id)
+            if old == new_values:
+                return old
+            self._guard(session, row.patient_id, self._first_measured_order(session, row.id), reason, f"changing lesion {old.code}")
+            lesion_to_row(new_values, row)
+            session.flush()
+            new = lesion_from_row(row)
+            before, after = changed_values(old, new)
+            self._audit(session, "update", "lesion", row.id, before=before, after=after, reason=reason)
+        return new
+
+    def delete_lesion(self, lesion_id: int, reason: str | None = None) -> None:
+        """Delete a lesion and its measurements (each deletion audited with its old values)."""
+        with self._db.write_session(f"delete lesion {lesion_id}") as session:
+            row = _get(session, LesionRow, lesion_id, "lesion")
+            old = lesion_from_row(row)
+            self._guard(session, row.patient_id, self._first_measured_order(session, row.id), reason, f"deleting lesion {old.code}")
+            for m_row in session.scalars(select(MeasurementRow).where(MeasurementRow.lesion_id == lesion_id)).all():
+                self._audit(session, "delete", "measurement", m_row.id, before=record_values(measurement_from_row(m_row)), reason=reason)
+                session.delete(m_row)
+            session.flush()
+            self._audit(session, "delete", "lesion", lesion_id, before=record_values(old), reason=reason)
+            session.delete(row)
+
+    # -- measurements --------------------------------------------------------------------
+
+    def measurements(self, patient_id: int | None = None, timepoint_id: int | None = None) -> list[Measurement]:
+        """Measurements of a patient and/or a timepoint, by timepoint order then entry order."""
+        query = (
+            select(MeasurementRow)
+            .join(TimepointRow, MeasurementRow.timepoint_id == TimepointRow.id)
+            .join(LesionRow, MeasurementRow.lesion_id == LesionRow.id)
+            .order_by(TimepointRow.order, MeasurementRow.id)
+        )
+        if patient_id is not None:
+            query = query.where(TimepointRow.patient_id == patient_id)
+        if timepoint_id is not None:
+            query = query.where(MeasurementRow.timepoint_id == timepoint_id)
+        with self._db.read_session("list measurements") as session:
+            return [measurement_from_row(r) for r in session.scalars(query)]
+
+    def _measurement_context(self, session: Session, lesion_id: int | None, timepoint_id: int | None) -> TimepointRow:
+        lesion = _get(session, LesionRow, lesion_id, "lesion")
+        timepoint = _get(session, TimepointRow, timepoint_id, "timepoint")
+        if lesion.patient_id != timepoint.patient_id:
+            raise IntegrityViolationError(
+                f"lesion {lesion.code} and timepoint {timepoint.label} belong to different patients"
+            )
+        return timepoint
+
+    def add_measurement(self, measurement: Measurement, reason: str | None = None) -> Measurement:
+        """Store a new measurement (reader defaults to this store's reader, time to now)."""
+        with self._db.write_session("add measurement") as session:
+            tp = self._measurement_context(session, measurement.lesion_id, measurement.timepoint_id)
+            self._guard(session, tp.patient_id, tp.order, reason, f"measuring at {tp.label}")
+            row = measurement_to_row(measurement, MeasurementRow(
+                lesion_id=measurement.lesion_id, timepoint_id=measurement.timepoint_id,
+                reader_id=measurement.reader_id or self.reader.id,
+                measured_at=measurement.measured_at or utcnow(),
+            ))
+            session.add(row)
+            session.flush()
+            stored = measurement_from_row(row)
+            self._audit(session, "create", "measurement", row.id, after=record_values(stored), reason=reason)
+        return stored
+
+    def update_measurement(self, measurement: Measurement, reason: str | None = None) -> Measurement:
+        """Change a measurement's values (lesion, timepoint and reader stay); ``measured_at`` becomes now."""
+        with self._db.write_session(f"update measurement {measurement.id}") as session:
+            row = _get(session, MeasurementRow, measurement.id, "measurement")
+            old = measurement_from_row(row)
+            if replace(old, measured_at=None) == replace(
+                measurement, lesion_id=old.lesion_id, timepoint_id=old.timepoint_id,
+                reader_id=old.reader_id, measured_at=None,
+            ):
+                return old
+            tp = session.get_one(TimepointRow, row.timepoint_id)
+            self._guard(session, tp.patient_id, tp.order, reason, f"changing a measurement at {tp.label}")
+            measurement_to_row(measurement, row)
+            row.measured_at = utcnow()
+            session.flush()
+            new = measurement_from_row(row)
+            before, after = changed_values(old, new)
+            self._audit(session, "update", "measurement", row.id, before=before, after=after, reason=reason)
+        return new
+
+    def delete_measurement(self, measurement_id: int, reason: str | None = None) -> None:
+        """Delete a measurement; its values stay in the audit trail."""
+        with self._db.write_session(f"delete measurement {measurement_id}") as session:
+            row = _get(session, MeasurementRow, measurement_id, "measurement")
+            tp = session.get_one(TimepointRow, row.timepoint_id)
+            self._guard(session, tp.patient_id, tp.order, reason, f"deleting a measurement at {tp.label}")
+            self._audit(session, "delete", "measurement", row.id, before=record_values(measurement_from_row(row)), reason=reason)
+            session.delete(row)
