@@ -1,0 +1,106 @@
+"""Coded concepts shared by the TID 1500 writer and reader, and image geometry helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.sr.coding import Code
+
+from recist.model import LesionKind, MeasurementStatus
+
+#: Private coding scheme for what standard codes cannot say (lesion status at a timepoint).
+CALIPER_SCHEME = "99CALIPER"
+
+LONG_AXIS = Code("103339001", "SCT", "Long axis")
+SHORT_AXIS = Code("103340004", "SCT", "Short axis")
+MILLIMETRE = Code("mm", "UCUM", "millimeter")
+RECIST_11 = Code("126081", "DCM", "RECIST 1.1")
+LESION = Code("52988006", "SCT", "Lesion")
+STATUS_NAME = Code("STATUS", CALIPER_SCHEME, "Lesion status at time point")
+
+FINDING_TYPE = {
+    LesionKind.TARGET: Code("112074", "DCM", "Target Lesion at Baseline"),
+    LesionKind.NON_TARGET: Code("112075", "DCM", "Non-Target Lesion at Baseline"),
+    LesionKind.NEW: LESION,
+}
+
+#: Long-axis names written by other tools that mean "the diameter RECIST uses".
+LONG_AXIS_NAMES = {"103339001", "410668003", "81827009", "G-A193", "G-D7FE", "M-02550"}
+SHORT_AXIS_NAMES = {"103340004", "G-A194"}
+
+#: SNOMED CT body structures for the organs readers pick most often.
+ORGAN_CODES: dict[str, Code] = {
+    "liver": Code("10200004", "SCT", "Liver"),
+    "lung": Code("39607008", "SCT", "Lung"),
+    "lymph node": Code("59441001", "SCT", "Lymph node"),
+    "peritoneum": Code("15425007", "SCT", "Peritoneum"),
+    "pleura": Code("3120008", "SCT", "Pleura"),
+    "bone": Code("272673000", "SCT", "Bone"),
+    "adrenal gland": Code("23451007", "SCT", "Adrenal gland"),
+    "kidney": Code("64033007", "SCT", "Kidney"),
+    "spleen": Code("78961009", "SCT", "Spleen"),
+    "pancreas": Code("15776009", "SCT", "Pancreas"),
+    "brain": Code("12738006", "SCT", "Brain"),
+    "soft tissue": Code("87784001", "SCT", "Soft tissue"),
+    "colon": Code("71854001", "SCT", "Colon"),
+    "rectum": Code("34402009", "SCT", "Rectum"),
+}
+_ORGAN_BY_CODE = {code.value: name for name, code in ORGAN_CODES.items()}
+
+
+def organ_code(organ: str) -> Code:
+    """The finding-site code of an organ; unknown organs get a private code naming them."""
+    key = organ.strip().lower()
+    if key in ORGAN_CODES:
+        return ORGAN_CODES[key]
+    return Code(key.upper().replace(" ", "_")[:16] or "UNKNOWN", CALIPER_SCHEME, organ.strip()[:64])
+
+
+def organ_name(value: str, meaning: str) -> str:
+    """Caliper's organ name for a finding-site code (its meaning, lower case, if unknown)."""
+    return _ORGAN_BY_CODE.get(value, meaning.strip().lower() or "unknown")
+
+
+def status_code(status: MeasurementStatus) -> Code:
+    """The private code of a lesion status."""
+    return Code(status.name, CALIPER_SCHEME, status.value.replace("_", " "))
+
+
+def status_from_code(value: str) -> MeasurementStatus | None:
+    """Inverse of :func:`status_code`; None for anything else."""
+    return MeasurementStatus.__members__.get(value)
+
+
+def pixel_to_lps(image: Dataset, column: float, row: float) -> tuple[float, float, float]:
+    """LPS millimetres of a pixel position (column, row; centre of pixel 0,0 is (0, 0)).
+
+    Parameters
+    ----------
+    image
+        A single-frame image with Image Position/Orientation (Patient) and Pixel Spacing.
+    """
+    origin = np.asarray(image.ImagePositionPatient, dtype=float)
+    orientation = np.asarray(image.ImageOrientationPatient, dtype=float)
+    row_spacing, column_spacing = (float(v) for v in image.PixelSpacing)
+    point = origin + orientation[:3] * column_spacing * column + orientation[3:] * row_spacing * row
+    return (float(point[0]), float(point[1]), float(point[2]))
+
+
+def lps_to_pixel(image: Dataset, point: Sequence[float]) -> tuple[float, float]:
+    """(column, row) of an LPS point projected onto an image plane."""
+    origin = np.asarray(image.ImagePositionPatient, dtype=float)
+    orientation = np.asarray(image.ImageOrientationPatient, dtype=float)
+    row_spacing, column_spacing = (float(v) for v in image.PixelSpacing)
+    delta = np.asarray(point, dtype=float) - origin
+    return (float(delta @ orientation[:3] / column_spacing),
+            float(delta @ orientation[3:] / row_spacing))
+
+
+def person_name(full_name: str) -> str:
+    """A DICOM PN (``Family^Given``) from a full name such as ``Jane Doe``."""
+    parts = full_name.split()
+    if len(parts) < 2:
+        return full_name.strip()
+    return f"{parts[-1]}^{' '.join(parts[:-1])}"
