@@ -165,6 +165,12 @@ class Database:
 
         return ClinicalStore(self, reader)
 
+    def read_only_store(self) -> Any:
+        """A clinical store for reading only (exports, listings); its writes raise PermissionDeniedError."""
+        from storage.db.store import ClinicalStore
+
+        return ClinicalStore(self, None)
+
     def verify_audit(self) -> Any:
         """Walk the audit chain; return an :class:`~storage.db.audit.AuditReport`."""
         from storage.db.audit import verify_chain

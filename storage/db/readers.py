@@ -8,7 +8,12 @@ from sqlalchemy import func, select
 
 from recist.model import Reader, Role
 from storage.db.audit import AuditLog
-from storage.db.errors import AuthenticationError, DuplicateError, NotFoundError
+from storage.db.errors import (
+    AuthenticationError,
+    DuplicateError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from storage.db.mappers import reader_from_row, record_values
 from storage.db.models import ReaderRow
 from storage.db.passwords import DISABLED, hash_password, verify_password
@@ -60,6 +65,8 @@ class ReaderRepository:
         recist.errors.InvalidRecordError
             Empty username or name, or unknown role.
         """
+        if by is not None and by.role is not Role.ADMIN:
+            raise PermissionDeniedError(f"{by.username} is {by.role.value}; only an admin adds readers")
         record = Reader(id=None, username=username.strip(), full_name=full_name.strip(), role=Role(role))
         stored_hash = hash_password(password) if password is not None else DISABLED
         with self._db.write_session(f"add reader {username}") as session:

@@ -89,10 +89,11 @@ class SigningMixin:
     """Assessment, signature, chart and import methods of the clinical store."""
 
     _db: Database
-    reader: Reader
+    reader: Reader | None
 
     if TYPE_CHECKING:
         def _audit(self, session: Session, action: str, entity: str, entity_id: object, **kw: Any) -> None: ...
+        def _writer_id(self) -> int: ...
 
     # -- assessments ---------------------------------------------------------------------
 
@@ -102,7 +103,7 @@ class SigningMixin:
         patient, timepoints, lesions, measurements = _load(session, patient_id)
         if not timepoints:
             raise RepositoryError(f"patient {patient.subject_id} has no timepoint to assess")
-        chosen = _one_per_lesion(measurements, self.reader.id)
+        chosen = _one_per_lesion(measurements, self.reader.id if self.reader else None)
         result = recist.evaluate(recist.case_from_records(patient, timepoints, lesions, chosen))
         return result, recist.result_to_dict(result), timepoints, chosen
 
@@ -323,7 +324,7 @@ class SigningMixin:
             for m in measurements:
                 m_row = measurement_to_row(m, MeasurementRow(
                     lesion_id=lesion_ids[m.lesion_id or 0], timepoint_id=tp_ids[m.timepoint_id or 0],
-                    reader_id=self.reader.id, measured_at=m.measured_at or now))
+                    reader_id=self._writer_id(), measured_at=m.measured_at or now))
                 session.add(m_row)
                 session.flush()
                 self._audit(session, "create", "measurement", m_row.id, after=record_values(measurement_from_row(m_row)))

@@ -20,7 +20,12 @@ from sqlalchemy.orm import Session
 from recist.model import Lesion, Measurement, Patient, Reader, Timepoint
 from storage.db.audit import AuditLog
 from storage.db.base import utcnow
-from storage.db.errors import IntegrityViolationError, NotFoundError, ReasonRequiredError
+from storage.db.errors import (
+    IntegrityViolationError,
+    NotFoundError,
+    PermissionDeniedError,
+    ReasonRequiredError,
+)
 from storage.db.mappers import (
     changed_values,
     lesion_from_row,
@@ -53,16 +58,21 @@ class ClinicalStore(SigningMixin):
     Get one with ``Database.store(reader)``.
     """
 
-    def __init__(self, database: Database, reader: Reader) -> None:
-        if reader.id is None:
+    def __init__(self, database: Database, reader: Reader | None) -> None:
+        if reader is not None and reader.id is None:
             raise NotFoundError(f"reader {reader.username!r} is not stored (id is None)")
         self._db = database
         self.reader = reader
 
     # -- helpers -------------------------------------------------------------------------
 
+    def _writer_id(self) -> int:
+        if self.reader is None or self.reader.id is None:
+            raise PermissionDeniedError("this store is read-only: open it with Database.store(reader)")
+        return self.reader.id
+
     def _audit(self, session: Session, action: str, entity: str, entity_id: object, **kw: Any) -> None:
-        AuditLog.record(session, reader_id=self.reader.id, action=action, entity=entity, entity_id=entity_id, **kw)
+        AuditLog.record(session, reader_id=self._writer_id(), action=action, entity=entity, entity_id=entity_id, **kw)
 
     def _guard(self, session: Session, patient_id: int, from_order: int | None, reason: str | None, what: str) -> None:
         """Require a reason when signed timepoints at or after ``from_order`` would change; void them."""
@@ -86,7 +96,7 @@ class ClinicalStore(SigningMixin):
             )
         now = utcnow()
         for signature in signatures:
-            signature.voided_at, signature.void_reason, signature.voided_by_id = now, reason, self.reader.id
+            signature.voided_at, signature.void_reason, signature.voided_by_id = now, reason, self._writer_id()
             self._audit(
                 session, "void", "signature", signature.id, before={"voided_at": None},
                 after={"voided_at": now.isoformat(), "void_reason": reason}, reason=reason,
@@ -264,7 +274,7 @@ class ClinicalStore(SigningMixin):
             self._guard(session, tp.patient_id, tp.order, reason, f"measuring at {tp.label}")
             row = measurement_to_row(measurement, MeasurementRow(
                 lesion_id=measurement.lesion_id, timepoint_id=measurement.timepoint_id,
-                reader_id=measurement.reader_id or self.reader.id,
+                reader_id=measurement.reader_id or self._writer_id(),
                 measured_at=measurement.measured_at or utcnow(),
             ))
             session.add(row)

@@ -1,0 +1,251 @@
+"""``caliper db|reader|patient|timeline|audit ...``: the database from the command line.
+
+Every command works on ``--db URL`` (or ``$CALIPER_DB``, or the SQLite file in
+the user data folder) and brings its schema up to date first.
+
+Who writes
+----------
+Commands that change data name the reader they act as with ``--as USERNAME``
+(or ``$CALIPER_READER``); every change is audited as that reader.  ``caliper db
+init`` creates, in a database that has no reader yet, an admin reader
+``system`` that cannot log in or sign: scripts use ``--as system`` for imports
+and to add the first real readers.  Only admins add readers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import recist
+from app.errors import CliError
+from recist.model import Criteria, Patient, Reader, Role
+from storage.db import (
+    SYSTEM_USERNAME,
+    Database,
+    NotFoundError,
+    RepositoryError,
+    open_database,
+)
+
+
+def _open(args: argparse.Namespace) -> Database:
+    try:
+        return open_database(args.db)
+    except RepositoryError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _actor(args: argparse.Namespace, db: Database) -> Reader:
+    username = getattr(args, "as_reader", None) or os.environ.get("CALIPER_READER")
+    if not username:
+        raise CliError(
+            "name the reader this change is made by with --as USERNAME or $CALIPER_READER "
+            f"(scripts may use --as {SYSTEM_USERNAME} after `caliper db init`)"
+        )
+    try:
+        reader = db.readers.get(username)
+    except NotFoundError as exc:
+        raise CliError(f"no reader {username!r}; add one with `caliper reader add`") from exc
+    if not reader.active:
+        raise CliError(f"reader {username!r} is inactive")
+    return reader
+
+
+def _add_as(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as", dest="as_reader", metavar="USERNAME",
+        help="reader making the change (default: $CALIPER_READER)",
+    )
+
+
+def _run(func: Any) -> Any:
+    """Run a command body; storage and case errors become CliError (exit 2)."""
+
+    def wrapper(args: argparse.Namespace) -> int:
+        db = _open(args)
+        try:
+            return int(func(args, db) or 0)
+        except (RepositoryError, recist.RecistError) as exc:
+            raise CliError(str(exc)) from exc
+        finally:
+            db.close()
+
+    return wrapper
+
+
+@_run
+def _db_init(args: argparse.Namespace, db: Database) -> int:
+    system = db.readers.ensure_system() if db.readers.count() == 0 else None
+    print(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    if system is not None:
+        print(f"created admin reader {system.username!r} for scripted imports (use --as {system.username})")
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"Password for {args.username}: ")
+        if getpass.getpass("Repeat the password: ") != password:
+            raise CliError("the passwords do not match")
+    if not password:
+        raise CliError("the password must not be empty")
+    return password
+
+
+@_run
+def _reader_add(args: argparse.Namespace, db: Database) -> int:
+    actor = _actor(args, db)
+    reader = db.readers.create(args.username, args.name, Role(args.role), _read_password(args), by=actor)
+    print(f"added reader {reader.username} ({reader.full_name}, {reader.role.value}), id {reader.id}")
+    return 0
+
+
+@_run
+def _reader_list(args: argparse.Namespace, db: Database) -> int:
+    for reader in db.readers.list():
+        state = "" if reader.active else " (inactive)"
+        print(f"{reader.username}\t{reader.role.value}\t{reader.full_name}{state}")
+    return 0
+
+
+@_run
+def _patient_add(args: argparse.Namespace, db: Database) -> int:
+    store = db.store(_actor(args, db))
+    patient = store.add_patient(Patient(
+        id=None, subject_id=args.subject, trial=args.trial, site=args.site,
+        criteria=Criteria(args.criteria), confirmation_required=not args.no_confirmation,
+    ))
+    print(f"added patient {patient.subject_id} (trial {patient.trial or '-'}), id {patient.id}")
+    return 0
+
+
+@_run
+def _patient_list(args: argparse.Namespace, db: Database) -> int:
+    for patient in db.read_only_store().patients():
+        print(f"{patient.subject_id}\t{patient.trial}\t{patient.site}")
+    return 0
+
+
+def _load_case(path: str, case_id: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CliError(f"{path} is not valid JSON: {exc}") from exc
+    if isinstance(data, list):
+        matches = [c for c in data if isinstance(c, dict) and (case_id is None or c.get("id") == case_id)]
+        if len(matches) != 1:
+            ids = ", ".join(str(c.get("id")) for c in data if isinstance(c, dict))
+            raise CliError(f"{path} holds several cases; choose one with --case ID ({ids})")
+        data = matches[0]
+    if not isinstance(data, dict):
+        raise CliError(f"{path}: expected a case object (rules.md §10)")
+    return data
+
+
+@_run
+def _timeline_import(args: argparse.Namespace, db: Database) -> int:
+    store = db.store(_actor(args, db))
+    data = _load_case(args.case_file, args.case)
+    try:
+        case = recist.case_from_dict(data)
+    except recist.CaseFormatError as exc:
+        raise CliError(f"{args.case_file}: {exc}") from exc
+    subject = args.patient or case.id
+    if not subject:
+        raise CliError("the case has no id; name the patient with --patient ID")
+    case = dataclasses.replace(case, id=subject)
+    patient, timepoints, lesions, measurements = recist.case_to_records(case)
+    stored = store.import_records(patient, timepoints, lesions, measurements)
+    print(f"imported {len(timepoints)} timepoints, {len(lesions)} lesions, "
+          f"{len(measurements)} measurements into patient {stored.subject_id}")
+    return 0
+
+
+@_run
+def _timeline_export(args: argparse.Namespace, db: Database) -> int:
+    chart = db.read_only_store().chart(args.patient)
+    case = recist.case_from_records(chart.patient, chart.timepoints, chart.lesions, chart.measurements)
+    text = json.dumps(recist.case_to_dict(case), indent=2, ensure_ascii=False) + "\n"
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+@_run
+def _audit_verify(args: argparse.Namespace, db: Database) -> int:
+    report = db.verify_audit()
+    print(report)
+    return 0 if report.ok else 1
+
+
+@_run
+def _audit_export(args: argparse.Namespace, db: Database) -> int:
+    try:
+        count = db.export_audit_csv(args.out)
+    except OSError as exc:
+        raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
+    print(f"wrote {count} audit events to {args.out}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``db``, ``reader``, ``patient``, ``timeline`` and ``audit`` to ``caliper``."""
+    db = subparsers.add_parser("db", help="create or upgrade the database")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_sub.add_parser("init", help="create/upgrade the schema; add the 'system' reader if none").set_defaults(func=_db_init)
+
+    reader = subparsers.add_parser("reader", help="readers (accounts) and their roles")
+    reader_sub = reader.add_subparsers(dest="reader_command", metavar="ACTION", required=True)
+    add = reader_sub.add_parser("add", help="add a reader (admins only)")
+    add.add_argument("--username", required=True)
+    add.add_argument("--name", required=True, help="full printed name, used on signatures")
+    add.add_argument("--role", choices=[r.value for r in Role], default=Role.READER.value)
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    _add_as(add)
+    add.set_defaults(func=_reader_add)
+    reader_sub.add_parser("list", help="list readers").set_defaults(func=_reader_list)
+
+    patient = subparsers.add_parser("patient", help="trial subjects")
+    patient_sub = patient.add_subparsers(dest="patient_command", metavar="ACTION", required=True)
+    p_add = patient_sub.add_parser("add", help="add a patient")
+    p_add.add_argument("subject", metavar="SUBJECT")
+    p_add.add_argument("--trial", default="")
+    p_add.add_argument("--site", default="")
+    p_add.add_argument("--criteria", choices=[c.value for c in Criteria], default=Criteria.RECIST11.value)
+    p_add.add_argument("--no-confirmation", action="store_true", help="responses need no confirmation scan")
+    _add_as(p_add)
+    p_add.set_defaults(func=_patient_add)
+    patient_sub.add_parser("list", help="list patients").set_defaults(func=_patient_list)
+
+    timeline = subparsers.add_parser("timeline", help="import/export a patient's timeline (case JSON)")
+    t_sub = timeline.add_subparsers(dest="timeline_command", metavar="ACTION", required=True)
+    t_imp = t_sub.add_parser("import", help="import a case file (rules.md §10) into an empty patient")
+    t_imp.add_argument("case_file", metavar="CASE.json")
+    t_imp.add_argument("--patient", metavar="ID", help="subject id (default: the case's id)")
+    t_imp.add_argument("--case", metavar="ID", help="which case, when the file holds a list")
+    _add_as(t_imp)
+    t_imp.set_defaults(func=_timeline_import)
+    t_exp = t_sub.add_parser("export", help="write a patient's timeline as a case file")
+    t_exp.add_argument("--patient", metavar="ID", required=True)
+    t_exp.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    t_exp.set_defaults(func=_timeline_export)
+
+    audit = subparsers.add_parser("audit", help="verify or export the audit trail")
+    a_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    a_sub.add_parser("verify", help="walk the hash chain; exit 1 at the first broken link").set_defaults(func=_audit_verify)
+    a_exp = a_sub.add_parser("export", help="write the trail as CSV for an inspector")
+    a_exp.add_argument("--out", metavar="FILE.csv", required=True)
+    a_exp.set_defaults(func=_audit_export)
