@@ -1,0 +1,357 @@
+"""SeriesViewerWidget on a real chest CT: scrolling, window/level, drawing, editing, overlays."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from recist.model import DrawnGeometry
+from viewer.overlays import MeasurementOverlay, make_geometry
+from viewer.series_viewer_widget import SeriesViewerWidget
+
+pytestmark = pytest.mark.qt
+
+Qt = QtCore.Qt
+
+
+@pytest.fixture
+def viewer(qtbot, ct_chest) -> SeriesViewerWidget:
+    widget = SeriesViewerWidget()
+    qtbot.addWidget(widget)
+    widget.resize(640, 640)
+    widget.set_volume(ct_chest)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.view_box.autoRange(padding=0.0)
+    QtWidgets.QApplication.processEvents()
+    return widget
+
+
+def to_viewport(widget: SeriesViewerWidget, x: float, y: float) -> QtCore.QPoint:
+    """Widget (viewport) pixel of display/image point (x=column, y=row)."""
+    scene = widget.view_box.mapViewToScene(QtCore.QPointF(x, y))
+    return widget.graphics_view.mapFromScene(scene)
+
+
+def drag(qtbot, widget: SeriesViewerWidget, start, end, button=Qt.MouseButton.LeftButton, steps=5) -> None:
+    """Press at image point *start*, move in *steps* to *end*, release."""
+    viewport = widget.graphics_view.viewport()
+    p0 = to_viewport(widget, *start)
+    p1 = to_viewport(widget, *end)
+    qtbot.mousePress(viewport, button, pos=p0)
+    for i in range(1, steps + 1):
+        p = p0 + (p1 - p0) * (i / steps)
+        qtbot.wait(12)  # pyqtgraph drops mouse moves closer than 1/mouseRateLimit (10 ms)
+        qtbot.mouseMove(viewport, pos=p)
+    qtbot.wait(12)
+    qtbot.mouseRelease(viewport, button, pos=p1)
+
+
+def wheel(widget: SeriesViewerWidget, notches: int, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    viewport = widget.graphics_view.viewport()
+    pos = QtCore.QPointF(viewport.width() / 2, viewport.height() / 2)
+    event = QtGui.QWheelEvent(
+        pos,
+        viewport.mapToGlobal(pos),
+        QtCore.QPoint(0, 0),
+        QtCore.QPoint(0, 120 * notches),
+        Qt.MouseButton.NoButton,
+        modifiers,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QtWidgets.QApplication.sendEvent(viewport, event)
+
+
+def pixel_length_mm(start, end, spacing_xy) -> float:
+    return math.hypot((end[0] - start[0]) * spacing_xy[0], (end[1] - start[1]) * spacing_xy[1])
+
+
+def test_opens_on_the_middle_slice_with_the_liver_window(viewer, ct_chest):
+    assert viewer.slice_index == ct_chest.voxels.shape[0] // 2
+    assert (viewer.window_center, viewer.window_width) == (30.0, 150.0)
+    np.testing.assert_array_equal(viewer.image_item.image, ct_chest.voxels[viewer.slice_index])
+    assert viewer.image_item.levels is not None
+    assert tuple(viewer.image_item.levels) == pytest.approx((-45.0, 105.0))
+
+
+def test_wheel_scrolls_slices_and_ctrl_wheel_zooms(qtbot, viewer, ct_chest):
+    start = viewer.slice_index
+    with qtbot.waitSignal(viewer.slice_changed) as blocker:
+        wheel(viewer, -2)  # towards the reader: next slices
+    assert blocker.args == [start + 2]
+    np.testing.assert_array_equal(viewer.image_item.image, ct_chest.voxels[start + 2])
+    wheel(viewer, 1)
+    assert viewer.slice_index == start + 1
+    before = viewer.view_box.viewRange()
+    wheel(viewer, 3, Qt.KeyboardModifier.ControlModifier)
+    assert viewer.slice_index == start + 1
+    after = viewer.view_box.viewRange()
+    assert (after[0][1] - after[0][0]) < (before[0][1] - before[0][0])
+
+
+def test_keys_scroll_and_clamp(qtbot, viewer, ct_chest):
+    n = ct_chest.voxels.shape[0]
+    view = viewer.graphics_view
+    view.setFocus()
+    start = viewer.slice_index
+    qtbot.keyClick(view, Qt.Key.Key_PageDown)
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    assert viewer.slice_index == start + 2
+    qtbot.keyClick(view, Qt.Key.Key_PageUp)
+    assert viewer.slice_index == start + 1
+    qtbot.keyClick(view, Qt.Key.Key_End)
+    assert viewer.slice_index == n - 1
+    qtbot.keyClick(view, Qt.Key.Key_PageDown)
+    assert viewer.slice_index == n - 1
+    qtbot.keyClick(view, Qt.Key.Key_Home)
+    assert viewer.slice_index == 0
+
+
+@pytest.mark.parametrize("button", [Qt.MouseButton.RightButton, Qt.MouseButton.MiddleButton])
+def test_right_or_middle_drag_changes_window_level(qtbot, viewer, button):
+    center, width = viewer.window_center, viewer.window_width
+    drag(qtbot, viewer, (200, 200), (300, 300), button=button)
+    assert viewer.window_width > width
+    assert viewer.window_center > center
+    lo, hi = viewer.image_item.levels
+    assert (lo + hi) / 2 == pytest.approx(viewer.window_center)
+    assert hi - lo == pytest.approx(viewer.window_width)
+    assert "W " in viewer.annotation("bottom_right")
+
+
+def test_window_tool_uses_the_left_button(qtbot, viewer):
+    viewer.set_tool("window")
+    width = viewer.window_width
+    drag(qtbot, viewer, (300, 200), (200, 200))
+    assert viewer.window_width < width
+
+
+def test_presets(viewer, ct_chest):
+    viewer.apply_preset("lung")
+    assert (viewer.window_center, viewer.window_width) == (-600.0, 1500.0)
+    viewer.apply_preset("bone")
+    assert (viewer.window_center, viewer.window_width) == (500.0, 2000.0)
+    viewer.apply_preset("soft tissue")
+    assert (viewer.window_center, viewer.window_width) == (40.0, 400.0)
+    viewer.apply_preset("auto")
+    image = ct_chest.voxels[viewer.slice_index]
+    lo, hi = np.percentile(image, [1, 99])
+    assert viewer.window_width == pytest.approx(hi - lo, rel=0.02)
+    with pytest.raises(KeyError, match="unknown window preset"):
+        viewer.apply_preset("brain-ish")
+
+
+def test_draw_line_emits_geometry_in_mm(qtbot, viewer, ct_chest):
+    viewer.set_tool("line")
+    start, end = (180.0, 220.0), (260.0, 300.0)
+    with qtbot.waitSignal(viewer.measurement_drawn) as blocker:
+        drag(qtbot, viewer, start, end)
+    geometry = blocker.args[0]
+    assert isinstance(geometry, DrawnGeometry)
+    assert geometry.slice_index == viewer.slice_index
+    assert geometry.series_instance_uid == ct_chest.series_instance_uid
+    assert geometry.sop_instance_uid == ct_chest.sop_instance_uids[viewer.slice_index]
+    assert geometry.short_axis is None
+    seg = geometry.long_axis
+    # the mouse lands on whole screen pixels: compare with the pixel end points actually recorded
+    assert seg.start_px == pytest.approx(start, abs=1.0)
+    assert seg.end_px == pytest.approx(end, abs=1.0)
+    spacing = (ct_chest.spacing_mm[2], ct_chest.spacing_mm[1])
+    assert seg.length_mm == pytest.approx(pixel_length_mm(seg.start_px, seg.end_px, spacing), abs=0.1)
+    assert seg.length_mm == pytest.approx(pixel_length_mm(start, end, spacing), abs=1.5)
+    z = ct_chest.index_to_lps(viewer.slice_index, 0, 0)[2]
+    assert seg.start_lps_mm[2] == pytest.approx(z)
+
+
+def test_draw_line_on_anisotropic_pixels(qtbot, ct_chest_anisotropic):
+    widget = SeriesViewerWidget()
+    qtbot.addWidget(widget)
+    widget.resize(640, 640)
+    widget.set_volume(ct_chest_anisotropic)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.view_box.autoRange(padding=0.0)
+    widget.set_tool("line")
+    with qtbot.waitSignal(widget.measurement_drawn) as blocker:
+        drag(qtbot, widget, (100.0, 100.0), (100.0, 200.0))  # vertical: rows, 0.9 mm
+    seg = blocker.args[0].long_axis
+    assert seg.length_mm == pytest.approx(pixel_length_mm(seg.start_px, seg.end_px, (0.6, 0.9)), abs=0.1)
+    assert seg.length_mm == pytest.approx(90.0, abs=1.5)
+
+
+def test_draw_bidirectional_short_axis_perpendicular_half_length(qtbot, viewer, ct_chest):
+    viewer.set_tool("bidirectional")
+    with qtbot.waitSignal(viewer.measurement_drawn) as blocker:
+        drag(qtbot, viewer, (200.0, 250.0), (280.0, 290.0))
+    geometry = blocker.args[0]
+    long_axis, short_axis = geometry.long_axis, geometry.short_axis
+    assert short_axis is not None
+    assert short_axis.length_mm == pytest.approx(long_axis.length_mm / 2, abs=0.1)
+    u = np.subtract(long_axis.end_lps_mm, long_axis.start_lps_mm)
+    v = np.subtract(short_axis.end_lps_mm, short_axis.start_lps_mm)
+    assert abs(np.dot(u, v)) / (np.linalg.norm(u) * np.linalg.norm(v)) < 1e-6
+    mid_long = np.add(long_axis.start_px, long_axis.end_px) / 2
+    mid_short = np.add(short_axis.start_px, short_axis.end_px) / 2
+    np.testing.assert_allclose(mid_long, mid_short, atol=1e-6)
+
+
+def test_drawing_is_emitted_once(qtbot, viewer):
+    viewer.set_tool("line")
+    drawn: list[object] = []
+    viewer.measurement_drawn.connect(drawn.append)
+    drag(qtbot, viewer, (100.0, 100.0), (150.0, 120.0), steps=10)
+    assert len(drawn) == 1
+
+
+def _overlay(volume, slice_index, long_px, short_px=None, mid=7, label="T1 23.4 mm", selected=False):
+    return MeasurementOverlay(mid, label, make_geometry(volume, slice_index, long_px, short_px), selected)
+
+
+def test_overlays_show_on_their_own_slice(qtbot, viewer, ct_chest):
+    k = viewer.slice_index
+    viewer.set_overlays([_overlay(ct_chest, k, ((100, 100), (200, 100)))])
+    items = viewer._overlay_items  # noqa: SLF001 - checking what is on screen
+    assert list(items) == [7]
+    assert items[7].label_text.startswith("T1 ")
+    assert items[7].length_mm == pytest.approx(100 * ct_chest.spacing_mm[2], abs=0.05)
+    viewer.set_slice(k + 1)
+    assert viewer._overlay_items == {}  # noqa: SLF001
+    viewer.set_slice(k)
+    assert list(viewer._overlay_items) == [7]  # noqa: SLF001
+    viewer.set_orientation("coronal")
+    assert viewer._overlay_items == {}  # noqa: SLF001
+
+
+def test_editing_a_handle_emits_measurement_edited_once(qtbot, viewer, ct_chest):
+    k = viewer.slice_index
+    viewer.set_overlays([_overlay(ct_chest, k, ((150, 150), (250, 150)))])
+    edited: list[tuple[int, DrawnGeometry]] = []
+    viewer.measurement_edited.connect(lambda mid, g: edited.append((mid, g)))
+    drag(qtbot, viewer, (250, 150), (250, 220), steps=6)
+    assert len(edited) == 1
+    mid, geometry = edited[0]
+    assert mid == 7
+    assert geometry.long_axis.start_px == pytest.approx((150, 150))
+    assert geometry.long_axis.end_px == pytest.approx((250, 220), abs=1.0)
+    spacing = ct_chest.spacing_mm[1]
+    expected = math.dist(geometry.long_axis.start_px, geometry.long_axis.end_px) * spacing
+    assert geometry.long_axis.length_mm == pytest.approx(expected, abs=0.1)
+    # a click on the handle without moving it is not an edit
+    p = to_viewport(viewer, *geometry.long_axis.end_px)
+    qtbot.mouseClick(viewer.graphics_view.viewport(), Qt.MouseButton.LeftButton, pos=p)
+    assert len(edited) == 1
+
+
+def test_bidirectional_short_axis_stays_perpendicular_when_the_long_axis_moves(qtbot, viewer, ct_chest):
+    k = viewer.slice_index
+    overlay = _overlay(ct_chest, k, ((150, 200), (250, 200)), ((200, 180), (200, 220)), mid=3)
+    viewer.set_overlays([overlay])
+    edited: list[DrawnGeometry] = []
+    viewer.measurement_edited.connect(lambda _mid, g: edited.append(g))
+    drag(qtbot, viewer, (250, 200), (230, 260), steps=6)
+    assert len(edited) == 1
+    g = edited[0]
+    u = np.subtract(g.long_axis.end_lps_mm, g.long_axis.start_lps_mm)
+    v = np.subtract(g.short_axis.end_lps_mm, g.short_axis.start_lps_mm)
+    assert abs(np.dot(u, v)) / (np.linalg.norm(u) * np.linalg.norm(v)) < 1e-6
+    assert g.short_axis.length_mm == pytest.approx(40 * ct_chest.spacing_mm[1], abs=0.1)
+    # now drag one short-axis handle outwards and a little sideways: still perpendicular, longer
+    end = np.array(g.short_axis.end_px)
+    outwards = (end - np.array(g.short_axis.start_px)) / np.linalg.norm(end - np.array(g.short_axis.start_px))
+    target = end + 15 * outwards + 3 * np.array([outwards[1], -outwards[0]])
+    drag(qtbot, viewer, tuple(end), tuple(target), steps=6)
+    assert len(edited) == 2
+    g2 = edited[1]
+    u = np.subtract(g2.long_axis.end_lps_mm, g2.long_axis.start_lps_mm)
+    v = np.subtract(g2.short_axis.end_lps_mm, g2.short_axis.start_lps_mm)
+    assert abs(np.dot(u, v)) / (np.linalg.norm(u) * np.linalg.norm(v)) < 1e-6
+    assert g2.short_axis.length_mm > g.short_axis.length_mm
+    assert g2.long_axis.start_px == pytest.approx(g.long_axis.start_px)
+
+
+def test_delete_key_requests_deletion_of_the_selected_overlay(qtbot, viewer, ct_chest):
+    k = viewer.slice_index
+    viewer.set_overlays(
+        [
+            _overlay(ct_chest, k, ((100, 100), (200, 100)), mid=1),
+            _overlay(ct_chest, k, ((100, 300), (200, 300)), mid=2, selected=True),
+        ]
+    )
+    viewer.graphics_view.setFocus()
+    with qtbot.waitSignal(viewer.delete_requested) as blocker:
+        qtbot.keyClick(viewer.graphics_view, Qt.Key.Key_Delete)
+    assert blocker.args == [2]
+    # clicking the other caliper selects it
+    qtbot.mouseClick(viewer.graphics_view.viewport(), Qt.MouseButton.LeftButton, pos=to_viewport(viewer, 150, 100))
+    with qtbot.waitSignal(viewer.delete_requested) as blocker:
+        qtbot.keyClick(viewer.graphics_view, Qt.Key.Key_Delete)
+    assert blocker.args == [1]
+    # clicking empty image deselects: Delete does nothing
+    qtbot.mouseClick(viewer.graphics_view.viewport(), Qt.MouseButton.LeftButton, pos=to_viewport(viewer, 400, 450))
+    with qtbot.assertNotEmitted(viewer.delete_requested):
+        qtbot.keyClick(viewer.graphics_view, Qt.Key.Key_Delete)
+
+
+def test_orientation_labels_for_axial_coronal_sagittal(viewer):
+    labels = {name: viewer.annotation(name) for name in ("left", "right", "top", "bottom")}
+    assert labels == {"left": "R", "right": "L", "top": "A", "bottom": "P"}
+    viewer.set_orientation("coronal")
+    assert [viewer.annotation(n) for n in ("left", "right", "top", "bottom")] == ["R", "L", "S", "I"]
+    viewer.set_orientation("sagittal")
+    assert [viewer.annotation(n) for n in ("left", "right", "top", "bottom")] == ["A", "P", "S", "I"]
+
+
+def test_reformat_shape_and_head_up(viewer, ct_chest):
+    viewer.set_orientation("coronal")
+    n_s, n_r, n_c = ct_chest.voxels.shape
+    assert viewer.slice_count == n_r
+    assert viewer.image_shape == (n_s, n_c)
+    # the slice index grows towards the head in this series, so the top row is the last slice
+    np.testing.assert_array_equal(viewer.image_item.image[0], ct_chest.voxels[-1, viewer.slice_index, :])
+    assert viewer.pixel_mm == pytest.approx((ct_chest.spacing_mm[2], ct_chest.spacing_mm[0]))
+    viewer.set_orientation("axial")
+    assert viewer.slice_count == n_s
+
+
+def test_patient_and_slice_text(viewer, ct_chest):
+    top_left = viewer.annotation("top_left")
+    assert ct_chest.patient_name in top_left
+    assert ct_chest.patient_id in top_left
+    assert "2007-04-25" in top_left
+    assert ct_chest.series_description in viewer.annotation("top_right")
+    assert f"{viewer.slice_index + 1}/{ct_chest.voxels.shape[0]}" in viewer.annotation("bottom_left")
+    assert viewer.annotation("bottom_right") == "W 150  L 30"
+
+
+def test_cursor_shows_hu_and_position(qtbot, viewer, ct_chest):
+    qtbot.mouseMove(viewer.graphics_view.viewport(), pos=to_viewport(viewer, 256, 300))
+    text = viewer.annotation("bottom_left")
+    value = int(ct_chest.voxels[viewer.slice_index, 300, 256])
+    assert f"(256, 300)  {value} HU" in text
+    assert "LPS" in text
+
+
+def test_render_png_writes_a_non_black_image(viewer, tmp_path, ct_chest):
+    viewer.set_overlays([_overlay(ct_chest, viewer.slice_index, ((100, 100), (200, 150)))])
+    path = tmp_path / "view.png"
+    viewer.render_png(str(path))
+    assert path.stat().st_size > 1000
+    image = QtGui.QImage(str(path))
+    assert image.width() == viewer.width()
+    array = np.frombuffer(image.convertToFormat(QtGui.QImage.Format.Format_RGB32).constBits(), np.uint8)
+    assert (array.reshape(-1, 4)[:, :3].max(axis=1) > 50).mean() > 0.1
+    # the yellow caliper is there
+    rgb = array.reshape(image.height(), image.width(), 4)[..., :3]  # BGRA
+    yellow = (rgb[..., 2] > 200) & (rgb[..., 1] > 180) & (rgb[..., 0] < 80)
+    assert yellow.sum() > 30
+
+
+def test_bad_tool_plane_and_preset_names_are_rejected(viewer):
+    with pytest.raises(ValueError, match="unknown tool"):
+        viewer.set_tool("lasso")
+    with pytest.raises(ValueError, match="unknown plane"):
+        viewer.set_orientation("oblique")

@@ -1,0 +1,455 @@
+"""The image view: one series, one plane, calipers on top.
+
+Mouse and keys follow Slicer/OHIF/syngo: the wheel (and PageUp/PageDown, the
+arrow keys) scroll slices, Ctrl+wheel zooms, right or middle drag sets
+window/level, the left button follows the active tool.  Calipers are drawn on
+axial slices; the widget emits their geometry in millimetres and never stores
+a measurement itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from viewer._view_annotations import ViewAnnotations
+from viewer._view_planes import PLANES, PlaneGeometry
+from viewer._view_tools import TOOLS, ToolDragger
+from viewer._view_viewbox import ImageViewBox
+from viewer.caliper_roi import BidirectionalCaliperRoi, CaliperRoi
+from viewer.overlays import MeasurementOverlay, make_geometry, same_geometry
+from viewer.presets import default_preset_for, normalise_preset_name, window_for_preset
+from viewer.volume_protocol import volume_text
+
+pg.setConfigOptions(imageAxisOrder="row-major")
+
+_Key = QtCore.Qt.Key
+_SCROLL_KEYS = {
+    _Key.Key_PageUp: -1,
+    _Key.Key_PageDown: 1,
+    _Key.Key_Up: -1,
+    _Key.Key_Down: 1,
+    _Key.Key_Left: -1,
+    _Key.Key_Right: 1,
+}
+_DELETE_KEYS = (_Key.Key_Delete, _Key.Key_Backspace)
+
+OverlayRoi = CaliperRoi | BidirectionalCaliperRoi
+
+
+class SeriesViewerWidget(QtWidgets.QWidget):
+    """Shows one series with window/level, reformats and measurement calipers.
+
+    Signals
+    -------
+    measurement_drawn(DrawnGeometry)
+        Once per caliper drawn with the ``line`` or ``bidirectional`` tool.
+    measurement_edited(int, DrawnGeometry)
+        Once per handle drag of a caliper that really moved it.
+    delete_requested(int)
+        Delete/Backspace with a caliper selected.
+    slice_changed(int)
+        The displayed slice (position along the plane normal) changed.
+    window_changed(float, float)
+        ``(center, width)`` changed.
+    """
+
+    measurement_drawn = QtCore.Signal(object)
+    measurement_edited = QtCore.Signal(int, object)
+    delete_requested = QtCore.Signal(int)
+    slice_changed = QtCore.Signal(int)
+    window_changed = QtCore.Signal(float, float)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        pg.setConfigOptions(imageAxisOrder="row-major")
+        self._volume: Any = None
+        self._geometry: PlaneGeometry | None = None
+        self._index = 0
+        self._center, self._width = 40.0, 400.0
+        self._tool = "pointer"
+        self._overlays: list[MeasurementOverlay] = []
+        self._overlay_items: dict[int, OverlayRoi] = {}
+        self._selected_id: int | None = None
+        self._provisional: OverlayRoi | None = None
+        self._cursor_text = ""
+
+        self._graphics = pg.GraphicsView(background="k")
+        self._graphics.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+        self._dragger = ToolDragger(self)
+        self.view_box = ImageViewBox(self._on_wheel_scrolled, self._dragger.handle, self._on_image_clicked)
+        self._graphics.setCentralItem(self.view_box)
+        self._image = pg.ImageItem(axisOrder="row-major")
+        self._image.setPos(-0.5, -0.5)  # voxel centres at integer display coordinates
+        self.view_box.addItem(self._image)
+        self._annotations = ViewAnnotations(self._graphics)
+        self._graphics.installEventFilter(self)
+        self._graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._graphics)
+        self.setFocusProxy(self._graphics)
+
+    # -- read-only state -------------------------------------------------------------
+    @property
+    def volume(self) -> Any:
+        """The displayed volume, or None."""
+        return self._volume
+
+    @property
+    def slice_index(self) -> int:
+        """Position along the current plane's normal (the axial slice for ``axial``)."""
+        return self._index
+
+    @property
+    def slice_count(self) -> int:
+        """Number of positions in the current plane (0 without a volume)."""
+        return self._geometry.count if self._geometry else 0
+
+    @property
+    def orientation(self) -> str:
+        """``"axial"``, ``"coronal"`` or ``"sagittal"``."""
+        return self._geometry.plane if self._geometry else "axial"
+
+    @property
+    def tool(self) -> str:
+        """The active left-button tool."""
+        return self._tool
+
+    @property
+    def window_center(self) -> float:
+        """Window centre (level), in stored units."""
+        return self._center
+
+    @property
+    def window_width(self) -> float:
+        """Window width, in stored units."""
+        return self._width
+
+    @property
+    def pixel_mm(self) -> tuple[float, float]:
+        """Millimetres per display pixel ``(x, y)`` in the current plane."""
+        return self._geometry.pixel_mm if self._geometry else (1.0, 1.0)
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        """``(rows, columns)`` of the displayed image."""
+        image = self._image.image
+        return (0, 0) if image is None else image.shape[:2]
+
+    @property
+    def image_item(self) -> pg.ImageItem:
+        """The pyqtgraph item showing the slice."""
+        return self._image
+
+    @property
+    def graphics_view(self) -> pg.GraphicsView:
+        """The graphics view (its viewport receives mouse events)."""
+        return self._graphics
+
+    def annotation(self, name: str) -> str:
+        """Text of an overlay label: a corner (``"top_left"``...) or an edge (``"left"``...)."""
+        return self._annotations.text(name)
+
+    # -- public API (docs/INTERFACES.md) ----------------------------------------------
+    def set_volume(self, volume: Any) -> None:
+        """Show *volume* (a ``storage.dicom.Volume`` or anything shaped like it).
+
+        Opens on the middle axial slice with the modality's default window
+        (liver for CT, percentile ``auto`` otherwise) and clears the overlays.
+        """
+        self._volume = volume
+        self._overlays = []
+        self._selected_id = None
+        self._geometry = PlaneGeometry.of(volume, "axial")
+        self._index = self._geometry.count // 2
+        self.apply_preset(default_preset_for(getattr(volume, "modality", None)))
+        self._show_plane()
+
+    def set_slice(self, index: int) -> None:
+        """Show position *index* (clamped) of the current plane; emits ``slice_changed``."""
+        if self._geometry is None:
+            return
+        index = int(min(max(index, 0), self._geometry.count - 1))
+        if index == self._index and self._image.image is not None:
+            return
+        self._index = index
+        self._show_slice()
+        self.slice_changed.emit(index)
+
+    def set_window(self, center: float, width: float) -> None:
+        """Set window centre and width (stored units, HU for CT); width >= 1."""
+        self._center, self._width = float(center), max(float(width), 1.0)
+        self._image.setLevels((self._center - self._width / 2, self._center + self._width / 2))
+        self._update_annotations()
+        self.window_changed.emit(self._center, self._width)
+
+    def apply_preset(self, name: str) -> None:
+        """Apply a window preset: ``liver``, ``soft tissue``, ``lung``, ``bone`` or ``auto``.
+
+        Raises
+        ------
+        KeyError
+            For an unknown preset name.
+        """
+        key = normalise_preset_name(name)
+        data = None
+        if key == "auto" and self._volume is not None:
+            data = self._image.image if self._image.image is not None else self._volume.voxels
+        if key == "auto" and data is None:
+            return
+        self.set_window(*window_for_preset(key, data))
+
+    def set_orientation(self, plane: str) -> None:
+        """Show the ``axial`` (default), ``coronal`` or ``sagittal`` plane.
+
+        Raises
+        ------
+        ValueError
+            For an unknown plane.
+        """
+        if plane not in PLANES:
+            raise ValueError(f"unknown plane {plane!r}; expected one of {', '.join(PLANES)}")
+        if self._volume is None or plane == self.orientation:
+            return
+        axial_index = self._index if self.orientation == "axial" else None
+        self._geometry = PlaneGeometry.of(self._volume, plane)
+        self._index = self._geometry.count // 2 if axial_index is None or plane != "axial" else axial_index
+        self._show_plane()
+        self.slice_changed.emit(self._index)
+
+    def set_tool(self, name: str) -> None:
+        """Select the left-button tool: pointer, line, bidirectional, pan, zoom or window.
+
+        Raises
+        ------
+        ValueError
+            For an unknown tool.
+        """
+        if name not in TOOLS:
+            raise ValueError(f"unknown tool {name!r}; expected one of {', '.join(TOOLS)}")
+        self._tool = name
+        drawing = name in ("line", "bidirectional")
+        self._graphics.viewport().setCursor(
+            QtCore.Qt.CursorShape.CrossCursor if drawing else QtCore.Qt.CursorShape.ArrowCursor
+        )
+
+    def set_overlays(self, items: Sequence[MeasurementOverlay]) -> None:
+        """Replace the measurements drawn; each shows on its own axial slice."""
+        self._overlays = list(items)
+        selected = [o.measurement_id for o in self._overlays if o.selected]
+        self._selected_id = selected[-1] if selected else None
+        self.show_provisional(None)
+        self._sync_overlay_items()
+
+    def render_png(self, path: str) -> None:
+        """Write the view as shown (image, calipers, text) to the PNG file *path*.
+
+        Raises
+        ------
+        OSError
+            If the file cannot be written.
+        """
+        QtWidgets.QApplication.processEvents()
+        if not self.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write PNG screenshot to {path}")
+
+    # -- helpers the tool dragger uses ------------------------------------------------
+    def display_to_lps(self, x: float, y: float) -> tuple[float, float, float]:
+        """Patient LPS millimetres of display point ``(x, y)`` in the current plane."""
+        s, r, c = self._geometry.to_index(self._index, x, y, self._volume.voxels.shape[0])
+        return tuple(float(v) for v in self._volume.index_to_lps(s, r, c))
+
+    def show_provisional(self, item: OverlayRoi | None) -> None:
+        """Show a caliper being drawn (replacing the previous one); None removes it."""
+        if self._provisional is not None:
+            self.view_box.removeItem(self._provisional)
+        self._provisional = item
+        if item is not None:
+            self.view_box.addItem(item)
+
+    def finish_drawing(self, long_px, short_px=None) -> None:
+        """Emit ``measurement_drawn`` for end points drawn on the current axial slice."""
+        self.measurement_drawn.emit(make_geometry(self._volume, self._index, long_px, short_px))
+
+    # -- display -------------------------------------------------------------------------
+    def _show_plane(self) -> None:
+        self.view_box.setAspectLocked(True, ratio=self._geometry.aspect)
+        self._image.clear()
+        self._show_slice()
+        self.view_box.autoRange(padding=0.0)
+        self._annotations.set_orientation(self._geometry.labels())
+
+    def _show_slice(self) -> None:
+        image = self._geometry.extract(self._volume.voxels, self._index)
+        levels = (self._center - self._width / 2, self._center + self._width / 2)
+        self._image.setImage(image, autoLevels=False, levels=levels)
+        self.show_provisional(None)
+        self._sync_overlay_items()
+        self._update_annotations()
+
+    def _update_annotations(self) -> None:
+        volume = self._volume
+        if volume is None:
+            return
+        a = self._annotations
+        a.set_text(
+            "top_left",
+            "\n".join(
+                volume_text(volume, n) for n in ("patient_name", "patient_id", "study_date")
+            ),
+        )
+        a.set_text(
+            "top_right",
+            "\n".join(
+                t
+                for t in (volume_text(volume, "series_description"), volume_text(volume, "modality"))
+                if t
+            ),
+        )
+        position = self._slice_position_mm()
+        lines = [f"{self.orientation.capitalize()} {self._index + 1}/{self.slice_count}"]
+        if position is not None:
+            lines.append(position)
+        if self._cursor_text:
+            lines.append(self._cursor_text)
+        a.set_text("bottom_left", "\n".join(lines))
+        a.set_text("bottom_right", f"W {self._width:.0f}  L {self._center:.0f}")
+
+    def _slice_position_mm(self) -> str | None:
+        if self._geometry is None or self._image.image is None:
+            return None
+        rows, cols = self.image_shape
+        lps = self.display_to_lps((cols - 1) / 2, (rows - 1) / 2)
+        axis = {"axial": 2, "coronal": 1, "sagittal": 0}[self.orientation]
+        return f"Pos {lps[axis]:.1f} mm"
+
+    # -- overlays ------------------------------------------------------------------------
+    def _visible_overlays(self) -> list[MeasurementOverlay]:
+        if self.orientation != "axial":
+            return []
+        return [o for o in self._overlays if o.geometry.slice_index == self._index]
+
+    def _sync_overlay_items(self) -> None:
+        wanted = {o.measurement_id: o for o in self._visible_overlays()}
+        for mid in list(self._overlay_items):
+            if mid not in wanted or not self._item_matches(self._overlay_items[mid], wanted[mid]):
+                self.view_box.removeItem(self._overlay_items.pop(mid))
+        for mid, overlay in wanted.items():
+            item = self._overlay_items.get(mid)
+            if item is None:
+                item = self._make_overlay_item(overlay)
+                self._overlay_items[mid] = item
+                self.view_box.addItem(item)
+            item.set_selected(mid == self._selected_id)
+
+    def _item_matches(self, item: OverlayRoi, overlay: MeasurementOverlay) -> bool:
+        current = self._geometry_of(item)
+        return same_geometry(current, overlay.geometry) and item.caption == overlay.caption
+
+    def _make_overlay_item(self, overlay: MeasurementOverlay) -> OverlayRoi:
+        g = overlay.geometry
+        long_px = (g.long_axis.start_px, g.long_axis.end_px)
+        if g.short_axis is None:
+            item: OverlayRoi = CaliperRoi(*long_px, to_lps=self.display_to_lps, caption=overlay.caption)
+        else:
+            item = BidirectionalCaliperRoi(
+                long_px,
+                (g.short_axis.start_px, g.short_axis.end_px),
+                to_lps=self.display_to_lps,
+                pixel_mm=self.pixel_mm,
+                caption=overlay.caption,
+            )
+        mid = overlay.measurement_id
+        item.sigRegionChangeStarted.connect(lambda _roi, mid=mid: self._select(mid))
+        item.sigClicked.connect(lambda _roi, _ev, mid=mid: self._select(mid))
+        item.sigRegionChangeFinished.connect(lambda roi, mid=mid: self._on_overlay_edit_finished(mid, roi))
+        return item
+
+    def _geometry_of(self, item: OverlayRoi):
+        if isinstance(item, BidirectionalCaliperRoi):
+            long_px, short_px = item.axes_points()
+            return make_geometry(self._volume, self._index, long_px, short_px)
+        return make_geometry(self._volume, self._index, item.end_points())
+
+    def _select(self, measurement_id: int | None) -> None:
+        self._selected_id = measurement_id
+        for mid, item in self._overlay_items.items():
+            item.set_selected(mid == measurement_id)
+
+    def _on_overlay_edit_finished(self, measurement_id: int, item: OverlayRoi) -> None:
+        for i, overlay in enumerate(self._overlays):
+            if overlay.measurement_id != measurement_id:
+                continue
+            geometry = self._geometry_of(item)
+            if same_geometry(geometry, overlay.geometry):
+                return
+            self._overlays[i] = MeasurementOverlay(
+                measurement_id, overlay.label, geometry, overlay.selected
+            )
+            self.measurement_edited.emit(measurement_id, geometry)
+            return
+
+    # -- input ---------------------------------------------------------------------------
+    def _on_wheel_scrolled(self, steps: int) -> None:
+        self.set_slice(self._index - steps)
+
+    def _on_image_clicked(self, ev) -> None:
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            self._select(None)
+
+    def _on_mouse_moved(self, scene_pos) -> None:
+        if self._volume is None or self._image.image is None:
+            return
+        p = self.view_box.mapSceneToView(scene_pos)
+        rows, cols = self.image_shape
+        x, y = round(p.x()), round(p.y())
+        if not (0 <= x < cols and 0 <= y < rows):
+            text = ""
+        else:
+            value = float(self._image.image[y, x])
+            unit = " HU" if volume_text(self._volume, "modality") == "CT" else ""
+            shown = f"{value:.0f}" if math.isclose(value, round(value)) else f"{value:.1f}"
+            lps = self.display_to_lps(x, y)
+            text = f"({x}, {y})  {shown}{unit}\nLPS {lps[0]:.1f}, {lps[1]:.1f}, {lps[2]:.1f} mm"
+        if text != self._cursor_text:
+            self._cursor_text = text
+            self._update_annotations()
+
+    def _handle_key(self, key: int) -> bool:
+        if key in _SCROLL_KEYS:
+            self.set_slice(self._index + _SCROLL_KEYS[key])
+            return True
+        if key == _Key.Key_Home:
+            self.set_slice(0)
+            return True
+        if key == _Key.Key_End:
+            self.set_slice(self.slice_count - 1)
+            return True
+        if key in _DELETE_KEYS and self._selected_id is not None:
+            self.delete_requested.emit(self._selected_id)
+            return True
+        return False
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        """Take slice and delete keys before the graphics view scrolls with them."""
+        if event.type() == QtCore.QEvent.Type.KeyPress and self._volume is not None:
+            return self._handle_key(event.key())
+        return super().eventFilter(watched, event)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Slice and delete keys when the widget itself has focus."""
+        if self._volume is None or not self._handle_key(event.key()):
+            super().keyPressEvent(event)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Keep the whole image in view when the widget is resized."""
+        super().resizeEvent(event)
+        if self._geometry is not None:
+            self.view_box.autoRange(padding=0.0)
+
