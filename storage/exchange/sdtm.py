@@ -250,8 +250,10 @@ def _rs_rows(timeline: PatientTimeline, ident: Mapping[str, str]) -> list[dict[s
                   "RSEVALID": evaluator[1], "VISITNUM": visit["VISITNUM"],
                   "VISIT": visit["VISIT"], "RSDTC": visit["DTC"]}
         overall = res.get("overall")
-        irecist = isinstance(overall, str) and overall.startswith(("i", "non-i"))
-        recist_overall = res.get("recist_overall", None if irecist else overall)
+        irecist_code = isinstance(overall, str) and overall.startswith(("i", "non-i"))
+        recist_overall = (res["recist_overall"] if "recist_overall" in res
+                          else (None if irecist_code else overall))
+        irecist_overall = res.get("irecist_overall") or (overall if irecist_code else None)
         new = res.get("new_lesions")
         values = [("TRGRESP", res.get("target")), ("NTRGRESP", res.get("non_target")),
                   ("NEWLPROG", None if new is None else ("Y" if new else "N")),
@@ -262,8 +264,8 @@ def _rs_rows(timeline: PatientTimeline, ident: Mapping[str, str]) -> list[dict[s
             rows.append({**common, "RSTESTCD": code, "RSTEST": RS_TESTS[code],
                          "RSCAT": "RECIST 1.1", "RSORRES": _response(value),
                          "RSSTRESC": _response(value)})
-        if irecist:
+        if irecist_overall:
             rows.append({**common, "RSTESTCD": "OVRLRESP", "RSTEST": RS_TESTS["OVRLRESP"],
-                         "RSCAT": "iRECIST", "RSORRES": _response(overall),
-                         "RSSTRESC": _response(overall)})
+                         "RSCAT": "iRECIST", "RSORRES": _response(irecist_overall),
+                         "RSSTRESC": _response(irecist_overall)})
     return rows

@@ -15,23 +15,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from recist.model import (
-    Criteria,
-    Lesion,
-    LesionKind,
-    Measurement,
-    MeasurementStatus,
-    Patient,
-    Reader,
-    Timepoint,
-)
+from recist.model import Lesion, Measurement, Patient, Reader, Timepoint
 
 #: Version of the timeline JSON wrapper (the case keys themselves follow rules.md §10).
 TIMELINE_FORMAT = "caliper-timeline/1"
@@ -149,9 +139,7 @@ def reevaluate(data: Mapping[str, Any]) -> dict[str, Any]:
     """Evaluate the case part of a timeline dict again; returns ``result_to_dict`` output."""
     from recist import case_from_dict, evaluate, result_to_dict
 
-    case_keys = {k: v for k, v in data.items() if k not in {"format", "subject_id", "trial",
-                                                            "site", "result", "expected"}}
-    return _jsonable(result_to_dict(evaluate(case_from_dict(case_keys))))
+    return _jsonable(result_to_dict(evaluate(case_from_dict(_case_part(data)))))
 
 
 def timeline_csv_rows(data: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -193,86 +181,39 @@ def records_from_case(
 ) -> tuple[Patient, list[Timepoint], list[Lesion], list[Measurement]]:
     """Turn a case dict into domain records, for importing a timeline into the store.
 
-    Ids are assigned locally (patient 1, timepoints and lesions from 1) so that
-    measurements can point at them; the store assigns its own on insert.
-    Tracking UIDs are new ``2.25`` UIDs, one per lesion code.
+    Uses ``recist.case_from_dict`` and ``recist.case_to_records``, then gives the
+    records local ids (patient 1, timepoints ``order + 1``, lesions from 1) so that
+    measurements point at them the way stored records do; the store assigns its
+    own ids on insert.
 
     Raises
     ------
     TimelineFormatError
-        Naming the field, when a value cannot be turned into a record.
+        Naming the field, when the case cannot be read.
     """
+    from recist import CaseFormatError, case_from_dict, case_to_records
+
     try:
-        return _records_from_case(data, subject_id)
-    except (KeyError, TypeError, ValueError) as exc:
+        case = case_from_dict(_case_part(data))
+    except CaseFormatError as exc:
         raise TimelineFormatError(f"case {data.get('id', '?')}: {exc}") from exc
+    patient, tps, lesions, ms = case_to_records(case)
+    patient = replace(patient, id=1, subject_id=subject_id or str(
+        data.get("subject_id") or patient.subject_id), trial=str(data.get("trial") or ""),
+        site=str(data.get("site") or ""))
+    timepoints = [replace(tp, id=tp.order + 1, patient_id=1) for tp in tps]
+    lesions = [replace(les, id=i + 1, patient_id=1) for i, les in enumerate(lesions)]
+    measurements = [replace(m, lesion_id=m.lesion_id + 1, timepoint_id=m.timepoint_id + 1)
+                    for m in ms]
+    return patient, timepoints, lesions, measurements
 
 
-def _records_from_case(
-    data: Mapping[str, Any], subject_id: str | None
-) -> tuple[Patient, list[Timepoint], list[Lesion], list[Measurement]]:
-    patient = Patient(
-        id=1, subject_id=subject_id or str(data.get("subject_id") or data.get("id") or "S1"),
-        trial=str(data.get("trial", "")), site=str(data.get("site", "")),
-        criteria=Criteria(data.get("criteria", "RECIST1.1")),
-        confirmation_required=bool(data.get("confirmation_required", True)),
-        min_sd_days=int(data.get("min_sd_days", 42)),
-    )
-    timepoints: list[Timepoint] = []
-    lesions: dict[str, Lesion] = {}
-    measurements: list[Measurement] = []
-    for order, tp in enumerate(data["timepoints"]):
-        timepoint = Timepoint(
-            id=order + 1, patient_id=1, order=order, label=tp["label"],
-            scan_date=date.fromisoformat(tp["date"]) if tp.get("date") else None,
-            slice_thickness_mm=tp.get("slice_thickness_mm"),
-        )
-        timepoints.append(timepoint)
-        for kind, key in ((LesionKind.TARGET, "targets"), (LesionKind.NON_TARGET, "non_targets"),
-                          (LesionKind.NEW, "new_lesions")):
-            for entry in tp.get(key, []):
-                code = entry["id"]
-                if code not in lesions:
-                    lesions[code] = Lesion(
-                        id=len(lesions) + 1, patient_id=1, code=code, kind=kind,
-                        organ=entry.get("organ") or "unknown",
-                        tracking_uid=f"2.25.{uuid.uuid4().int}", nodal=bool(entry.get("nodal")),
-                    )
-                measurements.append(_measurement(entry, kind, lesions[code], timepoint))
-    return patient, timepoints, list(lesions.values()), measurements
+def _case_part(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys of a timeline dict that belong to the case format."""
+    return {k: v for k, v in data.items() if k not in _WRAPPER_KEYS}
 
 
-def _measurement(entry: Mapping[str, Any], kind: LesionKind, lesion: Lesion,
-                 timepoint: Timepoint) -> Measurement:
-    """One case-format lesion entry as a Measurement record."""
-    common = {"id": None, "lesion_id": lesion.id, "timepoint_id": timepoint.id, "reader_id": None}
-    diameter = entry.get("diameter_mm")
-    if kind is LesionKind.TARGET:
-        if entry.get("coalesced_into"):
-            return Measurement(**common, status=MeasurementStatus.MERGED, long_axis_mm=0.0,
-                               coalesced_into=entry["coalesced_into"])
-        if entry.get("fragments_mm"):
-            return Measurement(**common, status=MeasurementStatus.SPLIT,
-                               long_axis_mm=float(diameter),
-                               fragments_mm=tuple(float(f) for f in entry["fragments_mm"]))
-        if diameter is None:
-            return Measurement(**common, status=MeasurementStatus.NOT_EVALUABLE)
-        if float(diameter) == 0:
-            return Measurement(**common, status=MeasurementStatus.ABSENT, long_axis_mm=0.0)
-        if lesion.nodal:
-            return Measurement(**common, status=MeasurementStatus.MEASURED,
-                               short_axis_mm=float(diameter))
-        return Measurement(**common, status=MeasurementStatus.MEASURED,
-                           long_axis_mm=float(diameter))
-    status = {"present": MeasurementStatus.PRESENT, "absent": MeasurementStatus.ABSENT,
-              "not_evaluated": MeasurementStatus.NOT_EVALUABLE,
-              "unequivocal_progression": MeasurementStatus.UNEQUIVOCAL_PROGRESSION,
-              }[entry.get("status", "present")]
-    short = entry.get("short_axis_mm")
-    return Measurement(**common, status=status,
-                       long_axis_mm=float(diameter) if diameter is not None else None,
-                       short_axis_mm=float(short) if short is not None else None,
-                       equivocal=bool(entry.get("equivocal", False)))
+_WRAPPER_KEYS = frozenset({"format", "subject_id", "trial", "site", "result", "expected"})
 
 
 def _entry_status(entry: Mapping[str, Any]) -> str:

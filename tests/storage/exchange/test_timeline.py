@@ -54,6 +54,18 @@ def test_records_from_case_maps_statuses() -> None:
     assert {les.kind for les in lesions} >= {LesionKind.TARGET}
 
 
+def test_case_part_of_export_equals_the_case() -> None:
+    from recist import case_from_dict, case_from_records, case_to_dict
+
+    for case in CASES:
+        patient, tps, lesions, ms = records_from_case(case, subject_id="S1")
+        timeline = PatientTimeline(patient, tuple(tps), tuple(lesions), tuple(ms), {})
+        data = read_timeline_json(io.StringIO(dumps_timeline_json(timeline_to_dict(timeline))))
+        want = case_to_dict(case_from_dict({k: v for k, v in case.items() if k != "expected"}))
+        got = case_to_dict(case_from_records(*records_from_case(data)))
+        assert got["timepoints"] == want["timepoints"], case["id"]
+
+
 def test_unreadable_timeline_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
@@ -66,17 +78,17 @@ def test_unreadable_timeline_names_the_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_json_round_trip_gives_same_responses(case: dict, tmp_path: Path) -> None:
-    import recist
-
-    if not hasattr(recist, "case_from_records"):
-        pytest.skip("recist.case_from_records/evaluate not in this checkout yet")
-    patient, tps, lesions, ms = records_from_case(case, subject_id="S1")
     from recist import case_from_records, evaluate, result_to_dict
 
-    result = result_to_dict(evaluate(case_from_records(patient, tps, lesions, ms)))
+    patient, tps, lesions, ms = records_from_case(case, subject_id="S1")
+    try:
+        result = result_to_dict(evaluate(case_from_records(patient, tps, lesions, ms)))
+    except NotImplementedError:
+        pytest.skip("the recist engine (recist.evaluate) has not landed yet")
     timeline = PatientTimeline(patient, tuple(tps), tuple(lesions), tuple(ms), result)
     path = tmp_path / "timeline.json"
     path.write_text(dumps_timeline_json(timeline_to_dict(timeline)))
     data = read_timeline_json(path)
     assert data["subject_id"] == "S1"
     assert reevaluate(data) == data["result"]
+    assert [t["label"] for t in data["timepoints"]] == [t["label"] for t in case["timepoints"]]
