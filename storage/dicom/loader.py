@@ -1,0 +1,211 @@
+"""Load one series into a :class:`Volume`, optionally in the background."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from storage.dicom.errors import DicomLoadError
+from storage.dicom.geometry import Layout, arrange
+from storage.dicom.pixels import FrameDecoder, ValueOverflow, choose_dtype, lowest_value
+from storage.dicom.records import SeriesInfo
+from storage.dicom.scan import scan
+from storage.dicom.volume import Volume
+
+#: A volume may not need more memory than this (checked before allocating).
+MAX_VOLUME_BYTES = 8 * 1024**3
+#: Worker threads decoding slices (file reads release the GIL).
+WORKERS = max(2, min(8, (os.cpu_count() or 2) * 2))
+
+Progress = Callable[[int, int], None]
+
+
+def load_series(source: str | Path | SeriesInfo, series_uid: str | None = None, *,
+                on_progress: Progress | None = None, background: bool = False) -> Volume:
+    """Load one image series into a volume with exact geometry.
+
+    Parameters
+    ----------
+    source : str, pathlib.Path or SeriesInfo
+        A folder, zip, DICOMDIR or file (scanned first), or a series from
+        :func:`storage.dicom.scan`.
+    series_uid : str or None
+        Which series to load when *source* is a path holding several; None
+        loads the only one, or the one with the most images (with a warning).
+    on_progress : callable or None
+        Called as ``on_progress(slices_done, total)`` after every slice, from
+        a worker thread.
+    background : bool
+        If True, return as soon as slice 0 is decoded; the other slices fill in
+        from a background thread (``Volume.slices_loaded``, ``is_complete``,
+        ``wait()``).
+
+    Returns
+    -------
+    Volume
+        The voxels (rescaled), spacing, origin, direction and warnings.
+
+    Raises
+    ------
+    DicomLoadError
+        If no such series exists, its geometry is unusable, it would need
+        more than ``MAX_VOLUME_BYTES``, or no slice at all can be decoded.
+    """
+    started = time.perf_counter()
+    info, extra_warnings = _resolve(source, series_uid)
+    images = [(head, frame) for head in info.headers for frame in head.frames]
+    if not images:
+        raise DicomLoadError(f"series {info.series_instance_uid} has no images")
+    try:
+        layout = arrange(images)
+    except ValueError as exc:
+        raise DicomLoadError(f"series {info.series_instance_uid} ({info.files[0]}): {exc}",
+                             info.files[0]) from exc
+    dtype, checked = choose_dtype(layout.images)
+    shape = (len(layout.images), layout.rows, layout.columns)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if nbytes > MAX_VOLUME_BYTES:
+        raise DicomLoadError(
+            f"series {info.series_instance_uid} ({info.files[0]}) would need "
+            f"{nbytes / 1024**3:.1f} GiB ({shape[0]}x{shape[1]}x{shape[2]}), over the "
+            f"{MAX_VOLUME_BYTES / 1024**3:.0f} GiB limit; refused", info.files[0])
+    volume = _make_volume(np.zeros(shape, dtype=dtype), layout, extra_warnings)
+    filler = _Filler(volume, layout, FrameDecoder(dtype, checked), on_progress, started)
+    filler.fill([0])
+    if background:
+        thread = threading.Thread(target=filler.run_rest, name="caliper-load-series",
+                                  daemon=True)
+        thread.start()
+        return volume
+    filler.run_rest()
+    if filler.failures == len(layout.images):
+        raise DicomLoadError(f"series {info.series_instance_uid}: no slice could be decoded; "
+                             f"{volume.warnings[-1]}", info.files[0])
+    return volume
+
+
+def _resolve(source: str | Path | SeriesInfo, series_uid: str | None
+             ) -> tuple[SeriesInfo, list[str]]:
+    if isinstance(source, SeriesInfo):
+        if not source.headers:
+            raise DicomLoadError(f"series {source.series_instance_uid} carries no file headers; "
+                                 "get it from storage.dicom.scan()")
+        return source, []
+    report = scan(source)
+    if series_uid is not None:
+        info = report.find(series_uid)
+        if info is None:
+            found = ", ".join(s.series_instance_uid for s in report.series) or "none"
+            raise DicomLoadError(f"{source}: no image series {series_uid} (found: {found})",
+                                 str(source))
+        return info, []
+    if not report.series:
+        detail = "; ".join(str(p) for p in report.problems[:3])
+        more = f" (+{len(report.problems) - 3} more)" if len(report.problems) > 3 else ""
+        raise DicomLoadError(f"{source}: no image series found"
+                             + (f": {detail}{more}" if detail else ""), str(source))
+    if len(report.series) == 1:
+        return report.series[0], []
+    info = max(report.series, key=lambda s: s.n_images)
+    return info, [f"{len(report.series)} series found under {source}; loaded the largest "
+                  f"({info.series_instance_uid}, {info.n_images} images)"]
+
+
+def _make_volume(voxels: np.ndarray, layout: Layout, extra_warnings: list[str]) -> Volume:
+    head, frame = layout.images[0]
+    metadata: dict[str, object] = {
+        "series_instance_uid": head.series_instance_uid,
+        "study_instance_uid": head.study_instance_uid,
+        "patient_id": head.patient_id,
+        "patient_name": head.patient_name,
+        "study_date": head.study_date,
+        "modality": head.modality,
+        "series_description": head.series_description,
+        "slice_thickness_mm": frame.slice_thickness,
+        "window_center": head.window_center,
+        "window_width": head.window_width,
+    }
+    return Volume(
+        voxels=voxels, spacing_mm=layout.spacing_mm, origin_lps_mm=layout.origin_lps_mm,
+        direction=layout.direction, slice_positions_lps_mm=layout.slice_positions,
+        sop_instance_uids=[h.sop_instance_uid for h, _ in layout.images],
+        frame_numbers=[f.index + 1 for _, f in layout.images],
+        metadata=metadata, warnings=extra_warnings + layout.warnings,
+    )
+
+
+class _Filler:
+    """Decodes the slices of one volume, reporting progress and failures."""
+
+    def __init__(self, volume: Volume, layout: Layout, decoder: FrameDecoder,
+                 on_progress: Progress | None, started: float) -> None:
+        self.volume = volume
+        self.layout = layout
+        self.decoder = decoder
+        self.on_progress = on_progress
+        self.started = started
+        self.failures = 0
+        self.overflow: list[int] = []
+        self._progress_lock = threading.Lock()
+        self._fill_value = lowest_value(decoder.dtype, layout.images)
+
+    def _one(self, index: int) -> None:
+        head, frame = self.layout.images[index]
+        out = self.volume.voxels[index]
+        try:
+            self.decoder.decode(head, frame, out)
+        except ValueOverflow:
+            with self._progress_lock:
+                self.overflow.append(index)
+        except Exception as exc:  # noqa: BLE001 - a bad slice must not stop the others
+            out.fill(self._fill_value)
+            where = head.path if head.n_frames == 1 else f"{head.path} frame {frame.index + 1}"
+            with self._progress_lock:
+                self.failures += 1
+                self.volume.warnings.append(
+                    f"slice {index} ({where}) could not be decoded: {exc}; left blank")
+        done = self.volume._slice_done()
+        if self.on_progress is not None:
+            with self._progress_lock:
+                self.on_progress(done, len(self.layout.images))
+
+    def fill(self, indices: list[int]) -> None:
+        """Decode the given slices in the calling thread."""
+        for index in indices:
+            self._one(index)
+
+    def run_rest(self) -> None:
+        """Decode slices 1..n-1 with a thread pool, then mark the volume complete."""
+        rest = list(range(1, len(self.layout.images)))
+        try:
+            if len(rest) <= 2:
+                self.fill(rest)
+            else:
+                with ThreadPoolExecutor(max_workers=WORKERS,
+                                        thread_name_prefix="caliper-decode") as pool:
+                    for _ in pool.map(self._one, rest, chunksize=4):
+                        pass
+            if self.overflow:
+                self._widen()
+        finally:
+            self.volume._finish(time.perf_counter() - self.started)
+
+    def _widen(self) -> None:
+        """Some values do not fit int16: switch the volume to float32, redo those slices."""
+        self.volume.voxels = self.volume.voxels.astype(np.float32)
+        self.decoder = FrameDecoder(np.dtype(np.float32))
+        for index in self.overflow:
+            head, frame = self.layout.images[index]
+            try:
+                self.decoder.decode(head, frame, self.volume.voxels[index])
+            except Exception as exc:  # noqa: BLE001 - same policy as _one
+                self.volume.voxels[index].fill(self._fill_value)
+                self.failures += 1
+                self.volume.warnings.append(
+                    f"slice {index} ({head.path}) could not be decoded: {exc}; left blank")
