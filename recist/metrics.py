@@ -1,0 +1,77 @@
+"""Colorectal exploratory metrics (rules.md §9.1-9.2): ETS, DpR, time to nadir."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recist.arith import pct, pct_tenths
+from recist.case import Settings
+from recist.prepare import Prepared
+from recist.responses import Response
+from recist.track11 import Step
+
+
+def ets_class(delta: int, baseline: int) -> str:
+    """FIRE-3 early-shrinkage class [Mod17]: ETS, minor shrinkage, minor growth, PD (±20 %)."""
+    if 5 * (baseline + delta) <= 4 * baseline:
+        return "ETS"
+    if delta <= 0:
+        return "minor shrinkage"
+    if 5 * (baseline + delta) < 6 * baseline:
+        return "minor growth"
+    return "PD"
+
+
+def tumour_metrics(prep: Prepared, steps: list[Step | None], s: Settings) -> dict[str, Any]:
+    """ETS (first complete assessment in the day window), DpR signed/truncated, time to nadir.
+
+    Parameters
+    ----------
+    prep : Prepared
+        The aligned case.
+    steps : list
+        The RECIST 1.1 steps (for the first PD, which ends the DpR window).
+    s : Settings
+        ``ets_window_days``.
+
+    Returns
+    -------
+    dict
+        ``{"ets": {...}, "dpr": {...}}``; values are JSON-ready (percent as float).
+    """
+    baseline = prep.baseline_sum
+    if not prep.target_ids or not baseline:
+        return {"ets": None, "dpr": None, "note": "no measurable baseline disease"}
+    lo, hi = s.ets_window_days
+    ets: dict[str, Any] = {"evaluable": False, "window_days": [lo, hi]}
+    base_date = prep.timepoints[0].date
+    best: tuple[int, int] | None = None
+    for tp, step in zip(prep.timepoints[1:], steps[1:], strict=True):
+        if tp.complete and tp.sum_lb is not None:
+            delta = tp.sum_lb - baseline
+            if not ets["evaluable"] and tp.day is not None and lo <= tp.day <= hi:
+                value = pct(delta, baseline)
+                ets = {
+                    "evaluable": True, "window_days": [lo, hi], "label": tp.label, "day": tp.day,
+                    "pct": float(value) if value is not None else None,
+                    "ets": 5 * tp.sum_lb <= 4 * baseline, "class": ets_class(delta, baseline),
+                    "new_lesions": bool(tp.new),
+                }
+            if best is None or tp.sum_lb < prep.timepoints[best[0]].sum_lb:  # type: ignore[operator]
+                best = (tp.index, delta)
+        if step is not None and step.overall is Response.PD:
+            break
+    if not ets["evaluable"]:
+        ets["reason"] = f"ETS not evaluable: no complete assessment on day {lo}-{hi}"
+    if best is None:
+        return {"ets": ets, "dpr": None}
+    index, delta = best
+    depth = -pct_tenths(delta, baseline) / 10
+    nadir_tp = prep.timepoints[index]
+    days = (nadir_tp.date - base_date).days if nadir_tp.date and base_date else None
+    dpr = {
+        "pct": depth, "pct_truncated": max(depth, 0.0), "label": nadir_tp.label,
+        "time_to_nadir_days": days,
+        "nodal_targets": any(prep.target_nodal),
+    }
+    return {"ets": ets, "dpr": dpr}

@@ -1,0 +1,207 @@
+"""RECIST 1.1 categories at one timepoint (Eisenhauer 2009 §4.3-4.4; rules.md §4-5).
+
+Each function is pure and takes integer micrometres.  They return the
+category and a short reason a reader can check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from recist.arith import NODE_NORMAL_UM, PD_ABSOLUTE_UM, fmt_mm, fmt_pct, meets_pd, meets_pr
+from recist.case import LesionStatus
+from recist.responses import Response
+
+R = Response
+_PROGRESSED = (LesionStatus.UNEQUIVOCAL_PROGRESSION, LesionStatus.FURTHER_INCREASE)
+
+
+def reappeared(values: Sequence[int | None], nodal: Sequence[bool]) -> list[int]:
+    """Indices of targets that count as reappeared after a CR (§4.2 step 3).
+
+    A non-nodal target reappears when > 0 mm; a nodal one only at >= 10 mm
+    short axis ([FAQ:abnormal-lymph-node], O-5).
+    """
+    return [
+        i
+        for i, (v, n) in enumerate(zip(values, nodal, strict=True))
+        if v is not None and (v >= NODE_NORMAL_UM if n else v > 0)
+    ]
+
+
+def _all_cr(values: Sequence[int | None], nodal: Sequence[bool]) -> bool:
+    for v, n in zip(values, nodal, strict=True):
+        if v is None or (v >= NODE_NORMAL_UM if n else v != 0):
+            return False
+    return True
+
+
+def _pd_text(total: int, nadir: int, what: str) -> str:
+    if nadir == 0:
+        return f"PD: {what} {fmt_mm(total)} mm is +{fmt_mm(total)} mm over nadir 0 mm (>= 5 mm)"
+    return (
+        f"PD: {what} {fmt_mm(total)} mm >= 1.2 x nadir {fmt_mm(nadir)} mm "
+        f"and +{fmt_mm(total - nadir)} mm >= 5 mm"
+    )
+
+
+def target_response(
+    values: Sequence[int | None],
+    nodal: Sequence[bool],
+    ids: Sequence[str],
+    total: int | None,
+    complete: bool,
+    nadir: int | None,
+    baseline: int | None,
+    after_cr: bool,
+    *,
+    explain: bool = True,
+) -> tuple[Response, str]:
+    """Target response (Eisenhauer 2009 §4.3.1, §4.4.2; rules.md §4.2 steps 1-6).
+
+    Parameters
+    ----------
+    values : sequence of int or None
+        Each baseline target's value in micrometres (None = not evaluable).
+    nodal : sequence of bool
+        Whether each target is a node (short axis).
+    ids : sequence of str
+        Target ids, for the reason.
+    total : int or None
+        Sum of the available values (a lower bound when incomplete).
+    complete : bool
+        Every target has a value.
+    nadir : int or None
+        Smallest complete SOD before this timepoint (baseline included).
+    baseline : int or None
+        Baseline SOD.
+    after_cr : bool
+        The last evaluable overall response was CR (reappearance rule, step 3).
+    explain : bool
+        Build the reason text (False saves time when only the category is needed).
+
+    Returns
+    -------
+    tuple[Response, str]
+        The category and its reason.
+    """
+    if not complete:
+        missing = [ids[i] for i, v in enumerate(values) if v is None]
+        back = reappeared(values, nodal) if after_cr else []
+        if back:
+            return R.PD, _reappear_text(back, values, ids, explain)
+        if total is not None and nadir is not None and meets_pd(total, nadir):
+            if not explain:
+                return R.PD, ""
+            text = _pd_text(total, nadir, "the available targets already sum")
+            return R.PD, f"{text} although {', '.join(missing)} not evaluable (PD provable)"
+        if not explain:
+            return R.NE, ""
+        if total is None:
+            return R.NE, "NE: no target evaluable"
+        return R.NE, (
+            f"NE: {', '.join(missing)} not evaluable; the available sum {fmt_mm(total)} mm "
+            f"cannot prove PD against nadir {fmt_mm(nadir or 0)} mm"
+        )
+    assert total is not None
+    if _all_cr(values, nodal):
+        if not explain:
+            return R.CR, ""
+        nodes = [f"{ids[i]} {fmt_mm(v or 0)} mm" for i, v in enumerate(values) if nodal[i]]
+        text = "CR: every non-nodal target 0 mm"
+        if nodes:
+            text += f" and every nodal target < 10 mm ({', '.join(nodes)})"
+        return R.CR, text
+    if after_cr:
+        back = reappeared(values, nodal)
+        if back:
+            return R.PD, _reappear_text(back, values, ids, explain)
+    if nadir is not None and meets_pd(total, nadir):
+        return R.PD, _pd_text(total, nadir, "sum") if explain else ""
+    if baseline is not None and meets_pr(total, baseline):
+        if not explain:
+            return R.PR, ""
+        return R.PR, (
+            f"PR: sum {fmt_mm(total)} mm <= 0.7 x baseline {fmt_mm(baseline)} mm "
+            f"({fmt_pct(total - baseline, baseline)})"
+        )
+    if not explain:
+        return R.SD, ""
+    return R.SD, _sd_text(total, nadir, baseline)
+
+
+def _reappear_text(back: list[int], values: Sequence[int | None], ids: Sequence[str], explain: bool) -> str:
+    if not explain:
+        return ""
+    items = ", ".join(f"{ids[i]} {fmt_mm(values[i] or 0)} mm" for i in back)
+    return f"PD: target reappeared after an overall CR ({items})"
+
+
+def _sd_text(total: int, nadir: int | None, baseline: int | None) -> str:
+    parts = [f"SD: sum {fmt_mm(total)} mm"]
+    if baseline:
+        parts.append(
+            f"is {fmt_pct(total - baseline, baseline)} from baseline {fmt_mm(baseline)} mm "
+            f"(PR needs <= {fmt_mm(7 * baseline // 10)} mm)"
+        )
+    if nadir is not None:
+        need = max(nadir + PD_ABSOLUTE_UM, -(-6 * nadir // 5))
+        parts.append(f"and PD needs >= {fmt_mm(need)} mm (nadir {fmt_mm(nadir)} mm)")
+    return " ".join(parts)
+
+
+def nontarget_response(
+    statuses: Sequence[LesionStatus],
+    nodal: Sequence[bool],
+    short_axis: Sequence[int | None],
+    ids: Sequence[str],
+    after_cr: bool,
+    *,
+    explain: bool = True,
+) -> tuple[Response, str]:
+    """Non-target response (Eisenhauer 2009 §4.3.3-4.3.4; rules.md §4.3).
+
+    Unequivocal progression -> PD; after an overall CR any lesion present
+    again (a node back at >= 10 mm) -> PD; any not evaluated -> NE; all absent
+    (nodes < 10 mm count as normal) -> CR; otherwise non-CR/non-PD.
+    """
+    progressed = [ids[i] for i, s in enumerate(statuses) if s in _PROGRESSED]
+    if progressed:
+        return R.PD, (f"non-target PD: unequivocal progression of {', '.join(progressed)}" if explain else "")
+    present = []
+    not_evaluated = []
+    for i, status in enumerate(statuses):
+        if status is LesionStatus.NOT_EVALUATED:
+            not_evaluated.append(ids[i])
+        elif status is LesionStatus.PRESENT:
+            sa = short_axis[i]
+            if not (nodal[i] and sa is not None and sa < NODE_NORMAL_UM):
+                present.append(ids[i])
+    if after_cr and present:
+        return R.PD, (f"non-target PD: {', '.join(present)} present again after an overall CR" if explain else "")
+    if not_evaluated:
+        return R.NE, (f"non-target NE: {', '.join(not_evaluated)} not evaluated" if explain else "")
+    if not present:
+        return R.CR, ("non-target CR: all absent, nodes < 10 mm" if explain else "")
+    return R.NON_CR_NON_PD, (f"non-target non-CR/non-PD: {', '.join(present)} present" if explain else "")
+
+
+def overall_response(
+    target: Response | None, non_target: Response | None, new: bool
+) -> Response:
+    """Overall response: Table 1 (targets), Table 2 (non-targets only) or NED (§4.5).
+
+    Parameters
+    ----------
+    target, non_target : Response or None
+        None when the patient has no such lesions at baseline.
+    new : bool
+        An unequivocal new lesion is present.
+    """
+    if new or target is R.PD or non_target is R.PD:
+        return R.PD
+    if target is None:
+        return R.NED if non_target is None else non_target
+    if target is R.CR:
+        return R.CR if non_target in (None, R.CR) else R.PR
+    return target
