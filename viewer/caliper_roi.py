@@ -198,7 +198,7 @@ class BidirectionalCaliperRoi(pg.ROI):
             label.setParentItem(self)
         # short axis as (fraction t along the long axis, mm to either side)
         self._t, self._a, self._b = self._short_params(self._points_mm())
-        self._apply(self._points_mm())
+        self._apply(self._place_short(self._points_mm()))
         self.sigRegionChanged.connect(self._on_region_changed)
         self._on_region_changed()
 

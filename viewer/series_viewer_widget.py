@@ -20,8 +20,8 @@ from viewer._view_annotations import ViewAnnotations
 from viewer._view_planes import PLANES, PlaneGeometry
 from viewer._view_tools import TOOLS, ToolDragger
 from viewer._view_viewbox import ImageViewBox
-from viewer.caliper_roi import BidirectionalCaliperRoi, CaliperRoi
-from viewer.overlays import MeasurementOverlay, make_geometry, same_geometry
+from viewer._view_overlay_layer import OverlayLayer, OverlayRoi
+from viewer.overlays import MeasurementOverlay, make_geometry
 from viewer.presets import default_preset_for, normalise_preset_name, window_for_preset
 from viewer.volume_protocol import volume_text
 
@@ -37,8 +37,6 @@ _SCROLL_KEYS = {
     _Key.Key_Right: 1,
 }
 _DELETE_KEYS = (_Key.Key_Delete, _Key.Key_Backspace)
-
-OverlayRoi = CaliperRoi | BidirectionalCaliperRoi
 
 
 class SeriesViewerWidget(QtWidgets.QWidget):
@@ -72,10 +70,6 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._index = 0
         self._center, self._width = 40.0, 400.0
         self._tool = "pointer"
-        self._overlays: list[MeasurementOverlay] = []
-        self._overlay_items: dict[int, OverlayRoi] = {}
-        self._selected_id: int | None = None
-        self._provisional: OverlayRoi | None = None
         self._cursor_text = ""
 
         self._graphics = pg.GraphicsView(background="k")
@@ -87,6 +81,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._image.setPos(-0.5, -0.5)  # voxel centres at integer display coordinates
         self.view_box.addItem(self._image)
         self._annotations = ViewAnnotations(self._graphics)
+        self._layer = OverlayLayer(self, self.measurement_edited.emit)
         self._graphics.installEventFilter(self)
         self._graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
@@ -152,6 +147,16 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         """The graphics view (its viewport receives mouse events)."""
         return self._graphics
 
+    @property
+    def overlay_items(self) -> dict[int, OverlayRoi]:
+        """The calipers on screen, by measurement id (current axial slice only)."""
+        return dict(self._layer.items)
+
+    @property
+    def selected_measurement_id(self) -> int | None:
+        """The highlighted measurement (the Delete key's target), or None."""
+        return self._layer.selected_id
+
     def annotation(self, name: str) -> str:
         """Text of an overlay label: a corner (``"top_left"``...) or an edge (``"left"``...)."""
         return self._annotations.text(name)
@@ -164,8 +169,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         (liver for CT, percentile ``auto`` otherwise) and clears the overlays.
         """
         self._volume = volume
-        self._overlays = []
-        self._selected_id = None
+        self._layer.set_overlays([])
         self._geometry = PlaneGeometry.of(volume, "axial")
         self._index = self._geometry.count // 2
         self.apply_preset(default_preset_for(getattr(volume, "modality", None)))
@@ -241,11 +245,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
 
     def set_overlays(self, items: Sequence[MeasurementOverlay]) -> None:
         """Replace the measurements drawn; each shows on its own axial slice."""
-        self._overlays = list(items)
-        selected = [o.measurement_id for o in self._overlays if o.selected]
-        self._selected_id = selected[-1] if selected else None
-        self.show_provisional(None)
-        self._sync_overlay_items()
+        self._layer.set_overlays(items)
 
     def render_png(self, path: str) -> None:
         """Write the view as shown (image, calipers, text) to the PNG file *path*.
@@ -267,11 +267,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
 
     def show_provisional(self, item: OverlayRoi | None) -> None:
         """Show a caliper being drawn (replacing the previous one); None removes it."""
-        if self._provisional is not None:
-            self.view_box.removeItem(self._provisional)
-        self._provisional = item
-        if item is not None:
-            self.view_box.addItem(item)
+        self._layer.show_provisional(item)
 
     def finish_drawing(self, long_px, short_px=None) -> None:
         """Emit ``measurement_drawn`` for end points drawn on the current axial slice."""
@@ -289,8 +285,8 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         image = self._geometry.extract(self._volume.voxels, self._index)
         levels = (self._center - self._width / 2, self._center + self._width / 2)
         self._image.setImage(image, autoLevels=False, levels=levels)
-        self.show_provisional(None)
-        self._sync_overlay_items()
+        self._layer.show_provisional(None)
+        self._layer.sync()
         self._update_annotations()
 
     def _update_annotations(self) -> None:
@@ -329,79 +325,13 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         axis = {"axial": 2, "coronal": 1, "sagittal": 0}[self.orientation]
         return f"Pos {lps[axis]:.1f} mm"
 
-    # -- overlays ------------------------------------------------------------------------
-    def _visible_overlays(self) -> list[MeasurementOverlay]:
-        if self.orientation != "axial":
-            return []
-        return [o for o in self._overlays if o.geometry.slice_index == self._index]
-
-    def _sync_overlay_items(self) -> None:
-        wanted = {o.measurement_id: o for o in self._visible_overlays()}
-        for mid in list(self._overlay_items):
-            if mid not in wanted or not self._item_matches(self._overlay_items[mid], wanted[mid]):
-                self.view_box.removeItem(self._overlay_items.pop(mid))
-        for mid, overlay in wanted.items():
-            item = self._overlay_items.get(mid)
-            if item is None:
-                item = self._make_overlay_item(overlay)
-                self._overlay_items[mid] = item
-                self.view_box.addItem(item)
-            item.set_selected(mid == self._selected_id)
-
-    def _item_matches(self, item: OverlayRoi, overlay: MeasurementOverlay) -> bool:
-        current = self._geometry_of(item)
-        return same_geometry(current, overlay.geometry) and item.caption == overlay.caption
-
-    def _make_overlay_item(self, overlay: MeasurementOverlay) -> OverlayRoi:
-        g = overlay.geometry
-        long_px = (g.long_axis.start_px, g.long_axis.end_px)
-        if g.short_axis is None:
-            item: OverlayRoi = CaliperRoi(*long_px, to_lps=self.display_to_lps, caption=overlay.caption)
-        else:
-            item = BidirectionalCaliperRoi(
-                long_px,
-                (g.short_axis.start_px, g.short_axis.end_px),
-                to_lps=self.display_to_lps,
-                pixel_mm=self.pixel_mm,
-                caption=overlay.caption,
-            )
-        mid = overlay.measurement_id
-        item.sigRegionChangeStarted.connect(lambda _roi, mid=mid: self._select(mid))
-        item.sigClicked.connect(lambda _roi, _ev, mid=mid: self._select(mid))
-        item.sigRegionChangeFinished.connect(lambda roi, mid=mid: self._on_overlay_edit_finished(mid, roi))
-        return item
-
-    def _geometry_of(self, item: OverlayRoi):
-        if isinstance(item, BidirectionalCaliperRoi):
-            long_px, short_px = item.axes_points()
-            return make_geometry(self._volume, self._index, long_px, short_px)
-        return make_geometry(self._volume, self._index, item.end_points())
-
-    def _select(self, measurement_id: int | None) -> None:
-        self._selected_id = measurement_id
-        for mid, item in self._overlay_items.items():
-            item.set_selected(mid == measurement_id)
-
-    def _on_overlay_edit_finished(self, measurement_id: int, item: OverlayRoi) -> None:
-        for i, overlay in enumerate(self._overlays):
-            if overlay.measurement_id != measurement_id:
-                continue
-            geometry = self._geometry_of(item)
-            if same_geometry(geometry, overlay.geometry):
-                return
-            self._overlays[i] = MeasurementOverlay(
-                measurement_id, overlay.label, geometry, overlay.selected
-            )
-            self.measurement_edited.emit(measurement_id, geometry)
-            return
-
     # -- input ---------------------------------------------------------------------------
     def _on_wheel_scrolled(self, steps: int) -> None:
         self.set_slice(self._index - steps)
 
     def _on_image_clicked(self, ev) -> None:
         if ev.button() == QtCore.Qt.MouseButton.LeftButton:
-            self._select(None)
+            self._layer.select(None)
 
     def _on_mouse_moved(self, scene_pos) -> None:
         if self._volume is None or self._image.image is None:
@@ -431,8 +361,8 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         if key == _Key.Key_End:
             self.set_slice(self.slice_count - 1)
             return True
-        if key in _DELETE_KEYS and self._selected_id is not None:
-            self.delete_requested.emit(self._selected_id)
+        if key in _DELETE_KEYS and self._layer.selected_id is not None:
+            self.delete_requested.emit(self._layer.selected_id)
             return True
         return False
 

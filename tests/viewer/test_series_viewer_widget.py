@@ -214,16 +214,16 @@ def _overlay(volume, slice_index, long_px, short_px=None, mid=7, label="T1 23.4 
 def test_overlays_show_on_their_own_slice(qtbot, viewer, ct_chest):
     k = viewer.slice_index
     viewer.set_overlays([_overlay(ct_chest, k, ((100, 100), (200, 100)))])
-    items = viewer._overlay_items  # noqa: SLF001 - checking what is on screen
+    items = viewer.overlay_items
     assert list(items) == [7]
     assert items[7].label_text.startswith("T1 ")
     assert items[7].length_mm == pytest.approx(100 * ct_chest.spacing_mm[2], abs=0.05)
     viewer.set_slice(k + 1)
-    assert viewer._overlay_items == {}  # noqa: SLF001
+    assert viewer.overlay_items == {}
     viewer.set_slice(k)
-    assert list(viewer._overlay_items) == [7]  # noqa: SLF001
+    assert list(viewer.overlay_items) == [7]
     viewer.set_orientation("coronal")
-    assert viewer._overlay_items == {}  # noqa: SLF001
+    assert viewer.overlay_items == {}
 
 
 def test_editing_a_handle_emits_measurement_edited_once(qtbot, viewer, ct_chest):
