@@ -50,6 +50,7 @@ class ReasonRequiredError(RepositoryError):
 
 
 _UNIQUE_MARKERS = ("unique", "duplicate key")
+_CORRUPT_MARKERS = ("not a database", "malformed", "encrypted", "disk image")
 
 
 @contextmanager
@@ -83,5 +84,10 @@ def wrap_sqlalchemy_errors(what: str) -> Iterator[None]:
     except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
         detail = str(exc.orig) if getattr(exc, "orig", None) is not None else str(exc)
         raise DatabaseUnavailableError(f"{what}: database error: {detail.splitlines()[0]}") from exc
+    except sa_exc.DatabaseError as exc:
+        detail = str(exc.orig) if exc.orig is not None else str(exc)
+        if any(marker in detail.lower() for marker in _CORRUPT_MARKERS):
+            raise DatabaseUnavailableError(f"{what}: {detail.splitlines()[0]}") from exc
+        raise RepositoryError(f"{what}: {detail.splitlines()[0]}") from exc
     except sa_exc.SQLAlchemyError as exc:
         raise RepositoryError(f"{what}: {str(exc).splitlines()[0]}") from exc

@@ -1,0 +1,64 @@
+"""Readers: roles, scrypt passwords, authentication."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from recist.errors import InvalidRecordError
+from recist.model import Reader, Role
+from storage.db import AuthenticationError, Database, DuplicateError, PermissionDeniedError
+from storage.db.models import ReaderRow
+from storage.db.passwords import hash_password, verify_password
+from tests.storage.db.conftest import PASSWORD
+
+
+def test_password_hash_is_salted_scrypt_with_parameters() -> None:
+    first, second = hash_password("secret"), hash_password("secret")
+    assert first != second
+    scheme, n, r, p, salt, key = first.split("$")
+    assert (scheme, int(n), int(r), int(p)) == ("scrypt", 2**14, 8, 1)
+    assert verify_password("secret", first) and verify_password("secret", second)
+    assert not verify_password("Secret", first)
+    assert not verify_password("secret", "!")
+    assert not verify_password("secret", "scrypt$x$8$1$AAAA$AAAA")
+
+
+def test_authenticate(db: Database, alice: Reader) -> None:
+    assert db.readers.authenticate("alice", PASSWORD) == alice
+    with pytest.raises(AuthenticationError):
+        db.readers.authenticate("alice", "wrong")
+    with pytest.raises(AuthenticationError):
+        db.readers.authenticate("nobody", PASSWORD)
+    with pytest.raises(AuthenticationError):
+        db.readers.authenticate("system", "")
+
+
+def test_password_is_not_stored_in_clear_or_in_the_audit_trail(db: Database, alice: Reader) -> None:
+    with db.read_session() as session:
+        stored = session.scalar(select(ReaderRow.password_hash).where(ReaderRow.username == "alice"))
+    assert stored is not None and PASSWORD not in stored
+    assert all(PASSWORD not in str(e.after) for e in db.audit_events())
+    created = db.audit_events(entity="reader", entity_id=alice.id)[0]
+    assert created.after["role"] == "investigator" and created.after["password"] == "set"  # type: ignore[index]
+
+
+def test_usernames_are_unique_and_names_required(db: Database, system: Reader, alice: Reader) -> None:
+    with pytest.raises(DuplicateError, match="alice"):
+        db.readers.create("alice", "Another Alice", Role.READER, "pw", by=system)
+    with pytest.raises(InvalidRecordError):
+        db.readers.create("carol", "  ", Role.READER, "pw", by=system)
+    with pytest.raises(ValueError, match="wizard"):
+        db.readers.create("carol", "Carol", "wizard", "pw", by=system)
+
+
+def test_only_admins_add_readers(db: Database, alice: Reader) -> None:
+    with pytest.raises(PermissionDeniedError, match="only an admin"):
+        db.readers.create("mallory", "Mallory", Role.ADMIN, "pw", by=alice)
+
+
+def test_list_and_system_reader(db: Database, system: Reader, alice: Reader, bob: Reader) -> None:
+    assert [r.username for r in db.readers.list()] == ["alice", "bob", "system"]
+    assert db.readers.ensure_system() == system
+    assert system.role is Role.ADMIN
+    assert db.readers.count() == 3
