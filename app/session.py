@@ -94,8 +94,7 @@ class ReadingSession(EditingMixin):
     measurement_added = Signal(Measurement)
     measurement_changed = Signal(Measurement)
     measurement_removed = Signal(int)
-    assessment_updated = Signal(object)
-    """Emitted with the new :class:`recist.CaseResult`."""
+    assessment_updated = Signal(CaseResult)
     timepoint_locked = Signal(int)
 
     def __init__(

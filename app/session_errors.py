@@ -43,11 +43,11 @@ class DuplicateRecordError(SessionError):
 
 
 class TimepointLockedError(SessionError):
-    """The timepoint is signed; changing it needs a reason (an amendment voids the signature)."""
+    """The edit changes a signed timepoint; it needs a reason (the amendment voids the signature).
 
-    def __init__(self, message: str, timepoint_id: int | None = None) -> None:
-        super().__init__(message)
-        self.timepoint_id = timepoint_id
+    RECIST is cumulative, so an edit at an earlier timepoint also changes a
+    later signed one.
+    """
 
 
 class PermissionDeniedError(SessionError, PermissionError):
@@ -78,8 +78,8 @@ def translated(what: str) -> Iterator[None]:
         raise
     except db_errors.ReasonRequiredError as exc:
         raise TimepointLockedError(
-            f"{what}: the timepoint is signed. Give a reason to amend it "
-            f"(this voids the signature). ({exc})"
+            f"{what}: this changes a signed timepoint. Give a reason to amend it "
+            f"(the signature is then voided). Details: {exc}"
         ) from exc
     except db_errors.PermissionDeniedError as exc:
         raise PermissionDeniedError(f"{what}: {exc}") from exc

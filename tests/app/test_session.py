@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -36,11 +37,24 @@ def drawn(long_mm: float, short_mm: float | None = None, *, slice_index: int = 1
     )
 
 
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated database with a reader and an investigator, built once (scrypt is slow)."""
+    path = tmp_path_factory.mktemp("template") / "caliper.sqlite3"
+    with open_database(str(path)) as db:
+        db.readers.create("rita", "Rita Reader", Role.READER, "rita-pw")
+        db.readers.create("ivan", "Ivan Investigator", Role.INVESTIGATOR, "ivan-pw")
+    return path
+
+
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = open_database(str(tmp_path / "caliper.sqlite3"))
-    db.readers.create("rita", "Rita Reader", Role.READER, "rita-pw")
-    db.readers.create("ivan", "Ivan Investigator", Role.INVESTIGATOR, "ivan-pw")
+def database(tmp_path: Path, template_db: Path) -> Iterator[Database]:
+    """A fresh copy of the template database for each test."""
+    for suffix in ("", "-wal", "-shm"):
+        source = template_db.with_name(template_db.name + suffix)
+        if source.exists():
+            shutil.copy(source, tmp_path / source.name)
+    db = open_database(str(tmp_path / template_db.name))
     yield db
     db.close()
 
@@ -61,23 +75,6 @@ def baseline(session: ReadingSession):  # noqa: ANN201 - a Timepoint
 
 def audit_count(database: Database, entity: str = "measurement") -> int:
     return len(database.audit_events(entity=entity))
-
-
-def engine_ready() -> bool:
-    import recist
-
-    try:
-        recist.evaluate(recist.case_from_dict(_tiny_case()))
-    except NotImplementedError:
-        return False
-    except Exception:  # noqa: BLE001 - any other answer means the engine exists
-        return True
-    return True
-
-
-def _tiny_case() -> dict:
-    target = {"id": "T1", "organ": "liver", "diameter_mm": 20}
-    return {"id": "x", "timepoints": [{"label": "BL", "date": "2026-01-01", "targets": [target]}]}
 
 
 # -- patients and timepoints -----------------------------------------------------------------
@@ -294,25 +291,23 @@ def test_delete_measurement_and_undo(session: ReadingSession, baseline: object) 
 # -- assessment and signing ------------------------------------------------------------------
 
 
-needs_engine = pytest.mark.skipif(not engine_ready(), reason="recist.evaluate not implemented yet")
-
-
-@needs_engine
 def test_assessment_follows_every_edit(session: ReadingSession, baseline: object) -> None:
     results: list[object] = []
     session.assessment_updated.connect(results.append)
     m = session.record_measurement(drawn(50.0), organ="liver")
     session.add_timepoint("C3", date(2026, 3, 10), cycle=3)
     session.record_measurement(drawn(35.0), lesion_id=m.lesion_id)  # -30 %
-    assert str(session.assessment.timepoints[-1].overall) == "PR"
+    c3 = session.assessment.timepoints[-1]
+    assert (str(c3.overall), float(c3.pct_from_baseline)) == ("PR", -30.0)
     assert session.assessment is results[-1]
     n = len(results)
-    session.undo()
+    session.undo()  # C3 loses its only target measurement
     assert len(results) == n + 1
-    assert session.assessment.timepoints[-1].overall != session.assessment.timepoints[0].overall
+    assert str(session.assessment.timepoints[-1].overall) == "NE"
+    session.redo()
+    assert str(session.assessment.timepoints[-1].overall) == "PR"
 
 
-@needs_engine
 def test_only_an_investigator_signs_and_signed_timepoint_is_locked(
     database: Database, session: ReadingSession, baseline: object
 ) -> None:
@@ -340,17 +335,35 @@ def test_only_an_investigator_signs_and_signed_timepoint_is_locked(
     assert voids and voids[-1].reason == "caliper misplaced on vessel"
 
 
-def test_locked_timepoint_refuses_edits_without_engine_dependency(
+def test_signed_timepoint_refuses_deletes_without_reason(
     database: Database, session: ReadingSession, baseline: object
 ) -> None:
     m = session.record_measurement(drawn(30.0), organ="liver")
     session.add_timepoint("C3", date(2026, 3, 10))
     later = session.record_measurement(drawn(20.0), lesion_id=m.lesion_id)
-    if not engine_ready():
-        pytest.skip("signing evaluates the response; recist.evaluate not implemented yet")
     session.sign(session.current_timepoint.id, "ivan", "ivan-pw", "I confirm")
     with pytest.raises(TimepointLockedError):
         session.delete_measurement(later.id)
     with pytest.raises(TimepointLockedError):
         session.delete_lesion(m.lesion_id)
     assert len(session.measurements()) == 1
+
+
+def test_undo_into_a_timepoint_signed_elsewhere_needs_a_reason(
+    database: Database, session: ReadingSession, baseline: object
+) -> None:
+    m = session.record_measurement(drawn(50.0), organ="liver")
+    c3 = session.add_timepoint("C3", date(2026, 3, 10), cycle=3)
+    follow = session.record_measurement(drawn(30.0), lesion_id=m.lesion_id)
+    session.move_measurement(follow.id, drawn(31.0))
+    investigator = ReadingSession(database, database.readers.authenticate("ivan", "ivan-pw"))
+    investigator.open_patient("S-001")
+    investigator.sign(c3.id, "ivan", "ivan-pw")
+    with pytest.raises(TimepointLockedError, match="Give a reason"):
+        session.undo()
+    assert session.commands.undo_label == "Undo Move measurement"  # still there to retry
+    session.undo(reason="second reader disagreed with the move")
+    assert session.measurement_for(m.lesion_id).long_axis_mm == 30.0
+    assert not session.is_locked(c3.id)
+    (update,) = [e for e in database.audit_events(entity="measurement") if e.action == "update"][-1:]
+    assert update.reason == "second reader disagreed with the move"
