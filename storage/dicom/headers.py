@@ -196,7 +196,7 @@ def _floats(value: Any, count: int, name: str) -> tuple[float, ...] | None:
 
 
 def _classify(ds: Dataset, path: str) -> FileProblem | None:
-    """Say why a parsed dataset is not a loadable grey-scale image, or None."""
+    """Say why a parsed dataset is not an image object (SR, SEG, RT, SC, ...), or None."""
     sop_class = _text(ds, "SOPClassUID")
     modality = _text(ds, "Modality")
     if sop_class not in IMAGE_SOP_CLASSES and not (
@@ -205,6 +205,11 @@ def _classify(ds: Dataset, path: str) -> FileProblem | None:
     ):
         name = UID(sop_class).name if sop_class else "no SOP Class UID"
         return FileProblem(path, f"not an image series ({name}, modality {modality or '?'}); skipped")
+    return None
+
+
+def _check_image(ds: Dataset, path: str) -> FileProblem | None:
+    """Say why an image dataset cannot be loaded (size, colour, identifiers), or None."""
     if _int_or_none(ds, "Rows") in (None, 0) or _int_or_none(ds, "Columns") in (None, 0):
         return FileProblem(path, "image without Rows/Columns; skipped")
     samples = _int_or_none(ds, "SamplesPerPixel") or 1
@@ -345,6 +350,13 @@ def _build(ds: Dataset, fp: BinaryIO, path: str, file_path: str, member: str | N
     if not ts:
         implicit, little = getattr(ds, "original_encoding", (True, True))
         ts = IMPLICIT_LE if implicit else (EXPLICIT_LE if little else EXPLICIT_BE)
+    # A deflated dataset is parsed from an inflated copy: the file position means nothing.
+    if ts != DEFLATED_LE and fp.tell() >= size:
+        return FileProblem(path, f"no pixel data: the file ends after {size} bytes, before the "
+                                 "image (truncated, or saved without its pixel data)")
+    problem = _check_image(ds, path)
+    if problem is not None:
+        return problem
     rows, columns = int(ds.Rows), int(ds.Columns)
     n_frames = _int_or_none(ds, "NumberOfFrames") or 1
     bits = _int_or_none(ds, "BitsAllocated") or 16

@@ -163,7 +163,9 @@ class _Filler:
         except ValueOverflow:
             with self._progress_lock:
                 self.overflow.append(index)
-        except Exception as exc:  # noqa: BLE001 - a bad slice must not stop the others
+        except BaseException as exc:  # noqa: BLE001 - decoders may panic (pyo3 PanicException)
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
             out.fill(self._fill_value)
             where = head.path if head.n_frames == 1 else f"{head.path} frame {frame.index + 1}"
             with self._progress_lock:
@@ -204,7 +206,9 @@ class _Filler:
             head, frame = self.layout.images[index]
             try:
                 self.decoder.decode(head, frame, self.volume.voxels[index])
-            except Exception as exc:  # noqa: BLE001 - same policy as _one
+            except BaseException as exc:  # noqa: BLE001 - same policy as _one
+                if isinstance(exc, KeyboardInterrupt | SystemExit):
+                    raise
                 self.volume.voxels[index].fill(self._fill_value)
                 self.failures += 1
                 self.volume.warnings.append(
