@@ -95,6 +95,8 @@ class ReadingSession(EditingMixin):
     measurement_changed = Signal(Measurement)
     measurement_removed = Signal(int)
     assessment_updated = Signal(CaseResult)
+    assessment_failed = Signal(str)
+    """The automatic reassessment after an edit failed (the message); the edit was saved."""
     timepoint_locked = Signal(int)
 
     def __init__(
@@ -304,13 +306,14 @@ class ReadingSession(EditingMixin):
         return result
 
     def _reassess(self) -> None:
-        """Assess after an edit; a failure is logged and kept, the edit itself stands."""
+        """Assess after an edit; on failure the edit stands and ``assessment_failed`` says why."""
         try:
             self.assess()
-        except (SessionError, NotImplementedError) as exc:
+        except Exception as exc:  # noqa: BLE001 - an engine failure must not undo a saved edit
             self.assessment = None
             self.assessment_problem = str(exc)
-            log.warning("assessment failed: %s", exc)
+            log.exception("assessment failed after an edit")
+            self.assessment_failed.emit(self.assessment_problem)
 
     def is_locked(self, timepoint_id: int) -> bool:
         """True while the timepoint carries a valid signature."""

@@ -367,3 +367,21 @@ def test_undo_into_a_timepoint_signed_elsewhere_needs_a_reason(
     assert not session.is_locked(c3.id)
     (update,) = [e for e in database.audit_events(entity="measurement") if e.action == "update"][-1:]
     assert update.reason == "second reader disagreed with the move"
+
+
+def test_engine_failure_keeps_the_edit_and_reports_it(
+    session: ReadingSession, baseline: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import recist
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise recist.CaseFormatError("timepoints[0]", "simulated engine refusal")
+
+    monkeypatch.setattr(recist, "evaluate", broken)
+    problems: list[str] = []
+    session.assessment_failed.connect(problems.append)
+    m = session.record_measurement(drawn(30.0), organ="liver")
+    assert session.measurement_for(m.lesion_id) is not None
+    assert session.assessment is None
+    assert problems and "simulated engine refusal" in problems[0]
+    assert session.assessment_problem == problems[-1]
