@@ -1,0 +1,293 @@
+"""The composition root: the QApplication, the database, the reader, the main window.
+
+``run_gui(db_url, demo)`` is what ``caliper`` with no sub-command runs.  It is
+the one ``app`` module that imports Qt and the viewer: it opens the database,
+logs a reader in, wires a :class:`~app.session.ReadingSession` to the
+:class:`~viewer.main_window.MainWindow` and hands the window a
+:class:`SeriesLibrary` (the viewer itself never imports ``storage``).
+
+On an empty database Caliper creates a local reader and opens the bundled
+demo study (``resources/demo``) so that a new reader sees a working screen at
+once; ``--demo`` opens it directly.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QSplashScreen
+
+from recist.model import LesionKind, MeasurementStatus, Reader, Role
+
+# Heavy modules (pyqtgraph, SQLAlchemy + Alembic, pydicom, the viewer) are imported
+# inside the functions that need them, after the splash screen is up: importing them
+# takes seconds on a slow disk and the reader should see Caliper start at once.
+if TYPE_CHECKING:
+    from storage.db import Database
+    from viewer.main_window import MainWindow
+
+__all__ = ["DEMO_SUBJECT_ID", "SeriesLibrary", "build_main_window", "open_demo", "render_volume_png", "run_gui"]
+
+log = logging.getLogger("caliper")
+
+DEMO_SUBJECT_ID = "DEMO-001"
+DEMO_FOLDER = Path(__file__).resolve().parents[1] / "resources" / "demo" / "baseline"
+_LOCAL_READER_FILE = "local_reader.txt"
+
+#: The invented demo measurements: (code, kind, organ, location, nodal, slice, long axis end
+#: points (column, row) at baseline, then at C3).  See resources/demo/README.md.
+_DEMO_LESIONS: tuple[tuple[str, LesionKind, str, str, bool, int, tuple, tuple], ...] = (
+    ("T1", LesionKind.TARGET, "liver", "segment VII", False, 9,
+     ((158.0, 318.0), (192.0, 336.0)), ((164.0, 322.0), (185.0, 333.0))),
+    ("T2", LesionKind.TARGET, "liver", "segment IVa", False, 5,
+     ((148.0, 298.0), (173.0, 311.0)), ((153.0, 301.0), (168.0, 308.0))),
+    ("NT1", LesionKind.NON_TARGET, "lymph node", "portocaval", True, 9,
+     ((230.0, 328.0), (243.0, 336.0)), None),
+)
+
+
+class SeriesLibrary:
+    """Opens series and remembers where each was found (``series_locations.json``).
+
+    Parameters
+    ----------
+    index_file : pathlib.Path
+        JSON file mapping series instance UIDs to the folder they were loaded from.
+    """
+
+    def __init__(self, index_file: Path) -> None:
+        self._index_file = index_file
+        self._volumes: dict[str, Any] = {}
+        try:
+            self._paths: dict[str, str] = json.loads(index_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self._paths = {}
+
+    def open_folder(self, path: str | Path, on_progress: Callable[[int, int], None] | None = None) -> Any:
+        """Load the image series under *path* (the largest if several) and remember its place."""
+        from storage.dicom import load_series
+
+        volume = load_series(path, on_progress=on_progress)
+        uid = volume.series_instance_uid
+        self._volumes[uid] = volume
+        if self._paths.get(uid) != str(path):
+            self._paths[uid] = str(path)
+            try:
+                self._index_file.write_text(json.dumps(self._paths, indent=1), encoding="utf-8")
+            except OSError as exc:  # losing the index only costs a later "Open folder…"
+                log.warning("could not save the series index %s: %s", self._index_file, exc)
+        return volume
+
+    def volume(self, series_instance_uid: str) -> Any:
+        """The series, loaded before or re-read from where it was found; None if unknown."""
+        if series_instance_uid in self._volumes:
+            return self._volumes[series_instance_uid]
+        path = self._paths.get(series_instance_uid)
+        if path is None or not Path(path).exists():
+            return None
+        return self.open_folder(path)
+
+
+def render_volume_png(*args: Any, **kwargs: Any) -> None:
+    """:func:`viewer.render.render_volume_png` (for ``caliper --self-check``)."""
+    from viewer.render import render_volume_png as render
+
+    render(*args, **kwargs)
+
+
+def _local_reader(database: Database) -> Reader:
+    """The workstation's password-less reader, created on first start."""
+    from storage import paths
+    from storage.db import NotFoundError
+
+    marker = paths.config_dir() / _LOCAL_READER_FILE
+    username = marker.read_text(encoding="utf-8").strip() if marker.exists() else ""
+    if username:
+        try:
+            return database.readers.get(username)
+        except NotFoundError:
+            pass
+    username = getpass.getuser() or "reader"
+    try:
+        reader = database.readers.get(username)
+    except NotFoundError:
+        reader = database.readers.create(username, f"{username} (local reader)", Role.READER, None)
+    marker.write_text(username, encoding="utf-8")
+    return reader
+
+
+def log_in(database: Database) -> Reader | None:
+    """The reader for this session: the local reader, or whoever logs in.
+
+    With no readers but the system account, a local reader (no password) is
+    created and used.  Otherwise a login dialog is shown; an empty password
+    for the local reader's name continues as the local reader.
+    """
+    from storage.db import SYSTEM_USERNAME
+    from viewer.login_dialog import LoginDialog
+
+    humans = [r for r in database.readers.list() if r.username != SYSTEM_USERNAME and r.active]
+    local = _local_reader(database)
+    if all(r.username == local.username for r in humans):
+        return local
+
+    def authenticate(username: str, password: str) -> Reader:
+        if username == local.username and not password:
+            return local
+        return database.readers.authenticate(username, password)
+
+    dialog = LoginDialog([local.username, *(r.username for r in humans if r.username != local.username)],
+                         authenticate)
+    return dialog.reader if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+def open_demo(session: Any, library: SeriesLibrary) -> None:
+    """Open the demo patient, creating it (baseline + C3, invented measurements) if needed."""
+    volume = library.open_folder(DEMO_FOLDER)
+    if DEMO_SUBJECT_ID not in {p.subject_id for p in session.patients()}:
+        _seed_demo(session, volume)
+    session.open_patient(DEMO_SUBJECT_ID)
+
+
+def _seed_demo(session: Any, volume: Any) -> None:
+    from viewer.overlays import make_geometry
+
+    session.add_patient(DEMO_SUBJECT_ID, "Caliper demo (invented measurements)", site="demo",
+                        first_dose_date=date(2026, 1, 8), confirmation_required=False)
+    session.open_patient(DEMO_SUBJECT_ID)
+    series = {"study_instance_uid": volume.study_instance_uid,
+              "series_instance_uid": volume.series_instance_uid, "modality": volume.modality,
+              "slice_thickness_mm": volume.slice_thickness_mm}
+    for index, (label, scan_date, cycle) in enumerate(
+        (("baseline", date(2026, 1, 5), None), ("C3", date(2026, 3, 9), 3))
+    ):
+        session.add_timepoint(label, scan_date, cycle, **series)
+        for code, kind, organ, location, nodal, slice_index, *axes in _DEMO_LESIONS:
+            lesion = next((x for x in session.lesions() if x.code == code), None)
+            points = axes[index]
+            if points is None:
+                session.set_status(lesion.id, MeasurementStatus.PRESENT)
+                continue
+            geometry = make_geometry(volume, slice_index, points, _short_axis(*points))
+            session.record_measurement(geometry, lesion_id=lesion.id if lesion else None, kind=kind,
+                                       organ=organ, location=location, nodal=nodal)
+            if kind is LesionKind.NON_TARGET:
+                lesion = next(x for x in session.lesions() if x.code == code)
+                session.set_status(lesion.id, MeasurementStatus.PRESENT)
+    session.commands.clear()  # the demo's own set-up is not the reader's to undo
+
+
+def _short_axis(start: tuple[float, float], end: tuple[float, float]) -> tuple:
+    """A perpendicular through the midpoint, 60 % of the long axis (square pixels)."""
+    (x0, y0), (x1, y1) = start, end
+    mx, my, dx, dy = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * 0.3, (y1 - y0) * 0.3
+    return ((mx + dy, my - dx), (mx - dy, my + dx))
+
+
+def build_main_window(database: Database, reader: Reader, library: SeriesLibrary | None = None) -> MainWindow:
+    """A main window for *reader* on *database* (tests build it this way too)."""
+    from app.session import ReadingSession
+    from storage import paths
+    from viewer.main_window import MainWindow
+    from viewer.style import configure_graphics
+
+    configure_graphics()  # pg.setConfigOptions(imageAxisOrder="row-major"), once, before any view
+    library = library or SeriesLibrary(paths.config_dir() / "series_locations.json")
+    window = MainWindow(ReadingSession(database, reader), library)
+    window.database = database  # type: ignore[attr-defined]
+    return window
+
+
+def _splash() -> QSplashScreen:
+    """A plain splash shown while the heavy modules load."""
+    pixmap = QPixmap(420, 140)
+    pixmap.fill(QColor("#1e2126"))
+    splash = QSplashScreen(pixmap)
+    splash.showMessage("Caliper\nopening the database…", Qt.AlignmentFlag.AlignCenter, QColor("#d8dde3"))
+    splash.show()
+    return splash
+
+
+def _show_crash(summary: str, report: Path) -> None:
+    box = QMessageBox(QMessageBox.Icon.Critical, "Caliper", "Caliper ran into an unexpected problem.")
+    box.setInformativeText(f"{summary}\n\nA report was saved to {report}.")
+    box.exec()
+
+
+def run_gui(db_url: str | None, demo: bool) -> int:
+    """Start the workstation; return the exit code.
+
+    Parameters
+    ----------
+    db_url : str or None
+        Database URL or SQLite file; None uses ``$CALIPER_DB`` or the user data folder.
+    demo : bool
+        Open the bundled demo study at once.
+
+    Returns
+    -------
+    int
+        0 on a normal exit, 1 when the database cannot be opened or no one logs in.
+    """
+    started = time.perf_counter()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Caliper")
+    splash = _splash()
+    app.processEvents()
+    splash_seconds = time.perf_counter() - started
+    from app.diagnostics import configure_logging, install_excepthook
+    from storage.db import open_database
+    from viewer.style import apply_dark_theme
+
+    configure_logging()
+    apply_dark_theme(app)  # type: ignore[arg-type]
+    install_excepthook(_show_crash)
+    try:
+        database = open_database(db_url)
+    except Exception as exc:  # the reader must see why Caliper cannot start
+        splash.close()
+        QMessageBox.critical(None, "Caliper", f"Could not open the database.\n\n{exc}")
+        return 1
+    reader = log_in(database)
+    if reader is None:
+        splash.close()
+        return 1
+    window = build_main_window(database, reader)
+    window.show()
+    splash.finish(window)
+    app.processEvents()
+    window.splash_seconds = splash_seconds  # type: ignore[attr-defined]
+    window.startup_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
+    log.info("splash %.2f s, main window shown %.2f s after start", splash_seconds, window.startup_seconds)
+    first_start = not window.session.patients()
+    if demo or first_start:
+        QTimer.singleShot(0, lambda: _open_demo_in(window, started))
+    elif window.session.patients():
+        QTimer.singleShot(0, lambda: window.session.open_patient(window.session.patients()[0].subject_id))
+    app.main_window = window  # type: ignore[attr-defined]  # found by tests
+    code = app.exec()
+    database.close()
+    return int(code)
+
+
+def _open_demo_in(window: MainWindow, started: float) -> None:
+    try:
+        open_demo(window.session, window.library)
+    except Exception as exc:  # the empty workstation still works without the demo
+        log.exception("could not open the demo study")
+        QMessageBox.warning(window, "Caliper", f"Could not open the demo study.\n\n{exc}")
+        return
+    window.demo_ready_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
+    window.statusBar().showMessage(
+        "Demo study DEMO-001: real CT, invented measurements (see resources/demo/README.md).", 15000)
+    log.info("demo study ready %.2f s after start", window.demo_ready_seconds)

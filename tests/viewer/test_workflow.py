@@ -1,0 +1,206 @@
+"""The reading workflow through the real main window, real database and real DICOM.
+
+Open the demo CT folder, draw a bidirectional caliper with the mouse, check
+its length against the geometry, assign it as T1, add a follow-up timepoint,
+measure T1 smaller, see PR, undo, sign as an investigator and find the
+timepoint locked.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from PySide6 import QtCore
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
+
+from app.main import DEMO_FOLDER, SeriesLibrary, build_main_window
+from recist.model import LesionKind, MeasurementStatus, Role
+from storage.db import open_database
+from viewer.main_window import MainWindow
+from viewer.new_timepoint_dialog import NewTimepointDialog
+from viewer.sign_dialog import SignDialog
+
+pytestmark = pytest.mark.qt
+
+Qt = QtCore.Qt
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def database(tmp_path):
+    db = open_database(f"sqlite:///{tmp_path / 'caliper.sqlite3'}")
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def window(qtbot, database, tmp_path) -> MainWindow:
+    reader = database.readers.create("rita", "Rita Reader", Role.READER, "reader-pw")
+    database.readers.create("ivan", "Ivan Investigator", Role.INVESTIGATOR, "investigator-pw")
+    win = build_main_window(database, reader, SeriesLibrary(tmp_path / "series_locations.json"))
+    qtbot.addWidget(win)
+    win.resize(1600, 1000)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def to_viewport(window: MainWindow, x: float, y: float) -> QtCore.QPoint:
+    """Viewport pixel of image point (x = column, y = row)."""
+    viewer = window.viewer
+    return viewer.graphics_view.mapFromScene(viewer.view_box.mapViewToScene(QtCore.QPointF(x, y)))
+
+
+def drag(qtbot, window: MainWindow, start, end, steps: int = 6) -> None:
+    """Press at image point *start*, move to *end* in steps, release (left button)."""
+    viewport = window.viewer.graphics_view.viewport()
+    p0, p1 = to_viewport(window, *start), to_viewport(window, *end)
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=p0)
+    for i in range(1, steps + 1):
+        qtbot.wait(12)  # pyqtgraph drops mouse moves closer than 10 ms apart
+        qtbot.mouseMove(viewport, pos=p0 + (p1 - p0) * (i / steps))
+    qtbot.wait(12)
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=p1)
+
+
+def add_timepoint(qtbot, window: MainWindow, label: str) -> None:
+    window.new_timepoint_action.trigger()
+    (dialog,) = visible(window, NewTimepointDialog)
+    dialog.label.setText(label)
+    assert dialog.attach.isChecked()  # read on the series on screen
+    dialog.accept()
+    qtbot.waitUntil(lambda: window.session.current_timepoint is not None
+                    and window.session.current_timepoint.label == label)
+
+
+def visible(window: MainWindow, kind: type) -> list:
+    """The open dialogs of *kind* (closed ones are deleted later)."""
+    return [d for d in window.findChildren(kind) if d.isVisible()]
+
+
+def length_mm(segment, volume) -> float:
+    """Length of a segment from its pixel end points and the pixel spacing."""
+    (c0, r0), (c1, r1) = segment.start_px, segment.end_px
+    return math.hypot((c1 - c0) * volume.spacing_mm[2], (r1 - r0) * volume.spacing_mm[1])
+
+
+def close_error_boxes() -> list[str]:
+    texts = []
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, QMessageBox) and widget.isVisible():
+            texts.append(f"{widget.text()} {widget.informativeText()}")
+            widget.close()
+    return texts
+
+
+def test_measure_follow_up_undo_and_sign(qtbot, window: MainWindow) -> None:
+    session = window.session
+    window.add_patient("TEST-001")
+    assert session.patient is not None and session.patient.subject_id == "TEST-001"
+
+    # open a series (background load, progress in the status bar) and make it the baseline
+    task = window.open_folder(str(DEMO_FOLDER))
+    qtbot.waitUntil(lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=30000)
+    assert task.path == str(DEMO_FOLDER)
+    volume = window.viewer.volume
+    assert volume.voxels.shape == (14, 512, 512)
+    add_timepoint(qtbot, window, "baseline")
+    assert session.current_timepoint.series_instance_uid == volume.series_instance_uid
+
+    # draw a bidirectional caliper on slice 9 with the mouse; it becomes T1 in the liver
+    window.set_tool("bidirectional")
+    window.viewer.set_slice(9)
+    window.viewer.view_box.autoRange(padding=0.0)
+    QApplication.processEvents()
+    window.assign_bar.select_new(LesionKind.TARGET)
+    window.assign_bar.organ.setEditText("liver")
+    window.assign_bar.location.setText("segment VII")
+    with qtbot.waitSignal(session.measurement_added, timeout=5000) as added:
+        drag(qtbot, window, (150.0, 310.0), (196.0, 340.0))
+    baseline = added.args[0]
+    geometry = baseline.geometry
+    assert geometry.slice_index == 9 and geometry.short_axis is not None
+    assert geometry.long_axis.start_px == pytest.approx((150.0, 310.0), abs=1.5)
+    assert baseline.long_axis_mm == pytest.approx(length_mm(geometry.long_axis, volume), abs=0.06)
+    assert baseline.long_axis_mm == pytest.approx(math.hypot(46, 30) * 0.9765625, abs=1.5)
+    assert baseline.short_axis_mm == pytest.approx(baseline.long_axis_mm / 2, abs=0.2)
+    (t1,) = session.lesions()
+    assert (t1.code, t1.kind, t1.organ, t1.location) == ("T1", LesionKind.TARGET, "liver", "segment VII")
+    row = window.lesion_model.row_of_code("T1")
+    assert window.lesion_model.index(row, 6).data() == f"{baseline.long_axis_mm:.1f} × {baseline.short_axis_mm:.1f}"
+    assert "Undo" in window.undo_action.text() and window.undo_action.isEnabled()
+
+    # follow-up: T1 carried forward; select it, see its baseline key slice, measure it smaller
+    add_timepoint(qtbot, window, "C3")
+    assert [lesion.code for lesion in session.lesions()] == ["T1"]
+    window.lesion_table.select_lesion(t1.id)
+    assert window.prior.isVisible() and window.prior.slice_index == 9
+    assert window.viewer.slice_index == 9  # jumped to the prior key slice's position
+    assert window.assign_bar.choice().lesion_id == t1.id
+    with qtbot.waitSignal(session.measurement_added, timeout=5000) as added:
+        drag(qtbot, window, (160.0, 318.0), (186.0, 334.0))
+    follow_up = added.args[0]
+    assert follow_up.lesion_id == t1.id and follow_up.long_axis_mm < 0.7 * baseline.long_axis_mm
+    qtbot.waitUntil(lambda: window.response_panel.overall("C3") == "PR")
+    # PR needs confirmation by default, so the best overall response is the engine's (not PR yet)
+    best = str(session.assessment.best_overall_response)
+    assert window.response_panel.best_response.text() == f"Best overall response: {best}"
+
+    # linked scrolling: the prior view follows by patient position
+    window.viewer.set_slice(7)
+    assert window.prior.slice_index == 7
+
+    # undo removes the follow-up measurement, the response goes back to NE/empty; redo restores it
+    assert window.undo_action.text() == "Undo Measure T1"
+    window.undo_action.trigger()
+    assert session.measurement_for(t1.id) is None
+    qtbot.waitUntil(lambda: window.response_panel.overall("C3") != "PR")
+    assert window.redo_action.isEnabled()
+    window.redo_action.trigger()
+    qtbot.waitUntil(lambda: window.response_panel.overall("C3") == "PR")
+
+    # investigator confirmation: sign dialog with the prefilled meaning, then locked
+    window.sign_action.trigger()
+    (dialog,) = visible(window, SignDialog)
+    assert dialog.meaning.toPlainText() == "I confirm the response PR at C3"
+    dialog.username.setText("ivan")
+    dialog.password.setText("investigator-pw")
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    tp = session.current_timepoint
+    qtbot.waitUntil(lambda: session.is_locked(tp.id))
+    assert close_error_boxes() == []
+    assert window.lock_banner.isVisible() and "locked" in window.lock_banner.text()
+    assert not window.sign_action.isEnabled() and window.amend_action.isEnabled()
+    assert window.browser.item_for_timepoint(tp.id).icon(0).isNull() is False
+
+    # an edit of the signed timepoint is refused with a clear message
+    window.lesion_model.setData(window.lesion_model.index(row, 5), MeasurementStatus.ABSENT.value)
+    errors = close_error_boxes()
+    assert errors and "signed" in errors[0]
+    assert session.measurement_for(t1.id).status is MeasurementStatus.MEASURED
+
+    # an amendment with a reason goes through and voids the signature
+    window.start_amendment("caliper placed on a vessel")
+    window.lesion_model.setData(window.lesion_model.index(row, 5), MeasurementStatus.TOO_SMALL.value)
+    assert close_error_boxes() == []
+    assert session.measurement_for(t1.id).status is MeasurementStatus.TOO_SMALL
+    assert not session.is_locked(tp.id)
+
+
+def test_wrong_password_is_refused_and_nothing_is_locked(qtbot, window: MainWindow) -> None:
+    session = window.session
+    window.add_patient("TEST-002")
+    window.open_folder(str(DEMO_FOLDER))
+    qtbot.waitUntil(lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=30000)
+    add_timepoint(qtbot, window, "baseline")
+    add_timepoint(qtbot, window, "C3")
+    window.sign_action.trigger()
+    (dialog,) = visible(window, SignDialog)
+    dialog.username.setText("ivan")
+    dialog.password.setText("wrong")
+    dialog.accept()
+    errors = close_error_boxes()
+    assert errors and "Could not sign" in errors[0]
+    assert not session.is_locked(session.current_timepoint.id)

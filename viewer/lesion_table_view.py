@@ -1,0 +1,136 @@
+"""The table view of :class:`~viewer.lesion_table_model.LesionTableModel`.
+
+Kind and status are edited with drop-down lists; organ, location and code
+inline; nodal with a check box.  Selecting a row announces the lesion
+(``lesion_selected``) so the main window can assign the next caliper to it and
+show its previous key slice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHeaderView,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
+
+from recist.model import LesionKind, MeasurementStatus
+from viewer.errors import report_error
+from viewer.lesion_table_model import KIND, KIND_LABELS, STATUS, STATUS_LABELS, LesionTableModel
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class _ChoiceDelegate(QStyledItemDelegate):
+    """A drop-down editor over fixed (value, label) choices."""
+
+    def __init__(self, choices: list[tuple[str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._choices = choices
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:  # noqa: N802
+        """A combo box listing the choices."""
+        combo = QComboBox(parent)
+        for value, label in self._choices:
+            combo.addItem(label, value)
+        return combo
+
+    def setEditorData(self, editor: QWidget, index: Index) -> None:  # noqa: N802
+        """Select the current value."""
+        assert isinstance(editor, QComboBox)
+        i = editor.findData(index.data(Qt.ItemDataRole.EditRole))
+        editor.setCurrentIndex(max(i, 0))
+
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: Index) -> None:  # noqa: N802
+        """Write the chosen value."""
+        assert isinstance(editor, QComboBox)
+        model.setData(index, editor.currentData(), Qt.ItemDataRole.EditRole)
+
+
+class LesionTableView(QTableView):
+    """Lesion table with drop-down editors and a ``lesion_selected(object)`` signal.
+
+    Parameters
+    ----------
+    model : LesionTableModel
+        The table's model.
+    parent : QWidget, optional
+        Parent widget.
+
+    Signals
+    -------
+    lesion_selected(object)
+        The selected lesion's id, or None when nothing is selected.
+    """
+
+    lesion_selected = Signal(object)
+
+    def __init__(self, model: LesionTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lesionTable")
+        self.setModel(model)
+        self._model = model
+        self.setAlternatingRowColors(True)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.SelectedClicked
+        )
+        self.verticalHeader().hide()
+        self.verticalHeader().setDefaultSectionSize(24)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.setItemDelegateForColumn(
+            KIND, _ChoiceDelegate([(k.value, KIND_LABELS[k]) for k in LesionKind], self)
+        )
+        self.setItemDelegateForColumn(
+            STATUS, _ChoiceDelegate([(s.value, STATUS_LABELS[s]) for s in MeasurementStatus], self)
+        )
+        model.edit_failed.connect(self._on_edit_failed)
+        model.modelAboutToBeReset.connect(self._on_model_about_to_reset)
+        model.modelReset.connect(self._on_model_reset)
+        self.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self._kept_lesion: Any = None
+
+    def selected_lesion_id(self) -> int | None:
+        """The id of the selected lesion, or None."""
+        rows = self.selectionModel().selectedRows()
+        if not rows:
+            return None
+        lesion = self._model.lesion_at(rows[0].row())
+        return lesion.id if lesion is not None else None
+
+    def select_lesion(self, lesion_id: int | None) -> None:
+        """Select the row of *lesion_id* (None clears the selection)."""
+        row = -1 if lesion_id is None else self._model.row_of(lesion_id)
+        if row < 0:
+            self.clearSelection()
+        else:
+            self.selectRow(row)
+
+    def _on_selection_changed(self, *_: object) -> None:
+        self.lesion_selected.emit(self.selected_lesion_id())
+
+    def _on_model_about_to_reset(self) -> None:
+        self._kept_lesion = self.selected_lesion_id()
+
+    def _on_model_reset(self) -> None:
+        # a refresh must not lose the reader's selection
+        if self._kept_lesion is not None and self._model.row_of(self._kept_lesion) >= 0:
+            self.selectRow(self._model.row_of(self._kept_lesion))
+        else:
+            self.lesion_selected.emit(None)
+
+    def _on_edit_failed(self, message: str, exc: object) -> None:
+        if isinstance(exc, BaseException):
+            report_error(self.window(), message, exc)

@@ -1,0 +1,429 @@
+"""The Caliper main window: browser, image, lesion table, responses.
+
+Left: patients and timepoints.  Centre: the current timepoint's series
+(:class:`SeriesViewerWidget`) and, at follow-up, the selected lesion's previous
+key slice (:class:`PriorSliceWidget`), scrolled together by patient position.
+Right: where the next caliper goes and the lesion table.  Bottom: the response
+panel.  Every slot reads widget state, makes one :class:`app.session.ReadingSession`
+call and returns; the window redraws from the session's signals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QThreadPool, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox, QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow, QProgressBar, QSplitter,
+    QVBoxLayout, QWidget,
+)
+
+from viewer.assign_bar_widget import AssignBarWidget
+from viewer.errors import report_error, shows_errors
+from viewer.lesion_table_model import LesionTableModel
+from viewer.lesion_table_view import LesionTableView
+from viewer.new_timepoint_dialog import NewTimepointDialog
+from viewer.overlays import MeasurementOverlay
+from viewer.patient_browser_widget import PatientBrowserWidget
+from viewer.presets import PRESET_NAMES
+from viewer.prior_slice_widget import PriorSliceWidget
+from viewer.response_panel_widget import ResponsePanelWidget
+from viewer.series_loading import SeriesLibrary, SeriesLoadTask
+from viewer.series_viewer_widget import SeriesViewerWidget
+from viewer.sign_dialog import SignDialog
+from viewer.volume_protocol import volume_text
+
+def series_of(volume: Any) -> dict[str, Any]:
+    """The timepoint fields that name *volume*'s series (for ``add_timepoint``)."""
+    return {
+        "study_instance_uid": getattr(volume, "study_instance_uid", None) or None,
+        "series_instance_uid": volume.series_instance_uid,
+        "modality": getattr(volume, "modality", None) or None,
+        "slice_thickness_mm": getattr(volume, "slice_thickness_mm", None),
+    }
+
+
+_TOOL_TITLES = {"pointer": "Select", "bidirectional": "Bidirectional", "line": "Line",
+                "pan": "Pan", "zoom": "Zoom", "window": "Window/level"}
+
+
+class MainWindow(QMainWindow):
+    """The reading workstation for one reader.
+
+    Parameters
+    ----------
+    session : app.session.ReadingSession
+        The controller every widget talks to.
+    library : SeriesLibrary
+        Opens folders and finds series opened before (injected by ``app/main.py``).
+    parent : QWidget, optional
+        Parent widget.
+    """
+
+    def __init__(self, session: Any, library: SeriesLibrary, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.session, self.library = session, library
+        self.amendment_reason: str | None = None
+        self.last_task: SeriesLoadTask | None = None
+        self.viewer = SeriesViewerWidget()
+        self.prior = PriorSliceWidget()
+        self.browser = PatientBrowserWidget(session)
+        self.lesion_model = LesionTableModel(session, self)
+        self.lesion_table = LesionTableView(self.lesion_model)
+        self.assign_bar = AssignBarWidget()
+        self.response_panel = ResponsePanelWidget(session)
+        self.lock_banner = QLabel()
+        self.lock_banner.setObjectName("lockBanner")
+        self.lock_banner.setWordWrap(True)
+        self.lock_banner.hide()
+        self._build_layout()
+        self._build_actions()
+        self._connect()
+        self.resize(1600, 1000)
+        self._on_timepoint_selected()
+
+    # -- construction ------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        centre = QSplitter(Qt.Orientation.Horizontal)
+        centre.addWidget(self.viewer)
+        centre.addWidget(self.prior)
+        centre.setSizes([1000, 420])
+        self.prior.hide()
+        self.setCentralWidget(centre)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(2, 2, 2, 2)
+        right_layout.addWidget(self.lock_banner)
+        right_layout.addWidget(self.assign_bar)
+        right_layout.addWidget(self.lesion_table, 1)
+        for title, widget, area in (
+            ("Patients", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
+            ("Lesions", right, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("Response", self.response_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
+        ):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"{title.lower()}Dock")
+            dock.setWidget(widget)
+            dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+            self.addDockWidget(area, dock)
+        self.resizeDocks([self.findChild(QDockWidget, "patientsDock")], [230], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.findChild(QDockWidget, "lesionsDock")], [560], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.findChild(QDockWidget, "responseDock")], [250], Qt.Orientation.Vertical)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.hide()
+        self.statusBar().addPermanentWidget(self.progress)
+        reader = self.session.reader
+        self.statusBar().addPermanentWidget(QLabel(f"{reader.full_name} ({reader.role.value})"))
+
+    def _action(self, text: str, slot: Any, shortcut: Any = None, name: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name or text)
+        if shortcut is not None:
+            action.setShortcuts(shortcut if isinstance(shortcut, list) else [QKeySequence(shortcut)])
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.open_action = self._action("Open folder…", self._on_open_folder, QKeySequence.StandardKey.Open, "open")
+        self.new_patient_action = self._action("New patient…", self._on_new_patient, None, "newPatient")
+        self.new_timepoint_action = self._action("New timepoint…", self._on_new_timepoint, "Ctrl+T", "newTimepoint")
+        self.undo_action = self._action("Undo", self._on_undo, [QKeySequence("Ctrl+Z")], "undo")
+        self.redo_action = self._action(
+            "Redo", self._on_redo, [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")], "redo")
+        self.delete_action = self._action("Delete measurement", self._on_delete, None, "delete")
+        self.sign_action = self._action("Sign timepoint…", self._on_sign, "Ctrl+Shift+S", "sign")
+        self.amend_action = self._action("Amend signed timepoint…", self._on_amend, None, "amend")
+        quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit, "quit")
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        for action in (self.open_action, self.new_patient_action, None, quit_action):
+            file_menu.addSeparator() if action is None else file_menu.addAction(action)
+        edit_menu = menus.addMenu("&Edit")
+        for action in (self.undo_action, self.redo_action, None, self.delete_action):
+            edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
+        tp_menu = menus.addMenu("&Timepoint")
+        for action in (self.new_timepoint_action, None, self.sign_action, self.amend_action):
+            tp_menu.addSeparator() if action is None else tp_menu.addAction(action)
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.addAction(self.open_action)
+        toolbar.addSeparator()
+        self.tool_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for name in ("pointer", "bidirectional", "line", "pan", "zoom", "window"):
+            action = QAction(_TOOL_TITLES[name], self, checkable=True)
+            action.setObjectName(f"tool_{name}")
+            action.triggered.connect(lambda _=False, n=name: self.viewer.set_tool(n))
+            group.addAction(action)
+            toolbar.addAction(action)
+            self.tool_actions[name] = action
+        self.preset_box = QComboBox()
+        self.preset_box.addItems(list(PRESET_NAMES))
+        self.preset_box.textActivated.connect(self.viewer.apply_preset)
+        toolbar.addWidget(self.preset_box)
+        toolbar.addSeparator()
+        for action in (self.undo_action, self.redo_action, self.delete_action, None,
+                       self.new_timepoint_action, self.sign_action):
+            toolbar.addSeparator() if action is None else toolbar.addAction(action)
+        self.set_tool("bidirectional")
+
+    def _connect(self) -> None:
+        s = self.session
+        s.patient_opened.connect(self._on_timepoint_selected)
+        s.timepoint_selected.connect(self._on_timepoint_selected)
+        s.timepoint_locked.connect(self._on_timepoint_selected)
+        for signal in (s.measurement_added, s.measurement_changed, s.measurement_removed,
+                       s.lesion_added, s.lesion_changed, s.lesion_removed):
+            signal.connect(self._on_measurements_changed)
+        s.commands.changed.connect(self._on_commands_changed)
+        self.viewer.measurement_drawn.connect(self._on_measurement_drawn)
+        self.viewer.measurement_edited.connect(self._on_measurement_edited)
+        self.viewer.delete_requested.connect(self._on_delete_requested)
+        self.viewer.slice_changed.connect(self._on_slice_changed)
+        self.lesion_table.lesion_selected.connect(self._on_lesion_selected)
+        self._on_commands_changed()
+
+    # -- public helpers (menus, tests, app/main.py) ------------------------------------
+    def set_tool(self, name: str) -> None:
+        """Make *name* the active image tool (and check its tool button)."""
+        self.tool_actions[name].setChecked(True)
+        self.viewer.set_tool(name)
+
+    def show_volume(self, volume: Any) -> None:
+        """Display *volume* in the image view (keeps the slice when it is the same series)."""
+        same = self.viewer.volume is not None and self.viewer.volume.series_instance_uid == volume.series_instance_uid
+        index = self.viewer.slice_index
+        self.viewer.set_volume(volume)
+        if same:
+            self.viewer.set_slice(index)
+        self._refresh_overlays()
+
+    def open_folder(self, path: str) -> SeriesLoadTask:
+        """Load the series under *path* in the background, then attach it to the current timepoint."""
+        task = SeriesLoadTask(self.library, path)
+        task.signals.progress.connect(self._on_load_progress)
+        task.signals.finished.connect(self._on_series_loaded)
+        task.signals.failed.connect(self._on_load_failed)
+        self.last_task = task
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.statusBar().showMessage(f"Loading {path}…")
+        QThreadPool.globalInstance().start(task)
+        return task
+
+    # -- session → widgets ---------------------------------------------------------------
+    def _on_timepoint_selected(self, *_: object) -> None:
+        tp = self.session.current_timepoint
+        patient = self.session.patient
+        self.amendment_reason = self.lesion_model.amendment_reason = None
+        title = "Caliper"
+        if patient is not None:
+            title += f" — {patient.subject_id}" + (f" — {tp.label}" if tp else "")
+        self.setWindowTitle(f"{title} — {self.session.reader.full_name}")
+        if tp is not None and tp.series_instance_uid:
+            volume = self.library.volume(tp.series_instance_uid)
+            if volume is not None:
+                self.show_volume(volume)
+            else:
+                self.statusBar().showMessage(
+                    f"The series of {tp.label} is not on this computer: File → Open folder… to find it.")
+        self._update_lock_banner()
+        self._on_measurements_changed()
+        self._on_lesion_selected(self.lesion_table.selected_lesion_id())
+
+    def _update_lock_banner(self) -> None:
+        tp = self.session.current_timepoint
+        locked = tp is not None and tp.id is not None and self.session.is_locked(tp.id)
+        self.lock_banner.setVisible(locked or self.amendment_reason is not None)
+        if self.amendment_reason is not None and tp is not None:
+            self.lock_banner.setText(f"Amending {tp.label}: “{self.amendment_reason}”. "
+                                     "Your next edit voids the signature.")
+        elif locked and tp is not None:
+            self.lock_banner.setText(f"🔒 {tp.label} is signed and locked. "
+                                     "Timepoint → Amend signed timepoint… to change it, with a reason.")
+        self.sign_action.setEnabled(tp is not None and not locked and not tp.is_baseline)
+        self.amend_action.setEnabled(locked)
+
+    def _on_measurements_changed(self, *_: object) -> None:
+        self.assign_bar.set_lesions(self.session.lesions() if self.session.patient else [])
+        self._refresh_overlays()
+
+    def _refresh_overlays(self) -> None:
+        volume = self.viewer.volume
+        if volume is None or self.session.current_timepoint is None:
+            self.viewer.set_overlays([])
+            return
+        codes = {lesion.id: lesion.code for lesion in self.session.lesions()}
+        selected = self.lesion_table.selected_lesion_id()
+        overlays = [
+            MeasurementOverlay(m.id, f"{codes.get(m.lesion_id, '?')} {m.long_axis_mm or 0:.1f} mm",
+                               m.geometry, selected=m.lesion_id == selected)
+            for m in self.session.measurements()
+            if m.geometry is not None and m.id is not None
+            and m.geometry.series_instance_uid == volume.series_instance_uid
+        ]
+        self.viewer.set_overlays(overlays)
+
+    def _on_commands_changed(self) -> None:
+        can_undo, can_redo = self.session.commands.can_undo_redo()
+        self.undo_action.setEnabled(can_undo)
+        self.redo_action.setEnabled(can_redo)
+        self.undo_action.setText(self.session.commands.undo_label)
+        self.redo_action.setText(self.session.commands.redo_label)
+
+    def _on_lesion_selected(self, lesion_id: int | None) -> None:
+        self.assign_bar.select_lesion(lesion_id)
+        self._refresh_overlays()
+        previous = self.session.previous_measurement(lesion_id) if lesion_id is not None and self.session.current_timepoint else None
+        if previous is None or previous[1].geometry is None:
+            self.prior.clear()
+            self.prior.hide()
+            return
+        timepoint, measurement = previous
+        volume = self.library.volume(measurement.geometry.series_instance_uid)
+        if volume is None:
+            self.prior.clear(f"The {timepoint.label} series is not on this computer.")
+            self.prior.show()
+            return
+        code = self.lesion_model.lesion_at(self.lesion_model.row_of(lesion_id)).code
+        caption = f"{timepoint.label} {timepoint.scan_date or ''} · {code} {measurement.long_axis_mm or 0:.1f} mm"
+        self.prior.show_prior(volume, measurement.geometry, caption,
+                              (self.viewer.window_center, self.viewer.window_width))
+        self.prior.show()
+        self._go_to_lesion(lesion_id, measurement.geometry, volume)
+
+    def _go_to_lesion(self, lesion_id: int, prior_geometry: Any, prior_volume: Any) -> None:
+        """Show the current measurement's slice, else the slice at the prior key slice's position."""
+        current = self.session.measurement_for(lesion_id)
+        volume = self.viewer.volume
+        if volume is None:
+            return
+        if current is not None and current.geometry is not None:
+            self.viewer.set_slice(current.geometry.slice_index)
+        elif hasattr(volume, "lps_to_index"):
+            position = prior_volume.index_to_lps(prior_geometry.slice_index, 0, 0)
+            self.viewer.set_slice(int(round(volume.lps_to_index(*position)[0])))
+
+    def _on_slice_changed(self, index: int) -> None:
+        volume = self.viewer.volume
+        if self.prior.has_prior and volume is not None:
+            rows, columns = volume.voxels.shape[1:]
+            self.prior.follow(volume.index_to_lps(index, rows / 2, columns / 2))
+
+    # -- widgets → session (one call each) ---------------------------------------------
+    @shows_errors("Could not record the measurement")
+    def _on_measurement_drawn(self, geometry: Any) -> None:
+        choice = self.assign_bar.choice()
+        self.session.record_measurement(
+            geometry, lesion_id=choice.lesion_id, kind=choice.kind, organ=choice.organ,
+            location=choice.location, nodal=choice.nodal, reason=self.amendment_reason)
+
+    @shows_errors("Could not move the measurement")
+    def _on_measurement_edited(self, measurement_id: int, geometry: Any) -> None:
+        self.session.move_measurement(measurement_id, geometry, reason=self.amendment_reason)
+
+    @shows_errors("Could not delete the measurement")
+    def _on_delete_requested(self, measurement_id: int) -> None:
+        self.session.delete_measurement(measurement_id, reason=self.amendment_reason)
+
+    @shows_errors("Could not delete the measurement")
+    def _on_delete(self) -> None:
+        lesion_id = self.lesion_table.selected_lesion_id()
+        measurement = self.session.measurement_for(lesion_id) if lesion_id is not None else None
+        if measurement is None:
+            raise LookupError("Select a lesion measured at this timepoint first.")
+        self.session.delete_measurement(measurement.id, reason=self.amendment_reason)
+
+    @shows_errors("Could not undo")
+    def _on_undo(self) -> None:
+        self.session.undo(reason=self.amendment_reason)
+
+    @shows_errors("Could not redo")
+    def _on_redo(self) -> None:
+        self.session.redo(reason=self.amendment_reason)
+
+    def _on_open_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a DICOM folder")
+        if path:
+            self.open_folder(path)
+
+    def _on_load_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def _on_load_failed(self, exc: object) -> None:
+        self.progress.hide()
+        self.statusBar().showMessage("Loading failed.", 5000)
+        if isinstance(exc, BaseException):
+            report_error(self, "Could not load the series", exc)
+
+    @shows_errors("Could not attach the series to the timepoint")
+    def _on_series_loaded(self, volume: Any) -> None:
+        self.progress.hide()
+        self.show_volume(volume)
+        described = " ".join(str(getattr(volume, n, "") or "") for n in ("modality", "series_description"))
+        self.statusBar().showMessage(f"Loaded {described.strip()} ({volume.voxels.shape[0]} slices)", 8000)
+        tp = self.session.current_timepoint
+        attach = getattr(self.session, "attach_series", None)  # see docs: ReadingSession.attach_series
+        if tp is not None and not tp.series_instance_uid and attach is not None:
+            attach(tp.id, **series_of(volume), reason=self.amendment_reason)
+
+    def _on_new_patient(self) -> None:
+        subject_id, ok = QInputDialog.getText(self, "New patient", "Subject id:")
+        if ok and subject_id.strip():
+            self.add_patient(subject_id.strip())
+
+    @shows_errors("Could not add the patient")
+    def add_patient(self, subject_id: str) -> None:
+        """Store a new patient and open it."""
+        self.session.open_patient(self.session.add_patient(subject_id).subject_id)
+
+    def _on_new_timepoint(self) -> NewTimepointDialog:
+        count = len(self.session.timepoints()) if self.session.patient else 0
+        volume = self.viewer.volume
+        series = volume_text(volume, "series_description") or volume_text(volume, "modality") if volume else ""
+        dialog = NewTimepointDialog("baseline" if count == 0 else f"C{3 * count}", 3 * count, series, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._on_new_timepoint_accepted(dialog))
+        dialog.open()
+        return dialog
+
+    @shows_errors("Could not add the timepoint")
+    def _on_new_timepoint_accepted(self, dialog: NewTimepointDialog) -> None:
+        label, scan_date, cycle = dialog.values()
+        volume = self.viewer.volume if dialog.use_displayed_series() else None
+        self.session.add_timepoint(label, scan_date, cycle, **(series_of(volume) if volume else {}))
+
+    def _on_sign(self) -> SignDialog:
+        tp = self.session.current_timepoint
+        result = {r.label: r for r in getattr(self.session.assessment, "timepoints", ())}.get(tp.label)
+        reader = self.session.reader
+        username = reader.username if reader.role.value == "investigator" else ""
+        dialog = SignDialog(tp.label, str(result.overall) if result and result.overall else None, username, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._on_sign_accepted(dialog, tp.id))
+        dialog.open()
+        return dialog
+
+    @shows_errors("Could not sign the timepoint")
+    def _on_sign_accepted(self, dialog: SignDialog, timepoint_id: int) -> None:
+        username, password, meaning = dialog.values()
+        self.session.sign(timepoint_id, username, password, meaning)
+
+    def _on_amend(self) -> None:
+        tp = self.session.current_timepoint
+        reason, ok = QInputDialog.getText(self, f"Amend {tp.label}", "Reason for the amendment:")
+        if ok:
+            self.start_amendment(reason)
+
+    def start_amendment(self, reason: str) -> None:
+        """Allow edits of the signed current timepoint, each audited with *reason*."""
+        if not reason.strip():
+            report_error(self, "Could not start the amendment", ValueError("A reason is required."))
+            return
+        self.amendment_reason = self.lesion_model.amendment_reason = reason.strip()
+        self._update_lock_banner()
