@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from recist.model import LesionKind, Measurement, MeasurementStatus, Role
+from recist.model import Criteria, LesionKind, Measurement, MeasurementStatus, Role
 from storage.exchange.timeline import PatientTimeline
 
 TU_COLUMNS = ("STUDYID", "DOMAIN", "USUBJID", "TUSEQ", "TULNKID", "TUTESTCD", "TUTEST",
@@ -253,7 +253,9 @@ def _rs_rows(timeline: PatientTimeline, ident: Mapping[str, str]) -> list[dict[s
         irecist_code = isinstance(overall, str) and overall.startswith(("i", "non-i"))
         recist_overall = (res["recist_overall"] if "recist_overall" in res
                           else (None if irecist_code else overall))
-        irecist_overall = res.get("irecist_overall") or (overall if irecist_code else None)
+        irecist_overall = None
+        if timeline.patient.criteria is Criteria.IRECIST:  # both tracks run; report what was asked
+            irecist_overall = res.get("irecist_overall") or (overall if irecist_code else None)
         new = res.get("new_lesions")
         values = [("TRGRESP", res.get("target")), ("NTRGRESP", res.get("non_target")),
                   ("NEWLPROG", None if new is None else ("Y" if new else "N")),

@@ -1,0 +1,115 @@
+"""Cohort plots (waterfall, spider, swimmer) with pyqtgraph, exported as PNG or SVG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyqtgraph as pg
+import pyqtgraph.exporters  # noqa: F401 - registers pg.exporters
+from PySide6.QtCore import Qt
+
+from app.cohort import CohortSummary
+from app.reports.qt import ensure_app
+
+#: Bar and marker colours by best overall response.
+RESPONSE_COLOURS = {
+    "CR": (0, 110, 40), "iCR": (0, 110, 40), "PR": (60, 170, 80), "iPR": (60, 170, 80),
+    "SD": (240, 170, 0), "iSD": (240, 170, 0), "non-CR/non-PD": (200, 200, 80),
+    "PD": (200, 30, 30), "iUPD": (240, 110, 60), "iCPD": (200, 30, 30),
+    "NED": (90, 90, 200), "NE": (150, 150, 150),
+}
+_SYMBOLS = {"CR": "star", "iCR": "star", "PR": "t", "iPR": "t", "PD": "x", "iCPD": "x",
+            "iUPD": "d"}
+
+
+def _colour(response: str | None) -> tuple[int, int, int]:
+    return RESPONSE_COLOURS.get(response or "NE", (150, 150, 150))
+
+
+def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
+    ensure_app()
+    widget = pg.PlotWidget(background="w")
+    widget.resize(1000, 620)
+    item = widget.getPlotItem()
+    item.setTitle(title, color="k")
+    item.setLabel("bottom", x_label, color="k")
+    item.setLabel("left", y_label, color="k")
+    item.showGrid(x=False, y=True, alpha=0.2)
+    for axis in ("bottom", "left"):
+        item.getAxis(axis).setPen("k")
+        item.getAxis(axis).setTextPen("k")
+    return widget
+
+
+def _reference_lines(item: pg.PlotItem) -> None:
+    for value, colour in ((20, (200, 0, 0)), (-30, (0, 140, 0))):
+        item.addItem(pg.InfiniteLine(pos=value, angle=0,
+                                     pen=pg.mkPen(colour, style=Qt.PenStyle.DashLine)))
+
+
+def waterfall_plot(summary: CohortSummary) -> pg.PlotWidget:
+    """Best % change of the target sum per patient, sorted, coloured by BOR."""
+    widget = _plot("Best change of target sum from baseline", "patients",
+                   "best change from baseline (%)")
+    item = widget.getPlotItem()
+    patients = sorted((p for p in summary.patients if p.best_pct_change is not None),
+                      key=lambda p: -p.best_pct_change)  # type: ignore[operator]
+    for i, p in enumerate(patients):
+        item.addItem(pg.BarGraphItem(x=[i], height=[p.best_pct_change], width=0.8,
+                                     brush=_colour(p.best_overall_response), pen="k"))
+    item.getAxis("bottom").setTicks([[(i, p.subject_id) for i, p in enumerate(patients)]])
+    _reference_lines(item)
+    return widget
+
+
+def spider_plot(summary: CohortSummary) -> pg.PlotWidget:
+    """% change of the target sum over time, one line per patient."""
+    widget = _plot("Change of target sum over time", "days from baseline",
+                   "change from baseline (%)")
+    item = widget.getPlotItem()
+    for p in summary.patients:
+        if len(p.spider) < 1:
+            continue
+        days = [d for d, _ in p.spider]
+        pct = [v for _, v in p.spider]
+        item.addItem(pg.PlotDataItem(days, pct, pen=pg.mkPen(_colour(p.best_overall_response),
+                                                             width=2),
+                                     symbol="o", symbolSize=6,
+                                     symbolBrush=_colour(p.best_overall_response)))
+    _reference_lines(item)
+    return widget
+
+
+def swimmer_plot(summary: CohortSummary) -> pg.PlotWidget:
+    """Time on study per patient with response markers (PR ▲, CR ★, PD ✕)."""
+    widget = _plot("Time on study and responses", "days from baseline", "")
+    item = widget.getPlotItem()
+    patients = sorted(summary.patients, key=lambda p: p.last_day)
+    for i, p in enumerate(patients):
+        item.addItem(pg.BarGraphItem(x0=[0], y=[i], width=[max(p.last_day, 1)], height=0.6,
+                                     brush=(*_colour(p.best_overall_response), 160), pen="k"))
+        marks = [(d, r) for d, r in p.responses if r in _SYMBOLS]
+        for day, response in marks:
+            item.addItem(pg.ScatterPlotItem([day], [i], symbol=_SYMBOLS[response], size=12,
+                                            brush="k", pen="k"))
+    item.getAxis("left").setTicks([[(i, p.subject_id) for i, p in enumerate(patients)]])
+    return widget
+
+
+def export_plot(widget: pg.PlotWidget, path: Path) -> Path:
+    """Write a plot as PNG or SVG (by the file's suffix) with pyqtgraph's exporters."""
+    item = widget.getPlotItem()
+    if path.suffix.lower() == ".svg":
+        pg.exporters.SVGExporter(item).export(str(path))
+    else:
+        exporter = pg.exporters.ImageExporter(item)
+        exporter.parameters()["width"] = 1200
+        exporter.export(str(path))
+    return path
+
+
+def write_cohort_plots(summary: CohortSummary, out: Path, fmt: str = "png") -> list[Path]:
+    """Write ``waterfall``, ``spider`` and ``swimmer`` plots into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    return [export_plot(build(summary), out / f"{name}.{fmt}") for name, build in (
+        ("waterfall", waterfall_plot), ("spider", spider_plot), ("swimmer", swimmer_plot))]
