@@ -7,7 +7,7 @@ includes them in screenshots.
 
 from __future__ import annotations
 
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 CORNERS = ("top_left", "top_right", "bottom_left", "bottom_right")
 EDGES = ("left", "right", "top", "bottom")
@@ -34,11 +34,6 @@ class ViewAnnotations(QtCore.QObject):
             if name.endswith("right"):
                 alignment = QtCore.Qt.AlignmentFlag.AlignRight
             label.setAlignment(alignment)
-            shadow = QtWidgets.QGraphicsDropShadowEffect(label)
-            shadow.setBlurRadius(0)
-            shadow.setOffset(1, 1)
-            shadow.setColor(QtGui.QColor(0, 0, 0))
-            label.setGraphicsEffect(shadow)
             self._labels[name] = label
         view.installEventFilter(self)
 

@@ -73,9 +73,12 @@ def pixel_length_mm(start, end, spacing_xy) -> float:
 def test_opens_on_the_middle_slice_with_the_liver_window(viewer, ct_chest):
     assert viewer.slice_index == ct_chest.voxels.shape[0] // 2
     assert (viewer.window_center, viewer.window_width) == (30.0, 150.0)
-    np.testing.assert_array_equal(viewer.image_item.image, ct_chest.voxels[viewer.slice_index])
-    assert viewer.image_item.levels is not None
-    assert tuple(viewer.image_item.levels) == pytest.approx((-45.0, 105.0))
+    np.testing.assert_array_equal(viewer.displayed_slice, ct_chest.voxels[viewer.slice_index])
+    # int16 goes to the screen as uint16 offset by 32768 (the fast lookup-table path)
+    shown = viewer.image_item.image
+    assert shown.dtype == np.uint16
+    np.testing.assert_array_equal(shown.astype(np.int32) - 32768, ct_chest.voxels[viewer.slice_index])
+    assert tuple(viewer.image_item.levels) == pytest.approx((-45.0 + 32768, 105.0 + 32768))
 
 
 def test_wheel_scrolls_slices_and_ctrl_wheel_zooms(qtbot, viewer, ct_chest):
@@ -83,7 +86,7 @@ def test_wheel_scrolls_slices_and_ctrl_wheel_zooms(qtbot, viewer, ct_chest):
     with qtbot.waitSignal(viewer.slice_changed) as blocker:
         wheel(viewer, -2)  # towards the reader: next slices
     assert blocker.args == [start + 2]
-    np.testing.assert_array_equal(viewer.image_item.image, ct_chest.voxels[start + 2])
+    np.testing.assert_array_equal(viewer.displayed_slice, ct_chest.voxels[start + 2])
     wheel(viewer, 1)
     assert viewer.slice_index == start + 1
     before = viewer.view_box.viewRange()
@@ -118,7 +121,7 @@ def test_right_or_middle_drag_changes_window_level(qtbot, viewer, button):
     assert viewer.window_width > width
     assert viewer.window_center > center
     lo, hi = viewer.image_item.levels
-    assert (lo + hi) / 2 == pytest.approx(viewer.window_center)
+    assert (lo + hi) / 2 - 32768 == pytest.approx(viewer.window_center)
     assert hi - lo == pytest.approx(viewer.window_width)
     assert "W " in viewer.annotation("bottom_right")
 
@@ -311,7 +314,7 @@ def test_reformat_shape_and_head_up(viewer, ct_chest):
     assert viewer.slice_count == n_r
     assert viewer.image_shape == (n_s, n_c)
     # the slice index grows towards the head in this series, so the top row is the last slice
-    np.testing.assert_array_equal(viewer.image_item.image[0], ct_chest.voxels[-1, viewer.slice_index, :])
+    np.testing.assert_array_equal(viewer.displayed_slice[0], ct_chest.voxels[-1, viewer.slice_index, :])
     assert viewer.pixel_mm == pytest.approx((ct_chest.spacing_mm[2], ct_chest.spacing_mm[0]))
     viewer.set_orientation("axial")
     assert viewer.slice_count == n_s
