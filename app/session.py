@@ -18,12 +18,13 @@ messages that say what to do.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date
 
 from psygnal import Signal
 
 from app.commands import DEFAULT_MAX_DEPTH, CommandStack
-from app.session_commands import SessionEditor
+from app.session_commands import SessionEditor, UpdateTimepoint
 from app.session_edits import EditingMixin
 from app.session_errors import (
     AuthenticationFailedError,
@@ -98,6 +99,8 @@ class ReadingSession(EditingMixin):
     assessment_failed = Signal(str)
     """The automatic reassessment after an edit failed (the message); the edit was saved."""
     timepoint_locked = Signal(int)
+    timepoint_changed = Signal(Timepoint)
+    """A timepoint's values changed (e.g. its series was attached)."""
 
     def __init__(
         self, database: Database, reader: Reader, *, max_undo: int = DEFAULT_MAX_DEPTH
@@ -113,6 +116,7 @@ class ReadingSession(EditingMixin):
         self.assessment: CaseResult | None = None
         self.assessment_problem: str | None = None
         """Why the last automatic reassessment failed (None when it worked)."""
+        self.timepoint_changed.connect(self._on_timepoint_changed)
 
     # -- patients ---------------------------------------------------------------------------
 
@@ -223,6 +227,42 @@ class ReadingSession(EditingMixin):
         self.timepoint_selected.emit(stored)
         self._reassess()
         return stored
+
+    def attach_series(
+        self,
+        timepoint_id: int,
+        *,
+        series_instance_uid: str,
+        study_instance_uid: str | None = None,
+        modality: str | None = None,
+        slice_thickness_mm: float | None = None,
+        reason: str | None = None,
+    ) -> Timepoint:
+        """Record which series a timepoint is read on (one undoable, audited edit).
+
+        Values given as None keep what the timepoint has.
+
+        Raises
+        ------
+        TimepointLockedError
+            The timepoint is signed and no ``reason`` was given.
+        """
+        old = self._timepoint(timepoint_id)
+        given = {
+            "series_instance_uid": series_instance_uid, "study_instance_uid": study_instance_uid,
+            "modality": modality, "slice_thickness_mm": slice_thickness_mm,
+        }
+        with translated(f"Could not attach the series to {old.label}"):
+            new = replace(old, **{k: v for k, v in given.items() if v is not None})
+        stored: Timepoint | None = self._push(
+            UpdateTimepoint(old, new, reason, f"Attach series to {old.label}"),
+            f"Could not attach the series to {old.label}",
+        )
+        return stored or old
+
+    def _on_timepoint_changed(self, timepoint: Timepoint) -> None:
+        if self.current_timepoint is not None and self.current_timepoint.id == timepoint.id:
+            self.current_timepoint = timepoint
 
     def select_timepoint(self, timepoint_id: int) -> Timepoint:
         """Make ``timepoint_id`` the current timepoint (measurements are recorded there)."""

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from app.commands import Command
 from app.session_errors import RecordNotFoundError
-from recist.model import Lesion, Measurement
+from recist.model import Lesion, Measurement, Timepoint
 
 __all__ = [
     "AddLesion",
@@ -35,6 +35,7 @@ __all__ = [
     "Token",
     "UpdateLesion",
     "UpdateMeasurement",
+    "UpdateTimepoint",
 ]
 
 _serials = count(1)
@@ -115,6 +116,7 @@ class _Signals(Protocol):
     measurement_added: Any
     measurement_changed: Any
     measurement_removed: Any
+    timepoint_changed: Any
 
 
 class SessionEditor:
@@ -143,6 +145,12 @@ class SessionEditor:
 
     def _reason(self, reason: str | None) -> str | None:
         return reason if reason is not None else self.fallback_reason
+
+    def update_timepoint(self, timepoint: Timepoint, reason: str | None) -> Timepoint:
+        """Write ``timepoint``'s values (timepoints are never deleted, so their ids are stable)."""
+        stored: Timepoint = self.store.update_timepoint(timepoint, reason=self._reason(reason))
+        self.signals.timepoint_changed.emit(stored)
+        return stored
 
     def add_lesion(self, lesion: Lesion, ref: Ref) -> Lesion:
         """Insert ``lesion`` (its id is ignored) and bind ``ref`` to the new id."""
@@ -321,3 +329,25 @@ class DeleteMeasurement(Command[SessionEditor]):
     def revert(self, ctx: SessionEditor) -> None:
         """Insert it again; later commands follow it to its new id."""
         ctx.add_measurement(self.measurement, self.ref, self.lesion_ref, self.reason)
+
+
+@dataclass(frozen=True)
+class UpdateTimepoint(Command[SessionEditor]):
+    """Change a timepoint's values (e.g. attach the series it was read on)."""
+
+    old: Timepoint
+    new: Timepoint
+    reason: str | None = None
+    label: str = "Change timepoint"
+
+    def apply(self, ctx: SessionEditor) -> Timepoint:
+        """Write the new values."""
+        return ctx.update_timepoint(self.new, self.reason)
+
+    def revert(self, ctx: SessionEditor) -> None:
+        """Write the old values back."""
+        ctx.update_timepoint(self.old, self.reason)
+
+    def is_noop(self) -> bool:
+        """True when nothing differs."""
+        return self.old == self.new

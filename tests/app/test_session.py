@@ -385,3 +385,18 @@ def test_engine_failure_keeps_the_edit_and_reports_it(
     assert session.assessment is None
     assert problems and "simulated engine refusal" in problems[0]
     assert session.assessment_problem == problems[-1]
+
+
+def test_attach_series_is_an_undoable_edit(session: ReadingSession, baseline: object) -> None:
+    changed: list[object] = []
+    session.timepoint_changed.connect(changed.append)
+    tp = session.attach_series(
+        session.current_timepoint.id, series_instance_uid="1.2.3.4", modality="CT",
+        slice_thickness_mm=2.5,
+    )
+    assert session.current_timepoint.series_instance_uid == "1.2.3.4" == tp.series_instance_uid
+    assert session.current_timepoint.slice_thickness_mm == 2.5
+    assert session.commands.undo_label == "Undo Attach series to Baseline"
+    session.undo()
+    assert session.current_timepoint.series_instance_uid is None
+    assert len(changed) == 2
