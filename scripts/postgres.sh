@@ -70,7 +70,7 @@ stop() {
     local dir="${1:?usage: postgres.sh stop DIR}"
     case "$dir" in /tmp/caliper-pg.*) ;; *) log "refusing to remove $dir"; exit 1 ;; esac
     if [ -f "$dir/data/postmaster.pid" ]; then
-        as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >&2 || true
+        as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >&2 || true
     fi
     rm -rf "$dir"
 }
