@@ -365,7 +365,8 @@ def test_undo_into_a_timepoint_signed_elsewhere_needs_a_reason(
     session.undo(reason="second reader disagreed with the move")
     assert session.measurement_for(m.lesion_id).long_axis_mm == 30.0
     assert not session.is_locked(c3.id)
-    (update,) = [e for e in database.audit_events(entity="measurement") if e.action == "update"][-1:]
+    updates = [e for e in database.audit_events(entity="measurement") if e.action == "update"]
+    update = updates[-1]
     assert update.reason == "second reader disagreed with the move"
 
 
