@@ -40,6 +40,10 @@ from storage.dicom.pacs.store import SeriesStaging
 
 log = logging.getLogger(__name__)
 
+#: At most this many matches per query.  (Paging with ``offset`` is not used:
+#: the Orthanc DICOMweb plugin ignores it for some queries, so paging never ends.)
+MAX_MATCHES = 500
+
 _STUDY_FIELDS = ("PatientID", "PatientName", "StudyDate", "StudyDescription", "AccessionNumber",
                  "ModalitiesInStudy", "NumberOfStudyRelatedSeries", "NumberOfStudyRelatedInstances")
 _SERIES_FIELDS = ("Modality", "SeriesNumber", "SeriesDescription", "NumberOfSeriesRelatedInstances")
@@ -83,6 +87,8 @@ class DicomWebPacs:
         self._client = DICOMwebClient(
             node.dicomweb_url.rstrip("/"), session=session, timeout=node.timeout_s
         )
+        # Fail fast: the reader sees the error and decides; no silent retries.
+        self._client.set_http_retry_params(retry=False)
 
     @contextmanager
     def _translate(self, doing: str) -> Iterator[None]:
@@ -124,7 +130,7 @@ class DicomWebPacs:
                 filters[key] = value
         with self._translate("searching for studies"):
             found = self._client.search_for_studies(
-                search_filters=filters, fields=list(_STUDY_FIELDS), get_remaining=True
+                search_filters=filters, fields=list(_STUDY_FIELDS), limit=MAX_MATCHES
             )
             return [_study_from_json(item) for item in found]
 
@@ -140,7 +146,7 @@ class DicomWebPacs:
         with self._translate("searching for series"):
             found = self._client.search_for_series(
                 study_instance_uid=study_instance_uid or None, search_filters=filters,
-                fields=fields, get_remaining=True,
+                fields=fields, limit=MAX_MATCHES,
             )
             return [_series_from_json(item, study_instance_uid) for item in found]
 
