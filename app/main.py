@@ -287,6 +287,9 @@ def _open_demo_in(window: MainWindow, started: float) -> None:
         log.exception("could not open the demo study")
         QMessageBox.warning(window, "Caliper", f"Could not open the demo study.\n\n{exc}")
         return
+    first = next((x for x in window.session.lesions() if x.code == "T1"), None)
+    if first is not None:  # show T1 with its baseline key slice beside it
+        window.lesion_table.select_lesion(first.id)
     window.demo_ready_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
     window.statusBar().showMessage(
         "Demo study DEMO-001: real CT, invented measurements (see resources/demo/README.md).", 15000)

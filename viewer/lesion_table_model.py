@@ -52,7 +52,7 @@ _CELL_STATUS = {
 }
 
 CODE, KIND, ORGAN, LOCATION, NODAL, STATUS = range(6)
-_FIXED_HEADERS = ("Code", "Kind", "Organ", "Location", "Nodal", "Status")
+_FIXED_HEADERS = ("Code", "Kind", "Organ", "Location", "Node", "Status")
 
 
 def format_measurement(measurement: Measurement | None) -> str:

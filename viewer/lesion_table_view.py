@@ -88,7 +88,9 @@ class LesionTableView(QTableView):
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(24)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setDefaultSectionSize(100)
+        header.setMinimumSectionSize(36)
         header.setStretchLastSection(True)
         self.setItemDelegateForColumn(
             KIND, _ChoiceDelegate([(k.value, KIND_LABELS[k]) for k in LesionKind], self)
@@ -101,6 +103,11 @@ class LesionTableView(QTableView):
         model.modelReset.connect(self._on_model_reset)
         self.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self._kept_lesion: Any = None
+        self._set_fixed_widths()
+
+    def _set_fixed_widths(self) -> None:
+        for column, width in enumerate((46, 78, 86, 96, 48, 86)):
+            self.setColumnWidth(column, width)
 
     def selected_lesion_id(self) -> int | None:
         """The id of the selected lesion, or None."""
@@ -125,6 +132,7 @@ class LesionTableView(QTableView):
         self._kept_lesion = self.selected_lesion_id()
 
     def _on_model_reset(self) -> None:
+        self._set_fixed_widths()
         # a refresh must not lose the reader's selection
         if self._kept_lesion is not None and self._model.row_of(self._kept_lesion) >= 0:
             self.selectRow(self._model.row_of(self._kept_lesion))

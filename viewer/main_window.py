@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         centre = QSplitter(Qt.Orientation.Horizontal)
         centre.addWidget(self.viewer)
         centre.addWidget(self.prior)
-        centre.setSizes([1000, 420])
+        centre.setSizes([1000, 380])
         self.prior.hide()
         self.setCentralWidget(centre)
         right = QWidget()
@@ -108,9 +108,9 @@ class MainWindow(QMainWindow):
             dock.setWidget(widget)
             dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
             self.addDockWidget(area, dock)
-        self.resizeDocks([self.findChild(QDockWidget, "patientsDock")], [230], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.findChild(QDockWidget, "lesionsDock")], [560], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.findChild(QDockWidget, "responseDock")], [250], Qt.Orientation.Vertical)
+        self.resizeDocks([self.findChild(QDockWidget, "patientsDock")], [200], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.findChild(QDockWidget, "lesionsDock")], [680], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.findChild(QDockWidget, "responseDock")], [230], Qt.Orientation.Vertical)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.hide()
@@ -197,10 +197,20 @@ class MainWindow(QMainWindow):
         """Display *volume* in the image view (keeps the slice when it is the same series)."""
         same = self.viewer.volume is not None and self.viewer.volume.series_instance_uid == volume.series_instance_uid
         index = self.viewer.slice_index
-        self.viewer.set_volume(volume)
-        if same:
-            self.viewer.set_slice(index)
+        if not same:
+            self.viewer.set_volume(volume)
+            index = self._first_measured_slice(volume, index)
+        self.viewer.set_slice(index)
         self._refresh_overlays()
+
+    def _first_measured_slice(self, volume: Any, default: int) -> int:
+        """The slice of the current timepoint's first measurement on *volume* (to open on)."""
+        if self.session.current_timepoint is None:
+            return default
+        for m in self.session.measurements():
+            if m.geometry is not None and m.geometry.series_instance_uid == volume.series_instance_uid:
+                return m.geometry.slice_index
+        return default
 
     def open_folder(self, path: str) -> SeriesLoadTask:
         """Load the series under *path* in the background, then attach it to the current timepoint."""
@@ -290,7 +300,7 @@ class MainWindow(QMainWindow):
             self.prior.show()
             return
         code = self.lesion_model.lesion_at(self.lesion_model.row_of(lesion_id)).code
-        caption = f"{timepoint.label} {timepoint.scan_date or ''} · {code} {measurement.long_axis_mm or 0:.1f} mm"
+        caption = f"{timepoint.label} · {code} {measurement.long_axis_mm or 0:.1f} mm · slice {measurement.geometry.slice_index + 1}"
         self.prior.show_prior(volume, measurement.geometry, caption,
                               (self.viewer.window_center, self.viewer.window_width))
         self.prior.show()

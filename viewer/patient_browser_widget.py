@@ -38,6 +38,7 @@ class PatientBrowserWidget(QWidget):
         self.tree.setObjectName("patientTree")
         self.tree.setColumnCount(3)
         self.tree.setHeaderLabels(["Patient / timepoint", "Date", "Series"])
+        self.tree.setColumnHidden(2, True)  # shown as a tool tip; the dock stays narrow
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.tree.setRootIsDecorated(True)
         self.tree.itemClicked.connect(self._on_item_clicked)
@@ -73,14 +74,14 @@ class PatientBrowserWidget(QWidget):
             for tp in session.timepoints():
                 self._add_timepoint(item, tp, current)
             item.setExpanded(True)
+        self.tree.resizeColumnToContents(0)
 
     def _add_timepoint(self, parent: QTreeWidgetItem, tp: Any, current: Any) -> None:
         series = tp.modality or ("series" if tp.series_instance_uid else "no series")
         child = QTreeWidgetItem([tp.label, tp.scan_date.isoformat() if tp.scan_date else "", series])
         child.setData(0, _KIND_ROLE, _TIMEPOINT)
         child.setData(0, _KEY_ROLE, tp.id)
-        if tp.series_instance_uid:
-            child.setToolTip(2, tp.series_instance_uid)
+        child.setToolTip(0, f"{tp.label}: {series} {tp.series_instance_uid or ''}".strip())
         if tp.id is not None and self._session.is_locked(tp.id):
             child.setIcon(0, self._lock_icon)
             child.setToolTip(0, f"{tp.label} is signed and locked")

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.spider_plot_widget import SpiderPlotWidget
-from viewer.style import LOCKED_TINT, icon, response_colour
+from viewer.style import LOCKED_TINT, WARNING_COLOUR, icon, response_colour
 
 HEADERS = ("Timepoint", "Date", "Sum mm", "Δ baseline", "Δ nadir", "Target",
            "Non-target", "New", "Overall", "Reason")
@@ -73,12 +73,17 @@ class ResponsePanelWidget(QWidget):
         self.best_response.setObjectName("bestResponse")
         self.engine_label = QLabel("")
         self.engine_label.setObjectName("sectionTitle")
+        self.warnings_label = QLabel("")
+        self.warnings_label.setObjectName("engineWarnings")
+        self.warnings_label.setWordWrap(True)
+        self.warnings_label.setStyleSheet(f"color: {WARNING_COLOUR.name()};")
         self.spider = SpiderPlotWidget()
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.table)
+        left_layout.addWidget(self.table, 1)
+        left_layout.addWidget(self.warnings_label)
         footer = QHBoxLayout()
         footer.addWidget(self.best_response)
         footer.addStretch(1)
@@ -99,7 +104,14 @@ class ResponsePanelWidget(QWidget):
             signal = getattr(session, name, None)
             if signal is not None:
                 signal.connect(self._on_session_changed)
+        failed = getattr(session, "assessment_failed", None)
+        if failed is not None:
+            failed.connect(self._on_assessment_failed)
         self.refresh()
+
+    def _on_assessment_failed(self, message: str) -> None:
+        self.refresh()
+        self.warnings_label.setText(f"⚠ The response could not be computed: {message}")
 
     def _on_session_changed(self, *_: object) -> None:
         self.refresh()
@@ -124,6 +136,9 @@ class ResponsePanelWidget(QWidget):
             pcts.append(None if pct is None else float(pct))
             responses.append(getattr(tp_result, "overall", None))
         self.spider.set_points(labels, pcts, responses)
+        current_result = by_label.get(current.label) if current is not None else None
+        notes = [w.message for w in getattr(current_result, "warnings", ())]
+        self.warnings_label.setText("\n".join(f"⚠ {current.label}: {n}" for n in notes) if notes else "")
         best = getattr(result, "best_overall_response", None)
         self.best_response.setText(f"Best overall response: {_code(best) or '—'}")
         self.best_response.setStyleSheet(f"color: {response_colour(best).name()};" if best else "")

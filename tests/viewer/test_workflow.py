@@ -136,6 +136,7 @@ def test_measure_follow_up_undo_and_sign(qtbot, window: MainWindow) -> None:
     add_timepoint(qtbot, window, "C3")
     assert [lesion.code for lesion in session.lesions()] == ["T1"]
     window.lesion_table.select_lesion(t1.id)
+    qtbot.wait(100)  # the prior panel opening re-lays out (and re-fits) the image view
     assert window.prior.isVisible() and window.prior.slice_index == 9
     assert window.viewer.slice_index == 9  # jumped to the prior key slice's position
     assert window.assign_bar.choice().lesion_id == t1.id
