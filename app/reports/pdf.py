@@ -70,6 +70,7 @@ class _Canvas:
         font = QFont("DejaVu Sans")
         font.setPointSizeF(size)
         font.setBold(bold)
+        font.setFeature(QFont.Tag("liga"), 0)  # keep "fi" searchable/copyable in the PDF
         self.painter.setFont(font)
 
     def need(self, height: float) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401 - registers pg.exporters
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtSvg import QSvgGenerator
 
 from app.cohort import CohortSummary
 from app.reports.qt import ensure_app
@@ -18,7 +20,7 @@ RESPONSE_COLOURS = {
     "PD": (200, 30, 30), "iUPD": (240, 110, 60), "iCPD": (200, 30, 30),
     "NED": (90, 90, 200), "NE": (150, 150, 150),
 }
-_SYMBOLS = {"CR": "star", "iCR": "star", "PR": "t", "iPR": "t", "PD": "x", "iCPD": "x",
+_SYMBOLS = {"CR": "star", "iCR": "star", "PR": "t1", "iPR": "t1", "PD": "x", "iCPD": "x",
             "iUPD": "d"}
 
 
@@ -35,10 +37,21 @@ def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
     item.setLabel("bottom", x_label, color="k")
     item.setLabel("left", y_label, color="k")
     item.showGrid(x=False, y=True, alpha=0.2)
+    item.setContentsMargins(10, 30, 20, 10)
     for axis in ("bottom", "left"):
         item.getAxis(axis).setPen("k")
         item.getAxis(axis).setTextPen("k")
     return widget
+
+
+def _legend(item: pg.PlotItem, responses: set[str | None]) -> None:
+    """A legend of the best-overall-response colours that occur."""
+    legend = item.addLegend(offset=(-10, 10), labelTextColor="k", brush=(255, 255, 255, 200))
+    for response in sorted({r or "NE" for r in responses}, key=lambda r: list(
+            RESPONSE_COLOURS).index(r) if r in RESPONSE_COLOURS else 99):
+        sample = pg.ScatterPlotItem([], [], symbol="s", size=12,
+                                    brush=pg.mkBrush(*_colour(response)), pen=pg.mkPen("k"))
+        legend.addItem(sample, f"BOR {response}")
 
 
 def _reference_lines(item: pg.PlotItem) -> None:
@@ -59,6 +72,7 @@ def waterfall_plot(summary: CohortSummary) -> pg.PlotWidget:
                                      brush=_colour(p.best_overall_response), pen="k"))
     item.getAxis("bottom").setTicks([[(i, p.subject_id) for i, p in enumerate(patients)]])
     _reference_lines(item)
+    _legend(item, {p.best_overall_response for p in patients})
     return widget
 
 
@@ -77,6 +91,7 @@ def spider_plot(summary: CohortSummary) -> pg.PlotWidget:
                                      symbol="o", symbolSize=6,
                                      symbolBrush=_colour(p.best_overall_response)))
     _reference_lines(item)
+    _legend(item, {p.best_overall_response for p in summary.patients})
     return widget
 
 
@@ -93,19 +108,41 @@ def swimmer_plot(summary: CohortSummary) -> pg.PlotWidget:
             item.addItem(pg.ScatterPlotItem([day], [i], symbol=_SYMBOLS[response], size=12,
                                             brush="k", pen="k"))
     item.getAxis("left").setTicks([[(i, p.subject_id) for i, p in enumerate(patients)]])
+    _legend(item, {p.best_overall_response for p in patients})
     return widget
 
 
 def export_plot(widget: pg.PlotWidget, path: Path) -> Path:
     """Write a plot as PNG or SVG (by the file's suffix) with pyqtgraph's exporters."""
     item = widget.getPlotItem()
+    widget.show()  # lays the plot out at its size (offscreen when headless)
+    ensure_app().processEvents()
     if path.suffix.lower() == ".svg":
-        pg.exporters.SVGExporter(item).export(str(path))
+        try:
+            pg.exporters.SVGExporter(item).export(str(path))
+        except ValueError:
+            # pyqtgraph 0.14's SVG exporter cannot parse the path data Qt 6.11 writes
+            # ("x y" instead of "x,y"); Qt's own SVG generator draws the same scene.
+            _qt_svg(widget, path)
     else:
         exporter = pg.exporters.ImageExporter(item)
-        exporter.parameters()["width"] = 1200
         exporter.export(str(path))
+    widget.close()
     return path
+
+
+def _qt_svg(widget: pg.PlotWidget, path: Path) -> None:
+    """Render the plot widget into an SVG file with QSvgGenerator."""
+    generator = QSvgGenerator()
+    generator.setFileName(str(path))
+    generator.setSize(widget.size())
+    generator.setViewBox(widget.rect())
+    generator.setTitle(widget.getPlotItem().titleLabel.text)
+    painter = QPainter(generator)
+    try:
+        widget.render(painter)
+    finally:
+        painter.end()
 
 
 def write_cohort_plots(summary: CohortSummary, out: Path, fmt: str = "png") -> list[Path]:
