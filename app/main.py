@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QPixmap
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QSplashScreen
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 
 from recist.model import LesionKind, MeasurementStatus, Reader, Role
 
@@ -208,12 +207,17 @@ def build_main_window(database: Database, reader: Reader, library: SeriesLibrary
     return window
 
 
-def _splash() -> QSplashScreen:
-    """A plain splash shown while the heavy modules load."""
-    pixmap = QPixmap(420, 140)
-    pixmap.fill(QColor("#1e2126"))
-    splash = QSplashScreen(pixmap)
-    splash.showMessage("Caliper\nopening the database…", Qt.AlignmentFlag.AlignCenter, QColor("#d8dde3"))
+def _splash() -> QLabel:
+    """A plain splash shown while the heavy modules load.
+
+    A QLabel with splash flags, not QSplashScreen: its ``show()`` blocks up to
+    1 s waiting for the window to be exposed.
+    """
+    splash = QLabel("Caliper\n\nopening the database…")
+    splash.setWindowFlags(Qt.WindowType.SplashScreen | Qt.WindowType.FramelessWindowHint)
+    splash.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    splash.setStyleSheet("background: #1e2126; color: #d8dde3; font-size: 13pt; padding: 24px;")
+    splash.resize(420, 140)
     splash.show()
     return splash
 
@@ -242,6 +246,7 @@ def run_gui(db_url: str | None, demo: bool) -> int:
     started = time.perf_counter()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Caliper")
+    app.setStyle("Fusion")  # before the first window: the platform's own style costs ~1 s to load
     splash = _splash()
     app.processEvents()
     splash_seconds = time.perf_counter() - started
@@ -264,7 +269,7 @@ def run_gui(db_url: str | None, demo: bool) -> int:
         return 1
     window = build_main_window(database, reader)
     window.show()
-    splash.finish(window)
+    splash.close()
     app.processEvents()
     window.splash_seconds = splash_seconds  # type: ignore[attr-defined]
     window.startup_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
