@@ -22,6 +22,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
 from storage.dicom.errors import FileProblem
+from storage.dicom.fastheader import read_fast
 from storage.dicom.records import FileHeader, FrameHeader
 
 #: A single file may not declare more pixel bytes than this (checked before
@@ -78,6 +79,17 @@ def read_header(path: str, file_path: str, member: str | None = None,
         The header of an image file, a problem saying why the file was
         skipped, or None for a DICOMDIR (an index, not an image).
     """
+    if data is None:
+        try:
+            size = os.stat(file_path).st_size
+        except OSError as exc:
+            return FileProblem(path, f"cannot be opened: {exc.strerror or exc}")
+        fast = read_fast(file_path, size) if size else None
+        if fast is not None:
+            ds, ts, buf, position = fast
+            view = io.BytesIO(buf)
+            view.seek(position)
+            return _build_safely(ds, view, path, file_path, member, size, ts)
     try:
         fp: BinaryIO = io.BytesIO(data) if data is not None else open(file_path, "rb")  # noqa: SIM115
     except OSError as exc:
@@ -89,10 +101,15 @@ def read_header(path: str, file_path: str, member: str | None = None,
         ds = _parse(fp, path)
         if isinstance(ds, FileProblem):
             return ds
-        try:
-            return _build(ds, fp, path, file_path, member, size)
-        except (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError) as exc:
-            return FileProblem(path, f"invalid header value: {exc}")
+        return _build_safely(ds, fp, path, file_path, member, size, None)
+
+
+def _build_safely(ds: Dataset, fp: BinaryIO, path: str, file_path: str, member: str | None,
+                  size: int, ts: str | None) -> FileHeader | FileProblem | None:
+    try:
+        return _build(ds, fp, path, file_path, member, size, ts)
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError) as exc:
+        return FileProblem(path, f"invalid header value: {exc}")
 
 
 def _parse(fp: BinaryIO, path: str) -> Dataset | FileProblem:
@@ -339,14 +356,15 @@ def _window(ds: Dataset) -> tuple[float | None, float | None]:
 
 
 def _build(ds: Dataset, fp: BinaryIO, path: str, file_path: str, member: str | None,
-           size: int) -> FileHeader | FileProblem | None:
+           size: int, ts: str | None) -> FileHeader | FileProblem | None:
     if _text(ds, "SOPClassUID") == MEDIA_STORAGE_DIRECTORY or "DirectoryRecordSequence" in ds:
         return None
     problem = _classify(ds, path)
     if problem is not None:
         return problem
-    meta = getattr(ds, "file_meta", None)
-    ts = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
+    if ts is None:
+        meta = getattr(ds, "file_meta", None)
+        ts = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
     if not ts:
         implicit, little = getattr(ds, "original_encoding", (True, True))
         ts = IMPLICIT_LE if implicit else (EXPLICIT_LE if little else EXPLICIT_BE)

@@ -87,8 +87,9 @@ class HeaderIndex:
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd, tmp = tempfile.mkstemp(dir=self.file.parent, suffix=".tmp")
+            text = json.dumps(payload, separators=(",", ":"))  # the C encoder; dump() is not
             with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(payload, out, separators=(",", ":"))
+                out.write(text)
             os.replace(tmp, self.file)
         except OSError as exc:  # a cache that cannot be written only costs time
             log.warning("cannot write the DICOM header index %s: %s", self.file, exc)
