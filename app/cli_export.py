@@ -158,6 +158,17 @@ def _headers(paths: dict[str, Path], wanted: set[str]) -> list[Dataset]:
             if sop in paths]
 
 
+def _series_image(paths: dict[str, Path], series_uid: str | None) -> list[Dataset]:
+    """One image header of the timepoint's series (the report's evidence), if found."""
+    if not series_uid:
+        return []
+    for path in paths.values():
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        if str(ds.get("SeriesInstanceUID", "")) == series_uid:
+            return [ds]
+    return []
+
+
 def _sr(args: argparse.Namespace) -> int:
     with _database(args) as db:
         timeline = load_timeline(db, args.patient)
@@ -169,7 +180,15 @@ def _sr(args: argparse.Namespace) -> int:
     for number, tp in enumerate(sorted(timepoints, key=lambda t: t.order), start=1):
         wanted = {m.geometry.sop_instance_uid for m in timeline.measurements
                   if m.timepoint_id == tp.id and m.geometry is not None}
-        sources = _headers(images, wanted) or _headers(images, set(list(images)[:1]))
+        missing = sorted(wanted - images.keys())
+        if missing:
+            raise CliError(f"timepoint {tp.label}: source image {missing[0]} (of {len(missing)}) "
+                           f"not found under {args.images}")
+        sources = _headers(images, wanted) or _series_image(images, tp.series_instance_uid)
+        if not sources:
+            print(f"skipped {tp.label}: nothing was drawn on an image and its series is "
+                  "unknown or not under --images", file=sys.stderr)
+            continue
         try:
             sr = build_timepoint_sr(timeline, tp, sources, instance_number=number)
         except SrExportError as exc:

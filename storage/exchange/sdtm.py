@@ -9,9 +9,14 @@
 * **RS** — TRGRESP, NTRGRESP, NEWLPROG and OVRLRESP per timepoint with RSCAT
   ``RECIST 1.1``; iRECIST overall responses are separate records with RSCAT ``iRECIST``.
 
-SAS XPORT is not written: no maintained pure-Python writer was found (``xport`` on
-PyPI is unmaintained since 2021; pandas only reads XPORT), so CSV is the exchange
-format and a sponsor's SAS program converts it.
+Split lesions get a TUSPLIT record and one TUMIDENT per fragment (``T01.1``, ...)
+whose diameters are the TR rows; a lesion that coalesced into another gets a
+TUMERGE record with TUREFID naming the lesion it joined, and TR "NOT DONE".
+
+SAS XPORT is not written.  On PyPI, ``xport`` (3.6.1) has not been released since
+2022; ``pyreadstat`` is maintained and writes XPORT (``write_xport``) but needs
+pandas, which Caliper does not depend on.  CSV is the exchange format; adding
+``pyreadstat`` as an optional extra would give ``.xpt`` in a few lines.
 """
 
 from __future__ import annotations
@@ -22,11 +27,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from recist.model import Criteria, LesionKind, Measurement, MeasurementStatus, Role
+from recist.model import (
+    Criteria,
+    Lesion,
+    LesionKind,
+    Measurement,
+    MeasurementStatus,
+    Role,
+    Timepoint,
+)
 from storage.exchange.timeline import PatientTimeline
 
 TU_COLUMNS = ("STUDYID", "DOMAIN", "USUBJID", "TUSEQ", "TULNKID", "TUTESTCD", "TUTEST",
-              "TUORRES", "TUSTRESC", "TULOC", "TUMETHOD", "TUEVAL", "TUEVALID", "VISITNUM",
+              "TUORRES", "TUSTRESC", "TUREFID", "TULOC", "TUMETHOD", "TUEVAL", "TUEVALID", "VISITNUM",
               "VISIT", "TUDTC")
 TR_COLUMNS = ("STUDYID", "DOMAIN", "USUBJID", "TRSEQ", "TRLNKGRP", "TRLNKID", "TRTESTCD",
               "TRTEST", "TRORRES", "TRORRESU", "TRSTRESC", "TRSTRESN", "TRSTRESU", "TRSTAT",
@@ -34,6 +47,8 @@ TR_COLUMNS = ("STUDYID", "DOMAIN", "USUBJID", "TRSEQ", "TRLNKGRP", "TRLNKID", "T
 RS_COLUMNS = ("STUDYID", "DOMAIN", "USUBJID", "RSSEQ", "RSLNKGRP", "RSTESTCD", "RSTEST",
               "RSCAT", "RSORRES", "RSSTRESC", "RSEVAL", "RSEVALID", "VISITNUM", "VISIT", "RSDTC")
 
+TU_TESTS = {"TUMIDENT": "Tumor Identification", "TUSPLIT": "Tumor Split",
+            "TUMERGE": "Tumor Merged"}
 TR_TESTS = {"LDIAM": "Longest Diameter", "LPERP": "Longest Perpendicular",
             "SUMDIAM": "Sum of Diameters", "TUMSTATE": "Tumor State"}
 RS_TESTS = {"TRGRESP": "Target Response", "NTRGRESP": "Non-target Response",
@@ -132,31 +147,64 @@ def _visit(tp_index: int, tp: Any) -> dict[str, Any]:
             "DTC": tp.scan_date.isoformat() if tp.scan_date else ""}
 
 
+def _lesion_key(lesion: Lesion) -> tuple[int, int, str]:
+    """Targets, non-targets, new; then by number (T2 before T10)."""
+    digits = "".join(ch for ch in lesion.code if ch.isdigit())
+    return (list(TU_PREFIX).index(lesion.kind), int(digits) if digits else 0, lesion.code)
+
+
+def _link_of(timeline: PatientTimeline, code: str | None) -> str:
+    """TULNKID of the lesion with this code (the code itself if unknown)."""
+    lesion = next((les for les in timeline.lesions if les.code == code), None)
+    return lesion_link_id(lesion.kind, lesion.code) if lesion else str(code or "")
+
+
 def _tu_rows(timeline: PatientTimeline, ident: Mapping[str, str]) -> list[dict[str, Any]]:
     rows = []
     tps = sorted(timeline.timepoints, key=lambda t: t.order)
-    for lesion in sorted(timeline.lesions, key=lambda les: (list(TU_PREFIX).index(les.kind),
-                                                            les.code)):
-        first = next(((i, tp) for i, tp in enumerate(tps)
-                      if timeline.measurement(lesion.id, tp.id) is not None), None)
-        if first is None:
+    for lesion in sorted(timeline.lesions, key=_lesion_key):
+        seen = [(i, tp, m) for i, tp in enumerate(tps)
+                if (m := timeline.measurement(lesion.id, tp.id)) is not None]
+        if not seen:
             continue
-        index, tp = first
-        visit = _visit(index, tp)
-        evaluator, evalid = _evaluator(timeline, timeline.measurement(lesion.id, tp.id))
+        link = lesion_link_id(lesion.kind, lesion.code)
         location = lesion.organ.upper() + (f", {lesion.location.upper()}" if lesion.location else "")
-        rows.append({**ident, "TULNKID": lesion_link_id(lesion.kind, lesion.code),
-                     "TUTESTCD": "TUMIDENT", "TUTEST": "Tumor Identification",
-                     "TUORRES": TU_RESULT[lesion.kind], "TUSTRESC": TU_RESULT[lesion.kind],
-                     "TULOC": location, "TUMETHOD": METHOD.get(tp.modality or "CT", "CT SCAN"),
-                     "TUEVAL": evaluator, "TUEVALID": evalid, "VISITNUM": visit["VISITNUM"],
-                     "VISIT": visit["VISIT"], "TUDTC": visit["DTC"]})
+        index, tp, first = seen[0]
+        rows.append(_tu(ident, timeline, index, tp, first, link, "TUMIDENT",
+                        TU_RESULT[lesion.kind], location))
+        split = next(((i, t, m) for i, t, m in seen if m.status is MeasurementStatus.SPLIT), None)
+        if split is not None:
+            i, t, m = split
+            rows.append(_tu(ident, timeline, i, t, m, link, "TUSPLIT", TU_RESULT[lesion.kind],
+                            location))
+            rows += [_tu(ident, timeline, i, t, m, f"{link}.{n}", "TUMIDENT",
+                         TU_RESULT[lesion.kind], location)
+                     for n in range(1, len(m.fragments_mm) + 1)]
+        merged = next(((i, t, m) for i, t, m in seen if m.status is MeasurementStatus.MERGED),
+                      None)
+        if merged is not None:
+            i, t, m = merged
+            row = _tu(ident, timeline, i, t, m, link, "TUMERGE", TU_RESULT[lesion.kind], location)
+            row["TUREFID"] = _link_of(timeline, m.coalesced_into)
+            rows.append(row)
     return rows
+
+
+def _tu(ident: Mapping[str, str], timeline: PatientTimeline, index: int, tp: Timepoint,
+        m: Measurement, link: str, test: str, result: str, location: str) -> dict[str, Any]:
+    """One TU record."""
+    visit = _visit(index, tp)
+    evaluator, evalid = _evaluator(timeline, m)
+    return {**ident, "TULNKID": link, "TUTESTCD": test, "TUTEST": TU_TESTS[test],
+            "TUORRES": result, "TUSTRESC": result, "TUREFID": "", "TULOC": location,
+            "TUMETHOD": METHOD.get(tp.modality or "CT", "CT SCAN"), "TUEVAL": evaluator,
+            "TUEVALID": evalid, "VISITNUM": visit["VISITNUM"], "VISIT": visit["VISIT"],
+            "TUDTC": visit["DTC"]}
 
 
 def _tr_rows(timeline: PatientTimeline, ident: Mapping[str, str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    lesions = sorted(timeline.lesions, key=lambda les: (list(TU_PREFIX).index(les.kind), les.code))
+    lesions = sorted(timeline.lesions, key=_lesion_key)
     for index, tp in enumerate(sorted(timeline.timepoints, key=lambda t: t.order)):
         visit = _visit(index, tp)
         group = f"V{index + 1}"
@@ -171,7 +219,8 @@ def _tr_rows(timeline: PatientTimeline, ident: Mapping[str, str]) -> list[dict[s
             evaluator = _evaluator(timeline, m)
             base = {**common, "TRLNKID": lesion_link_id(lesion.kind, lesion.code),
                     "TREVAL": evaluator[0], "TREVALID": evaluator[1]}
-            rows += _lesion_results(lesion.kind, lesion.nodal, m, base)
+            rows += _lesion_results(lesion.kind, lesion.nodal, m, base,
+                                    _link_of(timeline, m.coalesced_into))
         sum_mm = timeline.result_for(tp.label).get("sum_mm")
         if any(les.kind is LesionKind.TARGET for les in lesions):
             rows.append({**common, "TRLNKID": "", "TREVAL": evaluator[0],
@@ -193,7 +242,7 @@ def _numeric(value: Any) -> dict[str, Any]:
 
 
 def _lesion_results(kind: LesionKind, nodal: bool, m: Measurement,
-                    base: Mapping[str, Any]) -> list[dict[str, Any]]:
+                    base: Mapping[str, Any], merged_into: str) -> list[dict[str, Any]]:
     """TR rows of one lesion at one timepoint."""
     status = m.status
     if kind is not LesionKind.TARGET:
@@ -215,8 +264,11 @@ def _lesion_results(kind: LesionKind, nodal: bool, m: Measurement,
     if status is MeasurementStatus.ABSENT:
         return [{**base, **_test(code), **_numeric(0.0)}]
     if status is MeasurementStatus.MERGED:
-        return [{**base, **_test(code), **_numeric(0.0),
-                 "TRREASND": f"MERGED INTO {m.coalesced_into}"}]
+        return [{**base, **_test(code), "TRSTAT": "NOT DONE",
+                 "TRREASND": f"MERGED WITH {merged_into}"}]
+    if status is MeasurementStatus.SPLIT:
+        return [{**base, **_test(code), "TRLNKID": f"{base['TRLNKID']}.{n}", **_numeric(size)}
+                for n, size in enumerate(m.fragments_mm, start=1)]
     rows = []
     if m.long_axis_mm is not None:
         rows.append({**base, **_test("LDIAM"), **_numeric(m.long_axis_mm)})

@@ -72,6 +72,11 @@ def test_sr_export_then_import_into_another_patient(database: str, tmp_path: Pat
                  str(CT_FOLDER), "--out", str(out)]) == 0
     files = sorted(out.glob("*.dcm"))
     assert [f.name for f in files] == ["R01_C3_SR.dcm", "R01_C6_SR.dcm", "R01_baseline_SR.dcm"]
+    # a patient with nothing drawn and no series recorded gets no report, and is told so
+    assert main(["--db", database, "export", "sr", "--patient", "R03", "--images",
+                 str(CT_FOLDER), "--out", str(tmp_path / "r03")]) == 0
+    assert list((tmp_path / "r03").glob("*.dcm")) == []
+    assert "skipped C3" in capsys.readouterr().err
     report = read_sr(out / "R01_C3_SR.dcm")
     t1 = next(g for g in report.groups if g.tracking_identifier == "T1")
     assert t1.long_axis.value_mm == 20.0 and len(t1.long_axis.coordinates.points_lps) == 2

@@ -112,3 +112,32 @@ def test_nodal_target_uses_lperp() -> None:
 ])
 def test_lesion_link_ids(kind: LesionKind, code: str, expected: str) -> None:
     assert lesion_link_id(kind, code) == expected
+
+
+def test_merged_lesion_gets_tumerge_and_not_done() -> None:
+    case = _case("R15")
+    patient, tps, lesions, ms = records_from_case(case, subject_id="R15")
+    tl = PatientTimeline(replace(patient, trial="T"), tuple(tps), tuple(lesions), tuple(ms),
+                         case["expected"])
+    data = build_sdtm([tl])
+    merge = [r for r in data.tu if r["TUTESTCD"] == "TUMERGE"]
+    assert [(r["TULNKID"], r["TUREFID"], r["VISIT"]) for r in merge] == [("T02", "T01", "C3")]
+    t02 = [r for r in data.tr if r["TRLNKID"] == "T02" and r["VISIT"] in ("C3", "C6")]
+    assert {(r["TRSTAT"], r["TRREASND"]) for r in t02} == {("NOT DONE", "MERGED WITH T01")}
+
+
+def test_split_lesion_gets_fragment_records() -> None:
+    case = json.loads(json.dumps(_case("R01")))
+    t1 = case["timepoints"][2]["targets"][0]
+    t1.update(diameter_mm=18.0, fragments_mm=[10.0, 8.0])
+    patient, tps, lesions, ms = records_from_case(case, subject_id="R01")
+    tl = PatientTimeline(replace(patient, trial="T"), tuple(tps), tuple(lesions), tuple(ms),
+                         case["expected"])
+    data = build_sdtm([tl])
+    assert [(r["TULNKID"], r["TUTESTCD"]) for r in data.tu if r["VISIT"] == "C6"] == [
+        ("T01", "TUSPLIT"), ("T01.1", "TUMIDENT"), ("T01.2", "TUMIDENT")]
+    fragments = [(r["TRLNKID"], r["TRSTRESN"]) for r in data.tr
+                 if r["VISIT"] == "C6" and r["TRLNKID"].startswith("T01")]
+    assert fragments == [("T01.1", "10"), ("T01.2", "8")]
+    c6_sum = next(r for r in data.tr if r["VISIT"] == "C6" and r["TRTESTCD"] == "SUMDIAM")
+    assert c6_sum["TRSTRESN"] == "39"
