@@ -60,7 +60,9 @@ def _actor(args: argparse.Namespace, db: Database) -> Reader:
 
 def _add_as(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--as", dest="as_reader", metavar="USERNAME",
+        "--as",
+        dest="as_reader",
+        metavar="USERNAME",
         help="reader making the change (default: $CALIPER_READER)",
     )
 
@@ -85,7 +87,9 @@ def _db_init(args: argparse.Namespace, db: Database) -> int:
     system = db.readers.ensure_system() if db.readers.count() == 0 else None
     print(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
     if system is not None:
-        print(f"created admin reader {system.username!r} for scripted imports (use --as {system.username})")
+        print(
+            f"created admin reader {system.username!r} for scripted imports (use --as {system.username})"
+        )
     return 0
 
 
@@ -104,8 +108,12 @@ def _read_password(args: argparse.Namespace) -> str:
 @_run
 def _reader_add(args: argparse.Namespace, db: Database) -> int:
     actor = _actor(args, db)
-    reader = db.readers.create(args.username, args.name, Role(args.role), _read_password(args), by=actor)
-    print(f"added reader {reader.username} ({reader.full_name}, {reader.role.value}), id {reader.id}")
+    reader = db.readers.create(
+        args.username, args.name, Role(args.role), _read_password(args), by=actor
+    )
+    print(
+        f"added reader {reader.username} ({reader.full_name}, {reader.role.value}), id {reader.id}"
+    )
     return 0
 
 
@@ -120,10 +128,16 @@ def _reader_list(args: argparse.Namespace, db: Database) -> int:
 @_run
 def _patient_add(args: argparse.Namespace, db: Database) -> int:
     store = db.store(_actor(args, db))
-    patient = store.add_patient(Patient(
-        id=None, subject_id=args.subject, trial=args.trial, site=args.site,
-        criteria=Criteria(args.criteria), confirmation_required=not args.no_confirmation,
-    ))
+    patient = store.add_patient(
+        Patient(
+            id=None,
+            subject_id=args.subject,
+            trial=args.trial,
+            site=args.site,
+            criteria=Criteria(args.criteria),
+            confirmation_required=not args.no_confirmation,
+        )
+    )
     print(f"added patient {patient.subject_id} (trial {patient.trial or '-'}), id {patient.id}")
     return 0
 
@@ -143,7 +157,9 @@ def _load_case(path: str, case_id: str | None) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CliError(f"{path} is not valid JSON: {exc}") from exc
     if isinstance(data, list):
-        matches = [c for c in data if isinstance(c, dict) and (case_id is None or c.get("id") == case_id)]
+        matches = [
+            c for c in data if isinstance(c, dict) and (case_id is None or c.get("id") == case_id)
+        ]
         if len(matches) != 1:
             ids = ", ".join(str(c.get("id")) for c in data if isinstance(c, dict))
             raise CliError(f"{path} holds several cases; choose one with --case ID ({ids})")
@@ -167,15 +183,19 @@ def _timeline_import(args: argparse.Namespace, db: Database) -> int:
     case = dataclasses.replace(case, id=subject)
     patient, timepoints, lesions, measurements = recist.case_to_records(case)
     stored = store.import_records(patient, timepoints, lesions, measurements)
-    print(f"imported {len(timepoints)} timepoints, {len(lesions)} lesions, "
-          f"{len(measurements)} measurements into patient {stored.subject_id}")
+    print(
+        f"imported {len(timepoints)} timepoints, {len(lesions)} lesions, "
+        f"{len(measurements)} measurements into patient {stored.subject_id}"
+    )
     return 0
 
 
 @_run
 def _timeline_export(args: argparse.Namespace, db: Database) -> int:
     chart = db.read_only_store().chart(args.patient)
-    case = recist.case_from_records(chart.patient, chart.timepoints, chart.lesions, chart.measurements)
+    case = recist.case_from_records(
+        chart.patient, chart.timepoints, chart.lesions, chart.measurements
+    )
     text = json.dumps(recist.case_to_dict(case), indent=2, ensure_ascii=False) + "\n"
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
@@ -205,7 +225,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     """Add ``db``, ``reader``, ``patient``, ``timeline`` and ``audit`` to ``caliper``."""
     db = subparsers.add_parser("db", help="create or upgrade the database")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    db_sub.add_parser("init", help="create/upgrade the schema; add the 'system' reader if none").set_defaults(func=_db_init)
+    db_sub.add_parser(
+        "init", help="create/upgrade the schema; add the 'system' reader if none"
+    ).set_defaults(func=_db_init)
 
     reader = subparsers.add_parser("reader", help="readers (accounts) and their roles")
     reader_sub = reader.add_subparsers(dest="reader_command", metavar="ACTION", required=True)
@@ -224,15 +246,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p_add.add_argument("subject", metavar="SUBJECT")
     p_add.add_argument("--trial", default="")
     p_add.add_argument("--site", default="")
-    p_add.add_argument("--criteria", choices=[c.value for c in Criteria], default=Criteria.RECIST11.value)
-    p_add.add_argument("--no-confirmation", action="store_true", help="responses need no confirmation scan")
+    p_add.add_argument(
+        "--criteria", choices=[c.value for c in Criteria], default=Criteria.RECIST11.value
+    )
+    p_add.add_argument(
+        "--no-confirmation", action="store_true", help="responses need no confirmation scan"
+    )
     _add_as(p_add)
     p_add.set_defaults(func=_patient_add)
     patient_sub.add_parser("list", help="list patients").set_defaults(func=_patient_list)
 
-    timeline = subparsers.add_parser("timeline", help="import/export a patient's timeline (case JSON)")
+    timeline = subparsers.add_parser(
+        "timeline", help="import/export a patient's timeline (case JSON)"
+    )
     t_sub = timeline.add_subparsers(dest="timeline_command", metavar="ACTION", required=True)
-    t_imp = t_sub.add_parser("import", help="import a case file (rules.md §10) into an empty patient")
+    t_imp = t_sub.add_parser(
+        "import", help="import a case file (rules.md §10) into an empty patient"
+    )
     t_imp.add_argument("case_file", metavar="CASE.json")
     t_imp.add_argument("--patient", metavar="ID", help="subject id (default: the case's id)")
     t_imp.add_argument("--case", metavar="ID", help="which case, when the file holds a list")
@@ -245,7 +275,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
     audit = subparsers.add_parser("audit", help="verify or export the audit trail")
     a_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    a_sub.add_parser("verify", help="walk the hash chain; exit 1 at the first broken link").set_defaults(func=_audit_verify)
+    a_sub.add_parser(
+        "verify", help="walk the hash chain; exit 1 at the first broken link"
+    ).set_defaults(func=_audit_verify)
     a_exp = a_sub.add_parser("export", help="write the trail as CSV for an inspector")
     a_exp.add_argument("--out", metavar="FILE.csv", required=True)
     a_exp.set_defaults(func=_audit_export)

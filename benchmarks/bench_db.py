@@ -39,25 +39,54 @@ from recist.model import (  # noqa: E402
 from storage.db import ClinicalStore, open_database  # noqa: E402
 
 
-def _populate(store: ClinicalStore, subject: str, n_timepoints: int = 10, n_lesions: int = 5) -> None:
-    patient = store.add_patient(Patient(id=None, subject_id=subject, trial="CRLM-01", confirmation_required=False))
+def _populate(
+    store: ClinicalStore, subject: str, n_timepoints: int = 10, n_lesions: int = 5
+) -> None:
+    patient = store.add_patient(
+        Patient(id=None, subject_id=subject, trial="CRLM-01", confirmation_required=False)
+    )
     lesions = [
-        store.add_lesion(Lesion(id=None, patient_id=patient.id, code=f"T{i + 1}", kind=LesionKind.TARGET,
-                                organ="liver" if i < 2 else f"organ{i}", tracking_uid=f"2.25.{abs(hash(subject))}{i}"))
+        store.add_lesion(
+            Lesion(
+                id=None,
+                patient_id=patient.id,
+                code=f"T{i + 1}",
+                kind=LesionKind.TARGET,
+                organ="liver" if i < 2 else f"organ{i}",
+                tracking_uid=f"2.25.{abs(hash(subject))}{i}",
+            )
+        )
         for i in range(n_lesions)
     ]
     for t in range(n_timepoints):
-        tp = store.add_timepoint(Timepoint(id=None, patient_id=patient.id, order=t,
-                                           label="baseline" if t == 0 else f"C{3 * t}",
-                                           scan_date=date(2026, 1, 5) + timedelta(days=63 * t),
-                                           series_instance_uid=f"1.2.3.{t}", modality="CT", slice_thickness_mm=1.25))
+        tp = store.add_timepoint(
+            Timepoint(
+                id=None,
+                patient_id=patient.id,
+                order=t,
+                label="baseline" if t == 0 else f"C{3 * t}",
+                scan_date=date(2026, 1, 5) + timedelta(days=63 * t),
+                series_instance_uid=f"1.2.3.{t}",
+                modality="CT",
+                slice_thickness_mm=1.25,
+            )
+        )
         for i, lesion in enumerate(lesions):
             mm = round(max(5.0, 40.0 - 2.0 * t - i), 1)
-            segment = Segment((10.0, 10.0), (10.0 + mm, 10.0), (0.0, 0.0, -50.0 - t), (mm, 0.0, -50.0 - t))
-            store.add_measurement(Measurement(
-                id=None, lesion_id=lesion.id, timepoint_id=tp.id, reader_id=None,
-                status=MeasurementStatus.MEASURED, long_axis_mm=mm,
-                geometry=DrawnGeometry(f"1.2.3.{t}", f"1.2.3.{t}.{i}", 40 + i, segment)))
+            segment = Segment(
+                (10.0, 10.0), (10.0 + mm, 10.0), (0.0, 0.0, -50.0 - t), (mm, 0.0, -50.0 - t)
+            )
+            store.add_measurement(
+                Measurement(
+                    id=None,
+                    lesion_id=lesion.id,
+                    timepoint_id=tp.id,
+                    reader_id=None,
+                    status=MeasurementStatus.MEASURED,
+                    long_axis_mm=mm,
+                    geometry=DrawnGeometry(f"1.2.3.{t}", f"1.2.3.{t}.{i}", 40 + i, segment),
+                )
+            )
 
 
 def _time(func, repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
@@ -97,11 +126,15 @@ def main() -> int:
         store.assess(patient.id)  # type: ignore[arg-type]
         db.close()
 
-        print(f"database: {db.engine.url.render_as_string(hide_password=True)} ({db.dialect}); "
-              f"{args.patients + 1} patients, built in {build:.1f} s")
+        print(
+            f"database: {db.engine.url.render_as_string(hide_password=True)} ({db.dialect}); "
+            f"{args.patients + 1} patients, built in {build:.1f} s"
+        )
         chart = db.store(reader).chart("S-BENCH")
-        print(f"patient S-BENCH: {len(chart.timepoints)} timepoints, {len(chart.lesions)} lesions, "
-              f"{len(chart.measurements)} measurements, {len(chart.assessments)} stored assessments")
+        print(
+            f"patient S-BENCH: {len(chart.timepoints)} timepoints, {len(chart.lesions)} lesions, "
+            f"{len(chart.measurements)} measurements, {len(chart.assessments)} stored assessments"
+        )
 
         cold = []
         for _ in range(5):
@@ -119,8 +152,10 @@ def main() -> int:
         print(_line("open patient + recompute assessment (recist)", with_assess))
         print(_line("cold: open_database + schema check + chart", cold))
         verdict = "PASS" if statistics.median(with_assess) < 100 else "FAIL"
-        print(f"target < 100 ms for opening a patient incl. assessment: {verdict} "
-              f"({statistics.median(with_assess):.1f} ms median)")
+        print(
+            f"target < 100 ms for opening a patient incl. assessment: {verdict} "
+            f"({statistics.median(with_assess):.1f} ms median)"
+        )
         return 0 if verdict == "PASS" else 1
 
 

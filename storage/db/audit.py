@@ -197,7 +197,10 @@ def _rows(session: Session, batch: int = 1000) -> Iterator[AuditEventRow | tuple
     while True:
         ids = list(
             session.scalars(
-                select(AuditEventRow.id).where(AuditEventRow.id > last).order_by(AuditEventRow.id).limit(batch)
+                select(AuditEventRow.id)
+                .where(AuditEventRow.id > last)
+                .order_by(AuditEventRow.id)
+                .limit(batch)
             )
         )
         if not ids:
@@ -237,10 +240,15 @@ def verify_chain(session: Session) -> AuditReport:
         row = item
         if row.id != expected_seq:
             return AuditReport(
-                False, checked, row.id, f"sequence jumps from {expected_seq - 1} to {row.id} (events deleted)"
+                False,
+                checked,
+                row.id,
+                f"sequence jumps from {expected_seq - 1} to {row.id} (events deleted)",
             )
         if row.prev_hash != prev_hash:
-            return AuditReport(False, checked, row.id, "prev_hash does not match the previous event's hash")
+            return AuditReport(
+                False, checked, row.id, "prev_hash does not match the previous event's hash"
+            )
         recomputed = event_hash(
             seq=row.id,
             at_utc=row.at_utc,
@@ -254,14 +262,27 @@ def verify_chain(session: Session) -> AuditReport:
             prev_hash=row.prev_hash,
         )
         if recomputed != row.hash:
-            return AuditReport(False, checked, row.id, "content does not match its hash (event was edited)")
+            return AuditReport(
+                False, checked, row.id, "content does not match its hash (event was edited)"
+            )
         prev_hash, expected_seq, checked = row.hash, expected_seq + 1, checked + 1
     return AuditReport(True, checked)
 
 
 CSV_COLUMNS = (
-    "seq", "at_utc", "reader_id", "reader_username", "reader_name", "action", "entity",
-    "entity_id", "before_json", "after_json", "reason", "prev_hash", "hash",
+    "seq",
+    "at_utc",
+    "reader_id",
+    "reader_username",
+    "reader_name",
+    "action",
+    "entity",
+    "entity_id",
+    "before_json",
+    "after_json",
+    "reason",
+    "prev_hash",
+    "hash",
 )
 
 
@@ -275,14 +296,30 @@ def export_csv(session: Session, path: Path) -> int:
         writer.writerow(CSV_COLUMNS)
         for item in _rows(session):
             if isinstance(item, tuple):
-                writer.writerow([item[0], "", "", "", "", "UNREADABLE", "", "", "", "", item[1], "", ""])
+                writer.writerow(
+                    [item[0], "", "", "", "", "UNREADABLE", "", "", "", "", item[1], "", ""]
+                )
                 break
-            username, full_name = names.get(item.reader_id, ("", "")) if item.reader_id else ("", "")
-            writer.writerow([
-                item.id, format_instant(item.at_utc), item.reader_id or "", username, full_name,
-                item.action, item.entity, item.entity_id, item.before_json or "",
-                item.after_json or "", item.reason or "", item.prev_hash, item.hash,
-            ])
+            username, full_name = (
+                names.get(item.reader_id, ("", "")) if item.reader_id else ("", "")
+            )
+            writer.writerow(
+                [
+                    item.id,
+                    format_instant(item.at_utc),
+                    item.reader_id or "",
+                    username,
+                    full_name,
+                    item.action,
+                    item.entity,
+                    item.entity_id,
+                    item.before_json or "",
+                    item.after_json or "",
+                    item.reason or "",
+                    item.prev_hash,
+                    item.hash,
+                ]
+            )
             count += 1
     tmp.replace(path)
     return count

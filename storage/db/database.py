@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -86,7 +86,9 @@ def _refuse_newer_sqlite(path: Path) -> None:
         with wrap_sqlalchemy_errors(f"open {path}"):
             revision = migrate.current_revision(probe)
     except DatabaseUnavailableError as exc:
-        raise DatabaseUnavailableError(f"{path} is not a Caliper database or cannot be read: {exc}") from exc
+        raise DatabaseUnavailableError(
+            f"{path} is not a Caliper database or cannot be read: {exc}"
+        ) from exc
     finally:
         probe.dispose()
     migrate.check_not_newer(revision, str(path))
@@ -129,7 +131,9 @@ class Database:
         self.engine = engine
         self.url = url
         self._read = sessionmaker(engine, expire_on_commit=False)
-        self._write = sessionmaker(engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False)
+        self._write = sessionmaker(
+            engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
+        )
         self.readers = ReaderRepository(self)
 
     @property
@@ -178,7 +182,9 @@ class Database:
         with self.read_session("verify audit trail") as session:
             return verify_chain(session)
 
-    def audit_events(self, *, entity: str | None = None, entity_id: object = None, limit: int | None = None) -> list[Any]:
+    def audit_events(
+        self, *, entity: str | None = None, entity_id: object = None, limit: int | None = None
+    ) -> list[Any]:
         """Audit events in sequence order, optionally of one entity (and id)."""
         from sqlalchemy import select
 

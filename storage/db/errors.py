@@ -79,7 +79,9 @@ def wrap_sqlalchemy_errors(what: str) -> Iterator[None]:
     except sa_exc.IntegrityError as exc:
         detail = str(exc.orig) if exc.orig is not None else str(exc)
         if any(marker in detail.lower() for marker in _UNIQUE_MARKERS):
-            raise DuplicateError(f"{what}: a record with the same key already exists ({detail.splitlines()[0]})") from exc
+            raise DuplicateError(
+                f"{what}: a record with the same key already exists ({detail.splitlines()[0]})"
+            ) from exc
         raise IntegrityViolationError(f"{what}: {detail.splitlines()[0]}") from exc
     except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
         detail = str(exc.orig) if getattr(exc, "orig", None) is not None else str(exc)

@@ -60,15 +60,26 @@ def changed_values(old: object, new: object) -> tuple[dict[str, Any], dict[str, 
 
 def reader_from_row(row: ReaderRow) -> Reader:
     """ReaderRow → Reader."""
-    return Reader(id=row.id, username=row.username, full_name=row.full_name, role=Role(row.role), active=row.active)
+    return Reader(
+        id=row.id,
+        username=row.username,
+        full_name=row.full_name,
+        role=Role(row.role),
+        active=row.active,
+    )
 
 
 def patient_from_row(row: PatientRow) -> Patient:
     """PatientRow → Patient."""
     return Patient(
-        id=row.id, subject_id=row.subject_id, trial=row.trial, site=row.site,
-        first_dose_date=row.first_dose_date, criteria=Criteria(row.criteria),
-        confirmation_required=row.confirmation_required, min_sd_days=row.min_sd_days,
+        id=row.id,
+        subject_id=row.subject_id,
+        trial=row.trial,
+        site=row.site,
+        first_dose_date=row.first_dose_date,
+        criteria=Criteria(row.criteria),
+        confirmation_required=row.confirmation_required,
+        min_sd_days=row.min_sd_days,
     )
 
 
@@ -81,14 +92,23 @@ def patient_to_row(patient: Patient, row: PatientRow) -> PatientRow:
 
 
 _TIMEPOINT_FIELDS = (
-    "order", "label", "scan_date", "cycle", "study_instance_uid", "series_instance_uid",
-    "modality", "slice_thickness_mm", "contrast_phase",
+    "order",
+    "label",
+    "scan_date",
+    "cycle",
+    "study_instance_uid",
+    "series_instance_uid",
+    "modality",
+    "slice_thickness_mm",
+    "contrast_phase",
 )
 
 
 def timepoint_from_row(row: TimepointRow) -> Timepoint:
     """TimepointRow → Timepoint."""
-    return Timepoint(id=row.id, patient_id=row.patient_id, **{k: getattr(row, k) for k in _TIMEPOINT_FIELDS})
+    return Timepoint(
+        id=row.id, patient_id=row.patient_id, **{k: getattr(row, k) for k in _TIMEPOINT_FIELDS}
+    )
 
 
 def timepoint_to_row(timepoint: Timepoint, row: TimepointRow) -> TimepointRow:
@@ -101,8 +121,14 @@ def timepoint_to_row(timepoint: Timepoint, row: TimepointRow) -> TimepointRow:
 def lesion_from_row(row: LesionRow) -> Lesion:
     """LesionRow → Lesion."""
     return Lesion(
-        id=row.id, patient_id=row.patient_id, code=row.code, kind=LesionKind(row.kind),
-        organ=row.organ, tracking_uid=row.tracking_uid, location=row.location, nodal=row.nodal,
+        id=row.id,
+        patient_id=row.patient_id,
+        code=row.code,
+        kind=LesionKind(row.kind),
+        organ=row.organ,
+        tracking_uid=row.tracking_uid,
+        location=row.location,
+        nodal=row.nodal,
     )
 
 
@@ -115,8 +141,10 @@ def lesion_to_row(lesion: Lesion, row: LesionRow) -> LesionRow:
 
 def _segment_to_dict(segment: Segment) -> dict[str, list[float]]:
     return {
-        "start_px": list(segment.start_px), "end_px": list(segment.end_px),
-        "start_lps_mm": list(segment.start_lps_mm), "end_lps_mm": list(segment.end_lps_mm),
+        "start_px": list(segment.start_px),
+        "end_px": list(segment.end_px),
+        "start_lps_mm": list(segment.start_lps_mm),
+        "end_lps_mm": list(segment.end_lps_mm),
     }
 
 
@@ -133,13 +161,15 @@ def geometry_to_json(geometry: DrawnGeometry | None) -> str | None:
     """DrawnGeometry → JSON text (None stays None)."""
     if geometry is None:
         return None
-    return json.dumps({
-        "series_instance_uid": geometry.series_instance_uid,
-        "sop_instance_uid": geometry.sop_instance_uid,
-        "slice_index": geometry.slice_index,
-        "long_axis": _segment_to_dict(geometry.long_axis),
-        "short_axis": _segment_to_dict(geometry.short_axis) if geometry.short_axis else None,
-    })
+    return json.dumps(
+        {
+            "series_instance_uid": geometry.series_instance_uid,
+            "sop_instance_uid": geometry.sop_instance_uid,
+            "slice_index": geometry.slice_index,
+            "long_axis": _segment_to_dict(geometry.long_axis),
+            "short_axis": _segment_to_dict(geometry.short_axis) if geometry.short_axis else None,
+        }
+    )
 
 
 def geometry_from_json(text: str | None) -> DrawnGeometry | None:
@@ -160,12 +190,20 @@ def geometry_from_json(text: str | None) -> DrawnGeometry | None:
 def measurement_from_row(row: MeasurementRow) -> Measurement:
     """MeasurementRow → Measurement."""
     return Measurement(
-        id=row.id, lesion_id=row.lesion_id, timepoint_id=row.timepoint_id, reader_id=row.reader_id,
-        status=MeasurementStatus(row.status), long_axis_mm=row.long_axis_mm,
-        short_axis_mm=row.short_axis_mm, geometry=geometry_from_json(row.geometry_json),
-        method=Method(row.method), measured_at=row.measured_at,
+        id=row.id,
+        lesion_id=row.lesion_id,
+        timepoint_id=row.timepoint_id,
+        reader_id=row.reader_id,
+        status=MeasurementStatus(row.status),
+        long_axis_mm=row.long_axis_mm,
+        short_axis_mm=row.short_axis_mm,
+        geometry=geometry_from_json(row.geometry_json),
+        method=Method(row.method),
+        measured_at=row.measured_at,
         fragments_mm=tuple(json.loads(row.fragments_json or "[]")),
-        coalesced_into=row.coalesced_into, equivocal=row.equivocal, note=row.note,
+        coalesced_into=row.coalesced_into,
+        equivocal=row.equivocal,
+        note=row.note,
     )
 
 
@@ -179,7 +217,9 @@ def measurement_to_row(measurement: Measurement, row: MeasurementRow) -> Measure
     row.sop_instance_uid = geometry.sop_instance_uid if geometry else None
     row.fragments_json = json.dumps(list(measurement.fragments_mm))
     row.coalesced_into, row.equivocal, row.note = (
-        measurement.coalesced_into, measurement.equivocal, measurement.note,
+        measurement.coalesced_into,
+        measurement.equivocal,
+        measurement.note,
     )
     return row
 
@@ -187,17 +227,28 @@ def measurement_to_row(measurement: Measurement, row: MeasurementRow) -> Measure
 def signature_from_row(row: SignatureRow) -> Signature:
     """SignatureRow → Signature."""
     return Signature(
-        id=row.id, timepoint_id=row.timepoint_id, assessment_id=row.assessment_id,
-        reader_id=row.reader_id, printed_name=row.printed_name, meaning=row.meaning,
-        signed_at=row.signed_at, content_hash=row.content_hash, voided_at=row.voided_at,
-        void_reason=row.void_reason, voided_by_id=row.voided_by_id,
+        id=row.id,
+        timepoint_id=row.timepoint_id,
+        assessment_id=row.assessment_id,
+        reader_id=row.reader_id,
+        printed_name=row.printed_name,
+        meaning=row.meaning,
+        signed_at=row.signed_at,
+        content_hash=row.content_hash,
+        voided_at=row.voided_at,
+        void_reason=row.void_reason,
+        voided_by_id=row.voided_by_id,
     )
 
 
 def assessment_from_row(row: AssessmentRow) -> StoredAssessment:
     """AssessmentRow → StoredAssessment."""
     return StoredAssessment(
-        id=row.id, timepoint_id=row.timepoint_id, overall=row.overall,
-        engine_version=row.engine_version, computed_at=row.computed_at, frozen=row.frozen,
+        id=row.id,
+        timepoint_id=row.timepoint_id,
+        overall=row.overall,
+        engine_version=row.engine_version,
+        computed_at=row.computed_at,
+        frozen=row.frozen,
         result=json.loads(row.result_json),
     )

@@ -52,7 +52,9 @@ def check_not_newer(revision: str | None, where: str) -> None:
     """
     if revision is None:
         return
-    known = {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    known = {
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    }
     if revision not in known:
         raise SchemaTooNewError(
             f"{where} was written by a newer version of Caliper (schema revision {revision!r}; "

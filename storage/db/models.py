@@ -65,7 +65,9 @@ class TimepointRow(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="RESTRICT"), index=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="RESTRICT"), index=True
+    )
     order: Mapped[int] = mapped_column("order", Integer)
     label: Mapped[str] = mapped_column(String(64))
     scan_date: Mapped[date | None]
@@ -86,7 +88,9 @@ class LesionRow(TimestampMixin, Base):
     __table_args__ = (UniqueConstraint("patient_id", "code"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="RESTRICT"), index=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="RESTRICT"), index=True
+    )
     code: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(20))
     organ: Mapped[str] = mapped_column(String(100))

@@ -66,23 +66,34 @@ class ReaderRepository:
             Empty username or name, or unknown role.
         """
         if by is not None and by.role is not Role.ADMIN:
-            raise PermissionDeniedError(f"{by.username} is {by.role.value}; only an admin adds readers")
-        record = Reader(id=None, username=username.strip(), full_name=full_name.strip(), role=Role(role))
+            raise PermissionDeniedError(
+                f"{by.username} is {by.role.value}; only an admin adds readers"
+            )
+        record = Reader(
+            id=None, username=username.strip(), full_name=full_name.strip(), role=Role(role)
+        )
         stored_hash = hash_password(password) if password is not None else DISABLED
         with self._db.write_session(f"add reader {username}") as session:
             if session.scalar(select(ReaderRow.id).where(ReaderRow.username == record.username)):
                 raise DuplicateError(f"reader {record.username!r} already exists")
             row = ReaderRow(
-                username=record.username, full_name=record.full_name, role=record.role.value,
-                active=True, password_hash=stored_hash,
+                username=record.username,
+                full_name=record.full_name,
+                role=record.role.value,
+                active=True,
+                password_hash=stored_hash,
             )
             session.add(row)
             session.flush()
             created = reader_from_row(row)
             after = record_values(created) | {"password": "set" if password is not None else "none"}
             AuditLog.record(
-                session, reader_id=by.id if by else row.id, action="create", entity="reader",
-                entity_id=row.id, after=after,
+                session,
+                reader_id=by.id if by else row.id,
+                action="create",
+                entity="reader",
+                entity_id=row.id,
+                after=after,
             )
         return created
 
@@ -91,7 +102,9 @@ class ReaderRepository:
         try:
             return self.get(SYSTEM_USERNAME)
         except NotFoundError:
-            return self.create(SYSTEM_USERNAME, "Caliper system (scripted imports)", Role.ADMIN, None)
+            return self.create(
+                SYSTEM_USERNAME, "Caliper system (scripted imports)", Role.ADMIN, None
+            )
 
     def get(self, username: str) -> Reader:
         """The reader with this username.
@@ -128,14 +141,22 @@ class ReaderRepository:
             row = session.scalar(select(ReaderRow).where(ReaderRow.username == username))
             stored = row.password_hash if row is not None else None
             reader = reader_from_row(row) if row is not None else None
-        if reader is None or stored is None or not verify_password(password, stored) or not reader.active:
+        if (
+            reader is None
+            or stored is None
+            or not verify_password(password, stored)
+            or not reader.active
+        ):
             raise AuthenticationError("wrong username or password, or the reader is inactive")
         return reader
 
     def list(self) -> list[Reader]:
         """Every reader, by username."""
         with self._db.read_session("list readers") as session:
-            return [reader_from_row(r) for r in session.scalars(select(ReaderRow).order_by(ReaderRow.username))]
+            return [
+                reader_from_row(r)
+                for r in session.scalars(select(ReaderRow).order_by(ReaderRow.username))
+            ]
 
     def count(self) -> int:
         """How many readers exist."""

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recist.model import Lesion, Measurement, Patient, Reader, Role, Timepoint
+from recist.model import Measurement, Reader, Role, Timepoint
 from storage.db.audit import to_json
 from storage.db.base import utcnow
+from storage.db.charts import load_patient, patient_assessments, patient_signatures
 from storage.db.errors import (
     AuthenticationError,
     DuplicateError,
@@ -29,27 +28,15 @@ from storage.db.errors import (
     RepositoryError,
 )
 from storage.db.mappers import (
-    assessment_from_row,
-    lesion_from_row,
-    lesion_to_row,
-    measurement_from_row,
-    measurement_to_row,
-    patient_from_row,
-    patient_to_row,
     record_values,
     signature_from_row,
-    timepoint_from_row,
-    timepoint_to_row,
 )
 from storage.db.models import (
     AssessmentRow,
-    LesionRow,
-    MeasurementRow,
-    PatientRow,
     SignatureRow,
     TimepointRow,
 )
-from storage.db.records import PatientChart, Signature, StoredAssessment
+from storage.db.records import Signature, StoredAssessment
 
 if TYPE_CHECKING:
     from storage.db.database import Database
@@ -60,27 +47,16 @@ def content_hash(content: dict[str, Any]) -> str:
     return hashlib.sha256((to_json(content) or "").encode("ascii")).hexdigest()
 
 
-def _load(session: Session, patient_id: int) -> tuple[Patient, list[Timepoint], list[Lesion], list[Measurement]]:
-    row = session.get(PatientRow, patient_id)
-    if row is None:
-        raise NotFoundError(f"no patient with id {patient_id}")
-    timepoints = [timepoint_from_row(r) for r in session.scalars(
-        select(TimepointRow).where(TimepointRow.patient_id == patient_id).order_by(TimepointRow.order))]
-    lesions = [lesion_from_row(r) for r in session.scalars(
-        select(LesionRow).where(LesionRow.patient_id == patient_id).order_by(LesionRow.id))]
-    measurements = [measurement_from_row(r) for r in session.scalars(
-        select(MeasurementRow).join(TimepointRow, MeasurementRow.timepoint_id == TimepointRow.id)
-        .where(TimepointRow.patient_id == patient_id).order_by(TimepointRow.order, MeasurementRow.id))]
-    return patient_from_row(row), timepoints, lesions, measurements
-
-
 def _one_per_lesion(measurements: list[Measurement], reader_id: int | None) -> list[Measurement]:
     """One measurement per lesion × timepoint: the reader's own, else the latest (by id)."""
     chosen: dict[tuple[int | None, int | None], Measurement] = {}
     for m in measurements:
         key = (m.lesion_id, m.timepoint_id)
         current = chosen.get(key)
-        if current is None or (current.reader_id != reader_id and (m.reader_id == reader_id or (m.id or 0) > (current.id or 0))):
+        if current is None or (
+            current.reader_id != reader_id
+            and (m.reader_id == reader_id or (m.id or 0) > (current.id or 0))
+        ):
             chosen[key] = m
     return [m for m in measurements if chosen[(m.lesion_id, m.timepoint_id)] is m]
 
@@ -92,15 +68,20 @@ class SigningMixin:
     reader: Reader | None
 
     if TYPE_CHECKING:
-        def _audit(self, session: Session, action: str, entity: str, entity_id: object, **kw: Any) -> None: ...
+
+        def _audit(
+            self, session: Session, action: str, entity: str, entity_id: object, **kw: Any
+        ) -> None: ...
         def _writer_id(self) -> int: ...
 
     # -- assessments ---------------------------------------------------------------------
 
-    def _evaluate(self, session: Session, patient_id: int) -> tuple[Any, dict[str, Any], list[Timepoint], list[Measurement]]:
+    def _evaluate(
+        self, session: Session, patient_id: int
+    ) -> tuple[Any, dict[str, Any], list[Timepoint], list[Measurement]]:
         import recist
 
-        patient, timepoints, lesions, measurements = _load(session, patient_id)
+        patient, timepoints, lesions, measurements = load_patient(session, patient_id)
         if not timepoints:
             raise RepositoryError(f"patient {patient.subject_id} has no timepoint to assess")
         chosen = _one_per_lesion(measurements, self.reader.id if self.reader else None)
@@ -120,9 +101,14 @@ class SigningMixin:
         with self._db.write_session(f"assess patient {patient_id}") as session:
             result, data, timepoints, _ = self._evaluate(session, patient_id)
             version = str(getattr(result, "engine_version", ""))
-            current = {r.timepoint_id: r for r in session.scalars(
-                select(AssessmentRow).join(TimepointRow, AssessmentRow.timepoint_id == TimepointRow.id)
-                .where(TimepointRow.patient_id == patient_id, AssessmentRow.frozen.is_(False)))}
+            current = {
+                r.timepoint_id: r
+                for r in session.scalars(
+                    select(AssessmentRow)
+                    .join(TimepointRow, AssessmentRow.timepoint_id == TimepointRow.id)
+                    .where(TimepointRow.patient_id == patient_id, AssessmentRow.frozen.is_(False))
+                )
+            }
             for tp, tp_data in zip(timepoints, data.get("timepoints", []), strict=False):
                 text = to_json(tp_data) or "{}"
                 overall = tp_data.get("overall")
@@ -130,32 +116,49 @@ class SigningMixin:
                 if row is not None and row.result_json == text and row.engine_version == version:
                     continue
                 if row is None:
-                    row = AssessmentRow(timepoint_id=tp.id, frozen=False, result_json="{}", engine_version=version)
+                    row = AssessmentRow(
+                        timepoint_id=tp.id, frozen=False, result_json="{}", engine_version=version
+                    )
                     session.add(row)
                     before = None
                 else:
-                    before = {"overall": row.overall, "engine_version": row.engine_version, "result": json.loads(row.result_json)}
-                row.overall, row.engine_version, row.result_json, row.computed_at = overall, version, text, utcnow()
+                    before = {
+                        "overall": row.overall,
+                        "engine_version": row.engine_version,
+                        "result": json.loads(row.result_json),
+                    }
+                row.overall, row.engine_version, row.result_json, row.computed_at = (
+                    overall,
+                    version,
+                    text,
+                    utcnow(),
+                )
                 session.flush()
-                self._audit(session, "update" if before else "create", "assessment", row.id, before=before,
-                            after={"timepoint_id": tp.id, "overall": overall, "engine_version": version, "result": tp_data})
+                self._audit(
+                    session,
+                    "update" if before else "create",
+                    "assessment",
+                    row.id,
+                    before=before,
+                    after={
+                        "timepoint_id": tp.id,
+                        "overall": overall,
+                        "engine_version": version,
+                        "result": tp_data,
+                    },
+                )
         return result
 
     def assessments(self, patient_id: int) -> list[StoredAssessment]:
         """Stored assessments of the patient (current and frozen), by timepoint order."""
         with self._db.read_session("list assessments") as session:
-            return self._assessments(session, patient_id)
-
-    @staticmethod
-    def _assessments(session: Session, patient_id: int) -> list[StoredAssessment]:
-        rows = session.scalars(
-            select(AssessmentRow).join(TimepointRow, AssessmentRow.timepoint_id == TimepointRow.id)
-            .where(TimepointRow.patient_id == patient_id).order_by(TimepointRow.order, AssessmentRow.id))
-        return [assessment_from_row(r) for r in rows]
+            return patient_assessments(session, patient_id)
 
     # -- signatures ----------------------------------------------------------------------
 
-    def sign(self, timepoint_id: int, investigator: Reader, password: str, meaning: str | None = None) -> Signature:
+    def sign(
+        self, timepoint_id: int, investigator: Reader, password: str, meaning: str | None = None
+    ) -> Signature:
         """Sign the confirmation of a timepoint's response.
 
         Parameters
@@ -184,19 +187,30 @@ class SigningMixin:
         RepositoryError
             The timepoint has no response to confirm (e.g. the baseline).
         """
-        signer = self._db.readers.authenticate(investigator.username, password)
+        try:
+            signer = self._db.readers.authenticate(investigator.username, password)
+        except AuthenticationError:
+            self._record_refused(timepoint_id, investigator.username)
+            raise
         if signer.role is not Role.INVESTIGATOR:
-            raise PermissionDeniedError(f"{signer.full_name} is {signer.role.value}; only an investigator can sign")
+            raise PermissionDeniedError(
+                f"{signer.full_name} is {signer.role.value}; only an investigator can sign"
+            )
         if investigator.id is not None and investigator.id != signer.id:
             raise AuthenticationError("the signer does not match the authenticated reader")
         with self._db.write_session(f"sign timepoint {timepoint_id}") as session:
             tp_row = session.get(TimepointRow, timepoint_id)
             if tp_row is None:
                 raise NotFoundError(f"no timepoint with id {timepoint_id}")
-            active = session.scalar(select(SignatureRow).where(
-                SignatureRow.timepoint_id == timepoint_id, SignatureRow.voided_at.is_(None)))
+            active = session.scalar(
+                select(SignatureRow).where(
+                    SignatureRow.timepoint_id == timepoint_id, SignatureRow.voided_at.is_(None)
+                )
+            )
             if active is not None:
-                raise DuplicateError(f"timepoint {tp_row.label} is already signed by {active.printed_name}")
+                raise DuplicateError(
+                    f"timepoint {tp_row.label} is already signed by {active.printed_name}"
+                )
             result, data, timepoints, chosen = self._evaluate(session, tp_row.patient_id)
             index = next(i for i, tp in enumerate(timepoints) if tp.id == timepoint_id)
             tp_data = data["timepoints"][index]
@@ -212,14 +226,23 @@ class SigningMixin:
                 "measurements": [record_values(m) for m in chosen if m.timepoint_id in covered],
             }
             digest = content_hash(content)
-            frozen = AssessmentRow(timepoint_id=timepoint_id, frozen=True, overall=overall,
-                                   engine_version=version, result_json=to_json(content) or "{}")
+            frozen = AssessmentRow(
+                timepoint_id=timepoint_id,
+                frozen=True,
+                overall=overall,
+                engine_version=version,
+                result_json=to_json(content) or "{}",
+            )
             session.add(frozen)
             session.flush()
             now = utcnow()
             row = SignatureRow(
-                timepoint_id=timepoint_id, assessment_id=frozen.id, reader_id=signer.id,
-                printed_name=signer.full_name, signed_at=now, content_hash=digest,
+                timepoint_id=timepoint_id,
+                assessment_id=frozen.id,
+                reader_id=signer.id,
+                printed_name=signer.full_name,
+                signed_at=now,
+                content_hash=digest,
                 meaning=meaning or f"I confirm the response {overall} at {tp_row.label}",
             )
             session.add(row)
@@ -228,8 +251,28 @@ class SigningMixin:
             after = record_values(signature)
             from storage.db.audit import AuditLog
 
-            AuditLog.record(session, reader_id=signer.id, action="sign", entity="signature", entity_id=row.id, after=after)
+            AuditLog.record(
+                session,
+                reader_id=signer.id,
+                action="sign",
+                entity="signature",
+                entity_id=row.id,
+                after=after,
+            )
         return signature
+
+    def _record_refused(self, timepoint_id: int, username: str) -> None:
+        """Audit a signature attempt with a wrong password (§11.300(d): attempted misuse)."""
+        if self.reader is None:
+            return
+        with self._db.write_session("record refused signature") as session:
+            self._audit(
+                session,
+                "sign_refused",
+                "timepoint",
+                timepoint_id,
+                after={"username": username, "why": "authentication failed"},
+            )
 
     def verify_signature(self, signature_id: int) -> bool:
         """True if the frozen content still hashes to the signature's ``content_hash``."""
@@ -243,89 +286,18 @@ class SigningMixin:
     def signatures(self, patient_id: int) -> list[Signature]:
         """Every signature of the patient's timepoints, voided ones included, oldest first."""
         with self._db.read_session("list signatures") as session:
-            return self._signatures(session, patient_id)
-
-    @staticmethod
-    def _signatures(session: Session, patient_id: int) -> list[Signature]:
-        rows = session.scalars(
-            select(SignatureRow).join(TimepointRow, SignatureRow.timepoint_id == TimepointRow.id)
-            .where(TimepointRow.patient_id == patient_id).order_by(SignatureRow.id))
-        return [signature_from_row(r) for r in rows]
+            return patient_signatures(session, patient_id)
 
     def is_locked(self, timepoint_id: int) -> bool:
         """True while the timepoint carries a valid (not voided) signature."""
         with self._db.read_session("check lock") as session:
-            return session.scalar(select(SignatureRow.id).where(
-                SignatureRow.timepoint_id == timepoint_id, SignatureRow.voided_at.is_(None)).limit(1)) is not None
-
-    # -- whole patient -------------------------------------------------------------------
-
-    def chart(self, subject_id: str) -> PatientChart:
-        """Everything the viewer needs for one patient, read in one transaction."""
-        with self._db.read_session(f"open patient {subject_id}") as session:
-            patient_id = session.scalar(select(PatientRow.id).where(PatientRow.subject_id == subject_id))
-            if patient_id is None:
-                raise NotFoundError(f"no patient {subject_id!r}")
-            patient, timepoints, lesions, measurements = _load(session, patient_id)
-            return PatientChart(patient, timepoints, lesions, measurements,
-                                self._assessments(session, patient_id), self._signatures(session, patient_id))
-
-    def import_records(
-        self,
-        patient: Patient,
-        timepoints: Sequence[Timepoint],
-        lesions: Sequence[Lesion],
-        measurements: Sequence[Measurement],
-    ) -> Patient:
-        """Store a whole timeline in one transaction (all or nothing), every row audited.
-
-        Records are unsaved and linked as :func:`recist.case_to_records` links
-        them: a measurement's ``lesion_id`` is the index of its lesion in
-        ``lesions`` and its ``timepoint_id`` the timepoint's ``order``.  The
-        patient is created, or updated if ``patient.subject_id`` exists and has
-        no timepoints yet.
-
-        Raises
-        ------
-        DuplicateError
-            The patient already has timepoints.
-        """
-        with self._db.write_session(f"import timeline of {patient.subject_id}") as session:
-            row = session.scalar(select(PatientRow).where(PatientRow.subject_id == patient.subject_id))
-            if row is None:
-                row = patient_to_row(patient, PatientRow())
-                session.add(row)
-                session.flush()
-                self._audit(session, "create", "patient", row.id, after=record_values(patient_from_row(row)))
-            else:
-                if session.scalar(select(TimepointRow.id).where(TimepointRow.patient_id == row.id).limit(1)):
-                    raise DuplicateError(f"patient {patient.subject_id} already has timepoints; import into a new patient")
-                old = patient_from_row(row)
-                new = replace(patient, id=row.id, trial=patient.trial or old.trial, site=patient.site or old.site)
-                if new != old:
-                    patient_to_row(new, row)
-                    session.flush()
-                    self._audit(session, "update", "patient", row.id, before=record_values(old), after=record_values(new))
-            tp_ids: dict[int, int] = {}
-            for tp in timepoints:
-                tp_row = timepoint_to_row(tp, TimepointRow(patient_id=row.id))
-                session.add(tp_row)
-                session.flush()
-                tp_ids[tp.order] = tp_row.id
-                self._audit(session, "create", "timepoint", tp_row.id, after=record_values(timepoint_from_row(tp_row)))
-            lesion_ids: list[int] = []
-            for lesion in lesions:
-                l_row = lesion_to_row(lesion, LesionRow(patient_id=row.id))
-                session.add(l_row)
-                session.flush()
-                lesion_ids.append(l_row.id)
-                self._audit(session, "create", "lesion", l_row.id, after=record_values(lesion_from_row(l_row)))
-            now = utcnow()
-            for m in measurements:
-                m_row = measurement_to_row(m, MeasurementRow(
-                    lesion_id=lesion_ids[m.lesion_id or 0], timepoint_id=tp_ids[m.timepoint_id or 0],
-                    reader_id=self._writer_id(), measured_at=m.measured_at or now))
-                session.add(m_row)
-                session.flush()
-                self._audit(session, "create", "measurement", m_row.id, after=record_values(measurement_from_row(m_row)))
-            return patient_from_row(row)
+            return (
+                session.scalar(
+                    select(SignatureRow.id)
+                    .where(
+                        SignatureRow.timepoint_id == timepoint_id, SignatureRow.voided_at.is_(None)
+                    )
+                    .limit(1)
+                )
+                is not None
+            )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from recist.model import Lesion, Measurement, Patient, Reader, Timepoint
 from storage.db.audit import AuditLog
 from storage.db.base import utcnow
+from storage.db.charts import ChartMixin
 from storage.db.errors import (
     IntegrityViolationError,
     NotFoundError,
@@ -52,7 +53,7 @@ def _get(session: Session, model: type[Any], record_id: int | None, name: str) -
     return row
 
 
-class ClinicalStore(SigningMixin):
+class ClinicalStore(SigningMixin, ChartMixin):
     """The clinical data of a database as seen and changed by one reader.
 
     Get one with ``Database.store(reader)``.
@@ -68,13 +69,31 @@ class ClinicalStore(SigningMixin):
 
     def _writer_id(self) -> int:
         if self.reader is None or self.reader.id is None:
-            raise PermissionDeniedError("this store is read-only: open it with Database.store(reader)")
+            raise PermissionDeniedError(
+                "this store is read-only: open it with Database.store(reader)"
+            )
         return self.reader.id
 
-    def _audit(self, session: Session, action: str, entity: str, entity_id: object, **kw: Any) -> None:
-        AuditLog.record(session, reader_id=self._writer_id(), action=action, entity=entity, entity_id=entity_id, **kw)
+    def _audit(
+        self, session: Session, action: str, entity: str, entity_id: object, **kw: Any
+    ) -> None:
+        AuditLog.record(
+            session,
+            reader_id=self._writer_id(),
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            **kw,
+        )
 
-    def _guard(self, session: Session, patient_id: int, from_order: int | None, reason: str | None, what: str) -> None:
+    def _guard(
+        self,
+        session: Session,
+        patient_id: int,
+        from_order: int | None,
+        reason: str | None,
+        what: str,
+    ) -> None:
         """Require a reason when signed timepoints at or after ``from_order`` would change; void them."""
         if from_order is None:
             return
@@ -96,10 +115,19 @@ class ClinicalStore(SigningMixin):
             )
         now = utcnow()
         for signature in signatures:
-            signature.voided_at, signature.void_reason, signature.voided_by_id = now, reason, self._writer_id()
+            signature.voided_at, signature.void_reason, signature.voided_by_id = (
+                now,
+                reason,
+                self._writer_id(),
+            )
             self._audit(
-                session, "void", "signature", signature.id, before={"voided_at": None},
-                after={"voided_at": now.isoformat(), "void_reason": reason}, reason=reason,
+                session,
+                "void",
+                "signature",
+                signature.id,
+                before={"voided_at": None},
+                after={"voided_at": now.isoformat(), "void_reason": reason},
+                reason=reason,
             )
 
     @staticmethod
@@ -110,12 +138,27 @@ class ClinicalStore(SigningMixin):
             .where(MeasurementRow.lesion_id == lesion_id)
         )
 
+    # -- audit trail ---------------------------------------------------------------------
+
+    def audit_events(
+        self, *, entity: str | None = None, entity_id: object = None, limit: int | None = None
+    ) -> list[Any]:
+        """Audit events in sequence order (see :meth:`Database.audit_events`)."""
+        return self._db.audit_events(entity=entity, entity_id=entity_id, limit=limit)  # type: ignore[no-any-return]
+
+    def verify_audit(self) -> Any:
+        """Walk the audit chain; an :class:`~storage.db.audit.AuditReport`."""
+        return self._db.verify_audit()
+
     # -- patients ------------------------------------------------------------------------
 
     def patients(self) -> list[Patient]:
         """Every patient, by subject id."""
         with self._db.read_session("list patients") as session:
-            return [patient_from_row(r) for r in session.scalars(select(PatientRow).order_by(PatientRow.subject_id))]
+            return [
+                patient_from_row(r)
+                for r in session.scalars(select(PatientRow).order_by(PatientRow.subject_id))
+            ]
 
     def patient(self, subject_id: str) -> Patient:
         """The patient with this subject id (raises NotFoundError)."""
@@ -152,7 +195,9 @@ class ClinicalStore(SigningMixin):
             session.flush()
             new = patient_from_row(row)
             before, after = changed_values(old, new)
-            self._audit(session, "update", "patient", row.id, before=before, after=after, reason=reason)
+            self._audit(
+                session, "update", "patient", row.id, before=before, after=after, reason=reason
+            )
         return new
 
     # -- timepoints ----------------------------------------------------------------------
@@ -161,7 +206,9 @@ class ClinicalStore(SigningMixin):
         """The patient's timepoints in order (baseline first)."""
         with self._db.read_session("list timepoints") as session:
             rows = session.scalars(
-                select(TimepointRow).where(TimepointRow.patient_id == patient_id).order_by(TimepointRow.order)
+                select(TimepointRow)
+                .where(TimepointRow.patient_id == patient_id)
+                .order_by(TimepointRow.order)
             )
             return [timepoint_from_row(r) for r in rows]
 
@@ -169,12 +216,20 @@ class ClinicalStore(SigningMixin):
         """Store a new timepoint of ``timepoint.patient_id``; DuplicateError for a taken order or label."""
         with self._db.write_session(f"add timepoint {timepoint.label}") as session:
             _get(session, PatientRow, timepoint.patient_id, "patient")
-            self._guard(session, timepoint.patient_id, timepoint.order, reason, f"adding timepoint {timepoint.label}")  # type: ignore[arg-type]
+            self._guard(
+                session,
+                timepoint.patient_id,
+                timepoint.order,
+                reason,
+                f"adding timepoint {timepoint.label}",
+            )  # type: ignore[arg-type]
             row = timepoint_to_row(timepoint, TimepointRow(patient_id=timepoint.patient_id))
             session.add(row)
             session.flush()
             stored = timepoint_from_row(row)
-            self._audit(session, "create", "timepoint", row.id, after=record_values(stored), reason=reason)
+            self._audit(
+                session, "create", "timepoint", row.id, after=record_values(stored), reason=reason
+            )
         return stored
 
     def update_timepoint(self, timepoint: Timepoint, reason: str | None = None) -> Timepoint:
@@ -185,12 +240,20 @@ class ClinicalStore(SigningMixin):
             new_values = replace(timepoint, patient_id=row.patient_id)
             if old == new_values:
                 return old
-            self._guard(session, row.patient_id, min(old.order, timepoint.order), reason, f"changing timepoint {old.label}")
+            self._guard(
+                session,
+                row.patient_id,
+                min(old.order, timepoint.order),
+                reason,
+                f"changing timepoint {old.label}",
+            )
             timepoint_to_row(new_values, row)
             session.flush()
             new = timepoint_from_row(row)
             before, after = changed_values(old, new)
-            self._audit(session, "update", "timepoint", row.id, before=before, after=after, reason=reason)
+            self._audit(
+                session, "update", "timepoint", row.id, before=before, after=after, reason=reason
+            )
         return new
 
     # -- lesions -------------------------------------------------------------------------
@@ -198,7 +261,9 @@ class ClinicalStore(SigningMixin):
     def lesions(self, patient_id: int) -> list[Lesion]:
         """The patient's lesions, by code."""
         with self._db.read_session("list lesions") as session:
-            rows = session.scalars(select(LesionRow).where(LesionRow.patient_id == patient_id).order_by(LesionRow.code))
+            rows = session.scalars(
+                select(LesionRow).where(LesionRow.patient_id == patient_id).order_by(LesionRow.code)
+            )
             return [lesion_from_row(r) for r in rows]
 
     def add_lesion(self, lesion: Lesion) -> Lesion:
@@ -220,12 +285,20 @@ class ClinicalStore(SigningMixin):
             new_values = replace(lesion, patient_id=row.patient_id)
             if old == new_values:
                 return old
-            self._guard(session, row.patient_id, self._first_measured_order(session, row.id), reason, f"changing lesion {old.code}")
+            self._guard(
+                session,
+                row.patient_id,
+                self._first_measured_order(session, row.id),
+                reason,
+                f"changing lesion {old.code}",
+            )
             lesion_to_row(new_values, row)
             session.flush()
             new = lesion_from_row(row)
             before, after = changed_values(old, new)
-            self._audit(session, "update", "lesion", row.id, before=before, after=after, reason=reason)
+            self._audit(
+                session, "update", "lesion", row.id, before=before, after=after, reason=reason
+            )
         return new
 
     def delete_lesion(self, lesion_id: int, reason: str | None = None) -> None:
@@ -233,17 +306,36 @@ class ClinicalStore(SigningMixin):
         with self._db.write_session(f"delete lesion {lesion_id}") as session:
             row = _get(session, LesionRow, lesion_id, "lesion")
             old = lesion_from_row(row)
-            self._guard(session, row.patient_id, self._first_measured_order(session, row.id), reason, f"deleting lesion {old.code}")
-            for m_row in session.scalars(select(MeasurementRow).where(MeasurementRow.lesion_id == lesion_id)).all():
-                self._audit(session, "delete", "measurement", m_row.id, before=record_values(measurement_from_row(m_row)), reason=reason)
+            self._guard(
+                session,
+                row.patient_id,
+                self._first_measured_order(session, row.id),
+                reason,
+                f"deleting lesion {old.code}",
+            )
+            for m_row in session.scalars(
+                select(MeasurementRow).where(MeasurementRow.lesion_id == lesion_id)
+            ).all():
+                self._audit(
+                    session,
+                    "delete",
+                    "measurement",
+                    m_row.id,
+                    before=record_values(measurement_from_row(m_row)),
+                    reason=reason,
+                )
                 session.delete(m_row)
             session.flush()
-            self._audit(session, "delete", "lesion", lesion_id, before=record_values(old), reason=reason)
+            self._audit(
+                session, "delete", "lesion", lesion_id, before=record_values(old), reason=reason
+            )
             session.delete(row)
 
     # -- measurements --------------------------------------------------------------------
 
-    def measurements(self, patient_id: int | None = None, timepoint_id: int | None = None) -> list[Measurement]:
+    def measurements(
+        self, patient_id: int | None = None, timepoint_id: int | None = None
+    ) -> list[Measurement]:
         """Measurements of a patient and/or a timepoint, by timepoint order then entry order."""
         query = (
             select(MeasurementRow)
@@ -258,7 +350,9 @@ class ClinicalStore(SigningMixin):
         with self._db.read_session("list measurements") as session:
             return [measurement_from_row(r) for r in session.scalars(query)]
 
-    def _measurement_context(self, session: Session, lesion_id: int | None, timepoint_id: int | None) -> TimepointRow:
+    def _measurement_context(
+        self, session: Session, lesion_id: int | None, timepoint_id: int | None
+    ) -> TimepointRow:
         lesion = _get(session, LesionRow, lesion_id, "lesion")
         timepoint = _get(session, TimepointRow, timepoint_id, "timepoint")
         if lesion.patient_id != timepoint.patient_id:
@@ -272,35 +366,50 @@ class ClinicalStore(SigningMixin):
         with self._db.write_session("add measurement") as session:
             tp = self._measurement_context(session, measurement.lesion_id, measurement.timepoint_id)
             self._guard(session, tp.patient_id, tp.order, reason, f"measuring at {tp.label}")
-            row = measurement_to_row(measurement, MeasurementRow(
-                lesion_id=measurement.lesion_id, timepoint_id=measurement.timepoint_id,
-                reader_id=measurement.reader_id or self._writer_id(),
-                measured_at=measurement.measured_at or utcnow(),
-            ))
+            row = measurement_to_row(
+                measurement,
+                MeasurementRow(
+                    lesion_id=measurement.lesion_id,
+                    timepoint_id=measurement.timepoint_id,
+                    reader_id=measurement.reader_id or self._writer_id(),
+                    measured_at=measurement.measured_at or utcnow(),
+                ),
+            )
             session.add(row)
             session.flush()
             stored = measurement_from_row(row)
-            self._audit(session, "create", "measurement", row.id, after=record_values(stored), reason=reason)
+            self._audit(
+                session, "create", "measurement", row.id, after=record_values(stored), reason=reason
+            )
         return stored
 
-    def update_measurement(self, measurement: Measurement, reason: str | None = None) -> Measurement:
+    def update_measurement(
+        self, measurement: Measurement, reason: str | None = None
+    ) -> Measurement:
         """Change a measurement's values (lesion, timepoint and reader stay); ``measured_at`` becomes now."""
         with self._db.write_session(f"update measurement {measurement.id}") as session:
             row = _get(session, MeasurementRow, measurement.id, "measurement")
             old = measurement_from_row(row)
             if replace(old, measured_at=None) == replace(
-                measurement, lesion_id=old.lesion_id, timepoint_id=old.timepoint_id,
-                reader_id=old.reader_id, measured_at=None,
+                measurement,
+                lesion_id=old.lesion_id,
+                timepoint_id=old.timepoint_id,
+                reader_id=old.reader_id,
+                measured_at=None,
             ):
                 return old
             tp = session.get_one(TimepointRow, row.timepoint_id)
-            self._guard(session, tp.patient_id, tp.order, reason, f"changing a measurement at {tp.label}")
+            self._guard(
+                session, tp.patient_id, tp.order, reason, f"changing a measurement at {tp.label}"
+            )
             measurement_to_row(measurement, row)
             row.measured_at = utcnow()
             session.flush()
             new = measurement_from_row(row)
             before, after = changed_values(old, new)
-            self._audit(session, "update", "measurement", row.id, before=before, after=after, reason=reason)
+            self._audit(
+                session, "update", "measurement", row.id, before=before, after=after, reason=reason
+            )
         return new
 
     def delete_measurement(self, measurement_id: int, reason: str | None = None) -> None:
@@ -308,6 +417,15 @@ class ClinicalStore(SigningMixin):
         with self._db.write_session(f"delete measurement {measurement_id}") as session:
             row = _get(session, MeasurementRow, measurement_id, "measurement")
             tp = session.get_one(TimepointRow, row.timepoint_id)
-            self._guard(session, tp.patient_id, tp.order, reason, f"deleting a measurement at {tp.label}")
-            self._audit(session, "delete", "measurement", row.id, before=record_values(measurement_from_row(row)), reason=reason)
+            self._guard(
+                session, tp.patient_id, tp.order, reason, f"deleting a measurement at {tp.label}"
+            )
+            self._audit(
+                session,
+                "delete",
+                "measurement",
+                row.id,
+                before=record_values(measurement_from_row(row)),
+                reason=reason,
+            )
             session.delete(row)

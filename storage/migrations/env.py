@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from alembic import context
 
+import storage.db.models  # noqa: F401  (registers the tables on Base.metadata)
 from storage.db.base import Base
 from storage.db.database import create_database_engine, resolve_url
-
-import storage.db.models  # noqa: F401  (registers the tables on Base.metadata)
 
 config = context.config
 target_metadata = Base.metadata

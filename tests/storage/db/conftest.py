@@ -11,11 +11,11 @@ PostgreSQL cannot be installed, its half of the suite is skipped with the reason
 from __future__ import annotations
 
 import itertools
-from datetime import date
 import os
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -59,11 +59,17 @@ def postgres_server() -> Iterator[PostgresServer]:
     if external:
         url = external
     else:
-        proc = subprocess.run([str(PG_SCRIPT), "start"], capture_output=True, text=True, timeout=1200, check=False)
+        proc = subprocess.run(
+            [str(PG_SCRIPT), "start"], capture_output=True, text=True, timeout=1200, check=False
+        )
         if proc.returncode == 3:
-            pytest.skip(f"PostgreSQL 15 is not available and cannot be installed: {proc.stderr.strip()[-400:]}")
+            pytest.skip(
+                f"PostgreSQL 15 is not available and cannot be installed: {proc.stderr.strip()[-400:]}"
+            )
         if proc.returncode != 0:
-            pytest.fail(f"scripts/postgres.sh start failed ({proc.returncode}): {proc.stderr[-2000:]}")
+            pytest.fail(
+                f"scripts/postgres.sh start failed ({proc.returncode}): {proc.stderr[-2000:]}"
+            )
         values = dict(line.split("=", 1) for line in proc.stdout.split() if "=" in line)
         url, state_dir = values["PGTEST_URL"], values["PGTEST_DIR"]
     server = PostgresServer(url, itertools.count())
@@ -73,11 +79,15 @@ def postgres_server() -> Iterator[PostgresServer]:
             conn.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE}"))
             conn.execute(text(f"CREATE DATABASE {TEMPLATE} TEMPLATE template0"))
         engine.dispose()
-        open_database(make_url(url).set(database=TEMPLATE).render_as_string(hide_password=False)).close()
+        open_database(
+            make_url(url).set(database=TEMPLATE).render_as_string(hide_password=False)
+        ).close()
         yield server
     finally:
         if state_dir:
-            subprocess.run([str(PG_SCRIPT), "stop", state_dir], capture_output=True, timeout=120, check=False)
+            subprocess.run(
+                [str(PG_SCRIPT), "stop", state_dir], capture_output=True, timeout=120, check=False
+            )
 
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)]
@@ -90,7 +100,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_url_for(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Callable[..., str]:
+def make_url_for(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Callable[..., str]:
     """Factory of fresh database URLs on the current backend (``migrated=False`` for an empty one)."""
     counter = itertools.count()
 
@@ -126,7 +138,9 @@ def system(db: Database) -> Reader:
 @pytest.fixture
 def alice(db: Database, system: Reader) -> Reader:
     """An investigator (password :data:`PASSWORD`)."""
-    return db.readers.create("alice", "Dr Alice Investigator", Role.INVESTIGATOR, PASSWORD, by=system)
+    return db.readers.create(
+        "alice", "Dr Alice Investigator", Role.INVESTIGATOR, PASSWORD, by=system
+    )
 
 
 @pytest.fixture
@@ -150,18 +164,37 @@ class Chart:
     lesions: list[Lesion]
 
 
-def build_chart(store: ClinicalStore, subject: str = "S-001", n_timepoints: int = 3, n_lesions: int = 3) -> Chart:
+def build_chart(
+    store: ClinicalStore, subject: str = "S-001", n_timepoints: int = 3, n_lesions: int = 3
+) -> Chart:
     """A patient with ``n_timepoints`` timepoints and ``n_lesions`` liver target lesions."""
-    patient = store.add_patient(Patient(id=None, subject_id=subject, trial="CRLM-01", confirmation_required=False))
+    patient = store.add_patient(
+        Patient(id=None, subject_id=subject, trial="CRLM-01", confirmation_required=False)
+    )
     labels = ["baseline"] + [f"C{3 * i}" for i in range(1, n_timepoints)]
     timepoints = [
-        store.add_timepoint(Timepoint(id=None, patient_id=patient.id, order=i, label=label,
-                                      scan_date=date(2026, 1, 5 + 7 * i)))
+        store.add_timepoint(
+            Timepoint(
+                id=None,
+                patient_id=patient.id,
+                order=i,
+                label=label,
+                scan_date=date(2026, 1, 5 + 7 * i),
+            )
+        )
         for i, label in enumerate(labels)
     ]
     lesions = [
-        store.add_lesion(Lesion(id=None, patient_id=patient.id, code=f"T{i + 1}", kind=LesionKind.TARGET,
-                                organ="liver" if i < 2 else "lung", tracking_uid=f"2.25.{subject.encode().hex()}{i + 1}"))
+        store.add_lesion(
+            Lesion(
+                id=None,
+                patient_id=patient.id,
+                code=f"T{i + 1}",
+                kind=LesionKind.TARGET,
+                organ="liver" if i < 2 else "lung",
+                tracking_uid=f"2.25.{subject.encode().hex()}{i + 1}",
+            )
+        )
         for i in range(n_lesions)
     ]
     return Chart(patient, timepoints, lesions)

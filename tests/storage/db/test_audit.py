@@ -39,18 +39,36 @@ def test_chain_links_each_event_to_the_previous(db: Database, store: ClinicalSto
     for previous, event in zip(events, events[1:], strict=False):
         assert event.prev_hash == previous.hash
     report = db.verify_audit()
-    assert report.ok and report.events_checked == len(events)
+    assert report.ok
+    assert report.events_checked == len(events)
 
 
 def test_hash_covers_every_field() -> None:
     from datetime import UTC, datetime
 
-    base = dict(seq=1, at_utc=datetime(2026, 1, 1, tzinfo=UTC), reader_id=1, action="create", entity="patient",
-                entity_id="1", before_json=None, after_json='{"a":1}', reason=None, prev_hash=GENESIS_HASH)
+    base = dict(
+        seq=1,
+        at_utc=datetime(2026, 1, 1, tzinfo=UTC),
+        reader_id=1,
+        action="create",
+        entity="patient",
+        entity_id="1",
+        before_json=None,
+        after_json='{"a":1}',
+        reason=None,
+        prev_hash=GENESIS_HASH,
+    )
     reference = event_hash(**base)  # type: ignore[arg-type]
-    for key, value in [("seq", 2), ("reader_id", 2), ("action", "delete"), ("entity_id", "2"),
-                       ("after_json", '{"a":2}'), ("reason", "typo"), ("prev_hash", "1" * 64),
-                       ("at_utc", datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC))]:
+    for key, value in [
+        ("seq", 2),
+        ("reader_id", 2),
+        ("action", "delete"),
+        ("entity_id", "2"),
+        ("after_json", '{"a":2}'),
+        ("reason", "typo"),
+        ("prev_hash", "1" * 64),
+        ("at_utc", datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC)),
+    ]:
         assert event_hash(**{**base, key: value}) != reference, key  # type: ignore[arg-type]
 
 
@@ -62,14 +80,21 @@ def test_triggers_refuse_update_and_delete(db: Database, store: ClinicalStore) -
     assert db.verify_audit().ok
 
 
-def test_edited_event_is_reported_as_the_first_broken_link(db: Database, store: ClinicalStore) -> None:
+def test_edited_event_is_reported_as_the_first_broken_link(
+    db: Database, store: ClinicalStore
+) -> None:
     _patients(store, 4)
     _drop_triggers(db)
     with db.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_event SET after_json = replace(after_json, 'S-001', 'S-999') WHERE id = 4"))
+        conn.execute(
+            text(
+                "UPDATE audit_event SET after_json = replace(after_json, 'S-001', 'S-999') WHERE id = 4"
+            )
+        )
     report = db.verify_audit()
     assert not report.ok
-    assert report.first_broken_seq == 4 and "edited" in report.problem
+    assert report.first_broken_seq == 4
+    assert "edited" in report.problem
     assert report.events_checked == 3
 
 
@@ -79,7 +104,9 @@ def test_deleted_event_is_reported(db: Database, store: ClinicalStore) -> None:
     with db.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_event WHERE id = 3"))
     report = db.verify_audit()
-    assert not report.ok and report.first_broken_seq == 4 and "deleted" in report.problem
+    assert not report.ok
+    assert report.first_broken_seq == 4
+    assert "deleted" in report.problem
 
 
 def test_rehashed_edit_still_breaks_the_next_link(db: Database, store: ClinicalStore) -> None:
@@ -89,7 +116,8 @@ def test_rehashed_edit_still_breaks_the_next_link(db: Database, store: ClinicalS
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE audit_event SET hash = :h WHERE id = 2"), {"h": "f" * 64})
     report = db.verify_audit()
-    assert not report.ok and report.first_broken_seq == 2
+    assert not report.ok
+    assert report.first_broken_seq == 2
 
 
 def test_csv_export_for_an_inspector(db: Database, store: ClinicalStore, tmp_path: Path) -> None:
@@ -98,8 +126,10 @@ def test_csv_export_for_an_inspector(db: Database, store: ClinicalStore, tmp_pat
     count = db.export_audit_csv(out)
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert len(rows) == count == len(db.audit_events())
-    assert rows[-1]["reader_username"] == "bob" and rows[-1]["reader_name"] == "Bob Reader"
-    assert rows[-1]["entity"] == "patient" and '"subject_id":"S-001"' in rows[-1]["after_json"]
+    assert rows[-1]["reader_username"] == "bob"
+    assert rows[-1]["reader_name"] == "Bob Reader"
+    assert rows[-1]["entity"] == "patient"
+    assert '"subject_id":"S-001"' in rows[-1]["after_json"]
     assert rows[-1]["at_utc"].endswith("Z")
     assert rows[1]["prev_hash"] == rows[0]["hash"]
 
@@ -121,8 +151,12 @@ def test_concurrent_writers_never_fork_the_chain(db_url: str, db: Database, bob:
     start = len(db.audit_events())
     n = 25
     procs = [
-        subprocess.Popen([sys.executable, "-c", WRITER, db_url, prefix, str(n)], cwd=REPO,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, db_url, prefix, str(n)],
+            cwd=REPO,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for prefix in ("A", "B", "C")
     ]
     for proc in procs:

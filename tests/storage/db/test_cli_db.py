@@ -27,15 +27,33 @@ def _caliper(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, 
 @pytest.fixture
 def initialised(db_url: str, capsys: pytest.CaptureFixture[str]) -> str:
     code, out, _ = _caliper(capsys, "--db", db_url, "db", "init")
-    assert code == 0 and "system" in out
+    assert code == 0
+    assert "system" in out
     return db_url
 
 
-def test_reader_add_and_list(initialised: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reader_add_and_list(
+    initialised: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("s3cret pass\n"))
-    code, out, _ = _caliper(capsys, "--db", initialised, "reader", "add", "--username", "alice", "--name",
-                            "Dr Alice", "--role", "investigator", "--password-stdin", "--as", "system")
-    assert code == 0 and "alice" in out
+    code, out, _ = _caliper(
+        capsys,
+        "--db",
+        initialised,
+        "reader",
+        "add",
+        "--username",
+        "alice",
+        "--name",
+        "Dr Alice",
+        "--role",
+        "investigator",
+        "--password-stdin",
+        "--as",
+        "system",
+    )
+    assert code == 0
+    assert "alice" in out
     db = open_database(initialised)
     assert db.readers.authenticate("alice", "s3cret pass").full_name == "Dr Alice"
     db.close()
@@ -43,16 +61,23 @@ def test_reader_add_and_list(initialised: str, capsys: pytest.CaptureFixture[str
     assert "alice\tinvestigator\tDr Alice" in out
 
 
-def test_writes_need_a_named_reader(initialised: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_writes_need_a_named_reader(
+    initialised: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, _, err = _caliper(capsys, "--db", initialised, "patient", "add", "S-001")
-    assert code == 2 and "--as USERNAME" in err
+    assert code == 2
+    assert "--as USERNAME" in err
     code, _, err = _caliper(capsys, "--db", initialised, "patient", "add", "S-001", "--as", "ghost")
-    assert code == 2 and "no reader 'ghost'" in err
+    assert code == 2
+    assert "no reader 'ghost'" in err
     monkeypatch.setenv("CALIPER_READER", "system")
-    code, out, _ = _caliper(capsys, "--db", initialised, "patient", "add", "S-001", "--trial", "CRLM-01")
+    code, out, _ = _caliper(
+        capsys, "--db", initialised, "patient", "add", "S-001", "--trial", "CRLM-01"
+    )
     assert code == 0
     code, _, err = _caliper(capsys, "--db", initialised, "patient", "add", "S-001")
-    assert code == 2 and "already exists" in err
+    assert code == 2
+    assert "already exists" in err
     code, out, _ = _caliper(capsys, "--db", initialised, "patient", "list")
     assert out.startswith("S-001\tCRLM-01")
 
@@ -64,52 +89,121 @@ def test_timeline_import_export_round_trip(
     data = json.loads(CASES.read_text())[case_index]
     case_file = tmp_path / "case.json"
     case_file.write_text(json.dumps(data))
-    code, out, err = _caliper(capsys, "--db", initialised, "timeline", "import", str(case_file),
-                              "--patient", "S-007", "--as", "system")
+    code, out, err = _caliper(
+        capsys,
+        "--db",
+        initialised,
+        "timeline",
+        "import",
+        str(case_file),
+        "--patient",
+        "S-007",
+        "--as",
+        "system",
+    )
     assert code == 0, err
     out_file = tmp_path / "out.json"
-    code, _, err = _caliper(capsys, "--db", initialised, "timeline", "export", "--patient", "S-007", "--out", str(out_file))
+    code, _, err = _caliper(
+        capsys,
+        "--db",
+        initialised,
+        "timeline",
+        "export",
+        "--patient",
+        "S-007",
+        "--out",
+        str(out_file),
+    )
     assert code == 0, err
     expected = recist.case_to_dict(recist.case_from_dict({**data, "id": "S-007"}))
     assert json.loads(out_file.read_text()) == expected
-    code, _, err = _caliper(capsys, "--db", initialised, "timeline", "import", str(case_file),
-                            "--patient", "S-007", "--as", "system")
-    assert code == 2 and "already has timepoints" in err
+    code, _, err = _caliper(
+        capsys,
+        "--db",
+        initialised,
+        "timeline",
+        "import",
+        str(case_file),
+        "--patient",
+        "S-007",
+        "--as",
+        "system",
+    )
+    assert code == 2
+    assert "already has timepoints" in err
 
 
-def test_bad_case_files_are_clear_errors(initialised: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_bad_case_files_are_clear_errors(
+    initialised: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    code, _, err = _caliper(capsys, "--db", initialised, "timeline", "import", str(bad), "--as", "system")
-    assert code == 2 and "not valid JSON" in err
-    bad.write_text(json.dumps({"id": "X", "timepoints": [{"label": "b", "date": "2026-01-01",
-                                                          "targets": [{"id": "T1", "organ": "liver", "diameter_mm": -4}]}]}))
-    code, _, err = _caliper(capsys, "--db", initialised, "timeline", "import", str(bad), "--as", "system")
-    assert code == 2 and "diameter_mm" in err
-    code, _, err = _caliper(capsys, "--db", initialised, "timeline", "import", str(tmp_path / "missing.json"), "--as", "system")
-    assert code == 2 and "cannot read" in err
+    code, _, err = _caliper(
+        capsys, "--db", initialised, "timeline", "import", str(bad), "--as", "system"
+    )
+    assert code == 2
+    assert "not valid JSON" in err
+    bad.write_text(
+        json.dumps(
+            {
+                "id": "X",
+                "timepoints": [
+                    {
+                        "label": "b",
+                        "date": "2026-01-01",
+                        "targets": [{"id": "T1", "organ": "liver", "diameter_mm": -4}],
+                    }
+                ],
+            }
+        )
+    )
+    code, _, err = _caliper(
+        capsys, "--db", initialised, "timeline", "import", str(bad), "--as", "system"
+    )
+    assert code == 2
+    assert "diameter_mm" in err
+    code, _, err = _caliper(
+        capsys,
+        "--db",
+        initialised,
+        "timeline",
+        "import",
+        str(tmp_path / "missing.json"),
+        "--as",
+        "system",
+    )
+    assert code == 2
+    assert "cannot read" in err
     db = open_database(initialised)
     assert db.read_only_store().patients() == []  # nothing half-imported
     db.close()
 
 
-def test_audit_verify_and_export(initialised: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_audit_verify_and_export(
+    initialised: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     _caliper(capsys, "--db", initialised, "patient", "add", "S-001", "--as", "system")
     code, out, _ = _caliper(capsys, "--db", initialised, "audit", "verify")
-    assert code == 0 and "intact: 2 events" in out
-    code, out, _ = _caliper(capsys, "--db", initialised, "audit", "export", "--out", str(tmp_path / "a.csv"))
+    assert code == 0
+    assert "intact: 2 events" in out
+    code, out, _ = _caliper(
+        capsys, "--db", initialised, "audit", "export", "--out", str(tmp_path / "a.csv")
+    )
     assert code == 0
     rows = list(csv.DictReader((tmp_path / "a.csv").open()))
     assert [r["entity"] for r in rows] == ["reader", "patient"]
 
 
-def test_newer_database_is_refused_by_the_cli(initialised: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_newer_database_is_refused_by_the_cli(
+    initialised: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = open_database(initialised)
     with db.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999_future'")
     db.close()
     code, _, err = _caliper(capsys, "--db", initialised, "audit", "verify")
-    assert code == 2 and "newer version of Caliper" in err
+    assert code == 2
+    assert "newer version of Caliper" in err
 
 
 @pytest.fixture(scope="session")
@@ -117,8 +211,12 @@ def sqlite3_tool() -> str:
     """The sqlite3 command-line tool, installed with apt-get if missing."""
     tool = shutil.which("sqlite3")
     if tool is None and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "-o", "DPkg::Lock::Timeout=600", "sqlite3"],
-                       capture_output=True, timeout=900, check=False)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-o", "DPkg::Lock::Timeout=600", "sqlite3"],
+            capture_output=True,
+            timeout=900,
+            check=False,
+        )
         tool = shutil.which("sqlite3")
     if tool is None:
         pytest.skip("the sqlite3 command-line tool is not installed and cannot be installed")
@@ -132,20 +230,32 @@ def test_tampering_with_the_sqlite3_tool_is_detected(
     url = str(path)
     _caliper(capsys, "--db", url, "db", "init")
     for subject in ("S-001", "S-002", "S-003"):
-        _caliper(capsys, "--db", url, "patient", "add", subject, "--trial", "CRLM-01", "--as", "system")
+        _caliper(
+            capsys, "--db", url, "patient", "add", subject, "--trial", "CRLM-01", "--as", "system"
+        )
     assert _caliper(capsys, "--db", url, "audit", "verify")[0] == 0
 
     edit = "UPDATE audit_event SET after_json = replace(after_json, 'S-002', 'S-666') WHERE id = 3;"
-    refused = subprocess.run([sqlite3_tool, str(path), edit], capture_output=True, text=True, check=False)
-    assert refused.returncode != 0 and "append-only" in refused.stderr
+    refused = subprocess.run(
+        [sqlite3_tool, str(path), edit], capture_output=True, text=True, check=False
+    )
+    assert refused.returncode != 0
+    assert "append-only" in refused.stderr
 
     tamper = f"DROP TRIGGER audit_event_no_update; {edit}"
-    done = subprocess.run([sqlite3_tool, str(path), tamper], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sqlite3_tool, str(path), tamper], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stderr
-    check = subprocess.run([sqlite3_tool, str(path), "SELECT after_json FROM audit_event WHERE id = 3"],
-                           capture_output=True, text=True, check=True)
+    check = subprocess.run(
+        [sqlite3_tool, str(path), "SELECT after_json FROM audit_event WHERE id = 3"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "S-666" in check.stdout
 
     code, out, _ = _caliper(capsys, "--db", url, "audit", "verify")
     assert code == 1
-    assert "BROKEN at event 3" in out and "edited" in out
+    assert "BROKEN at event 3" in out
+    assert "edited" in out

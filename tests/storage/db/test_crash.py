@@ -37,7 +37,10 @@ def test_sigkill_in_the_middle_of_writing_keeps_committed_changes(
     tp_ids = ",".join(str(tp.id) for tp in chart.timepoints)
     proc = subprocess.Popen(
         [sys.executable, "-c", WRITER, db_url, str(chart.patient.id), tp_ids],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     committed: list[int] = []
     assert proc.stdout is not None
@@ -56,11 +59,17 @@ def test_sigkill_in_the_middle_of_writing_keeps_committed_changes(
     try:
         report = reopened.verify_audit()
         assert report.ok, str(report)
-        stored = {m.id: m for m in reopened.read_only_store().measurements(patient_id=chart.patient.id)}
+        stored = {
+            m.id: m for m in reopened.read_only_store().measurements(patient_id=chart.patient.id)
+        }
         assert set(committed) <= set(stored)
         assert all(stored[i].status is MeasurementStatus.PRESENT for i in committed)
         # every stored measurement has exactly its create event, nothing half-written
-        created = {int(e.entity_id) for e in reopened.audit_events(entity="measurement") if e.action == "create"}
+        created = {
+            int(e.entity_id)
+            for e in reopened.audit_events(entity="measurement")
+            if e.action == "create"
+        }
         assert created == set(stored)
     finally:
         reopened.close()

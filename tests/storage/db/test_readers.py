@@ -18,7 +18,8 @@ def test_password_hash_is_salted_scrypt_with_parameters() -> None:
     assert first != second
     scheme, n, r, p, salt, key = first.split("$")
     assert (scheme, int(n), int(r), int(p)) == ("scrypt", 2**14, 8, 1)
-    assert verify_password("secret", first) and verify_password("secret", second)
+    assert verify_password("secret", first)
+    assert verify_password("secret", second)
     assert not verify_password("Secret", first)
     assert not verify_password("secret", "!")
     assert not verify_password("secret", "scrypt$x$8$1$AAAA$AAAA")
@@ -36,14 +37,20 @@ def test_authenticate(db: Database, alice: Reader) -> None:
 
 def test_password_is_not_stored_in_clear_or_in_the_audit_trail(db: Database, alice: Reader) -> None:
     with db.read_session() as session:
-        stored = session.scalar(select(ReaderRow.password_hash).where(ReaderRow.username == "alice"))
-    assert stored is not None and PASSWORD not in stored
+        stored = session.scalar(
+            select(ReaderRow.password_hash).where(ReaderRow.username == "alice")
+        )
+    assert stored is not None
+    assert PASSWORD not in stored
     assert all(PASSWORD not in str(e.after) for e in db.audit_events())
     created = db.audit_events(entity="reader", entity_id=alice.id)[0]
-    assert created.after["role"] == "investigator" and created.after["password"] == "set"  # type: ignore[index]
+    assert created.after["role"] == "investigator"
+    assert created.after["password"] == "set"
 
 
-def test_usernames_are_unique_and_names_required(db: Database, system: Reader, alice: Reader) -> None:
+def test_usernames_are_unique_and_names_required(
+    db: Database, system: Reader, alice: Reader
+) -> None:
     with pytest.raises(DuplicateError, match="alice"):
         db.readers.create("alice", "Another Alice", Role.READER, "pw", by=system)
     with pytest.raises(InvalidRecordError):

@@ -6,7 +6,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -56,9 +56,14 @@ def test_newer_schema_is_refused_and_left_untouched(db_url: str, backend: str) -
     if backend == "sqlite":
         path = Path(db_url.removeprefix("sqlite:///"))
         for suffix in ("-wal", "-shm"):  # checkpointed on close
-            assert not Path(str(path) + suffix).exists() or Path(str(path) + suffix).stat().st_size >= 0
+            assert (
+                not Path(str(path) + suffix).exists()
+                or Path(str(path) + suffix).stat().st_size >= 0
+            )
         before = hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns
-    with pytest.raises(SchemaTooNewError, match="newer version of Caliper.*ffff_from_the_future.*not changed"):
+    with pytest.raises(
+        SchemaTooNewError, match="newer version of Caliper.*ffff_from_the_future.*not changed"
+    ):
         open_database(db_url)
     if backend == "sqlite":
         assert (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns) == before
@@ -96,7 +101,9 @@ def test_default_database_is_in_the_user_data_folder(monkeypatch: pytest.MonkeyP
         db.close()
 
 
-def test_caliper_db_variable_and_plain_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_caliper_db_variable_and_plain_paths(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("CALIPER_DB", str(tmp_path / "site.sqlite3"))
     assert resolve_url() == f"sqlite:///{tmp_path / 'site.sqlite3'}"
     assert resolve_url("postgresql://u@h/db") == "postgresql://u@h/db"
@@ -113,7 +120,9 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
         db.close()
 
 
-def test_migrations_are_found_relative_to_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_migrations_are_found_relative_to_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert (MIGRATIONS_DIR / "env.py").is_file()
     open_database(str(tmp_path / "elsewhere.sqlite3")).close()
@@ -122,7 +131,7 @@ def test_migrations_are_found_relative_to_the_package(tmp_path: Path, monkeypatc
 def test_timestamps_are_utc_aware(db, system) -> None:  # type: ignore[no-untyped-def]
     event = db.audit_events()[0]
     assert event.at_utc.utcoffset() == timedelta(0)
-    assert abs(datetime.now(timezone.utc) - event.at_utc) < timedelta(minutes=5)
+    assert abs(datetime.now(UTC) - event.at_utc) < timedelta(minutes=5)
     with pytest.raises(ValueError, match="naive"):
         UTCDateTime().process_bind_param(datetime(2026, 1, 1), db.engine.dialect)
     store = db.store(system)

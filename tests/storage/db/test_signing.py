@@ -28,13 +28,22 @@ def _measure_all(store: ClinicalStore, chart: Chart) -> dict[tuple[int, int], Me
     out = {}
     for tp, sizes in SIZES.items():
         for lesion, mm in enumerate(sizes):
-            out[(tp, lesion)] = store.add_measurement(Measurement(
-                id=None, lesion_id=chart.lesions[lesion].id, timepoint_id=chart.timepoints[tp].id,
-                reader_id=None, status=MeasurementStatus.MEASURED, long_axis_mm=mm))
+            out[(tp, lesion)] = store.add_measurement(
+                Measurement(
+                    id=None,
+                    lesion_id=chart.lesions[lesion].id,
+                    timepoint_id=chart.timepoints[tp].id,
+                    reader_id=None,
+                    status=MeasurementStatus.MEASURED,
+                    long_axis_mm=mm,
+                )
+            )
     return out
 
 
-def test_assess_recomputes_and_stores_per_timepoint(db: Database, store: ClinicalStore, chart: Chart) -> None:
+def test_assess_recomputes_and_stores_per_timepoint(
+    db: Database, store: ClinicalStore, chart: Chart
+) -> None:
     _measure_all(store, chart)
     result = store.assess(chart.patient.id)  # type: ignore[arg-type]
     assert [str(tp.overall) for tp in result.timepoints[1:]] == ["PR", "PR"]
@@ -47,7 +56,9 @@ def test_assess_recomputes_and_stores_per_timepoint(db: Database, store: Clinica
     assert len(db.audit_events()) == events  # unchanged results are not rewritten
 
 
-def test_only_an_investigator_signs_with_the_password(store: ClinicalStore, chart: Chart, alice: Reader, bob: Reader) -> None:
+def test_only_an_investigator_signs_with_the_password(
+    store: ClinicalStore, chart: Chart, alice: Reader, bob: Reader
+) -> None:
     _measure_all(store, chart)
     c6 = chart.timepoints[2].id
     with pytest.raises(PermissionDeniedError, match="only an investigator"):
@@ -55,32 +66,54 @@ def test_only_an_investigator_signs_with_the_password(store: ClinicalStore, char
     with pytest.raises(AuthenticationError):
         store.sign(c6, alice, "wrong password")  # type: ignore[arg-type]
     assert not store.is_locked(c6)  # type: ignore[arg-type]
+    refused = store.audit_events(entity="timepoint", entity_id=c6)[-1]
+    assert refused.action == "sign_refused"
+    assert refused.after["username"] == "alice"
     signature = store.sign(c6, alice, PASSWORD)  # type: ignore[arg-type]
     assert signature.meaning == "I confirm the response PR at C6"
-    assert signature.printed_name == "Dr Alice Investigator" and signature.reader_id == alice.id
-    assert signature.signed_at.tzinfo is not None and signature.is_valid
-    assert len(signature.content_hash) == 64 and store.verify_signature(signature.id)
-    assert store.is_locked(c6) and not store.is_locked(chart.timepoints[1].id)  # type: ignore[arg-type]
+    assert signature.printed_name == "Dr Alice Investigator"
+    assert signature.reader_id == alice.id
+    assert signature.signed_at.tzinfo is not None
+    assert signature.is_valid
+    assert len(signature.content_hash) == 64
+    assert store.verify_signature(signature.id)
+    assert store.is_locked(c6)
+    assert not store.is_locked(chart.timepoints[1].id)
     with pytest.raises(DuplicateError, match="already signed"):
         store.sign(c6, alice, PASSWORD)  # type: ignore[arg-type]
 
 
-def test_baseline_has_no_response_to_sign(store: ClinicalStore, chart: Chart, alice: Reader) -> None:
+def test_baseline_has_no_response_to_sign(
+    store: ClinicalStore, chart: Chart, alice: Reader
+) -> None:
     _measure_all(store, chart)
     with pytest.raises(RepositoryError, match="no response"):
         store.sign(chart.timepoints[0].id, alice, PASSWORD)  # type: ignore[arg-type]
 
 
-def test_signed_content_is_frozen(db: Database, store: ClinicalStore, chart: Chart, alice: Reader) -> None:
+def test_signed_content_is_frozen(
+    db: Database, store: ClinicalStore, chart: Chart, alice: Reader
+) -> None:
     _measure_all(store, chart)
-    signature = store.sign(chart.timepoints[1].id, alice, PASSWORD, meaning="I confirm the response PR at C3")  # type: ignore[arg-type]
+    signature = store.sign(
+        chart.timepoints[1].id, alice, PASSWORD, meaning="I confirm the response PR at C3"
+    )  # type: ignore[arg-type]
     frozen = next(a for a in store.assessments(chart.patient.id) if a.frozen)  # type: ignore[arg-type]
-    assert frozen.id == signature.assessment_id and frozen.overall == "PR"
+    assert frozen.id == signature.assessment_id
+    assert frozen.overall == "PR"
     assert content_hash(frozen.result) == signature.content_hash
     assert frozen.result["result"]["sum_mm"] == 44.0
-    assert {m["long_axis_mm"] for m in frozen.result["measurements"]} == {34.0, 22.0, 15.0, 20.0, 14.0, 10.0}
+    assert {m["long_axis_mm"] for m in frozen.result["measurements"]} == {
+        34.0,
+        22.0,
+        15.0,
+        20.0,
+        14.0,
+        10.0,
+    }
     sign_event = db.audit_events(entity="signature")[-1]
-    assert sign_event.action == "sign" and sign_event.reader_id == alice.id
+    assert sign_event.action == "sign"
+    assert sign_event.reader_id == alice.id
 
 
 def test_changing_signed_data_needs_a_reason_and_voids_the_signature(
@@ -100,21 +133,32 @@ def test_changing_signed_data_needs_a_reason_and_voids_the_signature(
     store.update_measurement(replace(measured[(2, 0)], long_axis_mm=17.0))
     assert store.is_locked(chart.timepoints[1].id)  # type: ignore[arg-type]
 
-    store.update_measurement(replace(at_c3, long_axis_mm=21.0), reason="transcription error, re-measured")
+    store.update_measurement(
+        replace(at_c3, long_axis_mm=21.0), reason="transcription error, re-measured"
+    )
     assert not store.is_locked(chart.timepoints[1].id)  # type: ignore[arg-type]
     voided = store.signatures(chart.patient.id)[0]  # type: ignore[arg-type]
-    assert voided.id == signature.id and not voided.is_valid
-    assert voided.void_reason == "transcription error, re-measured" and voided.voided_by_id == store.reader.id  # type: ignore[union-attr]
+    assert voided.id == signature.id
+    assert not voided.is_valid
+    assert (
+        voided.void_reason == "transcription error, re-measured"
+    )
+    assert (
+        voided.voided_by_id == store.reader.id
+    )
     assert store.verify_signature(signature.id)  # the frozen content is kept
     change = db.audit_events(entity="measurement", entity_id=at_c3.id)[-1]
     assert change.reason == "transcription error, re-measured"
     assert [e.action for e in db.audit_events(entity="signature")] == ["sign", "void"]
     assert db.verify_audit().ok
     again = store.sign(chart.timepoints[1].id, alice, PASSWORD)  # type: ignore[arg-type]
-    assert again.id != signature.id and len(store.signatures(chart.patient.id)) == 2  # type: ignore[arg-type]
+    assert again.id != signature.id
+    assert len(store.signatures(chart.patient.id)) == 2
 
 
-def test_assess_never_rewrites_a_frozen_assessment(store: ClinicalStore, chart: Chart, alice: Reader) -> None:
+def test_assess_never_rewrites_a_frozen_assessment(
+    store: ClinicalStore, chart: Chart, alice: Reader
+) -> None:
     measured = _measure_all(store, chart)
     store.sign(chart.timepoints[1].id, alice, PASSWORD)  # type: ignore[arg-type]
     frozen_before = [a for a in store.assessments(chart.patient.id) if a.frozen]  # type: ignore[arg-type]
@@ -123,11 +167,18 @@ def test_assess_never_rewrites_a_frozen_assessment(store: ClinicalStore, chart: 
     assert [a for a in store.assessments(chart.patient.id) if a.frozen] == frozen_before  # type: ignore[arg-type]
 
 
-def test_chart_includes_assessments_and_signatures(store: ClinicalStore, chart: Chart, alice: Reader) -> None:
+def test_chart_includes_assessments_and_signatures(
+    store: ClinicalStore, chart: Chart, alice: Reader
+) -> None:
     _measure_all(store, chart)
     store.assess(chart.patient.id)  # type: ignore[arg-type]
     store.sign(chart.timepoints[2].id, alice, PASSWORD)  # type: ignore[arg-type]
     loaded = store.chart("S-001")
     assert len(loaded.measurements) == 9
-    assert len(loaded.signatures) == 1 and loaded.signatures[0].timepoint_id == chart.timepoints[2].id
+    assert (
+        len(loaded.signatures) == 1
+    )
+    assert (
+        loaded.signatures[0].timepoint_id == chart.timepoints[2].id
+    )
     assert sum(a.frozen for a in loaded.assessments) == 1

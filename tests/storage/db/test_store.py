@@ -38,13 +38,27 @@ GEOMETRY = DrawnGeometry(
 
 
 def _measure(chart: Chart, lesion: int, tp: int, mm: float, **kw: object) -> Measurement:
-    return Measurement(id=None, lesion_id=chart.lesions[lesion].id, timepoint_id=chart.timepoints[tp].id,
-                       reader_id=None, status=MeasurementStatus.MEASURED, long_axis_mm=mm, **kw)  # type: ignore[arg-type]
+    return Measurement(
+        id=None,
+        lesion_id=chart.lesions[lesion].id,
+        timepoint_id=chart.timepoints[tp].id,
+        reader_id=None,
+        status=MeasurementStatus.MEASURED,
+        long_axis_mm=mm,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def test_patient_round_trip_and_lookup(store: ClinicalStore) -> None:
-    patient = Patient(id=None, subject_id="S-042", trial="CRLM-01", site="Shanghai",
-                      first_dose_date=date(2026, 1, 10), confirmation_required=False, min_sd_days=35)
+    patient = Patient(
+        id=None,
+        subject_id="S-042",
+        trial="CRLM-01",
+        site="Shanghai",
+        first_dose_date=date(2026, 1, 10),
+        confirmation_required=False,
+        min_sd_days=35,
+    )
     stored = store.add_patient(patient)
     assert stored.id is not None
     assert stored == replace(patient, id=stored.id)
@@ -57,7 +71,9 @@ def test_patient_round_trip_and_lookup(store: ClinicalStore) -> None:
         store.patient("S-404")
 
 
-def test_timepoints_keep_their_order_and_refuse_duplicates(store: ClinicalStore, chart: Chart) -> None:
+def test_timepoints_keep_their_order_and_refuse_duplicates(
+    store: ClinicalStore, chart: Chart
+) -> None:
     assert [t.label for t in store.timepoints(chart.patient.id)] == ["baseline", "C3", "C6"]  # type: ignore[arg-type]
     with pytest.raises(DuplicateError):
         store.add_timepoint(Timepoint(id=None, patient_id=chart.patient.id, order=1, label="other"))
@@ -65,23 +81,51 @@ def test_timepoints_keep_their_order_and_refuse_duplicates(store: ClinicalStore,
         store.add_timepoint(Timepoint(id=None, patient_id=chart.patient.id, order=7, label="C3"))
     with pytest.raises(NotFoundError):
         store.add_timepoint(Timepoint(id=None, patient_id=999, order=0, label="baseline"))
-    changed = store.update_timepoint(replace(chart.timepoints[1], modality="CT", slice_thickness_mm=1.25,
-                                             study_instance_uid="1.2.840.1"))
+    changed = store.update_timepoint(
+        replace(
+            chart.timepoints[1],
+            modality="CT",
+            slice_thickness_mm=1.25,
+            study_instance_uid="1.2.840.1",
+        )
+    )
     assert store.timepoints(chart.patient.id)[1] == changed  # type: ignore[arg-type]
     assert changed.slice_thickness_mm == 1.25
 
 
 def test_measurement_round_trip_keeps_every_value(store: ClinicalStore, chart: Chart) -> None:
-    m = _measure(chart, 0, 0, 34.7, short_axis_mm=12.3, geometry=GEOMETRY, method=Method.SEMI_AUTO, note="arterial")
+    m = _measure(
+        chart,
+        0,
+        0,
+        34.7,
+        short_axis_mm=12.3,
+        geometry=GEOMETRY,
+        method=Method.SEMI_AUTO,
+        note="arterial",
+    )
     stored = store.add_measurement(m)
     assert stored.reader_id == store.reader.id  # type: ignore[union-attr]
-    assert stored.measured_at is not None and stored.measured_at.tzinfo is not None
-    assert stored == replace(m, id=stored.id, reader_id=stored.reader_id, measured_at=stored.measured_at)
-    split = store.add_measurement(replace(_measure(chart, 1, 0, 20.5), status=MeasurementStatus.SPLIT,
-                                          fragments_mm=(12.25, 8.25)))
-    merged = store.add_measurement(Measurement(id=None, lesion_id=chart.lesions[2].id,
-                                               timepoint_id=chart.timepoints[0].id, reader_id=None,
-                                               status=MeasurementStatus.MERGED, coalesced_into="T1"))
+    assert stored.measured_at is not None
+    assert stored.measured_at.tzinfo is not None
+    assert stored == replace(
+        m, id=stored.id, reader_id=stored.reader_id, measured_at=stored.measured_at
+    )
+    split = store.add_measurement(
+        replace(
+            _measure(chart, 1, 0, 20.5), status=MeasurementStatus.SPLIT, fragments_mm=(12.25, 8.25)
+        )
+    )
+    merged = store.add_measurement(
+        Measurement(
+            id=None,
+            lesion_id=chart.lesions[2].id,
+            timepoint_id=chart.timepoints[0].id,
+            reader_id=None,
+            status=MeasurementStatus.MERGED,
+            coalesced_into="T1",
+        )
+    )
     assert store.measurements(patient_id=chart.patient.id) == [stored, split, merged]
     assert store.measurements(timepoint_id=chart.timepoints[1].id) == []
 
@@ -92,16 +136,27 @@ def test_one_measurement_per_reader_lesion_timepoint(store: ClinicalStore, chart
         store.add_measurement(_measure(chart, 0, 0, 31.0))
 
 
-def test_measurement_must_join_lesion_and_timepoint_of_one_patient(store: ClinicalStore, chart: Chart) -> None:
+def test_measurement_must_join_lesion_and_timepoint_of_one_patient(
+    store: ClinicalStore, chart: Chart
+) -> None:
     other = build_chart(store, subject="S-002", n_timepoints=1, n_lesions=1)
     with pytest.raises(IntegrityViolationError, match="different patients"):
-        store.add_measurement(Measurement(id=None, lesion_id=other.lesions[0].id, timepoint_id=chart.timepoints[0].id,
-                                          reader_id=None, status=MeasurementStatus.PRESENT))
+        store.add_measurement(
+            Measurement(
+                id=None,
+                lesion_id=other.lesions[0].id,
+                timepoint_id=chart.timepoints[0].id,
+                reader_id=None,
+                status=MeasurementStatus.PRESENT,
+            )
+        )
     with pytest.raises(NotFoundError):
         store.add_measurement(replace(_measure(chart, 0, 0, 10.0), lesion_id=12345))
 
 
-def test_update_and_delete_are_audited_with_old_and_new_values(db: Database, store: ClinicalStore, chart: Chart) -> None:
+def test_update_and_delete_are_audited_with_old_and_new_values(
+    db: Database, store: ClinicalStore, chart: Chart
+) -> None:
     m = store.add_measurement(_measure(chart, 0, 1, 22.0))
     updated = store.update_measurement(replace(m, long_axis_mm=19.5))
     assert updated.long_axis_mm == 19.5
@@ -111,12 +166,16 @@ def test_update_and_delete_are_audited_with_old_and_new_values(db: Database, sto
     assert [e.action for e in events] == ["create", "update", "delete"]
     assert all(e.reader_id == store.reader.id for e in events)  # type: ignore[union-attr]
     assert events[0].after["long_axis_mm"] == 22.0  # type: ignore[index]
-    assert events[1].before["long_axis_mm"] == 22.0 and events[1].after["long_axis_mm"] == 19.5  # type: ignore[index]
-    assert events[2].before["long_axis_mm"] == 19.5 and events[2].after is None  # type: ignore[index]
+    assert events[1].before["long_axis_mm"] == 22.0
+    assert events[1].after["long_axis_mm"] == 19.5
+    assert events[2].before["long_axis_mm"] == 19.5
+    assert events[2].after is None
     assert db.verify_audit().ok
 
 
-def test_an_unchanged_update_writes_nothing(db: Database, store: ClinicalStore, chart: Chart) -> None:
+def test_an_unchanged_update_writes_nothing(
+    db: Database, store: ClinicalStore, chart: Chart
+) -> None:
     m = store.add_measurement(_measure(chart, 0, 1, 22.0))
     before = len(db.audit_events())
     assert store.update_measurement(m) == m
@@ -124,8 +183,12 @@ def test_an_unchanged_update_writes_nothing(db: Database, store: ClinicalStore, 
     assert len(db.audit_events()) == before
 
 
-def test_lesion_update_and_delete_with_its_measurements(db: Database, store: ClinicalStore, chart: Chart) -> None:
-    lesion = store.update_lesion(replace(chart.lesions[0], location="segment VII", organ="liver", nodal=False))
+def test_lesion_update_and_delete_with_its_measurements(
+    db: Database, store: ClinicalStore, chart: Chart
+) -> None:
+    lesion = store.update_lesion(
+        replace(chart.lesions[0], location="segment VII", organ="liver", nodal=False)
+    )
     assert store.lesions(chart.patient.id)[0] == lesion  # type: ignore[arg-type]
     m1 = store.add_measurement(_measure(chart, 0, 0, 30.0))
     m2 = store.add_measurement(_measure(chart, 0, 1, 25.0))
@@ -140,8 +203,16 @@ def test_lesion_update_and_delete_with_its_measurements(db: Database, store: Cli
 
 def test_lesion_codes_are_unique_per_patient(store: ClinicalStore, chart: Chart) -> None:
     with pytest.raises(DuplicateError):
-        store.add_lesion(Lesion(id=None, patient_id=chart.patient.id, code="T1", kind=LesionKind.TARGET,
-                                organ="liver", tracking_uid="2.25.999"))
+        store.add_lesion(
+            Lesion(
+                id=None,
+                patient_id=chart.patient.id,
+                code="T1",
+                kind=LesionKind.TARGET,
+                organ="liver",
+                tracking_uid="2.25.999",
+            )
+        )
 
 
 def test_a_failed_write_leaves_no_trace(db: Database, store: ClinicalStore, chart: Chart) -> None:

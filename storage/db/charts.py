@@ -1,0 +1,236 @@
+"""The whole patient at once: the chart the viewer opens, and importing a timeline.
+
+A mixin of :class:`~storage.db.store.ClinicalStore` (kept apart so each module
+stays small).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recist.model import Lesion, Measurement, Patient, Reader, Timepoint
+from storage.db.base import utcnow
+from storage.db.errors import DuplicateError, NotFoundError
+from storage.db.mappers import (
+    assessment_from_row,
+    lesion_from_row,
+    lesion_to_row,
+    measurement_from_row,
+    measurement_to_row,
+    patient_from_row,
+    patient_to_row,
+    record_values,
+    signature_from_row,
+    timepoint_from_row,
+    timepoint_to_row,
+)
+from storage.db.models import (
+    AssessmentRow,
+    LesionRow,
+    MeasurementRow,
+    PatientRow,
+    SignatureRow,
+    TimepointRow,
+)
+from storage.db.records import PatientChart, Signature, StoredAssessment
+
+if TYPE_CHECKING:
+    from storage.db.database import Database
+
+
+def load_patient(
+    session: Session, patient_id: int
+) -> tuple[Patient, list[Timepoint], list[Lesion], list[Measurement]]:
+    """A patient and all its timepoints, lesions and measurements (entry order), in ``session``."""
+    row = session.get(PatientRow, patient_id)
+    if row is None:
+        raise NotFoundError(f"no patient with id {patient_id}")
+    timepoints = [
+        timepoint_from_row(r)
+        for r in session.scalars(
+            select(TimepointRow)
+            .where(TimepointRow.patient_id == patient_id)
+            .order_by(TimepointRow.order)
+        )
+    ]
+    lesions = [
+        lesion_from_row(r)
+        for r in session.scalars(
+            select(LesionRow).where(LesionRow.patient_id == patient_id).order_by(LesionRow.id)
+        )
+    ]
+    measurements = [
+        measurement_from_row(r)
+        for r in session.scalars(
+            select(MeasurementRow)
+            .join(TimepointRow, MeasurementRow.timepoint_id == TimepointRow.id)
+            .where(TimepointRow.patient_id == patient_id)
+            .order_by(TimepointRow.order, MeasurementRow.id)
+        )
+    ]
+    return patient_from_row(row), timepoints, lesions, measurements
+
+
+def patient_assessments(session: Session, patient_id: int) -> list[StoredAssessment]:
+    """Stored assessments of a patient, by timepoint order then age."""
+    rows = session.scalars(
+        select(AssessmentRow)
+        .join(TimepointRow, AssessmentRow.timepoint_id == TimepointRow.id)
+        .where(TimepointRow.patient_id == patient_id)
+        .order_by(TimepointRow.order, AssessmentRow.id)
+    )
+    return [assessment_from_row(r) for r in rows]
+
+
+def patient_signatures(session: Session, patient_id: int) -> list[Signature]:
+    """Every signature of a patient's timepoints, voided ones included, oldest first."""
+    rows = session.scalars(
+        select(SignatureRow)
+        .join(TimepointRow, SignatureRow.timepoint_id == TimepointRow.id)
+        .where(TimepointRow.patient_id == patient_id)
+        .order_by(SignatureRow.id)
+    )
+    return [signature_from_row(r) for r in rows]
+
+
+class ChartMixin:
+    """Chart and import methods of the clinical store."""
+
+    _db: Database
+    reader: Reader | None
+
+    if TYPE_CHECKING:
+
+        def _audit(
+            self, session: Session, action: str, entity: str, entity_id: object, **kw: Any
+        ) -> None: ...
+        def _writer_id(self) -> int: ...
+
+    # -- whole patient -------------------------------------------------------------------
+
+    def chart(self, subject_id: str) -> PatientChart:
+        """Everything the viewer needs for one patient, read in one transaction."""
+        with self._db.read_session(f"open patient {subject_id}") as session:
+            patient_id = session.scalar(
+                select(PatientRow.id).where(PatientRow.subject_id == subject_id)
+            )
+            if patient_id is None:
+                raise NotFoundError(f"no patient {subject_id!r}")
+            patient, timepoints, lesions, measurements = load_patient(session, patient_id)
+            return PatientChart(
+                patient,
+                timepoints,
+                lesions,
+                measurements,
+                patient_assessments(session, patient_id),
+                patient_signatures(session, patient_id),
+            )
+
+    def import_records(
+        self,
+        patient: Patient,
+        timepoints: Sequence[Timepoint],
+        lesions: Sequence[Lesion],
+        measurements: Sequence[Measurement],
+    ) -> Patient:
+        """Store a whole timeline in one transaction (all or nothing), every row audited.
+
+        Records are unsaved and linked as :func:`recist.case_to_records` links
+        them: a measurement's ``lesion_id`` is the index of its lesion in
+        ``lesions`` and its ``timepoint_id`` the timepoint's ``order``.  The
+        patient is created, or updated if ``patient.subject_id`` exists and has
+        no timepoints yet.
+
+        Raises
+        ------
+        DuplicateError
+            The patient already has timepoints.
+        """
+        with self._db.write_session(f"import timeline of {patient.subject_id}") as session:
+            row = session.scalar(
+                select(PatientRow).where(PatientRow.subject_id == patient.subject_id)
+            )
+            if row is None:
+                row = patient_to_row(patient, PatientRow())
+                session.add(row)
+                session.flush()
+                self._audit(
+                    session, "create", "patient", row.id, after=record_values(patient_from_row(row))
+                )
+            else:
+                if session.scalar(
+                    select(TimepointRow.id).where(TimepointRow.patient_id == row.id).limit(1)
+                ):
+                    raise DuplicateError(
+                        f"patient {patient.subject_id} already has timepoints; import into a new patient"
+                    )
+                old = patient_from_row(row)
+                new = replace(
+                    patient,
+                    id=row.id,
+                    trial=patient.trial or old.trial,
+                    site=patient.site or old.site,
+                )
+                if new != old:
+                    patient_to_row(new, row)
+                    session.flush()
+                    self._audit(
+                        session,
+                        "update",
+                        "patient",
+                        row.id,
+                        before=record_values(old),
+                        after=record_values(new),
+                    )
+            tp_ids: dict[int, int] = {}
+            for tp in timepoints:
+                tp_row = timepoint_to_row(tp, TimepointRow(patient_id=row.id))
+                session.add(tp_row)
+                session.flush()
+                tp_ids[tp.order] = tp_row.id
+                self._audit(
+                    session,
+                    "create",
+                    "timepoint",
+                    tp_row.id,
+                    after=record_values(timepoint_from_row(tp_row)),
+                )
+            lesion_ids: list[int] = []
+            for lesion in lesions:
+                l_row = lesion_to_row(lesion, LesionRow(patient_id=row.id))
+                session.add(l_row)
+                session.flush()
+                lesion_ids.append(l_row.id)
+                self._audit(
+                    session,
+                    "create",
+                    "lesion",
+                    l_row.id,
+                    after=record_values(lesion_from_row(l_row)),
+                )
+            now = utcnow()
+            for m in measurements:
+                m_row = measurement_to_row(
+                    m,
+                    MeasurementRow(
+                        lesion_id=lesion_ids[m.lesion_id or 0],
+                        timepoint_id=tp_ids[m.timepoint_id or 0],
+                        reader_id=self._writer_id(),
+                        measured_at=m.measured_at or now,
+                    ),
+                )
+                session.add(m_row)
+                session.flush()
+                self._audit(
+                    session,
+                    "create",
+                    "measurement",
+                    m_row.id,
+                    after=record_values(measurement_from_row(m_row)),
+                )
+            return patient_from_row(row)
