@@ -176,6 +176,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         (liver for CT, percentile ``auto`` otherwise) and clears the overlays.
         """
         self._volume = volume
+        self._slice = None
         self._layer.set_overlays([])
         self._geometry = PlaneGeometry.of(volume, "axial")
         self._index = self._geometry.count // 2

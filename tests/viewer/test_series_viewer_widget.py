@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -15,6 +16,15 @@ from viewer.series_viewer_widget import SeriesViewerWidget
 pytestmark = pytest.mark.qt
 
 Qt = QtCore.Qt
+
+
+@pytest.fixture(autouse=True)
+def _every_mouse_move_counts():
+    """pyqtgraph drops moves closer than 1/mouseRateLimit s; simulated drags are faster than hands."""
+    before = pg.getConfigOption("mouseRateLimit")
+    pg.setConfigOptions(mouseRateLimit=-1)
+    yield
+    pg.setConfigOptions(mouseRateLimit=before)
 
 
 @pytest.fixture
@@ -44,9 +54,8 @@ def drag(qtbot, widget: SeriesViewerWidget, start, end, button=Qt.MouseButton.Le
     qtbot.mousePress(viewport, button, pos=p0)
     for i in range(1, steps + 1):
         p = p0 + (p1 - p0) * (i / steps)
-        qtbot.wait(12)  # pyqtgraph drops mouse moves closer than 1/mouseRateLimit (10 ms)
         qtbot.mouseMove(viewport, pos=p)
-    qtbot.wait(12)
+        qtbot.wait(5)
     qtbot.mouseRelease(viewport, button, pos=p1)
 
 
