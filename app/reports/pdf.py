@@ -234,7 +234,8 @@ def _key_images(c: _Canvas, t: PatientTimeline, images: Mapping[str, Path]) -> l
         lesion = t.lesion(m.lesion_id)
         if lesion is None or lesion.kind is not LesionKind.TARGET:
             continue
-        caption = f"{lesion.code} at {labels[m.timepoint_id].label}: {cell_text(m, lesion.nodal)} mm"
+        label = labels[m.timepoint_id].label
+        caption = f"{lesion.code} at {label}: {cell_text(m, lesion.nodal)} mm"
         if m.geometry is None:
             continue
         path = images.get(m.geometry.sop_instance_uid)

@@ -39,8 +39,8 @@ from recist.model import (
 from storage.exchange.timeline import PatientTimeline
 
 TU_COLUMNS = ("STUDYID", "DOMAIN", "USUBJID", "TUSEQ", "TULNKID", "TUTESTCD", "TUTEST",
-              "TUORRES", "TUSTRESC", "TUREFID", "TULOC", "TUMETHOD", "TUEVAL", "TUEVALID", "VISITNUM",
-              "VISIT", "TUDTC")
+              "TUORRES", "TUSTRESC", "TUREFID", "TULOC", "TUMETHOD", "TUEVAL", "TUEVALID",
+              "VISITNUM", "VISIT", "TUDTC")
 TR_COLUMNS = ("STUDYID", "DOMAIN", "USUBJID", "TRSEQ", "TRLNKGRP", "TRLNKID", "TRTESTCD",
               "TRTEST", "TRORRES", "TRORRESU", "TRSTRESC", "TRSTRESN", "TRSTRESU", "TRSTAT",
               "TRREASND", "TRMETHOD", "TREVAL", "TREVALID", "VISITNUM", "VISIT", "TRDTC")
@@ -168,7 +168,9 @@ def _tu_rows(timeline: PatientTimeline, ident: Mapping[str, str]) -> list[dict[s
         if not seen:
             continue
         link = lesion_link_id(lesion.kind, lesion.code)
-        location = lesion.organ.upper() + (f", {lesion.location.upper()}" if lesion.location else "")
+        location = lesion.organ.upper()
+        if lesion.location:
+            location += f", {lesion.location.upper()}"
         index, tp, first = seen[0]
         rows.append(_tu(ident, timeline, index, tp, first, link, "TUMIDENT",
                         TU_RESULT[lesion.kind], location))

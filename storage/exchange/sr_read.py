@@ -118,7 +118,8 @@ def read_sr(source: str | Path | Dataset) -> SrReport:
     root_tp = next((str(i.TextValue) for i in ds.ContentSequence
                     if _code(i) in TIME_POINT and "TextValue" in i), None)
     time_point = root_tp or next((g.time_point for g in groups if g.time_point), None)
-    return SrReport(sop_instance_uid=str(ds.SOPInstanceUID), patient_id=str(ds.get("PatientID", "")),
+    return SrReport(sop_instance_uid=str(ds.SOPInstanceUID),
+                    patient_id=str(ds.get("PatientID", "")),
                     observer=observer, time_point=time_point, groups=groups,
                     series_of_sop=_series_of_sop(ds))
 

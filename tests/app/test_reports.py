@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from app.cohort import cohort_summary
 from app.reports.pdf import cell_text, write_patient_report
 from app.reports.plots import write_cohort_plots
 from recist.model import Measurement, MeasurementStatus
+from storage.db import Database
 from tests.storage.exchange.factories import CT_FOLDER, PASSWORD, make_database
 
 pytestmark = pytest.mark.qt
@@ -27,7 +29,7 @@ def _poppler(tool: str) -> str:
 
 
 @pytest.fixture
-def signed_database(tmp_path: Path):  # type: ignore[no-untyped-def]
+def signed_database(tmp_path: Path) -> Iterator[Database]:
     db, investigator, _ = make_database(tmp_path, ["R01", "R07"])
     store = db.store(investigator)
     chart = store.chart("R01")
@@ -43,7 +45,7 @@ def _text(pdf: Path) -> str:
                           capture_output=True, text=True, check=True).stdout
 
 
-def test_pdf_numbers_match_the_database(signed_database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_pdf_numbers_match_the_database(signed_database: Database, tmp_path: Path) -> None:
     timeline = load_timeline(signed_database, "R01")
     pdf = tmp_path / "R01.pdf"
     notes = write_patient_report(timeline, pdf, images=find_images(str(CT_FOLDER)))
@@ -64,7 +66,7 @@ def test_pdf_numbers_match_the_database(signed_database, tmp_path: Path) -> None
     assert "Key images" in text and "T1 at baseline: 34.0 mm" in text
 
 
-def test_pdf_pages_render(signed_database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_pdf_pages_render(signed_database: Database, tmp_path: Path) -> None:
     timeline = load_timeline(signed_database, "R01")
     pdf = tmp_path / "R01.pdf"
     write_patient_report(timeline, pdf, images=find_images(str(CT_FOLDER)))
@@ -80,7 +82,7 @@ def test_pdf_pages_render(signed_database, tmp_path: Path) -> None:  # type: ign
     assert dark > 500
 
 
-def test_missing_images_are_noted_not_fatal(signed_database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_images_are_noted_not_fatal(signed_database: Database, tmp_path: Path) -> None:
     timeline = load_timeline(signed_database, "R01")
     pdf = tmp_path / "no-images.pdf"
     notes = write_patient_report(timeline, pdf, images={})
@@ -98,7 +100,7 @@ def test_cell_text_shows_statuses() -> None:
 
 
 @pytest.mark.parametrize("fmt", ["png", "svg"])
-def test_cohort_plots_export(signed_database, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
+def test_cohort_plots_export(signed_database: Database, tmp_path: Path, fmt: str) -> None:
     summary = cohort_summary([load_timeline(signed_database, s) for s in ("R01", "R07")])
     files = write_cohort_plots(summary, tmp_path, fmt=fmt)
     assert [f.name for f in files] == [f"waterfall.{fmt}", f"spider.{fmt}", f"swimmer.{fmt}"]
