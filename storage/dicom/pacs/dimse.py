@@ -9,6 +9,7 @@ for the series asked for.
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,6 +56,29 @@ _GET_TRANSFER_SYNTAXES = [
     "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.90",
     "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.1.99",
 ]
+
+
+@contextmanager
+def _abort_on_cancel(assoc: Association, cancel: CancelToken | None) -> Iterator[None]:
+    """Abort ``assoc`` as soon as ``cancel`` is set, even while waiting on a silent PACS."""
+    if cancel is None:
+        yield
+        return
+    finished = threading.Event()
+
+    def watch() -> None:
+        while not finished.wait(0.1):
+            if cancel.is_set():
+                assoc.abort()
+                return
+
+    watcher = threading.Thread(target=watch, name="caliper-pacs-cancel", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        watcher.join()
 
 
 def _text(ds: Dataset, keyword: str) -> str:
@@ -246,6 +270,12 @@ class DimsePacs:
                 staging: SeriesStaging, total: int | None, cancel: CancelToken | None) -> None:
         """Read C-GET/C-MOVE responses until the last one; raise on failure or cancel."""
         what = f"series {staging.series_instance_uid}"
+        with _abort_on_cancel(assoc, cancel):
+            self._read_responses(responses, assoc, staging, total, cancel, what)
+
+    def _read_responses(self, responses: Iterator[tuple[Dataset, Dataset | None]],
+                        assoc: Association, staging: SeriesStaging, total: int | None,
+                        cancel: CancelToken | None, what: str) -> None:
         for status, _ in responses:
             if cancel is not None and cancel.is_set():
                 assoc.abort()
