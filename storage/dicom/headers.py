@@ -10,20 +10,18 @@ import io
 import os
 import struct
 import warnings
-from collections.abc import Sequence
-from functools import lru_cache
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import pydicom
-from pydicom.datadict import dictionary_VR, tag_for_keyword
-from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
 from storage.dicom.errors import FileProblem
 from storage.dicom.fastheader import read_fast
-from storage.dicom.records import FileHeader, FrameHeader
+from storage.dicom.frames import frame_headers, window
+from storage.dicom.records import FileHeader
+from storage.dicom.values import first_float, get_value, int_or_none, text
 
 #: A single file may not declare more pixel bytes than this (checked before
 #: anything is allocated); 65535 x 65535 x 16 bit is far beyond it.
@@ -135,87 +133,10 @@ def _parse(fp: BinaryIO, path: str) -> Dataset | FileProblem:
             return FileProblem(path, f"corrupt or truncated DICOM header: {exc}")
 
 
-_TEXT_VRS = frozenset({"DS", "IS", "UI", "CS", "DA", "TM", "AS"})
-_INT_FORMATS = {"US": "H", "SS": "h", "UL": "I", "SL": "i"}
-
-
-@lru_cache(maxsize=512)
-def _tag_and_vr(keyword: str) -> tuple[int, str]:
-    tag = tag_for_keyword(keyword)
-    if tag is None:
-        raise KeyError(keyword)
-    return tag, dictionary_VR(tag)
-
-
-def _get(ds: Dataset, keyword: str) -> Any:
-    """Value of *keyword*, decoding plain numbers and codes without pydicom's converters.
-
-    pydicom's value conversion dominates header reading; ASCII numbers, UIDs
-    and codes are decoded here directly, everything else (names and
-    descriptions, which depend on the character set) goes through pydicom.
-    """
-    tag, dict_vr = _tag_and_vr(keyword)
-    elem = ds.get_item(tag)
-    if elem is None:
-        return None
-    if not isinstance(elem, RawDataElement):
-        return elem.value
-    vr = elem.VR or dict_vr
-    raw = elem.value
-    if raw is None or raw == b"":
-        return None
-    if vr in _TEXT_VRS:
-        text = raw.decode("latin-1").strip("\x00 ")
-        return text.split("\\") if "\\" in text else text
-    fmt = _INT_FORMATS.get(vr)
-    if fmt is not None and len(raw) % struct.calcsize(fmt) == 0:
-        endian = "<" if elem.is_little_endian else ">"
-        values = struct.unpack(f"{endian}{len(raw) // struct.calcsize(fmt)}{fmt}", raw)
-        return values[0] if len(values) == 1 else list(values)
-    return ds[tag].value
-
-
-def _text(ds: Dataset, keyword: str) -> str:
-    value = _get(ds, keyword)
-    return "" if value is None else str(value).strip()
-
-
-def _int_or_none(ds: Dataset, keyword: str) -> int | None:
-    try:
-        value = _get(ds, keyword)
-        if isinstance(value, list):
-            value = value[0] if value else None
-        return None if value in (None, "") else int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _first_float(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        if len(value) == 0:
-            return None
-        value = value[0]
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _floats(value: Any, count: int, name: str) -> tuple[float, ...] | None:
-    if value is None or value == "":
-        return None
-    items = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
-    if len(items) != count:
-        raise ValueError(f"{name} has {len(items)} values, expected {count}")
-    return tuple(float(v) for v in items)
-
-
 def _classify(ds: Dataset, path: str) -> FileProblem | None:
     """Say why a parsed dataset is not an image object (SR, SEG, RT, SC, ...), or None."""
-    sop_class = _text(ds, "SOPClassUID")
-    modality = _text(ds, "Modality")
+    sop_class = text(ds, "SOPClassUID")
+    modality = text(ds, "Modality")
     if sop_class not in IMAGE_SOP_CLASSES and not (
         modality in IMAGE_MODALITIES and "Rows" in ds and not sop_class.startswith(
             "1.2.840.10008.5.1.4.1.1.7")
@@ -227,13 +148,13 @@ def _classify(ds: Dataset, path: str) -> FileProblem | None:
 
 def _check_image(ds: Dataset, path: str) -> FileProblem | None:
     """Say why an image dataset cannot be loaded (size, colour, identifiers), or None."""
-    if _int_or_none(ds, "Rows") in (None, 0) or _int_or_none(ds, "Columns") in (None, 0):
+    if int_or_none(ds, "Rows") in (None, 0) or int_or_none(ds, "Columns") in (None, 0):
         return FileProblem(path, "image without Rows/Columns; skipped")
-    samples = _int_or_none(ds, "SamplesPerPixel") or 1
+    samples = int_or_none(ds, "SamplesPerPixel") or 1
     if samples != 1:
         return FileProblem(path, f"colour image ({samples} samples per pixel), not a grey-scale "
                                  "series; skipped")
-    if not _text(ds, "SeriesInstanceUID"):
+    if not text(ds, "SeriesInstanceUID"):
         return FileProblem(path, "no SeriesInstanceUID; skipped")
     return None
 
@@ -273,91 +194,9 @@ def _locate_pixels(fp: BinaryIO, ts: str, size: int, path: str
     return keyword, offset, length
 
 
-def _item(seq_owner: Dataset | None, keyword: str) -> Dataset | None:
-    if seq_owner is None:
-        return None
-    seq = seq_owner.get(keyword)
-    return seq[0] if seq else None
-
-
-def _frame_value(per: Dataset | None, shared: Dataset | None, seq: str, keyword: str) -> Any:
-    for owner in (per, shared):
-        item = _item(owner, seq)
-        if item is not None and keyword in item:
-            return _get(item, keyword)
-    return None
-
-
-def _frames(ds: Dataset, n_frames: int) -> tuple[FrameHeader, ...]:
-    """Per-frame geometry and rescale (enhanced multi-frame or classic)."""
-    top_slope = _first_float(_get(ds, "RescaleSlope"))
-    top_icpt = _first_float(_get(ds, "RescaleIntercept"))
-    per_frame = _get(ds, "PerFrameFunctionalGroupsSequence")
-    shared_seq = _get(ds, "SharedFunctionalGroupsSequence")
-    shared = shared_seq[0] if shared_seq else None
-    if per_frame is not None or shared is not None:
-        frames = []
-        for i in range(n_frames):
-            per = per_frame[i] if per_frame is not None and i < len(per_frame) else None
-
-            def value(seq: str, kw: str, per: Dataset | None = per) -> Any:
-                return _frame_value(per, shared, seq, kw)
-
-            slope = _first_float(value("PixelValueTransformationSequence", "RescaleSlope"))
-            icpt = _first_float(value("PixelValueTransformationSequence", "RescaleIntercept"))
-            frames.append(FrameHeader(
-                index=i,
-                position=_floats(value("PlanePositionSequence", "ImagePositionPatient"), 3,
-                                 "ImagePositionPatient"),
-                orientation=_floats(value("PlaneOrientationSequence", "ImageOrientationPatient")
-                                    or _get(ds, "ImageOrientationPatient"), 6,
-                                    "ImageOrientationPatient"),
-                pixel_spacing=_floats(value("PixelMeasuresSequence", "PixelSpacing")
-                                      or _get(ds, "PixelSpacing"), 2, "PixelSpacing"),
-                slope=slope if slope is not None else (top_slope or 1.0),
-                intercept=icpt if icpt is not None else (top_icpt or 0.0),
-                slice_thickness=_first_float(value("PixelMeasuresSequence", "SliceThickness")),
-            ))
-        return tuple(frames)
-    position = _floats(_get(ds, "ImagePositionPatient"), 3, "ImagePositionPatient")
-    orientation = _floats(_get(ds, "ImageOrientationPatient"), 6, "ImageOrientationPatient")
-    spacing = _floats(_get(ds, "PixelSpacing") or _get(ds, "ImagerPixelSpacing"), 2, "PixelSpacing")
-    offsets = _get(ds, "GridFrameOffsetVector")
-    frames = []
-    for i in range(n_frames):
-        pos = position if i == 0 else None
-        if position is not None and orientation is not None and offsets and i < len(offsets):
-            normal = _cross(orientation[:3], orientation[3:])
-            pos = tuple(p + float(offsets[i]) * n for p, n in zip(position, normal, strict=True))
-        frames.append(FrameHeader(
-            index=i, position=pos, orientation=orientation, pixel_spacing=spacing,
-            slope=top_slope if top_slope is not None else 1.0,
-            intercept=top_icpt if top_icpt is not None else 0.0,
-            slice_thickness=_first_float(_get(ds, "SliceThickness")),
-        ))
-    return tuple(frames)
-
-
-def _cross(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]:
-    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
-
-
-def _window(ds: Dataset) -> tuple[float | None, float | None]:
-    center, width = _first_float(_get(ds, "WindowCenter")), _first_float(_get(ds, "WindowWidth"))
-    if center is None:
-        for owner_kw in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
-            seq = ds.get(owner_kw)
-            voi = _item(seq[0], "FrameVOILUTSequence") if seq else None
-            if voi is not None:
-                center = _first_float(_get(voi, "WindowCenter"))
-                width = _first_float(_get(voi, "WindowWidth"))
-                break
-    return center, width
-
-
 def _build(ds: Dataset, fp: BinaryIO, path: str, file_path: str, member: str | None,
            size: int, ts: str | None) -> FileHeader | FileProblem | None:
-    if _text(ds, "SOPClassUID") == MEDIA_STORAGE_DIRECTORY or "DirectoryRecordSequence" in ds:
+    if text(ds, "SOPClassUID") == MEDIA_STORAGE_DIRECTORY or "DirectoryRecordSequence" in ds:
         return None
     problem = _classify(ds, path)
     if problem is not None:
@@ -376,8 +215,8 @@ def _build(ds: Dataset, fp: BinaryIO, path: str, file_path: str, member: str | N
     if problem is not None:
         return problem
     rows, columns = int(ds.Rows), int(ds.Columns)
-    n_frames = _int_or_none(ds, "NumberOfFrames") or 1
-    bits = _int_or_none(ds, "BitsAllocated") or 16
+    n_frames = int_or_none(ds, "NumberOfFrames") or 1
+    bits = int_or_none(ds, "BitsAllocated") or 16
     declared = rows * columns * n_frames * max(bits // 8, 1)
     if declared > MAX_FILE_PIXEL_BYTES:
         return FileProblem(
@@ -392,31 +231,31 @@ def _build(ds: Dataset, fp: BinaryIO, path: str, file_path: str, member: str | N
     if offset is not None and length is not None and length < declared and bits >= 8:
         return FileProblem(path, f"pixel data hold {length} bytes, fewer than the {declared} "
                                  f"declared by {rows}x{columns}x{n_frames} at {bits} bits")
-    center, width = _window(ds)
+    center, width = window(ds)
     return FileHeader(
         path=path, file_path=file_path, member=member,
-        sop_class_uid=_text(ds, "SOPClassUID"),
-        sop_instance_uid=_text(ds, "SOPInstanceUID"),
-        series_instance_uid=_text(ds, "SeriesInstanceUID"),
-        study_instance_uid=_text(ds, "StudyInstanceUID"),
-        patient_id=_text(ds, "PatientID"),
-        patient_name=_text(ds, "PatientName"),
-        study_date=_text(ds, "StudyDate"),
-        modality=_text(ds, "Modality"),
-        series_description=_text(ds, "SeriesDescription"),
-        series_number=_int_or_none(ds, "SeriesNumber"),
-        instance_number=_int_or_none(ds, "InstanceNumber"),
+        sop_class_uid=text(ds, "SOPClassUID"),
+        sop_instance_uid=text(ds, "SOPInstanceUID"),
+        series_instance_uid=text(ds, "SeriesInstanceUID"),
+        study_instance_uid=text(ds, "StudyInstanceUID"),
+        patient_id=text(ds, "PatientID"),
+        patient_name=text(ds, "PatientName"),
+        study_date=text(ds, "StudyDate"),
+        modality=text(ds, "Modality"),
+        series_description=text(ds, "SeriesDescription"),
+        series_number=int_or_none(ds, "SeriesNumber"),
+        instance_number=int_or_none(ds, "InstanceNumber"),
         rows=rows, columns=columns, n_frames=n_frames,
         bits_allocated=bits,
-        bits_stored=_int_or_none(ds, "BitsStored") or bits,
-        pixel_representation=_int_or_none(ds, "PixelRepresentation") or 0,
+        bits_stored=int_or_none(ds, "BitsStored") or bits,
+        pixel_representation=int_or_none(ds, "PixelRepresentation") or 0,
         samples_per_pixel=1,
-        photometric=_text(ds, "PhotometricInterpretation") or "MONOCHROME2",
+        photometric=text(ds, "PhotometricInterpretation") or "MONOCHROME2",
         transfer_syntax=ts,
         pixel_keyword=keyword,
         pixel_offset=offset if ts in (IMPLICIT_LE, EXPLICIT_LE) else None,
         pixel_length=length,
         window_center=center, window_width=width,
-        spacing_between_slices=_first_float(_get(ds, "SpacingBetweenSlices")),
-        frames=_frames(ds, n_frames),
+        spacing_between_slices=first_float(get_value(ds, "SpacingBetweenSlices")),
+        frames=frame_headers(ds, n_frames),
     )
