@@ -38,11 +38,21 @@ def mm(value_um: int | None) -> Decimal | None:
     return cached
 
 
+_TEXTS: dict[int, str] = {}
+_PCTS: dict[int, Decimal] = {}
+
+
 def fmt_mm(value_um: int) -> str:
     """Micrometres as a short millimetre text: 72000 -> '72', 32400 -> '32.4'."""
-    if value_um % MM == 0:
-        return str(value_um // MM)
-    return format(Decimal(value_um).scaleb(-3).normalize(), "f")
+    text = _TEXTS.get(value_um)
+    if text is None:
+        if value_um % MM == 0:
+            text = str(value_um // MM)
+        else:
+            text = format(Decimal(value_um).scaleb(-3).normalize(), "f")
+        if len(_TEXTS) < 100_000:
+            _TEXTS[value_um] = text
+    return text
 
 
 def pct_tenths(delta: int, base: int) -> int:
@@ -57,7 +67,13 @@ def pct(delta: int, base: int | None) -> Decimal | None:
     """Percent change rounded to 0.1 half away from zero; None when base is None or 0."""
     if not base:
         return None
-    return Decimal(pct_tenths(delta, base)).scaleb(-1)
+    tenths = pct_tenths(delta, base)
+    value = _PCTS.get(tenths)
+    if value is None:
+        value = Decimal(tenths).scaleb(-1)
+        if len(_PCTS) < 100_000:
+            _PCTS[tenths] = value
+    return value
 
 
 def fmt_pct(delta: int, base: int) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple, Protocol
 
 from recist.responses import Response
 
@@ -17,9 +18,19 @@ _GOOD = {R.CR: "CR", R.ICR: "CR", R.PR: "PR", R.IPR: "PR"}
 _STABLE = {R.SD: "SD", R.ISD: "SD", R.NON_CR_NON_PD: "NN", R.INON_CR_NON_PD: "NN"}
 
 
-@dataclass(frozen=True, slots=True)
-class BorInput:
-    """One on-treatment timepoint as BOR sees it."""
+class Dated(Protocol):
+    """What BOR needs to know about a timepoint besides its response."""
+
+    @property
+    def day(self) -> int | None: ...  # noqa: D102
+    @property
+    def date(self) -> date | None: ...  # noqa: D102
+    @property
+    def label(self) -> str: ...  # noqa: D102
+
+
+class BorInput(NamedTuple):
+    """One on-treatment timepoint as BOR sees it (a convenient :class:`Dated`)."""
 
     response: Response
     day: int | None
@@ -39,66 +50,54 @@ class BorRules:
     irecist: bool = False
 
 
-def _window(points: Sequence[BorInput], irecist: bool) -> list[BorInput]:
-    """Timepoints up to and including the first PD (iRECIST: the first iCPD)."""
-    stop = R.ICPD if irecist else R.PD
-    out = []
-    for p in points:
-        out.append(p)
-        if p.response is stop:
-            break
-    return out
-
-
-def _long_enough(p: BorInput, rules: BorRules) -> bool:
-    return p.day is not None and p.day >= rules.min_sd_days
-
-
-def _gap(a: BorInput, b: BorInput) -> int | None:
+def _gap(a: Dated, b: Dated) -> int | None:
     if a.date is None or b.date is None:
         return None
     return (b.date - a.date).days
 
 
-def _confirmed(points: list[BorInput], rules: BorRules, want: str) -> tuple[int, int] | None:
+def _confirmed(
+    responses: Sequence[Response], timeline: Sequence[Dated], rules: BorRules, want: str
+) -> tuple[int, int] | None:
     """First (anchor, confirmer) pair confirming ``want`` ("CR" or "PR"), per §6.2."""
-    for i, anchor in enumerate(points):
-        first = _GOOD.get(anchor.response)
-        if first is None or (want == "PR" and first != "PR") or (want == "CR" and first != "CR"):
+    for i, response in enumerate(responses):
+        if _GOOD.get(response) != want:
             continue
         n_ne = 0
         seen_cr = False
-        for j in range(i + 1, len(points)):
-            p = points[j]
-            code = _GOOD.get(p.response)
-            gap = _gap(anchor, p)
+        for j in range(i + 1, len(responses)):
+            later = responses[j]
+            code = _GOOD.get(later)
             if code is not None and (want == "PR" or code == "CR"):
                 if want == "PR" and seen_cr and code == "PR":
                     break
+                gap = _gap(timeline[i], timeline[j])
                 if gap is not None and gap >= rules.confirm_days:
                     return i, j
                 seen_cr = seen_cr or code == "CR"
                 continue
-            if p.response is R.NE:
+            if later is R.NE:
                 n_ne += 1
                 if n_ne > rules.max_ne:
                     break
                 continue
-            if rules.accept_sd and want == "PR" and _STABLE.get(p.response) == "SD":
+            if rules.accept_sd and want == "PR" and _STABLE.get(later) == "SD":
                 continue
             break
     return None
 
 
 def best_overall_response(
-    points: Sequence[BorInput], rules: BorRules
+    responses: Sequence[Response], timeline: Sequence[Dated], rules: BorRules
 ) -> tuple[Response, str, bool]:
     """BOR over the on-treatment timepoints.
 
     Parameters
     ----------
-    points : sequence of BorInput
-        Every on-treatment timepoint in order (baseline excluded).
+    responses : sequence of Response
+        Overall response of every on-treatment timepoint, in order (baseline excluded).
+    timeline : sequence of Dated
+        The same timepoints' ``day`` (from the reference date), ``date`` and ``label``.
     rules : BorRules
         Confirmation, minimum SD duration and the i-code switch.
 
@@ -107,43 +106,48 @@ def best_overall_response(
     tuple[Response, str, bool]
         The BOR, the reason, and whether a CR/PR BOR was confirmed.
     """
-    window = _window(points, rules.irecist)
+    stop = R.ICPD if rules.irecist else R.PD
+    # the window ends with the first PD (iRECIST: the first iCPD); later TPs are ignored
+    window = list(responses[: responses.index(stop) + 1]) if stop in responses else list(responses)
     cr, pr = (R.ICR, R.IPR) if rules.irecist else (R.CR, R.PR)
     if rules.confirmation:
         for want, code in (("CR", cr), ("PR", pr)):
-            pair = _confirmed(window, rules, want)
+            pair = _confirmed(window, timeline, rules, want)
             if pair:
-                a, b = window[pair[0]], window[pair[1]]
+                a, b = timeline[pair[0]], timeline[pair[1]]
                 return code, (
                     f"{code} at {a.label} confirmed at {b.label} "
                     f"({_gap(a, b)} days >= {rules.confirm_days})"
                 ), True
-        return _fallback(window, rules, stable_from=(cr, pr))
+        return _fallback(window, timeline, rules, stable_from=(cr, pr))
     for code in (cr, pr):
-        hit = next((p for p in window if p.response is code), None)
-        if hit is not None:
-            return code, f"best response {code} at {hit.label} (confirmation not required)", False
-    return _fallback(window, rules, stable_from=())
+        if code in window:
+            label = timeline[window.index(code)].label
+            return code, f"best response {code} at {label} (confirmation not required)", False
+    return _fallback(window, timeline, rules, stable_from=())
 
 
 def _fallback(
-    window: list[BorInput], rules: BorRules, stable_from: tuple[Response, ...]
+    window: list[Response], timeline: Sequence[Dated], rules: BorRules, stable_from: tuple[Response, ...]
 ) -> tuple[Response, str, bool]:
     """SD, non-CR/non-PD, then progression, NED, NE (Table 3; SD needs min duration)."""
     sd, nn = (R.ISD, R.INON_CR_NON_PD) if rules.irecist else (R.SD, R.NON_CR_NON_PD)
     need = f">= {rules.min_sd_days} days"
-    for p in window:
-        if (p.response in stable_from or _STABLE.get(p.response) == "SD") and _long_enough(p, rules):
-            why = "unconfirmed " if p.response in stable_from else ""
-            return sd, f"{sd}: {why}{p.response} at {p.label} on day {p.day} ({need})", False
-    for p in window:
-        if _STABLE.get(p.response) == "NN" and _long_enough(p, rules):
-            return nn, f"{nn} at {p.label} on day {p.day} ({need})", False
-    early = [p for p in window if p.response in stable_from or p.response in _STABLE]
-    note = f"; {early[0].response} at {early[0].label} was before day {rules.min_sd_days}" if early else ""
+    early = None
+    for kind in ("SD", "NN"):
+        for i, response in enumerate(window):
+            stable = "SD" if response in stable_from else _STABLE.get(response)
+            if stable != kind:
+                continue
+            tp = timeline[i]
+            if tp.day is not None and tp.day >= rules.min_sd_days:
+                code = sd if kind == "SD" else nn
+                why = "unconfirmed " if response in stable_from else ""
+                return code, f"{code}: {why}{response} at {tp.label} on day {tp.day} ({need})", False
+            early = early or (response, tp.label)
+    note = f"; {early[0]} at {early[1]} was before day {rules.min_sd_days}" if early else ""
     order = (R.IUPD, R.ICPD, R.NED) if rules.irecist else (R.PD, R.NED)
     for code in order:
-        hit = next((p for p in window if p.response is code), None)
-        if hit is not None:
-            return code, f"{code} at {hit.label}{note}", False
+        if code in window:
+            return code, f"{code} at {timeline[window.index(code)].label}{note}", False
     return R.NE, f"NE: no evaluable response{note}", False

@@ -8,7 +8,7 @@ millimetres.  A case is built by :func:`recist.case_from_dict` or
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -110,6 +110,13 @@ class CaseTimepoint:
     modality: str | None = None
     contrast_phase: str | None = None
     cycle: int | None = None
+    target_ids: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    non_target_ids: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # derived once here so that evaluation can match lesions by one tuple comparison
+        object.__setattr__(self, "target_ids", tuple(t.id for t in self.targets))
+        object.__setattr__(self, "non_target_ids", tuple(n.id for n in self.non_targets))
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +195,7 @@ class Settings:
     irecist_min_confirm_days: int = 28
     irecist_max_confirm_days: int = 56
     ets_window_days: tuple[int, int] = (35, 70)
-    with_irecist: bool = True
+    with_irecist: bool = False
 
     @property
     def tstm_um(self) -> int:

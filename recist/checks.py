@@ -105,6 +105,17 @@ def _selection_checks(case: Case, settings: Settings) -> list[RuleWarning]:
                 f"{len(base.targets)} targets: RECIST 1.1 allows at most {settings.max_targets}",
             )
         )
+    node_organs = {t.organ.strip().lower() for t in base.targets if t.nodal}
+    if len(node_organs) > 1:
+        out.append(
+            W(
+                "W05_TARGET_LIMITS",
+                f"nodal targets are recorded under {len(node_organs)} organs ({', '.join(sorted(node_organs))}): "
+                "all lymph nodes together count as one organ",
+            )
+        )
+    if len(base.targets) <= settings.max_targets_per_organ:
+        return out
     organs = Counter(organ_key(t.organ, t.nodal) for t in base.targets)
     for organ, count in sorted(organs.items()):
         if count > settings.max_targets_per_organ:
@@ -115,15 +126,6 @@ def _selection_checks(case: Case, settings: Settings) -> list[RuleWarning]:
                     "(a protocol override is a deviation from RECIST 1.1, O-3)",
                 )
             )
-    node_organs = {t.organ.strip().lower() for t in base.targets if t.nodal}
-    if len(node_organs) > 1:
-        out.append(
-            W(
-                "W05_TARGET_LIMITS",
-                f"nodal targets are recorded under {len(node_organs)} organs ({', '.join(sorted(node_organs))}): "
-                "all lymph nodes together count as one organ",
-            )
-        )
     return out
 
 
@@ -142,10 +144,11 @@ def timeline_warnings(case: Case, settings: Settings) -> list[RuleWarning]:
                     f"(more than {settings.max_baseline_days_before_dose})",
                 )
             )
-    labels = Counter(tp.label for tp in tps)
-    for label, count in labels.items():
-        if count > 1:
-            out.append(W("W20_TIMEPOINT_ORDER", f"timepoint label {label!r} is used {count} times"))
+    if len({tp.label for tp in tps}) != len(tps):
+        labels = Counter(tp.label for tp in tps)
+        for label, count in labels.items():
+            if count > 1:
+                out.append(W("W20_TIMEPOINT_ORDER", f"timepoint label {label!r} is used {count} times"))
     for prev, tp in zip(tps, tps[1:], strict=False):
         if prev.date and tp.date and tp.date <= prev.date:
             what = "the same date as" if tp.date == prev.date else "earlier than"
@@ -161,6 +164,8 @@ def technique_warnings(case: Case) -> dict[int, list[RuleWarning]]:
     """Modality, contrast phase or slice thickness changed (§11 items 7 and 14), by timepoint index."""
     out: dict[int, list[RuleWarning]] = {}
     tps = case.timepoints
+    if len({(tp.modality, tp.contrast_phase, tp.slice_thickness_um) for tp in tps}) == 1:
+        return out
     for i in range(1, len(tps)):
         prev, tp = tps[i - 1], tps[i]
         changes = []

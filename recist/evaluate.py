@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
-from recist.arith import mm, pct
-from recist.bor import BorInput, BorRules, best_overall_response
+from recist.arith import mm
+from recist.bor import BorRules, best_overall_response
 from recist.case import Case, Settings
 from recist.checks import baseline_warnings, technique_warnings, timeline_warnings
 from recist.metrics import tumour_metrics
 from recist.model import Criteria
-from recist.prepare import Prepared, prepare
+from recist.prepare import Prepared, PreparedTimepoint, prepare
+from recist.reasons import Recipe, render
 from recist.responses import Response
-from recist.result import CaseResult, RuleWarning, TimepointResult, TrackSummary
-from recist.track11 import Step, run_recist11
+from recist.result import ENGINE_VERSION, CaseResult, RuleWarning, TimepointResult, TrackSummary
+from recist.track11 import run_recist11
 from recist.trackir import IStep, run_irecist
 
 R = Response
@@ -51,49 +52,69 @@ def evaluate(case: Case, settings: Settings | None = None) -> CaseResult:
         Per-timepoint results, BOR (the iBOR for iRECIST), progression date,
         both tracks' summaries, warnings and exploratory metrics.
     """
-    s = resolve_settings(case, settings)
-    assert s.criteria is not None and s.confirmation_required is not None
-    assert s.min_sd_days is not None
+    s = settings or _DEFAULT_SETTINGS
+    # resolved without dataclasses.replace: evaluate runs 10,000 times a second
+    criteria = s.criteria or case.criteria
+    confirmation = case.confirmation_required if s.confirmation_required is None else s.confirmation_required
+    min_sd_days = case.min_sd_days if s.min_sd_days is None else s.min_sd_days
     reference = (
         case.first_dose_date
         if s.sd_from_first_dose and case.first_dose_date is not None
         else case.timepoints[0].date
     )
     prep = prepare(case, s, reference)
-    steps = run_recist11(prep)
-    irecist_wanted = s.criteria is Criteria.IRECIST or s.with_irecist
-    isteps = run_irecist(prep, s) if irecist_wanted else None
-    rules = BorRules(
-        confirmation=s.confirmation_required,
-        min_sd_days=s.min_sd_days,
-        confirm_days=s.confirm_min_days,
-        max_ne=s.max_ne_between,
-        accept_sd=s.accept_sd_between,
-    )
-    recist = _recist_summary(prep, steps, rules)
-    irecist = _irecist_summary(prep, isteps, replace(rules, irecist=True)) if isteps else None
-    primary = irecist if s.criteria is Criteria.IRECIST and irecist else recist
-    tech = technique_warnings(case)
-    timepoints = [_baseline_result(prep, baseline_warnings(case, s))]
-    for i in range(1, len(prep.timepoints)):
-        step = steps[i]
-        assert step is not None
-        timepoints.append(
-            _follow_up_result(prep, i, step, isteps[i] if isteps else None, s, tech.get(i, []))
-        )
-    timepoints = _confirmation_notes(timepoints, s, primary)
+    follow_ups = run_recist11(prep, min_sd_days, technique_warnings(case))
+    is_irecist = criteria is Criteria.IRECIST
+    isteps = run_irecist(prep, s) if is_irecist or s.with_irecist else None
+    responses = [tp.overall for tp in follow_ups]
+    timeline = prep.timepoints[1:]
+    recist = _recist_summary(timeline, responses, _rules(confirmation, min_sd_days, s, False))
+    irecist = None
+    if isteps is not None:
+        irecist = _irecist_summary(timeline, isteps, _rules(confirmation, min_sd_days, s, True))
+        follow_ups = [_with_irecist(r, st, is_irecist) for r, st in zip(follow_ups, isteps, strict=True)]
+    primary = irecist if is_irecist and irecist else recist
+    timepoints = [_baseline_result(prep, baseline_warnings(case, s)), *follow_ups]
+    if confirmation and not primary.confirmed:
+        timepoints = _confirmation_notes(timepoints, s.confirm_min_days)
     return CaseResult(
-        case_id=case.id,
-        criteria=s.criteria,
-        timepoints=tuple(timepoints),
-        best_overall_response=primary.best_overall_response,
-        progression_date=primary.progression_date,
-        warnings=tuple(timeline_warnings(case, s)),
-        recist=recist,
-        irecist=irecist,
-        metrics=tumour_metrics(prep, steps, s),
-        confirmation_required=s.confirmation_required,
+        case.id,
+        criteria,
+        tuple(timepoints),
+        primary.best_overall_response,
+        primary.progression_date,
+        ENGINE_VERSION,
+        tuple(timeline_warnings(case, s)),
+        recist,
+        irecist,
+        tumour_metrics(prep, responses, s),
+        confirmation,
     )
+
+
+def _with_irecist(result: TimepointResult, istep: IStep, is_irecist: bool) -> TimepointResult:
+    warnings = result.warnings + tuple(istep.warnings) if istep.warnings else result.warnings
+    if is_irecist:
+        return result._replace(
+            overall=istep.overall,
+            why=(_irecist_reason, istep.reason, result.why),
+            warnings=warnings,
+            irecist_overall=istep.overall,
+        )
+    return result._replace(irecist_overall=istep.overall, warnings=warnings)
+
+
+_RULES_CACHE: dict[tuple[object, ...], BorRules] = {}
+
+
+def _rules(confirmation: bool, min_sd_days: int, s: Settings, irecist: bool) -> BorRules:
+    key = (confirmation, min_sd_days, s.confirm_min_days, s.max_ne_between, s.accept_sd_between, irecist)
+    rules = _RULES_CACHE.get(key)
+    if rules is None:
+        rules = BorRules(confirmation, min_sd_days, *key[2:])  # type: ignore[arg-type]
+        if len(_RULES_CACHE) < 1000:
+            _RULES_CACHE[key] = rules
+    return rules
 
 
 def _baseline_result(prep: Prepared, warnings: list[RuleWarning]) -> TimepointResult:
@@ -116,86 +137,39 @@ def _baseline_result(prep: Prepared, warnings: list[RuleWarning]) -> TimepointRe
         non_target=None,
         new_lesions=False,
         overall=None,
-        reason=reason,
+        why=reason,
         warnings=tuple(warnings + tp.warnings),
         complete=tp.complete,
         day=tp.day,
     )
 
 
-def _follow_up_result(
-    prep: Prepared,
-    i: int,
-    step: Step,
-    istep: IStep | None,
-    s: Settings,
-    extra: list[RuleWarning],
-) -> TimepointResult:
-    tp = prep.timepoints[i]
-    total = tp.sum_lb if prep.target_ids else None
-    baseline = prep.baseline_sum
-    show_pct = total is not None and (tp.complete or step.target is R.PD)
-    overall = step.overall
-    reason = step.reason
-    warnings = step.warnings + tp.warnings + extra
-    if istep is not None:
-        warnings = warnings + istep.warnings
-        if s.criteria is Criteria.IRECIST:
-            overall = istep.overall
-            reason = f"{istep.reason} [RECIST 1.1: {step.reason}]"
-    if overall in (R.SD, R.NON_CR_NON_PD, R.ISD, R.INON_CR_NON_PD) and tp.day is not None and tp.day < (s.min_sd_days or 0):
-        warnings = warnings + [
-            RuleWarning(
-                "W16_SD_BEFORE_MIN_DURATION",
-                f"{overall} on day {tp.day} < {s.min_sd_days}: does not count as SD for BOR yet",
-            )
-        ]
-    return TimepointResult(
-        label=tp.label,
-        date=tp.date,
-        sum_mm=mm(total),
-        pct_from_baseline=pct(total - baseline, baseline) if show_pct and baseline is not None and total is not None else None,
-        pct_from_nadir=pct(total - step.nadir, step.nadir) if show_pct and step.nadir is not None and total is not None else None,
-        nadir_mm=mm(step.nadir),
-        target=step.target,
-        non_target=step.non_target,
-        new_lesions=step.new,
-        overall=overall,
-        reason=reason,
-        warnings=tuple(warnings),
-        recist_overall=step.overall,
-        irecist_overall=istep.overall if istep is not None else None,
-        complete=tp.complete,
-        day=tp.day,
-    )
+def _irecist_reason(ireason: Recipe, reason: Recipe) -> str:
+    return f"{render(ireason)} [RECIST 1.1: {render(reason)}]"
 
 
-def _bor_points(prep: Prepared, responses: list[Response]) -> list[BorInput]:
-    return [
-        BorInput(r, tp.day, tp.date, tp.label)
-        for tp, r in zip(prep.timepoints[1:], responses, strict=True)
-    ]
+_STABLE = frozenset((R.SD, R.NON_CR_NON_PD, R.ISD, R.INON_CR_NON_PD))
 
 
-def _recist_summary(prep: Prepared, steps: list[Step | None], rules: BorRules) -> TrackSummary:
-    responses = [st.overall for st in steps[1:] if st is not None]
-    bor, why, confirmed = best_overall_response(_bor_points(prep, responses), rules)
+def _recist_summary(
+    timeline: list[PreparedTimepoint], responses: list[Response], rules: BorRules
+) -> TrackSummary:
+    bor, why, confirmed = best_overall_response(responses, timeline, rules)
     pd_date: date | None = None
-    for tp, r in zip(prep.timepoints[1:], responses, strict=True):
-        if r is R.PD:
-            pd_date = tp.date
-            why += f"; PD dated {tp.date} ({tp.label})"
-            break
+    if R.PD in responses:
+        tp = timeline[responses.index(R.PD)]
+        pd_date = tp.date
+        why += f"; PD dated {tp.date} ({tp.label})"
     return TrackSummary(Criteria.RECIST11, bor, pd_date, confirmed, why)
 
 
-def _irecist_summary(prep: Prepared, isteps: list[IStep | None], rules: BorRules) -> TrackSummary:
-    responses = [st.bor_response for st in isteps[1:] if st is not None]
-    bor, why, confirmed = best_overall_response(_bor_points(prep, responses), rules)
+def _irecist_summary(
+    timeline: list[PreparedTimepoint], isteps: list[IStep], rules: BorRules
+) -> TrackSummary:
+    bor, why, confirmed = best_overall_response([st.bor_response for st in isteps], timeline, rules)
     prog: date | None = None
     first_iupd: date | None = None
-    for tp, st in zip(prep.timepoints[1:], isteps[1:], strict=True):
-        assert st is not None
+    for tp, st in zip(timeline, isteps, strict=True):
         if first_iupd is None and st.overall is R.IUPD:
             first_iupd = tp.date
         if st.overall is R.ICPD:
@@ -207,29 +181,26 @@ def _irecist_summary(prep: Prepared, isteps: list[IStep | None], rules: BorRules
     return TrackSummary(Criteria.IRECIST, bor, prog, confirmed, why, first_iupd)
 
 
-def _confirmation_notes(
-    timepoints: list[TimepointResult], s: Settings, primary: TrackSummary
-) -> list[TimepointResult]:
+def _confirmation_notes(timepoints: list[TimepointResult], confirm_days: int) -> list[TimepointResult]:
     """W15: a CR/PR still waiting for its confirmation scan (§11 item 15)."""
-    if not s.confirmation_required or primary.confirmed or len(timepoints) < 2:
-        return timepoints
     last = timepoints[-1]
-    if last.overall not in (R.CR, R.PR, R.ICR, R.IPR) or last.date is None:
+    if len(timepoints) < 2 or last.overall not in _GOOD or last.date is None:
         return timepoints
     anchor = last
     for tp in reversed(timepoints[1:]):
-        if tp.overall in (R.CR, R.PR, R.ICR, R.IPR, R.NE):
+        if tp.overall in _GOOD or tp.overall is R.NE:
             if tp.overall is not R.NE:
                 anchor = tp
             continue
         break
     if anchor.date is None:
         return timepoints
-    from datetime import timedelta
-
-    due = anchor.date + timedelta(days=s.confirm_min_days)
+    due = anchor.date + timedelta(days=confirm_days)
     note = RuleWarning(
         "W15_AWAITING_CONFIRMATION",
         f"{anchor.overall} at {anchor.label} is not confirmed yet: confirmation scan on or after {due}",
     )
-    return [*timepoints[:-1], replace(last, warnings=(*last.warnings, note))]
+    return [*timepoints[:-1], last._replace(warnings=(*last.warnings, note))]
+
+
+_GOOD = frozenset((R.CR, R.PR, R.ICR, R.IPR))

@@ -8,7 +8,6 @@ from recist.arith import pct, pct_tenths
 from recist.case import Settings
 from recist.prepare import Prepared
 from recist.responses import Response
-from recist.track11 import Step
 
 
 def ets_class(delta: int, baseline: int) -> str:
@@ -22,15 +21,15 @@ def ets_class(delta: int, baseline: int) -> str:
     return "PD"
 
 
-def tumour_metrics(prep: Prepared, steps: list[Step | None], s: Settings) -> dict[str, Any]:
+def tumour_metrics(prep: Prepared, responses: list[Response], s: Settings) -> dict[str, Any]:
     """ETS (first complete assessment in the day window), DpR signed/truncated, time to nadir.
 
     Parameters
     ----------
     prep : Prepared
         The aligned case.
-    steps : list
-        The RECIST 1.1 steps (for the first PD, which ends the DpR window).
+    responses : list[Response]
+        RECIST 1.1 overall response of each follow-up (the first PD ends the DpR window).
     s : Settings
         ``ets_window_days``.
 
@@ -46,7 +45,7 @@ def tumour_metrics(prep: Prepared, steps: list[Step | None], s: Settings) -> dic
     ets: dict[str, Any] = {"evaluable": False, "window_days": [lo, hi]}
     base_date = prep.timepoints[0].date
     best: tuple[int, int] | None = None
-    for tp, step in zip(prep.timepoints[1:], steps[1:], strict=True):
+    for tp, response in zip(prep.timepoints[1:], responses, strict=True):
         if tp.complete and tp.sum_lb is not None:
             delta = tp.sum_lb - baseline
             if not ets["evaluable"] and tp.day is not None and lo <= tp.day <= hi:
@@ -59,7 +58,7 @@ def tumour_metrics(prep: Prepared, steps: list[Step | None], s: Settings) -> dic
                 }
             if best is None or tp.sum_lb < prep.timepoints[best[0]].sum_lb:  # type: ignore[operator]
                 best = (tp.index, delta)
-        if step is not None and step.overall is Response.PD:
+        if response is Response.PD:
             break
     if not ets["evaluable"]:
         ets["reason"] = f"ETS not evaluable: no complete assessment on day {lo}-{hi}"

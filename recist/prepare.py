@@ -68,9 +68,9 @@ class PreparedTimepoint:
 class Prepared:
     """A case ready for the tracks."""
 
-    target_ids: list[str]
+    target_ids: tuple[str, ...]
     target_nodal: list[bool]
-    nt_ids: list[str]
+    nt_ids: tuple[str, ...]
     nt_nodal: list[bool]
     baseline_sum: int | None
     reference_date: date | None
@@ -191,45 +191,64 @@ def prepare(case: Case, settings: Settings, reference_date: date | None) -> Prep
         Baseline lesion order, baseline SOD and one :class:`PreparedTimepoint` each.
     """
     tstm_um = settings.tstm_um
-    base = case.timepoints[0]
-    target_ids = [t.id for t in base.targets]
+    tps = case.timepoints
+    base = tps[0]
+    target_ids = base.target_ids
     target_nodal = [t.nodal for t in base.targets]
-    nt_ids = [n.id for n in base.non_targets]
+    nt_ids = base.non_target_ids
     nt_nodal = [n.nodal for n in base.non_targets]
-    new_counted, new_notes = _new_lesions(case, settings, tstm_um)
+    n_targets, n_nt = len(target_ids), len(nt_ids)
+    if any(tp.new_lesions for tp in tps):
+        new_counted, new_notes = _new_lesions(case, settings, tstm_um)
+    else:
+        new_counted, new_notes = [{} for _ in tps], [[] for _ in tps]
     out: list[PreparedTimepoint] = []
-    for i, tp in enumerate(case.timepoints):
-        by_id = {t.id: t for t in tp.targets}
-        values: list[int | None] = []
-        for tid in target_ids:
-            entry = by_id.get(tid)
-            if entry is None:
-                values.append(None)
-            elif entry.tstm:
-                values.append(tstm_um)
-            else:
-                values.append(entry.diameter_um)
-        available = [v for v in values if v is not None]
-        nt_by_id = {n.id: n for n in tp.non_targets}
-        nt_status = []
-        nt_sa = []
-        for nid in nt_ids:
-            nt = nt_by_id.get(nid)
-            nt_status.append(nt.status if nt is not None else LesionStatus.NOT_EVALUATED)
-            nt_sa.append(nt.short_axis_um if nt is not None else None)
+    for i, tp in enumerate(tps):
+        targets = tp.targets
+        # fast path: the timepoint lists exactly the baseline targets, in baseline order
+        if tp.target_ids == target_ids:
+            values = [tstm_um if t.tstm else t.diameter_um for t in targets]
+        else:
+            by_id = {t.id: t for t in targets}
+            values = []
+            for tid in target_ids:
+                entry = by_id.get(tid)
+                values.append(
+                    None if entry is None else tstm_um if entry.tstm else entry.diameter_um
+                )
+        if None in values:
+            available_values = [v for v in values if v is not None]
+            available = len(available_values)
+            total = sum(available_values)
+        else:
+            available = n_targets
+            total = sum(values)
+        nts = tp.non_targets
+        if tp.non_target_ids == nt_ids:
+            nt_status = [n.status for n in nts]
+            nt_sa = [n.short_axis_um for n in nts]
+        else:
+            nt_by_id = {n.id: n for n in nts}
+            nt_status = []
+            nt_sa = []
+            for nid in nt_ids:
+                nt = nt_by_id.get(nid)
+                nt_status.append(nt.status if nt is not None else LesionStatus.NOT_EVALUATED)
+                nt_sa.append(nt.short_axis_um if nt is not None else None)
+        when = tp.date
         out.append(
             PreparedTimepoint(
-                index=i,
-                label=tp.label,
-                date=tp.date,
-                day=_days(tp.date, reference_date),
-                values=values,
-                sum_lb=sum(available) if available else None,
-                complete=len(available) == len(values),
-                nt_status=nt_status,
-                nt_short_axis=nt_sa,
-                new=new_counted[i],
-                warnings=new_notes[i],
+                i,
+                tp.label,
+                when,
+                (when - reference_date).days if when is not None and reference_date is not None else None,
+                values,
+                total if available else None,
+                available == n_targets,
+                nt_status,
+                nt_sa,
+                new_counted[i],
+                new_notes[i],
             )
         )
     return Prepared(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from recist.model import Criteria
+from recist.reasons import Recipe, render
 from recist.responses import Response
 
 ENGINE_VERSION = "caliper-recist 1.0"
@@ -36,9 +37,8 @@ class RuleWarning:
 Warning = RuleWarning  # noqa: A001 - the public API name
 
 
-@dataclass(frozen=True, slots=True)
-class TimepointResult:
-    """The response at one timepoint.
+class TimepointResult(NamedTuple):
+    """The response at one timepoint (an immutable named tuple: cheap to build in bulk).
 
     Attributes
     ----------
@@ -56,10 +56,12 @@ class TimepointResult:
         An unequivocal (or later confirmed) new lesion is present.
     overall : Response or None
         Overall response of the case's criteria (i-codes for iRECIST); None at baseline.
-    reason : str
-        Why, in words a reader can check.
+    why : Recipe
+        The reason, kept unformatted until read (see :mod:`recist.reasons`).
     warnings : tuple[RuleWarning, ...]
         Warnings about this timepoint.
+    reason : str
+        Why, in words a reader can check (a property rendering ``why``).
     recist_overall, irecist_overall : Response or None
         Both tracks (the one not run is None).
     complete : bool
@@ -78,16 +80,20 @@ class TimepointResult:
     non_target: Response | None
     new_lesions: bool
     overall: Response | None
-    reason: str
+    why: Recipe
     warnings: tuple[RuleWarning, ...] = ()
     recist_overall: Response | None = None
     irecist_overall: Response | None = None
     complete: bool = True
     day: int | None = None
 
+    @property
+    def reason(self) -> str:
+        """Why this response, in words a reader can check (formatted on first use)."""
+        return render(self.why)
 
-@dataclass(frozen=True, slots=True)
-class TrackSummary:
+
+class TrackSummary(NamedTuple):
     """Best overall response and progression date of one criterion."""
 
     criteria: Criteria
@@ -98,9 +104,8 @@ class TrackSummary:
     first_iupd_date: date | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class CaseResult:
-    """The response timeline of a case.
+class CaseResult(NamedTuple):
+    """The response timeline of a case (an immutable named tuple).
 
     Attributes
     ----------
@@ -133,7 +138,7 @@ class CaseResult:
     warnings: tuple[RuleWarning, ...] = ()
     recist: TrackSummary | None = None
     irecist: TrackSummary | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] | None = None
     confirmation_required: bool = False
 
 
@@ -218,6 +223,6 @@ def result_to_dict(result: CaseResult) -> dict[str, Any]:
         "warnings": [warning_to_dict(w) for w in result.warnings],
         "recist": _track(result.recist),
         "irecist": _track(result.irecist),
-        "metrics": result.metrics,
+        "metrics": result.metrics or {},
         "engine_version": result.engine_version,
     }

@@ -1,7 +1,7 @@
 """RECIST 1.1 categories at one timepoint (Eisenhauer 2009 §4.3-4.4; rules.md §4-5).
 
 Each function is pure and takes integer micrometres.  They return the
-category and a short reason a reader can check.
+category and a reason recipe (:mod:`recist.reasons`) a reader can check.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from recist.arith import NODE_NORMAL_UM, PD_ABSOLUTE_UM, fmt_mm, fmt_pct, meets_pd, meets_pr
 from recist.case import LesionStatus
+from recist.reasons import Recipe
 from recist.responses import Response
 
 R = Response
@@ -30,19 +31,74 @@ def reappeared(values: Sequence[int | None], nodal: Sequence[bool]) -> list[int]
 
 
 def _all_cr(values: Sequence[int | None], nodal: Sequence[bool]) -> bool:
+    if True not in nodal:
+        return not any(values)
     for v, n in zip(values, nodal, strict=True):
         if v is None or (v >= NODE_NORMAL_UM if n else v != 0):
             return False
     return True
 
 
-def _pd_text(total: int, nadir: int, what: str) -> str:
+def pd_text(total: int, nadir: int, missing: Sequence[str] = ()) -> str:
+    """Reason of a sum-rule PD."""
+    what = "the available targets already sum" if missing else "sum"
     if nadir == 0:
-        return f"PD: {what} {fmt_mm(total)} mm is +{fmt_mm(total)} mm over nadir 0 mm (>= 5 mm)"
+        text = f"PD: {what} {fmt_mm(total)} mm is +{fmt_mm(total)} mm over nadir 0 mm (>= 5 mm)"
+    else:
+        text = (
+            f"PD: {what} {fmt_mm(total)} mm >= 1.2 x nadir {fmt_mm(nadir)} mm "
+            f"and +{fmt_mm(total - nadir)} mm >= 5 mm"
+        )
+    if missing:
+        text += f" although {', '.join(missing)} not evaluable (PD provable)"
+    return text
+
+
+def ne_text(missing: Sequence[str], total: int | None, nadir: int | None) -> str:
+    """Reason of a target NE."""
+    if total is None:
+        return "NE: no target evaluable"
     return (
-        f"PD: {what} {fmt_mm(total)} mm >= 1.2 x nadir {fmt_mm(nadir)} mm "
-        f"and +{fmt_mm(total - nadir)} mm >= 5 mm"
+        f"NE: {', '.join(missing)} not evaluable; the available sum {fmt_mm(total)} mm "
+        f"cannot prove PD against nadir {fmt_mm(nadir or 0)} mm"
     )
+
+
+def cr_text(values: Sequence[int | None], nodal: Sequence[bool], ids: Sequence[str]) -> str:
+    """Reason of a target CR."""
+    nodes = [f"{ids[i]} {fmt_mm(v or 0)} mm" for i, v in enumerate(values) if nodal[i]]
+    text = "CR: every non-nodal target 0 mm"
+    if nodes:
+        text += f" and every nodal target < 10 mm ({', '.join(nodes)})"
+    return text
+
+
+def reappear_text(back: Sequence[int], values: Sequence[int | None], ids: Sequence[str]) -> str:
+    """Reason of a PD by reappearance after an overall CR."""
+    items = ", ".join(f"{ids[i]} {fmt_mm(values[i] or 0)} mm" for i in back)
+    return f"PD: target reappeared after an overall CR ({items})"
+
+
+def pr_text(total: int, baseline: int) -> str:
+    """Reason of a target PR."""
+    return (
+        f"PR: sum {fmt_mm(total)} mm <= 0.7 x baseline {fmt_mm(baseline)} mm "
+        f"({fmt_pct(total - baseline, baseline)})"
+    )
+
+
+def sd_text(total: int, nadir: int | None, baseline: int | None) -> str:
+    """Reason of a target SD: how far from PR and from PD."""
+    parts = [f"SD: sum {fmt_mm(total)} mm"]
+    if baseline:
+        parts.append(
+            f"is {fmt_pct(total - baseline, baseline)} from baseline {fmt_mm(baseline)} mm "
+            f"(PR needs <= {fmt_mm(7 * baseline // 10)} mm)"
+        )
+    if nadir is not None:
+        need = max(nadir + PD_ABSOLUTE_UM, -(-6 * nadir // 5))
+        parts.append(f"and PD needs >= {fmt_mm(need)} mm (nadir {fmt_mm(nadir)} mm)")
+    return " ".join(parts)
 
 
 def target_response(
@@ -54,9 +110,7 @@ def target_response(
     nadir: int | None,
     baseline: int | None,
     after_cr: bool,
-    *,
-    explain: bool = True,
-) -> tuple[Response, str]:
+) -> tuple[Response, Recipe]:
     """Target response (Eisenhauer 2009 §4.3.1, §4.4.2; rules.md §4.2 steps 1-6).
 
     Parameters
@@ -77,77 +131,37 @@ def target_response(
         Baseline SOD.
     after_cr : bool
         The last evaluable overall response was CR (reappearance rule, step 3).
-    explain : bool
-        Build the reason text (False saves time when only the category is needed).
 
     Returns
     -------
-    tuple[Response, str]
-        The category and its reason.
+    tuple[Response, Recipe]
+        The category and its reason recipe (see :func:`recist.reasons.render`).
     """
     if not complete:
+        if after_cr:
+            back = reappeared(values, nodal)
+            if back:
+                return R.PD, (reappear_text, back, values, ids)
         missing = [ids[i] for i, v in enumerate(values) if v is None]
-        back = reappeared(values, nodal) if after_cr else []
-        if back:
-            return R.PD, _reappear_text(back, values, ids, explain)
         if total is not None and nadir is not None and meets_pd(total, nadir):
-            if not explain:
-                return R.PD, ""
-            text = _pd_text(total, nadir, "the available targets already sum")
-            return R.PD, f"{text} although {', '.join(missing)} not evaluable (PD provable)"
-        if not explain:
-            return R.NE, ""
-        if total is None:
-            return R.NE, "NE: no target evaluable"
-        return R.NE, (
-            f"NE: {', '.join(missing)} not evaluable; the available sum {fmt_mm(total)} mm "
-            f"cannot prove PD against nadir {fmt_mm(nadir or 0)} mm"
-        )
+            return R.PD, (pd_text, total, nadir, missing)
+        return R.NE, (ne_text, missing, total, nadir)
     assert total is not None
     if _all_cr(values, nodal):
-        if not explain:
-            return R.CR, ""
-        nodes = [f"{ids[i]} {fmt_mm(v or 0)} mm" for i, v in enumerate(values) if nodal[i]]
-        text = "CR: every non-nodal target 0 mm"
-        if nodes:
-            text += f" and every nodal target < 10 mm ({', '.join(nodes)})"
-        return R.CR, text
+        return R.CR, (cr_text, values, nodal, ids)
     if after_cr:
         back = reappeared(values, nodal)
         if back:
-            return R.PD, _reappear_text(back, values, ids, explain)
+            return R.PD, (reappear_text, back, values, ids)
     if nadir is not None and meets_pd(total, nadir):
-        return R.PD, _pd_text(total, nadir, "sum") if explain else ""
+        return R.PD, (pd_text, total, nadir)
     if baseline is not None and meets_pr(total, baseline):
-        if not explain:
-            return R.PR, ""
-        return R.PR, (
-            f"PR: sum {fmt_mm(total)} mm <= 0.7 x baseline {fmt_mm(baseline)} mm "
-            f"({fmt_pct(total - baseline, baseline)})"
-        )
-    if not explain:
-        return R.SD, ""
-    return R.SD, _sd_text(total, nadir, baseline)
+        return R.PR, (pr_text, total, baseline)
+    return R.SD, (sd_text, total, nadir, baseline)
 
 
-def _reappear_text(back: list[int], values: Sequence[int | None], ids: Sequence[str], explain: bool) -> str:
-    if not explain:
-        return ""
-    items = ", ".join(f"{ids[i]} {fmt_mm(values[i] or 0)} mm" for i in back)
-    return f"PD: target reappeared after an overall CR ({items})"
-
-
-def _sd_text(total: int, nadir: int | None, baseline: int | None) -> str:
-    parts = [f"SD: sum {fmt_mm(total)} mm"]
-    if baseline:
-        parts.append(
-            f"is {fmt_pct(total - baseline, baseline)} from baseline {fmt_mm(baseline)} mm "
-            f"(PR needs <= {fmt_mm(7 * baseline // 10)} mm)"
-        )
-    if nadir is not None:
-        need = max(nadir + PD_ABSOLUTE_UM, -(-6 * nadir // 5))
-        parts.append(f"and PD needs >= {fmt_mm(need)} mm (nadir {fmt_mm(nadir)} mm)")
-    return " ".join(parts)
+def _listed(prefix: str, ids: Sequence[str], suffix: str) -> str:
+    return f"{prefix}{', '.join(ids)}{suffix}"
 
 
 def nontarget_response(
@@ -156,34 +170,34 @@ def nontarget_response(
     short_axis: Sequence[int | None],
     ids: Sequence[str],
     after_cr: bool,
-    *,
-    explain: bool = True,
-) -> tuple[Response, str]:
+) -> tuple[Response, Recipe]:
     """Non-target response (Eisenhauer 2009 §4.3.3-4.3.4; rules.md §4.3).
 
     Unequivocal progression -> PD; after an overall CR any lesion present
     again (a node back at >= 10 mm) -> PD; any not evaluated -> NE; all absent
     (nodes < 10 mm count as normal) -> CR; otherwise non-CR/non-PD.
     """
-    progressed = [ids[i] for i, s in enumerate(statuses) if s in _PROGRESSED]
-    if progressed:
-        return R.PD, (f"non-target PD: unequivocal progression of {', '.join(progressed)}" if explain else "")
     present = []
     not_evaluated = []
+    progressed = []
     for i, status in enumerate(statuses):
-        if status is LesionStatus.NOT_EVALUATED:
-            not_evaluated.append(ids[i])
-        elif status is LesionStatus.PRESENT:
+        if status is LesionStatus.PRESENT:
             sa = short_axis[i]
             if not (nodal[i] and sa is not None and sa < NODE_NORMAL_UM):
                 present.append(ids[i])
+        elif status is LesionStatus.NOT_EVALUATED:
+            not_evaluated.append(ids[i])
+        elif status in _PROGRESSED:
+            progressed.append(ids[i])
+    if progressed:
+        return R.PD, (_listed, "non-target PD: unequivocal progression of ", progressed, "")
     if after_cr and present:
-        return R.PD, (f"non-target PD: {', '.join(present)} present again after an overall CR" if explain else "")
+        return R.PD, (_listed, "non-target PD: ", present, " present again after an overall CR")
     if not_evaluated:
-        return R.NE, (f"non-target NE: {', '.join(not_evaluated)} not evaluated" if explain else "")
+        return R.NE, (_listed, "non-target NE: ", not_evaluated, " not evaluated")
     if not present:
-        return R.CR, ("non-target CR: all absent, nodes < 10 mm" if explain else "")
-    return R.NON_CR_NON_PD, (f"non-target non-CR/non-PD: {', '.join(present)} present" if explain else "")
+        return R.CR, "non-target CR: all absent, nodes < 10 mm"
+    return R.NON_CR_NON_PD, (_listed, "non-target non-CR/non-PD: ", present, " present")
 
 
 def overall_response(

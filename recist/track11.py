@@ -2,42 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from recist.arith import NODE_NORMAL_UM, PD_ABSOLUTE_UM, fmt_mm, meets_pd
+from recist.arith import NODE_NORMAL_UM, PD_ABSOLUTE_UM, fmt_mm, meets_pd, mm, pct
 from recist.prepare import Prepared
 from recist.responses import Response
-from recist.result import RuleWarning
+from recist.reasons import Recipe, render
+from recist.result import RuleWarning, TimepointResult
 from recist.rules11 import nontarget_response, overall_response, target_response
 
 R = Response
 
 
-@dataclass(slots=True)
-class Step:
-    """RECIST 1.1 result of one follow-up timepoint, before it is turned into a result."""
-
-    nadir: int | None
-    target: Response | None
-    non_target: Response | None
-    new: bool
-    overall: Response
-    reason: str
-    warnings: list[RuleWarning]
-
-
-def run_recist11(prep: Prepared) -> list[Step | None]:
+def run_recist11(
+    prep: Prepared, min_sd_days: int, extra: dict[int, list[RuleWarning]] | None = None
+) -> list[TimepointResult]:
     """Evaluate every follow-up timepoint under RECIST 1.1.
 
     Parameters
     ----------
     prep : Prepared
         The aligned case.
+    min_sd_days : int
+        For the W16 warning (SD before the minimum duration).
+    extra : dict, optional
+        More warnings per timepoint index (technique changes).
 
     Returns
     -------
-    list
-        ``None`` for the baseline, then one :class:`Step` per follow-up.
+    list[TimepointResult]
+        One per follow-up timepoint (the baseline is not included).
     """
     has_targets = bool(prep.target_ids)
     has_nt = bool(prep.nt_ids)
@@ -46,28 +38,32 @@ def run_recist11(prep: Prepared) -> list[Step | None]:
     last_eval: Response | None = None
     last_cr_label = ""
     ids, nodal = prep.target_ids, prep.target_nodal
-    steps: list[Step | None] = [None]
+    nt_ids, nt_nodal = prep.nt_ids, prep.nt_nodal
+    out: list[TimepointResult] = []
     for tp in prep.timepoints[1:]:
         after_cr = last_eval is R.CR
-        warnings: list[RuleWarning] = []
+        warnings: list[RuleWarning] = tp.warnings[:] if tp.warnings else []
+        total = tp.sum_lb
+        complete = tp.complete
         if has_targets:
             target, t_reason = target_response(
-                tp.values, nodal, ids, tp.sum_lb, tp.complete, nadir, baseline, after_cr
+                tp.values, nodal, ids, total, complete, nadir, baseline, after_cr
             )
-            if tp.complete and tp.sum_lb is not None and nadir is not None:
-                _near_pd(tp.sum_lb, nadir, target, nodal, warnings)
-            _target_notes(tp.values, nodal, ids, warnings)
+            if complete and total is not None and nadir is not None and 5 * total >= 6 * nadir:
+                _near_pd(total, nadir, target, nodal, warnings)
+            if not complete or 0 in tp.values:
+                _target_notes(tp.values, nodal, ids, warnings)
         else:
-            target, t_reason = None, ""
+            target, t_reason = None, None
+            total = None
         if has_nt:
             non_target, nt_reason = nontarget_response(
-                tp.nt_status, prep.nt_nodal, tp.nt_short_axis, prep.nt_ids, after_cr
+                tp.nt_status, nt_nodal, tp.nt_short_axis, nt_ids, after_cr
             )
         else:
-            non_target, nt_reason = None, ""
-        new = bool(tp.new)
-        overall = overall_response(target, non_target, new)
-        reason = _overall_reason(overall, target, non_target, new, t_reason, nt_reason, tp.new)
+            non_target, nt_reason = None, None
+        new = tp.new
+        overall = overall_response(target, non_target, bool(new))
         if overall is R.PD and after_cr:
             warnings.append(
                 RuleWarning(
@@ -76,25 +72,62 @@ def run_recist11(prep: Prepared) -> list[Step | None]:
                     "the reader may revise that CR to PR if small lesions were always present",
                 )
             )
-        steps.append(Step(nadir, target, non_target, new, overall, reason, warnings))
+        elif overall in _STABLE and tp.day is not None and tp.day < min_sd_days:
+            warnings.append(
+                RuleWarning(
+                    "W16_SD_BEFORE_MIN_DURATION",
+                    f"{overall} on day {tp.day} < {min_sd_days}: does not count as SD for BOR yet",
+                )
+            )
+        if extra and tp.index in extra:
+            warnings.extend(extra[tp.index])
+        pct_base = pct_nadir = None
+        if total is not None and (complete or target is R.PD):
+            if baseline is not None:
+                pct_base = pct(total - baseline, baseline)
+            if nadir is not None:
+                pct_nadir = pct(total - nadir, nadir)
+        out.append(
+            TimepointResult(
+                tp.label,
+                tp.date,
+                mm(total),
+                pct_base,
+                pct_nadir,
+                mm(nadir),
+                target,
+                non_target,
+                bool(new),
+                overall,
+                (_overall_reason, overall, target, non_target, tuple(new), t_reason, nt_reason),
+                tuple(warnings) if warnings else (),
+                overall,
+                None,
+                complete,
+                tp.day,
+            )
+        )
         if overall is not R.NE:
             last_eval = overall
             if overall is R.CR:
                 last_cr_label = tp.label
-        if tp.complete and tp.sum_lb is not None and (nadir is None or tp.sum_lb < nadir):
-            nadir = tp.sum_lb
-    return steps
+        if complete and total is not None and (nadir is None or total < nadir):
+            nadir = total
+    return out
+
+
+_STABLE = frozenset((R.SD, R.NON_CR_NON_PD))
 
 
 def _overall_reason(
     overall: Response,
     target: Response | None,
     non_target: Response | None,
-    new: bool,
-    t_reason: str,
-    nt_reason: str,
-    new_ids: dict[str, object],
+    new_ids: tuple[str, ...],
+    t_reason: Recipe,
+    nt_reason: Recipe,
 ) -> str:
+    new = bool(new_ids)
     if target is None and non_target is None:
         if new:
             return f"PD: new lesion {', '.join(new_ids)} (no disease at baseline)"
@@ -102,7 +135,7 @@ def _overall_reason(
     head = f"{overall}: target {target or '-'}, non-target {non_target or '-'}, new lesion "
     head += f"yes ({', '.join(new_ids)})" if new else "no"
     table = "Table 1" if target is not None else "Table 2"
-    details = "; ".join(r for r in (t_reason, nt_reason) if r)
+    details = "; ".join(r for r in (render(t_reason), render(nt_reason)) if r)
     return f"{head} ({table}). {details}" if details else f"{head} ({table})"
 
 

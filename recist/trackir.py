@@ -14,6 +14,7 @@ from recist.arith import NODE_MEASURABLE_UM, LESION_MEASURABLE_UM, PD_ABSOLUTE_U
 from recist.case import LesionStatus, Settings
 from recist.prepare import NewLesion, Prepared, PreparedTimepoint
 from recist.responses import TO_IRECIST, Response
+from recist.reasons import Recipe
 from recist.result import RuleWarning
 from recist.rules11 import nontarget_response, overall_response, target_response
 
@@ -29,7 +30,7 @@ class IStep:
     """iRECIST result of one follow-up timepoint."""
 
     overall: Response
-    reason: str
+    reason: Recipe
     warnings: list[RuleWarning]
     bor_response: Response
     progression_date: date | None = None
@@ -93,7 +94,7 @@ def _som(state: _State, new: dict[str, NewLesion]) -> int:
     return sum((new[i].size_um or 0) if i in new else 0 for i in state.nlt)
 
 
-def run_irecist(prep: Prepared, s: Settings) -> list[IStep | None]:
+def run_irecist(prep: Prepared, s: Settings) -> list[IStep]:
     """Evaluate every follow-up timepoint under iRECIST.
 
     Parameters
@@ -105,28 +106,28 @@ def run_irecist(prep: Prepared, s: Settings) -> list[IStep | None]:
 
     Returns
     -------
-    list
-        ``None`` for the baseline, then one :class:`IStep` per follow-up; confirmed
-        iUPD timepoints get ``bor_response`` iCPD (Seymour Table 3).
+    list[IStep]
+        One per follow-up (baseline excluded); confirmed iUPD timepoints get
+        ``bor_response`` iCPD (Seymour Table 3).
     """
     state = _State(nadir=prep.baseline_sum)
-    steps: list[IStep | None] = [None]
+    steps: list[IStep] = []
     for tp in prep.timepoints[1:]:
         steps.append(_step(prep, tp, state, s, steps))
     return steps
 
 
-def _step(prep: Prepared, tp: PreparedTimepoint, st: _State, s: Settings, steps: list[IStep | None]) -> IStep:
+def _step(prep: Prepared, tp: PreparedTimepoint, st: _State, s: Settings, steps: list[IStep]) -> IStep:
     after_cr = st.last_eval is R.ICR
     target = nt = None
     if prep.target_ids:
         target, _ = target_response(
             tp.values, prep.target_nodal, prep.target_ids, tp.sum_lb, tp.complete,
-            st.nadir, prep.baseline_sum, after_cr, explain=False,
+            st.nadir, prep.baseline_sum, after_cr,
         )
     if prep.nt_ids:
         nt, _ = nontarget_response(
-            tp.nt_status, prep.nt_nodal, tp.nt_short_axis, prep.nt_ids, after_cr, explain=False
+            tp.nt_status, prep.nt_nodal, tp.nt_short_axis, prep.nt_ids, after_cr
         )
     base = overall_response(target, nt, False)
     fresh = [n for i, n in tp.new.items() if i not in st.seen]
@@ -202,8 +203,12 @@ def _no_pending(prep, tp, st, target, nt, base, fresh, som, warnings) -> IStep: 
         )
         return IStep(R.IUPD, f"iUPD: {'; '.join(why)} (to be confirmed 4-8 weeks later)", warnings, R.IUPD)
     overall = _base_response(base, bool(prep.target_ids), bool(tp.new))
-    return IStep(overall, f"{overall}: RECIST 1.1 categories without new lesions give {base}"
-                 + (" (new lesions persist)" if tp.new else ""), warnings, overall)
+    return IStep(overall, (_base_text, overall, base, bool(tp.new)), warnings, overall)
+
+
+def _base_text(overall: Response, base: Response, persisting: bool) -> str:
+    text = f"{overall}: RECIST 1.1 categories without new lesions give {base}"
+    return text + " (new lesions persist)" if persisting else text
 
 
 def _with_pending(tp, st, s, p, target, nt, base, fresh, som, warnings, steps) -> IStep:  # type: ignore[no-untyped-def]
@@ -235,8 +240,8 @@ def _with_pending(tp, st, s, p, target, nt, base, fresh, som, warnings, steps) -
         st.confirmed = True
         st.prog_date = p.date
         for k in range(p.index, tp.index):
-            old = steps[k]
-            if old is not None and old.overall is R.IUPD:
+            old = steps[k - 1]  # steps hold follow-ups only: timepoint k is steps[k - 1]
+            if old.overall is R.IUPD:
                 old.bor_response = R.ICPD
         return IStep(R.ICPD, f"iCPD: {'; '.join(why)} (confirms the iUPD at {p.label}, progression dated {p.date})",
                      warnings, R.ICPD, p.date)

@@ -12,6 +12,10 @@ from recist.responses import Response as R
 START = date(2026, 1, 5)
 
 
+def _bor(pts: list[BorInput], rules: BorRules) -> tuple[R, str, bool]:
+    return best_overall_response([p.response for p in pts], pts, rules)
+
+
 def points(*items: tuple[str, int]) -> list[BorInput]:
     return [BorInput(R(code), day, START + timedelta(days=day), f"D{day}") for code, day in items]
 
@@ -32,7 +36,7 @@ UNCONFIRMED = [
 
 @pytest.mark.parametrize(("name", "seq", "bor"), UNCONFIRMED, ids=[r[0] for r in UNCONFIRMED])
 def test_bor_without_confirmation(name: str, seq: list[tuple[str, int]], bor: str) -> None:
-    got, reason, _ = best_overall_response(points(*seq), BorRules(confirmation=False, min_sd_days=42))
+    got, reason, _ = _bor(points(*seq), BorRules(confirmation=False, min_sd_days=42))
     assert got == bor
     assert reason
 
@@ -59,18 +63,18 @@ CONFIRMED = [
 
 @pytest.mark.parametrize(("name", "seq", "bor", "confirmed"), CONFIRMED, ids=[r[0] for r in CONFIRMED])
 def test_bor_with_confirmation(name: str, seq: list[tuple[str, int]], bor: str, confirmed: bool) -> None:
-    got, reason, was_confirmed = best_overall_response(points(*seq), BorRules(confirmation=True, min_sd_days=42))
+    got, reason, was_confirmed = _bor(points(*seq), BorRules(confirmation=True, min_sd_days=42))
     assert (got, was_confirmed) == (bor, confirmed), reason
 
 
 def test_accept_sd_between_is_configurable() -> None:
     seq = points(("PR", 63), ("SD", 126), ("PR", 189))
-    assert best_overall_response(seq, BorRules(True, 42, accept_sd=True))[0] is R.PR
+    assert _bor(seq, BorRules(True, 42, accept_sd=True))[0] is R.PR
 
 
 def test_two_ne_allowed_when_configured() -> None:
     seq = points(("PR", 63), ("NE", 126), ("NE", 189), ("PR", 252))
-    assert best_overall_response(seq, BorRules(True, 42, max_ne=2))[0] is R.PR
+    assert _bor(seq, BorRules(True, 42, max_ne=2))[0] is R.PR
 
 
 IRECIST = [
@@ -85,12 +89,12 @@ IRECIST = [
 
 @pytest.mark.parametrize(("name", "seq", "bor"), IRECIST, ids=[r[0] for r in IRECIST])
 def test_ibor_seymour_table3(name: str, seq: list[tuple[str, int]], bor: str) -> None:
-    got, _, _ = best_overall_response(points(*seq), BorRules(False, 42, irecist=True))
+    got, _, _ = _bor(points(*seq), BorRules(False, 42, irecist=True))
     assert got == bor
 
 
 def test_ibor_with_confirmation_uses_i_categories() -> None:
     seq = points(("iPR", 63), ("iPR", 91))
-    assert best_overall_response(seq, BorRules(True, 42, irecist=True))[0] is R.IPR
+    assert _bor(seq, BorRules(True, 42, irecist=True))[0] is R.IPR
     seq = points(("iPR", 63), ("iUPD", 91))
-    assert best_overall_response(seq, BorRules(True, 42, irecist=True))[0] is R.ISD
+    assert _bor(seq, BorRules(True, 42, irecist=True))[0] is R.ISD
