@@ -120,6 +120,9 @@ def _parse(fp: BinaryIO, path: str) -> Dataset | FileProblem:
             fp.seek(0)
             start = fp.read(8)
             # A raw dataset without preamble starts with a group 0x0002/0x0008 tag.
+            if start[:4] == b"PK\x03\x04":
+                return FileProblem(path, "a zip archive inside the folder; scan the archive "
+                                         "itself to read its members")
             if start[:2] not in (b"\x02\x00", b"\x08\x00"):
                 return FileProblem(
                     path, "not a DICOM file (no 'DICM' marker after the 128-byte preamble)"

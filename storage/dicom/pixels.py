@@ -231,9 +231,3 @@ class FrameDecoder:
         if arr.shape != out.shape:
             raise ValueError(f"decoded frame has shape {arr.shape}, expected {out.shape}")
         self._rescale_into(arr, frame, out)
-
-    def close(self) -> None:
-        """Release the calling thread's open archives and cached dataset."""
-        for archive in getattr(self._local, "archives", {}).values():
-            archive.close()
-        self._local = threading.local()
