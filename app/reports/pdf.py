@@ -164,7 +164,8 @@ def _reasons(c: _Canvas, t: PatientTimeline) -> None:
     bor = t.result.get("best_overall_response")
     c.text(f"Best overall response: {bor}", 11, bold=True)
     if track:
-        confirmed = "confirmed" if track.get("confirmed") else "not confirmed"
+        confirmed = ("confirmed" if track.get("confirmed") else "not confirmed"
+                     ) if t.patient.confirmation_required else "confirmation not required"
         c.text(f"{track.get('criteria')}: {confirmed}. {track.get('reason', '')}", 8, indent=10)
     c.text(f"Progression date: {t.result.get('progression_date') or '–'}", 8, indent=10)
     c.gap()

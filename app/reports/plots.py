@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401 - registers pg.exporters
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
 
@@ -108,6 +108,7 @@ def swimmer_plot(summary: CohortSummary) -> pg.PlotWidget:
             item.addItem(pg.ScatterPlotItem([day], [i], symbol=_SYMBOLS[response], size=12,
                                             brush="k", pen="k"))
     item.getAxis("left").setTicks([[(i, p.subject_id) for i, p in enumerate(patients)]])
+    item.setYRange(-1, max(len(patients), 1), padding=0)
     _legend(item, {p.best_overall_response for p in patients})
     return widget
 
@@ -133,14 +134,16 @@ def export_plot(widget: pg.PlotWidget, path: Path) -> Path:
 
 def _qt_svg(widget: pg.PlotWidget, path: Path) -> None:
     """Render the plot widget into an SVG file with QSvgGenerator."""
+    source = widget.getPlotItem().sceneBoundingRect()
     generator = QSvgGenerator()
     generator.setFileName(str(path))
-    generator.setSize(widget.size())
-    generator.setViewBox(widget.rect())
+    generator.setResolution(widget.logicalDpiX())
+    generator.setSize(source.size().toSize())
+    generator.setViewBox(QRectF(0, 0, source.width(), source.height()))
     generator.setTitle(widget.getPlotItem().titleLabel.text)
     painter = QPainter(generator)
     try:
-        widget.render(painter)
+        widget.scene().render(painter, QRectF(0, 0, source.width(), source.height()), source)
     finally:
         painter.end()
 
