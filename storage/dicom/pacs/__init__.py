@@ -132,6 +132,7 @@ def retrieve_series(node: PacsNode, series: SeriesMatch | str, *,
     if isinstance(series, str):
         series = locate_series(node, series)
     client = client_for(node)
+    remove_stale_partials(store_dir)  # leftovers of a crash, more than a day old
     log.info("PACS %s: retrieving series %s", node.name, series.series_instance_uid)
     with SeriesStaging(series.series_instance_uid, store_dir) as staging:
         client.retrieve_series(series, staging, on_progress, cancel)
