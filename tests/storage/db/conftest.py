@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import queue
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from recist.model import Lesion, LesionKind, Patient, Reader, Role, Timepoint
 from storage.db import ClinicalStore, Database, open_database
@@ -31,24 +34,83 @@ TEMPLATE = "caliper_template"
 PASSWORD = "correct horse battery"
 
 
-@dataclass
 class PostgresServer:
-    """A running server: its admin URL and a factory of fresh databases."""
+    """A running server and a factory of fresh databases.
 
-    url: str
-    counter: itertools.count  # type: ignore[type-arg]
+    A background thread keeps a few copies of the migrated template ready and
+    drops used databases, so tests do not wait for ``CREATE DATABASE`` and the
+    cluster stays small (quick to delete at the end).
+    """
 
-    def create(self, *, template: str | None = TEMPLATE) -> str:
-        """Create a new database (a copy of the migrated template, or empty) and return its URL."""
-        name = f"t{os.getpid()}_{next(self.counter)}"
-        engine = create_engine(self.url, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as conn:
-                clause = f" TEMPLATE {template}" if template else " TEMPLATE template0"
-                conn.execute(text(f'CREATE DATABASE "{name}"{clause}'))
-        finally:
-            engine.dispose()
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._counter = itertools.count()
+        self._ready: queue.Queue[str] = queue.Queue(maxsize=3)
+        self._used: queue.Queue[str] = queue.Queue()
+        self._stop = threading.Event()
+        self._engine = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        self._thread: threading.Thread | None = None
+
+    def start_prefetch(self) -> None:
+        """Start the background thread (after the template exists)."""
+        self._thread = threading.Thread(target=self._work, name="pg-prefetch", daemon=True)
+        self._thread.start()
+
+    def _new_name(self) -> str:
+        return f"t{os.getpid()}_{next(self._counter)}"
+
+    def _create(self, name: str, template: str) -> None:
+        with self._engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE {template}'))
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            try:
+                name = self._used.get_nowait()
+                with self._engine.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                continue
+            except queue.Empty:
+                pass
+            except Exception:  # noqa: BLE001 (a failed drop only costs disk space)
+                continue
+            if self._ready.full():
+                self._stop.wait(0.02)
+                continue
+            name = self._new_name()
+            try:
+                self._create(name, TEMPLATE)
+            except Exception:  # noqa: BLE001 (create() falls back to a synchronous copy)
+                self._stop.wait(0.5)
+                continue
+            self._ready.put(name)
+
+    def _url(self, name: str) -> str:
         return make_url(self.url).set(database=name).render_as_string(hide_password=False)
+
+    def create(self, *, migrated: bool = True) -> str:
+        """A new database (a copy of the migrated template, or empty); dropped by :meth:`release`."""
+        if migrated:
+            try:
+                name = self._ready.get(timeout=30)
+            except queue.Empty:
+                name = self._new_name()
+                self._create(name, TEMPLATE)
+        else:
+            name = self._new_name()
+            self._create(name, "template0")
+        return self._url(name)
+
+    def release(self, url: str) -> None:
+        """Drop a database created by :meth:`create`, in the background."""
+        self._used.put(str(make_url(url).database))
+
+    def close(self) -> None:
+        """Stop the background thread."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self._engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +134,7 @@ def postgres_server() -> Iterator[PostgresServer]:
             )
         values = dict(line.split("=", 1) for line in proc.stdout.split() if "=" in line)
         url, state_dir = values["PGTEST_URL"], values["PGTEST_DIR"]
-    server = PostgresServer(url, itertools.count())
+    server = PostgresServer(url)
     try:
         engine = create_engine(url, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
@@ -82,8 +144,10 @@ def postgres_server() -> Iterator[PostgresServer]:
         open_database(
             make_url(url).set(database=TEMPLATE).render_as_string(hide_password=False)
         ).close()
+        server.start_prefetch()
         yield server
     finally:
+        server.close()
         if state_dir:
             subprocess.run(
                 [str(PG_SCRIPT), "stop", state_dir], capture_output=True, timeout=120, check=False
@@ -102,17 +166,22 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def make_url_for(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> Callable[..., str]:
+) -> Iterator[Callable[..., str]]:
     """Factory of fresh database URLs on the current backend (``migrated=False`` for an empty one)."""
     counter = itertools.count()
+    created: list[tuple[PostgresServer, str]] = []
 
     def factory(*, migrated: bool = True) -> str:
         if backend == "sqlite":
             return f"sqlite:///{tmp_path / f'caliper{next(counter)}.sqlite3'}"
         server: PostgresServer = request.getfixturevalue("postgres_server")
-        return server.create(template=TEMPLATE if migrated else None)
+        url = server.create(migrated=migrated)
+        created.append((server, url))
+        return url
 
-    return factory
+    yield factory
+    for server, url in created:
+        server.release(url)
 
 
 @pytest.fixture

@@ -137,3 +137,25 @@ def test_timestamps_are_utc_aware(db, system) -> None:  # type: ignore[no-untype
     store = db.store(system)
     store.add_patient(Patient(id=None, subject_id="S-9"))
     assert all(e.at_utc.tzinfo is not None for e in db.audit_events())
+
+
+def test_alembic_command_line_uses_pyproject_config(tmp_path: Path) -> None:
+    """``alembic upgrade head`` / ``downgrade base`` from the checkout, as a developer runs them."""
+    import subprocess
+    import sys
+
+    alembic = Path(sys.executable).with_name("alembic")
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    root = Path(__file__).resolve().parents[3]
+    for args in (["upgrade", "head"], ["check"], ["downgrade", "base"], ["upgrade", "head"]):
+        done = subprocess.run(
+            [str(alembic), "-x", f"url={url}", *args],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    db = open_database(url)
+    assert db.verify_audit().ok
+    db.close()
