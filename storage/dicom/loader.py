@@ -40,7 +40,8 @@ def load_series(source: str | Path | SeriesInfo, series_uid: str | None = None, 
         loads the only one, or the one with the most images (with a warning).
     on_progress : callable or None
         Called as ``on_progress(slices_done, total)`` after every slice, from
-        a worker thread.
+        the loading threads (one call at a time, ``slices_done`` increasing);
+        keep it short, e.g. post the numbers to the GUI thread.
     background : bool
         If True, return as soon as slice 0 is decoded; the other slices fill in
         from a background thread (``Volume.slices_loaded``, ``is_complete``,
@@ -172,9 +173,9 @@ class _Filler:
                 self.failures += 1
                 self.volume.warnings.append(
                     f"slice {index} ({where}) could not be decoded: {exc}; left blank")
-        done = self.volume._slice_done()
-        if self.on_progress is not None:
-            with self._progress_lock:
+        with self._progress_lock:  # one lock: progress is reported in increasing order
+            done = self.volume._slice_done()
+            if self.on_progress is not None:
                 self.on_progress(done, len(self.layout.images))
 
     def fill(self, indices: list[int]) -> None:
