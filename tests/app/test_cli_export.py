@@ -143,3 +143,20 @@ def test_report_and_cohort_commands(database: str, tmp_path: Path) -> None:
         assert (out / name).stat().st_size > 1000
     summary = json.dumps(orr)
     assert "ci95_low_pct" in summary
+
+
+def test_exported_timeline_imports_with_the_same_responses(database: str, tmp_path: Path
+                                                           ) -> None:
+    first = tmp_path / "r07.json"
+    assert main(["--db", database, "export", "timeline", "--patient", "R07", "--out",
+                 str(first)]) == 0
+    assert main(["--db", database, "timeline", "import", str(first), "--patient", "R07-COPY",
+                 "--as", "jdoe"]) == 0
+    second = tmp_path / "copy.json"
+    assert main(["--db", database, "export", "timeline", "--patient", "R07-COPY", "--out",
+                 str(second)]) == 0
+    a, b = json.loads(first.read_text()), json.loads(second.read_text())
+    assert b["timepoints"] == a["timepoints"]
+    strip = ("case_id",)
+    assert {k: v for k, v in b["result"].items() if k not in strip} == {
+        k: v for k, v in a["result"].items() if k not in strip}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pydicom
 import pytest
 from pydicom.dataset import Dataset
 
@@ -178,3 +179,24 @@ def test_not_an_sr_is_refused(shared_data: Path, tmp_path: Path) -> None:
     with pytest.raises(SrImportError, match="junk.dcm"):
         read_sr(junk)
 
+
+
+def _real_reports(shared: Path) -> list[Path]:
+    found = []
+    for path in sorted(shared.glob("tid1500-sr/**/*.dcm")) + sorted(
+            shared.glob("highdicom/sr_*.dcm")) + sorted(shared.glob("dcmqi/sr-example/sr.dcm")):
+        if pydicom.dcmread(path, stop_before_pixels=True).get("Modality") == "SR":
+            found.append(path)
+    return found
+
+
+def test_every_real_report_imports(shared_data: Path) -> None:
+    reports = _real_reports(shared_data)
+    assert len(reports) >= 7
+    for path in reports:
+        report = read_sr(path)
+        pairs = records_from_sr(report)
+        assert len(pairs) == len(report.groups) >= 1, path
+        for lesion, m in pairs:
+            assert lesion.tracking_uid and lesion.code
+            assert m.status in (MeasurementStatus.MEASURED, MeasurementStatus.PRESENT)
