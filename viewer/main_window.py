@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         self.session, self.library = session, library
         self.amendment_reason: str | None = None
         self.last_task: SeriesLoadTask | None = None
+        self._pool = QThreadPool(self)  # our own: the global pool stops once an event loop quits
         self.viewer = SeriesViewerWidget()
         self.prior = PriorSliceWidget()
         self.browser = PatientBrowserWidget(session)
@@ -222,7 +223,7 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 0)
         self.progress.show()
         self.statusBar().showMessage(f"Loading {path}…")
-        QThreadPool.globalInstance().start(task)
+        self._pool.start(task)
         return task
 
     # -- session → widgets ---------------------------------------------------------------

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
-
-from app.main import DEMO_SUBJECT_ID, run_gui
+from app.main import DEMO_SUBJECT_ID
 from recist.model import Role
 from storage.db import AuthenticationError, open_database
 from viewer.login_dialog import LoginDialog
@@ -18,73 +17,78 @@ from viewer.sign_dialog import SignDialog, default_meaning
 
 pytestmark = pytest.mark.qt
 
-
-def _run_until(app: QApplication, done, limit_ms: int = 60000) -> int:
-    """Run ``run_gui`` and quit its event loop once ``done(window)`` holds (or after *limit_ms*)."""
-    timer = QTimer()
-    timer.setInterval(50)
-    waited = {"ms": 0}
-
-    def check() -> None:
-        waited["ms"] += 50
-        window = getattr(app, "main_window", None)
-        if (window is not None and done(window)) or waited["ms"] > limit_ms:
-            timer.stop()
-            app.quit()
-
-    timer.timeout.connect(check)
-    timer.start()
-    return run_gui(None, demo=False)
+REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def fresh_app(qapp, monkeypatch):
-    """The QApplication, with sys.excepthook and the window reference restored afterwards."""
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
-    yield qapp
-    window = getattr(qapp, "main_window", None)
-    if window is not None:
-        window.close()
-        window.deleteLater()
-        del qapp.main_window
-    qapp.setStyleSheet("")
+#: Runs ``run_gui`` in a fresh process (as ``caliper`` does) and prints what the window shows.
+#: A subprocess, because quitting ``app.exec()`` leaves the test process's QApplication unable
+#: to deliver queued cross-thread signals to later tests.
+_START_SCRIPT = r"""
+import json, sys, time
+started = time.perf_counter()
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+import app.main as main
+state = {}
+def check():
+    w = getattr(app, "main_window", None)
+    ready = w is not None and (hasattr(w, "demo_ready_seconds") if sys.argv[1] == "demo" else w.session.patient is not None)
+    if not ready and time.perf_counter() - started < 60:
+        QTimer.singleShot(50, check)
+        return
+    if w is not None:
+        s = w.session
+        state.update(
+            visible=w.isVisible(), subject=s.patient.subject_id if s.patient else None,
+            role=s.reader.role.value, timepoints=[tp.label for tp in s.timepoints()] if s.patient else [],
+            patients=[p.subject_id for p in s.patients()], lesions=len(s.lesions()) if s.patient else 0,
+            shape=list(w.viewer.volume.voxels.shape) if w.viewer.volume is not None else None,
+            rows=w.lesion_model.rowCount(), c3=w.response_panel.overall("C3"),
+            splash=w.splash_seconds, window=w.startup_seconds,
+            demo=getattr(w, "demo_ready_seconds", None), prior=w.prior.isVisible())
+    app.quit()
+QTimer.singleShot(50, check)
+code = main.run_gui(None, demo=False)
+print("STATE " + json.dumps(dict(state, code=code)))
+"""
 
 
-def test_first_start_creates_the_database_and_opens_the_demo(fresh_app) -> None:
+def _start(mode: str) -> dict:
+    """Start Caliper in a subprocess on this test's CALIPER_HOME; return the window's state."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    result = subprocess.run([sys.executable, "-c", _START_SCRIPT, mode], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=120, check=False)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("STATE ")]
+    assert lines, result.stdout + result.stderr
+    return json.loads(lines[-1][len("STATE "):])
+
+
+def test_first_start_creates_the_database_and_opens_the_demo() -> None:
     home = Path(os.environ["CALIPER_HOME"])
     assert not (home / "data" / "caliper.sqlite3").exists()
 
-    seen = {}
-    code = _run_until(fresh_app, lambda w: hasattr(w, "demo_ready_seconds") and seen.setdefault("visible", w.isVisible()))
+    state = _start("demo")
 
-    assert code == 0
+    assert state["code"] == 0
     assert (home / "data" / "caliper.sqlite3").is_file()
-    window = fresh_app.main_window
-    assert seen["visible"]  # (quitting the event loop closes the window)
-    session = window.session
-    assert session.patient.subject_id == DEMO_SUBJECT_ID
-    assert session.reader.role is Role.READER
-    assert [tp.label for tp in session.timepoints()] == ["baseline", "C3"]
-    assert window.viewer.volume.voxels.shape == (14, 512, 512)
-    assert window.lesion_model.rowCount() == 3
-    assert window.response_panel.overall("C3") == "PR"
-    assert window.viewer.annotation  # the image view shows patient / slice text
-    print(f"\nstart-up: splash {window.splash_seconds:.2f} s, main window {window.startup_seconds:.2f} s, "
-          f"demo ready {window.demo_ready_seconds:.2f} s after run_gui started")
-    assert window.splash_seconds < 2.0
+    assert state["visible"]
+    assert state["subject"] == DEMO_SUBJECT_ID and state["role"] == "reader"
+    assert state["timepoints"] == ["baseline", "C3"]
+    assert state["shape"] == [14, 512, 512]
+    assert state["rows"] == 3 and state["c3"] == "PR"
+    assert state["prior"]  # T1 selected: its baseline key slice beside the C3 series
+    print(f"\nstart-up: splash {state['splash']:.2f} s, main window {state['window']:.2f} s, "
+          f"demo ready {state['demo']:.2f} s after run_gui started")
+    assert state["splash"] < 2.0
 
 
-def test_second_start_reopens_without_seeding_again(fresh_app) -> None:
-    _run_until(fresh_app, lambda w: hasattr(w, "demo_ready_seconds"))
-    fresh_app.main_window.close()
-    del fresh_app.main_window
-
-    _run_until(fresh_app, lambda w: w.session.patient is not None)
-
-    session = fresh_app.main_window.session
-    assert [p.subject_id for p in session.patients()] == [DEMO_SUBJECT_ID]
-    assert session.patient.subject_id == DEMO_SUBJECT_ID
-    assert len(session.lesions()) == 3
+def test_second_start_reopens_without_seeding_again() -> None:
+    _start("demo")
+    state = _start("patient")
+    assert state["patients"] == [DEMO_SUBJECT_ID]
+    assert state["subject"] == DEMO_SUBJECT_ID
+    assert state["lesions"] == 3
 
 
 def test_login_dialog_retries_until_the_password_is_right(qtbot, tmp_path) -> None:
