@@ -7,7 +7,15 @@ includes them in screenshots.
 
 from __future__ import annotations
 
+import math
+from typing import TYPE_CHECKING
+
 from PySide6 import QtCore, QtWidgets
+
+from viewer.volume_protocol import volume_text
+
+if TYPE_CHECKING:
+    from viewer.series_viewer_widget import SeriesViewerWidget
 
 CORNERS = ("top_left", "top_right", "bottom_left", "bottom_right")
 EDGES = ("left", "right", "top", "bottom")
@@ -77,3 +85,36 @@ class ViewAnnotations(QtCore.QObject):
             "bottom": ((w - lw) // 2, bottom),
         }
         label.move(*positions[name])
+
+
+def view_texts(widget: SeriesViewerWidget, cursor: str = "") -> dict[str, str]:
+    """The four corner texts: patient, series, slice/position/cursor, window/level."""
+    volume = widget.volume
+    patient = (volume_text(volume, n) for n in ("patient_name", "patient_id", "study_date"))
+    series = (volume_text(volume, n) for n in ("series_description", "modality"))
+    lines = [f"{widget.orientation.capitalize()} {widget.slice_index + 1}/{widget.slice_count}"]
+    rows, cols = widget.image_shape
+    if rows and cols:
+        lps = widget.display_to_lps((cols - 1) / 2, (rows - 1) / 2)
+        axis = {"axial": 2, "coronal": 1, "sagittal": 0}[widget.orientation]
+        lines.append(f"Pos {lps[axis]:.1f} mm")
+    if cursor:
+        lines.append(cursor)
+    return {
+        "top_left": "\n".join(patient),
+        "top_right": "\n".join(t for t in series if t),
+        "bottom_left": "\n".join(lines),
+        "bottom_right": f"W {widget.window_width:.0f}  L {widget.window_center:.0f}",
+    }
+
+
+def cursor_text(widget: SeriesViewerWidget, x: int, y: int) -> str:
+    """Pixel, value (HU for CT) and LPS position under the cursor; empty outside the image."""
+    image = widget.displayed_slice
+    if image is None or not (0 <= y < image.shape[0] and 0 <= x < image.shape[1]):
+        return ""
+    value = float(image[y, x])
+    unit = " HU" if volume_text(widget.volume, "modality") == "CT" else ""
+    shown = f"{value:.0f}" if math.isclose(value, round(value)) else f"{value:.1f}"
+    lps = widget.display_to_lps(x, y)
+    return f"({x}, {y})  {shown}{unit}\nLPS {lps[0]:.1f}, {lps[1]:.1f}, {lps[2]:.1f} mm"

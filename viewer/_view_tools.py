@@ -96,7 +96,7 @@ class ToolDragger:
     def _drag_zoom(self, ev) -> None:
         vb = self._widget.view_box
         step = ev.pos() - ev.lastPos()
-        factor = 1.01 ** step.y()
+        factor = 1.01 ** step.y()  # drag up (negative y) enlarges, as in syngo
         centre = vb.mapSceneToView(ev.buttonDownScenePos())
         vb.scaleBy((factor, factor), center=centre)
 

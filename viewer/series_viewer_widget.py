@@ -9,7 +9,6 @@ a measurement itself.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,14 +16,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from viewer._view_annotations import ViewAnnotations
+from viewer._view_annotations import ViewAnnotations, cursor_text, view_texts
 from viewer._view_planes import PLANES, PlaneGeometry
 from viewer._view_tools import TOOLS, ToolDragger
 from viewer._view_viewbox import ImageViewBox
 from viewer._view_overlay_layer import OverlayLayer, OverlayRoi
 from viewer.overlays import MeasurementOverlay, make_geometry
 from viewer.presets import default_preset_for, normalise_preset_name, window_for_preset
-from viewer.volume_protocol import volume_text
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
@@ -87,6 +85,12 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._layer = OverlayLayer(self, self.measurement_edited.emit)
         self._graphics.installEventFilter(self)
         self._graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+        # a series loading in the background: redraw as its slices arrive
+        self._load_timer = QtCore.QTimer(self)
+        self._load_timer.setInterval(150)
+        self._load_timer.timeout.connect(self._on_load_progressed)
+        self._slices_seen = 0
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -180,8 +184,18 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._layer.set_overlays([])
         self._geometry = PlaneGeometry.of(volume, "axial")
         self._index = self._geometry.count // 2
-        self.apply_preset(default_preset_for(getattr(volume, "modality", None)))
         self._show_plane()
+        self.apply_preset(default_preset_for(getattr(volume, "modality", None)))
+        self._slices_seen = getattr(volume, "slices_loaded", 0)
+        if getattr(volume, "is_complete", True):
+            self._load_timer.stop()
+        else:
+            self._load_timer.start()
+
+    def refresh(self) -> None:
+        """Redraw the current slice from ``volume.voxels`` (e.g. after more slices loaded)."""
+        if self._geometry is not None:
+            self._show_slice()
 
     def set_slice(self, index: int) -> None:
         """Show position *index* (clamped) of the current plane; emits ``slice_changed``."""
@@ -309,42 +323,21 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         return low, low + self._width
 
     def _update_annotations(self) -> None:
-        volume = self._volume
-        if volume is None:
-            return
-        a = self._annotations
-        a.set_text(
-            "top_left",
-            "\n".join(
-                volume_text(volume, n) for n in ("patient_name", "patient_id", "study_date")
-            ),
-        )
-        a.set_text(
-            "top_right",
-            "\n".join(
-                t
-                for t in (volume_text(volume, "series_description"), volume_text(volume, "modality"))
-                if t
-            ),
-        )
-        position = self._slice_position_mm()
-        lines = [f"{self.orientation.capitalize()} {self._index + 1}/{self.slice_count}"]
-        if position is not None:
-            lines.append(position)
-        if self._cursor_text:
-            lines.append(self._cursor_text)
-        a.set_text("bottom_left", "\n".join(lines))
-        a.set_text("bottom_right", f"W {self._width:.0f}  L {self._center:.0f}")
-
-    def _slice_position_mm(self) -> str | None:
-        if self._geometry is None or self._slice is None:
-            return None
-        rows, cols = self.image_shape
-        lps = self.display_to_lps((cols - 1) / 2, (rows - 1) / 2)
-        axis = {"axial": 2, "coronal": 1, "sagittal": 0}[self.orientation]
-        return f"Pos {lps[axis]:.1f} mm"
+        if self._volume is not None:
+            for name, text in view_texts(self, self._cursor_text).items():
+                self._annotations.set_text(name, text)
 
     # -- input ---------------------------------------------------------------------------
+    def _on_load_progressed(self) -> None:
+        volume = self._volume
+        complete = volume is None or getattr(volume, "is_complete", True)
+        loaded = getattr(volume, "slices_loaded", 0)
+        if volume is not None and (complete or loaded != self._slices_seen):
+            self._slices_seen = loaded
+            self.refresh()
+        if complete:
+            self._load_timer.stop()
+
     def _on_wheel_scrolled(self, steps: int) -> None:
         self.set_slice(self._index - steps)
 
@@ -356,16 +349,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         if self._volume is None or self._slice is None:
             return
         p = self.view_box.mapSceneToView(scene_pos)
-        rows, cols = self.image_shape
-        x, y = round(p.x()), round(p.y())
-        if not (0 <= x < cols and 0 <= y < rows):
-            text = ""
-        else:
-            value = float(self._slice[y, x])
-            unit = " HU" if volume_text(self._volume, "modality") == "CT" else ""
-            shown = f"{value:.0f}" if math.isclose(value, round(value)) else f"{value:.1f}"
-            lps = self.display_to_lps(x, y)
-            text = f"({x}, {y})  {shown}{unit}\nLPS {lps[0]:.1f}, {lps[1]:.1f}, {lps[2]:.1f} mm"
+        text = cursor_text(self, round(p.x()), round(p.y()))
         if text != self._cursor_text:
             self._cursor_text = text
             self._update_annotations()

@@ -367,3 +367,61 @@ def test_bad_tool_plane_and_preset_names_are_rejected(viewer):
         viewer.set_tool("lasso")
     with pytest.raises(ValueError, match="unknown plane"):
         viewer.set_orientation("oblique")
+
+
+def test_zoom_tool_and_pan(qtbot, viewer):
+    viewer.set_tool("zoom")
+    before = viewer.view_box.viewRange()
+    drag(qtbot, viewer, (256, 300), (256, 200))  # drag up: zoom in
+    after = viewer.view_box.viewRange()
+    assert (after[0][1] - after[0][0]) < (before[0][1] - before[0][0])
+    viewer.set_tool("pan")
+    x_range = viewer.view_box.viewRange()[0]
+    drag(qtbot, viewer, (256, 256), (200, 256))
+    moved = viewer.view_box.viewRange()[0]
+    assert moved[0] > x_range[0]  # the image follows the hand: the view moves right
+    assert (moved[1] - moved[0]) == pytest.approx(x_range[1] - x_range[0])
+
+
+def test_background_loading_is_redrawn_as_slices_arrive(qtbot, ct_chest):
+    class Loading:
+        def __init__(self, volume):
+            self._v = volume
+            self.voxels = np.zeros_like(volume.voxels)
+            self.slices_loaded, self.is_complete = 0, False
+
+        def __getattr__(self, name):
+            return getattr(self._v, name)
+
+    loading = Loading(ct_chest)
+    widget = SeriesViewerWidget()
+    qtbot.addWidget(widget)
+    widget.set_volume(loading)
+    k = widget.slice_index
+    assert not widget.displayed_slice.any()
+    loading.voxels[:] = ct_chest.voxels
+    loading.slices_loaded, loading.is_complete = ct_chest.voxels.shape[0], True
+    qtbot.waitUntil(lambda: widget.displayed_slice.any(), timeout=3000)
+    np.testing.assert_array_equal(widget.displayed_slice, ct_chest.voxels[k])
+
+
+def test_oblique_mr_opens_with_the_auto_window(qtbot, shared_data):
+    from tests.viewer.conftest import read_volume
+
+    mr = read_volume(shared_data / "mr-brain-24")
+    widget = SeriesViewerWidget()
+    qtbot.addWidget(widget)
+    widget.set_volume(mr)
+    assert mr.voxels.dtype == np.float32
+    image = mr.voxels[widget.slice_index]
+    lo, hi = np.percentile(image, [1, 99])
+    assert widget.window_width == pytest.approx(hi - lo, rel=0.05)
+    # rows tilt ~10 degrees towards the feet, columns ~3.5 degrees: dominant letters still A/P, R/L
+    assert widget.annotation("top").startswith("A")
+    assert widget.annotation("left").startswith("R")
+    assert widget.annotation("right").startswith("L")
+    drawn: list[DrawnGeometry] = []
+    widget.measurement_drawn.connect(drawn.append)
+    widget.finish_drawing(((10.0, 20.0), (110.0, 20.0)))
+    (geometry,) = drawn
+    assert geometry.long_axis.length_mm == pytest.approx(100 * mr.spacing_mm[2], abs=0.01)
