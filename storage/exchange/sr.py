@@ -13,6 +13,10 @@ one TID 1501 measurement group carrying:
   image it was drawn on and a SCOORD3D POLYLINE in its frame of reference;
 * for anything other than "measured", a qualitative evaluation with the status.
 
+One more group (finding type DCM 112020 "Response Evaluation", RECIST 1.1 method)
+carries the timepoint's target and non-target responses as "Current Response"
+evaluations coded from CID 6144 "RECIST Defined Lesion Response".
+
 The observer context names the reader.  Reading reports back is in
 :mod:`storage.exchange.sr_read`.
 """
@@ -30,6 +34,9 @@ from pydicom.uid import UID
 from recist.model import Lesion, Measurement, MeasurementStatus, Reader, Segment, Timepoint
 from storage.exchange.sr_codes import (
     CALIPER_SCHEME,
+    CURRENT_RESPONSE,
+    LESION_RESPONSE,
+    RESPONSE_EVALUATION,
     FINDING_TYPE,
     LONG_AXIS,
     MILLIMETRE,
@@ -92,6 +99,9 @@ def build_timepoint_sr(
     by_sop = {str(ds.SOPInstanceUID): ds for ds in source_images}
     pairs = _lesion_measurements(timeline, timepoint)
     groups = [_group(lesion, m, timepoint, by_sop) for lesion, m in pairs]
+    response = _response_group(timeline, timepoint)
+    if response is not None:
+        groups.append(response)
     reader = _reader(timeline, [m for _, m in pairs])
     observer = hd.sr.ObserverContext(
         observer_type=codes.DCM.Person,
@@ -191,6 +201,29 @@ def _group(
         finding_sites=[hd.sr.FindingSite(organ_code(lesion.organ))],
         measurements=measurements or None,
         qualitative_evaluations=evaluations or None,
+    )
+
+
+def _response_group(timeline: PatientTimeline, timepoint: Timepoint
+                    ) -> hd.sr.MeasurementsAndQualitativeEvaluations | None:
+    """The target and non-target responses of the timepoint (CID 6144), if any."""
+    result = timeline.result_for(timepoint.label)
+    evaluations = [
+        hd.sr.QualitativeEvaluation(CURRENT_RESPONSE, LESION_RESPONSE[(key, result[key])])
+        for key in ("target", "non_target") if (key, result.get(key)) in LESION_RESPONSE
+    ]
+    if not evaluations:
+        return None
+    return hd.sr.MeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(
+            uid=hd.UID(), identifier=f"RECIST 1.1 response at {timepoint.label}"[:64]),
+        time_point_context=hd.sr.TimePointContext(
+            time_point=timepoint.label, subject_time_point_identifier=timepoint.label,
+            time_point_order=timepoint.order + 1,
+        ),
+        finding_type=RESPONSE_EVALUATION,
+        method=RECIST_11,
+        qualitative_evaluations=evaluations,
     )
 
 

@@ -20,6 +20,21 @@ RECIST_11 = Code("126081", "DCM", "RECIST 1.1")
 LESION = Code("52988006", "SCT", "Lesion")
 STATUS_NAME = Code("STATUS", CALIPER_SCHEME, "Lesion status at time point")
 
+RESPONSE_EVALUATION = Code("112020", "DCM", "Response Evaluation")
+CURRENT_RESPONSE = Code("112048", "DCM", "Current Response")
+#: CID 6144 "RECIST Defined Lesion Response" by (category, RECIST code).
+LESION_RESPONSE: dict[tuple[str, str], Code] = {
+    ("target", "CR"): Code("112041", "DCM", "Target Lesion Complete Response"),
+    ("target", "PR"): Code("112042", "DCM", "Target Lesion Partial Response"),
+    ("target", "PD"): Code("112043", "DCM", "Target Lesion Progressive Disease"),
+    ("target", "SD"): Code("112044", "DCM", "Target Lesion Stable Disease"),
+    ("non_target", "CR"): Code("112045", "DCM", "Non-Target Lesion Complete Response"),
+    ("non_target", "non-CR/non-PD"): Code(
+        "112046", "DCM", "Non-Target Lesion Incomplete Response or Stable Disease"),
+    ("non_target", "PD"): Code("112047", "DCM", "Non-Target Lesion Progressive Disease"),
+}
+RESPONSE_BY_CODE = {code.value: key for key, code in LESION_RESPONSE.items()}
+
 FINDING_TYPE = {
     LesionKind.TARGET: Code("112074", "DCM", "Target Lesion at Baseline"),
     LesionKind.NON_TARGET: Code("112075", "DCM", "Non-Target Lesion at Baseline"),

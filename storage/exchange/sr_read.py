@@ -26,6 +26,8 @@ from recist.model import (
     Segment,
 )
 from storage.exchange.sr_codes import (
+    RESPONSE_BY_CODE,
+    RESPONSE_EVALUATION,
     LONG_AXIS_NAMES,
     SHORT_AXIS_NAMES,
     lps_to_pixel,
@@ -95,6 +97,7 @@ class SrReport:
     time_point: str | None
     groups: tuple[SrGroup, ...]
     series_of_sop: Mapping[str, str] = field(default_factory=dict)
+    responses: Mapping[str, str] = field(default_factory=dict)
 
 
 def read_sr(source: str | Path | Dataset) -> SrReport:
@@ -112,7 +115,9 @@ def read_sr(source: str | Path | Dataset) -> SrReport:
         raise SrImportError(f"{name}: not a readable DICOM file ({exc})") from exc
     if getattr(ds, "Modality", None) != "SR" or "ContentSequence" not in ds:
         raise SrImportError(f"{name}: not a DICOM structured report (Modality SR)")
-    groups = tuple(_group(item) for item in _find_groups(ds.ContentSequence))
+    containers = _find_groups(ds.ContentSequence)
+    responses = _responses(containers)
+    groups = tuple(_group(item) for item in containers if not _is_response(item))
     observer = next((str(i.PersonName) for i in ds.ContentSequence
                      if _code(i) == PERSON_OBSERVER and "PersonName" in i), None)
     root_tp = next((str(i.TextValue) for i in ds.ContentSequence
@@ -121,7 +126,7 @@ def read_sr(source: str | Path | Dataset) -> SrReport:
     return SrReport(sop_instance_uid=str(ds.SOPInstanceUID),
                     patient_id=str(ds.get("PatientID", "")),
                     observer=observer, time_point=time_point, groups=groups,
-                    series_of_sop=_series_of_sop(ds))
+                    series_of_sop=_series_of_sop(ds), responses=responses)
 
 
 def _code(item: Dataset) -> str | None:
@@ -141,6 +146,26 @@ def _find_groups(sequence: pydicom.Sequence) -> list[Dataset]:
             found.append(item)
         elif "ContentSequence" in item:
             found += _find_groups(item.ContentSequence)
+    return found
+
+
+def _is_response(container: Dataset) -> bool:
+    return any(_code(i) == FINDING and i.get("ValueType") == "CODE"
+               and str(i.ConceptCodeSequence[0].CodeValue) == RESPONSE_EVALUATION.value
+               for i in container.get("ContentSequence", []))
+
+
+def _responses(containers: list[Dataset]) -> dict[str, str]:
+    """``{"target": "PR", "non_target": "non-CR/non-PD"}`` from response groups (CID 6144)."""
+    found: dict[str, str] = {}
+    for container in containers:
+        if not _is_response(container):
+            continue
+        for item in container.get("ContentSequence", []):
+            if item.get("ValueType") == "CODE" and "ConceptCodeSequence" in item:
+                key = RESPONSE_BY_CODE.get(str(item.ConceptCodeSequence[0].CodeValue))
+                if key is not None:
+                    found[key[0]] = key[1]
     return found
 
 

@@ -66,7 +66,9 @@ def timeline(ct_slices: list[Dataset]) -> PatientTimeline:
         Measurement(None, 3, 2, 7, MeasurementStatus.ABSENT),
     )
     patient = Patient(1, "CRLM-001", trial="CRLM-01")
-    return PatientTimeline(patient, tps, lesions, ms, {}, {7: READER})
+    result = {"timepoints": [{"label": "baseline"},
+                             {"label": "C3", "target": "PR", "non_target": "CR"}]}
+    return PatientTimeline(patient, tps, lesions, ms, result, {7: READER})
 
 
 def _write(timeline: PatientTimeline, tp: Timepoint, images: list[Dataset], path: Path) -> Path:
@@ -125,6 +127,7 @@ def test_round_trip_gives_same_lesions_measurements_and_tracking(
                     assert seg.end_px == pytest.approx(wseg.end_px, abs=1e-3)
                     assert seg.start_lps_mm == pytest.approx(wseg.start_lps_mm, abs=1e-3)
                     assert seg.end_lps_mm == pytest.approx(wseg.end_lps_mm, abs=1e-3)
+    assert report.responses == {"target": "PR", "non_target": "CR"}  # the C3 report
     assert all(len(uids) == 1 for uids in tracking.values())
     assert tracking["T1"] == {"2.25.1111"}
 
