@@ -1,7 +1,8 @@
 """Opening a database: engine set-up, migrations at start-up, read and write transactions.
 
 SQLite (the default, one file in the user's data folder) runs in WAL mode with
-foreign keys on and a busy timeout; the pysqlite driver's own transaction
+foreign keys on, a busy timeout and ``synchronous=FULL`` (a committed
+change survives a power cut, not only a crash); the pysqlite driver's own transaction
 handling is switched off so that a *write* transaction starts with
 ``BEGIN IMMEDIATE`` (taking the write lock first, which serialises audit
 appends and avoids lock-upgrade deadlocks) and a read transaction with a plain
@@ -18,13 +19,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from recist.model import Reader
 from storage.db import migrate
+from storage.db.audit import AuditEvent, AuditReport, export_csv, row_to_event, verify_chain
 from storage.db.errors import DatabaseUnavailableError, RepositoryError, wrap_sqlalchemy_errors
+from storage.db.models import AuditEventRow
+from storage.db.readers import ReaderRepository
+from storage.db.store import ClinicalStore
 from storage.paths import default_database_path
 
 #: Key of the advisory lock that serialises writers on PostgreSQL ("CALIPER" in ASCII-ish).
@@ -59,7 +65,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -126,8 +132,6 @@ class Database:
     """
 
     def __init__(self, engine: Engine, url: str) -> None:
-        from storage.db.readers import ReaderRepository
-
         self.engine = engine
         self.url = url
         self._read = sessionmaker(engine, expire_on_commit=False)
@@ -153,7 +157,7 @@ class Database:
         with wrap_sqlalchemy_errors(what), self._write() as session, session.begin():
             yield session
 
-    def store(self, reader: Any) -> Any:
+    def store(self, reader: Reader) -> ClinicalStore:
         """The clinical store through which ``reader`` reads and writes; every write is audited.
 
         Parameters
@@ -165,32 +169,21 @@ class Database:
         -------
         ClinicalStore
         """
-        from storage.db.store import ClinicalStore
-
         return ClinicalStore(self, reader)
 
-    def read_only_store(self) -> Any:
+    def read_only_store(self) -> ClinicalStore:
         """A clinical store for reading only (exports, listings); its writes raise PermissionDeniedError."""
-        from storage.db.store import ClinicalStore
-
         return ClinicalStore(self, None)
 
-    def verify_audit(self) -> Any:
+    def verify_audit(self) -> AuditReport:
         """Walk the audit chain; return an :class:`~storage.db.audit.AuditReport`."""
-        from storage.db.audit import verify_chain
-
         with self.read_session("verify audit trail") as session:
             return verify_chain(session)
 
     def audit_events(
         self, *, entity: str | None = None, entity_id: object = None, limit: int | None = None
-    ) -> list[Any]:
+    ) -> list[AuditEvent]:
         """Audit events in sequence order, optionally of one entity (and id)."""
-        from sqlalchemy import select
-
-        from storage.db.audit import row_to_event
-        from storage.db.models import AuditEventRow
-
         query = select(AuditEventRow).order_by(AuditEventRow.id)
         if entity is not None:
             query = query.where(AuditEventRow.entity == entity)
@@ -203,8 +196,6 @@ class Database:
 
     def export_audit_csv(self, path: str | Path) -> int:
         """Write the audit trail as CSV; return the number of events written."""
-        from storage.db.audit import export_csv
-
         with self.read_session("export audit trail") as session:
             return export_csv(session, Path(path))
 

@@ -48,17 +48,22 @@ def content_hash(content: dict[str, Any]) -> str:
 
 
 def _one_per_lesion(measurements: list[Measurement], reader_id: int | None) -> list[Measurement]:
-    """One measurement per lesion × timepoint: the reader's own, else the latest (by id)."""
-    chosen: dict[tuple[int | None, int | None], Measurement] = {}
+    """One measurement per lesion × timepoint: the reader's own, else the newest; entry order kept."""
+
+    def rank(m: Measurement) -> tuple[bool, int]:
+        return (m.reader_id == reader_id, m.id or 0)
+
+    best: dict[tuple[int | None, int | None], Measurement] = {}
     for m in measurements:
         key = (m.lesion_id, m.timepoint_id)
-        current = chosen.get(key)
-        if current is None or (
-            current.reader_id != reader_id
-            and (m.reader_id == reader_id or (m.id or 0) > (current.id or 0))
-        ):
-            chosen[key] = m
-    return [m for m in measurements if chosen[(m.lesion_id, m.timepoint_id)] is m]
+        if key not in best or rank(m) > rank(best[key]):
+            best[key] = m
+    return [m for m in measurements if best[(m.lesion_id, m.timepoint_id)] is m]
+
+
+def _by_label(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The engine's per-timepoint results keyed by timepoint label (unique per patient)."""
+    return {str(tp.get("label")): tp for tp in data.get("timepoints", [])}
 
 
 class SigningMixin:
@@ -97,6 +102,11 @@ class SigningMixin:
         Returns
         -------
         recist.CaseResult
+
+        Raises
+        ------
+        recist.RecistError
+            The stored measurements do not make a case the engine accepts.
         """
         with self._db.write_session(f"assess patient {patient_id}") as session:
             result, data, timepoints, _ = self._evaluate(session, patient_id)
@@ -109,7 +119,11 @@ class SigningMixin:
                     .where(TimepointRow.patient_id == patient_id, AssessmentRow.frozen.is_(False))
                 )
             }
-            for tp, tp_data in zip(timepoints, data.get("timepoints", []), strict=False):
+            results = _by_label(data)
+            for tp in timepoints:
+                tp_data = results.get(tp.label)
+                if tp_data is None:
+                    continue
                 text = to_json(tp_data) or "{}"
                 overall = tp_data.get("overall")
                 row = current.get(tp.id)
@@ -213,7 +227,7 @@ class SigningMixin:
                 )
             result, data, timepoints, chosen = self._evaluate(session, tp_row.patient_id)
             index = next(i for i, tp in enumerate(timepoints) if tp.id == timepoint_id)
-            tp_data = data["timepoints"][index]
+            tp_data = _by_label(data).get(tp_row.label, {})
             overall = tp_data.get("overall")
             if not overall:
                 raise RepositoryError(f"timepoint {tp_row.label} has no response to confirm")

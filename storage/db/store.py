@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recist.model import Lesion, Measurement, Patient, Reader, Timepoint
-from storage.db.audit import AuditLog
+from storage.db.audit import AuditEvent, AuditLog, AuditReport
 from storage.db.base import utcnow
 from storage.db.charts import ChartMixin
 from storage.db.errors import (
@@ -142,11 +142,11 @@ class ClinicalStore(SigningMixin, ChartMixin):
 
     def audit_events(
         self, *, entity: str | None = None, entity_id: object = None, limit: int | None = None
-    ) -> list[Any]:
+    ) -> list[AuditEvent]:
         """Audit events in sequence order (see :meth:`Database.audit_events`)."""
-        return self._db.audit_events(entity=entity, entity_id=entity_id, limit=limit)  # type: ignore[no-any-return]
+        return self._db.audit_events(entity=entity, entity_id=entity_id, limit=limit)
 
-    def verify_audit(self) -> Any:
+    def verify_audit(self) -> AuditReport:
         """Walk the audit chain; an :class:`~storage.db.audit.AuditReport`."""
         return self._db.verify_audit()
 
