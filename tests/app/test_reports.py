@@ -22,9 +22,17 @@ pytestmark = pytest.mark.qt
 
 
 def _poppler(tool: str) -> str:
+    """pdftotext/pdftoppm; installs Debian's poppler-utils on a fresh machine."""
     found = shutil.which(tool)
     if not found:
-        pytest.skip(f"{tool} (poppler-utils) is not installed")
+        cmd = ["apt-get", "install", "-y", "-o", "DPkg::Lock::Timeout=600", "poppler-utils"]
+        try:
+            subprocess.run(cmd, capture_output=True, timeout=900, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        found = shutil.which(tool)
+    if not found:
+        pytest.skip(f"{tool} missing and `apt-get install poppler-utils` failed")
     return found
 
 
