@@ -32,6 +32,7 @@ from viewer.response_panel_widget import ResponsePanelWidget
 from viewer.series_loading import SeriesLibrary, SeriesLoadTask
 from viewer.series_viewer_widget import SeriesViewerWidget
 from viewer.sign_dialog import SignDialog
+from viewer.style import RESOURCES_DIR
 from viewer.volume_protocol import volume_text
 
 def series_of(volume: Any) -> dict[str, Any]:
@@ -254,8 +255,10 @@ class MainWindow(QMainWindow):
             self.lock_banner.setText(f"Amending {tp.label}: “{self.amendment_reason}”. "
                                      "Your next edit voids the signature.")
         elif locked and tp is not None:
-            self.lock_banner.setText(f"🔒 {tp.label} is signed and locked. "
-                                     "Timepoint → Amend signed timepoint… to change it, with a reason.")
+            lock = (RESOURCES_DIR / "icons" / "lock.svg").as_uri()
+            self.lock_banner.setText(f"<img src='{lock}' width='14' height='14'> <b>{tp.label} is signed "
+                                     "and locked.</b> Timepoint → Amend signed timepoint… to change it, "
+                                     "with a reason.")
         self.sign_action.setEnabled(tp is not None and not locked and not tp.is_baseline)
         self.amend_action.setEnabled(locked)
 
@@ -302,9 +305,9 @@ class MainWindow(QMainWindow):
             return
         code = self.lesion_model.lesion_at(self.lesion_model.row_of(lesion_id)).code
         caption = f"{timepoint.label} · {code} {measurement.long_axis_mm or 0:.1f} mm · slice {measurement.geometry.slice_index + 1}"
+        self.prior.show()  # first, so that the prior view is sized before it zooms to the caliper
         self.prior.show_prior(volume, measurement.geometry, caption,
                               (self.viewer.window_center, self.viewer.window_width))
-        self.prior.show()
         self._go_to_lesion(lesion_id, measurement.geometry, volume)
 
     def _go_to_lesion(self, lesion_id: int, prior_geometry: Any, prior_volume: Any) -> None:

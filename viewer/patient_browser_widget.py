@@ -37,10 +37,11 @@ class PatientBrowserWidget(QWidget):
         self.tree = QTreeWidget()
         self.tree.setObjectName("patientTree")
         self.tree.setColumnCount(3)
-        self.tree.setHeaderLabels(["Patient / timepoint", "Date", "Series"])
+        self.tree.setHeaderLabels(["Subject", "Date", "Series"])
         self.tree.setColumnHidden(2, True)  # shown as a tool tip; the dock stays narrow
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.tree.setRootIsDecorated(True)
+        self.tree.setIndentation(14)
         self.tree.itemClicked.connect(self._on_item_clicked)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
