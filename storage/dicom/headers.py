@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import os
 import struct
-import warnings
 from typing import BinaryIO
 
 import pydicom
@@ -20,6 +19,7 @@ from pydicom.uid import UID
 from storage.dicom.errors import FileProblem
 from storage.dicom.fastheader import read_fast
 from storage.dicom.frames import frame_headers, window
+from storage.dicom.quiet import pydicom_quiet
 from storage.dicom.records import FileHeader
 from storage.dicom.values import first_float, get_value, int_or_none, text
 
@@ -105,15 +105,15 @@ def read_header(path: str, file_path: str, member: str | None = None,
 def _build_safely(ds: Dataset, fp: BinaryIO, path: str, file_path: str, member: str | None,
                   size: int, ts: str | None) -> FileHeader | FileProblem | None:
     try:
-        return _build(ds, fp, path, file_path, member, size, ts)
+        with pydicom_quiet():
+            return _build(ds, fp, path, file_path, member, size, ts)
     except (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError) as exc:
         return FileProblem(path, f"invalid header value: {exc}")
 
 
 def _parse(fp: BinaryIO, path: str) -> Dataset | FileProblem:
     """Parse the header with pydicom, tolerating a missing preamble."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with pydicom_quiet():
         try:
             return pydicom.dcmread(fp, stop_before_pixels=True)
         except InvalidDicomError:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import threading
-import warnings
 import zipfile
 from collections.abc import Iterable
 
@@ -21,6 +20,7 @@ import pydicom.pixels
 from pydicom.dataset import Dataset
 
 from storage.dicom.headers import EXPLICIT_LE, IMPLICIT_LE
+from storage.dicom.quiet import pydicom_quiet
 from storage.dicom.records import FileHeader, FrameHeader
 
 INT16_MIN, INT16_MAX = -32768, 32767
@@ -200,8 +200,7 @@ class FrameDecoder:
         last = getattr(self._local, "last", None)
         if last is not None and last[0] == head.path:
             return last[1]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with pydicom_quiet():
             if head.member is None:
                 ds = pydicom.dcmread(head.file_path, force=True)
             else:
@@ -222,8 +221,7 @@ class FrameDecoder:
         ds = self._dataset(head)
         if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
             raise ValueError("no pixel data")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with pydicom_quiet():
             if head.n_frames > 1:
                 arr = pydicom.pixels.pixel_array(ds, index=frame.index)
             else:

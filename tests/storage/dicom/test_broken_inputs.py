@@ -231,3 +231,29 @@ def test_values_beyond_int16_switch_to_float32(shared_data: Path, tmp_path: Path
     assert volume.voxels.dtype == np.float32
     assert volume.value_range()[0] == -32768 - 1024
     assert volume.is_complete and not any("could not" in w for w in volume.warnings)
+
+
+def test_random_header_damage_never_crashes(shared_data: Path, tmp_path: Path) -> None:
+    source = (shared_data / "ct-chest-30" / "1-16.dcm").read_bytes()
+    rng = np.random.default_rng(20261124)
+    folder = tmp_path / "damaged"
+    folder.mkdir()
+    for i in range(60):
+        data = bytearray(source)
+        start = int(rng.integers(132, 3000))
+        length = int(rng.integers(1, 40))
+        data[start:start + length] = rng.bytes(length)
+        if i % 3 == 0:
+            data = data[: int(rng.integers(200, len(data)))]
+        (folder / f"d{i:02d}.dcm").write_bytes(bytes(data))
+    report = scan(folder)  # must not raise
+    assert len(report.problems) + sum(len(s.files) for s in report.series) == 60
+    for problem in report.problems:
+        assert problem.path.startswith(str(folder)) and problem.message
+    for info in report.series:
+        try:
+            volume = load_series(info)
+        except DicomLoadError as exc:
+            assert str(exc)
+        else:
+            assert volume.is_complete

@@ -54,3 +54,24 @@ def test_zip_inside_a_folder_is_named(shared_data: Path, tmp_path: Path) -> None
     report = scan(tmp_path)
     assert report.series == []
     assert "zip archive" in report.problems[0].message
+
+
+def test_quiet_filter_is_removed_even_with_threads() -> None:
+    import threading
+    import warnings
+
+    from storage.dicom.quiet import pydicom_quiet
+
+    before = list(warnings.filters)
+
+    def enter_and_leave() -> None:
+        for _ in range(500):
+            with pydicom_quiet():
+                pass
+
+    threads = [threading.Thread(target=enter_and_leave) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert warnings.filters == before
