@@ -20,6 +20,7 @@ from viewer._view_annotations import ViewAnnotations, cursor_text, view_texts
 from viewer._view_planes import PLANES, PlaneGeometry
 from viewer._view_tools import TOOLS, ToolDragger
 from viewer._view_viewbox import ImageViewBox
+from viewer._view_image import SmoothImageItem
 from viewer._view_overlay_layer import OverlayLayer, OverlayRoi
 from viewer.overlays import MeasurementOverlay, make_geometry
 from viewer.presets import default_preset_for, normalise_preset_name, window_for_preset
@@ -78,7 +79,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._dragger = ToolDragger(self)
         self.view_box = ImageViewBox(self._on_wheel_scrolled, self._dragger.handle, self._on_image_clicked)
         self._graphics.setCentralItem(self.view_box)
-        self._image = pg.ImageItem(axisOrder="row-major")
+        self._image = SmoothImageItem(axisOrder="row-major")
         self._image.setPos(-0.5, -0.5)  # voxel centres at integer display coordinates
         self.view_box.addItem(self._image)
         self._annotations = ViewAnnotations(self._graphics)
