@@ -76,7 +76,14 @@ def load_series(source: str | Path | SeriesInfo, series_uid: str | None = None, 
             f"series {info.series_instance_uid} ({info.files[0]}) would need "
             f"{nbytes / 1024**3:.1f} GiB ({shape[0]}x{shape[1]}x{shape[2]}), over the "
             f"{MAX_VOLUME_BYTES / 1024**3:.0f} GiB limit; refused", info.files[0])
-    volume = _make_volume(np.zeros(shape, dtype=dtype), layout, extra_warnings)
+    try:
+        voxels = np.zeros(shape, dtype=dtype)
+    except MemoryError as exc:
+        raise DicomLoadError(
+            f"series {info.series_instance_uid} ({info.files[0]}): not enough memory for "
+            f"{nbytes / 1024**3:.1f} GiB ({shape[0]}x{shape[1]}x{shape[2]})", info.files[0]
+        ) from exc
+    volume = _make_volume(voxels, layout, extra_warnings)
     filler = _Filler(volume, layout, FrameDecoder(dtype, checked), on_progress, started)
     filler.fill([0])
     if background:

@@ -257,3 +257,12 @@ def test_random_header_damage_never_crashes(shared_data: Path, tmp_path: Path) -
             assert str(exc)
         else:
             assert volume.is_complete
+
+
+def test_volume_over_the_memory_limit_is_refused(shared_data: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from storage.dicom import loader
+
+    monkeypatch.setattr(loader, "MAX_VOLUME_BYTES", 10 * 512 * 512 * 2)
+    with pytest.raises(DicomLoadError, match=r"would need .* over the"):
+        load_series(shared_data / "ct-chest-30")
