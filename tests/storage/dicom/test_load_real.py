@@ -30,7 +30,9 @@ def _assert_like_sitk(volume: Volume, image: sitk.Image, *, geometry: bool = Tru
                            atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["ct-chest-30", "mr-brain-24", "dcmqi/segmentations/ct-3slice"])
+@pytest.mark.parametrize("name", ["ct-chest-30", "mr-brain-24", "dcmqi/segmentations/ct-3slice",
+                                  "dcmqi/segmentations/24x38x3/image",
+                                  "dcmqi/segmentations/23x38x3/image"])
 def test_matches_simpleitk(shared_data: Path, name: str) -> None:
     volume = load_series(shared_data / name)
     _assert_like_sitk(volume, _sitk(shared_data / name))
@@ -116,6 +118,9 @@ def test_every_transfer_syntax_decodes_to_the_same_pixels(shared_data: Path, nam
     assert volume.voxels.shape == (1, 384, 384)
     assert np.array_equal(volume.voxels[0], reference)
     assert volume.spacing_mm[1:] == (3.25, 3.25)
+    image = sitk.ReadImage(str(folder / name))
+    assert np.array_equal(volume.voxels, sitk.GetArrayViewFromImage(image))
+    assert np.allclose(volume.origin_lps_mm, image.GetOrigin(), atol=1e-4)
 
 
 def test_deflated_file_made_at_test_time(shared_data: Path, tmp_path: Path) -> None:
