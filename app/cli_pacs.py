@@ -2,9 +2,11 @@
 
 ```
 caliper pacs add NAME --dicomweb URL [--user U --password-env VAR]
-caliper pacs add NAME --host H --port P --aet CALLED [--our-aet CALLING] [--retrieve get|move --scp-port P]
+caliper pacs add NAME --host H --port P --aet CALLED [--our-aet CALLING]
+                       [--retrieve get|move --scp-port P]
 caliper pacs list | remove NAME | echo NAME
-caliper pacs find NAME [--patient-id ID] [--name N] [--from DATE] [--to DATE] [--modality CT] [--series]
+caliper pacs find NAME [--patient-id ID] [--name N] [--from DATE] [--to DATE]
+                        [--modality CT] [--series]
 caliper pacs get NAME --series UID
 caliper pacs push NAME SR.dcm [...]
 ```
@@ -26,6 +28,17 @@ from storage.dicom import pacs
 from storage.dicom.pacs import PacsError, PacsNode, StudyQuery
 
 
+def _out(text: object = "") -> None:
+    """One line of the command's result on stdout."""
+    sys.stdout.write(f"{text}\n")
+
+
+def _err(text: object = "", end: str = "\n") -> None:
+    """Progress and summaries on stderr (stdout stays parseable)."""
+    sys.stderr.write(f"{text}{end}")
+    sys.stderr.flush()
+
+
 def register(subparsers: Any) -> None:
     """Add ``caliper pacs ...`` to the top-level parser."""
     parser = subparsers.add_parser("pacs", help="query a PACS and retrieve series from it")
@@ -38,11 +51,17 @@ def register(subparsers: Any) -> None:
     add.add_argument("--port", type=int, help="DIMSE port")
     add.add_argument("--aet", metavar="CALLED", help="the PACS's AE title")
     add.add_argument("--our-aet", metavar="CALLING", default="CALIPER", help="Caliper's AE title")
-    add.add_argument("--retrieve", choices=("get", "move"), default="get",
-                     help="C-GET (default) or C-MOVE to Caliper's own SCP")
+    add.add_argument(
+        "--retrieve",
+        choices=("get", "move"),
+        default="get",
+        help="C-GET (default) or C-MOVE to Caliper's own SCP",
+    )
     add.add_argument("--scp-port", type=int, help="port of Caliper's SCP for C-MOVE")
     add.add_argument("--user", help="DICOMweb user name")
-    add.add_argument("--password-env", metavar="VAR", help="environment variable holding the password")
+    add.add_argument(
+        "--password-env", metavar="VAR", help="environment variable holding the password"
+    )
     add.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
     add.add_argument("--replace", action="store_true", help="replace a node of the same name")
     add.set_defaults(func=_add)
@@ -99,14 +118,22 @@ def _add(args: argparse.Namespace) -> int:
         raise CliError("give either --dicomweb URL or --host/--port/--aet")
     try:
         node = PacsNode(
-            name=args.name, dicomweb_url=args.dicomweb, host=args.host, port=args.port,
-            called_aet=args.aet, calling_aet=args.our_aet, retrieve_method=args.retrieve,
-            scp_port=args.scp_port, username=args.user, password=password, timeout_s=args.timeout,
+            name=args.name,
+            dicomweb_url=args.dicomweb,
+            host=args.host,
+            port=args.port,
+            called_aet=args.aet,
+            calling_aet=args.our_aet,
+            retrieve_method=args.retrieve,
+            scp_port=args.scp_port,
+            username=args.user,
+            password=password,
+            timeout_s=args.timeout,
         )
         path = pacs.add_node(node, replace_existing=args.replace)
     except PacsError as exc:
         raise CliError(str(exc)) from None
-    print(f"PACS {node.name!r} saved ({node.address}) in {path}")
+    _out(f"PACS {node.name!r} saved ({node.address}) in {path}")
     return 0
 
 
@@ -116,13 +143,17 @@ def _list(args: argparse.Namespace) -> int:
     except PacsError as exc:
         raise CliError(str(exc)) from None
     if args.json:
-        print(json.dumps([n.public_dict() for n in nodes], indent=2))
+        _out(json.dumps([n.public_dict() for n in nodes], indent=2))
         return 0
     if not nodes:
-        print("no PACS configured; add one with 'caliper pacs add'")
+        _out("no PACS configured; add one with 'caliper pacs add'")
     for node in nodes:
-        how = "DICOMweb" if node.kind == "dicomweb" else f"DIMSE as {node.calling_aet}, C-{node.retrieve_method.upper()}"
-        print(f"{node.name}\t{node.address}\t{how}")
+        how = (
+            "DICOMweb"
+            if node.kind == "dicomweb"
+            else f"DIMSE as {node.calling_aet}, C-{node.retrieve_method.upper()}"
+        )
+        _out(f"{node.name}\t{node.address}\t{how}")
     return 0
 
 
@@ -131,7 +162,7 @@ def _remove(args: argparse.Namespace) -> int:
         pacs.remove_node(args.name)
     except PacsError as exc:
         raise CliError(str(exc)) from None
-    print(f"PACS {args.name!r} removed")
+    _out(f"PACS {args.name!r} removed")
     return 0
 
 
@@ -141,7 +172,7 @@ def _echo(args: argparse.Namespace) -> int:
         pacs.echo(node)
     except PacsError as exc:
         raise CliError(str(exc)) from None
-    print(f"PACS {node.name!r} ({node.address}) answers")
+    _out(f"PACS {node.name!r} ({node.address}) answers")
     return 0
 
 
@@ -149,27 +180,38 @@ def _find(args: argparse.Namespace) -> int:
     node = _node(args.name)
     try:
         query = StudyQuery(
-            patient_id=args.patient_id, patient_name=args.patient_name,
-            date_from=_date(args.date_from, "--from"), date_to=_date(args.date_to, "--to"),
+            patient_id=args.patient_id,
+            patient_name=args.patient_name,
+            date_from=_date(args.date_from, "--from"),
+            date_to=_date(args.date_to, "--to"),
             modality=args.modality,
         )
         studies = pacs.find_studies(node, query)
-        series = {s.study_instance_uid: pacs.find_series(node, s.study_instance_uid)
-                  for s in studies} if args.series else {}
+        series = (
+            {s.study_instance_uid: pacs.find_series(node, s.study_instance_uid) for s in studies}
+            if args.series
+            else {}
+        )
     except (PacsError, ValueError) as exc:
         raise CliError(str(exc)) from None
     if args.json:
-        out = [dict(asdict(s), series=[asdict(x) for x in series.get(s.study_instance_uid, [])])
-               for s in studies]
-        print(json.dumps(out, indent=2))
+        out = [
+            dict(asdict(s), series=[asdict(x) for x in series.get(s.study_instance_uid, [])])
+            for s in studies
+        ]
+        _out(json.dumps(out, indent=2))
         return 0
     for study in studies:
-        print(f"{study.patient_id}\t{study.patient_name}\t{study.study_date}\t"
-              f"{'/'.join(study.modalities)}\t{study.study_description}\t{study.study_instance_uid}")
+        _out(
+            f"{study.patient_id}\t{study.patient_name}\t{study.study_date}\t"
+            f"{'/'.join(study.modalities)}\t{study.study_description}\t{study.study_instance_uid}"
+        )
         for s in series.get(study.study_instance_uid, []):
-            print(f"    series {s.series_number}\t{s.modality}\t{s.n_instances} images\t"
-                  f"{s.series_description}\t{s.series_instance_uid}")
-    print(f"{len(studies)} studies", file=sys.stderr)
+            _out(
+                f"    series {s.series_number}\t{s.modality}\t{s.n_instances} images\t"
+                f"{s.series_description}\t{s.series_instance_uid}"
+            )
+    _err(f"{len(studies)} studies")
     return 0
 
 
@@ -188,19 +230,21 @@ def _get(args: argparse.Namespace) -> int:
     node = _node(args.name)
 
     def progress(done: int, total: int | None) -> None:
-        print(f"\r{done}/{total if total else '?'} images", end="", file=sys.stderr, flush=True)
+        _err(f"\r{done}/{total if total else '?'} images", end="")
 
     try:
         folder = pacs.retrieve_series(node, args.series, on_progress=progress)
     except PacsError as exc:
-        print(file=sys.stderr)
+        _err()
         raise CliError(str(exc)) from None
-    print(file=sys.stderr)
+    _err()
     n_files = sum(1 for _ in folder.iterdir())
     if args.json:
-        print(json.dumps({"series_instance_uid": args.series, "path": str(folder), "files": n_files}))
+        _out(
+            json.dumps({"series_instance_uid": args.series, "path": str(folder), "files": n_files})
+        )
     else:
-        print(folder)
+        _out(folder)
     return 0
 
 
@@ -210,5 +254,5 @@ def _push(args: argparse.Namespace) -> int:
         count = pacs.push(node, args.files)
     except PacsError as exc:
         raise CliError(str(exc)) from None
-    print(f"{count} file(s) stored on PACS {node.name!r}")
+    _out(f"{count} file(s) stored on PACS {node.name!r}")
     return 0

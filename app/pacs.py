@@ -88,16 +88,29 @@ class PacsController:
 
     # -- operations (asynchronous) ----------------------------------------
 
-    def find_studies(self, node_name: str, *, patient_id: str = "", patient_name: str = "",
-                     date_from: str = "", date_to: str = "", modality: str = "") -> Future:
+    def find_studies(
+        self,
+        node_name: str,
+        *,
+        patient_id: str = "",
+        patient_name: str = "",
+        date_from: str = "",
+        date_to: str = "",
+        modality: str = "",
+    ) -> Future:
         """Search ``node_name`` for studies; emits ``studies_found`` or ``failed``.
 
         Dates are ISO 8601 text ('' for open ends).
         """
+
         def work() -> list[StudyMatch]:
-            query = StudyQuery(patient_id=patient_id, patient_name=patient_name,
-                               date_from=_parse_date(date_from, "From"),
-                               date_to=_parse_date(date_to, "To"), modality=modality)
+            query = StudyQuery(
+                patient_id=patient_id,
+                patient_name=patient_name,
+                date_from=_parse_date(date_from, "From"),
+                date_to=_parse_date(date_to, "To"),
+                modality=modality,
+            )
             found = pacs.find_studies(pacs.get_node(node_name), query)
             self.studies_found.emit(found)
             return found
@@ -106,6 +119,7 @@ class PacsController:
 
     def find_series(self, node_name: str, study_instance_uid: str) -> Future:
         """List the series of one study; emits ``series_found`` or ``failed``."""
+
         def work() -> list[SeriesMatch]:
             found = pacs.find_series(pacs.get_node(node_name), study_instance_uid)
             self._series.update({s.series_instance_uid: s for s in found})
@@ -125,8 +139,13 @@ class PacsController:
         def work() -> Path:
             node = pacs.get_node(node_name)
             series = self._series.get(series_instance_uid) or series_instance_uid
-            folder = pacs.retrieve_series(node, series, on_progress=self._on_progress,
-                                          cancel=self._cancel, store_dir=self._store_dir)
+            folder = pacs.retrieve_series(
+                node,
+                series,
+                on_progress=self._on_progress,
+                cancel=self._cancel,
+                store_dir=self._store_dir,
+            )
             self.series_retrieved.emit(str(folder))
             return folder
 

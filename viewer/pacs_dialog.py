@@ -32,7 +32,15 @@ from PySide6.QtWidgets import (
 )
 
 MODALITIES = ("", "CT", "MR", "PT", "US", "CR", "DX", "MG", "NM", "SR")
-STUDY_COLUMNS = ("Patient ID", "Patient name", "Date", "Modalities", "Description", "Series", "Images")
+STUDY_COLUMNS = (
+    "Patient ID",
+    "Patient name",
+    "Date",
+    "Modalities",
+    "Description",
+    "Series",
+    "Images",
+)
 SERIES_COLUMNS = ("#", "Modality", "Description", "Images")
 _UID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -48,8 +56,15 @@ class _Bridge(QObject):
     failed = Signal(str)
     busy_changed = Signal(bool)
 
-    NAMES = ("studies_found", "series_found", "retrieve_progressed", "series_retrieved",
-             "retrieve_cancelled", "failed", "busy_changed")
+    NAMES = (
+        "studies_found",
+        "series_found",
+        "retrieve_progressed",
+        "series_retrieved",
+        "retrieve_cancelled",
+        "failed",
+        "busy_changed",
+    )
 
     def connect_to(self, controller: Any) -> None:
         """Forward every controller signal to the Qt signal of the same name."""
@@ -214,9 +229,12 @@ class FindOnPacsDialog(QDialog):
         self.studies_table.setRowCount(0)
         self.series_table.setRowCount(0)
         self._controller.find_studies(
-            self.node_name, patient_id=self.patient_id_edit.text(),
-            patient_name=self.name_edit.text(), date_from=self.from_edit.text(),
-            date_to=self.to_edit.text(), modality=self.modality_combo.currentText(),
+            self.node_name,
+            patient_id=self.patient_id_edit.text(),
+            patient_name=self.name_edit.text(),
+            date_from=self.from_edit.text(),
+            date_to=self.to_edit.text(),
+            modality=self.modality_combo.currentText(),
         )
 
     def _on_study_selection_changed(self) -> None:
@@ -243,10 +261,19 @@ class FindOnPacsDialog(QDialog):
     def _on_studies_found(self, studies: list) -> None:
         self.studies_table.setRowCount(len(studies))
         for row, s in enumerate(studies):
-            values = (s.patient_id, s.patient_name, s.study_date, "/".join(s.modalities),
-                      s.study_description, s.n_series, s.n_instances)
+            values = (
+                s.patient_id,
+                s.patient_name,
+                s.study_date,
+                "/".join(s.modalities),
+                s.study_description,
+                s.n_series,
+                s.n_instances,
+            )
             for col, value in enumerate(values):
-                self.studies_table.setItem(row, col, _item(value, s.study_instance_uid if col == 0 else None))
+                self.studies_table.setItem(
+                    row, col, _item(value, s.study_instance_uid if col == 0 else None)
+                )
         self._show_status(f"{len(studies)} studies found.")
         if studies:
             self.studies_table.selectRow(0)
@@ -258,7 +285,9 @@ class FindOnPacsDialog(QDialog):
         for row, s in enumerate(series):
             values = (s.series_number, s.modality, s.series_description, s.n_instances)
             for col, value in enumerate(values):
-                self.series_table.setItem(row, col, _item(value, s.series_instance_uid if col == 0 else None))
+                self.series_table.setItem(
+                    row, col, _item(value, s.series_instance_uid if col == 0 else None)
+                )
         if series:
             self.series_table.selectRow(0)
         self._update_buttons()

@@ -59,7 +59,9 @@ def _search(qtbot, dialog: FindOnPacsDialog, node: str) -> None:  # noqa: ANN001
 @pytest.mark.parametrize("node", ["orthanc-web", "orthanc-dimse"])
 def test_find_and_retrieve_a_series(qtbot, dialog: FindOnPacsDialog, node: str) -> None:  # noqa: ANN001
     assert [dialog.pacs_combo.itemText(i) for i in range(dialog.pacs_combo.count())] == [
-        "orthanc-web", "orthanc-dimse"]
+        "orthanc-web",
+        "orthanc-dimse",
+    ]
     _search(qtbot, dialog, node)
     assert dialog.studies_table.rowCount() == 1
     assert dialog.studies_table.item(0, 0).text() == CT_PATIENT_ID
@@ -80,7 +82,9 @@ def test_find_and_retrieve_a_series(qtbot, dialog: FindOnPacsDialog, node: str) 
         dialog.grab().save(str(SCREENSHOT))
 
 
-def test_cancel_button_leaves_nothing(qtbot, dialog: FindOnPacsDialog, orthanc: OrthancServer) -> None:  # noqa: ANN001
+def test_cancel_button_leaves_nothing(
+    qtbot, dialog: FindOnPacsDialog, orthanc: OrthancServer
+) -> None:  # noqa: ANN001
     _search(qtbot, dialog, "orthanc-dimse")
     controller = dialog._controller
     paused: list[int] = []

@@ -51,12 +51,35 @@ from storage.dicom.pacs.store import SeriesStaging, check_uid, remove_stale_part
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "CancelToken", "DicomWebPacs", "DimsePacs", "PacsAssociationRejected",
-    "PacsAuthenticationError", "PacsConnectionError", "PacsError", "PacsNode",
-    "PacsRetrieveIncomplete", "PacsSettingsError", "PacsTimeout", "ProgressCallback",
-    "RetrieveCancelled", "SeriesMatch", "SeriesStaging", "StudyMatch", "StudyQuery",
-    "add_node", "client_for", "echo", "find_series", "find_studies", "get_node",
-    "load_nodes", "locate_series", "push", "remove_node", "retrieve_series", "save_nodes",
+    "CancelToken",
+    "DicomWebPacs",
+    "DimsePacs",
+    "PacsAssociationRejected",
+    "PacsAuthenticationError",
+    "PacsConnectionError",
+    "PacsError",
+    "PacsNode",
+    "PacsRetrieveIncomplete",
+    "PacsSettingsError",
+    "PacsTimeout",
+    "ProgressCallback",
+    "RetrieveCancelled",
+    "SeriesMatch",
+    "SeriesStaging",
+    "StudyMatch",
+    "StudyQuery",
+    "add_node",
+    "client_for",
+    "echo",
+    "find_series",
+    "find_studies",
+    "get_node",
+    "load_nodes",
+    "locate_series",
+    "push",
+    "remove_node",
+    "retrieve_series",
+    "save_nodes",
 ]
 
 
@@ -92,17 +115,24 @@ def locate_series(node: PacsNode, series_instance_uid: str) -> SeriesMatch:
         The PACS does not hold that series.
     """
     check_uid(series_instance_uid, "SeriesInstanceUID")
-    found = [s for s in client_for(node).find_series(series_instance_uid=series_instance_uid)
-             if s.series_instance_uid == series_instance_uid]
+    found = [
+        s
+        for s in client_for(node).find_series(series_instance_uid=series_instance_uid)
+        if s.series_instance_uid == series_instance_uid
+    ]
     if not found:
         raise PacsError(f"PACS {node.name!r} has no series {series_instance_uid}")
     return found[0]
 
 
-def retrieve_series(node: PacsNode, series: SeriesMatch | str, *,
-                    on_progress: ProgressCallback | None = None,
-                    cancel: CancelToken | None = None,
-                    store_dir: Path | None = None) -> Path:
+def retrieve_series(
+    node: PacsNode,
+    series: SeriesMatch | str,
+    *,
+    on_progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    store_dir: Path | None = None,
+) -> Path:
     """Retrieve one series into the series store, all or nothing.
 
     Parameters
@@ -137,8 +167,12 @@ def retrieve_series(node: PacsNode, series: SeriesMatch | str, *,
     with SeriesStaging(series.series_instance_uid, store_dir) as staging:
         client.retrieve_series(series, staging, on_progress, cancel)
         folder = staging.commit(series.n_instances)
-    log.info("PACS %s: series %s stored (%d images)", node.name, series.series_instance_uid,
-             len(list(folder.iterdir())))
+    log.info(
+        "PACS %s: series %s stored (%d images)",
+        node.name,
+        series.series_instance_uid,
+        len(list(folder.iterdir())),
+    )
     return folder
 
 

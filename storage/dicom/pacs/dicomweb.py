@@ -44,8 +44,16 @@ log = logging.getLogger(__name__)
 #: the Orthanc DICOMweb plugin ignores it for some queries, so paging never ends.)
 MAX_MATCHES = 500
 
-_STUDY_FIELDS = ("PatientID", "PatientName", "StudyDate", "StudyDescription", "AccessionNumber",
-                 "ModalitiesInStudy", "NumberOfStudyRelatedSeries", "NumberOfStudyRelatedInstances")
+_STUDY_FIELDS = (
+    "PatientID",
+    "PatientName",
+    "StudyDate",
+    "StudyDescription",
+    "AccessionNumber",
+    "ModalitiesInStudy",
+    "NumberOfStudyRelatedSeries",
+    "NumberOfStudyRelatedInstances",
+)
 _SERIES_FIELDS = ("Modality", "SeriesNumber", "SeriesDescription", "NumberOfSeriesRelatedInstances")
 
 
@@ -122,10 +130,12 @@ class DicomWebPacs:
     def find_studies(self, query: StudyQuery) -> list[StudyMatch]:
         """QIDO-RS ``/studies`` with the query's keys."""
         filters: dict[str, Any] = {}
-        for key, value in (("PatientID", query.patient_id.strip()),
-                           ("PatientName", query.name_pattern),
-                           ("StudyDate", query.date_range),
-                           ("ModalitiesInStudy", query.modality.strip())):
+        for key, value in (
+            ("PatientID", query.patient_id.strip()),
+            ("PatientName", query.name_pattern),
+            ("StudyDate", query.date_range),
+            ("ModalitiesInStudy", query.modality.strip()),
+        ):
             if value:
                 filters[key] = value
         with self._translate("searching for studies"):
@@ -134,8 +144,9 @@ class DicomWebPacs:
             )
             return [_study_from_json(item) for item in found]
 
-    def find_series(self, study_instance_uid: str = "", series_instance_uid: str = "",
-                    modality: str = "") -> list[SeriesMatch]:
+    def find_series(
+        self, study_instance_uid: str = "", series_instance_uid: str = "", modality: str = ""
+    ) -> list[SeriesMatch]:
         """QIDO-RS ``/series`` of one study, or of one series UID anywhere."""
         filters: dict[str, Any] = {}
         if series_instance_uid:
@@ -145,14 +156,20 @@ class DicomWebPacs:
         fields = [*_SERIES_FIELDS, "StudyInstanceUID"]
         with self._translate("searching for series"):
             found = self._client.search_for_series(
-                study_instance_uid=study_instance_uid or None, search_filters=filters,
-                fields=fields, limit=MAX_MATCHES,
+                study_instance_uid=study_instance_uid or None,
+                search_filters=filters,
+                fields=fields,
+                limit=MAX_MATCHES,
             )
             return [_series_from_json(item, study_instance_uid) for item in found]
 
-    def retrieve_series(self, series: SeriesMatch, staging: SeriesStaging,
-                        on_progress: ProgressCallback | None = None,
-                        cancel: CancelToken | None = None) -> int:
+    def retrieve_series(
+        self,
+        series: SeriesMatch,
+        staging: SeriesStaging,
+        on_progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> int:
         """WADO-RS: stream the series' instances into ``staging``; returns the count.
 
         Raises
@@ -183,7 +200,9 @@ class DicomWebPacs:
             answer = self._client.store_instances(datasets)
         failed = answer.get("FailedSOPSequence", []) if answer is not None else []
         if failed:
-            raise PacsError(f"PACS {self.node.name!r} refused {len(failed)} of {len(datasets)} files")
+            raise PacsError(
+                f"PACS {self.node.name!r} refused {len(failed)} of {len(datasets)} files"
+            )
         return len(datasets)
 
 

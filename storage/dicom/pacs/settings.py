@@ -196,7 +196,9 @@ def get_node(name: str, path: Path | None = None) -> PacsNode:
         if node.name == name:
             return node
     known = ", ".join(n.name for n in nodes) or "none configured"
-    raise PacsSettingsError(f"no PACS called {name!r} (known: {known}); add it with 'caliper pacs add'")
+    raise PacsSettingsError(
+        f"no PACS called {name!r} (known: {known}); add it with 'caliper pacs add'"
+    )
 
 
 def add_node(node: PacsNode, *, replace_existing: bool = False, path: Path | None = None) -> Path:

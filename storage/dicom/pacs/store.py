@@ -50,7 +50,9 @@ class SeriesStaging:
         self.store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.final_dir = self.store_dir / self.series_instance_uid
         self.temp_dir = Path(
-            tempfile.mkdtemp(prefix=f"{PARTIAL_PREFIX}{self.series_instance_uid}-", dir=self.store_dir)
+            tempfile.mkdtemp(
+                prefix=f"{PARTIAL_PREFIX}{self.series_instance_uid}-", dir=self.store_dir
+            )
         )
         self._lock = threading.Lock()
         self._sop_uids: set[str] = set()
@@ -89,7 +91,9 @@ class SeriesStaging:
             )
         old = None
         if self.final_dir.exists():
-            old = self.store_dir / f"{PARTIAL_PREFIX}old-{self.series_instance_uid}-{time.time_ns()}"
+            old = (
+                self.store_dir / f"{PARTIAL_PREFIX}old-{self.series_instance_uid}-{time.time_ns()}"
+            )
             self.final_dir.rename(old)
         self.temp_dir.rename(self.final_dir)
         self.committed = True

@@ -19,4 +19,3 @@ def orthanc(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iter
         yield server
     finally:
         stop_orthanc(workdir)
-

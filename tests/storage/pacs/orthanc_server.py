@@ -48,15 +48,22 @@ class OrthancServer:
     def dimse_node(self, method: str = "get", **changes: object) -> PacsNode:
         """A DIMSE node for this Orthanc (C-GET or C-MOVE back to Caliper's AE)."""
         fields: dict = {
-            "name": f"orthanc-{method}", "host": "127.0.0.1", "port": self.dicom_port,
-            "called_aet": self.aet, "calling_aet": self.caliper_aet, "retrieve_method": method,
-            "scp_port": self.caliper_port, "timeout_s": 10.0,
+            "name": f"orthanc-{method}",
+            "host": "127.0.0.1",
+            "port": self.dicom_port,
+            "called_aet": self.aet,
+            "calling_aet": self.caliper_aet,
+            "retrieve_method": method,
+            "scp_port": self.caliper_port,
+            "timeout_s": 10.0,
         }
         return PacsNode(**{**fields, **changes})
 
     def rest(self, path: str) -> object:
         """GET Orthanc's REST API."""
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}{path}", timeout=10) as answer:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{self.http_port}{path}", timeout=10
+        ) as answer:
             return json.loads(answer.read())
 
     @contextmanager
@@ -78,7 +85,9 @@ class OrthancServer:
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, timeout=900, check=False)
+    return subprocess.run(
+        [str(SCRIPT), *args], capture_output=True, text=True, timeout=900, check=False
+    )
 
 
 def start_orthanc(workdir: Path, series_dir: Path) -> OrthancServer:
@@ -90,9 +99,13 @@ def start_orthanc(workdir: Path, series_dir: Path) -> OrthancServer:
         pytest.fail(f"scripts/orthanc.sh start failed:\n{started.stderr}")
     env = dict(line.split("=", 1) for line in (workdir / "orthanc.env").read_text().split())
     server = OrthancServer(
-        workdir=workdir, http_port=int(env["HTTP_PORT"]), dicom_port=int(env["DICOM_PORT"]),
-        aet=env["ORTHANC_AET"], caliper_aet=env["CALIPER_AET"],
-        caliper_port=int(env["CALIPER_PORT"]), pid=int(env["PID"]),
+        workdir=workdir,
+        http_port=int(env["HTTP_PORT"]),
+        dicom_port=int(env["DICOM_PORT"]),
+        aet=env["ORTHANC_AET"],
+        caliper_aet=env["CALIPER_AET"],
+        caliper_port=int(env["CALIPER_PORT"]),
+        pid=int(env["PID"]),
     )
     loaded = _run("load", str(workdir), str(series_dir))
     if loaded.returncode != 0:

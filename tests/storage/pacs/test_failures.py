@@ -54,15 +54,23 @@ def test_server_down_dimse(orthanc: OrthancServer) -> None:
 
 def test_wrong_called_ae_is_refused(orthanc: OrthancServer) -> None:
     node = orthanc.dimse_node(called_aet="NOT_ORTHANC")
-    with pytest.raises(PacsAssociationRejected, match="Called AE title not recognised.*'NOT_ORTHANC'"):
+    with pytest.raises(
+        PacsAssociationRejected, match="Called AE title not recognised.*'NOT_ORTHANC'"
+    ):
         find_studies(node, StudyQuery(patient_id="x"))
 
 
 @pytest.mark.parametrize("protocol", ["dicomweb", "get"])
 def test_timeout_when_the_server_hangs(orthanc: OrthancServer, protocol: str) -> None:
-    node = (orthanc.dicomweb_node(timeout_s=1.0) if protocol == "dicomweb"
-            else orthanc.dimse_node(timeout_s=1.0))
-    with orthanc.paused(), pytest.raises(PacsTimeout, match="did not answer within 1 s|no DICOM answer"):
+    node = (
+        orthanc.dicomweb_node(timeout_s=1.0)
+        if protocol == "dicomweb"
+        else orthanc.dimse_node(timeout_s=1.0)
+    )
+    with (
+        orthanc.paused(),
+        pytest.raises(PacsTimeout, match="did not answer within 1 s|no DICOM answer"),
+    ):
         echo(node)
     echo(node)  # answers again once resumed
 
@@ -77,7 +85,9 @@ def test_server_hangs_mid_retrieve_leaves_nothing(orthanc: OrthancServer) -> Non
             orthanc.pause()
 
     try:
-        with pytest.raises(PacsRetrieveIncomplete, match=r"after \d+ of 30 images.*nothing was imported"):
+        with pytest.raises(
+            PacsRetrieveIncomplete, match=r"after \d+ of 30 images.*nothing was imported"
+        ):
             retrieve_series(node, CT_SERIES_UID, on_progress=pause_after_five)
     finally:
         orthanc.resume()

@@ -28,7 +28,9 @@ from tests.storage.pacs.orthanc_server import (
 pytestmark = pytest.mark.integration
 
 PROTOCOLS = ["dicomweb", "get", "move"]
-SR_FILE = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "highdicom" / "sr_document.dcm"
+SR_FILE = (
+    Path(__file__).resolve().parents[3].parent / "shared" / "data" / "highdicom" / "sr_document.dcm"
+)
 
 
 def _node(orthanc: OrthancServer, protocol: str):  # noqa: ANN202
@@ -51,8 +53,12 @@ def test_echo(orthanc: OrthancServer, protocol: str) -> None:
         (StudyQuery(patient_id=CT_PATIENT_ID, modality="MR"), 0),
     ],
 )
-def test_find_studies(orthanc: OrthancServer, protocol: str, query: StudyQuery, expected: int) -> None:
-    found = [s for s in find_studies(_node(orthanc, protocol), query) if s.patient_id == CT_PATIENT_ID]
+def test_find_studies(
+    orthanc: OrthancServer, protocol: str, query: StudyQuery, expected: int
+) -> None:
+    found = [
+        s for s in find_studies(_node(orthanc, protocol), query) if s.patient_id == CT_PATIENT_ID
+    ]
     assert len(found) == expected
     if expected:
         study = found[0]
@@ -74,13 +80,15 @@ def test_retrieve_series_into_the_store_and_open_it(orthanc: OrthancServer, prot
     node = _node(orthanc, protocol)
     (series,) = find_series(node, CT_STUDY_UID)
     progress: list[tuple[int, int | None]] = []
-    folder = retrieve_series(node, series, on_progress=lambda d, t: progress.append((d, t)),
-                             cancel=threading.Event())
+    folder = retrieve_series(
+        node, series, on_progress=lambda d, t: progress.append((d, t)), cancel=threading.Event()
+    )
     assert folder == series_store_dir() / CT_SERIES_UID
     assert [p.name for p in series_store_dir().iterdir()] == [CT_SERIES_UID]
     files = sorted(folder.iterdir())
     assert len(files) == 30
-    assert progress[-1] == (30, 30) and len(progress) == 30
+    assert progress[-1] == (30, 30)
+    assert len(progress) == 30
     header = pydicom.dcmread(files[0], stop_before_pixels=True)
     assert header.SeriesInstanceUID == CT_SERIES_UID
     from storage.dicom import load_series
@@ -94,7 +102,8 @@ def test_retrieve_by_uid_alone_replaces_an_earlier_copy(orthanc: OrthancServer) 
     node = orthanc.dicomweb_node()
     first = retrieve_series(node, CT_SERIES_UID)
     second = retrieve_series(node, CT_SERIES_UID)
-    assert first == second and len(list(second.iterdir())) == 30
+    assert first == second
+    assert len(list(second.iterdir())) == 30
     assert [p.name for p in series_store_dir().iterdir()] == [CT_SERIES_UID]
 
 

@@ -8,20 +8,40 @@ from pathlib import Path
 
 import pytest
 
-from storage.dicom.pacs import PacsNode, PacsSettingsError, add_node, get_node, load_nodes, remove_node
-from storage.dicom.pacs.store import SeriesStaging
+from storage.dicom.pacs import (
+    PacsNode,
+    PacsSettingsError,
+    add_node,
+    get_node,
+    load_nodes,
+    remove_node,
+)
 from storage.dicom.pacs.errors import PacsError, PacsRetrieveIncomplete
+from storage.dicom.pacs.store import SeriesStaging
 from storage.paths import config_dir, series_store_dir
 
 
 def _web(**changes: object) -> PacsNode:
-    return PacsNode(**{"name": "web", "dicomweb_url": "https://pacs.example/dicom-web",
-                       "username": "reader1", "password": "s3cret!", **changes})
+    return PacsNode(
+        **{
+            "name": "web",
+            "dicomweb_url": "https://pacs.example/dicom-web",
+            "username": "reader1",
+            "password": "s3cret!",
+            **changes,
+        }
+    )
 
 
 def test_nodes_round_trip_in_a_private_file() -> None:
-    dimse = PacsNode(name="ris", host="127.0.0.1", port=104, called_aet="PACS",
-                     retrieve_method="move", scp_port=11112)
+    dimse = PacsNode(
+        name="ris",
+        host="127.0.0.1",
+        port=104,
+        called_aet="PACS",
+        retrieve_method="move",
+        scp_port=11112,
+    )
     add_node(_web())
     add_node(dimse)
     assert load_nodes() == [_web(), dimse]
@@ -37,7 +57,8 @@ def test_password_stays_out_of_repr_and_public_dict() -> None:
     node = _web()
     assert "s3cret" not in repr(node)
     public = node.public_dict()
-    assert "password" not in public and public["has_password"] is True
+    assert "password" not in public
+    assert public["has_password"] is True
     assert "s3cret" not in json.dumps(public)
 
 
@@ -49,8 +70,16 @@ def test_password_stays_out_of_repr_and_public_dict() -> None:
         ({"dicomweb_url": "https://u:p@pacs/dicom-web"}, "must not contain credentials"),
         ({"dicomweb_url": None, "host": "h", "port": 0, "called_aet": "A"}, "port must be"),
         ({"dicomweb_url": None, "host": "h", "port": 104, "called_aet": "X" * 17}, "called_aet"),
-        ({"dicomweb_url": None, "host": "h", "port": 104, "called_aet": "A",
-          "retrieve_method": "move"}, "scp_port"),
+        (
+            {
+                "dicomweb_url": None,
+                "host": "h",
+                "port": 104,
+                "called_aet": "A",
+                "retrieve_method": "move",
+            },
+            "scp_port",
+        ),
         ({"timeout_s": 0}, "timeout_s"),
     ],
 )
@@ -85,4 +114,5 @@ def test_staging_is_all_or_nothing() -> None:
     with SeriesStaging("1.2.3") as staging:
         staging.write("1.2.3.1", b"x")
         folder = staging.commit(expected=1)
-    assert [p.name for p in store.iterdir()] == ["1.2.3"] and (folder / "1.2.3.1.dcm").exists()
+    assert [p.name for p in store.iterdir()] == ["1.2.3"]
+    assert (folder / "1.2.3.1.dcm").exists()
