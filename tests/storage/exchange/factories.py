@@ -12,10 +12,11 @@ import recist
 from recist.model import DrawnGeometry, Reader, Role, Segment
 from storage.db import Database, open_database
 from storage.exchange.sr_codes import pixel_to_lps
+from tests.conftest import SHARED_DATA
 
-ROOT = Path(__file__).resolve().parents[3]
-CASES = json.loads((ROOT.parent / "shared" / "recist" / "cases-public.json").read_text())
-CT_FOLDER = ROOT.parent / "shared" / "data" / "ct-chest-30"
+SHARED = SHARED_DATA.parent  # ../shared beside the checkout ($CALIPER_SHARED_DATA/..)
+CASES = json.loads((SHARED / "recist" / "cases-public.json").read_text())
+CT_FOLDER = SHARED_DATA / "ct-chest-30"
 PASSWORD = "correct horse battery"
 
 

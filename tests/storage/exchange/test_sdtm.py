@@ -13,9 +13,10 @@ import pytest
 from recist.model import LesionKind, Measurement, MeasurementStatus, Reader, Role
 from storage.exchange.sdtm import build_sdtm, lesion_link_id
 from storage.exchange.timeline import PatientTimeline, records_from_case
+from tests.storage.exchange.factories import SHARED
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "sdtm_worked_example"
-CASES = Path(__file__).resolve().parents[4] / "shared" / "recist" / "cases-public.json"
+CASES = SHARED / "recist" / "cases-public.json"
 READER = Reader(7, "jdoe", "Jane Doe", Role.INVESTIGATOR)
 
 

@@ -21,8 +21,9 @@ from storage.exchange.timeline import (
     reevaluate,
     timeline_to_dict,
 )
+from tests.storage.exchange.factories import SHARED
 
-CASES_PATH = Path(__file__).resolve().parents[4] / "shared" / "recist" / "cases-public.json"
+CASES_PATH = SHARED / "recist" / "cases-public.json"
 CASES = json.loads(CASES_PATH.read_text())
 
 
