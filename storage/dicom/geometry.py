@@ -199,7 +199,10 @@ def _without_positions(images: list[Image], normal: np.ndarray, warnings: list[s
     images = sorted(images, key=_acquisition_order)
     step = _nominal_step(images)
     start = images[0][1].position or (0.0, 0.0, 0.0)
-    if len(images) > 1 or images[0][1].position is None:
+    if len(images) == 1:
+        warnings.append("no ImagePositionPatient (a projection image?): patient coordinates "
+                        "are counted from the first pixel; distances within the image hold")
+    else:
         warnings.append(
             "no ImagePositionPatient: slices are ordered by instance number and spaced by "
             f"{step:.2f} mm; positions in the patient are not reliable"

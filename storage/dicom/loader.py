@@ -138,6 +138,7 @@ def _make_volume(voxels: np.ndarray, layout: Layout, extra_warnings: list[str]) 
         "slice_thickness_mm": frame.slice_thickness,
         "window_center": head.window_center,
         "window_width": head.window_width,
+        "photometric": head.photometric,
     }
     return Volume(
         voxels=voxels, spacing_mm=layout.spacing_mm, origin_lps_mm=layout.origin_lps_mm,

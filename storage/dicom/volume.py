@@ -43,6 +43,9 @@ class Volume:
         Uneven spacing, missing slices, tilt, duplicates, undecodable slices.
     load_seconds : float or None
         Time from the call of ``load_series`` to the last slice.
+    photometric : str
+        ``MONOCHROME2`` (high values bright) or ``MONOCHROME1`` (high values
+        dark, some radiographs): the viewer inverts the grey scale for the latter.
     """
 
     def __init__(self, voxels: np.ndarray, spacing_mm: tuple[float, float, float],
@@ -68,6 +71,7 @@ class Volume:
         self.slice_thickness_mm: float | None = metadata.get("slice_thickness_mm")  # type: ignore[assignment]
         self.window_center: float | None = metadata.get("window_center")  # type: ignore[assignment]
         self.window_width: float | None = metadata.get("window_width")  # type: ignore[assignment]
+        self.photometric = str(metadata.get("photometric", "MONOCHROME2"))
         self.load_seconds: float | None = None
         self._matrix = np.array(direction, dtype=float)
         self._positions = np.array(self.slice_positions_lps_mm, dtype=float).reshape(-1, 3)

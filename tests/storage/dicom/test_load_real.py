@@ -207,3 +207,13 @@ def test_background_loading_reports_progress(shared_data: Path) -> None:
     assert calls == [(i, 30) for i in range(1, 31)]
     assert volume.load_seconds is not None and volume.load_seconds > 0
     assert np.array_equal(volume.voxels, load_series(shared_data / "ct-chest-30").voxels)
+
+
+def test_projection_radiograph_keeps_its_grey_scale_polarity(shared_data: Path) -> None:
+    volume = load_series(shared_data / "highdicom" / "dx_image.dcm")
+    ds = pydicom.dcmread(shared_data / "highdicom" / "dx_image.dcm")
+    assert volume.voxels.shape == (1, ds.Rows, ds.Columns)
+    assert volume.photometric == "MONOCHROME1"
+    assert any("projection image" in w for w in volume.warnings)
+    slope, intercept = float(ds.get("RescaleSlope", 1)), float(ds.get("RescaleIntercept", 0))
+    assert np.array_equal(volume.voxels[0], ds.pixel_array * slope + intercept)
