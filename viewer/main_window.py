@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QThreadPool, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow, QProgressBar, QSplitter,
+    QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QProgressBar, QSplitter,
     QVBoxLayout, QWidget,
 )
 
@@ -23,7 +23,7 @@ from viewer.assign_bar_widget import AssignBarWidget
 from viewer.errors import report_error, shows_errors
 from viewer.lesion_table_model import LesionTableModel
 from viewer.lesion_table_view import LesionTableView
-from viewer.new_timepoint_dialog import NewTimepointDialog
+from viewer.main_window_actions import TimepointActions, series_of
 from viewer.overlays import MeasurementOverlay
 from viewer.patient_browser_widget import PatientBrowserWidget
 from viewer.presets import PRESET_NAMES
@@ -31,25 +31,12 @@ from viewer.prior_slice_widget import PriorSliceWidget
 from viewer.response_panel_widget import ResponsePanelWidget
 from viewer.series_loading import SeriesLibrary, SeriesLoadTask
 from viewer.series_viewer_widget import SeriesViewerWidget
-from viewer.sign_dialog import SignDialog
-from viewer.style import RESOURCES_DIR
-from viewer.volume_protocol import volume_text
-
-def series_of(volume: Any) -> dict[str, Any]:
-    """The timepoint fields that name *volume*'s series (for ``add_timepoint``)."""
-    return {
-        "study_instance_uid": getattr(volume, "study_instance_uid", None) or None,
-        "series_instance_uid": volume.series_instance_uid,
-        "modality": getattr(volume, "modality", None) or None,
-        "slice_thickness_mm": getattr(volume, "slice_thickness_mm", None),
-    }
-
 
 _TOOL_TITLES = {"pointer": "Select", "bidirectional": "Bidirectional", "line": "Line",
                 "pan": "Pan", "zoom": "Zoom", "window": "Window/level"}
 
 
-class MainWindow(QMainWindow):
+class MainWindow(TimepointActions, QMainWindow):
     """The reading workstation for one reader.
 
     Parameters
@@ -247,21 +234,6 @@ class MainWindow(QMainWindow):
         self._on_measurements_changed()
         self._on_lesion_selected(self.lesion_table.selected_lesion_id())
 
-    def _update_lock_banner(self) -> None:
-        tp = self.session.current_timepoint
-        locked = tp is not None and tp.id is not None and self.session.is_locked(tp.id)
-        self.lock_banner.setVisible(locked or self.amendment_reason is not None)
-        if self.amendment_reason is not None and tp is not None:
-            self.lock_banner.setText(f"Amending {tp.label}: “{self.amendment_reason}”. "
-                                     "Your next edit voids the signature.")
-        elif locked and tp is not None:
-            lock = (RESOURCES_DIR / "icons" / "lock.svg").as_uri()
-            self.lock_banner.setText(f"<img src='{lock}' width='14' height='14'> <b>{tp.label} is signed "
-                                     "and locked.</b> Timepoint → Amend signed timepoint… to change it, "
-                                     "with a reason.")
-        self.sign_action.setEnabled(tp is not None and not locked and not tp.is_baseline)
-        self.amend_action.setEnabled(locked)
-
     def _on_measurements_changed(self, *_: object) -> None:
         self.assign_bar.set_lesions(self.session.lesions() if self.session.patient else [])
         self._refresh_overlays()
@@ -385,59 +357,3 @@ class MainWindow(QMainWindow):
         attach = getattr(self.session, "attach_series", None)  # see docs: ReadingSession.attach_series
         if tp is not None and not tp.series_instance_uid and attach is not None:
             attach(tp.id, **series_of(volume), reason=self.amendment_reason)
-
-    def _on_new_patient(self) -> None:
-        subject_id, ok = QInputDialog.getText(self, "New patient", "Subject id:")
-        if ok and subject_id.strip():
-            self.add_patient(subject_id.strip())
-
-    @shows_errors("Could not add the patient")
-    def add_patient(self, subject_id: str) -> None:
-        """Store a new patient and open it."""
-        self.session.open_patient(self.session.add_patient(subject_id).subject_id)
-
-    def _on_new_timepoint(self) -> NewTimepointDialog:
-        count = len(self.session.timepoints()) if self.session.patient else 0
-        volume = self.viewer.volume
-        series = volume_text(volume, "series_description") or volume_text(volume, "modality") if volume else ""
-        dialog = NewTimepointDialog("baseline" if count == 0 else f"C{3 * count}", 3 * count, series, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._on_new_timepoint_accepted(dialog))
-        dialog.open()
-        return dialog
-
-    @shows_errors("Could not add the timepoint")
-    def _on_new_timepoint_accepted(self, dialog: NewTimepointDialog) -> None:
-        label, scan_date, cycle = dialog.values()
-        volume = self.viewer.volume if dialog.use_displayed_series() else None
-        self.session.add_timepoint(label, scan_date, cycle, **(series_of(volume) if volume else {}))
-
-    def _on_sign(self) -> SignDialog:
-        tp = self.session.current_timepoint
-        result = {r.label: r for r in getattr(self.session.assessment, "timepoints", ())}.get(tp.label)
-        reader = self.session.reader
-        username = reader.username if reader.role.value == "investigator" else ""
-        dialog = SignDialog(tp.label, str(result.overall) if result and result.overall else None, username, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._on_sign_accepted(dialog, tp.id))
-        dialog.open()
-        return dialog
-
-    @shows_errors("Could not sign the timepoint")
-    def _on_sign_accepted(self, dialog: SignDialog, timepoint_id: int) -> None:
-        username, password, meaning = dialog.values()
-        self.session.sign(timepoint_id, username, password, meaning)
-
-    def _on_amend(self) -> None:
-        tp = self.session.current_timepoint
-        reason, ok = QInputDialog.getText(self, f"Amend {tp.label}", "Reason for the amendment:")
-        if ok:
-            self.start_amendment(reason)
-
-    def start_amendment(self, reason: str) -> None:
-        """Allow edits of the signed current timepoint, each audited with *reason*."""
-        if not reason.strip():
-            report_error(self, "Could not start the amendment", ValueError("A reason is required."))
-            return
-        self.amendment_reason = self.lesion_model.amendment_reason = reason.strip()
-        self._update_lock_banner()

@@ -205,3 +205,23 @@ def test_wrong_password_is_refused_and_nothing_is_locked(qtbot, window: MainWind
     errors = close_error_boxes()
     assert errors and "Could not sign" in errors[0]
     assert not session.is_locked(session.current_timepoint.id)
+
+
+def test_engine_warning_for_a_small_target_shows_in_the_table(qtbot, window: MainWindow) -> None:
+    session = window.session
+    window.add_patient("TEST-003")
+    window.open_folder(str(DEMO_FOLDER))
+    qtbot.waitUntil(lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=30000)
+    add_timepoint(qtbot, window, "baseline")
+    window.set_tool("line")
+    window.viewer.set_slice(5)
+    QApplication.processEvents()
+    with qtbot.waitSignal(session.measurement_added, timeout=5000) as added:
+        drag(qtbot, window, (150.0, 300.0), (157.0, 303.0))  # about 7.4 mm: not measurable
+    assert added.args[0].long_axis_mm < 10
+    row = window.lesion_model.row_of_code("T1")
+    warnings = window.lesion_model.warnings(row)
+    assert warnings, session.assessment
+    cell = window.lesion_model.index(row, window.lesion_model.warnings_column).data()
+    assert cell == "; ".join(warnings)
+    assert "T1" in window.response_panel.warnings_label.text()
