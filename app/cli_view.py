@@ -27,15 +27,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "as a PNG, as the workstation shows it.",
     )
     view.add_argument("path", metavar="PATH", help="folder, file, zip or DICOMDIR")
-    view.add_argument("--series", metavar="UID", help="SeriesInstanceUID (default: the only "
-                                                      "or the largest series)")
-    view.add_argument("--slice", type=int, metavar="N", dest="slice_index",
-                      help="0-based slice index along the plane normal (default: the middle)")
-    view.add_argument("--preset", metavar="NAME",
-                      help=f"window preset: {', '.join(PRESET_CHOICES)} "
-                           "(default: liver for CT, auto otherwise)")
-    view.add_argument("--orientation", choices=ORIENTATIONS, default="axial",
-                      help="plane to show (default: axial)")
+    view.add_argument(
+        "--series",
+        metavar="UID",
+        help="SeriesInstanceUID (default: the only or the largest series)",
+    )
+    view.add_argument(
+        "--slice",
+        type=int,
+        metavar="N",
+        dest="slice_index",
+        help="0-based slice index along the plane normal (default: the middle)",
+    )
+    view.add_argument(
+        "--preset",
+        metavar="NAME",
+        help=f"window preset: {', '.join(PRESET_CHOICES)} (default: liver for CT, auto otherwise)",
+    )
+    view.add_argument(
+        "--orientation",
+        choices=ORIENTATIONS,
+        default="axial",
+        help="plane to show (default: axial)",
+    )
     view.add_argument("--screenshot", metavar="FILE", required=True, help="PNG file to write")
     view.set_defaults(func=run_view)
 
@@ -45,7 +59,9 @@ def _normalised_preset(name: str | None) -> str | None:
         return None
     key = name.strip().lower().replace("_", " ")
     if key not in PRESET_CHOICES:
-        raise CliError(f"unknown window preset {name!r}; expected one of {', '.join(PRESET_CHOICES)}")
+        raise CliError(
+            f"unknown window preset {name!r}; expected one of {', '.join(PRESET_CHOICES)}"
+        )
     return key
 
 
@@ -62,8 +78,10 @@ def run_view(args: argparse.Namespace) -> int:
     shape = volume.voxels.shape
     count = {"axial": shape[0], "coronal": shape[1], "sagittal": shape[2]}[args.orientation]
     if args.slice_index is not None and not 0 <= args.slice_index < count:
-        raise CliError(f"--slice {args.slice_index} is outside 0..{count - 1} "
-                       f"({args.orientation}, {count} positions)")
+        raise CliError(
+            f"--slice {args.slice_index} is outside 0..{count - 1} "
+            f"({args.orientation}, {count} positions)"
+        )
 
     from app.main import render_volume_png
 
@@ -72,6 +90,8 @@ def run_view(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CliError(f"cannot write {out}: {exc}") from exc
     index = args.slice_index if args.slice_index is not None else count // 2
-    print(f"{out}: {volume.series_instance_uid} {args.orientation} slice {index}/{count - 1} "
-          f"({out.stat().st_size} bytes)")
+    print(  # noqa: T201 - the command's output
+        f"{out}: {volume.series_instance_uid} {args.orientation} slice {index}/{count - 1} "
+        f"({out.stat().st_size} bytes)"
+    )
     return 0

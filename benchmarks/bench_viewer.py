@@ -126,11 +126,13 @@ def _measure(app, volume, frames: int, rounds: int) -> dict[str, list[float]]:
 
 def main(argv: list[str]) -> int:
     """Load the series, run the measurements, print fps and ratios; exit 1 below target."""
-    folder = Path(argv[1]) if len(argv) > 1 else ROOT.parent / "shared" / "data" / "ct-wholebody-269"
+    folder = (
+        Path(argv[1]) if len(argv) > 1 else ROOT.parent / "shared" / "data" / "ct-wholebody-269"
+    )
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     volume = load_series(folder)
     frames, rounds = 100, 7
-    print(
+    print(  # noqa: T201
         f"series: {folder.name}  voxels {volume.voxels.shape} {volume.voxels.dtype}  "
         f"platform {app.platformName()}  view {SIZE[0]}x{SIZE[1]}  "
         f"{rounds} interleaved rounds x {frames} frames, median fps"
@@ -145,8 +147,10 @@ def main(argv: list[str]) -> int:
     for name, fps, base in cases:
         verdict = "OK" if fps >= TARGET_FPS else "BELOW TARGET"
         ok &= fps >= TARGET_FPS
-        print(f"{name:20s} widget {fps:7.1f} fps   bare ImageItem {base:7.1f} fps   "
-              f"ratio {fps / base:5.2f}   target >= {TARGET_FPS:.0f} fps: {verdict}")
+        print(  # noqa: T201
+            f"{name:20s} widget {fps:7.1f} fps   bare ImageItem {base:7.1f} fps   "
+            f"ratio {fps / base:5.2f}   target >= {TARGET_FPS:.0f} fps: {verdict}"
+        )
     return 0 if ok else 1
 
 

@@ -21,7 +21,9 @@ CORNERS = ("top_left", "top_right", "bottom_left", "bottom_right")
 EDGES = ("left", "right", "top", "bottom")
 
 _TEXT_STYLE = "color: rgb(235, 235, 235); background: transparent; font-size: 12px;"
-_EDGE_STYLE = "color: rgb(255, 200, 60); background: transparent; font-size: 14px; font-weight: bold;"
+_EDGE_STYLE = (
+    "color: rgb(255, 200, 60); background: transparent; font-size: 14px; font-weight: bold;"
+)
 _MARGIN = 6
 
 

@@ -64,7 +64,9 @@ class OverlayLayer:
         wanted: dict[int, MeasurementOverlay] = {}
         if w.volume is not None and w.orientation == "axial":
             wanted = {
-                o.measurement_id: o for o in self._overlays if o.geometry.slice_index == w.slice_index
+                o.measurement_id: o
+                for o in self._overlays
+                if o.geometry.slice_index == w.slice_index
             }
         for mid in list(self.items):
             if mid not in wanted or not self._item_matches(self.items[mid], wanted[mid]):
@@ -92,14 +94,19 @@ class OverlayLayer:
         return make_geometry(w.volume, w.slice_index, item.end_points())
 
     def _item_matches(self, item: OverlayRoi, overlay: MeasurementOverlay) -> bool:
-        return same_geometry(self.geometry_of(item), overlay.geometry) and item.caption == overlay.caption
+        return (
+            same_geometry(self.geometry_of(item), overlay.geometry)
+            and item.caption == overlay.caption
+        )
 
     def _make_item(self, overlay: MeasurementOverlay) -> OverlayRoi:
         w = self._widget
         g = overlay.geometry
         long_px = (g.long_axis.start_px, g.long_axis.end_px)
         if g.short_axis is None:
-            item: OverlayRoi = CaliperRoi(*long_px, to_lps=w.display_to_lps, caption=overlay.caption)
+            item: OverlayRoi = CaliperRoi(
+                *long_px, to_lps=w.display_to_lps, caption=overlay.caption
+            )
         else:
             item = BidirectionalCaliperRoi(
                 long_px,
@@ -111,7 +118,9 @@ class OverlayLayer:
         mid = overlay.measurement_id
         item.sigRegionChangeStarted.connect(lambda _roi, mid=mid: self.select(mid))
         item.sigClicked.connect(lambda _roi, _ev, mid=mid: self.select(mid))
-        item.sigRegionChangeFinished.connect(lambda roi, mid=mid: self._on_item_edit_finished(mid, roi))
+        item.sigRegionChangeFinished.connect(
+            lambda roi, mid=mid: self._on_item_edit_finished(mid, roi)
+        )
         return item
 
     def _on_item_edit_finished(self, measurement_id: int, item: OverlayRoi) -> None:

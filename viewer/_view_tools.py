@@ -91,7 +91,9 @@ class ToolDragger:
         center0, width0 = self._window_start
         delta = ev.pos() - ev.buttonDownPos()
         sensitivity = max(width0, 50.0) / 200.0
-        widget.set_window(center0 + delta.y() * sensitivity, max(1.0, width0 + delta.x() * sensitivity))
+        widget.set_window(
+            center0 + delta.y() * sensitivity, max(1.0, width0 + delta.x() * sensitivity)
+        )
 
     def _drag_zoom(self, ev) -> None:
         vb = self._widget.view_box
@@ -139,4 +141,3 @@ class ToolDragger:
                 )
             )
         widget.finish_drawing((start, end), short)
-

@@ -53,7 +53,9 @@ def normalise_preset_name(name: str) -> str:
     return key
 
 
-def auto_window(voxels: np.ndarray, low_pct: float = 1.0, high_pct: float = 99.0) -> tuple[float, float]:
+def auto_window(
+    voxels: np.ndarray, low_pct: float = 1.0, high_pct: float = 99.0
+) -> tuple[float, float]:
     """Window covering the *low_pct*-*high_pct* percentiles of *voxels*.
 
     A strided sample of at most ~1M voxels keeps this fast on whole volumes.

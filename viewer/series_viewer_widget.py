@@ -17,11 +17,11 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from viewer._view_annotations import ViewAnnotations, cursor_text, view_texts
+from viewer._view_image import SmoothImageItem
+from viewer._view_overlay_layer import OverlayLayer, OverlayRoi
 from viewer._view_planes import PLANES, PlaneGeometry
 from viewer._view_tools import TOOLS, ToolDragger
 from viewer._view_viewbox import ImageViewBox
-from viewer._view_image import SmoothImageItem
-from viewer._view_overlay_layer import OverlayLayer, OverlayRoi
 from viewer.overlays import MeasurementOverlay, make_geometry
 from viewer.presets import default_preset_for, normalise_preset_name, window_for_preset
 
@@ -77,7 +77,9 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._graphics = pg.GraphicsView(background="k")
         self._graphics.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self._dragger = ToolDragger(self)
-        self.view_box = ImageViewBox(self._on_wheel_scrolled, self._dragger.handle, self._on_image_clicked)
+        self.view_box = ImageViewBox(
+            self._on_wheel_scrolled, self._dragger.handle, self._on_image_clicked
+        )
         self._graphics.setCentralItem(self.view_box)
         self._image = SmoothImageItem(axisOrder="row-major")
         self._image.setPos(-0.5, -0.5)  # voxel centres at integer display coordinates
@@ -212,7 +214,9 @@ class SeriesViewerWidget(QtWidgets.QWidget):
     def set_window(self, center: float, width: float) -> None:
         """Set window centre and width (stored units, HU for CT); width >= 1."""
         self._center, self._width = float(center), max(float(width), 1.0)
-        if self._slice is not None:  # before the first image pyqtgraph would defer (and misapply) it
+        if (
+            self._slice is not None
+        ):  # before the first image pyqtgraph would defer (and misapply) it
             self._image.setLevels(self._display_levels())
         self._update_annotations()
         self.window_changed.emit(self._center, self._width)
@@ -247,7 +251,9 @@ class SeriesViewerWidget(QtWidgets.QWidget):
             return
         axial_index = self._index if self.orientation == "axial" else None
         self._geometry = PlaneGeometry.of(self._volume, plane)
-        self._index = self._geometry.count // 2 if axial_index is None or plane != "axial" else axial_index
+        self._index = (
+            self._geometry.count // 2 if axial_index is None or plane != "axial" else axial_index
+        )
         self._show_plane()
         self.slice_changed.emit(self._index)
 
@@ -386,4 +392,3 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         super().resizeEvent(event)
         if self._geometry is not None:
             self.view_box.autoRange(padding=0.0)
-

@@ -37,7 +37,10 @@ class VolumeLike(Protocol):
     sop_instance_uids: list[str]
 
     def index_to_lps(
-        self, slice: float, row: float, column: float  # noqa: A002 - the Volume API name
+        self,
+        slice: float,
+        row: float,
+        column: float,  # noqa: A002 - the Volume API name
     ) -> tuple[float, float, float]:
         """Map a continuous voxel index to patient LPS millimetres."""
         ...

@@ -35,7 +35,9 @@ class SimpleVolume:
 
     def index_to_lps(self, slice: float, row: float, column: float) -> tuple[float, float, float]:  # noqa: A002
         d = np.asarray(self.direction)
-        offset = d @ np.array([column * self.spacing_mm[2], row * self.spacing_mm[1], slice * self.spacing_mm[0]])
+        offset = d @ np.array(
+            [column * self.spacing_mm[2], row * self.spacing_mm[1], slice * self.spacing_mm[0]]
+        )
         return tuple(float(v) for v in np.asarray(self.origin_lps_mm) + offset)
 
     def lps_to_index(self, x: float, y: float, z: float) -> tuple[float, float, float]:
@@ -54,19 +56,25 @@ def read_volume(folder: Path, *, pixel_spacing: tuple[float, float] | None = Non
     iop = np.array(datasets[0].ImageOrientationPatient, dtype=float)
     row_cos, col_cos = iop[:3], iop[3:]
     normal = np.cross(row_cos, col_cos)
-    datasets.sort(key=lambda ds: float(np.dot(normal, np.array(ds.ImagePositionPatient, dtype=float))))
+    datasets.sort(
+        key=lambda ds: float(np.dot(normal, np.array(ds.ImagePositionPatient, dtype=float)))
+    )
     positions = [np.array(ds.ImagePositionPatient, dtype=float) for ds in datasets]
     slice_vec = positions[1] - positions[0] if len(positions) > 1 else normal
     slice_mm = float(np.linalg.norm(slice_vec))
     ds0 = datasets[0]
     voxels = np.stack(
         [
-            ds.pixel_array.astype(np.float32) * float(ds.get("RescaleSlope", 1)) + float(ds.get("RescaleIntercept", 0))
+            ds.pixel_array.astype(np.float32) * float(ds.get("RescaleSlope", 1))
+            + float(ds.get("RescaleIntercept", 0))
             for ds in datasets
         ]
     ).astype(np.int16 if ds0.Modality == "CT" else np.float32)
     row_mm, col_mm = pixel_spacing or tuple(float(v) for v in ds0.PixelSpacing)
-    direction = tuple(tuple(float(v) for v in row) for row in np.column_stack([row_cos, col_cos, slice_vec / slice_mm]))
+    direction = tuple(
+        tuple(float(v) for v in row)
+        for row in np.column_stack([row_cos, col_cos, slice_vec / slice_mm])
+    )
     return SimpleVolume(
         voxels=voxels,
         spacing_mm=(slice_mm, row_mm, col_mm),

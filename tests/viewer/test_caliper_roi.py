@@ -55,7 +55,8 @@ def test_caliper_label_follows_handle_moves(view_box):
     roi.set_end_points((0, 0), (0, 20), finish=True)
     assert roi.length_mm == pytest.approx(18.0)
     assert roi.label_text == "18.0 mm"
-    assert changed and len(finished) == 1
+    assert changed
+    assert len(finished) == 1
 
 
 def test_caliper_selection_colour(view_box):
@@ -68,7 +69,9 @@ def test_caliper_selection_colour(view_box):
 
 def test_bidirectional_starts_perpendicular_in_mm(view_box):
     short = perpendicular_short_axis((10, 10), (50, 40), SPACING)
-    roi = BidirectionalCaliperRoi(((10, 10), (50, 40)), short, to_lps=to_lps, pixel_mm=SPACING, caption="N1")
+    roi = BidirectionalCaliperRoi(
+        ((10, 10), (50, 40)), short, to_lps=to_lps, pixel_mm=SPACING, caption="N1"
+    )
     view_box.addItem(roi)
     (l0, l1), (s0, s1) = roi.axes_points()
     long_mm = np.subtract(to_lps(*l1), to_lps(*l0))
@@ -84,7 +87,8 @@ def test_bidirectional_forces_a_crooked_short_axis_perpendicular(view_box):
         ((0, 0), (100, 0)), ((45, -10), (55, 10)), to_lps=to_lps, pixel_mm=SPACING
     )
     (l0, l1), (s0, s1) = roi.axes_points()
-    assert s0[0] == pytest.approx(50) and s1[0] == pytest.approx(50)
+    assert s0[0] == pytest.approx(50)
+    assert s1[0] == pytest.approx(50)
 
 
 @pytest.mark.parametrize("handle", [0, 1])
@@ -96,7 +100,9 @@ def test_moving_a_long_axis_handle_carries_the_short_axis(view_box, handle):
     short_before = roi.short_axis_mm
     finished: list[object] = []
     roi.sigRegionChangeFinished.connect(finished.append)
-    roi.movePoint(roi.getHandles()[handle], QtCore.QPointF(70, 80) if handle else QtCore.QPointF(-20, 30))
+    roi.movePoint(
+        roi.getHandles()[handle], QtCore.QPointF(70, 80) if handle else QtCore.QPointF(-20, 30)
+    )
     (l0, l1), (s0, s1) = roi.axes_points()
     long_mm = np.subtract(to_lps(*l1), to_lps(*l0))
     short_mm = np.subtract(to_lps(*s1), to_lps(*s0))

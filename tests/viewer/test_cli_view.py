@@ -19,8 +19,18 @@ def _non_black_fraction(path) -> float:
 
 def test_view_writes_a_screenshot(qapp, shared_data, tmp_path, capsys):
     out = tmp_path / "chest.png"
-    code = main(["view", str(shared_data / "ct-chest-30"), "--slice", "12", "--preset", "lung",
-                 "--screenshot", str(out)])
+    code = main(
+        [
+            "view",
+            str(shared_data / "ct-chest-30"),
+            "--slice",
+            "12",
+            "--preset",
+            "lung",
+            "--screenshot",
+            str(out),
+        ]
+    )
     assert code == 0
     assert out.stat().st_size > 10_000
     assert _non_black_fraction(out) > 0.1
@@ -29,8 +39,19 @@ def test_view_writes_a_screenshot(qapp, shared_data, tmp_path, capsys):
 
 def test_view_coronal_default_slice(qapp, shared_data, tmp_path):
     out = tmp_path / "coronal.png"
-    assert main(["view", str(shared_data / "ct-chest-30"), "--orientation", "coronal",
-                 "--screenshot", str(out)]) == 0
+    assert (
+        main(
+            [
+                "view",
+                str(shared_data / "ct-chest-30"),
+                "--orientation",
+                "coronal",
+                "--screenshot",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert _non_black_fraction(out) > 0.05
 
 

@@ -20,7 +20,7 @@ Qt = QtCore.Qt
 
 @pytest.fixture(autouse=True)
 def _every_mouse_move_counts():
-    """pyqtgraph drops moves closer than 1/mouseRateLimit s; simulated drags are faster than hands."""
+    """pyqtgraph drops moves closer than 1/mouseRateLimit s; simulated drags outpace hands."""
     before = pg.getConfigOption("mouseRateLimit")
     pg.setConfigOptions(mouseRateLimit=-1)
     yield
@@ -46,7 +46,9 @@ def to_viewport(widget: SeriesViewerWidget, x: float, y: float) -> QtCore.QPoint
     return widget.graphics_view.mapFromScene(scene)
 
 
-def drag(qtbot, widget: SeriesViewerWidget, start, end, button=Qt.MouseButton.LeftButton, steps=5) -> None:
+def drag(
+    qtbot, widget: SeriesViewerWidget, start, end, button=Qt.MouseButton.LeftButton, steps=5
+) -> None:
     """Press at image point *start*, move in *steps* to *end*, release."""
     viewport = widget.graphics_view.viewport()
     p0 = to_viewport(widget, *start)
@@ -59,7 +61,9 @@ def drag(qtbot, widget: SeriesViewerWidget, start, end, button=Qt.MouseButton.Le
     qtbot.mouseRelease(viewport, button, pos=p1)
 
 
-def wheel(widget: SeriesViewerWidget, notches: int, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+def wheel(
+    widget: SeriesViewerWidget, notches: int, modifiers=Qt.KeyboardModifier.NoModifier
+) -> None:
     viewport = widget.graphics_view.viewport()
     pos = QtCore.QPointF(viewport.width() / 2, viewport.height() / 2)
     event = QtGui.QWheelEvent(
@@ -86,7 +90,9 @@ def test_opens_on_the_middle_slice_with_the_liver_window(viewer, ct_chest):
     # int16 goes to the screen as uint16 offset by 32768 (the fast lookup-table path)
     shown = viewer.image_item.image
     assert shown.dtype == np.uint16
-    np.testing.assert_array_equal(shown.astype(np.int32) - 32768, ct_chest.voxels[viewer.slice_index])
+    np.testing.assert_array_equal(
+        shown.astype(np.int32) - 32768, ct_chest.voxels[viewer.slice_index]
+    )
     assert tuple(viewer.image_item.levels) == pytest.approx((-45.0 + 32768, 105.0 + 32768))
 
 
@@ -173,7 +179,9 @@ def test_draw_line_emits_geometry_in_mm(qtbot, viewer, ct_chest):
     assert seg.start_px == pytest.approx(start, abs=1.0)
     assert seg.end_px == pytest.approx(end, abs=1.0)
     spacing = (ct_chest.spacing_mm[2], ct_chest.spacing_mm[1])
-    assert seg.length_mm == pytest.approx(pixel_length_mm(seg.start_px, seg.end_px, spacing), abs=0.1)
+    assert seg.length_mm == pytest.approx(
+        pixel_length_mm(seg.start_px, seg.end_px, spacing), abs=0.1
+    )
     assert seg.length_mm == pytest.approx(pixel_length_mm(start, end, spacing), abs=1.5)
     z = ct_chest.index_to_lps(viewer.slice_index, 0, 0)[2]
     assert seg.start_lps_mm[2] == pytest.approx(z)
@@ -191,7 +199,9 @@ def test_draw_line_on_anisotropic_pixels(qtbot, ct_chest_anisotropic):
     with qtbot.waitSignal(widget.measurement_drawn) as blocker:
         drag(qtbot, widget, (100.0, 100.0), (100.0, 200.0))  # vertical: rows, 0.9 mm
     seg = blocker.args[0].long_axis
-    assert seg.length_mm == pytest.approx(pixel_length_mm(seg.start_px, seg.end_px, (0.6, 0.9)), abs=0.1)
+    assert seg.length_mm == pytest.approx(
+        pixel_length_mm(seg.start_px, seg.end_px, (0.6, 0.9)), abs=0.1
+    )
     assert seg.length_mm == pytest.approx(90.0, abs=1.5)
 
 
@@ -219,8 +229,12 @@ def test_drawing_is_emitted_once(qtbot, viewer):
     assert len(drawn) == 1
 
 
-def _overlay(volume, slice_index, long_px, short_px=None, mid=7, label="T1 23.4 mm", selected=False):
-    return MeasurementOverlay(mid, label, make_geometry(volume, slice_index, long_px, short_px), selected)
+def _overlay(
+    volume, slice_index, long_px, short_px=None, mid=7, label="T1 23.4 mm", selected=False
+):
+    return MeasurementOverlay(
+        mid, label, make_geometry(volume, slice_index, long_px, short_px), selected
+    )
 
 
 def test_overlays_show_on_their_own_slice(qtbot, viewer, ct_chest):
@@ -258,7 +272,9 @@ def test_editing_a_handle_emits_measurement_edited_once(qtbot, viewer, ct_chest)
     assert len(edited) == 1
 
 
-def test_bidirectional_short_axis_stays_perpendicular_when_the_long_axis_moves(qtbot, viewer, ct_chest):
+def test_bidirectional_short_axis_stays_perpendicular_when_the_long_axis_moves(
+    qtbot, viewer, ct_chest
+):
     k = viewer.slice_index
     overlay = _overlay(ct_chest, k, ((150, 200), (250, 200)), ((200, 180), (200, 220)), mid=3)
     viewer.set_overlays([overlay])
@@ -273,7 +289,9 @@ def test_bidirectional_short_axis_stays_perpendicular_when_the_long_axis_moves(q
     assert g.short_axis.length_mm == pytest.approx(40 * ct_chest.spacing_mm[1], abs=0.1)
     # now drag one short-axis handle outwards and a little sideways: still perpendicular, longer
     end = np.array(g.short_axis.end_px)
-    outwards = (end - np.array(g.short_axis.start_px)) / np.linalg.norm(end - np.array(g.short_axis.start_px))
+    outwards = (end - np.array(g.short_axis.start_px)) / np.linalg.norm(
+        end - np.array(g.short_axis.start_px)
+    )
     target = end + 15 * outwards + 3 * np.array([outwards[1], -outwards[0]])
     drag(qtbot, viewer, tuple(end), tuple(target), steps=6)
     assert len(edited) == 2
@@ -298,12 +316,20 @@ def test_delete_key_requests_deletion_of_the_selected_overlay(qtbot, viewer, ct_
         qtbot.keyClick(viewer.graphics_view, Qt.Key.Key_Delete)
     assert blocker.args == [2]
     # clicking the other caliper selects it
-    qtbot.mouseClick(viewer.graphics_view.viewport(), Qt.MouseButton.LeftButton, pos=to_viewport(viewer, 150, 100))
+    qtbot.mouseClick(
+        viewer.graphics_view.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=to_viewport(viewer, 150, 100),
+    )
     with qtbot.waitSignal(viewer.delete_requested) as blocker:
         qtbot.keyClick(viewer.graphics_view, Qt.Key.Key_Delete)
     assert blocker.args == [1]
     # clicking empty image deselects: Delete does nothing
-    qtbot.mouseClick(viewer.graphics_view.viewport(), Qt.MouseButton.LeftButton, pos=to_viewport(viewer, 400, 450))
+    qtbot.mouseClick(
+        viewer.graphics_view.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=to_viewport(viewer, 400, 450),
+    )
     with qtbot.assertNotEmitted(viewer.delete_requested):
         qtbot.keyClick(viewer.graphics_view, Qt.Key.Key_Delete)
 
@@ -312,9 +338,19 @@ def test_orientation_labels_for_axial_coronal_sagittal(viewer):
     labels = {name: viewer.annotation(name) for name in ("left", "right", "top", "bottom")}
     assert labels == {"left": "R", "right": "L", "top": "A", "bottom": "P"}
     viewer.set_orientation("coronal")
-    assert [viewer.annotation(n) for n in ("left", "right", "top", "bottom")] == ["R", "L", "S", "I"]
+    assert [viewer.annotation(n) for n in ("left", "right", "top", "bottom")] == [
+        "R",
+        "L",
+        "S",
+        "I",
+    ]
     viewer.set_orientation("sagittal")
-    assert [viewer.annotation(n) for n in ("left", "right", "top", "bottom")] == ["A", "P", "S", "I"]
+    assert [viewer.annotation(n) for n in ("left", "right", "top", "bottom")] == [
+        "A",
+        "P",
+        "S",
+        "I",
+    ]
 
 
 def test_reformat_shape_and_head_up(viewer, ct_chest):
@@ -323,7 +359,9 @@ def test_reformat_shape_and_head_up(viewer, ct_chest):
     assert viewer.slice_count == n_r
     assert viewer.image_shape == (n_s, n_c)
     # the slice index grows towards the head in this series, so the top row is the last slice
-    np.testing.assert_array_equal(viewer.displayed_slice[0], ct_chest.voxels[-1, viewer.slice_index, :])
+    np.testing.assert_array_equal(
+        viewer.displayed_slice[0], ct_chest.voxels[-1, viewer.slice_index, :]
+    )
     assert viewer.pixel_mm == pytest.approx((ct_chest.spacing_mm[2], ct_chest.spacing_mm[0]))
     viewer.set_orientation("axial")
     assert viewer.slice_count == n_s
@@ -335,7 +373,9 @@ def test_patient_and_slice_text(viewer, ct_chest):
     assert ct_chest.patient_id in top_left
     assert "2007-04-25" in top_left
     assert ct_chest.series_description in viewer.annotation("top_right")
-    assert f"{viewer.slice_index + 1}/{ct_chest.voxels.shape[0]}" in viewer.annotation("bottom_left")
+    assert f"{viewer.slice_index + 1}/{ct_chest.voxels.shape[0]}" in viewer.annotation(
+        "bottom_left"
+    )
     assert viewer.annotation("bottom_right") == "W 150  L 30"
 
 
@@ -354,7 +394,9 @@ def test_render_png_writes_a_non_black_image(viewer, tmp_path, ct_chest):
     assert path.stat().st_size > 1000
     image = QtGui.QImage(str(path))
     assert image.width() == viewer.width()
-    array = np.frombuffer(image.convertToFormat(QtGui.QImage.Format.Format_RGB32).constBits(), np.uint8)
+    array = np.frombuffer(
+        image.convertToFormat(QtGui.QImage.Format.Format_RGB32).constBits(), np.uint8
+    )
     assert (array.reshape(-1, 4)[:, :3].max(axis=1) > 50).mean() > 0.1
     # the yellow caliper is there
     rgb = array.reshape(image.height(), image.width(), 4)[..., :3]  # BGRA
