@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -96,6 +96,69 @@ class ReaderRepository:
                 after=after,
             )
         return created
+
+    def _change(self, username: str, by: Reader, what: str, apply: Any) -> Reader:
+        """Apply ``apply(row) -> (before, after)`` to a reader row as admin ``by``, audited."""
+        if by.role is not Role.ADMIN and by.username != username:
+            raise PermissionDeniedError(
+                f"{by.username} is {by.role.value}; only an admin can {what}"
+            )
+        with self._db.write_session(f"{what} {username}") as session:
+            row = session.scalar(select(ReaderRow).where(ReaderRow.username == username))
+            if row is None:
+                raise NotFoundError(f"no reader {username!r}")
+            before, after = apply(row)
+            session.flush()
+            AuditLog.record(
+                session,
+                reader_id=by.id,
+                action="update",
+                entity="reader",
+                entity_id=row.id,
+                before=before,
+                after=after,
+            )
+            return reader_from_row(row)
+
+    def set_active(self, username: str, active: bool, *, by: Reader) -> Reader:
+        """Activate or deactivate a reader (admins only); a reader is never deleted.
+
+        Raises
+        ------
+        PermissionDeniedError
+            ``by`` is not an admin.
+        NotFoundError
+            No such reader.
+        """
+        if by.role is not Role.ADMIN:
+            raise PermissionDeniedError(
+                f"{by.username} is {by.role.value}; only an admin can do that"
+            )
+
+        def apply(row: ReaderRow) -> tuple[dict[str, Any], dict[str, Any]]:
+            before = {"active": row.active}
+            row.active = active
+            return before, {"active": active}
+
+        return self._change(username, by, "change the state of", apply)
+
+    def set_password(self, username: str, new_password: str, *, by: Reader) -> Reader:
+        """Set a reader's password (the reader themself or an admin); audited without the password.
+
+        Raises
+        ------
+        PermissionDeniedError
+            ``by`` is neither the reader nor an admin.
+        ValueError
+            The new password is empty.
+        """
+        new_hash = hash_password(new_password)
+
+        def apply(row: ReaderRow) -> tuple[dict[str, Any], dict[str, Any]]:
+            row.password_hash = new_hash
+            return {"password": "previous"}, {"password": "changed"}
+
+        return self._change(username, by, "set the password of", apply)
 
     def ensure_system(self) -> Reader:
         """Return the ``system`` admin reader, creating it if the database has none."""

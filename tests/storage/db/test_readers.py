@@ -69,3 +69,31 @@ def test_list_and_system_reader(db: Database, system: Reader, alice: Reader, bob
     assert db.readers.ensure_system() == system
     assert system.role is Role.ADMIN
     assert db.readers.count() == 3
+
+
+def test_deactivated_reader_cannot_authenticate(
+    db: Database, system: Reader, alice: Reader
+) -> None:
+    with pytest.raises(PermissionDeniedError):
+        db.readers.set_active("alice", False, by=alice)
+    assert not db.readers.set_active("alice", False, by=system).active
+    with pytest.raises(AuthenticationError):
+        db.readers.authenticate("alice", PASSWORD)
+    assert db.readers.set_active("alice", True, by=system).active
+    assert db.readers.authenticate("alice", PASSWORD) == alice
+    changes = [e.after for e in db.audit_events(entity="reader", entity_id=alice.id)][1:]
+    assert changes == [{"active": False}, {"active": True}]
+
+
+def test_password_change_by_the_reader_or_an_admin(
+    db: Database, system: Reader, alice: Reader, bob: Reader
+) -> None:
+    db.readers.set_password("alice", "new horse", by=alice)
+    assert db.readers.authenticate("alice", "new horse") == alice
+    with pytest.raises(AuthenticationError):
+        db.readers.authenticate("alice", PASSWORD)
+    with pytest.raises(PermissionDeniedError):
+        db.readers.set_password("alice", "bob was here", by=bob)
+    db.readers.set_password("alice", PASSWORD, by=system)
+    assert db.readers.authenticate("alice", PASSWORD) == alice
+    assert all("horse" not in str(e.after) for e in db.audit_events())
