@@ -104,23 +104,17 @@ def render_volume_png(*args: Any, **kwargs: Any) -> None:
     render(*args, **kwargs)
 
 
-def _local_reader(database: Database) -> Reader:
-    """The workstation's password-less reader, created on first start."""
+def _local_reader(database: Database, humans: list[Reader]) -> Reader | None:
+    """This workstation's password-less reader; created only when the database has no reader."""
     from storage import paths
-    from storage.db import NotFoundError
 
     marker = paths.config_dir() / _LOCAL_READER_FILE
-    username = marker.read_text(encoding="utf-8").strip() if marker.exists() else ""
-    if username:
-        try:
-            return database.readers.get(username)
-        except NotFoundError:
-            pass
+    known = marker.read_text(encoding="utf-8").strip() if marker.exists() else ""
+    local = next((r for r in humans if r.username == known), None)
+    if local is not None or humans:
+        return local
     username = getpass.getuser() or "reader"
-    try:
-        reader = database.readers.get(username)
-    except NotFoundError:
-        reader = database.readers.create(username, f"{username} (local reader)", Role.READER, None)
+    reader = database.readers.create(username, f"{username} (local reader)", Role.READER, None)
     marker.write_text(username, encoding="utf-8")
     return reader
 
@@ -128,25 +122,29 @@ def _local_reader(database: Database) -> Reader:
 def log_in(database: Database) -> Reader | None:
     """The reader for this session: the local reader, or whoever logs in.
 
-    With no readers but the system account, a local reader (no password) is
-    created and used.  Otherwise a login dialog is shown; an empty password
-    for the local reader's name continues as the local reader.
+    On a database without readers (but the system account) a local reader
+    without a password is created and used, so a first start needs no set-up.
+    When other readers exist a login dialog is shown; the local reader, if this
+    workstation created one, continues with an empty password.
     """
     from storage.db import SYSTEM_USERNAME
     from viewer.login_dialog import LoginDialog
 
     humans = [r for r in database.readers.list() if r.username != SYSTEM_USERNAME and r.active]
-    local = _local_reader(database)
-    if all(r.username == local.username for r in humans):
+    local = _local_reader(database, humans)
+    if local is not None and all(r.username == local.username for r in humans):
         return local
 
     def authenticate(username: str, password: str) -> Reader:
-        if username == local.username and not password:
+        if local is not None and username == local.username and not password:
             return local
         return database.readers.authenticate(username, password)
 
-    dialog = LoginDialog([local.username, *(r.username for r in humans if r.username != local.username)],
-                         authenticate)
+    names = [r.username for r in humans]
+    if local is not None:
+        names.remove(local.username)
+        names.insert(0, local.username)
+    dialog = LoginDialog(names, authenticate)
     return dialog.reader if dialog.exec() == QDialog.DialogCode.Accepted else None
 
 

@@ -354,6 +354,8 @@ class MainWindow(TimepointActions, QMainWindow):
         described = " ".join(str(getattr(volume, n, "") or "") for n in ("modality", "series_description"))
         self.statusBar().showMessage(f"Loaded {described.strip()} ({volume.voxels.shape[0]} slices)", 8000)
         tp = self.session.current_timepoint
-        attach = getattr(self.session, "attach_series", None)  # see docs: ReadingSession.attach_series
-        if tp is not None and not tp.series_instance_uid and attach is not None:
-            attach(tp.id, **series_of(volume), reason=self.amendment_reason)
+        if tp is not None and not tp.series_instance_uid:
+            self.session.attach_series(tp.id, **series_of(volume), reason=self.amendment_reason)
+        elif tp is not None and tp.series_instance_uid != volume.series_instance_uid:
+            self.statusBar().showMessage(
+                f"Shown, not attached: {tp.label} is read on another series.", 8000)

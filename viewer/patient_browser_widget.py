@@ -47,7 +47,8 @@ class PatientBrowserWidget(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree)
         self._lock_icon = icon("lock")
-        for name in ("patient_opened", "timepoint_selected", "timepoint_locked", "assessment_updated"):
+        for name in ("patient_opened", "timepoint_selected", "timepoint_locked", "timepoint_changed",
+                     "assessment_updated"):
             signal = getattr(session, name, None)
             if signal is not None:
                 signal.connect(self._on_session_changed)

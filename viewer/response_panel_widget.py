@@ -100,7 +100,8 @@ class ResponsePanelWidget(QWidget):
         layout.addWidget(splitter)
 
         self._lock_icon = icon("lock")
-        for name in ("assessment_updated", "timepoint_locked", "patient_opened", "timepoint_selected"):
+        for name in ("assessment_updated", "timepoint_locked", "patient_opened", "timepoint_selected",
+                     "timepoint_changed"):
             signal = getattr(session, name, None)
             if signal is not None:
                 signal.connect(self._on_session_changed)

@@ -69,7 +69,7 @@ def add_timepoint(qtbot, window: MainWindow, label: str) -> None:
     window.new_timepoint_action.trigger()
     (dialog,) = visible(window, NewTimepointDialog)
     dialog.label.setText(label)
-    assert dialog.attach.isChecked()  # read on the series on screen
+    assert dialog.attach.isChecked() == (window.viewer.volume is not None)  # the series on screen
     dialog.accept()
     qtbot.waitUntil(lambda: window.session.current_timepoint is not None
                     and window.session.current_timepoint.label == label)
@@ -210,9 +210,11 @@ def test_wrong_password_is_refused_and_nothing_is_locked(qtbot, window: MainWind
 def test_engine_warning_for_a_small_target_shows_in_the_table(qtbot, window: MainWindow) -> None:
     session = window.session
     window.add_patient("TEST-003")
-    window.open_folder(str(DEMO_FOLDER))
+    add_timepoint(qtbot, window, "baseline")  # no series yet
+    window.open_folder(str(DEMO_FOLDER))  # attached to the current timepoint once loaded
     qtbot.waitUntil(lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=30000)
-    add_timepoint(qtbot, window, "baseline")
+    assert session.current_timepoint.series_instance_uid == window.viewer.volume.series_instance_uid
+    assert session.timepoints()[0].modality == "CT"
     window.set_tool("line")
     window.viewer.set_slice(5)
     QApplication.processEvents()
