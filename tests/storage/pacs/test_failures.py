@@ -10,6 +10,7 @@ import pytest
 from storage.dicom.pacs import (
     PacsAssociationRejected,
     PacsConnectionError,
+    PacsError,
     PacsRetrieveIncomplete,
     PacsTimeout,
     RetrieveCancelled,
@@ -107,3 +108,35 @@ def test_cancel_leaves_nothing(orthanc: OrthancServer, protocol: str) -> None:
     with pytest.raises(RetrieveCancelled, match="cancelled; nothing was imported"):
         retrieve_series(node, CT_SERIES_UID, on_progress=cancel_after_three, cancel=cancel)
     assert _store_is_empty()
+
+
+def test_c_move_scp_port_in_use_gives_a_clear_message(orthanc: OrthancServer) -> None:
+    node = orthanc.dimse_node("move")
+    with socket.socket() as busy:
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # earlier C-MOVEs: TIME_WAIT
+        busy.bind(("127.0.0.1", orthanc.caliper_port))
+        busy.listen()
+        with pytest.raises(PacsError, match=r"Caliper cannot listen for C-MOVE on 127\.0\.0\.1"):
+            retrieve_series(node, CT_SERIES_UID)
+    assert _store_is_empty()
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses (hex, as in /proc/net/tcp*) with a socket listening on ``port``."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                local, state = row.split()[1], row.split()[3]
+                address, hex_port = local.split(":")
+                if state == "0A" and int(hex_port, 16) == port:
+                    found.add(address)
+    return found
+
+
+def test_orthanc_listens_on_loopback_only(orthanc: OrthancServer) -> None:
+    for port in (orthanc.http_port, orthanc.dicom_port):
+        assert _listening_addresses(port) == {"0100007F"}  # 127.0.0.1, nothing else
+    config = (orthanc.workdir / "orthanc.json").read_text()
+    assert '"RemoteAccessAllowed": false' in config
+    assert '"DicomCheckCalledAet": true' in config
