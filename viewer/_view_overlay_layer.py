@@ -30,13 +30,19 @@ class OverlayLayer:
         ``display_to_lps`` and ``pixel_mm``.
     on_edited : callable
         ``on_edited(measurement_id, geometry)``, once per edit that moved a caliper.
+    on_selected : callable
+        ``on_selected(measurement_id_or_None)`` when the reader changes the selection.
     """
 
     def __init__(
-        self, widget: SeriesViewerWidget, on_edited: Callable[[int, DrawnGeometry], None]
+        self,
+        widget: SeriesViewerWidget,
+        on_edited: Callable[[int, DrawnGeometry], None],
+        on_selected: Callable[[int | None], None],
     ) -> None:
         self._widget = widget
         self._on_edited = on_edited
+        self._on_selected = on_selected
         self._overlays: list[MeasurementOverlay] = []
         self.items: dict[int, OverlayRoi] = {}
         self.selected_id: int | None = None
@@ -63,10 +69,12 @@ class OverlayLayer:
         w = self._widget
         wanted: dict[int, MeasurementOverlay] = {}
         if w.volume is not None and w.orientation == "axial":
+            uid = w.volume.series_instance_uid
             wanted = {
                 o.measurement_id: o
                 for o in self._overlays
                 if o.geometry.slice_index == w.slice_index
+                and o.geometry.series_instance_uid == uid  # drawn on another series: not here
             }
         for mid in list(self.items):
             if mid not in wanted or not self._item_matches(self.items[mid], wanted[mid]):
@@ -80,10 +88,13 @@ class OverlayLayer:
             item.set_selected(mid == self.selected_id)
 
     def select(self, measurement_id: int | None) -> None:
-        """Highlight one caliper (None: none)."""
+        """Highlight one caliper (None: none), as the reader chose; reports a change."""
+        changed = measurement_id != self.selected_id
         self.selected_id = measurement_id
         for mid, item in self.items.items():
             item.set_selected(mid == measurement_id)
+        if changed:
+            self._on_selected(measurement_id)
 
     def geometry_of(self, item: OverlayRoi) -> DrawnGeometry:
         """The DrawnGeometry a caliper on the current slice describes now."""

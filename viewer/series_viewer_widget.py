@@ -50,6 +50,8 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         Once per handle drag of a caliper that really moved it.
     delete_requested(int)
         Delete/Backspace with a caliper selected.
+    measurement_selected(object)
+        The reader clicked a caliper (its id) or the empty image (None).
     slice_changed(int)
         The displayed slice (position along the plane normal) changed.
     window_changed(float, float)
@@ -59,6 +61,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
     measurement_drawn = QtCore.Signal(object)
     measurement_edited = QtCore.Signal(int, object)
     delete_requested = QtCore.Signal(int)
+    measurement_selected = QtCore.Signal(object)
     slice_changed = QtCore.Signal(int)
     window_changed = QtCore.Signal(float, float)
 
@@ -85,7 +88,9 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._image.setPos(-0.5, -0.5)  # voxel centres at integer display coordinates
         self.view_box.addItem(self._image)
         self._annotations = ViewAnnotations(self._graphics)
-        self._layer = OverlayLayer(self, self.measurement_edited.emit)
+        self._layer = OverlayLayer(
+            self, self.measurement_edited.emit, self.measurement_selected.emit
+        )
         self._graphics.installEventFilter(self)
         self._graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
 

@@ -252,6 +252,19 @@ def test_overlays_show_on_their_own_slice(qtbot, viewer, ct_chest):
     assert viewer.overlay_items == {}
 
 
+def test_overlays_of_another_series_are_not_shown(viewer, ct_chest):
+    k = viewer.slice_index
+    here = _overlay(ct_chest, k, ((100, 100), (200, 100)), mid=1)
+    g = here.geometry
+    elsewhere = MeasurementOverlay(
+        2,
+        "T2",
+        DrawnGeometry("1.2.3.4", g.sop_instance_uid, k, g.long_axis),
+    )
+    viewer.set_overlays([here, elsewhere])
+    assert list(viewer.overlay_items) == [1]
+
+
 def test_editing_a_handle_emits_measurement_edited_once(qtbot, viewer, ct_chest):
     k = viewer.slice_index
     viewer.set_overlays([_overlay(ct_chest, k, ((150, 150), (250, 150)))])
@@ -316,6 +329,8 @@ def test_delete_key_requests_deletion_of_the_selected_overlay(qtbot, viewer, ct_
         qtbot.keyClick(viewer.graphics_view, Qt.Key.Key_Delete)
     assert blocker.args == [2]
     # clicking the other caliper selects it
+    selections: list[int | None] = []
+    viewer.measurement_selected.connect(selections.append)
     qtbot.mouseClick(
         viewer.graphics_view.viewport(),
         Qt.MouseButton.LeftButton,
@@ -332,6 +347,7 @@ def test_delete_key_requests_deletion_of_the_selected_overlay(qtbot, viewer, ct_
     )
     with qtbot.assertNotEmitted(viewer.delete_requested):
         qtbot.keyClick(viewer.graphics_view, Qt.Key.Key_Delete)
+    assert selections == [1, None]
 
 
 def test_orientation_labels_for_axial_coronal_sagittal(viewer):
