@@ -3,7 +3,8 @@
 Discovery time is dominated by pydicom's general-purpose parser, so plain
 files (preamble, little-endian dataset, no enhanced functional groups) are
 walked here with ``struct`` on one buffered read: the top-level elements
-discovery needs are kept as pydicom ``RawDataElement`` objects, everything
+discovery needs are kept as pydicom ``RawDataElement`` objects in a
+:class:`RawHeader`, everything
 else (sequences included) is skipped, and the walk
 stops at the pixel data.  Anything unusual makes :func:`read_fast` return
 None and the caller falls back to pydicom, which also produces the error
@@ -16,8 +17,6 @@ import struct
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
-from pydicom.dataset import Dataset
-from pydicom.tag import BaseTag
 
 IMPLICIT_LE = "1.2.840.10008.1.2"
 FIRST_READ = 64 * 1024
@@ -49,11 +48,42 @@ _U32 = struct.Struct("<I")
 _TAG_LEN = struct.Struct("<HHI")
 
 
+class RawHeader:
+    """The elements the walker kept, readable by :func:`storage.dicom.values.get_value`.
+
+    It offers the small part of the pydicom ``Dataset`` interface that header
+    building uses, and decodes names and descriptions itself (the walker only
+    accepts the ASCII, Latin-1 and UTF-8 character sets).
+    """
+
+    def __init__(self, elements: dict[int, RawDataElement], encoding: str,
+                 implicit: bool) -> None:
+        self._elements = elements
+        self.encoding = encoding
+        self.original_encoding = (implicit, True)
+
+    def get_item(self, tag: int) -> RawDataElement | None:
+        """The raw element with this tag, or None."""
+        return self._elements.get(tag)
+
+    def __contains__(self, keyword: str) -> bool:
+        return tag_for_keyword(keyword) in self._elements
+
+    def get(self, keyword: str, default: object = None) -> object:
+        """Only sequences are asked for this way, and the walker keeps none."""
+        return default
+
+    def decode_text(self, elem: RawDataElement) -> str | list[str]:
+        """Decode a name or description (PN, LO, SH, ...) in the file's character set."""
+        value = elem.value.decode(self.encoding, errors="replace").strip("\0 ")
+        return [v.strip() for v in value.split("\\")] if "\\" in value else value
+
+
 class _Unsupported(Exception):
     """This file needs the full pydicom parser."""
 
 
-def read_fast(file_path: str, size: int) -> tuple[Dataset, str, bytes, int] | None:
+def read_fast(file_path: str, size: int) -> tuple[RawHeader, str, bytes, int] | None:
     """Read the top-level header of *file_path* without pydicom's parser.
 
     Parameters
@@ -66,7 +96,7 @@ def read_fast(file_path: str, size: int) -> tuple[Dataset, str, bytes, int] | No
     Returns
     -------
     tuple or None
-        ``(dataset, transfer_syntax, buffer, position)`` where *position* is
+        ``(header, transfer_syntax, buffer, position)`` where *position* is
         the offset of the pixel data element (or of the end of the buffer),
         or None when the file must be read by pydicom.
     """
@@ -88,7 +118,7 @@ class _NeedMore(Exception):
     """The header continues beyond the bytes read so far."""
 
 
-def _parse(buf: bytes, size: int) -> tuple[Dataset, str, bytes, int]:
+def _parse(buf: bytes, size: int) -> tuple[RawHeader, str, bytes, int]:
     if len(buf) < 132 or buf[128:132] != b"DICM":
         raise _Unsupported
     pos = 132
@@ -109,15 +139,14 @@ def _parse(buf: bytes, size: int) -> tuple[Dataset, str, bytes, int]:
     if not ts or ts in ("1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"):
         raise _Unsupported  # big endian or deflated: pydicom knows these
     implicit = ts == IMPLICIT_LE
-    elements: dict[BaseTag, RawDataElement] = {}
+    elements: dict[int, RawDataElement] = {}
     pos = _walk(buf, pos, size, implicit, elements)
-    ds = Dataset(elements)
-    charset = elements.get(BaseTag(0x00080005))
+    charset = elements.get(0x00080005)
     text = charset.value.decode("ascii").strip("\0 ") if charset and charset.value else ""
     if text not in SIMPLE_CHARSETS:
         raise _Unsupported
-    ds.set_original_encoding(implicit, True, None)
-    return ds, ts, buf, pos
+    encoding = "utf-8" if text == "ISO_IR 192" else "latin-1"
+    return RawHeader(elements, encoding, implicit), ts, buf, pos
 
 
 def _header(buf: bytes, pos: int, implicit: bool) -> tuple[int, bytes | None, int, int]:
@@ -141,7 +170,7 @@ def _header(buf: bytes, pos: int, implicit: bool) -> tuple[int, bytes | None, in
 
 
 def _walk(buf: bytes, pos: int, size: int, implicit: bool,
-          elements: dict[BaseTag, RawDataElement]) -> int:
+          elements: dict[int, RawDataElement]) -> int:
     """Collect top-level elements up to the pixel data; return its position."""
     while pos < size:
         tag, vr, length, start = _header(buf, pos, implicit)
@@ -164,9 +193,8 @@ def _walk(buf: bytes, pos: int, size: int, implicit: bool,
         pos = end
         if tag not in WANTED:
             continue
-        btag = BaseTag(tag)
-        elements[btag] = RawDataElement(btag, vr.decode("ascii") if vr else None, length,
-                                        buf[start:end], start, implicit, True, True, False)
+        elements[tag] = RawDataElement(tag, vr.decode("ascii") if vr else None, length,
+                                       buf[start:end], start, implicit, True, True, False)
     return pos
 
 

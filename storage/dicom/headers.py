@@ -217,7 +217,7 @@ def _build(ds: Dataset, fp: BinaryIO, path: str, file_path: str, member: str | N
     problem = _check_image(ds, path)
     if problem is not None:
         return problem
-    rows, columns = int(ds.Rows), int(ds.Columns)
+    rows, columns = int_or_none(ds, "Rows") or 0, int_or_none(ds, "Columns") or 0
     n_frames = int_or_none(ds, "NumberOfFrames") or 1
     bits = int_or_none(ds, "BitsAllocated") or 16
     declared = rows * columns * n_frames * max(bits // 8, 1)

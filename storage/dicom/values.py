@@ -28,7 +28,8 @@ def get_value(ds: Dataset, keyword: str) -> Any:
 
     pydicom's value conversion dominates header reading; ASCII numbers, UIDs
     and codes are decoded here directly, everything else (names and
-    descriptions, which depend on the character set) goes through pydicom.
+    descriptions, which depend on the character set) goes through pydicom,
+    or through the header's own ``decode_text`` when it has one.
     """
     tag, dict_vr = _tag_and_vr(keyword)
     elem = ds.get_item(tag)
@@ -48,13 +49,20 @@ def get_value(ds: Dataset, keyword: str) -> Any:
         endian = "<" if elem.is_little_endian else ">"
         values = struct.unpack(f"{endian}{len(raw) // struct.calcsize(fmt)}{fmt}", raw)
         return values[0] if len(values) == 1 else list(values)
+    decode_text = getattr(ds, "decode_text", None)  # a fastheader.RawHeader
+    if decode_text is not None:
+        return decode_text(elem)
     return ds[tag].value
 
 
 def text(ds: Dataset, keyword: str) -> str:
-    """The value as stripped text ('' when absent)."""
+    """The value as stripped text ('' when absent; several values joined by a backslash)."""
     value = get_value(ds, keyword)
-    return "" if value is None else str(value).strip()
+    if value is None:
+        return ""
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return "\\".join(str(v).strip() for v in value)
+    return str(value).strip()
 
 
 def int_or_none(ds: Dataset, keyword: str) -> int | None:

@@ -93,3 +93,24 @@ def test_raw_dataset_without_preamble_is_accepted(shared_data: Path, tmp_path: P
 )
 def test_zip_member_names(name: str, safe: bool) -> None:
     assert is_safe_member(name) is safe
+
+
+@pytest.mark.parametrize(
+    ("charset", "name"),
+    [("ISO_IR 192", "Müller^Zoë"), ("ISO_IR 100", "Müller^Zoë"), ("GB18030", "王^小明"),
+     ("", "Smith^John")],
+)
+def test_patient_names_in_their_character_set(shared_data: Path, tmp_path: Path, charset: str,
+                                              name: str) -> None:
+    import pydicom
+
+    ds = pydicom.dcmread(shared_data / "ct-chest-30" / "1-03.dcm")
+    ds.SpecificCharacterSet = charset
+    ds.PatientName = name
+    ds.SeriesDescription = "Thorax\\Abdomen"
+    path = tmp_path / "named.dcm"
+    ds.save_as(path)
+    header = read_header(str(path), str(path))
+    assert isinstance(header, FileHeader)
+    assert header.patient_name == name
+    assert header.series_description == "Thorax\\Abdomen"
