@@ -32,6 +32,7 @@ from storage.dicom.pacs.model import CancelToken, ProgressCallback, SeriesMatch
 from storage.dicom.pacs.settings import PacsNode
 from storage.dicom.pacs.store import SeriesStaging
 
+#: DIMSE status codes (PS3.7 Annex C).
 PENDING = (0xFF00, 0xFF01)
 SUCCESS, _WARNING, _CANCELLED = 0x0000, 0xB000, 0xFE00
 _OUT_OF_RESOURCES, _CANNOT_UNDERSTAND = 0xA700, 0xC000
