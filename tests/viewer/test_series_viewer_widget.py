@@ -483,3 +483,39 @@ def test_oblique_mr_opens_with_the_auto_window(qtbot, shared_data):
     widget.finish_drawing(((10.0, 20.0), (110.0, 20.0)))
     (geometry,) = drawn
     assert geometry.long_axis.length_mm == pytest.approx(100 * mr.spacing_mm[2], abs=0.01)
+
+
+def test_dragging_a_caliper_body_moves_both_ends_once(qtbot, viewer, ct_chest):
+    k = viewer.slice_index
+    viewer.set_overlays([_overlay(ct_chest, k, ((150, 150), (250, 150)))])
+    edited: list[DrawnGeometry] = []
+    viewer.measurement_edited.connect(lambda _mid, g: edited.append(g))
+    drag(qtbot, viewer, (200, 150), (200, 190), steps=6)
+    assert len(edited) == 1
+    seg = edited[0].long_axis
+    shift = seg.start_px[1] - 150
+    assert shift == pytest.approx(40, abs=2)
+    assert seg.end_px[1] - 150 == pytest.approx(shift)
+    assert seg.length_mm == pytest.approx(100 * ct_chest.spacing_mm[2], abs=0.05)
+
+
+def test_shows_a_volume_from_storage_dicom(qtbot, shared_data, ct_chest):
+    from storage.dicom import load_series
+
+    volume = load_series(shared_data / "ct-chest-30")
+    widget = SeriesViewerWidget()
+    qtbot.addWidget(widget)
+    widget.set_volume(volume)
+    np.testing.assert_array_equal(widget.displayed_slice, ct_chest.voxels[widget.slice_index])
+    assert [widget.annotation(n) for n in ("left", "right", "top", "bottom")] == [
+        "R",
+        "L",
+        "A",
+        "P",
+    ]
+    drawn: list[DrawnGeometry] = []
+    widget.measurement_drawn.connect(drawn.append)
+    widget.finish_drawing(((100.0, 100.0), (100.0, 200.0)))
+    (geometry,) = drawn
+    assert geometry.sop_instance_uid == volume.sop_instance_uids[widget.slice_index]
+    assert geometry.long_axis.length_mm == pytest.approx(100 * volume.spacing_mm[1], abs=1e-6)
