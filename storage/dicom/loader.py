@@ -165,6 +165,8 @@ class _Filler:
         self._fill_value = lowest_value(decoder.dtype, layout.images)
 
     def _one(self, index: int) -> None:
+        if self.volume.is_cancelled:
+            return
         head, frame = self.layout.images[index]
         out = self.volume.voxels[index]
         try:
@@ -202,7 +204,11 @@ class _Filler:
                                         thread_name_prefix="caliper-decode") as pool:
                     for _ in pool.map(self._one, rest, chunksize=4):
                         pass
-            if self.overflow:
+            if self.volume.is_cancelled:
+                self.volume.warnings.append(
+                    f"loading cancelled after {self.volume.slices_loaded} of "
+                    f"{len(self.layout.images)} slices")
+            elif self.overflow:
                 self._widen()
         finally:
             self.volume._finish(time.perf_counter() - self.started)

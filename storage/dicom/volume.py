@@ -81,7 +81,7 @@ class Volume:
         self._lock = threading.Lock()
         self._loaded = 0
         self._done = threading.Event()
-        self._error: BaseException | None = None
+        self._cancelled = threading.Event()
 
     # -- progressive loading -------------------------------------------------
     @property
@@ -110,6 +110,19 @@ class Volume:
         if not self._done.wait(timeout):
             raise TimeoutError(f"series {self.series_instance_uid} still loading "
                                f"({self._loaded}/{len(self.voxels)} slices)")
+
+    def cancel(self) -> None:
+        """Stop a background load (e.g. the reader opened another series).
+
+        Slices not decoded yet stay empty; ``is_complete`` becomes True and a
+        warning says how many slices were loaded.
+        """
+        self._cancelled.set()
+
+    @property
+    def is_cancelled(self) -> bool:
+        """True once :meth:`cancel` was called."""
+        return self._cancelled.is_set()
 
     def _slice_done(self) -> int:
         with self._lock:

@@ -217,3 +217,12 @@ def test_projection_radiograph_keeps_its_grey_scale_polarity(shared_data: Path) 
     assert any("projection image" in w for w in volume.warnings)
     slope, intercept = float(ds.get("RescaleSlope", 1)), float(ds.get("RescaleIntercept", 0))
     assert np.array_equal(volume.voxels[0], ds.pixel_array * slope + intercept)
+
+
+def test_background_load_can_be_cancelled(shared_data: Path) -> None:
+    volume = load_series(shared_data / "ct-wholebody-269", background=True)
+    volume.cancel()  # the reader opened another series at once
+    volume.wait(timeout=60)
+    assert volume.is_complete and volume.is_cancelled
+    assert 1 <= volume.slices_loaded < 269
+    assert any("loading cancelled" in w for w in volume.warnings)
