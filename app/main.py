@@ -119,7 +119,7 @@ def _local_reader(database: Database, humans: list[Reader]) -> Reader | None:
     return reader
 
 
-def log_in(database: Database) -> Reader | None:
+def log_in(database: Database, before_dialog: Callable[[], None] | None = None) -> Reader | None:
     """The reader for this session: the local reader, or whoever logs in.
 
     On a database without readers (but the system account) a local reader
@@ -144,6 +144,8 @@ def log_in(database: Database) -> Reader | None:
     if local is not None:
         names.remove(local.username)
         names.insert(0, local.username)
+    if before_dialog is not None:
+        before_dialog()  # e.g. close the splash, which would sit on top of the dialog
     dialog = LoginDialog(names, authenticate)
     return dialog.reader if dialog.exec() == QDialog.DialogCode.Accepted else None
 
@@ -261,7 +263,7 @@ def run_gui(db_url: str | None, demo: bool) -> int:
         splash.close()
         QMessageBox.critical(None, "Caliper", f"Could not open the database.\n\n{exc}")
         return 1
-    reader = log_in(database)
+    reader = log_in(database, before_dialog=splash.close)
     if reader is None:
         splash.close()
         return 1

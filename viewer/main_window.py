@@ -34,6 +34,8 @@ from viewer.series_viewer_widget import SeriesViewerWidget
 
 _TOOL_TITLES = {"pointer": "Select", "bidirectional": "Bidirectional", "line": "Line",
                 "pan": "Pan", "zoom": "Zoom", "window": "Window/level"}
+#: Single-key tool shortcuts (text editors take the keys first when they have focus).
+_TOOL_KEYS = {"pointer": "S", "bidirectional": "B", "line": "L", "pan": "P", "zoom": "Z", "window": "W"}
 
 
 class MainWindow(TimepointActions, QMainWindow):
@@ -146,6 +148,8 @@ class MainWindow(TimepointActions, QMainWindow):
         for name in ("pointer", "bidirectional", "line", "pan", "zoom", "window"):
             action = QAction(_TOOL_TITLES[name], self, checkable=True)
             action.setObjectName(f"tool_{name}")
+            action.setShortcut(QKeySequence(_TOOL_KEYS[name]))
+            action.setToolTip(f"{_TOOL_TITLES[name]} ({_TOOL_KEYS[name]})")
             action.triggered.connect(lambda _=False, n=name: self.viewer.set_tool(n))
             group.addAction(action)
             toolbar.addAction(action)

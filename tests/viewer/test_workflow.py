@@ -149,6 +149,18 @@ def test_measure_follow_up_undo_and_sign(qtbot, window: MainWindow) -> None:
     best = str(session.assessment.best_overall_response)
     assert window.response_panel.best_response.text() == f"Best overall response: {best}"
 
+    # the browser selects timepoints: baseline shows T1's baseline status, back to C3
+    item = window.browser.item_for_timepoint(session.timepoints()[0].id)
+    tree = window.browser.tree
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center())
+    qtbot.waitUntil(lambda: session.current_timepoint.label == "baseline")
+    assert window.windowTitle().startswith("Caliper — TEST-001 — baseline")
+    item = window.browser.item_for_timepoint(session.timepoints()[1].id)
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center())
+    qtbot.waitUntil(lambda: session.current_timepoint.label == "C3")
+    window.lesion_table.select_lesion(t1.id)
+    qtbot.wait(50)
+
     # linked scrolling: the prior view follows by patient position
     window.viewer.set_slice(7)
     assert window.prior.slice_index == 7
@@ -227,3 +239,14 @@ def test_engine_warning_for_a_small_target_shows_in_the_table(qtbot, window: Mai
     cell = window.lesion_model.index(row, window.lesion_model.warnings_column).data()
     assert cell == "; ".join(warnings)
     assert "T1" in window.response_panel.warnings_label.text()
+
+    # lesion attributes are edited in the table; each edit is one undoable command
+    organ = window.lesion_model.index(row, 2)
+    assert organ.data() == "liver"  # the assign bar's organ when it was drawn
+    assert window.lesion_model.setData(organ, "peritoneum")
+    assert session.lesions()[0].organ == "peritoneum"
+    assert window.lesion_model.index(row, 2).data() == "peritoneum"
+    assert window.undo_action.text() == "Undo Change lesion T1"
+    window.undo_action.trigger()
+    assert session.lesions()[0].organ == "liver"
+    assert window.undo_action.text() == "Undo Measure new lesion T1"
