@@ -101,6 +101,7 @@ class ToolDragger:
         factor = 1.01 ** step.y()  # drag up (negative y) enlarges, as in syngo
         centre = vb.mapSceneToView(ev.buttonDownScenePos())
         vb.scaleBy((factor, factor), center=centre)
+        vb.sigRangeChangedManually.emit([True, True])
 
     def _clipped(self, scene_pos) -> tuple[float, float]:
         p = self._widget.view_box.mapSceneToView(scene_pos)

@@ -87,7 +87,7 @@ def render_volume_png(
         widget.set_overlays(list(overlays))
         widget.show()
         app.processEvents()
-        widget.view_box.autoRange(padding=0.0)
+        widget.fit_to_window()
         app.processEvents()
         widget.render_png(out_path)
     finally:

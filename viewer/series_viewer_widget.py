@@ -18,6 +18,7 @@ from PySide6 import QtCore, QtWidgets
 
 from viewer._view_annotations import ViewAnnotations, cursor_text, view_texts
 from viewer._view_image import SmoothImageItem
+from viewer._view_keys import ViewInputFilter, handle_key
 from viewer._view_overlay_layer import OverlayLayer, OverlayRoi
 from viewer._view_planes import PLANES, PlaneGeometry
 from viewer._view_tools import TOOLS, ToolDragger
@@ -26,17 +27,6 @@ from viewer.overlays import MeasurementOverlay, make_geometry
 from viewer.presets import default_preset_for, normalise_preset_name, window_for_preset
 
 pg.setConfigOptions(imageAxisOrder="row-major")
-
-_Key = QtCore.Qt.Key
-_SCROLL_KEYS = {
-    _Key.Key_PageUp: -1,
-    _Key.Key_PageDown: 1,
-    _Key.Key_Up: -1,
-    _Key.Key_Down: 1,
-    _Key.Key_Left: -1,
-    _Key.Key_Right: 1,
-}
-_DELETE_KEYS = (_Key.Key_Delete, _Key.Key_Backspace)
 
 
 class SeriesViewerWidget(QtWidgets.QWidget):
@@ -84,6 +74,8 @@ class SeriesViewerWidget(QtWidgets.QWidget):
             self._on_wheel_scrolled, self._dragger.handle, self._on_image_clicked
         )
         self._graphics.setCentralItem(self.view_box)
+        self._fitted = True
+        self.view_box.sigRangeChangedManually.connect(self._on_view_moved)
         self._image = SmoothImageItem(axisOrder="row-major")
         self._image.setPos(-0.5, -0.5)  # voxel centres at integer display coordinates
         self.view_box.addItem(self._image)
@@ -91,7 +83,9 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._layer = OverlayLayer(
             self, self.measurement_edited.emit, self.measurement_selected.emit
         )
-        self._graphics.installEventFilter(self)
+        self._input_filter = ViewInputFilter(self)
+        self._graphics.installEventFilter(self._input_filter)
+        self._graphics.viewport().installEventFilter(self._input_filter)
         self._graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
         # a series loading in the background: redraw as its slices arrive
@@ -282,6 +276,11 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         """Replace the measurements drawn; each shows on its own axial slice."""
         self._layer.set_overlays(items)
 
+    def fit_to_window(self) -> None:
+        """Show the whole image, as large as fits (also on double-click)."""
+        self.view_box.autoRange(padding=0.0)
+        self._fitted = True
+
     def render_png(self, path: str) -> None:
         """Write the view as shown (image, calipers, text) to the PNG file *path*.
 
@@ -312,7 +311,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
     def _show_plane(self) -> None:
         self.view_box.setAspectLocked(True, ratio=self._geometry.aspect)
         self._show_slice()
-        self.view_box.autoRange(padding=0.0)
+        self.fit_to_window()
         self._annotations.set_orientation(self._geometry.labels())
 
     def _show_slice(self) -> None:
@@ -350,6 +349,9 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         if complete:
             self._load_timer.stop()
 
+    def _on_view_moved(self, *_: object) -> None:
+        self._fitted = False
+
     def _on_wheel_scrolled(self, steps: int) -> None:
         self.set_slice(self._index - steps)
 
@@ -366,34 +368,13 @@ class SeriesViewerWidget(QtWidgets.QWidget):
             self._cursor_text = text
             self._update_annotations()
 
-    def _handle_key(self, key: int) -> bool:
-        if key in _SCROLL_KEYS:
-            self.set_slice(self._index + _SCROLL_KEYS[key])
-            return True
-        if key == _Key.Key_Home:
-            self.set_slice(0)
-            return True
-        if key == _Key.Key_End:
-            self.set_slice(self.slice_count - 1)
-            return True
-        if key in _DELETE_KEYS and self._layer.selected_id is not None:
-            self.delete_requested.emit(self._layer.selected_id)
-            return True
-        return False
-
-    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
-        """Take slice and delete keys before the graphics view scrolls with them."""
-        if event.type() == QtCore.QEvent.Type.KeyPress and self._volume is not None:
-            return self._handle_key(event.key())
-        return super().eventFilter(watched, event)
-
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
         """Slice and delete keys when the widget itself has focus."""
-        if self._volume is None or not self._handle_key(event.key()):
+        if not handle_key(self, event.key()):
             super().keyPressEvent(event)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        """Keep the whole image in view when the widget is resized."""
+        """Keep the whole image in view on resize, unless the reader zoomed or panned."""
         super().resizeEvent(event)
-        if self._geometry is not None:
-            self.view_box.autoRange(padding=0.0)
+        if self._geometry is not None and self._fitted:
+            self.fit_to_window()

@@ -439,6 +439,17 @@ def test_zoom_tool_and_pan(qtbot, viewer):
     moved = viewer.view_box.viewRange()[0]
     assert moved[0] > x_range[0]  # the image follows the hand: the view moves right
     assert (moved[1] - moved[0]) == pytest.approx(x_range[1] - x_range[0])
+    viewer.resize(700, 700)  # a zoomed view keeps its zoom when the window changes size
+    QtWidgets.QApplication.processEvents()
+    assert (viewer.view_box.viewRange()[0][1] - viewer.view_box.viewRange()[0][0]) < 400
+    qtbot.mouseDClick(
+        viewer.graphics_view.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=to_viewport(viewer, 256, 256),
+    )
+    fitted = viewer.view_box.viewRange()
+    assert fitted[0][0] <= -0.5 + 1e-6
+    assert fitted[0][1] >= 511.5 - 1e-6
 
 
 def test_background_loading_is_redrawn_as_slices_arrive(qtbot, ct_chest):
