@@ -204,10 +204,26 @@ def _timeline_export(args: argparse.Namespace, db: Database) -> int:
     return 0
 
 
+def _parse_head(text: str | None) -> tuple[int, str] | None:
+    if not text:
+        return None
+    seq, _, digest = text.partition(":")
+    if not seq.isdigit() or len(digest) != 64:
+        raise CliError(
+            f"--expect-head wants SEQ:HASH as printed by `caliper audit verify`, got {text!r}"
+        )
+    return int(seq), digest.lower()
+
+
 @_run
 def _audit_verify(args: argparse.Namespace, db: Database) -> int:
-    report = db.verify_audit()
+    report = db.verify_audit(_parse_head(args.expect_head))
     print(report)
+    if report.ok and report.head_seq:
+        print(
+            "record this head to detect a later truncation: "
+            f"--expect-head {report.head_seq}:{report.head_hash}"
+        )
     return 0 if report.ok else 1
 
 
@@ -275,9 +291,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
     audit = subparsers.add_parser("audit", help="verify or export the audit trail")
     a_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    a_sub.add_parser(
-        "verify", help="walk the hash chain; exit 1 at the first broken link"
-    ).set_defaults(func=_audit_verify)
+    a_ver = a_sub.add_parser(
+        "verify", help="walk the hash chain and replay it against the data; exit 1 if broken"
+    )
+    a_ver.add_argument(
+        "--expect-head", metavar="SEQ:HASH", help="an event recorded by an earlier verify"
+    )
+    a_ver.set_defaults(func=_audit_verify)
     a_exp = a_sub.add_parser("export", help="write the trail as CSV for an inspector")
     a_exp.add_argument("--out", metavar="FILE.csv", required=True)
     a_exp.set_defaults(func=_audit_export)

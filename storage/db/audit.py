@@ -54,17 +54,39 @@ class AuditEvent:
 
 @dataclass(frozen=True, slots=True)
 class AuditReport:
-    """The outcome of walking the chain: ``ok`` or the first broken link."""
+    """The outcome of verifying the trail.
+
+    ``ok`` only if the chain is unbroken *and* the tables equal the replayed
+    trail.  ``first_broken_seq``/``problem`` name the first broken link;
+    ``data_problems`` list records changed outside the trail; ``head_seq`` and
+    ``head_hash`` identify the last event (record them elsewhere to detect a
+    later truncation of the trail's tail).
+    """
 
     ok: bool
     events_checked: int
     first_broken_seq: int | None = None
     problem: str = ""
+    data_problems: tuple[str, ...] = ()
+    head_seq: int | None = None
+    head_hash: str | None = None
 
     def __str__(self) -> str:
-        if self.ok:
-            return f"audit trail intact: {self.events_checked} events, chain verified"
-        return f"audit trail BROKEN at event {self.first_broken_seq}: {self.problem}"
+        if self.first_broken_seq is not None:
+            return f"audit trail BROKEN at event {self.first_broken_seq}: {self.problem}"
+        head = f"head event {self.head_seq} {self.head_hash}" if self.head_seq else "empty"
+        if self.problem:
+            return f"audit trail BROKEN: {self.problem} ({head})"
+        if self.data_problems:
+            lines = "\n  ".join(self.data_problems)
+            return (
+                f"audit chain intact ({self.events_checked} events) but the data was changed "
+                f"outside the audit trail:\n  {lines}"
+            )
+        return (
+            f"audit trail intact: {self.events_checked} events, chain verified, "
+            f"data matches the trail; {head}"
+        )
 
 
 def to_json(value: Mapping[str, Any] | None) -> str | None:
@@ -226,47 +248,80 @@ def _rows(session: Session, batch: int = 1000) -> Iterator[AuditEventRow | tuple
         last = ids[-1]
 
 
-def verify_chain(session: Session) -> AuditReport:
-    """Walk the whole chain in sequence order and report the first broken link.
+def verify_chain(session: Session, expect_head: tuple[int, str] | None = None) -> AuditReport:
+    """Walk the whole chain in sequence order, then compare the tables with the replayed trail.
 
     Checks, for each event: the sequence number follows the previous one (no
     deleted or inserted events), ``prev_hash`` equals the previous event's hash,
     and the stored hash equals the hash recomputed from the stored fields.
+    Then every reader, patient, timepoint, lesion and measurement row must equal
+    what the trail's events make of it (:mod:`storage.db.replay`).
+
+    Parameters
+    ----------
+    session
+        A read session.
+    expect_head
+        ``(seq, hash)`` of an event recorded earlier (e.g. printed by a previous
+        verify); a trail cut before it, or with a different hash there, is broken.
     """
+    from storage.db.replay import Replay
+
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    replay = Replay()
     for item in _rows(session):
         if isinstance(item, tuple):
             return AuditReport(False, checked, item[0], item[1])
-        row = item
-        if row.id != expected_seq:
-            return AuditReport(
-                False,
-                checked,
-                row.id,
-                f"sequence jumps from {expected_seq - 1} to {row.id} (events deleted)",
-            )
-        if row.prev_hash != prev_hash:
-            return AuditReport(
-                False, checked, row.id, "prev_hash does not match the previous event's hash"
-            )
-        recomputed = event_hash(
-            seq=row.id,
-            at_utc=row.at_utc,
-            reader_id=row.reader_id,
-            action=row.action,
-            entity=row.entity,
-            entity_id=row.entity_id,
-            before_json=row.before_json,
-            after_json=row.after_json,
-            reason=row.reason,
-            prev_hash=row.prev_hash,
+        problem = _link_problem(item, expected_seq, prev_hash)
+        if problem:
+            return AuditReport(False, checked, item.id, problem)
+        if expect_head and item.id == expect_head[0] and item.hash != expect_head[1]:
+            return AuditReport(False, checked, item.id, "hash differs from the recorded head")
+        replay.apply(item)
+        prev_hash, expected_seq, checked = item.hash, expected_seq + 1, checked + 1
+    head_seq = checked or None
+    head_hash = prev_hash if checked else None
+    if expect_head and expect_head[0] > checked:
+        return AuditReport(
+            False,
+            checked,
+            None,
+            f"the trail ends at event {checked} but event {expect_head[0]} was recorded earlier "
+            "(events deleted from the end)",
+            head_seq=head_seq,
+            head_hash=head_hash,
         )
-        if recomputed != row.hash:
-            return AuditReport(
-                False, checked, row.id, "content does not match its hash (event was edited)"
-            )
-        prev_hash, expected_seq, checked = row.hash, expected_seq + 1, checked + 1
-    return AuditReport(True, checked)
+    data_problems = tuple(replay.differences(session))
+    return AuditReport(
+        not data_problems,
+        checked,
+        data_problems=data_problems,
+        head_seq=head_seq,
+        head_hash=head_hash,
+    )
+
+
+def _link_problem(row: AuditEventRow, expected_seq: int, prev_hash: str) -> str:
+    """Why ``row`` does not continue the chain, or "" if it does."""
+    if row.id != expected_seq:
+        return f"sequence jumps from {expected_seq - 1} to {row.id} (events deleted)"
+    if row.prev_hash != prev_hash:
+        return "prev_hash does not match the previous event's hash"
+    recomputed = event_hash(
+        seq=row.id,
+        at_utc=row.at_utc,
+        reader_id=row.reader_id,
+        action=row.action,
+        entity=row.entity,
+        entity_id=row.entity_id,
+        before_json=row.before_json,
+        after_json=row.after_json,
+        reason=row.reason,
+        prev_hash=row.prev_hash,
+    )
+    if recomputed != row.hash:
+        return "content does not match its hash (event was edited)"
+    return ""
 
 
 CSV_COLUMNS = (

@@ -175,10 +175,16 @@ class Database:
         """A clinical store for reading only (exports, listings); its writes raise PermissionDeniedError."""
         return ClinicalStore(self, None)
 
-    def verify_audit(self) -> AuditReport:
-        """Walk the audit chain; return an :class:`~storage.db.audit.AuditReport`."""
+    def verify_audit(self, expect_head: tuple[int, str] | None = None) -> AuditReport:
+        """Verify the audit chain and that the tables match it; see :func:`~storage.db.audit.verify_chain`.
+
+        Parameters
+        ----------
+        expect_head
+            ``(seq, hash)`` of an event recorded earlier, to detect a truncated trail.
+        """
         with self.read_session("verify audit trail") as session:
-            return verify_chain(session)
+            return verify_chain(session, expect_head)
 
     def audit_events(
         self, *, entity: str | None = None, entity_id: object = None, limit: int | None = None

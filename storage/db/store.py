@@ -146,9 +146,9 @@ class ClinicalStore(SigningMixin, ChartMixin):
         """Audit events in sequence order (see :meth:`Database.audit_events`)."""
         return self._db.audit_events(entity=entity, entity_id=entity_id, limit=limit)
 
-    def verify_audit(self) -> AuditReport:
-        """Walk the audit chain; an :class:`~storage.db.audit.AuditReport`."""
-        return self._db.verify_audit()
+    def verify_audit(self, expect_head: tuple[int, str] | None = None) -> AuditReport:
+        """Verify the audit trail (see :meth:`Database.verify_audit`)."""
+        return self._db.verify_audit(expect_head)
 
     # -- patients ------------------------------------------------------------------------
 

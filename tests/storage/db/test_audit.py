@@ -169,3 +169,35 @@ def test_concurrent_writers_never_fork_the_chain(db_url: str, db: Database, bob:
     check = open_database(db_url)
     assert len(check.read_only_store().patients()) == 3 * n
     check.close()
+
+
+def test_data_changed_around_the_trail_is_reported(db: Database, store: ClinicalStore) -> None:
+    _patients(store, 3)
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE patient SET trial = 'forged' WHERE subject_id = 'S-001'"))
+        conn.execute(text("DELETE FROM patient WHERE subject_id = 'S-002'"))
+    report = db.verify_audit()
+    assert not report.ok
+    assert report.first_broken_seq is None  # the chain itself is intact
+    assert any("patient" in p and "trial is 'forged'" in p for p in report.data_problems)
+    assert any("deleted from the table without an audit event" in p for p in report.data_problems)
+    assert "changed outside the audit trail" in str(report)
+
+
+def test_truncated_tail_is_caught_with_a_recorded_head(db: Database, store: ClinicalStore) -> None:
+    _patients(store, 2)
+    head = db.verify_audit()
+    assert head.ok and head.head_seq == len(db.audit_events())
+    recorded = (head.head_seq, head.head_hash)
+    assert db.verify_audit(expect_head=recorded).ok  # type: ignore[arg-type]
+    _patients_more = store.add_patient(Patient(id=None, subject_id="S-100"))
+    assert _patients_more.id is not None
+    _drop_triggers(db)
+    with db.engine.begin() as conn:  # remove the last patient and its event, as a tamperer would
+        conn.execute(text("DELETE FROM audit_event WHERE id = :s"), {"s": recorded[0] + 1})
+        conn.execute(text("DELETE FROM patient WHERE subject_id = 'S-100'"))
+        conn.execute(text("DELETE FROM audit_event WHERE id = :s"), {"s": recorded[0]})
+        conn.execute(text("DELETE FROM patient WHERE subject_id = 'S-001'"))
+    assert db.verify_audit().ok  # undetectable without a recorded head...
+    report = db.verify_audit(expect_head=recorded)  # type: ignore[arg-type]
+    assert not report.ok and "deleted from the end" in report.problem  # ...detected with one

@@ -259,3 +259,19 @@ def test_tampering_with_the_sqlite3_tool_is_detected(
     assert code == 1
     assert "BROKEN at event 3" in out
     assert "edited" in out
+
+
+def test_data_edited_with_the_sqlite3_tool_is_detected(
+    sqlite3_tool: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "caliper.sqlite3"
+    _caliper(capsys, "--db", str(path), "db", "init")
+    _caliper(capsys, "--db", str(path), "patient", "add", "S-001", "--trial", "A", "--as", "system")
+    code, out, _ = _caliper(capsys, "--db", str(path), "audit", "verify")
+    assert code == 0 and "--expect-head 2:" in out
+    head = out.split("--expect-head ")[1].split()[0]
+    edit = "UPDATE patient SET trial = 'B' WHERE subject_id = 'S-001';"
+    subprocess.run([sqlite3_tool, str(path), edit], check=True, capture_output=True)
+    code, out, _ = _caliper(capsys, "--db", str(path), "audit", "verify", "--expect-head", head)
+    assert code == 1
+    assert "patient 1: trial is 'B' in the table but 'A' in the audit trail" in out

@@ -140,12 +140,8 @@ def test_changing_signed_data_needs_a_reason_and_voids_the_signature(
     voided = store.signatures(chart.patient.id)[0]  # type: ignore[arg-type]
     assert voided.id == signature.id
     assert not voided.is_valid
-    assert (
-        voided.void_reason == "transcription error, re-measured"
-    )
-    assert (
-        voided.voided_by_id == store.reader.id
-    )
+    assert voided.void_reason == "transcription error, re-measured"
+    assert voided.voided_by_id == store.reader.id
     assert store.verify_signature(signature.id)  # the frozen content is kept
     change = db.audit_events(entity="measurement", entity_id=at_c3.id)[-1]
     assert change.reason == "transcription error, re-measured"
@@ -175,10 +171,6 @@ def test_chart_includes_assessments_and_signatures(
     store.sign(chart.timepoints[2].id, alice, PASSWORD)  # type: ignore[arg-type]
     loaded = store.chart("S-001")
     assert len(loaded.measurements) == 9
-    assert (
-        len(loaded.signatures) == 1
-    )
-    assert (
-        loaded.signatures[0].timepoint_id == chart.timepoints[2].id
-    )
+    assert len(loaded.signatures) == 1
+    assert loaded.signatures[0].timepoint_id == chart.timepoints[2].id
     assert sum(a.frozen for a in loaded.assessments) == 1
