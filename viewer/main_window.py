@@ -119,6 +119,7 @@ class MainWindow(TimepointActions, QMainWindow):
 
     def _build_actions(self) -> None:
         self.open_action = self._action("Open folder…", self._on_open_folder, QKeySequence.StandardKey.Open, "open")
+        self.open_file_action = self._action("Open zip or DICOMDIR…", self._on_open_file, None, "openFile")
         self.new_patient_action = self._action("New patient…", self._on_new_patient, None, "newPatient")
         self.new_timepoint_action = self._action("New timepoint…", self._on_new_timepoint, "Ctrl+T", "newTimepoint")
         self.undo_action = self._action("Undo", self._on_undo, [QKeySequence("Ctrl+Z")], "undo")
@@ -130,7 +131,7 @@ class MainWindow(TimepointActions, QMainWindow):
         quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit, "quit")
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
-        for action in (self.open_action, self.new_patient_action, None, quit_action):
+        for action in (self.open_action, self.open_file_action, self.new_patient_action, None, quit_action):
             file_menu.addSeparator() if action is None else file_menu.addAction(action)
         edit_menu = menus.addMenu("&Edit")
         for action in (self.undo_action, self.redo_action, None, self.delete_action):
@@ -279,7 +280,8 @@ class MainWindow(TimepointActions, QMainWindow):
             self.prior.clear(f"The {timepoint.label} series is not on this computer.")
             self.prior.show()
             return
-        code = self.lesion_model.lesion_at(self.lesion_model.row_of(lesion_id)).code
+        lesion = self.lesion_model.lesion_at(self.lesion_model.row_of(lesion_id))
+        code = lesion.code if lesion is not None else ""
         caption = f"{timepoint.label} · {code} {measurement.long_axis_mm or 0:.1f} mm · slice {measurement.geometry.slice_index + 1}"
         self.prior.show()  # first, so that the prior view is sized before it zooms to the caliper
         self.prior.show_prior(volume, measurement.geometry, caption,
@@ -338,6 +340,12 @@ class MainWindow(TimepointActions, QMainWindow):
 
     def _on_open_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Open a DICOM folder")
+        if path:
+            self.open_folder(path)
+
+    def _on_open_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a zip archive, DICOMDIR or DICOM file", "", "DICOM (*.zip DICOMDIR *.dcm);;All files (*)")
         if path:
             self.open_folder(path)
 
