@@ -240,6 +240,15 @@ def test_engine_warning_for_a_small_target_shows_in_the_table(qtbot, window: Mai
     assert cell == "; ".join(warnings)
     assert "T1" in window.response_panel.warnings_label.text()
 
+    # drag the caliper's end handle outwards: one "Move measurement" edit, the warning goes
+    window.set_tool("pointer")
+    end = added.args[0].geometry.long_axis.end_px
+    with qtbot.waitSignal(session.measurement_changed, timeout=5000) as changed:
+        drag(qtbot, window, end, (end[0] + 20.0, end[1] + 6.0))
+    assert changed.args[0].long_axis_mm > 20
+    assert window.undo_action.text() == "Undo Move measurement"
+    qtbot.waitUntil(lambda: window.lesion_model.warnings(row) == [])
+
     # lesion attributes are edited in the table; each edit is one undoable command
     organ = window.lesion_model.index(row, 2)
     assert organ.data() == "liver"  # the assign bar's organ when it was drawn
@@ -249,4 +258,4 @@ def test_engine_warning_for_a_small_target_shows_in_the_table(qtbot, window: Mai
     assert window.undo_action.text() == "Undo Change lesion T1"
     window.undo_action.trigger()
     assert session.lesions()[0].organ == "liver"
-    assert window.undo_action.text() == "Undo Measure new lesion T1"
+    assert window.undo_action.text() == "Undo Move measurement"
