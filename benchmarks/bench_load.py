@@ -182,7 +182,8 @@ def measure(folder: Path, repeats: int, scratch: Path) -> dict[str, dict[str, fl
     runs: dict[str, list[dict[str, float]]] = {method: [] for method in METHODS}
     for i in range(repeats):
         for method in METHODS:
-            home = warm_home if method == "caliper_warm" else scratch / f"{method}-{folder.name}-{i}"
+            cold = scratch / f"{method}-{folder.name}-{i}"
+            home = warm_home if method == "caliper_warm" else cold
             runs[method].append(run(method, folder, home))
     results: dict[str, dict[str, float]] = {}
     for method, done in runs.items():

@@ -59,7 +59,8 @@ def frame_headers(ds: Dataset, n_frames: int) -> tuple[FrameHeader, ...]:
         return tuple(frames)
     position = floats(get_value(ds, "ImagePositionPatient"), 3, "ImagePositionPatient")
     orientation = floats(get_value(ds, "ImageOrientationPatient"), 6, "ImageOrientationPatient")
-    spacing = floats(get_value(ds, "PixelSpacing") or get_value(ds, "ImagerPixelSpacing"), 2, "PixelSpacing")
+    spacing = floats(get_value(ds, "PixelSpacing") or get_value(ds, "ImagerPixelSpacing"), 2,
+                     "PixelSpacing")
     offsets = get_value(ds, "GridFrameOffsetVector")
     frames = []
     for i in range(n_frames):
@@ -82,7 +83,8 @@ def _cross(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]
 
 def window(ds: Dataset) -> tuple[float | None, float | None]:
     """Window centre and width: top level, else the first frame's VOI LUT."""
-    center, width = first_float(get_value(ds, "WindowCenter")), first_float(get_value(ds, "WindowWidth"))
+    center = first_float(get_value(ds, "WindowCenter"))
+    width = first_float(get_value(ds, "WindowWidth"))
     if center is None:
         for owner_kw in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
             seq = ds.get(owner_kw)

@@ -219,7 +219,10 @@ def _with_positions(images: list[Image], normal: np.ndarray, warnings: list[str]
     images = [images[i] for i in order]
     dists = [dist_of[i] for i in order]
     images, dists = _drop_duplicates(images, dists, warnings)
-    positions: list[Vec3] = [tuple(float(v) for v in img[1].position) for img in images]  # type: ignore[union-attr,misc]
+    positions: list[Vec3] = [
+        tuple(float(v) for v in img[1].position)  # type: ignore[union-attr,misc]
+        for img in images
+    ]
     if len(images) == 1:
         return images, positions, _nominal_step(images), normal
     first, last = np.array(positions[0]), np.array(positions[-1])

@@ -53,7 +53,9 @@ IMAGE_SOP_CLASSES = frozenset(
 )
 #: Modalities accepted from a SOP class not listed above (private classes).
 IMAGE_MODALITIES = frozenset({"CT", "MR", "PT", "NM"})
-_PIXEL_TAGS = {0x7FE00010: "PixelData", 0x7FE00008: "FloatPixelData", 0x7FE00009: "DoubleFloatPixelData"}
+_PIXEL_TAGS = {
+    0x7FE00010: "PixelData", 0x7FE00008: "FloatPixelData", 0x7FE00009: "DoubleFloatPixelData",
+}
 
 
 def read_header(path: str, file_path: str, member: str | None = None,
@@ -89,7 +91,8 @@ def read_header(path: str, file_path: str, member: str | None = None,
             view.seek(position)
             return _build_safely(ds, view, path, file_path, member, size, ts)
     try:
-        fp: BinaryIO = io.BytesIO(data) if data is not None else open(file_path, "rb")  # noqa: SIM115
+        fp: BinaryIO = (io.BytesIO(data) if data is not None
+                        else open(file_path, "rb"))  # noqa: SIM115 - closed by the with below
     except OSError as exc:
         return FileProblem(path, f"cannot be opened: {exc.strerror or exc}")
     with fp:
@@ -145,7 +148,8 @@ def _classify(ds: Dataset, path: str) -> FileProblem | None:
             "1.2.840.10008.5.1.4.1.1.7")
     ):
         name = UID(sop_class).name if sop_class else "no SOP Class UID"
-        return FileProblem(path, f"not an image series ({name}, modality {modality or '?'}); skipped")
+        return FileProblem(path, f"not an image series ({name}, modality {modality or '?'}); "
+                                 "skipped")
     return None
 
 

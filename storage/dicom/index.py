@@ -59,7 +59,8 @@ class HeaderIndex:
     def get(self, entry: Entry) -> tuple[bool, Result]:
         """Return ``(hit, result)`` for *entry*; a miss when size or mtime differ."""
         cached = self._entries.get(entry.key)
-        if not cached or cached.get("size") != entry.size or cached.get("mtime_ns") != entry.mtime_ns:
+        if (not cached or cached.get("size") != entry.size
+                or cached.get("mtime_ns") != entry.mtime_ns):
             return False, None
         try:
             result = _decode(cached["result"], entry.path)

@@ -219,7 +219,7 @@ class FrameDecoder:
 
     def _decode_pydicom(self, head: FileHeader, frame: FrameHeader, out: np.ndarray) -> None:
         ds = self._dataset(head)
-        if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
+        if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
             raise ValueError("no pixel data")
         with pydicom_quiet():
             if head.n_frames > 1:

@@ -68,9 +68,9 @@ class Volume:
         self.study_date = str(metadata.get("study_date", ""))
         self.modality = str(metadata.get("modality", ""))
         self.series_description = str(metadata.get("series_description", ""))
-        self.slice_thickness_mm: float | None = metadata.get("slice_thickness_mm")  # type: ignore[assignment]
-        self.window_center: float | None = metadata.get("window_center")  # type: ignore[assignment]
-        self.window_width: float | None = metadata.get("window_width")  # type: ignore[assignment]
+        self.slice_thickness_mm = _float_or_none(metadata.get("slice_thickness_mm"))
+        self.window_center = _float_or_none(metadata.get("window_center"))
+        self.window_width = _float_or_none(metadata.get("window_width"))
         self.photometric = str(metadata.get("photometric", "MONOCHROME2"))
         self.load_seconds: float | None = None
         self._matrix = np.array(direction, dtype=float)
@@ -203,3 +203,7 @@ class Volume:
     def __repr__(self) -> str:
         return (f"Volume({self.modality} {self.shape}, spacing={self.spacing_mm}, "
                 f"series={self.series_instance_uid!r}, loaded={self._loaded})")
+
+
+def _float_or_none(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]

@@ -54,7 +54,8 @@ def test_wholebody_matches_simpleitk_and_pydicom(shared_data: Path) -> None:
         expected = ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
         assert np.array_equal(volume.voxels[k], expected)
         assert volume.sop_instance_uids[k] == ds.SOPInstanceUID
-        assert np.allclose(volume.index_to_lps(k, 0, 0), [float(v) for v in ds.ImagePositionPatient])
+        ipp = [float(v) for v in ds.ImagePositionPatient]
+        assert np.allclose(volume.index_to_lps(k, 0, 0), ipp)
 
 
 def test_mr_keeps_raw_values_without_rescale(shared_data: Path) -> None:
