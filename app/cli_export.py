@@ -54,6 +54,11 @@ def _database(args: argparse.Namespace) -> Iterator[Database]:
         db.close()
 
 
+def _say(text: str, *, err: bool = False) -> None:
+    """One line for the user (stderr for notes about what was skipped)."""
+    (sys.stderr if err else sys.stdout).write(text + "\n")
+
+
 def one_per_lesion(measurements: list[Measurement]) -> list[Measurement]:
     """One measurement per lesion and timepoint: the latest stored (highest id)."""
     chosen: dict[tuple[int | None, int | None], Measurement] = {}
@@ -79,11 +84,21 @@ def load_timeline(db: Database, subject_id: str) -> PatientTimeline:
     if not chart.timepoints:
         raise CliError(f"patient {subject_id} has no timepoint to export")
     measurements = one_per_lesion(list(chart.measurements))
-    result = recist.result_to_dict(recist.evaluate(recist.case_from_records(
-        chart.patient, chart.timepoints, chart.lesions, measurements)))
+    result = recist.result_to_dict(
+        recist.evaluate(
+            recist.case_from_records(chart.patient, chart.timepoints, chart.lesions, measurements)
+        )
+    )
     readers = {r.id: r for r in db.readers.list() if r.id is not None}
-    return PatientTimeline(chart.patient, tuple(chart.timepoints), tuple(chart.lesions),
-                           tuple(measurements), result, readers, tuple(chart.signatures))
+    return PatientTimeline(
+        chart.patient,
+        tuple(chart.timepoints),
+        tuple(chart.lesions),
+        tuple(measurements),
+        result,
+        readers,
+        tuple(chart.signatures),
+    )
 
 
 def load_all(db: Database, subjects: list[str] | None = None) -> list[PatientTimeline]:
@@ -133,7 +148,7 @@ def _report(args: argparse.Namespace) -> int:
         timeline = load_timeline(db, args.patient)
     images = find_images(args.images) if args.images else {}
     notes = write_patient_report(timeline, args.pdf, images=images)
-    print(f"wrote {args.pdf}" + "".join(f"\n  note: {n}" for n in notes))
+    _say(f"wrote {args.pdf}" + "".join(f"\n  note: {n}" for n in notes))
     return 0
 
 
@@ -154,8 +169,11 @@ def find_images(folder: str) -> dict[str, Path]:
 
 
 def _headers(paths: dict[str, Path], wanted: set[str]) -> list[Dataset]:
-    return [pydicom.dcmread(paths[sop], stop_before_pixels=True) for sop in sorted(wanted)
-            if sop in paths]
+    return [
+        pydicom.dcmread(paths[sop], stop_before_pixels=True)
+        for sop in sorted(wanted)
+        if sop in paths
+    ]
 
 
 def _series_image(paths: dict[str, Path], series_uid: str | None) -> list[Dataset]:
@@ -178,16 +196,24 @@ def _sr(args: argparse.Namespace) -> int:
     if not timepoints:
         raise CliError(f"patient {args.patient} has no timepoint {args.timepoint!r}")
     for number, tp in enumerate(sorted(timepoints, key=lambda t: t.order), start=1):
-        wanted = {m.geometry.sop_instance_uid for m in timeline.measurements
-                  if m.timepoint_id == tp.id and m.geometry is not None}
+        wanted = {
+            m.geometry.sop_instance_uid
+            for m in timeline.measurements
+            if m.timepoint_id == tp.id and m.geometry is not None
+        }
         missing = sorted(wanted - images.keys())
         if missing:
-            raise CliError(f"timepoint {tp.label}: source image {missing[0]} (of {len(missing)}) "
-                           f"not found under {args.images}")
+            raise CliError(
+                f"timepoint {tp.label}: source image {missing[0]} (of {len(missing)}) "
+                f"not found under {args.images}"
+            )
         sources = _headers(images, wanted) or _series_image(images, tp.series_instance_uid)
         if not sources:
-            print(f"skipped {tp.label}: nothing was drawn on an image and its series is "
-                  "unknown or not under --images", file=sys.stderr)
+            _say(
+                f"skipped {tp.label}: nothing was drawn on an image and its series is "
+                "unknown or not under --images",
+                err=True,
+            )
             continue
         try:
             sr = build_timepoint_sr(timeline, tp, sources, instance_number=number)
@@ -195,7 +221,7 @@ def _sr(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from exc
         path = out / f"{timeline.patient.subject_id}_{tp.label}_SR.dcm"
         sr.save_as(path, enforce_file_format=True)
-        print(f"wrote {path}")
+        _say(f"wrote {path}")
     return 0
 
 
@@ -205,7 +231,7 @@ def _sdtm(args: argparse.Namespace) -> int:
     out = _out_dir(args.out)
     for name, text in build_sdtm(timelines, studyid=args.study).to_csv().items():
         (out / f"{name}.csv").write_text(text, encoding="utf-8")
-    print(f"wrote tu.csv, tr.csv, rs.csv for {len(timelines)} patients to {out}")
+    _say(f"wrote tu.csv, tr.csv, rs.csv for {len(timelines)} patients to {out}")
     return 0
 
 
@@ -221,15 +247,16 @@ def _cohort(args: argparse.Namespace) -> int:
 
     files += write_cohort_plots(summary, out, fmt=args.format)
     for path in files:
-        print(f"wrote {path}")
+        _say(f"wrote {path}")
     return 0
 
 
 def _actor(db: Database, args: argparse.Namespace) -> Reader:
     username = args.as_reader or os.environ.get("CALIPER_READER")
     if not username:
-        raise CliError("name the reader this import is made by with --as USERNAME or "
-                       "$CALIPER_READER")
+        raise CliError(
+            "name the reader this import is made by with --as USERNAME or $CALIPER_READER"
+        )
     try:
         return db.readers.get(username)
     except NotFoundError as exc:
@@ -241,8 +268,10 @@ def _import_sr(args: argparse.Namespace) -> int:
         report = read_sr(args.file)
     except SrImportError as exc:
         raise CliError(str(exc)) from exc
-    images = {sop: pydicom.dcmread(p, stop_before_pixels=True)
-              for sop, p in (find_images(args.images) if args.images else {}).items()}
+    images = {
+        sop: pydicom.dcmread(p, stop_before_pixels=True)
+        for sop, p in (find_images(args.images) if args.images else {}).items()
+    }
     with _database(args) as db:
         store = db.store(_actor(db, args))
         patient = store.patient(args.patient)
@@ -257,10 +286,12 @@ def _import_sr(args: argparse.Namespace) -> int:
             if stored is None:
                 stored = store.add_lesion(replace(lesion, patient_id=patient.id))
                 lesions[stored.tracking_uid] = stored
-            store.add_measurement(replace(m, lesion_id=stored.id, timepoint_id=tp.id,
-                                          reader_id=store.reader.id), reason=args.reason)
+            store.add_measurement(
+                replace(m, lesion_id=stored.id, timepoint_id=tp.id, reader_id=store.reader.id),
+                reason=args.reason,
+            )
             count += 1
-    print(f"imported {count} measurements from {args.file} into {args.patient} {label}")
+    _say(f"imported {count} measurements from {args.file} into {args.patient} {label}")
     return 0
 
 

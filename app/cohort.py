@@ -32,8 +32,20 @@ import recist
 from storage.exchange.timeline import PatientTimeline
 
 RESPONDERS = frozenset({"CR", "PR", "iCR", "iPR"})
-BOR_ORDER = ("CR", "iCR", "PR", "iPR", "SD", "iSD", "non-CR/non-PD", "PD", "iUPD", "iCPD",
-             "NED", "NE")
+BOR_ORDER = (
+    "CR",
+    "iCR",
+    "PR",
+    "iPR",
+    "SD",
+    "iSD",
+    "non-CR/non-PD",
+    "PD",
+    "iUPD",
+    "iCPD",
+    "NED",
+    "NE",
+)
 CUTOFF_CYCLES = (3, 6)
 
 
@@ -48,8 +60,13 @@ def binomial_cdf(k: int, n: int, p: float) -> float:
     log_p, log_q = math.log(p), math.log1p(-p)
     total = 0.0
     for i in range(k + 1):
-        log_term = (math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1)
-                    + i * log_p + (n - i) * log_q)
+        log_term = (
+            math.lgamma(n + 1)
+            - math.lgamma(i + 1)
+            - math.lgamma(n - i + 1)
+            + i * log_p
+            + (n - i) * log_q
+        )
         total += math.exp(log_term)
     return min(total, 1.0)
 
@@ -98,10 +115,12 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     if n == 0:
         return 0.0, 1.0
     alpha = 1 - confidence
-    lower = 0.0 if k == 0 else _bisect(lambda p: 1 - binomial_cdf(k - 1, n, p), alpha / 2,
-                                       increasing=True)
-    upper = 1.0 if k == n else _bisect(lambda p: binomial_cdf(k, n, p), alpha / 2,
-                                       increasing=False)
+    lower = (
+        0.0
+        if k == 0
+        else _bisect(lambda p: 1 - binomial_cdf(k - 1, n, p), alpha / 2, increasing=True)
+    )
+    upper = 1.0 if k == n else _bisect(lambda p: binomial_cdf(k, n, p), alpha / 2, increasing=False)
     return lower, upper
 
 
@@ -167,8 +186,9 @@ def bor_up_to(timeline: PatientTimeline, cycle: int) -> str | None:
     return str(result.best_overall_response.value)
 
 
-def summarize_patient(timeline: PatientTimeline, cycles: Sequence[int] = CUTOFF_CYCLES
-                      ) -> PatientSummary:
+def summarize_patient(
+    timeline: PatientTimeline, cycles: Sequence[int] = CUTOFF_CYCLES
+) -> PatientSummary:
     """The cohort line of one patient from its records and result."""
     tps = sorted(timeline.timepoints, key=lambda t: t.order)
     baseline = tps[0].scan_date if tps else None
@@ -195,7 +215,9 @@ def summarize_patient(timeline: PatientTimeline, cycles: Sequence[int] = CUTOFF_
         best_overall_response=timeline.result.get("best_overall_response"),
         bor_at={c: bor_up_to(timeline, c) for c in cycles},
         best_pct_change=min(changes) if changes else None,
-        spider=tuple(spider), responses=tuple(responses), last_day=last_day,
+        spider=tuple(spider),
+        responses=tuple(responses),
+        last_day=last_day,
         progression_day=progression_day,
     )
 
@@ -208,8 +230,9 @@ def orr(patients: Sequence[PatientSummary], cycle: int, confidence: float = 0.95
     return OrrEstimate(f"C{cycle}", k, n, k / n if n else 0.0, low, high)
 
 
-def cohort_summary(timelines: Sequence[PatientTimeline],
-                   cycles: Sequence[int] = CUTOFF_CYCLES) -> CohortSummary:
+def cohort_summary(
+    timelines: Sequence[PatientTimeline], cycles: Sequence[int] = CUTOFF_CYCLES
+) -> CohortSummary:
     """Summaries of every patient, ORR at each cutoff and the BOR counts."""
     patients = tuple(summarize_patient(t, cycles) for t in timelines)
     counts = Counter(p.best_overall_response or "NE" for p in patients)
@@ -224,11 +247,18 @@ def write_cohort_tables(summary: CohortSummary, out: Path) -> list[Path]:
     files = [out / "orr.csv", out / "best_overall_response.csv", out / "patients.csv"]
     with files[0].open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["cutoff", "responders", "patients", "orr_pct", "ci95_low_pct",
-                    "ci95_high_pct"])
+        w.writerow(["cutoff", "responders", "patients", "orr_pct", "ci95_low_pct", "ci95_high_pct"])
         for e in summary.orr:
-            w.writerow([e.cutoff, e.responders, e.patients, f"{100 * e.rate:.1f}",
-                        f"{100 * e.ci_low:.1f}", f"{100 * e.ci_high:.1f}"])
+            w.writerow(
+                [
+                    e.cutoff,
+                    e.responders,
+                    e.patients,
+                    f"{100 * e.rate:.1f}",
+                    f"{100 * e.ci_low:.1f}",
+                    f"{100 * e.ci_high:.1f}",
+                ]
+            )
     total = len(summary.patients)
     with files[1].open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
@@ -238,11 +268,23 @@ def write_cohort_tables(summary: CohortSummary, out: Path) -> list[Path]:
     cycles = sorted({c for p in summary.patients for c in p.bor_at})
     with files[2].open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["subject_id", "best_overall_response",
-                    *[f"bor_at_C{c}" for c in cycles], "best_pct_change", "last_day"])
+        w.writerow(
+            [
+                "subject_id",
+                "best_overall_response",
+                *[f"bor_at_C{c}" for c in cycles],
+                "best_pct_change",
+                "last_day",
+            ]
+        )
         for p in summary.patients:
-            w.writerow([p.subject_id, p.best_overall_response or "",
-                        *[p.bor_at.get(c) or "" for c in cycles],
-                        "" if p.best_pct_change is None else f"{p.best_pct_change:.1f}",
-                        p.last_day])
+            w.writerow(
+                [
+                    p.subject_id,
+                    p.best_overall_response or "",
+                    *[p.bor_at.get(c) or "" for c in cycles],
+                    "" if p.best_pct_change is None else f"{p.best_pct_change:.1f}",
+                    p.last_day,
+                ]
+            )
     return files

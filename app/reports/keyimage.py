@@ -54,12 +54,15 @@ def render_slice(path: str | Path, geometry: DrawnGeometry, label: str) -> QImag
     grey = np.ascontiguousarray(grey)
     rows, cols = grey.shape
     image = QImage(grey.data, cols, rows, cols, QImage.Format.Format_Grayscale8).convertToFormat(
-        QImage.Format.Format_RGB32)
+        QImage.Format.Format_RGB32
+    )
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     scale = max(cols, rows) / 512.0
-    for segment, colour in ((geometry.long_axis, QColor(255, 200, 0)),
-                            (geometry.short_axis, QColor(0, 220, 255))):
+    for segment, colour in (
+        (geometry.long_axis, QColor(255, 200, 0)),
+        (geometry.short_axis, QColor(0, 220, 255)),
+    ):
         if segment is None:
             continue
         painter.setPen(QPen(colour, 2.0 * scale))
@@ -74,7 +77,9 @@ def render_slice(path: str | Path, geometry: DrawnGeometry, label: str) -> QImag
     anchor = QPointF(*geometry.long_axis.end_px) + QPointF(6 * scale, -6 * scale)
     painter.drawText(anchor, label)
     painter.setPen(Qt.GlobalColor.white)
-    painter.drawText(QPointF(8 * scale, rows - 8 * scale),
-                     f"slice {geometry.slice_index}  W{width:g} L{center:g}")
+    painter.drawText(
+        QPointF(8 * scale, rows - 8 * scale),
+        f"slice {geometry.slice_index}  W{width:g} L{center:g}",
+    )
     painter.end()
     return image

@@ -25,8 +25,10 @@ DPI = 150
 MARGIN = 90
 _KIND_ORDER = {LesionKind.TARGET: 0, LesionKind.NON_TARGET: 1, LesionKind.NEW: 2}
 _STATUS_TEXT = {
-    MeasurementStatus.TOO_SMALL: "TSTM (5)", MeasurementStatus.ABSENT: "absent",
-    MeasurementStatus.NOT_EVALUABLE: "NE", MeasurementStatus.PRESENT: "present",
+    MeasurementStatus.TOO_SMALL: "TSTM (5)",
+    MeasurementStatus.ABSENT: "absent",
+    MeasurementStatus.NOT_EVALUABLE: "NE",
+    MeasurementStatus.PRESENT: "present",
     MeasurementStatus.UNEQUIVOCAL_PROGRESSION: "unequiv. PD",
 }
 
@@ -57,8 +59,11 @@ class _Canvas:
     def __init__(self, path: str) -> None:
         self.writer = QPdfWriter(path)
         self.writer.setResolution(DPI)
-        self.writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4),
-                                              QPageLayout.Orientation.Portrait, QMarginsF()))
+        self.writer.setPageLayout(
+            QPageLayout(
+                QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait, QMarginsF()
+            )
+        )
         self.writer.setTitle("Caliper response report")
         self.writer.setCreator("Caliper")
         self.painter = QPainter(self.writer)
@@ -97,10 +102,14 @@ def _header(c: _Canvas, t: PatientTimeline) -> None:
     c.text("Caliper — tumour response report", 15, bold=True)
     c.text(f"Trial {p.trial or '–'}    Subject {p.subject_id}    Site {p.site or '–'}", 10)
     confirmation = "required" if p.confirmation_required else "not required"
-    c.text(f"Criteria {p.criteria.value}    confirmation {confirmation}    "
-           f"SD minimum {p.min_sd_days} d    engine {t.result.get('engine_version', '')}", 8)
-    c.text(f"Generated {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} from the audited "
-           "database", 8)
+    c.text(
+        f"Criteria {p.criteria.value}    confirmation {confirmation}    "
+        f"SD minimum {p.min_sd_days} d    engine {t.result.get('engine_version', '')}",
+        8,
+    )
+    c.text(
+        f"Generated {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} from the audited database", 8
+    )
     c.gap()
 
 
@@ -110,14 +119,20 @@ def _table(c: _Canvas, t: PatientTimeline) -> None:
     rows: list[list[str]] = [["Lesion", "Organ"] + [tp.label for tp in tps]]
     rows.append(["", "date"] + [tp.scan_date.isoformat() if tp.scan_date else "" for tp in tps])
     for les in lesions:
-        rows.append([les.code, les.organ] + [cell_text(t.measurement(les.id, tp.id), les.nodal)
-                                             for tp in tps])
+        rows.append(
+            [les.code, les.organ]
+            + [cell_text(t.measurement(les.id, tp.id), les.nodal) for tp in tps]
+        )
     results = [t.result_for(tp.label) for tp in tps]
     rows.append(["Sum (mm)", ""] + [_number(r.get("sum_mm")) for r in results])
     rows.append(["% baseline", ""] + [_number(r.get("pct_from_baseline"), " %") for r in results])
     rows.append(["% nadir", ""] + [_number(r.get("pct_from_nadir"), " %") for r in results])
-    for key, title in (("target", "Target"), ("non_target", "Non-target"),
-                       ("new_lesions", "New lesions"), ("overall", "Overall")):
+    for key, title in (
+        ("target", "Target"),
+        ("non_target", "Non-target"),
+        ("new_lesions", "New lesions"),
+        ("overall", "Overall"),
+    ):
         rows.append([title, ""] + [_response_cell(r, key) for r in results])
     first_result_row = 2 + len(lesions)
     column = (c.width - 2 * MARGIN) / (len(tps) + 2.4)
@@ -135,8 +150,9 @@ def _table(c: _Canvas, t: PatientTimeline) -> None:
         x = MARGIN
         for j, (text, w) in enumerate(zip(row, widths, strict=True)):
             align = Qt.AlignmentFlag.AlignLeft if j < 2 else Qt.AlignmentFlag.AlignCenter
-            c.painter.drawText(QRectF(x + 3, c.y, w - 6, row_h),
-                               int(align | Qt.AlignmentFlag.AlignVCenter), text)
+            c.painter.drawText(
+                QRectF(x + 3, c.y, w - 6, row_h), int(align | Qt.AlignmentFlag.AlignVCenter), text
+            )
             x += w
         c.y += row_h
     c.gap()
@@ -154,18 +170,25 @@ def _reasons(c: _Canvas, t: PatientTimeline) -> None:
     for entry in t.result.get("timepoints", []):
         if entry.get("overall") is None and not entry.get("reason"):
             continue
-        c.text(f"{entry.get('label')}: {entry.get('overall') or '–'} — {entry.get('reason', '')}",
-               8, indent=10)
+        c.text(
+            f"{entry.get('label')}: {entry.get('overall') or '–'} — {entry.get('reason', '')}",
+            8,
+            indent=10,
+        )
         for warning in entry.get("warnings", []):
             c.text(f"⚠ {warning.get('message', '')}", 7, indent=30)
     c.gap(8)
-    track = t.result.get("irecist") if t.patient.criteria.value == "iRECIST" else t.result.get(
-        "recist")
+    track = (
+        t.result.get("irecist") if t.patient.criteria.value == "iRECIST" else t.result.get("recist")
+    )
     bor = t.result.get("best_overall_response")
     c.text(f"Best overall response: {bor}", 11, bold=True)
     if track:
-        confirmed = ("confirmed" if track.get("confirmed") else "not confirmed"
-                     ) if t.patient.confirmation_required else "confirmation not required"
+        confirmed = (
+            ("confirmed" if track.get("confirmed") else "not confirmed")
+            if t.patient.confirmation_required
+            else "confirmation not required"
+        )
         c.text(f"{track.get('criteria')}: {confirmed}. {track.get('reason', '')}", 8, indent=10)
     c.text(f"Progression date: {t.result.get('progression_date') or '–'}", 8, indent=10)
     c.gap()
@@ -177,10 +200,17 @@ def _signatures(c: _Canvas, t: PatientTimeline) -> None:
     if not t.signatures:
         c.text("No timepoint has been signed.", 8, indent=10)
     for s in t.signatures:
-        state = "valid" if getattr(s, "voided_at", None) is None else (
-            f"VOIDED {s.voided_at:%Y-%m-%d}: {s.void_reason}")
-        c.text(f"{labels.get(s.timepoint_id, s.timepoint_id)}: {s.printed_name} — "
-               f"“{s.meaning}” — {s.signed_at:%Y-%m-%d %H:%M} UTC — {state}", 8, indent=10)
+        state = (
+            "valid"
+            if getattr(s, "voided_at", None) is None
+            else (f"VOIDED {s.voided_at:%Y-%m-%d}: {s.void_reason}")
+        )
+        c.text(
+            f"{labels.get(s.timepoint_id, s.timepoint_id)}: {s.printed_name} — "
+            f"“{s.meaning}” — {s.signed_at:%Y-%m-%d %H:%M} UTC — {state}",
+            8,
+            indent=10,
+        )
     c.gap()
 
 
@@ -208,13 +238,18 @@ def _spider(c: _Canvas, t: PatientTimeline) -> None:
     c.font(7)
     painter.setPen(QPen(QColor(0, 0, 0), 1))
     painter.drawRect(QRectF(left, top, w, h))
-    for ref, colour in ((20.0, QColor(200, 0, 0)), (-30.0, QColor(0, 140, 0)),
-                        (0.0, QColor(120, 120, 120))):
+    for ref, colour in (
+        (20.0, QColor(200, 0, 0)),
+        (-30.0, QColor(0, 140, 0)),
+        (0.0, QColor(120, 120, 120)),
+    ):
         painter.setPen(QPen(colour, 1, Qt.PenStyle.DashLine))
         painter.drawLine(xy(0, ref), xy(max_day, ref))
-        painter.drawText(QRectF(MARGIN, xy(0, ref).y() - 12, 75, 24),
-                         int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                         f"{ref:+.0f} %")
+        painter.drawText(
+            QRectF(MARGIN, xy(0, ref).y() - 12, 75, 24),
+            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+            f"{ref:+.0f} %",
+        )
     painter.setPen(QPen(QColor(20, 60, 200), 3))
     for (d0, p0, _), (d1, p1, _) in zip(points, points[1:], strict=False):
         painter.drawLine(xy(d0, p0), xy(d1, p1))
@@ -222,8 +257,11 @@ def _spider(c: _Canvas, t: PatientTimeline) -> None:
         painter.drawEllipse(xy(day, pct), 6, 6)
         painter.drawText(xy(day, pct) + QPointF(8, -8), f"{label} {pct:+.1f} %")
     painter.setPen(QColor(0, 0, 0))
-    painter.drawText(QRectF(left, top + h + 6, w, 30), int(Qt.AlignmentFlag.AlignCenter),
-                     f"days from baseline (0–{max_day})")
+    painter.drawText(
+        QRectF(left, top + h + 6, w, 30),
+        int(Qt.AlignmentFlag.AlignCenter),
+        f"days from baseline (0–{max_day})",
+    )
     c.y = top + height
 
 
@@ -241,8 +279,10 @@ def _key_images(c: _Canvas, t: PatientTimeline, images: Mapping[str, Path]) -> l
             continue
         path = images.get(m.geometry.sop_instance_uid)
         if path is None:
-            notes.append(f"key image of {caption} skipped: image {m.geometry.sop_instance_uid} "
-                         "not found (pass --images DIR)")
+            notes.append(
+                f"key image of {caption} skipped: image {m.geometry.sop_instance_uid} "
+                "not found (pass --images DIR)"
+            )
             continue
         try:
             tiles.append((render_slice(path, m.geometry, lesion.code), caption))
@@ -262,8 +302,9 @@ def _key_images(c: _Canvas, t: PatientTimeline, images: Mapping[str, Path]) -> l
         c.painter.drawImage(QRectF(x, row_top, size, size), image)
         c.font(8)
         c.painter.setPen(QColor(0, 0, 0))
-        c.painter.drawText(QRectF(x, row_top + size + 2, size, 30),
-                           int(Qt.AlignmentFlag.AlignCenter), caption)
+        c.painter.drawText(
+            QRectF(x, row_top + size + 2, size, 30), int(Qt.AlignmentFlag.AlignCenter), caption
+        )
         if i % 2 == 1 or i == len(tiles) - 1:
             c.y = row_top + size + 40
     for note in notes:
@@ -271,8 +312,9 @@ def _key_images(c: _Canvas, t: PatientTimeline, images: Mapping[str, Path]) -> l
     return notes
 
 
-def write_patient_report(timeline: PatientTimeline, path: str | Path,
-                         images: Mapping[str, Path] | None = None) -> Sequence[str]:
+def write_patient_report(
+    timeline: PatientTimeline, path: str | Path, images: Mapping[str, Path] | None = None
+) -> Sequence[str]:
     """Write the PDF report of one patient.
 
     Parameters

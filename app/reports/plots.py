@@ -15,13 +15,28 @@ from app.reports.qt import ensure_app
 
 #: Bar and marker colours by best overall response.
 RESPONSE_COLOURS = {
-    "CR": (0, 110, 40), "iCR": (0, 110, 40), "PR": (60, 170, 80), "iPR": (60, 170, 80),
-    "SD": (240, 170, 0), "iSD": (240, 170, 0), "non-CR/non-PD": (200, 200, 80),
-    "PD": (200, 30, 30), "iUPD": (240, 110, 60), "iCPD": (200, 30, 30),
-    "NED": (90, 90, 200), "NE": (150, 150, 150),
+    "CR": (0, 110, 40),
+    "iCR": (0, 110, 40),
+    "PR": (60, 170, 80),
+    "iPR": (60, 170, 80),
+    "SD": (240, 170, 0),
+    "iSD": (240, 170, 0),
+    "non-CR/non-PD": (200, 200, 80),
+    "PD": (200, 30, 30),
+    "iUPD": (240, 110, 60),
+    "iCPD": (200, 30, 30),
+    "NED": (90, 90, 200),
+    "NE": (150, 150, 150),
 }
-_SYMBOLS = {"CR": "star", "iCR": "star", "PR": "t1", "iPR": "t1", "PD": "x", "iCPD": "x",
-            "iUPD": "d"}
+_SYMBOLS = {
+    "CR": "star",
+    "iCR": "star",
+    "PR": "t1",
+    "iPR": "t1",
+    "PD": "x",
+    "iCPD": "x",
+    "iUPD": "d",
+}
 
 
 def _colour(response: str | None) -> tuple[int, int, int]:
@@ -47,29 +62,43 @@ def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
 def _legend(item: pg.PlotItem, responses: set[str | None]) -> None:
     """A legend of the best-overall-response colours that occur."""
     legend = item.addLegend(offset=(-10, 10), labelTextColor="k", brush=(255, 255, 255, 200))
-    for response in sorted({r or "NE" for r in responses}, key=lambda r: list(
-            RESPONSE_COLOURS).index(r) if r in RESPONSE_COLOURS else 99):
-        sample = pg.ScatterPlotItem([], [], symbol="s", size=12,
-                                    brush=pg.mkBrush(*_colour(response)), pen=pg.mkPen("k"))
+    for response in sorted(
+        {r or "NE" for r in responses},
+        key=lambda r: list(RESPONSE_COLOURS).index(r) if r in RESPONSE_COLOURS else 99,
+    ):
+        sample = pg.ScatterPlotItem(
+            [], [], symbol="s", size=12, brush=pg.mkBrush(*_colour(response)), pen=pg.mkPen("k")
+        )
         legend.addItem(sample, f"BOR {response}")
 
 
 def _reference_lines(item: pg.PlotItem) -> None:
     for value, colour in ((20, (200, 0, 0)), (-30, (0, 140, 0))):
-        item.addItem(pg.InfiniteLine(pos=value, angle=0,
-                                     pen=pg.mkPen(colour, style=Qt.PenStyle.DashLine)))
+        item.addItem(
+            pg.InfiniteLine(pos=value, angle=0, pen=pg.mkPen(colour, style=Qt.PenStyle.DashLine))
+        )
 
 
 def waterfall_plot(summary: CohortSummary) -> pg.PlotWidget:
     """Best % change of the target sum per patient, sorted, coloured by BOR."""
-    widget = _plot("Best change of target sum from baseline", "patients",
-                   "best change from baseline (%)")
+    widget = _plot(
+        "Best change of target sum from baseline", "patients", "best change from baseline (%)"
+    )
     item = widget.getPlotItem()
-    patients = sorted((p for p in summary.patients if p.best_pct_change is not None),
-                      key=lambda p: -p.best_pct_change)  # type: ignore[operator]
+    patients = sorted(
+        (p for p in summary.patients if p.best_pct_change is not None),
+        key=lambda p: -p.best_pct_change,
+    )  # type: ignore[operator]
     for i, p in enumerate(patients):
-        item.addItem(pg.BarGraphItem(x=[i], height=[p.best_pct_change], width=0.8,
-                                     brush=_colour(p.best_overall_response), pen="k"))
+        item.addItem(
+            pg.BarGraphItem(
+                x=[i],
+                height=[p.best_pct_change],
+                width=0.8,
+                brush=_colour(p.best_overall_response),
+                pen="k",
+            )
+        )
     item.getAxis("bottom").setTicks([[(i, p.subject_id) for i, p in enumerate(patients)]])
     _reference_lines(item)
     _legend(item, {p.best_overall_response for p in patients})
@@ -78,18 +107,25 @@ def waterfall_plot(summary: CohortSummary) -> pg.PlotWidget:
 
 def spider_plot(summary: CohortSummary) -> pg.PlotWidget:
     """% change of the target sum over time, one line per patient."""
-    widget = _plot("Change of target sum over time", "days from baseline",
-                   "change from baseline (%)")
+    widget = _plot(
+        "Change of target sum over time", "days from baseline", "change from baseline (%)"
+    )
     item = widget.getPlotItem()
     for p in summary.patients:
         if len(p.spider) < 1:
             continue
         days = [d for d, _ in p.spider]
         pct = [v for _, v in p.spider]
-        item.addItem(pg.PlotDataItem(days, pct, pen=pg.mkPen(_colour(p.best_overall_response),
-                                                             width=2),
-                                     symbol="o", symbolSize=6,
-                                     symbolBrush=_colour(p.best_overall_response)))
+        item.addItem(
+            pg.PlotDataItem(
+                days,
+                pct,
+                pen=pg.mkPen(_colour(p.best_overall_response), width=2),
+                symbol="o",
+                symbolSize=6,
+                symbolBrush=_colour(p.best_overall_response),
+            )
+        )
     _reference_lines(item)
     _legend(item, {p.best_overall_response for p in summary.patients})
     return widget
@@ -101,12 +137,23 @@ def swimmer_plot(summary: CohortSummary) -> pg.PlotWidget:
     item = widget.getPlotItem()
     patients = sorted(summary.patients, key=lambda p: p.last_day)
     for i, p in enumerate(patients):
-        item.addItem(pg.BarGraphItem(x0=[0], y=[i], width=[max(p.last_day, 1)], height=0.6,
-                                     brush=(*_colour(p.best_overall_response), 160), pen="k"))
+        item.addItem(
+            pg.BarGraphItem(
+                x0=[0],
+                y=[i],
+                width=[max(p.last_day, 1)],
+                height=0.6,
+                brush=(*_colour(p.best_overall_response), 160),
+                pen="k",
+            )
+        )
         marks = [(d, r) for d, r in p.responses if r in _SYMBOLS]
         for day, response in marks:
-            item.addItem(pg.ScatterPlotItem([day], [i], symbol=_SYMBOLS[response], size=12,
-                                            brush="k", pen="k"))
+            item.addItem(
+                pg.ScatterPlotItem(
+                    [day], [i], symbol=_SYMBOLS[response], size=12, brush="k", pen="k"
+                )
+            )
     item.getAxis("left").setTicks([[(i, p.subject_id) for i, p in enumerate(patients)]])
     item.setYRange(-1, max(len(patients), 1), padding=0)
     _legend(item, {p.best_overall_response for p in patients})
@@ -151,5 +198,11 @@ def _qt_svg(widget: pg.PlotWidget, path: Path) -> None:
 def write_cohort_plots(summary: CohortSummary, out: Path, fmt: str = "png") -> list[Path]:
     """Write ``waterfall``, ``spider`` and ``swimmer`` plots into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    return [export_plot(build(summary), out / f"{name}.{fmt}") for name, build in (
-        ("waterfall", waterfall_plot), ("spider", spider_plot), ("swimmer", swimmer_plot))]
+    return [
+        export_plot(build(summary), out / f"{name}.{fmt}")
+        for name, build in (
+            ("waterfall", waterfall_plot),
+            ("spider", spider_plot),
+            ("swimmer", swimmer_plot),
+        )
+    ]

@@ -28,40 +28,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from recist.model import (
-    Criteria,
     Lesion,
     LesionKind,
     Measurement,
     MeasurementStatus,
-    Role,
     Timepoint,
+)
+from storage.exchange.sdtm_rs import evaluator_of, rs_rows, visit_of
+from storage.exchange.sdtm_terms import (
+    METHOD,
+    RS_COLUMNS,
+    TOO_SMALL,
+    TR_COLUMNS,
+    TR_TESTS,
+    TSTM_MM,
+    TU_COLUMNS,
+    TU_PREFIX,
+    TU_RESULT,
+    TU_TESTS,
+    TUMSTATE,
+    lesion_link_id,
 )
 from storage.exchange.timeline import PatientTimeline
 
-TU_COLUMNS = ("STUDYID", "DOMAIN", "USUBJID", "TUSEQ", "TULNKID", "TUTESTCD", "TUTEST",
-              "TUORRES", "TUSTRESC", "TUREFID", "TULOC", "TUMETHOD", "TUEVAL", "TUEVALID",
-              "VISITNUM", "VISIT", "TUDTC")
-TR_COLUMNS = ("STUDYID", "DOMAIN", "USUBJID", "TRSEQ", "TRLNKGRP", "TRLNKID", "TRTESTCD",
-              "TRTEST", "TRORRES", "TRORRESU", "TRSTRESC", "TRSTRESN", "TRSTRESU", "TRSTAT",
-              "TRREASND", "TRMETHOD", "TREVAL", "TREVALID", "VISITNUM", "VISIT", "TRDTC")
-RS_COLUMNS = ("STUDYID", "DOMAIN", "USUBJID", "RSSEQ", "RSLNKGRP", "RSTESTCD", "RSTEST",
-              "RSCAT", "RSORRES", "RSSTRESC", "RSEVAL", "RSEVALID", "VISITNUM", "VISIT", "RSDTC")
-
-TU_TESTS = {"TUMIDENT": "Tumor Identification", "TUSPLIT": "Tumor Split",
-            "TUMERGE": "Tumor Merged"}
-TR_TESTS = {"LDIAM": "Longest Diameter", "LPERP": "Longest Perpendicular",
-            "SUMDIAM": "Sum of Diameters", "TUMSTATE": "Tumor State"}
-RS_TESTS = {"TRGRESP": "Target Response", "NTRGRESP": "Non-target Response",
-            "NEWLPROG": "New Lesion Progression", "OVRLRESP": "Overall Response"}
-TU_RESULT = {LesionKind.TARGET: "TARGET", LesionKind.NON_TARGET: "NON-TARGET",
-             LesionKind.NEW: "NEW"}
-TU_PREFIX = {LesionKind.TARGET: "T", LesionKind.NON_TARGET: "NT", LesionKind.NEW: "NEW"}
-TUMSTATE = {MeasurementStatus.PRESENT: "PRESENT", MeasurementStatus.ABSENT: "ABSENT",
-            MeasurementStatus.UNEQUIVOCAL_PROGRESSION: "UNEQUIVOCAL PROGRESSION",
-            MeasurementStatus.MEASURED: "PRESENT", MeasurementStatus.TOO_SMALL: "PRESENT"}
-TOO_SMALL = "TOO SMALL TO MEASURE"
-TSTM_MM = 5.0
-METHOD = {"CT": "CT SCAN", "MR": "MRI", "PT": "PET SCAN", "US": "ULTRASOUND"}
+__all__ = ["SdtmDatasets", "build_sdtm", "lesion_link_id", "rows_to_csv"]
 
 
 @dataclass(frozen=True)
@@ -74,8 +64,14 @@ class SdtmDatasets:
 
     def to_csv(self) -> dict[str, str]:
         """CSV text per domain, keyed ``"tu"``, ``"tr"``, ``"rs"``."""
-        return {name: rows_to_csv(rows, cols) for name, rows, cols in (
-            ("tu", self.tu, TU_COLUMNS), ("tr", self.tr, TR_COLUMNS), ("rs", self.rs, RS_COLUMNS))}
+        return {
+            name: rows_to_csv(rows, cols)
+            for name, rows, cols in (
+                ("tu", self.tu, TU_COLUMNS),
+                ("tr", self.tr, TR_COLUMNS),
+                ("rs", self.rs, RS_COLUMNS),
+            )
+        }
 
 
 def rows_to_csv(rows: list[dict[str, str]], columns: tuple[str, ...]) -> str:
@@ -85,12 +81,6 @@ def rows_to_csv(rows: list[dict[str, str]], columns: tuple[str, ...]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
-
-
-def lesion_link_id(kind: LesionKind, code: str) -> str:
-    """TULNKID of a lesion: ``T1`` -> ``T01``, ``NT2`` -> ``NT02``, ``N1`` -> ``NEW01``."""
-    digits = "".join(ch for ch in code if ch.isdigit()) or "1"
-    return f"{TU_PREFIX[kind]}{int(digits):02d}"
 
 
 def build_sdtm(timelines: list[PatientTimeline], studyid: str | None = None) -> SdtmDatasets:
@@ -116,7 +106,7 @@ def build_sdtm(timelines: list[PatientTimeline], studyid: str | None = None) -> 
         ident = {"STUDYID": study, "USUBJID": f"{study}-{timeline.patient.subject_id}"}
         tu += _number("TU", _tu_rows(timeline, ident))
         tr += _number("TR", _tr_rows(timeline, ident))
-        rs += _number("RS", _rs_rows(timeline, ident))
+        rs += _number("RS", rs_rows(timeline, ident))
     return SdtmDatasets(tu=tu, tr=tr, rs=rs)
 
 
@@ -131,20 +121,6 @@ def _text(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.1f}" if value != int(value) else str(int(value))
     return str(value)
-
-
-def _evaluator(timeline: PatientTimeline, m: Measurement | None) -> tuple[str, str]:
-    """(--EVAL, --EVALID) of a measurement's reader."""
-    reader = timeline.readers.get(m.reader_id) if m is not None and m.reader_id else None
-    if reader is None:
-        return "INVESTIGATOR", ""
-    role = "INVESTIGATOR" if reader.role is Role.INVESTIGATOR else "RADIOLOGIST"
-    return role, reader.username.upper()
-
-
-def _visit(tp_index: int, tp: Any) -> dict[str, Any]:
-    return {"VISITNUM": tp_index + 1, "VISIT": tp.label.upper(),
-            "DTC": tp.scan_date.isoformat() if tp.scan_date else ""}
 
 
 def _lesion_key(lesion: Lesion) -> tuple[int, int, str]:
@@ -163,8 +139,11 @@ def _tu_rows(timeline: PatientTimeline, ident: Mapping[str, str]) -> list[dict[s
     rows = []
     tps = sorted(timeline.timepoints, key=lambda t: t.order)
     for lesion in sorted(timeline.lesions, key=_lesion_key):
-        seen = [(i, tp, m) for i, tp in enumerate(tps)
-                if (m := timeline.measurement(lesion.id, tp.id)) is not None]
+        seen = [
+            (i, tp, m)
+            for i, tp in enumerate(tps)
+            if (m := timeline.measurement(lesion.id, tp.id)) is not None
+        ]
         if not seen:
             continue
         link = lesion_link_id(lesion.kind, lesion.code)
@@ -172,18 +151,40 @@ def _tu_rows(timeline: PatientTimeline, ident: Mapping[str, str]) -> list[dict[s
         if lesion.location:
             location += f", {lesion.location.upper()}"
         index, tp, first = seen[0]
-        rows.append(_tu(ident, timeline, index, tp, first, link, "TUMIDENT",
-                        TU_RESULT[lesion.kind], location))
+        rows.append(
+            _tu(
+                ident,
+                timeline,
+                index,
+                tp,
+                first,
+                link,
+                "TUMIDENT",
+                TU_RESULT[lesion.kind],
+                location,
+            )
+        )
         split = next(((i, t, m) for i, t, m in seen if m.status is MeasurementStatus.SPLIT), None)
         if split is not None:
             i, t, m = split
-            rows.append(_tu(ident, timeline, i, t, m, link, "TUSPLIT", TU_RESULT[lesion.kind],
-                            location))
-            rows += [_tu(ident, timeline, i, t, m, f"{link}.{n}", "TUMIDENT",
-                         TU_RESULT[lesion.kind], location)
-                     for n in range(1, len(m.fragments_mm) + 1)]
-        merged = next(((i, t, m) for i, t, m in seen if m.status is MeasurementStatus.MERGED),
-                      None)
+            rows.append(
+                _tu(ident, timeline, i, t, m, link, "TUSPLIT", TU_RESULT[lesion.kind], location)
+            )
+            rows += [
+                _tu(
+                    ident,
+                    timeline,
+                    i,
+                    t,
+                    m,
+                    f"{link}.{n}",
+                    "TUMIDENT",
+                    TU_RESULT[lesion.kind],
+                    location,
+                )
+                for n in range(1, len(m.fragments_mm) + 1)
+            ]
+        merged = next(((i, t, m) for i, t, m in seen if m.status is MeasurementStatus.MERGED), None)
         if merged is not None:
             i, t, m = merged
             row = _tu(ident, timeline, i, t, m, link, "TUMERGE", TU_RESULT[lesion.kind], location)
@@ -192,41 +193,79 @@ def _tu_rows(timeline: PatientTimeline, ident: Mapping[str, str]) -> list[dict[s
     return rows
 
 
-def _tu(ident: Mapping[str, str], timeline: PatientTimeline, index: int, tp: Timepoint,
-        m: Measurement, link: str, test: str, result: str, location: str) -> dict[str, Any]:
+def _tu(
+    ident: Mapping[str, str],
+    timeline: PatientTimeline,
+    index: int,
+    tp: Timepoint,
+    m: Measurement,
+    link: str,
+    test: str,
+    result: str,
+    location: str,
+) -> dict[str, Any]:
     """One TU record."""
-    visit = _visit(index, tp)
-    evaluator, evalid = _evaluator(timeline, m)
-    return {**ident, "TULNKID": link, "TUTESTCD": test, "TUTEST": TU_TESTS[test],
-            "TUORRES": result, "TUSTRESC": result, "TUREFID": "", "TULOC": location,
-            "TUMETHOD": METHOD.get(tp.modality or "CT", "CT SCAN"), "TUEVAL": evaluator,
-            "TUEVALID": evalid, "VISITNUM": visit["VISITNUM"], "VISIT": visit["VISIT"],
-            "TUDTC": visit["DTC"]}
+    visit = visit_of(index, tp)
+    evaluator, evalid = evaluator_of(timeline, m)
+    return {
+        **ident,
+        "TULNKID": link,
+        "TUTESTCD": test,
+        "TUTEST": TU_TESTS[test],
+        "TUORRES": result,
+        "TUSTRESC": result,
+        "TUREFID": "",
+        "TULOC": location,
+        "TUMETHOD": METHOD.get(tp.modality or "CT", "CT SCAN"),
+        "TUEVAL": evaluator,
+        "TUEVALID": evalid,
+        "VISITNUM": visit["VISITNUM"],
+        "VISIT": visit["VISIT"],
+        "TUDTC": visit["DTC"],
+    }
 
 
 def _tr_rows(timeline: PatientTimeline, ident: Mapping[str, str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     lesions = sorted(timeline.lesions, key=_lesion_key)
     for index, tp in enumerate(sorted(timeline.timepoints, key=lambda t: t.order)):
-        visit = _visit(index, tp)
+        visit = visit_of(index, tp)
         group = f"V{index + 1}"
-        common = {**ident, "TRLNKGRP": group, "VISITNUM": visit["VISITNUM"],
-                  "VISIT": visit["VISIT"], "TRDTC": visit["DTC"],
-                  "TRMETHOD": METHOD.get(tp.modality or "CT", "CT SCAN")}
+        common = {
+            **ident,
+            "TRLNKGRP": group,
+            "VISITNUM": visit["VISITNUM"],
+            "VISIT": visit["VISIT"],
+            "TRDTC": visit["DTC"],
+            "TRMETHOD": METHOD.get(tp.modality or "CT", "CT SCAN"),
+        }
         evaluator = ("INVESTIGATOR", "")
         for lesion in lesions:
             m = timeline.measurement(lesion.id, tp.id)
             if m is None:
                 continue
-            evaluator = _evaluator(timeline, m)
-            base = {**common, "TRLNKID": lesion_link_id(lesion.kind, lesion.code),
-                    "TREVAL": evaluator[0], "TREVALID": evaluator[1]}
-            rows += _lesion_results(lesion.kind, lesion.nodal, m, base,
-                                    _link_of(timeline, m.coalesced_into))
+            evaluator = evaluator_of(timeline, m)
+            base = {
+                **common,
+                "TRLNKID": lesion_link_id(lesion.kind, lesion.code),
+                "TREVAL": evaluator[0],
+                "TREVALID": evaluator[1],
+            }
+            rows += _lesion_results(
+                lesion.kind, lesion.nodal, m, base, _link_of(timeline, m.coalesced_into)
+            )
         sum_mm = timeline.result_for(tp.label).get("sum_mm")
         if any(les.kind is LesionKind.TARGET for les in lesions):
-            rows.append({**common, "TRLNKID": "", "TREVAL": evaluator[0],
-                         "TREVALID": evaluator[1], **_test("SUMDIAM"), **_numeric(sum_mm)})
+            rows.append(
+                {
+                    **common,
+                    "TRLNKID": "",
+                    "TREVAL": evaluator[0],
+                    "TREVALID": evaluator[1],
+                    **_test("SUMDIAM"),
+                    **_numeric(sum_mm),
+                }
+            )
     return rows
 
 
@@ -239,19 +278,33 @@ def _numeric(value: Any) -> dict[str, Any]:
     if value is None:
         return {"TRSTAT": "NOT DONE", "TRREASND": "NOT EVALUABLE"}
     number = round(float(value), 1)
-    return {"TRORRES": number, "TRORRESU": "mm", "TRSTRESC": number, "TRSTRESN": number,
-            "TRSTRESU": "mm"}
+    return {
+        "TRORRES": number,
+        "TRORRESU": "mm",
+        "TRSTRESC": number,
+        "TRSTRESN": number,
+        "TRSTRESU": "mm",
+    }
 
 
-def _lesion_results(kind: LesionKind, nodal: bool, m: Measurement,
-                    base: Mapping[str, Any], merged_into: str) -> list[dict[str, Any]]:
+def _lesion_results(
+    kind: LesionKind, nodal: bool, m: Measurement, base: Mapping[str, Any], merged_into: str
+) -> list[dict[str, Any]]:
     """TR rows of one lesion at one timepoint."""
     status = m.status
     if kind is not LesionKind.TARGET:
         state = TUMSTATE.get(status)
-        rows = [{**base, **_test("TUMSTATE"),
-                 **({"TRORRES": state, "TRSTRESC": state} if state
-                    else {"TRSTAT": "NOT DONE", "TRREASND": "NOT EVALUABLE"})}]
+        rows = [
+            {
+                **base,
+                **_test("TUMSTATE"),
+                **(
+                    {"TRORRES": state, "TRSTRESC": state}
+                    if state
+                    else {"TRSTAT": "NOT DONE", "TRREASND": "NOT EVALUABLE"}
+                ),
+            }
+        ]
         if m.long_axis_mm is not None:
             rows.append({**base, **_test("LDIAM"), **_numeric(m.long_axis_mm)})
         if nodal and m.short_axis_mm is not None:
@@ -259,69 +312,32 @@ def _lesion_results(kind: LesionKind, nodal: bool, m: Measurement,
         return rows
     code = "LPERP" if nodal else "LDIAM"
     if status is MeasurementStatus.TOO_SMALL:
-        return [{**base, **_test(code), "TRORRES": TOO_SMALL, "TRSTRESC": str(TSTM_MM),
-                 "TRSTRESN": TSTM_MM, "TRSTRESU": "mm"}]
+        return [
+            {
+                **base,
+                **_test(code),
+                "TRORRES": TOO_SMALL,
+                "TRSTRESC": str(TSTM_MM),
+                "TRSTRESN": TSTM_MM,
+                "TRSTRESU": "mm",
+            }
+        ]
     if status is MeasurementStatus.NOT_EVALUABLE:
         return [{**base, **_test(code), "TRSTAT": "NOT DONE", "TRREASND": "NOT EVALUABLE"}]
     if status is MeasurementStatus.ABSENT:
         return [{**base, **_test(code), **_numeric(0.0)}]
     if status is MeasurementStatus.MERGED:
-        return [{**base, **_test(code), "TRSTAT": "NOT DONE",
-                 "TRREASND": f"MERGED WITH {merged_into}"}]
+        return [
+            {**base, **_test(code), "TRSTAT": "NOT DONE", "TRREASND": f"MERGED WITH {merged_into}"}
+        ]
     if status is MeasurementStatus.SPLIT:
-        return [{**base, **_test(code), "TRLNKID": f"{base['TRLNKID']}.{n}", **_numeric(size)}
-                for n, size in enumerate(m.fragments_mm, start=1)]
+        return [
+            {**base, **_test(code), "TRLNKID": f"{base['TRLNKID']}.{n}", **_numeric(size)}
+            for n, size in enumerate(m.fragments_mm, start=1)
+        ]
     rows = []
     if m.long_axis_mm is not None:
         rows.append({**base, **_test("LDIAM"), **_numeric(m.long_axis_mm)})
     if nodal and m.short_axis_mm is not None:
         rows.append({**base, **_test("LPERP"), **_numeric(m.short_axis_mm)})
-    return rows
-
-
-SDTM_RESPONSE = {"non-CR/non-PD": "NON-CR/NON-PD", "non-iCR/non-iUPD": "NON-iCR/NON-iUPD"}
-
-
-def _response(value: Any) -> str:
-    """ONCRSR term of a response code (``None`` -> empty)."""
-    if value is None:
-        return ""
-    return SDTM_RESPONSE.get(str(value), str(value))
-
-
-def _rs_rows(timeline: PatientTimeline, ident: Mapping[str, str]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for index, tp in enumerate(sorted(timeline.timepoints, key=lambda t: t.order)):
-        if tp.order == 0:
-            continue  # no response at baseline
-        res = timeline.result_for(tp.label)
-        if not res:
-            continue
-        visit = _visit(index, tp)
-        evaluator = _evaluator(timeline, next(
-            (m for m in timeline.measurements if m.timepoint_id == tp.id and m.reader_id), None))
-        common = {**ident, "RSLNKGRP": f"V{index + 1}", "RSEVAL": evaluator[0],
-                  "RSEVALID": evaluator[1], "VISITNUM": visit["VISITNUM"],
-                  "VISIT": visit["VISIT"], "RSDTC": visit["DTC"]}
-        overall = res.get("overall")
-        irecist_code = isinstance(overall, str) and overall.startswith(("i", "non-i"))
-        recist_overall = (res["recist_overall"] if "recist_overall" in res
-                          else (None if irecist_code else overall))
-        irecist_overall = None
-        if timeline.patient.criteria is Criteria.IRECIST:  # both tracks run; report what was asked
-            irecist_overall = res.get("irecist_overall") or (overall if irecist_code else None)
-        new = res.get("new_lesions")
-        values = [("TRGRESP", res.get("target")), ("NTRGRESP", res.get("non_target")),
-                  ("NEWLPROG", None if new is None else ("Y" if new else "N")),
-                  ("OVRLRESP", recist_overall)]
-        for code, value in values:
-            if value is None:
-                continue
-            rows.append({**common, "RSTESTCD": code, "RSTEST": RS_TESTS[code],
-                         "RSCAT": "RECIST 1.1", "RSORRES": _response(value),
-                         "RSSTRESC": _response(value)})
-        if irecist_overall:
-            rows.append({**common, "RSTESTCD": "OVRLRESP", "RSTEST": RS_TESTS["OVRLRESP"],
-                         "RSCAT": "iRECIST", "RSORRES": _response(irecist_overall),
-                         "RSSTRESC": _response(irecist_overall)})
     return rows

@@ -35,12 +35,12 @@ from recist.model import Lesion, Measurement, MeasurementStatus, Reader, Segment
 from storage.exchange.sr_codes import (
     CALIPER_SCHEME,
     CURRENT_RESPONSE,
-    LESION_RESPONSE,
-    RESPONSE_EVALUATION,
     FINDING_TYPE,
+    LESION_RESPONSE,
     LONG_AXIS,
     MILLIMETRE,
     RECIST_11,
+    RESPONSE_EVALUATION,
     SHORT_AXIS,
     STATUS_NAME,
     organ_code,
@@ -154,8 +154,9 @@ def _reader(timeline: PatientTimeline, measurements: Sequence[Measurement]) -> R
     return None
 
 
-def _referenced_images(pairs: Sequence[tuple[Lesion, Measurement]],
-                       by_sop: dict[str, Dataset]) -> list[Dataset]:
+def _referenced_images(
+    pairs: Sequence[tuple[Lesion, Measurement]], by_sop: dict[str, Dataset]
+) -> list[Dataset]:
     seen: dict[str, Dataset] = {}
     for lesion, m in pairs:
         if m.geometry is None:
@@ -182,18 +183,24 @@ def _group(
     ):
         if value is None:
             continue
-        measurements.append(hd.sr.Measurement(
-            name=name, value=round(float(value), 1), unit=MILLIMETRE,
-            referenced_coordinates=_coordinates(segment, image) if segment and image else None,
-        ))
+        measurements.append(
+            hd.sr.Measurement(
+                name=name,
+                value=round(float(value), 1),
+                unit=MILLIMETRE,
+                referenced_coordinates=_coordinates(segment, image) if segment and image else None,
+            )
+        )
     evaluations = []
     if m.status is not MeasurementStatus.MEASURED:
         evaluations.append(hd.sr.QualitativeEvaluation(STATUS_NAME, status_code(m.status)))
     return hd.sr.MeasurementsAndQualitativeEvaluations(
-        tracking_identifier=hd.sr.TrackingIdentifier(uid=lesion.tracking_uid,
-                                                     identifier=lesion.code),
+        tracking_identifier=hd.sr.TrackingIdentifier(
+            uid=lesion.tracking_uid, identifier=lesion.code
+        ),
         time_point_context=hd.sr.TimePointContext(
-            time_point=timepoint.label, subject_time_point_identifier=timepoint.label,
+            time_point=timepoint.label,
+            subject_time_point_identifier=timepoint.label,
             time_point_order=timepoint.order + 1,
         ),
         finding_type=FINDING_TYPE[lesion.kind],
@@ -204,21 +211,25 @@ def _group(
     )
 
 
-def _response_group(timeline: PatientTimeline, timepoint: Timepoint
-                    ) -> hd.sr.MeasurementsAndQualitativeEvaluations | None:
+def _response_group(
+    timeline: PatientTimeline, timepoint: Timepoint
+) -> hd.sr.MeasurementsAndQualitativeEvaluations | None:
     """The target and non-target responses of the timepoint (CID 6144), if any."""
     result = timeline.result_for(timepoint.label)
     evaluations = [
         hd.sr.QualitativeEvaluation(CURRENT_RESPONSE, LESION_RESPONSE[(key, result[key])])
-        for key in ("target", "non_target") if (key, result.get(key)) in LESION_RESPONSE
+        for key in ("target", "non_target")
+        if (key, result.get(key)) in LESION_RESPONSE
     ]
     if not evaluations:
         return None
     return hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(
-            uid=hd.UID(), identifier=f"RECIST 1.1 response at {timepoint.label}"[:64]),
+            uid=hd.UID(), identifier=f"RECIST 1.1 response at {timepoint.label}"[:64]
+        ),
         time_point_context=hd.sr.TimePointContext(
-            time_point=timepoint.label, subject_time_point_identifier=timepoint.label,
+            time_point=timepoint.label,
+            subject_time_point_identifier=timepoint.label,
             time_point_order=timepoint.order + 1,
         ),
         finding_type=RESPONSE_EVALUATION,
@@ -235,13 +246,16 @@ def _coordinates(segment: Segment, image: Dataset) -> list[object]:
     lps = np.array([segment.start_lps_mm, segment.end_lps_mm], dtype=float)
     return [
         hd.sr.CoordinatesForMeasurement(
-            graphic_type=hd.sr.GraphicTypeValues.POLYLINE, graphic_data=px,
+            graphic_type=hd.sr.GraphicTypeValues.POLYLINE,
+            graphic_data=px,
             source_image=hd.sr.SourceImageForRegion(
                 referenced_sop_class_uid=UID(image.SOPClassUID),
-                referenced_sop_instance_uid=UID(image.SOPInstanceUID)),
+                referenced_sop_instance_uid=UID(image.SOPInstanceUID),
+            ),
         ),
         hd.sr.CoordinatesForMeasurement3D(
-            graphic_type=hd.sr.GraphicTypeValues3D.POLYLINE, graphic_data=lps,
+            graphic_type=hd.sr.GraphicTypeValues3D.POLYLINE,
+            graphic_data=lps,
             frame_of_reference_uid=UID(image.FrameOfReferenceUID),
         ),
     ]

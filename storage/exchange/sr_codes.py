@@ -30,7 +30,8 @@ LESION_RESPONSE: dict[tuple[str, str], Code] = {
     ("target", "SD"): Code("112044", "DCM", "Target Lesion Stable Disease"),
     ("non_target", "CR"): Code("112045", "DCM", "Non-Target Lesion Complete Response"),
     ("non_target", "non-CR/non-PD"): Code(
-        "112046", "DCM", "Non-Target Lesion Incomplete Response or Stable Disease"),
+        "112046", "DCM", "Non-Target Lesion Incomplete Response or Stable Disease"
+    ),
     ("non_target", "PD"): Code("112047", "DCM", "Non-Target Lesion Progressive Disease"),
 }
 RESPONSE_BY_CODE = {code.value: key for key, code in LESION_RESPONSE.items()}
@@ -109,8 +110,10 @@ def lps_to_pixel(image: Dataset, point: Sequence[float]) -> tuple[float, float]:
     orientation = np.asarray(image.ImageOrientationPatient, dtype=float)
     row_spacing, column_spacing = (float(v) for v in image.PixelSpacing)
     delta = np.asarray(point, dtype=float) - origin
-    return (float(delta @ orientation[:3] / column_spacing),
-            float(delta @ orientation[3:] / row_spacing))
+    return (
+        float(delta @ orientation[:3] / column_spacing),
+        float(delta @ orientation[3:] / row_spacing),
+    )
 
 
 def person_name(full_name: str) -> str:

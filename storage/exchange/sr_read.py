@@ -26,9 +26,9 @@ from recist.model import (
     Segment,
 )
 from storage.exchange.sr_codes import (
+    LONG_AXIS_NAMES,
     RESPONSE_BY_CODE,
     RESPONSE_EVALUATION,
-    LONG_AXIS_NAMES,
     SHORT_AXIS_NAMES,
     lps_to_pixel,
     organ_name,
@@ -118,15 +118,32 @@ def read_sr(source: str | Path | Dataset) -> SrReport:
     containers = _find_groups(ds.ContentSequence)
     responses = _responses(containers)
     groups = tuple(_group(item) for item in containers if not _is_response(item))
-    observer = next((str(i.PersonName) for i in ds.ContentSequence
-                     if _code(i) == PERSON_OBSERVER and "PersonName" in i), None)
-    root_tp = next((str(i.TextValue) for i in ds.ContentSequence
-                    if _code(i) in TIME_POINT and "TextValue" in i), None)
+    observer = next(
+        (
+            str(i.PersonName)
+            for i in ds.ContentSequence
+            if _code(i) == PERSON_OBSERVER and "PersonName" in i
+        ),
+        None,
+    )
+    root_tp = next(
+        (
+            str(i.TextValue)
+            for i in ds.ContentSequence
+            if _code(i) in TIME_POINT and "TextValue" in i
+        ),
+        None,
+    )
     time_point = root_tp or next((g.time_point for g in groups if g.time_point), None)
-    return SrReport(sop_instance_uid=str(ds.SOPInstanceUID),
-                    patient_id=str(ds.get("PatientID", "")),
-                    observer=observer, time_point=time_point, groups=groups,
-                    series_of_sop=_series_of_sop(ds), responses=responses)
+    return SrReport(
+        sop_instance_uid=str(ds.SOPInstanceUID),
+        patient_id=str(ds.get("PatientID", "")),
+        observer=observer,
+        time_point=time_point,
+        groups=groups,
+        series_of_sop=_series_of_sop(ds),
+        responses=responses,
+    )
 
 
 def _code(item: Dataset) -> str | None:
@@ -150,9 +167,12 @@ def _find_groups(sequence: pydicom.Sequence) -> list[Dataset]:
 
 
 def _is_response(container: Dataset) -> bool:
-    return any(_code(i) == FINDING and i.get("ValueType") == "CODE"
-               and str(i.ConceptCodeSequence[0].CodeValue) == RESPONSE_EVALUATION.value
-               for i in container.get("ContentSequence", []))
+    return any(
+        _code(i) == FINDING
+        and i.get("ValueType") == "CODE"
+        and str(i.ConceptCodeSequence[0].CodeValue) == RESPONSE_EVALUATION.value
+        for i in container.get("ContentSequence", [])
+    )
 
 
 def _responses(containers: list[Dataset]) -> dict[str, str]:
@@ -209,7 +229,10 @@ def _group(container: Dataset) -> SrGroup:
         finding_site=values.get("finding_site"),  # type: ignore[arg-type]
         finding=values.get("finding"),  # type: ignore[arg-type]
         time_point=values.get("time_point"),  # type: ignore[arg-type]
-        status=status, long_axis=long_axis, short_axis=short_axis, other=other,
+        status=status,
+        long_axis=long_axis,
+        short_axis=short_axis,
+        other=other,
     )
 
 
@@ -236,10 +259,12 @@ def _number(item: Dataset) -> SrMeasurement:
         elif vtype == "SCOORD3D":
             points3 = tuple((data[i], data[i + 1], data[i + 2]) for i in range(0, len(data) - 2, 3))
             frame = child.get("ReferencedFrameOfReferenceUID")
-            coords = Coordinates(coords.points_px, coords.sop_instance_uid, points3,
-                                 str(frame) if frame else None)
-    return SrMeasurement(name=_meaning(item), code=_code(item) or "", value_mm=value,
-                         unit=unit, coordinates=coords)
+            coords = Coordinates(
+                coords.points_px, coords.sop_instance_uid, points3, str(frame) if frame else None
+            )
+    return SrMeasurement(
+        name=_meaning(item), code=_code(item) or "", value_mm=value, unit=unit, coordinates=coords
+    )
 
 
 def _kind(group: SrGroup) -> LesionKind:
@@ -278,17 +303,34 @@ def group_to_records(
     kind = _kind(group)
     code = group.tracking_identifier or f"SR{index}"
     nodal = (group.finding_site or "") == "lymph node"
-    lesion = Lesion(id=None, patient_id=None, code=code[:32], kind=kind,
-                    organ=group.finding_site or "unknown",
-                    tracking_uid=group.tracking_uid or f"2.25.{uuid.uuid4().int}", nodal=nodal)
+    lesion = Lesion(
+        id=None,
+        patient_id=None,
+        code=code[:32],
+        kind=kind,
+        organ=group.finding_site or "unknown",
+        tracking_uid=group.tracking_uid or f"2.25.{uuid.uuid4().int}",
+        nodal=nodal,
+    )
     long_mm = _round(group.long_axis.value_mm) if group.long_axis else None
     short_mm = _round(group.short_axis.value_mm) if group.short_axis else None
-    status = group.status or (MeasurementStatus.MEASURED if long_mm is not None or short_mm
-                              is not None else MeasurementStatus.PRESENT)
+    status = group.status or (
+        MeasurementStatus.MEASURED
+        if long_mm is not None or short_mm is not None
+        else MeasurementStatus.PRESENT
+    )
     geometry = _geometry(group, report, images or {}, slice_of_sop or {})
-    measurement = Measurement(id=None, lesion_id=None, timepoint_id=None, reader_id=None,
-                              status=status, long_axis_mm=long_mm, short_axis_mm=short_mm,
-                              geometry=geometry, note=f"imported from SR {report.sop_instance_uid}")
+    measurement = Measurement(
+        id=None,
+        lesion_id=None,
+        timepoint_id=None,
+        reader_id=None,
+        status=status,
+        long_axis_mm=long_mm,
+        short_axis_mm=short_mm,
+        geometry=geometry,
+        note=f"imported from SR {report.sop_instance_uid}",
+    )
     return lesion, measurement
 
 
@@ -312,20 +354,26 @@ def _segment(m: SrMeasurement | None, images: Mapping[str, Dataset]) -> Segment 
     return Segment(px[0], px[1], lps[0], lps[1])
 
 
-def _geometry(group: SrGroup, report: SrReport, images: Mapping[str, Dataset],
-              slice_of_sop: Mapping[str, int]) -> DrawnGeometry | None:
+def _geometry(
+    group: SrGroup, report: SrReport, images: Mapping[str, Dataset], slice_of_sop: Mapping[str, int]
+) -> DrawnGeometry | None:
     long_seg = _segment(group.long_axis, images)
     if long_seg is None or group.long_axis is None:
         return None
     sop = group.long_axis.coordinates.sop_instance_uid
     image = images.get(sop or "")
     series = report.series_of_sop.get(sop or "") or (
-        str(image.SeriesInstanceUID) if image is not None else None)
+        str(image.SeriesInstanceUID) if image is not None else None
+    )
     if not sop or not series:
         return None
-    return DrawnGeometry(series_instance_uid=series, sop_instance_uid=sop,
-                         slice_index=slice_of_sop.get(sop, 0), long_axis=long_seg,
-                         short_axis=_segment(group.short_axis, images))
+    return DrawnGeometry(
+        series_instance_uid=series,
+        sop_instance_uid=sop,
+        slice_index=slice_of_sop.get(sop, 0),
+        long_axis=long_seg,
+        short_axis=_segment(group.short_axis, images),
+    )
 
 
 def records_from_sr(
@@ -335,5 +383,7 @@ def records_from_sr(
     slice_of_sop: Mapping[str, int] | None = None,
 ) -> list[tuple[Lesion, Measurement]]:
     """All groups of a report as (Lesion, Measurement) pairs; see :func:`group_to_records`."""
-    return [group_to_records(g, report, images=images, slice_of_sop=slice_of_sop, index=i)
-            for i, g in enumerate(report.groups, start=1)]
+    return [
+        group_to_records(g, report, images=images, slice_of_sop=slice_of_sop, index=i)
+        for i, g in enumerate(report.groups, start=1)
+    ]

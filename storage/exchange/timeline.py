@@ -27,9 +27,26 @@ from recist.model import Lesion, Measurement, Patient, Reader, Timepoint
 TIMELINE_FORMAT = "caliper-timeline/1"
 
 CSV_COLUMNS: tuple[str, ...] = (
-    "subject_id", "record", "timepoint", "date", "lesion", "category", "organ", "nodal",
-    "status", "diameter_mm", "short_axis_mm", "equivocal", "sum_mm", "pct_from_baseline",
-    "pct_from_nadir", "target", "non_target", "new_lesions", "overall", "reason",
+    "subject_id",
+    "record",
+    "timepoint",
+    "date",
+    "lesion",
+    "category",
+    "organ",
+    "nodal",
+    "status",
+    "diameter_mm",
+    "short_axis_mm",
+    "equivocal",
+    "sum_mm",
+    "pct_from_baseline",
+    "pct_from_nadir",
+    "target",
+    "non_target",
+    "new_lesions",
+    "overall",
+    "reason",
 )
 
 
@@ -150,20 +167,50 @@ def timeline_csv_rows(data: Mapping[str, Any]) -> list[dict[str, str]]:
     for tp in data["timepoints"]:
         label = tp.get("label", "")
         base = {"subject_id": subject, "timepoint": label, "date": tp.get("date") or ""}
-        for category, key in (("target", "targets"), ("non_target", "non_targets"),
-                              ("new", "new_lesions")):
+        for category, key in (
+            ("target", "targets"),
+            ("non_target", "non_targets"),
+            ("new", "new_lesions"),
+        ):
             for entry in tp.get(key, []):
-                rows.append(_row({**base, "record": "lesion", "lesion": entry.get("id"),
-                                  "category": category, "organ": entry.get("organ"),
-                                  "nodal": entry.get("nodal"), "status": _entry_status(entry),
-                                  "diameter_mm": entry.get("diameter_mm"),
-                                  "short_axis_mm": entry.get("short_axis_mm"),
-                                  "equivocal": entry.get("equivocal")}))
+                rows.append(
+                    _row(
+                        {
+                            **base,
+                            "record": "lesion",
+                            "lesion": entry.get("id"),
+                            "category": category,
+                            "organ": entry.get("organ"),
+                            "nodal": entry.get("nodal"),
+                            "status": _entry_status(entry),
+                            "diameter_mm": entry.get("diameter_mm"),
+                            "short_axis_mm": entry.get("short_axis_mm"),
+                            "equivocal": entry.get("equivocal"),
+                        }
+                    )
+                )
         res = results.get(label, {})
-        rows.append(_row({**base, "record": "response",
-                          **{k: res.get(k) for k in ("sum_mm", "pct_from_baseline",
-                                                     "pct_from_nadir", "target", "non_target",
-                                                     "new_lesions", "overall", "reason")}}))
+        rows.append(
+            _row(
+                {
+                    **base,
+                    "record": "response",
+                    **{
+                        k: res.get(k)
+                        for k in (
+                            "sum_mm",
+                            "pct_from_baseline",
+                            "pct_from_nadir",
+                            "target",
+                            "non_target",
+                            "new_lesions",
+                            "overall",
+                            "reason",
+                        )
+                    },
+                }
+            )
+        )
     return rows
 
 
@@ -198,13 +245,18 @@ def records_from_case(
     except CaseFormatError as exc:
         raise TimelineFormatError(f"case {data.get('id', '?')}: {exc}") from exc
     patient, tps, lesions, ms = case_to_records(case)
-    patient = replace(patient, id=1, subject_id=subject_id or str(
-        data.get("subject_id") or patient.subject_id), trial=str(data.get("trial") or ""),
-        site=str(data.get("site") or ""))
+    patient = replace(
+        patient,
+        id=1,
+        subject_id=subject_id or str(data.get("subject_id") or patient.subject_id),
+        trial=str(data.get("trial") or ""),
+        site=str(data.get("site") or ""),
+    )
     timepoints = [replace(tp, id=tp.order + 1, patient_id=1) for tp in tps]
     lesions = [replace(les, id=i + 1, patient_id=1) for i, les in enumerate(lesions)]
-    measurements = [replace(m, lesion_id=m.lesion_id + 1, timepoint_id=m.timepoint_id + 1)
-                    for m in ms]
+    measurements = [
+        replace(m, lesion_id=m.lesion_id + 1, timepoint_id=m.timepoint_id + 1) for m in ms
+    ]
     return patient, timepoints, lesions, measurements
 
 

@@ -24,18 +24,24 @@ from tests.storage.exchange.factories import case
 
 def _timeline(prefix: str) -> PatientTimeline:
     patient, tps, lesions, ms = records_from_case(case(prefix), subject_id=prefix)
-    result = recist.result_to_dict(recist.evaluate(
-        recist.case_from_records(patient, tps, lesions, ms)))
+    result = recist.result_to_dict(
+        recist.evaluate(recist.case_from_records(patient, tps, lesions, ms))
+    )
     return PatientTimeline(patient, tuple(tps), tuple(lesions), tuple(ms), result)
 
 
 # R's binom.test(k, n)$conf.int, to the 4th decimal
-@pytest.mark.parametrize(("k", "n", "low", "high"), [
-    (5, 20, 0.0866, 0.4910), (0, 10, 0.0, 0.3085), (10, 10, 0.6915, 1.0),
-    (7, 30, 0.0993, 0.4228), (1, 1, 0.025, 1.0),
-])
-def test_clopper_pearson_matches_published_values(k: int, n: int, low: float, high: float
-                                                  ) -> None:
+@pytest.mark.parametrize(
+    ("k", "n", "low", "high"),
+    [
+        (5, 20, 0.0866, 0.4910),
+        (0, 10, 0.0, 0.3085),
+        (10, 10, 0.6915, 1.0),
+        (7, 30, 0.0993, 0.4228),
+        (1, 1, 0.025, 1.0),
+    ],
+)
+def test_clopper_pearson_matches_published_values(k: int, n: int, low: float, high: float) -> None:
     got = clopper_pearson(k, n)
     assert got == pytest.approx((low, high), abs=1e-4)
 
@@ -69,7 +75,8 @@ def test_patient_summary_numbers_come_from_the_result() -> None:
     assert summary.best_pct_change == pytest.approx(-45.1)
     assert summary.spider == ((0, 0.0), (63, -38.0), (126, -45.1))
     assert summary.bor_at == {3: "PR", 6: "PR"}
-    assert summary.last_day == 126 and summary.progression_day is None
+    assert summary.last_day == 126
+    assert summary.progression_day is None
 
 
 def test_unconfirmed_response_at_c3_does_not_count_at_c3() -> None:

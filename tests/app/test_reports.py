@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -26,10 +27,8 @@ def _poppler(tool: str) -> str:
     found = shutil.which(tool)
     if not found:
         cmd = ["apt-get", "install", "-y", "-o", "DPkg::Lock::Timeout=600", "poppler-utils"]
-        try:
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             subprocess.run(cmd, capture_output=True, timeout=900, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
         found = shutil.which(tool)
     if not found:
         pytest.skip(f"{tool} missing and `apt-get install poppler-utils` failed")
@@ -49,8 +48,12 @@ def signed_database(tmp_path: Path) -> Iterator[Database]:
 
 
 def _text(pdf: Path) -> str:
-    return subprocess.run([_poppler("pdftotext"), "-layout", str(pdf), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        [_poppler("pdftotext"), "-layout", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def test_pdf_numbers_match_the_database(signed_database: Database, tmp_path: Path) -> None:
@@ -59,7 +62,8 @@ def test_pdf_numbers_match_the_database(signed_database: Database, tmp_path: Pat
     notes = write_patient_report(timeline, pdf, images=find_images(str(CT_FOLDER)))
     assert notes == []
     text = _text(pdf)
-    assert "Trial CRLM-01" in text and "Subject R01" in text
+    assert "Trial CRLM-01" in text
+    assert "Subject R01" in text
     for entry in timeline.result["timepoints"]:
         assert f"{entry['sum_mm']:.1f}" in text
         if entry["pct_from_baseline"] is not None:
@@ -70,23 +74,30 @@ def test_pdf_numbers_match_the_database(signed_database: Database, tmp_path: Pat
         if m.long_axis_mm is not None:
             assert f"{m.long_axis_mm:.1f}" in text
     assert "Best overall response: PR" in text
-    assert "Jane Doe" in text and "I confirm the response PR at C3" in text and "valid" in text
-    assert "Key images" in text and "T1 at baseline: 34.0 mm" in text
+    assert "Jane Doe" in text
+    assert "I confirm the response PR at C3" in text
+    assert "valid" in text
+    assert "Key images" in text
+    assert "T1 at baseline: 34.0 mm" in text
 
 
 def test_pdf_pages_render(signed_database: Database, tmp_path: Path) -> None:
     timeline = load_timeline(signed_database, "R01")
     pdf = tmp_path / "R01.pdf"
     write_patient_report(timeline, pdf, images=find_images(str(CT_FOLDER)))
-    subprocess.run([_poppler("pdftoppm"), "-r", "40", "-png", str(pdf), str(tmp_path / "page")],
-                   check=True)
+    subprocess.run(
+        [_poppler("pdftoppm"), "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True
+    )
     pages = sorted(tmp_path.glob("page*.png"))
     assert len(pages) == 2  # tables and spider plot, then key images
     key_page = QImage(str(pages[1]))
     # the CT slices are drawn: many dark pixels in the upper half of the page
-    dark = sum(1 for y in range(80, key_page.height() // 2, 4)
-               for x in range(0, key_page.width(), 4)
-               if key_page.pixelColor(x, y).lightness() < 40)
+    dark = sum(
+        1
+        for y in range(80, key_page.height() // 2, 4)
+        for x in range(0, key_page.width(), 4)
+        if key_page.pixelColor(x, y).lightness() < 40
+    )
     assert dark > 500
 
 
@@ -94,14 +105,16 @@ def test_missing_images_are_noted_not_fatal(signed_database: Database, tmp_path:
     timeline = load_timeline(signed_database, "R01")
     pdf = tmp_path / "no-images.pdf"
     notes = write_patient_report(timeline, pdf, images={})
-    assert len(notes) == 3 and all("not found" in n for n in notes)
+    assert len(notes) == 3
+    assert all("not found" in n for n in notes)
     assert "Note: key image of T1" in _text(pdf)
 
 
 def test_cell_text_shows_statuses() -> None:
     tstm = Measurement(None, 1, 1, None, MeasurementStatus.TOO_SMALL)
-    node = Measurement(None, 1, 1, None, MeasurementStatus.MEASURED, long_axis_mm=20.0,
-                       short_axis_mm=12.0)
+    node = Measurement(
+        None, 1, 1, None, MeasurementStatus.MEASURED, long_axis_mm=20.0, short_axis_mm=12.0
+    )
     assert cell_text(tstm, nodal=False) == "TSTM (5)"
     assert cell_text(node, nodal=True) == "12.0 SA"
     assert cell_text(None, nodal=False) == "–"

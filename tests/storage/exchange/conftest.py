@@ -30,14 +30,15 @@ def dciodvfy() -> str:
     result = None
     try:
         for cmd in (install, update, install):  # update only if the first install fails
-            result = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
-                                    check=False)
+            result = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
             if cmd is install and result.returncode == 0:
                 break
     except (OSError, subprocess.TimeoutExpired) as exc:
         pytest.skip(f"dciodvfy missing and dicom3tools could not be installed: {exc}")
     found = shutil.which("dciodvfy")
     if not found:
-        pytest.skip("dciodvfy missing and `apt-get install dicom3tools` failed: "
-                    + ((result.stderr or result.stdout)[-500:] if result else ""))
+        pytest.skip(
+            "dciodvfy missing and `apt-get install dicom3tools` failed: "
+            + ((result.stderr or result.stdout)[-500:] if result else "")
+        )
     return found

@@ -27,11 +27,12 @@ def case(prefix: str) -> dict:
 
 def ct_files(count: int = 6) -> list[Path]:
     """Real chest CT slices from the middle of the series."""
-    return sorted(CT_FOLDER.glob("*.dcm"))[10:10 + count]
+    return sorted(CT_FOLDER.glob("*.dcm"))[10 : 10 + count]
 
 
-def make_database(tmp_path: Path, prefixes: list[str], trial: str = "CRLM-01"
-                  ) -> tuple[Database, Reader, str]:
+def make_database(
+    tmp_path: Path, prefixes: list[str], trial: str = "CRLM-01"
+) -> tuple[Database, Reader, str]:
     """A SQLite database holding the named public cases (subject id = case prefix).
 
     The long axis of T1 of the first case is drawn on a real CT slice at every
@@ -68,6 +69,7 @@ def _draw_t1(store: object, subject: str) -> None:
         start = (250.0, 250.0)
         end = (250.0 + m.long_axis_mm / float(ds.PixelSpacing[1]), 250.0)
         segment = Segment(start, end, pixel_to_lps(ds, *start), pixel_to_lps(ds, *end))
-        geometry = DrawnGeometry(str(ds.SeriesInstanceUID), str(ds.SOPInstanceUID),
-                                 orders[m.timepoint_id], segment)
+        geometry = DrawnGeometry(
+            str(ds.SeriesInstanceUID), str(ds.SOPInstanceUID), orders[m.timepoint_id], segment
+        )
         store.update_measurement(replace(m, geometry=geometry))  # type: ignore[attr-defined]

@@ -28,8 +28,14 @@ def _timeline(prefix: str, **result_overrides: object) -> PatientTimeline:
     case = _case(prefix)
     patient, tps, lesions, ms = records_from_case(case, subject_id=prefix)
     result = {**case["expected"], **result_overrides}
-    return PatientTimeline(replace(patient, trial="CRLM-01"), tuple(tps), tuple(lesions),
-                           tuple(replace(m, reader_id=7) for m in ms), result, {7: READER})
+    return PatientTimeline(
+        replace(patient, trial="CRLM-01"),
+        tuple(tps),
+        tuple(lesions),
+        tuple(replace(m, reader_id=7) for m in ms),
+        result,
+        {7: READER},
+    )
 
 
 def _rows(text: str) -> list[dict[str, str]]:
@@ -49,7 +55,8 @@ def test_controlled_terms_and_required_variables() -> None:
         for seq, row in enumerate(rows, start=1):
             assert row["DOMAIN"] == domain
             assert row[f"{domain}SEQ"] == str(seq)
-            assert row["STUDYID"] == "CRLM-01" and row["USUBJID"] == "CRLM-01-R01"
+            assert row["STUDYID"] == "CRLM-01"
+            assert row["USUBJID"] == "CRLM-01-R01"
             assert row[f"{domain}DTC"]
     assert {r["TUTESTCD"] for r in data.tu} == {"TUMIDENT"}
     assert {r["TUORRES"] for r in data.tu} == {"TARGET", "NON-TARGET"}
@@ -67,7 +74,8 @@ def test_too_small_to_measure_is_5_mm() -> None:
     last_tp = max(tl.timepoints, key=lambda t: t.order)
     ms = tuple(
         Measurement(m.id, m.lesion_id, m.timepoint_id, 7, MeasurementStatus.TOO_SMALL)
-        if (m.lesion_id, m.timepoint_id) == (target.id, last_tp.id) else m
+        if (m.lesion_id, m.timepoint_id) == (target.id, last_tp.id)
+        else m
         for m in tl.measurements
     )
     rows = build_sdtm([replace(tl, measurements=ms)]).tr
@@ -79,16 +87,21 @@ def test_too_small_to_measure_is_5_mm() -> None:
 
 
 def test_new_lesion_and_irecist_records_are_separate() -> None:
-    case = next(c for c in json.loads(CASES.read_text())
-                if c["criteria"] == "iRECIST" and any(tp["new_lesions"] for tp in c["timepoints"]))
+    case = next(
+        c
+        for c in json.loads(CASES.read_text())
+        if c["criteria"] == "iRECIST" and any(tp["new_lesions"] for tp in c["timepoints"])
+    )
     patient, tps, lesions, ms = records_from_case(case, subject_id="I1")
-    tl = PatientTimeline(replace(patient, trial="T"), tuple(tps), tuple(lesions), tuple(ms),
-                         case["expected"])
+    tl = PatientTimeline(
+        replace(patient, trial="T"), tuple(tps), tuple(lesions), tuple(ms), case["expected"]
+    )
     data = build_sdtm([tl])
     assert "NEW" in {r["TUORRES"] for r in data.tu}
     assert any(r["TULNKID"].startswith("NEW") for r in data.tu)
     irecist = [r for r in data.rs if r["RSCAT"] == "iRECIST"]
-    assert irecist and {r["RSTESTCD"] for r in irecist} == {"OVRLRESP"}
+    assert irecist
+    assert {r["RSTESTCD"] for r in irecist} == {"OVRLRESP"}
     assert all(r["RSORRES"].startswith(("i", "NON-i")) for r in irecist)
     recist = [r for r in data.rs if r["RSCAT"] == "RECIST 1.1"]
     assert not any(r["RSORRES"].startswith("i") for r in recist)
@@ -98,19 +111,26 @@ def test_new_lesion_and_irecist_records_are_separate() -> None:
 def test_nodal_target_uses_lperp() -> None:
     tl = _timeline("R01")
     t1 = next(les for les in tl.lesions if les.code == "T1")
-    lesions = tuple(replace(les, nodal=True, organ="lymph node") if les is t1 else les
-                    for les in tl.lesions)
-    ms = tuple(replace(m, long_axis_mm=None, short_axis_mm=18.0) if m.lesion_id == t1.id else m
-               for m in tl.measurements)
+    lesions = tuple(
+        replace(les, nodal=True, organ="lymph node") if les is t1 else les for les in tl.lesions
+    )
+    ms = tuple(
+        replace(m, long_axis_mm=None, short_axis_mm=18.0) if m.lesion_id == t1.id else m
+        for m in tl.measurements
+    )
     rows = build_sdtm([replace(tl, lesions=lesions, measurements=ms)]).tr
     t01 = [r for r in rows if r["TRLNKID"] == "T01"]
     assert {r["TRTESTCD"] for r in t01} == {"LPERP"}
 
 
-@pytest.mark.parametrize(("kind", "code", "expected"), [
-    (LesionKind.TARGET, "T1", "T01"), (LesionKind.NON_TARGET, "NT12", "NT12"),
-    (LesionKind.NEW, "N3", "NEW03"),
-])
+@pytest.mark.parametrize(
+    ("kind", "code", "expected"),
+    [
+        (LesionKind.TARGET, "T1", "T01"),
+        (LesionKind.NON_TARGET, "NT12", "NT12"),
+        (LesionKind.NEW, "N3", "NEW03"),
+    ],
+)
 def test_lesion_link_ids(kind: LesionKind, code: str, expected: str) -> None:
     assert lesion_link_id(kind, code) == expected
 
@@ -118,8 +138,9 @@ def test_lesion_link_ids(kind: LesionKind, code: str, expected: str) -> None:
 def test_merged_lesion_gets_tumerge_and_not_done() -> None:
     case = _case("R15")
     patient, tps, lesions, ms = records_from_case(case, subject_id="R15")
-    tl = PatientTimeline(replace(patient, trial="T"), tuple(tps), tuple(lesions), tuple(ms),
-                         case["expected"])
+    tl = PatientTimeline(
+        replace(patient, trial="T"), tuple(tps), tuple(lesions), tuple(ms), case["expected"]
+    )
     data = build_sdtm([tl])
     merge = [r for r in data.tu if r["TUTESTCD"] == "TUMERGE"]
     assert [(r["TULNKID"], r["TUREFID"], r["VISIT"]) for r in merge] == [("T02", "T01", "C3")]
@@ -132,13 +153,20 @@ def test_split_lesion_gets_fragment_records() -> None:
     t1 = case["timepoints"][2]["targets"][0]
     t1.update(diameter_mm=18.0, fragments_mm=[10.0, 8.0])
     patient, tps, lesions, ms = records_from_case(case, subject_id="R01")
-    tl = PatientTimeline(replace(patient, trial="T"), tuple(tps), tuple(lesions), tuple(ms),
-                         case["expected"])
+    tl = PatientTimeline(
+        replace(patient, trial="T"), tuple(tps), tuple(lesions), tuple(ms), case["expected"]
+    )
     data = build_sdtm([tl])
     assert [(r["TULNKID"], r["TUTESTCD"]) for r in data.tu if r["VISIT"] == "C6"] == [
-        ("T01", "TUSPLIT"), ("T01.1", "TUMIDENT"), ("T01.2", "TUMIDENT")]
-    fragments = [(r["TRLNKID"], r["TRSTRESN"]) for r in data.tr
-                 if r["VISIT"] == "C6" and r["TRLNKID"].startswith("T01")]
+        ("T01", "TUSPLIT"),
+        ("T01.1", "TUMIDENT"),
+        ("T01.2", "TUMIDENT"),
+    ]
+    fragments = [
+        (r["TRLNKID"], r["TRSTRESN"])
+        for r in data.tr
+        if r["VISIT"] == "C6" and r["TRLNKID"].startswith("T01")
+    ]
     assert fragments == [("T01.1", "10"), ("T01.2", "8")]
     c6_sum = next(r for r in data.tr if r["VISIT"] == "C6" and r["TRTESTCD"] == "SUMDIAM")
     assert c6_sum["TRSTRESN"] == "39"

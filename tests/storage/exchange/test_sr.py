@@ -34,16 +34,30 @@ def _segment(ds: Dataset, start: tuple[float, float], end: tuple[float, float]) 
 
 
 def _geometry(ds: Dataset, index: int, long: tuple, short: tuple | None = None) -> DrawnGeometry:
-    return DrawnGeometry(str(ds.SeriesInstanceUID), str(ds.SOPInstanceUID), index,
-                         _segment(ds, *long), _segment(ds, *short) if short else None)
+    return DrawnGeometry(
+        str(ds.SeriesInstanceUID),
+        str(ds.SOPInstanceUID),
+        index,
+        _segment(ds, *long),
+        _segment(ds, *short) if short else None,
+    )
 
 
-def _measured(lesion_id: int, tp_id: int, geometry: DrawnGeometry, nodal: bool = False
-              ) -> Measurement:
+def _measured(
+    lesion_id: int, tp_id: int, geometry: DrawnGeometry, nodal: bool = False
+) -> Measurement:
     long_mm = round(geometry.long_axis.length_mm, 1)
     short_mm = round(geometry.short_axis.length_mm, 1) if geometry.short_axis else None
-    return Measurement(None, lesion_id, tp_id, 7, MeasurementStatus.MEASURED,
-                       long_axis_mm=long_mm, short_axis_mm=short_mm, geometry=geometry)
+    return Measurement(
+        None,
+        lesion_id,
+        tp_id,
+        7,
+        MeasurementStatus.MEASURED,
+        long_axis_mm=long_mm,
+        short_axis_mm=short_mm,
+        geometry=geometry,
+    )
 
 
 @pytest.fixture
@@ -58,16 +72,20 @@ def timeline(ct_slices: list[Dataset]) -> PatientTimeline:
     s0, s2, s4 = ct_slices[0], ct_slices[2], ct_slices[4]
     ms = (
         _measured(1, 1, _geometry(s0, 0, ((200.25, 210.5), (260.75, 240.0)))),
-        _measured(2, 1, _geometry(s2, 2, ((300.0, 300.0), (330.0, 330.0)),
-                                  ((310.0, 330.0), (330.0, 310.0)))),
+        _measured(
+            2,
+            1,
+            _geometry(s2, 2, ((300.0, 300.0), (330.0, 330.0)), ((310.0, 330.0), (330.0, 310.0))),
+        ),
         Measurement(None, 3, 1, 7, MeasurementStatus.PRESENT),
         _measured(1, 2, _geometry(s4, 4, ((201.0, 211.0), (240.5, 230.0)))),
         Measurement(None, 2, 2, 7, MeasurementStatus.TOO_SMALL),
         Measurement(None, 3, 2, 7, MeasurementStatus.ABSENT),
     )
     patient = Patient(1, "CRLM-001", trial="CRLM-01")
-    result = {"timepoints": [{"label": "baseline"},
-                             {"label": "C3", "target": "PR", "non_target": "CR"}]}
+    result = {
+        "timepoints": [{"label": "baseline"}, {"label": "C3", "target": "PR", "non_target": "CR"}]
+    }
     return PatientTimeline(patient, tps, lesions, ms, result, {7: READER})
 
 
@@ -77,12 +95,12 @@ def _write(timeline: PatientTimeline, tp: Timepoint, images: list[Dataset], path
     return path
 
 
-def test_written_sr_passes_dciodvfy(timeline: PatientTimeline, ct_slices: list[Dataset],
-                                    tmp_path: Path, dciodvfy: str) -> None:
+def test_written_sr_passes_dciodvfy(
+    timeline: PatientTimeline, ct_slices: list[Dataset], tmp_path: Path, dciodvfy: str
+) -> None:
     for tp in timeline.timepoints:
         path = _write(timeline, tp, ct_slices, tmp_path / f"{tp.label}.dcm")
-        result = subprocess.run([dciodvfy, str(path)], capture_output=True, text=True,
-                                check=False)
+        result = subprocess.run([dciodvfy, str(path)], capture_output=True, text=True, check=False)
         output = result.stdout + result.stderr
         errors = [line for line in output.splitlines() if line.startswith("Error")]
         assert errors == [], output
@@ -100,17 +118,26 @@ def test_round_trip_gives_same_lesions_measurements_and_tracking(
         assert report.time_point == tp.label
         assert report.observer == "Doe^Jane"
         pairs = records_from_sr(report, images=images, slice_of_sop=slices)
-        expected = [(les, timeline.measurement(les.id, tp.id)) for les in timeline.lesions
-                    if timeline.measurement(les.id, tp.id) is not None]
+        expected = [
+            (les, timeline.measurement(les.id, tp.id))
+            for les in timeline.lesions
+            if timeline.measurement(les.id, tp.id) is not None
+        ]
         assert len(pairs) == len(expected)
         for (lesion, m), (want_lesion, want) in zip(pairs, expected, strict=True):
             assert (lesion.code, lesion.kind, lesion.organ, lesion.nodal, lesion.tracking_uid) == (
-                want_lesion.code, want_lesion.kind, want_lesion.organ, want_lesion.nodal,
-                want_lesion.tracking_uid)
+                want_lesion.code,
+                want_lesion.kind,
+                want_lesion.organ,
+                want_lesion.nodal,
+                want_lesion.tracking_uid,
+            )
             tracking.setdefault(lesion.code, set()).add(lesion.tracking_uid)
             assert m.status is want.status
-            for got, exp in ((m.long_axis_mm, want.long_axis_mm),
-                             (m.short_axis_mm, want.short_axis_mm)):
+            for got, exp in (
+                (m.long_axis_mm, want.long_axis_mm),
+                (m.short_axis_mm, want.short_axis_mm),
+            ):
                 assert (got is None) == (exp is None)
                 if exp is not None:
                     assert got == pytest.approx(exp, abs=0.05)
@@ -119,7 +146,10 @@ def test_round_trip_gives_same_lesions_measurements_and_tracking(
                 continue
             g, w = m.geometry, want.geometry
             assert (g.series_instance_uid, g.sop_instance_uid, g.slice_index) == (
-                w.series_instance_uid, w.sop_instance_uid, w.slice_index)
+                w.series_instance_uid,
+                w.sop_instance_uid,
+                w.slice_index,
+            )
             for seg, wseg in ((g.long_axis, w.long_axis), (g.short_axis, w.short_axis)):
                 assert (seg is None) == (wseg is None)
                 if wseg is not None:
@@ -154,23 +184,27 @@ def test_reads_pixelmed_length_with_scoord(shared_data: Path) -> None:
     group = report.groups[0]
     assert group.finding_site == "kidney"
     assert group.tracking_uid == "1.3.6.1.4.1.5962.1.1.0.0.0.1535644357.22655.1"
-    assert group.long_axis is not None and group.long_axis.value_mm == pytest.approx(66.4386)
+    assert group.long_axis is not None
+    assert group.long_axis.value_mm == pytest.approx(66.4386)
     assert len(group.long_axis.coordinates.points_px) == 2
     assert group.long_axis.coordinates.sop_instance_uid
-    (lesion, m), = records_from_sr(report)
-    assert m.long_axis_mm == 66.4 and m.status is MeasurementStatus.MEASURED
+    ((lesion, m),) = records_from_sr(report)
+    assert m.long_axis_mm == 66.4
+    assert m.status is MeasurementStatus.MEASURED
     assert lesion.tracking_uid == group.tracking_uid
 
 
 def test_reads_highdicom_and_dcmqi_reports(shared_data: Path) -> None:
     report = read_sr(shared_data / "highdicom" / "sr_document_with_multiple_groups.dcm")
     nodule = next(g for g in report.groups if g.tracking_identifier == "LungNodule0001")
-    assert nodule.finding_site == "lung" and nodule.long_axis.value_mm == 10.0
+    assert nodule.finding_site == "lung"
+    assert nodule.long_axis.value_mm == 10.0
     dcmqi = read_sr(shared_data / "tid1500-sr" / "dcmqi" / "result.dcm")
     assert [g.finding_site for g in dcmqi.groups] == ["liver"]
     assert dcmqi.groups[0].other  # attenuation statistics kept, not turned into diameters
-    (lesion, m), = records_from_sr(dcmqi)
-    assert m.long_axis_mm is None and m.status is MeasurementStatus.PRESENT
+    ((lesion, m),) = records_from_sr(dcmqi)
+    assert m.long_axis_mm is None
+    assert m.status is MeasurementStatus.PRESENT
     assert lesion.organ == "liver"
 
 
@@ -183,11 +217,13 @@ def test_not_an_sr_is_refused(shared_data: Path, tmp_path: Path) -> None:
         read_sr(junk)
 
 
-
 def _real_reports(shared: Path) -> list[Path]:
     found = []
-    for path in sorted(shared.glob("tid1500-sr/**/*.dcm")) + sorted(
-            shared.glob("highdicom/sr_*.dcm")) + sorted(shared.glob("dcmqi/sr-example/sr.dcm")):
+    for path in (
+        sorted(shared.glob("tid1500-sr/**/*.dcm"))
+        + sorted(shared.glob("highdicom/sr_*.dcm"))
+        + sorted(shared.glob("dcmqi/sr-example/sr.dcm"))
+    ):
         if pydicom.dcmread(path, stop_before_pixels=True).get("Modality") == "SR":
             found.append(path)
     return found
@@ -201,5 +237,6 @@ def test_every_real_report_imports(shared_data: Path) -> None:
         pairs = records_from_sr(report)
         assert len(pairs) == len(report.groups) >= 1, path
         for lesion, m in pairs:
-            assert lesion.tracking_uid and lesion.code
+            assert lesion.tracking_uid
+            assert lesion.code
             assert m.status in (MeasurementStatus.MEASURED, MeasurementStatus.PRESENT)

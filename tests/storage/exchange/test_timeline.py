@@ -38,7 +38,8 @@ def test_csv_has_a_row_per_lesion_per_timepoint_and_per_response() -> None:
     assert tuple(rows[0]) == CSV_COLUMNS
     lesion_rows = [r for r in rows if r["record"] == "lesion"]
     response_rows = [r for r in rows if r["record"] == "response"]
-    assert len(lesion_rows) == 12 and len(response_rows) == 3
+    assert len(lesion_rows) == 12
+    assert len(response_rows) == 3
     c6 = next(r for r in response_rows if r["timepoint"] == "C6")
     assert (c6["sum_mm"], c6["pct_from_baseline"], c6["overall"]) == ("39.0", "-45.1", "PR")
     t1_c3 = next(r for r in lesion_rows if r["timepoint"] == "C3" and r["lesion"] == "T1")
@@ -46,8 +47,11 @@ def test_csv_has_a_row_per_lesion_per_timepoint_and_per_response() -> None:
 
 
 def test_records_from_case_maps_statuses() -> None:
-    case = next(c for c in CASES if any(t.get("coalesced_into") for tp in c["timepoints"]
-                                        for t in tp["targets"]))
+    case = next(
+        c
+        for c in CASES
+        if any(t.get("coalesced_into") for tp in c["timepoints"] for t in tp["targets"])
+    )
     _, tps, lesions, ms = records_from_case(case)
     assert [t.order for t in tps] == list(range(len(case["timepoints"])))
     assert len({les.tracking_uid for les in lesions}) == len(lesions)
