@@ -134,24 +134,36 @@ def main() -> int:
         for c in cases
     ]
     n = len(cases)
-    floor_s = timed(floor_loop, cases)
-    recist_only = timed(evaluate_all, cases, None)
-    both = timed(evaluate_all, cases, recist.Settings(with_irecist=True))
-    irecist_s = timed(evaluate_all, icases, None)
-    with_gc = timed(evaluate_all, cases, None, collect=True)
+    gc.collect()
+    variants: dict[str, tuple[Any, ...]] = {
+        "floor": (floor_loop, cases),
+        "RECIST 1.1 only": (evaluate_all, cases, None),
+        "RECIST 1.1 + iRECIST in parallel": (evaluate_all, cases, recist.Settings(with_irecist=True)),
+        "iRECIST case (+ RECIST 1.1 track)": (evaluate_all, icases, None),
+        "RECIST 1.1, cyclic GC left on": (evaluate_all, cases, None),
+    }
+    best = dict.fromkeys(variants, float("inf"))
+    # round-robin, so that a busy moment of the machine hits every variant alike
+    for _ in range(3):
+        for name, (fn, *fn_args) in variants.items():
+            best[name] = min(best[name], timed(fn, *fn_args, repeat=1, collect="GC left on" in name))
+    gc.freeze()  # what a bulk job does after loading: the input population leaves the GC's scans
+    frozen = timed(evaluate_all, cases, None, repeat=3, collect=True)
+    gc.unfreeze()
+    floor_s = best.pop("floor")
     print(f"RECIST engine benchmark: {n} patients x {args.timepoints} timepoints "
           f"({n * args.timepoints} timepoint evaluations), best of 3, GC off as in timeit")
     print(f"  parse (case_from_dict)             {parse_s:8.3f} s  (not part of the target)")
     print(f"  floor: bare loop over every value  {floor_s:8.3f} s")
-    rows = (
-        ("RECIST 1.1 only", recist_only),
-        ("RECIST 1.1 + iRECIST in parallel", both),
-        ("iRECIST case (+ RECIST 1.1 track)", irecist_s),
-        ("RECIST 1.1, cyclic GC left on", with_gc),
-    )
+    rows = (*best.items(), ("RECIST 1.1, GC on, input gc.freeze()", frozen))
+    cpu_started = time.process_time()
+    evaluate_all(cases, None)
+    cpu = time.process_time() - cpu_started
     for name, seconds in rows:
         print(f"  {name:34s} {seconds:8.3f} s  {seconds / n * 1e6:7.1f} us/patient  "
               f"{seconds / floor_s:6.1f}x floor  {'OK' if seconds < 1.0 else 'OVER'} (target < 1 s)")
+    print(f"  RECIST 1.1 only, CPU time of one run (process_time, less sensitive to a busy machine): "
+          f"{cpu:.3f} s")
     return 0
 
 

@@ -9,7 +9,7 @@ from recist.arith import mm
 from recist.bor import BorRules, best_overall_response
 from recist.case import Case, Settings
 from recist.checks import baseline_warnings, technique_warnings, timeline_warnings
-from recist.metrics import tumour_metrics
+from recist.metrics import LazyMetrics
 from recist.model import Criteria
 from recist.prepare import Prepared, PreparedTimepoint, prepare
 from recist.reasons import Recipe, render
@@ -63,9 +63,11 @@ def evaluate(case: Case, settings: Settings | None = None) -> CaseResult:
         else case.timepoints[0].date
     )
     prep = prepare(case, s, reference)
-    follow_ups = run_recist11(prep, min_sd_days, technique_warnings(case))
     is_irecist = criteria is Criteria.IRECIST
-    isteps = run_irecist(prep, s) if is_irecist or s.with_irecist else None
+    both = is_irecist or s.with_irecist
+    raw: list[tuple[Response | None, Response | None, int | None, bool]] | None = [] if both else None
+    follow_ups = run_recist11(prep, min_sd_days, technique_warnings(case), raw)
+    isteps = run_irecist(prep, s, raw) if both else None
     responses = [tp.overall for tp in follow_ups]
     timeline = prep.timepoints[1:]
     recist = _recist_summary(timeline, responses, _rules(confirmation, min_sd_days, s, False))
@@ -87,21 +89,18 @@ def evaluate(case: Case, settings: Settings | None = None) -> CaseResult:
         tuple(timeline_warnings(case, s)),
         recist,
         irecist,
-        tumour_metrics(prep, responses, s),
+        LazyMetrics(prep, responses, s),
         confirmation,
     )
 
 
 def _with_irecist(result: TimepointResult, istep: IStep, is_irecist: bool) -> TimepointResult:
     warnings = result.warnings + tuple(istep.warnings) if istep.warnings else result.warnings
-    if is_irecist:
-        return result._replace(
-            overall=istep.overall,
-            why=(_irecist_reason, istep.reason, result.why),
-            warnings=warnings,
-            irecist_overall=istep.overall,
-        )
-    return result._replace(irecist_overall=istep.overall, warnings=warnings)
+    overall, why = (istep.overall, (_irecist_reason, istep.reason, result.why)) if is_irecist else result[9:11]
+    # positional rebuild: NamedTuple._replace is several times slower and this runs per timepoint
+    return tuple.__new__(
+        TimepointResult, (*result[:9], overall, why, warnings, result[12], istep.overall, *result[14:])
+    )
 
 
 _RULES_CACHE: dict[tuple[object, ...], BorRules] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from recist.arith import pct, pct_tenths
@@ -74,3 +75,31 @@ def tumour_metrics(prep: Prepared, responses: list[Response], s: Settings) -> di
         "nodal_targets": any(prep.target_nodal),
     }
     return {"ets": ets, "dpr": dpr}
+
+
+class LazyMetrics(Mapping[str, Any]):
+    """The metrics of one case, computed on first access (most bulk callers never read them)."""
+
+    __slots__ = ("_args", "_value")
+
+    def __init__(self, prep: Prepared, responses: list[Response], s: Settings) -> None:
+        self._args: tuple[Prepared, list[Response], Settings] | None = (prep, responses, s)
+        self._value: dict[str, Any] = {}
+
+    def _data(self) -> dict[str, Any]:
+        if self._args is not None:
+            self._value = tumour_metrics(*self._args)
+            self._args = None
+        return self._value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
+
+    def __repr__(self) -> str:
+        return repr(self._data())

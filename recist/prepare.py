@@ -6,7 +6,8 @@ new lesions seen with hindsight (§4.4, O-8) and new nodes (O-9) are resolved.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date
 
 from recist.arith import NODE_MEASURABLE_UM, NODE_NORMAL_UM, fmt_mm
@@ -19,6 +20,9 @@ _PRESENT_NEW = (
     LesionStatus.FURTHER_INCREASE,
 )
 _LATERALITY = ("left ", "right ", "bilateral ", "l ", "r ")
+
+
+_new_prepared = tuple.__new__  # skips NamedTuple.__new__: this runs once per timepoint
 
 
 def organ_key(organ: str, nodal: bool) -> str:
@@ -47,8 +51,7 @@ class NewLesion:
     status: LesionStatus
 
 
-@dataclass(slots=True)
-class PreparedTimepoint:
+class PreparedTimepoint(NamedTuple):
     """One timepoint as integers aligned with the baseline lesions."""
 
     index: int
@@ -61,7 +64,7 @@ class PreparedTimepoint:
     nt_status: list[LesionStatus]
     nt_short_axis: list[int | None]
     new: dict[str, NewLesion]
-    warnings: list[RuleWarning] = field(default_factory=list)
+    warnings: list[RuleWarning]
 
 
 @dataclass(slots=True)
@@ -75,12 +78,6 @@ class Prepared:
     baseline_sum: int | None
     reference_date: date | None
     timepoints: list[PreparedTimepoint]
-
-
-def _days(when: date | None, reference: date | None) -> int | None:
-    if when is None or reference is None:
-        return None
-    return (when - reference).days
 
 
 def _new_size(entry: NewLesionEntry, tstm_um: int) -> int | None:
@@ -134,7 +131,7 @@ def _new_lesions(
             first = unequivocal_at.get(entry.id)
             confirmed = first is not None and (first <= i or settings.hindsight)
             if not flag:
-                tp_notes.append(_equivocal_note(entry, confirmed, first, tps, tstm_um))
+                tp_notes.append(_equivocal_note(entry, confirmed, first, i, tps, tstm_um))
             if flag or confirmed:
                 here[entry.id] = NewLesion(
                     entry.id,
@@ -153,6 +150,7 @@ def _equivocal_note(
     entry: NewLesionEntry,
     confirmed: bool,
     first: int | None,
+    here: int,
     tps: tuple[CaseTimepoint, ...],
     tstm_um: int,
 ) -> RuleWarning:
@@ -163,6 +161,12 @@ def _equivocal_note(
     else:
         what = f"new lesion {entry.id} is equivocal"
         code = "W12_EQUIVOCAL_NEW_LESION_OPEN"
+    if confirmed and first is not None and first < here:
+        return RuleWarning(
+            "W12_EQUIVOCAL_NEW_LESION_OPEN",
+            f"{what} here but was already unequivocal at {tps[first].label}: it still counts as new",
+            entry.id,
+        )
     if confirmed and first is not None:
         return RuleWarning(
             "W21_HINDSIGHT_REVISION",
@@ -237,7 +241,9 @@ def prepare(case: Case, settings: Settings, reference_date: date | None) -> Prep
                 nt_sa.append(nt.short_axis_um if nt is not None else None)
         when = tp.date
         out.append(
-            PreparedTimepoint(
+            _new_prepared(
+                PreparedTimepoint,
+                (
                 i,
                 tp.label,
                 when,
@@ -249,6 +255,7 @@ def prepare(case: Case, settings: Settings, reference_date: date | None) -> Prep
                 nt_sa,
                 new_counted[i],
                 new_notes[i],
+                ),
             )
         )
     return Prepared(

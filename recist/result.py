@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from recist.model import Criteria
@@ -125,8 +126,8 @@ class CaseResult(NamedTuple):
         Case-level warnings (baseline validation, BOR notes).
     recist, irecist : TrackSummary or None
         Both criteria's BOR and progression date (a track not run is None).
-    metrics : dict
-        Exploratory metrics: ETS, DpR, time to nadir (§9).
+    metrics : Mapping
+        Exploratory metrics: ETS, DpR, time to nadir (§9); computed when first read.
     """
 
     case_id: str
@@ -138,7 +139,7 @@ class CaseResult(NamedTuple):
     warnings: tuple[RuleWarning, ...] = ()
     recist: TrackSummary | None = None
     irecist: TrackSummary | None = None
-    metrics: dict[str, Any] | None = None
+    metrics: Mapping[str, Any] | None = None
     confirmation_required: bool = False
 
 
@@ -223,6 +224,6 @@ def result_to_dict(result: CaseResult) -> dict[str, Any]:
         "warnings": [warning_to_dict(w) for w in result.warnings],
         "recist": _track(result.recist),
         "irecist": _track(result.irecist),
-        "metrics": result.metrics or {},
+        "metrics": dict(result.metrics or {}),
         "engine_version": result.engine_version,
     }

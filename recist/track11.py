@@ -13,7 +13,10 @@ R = Response
 
 
 def run_recist11(
-    prep: Prepared, min_sd_days: int, extra: dict[int, list[RuleWarning]] | None = None
+    prep: Prepared,
+    min_sd_days: int,
+    extra: dict[int, list[RuleWarning]] | None = None,
+    raw: list[tuple[Response | None, Response | None, int | None, bool]] | None = None,
 ) -> list[TimepointResult]:
     """Evaluate every follow-up timepoint under RECIST 1.1.
 
@@ -25,6 +28,9 @@ def run_recist11(
         For the W16 warning (SD before the minimum duration).
     extra : dict, optional
         More warnings per timepoint index (technique changes).
+    raw : list, optional
+        Filled with ``(target, non_target, nadir, after_cr)`` per follow-up, so
+        that the iRECIST track can reuse categories computed on the same inputs.
 
     Returns
     -------
@@ -42,7 +48,7 @@ def run_recist11(
     out: list[TimepointResult] = []
     for tp in prep.timepoints[1:]:
         after_cr = last_eval is R.CR
-        warnings: list[RuleWarning] = tp.warnings[:] if tp.warnings else []
+        warnings: list[RuleWarning] = tp.warnings[:] if tp.warnings else []  # usually empty
         total = tp.sum_lb
         complete = tp.complete
         if has_targets:
@@ -62,6 +68,8 @@ def run_recist11(
             )
         else:
             non_target, nt_reason = None, None
+        if raw is not None:
+            raw.append((target, non_target, nadir, after_cr))
         new = tp.new
         overall = overall_response(target, non_target, bool(new))
         if overall is R.PD and after_cr:
@@ -101,7 +109,7 @@ def run_recist11(
                 non_target,
                 bool(new),
                 overall,
-                (_overall_reason, overall, target, non_target, tuple(new), t_reason, nt_reason),
+                (_overall_reason, overall, target, non_target, tuple(new) if new else (), t_reason, nt_reason),
                 tuple(warnings) if warnings else (),
                 overall,
                 None,

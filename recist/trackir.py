@@ -66,7 +66,7 @@ class _State:
     prog_date: date | None = None
 
 
-def _classify(state: _State, fresh: list[NewLesion]) -> None:
+def _classify(state: _State, fresh: list[NewLesion]) -> list[str]:
     """Assign first-time new lesions to NLT (largest measurable first) or NLNT (§8.2)."""
     per_organ: dict[str, int] = {}
     for organ in state.nlt.values():
@@ -76,17 +76,17 @@ def _classify(state: _State, fresh: list[NewLesion]) -> None:
         limit = NODE_MEASURABLE_UM if n.nodal else LESION_MEASURABLE_UM
         return not n.tstm and n.size_um is not None and n.size_um >= limit
 
+    over_limit = []
     for n in sorted(fresh, key=lambda n: -(n.size_um or 0) if measurable(n) else 1):
-        if (
-            measurable(n)
-            and len(state.nlt) < MAX_NLT
-            and per_organ.get(n.organ_key, 0) < MAX_NLT_PER_ORGAN
-        ):
+        if measurable(n) and len(state.nlt) < MAX_NLT and per_organ.get(n.organ_key, 0) < MAX_NLT_PER_ORGAN:
             state.nlt[n.id] = n.organ_key
             per_organ[n.organ_key] = per_organ.get(n.organ_key, 0) + 1
         else:
+            if measurable(n):
+                over_limit.append(n.id)
             state.nlnt.add(n.id)
         state.seen.add(n.id)
+    return over_limit
 
 
 def _som(state: _State, new: dict[str, NewLesion]) -> int:
@@ -94,7 +94,11 @@ def _som(state: _State, new: dict[str, NewLesion]) -> int:
     return sum((new[i].size_um or 0) if i in new else 0 for i in state.nlt)
 
 
-def run_irecist(prep: Prepared, s: Settings) -> list[IStep]:
+def run_irecist(
+    prep: Prepared,
+    s: Settings,
+    raw: list[tuple[Response | None, Response | None, int | None, bool]] | None = None,
+) -> list[IStep]:
     """Evaluate every follow-up timepoint under iRECIST.
 
     Parameters
@@ -103,6 +107,9 @@ def run_irecist(prep: Prepared, s: Settings) -> list[IStep]:
         The aligned case.
     s : Settings
         O-13 (``irecist_strict_table2``) and O-14 (confirmation window).
+    raw : list, optional
+        The RECIST 1.1 track's ``(target, non_target, nadir, after_cr)`` per
+        follow-up; reused whenever the iRECIST nadir and CR history are the same.
 
     Returns
     -------
@@ -112,20 +119,33 @@ def run_irecist(prep: Prepared, s: Settings) -> list[IStep]:
     """
     state = _State(nadir=prep.baseline_sum)
     steps: list[IStep] = []
-    for tp in prep.timepoints[1:]:
-        steps.append(_step(prep, tp, state, s, steps))
+    for k, tp in enumerate(prep.timepoints[1:]):
+        steps.append(_step(prep, tp, state, s, steps, raw[k] if raw else None))
     return steps
 
 
-def _step(prep: Prepared, tp: PreparedTimepoint, st: _State, s: Settings, steps: list[IStep]) -> IStep:
+def _step(
+    prep: Prepared,
+    tp: PreparedTimepoint,
+    st: _State,
+    s: Settings,
+    steps: list[IStep],
+    same: tuple[Response | None, Response | None, int | None, bool] | None,
+) -> IStep:
     after_cr = st.last_eval is R.ICR
     target = nt = None
-    if prep.target_ids:
+    if same is not None and same[2] == st.nadir and same[3] == after_cr:
+        target, nt = same[0], same[1]  # identical inputs: the RECIST 1.1 categories stand
+    elif prep.target_ids:
         target, _ = target_response(
             tp.values, prep.target_nodal, prep.target_ids, tp.sum_lb, tp.complete,
             st.nadir, prep.baseline_sum, after_cr,
         )
-    if prep.nt_ids:
+        if prep.nt_ids:
+            nt, _ = nontarget_response(
+                tp.nt_status, prep.nt_nodal, tp.nt_short_axis, prep.nt_ids, after_cr
+            )
+    elif prep.nt_ids:
         nt, _ = nontarget_response(
             tp.nt_status, prep.nt_nodal, tp.nt_short_axis, prep.nt_ids, after_cr
         )
@@ -151,8 +171,15 @@ def _step(prep: Prepared, tp: PreparedTimepoint, st: _State, s: Settings, steps:
                 f"{tp.label} is {since} days after the iUPD at {p.label} (> {s.irecist_max_confirm_days}): "
                 "used, but outside the 4-8 week window",
             ))
-    _classify(st, fresh)
-    som = _som(st, tp.new)
+    if fresh:
+        over = _classify(st, fresh)
+        if over:
+            warnings.append(RuleWarning(
+                "W18_IRECIST_TIMING",
+                f"new-lesion target limits (5, 2 per organ) exceeded: {', '.join(over)} followed as "
+                "new-lesion non-target(s); the reader may reassign",
+            ))
+    som = _som(st, tp.new) if st.nlt else 0
     if p is None:
         result = _no_pending(prep, tp, st, target, nt, base, fresh, som, warnings)
     else:
