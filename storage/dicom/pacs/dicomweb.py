@@ -8,8 +8,10 @@ never in the URL, so they cannot end up in a log line or an error message.
 from __future__ import annotations
 
 import logging
+import socket
+import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from storage.dicom.pacs.errors import (
     PacsAuthenticationError,
     PacsConnectionError,
     PacsError,
+    PacsRetrieveIncomplete,
     PacsTimeout,
     RetrieveCancelled,
 )
@@ -67,7 +70,31 @@ def _is_timeout(exc: BaseException) -> bool:
 
 
 class _WildcardSession(requests.Session):
-    """Sends QIDO wildcards as ``*``: the Orthanc DICOMweb plugin does not decode ``%2A``."""
+    """A session that sends QIDO wildcards as ``*`` and can cut a stalled download.
+
+    The Orthanc DICOMweb plugin does not decode ``%2A``.  :meth:`interrupt`
+    shuts the socket of the latest response down, which wakes a read blocked
+    on a silent server (closing alone would not).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._latest: requests.Response | None = None
+        self.hooks["response"].append(self._remember)
+
+    def _remember(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self._latest = response
+
+    def interrupt(self) -> None:
+        """Shut down the connection of the latest response (from any thread)."""
+        raw = getattr(self._latest, "raw", None)
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+        if sock is None:  # urllib3 hands the socket to http.client once the body streams
+            buffered = getattr(getattr(raw, "_fp", None), "fp", None)
+            sock = getattr(getattr(buffered, "raw", None), "_sock", None)
+        if sock is not None:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         """Like :meth:`requests.Session.request`, with ``%2A`` un-escaped in the URL."""
@@ -89,7 +116,7 @@ class DicomWebPacs:
         if not node.dicomweb_url:
             raise PacsError(f"PACS {node.name!r} has no DICOMweb URL")
         self.node = node
-        session = _WildcardSession()
+        self._session = session = _WildcardSession()
         if node.username:
             session.auth = (node.username, node.password or "")
         self._client = DICOMwebClient(
@@ -177,21 +204,43 @@ class DicomWebPacs:
         RetrieveCancelled
             ``cancel`` was set; the stream is closed at once.
         """
-        total = series.n_instances
-        with self._translate(f"retrieving series {series.series_instance_uid}"):
-            stream = self._client.iter_series(series.study_instance_uid, series.series_instance_uid)
-            try:
-                for dataset in stream:
-                    if cancel is not None and cancel.is_set():
-                        raise RetrieveCancelled("retrieve cancelled; nothing was imported")
-                    staging.write(str(dataset.SOPInstanceUID), _encode(dataset))
-                    if on_progress is not None:
-                        on_progress(staging.count, total)
-            finally:
-                stream.close()
+        what = f"series {series.series_instance_uid}"
+        try:
+            with _interrupt_on_cancel(self._session, cancel), self._translate(f"retrieving {what}"):
+                self._stream(series, staging, on_progress, cancel)
+        except RetrieveCancelled:
+            raise
+        except PacsError as exc:
+            if cancel is not None and cancel.is_set():
+                raise RetrieveCancelled("retrieve cancelled; nothing was imported") from None
+            if staging.count:
+                raise PacsRetrieveIncomplete(
+                    f"{exc} (after {staging.count} of {series.n_instances or '?'} images of "
+                    f"{what}); nothing was imported"
+                ) from None
+            raise
         if cancel is not None and cancel.is_set():
             raise RetrieveCancelled("retrieve cancelled; nothing was imported")
         return staging.count
+
+    def _stream(
+        self,
+        series: SeriesMatch,
+        staging: SeriesStaging,
+        on_progress: ProgressCallback | None,
+        cancel: CancelToken | None,
+    ) -> None:
+        """Write each instance of the WADO-RS multipart answer as it arrives."""
+        stream = self._client.iter_series(series.study_instance_uid, series.series_instance_uid)
+        try:
+            for dataset in stream:
+                if cancel is not None and cancel.is_set():
+                    raise RetrieveCancelled("retrieve cancelled; nothing was imported")
+                staging.write(str(dataset.SOPInstanceUID), _encode(dataset))
+                if on_progress is not None:
+                    on_progress(staging.count, series.n_instances)
+        finally:
+            stream.close()
 
     def store(self, paths: Sequence[Path]) -> int:
         """STOW-RS the files; returns how many the PACS accepted."""
@@ -204,6 +253,29 @@ class DicomWebPacs:
                 f"PACS {self.node.name!r} refused {len(failed)} of {len(datasets)} files"
             )
         return len(datasets)
+
+
+@contextmanager
+def _interrupt_on_cancel(session: _WildcardSession, cancel: CancelToken | None) -> Iterator[None]:
+    """Cut the download as soon as ``cancel`` is set, even while the server is silent."""
+    if cancel is None:
+        yield
+        return
+    finished = threading.Event()
+
+    def watch() -> None:
+        while not finished.wait(0.1):
+            if cancel.is_set():
+                session.interrupt()
+                return
+
+    watcher = threading.Thread(target=watch, name="caliper-wado-cancel", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        watcher.join()
 
 
 def _encode(dataset: Dataset) -> bytes:

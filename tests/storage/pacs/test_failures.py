@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 import pytest
 
@@ -140,3 +141,22 @@ def test_orthanc_listens_on_loopback_only(orthanc: OrthancServer) -> None:
     config = (orthanc.workdir / "orthanc.json").read_text()
     assert '"RemoteAccessAllowed": false' in config
     assert '"DicomCheckCalledAet": true' in config
+
+
+def test_cancel_cuts_a_stalled_dicomweb_download(orthanc: OrthancServer) -> None:
+    node = orthanc.dicomweb_node(timeout_s=30.0)
+    cancel = threading.Event()
+
+    def stall_then_cancel(done: int, total: int | None) -> None:
+        if done == 1:  # the server freezes mid-answer; the reader cancels a second later
+            orthanc.pause()
+            threading.Timer(1.0, cancel.set).start()
+
+    started = time.monotonic()
+    try:
+        with pytest.raises(RetrieveCancelled, match="cancelled; nothing was imported"):
+            retrieve_series(node, CT_SERIES_UID, on_progress=stall_then_cancel, cancel=cancel)
+    finally:
+        orthanc.resume()
+    assert time.monotonic() - started < 10  # not the 30 s read timeout
+    assert _store_is_empty()
