@@ -259,3 +259,14 @@ def test_engine_warning_for_a_small_target_shows_in_the_table(qtbot, window: Mai
     window.undo_action.trigger()
     assert session.lesions()[0].organ == "liver"
     assert window.undo_action.text() == "Undo Move measurement"
+
+    # Delete removes the selected lesion's measurement at this timepoint; undo brings it back
+    lesion_id = session.lesions()[0].id
+    window.lesion_table.select_lesion(lesion_id)
+    window.delete_action.trigger()
+    assert close_error_boxes() == []
+    assert session.measurement_for(lesion_id) is None
+    assert window.viewer.overlay_items == {}
+    window.undo_action.trigger()
+    assert session.measurement_for(lesion_id) is not None
+    assert len(window.viewer.overlay_items) == 1
