@@ -3,8 +3,9 @@
 The hash chain proves the trail itself was not edited; this proves the data
 was not edited *around* it (for instance a measurement changed with the
 ``sqlite3`` tool).  Every create / update / delete of a reader, patient,
-timepoint, lesion or measurement is applied in sequence order to an in-memory
-copy, which must then equal the tables field by field.
+timepoint, lesion, measurement or signature is applied in sequence order to an in-memory
+copy, which must then equal the tables field by field; and every signed
+(frozen) assessment must still hash to its signature's ``content_hash``.
 """
 
 from __future__ import annotations
@@ -22,15 +23,18 @@ from storage.db.mappers import (
     patient_from_row,
     reader_from_row,
     record_values,
+    signature_from_row,
     timepoint_from_row,
 )
 from storage.db.models import (
+    AssessmentRow,
     AuditEventRow,
     Base,
     LesionRow,
     MeasurementRow,
     PatientRow,
     ReaderRow,
+    SignatureRow,
     TimepointRow,
 )
 
@@ -41,8 +45,12 @@ REPLAYED: dict[str, tuple[type[Base], Callable[[Any], object]]] = {
     "timepoint": (TimepointRow, timepoint_from_row),
     "lesion": (LesionRow, lesion_from_row),
     "measurement": (MeasurementRow, measurement_from_row),
+    "signature": (SignatureRow, signature_from_row),
 }
 MAX_PROBLEMS = 20
+#: Actions that create a record, and those that change some of its fields.
+CREATING = frozenset({"create", "sign"})
+UPDATING = frozenset({"update", "void"})
 
 
 class Replay:
@@ -57,9 +65,9 @@ class Replay:
         if records is None:
             return
         after = json.loads(row.after_json) if row.after_json else {}
-        if row.action == "create":
+        if row.action in CREATING:
             records[row.entity_id] = dict(after)
-        elif row.action == "update":
+        elif row.action in UPDATING:
             records.setdefault(row.entity_id, {}).update(after)
         elif row.action == "delete":
             records.pop(row.entity_id, None)
@@ -77,7 +85,29 @@ class Replay:
                 problems.extend(_compare(entity, key, rows.get(key), expected.get(key)))
                 if len(problems) >= MAX_PROBLEMS:
                     return problems[:MAX_PROBLEMS]
-        return problems
+        problems.extend(_frozen_content_problems(session))
+        return problems[:MAX_PROBLEMS]
+
+
+def _frozen_content_problems(session: Session) -> list[str]:
+    """Signatures whose frozen assessment no longer hashes to the signed ``content_hash``."""
+    from storage.db.signing import content_hash
+
+    problems = []
+    for signature in session.scalars(select(SignatureRow).order_by(SignatureRow.id)):
+        frozen = session.get(AssessmentRow, signature.assessment_id)
+        try:
+            intact = frozen is not None and (
+                content_hash(json.loads(frozen.result_json)) == signature.content_hash
+            )
+        except ValueError:
+            intact = False
+        if not intact:
+            problems.append(
+                f"signature {signature.id}: the signed assessment {signature.assessment_id} "
+                "no longer matches the signed content hash"
+            )
+    return problems
 
 
 def _compare(

@@ -125,8 +125,12 @@ class ClinicalStore(SigningMixin, ChartMixin):
                 "void",
                 "signature",
                 signature.id,
-                before={"voided_at": None},
-                after={"voided_at": now.isoformat(), "void_reason": reason},
+                before={"voided_at": None, "void_reason": None, "voided_by_id": None},
+                after={
+                    "voided_at": now.isoformat(),
+                    "void_reason": reason,
+                    "voided_by_id": self._writer_id(),
+                },
                 reason=reason,
             )
 

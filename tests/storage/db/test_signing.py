@@ -174,3 +174,24 @@ def test_chart_includes_assessments_and_signatures(
     assert len(loaded.signatures) == 1
     assert loaded.signatures[0].timepoint_id == chart.timepoints[2].id
     assert sum(a.frozen for a in loaded.assessments) == 1
+
+
+def test_unvoiding_a_signature_or_editing_frozen_content_is_detected(
+    db: Database, store: ClinicalStore, chart: Chart, alice: Reader
+) -> None:
+    measured = _measure_all(store, chart)
+    signature = store.sign(chart.timepoints[1].id, alice, PASSWORD)  # type: ignore[arg-type]
+    store.update_measurement(replace(measured[(1, 0)], long_axis_mm=21.0), reason="re-measured")
+    assert db.verify_audit().ok
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE signature SET voided_at = NULL, void_reason = NULL")
+        conn.exec_driver_sql(
+            "UPDATE assessment SET result_json = replace(result_json, '\"PR\"', '\"CR\"') "
+            f"WHERE id = {signature.assessment_id}"
+        )
+    report = db.verify_audit()
+    assert not report.ok
+    text = "\n".join(report.data_problems)
+    assert f"signature {signature.id}: voided_at is None in the table" in text
+    assert "no longer matches the signed content hash" in text
+    assert not store.verify_signature(signature.id)
