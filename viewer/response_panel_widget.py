@@ -9,6 +9,7 @@ The panel only displays a :class:`recist.CaseResult` that the session computed
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -76,7 +77,7 @@ class ResponsePanelWidget(QWidget):
         self.warnings_label = QLabel("")
         self.warnings_label.setObjectName("engineWarnings")
         self.warnings_label.setWordWrap(True)
-        self.warnings_label.setStyleSheet(f"color: {WARNING_COLOUR.name()};")
+        self.warnings_label.setTextFormat(Qt.TextFormat.RichText)
         self.spider = SpiderPlotWidget()
 
         left = QWidget()
@@ -112,7 +113,8 @@ class ResponsePanelWidget(QWidget):
 
     def _on_assessment_failed(self, message: str) -> None:
         self.refresh()
-        self.warnings_label.setText(f"⚠ The response could not be computed: {message}")
+        self.warnings_label.setText(f"<span style='color:{WARNING_COLOUR.name()}'>⚠ The response could not "
+                                    f"be computed: {escape(message)}</span>")
 
     def _on_session_changed(self, *_: object) -> None:
         self.refresh()
@@ -139,7 +141,11 @@ class ResponsePanelWidget(QWidget):
         self.spider.set_points(labels, pcts, responses)
         current_result = by_label.get(current.label) if current is not None else None
         notes = [w.message for w in getattr(current_result, "warnings", ())]
-        self.warnings_label.setText("\n".join(f"⚠ {current.label}: {n}" for n in notes) if notes else "")
+        amber = WARNING_COLOUR.name()
+        lines = [f"<span style='color:{amber}'>⚠ {escape(current.label)}: {escape(n)}</span>" for n in notes]
+        if current_result is not None and current_result.reason:
+            lines.insert(0, f"<b>{escape(current.label)}</b>: {escape(current_result.reason)}")
+        self.warnings_label.setText("<br>".join(lines))
         best = getattr(result, "best_overall_response", None)
         self.best_response.setText(f"Best overall response: {_code(best) or '—'}")
         self.best_response.setStyleSheet(f"color: {response_colour(best).name()};" if best else "")
