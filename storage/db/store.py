@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recist.model import Lesion, Measurement, Patient, Reader, Timepoint
@@ -25,8 +25,8 @@ from storage.db.errors import (
     IntegrityViolationError,
     NotFoundError,
     PermissionDeniedError,
-    ReasonRequiredError,
 )
+from storage.db.locks import first_measured_order, void_touched_signatures
 from storage.db.mappers import (
     changed_values,
     lesion_from_row,
@@ -39,7 +39,7 @@ from storage.db.mappers import (
     timepoint_from_row,
     timepoint_to_row,
 )
-from storage.db.models import LesionRow, MeasurementRow, PatientRow, SignatureRow, TimepointRow
+from storage.db.models import LesionRow, MeasurementRow, PatientRow, TimepointRow
 from storage.db.signing import SigningMixin
 
 if TYPE_CHECKING:
@@ -95,51 +95,8 @@ class ClinicalStore(SigningMixin, ChartMixin):
         what: str,
     ) -> None:
         """Require a reason when signed timepoints at or after ``from_order`` would change; void them."""
-        if from_order is None:
-            return
-        signatures = session.scalars(
-            select(SignatureRow)
-            .join(TimepointRow, SignatureRow.timepoint_id == TimepointRow.id)
-            .where(
-                TimepointRow.patient_id == patient_id,
-                TimepointRow.order >= from_order,
-                SignatureRow.voided_at.is_(None),
-            )
-        ).all()
-        if not signatures:
-            return
-        if reason is None or not reason.strip():
-            raise ReasonRequiredError(
-                f"{what} changes signed data (signature {', '.join(str(s.id) for s in signatures)}); "
-                "give a reason for the amendment"
-            )
-        now = utcnow()
-        for signature in signatures:
-            signature.voided_at, signature.void_reason, signature.voided_by_id = (
-                now,
-                reason,
-                self._writer_id(),
-            )
-            self._audit(
-                session,
-                "void",
-                "signature",
-                signature.id,
-                before={"voided_at": None, "void_reason": None, "voided_by_id": None},
-                after={
-                    "voided_at": now.isoformat(),
-                    "void_reason": reason,
-                    "voided_by_id": self._writer_id(),
-                },
-                reason=reason,
-            )
-
-    @staticmethod
-    def _first_measured_order(session: Session, lesion_id: int) -> int | None:
-        return session.scalar(
-            select(func.min(TimepointRow.order))
-            .join(MeasurementRow, MeasurementRow.timepoint_id == TimepointRow.id)
-            .where(MeasurementRow.lesion_id == lesion_id)
+        void_touched_signatures(
+            session, patient_id, from_order, reason, what, self._writer_id(), self._audit
         )
 
     # -- audit trail ---------------------------------------------------------------------
@@ -292,7 +249,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
             self._guard(
                 session,
                 row.patient_id,
-                self._first_measured_order(session, row.id),
+                first_measured_order(session, row.id),
                 reason,
                 f"changing lesion {old.code}",
             )
@@ -313,7 +270,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
             self._guard(
                 session,
                 row.patient_id,
-                self._first_measured_order(session, row.id),
+                first_measured_order(session, row.id),
                 reason,
                 f"deleting lesion {old.code}",
             )
