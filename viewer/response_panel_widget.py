@@ -30,7 +30,7 @@ from viewer.spider_plot_widget import SpiderPlotWidget
 from viewer.style import LOCKED_TINT, WARNING_COLOUR, icon, response_colour
 
 HEADERS = ("Timepoint", "Date", "Sum mm", "Δ baseline", "Δ nadir", "Target",
-           "Non-target", "New", "Overall", "Reason")
+           "Non-target", "New", "Overall", "iRECIST", "Reason")
 OVERALL_COLUMN = HEADERS.index("Overall")
 
 
@@ -63,6 +63,8 @@ class ResponsePanelWidget(QWidget):
         self.table = QTableWidget(0, len(HEADERS))
         self.table.setObjectName("responseTable")
         self.table.setHorizontalHeaderLabels(list(HEADERS))
+        self.table.horizontalHeaderItem(HEADERS.index("iRECIST")).setToolTip(
+            "iRECIST overall response, computed alongside RECIST 1.1 (immunotherapy trials)")
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -139,6 +141,8 @@ class ResponsePanelWidget(QWidget):
             pcts.append(None if pct is None else float(pct))
             responses.append(getattr(tp_result, "overall", None))
         self.spider.set_points(labels, pcts, responses)
+        has_irecist = any(getattr(r, "irecist_overall", None) for r in by_label.values())
+        self.table.setColumnHidden(HEADERS.index("iRECIST"), not has_irecist)
         current_result = by_label.get(current.label) if current is not None else None
         notes = [w.message for w in getattr(current_result, "warnings", ())]
         amber = WARNING_COLOUR.name()
@@ -166,13 +170,14 @@ class ResponsePanelWidget(QWidget):
             _code(get("non_target")),
             "" if new is None else ("yes" if new else "no"),
             _code(get("overall")),
+            _code(get("irecist_overall")),
             (get("reason") or "") + (f"  ⚠ {len(warnings)}" if warnings else ""),
         )
         for column, text in enumerate(values):
             item = QTableWidgetItem(text)
             if column in (2, 3, 4):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            if column in (5, 6, 8) and text:
+            if column in (5, 6, 8, 9) and text:
                 item.setForeground(QBrush(response_colour(text)))
             if locked:
                 item.setBackground(QBrush(LOCKED_TINT))
