@@ -31,21 +31,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description="Evaluate patient timelines in the case format (rules.md §10) and print "
         "the responses as JSON.",
     )
-    parser.add_argument("paths", nargs="+", metavar="CASE", help="case file(s) or folder(s) of *.json")
     parser.add_argument(
-        "--criteria", choices=sorted(_CRITERIA), type=str.lower,
+        "paths", nargs="+", metavar="CASE", help="case file(s) or folder(s) of *.json"
+    )
+    parser.add_argument(
+        "--criteria",
+        choices=sorted(_CRITERIA),
+        type=str.lower,
         help="override the case's criteria",
     )
     confirm = parser.add_mutually_exclusive_group()
-    confirm.add_argument("--confirm", dest="confirm", action="store_true", default=None,
-                         help="require confirmation of CR/PR (overrides the case)")
-    confirm.add_argument("--no-confirm", dest="confirm", action="store_false",
-                         help="do not require confirmation (overrides the case)")
+    confirm.add_argument(
+        "--confirm",
+        dest="confirm",
+        action="store_true",
+        default=None,
+        help="require confirmation of CR/PR (overrides the case)",
+    )
+    confirm.add_argument(
+        "--no-confirm",
+        dest="confirm",
+        action="store_false",
+        help="do not require confirmation (overrides the case)",
+    )
     parser.add_argument("--min-sd-days", type=int, metavar="DAYS", help="override min_sd_days")
-    parser.add_argument("--strict-table2", action="store_true",
-                        help="iRECIST O-13: keep new-lesion iUPD while new lesions persist")
-    parser.add_argument("--check", action="store_true",
-                        help="compare with each case's \"expected\" block; exit 1 on a mismatch")
+    parser.add_argument(
+        "--strict-table2",
+        action="store_true",
+        help="iRECIST O-13: keep new-lesion iUPD while new lesions persist",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help='compare with each case\'s "expected" block; exit 1 on a mismatch',
+    )
     parser.add_argument("--compact", action="store_true", help="one-line JSON")
     parser.set_defaults(func=run_evaluate)
 
@@ -74,7 +93,9 @@ def _load(path: Path) -> Any:
     except IsADirectoryError:
         raise ValueError("is a folder") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        raise ValueError(
+            f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
     except UnicodeDecodeError:
         raise ValueError("not a UTF-8 text file") from None
     except OSError as exc:
@@ -147,15 +168,25 @@ def run_evaluate(args: argparse.Namespace) -> int:
             except recist.CaseFormatError as exc:
                 case_id = item.get("id") if isinstance(item, dict) else None
                 print(f"caliper: error: {where}: {exc}", file=sys.stderr)
-                entries.append({"file": str(path), "case_id": case_id, "error": str(exc),
-                                "field": exc.field})
+                entries.append(
+                    {"file": str(path), "case_id": case_id, "error": str(exc), "field": exc.field}
+                )
+                failed = True
+                continue
+            except Exception as exc:  # an engine bug must not hide the other files' results
+                case_id = item.get("id") if isinstance(item, dict) else None
+                message = f"internal error evaluating case {case_id!r}: {type(exc).__name__}: {exc}"
+                print(f"caliper: error: {where}: {message} (please report)", file=sys.stderr)
+                entries.append({"file": str(path), "case_id": case_id, "error": message})
                 failed = True
                 continue
             for problem in problems:
-                print(f"caliper: mismatch: {where} ({entry['case_id']}): {problem}", file=sys.stderr)
+                print(
+                    f"caliper: mismatch: {where} ({entry['case_id']}): {problem}", file=sys.stderr
+                )
             mismatched = mismatched or bool(problems)
             if args.check:
-                entry["check"] = "ok" if not problems else problems
+                entry["check"] = problems if problems else "ok"
             entries.append(entry)
     output: Any = entries[0]["result"] if single and entries and "result" in entries[0] else entries
     if not (single and failed):

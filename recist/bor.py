@@ -115,10 +115,14 @@ def best_overall_response(
             pair = _confirmed(window, timeline, rules, want)
             if pair:
                 a, b = timeline[pair[0]], timeline[pair[1]]
-                return code, (
-                    f"{code} at {a.label} confirmed at {b.label} "
-                    f"({_gap(a, b)} days >= {rules.confirm_days})"
-                ), True
+                return (
+                    code,
+                    (
+                        f"{code} at {a.label} confirmed at {b.label} "
+                        f"({_gap(a, b)} days >= {rules.confirm_days})"
+                    ),
+                    True,
+                )
         return _fallback(window, timeline, rules, stable_from=(cr, pr))
     for code in (cr, pr):
         if code in window:
@@ -128,7 +132,10 @@ def best_overall_response(
 
 
 def _fallback(
-    window: list[Response], timeline: Sequence[Dated], rules: BorRules, stable_from: tuple[Response, ...]
+    window: list[Response],
+    timeline: Sequence[Dated],
+    rules: BorRules,
+    stable_from: tuple[Response, ...],
 ) -> tuple[Response, str, bool]:
     """SD, non-CR/non-PD, then progression, NED, NE (Table 3; SD needs min duration)."""
     sd, nn = (R.ISD, R.INON_CR_NON_PD) if rules.irecist else (R.SD, R.NON_CR_NON_PD)
@@ -143,7 +150,11 @@ def _fallback(
             if tp.day is not None and tp.day >= rules.min_sd_days:
                 code = sd if kind == "SD" else nn
                 why = "unconfirmed " if response in stable_from else ""
-                return code, f"{code}: {why}{response} at {tp.label} on day {tp.day} ({need})", False
+                return (
+                    code,
+                    f"{code}: {why}{response} at {tp.label} on day {tp.day} ({need})",
+                    False,
+                )
             early = early or (response, tp.label)
     note = f"; {early[0]} at {early[1]} was before day {rules.min_sd_days}" if early else ""
     order = (R.IUPD, R.ICPD, R.NED) if rules.irecist else (R.PD, R.NED)

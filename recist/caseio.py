@@ -27,7 +27,11 @@ from recist.model import Criteria
 
 TSTM = "TSTM"
 _MAX_MM = 2000
-_CRITERIA = {"recist1.1": Criteria.RECIST11, "recist": Criteria.RECIST11, "irecist": Criteria.IRECIST}
+_CRITERIA = {
+    "recist1.1": Criteria.RECIST11,
+    "recist": Criteria.RECIST11,
+    "irecist": Criteria.IRECIST,
+}
 
 
 def _mapping(value: object, where: str) -> Mapping[str, Any]:
@@ -141,7 +145,7 @@ def _size(data: Mapping[str, Any], key: str, where: str) -> tuple[int | None, bo
         return None, True
     if isinstance(value, str):
         raise CaseFormatError(
-            _join(where, key), f"expected a number, \"TSTM\" or null, got {value!r}"
+            _join(where, key), f'expected a number, "TSTM" or null, got {value!r}'
         )
     return parse_mm(value, _join(where, key)), False
 
@@ -176,12 +180,15 @@ def _target(data: Mapping[str, Any], where: str) -> TargetEntry:
     )
     coalesced = data.get("coalesced_into")
     if coalesced is not None and (not isinstance(coalesced, str) or not coalesced.strip()):
-        raise CaseFormatError(_join(where, "coalesced_into"), f"expected a lesion id, got {coalesced!r}")
+        raise CaseFormatError(
+            _join(where, "coalesced_into"), f"expected a lesion id, got {coalesced!r}"
+        )
     if fragments and coalesced:
         raise CaseFormatError(where, "a target cannot be both split (fragments_mm) and coalesced")
     if tstm and (fragments or coalesced):
         raise CaseFormatError(
-            _join(where, "diameter_mm"), "TSTM cannot be combined with fragments_mm or coalesced_into"
+            _join(where, "diameter_mm"),
+            "TSTM cannot be combined with fragments_mm or coalesced_into",
         )
     return TargetEntry(
         id=_text(data, "id", where),
@@ -338,4 +345,3 @@ def case_from_dict(data: Mapping[str, Any]) -> Case:
         min_sd_days=_int(data, "min_sd_days", "", 42) or 0,
         first_dose_date=_date(data, "first_dose_date", "", required=False),
     )
-

@@ -39,7 +39,9 @@ def baseline_warnings(case: Case, settings: Settings) -> list[RuleWarning]:
         out.extend(_target_checks(t.id, t.nodal, t.diameter_um, t.tstm, limit, thickness))
     for n in base.non_targets:
         if n.nodal and n.short_axis_um is None:
-            out.append(W("W04_NODE_WITHOUT_SHORT_AXIS", f"non-target node {n.id} has no short axis", n.id))
+            out.append(
+                W("W04_NODE_WITHOUT_SHORT_AXIS", f"non-target node {n.id} has no short axis", n.id)
+            )
         elif n.nodal and n.short_axis_um is not None and n.short_axis_um >= NODE_MEASURABLE_UM:
             out.append(
                 W(
@@ -60,12 +62,22 @@ def _target_checks(
         code = "W04_NODE_WITHOUT_SHORT_AXIS" if nodal else "W02_TARGET_NOT_MEASURABLE"
         return [W(code, f"target {lesion} has no baseline measurement", lesion)]
     if tstm:
-        return [W("W02_TARGET_NOT_MEASURABLE", f"target {lesion} is TSTM at baseline: not measurable", lesion)]
+        return [
+            W(
+                "W02_TARGET_NOT_MEASURABLE",
+                f"target {lesion} is TSTM at baseline: not measurable",
+                lesion,
+            )
+        ]
     assert value is not None
     if nodal:
         out = []
         if value < NODE_MEASURABLE_UM:
-            kind = "a normal node" if value < NODE_NORMAL_UM else "pathological but not measurable (non-target)"
+            kind = (
+                "a normal node"
+                if value < NODE_NORMAL_UM
+                else "pathological but not measurable (non-target)"
+            )
             out.append(
                 W(
                     "W03_NODE_TARGET_BELOW_15MM",
@@ -148,15 +160,22 @@ def timeline_warnings(case: Case, settings: Settings) -> list[RuleWarning]:
         labels = Counter(tp.label for tp in tps)
         for label, count in labels.items():
             if count > 1:
-                out.append(W("W20_TIMEPOINT_ORDER", f"timepoint label {label!r} is used {count} times"))
+                out.append(
+                    W("W20_TIMEPOINT_ORDER", f"timepoint label {label!r} is used {count} times")
+                )
     for prev, tp in zip(tps, tps[1:], strict=False):
         if prev.date and tp.date and tp.date <= prev.date:
             what = "the same date as" if tp.date == prev.date else "earlier than"
             out.append(
-                W("W20_TIMEPOINT_ORDER", f"{tp.label} ({tp.date}) is {what} {prev.label} ({prev.date})")
+                W(
+                    "W20_TIMEPOINT_ORDER",
+                    f"{tp.label} ({tp.date}) is {what} {prev.label} ({prev.date})",
+                )
             )
         if tp.date is None:
-            out.append(W("W20_TIMEPOINT_ORDER", f"{tp.label} has no date: time rules cannot use it"))
+            out.append(
+                W("W20_TIMEPOINT_ORDER", f"{tp.label} has no date: time rules cannot use it")
+            )
     return out
 
 
@@ -175,7 +194,9 @@ def technique_warnings(case: Case) -> dict[int, list[RuleWarning]]:
             ("slice thickness", prev.slice_thickness_um, tp.slice_thickness_um),
         ):
             if a is not None and b is not None and a != b:
-                shown = (fmt_mm(a), fmt_mm(b)) if isinstance(a, int) and isinstance(b, int) else (a, b)
+                shown = (
+                    (fmt_mm(a), fmt_mm(b)) if isinstance(a, int) and isinstance(b, int) else (a, b)
+                )
                 changes.append(f"{name} {shown[0]} -> {shown[1]}")
         if changes:
             notes = [W("W07_TECHNIQUE_CHANGED", f"{'; '.join(changes)} since {prev.label}")]

@@ -37,7 +37,9 @@ def _check(group: object, what: str) -> int:
     return int(group)  # type: ignore[call-overload]
 
 
-def morphologic_response(baseline: int, follow_up: int, *, lesion: str = "lesion") -> MorphologicResponse:
+def morphologic_response(
+    baseline: int, follow_up: int, *, lesion: str = "lesion"
+) -> MorphologicResponse:
     """Chun response of one lesion from its baseline and follow-up groups.
 
     Parameters
@@ -119,7 +121,9 @@ def summarise_morphology(
     return MorphologySummary(
         per_lesion=per_lesion,
         global_response=overall,
-        most_advanced_response=morphologic_response(worst_before, worst_after, lesion="worst group"),
+        most_advanced_response=morphologic_response(
+            worst_before, worst_after, lesion="worst group"
+        ),
         flags=tuple(flags),
     )
 

@@ -29,7 +29,9 @@ def resolve_settings(case: Case, settings: Settings | None) -> Settings:
         s,
         criteria=s.criteria or case.criteria,
         confirmation_required=(
-            case.confirmation_required if s.confirmation_required is None else s.confirmation_required
+            case.confirmation_required
+            if s.confirmation_required is None
+            else s.confirmation_required
         ),
         min_sd_days=case.min_sd_days if s.min_sd_days is None else s.min_sd_days,
     )
@@ -55,7 +57,9 @@ def evaluate(case: Case, settings: Settings | None = None) -> CaseResult:
     s = settings or _DEFAULT_SETTINGS
     # resolved without dataclasses.replace: evaluate runs 10,000 times a second
     criteria = s.criteria or case.criteria
-    confirmation = case.confirmation_required if s.confirmation_required is None else s.confirmation_required
+    confirmation = (
+        case.confirmation_required if s.confirmation_required is None else s.confirmation_required
+    )
     min_sd_days = case.min_sd_days if s.min_sd_days is None else s.min_sd_days
     reference = (
         case.first_dose_date
@@ -65,7 +69,9 @@ def evaluate(case: Case, settings: Settings | None = None) -> CaseResult:
     prep = prepare(case, s, reference)
     is_irecist = criteria is Criteria.IRECIST
     both = is_irecist or s.with_irecist
-    raw: list[tuple[Response | None, Response | None, int | None, bool]] | None = [] if both else None
+    raw: list[tuple[Response | None, Response | None, int | None, bool]] | None = (
+        [] if both else None
+    )
     follow_ups = run_recist11(prep, min_sd_days, technique_warnings(case), raw)
     isteps = run_irecist(prep, s, raw) if both else None
     responses = [tp.overall for tp in follow_ups]
@@ -74,7 +80,9 @@ def evaluate(case: Case, settings: Settings | None = None) -> CaseResult:
     irecist = None
     if isteps is not None:
         irecist = _irecist_summary(timeline, isteps, _rules(confirmation, min_sd_days, s, True))
-        follow_ups = [_with_irecist(r, st, is_irecist) for r, st in zip(follow_ups, isteps, strict=True)]
+        follow_ups = [
+            _with_irecist(r, st, is_irecist) for r, st in zip(follow_ups, isteps, strict=True)
+        ]
     primary = irecist if is_irecist and irecist else recist
     timepoints = [_baseline_result(prep, baseline_warnings(case, s)), *follow_ups]
     if confirmation and not primary.confirmed:
@@ -96,10 +104,13 @@ def evaluate(case: Case, settings: Settings | None = None) -> CaseResult:
 
 def _with_irecist(result: TimepointResult, istep: IStep, is_irecist: bool) -> TimepointResult:
     warnings = result.warnings + tuple(istep.warnings) if istep.warnings else result.warnings
-    overall, why = (istep.overall, (_irecist_reason, istep.reason, result.why)) if is_irecist else result[9:11]
+    overall, why = (
+        (istep.overall, (_irecist_reason, istep.reason, result.why)) if is_irecist else result[9:11]
+    )
     # positional rebuild: NamedTuple._replace is several times slower and this runs per timepoint
     return tuple.__new__(
-        TimepointResult, (*result[:9], overall, why, warnings, result[12], istep.overall, *result[14:])
+        TimepointResult,
+        (*result[:9], overall, why, warnings, result[12], istep.overall, *result[14:]),
     )
 
 
@@ -107,7 +118,14 @@ _RULES_CACHE: dict[tuple[object, ...], BorRules] = {}
 
 
 def _rules(confirmation: bool, min_sd_days: int, s: Settings, irecist: bool) -> BorRules:
-    key = (confirmation, min_sd_days, s.confirm_min_days, s.max_ne_between, s.accept_sd_between, irecist)
+    key = (
+        confirmation,
+        min_sd_days,
+        s.confirm_min_days,
+        s.max_ne_between,
+        s.accept_sd_between,
+        irecist,
+    )
     rules = _RULES_CACHE.get(key)
     if rules is None:
         rules = BorRules(confirmation, min_sd_days, *key[2:])  # type: ignore[arg-type]
@@ -121,7 +139,9 @@ def _baseline_result(prep: Prepared, warnings: list[RuleWarning]) -> TimepointRe
     total = prep.baseline_sum
     parts = []
     if prep.target_ids:
-        parts.append(f"baseline SOD {mm(total) if total is not None else '-'} mm ({len(prep.target_ids)} targets)")
+        parts.append(
+            f"baseline SOD {mm(total) if total is not None else '-'} mm ({len(prep.target_ids)} targets)"
+        )
     if prep.nt_ids:
         parts.append(f"{len(prep.nt_ids)} non-target(s)")
     reason = "Baseline: " + (", ".join(parts) if parts else "no disease recorded")
@@ -180,7 +200,9 @@ def _irecist_summary(
     return TrackSummary(Criteria.IRECIST, bor, prog, confirmed, why, first_iupd)
 
 
-def _confirmation_notes(timepoints: list[TimepointResult], confirm_days: int) -> list[TimepointResult]:
+def _confirmation_notes(
+    timepoints: list[TimepointResult], confirm_days: int
+) -> list[TimepointResult]:
     """W15: a CR/PR still waiting for its confirmation scan (§11 item 15)."""
     last = timepoints[-1]
     if len(timepoints) < 2 or last.overall not in _GOOD or last.date is None:

@@ -52,9 +52,13 @@ def tumour_metrics(prep: Prepared, responses: list[Response], s: Settings) -> di
             if not ets["evaluable"] and tp.day is not None and lo <= tp.day <= hi:
                 value = pct(delta, baseline)
                 ets = {
-                    "evaluable": True, "window_days": [lo, hi], "label": tp.label, "day": tp.day,
+                    "evaluable": True,
+                    "window_days": [lo, hi],
+                    "label": tp.label,
+                    "day": tp.day,
                     "pct": float(value) if value is not None else None,
-                    "ets": 5 * tp.sum_lb <= 4 * baseline, "class": ets_class(delta, baseline),
+                    "ets": 5 * tp.sum_lb <= 4 * baseline,
+                    "class": ets_class(delta, baseline),
                     "new_lesions": bool(tp.new),
                 }
             if best is None or tp.sum_lb < prep.timepoints[best[0]].sum_lb:  # type: ignore[operator]
@@ -70,7 +74,9 @@ def tumour_metrics(prep: Prepared, responses: list[Response], s: Settings) -> di
     nadir_tp = prep.timepoints[index]
     days = (nadir_tp.date - base_date).days if nadir_tp.date and base_date else None
     dpr = {
-        "pct": depth, "pct_truncated": max(depth, 0.0), "label": nadir_tp.label,
+        "pct": depth,
+        "pct_truncated": max(depth, 0.0),
+        "label": nadir_tp.label,
         "time_to_nadir_days": days,
         "nodal_targets": any(prep.target_nodal),
     }

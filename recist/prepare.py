@@ -7,8 +7,8 @@ new lesions seen with hindsight (§4.4, O-8) and new nodes (O-9) are resolved.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 from datetime import date
+from typing import NamedTuple
 
 from recist.arith import NODE_MEASURABLE_UM, NODE_NORMAL_UM, fmt_mm
 from recist.case import Case, CaseTimepoint, LesionStatus, NewLesionEntry, Settings
@@ -32,7 +32,7 @@ def organ_key(organ: str, nodal: bool) -> str:
     key = organ.strip().lower()
     for word in _LATERALITY:
         if key.startswith(word):
-            key = key[len(word):]
+            key = key[len(word) :]
     for suffix in (" left", " right", " (left)", " (right)"):
         if key.endswith(suffix):
             key = key[: -len(suffix)]
@@ -201,7 +201,7 @@ def prepare(case: Case, settings: Settings, reference_date: date | None) -> Prep
     target_nodal = [t.nodal for t in base.targets]
     nt_ids = base.non_target_ids
     nt_nodal = [n.nodal for n in base.non_targets]
-    n_targets, n_nt = len(target_ids), len(nt_ids)
+    n_targets, _n_nt = len(target_ids), len(nt_ids)
     if any(tp.new_lesions for tp in tps):
         new_counted, new_notes = _new_lesions(case, settings, tstm_um)
     else:
@@ -244,17 +244,19 @@ def prepare(case: Case, settings: Settings, reference_date: date | None) -> Prep
             _new_prepared(
                 PreparedTimepoint,
                 (
-                i,
-                tp.label,
-                when,
-                (when - reference_date).days if when is not None and reference_date is not None else None,
-                values,
-                total if available else None,
-                available == n_targets,
-                nt_status,
-                nt_sa,
-                new_counted[i],
-                new_notes[i],
+                    i,
+                    tp.label,
+                    when,
+                    (when - reference_date).days
+                    if when is not None and reference_date is not None
+                    else None,
+                    values,
+                    total if available else None,
+                    available == n_targets,
+                    nt_status,
+                    nt_sa,
+                    new_counted[i],
+                    new_notes[i],
                 ),
             )
         )

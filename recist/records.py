@@ -157,7 +157,8 @@ def case_to_records(
                         )
                     )
                 fields = (
-                    _target_measurement(entry) if kind is LesionKind.TARGET
+                    _target_measurement(entry)
+                    if kind is LesionKind.TARGET
                     else _other_measurement(entry)
                 )
                 try:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from recist.model import Criteria

@@ -200,9 +200,7 @@ def nontarget_response(
     return R.NON_CR_NON_PD, (_listed, "non-target non-CR/non-PD: ", present, " present")
 
 
-def overall_response(
-    target: Response | None, non_target: Response | None, new: bool
-) -> Response:
+def overall_response(target: Response | None, non_target: Response | None, new: bool) -> Response:
     """Overall response: Table 1 (targets), Table 2 (non-targets only) or NED (§4.5).
 
     Parameters

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from recist.arith import NODE_NORMAL_UM, PD_ABSOLUTE_UM, fmt_mm, meets_pd, mm, pct
 from recist.prepare import Prepared
-from recist.responses import Response
 from recist.reasons import Recipe, render
+from recist.responses import Response
 from recist.result import RuleWarning, TimepointResult
 from recist.rules11 import nontarget_response, overall_response, target_response
 
@@ -99,22 +99,30 @@ def run_recist11(
             _new_result(
                 TimepointResult,
                 (
-                tp.label,
-                tp.date,
-                mm(total),
-                pct_base,
-                pct_nadir,
-                mm(nadir),
-                target,
-                non_target,
-                bool(new),
-                overall,
-                (_overall_reason, overall, target, non_target, tuple(new) if new else (), t_reason, nt_reason),
-                tuple(warnings) if warnings else (),
-                overall,
-                None,
-                complete,
-                tp.day,
+                    tp.label,
+                    tp.date,
+                    mm(total),
+                    pct_base,
+                    pct_nadir,
+                    mm(nadir),
+                    target,
+                    non_target,
+                    bool(new),
+                    overall,
+                    (
+                        _overall_reason,
+                        overall,
+                        target,
+                        non_target,
+                        tuple(new) if new else (),
+                        t_reason,
+                        nt_reason,
+                    ),
+                    tuple(warnings) if warnings else (),
+                    overall,
+                    None,
+                    complete,
+                    tp.day,
                 ),
             )
         )
@@ -152,7 +160,9 @@ def _overall_reason(
     return f"{head} ({table}). {details}" if details else f"{head} ({table})"
 
 
-def _near_pd(total: int, nadir: int, target: Response, nodal: list[bool], out: list[RuleWarning]) -> None:
+def _near_pd(
+    total: int, nadir: int, target: Response, nodal: list[bool], out: list[RuleWarning]
+) -> None:
     if 5 * total >= 6 * nadir and total - nadir < PD_ABSOLUTE_UM and total > nadir:
         out.append(
             RuleWarning(
@@ -171,7 +181,9 @@ def _near_pd(total: int, nadir: int, target: Response, nodal: list[bool], out: l
         )
 
 
-def _target_notes(values: list[int | None], nodal: list[bool], ids: list[str], out: list[RuleWarning]) -> None:
+def _target_notes(
+    values: list[int | None], nodal: list[bool], ids: list[str], out: list[RuleWarning]
+) -> None:
     for i, v in enumerate(values):
         if v is None:
             out.append(

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from recist.arith import NODE_MEASURABLE_UM, LESION_MEASURABLE_UM, PD_ABSOLUTE_UM, fmt_mm, meets_pd
+from recist.arith import LESION_MEASURABLE_UM, NODE_MEASURABLE_UM, PD_ABSOLUTE_UM, fmt_mm, meets_pd
 from recist.case import LesionStatus, Settings
 from recist.prepare import NewLesion, Prepared, PreparedTimepoint
-from recist.responses import TO_IRECIST, Response
 from recist.reasons import Recipe
+from recist.responses import TO_IRECIST, Response
 from recist.result import RuleWarning
 from recist.rules11 import nontarget_response, overall_response, target_response
 
@@ -78,7 +78,11 @@ def _classify(state: _State, fresh: list[NewLesion]) -> list[str]:
 
     over_limit = []
     for n in sorted(fresh, key=lambda n: -(n.size_um or 0) if measurable(n) else 1):
-        if measurable(n) and len(state.nlt) < MAX_NLT and per_organ.get(n.organ_key, 0) < MAX_NLT_PER_ORGAN:
+        if (
+            measurable(n)
+            and len(state.nlt) < MAX_NLT
+            and per_organ.get(n.organ_key, 0) < MAX_NLT_PER_ORGAN
+        ):
             state.nlt[n.id] = n.organ_key
             per_organ[n.organ_key] = per_organ.get(n.organ_key, 0) + 1
         else:
@@ -138,8 +142,14 @@ def _step(
         target, nt = same[0], same[1]  # identical inputs: the RECIST 1.1 categories stand
     elif prep.target_ids:
         target, _ = target_response(
-            tp.values, prep.target_nodal, prep.target_ids, tp.sum_lb, tp.complete,
-            st.nadir, prep.baseline_sum, after_cr,
+            tp.values,
+            prep.target_nodal,
+            prep.target_ids,
+            tp.sum_lb,
+            tp.complete,
+            st.nadir,
+            prep.baseline_sum,
+            after_cr,
         )
         if prep.nt_ids:
             nt, _ = nontarget_response(
@@ -158,27 +168,38 @@ def _step(
     if p is not None:
         since = tp.day - p.day if tp.day is not None and p.day is not None else None
         if since is not None and since < s.irecist_min_confirm_days:
-            warnings.append(RuleWarning(
-                "W18_IRECIST_TIMING",
-                f"{tp.label} is {since} days after the iUPD at {p.label} (< {s.irecist_min_confirm_days}): "
-                "not used to confirm and not a reference (a symptom scan with an additional new "
-                "lesion may confirm: reader decision)",
-            ))
-            return IStep(R.IUPD, f"iUPD: scan {since} days after iUPD at {p.label} is too early to confirm", warnings, R.IUPD)
+            warnings.append(
+                RuleWarning(
+                    "W18_IRECIST_TIMING",
+                    f"{tp.label} is {since} days after the iUPD at {p.label} (< {s.irecist_min_confirm_days}): "
+                    "not used to confirm and not a reference (a symptom scan with an additional new "
+                    "lesion may confirm: reader decision)",
+                )
+            )
+            return IStep(
+                R.IUPD,
+                f"iUPD: scan {since} days after iUPD at {p.label} is too early to confirm",
+                warnings,
+                R.IUPD,
+            )
         if since is not None and since > s.irecist_max_confirm_days:
-            warnings.append(RuleWarning(
-                "W18_IRECIST_TIMING",
-                f"{tp.label} is {since} days after the iUPD at {p.label} (> {s.irecist_max_confirm_days}): "
-                "used, but outside the 4-8 week window",
-            ))
+            warnings.append(
+                RuleWarning(
+                    "W18_IRECIST_TIMING",
+                    f"{tp.label} is {since} days after the iUPD at {p.label} (> {s.irecist_max_confirm_days}): "
+                    "used, but outside the 4-8 week window",
+                )
+            )
     if fresh:
         over = _classify(st, fresh)
         if over:
-            warnings.append(RuleWarning(
-                "W18_IRECIST_TIMING",
-                f"new-lesion target limits (5, 2 per organ) exceeded: {', '.join(over)} followed as "
-                "new-lesion non-target(s); the reader may reassign",
-            ))
+            warnings.append(
+                RuleWarning(
+                    "W18_IRECIST_TIMING",
+                    f"new-lesion target limits (5, 2 per organ) exceeded: {', '.join(over)} followed as "
+                    "new-lesion non-target(s); the reader may reassign",
+                )
+            )
     som = _som(st, tp.new) if st.nlt else 0
     if p is None:
         result = _no_pending(prep, tp, st, target, nt, base, fresh, som, warnings)
@@ -201,7 +222,18 @@ def _base_response(base: Response, has_targets: bool, new_present: bool) -> Resp
     return TO_IRECIST[base]
 
 
-def _no_pending(prep, tp, st, target, nt, base, fresh, som, warnings) -> IStep:  # type: ignore[no-untyped-def]
+def _no_pending(
+    prep: Prepared,
+    tp: PreparedTimepoint,
+    st: _State,
+    target: Response | None,
+    nt: Response | None,
+    base: Response,
+    fresh: list[NewLesion],
+    som: int,
+    warnings: list[RuleWarning],
+) -> IStep:
+    """§8.4 A: no iUPD pending; iUPD on any RECIST 1.1 progression, else the i-category."""
     triggers: list[str] = []
     why: list[str] = []
     if target is R.PD:
@@ -215,20 +247,30 @@ def _no_pending(prep, tp, st, target, nt, base, fresh, som, warnings) -> IStep: 
         why.append(f"new lesion {', '.join(n.id for n in fresh)}")
     if st.som_nadir is not None and st.nlt and meets_pd(som, st.som_nadir):
         triggers.append("new")
-        why.append(f"new-lesion target sum {fmt_mm(som)} mm meets PD against its nadir {fmt_mm(st.som_nadir)} mm")
+        why.append(
+            f"new-lesion target sum {fmt_mm(som)} mm meets PD against its nadir {fmt_mm(st.som_nadir)} mm"
+        )
     grown = [i for i in st.nlnt if i in tp.new and tp.new[i].status in _PROGRESSED]
     if grown:
         triggers.append("new")
         why.append(f"unequivocal progression of new non-target {', '.join(sorted(grown))}")
     if triggers:
         st.pending = Pending(
-            index=tp.index, day=tp.day, date=tp.date, label=tp.label,
-            total=tp.sum_lb, som=som,
+            index=tp.index,
+            day=tp.day,
+            date=tp.date,
+            label=tp.label,
+            total=tp.sum_lb,
+            som=som,
             nlnt={i: tp.new[i].size_um for i in st.nlnt if i in tp.new},
-            nt_short_axis=list(tp.nt_short_axis), new_ids=set(st.seen),
-            triggers=set(triggers), base=base,
+            nt_short_axis=list(tp.nt_short_axis),
+            new_ids=set(st.seen),
+            triggers=set(triggers),
+            base=base,
         )
-        return IStep(R.IUPD, f"iUPD: {'; '.join(why)} (to be confirmed 4-8 weeks later)", warnings, R.IUPD)
+        return IStep(
+            R.IUPD, f"iUPD: {'; '.join(why)} (to be confirmed 4-8 weeks later)", warnings, R.IUPD
+        )
     overall = _base_response(base, bool(prep.target_ids), bool(tp.new))
     return IStep(overall, (_base_text, overall, base, bool(tp.new)), warnings, overall)
 
@@ -238,11 +280,31 @@ def _base_text(overall: Response, base: Response, persisting: bool) -> str:
     return text + " (new lesions persist)" if persisting else text
 
 
-def _with_pending(tp, st, s, p, target, nt, base, fresh, som, warnings, steps) -> IStep:  # type: ignore[no-untyped-def]
+def _with_pending(
+    tp: PreparedTimepoint,
+    st: _State,
+    s: Settings,
+    p: Pending,
+    target: Response | None,
+    nt: Response | None,
+    base: Response,
+    fresh: list[NewLesion],
+    som: int,
+    warnings: list[RuleWarning],
+    steps: list[IStep],
+) -> IStep:
+    """§8.4 B: an iUPD is pending; confirm it (iCPD), keep it, or reset."""
     why: list[str] = []
     total = tp.sum_lb
-    if "target" in p.triggers and total is not None and p.total is not None and total - p.total >= PD_ABSOLUTE_UM:
-        why.append(f"target sum {fmt_mm(total)} mm is +{fmt_mm(total - p.total)} mm over the iUPD sum {fmt_mm(p.total)} mm (>= 5 mm)")
+    if (
+        "target" in p.triggers
+        and total is not None
+        and p.total is not None
+        and total - p.total >= PD_ABSOLUTE_UM
+    ):
+        why.append(
+            f"target sum {fmt_mm(total)} mm is +{fmt_mm(total - p.total)} mm over the iUPD sum {fmt_mm(p.total)} mm (>= 5 mm)"
+        )
     if "non-target" in p.triggers:
         if any(x is LesionStatus.FURTHER_INCREASE for x in tp.nt_status):
             why.append("further non-target increase")
@@ -251,11 +313,15 @@ def _with_pending(tp, st, s, p, target, nt, base, fresh, som, warnings, steps) -
                 why.append(f"non-target node {i + 1} grew {fmt_mm(then)} -> {fmt_mm(now)} mm")
     if "new" in p.triggers:
         if st.nlt and som - p.som >= PD_ABSOLUTE_UM:
-            why.append(f"new-lesion target sum {fmt_mm(p.som)} -> {fmt_mm(som)} mm (+{fmt_mm(som - p.som)} >= 5 mm)")
+            why.append(
+                f"new-lesion target sum {fmt_mm(p.som)} -> {fmt_mm(som)} mm (+{fmt_mm(som - p.som)} >= 5 mm)"
+            )
         for i, then in p.nlnt.items():
             now = tp.new.get(i)
-            if now is not None and ((then is not None and now.size_um is not None and now.size_um > then)
-                                    or now.status in _PROGRESSED):
+            if now is not None and (
+                (then is not None and now.size_um is not None and now.size_um > then)
+                or now.status in _PROGRESSED
+            ):
                 why.append(f"new non-target {i} grew")
     if fresh:
         why.append(f"additional new lesion {', '.join(n.id for n in fresh)}")
@@ -270,20 +336,41 @@ def _with_pending(tp, st, s, p, target, nt, base, fresh, som, warnings, steps) -
             old = steps[k - 1]  # steps hold follow-ups only: timepoint k is steps[k - 1]
             if old.overall is R.IUPD:
                 old.bor_response = R.ICPD
-        return IStep(R.ICPD, f"iCPD: {'; '.join(why)} (confirms the iUPD at {p.label}, progression dated {p.date})",
-                     warnings, R.ICPD, p.date)
+        return IStep(
+            R.ICPD,
+            f"iCPD: {'; '.join(why)} (confirms the iUPD at {p.label}, progression dated {p.date})",
+            warnings,
+            R.ICPD,
+            p.date,
+        )
     if base is R.NE:
         return IStep(R.NE, f"NE: not evaluable; iUPD at {p.label} still pending", warnings, R.NE)
     if target is R.PD or nt is R.PD:
-        return IStep(R.IUPD, f"iUPD: still meets RECIST 1.1 PD, not yet confirmed (reference {p.label})", warnings, R.IUPD)
+        return IStep(
+            R.IUPD,
+            f"iUPD: still meets RECIST 1.1 PD, not yet confirmed (reference {p.label})",
+            warnings,
+            R.IUPD,
+        )
     if "new" in p.triggers and any(i in tp.new for i in p.new_ids):
         improved = _RANK[base] < _RANK[p.base] or (
-            total is not None and p.total is not None and tp.complete and p.total - total >= PD_ABSOLUTE_UM
+            total is not None
+            and p.total is not None
+            and tp.complete
+            and p.total - total >= PD_ABSOLUTE_UM
         )
         if s.irecist_strict_table2 or not improved:
-            rule = "strict Table 2" if s.irecist_strict_table2 else f"no improvement since {p.label} (O-13)"
+            rule = (
+                "strict Table 2"
+                if s.irecist_strict_table2
+                else f"no improvement since {p.label} (O-13)"
+            )
             return IStep(R.IUPD, f"iUPD: new lesions persist, {rule}", warnings, R.IUPD)
     st.pending = None
     overall = _base_response(base, target is not None, bool(tp.new))
-    return IStep(overall, f"{overall}: iUPD at {p.label} not confirmed; reset to {base} (RECIST 1.1 without new lesions)",
-                 warnings, overall)
+    return IStep(
+        overall,
+        f"{overall}: iUPD at {p.label} not confirmed; reset to {base} (RECIST 1.1 without new lesions)",
+        warnings,
+        overall,
+    )

@@ -19,7 +19,9 @@ CALIPER = Path(sys.executable).with_name("caliper")
 def caliper(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     exe = str(CALIPER) if CALIPER.exists() else shutil.which("caliper")
     assert exe, "the caliper console script is not installed in this environment"
-    return subprocess.run([exe, "evaluate", *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+    return subprocess.run(
+        [exe, "evaluate", *args], capture_output=True, text=True, timeout=120, cwd=cwd
+    )
 
 
 def public_cases() -> list[dict[str, Any]]:
@@ -38,10 +40,22 @@ def test_one_case_prints_the_result(r07: Path) -> None:
     run = caliper(str(r07))
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
-    assert out["best_overall_response"] == "PR" and out["progression_date"] == "2026-07-13"
+    assert out["best_overall_response"] == "PR"
+    assert out["progression_date"] == "2026-07-13"
     last = out["timepoints"][-1]
-    assert {"label", "sum_mm", "pct_from_baseline", "pct_from_nadir", "nadir_mm", "target", "non_target",
-            "new_lesions", "overall", "reason", "warnings"} <= set(last)
+    assert {
+        "label",
+        "sum_mm",
+        "pct_from_baseline",
+        "pct_from_nadir",
+        "nadir_mm",
+        "target",
+        "non_target",
+        "new_lesions",
+        "overall",
+        "reason",
+        "warnings",
+    } <= set(last)
     assert (last["overall"], last["sum_mm"], last["pct_from_nadir"]) == ("PD", 72.0, 20.0)
     assert "72 mm >= 1.2 x nadir 60 mm" in last["reason"]
 
@@ -50,14 +64,17 @@ def test_the_public_case_list_checks_against_expected() -> None:
     run = caliper("--check", "--compact", str(PUBLIC))
     assert run.returncode == 0, run.stderr
     entries = json.loads(run.stdout)
-    assert len(entries) == 32 and all(e["check"] == "ok" for e in entries)
+    assert len(entries) == 32
+    assert all(e["check"] == "ok" for e in entries)
 
 
 def test_overrides_change_the_answer(r07: Path) -> None:
     irecist = json.loads(caliper("--criteria", "irecist", str(r07)).stdout)
-    assert irecist["criteria"] == "iRECIST" and irecist["timepoints"][-1]["overall"] == "iUPD"
+    assert irecist["criteria"] == "iRECIST"
+    assert irecist["timepoints"][-1]["overall"] == "iUPD"
     confirmed = json.loads(caliper("--confirm", str(r07)).stdout)
-    assert confirmed["best_overall_response"] == "PR" and confirmed["confirmation_required"] is True
+    assert confirmed["best_overall_response"] == "PR"
+    assert confirmed["confirmation_required"] is True
 
 
 def test_bad_files_are_named_and_the_rest_still_evaluated(tmp_path: Path, r07: Path) -> None:
@@ -79,7 +96,15 @@ def test_bad_files_are_named_and_the_rest_still_evaluated(tmp_path: Path, r07: P
 
 def test_missing_file_exit_2_without_traceback(tmp_path: Path) -> None:
     run = caliper(str(tmp_path / "nope.json"))
-    assert run.returncode == 2 and "nope.json: no such file" in run.stderr and "Traceback" not in run.stderr
+    assert (
+        run.returncode == 2
+    )
+    assert (
+        "nope.json: no such file" in run.stderr
+    )
+    assert (
+        "Traceback" not in run.stderr
+    )
 
 
 def test_check_reports_a_mismatch(tmp_path: Path) -> None:
@@ -88,4 +113,5 @@ def test_check_reports_a_mismatch(tmp_path: Path) -> None:
     path = tmp_path / "wrong.json"
     path.write_text(json.dumps(case), encoding="utf-8")
     run = caliper("--check", str(path))
-    assert run.returncode == 1 and "best_overall_response: expected 'CR', got 'PR'" in run.stderr
+    assert run.returncode == 1
+    assert "best_overall_response: expected 'CR', got 'PR'" in run.stderr

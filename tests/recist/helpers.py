@@ -47,13 +47,20 @@ def tp(
     return out
 
 
-def new(lesion: str, size: Any, *, equivocal: bool = False, organ: str = "lung", **kw: Any) -> dict[str, Any]:
+def new(
+    lesion: str, size: Any, *, equivocal: bool = False, organ: str = "lung", **kw: Any
+) -> dict[str, Any]:
     """A new-lesion entry."""
     return {"id": lesion, "organ": organ, "equivocal": equivocal, "diameter_mm": size, **kw}
 
 
-def case(*timepoints: dict[str, Any], criteria: str = "RECIST1.1", confirm: bool = False,
-         min_sd_days: int = 42, **extra: Any) -> dict[str, Any]:
+def case(
+    *timepoints: dict[str, Any],
+    criteria: str = "RECIST1.1",
+    confirm: bool = False,
+    min_sd_days: int = 42,
+    **extra: Any,
+) -> dict[str, Any]:
     """A case dictionary."""
     return {
         "id": "TEST",
@@ -68,4 +75,6 @@ def case(*timepoints: dict[str, Any], criteria: str = "RECIST1.1", confirm: bool
 def sums_case(sums: list[Any], days: list[int] | None = None, **kw: Any) -> dict[str, Any]:
     """A one-target case whose target has the given diameters (first = baseline)."""
     days = days or [0] + [63 * i for i in range(1, len(sums))]
-    return case(*[tp(f"TP{i}", d, {"T1": s}) for i, (s, d) in enumerate(zip(sums, days, strict=True))], **kw)
+    return case(
+        *[tp(f"TP{i}", d, {"T1": s}) for i, (s, d) in enumerate(zip(sums, days, strict=True))], **kw
+    )

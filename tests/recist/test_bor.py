@@ -61,8 +61,12 @@ CONFIRMED = [
 ]
 
 
-@pytest.mark.parametrize(("name", "seq", "bor", "confirmed"), CONFIRMED, ids=[r[0] for r in CONFIRMED])
-def test_bor_with_confirmation(name: str, seq: list[tuple[str, int]], bor: str, confirmed: bool) -> None:
+@pytest.mark.parametrize(
+    ("name", "seq", "bor", "confirmed"), CONFIRMED, ids=[r[0] for r in CONFIRMED]
+)
+def test_bor_with_confirmation(
+    name: str, seq: list[tuple[str, int]], bor: str, confirmed: bool
+) -> None:
     got, reason, was_confirmed = _bor(points(*seq), BorRules(confirmation=True, min_sd_days=42))
     assert (got, was_confirmed) == (bor, confirmed), reason
 

@@ -16,7 +16,13 @@ from .helpers import case, new, tp
 def good() -> dict[str, Any]:
     return case(
         tp("BL", 0, {"T1": 30.0, "T2": 20.0}, {"NT1": "present"}),
-        tp("C3", 63, {"T1": 20.0, "T2": "TSTM"}, {"NT1": "absent"}, [new("N1", 4.0, equivocal=True)]),
+        tp(
+            "C3",
+            63,
+            {"T1": 20.0, "T2": "TSTM"},
+            {"NT1": "absent"},
+            [new("N1", 4.0, equivocal=True)],
+        ),
         tp("C6", 126, {"T1": None, "T2": 0.0}, {"NT1": "not_evaluated"}),
     )
 
@@ -77,22 +83,52 @@ def test_not_an_object() -> None:
 
 
 CATEGORY_ERRORS = [
-    ("target listed twice", lambda d: d["timepoints"][1]["targets"].append(dict(d["timepoints"][1]["targets"][0])),
-     "timepoints[1].targets[2].id", "listed twice"),
-    ("target becomes non-target", lambda d: d["timepoints"][1]["non_targets"].append({"id": "T1", "organ": "x", "status": "present"}),
-     "timepoints[1].non_targets[1].id", "once target"),
-    ("target first seen at follow-up", lambda d: d["timepoints"][1]["targets"].append({"id": "T9", "organ": "x", "diameter_mm": 3}),
-     "timepoints[1].targets[2].id", "not in the baseline"),
-    ("new lesion at baseline", lambda d: d["timepoints"][0]["new_lesions"].append(new("N9", 3.0)),
-     "timepoints[0].new_lesions[0].id", "baseline cannot"),
-    ("split and coalesced", lambda d: d["timepoints"][1]["targets"][0].update(fragments_mm=[1, 2], coalesced_into="T2"),
-     "timepoints[1].targets[0]", "both split"),
-    ("TSTM absent new lesion", lambda d: d["timepoints"][1]["new_lesions"][0].update(diameter_mm="TSTM", status="absent"),
-     "timepoints[1].new_lesions[0].diameter_mm", "TSTM needs status present"),
+    (
+        "target listed twice",
+        lambda d: d["timepoints"][1]["targets"].append(dict(d["timepoints"][1]["targets"][0])),
+        "timepoints[1].targets[2].id",
+        "listed twice",
+    ),
+    (
+        "target becomes non-target",
+        lambda d: d["timepoints"][1]["non_targets"].append(
+            {"id": "T1", "organ": "x", "status": "present"}
+        ),
+        "timepoints[1].non_targets[1].id",
+        "once target",
+    ),
+    (
+        "target first seen at follow-up",
+        lambda d: d["timepoints"][1]["targets"].append(
+            {"id": "T9", "organ": "x", "diameter_mm": 3}
+        ),
+        "timepoints[1].targets[2].id",
+        "not in the baseline",
+    ),
+    (
+        "new lesion at baseline",
+        lambda d: d["timepoints"][0]["new_lesions"].append(new("N9", 3.0)),
+        "timepoints[0].new_lesions[0].id",
+        "baseline cannot",
+    ),
+    (
+        "split and coalesced",
+        lambda d: d["timepoints"][1]["targets"][0].update(fragments_mm=[1, 2], coalesced_into="T2"),
+        "timepoints[1].targets[0]",
+        "both split",
+    ),
+    (
+        "TSTM absent new lesion",
+        lambda d: d["timepoints"][1]["new_lesions"][0].update(diameter_mm="TSTM", status="absent"),
+        "timepoints[1].new_lesions[0].diameter_mm",
+        "TSTM needs status present",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "mutate", "field", "words"), CATEGORY_ERRORS, ids=[c[0] for c in CATEGORY_ERRORS])
+@pytest.mark.parametrize(
+    ("name", "mutate", "field", "words"), CATEGORY_ERRORS, ids=[c[0] for c in CATEGORY_ERRORS]
+)
 def test_structural_errors(name: str, mutate: Any, field: str, words: str) -> None:
     data = good()
     mutate(data)
@@ -105,7 +141,8 @@ def test_values_are_exact_micrometres_and_tstm_is_kept() -> None:
     c = recist.case_from_dict(edit("timepoints[1].targets[0].diameter_mm", 14.4))
     assert c.timepoints[1].targets[0].diameter_um == 14400
     assert str(c.timepoints[1].targets[0].diameter_mm) == "14.4"
-    assert c.timepoints[1].targets[1].tstm and c.timepoints[1].targets[1].diameter_um is None
+    assert c.timepoints[1].targets[1].tstm
+    assert c.timepoints[1].targets[1].diameter_um is None
     assert recist.case_to_dict(c)["timepoints"][1]["targets"][1]["diameter_mm"] == "TSTM"
 
 
@@ -123,7 +160,9 @@ def test_round_trip_keeps_everything_listed_in_the_contract() -> None:
     data["first_dose_date"] = "2026-01-10"
     data["criteria"] = "iRECIST"
     data["timepoints"][1]["targets"][0].update(fragments_mm=[12.0, 8.0])
-    data["timepoints"][1]["new_lesions"].append(new("N2", 12.0, nodal=True, organ="lymph node", short_axis_mm=11.0))
+    data["timepoints"][1]["new_lesions"].append(
+        new("N2", 12.0, nodal=True, organ="lymph node", short_axis_mm=11.0)
+    )
     data["timepoints"][2]["non_targets"][0]["status"] = "further_increase"
     data["timepoints"][2]["targets"][1].update(coalesced_into="T1")
     data["timepoints"][2].update(modality="MR", contrast_phase="portal venous", cycle=6)

@@ -28,8 +28,10 @@ def two(a: float, b: float) -> dict[str, float]:
 
 def test_increases_accumulate_against_the_iupd_reference() -> None:
     data = icase(
-        tp("BL", 0, two(30, 20)), tp("C3", 63, two(36, 25)),
-        tp("C3+5w", 98, two(38, 26)), tp("C3+10w", 133, two(40, 27)),
+        tp("BL", 0, two(30, 20)),
+        tp("C3", 63, two(36, 25)),
+        tp("C3+5w", 98, two(38, 26)),
+        tp("C3+10w", 133, two(40, 27)),
     )
     result = run(data)
     assert overall(data) == ["iUPD", "iUPD", "iCPD"]
@@ -40,8 +42,10 @@ def test_increases_accumulate_against_the_iupd_reference() -> None:
 
 def test_scan_less_than_28_days_after_iupd_is_not_used_to_confirm() -> None:
     data = icase(
-        tp("BL", 0, two(30, 20)), tp("C3", 63, two(36, 25)),
-        tp("C3+2w", 77, two(45, 30)), tp("C3+5w", 98, two(37, 25)),
+        tp("BL", 0, two(30, 20)),
+        tp("C3", 63, two(36, 25)),
+        tp("C3+2w", 77, two(45, 30)),
+        tp("C3+5w", 98, two(37, 25)),
     )
     result = run(data)
     assert overall(data) == ["iUPD", "iUPD", "iUPD"]
@@ -50,7 +54,9 @@ def test_scan_less_than_28_days_after_iupd_is_not_used_to_confirm() -> None:
 
 
 def test_late_confirmation_is_used_but_flagged() -> None:
-    data = icase(tp("BL", 0, two(30, 20)), tp("C3", 63, two(36, 25)), tp("C3+10w", 133, two(40, 27)))
+    data = icase(
+        tp("BL", 0, two(30, 20)), tp("C3", 63, two(36, 25)), tp("C3+10w", 133, two(40, 27))
+    )
     result = run(data)
     assert overall(data) == ["iUPD", "iCPD"]
     assert "W18_IRECIST_TIMING" in [w.code for w in result.timepoints[2].warnings]
@@ -77,7 +83,8 @@ def test_o13_strict_table2_keeps_iupd_despite_further_shrinkage() -> None:
 
 def test_new_lesion_after_target_iupd_confirms() -> None:
     data = icase(
-        tp("BL", 0, two(30, 20)), tp("C3", 63, two(36, 25)),
+        tp("BL", 0, two(30, 20)),
+        tp("C3", 63, two(36, 25)),
         tp("C3+5w", 98, two(36, 25), new=[new("N1", 6.0)]),
     )
     assert overall(data) == ["iUPD", "iCPD"]
@@ -92,9 +99,21 @@ def test_non_target_trigger_needs_further_increase() -> None:
 
 
 def test_nlt_limits_two_per_organ_and_nlt_sum_is_separate() -> None:
-    news = [new("N1", 20.0, organ="liver"), new("N2", 15.0, organ="liver"), new("N3", 12.0, organ="liver")]
-    grown = [new("N1", 20.0, organ="liver"), new("N2", 15.0, organ="liver"), new("N3", 13.0, organ="liver")]
-    data = icase(tp("BL", 0, two(30, 20)), tp("C3", 63, two(30, 20), new=news), tp("C3+5w", 98, two(30, 20), new=grown))
+    news = [
+        new("N1", 20.0, organ="liver"),
+        new("N2", 15.0, organ="liver"),
+        new("N3", 12.0, organ="liver"),
+    ]
+    grown = [
+        new("N1", 20.0, organ="liver"),
+        new("N2", 15.0, organ="liver"),
+        new("N3", 13.0, organ="liver"),
+    ]
+    data = icase(
+        tp("BL", 0, two(30, 20)),
+        tp("C3", 63, two(30, 20), new=news),
+        tp("C3+5w", 98, two(30, 20), new=grown),
+    )
     result = run(data)
     # N3 is the third liver lesion: a new-lesion non-target, so any growth confirms
     assert overall(data) == ["iUPD", "iCPD"]
@@ -122,11 +141,14 @@ def test_icr_needs_new_lesions_resolved() -> None:
 
 
 def test_ne_while_pending_keeps_iupd_for_ibor() -> None:
-    data = icase(tp("BL", 0, two(30, 20)), tp("C3", 63, two(36, 25)), tp("C3+5w", 98, two(None, None)))
+    data = icase(
+        tp("BL", 0, two(30, 20)), tp("C3", 63, two(36, 25)), tp("C3+5w", 98, two(None, None))
+    )
     result = run(data)
     assert overall(data) == ["iUPD", "NE"]
     assert result.best_overall_response is R.IUPD
-    assert result.recist is not None and result.recist.progression_date is not None
+    assert result.recist is not None
+    assert result.recist.progression_date is not None
 
 
 def test_recist_case_also_reports_the_irecist_track() -> None:
@@ -135,4 +157,5 @@ def test_recist_case_also_reports_the_irecist_track() -> None:
     result = run(data, with_irecist=True)
     assert [str(t.overall) for t in result.timepoints[1:]] == ["PD", "PD"]
     assert [str(t.irecist_overall) for t in result.timepoints[1:]] == ["iUPD", "iCPD"]
-    assert result.irecist is not None and result.irecist.best_overall_response is R.ICPD
+    assert result.irecist is not None
+    assert result.irecist.best_overall_response is R.ICPD

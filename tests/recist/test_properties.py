@@ -36,17 +36,45 @@ def timelines(draw: Any) -> dict[str, Any]:
         targets = []
         for i in range(n_targets):
             v = draw(st.integers(100, 1500).map(lambda t: t / 10)) if k == 0 else draw(value)
-            targets.append({"id": f"T{i}", "organ": f"o{i % 3}", "nodal": nodal[i], "diameter_mm": v})
-        nts = [{"id": f"NT{j}", "organ": "peritoneum", "status": "present" if k == 0 else draw(statuses)}
-               for j in range(n_nt)]
+            targets.append(
+                {"id": f"T{i}", "organ": f"o{i % 3}", "nodal": nodal[i], "diameter_mm": v}
+            )
+        nts = [
+            {
+                "id": f"NT{j}",
+                "organ": "peritoneum",
+                "status": "present" if k == 0 else draw(statuses),
+            }
+            for j in range(n_nt)
+        ]
         news = []
         if k and draw(st.integers(0, 9)) == 0:
-            news.append({"id": f"N{k}", "organ": "lung", "equivocal": draw(st.booleans()), "diameter_mm": 8.0})
-        tps.append({"label": f"TP{k}", "date": (START + timedelta(days=day)).isoformat(), "slice_thickness_mm": 5,
-                    "targets": targets, "non_targets": nts, "new_lesions": news})
+            news.append(
+                {
+                    "id": f"N{k}",
+                    "organ": "lung",
+                    "equivocal": draw(st.booleans()),
+                    "diameter_mm": 8.0,
+                }
+            )
+        tps.append(
+            {
+                "label": f"TP{k}",
+                "date": (START + timedelta(days=day)).isoformat(),
+                "slice_thickness_mm": 5,
+                "targets": targets,
+                "non_targets": nts,
+                "new_lesions": news,
+            }
+        )
         day += draw(st.integers(14, 70))
-    return {"id": "H", "criteria": draw(st.sampled_from(["RECIST1.1", "iRECIST"])),
-            "confirmation_required": draw(st.booleans()), "min_sd_days": 42, "timepoints": tps}
+    return {
+        "id": "H",
+        "criteria": draw(st.sampled_from(["RECIST1.1", "iRECIST"])),
+        "confirmation_required": draw(st.booleans()),
+        "min_sd_days": 42,
+        "timepoints": tps,
+    }
 
 
 @FAST
@@ -69,10 +97,14 @@ def test_adding_a_new_lesion_never_improves_the_response(data: dict[str, Any], w
     data["criteria"] = "RECIST1.1"
     k = 1 + where % (len(data["timepoints"]) - 1)
     before = recist.evaluate(recist.case_from_dict(data))
-    data["timepoints"][k]["new_lesions"].append({"id": "ADDED", "organ": "brain", "equivocal": False, "diameter_mm": 9.0})
+    data["timepoints"][k]["new_lesions"].append(
+        {"id": "ADDED", "organ": "brain", "equivocal": False, "diameter_mm": 9.0}
+    )
     after = recist.evaluate(recist.case_from_dict(data))
     assert after.timepoints[k].overall is R.PD
-    assert BOR_RANK[after.best_overall_response] >= min(BOR_RANK[before.best_overall_response], BOR_RANK[R.PD])
+    assert BOR_RANK[after.best_overall_response] >= min(
+        BOR_RANK[before.best_overall_response], BOR_RANK[R.PD]
+    )
     assert after.progression_date is not None
     assert before.progression_date is None or after.progression_date <= before.progression_date
 
@@ -83,17 +115,34 @@ def test_adding_a_new_lesion_never_improves_the_response(data: dict[str, Any], w
     st.lists(st.integers(0, 1500), min_size=5, max_size=5),
     st.fractions(min_value=0, max_value=1),
 )
-def test_scaling_diameters_down_never_worsens_target_response(base: list[int], follow: list[int], f: Fraction) -> None:
+def test_scaling_diameters_down_never_worsens_target_response(
+    base: list[int], follow: list[int], f: Fraction
+) -> None:
     follow = follow[: len(base)]
     scaled = [int(v * f) for v in follow]
 
     def target(values: list[int]) -> R:
-        data = {"id": "S", "timepoints": [
-            {"label": "BL", "date": "2026-01-05",
-             "targets": [{"id": f"T{i}", "organ": f"o{i}", "diameter_mm": b / 10} for i, b in enumerate(base)]},
-            {"label": "C3", "date": "2026-03-09",
-             "targets": [{"id": f"T{i}", "organ": f"o{i}", "diameter_mm": v / 10} for i, v in enumerate(values)]},
-        ]}
+        data = {
+            "id": "S",
+            "timepoints": [
+                {
+                    "label": "BL",
+                    "date": "2026-01-05",
+                    "targets": [
+                        {"id": f"T{i}", "organ": f"o{i}", "diameter_mm": b / 10}
+                        for i, b in enumerate(base)
+                    ],
+                },
+                {
+                    "label": "C3",
+                    "date": "2026-03-09",
+                    "targets": [
+                        {"id": f"T{i}", "organ": f"o{i}", "diameter_mm": v / 10}
+                        for i, v in enumerate(values)
+                    ],
+                },
+            ],
+        }
         got = recist.evaluate(recist.case_from_dict(data)).timepoints[1].target
         assert got is not None
         return got
@@ -106,13 +155,27 @@ def test_scaling_diameters_down_never_worsens_target_response(base: list[int], f
 def test_pr_boundary_is_exact(baseline_tenths: int) -> None:
     exact = baseline_tenths * 7 // 10  # exactly 70 % of baseline, in tenths of a mm
     for follow, expected in ((exact, R.PR), (exact + 1, R.SD)):
-        data = {"id": "B", "timepoints": [
-            {"label": "BL", "date": "2026-01-05", "targets": [{"id": "T1", "organ": "liver", "diameter_mm": baseline_tenths / 10}]},
-            {"label": "C3", "date": "2026-03-09", "targets": [{"id": "T1", "organ": "liver", "diameter_mm": follow / 10}]},
-        ]}
+        data = {
+            "id": "B",
+            "timepoints": [
+                {
+                    "label": "BL",
+                    "date": "2026-01-05",
+                    "targets": [
+                        {"id": "T1", "organ": "liver", "diameter_mm": baseline_tenths / 10}
+                    ],
+                },
+                {
+                    "label": "C3",
+                    "date": "2026-03-09",
+                    "targets": [{"id": "T1", "organ": "liver", "diameter_mm": follow / 10}],
+                },
+            ],
+        }
         result = recist.evaluate(recist.case_from_dict(data)).timepoints[1]
         if follow == exact and follow > 0:
-            assert result.target is expected and result.pct_from_baseline == Decimal("-30.0")
+            assert result.target is expected
+            assert result.pct_from_baseline == Decimal("-30.0")
         elif follow > 0:
             assert result.target is (R.SD if 10 * follow > 7 * baseline_tenths else R.PR)
 
@@ -122,15 +185,26 @@ def test_pr_boundary_is_exact(baseline_tenths: int) -> None:
 def test_pd_boundary_is_exact(nadir_tenths: int) -> None:
     exact = nadir_tenths * 6 // 5  # exactly +20 %, and >= 5 mm because nadir >= 25 mm
     for follow, expected in ((exact, R.PD), (exact - 1, R.SD)):
-        data = {"id": "B", "timepoints": [
-            {"label": "BL", "date": "2026-01-05", "targets": [{"id": "T1", "organ": "liver", "diameter_mm": nadir_tenths / 10}]},
-            {"label": "C3", "date": "2026-03-09", "targets": [{"id": "T1", "organ": "liver", "diameter_mm": follow / 10}]},
-        ]}
+        data = {
+            "id": "B",
+            "timepoints": [
+                {
+                    "label": "BL",
+                    "date": "2026-01-05",
+                    "targets": [{"id": "T1", "organ": "liver", "diameter_mm": nadir_tenths / 10}],
+                },
+                {
+                    "label": "C3",
+                    "date": "2026-03-09",
+                    "targets": [{"id": "T1", "organ": "liver", "diameter_mm": follow / 10}],
+                },
+            ],
+        }
         assert recist.evaluate(recist.case_from_dict(data)).timepoints[1].target is expected
 
 
 @FAST
-@given(st.integers(-10**6, 10**6), st.integers(1, 10**6))
+@given(st.integers(-(10**6), 10**6), st.integers(1, 10**6))
 def test_display_percent_is_half_away_from_zero(delta: int, base: int) -> None:
     exact = Fraction(1000 * abs(delta), base)  # tenths of a percent, unrounded
     magnitude = int(exact + Fraction(1, 2))  # floor(x + 1/2) = round half up on |x|

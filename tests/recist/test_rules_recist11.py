@@ -15,7 +15,9 @@ from .helpers import case, new, sums_case, tp
 
 
 def run(data: dict[str, Any], **settings: Any) -> recist.CaseResult:
-    return recist.evaluate(recist.case_from_dict(data), recist.Settings(**settings) if settings else None)
+    return recist.evaluate(
+        recist.case_from_dict(data), recist.Settings(**settings) if settings else None
+    )
 
 
 def overall(data: dict[str, Any], **settings: Any) -> list[str]:
@@ -34,15 +36,24 @@ TARGET_TABLE = [
     ("TSTM counts 5 mm and is not CR", [15.0, "TSTM"], ["PR"], -66.7),
     ("measured 3 mm counts 3 mm", [10.0, 3.0], ["PR"], -70.0),
     ("reappearance after an overall CR is PD", [20.0, 0.0, 3.0], ["CR", "PD"], -85.0),
-    ("nadir 0: +4 mm is not PD without a prior overall CR... but CR then 4 mm is", [20.0, 0.0, 4.0], ["CR", "PD"], -80.0),
+    (
+        "nadir 0: +4 mm is not PD without a prior overall CR... but CR then 4 mm is",
+        [20.0, 0.0, 4.0],
+        ["CR", "PD"],
+        -80.0,
+    ),
     ("null target is NE", [20.0, None], ["NE"], None),
     ("-30.0 % exactly (70/100) is PR", [100.0, 70.0], ["PR"], -30.0),
     ("63 <= 0.7 x 90 is PR (float trap)", [90.0, 63.0], ["PR"], -30.0),
 ]
 
 
-@pytest.mark.parametrize(("name", "sums", "targets", "pct"), TARGET_TABLE, ids=[r[0] for r in TARGET_TABLE])
-def test_target_rule_table(name: str, sums: list[Any], targets: list[str], pct: float | None) -> None:
+@pytest.mark.parametrize(
+    ("name", "sums", "targets", "pct"), TARGET_TABLE, ids=[r[0] for r in TARGET_TABLE]
+)
+def test_target_rule_table(
+    name: str, sums: list[Any], targets: list[str], pct: float | None
+) -> None:
     result = run(sums_case(sums))
     assert [str(t.target) for t in result.timepoints[1:]] == targets
     last = recist.result_to_dict(result)["timepoints"][-1]
@@ -55,8 +66,14 @@ def test_incomplete_timepoint_with_provable_pd_uses_the_lower_bound() -> None:
         tp("C3", 63, {"T1": 40.0, "T2": 20.0, "T3": None}),
     )
     res = recist.result_to_dict(run(data))["timepoints"][1]
-    assert (res["target"], res["overall"], res["sum_mm"], res["pct_from_baseline"]) == ("PD", "PD", 60.0, 20.0)
-    assert "T3" in res["reason"] and "provable" in res["reason"]
+    assert (res["target"], res["overall"], res["sum_mm"], res["pct_from_baseline"]) == (
+        "PD",
+        "PD",
+        60.0,
+        20.0,
+    )
+    assert "T3" in res["reason"]
+    assert "provable" in res["reason"]
 
 
 def test_incomplete_timepoint_never_becomes_the_nadir() -> None:
@@ -66,8 +83,10 @@ def test_incomplete_timepoint_never_becomes_the_nadir() -> None:
         tp("C6", 126, {"T1": 30.0, "T2": 26.0}),
     )
     res = recist.result_to_dict(run(data))["timepoints"]
-    assert res[1]["target"] == "NE" and res[1]["pct_from_nadir"] is None
-    assert res[2]["nadir_mm"] == 60.0 and res[2]["target"] == "SD"
+    assert res[1]["target"] == "NE"
+    assert res[1]["pct_from_nadir"] is None
+    assert res[2]["nadir_mm"] == 60.0
+    assert res[2]["target"] == "SD"
 
 
 def test_reappearance_without_prior_overall_cr_is_only_pd_by_the_sum_rule() -> None:
@@ -118,10 +137,14 @@ NT_TABLE = [
 
 
 @pytest.mark.parametrize(("statuses", "short_axes", "after_cr", "expected"), NT_TABLE)
-def test_nontarget_table(statuses: list[str], short_axes: list[int | None], after_cr: bool, expected: R) -> None:
+def test_nontarget_table(
+    statuses: list[str], short_axes: list[int | None], after_cr: bool, expected: R
+) -> None:
     nodal = [sa is not None for sa in short_axes]
     ids = [f"NT{i}" for i in range(len(statuses))]
-    got, reason = nontarget_response([LesionStatus(s) for s in statuses], nodal, short_axes, ids, after_cr)
+    got, reason = nontarget_response(
+        [LesionStatus(s) for s in statuses], nodal, short_axes, ids, after_cr
+    )
     assert got is expected
     assert reason
 
@@ -151,7 +174,9 @@ OVERALL_TABLE = [
 
 
 @pytest.mark.parametrize(("target", "non_target", "new_lesion", "expected"), OVERALL_TABLE)
-def test_overall_tables(target: R | None, non_target: R | None, new_lesion: bool, expected: R) -> None:
+def test_overall_tables(
+    target: R | None, non_target: R | None, new_lesion: bool, expected: R
+) -> None:
     assert overall_response(target, non_target, new_lesion) is expected
 
 
@@ -186,7 +211,9 @@ def test_equivocal_new_lesion_confirmed_later_is_pd_from_the_first_scan() -> Non
 
 
 def test_open_equivocal_new_lesion_is_not_pd_and_warns() -> None:
-    data = case(tp("BL", 0, {"T1": 30.0}), tp("C3", 63, {"T1": 20.0}, new=[new("N1", 4.0, equivocal=True)]))
+    data = case(
+        tp("BL", 0, {"T1": 30.0}), tp("C3", 63, {"T1": 20.0}, new=[new("N1", 4.0, equivocal=True)])
+    )
     result = run(data)
     assert str(result.timepoints[1].overall) == "PR"
     assert "W12_EQUIVOCAL_NEW_LESION_OPEN" in [w.code for w in result.timepoints[1].warnings]
@@ -198,7 +225,10 @@ def test_open_equivocal_new_lesion_is_not_pd_and_warns() -> None:
     ids=["normal node", "10-15 mm equivocal", "15 mm new node"],
 )
 def test_new_nodes(size: float, expected: str) -> None:
-    data = case(tp("BL", 0, {"T1": 30.0}), tp("C3", 63, {"T1": 28.0}, new=[new("N1", size, nodal=True, organ="lymph node")]))
+    data = case(
+        tp("BL", 0, {"T1": 30.0}),
+        tp("C3", 63, {"T1": 28.0}, new=[new("N1", size, nodal=True, organ="lymph node")]),
+    )
     assert overall(data) == [expected]
 
 
