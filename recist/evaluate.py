@@ -19,6 +19,21 @@ from recist.track11 import run_recist11
 from recist.trackir import IStep, run_irecist
 
 R = Response
+# module constants: an enum attribute lookup costs ~8x a global in the hot loops
+CR, PR, SD, PD, NE, NON_CR_NON_PD, ICR, IPR, ISD, INON_CR_NON_PD, IUPD, ICPD = (
+    R.CR,
+    R.PR,
+    R.SD,
+    R.PD,
+    R.NE,
+    R.NON_CR_NON_PD,
+    R.ICR,
+    R.IPR,
+    R.ISD,
+    R.INON_CR_NON_PD,
+    R.IUPD,
+    R.ICPD,
+)
 _DEFAULT_SETTINGS = Settings()
 
 
@@ -167,7 +182,7 @@ def _irecist_reason(ireason: Recipe, reason: Recipe) -> str:
     return f"{render(ireason)} [RECIST 1.1: {render(reason)}]"
 
 
-_STABLE = frozenset((R.SD, R.NON_CR_NON_PD, R.ISD, R.INON_CR_NON_PD))
+_STABLE = frozenset((SD, NON_CR_NON_PD, ISD, INON_CR_NON_PD))
 
 
 def _recist_summary(
@@ -175,8 +190,8 @@ def _recist_summary(
 ) -> TrackSummary:
     bor, why, confirmed = best_overall_response(responses, timeline, rules)
     pd_date: date | None = None
-    if R.PD in responses:
-        tp = timeline[responses.index(R.PD)]
+    if PD in responses:
+        tp = timeline[responses.index(PD)]
         pd_date = tp.date
         why += f"; PD dated {tp.date} ({tp.label})"
     return TrackSummary(Criteria.RECIST11, bor, pd_date, confirmed, why)
@@ -189,9 +204,9 @@ def _irecist_summary(
     prog: date | None = None
     first_iupd: date | None = None
     for tp, st in zip(timeline, isteps, strict=True):
-        if first_iupd is None and st.overall is R.IUPD:
+        if first_iupd is None and st.overall is IUPD:
             first_iupd = tp.date
-        if st.overall is R.ICPD:
+        if st.overall is ICPD:
             prog = st.progression_date
             why += f"; iCPD at {tp.label}, progression dated to the iUPD on {prog}"
             break
@@ -209,8 +224,8 @@ def _confirmation_notes(
         return timepoints
     anchor = last
     for tp in reversed(timepoints[1:]):
-        if tp.overall in _GOOD or tp.overall is R.NE:
-            if tp.overall is not R.NE:
+        if tp.overall in _GOOD or tp.overall is NE:
+            if tp.overall is not NE:
                 anchor = tp
             continue
         break
@@ -224,4 +239,4 @@ def _confirmation_notes(
     return [*timepoints[:-1], last._replace(warnings=(*last.warnings, note))]
 
 
-_GOOD = frozenset((R.CR, R.PR, R.ICR, R.IPR))
+_GOOD = frozenset((CR, PR, ICR, IPR))
