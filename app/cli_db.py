@@ -198,7 +198,10 @@ def _timeline_export(args: argparse.Namespace, db: Database) -> int:
     )
     text = json.dumps(recist.case_to_dict(case), indent=2, ensure_ascii=False) + "\n"
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        try:
+            Path(args.out).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
     else:
         sys.stdout.write(text)
     return 0

@@ -27,7 +27,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from recist.model import Reader
 from storage.db import migrate
 from storage.db.audit import AuditEvent, AuditReport, export_csv, row_to_event, verify_chain
-from storage.db.errors import DatabaseUnavailableError, RepositoryError, wrap_sqlalchemy_errors
+from storage.db.errors import (
+    DatabaseUnavailableError,
+    NotFoundError,
+    PermissionDeniedError,
+    RepositoryError,
+    wrap_sqlalchemy_errors,
+)
 from storage.db.models import AuditEventRow
 from storage.db.readers import ReaderRepository
 from storage.db.store import ClinicalStore
@@ -168,8 +174,20 @@ class Database:
         Returns
         -------
         ClinicalStore
+
+        Raises
+        ------
+        NotFoundError
+            The reader is not stored.
+        PermissionDeniedError
+            The reader is inactive (deactivated readers keep their history but cannot write).
         """
-        return ClinicalStore(self, reader)
+        stored = self.readers.by_id(reader.id) if reader.id is not None else None
+        if stored is None or stored.username != reader.username:
+            raise NotFoundError(f"reader {reader.username!r} is not stored in this database")
+        if not stored.active:
+            raise PermissionDeniedError(f"reader {reader.username!r} is inactive")
+        return ClinicalStore(self, stored)
 
     def read_only_store(self) -> ClinicalStore:
         """A clinical store for reading only (exports, listings); its writes raise PermissionDeniedError."""

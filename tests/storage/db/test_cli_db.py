@@ -275,3 +275,16 @@ def test_data_edited_with_the_sqlite3_tool_is_detected(
     code, out, _ = _caliper(capsys, "--db", str(path), "audit", "verify", "--expect-head", head)
     assert code == 1
     assert "patient 1: trial is 'B' in the table but 'A' in the audit trail" in out
+
+
+def test_unwritable_output_is_a_clear_error(
+    initialised: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    _caliper(capsys, "--db", initialised, "patient", "add", "S-001", "--as", "system")
+    missing = tmp_path / "no" / "such" / "dir"
+    code, _, err = _caliper(
+        capsys, "--db", initialised, "audit", "export", "--out", str(missing / "a.csv")
+    )
+    assert code == 2 and "cannot write" in err
+    code, _, err = _caliper(capsys, "--db", initialised, "timeline", "export", "--patient", "S-404")
+    assert code == 2 and "no patient 'S-404'" in err

@@ -97,3 +97,15 @@ def test_password_change_by_the_reader_or_an_admin(
     db.readers.set_password("alice", PASSWORD, by=system)
     assert db.readers.authenticate("alice", PASSWORD) == alice
     assert all("horse" not in str(e.after) for e in db.audit_events())
+
+
+def test_store_needs_a_stored_active_reader(db: Database, system: Reader, bob: Reader) -> None:
+    from storage.db import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        db.store(Reader(id=None, username="ghost", full_name="Ghost", role=Role.READER))
+    with pytest.raises(NotFoundError):
+        db.store(Reader(id=bob.id, username="mallory", full_name="Mallory", role=Role.ADMIN))
+    db.readers.set_active("bob", False, by=system)
+    with pytest.raises(PermissionDeniedError, match="inactive"):
+        db.store(bob)
