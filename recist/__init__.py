@@ -45,7 +45,6 @@ __all__ = [
     "TargetEntry",
     "TimepointResult",
     "TrackSummary",
-    "Warning",
     "case_from_dict",
     "case_from_records",
     "case_to_dict",
