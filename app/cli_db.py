@@ -118,6 +118,14 @@ def _reader_add(args: argparse.Namespace, db: Database) -> int:
 
 
 @_run
+def _reader_set_active(args: argparse.Namespace, db: Database) -> int:
+    active = args.reader_command == "activate"
+    reader = db.readers.set_active(args.username, active, by=_actor(args, db))
+    print(f"reader {reader.username} is now {'active' if reader.active else 'inactive'}")
+    return 0
+
+
+@_run
 def _reader_list(args: argparse.Namespace, db: Database) -> int:
     for reader in db.readers.list():
         state = "" if reader.active else " (inactive)"
@@ -258,6 +266,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     _add_as(add)
     add.set_defaults(func=_reader_add)
     reader_sub.add_parser("list", help="list readers").set_defaults(func=_reader_list)
+    for action, text in (
+        ("deactivate", "stop a reader from logging in and writing (admins only)"),
+        ("activate", "allow a deactivated reader again (admins only)"),
+    ):
+        toggle = reader_sub.add_parser(action, help=text)
+        toggle.add_argument("username", metavar="USERNAME")
+        _add_as(toggle)
+        toggle.set_defaults(func=_reader_set_active)
 
     patient = subparsers.add_parser("patient", help="trial subjects")
     patient_sub = patient.add_subparsers(dest="patient_command", metavar="ACTION", required=True)

@@ -288,3 +288,37 @@ def test_unwritable_output_is_a_clear_error(
     assert code == 2 and "cannot write" in err
     code, _, err = _caliper(capsys, "--db", initialised, "timeline", "export", "--patient", "S-404")
     assert code == 2 and "no patient 'S-404'" in err
+
+
+def test_reader_deactivate_and_activate(
+    initialised: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("pw\n"))
+    _caliper(
+        capsys,
+        "--db",
+        initialised,
+        "reader",
+        "add",
+        "--username",
+        "bob",
+        "--name",
+        "Bob",
+        "--password-stdin",
+        "--as",
+        "system",
+    )
+    code, _, err = _caliper(
+        capsys, "--db", initialised, "reader", "deactivate", "system", "--as", "bob"
+    )
+    assert code == 2 and "only an admin" in err
+    code, out, _ = _caliper(
+        capsys, "--db", initialised, "reader", "deactivate", "bob", "--as", "system"
+    )
+    assert code == 0 and "inactive" in out
+    code, _, err = _caliper(capsys, "--db", initialised, "patient", "add", "S-1", "--as", "bob")
+    assert code == 2 and "inactive" in err
+    code, out, _ = _caliper(
+        capsys, "--db", initialised, "reader", "activate", "bob", "--as", "system"
+    )
+    assert code == 0 and "now active" in out
