@@ -25,7 +25,7 @@ from recist.result import (
     RuleWarning,
     TimepointResult,
     TrackSummary,
-    Warning,  # noqa: A004 - the public API name of docs/INTERFACES.md
+    Warning,  # noqa: F401, A004 - the public API name of docs/INTERFACES.md (not in __all__)
     result_to_dict,
 )
 

@@ -12,11 +12,10 @@ from recist.checks import baseline_warnings, technique_warnings, timeline_warnin
 from recist.metrics import LazyMetrics
 from recist.model import Criteria
 from recist.prepare import Prepared, PreparedTimepoint, prepare
-from recist.reasons import Recipe, render
 from recist.responses import Response
 from recist.result import ENGINE_VERSION, CaseResult, RuleWarning, TimepointResult, TrackSummary
 from recist.track11 import run_recist11
-from recist.trackir import IStep, run_irecist
+from recist.trackir import IrecistTracker, IStep
 
 R = Response
 # module constants: an enum attribute lookup costs ~8x a global in the hot loops
@@ -83,21 +82,17 @@ def evaluate(case: Case, settings: Settings | None = None) -> CaseResult:
     )
     prep = prepare(case, s, reference)
     is_irecist = criteria is Criteria.IRECIST
-    both = is_irecist or s.with_irecist
-    raw: list[tuple[Response | None, Response | None, int | None, bool]] | None = (
-        [] if both else None
-    )
-    follow_ups = run_recist11(prep, min_sd_days, technique_warnings(case), raw)
-    isteps = run_irecist(prep, s, raw) if both else None
-    responses = [tp.overall for tp in follow_ups]
+    tracker = IrecistTracker(prep, s) if is_irecist or s.with_irecist else None
+    # one pass over the timepoints for both criteria; iRECIST reuses RECIST 1.1 categories
+    follow_ups = run_recist11(prep, min_sd_days, technique_warnings(case), tracker, is_irecist)
+    responses = [tp.recist_overall for tp in follow_ups]
     timeline = prep.timepoints[1:]
     recist = _recist_summary(timeline, responses, _rules(confirmation, min_sd_days, s, False))
     irecist = None
-    if isteps is not None:
-        irecist = _irecist_summary(timeline, isteps, _rules(confirmation, min_sd_days, s, True))
-        follow_ups = [
-            _with_irecist(r, st, is_irecist) for r, st in zip(follow_ups, isteps, strict=True)
-        ]
+    if tracker is not None:
+        irecist = _irecist_summary(
+            timeline, tracker.steps, _rules(confirmation, min_sd_days, s, True)
+        )
     primary = irecist if is_irecist and irecist else recist
     timepoints = [_baseline_result(prep, baseline_warnings(case, s)), *follow_ups]
     if confirmation and not primary.confirmed:
@@ -114,18 +109,6 @@ def evaluate(case: Case, settings: Settings | None = None) -> CaseResult:
         irecist,
         LazyMetrics(prep, responses, s),
         confirmation,
-    )
-
-
-def _with_irecist(result: TimepointResult, istep: IStep, is_irecist: bool) -> TimepointResult:
-    warnings = result.warnings + tuple(istep.warnings) if istep.warnings else result.warnings
-    overall, why = (
-        (istep.overall, (_irecist_reason, istep.reason, result.why)) if is_irecist else result[9:11]
-    )
-    # positional rebuild: NamedTuple._replace is several times slower and this runs per timepoint
-    return tuple.__new__(
-        TimepointResult,
-        (*result[:9], overall, why, warnings, result[12], istep.overall, *result[14:]),
     )
 
 
@@ -176,10 +159,6 @@ def _baseline_result(prep: Prepared, warnings: list[RuleWarning]) -> TimepointRe
         complete=tp.complete,
         day=tp.day,
     )
-
-
-def _irecist_reason(ireason: Recipe, reason: Recipe) -> str:
-    return f"{render(ireason)} [RECIST 1.1: {render(reason)}]"
 
 
 _STABLE = frozenset((SD, NON_CR_NON_PD, ISD, INON_CR_NON_PD))

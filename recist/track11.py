@@ -7,6 +7,7 @@ from recist.prepare import Prepared
 from recist.reasons import Recipe, render
 from recist.responses import Response
 from recist.result import RuleWarning, TimepointResult
+from recist.trackir import IrecistTracker
 from recist.rules11 import nontarget_response, overall_response, target_response
 
 R = Response
@@ -18,7 +19,8 @@ def run_recist11(
     prep: Prepared,
     min_sd_days: int,
     extra: dict[int, list[RuleWarning]] | None = None,
-    raw: list[tuple[Response | None, Response | None, int | None, bool]] | None = None,
+    tracker: IrecistTracker | None = None,
+    irecist_primary: bool = False,
 ) -> list[TimepointResult]:
     """Evaluate every follow-up timepoint under RECIST 1.1.
 
@@ -30,9 +32,11 @@ def run_recist11(
         For the W16 warning (SD before the minimum duration).
     extra : dict, optional
         More warnings per timepoint index (technique changes).
-    raw : list, optional
-        Filled with ``(target, non_target, nadir, after_cr)`` per follow-up, so
-        that the iRECIST track can reuse categories computed on the same inputs.
+    tracker : IrecistTracker, optional
+        Steps iRECIST in the same pass, reusing this track's categories when the
+        inputs are the same; its result fills ``irecist_overall``.
+    irecist_primary : bool
+        iRECIST case: ``overall`` and ``reason`` are the iRECIST ones.
 
     Returns
     -------
@@ -70,8 +74,6 @@ def run_recist11(
             )
         else:
             non_target, nt_reason = None, None
-        if raw is not None:
-            raw.append((target, non_target, nadir, after_cr))
         new = tp.new
         overall = overall_response(target, non_target, bool(new))
         if overall is PD and after_cr:
@@ -91,6 +93,25 @@ def run_recist11(
             )
         if extra and tp.index in extra:
             warnings.extend(extra[tp.index])
+        why = (
+            _overall_reason,
+            overall,
+            target,
+            non_target,
+            tuple(new) if new else (),
+            t_reason,
+            nt_reason,
+        )
+        shown = overall
+        i_overall = None
+        if tracker is not None:
+            istep = tracker.step(tp, (target, non_target, nadir, after_cr))
+            i_overall = istep.overall
+            if istep.warnings:
+                warnings.extend(istep.warnings)
+            if irecist_primary:
+                shown = i_overall
+                why = (_irecist_reason, istep.reason, why)
         pct_base = pct_nadir = None
         if total is not None and (complete or target is PD):
             if baseline is not None:
@@ -110,19 +131,11 @@ def run_recist11(
                     target,
                     non_target,
                     bool(new),
-                    overall,
-                    (
-                        _overall_reason,
-                        overall,
-                        target,
-                        non_target,
-                        tuple(new) if new else (),
-                        t_reason,
-                        nt_reason,
-                    ),
+                    shown,
+                    why,
                     tuple(warnings) if warnings else (),
                     overall,
-                    None,
+                    i_overall,
                     complete,
                     tp.day,
                 ),
@@ -138,6 +151,12 @@ def run_recist11(
 
 
 _STABLE = frozenset((SD, NON_CR_NON_PD))
+
+
+def _irecist_reason(ireason: Recipe, reason: Recipe) -> str:
+    return f"{render(ireason)} [RECIST 1.1: {render(reason)}]"
+
+
 # tuple.__new__ skips the generated NamedTuple.__new__ (2-3x cheaper in this hot loop)
 _new_result = tuple.__new__
 

@@ -136,11 +136,43 @@ def run_irecist(
         One per follow-up (baseline excluded); confirmed iUPD timepoints get
         ``bor_response`` iCPD (Seymour Table 3).
     """
-    state = _State(nadir=prep.baseline_sum)
-    steps: list[IStep] = []
+    tracker = IrecistTracker(prep, s)
     for k, tp in enumerate(prep.timepoints[1:]):
-        steps.append(_step(prep, tp, state, s, steps, raw[k] if raw else None))
-    return steps
+        tracker.step(tp, raw[k] if raw else None)
+    return tracker.steps
+
+
+class IrecistTracker:
+    """The iRECIST state machine, stepped one follow-up at a time.
+
+    The RECIST 1.1 track drives it from its own loop (one pass over the
+    timepoints for both criteria) and hands over its categories for reuse.
+
+    Parameters
+    ----------
+    prep : Prepared
+        The aligned case.
+    s : Settings
+        O-13 and O-14 choices.
+    """
+
+    __slots__ = ("prep", "settings", "state", "steps")
+
+    def __init__(self, prep: Prepared, s: Settings) -> None:
+        self.prep = prep
+        self.settings = s
+        self.state = _State(nadir=prep.baseline_sum)
+        self.steps: list[IStep] = []
+
+    def step(
+        self,
+        tp: PreparedTimepoint,
+        same: tuple[Response | None, Response | None, int | None, bool] | None = None,
+    ) -> IStep:
+        """Evaluate the next follow-up; ``same`` = RECIST 1.1 (target, non-target, nadir, after CR)."""
+        result = _step(self.prep, tp, self.state, self.settings, self.steps, same)
+        self.steps.append(result)
+        return result
 
 
 def _step(
@@ -175,7 +207,7 @@ def _step(
             tp.nt_status, prep.nt_nodal, tp.nt_short_axis, prep.nt_ids, after_cr
         )
     base = overall_response(target, nt, False)
-    fresh = [n for i, n in tp.new.items() if i not in st.seen]
+    fresh = [n for i, n in tp.new.items() if i not in st.seen] if tp.new else []
     warnings: list[RuleWarning] = []
     if st.confirmed:
         return IStep(ICPD, "iCPD: progression already confirmed", warnings, ICPD)
@@ -249,6 +281,10 @@ def _no_pending(
     warnings: list[RuleWarning],
 ) -> IStep:
     """§8.4 A: no iUPD pending; iUPD on any RECIST 1.1 progression, else the i-category."""
+    if target is not PD and nt is not PD and not fresh and not st.nlt and not st.nlnt:
+        # the common case (no progression, no new lesion ever): Table 1 in i-codes
+        overall = _base_response(base, bool(prep.target_ids), bool(tp.new))
+        return IStep(overall, (_base_text, overall, base, bool(tp.new)), warnings, overall)
     triggers: list[str] = []
     why: list[str] = []
     if target is PD:
