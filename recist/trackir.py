@@ -373,7 +373,12 @@ def _with_pending(
                 (then is not None and now.size_um is not None and now.size_um > then)
                 or now.status in _PROGRESSED
             ):
-                why.append(f"new non-target {i} grew")
+                sizes = (
+                    f" {fmt_mm(then)} -> {fmt_mm(now.size_um)} mm"
+                    if then is not None and now.size_um is not None
+                    else " (unequivocal progression)"
+                )
+                why.append(f"new non-target {i} grew{sizes}")
     if fresh:
         why.append(f"additional new lesion {', '.join(n.id for n in fresh)}")
     if "target" not in p.triggers and target is PD:
