@@ -270,34 +270,50 @@ def _optional_text(data: Mapping[str, Any], key: str, where: str) -> str | None:
 
 def _check_categories(timepoints: Sequence[CaseTimepoint]) -> None:
     """Once target always target: a lesion keeps the category it was given first."""
-    kind_of: dict[str, str] = {}
-    for t, tp in enumerate(timepoints):
-        for key, entries in (
-            ("targets", tp.targets),
-            ("non_targets", tp.non_targets),
-            ("new_lesions", tp.new_lesions),
+    base = timepoints[0]
+    if base.new_lesions:
+        raise CaseFormatError(
+            "timepoints[0].new_lesions[0].id", "the baseline cannot have new lesions"
+        )
+    kind_of = dict.fromkeys(base.target_ids, "targets")
+    kind_of.update(dict.fromkeys(base.non_target_ids, "non_targets"))
+    if len(kind_of) != len(base.target_ids) + len(base.non_target_ids):
+        both = sorted(set(base.target_ids) & set(base.non_target_ids))
+        index = base.non_target_ids.index(both[0])
+        raise CaseFormatError(
+            f"timepoints[0].non_targets[{index}].id",
+            f"lesion {both[0]!r} is listed as a target and as a non-target",
+        )
+    for t in range(1, len(timepoints)):
+        tp = timepoints[t]
+        for key, ids in (
+            ("targets", tp.target_ids),
+            ("non_targets", tp.non_target_ids),
+            ("new_lesions", [n.id for n in tp.new_lesions]),
         ):
-            for i, entry in enumerate(entries):
-                where = f"timepoints[{t}].{key}[{i}].id"
-                first = kind_of.setdefault(entry.id, key)
-                if first != key:
-                    raise CaseFormatError(
-                        where,
-                        f"lesion {entry.id!r} was first listed under {first}; a lesion keeps "
-                        "its category at every timepoint (once target, always target)",
-                    )
-                if t > 0 and key != "new_lesions" and entry.id not in _ids(timepoints[0], key):
-                    raise CaseFormatError(
-                        where,
-                        f"{key[:-1].replace('_', '-')} {entry.id!r} is not in the baseline; "
-                        "targets and non-targets are chosen at baseline (list it under new_lesions)",
-                    )
-                if t == 0 and key == "new_lesions":
-                    raise CaseFormatError(where, "the baseline cannot have new lesions")
+            for i, lesion in enumerate(ids):
+                first = kind_of.setdefault(lesion, key)
+                if first == key:
+                    continue
+                raise CaseFormatError(
+                    f"timepoints[{t}].{key}[{i}].id",
+                    f"lesion {lesion!r} was first listed under {first}; a lesion keeps "
+                    "its category at every timepoint (once target, always target)",
+                )
+            if key != "new_lesions" and ids != base_ids(base, key):
+                for i, lesion in enumerate(ids):
+                    if kind_of.get(lesion) == key and lesion not in base_ids(base, key):
+                        raise CaseFormatError(
+                            f"timepoints[{t}].{key}[{i}].id",
+                            f"{key[:-1].replace('_', '-')} {lesion!r} is not in the baseline; "
+                            "targets and non-targets are chosen at baseline "
+                            "(list it under new_lesions)",
+                        )
 
 
-def _ids(tp: CaseTimepoint, key: str) -> set[str]:
-    return {entry.id for entry in getattr(tp, key)}
+def base_ids(tp: CaseTimepoint, key: str) -> tuple[str, ...]:
+    """Ids of the baseline targets or non-targets."""
+    return tp.target_ids if key == "targets" else tp.non_target_ids
 
 
 def case_from_dict(data: Mapping[str, Any]) -> Case:
