@@ -447,6 +447,7 @@ def test_zoom_tool_and_pan(qtbot, viewer):
         Qt.MouseButton.LeftButton,
         pos=to_viewport(viewer, 256, 256),
     )
+    qtbot.waitUntil(lambda: viewer.view_box.viewRange()[0][0] <= -0.5 + 1e-6, timeout=3000)
     fitted = viewer.view_box.viewRange()
     assert fitted[0][0] <= -0.5 + 1e-6
     assert fitted[0][1] >= 511.5 - 1e-6
