@@ -87,7 +87,8 @@ def evaluate(case: Case, settings: Settings | None = None) -> CaseResult:
     follow_ups = run_recist11(prep, min_sd_days, technique_warnings(case), tracker, is_irecist)
     responses = [tp.recist_overall for tp in follow_ups]
     timeline = prep.timepoints[1:]
-    recist = _recist_summary(timeline, responses, _rules(confirmation, min_sd_days, s, False))
+    rules = _rules(confirmation, min_sd_days, s, False)
+    recist = _recist_summary(timeline, responses, rules)
     irecist = None
     if tracker is not None:
         irecist = _irecist_summary(
@@ -107,7 +108,7 @@ def evaluate(case: Case, settings: Settings | None = None) -> CaseResult:
         tuple(timeline_warnings(case, s)),
         recist,
         irecist,
-        LazyMetrics(prep, responses, s),
+        LazyMetrics(prep, responses, s, rules),
         confirmation,
     )
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from recist.arith import pct, pct_tenths
+from recist.bor import BorRules, best_overall_response
 from recist.case import Settings
 from recist.prepare import Prepared
 from recist.responses import Response
@@ -83,18 +84,73 @@ def tumour_metrics(prep: Prepared, responses: list[Response], s: Settings) -> di
     return {"ets": ets, "dpr": dpr}
 
 
+def endpoints(prep: Prepared, responses: list[Response], rules: BorRules) -> dict[str, Any]:
+    """Per-timepoint BOR so far (ORR "after 3 or 6 cycles", §6.3) and duration of response.
+
+    Parameters
+    ----------
+    prep : Prepared
+        The aligned case.
+    responses : list[Response]
+        RECIST 1.1 overall response of each follow-up.
+    rules : BorRules
+        The case's BOR rules (confirmation, minimum SD duration).
+
+    Returns
+    -------
+    dict
+        ``{"bor_up_to": [{label, overall, bor, confirmed}], "duration_of_response_days"}``;
+        the duration runs from the first CR/PR to the first PD (None when either is missing).
+    """
+    timeline = prep.timepoints[1:]
+    so_far = []
+    for k, tp in enumerate(timeline):
+        bor, _, confirmed = best_overall_response(responses[: k + 1], timeline[: k + 1], rules)
+        so_far.append(
+            {
+                "label": tp.label,
+                "overall": str(responses[k]),
+                "bor": str(bor),
+                "confirmed": confirmed,
+            }
+        )
+    first_response = next(
+        (tp for tp, r in zip(timeline, responses, strict=True) if r in (Response.CR, Response.PR)),
+        None,
+    )
+    first_pd = next(
+        (tp for tp, r in zip(timeline, responses, strict=True) if r is Response.PD), None
+    )
+    duration = None
+    if first_response and first_pd and first_response.date and first_pd.date:
+        if first_pd.index > first_response.index:
+            duration = (first_pd.date - first_response.date).days
+    return {"bor_up_to": so_far, "duration_of_response_days": duration}
+
+
 class LazyMetrics(Mapping[str, Any]):
     """The metrics of one case, computed on first access (most bulk callers never read them)."""
 
     __slots__ = ("_args", "_value")
 
-    def __init__(self, prep: Prepared, responses: list[Response], s: Settings) -> None:
-        self._args: tuple[Prepared, list[Response], Settings] | None = (prep, responses, s)
+    def __init__(
+        self, prep: Prepared, responses: list[Response], s: Settings, rules: BorRules
+    ) -> None:
+        self._args: tuple[Prepared, list[Response], Settings, BorRules] | None = (
+            prep,
+            responses,
+            s,
+            rules,
+        )
         self._value: dict[str, Any] = {}
 
     def _data(self) -> dict[str, Any]:
         if self._args is not None:
-            self._value = tumour_metrics(*self._args)
+            prep, responses, s, rules = self._args
+            self._value = {
+                **tumour_metrics(prep, responses, s),
+                **endpoints(prep, responses, rules),
+            }
             self._args = None
         return self._value
 

@@ -112,3 +112,18 @@ def test_chun_bad_group_and_summary() -> None:
     assert "off-label" in summary.flags[0]
     assert consensus({"a": M.OPTIMAL, "b": M.OPTIMAL, "c": M.NONE}) is M.OPTIMAL
     assert consensus({"a": M.OPTIMAL, "b": M.NONE}) is None
+
+
+def test_bor_up_to_each_timepoint_and_duration_of_response() -> None:
+    data = dict(CASES["R07"])  # PR at C3 and C6, PD at C9
+    m = metrics(data)
+    assert [(e["label"], e["bor"]) for e in m["bor_up_to"]] == [
+        ("C3", "PR"),
+        ("C6", "PR"),
+        ("C9", "PR"),
+    ]
+    assert m["duration_of_response_days"] == 126  # 2026-03-09 -> 2026-07-13
+    confirmed = metrics({**CASES["R47"]})
+    assert [e["bor"] for e in confirmed["bor_up_to"]] == ["SD", "PR", "PR", "PR"]
+    assert confirmed["bor_up_to"][1]["confirmed"] is True
+    assert confirmed["duration_of_response_days"] is None
