@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.db.base import Base
 from storage.db.mappers import (
     lesion_from_row,
     measurement_from_row,
@@ -29,7 +30,6 @@ from storage.db.mappers import (
 from storage.db.models import (
     AssessmentRow,
     AuditEventRow,
-    Base,
     LesionRow,
     MeasurementRow,
     PatientRow,

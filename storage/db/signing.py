@@ -126,7 +126,7 @@ class SigningMixin:
                     continue
                 text = to_json(tp_data) or "{}"
                 overall = tp_data.get("overall")
-                row = current.get(tp.id)
+                row = current.get(tp.id) if tp.id is not None else None
                 if row is not None and row.result_json == text and row.engine_version == version:
                     continue
                 if row is None:

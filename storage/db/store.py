@@ -176,14 +176,14 @@ class ClinicalStore(SigningMixin, ChartMixin):
     def add_timepoint(self, timepoint: Timepoint, reason: str | None = None) -> Timepoint:
         """Store a new timepoint of ``timepoint.patient_id``; DuplicateError for a taken order or label."""
         with self._db.write_session(f"add timepoint {timepoint.label}") as session:
-            _get(session, PatientRow, timepoint.patient_id, "patient")
+            patient_row: PatientRow = _get(session, PatientRow, timepoint.patient_id, "patient")
             self._guard(
                 session,
-                timepoint.patient_id,
+                patient_row.id,
                 timepoint.order,
                 reason,
                 f"adding timepoint {timepoint.label}",
-            )  # type: ignore[arg-type]
+            )
             row = timepoint_to_row(timepoint, TimepointRow(patient_id=timepoint.patient_id))
             session.add(row)
             session.flush()
@@ -315,7 +315,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
         self, session: Session, lesion_id: int | None, timepoint_id: int | None
     ) -> TimepointRow:
         lesion = _get(session, LesionRow, lesion_id, "lesion")
-        timepoint = _get(session, TimepointRow, timepoint_id, "timepoint")
+        timepoint: TimepointRow = _get(session, TimepointRow, timepoint_id, "timepoint")
         if lesion.patient_id != timepoint.patient_id:
             raise IntegrityViolationError(
                 f"lesion {lesion.code} and timepoint {timepoint.label} belong to different patients"
