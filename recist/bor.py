@@ -135,7 +135,7 @@ def best_overall_response(
                     code,
                     (
                         f"{code} at {a.label} confirmed at {b.label} "
-                        f"({_gap(a, b)} days >= {rules.confirm_days})"
+                        f"({_gap(a, b)} days ≥ {rules.confirm_days})"
                     ),
                     True,
                 )
@@ -155,7 +155,7 @@ def _fallback(
 ) -> tuple[Response, str, bool]:
     """SD, non-CR/non-PD, then progression, NED, NE (Table 3; SD needs min duration)."""
     sd, nn = (ISD, INON_CR_NON_PD) if rules.irecist else (SD, NON_CR_NON_PD)
-    need = f">= {rules.min_sd_days} days"
+    need = f"≥ {rules.min_sd_days} days"
     early = None
     for kind in ("SD", "NN"):
         for i, response in enumerate(window):

@@ -46,7 +46,7 @@ def baseline_warnings(case: Case, settings: Settings) -> list[RuleWarning]:
             out.append(
                 W(
                     "W06_ORGAN_WITHOUT_TARGET",
-                    f"non-target node {n.id} has short axis {fmt_mm(n.short_axis_um)} mm (>= 15 mm, "
+                    f"non-target node {n.id} has short axis {fmt_mm(n.short_axis_um)} mm (≥ 15 mm, "
                     "measurable): targets should represent every involved organ",
                     n.id,
                 )
@@ -89,7 +89,7 @@ def _target_checks(
             out.append(
                 W(
                     "W02_TARGET_NOT_MEASURABLE",
-                    f"nodal target {lesion} short axis {fmt_mm(value)} mm < 2 x slice thickness "
+                    f"nodal target {lesion} short axis {fmt_mm(value)} mm < 2 × slice thickness "
                     f"{fmt_mm(thickness)} mm (O-1)",
                     lesion,
                 )
@@ -100,7 +100,7 @@ def _target_checks(
             W(
                 "W02_TARGET_NOT_MEASURABLE",
                 f"target {lesion} {fmt_mm(value)} mm < {fmt_mm(limit)} mm "
-                "(max of 10 mm and 2 x slice thickness): not measurable",
+                "(max of 10 mm and 2 × slice thickness): not measurable",
                 lesion,
             )
         ]

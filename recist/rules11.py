@@ -46,11 +46,11 @@ def pd_text(total: int, nadir: int, missing: Sequence[str] = ()) -> str:
     """Reason of a sum-rule PD."""
     what = "the available targets already sum" if missing else "sum"
     if nadir == 0:
-        text = f"PD: {what} {fmt_mm(total)} mm is +{fmt_mm(total)} mm over nadir 0 mm (>= 5 mm)"
+        text = f"PD: {what} {fmt_mm(total)} mm is +{fmt_mm(total)} mm over nadir 0 mm (≥ 5 mm)"
     else:
         text = (
-            f"PD: {what} {fmt_mm(total)} mm >= 1.2 x nadir {fmt_mm(nadir)} mm "
-            f"and +{fmt_mm(total - nadir)} mm >= 5 mm"
+            f"PD: {what} {fmt_mm(total)} mm ≥ 1.2 × nadir {fmt_mm(nadir)} mm "
+            f"and +{fmt_mm(total - nadir)} mm ≥ 5 mm"
         )
     if missing:
         text += f" although {', '.join(missing)} not evaluable (PD provable)"
@@ -85,7 +85,7 @@ def reappear_text(back: Sequence[int], values: Sequence[int | None], ids: Sequen
 def pr_text(total: int, baseline: int) -> str:
     """Reason of a target PR."""
     return (
-        f"PR: sum {fmt_mm(total)} mm <= 0.7 x baseline {fmt_mm(baseline)} mm "
+        f"PR: sum {fmt_mm(total)} mm ≤ 0.7 × baseline {fmt_mm(baseline)} mm "
         f"({fmt_pct(total - baseline, baseline)})"
     )
 
@@ -96,11 +96,11 @@ def sd_text(total: int, nadir: int | None, baseline: int | None) -> str:
     if baseline:
         parts.append(
             f"is {fmt_pct(total - baseline, baseline)} from baseline {fmt_mm(baseline)} mm "
-            f"(PR needs <= {fmt_mm(7 * baseline // 10)} mm)"
+            f"(PR needs ≤ {fmt_mm(7 * baseline // 10)} mm)"
         )
     if nadir is not None:
         need = max(nadir + PD_ABSOLUTE_UM, -(-6 * nadir // 5))
-        parts.append(f"and PD needs >= {fmt_mm(need)} mm (nadir {fmt_mm(nadir)} mm)")
+        parts.append(f"and PD needs ≥ {fmt_mm(need)} mm (nadir {fmt_mm(nadir)} mm)")
     return " ".join(parts)
 
 

@@ -188,7 +188,7 @@ def _near_pd(
         out.append(
             RuleWarning(
                 "W11_NEAR_PD",
-                f"sum {fmt_mm(total)} mm is >= 20 % over nadir {fmt_mm(nadir)} mm "
+                f"sum {fmt_mm(total)} mm is ≥ 20 % over nadir {fmt_mm(nadir)} mm "
                 f"but only +{fmt_mm(total - nadir)} mm (< 5 mm): not PD",
             )
         )

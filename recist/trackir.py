@@ -354,7 +354,7 @@ def _with_pending(
         and total - p.total >= PD_ABSOLUTE_UM
     ):
         why.append(
-            f"target sum {fmt_mm(total)} mm is +{fmt_mm(total - p.total)} mm over the iUPD sum {fmt_mm(p.total)} mm (>= 5 mm)"
+            f"target sum {fmt_mm(total)} mm is +{fmt_mm(total - p.total)} mm over the iUPD sum {fmt_mm(p.total)} mm (≥ 5 mm)"
         )
     if "non-target" in p.triggers:
         if any(x is LesionStatus.FURTHER_INCREASE for x in tp.nt_status):
@@ -365,7 +365,7 @@ def _with_pending(
     if "new" in p.triggers:
         if st.nlt and som - p.som >= PD_ABSOLUTE_UM:
             why.append(
-                f"new-lesion target sum {fmt_mm(p.som)} -> {fmt_mm(som)} mm (+{fmt_mm(som - p.som)} >= 5 mm)"
+                f"new-lesion target sum {fmt_mm(p.som)} -> {fmt_mm(som)} mm (+{fmt_mm(som - p.som)} ≥ 5 mm)"
             )
         for i, then in p.nlnt.items():
             now = tp.new.get(i)

@@ -57,7 +57,7 @@ def test_one_case_prints_the_result(r07: Path) -> None:
         "warnings",
     } <= set(last)
     assert (last["overall"], last["sum_mm"], last["pct_from_nadir"]) == ("PD", 72.0, 20.0)
-    assert "72 mm >= 1.2 x nadir 60 mm" in last["reason"]
+    assert "PD: sum 72 mm ≥ 1.2 × nadir 60 mm and +12 mm ≥ 5 mm" in last["reason"]
 
 
 def test_the_public_case_list_checks_against_expected() -> None:
