@@ -174,8 +174,9 @@ class Settings:
     ets_window_days : tuple[int, int]
         Day window (inclusive) of the early-tumour-shrinkage assessment (O-19).
     with_irecist : bool
-        Also run the other criterion in parallel (iRECIST for RECIST 1.1 cases
-        and the RECIST 1.1 track for iRECIST cases is always run).
+        Run iRECIST in parallel for RECIST 1.1 cases (rules.md §8: default on;
+        ``irecist_overall`` and ``CaseResult.irecist``).  iRECIST cases always
+        run the RECIST 1.1 track as well.
     """
 
     criteria: Criteria | None = None
@@ -195,7 +196,7 @@ class Settings:
     irecist_min_confirm_days: int = 28
     irecist_max_confirm_days: int = 56
     ets_window_days: tuple[int, int] = (35, 70)
-    with_irecist: bool = False
+    with_irecist: bool = True
 
     @property
     def tstm_um(self) -> int:

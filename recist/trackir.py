@@ -187,6 +187,15 @@ def _step(
     target = nt = None
     if same is not None and same[2] == st.nadir and same[3] == after_cr:
         target, nt = same[0], same[1]  # identical inputs: the RECIST 1.1 categories stand
+        if (
+            st.pending is None
+            and not st.confirmed
+            and not tp.new
+            and not st.seen
+            and target is not PD
+            and nt is not PD
+        ):
+            return _quiet_step(tp, st, overall_response(target, nt, False))
     elif prep.target_ids:
         target, _ = target_response(
             tp.values,
@@ -259,6 +268,17 @@ def _step(
     if st.nlt and (st.som_nadir is None or som < st.som_nadir):
         st.som_nadir = som
     return result
+
+
+def _quiet_step(tp: PreparedTimepoint, st: _State, base: Response) -> IStep:
+    """No iUPD pending, no new lesion ever, no progression: Table 1 in i-codes (the common case)."""
+    overall = TO_IRECIST[base]
+    if overall is not NE:
+        st.last_eval = overall
+    total = tp.sum_lb
+    if tp.complete and total is not None and (st.nadir is None or total < st.nadir):
+        st.nadir = total
+    return IStep(overall, (_base_text, overall, base, False), [], overall)
 
 
 def _base_response(base: Response, has_targets: bool, new_present: bool) -> Response:

@@ -153,8 +153,8 @@ def test_ne_while_pending_keeps_iupd_for_ibor() -> None:
 
 def test_recist_case_also_reports_the_irecist_track() -> None:
     data = case(tp("BL", 0, two(30, 20)), tp("C3", 63, two(36, 25)), tp("C3+5w", 98, two(40, 27)))
-    assert run(data).irecist is None  # the parallel track is opt-in for RECIST 1.1 cases
-    result = run(data, with_irecist=True)
+    assert run(data, with_irecist=False).irecist is None  # the parallel track can be switched off
+    result = run(data)
     assert [str(t.overall) for t in result.timepoints[1:]] == ["PD", "PD"]
     assert [str(t.irecist_overall) for t in result.timepoints[1:]] == ["iUPD", "iCPD"]
     assert result.irecist is not None
