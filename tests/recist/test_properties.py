@@ -217,3 +217,55 @@ def test_display_percent_known_values() -> None:
     assert pct(597, 2000) == Decimal("29.9")
     assert pct(5400, 27000) == Decimal("20.0")
     assert pct(1, 0) is None
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5000)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=6),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@FAST
+@given(
+    timelines(),
+    st.integers(0, 400),
+    st.sampled_from(
+        ["id", "diameter_mm", "status", "date", "organ", "nodal", "targets", "label", "equivocal"]
+    ),
+    json_values,
+)
+def test_corrupted_cases_give_case_format_errors_only(
+    data: dict[str, Any], where: int, key: str, junk: Any
+) -> None:
+    # put junk into one field somewhere in an otherwise valid timeline
+    entries = [tp for tp in data["timepoints"]] + [
+        e
+        for tp in data["timepoints"]
+        for part in ("targets", "non_targets", "new_lesions")
+        for e in tp[part]
+    ]
+    entries[where % len(entries)][key] = junk
+    try:
+        case = recist.case_from_dict(data)
+    except recist.CaseFormatError as exc:
+        assert exc.field and exc.problem
+        return
+    recist.result_to_dict(recist.evaluate(case))
+
+
+@FAST
+@given(json_values)
+def test_any_json_value_is_a_case_or_a_case_format_error(junk: Any) -> None:
+    try:
+        case = recist.case_from_dict(junk)
+    except recist.CaseFormatError as exc:
+        assert str(exc)
+        return
+    assert case.timepoints
