@@ -68,6 +68,8 @@ class MeasurementStatus(StrEnum):
     """Non-target or new lesion seen, not measured."""
     UNEQUIVOCAL_PROGRESSION = "unequivocal_progression"
     """Non-target with unequivocal progression."""
+    FURTHER_INCREASE = "further_increase"
+    """iRECIST, after iUPD: non-target disease increased further since the last assessment."""
     SPLIT = "split"
     """Target split into fragments; ``fragments_mm`` holds each, the long axis their sum."""
     MERGED = "merged"

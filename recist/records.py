@@ -11,9 +11,10 @@ Value mapping (case -> record status):
   ``TOO_SMALL``, null -> ``NOT_EVALUABLE``, ``fragments_mm`` -> ``SPLIT``,
   ``coalesced_into`` -> ``MERGED``; nodal targets keep the value in ``short_axis_mm``.
 * non-target / new-lesion ``status`` present, absent, not_evaluated,
-  unequivocal_progression -> ``PRESENT``, ``ABSENT``, ``NOT_EVALUABLE``,
-  ``UNEQUIVOCAL_PROGRESSION``; ``further_increase`` (iRECIST, O-16) ->
-  ``UNEQUIVOCAL_PROGRESSION`` with ``note`` = :data:`FURTHER_INCREASE_NOTE`.
+  unequivocal_progression, further_increase (iRECIST, O-16) -> ``PRESENT``, ``ABSENT``,
+  ``NOT_EVALUABLE``, ``UNEQUIVOCAL_PROGRESSION``, ``FURTHER_INCREASE``.  Records written
+  before ``FURTHER_INCREASE`` existed (``UNEQUIVOCAL_PROGRESSION`` with ``note`` =
+  :data:`FURTHER_INCREASE_NOTE`) are still read as further increase.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from recist.case import (
 from recist.errors import CaseFormatError, InvalidRecordError
 from recist.model import Lesion, LesionKind, Measurement, MeasurementStatus, Patient, Timepoint
 
-#: ``Measurement.note`` marking the iRECIST "further increase" non-target status.
+#: ``Measurement.note`` that marked "further increase" before it had its own status.
 FURTHER_INCREASE_NOTE = "iRECIST: further increase since the last assessment"
 
 _STATUS_TO_RECORD = {
@@ -42,7 +43,7 @@ _STATUS_TO_RECORD = {
     LesionStatus.ABSENT: MeasurementStatus.ABSENT,
     LesionStatus.NOT_EVALUATED: MeasurementStatus.NOT_EVALUABLE,
     LesionStatus.UNEQUIVOCAL_PROGRESSION: MeasurementStatus.UNEQUIVOCAL_PROGRESSION,
-    LesionStatus.FURTHER_INCREASE: MeasurementStatus.UNEQUIVOCAL_PROGRESSION,
+    LesionStatus.FURTHER_INCREASE: MeasurementStatus.FURTHER_INCREASE,
 }
 
 
@@ -85,8 +86,6 @@ def _target_measurement(entry: TargetEntry) -> dict[str, Any]:
 def _other_measurement(entry: NonTargetEntry | NewLesionEntry) -> dict[str, Any]:
     status = _STATUS_TO_RECORD[entry.status]
     fields: dict[str, Any] = {"short_axis_mm": _mm(entry.short_axis_um)}
-    if entry.status is LesionStatus.FURTHER_INCREASE:
-        fields["note"] = FURTHER_INCREASE_NOTE
     if isinstance(entry, NewLesionEntry):
         fields["equivocal"] = entry.equivocal
         fields["long_axis_mm"] = _mm(entry.diameter_um)
@@ -195,6 +194,7 @@ _RECORD_TO_STATUS = {
     MeasurementStatus.ABSENT: LesionStatus.ABSENT,
     MeasurementStatus.NOT_EVALUABLE: LesionStatus.NOT_EVALUATED,
     MeasurementStatus.UNEQUIVOCAL_PROGRESSION: LesionStatus.UNEQUIVOCAL_PROGRESSION,
+    MeasurementStatus.FURTHER_INCREASE: LesionStatus.FURTHER_INCREASE,
 }
 
 

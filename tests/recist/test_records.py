@@ -54,7 +54,7 @@ def test_unsaved_records_link_by_position_and_have_no_ids() -> None:
     assert by[("N1", 1)].status is MeasurementStatus.ABSENT
     assert by[("N1", 0)].short_axis_mm == 18.0
     assert by[("N1", 0)].long_axis_mm is None
-    assert by[("NT1", 2)].note == FURTHER_INCREASE_NOTE
+    assert by[("NT1", 2)].status is MeasurementStatus.FURTHER_INCREASE
     assert by[("X1", 1)].equivocal
     assert by[("X1", 1)].long_axis_mm == 7.5
 
@@ -113,3 +113,19 @@ def test_evaluating_from_records_equals_evaluating_the_case() -> None:
     assert recist.result_to_dict(
         recist.evaluate(recist.case_from_records(*recist.case_to_records(c)))
     ) == recist.result_to_dict(recist.evaluate(c))
+
+
+def test_legacy_further_increase_note_still_reads_as_further_increase() -> None:
+    case = sample()
+    patient, timepoints, lesions, measurements = recist.case_to_records(case)
+    legacy = [
+        dataclasses.replace(
+            m, status=MeasurementStatus.UNEQUIVOCAL_PROGRESSION, note=FURTHER_INCREASE_NOTE
+        )
+        if m.status is MeasurementStatus.FURTHER_INCREASE
+        else m
+        for m in measurements
+    ]
+    assert legacy != measurements
+    rebuilt = recist.case_from_records(patient, timepoints, lesions, legacy)
+    assert recist.case_to_dict(rebuilt) == recist.case_to_dict(case)
