@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -35,6 +34,7 @@ from storage.dicom.pacs.model import (
     SeriesMatch,
     StudyMatch,
     StudyQuery,
+    call_on_cancel,
     iso_date,
     to_int,
 )
@@ -206,7 +206,10 @@ class DicomWebPacs:
         """
         what = f"series {series.series_instance_uid}"
         try:
-            with _interrupt_on_cancel(self._session, cancel), self._translate(f"retrieving {what}"):
+            with (
+                call_on_cancel(cancel, self._session.interrupt, "caliper-wado-cancel"),
+                self._translate(f"retrieving {what}"),
+            ):
                 self._stream(series, staging, on_progress, cancel)
         except RetrieveCancelled:
             raise
@@ -253,29 +256,6 @@ class DicomWebPacs:
                 f"PACS {self.node.name!r} refused {len(failed)} of {len(datasets)} files"
             )
         return len(datasets)
-
-
-@contextmanager
-def _interrupt_on_cancel(session: _WildcardSession, cancel: CancelToken | None) -> Iterator[None]:
-    """Cut the download as soon as ``cancel`` is set, even while the server is silent."""
-    if cancel is None:
-        yield
-        return
-    finished = threading.Event()
-
-    def watch() -> None:
-        while not finished.wait(0.1):
-            if cancel.is_set():
-                session.interrupt()
-                return
-
-    watcher = threading.Thread(target=watch, name="caliper-wado-cancel", daemon=True)
-    watcher.start()
-    try:
-        yield
-    finally:
-        finished.set()
-        watcher.join()
 
 
 def _encode(dataset: Dataset) -> bytes:

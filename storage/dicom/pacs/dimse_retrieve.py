@@ -9,9 +9,8 @@ for.  A cancel aborts the association at once, even while the PACS is silent.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 from pydicom.dataset import Dataset
@@ -28,7 +27,7 @@ from storage.dicom.pacs.errors import (
     PacsTimeout,
     RetrieveCancelled,
 )
-from storage.dicom.pacs.model import CancelToken, ProgressCallback, SeriesMatch
+from storage.dicom.pacs.model import CancelToken, ProgressCallback, SeriesMatch, call_on_cancel
 from storage.dicom.pacs.settings import PacsNode
 from storage.dicom.pacs.store import SeriesStaging
 
@@ -47,29 +46,6 @@ _GET_TRANSFER_SYNTAXES = [
     "1.2.840.10008.1.2.5",
     "1.2.840.10008.1.2.1.99",
 ]
-
-
-@contextmanager
-def _abort_on_cancel(assoc: Association, cancel: CancelToken | None) -> Iterator[None]:
-    """Abort ``assoc`` as soon as ``cancel`` is set, even while waiting on a silent PACS."""
-    if cancel is None:
-        yield
-        return
-    finished = threading.Event()
-
-    def watch() -> None:
-        while not finished.wait(0.1):
-            if cancel.is_set():
-                assoc.abort()
-                return
-
-    watcher = threading.Thread(target=watch, name="caliper-pacs-cancel", daemon=True)
-    watcher.start()
-    try:
-        yield
-    finally:
-        finished.set()
-        watcher.join()
 
 
 def text_of(ds: Dataset, keyword: str) -> str:
@@ -127,7 +103,7 @@ class DimseRetrieveMixin:
     ) -> None:
         """Read C-GET/C-MOVE responses until the last one; raise on failure or cancel."""
         what = f"series {staging.series_instance_uid}"
-        with _abort_on_cancel(assoc, cancel):
+        with call_on_cancel(cancel, assoc.abort, "caliper-pacs-cancel"):
             self._read_responses(responses, assoc, staging, total, cancel, what)
 
     def _read_responses(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -96,3 +98,32 @@ def to_int(value: object) -> int | None:
         return int(str(value).strip()) if value not in (None, "") else None
     except ValueError:
         return None
+
+
+@contextmanager
+def call_on_cancel(
+    cancel: CancelToken | None, action: Callable[[], object], name: str
+) -> Iterator[None]:
+    """Run ``action`` (abort, interrupt) as soon as ``cancel`` is set while the block runs.
+
+    A watcher thread polls the token every 0.1 s, so a transfer blocked on a silent
+    server is still cut off; the watcher ends with the block.
+    """
+    if cancel is None:
+        yield
+        return
+    finished = threading.Event()
+
+    def watch() -> None:
+        while not finished.wait(0.1):
+            if cancel.is_set():
+                action()
+                return
+
+    watcher = threading.Thread(target=watch, name=name, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        watcher.join()
