@@ -6,7 +6,7 @@ session class is the only user of this mixin.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -25,9 +25,11 @@ from app.session_errors import SessionError, translated
 from app.session_records import (
     UNSPECIFIED_ORGAN,
     measurement_from_geometry,
+    merge_values,
     new_tracking_uid,
     next_lesion_code,
     pick_measurement,
+    split_values,
     with_status,
 )
 from recist.model import (
@@ -186,21 +188,111 @@ class EditingMixin:
             )
         timepoint = self._timepoint(timepoint_id)
         lesion = self._lesion(lesion_id)
-        existing = pick_measurement(self.measurements(timepoint.id), lesion_id, self.reader.id)
-        label = f"Set {lesion.code} {status.value.replace('_', ' ')}"
-        if existing is not None and existing.reader_id == self.reader.id:
-            command: Command[SessionEditor] = UpdateMeasurement(
-                *self._refs(existing), existing, with_status(existing, status), reason, label
+        self._write_values(
+            lesion, timepoint, lambda m: with_status(m, status), {"status": status},
+            f"Set {lesion.code} {status.value.replace('_', ' ')}",
+            f"Could not set the status of {lesion.code}", reason,
+        )
+
+    def record_split(
+        self,
+        lesion_id: int,
+        fragments_mm: Sequence[float],
+        *,
+        timepoint_id: int | None = None,
+        reason: str | None = None,
+    ) -> Measurement:
+        """Record that a target split into fragments (RECIST 1.1 §4.3.2), as one undoable edit.
+
+        Each fragment is stored (rounded to 0.1 mm) and the target counts as
+        their sum in the sum of diameters.  Any lines drawn for it at the
+        timepoint are dropped: they no longer show the recorded value.
+
+        Raises
+        ------
+        SessionError
+            The lesion is not a target, or a fragment is not a positive length.
+        """
+        timepoint = self._timepoint(timepoint_id)
+        lesion = self._target(lesion_id, "split")
+        what = f"Could not record {lesion.code} as split"
+        values = split_values(fragments_mm, what)
+        parts = " + ".join(f"{v:.1f}" for v in values["fragments_mm"])
+        stored: Measurement = self._write_values(
+            lesion, timepoint, lambda m: replace(m, **values), values,
+            f"Split {lesion.code} ({parts} mm)", what, reason,
+        )
+        return stored
+
+    def record_merge(
+        self,
+        lesion_id: int,
+        into_code: str,
+        *,
+        timepoint_id: int | None = None,
+        reason: str | None = None,
+    ) -> Measurement:
+        """Record that a target coalesced into another target (RECIST 1.1 §4.3.2), one edit.
+
+        The merged target counts 0 mm and is linked to the code it joined; the
+        coalesced mass is measured on that target.
+
+        Raises
+        ------
+        SessionError
+            Either lesion is not a target, ``into_code`` is the lesion itself or unknown.
+        """
+        timepoint = self._timepoint(timepoint_id)
+        lesion = self._target(lesion_id, "merged")
+        what = f"Could not record {lesion.code} as merged"
+        code = into_code.strip().upper()
+        into = next((les for les in self.lesions() if les.code.upper() == code), None)
+        if into is None or into.kind is not LesionKind.TARGET or into.id == lesion_id:
+            others = ", ".join(
+                les.code for les in self.lesions()
+                if les.kind is LesionKind.TARGET and les.id != lesion_id
             )
-        else:
-            blank = Measurement(
-                id=None, lesion_id=lesion_id, timepoint_id=timepoint.id,
-                reader_id=self.reader.id, status=status,
+            raise SessionError(
+                f"{what}: {into_code!r} is not another target of this patient "
+                f"(choose one of: {others or 'none; add the target it joined first'})."
             )
-            command = AddMeasurement(
-                blank, Token.new("measurement"), self._lesion_ref(lesion_id), reason, label
+        values = merge_values(into.code)
+        stored: Measurement = self._write_values(
+            lesion, timepoint, lambda m: replace(m, **values), values,
+            f"Merge {lesion.code} into {into.code}", what, reason,
+        )
+        return stored
+
+    def _target(self, lesion_id: int, status: str) -> Lesion:
+        lesion = self._lesion(lesion_id)
+        if lesion.kind is not LesionKind.TARGET:
+            raise SessionError(
+                f"Could not record {lesion.code} as {status}: only target lesions are recorded "
+                f"split or merged ({lesion.code} is a {lesion.kind.value.replace('_', '-')} lesion)."
             )
-        self._push(command, f"Could not set the status of {lesion.code}")
+        return lesion
+
+    def _write_values(
+        self, lesion: Lesion, timepoint: Timepoint, change: Callable[[Measurement], Measurement],
+        values: dict[str, Any], label: str, what: str, reason: str | None,
+    ) -> Any:
+        """Change this reader's measurement of ``lesion`` at ``timepoint`` (or add one): one edit."""
+        existing = pick_measurement(self.measurements(timepoint.id), lesion.id or 0, self.reader.id)
+        with translated(what):
+            if existing is not None and existing.reader_id == self.reader.id:
+                command: Command[SessionEditor] = UpdateMeasurement(
+                    *self._refs(existing), existing, change(existing), reason, label
+                )
+            else:
+                blank = Measurement(
+                    id=None, lesion_id=lesion.id, timepoint_id=timepoint.id,
+                    reader_id=self.reader.id, **values,
+                )
+                command = AddMeasurement(
+                    blank, Token.new("measurement"), self._lesion_ref(lesion.id or 0), reason,
+                    label,
+                )
+        return self._push(command, what) or existing
 
     def delete_measurement(self, measurement_id: int, *, reason: str | None = None) -> None:
         """Delete a measurement (undo re-creates it)."""

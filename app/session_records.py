@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
+from app.session_errors import SessionError
 from recist.model import (
     DrawnGeometry,
     Lesion,
@@ -23,8 +26,10 @@ __all__ = [
     "measurement_from_geometry",
     "new_tracking_uid",
     "next_lesion_code",
+    "merge_values",
     "pick_measurement",
     "round_mm",
+    "split_values",
     "with_status",
 ]
 
@@ -45,6 +50,7 @@ _STATUSES_WITHOUT_LENGTHS = frozenset(
         MeasurementStatus.NOT_EVALUABLE,
         MeasurementStatus.PRESENT,
         MeasurementStatus.UNEQUIVOCAL_PROGRESSION,
+        MeasurementStatus.FURTHER_INCREASE,
     }
 )
 
@@ -150,3 +156,40 @@ def pick_measurement(
         return mine[-1]
     others = [m for m in measurements if m.lesion_id == lesion_id]
     return others[-1] if others else None
+
+
+def split_values(fragments_mm: Sequence[float], what: str) -> dict[str, Any]:
+    """The values of a split target: each fragment (0.1 mm) and their sum as the long axis.
+
+    Raises
+    ------
+    SessionError
+        Fewer than two fragments, or a fragment that is not a positive, finite
+        length; the message starts with ``what``.
+    """
+    fragments: list[float] = []
+    for i, value in enumerate(fragments_mm, start=1):
+        number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+        if number is None or not math.isfinite(number) or round_mm(number) <= 0:
+            raise SessionError(
+                f"{what}: fragment {i} must be a length above 0 mm, got {value!r}."
+            )
+        fragments.append(round_mm(number))
+    if len(fragments) < 2:
+        raise SessionError(
+            f"{what}: give the long axis of each fragment in mm (a split lesion has at least two)."
+        )
+    return {
+        "status": MeasurementStatus.SPLIT, "fragments_mm": tuple(fragments),
+        "long_axis_mm": round_mm(sum(fragments)), "short_axis_mm": None, "geometry": None,
+        "coalesced_into": None, "method": Method.MANUAL, "measured_at": datetime.now(UTC),
+    }
+
+
+def merge_values(into_code: str) -> dict[str, Any]:
+    """The values of a target that coalesced into ``into_code``: 0 mm, linked to that code."""
+    return {
+        "status": MeasurementStatus.MERGED, "coalesced_into": into_code, "long_axis_mm": 0.0,
+        "short_axis_mm": None, "geometry": None, "fragments_mm": (),
+        "method": Method.MANUAL, "measured_at": datetime.now(UTC),
+    }

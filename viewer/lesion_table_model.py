@@ -31,6 +31,7 @@ STATUS_LABELS: dict[MeasurementStatus, str] = {
     MeasurementStatus.NOT_EVALUABLE: "not evaluable",
     MeasurementStatus.PRESENT: "present",
     MeasurementStatus.UNEQUIVOCAL_PROGRESSION: "unequivocal progression",
+    MeasurementStatus.FURTHER_INCREASE: "further increase (iRECIST)",
     MeasurementStatus.SPLIT: "split",
     MeasurementStatus.MERGED: "merged",
 }
@@ -48,22 +49,34 @@ _CELL_STATUS = {
     MeasurementStatus.NOT_EVALUABLE: "NE",
     MeasurementStatus.PRESENT: "present",
     MeasurementStatus.UNEQUIVOCAL_PROGRESSION: "UP",
-    MeasurementStatus.MERGED: "merged",
+    MeasurementStatus.FURTHER_INCREASE: "UP+",
 }
+
+#: Statuses that need details the table cannot hold (fragments, the target joined).
+NEEDS_DETAILS = frozenset({MeasurementStatus.SPLIT, MeasurementStatus.MERGED})
 
 CODE, KIND, ORGAN, LOCATION, NODAL, STATUS = range(6)
 _FIXED_HEADERS = ("Code", "Kind", "Organ", "Location", "Node", "Status")
 
 
+def status_label(status: MeasurementStatus) -> str:
+    """The reader-facing name of *status* (its value in words when it has no label yet)."""
+    return STATUS_LABELS.get(status) or status.value.replace("_", " ")
+
+
 def format_measurement(measurement: Measurement | None) -> str:
-    """Cell text of one measurement: ``"34.0"``, ``"18.2 × 11.0"`` (long × short) or a status."""
+    """Cell text: ``"34.0"``, ``"18.2 × 11.0"`` (long × short), ``"20.0 split"``, ``"→ T1"``, a status."""
     if measurement is None:
         return ""
     if measurement.status in _CELL_STATUS:
         return _CELL_STATUS[measurement.status]
+    if measurement.status is MeasurementStatus.MERGED:
+        return f"→ {measurement.coalesced_into}"
+    if measurement.status is MeasurementStatus.SPLIT:
+        return f"{measurement.long_axis_mm or 0:.1f} split"
     long_mm, short_mm = measurement.long_axis_mm, measurement.short_axis_mm
     if long_mm is None and short_mm is None:
-        return STATUS_LABELS[measurement.status]
+        return status_label(measurement.status)
     if long_mm is None:
         return f"SA {short_mm:.1f}"
     if short_mm is None:
@@ -90,9 +103,14 @@ class LesionTableModel(QAbstractTableModel):
     -------
     edit_failed(str, object)
         An edit was refused by the session: (what failed, the exception).
+    details_needed(int, str)
+        The reader chose status "split" or "merged" for a lesion (its id, the
+        status value): the view asks for the fragments or the target joined
+        and calls :meth:`record_split` / :meth:`record_merge`.
     """
 
     edit_failed = Signal(str, object)
+    details_needed = Signal(int, str)
 
     def __init__(self, session: Any, parent: Any = None) -> None:
         super().__init__(parent)
@@ -250,6 +268,8 @@ class LesionTableModel(QAbstractTableModel):
                 return QBrush(LOCKED_TINT)
         if role == Qt.ItemDataRole.ToolTipRole and (row.warnings and column in (CODE, self.warnings_column)):
             return "\n".join(row.warnings)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._linked_tip(row, column)
         if role == Qt.ItemDataRole.TextAlignmentRole and self._timepoint_of_column(column) is not None:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.UserRole:
@@ -272,7 +292,7 @@ class LesionTableModel(QAbstractTableModel):
         if column == STATUS:
             if current is None:
                 return "" if role == Qt.ItemDataRole.EditRole else "—"
-            return current.status.value if role == Qt.ItemDataRole.EditRole else STATUS_LABELS[current.status]
+            return current.status.value if role == Qt.ItemDataRole.EditRole else status_label(current.status)
         tp = self._timepoint_of_column(column)
         if tp is not None and tp.id is not None:
             return format_measurement(row.by_timepoint.get(tp.id))
@@ -301,6 +321,9 @@ class LesionTableModel(QAbstractTableModel):
                 self._session.change_lesion(lesion.id, nodal=checked, reason=self.amendment_reason)
             elif role != Qt.ItemDataRole.EditRole:
                 return False
+            elif column == STATUS and MeasurementStatus(value) in NEEDS_DETAILS:
+                self.details_needed.emit(lesion.id, MeasurementStatus(value).value)
+                return False  # nothing changes until the reader gives the details
             elif column == STATUS:
                 self._session.set_status(lesion.id, MeasurementStatus(value), reason=self.amendment_reason)
             elif column == KIND:
@@ -314,5 +337,44 @@ class LesionTableModel(QAbstractTableModel):
         except Exception as exc:  # shown by the view through edit_failed
             self.edit_failed.emit(f"Could not change {lesion.code}", exc)
             self.refresh()
+            return False
+        return True
+
+    def _linked_tip(self, row: _Row, column: int) -> str | None:
+        """Tool tip of a split or merged measurement cell: the fragments, the target joined."""
+        tp = self._timepoint_of_column(column)
+        m = row.by_timepoint.get(tp.id) if tp is not None and tp.id is not None else None
+        if m is None:
+            return None
+        if m.status is MeasurementStatus.SPLIT:
+            parts = " + ".join(f"{v:.1f}" for v in m.fragments_mm)
+            return f"{row.lesion.code} split into {len(m.fragments_mm)} fragments: {parts} = {m.long_axis_mm:.1f} mm"
+        if m.status is MeasurementStatus.MERGED:
+            return f"{row.lesion.code} coalesced into {m.coalesced_into}: counts 0 mm"
+        return None
+
+    # -- split and merged targets (details asked by the view) ------------------------------
+    def other_target_codes(self, lesion_id: int) -> list[str]:
+        """Codes of the targets other than *lesion_id* (what a merged target can join)."""
+        return [r.lesion.code for r in self._rows
+                if r.lesion.kind is LesionKind.TARGET and r.lesion.id != lesion_id]
+
+    def record_split(self, lesion_id: int, fragments_mm: tuple[float, ...]) -> bool:
+        """Record *lesion_id* as split into *fragments_mm* at the current timepoint (one session call)."""
+        return self._call("split", lesion_id, lambda: self._session.record_split(
+            lesion_id, fragments_mm, reason=self.amendment_reason))
+
+    def record_merge(self, lesion_id: int, into_code: str) -> bool:
+        """Record *lesion_id* as merged into *into_code* at the current timepoint (one session call)."""
+        return self._call("merged", lesion_id, lambda: self._session.record_merge(
+            lesion_id, into_code, reason=self.amendment_reason))
+
+    def _call(self, what: str, lesion_id: int, edit: Any) -> bool:
+        try:
+            edit()
+        except Exception as exc:  # shown by the view through edit_failed
+            row = self.row_of(lesion_id)
+            code = self._rows[row].lesion.code if row >= 0 else "the lesion"
+            self.edit_failed.emit(f"Could not record {code} as {what}", exc)
             return False
         return True

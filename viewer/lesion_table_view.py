@@ -1,7 +1,9 @@
 """The table view of :class:`~viewer.lesion_table_model.LesionTableModel`.
 
 Kind and status are edited with drop-down lists; organ, location and code
-inline; nodal with a check box.  Selecting a row announces the lesion
+inline; nodal with a check box.  Choosing "split" asks for the fragments'
+lengths (:class:`SplitLesionDialog`), "merged" for the target the lesion
+joined (:class:`MergeLesionDialog`).  Selecting a row announces the lesion
 (``lesion_selected``) so the main window can assign the next caliper to it and
 show its previous key slice.
 """
@@ -14,6 +16,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelInde
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDialog,
     QHeaderView,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -23,7 +26,9 @@ from PySide6.QtWidgets import (
 
 from recist.model import LesionKind, MeasurementStatus
 from viewer.errors import report_error
-from viewer.lesion_table_model import KIND, KIND_LABELS, STATUS, STATUS_LABELS, LesionTableModel
+from viewer.lesion_table_model import KIND, KIND_LABELS, STATUS, LesionTableModel, status_label
+from viewer.merge_lesion_dialog import MergeLesionDialog
+from viewer.split_lesion_dialog import SplitLesionDialog
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -96,9 +101,10 @@ class LesionTableView(QTableView):
             KIND, _ChoiceDelegate([(k.value, KIND_LABELS[k]) for k in LesionKind], self)
         )
         self.setItemDelegateForColumn(
-            STATUS, _ChoiceDelegate([(s.value, STATUS_LABELS[s]) for s in MeasurementStatus], self)
+            STATUS, _ChoiceDelegate([(s.value, status_label(s)) for s in MeasurementStatus], self)
         )
         model.edit_failed.connect(self._on_edit_failed)
+        model.details_needed.connect(self._on_details_needed)
         model.modelAboutToBeReset.connect(self._on_model_about_to_reset)
         model.modelReset.connect(self._on_model_reset)
         self.selectionModel().selectionChanged.connect(self._on_selection_changed)
@@ -142,3 +148,35 @@ class LesionTableView(QTableView):
     def _on_edit_failed(self, message: str, exc: object) -> None:
         if isinstance(exc, BaseException):
             report_error(self.window(), message, exc)
+
+    def _on_details_needed(self, lesion_id: int, status: str) -> QDialog | None:
+        """Open the split or merge dialog for *lesion_id*; accepting it makes one session call."""
+        row = self._model.row_of(lesion_id)
+        lesion = self._model.lesion_at(row)
+        if lesion is None:
+            return None
+        if lesion.kind is not LesionKind.TARGET:  # say so before asking for details
+            report_error(self.window(), f"Could not record {lesion.code} as {status}", ValueError(
+                f"Only target lesions are recorded split or merged; {lesion.code} is a "
+                f"{KIND_LABELS[lesion.kind]} lesion."))
+            return None
+        current = self._model.measurement(row)
+        dialog: QDialog
+        if MeasurementStatus(status) is MeasurementStatus.SPLIT:
+            fragments = current.fragments_mm if current is not None else ()
+            split = SplitLesionDialog(lesion.code, fragments, self.window())
+            split.accepted.connect(lambda: self._model.record_split(lesion_id, split.fragments_mm()))
+            dialog = split
+        else:
+            others = self._model.other_target_codes(lesion_id)
+            if not others:
+                report_error(self.window(), f"Could not record {lesion.code} as merged", ValueError(
+                    f"{lesion.code} is the only target: there is no other target it could have joined."))
+                return None
+            joined = current.coalesced_into if current is not None else None
+            merge = MergeLesionDialog(lesion.code, others, joined, self.window())
+            merge.accepted.connect(lambda: self._model.record_merge(lesion_id, merge.into_code()))
+            dialog = merge
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog

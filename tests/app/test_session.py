@@ -401,3 +401,107 @@ def test_attach_series_is_an_undoable_edit(session: ReadingSession, baseline: ob
     session.undo()
     assert session.current_timepoint.series_instance_uid is None
     assert len(changed) == 2
+
+
+# -- split and merged targets (rules.md §3, RECIST 1.1 §4.3.2) ------------------------------
+
+
+def two_targets_then_c3(session: ReadingSession) -> tuple[int, int]:
+    """T1 30 mm and T2 20 mm at baseline, then a C3 timepoint (current)."""
+    t1 = session.record_measurement(drawn(30.0), organ="liver").lesion_id
+    t2 = session.record_measurement(drawn(20.0), organ="liver").lesion_id
+    session.add_timepoint("C3", date(2026, 3, 10), cycle=3)
+    return t1, t2
+
+
+def test_split_target_counts_the_sum_of_its_fragments(
+    database: Database, session: ReadingSession, baseline: object
+) -> None:
+    t1, t2 = two_targets_then_c3(session)
+    session.record_measurement(drawn(15.0), lesion_id=t1)  # drawn first, then found split
+    session.record_measurement(drawn(10.0), lesion_id=t2)
+    assert float(session.assessment.timepoints[-1].sum_mm) == 25.0
+    audited = audit_count(database)
+
+    stored = session.record_split(t1, [12, 8])
+
+    assert stored.status is MeasurementStatus.SPLIT
+    assert stored.fragments_mm == (12.0, 8.0) and stored.long_axis_mm == 20.0
+    assert stored.geometry is None  # the drawn line no longer shows the recorded value
+    assert session.measurement_for(t1) == stored
+    assert float(session.assessment.timepoints[-1].sum_mm) == 30.0  # T1 counts 20 mm + T2 10 mm
+    assert session.commands.undo_label == "Undo Split T1 (12.0 + 8.0 mm)"
+    assert audit_count(database) == audited + 1
+
+    session.undo()
+    back = session.measurement_for(t1)
+    assert back.status is MeasurementStatus.MEASURED and back.long_axis_mm == 15.0
+    assert back.fragments_mm == () and back.geometry is not None
+    assert float(session.assessment.timepoints[-1].sum_mm) == 25.0
+    session.redo()
+    assert session.measurement_for(t1).fragments_mm == (12.0, 8.0)
+
+
+def test_split_on_an_unmeasured_target_adds_one_measurement(
+    session: ReadingSession, baseline: object
+) -> None:
+    t1, t2 = two_targets_then_c3(session)
+    session.record_measurement(drawn(10.0), lesion_id=t2)
+    session.record_split(t1, (7.26, 4.0, 3.0))
+    m = session.measurement_for(t1)
+    assert m.fragments_mm == (7.3, 4.0, 3.0) and m.long_axis_mm == 14.3
+    assert float(session.assessment.timepoints[-1].sum_mm) == 24.3
+    session.undo()
+    assert session.measurement_for(t1) is None
+
+
+def test_split_refuses_bad_fragments_and_non_targets(
+    session: ReadingSession, baseline: object
+) -> None:
+    t1, _ = two_targets_then_c3(session)
+    session.record_measurement(drawn(14.0), kind=LesionKind.NON_TARGET, organ="peritoneum")
+    nt = next(les for les in session.lesions() if les.code == "NT1")
+    depth = session.commands.can_undo_redo()
+    with pytest.raises(SessionError, match="give the long axis of each fragment"):
+        session.record_split(t1, [])
+    with pytest.raises(SessionError, match="at least two"):
+        session.record_split(t1, [12.0])
+    with pytest.raises(SessionError, match="fragment 2 must be a length above 0 mm"):
+        session.record_split(t1, [12.0, 0.0])
+    with pytest.raises(SessionError, match="only target lesions"):
+        session.record_split(nt.id, [5.0, 5.0])
+    assert session.commands.can_undo_redo() == depth and session.measurement_for(t1) is None
+
+
+def test_merged_target_counts_zero_and_links_the_target_it_joined(
+    database: Database, session: ReadingSession, baseline: object
+) -> None:
+    t1, t2 = two_targets_then_c3(session)
+    session.record_measurement(drawn(45.0), lesion_id=t1)  # the coalesced mass, on T1
+    audited = audit_count(database)
+
+    stored = session.record_merge(t2, "t1")
+
+    assert stored.status is MeasurementStatus.MERGED
+    assert stored.coalesced_into == "T1" and stored.long_axis_mm == 0.0
+    c3 = session.assessment.timepoints[-1]
+    assert float(c3.sum_mm) == 45.0  # 45 + 0, not NE for the missing T2
+    assert session.commands.undo_label == "Undo Merge T2 into T1"
+    assert audit_count(database) == audited + 1
+    session.undo()
+    assert session.measurement_for(t2) is None
+    assert str(session.assessment.timepoints[-1].target) == "NE"
+
+
+def test_merge_refuses_itself_unknown_codes_and_non_targets(
+    session: ReadingSession, baseline: object
+) -> None:
+    t1, _ = two_targets_then_c3(session)
+    session.record_measurement(drawn(14.0), kind=LesionKind.NON_TARGET, organ="peritoneum")
+    with pytest.raises(SessionError, match=r"'T1' is not another target.*choose one of: T2"):
+        session.record_merge(t1, "T1")
+    with pytest.raises(SessionError, match="'T9' is not another target"):
+        session.record_merge(t1, "T9")
+    with pytest.raises(SessionError, match="'NT1' is not another target"):
+        session.record_merge(t1, "NT1")
+    assert session.measurement_for(t1) is None

@@ -18,9 +18,13 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
 from app.main import DEMO_FOLDER, SeriesLibrary, build_main_window
 from recist.model import LesionKind, MeasurementStatus, Role
 from storage.db import open_database
+from viewer.lesion_table_model import STATUS
 from viewer.main_window import MainWindow
+from viewer.merge_lesion_dialog import MergeLesionDialog
 from viewer.new_timepoint_dialog import NewTimepointDialog
+from viewer.overlays import make_geometry
 from viewer.sign_dialog import SignDialog
+from viewer.split_lesion_dialog import SplitLesionDialog
 
 pytestmark = pytest.mark.qt
 
@@ -270,3 +274,65 @@ def test_engine_warning_for_a_small_target_shows_in_the_table(qtbot, window: Mai
     window.undo_action.trigger()
     assert session.measurement_for(lesion_id) is not None
     assert len(window.viewer.overlay_items) == 1
+
+
+def test_split_and_merged_targets_are_recorded_from_the_status_column(qtbot, window: MainWindow) -> None:
+    session, model = window.session, window.lesion_model
+    window.add_patient("TEST-004")
+    window.open_folder(str(DEMO_FOLDER))
+    qtbot.waitUntil(lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=30000)
+    add_timepoint(qtbot, window, "baseline")
+    volume = window.viewer.volume
+    for code, (x0, y0) in (("T1", (150.0, 300.0)), ("T2", (150.0, 340.0)), ("T3", (220.0, 300.0))):
+        window.assign_bar.select_lesion(None)
+        session.record_measurement(make_geometry(volume, 5, ((x0, y0), (x0 + 40.0, y0))), organ="liver")
+    add_timepoint(qtbot, window, "C3")
+    t1, t2, t3 = (model.row_of_code(code) for code in ("T1", "T2", "T3"))
+    session.record_measurement(make_geometry(volume, 5, ((150.0, 340.0), (170.0, 340.0))),
+                               lesion_id=model.lesion_at(t2).id)
+    window.lesion_table.select_lesion(model.lesion_at(t1).id)
+
+    # "split" asks for the fragments; a bad entry keeps the dialog open with a clear message
+    assert not model.setData(model.index(t1, STATUS), "split")  # nothing recorded yet
+    (split,) = visible(window, SplitLesionDialog)
+    split.fragments.setText("12, eight")
+    split.accept()
+    assert split.isVisible() and "“eight” is not a length in mm" in split.error.text()
+    split.fragments.setText("12")
+    split.accept()
+    assert split.isVisible() and "at least two fragments" in split.error.text()
+    split.fragments.setText("12, 8")
+    assert split.total.text() == "Sum: 12 + 8 = 20.0 mm"
+    split.accept()
+    assert close_error_boxes() == []
+    m1 = session.measurement_for(model.lesion_at(t1).id)
+    assert m1.status is MeasurementStatus.SPLIT and m1.fragments_mm == (12.0, 8.0)
+    c3_column = model.timepoint_column(session.current_timepoint.id)
+    assert model.index(t1, c3_column).data() == "20.0 split"
+    assert "12.0 + 8.0 = 20.0 mm" in model.index(t1, c3_column).data(Qt.ItemDataRole.ToolTipRole)
+    assert model.index(t1, STATUS).data() == "split"
+    assert window.undo_action.text() == "Undo Split T1 (12.0 + 8.0 mm)"
+
+    # "merged" offers the other targets; T3 joins T2 and counts 0 mm
+    assert not model.setData(model.index(t3, STATUS), "merged")
+    (merge,) = visible(window, MergeLesionDialog)
+    assert [merge.into.itemText(i) for i in range(merge.into.count())] == ["T1", "T2"]
+    merge.into.setCurrentText("T2")
+    merge.accept()
+    assert close_error_boxes() == []
+    m3 = session.measurement_for(model.lesion_at(t3).id)
+    assert m3.status is MeasurementStatus.MERGED and m3.coalesced_into == "T2"
+    assert model.index(model.row_of_code("T3"), c3_column).data() == "→ T2"
+    c3 = session.assessment.timepoints[-1]
+    t2_mm = session.measurement_for(model.lesion_at(t2).id).long_axis_mm
+    assert float(c3.sum_mm) == pytest.approx(20.0 + t2_mm)  # T1 split 12 + 8, T3 merged 0
+    assert window.undo_action.text() == "Undo Merge T3 into T2"
+    window.undo_action.trigger()
+    window.undo_action.trigger()
+    assert session.measurement_for(model.lesion_at(t1).id) is None
+
+    # a cancelled dialog records nothing
+    model.setData(model.index(t1, STATUS), "split")
+    (split,) = visible(window, SplitLesionDialog)
+    split.reject()
+    assert session.measurement_for(model.lesion_at(t1).id) is None
