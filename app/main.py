@@ -72,11 +72,16 @@ class SeriesLibrary:
         except (OSError, ValueError):
             self._paths = {}
 
-    def open_folder(self, path: str | Path, on_progress: Callable[[int, int], None] | None = None) -> Any:
-        """Load the image series under *path* (the largest if several) and remember its place."""
+    def open_folder(self, path: str | Path, on_progress: Callable[[int, int], None] | None = None,
+                    series_uid: str | None = None) -> Any:
+        """Load an image series under *path* and remember its place.
+
+        *series_uid* picks the series when *path* holds several; None loads the
+        largest (the reader can open another one from its own folder).
+        """
         from storage.dicom import load_series
 
-        volume = load_series(path, on_progress=on_progress)
+        volume = load_series(path, series_uid=series_uid, on_progress=on_progress)
         uid = volume.series_instance_uid
         self._volumes[uid] = volume
         if self._paths.get(uid) != str(path):
@@ -94,7 +99,7 @@ class SeriesLibrary:
         path = self._paths.get(series_instance_uid)
         if path is None or not Path(path).exists():
             return None
-        return self.open_folder(path)
+        return self.open_folder(path, series_uid=series_instance_uid)  # the folder may hold several
 
 
 def render_volume_png(*args: Any, **kwargs: Any) -> None:
@@ -193,8 +198,13 @@ def _short_axis(start: tuple[float, float], end: tuple[float, float]) -> tuple:
     return ((mx + dy, my - dx), (mx - dy, my + dx))
 
 
-def build_main_window(database: Database, reader: Reader, library: SeriesLibrary | None = None) -> MainWindow:
-    """A main window for *reader* on *database* (tests build it this way too)."""
+def build_main_window(database: Database, reader: Reader, library: SeriesLibrary | None = None, *,
+                      pacs_controller: Any = None) -> MainWindow:
+    """A main window for *reader* on *database* (tests build it this way too).
+
+    *pacs_controller* (an ``app.pacs.PacsController``) is behind File → Find on PACS…;
+    without one that action is disabled.
+    """
     from app.session import ReadingSession
     from storage import paths
     from viewer.main_window import MainWindow
@@ -202,7 +212,7 @@ def build_main_window(database: Database, reader: Reader, library: SeriesLibrary
 
     configure_graphics()  # pg.setConfigOptions(imageAxisOrder="row-major"), once, before any view
     library = library or SeriesLibrary(paths.config_dir() / "series_locations.json")
-    window = MainWindow(ReadingSession(database, reader), library)
+    window = MainWindow(ReadingSession(database, reader), library, pacs_controller=pacs_controller)
     window.database = database  # type: ignore[attr-defined]
     return window
 
@@ -267,7 +277,11 @@ def run_gui(db_url: str | None, demo: bool) -> int:
     if reader is None:
         splash.close()
         return 1
-    window = build_main_window(database, reader)
+    from app.pacs import PacsController
+
+    pacs_controller = PacsController()
+    app.aboutToQuit.connect(pacs_controller.shutdown)  # cancel a retrieve, stop its thread
+    window = build_main_window(database, reader, pacs_controller=pacs_controller)
     window.show()
     splash.close()
     app.processEvents()

@@ -24,6 +24,7 @@ from viewer.errors import report_error, shows_errors
 from viewer.lesion_table_model import LesionTableModel
 from viewer.lesion_table_view import LesionTableView
 from viewer.main_window_actions import TimepointActions, series_of
+from viewer.main_window_pacs import PacsActions
 from viewer.overlays import MeasurementOverlay
 from viewer.patient_browser_widget import PatientBrowserWidget
 from viewer.presets import PRESET_NAMES
@@ -38,7 +39,7 @@ _TOOL_TITLES = {"pointer": "Select", "bidirectional": "Bidirectional", "line": "
 _TOOL_KEYS = {"pointer": "S", "bidirectional": "B", "line": "L", "pan": "P", "zoom": "Z", "window": "W"}
 
 
-class MainWindow(TimepointActions, QMainWindow):
+class MainWindow(TimepointActions, PacsActions, QMainWindow):
     """The reading workstation for one reader.
 
     Parameters
@@ -49,12 +50,15 @@ class MainWindow(TimepointActions, QMainWindow):
         Opens folders and finds series opened before (injected by ``app/main.py``).
     parent : QWidget, optional
         Parent widget.
+    pacs_controller : app.pacs.PacsController, optional
+        Behind File → Find on PACS…; None disables it.
     """
 
-    def __init__(self, session: Any, library: SeriesLibrary, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Any, library: SeriesLibrary, parent: QWidget | None = None, *,
+                 pacs_controller: Any = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
-        self.session, self.library = session, library
+        self.session, self.library, self.pacs_controller = session, library, pacs_controller
         self.amendment_reason: str | None = None
         self.last_task: SeriesLoadTask | None = None
         self._pool = QThreadPool(self)  # our own: the global pool stops once an event loop quits
@@ -120,6 +124,7 @@ class MainWindow(TimepointActions, QMainWindow):
     def _build_actions(self) -> None:
         self.open_action = self._action("Open folder…", self._on_open_folder, QKeySequence.StandardKey.Open, "open")
         self.open_file_action = self._action("Open zip or DICOMDIR…", self._on_open_file, None, "openFile")
+        self.find_on_pacs_action = self._action("Find on PACS…", self._on_find_on_pacs, "Ctrl+Shift+O", "findOnPacs")
         self.new_patient_action = self._action("New patient…", self._on_new_patient, None, "newPatient")
         self.new_timepoint_action = self._action("New timepoint…", self._on_new_timepoint, "Ctrl+T", "newTimepoint")
         self.undo_action = self._action("Undo", self._on_undo, [QKeySequence("Ctrl+Z")], "undo")
@@ -131,8 +136,12 @@ class MainWindow(TimepointActions, QMainWindow):
         quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit, "quit")
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
-        for action in (self.open_action, self.open_file_action, self.new_patient_action, None, quit_action):
+        file_menu.setToolTipsVisible(True)  # the disabled "Find on PACS…" says why
+        file_menu.aboutToShow.connect(self.update_pacs_action)  # a node may have been added since
+        for action in (self.open_action, self.open_file_action, self.find_on_pacs_action,
+                       self.new_patient_action, None, quit_action):
             file_menu.addSeparator() if action is None else file_menu.addAction(action)
+        self.update_pacs_action()
         edit_menu = menus.addMenu("&Edit")
         for action in (self.undo_action, self.redo_action, None, self.delete_action):
             edit_menu.addSeparator() if action is None else edit_menu.addAction(action)

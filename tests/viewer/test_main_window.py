@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QDialog
+
 from app.main import DEMO_SUBJECT_ID
 from recist.model import Role
 from storage.db import AuthenticationError, open_database
@@ -115,3 +117,87 @@ def test_sign_dialog_prefills_the_meaning(qtbot) -> None:
     assert default_meaning(None, "C3") == "I confirm the assessment at C3"
     dialog.password.setText("pw")
     assert dialog.values() == ("ivan", "pw", "I confirm the response PR at C6")
+
+
+# -- File → Find on PACS… and re-opening series ------------------------------------------------
+
+
+@pytest.fixture
+def pacs_window(qtbot, tmp_path):  # noqa: ANN001, ANN201 - a MainWindow with a real PacsController
+    from app.main import SeriesLibrary, build_main_window
+    from app.pacs import PacsController
+
+    database = open_database(f"sqlite:///{tmp_path / 'pacs.sqlite3'}")
+    controller = PacsController()
+    reader = database.readers.create("rita", "Rita Reader", Role.READER, "reader-pw")
+    window = build_main_window(database, reader, SeriesLibrary(tmp_path / "series_locations.json"),
+                               pacs_controller=controller)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        yield window
+    finally:
+        controller.shutdown()
+        database.close()
+
+
+def test_find_on_pacs_opens_the_dialog_and_opens_what_it_retrieves(qtbot, pacs_window) -> None:  # noqa: ANN001
+    from PySide6.QtGui import QKeySequence
+
+    from app.main import DEMO_FOLDER
+    from storage.dicom.pacs import PacsNode, save_nodes
+    from viewer.pacs_dialog import FindOnPacsDialog
+
+    window = pacs_window
+    action = window.find_on_pacs_action
+    file_menu = window.menuBar().actions()[0].menu()
+    assert action in file_menu.actions()
+    assert action.shortcut() == QKeySequence("Ctrl+Shift+O")
+    # empty PACS configuration: disabled, and the tool tip says how to add a node
+    assert not action.isEnabled() and "caliper pacs add" in action.toolTip()
+
+    dialog = window._on_find_on_pacs()
+    assert isinstance(dialog, FindOnPacsDialog) and dialog.isVisible() and dialog.parent() is window
+    assert dialog.pacs_combo.count() == 0 and "No PACS configured" in dialog.status_label.text()
+    window.add_patient("PACS-001")
+    window.new_timepoint_action.trigger()
+    next(d for d in window.findChildren(QDialog) if d.objectName() == "newTimepointDialog").accept()
+    qtbot.waitUntil(lambda: window.session.current_timepoint is not None)
+    # a retrieved series is opened like a folder: loaded, shown and attached to the timepoint
+    dialog.series_retrieved.emit(str(DEMO_FOLDER))
+    qtbot.waitUntil(lambda: window.viewer.volume is not None and not window.progress.isVisible(),
+                    timeout=30000)
+    assert window.session.current_timepoint.series_instance_uid == window.viewer.volume.series_instance_uid
+    dialog.reject()
+
+    # a node configured while Caliper runs enables the action when the File menu opens
+    save_nodes([PacsNode(name="site-pacs", dicomweb_url="http://127.0.0.1:9/dicom-web")])
+    file_menu.aboutToShow.emit()
+    assert action.isEnabled() and "site-pacs" in action.toolTip()
+    action.trigger()
+    (dialog,) = [d for d in window.findChildren(FindOnPacsDialog) if d.isVisible()]
+    assert dialog.pacs_combo.currentText() == "site-pacs" and dialog.search_button.isEnabled()
+    dialog.reject()
+
+
+def test_library_reopens_the_right_series_of_a_folder_holding_several(tmp_path, shared_data) -> None:  # noqa: ANN001
+    import shutil
+
+    import pydicom
+
+    from app.main import SeriesLibrary
+
+    mixed = tmp_path / "mixed"
+    shutil.copytree(shared_data / "ct-chest-30", mixed / "ct")
+    shutil.copytree(shared_data / "mr-brain-24", mixed / "mr")
+    mr_uid = str(pydicom.dcmread(next((mixed / "mr").glob("*.dcm")), stop_before_pixels=True).SeriesInstanceUID)
+    index = tmp_path / "series_locations.json"
+    largest = SeriesLibrary(index).open_folder(mixed)  # no UID: the series with most images
+    assert largest.series_instance_uid != mr_uid and largest.voxels.shape[0] == 30
+    index.write_text(json.dumps({largest.series_instance_uid: str(mixed), mr_uid: str(mixed)}), encoding="utf-8")
+
+    library = SeriesLibrary(index)  # a later session, nothing cached
+    mr = library.volume(mr_uid)
+    assert mr.series_instance_uid == mr_uid and mr.voxels.shape[0] == 24
+    assert library.volume(largest.series_instance_uid).voxels.shape[0] == 30
