@@ -1,8 +1,9 @@
 """Keyboard and double-click for the image view (as in Slicer, OHIF and syngo).
 
 PageUp/PageDown and the arrow keys step through slices, Home/End jump to the
-ends, Delete/Backspace ask to delete the selected caliper, a double-click
-fits the image to the window.  The filter sits on the graphics view so that
+ends, Delete/Backspace ask to delete the selected caliper, Escape cancels
+the caliper being drawn, a double-click shows the whole image (or, when it
+already does, the body).  The filter sits on the graphics view so that
 ``QAbstractScrollArea`` never scrolls with these keys.
 """
 
@@ -31,6 +32,9 @@ def handle_key(widget: SeriesViewerWidget, key: int) -> bool:
     """Act on *key* for *widget*; True when the key was used."""
     if widget.volume is None:
         return False
+    if key == _Key.Key_Escape and widget.provisional_item is not None:
+        widget.discard_pending()  # cancels a caliper being drawn: nothing is emitted
+        return True
     if key in SLICE_STEPS:
         widget.set_slice(widget.slice_index + SLICE_STEPS[key])
         return True
@@ -52,15 +56,16 @@ class ViewInputFilter(QtCore.QObject):
         self._widget = widget
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
-        """Take slice/delete keys; fit the image on a left double-click."""
+        """Take slice/delete/Escape keys; toggle the fit on a left double-click."""
         kind = event.type()
         if kind == QtCore.QEvent.Type.KeyPress:
             return handle_key(self._widget, event.key())
         if (
             kind == QtCore.QEvent.Type.MouseButtonDblClick
+            and watched is self._widget.graphics_view.viewport()  # not again on propagation
             and event.button() == QtCore.Qt.MouseButton.LeftButton
             and self._widget.volume is not None
         ):
             # Qt 6 sends press + double-click, which pyqtgraph reports as a single click
-            self._widget.fit_to_window()
+            self._widget.toggle_fit()
         return False

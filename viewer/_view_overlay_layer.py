@@ -56,6 +56,11 @@ class OverlayLayer:
         self.show_provisional(None)
         self.sync()
 
+    @property
+    def provisional(self) -> OverlayRoi | None:
+        """The caliper being drawn or just drawn, or None."""
+        return self._provisional
+
     def show_provisional(self, item: OverlayRoi | None) -> None:
         """Show a caliper being drawn (replacing the previous one); None removes it."""
         if self._provisional is not None:

@@ -84,6 +84,10 @@ class ToolDragger:
             return True
         return False
 
+    def cancel(self) -> None:
+        """Abandon the caliper being drawn: the rest of the drag draws and emits nothing."""
+        self._drawing = None
+
     def _drag_window(self, ev) -> None:
         widget = self._widget
         if ev.isStart():

@@ -17,6 +17,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
+from viewer._view_labels import bidirectional_label_anchors
+
 Point2 = tuple[float, float]
 ToLps = Callable[[float, float], tuple[float, float, float]]
 
@@ -34,12 +36,17 @@ def _pens(selected: bool) -> tuple[QtGui.QPen, QtGui.QPen]:
 
 
 def _label_item() -> pg.TextItem:
-    item = pg.TextItem(color=CALIPER_COLOR, anchor=(0, 1), fill=pg.mkBrush(0, 0, 0, 140))
+    item = pg.TextItem(color=CALIPER_COLOR, anchor=(0, 1), fill=pg.mkBrush(0, 0, 0, 170))
     font = QtGui.QFont()
     font.setPointSize(10)
     font.setBold(True)
     item.setFont(font)
     return item
+
+
+def _text_size(label: pg.TextItem) -> tuple[float, float]:
+    r = label.textItem.boundingRect()
+    return float(r.width()), float(r.height())
 
 
 def segment_length_mm(to_lps: ToLps, start: Point2, end: Point2) -> float:
@@ -272,6 +279,11 @@ class BidirectionalCaliperRoi(pg.ROI):
         return segment_length_mm(self._to_lps, *self.axes_points()[1])
 
     @property
+    def labels(self) -> tuple[pg.TextItem, pg.TextItem]:
+        """The long-axis and short-axis length labels."""
+        return self._long_label, self._short_label
+
+    @property
     def caption(self) -> str:
         """Text before the length (e.g. ``"T1"``)."""
         return self._caption
@@ -294,8 +306,18 @@ class BidirectionalCaliperRoi(pg.ROI):
         long_text = f"{self.long_axis_mm:.1f} mm"
         self._long_label.setText(f"{self._caption} {long_text}" if self._caption else long_text)
         self._short_label.setText(f"{self.short_axis_mm:.1f} mm")
-        for label, (a, b) in ((self._long_label, (l0, l1)), (self._short_label, (s0, s1))):
-            end = a if a[0] > b[0] else b
+        (long_end, long_anchor), (short_end, short_anchor) = bidirectional_label_anchors(
+            (l0, l1),
+            (s0, s1),
+            tuple(self._scale),
+            _text_size(self._long_label),
+            _text_size(self._short_label),
+        )
+        for label, anchor, end in (
+            (self._long_label, long_anchor, (l0, l1)[long_end]),
+            (self._short_label, short_anchor, (s0, s1)[short_end]),
+        ):
+            label.setAnchor(anchor)
             label.setPos(self.mapFromParent(QtCore.QPointF(*end)))
         self.prepareGeometryChange()
         self.update()

@@ -87,7 +87,7 @@ def render_volume_png(
         widget.set_overlays(list(overlays))
         widget.show()
         app.processEvents()
-        widget.fit_to_window()
+        widget.fit_to_body()  # the body for CT, the whole image otherwise
         app.processEvents()
         widget.render_png(out_path)
     finally:

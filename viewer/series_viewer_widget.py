@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from viewer._view_annotations import ViewAnnotations, cursor_text, view_texts
+from viewer._view_fit import body_box
 from viewer._view_image import SmoothImageItem
 from viewer._view_keys import ViewInputFilter, handle_key
 from viewer._view_overlay_layer import OverlayLayer, OverlayRoi
@@ -74,7 +75,9 @@ class SeriesViewerWidget(QtWidgets.QWidget):
             self._on_wheel_scrolled, self._dragger.handle, self._on_image_clicked
         )
         self._graphics.setCentralItem(self.view_box)
-        self._fitted = True
+        # "body", "image" or None (zoomed/panned by the reader): what a resize re-fits
+        self._fit: str | None = "image"
+        self._body_box: tuple[np.ndarray | None, tuple[float, ...] | None] = (None, None)
         self.view_box.sigRangeChangedManually.connect(self._on_view_moved)
         self._image = SmoothImageItem(axisOrder="row-major")
         self._image.setPos(-0.5, -0.5)  # voxel centres at integer display coordinates
@@ -166,6 +169,16 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         return dict(self._layer.items)
 
     @property
+    def provisional_item(self) -> OverlayRoi | None:
+        """The caliper being drawn, or just drawn and not yet a measurement; else None."""
+        return self._layer.provisional
+
+    @property
+    def fit_mode(self) -> str | None:
+        """``"body"`` or ``"image"`` while fitted that way; None once zoomed or panned."""
+        return self._fit
+
+    @property
     def selected_measurement_id(self) -> int | None:
         """The highlighted measurement (the Delete key's target), or None."""
         return self._layer.selected_id
@@ -179,7 +192,8 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         """Show *volume* (a ``storage.dicom.Volume`` or anything shaped like it).
 
         Opens on the middle axial slice with the modality's default window
-        (liver for CT, percentile ``auto`` otherwise) and clears the overlays.
+        (liver for CT, percentile ``auto`` otherwise), fitted to the body for
+        CT (:meth:`fit_to_body`), and clears the overlays.
         """
         self._volume = volume
         self._slice = None
@@ -198,6 +212,8 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         """Redraw the current slice from ``volume.voxels`` (e.g. after more slices loaded)."""
         if self._geometry is not None:
             self._show_slice()
+            if self._fit == "body":  # the body may have just arrived on this slice
+                self.fit_to_body()
 
     def set_slice(self, index: int) -> None:
         """Show position *index* (clamped) of the current plane; emits ``slice_changed``."""
@@ -273,13 +289,53 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         )
 
     def set_overlays(self, items: Sequence[MeasurementOverlay]) -> None:
-        """Replace the measurements drawn; each shows on its own axial slice."""
+        """Replace the measurements drawn; each shows on its own axial slice.
+
+        Also removes the caliper just drawn: it is either among *items* now or
+        was refused.
+        """
         self._layer.set_overlays(items)
 
+    def discard_pending(self) -> None:
+        """Remove the caliper just drawn (or being drawn) without emitting anything.
+
+        The main window calls this when the controller refuses a drawn caliper.
+        """
+        self._dragger.cancel()
+        self._layer.show_provisional(None)
+
     def fit_to_window(self) -> None:
-        """Show the whole image, as large as fits (also on double-click)."""
-        self.view_box.autoRange(padding=0.0)
-        self._fitted = True
+        """Show the whole image, as large as fits."""
+        rows, cols = self.image_shape
+        if rows and cols:
+            self._set_range((-0.5, -0.5, cols - 0.5, rows - 0.5))
+        self._fit = "image"
+
+    def fit_to_body(self) -> None:
+        """Zoom to the body (CT voxels above -500 HU, small margin) on the shown slice.
+
+        Whole-body PET/CT has a ~500 mm field of view, so the body is small in
+        the whole image.  For other modalities, or a slice without body, this
+        is :meth:`fit_to_window`.  It is the initial view of a CT.
+        """
+        if self._body_box[0] is not self._slice:  # resizes re-fit often: compute once a slice
+            self._body_box = (
+                self._slice,
+                body_box(self._slice, getattr(self._volume, "modality", None)),
+            )
+        box = self._body_box[1]
+        if box is None:
+            self.fit_to_window()
+            return
+        self._set_range(box)
+        self._fit = "body"
+
+    def toggle_fit(self) -> None:
+        """Double-click: the whole image, or the body when the whole image is shown."""
+        if self._fit == "image":
+            self.fit_to_body()
+        else:
+            self.fit_to_window()
 
     def render_png(self, path: str) -> None:
         """Write the view as shown (image, calipers, text) to the PNG file *path*.
@@ -311,7 +367,13 @@ class SeriesViewerWidget(QtWidgets.QWidget):
     def _show_plane(self) -> None:
         self.view_box.setAspectLocked(True, ratio=self._geometry.aspect)
         self._show_slice()
-        self.fit_to_window()
+        self.fit_to_body()
+
+    def _set_range(self, box: tuple[float, float, float, float]) -> None:
+        # the image's own bounds, not childrenBounds(): calipers and their
+        # screen-sized labels must not change what "fit" means
+        x0, y0, x1, y1 = box
+        self.view_box.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
         self._annotations.set_orientation(self._geometry.labels())
 
     def _show_slice(self) -> None:
@@ -350,7 +412,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
             self._load_timer.stop()
 
     def _on_view_moved(self, *_: object) -> None:
-        self._fitted = False
+        self._fit = None
 
     def _on_wheel_scrolled(self, steps: int) -> None:
         self.set_slice(self._index - steps)
@@ -374,7 +436,9 @@ class SeriesViewerWidget(QtWidgets.QWidget):
             super().keyPressEvent(event)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        """Keep the whole image in view on resize, unless the reader zoomed or panned."""
+        """Keep the fitted body or image in view on resize, unless the reader zoomed or panned."""
         super().resizeEvent(event)
-        if self._geometry is not None and self._fitted:
+        if self._geometry is not None and self._fit == "body":
+            self.fit_to_body()
+        elif self._geometry is not None and self._fit == "image":
             self.fit_to_window()

@@ -114,3 +114,9 @@ def ct_chest_anisotropic(ct_chest: SimpleVolume) -> SimpleVolume:
         patient_id=v.patient_id,
         modality=v.modality,
     )
+
+
+@pytest.fixture(scope="session")
+def ct_wholebody(shared_data: Path) -> SimpleVolume:
+    """The whole-body CT of a PET/CT (269 slices, 512x512, 500 mm field of view)."""
+    return read_volume(shared_data / "ct-wholebody-269")

@@ -138,3 +138,30 @@ def test_same_geometry_tolerance(ct_chest):
     assert not same_geometry(a, c)
     assert not same_geometry(a, d)
     assert a.long_axis.start_lps_mm == pytest.approx(ct_chest.index_to_lps(3, 10, 10))
+
+
+def _box(point, anchor, size):
+    """Screen box (x0, y0, x1, y1) of a label of *size* anchored at *point* (pixels)."""
+    x0, y0 = point[0] - anchor[0] * size[0], point[1] - anchor[1] * size[1]
+    return x0, y0, x0 + size[0], y0 + size[1]
+
+
+@pytest.mark.parametrize("angle", range(0, 360, 15))
+@pytest.mark.parametrize("t", [0.0, 0.5, 1.0])
+def test_bidirectional_label_boxes_never_overlap(angle, t):
+    from viewer._view_labels import bidirectional_label_anchors
+
+    c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    long_axis = ((0.0, 0.0), (6 * c, 6 * s))  # a few pixels: a tiny lesion
+    foot = (6 * c * t, 6 * s * t)
+    short_axis = ((foot[0] - 2 * s, foot[1] + 2 * c), (foot[0] + s, foot[1] - c))
+    sizes = ((96.0, 22.0), (64.0, 22.0))
+    (le, la), (se, sa) = bidirectional_label_anchors(long_axis, short_axis, (1.0, 1.0), *sizes)
+    a = _box(long_axis[le], la, sizes[0])
+    b = _box(short_axis[se], sa, sizes[1])
+    overlap_x = min(a[2], b[2]) - max(a[0], b[0])
+    overlap_y = min(a[3], b[3]) - max(a[1], b[1])
+    assert overlap_x <= 0 or overlap_y <= 0
+    # each label keeps clear of its own end point
+    for (x0, y0, x1, y1), p in ((a, long_axis[le]), (b, short_axis[se])):
+        assert not (x0 < p[0] < x1 and y0 < p[1] < y1)

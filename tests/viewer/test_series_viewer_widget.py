@@ -35,8 +35,7 @@ def viewer(qtbot, ct_chest) -> SeriesViewerWidget:
     widget.set_volume(ct_chest)
     widget.show()
     qtbot.waitExposed(widget)
-    widget.view_box.autoRange(padding=0.0)
-    QtWidgets.QApplication.processEvents()
+    widget.fit_to_window()  # tests address image points near the edges
     return widget
 
 
@@ -59,6 +58,17 @@ def drag(
         qtbot.mouseMove(viewport, pos=p)
         qtbot.wait(5)
     qtbot.mouseRelease(viewport, button, pos=p1)
+
+
+def double_click(qtbot, widget: SeriesViewerWidget, point) -> None:
+    """A left double-click at image *point*, as the platform sends it: press, release,
+    double-click, release.  ``qtbot.mouseDClick`` sends the double-click event alone
+    and leaves QTest's global button state "left pressed" for every later test."""
+    viewport = widget.graphics_view.viewport()
+    pos = to_viewport(widget, *point)
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=pos)
 
 
 def wheel(
@@ -194,7 +204,7 @@ def test_draw_line_on_anisotropic_pixels(qtbot, ct_chest_anisotropic):
     widget.set_volume(ct_chest_anisotropic)
     widget.show()
     qtbot.waitExposed(widget)
-    widget.view_box.autoRange(padding=0.0)
+    widget.fit_to_window()
     widget.set_tool("line")
     with qtbot.waitSignal(widget.measurement_drawn) as blocker:
         drag(qtbot, widget, (100.0, 100.0), (100.0, 200.0))  # vertical: rows, 0.9 mm
@@ -442,15 +452,16 @@ def test_zoom_tool_and_pan(qtbot, viewer):
     viewer.resize(700, 700)  # a zoomed view keeps its zoom when the window changes size
     QtWidgets.QApplication.processEvents()
     assert (viewer.view_box.viewRange()[0][1] - viewer.view_box.viewRange()[0][0]) < 400
-    qtbot.mouseDClick(
-        viewer.graphics_view.viewport(),
-        Qt.MouseButton.LeftButton,
-        pos=to_viewport(viewer, 256, 256),
-    )
-    qtbot.waitUntil(lambda: viewer.view_box.viewRange()[0][0] <= -0.5 + 1e-6, timeout=3000)
+    double_click(qtbot, viewer, (256, 256))
+    # the fit is synchronous: no waiting
+    assert viewer.fit_mode == "image"
     fitted = viewer.view_box.viewRange()
     assert fitted[0][0] <= -0.5 + 1e-6
     assert fitted[0][1] >= 511.5 - 1e-6
+    double_click(qtbot, viewer, (256, 256))  # again: the body
+    assert viewer.fit_mode == "body"
+    # this chest CT's body spans the image's width: the body view is the whole width too
+    assert viewer.view_box.viewRange()[0] == pytest.approx(fitted[0], abs=1e-6)
 
 
 def test_background_loading_is_redrawn_as_slices_arrive(qtbot, ct_chest):
@@ -531,3 +542,133 @@ def test_shows_a_volume_from_storage_dicom(qtbot, shared_data, ct_chest):
     (geometry,) = drawn
     assert geometry.sop_instance_uid == volume.sop_instance_uids[widget.slice_index]
     assert geometry.long_axis.length_mm == pytest.approx(100 * volume.spacing_mm[1], abs=1e-6)
+
+
+def _label_rects(qtbot, widget: SeriesViewerWidget, mid: int) -> tuple[QtCore.QRectF, QtCore.QRectF]:
+    """Scene (screen pixel) rectangles of a bidirectional caliper's two labels, as painted."""
+    widget.grab()  # paints: the labels' screen-pixel transforms follow the current zoom
+    long_label, short_label = widget.overlay_items[mid].labels
+    return long_label.sceneBoundingRect(), short_label.sceneBoundingRect()
+
+
+@pytest.mark.parametrize("angle", [0, 20, 45, 70, 90, 110, 135, 160, 180, 225, 300])
+def test_labels_of_a_small_bidirectional_caliper_do_not_overlap(qtbot, viewer, ct_chest, angle):
+    k = viewer.slice_index
+    half_px = 5.0 / ct_chest.spacing_mm[2]  # a 10 mm long axis
+    c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    start, end = (250 - half_px * c, 300 - half_px * s), (250 + half_px * c, 300 + half_px * s)
+    short = ((250 - 0.3 * half_px * s, 300 + 0.3 * half_px * c), (250 + 0.3 * half_px * s, 300 - 0.3 * half_px * c))
+    viewer.set_overlays([_overlay(ct_chest, k, (start, end), short, label="T1 10.0 mm")])
+    long_rect, short_rect = _label_rects(qtbot, viewer, 7)
+    assert not long_rect.intersects(short_rect)
+    assert long_rect.width() > 20 and short_rect.width() > 20
+    # zoomed in four times: same label size on screen, still apart
+    viewer.view_box.scaleBy((0.25, 0.25), center=QtCore.QPointF(250, 300))
+    long_zoomed, short_zoomed = _label_rects(qtbot, viewer, 7)
+    assert not long_zoomed.intersects(short_zoomed)
+    assert long_zoomed.width() == pytest.approx(long_rect.width(), abs=1.0)
+    assert long_zoomed.height() == pytest.approx(long_rect.height(), abs=1.0)
+
+
+def test_ct_opens_fitted_to_the_body(qtbot, ct_wholebody):
+    widget = SeriesViewerWidget()
+    qtbot.addWidget(widget)
+    widget.resize(640, 640)
+    widget.set_volume(ct_wholebody)
+    widget.show()
+    qtbot.waitExposed(widget)
+    assert widget.fit_mode == "body"
+    image = ct_wholebody.voxels[widget.slice_index]
+    # on this slice the trunk spans rows 240-413; below it lies the patient table (its
+    # curved sides reach row 416), above it a few pixels of cable: neither is body
+    body = image > -500
+    body[:230] = False
+    body[414:] = False
+    rows = np.flatnonzero(body.any(axis=1))
+    cols = np.flatnonzero(body.any(axis=0))
+    (x0, x1), (y0, y1) = widget.view_box.viewRange()
+    # smaller than the 512 x 512 image (the wide table left out): the body is larger on screen
+    assert x1 - x0 < 0.7 * 512 and y1 - y0 < 0.7 * 512
+    # and all of the body (every voxel above -500 HU) is in view
+    assert x0 <= cols[0] - 0.5 and x1 >= cols[-1] + 0.5
+    assert y0 <= rows[0] - 0.5 and y1 >= rows[-1] + 0.5
+    # a resize keeps the body fitted
+    widget.resize(500, 700)
+    QtWidgets.QApplication.processEvents()
+    (x0, x1), _ = widget.view_box.viewRange()
+    assert x0 <= cols[0] - 0.5 and x1 >= cols[-1] + 0.5 and x1 - x0 < 0.7 * 512
+    # double-click: the whole image; again: the body
+    double_click(qtbot, widget, (256, 300))
+    assert widget.fit_mode == "image"
+    assert widget.view_box.viewRange()[0][0] <= -0.5 + 1e-6
+    double_click(qtbot, widget, (256, 300))
+    assert widget.fit_mode == "body"
+
+
+def test_fit_to_body_is_the_whole_image_for_mr(qtbot, shared_data):
+    from tests.viewer.conftest import read_volume
+
+    widget = SeriesViewerWidget()
+    qtbot.addWidget(widget)
+    widget.resize(400, 400)
+    widget.set_volume(read_volume(shared_data / "mr-brain-24"))
+    widget.fit_to_body()
+    assert widget.fit_mode == "image"
+
+
+def test_escape_cancels_a_caliper_being_drawn(qtbot, viewer):
+    viewer.set_tool("bidirectional")
+    viewport = viewer.graphics_view.viewport()
+    viewer.graphics_view.setFocus()
+    p0, p1 = to_viewport(viewer, 200, 250), to_viewport(viewer, 280, 290)
+    with qtbot.assertNotEmitted(viewer.measurement_drawn):
+        qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=p0)
+        for i in range(1, 4):
+            qtbot.mouseMove(viewport, pos=p0 + (p1 - p0) * (i / 6))
+        assert viewer.provisional_item is not None
+        qtbot.keyClick(viewer.graphics_view, Qt.Key.Key_Escape)
+        assert viewer.provisional_item is None
+        for i in range(4, 7):
+            qtbot.mouseMove(viewport, pos=p0 + (p1 - p0) * (i / 6))
+        qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=p1)
+    assert viewer.provisional_item is None
+    assert viewer.overlay_items == {}
+    # the next caliper draws as usual
+    with qtbot.waitSignal(viewer.measurement_drawn):
+        drag(qtbot, viewer, (200.0, 250.0), (280.0, 290.0))
+
+
+def test_a_refused_caliper_disappears(qtbot, viewer, ct_chest):
+    viewer.set_tool("line")
+    with qtbot.waitSignal(viewer.measurement_drawn):
+        drag(qtbot, viewer, (200.0, 250.0), (280.0, 290.0))
+    drawn = viewer.provisional_item
+    assert drawn is not None and drawn in viewer.view_box.addedItems
+    viewer.discard_pending()  # the main window, when the controller refuses it
+    assert viewer.provisional_item is None
+    assert drawn not in viewer.view_box.addedItems
+    viewer.discard_pending()  # harmless when there is nothing to discard
+    # the next set_overlays also removes it (here: the measurement list did not change)
+    viewer.set_tool("bidirectional")
+    with qtbot.waitSignal(viewer.measurement_drawn):
+        drag(qtbot, viewer, (200.0, 250.0), (280.0, 290.0))
+    drawn = viewer.provisional_item
+    assert drawn is not None
+    viewer.set_overlays([])
+    assert viewer.provisional_item is None
+    assert drawn not in viewer.view_box.addedItems
+
+
+def test_body_box_leaves_out_the_table_and_keeps_the_arms():
+    from viewer._view_fit import body_box
+
+    image = np.full((200, 200), -1000, np.int16)
+    image[40:120, 60:140] = 40  # trunk
+    image[60:90, 30:45] = 40  # an arm, apart from the trunk
+    image[150:154, 10:190] = 200  # the table: long and thin
+    image[5, 5] = 100  # a cable
+    x0, y0, x1, y1 = body_box(image, "CT")
+    assert x0 < 29.5 and x1 > 139.5 and y0 < 39.5 and y1 > 119.5
+    assert x0 > 10 and x1 < 160 and y1 < 145
+    assert body_box(image, "MR") is None
+    assert body_box(np.full((50, 50), -1000, np.int16), "CT") is None
