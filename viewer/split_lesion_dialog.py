@@ -110,6 +110,7 @@ class SplitLesionDialog(QDialog):
         except ValueError as exc:
             self.error.setText(str(exc))
             self.error.show()
+            self.adjustSize()  # grow to show the whole message
             self.fragments.setFocus()
             return
         super().accept()
