@@ -125,3 +125,36 @@ def _down_node():  # noqa: ANN202
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return PacsNode(name="down", host="127.0.0.1", port=port, called_aet="ORTHANC", timeout_s=2)
+
+
+def test_main_window_opens_and_attaches_the_retrieved_series(
+    qtbot, orthanc: OrthancServer, tmp_path: Path
+) -> None:  # noqa: ANN001
+    from app.main import SeriesLibrary, build_main_window
+    from recist.model import Role
+    from storage.db import open_database
+
+    add_node(orthanc.dicomweb_node(name="orthanc-web"))
+    controller = PacsController()
+    database = open_database(f"sqlite:///{tmp_path / 'caliper.sqlite3'}")
+    try:
+        reader = database.readers.create("rita", "Rita Reader", Role.READER, "reader-pw")
+        window = build_main_window(database, reader, SeriesLibrary(tmp_path / "series.json"),
+                                   pacs_controller=controller)
+        qtbot.addWidget(window)
+        window.show()
+        window.add_patient(CT_PATIENT_ID)
+        window.session.add_timepoint("baseline", None)
+        assert window.find_on_pacs_action.isEnabled()
+        window.find_on_pacs_action.trigger()
+        (dialog,) = [d for d in window.findChildren(FindOnPacsDialog) if d.isVisible()]
+        _search(qtbot, dialog, "orthanc-web")
+        dialog.retrieve_button.click()
+        qtbot.waitUntil(lambda: window.viewer.volume is not None and not window.progress.isVisible(),
+                        timeout=60000)
+        assert window.viewer.volume.series_instance_uid == CT_SERIES_UID
+        assert window.session.current_timepoint.series_instance_uid == CT_SERIES_UID
+        dialog.reject()
+    finally:
+        controller.shutdown()
+        database.close()
