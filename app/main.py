@@ -199,11 +199,13 @@ def _short_axis(start: tuple[float, float], end: tuple[float, float]) -> tuple:
 
 
 def build_main_window(database: Database, reader: Reader, library: SeriesLibrary | None = None, *,
-                      pacs_controller: Any = None) -> MainWindow:
+                      pacs_controller: Any = None, remember_settings: bool = False) -> MainWindow:
     """A main window for *reader* on *database* (tests build it this way too).
 
     *pacs_controller* (an ``app.pacs.PacsController``) is behind File → Find on PACS…;
-    without one that action is disabled.
+    without one that action is disabled.  Trial → Cohort… reads the same database.
+    With *remember_settings*, geometry, tool, preset and the last patient are kept in
+    ``window.ini`` in the user's config folder.
     """
     from app.session import ReadingSession
     from storage import paths
@@ -212,7 +214,15 @@ def build_main_window(database: Database, reader: Reader, library: SeriesLibrary
 
     configure_graphics()  # pg.setConfigOptions(imageAxisOrder="row-major"), once, before any view
     library = library or SeriesLibrary(paths.config_dir() / "series_locations.json")
-    window = MainWindow(ReadingSession(database, reader), library, pacs_controller=pacs_controller)
+    from app.cohort_controller import CohortController
+
+    window = MainWindow(
+        ReadingSession(database, reader),
+        library,
+        pacs_controller=pacs_controller,
+        cohort_controller=CohortController(database),
+        settings_path=str(paths.config_dir() / "window.ini") if remember_settings else None,
+    )
     window.database = database  # type: ignore[attr-defined]
     return window
 
@@ -281,7 +291,9 @@ def run_gui(db_url: str | None, demo: bool) -> int:
 
     pacs_controller = PacsController()
     app.aboutToQuit.connect(pacs_controller.shutdown)  # cancel a retrieve, stop its thread
-    window = build_main_window(database, reader, pacs_controller=pacs_controller)
+    window = build_main_window(database, reader, pacs_controller=pacs_controller,
+                               remember_settings=True)
+    last_patient = window.restore_settings()
     window.show()
     splash.close()
     app.processEvents()
@@ -291,8 +303,10 @@ def run_gui(db_url: str | None, demo: bool) -> int:
     first_start = not window.session.patients()
     if demo or first_start:
         QTimer.singleShot(0, lambda: _open_demo_in(window, started))
-    elif window.session.patients():
-        QTimer.singleShot(0, lambda: window.session.open_patient(window.session.patients()[0].subject_id))
+    else:
+        known = [p.subject_id for p in window.session.patients()]
+        subject = last_patient if last_patient in known else known[0]
+        QTimer.singleShot(0, lambda: window.session.open_patient(subject))
     app.main_window = window  # type: ignore[attr-defined]  # found by tests
     code = app.exec()
     database.close()

@@ -25,6 +25,7 @@ from viewer.lesion_table_model import LesionTableModel
 from viewer.lesion_table_view import LesionTableView
 from viewer.main_window_actions import TimepointActions, series_of
 from viewer.main_window_pacs import PacsActions
+from viewer.main_window_trial import TrialActions
 from viewer.overlays import MeasurementOverlay
 from viewer.patient_browser_widget import PatientBrowserWidget
 from viewer.presets import PRESET_NAMES
@@ -39,7 +40,7 @@ _TOOL_TITLES = {"pointer": "Select", "bidirectional": "Bidirectional", "line": "
 _TOOL_KEYS = {"pointer": "S", "bidirectional": "B", "line": "L", "pan": "P", "zoom": "Z", "window": "W"}
 
 
-class MainWindow(TimepointActions, PacsActions, QMainWindow):
+class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
     """The reading workstation for one reader.
 
     Parameters
@@ -52,13 +53,19 @@ class MainWindow(TimepointActions, PacsActions, QMainWindow):
         Parent widget.
     pacs_controller : app.pacs.PacsController, optional
         Behind File → Find on PACS…; None disables it.
+    cohort_controller : app.cohort_controller.CohortController, optional
+        Behind Trial → Cohort…; None disables it.
+    settings_path : str, optional
+        INI file where geometry, tool, preset and the last patient are remembered.
     """
 
     def __init__(self, session: Any, library: SeriesLibrary, parent: QWidget | None = None, *,
-                 pacs_controller: Any = None) -> None:
+                 pacs_controller: Any = None, cohort_controller: Any = None,
+                 settings_path: str | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.session, self.library, self.pacs_controller = session, library, pacs_controller
+        self.cohort_controller, self.settings_path = cohort_controller, settings_path
         self.amendment_reason: str | None = None
         self.last_task: SeriesLoadTask | None = None
         self._pool = QThreadPool(self)  # our own: the global pool stops once an event loop quits
@@ -148,6 +155,7 @@ class MainWindow(TimepointActions, PacsActions, QMainWindow):
         tp_menu = menus.addMenu("&Timepoint")
         for action in (self.new_timepoint_action, None, self.sign_action, self.amend_action):
             tp_menu.addSeparator() if action is None else tp_menu.addAction(action)
+        self._build_trial_menu(menus)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
@@ -319,9 +327,13 @@ class MainWindow(TimepointActions, PacsActions, QMainWindow):
     @shows_errors("Could not record the measurement")
     def _on_measurement_drawn(self, geometry: Any) -> None:
         choice = self.assign_bar.choice()
-        self.session.record_measurement(
-            geometry, lesion_id=choice.lesion_id, kind=choice.kind, organ=choice.organ,
-            location=choice.location, nodal=choice.nodal, reason=self.amendment_reason)
+        try:
+            self.session.record_measurement(
+                geometry, lesion_id=choice.lesion_id, kind=choice.kind, organ=choice.organ,
+                location=choice.location, nodal=choice.nodal, reason=self.amendment_reason)
+        except Exception:
+            self.viewer.discard_pending()  # the caliper on screen was not recorded
+            raise
 
     @shows_errors("Could not move the measurement")
     def _on_measurement_edited(self, measurement_id: int, geometry: Any) -> None:
