@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -54,7 +55,36 @@ def segment_length_mm(to_lps: ToLps, start: Point2, end: Point2) -> float:
     return math.dist(to_lps(*start), to_lps(*end))
 
 
-class CaliperRoi(pg.LineSegmentROI):
+class _Highlightable:
+    """Caption and selection shared by both calipers (mixed in before the pyqtgraph ROI)."""
+
+    _caption: str
+    _selected: bool
+    labels: tuple[pg.TextItem, ...]
+
+    if TYPE_CHECKING:
+        def setPen(self, pen: QtGui.QPen) -> None: ...  # noqa: N802  (pyqtgraph's ROI)
+
+    @property
+    def caption(self) -> str:
+        """Text before the length (e.g. ``"T1"``)."""
+        return self._caption
+
+    @property
+    def selected(self) -> bool:
+        """Whether the caliper is highlighted."""
+        return self._selected
+
+    def set_selected(self, selected: bool) -> None:
+        """Highlight (green) or not (yellow)."""
+        self._selected = selected
+        pen, _ = _pens(selected)
+        self.setPen(pen)
+        for label in self.labels:
+            label.setColor(SELECTED_COLOR if selected else CALIPER_COLOR)
+
+
+class CaliperRoi(_Highlightable, pg.LineSegmentROI):
     """A caliper line with two free handles and a length label in millimetres.
 
     Parameters
@@ -123,21 +153,9 @@ class CaliperRoi(pg.LineSegmentROI):
         return f"{self._caption} {length}" if self._caption else length
 
     @property
-    def caption(self) -> str:
-        """Text before the length (e.g. ``"T1"``)."""
-        return self._caption
-
-    @property
-    def selected(self) -> bool:
-        """Whether the caliper is highlighted."""
-        return self._selected
-
-    def set_selected(self, selected: bool) -> None:
-        """Highlight (green) or not (yellow)."""
-        self._selected = selected
-        pen, _ = _pens(selected)
-        self.setPen(pen)
-        self._label.setColor(SELECTED_COLOR if selected else CALIPER_COLOR)
+    def labels(self) -> tuple[pg.TextItem]:
+        """The length label."""
+        return (self._label,)
 
     def _on_region_changed(self, *_: object) -> None:
         (x0, y0), (x1, y1) = self.end_points()
@@ -147,7 +165,7 @@ class CaliperRoi(pg.LineSegmentROI):
         self._label.setPos(self.mapFromParent(anchor))
 
 
-class BidirectionalCaliperRoi(pg.ROI):
+class BidirectionalCaliperRoi(_Highlightable, pg.ROI):
     """Long axis plus a perpendicular short axis (four free handles).
 
     Handles 0-1 are the long axis, 2-3 the short axis.  Moving a long-axis
@@ -283,23 +301,6 @@ class BidirectionalCaliperRoi(pg.ROI):
         """The long-axis and short-axis length labels."""
         return self._long_label, self._short_label
 
-    @property
-    def caption(self) -> str:
-        """Text before the length (e.g. ``"T1"``)."""
-        return self._caption
-
-    @property
-    def selected(self) -> bool:
-        """Whether the caliper is highlighted."""
-        return self._selected
-
-    def set_selected(self, selected: bool) -> None:
-        """Highlight (green) or not (yellow)."""
-        self._selected = selected
-        pen, _ = _pens(selected)
-        self.setPen(pen)
-        for label in (self._long_label, self._short_label):
-            label.setColor(SELECTED_COLOR if selected else CALIPER_COLOR)
 
     def _on_region_changed(self, *_: object) -> None:
         (l0, l1), (s0, s1) = self.axes_points()
