@@ -7,7 +7,7 @@ was read:
 * ``export timeline --patient ID --format json|csv [--out FILE]``
 * ``export report --patient ID OUT.pdf [--images DIR]``  (PDF; key images when found)
 * ``export sr --patient ID --images DIR --out DIR [--timepoint LABEL]``  (TID 1500)
-* ``export sdtm --out DIR [--patient ID ...] [--study STUDYID]``  (TU/TR/RS CSV)
+* ``export sdtm --out DIR [--patient ID ...] [--study STUDYID] [--xpt]``  (TU/TR/RS CSV, XPORT)
 * ``export cohort --out DIR [--format png|svg]``  (ORR table, plots)
 * ``import sr FILE --patient ID --timepoint LABEL --as USERNAME``
 """
@@ -229,9 +229,16 @@ def _sdtm(args: argparse.Namespace) -> int:
     with _database(args) as db:
         timelines = load_all(db, args.patient)
     out = _out_dir(args.out)
-    for name, text in build_sdtm(timelines, studyid=args.study).to_csv().items():
+    datasets = build_sdtm(timelines, studyid=args.study)
+    for name, text in datasets.to_csv().items():
         (out / f"{name}.csv").write_text(text, encoding="utf-8")
-    _say(f"wrote tu.csv, tr.csv, rs.csv for {len(timelines)} patients to {out}")
+    written = "tu.csv, tr.csv, rs.csv"
+    if args.xpt:
+        from storage.exchange.sdtm_xpt import write_xpt
+
+        write_xpt(datasets, out)
+        written += ", tu.xpt, tr.xpt, rs.xpt"
+    _say(f"wrote {written} for {len(timelines)} patients to {out}")
     return 0
 
 
@@ -315,10 +322,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--timepoint", metavar="LABEL", help="only this timepoint")
     p.add_argument("--out", metavar="DIR", required=True)
     p.set_defaults(func=_sr)
-    p = sub.add_parser("sdtm", help="CDISC SDTM TU, TR, RS as CSV")
+    p = sub.add_parser("sdtm", help="CDISC SDTM TU, TR, RS as CSV (and XPORT)")
     p.add_argument("--out", metavar="DIR", required=True)
     p.add_argument("--patient", metavar="ID", action="append", help="repeat; default all")
     p.add_argument("--study", metavar="STUDYID", help="default: each patient's trial")
+    p.add_argument("--xpt", action="store_true", help="also SAS transport files (XPORT v5)")
     p.set_defaults(func=_sdtm)
     p = sub.add_parser("cohort", help="ORR with exact CIs, BOR table, waterfall/spider/swimmer")
     p.add_argument("--out", metavar="DIR", required=True)

@@ -68,6 +68,28 @@ def test_sdtm_export_for_all_patients(database: str, tmp_path: Path) -> None:
     assert {r["TREVALID"] for r in tr} == {"JDOE"}
 
 
+def test_sdtm_xpt_holds_the_same_records_as_the_csv(database: str, tmp_path: Path) -> None:
+    pyreadstat = pytest.importorskip("pyreadstat")
+    out = tmp_path / "sdtm"
+    args = ["--db", database, "export", "sdtm", "--out", str(out), "--study", "CRLM-01", "--xpt"]
+    assert main(args) == 0
+    for domain in ("tu", "tr", "rs"):
+        frame, meta = pyreadstat.read_xport(str(out / f"{domain}.xpt"))
+        rows = list(csv.DictReader((out / f"{domain}.csv").open()))
+        assert meta.table_name == domain.upper()
+        assert list(frame.columns) == list(rows[0])
+        assert len(frame) == len(rows) > 0
+        for column in frame.columns:
+            if column.endswith("SEQ") or column in ("VISITNUM", "TRSTRESN"):
+                expected = [float(r[column]) if r[column] else None for r in rows]
+                got = [None if v != v else float(v) for v in frame[column]]  # NaN -> missing
+            else:
+                expected, got = [r[column] for r in rows], list(frame[column])
+            assert got == expected, f"{domain}.{column}"
+    tr, _ = pyreadstat.read_xport(str(out / "tr.xpt"))
+    assert set(tr["TRTESTCD"]) >= {"LDIAM", "SUMDIAM"}
+
+
 def test_sr_export_then_import_into_another_patient(
     database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
