@@ -11,6 +11,7 @@ the lesion's first measured timepoint; a patient change (criteria) touches all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +87,22 @@ class ClinicalStore(SigningMixin, ChartMixin):
             **kw,
         )
 
+    def _audit_update(
+        self,
+        session: Session,
+        entity: str,
+        row: Any,
+        old: Any,
+        from_row: Callable[[Any], Any],
+        reason: str | None,
+    ) -> Any:
+        """Flush the changed ``row``, audit its old → new values, return the new record."""
+        session.flush()
+        new = from_row(row)
+        before, after = changed_values(old, new)
+        self._audit(session, "update", entity, row.id, before=before, after=after, reason=reason)
+        return new
+
     def _guard(
         self,
         session: Session,
@@ -153,12 +170,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
                 return old
             self._guard(session, row.id, 0, reason, f"changing patient {old.subject_id}")
             patient_to_row(patient, row)
-            session.flush()
-            new = patient_from_row(row)
-            before, after = changed_values(old, new)
-            self._audit(
-                session, "update", "patient", row.id, before=before, after=after, reason=reason
-            )
+            new = self._audit_update(session, "patient", row, old, patient_from_row, reason)
         return new
 
     # -- timepoints ----------------------------------------------------------------------
@@ -209,12 +221,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
                 f"changing timepoint {old.label}",
             )
             timepoint_to_row(new_values, row)
-            session.flush()
-            new = timepoint_from_row(row)
-            before, after = changed_values(old, new)
-            self._audit(
-                session, "update", "timepoint", row.id, before=before, after=after, reason=reason
-            )
+            new = self._audit_update(session, "timepoint", row, old, timepoint_from_row, reason)
         return new
 
     # -- lesions -------------------------------------------------------------------------
@@ -254,12 +261,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
                 f"changing lesion {old.code}",
             )
             lesion_to_row(new_values, row)
-            session.flush()
-            new = lesion_from_row(row)
-            before, after = changed_values(old, new)
-            self._audit(
-                session, "update", "lesion", row.id, before=before, after=after, reason=reason
-            )
+            new = self._audit_update(session, "lesion", row, old, lesion_from_row, reason)
         return new
 
     def delete_lesion(self, lesion_id: int, reason: str | None = None) -> None:
@@ -365,12 +367,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
             )
             measurement_to_row(measurement, row)
             row.measured_at = utcnow()
-            session.flush()
-            new = measurement_from_row(row)
-            before, after = changed_values(old, new)
-            self._audit(
-                session, "update", "measurement", row.id, before=before, after=after, reason=reason
-            )
+            new = self._audit_update(session, "measurement", row, old, measurement_from_row, reason)
         return new
 
     def delete_measurement(self, measurement_id: int, reason: str | None = None) -> None:
