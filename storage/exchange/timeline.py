@@ -26,6 +26,18 @@ from recist.model import Lesion, Measurement, Patient, Reader, Timepoint
 #: Version of the timeline JSON wrapper (the case keys themselves follow rules.md §10).
 TIMELINE_FORMAT = "caliper-timeline/1"
 
+#: The timepoint response values of a "response" row, as the engine reports them.
+RESPONSE_COLUMNS: tuple[str, ...] = (
+    "sum_mm",
+    "pct_from_baseline",
+    "pct_from_nadir",
+    "target",
+    "non_target",
+    "new_lesions",
+    "overall",
+    "reason",
+)
+
 CSV_COLUMNS: tuple[str, ...] = (
     "subject_id",
     "record",
@@ -39,14 +51,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "diameter_mm",
     "short_axis_mm",
     "equivocal",
-    "sum_mm",
-    "pct_from_baseline",
-    "pct_from_nadir",
-    "target",
-    "non_target",
-    "new_lesions",
-    "overall",
-    "reason",
+    *RESPONSE_COLUMNS,
 )
 
 
@@ -195,19 +200,7 @@ def timeline_csv_rows(data: Mapping[str, Any]) -> list[dict[str, str]]:
                 {
                     **base,
                     "record": "response",
-                    **{
-                        k: res.get(k)
-                        for k in (
-                            "sum_mm",
-                            "pct_from_baseline",
-                            "pct_from_nadir",
-                            "target",
-                            "non_target",
-                            "new_lesions",
-                            "overall",
-                            "reason",
-                        )
-                    },
+                    **{k: res.get(k) for k in RESPONSE_COLUMNS},
                 }
             )
         )
