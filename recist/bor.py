@@ -11,25 +11,24 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple, Protocol
 
-from recist.responses import Response
+from recist.responses import (
+    CR,
+    ICPD,
+    ICR,
+    INON_CR_NON_PD,
+    IPR,
+    ISD,
+    IUPD,
+    NE,
+    NED,
+    NON_CR_NON_PD,
+    PD,
+    PR,
+    SD,
+    Response,
+)
 
 R = Response
-# module constants: an enum attribute lookup costs ~8x a global in the hot loops
-CR, PR, SD, PD, NE, NON_CR_NON_PD, NED, ICR, IPR, ISD, INON_CR_NON_PD, IUPD, ICPD = (
-    R.CR,
-    R.PR,
-    R.SD,
-    R.PD,
-    R.NE,
-    R.NON_CR_NON_PD,
-    R.NED,
-    R.ICR,
-    R.IPR,
-    R.ISD,
-    R.INON_CR_NON_PD,
-    R.IUPD,
-    R.ICPD,
-)
 _GOOD = {CR: "CR", ICR: "CR", PR: "PR", IPR: "PR"}
 _STABLE = {SD: "SD", ISD: "SD", NON_CR_NON_PD: "NN", INON_CR_NON_PD: "NN"}
 

@@ -12,27 +12,26 @@ from recist.checks import baseline_warnings, technique_warnings, timeline_warnin
 from recist.metrics import LazyMetrics
 from recist.model import Criteria
 from recist.prepare import Prepared, PreparedTimepoint, prepare
-from recist.responses import Response
+from recist.responses import (
+    CR,
+    ICPD,
+    ICR,
+    INON_CR_NON_PD,
+    IPR,
+    ISD,
+    IUPD,
+    NE,
+    NON_CR_NON_PD,
+    PD,
+    PR,
+    SD,
+    Response,
+)
 from recist.result import ENGINE_VERSION, CaseResult, RuleWarning, TimepointResult, TrackSummary
 from recist.track11 import run_recist11
 from recist.trackir import IrecistTracker, IStep
 
 R = Response
-# module constants: an enum attribute lookup costs ~8x a global in the hot loops
-CR, PR, SD, PD, NE, NON_CR_NON_PD, ICR, IPR, ISD, INON_CR_NON_PD, IUPD, ICPD = (
-    R.CR,
-    R.PR,
-    R.SD,
-    R.PD,
-    R.NE,
-    R.NON_CR_NON_PD,
-    R.ICR,
-    R.IPR,
-    R.ISD,
-    R.INON_CR_NON_PD,
-    R.IUPD,
-    R.ICPD,
-)
 _DEFAULT_SETTINGS = Settings()
 
 

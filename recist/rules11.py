@@ -11,11 +11,17 @@ from collections.abc import Sequence
 from recist.arith import NODE_NORMAL_UM, PD_ABSOLUTE_UM, fmt_mm, fmt_pct, meets_pd, meets_pr
 from recist.case import LesionStatus
 from recist.reasons import Recipe
-from recist.responses import Response
+from recist.responses import (
+    CR,
+    NE,
+    NED,
+    NON_CR_NON_PD,
+    PD,
+    PR,
+    SD,
+    Response,
+)
 
-R = Response
-# module constants: an enum attribute lookup costs ~8x a global in the hot loops
-CR, PR, SD, PD, NE, NON_CR_NON_PD, NED = R.CR, R.PR, R.SD, R.PD, R.NE, R.NON_CR_NON_PD, R.NED
 _PROGRESSED = (LesionStatus.UNEQUIVOCAL_PROGRESSION, LesionStatus.FURTHER_INCREASE)
 _PRESENT, _NOT_EVALUATED = LesionStatus.PRESENT, LesionStatus.NOT_EVALUATED
 

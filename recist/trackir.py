@@ -14,26 +14,26 @@ from recist.arith import LESION_MEASURABLE_UM, NODE_MEASURABLE_UM, PD_ABSOLUTE_U
 from recist.case import LesionStatus, Settings
 from recist.prepare import NewLesion, Prepared, PreparedTimepoint
 from recist.reasons import Recipe
-from recist.responses import TO_IRECIST, Response
+from recist.responses import (
+    CR,
+    ICPD,
+    ICR,
+    INON_CR_NON_PD,
+    IPR,
+    IUPD,
+    NE,
+    NED,
+    NON_CR_NON_PD,
+    PD,
+    PR,
+    SD,
+    TO_IRECIST,
+    Response,
+)
 from recist.result import RuleWarning
 from recist.rules11 import nontarget_response, overall_response, target_response
 
 R = Response
-# module constants: an enum attribute lookup costs ~8x a global in the hot loops
-CR, PR, SD, PD, NE, NON_CR_NON_PD, NED, ICR, IPR, INON_CR_NON_PD, IUPD, ICPD = (
-    R.CR,
-    R.PR,
-    R.SD,
-    R.PD,
-    R.NE,
-    R.NON_CR_NON_PD,
-    R.NED,
-    R.ICR,
-    R.IPR,
-    R.INON_CR_NON_PD,
-    R.IUPD,
-    R.ICPD,
-)
 _RANK = {CR: 0, PR: 1, SD: 2, NON_CR_NON_PD: 3, NED: 3, NE: 4, PD: 5}
 _PROGRESSED = (LesionStatus.UNEQUIVOCAL_PROGRESSION, LesionStatus.FURTHER_INCREASE)
 MAX_NLT = 5
