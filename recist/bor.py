@@ -74,11 +74,15 @@ def _gap(a: Dated, b: Dated) -> int | None:
 def _confirmed(
     responses: Sequence[Response], timeline: Sequence[Dated], rules: BorRules, want: str
 ) -> tuple[int, int] | None:
-    """First (anchor, confirmer) pair confirming ``want`` ("CR" or "PR"), per §6.2."""
+    """First (anchor, confirmer) pair confirming ``want`` ("CR" or "PR"), per §6.2.
+
+    Between anchor and confirmer: at most ``max_ne`` NEs and, for a PR with
+    ``accept_sd``, at most one SD (a second SD ends the chain, as in admiralonco).
+    """
     for i, response in enumerate(responses):
         if _GOOD.get(response) != want:
             continue
-        n_ne = 0
+        n_ne = n_sd = 0
         seen_cr = False
         for j in range(i + 1, len(responses)):
             later = responses[j]
@@ -96,7 +100,9 @@ def _confirmed(
                 if n_ne > rules.max_ne:
                     break
                 continue
-            if rules.accept_sd and want == "PR" and _STABLE.get(later) == "SD":
+            # accept_sd, like admiralonco's accept_sd = TRUE: one SD between PR and confirmer
+            if rules.accept_sd and want == "PR" and _STABLE.get(later) == "SD" and n_sd == 0:
+                n_sd = 1
                 continue
             break
     return None

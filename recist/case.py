@@ -152,7 +152,8 @@ class Settings:
     max_ne_between : int
         NE timepoints allowed between a response and its confirmation (O-11).
     accept_sd_between : bool
-        Whether SD between a PR and its confirmation is allowed (O-11; default no).
+        Whether one SD between a PR and its confirmation is allowed (O-11; default
+        no; at most one, as admiralonco's ``accept_sd = TRUE``).
     sd_from_first_dose : bool
         Count ``min_sd_days`` from the first dose when the case gives it (O-12).
     tstm_mm : Decimal

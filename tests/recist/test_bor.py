@@ -6,8 +6,11 @@ from datetime import date, timedelta
 
 import pytest
 
+from recist import Settings, case_from_dict, evaluate
 from recist.bor import BorInput, BorRules, best_overall_response
 from recist.responses import Response as R
+
+from .helpers import sums_case
 
 START = date(2026, 1, 5)
 
@@ -74,6 +77,48 @@ def test_bor_with_confirmation(
 def test_accept_sd_between_is_configurable() -> None:
     seq = points(("PR", 63), ("SD", 126), ("PR", 189))
     assert _bor(seq, BorRules(True, 42, accept_sd=True))[0] is R.PR
+
+
+# admiralonco derive_param_confirmed_bor(accept_sd = TRUE) accepts ONE SD between a PR and the
+# assessment that confirms it (its test 2: subject 4, PR SD SD PR -> SD; subject 5, PR SD PR -> PR)
+ACCEPT_SD = [
+    ("PR SD SD PR is not", [("PR", 63), ("SD", 91), ("SD", 126), ("PR", 154)], 1, "SD", False),
+    ("PR SD PR is confirmed", [("PR", 63), ("SD", 77), ("PR", 91)], 1, "PR", True),
+    ("PR NE SD PR, max_ne 1", [("PR", 63), ("NE", 91), ("SD", 126), ("PR", 154)], 1, "PR", True),
+    ("PR SD NE PR, max_ne 1", [("PR", 63), ("SD", 91), ("NE", 126), ("PR", 154)], 1, "PR", True),
+    ("PR NE SD PR, max_ne 0", [("PR", 63), ("NE", 91), ("SD", 126), ("PR", 154)], 0, "SD", False),
+    ("PR SD CR confirms the PR", [("PR", 63), ("SD", 91), ("CR", 126)], 1, "PR", True),
+    ("CR SD CR: SD never accepted for CR", [("CR", 63), ("SD", 91), ("CR", 126)], 1, "SD", False),
+    (
+        "second PR after SD SD can still be confirmed",
+        [("PR", 63), ("SD", 91), ("SD", 126), ("PR", 154), ("PR", 189)],
+        1,
+        "PR",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "seq", "max_ne", "bor", "confirmed"), ACCEPT_SD, ids=[r[0] for r in ACCEPT_SD]
+)
+def test_accept_sd_allows_one_sd(
+    name: str, seq: list[tuple[str, int]], max_ne: int, bor: str, confirmed: bool
+) -> None:
+    rules = BorRules(True, 42, max_ne=max_ne, accept_sd=True)
+    got, reason, was_confirmed = _bor(points(*seq), rules)
+    assert (got, was_confirmed) == (bor, confirmed), reason
+
+
+def test_accept_sd_between_setting_reaches_the_engine() -> None:
+    """The issue's case end to end: PR, SD, SD, PR with Settings(accept_sd_between=True)."""
+    data = sums_case([100, 65, 72, 72, 65], days=[0, 63, 91, 126, 154], confirm=True)
+    result = evaluate(case_from_dict(data), Settings(accept_sd_between=True))
+    assert [tp.overall for tp in result.timepoints[1:]] == [R.PR, R.SD, R.SD, R.PR]
+    assert (result.best_overall_response, result.recist.confirmed) == (R.SD, False)
+    one_sd = sums_case([100, 65, 72, 65], days=[0, 63, 91, 126], confirm=True)
+    result = evaluate(case_from_dict(one_sd), Settings(accept_sd_between=True))
+    assert (result.best_overall_response, result.recist.confirmed) == (R.PR, True)
 
 
 def test_two_ne_allowed_when_configured() -> None:
