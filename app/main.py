@@ -3,7 +3,7 @@
 ``run_gui(db_url, demo)`` is what ``caliper`` with no sub-command runs.  It is
 the one ``app`` module that imports Qt and the viewer: it opens the database,
 logs a reader in, wires a :class:`~app.session.ReadingSession` to the
-:class:`~viewer.main_window.MainWindow` and hands the window a
+:class:`~viewer.main_window.window.MainWindow` and hands the window a
 :class:`SeriesLibrary` (the viewer itself never imports ``storage``).
 
 On an empty database Caliper creates a local reader and opens the bundled
@@ -33,7 +33,7 @@ from recist.model import LesionKind, MeasurementStatus, Reader, Role
 # takes seconds on a slow disk and the reader should see Caliper start at once.
 if TYPE_CHECKING:
     from storage.db import Database
-    from viewer.main_window import MainWindow
+    from viewer.main_window.window import MainWindow
 
 __all__ = ["DEMO_SUBJECT_ID", "SeriesLibrary", "build_main_window", "open_demo", "render_volume_png", "run_gui"]
 
@@ -103,8 +103,8 @@ class SeriesLibrary:
 
 
 def render_volume_png(*args: Any, **kwargs: Any) -> None:
-    """:func:`viewer.render.render_volume_png` (for ``caliper --self-check``)."""
-    from viewer.render import render_volume_png as render
+    """:func:`viewer.image.render.render_volume_png` (for ``caliper --self-check``)."""
+    from viewer.image.render import render_volume_png as render
 
     render(*args, **kwargs)
 
@@ -133,7 +133,7 @@ def log_in(database: Database, before_dialog: Callable[[], None] | None = None) 
     workstation created one, continues with an empty password.
     """
     from storage.db import SYSTEM_USERNAME
-    from viewer.login_dialog import LoginDialog
+    from viewer.dialogs.login import LoginDialog
 
     humans = [r for r in database.readers.list() if r.username != SYSTEM_USERNAME and r.active]
     local = _local_reader(database, humans)
@@ -164,7 +164,7 @@ def open_demo(session: Any, library: SeriesLibrary) -> None:
 
 
 def _seed_demo(session: Any, volume: Any) -> None:
-    from viewer.overlays import make_geometry
+    from viewer.image.overlays import make_geometry
 
     session.add_patient(DEMO_SUBJECT_ID, "Caliper demo (invented measurements)", site="demo",
                         first_dose_date=date(2026, 1, 8), confirmation_required=False)
@@ -202,19 +202,19 @@ def build_main_window(database: Database, reader: Reader, library: SeriesLibrary
                       pacs_controller: Any = None, remember_settings: bool = False) -> MainWindow:
     """A main window for *reader* on *database* (tests build it this way too).
 
-    *pacs_controller* (an ``app.pacs.PacsController``) is behind File → Find on PACS…;
+    *pacs_controller* (an ``app.pacs.controller.PacsController``) is behind File → Find on PACS…;
     without one that action is disabled.  Trial → Cohort… reads the same database.
     With *remember_settings*, geometry, tool, preset and the last patient are kept in
     ``window.ini`` in the user's config folder.
     """
     from app.session import ReadingSession
     from storage import paths
-    from viewer.main_window import MainWindow
+    from viewer.main_window.window import MainWindow
     from viewer.style import configure_graphics
 
     configure_graphics()  # pg.setConfigOptions(imageAxisOrder="row-major"), once, before any view
     library = library or SeriesLibrary(paths.config_dir() / "series_locations.json")
-    from app.cohort_controller import CohortController
+    from app.cohort.controller import CohortController
 
     window = MainWindow(
         ReadingSession(database, reader),
@@ -287,7 +287,7 @@ def run_gui(db_url: str | None, demo: bool) -> int:
     if reader is None:
         splash.close()
         return 1
-    from app.pacs import PacsController
+    from app.pacs.controller import PacsController
 
     pacs_controller = PacsController()
     app.aboutToQuit.connect(pacs_controller.shutdown)  # cancel a retrieve, stop its thread

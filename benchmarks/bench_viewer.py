@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from storage.dicom import load_series  # noqa: E402
-from viewer.series_viewer_widget import SeriesViewerWidget  # noqa: E402
+from viewer.image.view import SeriesViewerWidget  # noqa: E402
 
 TARGET_FPS = 60.0
 SIZE = (800, 800)

@@ -10,7 +10,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
 
-from app.cohort import CohortSummary
+from app.cohort.metrics import CohortSummary
 from app.reports.qt import ensure_app
 
 #: Bar and marker colours by best overall response.

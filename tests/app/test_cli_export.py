@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from recist.model import Patient, Role, Timepoint
 from storage.db import open_database
 from storage.exchange.sr_read import read_sr
 from storage.exchange.timeline import read_timeline_json, reevaluate
+from tests.pdf_tools import pdf_text
 from tests.storage.exchange.factories import CT_FOLDER, case, make_database
 
 
@@ -250,9 +250,7 @@ def test_report_and_cohort_commands(database: str, tmp_path: Path) -> None:
         == 0
     )
     assert pdf.read_bytes().startswith(b"%PDF")
-    text = subprocess.run(
-        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
-    ).stdout
+    text = pdf_text(pdf)
     assert "Subject R01" in text
     assert "Best overall response: PR" in text
     assert "Key images" in text

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import recist
-from app.cohort import (
+from app.cohort.metrics import (
     RESPONDERS,
     binomial_cdf,
     bor_up_to,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from app.commands import Command, CommandStack, CompositeCommand
+from app.session.undo import Command, CommandStack, CompositeCommand
 
 
 @dataclass

@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QImage
 
-from app.cli_export import find_images, load_timeline
-from app.cohort import cohort_summary
+from app.timelines import find_images, load_timeline
+from app.cohort.metrics import cohort_summary
 from app.reports.pdf import cell_text, write_patient_report
 from app.reports.plots import write_cohort_plots
 from recist.model import Measurement, MeasurementStatus
 from storage.db import Database
+from tests.pdf_tools import pdf_pages, pdf_text
 from tests.storage.exchange.factories import CT_FOLDER, PASSWORD, make_database
 
 pytestmark = pytest.mark.qt
-
-
-def _poppler(tool: str) -> str:
-    """pdftotext/pdftoppm; installs Debian's poppler-utils on a fresh machine."""
-    found = shutil.which(tool)
-    if not found:
-        cmd = ["apt-get", "install", "-y", "-o", "DPkg::Lock::Timeout=600", "poppler-utils"]
-        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-            subprocess.run(cmd, capture_output=True, timeout=900, check=False)
-        found = shutil.which(tool)
-    if not found:
-        pytest.skip(f"{tool} missing and `apt-get install poppler-utils` failed")
-    return found
 
 
 @pytest.fixture
@@ -47,21 +32,12 @@ def signed_database(tmp_path: Path) -> Iterator[Database]:
     db.close()
 
 
-def _text(pdf: Path) -> str:
-    return subprocess.run(
-        [_poppler("pdftotext"), "-layout", str(pdf), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-
-
 def test_pdf_numbers_match_the_database(signed_database: Database, tmp_path: Path) -> None:
     timeline = load_timeline(signed_database, "R01")
     pdf = tmp_path / "R01.pdf"
     notes = write_patient_report(timeline, pdf, images=find_images(str(CT_FOLDER)))
     assert notes == []
-    text = _text(pdf)
+    text = pdf_text(pdf)
     assert "Trial CRLM-01" in text
     assert "Subject R01" in text
     for entry in timeline.result["timepoints"]:
@@ -85,10 +61,7 @@ def test_pdf_pages_render(signed_database: Database, tmp_path: Path) -> None:
     timeline = load_timeline(signed_database, "R01")
     pdf = tmp_path / "R01.pdf"
     write_patient_report(timeline, pdf, images=find_images(str(CT_FOLDER)))
-    subprocess.run(
-        [_poppler("pdftoppm"), "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True
-    )
-    pages = sorted(tmp_path.glob("page*.png"))
+    pages = pdf_pages(pdf, tmp_path)
     assert len(pages) == 2  # tables and spider plot, then key images
     key_page = QImage(str(pages[1]))
     # the CT slices are drawn: many dark pixels in the upper half of the page
@@ -107,7 +80,7 @@ def test_missing_images_are_noted_not_fatal(signed_database: Database, tmp_path:
     notes = write_patient_report(timeline, pdf, images={})
     assert len(notes) == 3
     assert all("not found" in n for n in notes)
-    assert "Note: key image of T1" in _text(pdf)
+    assert "Note: key image of T1" in pdf_text(pdf)
 
 
 def test_cell_text_shows_statuses() -> None:

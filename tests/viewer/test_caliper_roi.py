@@ -9,9 +9,9 @@ import pyqtgraph as pg
 import pytest
 from PySide6 import QtCore
 
-from viewer._view_tools import perpendicular_short_axis
-from viewer.caliper_roi import CALIPER_COLOR, SELECTED_COLOR, BidirectionalCaliperRoi, CaliperRoi
-from viewer.overlays import MeasurementOverlay, make_geometry, same_geometry
+from viewer.image.tools import perpendicular_short_axis
+from viewer.image.calipers import CALIPER_COLOR, SELECTED_COLOR, BidirectionalCaliperRoi, CaliperRoi
+from viewer.image.overlays import MeasurementOverlay, make_geometry, same_geometry
 
 pytestmark = pytest.mark.qt
 
@@ -149,7 +149,7 @@ def _box(point, anchor, size):
 @pytest.mark.parametrize("angle", range(0, 360, 15))
 @pytest.mark.parametrize("t", [0.0, 0.5, 1.0])
 def test_bidirectional_label_boxes_never_overlap(angle, t):
-    from viewer._view_labels import bidirectional_label_anchors
+    from viewer.image.labels import bidirectional_label_anchors
 
     c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
     long_axis = ((0.0, 0.0), (6 * c, 6 * s))  # a few pixels: a tiny lesion

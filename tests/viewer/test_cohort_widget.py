@@ -9,11 +9,11 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtWidgets import QApplication, QDialog
 
-from app.cohort_controller import CohortController
+from app.cohort.controller import CohortController
 from storage.db import Database
 from tests.app.test_cohort_controller import TRIALS, make_cohort_database
-from viewer._cohort_plots import swimmer_order, waterfall_order
-from viewer.cohort_widget import ALL_PATIENTS, CohortWidget
+from viewer.cohort.plots import swimmer_order, waterfall_order
+from viewer.cohort.window import ALL_PATIENTS, CohortWidget
 from viewer.style import apply_dark_theme, response_colour
 
 pytestmark = pytest.mark.qt

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QDialog
 from app.main import DEMO_SUBJECT_ID
 from recist.model import Role
 from storage.db import AuthenticationError, open_database
-from viewer.login_dialog import LoginDialog
-from viewer.sign_dialog import SignDialog, default_meaning
+from viewer.dialogs.login import LoginDialog
+from viewer.dialogs.sign import SignDialog, default_meaning
 
 pytestmark = pytest.mark.qt
 
@@ -125,7 +125,7 @@ def test_sign_dialog_prefills_the_meaning(qtbot) -> None:
 @pytest.fixture
 def pacs_window(qtbot, tmp_path):  # noqa: ANN001, ANN201 - a MainWindow with a real PacsController
     from app.main import SeriesLibrary, build_main_window
-    from app.pacs import PacsController
+    from app.pacs.controller import PacsController
 
     database = open_database(f"sqlite:///{tmp_path / 'pacs.sqlite3'}")
     controller = PacsController()
@@ -147,7 +147,7 @@ def test_find_on_pacs_opens_the_dialog_and_opens_what_it_retrieves(qtbot, pacs_w
 
     from app.main import DEMO_FOLDER
     from storage.dicom.pacs import PacsNode, save_nodes
-    from viewer.pacs_dialog import FindOnPacsDialog
+    from viewer.dialogs.pacs import FindOnPacsDialog
 
     window = pacs_window
     action = window.find_on_pacs_action

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from app.main import DEMO_FOLDER, SeriesLibrary, build_main_window
 from recist.model import Role
 from storage.db import open_database
-from viewer.cohort_widget import CohortWidget
+from viewer.cohort.window import CohortWidget
 
 from .test_workflow import drag
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.pacs import PacsController
+from app.pacs.controller import PacsController
 from storage.dicom.pacs import add_node
 from storage.paths import series_store_dir
 from tests.storage.pacs.orthanc_server import (
@@ -17,7 +17,7 @@ from tests.storage.pacs.orthanc_server import (
     start_orthanc,
     stop_orthanc,
 )
-from viewer.pacs_dialog import FindOnPacsDialog
+from viewer.dialogs.pacs import FindOnPacsDialog
 
 pytestmark = [pytest.mark.integration, pytest.mark.qt]
 SCREENSHOT = Path("/tmp/pacs_dialog.png")

@@ -10,8 +10,8 @@ import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from recist.model import DrawnGeometry
-from viewer.overlays import MeasurementOverlay, make_geometry
-from viewer.series_viewer_widget import SeriesViewerWidget
+from viewer.image.overlays import MeasurementOverlay, make_geometry
+from viewer.image.view import SeriesViewerWidget
 
 pytestmark = pytest.mark.qt
 
@@ -660,7 +660,7 @@ def test_a_refused_caliper_disappears(qtbot, viewer, ct_chest):
 
 
 def test_body_box_leaves_out_the_table_and_keeps_the_arms():
-    from viewer._view_fit import body_box
+    from viewer.image.fit import body_box
 
     image = np.full((200, 200), -1000, np.int16)
     image[40:120, 60:140] = 40  # trunk

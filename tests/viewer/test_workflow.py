@@ -18,13 +18,13 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
 from app.main import DEMO_FOLDER, SeriesLibrary, build_main_window
 from recist.model import LesionKind, MeasurementStatus, Role
 from storage.db import open_database
-from viewer.lesion_table_model import STATUS
-from viewer.main_window import MainWindow
-from viewer.merge_lesion_dialog import MergeLesionDialog
-from viewer.new_timepoint_dialog import NewTimepointDialog
-from viewer.overlays import make_geometry
-from viewer.sign_dialog import SignDialog
-from viewer.split_lesion_dialog import SplitLesionDialog
+from viewer.lesions.table_model import STATUS
+from viewer.main_window.window import MainWindow
+from viewer.lesions.merge_dialog import MergeLesionDialog
+from viewer.dialogs.new_timepoint import NewTimepointDialog
+from viewer.image.overlays import make_geometry
+from viewer.dialogs.sign import SignDialog
+from viewer.lesions.split_dialog import SplitLesionDialog
 
 pytestmark = pytest.mark.qt
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app import cli_dicom
+from app.cli import dicom as cli_dicom
 from app.errors import CliError
 
 

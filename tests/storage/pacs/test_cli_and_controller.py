@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from app import cli_pacs
+from app.cli import pacs as cli_pacs
 from app.errors import CliError
-from app.pacs import PacsController
+from app.pacs.controller import PacsController
 from storage.dicom.pacs import StudyQuery, add_node, find_studies, load_nodes
 from storage.paths import config_dir, series_store_dir
 from tests.storage.pacs.orthanc_server import (

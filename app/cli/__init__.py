@@ -1,0 +1,83 @@
+"""The ``caliper`` command line: a registry of sub-command modules, one per area.
+
+Each area registers its own sub-commands from a module of its own
+(``app/cli/<area>.py`` with a ``register(subparsers)`` function), so this
+file only dispatches.  ``caliper`` with no sub-command starts the
+workstation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from app import __version__
+from app.errors import CliError
+
+#: Modules that add sub-commands; each has ``register(subparsers) -> None`` and
+#: sets ``func`` on its parsers (``func(args) -> int``).
+COMMAND_MODULES: tuple[str, ...] = (
+    "app.cli.evaluate",
+    "app.cli.dicom",
+    "app.cli.db",
+    "app.cli.export",
+    "app.cli.pacs",
+    "app.cli.view",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the parser with every available sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="caliper",
+        description="Caliper: tumour response assessment (RECIST 1.1 / iRECIST).",
+    )
+    parser.add_argument("--version", action="version", version=f"caliper {__version__}")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="database URL or SQLite file (default: $CALIPER_DB or the user data folder)",
+    )
+    parser.add_argument("--demo", action="store_true", help="start on the bundled demo study")
+    parser.add_argument(
+        "--self-check",
+        action="store_true",
+        help="open the demo study offscreen, evaluate a case, check a temporary database; exit",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # that area is not built yet
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``caliper``; return the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.self_check:
+            from app.selfcheck import run_self_check
+
+            return run_self_check()
+        if args.command is None:
+            from app.main import run_gui
+
+            return run_gui(db_url=args.db, demo=args.demo)
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"caliper: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,274 @@
+"""``caliper export ...`` and ``caliper import sr``: exchange formats over the audited database.
+
+Every export reads the patient through the store API (``Database.read_only_store``),
+never a copy, and recomputes the responses with :mod:`recist` from exactly what
+was read:
+
+* ``export timeline --patient ID --format json|csv [--out FILE]``
+* ``export report --patient ID OUT.pdf [--images DIR]``  (PDF; key images when found)
+* ``export sr --patient ID --images DIR --out DIR [--timepoint LABEL]``  (TID 1500)
+* ``export sdtm --out DIR [--patient ID ...] [--study STUDYID] [--xpt]``  (TU/TR/RS CSV, XPORT)
+* ``export cohort --out DIR [--format png|svg]``  (ORR table, plots)
+* ``import sr FILE --patient ID --timepoint LABEL --as USERNAME``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset
+
+import recist
+from app.errors import CliError
+from app.timelines import find_images, load_all, load_timeline
+from recist.model import Reader
+from storage.db import Database, NotFoundError, RepositoryError, open_database
+from storage.exchange.sdtm import build_sdtm
+from storage.exchange.sr import SrExportError, build_timepoint_sr
+from storage.exchange.sr_read import SrImportError, read_sr, records_from_sr
+from storage.exchange.timeline import (
+    dumps_timeline_csv,
+    dumps_timeline_json,
+    timeline_to_dict,
+)
+
+
+@contextmanager
+def _database(args: argparse.Namespace) -> Iterator[Database]:
+    try:
+        db = open_database(getattr(args, "db", None))
+    except RepositoryError as exc:
+        raise CliError(str(exc)) from exc
+    try:
+        yield db
+    except (RepositoryError, recist.RecistError) as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        db.close()
+
+
+def _say(text: str, *, err: bool = False) -> None:
+    """One line for the user (stderr for notes about what was skipped)."""
+    (sys.stderr if err else sys.stdout).write(text + "\n")
+
+
+def _write_text(text: str, out: str | None) -> None:
+    if not out:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {out}: {exc.strerror or exc}") from exc
+
+
+def _out_dir(path: str) -> Path:
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"cannot create folder {out}: {exc.strerror or exc}") from exc
+    return out
+
+
+def _timeline(args: argparse.Namespace) -> int:
+    with _database(args) as db:
+        data = timeline_to_dict(load_timeline(db, args.patient))
+    text = dumps_timeline_json(data) if args.format == "json" else dumps_timeline_csv(data)
+    _write_text(text, args.out)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from app.reports.pdf import write_patient_report
+
+    with _database(args) as db:
+        timeline = load_timeline(db, args.patient)
+    images = find_images(args.images) if args.images else {}
+    notes = write_patient_report(timeline, args.pdf, images=images)
+    _say(f"wrote {args.pdf}" + "".join(f"\n  note: {n}" for n in notes))
+    return 0
+
+
+def _headers(paths: dict[str, Path], wanted: set[str]) -> list[Dataset]:
+    return [
+        pydicom.dcmread(paths[sop], stop_before_pixels=True)
+        for sop in sorted(wanted)
+        if sop in paths
+    ]
+
+
+def _series_image(paths: dict[str, Path], series_uid: str | None) -> list[Dataset]:
+    """One image header of the timepoint's series (the report's evidence), if found."""
+    if not series_uid:
+        return []
+    for path in paths.values():
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        if str(ds.get("SeriesInstanceUID", "")) == series_uid:
+            return [ds]
+    return []
+
+
+def _sr(args: argparse.Namespace) -> int:
+    with _database(args) as db:
+        timeline = load_timeline(db, args.patient)
+    images = find_images(args.images)
+    out = _out_dir(args.out)
+    timepoints = [t for t in timeline.timepoints if not args.timepoint or t.label == args.timepoint]
+    if not timepoints:
+        raise CliError(f"patient {args.patient} has no timepoint {args.timepoint!r}")
+    for number, tp in enumerate(sorted(timepoints, key=lambda t: t.order), start=1):
+        wanted = {
+            m.geometry.sop_instance_uid
+            for m in timeline.measurements
+            if m.timepoint_id == tp.id and m.geometry is not None
+        }
+        missing = sorted(wanted - images.keys())
+        if missing:
+            raise CliError(
+                f"timepoint {tp.label}: source image {missing[0]} (of {len(missing)}) "
+                f"not found under {args.images}"
+            )
+        sources = _headers(images, wanted) or _series_image(images, tp.series_instance_uid)
+        if not sources:
+            _say(
+                f"skipped {tp.label}: nothing was drawn on an image and its series is "
+                "unknown or not under --images",
+                err=True,
+            )
+            continue
+        try:
+            sr = build_timepoint_sr(timeline, tp, sources, instance_number=number)
+        except SrExportError as exc:
+            raise CliError(str(exc)) from exc
+        path = out / f"{timeline.patient.subject_id}_{tp.label}_SR.dcm"
+        sr.save_as(path, enforce_file_format=True)
+        _say(f"wrote {path}")
+    return 0
+
+
+def _sdtm(args: argparse.Namespace) -> int:
+    with _database(args) as db:
+        timelines = load_all(db, args.patient)
+    out = _out_dir(args.out)
+    datasets = build_sdtm(timelines, studyid=args.study)
+    for name, text in datasets.to_csv().items():
+        (out / f"{name}.csv").write_text(text, encoding="utf-8")
+    written = "tu.csv, tr.csv, rs.csv"
+    if args.xpt:
+        from storage.exchange.sdtm_xpt import write_xpt
+
+        write_xpt(datasets, out)
+        written += ", tu.xpt, tr.xpt, rs.xpt"
+    _say(f"wrote {written} for {len(timelines)} patients to {out}")
+    return 0
+
+
+def _cohort(args: argparse.Namespace) -> int:
+    from app.cohort.metrics import cohort_summary, write_cohort_tables
+
+    with _database(args) as db:
+        timelines = load_all(db)
+    out = _out_dir(args.out)
+    summary = cohort_summary(timelines)
+    files = write_cohort_tables(summary, out)
+    from app.reports.plots import write_cohort_plots
+
+    files += write_cohort_plots(summary, out, fmt=args.format)
+    for path in files:
+        _say(f"wrote {path}")
+    return 0
+
+
+def _actor(db: Database, args: argparse.Namespace) -> Reader:
+    username = args.as_reader or os.environ.get("CALIPER_READER")
+    if not username:
+        raise CliError(
+            "name the reader this import is made by with --as USERNAME or $CALIPER_READER"
+        )
+    try:
+        return db.readers.get(username)
+    except NotFoundError as exc:
+        raise CliError(f"no reader {username!r}; add one with `caliper reader add`") from exc
+
+
+def _import_sr(args: argparse.Namespace) -> int:
+    try:
+        report = read_sr(args.file)
+    except SrImportError as exc:
+        raise CliError(str(exc)) from exc
+    images = {
+        sop: pydicom.dcmread(p, stop_before_pixels=True)
+        for sop, p in (find_images(args.images) if args.images else {}).items()
+    }
+    with _database(args) as db:
+        store = db.store(_actor(db, args))
+        patient = store.patient(args.patient)
+        label = args.timepoint or report.time_point
+        tp = next((t for t in store.timepoints(patient.id) if t.label == label), None)
+        if tp is None:
+            raise CliError(f"patient {args.patient} has no timepoint {label!r}; add it first")
+        lesions = {les.tracking_uid: les for les in store.lesions(patient.id)}
+        count = 0
+        for lesion, m in records_from_sr(report, images=images):
+            stored = lesions.get(lesion.tracking_uid)
+            if stored is None:
+                stored = store.add_lesion(replace(lesion, patient_id=patient.id))
+                lesions[stored.tracking_uid] = stored
+            store.add_measurement(
+                replace(m, lesion_id=stored.id, timepoint_id=tp.id, reader_id=store.reader.id),
+                reason=args.reason,
+            )
+            count += 1
+    _say(f"imported {count} measurements from {args.file} into {args.patient} {label}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``export`` (timeline, report, sr, sdtm, cohort) and ``import sr`` to ``caliper``."""
+    export = subparsers.add_parser("export", help="timelines, PDF reports, DICOM SR, SDTM, cohort")
+    sub = export.add_subparsers(dest="export_command", metavar="WHAT", required=True)
+    p = sub.add_parser("timeline", help="a patient's response timeline as JSON or CSV")
+    p.add_argument("--patient", metavar="ID", required=True)
+    p.add_argument("--format", choices=["json", "csv"], default="json")
+    p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    p.set_defaults(func=_timeline)
+    p = sub.add_parser("report", help="a patient's PDF report")
+    p.add_argument("--patient", metavar="ID", required=True)
+    p.add_argument("pdf", metavar="OUT.pdf")
+    p.add_argument("--images", metavar="DIR", help="where the measured series are (key images)")
+    p.set_defaults(func=_report)
+    p = sub.add_parser("sr", help="DICOM SR TID 1500, one file per timepoint")
+    p.add_argument("--patient", metavar="ID", required=True)
+    p.add_argument("--images", metavar="DIR", required=True, help="the measured series' files")
+    p.add_argument("--timepoint", metavar="LABEL", help="only this timepoint")
+    p.add_argument("--out", metavar="DIR", required=True)
+    p.set_defaults(func=_sr)
+    p = sub.add_parser("sdtm", help="CDISC SDTM TU, TR, RS as CSV (and XPORT)")
+    p.add_argument("--out", metavar="DIR", required=True)
+    p.add_argument("--patient", metavar="ID", action="append", help="repeat; default all")
+    p.add_argument("--study", metavar="STUDYID", help="default: each patient's trial")
+    p.add_argument("--xpt", action="store_true", help="also SAS transport files (XPORT v5)")
+    p.set_defaults(func=_sdtm)
+    p = sub.add_parser("cohort", help="ORR with exact CIs, BOR table, waterfall/spider/swimmer")
+    p.add_argument("--out", metavar="DIR", required=True)
+    p.add_argument("--format", choices=["png", "svg"], default="png")
+    p.set_defaults(func=_cohort)
+
+    imp = subparsers.add_parser("import", help="import measurements from DICOM SR")
+    isub = imp.add_subparsers(dest="import_command", metavar="WHAT", required=True)
+    p = isub.add_parser("sr", help="a TID 1500 report into a patient's timepoint")
+    p.add_argument("file", metavar="SR.dcm")
+    p.add_argument("--patient", metavar="ID", required=True)
+    p.add_argument("--timepoint", metavar="LABEL", help="default: the report's time point")
+    p.add_argument("--images", metavar="DIR", help="source images, to complete coordinates")
+    p.add_argument("--reason", help="needed when the timepoint is signed")
+    p.add_argument("--as", dest="as_reader", metavar="USERNAME")
+    p.set_defaults(func=_import_sr)

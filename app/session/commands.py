@@ -1,0 +1,353 @@
+"""The reading session's commands and the editor they act on.
+
+Commands are frozen records of one gesture (old and new values).  They do not
+write themselves: they call the :class:`SessionEditor` (the command context),
+which writes through the reader's ``ClinicalStore`` (one audited transaction
+per write) and emits the session's signals.  So an undo or a redo is just
+another audited write, and the viewer hears about it the same way as about the
+first edit.
+
+Ids move under undo: undoing "add measurement" deletes its row and redoing it
+inserts a new one, and SQLite may even hand a freed id to another record.  So
+commands never hold raw ids: they hold a :class:`Token` per record, and the
+editor's :class:`IdRegistry` (one per record type) maps each token to the id
+its record has now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from itertools import count
+from typing import Any, Protocol
+
+from app.session.undo import Command
+from app.session.errors import RecordNotFoundError
+from recist.model import Lesion, Measurement, Timepoint
+
+__all__ = [
+    "AddLesion",
+    "AddMeasurement",
+    "DeleteLesion",
+    "DeleteMeasurement",
+    "IdRegistry",
+    "Ref",
+    "SessionEditor",
+    "Token",
+    "UpdateLesion",
+    "UpdateMeasurement",
+    "UpdateTimepoint",
+]
+
+_serials = count(1)
+
+
+@dataclass(frozen=True)
+class Token:
+    """Stands for one record across deletions and re-creations (its id may change)."""
+
+    kind: str
+    serial: int
+
+    @classmethod
+    def new(cls, kind: str) -> Token:
+        """A fresh, process-unique token."""
+        return cls(kind, next(_serials))
+
+
+Ref = Token
+"""What a command holds to name a record."""
+
+
+class IdRegistry:
+    """Maps each record's token to the id the record has now (None while deleted).
+
+    Parameters
+    ----------
+    kind
+        The record type, for tokens and messages ("lesion", "measurement").
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._token_of: dict[int, Token] = {}
+        self._current: dict[Token, int] = {}
+
+    def token_for(self, record_id: int) -> Token:
+        """The token of the record that has ``record_id`` now (a new one if it has none)."""
+        token = self._token_of.get(record_id)
+        if token is None:
+            token = Token.new(self.kind)
+            self.bind(token, record_id)
+        return token
+
+    def resolve(self, token: Token) -> int:
+        """The id the record ``token`` stands for has now.
+
+        Raises
+        ------
+        RecordNotFoundError
+            The record does not exist at the moment (not yet created, or deleted).
+        """
+        try:
+            return self._current[token]
+        except KeyError:
+            raise RecordNotFoundError(
+                f"The {self.kind} this edit refers to no longer exists (changed elsewhere?)."
+            ) from None
+
+    def bind(self, token: Token, record_id: int) -> None:
+        """Record that the record ``token`` stands for now has id ``record_id``."""
+        self._current[token] = record_id
+        self._token_of[record_id] = token
+
+    def forget(self, token: Token) -> None:
+        """Record that the record was deleted (its id may be reused by another record)."""
+        record_id = self._current.pop(token, None)
+        if record_id is not None and self._token_of.get(record_id) == token:
+            del self._token_of[record_id]
+
+
+class _Signals(Protocol):
+    """The session signals the editor emits (psygnal ``SignalInstance`` objects)."""
+
+    lesion_added: Any
+    lesion_changed: Any
+    lesion_removed: Any
+    measurement_added: Any
+    measurement_changed: Any
+    measurement_removed: Any
+    timepoint_changed: Any
+
+
+class SessionEditor:
+    """The command context: audited writes through the store, then the matching signal.
+
+    Parameters
+    ----------
+    store
+        The reader's ``storage.db.ClinicalStore``.
+    signals
+        The :class:`~app.session.ReadingSession` whose signals are emitted.
+    """
+
+    def __init__(self, store: Any, signals: _Signals) -> None:
+        self.store = store
+        self.signals = signals
+        self.lesion_ids = IdRegistry("lesion")
+        self.measurement_ids = IdRegistry("measurement")
+        self.fallback_reason: str | None = None
+        """Reason used when a command has none (set by ``ReadingSession.undo(reason=...)``)."""
+
+    def reset(self) -> None:
+        """Forget every token (another patient was opened; the old commands are gone)."""
+        self.lesion_ids = IdRegistry("lesion")
+        self.measurement_ids = IdRegistry("measurement")
+
+    def _reason(self, reason: str | None) -> str | None:
+        return reason if reason is not None else self.fallback_reason
+
+    def update_timepoint(self, timepoint: Timepoint, reason: str | None) -> Timepoint:
+        """Write ``timepoint``'s values (timepoints are never deleted, so their ids are stable)."""
+        stored: Timepoint = self.store.update_timepoint(timepoint, reason=self._reason(reason))
+        self.signals.timepoint_changed.emit(stored)
+        return stored
+
+    def add_lesion(self, lesion: Lesion, ref: Ref) -> Lesion:
+        """Insert ``lesion`` (its id is ignored) and bind ``ref`` to the new id."""
+        stored: Lesion = self.store.add_lesion(replace(lesion, id=None))
+        assert stored.id is not None
+        self.lesion_ids.bind(ref, stored.id)
+        self.signals.lesion_added.emit(stored)
+        return stored
+
+    def update_lesion(self, lesion: Lesion, ref: Ref, reason: str | None) -> Lesion:
+        """Write ``lesion``'s values over the row ``ref`` stands for."""
+        record = replace(lesion, id=self.lesion_ids.resolve(ref))
+        stored: Lesion = self.store.update_lesion(record, reason=self._reason(reason))
+        self.signals.lesion_changed.emit(stored)
+        return stored
+
+    def delete_lesion(self, ref: Ref, reason: str | None) -> None:
+        """Delete the lesion ``ref`` stands for (its measurements should be gone first)."""
+        lesion_id = self.lesion_ids.resolve(ref)
+        self.store.delete_lesion(lesion_id, reason=self._reason(reason))
+        self.lesion_ids.forget(ref)
+        self.signals.lesion_removed.emit(lesion_id)
+
+    def add_measurement(
+        self, measurement: Measurement, ref: Ref, lesion_ref: Ref, reason: str | None
+    ) -> Measurement:
+        """Insert ``measurement`` on the lesion ``lesion_ref`` stands for; bind ``ref``."""
+        record = replace(measurement, id=None, lesion_id=self.lesion_ids.resolve(lesion_ref))
+        stored: Measurement = self.store.add_measurement(record, reason=self._reason(reason))
+        assert stored.id is not None
+        self.measurement_ids.bind(ref, stored.id)
+        self.signals.measurement_added.emit(stored)
+        return stored
+
+    def update_measurement(
+        self, measurement: Measurement, ref: Ref, lesion_ref: Ref, reason: str | None
+    ) -> Measurement:
+        """Write ``measurement``'s values over the row ``ref`` stands for."""
+        record = replace(
+            measurement,
+            id=self.measurement_ids.resolve(ref),
+            lesion_id=self.lesion_ids.resolve(lesion_ref),
+        )
+        stored: Measurement = self.store.update_measurement(record, reason=self._reason(reason))
+        self.signals.measurement_changed.emit(stored)
+        return stored
+
+    def delete_measurement(self, ref: Ref, reason: str | None) -> None:
+        """Delete the measurement ``ref`` stands for."""
+        measurement_id = self.measurement_ids.resolve(ref)
+        self.store.delete_measurement(measurement_id, reason=self._reason(reason))
+        self.measurement_ids.forget(ref)
+        self.signals.measurement_removed.emit(measurement_id)
+
+
+def _same_values(old: Measurement, new: Measurement) -> bool:
+    """Equal apart from the time stamp (a re-save of the same lines changes nothing)."""
+    return replace(old, measured_at=None) == replace(new, measured_at=None)
+
+
+@dataclass(frozen=True)
+class AddLesion(Command[SessionEditor]):
+    """Create a lesion; ``ref`` names it from then on."""
+
+    lesion: Lesion
+    ref: Ref
+    label: str = "Add lesion"
+
+    def apply(self, ctx: SessionEditor) -> Lesion:
+        """Insert the lesion."""
+        return ctx.add_lesion(self.lesion, self.ref)
+
+    def revert(self, ctx: SessionEditor) -> None:
+        """Delete it again."""
+        ctx.delete_lesion(self.ref, None)
+
+
+@dataclass(frozen=True)
+class UpdateLesion(Command[SessionEditor]):
+    """Change a lesion's code, kind, organ, location or nodal flag."""
+
+    ref: Ref
+    old: Lesion
+    new: Lesion
+    reason: str | None = None
+    label: str = "Change lesion"
+
+    def apply(self, ctx: SessionEditor) -> Lesion:
+        """Write the new values."""
+        return ctx.update_lesion(self.new, self.ref, self.reason)
+
+    def revert(self, ctx: SessionEditor) -> None:
+        """Write the old values back."""
+        ctx.update_lesion(self.old, self.ref, self.reason)
+
+    def is_noop(self) -> bool:
+        """True when nothing differs."""
+        return self.old == self.new
+
+
+@dataclass(frozen=True)
+class DeleteLesion(Command[SessionEditor]):
+    """Delete a lesion that has no measurements left (a child of a composite)."""
+
+    ref: Ref
+    lesion: Lesion
+    reason: str | None = None
+    label: str = "Delete lesion"
+
+    def apply(self, ctx: SessionEditor) -> None:
+        """Delete the row."""
+        ctx.delete_lesion(self.ref, self.reason)
+
+    def revert(self, ctx: SessionEditor) -> None:
+        """Insert it again; later commands follow it to its new id."""
+        ctx.add_lesion(self.lesion, self.ref)
+
+
+@dataclass(frozen=True)
+class AddMeasurement(Command[SessionEditor]):
+    """Record a measurement; ``ref`` names it from then on."""
+
+    measurement: Measurement
+    ref: Ref
+    lesion_ref: Ref
+    reason: str | None = None
+    label: str = "Record measurement"
+
+    def apply(self, ctx: SessionEditor) -> Measurement:
+        """Insert the measurement."""
+        return ctx.add_measurement(self.measurement, self.ref, self.lesion_ref, self.reason)
+
+    def revert(self, ctx: SessionEditor) -> None:
+        """Delete it again."""
+        ctx.delete_measurement(self.ref, self.reason)
+
+
+@dataclass(frozen=True)
+class UpdateMeasurement(Command[SessionEditor]):
+    """Replace a measurement's values (move, re-measure, status change)."""
+
+    ref: Ref
+    lesion_ref: Ref
+    old: Measurement
+    new: Measurement
+    reason: str | None = None
+    label: str = "Edit measurement"
+
+    def apply(self, ctx: SessionEditor) -> Measurement:
+        """Write the new values."""
+        return ctx.update_measurement(self.new, self.ref, self.lesion_ref, self.reason)
+
+    def revert(self, ctx: SessionEditor) -> None:
+        """Write the old values back."""
+        ctx.update_measurement(self.old, self.ref, self.lesion_ref, self.reason)
+
+    def is_noop(self) -> bool:
+        """True when only the time stamp would change."""
+        return _same_values(self.old, self.new)
+
+
+@dataclass(frozen=True)
+class DeleteMeasurement(Command[SessionEditor]):
+    """Delete a measurement."""
+
+    ref: Ref
+    lesion_ref: Ref
+    measurement: Measurement
+    reason: str | None = None
+    label: str = "Delete measurement"
+
+    def apply(self, ctx: SessionEditor) -> None:
+        """Delete the row."""
+        ctx.delete_measurement(self.ref, self.reason)
+
+    def revert(self, ctx: SessionEditor) -> None:
+        """Insert it again; later commands follow it to its new id."""
+        ctx.add_measurement(self.measurement, self.ref, self.lesion_ref, self.reason)
+
+
+@dataclass(frozen=True)
+class UpdateTimepoint(Command[SessionEditor]):
+    """Change a timepoint's values (e.g. attach the series it was read on)."""
+
+    old: Timepoint
+    new: Timepoint
+    reason: str | None = None
+    label: str = "Change timepoint"
+
+    def apply(self, ctx: SessionEditor) -> Timepoint:
+        """Write the new values."""
+        return ctx.update_timepoint(self.new, self.reason)
+
+    def revert(self, ctx: SessionEditor) -> None:
+        """Write the old values back."""
+        ctx.update_timepoint(self.old, self.reason)
+
+    def is_noop(self) -> bool:
+        """True when nothing differs."""
+        return self.old == self.new

@@ -1,0 +1,350 @@
+"""The cohort view of a trial: ORR at C3/C6 with exact CIs, BOR table, waterfall/spider/swimmer.
+
+The widget receives the Qt-free ``app.cohort.controller.CohortController``
+(duck-typed: the viewer never imports ``app`` modules that reach the database)
+and only calls it: ``trials()``, ``reload()``, ``summary(trial)``,
+``bor_table(trial)`` and ``export(folder, fmt, trial)``.  The plots on screen
+are drawn live with pyqtgraph (:mod:`viewer.cohort.plots`); the exported files
+come from the controller (pyqtgraph's PNG/SVG exporters in ``app.reports``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from viewer.cohort.plots import draw_spider, draw_swimmer, draw_waterfall, make_plot
+from viewer.errors import shows_errors
+from viewer.style import response_colour
+
+#: Label of the selector entry that shows every patient.
+ALL_PATIENTS = "All patients"
+ORR_COLUMNS = ("Cutoff", "Responders (k)", "Patients (n)", "ORR", "Exact 95 % CI")
+BOR_COLUMNS = ("Patient", "BOR", "Confirmed", "Progression (PFS)", "BOR at C3", "BOR at C6")
+MUTED = QColor("#8b949e")
+
+
+def _item(
+    text: str, *, align_right: bool = False, colour: QColor | None = None
+) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+    if align_right:
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    if colour is not None:
+        item.setForeground(colour)
+    return item
+
+
+def _response_item(response: str | None) -> QTableWidgetItem:
+    item = _item(response or "—", colour=response_colour(response) if response else MUTED)
+    font = QFont(item.font())
+    font.setBold(response is not None)
+    item.setFont(font)
+    return item
+
+
+def _table(name: str, columns: tuple[str, ...]) -> QTableWidget:
+    table = QTableWidget(0, len(columns))
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(list(columns))
+    table.verticalHeader().setVisible(False)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setAlternatingRowColors(True)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+def confirmed_text(row: Any) -> str:
+    """``yes``/``no`` for a CR/PR under confirmation, else ``not required``; ``—`` for no CR/PR."""
+    if (row.best_overall_response or "") not in ("CR", "PR", "iCR", "iPR"):
+        return "—"
+    if not row.confirmation_required:
+        return "not required"
+    return "yes" if row.confirmed else "no"
+
+
+def progression_text(row: Any) -> str:
+    """``2026-05-11 (day 126)``, or ``—`` without progression."""
+    if row.progression_date is None:
+        return "—"
+    day = f" (day {row.progression_day})" if row.progression_day is not None else ""
+    return f"{row.progression_date.isoformat()}{day}"
+
+
+class CohortWidget(QWidget):
+    """A trial's response summary with live plots and an export button.
+
+    Parameters
+    ----------
+    controller
+        ``app.cohort.controller.CohortController`` (or anything with its methods).
+    parent : QWidget, optional
+        Parent widget.
+    """
+
+    #: Emitted after an export with the files written.
+    exported = Signal(list)
+
+    def __init__(self, controller: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("cohortWidget")
+        self.controller = controller
+        self.summary: Any = None
+        self.rows: list[Any] = []
+
+        self.trial_combo = QComboBox()
+        self.trial_combo.setObjectName("trialCombo")
+        self.trial_combo.setMinimumWidth(180)
+        self.refresh_button = QPushButton("Refresh")
+        self.format_combo = QComboBox()
+        self.format_combo.setObjectName("formatCombo")
+        self.format_combo.addItems(["PNG", "SVG"])
+        self.export_button = QPushButton("Export…")
+        self.export_button.setObjectName("exportButton")
+        self.export_button.setToolTip("Write the tables (CSV) and the three plots into a folder")
+        self.caption = QLabel()
+        self.caption.setObjectName("cohortCaption")
+        self.caption.setStyleSheet("color: #aeb6c0;")
+
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Trial"))
+        bar.addWidget(self.trial_combo)
+        bar.addWidget(self.refresh_button)
+        bar.addSpacing(12)
+        bar.addWidget(self.caption, 1)
+        bar.addWidget(QLabel("Plots as"))
+        bar.addWidget(self.format_combo)
+        bar.addWidget(self.export_button)
+
+        self.orr_table = _table("orrTable", ORR_COLUMNS)
+        self.bor_table = _table("borTable", BOR_COLUMNS)
+        self.bor_counts = QLabel()
+        self.bor_counts.setObjectName("borCounts")
+        self.bor_counts.setWordWrap(True)
+        self.bor_counts.setTextFormat(Qt.TextFormat.RichText)
+        tables = QWidget()
+        left = QVBoxLayout(tables)
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addWidget(self._heading("Objective response rate (CR + PR, all patients)"))
+        left.addWidget(self.orr_table)
+        left.addWidget(self._heading("Best overall response"))
+        left.addWidget(self.bor_counts)
+        left.addWidget(self.bor_table, 1)
+
+        self.waterfall = make_plot(
+            "waterfallPlot",
+            "Best change of target sum from baseline",
+            "patients",
+            "best change (%)",
+        )
+        self.spider = make_plot(
+            "spiderPlot",
+            "Change of target sum over time",
+            "days from baseline",
+            "change from baseline (%)",
+        )
+        self.swimmer = make_plot(
+            "swimmerPlot", "Time on study and responses", "days from baseline", ""
+        )
+        self.waterfall.setMouseEnabled(x=False, y=False)
+        self.swimmer.setMouseEnabled(x=True, y=False)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("cohortTabs")
+        self.tabs.addTab(self.waterfall, "Waterfall")
+        self.tabs.addTab(self.spider, "Spider")
+        self.tabs.addTab(self.swimmer, "Swimmer")
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(tables)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(1, 5)
+        splitter.setSizes([520, 650])
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(splitter, 1)
+
+        self._fill_trials()
+        self.trial_combo.currentIndexChanged.connect(self._on_trial_changed)
+        self.refresh_button.clicked.connect(self._on_refresh)
+        self.export_button.clicked.connect(self._on_export)
+        self.show_trial(self.trial)
+
+    @staticmethod
+    def _heading(text: str) -> QLabel:
+        label = QLabel(text)
+        label.setStyleSheet("color: #d8dde3; font-weight: bold; padding-top: 4px;")
+        return label
+
+    # -- public API (menus, tests) -----------------------------------------------------
+    @property
+    def trial(self) -> str | None:
+        """The selected trial; None for all patients."""
+        data = self.trial_combo.currentData()
+        return data if data else None
+
+    def select_trial(self, trial: str | None) -> None:
+        """Select a trial in the selector (None: all patients); the view follows."""
+        index = self.trial_combo.findData(trial or "")
+        if index < 0:
+            raise ValueError(f"no trial {trial!r}; known: {', '.join(self.controller.trials())}")
+        self.trial_combo.setCurrentIndex(index)
+
+    def show_trial(self, trial: str | None) -> None:
+        """Read the trial's summary from the controller and redraw tables and plots."""
+        self.summary = self.controller.summary(trial)
+        self.rows = list(self.controller.bor_table(trial))
+        self._fill_orr()
+        self._fill_bor()
+        draw_waterfall(self.waterfall, self.summary)
+        draw_spider(self.spider, self.summary)
+        draw_swimmer(self.swimmer, self.summary)
+        n = len(self.summary.patients)
+        self.caption.setText(f"{trial or ALL_PATIENTS}: {n} patient{'s' if n != 1 else ''}")
+
+    def export_to(self, folder: str | Path, fmt: str | None = None) -> list[Path]:
+        """Export the selected trial's tables and plots into *folder* (``fmt``: png/svg)."""
+        files = list(
+            self.controller.export(
+                folder, (fmt or self.format_combo.currentText()).lower(), self.trial
+            )
+        )
+        self.exported.emit(files)
+        return files
+
+    def refresh(self) -> None:
+        """Re-read the database (new patients, trials, measurements) and redraw."""
+        self.controller.reload()
+        current = self.trial
+        self._fill_trials(current)
+        self.show_trial(self.trial)
+
+    @classmethod
+    def open_dialog(cls, controller: Any, parent: QWidget | None = None) -> QDialog:
+        """The widget in a non-modal dialog, shown (for the main window's Trial → Cohort…)."""
+        dialog = QDialog(parent)
+        dialog.setObjectName("cohortDialog")
+        dialog.setWindowTitle("Cohort")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        layout = QVBoxLayout(dialog)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(cls(controller, dialog))
+        dialog.resize(1280, 760)
+        dialog.show()
+        return dialog
+
+    # -- filling -----------------------------------------------------------------------
+    def _fill_trials(self, keep: str | None = None) -> None:
+        trials = list(self.controller.trials())
+        with _blocked(self.trial_combo):
+            self.trial_combo.clear()
+            self.trial_combo.addItem(ALL_PATIENTS, "")
+            for name in trials:
+                self.trial_combo.addItem(name, name)
+            wanted = keep if keep in trials else (trials[0] if len(trials) == 1 else None)
+            self.trial_combo.setCurrentIndex(max(self.trial_combo.findData(wanted or ""), 0))
+
+    def _fill_orr(self) -> None:
+        table = self.orr_table
+        table.setRowCount(0)
+        for estimate in self.summary.orr:
+            row = table.rowCount()
+            table.insertRow(row)
+            ci = f"{100 * estimate.ci_low:.1f} – {100 * estimate.ci_high:.1f} %"
+            for column, item in enumerate(
+                (
+                    _item(estimate.cutoff),
+                    _item(str(estimate.responders), align_right=True),
+                    _item(str(estimate.patients), align_right=True),
+                    _item(f"{100 * estimate.rate:.1f} %", align_right=True),
+                    _item(ci, align_right=True),
+                )
+            ):
+                table.setItem(row, column, item)
+        table.setFixedHeight(
+            table.horizontalHeader().height()
+            + sum(table.rowHeight(r) for r in range(table.rowCount()))
+            + 4
+        )
+
+    def _fill_bor(self) -> None:
+        table = self.bor_table
+        table.setRowCount(0)
+        for row_data in self.rows:
+            row = table.rowCount()
+            table.insertRow(row)
+            items = (
+                _item(row_data.subject_id),
+                _response_item(row_data.best_overall_response),
+                _item(
+                    confirmed_text(row_data),
+                    colour=MUTED if confirmed_text(row_data) == "—" else None,
+                ),
+                _item(
+                    progression_text(row_data),
+                    colour=MUTED if row_data.progression_date is None else None,
+                ),
+                _response_item(row_data.bor_at.get(3)),
+                _response_item(row_data.bor_at.get(6)),
+            )
+            for column, item in enumerate(items):
+                table.setItem(row, column, item)
+        total = sum(self.summary.bor_counts.values())
+        self.bor_counts.setText(
+            "  ".join(
+                f'<span style="color:{response_colour(code).name()}"><b>{code}</b></span> '
+                f"{count} ({100 * count / total:.0f} %)"
+                for code, count in self.summary.bor_counts.items()
+            )
+            or "No patient with a timepoint yet."
+        )
+
+    # -- slots -------------------------------------------------------------------------
+    @shows_errors("Could not show the cohort")
+    def _on_trial_changed(self) -> None:
+        self.show_trial(self.trial)
+
+    @shows_errors("Could not refresh the cohort")
+    def _on_refresh(self) -> None:
+        self.refresh()
+
+    @shows_errors("Could not export the cohort")
+    def _on_export(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export cohort into folder")
+        if folder:
+            self.export_to(folder)
+
+
+class _blocked:
+    """Block a widget's signals for the ``with`` body (no guard flags)."""
+
+    def __init__(self, widget: QWidget) -> None:
+        self.widget = widget
+
+    def __enter__(self) -> None:
+        self._was = self.widget.blockSignals(True)
+
+    def __exit__(self, *_: object) -> None:
+        self.widget.blockSignals(self._was)

@@ -1,0 +1,122 @@
+"""Text drawn over the image: corner annotations and orientation letters.
+
+Plain ``QLabel`` children of the graphics view: they stay put while the image
+is zoomed or panned, are transparent to the mouse, and ``QWidget.grab()``
+includes them in screenshots.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from PySide6 import QtCore, QtWidgets
+
+from viewer.image.volume import volume_text
+
+if TYPE_CHECKING:
+    from viewer.image.view import SeriesViewerWidget
+
+CORNERS = ("top_left", "top_right", "bottom_left", "bottom_right")
+EDGES = ("left", "right", "top", "bottom")
+
+_TEXT_STYLE = "color: rgb(235, 235, 235); background: transparent; font-size: 12px;"
+_EDGE_STYLE = (
+    "color: rgb(255, 200, 60); background: transparent; font-size: 14px; font-weight: bold;"
+)
+_MARGIN = 6
+
+
+class ViewAnnotations(QtCore.QObject):
+    """Keeps eight labels (four corners, four edge midpoints) over *view*."""
+
+    def __init__(self, view: QtWidgets.QWidget) -> None:
+        super().__init__(view)
+        self._view = view
+        self._labels: dict[str, QtWidgets.QLabel] = {}
+        for name in CORNERS + EDGES:
+            label = QtWidgets.QLabel(view)
+            label.setObjectName(f"annotation_{name}")
+            label.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            label.setStyleSheet(_EDGE_STYLE if name in EDGES else _TEXT_STYLE)
+            label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+            alignment = QtCore.Qt.AlignmentFlag.AlignLeft
+            if name.endswith("right"):
+                alignment = QtCore.Qt.AlignmentFlag.AlignRight
+            label.setAlignment(alignment)
+            self._labels[name] = label
+        view.installEventFilter(self)
+
+    def text(self, name: str) -> str:
+        """The text of one label (``"top_left"``, ..., ``"left"``, ...)."""
+        return self._labels[name].text()
+
+    def set_text(self, name: str, text: str) -> None:
+        """Set one label's text and re-place it."""
+        label = self._labels[name]
+        if label.text() != text:
+            label.setText(text)
+            label.adjustSize()
+            self._place(name)
+
+    def set_orientation(self, letters: dict[str, str]) -> None:
+        """Set the four edge letters (keys ``left``, ``right``, ``top``, ``bottom``)."""
+        for name in EDGES:
+            self.set_text(name, letters.get(name, ""))
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        """Re-place the labels when the view is resized."""
+        if watched is self._view and event.type() == QtCore.QEvent.Type.Resize:
+            for name in self._labels:
+                self._place(name)
+        return False
+
+    def _place(self, name: str) -> None:
+        label = self._labels[name]
+        w, h = self._view.width(), self._view.height()
+        lw, lh = label.width(), label.height()
+        right, bottom = w - lw - _MARGIN, h - lh - _MARGIN
+        positions = {
+            "top_left": (_MARGIN, _MARGIN),
+            "top_right": (right, _MARGIN),
+            "bottom_left": (_MARGIN, bottom),
+            "bottom_right": (right, bottom),
+            "left": (_MARGIN, (h - lh) // 2),
+            "right": (right, (h - lh) // 2),
+            "top": ((w - lw) // 2, _MARGIN),
+            "bottom": ((w - lw) // 2, bottom),
+        }
+        label.move(*positions[name])
+
+
+def view_texts(widget: SeriesViewerWidget, cursor: str = "") -> dict[str, str]:
+    """The four corner texts: patient, series, slice/position/cursor, window/level."""
+    volume = widget.volume
+    patient = (volume_text(volume, n) for n in ("patient_name", "patient_id", "study_date"))
+    series = (volume_text(volume, n) for n in ("series_description", "modality"))
+    lines = [f"{widget.orientation.capitalize()} {widget.slice_index + 1}/{widget.slice_count}"]
+    rows, cols = widget.image_shape
+    if rows and cols:
+        lps = widget.display_to_lps((cols - 1) / 2, (rows - 1) / 2)
+        axis = {"axial": 2, "coronal": 1, "sagittal": 0}[widget.orientation]
+        lines.append(f"Pos {lps[axis]:.1f} mm")
+    if cursor:
+        lines.append(cursor)
+    return {
+        "top_left": "\n".join(patient),
+        "top_right": "\n".join(t for t in series if t),
+        "bottom_left": "\n".join(lines),
+        "bottom_right": f"W {widget.window_width:.0f}  L {widget.window_center:.0f}",
+    }
+
+
+def cursor_text(widget: SeriesViewerWidget, x: int, y: int) -> str:
+    """Pixel, value (HU for CT) and LPS position under the cursor; empty outside the image."""
+    image = widget.displayed_slice
+    if image is None or not (0 <= y < image.shape[0] and 0 <= x < image.shape[1]):
+        return ""
+    value = float(image[y, x])
+    unit = " HU" if volume_text(widget.volume, "modality") == "CT" else ""
+    shown = f"{value:.0f}" if math.isclose(value, round(value)) else f"{value:.1f}"
+    lps = widget.display_to_lps(x, y)
+    return f"({x}, {y})  {shown}{unit}\nLPS {lps[0]:.1f}, {lps[1]:.1f}, {lps[2]:.1f} mm"

@@ -1,0 +1,353 @@
+"""Calipers on the image: a line (``CaliperRoi``) and a bidirectional pair.
+
+Both live in display pixel coordinates (voxel centres at integers) and show
+their length in millimetres, computed from the real geometry through a
+``to_lps(x, y)`` function the view supplies (pixel spacing and direction
+cosines; anisotropic pixels are handled).  The bidirectional caliper keeps its
+short axis perpendicular to the long axis *in millimetres* while either is
+edited.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui
+
+from viewer.image.labels import bidirectional_label_anchors
+
+Point2 = tuple[float, float]
+ToLps = Callable[[float, float], tuple[float, float, float]]
+
+#: Caliper colours: yellow at rest, green when selected or being drawn.
+CALIPER_COLOR = (255, 215, 0)
+SELECTED_COLOR = (60, 255, 90)
+_HANDLE_COLOR = (255, 255, 255)
+
+
+def _pens(selected: bool) -> tuple[QtGui.QPen, QtGui.QPen]:
+    color = SELECTED_COLOR if selected else CALIPER_COLOR
+    pen = pg.mkPen(color, width=2)
+    hover = pg.mkPen(SELECTED_COLOR, width=3)
+    return pen, hover
+
+
+def _label_item() -> pg.TextItem:
+    item = pg.TextItem(color=CALIPER_COLOR, anchor=(0, 1), fill=pg.mkBrush(0, 0, 0, 170))
+    font = QtGui.QFont()
+    font.setPointSize(10)
+    font.setBold(True)
+    item.setFont(font)
+    return item
+
+
+def _text_size(label: pg.TextItem) -> tuple[float, float]:
+    r = label.textItem.boundingRect()
+    return float(r.width()), float(r.height())
+
+
+def segment_length_mm(to_lps: ToLps, start: Point2, end: Point2) -> float:
+    """Length in millimetres between two display points."""
+    return math.dist(to_lps(*start), to_lps(*end))
+
+
+class _Highlightable:
+    """Caption and selection shared by both calipers (mixed in before the pyqtgraph ROI)."""
+
+    _caption: str
+    _selected: bool
+    labels: tuple[pg.TextItem, ...]
+
+    if TYPE_CHECKING:
+        def setPen(self, pen: QtGui.QPen) -> None: ...  # noqa: N802  (pyqtgraph's ROI)
+
+    @property
+    def caption(self) -> str:
+        """Text before the length (e.g. ``"T1"``)."""
+        return self._caption
+
+    @property
+    def selected(self) -> bool:
+        """Whether the caliper is highlighted."""
+        return self._selected
+
+    def set_selected(self, selected: bool) -> None:
+        """Highlight (green) or not (yellow)."""
+        self._selected = selected
+        pen, _ = _pens(selected)
+        self.setPen(pen)
+        for label in self.labels:
+            label.setColor(SELECTED_COLOR if selected else CALIPER_COLOR)
+
+
+class CaliperRoi(_Highlightable, pg.LineSegmentROI):
+    """A caliper line with two free handles and a length label in millimetres.
+
+    Parameters
+    ----------
+    start, end : tuple of float
+        End points in display pixels ``(x, y)``.
+    to_lps : callable
+        ``to_lps(x, y) -> (x_mm, y_mm, z_mm)``, display pixel to patient LPS.
+    caption : str
+        Text before the length, e.g. ``"T1"``.
+    selected : bool
+        Draw highlighted.
+    movable : bool
+        Whether the reader may drag it.
+    """
+
+    def __init__(
+        self,
+        start: Point2,
+        end: Point2,
+        *,
+        to_lps: ToLps,
+        caption: str = "",
+        selected: bool = False,
+        movable: bool = True,
+    ) -> None:
+        pen, hover = _pens(selected)
+        super().__init__(
+            positions=(start, end),
+            pen=pen,
+            hoverPen=hover,
+            handlePen=pg.mkPen(_HANDLE_COLOR),
+            handleHoverPen=pg.mkPen(SELECTED_COLOR),
+            movable=movable,
+        )
+        self._to_lps = to_lps
+        self._caption = caption
+        self._selected = selected
+        self.setAcceptedMouseButtons(QtCore.Qt.MouseButton.LeftButton)
+        self._label = _label_item()
+        self._label.setParentItem(self)
+        self.sigRegionChanged.connect(self._on_region_changed)
+        self._on_region_changed()
+
+    # pyqtgraph wants these names; the rest of the class uses ours
+    def end_points(self) -> tuple[Point2, Point2]:
+        """The two end points in display (parent) coordinates."""
+        pts = [self.mapToParent(h.pos()) for h in self.getHandles()]
+        return (pts[0].x(), pts[0].y()), (pts[1].x(), pts[1].y())
+
+    def set_end_points(self, start: Point2, end: Point2, *, finish: bool = False) -> None:
+        """Move both handles (display coordinates); emits the region signals."""
+        h0, h1 = self.getHandles()
+        self.movePoint(h0, QtCore.QPointF(*start), finish=False)
+        self.movePoint(h1, QtCore.QPointF(*end), finish=finish)
+
+    @property
+    def length_mm(self) -> float:
+        """Current length in millimetres."""
+        return segment_length_mm(self._to_lps, *self.end_points())
+
+    @property
+    def label_text(self) -> str:
+        """The text shown beside the caliper."""
+        length = f"{self.length_mm:.1f} mm"
+        return f"{self._caption} {length}" if self._caption else length
+
+    @property
+    def labels(self) -> tuple[pg.TextItem]:
+        """The length label."""
+        return (self._label,)
+
+    def _on_region_changed(self, *_: object) -> None:
+        (x0, y0), (x1, y1) = self.end_points()
+        self._label.setText(self.label_text)
+        # the label sits at the right-hand end, so it never covers the lesion's centre
+        anchor = QtCore.QPointF(*((x1, y1) if x1 >= x0 else (x0, y0)))
+        self._label.setPos(self.mapFromParent(anchor))
+
+
+class BidirectionalCaliperRoi(_Highlightable, pg.ROI):
+    """Long axis plus a perpendicular short axis (four free handles).
+
+    Handles 0-1 are the long axis, 2-3 the short axis.  Moving a long-axis
+    handle carries the short axis along (same fraction along the long axis,
+    same lengths either side); moving a short-axis handle slides it along the
+    long axis and changes that half's length, always perpendicular in mm.
+
+    Parameters
+    ----------
+    long_axis, short_axis : tuple of two points
+        End points in display pixels; the short axis is made perpendicular.
+    to_lps : callable
+        Display pixel to patient LPS millimetres.
+    pixel_mm : tuple of float
+        Millimetres per display pixel ``(x, y)``, the metric for "perpendicular".
+    caption : str
+        Text before the long-axis length.
+    selected, movable : bool
+        As for :class:`CaliperRoi`.
+    """
+
+    def __init__(
+        self,
+        long_axis: tuple[Point2, Point2],
+        short_axis: tuple[Point2, Point2],
+        *,
+        to_lps: ToLps,
+        pixel_mm: tuple[float, float],
+        caption: str = "",
+        selected: bool = False,
+        movable: bool = True,
+    ) -> None:
+        pen, hover = _pens(selected)
+        super().__init__(
+            (0, 0),
+            (1, 1),
+            pen=pen,
+            hoverPen=hover,
+            handlePen=pg.mkPen(_HANDLE_COLOR),
+            handleHoverPen=pg.mkPen(SELECTED_COLOR),
+            movable=movable,
+            rotatable=False,
+            resizable=False,
+        )
+        self._to_lps = to_lps
+        self._scale = np.array(pixel_mm, dtype=float)
+        self._caption = caption
+        self._selected = selected
+        self.setAcceptedMouseButtons(QtCore.Qt.MouseButton.LeftButton)
+        for p in (*long_axis, *short_axis):
+            self.addFreeHandle(p)
+        self._long_label = _label_item()
+        self._short_label = _label_item()
+        for label in (self._long_label, self._short_label):
+            label.setParentItem(self)
+        # short axis as (fraction t along the long axis, mm to either side)
+        self._t, self._a, self._b = self._short_params(self._points_mm())
+        self._apply(self._place_short(self._points_mm()))
+        self.sigRegionChanged.connect(self._on_region_changed)
+        self._on_region_changed()
+
+    # -- geometry in millimetre-scaled local coordinates -------------------------
+    def _points_mm(self) -> list[np.ndarray]:
+        return [np.array([h["pos"].x(), h["pos"].y()]) * self._scale for h in self.handles]
+
+    @staticmethod
+    def _frame(points: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        d = points[1] - points[0]
+        length = float(np.hypot(*d))
+        u = d / length if length > 1e-9 else np.array([1.0, 0.0])
+        return points[0], u, np.array([-u[1], u[0]]), length
+
+    def _short_params(self, points: list[np.ndarray]) -> tuple[float, float, float]:
+        origin, u, n, length = self._frame(points)
+        mid = (points[2] + points[3]) / 2
+        t = float(np.dot(mid - origin, u) / length) if length > 1e-9 else 0.5
+        return t, float(np.dot(points[2] - origin, n)), float(-np.dot(points[3] - origin, n))
+
+    def _place_short(self, points: list[np.ndarray]) -> list[np.ndarray]:
+        origin, u, n, length = self._frame(points)
+        centre = origin + self._t * length * u
+        return [points[0], points[1], centre + self._a * n, centre - self._b * n]
+
+    def _apply(self, points_mm: list[np.ndarray]) -> None:
+        for h, p in zip(self.handles, points_mm, strict=True):
+            local = pg.Point(*(p / self._scale))
+            h["item"].setPos(local)
+            h["pos"] = local
+
+    def movePoint(self, handle, pos, modifiers=None, finish=True, coords="parent"):  # noqa: N802
+        """Move one handle and re-impose perpendicularity (pyqtgraph override)."""
+        index = self.indexOfHandle(handle)
+        p = pg.Point(pos)
+        if coords == "scene":
+            p = self.mapSceneToParent(p)
+        local = self.mapFromParent(p)
+        points = self._points_mm()
+        moved = np.array([local.x(), local.y()]) * self._scale
+        if index in (0, 1):
+            points[index] = moved
+        else:
+            origin, u, n, length = self._frame(points)
+            if length > 1e-9:
+                self._t = float(np.clip(np.dot(moved - origin, u) / length, 0.0, 1.0))
+            offset = float(np.dot(moved - origin, n))
+            if index == 2:
+                self._a = offset
+            else:
+                self._b = -offset
+        self._apply(self._place_short(points))
+        self.freeHandleMoved = True
+        self.stateChanged(finish=finish)
+
+    # -- public API ----------------------------------------------------------------
+    def axes_points(self) -> tuple[tuple[Point2, Point2], tuple[Point2, Point2]]:
+        """``(long_axis, short_axis)`` end points in display (parent) coordinates."""
+        pts = [self.mapToParent(h["pos"]) for h in self.handles]
+        xy = [(p.x(), p.y()) for p in pts]
+        return (xy[0], xy[1]), (xy[2], xy[3])
+
+    @property
+    def long_axis_mm(self) -> float:
+        """Long axis length in millimetres."""
+        return segment_length_mm(self._to_lps, *self.axes_points()[0])
+
+    @property
+    def short_axis_mm(self) -> float:
+        """Short axis length in millimetres."""
+        return segment_length_mm(self._to_lps, *self.axes_points()[1])
+
+    @property
+    def labels(self) -> tuple[pg.TextItem, pg.TextItem]:
+        """The long-axis and short-axis length labels."""
+        return self._long_label, self._short_label
+
+
+    def _on_region_changed(self, *_: object) -> None:
+        (l0, l1), (s0, s1) = self.axes_points()
+        long_text = f"{self.long_axis_mm:.1f} mm"
+        self._long_label.setText(f"{self._caption} {long_text}" if self._caption else long_text)
+        self._short_label.setText(f"{self.short_axis_mm:.1f} mm")
+        (long_end, long_anchor), (short_end, short_anchor) = bidirectional_label_anchors(
+            (l0, l1),
+            (s0, s1),
+            tuple(self._scale),
+            _text_size(self._long_label),
+            _text_size(self._short_label),
+        )
+        for label, anchor, end in (
+            (self._long_label, long_anchor, (l0, l1)[long_end]),
+            (self._short_label, short_anchor, (s0, s1)[short_end]),
+        ):
+            label.setAnchor(anchor)
+            label.setPos(self.mapFromParent(QtCore.QPointF(*end)))
+        self.prepareGeometryChange()
+        self.update()
+
+    # -- drawing -----------------------------------------------------------------------
+    def paint(self, p, *args):
+        """Draw both axes."""
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        p.setPen(self.currentPen)
+        pts = [h["item"].pos() for h in self.handles]
+        p.drawLine(pts[0], pts[1])
+        p.drawLine(pts[2], pts[3])
+
+    def shape(self):
+        """A thin band around each axis, for hover and click."""
+        path = QtGui.QPainterPath()
+        pts = [h["item"].pos() for h in self.handles]
+        for a, b in ((pts[0], pts[1]), (pts[2], pts[3])):
+            d = b - a
+            if d.manhattanLength() == 0:
+                continue
+            pxv = self.pixelVectors(pg.Point(d))[1]
+            if pxv is None:
+                continue
+            pxv = pxv * 4
+            band = QtGui.QPolygonF([a + pxv, b + pxv, b - pxv, a - pxv, a + pxv])
+            path.addPolygon(band)
+        return path
+
+    def boundingRect(self):
+        """The bounds of both axes."""
+        return self.shape().boundingRect()

@@ -1,0 +1,152 @@
+"""The calipers on screen: stored measurements of the current slice and the one being drawn.
+
+Stored measurements are re-created only when their geometry or caption
+changes, so a caliper that the reader just edited (and the main window then
+sends back with the new geometry) is left alone mid-gesture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from recist.model import DrawnGeometry
+from viewer.image.calipers import BidirectionalCaliperRoi, CaliperRoi
+from viewer.image.overlays import MeasurementOverlay, make_geometry, same_geometry
+
+if TYPE_CHECKING:
+    from viewer.image.view import SeriesViewerWidget
+
+OverlayRoi = CaliperRoi | BidirectionalCaliperRoi
+
+
+class OverlayLayer:
+    """Keeps pyqtgraph calipers in *widget*'s ViewBox in step with its overlays.
+
+    Parameters
+    ----------
+    widget : SeriesViewerWidget
+        Provides ``view_box``, ``volume``, ``slice_index``, ``orientation``,
+        ``display_to_lps`` and ``pixel_mm``.
+    on_edited : callable
+        ``on_edited(measurement_id, geometry)``, once per edit that moved a caliper.
+    on_selected : callable
+        ``on_selected(measurement_id_or_None)`` when the reader changes the selection.
+    """
+
+    def __init__(
+        self,
+        widget: SeriesViewerWidget,
+        on_edited: Callable[[int, DrawnGeometry], None],
+        on_selected: Callable[[int | None], None],
+    ) -> None:
+        self._widget = widget
+        self._on_edited = on_edited
+        self._on_selected = on_selected
+        self._overlays: list[MeasurementOverlay] = []
+        self.items: dict[int, OverlayRoi] = {}
+        self.selected_id: int | None = None
+        self._provisional: OverlayRoi | None = None
+
+    def set_overlays(self, items: Sequence[MeasurementOverlay]) -> None:
+        """Replace the measurements; the last one marked selected becomes the selection."""
+        self._overlays = list(items)
+        selected = [o.measurement_id for o in self._overlays if o.selected]
+        self.selected_id = selected[-1] if selected else None
+        self.show_provisional(None)
+        self.sync()
+
+    @property
+    def provisional(self) -> OverlayRoi | None:
+        """The caliper being drawn or just drawn, or None."""
+        return self._provisional
+
+    def show_provisional(self, item: OverlayRoi | None) -> None:
+        """Show a caliper being drawn (replacing the previous one); None removes it."""
+        if self._provisional is not None:
+            self._widget.view_box.removeItem(self._provisional)
+        self._provisional = item
+        if item is not None:
+            self._widget.view_box.addItem(item)
+
+    def sync(self) -> None:
+        """Show the calipers of the current axial slice, and only those."""
+        w = self._widget
+        wanted: dict[int, MeasurementOverlay] = {}
+        if w.volume is not None and w.orientation == "axial":
+            uid = w.volume.series_instance_uid
+            wanted = {
+                o.measurement_id: o
+                for o in self._overlays
+                if o.geometry.slice_index == w.slice_index
+                and o.geometry.series_instance_uid == uid  # drawn on another series: not here
+            }
+        for mid in list(self.items):
+            if mid not in wanted or not self._item_matches(self.items[mid], wanted[mid]):
+                w.view_box.removeItem(self.items.pop(mid))
+        for mid, overlay in wanted.items():
+            item = self.items.get(mid)
+            if item is None:
+                item = self._make_item(overlay)
+                self.items[mid] = item
+                w.view_box.addItem(item)
+            item.set_selected(mid == self.selected_id)
+
+    def select(self, measurement_id: int | None) -> None:
+        """Highlight one caliper (None: none), as the reader chose; reports a change."""
+        changed = measurement_id != self.selected_id
+        self.selected_id = measurement_id
+        for mid, item in self.items.items():
+            item.set_selected(mid == measurement_id)
+        if changed:
+            self._on_selected(measurement_id)
+
+    def geometry_of(self, item: OverlayRoi) -> DrawnGeometry:
+        """The DrawnGeometry a caliper on the current slice describes now."""
+        w = self._widget
+        if isinstance(item, BidirectionalCaliperRoi):
+            long_px, short_px = item.axes_points()
+            return make_geometry(w.volume, w.slice_index, long_px, short_px)
+        return make_geometry(w.volume, w.slice_index, item.end_points())
+
+    def _item_matches(self, item: OverlayRoi, overlay: MeasurementOverlay) -> bool:
+        return (
+            same_geometry(self.geometry_of(item), overlay.geometry)
+            and item.caption == overlay.caption
+        )
+
+    def _make_item(self, overlay: MeasurementOverlay) -> OverlayRoi:
+        w = self._widget
+        g = overlay.geometry
+        long_px = (g.long_axis.start_px, g.long_axis.end_px)
+        if g.short_axis is None:
+            item: OverlayRoi = CaliperRoi(
+                *long_px, to_lps=w.display_to_lps, caption=overlay.caption
+            )
+        else:
+            item = BidirectionalCaliperRoi(
+                long_px,
+                (g.short_axis.start_px, g.short_axis.end_px),
+                to_lps=w.display_to_lps,
+                pixel_mm=w.pixel_mm,
+                caption=overlay.caption,
+            )
+        mid = overlay.measurement_id
+        item.sigRegionChangeStarted.connect(lambda _roi, mid=mid: self.select(mid))
+        item.sigClicked.connect(lambda _roi, _ev, mid=mid: self.select(mid))
+        item.sigRegionChangeFinished.connect(
+            lambda roi, mid=mid: self._on_item_edit_finished(mid, roi)
+        )
+        return item
+
+    def _on_item_edit_finished(self, measurement_id: int, item: OverlayRoi) -> None:
+        for i, overlay in enumerate(self._overlays):
+            if overlay.measurement_id != measurement_id:
+                continue
+            geometry = self.geometry_of(item)
+            if not same_geometry(geometry, overlay.geometry):
+                self._overlays[i] = MeasurementOverlay(
+                    measurement_id, overlay.label, geometry, overlay.selected
+                )
+                self._on_edited(measurement_id, geometry)
+            return

@@ -1,0 +1,148 @@
+"""What a mouse drag does on the image, per tool.
+
+Right and middle drags always adjust window/level (as in Slicer, OHIF and
+syngo); the left button follows the active tool.  Drawing tools create a
+provisional caliper while dragging and hand its end points to the widget on
+release.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6 import QtCore
+
+from viewer.image.calipers import BidirectionalCaliperRoi, CaliperRoi
+
+if TYPE_CHECKING:
+    from viewer.image.view import SeriesViewerWidget
+
+TOOLS: tuple[str, ...] = ("pointer", "line", "bidirectional", "pan", "zoom", "window")
+_DRAW_TOOLS = ("line", "bidirectional")
+_Left = QtCore.Qt.MouseButton.LeftButton
+_WINDOW_BUTTONS = (QtCore.Qt.MouseButton.RightButton, QtCore.Qt.MouseButton.MiddleButton)
+_MIN_LENGTH_PX = 1.0
+
+
+def perpendicular_short_axis(
+    start: tuple[float, float], end: tuple[float, float], pixel_mm: tuple[float, float]
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A short axis through the midpoint of ``start-end``, perpendicular in mm, half as long.
+
+    Parameters
+    ----------
+    start, end : tuple of float
+        Long axis end points, display pixels.
+    pixel_mm : tuple of float
+        Millimetres per display pixel ``(x, y)``.
+
+    Returns
+    -------
+    tuple of two points
+        Short axis end points, display pixels.
+    """
+    scale = np.asarray(pixel_mm, dtype=float)
+    a, b = np.asarray(start) * scale, np.asarray(end) * scale
+    d = b - a
+    length = float(np.hypot(*d))
+    if length == 0:
+        return start, end
+    n = np.array([-d[1], d[0]]) / length
+    mid = (a + b) / 2
+    half = length / 4
+    p, q = (mid + half * n) / scale, (mid - half * n) / scale
+    return (float(p[0]), float(p[1])), (float(q[0]), float(q[1]))
+
+
+class ToolDragger:
+    """Turns ViewBox drag events into window/level, zoom and drawing for *widget*."""
+
+    def __init__(self, widget: SeriesViewerWidget) -> None:
+        self._widget = widget
+        self._window_start: tuple[float, float] = (0.0, 1.0)
+        self._drawing: CaliperRoi | None = None
+        self._draw_start: tuple[float, float] = (0.0, 0.0)
+
+    def handle(self, ev) -> bool:
+        """Handle one drag event; False lets the ViewBox pan."""
+        widget = self._widget
+        if widget.volume is None:
+            return False
+        tool = widget.tool
+        if ev.button() in _WINDOW_BUTTONS or (ev.button() == _Left and tool == "window"):
+            self._drag_window(ev)
+            return True
+        if ev.button() != _Left:
+            return False
+        if tool in _DRAW_TOOLS and widget.orientation == "axial":
+            self._drag_draw(ev)
+            return True
+        if tool == "zoom":
+            self._drag_zoom(ev)
+            return True
+        return False
+
+    def cancel(self) -> None:
+        """Abandon the caliper being drawn: the rest of the drag draws and emits nothing."""
+        self._drawing = None
+
+    def _drag_window(self, ev) -> None:
+        widget = self._widget
+        if ev.isStart():
+            self._window_start = (widget.window_center, widget.window_width)
+        center0, width0 = self._window_start
+        delta = ev.pos() - ev.buttonDownPos()
+        sensitivity = max(width0, 50.0) / 200.0
+        widget.set_window(
+            center0 + delta.y() * sensitivity, max(1.0, width0 + delta.x() * sensitivity)
+        )
+
+    def _drag_zoom(self, ev) -> None:
+        vb = self._widget.view_box
+        step = ev.pos() - ev.lastPos()
+        factor = 1.01 ** step.y()  # drag up (negative y) enlarges, as in syngo
+        centre = vb.mapSceneToView(ev.buttonDownScenePos())
+        vb.scaleBy((factor, factor), center=centre)
+        vb.sigRangeChangedManually.emit([True, True])
+
+    def _clipped(self, scene_pos) -> tuple[float, float]:
+        p = self._widget.view_box.mapSceneToView(scene_pos)
+        rows, cols = self._widget.image_shape
+        return (
+            float(min(max(p.x(), -0.5), cols - 0.5)),
+            float(min(max(p.y(), -0.5), rows - 0.5)),
+        )
+
+    def _drag_draw(self, ev) -> None:
+        widget = self._widget
+        end = self._clipped(ev.scenePos())
+        if ev.isStart():
+            self._draw_start = self._clipped(ev.buttonDownScenePos())
+            self._drawing = CaliperRoi(
+                self._draw_start, end, to_lps=widget.display_to_lps, selected=True, movable=False
+            )
+            widget.show_provisional(self._drawing)
+        elif self._drawing is not None:
+            self._drawing.set_end_points(self._draw_start, end)
+        if not ev.isFinish() or self._drawing is None:
+            return
+        start, self._drawing = self._draw_start, None
+        if math.dist(start, end) < _MIN_LENGTH_PX:
+            widget.show_provisional(None)
+            return
+        short = None
+        if widget.tool == "bidirectional":
+            short = perpendicular_short_axis(start, end, widget.pixel_mm)
+            widget.show_provisional(
+                BidirectionalCaliperRoi(
+                    (start, end),
+                    short,
+                    to_lps=widget.display_to_lps,
+                    pixel_mm=widget.pixel_mm,
+                    selected=True,
+                    movable=False,
+                )
+            )
+        widget.finish_drawing((start, end), short)

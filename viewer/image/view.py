@@ -1,0 +1,444 @@
+"""The image view: one series, one plane, calipers on top.
+
+Mouse and keys follow Slicer/OHIF/syngo: the wheel (and PageUp/PageDown, the
+arrow keys) scroll slices, Ctrl+wheel zooms, right or middle drag sets
+window/level, the left button follows the active tool.  Calipers are drawn on
+axial slices; the widget emits their geometry in millimetres and never stores
+a measurement itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from viewer.image.annotations import ViewAnnotations, cursor_text, view_texts
+from viewer.image.fit import body_box
+from viewer.image.image_item import SmoothImageItem
+from viewer.image.keys import ViewInputFilter, handle_key
+from viewer.image.overlay_layer import OverlayLayer, OverlayRoi
+from viewer.image.planes import PLANES, PlaneGeometry
+from viewer.image.tools import TOOLS, ToolDragger
+from viewer.image.viewbox import ImageViewBox
+from viewer.image.overlays import MeasurementOverlay, make_geometry
+from viewer.image.presets import default_preset_for, normalise_preset_name, window_for_preset
+
+pg.setConfigOptions(imageAxisOrder="row-major")
+
+
+class SeriesViewerWidget(QtWidgets.QWidget):
+    """Shows one series with window/level, reformats and measurement calipers.
+
+    Signals
+    -------
+    measurement_drawn(DrawnGeometry)
+        Once per caliper drawn with the ``line`` or ``bidirectional`` tool.
+    measurement_edited(int, DrawnGeometry)
+        Once per handle drag of a caliper that really moved it.
+    delete_requested(int)
+        Delete/Backspace with a caliper selected.
+    measurement_selected(object)
+        The reader clicked a caliper (its id) or the empty image (None).
+    slice_changed(int)
+        The displayed slice (position along the plane normal) changed.
+    window_changed(float, float)
+        ``(center, width)`` changed.
+    """
+
+    measurement_drawn = QtCore.Signal(object)
+    measurement_edited = QtCore.Signal(int, object)
+    delete_requested = QtCore.Signal(int)
+    measurement_selected = QtCore.Signal(object)
+    slice_changed = QtCore.Signal(int)
+    window_changed = QtCore.Signal(float, float)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        pg.setConfigOptions(imageAxisOrder="row-major")
+        self._volume: Any = None
+        self._geometry: PlaneGeometry | None = None
+        self._index = 0
+        self._center, self._width = 40.0, 400.0
+        self._tool = "pointer"
+        self._cursor_text = ""
+        self._slice: np.ndarray | None = None
+        self._level_offset = 0.0
+
+        self._graphics = pg.GraphicsView(background="k")
+        self._graphics.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+        self._dragger = ToolDragger(self)
+        self.view_box = ImageViewBox(
+            self._on_wheel_scrolled, self._dragger.handle, self._on_image_clicked
+        )
+        self._graphics.setCentralItem(self.view_box)
+        # "body", "image" or None (zoomed/panned by the reader): what a resize re-fits
+        self._fit: str | None = "image"
+        self._body_box: tuple[np.ndarray | None, tuple[float, ...] | None] = (None, None)
+        self.view_box.sigRangeChangedManually.connect(self._on_view_moved)
+        self._image = SmoothImageItem(axisOrder="row-major")
+        self._image.setPos(-0.5, -0.5)  # voxel centres at integer display coordinates
+        self.view_box.addItem(self._image)
+        self._annotations = ViewAnnotations(self._graphics)
+        self._layer = OverlayLayer(
+            self, self.measurement_edited.emit, self.measurement_selected.emit
+        )
+        self._input_filter = ViewInputFilter(self)
+        self._graphics.installEventFilter(self._input_filter)
+        self._graphics.viewport().installEventFilter(self._input_filter)
+        self._graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+        # a series loading in the background: redraw as its slices arrive
+        self._load_timer = QtCore.QTimer(self)
+        self._load_timer.setInterval(150)
+        self._load_timer.timeout.connect(self._on_load_progressed)
+        self._slices_seen = 0
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._graphics)
+        self.setFocusProxy(self._graphics)
+
+    # -- read-only state -------------------------------------------------------------
+    @property
+    def volume(self) -> Any:
+        """The displayed volume, or None."""
+        return self._volume
+
+    @property
+    def slice_index(self) -> int:
+        """Position along the current plane's normal (the axial slice for ``axial``)."""
+        return self._index
+
+    @property
+    def slice_count(self) -> int:
+        """Number of positions in the current plane (0 without a volume)."""
+        return self._geometry.count if self._geometry else 0
+
+    @property
+    def orientation(self) -> str:
+        """``"axial"``, ``"coronal"`` or ``"sagittal"``."""
+        return self._geometry.plane if self._geometry else "axial"
+
+    @property
+    def tool(self) -> str:
+        """The active left-button tool."""
+        return self._tool
+
+    @property
+    def window_center(self) -> float:
+        """Window centre (level), in stored units."""
+        return self._center
+
+    @property
+    def window_width(self) -> float:
+        """Window width, in stored units."""
+        return self._width
+
+    @property
+    def pixel_mm(self) -> tuple[float, float]:
+        """Millimetres per display pixel ``(x, y)`` in the current plane."""
+        return self._geometry.pixel_mm if self._geometry else (1.0, 1.0)
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        """``(rows, columns)`` of the displayed image."""
+        return (0, 0) if self._slice is None else self._slice.shape[:2]
+
+    @property
+    def displayed_slice(self) -> np.ndarray | None:
+        """The 2-D array on screen, in stored units (HU for CT)."""
+        return self._slice
+
+    @property
+    def image_item(self) -> pg.ImageItem:
+        """The pyqtgraph item showing the slice."""
+        return self._image
+
+    @property
+    def graphics_view(self) -> pg.GraphicsView:
+        """The graphics view (its viewport receives mouse events)."""
+        return self._graphics
+
+    @property
+    def overlay_items(self) -> dict[int, OverlayRoi]:
+        """The calipers on screen, by measurement id (current axial slice only)."""
+        return dict(self._layer.items)
+
+    @property
+    def provisional_item(self) -> OverlayRoi | None:
+        """The caliper being drawn, or just drawn and not yet a measurement; else None."""
+        return self._layer.provisional
+
+    @property
+    def fit_mode(self) -> str | None:
+        """``"body"`` or ``"image"`` while fitted that way; None once zoomed or panned."""
+        return self._fit
+
+    @property
+    def selected_measurement_id(self) -> int | None:
+        """The highlighted measurement (the Delete key's target), or None."""
+        return self._layer.selected_id
+
+    def annotation(self, name: str) -> str:
+        """Text of an overlay label: a corner (``"top_left"``...) or an edge (``"left"``...)."""
+        return self._annotations.text(name)
+
+    # -- public API (docs/INTERFACES.md) ----------------------------------------------
+    def set_volume(self, volume: Any) -> None:
+        """Show *volume* (a ``storage.dicom.Volume`` or anything shaped like it).
+
+        Opens on the middle axial slice with the modality's default window
+        (liver for CT, percentile ``auto`` otherwise), fitted to the body for
+        CT (:meth:`fit_to_body`), and clears the overlays.
+        """
+        self._volume = volume
+        self._slice = None
+        self._layer.set_overlays([])
+        self._geometry = PlaneGeometry.of(volume, "axial")
+        self._index = self._geometry.count // 2
+        self._show_plane()
+        self.apply_preset(default_preset_for(getattr(volume, "modality", None)))
+        self._slices_seen = getattr(volume, "slices_loaded", 0)
+        if getattr(volume, "is_complete", True):
+            self._load_timer.stop()
+        else:
+            self._load_timer.start()
+
+    def refresh(self) -> None:
+        """Redraw the current slice from ``volume.voxels`` (e.g. after more slices loaded)."""
+        if self._geometry is not None:
+            self._show_slice()
+            if self._fit == "body":  # the body may have just arrived on this slice
+                self.fit_to_body()
+
+    def set_slice(self, index: int) -> None:
+        """Show position *index* (clamped) of the current plane; emits ``slice_changed``."""
+        if self._geometry is None:
+            return
+        index = int(min(max(index, 0), self._geometry.count - 1))
+        if index == self._index and self._slice is not None:
+            return
+        self._index = index
+        self._show_slice()
+        self.slice_changed.emit(index)
+
+    def set_window(self, center: float, width: float) -> None:
+        """Set window centre and width (stored units, HU for CT); width >= 1."""
+        self._center, self._width = float(center), max(float(width), 1.0)
+        if (
+            self._slice is not None
+        ):  # before the first image pyqtgraph would defer (and misapply) it
+            self._image.setLevels(self._display_levels())
+        self._update_annotations()
+        self.window_changed.emit(self._center, self._width)
+
+    def apply_preset(self, name: str) -> None:
+        """Apply a window preset: ``liver``, ``soft tissue``, ``lung``, ``bone`` or ``auto``.
+
+        Raises
+        ------
+        KeyError
+            For an unknown preset name.
+        """
+        key = normalise_preset_name(name)
+        data = None
+        if key == "auto" and self._volume is not None:
+            data = self._slice if self._slice is not None else self._volume.voxels
+        if key == "auto" and data is None:
+            return
+        self.set_window(*window_for_preset(key, data))
+
+    def set_orientation(self, plane: str) -> None:
+        """Show the ``axial`` (default), ``coronal`` or ``sagittal`` plane.
+
+        Raises
+        ------
+        ValueError
+            For an unknown plane.
+        """
+        if plane not in PLANES:
+            raise ValueError(f"unknown plane {plane!r}; expected one of {', '.join(PLANES)}")
+        if self._volume is None or plane == self.orientation:
+            return
+        axial_index = self._index if self.orientation == "axial" else None
+        self._geometry = PlaneGeometry.of(self._volume, plane)
+        self._index = (
+            self._geometry.count // 2 if axial_index is None or plane != "axial" else axial_index
+        )
+        self._show_plane()
+        self.slice_changed.emit(self._index)
+
+    def set_tool(self, name: str) -> None:
+        """Select the left-button tool: pointer, line, bidirectional, pan, zoom or window.
+
+        Raises
+        ------
+        ValueError
+            For an unknown tool.
+        """
+        if name not in TOOLS:
+            raise ValueError(f"unknown tool {name!r}; expected one of {', '.join(TOOLS)}")
+        self._tool = name
+        drawing = name in ("line", "bidirectional")
+        self._graphics.viewport().setCursor(
+            QtCore.Qt.CursorShape.CrossCursor if drawing else QtCore.Qt.CursorShape.ArrowCursor
+        )
+
+    def set_overlays(self, items: Sequence[MeasurementOverlay]) -> None:
+        """Replace the measurements drawn; each shows on its own axial slice.
+
+        Also removes the caliper just drawn: it is either among *items* now or
+        was refused.
+        """
+        self._layer.set_overlays(items)
+
+    def discard_pending(self) -> None:
+        """Remove the caliper just drawn (or being drawn) without emitting anything.
+
+        The main window calls this when the controller refuses a drawn caliper.
+        """
+        self._dragger.cancel()
+        self._layer.show_provisional(None)
+
+    def fit_to_window(self) -> None:
+        """Show the whole image, as large as fits."""
+        rows, cols = self.image_shape
+        if rows and cols:
+            self._set_range((-0.5, -0.5, cols - 0.5, rows - 0.5))
+        self._fit = "image"
+
+    def fit_to_body(self) -> None:
+        """Zoom to the body (CT voxels above -500 HU, small margin) on the shown slice.
+
+        Whole-body PET/CT has a ~500 mm field of view, so the body is small in
+        the whole image.  For other modalities, or a slice without body, this
+        is :meth:`fit_to_window`.  It is the initial view of a CT.
+        """
+        if self._body_box[0] is not self._slice:  # resizes re-fit often: compute once a slice
+            self._body_box = (
+                self._slice,
+                body_box(self._slice, getattr(self._volume, "modality", None)),
+            )
+        box = self._body_box[1]
+        if box is None:
+            self.fit_to_window()
+            return
+        self._set_range(box)
+        self._fit = "body"
+
+    def toggle_fit(self) -> None:
+        """Double-click: the whole image, or the body when the whole image is shown."""
+        if self._fit == "image":
+            self.fit_to_body()
+        else:
+            self.fit_to_window()
+
+    def render_png(self, path: str) -> None:
+        """Write the view as shown (image, calipers, text) to the PNG file *path*.
+
+        Raises
+        ------
+        OSError
+            If the file cannot be written.
+        """
+        QtWidgets.QApplication.processEvents()
+        if not self.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write PNG screenshot to {path}")
+
+    # -- helpers the tool dragger uses ------------------------------------------------
+    def display_to_lps(self, x: float, y: float) -> tuple[float, float, float]:
+        """Patient LPS millimetres of display point ``(x, y)`` in the current plane."""
+        s, r, c = self._geometry.to_index(self._index, x, y, self._volume.voxels.shape[0])
+        return tuple(float(v) for v in self._volume.index_to_lps(s, r, c))
+
+    def show_provisional(self, item: OverlayRoi | None) -> None:
+        """Show a caliper being drawn (replacing the previous one); None removes it."""
+        self._layer.show_provisional(item)
+
+    def finish_drawing(self, long_px, short_px=None) -> None:
+        """Emit ``measurement_drawn`` for end points drawn on the current axial slice."""
+        self.measurement_drawn.emit(make_geometry(self._volume, self._index, long_px, short_px))
+
+    # -- display -------------------------------------------------------------------------
+    def _show_plane(self) -> None:
+        self.view_box.setAspectLocked(True, ratio=self._geometry.aspect)
+        self._show_slice()
+        self.fit_to_body()
+
+    def _set_range(self, box: tuple[float, float, float, float]) -> None:
+        # the image's own bounds, not childrenBounds(): calipers and their
+        # screen-sized labels must not change what "fit" means
+        x0, y0, x1, y1 = box
+        self.view_box.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
+        self._annotations.set_orientation(self._geometry.labels())
+
+    def _show_slice(self) -> None:
+        self._slice = self._geometry.extract(self._volume.voxels, self._index)
+        # int16 is shown as offset uint16: pyqtgraph then windows through one cached
+        # lookup table instead of rescaling floats every frame (about twice as fast)
+        if self._slice.dtype == np.int16:
+            self._level_offset = 32768.0
+            shown = self._slice.view(np.uint16) ^ np.uint16(0x8000)
+        else:
+            self._level_offset = 0.0
+            shown = self._slice
+        self._image.setImage(shown, autoLevels=False, levels=self._display_levels())
+        self._layer.show_provisional(None)
+        self._layer.sync()
+        self._update_annotations()
+
+    def _display_levels(self) -> tuple[float, float]:
+        low = self._center - self._width / 2 + self._level_offset
+        return low, low + self._width
+
+    def _update_annotations(self) -> None:
+        if self._volume is not None:
+            for name, text in view_texts(self, self._cursor_text).items():
+                self._annotations.set_text(name, text)
+
+    # -- input ---------------------------------------------------------------------------
+    def _on_load_progressed(self) -> None:
+        volume = self._volume
+        complete = volume is None or getattr(volume, "is_complete", True)
+        loaded = getattr(volume, "slices_loaded", 0)
+        if volume is not None and (complete or loaded != self._slices_seen):
+            self._slices_seen = loaded
+            self.refresh()
+        if complete:
+            self._load_timer.stop()
+
+    def _on_view_moved(self, *_: object) -> None:
+        self._fit = None
+
+    def _on_wheel_scrolled(self, steps: int) -> None:
+        self.set_slice(self._index - steps)
+
+    def _on_image_clicked(self, ev) -> None:
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            self._layer.select(None)
+
+    def _on_mouse_moved(self, scene_pos) -> None:
+        if self._volume is None or self._slice is None:
+            return
+        p = self.view_box.mapSceneToView(scene_pos)
+        text = cursor_text(self, round(p.x()), round(p.y()))
+        if text != self._cursor_text:
+            self._cursor_text = text
+            self._update_annotations()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Slice and delete keys when the widget itself has focus."""
+        if not handle_key(self, event.key()):
+            super().keyPressEvent(event)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Keep the fitted body or image in view on resize, unless the reader zoomed or panned."""
+        super().resizeEvent(event)
+        if self._geometry is not None and self._fit == "body":
+            self.fit_to_body()
+        elif self._geometry is not None and self._fit == "image":
+            self.fit_to_window()

@@ -1,0 +1,113 @@
+"""Timepoint actions of the main window: new patient / timepoint, sign, amend, lock banner.
+
+A behaviour class (STYLE §8) mixed into :class:`viewer.main_window.window.MainWindow`;
+it uses the window's ``session``, ``viewer``, ``lesion_model``, ``lock_banner``
+and actions.  Dialogs open non-blocking (``open()``) and call one session
+method when accepted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QInputDialog
+
+from viewer.errors import report_error, shows_errors
+from viewer.dialogs.new_timepoint import NewTimepointDialog
+from viewer.dialogs.sign import SignDialog
+from viewer.style import RESOURCES_DIR
+from viewer.image.volume import volume_text
+
+
+def series_of(volume: Any) -> dict[str, Any]:
+    """The timepoint fields that name *volume*'s series (for ``add_timepoint``)."""
+    return {
+        "study_instance_uid": getattr(volume, "study_instance_uid", None) or None,
+        "series_instance_uid": volume.series_instance_uid,
+        "modality": getattr(volume, "modality", None) or None,
+        "slice_thickness_mm": getattr(volume, "slice_thickness_mm", None),
+    }
+
+
+class TimepointActions:
+    """New patient, new timepoint, sign and amend, for :class:`~viewer.main_window.window.MainWindow`."""
+
+    session: Any
+    viewer: Any
+    lesion_model: Any
+    lock_banner: Any
+    sign_action: Any
+    amend_action: Any
+    amendment_reason: str | None
+
+    def _update_lock_banner(self) -> None:
+        tp = self.session.current_timepoint
+        locked = tp is not None and tp.id is not None and self.session.is_locked(tp.id)
+        self.lock_banner.setVisible(locked or self.amendment_reason is not None)
+        if self.amendment_reason is not None and tp is not None:
+            self.lock_banner.setText(f"Amending {tp.label}: “{self.amendment_reason}”. "
+                                     "Your next edit voids the signature.")
+        elif locked and tp is not None:
+            lock = (RESOURCES_DIR / "icons" / "lock.svg").as_uri()
+            self.lock_banner.setText(f"<img src='{lock}' width='14' height='14'> <b>{tp.label} is signed "
+                                     "and locked.</b> Timepoint → Amend signed timepoint… to change it, "
+                                     "with a reason.")
+        self.sign_action.setEnabled(tp is not None and not locked and not tp.is_baseline)
+        self.amend_action.setEnabled(locked)
+
+    def _on_new_patient(self) -> None:
+        subject_id, ok = QInputDialog.getText(self, "New patient", "Subject id:")
+        if ok and subject_id.strip():
+            self.add_patient(subject_id.strip())
+
+    @shows_errors("Could not add the patient")
+    def add_patient(self, subject_id: str) -> None:
+        """Store a new patient and open it."""
+        self.session.open_patient(self.session.add_patient(subject_id).subject_id)
+
+    def _on_new_timepoint(self) -> NewTimepointDialog:
+        count = len(self.session.timepoints()) if self.session.patient else 0
+        volume = self.viewer.volume
+        series = volume_text(volume, "series_description") or volume_text(volume, "modality") if volume else ""
+        dialog = NewTimepointDialog("baseline" if count == 0 else f"C{3 * count}", 3 * count, series, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._on_new_timepoint_accepted(dialog))
+        dialog.open()
+        return dialog
+
+    @shows_errors("Could not add the timepoint")
+    def _on_new_timepoint_accepted(self, dialog: NewTimepointDialog) -> None:
+        label, scan_date, cycle = dialog.values()
+        volume = self.viewer.volume if dialog.use_displayed_series() else None
+        self.session.add_timepoint(label, scan_date, cycle, **(series_of(volume) if volume else {}))
+
+    def _on_sign(self) -> SignDialog:
+        tp = self.session.current_timepoint
+        result = {r.label: r for r in getattr(self.session.assessment, "timepoints", ())}.get(tp.label)
+        reader = self.session.reader
+        username = reader.username if reader.role.value == "investigator" else ""
+        dialog = SignDialog(tp.label, str(result.overall) if result and result.overall else None, username, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._on_sign_accepted(dialog, tp.id))
+        dialog.open()
+        return dialog
+
+    @shows_errors("Could not sign the timepoint")
+    def _on_sign_accepted(self, dialog: SignDialog, timepoint_id: int) -> None:
+        username, password, meaning = dialog.values()
+        self.session.sign(timepoint_id, username, password, meaning)
+
+    def _on_amend(self) -> None:
+        tp = self.session.current_timepoint
+        reason, ok = QInputDialog.getText(self, f"Amend {tp.label}", "Reason for the amendment:")
+        if ok:
+            self.start_amendment(reason)
+
+    def start_amendment(self, reason: str) -> None:
+        """Allow edits of the signed current timepoint, each audited with *reason*."""
+        if not reason.strip():
+            report_error(self, "Could not start the amendment", ValueError("A reason is required."))
+            return
+        self.amendment_reason = self.lesion_model.amendment_reason = reason.strip()
+        self._update_lock_banner()

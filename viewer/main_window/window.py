@@ -1,0 +1,394 @@
+"""The Caliper main window: browser, image, lesion table, responses.
+
+Left: patients and timepoints.  Centre: the current timepoint's series
+(:class:`SeriesViewerWidget`) and, at follow-up, the selected lesion's previous
+key slice (:class:`PriorSliceWidget`), scrolled together by patient position.
+Right: where the next caliper goes and the lesion table.  Bottom: the response
+panel.  Every slot reads widget state, makes one :class:`app.session.ReadingSession`
+call and returns; the window redraws from the session's signals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QThreadPool, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QProgressBar, QSplitter,
+    QVBoxLayout, QWidget,
+)
+
+from viewer.lesions.assign_bar import AssignBarWidget
+from viewer.errors import report_error, shows_errors
+from viewer.lesions.table_model import LesionTableModel
+from viewer.lesions.table_view import LesionTableView
+from viewer.main_window.actions import TimepointActions, series_of
+from viewer.main_window.pacs import PacsActions
+from viewer.main_window.trial import TrialActions
+from viewer.image.overlays import MeasurementOverlay
+from viewer.main_window.patient_browser import PatientBrowserWidget
+from viewer.image.presets import PRESET_NAMES
+from viewer.image.prior import PriorSliceWidget
+from viewer.response.panel import ResponsePanelWidget
+from viewer.image.loading import SeriesLibrary, SeriesLoadTask
+from viewer.image.view import SeriesViewerWidget
+
+_TOOL_TITLES = {"pointer": "Select", "bidirectional": "Bidirectional", "line": "Line",
+                "pan": "Pan", "zoom": "Zoom", "window": "Window/level"}
+#: Single-key tool shortcuts (text editors take the keys first when they have focus).
+_TOOL_KEYS = {"pointer": "S", "bidirectional": "B", "line": "L", "pan": "P", "zoom": "Z", "window": "W"}
+
+
+class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
+    """The reading workstation for one reader.
+
+    Parameters
+    ----------
+    session : app.session.ReadingSession
+        The controller every widget talks to.
+    library : SeriesLibrary
+        Opens folders and finds series opened before (injected by ``app/main.py``).
+    parent : QWidget, optional
+        Parent widget.
+    pacs_controller : app.pacs.controller.PacsController, optional
+        Behind File → Find on PACS…; None disables it.
+    cohort_controller : app.cohort.controller.CohortController, optional
+        Behind Trial → Cohort…; None disables it.
+    settings_path : str, optional
+        INI file where geometry, tool, preset and the last patient are remembered.
+    """
+
+    def __init__(self, session: Any, library: SeriesLibrary, parent: QWidget | None = None, *,
+                 pacs_controller: Any = None, cohort_controller: Any = None,
+                 settings_path: str | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.session, self.library, self.pacs_controller = session, library, pacs_controller
+        self.cohort_controller, self.settings_path = cohort_controller, settings_path
+        self.amendment_reason: str | None = None
+        self.last_task: SeriesLoadTask | None = None
+        self._pool = QThreadPool(self)  # our own: the global pool stops once an event loop quits
+        self.viewer = SeriesViewerWidget()
+        self.prior = PriorSliceWidget()
+        self.browser = PatientBrowserWidget(session)
+        self.lesion_model = LesionTableModel(session, self)
+        self.lesion_table = LesionTableView(self.lesion_model)
+        self.assign_bar = AssignBarWidget()
+        self.response_panel = ResponsePanelWidget(session)
+        self.lock_banner = QLabel()
+        self.lock_banner.setObjectName("lockBanner")
+        self.lock_banner.setWordWrap(True)
+        self.lock_banner.hide()
+        self._build_layout()
+        self._build_actions()
+        self._connect()
+        self.resize(1600, 1000)
+        self._on_timepoint_selected()
+
+    # -- construction ------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        centre = QSplitter(Qt.Orientation.Horizontal)
+        centre.addWidget(self.viewer)
+        centre.addWidget(self.prior)
+        centre.setSizes([1000, 380])
+        self.prior.hide()
+        self.setCentralWidget(centre)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(2, 2, 2, 2)
+        right_layout.addWidget(self.lock_banner)
+        right_layout.addWidget(self.assign_bar)
+        right_layout.addWidget(self.lesion_table, 1)
+        for title, widget, area in (
+            ("Patients", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
+            ("Lesions", right, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("Response", self.response_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
+        ):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"{title.lower()}Dock")
+            dock.setWidget(widget)
+            dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+            self.addDockWidget(area, dock)
+        self.resizeDocks([self.findChild(QDockWidget, "patientsDock")], [200], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.findChild(QDockWidget, "lesionsDock")], [680], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.findChild(QDockWidget, "responseDock")], [230], Qt.Orientation.Vertical)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.hide()
+        self.statusBar().addPermanentWidget(self.progress)
+        reader = self.session.reader
+        self.statusBar().addPermanentWidget(QLabel(f"{reader.full_name} ({reader.role.value})"))
+
+    def _action(self, text: str, slot: Any, shortcut: Any = None, name: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name or text)
+        if shortcut is not None:
+            action.setShortcuts(shortcut if isinstance(shortcut, list) else [QKeySequence(shortcut)])
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.open_action = self._action("Open folder…", self._on_open_folder, QKeySequence.StandardKey.Open, "open")
+        self.open_file_action = self._action("Open zip or DICOMDIR…", self._on_open_file, None, "openFile")
+        self.find_on_pacs_action = self._action("Find on PACS…", self._on_find_on_pacs, "Ctrl+Shift+O", "findOnPacs")
+        self.new_patient_action = self._action("New patient…", self._on_new_patient, None, "newPatient")
+        self.new_timepoint_action = self._action("New timepoint…", self._on_new_timepoint, "Ctrl+T", "newTimepoint")
+        self.undo_action = self._action("Undo", self._on_undo, [QKeySequence("Ctrl+Z")], "undo")
+        self.redo_action = self._action(
+            "Redo", self._on_redo, [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")], "redo")
+        self.delete_action = self._action("Delete measurement", self._on_delete, None, "delete")
+        self.sign_action = self._action("Sign timepoint…", self._on_sign, "Ctrl+Shift+S", "sign")
+        self.amend_action = self._action("Amend signed timepoint…", self._on_amend, None, "amend")
+        quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit, "quit")
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        file_menu.setToolTipsVisible(True)  # the disabled "Find on PACS…" says why
+        file_menu.aboutToShow.connect(self.update_pacs_action)  # a node may have been added since
+        for action in (self.open_action, self.open_file_action, self.find_on_pacs_action,
+                       self.new_patient_action, None, quit_action):
+            file_menu.addSeparator() if action is None else file_menu.addAction(action)
+        self.update_pacs_action()
+        edit_menu = menus.addMenu("&Edit")
+        for action in (self.undo_action, self.redo_action, None, self.delete_action):
+            edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
+        tp_menu = menus.addMenu("&Timepoint")
+        for action in (self.new_timepoint_action, None, self.sign_action, self.amend_action):
+            tp_menu.addSeparator() if action is None else tp_menu.addAction(action)
+        self._build_trial_menu(menus)
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.addAction(self.open_action)
+        toolbar.addSeparator()
+        self.tool_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for name in ("pointer", "bidirectional", "line", "pan", "zoom", "window"):
+            action = QAction(_TOOL_TITLES[name], self, checkable=True)
+            action.setObjectName(f"tool_{name}")
+            action.setShortcut(QKeySequence(_TOOL_KEYS[name]))
+            action.setToolTip(f"{_TOOL_TITLES[name]} ({_TOOL_KEYS[name]})")
+            action.triggered.connect(lambda _=False, n=name: self.viewer.set_tool(n))
+            group.addAction(action)
+            toolbar.addAction(action)
+            self.tool_actions[name] = action
+        self.preset_box = QComboBox()
+        self.preset_box.addItems(list(PRESET_NAMES))
+        self.preset_box.textActivated.connect(self.viewer.apply_preset)
+        toolbar.addWidget(self.preset_box)
+        toolbar.addSeparator()
+        for action in (self.undo_action, self.redo_action, self.delete_action, None,
+                       self.new_timepoint_action, self.sign_action):
+            toolbar.addSeparator() if action is None else toolbar.addAction(action)
+        self.set_tool("bidirectional")
+
+    def _connect(self) -> None:
+        s = self.session
+        s.patient_opened.connect(self._on_timepoint_selected)
+        s.timepoint_selected.connect(self._on_timepoint_selected)
+        s.timepoint_locked.connect(self._on_timepoint_selected)
+        for signal in (s.measurement_added, s.measurement_changed, s.measurement_removed,
+                       s.lesion_added, s.lesion_changed, s.lesion_removed):
+            signal.connect(self._on_measurements_changed)
+        s.commands.changed.connect(self._on_commands_changed)
+        self.viewer.measurement_drawn.connect(self._on_measurement_drawn)
+        self.viewer.measurement_edited.connect(self._on_measurement_edited)
+        self.viewer.delete_requested.connect(self._on_delete_requested)
+        self.viewer.slice_changed.connect(self._on_slice_changed)
+        self.lesion_table.lesion_selected.connect(self._on_lesion_selected)
+        self._on_commands_changed()
+
+    # -- public helpers (menus, tests, app/main.py) ------------------------------------
+    def set_tool(self, name: str) -> None:
+        """Make *name* the active image tool (and check its tool button)."""
+        self.tool_actions[name].setChecked(True)
+        self.viewer.set_tool(name)
+
+    def show_volume(self, volume: Any) -> None:
+        """Display *volume* in the image view (keeps the slice when it is the same series)."""
+        same = self.viewer.volume is not None and self.viewer.volume.series_instance_uid == volume.series_instance_uid
+        index = self.viewer.slice_index
+        if not same:
+            self.viewer.set_volume(volume)
+            index = self._first_measured_slice(volume, index)
+        self.viewer.set_slice(index)
+        self._refresh_overlays()
+
+    def _first_measured_slice(self, volume: Any, default: int) -> int:
+        """The slice of the current timepoint's first measurement on *volume* (to open on)."""
+        if self.session.current_timepoint is None:
+            return default
+        for m in self.session.measurements():
+            if m.geometry is not None and m.geometry.series_instance_uid == volume.series_instance_uid:
+                return m.geometry.slice_index
+        return default
+
+    def open_folder(self, path: str) -> SeriesLoadTask:
+        """Load the series under *path* in the background, then attach it to the current timepoint."""
+        task = SeriesLoadTask(self.library, path)
+        task.signals.progress.connect(self._on_load_progress)
+        task.signals.finished.connect(self._on_series_loaded)
+        task.signals.failed.connect(self._on_load_failed)
+        self.last_task = task
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.statusBar().showMessage(f"Loading {path}…")
+        self._pool.start(task)
+        return task
+
+    # -- session → widgets ---------------------------------------------------------------
+    def _on_timepoint_selected(self, *_: object) -> None:
+        tp = self.session.current_timepoint
+        patient = self.session.patient
+        self.amendment_reason = self.lesion_model.amendment_reason = None
+        title = "Caliper"
+        if patient is not None:
+            title += f" — {patient.subject_id}" + (f" — {tp.label}" if tp else "")
+        self.setWindowTitle(f"{title} — {self.session.reader.full_name}")
+        if tp is not None and tp.series_instance_uid:
+            volume = self.library.volume(tp.series_instance_uid)
+            if volume is not None:
+                self.show_volume(volume)
+            else:
+                self.statusBar().showMessage(
+                    f"The series of {tp.label} is not on this computer: File → Open folder… to find it.")
+        self._update_lock_banner()
+        self._on_measurements_changed()
+        self._on_lesion_selected(self.lesion_table.selected_lesion_id())
+
+    def _on_measurements_changed(self, *_: object) -> None:
+        self.assign_bar.set_lesions(self.session.lesions() if self.session.patient else [])
+        self._refresh_overlays()
+
+    def _refresh_overlays(self) -> None:
+        volume = self.viewer.volume
+        if volume is None or self.session.current_timepoint is None:
+            self.viewer.set_overlays([])
+            return
+        codes = {lesion.id: lesion.code for lesion in self.session.lesions()}
+        selected = self.lesion_table.selected_lesion_id()
+        overlays = [
+            MeasurementOverlay(m.id, f"{codes.get(m.lesion_id, '?')} {m.long_axis_mm or 0:.1f} mm",
+                               m.geometry, selected=m.lesion_id == selected)
+            for m in self.session.measurements()
+            if m.geometry is not None and m.id is not None
+            and m.geometry.series_instance_uid == volume.series_instance_uid
+        ]
+        self.viewer.set_overlays(overlays)
+
+    def _on_commands_changed(self) -> None:
+        can_undo, can_redo = self.session.commands.can_undo_redo()
+        self.undo_action.setEnabled(can_undo)
+        self.redo_action.setEnabled(can_redo)
+        self.undo_action.setText(self.session.commands.undo_label)
+        self.redo_action.setText(self.session.commands.redo_label)
+
+    def _on_lesion_selected(self, lesion_id: int | None) -> None:
+        self.assign_bar.select_lesion(lesion_id)
+        self._refresh_overlays()
+        previous = self.session.previous_measurement(lesion_id) if lesion_id is not None and self.session.current_timepoint else None
+        if previous is None or previous[1].geometry is None:
+            self.prior.clear()
+            self.prior.hide()
+            return
+        timepoint, measurement = previous
+        volume = self.library.volume(measurement.geometry.series_instance_uid)
+        if volume is None:
+            self.prior.clear(f"The {timepoint.label} series is not on this computer.")
+            self.prior.show()
+            return
+        lesion = self.lesion_model.lesion_at(self.lesion_model.row_of(lesion_id))
+        code = lesion.code if lesion is not None else ""
+        caption = f"{timepoint.label} · {code} {measurement.long_axis_mm or 0:.1f} mm · slice {measurement.geometry.slice_index + 1}"
+        self.prior.show()  # first, so that the prior view is sized before it zooms to the caliper
+        self.prior.show_prior(volume, measurement.geometry, caption,
+                              (self.viewer.window_center, self.viewer.window_width))
+        self._go_to_lesion(lesion_id, measurement.geometry, volume)
+
+    def _go_to_lesion(self, lesion_id: int, prior_geometry: Any, prior_volume: Any) -> None:
+        """Show the current measurement's slice, else the slice at the prior key slice's position."""
+        current = self.session.measurement_for(lesion_id)
+        volume = self.viewer.volume
+        if volume is None:
+            return
+        if current is not None and current.geometry is not None:
+            self.viewer.set_slice(current.geometry.slice_index)
+        elif hasattr(volume, "lps_to_index"):
+            position = prior_volume.index_to_lps(prior_geometry.slice_index, 0, 0)
+            self.viewer.set_slice(int(round(volume.lps_to_index(*position)[0])))
+
+    def _on_slice_changed(self, index: int) -> None:
+        volume = self.viewer.volume
+        if self.prior.has_prior and volume is not None:
+            rows, columns = volume.voxels.shape[1:]
+            self.prior.follow(volume.index_to_lps(index, rows / 2, columns / 2))
+
+    # -- widgets → session (one call each) ---------------------------------------------
+    @shows_errors("Could not record the measurement")
+    def _on_measurement_drawn(self, geometry: Any) -> None:
+        choice = self.assign_bar.choice()
+        try:
+            self.session.record_measurement(
+                geometry, lesion_id=choice.lesion_id, kind=choice.kind, organ=choice.organ,
+                location=choice.location, nodal=choice.nodal, reason=self.amendment_reason)
+        except Exception:
+            self.viewer.discard_pending()  # the caliper on screen was not recorded
+            raise
+
+    @shows_errors("Could not move the measurement")
+    def _on_measurement_edited(self, measurement_id: int, geometry: Any) -> None:
+        self.session.move_measurement(measurement_id, geometry, reason=self.amendment_reason)
+
+    @shows_errors("Could not delete the measurement")
+    def _on_delete_requested(self, measurement_id: int) -> None:
+        self.session.delete_measurement(measurement_id, reason=self.amendment_reason)
+
+    @shows_errors("Could not delete the measurement")
+    def _on_delete(self) -> None:
+        lesion_id = self.lesion_table.selected_lesion_id()
+        measurement = self.session.measurement_for(lesion_id) if lesion_id is not None else None
+        if measurement is None:
+            raise LookupError("Select a lesion measured at this timepoint first.")
+        self.session.delete_measurement(measurement.id, reason=self.amendment_reason)
+
+    @shows_errors("Could not undo")
+    def _on_undo(self) -> None:
+        self.session.undo(reason=self.amendment_reason)
+
+    @shows_errors("Could not redo")
+    def _on_redo(self) -> None:
+        self.session.redo(reason=self.amendment_reason)
+
+    def _on_open_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a DICOM folder")
+        if path:
+            self.open_folder(path)
+
+    def _on_open_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a zip archive, DICOMDIR or DICOM file", "", "DICOM (*.zip DICOMDIR *.dcm);;All files (*)")
+        if path:
+            self.open_folder(path)
+
+    def _on_load_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def _on_load_failed(self, exc: object) -> None:
+        self.progress.hide()
+        self.statusBar().showMessage("Loading failed.", 5000)
+        if isinstance(exc, BaseException):
+            report_error(self, "Could not load the series", exc)
+
+    @shows_errors("Could not attach the series to the timepoint")
+    def _on_series_loaded(self, volume: Any) -> None:
+        self.progress.hide()
+        self.show_volume(volume)
+        described = " ".join(str(getattr(volume, n, "") or "") for n in ("modality", "series_description"))
+        self.statusBar().showMessage(f"Loaded {described.strip()} ({volume.voxels.shape[0]} slices)", 8000)
+        tp = self.session.current_timepoint
+        if tp is not None and not tp.series_instance_uid:
+            self.session.attach_series(tp.id, **series_of(volume), reason=self.amendment_reason)
+        elif tp is not None and tp.series_instance_uid != volume.series_instance_uid:
+            self.statusBar().showMessage(
+                f"Shown, not attached: {tp.label} is read on another series.", 8000)

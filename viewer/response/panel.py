@@ -1,0 +1,201 @@
+"""The response panel: the engine's result per timepoint and the spider plot.
+
+One row per timepoint: sum of diameters, % from baseline and from nadir,
+target / non-target / new-lesion / overall response and the engine's reason,
+with a lock on signed timepoints.  Below the table: the best overall response.
+The panel only displays a :class:`recist.CaseResult` that the session computed
+(``assessment_updated``); it computes nothing itself.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from viewer.response.spider_plot import SpiderPlotWidget
+from viewer.style import LOCKED_TINT, WARNING_COLOUR, icon, response_colour
+
+HEADERS = ("Timepoint", "Date", "Sum mm", "Δ baseline", "Δ nadir", "Target",
+           "Non-target", "New", "Overall", "iRECIST", "Reason")
+OVERALL_COLUMN = HEADERS.index("Overall")
+
+
+def _pct(value: object) -> str:
+    return "" if value is None else f"{float(value):+.1f} %"  # type: ignore[arg-type]
+
+
+def _mm(value: object) -> str:
+    return "" if value is None else f"{float(value):.1f}"  # type: ignore[arg-type]
+
+
+def _code(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+class ResponsePanelWidget(QWidget):
+    """Per-timepoint responses, best overall response and the spider plot.
+
+    Parameters
+    ----------
+    session : app.session.ReadingSession
+        Source of the timepoints, the lock state and ``assessment_updated``.
+    parent : QWidget, optional
+        Parent widget.
+    """
+
+    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._session = session
+        self.table = QTableWidget(0, len(HEADERS))
+        self.table.setObjectName("responseTable")
+        self.table.setHorizontalHeaderLabels(list(HEADERS))
+        self.table.horizontalHeaderItem(HEADERS.index("iRECIST")).setToolTip(
+            "iRECIST overall response, computed alongside RECIST 1.1 (immunotherapy trials)")
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.best_response = QLabel("Best overall response: —")
+        self.best_response.setObjectName("bestResponse")
+        self.engine_label = QLabel("")
+        self.engine_label.setObjectName("sectionTitle")
+        self.warnings_label = QLabel("")
+        self.warnings_label.setObjectName("engineWarnings")
+        self.warnings_label.setWordWrap(True)
+        self.warnings_label.setTextFormat(Qt.TextFormat.RichText)
+        self.spider = SpiderPlotWidget()
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.table, 1)
+        left_layout.addWidget(self.warnings_label)
+        footer = QHBoxLayout()
+        footer.addWidget(self.best_response)
+        footer.addStretch(1)
+        footer.addWidget(self.engine_label)
+        left_layout.addLayout(footer)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.spider)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([900, 340])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+
+        self._lock_icon = icon("lock")
+        for name in ("assessment_updated", "timepoint_locked", "patient_opened", "timepoint_selected",
+                     "timepoint_changed"):
+            signal = getattr(session, name, None)
+            if signal is not None:
+                signal.connect(self._on_session_changed)
+        failed = getattr(session, "assessment_failed", None)
+        if failed is not None:
+            failed.connect(self._on_assessment_failed)
+        self.refresh()
+
+    def _on_assessment_failed(self, message: str) -> None:
+        self.refresh()
+        self.warnings_label.setText(f"<span style='color:{WARNING_COLOUR.name()}'>⚠ The response could not "
+                                    f"be computed: {escape(message)}</span>")
+
+    def _on_session_changed(self, *_: object) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Show the session's latest assessment."""
+        session = self._session
+        result = getattr(session, "assessment", None)
+        timepoints = list(session.timepoints()) if getattr(session, "patient", None) else []
+        by_label = {r.label: r for r in getattr(result, "timepoints", ())}
+        current = getattr(session, "current_timepoint", None)
+        self.table.setRowCount(len(timepoints))
+        labels, pcts, responses = [], [], []
+        for row, tp in enumerate(timepoints):
+            tp_result = by_label.get(tp.label)
+            locked = tp.id is not None and session.is_locked(tp.id)
+            self._fill_row(row, tp, tp_result, locked, current is not None and current.id == tp.id)
+            labels.append(tp.label)
+            pct = getattr(tp_result, "pct_from_baseline", None)
+            if tp.is_baseline and getattr(tp_result, "sum_mm", None) is not None:
+                pct = 0.0
+            pcts.append(None if pct is None else float(pct))
+            responses.append(getattr(tp_result, "overall", None))
+        self.spider.set_points(labels, pcts, responses)
+        has_irecist = any(getattr(r, "irecist_overall", None) for r in by_label.values())
+        self.table.setColumnHidden(HEADERS.index("iRECIST"), not has_irecist)
+        current_result = by_label.get(current.label) if current is not None else None
+        notes = [w.message for w in getattr(current_result, "warnings", ())]
+        amber = WARNING_COLOUR.name()
+        lines = [f"<span style='color:{amber}'>⚠ {escape(current.label)}: {escape(n)}</span>" for n in notes]
+        if current_result is not None and current_result.reason:
+            lines.insert(0, f"<b>{escape(current.label)}</b>: {escape(current_result.reason)}")
+        self.warnings_label.setText("<br>".join(lines))
+        best = getattr(result, "best_overall_response", None)
+        self.best_response.setText(f"Best overall response: {_code(best) or '—'}")
+        self.best_response.setStyleSheet(f"color: {response_colour(best).name()};" if best else "")
+        version = getattr(result, "engine_version", "")
+        self.engine_label.setText(f"engine {version}" if version else "")
+
+    def _fill_row(self, row: int, tp: Any, result: Any, locked: bool, current: bool) -> None:
+        get = (lambda name: getattr(result, name, None)) if result is not None else (lambda name: None)
+        new = get("new_lesions")
+        warnings = [w.message for w in (get("warnings") or ())]
+        values = (
+            tp.label,
+            tp.scan_date.isoformat() if tp.scan_date else "",
+            _mm(get("sum_mm")),
+            "" if tp.is_baseline else _pct(get("pct_from_baseline")),
+            "" if tp.is_baseline else _pct(get("pct_from_nadir")),
+            _code(get("target")),
+            _code(get("non_target")),
+            "" if new is None else ("yes" if new else "no"),
+            _code(get("overall")),
+            _code(get("irecist_overall")),
+            (get("reason") or "") + (f"  ⚠ {len(warnings)}" if warnings else ""),
+        )
+        for column, text in enumerate(values):
+            item = QTableWidgetItem(text)
+            if column in (2, 3, 4):
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if column in (5, 6, 8, 9) and text:
+                item.setForeground(QBrush(response_colour(text)))
+            if locked:
+                item.setBackground(QBrush(LOCKED_TINT))
+            if current:
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+            self.table.setItem(row, column, item)
+        first = self.table.item(row, 0)
+        if locked:
+            first.setIcon(self._lock_icon)
+            first.setToolTip(f"{tp.label} is signed and locked")
+        reason_item = self.table.item(row, len(HEADERS) - 1)
+        reason_item.setToolTip("\n".join([get("reason") or "", *warnings]).strip())
+
+    def overall(self, label: str) -> str:
+        """The overall response shown for timepoint *label* (``""`` if none)."""
+        for row in range(self.table.rowCount()):
+            if self.table.item(row, 0).text() == label:
+                return self.table.item(row, OVERALL_COLUMN).text()
+        return ""
