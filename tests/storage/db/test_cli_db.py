@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 import recist
 from app.cli import main
 from storage.db import open_database
+from tests.system_tools import system_tool
 
 CASES = Path(__file__).resolve().parents[4] / "shared" / "recist" / "cases-public.json"
 
@@ -209,18 +209,7 @@ def test_newer_database_is_refused_by_the_cli(
 @pytest.fixture(scope="session")
 def sqlite3_tool() -> str:
     """The sqlite3 command-line tool, installed with apt-get if missing."""
-    tool = shutil.which("sqlite3")
-    if tool is None and shutil.which("apt-get"):
-        subprocess.run(
-            ["apt-get", "install", "-y", "-o", "DPkg::Lock::Timeout=600", "sqlite3"],
-            capture_output=True,
-            timeout=900,
-            check=False,
-        )
-        tool = shutil.which("sqlite3")
-    if tool is None:
-        pytest.skip("the sqlite3 command-line tool is not installed and cannot be installed")
-    return tool
+    return system_tool("sqlite3")
 
 
 def test_tampering_with_the_sqlite3_tool_is_detected(
