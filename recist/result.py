@@ -69,6 +69,10 @@ class TimepointResult(NamedTuple):
         Every target was evaluable.
     day : int or None
         Days from the reference date (first dose, else baseline).
+    post_progression : bool
+        After the first progression of the case's criteria (RECIST 1.1: the first
+        overall PD; iRECIST: the first iCPD): shown, but not used for BOR, and a
+        lesion back after the CR before that PD stays PD (docs/RESPONSE_RULES.md).
     """
 
     label: str
@@ -87,6 +91,7 @@ class TimepointResult(NamedTuple):
     irecist_overall: Response | None = None
     complete: bool = True
     day: int | None = None
+    post_progression: bool = False
 
     @property
     def reason(self) -> str:
@@ -175,6 +180,7 @@ def timepoint_to_dict(tp: TimepointResult) -> dict[str, Any]:
         "irecist_overall": _text(tp.irecist_overall),
         "complete": tp.complete,
         "day": tp.day,
+        "post_progression": tp.post_progression,
     }
 
 

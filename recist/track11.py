@@ -52,11 +52,13 @@ def run_recist11(
     nadir = baseline
     last_eval: Response | None = None
     last_cr_label = ""
+    # after the first PD the reappearance rule keeps the CR before it as its reference
+    progressed = cr_before_pd = False
     ids, nodal = prep.target_ids, prep.target_nodal
     nt_ids, nt_nodal = prep.nt_ids, prep.nt_nodal
     out: list[TimepointResult] = []
     for tp in prep.timepoints[1:]:
-        after_cr = last_eval is CR
+        after_cr = last_eval is CR or cr_before_pd
         warnings: list[RuleWarning] = tp.warnings[:] if tp.warnings else []  # usually empty
         total = tp.sum_lb
         complete = tp.complete
@@ -80,14 +82,21 @@ def run_recist11(
         new = tp.new
         overall = overall_response(target, non_target, bool(new))
         if overall is PD and after_cr:
-            warnings.append(
-                RuleWarning(
-                    "W17_CR_FOLLOWED_BY_DISEASE",
-                    f"disease after the CR at {last_cr_label}: PD per Table 3 footnote; "
-                    "the reader may revise that CR to PR if small lesions were always present",
+            # the CR to revise is the one before the first PD (iRECIST: any CR, as before)
+            if last_eval is CR and (irecist_primary or not progressed):
+                warnings.append(
+                    RuleWarning(
+                        "W17_CR_FOLLOWED_BY_DISEASE",
+                        f"disease after the CR at {last_cr_label}: PD per Table 3 footnote; "
+                        "the reader may revise that CR to PR if small lesions were always present",
+                    )
                 )
-            )
-        elif overall in _STABLE and tp.day is not None and tp.day < min_sd_days:
+        elif (
+            overall in _STABLE
+            and tp.day is not None
+            and tp.day < min_sd_days
+            and (irecist_primary or not progressed)  # RECIST 1.1 BOR ends at the first PD
+        ):
             warnings.append(
                 RuleWarning(
                     "W16_SD_BEFORE_MIN_DURATION",
@@ -141,10 +150,13 @@ def run_recist11(
                     i_overall,
                     complete,
                     tp.day,
+                    False,  # post_progression: set by evaluate() once BOR's window is known
                 ),
             )
         )
         if overall is not NE:
+            if overall is PD and not progressed:
+                progressed, cr_before_pd = True, after_cr
             last_eval = overall
             if overall is CR:
                 last_cr_label = tp.label
@@ -187,6 +199,8 @@ def _overall_reason(
 def _near_pd(
     total: int, nadir: int, target: Response, nodal: list[bool], out: list[RuleWarning]
 ) -> None:
+    if target is PD:
+        return  # PD already (a target back after a CR): "near PD" would contradict it
     if 5 * total >= 6 * nadir and total - nadir < PD_ABSOLUTE_UM and total > nadir:
         out.append(
             RuleWarning(
