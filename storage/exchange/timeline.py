@@ -27,6 +27,8 @@ from recist.model import Lesion, Measurement, Patient, Reader, Timepoint
 TIMELINE_FORMAT = "caliper-timeline/1"
 
 #: The timepoint response values of a "response" row, as the engine reports them.
+#: ``post_progression`` is true after the first progression (not used for BOR) and
+#: empty when the result predates the flag.
 RESPONSE_COLUMNS: tuple[str, ...] = (
     "sum_mm",
     "pct_from_baseline",
@@ -35,6 +37,7 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
     "non_target",
     "new_lesions",
     "overall",
+    "post_progression",
     "reason",
 )
 

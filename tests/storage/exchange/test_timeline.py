@@ -97,3 +97,52 @@ def test_json_round_trip_gives_same_responses(case: dict, tmp_path: Path) -> Non
     assert data["subject_id"] == "S1"
     assert reevaluate(data) == data["result"]
     assert [t["label"] for t in data["timepoints"]] == [t["label"] for t in case["timepoints"]]
+
+
+def test_post_progression_flag_in_json_and_csv(tmp_path: Path) -> None:
+    """Issue 19: timepoints after the first PD are marked in every export."""
+    from recist import case_from_dict, evaluate, result_to_dict
+
+    sizes = [20, 0, 5, 2.5]
+    case = {
+        "id": "PP1",
+        "criteria": "RECIST1.1",
+        "confirmation_required": False,
+        "min_sd_days": 42,
+        "timepoints": [
+            {
+                "label": label,
+                "date": f"2026-0{1 + 2 * k}-05",
+                "targets": [{"id": "T1", "organ": "liver", "nodal": False, "diameter_mm": d}],
+                "non_targets": [],
+                "new_lesions": [],
+            }
+            for k, (label, d) in enumerate(zip(["BL", "C3", "C6", "C9"], sizes, strict=True))
+        ],
+    }
+    patient, tps, lesions, ms = records_from_case(case, subject_id="S1")
+    result = result_to_dict(evaluate(case_from_dict(case)))
+    timeline = PatientTimeline(patient, tuple(tps), tuple(lesions), tuple(ms), result)
+    path = tmp_path / "timeline.json"
+    path.write_text(dumps_timeline_json(timeline_to_dict(timeline)))
+    data = read_timeline_json(path)
+    assert [t["post_progression"] for t in data["result"]["timepoints"]] == [
+        False,
+        False,
+        False,
+        True,
+    ]
+    rows = list(csv.DictReader(io.StringIO(dumps_timeline_csv(data))))
+    responses = {r["timepoint"]: r for r in rows if r["record"] == "response"}
+    assert (responses["C6"]["overall"], responses["C6"]["post_progression"]) == ("PD", "false")
+    c9 = responses["C9"]
+    assert (c9["overall"], c9["post_progression"]) == ("PD", "true")
+    assert c9["reason"].startswith("PD (after progression at C6; not used for BOR)")
+    assert all(r["post_progression"] == "" for r in rows if r["record"] == "lesion")
+
+
+def test_csv_of_a_result_without_the_flag_leaves_it_empty() -> None:
+    case = _case("R01")
+    data = {"subject_id": "R01", **case, "result": case["expected"]}
+    rows = list(csv.DictReader(io.StringIO(dumps_timeline_csv(data))))
+    assert {r["post_progression"] for r in rows} == {""}
