@@ -1,4 +1,4 @@
-"""Every program outside the Python environment that the suite runs: installed by a fixture, or skipped.
+"""Every system program the suite runs is installed by a fixture or skipped with the reason.
 
 A fresh machine has only what the README's test command installs.  So a test may run:
 - Python itself (``sys.executable``) and this project's console scripts (``caliper``);
