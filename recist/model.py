@@ -15,6 +15,7 @@ Dates are :class:`datetime.date`; instants are timezone-aware UTC
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -115,19 +116,67 @@ class Segment:
 
 @dataclass(frozen=True, slots=True)
 class DrawnGeometry:
-    """Where a measurement was drawn, enough to redraw it and to export DICOM SR."""
+    """Where a measurement was drawn, enough to redraw it and to export DICOM SR.
+
+    The image is identified by ``sop_instance_uid`` and, in a multi-frame
+    instance, ``frame_number`` (1-based); the end points are in that image's
+    pixels and in patient LPS millimetres.  ``slice_index`` only records the
+    position in the volume the caliper was drawn on: the files behind a series
+    may change (more, fewer or other instances), so the image is always found
+    again with :meth:`slice_in`, never by ``slice_index``.
+    """
 
     series_instance_uid: str
     sop_instance_uid: str
     slice_index: int
     long_axis: Segment
     short_axis: Segment | None = None
+    frame_number: int | None = None
 
     def __post_init__(self) -> None:
         if not self.series_instance_uid:
             raise InvalidRecordError("series_instance_uid is required for drawn geometry")
         if self.slice_index < 0:
             raise InvalidRecordError(f"slice_index must be >= 0, got {self.slice_index}")
+        if self.frame_number is not None and self.frame_number < 1:
+            raise InvalidRecordError(
+                f"frame_number is 1-based (a frame of a multi-frame image), got {self.frame_number}"
+            )
+
+    def slice_in(
+        self, sop_instance_uids: Sequence[str], frame_numbers: Sequence[int] | None = None
+    ) -> int | None:
+        """The index of this geometry's image in a volume, or None when it is not there.
+
+        The one lookup every caller uses (image view, prior view, screenshots,
+        key images): by SOP Instance UID and, for a multi-frame instance, frame
+        number.  A geometry without a frame number matches only an instance
+        that occurs once (a single-frame image); which frame of a multi-frame
+        instance was meant is then unknown, so none is chosen.
+
+        Parameters
+        ----------
+        sop_instance_uids : sequence of str
+            SOP Instance UID of every slice of the volume.
+        frame_numbers : sequence of int, optional
+            1-based frame number of every slice inside its instance (all 1, or
+            absent, for single-frame images).
+
+        Returns
+        -------
+        int or None
+            The slice index, or None if the image is not in the volume.
+        """
+        if not self.sop_instance_uid:
+            return None
+        hits = [i for i, uid in enumerate(sop_instance_uids) if uid == self.sop_instance_uid]
+        if self.frame_number is None:
+            return hits[0] if len(hits) == 1 else None
+        for i in hits:
+            frame = frame_numbers[i] if frame_numbers is not None and i < len(frame_numbers) else 1
+            if frame == self.frame_number:
+                return i
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,6 +168,7 @@ def geometry_to_json(geometry: DrawnGeometry | None) -> str | None:
             "slice_index": geometry.slice_index,
             "long_axis": _segment_to_dict(geometry.long_axis),
             "short_axis": _segment_to_dict(geometry.short_axis) if geometry.short_axis else None,
+            "frame_number": geometry.frame_number,
         }
     )
 
@@ -184,6 +185,7 @@ def geometry_from_json(text: str | None) -> DrawnGeometry | None:
         slice_index=int(data["slice_index"]),
         long_axis=_segment_from_dict(data["long_axis"]),
         short_axis=_segment_from_dict(short) if short else None,
+        frame_number=data.get("frame_number"),  # absent in rows written before 0002
     )
 
 
@@ -215,6 +217,7 @@ def measurement_to_row(measurement: Measurement, row: MeasurementRow) -> Measure
     geometry = measurement.geometry
     row.series_instance_uid = geometry.series_instance_uid if geometry else None
     row.sop_instance_uid = geometry.sop_instance_uid if geometry else None
+    row.frame_number = geometry.frame_number if geometry else None
     row.fragments_json = json.dumps(list(measurement.fragments_mm))
     row.coalesced_into, row.equivocal, row.note = (
         measurement.coalesced_into,

@@ -120,6 +120,7 @@ class MeasurementRow(TimestampMixin, Base):
     measured_at: Mapped[datetime]
     series_instance_uid: Mapped[str | None] = mapped_column(String(64))
     sop_instance_uid: Mapped[str | None] = mapped_column(String(64))
+    frame_number: Mapped[int | None] = mapped_column(Integer)  # multi-frame images, 1-based
     geometry_json: Mapped[str | None] = mapped_column(Text)
     fragments_json: Mapped[str] = mapped_column(Text, default="[]")
     coalesced_into: Mapped[str | None] = mapped_column(String(32))
