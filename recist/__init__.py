@@ -2,6 +2,8 @@
 
 Lesions and timepoints in (a :class:`Case`), responses and warnings out (a
 :class:`CaseResult`).  See ``docs/INTERFACES.md`` and ``rules.md``.
+
+May import: the standard library only (enforced by ``tests/test_layers.py``).
 """
 
 from recist.case import (

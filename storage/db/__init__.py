@@ -9,6 +9,9 @@ records of :mod:`storage.db.records`.
 >>> db = open_database()                       # doctest: +SKIP
 >>> reader = db.readers.authenticate("alice", "secret")  # doctest: +SKIP
 >>> store = db.store(reader)                   # doctest: +SKIP
+
+May import: ``recist`` records, SQLAlchemy, Alembic and ``storage.paths``.  Never Qt,
+``app`` or ``viewer``; nothing outside ``storage/db`` and ``storage/migrations`` imports SQLAlchemy.
 """
 
 from storage.db.audit import AuditEvent, AuditReport
