@@ -155,13 +155,26 @@ def _table(c: _Canvas, t: PatientTimeline) -> None:
             )
             x += w
         c.y += row_h
+    after = next((i for i, r in enumerate(results) if r.get("post_progression")), None)
+    if after:
+        c.text(
+            f"{POST_MARK} post-progression: after the first progression at "
+            f"{results[after - 1].get('label')}; not used for the best overall response",
+            7,
+        )
     c.gap()
+
+
+#: Marks the overall response of a timepoint after the first progression (issue 19).
+POST_MARK = "†"
 
 
 def _response_cell(result: Mapping[str, Any], key: str) -> str:
     value = result.get(key)
     if key == "new_lesions":
         return "" if not result else ("yes" if value else "no")
+    if value is not None and key == "overall" and result.get("post_progression"):
+        return f"{value} {POST_MARK}"
     return "" if value is None else str(value)
 
 

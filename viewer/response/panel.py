@@ -32,6 +32,8 @@ from viewer.style import LOCKED_TINT, WARNING_COLOUR, icon, response_colour
 HEADERS = ("Timepoint", "Date", "Sum mm", "Δ baseline", "Δ nadir", "Target",
            "Non-target", "New", "Overall", "iRECIST", "Reason")
 OVERALL_COLUMN = HEADERS.index("Overall")
+#: Shown next to the overall response of a timepoint after the first progression.
+POST_PROGRESSION = "post-progression"
 
 
 def _pct(value: object) -> str:
@@ -160,6 +162,8 @@ class ResponsePanelWidget(QWidget):
         get = (lambda name: getattr(result, name, None)) if result is not None else (lambda name: None)
         new = get("new_lesions")
         warnings = [w.message for w in (get("warnings") or ())]
+        post = bool(get("post_progression"))
+        overall = _code(get("overall"))
         values = (
             tp.label,
             tp.scan_date.isoformat() if tp.scan_date else "",
@@ -169,7 +173,7 @@ class ResponsePanelWidget(QWidget):
             _code(get("target")),
             _code(get("non_target")),
             "" if new is None else ("yes" if new else "no"),
-            _code(get("overall")),
+            f"{overall} ({POST_PROGRESSION})" if post and overall else overall,
             _code(get("irecist_overall")),
             (get("reason") or "") + (f"  ⚠ {len(warnings)}" if warnings else ""),
         )
@@ -178,7 +182,9 @@ class ResponsePanelWidget(QWidget):
             if column in (2, 3, 4):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if column in (5, 6, 8, 9) and text:
-                item.setForeground(QBrush(response_colour(text)))
+                code = overall if column == OVERALL_COLUMN else text
+                muted = post and column != 9  # greyed: not used for BOR (iRECIST has its own)
+                item.setForeground(QBrush(response_colour(None if muted else code)))
             if locked:
                 item.setBackground(QBrush(LOCKED_TINT))
             if current:
@@ -192,10 +198,14 @@ class ResponsePanelWidget(QWidget):
             first.setToolTip(f"{tp.label} is signed and locked")
         reason_item = self.table.item(row, len(HEADERS) - 1)
         reason_item.setToolTip("\n".join([get("reason") or "", *warnings]).strip())
+        overall_item = self.table.item(row, OVERALL_COLUMN)
+        overall_item.setData(Qt.ItemDataRole.UserRole, overall)
+        if post:
+            overall_item.setToolTip("After the first progression: not used for the best overall response")
 
     def overall(self, label: str) -> str:
-        """The overall response shown for timepoint *label* (``""`` if none)."""
+        """The overall response code shown for timepoint *label* (``""`` if none)."""
         for row in range(self.table.rowCount()):
             if self.table.item(row, 0).text() == label:
-                return self.table.item(row, OVERALL_COLUMN).text()
+                return self.table.item(row, OVERALL_COLUMN).data(Qt.ItemDataRole.UserRole) or ""
         return ""
