@@ -39,6 +39,7 @@ WANTED = frozenset(
         "SamplesPerPixel", "PhotometricInterpretation", "NumberOfFrames", "Rows", "Columns",
         "PixelSpacing", "BitsAllocated", "BitsStored", "PixelRepresentation", "WindowCenter",
         "WindowWidth", "RescaleIntercept", "RescaleSlope", "GridFrameOffsetVector",
+        "SeriesDate", "AcquisitionDate", "AcquisitionDateTime",
     )
 )
 

@@ -248,6 +248,8 @@ def _build(ds: Dataset, fp: BinaryIO, path: str, file_path: str, member: str | N
         patient_id=text(ds, "PatientID"),
         patient_name=text(ds, "PatientName"),
         study_date=text(ds, "StudyDate"),
+        series_date=text(ds, "SeriesDate"),
+        acquisition_date=text(ds, "AcquisitionDate") or text(ds, "AcquisitionDateTime")[:8],
         modality=text(ds, "Modality"),
         series_description=text(ds, "SeriesDescription"),
         series_number=int_or_none(ds, "SeriesNumber"),

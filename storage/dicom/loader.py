@@ -133,6 +133,8 @@ def _make_volume(voxels: np.ndarray, layout: Layout, extra_warnings: list[str]) 
         "patient_id": head.patient_id,
         "patient_name": head.patient_name,
         "study_date": head.study_date,
+        "series_date": head.series_date,
+        "acquisition_date": head.acquisition_date,
         "modality": head.modality,
         "series_description": head.series_description,
         "slice_thickness_mm": frame.slice_thickness,

@@ -8,6 +8,7 @@ header index cache.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from datetime import date
 from typing import Any
 
 from storage.dicom.errors import FileProblem
@@ -94,6 +95,8 @@ class FileHeader:
     window_width: float | None
     spacing_between_slices: float | None
     frames: tuple[FrameHeader, ...]
+    series_date: str = ""
+    acquisition_date: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-serialisable dict (inverse of :meth:`from_json`)."""
@@ -129,6 +132,22 @@ class FileHeader:
 _HEADER_FIELDS = tuple(f.name for f in fields(FileHeader) if f.name != "frames")
 
 
+def scan_date_of(acquisition_date: str, series_date: str, study_date: str) -> date | None:
+    """The scan date of a series: Acquisition Date, else Series Date, else Study Date.
+
+    Each is a DICOM DA value (``YYYYMMDD``; the old ``YYYY.MM.DD`` form is
+    accepted); an empty or unreadable one is skipped.  None when none is usable.
+    """
+    for value in (acquisition_date, series_date, study_date):
+        digits = (value or "").strip().replace(".", "")
+        if len(digits) == 8 and digits.isdigit():
+            try:
+                return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+            except ValueError:
+                continue
+    return None
+
+
 def _tuple_or_none(value: Any) -> Any:
     return None if value is None else tuple(float(v) for v in value)
 
@@ -143,6 +162,8 @@ class SeriesInfo:
         Identifiers from the first file of the series.
     study_date : str
         ``YYYYMMDD`` as stored (may be empty).
+    series_date, acquisition_date : str
+        ``YYYYMMDD`` as stored (may be empty); :attr:`scan_date` picks one.
     modality, series_description : str
         As stored (may be empty).
     series_number : int or None
@@ -170,6 +191,13 @@ class SeriesInfo:
     n_images: int
     files: list[str]
     headers: tuple[FileHeader, ...] = field(default=(), repr=False, compare=False)
+    series_date: str = ""
+    acquisition_date: str = ""
+
+    @property
+    def scan_date(self) -> date | None:
+        """When the images were acquired (see :func:`scan_date_of`)."""
+        return scan_date_of(self.acquisition_date, self.series_date, self.study_date)
 
     @classmethod
     def from_headers(cls, headers: list[FileHeader]) -> SeriesInfo:
@@ -190,6 +218,8 @@ class SeriesInfo:
             n_images=sum(h.n_frames for h in ordered),
             files=[h.path for h in ordered],
             headers=tuple(ordered),
+            series_date=first.series_date,
+            acquisition_date=first.acquisition_date,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -200,6 +230,8 @@ class SeriesInfo:
             "patient_id": self.patient_id,
             "patient_name": self.patient_name,
             "study_date": self.study_date,
+            "series_date": self.series_date,
+            "acquisition_date": self.acquisition_date,
             "modality": self.modality,
             "series_description": self.series_description,
             "series_number": self.series_number,

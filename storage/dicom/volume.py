@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from datetime import date
 
 import numpy as np
 
-from storage.dicom.records import Vec3
+from storage.dicom.records import Vec3, scan_date_of
 
 
 class Volume:
@@ -66,6 +67,8 @@ class Volume:
         self.patient_id = str(metadata.get("patient_id", ""))
         self.patient_name = str(metadata.get("patient_name", ""))
         self.study_date = str(metadata.get("study_date", ""))
+        self.series_date = str(metadata.get("series_date", ""))
+        self.acquisition_date = str(metadata.get("acquisition_date", ""))
         self.modality = str(metadata.get("modality", ""))
         self.series_description = str(metadata.get("series_description", ""))
         self.slice_thickness_mm = _float_or_none(metadata.get("slice_thickness_mm"))
@@ -82,6 +85,11 @@ class Volume:
         self._loaded = 0
         self._done = threading.Event()
         self._cancelled = threading.Event()
+
+    @property
+    def scan_date(self) -> date | None:
+        """When the images were acquired: Acquisition, else Series, else Study Date."""
+        return scan_date_of(self.acquisition_date, self.series_date, self.study_date)
 
     # -- progressive loading -------------------------------------------------
     @property
