@@ -311,6 +311,48 @@ def _check_categories(timepoints: Sequence[CaseTimepoint]) -> None:
                         )
 
 
+def timepoint_problem(
+    timepoints: Sequence[tuple[str, date | None]],
+) -> tuple[int, str, str] | None:
+    """The first timepoint a timeline cannot hold, as ``(index, field, message)``.
+
+    The first entry is the baseline.  A timepoint dated before the baseline is
+    refused (it would be read as a follow-up of a later scan), and so is a
+    label used twice, compared without case and surrounding spaces (the two
+    would be confused in reports and exports).  Dates out of order after the
+    baseline stay a warning (W20, rules.md §11 item 20).
+
+    Parameters
+    ----------
+    timepoints : sequence of (label, date or None)
+        In timeline order, baseline first.
+
+    Returns
+    -------
+    tuple of (int, str, str) or None
+        Index of the timepoint, the field at fault (``"label"`` or ``"date"``)
+        and what is wrong with what to do instead; None when all is well.
+    """
+    if not timepoints:
+        return None
+    base_label, base_date = timepoints[0]
+    first_use: dict[str, int] = {}
+    for i, (label, when) in enumerate(timepoints):
+        key = label.strip().casefold()
+        if key in first_use:
+            return i, "label", (
+                f"label {label.strip()!r} is already used by timepoints[{first_use[key]}]; "
+                "give each timepoint its own label (e.g. C3, C6)"
+            )
+        first_use[key] = i
+        if i and when is not None and base_date is not None and when < base_date:
+            return i, "date", (
+                f"{when} is before the baseline {base_date} ({base_label.strip()}); "
+                "correct the date, or record this scan as the baseline"
+            )
+    return None
+
+
 def base_ids(tp: CaseTimepoint, key: str) -> tuple[str, ...]:
     """Ids of the baseline targets or non-targets."""
     return tp.target_ids if key == "targets" else tp.non_target_ids
@@ -349,6 +391,10 @@ def case_from_dict(data: Mapping[str, Any]) -> Case:
         _timepoint(_mapping(tp, f"timepoints[{i}]"), f"timepoints[{i}]")
         for i, tp in enumerate(raw_timepoints)
     )
+    problem = timepoint_problem([(tp.label, tp.date) for tp in timepoints])
+    if problem is not None:
+        index, key, message = problem
+        raise CaseFormatError(f"timepoints[{index}].{key}", message)
     _check_categories(timepoints)
     case_id = data.get("id")
     if isinstance(case_id, int) and not isinstance(case_id, bool):
