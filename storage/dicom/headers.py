@@ -20,6 +20,7 @@ from storage.dicom.errors import FileProblem
 from storage.dicom.fastheader import read_fast
 from storage.dicom.frames import frame_headers, window
 from storage.dicom.quiet import pydicom_quiet
+from storage.dicom.rawdataset import SNIFF_BYTES, looks_like_raw_dataset
 from storage.dicom.records import FileHeader
 from storage.dicom.values import first_float, get_value, int_or_none, text
 
@@ -53,6 +54,8 @@ IMAGE_SOP_CLASSES = frozenset(
 )
 #: Modalities accepted from a SOP class not listed above (private classes).
 IMAGE_MODALITIES = frozenset({"CT", "MR", "PT", "NM"})
+_NO_PREAMBLE = ("read as a bare dataset: no 128-byte preamble, 'DICM' marker or file meta "
+                "information (an older export)")
 _PIXEL_TAGS = {
     0x7FE00010: "PixelData", 0x7FE00008: "FloatPixelData", 0x7FE00009: "DoubleFloatPixelData",
 }
@@ -121,12 +124,11 @@ def _parse(fp: BinaryIO, path: str) -> Dataset | FileProblem:
             return pydicom.dcmread(fp, stop_before_pixels=True)
         except InvalidDicomError:
             fp.seek(0)
-            start = fp.read(8)
-            # A raw dataset without preamble starts with a group 0x0002/0x0008 tag.
+            start = fp.read(SNIFF_BYTES)
             if start[:4] == b"PK\x03\x04":
                 return FileProblem(path, "a zip archive inside the folder; scan the archive "
                                          "itself to read its members")
-            if start[:2] not in (b"\x02\x00", b"\x08\x00"):
+            if not looks_like_raw_dataset(start):
                 return FileProblem(
                     path, "not a DICOM file (no 'DICM' marker after the 128-byte preamble)"
                 )
@@ -170,8 +172,9 @@ def _locate_pixels(fp: BinaryIO, ts: str, size: int, path: str
                    ) -> tuple[str, int | None, int | None] | FileProblem:
     """Find the pixel data element that pydicom stopped before.
 
-    Returns ``(keyword, value offset, value length)``; offset and length are
-    None for encapsulated or deflated data.
+    Returns ``(keyword, value offset, value length)``; the length is None for
+    encapsulated data (the offset is then that of its first item), and both
+    are None for deflated data.
     """
     if ts == DEFLATED_LE:
         return "PixelData", None, None
@@ -190,9 +193,9 @@ def _locate_pixels(fp: BinaryIO, ts: str, size: int, path: str
         return FileProblem(path, "truncated: the file ends inside the pixel data element")
     else:
         length, header_len = struct.unpack(f"{endian}I", head[8:12])[0], 12
-    if length == 0xFFFFFFFF:
-        return keyword, None, None
     offset = start + header_len
+    if length == 0xFFFFFFFF:
+        return keyword, offset, None
     if offset + length > size:
         return FileProblem(
             path, f"truncated: pixel data declare {length} bytes but only "
@@ -262,8 +265,10 @@ def _build(ds: Dataset, fp: BinaryIO, path: str, file_path: str, member: str | N
         photometric=text(ds, "PhotometricInterpretation") or "MONOCHROME2",
         transfer_syntax=ts,
         pixel_keyword=keyword,
-        pixel_offset=offset if ts in (IMPLICIT_LE, EXPLICIT_LE) else None,
+        pixel_offset=offset if ts in (IMPLICIT_LE, EXPLICIT_LE) and length is not None else None,
         pixel_length=length,
+        encapsulated_offset=offset if length is None and member is None else None,
+        note=_NO_PREAMBLE if getattr(ds, "preamble", b"") is None else None,
         window_center=center, window_width=width,
         spacing_between_slices=first_float(get_value(ds, "SpacingBetweenSlices")),
         frames=frame_headers(ds, n_frames),

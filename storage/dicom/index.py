@@ -24,7 +24,7 @@ from storage.paths import cache_dir
 log = logging.getLogger(__name__)
 
 #: Bump when FileHeader or the classification rules change.
-INDEX_VERSION = 4
+INDEX_VERSION = 5
 
 Result = FileHeader | FileProblem | None
 

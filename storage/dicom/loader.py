@@ -6,11 +6,14 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
+from storage.dicom import workers
+from storage.dicom.decoders import SLOW_SYNTAXES
 from storage.dicom.errors import DicomLoadError
 from storage.dicom.geometry import Layout, arrange
 from storage.dicom.pixels import FrameDecoder, ValueOverflow, choose_dtype, lowest_value
@@ -22,6 +25,10 @@ from storage.dicom.volume import Volume
 MAX_VOLUME_BYTES = 8 * 1024**3
 #: Worker threads decoding slices (file reads release the GIL).
 WORKERS = max(2, min(8, (os.cpu_count() or 2) * 2))
+#: Compressed series with at least this many slices are decoded in worker processes too.
+PROCESS_MIN_SLICES = 16
+#: Slices per task sent to a worker process.
+PROCESS_CHUNK = 4
 
 Progress = Callable[[int, int], None]
 
@@ -68,6 +75,12 @@ def load_series(source: str | Path | SeriesInfo, series_uid: str | None = None, 
     except ValueError as exc:
         raise DicomLoadError(f"series {info.series_instance_uid} ({info.files[0]}): {exc}",
                              info.files[0]) from exc
+    parallel = (len(layout.images) >= PROCESS_MIN_SLICES
+                and sum(h.transfer_syntax in SLOW_SYNTAXES for h, _ in layout.images)
+                >= PROCESS_MIN_SLICES)
+    if parallel:  # start the worker processes while slice 0 is decoded here
+        threading.Thread(target=workers.warm_up, name="caliper-decode-warm-up",
+                         daemon=True).start()
     dtype, checked = choose_dtype(layout.images)
     shape = (len(layout.images), layout.rows, layout.columns)
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
@@ -83,8 +96,9 @@ def load_series(source: str | Path | SeriesInfo, series_uid: str | None = None, 
             f"series {info.series_instance_uid} ({info.files[0]}): not enough memory for "
             f"{nbytes / 1024**3:.1f} GiB ({shape[0]}x{shape[1]}x{shape[2]})", info.files[0]
         ) from exc
-    volume = _make_volume(voxels, layout, extra_warnings)
-    filler = _Filler(volume, layout, FrameDecoder(dtype, checked), on_progress, started)
+    volume = _make_volume(voxels, layout, extra_warnings + _notes(info))
+    filler = _Filler(volume, layout, FrameDecoder(dtype, checked), on_progress, started,
+                     parallel)
     filler.fill([0])
     if background:
         thread = threading.Thread(target=filler.run_rest, name="caliper-load-series",
@@ -125,6 +139,14 @@ def _resolve(source: str | Path | SeriesInfo, series_uid: str | None
                   f"({info.series_instance_uid}, {info.n_images} images)"]
 
 
+def _notes(info: SeriesInfo) -> list[str]:
+    """What was tolerated in the files' headers, naming the files (three at most)."""
+    notes = [f"{h.path}: {h.note}" for h in info.headers if h.note]
+    if len(notes) > 3:
+        notes[3:] = [f"... and {len(notes) - 3} more files like these"]
+    return notes
+
+
 def _make_volume(voxels: np.ndarray, layout: Layout, extra_warnings: list[str]) -> Volume:
     head, frame = layout.images[0]
     metadata: dict[str, object] = {
@@ -155,8 +177,9 @@ class _Filler:
     """Decodes the slices of one volume, reporting progress and failures."""
 
     def __init__(self, volume: Volume, layout: Layout, decoder: FrameDecoder,
-                 on_progress: Progress | None, started: float) -> None:
+                 on_progress: Progress | None, started: float, parallel: bool = False) -> None:
         self.volume = volume
+        self.parallel = parallel
         self.layout = layout
         self.decoder = decoder
         self.on_progress = on_progress
@@ -170,21 +193,32 @@ class _Filler:
         if self.volume.is_cancelled:
             return
         head, frame = self.layout.images[index]
-        out = self.volume.voxels[index]
         try:
-            self.decoder.decode(head, frame, out)
+            self.decoder.decode(head, frame, self.volume.voxels[index])
         except ValueOverflow:
-            with self._progress_lock:
-                self.overflow.append(index)
+            self._record(index, "overflow", None)
         except BaseException as exc:  # noqa: BLE001 - decoders may panic (pyo3 PanicException)
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
-            out.fill(self._fill_value)
+            self._record(index, "error", str(exc))
+        else:
+            self._record(index, "ok", None)
+
+    def _record(self, index: int, status: str, value: np.ndarray | str | None) -> None:
+        """Store one slice's outcome (from this process or a worker) and report progress."""
+        if status == "ok" and value is not None:
+            self.volume.voxels[index] = value
+        elif status == "overflow":
+            with self._progress_lock:
+                self.overflow.append(index)
+        elif status == "error":
+            head, frame = self.layout.images[index]
+            self.volume.voxels[index].fill(self._fill_value)
             where = head.path if head.n_frames == 1 else f"{head.path} frame {frame.index + 1}"
             with self._progress_lock:
                 self.failures += 1
                 self.volume.warnings.append(
-                    f"slice {index} ({where}) could not be decoded: {exc}; left blank")
+                    f"slice {index} ({where}) could not be decoded: {value}; left blank")
         with self._progress_lock:  # one lock: progress is reported in increasing order
             done = self.volume._slice_done()
             if self.on_progress is not None:
@@ -199,8 +233,11 @@ class _Filler:
         """Decode slices 1..n-1 with a thread pool, then mark the volume complete."""
         rest = list(range(1, len(self.layout.images)))
         try:
+            executor = workers.pool() if self.parallel else None
             if len(rest) <= 2:
                 self.fill(rest)
+            elif executor is not None:
+                self._run_with_processes(rest)
             else:
                 with ThreadPoolExecutor(max_workers=WORKERS,
                                         thread_name_prefix="caliper-decode") as pool:
@@ -214,6 +251,41 @@ class _Filler:
                 self._widen()
         finally:
             self.volume._finish(time.perf_counter() - self.started)
+
+    def _run_with_processes(self, rest: list[int]) -> None:
+        """Decode *rest* in order, here and in the worker processes, taking chunks as they free."""
+        chunks = deque(rest[i:i + PROCESS_CHUNK] for i in range(0, len(rest), PROCESS_CHUNK))
+        lock = threading.Lock()
+
+        def take() -> list[int] | None:
+            with lock:
+                return chunks.popleft() if chunks and not self.volume.is_cancelled else None
+
+        def remote() -> None:
+            while (chunk := take()) is not None:
+                executor = workers.pool()
+                if executor is None:  # broken meanwhile: decode here
+                    self.fill(chunk)
+                    continue
+                tasks = [(i, *self.layout.images[i]) for i in chunk]
+                try:
+                    results = executor.submit(workers.decode_frames, self.decoder.dtype.str,
+                                              self.decoder.checked, tasks).result()
+                except Exception:  # noqa: BLE001 - a lost worker or a failed start
+                    workers.mark_broken()
+                    self.fill(chunk)
+                    continue
+                for index, status, value in results:
+                    self._record(index, status, value)
+
+        threads = [threading.Thread(target=remote, name=f"caliper-decode-{n}", daemon=True)
+                   for n in range(workers.PROCESSES)]
+        for thread in threads:
+            thread.start()
+        while (chunk := take()) is not None:
+            self.fill(chunk)
+        for thread in threads:
+            thread.join()
 
     def _widen(self) -> None:
         """Some values do not fit int16: switch the volume to float32, redo those slices."""

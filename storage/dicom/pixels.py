@@ -2,9 +2,11 @@
 
 Native little-endian data are read from the file at the pixel data offset
 found during discovery, into the output array itself (no intermediate copy
-when the output is int16).  Everything else (JPEG, JPEG-LS, JPEG 2000, RLE,
-deflate, big endian, float pixel data, zip members) goes through pydicom and
-its pylibjpeg / pyjpegls plugins.
+when the output is int16).  Compressed data in a file on disk are read from
+the offset of their encapsulated value and decoded by the decoders of
+:mod:`storage.dicom.decoders`, in its order, without parsing the dataset
+again.  Everything else (deflate, big endian, float pixel data, zip members,
+files whose header needed pydicom) goes through a full pydicom parse.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pydicom
 import pydicom.pixels
 from pydicom.dataset import Dataset
 
+from storage.dicom import decoders
 from storage.dicom.headers import EXPLICIT_LE, IMPLICIT_LE
 from storage.dicom.quiet import pydicom_quiet
 from storage.dicom.records import FileHeader, FrameHeader
@@ -94,6 +97,8 @@ class FrameDecoder:
         self.dtype = np.dtype(dtype)
         self.checked = checked and self.dtype == np.int16
         self._local = threading.local()
+        #: The decoder that worked last, per transfer syntax: tried first next time.
+        self._worked: dict[str, str] = {}
 
     def decode(self, head: FileHeader, frame: FrameHeader, out: np.ndarray) -> None:
         """Decode *frame* of *head* and store its rescaled values in *out*.
@@ -116,6 +121,9 @@ class FrameDecoder:
         """
         if self._fast_path_ok(head):
             self._decode_native(head, frame, out)
+        elif (head.encapsulated_offset is not None and head.member is None
+              and head.transfer_syntax in decoders.ORDER):
+            self._decode_encapsulated(head, frame, out)
         else:
             self._decode_pydicom(head, frame, out)
 
@@ -217,15 +225,51 @@ class FrameDecoder:
             archive = archives[head.file_path] = zipfile.ZipFile(head.file_path)
         return archive.read(head.member)  # type: ignore[arg-type]
 
+    def _encapsulated_value(self, head: FileHeader) -> bytes:
+        """The encapsulated pixel data value to the end of the file (cached per thread)."""
+        last = getattr(self._local, "value", None)
+        if last is not None and last[0] == head.file_path:
+            return last[1]
+        with open(head.file_path, "rb") as fp:
+            fp.seek(head.encapsulated_offset)  # type: ignore[arg-type]
+            value = fp.read()
+        self._local.value = (head.file_path, value)
+        return value
+
+    def _decode_with(self, src: object, head: FileHeader, frame: FrameHeader,
+                     **options: object) -> np.ndarray:
+        syntax = head.transfer_syntax
+        with pydicom_quiet():
+            arr, used = decoders.decode(src, syntax, index=frame.index,
+                                        first=self._worked.get(syntax), **options)
+        if used:
+            self._worked[syntax] = used
+        return arr
+
+    def _decode_encapsulated(self, head: FileHeader, frame: FrameHeader, out: np.ndarray) -> None:
+        arr = self._decode_with(
+            self._encapsulated_value(head), head, frame,
+            rows=head.rows, columns=head.columns, samples_per_pixel=head.samples_per_pixel,
+            bits_allocated=head.bits_allocated, bits_stored=head.bits_stored,
+            pixel_representation=head.pixel_representation,
+            photometric_interpretation=head.photometric, number_of_frames=head.n_frames,
+            pixel_keyword=head.pixel_keyword)
+        if arr.shape != out.shape:
+            raise ValueError(f"decoded frame has shape {arr.shape}, expected {out.shape}")
+        self._rescale_into(arr, frame, out)
+
     def _decode_pydicom(self, head: FileHeader, frame: FrameHeader, out: np.ndarray) -> None:
         ds = self._dataset(head)
         if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
             raise ValueError("no pixel data")
-        with pydicom_quiet():
-            if head.n_frames > 1:
-                arr = pydicom.pixels.pixel_array(ds, index=frame.index)
-            else:
-                arr = ds.pixel_array
+        if head.transfer_syntax in decoders.ORDER:
+            arr = self._decode_with(ds, head, frame)
+        else:
+            with pydicom_quiet():
+                if head.n_frames > 1:
+                    arr = pydicom.pixels.pixel_array(ds, index=frame.index)
+                else:
+                    arr = ds.pixel_array
         if arr.shape != out.shape:
             raise ValueError(f"decoded frame has shape {arr.shape}, expected {out.shape}")
         self._rescale_into(arr, frame, out)

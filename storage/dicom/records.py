@@ -63,6 +63,15 @@ class FileHeader:
         native (uncompressed), little endian and of defined length.
     pixel_length : int or None
         Declared length of that value in bytes.
+    encapsulated_offset : int or None
+        Byte offset of the encapsulated (compressed) pixel data value, i.e.
+        of its first item, the basic offset table, in a file on disk.
+    note : str or None
+        What was unusual but tolerated when reading the header (e.g. a
+        dataset without preamble and file meta information).
+    series_date, acquisition_date : str
+        ``YYYYMMDD`` as stored ('' when absent); the acquisition date falls
+        back to the date part of AcquisitionDateTime.
     """
 
     path: str
@@ -95,6 +104,8 @@ class FileHeader:
     window_width: float | None
     spacing_between_slices: float | None
     frames: tuple[FrameHeader, ...]
+    encapsulated_offset: int | None = None
+    note: str | None = None
     series_date: str = ""
     acquisition_date: str = ""
 
@@ -257,12 +268,16 @@ class ScanReport:
         absurd declared sizes, unsafe zip members, ...).
     from_cache : int
         How many file headers came from the header index cache.
+    warnings : list of str
+        Files that were read although something about them is unusual,
+        each as ``"path: what"`` (e.g. a dataset without preamble).
     """
 
     root: str
     series: list[SeriesInfo] = field(default_factory=list)
     problems: list[FileProblem] = field(default_factory=list)
     from_cache: int = 0
+    warnings: list[str] = field(default_factory=list)
 
     def find(self, series_uid: str) -> SeriesInfo | None:
         """Return the series with this SeriesInstanceUID, or None."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from storage.dicom.headers import read_header
 from storage.dicom.index import HeaderIndex, Result
 from storage.dicom.records import FileHeader, ScanReport, SeriesInfo
 from storage.dicom.sources import Entry, collect, iter_member_bytes
+
+log = logging.getLogger(__name__)
 
 
 def scan(path: str | Path) -> ScanReport:
@@ -82,6 +85,9 @@ def _group(results: list[tuple[Entry, Result]], report: ScanReport) -> None:
     for _entry, result in sorted(results, key=lambda item: item[0].path):
         if isinstance(result, FileHeader):
             by_series[result.series_instance_uid].append(result)
+            if result.note:
+                report.warnings.append(f"{result.path}: {result.note}")
+                log.warning("%s: %s", result.path, result.note)
         elif isinstance(result, FileProblem):
             report.problems.append(result)
     series = [SeriesInfo.from_headers(headers) for headers in by_series.values()]

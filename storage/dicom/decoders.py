@@ -1,0 +1,145 @@
+"""Which decoder decodes compressed pixel data, per transfer syntax, and in which order.
+
+The order is fixed here once, from measurements (``benchmarks/bench_load.py``
+prints the per-frame time of every candidate on copies of ct-wholebody-269,
+512x512 12-bit CT, made at benchmark time); speed decides first, and a
+decoder that fails on a frame (or is not installed) hands it to the next one,
+so correctness decides second.  Measured on the project machines (ms per
+frame, pydicom 3.0, pyjpegls 1.5, pylibjpeg-libjpeg 2.5, pylibjpeg-openjpeg
+2.6, pylibjpeg-rle 2.2, python-gdcm 3.2):
+
+======================  =====================================  ==========================
+transfer syntax         order                                  measured (ms per frame)
+======================  =====================================  ==========================
+JPEG baseline 8-bit     pylibjpeg, caliper-gdcm, pillow        (8-bit only; not in CT)
+JPEG extended 12-bit    pylibjpeg, caliper-gdcm, pillow        5.0, 6, fails on 12-bit
+JPEG lossless (14, SV1) caliper-gdcm, pylibjpeg                5.6, 11.1
+JPEG-LS (both)          pyjpegls, caliper-gdcm, pylibjpeg      5.6, 9.0, 17.3
+JPEG 2000 (both)        caliper-gdcm, pylibjpeg, pillow        15-25, 22-23, 24
+HTJ2K                   pylibjpeg                              (the only one)
+RLE lossless            pylibjpeg, pydicom                     0.5, 3.0
+======================  =====================================  ==========================
+
+``caliper-gdcm`` is :mod:`storage.dicom.gdcm_decoder`, GDCM registered with
+pydicom by this module; unlike pydicom's own ``gdcm`` plugin it decodes
+12-bit JPEG Extended, which pillow cannot and libjpeg refuses when the scan
+header of an older encoder is off.  None of these decoders releases the GIL
+(two threads decode no faster than one), so the loader decodes compressed
+series in worker processes (:mod:`storage.dicom.workers`).  Lossless
+decoders agree bit for bit; for lossy JPEG, libjpeg and GDCM's IJG differ by
+at most 1 in a few per cent of the pixels (IDCT rounding).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+from pydicom import uid
+from pydicom.pixels import get_decoder
+
+from storage.dicom import gdcm_decoder
+
+GDCM = gdcm_decoder.LABEL
+
+#: Decoder plugins per transfer syntax, fastest first (see the module docstring).
+ORDER: dict[str, tuple[str, ...]] = {
+    uid.JPEGBaseline8Bit: ("pylibjpeg", GDCM, "pillow"),
+    uid.JPEGExtended12Bit: ("pylibjpeg", GDCM, "pillow"),
+    uid.JPEGLossless: (GDCM, "pylibjpeg"),
+    uid.JPEGLosslessSV1: (GDCM, "pylibjpeg"),
+    uid.JPEGLSLossless: ("pyjpegls", GDCM, "pylibjpeg"),
+    uid.JPEGLSNearLossless: ("pyjpegls", GDCM, "pylibjpeg"),
+    uid.JPEG2000Lossless: (GDCM, "pylibjpeg", "pillow"),
+    uid.JPEG2000: (GDCM, "pylibjpeg", "pillow"),
+    uid.HTJ2KLossless: ("pylibjpeg",),
+    uid.HTJ2KLosslessRPCL: ("pylibjpeg",),
+    uid.HTJ2K: ("pylibjpeg",),
+    uid.RLELossless: ("pylibjpeg", "pydicom"),
+}
+
+#: Syntaxes whose decoding costs milliseconds per frame: worth a worker process.
+SLOW_SYNTAXES = frozenset(ORDER) - {uid.RLELossless}
+
+
+class DecodeFailed(ValueError):
+    """Every decoder failed on a frame; the message names each one and its error."""
+
+
+def _register_gdcm() -> None:
+    for syntax in gdcm_decoder.DECODER_DEPENDENCIES:
+        decoder = get_decoder(syntax)
+        if GDCM in decoder.available_plugins or GDCM in decoder._unavailable:
+            continue
+        decoder.add_plugin(GDCM, ("storage.dicom.gdcm_decoder", "decode_frame"))
+
+
+_register_gdcm()
+
+
+@functools.cache
+def plugins_for(syntax: str) -> tuple[str, ...]:
+    """The installed decoders for *syntax*, in :data:`ORDER` (chosen once per process).
+
+    An empty tuple means "let pydicom choose" (native, deflated and big-endian
+    data, which need no plugin).
+    """
+    wanted = ORDER.get(syntax)
+    if wanted is None:
+        return ()
+    available = set(get_decoder(syntax).available_plugins)
+    return tuple(name for name in wanted if name in available)
+
+
+def decode(src: Any, syntax: str, *, index: int, first: str | None = None,
+           **options: Any) -> tuple[np.ndarray, str]:
+    """Decode frame *index* of *src* with the first decoder that succeeds.
+
+    Parameters
+    ----------
+    src : pydicom.dataset.Dataset or bytes
+        A dataset, or the encapsulated pixel data value (with the image
+        description in *options*, as pydicom's ``Decoder.as_array`` takes it).
+    syntax : str
+        The transfer syntax UID.
+    index : int
+        0-based frame number.
+    first : str or None
+        A decoder to try before the others (the one that worked last time).
+    **options
+        pydicom decoding options (rows, columns, bits_allocated, ...).
+
+    Returns
+    -------
+    array : numpy.ndarray
+        The stored values of the frame.
+    plugin : str
+        The decoder that decoded it ("" when pydicom chose).
+
+    Raises
+    ------
+    DecodeFailed
+        If every installed decoder failed; the message names each error.
+    """
+    names = plugins_for(syntax)
+    if first in names:
+        names = (first, *(n for n in names if n != first))
+    decoder = get_decoder(syntax)
+    if not names:
+        return decoder.as_array(src, index=index, **options)[0], ""
+    errors = []
+    for name in names:
+        try:
+            array = decoder.as_array(src, index=index, decoding_plugin=name, **options)[0]
+        except Exception as exc:  # noqa: BLE001 - any decoder failure: try the next one
+            errors.append(f"{name}: {_first_line(exc)}")
+            continue
+        return array, name
+    raise DecodeFailed("no decoder could decode it (" + "; ".join(errors) + ")")
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    # pydicom wraps a plugin's error as "Unable to decode ...:\n  plugin: message"
+    return lines[-1] if lines else type(exc).__name__

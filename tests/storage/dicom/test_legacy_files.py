@@ -1,0 +1,211 @@
+"""Legacy files: 12-bit lossy JPEG (GDCM fallback), datasets without preamble, decoder order.
+
+The compressed copies are made at test time from the real ct-wholebody-269 series with
+dcmtk's ``dcmcjpeg --encode-extended`` (installed with apt-get when missing) and with
+pydicom's own encoders.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+import SimpleITK as sitk
+from pydicom.encaps import encapsulate, generate_frames
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_dataset
+from pydicom.uid import JPEGExtended12Bit, JPEGLSLossless, generate_uid
+
+from storage.dicom import load_series, scan
+from storage.dicom.decoders import GDCM, plugins_for
+from storage.dicom.headers import read_header
+from storage.dicom.rawdataset import looks_like_raw_dataset
+from storage.dicom.records import FileHeader
+
+#: Slices of ct-wholebody-269 used (through the liver and the lung bases).
+SLICES = [f"1-{n:03d}.dcm" for n in range(100, 106)]
+#: Lossy tolerance of JPEG Extended at dcmcjpeg's default quality 90 on 12-bit CT, in HU.
+MAX_LOSSY_ERROR_HU = 64
+MEAN_LOSSY_ERROR_HU = 3.0
+
+
+@pytest.fixture(scope="session")
+def dcmcjpeg() -> str:
+    """Path of dcmtk's dcmcjpeg; installs the Debian package on a fresh machine."""
+    found = shutil.which("dcmcjpeg")
+    if found:
+        return found
+    install = ["apt-get", "install", "-y", "-o", "DPkg::Lock::Timeout=600", "dcmtk"]
+    update = ["apt-get", "update", "-o", "DPkg::Lock::Timeout=600"]
+    result = None
+    try:
+        for cmd in (install, update, install):  # update only if the first install fails
+            result = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+            if cmd is install and result.returncode == 0:
+                break
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"dcmcjpeg missing and dcmtk could not be installed: {exc}")
+    found = shutil.which("dcmcjpeg")
+    if not found:
+        pytest.skip("dcmcjpeg missing and `apt-get install dcmtk` failed: "
+                    + ((result.stderr or result.stdout)[-500:] if result else ""))
+    return found
+
+
+@pytest.fixture
+def jpeg12(shared_data: Path, tmp_path: Path, dcmcjpeg: str) -> Path:
+    """Six CT slices in JPEG Extended 12-bit (lossy), made by dcmcjpeg."""
+    folder = tmp_path / "jpeg12"
+    folder.mkdir()
+    for name in SLICES:
+        subprocess.run([dcmcjpeg, "--encode-extended", str(shared_data / "ct-wholebody-269" / name),
+                        str(folder / name)], check=True, capture_output=True, timeout=120)
+    return folder
+
+
+def _original_hu(shared_data: Path) -> np.ndarray:
+    return np.stack([pydicom.dcmread(shared_data / "ct-wholebody-269" / n).pixel_array
+                     .astype(np.int32) - 1024 for n in SLICES])
+
+
+def _by_position(folder: Path) -> list[str]:
+    """File names ordered as the loader orders slices (increasing position along the normal)."""
+    return sorted(SLICES, key=lambda n: float(
+        pydicom.dcmread(folder / n, stop_before_pixels=True).ImagePositionPatient[2]))
+
+
+def _spoil_scan_header(path: Path) -> None:
+    """Make Se of the JPEG scan header 0, as some older encoders wrote it (libjpeg refuses)."""
+    ds = pydicom.dcmread(path)
+    frame = bytearray(next(generate_frames(ds.PixelData, number_of_frames=1)))
+    sos = frame.find(b"\xff\xda")
+    components = frame[sos + 4]
+    spectral_end = sos + 2 + 2 + 1 + 2 * components + 1
+    assert frame[spectral_end] == 63
+    frame[spectral_end] = 0
+    ds.PixelData = encapsulate([bytes(frame)])
+    ds.save_as(path)
+
+
+def test_jpeg_extended_12_bit_decodes_within_lossy_tolerance(shared_data: Path,
+                                                             jpeg12: Path) -> None:
+    ts = pydicom.dcmread(jpeg12 / SLICES[0], stop_before_pixels=True).file_meta.TransferSyntaxUID
+    assert ts == JPEGExtended12Bit
+    volume = load_series(jpeg12)
+    assert volume.warnings == []
+    order = _by_position(jpeg12)
+    original = {n: hu for n, hu in zip(SLICES, _original_hu(shared_data), strict=True)}
+    expected = np.stack([original[n] for n in order])
+    error = np.abs(volume.voxels.astype(np.int32) - expected)
+    assert error.max() <= MAX_LOSSY_ERROR_HU and error.mean() <= MEAN_LOSSY_ERROR_HU
+    # GDCM (through SimpleITK) decodes the same stream to within IDCT rounding
+    for k, name in enumerate(order):
+        gdcm_hu = sitk.GetArrayFromImage(sitk.ReadImage(str(jpeg12 / name)))[0]
+        assert np.abs(volume.voxels[k].astype(np.int32) - gdcm_hu).max() <= 1
+
+
+def test_jpeg_that_libjpeg_refuses_falls_back_to_gdcm(jpeg12: Path) -> None:
+    good = load_series(jpeg12).voxels.copy()
+    for name in SLICES:
+        _spoil_scan_header(jpeg12 / name)
+    with pytest.raises(Exception, match="scan stop must be 63"):
+        pydicom.pixels.pixel_array(pydicom.dcmread(jpeg12 / SLICES[0]),
+                                   decoding_plugin="pylibjpeg")
+    volume = load_series(jpeg12)
+    assert not [w for w in volume.warnings if "could not be decoded" in w]
+    assert np.abs(volume.voxels.astype(np.int32) - good).max() <= 1
+
+
+def test_decoder_order_is_fastest_first() -> None:
+    assert plugins_for(JPEGLSLossless)[0] == "pyjpegls"
+    assert GDCM in plugins_for(JPEGExtended12Bit)
+    assert plugins_for("1.2.840.10008.1.2.1") == ()  # native data need no plugin
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_compressed_series_in_worker_processes_is_lossless(shared_data: Path, tmp_path: Path,
+                                                           background: bool) -> None:
+    folder = tmp_path / "jpegls"
+    folder.mkdir()
+    for path in sorted((shared_data / "ct-chest-30").glob("*.dcm")):
+        ds = pydicom.dcmread(path)
+        ds.compress(JPEGLSLossless, encoding_plugin="pyjpegls")
+        ds.save_as(folder / path.name)
+    reference = load_series(shared_data / "ct-chest-30")
+    volume = load_series(folder, background=background)
+    assert volume.slices_loaded >= 1 and volume.voxels[0].any()  # first slice first
+    volume.wait(timeout=120)
+    assert volume.is_complete and volume.slices_loaded == 30
+    assert volume.warnings == []
+    assert np.array_equal(volume.voxels, reference.voxels)
+
+
+def test_compressed_background_load_can_be_cancelled(shared_data: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "jpegls"
+    folder.mkdir()
+    for path in sorted((shared_data / "ct-wholebody-269").glob("*.dcm"))[:80]:
+        ds = pydicom.dcmread(path)
+        ds.compress(JPEGLSLossless, encoding_plugin="pyjpegls")
+        ds.save_as(folder / path.name)
+    volume = load_series(folder, background=True)
+    volume.cancel()
+    volume.wait(timeout=120)
+    assert volume.is_complete and volume.is_cancelled
+    assert 1 <= volume.slices_loaded < 80
+
+
+def _bare(ds: pydicom.Dataset, implicit: bool) -> bytes:
+    buffer = DicomBytesIO()
+    buffer.is_little_endian, buffer.is_implicit_VR = True, implicit
+    write_dataset(buffer, ds)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("implicit", [True, False])
+def test_dataset_without_preamble_loads_with_a_warning(shared_data: Path, tmp_path: Path,
+                                                       implicit: bool) -> None:
+    folder = tmp_path / "bare"
+    folder.mkdir()
+    originals = sorted((shared_data / "ct-chest-30").glob("*.dcm"))[:3]
+    for path in originals:
+        (folder / path.name).write_bytes(_bare(pydicom.dcmread(path), implicit))
+    report = scan(folder)
+    assert len(report.series) == 1 and report.problems == []
+    assert len(report.warnings) == 3
+    assert all("no 128-byte preamble" in w and str(folder) in w for w in report.warnings)
+    volume = load_series(report.series[0])
+    assert any("1-01.dcm" in w and "preamble" in w for w in volume.warnings)
+    reference = load_series(shared_data / "ct-chest-30").voxels
+    assert volume.voxels.shape[0] == 3
+    assert any(np.array_equal(volume.voxels[0], s) for s in reference)
+
+
+def test_bytes_that_only_start_like_group_0008_are_refused(shared_data: Path,
+                                                           tmp_path: Path) -> None:
+    ds = pydicom.dcmread(shared_data / "ct-chest-30" / "1-01.dcm")
+    data = _bare(ds, implicit=True)
+    assert looks_like_raw_dataset(data[:4096])
+    junk = tmp_path / "junk.dcm"
+    junk.write_bytes(b"\x08\x00\x05\x00" + bytes(range(256)) * 8)  # (0008,0005), binary "text"
+    unknown = tmp_path / "unknown.dcm"
+    unknown.write_bytes(b"\x08\x00\x77\x77\x04\x00\x00\x00ABCD" + data[:2000])  # no such tag
+    patient_first = tmp_path / "patient.dcm"  # a dataset that starts at group 0010
+    del ds[0x00080000:0x00100000]
+    patient_first.write_bytes(_bare(ds, implicit=True))
+    for path in (junk, unknown, patient_first):
+        result = read_header(str(path), str(path))
+        assert not isinstance(result, FileHeader), path
+        assert "not a DICOM file" in str(result) and path.name in str(result)
+
+
+def test_explicit_dataset_with_new_uids_is_one_series(shared_data: Path, tmp_path: Path) -> None:
+    ds = pydicom.dcmread(shared_data / "ct-chest-30" / "1-02.dcm")
+    ds.SOPInstanceUID = generate_uid()
+    path = tmp_path / "one.dcm"
+    path.write_bytes(_bare(ds, implicit=False))
+    header = read_header(str(path), str(path))
+    assert isinstance(header, FileHeader) and header.note and "preamble" in header.note
