@@ -34,7 +34,7 @@ class MorphologyError(RecistError, ValueError):
 def _check(group: object, what: str) -> int:
     if isinstance(group, bool) or group not in (1, 2, 3):
         raise MorphologyError(f"{what}: morphologic group must be 1, 2 or 3, got {group!r}")
-    return int(group)  # type: ignore[call-overload]
+    return int(str(group))
 
 
 def morphologic_response(

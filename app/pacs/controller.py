@@ -97,7 +97,7 @@ class PacsController:
         date_from: str = "",
         date_to: str = "",
         modality: str = "",
-    ) -> Future:
+    ) -> Future[Any]:
         """Search ``node_name`` for studies; emits ``studies_found`` or ``failed``.
 
         Dates are ISO 8601 text ('' for open ends).
@@ -117,7 +117,7 @@ class PacsController:
 
         return self._submit(work)
 
-    def find_series(self, node_name: str, study_instance_uid: str) -> Future:
+    def find_series(self, node_name: str, study_instance_uid: str) -> Future[Any]:
         """List the series of one study; emits ``series_found`` or ``failed``."""
 
         def work() -> list[SeriesMatch]:
@@ -128,7 +128,7 @@ class PacsController:
 
         return self._submit(work)
 
-    def retrieve(self, node_name: str, series_instance_uid: str) -> Future:
+    def retrieve(self, node_name: str, series_instance_uid: str) -> Future[Any]:
         """Retrieve one series; emits ``retrieve_progressed`` then ``series_retrieved``.
 
         On failure ``failed`` (or ``retrieve_cancelled``) is emitted and the
@@ -180,7 +180,7 @@ class PacsController:
         if before != after:
             self.busy_changed.emit(after)
 
-    def _submit(self, work: Callable[[], Any]) -> Future:
+    def _submit(self, work: Callable[[], Any]) -> Future[Any]:
         self._set_pending(+1)
 
         def run() -> Any:

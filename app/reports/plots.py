@@ -87,8 +87,8 @@ def waterfall_plot(summary: CohortSummary) -> pg.PlotWidget:
     item = widget.getPlotItem()
     patients = sorted(
         (p for p in summary.patients if p.best_pct_change is not None),
-        key=lambda p: -p.best_pct_change,
-    )  # type: ignore[operator]
+        key=lambda p: -(p.best_pct_change or 0.0),
+    )
     for i, p in enumerate(patients):
         item.addItem(
             pg.BarGraphItem(

@@ -222,7 +222,8 @@ class FindOnPacsDialog(QDialog):
     @staticmethod
     def _selected_uid(table: QTableWidget) -> str | None:
         rows = table.selectionModel().selectedRows()
-        return table.item(rows[0].row(), 0).data(_UID_ROLE) if rows else None
+        item = table.item(rows[0].row(), 0) if rows else None
+        return str(item.data(_UID_ROLE)) if item is not None else None
 
     def _on_search_clicked(self) -> None:
         self._show_status("Searching…")
@@ -258,7 +259,7 @@ class FindOnPacsDialog(QDialog):
 
     # -- what the controller reports -------------------------------------------
 
-    def _on_studies_found(self, studies: list) -> None:
+    def _on_studies_found(self, studies: list[Any]) -> None:
         self.studies_table.setRowCount(len(studies))
         for row, s in enumerate(studies):
             values = (
@@ -278,7 +279,7 @@ class FindOnPacsDialog(QDialog):
         if studies:
             self.studies_table.selectRow(0)
 
-    def _on_series_found(self, study_uid: str, series: list) -> None:
+    def _on_series_found(self, study_uid: str, series: list[Any]) -> None:
         if study_uid != self.selected_study_uid():
             return  # the reader moved on to another study
         self.series_table.setRowCount(len(series))

@@ -95,9 +95,10 @@ class PatientBrowserWidget(QWidget):
         """The tree item of *timepoint_id* (for tests and keyboard navigation)."""
         for i in range(self.tree.topLevelItemCount()):
             top = self.tree.topLevelItem(i)
-            for j in range(top.childCount()):
-                if top.child(j).data(0, _KEY_ROLE) == timepoint_id:
-                    return top.child(j)
+            children = [top.child(j) for j in range(top.childCount())] if top else []
+            for child in children:
+                if child is not None and child.data(0, _KEY_ROLE) == timepoint_id:
+                    return child
         return None
 
     @shows_errors("Could not open the patient or timepoint")

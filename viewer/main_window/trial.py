@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import QMenuBar
+from PySide6.QtWidgets import QMenuBar, QWidget
 
 from viewer.errors import shows_errors
 
@@ -56,7 +56,9 @@ class TrialActions:
     def _on_cohort(self) -> Any:
         from viewer.cohort.window import CohortWidget
 
-        self.cohort_dialog = CohortWidget.open_dialog(self.cohort_controller, self)
+        self.cohort_dialog = CohortWidget.open_dialog(
+            self.cohort_controller, self if isinstance(self, QWidget) else None
+        )
         return self.cohort_dialog
 
     # -- remembered settings ------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -100,7 +100,8 @@ class _WildcardSession(requests.Session):
         """Like :meth:`requests.Session.request`, with ``%2A`` un-escaped in the URL."""
         if isinstance(url, str):
             url = url.replace("%2A", "*").replace("%2a", "*")
-        return super().request(method, url, *args, **kwargs)
+        verb = method.decode() if isinstance(method, bytes) else method
+        return super().request(verb, url, *args, **kwargs)
 
 
 class DicomWebPacs:
@@ -243,7 +244,8 @@ class DicomWebPacs:
                 if on_progress is not None:
                     on_progress(staging.count, series.n_instances)
         finally:
-            stream.close()
+            if isinstance(stream, Generator):  # dicomweb-client streams with a generator
+                stream.close()
 
     def store(self, paths: Sequence[Path]) -> int:
         """STOW-RS the files; returns how many the PACS accepted."""
@@ -270,7 +272,7 @@ def _text(dataset: Dataset, keyword: str) -> str:
     return "" if value is None else str(value)
 
 
-def _study_from_json(item: dict) -> StudyMatch:
+def _study_from_json(item: dict[str, Any]) -> StudyMatch:
     ds = Dataset.from_json(item)
     modalities = ds.get("ModalitiesInStudy", [])
     if isinstance(modalities, str):
@@ -288,7 +290,7 @@ def _study_from_json(item: dict) -> StudyMatch:
     )
 
 
-def _series_from_json(item: dict, study_instance_uid: str) -> SeriesMatch:
+def _series_from_json(item: dict[str, Any], study_instance_uid: str) -> SeriesMatch:
     ds = Dataset.from_json(item)
     return SeriesMatch(
         study_instance_uid=_text(ds, "StudyInstanceUID") or study_instance_uid,

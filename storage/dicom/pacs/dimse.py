@@ -15,7 +15,7 @@ from pydicom.dataset import Dataset
 from pynetdicom import AE, evt
 from pynetdicom.association import Association
 from pynetdicom.pdu import A_ASSOCIATE_RJ
-from pynetdicom.sop_class import (
+from pynetdicom.sop_class import (  # type: ignore[attr-defined]  # pynetdicom makes its SOP class names at import time
     StudyRootQueryRetrieveInformationModelFind,
     Verification,
 )
@@ -95,9 +95,9 @@ class DimsePacs(DimseRetrieveMixin):
 
         handlers = [(evt.EVT_PDU_RECV, on_pdu), *kwargs.pop("evt_handlers", [])]
         assoc = ae.associate(
-            self.node.host,
-            self.node.port,
-            ae_title=self.node.called_aet,
+            self.node.host or "",  # PacsNode checks that a DIMSE node has host, port and AE title
+            int(self.node.port or 0),
+            ae_title=self.node.called_aet or "",
             evt_handlers=handlers,
             **kwargs,
         )

@@ -16,7 +16,7 @@ from typing import Any
 from pydicom.dataset import Dataset
 from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, build_role, evt
 from pynetdicom.association import Association
-from pynetdicom.sop_class import (
+from pynetdicom.sop_class import (  # type: ignore[attr-defined]  # pynetdicom makes its SOP class names at import time
     StudyRootQueryRetrieveInformationModelGet,
     StudyRootQueryRetrieveInformationModelMove,
 )
@@ -86,7 +86,8 @@ class DimseRetrieveMixin:
             ds = event.dataset
             if text_of(ds, "SeriesInstanceUID") != series_uid:
                 return _CANNOT_UNDERSTAND  # not what we asked for: refuse it
-            staging.write(str(event.request.AffectedSOPInstanceUID), event.encoded_dataset())
+            sop_uid = getattr(event.request, "AffectedSOPInstanceUID", None)  # a C-STORE request
+            staging.write(str(sop_uid), event.encoded_dataset())
             if on_progress is not None:
                 on_progress(staging.count, total)
             return SUCCESS
@@ -179,7 +180,11 @@ class DimseRetrieveMixin:
     ) -> None:
         ae = self._new_ae()
         ae.add_requested_context(StudyRootQueryRetrieveInformationModelGet)
-        classes = classes or [cx.abstract_syntax for cx in AllStoragePresentationContexts[:100]]
+        classes = classes or [
+            str(cx.abstract_syntax)
+            for cx in AllStoragePresentationContexts[:100]
+            if cx.abstract_syntax
+        ]
         roles = []
         for uid in classes[:120]:
             ae.add_requested_context(uid, _GET_TRANSFER_SYNTAXES)
@@ -209,7 +214,8 @@ class DimseRetrieveMixin:
         scp.require_called_aet = True
         scp.require_calling_aet = [self.node.called_aet or ""]
         for cx in AllStoragePresentationContexts:
-            scp.add_supported_context(cx.abstract_syntax, ALL_TRANSFER_SYNTAXES)
+            if cx.abstract_syntax:
+                scp.add_supported_context(cx.abstract_syntax, ALL_TRANSFER_SYNTAXES)
         handler = self._store_handler(staging, total, on_progress, cancel)
         address = (self.node.scp_address, int(self.node.scp_port or 0))
         try:
@@ -232,4 +238,5 @@ class DimseRetrieveMixin:
                 )
                 self._follow(responses, assoc, staging, total, cancel)
         finally:
-            server.shutdown()
+            if server is not None:
+                server.shutdown()

@@ -13,6 +13,7 @@ import os
 import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from storage.dicom.pacs.errors import PacsSettingsError
@@ -131,7 +132,7 @@ class PacsNode:
         data["has_password"] = self.password is not None
         return data
 
-    def with_changes(self, **changes: object) -> PacsNode:
+    def with_changes(self, **changes: Any) -> PacsNode:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)
 
