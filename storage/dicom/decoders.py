@@ -17,13 +17,16 @@ JPEG lossless (14, SV1) caliper-gdcm, pylibjpeg                5.6, 11.1
 JPEG-LS (both)          pyjpegls, caliper-gdcm, pylibjpeg      5.6, 9.0, 17.3
 JPEG 2000 (both)        caliper-gdcm, pylibjpeg, pillow        15-25, 22-23, 24
 HTJ2K                   pylibjpeg                              (the only one)
-RLE lossless            pylibjpeg, pydicom                     0.5, 3.0
+RLE lossless            caliper-rle, pylibjpeg, pydicom        0.5, 0.5, 3.0
 ======================  =====================================  ==========================
 
 ``caliper-gdcm`` is :mod:`storage.dicom.gdcm_decoder`, GDCM registered with
 pydicom by this module; unlike pydicom's own ``gdcm`` plugin it decodes
 12-bit JPEG Extended, which pillow cannot and libjpeg refuses when the scan
-header of an older encoder is off.  None of these decoders releases the GIL
+header of an older encoder is off.  ``caliper-rle``
+(:mod:`storage.dicom.rle_decoder`) is pylibjpeg-rle's segment decoder with
+the length checks the other two RLE decoders skip: a damaged RLE frame is
+refused (and left blank with a warning) instead of decoded to a wrong image.  None of these decoders releases the GIL
 (two threads decode no faster than one), so the loader decodes compressed
 series in worker processes (:mod:`storage.dicom.workers`).  Lossless
 decoders agree bit for bit; for lossy JPEG, libjpeg and GDCM's IJG differ by
@@ -39,9 +42,12 @@ import numpy as np
 from pydicom import uid
 from pydicom.pixels import get_decoder
 
-from storage.dicom import gdcm_decoder
+from storage.dicom import gdcm_decoder, rle_decoder
 
 GDCM = gdcm_decoder.LABEL
+RLE = rle_decoder.LABEL
+#: Our own plugins, registered with pydicom's decoders on import.
+_PLUGINS = (gdcm_decoder, rle_decoder)
 
 #: Decoder plugins per transfer syntax, fastest first (see the module docstring).
 ORDER: dict[str, tuple[str, ...]] = {
@@ -56,7 +62,7 @@ ORDER: dict[str, tuple[str, ...]] = {
     uid.HTJ2KLossless: ("pylibjpeg",),
     uid.HTJ2KLosslessRPCL: ("pylibjpeg",),
     uid.HTJ2K: ("pylibjpeg",),
-    uid.RLELossless: ("pylibjpeg", "pydicom"),
+    uid.RLELossless: (RLE, "pylibjpeg", "pydicom"),
 }
 
 #: Syntaxes whose decoding costs milliseconds per frame: worth a worker process.
@@ -67,15 +73,16 @@ class DecodeFailed(ValueError):
     """Every decoder failed on a frame; the message names each one and its error."""
 
 
-def _register_gdcm() -> None:
-    for syntax in gdcm_decoder.DECODER_DEPENDENCIES:
-        decoder = get_decoder(syntax)
-        if GDCM in decoder.available_plugins or GDCM in decoder._unavailable:
-            continue
-        decoder.add_plugin(GDCM, ("storage.dicom.gdcm_decoder", "decode_frame"))
+def _register() -> None:
+    for plugin in _PLUGINS:
+        for syntax in plugin.DECODER_DEPENDENCIES:
+            decoder = get_decoder(syntax)
+            if plugin.LABEL in decoder.available_plugins or plugin.LABEL in decoder._unavailable:
+                continue
+            decoder.add_plugin(plugin.LABEL, (plugin.__name__, "decode_frame"))
 
 
-_register_gdcm()
+_register()
 
 
 @functools.cache
@@ -134,6 +141,8 @@ def decode(src: Any, syntax: str, *, index: int, first: str | None = None,
             array = decoder.as_array(src, index=index, decoding_plugin=name, **options)[0]
         except Exception as exc:  # noqa: BLE001 - any decoder failure: try the next one
             errors.append(f"{name}: {_first_line(exc)}")
+            if rle_decoder.CORRUPT in errors[-1]:
+                break  # damaged data: a lenient decoder would return a wrong image
             continue
         return array, name
     raise DecodeFailed("no decoder could decode it (" + "; ".join(errors) + ")")

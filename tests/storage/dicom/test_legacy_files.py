@@ -18,10 +18,10 @@ import SimpleITK as sitk
 from pydicom.encaps import encapsulate, generate_frames
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset
-from pydicom.uid import JPEGExtended12Bit, JPEGLSLossless, generate_uid
+from pydicom.uid import JPEGExtended12Bit, JPEGLSLossless, RLELossless, generate_uid
 
 from storage.dicom import load_series, scan
-from storage.dicom.decoders import GDCM, plugins_for
+from storage.dicom.decoders import GDCM, RLE, plugins_for
 from storage.dicom.headers import read_header
 from storage.dicom.rawdataset import looks_like_raw_dataset
 from storage.dicom.records import FileHeader
@@ -101,7 +101,8 @@ def test_jpeg_extended_12_bit_decodes_within_lossy_tolerance(shared_data: Path,
     original = {n: hu for n, hu in zip(SLICES, _original_hu(shared_data), strict=True)}
     expected = np.stack([original[n] for n in order])
     error = np.abs(volume.voxels.astype(np.int32) - expected)
-    assert error.max() <= MAX_LOSSY_ERROR_HU and error.mean() <= MEAN_LOSSY_ERROR_HU
+    assert error.max() <= MAX_LOSSY_ERROR_HU
+    assert error.mean() <= MEAN_LOSSY_ERROR_HU
     # GDCM (through SimpleITK) decodes the same stream to within IDCT rounding
     for k, name in enumerate(order):
         gdcm_hu = sitk.GetArrayFromImage(sitk.ReadImage(str(jpeg12 / name)))[0]
@@ -137,9 +138,11 @@ def test_compressed_series_in_worker_processes_is_lossless(shared_data: Path, tm
         ds.save_as(folder / path.name)
     reference = load_series(shared_data / "ct-chest-30")
     volume = load_series(folder, background=background)
-    assert volume.slices_loaded >= 1 and volume.voxels[0].any()  # first slice first
+    assert volume.slices_loaded >= 1  # first slice first
+    assert volume.voxels[0].any()
     volume.wait(timeout=120)
-    assert volume.is_complete and volume.slices_loaded == 30
+    assert volume.is_complete
+    assert volume.slices_loaded == 30
     assert volume.warnings == []
     assert np.array_equal(volume.voxels, reference.voxels)
 
@@ -154,7 +157,8 @@ def test_compressed_background_load_can_be_cancelled(shared_data: Path, tmp_path
     volume = load_series(folder, background=True)
     volume.cancel()
     volume.wait(timeout=120)
-    assert volume.is_complete and volume.is_cancelled
+    assert volume.is_complete
+    assert volume.is_cancelled
     assert 1 <= volume.slices_loaded < 80
 
 
@@ -174,7 +178,8 @@ def test_dataset_without_preamble_loads_with_a_warning(shared_data: Path, tmp_pa
     for path in originals:
         (folder / path.name).write_bytes(_bare(pydicom.dcmread(path), implicit))
     report = scan(folder)
-    assert len(report.series) == 1 and report.problems == []
+    assert len(report.series) == 1
+    assert report.problems == []
     assert len(report.warnings) == 3
     assert all("no 128-byte preamble" in w and str(folder) in w for w in report.warnings)
     volume = load_series(report.series[0])
@@ -199,7 +204,8 @@ def test_bytes_that_only_start_like_group_0008_are_refused(shared_data: Path,
     for path in (junk, unknown, patient_first):
         result = read_header(str(path), str(path))
         assert not isinstance(result, FileHeader), path
-        assert "not a DICOM file" in str(result) and path.name in str(result)
+        assert "not a DICOM file" in str(result)
+        assert path.name in str(result)
 
 
 def test_explicit_dataset_with_new_uids_is_one_series(shared_data: Path, tmp_path: Path) -> None:
@@ -208,4 +214,22 @@ def test_explicit_dataset_with_new_uids_is_one_series(shared_data: Path, tmp_pat
     path = tmp_path / "one.dcm"
     path.write_bytes(_bare(ds, implicit=False))
     header = read_header(str(path), str(path))
-    assert isinstance(header, FileHeader) and header.note and "preamble" in header.note
+    assert isinstance(header, FileHeader)
+    assert header.note is not None
+    assert "preamble" in header.note
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_strict_rle_decoder_matches_the_source(shared_data: Path, tmp_path: Path,
+                                               bits: int) -> None:
+    ds = pydicom.dcmread(shared_data / "mr-brain-24" / "1-05.dcm")
+    if bits == 8:
+        ds.PixelData = (ds.pixel_array >> 4).astype(np.uint8).tobytes()
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit = 8, 8, 7
+    expected = ds.pixel_array.copy()
+    ds.compress(RLELossless, encoding_plugin="pydicom")
+    ds.save_as(tmp_path / "rle.dcm")
+    assert plugins_for(RLELossless)[0] == RLE
+    volume = load_series(tmp_path / "rle.dcm")
+    assert volume.warnings == []
+    assert np.array_equal(volume.voxels[0], expected)
