@@ -295,6 +295,9 @@ def run_gui(db_url: str | None, demo: bool) -> int:
                                remember_settings=True)
     last_patient = window.restore_settings()
     window.show()
+    from viewer.main_window.ui_map import install_ui_map
+
+    window.ui_map = install_ui_map(window)  # type: ignore[attr-defined]  # $CALIPER_UI_MAP, e2e tests
     splash.close()
     app.processEvents()
     window.splash_seconds = splash_seconds  # type: ignore[attr-defined]

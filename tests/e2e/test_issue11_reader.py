@@ -1,0 +1,331 @@
+"""Issue 11, end to end: the real ``caliper`` program driven by X mouse and key events.
+
+Each test starts the installed console script on its own Xvfb display and does
+what a reader does: clicks menus, rows and buttons, types into dialogs, drags
+calipers on the image.  What the program did is read afterwards from outside:
+``caliper timeline export`` / ``audit verify`` / ``audit export`` on its
+database, its log and crash reports, screenshots probed at the pixels where a
+caliper must (or must not) be drawn.  Points 1, 2, 3, 7 and 11, and a reader's
+day (baseline, follow-up, sign, amend) ending with an intact audit trail.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pydicom
+import pytest
+
+from tests.e2e.driver import CaliperProgram, centre, coloured_in, coloured_near
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+
+DEMO_CODES = {"T1", "T2", "NT1"}
+
+
+# -- steps a reader takes ------------------------------------------------------------------
+def wait_demo(program: CaliperProgram) -> dict[str, Any]:
+    """The demo patient on screen: its image and the lesion table's rows."""
+    return program.wait_ui(
+        lambda m: m["image"] and set(m["lesion_rows"]) >= DEMO_CODES, 60, "the demo study"
+    )
+
+
+def open_folder(program: CaliperProgram, folder: Path) -> None:
+    """File → Open folder…, type the folder's path in the file dialog, Return."""
+    program.menu("File", "Open folder")
+    dialog = program.wait_dialog("Choose")
+    program.wait_ui(
+        lambda m: m["focus"] and m["focus"]["object"] == "fileNameEdit",
+        5,
+        "the file name field focused",
+    )
+    program.type(str(folder))
+    program.key("Return")
+    program.wait_ui(
+        lambda m: all(d["rect"] != dialog["rect"] for d in m["dialogs"]),
+        10,
+        "the file dialog to close",
+    )
+
+
+def select_timepoint(program: CaliperProgram, label: str) -> dict[str, Any]:
+    """Click the timepoint *label* in the patient browser."""
+    program.click_on(label)
+    return program.settle()
+
+
+def new_lesion(program: CaliperProgram, kind: str = "target", organ: str | None = "liver") -> None:
+    """In the "Next caliper" bar choose "New <kind> lesion", then *organ* from the organ list."""
+    program.choose("assignLesion", f"New {kind} lesion")
+    if organ is not None:
+        program.choose("assignOrgan", organ)
+
+
+def click_image_background(program: CaliperProgram) -> None:
+    """Give the image view the keyboard focus: a click (no drag) on the air in a corner."""
+    x, y, _, _ = program.rect("image")
+    program.click_screen(x + 8, y + 8)
+
+
+def go_to_slice(program: CaliperProgram, index: int) -> dict[str, Any]:
+    """Home, then Down arrow *index* times, on the image view."""
+    click_image_background(program)
+    program.key("Home", *(["Down"] * index))
+    return program.wait_ui(lambda m: m["image"]["slice_index"] == index, 10, f"slice {index}")
+
+
+def whole_image(program: CaliperProgram) -> dict[str, Any]:
+    """Double-click the image: the whole image instead of the body (CT opens on the body)."""
+    before = program.ui()["image"]["col_step"][0]
+    x, y, w, h = program.rect("image")
+    program.click_screen(x + 8, y + h / 2, double=True)
+    return program.wait_ui(
+        lambda m: m["image"]["col_step"][0] < before * 0.99, 5, "the whole image"
+    )
+
+
+def dismiss_message(program: CaliperProgram) -> dict[str, Any]:
+    """Wait for a message box, screenshot it, press its OK button; its map entry."""
+    box = program.wait_dialog("OK")
+    program.click_screen(*centre(box["buttons"]["OK"]["rect"]))
+    program.wait_ui(
+        lambda m: all(d["rect"] != box["rect"] for d in m["dialogs"]), 5, "the message to close"
+    )
+    return box
+
+
+# -- reading what the program stored -------------------------------------------------------
+def lesions_at(timeline: dict[str, Any], label: str) -> dict[str, dict[str, Any]]:
+    """Every lesion entry of timepoint *label* in an exported timeline, by code."""
+    tp = next(t for t in timeline["timepoints"] if t["label"] == label)
+    return {
+        entry["id"]: entry
+        for group in ("targets", "non_targets", "new_lesions")
+        for entry in tp.get(group, [])
+    }
+
+
+def image_reference(entry: dict[str, Any]) -> tuple[str, list[list[float]]]:
+    """The SOP Instance UID and the long axis end points (LPS mm) a lesion entry carries."""
+    image = entry.get("image") or {}
+    axis = image.get("long_axis") or {}
+    points = [axis.get("start_lps_mm"), axis.get("end_lps_mm")]
+    assert image.get("sop_instance_uid"), f"the export carries no image (point 13): {entry}"
+    assert all(points), f"the export carries no end points in LPS (point 13): {entry}"
+    return image["sop_instance_uid"], [list(map(float, p)) for p in points]
+
+
+def slice_positions(folder: Path) -> dict[str, float]:
+    """SOP Instance UID → slice position (z, mm) of every image in *folder*."""
+    positions = {}
+    for path in folder.glob("*.dcm"):
+        ds = pydicom.dcmread(
+            path, stop_before_pixels=True, specific_tags=["SOPInstanceUID", "ImagePositionPatient"]
+        )
+        if "ImagePositionPatient" in ds:
+            positions[str(ds.SOPInstanceUID)] = float(ds.ImagePositionPatient[2])
+    return positions
+
+
+def lps_to_pixel(image: dict[str, Any], point: list[float]) -> tuple[float, float]:
+    """``(row, col)`` on the displayed axial slice of LPS point *point* (x and y only)."""
+    (x0, y0, _), (cx, cy, _), (rx, ry, _) = (
+        image["origin_lps_mm"],
+        image["col_step_lps_mm"],
+        image["row_step_lps_mm"],
+    )
+    det = cx * ry - rx * cy
+    dx, dy = point[0] - x0, point[1] - y0
+    return (cx * dy - cy * dx) / det, (ry * dx - rx * dy) / det
+
+
+def assert_caliper_drawn(program: CaliperProgram, shot: str, points: list[list[float]]) -> None:
+    """A screenshot shows caliper-coloured pixels at both ends and the middle of *points*."""
+    ui = program.settle()
+    picture = program.screenshot(shot)
+    image = ui["image"]
+    assert abs(image["origin_lps_mm"][2] - points[0][2]) < 1.0, (
+        f"{shot}: the slice shown is at z={image['origin_lps_mm'][2]:.1f} mm, "
+        f"the caliper at z={points[0][2]:.1f} mm"
+    )
+    ends = [program.pixel_to_screen(*lps_to_pixel(image, p), ui) for p in points]
+    middle = ((ends[0][0] + ends[1][0]) / 2, (ends[0][1] + ends[1][1]) / 2)
+    for where in (*ends, middle):
+        assert coloured_near(picture, *where) > 0, f"{shot}: no caliper drawn at screen {where}"
+
+
+def log_since(program: CaliperProgram, mark: int) -> str:
+    """What the program logged after byte *mark* of its log."""
+    return program.log_text()[mark:]
+
+
+# -- the scenarios -------------------------------------------------------------------------
+def test_point1_calipers_stay_on_their_image_when_the_series_grows(
+    caliper, shared_data: Path
+) -> None:
+    """Demo (14 slices), then File → Open folder on the 269-slice series with the same Series
+    Instance UID: T1's caliper is drawn on the image of its SOP Instance UID, before and after
+    a restart, and never on slice 10/269 (the thighs) where the slice index pointed."""
+    folder = shared_data / "ct-wholebody-269"
+    positions = slice_positions(folder)
+    program = caliper("--demo")
+    wait_demo(program)
+    uid, points = image_reference(lesions_at(program.timeline(), "C3")["T1"])
+    assert uid in positions
+    assert abs(positions[uid] - points[0][2]) < 0.01
+    program.click_on("T1")
+    assert_caliper_drawn(program, "1-demo", points)
+
+    open_folder(program, folder)
+    program.wait_ui(
+        lambda m: m["image"] and m["image"]["slice_count"] == len(positions),
+        60,
+        "the 269-slice series on screen",
+    )
+    program.click_on("T1")
+    assert_caliper_drawn(program, "2-opened-269", points)
+    wrong = go_to_slice(program, 9)  # where the slice index of the 14-slice volume points
+    assert abs(wrong["image"]["origin_lps_mm"][2] - points[0][2]) > 100
+    picture = program.screenshot("3-slice-10-of-269")
+    assert coloured_in(picture, program.rect("image", wrong)) == 0, (
+        "a caliper is drawn on slice 10/269"
+    )
+
+    program.key("ctrl+q")
+    assert program.wait_exit(10) == 0
+    program = caliper()  # a plain restart opens the last patient
+    program.wait_ui(
+        lambda m: m["image"] and set(m["lesion_rows"]) >= DEMO_CODES, 60, "the demo patient again"
+    )
+    program.click_on("T1")
+    assert_caliper_drawn(program, "4-after-restart", points)
+    assert lesions_at(program.timeline(), "C3")["T1"]["diameter_mm"] == 23.2
+    program.audit_verify()
+
+
+def test_point2_a_caliper_never_leaves_the_image(caliper) -> None:
+    """At baseline a new target dragged from the liver far past the image's edge is clamped to
+    the image; one dragged corner to corner beyond the image, longer than the field of view,
+    is refused with a message and nothing is stored."""
+    program = caliper("--demo")
+    wait_demo(program)
+    select_timepoint(program, "baseline")
+    whole_image(program)
+    new_lesion(program)
+    ui = program.settle()
+    program.screenshot("0-new-target-chosen")
+    rows, columns = ui["image"]["rows"], ui["image"]["columns"]
+    dx, dy = abs(ui["image"]["col_step_lps_mm"][0]), abs(ui["image"]["row_step_lps_mm"][1])
+    field_of_view_mm = max(columns * dx, rows * dy)
+    start = program.pixel_to_screen(275, 150, ui)  # in the liver, clear of T1's caliper
+    edge = program.pixel_to_screen(275, 0, ui)
+    program.drag_screen(start, (edge[0] - 150, edge[1]))  # far out past the image's left edge
+    program.screenshot("1-dragged-past-the-edge")
+    stored = program.wait_ui(lambda m: "T3" in m["lesion_rows"], 10, "T3 in the lesion table")
+    assert stored
+
+    new_lesion(program)
+    ui = program.settle()
+    corner = program.pixel_to_screen(2, 2, ui)
+    program.drag_screen(corner, (1590, 990), steps=24)  # beyond the bottom right corner
+    program.screenshot("2-dragged-corner-to-corner")
+    box = dismiss_message(program)
+    assert box["buttons"]
+    program.screenshot("3-after-refusal")
+
+    baseline = lesions_at(program.timeline(), "baseline")
+    assert set(baseline) == DEMO_CODES | {"T3"}, "the corner-to-corner caliper was stored"
+    t3 = baseline["T3"]
+    assert 100 < t3["diameter_mm"] <= field_of_view_mm
+    _, points = image_reference(t3)
+    for point in points:
+        row, col = lps_to_pixel(ui["image"], point)
+        assert -0.5 <= row <= rows - 0.5, f"end point {point} off the image (row {row:.1f})"
+        assert -0.5 <= col <= columns - 0.5, f"end point {point} off the image (column {col:.1f})"
+    program.audit_verify()
+
+
+def test_point3_a_new_target_at_follow_up_is_refused(caliper) -> None:
+    """At C3 the reader chooses "New target lesion" and draws: refused with a message that
+    says what to do instead; nothing stored, no audit event."""
+    program = caliper("--demo")
+    wait_demo(program)
+    before, events = program.timeline(), len(program.audit_events())
+    mark = len(program.log_text())
+    program.choose("assignLesion", "New target lesion")
+    if not program.settle()["dialogs"]:  # not refused when chosen: draw
+        program.choose("assignOrgan", "liver")
+        ui = program.settle()
+        program.drag_screen(
+            program.pixel_to_screen(330, 150, ui), program.pixel_to_screen(340, 175, ui)
+        )
+    program.screenshot("1-refused")
+    dismiss_message(program)
+    assert "baseline" in log_since(program, mark)
+    assert "new lesion" in log_since(program, mark).lower()
+    assert program.timeline() == before
+    assert len(program.audit_events()) == events
+    program.audit_verify()
+
+
+def test_point7_tool_keys_never_type_into_the_organ_field(caliper) -> None:
+    """With the organ field focused the reader presses B and L: the field gets no letter, the
+    tool stays bidirectional, and the new target is stored with organ "liver"; the location
+    typed in its text field is stored as typed."""
+    program = caliper("--demo")
+    wait_demo(program)
+    select_timepoint(program, "baseline")
+    new_lesion(program)
+    organ = program.rect("assignOrgan")
+    program.click_screen(*centre(organ))
+    program.settle()
+    if program.ui()["list_popup"]:  # a closed list: the click opened it; close it, keep focus
+        program.key("Escape")
+    program.wait_ui(
+        lambda m: m["focus"] and _inside(m["focus"]["rect"], organ), 5, "the organ field focused"
+    )
+    program.key("b", "l")
+    ui = program.settle()
+    program.screenshot("1-after-b-and-l")
+    assert ui["toolbar"]["tool_bidirectional"]["checked"]
+    assert not ui["toolbar"]["tool_line"]["checked"]
+    program.click_on("assignLocation")
+    program.type("segment VI")
+    ui = program.settle()
+    assert ui["toolbar"]["tool_bidirectional"]["checked"], (
+        "a letter typed in the location switched the tool"
+    )
+    program.drag_screen(
+        program.pixel_to_screen(300, 140, ui), program.pixel_to_screen(312, 160, ui)
+    )
+    program.wait_ui(lambda m: "T3" in m["lesion_rows"], 10, "T3 in the lesion table")
+    program.screenshot("2-drawn")
+    t3 = lesions_at(program.timeline(), "baseline")["T3"]
+    assert t3["organ"] == "liver"
+    assert t3["location"] == "segment VI"
+
+
+def test_point11_quitting_while_a_series_loads(caliper, shared_data: Path) -> None:
+    """File → Open folder on 269 slices, Ctrl+Q 0.3 s later: the process exits within 2 s,
+    with no crash report."""
+    program = caliper("--demo")
+    wait_demo(program)
+    open_folder(program, shared_data / "ct-wholebody-269")
+    time.sleep(0.3)
+    program.key("ctrl+q")
+    started = time.monotonic()
+    code = program.wait_exit(2.0)
+    assert code is not None, "caliper still runs 2 s after Ctrl+Q"
+    assert time.monotonic() - started < 2.0
+    assert code == 0, program.stderr_text()[-2000:]
+    assert program.crash_reports() == []
+    assert "Traceback" not in program.stderr_text()
+
+
+def _inside(inner: list[int], outer: list[int]) -> bool:
+    x, y, w, h = inner
+    ox, oy, ow, oh = outer
+    return ox <= x + w / 2 <= ox + ow and oy <= y + h / 2 <= oy + oh
