@@ -1,7 +1,8 @@
 """``caliper --self-check``: prove an installed Caliper works, without a screen.
 
 It evaluates a RECIST case, writes and verifies a temporary database with an
-audit trail, loads the bundled demo study and renders it offscreen.  Each step
+audit trail, loads the bundled demo study and renders it offscreen, and
+decodes a bundled 12-bit JPEG Extended image with the loader and with GDCM.  Each step
 prints ``ok`` or ``FAILED`` with the reason; the exit code is 0 only when every
 step passed.  The installer build runs it on the built program.
 """
@@ -114,10 +115,42 @@ def _check_demo_study(workdir: Path) -> str:
     return f"demo series {shape} loaded and rendered offscreen ({out.stat().st_size} bytes PNG)"
 
 
+def legacy_jpeg_path() -> Path:
+    """The bundled 12-bit JPEG Extended image (``resources/selfcheck``, see its SOURCE.md)."""
+    import resources
+
+    return Path(resources.__file__).resolve().parent / "selfcheck" / "jpeg-extended-12bit.dcm"
+
+
+def _check_legacy_jpeg(workdir: Path) -> str:
+    import numpy as np
+    import pydicom
+
+    from storage.dicom import load_series
+    from storage.dicom.decoders import GDCM, decode
+
+    path = legacy_jpeg_path()
+    volume = load_series(path)
+    failed = [w for w in volume.warnings if "could not be decoded" in w]
+    if failed:
+        raise AssertionError(failed[0])
+    ds = pydicom.dcmread(path)
+    stored, used = decode(ds, str(ds.file_meta.TransferSyntaxUID), index=0, first=GDCM)
+    if used != GDCM:
+        raise AssertionError(f"GDCM did not decode {path.name} (the {used} decoder did)")
+    loaded = volume.voxels[0].astype(np.int32) - int(float(ds.RescaleIntercept))
+    if np.abs(loaded - stored.astype(np.int32)).max() > 1:
+        raise AssertionError("the loader and GDCM disagree by more than 1 on "
+                             f"{path.name}")
+    return (f"{ds.Rows}x{ds.Columns} JPEG Extended 12-bit decoded by the loader and by GDCM "
+            f"(HU {volume.value_range()[0]:g}..{volume.value_range()[1]:g})")
+
+
 STEPS: tuple[tuple[str, Callable[[Path], str]], ...] = (
     ("RECIST engine", _check_engine),
     ("database and audit trail", _check_database),
     ("demo study", _check_demo_study),
+    ("legacy 12-bit JPEG", _check_legacy_jpeg),
 )
 
 
