@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from recist.model import Criteria
+from recist.model import Criteria, DrawnGeometry
 
 UM_PER_MM = 1000
 
@@ -45,7 +45,11 @@ class TargetEntry:
     """A target lesion at one timepoint.
 
     ``diameter_um`` is the long axis (short axis for nodes) in micrometres;
-    ``None`` with ``tstm`` False means not evaluable (NE), never 0.
+    ``None`` with ``tstm`` False means not evaluable (NE), never 0.  The other
+    axis drawn with it is kept for the record, not used by the rules:
+    ``short_axis_um`` of a non-nodal target, ``long_axis_um`` of a nodal one
+    (the axis that is the diameter is never repeated).  ``image`` is where the
+    caliper was drawn (None when it was not drawn on an image).
     """
 
     id: str
@@ -56,6 +60,9 @@ class TargetEntry:
     fragments_um: tuple[int, ...] = ()
     coalesced_into: str | None = None
     location: str = ""
+    short_axis_um: int | None = None
+    long_axis_um: int | None = None
+    image: DrawnGeometry | None = None
 
     @property
     def diameter_mm(self) -> Decimal | None:
@@ -65,7 +72,11 @@ class TargetEntry:
 
 @dataclass(frozen=True, slots=True)
 class NonTargetEntry:
-    """A non-target lesion at one timepoint, followed qualitatively."""
+    """A non-target lesion at one timepoint, followed qualitatively.
+
+    Lengths and ``image`` (where a caliper was drawn) are kept for the record;
+    the rules use only ``status``.
+    """
 
     id: str
     organ: str
@@ -73,6 +84,8 @@ class NonTargetEntry:
     nodal: bool = False
     short_axis_um: int | None = None
     location: str = ""
+    long_axis_um: int | None = None
+    image: DrawnGeometry | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +101,7 @@ class NewLesionEntry:
     status: LesionStatus = LesionStatus.PRESENT
     short_axis_um: int | None = None
     location: str = ""
+    image: DrawnGeometry | None = None
 
     @property
     def size_um(self) -> int | None:

@@ -22,6 +22,7 @@ from recist.case import (
     NonTargetEntry,
     TargetEntry,
 )
+from recist.caseimage import image_from_dict
 from recist.errors import CaseFormatError
 from recist.model import Criteria
 
@@ -190,16 +191,52 @@ def _target(data: Mapping[str, Any], where: str) -> TargetEntry:
             _join(where, "diameter_mm"),
             "TSTM cannot be combined with fragments_mm or coalesced_into",
         )
+    nodal = _bool(data, "nodal", where, False)
+    short = long = None
+    if "short_axis_mm" in data or "long_axis_mm" in data:
+        short, long = _other_axis(data, where, nodal, diameter)
     return TargetEntry(
         id=_text(data, "id", where),
         organ=_text(data, "organ", where, default="unspecified"),
-        nodal=_bool(data, "nodal", where, False),
+        nodal=nodal,
         diameter_um=diameter,
         tstm=tstm,
         fragments_um=fragments,
         coalesced_into=coalesced,
         location=str(data.get("location") or ""),
+        short_axis_um=short,
+        long_axis_um=long,
+        image=image_from_dict(data, where) if "image" in data else None,
     )
+
+
+def _other_axis(
+    data: Mapping[str, Any], where: str, nodal: bool, diameter: int | None
+) -> tuple[int | None, int | None]:
+    """(short, long) axis of a target besides its diameter: the short one of a non-nodal
+    target, the long one of a node; the axis that is the diameter must not differ from it."""
+    short = _optional_mm(data, "short_axis_mm", where)
+    long = _optional_mm(data, "long_axis_mm", where)
+    if nodal:
+        same, same_key, other, other_key = short, "short_axis_mm", long, "long_axis_mm"
+    else:
+        same, same_key, other, other_key = long, "long_axis_mm", short, "short_axis_mm"
+    if same is not None and same != diameter:
+        kind = "nodal target's short" if nodal else "non-nodal target's long"
+        raise CaseFormatError(
+            _join(where, same_key),
+            f"a {kind} axis is its diameter_mm; leave {same_key} out or make it equal",
+        )
+    if other is not None and diameter is not None:
+        if nodal and other < diameter:
+            raise CaseFormatError(
+                _join(where, other_key), "is shorter than the short axis (diameter_mm)"
+            )
+        if not nodal and other > diameter:
+            raise CaseFormatError(
+                _join(where, other_key), "is longer than the long axis (diameter_mm)"
+            )
+    return (None, other) if nodal else (other, None)
 
 
 def _non_target(data: Mapping[str, Any], where: str) -> NonTargetEntry:
@@ -210,6 +247,8 @@ def _non_target(data: Mapping[str, Any], where: str) -> NonTargetEntry:
         nodal=_bool(data, "nodal", where, False),
         short_axis_um=_optional_mm(data, "short_axis_mm", where),
         location=str(data.get("location") or ""),
+        long_axis_um=_optional_mm(data, "long_axis_mm", where),
+        image=image_from_dict(data, where) if "image" in data else None,
     )
 
 
@@ -228,6 +267,7 @@ def _new_lesion(data: Mapping[str, Any], where: str) -> NewLesionEntry:
         status=status,
         short_axis_um=_optional_mm(data, "short_axis_mm", where),
         location=str(data.get("location") or ""),
+        image=image_from_dict(data, where) if "image" in data else None,
     )
 
 

@@ -13,6 +13,7 @@ from recist.case import (
     NonTargetEntry,
     TargetEntry,
 )
+from recist.caseimage import image_to_dict
 
 TSTM = "TSTM"
 
@@ -34,6 +35,12 @@ def _target_dict(entry: TargetEntry) -> dict[str, Any]:
         out["coalesced_into"] = entry.coalesced_into
     if entry.location:
         out["location"] = entry.location
+    if entry.short_axis_um is not None:
+        out["short_axis_mm"] = _mm(entry.short_axis_um)
+    if entry.long_axis_um is not None:
+        out["long_axis_mm"] = _mm(entry.long_axis_um)
+    if entry.image is not None:
+        out["image"] = image_to_dict(entry.image)
     return out
 
 
@@ -43,8 +50,12 @@ def _non_target_dict(entry: NonTargetEntry) -> dict[str, Any]:
         out["nodal"] = True
     if entry.short_axis_um is not None:
         out["short_axis_mm"] = _mm(entry.short_axis_um)
+    if entry.long_axis_um is not None:
+        out["long_axis_mm"] = _mm(entry.long_axis_um)
     if entry.location:
         out["location"] = entry.location
+    if entry.image is not None:
+        out["image"] = image_to_dict(entry.image)
     return out
 
 
@@ -63,6 +74,8 @@ def _new_lesion_dict(entry: NewLesionEntry) -> dict[str, Any]:
         out["short_axis_mm"] = _mm(entry.short_axis_um)
     if entry.location:
         out["location"] = entry.location
+    if entry.image is not None:
+        out["image"] = image_to_dict(entry.image)
     return out
 
 

@@ -10,6 +10,8 @@ Value mapping (case -> record status):
 * target ``diameter_mm`` number -> ``MEASURED`` (0 -> ``ABSENT``), ``"TSTM"`` ->
   ``TOO_SMALL``, null -> ``NOT_EVALUABLE``, ``fragments_mm`` -> ``SPLIT``,
   ``coalesced_into`` -> ``MERGED``; nodal targets keep the value in ``short_axis_mm``.
+  The other axis drawn (``short_axis_mm`` of a non-nodal target, ``long_axis_mm`` of
+  a node) and the ``image`` (``Measurement.geometry``) are carried both ways.
 * non-target / new-lesion ``status`` present, absent, not_evaluated,
   unequivocal_progression, further_increase (iRECIST, O-16) -> ``PRESENT``, ``ABSENT``,
   ``NOT_EVALUABLE``, ``UNEQUIVOCAL_PROGRESSION``, ``FURTHER_INCREASE``.  Records written
@@ -62,7 +64,11 @@ def _um(value: float | None) -> int | None:
 
 def _target_measurement(entry: TargetEntry) -> dict[str, Any]:
     value = _mm(entry.diameter_um)
-    axes: dict[str, Any] = {"short_axis_mm": value} if entry.nodal else {"long_axis_mm": value}
+    axes: dict[str, Any] = (
+        {"short_axis_mm": value, "long_axis_mm": _mm(entry.long_axis_um)}
+        if entry.nodal
+        else {"long_axis_mm": value, "short_axis_mm": _mm(entry.short_axis_um)}
+    )
     if entry.fragments_um:
         status = MeasurementStatus.SPLIT
     elif entry.coalesced_into:
@@ -80,12 +86,17 @@ def _target_measurement(entry: TargetEntry) -> dict[str, Any]:
         **axes,
         "fragments_mm": tuple(v / UM_PER_MM for v in entry.fragments_um),
         "coalesced_into": entry.coalesced_into,
+        "geometry": entry.image,
     }
 
 
 def _other_measurement(entry: NonTargetEntry | NewLesionEntry) -> dict[str, Any]:
     status = _STATUS_TO_RECORD[entry.status]
-    fields: dict[str, Any] = {"short_axis_mm": _mm(entry.short_axis_um)}
+    fields: dict[str, Any] = {"short_axis_mm": _mm(entry.short_axis_um), "geometry": entry.image}
+    if isinstance(entry, NonTargetEntry) and entry.long_axis_um is not None:
+        fields["long_axis_mm"] = _mm(entry.long_axis_um)
+        if entry.status is LesionStatus.PRESENT:
+            status = MeasurementStatus.MEASURED
     if isinstance(entry, NewLesionEntry):
         fields["equivocal"] = entry.equivocal
         fields["long_axis_mm"] = _mm(entry.diameter_um)
@@ -203,9 +214,10 @@ def _target_entry(lesion: Lesion, m: Measurement) -> TargetEntry:
         (m.short_axis_mm, m.long_axis_mm) if lesion.nodal else (m.long_axis_mm, m.short_axis_mm)
     )
     value = _um(first if first is not None else second)
+    other = _um(second) if first is not None else None  # the axis that is not the diameter
     tstm = m.status is MeasurementStatus.TOO_SMALL
     if tstm or m.status in (MeasurementStatus.NOT_EVALUABLE, MeasurementStatus.PRESENT):
-        value = None
+        value, other = None, _um(second)
     elif m.status is MeasurementStatus.ABSENT:
         value = value or 0
     return TargetEntry(
@@ -217,6 +229,9 @@ def _target_entry(lesion: Lesion, m: Measurement) -> TargetEntry:
         fragments_um=tuple(_um(v) or 0 for v in m.fragments_mm),
         coalesced_into=m.coalesced_into,
         location=lesion.location,
+        short_axis_um=None if lesion.nodal else other,
+        long_axis_um=other if lesion.nodal else None,
+        image=m.geometry,
     )
 
 
@@ -234,6 +249,8 @@ def _non_target_entry(lesion: Lesion, m: Measurement) -> NonTargetEntry:
         nodal=lesion.nodal,
         short_axis_um=_um(m.short_axis_mm),
         location=lesion.location,
+        long_axis_um=_um(m.long_axis_mm),
+        image=m.geometry,
     )
 
 
@@ -249,6 +266,7 @@ def _new_lesion_entry(lesion: Lesion, m: Measurement) -> NewLesionEntry:
         status=_lesion_status(m),
         short_axis_um=_um(m.short_axis_mm),
         location=lesion.location,
+        image=m.geometry,
     )
 
 

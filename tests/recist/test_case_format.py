@@ -171,3 +171,132 @@ def test_round_trip_keeps_everything_listed_in_the_contract() -> None:
     assert recist.case_from_dict(copy.deepcopy(as_dict)) == c
     back = recist.case_from_records(*recist.case_to_records(c))
     assert recist.case_to_dict(back) == as_dict
+
+
+# -- issue 11 point 13: the short axis and the image reference travel with the case ---------
+
+IMAGE = {
+    "series_instance_uid": "1.2.840.1.7",
+    "sop_instance_uid": "1.2.840.1.7.21",
+    "slice_index": 20,
+    "long_axis": {
+        "start_px": [101.5, 200.25],
+        "end_px": [131.0, 210.0],
+        "start_lps_mm": [-60.5, 40.125, -101.0],
+        "end_lps_mm": [-38.3, 47.0, -101.0],
+    },
+    "short_axis": {
+        "start_px": [118.0, 198.0],
+        "end_px": [114.0, 212.0],
+        "start_lps_mm": [-48.0, 38.0, -101.0],
+        "end_lps_mm": [-51.0, 48.6, -101.0],
+    },
+}
+
+
+def with_geometry() -> dict[str, Any]:
+    data = good()
+    t1 = data["timepoints"][0]["targets"][0]
+    t1.update(diameter_mm=22.2, short_axis_mm=11.1, image=copy.deepcopy(IMAGE))
+    data["timepoints"][0]["targets"].append(
+        {"id": "L1", "organ": "lymph node", "nodal": True, "diameter_mm": 16.0,
+         "long_axis_mm": 24.5, "image": copy.deepcopy(IMAGE)}
+    )
+    data["timepoints"][1]["targets"].append(
+        {"id": "L1", "organ": "lymph node", "nodal": True, "diameter_mm": 9.0}
+    )
+    data["timepoints"][2]["targets"].append(
+        {"id": "L1", "organ": "lymph node", "nodal": True, "diameter_mm": 8.0}
+    )
+    data["timepoints"][0]["non_targets"][0].update(long_axis_mm=31.0, image=copy.deepcopy(IMAGE))
+    data["timepoints"][1]["new_lesions"][0].update(short_axis_mm=3.0, image=copy.deepcopy(IMAGE))
+    return data
+
+
+def test_point13_short_axis_and_image_survive_every_round_trip() -> None:
+    data = with_geometry()
+    c = recist.case_from_dict(data)
+    t1, _t2, l1 = c.timepoints[0].targets
+    assert (t1.diameter_um, t1.short_axis_um) == (22200, 11100)
+    assert (l1.diameter_um, l1.long_axis_um) == (16000, 24500)
+    assert t1.image is not None
+    assert t1.image.sop_instance_uid == "1.2.840.1.7.21"
+    assert t1.image.long_axis.start_lps_mm == (-60.5, 40.125, -101.0)
+    as_dict = recist.case_to_dict(c)
+    assert as_dict["timepoints"][0]["targets"][0]["short_axis_mm"] == 11.1
+    assert as_dict["timepoints"][0]["targets"][0]["image"] == IMAGE
+    assert recist.case_from_dict(copy.deepcopy(as_dict)) == c
+    patient, tps, lesions, ms = recist.case_to_records(c)
+    by = {(lesions[m.lesion_id].code, m.timepoint_id): m for m in ms}
+    t1_base = by[("T1", 0)]
+    assert (t1_base.long_axis_mm, t1_base.short_axis_mm) == (22.2, 11.1)
+    assert t1_base.geometry is not None
+    assert t1_base.geometry.short_axis is not None
+    assert t1_base.geometry.sop_instance_uid == "1.2.840.1.7.21"
+    assert (by[("L1", 0)].short_axis_mm, by[("L1", 0)].long_axis_mm) == (16.0, 24.5)
+    assert by[("NT1", 0)].long_axis_mm == 31.0
+    assert by[("N1", 1)].geometry is not None
+    back = recist.case_from_records(patient, tps, lesions, ms)
+    assert recist.case_to_dict(back) == as_dict
+    assert back == c
+
+
+def test_point13_geometry_does_not_change_the_response() -> None:
+    data = with_geometry()
+    bare = copy.deepcopy(data)
+    for t in bare["timepoints"]:
+        for key in ("targets", "non_targets", "new_lesions"):
+            for entry in t[key]:
+                for extra in ("image", "long_axis_mm", "short_axis_mm"):
+                    if not (key == "new_lesions" and extra == "short_axis_mm"):
+                        entry.pop(extra, None)
+    plain = recist.evaluate(recist.case_from_dict(bare))
+    drawn = recist.evaluate(recist.case_from_dict(data))
+    assert recist.result_to_dict(drawn)["timepoints"] == recist.result_to_dict(plain)["timepoints"]
+
+
+def test_point13_frame_number_is_carried_when_the_model_has_it() -> None:
+    from recist.model import DrawnGeometry
+
+    data = with_geometry()
+    data["timepoints"][0]["targets"][0]["image"]["frame_number"] = 3
+    c = recist.case_from_dict(data)
+    if "frame_number" not in DrawnGeometry.__dataclass_fields__:
+        pytest.skip("recist.model.DrawnGeometry has no frame_number yet (issue 11 point 1)")
+    assert c.timepoints[0].targets[0].image.frame_number == 3  # type: ignore[union-attr]
+    assert recist.case_to_dict(c)["timepoints"][0]["targets"][0]["image"]["frame_number"] == 3
+
+
+IMAGE_BAD = [
+    ("timepoints[0].targets[0].short_axis_mm", "x", "number"),
+    ("timepoints[0].targets[0].short_axis_mm", 30.0, "longer than"),
+    ("timepoints[0].targets[0].long_axis_mm", 30.0, "diameter_mm"),
+    ("timepoints[0].targets[2].short_axis_mm", 20.0, "diameter_mm"),
+    ("timepoints[0].targets[0].image", "1.2.3", "expected an object"),
+    ("timepoints[0].targets[0].image.series_instance_uid", _DELETE, "is required"),
+    ("timepoints[0].targets[0].image.sop_instance_uid", 7, "string"),
+    ("timepoints[0].targets[0].image.slice_index", -1, ">= 0"),
+    ("timepoints[0].targets[0].image.frame_number", 0, ">= 1"),
+    ("timepoints[0].targets[0].image.long_axis", _DELETE, "is required"),
+    ("timepoints[0].targets[0].image.long_axis.end_lps_mm", [1.0, 2.0], "3 numbers"),
+    ("timepoints[0].targets[0].image.long_axis.start_px", [1.0, "a"], "2 numbers"),
+    ("timepoints[0].targets[0].image.short_axis.start_lps_mm", [1, 2, float("inf")], "3 numbers"),
+    ("timepoints[0].non_targets[0].long_axis_mm", -3, ">= 0"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "words"), IMAGE_BAD, ids=[b[0] for b in IMAGE_BAD])
+def test_point13_bad_geometry_fields_are_named(field: str, value: Any, words: str) -> None:
+    data = with_geometry()
+    target: Any = data
+    parts = field.replace("]", "").replace("[", ".").split(".")
+    for part in parts[:-1]:
+        target = target[int(part)] if part.isdigit() else target[part]
+    if value is _DELETE:
+        del target[parts[-1]]
+    else:
+        target[parts[-1]] = value
+    with pytest.raises(recist.CaseFormatError) as info:
+        recist.case_from_dict(data)
+    assert info.value.field == field
+    assert words in info.value.problem, info.value.problem

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from recist.model import DrawnGeometry
 from viewer.image.calipers import BidirectionalCaliperRoi, CaliperRoi
 from viewer.image.overlays import MeasurementOverlay, make_geometry, same_geometry
+from viewer.image.volume import slice_of
 
 if TYPE_CHECKING:
     from viewer.image.view import SeriesViewerWidget
@@ -47,6 +48,7 @@ class OverlayLayer:
         self.items: dict[int, OverlayRoi] = {}
         self.selected_id: int | None = None
         self._provisional: OverlayRoi | None = None
+        self._slice_cache: tuple[object, object, dict[int, int | None]] = (None, None, {})
 
     def set_overlays(self, items: Sequence[MeasurementOverlay]) -> None:
         """Replace the measurements; the last one marked selected becomes the selection."""
@@ -69,17 +71,41 @@ class OverlayLayer:
         if item is not None:
             self._widget.view_box.addItem(item)
 
+    @property
+    def unavailable(self) -> list[MeasurementOverlay]:
+        """Measurements of the shown series whose image is not among the loaded files."""
+        w = self._widget
+        if w.volume is None:
+            return []
+        uid = w.volume.series_instance_uid
+        slices = self._slices()
+        return [
+            o for o in self._overlays
+            if o.geometry.series_instance_uid == uid and slices.get(o.measurement_id) is None
+        ]
+
+    def _slices(self) -> dict[int, int | None]:
+        """Slice of each overlay's image in the shown volume (looked up once per volume)."""
+        volume = self._widget.volume
+        if self._slice_cache[0] is not volume or self._slice_cache[1] is not self._overlays:
+            found = {o.measurement_id: slice_of(volume, o.geometry) for o in self._overlays}
+            self._slice_cache = (volume, self._overlays, found)
+        return self._slice_cache[2]
+
     def sync(self) -> None:
-        """Show the calipers of the current axial slice, and only those."""
+        """Show the calipers whose image is the current axial slice, and only those.
+
+        The image is found by SOP Instance UID (and frame); a measurement whose
+        image is not loaded is drawn nowhere (see :attr:`unavailable`).
+        """
         w = self._widget
         wanted: dict[int, MeasurementOverlay] = {}
         if w.volume is not None and w.orientation == "axial":
-            uid = w.volume.series_instance_uid
+            slices = self._slices()
             wanted = {
                 o.measurement_id: o
                 for o in self._overlays
-                if o.geometry.slice_index == w.slice_index
-                and o.geometry.series_instance_uid == uid  # drawn on another series: not here
+                if slices.get(o.measurement_id) == w.slice_index
             }
         for mid in list(self.items):
             if mid not in wanted or not self._item_matches(self.items[mid], wanted[mid]):

@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from viewer.image.annotations import ViewAnnotations, cursor_text, view_texts
+from viewer.image.annotations import NOTICE, ViewAnnotations, cursor_text, view_texts
 from viewer.image.fit import body_box
 from viewer.image.image_item import SmoothImageItem
 from viewer.image.keys import ViewInputFilter, handle_key
@@ -179,6 +179,11 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         return self._fit
 
     @property
+    def unavailable_measurement_ids(self) -> list[int]:
+        """Measurements of the shown series whose image is not loaded: drawn nowhere."""
+        return [o.measurement_id for o in self._layer.unavailable]
+
+    @property
     def selected_measurement_id(self) -> int | None:
         """The highlighted measurement (the Delete key's target), or None."""
         return self._layer.selected_id
@@ -295,6 +300,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         was refused.
         """
         self._layer.set_overlays(items)
+        self._update_notice()
 
     def discard_pending(self) -> None:
         """Remove the caliper just drawn (or being drawn) without emitting anything.
@@ -390,6 +396,18 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._layer.show_provisional(None)
         self._layer.sync()
         self._update_annotations()
+        self._update_notice()
+
+    def _update_notice(self) -> None:
+        """Name the measurements whose image is not among the loaded files."""
+        missing = self._layer.unavailable
+        text = ""
+        if missing:
+            names = ", ".join(o.caption or f"measurement {o.measurement_id}" for o in missing)
+            count = len(getattr(self._volume, "sop_instance_uids", None) or [])
+            text = (f"{names}: image not available (not among the {count} images "
+                    "of this series loaded); not drawn")
+        self._annotations.set_text(NOTICE, text)
 
     def _display_levels(self) -> tuple[float, float]:
         low = self._center - self._width / 2 + self._level_offset
