@@ -18,7 +18,8 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from storage.db import Database
     from viewer.main_window.window import MainWindow
 
-__all__ = ["DEMO_SUBJECT_ID", "SeriesLibrary", "build_main_window", "open_demo", "render_volume_png", "run_gui"]
+__all__ = ["DEMO_SUBJECT_ID", "SeriesChoice", "SeriesLibrary", "build_main_window", "open_demo", "render_volume_png", "run_gui"]
 
 log = logging.getLogger("caliper")
 
@@ -55,51 +56,132 @@ _DEMO_LESIONS: tuple[tuple[str, LesionKind, str, str, bool, int, tuple, tuple], 
 )
 
 
+@dataclass(frozen=True)
+class SeriesChoice:
+    """One image series of a source, as the series chooser lists it (Qt-free)."""
+
+    series_instance_uid: str
+    series_description: str
+    modality: str
+    n_images: int
+    series_number: int | None = None
+    patient_id: str = ""
+    study_date: str = ""
+    thumbnail: Any = field(default=None, repr=False, compare=False)  # 2-D array, middle image
+
+
 class SeriesLibrary:
     """Opens series and remembers where each was found (``series_locations.json``).
+
+    Volumes are kept by *instance set* (series UID + a digest of its SOP
+    Instance UIDs, :func:`viewer.image.volume.instance_set_key`): one series
+    read from two folders holding different files (a 14-slice excerpt, the
+    whole series) gives two volumes that are never taken for each other.
 
     Parameters
     ----------
     index_file : pathlib.Path
-        JSON file mapping series instance UIDs to the folder they were loaded from.
+        JSON file mapping series instance UIDs to the folders they were loaded
+        from, most recent first.
     """
 
     def __init__(self, index_file: Path) -> None:
         self._index_file = index_file
-        self._volumes: dict[str, Any] = {}
+        self._volumes: dict[str, Any] = {}  # instance-set key -> volume, most recent last
+        self._loaded: set[tuple[str, str]] = set()  # (series UID, folder) read this session
         try:
-            self._paths: dict[str, str] = json.loads(index_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(index_file.read_text(encoding="utf-8"))
+            self._paths: dict[str, list[str]] = {
+                str(uid): [where] if isinstance(where, str) else [str(p) for p in where]
+                for uid, where in dict(data).items()
+            }
+        except (OSError, ValueError, TypeError):
             self._paths = {}
+
+    def scan_folder(self, path: str | Path) -> list[SeriesChoice]:
+        """The image series under *path*, each with a thumbnail of its middle image."""
+        from storage.dicom import scan
+
+        return [
+            SeriesChoice(
+                info.series_instance_uid, info.series_description, info.modality, info.n_images,
+                info.series_number, info.patient_id, info.study_date, _middle_image(info),
+            )
+            for info in scan(path).series
+        ]
 
     def open_folder(self, path: str | Path, on_progress: Callable[[int, int], None] | None = None,
                     series_uid: str | None = None) -> Any:
         """Load an image series under *path* and remember its place.
 
         *series_uid* picks the series when *path* holds several; None loads the
-        largest (the reader can open another one from its own folder).
+        largest (the window asks the reader first, see :meth:`scan_folder`).
         """
         from storage.dicom import load_series
+        from viewer.image.volume import instance_set_key
 
         volume = load_series(path, series_uid=series_uid, on_progress=on_progress)
-        uid = volume.series_instance_uid
-        self._volumes[uid] = volume
-        if self._paths.get(uid) != str(path):
-            self._paths[uid] = str(path)
+        uid, key = volume.series_instance_uid, instance_set_key(volume)
+        self._volumes.pop(key, None)
+        self._volumes[key] = volume  # most recent last
+        self._loaded.add((uid, str(path)))
+        places = self._paths.setdefault(uid, [])
+        if places[:1] != [str(path)]:
+            places[:] = [str(path)] + [p for p in places if p != str(path)]
             try:
                 self._index_file.write_text(json.dumps(self._paths, indent=1), encoding="utf-8")
             except OSError as exc:  # losing the index only costs a later "Open folder…"
                 log.warning("could not save the series index %s: %s", self._index_file, exc)
         return volume
 
-    def volume(self, series_instance_uid: str) -> Any:
-        """The series, loaded before or re-read from where it was found; None if unknown."""
-        if series_instance_uid in self._volumes:
-            return self._volumes[series_instance_uid]
-        path = self._paths.get(series_instance_uid)
-        if path is None or not Path(path).exists():
-            return None
-        return self.open_folder(path, series_uid=series_instance_uid)  # the folder may hold several
+    def volume(self, series_instance_uid: str, sop_instance_uids: Iterable[str] = ()) -> Any:
+        """The series as loaded before or re-read from where it was found; None if unknown.
+
+        With *sop_instance_uids* (the images measurements were drawn on) the
+        volume holding most of them wins; among equals the most recently opened.
+        """
+        wanted = set(sop_instance_uids)
+
+        def held(volume: Any) -> int:
+            return len(wanted.intersection(volume.sop_instance_uids))
+
+        cached = [v for v in reversed(self._volumes.values())
+                  if v.series_instance_uid == series_instance_uid]
+        best = max(cached, key=held, default=None)  # max keeps the first (most recent) of equals
+        for path in self._paths.get(series_instance_uid, []):
+            if best is not None and held(best) == len(wanted):
+                break
+            if (series_instance_uid, path) in self._loaded or not Path(path).exists():
+                continue
+            try:
+                volume = self.open_folder(path, series_uid=series_instance_uid)  # may hold several
+            except Exception as exc:  # noqa: BLE001 - a moved or damaged folder: try the next
+                log.warning("could not re-read series %s from %s: %s", series_instance_uid, path, exc)
+                self._loaded.add((series_instance_uid, path))
+                continue
+            if best is None or held(volume) > held(best):
+                best = volume
+        return best
+
+
+def _middle_image(info: Any, size: int = 128) -> Any:
+    """The middle image of a scanned series, at most *size* pixels wide; None if undecodable."""
+    import numpy as np
+
+    from storage.dicom.pixels import FrameDecoder
+
+    images = [(head, frame) for head in info.headers for frame in head.frames]
+    if not images:
+        return None
+    head, frame = images[len(images) // 2]
+    try:
+        out = np.zeros((head.rows, head.columns), dtype=np.float32)
+        FrameDecoder(np.dtype(np.float32)).decode(head, frame, out)
+    except Exception as exc:  # noqa: BLE001 - a chooser without a thumbnail still works
+        log.info("no thumbnail for series %s: %s", info.series_instance_uid, exc)
+        return None
+    step = max(1, -(-max(out.shape) // size))
+    return np.ascontiguousarray(out[::step, ::step])
 
 
 def render_volume_png(*args: Any, **kwargs: Any) -> None:

@@ -43,10 +43,16 @@ def render_slice(path: str | Path, geometry: DrawnGeometry, label: str) -> QImag
         pixels = ds.pixel_array.astype(np.float32)
     except Exception as exc:  # noqa: BLE001 - any decoding problem becomes a note
         raise KeyImageError(f"{path}: cannot decode the slice ({exc})") from exc
-    if str(ds.SOPInstanceUID) != geometry.sop_instance_uid:
-        raise KeyImageError(f"{path} is not image {geometry.sop_instance_uid}")
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    # the same lookup as the image view: SOP Instance UID, and frame for multi-frame images
+    index = geometry.slice_in([str(ds.SOPInstanceUID)] * frames, list(range(1, frames + 1)))
+    if index is None:
+        frame = f" frame {geometry.frame_number}" if geometry.frame_number else ""
+        raise KeyImageError(f"{path} does not hold image {geometry.sop_instance_uid}{frame}")
+    if frames > 1 and pixels.ndim == 3 and pixels.shape[0] == frames:
+        pixels = pixels[index]
     if pixels.ndim != 2:
-        raise KeyImageError(f"{path}: only single-frame greyscale slices are drawn")
+        raise KeyImageError(f"{path}: only greyscale images are drawn")
     pixels = pixels * float(ds.get("RescaleSlope", 1) or 1) + float(ds.get("RescaleIntercept", 0))
     center, width = _window(ds)
     low = center - width / 2
@@ -79,7 +85,9 @@ def render_slice(path: str | Path, geometry: DrawnGeometry, label: str) -> QImag
     painter.setPen(Qt.GlobalColor.white)
     painter.drawText(
         QPointF(8 * scale, rows - 8 * scale),
-        f"slice {geometry.slice_index}  W{width:g} L{center:g}",
+        f"image {ds.get('InstanceNumber', '?')}"
+        + (f" frame {geometry.frame_number}" if geometry.frame_number else "")
+        + f"  W{width:g} L{center:g}",
     )
     painter.end()
     return image

@@ -188,7 +188,10 @@ def _group(
                 name=name,
                 value=round(float(value), 1),
                 unit=MILLIMETRE,
-                referenced_coordinates=_coordinates(segment, image) if segment and image else None,
+                referenced_coordinates=(
+                    _coordinates(segment, image, m.geometry.frame_number if m.geometry else None)
+                    if segment and image else None
+                ),
             )
         )
     evaluations = []
@@ -238,8 +241,8 @@ def _response_group(
     )
 
 
-def _coordinates(segment: Segment, image: Dataset) -> list[object]:
-    """SCOORD on the image (pixel corners convention) and SCOORD3D in its frame."""
+def _coordinates(segment: Segment, image: Dataset, frame_number: int | None = None) -> list[object]:
+    """SCOORD on the image (and frame, if multi-frame; pixel corners convention) and SCOORD3D."""
     # Caliper pixel positions put the centre of the first pixel at (0, 0); DICOM
     # SCOORD puts the outer corner there, hence the half-pixel shift.
     px = np.array([segment.start_px, segment.end_px], dtype=float) + 0.5
@@ -251,6 +254,7 @@ def _coordinates(segment: Segment, image: Dataset) -> list[object]:
             source_image=hd.sr.SourceImageForRegion(
                 referenced_sop_class_uid=UID(image.SOPClassUID),
                 referenced_sop_instance_uid=UID(image.SOPInstanceUID),
+                referenced_frame_numbers=[frame_number] if frame_number else None,
             ),
         ),
         hd.sr.CoordinatesForMeasurement3D(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pydicom
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 
 from recist.model import (
     DrawnGeometry,
@@ -59,6 +60,7 @@ class Coordinates:
     sop_instance_uid: str | None = None
     points_lps: tuple[tuple[float, float, float], ...] = ()
     frame_of_reference_uid: str | None = None
+    frame_number: int | None = None  # of a multi-frame source image (ReferencedFrameNumber)
 
 
 @dataclass(frozen=True)
@@ -250,17 +252,22 @@ def _number(item: Dataset) -> SrMeasurement:
         vtype = child.get("ValueType")
         data = [float(v) for v in child.get("GraphicData", [])]
         if vtype == "SCOORD":
-            sop = None
+            sop, frame_number = None, None
             for image in child.get("ContentSequence", []):
                 for ref in image.get("ReferencedSOPSequence", []):
                     sop = str(ref.ReferencedSOPInstanceUID)
+                    frames = ref.get("ReferencedFrameNumber")
+                    if frames is not None and str(frames).strip():
+                        frame_number = int(frames[0] if isinstance(frames, MultiValue) else frames)
             points = tuple((data[i], data[i + 1]) for i in range(0, len(data) - 1, 2))
-            coords = Coordinates(points, sop, coords.points_lps, coords.frame_of_reference_uid)
+            coords = Coordinates(points, sop, coords.points_lps, coords.frame_of_reference_uid,
+                                 frame_number)
         elif vtype == "SCOORD3D":
             points3 = tuple((data[i], data[i + 1], data[i + 2]) for i in range(0, len(data) - 2, 3))
             frame = child.get("ReferencedFrameOfReferenceUID")
             coords = Coordinates(
-                coords.points_px, coords.sop_instance_uid, points3, str(frame) if frame else None
+                coords.points_px, coords.sop_instance_uid, points3, str(frame) if frame else None,
+                coords.frame_number,
             )
     return SrMeasurement(
         name=_meaning(item), code=_code(item) or "", value_mm=value, unit=unit, coordinates=coords
@@ -373,6 +380,7 @@ def _geometry(
         slice_index=slice_of_sop.get(sop, 0),
         long_axis=long_seg,
         short_axis=_segment(group.short_axis, images),
+        frame_number=group.long_axis.coordinates.frame_number,
     )
 
 

@@ -19,10 +19,16 @@ if TYPE_CHECKING:
 
 CORNERS = ("top_left", "top_right", "bottom_left", "bottom_right")
 EDGES = ("left", "right", "top", "bottom")
+#: A line under the top edge letter for what the reader must know about the calipers
+#: (e.g. "T1: image not available").
+NOTICE = "notice"
 
 _TEXT_STYLE = "color: rgb(235, 235, 235); background: transparent; font-size: 12px;"
 _EDGE_STYLE = (
     "color: rgb(255, 200, 60); background: transparent; font-size: 14px; font-weight: bold;"
+)
+_NOTICE_STYLE = (
+    "color: rgb(20, 20, 20); background: rgb(255, 214, 90); font-size: 12px; padding: 2px 6px;"
 )
 _MARGIN = 6
 
@@ -34,17 +40,20 @@ class ViewAnnotations(QtCore.QObject):
         super().__init__(view)
         self._view = view
         self._labels: dict[str, QtWidgets.QLabel] = {}
-        for name in CORNERS + EDGES:
+        for name in (*CORNERS, *EDGES, NOTICE):
             label = QtWidgets.QLabel(view)
             label.setObjectName(f"annotation_{name}")
             label.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-            label.setStyleSheet(_EDGE_STYLE if name in EDGES else _TEXT_STYLE)
+            label.setStyleSheet(
+                _EDGE_STYLE if name in EDGES else _NOTICE_STYLE if name == NOTICE else _TEXT_STYLE
+            )
             label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
             alignment = QtCore.Qt.AlignmentFlag.AlignLeft
             if name.endswith("right"):
                 alignment = QtCore.Qt.AlignmentFlag.AlignRight
             label.setAlignment(alignment)
             self._labels[name] = label
+        self._labels[NOTICE].hide()
         view.installEventFilter(self)
 
     def text(self, name: str) -> str:
@@ -58,6 +67,7 @@ class ViewAnnotations(QtCore.QObject):
             label.setText(text)
             label.adjustSize()
             self._place(name)
+        label.setVisible(bool(text) or name != NOTICE)  # no empty yellow box
 
     def set_orientation(self, letters: dict[str, str]) -> None:
         """Set the four edge letters (keys ``left``, ``right``, ``top``, ``bottom``)."""
@@ -85,6 +95,7 @@ class ViewAnnotations(QtCore.QObject):
             "right": (right, (h - lh) // 2),
             "top": ((w - lw) // 2, _MARGIN),
             "bottom": ((w - lw) // 2, bottom),
+            NOTICE: ((w - lw) // 2, _MARGIN + 24),
         }
         label.move(*positions[name])
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from recist.model import DrawnGeometry, Segment
+from viewer.image.volume import frame_of
 
 Point2 = tuple[float, float]
 
@@ -31,7 +32,8 @@ class MeasurementOverlay:
         Shown beside the caliper, e.g. ``"T1 23.4 mm"``; a trailing length is
         replaced by the live length while the reader edits the caliper.
     geometry : DrawnGeometry
-        Where it was drawn (axial slice ``geometry.slice_index``).
+        Where it was drawn; shown on the slice holding its image
+        (:func:`viewer.image.volume.slice_of`), not at ``geometry.slice_index``.
     selected : bool
         Drawn highlighted; the Delete key then requests its deletion.
     """
@@ -105,6 +107,7 @@ def make_geometry(
         slice_index=slice_index,
         long_axis=make_segment(volume, slice_index, long_px[0], long_px[1]),
         short_axis=short,
+        frame_number=frame_of(volume, slice_index),
     )
 
 
@@ -117,9 +120,13 @@ def _segments_close(a: Segment | None, b: Segment | None, tol_px: float) -> bool
 
 
 def same_geometry(a: DrawnGeometry, b: DrawnGeometry, tol_px: float = 1e-3) -> bool:
-    """True when *a* and *b* have the same slice and end points (within *tol_px* pixels)."""
+    """True when *a* and *b* are on the same image and have the same end points (within *tol_px*).
+
+    The image is the SOP instance and frame; the slice index depends on which
+    files of the series were loaded and is not compared.
+    """
     return (
-        a.slice_index == b.slice_index
+        (a.sop_instance_uid, a.frame_number) == (b.sop_instance_uid, b.frame_number)
         and _segments_close(a.long_axis, b.long_axis, tol_px)
         and _segments_close(a.short_axis, b.short_axis, tol_px)
     )

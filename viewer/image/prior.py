@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from recist.model import DrawnGeometry
+from viewer.image.volume import slice_of
 from viewer.style import CALIPER
 
 
@@ -49,6 +50,12 @@ class PriorSliceWidget(QWidget):
         self._geometry: DrawnGeometry | None = None
         self._levels = (30.0 - 75.0, 30.0 + 75.0)
         self.slice_index = -1
+        self._key_slice = -1
+
+    @property
+    def key_slice(self) -> int:
+        """The slice of the prior volume showing the previous measurement's image (-1: none)."""
+        return self._key_slice
 
     @property
     def has_prior(self) -> bool:
@@ -71,18 +78,23 @@ class PriorSliceWidget(QWidget):
         window : tuple of float, optional
             ``(center, width)``; defaults to the liver window.
         """
-        self._volume, self._geometry = volume, geometry
+        key_slice = slice_of(volume, geometry)
+        if key_slice is None:  # never show another image in its place
+            self.clear(f"{caption}: image not available (it is not among the loaded "
+                       "files of its series)")
+            return
+        self._volume, self._geometry, self._key_slice = volume, geometry, key_slice
         if window is not None:
             center, width = window
             self._levels = (center - width / 2.0, center + width / 2.0)
         self.caption.setText(caption)
-        self._show_slice(geometry.slice_index)
+        self._show_slice(key_slice)
         self.view.autoRange(padding=0.0)
         self._zoom_to_caliper()
 
     def clear(self, message: str = "Select a lesion to see its previous measurement.") -> None:
         """Show no image, only *message*."""
-        self._volume, self._geometry, self.slice_index = None, None, -1
+        self._volume, self._geometry, self.slice_index, self._key_slice = None, None, -1, -1
         self.image.clear()
         self._set_lines([])
         self.caption.setText(message)
@@ -98,7 +110,7 @@ class PriorSliceWidget(QWidget):
     def _show_slice(self, index: int) -> None:
         self.slice_index = index
         self.image.setImage(np.asarray(self._volume.voxels[index]), levels=self._levels, autoLevels=False)
-        on_key_slice = self._geometry is not None and index == self._geometry.slice_index
+        on_key_slice = self._geometry is not None and index == self._key_slice
         segments = []
         if on_key_slice and self._geometry is not None:
             segments = [s for s in (self._geometry.long_axis, self._geometry.short_axis) if s is not None]

@@ -6,9 +6,12 @@ displayed, which also lets tests build a small volume from pydicom directly.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+
+from recist.model import DrawnGeometry
 
 
 @runtime_checkable
@@ -70,3 +73,46 @@ def volume_text(volume: Any, name: str, default: str = "") -> str:
     if name.endswith("_date") and len(text) == 8 and text.isdigit():
         return f"{text[:4]}-{text[4:6]}-{text[6:]}"
     return text
+
+
+def slice_of(volume: Any, geometry: DrawnGeometry | None) -> int | None:
+    """The slice of *volume* that shows *geometry*'s image, or None when it is not loaded.
+
+    Every view that draws a stored measurement finds its image here: by SOP
+    Instance UID (and frame number for multi-frame images) through
+    :meth:`recist.model.DrawnGeometry.slice_in`, never by the stored
+    ``slice_index``, which belongs to the volume the caliper was drawn on.
+    """
+    if volume is None or geometry is None:
+        return None
+    if geometry.series_instance_uid != getattr(volume, "series_instance_uid", None):
+        return None  # an image of another series cannot be in this one
+    return geometry.slice_in(
+        list(getattr(volume, "sop_instance_uids", None) or []),
+        getattr(volume, "frame_numbers", None),
+    )
+
+
+def frame_of(volume: Any, index: int) -> int | None:
+    """The 1-based frame number of slice *index* when its instance is multi-frame, else None."""
+    uids = list(getattr(volume, "sop_instance_uids", None) or [])
+    frames = list(getattr(volume, "frame_numbers", None) or [])
+    if not 0 <= index < len(uids) or index >= len(frames):
+        return None
+    frame = int(frames[index])
+    multi = frame > 1 or uids.count(uids[index]) > 1
+    return frame if multi else None
+
+
+def instance_set_key(volume: Any) -> str:
+    """Series Instance UID plus a digest of its images (SOP Instance UID and frame).
+
+    Two volumes of one series built from different files (a 14-slice excerpt
+    and the whole 269-slice series) have different keys, so caches and the
+    image view never take one for the other.
+    """
+    uids = list(getattr(volume, "sop_instance_uids", None) or [])
+    frames = list(getattr(volume, "frame_numbers", None) or [1] * len(uids))
+    images = sorted(f"{uid}#{frame}" for uid, frame in zip(uids, frames, strict=False))
+    digest = hashlib.sha1("\n".join(images).encode("ascii", "replace")).hexdigest()[:16]
+    return f"{volume.series_instance_uid}:{len(images)}:{digest}"

@@ -33,6 +33,9 @@ from viewer.image.prior import PriorSliceWidget
 from viewer.response.panel import ResponsePanelWidget
 from viewer.image.loading import SeriesLibrary, SeriesLoadTask
 from viewer.image.view import SeriesViewerWidget
+from viewer.image.volume import instance_set_key, slice_of
+from viewer.image.warnings_banner import LoadWarningsBannerWidget
+from viewer.dialogs.series_chooser import SeriesChooserDialog
 
 _TOOL_TITLES = {"pointer": "Select", "bidirectional": "Bidirectional", "line": "Line",
                 "pan": "Pan", "zoom": "Zoom", "window": "Window/level"}
@@ -70,6 +73,7 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
         self.last_task: SeriesLoadTask | None = None
         self._pool = QThreadPool(self)  # our own: the global pool stops once an event loop quits
         self.viewer = SeriesViewerWidget()
+        self.load_banner = LoadWarningsBannerWidget()
         self.prior = PriorSliceWidget()
         self.browser = PatientBrowserWidget(session)
         self.lesion_model = LesionTableModel(session, self)
@@ -89,7 +93,13 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
     # -- construction ------------------------------------------------------------------
     def _build_layout(self) -> None:
         centre = QSplitter(Qt.Orientation.Horizontal)
-        centre.addWidget(self.viewer)
+        image_column = QWidget()  # the loader's warnings in a bar right above the image
+        image_layout = QVBoxLayout(image_column)
+        image_layout.setContentsMargins(0, 0, 0, 0)
+        image_layout.setSpacing(2)
+        image_layout.addWidget(self.load_banner)
+        image_layout.addWidget(self.viewer, 1)
+        centre.addWidget(image_column)
         centre.addWidget(self.prior)
         centre.setSizes([1000, 380])
         self.prior.hide()
@@ -205,27 +215,43 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
         self.viewer.set_tool(name)
 
     def show_volume(self, volume: Any) -> None:
-        """Display *volume* in the image view (keeps the slice when it is the same series)."""
-        same = self.viewer.volume is not None and self.viewer.volume.series_instance_uid == volume.series_instance_uid
+        """Display *volume* in the image view.
+
+        The same images (series UID and instance set) keep the slice; other
+        files of the same series (e.g. the whole series after an excerpt)
+        replace the view and stay on the image shown, found by SOP Instance UID.
+        """
+        shown = self.viewer.volume
+        same = shown is volume or (shown is not None and instance_set_key(shown) == instance_set_key(volume))
         index = self.viewer.slice_index
         if not same:
+            uids = list(getattr(shown, "sop_instance_uids", None) or [])
+            image = uids[index] if shown is not None and 0 <= index < len(uids) else None
             self.viewer.set_volume(volume)
-            index = self._first_measured_slice(volume, index)
+            self.load_banner.show_for(volume)
+            new_uids = list(volume.sop_instance_uids)
+            index = self._first_measured_slice(volume, new_uids.index(image) if image in new_uids else None)
         self.viewer.set_slice(index)
         self._refresh_overlays()
 
-    def _first_measured_slice(self, volume: Any, default: int) -> int:
-        """The slice of the current timepoint's first measurement on *volume* (to open on)."""
-        if self.session.current_timepoint is None:
-            return default
+    def _first_measured_slice(self, volume: Any, default: int | None) -> int:
+        """The image shown before (*default*), else the current timepoint's first measured image."""
+        if default is not None or self.session.current_timepoint is None:
+            return self.viewer.slice_index if default is None else default
         for m in self.session.measurements():
-            if m.geometry is not None and m.geometry.series_instance_uid == volume.series_instance_uid:
-                return m.geometry.slice_index
-        return default
+            index = slice_of(volume, m.geometry)
+            if index is not None:
+                return index
+        return self.viewer.slice_index
 
-    def open_folder(self, path: str) -> SeriesLoadTask:
-        """Load the series under *path* in the background, then attach it to the current timepoint."""
-        task = SeriesLoadTask(self.library, path)
+    def open_folder(self, path: str, series_uid: str | None = None) -> SeriesLoadTask:
+        """Load the series under *path* in the background, then attach it to the current timepoint.
+
+        When *path* holds several image series (and *series_uid* does not name
+        one) the reader chooses in a :class:`SeriesChooserDialog` first.
+        """
+        task = SeriesLoadTask(self.library, path, series_uid)
+        task.signals.choose.connect(lambda found, p=path: self._on_series_choice(p, found))
         task.signals.progress.connect(self._on_load_progress)
         task.signals.finished.connect(self._on_series_loaded)
         task.signals.failed.connect(self._on_load_failed)
@@ -246,7 +272,7 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
             title += f" — {patient.subject_id}" + (f" — {tp.label}" if tp else "")
         self.setWindowTitle(f"{title} — {self.session.reader.full_name}")
         if tp is not None and tp.series_instance_uid:
-            volume = self.library.volume(tp.series_instance_uid)
+            volume = self.library.volume(tp.series_instance_uid, self._measured_images(tp.series_instance_uid))
             if volume is not None:
                 self.show_volume(volume)
             else:
@@ -275,6 +301,18 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
             and m.geometry.series_instance_uid == volume.series_instance_uid
         ]
         self.viewer.set_overlays(overlays)
+        missing = [o.caption for o in overlays if o.measurement_id in self.viewer.unavailable_measurement_ids]
+        if missing:
+            self.statusBar().showMessage(
+                f"{', '.join(missing)}: image not available — it is not among the loaded files of "
+                "this series (File → Open folder… on the folder holding it).", 15000)
+
+    def _measured_images(self, series_instance_uid: str) -> list[str]:
+        """SOP Instance UIDs the current timepoint's measurements on that series were drawn on."""
+        if self.session.current_timepoint is None:
+            return []
+        return [m.geometry.sop_instance_uid for m in self.session.measurements()
+                if m.geometry is not None and m.geometry.series_instance_uid == series_instance_uid]
 
     def _on_commands_changed(self) -> None:
         can_undo, can_redo = self.session.commands.can_undo_redo()
@@ -292,14 +330,18 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
             self.prior.hide()
             return
         timepoint, measurement = previous
-        volume = self.library.volume(measurement.geometry.series_instance_uid)
+        volume = self.library.volume(measurement.geometry.series_instance_uid,
+                                     [measurement.geometry.sop_instance_uid])
         if volume is None:
             self.prior.clear(f"The {timepoint.label} series is not on this computer.")
             self.prior.show()
             return
         lesion = self.lesion_model.lesion_at(self.lesion_model.row_of(lesion_id))
         code = lesion.code if lesion is not None else ""
-        caption = f"{timepoint.label} · {code} {measurement.long_axis_mm or 0:.1f} mm · slice {measurement.geometry.slice_index + 1}"
+        caption = f"{timepoint.label} · {code} {measurement.long_axis_mm or 0:.1f} mm"
+        key_slice = slice_of(volume, measurement.geometry)
+        if key_slice is not None:
+            caption += f" · slice {key_slice + 1}/{volume.voxels.shape[0]}"
         self.prior.show()  # first, so that the prior view is sized before it zooms to the caliper
         self.prior.show_prior(volume, measurement.geometry, caption,
                               (self.viewer.window_center, self.viewer.window_width))
@@ -311,10 +353,13 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
         volume = self.viewer.volume
         if volume is None:
             return
-        if current is not None and current.geometry is not None:
-            self.viewer.set_slice(current.geometry.slice_index)
-        elif hasattr(volume, "lps_to_index"):
-            position = prior_volume.index_to_lps(prior_geometry.slice_index, 0, 0)
+        index = slice_of(volume, current.geometry) if current is not None else None
+        if index is not None:
+            self.viewer.set_slice(index)
+        elif (current is None or current.geometry is None) and hasattr(volume, "lps_to_index"):
+            # not measured yet: the slice at the prior caliper's patient position
+            a, b = prior_geometry.long_axis.start_lps_mm, prior_geometry.long_axis.end_lps_mm
+            position = tuple((p + q) / 2 for p, q in zip(a, b, strict=True))
             self.viewer.set_slice(int(round(volume.lps_to_index(*position)[0])))
 
     def _on_slice_changed(self, index: int) -> None:
@@ -369,6 +414,15 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
             self, "Open a zip archive, DICOMDIR or DICOM file", "", "DICOM (*.zip DICOMDIR *.dcm);;All files (*)")
         if path:
             self.open_folder(path)
+
+    def _on_series_choice(self, path: str, found: list) -> None:
+        """Several image series under *path*: ask which one (window-modal), then load it."""
+        self.progress.hide()
+        self.statusBar().showMessage(f"{path} holds {len(found)} image series: choose one.", 8000)
+        dialog = SeriesChooserDialog(path, found, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.open_folder(path, dialog.chosen_uid))
+        dialog.open()
 
     def _on_load_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
