@@ -21,7 +21,7 @@ from app.session.commands import (
     UpdateLesion,
     UpdateMeasurement,
 )
-from app.session.errors import SessionError, translated
+from app.session.errors import SessionError, TimepointLockedError, translated
 from app.session.records import (
     UNSPECIFIED_ORGAN,
     measurement_from_geometry,
@@ -61,6 +61,7 @@ class EditingMixin:
         def _measurement(self, measurement_id: int) -> Measurement: ...
         def _reassess(self) -> None: ...
         def lesions(self) -> list[Lesion]: ...
+        def timepoints(self) -> list[Timepoint]: ...
         def measurements(self, timepoint_id: int | None = None) -> list[Measurement]: ...
         def measurement_for(
             self, lesion_id: int, timepoint_id: int | None = None
@@ -99,6 +100,9 @@ class EditingMixin:
             The stored measurement.
         """
         timepoint = self._timepoint(None)
+        self._refuse_if_signed(
+            timepoint.order, reason, f"Could not record the measurement at {timepoint.label}"
+        )
         if lesion_id is None:
             return self._record_on_new_lesion(
                 geometry, timepoint, kind, organ, location, nodal, reason
@@ -157,6 +161,9 @@ class EditingMixin:
         old = self._measurement(measurement_id)
         if old.geometry == geometry:
             return
+        self._refuse_if_signed(
+            self._timepoint(old.timepoint_id).order, reason, "Could not move the measurement"
+        )
         new = measurement_from_geometry(
             geometry, lesion_id=old.lesion_id, timepoint_id=old.timepoint_id or 0,
             reader_id=old.reader_id, base=old,
@@ -277,6 +284,7 @@ class EditingMixin:
         values: dict[str, Any], label: str, what: str, reason: str | None,
     ) -> Any:
         """Change this reader's measurement of ``lesion`` at ``timepoint`` (or add one): one edit."""
+        self._refuse_if_signed(timepoint.order, reason, what)
         existing = pick_measurement(self.measurements(timepoint.id), lesion.id or 0, self.reader.id)
         with translated(what):
             if existing is not None and existing.reader_id == self.reader.id:
@@ -297,6 +305,9 @@ class EditingMixin:
     def delete_measurement(self, measurement_id: int, *, reason: str | None = None) -> None:
         """Delete a measurement (undo re-creates it)."""
         old = self._measurement(measurement_id)
+        self._refuse_if_signed(
+            self._timepoint(old.timepoint_id).order, reason, "Could not delete the measurement"
+        )
         self._push(
             DeleteMeasurement(*self._refs(old), old, reason), "Could not delete the measurement"
         )
@@ -311,6 +322,10 @@ class EditingMixin:
             for m in all_measurements
             if m.lesion_id == lesion_id
         ]
+        self._refuse_if_signed(
+            self._first_order(lesion_id, all_measurements), reason,
+            f"Could not delete lesion {lesion.code}",
+        )
         children.append(DeleteLesion(self._lesion_ref(lesion_id), lesion, reason))
         self._push(
             CompositeCommand(f"Delete lesion {lesion.code}", tuple(children)),
@@ -341,11 +356,48 @@ class EditingMixin:
         }
         with translated(f"Could not change lesion {old.code}"):
             new = replace(old, **changes)
+            if new != old:
+                measured = self._store.measurements(patient_id=self._patient_id())
+        if new != old:
+            self._refuse_if_signed(
+                self._first_order(lesion_id, measured), reason, f"Could not change lesion {old.code}"
+            )
         label = f"Change lesion {old.code}"
         self._push(
             UpdateLesion(self._lesion_ref(lesion_id), old, new, reason, label),
             f"Could not change lesion {old.code}",
         )
+
+    # -- locks ------------------------------------------------------------------------------
+
+    def _refuse_if_signed(self, from_order: int | None, reason: str | None, what: str) -> None:
+        """Refuse, before anything is written, an unexplained edit of signed data.
+
+        RECIST is cumulative (baseline, nadir, confirmation), so an edit at the
+        timepoint of order ``from_order`` changes every later one as well.  With
+        a ``reason`` the edit is an amendment: storage voids the signatures.
+        """
+        if from_order is None or (reason is not None and reason.strip()):
+            return
+        with translated(what):
+            signed = {s.timepoint_id for s in self._store.signatures(self._patient_id())
+                      if s.is_valid}
+        labels = [tp.label for tp in self.timepoints()
+                  if tp.id in signed and tp.order >= from_order]
+        if labels:
+            which = " and ".join(labels)
+            verb = "is" if len(labels) == 1 else "are"
+            raise TimepointLockedError(
+                f"{what}: {which} {verb} signed and this edit would change it. "
+                "Give a reason to amend it (the signature is then voided and the "
+                "investigator signs again); nothing was saved."
+            )
+
+    def _first_order(self, lesion_id: int, measurements: Sequence[Measurement]) -> int | None:
+        """The order of the first timepoint where the lesion is measured (None: nowhere)."""
+        timepoint_ids = {m.timepoint_id for m in measurements if m.lesion_id == lesion_id}
+        orders = [tp.order for tp in self.timepoints() if tp.id in timepoint_ids]
+        return min(orders, default=None)
 
     # -- undo -------------------------------------------------------------------------------
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -80,7 +81,10 @@ class CompositeCommand(Command[ContextT]):
     Children apply in order and revert in reverse order (e.g. delete a lesion:
     first its measurements, then the lesion; undo re-creates the lesion first).
     If a child fails while applying, the children already applied are reverted
-    before the error propagates, so the stack never holds a half-done gesture.
+    before the error propagates, so the stack never holds a half-done gesture;
+    a context whose ``in_transaction`` is true (the reading session's editor
+    inside a store batch) is left to roll the whole gesture back itself, so no
+    compensating write is made.
 
     Parameters
     ----------
@@ -124,6 +128,8 @@ def _run_all(children: Sequence[Command[Any]], ctx: Any, *, forward: bool) -> li
                 child.revert(ctx)
             done.append(child)
     except Exception:
+        if getattr(ctx, "in_transaction", False):
+            raise  # the context's transaction rolls back every child at once
         for child in reversed(done):
             try:
                 if forward:
@@ -145,6 +151,10 @@ class CommandStack(Generic[ContextT]):
         Passed to every command's ``apply``/``revert`` (the object doing the writes).
     max_depth
         How many commands can be undone; pushing more forgets the oldest.
+    atomic
+        ``atomic(label)`` gives the context manager each apply/revert runs in
+        (the reading session passes its editor's store transaction, so every
+        gesture is all or nothing); by default none.
 
     Attributes
     ----------
@@ -154,10 +164,17 @@ class CommandStack(Generic[ContextT]):
 
     changed = Signal()
 
-    def __init__(self, context: ContextT, *, max_depth: int = DEFAULT_MAX_DEPTH) -> None:
+    def __init__(
+        self,
+        context: ContextT,
+        *,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        atomic: Callable[[str], AbstractContextManager[object]] | None = None,
+    ) -> None:
         if max_depth < 1:
             raise ValueError(f"max_depth must be >= 1, got {max_depth}")
         self.context = context
+        self._atomic = atomic or (lambda _label: nullcontext())
         self.max_depth = max_depth
         self._undo: deque[Command[ContextT]] = deque(maxlen=max_depth)
         self._redo: list[Command[ContextT]] = []
@@ -180,7 +197,8 @@ class CommandStack(Generic[ContextT]):
         """
         if command.is_noop():
             return None
-        result = command.apply(self.context)
+        with self._atomic(command.label):
+            result = command.apply(self.context)
         self._undo.append(command)
         self._redo.clear()
         self.changed.emit()
@@ -194,7 +212,8 @@ class CommandStack(Generic[ContextT]):
         if not self._undo:
             return None
         command = self._undo[-1]
-        command.revert(self.context)
+        with self._atomic(f"undo {command.label}"):
+            command.revert(self.context)
         self._undo.pop()
         self._redo.append(command)
         self.changed.emit()
@@ -208,7 +227,8 @@ class CommandStack(Generic[ContextT]):
         if not self._redo:
             return None
         command = self._redo[-1]
-        command.apply(self.context)
+        with self._atomic(f"redo {command.label}"):
+            command.apply(self.context)
         self._redo.pop()
         self._undo.append(command)
         self.changed.emit()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -78,6 +79,8 @@ class SigningMixin:
             self, session: Session, action: str, entity: str, entity_id: object, **kw: Any
         ) -> None: ...
         def _writer_id(self) -> int: ...
+        def _write(self, what: str) -> AbstractContextManager[Session]: ...
+        def _read(self, what: str) -> AbstractContextManager[Session]: ...
 
     # -- assessments ---------------------------------------------------------------------
 
@@ -108,7 +111,7 @@ class SigningMixin:
         recist.RecistError
             The stored measurements do not make a case the engine accepts.
         """
-        with self._db.write_session(f"assess patient {patient_id}") as session:
+        with self._write(f"assess patient {patient_id}") as session:
             result, data, timepoints, _ = self._evaluate(session, patient_id)
             version = str(getattr(result, "engine_version", ""))
             current = {
@@ -165,7 +168,7 @@ class SigningMixin:
 
     def assessments(self, patient_id: int) -> list[StoredAssessment]:
         """Stored assessments of the patient (current and frozen), by timepoint order."""
-        with self._db.read_session("list assessments") as session:
+        with self._read("list assessments") as session:
             return patient_assessments(session, patient_id)
 
     # -- signatures ----------------------------------------------------------------------
@@ -212,7 +215,7 @@ class SigningMixin:
             )
         if investigator.id is not None and investigator.id != signer.id:
             raise AuthenticationError("the signer does not match the authenticated reader")
-        with self._db.write_session(f"sign timepoint {timepoint_id}") as session:
+        with self._write(f"sign timepoint {timepoint_id}") as session:
             tp_row = session.get(TimepointRow, timepoint_id)
             if tp_row is None:
                 raise NotFoundError(f"no timepoint with id {timepoint_id}")
@@ -279,7 +282,7 @@ class SigningMixin:
         """Audit a signature attempt with a wrong password (§11.300(d): attempted misuse)."""
         if self.reader is None:
             return
-        with self._db.write_session("record refused signature") as session:
+        with self._write("record refused signature") as session:
             self._audit(
                 session,
                 "sign_refused",
@@ -290,7 +293,7 @@ class SigningMixin:
 
     def verify_signature(self, signature_id: int) -> bool:
         """True if the frozen content still hashes to the signature's ``content_hash``."""
-        with self._db.read_session("verify signature") as session:
+        with self._read("verify signature") as session:
             sig = session.get(SignatureRow, signature_id)
             if sig is None:
                 raise NotFoundError(f"no signature with id {signature_id}")
@@ -299,12 +302,12 @@ class SigningMixin:
 
     def signatures(self, patient_id: int) -> list[Signature]:
         """Every signature of the patient's timepoints, voided ones included, oldest first."""
-        with self._db.read_session("list signatures") as session:
+        with self._read("list signatures") as session:
             return patient_signatures(session, patient_id)
 
     def is_locked(self, timepoint_id: int) -> bool:
         """True while the timepoint carries a valid (not voided) signature."""
-        with self._db.read_session("check lock") as session:
+        with self._read("check lock") as session:
             return (
                 session.scalar(
                     select(SignatureRow.id)
