@@ -13,18 +13,23 @@ once; ``--demo`` opens it directly.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import logging
+import os
+import signal
+import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSocketNotifier, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 
 from recist.model import LesionKind, MeasurementStatus, Reader, Role
@@ -36,7 +41,7 @@ if TYPE_CHECKING:
     from storage.db import Database
     from viewer.main_window.window import MainWindow
 
-__all__ = ["DEMO_SUBJECT_ID", "SeriesChoice", "SeriesLibrary", "build_main_window", "open_demo", "render_volume_png", "run_gui"]
+__all__ = ["DEMO_SUBJECT_ID", "SeriesChoice", "SeriesLibrary", "build_main_window", "exit_process", "open_demo", "render_volume_png", "run_gui"]
 
 log = logging.getLogger("caliper")
 
@@ -253,7 +258,7 @@ def _seed_demo(session: Any, volume: Any) -> None:
     session.open_patient(DEMO_SUBJECT_ID)
     series = {"study_instance_uid": volume.study_instance_uid,
               "series_instance_uid": volume.series_instance_uid, "modality": volume.modality,
-              "slice_thickness_mm": volume.slice_thickness_mm}
+              "slice_thickness_mm": volume.slice_thickness_mm, "dicom_patient_id": volume.patient_id}
     for index, (label, scan_date, cycle) in enumerate(
         (("baseline", date(2026, 1, 5), None), ("C3", date(2026, 3, 9), 3))
     ):
@@ -325,12 +330,17 @@ def _splash() -> QLabel:
 
 
 def _show_crash(summary: str, report: Path) -> None:
+    if threading.current_thread() is not threading.main_thread() or QApplication.closingDown():
+        # A dialog from a worker thread (or while quitting) hangs the program on a black
+        # window; the report is saved and logged, which is what the reader needs then.
+        print(f"caliper: {summary}; a report was saved to {report}", file=sys.stderr)
+        return
     box = QMessageBox(QMessageBox.Icon.Critical, "Caliper", "Caliper ran into an unexpected problem.")
     box.setInformativeText(f"{summary}\n\nA report was saved to {report}.")
     box.exec()
 
 
-def run_gui(db_url: str | None, demo: bool) -> int:
+def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int:
     """Start the workstation; return the exit code.
 
     Parameters
@@ -339,6 +349,8 @@ def run_gui(db_url: str | None, demo: bool) -> int:
         Database URL or SQLite file; None uses ``$CALIPER_DB`` or the user data folder.
     demo : bool
         Open the bundled demo study at once.
+    open_path : str or None
+        A folder, zip, DICOMDIR or file to open once the window is up (``caliper PATH``).
 
     Returns
     -------
@@ -392,10 +404,79 @@ def run_gui(db_url: str | None, demo: bool) -> int:
         known = [p.subject_id for p in window.session.patients()]
         subject = last_patient if last_patient in known else known[0]
         QTimer.singleShot(0, lambda: window.session.open_patient(subject))
+    if open_path:
+        QTimer.singleShot(0, lambda: _open_at_start(window, open_path))
     app.main_window = window  # type: ignore[attr-defined]  # found by tests
-    code = app.exec()
+    restore_signals = _quit_on_signals(app)
+    try:
+        code = app.exec()
+    finally:
+        restore_signals()
     database.close()
     return int(code)
+
+
+def exit_process(code: int) -> NoReturn:
+    """End the process at once after the GUI has shut down in order (never returns).
+
+    By then the window has cancelled its loads and saved its settings and the
+    database is closed.  What is left is the interpreter's own teardown, which
+    frees every module and Qt wrapper one by one and takes 1–2 s on a busy
+    workstation — a reader who quits sees a process that lingers.  The exit
+    handlers (decode worker processes, logging) still run; only that teardown is
+    skipped.
+    """
+    import atexit
+
+    try:
+        atexit._run_exitfuncs()
+    finally:
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+
+
+def _quit_on_signals(app: QApplication) -> Callable[[], None]:
+    """Make SIGTERM and SIGINT close the windows as File → Quit does; return an undo.
+
+    Python runs signal handlers only when it gets control, and Qt's event loop
+    keeps it in C++: the signal's wake-up byte on a socket pair wakes a
+    :class:`QSocketNotifier`, so the handler runs at once.
+    """
+    receiver, sender = socket.socketpair()
+    receiver.setblocking(False)
+    sender.setblocking(False)
+    notifier = QSocketNotifier(receiver.fileno(), QSocketNotifier.Type.Read, app)
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            receiver.recv(64)
+
+    def quit_app(signum: int, _frame: object) -> None:
+        log.info("quit on %s", signal.Signals(signum).name)
+        app.closeAllWindows()  # the main window cancels its loads and saves its settings
+        app.quit()
+
+    notifier.activated.connect(drain)
+    previous_fd = signal.set_wakeup_fd(sender.fileno())
+    previous = {sig: signal.signal(sig, quit_app) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        signal.set_wakeup_fd(previous_fd)
+        notifier.setEnabled(False)
+        receiver.close()
+        sender.close()
+
+    return restore
+
+
+def _open_at_start(window: MainWindow, path: str) -> None:
+    log.info("opening at start: %s", path)
+    window.open_folder(path)
 
 
 def _open_demo_in(window: MainWindow, started: float) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from app import __version__
 from app.errors import CliError
+from pathlib import Path
 
 #: Modules that add sub-commands; each has ``register(subparsers) -> None`` and
 #: sets ``func`` on its parsers (``func(args) -> int``).
@@ -44,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--self-check",
         action="store_true",
+    parser.add_argument(
+        "--open",
+        metavar="PATH",
+        dest="open_path",
+        help="open this folder, zip, DICOMDIR or file in the window at start ('caliper PATH' too)",
+    )
         help="open the demo study offscreen, evaluate a case, check a temporary database; exit",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -61,16 +68,28 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``caliper``; return the process exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+def _path_as_open(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """``caliper PATH`` means ``caliper --open PATH`` when PATH is no command but exists."""
+    commands: set[str] = set()
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        commands.update(getattr(action, "choices", None) or ())
+    first = next((i for i, a in enumerate(argv) if not a.startswith("-")
+                  and (i == 0 or argv[i - 1] not in ("--db", "--open"))), None)
+    if first is None or argv[first] in commands or not Path(argv[first]).exists():
+        return argv
+    return [*argv[:first], "--open", argv[first], *argv[first + 1:]]
+
+
+    args = parser.parse_args(_path_as_open(parser, list(sys.argv[1:] if argv is None else argv)))
     try:
         if args.self_check:
             from app.selfcheck import run_self_check
 
             return run_self_check()
         if args.command is None:
-            from app.main import run_gui
+            from app.main import exit_process, run_gui
 
-            return run_gui(db_url=args.db, demo=args.demo)
+            exit_process(run_gui(db_url=args.db, demo=args.demo, open_path=args.open_path))
         return int(args.func(args) or 0)
     except CliError as exc:
         print(f"caliper: error: {exc}", file=sys.stderr)

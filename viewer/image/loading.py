@@ -20,6 +20,7 @@ after the scan and asks (``choose``) which one to load.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QRunnable, Signal
@@ -41,6 +42,10 @@ class SeriesLibrary(Protocol):
         ...
 
 
+class LoadCancelledError(Exception):
+    """Raised from the progress callback once the load was cancelled, to stop the reading."""
+
+
 class _TaskSignals(QObject):
     progress = Signal(int, int)
     choose = Signal(object)
@@ -49,7 +54,7 @@ class _TaskSignals(QObject):
 
 
 class SeriesLoadTask(QRunnable):
-    """Run ``library.open_folder(path)`` in a worker thread.
+    """Run ``library.open_folder(path)`` in a worker thread; :meth:`cancel` stops it.
 
     Parameters
     ----------
@@ -65,7 +70,16 @@ class SeriesLoadTask(QRunnable):
     ----------
     signals : QObject
         ``progress(done, total)``, ``choose(list of series)``, ``finished(volume)``,
-        ``failed(exception)``, delivered on the GUI thread.
+        ``failed(exception)``, delivered on the GUI thread; none is emitted once
+        the task is cancelled.
+
+    Notes
+    -----
+    Quitting while a series loads must neither wait for the whole series nor
+    emit into a window being torn down.  :meth:`cancel` (from the GUI thread)
+    and every emission (from the worker) take one lock, so after ``cancel()``
+    returns the task emits nothing; the next progress report raises
+    :class:`LoadCancelledError` inside the loader, which stops reading.
     """
 
     def __init__(self, library: SeriesLibrary, path: str, series_uid: str | None = None) -> None:
@@ -74,21 +88,67 @@ class SeriesLoadTask(QRunnable):
         self.path = path
         self.series_uid = series_uid
         self.signals = _TaskSignals()
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._done = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop the load at its next progress report; emit nothing from now on."""
+        with self._lock:
+            self._cancelled = True
+
+    @property
+    def is_cancelled(self) -> bool:
+        """True once :meth:`cancel` was called."""
+        return self._cancelled
+
+    @property
+    def is_done(self) -> bool:
+        """True once :meth:`run` has returned (loaded, failed or cancelled)."""
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until :meth:`run` has returned; False if still running after *timeout* s."""
+        return self._done.wait(timeout)
+
+    def _emit(self, signal: Any, *args: Any) -> bool:
+        """Emit unless cancelled; False if cancelled (or the receiver side is gone)."""
+        with self._lock:
+            if self._cancelled:
+                return False
+            try:
+                signal.emit(*args)
+            except RuntimeError:  # the signals object was deleted under us: nobody listens
+                self._cancelled = True
+                return False
+            return True
+
+    def _on_progress(self, done: int, total: int) -> None:
+        if not self._emit(self.signals.progress, done, total):
+            raise LoadCancelledError(f"loading {self.path} was cancelled")
 
     def run(self) -> None:
-        """Scan, then load or ask which series; emit ``choose``, ``finished`` or ``failed``."""
+        """Load; emit ``finished`` or ``failed`` (nothing if cancelled)."""
+        try:
+            self._load()
+        finally:
+            self._done.set()
+
+    def _load(self) -> None:
         try:
             uid = self.series_uid
             if uid is None and hasattr(self.library, "scan_folder"):
                 found = self.library.scan_folder(self.path)
                 if len(found) > 1:  # the reader chooses; no series is opened silently
-                    self.signals.choose.emit(found)
+                    self._emit(self.signals.choose, found)
                     return
                 uid = found[0].series_instance_uid if found else None
             chosen = {"series_uid": uid} if uid is not None else {}
-            volume = self.library.open_folder(
-                self.path, on_progress=self.signals.progress.emit, **chosen)
+            volume = self.library.open_folder(self.path, on_progress=self._on_progress, **chosen)
         except Exception as exc:  # reported on the GUI thread by the window
-            self.signals.failed.emit(exc)
+            if not self._cancelled:
+                self._emit(self.signals.failed, exc)
             return
-        self.signals.finished.emit(volume)
+        if self._cancelled and hasattr(volume, "cancel"):
+            volume.cancel()  # a background fill still running stops too
+        self._emit(self.signals.finished, volume)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QThreadPool, Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QProgressBar, QSplitter,
     QVBoxLayout, QWidget,
@@ -78,6 +78,7 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
         self.browser = PatientBrowserWidget(session)
         self.lesion_model = LesionTableModel(session, self)
         self.lesion_table = LesionTableView(self.lesion_model)
+        self._loads: list[SeriesLoadTask] = []  # running, cancelled when the window closes
         self.assign_bar = AssignBarWidget()
         self.response_panel = ResponsePanelWidget(session)
         self.lock_banner = QLabel()
@@ -264,12 +265,28 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
 
     # -- session → widgets ---------------------------------------------------------------
     def _on_timepoint_selected(self, *_: object) -> None:
+        self._loading_for = getattr(self.session.patient, "id", None)
+        self._loads = [t for t in self._loads if not t.is_done] + [task]
         tp = self.session.current_timepoint
         patient = self.session.patient
         self.amendment_reason = self.lesion_model.amendment_reason = None
         title = "Caliper"
         if patient is not None:
             title += f" — {patient.subject_id}" + (f" — {tp.label}" if tp else "")
+    def cancel_loads(self, wait_seconds: float = 1.0) -> bool:
+        """Cancel every series still loading; wait up to *wait_seconds*; True if all stopped."""
+        for task in self._loads:
+            task.cancel()
+        stopped = self._pool.waitForDone(int(wait_seconds * 1000))
+        self._loads = [t for t in self._loads if not t.is_done]
+        return stopped
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802  (Qt's name)
+        """Cancel loads in progress (quitting never waits for a series), then close."""
+        if not self.cancel_loads():
+            log.warning("a series load did not stop within 1 s of closing the window")
+        super().closeEvent(event)
+
         self.setWindowTitle(f"{title} — {self.session.reader.full_name}")
         if tp is not None and tp.series_instance_uid:
             volume = self.library.volume(tp.series_instance_uid, self._measured_images(tp.series_instance_uid))
