@@ -10,6 +10,7 @@ call and returns; the window redraws from the session's signals.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from PySide6.QtCore import QThreadPool, Qt
@@ -36,6 +37,8 @@ from viewer.image.view import SeriesViewerWidget
 from viewer.image.volume import instance_set_key, slice_of
 from viewer.image.warnings_banner import LoadWarningsBannerWidget
 from viewer.dialogs.series_chooser import SeriesChooserDialog
+
+log = logging.getLogger("caliper")
 
 _TOOL_TITLES = {"pointer": "Select", "bidirectional": "Bidirectional", "line": "Line",
                 "pan": "Pan", "zoom": "Zoom", "window": "Window/level"}
@@ -151,7 +154,7 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
         self.delete_action = self._action("Delete measurement", self._on_delete, None, "delete")
         self.sign_action = self._action("Sign timepoint…", self._on_sign, "Ctrl+Shift+S", "sign")
         self.amend_action = self._action("Amend signed timepoint…", self._on_amend, None, "amend")
-        quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit, "quit")
+        quit_action = self._action("Quit", self.close, "Ctrl+Q", "quit")  # no standard key offscreen or on Windows
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
         file_menu.setToolTipsVisible(True)  # the disabled "Find on PACS…" says why
