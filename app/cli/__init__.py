@@ -12,10 +12,10 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from app import __version__
 from app.errors import CliError
-from pathlib import Path
 
 #: Modules that add sub-commands; each has ``register(subparsers) -> None`` and
 #: sets ``func`` on its parsers (``func(args) -> int``).
@@ -43,14 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--demo", action="store_true", help="start on the bundled demo study")
     parser.add_argument(
-        "--self-check",
-        action="store_true",
-    parser.add_argument(
         "--open",
         metavar="PATH",
         dest="open_path",
         help="open this folder, zip, DICOMDIR or file in the window at start ('caliper PATH' too)",
     )
+    parser.add_argument(
+        "--self-check",
+        action="store_true",
         help="open the demo study offscreen, evaluate a case, check a temporary database; exit",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -65,9 +65,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``caliper``; return the process exit code."""
-    parser = build_parser()
 def _path_as_open(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
     """``caliper PATH`` means ``caliper --open PATH`` when PATH is no command but exists."""
     commands: set[str] = set()
@@ -80,6 +77,9 @@ def _path_as_open(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]
     return [*argv[:first], "--open", argv[first], *argv[first + 1:]]
 
 
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``caliper``; return the process exit code."""
+    parser = build_parser()
     args = parser.parse_args(_path_as_open(parser, list(sys.argv[1:] if argv is None else argv)))
     try:
         if args.self_check:
