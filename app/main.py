@@ -258,7 +258,7 @@ def _seed_demo(session: Any, volume: Any) -> None:
     session.open_patient(DEMO_SUBJECT_ID)
     series = {"study_instance_uid": volume.study_instance_uid,
               "series_instance_uid": volume.series_instance_uid, "modality": volume.modality,
-              "slice_thickness_mm": volume.slice_thickness_mm}
+              "slice_thickness_mm": volume.slice_thickness_mm, "dicom_patient_id": volume.patient_id}
     for index, (label, scan_date, cycle) in enumerate(
         (("baseline", date(2026, 1, 5), None), ("C3", date(2026, 3, 9), 3))
     ):

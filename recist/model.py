@@ -231,6 +231,8 @@ class Timepoint:
     modality: str | None = None
     slice_thickness_mm: float | None = None
     contrast_phase: str | None = None
+    dicom_patient_id: str | None = None
+    """Patient ID (0010,0020) of the attached series, to catch another patient's images."""
 
     def __post_init__(self) -> None:
         if self.order < 0:

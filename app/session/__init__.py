@@ -2,18 +2,14 @@
 
 The viewer never touches the database or the rules: it calls these methods and
 listens to the psygnal signals.  Every edit is one command on the session's
-single :class:`~app.session.undo.CommandStack` and one transaction of the
-reader's ``ClinicalStore`` (``ClinicalStore.batch``): a composite edit (a new
-lesion with its first measurement, a lesion deleted with its measurements, an
-amendment) is stored with its audit events entirely or not at all.  After every
-edit, undo and redo the responses are recomputed (:meth:`ReadingSession.assess`)
-and ``assessment_updated`` fires.
+single :class:`~app.session.undo.CommandStack` and one audited write through the
+reader's ``ClinicalStore``; after every edit, undo and redo the responses are
+recomputed (:meth:`ReadingSession.assess`) and ``assessment_updated`` fires.
 
 A signed timepoint is locked: an edit that would change it (RECIST is
 cumulative, so an edit at an earlier timepoint does too) raises
 :class:`TimepointLockedError` unless a ``reason`` is given, in which case it is
-an amendment that voids the signature (audited by storage).  The lock is
-checked before anything is written, so a refused edit leaves no trace.
+an amendment that voids the signature (audited by storage).
 
 Errors the reader should see are :class:`SessionError` subclasses with
 messages that say what to do.
@@ -34,13 +30,16 @@ from app.session.errors import (
     AuthenticationFailedError,
     DuplicateRecordError,
     NoPatientOpenError,
+    OtherPatientSeriesError,
     PermissionDeniedError,
     RecordNotFoundError,
+    ScanDateMismatchError,
     SessionError,
     TimepointLockedError,
     translated,
 )
 from app.session.records import pick_measurement
+from app.session.timeline import other_patient_warning, scan_date_note, timepoint_refusal
 from recist import CaseResult
 from recist.model import (
     Criteria,
@@ -57,9 +56,11 @@ __all__ = [
     "AuthenticationFailedError",
     "DuplicateRecordError",
     "NoPatientOpenError",
+    "OtherPatientSeriesError",
     "PermissionDeniedError",
     "ReadingSession",
     "RecordNotFoundError",
+    "ScanDateMismatchError",
     "SessionError",
     "TimepointLockedError",
 ]
@@ -114,9 +115,7 @@ class ReadingSession(EditingMixin):
         with translated(f"Could not start a session for {reader.username}"):
             self._store = database.store(reader)
         self._editor = SessionEditor(self._store, self)
-        self.commands: CommandStack[SessionEditor] = CommandStack(
-            self._editor, max_depth=max_undo, atomic=self._editor.transaction
-        )
+        self.commands: CommandStack[SessionEditor] = CommandStack(self._editor, max_depth=max_undo)
         self.patient: Patient | None = None
         self.current_timepoint: Timepoint | None = None
         self.assessment: CaseResult | None = None
@@ -206,29 +205,57 @@ class ReadingSession(EditingMixin):
         series_instance_uid: str | None = None,
         modality: str | None = None,
         slice_thickness_mm: float | None = None,
+        dicom_patient_id: str | None = None,
+        dicom_scan_date: date | None = None,
+        confirm_scan_date: bool = False,
+        confirm_other_patient: bool = False,
         reason: str | None = None,
     ) -> Timepoint:
         """Add the next timepoint (order = last + 1; the first one is the baseline) and select it.
 
         The lesion list is per patient, so the baseline lesions carry forward
         without copying; record their measurements at the new timepoint.
+        ``dicom_patient_id`` and ``dicom_scan_date`` come from the series it is
+        read on (``Volume.patient_id``, ``Volume.scan_date``); a ``scan_date``
+        that differs from the DICOM date, or a series of another DICOM patient,
+        is stored only when confirmed, and the confirmation is audited.
 
         Raises
         ------
-        DuplicateRecordError
-            The label is already used for this patient.
+        SessionError
+            The label is already used for this patient, or the date is before
+            the baseline (nothing is stored; the message says what to do).
+        ScanDateMismatchError
+            ``scan_date`` differs from ``dicom_scan_date`` and ``confirm_scan_date`` is False.
+        OtherPatientSeriesError
+            The series is of another DICOM patient and ``confirm_other_patient`` is False.
         """
         patient_id = self._patient_id()
         existing = self.timepoints()
         order = existing[-1].order + 1 if existing else 0
-        with translated(f"Could not add timepoint {label}"):
+        what = f"Could not add timepoint {label.strip()}"
+        refusal = timepoint_refusal(existing, label, scan_date, self._subject())
+        if refusal is not None:
+            raise SessionError(f"{what}: {refusal}")
+        date_question = scan_date_note(scan_date, dicom_scan_date)
+        if date_question is not None and not confirm_scan_date:
+            raise ScanDateMismatchError(date_question)
+        warning = other_patient_warning(existing, dicom_patient_id, self._subject())
+        if warning is not None and not confirm_other_patient:
+            raise OtherPatientSeriesError(warning)
+        confirmed = [] if date_question is None else [
+            f"scan date {scan_date} typed by the reader, not the DICOM date {dicom_scan_date}"]
+        with translated(what):
             record = Timepoint(
                 id=None, patient_id=patient_id, order=order, label=label.strip(),
                 scan_date=scan_date, cycle=cycle, study_instance_uid=study_instance_uid,
                 series_instance_uid=series_instance_uid, modality=modality,
-                slice_thickness_mm=slice_thickness_mm,
+                slice_thickness_mm=slice_thickness_mm, dicom_patient_id=dicom_patient_id or None,
             )
-            stored: Timepoint = self._store.add_timepoint(record, reason=reason)
+            stored: Timepoint = self._store.add_timepoint(
+                record, reason=reason, confirm_other_patient=confirm_other_patient,
+                confirmed=confirmed,
+            )
         self.current_timepoint = stored
         self.timepoint_selected.emit(stored)
         self._reassess()
@@ -242,31 +269,69 @@ class ReadingSession(EditingMixin):
         study_instance_uid: str | None = None,
         modality: str | None = None,
         slice_thickness_mm: float | None = None,
+        dicom_patient_id: str | None = None,
+        dicom_scan_date: date | None = None,
+        confirm_other_patient: bool = False,
         reason: str | None = None,
     ) -> Timepoint:
         """Record which series a timepoint is read on (one undoable, audited edit).
 
-        Values given as None keep what the timepoint has.
+        Values given as None keep what the timepoint has; a timepoint without
+        a scan date takes ``dicom_scan_date`` (``Volume.scan_date``).  A series whose
+        ``dicom_patient_id`` differs from that of the patient's other series
+        is attached only with ``confirm_other_patient``; storage audits it as
+        "attach series of other patient ID X to subject Y".
 
         Raises
         ------
         TimepointLockedError
             The timepoint is signed and no ``reason`` was given.
+        OtherPatientSeriesError
+            The series is of another DICOM patient and ``confirm_other_patient`` is False.
         """
         old = self._timepoint(timepoint_id)
+        warning = self.other_patient_warning(dicom_patient_id, timepoint_id)
+        if warning is not None and not confirm_other_patient:
+            raise OtherPatientSeriesError(warning)
         given = {
             "series_instance_uid": series_instance_uid, "study_instance_uid": study_instance_uid,
             "modality": modality, "slice_thickness_mm": slice_thickness_mm,
+            "dicom_patient_id": dicom_patient_id or None,
+            "scan_date": dicom_scan_date if old.scan_date is None else None,
         }
         with translated(f"Could not attach the series to {old.label}"):
             new = replace(old, **{k: v for k, v in given.items() if v is not None})
-        if new != old:
-            self._refuse_if_signed(old.order, reason, f"Could not attach the series to {old.label}")
         stored: Timepoint | None = self._push(
-            UpdateTimepoint(old, new, reason, f"Attach series to {old.label}"),
+            UpdateTimepoint(old, new, reason, f"Attach series to {old.label}",
+                            confirm_other_patient=warning is not None),
             f"Could not attach the series to {old.label}",
         )
         return stored or old
+
+    def other_patient_warning(
+        self, dicom_patient_id: str | None, timepoint_id: int | None = None
+    ) -> str | None:
+        """The warning for a series of DICOM patient ``dicom_patient_id``, or None when it fits.
+
+        It names both Patient IDs: the series' and that of the open patient's
+        series at its other timepoints (than ``timepoint_id``).
+        """
+        if self.patient is None or not dicom_patient_id:
+            return None
+        return other_patient_warning(
+            self.timepoints(), dicom_patient_id, self._subject(), timepoint_id
+        )
+
+    def timepoint_refusal(self, label: str, scan_date: date | None) -> str | None:
+        """Why a new timepoint ``label`` dated ``scan_date`` would be refused, or None.
+
+        A label the patient already has, or a date before the baseline (what
+        :meth:`add_timepoint` refuses), for the dialog to say before closing.
+        """
+        return timepoint_refusal(self.timepoints(), label, scan_date, self._subject())
+
+    def _subject(self) -> str:
+        return self.patient.subject_id if self.patient is not None else "this patient"
 
     def _on_timepoint_changed(self, timepoint: Timepoint) -> None:
         if self.current_timepoint is not None and self.current_timepoint.id == timepoint.id:

@@ -16,10 +16,13 @@ from storage.db import errors as db_errors
 
 __all__ = [
     "AuthenticationFailedError",
+    "ConfirmationNeededError",
     "DuplicateRecordError",
     "NoPatientOpenError",
+    "OtherPatientSeriesError",
     "PermissionDeniedError",
     "RecordNotFoundError",
+    "ScanDateMismatchError",
     "SessionError",
     "TimepointLockedError",
     "translated",
@@ -50,12 +53,33 @@ class TimepointLockedError(SessionError):
     """
 
 
+class ConfirmationNeededError(SessionError):
+    """The edit is possible but unusual; the message asks "are you sure?".
+
+    Nothing was written.  Ask the reader and, on yes, repeat the same call
+    with ``confirmed=True``: the confirmation is then recorded with the edit
+    (and so in the audit trail).
+    """
+
+
 class PermissionDeniedError(SessionError, PermissionError):
     """The reader's role does not allow the action (only an investigator signs)."""
 
 
 class AuthenticationFailedError(SessionError):
     """The username or password given to sign was wrong, or the reader is inactive."""
+
+
+class ScanDateMismatchError(ConfirmationNeededError):
+    """The scan date typed differs from the series' DICOM date; repeat with ``confirm_scan_date``."""
+
+
+class OtherPatientSeriesError(ConfirmationNeededError):
+    """The series' DICOM Patient ID differs from that of the patient's earlier series.
+
+    Repeat with ``confirm_other_patient=True`` once the reader confirmed; storage
+    then audits "attach series of other patient ID X to subject Y".
+    """
 
 
 @contextmanager
@@ -91,5 +115,7 @@ def translated(what: str) -> Iterator[None]:
         raise RecordNotFoundError(f"{what}: {exc}") from exc
     except db_errors.DuplicateError as exc:
         raise DuplicateRecordError(f"{what}: {exc}") from exc
+    except db_errors.OtherPatientError as exc:
+        raise OtherPatientSeriesError(f"{what}: {exc}") from exc
     except (db_errors.RepositoryError, RecistError) as exc:
         raise SessionError(f"{what}: {exc}") from exc

@@ -7,7 +7,6 @@ stays small).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +38,7 @@ from storage.db.models import (
     TimepointRow,
 )
 from storage.db.records import PatientChart, Signature, StoredAssessment
+from storage.db.timeline_checks import check_timeline
 
 if TYPE_CHECKING:
     from storage.db.database import Database
@@ -111,14 +111,12 @@ class ChartMixin:
             self, session: Session, action: str, entity: str, entity_id: object, **kw: Any
         ) -> None: ...
         def _writer_id(self) -> int: ...
-        def _write(self, what: str) -> AbstractContextManager[Session]: ...
-        def _read(self, what: str) -> AbstractContextManager[Session]: ...
 
     # -- whole patient -------------------------------------------------------------------
 
     def chart(self, subject_id: str) -> PatientChart:
         """Everything the viewer needs for one patient, read in one transaction."""
-        with self._read(f"open patient {subject_id}") as session:
+        with self._db.read_session(f"open patient {subject_id}") as session:
             patient_id = session.scalar(
                 select(PatientRow.id).where(PatientRow.subject_id == subject_id)
             )
@@ -152,9 +150,11 @@ class ChartMixin:
         Raises
         ------
         DuplicateError
-            The patient already has timepoints.
+            The patient already has timepoints, or two timepoints share a label.
+        IntegrityViolationError
+            A timepoint is dated before the baseline.
         """
-        with self._write(f"import timeline of {patient.subject_id}") as session:
+        with self._db.write_session(f"import timeline of {patient.subject_id}") as session:
             row = session.scalar(
                 select(PatientRow).where(PatientRow.subject_id == patient.subject_id)
             )
@@ -190,6 +190,7 @@ class ChartMixin:
                         before=record_values(old),
                         after=record_values(new),
                     )
+            check_timeline(patient.subject_id, timepoints)
             tp_ids: dict[int, int] = {}
             for tp in timepoints:
                 tp_row = timepoint_to_row(tp, TimepointRow(patient_id=row.id))

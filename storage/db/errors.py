@@ -7,7 +7,7 @@ database problem.  Messages name the record and say what to do.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy import exc as sa_exc
@@ -27,6 +27,23 @@ class DuplicateError(RepositoryError):
 
 class IntegrityViolationError(RepositoryError):
     """A write broke a database constraint other than uniqueness (e.g. a missing parent)."""
+
+
+class OtherPatientError(IntegrityViolationError):
+    """The series belongs to another DICOM patient than the patient's other series.
+
+    Attributes
+    ----------
+    dicom_patient_id : str
+        The Patient ID of the series being attached.
+    known_ids : list of str
+        The Patient IDs of the patient's other series.
+    """
+
+    def __init__(self, message: str, dicom_patient_id: str, known_ids: Sequence[str]) -> None:
+        super().__init__(message)
+        self.dicom_patient_id = dicom_patient_id
+        self.known_ids = list(known_ids)
 
 
 class SchemaTooNewError(RepositoryError):

@@ -101,6 +101,7 @@ _TIMEPOINT_FIELDS = (
     "modality",
     "slice_thickness_mm",
     "contrast_phase",
+    "dicom_patient_id",
 )
 
 

@@ -77,6 +77,7 @@ class TimepointRow(TimestampMixin, Base):
     modality: Mapped[str | None] = mapped_column(String(16))
     slice_thickness_mm: Mapped[float | None] = mapped_column(Float)
     contrast_phase: Mapped[str | None] = mapped_column(String(64))
+    dicom_patient_id: Mapped[str | None] = mapped_column(String(64))  # of the attached series
 
     patient: Mapped[PatientRow] = relationship(back_populates="timepoints")
 

@@ -113,7 +113,7 @@ def test_login_dialog_retries_until_the_password_is_right(qtbot, tmp_path) -> No
 def test_sign_dialog_prefills_the_meaning(qtbot) -> None:
     dialog = SignDialog("C6", "PR", "ivan")
     qtbot.addWidget(dialog)
-    assert dialog.meaning.toPlainText() == "I confirm the response PR at C6"
+    assert dialog.meaning.currentText() == "I confirm the response PR at C6"
     assert default_meaning(None, "C3") == "I confirm the assessment at C3"
     dialog.password.setText("pw")
     assert dialog.values() == ("ivan", "pw", "I confirm the response PR at C6")

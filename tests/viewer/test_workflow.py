@@ -181,7 +181,7 @@ def test_measure_follow_up_undo_and_sign(qtbot, window: MainWindow) -> None:
     # investigator confirmation: sign dialog with the prefilled meaning, then locked
     window.sign_action.trigger()
     (dialog,) = visible(window, SignDialog)
-    assert dialog.meaning.toPlainText() == "I confirm the response PR at C3"
+    assert dialog.meaning.currentText() == "I confirm the response PR at C3"
     dialog.username.setText("ivan")
     dialog.password.setText("investigator-pw")
     dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
@@ -218,9 +218,11 @@ def test_wrong_password_is_refused_and_nothing_is_locked(qtbot, window: MainWind
     dialog.username.setText("ivan")
     dialog.password.setText("wrong")
     dialog.accept()
-    errors = close_error_boxes()
-    assert errors and "Could not sign" in errors[0]
+    # the refusal is shown in the dialog, which stays open (issue 11 point 12)
+    assert dialog.isVisible() and "Could not sign" in dialog.error.text()
+    assert close_error_boxes() == []
     assert not session.is_locked(session.current_timepoint.id)
+    dialog.reject()
 
 
 def test_engine_warning_for_a_small_target_shows_in_the_table(qtbot, window: MainWindow) -> None:

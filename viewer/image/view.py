@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from viewer.image.annotations import NOTICE, ViewAnnotations, cursor_text, view_texts
+from viewer.image.annotations import CORNERS, EDGES, NOTICE, ViewAnnotations, cursor_text, view_texts
 from viewer.image.fit import body_box
 from viewer.image.image_item import SmoothImageItem
 from viewer.image.keys import ViewInputFilter, handle_key
@@ -212,6 +212,19 @@ class SeriesViewerWidget(QtWidgets.QWidget):
             self._load_timer.stop()
         else:
             self._load_timer.start()
+
+    def clear(self) -> None:
+        """Show no image (another patient was opened) until the next :meth:`set_volume`."""
+        self._load_timer.stop()
+        self._volume = None
+        self._geometry = None
+        self._slice = None
+        self._index = 0
+        self._cursor_text = ""
+        self._image.clear()
+        self._layer.set_overlays([])
+        for name in (*CORNERS, *EDGES):
+            self._annotations.set_text(name, "")
 
     def refresh(self) -> None:
         """Redraw the current slice from ``volume.voxels`` (e.g. after more slices loaded)."""

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QInputDialog
 
 from viewer.errors import report_error, shows_errors
 from viewer.dialogs.new_timepoint import NewTimepointDialog
+from viewer.dialogs.other_patient import confirm_other_patient
 from viewer.dialogs.sign import SignDialog
 from viewer.style import RESOURCES_DIR
 from viewer.image.volume import volume_text
@@ -27,6 +28,7 @@ def series_of(volume: Any) -> dict[str, Any]:
         "series_instance_uid": volume.series_instance_uid,
         "modality": getattr(volume, "modality", None) or None,
         "slice_thickness_mm": getattr(volume, "slice_thickness_mm", None),
+        "dicom_patient_id": getattr(volume, "patient_id", None) or None,
     }
 
 
@@ -70,7 +72,10 @@ class TimepointActions:
         count = len(self.session.timepoints()) if self.session.patient else 0
         volume = self.viewer.volume
         series = volume_text(volume, "series_description") or volume_text(volume, "modality") if volume else ""
-        dialog = NewTimepointDialog("baseline" if count == 0 else f"C{3 * count}", 3 * count, series, self)
+        dialog = NewTimepointDialog(
+            "baseline" if count == 0 else f"C{3 * count}", 3 * count, series, self,
+            dicom_date=getattr(volume, "scan_date", None) if volume is not None else None,
+            refusal=self.session.timepoint_refusal if self.session.patient else None)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._on_new_timepoint_accepted(dialog))
         dialog.open()
@@ -80,23 +85,25 @@ class TimepointActions:
     def _on_new_timepoint_accepted(self, dialog: NewTimepointDialog) -> None:
         label, scan_date, cycle = dialog.values()
         volume = self.viewer.volume if dialog.use_displayed_series() else None
-        self.session.add_timepoint(label, scan_date, cycle, **(series_of(volume) if volume else {}))
+        series = series_of(volume) if volume is not None else {}
+        warning = self.session.other_patient_warning(series.get("dicom_patient_id"))
+        if warning is not None and not confirm_other_patient(self, warning, label):
+            return
+        self.session.add_timepoint(
+            label, scan_date, cycle, **series,
+            dicom_scan_date=getattr(volume, "scan_date", None) if volume is not None else None,
+            confirm_scan_date=dialog.date_confirmed, confirm_other_patient=warning is not None)
 
     def _on_sign(self) -> SignDialog:
         tp = self.session.current_timepoint
         result = {r.label: r for r in getattr(self.session.assessment, "timepoints", ())}.get(tp.label)
         reader = self.session.reader
         username = reader.username if reader.role.value == "investigator" else ""
-        dialog = SignDialog(tp.label, str(result.overall) if result and result.overall else None, username, self)
+        dialog = SignDialog(tp.label, str(result.overall) if result and result.overall else None, username,
+                            self, sign=lambda u, p, m: self.session.sign(tp.id, u, p, m))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._on_sign_accepted(dialog, tp.id))
-        dialog.open()
+        dialog.open()  # it signs itself; a refusal stays in the dialog
         return dialog
-
-    @shows_errors("Could not sign the timepoint")
-    def _on_sign_accepted(self, dialog: SignDialog, timepoint_id: int) -> None:
-        username, password, meaning = dialog.values()
-        self.session.sign(timepoint_id, username, password, meaning)
 
     def _on_amend(self) -> None:
         tp = self.session.current_timepoint

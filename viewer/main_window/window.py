@@ -34,6 +34,7 @@ from viewer.image.prior import PriorSliceWidget
 from viewer.response.panel import ResponsePanelWidget
 from viewer.image.loading import SeriesLibrary, SeriesLoadTask
 from viewer.image.view import SeriesViewerWidget
+from viewer.dialogs.other_patient import confirm_other_patient
 from viewer.image.volume import instance_set_key, slice_of
 from viewer.image.warnings_banner import LoadWarningsBannerWidget
 from viewer.dialogs.series_chooser import SeriesChooserDialog
@@ -73,6 +74,8 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
         self.session, self.library, self.pacs_controller = session, library, pacs_controller
         self.cohort_controller, self.settings_path = cohort_controller, settings_path
         self.amendment_reason: str | None = None
+        self._other_patient_confirmed = False  # for the series just loaded (see _may_show)
+        self._loading_for: int | None = None  # the patient open when the last load started
         self.last_task: SeriesLoadTask | None = None
         self._pool = QThreadPool(self)  # our own: the global pool stops once an event loop quits
         self.viewer = SeriesViewerWidget()
@@ -198,7 +201,7 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
 
     def _connect(self) -> None:
         s = self.session
-        s.patient_opened.connect(self._on_timepoint_selected)
+        s.patient_opened.connect(self._on_patient_opened)
         s.timepoint_selected.connect(self._on_timepoint_selected)
         s.timepoint_locked.connect(self._on_timepoint_selected)
         for signal in (s.measurement_added, s.measurement_changed, s.measurement_removed,
@@ -260,6 +263,7 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
         task.signals.finished.connect(self._on_series_loaded)
         task.signals.failed.connect(self._on_load_failed)
         self.last_task = task
+        self._loading_for = getattr(self.session.patient, "id", None)
         self.progress.setRange(0, 0)
         self.progress.show()
         self.statusBar().showMessage(f"Loading {path}…")
@@ -267,6 +271,38 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
         return task
 
     # -- session → widgets ---------------------------------------------------------------
+    def _on_patient_opened(self, *_: object) -> None:
+        """Another patient: nothing of the previous one stays on screen."""
+        self.viewer.clear()
+        self.prior.clear()
+        self.prior.hide()
+        self._on_timepoint_selected()
+
+    def _may_show(self, volume: Any) -> bool:
+        """False when *volume* is of another DICOM patient and the reader did not confirm it.
+
+        The warning names both Patient IDs; "attach anyway" is offered when the
+        current timepoint has no series yet (the attachment is then audited),
+        otherwise the series is not opened.
+        """
+        self._other_patient_confirmed = False
+        if getattr(self.session.patient, "id", None) != self._loading_for:
+            self.statusBar().showMessage(
+                "Not opened: another patient was opened while the series loaded.", 15000)
+            return False
+        tp = self.session.current_timepoint
+        warning = self.session.other_patient_warning(
+            getattr(volume, "patient_id", None), tp.id if tp is not None else None)
+        if warning is None:
+            return True
+        can_attach = tp is not None and not tp.series_instance_uid
+        if not confirm_other_patient(self, warning, tp.label if can_attach else None):
+            self.statusBar().showMessage(
+                f"Not opened: the series is of DICOM patient ID {getattr(volume, 'patient_id', '')}.", 15000)
+            return False
+        self._other_patient_confirmed = True
+        return True
+
     def _on_timepoint_selected(self, *_: object) -> None:
         self._loading_for = getattr(self.session.patient, "id", None)
         self._loads = [t for t in self._loads if not t.is_done] + [task]
@@ -457,12 +493,16 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
     @shows_errors("Could not attach the series to the timepoint")
     def _on_series_loaded(self, volume: Any) -> None:
         self.progress.hide()
+        if not self._may_show(volume):
+            return
         self.show_volume(volume)
         described = " ".join(str(getattr(volume, n, "") or "") for n in ("modality", "series_description"))
         self.statusBar().showMessage(f"Loaded {described.strip()} ({volume.voxels.shape[0]} slices)", 8000)
         tp = self.session.current_timepoint
         if tp is not None and not tp.series_instance_uid:
-            self.session.attach_series(tp.id, **series_of(volume), reason=self.amendment_reason)
+            self.session.attach_series(
+                tp.id, **series_of(volume), dicom_scan_date=getattr(volume, "scan_date", None),
+                confirm_other_patient=self._other_patient_confirmed, reason=self.amendment_reason)
         elif tp is not None and tp.series_instance_uid != volume.series_instance_uid:
             self.statusBar().showMessage(
                 f"Shown, not attached: {tp.label} is read on another series.", 8000)
