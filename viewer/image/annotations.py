@@ -95,7 +95,7 @@ class ViewAnnotations(QtCore.QObject):
             "right": (right, (h - lh) // 2),
             "top": ((w - lw) // 2, _MARGIN),
             "bottom": ((w - lw) // 2, bottom),
-            NOTICE: ((w - lw) // 2, _MARGIN + 24),
+            NOTICE: ((w - lw) // 2, _MARGIN + 56),  # below the three lines of the top corners
         }
         label.move(*positions[name])
 

@@ -15,11 +15,14 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from viewer.image.volume import volume_text
 
-_STYLE = """
-QFrame#loadWarningsBanner { background: #f2c14e; border-radius: 3px; }
-QFrame#loadWarningsBanner QLabel { color: #1b1b1b; }
-QFrame#loadWarningsBanner QToolButton { color: #1b1b1b; border: none; font-weight: bold; }
-"""
+# on each widget itself: the application's dark sheet styles every QWidget, and a
+# widget's own sheet is the one that wins over it
+_STYLE = "QFrame#loadWarningsBanner { background: #f2c14e; border-radius: 3px; }"
+_TEXT_STYLE = "background: transparent; color: #1b1b1b;"
+_BUTTON_STYLE = (
+    "QToolButton { background: transparent; color: #1b1b1b; border: none; font-weight: bold; }"
+    "QToolButton:hover { background: #e0a92c; }"
+)
 #: A warning longer than this is cut (its full text is in the tool tip).
 MAX_WARNING_CHARS = 220
 
@@ -58,10 +61,12 @@ class LoadWarningsBannerWidget(QFrame):
         self.label.setWordWrap(True)
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setStyleSheet(_TEXT_STYLE)
         self.dismiss_button = QToolButton()
         self.dismiss_button.setObjectName("dismissLoadWarnings")
         self.dismiss_button.setText("✕")
         self.dismiss_button.setToolTip("Dismiss these warnings")
+        self.dismiss_button.setStyleSheet(_BUTTON_STYLE)
         self.dismiss_button.clicked.connect(self.hide)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)

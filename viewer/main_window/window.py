@@ -498,6 +498,8 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
         self.show_volume(volume)
         described = " ".join(str(getattr(volume, n, "") or "") for n in ("modality", "series_description"))
         self.statusBar().showMessage(f"Loaded {described.strip()} ({volume.voxels.shape[0]} slices)", 8000)
+        if self.viewer.unavailable_measurement_ids:
+            self._refresh_overlays()  # the status bar then names the measurements without image
         tp = self.session.current_timepoint
         if tp is not None and not tp.series_instance_uid:
             self.session.attach_series(
