@@ -2,14 +2,18 @@
 
 The viewer never touches the database or the rules: it calls these methods and
 listens to the psygnal signals.  Every edit is one command on the session's
-single :class:`~app.session.undo.CommandStack` and one audited write through the
-reader's ``ClinicalStore``; after every edit, undo and redo the responses are
-recomputed (:meth:`ReadingSession.assess`) and ``assessment_updated`` fires.
+single :class:`~app.session.undo.CommandStack` and one transaction of the
+reader's ``ClinicalStore`` (``ClinicalStore.batch``): a composite edit (a new
+lesion with its first measurement, a lesion deleted with its measurements, an
+amendment) is stored with its audit events entirely or not at all.  After every
+edit, undo and redo the responses are recomputed (:meth:`ReadingSession.assess`)
+and ``assessment_updated`` fires.
 
 A signed timepoint is locked: an edit that would change it (RECIST is
 cumulative, so an edit at an earlier timepoint does too) raises
 :class:`TimepointLockedError` unless a ``reason`` is given, in which case it is
-an amendment that voids the signature (audited by storage).
+an amendment that voids the signature (audited by storage).  The lock is
+checked before anything is written, so a refused edit leaves no trace.
 
 Errors the reader should see are :class:`SessionError` subclasses with
 messages that say what to do.
@@ -115,7 +119,9 @@ class ReadingSession(EditingMixin):
         with translated(f"Could not start a session for {reader.username}"):
             self._store = database.store(reader)
         self._editor = SessionEditor(self._store, self)
-        self.commands: CommandStack[SessionEditor] = CommandStack(self._editor, max_depth=max_undo)
+        self.commands: CommandStack[SessionEditor] = CommandStack(
+            self._editor, max_depth=max_undo, atomic=self._editor.transaction
+        )
         self.patient: Patient | None = None
         self.current_timepoint: Timepoint | None = None
         self.assessment: CaseResult | None = None
@@ -301,6 +307,8 @@ class ReadingSession(EditingMixin):
         }
         with translated(f"Could not attach the series to {old.label}"):
             new = replace(old, **{k: v for k, v in given.items() if v is not None})
+        if new != old:
+            self._refuse_if_signed(old.order, reason, f"Could not attach the series to {old.label}")
         stored: Timepoint | None = self._push(
             UpdateTimepoint(old, new, reason, f"Attach series to {old.label}",
                             confirm_other_patient=warning is not None),

@@ -16,12 +16,14 @@ its record has now.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import count
 from typing import Any, Protocol
 
-from app.session.undo import Command
 from app.session.errors import RecordNotFoundError
+from app.session.undo import Command
 from recist.model import Lesion, Measurement, Timepoint
 
 __all__ = [
@@ -106,6 +108,14 @@ class IdRegistry:
         if record_id is not None and self._token_of.get(record_id) == token:
             del self._token_of[record_id]
 
+    def snapshot(self) -> tuple[dict[int, Token], dict[Token, int]]:
+        """A copy of the bindings, to :meth:`restore` when a transaction rolls back."""
+        return dict(self._token_of), dict(self._current)
+
+    def restore(self, saved: tuple[dict[int, Token], dict[Token, int]]) -> None:
+        """Put back the bindings of a :meth:`snapshot`."""
+        self._token_of, self._current = dict(saved[0]), dict(saved[1])
+
 
 class _Signals(Protocol):
     """The session signals the editor emits (psygnal ``SignalInstance`` objects)."""
@@ -122,6 +132,11 @@ class _Signals(Protocol):
 class SessionEditor:
     """The command context: audited writes through the store, then the matching signal.
 
+    A command runs inside :meth:`transaction` (the session's undo stack does
+    this for every push, undo and redo): its writes are one store batch, so a
+    composite edit is stored, with its audit events, entirely or not at all;
+    the signals of its writes are emitted only once the batch has committed.
+
     Parameters
     ----------
     store
@@ -137,6 +152,48 @@ class SessionEditor:
         self.measurement_ids = IdRegistry("measurement")
         self.fallback_reason: str | None = None
         """Reason used when a command has none (set by ``ReadingSession.undo(reason=...)``)."""
+        self._pending: list[tuple[Any, Any]] | None = None
+
+    @property
+    def in_transaction(self) -> bool:
+        """True inside :meth:`transaction`: a failure rolls back every write made in it."""
+        return self._pending is not None
+
+    @contextmanager
+    def transaction(self, what: str = "edit") -> Iterator[None]:
+        """Run the block's writes as one store batch (all or nothing, audit events included).
+
+        Signals of the block's writes are held back and emitted after the
+        commit; on a rollback they are dropped and the id registries are put
+        back as they were, so the viewer and the commands never see records
+        that were not stored.  A nested call joins the outer transaction.
+        """
+        if self._pending is not None:
+            yield
+            return
+        saved = (self.lesion_ids.snapshot(), self.measurement_ids.snapshot())
+        self._pending = []
+        try:
+            with self.store.batch(what):
+                yield
+        except BaseException:
+            self.lesion_ids.restore(saved[0])
+            self.measurement_ids.restore(saved[1])
+            raise
+        else:
+            pending = self._pending
+            self._pending = None
+            for signal, value in pending:
+                signal.emit(value)
+        finally:
+            self._pending = None
+
+    def _emit(self, signal: Any, value: Any) -> None:
+        """Emit now, or after the commit of the open transaction."""
+        if self._pending is None:
+            signal.emit(value)
+        else:
+            self._pending.append((signal, value))
 
     def reset(self) -> None:
         """Forget every token (another patient was opened; the old commands are gone)."""
@@ -153,7 +210,7 @@ class SessionEditor:
         stored: Timepoint = self.store.update_timepoint(
             timepoint, reason=self._reason(reason), confirm_other_patient=confirm_other_patient
         )
-        self.signals.timepoint_changed.emit(stored)
+        self._emit(self.signals.timepoint_changed, stored)
         return stored
 
     def add_lesion(self, lesion: Lesion, ref: Ref) -> Lesion:
@@ -161,14 +218,14 @@ class SessionEditor:
         stored: Lesion = self.store.add_lesion(replace(lesion, id=None))
         assert stored.id is not None
         self.lesion_ids.bind(ref, stored.id)
-        self.signals.lesion_added.emit(stored)
+        self._emit(self.signals.lesion_added, stored)
         return stored
 
     def update_lesion(self, lesion: Lesion, ref: Ref, reason: str | None) -> Lesion:
         """Write ``lesion``'s values over the row ``ref`` stands for."""
         record = replace(lesion, id=self.lesion_ids.resolve(ref))
         stored: Lesion = self.store.update_lesion(record, reason=self._reason(reason))
-        self.signals.lesion_changed.emit(stored)
+        self._emit(self.signals.lesion_changed, stored)
         return stored
 
     def delete_lesion(self, ref: Ref, reason: str | None) -> None:
@@ -176,7 +233,7 @@ class SessionEditor:
         lesion_id = self.lesion_ids.resolve(ref)
         self.store.delete_lesion(lesion_id, reason=self._reason(reason))
         self.lesion_ids.forget(ref)
-        self.signals.lesion_removed.emit(lesion_id)
+        self._emit(self.signals.lesion_removed, lesion_id)
 
     def add_measurement(
         self, measurement: Measurement, ref: Ref, lesion_ref: Ref, reason: str | None
@@ -186,7 +243,7 @@ class SessionEditor:
         stored: Measurement = self.store.add_measurement(record, reason=self._reason(reason))
         assert stored.id is not None
         self.measurement_ids.bind(ref, stored.id)
-        self.signals.measurement_added.emit(stored)
+        self._emit(self.signals.measurement_added, stored)
         return stored
 
     def update_measurement(
@@ -199,7 +256,7 @@ class SessionEditor:
             lesion_id=self.lesion_ids.resolve(lesion_ref),
         )
         stored: Measurement = self.store.update_measurement(record, reason=self._reason(reason))
-        self.signals.measurement_changed.emit(stored)
+        self._emit(self.signals.measurement_changed, stored)
         return stored
 
     def delete_measurement(self, ref: Ref, reason: str | None) -> None:
@@ -207,7 +264,7 @@ class SessionEditor:
         measurement_id = self.measurement_ids.resolve(ref)
         self.store.delete_measurement(measurement_id, reason=self._reason(reason))
         self.measurement_ids.forget(ref)
-        self.signals.measurement_removed.emit(measurement_id)
+        self._emit(self.signals.measurement_removed, measurement_id)
 
 
 def _same_values(old: Measurement, new: Measurement) -> bool:

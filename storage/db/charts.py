@@ -7,6 +7,7 @@ stays small).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -111,12 +112,14 @@ class ChartMixin:
             self, session: Session, action: str, entity: str, entity_id: object, **kw: Any
         ) -> None: ...
         def _writer_id(self) -> int: ...
+        def _write(self, what: str) -> AbstractContextManager[Session]: ...
+        def _read(self, what: str) -> AbstractContextManager[Session]: ...
 
     # -- whole patient -------------------------------------------------------------------
 
     def chart(self, subject_id: str) -> PatientChart:
         """Everything the viewer needs for one patient, read in one transaction."""
-        with self._db.read_session(f"open patient {subject_id}") as session:
+        with self._read(f"open patient {subject_id}") as session:
             patient_id = session.scalar(
                 select(PatientRow.id).where(PatientRow.subject_id == subject_id)
             )
@@ -154,7 +157,7 @@ class ChartMixin:
         IntegrityViolationError
             A timepoint is dated before the baseline.
         """
-        with self._db.write_session(f"import timeline of {patient.subject_id}") as session:
+        with self._write(f"import timeline of {patient.subject_id}") as session:
             row = session.scalar(
                 select(PatientRow).where(PatientRow.subject_id == patient.subject_id)
             )

@@ -7,11 +7,18 @@ deleted).  Which signatures a change touches: RECIST is cumulative (baseline,
 nadir, confirmation), so a change at timepoint order *k* touches every signed
 timepoint of that patient with order >= *k*; a lesion change touches those from
 the lesion's first measured timepoint; a patient change (criteria) touches all.
+
+A composite edit (a lesion with its first measurement, a lesion with its
+measurements, an amendment of several records) runs its writes inside
+:meth:`ClinicalStore.batch`: one transaction for all of them, so their data rows
+and their audit events commit together or not at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +33,7 @@ from storage.db.errors import (
     IntegrityViolationError,
     NotFoundError,
     PermissionDeniedError,
+    wrap_sqlalchemy_errors,
 )
 from storage.db.locks import first_measured_order, void_touched_signatures
 from storage.db.mappers import (
@@ -66,6 +74,69 @@ class ClinicalStore(SigningMixin, ChartMixin):
             raise NotFoundError(f"reader {reader.username!r} is not stored (id is None)")
         self._db = database
         self.reader = reader
+        self._batch = threading.local()  # the open batch's session, per thread
+
+    # -- transactions --------------------------------------------------------------------
+
+    @contextmanager
+    def batch(self, what: str = "composite edit") -> Iterator[None]:
+        """Run the store's writes in the block as one transaction: all of them or none.
+
+        Data rows and audit events written in the block commit together when it
+        ends normally, and are all rolled back when an exception leaves it (the
+        exception propagates).  Reads of this store in the block see the block's
+        own writes; other connections see none of them until the commit.  The
+        write lock is held from the first statement to the end of the block, so
+        keep the block short and free of user interaction.
+
+        A nested ``batch()`` (or any single write) in the block joins the outer
+        transaction through a savepoint: it commits only with the outer batch,
+        and an exception leaving it undoes just its own writes.
+
+        Parameters
+        ----------
+        what
+            What the batch does, for error messages ("measure new lesion T3").
+
+        Examples
+        --------
+        >>> with store.batch("measure new lesion T3"):  # doctest: +SKIP
+        ...     lesion = store.add_lesion(lesion)
+        ...     store.add_measurement(replace(measurement, lesion_id=lesion.id))
+        """
+        with self._write(what):
+            yield
+
+    @property
+    def in_batch(self) -> bool:
+        """True inside :meth:`batch` (on this thread)."""
+        return getattr(self._batch, "session", None) is not None
+
+    @contextmanager
+    def _write(self, what: str) -> Iterator[Session]:
+        """A write transaction of its own, or a savepoint of the open batch."""
+        outer: Session | None = getattr(self._batch, "session", None)
+        if outer is not None:
+            with wrap_sqlalchemy_errors(what), outer.begin_nested():
+                yield outer
+            return
+        with self._db.write_session(what) as session:
+            self._batch.session = session
+            try:
+                yield session
+            finally:
+                self._batch.session = None
+
+    @contextmanager
+    def _read(self, what: str) -> Iterator[Session]:
+        """A read transaction, or the open batch's session (which sees the batch's writes)."""
+        outer: Session | None = getattr(self._batch, "session", None)
+        if outer is not None:
+            with wrap_sqlalchemy_errors(what):
+                yield outer
+            return
+        with self._db.read_session(what) as session:
+            yield session
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -133,7 +204,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
 
     def patients(self) -> list[Patient]:
         """Every patient, by subject id."""
-        with self._db.read_session("list patients") as session:
+        with self._read("list patients") as session:
             return [
                 patient_from_row(r)
                 for r in session.scalars(select(PatientRow).order_by(PatientRow.subject_id))
@@ -141,7 +212,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
 
     def patient(self, subject_id: str) -> Patient:
         """The patient with this subject id (raises NotFoundError)."""
-        with self._db.read_session(f"find patient {subject_id}") as session:
+        with self._read(f"find patient {subject_id}") as session:
             row = session.scalar(select(PatientRow).where(PatientRow.subject_id == subject_id))
             if row is None:
                 raise NotFoundError(f"no patient {subject_id!r}")
@@ -149,12 +220,12 @@ class ClinicalStore(SigningMixin, ChartMixin):
 
     def patient_by_id(self, patient_id: int) -> Patient:
         """The patient with this id (raises NotFoundError)."""
-        with self._db.read_session(f"find patient {patient_id}") as session:
+        with self._read(f"find patient {patient_id}") as session:
             return patient_from_row(_get(session, PatientRow, patient_id, "patient"))
 
     def add_patient(self, patient: Patient) -> Patient:
         """Store a new patient (``id`` ignored) and return it with its id; DuplicateError if the subject exists."""
-        with self._db.write_session(f"add patient {patient.subject_id}") as session:
+        with self._write(f"add patient {patient.subject_id}") as session:
             row = patient_to_row(patient, PatientRow())
             session.add(row)
             session.flush()
@@ -164,7 +235,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
 
     def update_patient(self, patient: Patient, reason: str | None = None) -> Patient:
         """Change a patient's values; touches every signed timepoint of the patient."""
-        with self._db.write_session(f"update patient {patient.subject_id}") as session:
+        with self._write(f"update patient {patient.subject_id}") as session:
             row = _get(session, PatientRow, patient.id, "patient")
             old = patient_from_row(row)
             if old == patient:
@@ -178,7 +249,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
 
     def timepoints(self, patient_id: int) -> list[Timepoint]:
         """The patient's timepoints in order (baseline first)."""
-        with self._db.read_session("list timepoints") as session:
+        with self._read("list timepoints") as session:
             rows = session.scalars(
                 select(TimepointRow)
                 .where(TimepointRow.patient_id == patient_id)
@@ -203,7 +274,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
         is every text in ``confirmed`` (what else the reader confirmed, e.g. a
         scan date that differs from the DICOM date).
         """
-        with self._db.write_session(f"add timepoint {timepoint.label}") as session:
+        with self._write(f"add timepoint {timepoint.label}") as session:
             patient_row: PatientRow = _get(session, PatientRow, timepoint.patient_id, "patient")
             self._guard(
                 session,
@@ -259,7 +330,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
         confirm_other_patient: bool = False,
     ) -> Timepoint:
         """Change a timepoint's values (not its patient); checked as :meth:`add_timepoint`."""
-        with self._db.write_session(f"update timepoint {timepoint.label}") as session:
+        with self._write(f"update timepoint {timepoint.label}") as session:
             row = _get(session, TimepointRow, timepoint.id, "timepoint")
             old = timepoint_from_row(row)
             new_values = replace(timepoint, patient_id=row.patient_id)
@@ -284,7 +355,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
 
     def lesions(self, patient_id: int) -> list[Lesion]:
         """The patient's lesions, by code."""
-        with self._db.read_session("list lesions") as session:
+        with self._read("list lesions") as session:
             rows = session.scalars(
                 select(LesionRow).where(LesionRow.patient_id == patient_id).order_by(LesionRow.code)
             )
@@ -292,7 +363,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
 
     def add_lesion(self, lesion: Lesion) -> Lesion:
         """Store a new lesion of ``lesion.patient_id``; DuplicateError for a taken code or tracking UID."""
-        with self._db.write_session(f"add lesion {lesion.code}") as session:
+        with self._write(f"add lesion {lesion.code}") as session:
             _get(session, PatientRow, lesion.patient_id, "patient")
             row = lesion_to_row(lesion, LesionRow(patient_id=lesion.patient_id))
             session.add(row)
@@ -303,7 +374,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
 
     def update_lesion(self, lesion: Lesion, reason: str | None = None) -> Lesion:
         """Change a lesion's code, kind, organ, location, nodal flag or tracking UID."""
-        with self._db.write_session(f"update lesion {lesion.code}") as session:
+        with self._write(f"update lesion {lesion.code}") as session:
             row = _get(session, LesionRow, lesion.id, "lesion")
             old = lesion_from_row(row)
             new_values = replace(lesion, patient_id=row.patient_id)
@@ -322,7 +393,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
 
     def delete_lesion(self, lesion_id: int, reason: str | None = None) -> None:
         """Delete a lesion and its measurements (each deletion audited with its old values)."""
-        with self._db.write_session(f"delete lesion {lesion_id}") as session:
+        with self._write(f"delete lesion {lesion_id}") as session:
             row = _get(session, LesionRow, lesion_id, "lesion")
             old = lesion_from_row(row)
             self._guard(
@@ -366,7 +437,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
             query = query.where(TimepointRow.patient_id == patient_id)
         if timepoint_id is not None:
             query = query.where(MeasurementRow.timepoint_id == timepoint_id)
-        with self._db.read_session("list measurements") as session:
+        with self._read("list measurements") as session:
             return [measurement_from_row(r) for r in session.scalars(query)]
 
     def _measurement_context(
@@ -382,7 +453,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
 
     def add_measurement(self, measurement: Measurement, reason: str | None = None) -> Measurement:
         """Store a new measurement (reader defaults to this store's reader, time to now)."""
-        with self._db.write_session("add measurement") as session:
+        with self._write("add measurement") as session:
             tp = self._measurement_context(session, measurement.lesion_id, measurement.timepoint_id)
             self._guard(session, tp.patient_id, tp.order, reason, f"measuring at {tp.label}")
             row = measurement_to_row(
@@ -406,7 +477,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
         self, measurement: Measurement, reason: str | None = None
     ) -> Measurement:
         """Change a measurement's values (lesion, timepoint and reader stay); ``measured_at`` becomes now."""
-        with self._db.write_session(f"update measurement {measurement.id}") as session:
+        with self._write(f"update measurement {measurement.id}") as session:
             row = _get(session, MeasurementRow, measurement.id, "measurement")
             old = measurement_from_row(row)
             if replace(old, measured_at=None) == replace(
@@ -428,7 +499,7 @@ class ClinicalStore(SigningMixin, ChartMixin):
 
     def delete_measurement(self, measurement_id: int, reason: str | None = None) -> None:
         """Delete a measurement; its values stay in the audit trail."""
-        with self._db.write_session(f"delete measurement {measurement_id}") as session:
+        with self._write(f"delete measurement {measurement_id}") as session:
             row = _get(session, MeasurementRow, measurement_id, "measurement")
             tp = session.get_one(TimepointRow, row.timepoint_id)
             self._guard(
