@@ -205,3 +205,44 @@ def test_point9_a_composite_rolls_back_as_a_whole_even_past_the_early_check(
     assert len(session.measurements(c3.id)) == 1
     report = db.verify_audit()
     assert report.ok, str(report)
+
+
+def test_point9_a_failed_amendment_keeps_the_signature_and_every_record(
+    db: Database, alice: Reader, bob: Reader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deleting a lesion of a signed timepoint with a reason voids the signature, deletes
+    the measurements, then the lesion: a failure at the last write undoes all of it."""
+    session = ReadingSession(db, bob)
+    session.add_patient("S-011", first_dose_date=date(2026, 1, 5))
+    session.open_patient("S-011")
+    session.add_timepoint("Baseline", date(2026, 1, 2))
+    geometry = DrawnGeometry("1.2.3", "1.2.3.10", 10, _line(40.0))
+    t1 = session.record_measurement(geometry, organ="liver")
+    session.record_measurement(DrawnGeometry("1.2.3", "1.2.3.11", 11, _line(30.0)), organ="liver")
+    c3 = session.add_timepoint("C3", date(2026, 3, 10), cycle=3)
+    session.record_measurement(geometry, lesion_id=t1.lesion_id)
+    session.sign(c3.id, "alice", PASSWORD)  # type: ignore[arg-type]
+    before = db.audit_events()
+    store = session._store  # noqa: SLF001 - the reader's store, to make its last write fail
+
+    def broken_delete_lesion(lesion_id: int, reason: str | None = None) -> None:
+        raise ReasonRequiredError("simulated failure of the last write of the amendment")
+
+    monkeypatch.setattr(store, "delete_lesion", broken_delete_lesion)
+    with pytest.raises(TimepointLockedError):
+        session.delete_lesion(t1.lesion_id, reason="wrong lesion")  # type: ignore[arg-type]
+    assert db.audit_events() == before
+    assert session.is_locked(c3.id)  # type: ignore[arg-type]
+    assert len(session.measurements(c3.id)) == 1
+    monkeypatch.undo()
+    session.delete_lesion(t1.lesion_id, reason="wrong lesion")  # type: ignore[arg-type]
+    done = [(e.action, e.entity) for e in db.audit_events()[len(before) :]]
+    assert done[:4] == [
+        ("void", "signature"),
+        ("delete", "measurement"),
+        ("delete", "measurement"),
+        ("delete", "lesion"),
+    ]
+    assert not session.is_locked(c3.id)  # type: ignore[arg-type]
+    report = db.verify_audit()
+    assert report.ok, str(report)
