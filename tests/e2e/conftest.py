@@ -14,7 +14,7 @@ import ctypes.util
 import os
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -102,24 +102,34 @@ def shots(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     return Path(base) / request.node.name if base else tmp_path / "shots"
 
 
-@pytest.fixture
-def caliper(
-    x_display: str, xdotool: str, tmp_path: Path, shots: Path
-) -> Iterator[Callable[..., CaliperProgram]]:
-    """Start ``caliper ARGS`` (e.g. ``--demo``) on the display in a fresh ``CALIPER_HOME``.
+class Launcher:
+    """Starts ``caliper`` on one display and ``CALIPER_HOME``; what the ``caliper`` fixture gives.
 
-    Calling it again (after the previous program exited or was stopped) restarts the
-    program on the same home, as a reader restarting Caliper.  Every program still
-    running at the end is killed.
+    ``launcher(*args, password=None)`` starts the window program (again after a quit: a
+    restart on the same home); ``launcher.cli(*args)`` runs a command on the same home
+    before or between starts (``db init``, ``reader add``).
     """
-    home = tmp_path / "home"
-    started: list[CaliperProgram] = []
 
-    def start(*args: str) -> CaliperProgram:
-        program = CaliperProgram(x_display, home, shots, xdotool)
-        started.append(program)
-        return program.start(*args)
+    def __init__(self, display: str, home: Path, shots: Path, xdotool: str) -> None:
+        self._make = lambda: CaliperProgram(display, home, shots, xdotool)
+        self.home = home
+        self.started: list[CaliperProgram] = []
 
-    yield start
-    for program in started:
+    def __call__(self, *args: str, password: str | None = None) -> CaliperProgram:
+        program = self._make()
+        self.started.append(program)
+        return program.start(*args, password=password)
+
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        """``caliper ARGS`` on this home; its output (fails the test on a non-zero exit)."""
+        return self._make().cli(*args, stdin=stdin).stdout
+
+
+@pytest.fixture
+def caliper(x_display: str, xdotool: str, tmp_path: Path, shots: Path) -> Iterator[Launcher]:
+    """A :class:`Launcher` for a fresh ``CALIPER_HOME``; every program it started is
+    stopped (SIGTERM, then SIGKILL) at the end."""
+    launcher = Launcher(x_display, tmp_path / "home", shots, xdotool)
+    yield launcher
+    for program in launcher.started:
         program.stop()

@@ -15,6 +15,7 @@ rows, and the pixel-to-screen mapping of the displayed slice.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -81,8 +82,14 @@ class CaliperProgram:
         )
         return env
 
-    def start(self, *args: str, timeout: float = 40.0) -> CaliperProgram:
-        """Start ``caliper ARGS`` and wait until its main window is on screen and mapped."""
+    def start(
+        self, *args: str, password: str | None = None, timeout: float = 40.0
+    ) -> CaliperProgram:
+        """Start ``caliper ARGS`` and wait until its main window is on screen.
+
+        With *password*, the login dialog is expected first: the password is typed
+        into it (it has the focus) and Return logs the first listed reader in.
+        """
         self.map_path.unlink(missing_ok=True)
         self.home.mkdir(parents=True, exist_ok=True)
         with self.stderr_path.open("ab") as err:
@@ -94,13 +101,22 @@ class CaliperProgram:
                 cwd=self.home,
                 start_new_session=True,
             )
-        found = self.xdo(
-            "search", "--sync", "--onlyvisible", "--name", "^Caliper — ", timeout=timeout
-        ).split()
-        assert found, "xdotool found no Caliper main window"
+        if password is not None:
+            login = self.xdo(
+                "search", "--sync", "--onlyvisible", "--name", "log in$", timeout=timeout
+            ).split()[0]
+            self.xdo("windowfocus", "--sync", login)
+            self.type(password)
+            self.key("Return")
         ui = self.wait_ui(lambda m: m["window"][2] > 0, timeout=timeout, what="the first UI map")
         self.window_id = str(ui["window_id"])
-        assert self.window_id in found, f"window {self.window_id} not among {found}"
+        deadline = time.monotonic() + timeout
+        while True:  # the map's window is the visible "Caliper — …" X window
+            found = self.xdo("search", "--onlyvisible", "--name", "^Caliper — ", timeout=timeout)
+            if self.window_id in found.split():
+                break
+            assert time.monotonic() < deadline, f"window {self.window_id} not among {found}"
+            time.sleep(0.1)
         self.xdo("windowfocus", "--sync", self.window_id)
         return self
 
@@ -130,12 +146,14 @@ class CaliperProgram:
         self, *args: str, check: bool = True, stdin: str | None = None
     ) -> subprocess.CompletedProcess[str]:
         """Run ``caliper ARGS`` on the program's database (the console script, not an import)."""
+        self.home.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(
             [str(CALIPER), *args],
             env=self.env(),
             capture_output=True,
             text=True,  # noqa: S603
             input=stdin,
+            cwd=self.home,
             timeout=120,
             check=False,
         )
@@ -200,6 +218,8 @@ class CaliperProgram:
             except (OSError, ValueError, KeyError, TypeError, IndexError):
                 pass
             time.sleep(0.05)
+        with contextlib.suppress(Exception):  # what the screen showed, beside the other shots
+            self.screenshot(f"timeout-{time.strftime('%H%M%S')}")
         raise UiTimeout(
             f"timed out after {timeout} s waiting for {what}; last map: {json.dumps(last)[:3000]}"
         )

@@ -329,3 +329,87 @@ def _inside(inner: list[int], outer: list[int]) -> bool:
     x, y, w, h = inner
     ox, oy, ow, oh = outer
     return ox <= x + w / 2 <= ox + ow and oy <= y + h / 2 <= oy + oh
+
+
+def test_a_readers_day_leaves_an_intact_audit_trail(caliper, shared_data: Path) -> None:
+    """A new site: ``db init``, an investigator added on the command line, then in the window:
+    new patient, File → Open folder, baseline with a target in the liver, follow-up C3 with
+    the same lesion smaller, Sign timepoint with the investigator's password, Amend with a
+    reason and move the caliper.  The audit trail verifies, holds the signature and the
+    reason, and no stray (created-then-deleted) events."""
+    password = "e2e-investigator-pw"
+    caliper.cli("db", "init")
+    caliper.cli(
+        "reader", "add", "--username", "inv", "--name", "Ines Investigator",
+        "--role", "investigator", "--password-stdin", "--as", "system", stdin=password + "\n",
+    )  # fmt: skip
+    program = caliper(password=password)  # the login dialog: the only reader, inv
+    program.wait_ui(
+        lambda m: m["image"] and m["lesion_rows"], 60, "the demo study of a first start"
+    )
+
+    program.menu("File", "New patient")
+    program.wait_dialog("OK")
+    program.type("E2E-001")
+    program.key("Return")
+    program.wait_ui(lambda m: not m["dialogs"] and not m["lesion_rows"], 10, "the new patient")
+    open_folder(program, shared_data / "crlm-ct-1006")
+    program.wait_ui(lambda m: m["image"] and m["image"]["slice_count"] == 51, 60, "the CRLM CT")
+
+    def new_timepoint(label: str) -> None:
+        program.click_on("newTimepoint")
+        program.wait_dialog("OK")
+        program.screenshot(f"new-timepoint-{label}")
+        program.key("Return")
+        program.wait_ui(lambda m: label in m["timepoint_rows"] and not m["dialogs"], 10, label)
+
+    new_timepoint("baseline")
+    go_to_slice(program, 15)  # a liver metastasis, 15 slices above the most caudal one
+    new_lesion(program)
+    ui = program.settle()
+    program.drag_screen(
+        program.pixel_to_screen(205, 140, ui), program.pixel_to_screen(230, 163, ui)
+    )
+    program.wait_ui(lambda m: "T1" in m["lesion_rows"], 10, "T1 measured at baseline")
+    program.screenshot("1-baseline")
+
+    new_timepoint("C3")
+    program.click_on("T1")
+    ui = program.wait_ui(lambda m: m["image"]["slice_index"] == 15, 10, "T1's slice at C3")
+    program.drag_screen(
+        program.pixel_to_screen(210, 144, ui), program.pixel_to_screen(226, 160, ui)
+    )
+    program.wait_ui(lambda m: m["toolbar"]["sign"]["enabled"], 10, "Sign timepoint enabled")
+    program.screenshot("2-follow-up")
+
+    program.click_on("sign")
+    program.wait_dialog("Sign")
+    program.type(password)
+    program.key("Return")
+    program.wait_ui(lambda m: "lockBanner" in m["widgets"] and not m["dialogs"], 10, "C3 locked")
+    program.screenshot("3-signed")
+
+    reason = "caliper re-placed on review"
+    program.menu("Timepoint", "Amend signed timepoint")
+    program.wait_dialog("OK")
+    program.type(reason)
+    program.key("Return")
+    ui = program.wait_ui(lambda m: not m["dialogs"], 10, "the amendment started")
+    on_line = program.pixel_to_screen(215, 149, ui)  # on the long axis, off its ends and middle
+    program.drag_screen(on_line, (on_line[0] + 8, on_line[1] + 8))  # moves the whole caliper
+    program.wait_ui(
+        lambda m: any(e["reason"] == reason and e["entity"] == "measurement"
+                      for e in program.audit_events()),
+        15, "the caliper's move, audited with the amendment's reason",
+    )  # fmt: skip
+    program.screenshot("4-amended")
+    program.key("ctrl+q")
+    assert program.wait_exit(10) == 0
+
+    assert "intact" in program.audit_verify()
+    events = program.audit_events()
+    actions = [(e["action"], e["entity"]) for e in events]
+    assert any(e["entity"] == "signature" for e in events), actions
+    assert any(e["reason"] == reason for e in events), actions
+    assert not [a for a in actions if a[0] == "delete"], f"stray deletions: {actions}"
+    assert program.crash_reports() == []
