@@ -12,7 +12,6 @@ from recist.checks import baseline_warnings, technique_warnings, timeline_warnin
 from recist.metrics import LazyMetrics
 from recist.model import Criteria
 from recist.prepare import Prepared, PreparedTimepoint, prepare
-from recist.reasons import Recipe, render
 from recist.responses import (
     CR,
     ICPD,
@@ -95,8 +94,6 @@ def evaluate(case: Case, settings: Settings | None = None) -> CaseResult:
             timeline, tracker.steps, _rules(confirmation, min_sd_days, s, True)
         )
     primary = irecist if is_irecist and irecist else recist
-    if PD in responses or is_irecist:
-        follow_ups = _post_progression(follow_ups, responses, tracker if is_irecist else None)
     timepoints = [_baseline_result(prep, baseline_warnings(case, s)), *follow_ups]
     if confirmation and not primary.confirmed:
         timepoints = _confirmation_notes(timepoints, s.confirm_min_days)
@@ -195,43 +192,6 @@ def _irecist_summary(
     if prog is None and first_iupd is not None:
         why += f"; iUPD on {first_iupd} never confirmed: iRECIST progression censored (O-15)"
     return TrackSummary(Criteria.IRECIST, bor, prog, confirmed, why, first_iupd)
-
-
-def _post_progression(
-    follow_ups: list[TimepointResult],
-    responses: list[Response],
-    tracker: IrecistTracker | None,
-) -> list[TimepointResult]:
-    """Mark the timepoints after the first progression (RECIST 1.1 PD, iRECIST iCPD).
-
-    BOR ignores them (rules.md §6); their reason says so (docs/RESPONSE_RULES.md).
-    """
-    if tracker is None:
-        stop, what = responses.index(PD), "progression"
-    else:
-        overall = [st.overall for st in tracker.steps]
-        if ICPD not in overall:
-            return follow_ups
-        stop, what = overall.index(ICPD), "iCPD"
-    if stop == len(follow_ups) - 1:
-        return follow_ups
-    where = f"{what} at {follow_ups[stop].label}"
-    return [
-        *follow_ups[: stop + 1],
-        *(
-            tp._replace(post_progression=True, why=(_post_text, tp.overall, where, tp.why))
-            for tp in follow_ups[stop + 1 :]
-        ),
-    ]
-
-
-def _post_text(overall: Response, where: str, why: Recipe) -> str:
-    """'PR (after progression at C3; not used for BOR): sum ...' (still starts with the code)."""
-    text = render(why)
-    head = f"{overall}: "
-    if text.startswith(head):
-        text = text[len(head) :]
-    return f"{overall} (after {where}; not used for BOR): {text}"
 
 
 def _confirmation_notes(

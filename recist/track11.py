@@ -7,6 +7,7 @@ from recist.prepare import Prepared
 from recist.reasons import Recipe, render
 from recist.responses import (
     CR,
+    ICPD,
     NE,
     NON_CR_NON_PD,
     PD,
@@ -54,6 +55,8 @@ def run_recist11(
     last_cr_label = ""
     # after the first PD the reappearance rule keeps the CR before it as its reference
     progressed = cr_before_pd = False
+    # "progression at C3" once the case's criterion progressed (iRECIST: iCPD); BOR ignores the rest
+    post_at: str | None = None
     ids, nodal = prep.target_ids, prep.target_nodal
     nt_ids, nt_nodal = prep.nt_ids, prep.nt_nodal
     out: list[TimepointResult] = []
@@ -124,6 +127,8 @@ def run_recist11(
             if irecist_primary:
                 shown = i_overall
                 why = (_irecist_reason, istep.reason, why)
+        if post_at is not None:
+            why = (_post_text, shown, post_at, why)
         pct_base = pct_nadir = None
         if total is not None and (complete or target is PD):
             if baseline is not None:
@@ -150,10 +155,16 @@ def run_recist11(
                     i_overall,
                     complete,
                     tp.day,
-                    False,  # post_progression: set by evaluate() once BOR's window is known
+                    post_at is not None,
                 ),
             )
         )
+        if post_at is None:
+            if irecist_primary:
+                if i_overall is ICPD:
+                    post_at = f"iCPD at {tp.label}"
+            elif overall is PD:
+                post_at = f"progression at {tp.label}"
         if overall is not NE:
             if overall is PD and not progressed:
                 progressed, cr_before_pd = True, after_cr
@@ -166,6 +177,15 @@ def run_recist11(
 
 
 _STABLE = frozenset((SD, NON_CR_NON_PD))
+
+
+def _post_text(shown: Response, where: str, why: Recipe) -> str:
+    """'PR (after progression at C3; not used for BOR): ...' (still starts with the code)."""
+    text = render(why)
+    head = f"{shown}: "
+    if text.startswith(head):
+        text = text[len(head) :]
+    return f"{shown} (after {where}; not used for BOR): {text}"
 
 
 def _irecist_reason(ireason: Recipe, reason: Recipe) -> str:
