@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 from pydicom import uid
-from pydicom.pixels import get_decoder
+from pydicom.pixels.decoders.base import get_decoder
 
 from storage.dicom import gdcm_decoder, rle_decoder
 

@@ -100,7 +100,7 @@ def decode_frame(src: bytes, runner: Any) -> bytes:
     buffer = image.GetBuffer()
     if buffer is None:
         raise RuntimeError(f"GDCM could not decode this {uid.UID(syntax).name} frame")
-    data = buffer.encode("utf-8", "surrogateescape")  # GDCM's char* arrives as str
+    data: bytes = buffer.encode("utf-8", "surrogateescape")  # GDCM's char* arrives as str
     expected = (int(runner.rows) * int(runner.columns) * int(runner.samples_per_pixel)
                 * (int(runner.bits_allocated) // 8))
     if len(data) < expected:

@@ -227,7 +227,7 @@ class FrameDecoder:
 
     def _encapsulated_value(self, head: FileHeader) -> bytes:
         """The encapsulated pixel data value to the end of the file (cached per thread)."""
-        last = getattr(self._local, "value", None)
+        last: tuple[str, bytes] | None = getattr(self._local, "value", None)
         if last is not None and last[0] == head.file_path:
             return last[1]
         with open(head.file_path, "rb") as fp:

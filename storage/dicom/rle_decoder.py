@@ -20,7 +20,7 @@ import numpy as np
 from pydicom import uid
 
 try:
-    from rle.rle import decode_segment
+    from rle.rle import decode_segment  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - pylibjpeg-rle is a dependency
     decode_segment = None
 
