@@ -32,6 +32,7 @@ from app.session.commands import SessionEditor, UpdateTimepoint
 from app.session.edits import EditingMixin
 from app.session.errors import (
     AuthenticationFailedError,
+    ConfirmationNeededError,
     DuplicateRecordError,
     NoPatientOpenError,
     OtherPatientSeriesError,
@@ -58,6 +59,7 @@ from storage.db import Database, Signature
 
 __all__ = [
     "AuthenticationFailedError",
+    "ConfirmationNeededError",
     "DuplicateRecordError",
     "NoPatientOpenError",
     "OtherPatientSeriesError",

@@ -21,6 +21,15 @@ from app.session.commands import (
     UpdateLesion,
     UpdateMeasurement,
 )
+from app.session.checks import (
+    DEFAULT_PLAUSIBLE_FACTOR,
+    ask_unless_confirmed,
+    check_field_of_view,
+    check_kind_at,
+    check_size_change,
+    counted_mm,
+    note_after_check,
+)
 from app.session.errors import SessionError, TimepointLockedError, translated
 from app.session.records import (
     UNSPECIFIED_ORGAN,
@@ -32,6 +41,7 @@ from app.session.records import (
     split_values,
     with_status,
 )
+from recist.organs import canonical_organ, is_lymph_node
 from recist.model import (
     DrawnGeometry,
     Lesion,
@@ -51,6 +61,9 @@ class EditingMixin:
 
     reader: Reader
     commands: CommandStack[SessionEditor]
+    plausible_change_factor: float | None = DEFAULT_PLAUSIBLE_FACTOR
+    """A lesion more than this many times larger or smaller than at its last measurement
+    needs ``confirmed=True`` (a setting of the session; None never asks)."""
     _editor: SessionEditor
     _store: Any
 
@@ -79,6 +92,8 @@ class EditingMixin:
         location: str = "",
         nodal: bool = False,
         reason: str | None = None,
+        field_of_view_mm: float | None = None,
+        confirmed: bool = False,
     ) -> Measurement:
         """Record the lines drawn at the current timepoint as one undoable edit.
 
@@ -89,31 +104,53 @@ class EditingMixin:
         lesion_id
             The lesion measured; None creates a lesion with the next free code of
             ``kind`` (T1.., NT1.., N1..) and ``organ``/``location``/``nodal``
-            (``organ`` defaults to "unspecified").  If this reader already
-            measured the lesion here, that measurement is replaced.
+            (``organ`` defaults to "unspecified"; a listed organ is stored in its
+            listed form, and a lymph node is always nodal).  If this reader
+            already measured the lesion here, that measurement is replaced.
+            Targets and non-targets are created only at baseline, new lesions
+            only at follow-up.
         reason
             Needed when the edit changes a signed timepoint (an amendment).
+        field_of_view_mm
+            The larger side of the image drawn on; a longer caliper is refused.
+        confirmed
+            The reader confirmed a size change beyond :attr:`plausible_change_factor`
+            (recorded in the measurement's note, so in the audit trail).
 
         Returns
         -------
         Measurement
             The stored measurement.
+
+        Raises
+        ------
+        ConfirmationNeededError
+            The lesion grew or shrank beyond the factor since its last
+            measurement; ask the reader, then call again with ``confirmed=True``.
+        SessionError
+            A role RECIST does not allow at this timepoint, or a caliper longer
+            than the field of view (the message says what to do instead).
         """
         timepoint = self._timepoint(None)
         self._refuse_if_signed(
             timepoint.order, reason, f"Could not record the measurement at {timepoint.label}"
+        )
+        check_field_of_view(
+            geometry, field_of_view_mm, f"Could not record the measurement at {timepoint.label}"
         )
         if lesion_id is None:
             return self._record_on_new_lesion(
                 geometry, timepoint, kind, organ, location, nodal, reason
             )
         lesion = self._lesion(lesion_id)
+        self._check_measurable_at(lesion, timepoint, f"Could not measure {lesion.code}")
         existing = self.measurement_for(lesion_id, timepoint.id)
         if existing is not None and existing.reader_id == self.reader.id:
             new = measurement_from_geometry(
                 geometry, lesion_id=lesion_id, timepoint_id=timepoint.id or 0,
                 reader_id=self.reader.id, base=existing,
             )
+            new = self._plausible(lesion, timepoint, new, confirmed)
             command: Command[SessionEditor] = UpdateMeasurement(
                 *self._refs(existing), existing, new, reason, f"Measure {lesion.code}"
             )
@@ -121,6 +158,7 @@ class EditingMixin:
         new = measurement_from_geometry(
             geometry, lesion_id=lesion_id, timepoint_id=timepoint.id or 0, reader_id=self.reader.id
         )
+        new = self._plausible(lesion, timepoint, new, confirmed)
         command = AddMeasurement(
             new, Token.new("measurement"), self._lesion_ref(lesion_id), reason,
             f"Measure {lesion.code}",
@@ -133,11 +171,12 @@ class EditingMixin:
         organ: str, location: str, nodal: bool, reason: str | None,
     ) -> Measurement:
         code = next_lesion_code(kind, self.lesions())
+        check_kind_at(kind, timepoint, f"Could not create {code} at {timepoint.label}")
         with translated(f"Could not create lesion {code}"):
             lesion = Lesion(
                 id=None, patient_id=self._patient_id(), code=code, kind=kind,
-                organ=organ.strip() or UNSPECIFIED_ORGAN, tracking_uid=new_tracking_uid(),
-                location=location, nodal=nodal,
+                organ=canonical_organ(organ) or UNSPECIFIED_ORGAN, tracking_uid=new_tracking_uid(),
+                location=location.strip(), nodal=nodal or is_lymph_node(organ),
             )
         lesion_ref = Token.new("lesion")
         measurement = measurement_from_geometry(
@@ -155,18 +194,27 @@ class EditingMixin:
         return stored
 
     def move_measurement(
-        self, measurement_id: int, geometry: DrawnGeometry, *, reason: str | None = None
+        self, measurement_id: int, geometry: DrawnGeometry, *, reason: str | None = None,
+        field_of_view_mm: float | None = None, confirmed: bool = False,
     ) -> None:
-        """Replace a measurement's lines (one drag = one edit; unchanged lines push nothing)."""
+        """Replace a measurement's lines (one drag = one edit; unchanged lines push nothing).
+
+        ``field_of_view_mm`` and ``confirmed`` as for :meth:`record_measurement`
+        (the same checks; raises ``ConfirmationNeededError`` the same way).
+        """
         old = self._measurement(measurement_id)
         if old.geometry == geometry:
             return
         self._refuse_if_signed(
             self._timepoint(old.timepoint_id).order, reason, "Could not move the measurement"
         )
+        check_field_of_view(geometry, field_of_view_mm, "Could not move the measurement")
         new = measurement_from_geometry(
             geometry, lesion_id=old.lesion_id, timepoint_id=old.timepoint_id or 0,
             reader_id=old.reader_id, base=old,
+        )
+        new = self._plausible(
+            self._lesion(old.lesion_id or 0), self._timepoint(old.timepoint_id), new, confirmed
         )
         self._push(
             UpdateMeasurement(*self._refs(old), old, new, reason, "Move measurement"),
@@ -195,6 +243,7 @@ class EditingMixin:
             )
         timepoint = self._timepoint(timepoint_id)
         lesion = self._lesion(lesion_id)
+        self._check_measurable_at(lesion, timepoint, f"Could not set the status of {lesion.code}")
         self._write_values(
             lesion, timepoint, lambda m: with_status(m, status), {"status": status},
             f"Set {lesion.code} {status.value.replace('_', ' ')}",
@@ -343,17 +392,31 @@ class EditingMixin:
         nodal: bool | None = None,
         reason: str | None = None,
     ) -> None:
-        """Change a lesion's code, kind, organ, location or nodal flag (None keeps a value)."""
+        """Change a lesion's code, kind, organ, location or nodal flag (None keeps a value).
+
+        A listed organ is stored in its listed form; changing the organ to a lymph
+        node makes the lesion nodal (unless ``nodal`` says otherwise).  The kind
+        must fit the timepoint the lesion was first recorded at (targets and
+        non-targets at baseline, new lesions at follow-up).
+        """
         old = self._lesion(lesion_id)
+        if organ is not None and nodal is None and is_lymph_node(organ):
+            nodal = True
         changes: dict[str, Any] = {
             name: value
             for name, value in (
                 ("code", code.strip() if code is not None else None), ("kind", kind),
-                ("organ", organ.strip() if organ is not None else None),
+                ("organ", canonical_organ(organ) if organ is not None else None),
                 ("location", location), ("nodal", nodal),
             )
             if value is not None
         }
+        if kind is not None and kind is not old.kind:
+            first = self._first_timepoint_of(lesion_id) or self._timepoint(None)
+            check_kind_at(
+                kind, first, f"Could not make {old.code} a {kind.value.replace('_', '-')} lesion "
+                f"({old.code} was first recorded at {first.label})",
+            )
         with translated(f"Could not change lesion {old.code}"):
             new = replace(old, **changes)
             if new != old:
@@ -367,6 +430,45 @@ class EditingMixin:
             UpdateLesion(self._lesion_ref(lesion_id), old, new, reason, label),
             f"Could not change lesion {old.code}",
         )
+
+    # -- RECIST roles and plausibility (issue 11, points 2 and 3) ------------------------------
+
+    def _first_timepoint_of(self, lesion_id: int) -> Timepoint | None:
+        """The earliest timepoint where the lesion has a measurement (None: nowhere yet)."""
+        with translated("Could not find where the lesion was first recorded"):
+            measured = self._store.measurements(patient_id=self._patient_id())
+        ids = {m.timepoint_id for m in measured if m.lesion_id == lesion_id}
+        return next((tp for tp in self.timepoints() if tp.id in ids), None)
+
+    def _check_measurable_at(self, lesion: Lesion, timepoint: Timepoint, what: str) -> None:
+        """Refuse recording a new lesion at baseline (it appeared later, by definition)."""
+        if lesion.kind is LesionKind.NEW and timepoint.is_baseline:
+            raise SessionError(
+                f"{what}: {lesion.code} is a new lesion, so it has nothing to record at "
+                f"{timepoint.label}; measure the baseline's targets and non-targets here, "
+                f"or select a follow-up timepoint to record {lesion.code}."
+            )
+
+    def _last_measured_before(
+        self, lesion: Lesion, timepoint: Timepoint
+    ) -> tuple[Timepoint, Measurement] | None:
+        """The lesion's latest measurement with a length before ``timepoint``."""
+        earlier = [tp for tp in self.timepoints() if tp.order < timepoint.order]
+        for tp in reversed(earlier):
+            found = self.measurement_for(lesion.id or 0, tp.id)
+            if found is not None and counted_mm(found, lesion):
+                return tp, found
+        return None
+
+    def _plausible(
+        self, lesion: Lesion, timepoint: Timepoint, new: Measurement, confirmed: bool
+    ) -> Measurement:
+        """``new`` with its confirmation note; asks first when its size change is implausible."""
+        change = check_size_change(
+            lesion, new, self._last_measured_before(lesion, timepoint), self.plausible_change_factor
+        )
+        ask_unless_confirmed(change, confirmed)
+        return replace(new, note=note_after_check(new.note, change))
 
     # -- locks ------------------------------------------------------------------------------
 

@@ -48,6 +48,7 @@ from storage.exchange.sdtm_terms import (
     TU_TESTS,
     TUMSTATE,
     lesion_link_id,
+    tu_location,
 )
 from storage.exchange.timeline import PatientTimeline
 
@@ -147,9 +148,7 @@ def _tu_rows(timeline: PatientTimeline, ident: Mapping[str, str]) -> list[dict[s
         if not seen:
             continue
         link = lesion_link_id(lesion.kind, lesion.code)
-        location = lesion.organ.upper()
-        if lesion.location:
-            location += f", {lesion.location.upper()}"
+        location = tu_location(lesion.organ, lesion.location)
         index, tp, first = seen[0]
         rows.append(
             _tu(

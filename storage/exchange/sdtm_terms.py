@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from recist.model import LesionKind, MeasurementStatus
+from recist.organs import find_organ
 
 TU_COLUMNS = (
     "STUDYID",
@@ -101,3 +102,17 @@ def lesion_link_id(kind: LesionKind, code: str) -> str:
     """TULNKID of a lesion: ``T1`` -> ``T01``, ``NT2`` -> ``NT02``, ``N1`` -> ``NEW01``."""
     digits = "".join(ch for ch in code if ch.isdigit()) or "1"
     return f"{TU_PREFIX[kind]}{int(digits):02d}"
+
+
+def tu_location(organ: str, location: str = "") -> str:
+    """TULOC of a lesion: the organ's CDISC LOC term, then the location.
+
+    The organ comes from the same list (:mod:`recist.organs`) as the SR finding
+    site, so both exports name the same concept; "other" organs are upper-cased.
+
+    >>> tu_location("Lymph nodes", "portocaval")
+    'LYMPH NODE, PORTOCAVAL'
+    """
+    listed = find_organ(organ)
+    text = listed.cdisc_loc if listed is not None else " ".join(organ.split()).upper()
+    return f"{text}, {location.upper()}" if location else text

@@ -9,6 +9,7 @@ from pydicom.dataset import Dataset
 from pydicom.sr.coding import Code
 
 from recist.model import LesionKind, MeasurementStatus
+from recist.organs import ORGANS, find_organ
 
 #: Private coding scheme for what standard codes cannot say (lesion status at a timepoint).
 CALIPER_SCHEME = "99CALIPER"
@@ -46,37 +47,28 @@ FINDING_TYPE = {
 LONG_AXIS_NAMES = {"103339001", "410668003", "81827009", "G-A193", "G-D7FE", "M-02550"}
 SHORT_AXIS_NAMES = {"103340004", "G-A194"}
 
-#: SNOMED CT body structures for the organs readers pick most often.
+#: SNOMED CT body structures of the controlled organ list (recist.organs), by organ name.
 ORGAN_CODES: dict[str, Code] = {
-    "liver": Code("10200004", "SCT", "Liver"),
-    "lung": Code("39607008", "SCT", "Lung"),
-    "lymph node": Code("59441001", "SCT", "Lymph node"),
-    "peritoneum": Code("15425007", "SCT", "Peritoneum"),
-    "pleura": Code("3120008", "SCT", "Pleura"),
-    "bone": Code("272673000", "SCT", "Bone"),
-    "adrenal gland": Code("23451007", "SCT", "Adrenal gland"),
-    "kidney": Code("64033007", "SCT", "Kidney"),
-    "spleen": Code("78961009", "SCT", "Spleen"),
-    "pancreas": Code("15776009", "SCT", "Pancreas"),
-    "brain": Code("12738006", "SCT", "Brain"),
-    "soft tissue": Code("87784001", "SCT", "Soft tissue"),
-    "colon": Code("71854001", "SCT", "Colon"),
-    "rectum": Code("34402009", "SCT", "Rectum"),
+    organ.name: Code(organ.snomed_code, "SCT", organ.snomed_meaning) for organ in ORGANS
 }
-_ORGAN_BY_CODE = {code.value: name for name, code in ORGAN_CODES.items()}
 
 
 def organ_code(organ: str) -> Code:
-    """The finding-site code of an organ; unknown organs get a private code naming them."""
+    """The finding-site code of an organ; "other" organs get a private code naming them."""
+    listed = find_organ(organ)
+    if listed is not None:
+        return ORGAN_CODES[listed.name]
     key = organ.strip().lower()
-    if key in ORGAN_CODES:
-        return ORGAN_CODES[key]
     return Code(key.upper().replace(" ", "_")[:16] or "UNKNOWN", CALIPER_SCHEME, organ.strip()[:64])
 
 
 def organ_name(value: str, meaning: str) -> str:
-    """Caliper's organ name for a finding-site code (its meaning, lower case, if unknown)."""
-    return _ORGAN_BY_CODE.get(value, meaning.strip().lower() or "unknown")
+    """Caliper's organ name for a finding-site code (its meaning, lower case, if unknown).
+
+    A code of another scheme (e.g. SRT) whose meaning names a listed organ maps to that organ.
+    """
+    listed = find_organ(value) or find_organ(meaning)
+    return listed.name if listed is not None else (meaning.strip().lower() or "unknown")
 
 
 def status_code(status: MeasurementStatus) -> Code:

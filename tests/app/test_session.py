@@ -133,6 +133,7 @@ def test_swapped_axes_and_next_codes_per_kind(session: ReadingSession, baseline:
     assert (m.long_axis_mm, m.short_axis_mm) == (20.0, 12.0)
     session.record_measurement(drawn(15.0), organ="lung")
     session.record_measurement(drawn(9.0), kind=LesionKind.NON_TARGET, organ="peritoneum")
+    session.add_timepoint("C3", date(2026, 3, 10), cycle=3)  # new lesions only at follow-up
     session.record_measurement(drawn(7.0), kind=LesionKind.NEW, organ="bone")
     assert [les.code for les in session.lesions()] == ["N1", "NT1", "T1", "T2"]
     assert {les.organ for les in session.lesions()} >= {"unspecified", "lung"}
@@ -458,8 +459,8 @@ def test_split_on_an_unmeasured_target_adds_one_measurement(
 def test_split_refuses_bad_fragments_and_non_targets(
     session: ReadingSession, baseline: object
 ) -> None:
-    t1, _ = two_targets_then_c3(session)
     session.record_measurement(drawn(14.0), kind=LesionKind.NON_TARGET, organ="peritoneum")
+    t1, _ = two_targets_then_c3(session)  # non-targets are chosen at baseline (issue 11.3)
     nt = next(les for les in session.lesions() if les.code == "NT1")
     depth = session.commands.can_undo_redo()
     with pytest.raises(SessionError, match="give the long axis of each fragment"):
@@ -496,8 +497,8 @@ def test_merged_target_counts_zero_and_links_the_target_it_joined(
 def test_merge_refuses_itself_unknown_codes_and_non_targets(
     session: ReadingSession, baseline: object
 ) -> None:
-    t1, _ = two_targets_then_c3(session)
     session.record_measurement(drawn(14.0), kind=LesionKind.NON_TARGET, organ="peritoneum")
+    t1, _ = two_targets_then_c3(session)  # non-targets are chosen at baseline (issue 11.3)
     with pytest.raises(SessionError, match=r"'T1' is not another target.*choose one of: T2"):
         session.record_merge(t1, "T1")
     with pytest.raises(SessionError, match="'T9' is not another target"):

@@ -119,7 +119,7 @@ def test_measure_follow_up_undo_and_sign(qtbot, window: MainWindow) -> None:
     window.viewer.view_box.autoRange(padding=0.0)
     QApplication.processEvents()
     window.assign_bar.select_new(LesionKind.TARGET)
-    window.assign_bar.organ.setEditText("liver")
+    window.assign_bar.set_organ("liver")
     window.assign_bar.location.setText("segment VII")
     with qtbot.waitSignal(session.measurement_added, timeout=5000) as added:
         drag(qtbot, window, (150.0, 310.0), (196.0, 340.0))
@@ -235,6 +235,7 @@ def test_engine_warning_for_a_small_target_shows_in_the_table(qtbot, window: Mai
     assert session.timepoints()[0].modality == "CT"
     window.set_tool("line")
     window.viewer.set_slice(5)
+    window.assign_bar.set_organ("liver")  # a new lesion starts with no organ (issue 11.8)
     QApplication.processEvents()
     with qtbot.waitSignal(session.measurement_added, timeout=5000) as added:
         drag(qtbot, window, (150.0, 300.0), (157.0, 303.0))  # about 7.4 mm: not measurable

@@ -6,6 +6,14 @@ their length in millimetres, computed from the real geometry through a
 cosines; anisotropic pixels are handled).  The bidirectional caliper keeps its
 short axis perpendicular to the long axis *in millimetres* while either is
 edited.
+
+Both stay on the image: every end point is clamped to the image bounds
+(``bounds``, see :func:`image_bounds`) while it is drawn, while a handle is
+dragged and while the whole caliper is moved (issue 11, point 2).
+
+A caption whose last word is ``SA`` (e.g. ``"T2 SA"``, see
+:func:`caption_for`) marks a lymph node: RECIST counts its short axis, so the
+caption goes with the short-axis length (``"T2 SA 12.0 mm"``).
 """
 
 from __future__ import annotations
@@ -22,6 +30,39 @@ from viewer.image.labels import bidirectional_label_anchors
 
 Point2 = tuple[float, float]
 ToLps = Callable[[float, float], tuple[float, float, float]]
+Bounds = tuple[float, float, float, float]
+"""``(x_min, y_min, x_max, y_max)`` in display pixels."""
+
+#: The last word of a caption that puts it on the short axis (a node's counted length).
+SHORT_AXIS_MARK = "SA"
+
+
+def image_bounds(shape: tuple[int, int]) -> Bounds:
+    """The display-pixel bounds of an image of ``(rows, columns)`` (voxel centres at integers)."""
+    rows, cols = shape
+    return (-0.5, -0.5, cols - 0.5, rows - 0.5)
+
+
+def clamp_point(point: Point2, bounds: Bounds | None) -> Point2:
+    """*point* moved onto the image when it lies outside *bounds* (None: unchanged)."""
+    if bounds is None:
+        return (float(point[0]), float(point[1]))
+    x0, y0, x1, y1 = bounds
+    return (float(min(max(point[0], x0), x1)), float(min(max(point[1], y0), y1)))
+
+
+def caption_for(code: str, nodal: bool) -> str:
+    """The caption of a lesion's caliper: its code, and ``SA`` for a node (short axis counts)."""
+    return f"{code} {SHORT_AXIS_MARK}" if nodal else code
+
+
+def field_of_view_mm(volume) -> float | None:
+    """The larger side of *volume*'s axial image in millimetres (None when unknown)."""
+    try:
+        rows, cols = volume.voxels.shape[1:3]
+        return float(max(rows * volume.spacing_mm[1], cols * volume.spacing_mm[2]))
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return None
 
 #: Caliper colours: yellow at rest, green when selected or being drawn.
 CALIPER_COLOR = (255, 215, 0)
@@ -75,6 +116,30 @@ class _Highlightable:
         """Whether the caliper is highlighted."""
         return self._selected
 
+    @property
+    def counts_short_axis(self) -> bool:
+        """True for a node's caliper (caption ending in ``SA``)."""
+        return self._caption.split()[-1:] == [SHORT_AXIS_MARK]
+
+    def _parent_points(self) -> list[Point2]:
+        """Every handle in display (parent) coordinates."""
+        pts = [self.mapToParent(h["item"].pos()) for h in self.handles]  # type: ignore[attr-defined]
+        return [(p.x(), p.y()) for p in pts]
+
+    def translate(self, *args, **kwargs):
+        """Move the whole caliper, never beyond the image bounds (pyqtgraph override)."""
+        bounds = getattr(self, "_bounds", None)
+        delta = pg.Point(args[0]) if len(args) == 1 else pg.Point(args[0], args[1])
+        if bounds is not None:
+            xs, ys = zip(*self._parent_points(), strict=True)
+            x0, y0, x1, y1 = bounds
+            delta = pg.Point(
+                min(max(delta.x(), x0 - min(xs)), x1 - max(xs)),
+                min(max(delta.y(), y0 - min(ys)), y1 - max(ys)),
+            )
+        kwargs.setdefault("snap", False)
+        return super().translate(delta, **kwargs)  # type: ignore[misc]
+
     def set_selected(self, selected: bool) -> None:
         """Highlight (green) or not (yellow)."""
         self._selected = selected
@@ -99,6 +164,8 @@ class CaliperRoi(_Highlightable, pg.LineSegmentROI):
         Draw highlighted.
     movable : bool
         Whether the reader may drag it.
+    bounds : tuple of float, optional
+        The image bounds (:func:`image_bounds`); end points never leave them.
     """
 
     def __init__(
@@ -110,8 +177,11 @@ class CaliperRoi(_Highlightable, pg.LineSegmentROI):
         caption: str = "",
         selected: bool = False,
         movable: bool = True,
+        bounds: Bounds | None = None,
     ) -> None:
         pen, hover = _pens(selected)
+        self._bounds = bounds
+        start, end = clamp_point(start, bounds), clamp_point(end, bounds)
         super().__init__(
             positions=(start, end),
             pen=pen,
@@ -141,6 +211,14 @@ class CaliperRoi(_Highlightable, pg.LineSegmentROI):
         self.movePoint(h0, QtCore.QPointF(*start), finish=False)
         self.movePoint(h1, QtCore.QPointF(*end), finish=finish)
 
+    def movePoint(self, handle, pos, modifiers=None, finish=True, coords="parent"):  # noqa: N802
+        """Move one end point, clamped to the image bounds (pyqtgraph override)."""
+        p = pg.Point(pos)
+        if coords == "scene":
+            p = self.mapSceneToParent(p)
+        x, y = clamp_point((p.x(), p.y()), self._bounds)
+        return super().movePoint(handle, QtCore.QPointF(x, y), modifiers, finish, "parent")
+
     @property
     def length_mm(self) -> float:
         """Current length in millimetres."""
@@ -148,7 +226,7 @@ class CaliperRoi(_Highlightable, pg.LineSegmentROI):
 
     @property
     def label_text(self) -> str:
-        """The text shown beside the caliper."""
+        """The text shown beside the caliper (a node's single line is its short axis)."""
         length = f"{self.length_mm:.1f} mm"
         return f"{self._caption} {length}" if self._caption else length
 
@@ -182,9 +260,11 @@ class BidirectionalCaliperRoi(_Highlightable, pg.ROI):
     pixel_mm : tuple of float
         Millimetres per display pixel ``(x, y)``, the metric for "perpendicular".
     caption : str
-        Text before the long-axis length.
-    selected, movable : bool
-        As for :class:`CaliperRoi`.
+        Text before the long-axis length; one ending in ``SA`` (a node) goes
+        before the short-axis length instead.
+    selected, movable, bounds
+        As for :class:`CaliperRoi`; a short-axis half that would leave the
+        image is shortened (it stays perpendicular).
     """
 
     def __init__(
@@ -197,8 +277,11 @@ class BidirectionalCaliperRoi(_Highlightable, pg.ROI):
         caption: str = "",
         selected: bool = False,
         movable: bool = True,
+        bounds: Bounds | None = None,
     ) -> None:
         pen, hover = _pens(selected)
+        self._bounds = bounds
+        long_axis = (clamp_point(long_axis[0], bounds), clamp_point(long_axis[1], bounds))
         super().__init__(
             (0, 0),
             (1, 1),
@@ -241,13 +324,31 @@ class BidirectionalCaliperRoi(_Highlightable, pg.ROI):
     def _short_params(self, points: list[np.ndarray]) -> tuple[float, float, float]:
         origin, u, n, length = self._frame(points)
         mid = (points[2] + points[3]) / 2
-        t = float(np.dot(mid - origin, u) / length) if length > 1e-9 else 0.5
+        t = float(np.clip(np.dot(mid - origin, u) / length, 0.0, 1.0)) if length > 1e-9 else 0.5
         return t, float(np.dot(points[2] - origin, n)), float(-np.dot(points[3] - origin, n))
 
     def _place_short(self, points: list[np.ndarray]) -> list[np.ndarray]:
         origin, u, n, length = self._frame(points)
         centre = origin + self._t * length * u
+        self._a = self._fit_half(centre, n, self._a)
+        self._b = self._fit_half(centre, -n, self._b)
         return [points[0], points[1], centre + self._a * n, centre - self._b * n]
+
+    def _fit_half(self, centre: np.ndarray, direction: np.ndarray, half: float) -> float:
+        """*half* (mm along *direction* from *centre*) shortened so its end stays on the image."""
+        if self._bounds is None:
+            return half
+        pos = np.array([self.pos().x(), self.pos().y()])
+        lo = (np.array(self._bounds[:2]) - pos) * self._scale
+        hi = (np.array(self._bounds[2:]) - pos) * self._scale
+        step = direction if half >= 0 else -direction
+        limit = abs(half)
+        for k in (0, 1):
+            if step[k] > 1e-12:
+                limit = min(limit, max(0.0, (hi[k] - centre[k]) / step[k]))
+            elif step[k] < -1e-12:
+                limit = min(limit, max(0.0, (lo[k] - centre[k]) / step[k]))
+        return float(np.copysign(limit, half))
 
     def _apply(self, points_mm: list[np.ndarray]) -> None:
         for h, p in zip(self.handles, points_mm, strict=True):
@@ -261,6 +362,7 @@ class BidirectionalCaliperRoi(_Highlightable, pg.ROI):
         p = pg.Point(pos)
         if coords == "scene":
             p = self.mapSceneToParent(p)
+        p = pg.Point(*clamp_point((p.x(), p.y()), self._bounds))
         local = self.mapFromParent(p)
         points = self._points_mm()
         moved = np.array([local.x(), local.y()]) * self._scale
@@ -304,9 +406,13 @@ class BidirectionalCaliperRoi(_Highlightable, pg.ROI):
 
     def _on_region_changed(self, *_: object) -> None:
         (l0, l1), (s0, s1) = self.axes_points()
-        long_text = f"{self.long_axis_mm:.1f} mm"
-        self._long_label.setText(f"{self._caption} {long_text}" if self._caption else long_text)
-        self._short_label.setText(f"{self.short_axis_mm:.1f} mm")
+        long_text, short_text = f"{self.long_axis_mm:.1f} mm", f"{self.short_axis_mm:.1f} mm"
+        if self.counts_short_axis:  # a node: the caption goes with the length that counts
+            short_text = f"{self._caption} {short_text}"
+        elif self._caption:
+            long_text = f"{self._caption} {long_text}"
+        self._long_label.setText(long_text)
+        self._short_label.setText(short_text)
         (long_end, long_anchor), (short_end, short_anchor) = bidirectional_label_anchors(
             (l0, l1),
             (s0, s1),

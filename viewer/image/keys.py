@@ -5,13 +5,18 @@ ends, Delete/Backspace ask to delete the selected caliper, Escape cancels
 the caliper being drawn, a double-click shows the whole image (or, when it
 already does, the body).  The filter sits on the graphics view so that
 ``QAbstractScrollArea`` never scrolls with these keys.
+
+The single-letter tool keys (S, B, L, P, Z, W) are window shortcuts.
+:class:`ToolKeyGuard` makes a letter typed while a text field has focus text
+for that field, never a tool switch (issue 11, point 7); the data fields that
+must not take stray letters (the organ) are lists, not text fields.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 if TYPE_CHECKING:
     from viewer.image.view import SeriesViewerWidget
@@ -68,4 +73,45 @@ class ViewInputFilter(QtCore.QObject):
         ):
             # Qt 6 sends press + double-click, which pyqtgraph reports as a single click
             self._widget.toggle_fit()
+        return False
+
+
+_TEXT_INPUTS = (
+    QtWidgets.QLineEdit, QtWidgets.QTextEdit, QtWidgets.QPlainTextEdit, QtWidgets.QAbstractSpinBox,
+)
+
+
+def is_text_input(widget: QtCore.QObject | None) -> bool:
+    """True when *widget* takes typed text (text edits, spin and date boxes, editable combos)."""
+    if isinstance(widget, QtWidgets.QComboBox):
+        return widget.isEditable()
+    return isinstance(widget, _TEXT_INPUTS)
+
+
+def is_tool_key(event: QtCore.QEvent) -> bool:
+    """True for a key that could be a single-letter shortcut: one printable character, no Ctrl."""
+    modifiers = event.modifiers() & ~QtCore.Qt.KeyboardModifier.ShiftModifier
+    modifiers &= ~QtCore.Qt.KeyboardModifier.KeypadModifier
+    text = event.text()
+    plain = modifiers == QtCore.Qt.KeyboardModifier.NoModifier
+    return plain and len(text) == 1 and text.isprintable()
+
+
+class ToolKeyGuard(QtCore.QObject):
+    """Application event filter: while a text field has focus, a letter is text, not a tool key.
+
+    Qt asks the focus widget first (``ShortcutOverride``); accepting it delivers
+    the key to the field and no shortcut fires.  Line edits already do this;
+    the guard extends it to every text input (spin and date boxes, editable
+    combos, text edits), so no tool switches while the reader types.
+    """
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        """Accept ``ShortcutOverride`` of a single-letter key on a text input."""
+        if (
+            event.type() == QtCore.QEvent.Type.ShortcutOverride
+            and is_text_input(watched)
+            and is_tool_key(event)
+        ):
+            event.accept()
         return False

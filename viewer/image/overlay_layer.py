@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from recist.model import DrawnGeometry
-from viewer.image.calipers import BidirectionalCaliperRoi, CaliperRoi
+from viewer.image.calipers import BidirectionalCaliperRoi, CaliperRoi, image_bounds
 from viewer.image.overlays import MeasurementOverlay, make_geometry, same_geometry
 from viewer.image.volume import slice_of
 
@@ -145,9 +145,10 @@ class OverlayLayer:
         w = self._widget
         g = overlay.geometry
         long_px = (g.long_axis.start_px, g.long_axis.end_px)
+        bounds = image_bounds(w.image_shape)  # handles never leave the image
         if g.short_axis is None:
             item: OverlayRoi = CaliperRoi(
-                *long_px, to_lps=w.display_to_lps, caption=overlay.caption
+                *long_px, to_lps=w.display_to_lps, caption=overlay.caption, bounds=bounds
             )
         else:
             item = BidirectionalCaliperRoi(
@@ -156,6 +157,7 @@ class OverlayLayer:
                 to_lps=w.display_to_lps,
                 pixel_mm=w.pixel_mm,
                 caption=overlay.caption,
+                bounds=bounds,
             )
         mid = overlay.measurement_id
         item.sigRegionChangeStarted.connect(lambda _roi, mid=mid: self.select(mid))

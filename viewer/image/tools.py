@@ -3,18 +3,25 @@
 Right and middle drags always adjust window/level (as in Slicer, OHIF and
 syngo); the left button follows the active tool.  Drawing tools create a
 provisional caliper while dragging and hand its end points to the widget on
-release.
+release.  End points are clamped to the image.
+
+A bidirectional caliper's short axis is proposed through the middle of the
+long axis, half as long, except when the reader must place it: for a lymph
+node the short axis is the length RECIST counts, so it starts unset.  The
+first drag then draws the long axis only, and a second drag draws the short
+axis (kept perpendicular); only then is the caliper emitted.  Escape cancels.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6 import QtCore
 
-from viewer.image.calipers import BidirectionalCaliperRoi, CaliperRoi
+from viewer.image.calipers import BidirectionalCaliperRoi, CaliperRoi, image_bounds
 
 if TYPE_CHECKING:
     from viewer.image.view import SeriesViewerWidget
@@ -24,6 +31,8 @@ _DRAW_TOOLS = ("line", "bidirectional")
 _Left = QtCore.Qt.MouseButton.LeftButton
 _WINDOW_BUTTONS = (QtCore.Qt.MouseButton.RightButton, QtCore.Qt.MouseButton.MiddleButton)
 _MIN_LENGTH_PX = 1.0
+#: Caption of a node's long axis while the reader still has to drag its short axis.
+PLACE_SHORT_AXIS = "LA · now drag the short axis"
 
 
 def perpendicular_short_axis(
@@ -64,6 +73,11 @@ class ToolDragger:
         self._window_start: tuple[float, float] = (0.0, 1.0)
         self._drawing: CaliperRoi | None = None
         self._draw_start: tuple[float, float] = (0.0, 0.0)
+        self._long_axis: tuple[tuple[float, float], tuple[float, float]] | None = None
+        self._waiting: CaliperRoi | None = None
+        self._short_drag = False
+        self.reader_places_short_axis: Callable[[], bool] = lambda: False
+        """Whether the next bidirectional caliper waits for a short axis drawn by the reader."""
 
     def handle(self, ev) -> bool:
         """Handle one drag event; False lets the ViewBox pan."""
@@ -87,6 +101,13 @@ class ToolDragger:
     def cancel(self) -> None:
         """Abandon the caliper being drawn: the rest of the drag draws and emits nothing."""
         self._drawing = None
+        self._long_axis = self._waiting = None
+        self._short_drag = False
+
+    @property
+    def waiting_for_short_axis(self) -> bool:
+        """True between a node's long axis and its short axis."""
+        return self._long_axis is not None and self._widget.provisional_item is self._waiting
 
     def _drag_window(self, ev) -> None:
         widget = self._widget
@@ -118,6 +139,10 @@ class ToolDragger:
     def _drag_draw(self, ev) -> None:
         widget = self._widget
         end = self._clipped(ev.scenePos())
+        if (self.waiting_for_short_axis or self._short_drag) and widget.tool == "bidirectional":
+            self._drag_short_axis(ev, end)
+            return
+        self._long_axis = self._waiting = None
         if ev.isStart():
             self._draw_start = self._clipped(ev.buttonDownScenePos())
             self._drawing = CaliperRoi(
@@ -132,17 +157,47 @@ class ToolDragger:
         if math.dist(start, end) < _MIN_LENGTH_PX:
             widget.show_provisional(None)
             return
-        short = None
-        if widget.tool == "bidirectional":
-            short = perpendicular_short_axis(start, end, widget.pixel_mm)
-            widget.show_provisional(
-                BidirectionalCaliperRoi(
-                    (start, end),
-                    short,
-                    to_lps=widget.display_to_lps,
-                    pixel_mm=widget.pixel_mm,
-                    selected=True,
-                    movable=False,
-                )
-            )
-        widget.finish_drawing((start, end), short)
+        if widget.tool != "bidirectional":
+            widget.finish_drawing((start, end), None)
+            return
+        if self.reader_places_short_axis():
+            self._long_axis = (start, end)
+            self._waiting = CaliperRoi(start, end, to_lps=widget.display_to_lps,
+                                       caption=PLACE_SHORT_AXIS, selected=True, movable=False)
+            widget.show_provisional(self._waiting)
+            return
+        short = perpendicular_short_axis(start, end, widget.pixel_mm)
+        self._finish_bidirectional((start, end), short)
+
+    def _drag_short_axis(self, ev, end: tuple[float, float]) -> None:
+        """The second drag of a node's caliper: its short axis, perpendicular to the long axis."""
+        if ev.isStart():
+            self._draw_start = self._clipped(ev.buttonDownScenePos())
+            self._short_drag = True
+        start, long_axis = self._draw_start, self._long_axis
+        if long_axis is None:
+            return
+        long_enough = math.dist(start, end) >= _MIN_LENGTH_PX
+        if not ev.isFinish():
+            if long_enough:
+                self._widget.show_provisional(self._bidirectional(long_axis, (start, end)))
+            return
+        self._short_drag = False
+        if not long_enough:  # a click: still waiting for the short axis
+            self._widget.show_provisional(self._waiting)
+            return
+        self._long_axis = self._waiting = None
+        self._finish_bidirectional(long_axis, (start, end))
+
+    def _bidirectional(self, long_axis, short_axis) -> BidirectionalCaliperRoi:
+        widget = self._widget
+        return BidirectionalCaliperRoi(
+            long_axis, short_axis, to_lps=widget.display_to_lps, pixel_mm=widget.pixel_mm,
+            selected=True, movable=False, bounds=image_bounds(widget.image_shape),
+        )
+
+    def _finish_bidirectional(self, long_axis, short_axis) -> None:
+        widget = self._widget
+        roi = self._bidirectional(long_axis, short_axis)
+        widget.show_provisional(roi)
+        widget.finish_drawing(*roi.axes_points())  # perpendicular and on the image

@@ -9,7 +9,7 @@ a measurement itself.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -305,6 +305,14 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._graphics.viewport().setCursor(
             QtCore.Qt.CursorShape.CrossCursor if drawing else QtCore.Qt.CursorShape.ArrowCursor
         )
+
+    def set_reader_places_short_axis(self, predicate: Callable[[], bool]) -> None:
+        """Ask *predicate* whether a bidirectional caliper waits for a short axis the reader drags.
+
+        True for a lymph node (its short axis is what RECIST counts): the first
+        drag draws the long axis, a second drag the short axis.
+        """
+        self._dragger.reader_places_short_axis = predicate
 
     def set_overlays(self, items: Sequence[MeasurementOverlay]) -> None:
         """Replace the measurements drawn; each shows on its own axial slice.

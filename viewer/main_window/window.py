@@ -25,6 +25,7 @@ from viewer.errors import report_error, shows_errors
 from viewer.lesions.table_model import LesionTableModel
 from viewer.lesions.table_view import LesionTableView
 from viewer.main_window.actions import TimepointActions, series_of
+from viewer.main_window.caliper_actions import CaliperActions
 from viewer.main_window.pacs import PacsActions
 from viewer.main_window.trial import TrialActions
 from viewer.image.overlays import MeasurementOverlay
@@ -47,7 +48,7 @@ _TOOL_TITLES = {"pointer": "Select", "bidirectional": "Bidirectional", "line": "
 _TOOL_KEYS = {"pointer": "S", "bidirectional": "B", "line": "L", "pan": "P", "zoom": "Z", "window": "W"}
 
 
-class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
+class MainWindow(CaliperActions, TimepointActions, PacsActions, TrialActions, QMainWindow):
     """The reading workstation for one reader.
 
     Parameters
@@ -213,6 +214,7 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
         self.viewer.delete_requested.connect(self._on_delete_requested)
         self.viewer.slice_changed.connect(self._on_slice_changed)
         self.lesion_table.lesion_selected.connect(self._on_lesion_selected)
+        self._connect_calipers()
         self._on_commands_changed()
 
     # -- public helpers (menus, tests, app/main.py) ------------------------------------
@@ -339,7 +341,7 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
         self._on_lesion_selected(self.lesion_table.selected_lesion_id())
 
     def _on_measurements_changed(self, *_: object) -> None:
-        self.assign_bar.set_lesions(self.session.lesions() if self.session.patient else [])
+        self._update_assign_bar()
         self._refresh_overlays()
 
     def _refresh_overlays(self) -> None:
@@ -347,10 +349,10 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
         if volume is None or self.session.current_timepoint is None:
             self.viewer.set_overlays([])
             return
-        codes = {lesion.id: lesion.code for lesion in self.session.lesions()}
+        lesions = {lesion.id: lesion for lesion in self.session.lesions()}
         selected = self.lesion_table.selected_lesion_id()
         overlays = [
-            MeasurementOverlay(m.id, f"{codes.get(m.lesion_id, '?')} {m.long_axis_mm or 0:.1f} mm",
+            MeasurementOverlay(m.id, self.overlay_label(m, lesions.get(m.lesion_id)),
                                m.geometry, selected=m.lesion_id == selected)
             for m in self.session.measurements()
             if m.geometry is not None and m.id is not None
@@ -427,18 +429,11 @@ class MainWindow(TimepointActions, PacsActions, TrialActions, QMainWindow):
     # -- widgets → session (one call each) ---------------------------------------------
     @shows_errors("Could not record the measurement")
     def _on_measurement_drawn(self, geometry: Any) -> None:
-        choice = self.assign_bar.choice()
-        try:
-            self.session.record_measurement(
-                geometry, lesion_id=choice.lesion_id, kind=choice.kind, organ=choice.organ,
-                location=choice.location, nodal=choice.nodal, reason=self.amendment_reason)
-        except Exception:
-            self.viewer.discard_pending()  # the caliper on screen was not recorded
-            raise
+        self.record_caliper(geometry)  # may ask "are you sure?" first (CaliperActions)
 
     @shows_errors("Could not move the measurement")
     def _on_measurement_edited(self, measurement_id: int, geometry: Any) -> None:
-        self.session.move_measurement(measurement_id, geometry, reason=self.amendment_reason)
+        self.move_caliper(measurement_id, geometry)
 
     @shows_errors("Could not delete the measurement")
     def _on_delete_requested(self, measurement_id: int) -> None:

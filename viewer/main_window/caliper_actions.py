@@ -1,0 +1,146 @@
+"""Calipers → session for the main window: the "Next caliper" bar, "are you sure?", tool keys.
+
+A behaviour class mixed into :class:`viewer.main_window.window.MainWindow` (as
+:class:`~viewer.main_window.actions.TimepointActions` is); it uses the window's
+``session``, ``viewer``, ``assign_bar``, ``lesion_table`` and ``amendment_reason``.
+
+* A drawn or moved caliper is one session call, given the image's field of
+  view (a longer caliper is refused).  When the session asks "are you sure?"
+  (a lesion grew or shrank beyond the plausible factor,
+  ``ConfirmationNeededError``), a question box opens; Yes repeats the same call
+  with ``confirmed=True`` (audited), No drops the caliper.
+* The bar and the lesion table agree: choosing in either chooses in the other,
+  and after a caliper the bar follows its documented rule
+  (:data:`viewer.lesions.assign_bar.NEXT_CALIPER_RULE`).
+* A node's caliper waits for a short axis the reader drags; its caption says
+  ``SA`` and shows the short axis, the length the sum uses.
+* Single-letter tool keys never act while a text field has focus
+  (:class:`viewer.image.keys.ToolKeyGuard`), and Return/Escape in the bar's
+  text fields give the keys back to the image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from viewer.errors import report_error
+from viewer.image.calipers import caption_for, field_of_view_mm
+from viewer.image.keys import ToolKeyGuard
+
+
+def needs_confirmation(exc: BaseException) -> bool:
+    """True for the session's "are you sure?" error (``app.session.ConfirmationNeededError``).
+
+    Duck-typed: the viewer never imports the session package (it reaches storage).
+    """
+    return any(cls.__name__ == "ConfirmationNeededError" for cls in type(exc).__mro__)
+
+
+class CaliperActions:
+    """Drawn and moved calipers, the Next caliper bar and the tool-key guard of the main window."""
+
+    session: Any
+    viewer: Any
+    assign_bar: Any
+    lesion_table: Any
+    amendment_reason: str | None
+
+    def _connect_calipers(self) -> None:
+        bar = self.assign_bar
+        bar.choice_changed.connect(self._on_assign_choice_changed)
+        bar.editing_done.connect(self.viewer.setFocus)
+        self.viewer.set_reader_places_short_axis(lambda: bar.choice().nodal)
+        app = QApplication.instance()
+        if app is not None:
+            self._tool_key_guard = ToolKeyGuard(self)  # type: ignore[arg-type]
+            app.installEventFilter(self._tool_key_guard)
+
+    def _update_assign_bar(self) -> None:
+        """Offer the open patient's lesions, and only the choices RECIST allows at the timepoint."""
+        tp = self.session.current_timepoint if self.session.patient else None
+        self.assign_bar.set_lesions(self.session.lesions() if self.session.patient else [])
+        self.assign_bar.set_timepoint(tp.label if tp else None, tp.is_baseline if tp else None)
+
+    def _on_assign_choice_changed(self) -> None:
+        """The bar's choice is the table's selection (a "New …" choice selects no row)."""
+        self.lesion_table.select_lesion(self.assign_bar.choice().lesion_id)
+
+    def overlay_label(self, measurement: Any, lesion: Any) -> str:
+        """The caliper label: ``"T1 23.4 mm"``, or for a node ``"T2 SA 12.0 mm"`` (what counts)."""
+        code = lesion.code if lesion is not None else "?"
+        nodal = lesion is not None and lesion.nodal
+        if nodal and measurement.short_axis_mm is not None:
+            value = measurement.short_axis_mm
+        else:
+            value = measurement.long_axis_mm or 0
+        return f"{caption_for(code, nodal)} {value:.1f} mm"
+
+    # -- widgets → session (one call each) -------------------------------------------------
+    def record_caliper(self, geometry: Any, choice: Any = None, *, confirmed: bool = False) -> None:
+        """Record a drawn caliper for the bar's choice; asks first when the session says so."""
+        choice = choice if choice is not None else self.assign_bar.choice()
+        try:
+            self.session.record_measurement(
+                geometry, lesion_id=choice.lesion_id, kind=choice.kind, organ=choice.organ,
+                location=choice.location, nodal=choice.nodal, reason=self.amendment_reason,
+                field_of_view_mm=field_of_view_mm(self.viewer.volume), confirmed=confirmed)
+        except Exception as exc:
+            if needs_confirmation(exc) and not confirmed:
+                self.ask_to_confirm(
+                    exc, lambda: self.record_caliper(geometry, choice, confirmed=True),
+                    self.viewer.discard_pending)
+                return
+            self.viewer.discard_pending()  # the caliper on screen was not recorded
+            raise
+        self.assign_bar.caliper_recorded()
+
+    def move_caliper(self, measurement_id: int, geometry: Any, *, confirmed: bool = False) -> None:
+        """Store a moved caliper; asks first when the session says so (No puts it back)."""
+        try:
+            self.session.move_measurement(
+                measurement_id, geometry, reason=self.amendment_reason,
+                field_of_view_mm=field_of_view_mm(self.viewer.volume), confirmed=confirmed)
+        except Exception as exc:
+            if needs_confirmation(exc) and not confirmed:
+                self.ask_to_confirm(
+                    exc, lambda: self.move_caliper(measurement_id, geometry, confirmed=True),
+                    self._refresh_overlays)
+                return
+            self._refresh_overlays()  # the caliper goes back to where it is stored
+            raise
+
+    def ask_to_confirm(self, exc: BaseException, on_yes: Callable[[], None],
+                       on_no: Callable[[], None]) -> QMessageBox:
+        """Open the "are you sure?" box for *exc* (window-modal, non-blocking); return it."""
+        box = QMessageBox(self)  # type: ignore[call-overload]
+        box.setObjectName("confirmBox")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Caliper")
+        box.setText("Are you sure?")
+        box.setInformativeText(str(exc))
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        yes = box.button(QMessageBox.StandardButton.Yes)
+        yes.setText("Yes, store it")
+
+        def answered(_result: int) -> None:
+            if box.clickedButton() is yes:
+                self._run_reporting(on_yes)
+            else:
+                on_no()
+
+        box.finished.connect(answered)
+        box.open()
+        return box
+
+    def _run_reporting(self, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001 - shown to the reader, like @shows_errors
+            report_error(self, "Could not store the measurement", exc)  # type: ignore[arg-type]
+
+    if TYPE_CHECKING:
+        def _refresh_overlays(self) -> None: ...
