@@ -64,7 +64,9 @@ def _assert_on_their_images(window, measurements) -> None:
         viewer.set_slice(index)
         assert m.id in viewer.overlay_items, f"measurement {m.id} not drawn on its image"
         assert viewer.annotation("bottom_left").startswith(f"Axial {index + 1}/{count}")
-    images = {list(volume.sop_instance_uids).index(m.geometry.sop_instance_uid) for m in measurements}
+    images = {
+        list(volume.sop_instance_uids).index(m.geometry.sop_instance_uid) for m in measurements
+    }
     for m in measurements:  # the stored slice index of the 14-slice excerpt: thighs in 269
         if m.geometry.slice_index not in images:
             viewer.set_slice(m.geometry.slice_index)
@@ -117,7 +119,9 @@ def test_point1_a_missing_image_is_not_available_and_drawn_nowhere(
     window.open_folder(str(partial))
     qtbot.waitUntil(lambda: window.viewer.volume.voxels.shape[0] == 13, timeout=60000)
     viewer = window.viewer
-    missing = [m for m in measurements if m.geometry.sop_instance_uid == t1.geometry.sop_instance_uid]
+    missing = [
+        m for m in measurements if m.geometry.sop_instance_uid == t1.geometry.sop_instance_uid
+    ]
     for index in range(13):
         viewer.set_slice(index)
         assert not {m.id for m in missing} & set(viewer.overlay_items)
@@ -141,7 +145,9 @@ def test_point1_library_keeps_instance_sets_of_one_series_apart(tmp_path, shared
     demo = library.open_folder(DEMO_FOLDER)
     excerpt = library.open_folder(other)
     uid = demo.series_instance_uid
-    assert excerpt.series_instance_uid == uid and instance_set_key(excerpt) != instance_set_key(demo)
+    assert excerpt.series_instance_uid == uid and instance_set_key(excerpt) != instance_set_key(
+        demo
+    )
     image = demo.sop_instance_uids[5]
     assert library.volume(uid) is excerpt  # the most recently opened
     assert library.volume(uid, [image]) is demo  # the one holding the measured image
@@ -156,7 +162,9 @@ def demo_and_whole(shared_data):
     return read_volume(DEMO_FOLDER), read_volume(shared_data / "ct-wholebody-269")
 
 
-def test_point1_prior_view_and_screenshots_find_the_image_by_sop_uid(qtbot, demo_and_whole, tmp_path) -> None:
+def test_point1_prior_view_and_screenshots_find_the_image_by_sop_uid(
+    qtbot, demo_and_whole, tmp_path
+) -> None:
     demo, whole = demo_and_whole
     geometry = make_geometry(demo, 9, ((158.0, 318.0), (192.0, 336.0)))
     target = whole.sop_instance_uids.index(geometry.sop_instance_uid)
@@ -168,15 +176,20 @@ def test_point1_prior_view_and_screenshots_find_the_image_by_sop_uid(qtbot, demo
     assert prior.slice_index == target and prior.has_prior
 
     without = read_volume(DEMO_FOLDER)
-    without.sop_instance_uids = [u if u != geometry.sop_instance_uid else "2.25.1" for u in demo.sop_instance_uids]
+    without.sop_instance_uids = [
+        u if u != geometry.sop_instance_uid else "2.25.1" for u in demo.sop_instance_uids
+    ]
     prior.show_prior(without, geometry, "baseline · T1 38.5 mm")
     assert not prior.has_prior and "image not available" in prior.caption.text()
 
     overlay = MeasurementOverlay(1, "T1 38.5 mm", geometry)
     shots = {}
-    for name, index, overlays in (("on", target, [overlay]), ("bare", target, []),
-                                  ("old_index", geometry.slice_index, [overlay]),
-                                  ("old_bare", geometry.slice_index, [])):
+    for name, index, overlays in (
+        ("on", target, [overlay]),
+        ("bare", target, []),
+        ("old_index", geometry.slice_index, [overlay]),
+        ("old_bare", geometry.slice_index, []),
+    ):
         path = tmp_path / f"{name}.png"
         render_volume_png(whole, index, "liver", str(path), overlays, size=(384, 384))
         shots[name] = path.read_bytes()
@@ -192,11 +205,17 @@ def test_point1_multi_frame_images_are_found_by_frame(shared_data) -> None:
     geometry = make_geometry(volume, index, ((10.0, 10.0), (40.0, 30.0)))
     assert geometry.frame_number == volume.frame_numbers[index]
     assert slice_of(volume, geometry) == index
-    reordered = DrawnGeometry(geometry.series_instance_uid, geometry.sop_instance_uid, 0,
-                              geometry.long_axis, frame_number=geometry.frame_number)
+    reordered = DrawnGeometry(
+        geometry.series_instance_uid,
+        geometry.sop_instance_uid,
+        0,
+        geometry.long_axis,
+        frame_number=geometry.frame_number,
+    )
     assert slice_of(volume, reordered) == index  # the stored slice index plays no part
-    no_frame = DrawnGeometry(geometry.series_instance_uid, geometry.sop_instance_uid, index,
-                             geometry.long_axis)
+    no_frame = DrawnGeometry(
+        geometry.series_instance_uid, geometry.sop_instance_uid, index, geometry.long_axis
+    )
     assert slice_of(volume, no_frame) is None  # which frame is unknown: none is guessed
 
     # PDF key images use the same lookup: the right frame of the multi-frame file
@@ -204,11 +223,17 @@ def test_point1_multi_frame_images_are_found_by_frame(shared_data) -> None:
     seg = Segment((10.0, 10.0), (40.0, 30.0), (0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
     images = []
     for frame in (2, 40):
-        g = DrawnGeometry(geometry.series_instance_uid, geometry.sop_instance_uid, 0, seg,
-                          frame_number=frame)
+        g = DrawnGeometry(
+            geometry.series_instance_uid, geometry.sop_instance_uid, 0, seg, frame_number=frame
+        )
         shot = render_slice(path, g, "T1")
         images.append(np.frombuffer(shot.constBits(), np.uint8, count=shot.sizeInBytes()).copy())
     assert not np.array_equal(images[0], images[1])
     with pytest.raises(KeyImageError, match="frame 99"):
-        render_slice(path, DrawnGeometry(geometry.series_instance_uid, geometry.sop_instance_uid,
-                                         0, seg, frame_number=99), "T1")
+        render_slice(
+            path,
+            DrawnGeometry(
+                geometry.series_instance_uid, geometry.sop_instance_uid, 0, seg, frame_number=99
+            ),
+            "T1",
+        )

@@ -58,6 +58,21 @@ def test_point6_chooser_lists_every_series_of_a_folder_with_two(qtbot, window, s
     assert not _choosers(window)
 
 
+def test_point6_chooser_also_for_a_zip_archive(qtbot, window, shared_data, tmp_path) -> None:
+    import zipfile
+
+    archive = tmp_path / "two-series.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted((shared_data / "enhanced-mr").rglob("*.dcm")):
+            zf.write(path, path.relative_to(shared_data).as_posix())
+    window.open_folder(str(archive))
+    qtbot.waitUntil(lambda: bool(_choosers(window)), timeout=60000)
+    (dialog,) = _choosers(window)
+    assert dialog.list.count() == 2
+    dialog.reject()
+    assert window.viewer.volume is None  # cancelled: nothing opened
+
+
 def test_point6_a_single_series_opens_without_asking(qtbot, window) -> None:
     window.open_folder(str(DEMO_FOLDER))
     qtbot.waitUntil(lambda: window.viewer.volume is not None, timeout=60000)
@@ -65,7 +80,9 @@ def test_point6_a_single_series_opens_without_asking(qtbot, window) -> None:
     assert window.load_banner.isHidden()  # no warnings, no banner
 
 
-def test_point6_loader_warnings_show_in_a_banner_above_the_image(qtbot, window, shared_data) -> None:
+def test_point6_loader_warnings_show_in_a_banner_above_the_image(
+    qtbot, window, shared_data
+) -> None:
     window.open_folder(str(shared_data / "ct-head-tilt-ge"))
     qtbot.waitUntil(lambda: window.viewer.volume is not None, timeout=60000)
     banner = window.load_banner
@@ -73,6 +90,9 @@ def test_point6_loader_warnings_show_in_a_banner_above_the_image(qtbot, window, 
     text = banner.text
     assert window.viewer.volume.series_instance_uid in text  # names the series
     assert "gantry tilt of 18.5 degrees" in text and "uneven slice spacing" in text
-    assert banner.geometry().bottom() < window.viewer.mapTo(banner.parentWidget(), window.viewer.rect().topLeft()).y() + 1
+    assert (
+        banner.geometry().bottom()
+        < window.viewer.mapTo(banner.parentWidget(), window.viewer.rect().topLeft()).y() + 1
+    )
     qtbot.mouseClick(banner.dismiss_button, Qt.MouseButton.LeftButton)
     assert banner.isHidden()

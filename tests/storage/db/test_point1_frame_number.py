@@ -19,15 +19,21 @@ def test_point1_frame_number_is_stored_and_read_back(
     geometry = DrawnGeometry("1.2.3", "1.2.3.7", 40, _LINE, frame_number=5)
     stored = store.add_measurement(
         Measurement(
-            id=None, lesion_id=chart.lesions[0].id, timepoint_id=chart.timepoints[0].id,
-            reader_id=None, status=MeasurementStatus.MEASURED, long_axis_mm=30.1,
+            id=None,
+            lesion_id=chart.lesions[0].id,
+            timepoint_id=chart.timepoints[0].id,
+            reader_id=None,
+            status=MeasurementStatus.MEASURED,
+            long_axis_mm=30.1,
             geometry=geometry,
         )
     )
     (read,) = store.measurements(patient_id=chart.patient.id)
     assert read.geometry == geometry and read.geometry.frame_number == 5
     with db.engine.connect() as conn:
-        row = conn.execute(select(MeasurementRow.frame_number).where(MeasurementRow.id == stored.id))
+        row = conn.execute(
+            select(MeasurementRow.frame_number).where(MeasurementRow.id == stored.id)
+        )
         assert row.scalar_one() == 5
     assert db.verify_audit().ok
 

@@ -18,7 +18,9 @@ def test_point1_frame_number_round_trips_through_sr(
     tmp_path: Path,
 ) -> None:
     baseline = timeline.timepoints[0]
-    t1 = next(m for m in timeline.measurements if m.lesion_id == 1 and m.timepoint_id == baseline.id)
+    t1 = next(
+        m for m in timeline.measurements if m.lesion_id == 1 and m.timepoint_id == baseline.id
+    )
     framed = replace(t1, geometry=replace(t1.geometry, frame_number=3))
     measurements = tuple(framed if m is t1 else m for m in timeline.measurements)
     timeline = replace(timeline, measurements=measurements)
