@@ -223,7 +223,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._cursor_text = ""
         self._image.clear()
         self._layer.set_overlays([])
-        for name in (*CORNERS, *EDGES):
+        for name in (*CORNERS, *EDGES, NOTICE):  # NOTICE: no "image not available" left over
             self._annotations.set_text(name, "")
 
     def refresh(self) -> None:
