@@ -6,9 +6,10 @@ logs a reader in, wires a :class:`~app.session.ReadingSession` to the
 :class:`~viewer.main_window.window.MainWindow` and hands the window a
 :class:`SeriesLibrary` (the viewer itself never imports ``storage``).
 
-On an empty database Caliper creates a local reader and opens the bundled
-demo study (``resources/demo``) so that a new reader sees a working screen at
-once; ``--demo`` opens it directly.
+On an empty database Caliper asks for the first administrator (or, where no
+one can answer a dialog, creates ``system`` and a local reader) and opens the
+bundled demo study (``resources/demo``) so that a new reader sees a working
+screen at once; ``--demo`` opens it directly.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from storage.db import Database
     from viewer.main_window.window import MainWindow
 
-__all__ = ["DEMO_SUBJECT_ID", "SeriesChoice", "SeriesLibrary", "build_main_window", "exit_process", "open_demo", "render_volume_png", "run_gui"]
+__all__ = ["DEMO_SUBJECT_ID", "can_ask", "log_in", "SeriesChoice", "SeriesLibrary", "build_main_window", "exit_process", "open_demo", "render_volume_png", "run_gui"]
 
 log = logging.getLogger("caliper")
 
@@ -211,18 +212,34 @@ def _local_reader(database: Database, humans: list[Reader]) -> Reader | None:
     return reader
 
 
-def log_in(database: Database, before_dialog: Callable[[], None] | None = None) -> Reader | None:
-    """The reader for this session: the local reader, or whoever logs in.
+def can_ask() -> bool:
+    """False where no one can answer a dialog (the offscreen and minimal platforms of tests)."""
+    return QApplication.platformName() not in ("offscreen", "minimal")
 
-    On a database without readers (but the system account) a local reader
-    without a password is created and used, so a first start needs no set-up.
-    When other readers exist a login dialog is shown; the local reader, if this
-    workstation created one, continues with an empty password.
+
+def log_in(database: Database, before_dialog: Callable[[], None] | None = None, *,
+           ask_first_admin: bool | None = None) -> Reader | None:
+    """The reader for this session: the first administrator, the local reader, or whoever logs in.
+
+    On a database without readers (but the system account) the first start asks
+    for the first administrator (:class:`FirstAdminDialog`), who then adds readers
+    and investigators in Admin → Readers….  Where no one can answer a dialog
+    (*ask_first_admin* False; by default on the offscreen platform) it creates
+    ``system`` as ``caliper db init`` does and a local reader without a password
+    instead.  When readers exist a login dialog is shown; the local reader, if
+    this workstation created one, continues with an empty password.  A reader
+    whose password an administrator reset chooses a new one before going on.
     """
     from storage.db import SYSTEM_USERNAME
     from viewer.dialogs.login import LoginDialog
 
     humans = [r for r in database.readers.list() if r.username != SYSTEM_USERNAME and r.active]
+    if not humans:
+        if can_ask() if ask_first_admin is None else ask_first_admin:
+            if before_dialog is not None:
+                before_dialog()
+            return _ask_first_admin(database)
+        database.readers.ensure_system()  # so that `caliper reader add --as system` works later
     local = _local_reader(database, humans)
     if local is not None and all(r.username == local.username for r in humans):
         return local
@@ -230,7 +247,7 @@ def log_in(database: Database, before_dialog: Callable[[], None] | None = None) 
     def authenticate(username: str, password: str) -> Reader:
         if local is not None and username == local.username and not password:
             return local
-        return database.readers.authenticate(username, password)
+        return _authenticate(database, username, password)
 
     names = [r.username for r in humans]
     if local is not None:
@@ -240,6 +257,46 @@ def log_in(database: Database, before_dialog: Callable[[], None] | None = None) 
         before_dialog()  # e.g. close the splash, which would sit on top of the dialog
     dialog = LoginDialog(names, authenticate)
     return dialog.reader if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+NO_ADMIN_MESSAGE = (
+    "Caliper needs an administrator to start on a new database. Start Caliper again and "
+    "create one, or on the command line run `caliper db init`, then `caliper reader add "
+    "--username U --name \"Full Name\" --role admin --as system`."
+)
+
+
+def _ask_first_admin(database: Database) -> Reader | None:
+    """Show :class:`FirstAdminDialog`; the administrator created, or None if cancelled."""
+    from app.readers import create_first_admin
+    from viewer.dialogs.first_admin import FirstAdminDialog
+
+    dialog = FirstAdminDialog(
+        lambda username, name, password, repeat: create_first_admin(
+            database, username, name, password, repeat))
+    if dialog.exec() == QDialog.DialogCode.Accepted:
+        log.info("first administrator %s created", dialog.reader.username)
+        return dialog.reader  # type: ignore[no-any-return]
+    QMessageBox.information(None, "Caliper", NO_ADMIN_MESSAGE)
+    return None
+
+
+def _authenticate(database: Database, username: str, password: str) -> Reader:
+    """Check the password; after an administrator's reset, the reader chooses a new one first."""
+    from storage.db import AuthenticationError
+    from storage.db.readers import PasswordChangeRequiredError
+    from viewer.dialogs.new_password import NewPasswordDialog
+
+    try:
+        return database.readers.authenticate(username, password)
+    except PasswordChangeRequiredError:
+        dialog = NewPasswordDialog(
+            username, lambda new, _repeat: database.readers.change_password(username, password, new),
+            QApplication.activeModalWidget())
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            return dialog.reader  # type: ignore[no-any-return]
+        raise AuthenticationError(
+            f"{username} must choose a new password to log in (an administrator reset it)") from None
 
 
 def open_demo(session: Any, library: SeriesLibrary) -> None:
@@ -294,6 +351,7 @@ def build_main_window(database: Database, reader: Reader, library: SeriesLibrary
     With *remember_settings*, geometry, tool, preset and the last patient are kept in
     ``window.ini`` in the user's config folder.
     """
+    from app.readers import ReaderAdminController
     from app.session import ReadingSession
     from storage import paths
     from viewer.main_window.window import MainWindow
@@ -309,6 +367,7 @@ def build_main_window(database: Database, reader: Reader, library: SeriesLibrary
         pacs_controller=pacs_controller,
         cohort_controller=CohortController(database),
         settings_path=str(paths.config_dir() / "window.ini") if remember_settings else None,
+        readers_controller=ReaderAdminController(database, reader),
     )
     window.database = database  # type: ignore[attr-defined]
     return window

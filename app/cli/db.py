@@ -7,9 +7,10 @@ Who writes
 ----------
 Commands that change data name the reader they act as with ``--as USERNAME``
 (or ``$CALIPER_READER``); every change is audited as that reader.  ``caliper db
-init`` creates, in a database that has no reader yet, an admin reader
-``system`` that cannot log in or sign: scripts use ``--as system`` for imports
-and to add the first real readers.  Only admins add readers.
+init`` creates, in any database that lacks it (also one the window created), an
+admin reader ``system`` that cannot log in or sign: scripts use ``--as system``
+for imports and to add the first real readers.  Only admins add readers and
+reset passwords.
 """
 
 from __future__ import annotations
@@ -52,9 +53,21 @@ def _actor(args: argparse.Namespace, db: Database) -> Reader:
     try:
         reader = db.readers.get(username)
     except NotFoundError as exc:
-        raise CliError(f"no reader {username!r}; add one with `caliper reader add`") from exc
+        if username == SYSTEM_USERNAME:
+            raise CliError(
+                f"no reader {SYSTEM_USERNAME!r} in this database; run `caliper db init` to create "
+                f"it, then add readers with `caliper reader add ... --as {SYSTEM_USERNAME}`"
+            ) from exc
+        raise CliError(
+            f"no reader {username!r}; `caliper reader list` shows who exists, and an admin "
+            f"adds readers with `caliper reader add ... --as ADMIN` (`caliper db init` creates "
+            f"the admin {SYSTEM_USERNAME!r})"
+        ) from exc
     if not reader.active:
-        raise CliError(f"reader {username!r} is inactive")
+        raise CliError(
+            f"reader {username!r} is inactive; an admin can run "
+            f"`caliper reader activate {username} --as ADMIN`"
+        )
     return reader
 
 
@@ -84,7 +97,11 @@ def _run(func: Any) -> Any:
 
 @_run
 def _db_init(args: argparse.Namespace, db: Database) -> int:
-    system = db.readers.ensure_system() if db.readers.count() == 0 else None
+    try:
+        db.readers.get(SYSTEM_USERNAME)
+        system = None
+    except NotFoundError:  # a new database, or one the window created without it
+        system = db.readers.ensure_system()
     print(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
     if system is not None:
         print(
@@ -118,6 +135,17 @@ def _reader_add(args: argparse.Namespace, db: Database) -> int:
 
 
 @_run
+def _reader_reset_password(args: argparse.Namespace, db: Database) -> int:
+    actor = _actor(args, db)
+    reader = db.readers.reset_password(args.username, _read_password(args), by=actor)
+    print(
+        f"reset the password of {reader.username}; they must choose a new one when they next "
+        "log in to Caliper"
+    )
+    return 0
+
+
+@_run
 def _reader_set_active(args: argparse.Namespace, db: Database) -> int:
     active = args.reader_command == "activate"
     reader = db.readers.set_active(args.username, active, by=_actor(args, db))
@@ -129,6 +157,8 @@ def _reader_set_active(args: argparse.Namespace, db: Database) -> int:
 def _reader_list(args: argparse.Namespace, db: Database) -> int:
     for reader in db.readers.list():
         state = "" if reader.active else " (inactive)"
+        if db.readers.password_change_required(reader.username):
+            state += " (password reset: changed at next log-in)"
         print(f"{reader.username}\t{reader.role.value}\t{reader.full_name}{state}")
     return 0
 
@@ -253,7 +283,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     db = subparsers.add_parser("db", help="create or upgrade the database")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser(
-        "init", help="create/upgrade the schema; add the 'system' reader if none"
+        "init", help="create/upgrade the schema; add the admin reader 'system' if missing"
     ).set_defaults(func=_db_init)
 
     reader = subparsers.add_parser("reader", help="readers (accounts) and their roles")
@@ -266,6 +296,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     _add_as(add)
     add.set_defaults(func=_reader_add)
     reader_sub.add_parser("list", help="list readers").set_defaults(func=_reader_list)
+    reset = reader_sub.add_parser(
+        "reset-password",
+        help="give a reader a temporary password, changed at their next log-in (admins only)",
+    )
+    reset.add_argument("username", metavar="USERNAME")
+    reset.add_argument(
+        "--password-stdin", action="store_true", help="read the temporary password from stdin"
+    )
+    _add_as(reset)
+    reset.set_defaults(func=_reader_reset_password)
     for action, text in (
         ("deactivate", "stop a reader from logging in and writing (admins only)"),
         ("activate", "allow a deactivated reader again (admins only)"),

@@ -1,4 +1,10 @@
-"""Readers: creation (audited), scrypt passwords, authentication."""
+"""Readers: creation (audited), scrypt passwords, authentication, password resets.
+
+A password reset by an admin is stored as ``change$`` followed by the scrypt hash
+of the temporary password: the reader logs in with it once and must choose a new
+one (:class:`PasswordChangeRequiredError`); the flag lives in the same value as the
+password, so the two can never disagree, and no schema change was needed.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +29,32 @@ if TYPE_CHECKING:
 
 #: Username of the account ``caliper db init`` creates for scripted imports; it cannot log in.
 SYSTEM_USERNAME = "system"
+#: Prefix of a stored hash whose password was set by an admin and must be changed at log-in.
+MUST_CHANGE_PREFIX = "change$"
+#: How to get an administrator when there is none (the way out in error messages).
+ADD_ADMIN_HINT = (
+    "in the window an administrator uses Admin → Readers…; on the command line run "
+    f"`caliper db init` (it creates the admin reader {SYSTEM_USERNAME!r} if missing), then "
+    f"`caliper reader add --username U --name \"Full Name\" --role investigator --as {SYSTEM_USERNAME}`"
+)
+
+
+class PasswordChangeRequiredError(AuthenticationError):
+    """The password is right but was set by an admin: the reader must choose a new one first."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(
+            f"the password of {username!r} was reset by an administrator; log in to Caliper "
+            f"as {username} and choose a new password first"
+        )
+        self.username = username
+
+
+def _admin_only(by: Reader, what: str) -> None:
+    if by.role is not Role.ADMIN:
+        raise PermissionDeniedError(
+            f"{by.username} is {by.role.value}; only an admin can {what} ({ADD_ADMIN_HINT})"
+        )
 
 
 class ReaderRepository:
@@ -65,10 +97,8 @@ class ReaderRepository:
         recist.errors.InvalidRecordError
             Empty username or name, or unknown role.
         """
-        if by is not None and by.role is not Role.ADMIN:
-            raise PermissionDeniedError(
-                f"{by.username} is {by.role.value}; only an admin adds readers"
-            )
+        if by is not None:
+            _admin_only(by, "add readers")
         record = Reader(
             id=None, username=username.strip(), full_name=full_name.strip(), role=Role(role)
         )
@@ -99,10 +129,8 @@ class ReaderRepository:
 
     def _change(self, username: str, by: Reader, what: str, apply: Any) -> Reader:
         """Apply ``apply(row) -> (before, after)`` to a reader row as admin ``by``, audited."""
-        if by.role is not Role.ADMIN and by.username != username:
-            raise PermissionDeniedError(
-                f"{by.username} is {by.role.value}; only an admin can {what}"
-            )
+        if by.username != username:
+            _admin_only(by, what)
         with self._db.write_session(f"{what} {username}") as session:
             row = session.scalar(select(ReaderRow).where(ReaderRow.username == username))
             if row is None:
@@ -130,10 +158,7 @@ class ReaderRepository:
         NotFoundError
             No such reader.
         """
-        if by.role is not Role.ADMIN:
-            raise PermissionDeniedError(
-                f"{by.username} is {by.role.value}; only an admin can do that"
-            )
+        _admin_only(by, "activate or deactivate readers")
 
         def apply(row: ReaderRow) -> tuple[dict[str, Any], dict[str, Any]]:
             before = {"active": row.active}
@@ -160,8 +185,69 @@ class ReaderRepository:
 
         return self._change(username, by, "set the password of", apply)
 
+    def reset_password(self, username: str, temporary_password: str, *, by: Reader) -> Reader:
+        """Give a reader a temporary password (admins only); audited without the password.
+
+        The reader can log in with it once and must then choose a new password
+        (:meth:`authenticate` raises :class:`PasswordChangeRequiredError`,
+        :meth:`change_password` clears it); until then it cannot sign either.
+
+        Raises
+        ------
+        PermissionDeniedError
+            ``by`` is not an admin, or *username* is the system reader (which never logs in).
+        NotFoundError
+            No such reader.
+        ValueError
+            The temporary password is empty.
+        """
+        _admin_only(by, "reset passwords")
+        if username == SYSTEM_USERNAME:
+            raise PermissionDeniedError(
+                f"{SYSTEM_USERNAME!r} is for scripts and never logs in; it has no password to reset"
+            )
+        new_hash = MUST_CHANGE_PREFIX + hash_password(temporary_password)
+
+        def apply(row: ReaderRow) -> tuple[dict[str, Any], dict[str, Any]]:
+            row.password_hash = new_hash
+            return {"password": "previous"}, {"password": "reset", "must_change_password": True}
+
+        return self._change(username, by, "reset the password of", apply)
+
+    def change_password(self, username: str, old_password: str, new_password: str) -> Reader:
+        """A reader replaces their password (e.g. the temporary one an admin set); audited.
+
+        Raises
+        ------
+        AuthenticationError
+            *old_password* is wrong or the reader is inactive.
+        ValueError
+            The new password is empty or the same as the old one.
+        """
+        try:
+            reader = self.authenticate(username, old_password)
+        except PasswordChangeRequiredError:
+            reader = self.get(username)
+        if not new_password:
+            raise ValueError("the new password must not be empty")
+        if new_password == old_password:
+            raise ValueError("choose a password different from the one you logged in with")
+        return self.set_password(username, new_password, by=reader)
+
+    def password_change_required(self, username: str) -> bool:
+        """True while the reader's password is a temporary one set by an admin."""
+        with self._db.read_session(f"find reader {username}") as session:
+            stored = session.scalar(
+                select(ReaderRow.password_hash).where(ReaderRow.username == username)
+            )
+        return stored is not None and stored.startswith(MUST_CHANGE_PREFIX)
+
     def ensure_system(self) -> Reader:
-        """Return the ``system`` admin reader, creating it if the database has none."""
+        """Return the ``system`` admin reader, creating it if the database has none.
+
+        ``caliper db init`` and a first start that cannot ask for an administrator call
+        this, so that ``--as system`` can always add the first real readers.
+        """
         try:
             return self.get(SYSTEM_USERNAME)
         except NotFoundError:
@@ -196,6 +282,9 @@ class ReaderRepository:
 
         Raises
         ------
+        PasswordChangeRequiredError
+            The password is right but temporary (set by an admin): the reader
+            must choose a new one with :meth:`change_password` first.
         AuthenticationError
             Unknown username, wrong password, disabled account or inactive reader
             (one message for all, so it does not reveal which).
@@ -204,13 +293,21 @@ class ReaderRepository:
             row = session.scalar(select(ReaderRow).where(ReaderRow.username == username))
             stored = row.password_hash if row is not None else None
             reader = reader_from_row(row) if row is not None else None
+        temporary = stored is not None and stored.startswith(MUST_CHANGE_PREFIX)
+        if temporary and stored is not None:
+            stored = stored[len(MUST_CHANGE_PREFIX):]
         if (
             reader is None
             or stored is None
             or not verify_password(password, stored)
             or not reader.active
         ):
-            raise AuthenticationError("wrong username or password, or the reader is inactive")
+            raise AuthenticationError(
+                "wrong username or password, or the reader is inactive (an administrator "
+                "can reset the password in Admin → Readers…)"
+            )
+        if temporary:
+            raise PasswordChangeRequiredError(username)
         return reader
 
     def list(self) -> list[Reader]:

@@ -65,12 +65,15 @@ class MainWindow(CaliperActions, TimepointActions, PacsActions, TrialActions, QM
         Behind Trial → Cohort…; None disables it.
     settings_path : str, optional
         INI file where geometry, tool, preset and the last patient are remembered.
+    readers_controller : app.readers.ReaderAdminController, optional
+        Behind Admin → Readers… (enabled for administrators only); None disables it.
     """
 
     def __init__(self, session: Any, library: SeriesLibrary, parent: QWidget | None = None, *,
                  pacs_controller: Any = None, cohort_controller: Any = None,
-                 settings_path: str | None = None) -> None:
+                 settings_path: str | None = None, readers_controller: Any = None) -> None:
         super().__init__(parent)
+        self.readers_controller = readers_controller
         self.setObjectName("mainWindow")
         self.session, self.library, self.pacs_controller = session, library, pacs_controller
         self.cohort_controller, self.settings_path = cohort_controller, settings_path
@@ -174,6 +177,7 @@ class MainWindow(CaliperActions, TimepointActions, PacsActions, TrialActions, QM
         for action in (self.new_timepoint_action, None, self.sign_action, self.amend_action):
             tp_menu.addSeparator() if action is None else tp_menu.addAction(action)
         self._build_trial_menu(menus)
+        self._build_admin_menu(menus)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
@@ -216,6 +220,26 @@ class MainWindow(CaliperActions, TimepointActions, PacsActions, TrialActions, QM
         self.lesion_table.lesion_selected.connect(self._on_lesion_selected)
         self._connect_calipers()
         self._on_commands_changed()
+
+    def _build_admin_menu(self, menus: Any) -> None:
+        self.readers_action = self._action("Readers…", self._on_readers, None, "readers")
+        allowed = self.readers_controller is not None and self.readers_controller.can_manage
+        self.readers_action.setEnabled(allowed)
+        if not allowed:
+            self.readers_action.setToolTip(
+                self.readers_controller.why_not if self.readers_controller is not None
+                else "Readers are managed in the workstation started with 'caliper'.")
+        admin_menu = menus.addMenu("&Admin")
+        admin_menu.setToolTipsVisible(True)  # the disabled entry says why and what to do
+        admin_menu.addAction(self.readers_action)
+
+    def _on_readers(self) -> Any:
+        from viewer.dialogs.readers import ReadersDialog
+
+        self.readers_dialog = ReadersDialog(self.readers_controller, self)
+        self.readers_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.readers_dialog.open()
+        return self.readers_dialog
 
     # -- public helpers (menus, tests, app/main.py) ------------------------------------
     def set_tool(self, name: str) -> None:

@@ -1,0 +1,161 @@
+"""Issue 11, point 10, on the command line: the first administrator and investigator of a new site.
+
+The real ``caliper`` console script runs in a subprocess on an empty CALIPER_HOME,
+as the README's "First administrator and investigators" section says; and a database
+the window created (offscreen first start: a local reader, formerly no ``system``)
+gets ``system`` from ``caliper db init``, so that readers can be added to it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from recist.model import Role
+from storage.db import open_database
+
+REPO = Path(__file__).resolve().parents[2]
+CALIPER = Path(sys.executable).parent / "caliper"
+
+
+@pytest.fixture
+def caliper(tmp_path: Path):
+    if not CALIPER.exists():
+        pytest.skip(f"the caliper console script is not installed next to {sys.executable}")
+    home = tmp_path / "home"
+    env = dict(os.environ, CALIPER_HOME=str(home), QT_QPA_PLATFORM="offscreen")
+    env.pop("CALIPER_DB", None)
+    env.pop("CALIPER_READER", None)
+
+    def run(*argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(CALIPER), *argv],
+            input=stdin,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd=REPO,
+        )
+
+    run.home = home  # type: ignore[attr-defined]
+    return run
+
+
+def _open(home: Path):
+    return open_database(f"sqlite:///{home / 'data' / 'caliper.sqlite3'}")
+
+
+def test_point10_first_admin_and_investigator_on_the_command_line(caliper) -> None:
+    done = caliper("db", "init")
+    assert done.returncode == 0 and "created admin reader 'system'" in done.stdout
+    done = caliper(
+        "reader",
+        "add",
+        "--username",
+        "ada",
+        "--name",
+        "Dr Ada Admin",
+        "--role",
+        "admin",
+        "--password-stdin",
+        "--as",
+        "system",
+        stdin="admin pass\n",
+    )
+    assert done.returncode == 0, done.stderr
+    done = caliper(
+        "reader",
+        "add",
+        "--username",
+        "ivan",
+        "--name",
+        "Dr Ivan Investigator",
+        "--role",
+        "investigator",
+        "--password-stdin",
+        "--as",
+        "ada",
+        stdin="first pass\n",
+    )
+    assert done.returncode == 0, done.stderr
+    done = caliper(
+        "reader", "reset-password", "ivan", "--password-stdin", "--as", "ada", stdin="temp pass\n"
+    )
+    assert done.returncode == 0 and "new one when they next log in" in done.stdout
+    listed = caliper("reader", "list").stdout
+    assert "ivan\tinvestigator\tDr Ivan Investigator (password reset" in listed
+    assert "ada\tadmin\tDr Ada Admin\n" in listed
+    done = caliper(
+        "reader",
+        "add",
+        "--username",
+        "eve",
+        "--name",
+        "Eve",
+        "--password-stdin",
+        "--as",
+        "ivan",
+        stdin="x\n",
+    )
+    assert done.returncode == 2 and "only an admin can add readers" in done.stderr
+    assert "caliper db init" in done.stderr  # the way out
+    db = _open(caliper.home)
+    try:
+        ivan = db.readers.change_password("ivan", "temp pass", "my own")
+        assert ivan.role is Role.INVESTIGATOR
+        assert db.readers.authenticate("ivan", "my own") == ivan
+    finally:
+        db.close()
+    verified = caliper("audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_point10_db_init_adds_system_to_a_database_the_window_created(caliper) -> None:
+    home = caliper.home
+    (home / "data").mkdir(parents=True)
+    db = _open(home)  # what the window's first start used to leave: a local reader, no `system`
+    try:
+        db.readers.create("root", "root (local reader)", Role.READER, None)
+    finally:
+        db.close()
+    done = caliper(
+        "reader",
+        "add",
+        "--username",
+        "ivan",
+        "--name",
+        "Dr Ivan",
+        "--role",
+        "investigator",
+        "--password-stdin",
+        "--as",
+        "system",
+        stdin="pw\n",
+    )
+    assert done.returncode == 2
+    assert "no reader 'system' in this database; run `caliper db init`" in done.stderr
+    done = caliper("db", "init")
+    assert done.returncode == 0 and "created admin reader 'system'" in done.stdout
+    done = caliper(
+        "reader",
+        "add",
+        "--username",
+        "ivan",
+        "--name",
+        "Dr Ivan",
+        "--role",
+        "investigator",
+        "--password-stdin",
+        "--as",
+        "system",
+        stdin="pw\n",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "created" not in caliper("db", "init").stdout  # only once
+    assert caliper("audit", "verify").returncode == 0
