@@ -86,16 +86,27 @@ def home(tmp_path: Path) -> Path:
         pytest.skip(f"the caliper console script is not installed next to {sys.executable}")
     home = tmp_path / "home"
     for argv in (["db", "init"], ["patient", "add", "QUIT-001", "--as", "system"]):
-        done = subprocess.run([str(CALIPER), *argv], env=_env(home), capture_output=True,
-                              text=True, timeout=120, check=False)
+        done = subprocess.run(
+            [str(CALIPER), *argv],
+            env=_env(home),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
     return home
 
 
 def test_point11_ctrl_q_while_loading_exits_within_a_second(home: Path, series: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-c", _CTRL_Q_SCRIPT, str(series)], cwd=REPO,
-                            env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CTRL_Q_SCRIPT, str(series)],
+        cwd=REPO,
+        env=_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         out, err = proc.communicate(timeout=30)
     except subprocess.TimeoutExpired:
@@ -112,8 +123,14 @@ def test_point11_ctrl_q_while_loading_exits_within_a_second(home: Path, series: 
 
 
 def _start_console_script(home: Path, series: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([str(CALIPER), "--open", str(series)], cwd=REPO, env=_env(home),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [str(CALIPER), "--open", str(series)],
+        cwd=REPO,
+        env=_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for_log(home: Path, mark: str, proc: subprocess.Popen[str], timeout: float = 60) -> None:
@@ -123,7 +140,9 @@ def _wait_for_log(home: Path, mark: str, proc: subprocess.Popen[str], timeout: f
         if log.exists() and mark in log.read_text(encoding="utf-8", errors="replace"):
             return
         if proc.poll() is not None:
-            pytest.fail(f"Caliper exited early ({proc.returncode}): {proc.communicate()[1][-3000:]}")
+            pytest.fail(
+                f"Caliper exited early ({proc.returncode}): {proc.communicate()[1][-3000:]}"
+            )
         time.sleep(0.02)
     proc.kill()
     pytest.fail(f"{mark!r} never appeared in {log}")
@@ -137,7 +156,9 @@ def test_point11_sigterm_ends_caliper_cleanly(home: Path, series: Path, delay: f
     proc.send_signal(signal.SIGTERM)
     seconds = _wait(proc, 10)
     _, err = proc.communicate()
-    assert seconds is not None and seconds < 2.0, f"still running {seconds} s after SIGTERM: {err[-2000:]}"
+    assert seconds is not None and seconds < 2.0, (
+        f"still running {seconds} s after SIGTERM: {err[-2000:]}"
+    )
     assert proc.returncode == 0, f"exit code {proc.returncode}: {err[-3000:]}"
     assert not _crash_reports(home), _crash_reports(home)[0].read_text()
     log = (home / "logs" / "caliper.log").read_text(encoding="utf-8")
