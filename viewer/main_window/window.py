@@ -81,6 +81,7 @@ class MainWindow(CaliperActions, TimepointActions, PacsActions, TrialActions, QM
         self._other_patient_confirmed = False  # for the series just loaded (see _may_show)
         self._loading_for: int | None = None  # the patient open when the last load started
         self.last_task: SeriesLoadTask | None = None
+        self._loads: list[SeriesLoadTask] = []  # running, cancelled when the window closes
         self._pool = QThreadPool(self)  # our own: the global pool stops once an event loop quits
         self.viewer = SeriesViewerWidget()
         self.load_banner = LoadWarningsBannerWidget()
@@ -88,7 +89,6 @@ class MainWindow(CaliperActions, TimepointActions, PacsActions, TrialActions, QM
         self.browser = PatientBrowserWidget(session)
         self.lesion_model = LesionTableModel(session, self)
         self.lesion_table = LesionTableView(self.lesion_model)
-        self._loads: list[SeriesLoadTask] = []  # running, cancelled when the window closes
         self.assign_bar = AssignBarWidget()
         self.response_panel = ResponsePanelWidget(session)
         self.lock_banner = QLabel()
@@ -290,11 +290,26 @@ class MainWindow(CaliperActions, TimepointActions, PacsActions, TrialActions, QM
         task.signals.failed.connect(self._on_load_failed)
         self.last_task = task
         self._loading_for = getattr(self.session.patient, "id", None)
+        self._loads = [t for t in self._loads if not t.is_done] + [task]
         self.progress.setRange(0, 0)
         self.progress.show()
         self.statusBar().showMessage(f"Loading {path}…")
         self._pool.start(task)
         return task
+
+    def cancel_loads(self, wait_seconds: float = 1.0) -> bool:
+        """Cancel every series still loading; wait up to *wait_seconds*; True if all stopped."""
+        for task in self._loads:
+            task.cancel()
+        stopped = self._pool.waitForDone(int(wait_seconds * 1000))
+        self._loads = [t for t in self._loads if not t.is_done]
+        return stopped
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802  (Qt's name)
+        """Cancel loads in progress (quitting never waits for a series), then close."""
+        if not self.cancel_loads():
+            log.warning("a series load did not stop within 1 s of closing the window")
+        super().closeEvent(event)
 
     # -- session → widgets ---------------------------------------------------------------
     def _on_patient_opened(self, *_: object) -> None:
@@ -330,28 +345,12 @@ class MainWindow(CaliperActions, TimepointActions, PacsActions, TrialActions, QM
         return True
 
     def _on_timepoint_selected(self, *_: object) -> None:
-        self._loading_for = getattr(self.session.patient, "id", None)
-        self._loads = [t for t in self._loads if not t.is_done] + [task]
         tp = self.session.current_timepoint
         patient = self.session.patient
         self.amendment_reason = self.lesion_model.amendment_reason = None
         title = "Caliper"
         if patient is not None:
             title += f" — {patient.subject_id}" + (f" — {tp.label}" if tp else "")
-    def cancel_loads(self, wait_seconds: float = 1.0) -> bool:
-        """Cancel every series still loading; wait up to *wait_seconds*; True if all stopped."""
-        for task in self._loads:
-            task.cancel()
-        stopped = self._pool.waitForDone(int(wait_seconds * 1000))
-        self._loads = [t for t in self._loads if not t.is_done]
-        return stopped
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802  (Qt's name)
-        """Cancel loads in progress (quitting never waits for a series), then close."""
-        if not self.cancel_loads():
-            log.warning("a series load did not stop within 1 s of closing the window")
-        super().closeEvent(event)
-
         self.setWindowTitle(f"{title} — {self.session.reader.full_name}")
         if tp is not None and tp.series_instance_uid:
             volume = self.library.volume(tp.series_instance_uid, self._measured_images(tp.series_instance_uid))
