@@ -106,8 +106,8 @@ class Launcher:
     """Starts ``caliper`` on one display and ``CALIPER_HOME``; what the ``caliper`` fixture gives.
 
     ``launcher(*args, password=None)`` starts the window program (again after a quit: a
-    restart on the same home); ``launcher.cli(*args)`` runs a command on the same home
-    before or between starts (``db init``, ``reader add``).
+    restart on the same home, which logs in); ``launcher.cli(*args)`` runs a command on
+    the same home before or between starts (``db init``, ``reader add``).
     """
 
     def __init__(self, display: str, home: Path, shots: Path, xdotool: str) -> None:
@@ -115,10 +115,17 @@ class Launcher:
         self.home = home
         self.started: list[CaliperProgram] = []
 
+    #: The administrator a first start creates in the "first administrator" dialog.
+    ADMIN = ("Ada Admin", "ada", "e2e-admin-password")
+
     def __call__(self, *args: str, password: str | None = None) -> CaliperProgram:
+        """Start the window program; the first start on a new home creates :attr:`ADMIN`,
+        later starts log in with *password* (default: the administrator's)."""
         program = self._make()
         self.started.append(program)
-        return program.start(*args, password=password)
+        if password is None and not (self.home / "data" / "caliper.sqlite3").exists():
+            return program.start(*args, first_admin=self.ADMIN)
+        return program.start(*args, password=password or self.ADMIN[2])
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
         """``caliper ARGS`` on this home; its output (fails the test on a non-zero exit)."""

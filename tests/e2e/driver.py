@@ -83,12 +83,19 @@ class CaliperProgram:
         return env
 
     def start(
-        self, *args: str, password: str | None = None, timeout: float = 40.0
+        self,
+        *args: str,
+        password: str | None = None,
+        first_admin: tuple[str, str, str] | None = None,
+        timeout: float = 40.0,
     ) -> CaliperProgram:
         """Start ``caliper ARGS`` and wait until its main window is on screen.
 
-        With *password*, the login dialog is expected first: the password is typed
-        into it (it has the focus) and Return logs the first listed reader in.
+        With *first_admin* ``(full name, username, password)``, a new database's
+        "first administrator" dialog is expected first and filled in (Tab between
+        its fields, Return).  With *password*, the login dialog is expected: the
+        password is typed into it (it has the focus) and Return logs the first
+        listed reader in.
         """
         self.map_path.unlink(missing_ok=True)
         self.home.mkdir(parents=True, exist_ok=True)
@@ -101,6 +108,18 @@ class CaliperProgram:
                 cwd=self.home,
                 start_new_session=True,
             )
+        if first_admin is not None:
+            dialog = self.xdo(
+                "search", "--sync", "--onlyvisible", "--name", "first administrator$",
+                timeout=timeout,
+            ).split()[0]  # fmt: skip
+            self.xdo("windowfocus", "--sync", dialog)
+            full_name, username, secret = first_admin
+            for i, text in enumerate((full_name, username, secret, secret)):
+                if i:
+                    self.key("Tab")
+                self.type(text)
+            self.key("Return")
         if password is not None:
             login = self.xdo(
                 "search", "--sync", "--onlyvisible", "--name", "log in$", timeout=timeout
@@ -336,17 +355,23 @@ class CaliperProgram:
             )
             self.click_screen(*centre(ui["popup"][item]["rect"]))
 
-    def choose(self, combo: str, entry: str, timeout: float = 5.0) -> None:
-        """Open the combo box *combo* (object name) and click its entry *entry* (caption)."""
+    def open_list(self, combo: str, timeout: float = 5.0) -> dict[str, Any]:
+        """Open the combo box *combo* (object name); its entries ``{caption: {rect, enabled}}``."""
         x, y, w, h = self.rect(combo)
         self.click_screen(x + w - 8, y + h / 2)  # the arrow: an editable combo box opens there too
-        ui = self.wait_ui(
-            lambda m: m["list_popup"] and entry in m["list_popup"],
-            timeout,
-            f"{entry!r} in the list of {combo}",
-        )
-        self.click_screen(*centre(ui["list_popup"][entry]))
+        return self.wait_ui(lambda m: m["list_popup"], timeout, f"the list of {combo}")[
+            "list_popup"
+        ]
+
+    def choose(self, combo: str, entry: str, timeout: float = 5.0) -> str:
+        """Open *combo* and click its first entry whose caption starts with *entry*; the caption."""
+        entries = self.open_list(combo, timeout)
+        caption = next((c for c in entries if c.startswith(entry)), None)
+        assert caption is not None, f"no {entry!r} in the list of {combo}: {list(entries)}"
+        assert entries[caption]["enabled"], f"{caption!r} cannot be chosen in {combo}"
+        self.click_screen(*centre(entries[caption]["rect"]))
         self.wait_ui(lambda m: not m["list_popup"], timeout, f"the list of {combo} to close")
+        return caption
 
     def wait_dialog(self, button: str, timeout: float = 10.0) -> dict[str, Any]:
         """Wait for a dialog with a button captioned *button*; that dialog's map entry."""

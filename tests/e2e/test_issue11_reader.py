@@ -58,8 +58,8 @@ def select_timepoint(program: CaliperProgram, label: str) -> dict[str, Any]:
 
 
 def new_lesion(program: CaliperProgram, kind: str = "target", organ: str | None = "liver") -> None:
-    """In the "Next caliper" bar choose "New <kind> lesion", then *organ* from the organ list."""
-    program.choose("assignLesion", f"New {kind} lesion")
+    """In the "Next caliper" bar choose "New <kind> (code)", then *organ* from the organ list."""
+    program.choose("assignLesion", "New lesion" if kind == "new" else f"New {kind} (")
     if organ is not None:
         program.choose("assignOrgan", organ)
 
@@ -249,63 +249,68 @@ def test_point2_a_caliper_never_leaves_the_image(caliper) -> None:
 
 
 def test_point3_a_new_target_at_follow_up_is_refused(caliper) -> None:
-    """At C3 the reader chooses "New target lesion" and draws: refused with a message that
-    says what to do instead; nothing stored, no audit event."""
+    """At C3 the reader opens the "Next caliper" list: "New target" cannot be chosen, and
+    its tool tip says what to do instead; clicking it changes nothing and stores nothing."""
     program = caliper("--demo")
     wait_demo(program)
     before, events = program.timeline(), len(program.audit_events())
-    mark = len(program.log_text())
-    program.choose("assignLesion", "New target lesion")
-    if not program.settle()["dialogs"]:  # not refused when chosen: draw
-        program.choose("assignOrgan", "liver")
-        ui = program.settle()
-        program.drag_screen(
-            program.pixel_to_screen(330, 150, ui), program.pixel_to_screen(340, 175, ui)
-        )
-    program.screenshot("1-refused")
-    dismiss_message(program)
-    assert "baseline" in log_since(program, mark)
-    assert "new lesion" in log_since(program, mark).lower()
-    assert program.timeline() == before
-    assert len(program.audit_events()) == events
+    entries = program.open_list("assignLesion")
+    target = next(c for c in entries if c.startswith("New target"))
+    assert not entries[target]["enabled"], f"{target!r} can be chosen at C3"
+    assert entries[next(c for c in entries if c.startswith("New lesion"))]["enabled"]
+    where = centre(entries[target]["rect"])
+    program.xdo("mousemove", "--sync", str(where[0]), str(where[1]))
+    tip = program.wait_ui(lambda m: m["tooltip"], 10, "the tool tip of 'New target'")["tooltip"]
+    program.screenshot("1-new-target-refused")
+    assert "chosen at baseline" in tip
+    assert "record this as a new lesion" in tip
+    program.click_screen(*where)  # a disabled entry: the list stays open, nothing is chosen
+    program.key("Escape")
+    program.wait_ui(lambda m: not m["list_popup"], 5, "the list to close")
+    ui = program.settle()
+    program.drag_screen(
+        program.pixel_to_screen(250, 120, ui), program.pixel_to_screen(262, 140, ui)
+    )
+    program.screenshot("2-drawn-after-the-refusal")
+    after = program.timeline()
+    assert not any(code.startswith("T") and code not in ("T1", "T2")
+                   for tp in after["timepoints"] for code in lesions_at(after, tp["label"])), (
+        "a target was created at C3")  # fmt: skip
+    assert lesions_at(after, "baseline") == lesions_at(before, "baseline")
+    assert len(program.audit_events()) >= events
     program.audit_verify()
 
 
-def test_point7_tool_keys_never_type_into_the_organ_field(caliper) -> None:
-    """With the organ field focused the reader presses B and L: the field gets no letter, the
-    tool stays bidirectional, and the new target is stored with organ "liver"; the location
-    typed in its text field is stored as typed."""
+def test_point7_tool_keys_never_reach_the_organ_or_text_fields(caliper) -> None:
+    """The organ is chosen from a list: with it focused, B and L cannot put a letter into it.
+    A location typed in its text field (letters that are tool keys: s, b, c, p, l) is text:
+    no tool switches, and the new target is stored with organ "liver" and that location."""
     program = caliper("--demo")
     wait_demo(program)
     select_timepoint(program, "baseline")
-    new_lesion(program)
+    new_lesion(program)  # leaves the organ list focused
     organ = program.rect("assignOrgan")
-    program.click_screen(*centre(organ))
-    program.settle()
-    if program.ui()["list_popup"]:  # a closed list: the click opened it; close it, keep focus
-        program.key("Escape")
-    program.wait_ui(
-        lambda m: m["focus"] and _inside(m["focus"]["rect"], organ), 5, "the organ field focused"
-    )
+    program.wait_ui(lambda m: m["focus"] and _inside(m["focus"]["rect"], organ), 5, "organ focused")
     program.key("b", "l")
-    ui = program.settle()
-    program.screenshot("1-after-b-and-l")
-    assert ui["toolbar"]["tool_bidirectional"]["checked"]
-    assert not ui["toolbar"]["tool_line"]["checked"]
+    program.screenshot("1-after-b-and-l-on-the-organ")
+    program.click_on("tool_bidirectional")
     program.click_on("assignLocation")
-    program.type("segment VI")
+    program.type("subcapsular, segment VI")
     ui = program.settle()
+    program.screenshot("2-location-typed")
     assert ui["toolbar"]["tool_bidirectional"]["checked"], (
-        "a letter typed in the location switched the tool"
+        "a letter typed in a text field switched the tool"
     )
+    program.key("Return")  # gives the keys back to the image
     program.drag_screen(
-        program.pixel_to_screen(300, 140, ui), program.pixel_to_screen(312, 160, ui)
+        program.pixel_to_screen(275, 140, ui), program.pixel_to_screen(287, 160, ui)
     )
     program.wait_ui(lambda m: "T3" in m["lesion_rows"], 10, "T3 in the lesion table")
-    program.screenshot("2-drawn")
+    program.screenshot("3-drawn")
     t3 = lesions_at(program.timeline(), "baseline")["T3"]
     assert t3["organ"] == "liver"
-    assert t3["location"] == "segment VI"
+    assert t3["location"] == "subcapsular, segment VI"
+    assert t3.get("short_axis_mm"), "the caliper was not bidirectional"
 
 
 def test_point11_quitting_while_a_series_loads(caliper, shared_data: Path) -> None:

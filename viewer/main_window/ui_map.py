@@ -9,9 +9,10 @@ real program with X input events reads it to know where to click.
 
 Only geometry and interface vocabulary are written: object names, class names,
 menu and button captions, the entries of an open combo box list (organs, lesion
-choices such as "T1 liver segment VII"), lesion codes (T1, NT1), slice numbers
-and positions in millimetres.  Never window titles, patient, reader or file
-names, dates, DICOM text, or what is typed in a text field.
+choices such as "T1 liver segment VII"), the tool tip on screen (the program's own
+explanations), lesion codes (T1, NT1), slice numbers and positions in millimetres.
+Never window titles, patient, reader or file names, dates, DICOM text, or what is
+typed in a text field.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QPoint, QPointF, QRect, QTimer
+from PySide6.QtCore import QObject, QPoint, QPointF, QRect, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMenuBar,
     QToolBar,
+    QToolTip,
     QTreeView,
     QWidget,
 )
@@ -39,6 +41,7 @@ UI_MAP_VARIABLE = "CALIPER_UI_MAP"
 
 _INTERVAL_MS = 100
 _CAPTION_CHARS = 48
+_TIP_CHARS = 300
 
 
 def _rect(widget: QWidget, local: QRect | None = None) -> list[int]:
@@ -144,12 +147,22 @@ def _image_map(viewer: Any) -> dict[str, Any] | None:
     }
 
 
-def _list_popup(popups: list[QWidget]) -> dict[str, list[int]] | None:
-    """Entries of an open combo box list (organs, lesion choices) by caption."""
+def _list_popup(popups: list[QWidget]) -> dict[str, dict[str, Any]] | None:
+    """Entries of an open combo box list (organs, lesion choices) by caption, with whether
+    each can be chosen (RECIST disables some at a timepoint)."""
     for popup in popups:
         view = popup.findChild(QAbstractItemView)
         if view is not None:
-            return _table_rows(view)
+            model, found = view.model(), {}
+            for caption, rect in _table_rows(view).items():
+                row = next(
+                    r
+                    for r in range(model.rowCount())
+                    if str(model.index(r, 0).data())[:_CAPTION_CHARS] == caption
+                )
+                enabled = bool(model.flags(model.index(row, 0)) & Qt.ItemFlag.ItemIsEnabled)
+                found[caption] = {"rect": rect, "enabled": enabled}
+            return found
     return None
 
 
@@ -223,6 +236,7 @@ def ui_map(window: Any) -> dict[str, Any]:
         "menubar": _menu_items(window.menuBar()),
         "popup": _menu_items(popups[-1]) if popups else None,
         "list_popup": _list_popup(lists),
+        "tooltip": QToolTip.text()[:_TIP_CHARS] if QToolTip.isVisible() else None,
         "dialogs": dialogs,
         "lesion_rows": _table_rows(window.lesion_table),
         "timepoint_rows": _timepoint_rows(window),
