@@ -11,6 +11,19 @@ new SOP Instance UIDs continuing the positions downwards), each with
 * Caliper ``load_series`` on a cold header index, and on a warm one,
 * Caliper ``load_series(background=True)``: time until slice 0 can be shown.
 
+With ``--compressed`` it also makes compressed copies of ``ct-wholebody-269``
+at benchmark time (JPEG-LS and JPEG 2000 lossless with pydicom's encoders;
+JPEG lossless and 12-bit JPEG Extended with dcmtk's ``dcmcjpeg`` when it is
+installed) and prints, for each, Caliper / SimpleITK and the cold load
+against "raw read + decode" (read every file, decode its frame with the
+fastest decoder, serially, in one process), and the time per frame of every
+decoder candidate (the measurements behind ``storage.dicom.decoders.ORDER``).
+``--before DIR`` also runs Caliper from another checkout (e.g. a ``git
+archive`` of an older commit) in the same interleaved rounds
+(``--before-without-gdcm``: with python-gdcm hidden from it).  "Caliper
+(pool started)" is a load in a process whose decoder worker processes are
+already running, as for every series after the first one of a session.
+
 Every measurement runs in a fresh subprocess, which reports its wall time and
 its peak resident memory increase over the state just before loading
 (``VmHWM`` after resetting it through ``/proc/self/clear_refs``; the worst
@@ -90,6 +103,23 @@ def _caliper(folder: Path) -> object:
     return load_series(folder)
 
 
+def _raw_decode(folder: Path) -> object:
+    """The floor for a compressed series: read each file, decode its frame, fastest decoder."""
+    import pydicom
+    from pydicom.pixels import get_decoder
+
+    from storage.dicom.decoders import plugins_for
+
+    out = []
+    for path in _files(folder):
+        ds = pydicom.dcmread(path)
+        syntax = ds.file_meta.TransferSyntaxUID
+        plugins = plugins_for(syntax)
+        out.append(get_decoder(syntax).as_array(
+            ds, decoding_plugin=plugins[0] if plugins else "")[0])
+    return out
+
+
 def _caliper_first_slice(folder: Path) -> tuple[object, float]:
     from storage.dicom import load_series
 
@@ -108,17 +138,24 @@ METHODS = {
     "caliper_warm": _caliper,
     "caliper_first": None,
 }
+#: Methods of the compressed-series tables.
+COMPRESSED_METHODS = {"raw": _raw_decode, "sitk": _sitk, "caliper": _caliper,
+                      "caliper_pool": _caliper, "caliper_before": _caliper}
 
 
 def worker(method: str, folder: Path) -> None:
     """Run one measurement and print it as JSON (called in a subprocess)."""
-    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, os.environ.get("CALIPER_BENCH_CODE", str(ROOT)))
     import numpy  # noqa: F401 - imports are not part of the measurement
     import pydicom  # noqa: F401
     import SimpleITK  # noqa: F401
 
     import storage.dicom  # noqa: F401
 
+    if method == "caliper_pool":  # as in a session that has loaded a compressed series before
+        from storage.dicom import workers
+
+        workers.warm_up()
     exact_peak = _reset_peak()
     rss_before = _status_kib("VmRSS")
     start = time.perf_counter()
@@ -126,7 +163,7 @@ def worker(method: str, folder: Path) -> None:
     if method == "caliper_first":
         result, first = _caliper_first_slice(folder)
     else:
-        result = METHODS[method](folder)
+        result = {**METHODS, **COMPRESSED_METHODS}[method](folder)
     seconds = time.perf_counter() - start
     peak = _status_kib("VmHWM")
     print(json.dumps({"seconds": seconds, "first": first, "peak_kib": peak - rss_before,
@@ -162,12 +199,136 @@ def make_300(source: Path, target: Path) -> Path:
     return target
 
 
-def run(method: str, folder: Path, home: Path) -> dict[str, float]:
-    """Run one measurement in a fresh interpreter with its own CALIPER_HOME."""
-    env = dict(os.environ, CALIPER_HOME=str(home), PYTHONPATH=str(ROOT))
+def run(method: str, folder: Path, home: Path, code: Path = ROOT,
+        hide: Path | None = None) -> dict[str, float]:
+    """Run one measurement in a fresh interpreter with its own CALIPER_HOME.
+
+    *code* is the checkout whose ``storage`` is imported; *hide* a folder put
+    first on the path (``--before-without-gdcm`` puts a ``gdcm`` that fails to
+    import there, as before python-gdcm was a dependency).
+    """
+    path = os.pathsep.join(str(p) for p in (hide, code) if p is not None)
+    env = dict(os.environ, CALIPER_HOME=str(home), PYTHONPATH=path, CALIPER_BENCH_CODE=str(code))
     out = subprocess.run([sys.executable, __file__, "--worker", method, str(folder)],
                          capture_output=True, text=True, env=env, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# -- compressed copies -----------------------------------------------------------------
+def _encode_with_pydicom(source: Path, target: Path, syntax: str, plugin: str) -> None:
+    import pydicom
+
+    target.mkdir(parents=True, exist_ok=True)
+    for path in _files(source):
+        ds = pydicom.dcmread(path)
+        ds.compress(syntax, encoding_plugin=plugin)
+        ds.save_as(target / path.name)
+
+
+def _encode_with_dcmtk(source: Path, target: Path, option: str) -> bool:
+    import shutil
+
+    tool = shutil.which("dcmcjpeg")
+    if tool is None:
+        return False
+    target.mkdir(parents=True, exist_ok=True)
+    for path in _files(source):
+        subprocess.run([tool, option, str(path), str(target / path.name)], check=True,
+                       capture_output=True)
+    return True
+
+
+def make_compressed(source: Path, scratch: Path) -> list[tuple[str, Path]]:
+    """Compressed copies of *source*: (label, folder) for each codec available here."""
+    from pydicom.uid import JPEG2000Lossless, JPEGLSLossless
+
+    copies = []
+    _encode_with_pydicom(source, scratch / "jpegls", JPEGLSLossless, "pyjpegls")
+    copies.append(("JPEG-LS lossless (pyjpegls encoder)", scratch / "jpegls"))
+    _encode_with_pydicom(source, scratch / "j2k", JPEG2000Lossless, "pylibjpeg")
+    copies.append(("JPEG 2000 lossless (openjpeg encoder)", scratch / "j2k"))
+    if _encode_with_dcmtk(source, scratch / "jpeg-sv1", "--encode-lossless-sv1"):
+        copies.append(("JPEG lossless SV1 (dcmcjpeg)", scratch / "jpeg-sv1"))
+    if _encode_with_dcmtk(source, scratch / "jpeg-ext12", "--encode-extended"):
+        copies.append(("JPEG Extended 12-bit lossy (dcmcjpeg)", scratch / "jpeg-ext12"))
+    else:
+        print("dcmcjpeg not found (apt-get install dcmtk): no JPEG lossless / extended copies")
+    return copies
+
+
+def decoder_candidates(folder: Path, frames: int = 40, repeats: int = 5) -> None:
+    """Print ms per frame of every installed decoder on the first *frames* files of *folder*."""
+    import numpy as np
+    import pydicom
+    from pydicom.pixels import get_decoder
+
+    import storage.dicom.decoders  # noqa: F401 - registers caliper-gdcm
+
+    datasets = [pydicom.dcmread(p) for p in _files(folder)[:frames]]
+    syntax = datasets[0].file_meta.TransferSyntaxUID
+    decoder = get_decoder(syntax)
+    times: dict[str, float] = {}
+    results: dict[str, list[np.ndarray] | str] = {}
+    for _ in range(repeats):  # interleaved rounds, best of
+        for plugin in decoder.available_plugins:
+            if isinstance(results.get(plugin), str):
+                continue
+            start = time.perf_counter()
+            try:
+                arrays = [decoder.as_array(ds, decoding_plugin=plugin)[0] for ds in datasets]
+            except Exception as exc:  # noqa: BLE001 - a decoder that fails is reported
+                results[plugin] = str(exc).strip().splitlines()[-1][:90]
+                continue
+            times[plugin] = min(times.get(plugin, 1e9), (time.perf_counter() - start) / frames)
+            results[plugin] = arrays
+    order = storage.dicom.decoders.plugins_for(syntax)
+    print(f"  decoders for {syntax.name} (chosen order: {', '.join(order)}):")
+    first = next((r for r in results.values() if not isinstance(r, str)), None)
+    for plugin, outcome in sorted(results.items(), key=lambda kv: times.get(kv[0], 1e9)):
+        if isinstance(outcome, str):
+            print(f"    {plugin:14} fails: {outcome}")
+            continue
+        diff = max(int(np.abs(a.astype(np.int64) - b).max())
+                   for a, b in zip(outcome, first, strict=True))  # type: ignore[arg-type]
+        print(f"    {plugin:14} {times[plugin] * 1000:7.2f} ms/frame   max |diff| to "
+              f"the first: {diff}")
+
+
+def measure_compressed(folder: Path, repeats: int, scratch: Path, before: Path | None,
+                       hide: Path | None = None) -> dict[str, dict[str, float]]:
+    """Best-of-N interleaved times of raw read+decode, SimpleITK and Caliper on *folder*."""
+    methods = [m for m in COMPRESSED_METHODS if m != "caliper_before" or before is not None]
+    runs: dict[str, list[float]] = {m: [] for m in methods}
+    for i in range(repeats):
+        for method in methods:
+            home = scratch / f"{method}-{folder.name}-{i}"
+            if method == "caliper_before" and before is not None:
+                runs[method].append(run(method, folder, home, before, hide)["seconds"])
+            else:
+                runs[method].append(run(method, folder, home)["seconds"])
+    return {m: {"seconds": min(t), "median": statistics.median(t)} for m, t in runs.items()}
+
+
+def report_compressed(label: str, results: dict[str, dict[str, float]]) -> bool:
+    """Print one compressed-series table; return True when the targets are met."""
+    sitk, raw = results["sitk"]["seconds"], results["raw"]["seconds"]
+    names = {"raw": "raw read + decode (serial)", "sitk": "SimpleITK ImageSeriesReader",
+             "caliper": "Caliper (cold index, fresh process)",
+             "caliper_pool": "Caliper (cold index, pool started)",
+             "caliper_before": "Caliper before (--before)"}
+    print(f"\n== {label}, 269 x 512 x 512")
+    print(f"{'method':38} {'best s':>7} {'median':>7} {'x SITK':>7} {'x raw':>7}")
+    for key, r in results.items():
+        print(f"{names[key]:38} {r['seconds']:7.3f} {r['median']:7.3f} "
+              f"{r['seconds'] / sitk:7.2f} {r['seconds'] / raw:7.2f}")
+    caliper = results["caliper"]["seconds"]
+    checks = [(f"Caliper / SimpleITK = {caliper / sitk:.2f} (target <= 0.6; JPEG 2000: on >= 4 "
+               f"cores, here {os.cpu_count()})", caliper <= 0.6 * sitk),
+              (f"cold load / raw read + decode = {caliper / raw:.2f} (target <= 1.5)",
+               caliper <= 1.5 * raw)]
+    for text, ok in checks:
+        print(f"  [{'PASS' if ok else 'FAIL'}] {text}")
+    return all(ok for _, ok in checks)
 
 
 def measure(folder: Path, repeats: int, scratch: Path) -> dict[str, dict[str, float]]:
@@ -231,6 +392,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--compressed", action="store_true",
+                        help="also compressed copies (JPEG-LS, JPEG 2000, JPEG) made here")
+    parser.add_argument("--only-compressed", action="store_true",
+                        help="only the compressed copies")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="another checkout whose Caliper runs in the same rounds")
+    parser.add_argument("--before-without-gdcm", action="store_true",
+                        help="run --before with python-gdcm hidden (it was no dependency then)")
     parser.add_argument("--worker", nargs=2, metavar=("METHOD", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -239,13 +408,28 @@ def main(argv: list[str] | None = None) -> int:
     source = args.data / "ct-wholebody-269"
     with tempfile.TemporaryDirectory(prefix="caliper-bench-") as tmp:
         scratch = Path(tmp)
+        ok = True
+        if args.compressed or args.only_compressed:
+            print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s), load average "
+                  f"{os.getloadavg()[0]:.1f}, repeats={args.repeats} (interleaved, best of)")
+            hide = None
+            if args.before_without_gdcm:
+                hide = scratch / "hide-gdcm"
+                hide.mkdir()
+                (hide / "gdcm.py").write_text('raise ImportError("hidden by bench_load.py")\n')
+            for label, folder in make_compressed(source, scratch / "compressed"):
+                _plain(folder)
+                decoder_candidates(folder)
+                ok &= report_compressed(label, measure_compressed(folder, args.repeats, scratch,
+                                                                  args.before, hide))
+            if args.only_compressed:
+                return 0 if ok else 1
         copy = make_300(source, scratch / "ct-300")
         for folder in (source, copy):  # warm the page cache: every method reads from memory
             _plain(folder)
         print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s), load average "
               f"{os.getloadavg()[0]:.1f}, repeats={args.repeats} (interleaved, best of), "
               "page cache warm, one subprocess per measurement")
-        ok = True
         for folder, n in ((source, 269), (copy, 300)):
             ok &= report(folder.name, n, measure(folder, args.repeats, scratch))
     return 0 if ok else 1

@@ -4,21 +4,28 @@ The order is fixed here once, from measurements (``benchmarks/bench_load.py``
 prints the per-frame time of every candidate on copies of ct-wholebody-269,
 512x512 12-bit CT, made at benchmark time); speed decides first, and a
 decoder that fails on a frame (or is not installed) hands it to the next one,
-so correctness decides second.  Measured on the project machines (ms per
-frame, pydicom 3.0, pyjpegls 1.5, pylibjpeg-libjpeg 2.5, pylibjpeg-openjpeg
-2.6, pylibjpeg-rle 2.2, python-gdcm 3.2):
+so correctness decides second.  Measured on the project machine (2 shared
+cores), median ms per frame with each frame decoded by every candidate in
+turn (pydicom 3.0, pyjpegls 1.5, pylibjpeg-libjpeg 2.5, pylibjpeg-openjpeg
+2.6, pylibjpeg-rle 2.2, python-gdcm 3.2, Pillow 13):
 
-======================  =====================================  ==========================
-transfer syntax         order                                  measured (ms per frame)
-======================  =====================================  ==========================
-JPEG baseline 8-bit     pylibjpeg, caliper-gdcm, pillow        (8-bit only; not in CT)
-JPEG extended 12-bit    pylibjpeg, caliper-gdcm, pillow        5.0, 6, fails on 12-bit
-JPEG lossless (14, SV1) caliper-gdcm, pylibjpeg                5.6, 11.1
-JPEG-LS (both)          pyjpegls, caliper-gdcm, pylibjpeg      5.6, 9.0, 17.3
-JPEG 2000 (both)        caliper-gdcm, pylibjpeg, pillow        15-25, 22-23, 24
+======================  =====================================  ===========================
+transfer syntax         order                                  ms per frame, in that order
+======================  =====================================  ===========================
+JPEG baseline 8-bit     pillow, caliper-gdcm, pylibjpeg        0.5, 1.7, 2.1 (***)
+JPEG extended 12-bit    pylibjpeg, caliper-gdcm, pillow        4.7, 4.4 (*), fails
+JPEG lossless (14, SV1) caliper-gdcm, pylibjpeg                6.2, 9.8
+JPEG-LS (both)          pyjpegls, caliper-gdcm, pylibjpeg      7.9, 13.0, 30.6
+JPEG 2000 (both)        pylibjpeg, caliper-gdcm, pillow        24.4, 26.2, 26.8
 HTJ2K                   pylibjpeg                              (the only one)
-RLE lossless            caliper-rle, pylibjpeg, pydicom        0.5, 0.5, 3.0
-======================  =====================================  ==========================
+RLE lossless            caliper-rle, pylibjpeg, pydicom        0.8, 0.6 (**), 3.4
+======================  =====================================  ===========================
+
+(*) as fast as libjpeg, but GDCM's IJG first tries its 8-bit codec and
+prints "Unsupported JPEG data precision 12" on stderr for every frame, so it
+is the fallback.  (**) without length checks: see below.  (***) on an
+8-bit copy of the CT made for the measurement; Pillow (libjpeg-turbo) and
+GDCM agree exactly, libjpeg by 1.
 
 ``caliper-gdcm`` is :mod:`storage.dicom.gdcm_decoder`, GDCM registered with
 pydicom by this module; unlike pydicom's own ``gdcm`` plugin it decodes
@@ -26,9 +33,10 @@ pydicom by this module; unlike pydicom's own ``gdcm`` plugin it decodes
 header of an older encoder is off.  ``caliper-rle``
 (:mod:`storage.dicom.rle_decoder`) is pylibjpeg-rle's segment decoder with
 the length checks the other two RLE decoders skip: a damaged RLE frame is
-refused (and left blank with a warning) instead of decoded to a wrong image.  None of these decoders releases the GIL
-(two threads decode no faster than one), so the loader decodes compressed
-series in worker processes (:mod:`storage.dicom.workers`).  Lossless
+refused (and left blank with a warning) instead of decoded to a wrong image.
+None of these decoders releases the GIL (two threads decode no faster than
+one), so the loader decodes compressed series in worker processes
+(:mod:`storage.dicom.workers`).  Lossless
 decoders agree bit for bit; for lossy JPEG, libjpeg and GDCM's IJG differ by
 at most 1 in a few per cent of the pixels (IDCT rounding).
 """
@@ -51,14 +59,14 @@ _PLUGINS = (gdcm_decoder, rle_decoder)
 
 #: Decoder plugins per transfer syntax, fastest first (see the module docstring).
 ORDER: dict[str, tuple[str, ...]] = {
-    uid.JPEGBaseline8Bit: ("pylibjpeg", GDCM, "pillow"),
+    uid.JPEGBaseline8Bit: ("pillow", GDCM, "pylibjpeg"),
     uid.JPEGExtended12Bit: ("pylibjpeg", GDCM, "pillow"),
     uid.JPEGLossless: (GDCM, "pylibjpeg"),
     uid.JPEGLosslessSV1: (GDCM, "pylibjpeg"),
     uid.JPEGLSLossless: ("pyjpegls", GDCM, "pylibjpeg"),
     uid.JPEGLSNearLossless: ("pyjpegls", GDCM, "pylibjpeg"),
-    uid.JPEG2000Lossless: (GDCM, "pylibjpeg", "pillow"),
-    uid.JPEG2000: (GDCM, "pylibjpeg", "pillow"),
+    uid.JPEG2000Lossless: ("pylibjpeg", GDCM, "pillow"),
+    uid.JPEG2000: ("pylibjpeg", GDCM, "pillow"),
     uid.HTJ2KLossless: ("pylibjpeg",),
     uid.HTJ2KLosslessRPCL: ("pylibjpeg",),
     uid.HTJ2K: ("pylibjpeg",),

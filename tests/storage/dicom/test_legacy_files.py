@@ -233,3 +233,19 @@ def test_strict_rle_decoder_matches_the_source(shared_data: Path, tmp_path: Path
     volume = load_series(tmp_path / "rle.dcm")
     assert volume.warnings == []
     assert np.array_equal(volume.voxels[0], expected)
+
+
+def test_jpeg_baseline_8_bit_matches_gdcm(shared_data: Path, tmp_path: Path,
+                                          dcmcjpeg: str) -> None:
+    source = shared_data / "ct-wholebody-269" / SLICES[0]
+    ds = pydicom.dcmread(source)
+    ds.PixelData = np.clip((ds.pixel_array.astype(np.int32) - 824) * 255 // 400, 0, 255
+                           ).astype(np.uint8).tobytes()
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 8, 8, 7
+    ds.save_as(tmp_path / "8bit.dcm")
+    subprocess.run([dcmcjpeg, "--encode-baseline", str(tmp_path / "8bit.dcm"),
+                    str(tmp_path / "baseline.dcm")], check=True, capture_output=True, timeout=120)
+    volume = load_series(tmp_path / "baseline.dcm")
+    assert volume.warnings == []
+    gdcm_hu = sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "baseline.dcm")))
+    assert np.array_equal(volume.voxels, gdcm_hu)  # Pillow (libjpeg-turbo) and GDCM agree
