@@ -5,7 +5,7 @@ cannot decode two compressed frames at once; worker processes can.  One
 pool per Caliper process, created on first use and kept (its start-up, a
 fresh interpreter importing numpy, pydicom and the decoders, is paid once):
 ``cpu_count - 1`` processes, started by a fork server (never by forking the
-multi-threaded GUI process).  The loading process decodes too, so a series
+multi-threaded GUI process; fresh interpreters where there is no fork server).  The loading process decodes too, so a series
 uses every core.  A frozen build (PyInstaller) gets no pool unless it calls
 ``multiprocessing.freeze_support()`` first thing (see :data:`ENABLED`), and a
 pool that breaks is not used again: decoding then goes on in-process.
@@ -44,14 +44,22 @@ _decoders: dict[tuple[str, bool], FrameDecoder] = {}
 
 def pool() -> ProcessPoolExecutor | None:
     """The shared worker pool, or None when processes are off, absent or broken."""
-    global _pool
+    global _pool, _broken
     if not ENABLED or PROCESSES == 0 or _broken:
         return None
     with _lock:
         if _pool is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(PRELOAD)
-            _pool = ProcessPoolExecutor(max_workers=PROCESSES, mp_context=context)
+            # A fork server where there is one (Linux, macOS), else fresh interpreters (Windows).
+            method = ("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
+                      else "spawn")
+            try:
+                context = multiprocessing.get_context(method)
+                if method == "forkserver":
+                    context.set_forkserver_preload(PRELOAD)
+                _pool = ProcessPoolExecutor(max_workers=PROCESSES, mp_context=context)
+            except (OSError, ValueError, ImportError, NotImplementedError):
+                _broken = True  # decoding goes on in-process
+                return None
         return _pool
 
 

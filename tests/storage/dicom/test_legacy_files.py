@@ -249,3 +249,26 @@ def test_jpeg_baseline_8_bit_matches_gdcm(shared_data: Path, tmp_path: Path,
     assert volume.warnings == []
     gdcm_hu = sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "baseline.dcm")))
     assert np.array_equal(volume.voxels, gdcm_hu)  # Pillow (libjpeg-turbo) and GDCM agree
+
+
+def test_compressed_series_loads_when_worker_processes_cannot_start(
+        shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from storage.dicom import workers
+
+    def refuse(method: str | None = None) -> None:
+        raise ValueError(f"cannot find context for {method!r}")
+
+    monkeypatch.setattr(workers, "_pool", None)
+    monkeypatch.setattr(workers, "_broken", False)
+    monkeypatch.setattr(workers.multiprocessing, "get_context", refuse)
+    folder = tmp_path / "jpegls"
+    folder.mkdir()
+    for path in sorted((shared_data / "ct-chest-30").glob("*.dcm"))[:20]:
+        ds = pydicom.dcmread(path)
+        ds.compress(JPEGLSLossless, encoding_plugin="pyjpegls")
+        ds.save_as(folder / path.name)
+    volume = load_series(folder)
+    assert workers.pool() is None
+    assert volume.warnings == []
+    assert volume.slices_loaded == 20
+    assert volume.voxels.any(axis=(1, 2)).all()
