@@ -5,10 +5,12 @@ cannot decode two compressed frames at once; worker processes can.  One
 pool per Caliper process, created on first use and kept (its start-up, a
 fresh interpreter importing numpy, pydicom and the decoders, is paid once):
 ``cpu_count - 1`` processes, started by a fork server (never by forking the
-multi-threaded GUI process; fresh interpreters where there is no fork server).  The loading process decodes too, so a series
-uses every core.  A frozen build (PyInstaller) gets no pool unless it calls
+multi-threaded GUI process; fresh interpreters where there is no fork
+server).  The loading process decodes too, so a series uses every core.  A
+frozen build (PyInstaller) gets no pool unless it calls
 ``multiprocessing.freeze_support()`` first thing (see :data:`ENABLED`), and a
-pool that breaks is not used again: decoding then goes on in-process.
+pool that cannot start or breaks is not used again: decoding then goes on
+in-process.
 """
 
 from __future__ import annotations
