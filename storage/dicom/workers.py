@@ -7,10 +7,10 @@ fresh interpreter importing numpy, pydicom and the decoders, is paid once):
 ``cpu_count - 1`` processes, started by a fork server (never by forking the
 multi-threaded GUI process; fresh interpreters where there is no fork
 server).  The loading process decodes too, so a series uses every core.  A
-frozen build (PyInstaller) gets no pool unless it calls
-``multiprocessing.freeze_support()`` first thing (see :data:`ENABLED`), and a
-pool that cannot start or breaks is not used again: decoding then goes on
-in-process.
+frozen build (PyInstaller) gets no pool: a child would start the program
+itself unless its entry point calls ``multiprocessing.freeze_support()``
+first thing, after which it may set :data:`ENABLED`.  A pool that cannot
+start or breaks is not used again: decoding then goes on in-process.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from storage.dicom.records import FileHeader, FrameHeader
 
 #: Worker processes besides the loading process itself.
 PROCESSES = max(0, min(7, (os.cpu_count() or 1) - 1))
-#: False turns the pool off (frozen builds: only when the entry point calls
-#: ``multiprocessing.freeze_support()`` may a child start the same executable).
+#: False turns the pool off: in frozen builds (see above), and with the
+#: environment variable ``CALIPER_DECODE_PROCESSES=0``.
 ENABLED = not getattr(sys, "frozen", False) and os.environ.get("CALIPER_DECODE_PROCESSES") != "0"
 #: Modules the fork server imports once, so that every worker starts ready.
 PRELOAD = ["storage.dicom.workers", "jpeg_ls", "libjpeg", "openjpeg", "rle", "gdcm"]
