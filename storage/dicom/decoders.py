@@ -50,7 +50,8 @@ import numpy as np
 from pydicom import uid
 from pydicom.pixels.decoders.base import get_decoder
 
-from storage.dicom import gdcm_decoder, rle_decoder
+import storage.dicom.gdcm_decoder as gdcm_decoder
+import storage.dicom.rle_decoder as rle_decoder
 
 GDCM = gdcm_decoder.LABEL
 RLE = rle_decoder.LABEL

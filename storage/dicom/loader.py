@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from storage.dicom import workers
+import storage.dicom.workers as workers
 from storage.dicom.decoders import SLOW_SYNTAXES
 from storage.dicom.errors import DicomLoadError
 from storage.dicom.geometry import Layout, arrange

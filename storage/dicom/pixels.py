@@ -21,7 +21,7 @@ import pydicom
 import pydicom.pixels
 from pydicom.dataset import Dataset
 
-from storage.dicom import decoders
+import storage.dicom.decoders as decoders
 from storage.dicom.headers import EXPLICIT_LE, IMPLICIT_LE
 from storage.dicom.quiet import pydicom_quiet
 from storage.dicom.records import FileHeader, FrameHeader
