@@ -182,3 +182,93 @@ class AuditEventRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ConversionRecordRow(TimestampMixin, Base):
+    """A patient's conversion record (MDT decision, plan, FLR, Child-Pugh components, labs).
+
+    Decimal values are stored as their exact text so that 40.0 stays 40.0.
+    """
+
+    __tablename__ = "conversion_record"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="RESTRICT"), unique=True
+    )
+    mdt_date: Mapped[date | None]
+    mdt_outcome: Mapped[str | None] = mapped_column(String(20))
+    procedures: Mapped[str] = mapped_column(String(64), default="")  # "resection+ablation"
+    tumour_free_achievable: Mapped[bool | None] = mapped_column(Boolean)
+    flr_pct: Mapped[str | None] = mapped_column(String(16))
+    flr_source: Mapped[str] = mapped_column(String(16), default="entered")
+    bilirubin: Mapped[str | None] = mapped_column(String(16))
+    bilirubin_unit: Mapped[str] = mapped_column(String(8), default="umol/L")
+    albumin: Mapped[str | None] = mapped_column(String(16))
+    albumin_unit: Mapped[str] = mapped_column(String(8), default="g/L")
+    inr: Mapped[str | None] = mapped_column(String(16))
+    ascites: Mapped[str | None] = mapped_column(String(20))
+    encephalopathy: Mapped[str | None] = mapped_column(String(20))
+    other_labs_ok: Mapped[bool | None] = mapped_column(Boolean)
+    other_labs_note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class SurgeryRecordRow(TimestampMixin, Base):
+    """A patient's liver surgery and the pathology of each resected metastasis (JSON list)."""
+
+    __tablename__ = "surgery_record"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="RESTRICT"), unique=True
+    )
+    surgery_date: Mapped[date | None]
+    procedures: Mapped[str] = mapped_column(String(64), default="")
+    margin: Mapped[str | None] = mapped_column(String(4))
+    metastases_json: Mapped[str] = mapped_column(Text, default="[]")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class SurvivalRecordRow(TimestampMixin, Base):
+    """A patient's survival data: first dose, death, last known alive, off study, new therapy."""
+
+    __tablename__ = "survival_record"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="RESTRICT"), unique=True
+    )
+    treatment_start: Mapped[date | None]
+    death_date: Mapped[date | None]
+    last_known_alive: Mapped[date | None]
+    off_study_date: Mapped[date | None]
+    off_study_reason: Mapped[str] = mapped_column(Text, default="")
+    new_therapy_date: Mapped[date | None]
+    death_cause: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class RecordSignatureRow(TimestampMixin, Base):
+    """An investigator's signature of a patient-level record (e.g. the conversion record).
+
+    ``content_json`` is the signed content (record values + derived result);
+    ``content_hash`` its SHA-256, as for timepoint signatures.
+    """
+
+    __tablename__ = "record_signature"
+    __table_args__ = (Index("ix_record_signature_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="RESTRICT"), index=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("reader.id", ondelete="RESTRICT"))
+    printed_name: Mapped[str] = mapped_column(String(200))
+    meaning: Mapped[str] = mapped_column(String(400))
+    signed_at: Mapped[datetime]
+    content_json: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    voided_at: Mapped[datetime | None]
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("reader.id", ondelete="RESTRICT"))

@@ -29,6 +29,7 @@ from recist.model import Lesion, Measurement, Patient, Reader, Timepoint
 from storage.db.audit import AuditEvent, AuditLog, AuditReport
 from storage.db.base import utcnow
 from storage.db.charts import ChartMixin
+from storage.db.endpoints import EndpointRecordsMixin
 from storage.db.errors import (
     IntegrityViolationError,
     NotFoundError,
@@ -63,7 +64,7 @@ def _get(session: Session, model: type[Any], record_id: int | None, name: str) -
     return row
 
 
-class ClinicalStore(SigningMixin, ChartMixin):
+class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
     """The clinical data of a database as seen and changed by one reader.
 
     Get one with ``Database.store(reader)``.
