@@ -269,8 +269,9 @@ class _Filler:
                     continue
                 tasks = [(i, *self.layout.images[i]) for i in chunk]
                 try:
-                    results = executor.submit(workers.decode_frames, self.decoder.dtype.str,
-                                              self.decoder.checked, tasks).result()
+                    results = executor.submit(
+                        workers.decode_frames, self.decoder.dtype.str, self.decoder.checked,
+                        self.volume.voxels.shape[1:], tasks).result()
                 except Exception:  # noqa: BLE001 - a lost worker or a failed start
                     workers.mark_broken()
                     self.fill(chunk)

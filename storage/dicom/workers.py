@@ -91,7 +91,8 @@ def _ready() -> bool:
     return True
 
 
-def decode_frames(dtype: str, checked: bool, tasks: list[Task]) -> list[Result]:
+def decode_frames(dtype: str, checked: bool, shape: tuple[int, int],
+                  tasks: list[Task]) -> list[Result]:
     """Decode frames in a worker process; never raises for a bad frame.
 
     Parameters
@@ -100,6 +101,8 @@ def decode_frames(dtype: str, checked: bool, tasks: list[Task]) -> list[Result]:
         The output type (``numpy.dtype.str``) chosen by the loader.
     checked : bool
         Check that int16 values fit (see :func:`storage.dicom.pixels.choose_dtype`).
+    shape : (int, int)
+        Rows and columns of the volume's slices (a frame of another size fails).
     tasks : list of (index, FileHeader, FrameHeader)
         The frames to decode and their slice index in the volume.
 
@@ -115,7 +118,7 @@ def decode_frames(dtype: str, checked: bool, tasks: list[Task]) -> list[Result]:
         decoder = _decoders[key] = FrameDecoder(np.dtype(dtype), checked)
     results: list[Result] = []
     for index, head, frame in tasks:
-        out = np.empty((head.rows, head.columns), dtype=decoder.dtype)
+        out = np.empty(shape, dtype=decoder.dtype)
         try:
             decoder.decode(head, frame, out)
         except ValueOverflow:
