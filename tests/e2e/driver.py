@@ -306,6 +306,12 @@ class CaliperProgram:
             raise AssertionError(f"xdotool {' '.join(args)} failed: {result.stderr.strip()}")
         return result.stdout
 
+    def refocus(self) -> None:
+        """Give the main window the X input focus, as a window manager does when a dialog
+        closes (Xvfb runs none: without this the keys after a dialog go nowhere)."""
+        assert self.window_id is not None
+        self.xdo("windowfocus", "--sync", self.window_id)
+
     def key(self, *keys: str) -> None:
         """Press and release each key (xdotool names: ``b``, ``ctrl+q``, ``Return``, ``Home``)."""
         self.xdo("key", "--delay", "40", *keys)
