@@ -258,7 +258,7 @@ def _parse_head(text: str | None) -> tuple[int, str] | None:
 
 @_run
 def _audit_verify(args: argparse.Namespace, db: Database) -> int:
-    report = db.verify_audit(_parse_head(args.expect_head))
+    report = db.verify_audit(_parse_head(args.expect_head), full=args.full)
     print(report)
     if report.ok and report.head_seq:
         print(
@@ -355,6 +355,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     a_ver.add_argument(
         "--expect-head", metavar="SEQ:HASH", help="an event recorded by an earlier verify"
+    )
+    a_ver.add_argument(
+        "--full",
+        action="store_true",
+        help="verify every event and row, not only what is new since this workstation's "
+        "last verified checkpoint",
     )
     a_ver.set_defaults(func=_audit_verify)
     a_exp = a_sub.add_parser("export", help="write the trail as CSV for an inspector")

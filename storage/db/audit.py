@@ -20,15 +20,16 @@ import csv
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from storage.db.base import utcnow
+from storage.db.checkpoint import Checkpoint, CheckpointStore, EventsDigest, RawTable
 from storage.db.models import AuditEventRow, ReaderRow
 
 #: ``prev_hash`` of the first event.
@@ -70,8 +71,21 @@ class AuditReport:
     data_problems: tuple[str, ...] = ()
     head_seq: int | None = None
     head_hash: str | None = None
+    #: Events before this one were fingerprint-checked against the last verified
+    #: checkpoint (:mod:`storage.db.checkpoint`); None when every event was verified.
+    verified_from: int | None = None
+    notes: tuple[str, ...] = ()
 
     def __str__(self) -> str:
+        text = self._verdict()
+        if self.verified_from is not None and self.ok:
+            text += (
+                f"\n(events 1-{self.verified_from - 1} unchanged since the last verified "
+                "checkpoint, events after it verified in full; --full verifies everything)"
+            )
+        return "\n".join([text, *self.notes])
+
+    def _verdict(self) -> str:
         if self.first_broken_seq is not None:
             return f"audit trail BROKEN at event {self.first_broken_seq}: {self.problem}"
         head = f"head event {self.head_seq} {self.head_hash}" if self.head_seq else "empty"
@@ -93,7 +107,12 @@ def to_json(value: Mapping[str, Any] | None) -> str | None:
     """Canonical JSON (sorted keys, no spaces, ASCII) of a values dict; None stays None."""
     if value is None:
         return None
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+    return _VALUES_JSON.encode(value)
+
+
+#: The canonical encoders, built once (``json.dumps`` with options builds one per call).
+_VALUES_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+_EVENT_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
 def format_instant(at: datetime) -> str:
@@ -115,7 +134,7 @@ def event_hash(
     prev_hash: str,
 ) -> str:
     """SHA-256 (hex) over the canonical serialisation of one event, previous hash included."""
-    canonical = json.dumps(
+    canonical = _EVENT_JSON.encode(
         {
             "seq": seq,
             "at_utc": format_instant(at_utc),
@@ -127,10 +146,7 @@ def event_hash(
             "after": after_json,
             "reason": reason,
             "prev_hash": prev_hash,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=True,
+        }
     )
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
@@ -196,6 +212,52 @@ class AuditLog:
         return row
 
 
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    """One event of :meth:`AuditLog.record_many` (the fields of :meth:`AuditLog.record`)."""
+
+    action: str
+    entity: str
+    entity_id: object
+    before: Mapping[str, Any] | None = None
+    after: Mapping[str, Any] | None = None
+    reason: str | None = None
+
+
+def record_many(session: Session, reader_id: int | None, events: list[PendingEvent]) -> None:
+    """Append ``events`` in order in ``session``'s write transaction, in one statement.
+
+    The same chain as one :meth:`AuditLog.record` per event (each event's own
+    time, sequence number and previous hash), for bulk writes such as an import.
+    """
+    if not events:
+        return
+    last = session.execute(
+        select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    rows = []
+    for event in events:
+        fields: dict[str, Any] = {
+            "seq": seq,
+            "at_utc": utcnow(),
+            "reader_id": reader_id,
+            "action": event.action,
+            "entity": event.entity,
+            "entity_id": str(event.entity_id),
+            "before_json": to_json(event.before),
+            "after_json": to_json(event.after),
+            "reason": event.reason,
+            "prev_hash": prev_hash,
+        }
+        prev_hash = event_hash(**fields)
+        fields["id"] = fields.pop("seq")
+        fields["hash"] = prev_hash
+        rows.append(fields)
+        seq += 1
+    session.execute(insert(AuditEventRow), rows)
+
+
 def row_to_event(row: AuditEventRow) -> AuditEvent:
     """Map an audit row to :class:`AuditEvent` (JSON decoded)."""
     return AuditEvent(
@@ -248,14 +310,26 @@ def _rows(session: Session, batch: int = 1000) -> Iterator[AuditEventRow | tuple
         last = ids[-1]
 
 
-def verify_chain(session: Session, expect_head: tuple[int, str] | None = None) -> AuditReport:
-    """Walk the whole chain in sequence order, then compare the tables with the replayed trail.
+def verify_chain(
+    session: Session,
+    expect_head: tuple[int, str] | None = None,
+    *,
+    checkpoints: CheckpointStore | None = None,
+    full: bool = False,
+) -> AuditReport:
+    """Walk the chain in sequence order, then compare the tables with the replayed trail.
 
     Checks, for each event: the sequence number follows the previous one (no
     deleted or inserted events), ``prev_hash`` equals the previous event's hash,
     and the stored hash equals the hash recomputed from the stored fields.
     Then every reader, patient, timepoint, lesion and measurement row must equal
-    what the trail's events make of it (:mod:`storage.db.replay`).
+    what the trail's events make of it (:mod:`storage.db.replay`), and every
+    signed assessment must still hash to its signature's content hash.
+
+    Events and rows are streamed (a server-side cursor where the driver has one), so
+    memory does not grow with the trail.  With ``checkpoints``, what the last verified
+    checkpoint covers is only fingerprint-checked and the checkpoint is moved to the
+    head when everything is intact (what that proves: :mod:`storage.db.checkpoint`).
 
     Parameters
     ----------
@@ -264,44 +338,184 @@ def verify_chain(session: Session, expect_head: tuple[int, str] | None = None) -
     expect_head
         ``(seq, hash)`` of an event recorded earlier (e.g. printed by a previous
         verify); a trail cut before it, or with a different hash there, is broken.
+    checkpoints
+        Where this database's checkpoint is kept; None verifies everything and keeps none.
+    full
+        Verify every event and row even where a checkpoint covers them (its head is
+        still compared, as an ``expect_head``).
     """
-    from storage.db.replay import Replay
+    from storage.db.replay import verify_data
 
-    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
-    replay = Replay()
-    for item in _rows(session):
-        if isinstance(item, tuple):
-            return AuditReport(False, checked, item[0], item[1])
-        problem = _link_problem(item, expected_seq, prev_hash)
-        if problem:
-            return AuditReport(False, checked, item.id, problem)
-        if expect_head and item.id == expect_head[0] and item.hash != expect_head[1]:
-            return AuditReport(False, checked, item.id, "hash differs from the recorded head")
-        replay.apply(item)
-        prev_hash, expected_seq, checked = item.hash, expected_seq + 1, checked + 1
-    head_seq = checked or None
-    head_hash = prev_hash if checked else None
-    if expect_head and expect_head[0] > checked:
-        return AuditReport(
-            False,
-            checked,
-            None,
-            f"the trail ends at event {checked} but event {expect_head[0]} was recorded earlier "
-            "(events deleted from the end)",
-            head_seq=head_seq,
-            head_hash=head_hash,
+    checkpoint = checkpoints.load() if checkpoints is not None else None
+    notes: list[str] = []
+    if checkpoint is not None and checkpoint.genesis != _first_hash(session):
+        notes.append(
+            f"the checkpoint verified on {checkpoint.verified_at} belongs to another trail "
+            "(its first event differs: the database was re-created?); verified in full"
         )
-    data_problems = tuple(replay.differences(session))
-    return AuditReport(
-        not data_problems,
-        checked,
-        data_problems=data_problems,
+        checkpoint = None
+    heads = [(expect_head, "hash differs from the recorded head", "was recorded earlier")]
+    if checkpoint is not None:
+        heads.append(
+            (
+                (checkpoint.seq, checkpoint.hash),
+                f"hash differs from the checkpoint verified on {checkpoint.verified_at} "
+                "(the trail was rewritten from an earlier event)",
+                f"was verified in the checkpoint of {checkpoint.verified_at}",
+            )
+        )
+    walk = None
+    if checkpoint is not None and not full:
+        walk = _walk(session, heads, checkpoint)
+        if walk.restart:
+            notes.append(
+                f"events up to {checkpoint.seq} changed since the checkpoint of "
+                f"{checkpoint.verified_at}; verified in full"
+            )
+            walk = None
+    if walk is None:
+        walk = _walk(session, heads, None)
+    if walk.report is not None:
+        return replace(walk.report, notes=tuple(notes))
+    head_seq = walk.checked or None
+    head_hash = walk.prev_hash if walk.checked else None
+    data = verify_data(session, walk.replay, walk.touched, checkpoint if walk.incremental else None)
+    report = AuditReport(
+        not data.problems,
+        walk.checked,
+        data_problems=tuple(data.problems),
         head_seq=head_seq,
         head_hash=head_hash,
+        verified_from=checkpoint.seq + 1 if walk.incremental and checkpoint else None,
+        notes=tuple(notes),
     )
+    if report.ok and checkpoints is not None and head_seq is not None and head_hash is not None:
+        new = Checkpoint(
+            url=checkpoints.url,
+            seq=head_seq,
+            hash=head_hash,
+            genesis=walk.genesis,
+            events_digest=walk.digest.hexdigest(),
+            rows=data.fingerprints,
+        )
+        if checkpoint is None or (new.seq, new.rows) != (checkpoint.seq, checkpoint.rows):
+            try:
+                checkpoints.save(new)
+            except OSError as exc:  # the verify itself stands; the next one is a full one
+                report = replace(report, notes=(*report.notes, f"checkpoint not saved: {exc}"))
+    return report
 
 
-def _link_problem(row: AuditEventRow, expected_seq: int, prev_hash: str) -> str:
+#: The audit table's columns, in the order fingerprinted and read by the walk.
+_EVENT_TABLE = AuditEventRow.__table__
+_STREAM = {"yield_per": 2000}
+
+
+def _first_hash(session: Session) -> str | None:
+    return session.scalar(select(AuditEventRow.hash).order_by(AuditEventRow.id).limit(1))
+
+
+@dataclass
+class _Walk:
+    """What one pass over the events found."""
+
+    checked: int = 0
+    prev_hash: str = GENESIS_HASH
+    genesis: str = ""
+    report: AuditReport | None = None
+    restart: bool = False  # an event the checkpoint covers changed: walk again in full
+    incremental: bool = False
+    replay: Any = None  # storage.db.replay.Replay of every event (full walk)
+    touched: dict[str, set[str]] = field(default_factory=dict)  # records of events after it
+    digest: EventsDigest = field(default_factory=EventsDigest)
+
+
+def _walk(
+    session: Session,
+    heads: list[tuple[tuple[int, str] | None, str, str]],
+    checkpoint: Checkpoint | None,
+) -> _Walk:
+    """One streamed pass over the events in sequence order (see :func:`verify_chain`)."""
+    from storage.db.replay import REPLAYED, Replay
+
+    walk = _Walk(incremental=checkpoint is not None)
+    if checkpoint is None:
+        walk.replay = Replay()
+    old_until = checkpoint.seq if checkpoint is not None else 0
+    table = RawTable(_EVENT_TABLE, session.get_bind().dialect)
+    id_at, hash_at = table.index["id"], table.index["hash"]
+    result = session.execute(
+        table.select().order_by(_EVENT_TABLE.c.id).execution_options(**_STREAM)
+    )
+    expected_seq = 1
+    try:
+        for raw in result:
+            values = tuple(raw)
+            walk.digest.add(values)
+            seq, digest = values[id_at], values[hash_at]
+            if seq == 1:
+                walk.genesis = digest
+            if seq <= old_until:
+                problem = _head_problem(seq, digest, heads)
+                if problem:
+                    walk.report = AuditReport(False, walk.checked, seq, problem)
+                    return walk
+                if seq != expected_seq or (
+                    seq == old_until
+                    and (
+                        digest != checkpoint.hash  # type: ignore[union-attr]
+                        or walk.digest.hexdigest() != checkpoint.events_digest  # type: ignore[union-attr]
+                    )
+                ):
+                    walk.restart = True
+                    return walk
+                walk.prev_hash, expected_seq, walk.checked = digest, expected_seq + 1, walk.checked + 1
+                continue
+            row = table.convert(values)
+            problem = _link_problem(row, expected_seq, walk.prev_hash) or _head_problem(
+                seq, digest, heads
+            )
+            if problem:
+                walk.report = AuditReport(False, walk.checked, seq, problem)
+                return walk
+            if walk.replay is not None:
+                walk.replay.apply(row)
+            elif row.entity in REPLAYED:
+                walk.touched.setdefault(row.entity, set()).add(row.entity_id)
+            walk.prev_hash, expected_seq, walk.checked = digest, expected_seq + 1, walk.checked + 1
+    except (ValueError, TypeError) as exc:
+        walk.report = AuditReport(False, walk.checked, expected_seq, f"unreadable row ({exc})")
+        return walk
+    finally:
+        result.close()
+    if walk.checked < old_until:  # events the checkpoint covers are gone
+        walk.restart = True
+        return walk
+    for head, _problem, recorded in heads:
+        if head and head[0] > walk.checked:
+            walk.report = AuditReport(
+                False,
+                walk.checked,
+                None,
+                f"the trail ends at event {walk.checked} but event {head[0]} {recorded} "
+                "(events deleted from the end)",
+                head_seq=walk.checked or None,
+                head_hash=walk.prev_hash if walk.checked else None,
+            )
+            return walk
+    return walk
+
+
+def _head_problem(
+    seq: int, digest: str, heads: list[tuple[tuple[int, str] | None, str, str]]
+) -> str:
+    for head, problem, _recorded in heads:
+        if head and seq == head[0] and digest != head[1]:
+            return problem
+    return ""
+
+
+def _link_problem(row: Any, expected_seq: int, prev_hash: str) -> str:
     """Why ``row`` does not continue the chain, or "" if it does."""
     if row.id != expected_seq:
         return f"sequence jumps from {expected_seq - 1} to {row.id} (events deleted)"

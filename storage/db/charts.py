@@ -11,10 +11,11 @@ from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recist.model import Lesion, Measurement, Patient, Reader, Timepoint
+from storage.db.audit import PendingEvent, record_many
 from storage.db.base import utcnow
 from storage.db.errors import DuplicateError, NotFoundError
 from storage.db.mappers import (
@@ -98,6 +99,21 @@ def patient_signatures(session: Session, patient_id: int) -> list[Signature]:
         .order_by(SignatureRow.id)
     )
     return [signature_from_row(r) for r in rows]
+
+
+def _number(session: Session, model: type[Any], rows: list[Any]) -> None:
+    """Give new rows their ids up front on SQLite, so that they are inserted in one batch.
+
+    SQLite cannot return the ids of a multi-row INSERT in order, so SQLAlchemy would
+    insert them one by one.  The write transaction holds the database's write lock,
+    and SQLite numbers a table's rows max(id) + 1 anyway.  PostgreSQL keeps its
+    sequences (its multi-row INSERT ... RETURNING is ordered).
+    """
+    if not rows or session.get_bind().dialect.name != "sqlite":
+        return
+    first = (session.scalar(select(func.max(model.id))) or 0) + 1
+    for offset, row in enumerate(rows):
+        row.id = first + offset
 
 
 class ChartMixin:
@@ -194,50 +210,48 @@ class ChartMixin:
                         after=record_values(new),
                     )
             check_timeline(patient.subject_id, timepoints)
-            tp_ids: dict[int, int] = {}
-            for tp in timepoints:
-                tp_row = timepoint_to_row(tp, TimepointRow(patient_id=row.id))
-                session.add(tp_row)
-                session.flush()
-                tp_ids[tp.order] = tp_row.id
-                self._audit(
-                    session,
-                    "create",
-                    "timepoint",
-                    tp_row.id,
-                    after=record_values(timepoint_from_row(tp_row)),
-                )
-            lesion_ids: list[int] = []
-            for lesion in lesions:
-                l_row = lesion_to_row(lesion, LesionRow(patient_id=row.id))
-                session.add(l_row)
-                session.flush()
-                lesion_ids.append(l_row.id)
-                self._audit(
-                    session,
-                    "create",
-                    "lesion",
-                    l_row.id,
-                    after=record_values(lesion_from_row(l_row)),
-                )
-            now = utcnow()
-            for m in measurements:
-                m_row = measurement_to_row(
+            # Bulk: one INSERT per table and one for the audit events (issue 17); the
+            # events are those of one add_* call per record, in the same order.
+            tp_rows = [timepoint_to_row(tp, TimepointRow(patient_id=row.id)) for tp in timepoints]
+            l_rows = [lesion_to_row(lesion, LesionRow(patient_id=row.id)) for lesion in lesions]
+            _number(session, TimepointRow, tp_rows)
+            _number(session, LesionRow, l_rows)
+            session.add_all(tp_rows)
+            session.add_all(l_rows)
+            session.flush()
+            tp_ids = {tp.order: r.id for tp, r in zip(timepoints, tp_rows, strict=True)}
+            now, writer = utcnow(), self._writer_id()
+            m_rows = [
+                measurement_to_row(
                     m,
                     MeasurementRow(
-                        lesion_id=lesion_ids[m.lesion_id or 0],
+                        lesion_id=l_rows[m.lesion_id or 0].id,
                         timepoint_id=tp_ids[m.timepoint_id or 0],
-                        reader_id=self._writer_id(),
+                        reader_id=writer,
                         measured_at=m.measured_at or now,
                     ),
                 )
-                session.add(m_row)
-                session.flush()
-                self._audit(
-                    session,
-                    "create",
-                    "measurement",
-                    m_row.id,
-                    after=record_values(measurement_from_row(m_row)),
-                )
+                for m in measurements
+            ]
+            _number(session, MeasurementRow, m_rows)
+            session.add_all(m_rows)
+            session.flush()
+            record_many(
+                session,
+                writer,
+                [
+                    *(
+                        PendingEvent("create", "timepoint", r.id, after=record_values(timepoint_from_row(r)))
+                        for r in tp_rows
+                    ),
+                    *(
+                        PendingEvent("create", "lesion", r.id, after=record_values(lesion_from_row(r)))
+                        for r in l_rows
+                    ),
+                    *(
+                        PendingEvent("create", "measurement", r.id, after=record_values(measurement_from_row(r)))
+                        for r in m_rows
+                    ),
+                ],
+            )
             return patient_from_row(row)

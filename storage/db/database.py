@@ -26,7 +26,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from recist.model import Reader
 from storage.db import migrate
+from storage import paths
 from storage.db.audit import AuditEvent, AuditReport, export_csv, row_to_event, verify_chain
+from storage.db.checkpoint import CheckpointStore
 from storage.db.errors import (
     DatabaseUnavailableError,
     NotFoundError,
@@ -193,16 +195,28 @@ class Database:
         """A clinical store for reading only (exports, listings); its writes raise PermissionDeniedError."""
         return ClinicalStore(self, None)
 
-    def verify_audit(self, expect_head: tuple[int, str] | None = None) -> AuditReport:
+    def verify_audit(
+        self, expect_head: tuple[int, str] | None = None, *, full: bool = False
+    ) -> AuditReport:
         """Verify the audit chain and that the tables match it; see :func:`~storage.db.audit.verify_chain`.
+
+        What the last verified checkpoint of this database (kept in the user's data
+        folder, :mod:`storage.db.checkpoint`) covers is only fingerprint-checked; an
+        intact trail moves the checkpoint to its head.
 
         Parameters
         ----------
         expect_head
             ``(seq, hash)`` of an event recorded earlier, to detect a truncated trail.
+        full
+            Verify every event and row, whatever the checkpoint covers.
         """
+        checkpoints = CheckpointStore(
+            paths.data_dir() / "audit-checkpoints",
+            make_url(self.url).render_as_string(hide_password=True),
+        )
         with self.read_session("verify audit trail") as session:
-            return verify_chain(session, expect_head)
+            return verify_chain(session, expect_head, checkpoints=checkpoints, full=full)
 
     def audit_events(
         self, *, entity: str | None = None, entity_id: object = None, limit: int | None = None

@@ -36,10 +36,19 @@ from storage.db.records import Signature, StoredAssessment
 
 def record_values(record: object) -> dict[str, Any]:
     """The fields of a domain record as JSON-able values (for audit events and hashes)."""
-    return {f.name: _jsonable(getattr(record, f.name)) for f in fields(record)}  # type: ignore[arg-type]
+    names = _FIELD_NAMES.get(type(record))
+    if names is None:
+        names = _FIELD_NAMES[type(record)] = tuple(f.name for f in fields(record))  # type: ignore[arg-type]
+    return {name: _jsonable(getattr(record, name)) for name in names}
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):

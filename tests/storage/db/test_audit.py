@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from recist.model import Patient, Reader
+from storage import paths
 from storage.db import ClinicalStore, Database, open_database
 from storage.db.audit import GENESIS_HASH, event_hash
 from tests.storage.db.conftest import REPO
@@ -198,6 +200,11 @@ def test_truncated_tail_is_caught_with_a_recorded_head(db: Database, store: Clin
         conn.execute(text("DELETE FROM patient WHERE subject_id = 'S-100'"))
         conn.execute(text("DELETE FROM audit_event WHERE id = :s"), {"s": recorded[0]})
         conn.execute(text("DELETE FROM patient WHERE subject_id = 'S-001'"))
+    # This workstation's checkpoint (of the verify above) is a recorded head too...
+    report = db.verify_audit()
+    assert not report.ok and "deleted from the end" in report.problem
+    assert "verified in the checkpoint" in report.problem
+    shutil.rmtree(paths.data_dir() / "audit-checkpoints")  # ...another workstation has none:
     assert db.verify_audit().ok  # undetectable without a recorded head...
     report = db.verify_audit(expect_head=recorded)  # type: ignore[arg-type]
     assert not report.ok and "deleted from the end" in report.problem  # ...detected with one

@@ -1,0 +1,201 @@
+"""Verified checkpoints of the audit trail, so that ``caliper audit verify`` checks what is new.
+
+What a checkpoint proves
+------------------------
+A checkpoint is written only by a verify that found everything intact.  It says:
+"on this workstation, at ``verified_at``, events 1..``seq`` formed an unbroken
+chain from the genesis hash ending in ``hash``, and every reader, patient,
+timepoint, lesion, measurement and signature row equalled what those events
+make of it".  With it the checkpoint keeps *fingerprints*: one digest over the
+stored fields of every event up to ``seq`` (``events_digest``) and one digest
+per data row (``rows``).
+
+A later verify still reads every event and every row, but for what the
+checkpoint covers it only compares fingerprints instead of re-hashing the
+chain and replaying the trail:
+
+* events 1..``seq`` must fingerprint to ``events_digest`` and event ``seq``
+  must still carry ``hash``; if not, an old event was changed, deleted or
+  inserted (re-hashed or not) and the whole trail is verified again from the
+  genesis event, which names the first broken link;
+* events after ``seq`` are verified in full (sequence, link, recomputed hash);
+* a row whose fingerprint differs from the checkpoint's, a row the checkpoint
+  does not know, a row it knows that is gone, and every record an event after
+  ``seq`` touched is compared field by field with the replay of *its* events
+  (read through the ``(entity, entity_id)`` index).
+
+So a change to any event or any row, before or after the checkpoint, is
+verified in full: a checkpoint lets a verify skip only what is byte-for-byte
+what was verified before.  The frozen assessments of signatures are checked
+every time.
+
+Where checkpoints live, and what they do not prove
+--------------------------------------------------
+One JSON file per database URL in ``audit-checkpoints/`` of the user's data
+folder (owner-only), *not* in the database: whoever can rewrite the database
+(a database administrator of a site's PostgreSQL) cannot also rewrite every
+workstation's checkpoints.  A trail re-hashed consistently from an event
+before the checkpoint, which a full verify alone cannot detect, no longer ends
+in the checkpoint's ``hash`` and is reported broken, as with ``--expect-head``.
+Someone who can write both the database *and* the checkpoint file can make a
+verify trust a forged checkpoint: against them, keep heads elsewhere
+(``--expect-head``) and run ``caliper audit verify --full``, which ignores the
+checkpoint's fingerprints (its head is still compared).  A checkpoint whose first
+event differs from the database's belongs to another database at the same URL
+(re-created): it is ignored and the trail verified in full.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections import namedtuple
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, type_coerce
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.types import NullType
+
+#: Version of the checkpoint file; another version is ignored (a full verify runs).
+CHECKPOINT_FORMAT = "caliper-audit-checkpoint/1"
+
+
+def fingerprint(values: tuple[Any, ...]) -> str:
+    """The digest of one stored row (its values as read, in column order)."""
+    return hashlib.blake2b(repr(values).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+class EventsDigest:
+    """A running digest over stored events, in sequence order."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+
+    def add(self, values: tuple[Any, ...]) -> None:
+        """Feed one event's stored fields (every column)."""
+        self._hash.update(repr(values).encode("utf-8", "surrogatepass"))
+        self._hash.update(b"\n")
+
+    def hexdigest(self) -> str:
+        """The digest of the events fed so far."""
+        return self._hash.hexdigest()
+
+
+@dataclass
+class Checkpoint:
+    """What a verify that found everything intact recorded (see the module docstring)."""
+
+    url: str
+    seq: int
+    hash: str
+    genesis: str  # hash of event 1: which trail this checkpoint belongs to
+    events_digest: str
+    rows: dict[str, dict[str, str]] = field(default_factory=dict)  # entity -> id -> fingerprint
+    verified_at: str = ""
+
+    def to_json(self) -> str:
+        """The file's text."""
+        return json.dumps(
+            {
+                "format": CHECKPOINT_FORMAT,
+                "url": self.url,
+                "verified_at": self.verified_at or datetime.now(UTC).isoformat(),
+                "seq": self.seq,
+                "hash": self.hash,
+                "genesis": self.genesis,
+                "events_digest": self.events_digest,
+                "rows": self.rows,
+            },
+            separators=(",", ":"),
+        )
+
+
+class CheckpointStore:
+    """The checkpoints of one database URL, in ``folder`` (one file per URL)."""
+
+    def __init__(self, folder: Path, url: str) -> None:
+        self.folder = folder
+        self.url = url
+        name = hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
+        self.path = folder / f"{name}.json"
+
+    def load(self) -> Checkpoint | None:
+        """The stored checkpoint, or None (none, unreadable, another format or URL)."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
+            return None
+        try:
+            checkpoint = Checkpoint(
+                url=str(data["url"]),
+                seq=int(data["seq"]),
+                hash=str(data["hash"]),
+                genesis=str(data["genesis"]),
+                events_digest=str(data["events_digest"]),
+                rows={str(k): dict(v) for k, v in dict(data["rows"]).items()},
+                verified_at=str(data.get("verified_at", "")),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+        return checkpoint if checkpoint.url == self.url else None
+
+    def save(self, checkpoint: Checkpoint) -> None:
+        """Write atomically (a crash leaves the old checkpoint or the new one); owner-only."""
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = self.path.with_name(self.path.name + f".{os.getpid()}.partial")
+        old = os.umask(0o077)
+        try:
+            tmp.write_text(checkpoint.to_json(), encoding="utf-8")
+            tmp.replace(self.path)
+        finally:
+            os.umask(old)
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _processor(column_type: Any, dialect: Any) -> Any:
+    """SQLAlchemy's result conversion of a column type, or None.
+
+    Some need the driver's type code (PostgreSQL floats); those are values the driver
+    already returns converted.
+    """
+    try:
+        return column_type._cached_result_processor(dialect, None)
+    except (TypeError, ValueError, SQLAlchemyError):
+        return None
+
+
+class RawTable:
+    """Streams a table's rows as stored (no type conversion), converting only on demand.
+
+    Fingerprints are taken of the values as the driver returns them, which is cheaper
+    than SQLAlchemy's conversions and closer to the stored bytes; :meth:`convert` gives
+    the converted row (attribute access, as the ORM mappers read) for what is verified
+    in full.
+    """
+
+    def __init__(self, table: Any, dialect: Any) -> None:
+        self.table = table
+        self.keys = [c.key for c in table.c]
+        processors = [_processor(c.type, dialect) for c in table.c]
+        self._processors = [(i, p) for i, p in enumerate(processors) if p is not None]
+        self._row = namedtuple(f"{table.name}_row", self.keys, rename=True)  # type: ignore[misc]  # noqa: PYI024
+        self.index = {key: i for i, key in enumerate(self.keys)}
+
+    def select(self) -> Any:
+        """``SELECT`` of every column, unconverted, in table order (add where/order_by)."""
+        return select(*(type_coerce(c, NullType()).label(c.key) for c in self.table.c))
+
+    def convert(self, raw: tuple[Any, ...]) -> Any:
+        """The row with SQLAlchemy's type conversions, attributes named as the columns."""
+        values = list(raw)
+        for i, process in self._processors:
+            values[i] = process(values[i])
+        return self._row._make(values)

@@ -1,0 +1,208 @@
+"""Incremental audit verify (issue 17): a verified checkpoint never hides a change.
+
+Every tampering is made after a verify wrote its checkpoint, on events and rows the
+checkpoint covers and on ones after it; the next (incremental) verify must report it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from recist.model import Patient
+from storage import paths
+from storage.db import ClinicalStore, Database, open_database
+from storage.db.audit import event_hash
+from tests.storage.db.conftest import REPO
+
+
+def _drop_triggers(db: Database) -> None:
+    with db.engine.begin() as conn:
+        if db.dialect == "postgresql":
+            conn.execute(text("DROP TRIGGER audit_event_no_update_delete ON audit_event"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_event_no_update"))
+            conn.execute(text("DROP TRIGGER audit_event_no_delete"))
+
+
+def _patients(store: ClinicalStore, first: int, n: int) -> None:
+    for i in range(first, first + n):
+        store.add_patient(Patient(id=None, subject_id=f"S-{i:03d}"))
+
+
+def _checkpointed(db: Database, store: ClinicalStore) -> int:
+    """Events 1..N verified and checkpointed, then 3 more events; returns N."""
+    _patients(store, 0, 5)
+    report = db.verify_audit()
+    assert report.ok and report.verified_from is None  # the first verify is a full one
+    _patients(store, 5, 3)
+    incremental = db.verify_audit()
+    assert incremental.ok and incremental.verified_from == report.head_seq + 1  # type: ignore[operator]
+    assert "unchanged since the last verified checkpoint" in str(incremental)
+    _patients(store, 8, 3)  # after the second checkpoint
+    return incremental.head_seq  # type: ignore[return-value]
+
+
+def _rehash_from(db: Database, seq: int) -> None:
+    """Recompute hash and prev_hash from event ``seq`` to the head, as a careful tamperer would."""
+    with db.engine.begin() as conn:
+        rows = conn.execute(text("SELECT * FROM audit_event ORDER BY id")).mappings().all()
+        prev = rows[seq - 2]["hash"] if seq > 1 else "0" * 64
+        for row in rows[seq - 1 :]:
+            at = db.audit_events(limit=row["id"])[-1].at_utc
+            digest = event_hash(
+                seq=row["id"], at_utc=at, reader_id=row["reader_id"], action=row["action"],
+                entity=row["entity"], entity_id=row["entity_id"], before_json=row["before_json"],
+                after_json=row["after_json"], reason=row["reason"], prev_hash=prev,
+            )
+            conn.execute(
+                text("UPDATE audit_event SET prev_hash = :p, hash = :h WHERE id = :i"),
+                {"p": prev, "h": digest, "i": row["id"]},
+            )
+            prev = digest
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_an_edited_event_is_found_before_and_after_the_checkpoint(
+    db: Database, store: ClinicalStore, where: str
+) -> None:
+    checkpoint = _checkpointed(db, store)
+    seq = 2 if where == "before" else checkpoint + 2
+    _drop_triggers(db)
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_event SET reason = 'forged' WHERE id = :s"), {"s": seq})
+    report = db.verify_audit()
+    assert not report.ok
+    assert report.first_broken_seq == seq
+    assert "content does not match its hash" in report.problem
+
+
+def test_an_edited_and_rehashed_event_before_the_checkpoint_is_found(
+    db: Database, store: ClinicalStore
+) -> None:
+    _checkpointed(db, store)
+    _drop_triggers(db)
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_event SET reason = 'forged' WHERE id = 3"))
+    _rehash_from(db, 3)  # the chain is self-consistent again: only a recorded head can tell
+    report = db.verify_audit()
+    assert not report.ok
+    assert "checkpoint" in report.problem and "rewritten" in report.problem
+    shutil.rmtree(paths.data_dir() / "audit-checkpoints")
+    assert db.verify_audit().ok  # a workstation without the checkpoint cannot tell
+
+
+def test_a_deleted_event_before_the_checkpoint_is_found(db: Database, store: ClinicalStore) -> None:
+    _checkpointed(db, store)
+    _drop_triggers(db)
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_event WHERE id = 4"))
+    report = db.verify_audit()
+    assert not report.ok and report.first_broken_seq == 5
+    assert "events deleted" in report.problem
+
+
+@pytest.mark.parametrize("subject", ["S-001", "S-006", "S-009"])
+def test_data_changed_outside_the_trail_is_found_wherever_the_checkpoint_is(
+    db: Database, store: ClinicalStore, subject: str
+) -> None:
+    """S-001: covered by both checkpoints; S-006: by the second; S-009: created after it."""
+    _checkpointed(db, store)
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE patient SET trial = 'forged' WHERE subject_id = :s"), {"s": subject})
+    report = db.verify_audit()
+    assert not report.ok and report.first_broken_seq is None
+    assert any(f"trial is 'forged'" in p for p in report.data_problems), report.data_problems
+
+
+def test_rows_added_or_deleted_outside_the_trail_are_found(db: Database, store: ClinicalStore) -> None:
+    _checkpointed(db, store)
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM patient WHERE subject_id = 'S-002'"))
+        conn.execute(
+            text(
+                "INSERT INTO patient (subject_id, trial, site, criteria, confirmation_required, "
+                "min_sd_days, created_at, updated_at) VALUES ('S-X', '', '', 'RECIST1.1', TRUE, 42, "
+                "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+    problems = db.verify_audit().data_problems
+    assert any("deleted from the table without an audit event" in p for p in problems)
+    assert any("never created through the audit trail" in p for p in problems)
+
+
+def test_a_record_changed_after_the_checkpoint_is_replayed_from_its_own_events(
+    db: Database, store: ClinicalStore
+) -> None:
+    """A patient created before the checkpoint and updated after it: audited changes pass."""
+    _checkpointed(db, store)
+    patient = store.patient("S-001")
+    from dataclasses import replace
+
+    store.update_patient(replace(patient, trial="CRLM-01"))
+    report = db.verify_audit()
+    assert report.ok, report
+    with db.engine.begin() as conn:  # ...and an unaudited change on top of it is not
+        conn.execute(text("UPDATE patient SET site = 'forged' WHERE subject_id = 'S-001'"))
+    report = db.verify_audit()
+    assert not report.ok
+    assert any("site is 'forged'" in p for p in report.data_problems)
+
+
+def test_full_verifies_everything_and_a_recreated_database_starts_over(
+    db_url: str, db: Database, store: ClinicalStore
+) -> None:
+    _checkpointed(db, store)
+    report = db.verify_audit(full=True)
+    assert report.ok and report.verified_from is None
+    if db.dialect != "sqlite":
+        return
+    db.close()
+    Path(db.url.removeprefix("sqlite:///")).unlink()
+    fresh = open_database(db_url)
+    try:
+        from recist.model import Role
+
+        system = fresh.readers.ensure_system()
+        fresh.readers.create("carol", "Carol", Role.READER, "pw", by=system)
+        report = fresh.verify_audit()
+        assert report.ok, report
+        assert any("belongs to another trail" in note for note in report.notes)
+    finally:
+        fresh.close()
+
+
+def test_the_checkpoint_is_kept_outside_the_database(db: Database, store: ClinicalStore) -> None:
+    _checkpointed(db, store)
+    files = list((paths.data_dir() / "audit-checkpoints").glob("*.json"))
+    assert len(files) == 1
+    data = json.loads(files[0].read_text(encoding="utf-8"))
+    assert data["seq"] > 0 and len(data["rows"]["patient"]) == 8
+    assert files[0].stat().st_mode & 0o077 == 0  # owner-only
+
+
+def test_cli_full_and_expect_head(db_url: str, db: Database, store: ClinicalStore, tmp_path: Path) -> None:
+    _patients(store, 0, 3)
+
+    def caliper(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "app", "--db", db_url, "audit", "verify", *args],
+            capture_output=True, text=True, cwd=REPO, timeout=120, check=False,
+        )
+
+    first = caliper()
+    assert first.returncode == 0, first.stderr
+    head = first.stdout.split("--expect-head ")[1].split()[0]
+    second = caliper("--expect-head", head)
+    assert second.returncode == 0 and "unchanged since the last verified checkpoint" in second.stdout
+    full = caliper("--full", "--expect-head", head)
+    assert full.returncode == 0 and "unchanged since" not in full.stdout
+    seq = head.split(":")[0]
+    wrong = caliper("--full", "--expect-head", f"{seq}:{'0' * 64}")
+    assert wrong.returncode == 1 and "hash differs from the recorded head" in wrong.stdout
