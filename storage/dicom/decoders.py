@@ -149,7 +149,7 @@ def decode(src: Any, syntax: str, *, index: int, first: str | None = None,
         try:
             array = decoder.as_array(src, index=index, decoding_plugin=name, **options)[0]
         except Exception as exc:  # noqa: BLE001 - any decoder failure: try the next one
-            errors.append(f"{name}: {_first_line(exc)}")
+            errors.append(f"{name}: {first_line(exc)}")
             if rle_decoder.CORRUPT in errors[-1]:
                 break  # damaged data: a lenient decoder would return a wrong image
             continue
@@ -157,7 +157,8 @@ def decode(src: Any, syntax: str, *, index: int, first: str | None = None,
     raise DecodeFailed("no decoder could decode it (" + "; ".join(errors) + ")")
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The message of a decoder's error, without pydicom's wrapping."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     # pydicom wraps a plugin's error as "Unable to decode ...:\n  plugin: message"
     return lines[-1] if lines else type(exc).__name__

@@ -8,12 +8,17 @@ zero and scan stop must be 63").  This module is registered with pydicom's
 decoders under the label :data:`LABEL` by :mod:`storage.dicom.decoders`, and
 follows pydicom's plugin contract: ``DECODER_DEPENDENCIES``,
 ``is_available(uid)`` and ``decode_frame(src, runner) -> bytes``.
+
+:func:`read_file` is the last resort for the syntaxes pydicom has no decoder
+for at all (e.g. the retired JPEG progressive process): GDCM reads the whole
+file itself.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from pydicom import uid
 
 try:
@@ -109,3 +114,54 @@ def decode_frame(src: bytes, runner: Any) -> bytes:
             "YBR_ICT", "YBR_RCT"):
         runner.set_option("photometric_interpretation", "RGB")  # GDCM converts them to RGB
     return data
+
+
+def _scalar_types() -> dict[int, type[np.generic]]:
+    kinds: dict[str, type[np.generic]] = {
+        "UINT8": np.uint8, "INT8": np.int8, "UINT16": np.uint16, "INT16": np.int16,
+        "UINT32": np.uint32, "INT32": np.int32, "FLOAT32": np.float32, "FLOAT64": np.float64}
+    return {getattr(gdcm.PixelFormat, name): kind for name, kind in kinds.items()}
+
+
+def read_file(path: str) -> np.ndarray:
+    """Decode every frame of a grey-scale file with GDCM alone.
+
+    Parameters
+    ----------
+    path : str
+        The file on disk.
+
+    Returns
+    -------
+    numpy.ndarray
+        Stored values, shape ``(frames, rows, columns)``.
+
+    Raises
+    ------
+    ValueError
+        If GDCM is missing, cannot read or decode the file, or the image is
+        not grey-scale.
+    """
+    if gdcm is None:
+        raise ValueError("GDCM (python-gdcm) is not installed")
+    reader = gdcm.ImageReader()
+    reader.SetFileName(path)
+    if not reader.Read():
+        raise ValueError("GDCM cannot read this file")
+    image = reader.GetImage()
+    pixel_format = image.GetPixelFormat()
+    if pixel_format.GetSamplesPerPixel() != 1:
+        raise ValueError(f"{pixel_format.GetSamplesPerPixel()} samples per pixel")
+    kind = _scalar_types().get(pixel_format.GetScalarType())
+    if kind is None:
+        raise ValueError(f"GDCM pixel type {pixel_format.GetScalarTypeAsString()}")
+    dims = [int(d) for d in image.GetDimensions()]
+    columns, rows = dims[0], dims[1]
+    frames = dims[2] if len(dims) > 2 else 1
+    buffer = image.GetBuffer()
+    data = buffer.encode("utf-8", "surrogateescape") if buffer else b""
+    expected = frames * rows * columns * np.dtype(kind).itemsize
+    if len(data) < expected:
+        raise ValueError(f"GDCM decoded {len(data)} bytes, {expected} expected")
+    return np.frombuffer(data, dtype=kind, count=frames * rows * columns).reshape(
+        frames, rows, columns)

@@ -6,7 +6,9 @@ when the output is int16).  Compressed data in a file on disk are read from
 the offset of their encapsulated value and decoded by the decoders of
 :mod:`storage.dicom.decoders`, in its order, without parsing the dataset
 again.  Everything else (deflate, big endian, float pixel data, zip members,
-files whose header needed pydicom) goes through a full pydicom parse.
+files whose header needed pydicom) goes through a full pydicom parse; a
+compressed syntax pydicom has no decoder for (e.g. retired JPEG processes)
+is then read by GDCM as a whole file.
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ import pydicom.pixels
 from pydicom.dataset import Dataset
 
 import storage.dicom.decoders as decoders
-from storage.dicom.headers import EXPLICIT_LE, IMPLICIT_LE
+import storage.dicom.gdcm_decoder as gdcm_decoder
+from storage.dicom.headers import DEFLATED_LE, EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE
 from storage.dicom.quiet import pydicom_quiet
 from storage.dicom.records import FileHeader, FrameHeader
 
 INT16_MIN, INT16_MAX = -32768, 32767
+#: Uncompressed transfer syntaxes (pydicom always decodes them; a failure is damage).
+_NATIVE = frozenset({IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE, DEFLATED_LE})
 
 
 def _raw_range(head: FileHeader) -> tuple[int, int]:
@@ -258,6 +263,19 @@ class FrameDecoder:
             raise ValueError(f"decoded frame has shape {arr.shape}, expected {out.shape}")
         self._rescale_into(arr, frame, out)
 
+    def _gdcm_frame(self, head: FileHeader, frame: FrameHeader, error: Exception) -> np.ndarray:
+        """The last resort: GDCM reads the whole file (cached per thread for multi-frame)."""
+        last: tuple[str, np.ndarray] | None = getattr(self._local, "gdcm", None)
+        if last is None or last[0] != head.file_path:
+            try:
+                last = (head.file_path, gdcm_decoder.read_file(head.file_path))
+            except ValueError as exc:
+                raise ValueError(f"{decoders.first_line(error)}; GDCM: {exc}") from error
+            self._local.gdcm = last
+        if frame.index >= len(last[1]):
+            raise ValueError(f"GDCM found {len(last[1])} frames, not {frame.index + 1}")
+        return self._fix_bits(head, last[1][frame.index].copy())
+
     def _decode_pydicom(self, head: FileHeader, frame: FrameHeader, out: np.ndarray) -> None:
         ds = self._dataset(head)
         if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
@@ -265,11 +283,16 @@ class FrameDecoder:
         if head.transfer_syntax in decoders.ORDER:
             arr = self._decode_with(ds, head, frame)
         else:
-            with pydicom_quiet():
-                if head.n_frames > 1:
-                    arr = pydicom.pixels.pixel_array(ds, index=frame.index)
-                else:
-                    arr = ds.pixel_array
+            try:
+                with pydicom_quiet():
+                    if head.n_frames > 1:
+                        arr = pydicom.pixels.pixel_array(ds, index=frame.index)
+                    else:
+                        arr = ds.pixel_array
+            except Exception as exc:  # noqa: BLE001 - no pydicom decoder: GDCM's turn
+                if head.member is not None or head.transfer_syntax in _NATIVE:
+                    raise  # damaged native data: no second opinion
+                arr = self._gdcm_frame(head, frame, exc)
         if arr.shape != out.shape:
             raise ValueError(f"decoded frame has shape {arr.shape}, expected {out.shape}")
         self._rescale_into(arr, frame, out)

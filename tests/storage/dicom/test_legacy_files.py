@@ -72,9 +72,9 @@ def _original_hu(shared_data: Path) -> np.ndarray:
                      .astype(np.int32) - 1024 for n in SLICES])
 
 
-def _by_position(folder: Path) -> list[str]:
+def _by_position(folder: Path, names: list[str] = SLICES) -> list[str]:
     """File names ordered as the loader orders slices (increasing position along the normal)."""
-    return sorted(SLICES, key=lambda n: float(
+    return sorted(names, key=lambda n: float(
         pydicom.dcmread(folder / n, stop_before_pixels=True).ImagePositionPatient[2]))
 
 
@@ -272,3 +272,21 @@ def test_compressed_series_loads_when_worker_processes_cannot_start(
     assert volume.warnings == []
     assert volume.slices_loaded == 20
     assert volume.voxels.any(axis=(1, 2)).all()
+
+
+def test_retired_jpeg_progressive_opens_through_gdcm(shared_data: Path, tmp_path: Path,
+                                                     dcmcjpeg: str) -> None:
+    """pydicom has no decoder for JPEG Full Progression (1.2.840.10008.1.2.4.55); GDCM has."""
+    folder = tmp_path / "progressive"
+    folder.mkdir()
+    for name in SLICES[:3]:
+        subprocess.run([dcmcjpeg, "--encode-progressive",
+                        str(shared_data / "ct-wholebody-269" / name), str(folder / name)],
+                       check=True, capture_output=True, timeout=120)
+    ts = pydicom.dcmread(folder / SLICES[0], stop_before_pixels=True).file_meta.TransferSyntaxUID
+    assert ts == "1.2.840.10008.1.2.4.55"
+    volume = load_series(folder)
+    assert volume.warnings == []
+    for k, name in enumerate(_by_position(folder, SLICES[:3])):
+        gdcm_hu = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / name)))[0]
+        assert np.array_equal(volume.voxels[k], gdcm_hu)
