@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.cli.evaluate",
     "app.cli.dicom",
     "app.cli.db",
+    "app.cli.timepoint",
     "app.cli.export",
     "app.cli.pacs",
     "app.cli.view",

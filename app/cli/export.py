@@ -9,7 +9,8 @@ was read:
 * ``export sr --patient ID --images DIR --out DIR [--timepoint LABEL]``  (TID 1500)
 * ``export sdtm --out DIR [--patient ID ...] [--study STUDYID] [--xpt]``  (TU/TR/RS CSV, XPORT)
 * ``export cohort --out DIR [--format png|svg]``  (ORR table, plots)
-* ``import sr FILE --patient ID --timepoint LABEL --as USERNAME``
+* ``import sr FILE [--patient ID] [--timepoint LABEL] [--accept-other-patient] --as USERNAME``
+  (creates the patient and timepoint from the report when missing; lists what it skips)
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 import pydicom
@@ -32,7 +32,7 @@ from recist.model import Reader
 from storage.db import Database, NotFoundError, RepositoryError, open_database
 from storage.exchange.sdtm import build_sdtm
 from storage.exchange.sr import SrExportError, build_timepoint_sr
-from storage.exchange.sr_read import SrImportError, read_sr, records_from_sr
+from storage.exchange.sr_read import SrImportError, read_sr
 from storage.exchange.timeline import (
     dumps_timeline_csv,
     dumps_timeline_json,
@@ -116,14 +116,42 @@ def _series_image(paths: dict[str, Path], series_uid: str | None) -> list[Datase
     return []
 
 
+def _slice_indices(paths: dict[str, Path]) -> dict[str, int]:
+    """Slice index of each single-frame image in its series, ordered as the loader orders them.
+
+    Along the slice normal (ImageOrientationPatient row x column), lowest first: the
+    position a caliper's ``slice_index`` records.  Multi-frame images are left out.
+    """
+    import numpy as np
+
+    by_series: dict[str, list[tuple[float, str]]] = {}
+    for sop, path in paths.items():
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+            iop = np.asarray(ds.ImageOrientationPatient, dtype=float)
+            position = np.asarray(ds.ImagePositionPatient, dtype=float)
+        except (AttributeError, ValueError, OSError, pydicom.errors.InvalidDicomError):
+            continue
+        if int(ds.get("NumberOfFrames", 1) or 1) > 1:
+            continue
+        distance = float(position @ np.cross(iop[:3], iop[3:]))
+        by_series.setdefault(str(ds.SeriesInstanceUID), []).append((distance, sop))
+    return {
+        sop: index
+        for members in by_series.values()
+        for index, (_, sop) in enumerate(sorted(members))
+    }
+
+
 def _sr(args: argparse.Namespace) -> int:
     with _database(args) as db:
         timeline = load_timeline(db, args.patient)
     images = find_images(args.images)
-    out = _out_dir(args.out)
     timepoints = [t for t in timeline.timepoints if not args.timepoint or t.label == args.timepoint]
     if not timepoints:
         raise CliError(f"patient {args.patient} has no timepoint {args.timepoint!r}")
+    out = _out_dir(args.out)
+    written, skipped = 0, []
     for number, tp in enumerate(sorted(timepoints, key=lambda t: t.order), start=1):
         wanted = {
             m.geometry.sop_instance_uid
@@ -138,19 +166,31 @@ def _sr(args: argparse.Namespace) -> int:
             )
         sources = _headers(images, wanted) or _series_image(images, tp.series_instance_uid)
         if not sources:
-            _say(
-                f"skipped {tp.label}: nothing was drawn on an image and its series is "
-                "unknown or not under --images",
-                err=True,
+            why = (
+                f"{tp.label}: nothing was drawn on an image and its series "
+                + (f"{tp.series_instance_uid} is not under {args.images}"
+                   if tp.series_instance_uid else "is not recorded")
             )
+            skipped.append(why)
+            _say(f"skipped {why}", err=True)
             continue
         try:
-            sr = build_timepoint_sr(timeline, tp, sources, instance_number=number)
+            sr = build_timepoint_sr(
+                timeline, tp, sources, instance_number=number, organization=args.organization
+            )
         except SrExportError as exc:
             raise CliError(str(exc)) from exc
         path = out / f"{timeline.patient.subject_id}_{tp.label}_SR.dcm"
         sr.save_as(path, enforce_file_format=True)
-        _say(f"wrote {path}")
+        written += 1
+        _say(f"wrote {path}" + (" (verified)" if sr.VerificationFlag == "VERIFIED" else ""))
+    if not written:
+        raise CliError(
+            f"no report written for {args.patient}: every timepoint was skipped ("
+            + "; ".join(skipped)
+            + "); draw the measurements on images, or attach each timepoint's series and "
+            "give its folder with --images"
+        )
     return 0
 
 
@@ -200,34 +240,39 @@ def _actor(db: Database, args: argparse.Namespace) -> Reader:
 
 
 def _import_sr(args: argparse.Namespace) -> int:
+    from app.sr_import import SrImportRefused, import_report
+
     try:
         report = read_sr(args.file)
     except SrImportError as exc:
         raise CliError(str(exc)) from exc
-    images = {
-        sop: pydicom.dcmread(p, stop_before_pixels=True)
-        for sop, p in (find_images(args.images) if args.images else {}).items()
-    }
+    paths = find_images(args.images) if args.images else {}
+    images = {sop: pydicom.dcmread(p, stop_before_pixels=True) for sop, p in paths.items()}
     with _database(args) as db:
-        store = db.store(_actor(db, args))
-        patient = store.patient(args.patient)
-        label = args.timepoint or report.time_point
-        tp = next((t for t in store.timepoints(patient.id) if t.label == label), None)
-        if tp is None:
-            raise CliError(f"patient {args.patient} has no timepoint {label!r}; add it first")
-        lesions = {les.tracking_uid: les for les in store.lesions(patient.id)}
-        count = 0
-        for lesion, m in records_from_sr(report, images=images):
-            stored = lesions.get(lesion.tracking_uid)
-            if stored is None:
-                stored = store.add_lesion(replace(lesion, patient_id=patient.id))
-                lesions[stored.tracking_uid] = stored
-            store.add_measurement(
-                replace(m, lesion_id=stored.id, timepoint_id=tp.id, reader_id=store.reader.id),
+        try:
+            result = import_report(
+                db,
+                _actor(db, args),
+                report,
+                subject_id=args.patient,
+                label=args.timepoint,
+                images=images,
+                slice_of_sop=_slice_indices(paths),
+                accept_other_patient=args.accept_other_patient,
                 reason=args.reason,
             )
-            count += 1
-    _say(f"imported {count} measurements from {args.file} into {args.patient} {label}")
+        except SrImportRefused as exc:
+            raise CliError(f"{args.file}: {exc}") from exc
+    for what in result.created:
+        _say(f"created {what}")
+    _say(
+        f"imported {result.imported} measurements from {args.file} into "
+        f"{result.subject_id} {result.label}"
+    )
+    for line in result.skipped:
+        _say(f"  skipped {line}", err=True)
+    for line in result.notes:
+        _say(f"  note: {line}", err=True)
     return 0
 
 
@@ -250,6 +295,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--images", metavar="DIR", required=True, help="the measured series' files")
     p.add_argument("--timepoint", metavar="LABEL", help="only this timepoint")
     p.add_argument("--out", metavar="DIR", required=True)
+    p.add_argument(
+        "--organization", metavar="NAME", help="observer/verifier organisation (default: site)"
+    )
     p.set_defaults(func=_sr)
     p = sub.add_parser("sdtm", help="CDISC SDTM TU, TR, RS as CSV (and XPORT)")
     p.add_argument("--out", metavar="DIR", required=True)
@@ -264,10 +312,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
     imp = subparsers.add_parser("import", help="import measurements from DICOM SR")
     isub = imp.add_subparsers(dest="import_command", metavar="WHAT", required=True)
-    p = isub.add_parser("sr", help="a TID 1500 report into a patient's timepoint")
+    p = isub.add_parser(
+        "sr",
+        help="a TID 1500 report into a patient's timepoint (created from the report if missing)",
+    )
     p.add_argument("file", metavar="SR.dcm")
-    p.add_argument("--patient", metavar="ID", required=True)
+    p.add_argument(
+        "--patient", metavar="ID", help="default: the report's Clinical Trial Subject ID"
+    )
     p.add_argument("--timepoint", metavar="LABEL", help="default: the report's time point")
+    p.add_argument(
+        "--accept-other-patient",
+        action="store_true",
+        help="import although subject, protocol, DICOM patient or study differ (audited)",
+    )
     p.add_argument("--images", metavar="DIR", help="source images, to complete coordinates")
     p.add_argument("--reason", help="needed when the timepoint is signed")
     p.add_argument("--as", dest="as_reader", metavar="USERNAME")

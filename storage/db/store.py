@@ -323,6 +323,12 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
                        "scan_date": timepoint.scan_date.isoformat() if timepoint.scan_date else None},
             )
 
+    def record_confirmation(self, timepoint_id: int, note: str) -> None:
+        """Audit something the reader confirmed about a timepoint (e.g. another patient's SR)."""
+        with self._write("record confirmation") as session:
+            row = _get(session, TimepointRow, timepoint_id, "timepoint")
+            self._audit_confirmed(session, timepoint_from_row(row), [note])
+
     def update_timepoint(
         self,
         timepoint: Timepoint,

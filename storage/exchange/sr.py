@@ -5,40 +5,72 @@ one TID 1501 measurement group carrying:
 
 * the Tracking Identifier (the lesion code, e.g. ``T1``) and the Tracking Unique
   Identifier (``Lesion.tracking_uid``, the same at every timepoint);
-* the finding site (SNOMED CT for common organs), the finding type (target /
-  non-target at baseline, or lesion), and RECIST 1.1 (DCM 126081) as method;
-* the time point context (TID 1502: subject time point identifier = the
-  timepoint label, time point order);
+* the finding site (SNOMED CT from :mod:`recist.organs`; an unlisted organ is
+  "Body structure" named by an Anatomic Identifier), the lesion's free-text
+  location as an Anatomic Identifier (DCM 112050);
+* the finding type: Target / Non-Target Lesion at Baseline (CID 6145) or
+  New lesion; RECIST 1.1 (DCM 126081, CID 6147) as method;
+* the time point context (TID 1502: subject time point identifier = the label,
+  time point order, time point type of CID 6146, protocol time point ``cycle N``)
+  and the scan date as the group's Observation DateTime;
 * Long axis and Short axis in mm, each inferred from a SCOORD POLYLINE on the
   image it was drawn on and a SCOORD3D POLYLINE in its frame of reference;
-* for anything other than "measured", a qualitative evaluation with the status.
+  fragments of a split lesion, the lesion a merged one coalesced into;
+* for anything other than "measured", the lesion status (standard values where
+  they exist: Present, Absent, Too small, Coalescent; Equivocal as a flag).
 
-One more group (finding type DCM 112020 "Response Evaluation", RECIST 1.1 method)
-carries the timepoint's target and non-target responses as "Current Response"
-evaluations coded from CID 6144 "RECIST Defined Lesion Response".
+One more group (finding type DCM 112020 "Response Evaluation") carries the
+timepoint's target and non-target responses (CID 6144), the overall response,
+the iRECIST response when the patient is read with iRECIST, the new-lesion
+finding (Present/Absent), the best overall response so far (DCM 112049) and the
+engine's reason as a Comment.
 
-The observer context names the reader.  Reading reports back is in
-:mod:`storage.exchange.sr_read`.
+The document carries the Clinical Trial Subject and Study modules (sponsor,
+protocol, site, subject id, time point id).  A timepoint with a valid signature
+is exported FINAL and VERIFIED with the Verifying Observer (the signer, the site,
+the signing time); one whose signature was voided by an amendment names the
+report of that signature in the Predecessor Documents Sequence.  Report UIDs are
+derived from the patient, the timepoint and the signature, so the report of a
+signed state always has the same UID.  Every code and its source:
+``docs/sr-codes.md``.  Reading reports back is :mod:`storage.exchange.sr_read`.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import highdicom as hd
 import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
-from pydicom.uid import UID
+from pydicom.uid import UID, Comprehensive3DSRStorage
 
-from recist.model import Lesion, Measurement, MeasurementStatus, Reader, Segment, Timepoint
+from recist.model import Lesion, LesionKind, Measurement, Reader, Segment, Timepoint
+from recist.organs import find_organ
 from storage.exchange.sr_codes import (
+    ABSENT,
+    ANATOMIC_IDENTIFIER,
+    BASELINE_TIME_POINT,
+    BEST_OVERALL_RESPONSE,
     CALIPER_SCHEME,
+    COALESCED_INTO,
+    COMMENT,
     CURRENT_RESPONSE,
+    EQUIVOCAL,
     FINDING_TYPE,
+    FRAGMENT,
+    IRECIST_RESPONSE,
     LESION_RESPONSE,
     LONG_AXIS,
     MILLIMETRE,
+    NEW_LESIONS_FINDING,
+    OVERALL_CODES,
+    OVERALL_RESPONSE,
+    POSTTREATMENT_TIME_POINT,
+    PRESENT,
     RECIST_11,
     RESPONSE_EVALUATION,
     SHORT_AXIS,
@@ -52,10 +84,38 @@ from storage.exchange.timeline import PatientTimeline
 MANUFACTURER = "Caliper"
 #: CT, unspecified body region (LOINC), the default procedure reported.
 PROCEDURE_CT = hd.sr.CodedConcept("25045-6", "LN", "CT unspecified body region")
+_UID_NAMESPACE = uuid.UUID("6c1f3a52-7d0e-4c4b-9a43-2f6c0e5b8d11")
 
 
 class SrExportError(ValueError):
     """The report cannot be written; the message names the lesion or image."""
+
+
+def derived_uid(*parts: object) -> str:
+    """A UID (``2.25.<uuid5>``) that is the same whenever the same parts are given."""
+    key = "/".join(str(p) for p in parts)
+    return f"2.25.{uuid.uuid5(_UID_NAMESPACE, key).int}"
+
+
+def report_series_uid(timeline: PatientTimeline) -> str:
+    """The SR series of a patient's reports (one series for all its timepoints)."""
+    return derived_uid(timeline.patient.trial, timeline.patient.subject_id, "sr-series")
+
+
+def _signatures(timeline: PatientTimeline, timepoint: Timepoint) -> tuple[Any | None, list[Any]]:
+    """(the valid signature of the timepoint or None, its voided signatures oldest first)."""
+    mine = [s for s in timeline.signatures if getattr(s, "timepoint_id", None) == timepoint.id]
+    valid = next((s for s in mine if getattr(s, "voided_at", None) is None), None)
+    voided = [s for s in mine if getattr(s, "voided_at", None) is not None]
+    return valid, voided
+
+
+def signed_report_uid(timeline: PatientTimeline, timepoint: Timepoint, signature: Any) -> str:
+    """SOP Instance UID of the report of one signed state of a timepoint."""
+    return derived_uid(
+        timeline.patient.trial, timeline.patient.subject_id, timepoint.label,
+        "signature", getattr(signature, "id", None), getattr(signature, "content_hash", ""),
+    )
 
 
 def build_timepoint_sr(
@@ -67,13 +127,15 @@ def build_timepoint_sr(
     sop_instance_uid: str | None = None,
     series_number: int = 9001,
     instance_number: int = 1,
+    organization: str | None = None,
+    sponsor: str | None = None,
 ) -> hd.sr.Comprehensive3DSR:
     """Build the TID 1500 report of one timepoint.
 
     Parameters
     ----------
     timeline
-        The patient's records (lesions, measurements, readers).
+        The patient's records (lesions, measurements, readers, signatures, result).
     timepoint
         The timepoint to report.
     source_images
@@ -81,7 +143,12 @@ def build_timepoint_sr(
         SOP Instance UIDs the geometries reference); the first is also the evidence
         that gives the report its patient and study.
     series_instance_uid, sop_instance_uid
-        UIDs of the new report (new ones by default).
+        UIDs of the new report (derived from the patient, timepoint and signature
+        by default).
+    organization
+        The verifying and observing organisation (default: the patient's site).
+    sponsor
+        Clinical Trial Sponsor Name (default: the patient's trial).
 
     Returns
     -------
@@ -102,12 +169,15 @@ def build_timepoint_sr(
     response = _response_group(timeline, timepoint)
     if response is not None:
         groups.append(response)
+    patient = timeline.patient
+    organisation = organization or patient.site or None
     reader = _reader(timeline, [m for _, m in pairs])
     observer = hd.sr.ObserverContext(
         observer_type=codes.DCM.Person,
         observer_identifying_attributes=hd.sr.PersonObserverIdentifyingAttributes(
-            name=person_name(reader.full_name) if reader else "Unknown^Reader",
+            name=person_name(reader.full_name) if reader else "Unknown^",
             login_name=reader.username if reader else None,
+            organization_name=organisation,
         ),
     )
     referenced = _referenced_images(pairs, by_sop) or [source_images[0]]
@@ -117,30 +187,85 @@ def build_timepoint_sr(
         imaging_measurements=groups,
         referenced_images=referenced,
     )
+    valid, voided = _signatures(timeline, timepoint)
+    if sop_instance_uid is None:
+        sop_instance_uid = (
+            signed_report_uid(timeline, timepoint, valid) if valid is not None else hd.UID()
+        )
     sr = hd.sr.Comprehensive3DSR(
         evidence=referenced,
         content=report,
-        series_instance_uid=series_instance_uid or hd.UID(),
+        series_instance_uid=series_instance_uid or report_series_uid(timeline),
         series_number=series_number,
-        sop_instance_uid=sop_instance_uid or hd.UID(),
+        sop_instance_uid=sop_instance_uid,
         instance_number=instance_number,
         manufacturer=MANUFACTURER,
         series_description=f"RECIST 1.1 measurements {timepoint.label}"[:64],
         is_complete=True,
+        is_final=valid is not None,
+        is_verified=valid is not None,
+        verifying_observer_name=person_name(valid.printed_name) if valid is not None else None,
+        verifying_organization=(organisation or "Unknown") if valid is not None else None,
     )
+    if valid is not None:
+        sr.VerifyingObserverSequence[0].VerificationDateTime = _dicom_datetime(valid.signed_at)
+    if voided:
+        sr.PredecessorDocumentsSequence = [
+            _predecessor(sr, signed_report_uid(timeline, timepoint, voided[-1]))
+        ]
+    sr.SpecificCharacterSet = "ISO_IR 192"  # UTF-8: reasons say "≤ 0.7 ×", names may be any
+    _clinical_trial(sr, timeline, timepoint, sponsor)
     scheme = Dataset()
     scheme.CodingSchemeDesignator = CALIPER_SCHEME
-    scheme.CodingSchemeName = "Caliper lesion status and organ terms"
+    scheme.CodingSchemeName = "Caliper RECIST terms without a standard code"
     scheme.CodingSchemeResponsibleOrganization = "Caliper"
     sr.CodingSchemeIdentificationSequence = [scheme]
     return sr
 
 
+def _dicom_datetime(value: datetime) -> str:
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S+0000")
+
+
+def _predecessor(sr: Dataset, sop_uid: str) -> Dataset:
+    """A Predecessor Documents item: the report of the voided signature (same study)."""
+    sop = Dataset()
+    sop.ReferencedSOPClassUID = Comprehensive3DSRStorage
+    sop.ReferencedSOPInstanceUID = sop_uid
+    series = Dataset()
+    series.SeriesInstanceUID = sr.SeriesInstanceUID
+    series.ReferencedSOPSequence = [sop]
+    study = Dataset()
+    study.StudyInstanceUID = sr.StudyInstanceUID
+    study.ReferencedSeriesSequence = [series]
+    return study
+
+
+def _clinical_trial(
+    sr: Dataset, timeline: PatientTimeline, timepoint: Timepoint, sponsor: str | None
+) -> None:
+    """Clinical Trial Subject and Clinical Trial Study modules (PS3.3 C.7.1.3, C.7.2.3)."""
+    patient = timeline.patient
+    protocol = patient.trial or "UNSPECIFIED"
+    sr.ClinicalTrialSponsorName = (sponsor or patient.trial or "UNSPECIFIED")[:64]
+    sr.ClinicalTrialProtocolID = protocol[:64]
+    sr.ClinicalTrialProtocolName = patient.trial[:64]
+    sr.ClinicalTrialSiteID = patient.site[:64]
+    sr.ClinicalTrialSiteName = patient.site[:64]
+    sr.ClinicalTrialSubjectID = patient.subject_id[:64]
+    sr.ClinicalTrialTimePointID = timepoint.label[:64]
+    sr.ClinicalTrialTimePointDescription = (
+        "baseline" if timepoint.is_baseline else f"follow-up {timepoint.order}"
+    ) + (f", cycle {timepoint.cycle}" if timepoint.cycle is not None else "")
+
+
 def _lesion_measurements(
     timeline: PatientTimeline, timepoint: Timepoint
 ) -> list[tuple[Lesion, Measurement]]:
+    order = {LesionKind.TARGET: 0, LesionKind.NON_TARGET: 1, LesionKind.NEW: 2}
     pairs = []
-    for lesion in sorted(timeline.lesions, key=lambda les: (les.kind != "target", les.code)):
+    for lesion in sorted(timeline.lesions, key=lambda les: (order[les.kind], les.code)):
         m = timeline.measurement(lesion.id, timepoint.id)
         if m is not None:
             pairs.append((lesion, m))
@@ -171,6 +296,18 @@ def _referenced_images(
     return list(seen.values())
 
 
+def _time_point_context(timepoint: Timepoint) -> hd.sr.TimePointContext:
+    return hd.sr.TimePointContext(
+        time_point=timepoint.label,
+        time_point_type=BASELINE_TIME_POINT if timepoint.is_baseline else POSTTREATMENT_TIME_POINT,
+        subject_time_point_identifier=timepoint.label,
+        protocol_time_point_identifier=(
+            f"cycle {timepoint.cycle}" if timepoint.cycle is not None else None
+        ),
+        time_point_order=timepoint.order + 1,
+    )
+
+
 def _group(
     lesion: Lesion, m: Measurement, timepoint: Timepoint, by_sop: dict[str, Dataset]
 ) -> hd.sr.MeasurementsAndQualitativeEvaluations:
@@ -186,7 +323,7 @@ def _group(
         measurements.append(
             hd.sr.Measurement(
                 name=name,
-                value=round(float(value), 1),
+                value=float(value),
                 unit=MILLIMETRE,
                 referenced_coordinates=(
                     _coordinates(segment, image, m.geometry.frame_number if m.geometry else None)
@@ -194,54 +331,140 @@ def _group(
                 ),
             )
         )
+    measurements += [
+        hd.sr.Measurement(name=FRAGMENT, value=float(size), unit=MILLIMETRE)
+        for size in m.fragments_mm
+    ]
     evaluations = []
-    if m.status is not MeasurementStatus.MEASURED:
-        evaluations.append(hd.sr.QualitativeEvaluation(STATUS_NAME, status_code(m.status)))
-    return hd.sr.MeasurementsAndQualitativeEvaluations(
+    status = status_code(m.status)
+    if status is not None:
+        evaluations.append(hd.sr.QualitativeEvaluation(STATUS_NAME, status))
+    if m.equivocal:
+        evaluations.append(hd.sr.QualitativeEvaluation(STATUS_NAME, EQUIVOCAL))
+    group = hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(
             uid=lesion.tracking_uid, identifier=lesion.code
         ),
-        time_point_context=hd.sr.TimePointContext(
-            time_point=timepoint.label,
-            subject_time_point_identifier=timepoint.label,
-            time_point_order=timepoint.order + 1,
-        ),
+        time_point_context=_time_point_context(timepoint),
         finding_type=FINDING_TYPE[lesion.kind],
         method=RECIST_11,
         finding_sites=[hd.sr.FindingSite(organ_code(lesion.organ))],
         measurements=measurements or None,
         qualitative_evaluations=evaluations or None,
     )
+    texts = []
+    if find_organ(lesion.organ) is None:
+        texts.append((ANATOMIC_IDENTIFIER, f"organ: {lesion.organ}"))
+    if lesion.location:
+        texts.append((ANATOMIC_IDENTIFIER, lesion.location))
+    if m.coalesced_into:
+        texts.append((COALESCED_INTO, m.coalesced_into))
+    _finish(group, timepoint, texts)
+    return group
+
+
+def _finish(
+    group: hd.sr.MeasurementsAndQualitativeEvaluations,
+    timepoint: Timepoint,
+    texts: Sequence[tuple[Any, str]],
+) -> None:
+    """Add TEXT items to a group, and the scan date as its Observation DateTime."""
+    container = group[0]
+    for name, value in texts:
+        container.ContentSequence.append(
+            hd.sr.TextContentItem(
+                name=name,
+                value=value[:1024],
+                relationship_type=hd.sr.RelationshipTypeValues.CONTAINS,
+            )
+        )
+    if timepoint.scan_date is not None:
+        container.ObservationDateTime = timepoint.scan_date.strftime("%Y%m%d000000")
+
+
+def _responses(timeline: PatientTimeline, timepoint: Timepoint) -> dict[str, Any]:
+    """The timepoint's responses in the engine's words, and the BOR up to this timepoint."""
+    result = timeline.result_for(timepoint.label)
+    overall = result.get("overall")
+    i_code = isinstance(overall, str) and overall.startswith(("i", "non-i"))
+    return {
+        "target": result.get("target"),
+        "non_target": result.get("non_target"),
+        "overall": result.get("recist_overall") or (None if i_code else overall),
+        "irecist": (result.get("irecist_overall") or (overall if i_code else None))
+        if str(timeline.patient.criteria.value) == "iRECIST"
+        else None,
+        "new_lesions": result.get("new_lesions"),
+        "reason": result.get("reason") or "",
+        "best": _best_so_far(timeline, timepoint) if not timepoint.is_baseline else None,
+    }
+
+
+def _best_so_far(timeline: PatientTimeline, timepoint: Timepoint) -> str | None:
+    """Best overall response of the timepoints up to and including this one."""
+    import recist
+
+    tps = [t for t in timeline.timepoints if t.order <= timepoint.order]
+    ids = {t.id for t in tps}
+    try:
+        result = recist.evaluate(
+            recist.case_from_records(
+                timeline.patient,
+                tps,
+                timeline.lesions,
+                [m for m in timeline.measurements if m.timepoint_id in ids],
+            )
+        )
+    except recist.RecistError:
+        return None
+    best = result.best_overall_response
+    return str(best.value) if best is not None else None
 
 
 def _response_group(
     timeline: PatientTimeline, timepoint: Timepoint
 ) -> hd.sr.MeasurementsAndQualitativeEvaluations | None:
-    """The target and non-target responses of the timepoint (CID 6144), if any."""
-    result = timeline.result_for(timepoint.label)
+    """The timepoint's responses: CID 6144, overall, iRECIST, new lesions, BOR, reason."""
+    res = _responses(timeline, timepoint)
     evaluations = [
-        hd.sr.QualitativeEvaluation(CURRENT_RESPONSE, LESION_RESPONSE[(key, result[key])])
+        hd.sr.QualitativeEvaluation(CURRENT_RESPONSE, LESION_RESPONSE[(key, res[key])])
         for key in ("target", "non_target")
-        if (key, result.get(key)) in LESION_RESPONSE
+        if (key, res[key]) in LESION_RESPONSE
     ]
+    for name, word in (
+        (OVERALL_RESPONSE, res["overall"]),
+        (IRECIST_RESPONSE, res["irecist"]),
+        (BEST_OVERALL_RESPONSE, res["best"]),
+    ):
+        if word in OVERALL_CODES:
+            evaluations.append(hd.sr.QualitativeEvaluation(name, OVERALL_CODES[word]))
+    if res["new_lesions"] is not None and not timepoint.is_baseline:
+        evaluations.append(
+            hd.sr.QualitativeEvaluation(
+                NEW_LESIONS_FINDING, PRESENT if res["new_lesions"] else ABSENT
+            )
+        )
     if not evaluations:
         return None
-    return hd.sr.MeasurementsAndQualitativeEvaluations(
+    group = hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(
-            uid=hd.UID(), identifier=f"RECIST 1.1 response at {timepoint.label}"[:64]
+            uid=derived_uid(
+                timeline.patient.trial, timeline.patient.subject_id, timepoint.label, "response"
+            ),
+            identifier=f"RECIST 1.1 response at {timepoint.label}"[:64],
         ),
-        time_point_context=hd.sr.TimePointContext(
-            time_point=timepoint.label,
-            subject_time_point_identifier=timepoint.label,
-            time_point_order=timepoint.order + 1,
-        ),
+        time_point_context=_time_point_context(timepoint),
         finding_type=RESPONSE_EVALUATION,
         method=RECIST_11,
         qualitative_evaluations=evaluations,
     )
+    _finish(group, timepoint, [(COMMENT, res["reason"])] if res["reason"] else [])
+    return group
 
 
-def _coordinates(segment: Segment, image: Dataset, frame_number: int | None = None) -> list[object]:
+def _coordinates(
+    segment: Segment, image: Dataset, frame_number: int | None = None
+) -> list[hd.sr.CoordinatesForMeasurement | hd.sr.CoordinatesForMeasurement3D]:
     """SCOORD on the image (and frame, if multi-frame; pixel corners convention) and SCOORD3D."""
     # Caliper pixel positions put the centre of the first pixel at (0, 0); DICOM
     # SCOORD puts the outer corner there, hence the half-pixel shift.
@@ -263,3 +486,4 @@ def _coordinates(segment: Segment, image: Dataset, frame_number: int | None = No
             frame_of_reference_uid=UID(image.FrameOfReferenceUID),
         ),
     ]
+

@@ -113,7 +113,7 @@ def test_sr_export_then_import_into_another_patient(
     )
     files = sorted(out.glob("*.dcm"))
     assert [f.name for f in files] == ["R01_C3_SR.dcm", "R01_C6_SR.dcm", "R01_baseline_SR.dcm"]
-    # a patient with nothing drawn and no series recorded gets no report, and is told so
+    # a patient with nothing drawn and no series recorded gets no report: an error naming why
     assert (
         main(
             [
@@ -129,10 +129,11 @@ def test_sr_export_then_import_into_another_patient(
                 str(tmp_path / "r03"),
             ]
         )
-        == 0
+        == 2  # writing nothing is an error (issue 14 point 7)
     )
     assert list((tmp_path / "r03").glob("*.dcm")) == []
-    assert "skipped C3" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "skipped C3" in err and "no report written for R03" in err
     report = read_sr(out / "R01_C3_SR.dcm")
     t1 = next(g for g in report.groups if g.tracking_identifier == "T1")
     assert t1.long_axis.value_mm == 20.0

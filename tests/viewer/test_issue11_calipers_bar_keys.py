@@ -219,7 +219,7 @@ def test_point7_organ_list_has_the_export_codes() -> None:
         assert organ_code(name).scheme_designator == "SCT", name
     assert organ_code("lymph node").value == "59441001"
     assert tu_location("Lymph nodes", "portocaval") == "LYMPH NODE, PORTOCAVAL"
-    assert organ_code("gallbladder fossa").scheme_designator == "99CALIPER"
+    assert organ_code("gallbladder fossa").value == "123037004"  # SCT Body structure (issue 14)
 
 
 # -- point 8 -----------------------------------------------------------------------------------

@@ -182,5 +182,21 @@ def push(node: PacsNode, paths: Sequence[Path | str]) -> int:
     missing = [str(p) for p in files if not p.is_file()]
     if missing:
         raise PacsError(f"no such file: {', '.join(missing)}")
+    for path in files:
+        _check_pushable(path)
     log.info("PACS %s: pushing %d files", node.name, len(files))
     return client_for(node).store(files)
+
+
+def _check_pushable(path: Path) -> None:
+    """Refuse, naming the file, anything that is not a DICOM instance a PACS can store."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+    except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
+        raise PacsError(f"{path}: not a DICOM file ({exc}); nothing was sent") from None
+    missing = [k for k in ("SOPClassUID", "SOPInstanceUID") if not str(ds.get(k, "")).strip()]
+    if missing:
+        raise PacsError(f"{path}: DICOM file without {' and '.join(missing)}; nothing was sent")
