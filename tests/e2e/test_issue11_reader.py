@@ -263,7 +263,7 @@ def test_point3_a_new_target_at_follow_up_is_refused(caliper) -> None:
     its tool tip says what to do instead; clicking it changes nothing and stores nothing."""
     program = caliper("--demo")
     wait_demo(program)
-    before, events = program.timeline(), len(program.audit_events())
+    before = program.timeline()
     entries = program.open_list("assignLesion")
     target = next(c for c in entries if c.startswith("New target"))
     assert not entries[target]["enabled"], f"{target!r} can be chosen at C3"
@@ -287,7 +287,6 @@ def test_point3_a_new_target_at_follow_up_is_refused(caliper) -> None:
                    for tp in after["timepoints"] for code in lesions_at(after, tp["label"])), (
         "a target was created at C3")  # fmt: skip
     assert lesions_at(after, "baseline") == lesions_at(before, "baseline")
-    assert len(program.audit_events()) >= events
     program.audit_verify()
 
 
