@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.cli.db",
     "app.cli.timepoint",
     "app.cli.export",
+    "app.cli.endpoints",  # after export: adds export adam|endpoints
     "app.cli.pacs",
     "app.cli.view",
 )
