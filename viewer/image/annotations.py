@@ -8,14 +8,12 @@ includes them in screenshots.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
+import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from viewer.image.volume import volume_text
-
-if TYPE_CHECKING:
-    from viewer.image.view import SeriesViewerWidget
 
 CORNERS = ("top_left", "top_right", "bottom_left", "bottom_right")
 EDGES = ("left", "right", "top", "bottom")
@@ -31,6 +29,28 @@ _NOTICE_STYLE = (
     "color: rgb(20, 20, 20); background: rgb(255, 214, 90); font-size: 12px; padding: 2px 6px;"
 )
 _MARGIN = 6
+
+
+class ViewState(Protocol):
+    """What the corner texts show of the image view (``SeriesViewerWidget`` is one)."""
+
+    @property
+    def volume(self) -> Any: ...
+    @property
+    def orientation(self) -> str: ...
+    @property
+    def slice_index(self) -> int: ...
+    @property
+    def slice_count(self) -> int: ...
+    @property
+    def image_shape(self) -> tuple[int, int]: ...
+    @property
+    def displayed_slice(self) -> np.ndarray | None: ...
+    @property
+    def window_center(self) -> float: ...
+    @property
+    def window_width(self) -> float: ...
+    def display_to_lps(self, x: float, y: float) -> tuple[float, float, float]: ...
 
 
 class ViewAnnotations(QtCore.QObject):
@@ -100,7 +120,7 @@ class ViewAnnotations(QtCore.QObject):
         label.move(*positions[name])
 
 
-def view_texts(widget: SeriesViewerWidget, cursor: str = "") -> dict[str, str]:
+def view_texts(widget: ViewState, cursor: str = "") -> dict[str, str]:
     """The four corner texts: patient, series, slice/position/cursor, window/level."""
     volume = widget.volume
     patient = (volume_text(volume, n) for n in ("patient_name", "patient_id", "study_date"))
@@ -121,7 +141,7 @@ def view_texts(widget: SeriesViewerWidget, cursor: str = "") -> dict[str, str]:
     }
 
 
-def cursor_text(widget: SeriesViewerWidget, x: int, y: int) -> str:
+def cursor_text(widget: ViewState, x: int, y: int) -> str:
     """Pixel, value (HU for CT) and LPS position under the cursor; empty outside the image."""
     image = widget.displayed_slice
     if image is None or not (0 <= y < image.shape[0] and 0 <= x < image.shape[1]):

@@ -14,12 +14,9 @@ must not take stray letters (the organ) are lists, not text fields.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from PySide6 import QtCore, QtWidgets
-
-if TYPE_CHECKING:
-    from viewer.image.view import SeriesViewerWidget
 
 _Key = QtCore.Qt.Key
 SLICE_STEPS = {
@@ -33,7 +30,29 @@ SLICE_STEPS = {
 DELETE_KEYS = (_Key.Key_Delete, _Key.Key_Backspace)
 
 
-def handle_key(widget: SeriesViewerWidget, key: int) -> bool:
+class KeyTarget(Protocol):
+    """What the keys and double-click act on (``SeriesViewerWidget`` is one)."""
+
+    @property
+    def volume(self) -> Any: ...
+    @property
+    def provisional_item(self) -> object | None: ...
+    @property
+    def slice_index(self) -> int: ...
+    @property
+    def slice_count(self) -> int: ...
+    @property
+    def selected_measurement_id(self) -> int | None: ...
+    @property
+    def delete_requested(self) -> QtCore.SignalInstance: ...
+    @property
+    def graphics_view(self) -> Any: ...
+    def discard_pending(self) -> None: ...
+    def set_slice(self, index: int) -> None: ...
+    def toggle_fit(self) -> None: ...
+
+
+def handle_key(widget: KeyTarget, key: int) -> bool:
     """Act on *key* for *widget*; True when the key was used."""
     if widget.volume is None:
         return False
@@ -56,8 +75,8 @@ def handle_key(widget: SeriesViewerWidget, key: int) -> bool:
 class ViewInputFilter(QtCore.QObject):
     """Event filter giving *widget* its keys and double-clicks."""
 
-    def __init__(self, widget: SeriesViewerWidget) -> None:
-        super().__init__(widget)
+    def __init__(self, widget: KeyTarget, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
         self._widget = widget
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802

@@ -8,17 +8,32 @@ sends back with the new geometry) is left alone mid-gesture.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from recist.model import DrawnGeometry
 from viewer.image.calipers import BidirectionalCaliperRoi, CaliperRoi, image_bounds
 from viewer.image.overlays import MeasurementOverlay, make_geometry, same_geometry
 from viewer.image.volume import slice_of
 
-if TYPE_CHECKING:
-    from viewer.image.view import SeriesViewerWidget
-
 OverlayRoi = CaliperRoi | BidirectionalCaliperRoi
+
+
+class OverlayHost(Protocol):
+    """What the overlay layer needs from the image view (``SeriesViewerWidget`` is one)."""
+
+    @property
+    def view_box(self) -> Any: ...
+    @property
+    def volume(self) -> Any: ...
+    @property
+    def slice_index(self) -> int: ...
+    @property
+    def orientation(self) -> str: ...
+    @property
+    def pixel_mm(self) -> tuple[float, float]: ...
+    @property
+    def image_shape(self) -> tuple[int, int]: ...
+    def display_to_lps(self, x: float, y: float) -> tuple[float, float, float]: ...
 
 
 class OverlayLayer:
@@ -26,9 +41,9 @@ class OverlayLayer:
 
     Parameters
     ----------
-    widget : SeriesViewerWidget
-        Provides ``view_box``, ``volume``, ``slice_index``, ``orientation``,
-        ``display_to_lps`` and ``pixel_mm``.
+    widget : OverlayHost
+        The view: provides ``view_box``, ``volume``, ``slice_index``, ``orientation``,
+        ``display_to_lps``, ``pixel_mm`` and ``image_shape``.
     on_edited : callable
         ``on_edited(measurement_id, geometry)``, once per edit that moved a caliper.
     on_selected : callable
@@ -37,7 +52,7 @@ class OverlayLayer:
 
     def __init__(
         self,
-        widget: SeriesViewerWidget,
+        widget: OverlayHost,
         on_edited: Callable[[int, DrawnGeometry], None],
         on_selected: Callable[[int | None], None],
     ) -> None:

@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 from PySide6 import QtCore
 
 from viewer.image.calipers import BidirectionalCaliperRoi, CaliperRoi, image_bounds
-
-if TYPE_CHECKING:
-    from viewer.image.view import SeriesViewerWidget
 
 TOOLS: tuple[str, ...] = ("pointer", "line", "bidirectional", "pan", "zoom", "window")
 _DRAW_TOOLS = ("line", "bidirectional")
@@ -65,10 +62,37 @@ def perpendicular_short_axis(
     return (float(p[0]), float(p[1])), (float(q[0]), float(q[1]))
 
 
+class DragSurface(Protocol):
+    """What the tool dragger needs from the image view (``SeriesViewerWidget`` is one)."""
+
+    @property
+    def volume(self) -> Any: ...
+    @property
+    def tool(self) -> str: ...
+    @property
+    def orientation(self) -> str: ...
+    @property
+    def window_center(self) -> float: ...
+    @property
+    def window_width(self) -> float: ...
+    @property
+    def pixel_mm(self) -> tuple[float, float]: ...
+    @property
+    def image_shape(self) -> tuple[int, int]: ...
+    @property
+    def view_box(self) -> Any: ...
+    @property
+    def provisional_item(self) -> CaliperRoi | BidirectionalCaliperRoi | None: ...
+    def set_window(self, center: float, width: float) -> None: ...
+    def display_to_lps(self, x: float, y: float) -> tuple[float, float, float]: ...
+    def show_provisional(self, item: CaliperRoi | BidirectionalCaliperRoi | None) -> None: ...
+    def finish_drawing(self, long_px: Any, short_px: Any = None) -> None: ...
+
+
 class ToolDragger:
     """Turns ViewBox drag events into window/level, zoom and drawing for *widget*."""
 
-    def __init__(self, widget: SeriesViewerWidget) -> None:
+    def __init__(self, widget: DragSurface) -> None:
         self._widget = widget
         self._window_start: tuple[float, float] = (0.0, 1.0)
         self._drawing: CaliperRoi | None = None

@@ -86,7 +86,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._layer = OverlayLayer(
             self, self.measurement_edited.emit, self.measurement_selected.emit
         )
-        self._input_filter = ViewInputFilter(self)
+        self._input_filter = ViewInputFilter(self, parent=self)
         self._graphics.installEventFilter(self._input_filter)
         self._graphics.viewport().installEventFilter(self._input_filter)
         self._graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
