@@ -117,8 +117,8 @@ def parse_mm(value: object, field: str) -> int:
     CaseFormatError
         When the value is not a finite number between 0 and 2000 mm.
     """
-    kind = type(value)
-    if (kind is float or kind is int) and 0 <= value <= _MAX_MM:  # fast path; NaN fails the test
+    # fast path (type() is, not isinstance: bool is refused below); NaN fails the range test
+    if (type(value) is float or type(value) is int) and 0 <= value <= _MAX_MM:
         return round(value * UM_PER_MM)
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         raise CaseFormatError(field, f"expected a number of millimetres, got {value!r}")

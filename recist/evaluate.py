@@ -84,7 +84,8 @@ def evaluate(case: Case, settings: Settings | None = None) -> CaseResult:
     tracker = IrecistTracker(prep, s) if is_irecist or s.with_irecist else None
     # one pass over the timepoints for both criteria; iRECIST reuses RECIST 1.1 categories
     follow_ups = run_recist11(prep, min_sd_days, technique_warnings(case), tracker, is_irecist)
-    responses = [tp.recist_overall for tp in follow_ups]
+    # run_recist11 sets recist_overall on every follow-up; the filter only narrows the type
+    responses = [r for tp in follow_ups if (r := tp.recist_overall) is not None]
     timeline = prep.timepoints[1:]
     rules = _rules(confirmation, min_sd_days, s, False)
     recist = _recist_summary(timeline, responses, rules)
@@ -126,7 +127,7 @@ def _rules(confirmation: bool, min_sd_days: int, s: Settings, irecist: bool) -> 
     )
     rules = _RULES_CACHE.get(key)
     if rules is None:
-        rules = BorRules(confirmation, min_sd_days, *key[2:])  # type: ignore[arg-type]
+        rules = BorRules(confirmation, min_sd_days, *key[2:])
         if len(_RULES_CACHE) < 1000:
             _RULES_CACHE[key] = rules
     return rules

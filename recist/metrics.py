@@ -63,7 +63,7 @@ def tumour_metrics(prep: Prepared, responses: list[Response], s: Settings) -> di
                     "new_lesions": bool(tp.new),
                 }
             if best is None or tp.sum_lb < prep.timepoints[best[0]].sum_lb:  # type: ignore[operator]
-                best = (tp.index, delta)
+                best = (tp.position, delta)
         if response is Response.PD:
             break
     if not ets["evaluable"]:
@@ -123,7 +123,7 @@ def endpoints(prep: Prepared, responses: list[Response], rules: BorRules) -> dic
     )
     duration = None
     if first_response and first_pd and first_response.date and first_pd.date:
-        if first_pd.index > first_response.index:
+        if first_pd.position > first_response.position:
             duration = (first_pd.date - first_response.date).days
     return {"bor_up_to": so_far, "duration_of_response_days": duration}
 

@@ -54,7 +54,7 @@ class NewLesion:
 class PreparedTimepoint(NamedTuple):
     """One timepoint as integers aligned with the baseline lesions."""
 
-    index: int
+    position: int
     label: str
     date: date | None
     day: int | None
@@ -226,7 +226,9 @@ def prepare(case: Case, settings: Settings, reference_date: date | None) -> Prep
             total = sum(available_values)
         else:
             available = n_targets
-            total = sum(values)
+            # mypy cannot narrow list items after `None in values`; a cast would cost
+            # ~0.1 us per timepoint in this loop
+            total = sum(values)  # type: ignore[arg-type]  # no None: tested above
         nts = tp.non_targets
         if tp.non_target_ids == nt_ids:
             nt_status = [n.status for n in nts]

@@ -305,8 +305,10 @@ def case_from_records(
     ordered = sorted(timepoints, key=lambda tp: tp.order)
     if not ordered:
         raise CaseFormatError("timepoints", "at least the baseline timepoint is required")
-    tp_key = {(tp.id if tp.id is not None else tp.order): n for n, tp in enumerate(ordered)}
-    lesion_by_key = {
+    tp_key: dict[int | None, int] = {
+        (tp.id if tp.id is not None else tp.order): n for n, tp in enumerate(ordered)
+    }
+    lesion_by_key: dict[int | None, Lesion] = {
         (lesion.id if lesion.id is not None else i): lesion for i, lesion in enumerate(lesions)
     }
     chosen: dict[tuple[int, str], tuple[int, Lesion, Measurement]] = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from recist.arith import NODE_NORMAL_UM, PD_ABSOLUTE_UM, fmt_mm, meets_pd, mm, pct
 from recist.prepare import Prepared
 from recist.reasons import Recipe, render
@@ -106,9 +108,9 @@ def run_recist11(
                     f"{overall} on day {tp.day} < {min_sd_days}: does not count as SD for BOR yet",
                 )
             )
-        if extra and tp.index in extra:
-            warnings.extend(extra[tp.index])
-        why = (
+        if extra and tp.position in extra:
+            warnings.extend(extra[tp.position])
+        why: Recipe = (
             _overall_reason,
             overall,
             target,
@@ -240,7 +242,7 @@ def _near_pd(
 
 
 def _target_notes(
-    values: list[int | None], nodal: list[bool], ids: list[str], out: list[RuleWarning]
+    values: list[int | None], nodal: list[bool], ids: Sequence[str], out: list[RuleWarning]
 ) -> None:
     for i, v in enumerate(values):
         if v is None:

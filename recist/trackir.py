@@ -327,7 +327,7 @@ def _no_pending(
         why.append(f"unequivocal progression of new non-target {', '.join(sorted(grown))}")
     if triggers:
         st.pending = Pending(
-            index=tp.index,
+            index=tp.position,
             day=tp.day,
             date=tp.date,
             label=tp.label,
@@ -387,18 +387,18 @@ def _with_pending(
             why.append(
                 f"new-lesion target sum {fmt_mm(p.som)} -> {fmt_mm(som)} mm (+{fmt_mm(som - p.som)} ≥ 5 mm)"
             )
-        for i, then in p.nlnt.items():
-            now = tp.new.get(i)
-            if now is not None and (
-                (then is not None and now.size_um is not None and now.size_um > then)
-                or now.status in _PROGRESSED
+        for new_id, then in p.nlnt.items():
+            lesion = tp.new.get(new_id)
+            if lesion is not None and (
+                (then is not None and lesion.size_um is not None and lesion.size_um > then)
+                or lesion.status in _PROGRESSED
             ):
                 sizes = (
-                    f" {fmt_mm(then)} -> {fmt_mm(now.size_um)} mm"
-                    if then is not None and now.size_um is not None
+                    f" {fmt_mm(then)} -> {fmt_mm(lesion.size_um)} mm"
+                    if then is not None and lesion.size_um is not None
                     else " (unequivocal progression)"
                 )
-                why.append(f"new non-target {i} grew{sizes}")
+                why.append(f"new non-target {new_id} grew{sizes}")
     if fresh:
         why.append(f"additional new lesion {', '.join(n.id for n in fresh)}")
     if "target" not in p.triggers and target is PD:
@@ -408,7 +408,7 @@ def _with_pending(
     if why:
         st.confirmed = True
         st.prog_date = p.date
-        for k in range(p.index, tp.index):
+        for k in range(p.index, tp.position):
             old = steps[k - 1]  # steps hold follow-ups only: timepoint k is steps[k - 1]
             if old.overall is IUPD:
                 old.bor_response = ICPD
