@@ -7,7 +7,8 @@ was read:
 * ``export timeline --patient ID --format json|csv [--out FILE]``
 * ``export report --patient ID OUT.pdf [--images DIR]``  (PDF; key images when found)
 * ``export sr --patient ID --images DIR --out DIR [--timepoint LABEL]``  (TID 1500)
-* ``export sdtm --out DIR [--patient ID ...] [--study STUDYID] [--xpt]``  (TU/TR/RS CSV, XPORT)
+* ``export sdtm --out DIR [--patient ID ...] [--study STUDYID] [--xpt] [--define] [--sdtmig 3.3|3.4]
+  [--schedule FILE]``  (TU/TR/RS/SUPPTU CSV, XPORT, Define-XML 2.1)
 * ``export cohort --out DIR [--format png|svg]``  (ORR table, plots)
 * ``import sr FILE [--patient ID] [--timepoint LABEL] [--accept-other-patient] --as USERNAME``
   (creates the patient and timepoint from the report when missing; lists what it skips)
@@ -195,19 +196,39 @@ def _sr(args: argparse.Namespace) -> int:
 
 
 def _sdtm(args: argparse.Namespace) -> int:
+    from storage.exchange.sdtm_check import check_sdtm
+    from storage.exchange.sdtm_visits import VisitScheduleError, read_schedule
+
+    try:
+        schedule = read_schedule(args.schedule) if args.schedule else None
+    except VisitScheduleError as exc:
+        raise CliError(str(exc)) from exc
     with _database(args) as db:
         timelines = load_all(db, args.patient)
+    if not timelines:
+        raise CliError("no patient with a timepoint to export")
     out = _out_dir(args.out)
-    datasets = build_sdtm(timelines, studyid=args.study)
+    datasets = build_sdtm(timelines, studyid=args.study, version=args.sdtmig, schedule=schedule)
+    written = []
     for name, text in datasets.to_csv().items():
         (out / f"{name}.csv").write_text(text, encoding="utf-8")
-    written = "tu.csv, tr.csv, rs.csv"
+        written.append(f"{name}.csv")
     if args.xpt:
         from storage.exchange.sdtm_xpt import write_xpt
 
-        write_xpt(datasets, out)
-        written += ", tu.xpt, tr.xpt, rs.xpt"
-    _say(f"wrote {written} for {len(timelines)} patients to {out}")
+        written += [p.name for p in write_xpt(datasets, out)]
+    if args.define:
+        from storage.exchange.sdtm_define import write_define
+
+        study = args.study or timelines[0].patient.trial or "STUDY"
+        write_define(datasets, study, str(out / "define.xml"))
+        written.append("define.xml")
+    _say(
+        f"wrote {', '.join(written)} (SDTMIG {args.sdtmig}) for {len(timelines)} patients "
+        f"to {out}"
+    )
+    for problem in check_sdtm(datasets):
+        _say(f"  conformance: {problem}", err=True)
     return 0
 
 
@@ -304,6 +325,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--patient", metavar="ID", action="append", help="repeat; default all")
     p.add_argument("--study", metavar="STUDYID", help="default: each patient's trial")
     p.add_argument("--xpt", action="store_true", help="also SAS transport files (XPORT v5)")
+    p.add_argument("--define", action="store_true", help="also define.xml (Define-XML 2.1)")
+    p.add_argument("--sdtmig", choices=["3.3", "3.4"], default="3.4",
+                   help="SDTMIG version (baseline flag TRBLFL in 3.3, TRLOBXFL in 3.4)")
+    p.add_argument("--schedule", metavar="FILE.json",
+                   help="the trial's visit schedule (default: baseline, C3, C6, every 9 weeks)")
     p.set_defaults(func=_sdtm)
     p = sub.add_parser("cohort", help="ORR with exact CIs, BOR table, waterfall/spider/swimmer")
     p.add_argument("--out", metavar="DIR", required=True)

@@ -3,7 +3,8 @@
 Written with pyreadstat (maintained, ReadStat-based) from the same rows as the
 CSV files, so the two never disagree.  Sequence numbers, ``VISITNUM`` and
 ``TRSTRESN`` are numeric variables (empty -> missing); every other variable
-is character, as in the SDTM IG.
+is character, as in the SDTM IG.  Every variable carries its SDTMIG label
+(:data:`storage.exchange.sdtm_terms.LABELS`) and every dataset its name.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ import pandas as pd
 import pyreadstat
 
 from storage.exchange.sdtm import SdtmDatasets
-from storage.exchange.sdtm_terms import RS_COLUMNS, TR_COLUMNS, TU_COLUMNS
+from storage.exchange.sdtm_terms import LABELS, NUMERIC
 
 #: Variables written as numbers; the rest are character.
-NUMERIC_VARIABLES = frozenset({"TUSEQ", "TRSEQ", "RSSEQ", "VISITNUM", "TRSTRESN"})
+NUMERIC_VARIABLES = NUMERIC
 
-_LABELS = {
+DATASET_LABELS = {
     "tu": "Tumor/Lesion Identification",
     "tr": "Tumor/Lesion Results",
-    "rs": "Disease Response",
+    "rs": "Disease Response and Clin Classification",
+    "supptu": "Supplemental Qualifiers for TU",
 }
 
 
@@ -36,7 +38,7 @@ def _number(text: str, column: str, domain: str) -> float | None:
 
 
 def write_xpt(datasets: SdtmDatasets, out_dir: str | Path) -> list[Path]:
-    """Write ``tu.xpt``, ``tr.xpt`` and ``rs.xpt`` into *out_dir*; return their paths.
+    """Write ``tu.xpt``, ``tr.xpt``, ``rs.xpt`` (and ``supptu.xpt``) into *out_dir*.
 
     Raises
     ------
@@ -45,11 +47,9 @@ def write_xpt(datasets: SdtmDatasets, out_dir: str | Path) -> list[Path]:
     """
     out = Path(out_dir)
     written = []
-    for name, rows, columns in (
-        ("tu", datasets.tu, TU_COLUMNS),
-        ("tr", datasets.tr, TR_COLUMNS),
-        ("rs", datasets.rs, RS_COLUMNS),
-    ):
+    columns = datasets.columns()
+    for name, rows in datasets.datasets().items():
+        cols = columns[name]
         data = {
             column: [
                 _number(row.get(column, ""), column, name)
@@ -57,10 +57,10 @@ def write_xpt(datasets: SdtmDatasets, out_dir: str | Path) -> list[Path]:
                 else str(row.get(column, ""))
                 for row in rows
             ]
-            for column in columns
+            for column in cols
         }
-        frame = pd.DataFrame(data, columns=list(columns))
-        for column in columns:
+        frame = pd.DataFrame(data, columns=list(cols))
+        for column in cols:
             frame[column] = frame[column].astype(
                 "float64" if column in NUMERIC_VARIABLES else "object"
             )
@@ -70,7 +70,8 @@ def write_xpt(datasets: SdtmDatasets, out_dir: str | Path) -> list[Path]:
             str(path),
             file_format_version=5,
             table_name=name.upper(),
-            file_label=_LABELS[name],
+            file_label=DATASET_LABELS[name],
+            column_labels=[LABELS[c] for c in cols],
         )
         written.append(path)
     return written

@@ -57,13 +57,15 @@ def test_controlled_terms_and_required_variables() -> None:
             assert row[f"{domain}SEQ"] == str(seq)
             assert row["STUDYID"] == "CRLM-01"
             assert row["USUBJID"] == "CRLM-01-R01"
-            assert row[f"{domain}DTC"]
+            assert row[f"{domain}DTC"] or row.get("RSTESTCD") == "BESTRESP"
     assert {r["TUTESTCD"] for r in data.tu} == {"TUMIDENT"}
     assert {r["TUORRES"] for r in data.tu} == {"TARGET", "NON-TARGET"}
     assert {r["TRTESTCD"] for r in data.tr} == {"LDIAM", "TUMSTATE", "SUMDIAM"}
-    assert {r["RSTESTCD"] for r in data.rs} == {"TRGRESP", "NTRGRESP", "NEWLPROG", "OVRLRESP"}
+    assert {r["RSTESTCD"] for r in data.rs} == {
+        "TRGRESP", "NTRGRESP", "NEWLPROG", "OVRLRESP", "BESTRESP"
+    }
     assert {r["RSCAT"] for r in data.rs} == {"RECIST 1.1"}
-    assert {r["TREVALID"] for r in data.tr} == {"JDOE"}
+    assert {r["TREVALID"] for r in data.tr} == {""}  # an investigator has no EVALID (issue 14)
     # every TR lesion row links to a TU record
     assert {r["TRLNKID"] for r in data.tr} - {""} <= {r["TULNKID"] for r in data.tu}
 
@@ -101,7 +103,7 @@ def test_new_lesion_and_irecist_records_are_separate() -> None:
     assert any(r["TULNKID"].startswith("NEW") for r in data.tu)
     irecist = [r for r in data.rs if r["RSCAT"] == "iRECIST"]
     assert irecist
-    assert {r["RSTESTCD"] for r in irecist} == {"OVRLRESP"}
+    assert {r["RSTESTCD"] for r in irecist} == {"OVRLRESP", "BESTRESP"}
     assert all(r["RSORRES"].startswith(("i", "NON-i")) for r in irecist)
     recist = [r for r in data.rs if r["RSCAT"] == "RECIST 1.1"]
     assert not any(r["RSORRES"].startswith("i") for r in recist)
@@ -135,7 +137,7 @@ def test_lesion_link_ids(kind: LesionKind, code: str, expected: str) -> None:
     assert lesion_link_id(kind, code) == expected
 
 
-def test_merged_lesion_gets_tumerge_and_not_done() -> None:
+def test_merged_lesion_gets_tumerge_and_0_mm() -> None:
     case = _case("R15")
     patient, tps, lesions, ms = records_from_case(case, subject_id="R15")
     tl = PatientTimeline(
@@ -143,9 +145,10 @@ def test_merged_lesion_gets_tumerge_and_not_done() -> None:
     )
     data = build_sdtm([tl])
     merge = [r for r in data.tu if r["TUTESTCD"] == "TUMERGE"]
-    assert [(r["TULNKID"], r["TUREFID"], r["VISIT"]) for r in merge] == [("T02", "T01", "C3")]
+    # the lesion joined is the TUGRPID (TUREFID is the image reference); it measures 0 mm
+    assert [(r["TULNKID"], r["TUGRPID"], r["VISIT"]) for r in merge] == [("T02", "T01", "C3")]
     t02 = [r for r in data.tr if r["TRLNKID"] == "T02" and r["VISIT"] in ("C3", "C6")]
-    assert {(r["TRSTAT"], r["TRREASND"]) for r in t02} == {("NOT DONE", "MERGED WITH T01")}
+    assert {(r["TRSTAT"], r["TRSTRESN"]) for r in t02} == {("", "0")}
 
 
 def test_split_lesion_gets_fragment_records() -> None:
