@@ -12,8 +12,8 @@ import pydicom
 
 import recist
 from app.errors import CliError
-from recist.model import Measurement
-from storage.db import Database, NotFoundError
+from recist.model import Measurement, Reader
+from storage.db import Database, NotFoundError, PatientChart
 from storage.exchange.timeline import PatientTimeline
 
 
@@ -39,15 +39,23 @@ def load_timeline(db: Database, subject_id: str) -> PatientTimeline:
         chart = db.read_only_store().chart(subject_id)
     except NotFoundError as exc:
         raise CliError(f"no patient {subject_id!r}; list them with `caliper patient list`") from exc
+    return _timeline(chart, _readers(db))
+
+
+def _readers(db: Database) -> dict[int, Reader]:
+    return {r.id: r for r in db.readers.list() if r.id is not None}
+
+
+def _timeline(chart: PatientChart, readers: dict[int, Reader]) -> PatientTimeline:
+    """Evaluate one chart (CliError when it has no timepoint)."""
     if not chart.timepoints:
-        raise CliError(f"patient {subject_id} has no timepoint to export")
+        raise CliError(f"patient {chart.patient.subject_id} has no timepoint to export")
     measurements = one_per_lesion(list(chart.measurements))
     result = recist.result_to_dict(
         recist.evaluate(
             recist.case_from_records(chart.patient, chart.timepoints, chart.lesions, measurements)
         )
     )
-    readers = {r.id: r for r in db.readers.list() if r.id is not None}
     return PatientTimeline(
         chart.patient,
         tuple(chart.timepoints),
@@ -59,13 +67,28 @@ def load_timeline(db: Database, subject_id: str) -> PatientTimeline:
     )
 
 
-def load_all(db: Database, subjects: list[str] | None = None) -> list[PatientTimeline]:
-    """Timelines of the named patients (all patients with timepoints by default)."""
-    names = subjects or [p.subject_id for p in db.read_only_store().patients()]
+def load_all(
+    db: Database, subjects: list[str] | None = None, *, trial: str | None = None
+) -> list[PatientTimeline]:
+    """Timelines of the named patients (all patients with timepoints by default).
+
+    The charts are read in one go (one query per table, not per patient or record).
+    ``trial`` keeps that trial's patients only.  A named patient that is missing or
+    has no timepoint is a CliError; unnamed ones without timepoints are left out.
+    """
+    charts = db.read_only_store().charts(subjects, assessments=False)
+    if subjects:
+        found = {c.patient.subject_id for c in charts}
+        missing = next((s for s in subjects if s not in found), None)
+        if missing is not None:
+            raise CliError(f"no patient {missing!r}; list them with `caliper patient list`")
+    readers = _readers(db)
     timelines = []
-    for name in names:
+    for chart in charts:
+        if trial is not None and chart.patient.trial != trial:
+            continue
         try:
-            timelines.append(load_timeline(db, name))
+            timelines.append(_timeline(chart, readers))
         except CliError:
             if subjects:
                 raise

@@ -1,7 +1,7 @@
 """The cohort view's controller: one trial's ORR, best-response table and plot export.
 
 Qt-free.  It reads every patient of a trial through the store (the same
-:func:`app.timelines.load_timeline` that ``caliper export cohort`` uses, so the
+:func:`app.timelines.load_all` that ``caliper export cohort`` uses, so the
 screen and the exported files agree), summarises them with :mod:`app.cohort.metrics`,
 and writes tables and plots with :func:`app.cohort.metrics.write_cohort_tables` and
 :func:`app.reports.plots.write_cohort_plots`.
@@ -93,18 +93,10 @@ class CohortController:
         if trial not in self._cache:
             # Imported here: the exchange formats it brings (pydicom, highdicom) are only
             # needed once a cohort is opened, not at start-up.
-            from app.timelines import load_timeline
-            from app.errors import CliError
+            from app.timelines import load_all
 
-            loaded = []
-            for patient in self._database.read_only_store().patients():
-                if trial is not None and patient.trial != trial:
-                    continue
-                try:
-                    loaded.append(load_timeline(self._database, patient.subject_id))
-                except CliError:
-                    continue  # no timepoint yet: nothing to summarise
-            self._cache[trial] = loaded
+            # one read of every chart (not one per patient); no timepoint yet: left out
+            self._cache[trial] = load_all(self._database, trial=trial)
         return list(self._cache[trial])
 
     def summary(self, trial: str | None = None) -> CohortSummary:

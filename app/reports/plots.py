@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401 - registers pg.exporters
 from PySide6.QtCore import QRectF, Qt
@@ -41,6 +44,14 @@ _SYMBOLS = {
 
 def _colour(response: str | None) -> tuple[int, int, int]:
     return RESPONSE_COLOURS.get(response or "NE", (150, 150, 150))
+
+
+def _by_colour(items: Iterable[tuple[Any, Any]]) -> dict[tuple[int, int, int], list[tuple[Any, Any]]]:
+    """``(key, patient)`` pairs grouped by the colour of the patient's best overall response."""
+    groups: dict[tuple[int, int, int], list[tuple[Any, Any]]] = {}
+    for key, patient in items:
+        groups.setdefault(_colour(patient.best_overall_response), []).append((key, patient))
+    return groups
 
 
 def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
@@ -89,13 +100,14 @@ def waterfall_plot(summary: CohortSummary) -> pg.PlotWidget:
         (p for p in summary.patients if p.best_pct_change is not None),
         key=lambda p: -(p.best_pct_change or 0.0),
     )
-    for i, p in enumerate(patients):
+    # One bar item per colour, not per patient: a cohort of thousands draws at once.
+    for colour, members in _by_colour(enumerate(patients)).items():
         item.addItem(
             pg.BarGraphItem(
-                x=[i],
-                height=[p.best_pct_change],
+                x=[i for i, _ in members],
+                height=[p.best_pct_change for _, p in members],
                 width=0.8,
-                brush=_colour(p.best_overall_response),
+                brush=colour,
                 pen="k",
             )
         )
@@ -111,19 +123,22 @@ def spider_plot(summary: CohortSummary) -> pg.PlotWidget:
         "Change of target sum over time", "days from baseline", "change from baseline (%)"
     )
     item = widget.getPlotItem()
-    for p in summary.patients:
-        if len(p.spider) < 1:
-            continue
-        days = [d for d, _ in p.spider]
-        pct = [v for _, v in p.spider]
+    # One line item per colour: the patients' lines joined, with no link between two patients.
+    for colour, members in _by_colour((p, p) for p in summary.patients if p.spider).items():
+        days = [d for _, p in members for d, _v in p.spider]
+        pct = [v for _, p in members for _d, v in p.spider]
+        connect = np.ones(len(days), dtype=bool)
+        ends = np.cumsum([len(p.spider) for _, p in members]) - 1
+        connect[ends] = False  # no segment from a patient's last point to the next patient
         item.addItem(
             pg.PlotDataItem(
                 days,
                 pct,
-                pen=pg.mkPen(_colour(p.best_overall_response), width=2),
+                connect=connect,
+                pen=pg.mkPen(colour, width=2),
                 symbol="o",
                 symbolSize=6,
-                symbolBrush=_colour(p.best_overall_response),
+                symbolBrush=colour,
             )
         )
     _reference_lines(item)
@@ -136,24 +151,27 @@ def swimmer_plot(summary: CohortSummary) -> pg.PlotWidget:
     widget = _plot("Time on study and responses", "days from baseline", "")
     item = widget.getPlotItem()
     patients = sorted(summary.patients, key=lambda p: p.last_day)
-    for i, p in enumerate(patients):
+    # One lane item per colour and one marker item per symbol, not per patient.
+    for colour, members in _by_colour(enumerate(patients)).items():
         item.addItem(
             pg.BarGraphItem(
-                x0=[0],
-                y=[i],
-                width=[max(p.last_day, 1)],
+                x0=[0] * len(members),
+                y=[i for i, _ in members],
+                width=[max(p.last_day, 1) for _, p in members],
                 height=0.6,
-                brush=(*_colour(p.best_overall_response), 160),
+                brush=(*colour, 160),
                 pen="k",
             )
         )
-        marks = [(d, r) for d, r in p.responses if r in _SYMBOLS]
-        for day, response in marks:
-            item.addItem(
-                pg.ScatterPlotItem(
-                    [day], [i], symbol=_SYMBOLS[response], size=12, brush="k", pen="k"
-                )
-            )
+    marks: dict[str, tuple[list[float], list[int]]] = {}
+    for i, p in enumerate(patients):
+        for day, response in p.responses:
+            if response in _SYMBOLS:
+                xs, ys = marks.setdefault(_SYMBOLS[response], ([], []))
+                xs.append(day)
+                ys.append(i)
+    for symbol, (xs, ys) in marks.items():
+        item.addItem(pg.ScatterPlotItem(xs, ys, symbol=symbol, size=12, brush="k", pen="k"))
     item.getAxis("left").setTicks([[(i, p.subject_id) for i, p in enumerate(patients)]])
     item.setYRange(-1, max(len(patients), 1), padding=0)
     _legend(item, {p.best_overall_response for p in patients})

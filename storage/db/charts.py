@@ -101,6 +101,13 @@ def patient_signatures(session: Session, patient_id: int) -> list[Signature]:
     return [signature_from_row(r) for r in rows]
 
 
+def _chunks(items: list[str] | None, size: int = 900) -> list[list[str] | None]:
+    """``items`` in chunks of at most ``size`` (bound parameters per statement); None: [None]."""
+    if items is None:
+        return [None]
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
 def _number(session: Session, model: type[Any], rows: list[Any]) -> None:
     """Give new rows their ids up front on SQLite, so that they are inserted in one batch.
 
@@ -150,6 +157,65 @@ class ChartMixin:
                 patient_assessments(session, patient_id),
                 patient_signatures(session, patient_id),
             )
+
+    def charts(
+        self, subject_ids: Sequence[str] | None = None, *, assessments: bool = True
+    ) -> list[PatientChart]:
+        """The charts of many patients (all, by subject id, by default) in one read.
+
+        One query per table for all of them, not one per patient or record, so a
+        cohort of thousands opens in one go.  Patients named in ``subject_ids`` that do
+        not exist are left out (compare the subject ids); ``assessments=False`` leaves
+        the stored assessments out (their results are the largest part of a chart).
+        """
+        with self._read("open patients") as session:
+            query = select(PatientRow.__table__).order_by(PatientRow.subject_id)
+            wanted = None if subject_ids is None else list(dict.fromkeys(subject_ids))
+            rows = []
+            for chunk in _chunks(wanted):
+                chunked = query if chunk is None else query.where(PatientRow.subject_id.in_(chunk))
+                rows.extend(session.execute(chunked))
+            patients = {r.id: patient_from_row(r) for r in rows}
+            parts: dict[int, tuple[list[Any], ...]] = {pid: ([], [], [], [], []) for pid in patients}
+
+            tp = TimepointRow.__table__
+            few = wanted is not None and len(patients) <= 900
+
+            def collect(index: int, stmt: Any, to_record: Any, patient_of: Any) -> None:
+                if few:  # a few named patients: read only theirs
+                    column = tp.c.patient_id if index >= 2 else stmt.selected_columns.patient_id
+                    stmt = stmt.where(column.in_(list(patients)))
+                for row in session.execute(stmt):
+                    part = parts.get(patient_of(row))
+                    if part is not None:
+                        part[index].append(to_record(row))
+
+            collect(0, select(tp).order_by(tp.c.patient_id, tp.c.order), timepoint_from_row,
+                    lambda r: r.patient_id)
+            lesion = LesionRow.__table__
+            collect(1, select(lesion).order_by(lesion.c.patient_id, lesion.c.id), lesion_from_row,
+                    lambda r: r.patient_id)
+            for index, model, to_record, order in (
+                (2, MeasurementRow, measurement_from_row, MeasurementRow.id),
+                (3, AssessmentRow, assessment_from_row, AssessmentRow.id),
+                (4, SignatureRow, signature_from_row, SignatureRow.id),
+            ):
+                if index == 3 and not assessments:
+                    continue
+                table = model.__table__  # type: ignore[attr-defined]
+                stmt = (
+                    select(table, tp.c.patient_id.label("of_patient"))
+                    .join(tp, table.c.timepoint_id == tp.c.id)
+                    .order_by(tp.c.patient_id, *((tp.c.order,) if index != 4 else ()), order)
+                )
+                collect(index, stmt, to_record, lambda r: r.of_patient)
+            charts = {
+                patients[pid].subject_id: PatientChart(patients[pid], *(list(p) for p in part))
+                for pid, part in parts.items()
+            }
+        if wanted is None:
+            return [charts[k] for k in sorted(charts)]
+        return [charts[k] for k in wanted if k in charts]
 
     def import_records(
         self,

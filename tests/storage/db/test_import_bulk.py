@@ -120,3 +120,17 @@ def test_bulk_import_is_all_or_nothing(db: Database, store: ClinicalStore) -> No
         chart.patient, chart.timepoints, chart.lesions, chart.measurements))))["timepoints"][1][
         "targets"][0]["diameter_mm"] == 25.0
     assert db.verify_audit().ok
+
+
+def test_charts_of_many_patients_equal_one_chart_each(db: Database, store: ClinicalStore) -> None:
+    """``charts()`` reads every table once for all patients; each chart equals ``chart()``."""
+    for subject in ("S-3", "S-1", "S-2"):
+        store.import_records(*recist.case_to_records(recist.case_from_dict({**CASE, "id": subject})))
+    store.add_patient(dataclasses.replace(_records()[0], subject_id="S-0 empty"))
+    store.assess(store.patient("S-2").id)  # type: ignore[arg-type]
+    every = store.charts()
+    assert [c.patient.subject_id for c in every] == ["S-0 empty", "S-1", "S-2", "S-3"]
+    assert every == [store.chart(c.patient.subject_id) for c in every]
+    named = store.charts(["S-3", "S-1", "nobody"], assessments=False)
+    assert [c.patient.subject_id for c in named] == ["S-3", "S-1"]
+    assert named[0] == dataclasses.replace(store.chart("S-3"), assessments=[])
