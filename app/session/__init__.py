@@ -30,6 +30,7 @@ from psygnal import Signal
 from app.session.undo import DEFAULT_MAX_DEPTH, CommandStack
 from app.session.commands import SessionEditor, UpdateTimepoint
 from app.session.edits import EditingMixin
+from app.session.endpoints import EndpointController
 from app.session.errors import (
     AuthenticationFailedError,
     ConfirmationNeededError,
@@ -130,6 +131,8 @@ class ReadingSession(EditingMixin):
         self.assessment_problem: str | None = None
         """Why the last automatic reassessment failed (None when it worked)."""
         self.timepoint_changed.connect(self._on_timepoint_changed)
+        self.endpoints = EndpointController(self)
+        """The open patient's conversion, surgery and survival records (``endpoints``)."""
 
     # -- patients ---------------------------------------------------------------------------
 
