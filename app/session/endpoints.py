@@ -158,13 +158,22 @@ class MetastasisForm:
 
 @dataclass(frozen=True, slots=True)
 class SurgeryForm:
-    """The surgery and pathology dialog's values as typed."""
+    """The surgery and pathology dialog's values as typed.
+
+    ``metastases`` may be given as ``(label, residual_pct, trg, lesion_code)`` tuples.
+    """
 
     surgery_date: str = ""
     procedures: tuple[str, ...] = ()
     margin: str = ""
     metastases: tuple[MetastasisForm, ...] = ()
     note: str = ""
+
+    def __post_init__(self) -> None:
+        rows = tuple(
+            m if isinstance(m, MetastasisForm) else MetastasisForm(*m) for m in self.metastases
+        )
+        object.__setattr__(self, "metastases", rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,7 +380,9 @@ def _parse_surgery(
         "note": form.note.strip(),
     }
     if form.margin and p.attempt(
-        "margin", lambda: SurgeryRecord(None, None, margin=form.margin), None  # type: ignore[arg-type]
+        "margin",
+        lambda: SurgeryRecord(None, None, margin=form.margin),
+        None,  # type: ignore[arg-type]
     ):
         values["margin"] = form.margin
     if p.attempt("procedures", lambda: SurgeryRecord(None, None, procedures=form.procedures), None):  # type: ignore[arg-type]

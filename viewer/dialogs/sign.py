@@ -61,6 +61,11 @@ class SignDialog(QDialog):
         ``sign(username, password, meaning)``, the session call; the dialog
         closes only when it returns, and shows the error it raises otherwise.
         Without it the dialog just collects the values.
+    meanings : list of str, optional
+        The meanings offered instead of the timepoint ones (e.g. for a patient's
+        conversion record); the first is preselected.
+    intro : str, optional
+        The explanation at the top instead of the timepoint lock text (rich text).
     """
 
     def __init__(
@@ -71,6 +76,8 @@ class SignDialog(QDialog):
         parent: QWidget | None = None,
         *,
         sign: Signer | None = None,
+        meanings: list[str] | None = None,
+        intro: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("signDialog")
@@ -78,11 +85,12 @@ class SignDialog(QDialog):
         self.setMinimumWidth(460)
         self._sign = sign
         self.signature: object = None
-        intro = QLabel(
-            f"Signing locks <b>{timepoint_label}</b>. Later changes need an amendment with a "
+        intro_label = QLabel(
+            intro
+            or f"Signing locks <b>{timepoint_label}</b>. Later changes need an amendment with a "
             "reason, and void the signature."
         )
-        intro.setWordWrap(True)
+        intro_label.setWordWrap(True)
         self.username = QLineEdit(username)
         self.username.setObjectName("username")
         self.password = QLineEdit()
@@ -91,7 +99,7 @@ class SignDialog(QDialog):
         self.meaning = QComboBox()
         self.meaning.setObjectName("meaning")
         self.meaning.setEditable(False)
-        self.meaning.addItems(meaning_choices(response, timepoint_label))
+        self.meaning.addItems(meanings or meaning_choices(response, timepoint_label))
         self.error = QLabel()
         self.error.setObjectName("error")
         self.error.setWordWrap(True)
@@ -110,7 +118,7 @@ class SignDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(intro)
+        layout.addWidget(intro_label)
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
