@@ -218,7 +218,7 @@ def test_point7_organ_list_has_the_export_codes() -> None:
     for name in COMMON_ORGANS[:-1]:
         assert organ_code(name).scheme_designator == "SCT", name
     assert organ_code("lymph node").value == "59441001"
-    assert tu_location("Lymph nodes", "portocaval") == "LYMPH NODE, PORTOCAVAL"
+    assert tu_location("Lymph nodes") == "LYMPH NODE"  # the location goes to SUPPTU (issue 14)
     assert organ_code("gallbladder fossa").value == "123037004"  # SCT Body structure (issue 14)
 
 
