@@ -17,6 +17,7 @@ import struct
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
+from pydicom.tag import BaseTag
 
 IMPLICIT_LE = "1.2.840.10008.1.2"
 FIRST_READ = 64 * 1024
@@ -42,6 +43,8 @@ WANTED = frozenset(
         "SeriesDate", "AcquisitionDate", "AcquisitionDateTime",
     )
 )
+#: The same tags as the ``BaseTag`` objects a ``RawDataElement`` holds, made once.
+_WANTED_TAGS = {tag: BaseTag(tag) for tag in WANTED if tag is not None}
 
 _TAG_VR = struct.Struct("<HH2s")
 _U16 = struct.Struct("<H")
@@ -70,13 +73,13 @@ class RawHeader:
     def __contains__(self, keyword: str) -> bool:
         return tag_for_keyword(keyword) in self._elements
 
-    def get(self, keyword: str, default: object = None) -> object:
+    def get(self, keyword: str, default: None = None) -> None:
         """Only sequences are asked for this way, and the walker keeps none."""
         return default
 
     def decode_text(self, elem: RawDataElement) -> str | list[str]:
         """Decode a name or description (PN, LO, SH, ...) in the file's character set."""
-        value = elem.value.decode(self.encoding, errors="replace").strip("\0 ")
+        value = (elem.value or b"").decode(self.encoding, errors="replace").strip("\0 ")
         return [v.strip() for v in value.split("\\")] if "\\" in value else value
 
 
@@ -192,9 +195,10 @@ def _walk(buf: bytes, pos: int, size: int, implicit: bool,
                 raise _Unsupported  # the file ends inside this element: pydicom reports it
             raise _NeedMore
         pos = end
-        if tag not in WANTED:
+        wanted = _WANTED_TAGS.get(tag)
+        if wanted is None:
             continue
-        elements[tag] = RawDataElement(tag, vr.decode("ascii") if vr else None, length,
+        elements[tag] = RawDataElement(wanted, vr.decode("ascii") if vr else None, length,
                                        buf[start:end], start, implicit, True, True, False)
     return pos
 

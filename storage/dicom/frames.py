@@ -8,7 +8,7 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from storage.dicom.records import FrameHeader
-from storage.dicom.values import first_float, floats, get_value
+from storage.dicom.values import Header, first_float, floats, get_value
 
 
 def _item(seq_owner: Dataset | None, keyword: str) -> Dataset | None:
@@ -26,7 +26,7 @@ def _frame_value(per: Dataset | None, shared: Dataset | None, seq: str, keyword:
     return None
 
 
-def frame_headers(ds: Dataset, n_frames: int) -> tuple[FrameHeader, ...]:
+def frame_headers(ds: Header, n_frames: int) -> tuple[FrameHeader, ...]:
     """Per-frame geometry and rescale (enhanced multi-frame or classic)."""
     top_slope = first_float(get_value(ds, "RescaleSlope"))
     top_icpt = first_float(get_value(ds, "RescaleIntercept"))
@@ -67,7 +67,9 @@ def frame_headers(ds: Dataset, n_frames: int) -> tuple[FrameHeader, ...]:
         pos = position if i == 0 else None
         if position is not None and orientation is not None and offsets and i < len(offsets):
             normal = _cross(orientation[:3], orientation[3:])
-            pos = tuple(p + float(offsets[i]) * n for p, n in zip(position, normal, strict=True))
+            d = float(offsets[i])
+            pos = (position[0] + d * normal[0], position[1] + d * normal[1],
+                   position[2] + d * normal[2])
         frames.append(FrameHeader(
             index=i, position=pos, orientation=orientation, pixel_spacing=spacing,
             slope=top_slope if top_slope is not None else 1.0,
@@ -81,7 +83,7 @@ def _cross(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]
     return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
 
 
-def window(ds: Dataset) -> tuple[float | None, float | None]:
+def window(ds: Header) -> tuple[float | None, float | None]:
     """Window centre and width: top level, else the first frame's VOI LUT."""
     center = first_float(get_value(ds, "WindowCenter"))
     width = first_float(get_value(ds, "WindowWidth"))

@@ -22,7 +22,7 @@ from storage.dicom.frames import frame_headers, window
 from storage.dicom.quiet import pydicom_quiet
 from storage.dicom.rawdataset import SNIFF_BYTES, looks_like_raw_dataset
 from storage.dicom.records import FileHeader
-from storage.dicom.values import first_float, get_value, int_or_none, text
+from storage.dicom.values import Header, first_float, get_value, int_or_none, text
 
 #: A single file may not declare more pixel bytes than this (checked before
 #: anything is allocated); 65535 x 65535 x 16 bit is far beyond it.
@@ -89,10 +89,10 @@ def read_header(path: str, file_path: str, member: str | None = None,
             return FileProblem(path, f"cannot be opened: {exc.strerror or exc}")
         fast = read_fast(file_path, size) if size else None
         if fast is not None:
-            ds, ts, buf, position = fast
+            raw, ts, buf, position = fast
             view = io.BytesIO(buf)
             view.seek(position)
-            return _build_safely(ds, view, path, file_path, member, size, ts)
+            return _build_safely(raw, view, path, file_path, member, size, ts)
     try:
         fp: BinaryIO = (io.BytesIO(data) if data is not None
                         else open(file_path, "rb"))  # noqa: SIM115 - closed by the with below
@@ -108,7 +108,7 @@ def read_header(path: str, file_path: str, member: str | None = None,
         return _build_safely(ds, fp, path, file_path, member, size, None)
 
 
-def _build_safely(ds: Dataset, fp: BinaryIO, path: str, file_path: str, member: str | None,
+def _build_safely(ds: Header, fp: BinaryIO, path: str, file_path: str, member: str | None,
                   size: int, ts: str | None) -> FileHeader | FileProblem | None:
     try:
         with pydicom_quiet():
@@ -141,7 +141,7 @@ def _parse(fp: BinaryIO, path: str) -> Dataset | FileProblem:
             return FileProblem(path, f"corrupt or truncated DICOM header: {exc}")
 
 
-def _classify(ds: Dataset, path: str) -> FileProblem | None:
+def _classify(ds: Header, path: str) -> FileProblem | None:
     """Say why a parsed dataset is not an image object (SR, SEG, RT, SC, ...), or None."""
     sop_class = text(ds, "SOPClassUID")
     modality = text(ds, "Modality")
@@ -155,7 +155,7 @@ def _classify(ds: Dataset, path: str) -> FileProblem | None:
     return None
 
 
-def _check_image(ds: Dataset, path: str) -> FileProblem | None:
+def _check_image(ds: Header, path: str) -> FileProblem | None:
     """Say why an image dataset cannot be loaded (size, colour, identifiers), or None."""
     if int_or_none(ds, "Rows") in (None, 0) or int_or_none(ds, "Columns") in (None, 0):
         return FileProblem(path, "image without Rows/Columns; skipped")
@@ -204,7 +204,7 @@ def _locate_pixels(fp: BinaryIO, ts: str, size: int, path: str
     return keyword, offset, length
 
 
-def _build(ds: Dataset, fp: BinaryIO, path: str, file_path: str, member: str | None,
+def _build(ds: Header, fp: BinaryIO, path: str, file_path: str, member: str | None,
            size: int, ts: str | None) -> FileHeader | FileProblem | None:
     if text(ds, "SOPClassUID") == MEDIA_STORAGE_DIRECTORY or "DirectoryRecordSequence" in ds:
         return None

@@ -36,8 +36,10 @@ def pydicom_quiet() -> Iterator[None]:
         with _lock:
             _depth -= 1
             if _depth == 0 and _filter is not None:
+                filters = warnings.filters  # a list at runtime; typeshed says Sequence
                 try:
-                    warnings.filters.remove(_filter)  # type: ignore[arg-type]
+                    if isinstance(filters, list):
+                        filters.remove(_filter)
                 except ValueError:  # someone reset the filters meanwhile
                     pass
                 mutated = getattr(warnings, "_filters_mutated", None)

@@ -5,11 +5,16 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal, TypeAlias, overload
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+
+from storage.dicom.fastheader import RawHeader
+
+#: A header as pydicom parsed it, or as the fast walker kept it.
+Header: TypeAlias = Dataset | RawHeader
 
 _TEXT_VRS = frozenset({"DS", "IS", "UI", "CS", "DA", "TM", "AS"})
 _INT_FORMATS = {"US": "H", "SS": "h", "UL": "I", "SL": "i"}
@@ -23,7 +28,7 @@ def _tag_and_vr(keyword: str) -> tuple[int, str]:
     return tag, dictionary_VR(tag)
 
 
-def get_value(ds: Dataset, keyword: str) -> Any:
+def get_value(ds: Header, keyword: str) -> Any:
     """Value of *keyword*, decoding plain numbers and codes without pydicom's converters.
 
     pydicom's value conversion dominates header reading; ASCII numbers, UIDs
@@ -49,13 +54,12 @@ def get_value(ds: Dataset, keyword: str) -> Any:
         endian = "<" if elem.is_little_endian else ">"
         values = struct.unpack(f"{endian}{len(raw) // struct.calcsize(fmt)}{fmt}", raw)
         return values[0] if len(values) == 1 else list(values)
-    decode_text = getattr(ds, "decode_text", None)  # a fastheader.RawHeader
-    if decode_text is not None:
-        return decode_text(elem)
+    if isinstance(ds, RawHeader):
+        return ds.decode_text(elem)
     return ds[tag].value
 
 
-def text(ds: Dataset, keyword: str) -> str:
+def text(ds: Header, keyword: str) -> str:
     """The value as stripped text ('' when absent; several values joined by a backslash)."""
     value = get_value(ds, keyword)
     if value is None:
@@ -65,7 +69,7 @@ def text(ds: Dataset, keyword: str) -> str:
     return str(value).strip()
 
 
-def int_or_none(ds: Dataset, keyword: str) -> int | None:
+def int_or_none(ds: Header, keyword: str) -> int | None:
     """The (first) value as an int, or None when absent or not a number."""
     try:
         value = get_value(ds, keyword)
@@ -90,6 +94,16 @@ def first_float(value: Any) -> float | None:
         return None
 
 
+@overload
+def floats(value: Any, count: Literal[2], name: str) -> tuple[float, float] | None: ...
+@overload
+def floats(value: Any, count: Literal[3], name: str) -> tuple[float, float, float] | None: ...
+@overload
+def floats(
+    value: Any, count: Literal[6], name: str
+) -> tuple[float, float, float, float, float, float] | None: ...
+@overload
+def floats(value: Any, count: int, name: str) -> tuple[float, ...] | None: ...
 def floats(value: Any, count: int, name: str) -> tuple[float, ...] | None:
     """Exactly *count* floats, None when absent; ValueError naming *name* otherwise."""
     if value is None or value == "":

@@ -145,15 +145,18 @@ class Volume:
     @property
     def shape(self) -> tuple[int, int, int]:
         """``(slices, rows, columns)``."""
-        return tuple(self.voxels.shape)  # type: ignore[return-value]
+        return tuple(self.voxels.shape)
 
     def _slice_origin(self, s: float) -> np.ndarray:
         n = len(self._positions)
+        origin: np.ndarray
         if n == 1:
-            return self._positions[0] + s * self.spacing_mm[0] * self._matrix[:, 2]
+            origin = self._positions[0] + s * self.spacing_mm[0] * self._matrix[:, 2]
+            return origin
         i = int(min(max(np.floor(s), 0), n - 2))
         t = s - i
-        return self._positions[i] + t * (self._positions[i + 1] - self._positions[i])
+        origin = self._positions[i] + t * (self._positions[i + 1] - self._positions[i])
+        return origin
 
     def index_to_lps(self, slice: float, row: float, column: float  # noqa: A002
                      ) -> tuple[float, float, float]:
