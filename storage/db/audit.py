@@ -29,6 +29,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from storage.db.base import utcnow
+from storage.db.canonical import to_json
 from storage.db.checkpoint import Checkpoint, CheckpointStore, EventsDigest, RawTable
 from storage.db.models import AuditEventRow, ReaderRow
 
@@ -103,15 +104,7 @@ class AuditReport:
         )
 
 
-def to_json(value: Mapping[str, Any] | None) -> str | None:
-    """Canonical JSON (sorted keys, no spaces, ASCII) of a values dict; None stays None."""
-    if value is None:
-        return None
-    return _VALUES_JSON.encode(value)
-
-
-#: The canonical encoders, built once (``json.dumps`` with options builds one per call).
-_VALUES_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+#: The canonical encoder of an event, built once (``json.dumps`` with options builds one per call).
 _EVENT_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 

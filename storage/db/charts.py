@@ -1,20 +1,19 @@
 """The whole patient at once: the chart the viewer opens, and importing a timeline.
 
-A mixin of :class:`~storage.db.store.ClinicalStore` (kept apart so each module
-stays small).
+:class:`PatientCharts` is a collaborator that :class:`~storage.db.store.ClinicalStore`
+owns and delegates to.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recist.model import Lesion, Measurement, Patient, Reader, Timepoint
+from recist.model import Lesion, Measurement, Patient, Timepoint
 from storage.db.audit import PendingEvent, record_many
 from storage.db.base import utcnow
 from storage.db.errors import DuplicateError, NotFoundError
@@ -41,9 +40,7 @@ from storage.db.models import (
 )
 from storage.db.records import PatientChart, Signature, StoredAssessment
 from storage.db.timeline_checks import check_timeline
-
-if TYPE_CHECKING:
-    from storage.db.database import Database
+from storage.db.transactions import Transactions
 
 
 def load_patient(
@@ -123,26 +120,23 @@ def _number(session: Session, model: type[Any], rows: list[Any]) -> None:
         row.id = first + offset
 
 
-class ChartMixin:
-    """Chart and import methods of the clinical store."""
+class PatientCharts:
+    """Whole patients read and imported at once; a :class:`~storage.db.store.ClinicalStore` owns it.
 
-    _db: Database
-    reader: Reader | None
+    Parameters
+    ----------
+    transactions
+        The store's transactions (its reader, batch and audit).
+    """
 
-    if TYPE_CHECKING:
-
-        def _audit(
-            self, session: Session, action: str, entity: str, entity_id: object, **kw: Any
-        ) -> None: ...
-        def _writer_id(self) -> int: ...
-        def _write(self, what: str) -> AbstractContextManager[Session]: ...
-        def _read(self, what: str) -> AbstractContextManager[Session]: ...
+    def __init__(self, transactions: Transactions) -> None:
+        self._tx = transactions
 
     # -- whole patient -------------------------------------------------------------------
 
     def chart(self, subject_id: str) -> PatientChart:
         """Everything the viewer needs for one patient, read in one transaction."""
-        with self._read(f"open patient {subject_id}") as session:
+        with self._tx.read(f"open patient {subject_id}") as session:
             patient_id = session.scalar(
                 select(PatientRow.id).where(PatientRow.subject_id == subject_id)
             )
@@ -168,7 +162,7 @@ class ChartMixin:
         not exist are left out (compare the subject ids); ``assessments=False`` leaves
         the stored assessments out (their results are the largest part of a chart).
         """
-        with self._read("open patients") as session:
+        with self._tx.read("open patients") as session:
             query = select(PatientRow.__table__).order_by(PatientRow.subject_id)
             wanted = None if subject_ids is None else list(dict.fromkeys(subject_ids))
             rows = []
@@ -239,7 +233,7 @@ class ChartMixin:
         IntegrityViolationError
             A timepoint is dated before the baseline.
         """
-        with self._write(f"import timeline of {patient.subject_id}") as session:
+        with self._tx.write(f"import timeline of {patient.subject_id}") as session:
             row = session.scalar(
                 select(PatientRow).where(PatientRow.subject_id == patient.subject_id)
             )
@@ -247,7 +241,7 @@ class ChartMixin:
                 row = patient_to_row(patient, PatientRow())
                 session.add(row)
                 session.flush()
-                self._audit(
+                self._tx.audit(
                     session, "create", "patient", row.id, after=record_values(patient_from_row(row))
                 )
             else:
@@ -267,7 +261,7 @@ class ChartMixin:
                 if new != old:
                     patient_to_row(new, row)
                     session.flush()
-                    self._audit(
+                    self._tx.audit(
                         session,
                         "update",
                         "patient",
@@ -286,7 +280,7 @@ class ChartMixin:
             session.add_all(l_rows)
             session.flush()
             tp_ids = {tp.order: r.id for tp, r in zip(timepoints, tp_rows, strict=True)}
-            now, writer = utcnow(), self._writer_id()
+            now, writer = utcnow(), self._tx.writer_id()
             m_rows = [
                 measurement_to_row(
                     m,

@@ -25,7 +25,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from recist.model import Reader
-from storage.db import migrate
+import storage.db.migrate as migrate
 from storage import paths
 from storage.db.audit import AuditEvent, AuditReport, export_csv, row_to_event, verify_chain
 from storage.db.checkpoint import CheckpointStore

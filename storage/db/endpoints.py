@@ -1,10 +1,11 @@
 """The trial's endpoint records: conversion (signed by the investigator), surgery, survival.
 
-A mixin of :class:`~storage.db.store.ClinicalStore`.  One record of each kind
+:class:`EndpointRecordRepository` is a collaborator that
+:class:`~storage.db.store.ClinicalStore` owns and delegates to.  One record of each kind
 per patient; saving creates or updates it in one transaction with its audit
 event (``create`` / ``update`` of ``conversion_record``, ``surgery_record``,
 ``survival_record``, old → new values).  The conversion record is signed by an
-investigator like a timepoint (password re-entered, :func:`storage.db.signing.content_hash`
+investigator like a timepoint (password re-entered, :func:`storage.db.canonical.content_hash`
 of the signed content); changing a signed conversion record needs a reason and
 voids the signature (audited, never deleted).  The signed content is the record's
 values and the derived conversion result (each criterion with its reason) at the
@@ -14,11 +15,10 @@ moment of signing, recomputed here from the stored measurements.
 from __future__ import annotations
 
 import json
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,8 +32,9 @@ from recist.endpoints import (
     SurvivalRecord,
 )
 from recist.model import Reader, Role
-from storage.db.audit import AuditLog, to_json
+from storage.db.audit import AuditLog
 from storage.db.base import utcnow
+from storage.db.canonical import content_hash, to_json
 from storage.db.errors import (
     AuthenticationError,
     DuplicateError,
@@ -49,11 +50,9 @@ from storage.db.models import (
     SurgeryRecordRow,
     SurvivalRecordRow,
 )
+from storage.db.transactions import Authenticate, Transactions
 
-if TYPE_CHECKING:
-    from storage.db.database import Database
-
-__all__ = ["EndpointRecords", "EndpointRecordsMixin", "RecordSignature", "endpoint_values"]
+__all__ = ["EndpointRecords", "EndpointRecordRepository", "RecordSignature", "endpoint_values"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,26 +257,26 @@ def conversion_assessment_values(assessment: ConversionAssessment) -> dict[str, 
     }
 
 
-class EndpointRecordsMixin:
-    """Conversion, surgery and survival records of the clinical store."""
+class EndpointRecordRepository:
+    """Conversion, surgery and survival records; a :class:`~storage.db.store.ClinicalStore` owns it.
 
-    _db: Database
-    reader: Reader | None
+    Parameters
+    ----------
+    transactions
+        The store's transactions (its reader, batch and audit).
+    authenticate
+        ``authenticate(username, password)``: the signer re-entering the password.
+    """
 
-    if TYPE_CHECKING:
-
-        def _audit(
-            self, session: Session, action: str, entity: str, entity_id: object, **kw: Any
-        ) -> None: ...
-        def _writer_id(self) -> int: ...
-        def _write(self, what: str) -> AbstractContextManager[Session]: ...
-        def _read(self, what: str) -> AbstractContextManager[Session]: ...
+    def __init__(self, transactions: Transactions, authenticate: Authenticate) -> None:
+        self._tx = transactions
+        self._authenticate = authenticate
 
     # -- reading ---------------------------------------------------------------------------
 
     def endpoint_records(self, patient_id: int) -> EndpointRecords:
         """The patient's conversion, surgery and survival records and their signatures."""
-        with self._read("read endpoint records") as session:
+        with self._tx.read("read endpoint records") as session:
             found: dict[str, Any] = {}
             for entity, (model, from_row, _) in _KINDS.items():
                 row = session.scalar(select(model).where(model.patient_id == patient_id))
@@ -330,7 +329,7 @@ class EndpointRecordsMixin:
 
     def _save(self, entity: str, record: Any, reason: str | None) -> Any:
         model, from_row, to_row = _KINDS[entity]
-        with self._write(f"save {entity.replace('_', ' ')}") as session:
+        with self._tx.write(f"save {entity.replace('_', ' ')}") as session:
             patient = session.get(PatientRow, record.patient_id) if record.patient_id else None
             if patient is None:
                 raise NotFoundError(f"no patient with id {record.patient_id}")
@@ -340,7 +339,7 @@ class EndpointRecordsMixin:
                 session.add(row)
                 session.flush()
                 stored = from_row(row)
-                self._audit(
+                self._tx.audit(
                     session, "create", entity, row.id, after=endpoint_values(stored), reason=reason
                 )
                 return stored
@@ -355,7 +354,9 @@ class EndpointRecordsMixin:
             keys = [k for k in new_values if old_values.get(k) != new_values[k]]
             before = {k: old_values[k] for k in keys}
             after = {k: new_values[k] for k in keys}
-            self._audit(session, "update", entity, row.id, before=before, after=after, reason=reason)
+            self._tx.audit(
+                session, "update", entity, row.id, before=before, after=after, reason=reason
+            )
             return new
 
     def _void_record_signatures(
@@ -380,9 +381,9 @@ class EndpointRecordsMixin:
         for sig in active:
             sig.voided_at = utcnow()
             sig.void_reason = reason
-            sig.voided_by_id = self._writer_id()
+            sig.voided_by_id = self._tx.writer_id()
             session.flush()
-            self._audit(
+            self._tx.audit(
                 session, "void", "record_signature", sig.id,
                 after={"voided_at": sig.voided_at.isoformat(), "void_reason": reason,
                        "voided_by_id": sig.voided_by_id},
@@ -422,13 +423,12 @@ class EndpointRecordsMixin:
         DuplicateError
             Already carries a valid signature.
         """
-        from storage.db.signing import content_hash
 
         try:
-            signer = self._db.readers.authenticate(investigator.username, password)
+            signer = self._authenticate(investigator.username, password)
         except AuthenticationError:
-            with self._write("record refused signature") as session:
-                self._audit(
+            with self._tx.write("record refused signature") as session:
+                self._tx.audit(
                     session, "sign_refused", "conversion_record", patient_id,
                     after={"username": investigator.username, "why": "authentication failed"},
                 )
@@ -437,7 +437,7 @@ class EndpointRecordsMixin:
             raise PermissionDeniedError(
                 f"{signer.full_name} is {signer.role.value}; only an investigator can sign"
             )
-        with self._write("sign conversion record") as session:
+        with self._tx.write("sign conversion record") as session:
             patient = session.get(PatientRow, patient_id)
             row = session.scalar(
                 select(ConversionRecordRow).where(ConversionRecordRow.patient_id == patient_id)
@@ -490,9 +490,8 @@ class EndpointRecordsMixin:
 
     def verify_record_signature(self, signature_id: int) -> bool:
         """True if the signed content still hashes to the signature's ``content_hash``."""
-        from storage.db.signing import content_hash
 
-        with self._read("verify record signature") as session:
+        with self._tx.read("verify record signature") as session:
             row = session.get(RecordSignatureRow, signature_id)
             if row is None:
                 raise NotFoundError(f"no record signature with id {signature_id}")

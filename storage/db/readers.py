@@ -8,7 +8,7 @@ password, so the two can never disagree, and no schema change was needed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -23,9 +23,7 @@ from storage.db.errors import (
 from storage.db.mappers import reader_from_row, record_values
 from storage.db.models import ReaderRow
 from storage.db.passwords import DISABLED, hash_password, verify_password
-
-if TYPE_CHECKING:
-    from storage.db.database import Database
+from storage.db.transactions import SessionSource
 
 #: Username of the account ``caliper db init`` creates for scripted imports; it cannot log in.
 SYSTEM_USERNAME = "system"
@@ -62,7 +60,7 @@ class ReaderRepository:
 
     model_type = ReaderRow
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: SessionSource) -> None:
         self._db = database
 
     def create(

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.db.audit import to_json
 from storage.db.base import Base
+from storage.db.canonical import content_hash, to_json
 from storage.db.checkpoint import Checkpoint, RawTable, fingerprint
 from storage.db.mappers import (
     lesion_from_row,
@@ -188,8 +188,6 @@ def _replay_records(
 
 def _frozen_content_problems(session: Session) -> list[str]:
     """Signatures whose frozen assessment no longer hashes to the signed ``content_hash``."""
-    from storage.db.signing import content_hash
-
     problems = []
     rows = session.execute(
         select(SignatureRow.id, SignatureRow.assessment_id, SignatureRow.content_hash, AssessmentRow.result_json)

@@ -1,7 +1,7 @@
-"""Assessments (recomputed by :mod:`recist`), electronic signatures, the patient chart, imports.
+"""Assessments (recomputed by :mod:`recist`) and electronic signatures of timepoints.
 
-A mixin of :class:`~storage.db.store.ClinicalStore`; kept apart so each module
-stays small.  Signing (21 CFR Part 11 §11.50, §11.200): only an investigator,
+:class:`Signatures` is a collaborator that :class:`~storage.db.store.ClinicalStore`
+owns and delegates to.  Signing (21 CFR Part 11 §11.50, §11.200): only an investigator,
 re-entering the password; the timepoint's assessment is recomputed and frozen
 in a new ``assessment`` row together with the measurements it came from, and
 the signature stores the SHA-256 of that frozen content.
@@ -9,17 +9,15 @@ the signature stores the SHA-256 of that frozen content.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recist.model import Measurement, Reader, Role, Timepoint
-from storage.db.audit import to_json
 from storage.db.base import utcnow
+from storage.db.canonical import content_hash, to_json
 from storage.db.charts import load_patient, patient_assessments, patient_signatures
 from storage.db.errors import (
     AuthenticationError,
@@ -38,14 +36,7 @@ from storage.db.models import (
     TimepointRow,
 )
 from storage.db.records import Signature, StoredAssessment
-
-if TYPE_CHECKING:
-    from storage.db.database import Database
-
-
-def content_hash(content: dict[str, Any]) -> str:
-    """SHA-256 (hex) of the canonical JSON of signed content."""
-    return hashlib.sha256((to_json(content) or "").encode("ascii")).hexdigest()
+from storage.db.transactions import Authenticate, Transactions
 
 
 def _one_per_lesion(measurements: list[Measurement], reader_id: int | None) -> list[Measurement]:
@@ -67,20 +58,20 @@ def _by_label(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {str(tp.get("label")): tp for tp in data.get("timepoints", [])}
 
 
-class SigningMixin:
-    """Assessment, signature, chart and import methods of the clinical store."""
+class Signatures:
+    """Assessments and timepoint signatures, owned by a :class:`~storage.db.store.ClinicalStore`.
 
-    _db: Database
-    reader: Reader | None
+    Parameters
+    ----------
+    transactions
+        The store's transactions (its reader, batch and audit).
+    authenticate
+        ``authenticate(username, password)``: the signer re-entering the password.
+    """
 
-    if TYPE_CHECKING:
-
-        def _audit(
-            self, session: Session, action: str, entity: str, entity_id: object, **kw: Any
-        ) -> None: ...
-        def _writer_id(self) -> int: ...
-        def _write(self, what: str) -> AbstractContextManager[Session]: ...
-        def _read(self, what: str) -> AbstractContextManager[Session]: ...
+    def __init__(self, transactions: Transactions, authenticate: Authenticate) -> None:
+        self._tx = transactions
+        self._authenticate = authenticate
 
     # -- assessments ---------------------------------------------------------------------
 
@@ -92,7 +83,7 @@ class SigningMixin:
         patient, timepoints, lesions, measurements = load_patient(session, patient_id)
         if not timepoints:
             raise RepositoryError(f"patient {patient.subject_id} has no timepoint to assess")
-        chosen = _one_per_lesion(measurements, self.reader.id if self.reader else None)
+        chosen = _one_per_lesion(measurements, self._tx.reader.id if self._tx.reader else None)
         result = recist.evaluate(recist.case_from_records(patient, timepoints, lesions, chosen))
         return result, recist.result_to_dict(result), timepoints, chosen
 
@@ -111,7 +102,7 @@ class SigningMixin:
         recist.RecistError
             The stored measurements do not make a case the engine accepts.
         """
-        with self._write(f"assess patient {patient_id}") as session:
+        with self._tx.write(f"assess patient {patient_id}") as session:
             result, data, timepoints, _ = self._evaluate(session, patient_id)
             version = str(getattr(result, "engine_version", ""))
             current = {
@@ -151,7 +142,7 @@ class SigningMixin:
                     utcnow(),
                 )
                 session.flush()
-                self._audit(
+                self._tx.audit(
                     session,
                     "update" if before else "create",
                     "assessment",
@@ -168,7 +159,7 @@ class SigningMixin:
 
     def assessments(self, patient_id: int) -> list[StoredAssessment]:
         """Stored assessments of the patient (current and frozen), by timepoint order."""
-        with self._read("list assessments") as session:
+        with self._tx.read("list assessments") as session:
             return patient_assessments(session, patient_id)
 
     # -- signatures ----------------------------------------------------------------------
@@ -205,7 +196,7 @@ class SigningMixin:
             The timepoint has no response to confirm (e.g. the baseline).
         """
         try:
-            signer = self._db.readers.authenticate(investigator.username, password)
+            signer = self._authenticate(investigator.username, password)
         except AuthenticationError:
             self._record_refused(timepoint_id, investigator.username)
             raise
@@ -215,7 +206,7 @@ class SigningMixin:
             )
         if investigator.id is not None and investigator.id != signer.id:
             raise AuthenticationError("the signer does not match the authenticated reader")
-        with self._write(f"sign timepoint {timepoint_id}") as session:
+        with self._tx.write(f"sign timepoint {timepoint_id}") as session:
             tp_row = session.get(TimepointRow, timepoint_id)
             if tp_row is None:
                 raise NotFoundError(f"no timepoint with id {timepoint_id}")
@@ -280,10 +271,10 @@ class SigningMixin:
 
     def _record_refused(self, timepoint_id: int, username: str) -> None:
         """Audit a signature attempt with a wrong password (§11.300(d): attempted misuse)."""
-        if self.reader is None:
+        if self._tx.reader is None:
             return
-        with self._write("record refused signature") as session:
-            self._audit(
+        with self._tx.write("record refused signature") as session:
+            self._tx.audit(
                 session,
                 "sign_refused",
                 "timepoint",
@@ -293,7 +284,7 @@ class SigningMixin:
 
     def verify_signature(self, signature_id: int) -> bool:
         """True if the frozen content still hashes to the signature's ``content_hash``."""
-        with self._read("verify signature") as session:
+        with self._tx.read("verify signature") as session:
             sig = session.get(SignatureRow, signature_id)
             if sig is None:
                 raise NotFoundError(f"no signature with id {signature_id}")
@@ -302,12 +293,12 @@ class SigningMixin:
 
     def signatures(self, patient_id: int) -> list[Signature]:
         """Every signature of the patient's timepoints, voided ones included, oldest first."""
-        with self._read("list signatures") as session:
+        with self._tx.read("list signatures") as session:
             return patient_signatures(session, patient_id)
 
     def is_locked(self, timepoint_id: int) -> bool:
         """True while the timepoint carries a valid (not voided) signature."""
-        with self._read("check lock") as session:
+        with self._tx.read("check lock") as session:
             return (
                 session.scalar(
                     select(SignatureRow.id)

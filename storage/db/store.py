@@ -16,29 +16,28 @@ and their audit events commit together or not at all.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recist.model import Lesion, Measurement, Patient, Reader, Timepoint
-from storage.db.audit import AuditEvent, AuditLog, AuditReport
-from storage.db.base import utcnow
-from storage.db.charts import ChartMixin
-from storage.db.endpoints import EndpointRecordsMixin
-from storage.db.errors import (
-    IntegrityViolationError,
-    NotFoundError,
-    PermissionDeniedError,
-    wrap_sqlalchemy_errors,
+from recist.endpoints import (
+    ConversionAssessment,
+    ConversionRecord,
+    SurgeryRecord,
+    SurvivalRecord,
 )
-from storage.db.locks import first_measured_order, void_touched_signatures
+from recist.model import Lesion, Measurement, Patient, Reader, Timepoint
+from storage.db.audit import AuditEvent, AuditReport
+from storage.db.base import utcnow
+from storage.db.charts import PatientCharts
+from storage.db.endpoints import EndpointRecordRepository, EndpointRecords, RecordSignature
+from storage.db.errors import IntegrityViolationError, NotFoundError
+from storage.db.locks import first_measured_order
 from storage.db.mappers import (
-    changed_values,
     lesion_from_row,
     lesion_to_row,
     measurement_from_row,
@@ -50,11 +49,37 @@ from storage.db.mappers import (
     timepoint_to_row,
 )
 from storage.db.models import LesionRow, MeasurementRow, PatientRow, TimepointRow
-from storage.db.signing import SigningMixin
+from storage.db.records import PatientChart, Signature, StoredAssessment
+from storage.db.signing import Signatures
 from storage.db.timeline_checks import check_timeline, other_patient_note, stored_timeline
+from storage.db.transactions import SessionSource, Transactions
 
-if TYPE_CHECKING:
-    from storage.db.database import Database
+
+class ReaderAuthenticator(Protocol):
+    """Checks a re-entered password (``Database.readers`` is one)."""
+
+    def authenticate(self, username: str, password: str) -> Reader:
+        """The reader, or AuthenticationError."""
+        ...
+
+
+class StoreDatabase(SessionSource, Protocol):
+    """What a store needs of its database (:class:`storage.db.database.Database` is one)."""
+
+    @property
+    def readers(self) -> ReaderAuthenticator:
+        """The database's readers."""
+        ...
+
+    def audit_events(
+        self, *, entity: str | None = None, entity_id: object = None, limit: int | None = None
+    ) -> list[AuditEvent]:
+        """Audit events in sequence order."""
+        ...
+
+    def verify_audit(self, expect_head: tuple[int, str] | None = None) -> AuditReport:
+        """Verify the audit trail."""
+        ...
 
 
 def _get(session: Session, model: type[Any], record_id: int | None, name: str) -> Any:
@@ -64,18 +89,33 @@ def _get(session: Session, model: type[Any], record_id: int | None, name: str) -
     return row
 
 
-class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
+class ClinicalStore:
     """The clinical data of a database as seen and changed by one reader.
 
-    Get one with ``Database.store(reader)``.
+    Get one with ``Database.store(reader)``.  The store writes patients,
+    timepoints, lesions and measurements itself and owns one collaborator per
+    further responsibility, sharing its :class:`~storage.db.transactions.Transactions`
+    (reader, batch, audit): :class:`~storage.db.charts.PatientCharts` (whole
+    patients, imports), :class:`~storage.db.signing.Signatures` (assessments and
+    signatures) and :class:`~storage.db.endpoints.EndpointRecordRepository`
+    (conversion, surgery and survival records).  Their public methods are the
+    store's, delegated.
     """
 
-    def __init__(self, database: Database, reader: Reader | None) -> None:
-        if reader is not None and reader.id is None:
-            raise NotFoundError(f"reader {reader.username!r} is not stored (id is None)")
+    def __init__(self, database: StoreDatabase, reader: Reader | None) -> None:
         self._db = database
-        self.reader = reader
-        self._batch = threading.local()  # the open batch's session, per thread
+        self._tx = Transactions(database, reader)
+        self._charts = PatientCharts(self._tx)
+        self._signatures = Signatures(self._tx, self._authenticate)
+        self._endpoints = EndpointRecordRepository(self._tx, self._authenticate)
+
+    @property
+    def reader(self) -> Reader | None:
+        """The reader who writes through this store; None for a read-only store."""
+        return self._tx.reader
+
+    def _authenticate(self, username: str, password: str) -> Reader:
+        return self._db.readers.authenticate(username, password)
 
     # -- transactions --------------------------------------------------------------------
 
@@ -105,89 +145,13 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
         ...     lesion = store.add_lesion(lesion)
         ...     store.add_measurement(replace(measurement, lesion_id=lesion.id))
         """
-        with self._write(what):
+        with self._tx.batch(what):
             yield
 
     @property
     def in_batch(self) -> bool:
         """True inside :meth:`batch` (on this thread)."""
-        return getattr(self._batch, "session", None) is not None
-
-    @contextmanager
-    def _write(self, what: str) -> Iterator[Session]:
-        """A write transaction of its own, or a savepoint of the open batch."""
-        outer: Session | None = getattr(self._batch, "session", None)
-        if outer is not None:
-            with wrap_sqlalchemy_errors(what), outer.begin_nested():
-                yield outer
-            return
-        with self._db.write_session(what) as session:
-            self._batch.session = session
-            try:
-                yield session
-            finally:
-                self._batch.session = None
-
-    @contextmanager
-    def _read(self, what: str) -> Iterator[Session]:
-        """A read transaction, or the open batch's session (which sees the batch's writes)."""
-        outer: Session | None = getattr(self._batch, "session", None)
-        if outer is not None:
-            with wrap_sqlalchemy_errors(what):
-                yield outer
-            return
-        with self._db.read_session(what) as session:
-            yield session
-
-    # -- helpers -------------------------------------------------------------------------
-
-    def _writer_id(self) -> int:
-        if self.reader is None or self.reader.id is None:
-            raise PermissionDeniedError(
-                "this store is read-only: open it with Database.store(reader)"
-            )
-        return self.reader.id
-
-    def _audit(
-        self, session: Session, action: str, entity: str, entity_id: object, **kw: Any
-    ) -> None:
-        AuditLog.record(
-            session,
-            reader_id=self._writer_id(),
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            **kw,
-        )
-
-    def _audit_update(
-        self,
-        session: Session,
-        entity: str,
-        row: Any,
-        old: Any,
-        from_row: Callable[[Any], Any],
-        reason: str | None,
-    ) -> Any:
-        """Flush the changed ``row``, audit its old → new values, return the new record."""
-        session.flush()
-        new = from_row(row)
-        before, after = changed_values(old, new)
-        self._audit(session, "update", entity, row.id, before=before, after=after, reason=reason)
-        return new
-
-    def _guard(
-        self,
-        session: Session,
-        patient_id: int,
-        from_order: int | None,
-        reason: str | None,
-        what: str,
-    ) -> None:
-        """Require a reason when signed timepoints at or after ``from_order`` would change; void them."""
-        void_touched_signatures(
-            session, patient_id, from_order, reason, what, self._writer_id(), self._audit
-        )
+        return self._tx.in_batch
 
     # -- audit trail ---------------------------------------------------------------------
 
@@ -205,7 +169,7 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
 
     def patients(self) -> list[Patient]:
         """Every patient, by subject id."""
-        with self._read("list patients") as session:
+        with self._tx.read("list patients") as session:
             return [
                 patient_from_row(r)
                 for r in session.scalars(select(PatientRow).order_by(PatientRow.subject_id))
@@ -213,7 +177,7 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
 
     def patient(self, subject_id: str) -> Patient:
         """The patient with this subject id (raises NotFoundError)."""
-        with self._read(f"find patient {subject_id}") as session:
+        with self._tx.read(f"find patient {subject_id}") as session:
             row = session.scalar(select(PatientRow).where(PatientRow.subject_id == subject_id))
             if row is None:
                 raise NotFoundError(f"no patient {subject_id!r}")
@@ -221,36 +185,36 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
 
     def patient_by_id(self, patient_id: int) -> Patient:
         """The patient with this id (raises NotFoundError)."""
-        with self._read(f"find patient {patient_id}") as session:
+        with self._tx.read(f"find patient {patient_id}") as session:
             return patient_from_row(_get(session, PatientRow, patient_id, "patient"))
 
     def add_patient(self, patient: Patient) -> Patient:
         """Store a new patient (``id`` ignored) and return it with its id; DuplicateError if the subject exists."""
-        with self._write(f"add patient {patient.subject_id}") as session:
+        with self._tx.write(f"add patient {patient.subject_id}") as session:
             row = patient_to_row(patient, PatientRow())
             session.add(row)
             session.flush()
             stored = patient_from_row(row)
-            self._audit(session, "create", "patient", row.id, after=record_values(stored))
+            self._tx.audit(session, "create", "patient", row.id, after=record_values(stored))
         return stored
 
     def update_patient(self, patient: Patient, reason: str | None = None) -> Patient:
         """Change a patient's values; touches every signed timepoint of the patient."""
-        with self._write(f"update patient {patient.subject_id}") as session:
+        with self._tx.write(f"update patient {patient.subject_id}") as session:
             row = _get(session, PatientRow, patient.id, "patient")
             old = patient_from_row(row)
             if old == patient:
                 return old
-            self._guard(session, row.id, 0, reason, f"changing patient {old.subject_id}")
+            self._tx.guard(session, row.id, 0, reason, f"changing patient {old.subject_id}")
             patient_to_row(patient, row)
-            new = self._audit_update(session, "patient", row, old, patient_from_row, reason)
+            new = self._tx.audit_update(session, "patient", row, old, patient_from_row, reason)
         return new
 
     # -- timepoints ----------------------------------------------------------------------
 
     def timepoints(self, patient_id: int) -> list[Timepoint]:
         """The patient's timepoints in order (baseline first)."""
-        with self._read("list timepoints") as session:
+        with self._tx.read("list timepoints") as session:
             rows = session.scalars(
                 select(TimepointRow)
                 .where(TimepointRow.patient_id == patient_id)
@@ -275,9 +239,9 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
         is every text in ``confirmed`` (what else the reader confirmed, e.g. a
         scan date that differs from the DICOM date).
         """
-        with self._write(f"add timepoint {timepoint.label}") as session:
+        with self._tx.write(f"add timepoint {timepoint.label}") as session:
             patient_row: PatientRow = _get(session, PatientRow, timepoint.patient_id, "patient")
-            self._guard(
+            self._tx.guard(
                 session,
                 patient_row.id,
                 timepoint.order,
@@ -289,7 +253,7 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
             session.add(row)
             session.flush()
             stored = timepoint_from_row(row)
-            self._audit(
+            self._tx.audit(
                 session, "create", "timepoint", row.id, after=record_values(stored), reason=reason
             )
             self._audit_confirmed(session, stored, [*notes, *confirmed])
@@ -316,7 +280,7 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
     def _audit_confirmed(self, session: Session, timepoint: Timepoint, notes: Sequence[str]) -> None:
         """One ``confirm`` event per thing the reader confirmed for this timepoint."""
         for note in notes:
-            self._audit(
+            self._tx.audit(
                 session, "confirm", "timepoint", timepoint.id, reason=note,
                 after={"label": timepoint.label, "series_instance_uid": timepoint.series_instance_uid,
                        "dicom_patient_id": timepoint.dicom_patient_id,
@@ -325,7 +289,7 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
 
     def record_confirmation(self, timepoint_id: int, note: str) -> None:
         """Audit something the reader confirmed about a timepoint (e.g. another patient's SR)."""
-        with self._write("record confirmation") as session:
+        with self._tx.write("record confirmation") as session:
             row = _get(session, TimepointRow, timepoint_id, "timepoint")
             self._audit_confirmed(session, timepoint_from_row(row), [note])
 
@@ -337,13 +301,13 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
         confirm_other_patient: bool = False,
     ) -> Timepoint:
         """Change a timepoint's values (not its patient); checked as :meth:`add_timepoint`."""
-        with self._write(f"update timepoint {timepoint.label}") as session:
+        with self._tx.write(f"update timepoint {timepoint.label}") as session:
             row = _get(session, TimepointRow, timepoint.id, "timepoint")
             old = timepoint_from_row(row)
             new_values = replace(timepoint, patient_id=row.patient_id)
             if old == new_values:
                 return old
-            self._guard(
+            self._tx.guard(
                 session,
                 row.patient_id,
                 min(old.order, timepoint.order),
@@ -354,7 +318,7 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
                 session, row.patient, new_values, old, confirm_other_patient
             )
             timepoint_to_row(new_values, row)
-            new = self._audit_update(session, "timepoint", row, old, timepoint_from_row, reason)
+            new = self._tx.audit_update(session, "timepoint", row, old, timepoint_from_row, reason)
             self._audit_confirmed(session, new, notes)
         return new
 
@@ -362,7 +326,7 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
 
     def lesions(self, patient_id: int) -> list[Lesion]:
         """The patient's lesions, by code."""
-        with self._read("list lesions") as session:
+        with self._tx.read("list lesions") as session:
             rows = session.scalars(
                 select(LesionRow).where(LesionRow.patient_id == patient_id).order_by(LesionRow.code)
             )
@@ -370,24 +334,24 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
 
     def add_lesion(self, lesion: Lesion) -> Lesion:
         """Store a new lesion of ``lesion.patient_id``; DuplicateError for a taken code or tracking UID."""
-        with self._write(f"add lesion {lesion.code}") as session:
+        with self._tx.write(f"add lesion {lesion.code}") as session:
             _get(session, PatientRow, lesion.patient_id, "patient")
             row = lesion_to_row(lesion, LesionRow(patient_id=lesion.patient_id))
             session.add(row)
             session.flush()
             stored = lesion_from_row(row)
-            self._audit(session, "create", "lesion", row.id, after=record_values(stored))
+            self._tx.audit(session, "create", "lesion", row.id, after=record_values(stored))
         return stored
 
     def update_lesion(self, lesion: Lesion, reason: str | None = None) -> Lesion:
         """Change a lesion's code, kind, organ, location, nodal flag or tracking UID."""
-        with self._write(f"update lesion {lesion.code}") as session:
+        with self._tx.write(f"update lesion {lesion.code}") as session:
             row = _get(session, LesionRow, lesion.id, "lesion")
             old = lesion_from_row(row)
             new_values = replace(lesion, patient_id=row.patient_id)
             if old == new_values:
                 return old
-            self._guard(
+            self._tx.guard(
                 session,
                 row.patient_id,
                 first_measured_order(session, row.id),
@@ -395,15 +359,15 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
                 f"changing lesion {old.code}",
             )
             lesion_to_row(new_values, row)
-            new = self._audit_update(session, "lesion", row, old, lesion_from_row, reason)
+            new = self._tx.audit_update(session, "lesion", row, old, lesion_from_row, reason)
         return new
 
     def delete_lesion(self, lesion_id: int, reason: str | None = None) -> None:
         """Delete a lesion and its measurements (each deletion audited with its old values)."""
-        with self._write(f"delete lesion {lesion_id}") as session:
+        with self._tx.write(f"delete lesion {lesion_id}") as session:
             row = _get(session, LesionRow, lesion_id, "lesion")
             old = lesion_from_row(row)
-            self._guard(
+            self._tx.guard(
                 session,
                 row.patient_id,
                 first_measured_order(session, row.id),
@@ -413,7 +377,7 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
             for m_row in session.scalars(
                 select(MeasurementRow).where(MeasurementRow.lesion_id == lesion_id)
             ).all():
-                self._audit(
+                self._tx.audit(
                     session,
                     "delete",
                     "measurement",
@@ -423,7 +387,7 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
                 )
                 session.delete(m_row)
             session.flush()
-            self._audit(
+            self._tx.audit(
                 session, "delete", "lesion", lesion_id, before=record_values(old), reason=reason
             )
             session.delete(row)
@@ -444,7 +408,7 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
             query = query.where(TimepointRow.patient_id == patient_id)
         if timepoint_id is not None:
             query = query.where(MeasurementRow.timepoint_id == timepoint_id)
-        with self._read("list measurements") as session:
+        with self._tx.read("list measurements") as session:
             return [measurement_from_row(r) for r in session.scalars(query)]
 
     def _measurement_context(
@@ -460,22 +424,22 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
 
     def add_measurement(self, measurement: Measurement, reason: str | None = None) -> Measurement:
         """Store a new measurement (reader defaults to this store's reader, time to now)."""
-        with self._write("add measurement") as session:
+        with self._tx.write("add measurement") as session:
             tp = self._measurement_context(session, measurement.lesion_id, measurement.timepoint_id)
-            self._guard(session, tp.patient_id, tp.order, reason, f"measuring at {tp.label}")
+            self._tx.guard(session, tp.patient_id, tp.order, reason, f"measuring at {tp.label}")
             row = measurement_to_row(
                 measurement,
                 MeasurementRow(
                     lesion_id=measurement.lesion_id,
                     timepoint_id=measurement.timepoint_id,
-                    reader_id=measurement.reader_id or self._writer_id(),
+                    reader_id=measurement.reader_id or self._tx.writer_id(),
                     measured_at=measurement.measured_at or utcnow(),
                 ),
             )
             session.add(row)
             session.flush()
             stored = measurement_from_row(row)
-            self._audit(
+            self._tx.audit(
                 session, "create", "measurement", row.id, after=record_values(stored), reason=reason
             )
         return stored
@@ -484,7 +448,7 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
         self, measurement: Measurement, reason: str | None = None
     ) -> Measurement:
         """Change a measurement's values (lesion, timepoint and reader stay); ``measured_at`` becomes now."""
-        with self._write(f"update measurement {measurement.id}") as session:
+        with self._tx.write(f"update measurement {measurement.id}") as session:
             row = _get(session, MeasurementRow, measurement.id, "measurement")
             old = measurement_from_row(row)
             if replace(old, measured_at=None) == replace(
@@ -496,23 +460,23 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
             ):
                 return old
             tp = session.get_one(TimepointRow, row.timepoint_id)
-            self._guard(
+            self._tx.guard(
                 session, tp.patient_id, tp.order, reason, f"changing a measurement at {tp.label}"
             )
             measurement_to_row(measurement, row)
             row.measured_at = utcnow()
-            new = self._audit_update(session, "measurement", row, old, measurement_from_row, reason)
+            new = self._tx.audit_update(session, "measurement", row, old, measurement_from_row, reason)
         return new
 
     def delete_measurement(self, measurement_id: int, reason: str | None = None) -> None:
         """Delete a measurement; its values stay in the audit trail."""
-        with self._write(f"delete measurement {measurement_id}") as session:
+        with self._tx.write(f"delete measurement {measurement_id}") as session:
             row = _get(session, MeasurementRow, measurement_id, "measurement")
             tp = session.get_one(TimepointRow, row.timepoint_id)
-            self._guard(
+            self._tx.guard(
                 session, tp.patient_id, tp.order, reason, f"deleting a measurement at {tp.label}"
             )
-            self._audit(
+            self._tx.audit(
                 session,
                 "delete",
                 "measurement",
@@ -521,3 +485,109 @@ class ClinicalStore(SigningMixin, ChartMixin, EndpointRecordsMixin):
                 reason=reason,
             )
             session.delete(row)
+
+    # -- whole patients (PatientCharts) --------------------------------------------------
+
+    def chart(self, subject_id: str) -> PatientChart:
+        """Everything the viewer needs for one patient, read in one transaction."""
+        return self._charts.chart(subject_id)
+
+    def charts(
+        self, subject_ids: Sequence[str] | None = None, *, assessments: bool = True
+    ) -> list[PatientChart]:
+        """The charts of many patients in one read (see :meth:`PatientCharts.charts`)."""
+        return self._charts.charts(subject_ids, assessments=assessments)
+
+    def import_records(
+        self,
+        patient: Patient,
+        timepoints: Sequence[Timepoint],
+        lesions: Sequence[Lesion],
+        measurements: Sequence[Measurement],
+    ) -> Patient:
+        """Store a whole timeline in one transaction (see :meth:`PatientCharts.import_records`)."""
+        return self._charts.import_records(patient, timepoints, lesions, measurements)
+
+    # -- assessments and signatures (Signatures) -----------------------------------------
+
+    def assess(self, patient_id: int) -> Any:
+        """Recompute and store the patient's responses (see :meth:`Signatures.assess`)."""
+        return self._signatures.assess(patient_id)
+
+    def assessments(self, patient_id: int) -> list[StoredAssessment]:
+        """Stored assessments of the patient (current and frozen), by timepoint order."""
+        return self._signatures.assessments(patient_id)
+
+    def sign(
+        self, timepoint_id: int, investigator: Reader, password: str, meaning: str | None = None
+    ) -> Signature:
+        """Sign the confirmation of a timepoint's response (see :meth:`Signatures.sign`)."""
+        return self._signatures.sign(timepoint_id, investigator, password, meaning)
+
+    def verify_signature(self, signature_id: int) -> bool:
+        """True if the frozen content still hashes to the signature's ``content_hash``."""
+        return self._signatures.verify_signature(signature_id)
+
+    def signatures(self, patient_id: int) -> list[Signature]:
+        """Every signature of the patient's timepoints, voided ones included, oldest first."""
+        return self._signatures.signatures(patient_id)
+
+    def is_locked(self, timepoint_id: int) -> bool:
+        """True while the timepoint carries a valid (not voided) signature."""
+        return self._signatures.is_locked(timepoint_id)
+
+    # -- endpoint records (EndpointRecordRepository) -------------------------------------
+
+    def endpoint_records(self, patient_id: int) -> EndpointRecords:
+        """The patient's conversion, surgery and survival records and their signatures."""
+        return self._endpoints.endpoint_records(patient_id)
+
+    def conversion_record(self, patient_id: int) -> ConversionRecord | None:
+        """The patient's conversion record, or None."""
+        return self._endpoints.conversion_record(patient_id)
+
+    def surgery_record(self, patient_id: int) -> SurgeryRecord | None:
+        """The patient's surgery and pathology record, or None."""
+        return self._endpoints.surgery_record(patient_id)
+
+    def survival_record(self, patient_id: int) -> SurvivalRecord | None:
+        """The patient's survival data, or None."""
+        return self._endpoints.survival_record(patient_id)
+
+    def save_conversion_record(
+        self, record: ConversionRecord, reason: str | None = None
+    ) -> ConversionRecord:
+        """Create or update the patient's conversion record (a signed one needs ``reason``)."""
+        return self._endpoints.save_conversion_record(record, reason)
+
+    def save_surgery_record(
+        self, record: SurgeryRecord, reason: str | None = None
+    ) -> SurgeryRecord:
+        """Create or update the patient's surgery and pathology record."""
+        return self._endpoints.save_surgery_record(record, reason)
+
+    def save_survival_record(
+        self, record: SurvivalRecord, reason: str | None = None
+    ) -> SurvivalRecord:
+        """Create or update the patient's survival data."""
+        return self._endpoints.save_survival_record(record, reason)
+
+    def sign_conversion_record(
+        self,
+        patient_id: int,
+        investigator: Reader,
+        password: str,
+        assessment: ConversionAssessment,
+        meaning: str | None = None,
+    ) -> RecordSignature:
+        """The investigator signs the patient's conversion record and its derived result.
+
+        See :meth:`EndpointRecordRepository.sign_conversion_record`.
+        """
+        return self._endpoints.sign_conversion_record(
+            patient_id, investigator, password, assessment, meaning
+        )
+
+    def verify_record_signature(self, signature_id: int) -> bool:
+        """True if the signed content still hashes to the signature's ``content_hash``."""
+        return self._endpoints.verify_record_signature(signature_id)
