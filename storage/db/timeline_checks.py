@@ -65,12 +65,15 @@ def check_timeline(
                 f"patient {subject_id} already has a timepoint labelled {first.label!r}; "
                 f"give each timepoint its own label (e.g. C3, C6)"
             )
-    if not timeline or timeline[0].scan_date is None:
+    if not timeline:
         return
     base = timeline[0]
+    base_date = base.scan_date
+    if base_date is None:
+        return
     for tp in timeline[1:]:
         involved = changed is None or changed in (base, tp)
-        if involved and tp.scan_date is not None and tp.scan_date < base.scan_date:
+        if involved and tp.scan_date is not None and tp.scan_date < base_date:
             raise IntegrityViolationError(
                 f"{tp.label} of patient {subject_id} is dated {tp.scan_date}, before the baseline "
                 f"{base.label} ({base.scan_date}); correct the scan date, or record this scan "

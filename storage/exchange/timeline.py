@@ -100,7 +100,8 @@ class PatientTimeline:
 
     def result_for(self, label: str) -> Mapping[str, Any]:
         """The result entry of the timepoint labelled ``label`` (empty if none)."""
-        for entry in self.result.get("timepoints", []):
+        entries: list[Mapping[str, Any]] = self.result.get("timepoints", [])
+        for entry in entries:
             if entry.get("label") == label:
                 return entry
         return {}
@@ -164,7 +165,8 @@ def reevaluate(data: Mapping[str, Any]) -> dict[str, Any]:
     """Evaluate the case part of a timeline dict again; returns ``result_to_dict`` output."""
     from recist import case_from_dict, evaluate, result_to_dict
 
-    return _jsonable(result_to_dict(evaluate(case_from_dict(_case_part(data)))))
+    result: dict[str, Any] = _jsonable(result_to_dict(evaluate(case_from_dict(_case_part(data)))))
+    return result
 
 
 def timeline_csv_rows(data: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -250,9 +252,13 @@ def records_from_case(
     )
     timepoints = [replace(tp, id=tp.order + 1, patient_id=1) for tp in tps]
     lesions = [replace(les, id=i + 1, patient_id=1) for i, les in enumerate(lesions)]
-    measurements = [
-        replace(m, lesion_id=m.lesion_id + 1, timepoint_id=m.timepoint_id + 1) for m in ms
-    ]
+    measurements = []
+    for m in ms:  # case_to_records numbers the lesion and timepoint of each from 0
+        if m.lesion_id is None or m.timepoint_id is None:
+            raise TimelineFormatError(
+                f"case {data.get('id', '?')}: a measurement has no lesion or timepoint"
+            )
+        measurements.append(replace(m, lesion_id=m.lesion_id + 1, timepoint_id=m.timepoint_id + 1))
     return patient, timepoints, lesions, measurements
 
 
