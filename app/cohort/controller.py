@@ -7,7 +7,9 @@ and writes tables and plots with :func:`app.cohort.metrics.write_cohort_tables` 
 :func:`app.reports.plots.write_cohort_plots`.
 
 Loaded timelines and their summary are kept per trial until :meth:`CohortController.reload`, so
-that the summary and the table of one refresh are computed from one read.
+that the summary and the table of one refresh are computed from one read.  The trial's endpoints
+(:meth:`CohortController.endpoint_summary`: conversion and MPR rates with exact CIs, PFS and OS
+Kaplan–Meier) come from :mod:`app.cohort.endpoints`, as ``caliper export endpoints`` writes them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from app.cohort.endpoints import (
+    EndpointSummary,
+    endpoint_summary,
+    load_endpoint_rows,
+    write_endpoint_tables,
+)
 from app.cohort.metrics import CohortSummary, cohort_summary, write_cohort_tables
 from storage.db import Database
 from storage.exchange.timeline import PatientTimeline
@@ -74,6 +82,7 @@ class CohortController:
         self._database = database
         self._cache: dict[str | None, list[PatientTimeline]] = {}
         self._summaries: dict[str | None, CohortSummary] = {}
+        self._endpoints: dict[str | None, EndpointSummary] = {}
 
     def trials(self) -> list[str]:
         """The trial names found on patients, sorted (patients without a trial are left out)."""
@@ -84,6 +93,7 @@ class CohortController:
         """Forget what was read, so the next call reads the database again."""
         self._cache.clear()
         self._summaries.clear()
+        self._endpoints.clear()
 
     def timelines(self, trial: str | None = None) -> list[PatientTimeline]:
         """Evaluated timelines of the trial's patients (all patients when ``trial`` is None).
@@ -105,20 +115,36 @@ class CohortController:
             self._summaries[trial] = cohort_summary(self.timelines(trial))
         return self._summaries[trial]
 
+    def endpoint_summary(self, trial: str | None = None) -> EndpointSummary:
+        """Conversion and MPR rates (exact 95 % CIs) and the PFS / OS Kaplan–Meier curves.
+
+        The same patients as :meth:`summary` (those with a timepoint), each with its
+        conversion, surgery and survival records (docs/ENDPOINTS.md).
+        """
+        if trial not in self._endpoints:
+            rows = load_endpoint_rows(self._database, self.timelines(trial))
+            self._endpoints[trial] = endpoint_summary(rows)
+        return self._endpoints[trial]
+
     def bor_table(self, trial: str | None = None) -> list[BorRow]:
         """One :class:`BorRow` per patient, in the order of :meth:`summary`'s patients."""
         timelines, summary = self.timelines(trial), self.summary(trial)
         return [_bor_row(t, p) for t, p in zip(timelines, summary.patients, strict=True)]
 
     def export(self, out_dir: str | Path, fmt: str = "png", trial: str | None = None) -> list[Path]:
-        """Write ``orr.csv``, ``best_overall_response.csv``, ``patients.csv`` and the plots.
+        """Write the ORR and endpoint tables (CSV) and the plots, Kaplan–Meier included.
+
+        ``orr.csv``, ``best_overall_response.csv``, ``patients.csv``, the waterfall,
+        spider and swimmer plots; ``endpoint_rates.csv``, ``km_summary.csv``,
+        ``km_pfs.csv``, ``km_os.csv``, ``endpoints.csv`` and the ``km_pfs``, ``km_os``,
+        ``km_pfs_os`` plots (those with data).
 
         Parameters
         ----------
         out_dir
             Folder to write into (created when missing).
         fmt
-            ``"png"`` or ``"svg"`` for ``waterfall``, ``spider`` and ``swimmer``.
+            ``"png"`` or ``"svg"`` for the plots.
         trial
             The trial; None for all patients.
 
@@ -140,9 +166,16 @@ class CohortController:
         out.mkdir(parents=True, exist_ok=True)
         summary = self.summary(trial)
         # app.reports may use Qt to render; the controller itself stays Qt-free.
+        from app.reports.km import write_km_plots
         from app.reports.plots import write_cohort_plots
 
-        return write_cohort_tables(summary, out) + write_cohort_plots(summary, out, fmt=fmt)
+        endpoints = self.endpoint_summary(trial)
+        return (
+            write_cohort_tables(summary, out)
+            + write_cohort_plots(summary, out, fmt=fmt)
+            + write_endpoint_tables(endpoints, out)
+            + write_km_plots(endpoints, out, fmt=fmt)
+        )
 
 
 def _bor_row(timeline: PatientTimeline, patient: Any) -> BorRow:

@@ -1,10 +1,11 @@
-"""The cohort view of a trial: ORR at C3/C6 with exact CIs, BOR table, waterfall/spider/swimmer.
+"""The cohort view of a trial: ORR at C3/C6 with exact CIs, BOR table, waterfall/spider/swimmer,
+and the trial's endpoints: conversion and MPR rates with exact CIs, PFS and OS Kaplan–Meier.
 
 The widget receives the Qt-free ``app.cohort.controller.CohortController``
 (duck-typed: the viewer never imports ``app`` modules that reach the database)
 and only calls it: ``trials()``, ``reload()``, ``summary(trial)``,
-``bor_table(trial)`` and ``export(folder, fmt, trial)``.  The plots on screen
-are drawn live with pyqtgraph (:mod:`viewer.cohort.plots`); the exported files
+``bor_table(trial)``, ``endpoint_summary(trial)`` and ``export(folder, fmt, trial)``.
+The plots on screen are drawn live with pyqtgraph (:mod:`viewer.cohort.plots`); the exported files
 come from the controller (pyqtgraph's PNG/SVG exporters in ``app.reports``).
 """
 
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from viewer.cohort.km import KM_COLOURS, draw_km, months_text
 from viewer.cohort.plots import draw_spider, draw_swimmer, draw_waterfall, make_plot
 from viewer.errors import shows_errors
 from viewer.style import response_colour
@@ -40,6 +42,10 @@ from viewer.style import response_colour
 ALL_PATIENTS = "All patients"
 ORR_COLUMNS = ("Cutoff", "Responders (k)", "Patients (n)", "ORR", "Exact 95 % CI")
 BOR_COLUMNS = ("Patient", "BOR", "Confirmed", "Progression (PFS)", "BOR at C3", "BOR at C6")
+RATE_COLUMNS = ("Endpoint", "Patients with (k)", "Patients (n)", "Rate", "Exact 95 % CI")
+KM_COLUMNS = ("Curve", "Patients", "Events", "Median (months)", "95 % CI (months)")
+#: Months at which the number at risk is shown (those of the export's km_summary.csv).
+AT_RISK_MONTHS = (0, 3, 6, 9, 12, 15, 18)
 MUTED = QColor("#8b949e")
 
 
@@ -175,6 +181,7 @@ class CohortWidget(QWidget):
         self.tabs.addTab(self.waterfall, "Waterfall")
         self.tabs.addTab(self.spider, "Spider")
         self.tabs.addTab(self.swimmer, "Swimmer")
+        self.tabs.addTab(self._build_endpoints_tab(), "Endpoints (KM)")
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(tables)
@@ -191,6 +198,33 @@ class CohortWidget(QWidget):
         self.refresh_button.clicked.connect(self._on_refresh)
         self.export_button.clicked.connect(self._on_export)
         self.show_trial(self.trial)
+
+    def _build_endpoints_tab(self) -> QWidget:
+        """Rates with exact CIs, the PFS / OS Kaplan–Meier plot, medians and numbers at risk."""
+        self.endpoints: Any = None
+        self.rate_table = _table("rateTable", RATE_COLUMNS)
+        self.km_plot = make_plot(
+            "kmPlot",
+            "Kaplan–Meier: PFS and OS (95 % CI, + censored)",
+            "months since first dose",
+            "survival (%)",
+        )
+        self.km_plot.setMouseEnabled(x=False, y=False)
+        self.km_table = _table("kmTable", KM_COLUMNS)
+        self.at_risk_table = _table("atRiskTable", ("Number at risk", *map(str, AT_RISK_MONTHS)))
+        self.km_items: dict[str, Any] = {}
+        page = QWidget()
+        page.setObjectName("endpointsPage")
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(
+            self._heading("Conversion and major pathological response (exact 95 % CI)")
+        )
+        layout.addWidget(self.rate_table)
+        layout.addWidget(self.km_plot, 1)
+        layout.addWidget(self.km_table)
+        layout.addWidget(self.at_risk_table)
+        return page
 
     @staticmethod
     def _heading(text: str) -> QLabel:
@@ -221,6 +255,7 @@ class CohortWidget(QWidget):
         draw_waterfall(self.waterfall, self.summary)
         draw_spider(self.spider, self.summary)
         draw_swimmer(self.swimmer, self.summary)
+        self._show_endpoints(trial)
         n = len(self.summary.patients)
         self.caption.setText(f"{trial or ALL_PATIENTS}: {n} patient{'s' if n != 1 else ''}")
 
@@ -289,6 +324,52 @@ class CohortWidget(QWidget):
             + 4
         )
 
+    def _show_endpoints(self, trial: str | None) -> None:
+        reader = getattr(self.controller, "endpoint_summary", None)
+        self.endpoints = reader(trial) if reader is not None else None
+        rates = list(self.endpoints.rates) if self.endpoints is not None else []
+        curves = dict(self.endpoints.km) if self.endpoints is not None else {}
+        _fill(
+            self.rate_table,
+            [
+                (
+                    _item(r.label + (f" — {r.note}" if r.note else "")),
+                    _item(str(r.k), align_right=True),
+                    _item(str(r.n), align_right=True),
+                    _item(f"{100 * r.rate:.1f} %", align_right=True),
+                    _item(f"{100 * r.ci_low:.1f} – {100 * r.ci_high:.1f} %", align_right=True),
+                )
+                for r in rates
+            ],
+        )
+        self.km_items = draw_km(self.km_plot, curves, max(AT_RISK_MONTHS))
+        _fill(
+            self.km_table,
+            [
+                (
+                    _item(param, colour=QColor(KM_COLOURS.get(param, "#aeb6c0"))),
+                    _item(str(c.n), align_right=True),
+                    _item(str(c.events), align_right=True),
+                    _item(months_text(c.median), align_right=True),
+                    _item(
+                        f"{months_text(c.median_lower)} – {months_text(c.median_upper)}",
+                        align_right=True,
+                    ),
+                )
+                for param, c in curves.items()
+            ],
+        )
+        _fill(
+            self.at_risk_table,
+            [
+                (
+                    _item(param, colour=QColor(KM_COLOURS.get(param, "#aeb6c0"))),
+                    *(_item(str(c.at_risk(m)), align_right=True) for m in AT_RISK_MONTHS),
+                )
+                for param, c in curves.items()
+            ],
+        )
+
     def _fill_bor(self) -> None:
         table = self.bor_table
         table.setRowCount(0)
@@ -335,6 +416,21 @@ class CohortWidget(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Export cohort into folder")
         if folder:
             self.export_to(folder)
+
+
+def _fill(table: QTableWidget, rows: list[tuple[QTableWidgetItem, ...]]) -> None:
+    """Replace *table*'s rows and fit its height to them."""
+    table.setRowCount(0)
+    for cells in rows:
+        row = table.rowCount()
+        table.insertRow(row)
+        for column, item in enumerate(cells):
+            table.setItem(row, column, item)
+    table.setFixedHeight(
+        table.horizontalHeader().height()
+        + sum(table.rowHeight(r) for r in range(table.rowCount()))
+        + 4
+    )
 
 
 class _blocked:
