@@ -4,6 +4,9 @@ Contents: header (trial, subject, criteria), lesions by timepoint with sums,
 percentages and responses, the reason for each response, best overall response
 and confirmation status, signatures, a spider plot of the patient, and key
 images (each target's slice with its caliper) when the image files are found.
+Beside the overall response, for a patient with liver lesions at baseline: the
+liver response (RECIST 1.1 arithmetic on the liver lesions alone), a
+protocol-defined organ response of the conversion trial, not a RECIST category.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from PySide6.QtGui import QColor, QFont, QPageLayout, QPageSize, QPainter, QPdfW
 
 from app.reports.keyimage import KeyImageError, render_slice
 from app.reports.qt import ensure_app
+from recist import case_from_records
+from recist.endpoints import LiverResponse, liver_response
 from recist.model import LesionKind, Measurement, MeasurementStatus
 from storage.exchange.timeline import PatientTimeline
 
@@ -113,7 +118,7 @@ def _header(c: _Canvas, t: PatientTimeline) -> None:
     c.gap()
 
 
-def _table(c: _Canvas, t: PatientTimeline) -> None:
+def _table(c: _Canvas, t: PatientTimeline, liver: LiverResponse) -> None:
     tps = sorted(t.timepoints, key=lambda x: x.order)
     lesions = sorted(t.lesions, key=lambda les: (_KIND_ORDER[les.kind], les.code))
     rows: list[list[str]] = [["Lesion", "Organ"] + [tp.label for tp in tps]]
@@ -134,6 +139,8 @@ def _table(c: _Canvas, t: PatientTimeline) -> None:
         ("overall", "Overall"),
     ):
         rows.append([title, ""] + [_response_cell(r, key) for r in results])
+    if liver.applicable:
+        rows.append([LIVER_ROW, ""] + [_liver_cell(liver, tp.label) for tp in tps])
     first_result_row = 2 + len(lesions)
     column = (c.width - 2 * MARGIN) / (len(tps) + 2.4)
     widths = [column * 1.2, column * 1.2] + [column] * len(tps)
@@ -165,6 +172,27 @@ def _table(c: _Canvas, t: PatientTimeline) -> None:
     c.gap()
 
 
+#: How the liver row is named, and what it is.
+LIVER_ROW = "Liver (protocol)"
+LIVER_NOTE = (
+    "Liver response: the RECIST 1.1 arithmetic applied to the liver lesions alone (liver "
+    "targets, liver non-targets, new liver lesions) — a protocol-defined organ response of the "
+    "conversion trial, not a RECIST category."
+)
+
+
+def patient_liver_response(t: PatientTimeline) -> LiverResponse:
+    """The patient's liver response (not applicable without a liver lesion at baseline)."""
+    return liver_response(case_from_records(t.patient, t.timepoints, t.lesions, t.measurements))
+
+
+def _liver_cell(liver: LiverResponse, label: str) -> str:
+    result = liver.at(label)
+    if result is None or result.response is None:
+        return ""
+    return f"{result.response}{f' {POST_MARK}' if result.post_progression else ''}"
+
+
 #: Marks the overall response of a timepoint after the first progression (issue 19).
 POST_MARK = "†"
 
@@ -176,6 +204,20 @@ def _response_cell(result: Mapping[str, Any], key: str) -> str:
     if value is not None and key == "overall" and result.get("post_progression"):
         return f"{value} {POST_MARK}"
     return "" if value is None else str(value)
+
+
+def _liver(c: _Canvas, liver: LiverResponse) -> None:
+    if not liver.applicable:
+        return
+    best = liver.best()
+    c.text(f"Best liver response: {best.response if best else '–'}", 11, bold=True)
+    c.text(LIVER_NOTE, 7, indent=10)
+    for tp in liver.timepoints:
+        if tp.response is None:
+            continue
+        pct = "" if tp.pct_from_baseline is None else f" ({tp.pct_from_baseline:+} % liver sum)"
+        c.text(f"{tp.label}: liver {tp.response}{pct} — {tp.reason}", 8, indent=10)
+    c.gap()
 
 
 def _reasons(c: _Canvas, t: PatientTimeline) -> None:
@@ -348,8 +390,10 @@ def write_patient_report(
     canvas = _Canvas(str(path))
     try:
         _header(canvas, timeline)
-        _table(canvas, timeline)
+        liver = patient_liver_response(timeline)
+        _table(canvas, timeline, liver)
         _reasons(canvas, timeline)
+        _liver(canvas, liver)
         _signatures(canvas, timeline)
         _spider(canvas, timeline)
         notes = _key_images(canvas, timeline, images or {})
