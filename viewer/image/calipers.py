@@ -20,13 +20,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 from viewer.image.labels import bidirectional_label_anchors
+from viewer.image.volume import VolumeLike
+
+if TYPE_CHECKING:  # pyqtgraph has no type information: Any for mypy
+    from pyqtgraph.graphicsItems.ROI import Handle
 
 Point2 = tuple[float, float]
 ToLps = Callable[[float, float], tuple[float, float, float]]
@@ -56,8 +60,10 @@ def caption_for(code: str, nodal: bool) -> str:
     return f"{code} {SHORT_AXIS_MARK}" if nodal else code
 
 
-def field_of_view_mm(volume) -> float | None:
+def field_of_view_mm(volume: VolumeLike | None) -> float | None:
     """The larger side of *volume*'s axial image in millimetres (None when unknown)."""
+    if volume is None:
+        return None
     try:
         rows, cols = volume.voxels.shape[1:3]
         return float(max(rows * volume.spacing_mm[1], cols * volume.spacing_mm[2]))
@@ -101,10 +107,16 @@ class _Highlightable:
 
     _caption: str
     _selected: bool
-    labels: tuple[pg.TextItem, ...]
 
-    if TYPE_CHECKING:
+    if TYPE_CHECKING:  # pyqtgraph's ROI, which follows this mixin in the MRO
+        handles: list[dict[str, Any]]
+
         def setPen(self, pen: QtGui.QPen) -> None: ...  # noqa: N802  (pyqtgraph's ROI)
+
+        def mapToParent(self, point: QtCore.QPointF) -> QtCore.QPointF: ...  # noqa: N802
+
+        @property
+        def labels(self) -> tuple[pg.TextItem, ...]: ...  # each caliper's own length labels
 
     @property
     def caption(self) -> str:
@@ -123,10 +135,10 @@ class _Highlightable:
 
     def _parent_points(self) -> list[Point2]:
         """Every handle in display (parent) coordinates."""
-        pts = [self.mapToParent(h["item"].pos()) for h in self.handles]  # type: ignore[attr-defined]
+        pts = [self.mapToParent(h["item"].pos()) for h in self.handles]
         return [(p.x(), p.y()) for p in pts]
 
-    def translate(self, *args, **kwargs):
+    def translate(self, *args: Any, **kwargs: Any) -> None:
         """Move the whole caliper, never beyond the image bounds (pyqtgraph override)."""
         bounds = getattr(self, "_bounds", None)
         delta = pg.Point(args[0]) if len(args) == 1 else pg.Point(args[0], args[1])
@@ -138,7 +150,7 @@ class _Highlightable:
                 min(max(delta.y(), y0 - min(ys)), y1 - max(ys)),
             )
         kwargs.setdefault("snap", False)
-        return super().translate(delta, **kwargs)  # type: ignore[misc]
+        super().translate(delta, **kwargs)  # type: ignore[misc]  # pyqtgraph's ROI follows in the MRO
 
     def set_selected(self, selected: bool) -> None:
         """Highlight (green) or not (yellow)."""
@@ -211,13 +223,20 @@ class CaliperRoi(_Highlightable, pg.LineSegmentROI):
         self.movePoint(h0, QtCore.QPointF(*start), finish=False)
         self.movePoint(h1, QtCore.QPointF(*end), finish=finish)
 
-    def movePoint(self, handle, pos, modifiers=None, finish=True, coords="parent"):  # noqa: N802
+    def movePoint(  # noqa: N802
+        self,
+        handle: Handle,
+        pos: QtCore.QPointF,
+        modifiers: QtCore.Qt.KeyboardModifier | None = None,
+        finish: bool = True,
+        coords: str = "parent",
+    ) -> None:
         """Move one end point, clamped to the image bounds (pyqtgraph override)."""
         p = pg.Point(pos)
         if coords == "scene":
             p = self.mapSceneToParent(p)
         x, y = clamp_point((p.x(), p.y()), self._bounds)
-        return super().movePoint(handle, QtCore.QPointF(x, y), modifiers, finish, "parent")
+        super().movePoint(handle, QtCore.QPointF(x, y), modifiers, finish, "parent")
 
     @property
     def length_mm(self) -> float:
@@ -356,7 +375,14 @@ class BidirectionalCaliperRoi(_Highlightable, pg.ROI):
             h["item"].setPos(local)
             h["pos"] = local
 
-    def movePoint(self, handle, pos, modifiers=None, finish=True, coords="parent"):  # noqa: N802
+    def movePoint(  # noqa: N802
+        self,
+        handle: Handle,
+        pos: QtCore.QPointF,
+        modifiers: QtCore.Qt.KeyboardModifier | None = None,
+        finish: bool = True,
+        coords: str = "parent",
+    ) -> None:
         """Move one handle and re-impose perpendicularity (pyqtgraph override)."""
         index = self.indexOfHandle(handle)
         p = pg.Point(pos)
@@ -430,7 +456,7 @@ class BidirectionalCaliperRoi(_Highlightable, pg.ROI):
         self.update()
 
     # -- drawing -----------------------------------------------------------------------
-    def paint(self, p, *args):
+    def paint(self, p: QtGui.QPainter, *args: object) -> None:
         """Draw both axes."""
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
         p.setPen(self.currentPen)
@@ -438,7 +464,7 @@ class BidirectionalCaliperRoi(_Highlightable, pg.ROI):
         p.drawLine(pts[0], pts[1])
         p.drawLine(pts[2], pts[3])
 
-    def shape(self):
+    def shape(self) -> QtGui.QPainterPath:
         """A thin band around each axis, for hover and click."""
         path = QtGui.QPainterPath()
         pts = [h["item"].pos() for h in self.handles]
@@ -454,6 +480,6 @@ class BidirectionalCaliperRoi(_Highlightable, pg.ROI):
             path.addPolygon(band)
         return path
 
-    def boundingRect(self):
+    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 - Qt override
         """The bounds of both axes."""
         return self.shape().boundingRect()

@@ -63,8 +63,9 @@ def _body_extent(mask: np.ndarray) -> tuple[float, float, float, float]:
     """``(y0, x0, y1, x1)`` voxel-edge bounds of the body's parts in *mask*."""
     rows, cols = mask.shape
     pr, pc = -rows % _BLOCK, -cols % _BLOCK
-    coarse = np.pad(mask, ((0, pr), (0, pc)))
-    coarse = coarse.reshape(coarse.shape[0] // _BLOCK, _BLOCK, -1, _BLOCK).any(axis=(1, 3))
+    padded = np.pad(mask, ((0, pr), (0, pc)))
+    blocks = padded.reshape(padded.shape[0] // _BLOCK, _BLOCK, -1, _BLOCK)
+    coarse = np.asarray(blocks.any(axis=(1, 3)))  # an array; numpy's stubs also allow a scalar
     labels = _connected_parts(coarse)
     ids, areas = np.unique(labels[coarse], return_counts=True)
     keep = np.zeros(coarse.shape, dtype=bool)

@@ -13,7 +13,7 @@ from PySide6 import QtGui
 class SmoothImageItem(pg.ImageItem):
     """An ImageItem drawn with ``SmoothPixmapTransform`` (bilinear) scaling."""
 
-    def paint(self, painter: QtGui.QPainter, *args) -> None:
+    def paint(self, painter: QtGui.QPainter, *args: object) -> None:
         """Draw the image with bilinear filtering."""
         painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, True)
         super().paint(painter, *args)

@@ -20,7 +20,7 @@ def _unit(v: np.ndarray, default: tuple[float, float]) -> np.ndarray:
 
 def _half_extent(size: tuple[float, float], d: np.ndarray) -> float:
     """Half the extent along unit vector *d* of an axis-aligned box of *size* ``(w, h)``."""
-    return (size[0] * abs(d[0]) + size[1] * abs(d[1])) / 2
+    return float(size[0] * abs(d[0]) + size[1] * abs(d[1])) / 2
 
 
 def _anchor(size: tuple[float, float], centre: np.ndarray) -> tuple[float, float]:

@@ -68,8 +68,10 @@ def make_segment(volume: Any, slice_index: int, start_px: Point2, end_px: Point2
     """
     start = (float(start_px[0]), float(start_px[1]))
     end = (float(end_px[0]), float(end_px[1]))
-    start_lps = tuple(float(v) for v in volume.index_to_lps(slice_index, start[1], start[0]))
-    end_lps = tuple(float(v) for v in volume.index_to_lps(slice_index, end[1], end[0]))
+    sx, sy, sz = volume.index_to_lps(slice_index, start[1], start[0])
+    ex, ey, ez = volume.index_to_lps(slice_index, end[1], end[0])
+    start_lps = (float(sx), float(sy), float(sz))
+    end_lps = (float(ex), float(ey), float(ez))
     return Segment(start_px=start, end_px=end, start_lps_mm=start_lps, end_lps_mm=end_lps)
 
 

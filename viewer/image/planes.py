@@ -88,7 +88,7 @@ class PlaneGeometry:
     def extract(self, voxels: np.ndarray, index: int) -> np.ndarray:
         """The 2-D image (display rows, display columns) at position *index*."""
         if self.plane == "axial":
-            return voxels[index]
+            return voxels[index, :, :]
         image = voxels[:, index, :] if self.plane == "coronal" else voxels[:, :, index]
         return image[::-1] if self.flip_rows else image
 

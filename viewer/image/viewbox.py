@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
+
+if TYPE_CHECKING:  # pyqtgraph has no type information: these are Any for mypy
+    from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent, MouseDragEvent
 
 
 class ImageViewBox(pg.ViewBox):
@@ -35,7 +39,9 @@ class ImageViewBox(pg.ViewBox):
         self._wheel_remainder = 0
         self.setMouseMode(pg.ViewBox.PanMode)
 
-    def wheelEvent(self, ev, axis=None):  # noqa: N802 - Qt/pyqtgraph override
+    def wheelEvent(  # noqa: N802 - Qt/pyqtgraph override
+        self, ev: QtWidgets.QGraphicsSceneWheelEvent, axis: int | None = None
+    ) -> None:
         """Scroll slices (one per notch); Ctrl+wheel zooms about the cursor."""
         if ev.modifiers() & QtCore.Qt.KeyboardModifier.ControlModifier:
             super().wheelEvent(ev, axis)
@@ -47,7 +53,9 @@ class ImageViewBox(pg.ViewBox):
             self._on_wheel(steps)
         ev.accept()
 
-    def mouseDragEvent(self, ev, axis=None):  # noqa: N802 - pyqtgraph override
+    def mouseDragEvent(  # noqa: N802 - pyqtgraph override
+        self, ev: MouseDragEvent, axis: int | None = None
+    ) -> None:
         """Give the drag to the active tool, or pan."""
         if self._on_drag(ev):
             ev.accept()
@@ -57,7 +65,7 @@ class ImageViewBox(pg.ViewBox):
         else:
             ev.ignore()
 
-    def mouseClickEvent(self, ev):  # noqa: N802 - pyqtgraph override
+    def mouseClickEvent(self, ev: MouseClickEvent) -> None:  # noqa: N802 - pyqtgraph override
         """Report clicks on the empty image; no context menu."""
         self._on_click(ev)
         ev.accept()
