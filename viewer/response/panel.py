@@ -3,6 +3,10 @@
 One row per timepoint: sum of diameters, % from baseline and from nadir,
 target / non-target / new-lesion / overall response and the engine's reason,
 with a lock on signed timepoints.  Below the table: the best overall response.
+Beside the overall response, for a patient with liver lesions at baseline, the
+liver response (``session.endpoints.liver_response()``): the RECIST 1.1
+arithmetic on the liver lesions alone, a protocol-defined organ response of the
+conversion trial and not a RECIST category (docs/ENDPOINTS.md).
 The panel only displays a :class:`recist.CaseResult` that the session computed
 (``assessment_updated``); it computes nothing itself.
 """
@@ -30,8 +34,13 @@ from viewer.response.spider_plot import SpiderPlotWidget
 from viewer.style import LOCKED_TINT, WARNING_COLOUR, icon, response_colour
 
 HEADERS = ("Timepoint", "Date", "Sum mm", "Δ baseline", "Δ nadir", "Target",
-           "Non-target", "New", "Overall", "iRECIST", "Reason")
+           "Non-target", "New", "Overall", "Liver", "iRECIST", "Reason")
 OVERALL_COLUMN = HEADERS.index("Overall")
+LIVER_COLUMN = HEADERS.index("Liver")
+IRECIST_COLUMN = HEADERS.index("iRECIST")
+#: What the liver column is (its header's tool tip).
+LIVER_TIP = ("Liver response: the RECIST 1.1 arithmetic on the liver lesions only — a "
+             "protocol-defined organ response (conversion criterion), not a RECIST category")
 #: Shown next to the overall response of a timepoint after the first progression.
 POST_PROGRESSION = "post-progression"
 
@@ -69,6 +78,9 @@ class ResponsePanelWidget(QWidget):
         if irecist_header is not None:  # set by setHorizontalHeaderLabels
             irecist_header.setToolTip(
                 "iRECIST overall response, computed alongside RECIST 1.1 (immunotherapy trials)")
+        liver_header = self.table.horizontalHeaderItem(LIVER_COLUMN)
+        if liver_header is not None:
+            liver_header.setToolTip(LIVER_TIP)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -78,6 +90,9 @@ class ResponsePanelWidget(QWidget):
         header.setStretchLastSection(True)
         self.best_response = QLabel("Best overall response: —")
         self.best_response.setObjectName("bestResponse")
+        self.best_liver = QLabel("")
+        self.best_liver.setObjectName("bestLiverResponse")
+        self.best_liver.setToolTip(LIVER_TIP)
         self.engine_label = QLabel("")
         self.engine_label.setObjectName("sectionTitle")
         self.warnings_label = QLabel("")
@@ -93,6 +108,8 @@ class ResponsePanelWidget(QWidget):
         left_layout.addWidget(self.warnings_label)
         footer = QHBoxLayout()
         footer.addWidget(self.best_response)
+        footer.addSpacing(16)
+        footer.addWidget(self.best_liver)
         footer.addStretch(1)
         footer.addWidget(self.engine_label)
         left_layout.addLayout(footer)
@@ -145,6 +162,7 @@ class ResponsePanelWidget(QWidget):
             pcts.append(None if pct is None else float(pct))
             responses.append(getattr(tp_result, "overall", None))
         self.spider.set_points(labels, pcts, responses)
+        self._show_liver(timepoints)
         has_irecist = any(getattr(r, "irecist_overall", None) for r in by_label.values())
         self.table.setColumnHidden(HEADERS.index("iRECIST"), not has_irecist)
         current_result = by_label.get(current.label) if current is not None else None
@@ -180,6 +198,7 @@ class ResponsePanelWidget(QWidget):
             _code(get("non_target")),
             "" if new is None else ("yes" if new else "no"),
             f"{overall} ({POST_PROGRESSION})" if post and overall else overall,
+            "",  # the liver response, filled by _show_liver
             _code(get("irecist_overall")),
             (get("reason") or "") + (f"  ⚠ {len(warnings)}" if warnings else ""),
         )
@@ -189,9 +208,9 @@ class ResponsePanelWidget(QWidget):
             items.append(item)
             if column in (2, 3, 4):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            if column in (5, 6, 8, 9) and text:
+            if column in (5, 6, 8, IRECIST_COLUMN) and text:
                 code = overall if column == OVERALL_COLUMN else text
-                muted = post and column != 9  # greyed: not used for BOR (iRECIST has its own)
+                muted = post and column != IRECIST_COLUMN  # greyed: not used for BOR (iRECIST has its own)
                 item.setForeground(QBrush(response_colour(None if muted else code)))
             if locked:
                 item.setBackground(QBrush(LOCKED_TINT))
@@ -210,6 +229,44 @@ class ResponsePanelWidget(QWidget):
         overall_item.setData(Qt.ItemDataRole.UserRole, overall)
         if post:
             overall_item.setToolTip("After the first progression: not used for the best overall response")
+
+    def _show_liver(self, timepoints: list[Any]) -> None:
+        """Fill the liver column and the best liver response (hidden without liver lesions)."""
+        endpoints = getattr(self._session, "endpoints", None)
+        liver = endpoints.liver_response() if endpoints is not None and timepoints else None
+        shown = liver is not None and liver.applicable
+        self.table.setColumnHidden(LIVER_COLUMN, not shown)
+        self.best_liver.setVisible(shown)
+        if liver is None or not shown:
+            return
+        for row, tp in enumerate(timepoints):
+            result = liver.at(tp.label)
+            response = _code(getattr(result, "response", None))
+            text = response
+            if result is not None and result.pct_from_baseline is not None and response:
+                text = f"{response} ({_pct(result.pct_from_baseline)})"
+            item = QTableWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, response)
+            if response:
+                muted = bool(getattr(result, "post_progression", False))
+                item.setForeground(QBrush(response_colour(None if muted else response)))
+                item.setToolTip(f"Liver (protocol-defined, not RECIST): {result.reason}")
+            self.table.setItem(row, LIVER_COLUMN, item)
+        best = liver.best()
+        code = _code(best.response) if best is not None else ""
+        self.best_liver.setText(f"Best liver response (protocol, not RECIST): {code or '—'}")
+        self.best_liver.setStyleSheet(f"color: {response_colour(code).name()};" if code else "")
+
+    def liver(self, label: str) -> str:
+        """The liver response code shown for timepoint *label* (``""`` if none or hidden)."""
+        if self.table.isColumnHidden(LIVER_COLUMN):
+            return ""
+        for row in range(self.table.rowCount()):
+            first = self.table.item(row, 0)
+            if first is not None and first.text() == label:
+                item = self.table.item(row, LIVER_COLUMN)
+                return (item.data(Qt.ItemDataRole.UserRole) if item is not None else None) or ""
+        return ""
 
     def overall(self, label: str) -> str:
         """The overall response code shown for timepoint *label* (``""`` if none)."""
