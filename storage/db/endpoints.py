@@ -16,18 +16,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recist.endpoints import (
-    ChildPughInputs,
     ConversionAssessment,
     ConversionRecord,
-    ResectedMetastasis,
     SurgeryRecord,
     SurvivalRecord,
 )
@@ -42,7 +38,16 @@ from storage.db.errors import (
     PermissionDeniedError,
     ReasonRequiredError,
 )
-from storage.db.mappers import record_values
+from storage.db.mappers import (
+    conversion_from_row,
+    conversion_to_row,
+    record_signature_from_row,
+    record_values,
+    surgery_from_row,
+    surgery_to_row,
+    survival_from_row,
+    survival_to_row,
+)
 from storage.db.models import (
     ConversionRecordRow,
     PatientRow,
@@ -50,31 +55,10 @@ from storage.db.models import (
     SurgeryRecordRow,
     SurvivalRecordRow,
 )
+from storage.db.records import RecordSignature
 from storage.db.transactions import Authenticate, Transactions
 
 __all__ = ["EndpointRecords", "EndpointRecordRepository", "RecordSignature", "endpoint_values"]
-
-
-@dataclass(frozen=True, slots=True)
-class RecordSignature:
-    """A signature of a patient-level record (``entity`` e.g. ``"conversion_record"``)."""
-
-    id: int
-    entity: str
-    entity_id: int
-    patient_id: int
-    reader_id: int
-    printed_name: str
-    meaning: str
-    signed_at: datetime
-    content_hash: str
-    voided_at: datetime | None = None
-    void_reason: str | None = None
-
-    @property
-    def valid(self) -> bool:
-        """Not voided."""
-        return self.voided_at is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,137 +82,6 @@ def endpoint_values(record: object) -> dict[str, Any]:
     """A record's values as JSON-native data (Decimal as exact text), for audit and hashes."""
     loaded: dict[str, Any] = json.loads(to_json(record_values(record)) or "{}")
     return loaded
-
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _procedures(text: str) -> tuple[str, ...]:
-    return tuple(p for p in text.split("+") if p)
-
-
-def conversion_from_row(row: ConversionRecordRow) -> ConversionRecord:
-    """ConversionRecordRow → ConversionRecord."""
-    return ConversionRecord(
-        id=row.id,
-        patient_id=row.patient_id,
-        mdt_date=row.mdt_date,
-        mdt_outcome=row.mdt_outcome,  # type: ignore[arg-type]
-        procedures=_procedures(row.procedures),  # type: ignore[arg-type]
-        tumour_free_achievable=row.tumour_free_achievable,
-        flr_pct=row.flr_pct,  # type: ignore[arg-type]
-        flr_source=row.flr_source,  # type: ignore[arg-type]
-        child_pugh=ChildPughInputs(
-            bilirubin=row.bilirubin,  # type: ignore[arg-type]
-            bilirubin_unit=row.bilirubin_unit,  # type: ignore[arg-type]
-            albumin=row.albumin,  # type: ignore[arg-type]
-            albumin_unit=row.albumin_unit,  # type: ignore[arg-type]
-            inr=row.inr,  # type: ignore[arg-type]
-            ascites=row.ascites,  # type: ignore[arg-type]
-            encephalopathy=row.encephalopathy,  # type: ignore[arg-type]
-        ),
-        other_labs_ok=row.other_labs_ok,
-        other_labs_note=row.other_labs_note,
-        note=row.note,
-    )
-
-
-def conversion_to_row(record: ConversionRecord, row: ConversionRecordRow) -> ConversionRecordRow:
-    """Copy a ConversionRecord's values (not id / patient) onto a row."""
-    cp = record.child_pugh
-    row.mdt_date = record.mdt_date
-    row.mdt_outcome = record.mdt_outcome.value if record.mdt_outcome else None
-    row.procedures = "+".join(p.value for p in record.procedures)
-    row.tumour_free_achievable = record.tumour_free_achievable
-    row.flr_pct = _text(record.flr_pct)
-    row.flr_source = record.flr_source.value
-    row.bilirubin, row.bilirubin_unit = _text(cp.bilirubin), cp.bilirubin_unit.value
-    row.albumin, row.albumin_unit = _text(cp.albumin), cp.albumin_unit.value
-    row.inr = _text(cp.inr)
-    row.ascites = cp.ascites.value if cp.ascites else None
-    row.encephalopathy = cp.encephalopathy.value if cp.encephalopathy else None
-    row.other_labs_ok = record.other_labs_ok
-    row.other_labs_note = record.other_labs_note
-    row.note = record.note
-    return row
-
-
-def surgery_from_row(row: SurgeryRecordRow) -> SurgeryRecord:
-    """SurgeryRecordRow → SurgeryRecord."""
-    metastases = tuple(
-        ResectedMetastasis(
-            label=m["label"],
-            residual_tumour_pct=m.get("residual_tumour_pct"),
-            trg=m.get("trg"),
-            lesion_code=m.get("lesion_code", ""),
-        )
-        for m in json.loads(row.metastases_json or "[]")
-    )
-    return SurgeryRecord(
-        id=row.id,
-        patient_id=row.patient_id,
-        surgery_date=row.surgery_date,
-        procedures=_procedures(row.procedures),  # type: ignore[arg-type]
-        margin=row.margin,  # type: ignore[arg-type]
-        metastases=metastases,
-        note=row.note,
-    )
-
-
-def surgery_to_row(record: SurgeryRecord, row: SurgeryRecordRow) -> SurgeryRecordRow:
-    """Copy a SurgeryRecord's values onto a row."""
-    row.surgery_date = record.surgery_date
-    row.procedures = "+".join(p.value for p in record.procedures)
-    row.margin = record.margin.value if record.margin else None
-    row.metastases_json = json.dumps(
-        [endpoint_values(m) for m in record.metastases], sort_keys=True, separators=(",", ":")
-    )
-    row.note = record.note
-    return row
-
-
-_SURVIVAL_FIELDS = (
-    "treatment_start",
-    "death_date",
-    "last_known_alive",
-    "off_study_date",
-    "off_study_reason",
-    "new_therapy_date",
-    "death_cause",
-    "note",
-)
-
-
-def survival_from_row(row: SurvivalRecordRow) -> SurvivalRecord:
-    """SurvivalRecordRow → SurvivalRecord."""
-    return SurvivalRecord(
-        id=row.id, patient_id=row.patient_id, **{f: getattr(row, f) for f in _SURVIVAL_FIELDS}
-    )
-
-
-def survival_to_row(record: SurvivalRecord, row: SurvivalRecordRow) -> SurvivalRecordRow:
-    """Copy a SurvivalRecord's values onto a row."""
-    for name in _SURVIVAL_FIELDS:
-        setattr(row, name, getattr(record, name))
-    return row
-
-
-def signature_from_row(row: RecordSignatureRow) -> RecordSignature:
-    """RecordSignatureRow → RecordSignature."""
-    return RecordSignature(
-        id=row.id,
-        entity=row.entity,
-        entity_id=row.entity_id,
-        patient_id=row.patient_id,
-        reader_id=row.reader_id,
-        printed_name=row.printed_name,
-        meaning=row.meaning,
-        signed_at=row.signed_at,
-        content_hash=row.content_hash,
-        voided_at=row.voided_at,
-        void_reason=row.void_reason,
-    )
 
 
 _KINDS: dict[str, tuple[type[Any], Any, Any]] = {
@@ -282,7 +135,7 @@ class EndpointRecordRepository:
                 row = session.scalar(select(model).where(model.patient_id == patient_id))
                 found[entity] = from_row(row) if row is not None else None
             signatures = tuple(
-                signature_from_row(r)
+                record_signature_from_row(r)
                 for r in session.scalars(
                     select(RecordSignatureRow)
                     .where(RecordSignatureRow.patient_id == patient_id)
@@ -477,7 +330,7 @@ class EndpointRecordRepository:
             )
             session.add(sig)
             session.flush()
-            signature = signature_from_row(sig)
+            signature = record_signature_from_row(sig)
             AuditLog.record(
                 session,
                 reader_id=signer.id,

@@ -5,9 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from recist.endpoints import (
+    ChildPughInputs,
+    ConversionRecord,
+    ResectedMetastasis,
+    SurgeryRecord,
+    SurvivalRecord,
+)
 from recist.model import (
     Criteria,
     DrawnGeometry,
@@ -24,14 +32,18 @@ from recist.model import (
 )
 from storage.db.models import (
     AssessmentRow,
+    ConversionRecordRow,
     LesionRow,
     MeasurementRow,
     PatientRow,
     ReaderRow,
+    RecordSignatureRow,
     SignatureRow,
+    SurgeryRecordRow,
+    SurvivalRecordRow,
     TimepointRow,
 )
-from storage.db.records import Signature, StoredAssessment
+from storage.db.records import RecordSignature, Signature, StoredAssessment
 
 
 def record_values(record: object) -> dict[str, Any]:
@@ -264,4 +276,141 @@ def assessment_from_row(row: AssessmentRow) -> StoredAssessment:
         computed_at=row.computed_at,
         frozen=row.frozen,
         result=json.loads(row.result_json),
+    )
+
+
+# -- the endpoint records (conversion, surgery, survival) and their signatures ----------------
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _procedures(text: str) -> tuple[str, ...]:
+    return tuple(p for p in text.split("+") if p)
+
+
+def conversion_from_row(row: ConversionRecordRow) -> ConversionRecord:
+    """ConversionRecordRow → ConversionRecord."""
+    return ConversionRecord(
+        id=row.id,
+        patient_id=row.patient_id,
+        mdt_date=row.mdt_date,
+        mdt_outcome=row.mdt_outcome,  # type: ignore[arg-type]
+        procedures=_procedures(row.procedures),  # type: ignore[arg-type]
+        tumour_free_achievable=row.tumour_free_achievable,
+        flr_pct=row.flr_pct,  # type: ignore[arg-type]
+        flr_source=row.flr_source,  # type: ignore[arg-type]
+        child_pugh=ChildPughInputs(
+            bilirubin=row.bilirubin,  # type: ignore[arg-type]
+            bilirubin_unit=row.bilirubin_unit,  # type: ignore[arg-type]
+            albumin=row.albumin,  # type: ignore[arg-type]
+            albumin_unit=row.albumin_unit,  # type: ignore[arg-type]
+            inr=row.inr,  # type: ignore[arg-type]
+            ascites=row.ascites,  # type: ignore[arg-type]
+            encephalopathy=row.encephalopathy,  # type: ignore[arg-type]
+        ),
+        other_labs_ok=row.other_labs_ok,
+        other_labs_note=row.other_labs_note,
+        note=row.note,
+    )
+
+
+def conversion_to_row(record: ConversionRecord, row: ConversionRecordRow) -> ConversionRecordRow:
+    """Copy a ConversionRecord's values (not id / patient) onto a row."""
+    cp = record.child_pugh
+    row.mdt_date = record.mdt_date
+    row.mdt_outcome = record.mdt_outcome.value if record.mdt_outcome else None
+    row.procedures = "+".join(p.value for p in record.procedures)
+    row.tumour_free_achievable = record.tumour_free_achievable
+    row.flr_pct = _text(record.flr_pct)
+    row.flr_source = record.flr_source.value
+    row.bilirubin, row.bilirubin_unit = _text(cp.bilirubin), cp.bilirubin_unit.value
+    row.albumin, row.albumin_unit = _text(cp.albumin), cp.albumin_unit.value
+    row.inr = _text(cp.inr)
+    row.ascites = cp.ascites.value if cp.ascites else None
+    row.encephalopathy = cp.encephalopathy.value if cp.encephalopathy else None
+    row.other_labs_ok = record.other_labs_ok
+    row.other_labs_note = record.other_labs_note
+    row.note = record.note
+    return row
+
+
+def surgery_from_row(row: SurgeryRecordRow) -> SurgeryRecord:
+    """SurgeryRecordRow → SurgeryRecord."""
+    metastases = tuple(
+        ResectedMetastasis(
+            label=m["label"],
+            residual_tumour_pct=m.get("residual_tumour_pct"),
+            trg=m.get("trg"),
+            lesion_code=m.get("lesion_code", ""),
+        )
+        for m in json.loads(row.metastases_json or "[]")
+    )
+    return SurgeryRecord(
+        id=row.id,
+        patient_id=row.patient_id,
+        surgery_date=row.surgery_date,
+        procedures=_procedures(row.procedures),  # type: ignore[arg-type]
+        margin=row.margin,  # type: ignore[arg-type]
+        metastases=metastases,
+        note=row.note,
+    )
+
+
+def surgery_to_row(record: SurgeryRecord, row: SurgeryRecordRow) -> SurgeryRecordRow:
+    """Copy a SurgeryRecord's values onto a row."""
+    row.surgery_date = record.surgery_date
+    row.procedures = "+".join(p.value for p in record.procedures)
+    row.margin = record.margin.value if record.margin else None
+    row.metastases_json = json.dumps(
+        [record_values(m) for m in record.metastases],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,  # Decimal as its exact text
+    )
+    row.note = record.note
+    return row
+
+
+_SURVIVAL_FIELDS = (
+    "treatment_start",
+    "death_date",
+    "last_known_alive",
+    "off_study_date",
+    "off_study_reason",
+    "new_therapy_date",
+    "death_cause",
+    "note",
+)
+
+
+def survival_from_row(row: SurvivalRecordRow) -> SurvivalRecord:
+    """SurvivalRecordRow → SurvivalRecord."""
+    return SurvivalRecord(
+        id=row.id, patient_id=row.patient_id, **{f: getattr(row, f) for f in _SURVIVAL_FIELDS}
+    )
+
+
+def survival_to_row(record: SurvivalRecord, row: SurvivalRecordRow) -> SurvivalRecordRow:
+    """Copy a SurvivalRecord's values onto a row."""
+    for name in _SURVIVAL_FIELDS:
+        setattr(row, name, getattr(record, name))
+    return row
+
+
+def record_signature_from_row(row: RecordSignatureRow) -> RecordSignature:
+    """RecordSignatureRow → RecordSignature."""
+    return RecordSignature(
+        id=row.id,
+        entity=row.entity,
+        entity_id=row.entity_id,
+        patient_id=row.patient_id,
+        reader_id=row.reader_id,
+        printed_name=row.printed_name,
+        meaning=row.meaning,
+        signed_at=row.signed_at,
+        content_hash=row.content_hash,
+        voided_at=row.voided_at,
+        void_reason=row.void_reason,
     )

@@ -42,6 +42,28 @@ class Signature:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordSignature:
+    """A signature of a patient-level record (``entity`` e.g. ``"conversion_record"``)."""
+
+    id: int
+    entity: str
+    entity_id: int
+    patient_id: int
+    reader_id: int
+    printed_name: str
+    meaning: str
+    signed_at: datetime
+    content_hash: str
+    voided_at: datetime | None = None
+    void_reason: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        """Not voided."""
+        return self.voided_at is None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredAssessment:
     """The stored response of a timepoint: the engine's result for it, as JSON-able data.
 

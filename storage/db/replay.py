@@ -3,7 +3,8 @@
 The hash chain proves the trail itself was not edited; this proves the data
 was not edited *around* it (for instance a measurement changed with the
 ``sqlite3`` tool).  Every create / update / delete of a reader, patient,
-timepoint, lesion, measurement or signature is applied in sequence order to an in-memory
+timepoint, lesion, measurement or signature, and of the endpoint records (conversion,
+surgery, survival) and their signatures, is applied in sequence order to an in-memory
 copy, which must then equal the tables field by field; and every signed
 (frozen) assessment must still hash to its signature's ``content_hash``.
 """
@@ -22,22 +23,30 @@ from storage.db.base import Base
 from storage.db.canonical import content_hash, to_json
 from storage.db.checkpoint import Checkpoint, RawTable, fingerprint
 from storage.db.mappers import (
+    conversion_from_row,
     lesion_from_row,
     measurement_from_row,
     patient_from_row,
     reader_from_row,
+    record_signature_from_row,
     record_values,
     signature_from_row,
+    surgery_from_row,
+    survival_from_row,
     timepoint_from_row,
 )
 from storage.db.models import (
     AssessmentRow,
     AuditEventRow,
+    ConversionRecordRow,
     LesionRow,
     MeasurementRow,
     PatientRow,
     ReaderRow,
+    RecordSignatureRow,
     SignatureRow,
+    SurgeryRecordRow,
+    SurvivalRecordRow,
     TimepointRow,
 )
 
@@ -49,6 +58,10 @@ REPLAYED: dict[str, tuple[type[Base], Callable[[Any], object]]] = {
     "lesion": (LesionRow, lesion_from_row),
     "measurement": (MeasurementRow, measurement_from_row),
     "signature": (SignatureRow, signature_from_row),
+    "conversion_record": (ConversionRecordRow, conversion_from_row),
+    "surgery_record": (SurgeryRecordRow, surgery_from_row),
+    "survival_record": (SurvivalRecordRow, survival_from_row),
+    "record_signature": (RecordSignatureRow, record_signature_from_row),
 }
 MAX_PROBLEMS = 20
 #: Actions that create a record, and those that change some of its fields.
@@ -133,9 +146,11 @@ def verify_data(
             if replay is not None:
                 actual = record_values(to_record(raw_table.convert(values)))
                 if not replay.matches(entity, key, to_json(actual) or ""):
-                    check.problems.extend(_compare(entity, key, actual, replay.expected(entity, key)))
+                    check.problems.extend(
+                        _compare(entity, key, _plain(actual), replay.expected(entity, key))
+                    )
             elif known.get(key) != digest or key in changed:
-                suspects[key] = record_values(to_record(raw_table.convert(values)))
+                suspects[key] = _plain(record_values(to_record(raw_table.convert(values))))
         if replay is not None:
             check.problems.extend(
                 _compare(entity, key, None, replay.expected(entity, key))
@@ -153,6 +168,12 @@ def verify_data(
         check.problems.extend(_frozen_content_problems(session))
     check.problems = check.problems[:MAX_PROBLEMS]
     return check
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    """Values as the trail holds them: JSON-native (a Decimal of an endpoint record as its text)."""
+    plain: dict[str, Any] = json.loads(to_json(values) or "{}")
+    return plain
 
 
 def _flatten(items: list[Any]) -> Iterator[str]:
