@@ -29,9 +29,10 @@ def months_text(value: float | None) -> str:
 
 
 def median_text(curve: Any) -> str:
-    """``"median 9.3 months (95 % CI 6.1 to NR)"``."""
+    """``"median 9.3 months (95 % CI 6.1 to NR)"``, or ``"median not reached (...)"``."""
+    median = "not reached" if curve.median is None else f"{curve.median:.1f} months"
     return (
-        f"median {months_text(curve.median)} months (95 % CI "
+        f"median {median} (95 % CI "
         f"{months_text(curve.median_lower)} to {months_text(curve.median_upper)})"
     )
 
@@ -58,7 +59,7 @@ def draw_km(
         (the guide, or None when the median is not reached).
     """
     plot.clear()
-    legend = _legend_box(plot, offset=(-10, 10))
+    legend = _legend_box(plot, offset=(10, -10))  # bottom left: the curves start at the top
     drawn: dict[str, Any] = {}
     for param, curve in curves.items():
         colour = pg.mkColor(KM_COLOURS.get(param, "#aeb6c0"))
@@ -97,6 +98,6 @@ def draw_km(
         legend.addItem(tick, "censored")
     plot.getAxis("bottom").setTicks([[(m, str(m)) for m in range(0, int(last_month) + 1, 3)]])
     plot.getAxis("left").setTicks([[(v / 10, f"{v * 10}") for v in range(0, 11, 2)]])
-    plot.setXRange(0, last_month + 0.5, padding=0)
+    plot.setXRange(-0.3, last_month + 0.5, padding=0)
     plot.setYRange(0, 1.05, padding=0)
     return drawn

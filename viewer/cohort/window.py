@@ -212,6 +212,7 @@ class CohortWidget(QWidget):
         self.km_plot.setMouseEnabled(x=False, y=False)
         self.km_table = _table("kmTable", KM_COLUMNS)
         self.at_risk_table = _table("atRiskTable", ("Number at risk", *map(str, AT_RISK_MONTHS)))
+        self.at_risk_table.horizontalHeader().setStretchLastSection(False)
         self.km_items: dict[str, Any] = {}
         page = QWidget()
         page.setObjectName("endpointsPage")
