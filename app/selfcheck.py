@@ -88,6 +88,8 @@ def _check_database(workdir: Path) -> str:
         store = database.store(investigator)
         records = recist.case_to_records(recist.case_from_dict(SELF_CHECK_CASE))
         patient = store.import_records(*records)
+        if patient.id is None:
+            raise AssertionError("the imported patient has no database id")
         result = store.assess(patient.id)
         report = database.verify_audit()
         if not report.ok:

@@ -86,6 +86,13 @@ def _patient(db: Database, subject_id: str) -> Patient:
         raise CliError(f"no patient {subject_id!r}") from exc
 
 
+def _stored_id(patient: Patient) -> int:
+    """The database id of a patient read from the store (always set there)."""
+    if patient.id is None:
+        raise CliError(f"patient {patient.subject_id!r} has no database id")
+    return patient.id
+
+
 def _date(option: str, text: str | None) -> date | None:
     if text is None or text == "":
         return None
@@ -125,7 +132,8 @@ def _conversion_set(args: argparse.Namespace) -> int:
     with _database(args) as db:
         store = db.store(_actor(db, args))
         patient = _patient(db, args.patient)
-        old = store.conversion_record(patient.id) or ConversionRecord(None, patient.id)  # type: ignore[arg-type]
+        patient_id = _stored_id(patient)
+        old = store.conversion_record(patient_id) or ConversionRecord(None, patient_id)
         cp: dict[str, Any] = {}
         _set(cp, "bilirubin", _decimal("--bilirubin", args.bilirubin))
         _set(cp, "bilirubin_unit", args.bilirubin_unit)
@@ -157,7 +165,7 @@ def _conversion_assessment(db: Database, patient: Patient) -> tuple[Any, Any]:
     from app.cohort.endpoints import patient_endpoints
     from app.timelines import load_timeline
 
-    records = db.read_only_store().endpoint_records(patient.id)  # type: ignore[arg-type]
+    records = db.read_only_store().endpoint_records(_stored_id(patient))
     try:
         timeline = load_timeline(db, patient.subject_id)
     except CliError:
@@ -209,7 +217,7 @@ def _conversion_sign(args: argparse.Namespace) -> int:
         )
         assessment, _ = _conversion_assessment(db, patient)
         signature = db.store(signer).sign_conversion_record(
-            patient.id, signer, password, assessment  # type: ignore[arg-type]
+            _stored_id(patient), signer, password, assessment
         )
         print(f"signed: {signature.meaning} ({signature.printed_name})")
     return 0
@@ -240,7 +248,8 @@ def _surgery_set(args: argparse.Namespace) -> int:
     with _database(args) as db:
         store = db.store(_actor(db, args))
         patient = _patient(db, args.patient)
-        old = store.surgery_record(patient.id) or SurgeryRecord(None, patient.id)  # type: ignore[arg-type]
+        patient_id = _stored_id(patient)
+        old = store.surgery_record(patient_id) or SurgeryRecord(None, patient_id)
         values: dict[str, Any] = {}
         _set(values, "surgery_date", _date("--date", args.date))
         if args.procedure:
@@ -264,8 +273,9 @@ def _survival_set(args: argparse.Namespace) -> int:
     with _database(args) as db:
         store = db.store(_actor(db, args))
         patient = _patient(db, args.patient)
-        old = store.survival_record(patient.id) or SurvivalRecord(
-            None, patient.id, patient.first_dose_date  # type: ignore[arg-type]
+        patient_id = _stored_id(patient)
+        old = store.survival_record(patient_id) or SurvivalRecord(
+            None, patient_id, patient.first_dose_date
         )
         values: dict[str, Any] = {}
         for option, name in (
@@ -302,7 +312,7 @@ def _endpoints_show(args: argparse.Namespace) -> int:
     with _database(args) as db:
         patient = _patient(db, args.patient)
         timeline = load_timeline(db, patient.subject_id)
-        records = db.read_only_store().endpoint_records(patient.id)  # type: ignore[arg-type]
+        records = db.read_only_store().endpoint_records(_stored_id(patient))
         e = patient_endpoints(timeline, records)
     if args.json:
         best = e.liver.best() if e.liver.applicable else None
@@ -365,7 +375,7 @@ def _export_adam(args: argparse.Namespace) -> int:
         if not timelines:
             raise CliError("no patient with a timepoint to export")
         store = db.read_only_store()
-        patients = [(t, store.endpoint_records(t.patient.id)) for t in timelines]  # type: ignore[arg-type]
+        patients = [(t, store.endpoint_records(_stored_id(t.patient))) for t in timelines]
     sdtm = build_sdtm(timelines, args.study)
     adam, _ = build_adam(patients, sdtm, args.study)
     written = []
@@ -411,7 +421,7 @@ def _as(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as", dest="as_reader", metavar="USERNAME")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``conversion``, ``surgery``, ``survival``, ``endpoints``, ``export adam|endpoints``."""
     conv = subparsers.add_parser("conversion", help="a patient's conversion record (MDT, FLR, Child-Pugh)")
     sub = conv.add_subparsers(dest="conversion_command", metavar="WHAT", required=True)

@@ -31,7 +31,7 @@ def _pct(value: float) -> str:
 def _row(c: _Canvas, cells: list[str], widths: list[float], bold: bool = False) -> None:
     c.font(8, bold)
     c.need(24)
-    x = MARGIN
+    x: float = MARGIN
     for text, width in zip(cells, widths, strict=True):
         c.painter.drawText(QRectF(x, c.y, width - 6, 24), 0, text)
         x += width

@@ -74,7 +74,7 @@ class _Canvas:
         self.painter = QPainter(self.writer)
         self.width = self.writer.width()
         self.height = self.writer.height()
-        self.y = MARGIN
+        self.y: float = MARGIN
 
     def font(self, size: float, bold: bool = False) -> None:
         font = QFont("DejaVu Sans")
@@ -154,7 +154,7 @@ def _table(c: _Canvas, t: PatientTimeline, liver: LiverResponse) -> None:
             c.painter.setPen(QPen(QColor(0, 0, 0), 1.5))
             c.painter.drawLine(QPointF(MARGIN, c.y), QPointF(c.width - MARGIN, c.y))
         c.painter.setPen(QColor(0, 0, 0))
-        x = MARGIN
+        x: float = MARGIN
         for j, (text, w) in enumerate(zip(row, widths, strict=True)):
             align = Qt.AlignmentFlag.AlignLeft if j < 2 else Qt.AlignmentFlag.AlignCenter
             c.painter.drawText(

@@ -318,13 +318,13 @@ def _parse_conversion(
         values["flr_pct"] = flr
     if form.mdt_outcome and p.attempt(
         "mdt_outcome",
-        lambda: ConversionRecord(None, None, mdt_outcome=form.mdt_outcome),  # type: ignore[arg-type]
+        lambda: ConversionRecord(None, None, mdt_outcome=form.mdt_outcome),  # type: ignore[arg-type]  # the record converts the text and names what is wrong
         None,
     ):
         values["mdt_outcome"] = form.mdt_outcome
     if p.attempt(
         "procedures",
-        lambda: ConversionRecord(None, None, procedures=form.procedures),  # type: ignore[arg-type]
+        lambda: ConversionRecord(None, None, procedures=form.procedures),  # type: ignore[arg-type]  # the record converts the text and names what is wrong
         None,
     ):
         values["procedures"] = form.procedures
@@ -381,11 +381,15 @@ def _parse_surgery(
     }
     if form.margin and p.attempt(
         "margin",
-        lambda: SurgeryRecord(None, None, margin=form.margin),
-        None,  # type: ignore[arg-type]
+        lambda: SurgeryRecord(None, None, margin=form.margin),  # type: ignore[arg-type]  # the record converts the text and names what is wrong
+        None,
     ):
         values["margin"] = form.margin
-    if p.attempt("procedures", lambda: SurgeryRecord(None, None, procedures=form.procedures), None):  # type: ignore[arg-type]
+    if p.attempt(
+        "procedures",
+        lambda: SurgeryRecord(None, None, procedures=form.procedures),  # type: ignore[arg-type]  # the record converts the text and names what is wrong
+        None,
+    ):
         values["procedures"] = form.procedures
     return SurgeryRecord(None, patient_id, **values), p.errors
 

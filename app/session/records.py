@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from app.session.errors import SessionError
 from recist.model import (
@@ -93,6 +93,19 @@ def _ordered_axes(geometry: DrawnGeometry) -> DrawnGeometry:
     return geometry
 
 
+class _DrawnValues(TypedDict):
+    """The fields a drawing sets on a measurement (new or re-measured)."""
+
+    status: MeasurementStatus
+    long_axis_mm: float
+    short_axis_mm: float | None
+    geometry: DrawnGeometry
+    method: Method
+    measured_at: datetime
+    fragments_mm: tuple[float, ...]
+    coalesced_into: str | None
+
+
 def measurement_from_geometry(
     geometry: DrawnGeometry,
     *,
@@ -119,7 +132,7 @@ def measurement_from_geometry(
     """
     geometry = _ordered_axes(geometry)
     short = geometry.short_axis
-    values = {
+    values: _DrawnValues = {
         "status": MeasurementStatus.MEASURED,
         "long_axis_mm": round_mm(geometry.long_axis.length_mm),
         "short_axis_mm": round_mm(short.length_mm) if short is not None else None,
@@ -130,10 +143,10 @@ def measurement_from_geometry(
         "coalesced_into": None,
     }
     if base is not None:
-        return replace(base, **values)  # type: ignore[arg-type]
+        return replace(base, **values)
     return Measurement(
         id=None, lesion_id=lesion_id, timepoint_id=timepoint_id, reader_id=reader_id, **values
-    )  # type: ignore[arg-type]
+    )
 
 
 def with_status(measurement: Measurement, status: MeasurementStatus) -> Measurement:

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 #: The date field's "no date" value: the date comes from the series attached later.
 _NO_DATE = QDate(1900, 1, 1)
 
-Refusal = Callable[[str, date], "str | None"]
+Refusal = Callable[[str, date | None], "str | None"]
 
 
 class NewTimepointDialog(QDialog):
@@ -163,7 +163,7 @@ class NewTimepointDialog(QDialog):
             self.date_confirmed = True
         super().accept()
 
-    def _confirm_date(self, typed: date, dicom: date) -> bool:
+    def _confirm_date(self, typed: date | None, dicom: date) -> bool:
         box = QMessageBox(
             QMessageBox.Icon.Question, "Scan date differs from the series",
             f"The scan date {typed} differs from the date in the DICOM series ({dicom}).\n\n"

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QStandardItemModel
+from PySide6.QtGui import QKeyEvent, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -313,7 +313,7 @@ class AssignBarWidget(QWidget):
             text = f"→ measures {code}{where} (replaces its measurement there)"
         self.summary.setText(text)
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         """Escape in the bar gives the keys back to the image."""
         if event.key() == Qt.Key.Key_Escape:
             self.editing_done.emit()
