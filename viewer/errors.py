@@ -66,8 +66,19 @@ def _positional_capacity(func: Callable[..., Any]) -> int | None:
     return count
 
 
+def _parent_of(owner: object) -> QWidget | None:
+    """The widget a slot's owner shows boxes on: itself, or the ``window`` of a collaborator."""
+    if isinstance(owner, QWidget):
+        return owner
+    window = getattr(owner, "window", None)
+    return window if isinstance(window, QWidget) else None
+
+
 def shows_errors(message: str) -> Callable[[F], F]:
     """Decorate a widget method so that an exception becomes a message box.
+
+    The box belongs to the widget, or, for a method of a collaborator a window
+    owns (``viewer.main_window``'s action classes), to its ``window`` attribute.
 
     Qt passes extra signal arguments (``triggered(bool)``) to slots; the
     wrapper drops those the method does not take, so a plain ``def
@@ -94,7 +105,7 @@ def shows_errors(message: str) -> Callable[[F], F]:
             try:
                 return func(*args, **kwargs)
             except Exception as exc:  # the boundary: every failure is shown, none is lost
-                parent = args[0] if args and isinstance(args[0], QWidget) else None
+                parent = _parent_of(args[0]) if args else None
                 report_error(parent or QApplication.activeWindow(), message, exc)
                 return None
 

@@ -1,8 +1,8 @@
 """Calipers → session for the main window: the "Next caliper" bar, "are you sure?", tool keys.
 
-A behaviour class mixed into :class:`viewer.main_window.window.MainWindow` (as
-:class:`~viewer.main_window.actions.TimepointActions` is); it uses the window's
-``session``, ``viewer``, ``assign_bar``, ``lesion_table`` and ``amendment_reason``.
+:class:`CaliperActions` is a collaborator that :class:`viewer.main_window.window.MainWindow`
+owns; it is given the window's ``session``, ``viewer``, ``assign_bar`` and ``lesion_table``,
+and asks the window for the amendment reason and to redraw the calipers.
 
 * A drawn or moved caliper is one session call, given the image's field of
   view (a longer caliper is refused).  When the session asks "are you sure?"
@@ -22,9 +22,9 @@ A behaviour class mixed into :class:`viewer.main_window.window.MainWindow` (as
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from viewer.errors import report_error
 from viewer.image.calipers import caption_for, field_of_view_mm
@@ -40,25 +40,42 @@ def needs_confirmation(exc: BaseException) -> bool:
 
 
 class CaliperActions:
-    """Drawn and moved calipers, the Next caliper bar and the tool-key guard of the main window."""
+    """Drawn and moved calipers, the Next caliper bar and the tool-key guard of the main window.
 
-    session: Any
-    viewer: Any
-    assign_bar: Any
-    lesion_table: Any
-    amendment_reason: str | None
+    Parameters
+    ----------
+    window : QWidget
+        The main window: parent of the question boxes and of the tool-key guard.
+    session : app.session.ReadingSession
+        The controller each caliper is one call to.
+    viewer, assign_bar, lesion_table
+        The image view, the "Next caliper" bar and the lesion table.
+    amendment_reason : callable
+        The reason of the amendment in progress, or None.
+    refresh_overlays : callable
+        Redraws the calipers from the session (a refused move puts the caliper back).
+    """
 
-    def _connect_calipers(self) -> None:
+    def __init__(self, window: QWidget, session: Any, viewer: Any, assign_bar: Any,
+                 lesion_table: Any, *, amendment_reason: Callable[[], str | None],
+                 refresh_overlays: Callable[[], None]) -> None:
+        self.window, self.session, self.viewer = window, session, viewer
+        self.assign_bar, self.lesion_table = assign_bar, lesion_table
+        self._amendment_reason = amendment_reason
+        self._refresh_overlays = refresh_overlays
+
+    def connect(self) -> None:
+        """Connect the bar to the table and the image; install the tool-key guard."""
         bar = self.assign_bar
         bar.choice_changed.connect(self._on_assign_choice_changed)
         bar.editing_done.connect(self.viewer.setFocus)
         self.viewer.set_reader_places_short_axis(lambda: bar.choice().nodal)
         app = QApplication.instance()
         if app is not None:
-            self._tool_key_guard = ToolKeyGuard(self)  # type: ignore[arg-type]
+            self._tool_key_guard = ToolKeyGuard(self.window)
             app.installEventFilter(self._tool_key_guard)
 
-    def _update_assign_bar(self) -> None:
+    def update_assign_bar(self) -> None:
         """Offer the open patient's lesions, and only the choices RECIST allows at the timepoint."""
         tp = self.session.current_timepoint if self.session.patient else None
         self.assign_bar.set_lesions(self.session.lesions() if self.session.patient else [])
@@ -85,7 +102,7 @@ class CaliperActions:
         try:
             self.session.record_measurement(
                 geometry, lesion_id=choice.lesion_id, kind=choice.kind, organ=choice.organ,
-                location=choice.location, nodal=choice.nodal, reason=self.amendment_reason,
+                location=choice.location, nodal=choice.nodal, reason=self._amendment_reason(),
                 field_of_view_mm=field_of_view_mm(self.viewer.volume), confirmed=confirmed)
         except Exception as exc:
             if needs_confirmation(exc) and not confirmed:
@@ -101,7 +118,7 @@ class CaliperActions:
         """Store a moved caliper; asks first when the session says so (No puts it back)."""
         try:
             self.session.move_measurement(
-                measurement_id, geometry, reason=self.amendment_reason,
+                measurement_id, geometry, reason=self._amendment_reason(),
                 field_of_view_mm=field_of_view_mm(self.viewer.volume), confirmed=confirmed)
         except Exception as exc:
             if needs_confirmation(exc) and not confirmed:
@@ -115,7 +132,7 @@ class CaliperActions:
     def ask_to_confirm(self, exc: BaseException, on_yes: Callable[[], None],
                        on_no: Callable[[], None]) -> QMessageBox:
         """Open the "are you sure?" box for *exc* (window-modal, non-blocking); return it."""
-        box = QMessageBox(self)  # type: ignore[call-overload]
+        box = QMessageBox(self.window)
         box.setObjectName("confirmBox")
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Caliper")
@@ -140,7 +157,4 @@ class CaliperActions:
         try:
             action()
         except Exception as exc:  # noqa: BLE001 - shown to the reader, like @shows_errors
-            report_error(self, "Could not store the measurement", exc)  # type: ignore[arg-type]
-
-    if TYPE_CHECKING:
-        def _refresh_overlays(self) -> None: ...
+            report_error(self.window, "Could not store the measurement", exc)

@@ -1,98 +1,120 @@
 """The main window's trial menu (cohort view) and the settings it remembers.
 
-A behaviour class (STYLE §8) mixed into :class:`viewer.main_window.window.MainWindow`.
-The cohort view is handed a Qt-free ``app.cohort.controller.CohortController``
-(duck-typed; the viewer never imports storage).  Window geometry, the tool,
-the window/level preset and the last patient are kept in an INI file whose
-path ``app/main.py`` passes in (the user's config folder); without a path
-nothing is remembered, which is what tests that build windows want.
+Two collaborators that :class:`viewer.main_window.window.MainWindow` owns:
+:class:`TrialActions` (the menu) and :class:`WindowSettings`.  The cohort view
+is handed a Qt-free ``app.cohort.controller.CohortController`` (duck-typed; the
+viewer never imports storage).  Window geometry, the tool, the window/level
+preset and the last patient are kept in an INI file whose path ``app/main.py``
+passes in (the user's config folder); without a path nothing is remembered,
+which is what tests that build windows want.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import QMenuBar, QWidget
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QComboBox, QMainWindow, QMenuBar, QWidget
 
 from viewer.errors import shows_errors
-
-if TYPE_CHECKING:
-    from PySide6.QtWidgets import QComboBox
+from viewer.main_window.actions import make_action
 
 NO_COHORT_TIP = "The cohort view needs the trial database (start Caliper with 'caliper')."
 
 
 class TrialActions:
-    """Trial → Cohort… and remembered settings for :class:`~viewer.main_window.window.MainWindow`."""
+    """Trial → Cohort… of the main window.
 
-    cohort_controller: Any
-    settings_path: str | None
-    session: Any
-    viewer: Any
-    preset_box: QComboBox
-    tool_actions: dict[str, QAction]
+    Parameters
+    ----------
+    window : QWidget
+        Parent of the action and of the cohort view.
+    cohort_controller : app.cohort.controller.CohortController or None
+        None disables the action (and the tool tip says why).
+    """
 
-    if TYPE_CHECKING:
-        def _action(self, text: str, slot: Any, shortcut: Any = None, name: str = "") -> QAction: ...
-        def set_tool(self, name: str) -> None: ...
-        def saveGeometry(self) -> QByteArray: ...  # noqa: N802  (QMainWindow's)
-        def saveState(self) -> QByteArray: ...  # noqa: N802
-        def restoreGeometry(self, geometry: QByteArray) -> bool: ...  # noqa: N802
-        def restoreState(self, state: QByteArray) -> bool: ...  # noqa: N802
-
-    # -- Trial → Cohort… ----------------------------------------------------------------
-    def _build_trial_menu(self, menus: QMenuBar) -> None:
-        self.cohort_action = self._action("Cohort…", self._on_cohort, "Ctrl+Shift+C", "cohort")
-        self.cohort_action.setEnabled(self.cohort_controller is not None)
-        if self.cohort_controller is None:
+    def __init__(self, window: QWidget, cohort_controller: Any) -> None:
+        self.window, self.cohort_controller = window, cohort_controller
+        self.cohort_dialog: Any = None
+        self.cohort_action = make_action(
+            window, "Cohort…", self.open_cohort, "Ctrl+Shift+C", "cohort")
+        self.cohort_action.setEnabled(cohort_controller is not None)
+        if cohort_controller is None:
             self.cohort_action.setToolTip(NO_COHORT_TIP)
+
+    def add_menu(self, menus: QMenuBar) -> None:
+        """Add the Trial menu to *menus*."""
         trial_menu = menus.addMenu("T&rial")
         trial_menu.setToolTipsVisible(True)
         trial_menu.addAction(self.cohort_action)
 
     @shows_errors("Could not open the cohort view")
-    def _on_cohort(self) -> Any:
+    def open_cohort(self) -> Any:
+        """Open the cohort view on the same database; return it."""
         from viewer.cohort.window import CohortWidget
 
-        self.cohort_dialog = CohortWidget.open_dialog(
-            self.cohort_controller, self if isinstance(self, QWidget) else None
-        )
+        self.cohort_dialog = CohortWidget.open_dialog(self.cohort_controller, self.window)
         return self.cohort_dialog
 
-    # -- remembered settings ------------------------------------------------------------
-    def _settings(self) -> QSettings | None:
-        if not self.settings_path:
-            return None
-        return QSettings(self.settings_path, QSettings.Format.IniFormat)
 
-    def restore_settings(self) -> str | None:
+class WindowSettings:
+    """Window geometry, the tool, the window/level preset and the last patient, in an INI file.
+
+    Parameters
+    ----------
+    window : QMainWindow
+        Whose geometry and dock state are kept.
+    path : str or None
+        The INI file; None remembers nothing.
+    session : app.session.ReadingSession
+        Its open patient is remembered.
+    tool_actions : dict of str to QAction
+        The checkable tool actions (the checked one is remembered).
+    preset_box : QComboBox
+        The window/level preset.
+    set_tool : callable
+        ``set_tool(name)`` makes a remembered tool active.
+    """
+
+    def __init__(self, window: QMainWindow, path: str | None, session: Any,
+                 tool_actions: dict[str, QAction], preset_box: QComboBox,
+                 set_tool: Callable[[str], None]) -> None:
+        self.window, self.path, self.session = window, path, session
+        self.tool_actions, self.preset_box, self._set_tool = tool_actions, preset_box, set_tool
+
+    def _settings(self) -> QSettings | None:
+        if not self.path:
+            return None
+        return QSettings(self.path, QSettings.Format.IniFormat)
+
+    def restore(self) -> str | None:
         """Apply the remembered geometry, tool and preset; return the last patient's subject id."""
         settings = self._settings()
         if settings is None:
             return None
         geometry = settings.value("window/geometry")
         if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
+            self.window.restoreGeometry(geometry)
         state = settings.value("window/state")
         if isinstance(state, QByteArray):
-            self.restoreState(state)
+            self.window.restoreState(state)
         tool = str(settings.value("view/tool", "") or "")
         if tool in self.tool_actions:
-            self.set_tool(tool)
+            self._set_tool(tool)
         preset = str(settings.value("view/preset", "") or "")
         if preset and self.preset_box.findText(preset) >= 0:
             self.preset_box.setCurrentText(preset)
         return str(settings.value("session/patient", "") or "") or None
 
-    def save_settings(self) -> None:
+    def save(self) -> None:
         """Remember geometry, tool, preset and the open patient (called when the window closes)."""
         settings = self._settings()
         if settings is None:
             return
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
+        settings.setValue("window/geometry", self.window.saveGeometry())
+        settings.setValue("window/state", self.window.saveState())
         checked = [name for name, action in self.tool_actions.items() if action.isChecked()]
         if checked:
             settings.setValue("view/tool", checked[0])
@@ -101,8 +123,3 @@ class TrialActions:
         if patient is not None:
             settings.setValue("session/patient", patient.subject_id)
         settings.sync()
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802  (Qt's name)
-        """Remember the settings, then close as usual."""
-        self.save_settings()
-        super().closeEvent(event)  # type: ignore[misc]

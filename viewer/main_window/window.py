@@ -24,10 +24,10 @@ from viewer.lesions.assign_bar import AssignBarWidget
 from viewer.errors import report_error, shows_errors
 from viewer.lesions.table_model import LesionTableModel
 from viewer.lesions.table_view import LesionTableView
-from viewer.main_window.actions import TimepointActions, series_of
+from viewer.main_window.actions import TimepointActions, make_action, series_of
 from viewer.main_window.caliper_actions import CaliperActions
 from viewer.main_window.pacs import PacsActions
-from viewer.main_window.trial import TrialActions
+from viewer.main_window.trial import TrialActions, WindowSettings
 from viewer.image.overlays import MeasurementOverlay
 from viewer.main_window.patient_browser import PatientBrowserWidget
 from viewer.image.presets import PRESET_NAMES
@@ -48,8 +48,15 @@ _TOOL_TITLES = {"pointer": "Select", "bidirectional": "Bidirectional", "line": "
 _TOOL_KEYS = {"pointer": "S", "bidirectional": "B", "line": "L", "pan": "P", "zoom": "Z", "window": "W"}
 
 
-class MainWindow(CaliperActions, TimepointActions, PacsActions, TrialActions, QMainWindow):
+class MainWindow(QMainWindow):
     """The reading workstation for one reader.
+
+    It lays out the widgets, builds the File, Edit and Admin menus and the
+    toolbar, and owns one collaborator per further responsibility, each building
+    its own actions and handling their slots: :attr:`timepoints`
+    (:class:`TimepointActions`), :attr:`calipers` (:class:`CaliperActions`),
+    :attr:`pacs` (:class:`PacsActions`), :attr:`trial` (:class:`TrialActions`)
+    and :attr:`window_settings` (:class:`WindowSettings`).
 
     Parameters
     ----------
@@ -77,7 +84,6 @@ class MainWindow(CaliperActions, TimepointActions, PacsActions, TrialActions, QM
         self.setObjectName("mainWindow")
         self.session, self.library, self.pacs_controller = session, library, pacs_controller
         self.cohort_controller, self.settings_path = cohort_controller, settings_path
-        self.amendment_reason: str | None = None
         self._other_patient_confirmed = False  # for the series just loaded (see _may_show)
         self._loading_for: int | None = None  # the patient open when the last load started
         self.last_task: SeriesLoadTask | None = None
@@ -95,8 +101,18 @@ class MainWindow(CaliperActions, TimepointActions, PacsActions, TrialActions, QM
         self.lock_banner.setObjectName("lockBanner")
         self.lock_banner.setWordWrap(True)
         self.lock_banner.hide()
+        self.timepoints = TimepointActions(
+            self, session, self.viewer, self.lesion_model, self.lock_banner)
+        self.calipers = CaliperActions(
+            self, session, self.viewer, self.assign_bar, self.lesion_table,
+            amendment_reason=lambda: self.amendment_reason,
+            refresh_overlays=self._refresh_overlays)
+        self.pacs = PacsActions(self, pacs_controller, self.open_folder)
+        self.trial = TrialActions(self, cohort_controller)
         self._build_layout()
         self._build_actions()
+        self.window_settings = WindowSettings(
+            self, settings_path, session, self.tool_actions, self.preset_box, self.set_tool)
         self._connect()
         self.resize(1600, 1000)
         self._on_timepoint_selected()
@@ -142,41 +158,37 @@ class MainWindow(CaliperActions, TimepointActions, PacsActions, TrialActions, QM
         self.statusBar().addPermanentWidget(QLabel(f"{reader.full_name} ({reader.role.value})"))
 
     def _action(self, text: str, slot: Any, shortcut: Any = None, name: str = "") -> QAction:
-        action = QAction(text, self)
-        action.setObjectName(name or text)
-        if shortcut is not None:
-            action.setShortcuts(shortcut if isinstance(shortcut, list) else [QKeySequence(shortcut)])
-        action.triggered.connect(slot)
-        return action
+        return make_action(self, text, slot, shortcut, name)
 
     def _build_actions(self) -> None:
         self.open_action = self._action("Open folder…", self._on_open_folder, QKeySequence.StandardKey.Open, "open")
         self.open_file_action = self._action("Open zip or DICOMDIR…", self._on_open_file, None, "openFile")
-        self.find_on_pacs_action = self._action("Find on PACS…", self._on_find_on_pacs, "Ctrl+Shift+O", "findOnPacs")
-        self.new_patient_action = self._action("New patient…", self._on_new_patient, None, "newPatient")
-        self.new_timepoint_action = self._action("New timepoint…", self._on_new_timepoint, "Ctrl+T", "newTimepoint")
+        self.find_on_pacs_action = self.pacs.find_on_pacs_action
+        self.new_patient_action = self.timepoints.new_patient_action
+        self.new_timepoint_action = self.timepoints.new_timepoint_action
         self.undo_action = self._action("Undo", self._on_undo, [QKeySequence("Ctrl+Z")], "undo")
         self.redo_action = self._action(
             "Redo", self._on_redo, [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")], "redo")
         self.delete_action = self._action("Delete measurement", self._on_delete, None, "delete")
-        self.sign_action = self._action("Sign timepoint…", self._on_sign, "Ctrl+Shift+S", "sign")
-        self.amend_action = self._action("Amend signed timepoint…", self._on_amend, None, "amend")
+        self.sign_action = self.timepoints.sign_action
+        self.amend_action = self.timepoints.amend_action
+        self.cohort_action = self.trial.cohort_action
         quit_action = self._action("Quit", self.close, "Ctrl+Q", "quit")  # no standard key offscreen or on Windows
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
         file_menu.setToolTipsVisible(True)  # the disabled "Find on PACS…" says why
-        file_menu.aboutToShow.connect(self.update_pacs_action)  # a node may have been added since
+        file_menu.aboutToShow.connect(self.pacs.update_action)  # a node may have been added since
         for action in (self.open_action, self.open_file_action, self.find_on_pacs_action,
                        self.new_patient_action, None, quit_action):
             file_menu.addSeparator() if action is None else file_menu.addAction(action)
-        self.update_pacs_action()
+        self.pacs.update_action()
         edit_menu = menus.addMenu("&Edit")
         for action in (self.undo_action, self.redo_action, None, self.delete_action):
             edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
         tp_menu = menus.addMenu("&Timepoint")
         for action in (self.new_timepoint_action, None, self.sign_action, self.amend_action):
             tp_menu.addSeparator() if action is None else tp_menu.addAction(action)
-        self._build_trial_menu(menus)
+        self.trial.add_menu(menus)
         self._build_admin_menu(menus)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
@@ -218,7 +230,7 @@ class MainWindow(CaliperActions, TimepointActions, PacsActions, TrialActions, QM
         self.viewer.delete_requested.connect(self._on_delete_requested)
         self.viewer.slice_changed.connect(self._on_slice_changed)
         self.lesion_table.lesion_selected.connect(self._on_lesion_selected)
-        self._connect_calipers()
+        self.calipers.connect()
         self._on_commands_changed()
 
     def _build_admin_menu(self, menus: Any) -> None:
@@ -242,6 +254,33 @@ class MainWindow(CaliperActions, TimepointActions, PacsActions, TrialActions, QM
         return self.readers_dialog
 
     # -- public helpers (menus, tests, app/main.py) ------------------------------------
+    @property
+    def amendment_reason(self) -> str | None:
+        """The reason of the amendment in progress (its edits carry it), or None."""
+        return self.timepoints.amendment_reason
+
+    def add_patient(self, subject_id: str) -> None:
+        """Store a new patient and open it."""
+        self.timepoints.add_patient(subject_id)
+
+    def start_amendment(self, reason: str) -> None:
+        """Allow edits of the signed current timepoint, each audited with *reason*."""
+        self.timepoints.start_amendment(reason)
+
+    def restore_settings(self) -> str | None:
+        """Apply the remembered geometry, tool and preset; return the last patient's subject id."""
+        return self.window_settings.restore()
+
+    def save_settings(self) -> None:
+        """Remember geometry, tool, preset and the open patient."""
+        self.window_settings.save()
+
+    def _on_find_on_pacs(self) -> Any:
+        return self.pacs.open_dialog()
+
+    def _on_cohort(self) -> Any:
+        return self.trial.open_cohort()
+
     def set_tool(self, name: str) -> None:
         """Make *name* the active image tool (and check its tool button)."""
         self.tool_actions[name].setChecked(True)
@@ -306,9 +345,10 @@ class MainWindow(CaliperActions, TimepointActions, PacsActions, TrialActions, QM
         return stopped
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802  (Qt's name)
-        """Cancel loads in progress (quitting never waits for a series), then close."""
+        """Cancel loads in progress (quitting never waits for a series), save the settings, close."""
         if not self.cancel_loads():
             log.warning("a series load did not stop within 1 s of closing the window")
+        self.window_settings.save()
         super().closeEvent(event)
 
     # -- session → widgets ---------------------------------------------------------------
@@ -347,7 +387,7 @@ class MainWindow(CaliperActions, TimepointActions, PacsActions, TrialActions, QM
     def _on_timepoint_selected(self, *_: object) -> None:
         tp = self.session.current_timepoint
         patient = self.session.patient
-        self.amendment_reason = self.lesion_model.amendment_reason = None
+        self.timepoints.set_amendment_reason(None)
         title = "Caliper"
         if patient is not None:
             title += f" — {patient.subject_id}" + (f" — {tp.label}" if tp else "")
@@ -359,12 +399,12 @@ class MainWindow(CaliperActions, TimepointActions, PacsActions, TrialActions, QM
             else:
                 self.statusBar().showMessage(
                     f"The series of {tp.label} is not on this computer: File → Open folder… to find it.")
-        self._update_lock_banner()
+        self.timepoints.update_lock_banner()
         self._on_measurements_changed()
         self._on_lesion_selected(self.lesion_table.selected_lesion_id())
 
     def _on_measurements_changed(self, *_: object) -> None:
-        self._update_assign_bar()
+        self.calipers.update_assign_bar()
         self._refresh_overlays()
 
     def _refresh_overlays(self) -> None:
@@ -375,7 +415,7 @@ class MainWindow(CaliperActions, TimepointActions, PacsActions, TrialActions, QM
         lesions = {lesion.id: lesion for lesion in self.session.lesions()}
         selected = self.lesion_table.selected_lesion_id()
         overlays = [
-            MeasurementOverlay(m.id, self.overlay_label(m, lesions.get(m.lesion_id)),
+            MeasurementOverlay(m.id, self.calipers.overlay_label(m, lesions.get(m.lesion_id)),
                                m.geometry, selected=m.lesion_id == selected)
             for m in self.session.measurements()
             if m.geometry is not None and m.id is not None
@@ -452,11 +492,11 @@ class MainWindow(CaliperActions, TimepointActions, PacsActions, TrialActions, QM
     # -- widgets → session (one call each) ---------------------------------------------
     @shows_errors("Could not record the measurement")
     def _on_measurement_drawn(self, geometry: Any) -> None:
-        self.record_caliper(geometry)  # may ask "are you sure?" first (CaliperActions)
+        self.calipers.record_caliper(geometry)  # may ask "are you sure?" first
 
     @shows_errors("Could not move the measurement")
     def _on_measurement_edited(self, measurement_id: int, geometry: Any) -> None:
-        self.move_caliper(measurement_id, geometry)
+        self.calipers.move_caliper(measurement_id, geometry)
 
     @shows_errors("Could not delete the measurement")
     def _on_delete_requested(self, measurement_id: int) -> None:
