@@ -1,0 +1,462 @@
+"""A lesion in 3-D from one seed: half-contrast region growing around the click.
+
+The algorithm (``ALGORITHM`` / ``ALGORITHM_VERSION``; its parameters are
+:class:`LesionParameters`, stored with every result):
+
+1. Crop a box of ``roi_radius_mm`` around the seed (the computation never sees the rest of
+   the volume) and smooth it with a Gaussian of ``smoothing_mm``.
+2. Lesion intensity ``mu_l``: the median of the smoothed image within ``seed_radius_mm`` of
+   the seed.  First region: SimpleITK's confidence-connected filter from the seed.
+3. Background intensity ``mu_b``: the median of the smoothed image in a shell
+   ``shell_mm`` outside the region.  New region: the voxels connected to the seed whose value is
+   within half the contrast of ``mu_l`` (``|I - mu_l| < |mu_b - mu_l| / 2``).  The half-way
+   value is where a blurred step edge crosses its true position, so the boundary is unbiased
+   by partial volume and by the scanner's blur; a fixed threshold is not.  Steps 3 is repeated
+   ``iterations`` times, ``mu_l`` then taken from the region's interior.
+4. Clean-up: bridges thinner than ``2 * open_radius_mm`` are cut (opening by reconstruction:
+   erode, keep the seed's component, dilate back inside the region), then holes are filled
+   on every axial slice.
+
+Refusals (:class:`SegmentationError`), never a silly number: seed outside the image or in air,
+no edge (contrast below ``min_contrast_hu``), a region reaching the side of the search box (it
+leaked, or the lesion is larger than the box allows).
+
+:func:`threshold_baseline` is the plain threshold the benchmark compares against.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import SimpleITK as sitk
+
+from app.segmentation.errors import SegmentationCancelled, SegmentationError
+
+ALGORITHM = "caliper-half-contrast-region"
+ALGORITHM_VERSION = "1.0"
+#: Hounsfield units below which a seed is taken to be in air (or outside the body).
+AIR_HU = -400.0
+
+Progress = Callable[[float], None]
+Cancelled = Callable[[], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class LesionParameters:
+    """Parameters of the lesion segmentation (stored with each result)."""
+
+    box_radii_mm: tuple[float, ...] = (20.0, 35.0, 60.0)
+    smoothing_mm: float = 1.5
+    seed_radius_mm: float = 2.5
+    level_step_hu: float = 4.0
+    max_level_hu: float = 200.0
+    shell_mm: tuple[float, float] = (2.5, 6.0)
+    iterations: int = 2
+    open_radius_mm: float = 1.5
+    barrier_mm: float = 2.0
+    far_hu: float = 100.0
+    min_contrast_hu: float = 10.0
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready parameters."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class RegionResult:
+    """A segmented region inside a box of the volume.
+
+    Attributes
+    ----------
+    mask : numpy.ndarray
+        Boolean ``(slices, rows, columns)`` of the box.
+    offset : tuple of int
+        Index of the box's first voxel in the volume.
+    spacing_mm : tuple of float
+        Voxel spacing ``(slice, row, column)``.
+    lesion_hu, background_hu : float
+        Intensities the boundary was placed between.
+    """
+
+    mask: np.ndarray
+    offset: tuple[int, int, int]
+    spacing_mm: tuple[float, float, float]
+    lesion_hu: float
+    background_hu: float
+    partial_volume_ml: float | None = None
+
+    @property
+    def voxel_count(self) -> int:
+        """Voxels inside the region."""
+        return int(self.mask.sum())
+
+    @property
+    def mask_volume_ml(self) -> float:
+        """Voxels of the mask times the voxel volume, in millilitres."""
+        return self.voxel_count * float(np.prod(self.spacing_mm)) / 1000.0
+
+    @property
+    def volume_ml(self) -> float:
+        """Volume in millilitres: partial-volume corrected when known, else the mask's."""
+        if self.partial_volume_ml is not None:
+            return self.partial_volume_ml
+        return self.mask_volume_ml
+
+
+def check_seed(voxels: np.ndarray, seed: tuple[int, int, int]) -> None:
+    """Refuse a seed outside the volume or in air, with a message the reader can act on."""
+    if any(not 0 <= s < n for s, n in zip(seed, voxels.shape, strict=True)):
+        raise SegmentationError(
+            f"the point (slice {seed[0]}, row {seed[1]}, column {seed[2]}) is outside the image "
+            f"({voxels.shape[0]} slices of {voxels.shape[1]}x{voxels.shape[2]})"
+        )
+    k, r, c = seed
+    near = voxels[k, max(r - 1, 0) : r + 2, max(c - 1, 0) : c + 2]
+    if float(np.median(near)) < AIR_HU:
+        raise SegmentationError(
+            f"the point is in air ({float(np.median(near)):.0f} HU), outside the body: "
+            "click inside the lesion"
+        )
+
+
+def crop_box(
+    shape: tuple[int, ...], seed: tuple[int, int, int], spacing_mm: tuple[float, float, float],
+    radius_mm: float,
+) -> tuple[tuple[slice, slice, slice], tuple[int, int, int]]:
+    """The box of ``radius_mm`` around ``seed`` clipped to the volume, and its first index."""
+    box = []
+    for s, n, sp in zip(seed, shape, spacing_mm, strict=True):
+        half = max(1, int(math.ceil(radius_mm / float(sp))))
+        box.append(slice(max(0, s - half), min(n, s + half + 1)))
+    return (box[0], box[1], box[2]), (box[0].start, box[1].start, box[2].start)
+
+
+def _image(array: np.ndarray, spacing_mm: tuple[float, float, float]) -> sitk.Image:
+    img = sitk.GetImageFromArray(np.ascontiguousarray(array))
+    img.SetSpacing((float(spacing_mm[2]), float(spacing_mm[1]), float(spacing_mm[0])))
+    return img
+
+
+def _ball(spacing_mm: tuple[float, float, float], radius_mm: float) -> list[int]:
+    """Kernel radius in voxels (x, y, z) for a ball of ``radius_mm``."""
+    return [max(0, int(round(radius_mm / float(s)))) for s in (spacing_mm[2], spacing_mm[1],
+                                                              spacing_mm[0])]
+
+
+def component_at(mask: np.ndarray, seed: tuple[int, int, int]) -> np.ndarray:
+    """The face-connected (6-neighbour) component of ``mask`` holding ``seed`` (or empty)."""
+    if not mask[seed]:
+        return np.zeros_like(mask, dtype=bool)
+    labels = sitk.ConnectedComponent(sitk.GetImageFromArray(mask.astype(np.uint8)), False)
+    arr = sitk.GetArrayViewFromImage(labels)
+    return np.asarray(arr == arr[seed])
+
+
+def open_by_reconstruction(
+    mask: np.ndarray, seed: tuple[int, int, int], spacing_mm: tuple[float, float, float],
+    radius_mm: float, *, in_plane: bool = False,
+) -> np.ndarray:
+    """Cut bridges thinner than ``2 * radius_mm`` off the seed's component of ``mask``.
+
+    ``in_plane`` opens each axial slice only (thick slices would otherwise lose a lesion's
+    first and last slice).
+    """
+    radius = _ball(spacing_mm, radius_mm)
+    if in_plane:
+        radius[2] = 0
+    if not any(radius):
+        return component_at(mask, seed)
+    img = sitk.GetImageFromArray(mask.astype(np.uint8))
+    eroded = sitk.GetArrayFromImage(sitk.BinaryErode(img, radius, sitk.sitkBall)).astype(bool)
+    core = component_at(eroded, seed)
+    if not core.any():  # the seed sits in a part thinner than the opening: keep it unopened
+        return component_at(mask, seed)
+    grown = sitk.BinaryDilate(sitk.GetImageFromArray(core.astype(np.uint8)), radius,
+                              sitk.sitkBall)
+    return component_at(sitk.GetArrayFromImage(grown).astype(bool) & mask, seed)
+
+
+def fill_holes_per_slice(mask: np.ndarray) -> np.ndarray:
+    """Fill holes on every slice (vessels and necrosis in a lesion, lesions in an organ)."""
+    filled = sitk.BinaryFillhole(sitk.GetImageFromArray(mask.astype(np.uint8)),
+                                 fullyConnected=False, foregroundValue=1)
+    out = sitk.GetArrayFromImage(filled).astype(bool)
+    # BinaryFillhole on a 3-D image fills 3-D holes only; fill each slice's 2-D holes too
+    for k in np.nonzero(out.reshape(out.shape[0], -1).any(axis=1))[0]:
+        sl = sitk.BinaryFillhole(sitk.GetImageFromArray(out[k].astype(np.uint8)))
+        out[k] = sitk.GetArrayFromImage(sl).astype(bool)
+    return out
+
+
+def _shell(mask: np.ndarray, spacing_mm: tuple[float, float, float],
+           shell_mm: tuple[float, float]) -> np.ndarray:
+    img = sitk.GetImageFromArray(mask.astype(np.uint8))
+    inner = sitk.BinaryDilate(img, _ball(spacing_mm, shell_mm[0]), sitk.sitkBall)
+    outer = sitk.BinaryDilate(img, _ball(spacing_mm, shell_mm[1]), sitk.sitkBall)
+    return np.asarray(sitk.GetArrayFromImage(outer).astype(bool)
+                      & ~sitk.GetArrayFromImage(inner).astype(bool))
+
+
+def _interior(mask: np.ndarray, spacing_mm: tuple[float, float, float], mm: float) -> np.ndarray:
+    img = sitk.GetImageFromArray(mask.astype(np.uint8))
+    core = sitk.GetArrayFromImage(sitk.BinaryErode(img, _ball(spacing_mm, mm), sitk.sitkBall))
+    core = core.astype(bool)
+    return core if core.sum() >= 8 else mask
+
+
+def _touches_side(mask: np.ndarray, box_shape: tuple[int, ...], full_shape: tuple[int, ...],
+                  offset: tuple[int, int, int]) -> bool:
+    """True when the region reaches a side of the box that is not the volume's own edge."""
+    for axis in (1, 2):  # in-plane sides: lesions may end at the first/last slice legitimately
+        lo_cut = offset[axis] > 0
+        hi_cut = offset[axis] + box_shape[axis] < full_shape[axis]
+        first = np.take(mask, 0, axis=axis).any()
+        last = np.take(mask, box_shape[axis] - 1, axis=axis).any()
+        if (lo_cut and first) or (hi_cut and last):
+            return True
+    return False
+
+
+def segment_lesion(
+    voxels: np.ndarray,
+    spacing_mm: tuple[float, float, float],
+    seed: tuple[int, int, int],
+    parameters: LesionParameters | None = None,
+    *,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> RegionResult:
+    """Segment the lesion around ``seed`` (see the module docstring for the algorithm).
+
+    Parameters
+    ----------
+    voxels : numpy.ndarray
+        The volume ``(slices, rows, columns)`` in HU.
+    spacing_mm : tuple of float
+        ``(slice, row, column)`` spacing.
+    seed : tuple of int
+        ``(slice, row, column)`` index of the click.
+    parameters : LesionParameters, optional
+        Defaults to ``LesionParameters()``.
+    progress : callable, optional
+        Called with the fraction done (0-1).
+    cancelled : callable, optional
+        Polled between steps; when it returns True, :class:`SegmentationCancelled` is raised.
+
+    Raises
+    ------
+    SegmentationError
+        Seed outside the image or in air, no edge, or a leak.
+    """
+    p = parameters or LesionParameters()
+    report = progress or (lambda _f: None)
+    stop = cancelled or (lambda: False)
+
+    def step(fraction: float) -> None:
+        if stop():
+            raise SegmentationCancelled("segmentation cancelled")
+        report(fraction)
+
+    check_seed(voxels, seed)
+    found = None
+    for n, radius in enumerate(p.box_radii_mm):
+        found = _leak_level(voxels, spacing_mm, seed, radius, p)
+        step(0.1 + 0.4 * (n + 1) / len(p.box_radii_mm))
+        if found is not None:
+            break
+    if found is None:
+        raise SegmentationError(
+            f"no lesion edge found within {max(p.box_radii_mm):.0f} mm of the point (the "
+            "region around it leaks at once, or the lesion is larger than that): measure it "
+            "by hand"
+        )
+    smoothed, offset, local, mu_0, sign, h_leak = found
+    # the threshold may never go past the level at which the region leaked during the scan
+    limit = mu_0 + sign * (h_leak - p.level_step_hu)
+    threshold = mu_0 + sign * h_leak / 2.0
+    region = _band_region(smoothed, local, threshold, sign, mu_0 - sign * p.far_hu, spacing_mm, p)
+    mu_l, mu_b = mu_0, mu_0 + sign * h_leak
+    for i in range(p.iterations):
+        sub, _ = _crop_to(region, spacing_mm, p.shell_mm[1] + 2.0)
+        shell = _shell(region[sub], spacing_mm, p.shell_mm)
+        if not shell.any():
+            break
+        mu_b = float(np.median(smoothed[sub][shell]))
+        mu_l = float(np.median(smoothed[sub][_interior(region[sub], spacing_mm, 1.5)]))
+        if sign * (mu_b - mu_l) < p.min_contrast_hu:
+            raise SegmentationError(
+                f"no edge around the point: the lesion ({mu_l:.0f} HU) and its surroundings "
+                f"({mu_b:.0f} HU) differ by less than {p.min_contrast_hu:.0f} HU"
+            )
+        threshold = (mu_l + mu_b) / 2.0
+        threshold = min(threshold, limit) if sign > 0 else max(threshold, limit)
+        candidate = _band_region(smoothed, local, threshold, sign, mu_l - sign * p.far_hu,
+                                 spacing_mm, p)
+        if _touches_side(candidate, candidate.shape, voxels.shape, offset):
+            break
+        region = candidate
+        step(0.5 + 0.5 * (i + 1) / p.iterations)
+    if _touches_side(region, region.shape, voxels.shape, offset):
+        raise SegmentationError(
+            f"the region around the point leaked beyond {max(p.box_radii_mm):.0f} mm from it "
+            "(into neighbouring tissue, or the lesion is larger than the search box): "
+            "measure it by hand"
+        )
+    report(1.0)
+    return RegionResult(region, offset, tuple(float(s) for s in spacing_mm),  # type: ignore[arg-type]
+                        mu_l, mu_b, partial_volume_ml(smoothed, region, spacing_mm, mu_l, mu_b))
+
+
+def partial_volume_ml(
+    smoothed: np.ndarray, mask: np.ndarray, spacing_mm: tuple[float, float, float],
+    lesion_hu: float, background_hu: float,
+) -> float | None:
+    """The lesion's volume counting the boundary voxels by the fraction of lesion they hold.
+
+    Voxels deep inside the mask count 1; those within two voxels of its outline (either side)
+    count ``(I - background) / (lesion - background)`` clipped to 0-1.  Thick slices blur the
+    first and last slice of a lesion in z; these fractions add that volume back (each point
+    in z is seen by slices whose thickness adds up to the spacing times their overlap, so the
+    sum stays unbiased).  None when the contrast is unknown.
+    """
+    contrast = lesion_hu - background_hu
+    if not math.isfinite(contrast) or abs(contrast) < 1e-6 or not mask.any():
+        return None
+    sub, _ = _crop_to(mask, spacing_mm, 3.0 * max(spacing_mm))
+    m = mask[sub]
+    img = sitk.GetImageFromArray(m.astype(np.uint8))
+    rim = [2, 2, 1]
+    outer = sitk.GetArrayFromImage(sitk.BinaryDilate(img, rim, sitk.sitkBox)).astype(bool)
+    inner = sitk.GetArrayFromImage(sitk.BinaryErode(img, rim, sitk.sitkBox)).astype(bool)
+    band = outer & ~inner
+    frac = np.clip((smoothed[sub][band] - background_hu) / contrast, 0.0, 1.0)
+    return (float(inner.sum()) + float(frac.sum())) * float(np.prod(spacing_mm)) / 1000.0
+
+
+def _leak_level(
+    voxels: np.ndarray, spacing_mm: tuple[float, float, float], seed: tuple[int, int, int],
+    radius_mm: float, p: LesionParameters,
+) -> tuple[np.ndarray, tuple[int, int, int], tuple[int, int, int], float, float, float] | None:
+    """Scan thresholds away from the seed value until the seed's region leaks out of the box.
+
+    Both directions are scanned (a darker or a brighter surrounding); the lesion's contrast
+    is the direction that holds longest.  Returns the smoothed box, its offset, the seed in
+    it, the seed value, the sign of (background - lesion) and the leak level, or None when
+    both directions leak at the first level (the lesion is larger than the box, or no edge).
+    """
+    box, offset = crop_box(voxels.shape, seed, spacing_mm, radius_mm)
+    roi = voxels[box].astype(np.float32)
+    local = (seed[0] - offset[0], seed[1] - offset[1], seed[2] - offset[2])
+    img = _image(roi, spacing_mm)
+    smoothed_img = (
+        sitk.SmoothingRecursiveGaussian(img, p.smoothing_mm) if min(roi.shape) >= 4 else img
+    )
+    smoothed = sitk.GetArrayFromImage(smoothed_img)
+    near_box, _ = crop_box(roi.shape, local, spacing_mm, p.seed_radius_mm)
+    near_box = (slice(local[0], local[0] + 1), near_box[1], near_box[2])  # the clicked slice
+    mu_0 = float(np.median(smoothed[near_box]))
+    seed_xyz = [(local[2], local[1], local[0])]
+    levels = np.arange(p.level_step_hu, p.max_level_hu + 1e-9, p.level_step_hu)
+    best: tuple[float, float] | None = None
+    for sign in (1.0, -1.0):
+        far = mu_0 - sign * p.far_hu
+        barred = _barrier(smoothed, sign, far, spacing_mm, p)
+        scan = smoothed.copy()
+        scan[barred] = far - sign * 1000.0  # outside every interval below
+        scan[local] = mu_0
+        scan_img = sitk.GetImageFromArray(scan)
+        leak = None
+        for n, h in enumerate(levels):
+            lo, hi = sorted((mu_0 + sign * float(h), far))
+            grown = sitk.ConnectedThreshold(scan_img, seedList=seed_xyz, lower=float(lo),
+                                            upper=float(hi), replaceValue=1)
+            if _touches_side(sitk.GetArrayViewFromImage(grown), roi.shape, voxels.shape, offset):
+                leak = None if n == 0 else float(h)
+                break
+        # never leaking even at max_level_hu: the box is the whole image, no edge was found
+        if leak is not None and (best is None or leak > best[1]):
+            best = (sign, leak)
+    if best is None:
+        return None
+    return smoothed, offset, local, mu_0, best[0], best[1]
+
+
+def _band_region(
+    smoothed: np.ndarray, local: tuple[int, int, int], threshold: float, sign: float,
+    far: float, spacing_mm: tuple[float, float, float], p: LesionParameters,
+) -> np.ndarray:
+    """The lesion side of ``threshold`` (not beyond ``far``) connected to the seed, cleaned.
+
+    ``sign`` is that of (background - lesion).  Voxels within ``barrier_mm`` of tissue beyond
+    ``far`` (fat next to a hypodense lesion's organ, bone next to a hyperdense one) are left
+    out: they are the partial-volume rim of the organ, not lesion.
+    """
+    if sign > 0:
+        inside = (smoothed < threshold) & (smoothed > far)
+    else:
+        inside = (smoothed > threshold) & (smoothed < far)
+    inside &= ~_barrier(smoothed, sign, far, spacing_mm, p)
+    inside[local] = True
+    region = component_at(inside, local)
+    sub, _ = _crop_to(region, spacing_mm, p.open_radius_mm + 1.0)
+    out = np.zeros_like(region)
+    seed_sub = tuple(local[i] - sub[i].start for i in range(3))
+    opened = open_by_reconstruction(region[sub], seed_sub, spacing_mm,  # type: ignore[arg-type]
+                                    p.open_radius_mm, in_plane=True)
+    out[sub] = fill_holes_per_slice(opened)
+    return out
+
+
+def _barrier(smoothed: np.ndarray, sign: float, far: float,
+             spacing_mm: tuple[float, float, float], p: LesionParameters) -> np.ndarray:
+    """Voxels beyond ``far`` on the lesion's side, grown by ``barrier_mm`` in-plane."""
+    beyond = smoothed <= far if sign > 0 else smoothed >= far
+    if p.barrier_mm <= 0 or not beyond.any():
+        return beyond
+    near = sitk.BinaryDilate(sitk.GetImageFromArray(beyond.astype(np.uint8)),
+                             _ball(spacing_mm, p.barrier_mm)[:2] + [0], sitk.sitkBall)
+    return np.asarray(sitk.GetArrayFromImage(near).astype(bool))
+
+
+def _crop_to(
+    mask: np.ndarray, spacing_mm: tuple[float, float, float], margin_mm: float
+) -> tuple[tuple[slice, slice, slice], tuple[int, int, int]]:
+    """The bounding box of ``mask`` grown by ``margin_mm`` (clipped), and its first index."""
+    idx = np.nonzero(mask)
+    box = []
+    for axis in range(3):
+        m = int(np.ceil(margin_mm / float(spacing_mm[axis])))
+        lo = max(int(idx[axis].min()) - m, 0) if len(idx[axis]) else 0
+        hi = min(int(idx[axis].max()) + m + 1, mask.shape[axis]) if len(idx[axis]) else 1
+        box.append(slice(lo, hi))
+    return (box[0], box[1], box[2]), (box[0].start, box[1].start, box[2].start)
+
+
+def threshold_baseline(
+    voxels: np.ndarray,
+    spacing_mm: tuple[float, float, float],
+    seed: tuple[int, int, int],
+    *,
+    half_width_hu: float = 30.0,
+    roi_radius_mm: float = 60.0,
+) -> RegionResult:
+    """The plain threshold the benchmark compares with.
+
+    Voxels within ``half_width_hu`` of the median of the seed's 3x3 neighbourhood, connected
+    to the seed, holes filled slice by slice: what a reader gets from a region-grow tool with
+    a fixed window.
+    """
+    check_seed(voxels, seed)
+    box, offset = crop_box(voxels.shape, seed, spacing_mm, roi_radius_mm)
+    roi = voxels[box].astype(np.float32)
+    local = (seed[0] - offset[0], seed[1] - offset[1], seed[2] - offset[2])
+    k, r, c = local
+    centre = float(np.median(roi[k, max(r - 1, 0) : r + 2, max(c - 1, 0) : c + 2]))
+    inside = np.abs(roi - centre) <= half_width_hu
+    inside[local] = True
+    region = fill_holes_per_slice(component_at(inside, local))
+    return RegionResult(region, offset, tuple(float(s) for s in spacing_mm),  # type: ignore[arg-type]
+                        centre, float("nan"))

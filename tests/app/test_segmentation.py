@@ -1,0 +1,181 @@
+"""app.segmentation: lesion from a click, RECIST diameters, liver volumetry and FLR (issue 16).
+
+Synthetic phantoms of known size (a liver-like block with noise and a blurred lesion) check
+the numbers; the real CRLM CT checks that a visible metastasis is measured; refusals and
+cancellation are checked too.  Accuracy over many lesions is benchmarks/bench_segmentation.py.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from app.segmentation import (
+    LesionParameters,
+    SegmentationCancelled,
+    SegmentationError,
+    future_liver_remnant_percent,
+    measure_lesion,
+    plane_side,
+    recist_diameters,
+    seed_index,
+    segment_lesion,
+    threshold_baseline,
+    volumetry,
+)
+
+SPACING = (2.5, 0.8, 0.8)
+
+
+def phantom(
+    diameter_mm: float = 24.0, contrast_hu: float = -50.0, noise_hu: float = 20.0, seed: int = 1,
+    axes: tuple[float, float, float] | None = None,
+) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """A 40x160x160 'liver' at 60 HU in air, with a blurred ellipsoidal lesion at its centre."""
+    rng = np.random.default_rng(seed)
+    shape = (40, 160, 160)
+    k, r, c = np.meshgrid(*(np.arange(n, dtype=np.float32) for n in shape), indexing="ij")
+    centre = (20.0, 80.0, 80.0)
+    a, b, cc = axes or (diameter_mm, diameter_mm, diameter_mm)  # (z, y, x) diameters
+    frac = np.zeros(shape, dtype=np.float32)
+    for dz in (-0.25, 0.0, 0.25):  # partial volume over the slice
+        inside = (
+            ((k + dz - centre[0]) * SPACING[0] / (a / 2)) ** 2
+            + ((r - centre[1]) * SPACING[1] / (b / 2)) ** 2
+            + ((c - centre[2]) * SPACING[2] / (cc / 2)) ** 2
+        ) <= 1.0
+        frac += inside
+    frac /= 3.0
+    img = sitk.GetImageFromArray(frac)
+    img.SetSpacing((SPACING[2], SPACING[1], SPACING[0]))
+    frac = sitk.GetArrayFromImage(sitk.SmoothingRecursiveGaussian(img, [0.6, 0.6, 0.01]))
+    volume = 60.0 + contrast_hu * frac + rng.normal(0.0, noise_hu, shape)
+    volume[:, :, :6] = -1000.0  # air at one side
+    return np.round(volume).astype(np.int16), (20, 80, 80)
+
+
+def test_diameters_of_a_disc_and_an_ellipse() -> None:
+    rows, cols = np.mgrid[:80, :80]
+    disc = ((rows - 40.3) * 0.8) ** 2 + ((cols - 39.6) * 0.8) ** 2 <= 12.5**2
+    d = recist_diameters(disc[None], (5.0, 0.8, 0.8))
+    assert d.long_axis_mm == pytest.approx(25.0, abs=0.8)
+    assert d.short_axis_mm == pytest.approx(25.0, abs=0.8)
+    ellipse = ((rows - 40) * 0.8 / 15.0) ** 2 + ((cols - 40) * 0.8 / 7.5) ** 2 <= 1.0
+    d = recist_diameters(np.stack([np.zeros_like(ellipse), ellipse]), (5.0, 0.8, 0.8))
+    assert d.slice_index == 1
+    assert d.long_axis_mm == pytest.approx(30.0, abs=0.8)
+    assert d.short_axis_mm == pytest.approx(15.0, abs=0.8)
+    (r0, c0), (r1, c1) = d.long_px
+    assert abs(r1 - r0) > 5 * abs(c1 - c0)  # the long axis runs along the rows
+
+
+def test_empty_mask_is_refused() -> None:
+    with pytest.raises(ValueError, match="empty"):
+        recist_diameters(np.zeros((2, 5, 5), dtype=bool), (1.0, 1.0, 1.0))
+
+
+@pytest.mark.parametrize(("contrast", "diameter"), [(-50.0, 24.0), (50.0, 24.0), (-60.0, 40.0)])
+def test_lesion_size_and_volume_from_one_click(contrast: float, diameter: float) -> None:
+    voxels, centre = phantom(diameter, contrast)
+    click = (centre[0], centre[1] + 3, centre[2] - 2)  # not exactly the centre
+    result = segment_lesion(voxels, SPACING, click)
+    d = recist_diameters(result.mask, SPACING)
+    assert d.long_axis_mm == pytest.approx(diameter, rel=0.10)
+    assert d.short_axis_mm == pytest.approx(diameter, rel=0.12)
+    truth_ml = math.pi / 6 * diameter**3 / 1000
+    assert result.volume_ml == pytest.approx(truth_ml, rel=0.15)
+    assert math.copysign(1, result.background_hu - result.lesion_hu) == -math.copysign(1, contrast)
+
+
+def test_ellipsoid_long_axis_on_the_right_slice_and_perpendicular() -> None:
+    voxels, centre = phantom(axes=(20.0, 36.0, 18.0), contrast_hu=-55.0)
+    result = segment_lesion(voxels, SPACING, centre)
+    d = recist_diameters(result.mask, SPACING)
+    assert abs(d.slice_index + result.offset[0] - centre[0]) <= 1
+    assert d.long_axis_mm == pytest.approx(36.0, rel=0.10)
+    assert d.short_axis_mm == pytest.approx(18.0, rel=0.15)
+
+
+def test_the_plain_threshold_leaks_where_the_half_contrast_region_does_not() -> None:
+    voxels, centre = phantom(24.0, -30.0, noise_hu=25.0)
+    ours = segment_lesion(voxels, SPACING, centre)
+    plain = threshold_baseline(voxels, SPACING, centre)
+    assert ours.volume_ml == pytest.approx(math.pi / 6 * 24.0**3 / 1000, rel=0.2)
+    assert plain.mask_volume_ml > 3 * ours.volume_ml
+
+
+def test_refusals_say_why() -> None:
+    voxels, centre = phantom()
+    with pytest.raises(SegmentationError, match="in air"):
+        segment_lesion(voxels, SPACING, (20, 80, 2))
+    with pytest.raises(SegmentationError, match="outside the image"):
+        segment_lesion(voxels, SPACING, (99, 80, 80))
+    flat = np.full((30, 120, 120), 60, dtype=np.int16)
+    with pytest.raises(SegmentationError, match="edge"):
+        segment_lesion(flat, SPACING, (15, 60, 60))
+
+
+def test_cancel_stops_and_progress_reaches_one() -> None:
+    voxels, centre = phantom()
+    seen: list[float] = []
+    segment_lesion(voxels, SPACING, centre, progress=seen.append)
+    assert seen[-1] == 1.0
+    assert seen == sorted(seen)
+    with pytest.raises(SegmentationCancelled):
+        segment_lesion(voxels, SPACING, centre, cancelled=lambda: True)
+
+
+class _Volume:
+    """The attributes of storage.dicom.Volume that measure_lesion reads."""
+
+    def __init__(self, voxels: np.ndarray) -> None:
+        self.voxels = voxels
+        self.spacing_mm = SPACING
+        self.series_instance_uid = "1.2.3"
+        self.sop_instance_uids = [f"1.2.3.{k}" for k in range(voxels.shape[0])]
+
+    def index_to_lps(self, k: float, r: float, c: float) -> tuple[float, float, float]:
+        return (c * SPACING[2], r * SPACING[1], k * SPACING[0])
+
+    def lps_to_index(self, x: float, y: float, z: float) -> tuple[float, float, float]:
+        return (z / SPACING[0], y / SPACING[1], x / SPACING[2])
+
+
+def test_measure_lesion_proposes_a_bidirectional_caliper() -> None:
+    voxels, centre = phantom(30.0, -50.0)
+    volume = _Volume(voxels)
+    seed = seed_index(volume, volume.index_to_lps(*centre))
+    assert seed == centre
+    m = measure_lesion(volume, seed, LesionParameters())
+    geometry = m.geometry(volume)
+    assert geometry.short_axis is not None
+    assert geometry.long_axis.length_mm == pytest.approx(m.long_axis_mm, abs=0.1)
+    assert geometry.short_axis.length_mm == pytest.approx(m.short_axis_mm, abs=0.1)
+    assert geometry.sop_instance_uid == f"1.2.3.{m.slice_index}"
+    record = m.to_dict(volume)
+    assert record["algorithm"]
+    assert record["parameters"]["smoothing_mm"] == 1.5
+    assert m.mean_hu == pytest.approx(10.0, abs=12.0)
+    with pytest.raises(SegmentationError, match="outside the image"):
+        seed_index(volume, (-500.0, 0.0, 0.0))
+
+
+def test_flr_percent_of_a_virtual_resection() -> None:
+    liver = np.zeros((10, 20, 20), dtype=bool)
+    liver[:, :, :] = True  # 4000 voxels of 1 mm^3 = 4 mL
+    tumour = np.zeros_like(liver)
+    tumour[0:2, 0:10, 0:10] = True  # 200 voxels, in the resected half
+    cut = plane_side(liver.shape, (1.0, 1.0, 1.0), (0.0, 0.0, 9.5), (0.0, 0.0, -1.0))
+    assert cut.sum() == 2000  # columns 0-9
+    v = volumetry(liver, (1.0, 1.0, 1.0), cut, tumour)
+    assert v.total_liver_ml == pytest.approx(4.0)
+    assert v.tumour_ml == pytest.approx(0.2)
+    assert v.resected_ml == pytest.approx(2.0)
+    assert v.remnant_ml == pytest.approx(2.0)
+    assert v.flr_percent == pytest.approx(2.0 / 3.8 * 100)
+    assert future_liver_remnant_percent(1500.0, 100.0, 560.0) == pytest.approx(40.0)
+    with pytest.raises(SegmentationError, match="not positive"):
+        future_liver_remnant_percent(100.0, 100.0, 0.0)
