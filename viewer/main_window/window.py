@@ -27,6 +27,7 @@ from viewer.lesions.table_view import LesionTableView
 from viewer.main_window.actions import TimepointActions, make_action, series_of
 from viewer.main_window.caliper_actions import CaliperActions
 from viewer.main_window.pacs import PacsActions
+from viewer.main_window.records import RecordActions
 from viewer.main_window.trial import TrialActions, WindowSettings
 from viewer.image.overlays import MeasurementOverlay
 from viewer.main_window.patient_browser import PatientBrowserWidget
@@ -109,6 +110,7 @@ class MainWindow(QMainWindow):
             refresh_overlays=self._refresh_overlays)
         self.pacs = PacsActions(self, pacs_controller, self.open_folder)
         self.trial = TrialActions(self, cohort_controller)
+        self.records = RecordActions(self, session)
         self._build_layout()
         self._build_actions()
         self.window_settings = WindowSettings(
@@ -188,6 +190,7 @@ class MainWindow(QMainWindow):
         tp_menu = menus.addMenu("&Timepoint")
         for action in (self.new_timepoint_action, None, self.sign_action, self.amend_action):
             tp_menu.addSeparator() if action is None else tp_menu.addAction(action)
+        self.records.add_menu(menus)
         self.trial.add_menu(menus)
         self._build_admin_menu(menus)
         toolbar = self.addToolBar("Main")
