@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 _Key = QtCore.Qt.Key
-SLICE_STEPS = {
+SLICE_STEPS: dict[int, int] = {
     _Key.Key_PageUp: -1,
     _Key.Key_PageDown: 1,
     _Key.Key_Up: -1,
@@ -82,10 +82,11 @@ class ViewInputFilter(QtCore.QObject):
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
         """Take slice/delete/Escape keys; toggle the fit on a left double-click."""
         kind = event.type()
-        if kind == QtCore.QEvent.Type.KeyPress:
+        if kind == QtCore.QEvent.Type.KeyPress and isinstance(event, QtGui.QKeyEvent):
             return handle_key(self._widget, event.key())
         if (
             kind == QtCore.QEvent.Type.MouseButtonDblClick
+            and isinstance(event, QtGui.QMouseEvent)
             and watched is self._widget.graphics_view.viewport()  # not again on propagation
             and event.button() == QtCore.Qt.MouseButton.LeftButton
             and self._widget.volume is not None
@@ -107,7 +108,7 @@ def is_text_input(widget: QtCore.QObject | None) -> bool:
     return isinstance(widget, _TEXT_INPUTS)
 
 
-def is_tool_key(event: QtCore.QEvent) -> bool:
+def is_tool_key(event: QtGui.QKeyEvent) -> bool:
     """True for a key that could be a single-letter shortcut: one printable character, no Ctrl."""
     modifiers = event.modifiers() & ~QtCore.Qt.KeyboardModifier.ShiftModifier
     modifiers &= ~QtCore.Qt.KeyboardModifier.KeypadModifier
@@ -129,6 +130,7 @@ class ToolKeyGuard(QtCore.QObject):
         """Accept ``ShortcutOverride`` of a single-letter key on a text input."""
         if (
             event.type() == QtCore.QEvent.Type.ShortcutOverride
+            and isinstance(event, QtGui.QKeyEvent)
             and is_text_input(watched)
             and is_tool_key(event)
         ):
