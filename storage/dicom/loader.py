@@ -7,7 +7,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -253,40 +253,47 @@ class _Filler:
             self.volume._finish(time.perf_counter() - self.started)
 
     def _run_with_processes(self, rest: list[int]) -> None:
-        """Decode *rest* in order, here and in the worker processes, taking chunks as they free."""
+        """Decode *rest* in worker processes, in order, two chunks per worker in flight.
+
+        Until the workers are up this thread decodes chunks itself; afterwards
+        it only submits chunks and stores the slices that come back.  If the
+        pool breaks, what it held is decoded here.
+        """
         chunks = deque(rest[i:i + PROCESS_CHUNK] for i in range(0, len(rest), PROCESS_CHUNK))
-        lock = threading.Lock()
-
-        def take() -> list[int] | None:
-            with lock:
-                return chunks.popleft() if chunks and not self.volume.is_cancelled else None
-
-        def remote() -> None:
-            while (chunk := take()) is not None:
-                executor = workers.pool()
-                if executor is None:  # broken meanwhile: decode here
-                    self.fill(chunk)
-                    continue
-                tasks = [(i, *self.layout.images[i]) for i in chunk]
+        pending: deque[tuple[list[int], Future[list[workers.Result]]]] = deque()
+        window = 2 * workers.PROCESSES
+        shape = self.volume.voxels.shape[1:]
+        executor = workers.pool()
+        while chunks or pending:
+            if self.volume.is_cancelled:
+                chunks.clear()
+                for _chunk, waiting in pending:
+                    waiting.cancel()  # those already running finish and are stored
+            while executor is not None and chunks and len(pending) < window:
+                tasks = [(i, *self.layout.images[i]) for i in chunks[0]]
                 try:
-                    results = executor.submit(
-                        workers.decode_frames, self.decoder.dtype.str, self.decoder.checked,
-                        self.volume.voxels.shape[1:], tasks).result()
-                except Exception:  # noqa: BLE001 - a lost worker or a failed start
+                    future = executor.submit(workers.decode_frames, self.decoder.dtype.str,
+                                             self.decoder.checked, shape, tasks)
+                except Exception:  # noqa: BLE001 - the pool broke or shut down
                     workers.mark_broken()
-                    self.fill(chunk)
-                    continue
-                for index, status, value in results:
-                    self._record(index, status, value)
-
-        threads = [threading.Thread(target=remote, name=f"caliper-decode-{n}", daemon=True)
-                   for n in range(workers.PROCESSES)]
-        for thread in threads:
-            thread.start()
-        while (chunk := take()) is not None:
-            self.fill(chunk)
-        for thread in threads:
-            thread.join()
+                    executor = None
+                    break
+                pending.append((chunks.popleft(), future))
+            if not pending or (chunks and not workers.is_started() and not pending[0][1].done()):
+                if chunks:
+                    self.fill(chunks.popleft())  # the workers are not up yet (or gone)
+                continue
+            chunk, future = pending.popleft()
+            try:
+                results = future.result()
+            except (Exception, CancelledError):  # noqa: BLE001 - cancelled, or a lost worker
+                if executor is not None and not self.volume.is_cancelled:
+                    workers.mark_broken()
+                    executor = None
+                self.fill(chunk)  # decodes nothing once the load is cancelled
+                continue
+            for index, status, value in results:
+                self._record(index, status, value)
 
     def _widen(self) -> None:
         """Some values do not fit int16: switch the volume to float32, redo those slices."""

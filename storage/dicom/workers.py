@@ -4,9 +4,11 @@ No decoder of :mod:`storage.dicom.decoders` releases the GIL, so threads
 cannot decode two compressed frames at once; worker processes can.  One
 pool per Caliper process, created on first use and kept (its start-up, a
 fresh interpreter importing numpy, pydicom and the decoders, is paid once):
-``cpu_count - 1`` processes, started by a fork server (never by forking the
+one process per core, started by a fork server (never by forking the
 multi-threaded GUI process; fresh interpreters where there is no fork
-server).  The loading process decodes too, so a series uses every core.  A
+server).  The loading process decodes only until they are up: afterwards it
+just feeds them and stores their slices, because a decoding thread would
+hold the GIL that this bookkeeping needs and leave the workers idle.  A
 frozen build (PyInstaller) gets no pool: a child would start the program
 itself unless its entry point calls ``multiprocessing.freeze_support()``
 first thing, after which it may set :data:`ENABLED`.  A pool that cannot
@@ -26,8 +28,8 @@ import numpy as np
 from storage.dicom.pixels import FrameDecoder, ValueOverflow
 from storage.dicom.records import FileHeader, FrameHeader
 
-#: Worker processes besides the loading process itself.
-PROCESSES = max(0, min(7, (os.cpu_count() or 1) - 1))
+#: Worker processes: one per core (none on a single core, where they gain nothing).
+PROCESSES = 0 if (os.cpu_count() or 1) < 2 else min(8, os.cpu_count() or 1)
 #: False turns the pool off: in frozen builds (see above), and with the
 #: environment variable ``CALIPER_DECODE_PROCESSES=0``.
 ENABLED = not getattr(sys, "frozen", False) and os.environ.get("CALIPER_DECODE_PROCESSES") != "0"
@@ -41,6 +43,7 @@ Result = tuple[int, str, "np.ndarray | str | None"]
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _broken = False
+_started = threading.Event()
 _decoders: dict[tuple[str, bool], FrameDecoder] = {}
 
 
@@ -75,6 +78,13 @@ def warm_up() -> None:
             future.result()
     except Exception:  # noqa: BLE001 - a pool that cannot start is reported by mark_broken
         mark_broken()
+    else:
+        _started.set()
+
+
+def is_started() -> bool:
+    """True once :func:`warm_up` has seen every worker process answer."""
+    return _started.is_set()
 
 
 def mark_broken() -> None:
@@ -82,6 +92,7 @@ def mark_broken() -> None:
     global _broken, _pool
     with _lock:
         _broken = True
+        _started.clear()
         executor, _pool = _pool, None
     if executor is not None:
         executor.shutdown(wait=False, cancel_futures=True)
