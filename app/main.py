@@ -40,6 +40,7 @@ from recist.model import LesionKind, MeasurementStatus, Reader, Role
 # takes seconds on a slow disk and the reader should see Caliper start at once.
 if TYPE_CHECKING:
     from storage.db import Database
+    from viewer.image.loading import SeriesLibrary as OpensSeries
     from viewer.main_window.window import MainWindow
 
 __all__ = ["DEMO_SUBJECT_ID", "can_ask", "log_in", "SeriesChoice", "SeriesLibrary", "build_main_window", "exit_process", "open_demo", "render_volume_png", "run_gui"]
@@ -52,7 +53,8 @@ _LOCAL_READER_FILE = "local_reader.txt"
 
 #: The invented demo measurements: (code, kind, organ, location, nodal, slice, long axis end
 #: points (column, row) at baseline, then at C3).  See resources/demo/README.md.
-_DEMO_LESIONS: tuple[tuple[str, LesionKind, str, str, bool, int, tuple, tuple], ...] = (
+_Line = tuple[tuple[float, float], tuple[float, float]]
+_DEMO_LESIONS: tuple[tuple[str, LesionKind, str, str, bool, int, _Line, _Line | None], ...] = (
     ("T1", LesionKind.TARGET, "liver", "segment VII", False, 9,
      ((158.0, 318.0), (192.0, 336.0)), ((164.0, 322.0), (185.0, 333.0))),
     ("T2", LesionKind.TARGET, "liver", "segment IVa", False, 5,
@@ -217,7 +219,7 @@ def can_ask() -> bool:
     return QApplication.platformName() not in ("offscreen", "minimal")
 
 
-def log_in(database: Database, before_dialog: Callable[[], None] | None = None, *,
+def log_in(database: Database, before_dialog: Callable[[], object] | None = None, *,
            ask_first_admin: bool | None = None) -> Reader | None:
     """The reader for this session: the first administrator, the local reader, or whoever logs in.
 
@@ -275,8 +277,9 @@ def _ask_first_admin(database: Database) -> Reader | None:
         lambda username, name, password, repeat: create_first_admin(
             database, username, name, password, repeat))
     if dialog.exec() == QDialog.DialogCode.Accepted:
-        log.info("first administrator %s created", dialog.reader.username)
-        return dialog.reader  # type: ignore[no-any-return]
+        admin: Reader = dialog.reader
+        log.info("first administrator %s created", admin.username)
+        return admin
     QMessageBox.information(None, "Caliper", NO_ADMIN_MESSAGE)
     return None
 
@@ -294,14 +297,15 @@ def _authenticate(database: Database, username: str, password: str) -> Reader:
             username, lambda new, _repeat: database.readers.change_password(username, password, new),
             QApplication.activeModalWidget())
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            return dialog.reader  # type: ignore[no-any-return]
+            reader: Reader = dialog.reader
+            return reader
         raise AuthenticationError(
             f"{username} must choose a new password to log in (an administrator reset it)") from None
 
 
-def open_demo(session: Any, library: SeriesLibrary) -> None:
+def open_demo(session: Any, library: OpensSeries) -> None:
     """Open the demo patient, creating it (baseline + C3, invented measurements) if needed."""
-    volume = library.open_folder(DEMO_FOLDER)
+    volume = library.open_folder(str(DEMO_FOLDER))
     if DEMO_SUBJECT_ID not in {p.subject_id for p in session.patients()}:
         _seed_demo(session, volume)
     session.open_patient(DEMO_SUBJECT_ID)
@@ -323,8 +327,9 @@ def _seed_demo(session: Any, volume: Any) -> None:
         for code, kind, organ, location, nodal, slice_index, *axes in _DEMO_LESIONS:
             lesion = next((x for x in session.lesions() if x.code == code), None)
             points = axes[index]
-            if points is None:
-                session.set_status(lesion.id, MeasurementStatus.PRESENT)
+            if points is None:  # not measured at C3: present (the lesion exists since baseline)
+                if lesion is not None:
+                    session.set_status(lesion.id, MeasurementStatus.PRESENT)
                 continue
             geometry = make_geometry(volume, slice_index, points, _short_axis(*points))
             session.record_measurement(geometry, lesion_id=lesion.id if lesion else None, kind=kind,
@@ -335,7 +340,7 @@ def _seed_demo(session: Any, volume: Any) -> None:
     session.commands.clear()  # the demo's own set-up is not the reader's to undo
 
 
-def _short_axis(start: tuple[float, float], end: tuple[float, float]) -> tuple:
+def _short_axis(start: tuple[float, float], end: tuple[float, float]) -> _Line:
     """A perpendicular through the midpoint, 60 % of the long axis (square pixels)."""
     (x0, y0), (x1, y1) = start, end
     mx, my, dx, dy = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * 0.3, (y1 - y0) * 0.3
@@ -369,7 +374,7 @@ def build_main_window(database: Database, reader: Reader, library: SeriesLibrary
         settings_path=str(paths.config_dir() / "window.ini") if remember_settings else None,
         readers_controller=ReaderAdminController(database, reader),
     )
-    window.database = database  # type: ignore[attr-defined]
+    window.database = database  # type: ignore[attr-defined]  # kept with its window; MainWindow has no such field
     return window
 
 
@@ -417,7 +422,8 @@ def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int
         0 on a normal exit, 1 when the database cannot be opened or no one logs in.
     """
     started = time.perf_counter()
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Caliper")
     app.setStyle("Fusion")  # before the first window: the platform's own style costs ~1 s to load
     splash = _splash()
@@ -428,7 +434,7 @@ def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int
     from viewer.style import apply_dark_theme
 
     configure_logging()
-    apply_dark_theme(app)  # type: ignore[arg-type]
+    apply_dark_theme(app)
     install_excepthook(_show_crash)
     try:
         database = open_database(db_url)
@@ -453,9 +459,11 @@ def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int
     window.ui_map = install_ui_map(window)  # type: ignore[attr-defined]  # $CALIPER_UI_MAP, e2e tests
     splash.close()
     app.processEvents()
-    window.splash_seconds = splash_seconds  # type: ignore[attr-defined]
-    window.startup_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
-    log.info("splash %.2f s, main window shown %.2f s after start", splash_seconds, window.startup_seconds)
+    startup_seconds = time.perf_counter() - started
+    # timings read by tests/viewer/test_main_window.py (a subprocess start-up measurement)
+    window.splash_seconds = splash_seconds  # type: ignore[attr-defined]  # set for the timing test only
+    window.startup_seconds = startup_seconds  # type: ignore[attr-defined]  # as splash_seconds
+    log.info("splash %.2f s, main window shown %.2f s after start", splash_seconds, startup_seconds)
     first_start = not window.session.patients()
     if demo or first_start:
         QTimer.singleShot(0, lambda: _open_demo_in(window, started))
@@ -548,7 +556,8 @@ def _open_demo_in(window: MainWindow, started: float) -> None:
     first = next((x for x in window.session.lesions() if x.code == "T1"), None)
     if first is not None:  # show T1 with its baseline key slice beside it
         window.lesion_table.select_lesion(first.id)
-    window.demo_ready_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
+    demo_ready_seconds = time.perf_counter() - started
+    window.demo_ready_seconds = demo_ready_seconds  # type: ignore[attr-defined]  # for the timing test
     window.statusBar().showMessage(
         "Demo study DEMO-001: real CT, invented measurements (see resources/demo/README.md).", 15000)
-    log.info("demo study ready %.2f s after start", window.demo_ready_seconds)
+    log.info("demo study ready %.2f s after start", demo_ready_seconds)
