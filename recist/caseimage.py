@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from recist.errors import CaseFormatError, InvalidRecordError
+from recist.limits import text_problem
 from recist.model import DrawnGeometry, Segment
 
 _HAS_FRAME = "frame_number" in DrawnGeometry.__dataclass_fields__
@@ -64,6 +65,9 @@ def _uid(data: Mapping[str, Any], key: str, where: str) -> str:
         raise CaseFormatError(f"{where}.{key}", "is required (a DICOM UID string)")
     if not isinstance(value, str):
         raise CaseFormatError(f"{where}.{key}", f"expected a UID string, got {value!r}")
+    problem = text_problem(value, "uid")
+    if problem is not None:
+        raise CaseFormatError(f"{where}.{key}", problem)
     return value
 
 

@@ -24,6 +24,7 @@ from recist.case import (
 )
 from recist.caseimage import image_from_dict
 from recist.errors import CaseFormatError
+from recist.limits import MAX_LENGTH, text_problem
 from recist.model import Criteria
 
 TSTM = "TSTM"
@@ -54,13 +55,30 @@ def _join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
-def _text(data: Mapping[str, Any], key: str, where: str, *, default: str | None = None) -> str:
+def _text(
+    data: Mapping[str, Any], key: str, where: str, kind: str, *, default: str | None = None
+) -> str:
     value = data.get(key, default)
+    try:  # the common case in one test; anything else is described below
+        if value.isprintable() and value.strip() and len(value) <= MAX_LENGTH[kind]:
+            return value  # type: ignore[no-any-return]
+    except AttributeError:  # not a string
+        pass
     if value is None:
         raise CaseFormatError(_join(where, key), "is required (a non-empty string)")
     if not isinstance(value, str) or not value.strip():
         raise CaseFormatError(_join(where, key), f"expected a non-empty string, got {value!r}")
-    return value
+    raise CaseFormatError(_join(where, key), text_problem(value, kind) or "")
+
+
+def _location(data: Mapping[str, Any], where: str) -> str:
+    """The free-text location of a lesion ('' when absent); limits as any stored text."""
+    value = data.get("location")
+    text = value if type(value) is str else str(value or "")
+    problem = text_problem(text, "location")
+    if problem is not None:
+        raise CaseFormatError(_join(where, "location"), problem)
+    return text
 
 
 def _bool(data: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
@@ -196,14 +214,14 @@ def _target(data: Mapping[str, Any], where: str) -> TargetEntry:
     if "short_axis_mm" in data or "long_axis_mm" in data:
         short, long = _other_axis(data, where, nodal, diameter)
     return TargetEntry(
-        id=_text(data, "id", where),
-        organ=_text(data, "organ", where, default="unspecified"),
+        id=_text(data, "id", where, "lesion_id"),
+        organ=_text(data, "organ", where, "organ", default="unspecified"),
         nodal=nodal,
         diameter_um=diameter,
         tstm=tstm,
         fragments_um=fragments,
         coalesced_into=coalesced,
-        location=str(data.get("location") or ""),
+        location=_location(data, where) if data.get("location") else "",
         short_axis_um=short,
         long_axis_um=long,
         image=image_from_dict(data, where) if "image" in data else None,
@@ -241,12 +259,12 @@ def _other_axis(
 
 def _non_target(data: Mapping[str, Any], where: str) -> NonTargetEntry:
     return NonTargetEntry(
-        id=_text(data, "id", where),
-        organ=_text(data, "organ", where, default="unspecified"),
+        id=_text(data, "id", where, "lesion_id"),
+        organ=_text(data, "organ", where, "organ", default="unspecified"),
         status=_status(data, where, None),
         nodal=_bool(data, "nodal", where, False),
         short_axis_um=_optional_mm(data, "short_axis_mm", where),
-        location=str(data.get("location") or ""),
+        location=_location(data, where) if data.get("location") else "",
         long_axis_um=_optional_mm(data, "long_axis_mm", where),
         image=image_from_dict(data, where) if "image" in data else None,
     )
@@ -258,15 +276,15 @@ def _new_lesion(data: Mapping[str, Any], where: str) -> NewLesionEntry:
     if tstm and status is not LesionStatus.PRESENT:
         raise CaseFormatError(_join(where, "diameter_mm"), "TSTM needs status present")
     return NewLesionEntry(
-        id=_text(data, "id", where),
-        organ=_text(data, "organ", where, default="unspecified"),
+        id=_text(data, "id", where, "lesion_id"),
+        organ=_text(data, "organ", where, "organ", default="unspecified"),
         nodal=_bool(data, "nodal", where, False),
         equivocal=_bool(data, "equivocal", where, False),
         diameter_um=diameter,
         tstm=tstm,
         status=status,
         short_axis_um=_optional_mm(data, "short_axis_mm", where),
-        location=str(data.get("location") or ""),
+        location=_location(data, where) if data.get("location") else "",
         image=image_from_dict(data, where) if "image" in data else None,
     )
 
@@ -287,7 +305,7 @@ def _entries(data: Mapping[str, Any], key: str, where: str, parse: Any) -> tuple
 def _timepoint(data: Mapping[str, Any], where: str) -> CaseTimepoint:
     cycle = data.get("cycle")
     return CaseTimepoint(
-        label=_text(data, "label", where),
+        label=_text(data, "label", where, "label"),
         date=_date(data, "date", where, required=False),
         targets=_entries(data, "targets", where, _target),
         non_targets=_entries(data, "non_targets", where, _non_target),
@@ -305,6 +323,9 @@ def _optional_text(data: Mapping[str, Any], key: str, where: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise CaseFormatError(_join(where, key), f"expected a string, got {value!r}")
+    problem = text_problem(value, key)
+    if problem is not None:
+        raise CaseFormatError(_join(where, key), problem)
     return value
 
 
@@ -440,7 +461,7 @@ def case_from_dict(data: Mapping[str, Any]) -> Case:
     if isinstance(case_id, int) and not isinstance(case_id, bool):
         case_id = str(case_id)
     return Case(
-        id=_text({"id": case_id}, "id", ""),
+        id=_text({"id": case_id}, "id", "", "subject_id"),
         timepoints=timepoints,
         criteria=_CRITERIA[criteria_text.strip().lower()],
         confirmation_required=_bool(data, "confirmation_required", "", False),

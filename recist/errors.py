@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+#: Longest problem text of a CaseFormatError (values quoted in it are cut).
+_MAX_PROBLEM = 300
+
 
 class RecistError(Exception):
     """Base class of every error raised by :mod:`recist`."""
@@ -31,6 +34,8 @@ class CaseFormatError(RecistError, ValueError):
     """
 
     def __init__(self, field: str, problem: str) -> None:
+        if len(problem) > _MAX_PROBLEM:  # a 10 MB value quoted back is no message
+            problem = problem[: _MAX_PROBLEM - 3] + "..."
         self.field = field
         self.problem = problem
         super().__init__(f"{field}: {problem}" if field else problem)

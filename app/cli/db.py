@@ -26,6 +26,7 @@ from typing import Any
 
 import recist
 from app.errors import CliError
+from recist.limits import loads_json
 from recist.model import Criteria, Patient, Reader, Role
 from storage.db import (
     SYSTEM_USERNAME,
@@ -189,11 +190,11 @@ def _patient_list(args: argparse.Namespace, db: Database) -> int:
 
 def _load_case(path: str, case_id: str | None) -> dict[str, Any]:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = loads_json(Path(path).read_bytes())
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CliError(f"{path} is not valid JSON: {exc}") from exc
+    except ValueError as exc:
+        raise CliError(f"{path}: {exc}") from exc
     if isinstance(data, list):
         matches = [
             c for c in data if isinstance(c, dict) and (case_id is None or c.get("id") == case_id)

@@ -17,10 +17,11 @@ from typing import Any
 
 import recist
 from app.errors import CliError
+from recist.limits import MAX_CASE_BYTES, loads_json
 from recist.model import Criteria
 
 _CRITERIA = {"recist1.1": Criteria.RECIST11, "irecist": Criteria.IRECIST}
-_MAX_BYTES = 50 * 1024 * 1024
+_MAX_BYTES = MAX_CASE_BYTES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -87,17 +88,11 @@ def _load(path: Path) -> Any:
     try:
         if path.stat().st_size > _MAX_BYTES:
             raise ValueError(f"file is larger than {_MAX_BYTES // (1024 * 1024)} MB")
-        return json.loads(path.read_text(encoding="utf-8"))
+        return loads_json(path.read_bytes())
     except FileNotFoundError:
         raise ValueError("no such file") from None
     except IsADirectoryError:
         raise ValueError("is a folder") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
-    except UnicodeDecodeError:
-        raise ValueError("not a UTF-8 text file") from None
     except OSError as exc:
         raise ValueError(f"cannot be read ({exc.strerror or exc})") from None
 

@@ -29,6 +29,11 @@ class IntegrityViolationError(RepositoryError):
     """A write broke a database constraint other than uniqueness (e.g. a missing parent)."""
 
 
+class InvalidInputError(IntegrityViolationError, ValueError):
+    """A text no site's database can store: too long, NUL or other control characters,
+    lone surrogates (the limits of :mod:`recist.limits`, the same on SQLite and PostgreSQL)."""
+
+
 class OtherPatientError(IntegrityViolationError):
     """The series belongs to another DICOM patient than the patient's other series.
 

@@ -16,6 +16,7 @@ from recist.endpoints import (
     SurgeryRecord,
     SurvivalRecord,
 )
+from recist.limits import text_problem
 from recist.model import (
     Criteria,
     DrawnGeometry,
@@ -30,6 +31,7 @@ from recist.model import (
     Segment,
     Timepoint,
 )
+from storage.db.errors import InvalidInputError
 from storage.db.models import (
     AssessmentRow,
     ConversionRecordRow,
@@ -104,8 +106,42 @@ def patient_from_row(row: PatientRow) -> Patient:
     )
 
 
+def check_texts(what: str, *texts: tuple[str, str | None, str]) -> None:
+    """Refuse a text that some site's database could not store (see :mod:`recist.limits`).
+
+    Parameters
+    ----------
+    what : str
+        The record, for the message (``"patient S-001"``).
+    texts : tuple of (field, value, kind)
+        Each text (None is skipped) with its kind of :data:`recist.limits.MAX_LENGTH`.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the record and the field.
+    """
+    for name, value, kind in texts:
+        if value is None:
+            continue
+        problem = text_problem(value, kind, multiline=kind == "note")
+        if problem is not None:
+            raise InvalidInputError(f"{_shown(what)} {name}: {problem}")
+
+
+def _shown(what: str) -> str:
+    """A record name fit for a one-line message (the name itself may be the bad text)."""
+    return what if what.isprintable() and len(what) <= 80 else ascii(what[:80])
+
+
 def patient_to_row(patient: Patient, row: PatientRow) -> PatientRow:
     """Copy a Patient's values onto a row (the id is not copied)."""
+    check_texts(
+        f"patient {patient.subject_id}",
+        ("subject_id", patient.subject_id, "subject_id"),
+        ("trial", patient.trial, "trial"),
+        ("site", patient.site, "site"),
+    )
     row.subject_id, row.trial, row.site = patient.subject_id, patient.trial, patient.site
     row.first_dose_date, row.criteria = patient.first_dose_date, patient.criteria.value
     row.confirmation_required, row.min_sd_days = patient.confirmation_required, patient.min_sd_days
@@ -135,6 +171,15 @@ def timepoint_from_row(row: TimepointRow) -> Timepoint:
 
 def timepoint_to_row(timepoint: Timepoint, row: TimepointRow) -> TimepointRow:
     """Copy a Timepoint's values onto a row (id and patient are not copied)."""
+    check_texts(
+        f"timepoint {timepoint.label}",
+        ("label", timepoint.label, "label"),
+        ("study_instance_uid", timepoint.study_instance_uid, "uid"),
+        ("series_instance_uid", timepoint.series_instance_uid, "uid"),
+        ("modality", timepoint.modality, "modality"),
+        ("contrast_phase", timepoint.contrast_phase, "contrast_phase"),
+        ("dicom_patient_id", timepoint.dicom_patient_id, "dicom_patient_id"),
+    )
     for name in _TIMEPOINT_FIELDS:
         setattr(row, name, getattr(timepoint, name))
     return row
@@ -156,6 +201,13 @@ def lesion_from_row(row: LesionRow) -> Lesion:
 
 def lesion_to_row(lesion: Lesion, row: LesionRow) -> LesionRow:
     """Copy a Lesion's values onto a row (id and patient are not copied)."""
+    check_texts(
+        f"lesion {lesion.code}",
+        ("code", lesion.code, "lesion_id"),
+        ("organ", lesion.organ, "organ"),
+        ("location", lesion.location, "location"),
+        ("tracking_uid", lesion.tracking_uid, "uid"),
+    )
     row.code, row.kind, row.organ = lesion.code, lesion.kind.value, lesion.organ
     row.tracking_uid, row.location, row.nodal = lesion.tracking_uid, lesion.location, lesion.nodal
     return row
@@ -233,6 +285,14 @@ def measurement_from_row(row: MeasurementRow) -> Measurement:
 
 def measurement_to_row(measurement: Measurement, row: MeasurementRow) -> MeasurementRow:
     """Copy a Measurement's values onto a row (id, lesion, timepoint, reader, time are not copied)."""
+    geometry = measurement.geometry
+    check_texts(
+        "measurement",
+        ("coalesced_into", measurement.coalesced_into, "lesion_id"),
+        ("note", measurement.note, "note"),
+        ("series_instance_uid", geometry.series_instance_uid if geometry else None, "uid"),
+        ("sop_instance_uid", geometry.sop_instance_uid if geometry else None, "uid"),
+    )
     row.status, row.method = measurement.status.value, measurement.method.value
     row.long_axis_mm, row.short_axis_mm = measurement.long_axis_mm, measurement.short_axis_mm
     row.geometry_json = geometry_to_json(measurement.geometry)

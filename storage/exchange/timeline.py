@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from recist.limits import loads_json
 from recist.model import Lesion, Measurement, Patient, Reader, Timepoint
 
 #: Version of the timeline JSON wrapper (the case keys themselves follow rules.md §10).
@@ -152,9 +153,9 @@ def read_timeline_json(source: str | Path | io.TextIOBase) -> dict[str, Any]:
     """
     name = str(source) if isinstance(source, str | Path) else "<stream>"
     try:
-        text = Path(source).read_text() if isinstance(source, str | Path) else source.read()
-        data = json.loads(text)
-    except (OSError, json.JSONDecodeError) as exc:
+        text = Path(source).read_bytes() if isinstance(source, str | Path) else source.read()
+        data = loads_json(text)
+    except (OSError, ValueError) as exc:
         raise TimelineFormatError(f"{name}: not a readable JSON timeline ({exc})") from exc
     if not isinstance(data, dict) or not isinstance(data.get("timepoints"), list):
         raise TimelineFormatError(f"{name}: a timeline needs a 'timepoints' list")
