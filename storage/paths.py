@@ -30,8 +30,25 @@ def _base(kind: str) -> Path:
     return Path(getter(APP_NAME, appauthor=False))
 
 
+class UserFolderError(OSError):
+    """A user folder cannot be created or written; the message names it and says what to do."""
+
+
 def _ensure(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        home = os.environ.get("CALIPER_HOME")
+        where = f" (CALIPER_HOME={home})" if home else ""
+        raise UserFolderError(
+            f"cannot create the folder {path}{where}: {exc.strerror or exc}; "
+            "make it writable or set CALIPER_HOME to a folder you can write"
+        ) from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UserFolderError(
+            f"the folder {path} is not writable; make it writable or set CALIPER_HOME "
+            "to a folder you can write"
+        )
     return path
 
 

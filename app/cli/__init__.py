@@ -16,6 +16,7 @@ from pathlib import Path
 
 from app import __version__
 from app.errors import CliError
+from storage.paths import UserFolderError
 
 #: Modules that add sub-commands; each has ``register(subparsers) -> None`` and
 #: sets ``func`` on its parsers (``func(args) -> int``).
@@ -93,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             exit_process(run_gui(db_url=args.db, demo=args.demo, open_path=args.open_path))
         return int(args.func(args) or 0)
-    except CliError as exc:
+    except (CliError, UserFolderError) as exc:  # an unwritable CALIPER_HOME is no crash
         print(f"caliper: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -24,7 +24,7 @@ from storage.paths import cache_dir
 log = logging.getLogger(__name__)
 
 #: Bump when FileHeader or the classification rules change.
-INDEX_VERSION = 5
+INDEX_VERSION = 6
 
 Result = FileHeader | FileProblem | None
 
@@ -41,13 +41,20 @@ class HeaderIndex:
     def __init__(self, root: Path) -> None:
         self.root = str(root.resolve())
         digest = hashlib.sha256(self.root.encode("utf-8")).hexdigest()[:32]
-        self.file = cache_dir() / "dicom-index" / f"{digest}.json"
+        try:
+            folder: Path | None = cache_dir() / "dicom-index"
+        except OSError as exc:  # no cache folder: every scan reads every header
+            log.warning("no DICOM header index: %s", exc)
+            folder = None
+        self.file = folder / f"{digest}.json" if folder is not None else None
         self._entries: dict[str, dict[str, Any]] = {}
         self._used: set[str] = set()
         self._dirty = False
         self._load()
 
     def _load(self) -> None:
+        if self.file is None:
+            return
         try:
             data = json.loads(self.file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -82,7 +89,7 @@ class HeaderIndex:
         if len(self._used) != len(self._entries):
             self._entries = {k: v for k, v in self._entries.items() if k in self._used}
             self._dirty = True
-        if not self._dirty:
+        if not self._dirty or self.file is None:
             return
         payload = {"version": INDEX_VERSION, "root": self.root, "entries": self._entries}
         try:
