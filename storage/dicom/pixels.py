@@ -155,7 +155,7 @@ class FrameDecoder:
         offset = head.pixel_offset + frame.index * nbytes  # type: ignore[operator]
         with open(head.file_path, "rb", buffering=0) as fp:
             fp.seek(offset)
-            view = memoryview(target)
+            view = target.data  # memoryview(target); numpy types __buffer__ from Python 3.12 only
             got = 0
             while got < nbytes:
                 n = fp.readinto(view[got:])
@@ -212,7 +212,8 @@ class FrameDecoder:
         """Parse the whole file (cached per thread for multi-frame files)."""
         last = getattr(self._local, "last", None)
         if last is not None and last[0] == head.path:
-            return last[1]
+            cached: Dataset = last[1]
+            return cached
         with pydicom_quiet():
             if head.member is None:
                 ds = pydicom.dcmread(head.file_path, force=True)
@@ -286,7 +287,7 @@ class FrameDecoder:
             try:
                 with pydicom_quiet():
                     if head.n_frames > 1:
-                        arr = pydicom.pixels.pixel_array(ds, index=frame.index)
+                        arr = pydicom.pixels.pixel_array(ds, index=frame.index)  # type: ignore[attr-defined]  # re-exported without __all__
                     else:
                         arr = ds.pixel_array
             except Exception as exc:  # noqa: BLE001 - no pydicom decoder: GDCM's turn
