@@ -28,7 +28,7 @@ from recist.model import Reader
 import storage.db.migrate as migrate
 from storage import paths
 from storage.db.audit import AuditEvent, AuditReport, export_csv, row_to_event, verify_chain
-from storage.db.checkpoint import CheckpointStore
+from storage.db.integrity import check_integrity, with_integrity
 from storage.db.errors import (
     DatabaseUnavailableError,
     NotFoundError,
@@ -39,6 +39,7 @@ from storage.db.errors import (
 from storage.db.models import AuditEventRow
 from storage.db.readers import ReaderRepository
 from storage.db.store import ClinicalStore
+from storage.db.witness import Witness, WitnessedCheckpoints, witness_path
 from storage.paths import default_database_path
 
 #: Key of the advisory lock that serialises writers on PostgreSQL ("CALIPER" in ASCII-ish).
@@ -147,6 +148,13 @@ class Database:
             engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
         )
         self.readers = ReaderRepository(self)
+        self.witness = Witness(
+            witness_path(
+                make_url(url).render_as_string(hide_password=True),
+                _sqlite_path(url) if url.startswith("sqlite") else None,
+                paths.data_dir(),
+            )
+        )
 
     @property
     def dialect(self) -> str:
@@ -211,12 +219,42 @@ class Database:
         full
             Verify every event and row, whatever the checkpoint covers.
         """
-        checkpoints = CheckpointStore(
+        checkpoints = WitnessedCheckpoints(
             paths.data_dir() / "audit-checkpoints",
             make_url(self.url).render_as_string(hide_password=True),
+            self.witness,
         )
         with self.read_session("verify audit trail") as session:
-            return verify_chain(session, expect_head, checkpoints=checkpoints, full=full)
+            report = verify_chain(session, expect_head, checkpoints=checkpoints, full=full)
+            report = with_integrity(report, check_integrity(session), self.witness.check(session))
+            if report.ok:
+                self._record_head(session, "verify")
+        return report
+
+    def _record_head(self, session: Session, why: str) -> None:
+        try:
+            self.witness.record_head(session, why)
+        except OSError as exc:
+            raise RepositoryError(
+                f"cannot write the audit witness {self.witness.path}: {exc.strerror or exc}"
+            ) from exc
+
+    def record_witness(self, why: str) -> tuple[int, str] | None:
+        """Append the current audit head to the witness (after a signature or an export).
+
+        Returns
+        -------
+        tuple of (int, str) or None
+            ``(seq, hash)`` of the head recorded; None for an empty trail.
+        """
+        with self.read_session("record the audit head") as session:
+            self._record_head(session, why)
+            head = session.execute(
+                select(AuditEventRow.id, AuditEventRow.hash)
+                .order_by(AuditEventRow.id.desc())
+                .limit(1)
+            ).first()
+        return (head[0], head[1]) if head else None
 
     def audit_events(
         self, *, entity: str | None = None, entity_id: object = None, limit: int | None = None
@@ -235,7 +273,9 @@ class Database:
     def export_audit_csv(self, path: str | Path) -> int:
         """Write the audit trail as CSV; return the number of events written."""
         with self.read_session("export audit trail") as session:
-            return export_csv(session, Path(path))
+            count = export_csv(session, Path(path))
+            self._record_head(session, "export audit trail")
+            return count
 
     def close(self) -> None:
         """Close every pooled connection."""

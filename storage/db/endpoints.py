@@ -56,7 +56,10 @@ from storage.db.models import (
     SurvivalRecordRow,
 )
 from storage.db.records import RecordSignature
-from storage.db.transactions import Authenticate, Transactions
+from storage.db.integrity import audit_head, record_signature_fields, signed_message
+from storage.db.passwords import sign as ed25519_sign
+from storage.db.signing import Unlock
+from storage.db.transactions import Transactions
 
 __all__ = ["EndpointRecords", "EndpointRecordRepository", "RecordSignature", "endpoint_values"]
 
@@ -117,13 +120,14 @@ class EndpointRecordRepository:
     ----------
     transactions
         The store's transactions (its reader, batch and audit).
-    authenticate
-        ``authenticate(username, password)``: the signer re-entering the password.
+    unlock
+        ``unlock(username, password)``: the signer re-entering the password; gives
+        their decrypted private signing key.
     """
 
-    def __init__(self, transactions: Transactions, authenticate: Authenticate) -> None:
+    def __init__(self, transactions: Transactions, unlock: Unlock) -> None:
         self._tx = transactions
-        self._authenticate = authenticate
+        self._unlock = unlock
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -278,7 +282,8 @@ class EndpointRecordRepository:
         """
 
         try:
-            signer = self._authenticate(investigator.username, password)
+            unlocked = self._unlock(investigator.username, password)
+            signer = unlocked.reader
         except AuthenticationError:
             with self._tx.write("record refused signature") as session:
                 self._tx.audit(
@@ -327,8 +332,13 @@ class EndpointRecordRepository:
                 signed_at=utcnow(),
                 content_json=to_json(content) or "{}",
                 content_hash=content_hash(content),
+                audit_head=audit_head(session),  # under the write lock: before the sign event
             )
             session.add(sig)
+            session.flush()
+            sig.ed25519 = ed25519_sign(
+                unlocked.private_key, signed_message("record", record_signature_fields(sig))
+            )
             session.flush()
             signature = record_signature_from_row(sig)
             AuditLog.record(
@@ -337,7 +347,8 @@ class EndpointRecordRepository:
                 action="sign",
                 entity="record_signature",
                 entity_id=sig.id,
-                after=endpoint_values(signature),
+                after=endpoint_values(signature)
+                | {"audit_head": sig.audit_head, "ed25519": sig.ed25519},
             )
         return signature
 

@@ -25,7 +25,7 @@ from storage.db.base import Base, TimestampMixin, utcnow
 
 
 class ReaderRow(TimestampMixin, Base):
-    """A person using Caliper and the scrypt hash of their password."""
+    """A person using Caliper: password verifier and Ed25519 key pair (``storage/db/passwords.py``)."""
 
     __tablename__ = "reader"
 
@@ -35,6 +35,8 @@ class ReaderRow(TimestampMixin, Base):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(400))
+    public_key: Mapped[str | None] = mapped_column(String(64))  # Ed25519, base64
+    signing_key: Mapped[str | None] = mapped_column(String(200))  # private key, encrypted
 
 
 class PatientRow(TimestampMixin, Base):
@@ -163,6 +165,8 @@ class SignatureRow(TimestampMixin, Base):
     voided_at: Mapped[datetime | None]
     void_reason: Mapped[str | None] = mapped_column(Text)
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("reader.id", ondelete="RESTRICT"))
+    audit_head: Mapped[str | None] = mapped_column(String(90))  # "seq:hash" when signed
+    ed25519: Mapped[str | None] = mapped_column(String(100))  # storage/db/integrity.py
 
 
 class AuditEventRow(Base):
@@ -272,3 +276,5 @@ class RecordSignatureRow(TimestampMixin, Base):
     voided_at: Mapped[datetime | None]
     void_reason: Mapped[str | None] = mapped_column(Text)
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("reader.id", ondelete="RESTRICT"))
+    audit_head: Mapped[str | None] = mapped_column(String(90))  # "seq:hash" when signed
+    ed25519: Mapped[str | None] = mapped_column(String(100))  # storage/db/integrity.py

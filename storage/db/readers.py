@@ -1,15 +1,28 @@
-"""Readers: creation (audited), scrypt passwords, authentication, password resets.
+"""Readers: creation (audited), passwords, signing keys, authentication, password resets.
 
-A password reset by an admin is stored as ``change$`` followed by the scrypt hash
-of the temporary password: the reader logs in with it once and must choose a new
-one (:class:`PasswordChangeRequiredError`); the flag lives in the same value as the
-password, so the two can never disagree, and no schema change was needed.
+Every reader with a password has an Ed25519 key pair; the private key is stored
+encrypted under a key derived from the password (:mod:`storage.db.passwords`), and
+every event that sets a key records the public key in the audit trail, so that
+signatures are verified with the public keys the trail recorded.
+
+A password reset by an admin is stored as ``change$`` followed by the verifier of
+the temporary password, and makes a **new key pair** (the admin cannot decrypt the
+old private key, and signatures under the old key stay verifiable but can no longer
+be made): the reader logs in with it once and must choose a new one
+(:class:`PasswordChangeRequiredError`), which makes yet another key pair that the
+admin never saw.  The flag lives in the same value as the password, so the two can
+never disagree.
+
+The ``system`` reader never has a password: it cannot log in or sign, and it adds
+readers only while no administrator exists (the first one, for scripted set-ups).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
 from recist.model import Reader, Role
@@ -22,7 +35,13 @@ from storage.db.errors import (
 )
 from storage.db.mappers import reader_from_row, record_values
 from storage.db.models import ReaderRow
-from storage.db.passwords import DISABLED, hash_password, verify_password
+from storage.db.passwords import (
+    DISABLED,
+    Credentials,
+    check_password,
+    new_credentials,
+    unlock_private_key,
+)
 from storage.db.transactions import SessionSource
 
 #: Username of the account ``caliper db init`` creates for scripted imports; it cannot log in.
@@ -46,6 +65,29 @@ class PasswordChangeRequiredError(AuthenticationError):
             f"as {username} and choose a new password first"
         )
         self.username = username
+
+
+@dataclass(frozen=True)
+class UnlockedReader:
+    """An authenticated reader and their private signing key, decrypted with the password."""
+
+    reader: Reader
+    private_key: Ed25519PrivateKey
+    public_key: str
+
+
+def _set_credentials(row: ReaderRow, credentials: Credentials, must_change: bool = False) -> None:
+    row.password_hash = (MUST_CHANGE_PREFIX if must_change else "") + credentials.password_hash
+    row.public_key = credentials.public_key
+    row.signing_key = credentials.signing_key
+
+
+def _no_system_password(username: str) -> None:
+    if username == SYSTEM_USERNAME:
+        raise PermissionDeniedError(
+            f"{SYSTEM_USERNAME!r} is for scripted imports and never logs in or signs; "
+            "it cannot have a password"
+        )
 
 
 def _admin_only(by: Reader, what: str) -> None:
@@ -100,8 +142,12 @@ class ReaderRepository:
         record = Reader(
             id=None, username=username.strip(), full_name=full_name.strip(), role=Role(role)
         )
-        stored_hash = hash_password(password) if password is not None else DISABLED
+        if password is not None:
+            _no_system_password(record.username)
+        credentials = new_credentials(password) if password is not None else None
         with self._db.write_session(f"add reader {username}") as session:
+            if by is not None and by.username == SYSTEM_USERNAME:
+                self._system_bootstrap_only(session)
             if session.scalar(select(ReaderRow.id).where(ReaderRow.username == record.username)):
                 raise DuplicateError(f"reader {record.username!r} already exists")
             row = ReaderRow(
@@ -109,12 +155,17 @@ class ReaderRepository:
                 full_name=record.full_name,
                 role=record.role.value,
                 active=True,
-                password_hash=stored_hash,
+                password_hash=DISABLED,
             )
+            if credentials is not None:
+                _set_credentials(row, credentials)
             session.add(row)
             session.flush()
             created = reader_from_row(row)
-            after = record_values(created) | {"password": "set" if password is not None else "none"}
+            after = record_values(created) | {
+                "password": "set" if password is not None else "none",
+                "public_key": row.public_key,
+            }
             AuditLog.record(
                 session,
                 reader_id=by.id if by else row.id,
@@ -124,6 +175,23 @@ class ReaderRepository:
                 after=after,
             )
         return created
+
+    @staticmethod
+    def _system_bootstrap_only(session: Any) -> None:
+        """``system`` adds readers only while no administrator who can log in exists."""
+        admins = session.scalars(
+            select(ReaderRow.username).where(
+                ReaderRow.role == Role.ADMIN.value,
+                ReaderRow.active.is_(True),
+                ReaderRow.username != SYSTEM_USERNAME,
+                ReaderRow.public_key.is_not(None),
+            )
+        ).all()
+        if admins:
+            raise PermissionDeniedError(
+                f"{SYSTEM_USERNAME!r} adds readers only until the first administrator exists; "
+                f"now an administrator ({', '.join(admins)}) adds them, with their password"
+            )
 
     def _change(self, username: str, by: Reader, what: str, apply: Any) -> Reader:
         """Apply ``apply(row) -> (before, after)`` to a reader row as admin ``by``, audited."""
@@ -166,29 +234,49 @@ class ReaderRepository:
         return self._change(username, by, "change the state of", apply)
 
     def set_password(self, username: str, new_password: str, *, by: Reader) -> Reader:
-        """Set a reader's password (the reader themself or an admin); audited without the password.
+        """Set a reader's password with a new key pair; audited without the password.
+
+        Set by the reader themself, the password is theirs; set by an admin for
+        someone else it is a reset (:meth:`reset_password`: changed at next log-in).
+        A reader who knows the old password keeps their key pair with
+        :meth:`change_password`.
 
         Raises
         ------
         PermissionDeniedError
-            ``by`` is neither the reader nor an admin.
+            ``by`` is neither the reader nor an admin, or *username* is ``system``.
         ValueError
             The new password is empty.
         """
-        new_hash = hash_password(new_password)
+        if by.username != username:
+            return self.reset_password(username, new_password, by=by)
+        _no_system_password(username)
+        return self._store_credentials(username, by, new_credentials(new_password), "changed")
+
+    def _store_credentials(
+        self, username: str, by: Reader, credentials: Credentials, what: str,
+        must_change: bool = False,
+    ) -> Reader:
+        """Store new credentials (audited with the public key, never the password)."""
 
         def apply(row: ReaderRow) -> tuple[dict[str, Any], dict[str, Any]]:
-            row.password_hash = new_hash
-            return {"password": "previous"}, {"password": "changed"}
+            before = {"password": "previous", "public_key": row.public_key}
+            _set_credentials(row, credentials, must_change)
+            after: dict[str, Any] = {"password": what, "public_key": credentials.public_key}
+            if must_change:
+                after["must_change_password"] = True
+            return before, after
 
-        return self._change(username, by, "set the password of", apply)
+        return self._change(username, by, f"set the password ({what}) of", apply)
 
     def reset_password(self, username: str, temporary_password: str, *, by: Reader) -> Reader:
         """Give a reader a temporary password (admins only); audited without the password.
 
         The reader can log in with it once and must then choose a new password
         (:meth:`authenticate` raises :class:`PasswordChangeRequiredError`,
-        :meth:`change_password` clears it); until then it cannot sign either.
+        :meth:`change_password` clears it); until then it cannot sign either.  The
+        reset makes a new key pair: the old private key (encrypted under a password the
+        admin does not know) is gone, so no signature can be made under it any more.
 
         Raises
         ------
@@ -204,13 +292,9 @@ class ReaderRepository:
             raise PermissionDeniedError(
                 f"{SYSTEM_USERNAME!r} is for scripts and never logs in; it has no password to reset"
             )
-        new_hash = MUST_CHANGE_PREFIX + hash_password(temporary_password)
-
-        def apply(row: ReaderRow) -> tuple[dict[str, Any], dict[str, Any]]:
-            row.password_hash = new_hash
-            return {"password": "previous"}, {"password": "reset", "must_change_password": True}
-
-        return self._change(username, by, "reset the password of", apply)
+        return self._store_credentials(
+            username, by, new_credentials(temporary_password), "reset", must_change=True
+        )
 
     def change_password(self, username: str, old_password: str, new_password: str) -> Reader:
         """A reader replaces their password (e.g. the temporary one an admin set); audited.
@@ -222,15 +306,18 @@ class ReaderRepository:
         ValueError
             The new password is empty or the same as the old one.
         """
-        try:
-            reader = self.authenticate(username, old_password)
-        except PasswordChangeRequiredError:
-            reader = self.get(username)
         if not new_password:
             raise ValueError("the new password must not be empty")
         if new_password == old_password:
             raise ValueError("choose a password different from the one you logged in with")
-        return self.set_password(username, new_password, by=reader)
+        try:
+            unlocked = self.unlock(username, old_password)
+        except PasswordChangeRequiredError:
+            # the admin knew the temporary password: a key pair of the reader's own
+            reader = self.get(username)
+            return self._store_credentials(username, reader, new_credentials(new_password), "changed")
+        credentials = new_credentials(new_password, unlocked.private_key)  # same key pair
+        return self._store_credentials(username, unlocked.reader, credentials, "changed")
 
     def password_change_required(self, username: str) -> bool:
         """True while the reader's password is a temporary one set by an admin."""
@@ -239,6 +326,11 @@ class ReaderRepository:
                 select(ReaderRow.password_hash).where(ReaderRow.username == username)
             )
         return stored is not None and stored.startswith(MUST_CHANGE_PREFIX)
+
+    def public_key(self, username: str) -> str | None:
+        """The reader's current Ed25519 public key (base64), None if they have none."""
+        with self._db.read_session(f"find reader {username}") as session:
+            return session.scalar(select(ReaderRow.public_key).where(ReaderRow.username == username))
 
     def ensure_system(self) -> Reader:
         """Return the ``system`` admin reader, creating it if the database has none.
@@ -278,6 +370,12 @@ class ReaderRepository:
     def authenticate(self, username: str, password: str) -> Reader:
         """Check a password and return the reader.
 
+        The password must also decrypt the reader's private signing key to the
+        stored public key: a password verifier replaced in the database (by someone
+        who wants to log in as the reader) does not, and is refused.  ``system`` never
+        authenticates, whatever is stored for it.  A hash of the earlier scheme is
+        replaced, with a new key pair, once the password is known (audited).
+
         Raises
         ------
         PasswordChangeRequiredError
@@ -287,26 +385,45 @@ class ReaderRepository:
             Unknown username, wrong password, disabled account or inactive reader
             (one message for all, so it does not reveal which).
         """
+        return self.unlock(username, password).reader
+
+    def unlock(self, username: str, password: str) -> UnlockedReader:
+        """Authenticate (as :meth:`authenticate`) and decrypt the reader's private signing key."""
         with self._db.read_session("authenticate") as session:
             row = session.scalar(select(ReaderRow).where(ReaderRow.username == username))
             stored = row.password_hash if row is not None else None
+            public, sealed = (row.public_key, row.signing_key) if row is not None else (None, None)
             reader = reader_from_row(row) if row is not None else None
         temporary = stored is not None and stored.startswith(MUST_CHANGE_PREFIX)
         if temporary and stored is not None:
             stored = stored[len(MUST_CHANGE_PREFIX):]
-        if (
-            reader is None
-            or stored is None
-            or not verify_password(password, stored)
-            or not reader.active
-        ):
+        checked = check_password(password, stored) if stored else None
+        refused = AuthenticationError(
+            "wrong username or password, or the reader is inactive (an administrator "
+            "can reset the password in Admin → Readers…)"
+        )
+        if reader is None or checked is None or not reader.active or username == SYSTEM_USERNAME:
+            raise refused
+        if checked.legacy:
+            if temporary:
+                raise PasswordChangeRequiredError(username)
+            # a hash of the earlier scheme: the password is known now, so give it a key pair
+            credentials = new_credentials(password)
+            self._store_credentials(username, reader, credentials, "upgraded")
+            return self.unlock(username, password)
+        key = (
+            unlock_private_key(checked.kek, public, sealed)
+            if checked.kek is not None and public and sealed
+            else None
+        )
+        if key is None:
             raise AuthenticationError(
-                "wrong username or password, or the reader is inactive (an administrator "
-                "can reset the password in Admin → Readers…)"
+                f"the password of {username!r} does not open their signing key (the database "
+                "was changed outside Caliper?); an administrator must reset the password"
             )
         if temporary:
             raise PasswordChangeRequiredError(username)
-        return reader
+        return UnlockedReader(reader, key, public or "")
 
     def list(self) -> list[Reader]:
         """Every reader, by username."""

@@ -1,15 +1,18 @@
 """Assessments (recomputed by :mod:`recist`) and electronic signatures of timepoints.
 
 :class:`Signatures` is a collaborator that :class:`~storage.db.store.ClinicalStore`
-owns and delegates to.  Signing (21 CFR Part 11 §11.50, §11.200): only an investigator,
+owns and delegates to.  Signing (21 CFR Part 11 §11.50, §11.70, §11.200): only an investigator,
 re-entering the password; the timepoint's assessment is recomputed and frozen
 in a new ``assessment`` row together with the measurements it came from, and
-the signature stores the SHA-256 of that frozen content.
+the signature stores the SHA-256 of that frozen content and the investigator's
+Ed25519 signature over it and the audit head (:mod:`storage.db.integrity`),
+made with the private key the password decrypts.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -36,7 +39,13 @@ from storage.db.models import (
     TimepointRow,
 )
 from storage.db.records import Signature, StoredAssessment
-from storage.db.transactions import Authenticate, Transactions
+from storage.db.integrity import audit_head, signed_message, timepoint_signature_fields
+from storage.db.passwords import sign as ed25519_sign
+from storage.db.readers import UnlockedReader
+from storage.db.transactions import Transactions
+
+#: ``unlock(username, password)``: the signer re-entering the password, and their private key.
+Unlock = Callable[[str, str], UnlockedReader]
 
 
 def _one_per_lesion(measurements: list[Measurement], reader_id: int | None) -> list[Measurement]:
@@ -65,13 +74,14 @@ class Signatures:
     ----------
     transactions
         The store's transactions (its reader, batch and audit).
-    authenticate
-        ``authenticate(username, password)``: the signer re-entering the password.
+    unlock
+        ``unlock(username, password)``: the signer re-entering the password; gives
+        their decrypted private signing key.
     """
 
-    def __init__(self, transactions: Transactions, authenticate: Authenticate) -> None:
+    def __init__(self, transactions: Transactions, unlock: Unlock) -> None:
         self._tx = transactions
-        self._authenticate = authenticate
+        self._unlock = unlock
 
     # -- assessments ---------------------------------------------------------------------
 
@@ -196,7 +206,8 @@ class Signatures:
             The timepoint has no response to confirm (e.g. the baseline).
         """
         try:
-            signer = self._authenticate(investigator.username, password)
+            unlocked = self._unlock(investigator.username, password)
+            signer = unlocked.reader
         except AuthenticationError:
             self._record_refused(timepoint_id, investigator.username)
             raise
@@ -243,6 +254,7 @@ class Signatures:
             )
             session.add(frozen)
             session.flush()
+            head = audit_head(session)  # under the write lock: the event before the sign event
             now = utcnow()
             row = SignatureRow(
                 timepoint_id=timepoint_id,
@@ -252,11 +264,17 @@ class Signatures:
                 signed_at=now,
                 content_hash=digest,
                 meaning=meaning or f"I confirm the response {overall} at {tp_row.label}",
+                audit_head=head,
             )
             session.add(row)
             session.flush()
+            row.ed25519 = ed25519_sign(
+                unlocked.private_key,
+                signed_message("timepoint", timepoint_signature_fields(row)),
+            )
+            session.flush()
             signature = signature_from_row(row)
-            after = record_values(signature)
+            after = record_values(signature) | {"audit_head": head, "ed25519": row.ed25519}
             from storage.db.audit import AuditLog
 
             AuditLog.record(

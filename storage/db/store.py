@@ -50,6 +50,8 @@ from storage.db.mappers import (
 )
 from storage.db.models import LesionRow, MeasurementRow, PatientRow, TimepointRow
 from storage.db.records import PatientChart, Signature, StoredAssessment
+from storage.db.readers import UnlockedReader
+from storage.db.segmentations import Segmentations
 from storage.db.signing import Signatures
 from storage.db.timeline_checks import check_timeline, other_patient_note, stored_timeline
 from storage.db.transactions import SessionSource, Transactions
@@ -60,6 +62,10 @@ class ReaderAuthenticator(Protocol):
 
     def authenticate(self, username: str, password: str) -> Reader:
         """The reader, or AuthenticationError."""
+        ...
+
+    def unlock(self, username: str, password: str) -> UnlockedReader:
+        """The reader and their decrypted private signing key, or AuthenticationError."""
         ...
 
 
@@ -106,16 +112,18 @@ class ClinicalStore:
         self._db = database
         self._tx = Transactions(database, reader)
         self._charts = PatientCharts(self._tx)
-        self._signatures = Signatures(self._tx, self._authenticate)
-        self._endpoints = EndpointRecordRepository(self._tx, self._authenticate)
+        self._signatures = Signatures(self._tx, self._unlock)
+        self._endpoints = EndpointRecordRepository(self._tx, self._unlock)
+        #: Contours measured semi-automatically (lesion masks, liver volumetry), issue 16.
+        self.segmentations = Segmentations(self._tx)
 
     @property
     def reader(self) -> Reader | None:
         """The reader who writes through this store; None for a read-only store."""
         return self._tx.reader
 
-    def _authenticate(self, username: str, password: str) -> Reader:
-        return self._db.readers.authenticate(username, password)
+    def _unlock(self, username: str, password: str) -> UnlockedReader:
+        return self._db.readers.unlock(username, password)
 
     # -- transactions --------------------------------------------------------------------
 

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from PySide6 import QtCore
 
-from viewer.image.calipers import BidirectionalCaliperRoi, CaliperRoi, image_bounds
+from viewer.image.calipers import BidirectionalCaliperRoi, CaliperRoi, Point2, image_bounds
+
+if TYPE_CHECKING:  # pyqtgraph has no type information: Any for mypy
+    from pyqtgraph.GraphicsScene.mouseEvents import MouseDragEvent
 
 TOOLS: tuple[str, ...] = ("pointer", "line", "bidirectional", "pan", "zoom", "window")
 _DRAW_TOOLS = ("line", "bidirectional")
@@ -103,7 +106,7 @@ class ToolDragger:
         self.reader_places_short_axis: Callable[[], bool] = lambda: False
         """Whether the next bidirectional caliper waits for a short axis drawn by the reader."""
 
-    def handle(self, ev) -> bool:
+    def handle(self, ev: MouseDragEvent) -> bool:
         """Handle one drag event; False lets the ViewBox pan."""
         widget = self._widget
         if widget.volume is None:
@@ -133,7 +136,7 @@ class ToolDragger:
         """True between a node's long axis and its short axis."""
         return self._long_axis is not None and self._widget.provisional_item is self._waiting
 
-    def _drag_window(self, ev) -> None:
+    def _drag_window(self, ev: MouseDragEvent) -> None:
         widget = self._widget
         if ev.isStart():
             self._window_start = (widget.window_center, widget.window_width)
@@ -144,7 +147,7 @@ class ToolDragger:
             center0 + delta.y() * sensitivity, max(1.0, width0 + delta.x() * sensitivity)
         )
 
-    def _drag_zoom(self, ev) -> None:
+    def _drag_zoom(self, ev: MouseDragEvent) -> None:
         vb = self._widget.view_box
         step = ev.pos() - ev.lastPos()
         factor = 1.01 ** step.y()  # drag up (negative y) enlarges, as in syngo
@@ -152,7 +155,7 @@ class ToolDragger:
         vb.scaleBy((factor, factor), center=centre)
         vb.sigRangeChangedManually.emit([True, True])
 
-    def _clipped(self, scene_pos) -> tuple[float, float]:
+    def _clipped(self, scene_pos: QtCore.QPointF) -> tuple[float, float]:
         p = self._widget.view_box.mapSceneToView(scene_pos)
         rows, cols = self._widget.image_shape
         return (
@@ -160,7 +163,7 @@ class ToolDragger:
             float(min(max(p.y(), -0.5), rows - 0.5)),
         )
 
-    def _drag_draw(self, ev) -> None:
+    def _drag_draw(self, ev: MouseDragEvent) -> None:
         widget = self._widget
         end = self._clipped(ev.scenePos())
         if (self.waiting_for_short_axis or self._short_drag) and widget.tool == "bidirectional":
@@ -193,7 +196,7 @@ class ToolDragger:
         short = perpendicular_short_axis(start, end, widget.pixel_mm)
         self._finish_bidirectional((start, end), short)
 
-    def _drag_short_axis(self, ev, end: tuple[float, float]) -> None:
+    def _drag_short_axis(self, ev: MouseDragEvent, end: tuple[float, float]) -> None:
         """The second drag of a node's caliper: its short axis, perpendicular to the long axis."""
         if ev.isStart():
             self._draw_start = self._clipped(ev.buttonDownScenePos())
@@ -213,14 +216,18 @@ class ToolDragger:
         self._long_axis = self._waiting = None
         self._finish_bidirectional(long_axis, (start, end))
 
-    def _bidirectional(self, long_axis, short_axis) -> BidirectionalCaliperRoi:
+    def _bidirectional(
+        self, long_axis: tuple[Point2, Point2], short_axis: tuple[Point2, Point2]
+    ) -> BidirectionalCaliperRoi:
         widget = self._widget
         return BidirectionalCaliperRoi(
             long_axis, short_axis, to_lps=widget.display_to_lps, pixel_mm=widget.pixel_mm,
             selected=True, movable=False, bounds=image_bounds(widget.image_shape),
         )
 
-    def _finish_bidirectional(self, long_axis, short_axis) -> None:
+    def _finish_bidirectional(
+        self, long_axis: tuple[Point2, Point2], short_axis: tuple[Point2, Point2]
+    ) -> None:
         widget = self._widget
         roi = self._bidirectional(long_axis, short_axis)
         widget.show_provisional(roi)

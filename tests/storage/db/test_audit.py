@@ -204,7 +204,12 @@ def test_truncated_tail_is_caught_with_a_recorded_head(db: Database, store: Clin
     report = db.verify_audit()
     assert not report.ok and "deleted from the end" in report.problem
     assert "verified in the checkpoint" in report.problem
-    shutil.rmtree(paths.data_dir() / "audit-checkpoints")  # ...another workstation has none:
-    assert db.verify_audit().ok  # undetectable without a recorded head...
+    shutil.rmtree(paths.data_dir() / "audit-checkpoints")  # ...so is the witness's head:
+    report = db.verify_audit()
+    assert not report.ok and "the witness recorded event" in report.problem
+    db.witness.path.unlink()  # another workstation with neither checkpoint nor witness:
+    report = db.verify_audit()
+    assert not report.ok and "deleted from the end" not in report.problem  # cannot tell the cut...
+    assert "trigger" in report.problem  # ...only that the triggers are gone
     report = db.verify_audit(expect_head=recorded)  # type: ignore[arg-type]
-    assert not report.ok and "deleted from the end" in report.problem  # ...detected with one
+    assert not report.ok and "deleted from the end" in report.problem  # ...detected with a head

@@ -95,7 +95,8 @@ def test_an_edited_and_rehashed_event_before_the_checkpoint_is_found(
     assert not report.ok
     assert "checkpoint" in report.problem and "rewritten" in report.problem
     shutil.rmtree(paths.data_dir() / "audit-checkpoints")
-    assert db.verify_audit().ok  # a workstation without the checkpoint cannot tell
+    report = db.verify_audit()  # the witness recorded the same head (storage/db/witness.py)
+    assert not report.ok and "differs from the head the witness recorded" in report.problem
 
 
 def test_a_deleted_event_before_the_checkpoint_is_found(db: Database, store: ClinicalStore) -> None:
@@ -171,9 +172,9 @@ def test_full_verifies_everything_and_a_recreated_database_starts_over(
 
         system = fresh.readers.ensure_system()
         fresh.readers.create("carol", "Carol", Role.READER, "pw", by=system)
-        report = fresh.verify_audit()
-        assert report.ok, report
-        assert any("belongs to another trail" in note for note in report.notes)
+        report = fresh.verify_audit()  # the witness next to the file knew the old trail
+        assert not report.ok and "re-created" in report.problem, report
+        assert report.verified_from is None  # the old checkpoint is not used
     finally:
         fresh.close()
 

@@ -41,7 +41,7 @@ CASE: dict[str, Any] = {
         )
     ],
 }
-TIMES = {"created_at", "updated_at", "measured_at"}
+TIMES = {"created_at", "updated_at", "measured_at", "public_key"}  # + fresh key pairs
 
 
 def _records() -> tuple[Any, ...]:

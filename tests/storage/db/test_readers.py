@@ -1,4 +1,4 @@
-"""Readers: roles, scrypt passwords, authentication."""
+"""Readers: roles, Argon2id passwords, authentication."""
 
 from __future__ import annotations
 
@@ -10,19 +10,34 @@ from recist.model import Reader, Role
 from storage.db import AuthenticationError, Database, DuplicateError, PermissionDeniedError
 from storage.db.models import ReaderRow
 from storage.db.passwords import hash_password, verify_password
+from storage.db.readers import PasswordChangeRequiredError
 from tests.storage.db.conftest import PASSWORD
 
 
-def test_password_hash_is_salted_scrypt_with_parameters() -> None:
+def test_password_hash_is_salted_argon2id_at_a_cost_fixed_in_code() -> None:
     first, second = hash_password("secret"), hash_password("secret")
     assert first != second
-    scheme, n, r, p, salt, key = first.split("$")
-    assert (scheme, int(n), int(r), int(p)) == ("scrypt", 2**14, 8, 1)
+    scheme, salt, verifier = first.split("$")
+    assert scheme == "argon2id"  # no cost parameters stored: they cannot be lowered in the database
     assert verify_password("secret", first)
     assert verify_password("secret", second)
     assert not verify_password("Secret", first)
     assert not verify_password("secret", "!")
     assert not verify_password("secret", "scrypt$x$8$1$AAAA$AAAA")
+
+
+def test_a_legacy_scrypt_hash_is_checked_only_at_its_own_cost() -> None:
+    import base64
+    import hashlib
+
+    salt = b"0123456789abcdef"
+
+    def legacy(n: int) -> str:
+        key = hashlib.scrypt(b"secret", salt=salt, n=n, r=8, p=1, dklen=32)
+        return f"scrypt${n}$8$1${base64.b64encode(salt).decode()}${base64.b64encode(key).decode()}"
+
+    assert verify_password("secret", legacy(2**14))
+    assert not verify_password("secret", legacy(2))  # a cheaper cost written into the database
 
 
 def test_authenticate(db: Database, alice: Reader) -> None:
@@ -94,8 +109,9 @@ def test_password_change_by_the_reader_or_an_admin(
         db.readers.authenticate("alice", PASSWORD)
     with pytest.raises(PermissionDeniedError):
         db.readers.set_password("alice", "bob was here", by=bob)
-    db.readers.set_password("alice", PASSWORD, by=system)
-    assert db.readers.authenticate("alice", PASSWORD) == alice
+    db.readers.set_password("alice", PASSWORD, by=system)  # by an admin: a reset
+    with pytest.raises(PasswordChangeRequiredError):
+        db.readers.authenticate("alice", PASSWORD)
     assert all("horse" not in str(e.after) for e in db.audit_events())
 
 
