@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from app.session.undo import Command, CommandStack, CompositeCommand
@@ -31,6 +32,7 @@ from app.session.checks import (
     note_after_check,
 )
 from app.session.errors import SessionError, TimepointLockedError, translated
+from app.session.semiauto import ContourProposal, contour_record, flr_decimal
 from app.session.records import (
     UNSPECIFIED_ORGAN,
     measurement_from_geometry,
@@ -48,9 +50,11 @@ from recist.model import (
     LesionKind,
     Measurement,
     MeasurementStatus,
+    Method,
     Reader,
     Timepoint,
 )
+from storage.db.segmentations import StoredSegmentation
 
 _NEEDS_DRAWING = frozenset({MeasurementStatus.MEASURED})
 _NEEDS_DETAILS = frozenset({MeasurementStatus.SPLIT, MeasurementStatus.MERGED})
@@ -94,6 +98,7 @@ class EditingMixin:
         reason: str | None = None,
         field_of_view_mm: float | None = None,
         confirmed: bool = False,
+        method: Method = Method.MANUAL,
     ) -> Measurement:
         """Record the lines drawn at the current timepoint as one undoable edit.
 
@@ -116,6 +121,9 @@ class EditingMixin:
         confirmed
             The reader confirmed a size change beyond :attr:`plausible_change_factor`
             (recorded in the measurement's note, so in the audit trail).
+        method
+            ``Method.SEMI_AUTO`` for lines an algorithm proposed (see
+            :meth:`record_semi_auto_measurement`, which also stores the contour).
 
         Returns
         -------
@@ -140,7 +148,7 @@ class EditingMixin:
         )
         if lesion_id is None:
             return self._record_on_new_lesion(
-                geometry, timepoint, kind, organ, location, nodal, reason
+                geometry, timepoint, kind, organ, location, nodal, reason, method
             )
         lesion = self._lesion(lesion_id)
         self._check_measurable_at(lesion, timepoint, f"Could not measure {lesion.code}")
@@ -148,7 +156,7 @@ class EditingMixin:
         if existing is not None and existing.reader_id == self.reader.id:
             new = measurement_from_geometry(
                 geometry, lesion_id=lesion_id, timepoint_id=timepoint.id or 0,
-                reader_id=self.reader.id, base=existing,
+                reader_id=self.reader.id, base=existing, method=method,
             )
             new = self._plausible(lesion, timepoint, new, confirmed)
             command: Command[SessionEditor] = UpdateMeasurement(
@@ -156,7 +164,8 @@ class EditingMixin:
             )
             return self._push(command, f"Could not measure {lesion.code}") or existing
         new = measurement_from_geometry(
-            geometry, lesion_id=lesion_id, timepoint_id=timepoint.id or 0, reader_id=self.reader.id
+            geometry, lesion_id=lesion_id, timepoint_id=timepoint.id or 0,
+            reader_id=self.reader.id, method=method,
         )
         new = self._plausible(lesion, timepoint, new, confirmed)
         command = AddMeasurement(
@@ -169,6 +178,7 @@ class EditingMixin:
     def _record_on_new_lesion(
         self, geometry: DrawnGeometry, timepoint: Timepoint, kind: LesionKind,
         organ: str, location: str, nodal: bool, reason: str | None,
+        method: Method = Method.MANUAL,
     ) -> Measurement:
         code = next_lesion_code(kind, self.lesions())
         check_kind_at(kind, timepoint, f"Could not create {code} at {timepoint.label}")
@@ -180,7 +190,8 @@ class EditingMixin:
             )
         lesion_ref = Token.new("lesion")
         measurement = measurement_from_geometry(
-            geometry, lesion_id=None, timepoint_id=timepoint.id or 0, reader_id=self.reader.id
+            geometry, lesion_id=None, timepoint_id=timepoint.id or 0, reader_id=self.reader.id,
+            method=method,
         )
         parent = CompositeCommand(
             f"Measure new lesion {code}",
@@ -220,6 +231,108 @@ class EditingMixin:
             UpdateMeasurement(*self._refs(old), old, new, reason, "Move measurement"),
             "Could not move the measurement",
         )
+
+    def record_semi_auto_measurement(
+        self,
+        proposal: ContourProposal,
+        geometry: DrawnGeometry,
+        *,
+        lesion_id: int | None = None,
+        kind: LesionKind = LesionKind.TARGET,
+        organ: str = "",
+        location: str = "",
+        nodal: bool = False,
+        reason: str | None = None,
+        field_of_view_mm: float | None = None,
+        confirmed: bool = False,
+    ) -> Measurement:
+        """Store a proposal the reader accepted: the caliper and the contour behind it.
+
+        One undoable edit and one transaction: a ``Method.SEMI_AUTO`` measurement of
+        ``geometry`` (the proposed caliper as the reader left it, adjusted or not; arguments as
+        for :meth:`record_measurement`) and the proposal's contour with its volume, HU
+        statistics and algorithm name, version and parameters (audited, entity
+        ``segmentation``).  Undo removes the measurement; the contour stays stored, unlinked,
+        with its audit event.
+        """
+        timepoint = self._timepoint(None)
+        undo_depth = len(self.commands.undo_commands)
+        try:
+            with self._editor.transaction("semi-automatic measurement"):
+                stored = self.record_measurement(
+                    geometry, lesion_id=lesion_id, kind=kind, organ=organ, location=location,
+                    nodal=nodal, reason=reason, field_of_view_mm=field_of_view_mm,
+                    confirmed=confirmed, method=Method.SEMI_AUTO,
+                )
+                with translated("Could not store the lesion's contour"):
+                    self._store.segmentations.add(
+                        contour_record(
+                            proposal, kind="lesion", timepoint_id=timepoint.id or 0,
+                            measurement_id=stored.id,
+                            series_instance_uid=geometry.series_instance_uid,
+                        ),
+                        reason=reason,
+                    )
+        except BaseException:
+            if len(self.commands.undo_commands) > undo_depth:
+                self.commands.discard_top()  # its writes were rolled back with the contour
+            raise
+        return stored
+
+    def segmentation_for(self, measurement_id: int) -> StoredSegmentation | None:
+        """The contour stored with a semi-automatic measurement, or None."""
+        with translated("Could not read the lesion's contour"):
+            found: StoredSegmentation | None = self._store.segmentations.for_measurement(
+                measurement_id
+            )
+        return found
+
+    def record_liver_volumetry(
+        self, liver: ContourProposal, series_instance_uid: str, *,
+        volumetry: dict[str, float] | None = None, reason: str | None = None,
+    ) -> StoredSegmentation:
+        """Store the liver segmented at the current timepoint (and its virtual resection).
+
+        ``volumetry`` is ``app.segmentation.Volumetry.to_dict()``: total liver, tumour,
+        resected and remnant volumes (mL) and ``flr_percent``.  Audited; a signed timepoint
+        needs ``reason``.
+        """
+        timepoint = self._timepoint(None)
+        with translated("Could not store the liver volumetry"):
+            stored: StoredSegmentation = self._store.segmentations.add(
+                contour_record(liver, kind="liver", timepoint_id=timepoint.id or 0,
+                               measurement_id=None, series_instance_uid=series_instance_uid,
+                               values=volumetry),
+                reason=reason,
+            )
+        return stored
+
+    def record_virtual_resection(
+        self, segmentation_id: int, volumetry: dict[str, float], *, reason: str | None = None
+    ) -> StoredSegmentation:
+        """Replace the virtual resection of a stored liver volumetry (audited)."""
+        with translated("Could not store the virtual resection"):
+            stored: StoredSegmentation = self._store.segmentations.set_values(
+                segmentation_id, dict(volumetry), reason=reason
+            )
+        return stored
+
+    def liver_volumetry(self) -> StoredSegmentation | None:
+        """The open patient's latest liver volumetry (latest timepoint first), or None."""
+        with translated("Could not read the liver volumetry"):
+            found: StoredSegmentation | None = self._store.segmentations.latest_liver(
+                self._patient_id()
+            )
+        return found
+
+    def measured_flr_percent(self) -> Decimal | None:
+        """The future liver remnant % of the latest liver volumetry with a virtual resection.
+
+        For the conversion record (``ConversionRecord.flr_pct`` with
+        ``FlrSource.MEASURED``); None when no resection was recorded.
+        """
+        volumetry = self.liver_volumetry()
+        return None if volumetry is None else flr_decimal(volumetry.values)
 
     def set_status(
         self,

@@ -113,6 +113,7 @@ def measurement_from_geometry(
     timepoint_id: int,
     reader_id: int | None,
     base: Measurement | None = None,
+    method: Method | None = None,
 ) -> Measurement:
     """A ``MEASURED`` record of the lines drawn: long axis, and short axis when bidirectional.
 
@@ -124,6 +125,8 @@ def measurement_from_geometry(
         Whose measurement of what, where.
     base
         An existing measurement being re-measured: its id and notes are kept.
+    method
+        How the lines were drawn; None keeps ``base``'s method (a moved caliper), else manual.
 
     Returns
     -------
@@ -137,7 +140,7 @@ def measurement_from_geometry(
         "long_axis_mm": round_mm(geometry.long_axis.length_mm),
         "short_axis_mm": round_mm(short.length_mm) if short is not None else None,
         "geometry": geometry,
-        "method": Method.MANUAL,
+        "method": method or (base.method if base is not None else Method.MANUAL),
         "measured_at": datetime.now(UTC),
         "fragments_mm": (),
         "coalesced_into": None,

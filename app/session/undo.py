@@ -234,6 +234,13 @@ class CommandStack(Generic[ContextT]):
         self.changed.emit()
         return command
 
+    def discard_top(self) -> None:
+        """Forget the last command without reverting it: an enclosing transaction that it
+        joined was rolled back, so its writes are already gone."""
+        if self._undo:
+            self._undo.pop()
+            self.changed.emit()
+
     def clear(self) -> None:
         """Forget the whole history (e.g. another patient was opened, a timepoint signed)."""
         self._undo.clear()

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -278,3 +279,39 @@ class RecordSignatureRow(TimestampMixin, Base):
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("reader.id", ondelete="RESTRICT"))
     audit_head: Mapped[str | None] = mapped_column(String(90))  # "seq:hash" when signed
     ed25519: Mapped[str | None] = mapped_column(String(100))  # storage/db/integrity.py
+
+
+class SegmentationRow(TimestampMixin, Base):
+    """A contour measured semi-automatically (issue 16): the 3-D mask, what it measured and how.
+
+    ``kind`` is ``lesion`` (the contour behind a semi-automatic measurement, linked by
+    ``measurement_id``; the link becomes NULL if the measurement is deleted, the contour and its
+    audit events stay) or ``liver`` (a timepoint's liver volumetry: ``values_json`` holds the
+    virtual resection's volumes and the future liver remnant %).  The mask is a box of the
+    series' voxel grid: ``mask_offset``/``mask_shape`` as ``"slice,row,column"``, the voxels as
+    zlib-compressed ``numpy.packbits``, and their SHA-256 (which the audit trail records).
+    """
+
+    __tablename__ = "segmentation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    timepoint_id: Mapped[int] = mapped_column(
+        ForeignKey("timepoint.id", ondelete="RESTRICT"), index=True
+    )
+    measurement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("measurement.id", ondelete="SET NULL"), index=True
+    )
+    reader_id: Mapped[int] = mapped_column(ForeignKey("reader.id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(String(16))
+    series_instance_uid: Mapped[str] = mapped_column(String(64))
+    algorithm: Mapped[str] = mapped_column(String(64))
+    algorithm_version: Mapped[str] = mapped_column(String(16))
+    parameters_json: Mapped[str] = mapped_column(Text)
+    volume_ml: Mapped[float] = mapped_column(Float)
+    mean_hu: Mapped[float | None] = mapped_column(Float)
+    sd_hu: Mapped[float | None] = mapped_column(Float)
+    values_json: Mapped[str] = mapped_column(Text, default="{}")
+    mask_offset: Mapped[str] = mapped_column(String(64))
+    mask_shape: Mapped[str] = mapped_column(String(64))
+    mask_zlib: Mapped[bytes] = mapped_column(LargeBinary)
+    mask_sha256: Mapped[str] = mapped_column(String(64))

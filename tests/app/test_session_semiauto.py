@@ -1,0 +1,95 @@
+"""ReadingSession: a semi-automatic measurement with its contour, and liver volumetry (issue 16)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from app.session import ReadingSession, SessionError
+from recist.model import Method
+from storage.db import Database
+from tests.app.test_session import database, drawn, session, template_db  # noqa: F401
+
+
+@dataclass
+class _Region:
+    mask: np.ndarray
+    offset: tuple[int, int, int] = (8, 100, 120)
+
+
+@dataclass
+class _Proposal:
+    """What app.segmentation.LesionMeasurement provides to the session."""
+
+    region: _Region = field(default_factory=lambda: _Region(np.ones((2, 3, 4), dtype=bool)))
+    volume_ml: float = 2.5
+    mean_hu: float = 31.04
+    sd_hu: float = 12.3
+    algorithm: str = "caliper-half-contrast-region"
+    algorithm_version: str = "1.0"
+    parameters: dict[str, object] = field(default_factory=lambda: {"smoothing_mm": 1.5})
+
+
+def test_an_accepted_proposal_is_a_semi_auto_measurement_with_its_contour(
+    database: Database, session: ReadingSession  # noqa: F811
+) -> None:
+    session.add_timepoint("Baseline", date(2026, 1, 2))
+    m = session.record_semi_auto_measurement(_Proposal(), drawn(23.0, 14.0))
+    assert m.method is Method.SEMI_AUTO
+    assert (m.long_axis_mm, m.short_axis_mm) == (23.0, 14.0)
+    contour = session.segmentation_for(m.id or 0)
+    assert contour is not None
+    assert (contour.volume_ml, contour.mean_hu, contour.algorithm) == (
+        2.5, 31.0, "caliper-half-contrast-region"
+    )
+    assert contour.mask.mask.shape == (2, 3, 4)
+    events = database.audit_events(entity="segmentation")
+    assert len(events) == 1
+    assert events[0].after is not None
+    assert events[0].after["parameters"] == {"smoothing_mm": 1.5}
+    assert session.commands.undo_label == "Undo Measure new lesion T1"
+    # the reader moves the proposed caliper: it stays semi-automatic
+    session.move_measurement(m.id or 0, drawn(25.0, 14.0))
+    assert session.measurements()[0].method is Method.SEMI_AUTO
+    # undo removes the measurement, the contour stays (audited), unlinked
+    session.undo()
+    session.undo()
+    assert session.measurements() == []
+    assert session.segmentation_for(m.id or 0) is None
+    assert database.verify_audit().ok
+
+
+def test_a_failed_contour_write_leaves_no_measurement_and_no_undo_step(
+    session: ReadingSession,  # noqa: F811
+) -> None:
+    session.add_timepoint("Baseline", date(2026, 1, 2))
+    bad = _Proposal(region=_Region(np.ones((2, 2, 2), dtype=bool), offset=(1, 2)))  # type: ignore[arg-type]  # a broken proposal on purpose
+    with pytest.raises((SessionError, IndexError)):
+        session.record_semi_auto_measurement(bad, drawn(23.0, 14.0))
+    assert session.measurements() == []
+    assert session.commands.can_undo_redo() == (False, False)
+
+
+def test_liver_volumetry_and_flr_for_the_conversion_record(
+    database: Database, session: ReadingSession  # noqa: F811
+) -> None:
+    session.add_timepoint("Baseline", date(2026, 1, 2))
+    assert session.measured_flr_percent() is None
+    liver = _Proposal(volume_ml=1650.0, algorithm="caliper-liver-window-region")
+    stored = session.record_liver_volumetry(liver, "1.2.3.4")
+    assert session.measured_flr_percent() is None  # no resection recorded yet
+    session.record_virtual_resection(stored.id or 0, {
+        "total_liver_ml": 1650.0, "tumour_ml": 50.0, "resected_ml": 900.0,
+        "remnant_ml": 700.04, "flr_percent": 43.7525,
+    })
+    assert session.measured_flr_percent() == Decimal("43.8")
+    volumetry = session.liver_volumetry()
+    assert volumetry is not None
+    assert volumetry.values["resected_ml"] == 900.0
+    assert [e.action for e in database.audit_events(entity="segmentation")] == [
+        "create", "update"
+    ]
