@@ -46,8 +46,11 @@ def open_demo_baseline(qtbot, window: MainWindow, subject: str) -> None:
     qtbot.waitUntil(lambda: window.viewer.volume is not None and not window.progress.isVisible(),
                     timeout=30000)
     add_timepoint(qtbot, window, "baseline")
+    qtbot.waitUntil(lambda: window.viewer.volume.is_complete, timeout=30000)
     window.viewer.set_slice(9)
-    window.viewer.view_box.autoRange(padding=0.0)
+    # the whole image, as a fit the view keeps: a bare autoRange is undone by the next refit to
+    # the body, which moved the image under the test's second drag when the load ran late
+    window.viewer.fit_to_window()
     QApplication.processEvents()
 
 
@@ -99,8 +102,11 @@ def test_point2_implausible_growth_asks_and_yes_stores_it_audited(qtbot, window:
     (t1,) = session.lesions()
     window.lesion_table.select_lesion(t1.id)
     qtbot.wait(150)  # the prior panel opening re-lays out (and re-fits) the image view
+    qtbot.waitUntil(lambda: window.viewer.volume.is_complete, timeout=30000)
     window.viewer.set_slice(9)
-    window.viewer.view_box.autoRange(padding=0.0)
+    # the whole image, as a fit the view keeps: a bare autoRange is undone by the next refit to
+    # the body, which moved the image under the test's second drag when the load ran late
+    window.viewer.fit_to_window()
     QApplication.processEvents()
     drag(qtbot, window, (140.0, 310.0), (190.0, 310.0))  # ~49 mm: x5
     qtbot.waitUntil(lambda: len(question_boxes()) == 1)
