@@ -6,11 +6,13 @@ the user data folder) and brings its schema up to date first.
 Who writes
 ----------
 Commands that change data name the reader they act as with ``--as USERNAME``
-(or ``$CALIPER_READER``); every change is audited as that reader.  ``caliper db
-init`` creates, in any database that lacks it (also one the window created), an
-admin reader ``system`` that cannot log in or sign: scripts use ``--as system``
-for imports and to add the first real readers.  Only admins add readers and
-reset passwords.
+(or ``$CALIPER_READER``) and are authenticated: the reader's password is asked
+for (or read as the first line of standard input with ``--password-stdin``), and
+every change is audited as that reader.  ``caliper db init`` creates, in any
+database that lacks it (also one the window created), an admin reader ``system``
+without a password that can never log in or sign: scripts use ``--as system`` for
+imports, and to add readers only until the first administrator exists.  Only
+admins add readers and reset passwords.
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ from recist.limits import loads_json
 from recist.model import Criteria, Patient, Reader, Role
 from storage.db import (
     SYSTEM_USERNAME,
+    AuthenticationError,
     Database,
     NotFoundError,
     RepositoryError,
     open_database,
 )
+from storage.db.readers import PasswordChangeRequiredError
 
 
 def _open(args: argparse.Namespace) -> Database:
@@ -44,7 +48,52 @@ def _open(args: argparse.Namespace) -> Database:
         raise CliError(str(exc)) from exc
 
 
+def _stdin_line(what: str) -> str:
+    line = sys.stdin.readline()
+    if not line:
+        raise CliError(f"--password-stdin: standard input ended before {what}")
+    return line.rstrip("\r\n")
+
+
+def actor_password(args: argparse.Namespace, username: str) -> str:
+    """The acting reader's password: first line of stdin (``--password-stdin``) or a prompt.
+
+    Read once per command (kept on ``args``), so a signature reuses it.
+    """
+    cached = getattr(args, "_actor_password", None)
+    if cached is not None:
+        return str(cached)
+    if getattr(args, "password_stdin", False):
+        password = _stdin_line(f"the password of {username}")
+    elif sys.stdin is not None and sys.stdin.isatty():
+        password = getpass.getpass(f"Password of {username} (acting as {username}): ")
+    else:
+        raise CliError(
+            f"changes made as {username!r} need {username}'s password: pass it on the first "
+            "line of standard input with --password-stdin, or run the command in a terminal "
+            f"to be asked (--as {SYSTEM_USERNAME} needs none, for scripted imports)"
+        )
+    args._actor_password = password
+    return password
+
+
 def _actor(args: argparse.Namespace, db: Database) -> Reader:
+    """The reader named by ``--as``, authenticated with their password (``system``: none)."""
+    reader = _named_reader(args, db)
+    if reader.username == SYSTEM_USERNAME:
+        return reader
+    try:
+        return db.readers.authenticate(reader.username, actor_password(args, reader.username))
+    except PasswordChangeRequiredError as exc:
+        raise CliError(
+            f"the password of {reader.username!r} was reset by an administrator; log in to "
+            "Caliper once and choose a new password first"
+        ) from exc
+    except AuthenticationError as exc:
+        raise CliError(f"wrong password for {reader.username!r}; nothing was changed") from exc
+
+
+def _named_reader(args: argparse.Namespace, db: Database) -> Reader:
     username = getattr(args, "as_reader", None) or os.environ.get("CALIPER_READER")
     if not username:
         raise CliError(
@@ -77,8 +126,14 @@ def _add_as(parser: argparse.ArgumentParser) -> None:
         "--as",
         dest="as_reader",
         metavar="USERNAME",
-        help="reader making the change (default: $CALIPER_READER)",
+        help="reader making the change (default: $CALIPER_READER); their password is asked",
     )
+    if "--password-stdin" not in parser._option_string_actions:
+        parser.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="read the acting reader's password from the first line of standard input",
+        )
 
 
 def _run(func: Any) -> Any:
@@ -113,7 +168,7 @@ def _db_init(args: argparse.Namespace, db: Database) -> int:
 
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
+        password = _stdin_line(f"the password for {args.username}")
     else:
         password = getpass.getpass(f"Password for {args.username}: ")
         if getpass.getpass("Repeat the password: ") != password:
@@ -293,7 +348,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add.add_argument("--username", required=True)
     add.add_argument("--name", required=True, help="full printed name, used on signatures")
     add.add_argument("--role", choices=[r.value for r in Role], default=Role.READER.value)
-    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read passwords from stdin: first your own (unless --as system), then the new one",
+    )
     _add_as(add)
     add.set_defaults(func=_reader_add)
     reader_sub.add_parser("list", help="list readers").set_defaults(func=_reader_list)
@@ -303,7 +362,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     reset.add_argument("username", metavar="USERNAME")
     reset.add_argument(
-        "--password-stdin", action="store_true", help="read the temporary password from stdin"
+        "--password-stdin",
+        action="store_true",
+        help="read passwords from stdin: first your own, then the temporary one",
     )
     _add_as(reset)
     reset.set_defaults(func=_reader_reset_password)

@@ -23,9 +23,7 @@ reader named by ``--as`` (or ``$CALIPER_READER``):
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,13 +68,10 @@ def _database(args: argparse.Namespace) -> Iterator[Database]:
 
 
 def _actor(db: Database, args: argparse.Namespace) -> Reader:
-    username = getattr(args, "as_reader", None) or os.environ.get("CALIPER_READER")
-    if not username:
-        raise CliError("name the reader making this change with --as USERNAME or $CALIPER_READER")
-    try:
-        return db.readers.get(username)
-    except NotFoundError as exc:
-        raise CliError(f"no reader {username!r}; `caliper reader list` shows who exists") from exc
+    """The reader named by ``--as``, authenticated (see :mod:`app.cli.db`)."""
+    from app.cli.db import _actor as authenticated_actor
+
+    return authenticated_actor(args, db)
 
 
 def _patient(db: Database, subject_id: str) -> Patient:
@@ -208,13 +203,11 @@ def _conversion_show(args: argparse.Namespace) -> int:
 
 def _conversion_sign(args: argparse.Namespace) -> int:
     with _database(args) as db:
-        signer = _actor(db, args)
+        from app.cli.db import actor_password
+
+        signer = _actor(db, args)  # authenticated with the password, which signs too
         patient = _patient(db, args.patient)
-        password = (
-            sys.stdin.readline().rstrip("\n")
-            if args.password_stdin
-            else getpass.getpass(f"Password for {signer.username}: ")
-        )
+        password = actor_password(args, signer.username)
         assessment, _ = _conversion_assessment(db, patient)
         signature = db.store(signer).sign_conversion_record(
             _stored_id(patient), signer, password, assessment
@@ -418,7 +411,9 @@ def _export_endpoints(args: argparse.Namespace) -> int:
 
 
 def _as(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--as", dest="as_reader", metavar="USERNAME")
+    from app.cli.db import _add_as
+
+    _add_as(parser)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -452,7 +447,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=_conversion_show)
     p = sub.add_parser("sign", help="the investigator signs the conversion record")
     p.add_argument("--patient", metavar="ID", required=True)
-    p.add_argument("--password-stdin", action="store_true")
     _as(p)
     p.set_defaults(func=_conversion_sign)
 

@@ -17,7 +17,6 @@ was read:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +29,7 @@ import recist
 from app.errors import CliError
 from app.timelines import find_images, load_all, load_timeline
 from recist.model import Reader
-from storage.db import Database, NotFoundError, RepositoryError, open_database
+from storage.db import Database, RepositoryError, open_database
 from storage.exchange.sdtm import build_sdtm
 from storage.exchange.sr import SrExportError, build_timepoint_sr
 from storage.exchange.sr_read import SrImportError, read_sr
@@ -249,15 +248,10 @@ def _cohort(args: argparse.Namespace) -> int:
 
 
 def _actor(db: Database, args: argparse.Namespace) -> Reader:
-    username = args.as_reader or os.environ.get("CALIPER_READER")
-    if not username:
-        raise CliError(
-            "name the reader this import is made by with --as USERNAME or $CALIPER_READER"
-        )
-    try:
-        return db.readers.get(username)
-    except NotFoundError as exc:
-        raise CliError(f"no reader {username!r}; add one with `caliper reader add`") from exc
+    """The reader named by ``--as``, authenticated (see :mod:`app.cli.db`)."""
+    from app.cli.db import _actor as authenticated_actor
+
+    return authenticated_actor(args, db)
 
 
 def _import_sr(args: argparse.Namespace) -> int:
@@ -354,5 +348,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     p.add_argument("--images", metavar="DIR", help="source images, to complete coordinates")
     p.add_argument("--reason", help="needed when the timepoint is signed")
-    p.add_argument("--as", dest="as_reader", metavar="USERNAME")
+    from app.cli.db import _add_as
+
+    _add_as(p)
     p.set_defaults(func=_import_sr)

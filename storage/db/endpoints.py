@@ -38,6 +38,7 @@ from storage.db.errors import (
     PermissionDeniedError,
     ReasonRequiredError,
 )
+from storage.db.integrity import audit_head, record_signature_fields, signed_message
 from storage.db.mappers import (
     conversion_from_row,
     conversion_to_row,
@@ -55,9 +56,8 @@ from storage.db.models import (
     SurgeryRecordRow,
     SurvivalRecordRow,
 )
-from storage.db.records import RecordSignature
-from storage.db.integrity import audit_head, record_signature_fields, signed_message
 from storage.db.passwords import sign as ed25519_sign
+from storage.db.records import RecordSignature
 from storage.db.signing import Unlock
 from storage.db.transactions import Transactions
 

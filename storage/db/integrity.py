@@ -33,7 +33,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -41,6 +41,10 @@ from sqlalchemy.orm import Session
 from storage.db.canonical import content_hash, to_json
 from storage.db.models import AuditEventRow, ReaderRow, RecordSignatureRow, SignatureRow
 from storage.db.passwords import signature_valid
+
+if TYPE_CHECKING:
+    from storage.db.audit import AuditReport
+    from storage.db.witness import WitnessCheck
 
 #: Format tag of what a signature signs.
 SIGNATURE_FORMAT = "caliper-signature/1"
@@ -128,7 +132,10 @@ def trigger_problems(session: Session) -> list[str]:
         return []
     if dialect == "sqlite":
         rows = session.execute(
-            text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'")
+            text(
+                "SELECT name FROM sqlite_master "
+                "WHERE type = 'trigger' AND tbl_name = 'audit_event'"
+            )
         )
         present = {r[0]: True for r in rows}
     else:
@@ -170,7 +177,9 @@ def _key_history(session: Session) -> dict[int, list[tuple[int, str | None]]]:
     return history
 
 
-def _key_at(history: dict[int, list[tuple[int, str | None]]], reader_id: int, seq: int) -> str | None:
+def _key_at(
+    history: dict[int, list[tuple[int, str | None]]], reader_id: int, seq: int
+) -> str | None:
     key = None
     for at, public in history.get(reader_id, []):
         if at >= seq:
@@ -196,7 +205,7 @@ def _public_key_problems(
 
 def _sign_events(session: Session) -> dict[tuple[str, str], tuple[int, str, dict[str, Any]]]:
     """(entity, id) -> (seq, prev_hash, after) of every ``sign`` event."""
-    events = {}
+    events: dict[tuple[str, str], tuple[int, str, dict[str, Any]]] = {}
     for seq, entity, entity_id, prev_hash, after_json in session.execute(
         select(
             AuditEventRow.id,
@@ -283,7 +292,9 @@ def _check_one(
         )
 
 
-def with_integrity(report: Any, integrity: IntegrityCheck, witness: Any) -> Any:
+def with_integrity(
+    report: AuditReport, integrity: IntegrityCheck, witness: WitnessCheck
+) -> AuditReport:
     """``report`` (an :class:`~storage.db.audit.AuditReport`) with what these checks found.
 
     Missing triggers and a chain that disagrees with the witness break the trail

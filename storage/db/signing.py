@@ -29,6 +29,7 @@ from storage.db.errors import (
     PermissionDeniedError,
     RepositoryError,
 )
+from storage.db.integrity import audit_head, signed_message, timepoint_signature_fields
 from storage.db.mappers import (
     record_values,
     signature_from_row,
@@ -38,10 +39,9 @@ from storage.db.models import (
     SignatureRow,
     TimepointRow,
 )
-from storage.db.records import Signature, StoredAssessment
-from storage.db.integrity import audit_head, signed_message, timepoint_signature_fields
 from storage.db.passwords import sign as ed25519_sign
 from storage.db.readers import UnlockedReader
+from storage.db.records import Signature, StoredAssessment
 from storage.db.transactions import Transactions
 
 #: ``unlock(username, password)``: the signer re-entering the password, and their private key.

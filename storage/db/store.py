@@ -49,8 +49,8 @@ from storage.db.mappers import (
     timepoint_to_row,
 )
 from storage.db.models import LesionRow, MeasurementRow, PatientRow, TimepointRow
-from storage.db.records import PatientChart, Signature, StoredAssessment
 from storage.db.readers import UnlockedReader
+from storage.db.records import PatientChart, Signature, StoredAssessment
 from storage.db.segmentations import Segmentations
 from storage.db.signing import Signatures
 from storage.db.timeline_checks import check_timeline, other_patient_note, stored_timeline
@@ -85,6 +85,10 @@ class StoreDatabase(SessionSource, Protocol):
 
     def verify_audit(self, expect_head: tuple[int, str] | None = None) -> AuditReport:
         """Verify the audit trail."""
+        ...
+
+    def record_witness(self, why: str) -> tuple[int, str] | None:
+        """Append the audit head to the witness."""
         ...
 
 
@@ -529,8 +533,14 @@ class ClinicalStore:
     def sign(
         self, timepoint_id: int, investigator: Reader, password: str, meaning: str | None = None
     ) -> Signature:
-        """Sign the confirmation of a timepoint's response (see :meth:`Signatures.sign`)."""
-        return self._signatures.sign(timepoint_id, investigator, password, meaning)
+        """Sign the confirmation of a timepoint's response (see :meth:`Signatures.sign`).
+
+        The audit head after the signature is then recorded in the witness
+        (:mod:`storage.db.witness`).
+        """
+        signature = self._signatures.sign(timepoint_id, investigator, password, meaning)
+        self._db.record_witness(f"signature {signature.id}")
+        return signature
 
     def verify_signature(self, signature_id: int) -> bool:
         """True if the frozen content still hashes to the signature's ``content_hash``."""
@@ -592,9 +602,11 @@ class ClinicalStore:
 
         See :meth:`EndpointRecordRepository.sign_conversion_record`.
         """
-        return self._endpoints.sign_conversion_record(
+        signature = self._endpoints.sign_conversion_record(
             patient_id, investigator, password, assessment, meaning
         )
+        self._db.record_witness(f"record signature {signature.id}")
+        return signature
 
     def verify_record_signature(self, signature_id: int) -> bool:
         """True if the signed content still hashes to the signature's ``content_hash``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from storage.db import open_database
 from storage.exchange.sr_read import read_sr
 from storage.exchange.timeline import read_timeline_json, reevaluate
 from tests.pdf_tools import pdf_text
-from tests.storage.exchange.factories import CT_FOLDER, case, make_database
+from tests.storage.exchange.factories import CT_FOLDER, PASSWORD, case, make_database
 
 
 @pytest.fixture
@@ -91,8 +92,10 @@ def test_sdtm_xpt_holds_the_same_records_as_the_csv(database: str, tmp_path: Pat
 
 
 def test_sr_export_then_import_into_another_patient(
-    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("pw\n"))
     out = tmp_path / "sr"
     assert (
         main(
@@ -163,6 +166,7 @@ def test_sr_export_then_import_into_another_patient(
                 str(CT_FOLDER),
                 "--as",
                 "jdoe",
+                "--password-stdin",  # jdoe's password: the CLI authenticates who writes
             ]
         )
         == 0
@@ -266,7 +270,10 @@ def test_report_and_cohort_commands(database: str, tmp_path: Path) -> None:
     assert "ci95_low_pct" in summary
 
 
-def test_exported_timeline_imports_with_the_same_responses(database: str, tmp_path: Path) -> None:
+def test_exported_timeline_imports_with_the_same_responses(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{PASSWORD}\n"))
     first = tmp_path / "r07.json"
     assert (
         main(["--db", database, "export", "timeline", "--patient", "R07", "--out", str(first)]) == 0
@@ -283,6 +290,7 @@ def test_exported_timeline_imports_with_the_same_responses(database: str, tmp_pa
                 "R07-COPY",
                 "--as",
                 "jdoe",
+                "--password-stdin",  # jdoe's password: the CLI authenticates who writes
             ]
         )
         == 0

@@ -9,6 +9,7 @@ SQLite database once per module; the KM medians and CIs Caliper computes
 from __future__ import annotations
 
 import csv
+import io
 import importlib.util
 import random
 import sys
@@ -151,9 +152,14 @@ def test_trial_exports_sdtm_and_adam_traceable(trial_db: str, tmp_path: Path) ->
     assert len(frame) == 40 and meta.table_name == "ADSL"
 
 
-def test_cli_records_and_show(trial_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_records_and_show(
+    trial_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    password = _load_script().PASSWORD  # type: ignore[attr-defined]  # module loaded from a file
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))  # the CLI authenticates rad
     assert main(["--db", trial_db, "conversion", "set", "--patient", "S001", "--flr", "abc",
-                 "--as", "rad"]) == 2
+                 "--as", "rad", "--password-stdin"]) == 2
     assert "--flr must be a number" in capsys.readouterr().err
     assert main(["--db", trial_db, "endpoints", "show", "--patient", "S001"]) == 0
     out = capsys.readouterr().out

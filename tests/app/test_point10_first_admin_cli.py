@@ -81,30 +81,25 @@ def test_point10_first_admin_and_investigator_on_the_command_line(caliper) -> No
         "--password-stdin",
         "--as",
         "ada",
-        stdin="first pass\n",
+        stdin="admin pass\nfirst pass\n",  # ada's own password first: who writes is authenticated
     )
     assert done.returncode == 0, done.stderr
     done = caliper(
-        "reader", "reset-password", "ivan", "--password-stdin", "--as", "ada", stdin="temp pass\n"
+        "reader", "reset-password", "ivan", "--password-stdin", "--as", "ada",
+        stdin="wrong pass\ntemp pass\n",
+    )
+    assert done.returncode == 2 and "wrong password for 'ada'" in done.stderr
+    done = caliper(
+        "reader", "reset-password", "ivan", "--password-stdin", "--as", "ada",
+        stdin="admin pass\ntemp pass\n",
     )
     assert done.returncode == 0 and "new one when they next log in" in done.stdout
     listed = caliper("reader", "list").stdout
     assert "ivan\tinvestigator\tDr Ivan Investigator (password reset" in listed
     assert "ada\tadmin\tDr Ada Admin\n" in listed
-    done = caliper(
-        "reader",
-        "add",
-        "--username",
-        "eve",
-        "--name",
-        "Eve",
-        "--password-stdin",
-        "--as",
-        "ivan",
-        stdin="x\n",
-    )
-    assert done.returncode == 2 and "only an admin can add readers" in done.stderr
-    assert "caliper db init" in done.stderr  # the way out
+    eve = ("reader", "add", "--username", "eve", "--name", "Eve", "--password-stdin")
+    done = caliper(*eve, "--as", "ivan", stdin="temp pass\nx\n")
+    assert done.returncode == 2 and "choose a new password first" in done.stderr
     db = _open(caliper.home)
     try:
         ivan = db.readers.change_password("ivan", "temp pass", "my own")
@@ -112,6 +107,13 @@ def test_point10_first_admin_and_investigator_on_the_command_line(caliper) -> No
         assert db.readers.authenticate("ivan", "my own") == ivan
     finally:
         db.close()
+    done = caliper(*eve, "--as", "ivan", stdin="my own\nx\n")
+    assert done.returncode == 2 and "only an admin can add readers" in done.stderr
+    assert "caliper db init" in done.stderr  # the way out
+    done = caliper(*eve, "--as", "system", stdin="x\n")  # system only until the first admin
+    assert done.returncode == 2 and "only until the first administrator" in done.stderr
+    done = caliper(*eve[:-1], "--as", "ada")  # no terminal, no --password-stdin: no write
+    assert done.returncode == 2 and "need ada's password" in done.stderr
     verified = caliper("audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
 

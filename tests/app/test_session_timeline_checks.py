@@ -10,6 +10,7 @@ other patient ID X to subject Y".
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from collections.abc import Iterator
@@ -145,7 +146,8 @@ def test_point4_import_refuses_before_baseline_and_same_label(database: Database
 
 
 def test_point4_cli_timeline_import_refuses_before_baseline(
-    database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     case = {"id": "S-9", "timepoints": [
         {"label": "BL", "date": "2004-06-13", "targets": [{"id": "T1", "organ": "liver", "diameter_mm": 30}]},
@@ -154,13 +156,16 @@ def test_point4_cli_timeline_import_refuses_before_baseline(
     ]}
     path = tmp_path / "case.json"
     path.write_text(json.dumps(case))
-    code = main(["--db", database.url, "timeline", "import", str(path), "--as", "rita"])
+    as_rita = ["--as", "rita", "--password-stdin"]  # the CLI authenticates who writes
+    monkeypatch.setattr("sys.stdin", io.StringIO("rita-pw\n"))
+    code = main(["--db", database.url, "timeline", "import", str(path), *as_rita])
     err = capsys.readouterr().err
     assert code == 2
     assert "timepoints[2].date: 2004-01-01 is before the baseline 2004-06-13" in err
     case["timepoints"][2].update(label="C3", date="2004-10-20")
     path.write_text(json.dumps(case))
-    code = main(["--db", database.url, "timeline", "import", str(path), "--as", "rita"])
+    monkeypatch.setattr("sys.stdin", io.StringIO("rita-pw\n"))
+    code = main(["--db", database.url, "timeline", "import", str(path), *as_rita])
     assert code == 2
     assert "timepoints[2].label" in capsys.readouterr().err
     assert database.read_only_store().patients() == []

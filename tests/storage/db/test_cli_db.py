@@ -297,8 +297,10 @@ def test_reader_deactivate_and_activate(
         "--as",
         "system",
     )
+    monkeypatch.setattr("sys.stdin", io.StringIO("pw\n"))
     code, _, err = _caliper(
-        capsys, "--db", initialised, "reader", "deactivate", "system", "--as", "bob"
+        capsys, "--db", initialised, "reader", "deactivate", "system", "--as", "bob",
+        "--password-stdin",
     )
     assert code == 2 and "only an admin" in err
     code, out, _ = _caliper(
