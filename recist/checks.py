@@ -122,7 +122,8 @@ def _selection_checks(case: Case, settings: Settings) -> list[RuleWarning]:
         out.append(
             W(
                 "W05_TARGET_LIMITS",
-                f"nodal targets are recorded under {len(node_organs)} organs ({', '.join(sorted(node_organs))}): "
+                f"nodal targets are recorded under {len(node_organs)} organs "
+                f"({', '.join(sorted(node_organs))}): "
                 "all lymph nodes together count as one organ",
             )
         )
@@ -134,7 +135,8 @@ def _selection_checks(case: Case, settings: Settings) -> list[RuleWarning]:
             out.append(
                 W(
                     "W05_TARGET_LIMITS",
-                    f"{count} targets in {organ}: at most {settings.max_targets_per_organ} per organ "
+                    f"{count} targets in {organ}: "
+                    f"at most {settings.max_targets_per_organ} per organ "
                     "(a protocol override is a deviation from RECIST 1.1, O-3)",
                 )
             )
@@ -180,7 +182,7 @@ def timeline_warnings(case: Case, settings: Settings) -> list[RuleWarning]:
 
 
 def technique_warnings(case: Case) -> dict[int, list[RuleWarning]]:
-    """Modality, contrast phase or slice thickness changed (§11 items 7 and 14), by timepoint index."""
+    """Modality, contrast phase or slice thickness changed (§11 items 7 and 14), by timepoint."""
     out: dict[int, list[RuleWarning]] = {}
     tps = case.timepoints
     if len({(tp.modality, tp.contrast_phase, tp.slice_thickness_um) for tp in tps}) == 1:

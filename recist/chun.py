@@ -1,4 +1,4 @@
-"""CT morphologic response of colorectal liver metastases under bevacizumab (Chun 2009; rules.md §9.3).
+"""CT morphologic response of colorectal liver metastases on bevacizumab (Chun 2009; rules.md §9.3).
 
 Groups: 3 = heterogeneous, thick poorly defined interface; 2 = mixed;
 1 = homogeneous hypoattenuating, thin sharp interface.  Response:

@@ -138,9 +138,8 @@ def _baseline_result(prep: Prepared, warnings: list[RuleWarning]) -> TimepointRe
     total = prep.baseline_sum
     parts = []
     if prep.target_ids:
-        parts.append(
-            f"baseline SOD {mm(total) if total is not None else '-'} mm ({len(prep.target_ids)} targets)"
-        )
+        sod = mm(total) if total is not None else "-"
+        parts.append(f"baseline SOD {sod} mm ({len(prep.target_ids)} targets)")
     if prep.nt_ids:
         parts.append(f"{len(prep.nt_ids)} non-target(s)")
     reason = "Baseline: " + (", ".join(parts) if parts else "no disease recorded")
@@ -219,7 +218,8 @@ def _confirmation_notes(
     due = anchor.date + timedelta(days=confirm_days)
     note = RuleWarning(
         "W15_AWAITING_CONFIRMATION",
-        f"{anchor.overall} at {anchor.label} is not confirmed yet: confirmation scan on or after {due}",
+        f"{anchor.overall} at {anchor.label} is not confirmed yet: "
+        f"confirmation scan on or after {due}",
     )
     return [*timepoints[:-1], last._replace(warnings=(*last.warnings, note))]
 

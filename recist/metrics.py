@@ -122,9 +122,14 @@ def endpoints(prep: Prepared, responses: list[Response], rules: BorRules) -> dic
         (tp for tp, r in zip(timeline, responses, strict=True) if r is Response.PD), None
     )
     duration = None
-    if first_response and first_pd and first_response.date and first_pd.date:
-        if first_pd.position > first_response.position:
-            duration = (first_pd.date - first_response.date).days
+    if (
+        first_response
+        and first_pd
+        and first_response.date
+        and first_pd.date
+        and first_pd.position > first_response.position
+    ):
+        duration = (first_pd.date - first_response.date).days
     return {"bor_up_to": so_far, "duration_of_response_days": duration}
 
 

@@ -293,9 +293,12 @@ class Measurement:
         _check_length("short_axis_mm", self.short_axis_mm)
         for i, fragment in enumerate(self.fragments_mm):
             _check_length(f"fragments_mm[{i}]", fragment, allow_none=False)
-        if self.status is MeasurementStatus.MEASURED and self.long_axis_mm is None:
-            if self.short_axis_mm is None:
-                raise InvalidRecordError("a measured lesion needs long_axis_mm or short_axis_mm")
+        if (
+            self.status is MeasurementStatus.MEASURED
+            and self.long_axis_mm is None
+            and self.short_axis_mm is None
+        ):
+            raise InvalidRecordError("a measured lesion needs long_axis_mm or short_axis_mm")
         if self.status is MeasurementStatus.SPLIT and not self.fragments_mm:
             raise InvalidRecordError("a split lesion needs fragments_mm")
         if self.status is MeasurementStatus.MERGED and not self.coalesced_into:

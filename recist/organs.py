@@ -82,10 +82,18 @@ ORGANS: tuple[Organ, ...] = (
 _BY_NAME = {organ.name: organ for organ in ORGANS}
 _BY_CODE = {organ.snomed_code: organ for organ in ORGANS}
 _ALIASES = {
-    "lymph nodes": "lymph node", "node": "lymph node", "nodes": "lymph node", "ln": "lymph node",
-    "adrenal": "adrenal gland", "thyroid": "thyroid gland", "bladder": "urinary bladder",
-    "oesophagus": "esophagus", "prostate gland": "prostate", "gall bladder": "gallbladder",
-    "lungs": "lung", "bones": "bone",
+    "lymph nodes": "lymph node",
+    "node": "lymph node",
+    "nodes": "lymph node",
+    "ln": "lymph node",
+    "adrenal": "adrenal gland",
+    "thyroid": "thyroid gland",
+    "bladder": "urinary bladder",
+    "oesophagus": "esophagus",
+    "prostate gland": "prostate",
+    "gall bladder": "gallbladder",
+    "lungs": "lung",
+    "bones": "bone",
 }
 
 

@@ -122,8 +122,8 @@ def _new_lesions(
                     tp_notes.append(
                         RuleWarning(
                             "W13_NEW_NODE_10_15MM",
-                            f"new node {entry.id} has short axis {fmt_mm(entry.size_um)} mm < 10 mm: "
-                            "a normal node, not a new lesion",
+                            f"new node {entry.id} has short axis {fmt_mm(entry.size_um)} mm "
+                            "< 10 mm: a normal node, not a new lesion",
                             entry.id,
                         )
                     )
@@ -164,7 +164,8 @@ def _equivocal_note(
     if confirmed and first is not None and first < here:
         return RuleWarning(
             "W12_EQUIVOCAL_NEW_LESION_OPEN",
-            f"{what} here but was already unequivocal at {tps[first].label}: it still counts as new",
+            f"{what} here but was already unequivocal at {tps[first].label}: "
+            "it still counts as new",
             entry.id,
         )
     if confirmed and first is not None:

@@ -169,7 +169,7 @@ class IrecistTracker:
         tp: PreparedTimepoint,
         same: tuple[Response | None, Response | None, int | None, bool] | None = None,
     ) -> IStep:
-        """Evaluate the next follow-up; ``same`` = RECIST 1.1 (target, non-target, nadir, after CR)."""
+        """Evaluate next follow-up; ``same`` = RECIST 1.1 (target, non-target, nadir, after CR)."""
         result = _step(self.prep, tp, self.state, self.settings, self.steps, same)
         self.steps.append(result)
         return result
@@ -227,9 +227,9 @@ def _step(
             warnings.append(
                 RuleWarning(
                     "W18_IRECIST_TIMING",
-                    f"{tp.label} is {since} days after the iUPD at {p.label} (< {s.irecist_min_confirm_days}): "
-                    "not used to confirm and not a reference (a symptom scan with an additional new "
-                    "lesion may confirm: reader decision)",
+                    f"{tp.label} is {since} days after the iUPD at {p.label} "
+                    f"(< {s.irecist_min_confirm_days}): not used to confirm and not a reference "
+                    "(a symptom scan with an additional new lesion may confirm: reader decision)",
                 )
             )
             return IStep(
@@ -242,8 +242,8 @@ def _step(
             warnings.append(
                 RuleWarning(
                     "W18_IRECIST_TIMING",
-                    f"{tp.label} is {since} days after the iUPD at {p.label} (> {s.irecist_max_confirm_days}): "
-                    "used, but outside the 4-8 week window",
+                    f"{tp.label} is {since} days after the iUPD at {p.label} "
+                    f"(> {s.irecist_max_confirm_days}): used, but outside the 4-8 week window",
                 )
             )
     if fresh:
@@ -252,8 +252,9 @@ def _step(
             warnings.append(
                 RuleWarning(
                     "W18_IRECIST_TIMING",
-                    f"new-lesion target limits (5, 2 per organ) exceeded: {', '.join(over)} followed as "
-                    "new-lesion non-target(s); the reader may reassign",
+                    "new-lesion target limits (5, 2 per organ) exceeded: "
+                    f"{', '.join(over)} followed as new-lesion non-target(s); "
+                    "the reader may reassign",
                 )
             )
     som = _som(st, tp.new) if st.nlt else 0
@@ -319,7 +320,8 @@ def _no_pending(
     if st.som_nadir is not None and st.nlt and meets_pd(som, st.som_nadir):
         triggers.append("new")
         why.append(
-            f"new-lesion target sum {fmt_mm(som)} mm meets PD against its nadir {fmt_mm(st.som_nadir)} mm"
+            f"new-lesion target sum {fmt_mm(som)} mm meets PD "
+            f"against its nadir {fmt_mm(st.som_nadir)} mm"
         )
     grown = [i for i in st.nlnt if i in tp.new and tp.new[i].status in _PROGRESSED]
     if grown:
@@ -374,7 +376,8 @@ def _with_pending(
         and total - p.total >= PD_ABSOLUTE_UM
     ):
         why.append(
-            f"target sum {fmt_mm(total)} mm is +{fmt_mm(total - p.total)} mm over the iUPD sum {fmt_mm(p.total)} mm (≥ 5 mm)"
+            f"target sum {fmt_mm(total)} mm is +{fmt_mm(total - p.total)} mm "
+            f"over the iUPD sum {fmt_mm(p.total)} mm (≥ 5 mm)"
         )
     if "non-target" in p.triggers:
         if any(x is LesionStatus.FURTHER_INCREASE for x in tp.nt_status):
@@ -385,7 +388,8 @@ def _with_pending(
     if "new" in p.triggers:
         if st.nlt and som - p.som >= PD_ABSOLUTE_UM:
             why.append(
-                f"new-lesion target sum {fmt_mm(p.som)} -> {fmt_mm(som)} mm (+{fmt_mm(som - p.som)} ≥ 5 mm)"
+                f"new-lesion target sum {fmt_mm(p.som)} -> {fmt_mm(som)} mm "
+                f"(+{fmt_mm(som - p.som)} ≥ 5 mm)"
             )
         for new_id, then in p.nlnt.items():
             lesion = tp.new.get(new_id)
@@ -446,7 +450,8 @@ def _with_pending(
     overall = _base_response(base, target is not None, bool(tp.new))
     return IStep(
         overall,
-        f"{overall}: iUPD at {p.label} not confirmed; reset to {base} (RECIST 1.1 without new lesions)",
+        f"{overall}: iUPD at {p.label} not confirmed; "
+        f"reset to {base} (RECIST 1.1 without new lesions)",
         warnings,
         overall,
     )

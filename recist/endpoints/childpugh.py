@@ -17,7 +17,7 @@ Bilirubin in µmol/L is converted with 1 mg/dL = 17.1 µmol/L and albumin in g/L
 with 1 g/dL = 10 g/L, exactly (:class:`~fractions.Fraction`), so 34.2 µmol/L is
 exactly 2 mg/dL; no float ever meets a band edge.  Values are given as
 :class:`~decimal.Decimal`, ``int`` or decimal text.
-"""
+"""  # noqa: E501 - a Markdown table row is one line
 
 from __future__ import annotations
 

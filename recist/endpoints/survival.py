@@ -7,24 +7,24 @@ of Cancer Drugs and Biologics* (2018), table "PFS censoring", with the trial's
 
 **PFS** (start: first dose) — applied in this order, first match wins:
 
-==== ===================================================================== ==========================
-CNSR situation                                                              end date
-==== ===================================================================== ==========================
-2    no baseline tumour assessment                                         start (censored)
-0    progression (first overall RECIST 1.1 PD) or death, whichever first,  that date (event)
-     on or before the cut-off and before new anticancer therapy, after at
-     most one missed assessment
-4    that event after two or more missed assessments: the gap since the    last adequate assessment
-     last adequate assessment (or the start) exceeds                      before the event (or start)
+==== ==================================================================== ==========================
+CNSR situation                                                            end date
+==== ==================================================================== ==========================
+2    no baseline tumour assessment                                        start (censored)
+0    progression (first overall RECIST 1.1 PD) or death, whichever        that date (event)
+     first, on or before the cut-off and before new anticancer therapy,
+     after at most one missed assessment
+4    that event after two or more missed assessments: the gap since the   last adequate assessment
+     last adequate assessment (or the start) exceeds                      before the event, or start
      ``2 × assessment_interval_days + window_days``
-3    new anticancer therapy started before the event (or with none)        last adequate assessment
-                                                                           on or before its start
-5    the event lies after the 18-month cut-off, or follow-up went on past  last adequate assessment
-     it                                                                    on or before the cut-off
-1    no event: last adequate assessment (also after going off study,       last adequate assessment
+3    new anticancer therapy started before the event (or with none)       last adequate assessment
+                                                                          on or before its start
+5    the event lies after the 18-month cut-off, or follow-up went on      last adequate assessment
+     past it                                                              on or before the cut-off
+1    no event: last adequate assessment (also after going off study,      last adequate assessment
      the reason kept in the description)
-2    no adequate post-baseline assessment (and nothing above)              start
-==== ===================================================================== ==========================
+2    no adequate post-baseline assessment (and nothing above)             start
+==== ==================================================================== ==========================
 
 An **adequate assessment** is a post-baseline timepoint with an overall
 response other than NE.  A progression or death *on* the day new therapy
@@ -75,7 +75,7 @@ CNSR_DESCRIPTIONS = {
 
 
 def add_months(start: date, months: int) -> date:
-    """*start* plus calendar months (the day clamped to the month's end: 31 Aug + 6 -> 28/29 Feb)."""
+    """*start* plus calendar months (day clamped to the month's end: 31 Aug + 6 -> 28/29 Feb)."""
     index = start.month - 1 + months
     year, month = start.year + index // 12, index % 12 + 1
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))

@@ -199,8 +199,14 @@ def with_geometry() -> dict[str, Any]:
     t1 = data["timepoints"][0]["targets"][0]
     t1.update(diameter_mm=22.2, short_axis_mm=11.1, image=copy.deepcopy(IMAGE))
     data["timepoints"][0]["targets"].append(
-        {"id": "L1", "organ": "lymph node", "nodal": True, "diameter_mm": 16.0,
-         "long_axis_mm": 24.5, "image": copy.deepcopy(IMAGE)}
+        {
+            "id": "L1",
+            "organ": "lymph node",
+            "nodal": True,
+            "diameter_mm": 16.0,
+            "long_axis_mm": 24.5,
+            "image": copy.deepcopy(IMAGE),
+        }
     )
     data["timepoints"][1]["targets"].append(
         {"id": "L1", "organ": "lymph node", "nodal": True, "diameter_mm": 9.0}

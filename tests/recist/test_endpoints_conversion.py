@@ -43,16 +43,19 @@ def _liver_case(*tps: dict) -> object:
 
 
 def test_liver_pr_while_overall_sd() -> None:
-    # liver T1 50 + T2 30 = 80 -> 30 + 26 = 56: 10*56 = 560 <= 7*80 = 560 -> liver PR (exactly -30 %)
+    # liver T1 50 + T2 30 = 80 -> 30 + 26 = 56: 10*56 = 560 <= 7*80 = 560 -> liver PR (-30 %)
     # overall: 80 + lung T3 40 = 120 -> 56 + 44 = 100: -16.7 % -> SD
     c = _liver_case(
         tp("BL", 0, {"T1": 50, "T2": 30, "T3": 40}, {"NT1": "present"}, organs=ORGANS),
         tp("C3", 63, {"T1": 30, "T2": 26, "T3": 44}, {"NT1": "present"}, organs=ORGANS),
     )
     liver = liver_response(c)
-    assert liver.applicable and liver.baseline_sum_mm == 80
+    assert liver.applicable
+    assert liver.baseline_sum_mm == 80
     c3 = liver.at("C3")
-    assert c3 is not None and c3.target is Response.PR and c3.response is Response.PR
+    assert c3 is not None
+    assert c3.target is Response.PR
+    assert c3.response is Response.PR
     assert c3.pct_from_baseline == D("-30.0")
 
 
@@ -69,7 +72,8 @@ def test_new_lung_lesion_is_not_liver_progression_but_new_liver_lesion_is() -> N
 def test_no_liver_lesion_at_baseline_is_not_applicable() -> None:
     c = _liver_case(tp("BL", 0, {"T3": 40}, organs=ORGANS), tp("C3", 63, {"T3": 20}, organs=ORGANS))
     liver = liver_response(c)
-    assert not liver.applicable and liver.best() is None
+    assert not liver.applicable
+    assert liver.best() is None
 
 
 def test_best_liver_response_stops_at_liver_pd_and_at_the_mdt_date() -> None:
@@ -113,7 +117,8 @@ def test_child_pugh_hand_worked(bili, unit, alb, alb_unit, inr, asc, enc, score,
 
 def test_child_pugh_missing_components_are_named() -> None:
     r = child_pugh(ChildPughInputs(bilirubin=D(10), inr=D("1.0"), ascites=Ascites.NONE))
-    assert r.score is None and r.missing == ("albumin", "encephalopathy")
+    assert r.score is None
+    assert r.missing == ("albumin", "encephalopathy")
 
 
 def test_child_pugh_refuses_an_albumin_in_the_wrong_unit() -> None:
@@ -247,12 +252,14 @@ def test_reasons_and_missing_inputs_are_named() -> None:
         _record(flr_pct=D(40), mdt_date=None, other_labs_ok=None), _liver(60)
     )
     assert "FLR 40 % does not exceed 40 %" in result.reason
-    assert "other labs" in result.missing and "MDT decision date" in result.missing
+    assert "other labs" in result.missing
+    assert "MDT decision date" in result.missing
     assert result.notes == (
         "the MDT judged the patient resectable, but the conversion criteria are not met",
     )
     nothing = assess_conversion(None, _liver(60))
-    assert nothing.met is None and "future liver remnant" in nothing.missing
+    assert nothing.met is None
+    assert "future liver remnant" in nothing.missing
 
 
 def test_conversion_record_validation() -> None:

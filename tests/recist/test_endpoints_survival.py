@@ -194,5 +194,6 @@ def test_derive_endpoints_uses_the_recist_result_and_the_patient_first_dose() ->
     # helpers' day 0 is 2026-01-05 too: PR at C3 (day 56), PD at C9 (45 >= 1.2 x 30 and +15 mm)
     assert ends.treatment_start == START
     assert (ends.pfs.end, ends.pfs.cnsr) == (d(182), 0)
-    assert ends.first_response_date == d(56) and ends.dor.days == 182 - 56 + 1
+    assert ends.first_response_date == d(56)
+    assert ends.dor.days == 182 - 56 + 1
     assert ends.liver.best().response.value == "PR"

@@ -29,7 +29,9 @@ def test_point4_engine_refuses_timepoint_before_baseline() -> None:
 
 @pytest.mark.parametrize("second", ["C3", "c3 ", " C3"])
 def test_point4_engine_refuses_same_label_twice(second: str) -> None:
-    data = case(tp("BL", 0, {"T1": 20.0}), tp("C3", 63, {"T1": 18.0}), tp(second, 126, {"T1": 15.0}))
+    data = case(
+        tp("BL", 0, {"T1": 20.0}), tp("C3", 63, {"T1": 18.0}), tp(second, 126, {"T1": 15.0})
+    )
     error = _error(data)
     assert error.field == "timepoints[2].label"
     assert "already used by timepoints[1]" in error.problem
