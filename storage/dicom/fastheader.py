@@ -30,6 +30,9 @@ NEEDS_PYDICOM = frozenset({0x52009229, 0x52009230, 0x00041220})
 LONG_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN",
                       b"UR", b"UT", b"UV"})
 SIMPLE_CHARSETS = frozenset({"", "ISO_IR 6", "ISO_IR 100", "ISO_IR 192"})
+#: Sequences nested deeper than this are refused (real objects nest a handful of levels;
+#: a hostile file nests thousands to exhaust the stack).
+MAX_SEQUENCE_DEPTH = 64
 #: The top-level elements discovery uses (see storage.dicom.headers); others are skipped.
 WANTED = frozenset(
     tag_for_keyword(keyword) for keyword in (
@@ -87,6 +90,10 @@ class _Unsupported(Exception):
     """This file needs the full pydicom parser."""
 
 
+class HeaderRefused(Exception):
+    """The header is refused outright (no parser should read it); the message says why."""
+
+
 def read_fast(file_path: str, size: int) -> tuple[RawHeader, str, bytes, int] | None:
     """Read the top-level header of *file_path* without pydicom's parser.
 
@@ -103,6 +110,11 @@ def read_fast(file_path: str, size: int) -> tuple[RawHeader, str, bytes, int] | 
         ``(header, transfer_syntax, buffer, position)`` where *position* is
         the offset of the pixel data element (or of the end of the buffer),
         or None when the file must be read by pydicom.
+
+    Raises
+    ------
+    HeaderRefused
+        When sequences nest deeper than :data:`MAX_SEQUENCE_DEPTH`.
     """
     try:
         with open(file_path, "rb") as fp:
@@ -185,7 +197,8 @@ def _walk(buf: bytes, pos: int, size: int, implicit: bool,
         is_sequence = vr == b"SQ" or (vr is None and length == UNDEFINED) or (
             vr is None and _dictionary_vr(tag) == "SQ")
         if is_sequence:
-            pos = _skip_sequence(buf, start, implicit) if length == UNDEFINED else start + length
+            pos = (_skip_sequence(buf, start, implicit, 1) if length == UNDEFINED
+                   else start + length)
             continue
         if length == UNDEFINED:
             raise _Unsupported
@@ -210,18 +223,21 @@ def _dictionary_vr(tag: int) -> str:
         return "UN"
 
 
-def _skip_sequence(buf: bytes, pos: int, implicit: bool) -> int:
+def _skip_sequence(buf: bytes, pos: int, implicit: bool, depth: int) -> int:
     """Skip the items of an undefined-length sequence; return the position after it."""
+    if depth > MAX_SEQUENCE_DEPTH:
+        raise HeaderRefused(f"sequences nested more than {MAX_SEQUENCE_DEPTH} levels deep; "
+                            "refused")
     while True:
         tag, _vr, length, start = _header(buf, pos, True)
         if tag == SEQUENCE_END:
             return start
         if tag != ITEM:
             raise _Unsupported
-        pos = _skip_item(buf, start, implicit) if length == UNDEFINED else start + length
+        pos = _skip_item(buf, start, implicit, depth) if length == UNDEFINED else start + length
 
 
-def _skip_item(buf: bytes, pos: int, implicit: bool) -> int:
+def _skip_item(buf: bytes, pos: int, implicit: bool, depth: int) -> int:
     """Skip the elements of an undefined-length item; return the position after it."""
     while True:
         tag, vr, length, start = _header(buf, pos, implicit)
@@ -230,6 +246,6 @@ def _skip_item(buf: bytes, pos: int, implicit: bool) -> int:
         if length == UNDEFINED:
             if vr not in (None, b"SQ"):
                 raise _Unsupported
-            pos = _skip_sequence(buf, start, implicit)
+            pos = _skip_sequence(buf, start, implicit, depth + 1)
         else:
             pos = start + length

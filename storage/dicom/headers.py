@@ -16,9 +16,10 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
+from storage.dicom import deflate
 from storage.dicom.errors import FileProblem
-from storage.dicom.fastheader import read_fast
-from storage.dicom.frames import frame_headers, window
+from storage.dicom.fastheader import MAX_SEQUENCE_DEPTH, HeaderRefused, read_fast
+from storage.dicom.frames import MAX_COORDINATE_MM, frame_headers, window
 from storage.dicom.quiet import pydicom_quiet
 from storage.dicom.rawdataset import SNIFF_BYTES, looks_like_raw_dataset
 from storage.dicom.records import FileHeader
@@ -27,6 +28,10 @@ from storage.dicom.values import Header, first_float, get_value, int_or_none, te
 #: A single file may not declare more pixel bytes than this (checked before
 #: anything is allocated); 65535 x 65535 x 16 bit is far beyond it.
 MAX_FILE_PIXEL_BYTES = 2 * 1024**3
+#: Compressed (deflated or encapsulated) pixel data may declare this much whatever the file size...
+RATIO_FREE_PIXEL_BYTES = 64 * 1024**2
+#: ... and beyond it at most this many times the file's size (lossless CT compresses 2-4 times).
+MAX_COMPRESSION_RATIO = 100
 
 IMPLICIT_LE = "1.2.840.10008.1.2"
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
@@ -87,7 +92,10 @@ def read_header(path: str, file_path: str, member: str | None = None,
             size = os.stat(file_path).st_size
         except OSError as exc:
             return FileProblem(path, f"cannot be opened: {exc.strerror or exc}")
-        fast = read_fast(file_path, size) if size else None
+        try:
+            fast = read_fast(file_path, size) if size else None
+        except HeaderRefused as exc:
+            return FileProblem(path, str(exc))
         if fast is not None:
             raw, ts, buf, position = fast
             view = io.BytesIO(buf)
@@ -118,8 +126,37 @@ def _build_safely(ds: Header, fp: BinaryIO, path: str, file_path: str, member: s
 
 
 def _parse(fp: BinaryIO, path: str) -> Dataset | FileProblem:
-    """Parse the header with pydicom, tolerating a missing preamble."""
+    """Parse the header with pydicom, tolerating a missing preamble; refuse deep nesting."""
+    ds = _parse_any(fp, path)
+    if isinstance(ds, Dataset) and _nested_too_deep(ds):
+        return FileProblem(path, f"sequences nested more than {MAX_SEQUENCE_DEPTH} levels "
+                                 "deep; refused")
+    return ds
+
+
+def _nested_too_deep(ds: Dataset) -> bool:
+    """True when sequences nest deeper than the fast walker accepts (walked without recursion)."""
+    stack = [(ds, 0)]
+    while stack:
+        item, depth = stack.pop()
+        for elem in item.elements():  # raw where unread: nothing is converted
+            if elem.VR == "SQ" and elem.value:
+                if depth + 1 > MAX_SEQUENCE_DEPTH:
+                    return True
+                stack.extend((child, depth + 1) for child in elem.value
+                             if isinstance(child, Dataset))
+    return False
+
+
+def _parse_any(fp: BinaryIO, path: str) -> Dataset | FileProblem:
+    deflated_at = deflate.deflated_start(fp.read(64 * 1024))
+    fp.seek(0)
     with pydicom_quiet():
+        if deflated_at is not None:  # never pydicom's unbounded inflate
+            try:
+                return deflate.read_header(fp.read(), deflated_at)
+            except deflate.InflateRefused as exc:
+                return FileProblem(path, str(exc))
         try:
             return pydicom.dcmread(fp, stop_before_pixels=True)
         except InvalidDicomError:
@@ -137,6 +174,9 @@ def _parse(fp: BinaryIO, path: str) -> Dataset | FileProblem:
                 return pydicom.dcmread(fp, stop_before_pixels=True, force=True)
             except Exception as exc:  # noqa: BLE001 - any parser failure is a bad file
                 return FileProblem(path, f"not a readable DICOM file: {exc}")
+        except RecursionError:
+            return FileProblem(path, f"sequences nested more than {MAX_SEQUENCE_DEPTH} levels "
+                                     "deep; refused")
         except Exception as exc:  # noqa: BLE001 - truncated or corrupt header
             return FileProblem(path, f"corrupt or truncated DICOM header: {exc}")
 
@@ -238,10 +278,19 @@ def _build(ds: Header, fp: BinaryIO, path: str, file_path: str, member: str | No
     if isinstance(located, FileProblem):
         return located
     keyword, offset, length = located
+    if length is None and declared > max(RATIO_FREE_PIXEL_BYTES, MAX_COMPRESSION_RATIO * size):
+        return FileProblem(
+            path, f"declares {rows}x{columns} pixels x {n_frames} frame(s) x {bits} bits = "
+                  f"{declared / 1024**2:.0f} MiB of compressed pixel data in a file of "
+                  f"{size / 1024**2:.1f} MiB (over {MAX_COMPRESSION_RATIO} times its size); refused"
+        )
     if offset is not None and length is not None and length < declared and bits >= 8:
         return FileProblem(path, f"pixel data hold {length} bytes, fewer than the {declared} "
                                  f"declared by {rows}x{columns}x{n_frames} at {bits} bits")
     center, width = window(ds)
+    between = first_float(get_value(ds, "SpacingBetweenSlices"))
+    if between is not None and not abs(between) <= MAX_COORDINATE_MM:
+        raise ValueError(f"SpacingBetweenSlices {between:g} is not a finite distance in mm")
     return FileHeader(
         path=path, file_path=file_path, member=member,
         sop_class_uid=text(ds, "SOPClassUID"),
@@ -270,6 +319,6 @@ def _build(ds: Header, fp: BinaryIO, path: str, file_path: str, member: str | No
         encapsulated_offset=offset if length is None and member is None else None,
         note=_NO_PREAMBLE if getattr(ds, "preamble", b"") is None else None,
         window_center=center, window_width=width,
-        spacing_between_slices=first_float(get_value(ds, "SpacingBetweenSlices")),
+        spacing_between_slices=between,
         frames=frame_headers(ds, n_frames),
     )

@@ -24,6 +24,7 @@ import pydicom.pixels
 from pydicom.dataset import Dataset
 
 import storage.dicom.decoders as decoders
+import storage.dicom.deflate as deflate
 import storage.dicom.gdcm_decoder as gdcm_decoder
 from storage.dicom.headers import DEFLATED_LE, EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE
 from storage.dicom.quiet import pydicom_quiet
@@ -215,12 +216,27 @@ class FrameDecoder:
             cached: Dataset = last[1]
             return cached
         with pydicom_quiet():
-            if head.member is None:
+            if head.transfer_syntax == DEFLATED_LE:
+                ds = self._inflated(head)
+            elif head.member is None:
                 ds = pydicom.dcmread(head.file_path, force=True)
             else:
                 ds = pydicom.dcmread(io.BytesIO(self._member_bytes(head)), force=True)
         self._local.last = (head.path, ds)
         return ds
+
+    def _inflated(self, head: FileHeader) -> Dataset:
+        """A deflated file, inflated no further than its declared pixel data need."""
+        if head.member is None:
+            with open(head.file_path, "rb") as fp:
+                data = fp.read()
+        else:
+            data = self._member_bytes(head)
+        start = deflate.deflated_start(data[:64 * 1024])
+        if start is None:
+            raise ValueError("the file meta information does not say deflated any more")
+        declared = head.rows * head.columns * head.n_frames * max(head.bits_allocated // 8, 1)
+        return deflate.read_whole(data, start, declared + deflate.MAX_HEADER_INFLATED)
 
     def _member_bytes(self, head: FileHeader) -> bytes:
         archives = getattr(self._local, "archives", None)

@@ -20,6 +20,10 @@ from storage.dicom.errors import DicomLoadError, FileProblem
 
 #: Largest zip member read into memory.
 MAX_MEMBER_BYTES = 2 * 1024**3
+#: A member may inflate to this much whatever its compressed size...
+RATIO_FREE_MEMBER_BYTES = 64 * 1024**2
+#: ... and beyond it to at most this many times its compressed size (DICOM deflates 2-4 times).
+MAX_MEMBER_RATIO = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +137,11 @@ def _zip_members(root: Path, stat: os.stat_result) -> tuple[list[Entry], list[Fi
         elif info.file_size > MAX_MEMBER_BYTES:
             problems.append(FileProblem(shown, f"zip member of {info.file_size} bytes is over "
                                                "the 2 GiB limit; refused"))
+        elif info.file_size > max(RATIO_FREE_MEMBER_BYTES,
+                                  MAX_MEMBER_RATIO * info.compress_size):
+            problems.append(FileProblem(
+                shown, f"zip member inflates from {info.compress_size} to {info.file_size} "
+                       f"bytes (over {MAX_MEMBER_RATIO} times); refused"))
         elif PurePosixPath(info.filename).name.upper() != "DICOMDIR":
             entries.append(Entry(shown, str(root), info.filename, stat.st_size, stat.st_mtime_ns))
     entries.sort(key=lambda e: e.path)
