@@ -122,7 +122,15 @@ def _build_safely(ds: Header, fp: BinaryIO, path: str, file_path: str, member: s
         with pydicom_quiet():
             return _build(ds, fp, path, file_path, member, size, ts)
     except (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError) as exc:
-        return FileProblem(path, f"invalid header value: {exc}")
+        return FileProblem(path, f"invalid header value: {_one_line(exc)}")
+    except Exception as exc:  # noqa: BLE001 - pydicom's own (BytesLengthException...): one bad file
+        return FileProblem(path, f"invalid header value: {type(exc).__name__}: {_one_line(exc)}")
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first line of an exception's message, cut to 300 characters."""
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else type(exc).__name__
 
 
 def _parse(fp: BinaryIO, path: str) -> Dataset | FileProblem:
