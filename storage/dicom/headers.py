@@ -16,7 +16,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
-from storage.dicom import deflate
+import storage.dicom.deflate as deflate
 from storage.dicom.errors import FileProblem
 from storage.dicom.fastheader import MAX_SEQUENCE_DEPTH, HeaderRefused, read_fast
 from storage.dicom.frames import MAX_COORDINATE_MM, frame_headers, window
