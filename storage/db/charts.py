@@ -170,7 +170,9 @@ class PatientCharts:
                 chunked = query if chunk is None else query.where(PatientRow.subject_id.in_(chunk))
                 rows.extend(session.execute(chunked))
             patients = {r.id: patient_from_row(r) for r in rows}
-            parts: dict[int, tuple[list[Any], ...]] = {pid: ([], [], [], [], []) for pid in patients}
+            parts: dict[int, tuple[list[Any], ...]] = {
+                pid: ([], [], [], [], []) for pid in patients
+            }
 
             tp = TimepointRow.__table__
             few = wanted is not None and len(patients) <= 900
@@ -184,11 +186,19 @@ class PatientCharts:
                     if part is not None:
                         part[index].append(to_record(row))
 
-            collect(0, select(tp).order_by(tp.c.patient_id, tp.c.order), timepoint_from_row,
-                    lambda r: r.patient_id)
+            collect(
+                0,
+                select(tp).order_by(tp.c.patient_id, tp.c.order),
+                timepoint_from_row,
+                lambda r: r.patient_id,
+            )
             lesion = LesionRow.__table__
-            collect(1, select(lesion).order_by(lesion.c.patient_id, lesion.c.id), lesion_from_row,
-                    lambda r: r.patient_id)
+            collect(
+                1,
+                select(lesion).order_by(lesion.c.patient_id, lesion.c.id),
+                lesion_from_row,
+                lambda r: r.patient_id,
+            )
             for index, model, to_record, order in (
                 (2, MeasurementRow, measurement_from_row, MeasurementRow.id),
                 (3, AssessmentRow, assessment_from_row, AssessmentRow.id),
@@ -249,7 +259,8 @@ class PatientCharts:
                     select(TimepointRow.id).where(TimepointRow.patient_id == row.id).limit(1)
                 ):
                     raise DuplicateError(
-                        f"patient {patient.subject_id} already has timepoints; import into a new patient"
+                        f"patient {patient.subject_id} already has timepoints; "
+                        "import into a new patient"
                     )
                 old = patient_from_row(row)
                 new = replace(
@@ -301,15 +312,24 @@ class PatientCharts:
                 writer,
                 [
                     *(
-                        PendingEvent("create", "timepoint", r.id, after=record_values(timepoint_from_row(r)))
+                        PendingEvent(
+                            "create", "timepoint", r.id, after=record_values(timepoint_from_row(r))
+                        )
                         for r in tp_rows
                     ),
                     *(
-                        PendingEvent("create", "lesion", r.id, after=record_values(lesion_from_row(r)))
+                        PendingEvent(
+                            "create", "lesion", r.id, after=record_values(lesion_from_row(r))
+                        )
                         for r in l_rows
                     ),
                     *(
-                        PendingEvent("create", "measurement", r.id, after=record_values(measurement_from_row(r)))
+                        PendingEvent(
+                            "create",
+                            "measurement",
+                            r.id,
+                            after=record_values(measurement_from_row(r)),
+                        )
                         for r in m_rows
                     ),
                 ],

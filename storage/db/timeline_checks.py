@@ -25,7 +25,9 @@ from storage.db.models import TimepointRow
 def stored_timeline(session: Session, patient_id: int) -> list[Timepoint]:
     """The patient's stored timepoints, baseline first."""
     rows = session.scalars(
-        select(TimepointRow).where(TimepointRow.patient_id == patient_id).order_by(TimepointRow.order)
+        select(TimepointRow)
+        .where(TimepointRow.patient_id == patient_id)
+        .order_by(TimepointRow.order)
     )
     return [timepoint_from_row(r) for r in rows]
 
@@ -111,10 +113,15 @@ def other_patient_note(
     new_id = changed.dicom_patient_id
     if not new_id or new_id == previous_id:
         return None
-    known = sorted({
-        t.dicom_patient_id for t in timepoints
-        if t.dicom_patient_id and t is not changed and (changed.id is None or t.id != changed.id)
-    })
+    known = sorted(
+        {
+            t.dicom_patient_id
+            for t in timepoints
+            if t.dicom_patient_id
+            and t is not changed
+            and (changed.id is None or t.id != changed.id)
+        }
+    )
     if not known or new_id in known:  # an ID confirmed once counts as the patient's
         return None
     if not confirmed:
@@ -122,6 +129,7 @@ def other_patient_note(
             f"the series is of DICOM patient ID {new_id!r}, but the earlier series of "
             f"{subject_id} are of patient ID {' / '.join(repr(k) for k in known)}; open a series "
             "of this patient, or confirm attaching another patient's series",
-            new_id, known,
+            new_id,
+            known,
         )
     return f"attach series of other patient ID {new_id} to subject {subject_id}"

@@ -27,14 +27,16 @@ the XPORT files (:mod:`storage.exchange.adam_xpt`).
 
 from __future__ import annotations
 
-import io
 import csv
+import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any, Protocol
 
 import recist
+from recist.case import Settings
 from recist.endpoints import (
     ConversionRecord,
     PatientEndpoints,
@@ -43,7 +45,6 @@ from recist.endpoints import (
     TimeToEvent,
     derive_endpoints,
 )
-from recist.case import Settings
 from storage.exchange.sdtm import SdtmDatasets
 from storage.exchange.timeline import PatientTimeline
 
@@ -57,16 +58,54 @@ __all__ = [
 ]
 
 ADSL_COLUMNS = (
-    "STUDYID", "USUBJID", "SUBJID", "SITEID", "ITTFL", "TRTSDT", "DTHFL", "DTHDT",
-    "LSTALVDT", "EOSDT", "DCSREAS", "NACTDT", "CONVFL", "MPRFL", "PCRFL",
+    "STUDYID",
+    "USUBJID",
+    "SUBJID",
+    "SITEID",
+    "ITTFL",
+    "TRTSDT",
+    "DTHFL",
+    "DTHDT",
+    "LSTALVDT",
+    "EOSDT",
+    "DCSREAS",
+    "NACTDT",
+    "CONVFL",
+    "MPRFL",
+    "PCRFL",
 )
 ADRS_COLUMNS = (
-    "STUDYID", "USUBJID", "PARAMCD", "PARAM", "PARCAT1", "AVALC", "AVAL", "ADT", "ADY",
-    "AVISIT", "AVISITN", "ANL01FL", "SRCDOM", "SRCVAR", "SRCSEQ",
+    "STUDYID",
+    "USUBJID",
+    "PARAMCD",
+    "PARAM",
+    "PARCAT1",
+    "AVALC",
+    "AVAL",
+    "ADT",
+    "ADY",
+    "AVISIT",
+    "AVISITN",
+    "ANL01FL",
+    "SRCDOM",
+    "SRCVAR",
+    "SRCSEQ",
 )
 ADTTE_COLUMNS = (
-    "STUDYID", "USUBJID", "PARAMCD", "PARAM", "STARTDT", "ADT", "AVAL", "AVALU", "CNSR",
-    "EVNTDESC", "CNSDTDSC", "SRCDOM", "SRCVAR", "SRCSEQ",
+    "STUDYID",
+    "USUBJID",
+    "PARAMCD",
+    "PARAM",
+    "STARTDT",
+    "ADT",
+    "AVAL",
+    "AVALU",
+    "CNSR",
+    "EVNTDESC",
+    "CNSDTDSC",
+    "SRCDOM",
+    "SRCVAR",
+    "SRCSEQ",
 )
 #: Variables with dates (ISO in CSV, SAS dates in XPT) and other numeric variables.
 DATE_VARIABLES = frozenset({"TRTSDT", "DTHDT", "LSTALVDT", "EOSDT", "NACTDT", "ADT", "STARTDT"})
@@ -233,91 +272,151 @@ def build_adam(
         )
         result = recist.evaluate(case)
         ends = derive_endpoints(
-            case, result, conversion=records.conversion, surgery=records.surgery,
+            case,
+            result,
+            conversion=records.conversion,
+            surgery=records.surgery,
             survival=records.survival,
         )
         derived[patient.subject_id] = ends
         survival = records.survival
         start = ends.treatment_start
-        adsl.append({
-            **ident,
-            "SUBJID": patient.subject_id,
-            "SITEID": patient.site,
-            "ITTFL": "Y",
-            "TRTSDT": start,
-            "DTHFL": "Y" if survival and survival.death_date else "",
-            "DTHDT": survival.death_date if survival else None,
-            "LSTALVDT": _last_alive(survival, timeline),
-            "EOSDT": survival.off_study_date if survival else None,
-            "DCSREAS": (survival.off_study_reason.upper() if survival else ""),
-            "NACTDT": survival.new_therapy_date if survival else None,
-            "CONVFL": _flag(ends.conversion.met),
-            "MPRFL": _flag(ends.mpr.mpr),
-            "PCRFL": _flag(ends.mpr.pcr),
-        })
-        visits = {tp.label: (i + 1, tp) for i, tp in enumerate(sorted(timeline.timepoints, key=lambda t: t.order))}
+        adsl.append(
+            {
+                **ident,
+                "SUBJID": patient.subject_id,
+                "SITEID": patient.site,
+                "ITTFL": "Y",
+                "TRTSDT": start,
+                "DTHFL": "Y" if survival and survival.death_date else "",
+                "DTHDT": survival.death_date if survival else None,
+                "LSTALVDT": _last_alive(survival, timeline),
+                "EOSDT": survival.off_study_date if survival else None,
+                "DCSREAS": (survival.off_study_reason.upper() if survival else ""),
+                "NACTDT": survival.new_therapy_date if survival else None,
+                "CONVFL": _flag(ends.conversion.met),
+                "MPRFL": _flag(ends.mpr.mpr),
+                "PCRFL": _flag(ends.mpr.pcr),
+            }
+        )
+        visits = {
+            tp.label: (i + 1, tp)
+            for i, tp in enumerate(sorted(timeline.timepoints, key=lambda t: t.order))
+        }
 
-        def day(d: date | None) -> int | None:
-            if d is None or start is None:
-                return None
-            return (d - start).days + (1 if d >= start else 0)
-
-        def rs_source(label: str | None) -> dict[str, Any]:
-            seq = rs_seq.get((usubjid, label.upper())) if label else None
-            if seq is None:
-                return {"SRCDOM": "", "SRCVAR": "", "SRCSEQ": None}
-            return {"SRCDOM": "RS", "SRCVAR": "RSSTRESC", "SRCSEQ": seq}
+        day = partial(_study_day, start=start)
+        rs_source = partial(_rs_source, rs_seq, usubjid)
 
         for tp in result.timepoints[1:]:
             overall = tp.recist_overall if tp.recist_overall is not None else tp.overall
             text = _response_text(overall.value if overall else None)
-            adrs.append({
-                **ident, "PARAMCD": "OVR", "PARAM": _PARAMS["OVR"], "PARCAT1": _RECIST,
-                "AVALC": text, "AVAL": AVAL_RESPONSE.get(text, 7), "ADT": tp.date,
-                "ADY": day(tp.date), "AVISIT": tp.label.upper(),
-                "AVISITN": visits[tp.label][0] if tp.label in visits else None,
-                "ANL01FL": "" if tp.post_progression else "Y", **rs_source(tp.label),
-            })
+            adrs.append(
+                {
+                    **ident,
+                    "PARAMCD": "OVR",
+                    "PARAM": _PARAMS["OVR"],
+                    "PARCAT1": _RECIST,
+                    "AVALC": text,
+                    "AVAL": AVAL_RESPONSE.get(text, 7),
+                    "ADT": tp.date,
+                    "ADY": day(tp.date),
+                    "AVISIT": tp.label.upper(),
+                    "AVISITN": visits[tp.label][0] if tp.label in visits else None,
+                    "ANL01FL": "" if tp.post_progression else "Y",
+                    **rs_source(tp.label),
+                }
+            )
         for code, confirm in (("BOR", False), ("CBOR", True)):
             bor, bor_date, label = _bor(case, confirm)
             text = _response_text(bor)
-            adrs.append({
-                **ident, "PARAMCD": code, "PARAM": _PARAMS[code], "PARCAT1": _RECIST,
-                "AVALC": text, "AVAL": AVAL_RESPONSE.get(text, 7), "ADT": bor_date,
-                "ADY": day(bor_date), "AVISIT": "", "AVISITN": None, "ANL01FL": "Y",
-                **rs_source(label),
-            })
+            adrs.append(
+                {
+                    **ident,
+                    "PARAMCD": code,
+                    "PARAM": _PARAMS[code],
+                    "PARCAT1": _RECIST,
+                    "AVALC": text,
+                    "AVAL": AVAL_RESPONSE.get(text, 7),
+                    "ADT": bor_date,
+                    "ADY": day(bor_date),
+                    "AVISIT": "",
+                    "AVISITN": None,
+                    "ANL01FL": "Y",
+                    **rs_source(label),
+                }
+            )
         if ends.liver.applicable:
             for ltp in ends.liver.timepoints:
                 text = _response_text(ltp.response.value if ltp.response else None)
-                adrs.append({
-                    **ident, "PARAMCD": "LIVRESP", "PARAM": _PARAMS["LIVRESP"], "PARCAT1": _LIVER,
-                    "AVALC": text, "AVAL": AVAL_RESPONSE.get(text, 7), "ADT": ltp.date,
-                    "ADY": day(ltp.date), "AVISIT": ltp.label.upper(),
-                    "AVISITN": visits[ltp.label][0] if ltp.label in visits else None,
-                    "ANL01FL": "" if ltp.post_progression else "Y",
-                    "SRCDOM": "TR", "SRCVAR": "TRSTRESN", "SRCSEQ": None,
-                })
+                adrs.append(
+                    {
+                        **ident,
+                        "PARAMCD": "LIVRESP",
+                        "PARAM": _PARAMS["LIVRESP"],
+                        "PARCAT1": _LIVER,
+                        "AVALC": text,
+                        "AVAL": AVAL_RESPONSE.get(text, 7),
+                        "ADT": ltp.date,
+                        "ADY": day(ltp.date),
+                        "AVISIT": ltp.label.upper(),
+                        "AVISITN": visits[ltp.label][0] if ltp.label in visits else None,
+                        "ANL01FL": "" if ltp.post_progression else "Y",
+                        "SRCDOM": "TR",
+                        "SRCVAR": "TRSTRESN",
+                        "SRCSEQ": None,
+                    }
+                )
             best = ends.liver.best()
             text = _response_text(best.response.value if best and best.response else "NE")
-            adrs.append({
-                **ident, "PARAMCD": "LIVBOR", "PARAM": _PARAMS["LIVBOR"], "PARCAT1": _LIVER,
-                "AVALC": text, "AVAL": AVAL_RESPONSE.get(text, 7),
-                "ADT": best.date if best else None, "ADY": day(best.date if best else None),
-                "AVISIT": "", "AVISITN": None, "ANL01FL": "Y",
-                "SRCDOM": "ADRS", "SRCVAR": "AVALC", "SRCSEQ": None,
-            })
+            adrs.append(
+                {
+                    **ident,
+                    "PARAMCD": "LIVBOR",
+                    "PARAM": _PARAMS["LIVBOR"],
+                    "PARCAT1": _LIVER,
+                    "AVALC": text,
+                    "AVAL": AVAL_RESPONSE.get(text, 7),
+                    "ADT": best.date if best else None,
+                    "ADY": day(best.date if best else None),
+                    "AVISIT": "",
+                    "AVISITN": None,
+                    "ANL01FL": "Y",
+                    "SRCDOM": "ADRS",
+                    "SRCVAR": "AVALC",
+                    "SRCSEQ": None,
+                }
+            )
         for tte in (ends.pfs, ends.os, ends.dor):
             if tte is not None:
                 adtte.append({**ident, **_tte_row(tte, rs_source)})
     return AdamDatasets(adsl, adrs, adtte), derived
 
 
+def _study_day(d: date | None, start: date | None) -> int | None:
+    """ADY: days from *start* (day 1; no day 0), None when either date is missing."""
+    if d is None or start is None:
+        return None
+    return (d - start).days + (1 if d >= start else 0)
+
+
+def _rs_source(
+    rs_seq: Mapping[tuple[str, str], int], usubjid: str, label: str | None
+) -> dict[str, Any]:
+    """The SDTM RS record an assessment came from (SRCDOM/SRCVAR/SRCSEQ), blank if none."""
+    seq = rs_seq.get((usubjid, label.upper())) if label else None
+    if seq is None:
+        return {"SRCDOM": "", "SRCVAR": "", "SRCSEQ": None}
+    return {"SRCDOM": "RS", "SRCVAR": "RSSTRESC", "SRCSEQ": seq}
+
+
 def _last_alive(survival: Any, timeline: PatientTimeline) -> date | None:
     dates = [tp.scan_date for tp in timeline.timepoints if tp.scan_date]
     if survival is not None:
-        dates += [d for d in (survival.last_known_alive, survival.treatment_start,
-                              survival.death_date) if d]
+        dates += [
+            d
+            for d in (survival.last_known_alive, survival.treatment_start, survival.death_date)
+            if d
+        ]
     return max(dates) if dates else None
 
 
@@ -326,8 +425,12 @@ def _tte_row(tte: TimeToEvent, rs_source: Any) -> dict[str, Any]:
     if tte.source.startswith("assessment "):
         source = rs_source(tte.source.removeprefix("assessment "))
     else:
-        var = {"death": "DTHDT", "last known alive": "LSTALVDT", "treatment start": "TRTSDT",
-               "last assessment": "LSTALVDT"}.get(tte.source)
+        var = {
+            "death": "DTHDT",
+            "last known alive": "LSTALVDT",
+            "treatment start": "TRTSDT",
+            "last assessment": "LSTALVDT",
+        }.get(tte.source)
         source = {"SRCDOM": "ADSL" if var else "", "SRCVAR": var or "", "SRCSEQ": None}
     return {
         "PARAMCD": tte.param,

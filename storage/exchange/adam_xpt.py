@@ -54,10 +54,7 @@ def write_adam_xpt(datasets: AdamDatasets, out_dir: str | Path) -> list[Path]:
     ):
         numeric = DATE_VARIABLES | NUMERIC_VARIABLES
         data = {
-            c: [
-                _numeric(r.get(c), c, name) if c in numeric else str(r.get(c) or "")
-                for r in rows
-            ]
+            c: [_numeric(r.get(c), c, name) if c in numeric else str(r.get(c) or "") for r in rows]
             for c in columns
         }
         frame = pd.DataFrame(data, columns=list(columns))

@@ -153,8 +153,11 @@ def build_sdtm(
         study = studyid or timeline.patient.trial or "STUDY"
         ident = {"STUDYID": study, "USUBJID": f"{study}-{timeline.patient.subject_id}"}
         ctx = Context(
-            timeline, ident, assign_visits(timeline.patient, timeline.timepoints, schedule),
-            radiologists, BASELINE_FLAG[version],
+            timeline,
+            ident,
+            assign_visits(timeline.patient, timeline.timepoints, schedule),
+            radiologists,
+            BASELINE_FLAG[version],
         )
         tu_rows, supp_rows = _tu_rows(ctx)
         tu += _number("TU", tu_rows)
@@ -172,11 +175,16 @@ def build_sdtm(
 
 def _radiologists(timelines: list[PatientTimeline]) -> dict[int, int]:
     """Reader id -> n of ``RADIOLOGIST n`` for every non-investigator reader who measured."""
-    ids = sorted({
-        m.reader_id for t in timelines for m in t.measurements
-        if m.reader_id is not None and m.reader_id in t.readers
-        and t.readers[m.reader_id].role is not Role.INVESTIGATOR
-    })
+    ids = sorted(
+        {
+            m.reader_id
+            for t in timelines
+            for m in t.measurements
+            if m.reader_id is not None
+            and m.reader_id in t.readers
+            and t.readers[m.reader_id].role is not Role.INVESTIGATOR
+        }
+    )
     return {reader_id: n for n, reader_id in enumerate(ids, start=1)}
 
 
@@ -261,7 +269,12 @@ def _tu_rows(ctx: Context) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]
 
 
 def _tu(
-    ctx: Context, tp: Timepoint, m: Measurement, link: str, test: str, result: str,
+    ctx: Context,
+    tp: Timepoint,
+    m: Measurement,
+    link: str,
+    test: str,
+    result: str,
     lesion: Lesion,
 ) -> dict[str, Any]:
     """One TU record."""

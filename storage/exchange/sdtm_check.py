@@ -44,9 +44,7 @@ from storage.exchange.sdtm_terms import (
 )
 
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,7}$")
-_ISO8601 = re.compile(
-    r"^\d{4}(-\d{2}(-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?)?)?$"
-)
+_ISO8601 = re.compile(r"^\d{4}(-\d{2}(-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?)?)?$")
 _TERMS: dict[str, Mapping[str, str]] = {"TU": TU_TESTS, "TR": TR_TESTS, "RS": RS_TESTS}
 
 
@@ -79,10 +77,15 @@ def _names(dataset: str, columns: Sequence[str]) -> list[str]:
             out.append(f"{dataset.upper()}.{column}: label longer than 40 ({label!r})")
     domain = dataset.upper()
     for column, core in CORE.items():
-        applies = column.startswith(domain[:2]) or column in ("STUDYID", "USUBJID") or (
-            domain.startswith("SUPP") and column in ("RDOMAIN", "IDVAR", "IDVARVAL", "QNAM",
-                                                    "QLABEL", "QVAL", "QORIG")
-        ) or (column in ("DOMAIN", "VISITNUM") and not domain.startswith("SUPP"))
+        applies = (
+            column.startswith(domain[:2])
+            or column in ("STUDYID", "USUBJID")
+            or (
+                domain.startswith("SUPP")
+                and column in ("RDOMAIN", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG")
+            )
+            or (column in ("DOMAIN", "VISITNUM") and not domain.startswith("SUPP"))
+        )
         if domain.startswith("SUPP") and column[:2] in ("TU", "TR", "RS"):
             applies = False
         if applies and core in ("Req", "Exp") and column not in columns:
@@ -189,11 +192,13 @@ def _visits(rows: Iterable[Mapping[str, str]]) -> list[str]:
             names[number].add(visit)
     out = [
         f"VISIT {visit!r} has several VISITNUM values {sorted(nums)}"
-        for visit, nums in numbers.items() if len(nums) > 1
+        for visit, nums in numbers.items()
+        if len(nums) > 1
     ]
     out += [
         f"VISITNUM {num} names several visits {sorted(visits)}"
-        for num, visits in names.items() if len(visits) > 1
+        for num, visits in names.items()
+        if len(visits) > 1
     ]
     return out
 

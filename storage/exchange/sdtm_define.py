@@ -46,17 +46,26 @@ _DESCRIPTION = {
     "supptu": "Supplemental Qualifiers for TU",
 }
 _CODELISTS: dict[str, Mapping[str, str]] = {
-    "TUTESTCD": {k: k for k in TU_TESTS}, "TUTEST": {v: v for v in TU_TESTS.values()},
-    "TRTESTCD": {k: k for k in TR_TESTS}, "TRTEST": {v: v for v in TR_TESTS.values()},
-    "RSTESTCD": {k: k for k in RS_TESTS}, "RSTEST": {v: v for v in RS_TESTS.values()},
+    "TUTESTCD": {k: k for k in TU_TESTS},
+    "TUTEST": {v: v for v in TU_TESTS.values()},
+    "TRTESTCD": {k: k for k in TR_TESTS},
+    "TRTEST": {v: v for v in TR_TESTS.values()},
+    "RSTESTCD": {k: k for k in RS_TESTS},
+    "RSTEST": {v: v for v in RS_TESTS.values()},
 }
 _DERIVED = {
-    "TRSTRESN": ("MT.SUMDIAM", "Sum of the diameters of the target lesions (RECIST 1.1 "
-                 "section 4.3.2): long axes of non-nodal, short axes of nodal targets; 5 mm "
-                 "for a target too small to measure, 0 for one that disappeared or merged."),
-    "RSORRES": ("MT.RESPONSE", "Responses computed by Caliper's RECIST 1.1 / iRECIST engine "
-                "from the TR measurements (RECIST 1.1 Tables 1-3; best overall response "
-                "section 4.4; iRECIST Seymour 2017)."),
+    "TRSTRESN": (
+        "MT.SUMDIAM",
+        "Sum of the diameters of the target lesions (RECIST 1.1 "
+        "section 4.3.2): long axes of non-nodal, short axes of nodal targets; 5 mm "
+        "for a target too small to measure, 0 for one that disappeared or merged.",
+    ),
+    "RSORRES": (
+        "MT.RESPONSE",
+        "Responses computed by Caliper's RECIST 1.1 / iRECIST engine "
+        "from the TR measurements (RECIST 1.1 Tables 1-3; best overall response "
+        "section 4.4; iRECIST Seymour 2017).",
+    ),
 }
 
 
@@ -86,7 +95,13 @@ def _origin(column: str) -> dict[str, str]:
     if column in ("STUDYID", "DOMAIN", "RDOMAIN", "IDVAR", "QNAM", "QLABEL", "QORIG"):
         return {"Type": "Assigned"}
     if column.endswith(("SEQ", "DRVFL", "LOBXFL", "BLFL")) or column in (
-        "USUBJID", "VISITNUM", "VISIT", "TRLNKGRP", "RSLNKGRP", "TULNKID", "TRLNKID",
+        "USUBJID",
+        "VISITNUM",
+        "VISIT",
+        "TRLNKGRP",
+        "RSLNKGRP",
+        "TULNKID",
+        "TRLNKID",
     ):
         return {"Type": "Derived"}
     if column in ("RSORRES", "RSSTRESC", "TRSTRESN", "TRSTRESC", "TUSTRESC"):
@@ -95,7 +110,10 @@ def _origin(column: str) -> dict[str, str]:
 
 
 def build_define(
-    data: SdtmDatasets, study: str, *, created: datetime | None = None,
+    data: SdtmDatasets,
+    study: str,
+    *,
+    created: datetime | None = None,
     archive: Mapping[str, str] | None = None,
 ) -> ET.ElementTree:
     """The Define-XML 2.1 document of ``data``.
@@ -112,43 +130,77 @@ def build_define(
         File name per dataset (default ``tu.xpt``, ...).
     """
     when = (created or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
-    root = ET.Element(f"{{{ODM}}}ODM", {
-        "ODMVersion": "1.3.2", "FileType": "Snapshot", "FileOID": f"DEFINE.{study}",
-        "CreationDateTime": when, "Originator": "Caliper", "SourceSystem": "Caliper",
-        f"{{{DEF}}}Context": "Submission",
-    })
+    root = ET.Element(
+        f"{{{ODM}}}ODM",
+        {
+            "ODMVersion": "1.3.2",
+            "FileType": "Snapshot",
+            "FileOID": f"DEFINE.{study}",
+            "CreationDateTime": when,
+            "Originator": "Caliper",
+            "SourceSystem": "Caliper",
+            f"{{{DEF}}}Context": "Submission",
+        },
+    )
     study_el = _sub(root, f"{{{ODM}}}Study", {"OID": f"STDY.{study}"})
     glob = _sub(study_el, f"{{{ODM}}}GlobalVariables")
-    for tag, text in (("StudyName", study), ("StudyDescription", f"{study} tumour response"),
-                      ("ProtocolName", study)):
+    for tag, text in (
+        ("StudyName", study),
+        ("StudyDescription", f"{study} tumour response"),
+        ("ProtocolName", study),
+    ):
         _sub(glob, f"{{{ODM}}}{tag}").text = text
-    mdv = _sub(study_el, f"{{{ODM}}}MetaDataVersion", {
-        "OID": f"MDV.{study}.SDTMIG.{data.version}", "Name": f"{study} SDTM",
-        "Description": f"SDTMIG {data.version} tumour domains written by Caliper",
-        f"{{{DEF}}}DefineVersion": "2.1.0",
-    })
+    mdv = _sub(
+        study_el,
+        f"{{{ODM}}}MetaDataVersion",
+        {
+            "OID": f"MDV.{study}.SDTMIG.{data.version}",
+            "Name": f"{study} SDTM",
+            "Description": f"SDTMIG {data.version} tumour domains written by Caliper",
+            f"{{{DEF}}}DefineVersion": "2.1.0",
+        },
+    )
     standards = _sub(mdv, f"{{{DEF}}}Standards")
-    _sub(standards, f"{{{DEF}}}Standard", {
-        "OID": "STD.SDTMIG", "Name": "SDTMIG", "Type": "IG", "Version": data.version,
-        "Status": "Final",
-    })
+    _sub(
+        standards,
+        f"{{{DEF}}}Standard",
+        {
+            "OID": "STD.SDTMIG",
+            "Name": "SDTMIG",
+            "Type": "IG",
+            "Version": data.version,
+            "Status": "Final",
+        },
+    )
     columns = data.columns()
     datasets = data.datasets()
     items: dict[str, tuple[str, str, int | None, str]] = {}
     for name, rows in datasets.items():
         domain = name.upper()
-        group = _sub(mdv, f"{{{ODM}}}ItemGroupDef", {
-            "OID": f"IG.{domain}", "Name": domain, "Repeating": "Yes",
-            "IsReferenceData": "No", "SASDatasetName": domain, "Purpose": "Tabulation",
-            **({"Domain": domain} if not domain.startswith("SUPP") else {"Domain": "TU"}),
-            f"{{{DEF}}}Structure": _STRUCTURE[name], f"{{{DEF}}}StandardOID": "STD.SDTMIG",
-            f"{{{DEF}}}ArchiveLocationID": f"LF.{domain}",
-        })
+        group = _sub(
+            mdv,
+            f"{{{ODM}}}ItemGroupDef",
+            {
+                "OID": f"IG.{domain}",
+                "Name": domain,
+                "Repeating": "Yes",
+                "IsReferenceData": "No",
+                "SASDatasetName": domain,
+                "Purpose": "Tabulation",
+                **({"Domain": domain} if not domain.startswith("SUPP") else {"Domain": "TU"}),
+                f"{{{DEF}}}Structure": _STRUCTURE[name],
+                f"{{{DEF}}}StandardOID": "STD.SDTMIG",
+                f"{{{DEF}}}ArchiveLocationID": f"LF.{domain}",
+            },
+        )
         _description(group, _DESCRIPTION[name])
         for order, column in enumerate(columns[name], start=1):
             oid = f"IT.{domain}.{column}"
-            ref = {"ItemOID": oid, "OrderNumber": str(order),
-                   "Mandatory": "Yes" if CORE.get(column) == "Req" else "No"}
+            ref = {
+                "ItemOID": oid,
+                "OrderNumber": str(order),
+                "Mandatory": "Yes" if CORE.get(column) == "Req" else "No",
+            }
             if column in _KEYS[name]:
                 ref["KeySequence"] = str(_KEYS[name].index(column) + 1)
             if column in _DERIVED and name in ("tr", "rs"):
@@ -157,9 +209,14 @@ def build_define(
             dtype, length = _data_type(column, (r.get(column, "") for r in rows))
             items[oid] = (column, dtype, length, domain)
         _sub(group, f"{{{DEF}}}Class", {"Name": _CLASS[name]})
-        leaf = _sub(group, f"{{{DEF}}}leaf", {
-            "ID": f"LF.{domain}", f"{{{XLINK}}}href": (archive or {}).get(name, f"{name}.xpt"),
-        })
+        leaf = _sub(
+            group,
+            f"{{{DEF}}}leaf",
+            {
+                "ID": f"LF.{domain}",
+                f"{{{XLINK}}}href": (archive or {}).get(name, f"{name}.xpt"),
+            },
+        )
         _sub(leaf, f"{{{DEF}}}title").text = (archive or {}).get(name, f"{name}.xpt")
     for oid, (column, dtype, length, _domain) in items.items():
         attrs = {"OID": oid, "Name": column, "DataType": dtype, "SASFieldName": column}
@@ -173,15 +230,27 @@ def build_define(
             _sub(item, f"{{{ODM}}}CodeListRef", {"CodeListOID": f"CL.{column}"})
         _sub(item, f"{{{DEF}}}Origin", _origin(column))
     for column, terms in _CODELISTS.items():
-        codelist = _sub(mdv, f"{{{ODM}}}CodeList", {
-            "OID": f"CL.{column}", "Name": LABELS[column], "DataType": "text",
-        })
+        codelist = _sub(
+            mdv,
+            f"{{{ODM}}}CodeList",
+            {
+                "OID": f"CL.{column}",
+                "Name": LABELS[column],
+                "DataType": "text",
+            },
+        )
         for value in terms:
             _sub(codelist, f"{{{ODM}}}EnumeratedItem", {"CodedValue": value})
     for oid, text in {v[0]: v[1] for v in _DERIVED.values()}.items():
-        method = _sub(mdv, f"{{{ODM}}}MethodDef", {
-            "OID": oid, "Name": oid.split(".", 1)[1].title(), "Type": "Computation",
-        })
+        method = _sub(
+            mdv,
+            f"{{{ODM}}}MethodDef",
+            {
+                "OID": oid,
+                "Name": oid.split(".", 1)[1].title(),
+                "Type": "Computation",
+            },
+        )
         _description(method, text)
     ET.indent(root)
     return ET.ElementTree(root)

@@ -70,8 +70,9 @@ def rs_rows(ctx: Context) -> list[dict[str, Any]]:
             continue
         visit, visitnum = ctx.visits[tp.id]
         evaluator = ctx.evaluator(
-            next((m for m in timeline.measurements if m.timepoint_id == tp.id and m.reader_id),
-                 None)
+            next(
+                (m for m in timeline.measurements if m.timepoint_id == tp.id and m.reader_id), None
+            )
         )
         common = {
             **ctx.ident,
@@ -95,8 +96,11 @@ def rs_rows(ctx: Context) -> list[dict[str, Any]]:
         ]
         if irecist:  # both tracks run; report what was asked
             values.append(
-                ("OVRLRESP", res.get("irecist_overall") or (overall if irecist_code else None),
-                 "iRECIST")
+                (
+                    "OVRLRESP",
+                    res.get("irecist_overall") or (overall if irecist_code else None),
+                    "iRECIST",
+                )
             )
         rows += [_row(common, code, value, cat) for code, value, cat in values if value]
     rows += _best(ctx, evaluator, irecist)
@@ -131,9 +135,19 @@ def _best(ctx: Context, evaluator: tuple[str, str], irecist: bool) -> list[dict[
     }
     overall_bor = result.get("best_overall_response")
     i_code = isinstance(overall_bor, str) and overall_bor.startswith(("i", "non-i"))
-    tracks = [("RECIST 1.1", (result.get("recist") or {}).get("best_overall_response")
-               or (None if i_code else overall_bor))]
+    tracks = [
+        (
+            "RECIST 1.1",
+            (result.get("recist") or {}).get("best_overall_response")
+            or (None if i_code else overall_bor),
+        )
+    ]
     if irecist:
-        tracks.append(("iRECIST", (result.get("irecist") or {}).get("best_overall_response")
-                       or (overall_bor if i_code else None)))
+        tracks.append(
+            (
+                "iRECIST",
+                (result.get("irecist") or {}).get("best_overall_response")
+                or (overall_bor if i_code else None),
+            )
+        )
     return [_row(common, "BESTRESP", bor, cat) for cat, bor in tracks if bor]

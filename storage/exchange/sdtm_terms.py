@@ -6,22 +6,79 @@ from recist.model import LesionKind, MeasurementStatus
 from recist.organs import find_organ
 
 TU_COLUMNS = (
-    "STUDYID", "DOMAIN", "USUBJID", "TUSEQ", "TUGRPID", "TUREFID", "TULNKID", "TUTESTCD",
-    "TUTEST", "TUORRES", "TUSTRESC", "TULOC", "TUMETHOD", "TUEVAL", "TUEVALID", "VISITNUM",
-    "VISIT", "TUDTC",
+    "STUDYID",
+    "DOMAIN",
+    "USUBJID",
+    "TUSEQ",
+    "TUGRPID",
+    "TUREFID",
+    "TULNKID",
+    "TUTESTCD",
+    "TUTEST",
+    "TUORRES",
+    "TUSTRESC",
+    "TULOC",
+    "TUMETHOD",
+    "TUEVAL",
+    "TUEVALID",
+    "VISITNUM",
+    "VISIT",
+    "TUDTC",
 )
 #: TR of SDTMIG 3.4 (baseline flag TRLOBXFL); :func:`tr_columns` gives 3.3's TRBLFL instead.
 TR_COLUMNS = (
-    "STUDYID", "DOMAIN", "USUBJID", "TRSEQ", "TRLNKGRP", "TRLNKID", "TRTESTCD", "TRTEST",
-    "TRORRES", "TRORRESU", "TRSTRESC", "TRSTRESN", "TRSTRESU", "TRSTAT", "TRREASND",
-    "TRMETHOD", "TRLOBXFL", "TREVAL", "TREVALID", "TRDRVFL", "VISITNUM", "VISIT", "TRDTC",
+    "STUDYID",
+    "DOMAIN",
+    "USUBJID",
+    "TRSEQ",
+    "TRLNKGRP",
+    "TRLNKID",
+    "TRTESTCD",
+    "TRTEST",
+    "TRORRES",
+    "TRORRESU",
+    "TRSTRESC",
+    "TRSTRESN",
+    "TRSTRESU",
+    "TRSTAT",
+    "TRREASND",
+    "TRMETHOD",
+    "TRLOBXFL",
+    "TREVAL",
+    "TREVALID",
+    "TRDRVFL",
+    "VISITNUM",
+    "VISIT",
+    "TRDTC",
 )
 RS_COLUMNS = (
-    "STUDYID", "DOMAIN", "USUBJID", "RSSEQ", "RSLNKGRP", "RSTESTCD", "RSTEST", "RSCAT",
-    "RSORRES", "RSSTRESC", "RSEVAL", "RSEVALID", "RSDRVFL", "VISITNUM", "VISIT", "RSDTC",
+    "STUDYID",
+    "DOMAIN",
+    "USUBJID",
+    "RSSEQ",
+    "RSLNKGRP",
+    "RSTESTCD",
+    "RSTEST",
+    "RSCAT",
+    "RSORRES",
+    "RSSTRESC",
+    "RSEVAL",
+    "RSEVALID",
+    "RSDRVFL",
+    "VISITNUM",
+    "VISIT",
+    "RSDTC",
 )
 SUPP_COLUMNS = (
-    "STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG",
+    "STUDYID",
+    "RDOMAIN",
+    "USUBJID",
+    "IDVAR",
+    "IDVARVAL",
+    "QNAM",
+    "QLABEL",
+    "QVAL",
+    "QORIG",
     "QEVAL",
 )
 
@@ -126,10 +183,25 @@ RS_TESTS = {
     "BESTRESP": "Best Overall Response",
 }
 #: Results of the ONCRSR codelist that RS uses (RECIST 1.1 and iRECIST).
-RS_RESULTS = frozenset({
-    "CR", "PR", "SD", "PD", "NE", "NED", "NON-CR/NON-PD", "Y", "N",
-    "iCR", "iPR", "iSD", "iUPD", "iCPD", "NON-iCR/NON-iUPD",
-})
+RS_RESULTS = frozenset(
+    {
+        "CR",
+        "PR",
+        "SD",
+        "PD",
+        "NE",
+        "NED",
+        "NON-CR/NON-PD",
+        "Y",
+        "N",
+        "iCR",
+        "iPR",
+        "iSD",
+        "iUPD",
+        "iCPD",
+        "NON-iCR/NON-iUPD",
+    }
+)
 TU_RESULT = {
     LesionKind.TARGET: "TARGET",
     LesionKind.NON_TARGET: "NON-TARGET",

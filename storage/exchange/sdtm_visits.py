@@ -76,7 +76,9 @@ def read_schedule(path: str | Path) -> VisitSchedule:
         entries = data["visits"]
         visits = tuple(
             PlannedVisit(
-                str(e["visit"]).upper(), float(e["visitnum"]), int(e["day"]),
+                str(e["visit"]).upper(),
+                float(e["visitnum"]),
+                int(e["day"]),
                 int(e.get("window_days", 7)),
             )
             for e in entries

@@ -113,8 +113,12 @@ def _signatures(timeline: PatientTimeline, timepoint: Timepoint) -> tuple[Any | 
 def signed_report_uid(timeline: PatientTimeline, timepoint: Timepoint, signature: Any) -> str:
     """SOP Instance UID of the report of one signed state of a timepoint."""
     return derived_uid(
-        timeline.patient.trial, timeline.patient.subject_id, timepoint.label,
-        "signature", getattr(signature, "id", None), getattr(signature, "content_hash", ""),
+        timeline.patient.trial,
+        timeline.patient.subject_id,
+        timepoint.label,
+        "signature",
+        getattr(signature, "id", None),
+        getattr(signature, "content_hash", ""),
     )
 
 
@@ -327,7 +331,8 @@ def _group(
                 unit=MILLIMETRE,
                 referenced_coordinates=(
                     _coordinates(segment, image, m.geometry.frame_number if m.geometry else None)
-                    if segment and image else None
+                    if segment and image
+                    else None
                 ),
             )
         )
@@ -486,4 +491,3 @@ def _coordinates(
             frame_of_reference_uid=UID(image.FrameOfReferenceUID),
         ),
     ]
-

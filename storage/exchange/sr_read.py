@@ -201,8 +201,9 @@ def _report(ds: Dataset) -> SrReport:
         (str(i.PersonName) for i in root if _code(i) == PERSON_OBSERVER and "PersonName" in i),
         None,
     )
-    login = next((str(i.TextValue) for i in root if _code(i) == LOGIN_NAME and "TextValue" in i),
-                 None)
+    login = next(
+        (str(i.TextValue) for i in root if _code(i) == LOGIN_NAME and "TextValue" in i), None
+    )
     root_tp = next(
         (str(i.TextValue) for i in root if _code(i) in TIME_POINT and "TextValue" in i), None
     )
@@ -278,7 +279,8 @@ def _image_library(root: pydicom.Sequence) -> dict[str, dict[str, object]]:
                     continue
                 for ref in image.get("ReferencedSOPSequence", []):
                     entries[str(ref.ReferencedSOPInstanceUID)] = {
-                        **common, **_acquisition(image.get("ContentSequence", []))
+                        **common,
+                        **_acquisition(image.get("ContentSequence", [])),
                     }
     return entries
 
@@ -432,12 +434,13 @@ def _group(container: Dataset) -> SrGroup:  # noqa: C901 - one branch per conten
             numbers.append(_number(item))
     organ = values.get("finding_site")
     if site_is_body_structure and identifiers and identifiers[0].startswith("organ: "):
-        organ = identifiers.pop(0)[len("organ: "):]
+        organ = identifiers.pop(0)[len("organ: ") :]
     long_axis = next((n for n in numbers if n.code in LONG_AXIS_NAMES), None)
     short_axis = next((n for n in numbers if n.code in SHORT_AXIS_NAMES), None)
     fragments = tuple(n.value_mm for n in numbers if n.code == FRAGMENT.value and n.value_mm)
     other = tuple(
-        n for n in numbers
+        n
+        for n in numbers
         if n is not long_axis and n is not short_axis and n.code != FRAGMENT.value
     )
     finding = values.get("finding")
@@ -468,8 +471,10 @@ def _kind(finding: str, method: object, tracking_identifier: object) -> LesionKi
     # Caliper's own reports before the New lesion code: SCT Lesion + RECIST 1.1 + "N<k>"
     code = str(tracking_identifier or "")
     if (
-        finding == _OLD_NEW_LESION and method == "126081"
-        and code.startswith("N") and code[1:].isdigit()
+        finding == _OLD_NEW_LESION
+        and method == "126081"
+        and code.startswith("N")
+        and code[1:].isdigit()
     ):
         return LesionKind.NEW
     return None
@@ -497,13 +502,17 @@ def _number(item: Dataset) -> SrMeasurement:
                     if frames is not None and str(frames).strip():
                         frame_number = int(frames[0] if isinstance(frames, MultiValue) else frames)
             points = tuple((data[i], data[i + 1]) for i in range(0, len(data) - 1, 2))
-            coords = Coordinates(points, sop, coords.points_lps, coords.frame_of_reference_uid,
-                                 frame_number)
+            coords = Coordinates(
+                points, sop, coords.points_lps, coords.frame_of_reference_uid, frame_number
+            )
         elif vtype == "SCOORD3D":
             points3 = tuple((data[i], data[i + 1], data[i + 2]) for i in range(0, len(data) - 2, 3))
             frame = child.get("ReferencedFrameOfReferenceUID")
             coords = Coordinates(
-                coords.points_px, coords.sop_instance_uid, points3, str(frame) if frame else None,
+                coords.points_px,
+                coords.sop_instance_uid,
+                points3,
+                str(frame) if frame else None,
                 coords.frame_number,
             )
     return SrMeasurement(
@@ -516,15 +525,20 @@ def skip_reason(group: SrGroup) -> str | None:
     name = group.tracking_identifier or "(no tracking identifier)"
     if group.kind is None:
         finding = (
-            f"finding {group.finding_meaning or group.finding!r}" if group.finding
+            f"finding {group.finding_meaning or group.finding!r}"
+            if group.finding
             else "no finding type"
         )
         return (
             f"group {name!r}: {finding} is no RECIST category (Target or Non-Target Lesion "
             "at Baseline, New lesion)"
         )
-    if group.kind is LesionKind.TARGET and group.long_axis is None and group.short_axis is None \
-            and group.status in (None, MeasurementStatus.MEASURED, MeasurementStatus.PRESENT):
+    if (
+        group.kind is LesionKind.TARGET
+        and group.long_axis is None
+        and group.short_axis is None
+        and group.status in (None, MeasurementStatus.MEASURED, MeasurementStatus.PRESENT)
+    ):
         return f"group {name!r}: a target lesion without a diameter or status"
     return None
 
@@ -628,8 +642,11 @@ def _segment(m: SrMeasurement | None, images: Mapping[str, Dataset]) -> Segment 
 def _geometry(
     group: SrGroup, report: SrReport, images: Mapping[str, Dataset], slice_of_sop: Mapping[str, int]
 ) -> DrawnGeometry | None:
-    drawn = group.long_axis if group.long_axis and group.long_axis.coordinates.sop_instance_uid \
+    drawn = (
+        group.long_axis
+        if group.long_axis and group.long_axis.coordinates.sop_instance_uid
         else group.short_axis
+    )
     if drawn is None:
         return None
     long_seg = _segment(drawn, images)

@@ -1,4 +1,4 @@
-"""conversion_record, surgery_record, survival_record, record_signature: the trial's endpoint records
+"""conversion_record, surgery_record, survival_record, record_signature: trial endpoint records
 
 Per patient (issue 15): the conversion record (MDT decision, planned procedure,
 future liver remnant, Child-Pugh components, other labs) signed by the

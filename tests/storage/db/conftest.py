@@ -89,7 +89,7 @@ class PostgresServer:
         return make_url(self.url).set(database=name).render_as_string(hide_password=False)
 
     def create(self, *, migrated: bool = True) -> str:
-        """A new database (a copy of the migrated template, or empty); dropped by :meth:`release`."""
+        """A new database (a copy of the migrated template, or empty); :meth:`release` drops it."""
         if migrated:
             try:
                 name = self._ready.get(timeout=30)
@@ -126,7 +126,8 @@ def postgres_server() -> Iterator[PostgresServer]:
         )
         if proc.returncode == 3:
             pytest.skip(
-                f"PostgreSQL 15 is not available and cannot be installed: {proc.stderr.strip()[-400:]}"
+                "PostgreSQL 15 is not available and cannot be installed: "
+                f"{proc.stderr.strip()[-400:]}"
             )
         if proc.returncode != 0:
             pytest.fail(
@@ -167,7 +168,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 def make_url_for(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., str]]:
-    """Factory of fresh database URLs on the current backend (``migrated=False`` for an empty one)."""
+    """Factory of fresh database URLs on the current backend (``migrated=False``: an empty one)."""
     counter = itertools.count()
     created: list[tuple[PostgresServer, str]] = []
 

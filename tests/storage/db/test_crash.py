@@ -16,17 +16,22 @@ WRITER = textwrap.dedent("""
     import sys
     from recist.model import Lesion, LesionKind, Measurement, MeasurementStatus
     from storage.db import open_database
-    url, patient_id, tp_ids = sys.argv[1], int(sys.argv[2]), [int(x) for x in sys.argv[3].split(",")]
+    url, patient_id = sys.argv[1], int(sys.argv[2])
+    tp_ids = [int(x) for x in sys.argv[3].split(",")]
     db = open_database(url)
     store = db.store(db.readers.get("bob"))
     i = 0
     while True:  # until killed
         i += 1
-        lesion = store.add_lesion(Lesion(id=None, patient_id=patient_id, code=f"NT{i}", kind=LesionKind.NON_TARGET,
-                                         organ="peritoneum", tracking_uid=f"2.25.77{i}"))
+        lesion = store.add_lesion(Lesion(
+            id=None, patient_id=patient_id, code=f"NT{i}", kind=LesionKind.NON_TARGET,
+            organ="peritoneum", tracking_uid=f"2.25.77{i}",
+        ))
         for tp in tp_ids:
-            m = store.add_measurement(Measurement(id=None, lesion_id=lesion.id, timepoint_id=tp, reader_id=None,
-                                                  status=MeasurementStatus.PRESENT, short_axis_mm=float(i % 50)))
+            m = store.add_measurement(Measurement(
+                id=None, lesion_id=lesion.id, timepoint_id=tp, reader_id=None,
+                status=MeasurementStatus.PRESENT, short_axis_mm=float(i % 50),
+            ))
             print(m.id, flush=True)
 """)
 

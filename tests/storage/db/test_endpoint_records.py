@@ -1,4 +1,4 @@
-"""Conversion, surgery and survival records: stored exactly, audited, conversion signed (issue 15)."""
+"""Conversion, surgery, survival records: stored exactly, audited, conversion signed (issue 15)."""
 
 from __future__ import annotations
 
@@ -43,8 +43,13 @@ def _conversion(patient_id: int, flr: str = "40.0") -> ConversionRecord:
         tumour_free_achievable=True,
         flr_pct=Decimal(flr),
         child_pugh=ChildPughInputs(
-            Decimal("34.2"), "umol/L", Decimal("35.0"), "g/L", Decimal("1.10"),
-            Ascites.NONE, Encephalopathy.NONE,
+            Decimal("34.2"),
+            "umol/L",
+            Decimal("35.0"),
+            "g/L",
+            Decimal("1.10"),
+            Ascites.NONE,
+            Encephalopathy.NONE,
         ),
         other_labs_ok=True,
         other_labs_note="creatinine normal",
@@ -57,10 +62,15 @@ def test_records_round_trip_exactly(store: ClinicalStore, chart: Chart) -> None:
     saved = store.save_conversion_record(_conversion(pid))
     back = store.conversion_record(pid)
     assert back == saved
-    assert back.flr_pct == Decimal("40.0") and str(back.flr_pct) == "40.0"
+    assert back.flr_pct == Decimal("40.0")
+    assert str(back.flr_pct) == "40.0"
     assert back.procedures == (Procedure.RESECTION, Procedure.ABLATION)
     surgery = SurgeryRecord(
-        None, pid, date(2026, 6, 1), (Procedure.RESECTION,), "R1",
+        None,
+        pid,
+        date(2026, 6, 1),
+        (Procedure.RESECTION,),
+        "R1",
         (ResectedMetastasis("S7", Decimal("49.5"), 2, "T1"), ResectedMetastasis("S2", Decimal(0))),
     )
     assert store.save_surgery_record(surgery) == store.surgery_record(pid)
@@ -75,7 +85,8 @@ def test_saves_are_audited_old_to_new(store: ClinicalStore, chart: Chart) -> Non
     store.save_conversion_record(replace(first, flr_pct=Decimal("41.5")))
     events = store.audit_events(entity="conversion_record", entity_id=first.id)
     assert [e.action for e in events] == ["create", "update"]
-    assert events[1].before == {"flr_pct": "40.0"} and events[1].after == {"flr_pct": "41.5"}
+    assert events[1].before == {"flr_pct": "40.0"}
+    assert events[1].after == {"flr_pct": "41.5"}
 
 
 def test_sign_conversion_record_then_amend_with_reason(
@@ -105,7 +116,9 @@ def test_sign_conversion_record_then_amend_with_reason(
     assert records.conversion_signature is None
     assert records.signatures[0].void_reason == "volumetry repeated"
     actions = [(e.action, e.entity) for e in db.audit_events()][-4:]
-    assert ("sign_refused", "conversion_record") in [(e.action, e.entity) for e in db.audit_events()]
+    assert ("sign_refused", "conversion_record") in [
+        (e.action, e.entity) for e in db.audit_events()
+    ]
     assert actions[-2:] == [("void", "record_signature"), ("update", "conversion_record")]
 
 

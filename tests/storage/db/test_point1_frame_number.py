@@ -29,7 +29,8 @@ def test_point1_frame_number_is_stored_and_read_back(
         )
     )
     (read,) = store.measurements(patient_id=chart.patient.id)
-    assert read.geometry == geometry and read.geometry.frame_number == 5
+    assert read.geometry == geometry
+    assert read.geometry.frame_number == 5
     with db.engine.connect() as conn:
         row = conn.execute(
             select(MeasurementRow.frame_number).where(MeasurementRow.id == stored.id)

@@ -53,7 +53,7 @@ def _stamp(url: str, revision: str) -> None:
 
 
 def _snapshot(url: str) -> tuple[object, ...]:
-    """What the database holds: revision, tables, audit events (and for SQLite, the files' bytes)."""
+    """What the database holds: revision, tables, audit events (for SQLite, the files' bytes)."""
     engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as conn:

@@ -27,8 +27,12 @@ def copy_series(shared_data: Path, tmp_path: Path) -> Callable[..., Path]:
     return copy
 
 
-def rewrite(path: Path, change: Callable[[pydicom.Dataset], None], dest: Path | None = None,
-            new_uids: bool = False) -> Path:
+def rewrite(
+    path: Path,
+    change: Callable[[pydicom.Dataset], None],
+    dest: Path | None = None,
+    new_uids: bool = False,
+) -> Path:
     """Read *path*, apply *change* and save to *dest* (default: in place)."""
     ds = pydicom.dcmread(path)
     if new_uids:

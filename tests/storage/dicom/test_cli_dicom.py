@@ -20,8 +20,9 @@ def _caliper(argv: list[str]) -> int:
     return int(args.func(args))
 
 
-def test_info_json_lists_series_and_problems(shared_data: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_info_json_lists_series_and_problems(
+    shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert _caliper(["dicom", "info", str(shared_data / "dcmqi"), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert {s["modality"] for s in doc["series"]} == {"CT", "MR"}
@@ -32,7 +33,9 @@ def test_info_json_lists_series_and_problems(shared_data: Path,
 def test_info_text(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _caliper(["dicom", "info", str(shared_data / "mr-brain-24")]) == 0
     out = capsys.readouterr().out
-    assert "1 image series" in out and "MR" in out and "24 x 320x260" in out
+    assert "1 image series" in out
+    assert "MR" in out
+    assert "24 x 320x260" in out
 
 
 def test_load_json_reports_geometry(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -42,7 +45,8 @@ def test_load_json_reports_geometry(shared_data: Path, capsys: pytest.CaptureFix
     assert doc["shape"] == [28, 512, 512]
     assert doc["spacing_mm"][1:] == [0.4882812, 0.4882812]
     assert doc["origin_lps_mm"] == [-125.0, -123.5404569, 5.8360586]
-    assert len(doc["direction"]) == 3 and all(len(row) == 3 for row in doc["direction"])
+    assert len(doc["direction"]) == 3
+    assert all(len(row) == 3 for row in doc["direction"])
     assert doc["hu_range"] == [-1500.0, 2121.0]
     assert any("gantry tilt" in w for w in doc["warnings"])
     assert doc["seconds"] > 0

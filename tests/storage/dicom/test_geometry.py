@@ -15,23 +15,56 @@ from storage.dicom.volume import Volume
 AXIAL = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 
 
-def _image(z: float, number: int, *, rows: int = 4, orientation=AXIAL, x: float = 0.0,
-           y: float = 0.0, position: bool = True, sop: str | None = None,
-           bits_stored: int = 12, signed: int = 0, slope: float = 1.0, intercept: float = 0.0
-           ) -> tuple[FileHeader, FrameHeader]:
-    frame = FrameHeader(0, (x, y, z) if position else None, orientation, (0.5, 0.7), slope,
-                        intercept, 2.0)
+def _image(
+    z: float,
+    number: int,
+    *,
+    rows: int = 4,
+    orientation=AXIAL,
+    x: float = 0.0,
+    y: float = 0.0,
+    position: bool = True,
+    sop: str | None = None,
+    bits_stored: int = 12,
+    signed: int = 0,
+    slope: float = 1.0,
+    intercept: float = 0.0,
+) -> tuple[FileHeader, FrameHeader]:
+    frame = FrameHeader(
+        0, (x, y, z) if position else None, orientation, (0.5, 0.7), slope, intercept, 2.0
+    )
     head = FileHeader(
-        path=f"f{number:03d}.dcm", file_path=f"f{number:03d}.dcm", member=None,
-        sop_class_uid="1.2.840.10008.5.1.4.1.1.2", sop_instance_uid=sop or f"1.2.{number}",
-        series_instance_uid="1.2.3", study_instance_uid="1.2", patient_id="p",
-        patient_name="n", study_date="20250101", modality="CT", series_description="",
-        series_number=1, instance_number=number, rows=rows, columns=3, n_frames=1,
-        bits_allocated=16, bits_stored=bits_stored, pixel_representation=signed,
-        samples_per_pixel=1, photometric="MONOCHROME2",
-        transfer_syntax="1.2.840.10008.1.2.1", pixel_keyword="PixelData", pixel_offset=0,
-        pixel_length=rows * 3 * 2, window_center=None, window_width=None,
-        spacing_between_slices=None, frames=(frame,))
+        path=f"f{number:03d}.dcm",
+        file_path=f"f{number:03d}.dcm",
+        member=None,
+        sop_class_uid="1.2.840.10008.5.1.4.1.1.2",
+        sop_instance_uid=sop or f"1.2.{number}",
+        series_instance_uid="1.2.3",
+        study_instance_uid="1.2",
+        patient_id="p",
+        patient_name="n",
+        study_date="20250101",
+        modality="CT",
+        series_description="",
+        series_number=1,
+        instance_number=number,
+        rows=rows,
+        columns=3,
+        n_frames=1,
+        bits_allocated=16,
+        bits_stored=bits_stored,
+        pixel_representation=signed,
+        samples_per_pixel=1,
+        photometric="MONOCHROME2",
+        transfer_syntax="1.2.840.10008.1.2.1",
+        pixel_keyword="PixelData",
+        pixel_offset=0,
+        pixel_length=rows * 3 * 2,
+        window_center=None,
+        window_width=None,
+        spacing_between_slices=None,
+        frames=(frame,),
+    )
     return head, frame
 
 
@@ -49,7 +82,8 @@ def test_missing_slice_is_named_by_position() -> None:
     layout = arrange(images)
     assert layout.spacing_mm[0] == 2.5
     (warning,) = layout.warnings
-    assert "missing slice" in warning and "between 5.00 and 10.00 mm" in warning
+    assert "missing slice" in warning
+    assert "between 5.00 and 10.00 mm" in warning
 
 
 def test_uneven_spacing_is_reported_and_positions_are_exact() -> None:
@@ -120,7 +154,14 @@ def test_output_type(kwargs: dict, dtype: type, checked: bool) -> None:
 
 
 def _volume(layout) -> Volume:
-    return Volume(np.zeros((len(layout.images), layout.rows, layout.columns), np.int16),
-                  layout.spacing_mm, layout.origin_lps_mm, layout.direction,
-                  layout.slice_positions, [h.sop_instance_uid for h, _ in layout.images],
-                  [1] * len(layout.images), {}, layout.warnings)
+    return Volume(
+        np.zeros((len(layout.images), layout.rows, layout.columns), np.int16),
+        layout.spacing_mm,
+        layout.origin_lps_mm,
+        layout.direction,
+        layout.slice_positions,
+        [h.sop_instance_uid for h, _ in layout.images],
+        [1] * len(layout.images),
+        {},
+        layout.warnings,
+    )

@@ -13,8 +13,17 @@ from storage.dicom.headers import read_header
 from storage.dicom.records import FileHeader
 from storage.dicom.sources import is_safe_member
 
-DATA_FOLDERS = ["ct-wholebody-269", "ct-chest-30", "mr-brain-24", "ct-head-tilt-ge",
-                "transfer-syntaxes", "enhanced-mr", "dcmqi", "highdicom", "tid1500-sr"]
+DATA_FOLDERS = [
+    "ct-wholebody-269",
+    "ct-chest-30",
+    "mr-brain-24",
+    "ct-head-tilt-ge",
+    "transfer-syntaxes",
+    "enhanced-mr",
+    "dcmqi",
+    "highdicom",
+    "tid1500-sr",
+]
 
 
 def _all_files(shared_data: Path) -> list[Path]:
@@ -26,8 +35,9 @@ def _all_files(shared_data: Path) -> list[Path]:
     return files
 
 
-def test_fast_walker_and_pydicom_give_the_same_header(shared_data: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fast_walker_and_pydicom_give_the_same_header(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     files = _all_files(shared_data)
     fast = {p: read_header(str(p), str(p)) for p in files}
     monkeypatch.setattr(headers_module, "read_fast", lambda *_args: None)
@@ -62,12 +72,12 @@ def test_compressed_header_has_no_offset(shared_data: Path) -> None:
 def test_missing_file_is_a_problem(tmp_path: Path) -> None:
     result = read_header(str(tmp_path / "gone.dcm"), str(tmp_path / "gone.dcm"))
     assert isinstance(result, FileProblem)
-    assert "gone.dcm" in str(result) and "cannot be opened" in result.message
+    assert "gone.dcm" in str(result)
+    assert "cannot be opened" in result.message
 
 
 def test_raw_dataset_without_preamble_is_accepted(shared_data: Path, tmp_path: Path) -> None:
     import pydicom
-
     from pydicom.filebase import DicomBytesIO
     from pydicom.filewriter import write_dataset
 
@@ -88,8 +98,16 @@ def test_raw_dataset_without_preamble_is_accepted(shared_data: Path, tmp_path: P
 
 @pytest.mark.parametrize(
     ("name", "safe"),
-    [("a/b/c.dcm", True), ("c.dcm", True), ("../c.dcm", False), ("a/../../c.dcm", False),
-     ("/etc/passwd", False), ("C:/x.dcm", False), ("a\\..\\c.dcm", False), ("", False)],
+    [
+        ("a/b/c.dcm", True),
+        ("c.dcm", True),
+        ("../c.dcm", False),
+        ("a/../../c.dcm", False),
+        ("/etc/passwd", False),
+        ("C:/x.dcm", False),
+        ("a\\..\\c.dcm", False),
+        ("", False),
+    ],
 )
 def test_zip_member_names(name: str, safe: bool) -> None:
     assert is_safe_member(name) is safe
@@ -97,11 +115,16 @@ def test_zip_member_names(name: str, safe: bool) -> None:
 
 @pytest.mark.parametrize(
     ("charset", "name"),
-    [("ISO_IR 192", "Müller^Zoë"), ("ISO_IR 100", "Müller^Zoë"), ("GB18030", "王^小明"),
-     ("", "Smith^John")],
+    [
+        ("ISO_IR 192", "Müller^Zoë"),
+        ("ISO_IR 100", "Müller^Zoë"),
+        ("GB18030", "王^小明"),
+        ("", "Smith^John"),
+    ],
 )
-def test_patient_names_in_their_character_set(shared_data: Path, tmp_path: Path, charset: str,
-                                              name: str) -> None:
+def test_patient_names_in_their_character_set(
+    shared_data: Path, tmp_path: Path, charset: str, name: str
+) -> None:
     import pydicom
 
     ds = pydicom.dcmread(shared_data / "ct-chest-30" / "1-03.dcm")

@@ -51,8 +51,10 @@ def dcmcjpeg() -> str:
         pytest.skip(f"dcmcjpeg missing and dcmtk could not be installed: {exc}")
     found = shutil.which("dcmcjpeg")
     if not found:
-        pytest.skip("dcmcjpeg missing and `apt-get install dcmtk` failed: "
-                    + ((result.stderr or result.stdout)[-500:] if result else ""))
+        pytest.skip(
+            "dcmcjpeg missing and `apt-get install dcmtk` failed: "
+            + ((result.stderr or result.stdout)[-500:] if result else "")
+        )
     return found
 
 
@@ -62,20 +64,38 @@ def jpeg12(shared_data: Path, tmp_path: Path, dcmcjpeg: str) -> Path:
     folder = tmp_path / "jpeg12"
     folder.mkdir()
     for name in SLICES:
-        subprocess.run([dcmcjpeg, "--encode-extended", str(shared_data / "ct-wholebody-269" / name),
-                        str(folder / name)], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                dcmcjpeg,
+                "--encode-extended",
+                str(shared_data / "ct-wholebody-269" / name),
+                str(folder / name),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     return folder
 
 
 def _original_hu(shared_data: Path) -> np.ndarray:
-    return np.stack([pydicom.dcmread(shared_data / "ct-wholebody-269" / n).pixel_array
-                     .astype(np.int32) - 1024 for n in SLICES])
+    return np.stack(
+        [
+            pydicom.dcmread(shared_data / "ct-wholebody-269" / n).pixel_array.astype(np.int32)
+            - 1024
+            for n in SLICES
+        ]
+    )
 
 
 def _by_position(folder: Path, names: list[str] = SLICES) -> list[str]:
     """File names ordered as the loader orders slices (increasing position along the normal)."""
-    return sorted(names, key=lambda n: float(
-        pydicom.dcmread(folder / n, stop_before_pixels=True).ImagePositionPatient[2]))
+    return sorted(
+        names,
+        key=lambda n: float(
+            pydicom.dcmread(folder / n, stop_before_pixels=True).ImagePositionPatient[2]
+        ),
+    )
 
 
 def _spoil_scan_header(path: Path) -> None:
@@ -91,8 +111,9 @@ def _spoil_scan_header(path: Path) -> None:
     ds.save_as(path)
 
 
-def test_jpeg_extended_12_bit_decodes_within_lossy_tolerance(shared_data: Path,
-                                                             jpeg12: Path) -> None:
+def test_jpeg_extended_12_bit_decodes_within_lossy_tolerance(
+    shared_data: Path, jpeg12: Path
+) -> None:
     ts = pydicom.dcmread(jpeg12 / SLICES[0], stop_before_pixels=True).file_meta.TransferSyntaxUID
     assert ts == JPEGExtended12Bit
     volume = load_series(jpeg12)
@@ -114,8 +135,7 @@ def test_jpeg_that_libjpeg_refuses_falls_back_to_gdcm(jpeg12: Path) -> None:
     for name in SLICES:
         _spoil_scan_header(jpeg12 / name)
     with pytest.raises(Exception, match="scan stop must be 63"):
-        pydicom.pixels.pixel_array(pydicom.dcmread(jpeg12 / SLICES[0]),
-                                   decoding_plugin="pylibjpeg")
+        pydicom.pixels.pixel_array(pydicom.dcmread(jpeg12 / SLICES[0]), decoding_plugin="pylibjpeg")
     volume = load_series(jpeg12)
     assert not [w for w in volume.warnings if "could not be decoded" in w]
     assert np.abs(volume.voxels.astype(np.int32) - good).max() <= 1
@@ -128,8 +148,9 @@ def test_decoder_order_is_fastest_first() -> None:
 
 
 @pytest.mark.parametrize("background", [False, True])
-def test_compressed_series_in_worker_processes_is_lossless(shared_data: Path, tmp_path: Path,
-                                                           background: bool) -> None:
+def test_compressed_series_in_worker_processes_is_lossless(
+    shared_data: Path, tmp_path: Path, background: bool
+) -> None:
     folder = tmp_path / "jpegls"
     folder.mkdir()
     for path in sorted((shared_data / "ct-chest-30").glob("*.dcm")):
@@ -170,8 +191,9 @@ def _bare(ds: pydicom.Dataset, implicit: bool) -> bytes:
 
 
 @pytest.mark.parametrize("implicit", [True, False])
-def test_dataset_without_preamble_loads_with_a_warning(shared_data: Path, tmp_path: Path,
-                                                       implicit: bool) -> None:
+def test_dataset_without_preamble_loads_with_a_warning(
+    shared_data: Path, tmp_path: Path, implicit: bool
+) -> None:
     folder = tmp_path / "bare"
     folder.mkdir()
     originals = sorted((shared_data / "ct-chest-30").glob("*.dcm"))[:3]
@@ -189,8 +211,9 @@ def test_dataset_without_preamble_loads_with_a_warning(shared_data: Path, tmp_pa
     assert any(np.array_equal(volume.voxels[0], s) for s in reference)
 
 
-def test_bytes_that_only_start_like_group_0008_are_refused(shared_data: Path,
-                                                           tmp_path: Path) -> None:
+def test_bytes_that_only_start_like_group_0008_are_refused(
+    shared_data: Path, tmp_path: Path
+) -> None:
     ds = pydicom.dcmread(shared_data / "ct-chest-30" / "1-01.dcm")
     data = _bare(ds, implicit=True)
     assert looks_like_raw_dataset(data[:4096])
@@ -220,8 +243,9 @@ def test_explicit_dataset_with_new_uids_is_one_series(shared_data: Path, tmp_pat
 
 
 @pytest.mark.parametrize("bits", [8, 16])
-def test_strict_rle_decoder_matches_the_source(shared_data: Path, tmp_path: Path,
-                                               bits: int) -> None:
+def test_strict_rle_decoder_matches_the_source(
+    shared_data: Path, tmp_path: Path, bits: int
+) -> None:
     ds = pydicom.dcmread(shared_data / "mr-brain-24" / "1-05.dcm")
     if bits == 8:
         ds.PixelData = (ds.pixel_array >> 4).astype(np.uint8).tobytes()
@@ -235,16 +259,22 @@ def test_strict_rle_decoder_matches_the_source(shared_data: Path, tmp_path: Path
     assert np.array_equal(volume.voxels[0], expected)
 
 
-def test_jpeg_baseline_8_bit_matches_gdcm(shared_data: Path, tmp_path: Path,
-                                          dcmcjpeg: str) -> None:
+def test_jpeg_baseline_8_bit_matches_gdcm(shared_data: Path, tmp_path: Path, dcmcjpeg: str) -> None:
     source = shared_data / "ct-wholebody-269" / SLICES[0]
     ds = pydicom.dcmread(source)
-    ds.PixelData = np.clip((ds.pixel_array.astype(np.int32) - 824) * 255 // 400, 0, 255
-                           ).astype(np.uint8).tobytes()
+    ds.PixelData = (
+        np.clip((ds.pixel_array.astype(np.int32) - 824) * 255 // 400, 0, 255)
+        .astype(np.uint8)
+        .tobytes()
+    )
     ds.BitsAllocated, ds.BitsStored, ds.HighBit = 8, 8, 7
     ds.save_as(tmp_path / "8bit.dcm")
-    subprocess.run([dcmcjpeg, "--encode-baseline", str(tmp_path / "8bit.dcm"),
-                    str(tmp_path / "baseline.dcm")], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [dcmcjpeg, "--encode-baseline", str(tmp_path / "8bit.dcm"), str(tmp_path / "baseline.dcm")],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     volume = load_series(tmp_path / "baseline.dcm")
     assert volume.warnings == []
     gdcm_hu = sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "baseline.dcm")))
@@ -252,7 +282,8 @@ def test_jpeg_baseline_8_bit_matches_gdcm(shared_data: Path, tmp_path: Path,
 
 
 def test_compressed_series_loads_when_worker_processes_cannot_start(
-        shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from storage.dicom import workers
 
     def refuse(method: str | None = None) -> None:
@@ -274,15 +305,24 @@ def test_compressed_series_loads_when_worker_processes_cannot_start(
     assert volume.voxels.any(axis=(1, 2)).all()
 
 
-def test_retired_jpeg_progressive_opens_through_gdcm(shared_data: Path, tmp_path: Path,
-                                                     dcmcjpeg: str) -> None:
+def test_retired_jpeg_progressive_opens_through_gdcm(
+    shared_data: Path, tmp_path: Path, dcmcjpeg: str
+) -> None:
     """pydicom has no decoder for JPEG Full Progression (1.2.840.10008.1.2.4.55); GDCM has."""
     folder = tmp_path / "progressive"
     folder.mkdir()
     for name in SLICES[:3]:
-        subprocess.run([dcmcjpeg, "--encode-progressive",
-                        str(shared_data / "ct-wholebody-269" / name), str(folder / name)],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                dcmcjpeg,
+                "--encode-progressive",
+                str(shared_data / "ct-wholebody-269" / name),
+                str(folder / name),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     ts = pydicom.dcmread(folder / SLICES[0], stop_before_pixels=True).file_meta.TransferSyntaxUID
     assert ts == "1.2.840.10008.1.2.4.55"
     volume = load_series(folder)

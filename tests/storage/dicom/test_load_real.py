@@ -26,17 +26,26 @@ def _assert_like_sitk(volume: Volume, image: sitk.Image, *, geometry: bool = Tru
     assert np.allclose(volume.origin_lps_mm, image.GetOrigin(), atol=1e-4)
     if geometry:
         assert np.allclose(volume.spacing_mm[0], image.GetSpacing()[2], atol=1e-6)
-        assert np.allclose(np.array(volume.direction), np.array(image.GetDirection()).reshape(3, 3),
-                           atol=1e-6)
+        assert np.allclose(
+            np.array(volume.direction), np.array(image.GetDirection()).reshape(3, 3), atol=1e-6
+        )
 
 
-@pytest.mark.parametrize("name", ["ct-chest-30", "mr-brain-24", "dcmqi/segmentations/ct-3slice",
-                                  "dcmqi/segmentations/24x38x3/image",
-                                  "dcmqi/segmentations/23x38x3/image"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ct-chest-30",
+        "mr-brain-24",
+        "dcmqi/segmentations/ct-3slice",
+        "dcmqi/segmentations/24x38x3/image",
+        "dcmqi/segmentations/23x38x3/image",
+    ],
+)
 def test_matches_simpleitk(shared_data: Path, name: str) -> None:
     volume = load_series(shared_data / name)
     _assert_like_sitk(volume, _sitk(shared_data / name))
-    assert volume.is_complete and volume.slices_loaded == volume.voxels.shape[0]
+    assert volume.is_complete
+    assert volume.slices_loaded == volume.voxels.shape[0]
     assert volume.warnings == []
 
 
@@ -49,8 +58,9 @@ def test_wholebody_matches_simpleitk_and_pydicom(shared_data: Path) -> None:
     assert volume.spacing_mm == (2.5, 0.9765625, 0.9765625)
     # Slice k is the file at the k-th position along the normal: check a few against pydicom.
     for k in (0, 134, 268):
-        ds = pydicom.dcmread(scan(folder).series[0].files[0].rsplit("/", 1)[0]
-                             + f"/1-{269 - k:03d}.dcm")
+        ds = pydicom.dcmread(
+            scan(folder).series[0].files[0].rsplit("/", 1)[0] + f"/1-{269 - k:03d}.dcm"
+        )
         expected = ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
         assert np.array_equal(volume.voxels[k], expected)
         assert volume.sop_instance_uids[k] == ds.SOPInstanceUID
@@ -74,8 +84,9 @@ def test_gantry_tilt_keeps_acquired_geometry(shared_data: Path) -> None:
     _assert_like_sitk(volume, _sitk(folder), geometry=False)
     assert any("gantry tilt of 18.5 degrees" in w for w in volume.warnings)
     assert any("uneven slice spacing" in w for w in volume.warnings)
-    files = {pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID: p
-             for p in folder.glob("*.dcm")}
+    files = {
+        pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID: p for p in folder.glob("*.dcm")
+    }
     for k in range(volume.voxels.shape[0]):
         ds = pydicom.dcmread(files[volume.sop_instance_uids[k]])
         ipp = [float(v) for v in ds.ImagePositionPatient]
@@ -146,7 +157,8 @@ def _frames_by_position(path: Path) -> dict[float, tuple[np.ndarray, list[float]
     for i, frame in enumerate(ds.PerFrameFunctionalGroupsSequence):
         ipp = [float(v) for v in frame.PlanePositionSequence[0].ImagePositionPatient]
         pvt = frame.get("PixelValueTransformationSequence") or ds.SharedFunctionalGroupsSequence[
-            0].get("PixelValueTransformationSequence")
+            0
+        ].get("PixelValueTransformationSequence")
         slope = float(pvt[0].RescaleSlope) if pvt else 1.0
         intercept = float(pvt[0].RescaleIntercept) if pvt else 0.0
         out.setdefault(round(ipp[2], 3), (pixels[i] * slope + intercept, ipp))
@@ -199,14 +211,19 @@ def test_parametric_map_slice_and_signed_ct(shared_data: Path) -> None:
 
 def test_background_loading_reports_progress(shared_data: Path) -> None:
     calls: list[tuple[int, int]] = []
-    volume = load_series(shared_data / "ct-chest-30", background=True,
-                         on_progress=lambda done, total: calls.append((done, total)))
+    volume = load_series(
+        shared_data / "ct-chest-30",
+        background=True,
+        on_progress=lambda done, total: calls.append((done, total)),
+    )
     assert volume.slices_loaded >= 1
     assert volume.voxels[0].any()  # slice 0 is ready to show
     volume.wait(timeout=60)
-    assert volume.is_complete and volume.slices_loaded == 30
+    assert volume.is_complete
+    assert volume.slices_loaded == 30
     assert calls == [(i, 30) for i in range(1, 31)]
-    assert volume.load_seconds is not None and volume.load_seconds > 0
+    assert volume.load_seconds is not None
+    assert volume.load_seconds > 0
     assert np.array_equal(volume.voxels, load_series(shared_data / "ct-chest-30").voxels)
 
 
@@ -224,6 +241,7 @@ def test_background_load_can_be_cancelled(shared_data: Path) -> None:
     volume = load_series(shared_data / "ct-wholebody-269", background=True)
     volume.cancel()  # the reader opened another series at once
     volume.wait(timeout=60)
-    assert volume.is_complete and volume.is_cancelled
+    assert volume.is_complete
+    assert volume.is_cancelled
     assert 1 <= volume.slices_loaded < 269
     assert any("loading cancelled" in w for w in volume.warnings)

@@ -25,17 +25,24 @@ from storage.paths import cache_dir
         ("ct-head-tilt-ge", "CT", 28, 512, 512),
     ],
 )
-def test_folder_of_one_series(shared_data: Path, name: str, modality: str, n_images: int,
-                              rows: int, columns: int) -> None:
+def test_folder_of_one_series(
+    shared_data: Path, name: str, modality: str, n_images: int, rows: int, columns: int
+) -> None:
     report = scan(shared_data / name)
     assert report.problems == []
     assert len(report.series) == 1
     info = report.series[0]
-    assert (info.modality, info.n_images, info.rows, info.columns) == (modality, n_images, rows,
-                                                                       columns)
+    assert (info.modality, info.n_images, info.rows, info.columns) == (
+        modality,
+        n_images,
+        rows,
+        columns,
+    )
     assert len(info.files) == n_images
-    assert info.series_instance_uid == pydicom.dcmread(
-        info.files[0], stop_before_pixels=True).SeriesInstanceUID
+    assert (
+        info.series_instance_uid
+        == pydicom.dcmread(info.files[0], stop_before_pixels=True).SeriesInstanceUID
+    )
 
 
 def test_non_image_objects_are_reported_not_grouped(shared_data: Path) -> None:
@@ -71,8 +78,13 @@ def _write_dicomdir(files: list[Path], dest: Path) -> None:
     fs = FileSet()
     for path in files:
         ds = pydicom.dcmread(path)
-        for keyword, value in (("StudyDate", "20000101"), ("StudyTime", "000000"),
-                               ("StudyID", "1"), ("PatientID", "anon"), ("SeriesNumber", 1)):
+        for keyword, value in (
+            ("StudyDate", "20000101"),
+            ("StudyTime", "000000"),
+            ("StudyID", "1"),
+            ("PatientID", "anon"),
+            ("SeriesNumber", 1),
+        ):
             if not ds.get(keyword):
                 setattr(ds, keyword, value)
         fs.add(ds)

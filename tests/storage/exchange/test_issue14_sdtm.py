@@ -26,15 +26,19 @@ RAD_A = Reader(8, "alice", "Alice Roe", Role.READER)
 RAD_B = Reader(9, "bob", "Bob Poe", Role.READER)
 
 
-def _timeline(case: dict, subject: str, reader: Reader = JDOE, trial: str = "CRLM-01"
-              ) -> PatientTimeline:
+def _timeline(
+    case: dict, subject: str, reader: Reader = JDOE, trial: str = "CRLM-01"
+) -> PatientTimeline:
     patient, tps, lesions, ms = records_from_case(case, subject_id=subject)
     result = recist.result_to_dict(
         recist.evaluate(recist.case_from_records(patient, tps, lesions, ms))
     )
     return PatientTimeline(
-        replace(patient, trial=trial), tuple(tps), tuple(lesions),
-        tuple(replace(m, reader_id=reader.id) for m in ms), result,
+        replace(patient, trial=trial),
+        tuple(tps),
+        tuple(lesions),
+        tuple(replace(m, reader_id=reader.id) for m in ms),
+        result,
         {r.id: r for r in (JDOE, RAD_A, RAD_B) if r.id is not None},
     )
 
@@ -61,8 +65,10 @@ def _public(prefix: str) -> dict:
 @pytest.fixture
 def study() -> SdtmDatasets:
     timelines = [_timeline(_rich_case(), "CRLM-014")]
-    timelines += [_timeline(_public(p), p, RAD_A if p == "R03" else JDOE)
-                  for p in ("R01", "R03", "R05", "R07")]
+    timelines += [
+        _timeline(_public(p), p, RAD_A if p == "R03" else JDOE)
+        for p in ("R01", "R03", "R05", "R07")
+    ]
     return build_sdtm(timelines)
 
 
@@ -80,9 +86,14 @@ def test_conformance_check_passes_and_catches_what_it_should(study: SdtmDatasets
     broken.rs[1]["RSORRES"] = "PARTIAL"
     broken.tr[4]["TREVALID"] = "JDOE"
     problems = "\n".join(check_sdtm(broken))
-    for expected in ("TRSEQ", "not ISO 8601", "'LONGDIAMETER' is not a term",
-                     "several VISITNUM", "'PARTIAL' is not an ONCRSR term",
-                     "'JDOE' is not a MEDEVAL term"):
+    for expected in (
+        "TRSEQ",
+        "not ISO 8601",
+        "'LONGDIAMETER' is not a term",
+        "several VISITNUM",
+        "'PARTIAL' is not an ONCRSR term",
+        "'JDOE' is not a MEDEVAL term",
+    ):
         assert expected in problems, expected
 
 
@@ -114,14 +125,14 @@ def test_point9_visitnum_is_the_trials_schedule(tmp_path: Path) -> None:
     schedule = default_schedule()
     assert [v.visit for v in schedule.visits[:4]] == ["BASELINE", "C3", "C6", "C9"]
     path = tmp_path / "schedule.json"
-    path.write_text('{"visits": [{"visit": "Baseline", "visitnum": 1, "day": 0},'
-                    ' {"visit": "Week 6", "visitnum": 2, "day": 42, "window_days": 3}]}')
+    path.write_text(
+        '{"visits": [{"visit": "Baseline", "visitnum": 1, "day": 0},'
+        ' {"visit": "Week 6", "visitnum": 2, "day": 42, "window_days": 3}]}'
+    )
     own = read_schedule(path)
     patient, tps, _, _ = records_from_case(on_time, subject_id="A")
     tps = [replace(tps[1], scan_date=date(2026, 2, 16)), tps[0]]  # day 42
-    assert sorted(assign_visits(patient, tps, own).values()) == [
-        ("BASELINE", 1.0), ("WEEK 6", 2.0)
-    ]
+    assert sorted(assign_visits(patient, tps, own).values()) == [("BASELINE", 1.0), ("WEEK 6", 2.0)]
 
 
 def test_point10_evaluators_as_the_sdtmig_examples_and_derived_flags(study: SdtmDatasets) -> None:
@@ -132,8 +143,9 @@ def test_point10_evaluators_as_the_sdtmig_examples_and_derived_flags(study: Sdtm
     r01 = _by(study.tr, USUBJID="CRLM-01-R01")
     assert {(r["TREVAL"], r["TREVALID"]) for r in r01} == {("INVESTIGATOR", "")}
     logins = {"jdoe", "alice", "bob", "JDOE", "ALICE", "BOB"}
-    assert not logins & {v for rows in (study.tu, study.tr, study.rs) for r in rows
-                         for v in r.values()}
+    assert not logins & {
+        v for rows in (study.tu, study.tr, study.rs) for r in rows for v in r.values()
+    }
     assert {r["TRDRVFL"] for r in _by(study.tr, TRTESTCD="SUMDIAM")} == {"Y"}
     assert {r["TRDRVFL"] for r in study.tr if r["TRTESTCD"] != "SUMDIAM"} == {""}
     assert {r["RSDRVFL"] for r in study.rs} == {"Y"}

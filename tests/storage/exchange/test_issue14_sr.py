@@ -41,7 +41,8 @@ def _reports(timeline: PatientTimeline, folder: Path) -> dict[str, Path]:
     paths = {}
     for tp in timeline.timepoints:
         wanted = {
-            m.geometry.sop_instance_uid for m in timeline.measurements
+            m.geometry.sop_instance_uid
+            for m in timeline.measurements
             if m.timepoint_id == tp.id and m.geometry
         }
         sr = build_timepoint_sr(timeline, tp, [series[s] for s in sorted(wanted)])
@@ -80,8 +81,10 @@ def test_point5_validators_accept_and_private_codes_only_where_no_standard(
         assert warned == len(used) + 1, (label, warned, len(used))
         from_the_ct = ("Study ID", "Retired Person Name form")  # attributes copied from the CT
         others = [
-            ln for ln in text.splitlines()
-            if ln.startswith("Warning") and f"<{CALIPER_SCHEME}>" not in ln
+            ln
+            for ln in text.splitlines()
+            if ln.startswith("Warning")
+            and f"<{CALIPER_SCHEME}>" not in ln
             and not any(k in ln for k in from_the_ct)
         ]
         assert others == [], text
@@ -118,7 +121,10 @@ def test_point3_responses_new_lesions_bor_and_reason(rich: Database, tmp_path: P
     assert "unequivocal progression" in c6["reason"]
     c3 = read_sr(paths["C3"]).responses
     assert (c3["target"], c3["non_target"], c3["overall"], c3["new_lesions"]) == (
-        "PR", "CR", "PR", "no"
+        "PR",
+        "CR",
+        "PR",
+        "no",
     )
     new = [g for g in read_sr(paths["C6"]).groups if g.tracking_identifier in ("N1", "N2")]
     assert [g.finding for g in new] == ["NEWLESION", "NEWLESION"]
@@ -140,7 +146,9 @@ def test_point4_signed_is_verified_and_an_amendment_names_its_predecessor(
     signed = read_sr(_reports(timeline, tmp_path)["C3"])
     ds = pydicom.dcmread(tmp_path / "C3.dcm")
     assert (ds.VerificationFlag, ds.PreliminaryFlag, ds.CompletionFlag) == (
-        "VERIFIED", "FINAL", "COMPLETE"
+        "VERIFIED",
+        "FINAL",
+        "COMPLETE",
     )
     assert signed.verification is not None
     assert signed.verification.observer_name == "Doe^Jane"
@@ -204,8 +212,9 @@ def test_point2_real_reports_import_what_they_hold_and_name_what_they_skip(
         pairs, skipped = records_from_sr(report), skipped_groups(report)
         assert len(pairs) + len(skipped) == len(report.groups), path
         for line in skipped:
-            assert re.match(r"group '.*': (finding '.*'|no finding type) is no RECIST category",
-                            line), line
+            assert re.match(
+                r"group '.*': (finding '.*'|no finding type) is no RECIST category", line
+            ), line
     aorta = read_sr(shared_data / "highdicom" / "sr_document_with_multiple_groups.dcm")
     assert any("'Aorta0001': finding 'Aorta'" in s for s in skipped_groups(aorta))
     assert records_from_sr(aorta) == []

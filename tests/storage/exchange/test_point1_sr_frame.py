@@ -1,4 +1,4 @@
-"""Issue 11 point 1: the frame of a multi-frame image travels through DICOM SR (ReferencedFrameNumber)."""
+"""Issue 11 point 1: the frame of a multi-frame image survives DICOM SR (ReferencedFrameNumber)."""
 
 from __future__ import annotations
 

@@ -62,7 +62,11 @@ def test_controlled_terms_and_required_variables() -> None:
     assert {r["TUORRES"] for r in data.tu} == {"TARGET", "NON-TARGET"}
     assert {r["TRTESTCD"] for r in data.tr} == {"LDIAM", "TUMSTATE", "SUMDIAM"}
     assert {r["RSTESTCD"] for r in data.rs} == {
-        "TRGRESP", "NTRGRESP", "NEWLPROG", "OVRLRESP", "BESTRESP"
+        "TRGRESP",
+        "NTRGRESP",
+        "NEWLPROG",
+        "OVRLRESP",
+        "BESTRESP",
     }
     assert {r["RSCAT"] for r in data.rs} == {"RECIST 1.1"}
     assert {r["TREVALID"] for r in data.tr} == {""}  # an investigator has no EVALID (issue 14)
