@@ -171,11 +171,17 @@ def _dicomdir(root: Path) -> tuple[list[Entry], list[FileProblem]]:
         if resolved is None:
             problems.append(FileProblem(shown, f"listed in {root} but missing"))
             continue
+        if resolved.name.upper() == "DICOMDIR" or resolved.resolve() == root.resolve():
+            problems.append(FileProblem(shown, f"listed in {root} as an image but is a DICOMDIR "
+                                               "(an index, not an image); refused"))
+            continue
         if str(resolved) in seen:
             continue
         seen.add(str(resolved))
         st = resolved.stat()
         entries.append(Entry(str(resolved), str(resolved), None, st.st_size, st.st_mtime_ns))
+    if not entries and not problems:
+        problems.append(FileProblem(str(root), "the DICOMDIR lists no files"))
     entries.sort(key=lambda e: e.path)
     return entries, problems
 

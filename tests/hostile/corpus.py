@@ -279,6 +279,9 @@ def dicom_corpus(folder: Path, source: Path) -> dict[str, Path]:
         ("dicomdir-missing", ["IMAGES", "IM0001"], None),
         ("dicomdir-escaping", ["..", "..", "etc", "passwd"], None),
         ("dicomdir-garbage", ["IMAGES", "IM0002"], b"garbage" * 100),
+        ("dicomdir-itself", ["DICOMDIR"], None),
+        ("dicomdir-folder", ["IMAGES"], None),
+        ("dicomdir-empty", [], None),
     ):
         root = folder / name
         (root / "IMAGES").mkdir(parents=True)
@@ -318,7 +321,7 @@ def _dicomdir(root: Path, target: list[str]) -> Path:
     record = Dataset()
     record.DirectoryRecordType = "IMAGE"
     record.ReferencedFileID = target
-    ds.DirectoryRecordSequence = Sequence([record])
+    ds.DirectoryRecordSequence = Sequence([record] if target else [])
     ds.FileSetID = "HOSTILE"
     path = root / "DICOMDIR"
     ds.save_as(path, enforce_file_format=True)
