@@ -61,6 +61,10 @@ def _findings(path: Path, own_programs: set[str]) -> list[str]:
     rel = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
     found: list[str] = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.List | ast.Tuple) and node.elts:
+            first = node.elts[0]
+            if isinstance(first, ast.Constant) and first.value in {"apt-get", "apt", "dpkg"}:
+                found.append(f"{rel}:{node.lineno}: installs packages outside system_tool")
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
         owner = node.func.value
@@ -122,6 +126,7 @@ def test_the_check_catches_a_direct_call(tmp_path: Path) -> None:
         "subprocess.run(['bash', '-c', 'pdftotext a.pdf'])\n"
         "subprocess.run(['bash', str(ROOT / 'scripts' / 'postgres.sh'), 'start'])\n"
         "subprocess.run([sys.executable, '-c', 'pass'])\n"
+        "install = ['apt-get', 'install', '-y', 'dcmtk']\n"
     )
     found = _findings(sample, {"caliper"})
-    assert len(found) == 6, found
+    assert len(found) == 7, found

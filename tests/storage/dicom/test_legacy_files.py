@@ -7,7 +7,6 @@ pydicom's own encoders.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from storage.dicom.decoders import GDCM, RLE, plugins_for
 from storage.dicom.headers import read_header
 from storage.dicom.rawdataset import looks_like_raw_dataset
 from storage.dicom.records import FileHeader
+from tests.system_tools import system_tool
 
 #: Slices of ct-wholebody-269 used (through the liver and the lung bases).
 SLICES = [f"1-{n:03d}.dcm" for n in range(100, 106)]
@@ -36,26 +36,7 @@ MEAN_LOSSY_ERROR_HU = 3.0
 @pytest.fixture(scope="session")
 def dcmcjpeg() -> str:
     """Path of dcmtk's dcmcjpeg; installs the Debian package on a fresh machine."""
-    found = shutil.which("dcmcjpeg")
-    if found:
-        return found
-    install = ["apt-get", "install", "-y", "-o", "DPkg::Lock::Timeout=600", "dcmtk"]
-    update = ["apt-get", "update", "-o", "DPkg::Lock::Timeout=600"]
-    result = None
-    try:
-        for cmd in (install, update, install):  # update only if the first install fails
-            result = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
-            if cmd is install and result.returncode == 0:
-                break
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        pytest.skip(f"dcmcjpeg missing and dcmtk could not be installed: {exc}")
-    found = shutil.which("dcmcjpeg")
-    if not found:
-        pytest.skip(
-            "dcmcjpeg missing and `apt-get install dcmtk` failed: "
-            + ((result.stderr or result.stdout)[-500:] if result else "")
-        )
-    return found
+    return system_tool("dcmcjpeg")
 
 
 @pytest.fixture
