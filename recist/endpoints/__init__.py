@@ -11,6 +11,8 @@
 * :mod:`~recist.endpoints.patient` — all of them for one patient.
 
 docs/ENDPOINTS.md describes the rules for a reader.
+
+May import: the standard library and the rest of ``recist`` (records, organs, the RECIST engine).
 """
 
 from recist.endpoints.childpugh import (
