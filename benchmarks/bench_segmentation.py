@@ -192,9 +192,9 @@ def measure(method: str, voxels: np.ndarray, spacing: tuple[float, float, float]
         else:
             res = threshold_baseline(voxels, spacing, seed)
         d = recist_diameters(res.mask, spacing)
-    except SegmentationError:
+    except SegmentationError as exc:
         if VERBOSE:
-            pass
+            print(f"  {method} refused: {exc}")
         return None
     return d.long_axis_mm, d.short_axis_mm, res.volume_ml, time.perf_counter() - t0
 
@@ -207,6 +207,7 @@ def liver_reference(data: Path) -> None:
     ct_dir = data / "dcmqi" / "segmentations" / "ct-3slice"
     seg_path = data / "dcmqi" / "segmentations" / "liver.dcm"
     if not ct_dir.is_dir() or not seg_path.exists():
+        print("dcmqi liver reference: not found, skipped")
         return
     volume = load_series(ct_dir)
     seg = hd.seg.segread(seg_path)
@@ -218,7 +219,7 @@ def liver_reference(data: Path) -> None:
         ref[sop_index[uid]] |= ds.pixel_array[frame].astype(bool) if ds.pixel_array.ndim == 3 \
             else ds.pixel_array.astype(bool)
     del seg
-    float(np.prod(volume.spacing_mm)) / 1000.0
+    ml = float(np.prod(volume.spacing_mm)) / 1000.0
     k = int(np.argmax(ref.sum(axis=(1, 2))))
     rows, cols = np.nonzero(ref[k])
     seed = (k, int(np.median(rows)), int(np.median(cols)))
@@ -227,11 +228,17 @@ def liver_reference(data: Path) -> None:
     try:
         res = segment_liver(volume.voxels, volume.spacing_mm, seed, params)
         mask = res.mask
-    except SegmentationError:
+    except SegmentationError as exc:
+        print(f"dcmqi liver reference: refused: {exc}")
         return
-    time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
     inter = (mask & ref).sum()
-    2 * inter / (mask.sum() + ref.sum())
+    dice = 2 * inter / (mask.sum() + ref.sum())
+    print(
+        f"dcmqi liver SEG, {ref.shape[0]} slices: reference {ref.sum() * ml:.1f} mL, "
+        f"Caliper {mask.sum() * ml:.1f} mL ({(mask.sum() / ref.sum() - 1) * 100:+.1f} %), "
+        f"Dice {dice:.3f}, {seconds:.2f} s"
+    )
 
 
 def main() -> int:
@@ -290,14 +297,19 @@ def main() -> int:
             row[method] = measure(method, work, spacing_t, seed)  # type: ignore[arg-type]
         rows.append(row)
         if args.verbose:
-            pass
+            print(_line(row), flush=True)
 
+    print(f"{len(rows)} synthetic lesions in {args.data / 'ct-wholebody-269'} (seed {args.seed})")
+    print(f"{'method':<10} {'refused':>7} {'long ok':>8} {'short ok':>8} {'vol ok':>7} "
+          f"{'|long err| med':>15} {'|vol err| med':>14} {'s median':>9} {'s max':>6}")
     for method in ("caliper", "threshold"):
         _summary(method, rows)
     for density in ("hypo", "hyper"):
         for method in ("caliper", "threshold"):
             _summary(method, [r for r in rows if r["density"] == density], f"  {density}")
     inside = [r for r in rows if float(r["outside"]) <= 0.1]  # type: ignore[arg-type]
+    print(f"lesions at least 90 % inside the liver: {len(inside)} of {len(rows)} (the others "
+          "stick out of this liver into tissue of other density)")
     for method in ("caliper", "threshold"):
         _summary(method, inside, "  in liver")
     for lo, hi in ((10, 20), (30, 50), (60, 80)):
@@ -325,7 +337,7 @@ def _line(row: dict[str, object]) -> str:
 
 def _summary(method: str, rows: list[dict[str, object]], label: str | None = None) -> None:
     n = len(rows)
-    sum(1 for r in rows if r[method] is None)
+    refused = sum(1 for r in rows if r[method] is None)
     ok_long = ok_short = ok_vol = 0
     long_err, vol_err, secs = [], [], []
     for r in rows:
@@ -340,9 +352,17 @@ def _summary(method: str, rows: list[dict[str, object]], label: str | None = Non
         long_err.append(abs(lo - t_long) / t_long * 100)
         vol_err.append(abs(vol - t_vol) / t_vol * 100)
         secs.append(sec)
-    (lambda k: f"{k / n * 100:5.1f}%") if n else (lambda k: "  n/a")
-    def med(xs):
-        return (f"{statistics.median(xs):6.1f}%" if xs else "   n/a")
+
+    def pct(k: int) -> str:
+        return f"{k / n * 100:5.1f}%" if n else "  n/a"
+
+    def med(xs: list[float]) -> str:
+        return f"{statistics.median(xs):6.1f}%" if xs else "   n/a"
+
+    print(f"{label or method:<10} {refused:>7} {pct(ok_long):>8} {pct(ok_short):>8} "
+          f"{pct(ok_vol):>7} {med(long_err):>15} {med(vol_err):>14} "
+          f"{(statistics.median(secs) if secs else float('nan')):>9.2f} "
+          f"{(max(secs) if secs else float('nan')):>6.2f}" + (f"  ({method})" if label else ""))
 
 
 if __name__ == "__main__":

@@ -9,13 +9,14 @@ leak) is refused with the reason (exit 2), never answered with a silly number.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import time
 
 from app.errors import CliError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``measure`` command to *subparsers*."""
     cmd = subparsers.add_parser(
         "measure",
@@ -27,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     cmd.add_argument("--series-uid", metavar="UID",
                      help="SeriesInstanceUID when PATH holds several")
     cmd.add_argument("--at", required=True, metavar="X,Y,Z",
-                     help="the point, patient LPS millimetres (as the viewer shows them)")
+                     help="the point, patient LPS millimetres (as the viewer shows them); "
+                     "write --at=X,Y,Z when X is negative")
     cmd.add_argument("--liver", action="store_true", help="segment the liver instead of a lesion")
     cmd.add_argument("--json", action="store_true", help="print JSON")
     cmd.set_defaults(func=run_measure)
@@ -37,12 +39,12 @@ def parse_point(text: str) -> tuple[float, float, float]:
     """``"X,Y,Z"`` in mm -> a tuple; a clear error otherwise."""
     parts = [p.strip() for p in text.split(",")]
     try:
-        values = tuple(float(p) for p in parts)
+        values = [float(p) for p in parts]
     except ValueError:
-        values = ()
+        values = []
     if len(values) != 3 or not all(math.isfinite(v) for v in values):
         raise CliError(f"--at must be three numbers X,Y,Z in millimetres, got {text!r}")
-    return values  # type: ignore[return-value]
+    return (values[0], values[1], values[2])
 
 
 def run_measure(args: argparse.Namespace) -> int:
@@ -67,8 +69,14 @@ def run_measure(args: argparse.Namespace) -> int:
     except SegmentationError as exc:
         raise CliError(f"cannot measure at {args.at}: {exc}") from exc
     record["seconds"] = round(time.perf_counter() - t0, 3)
-    if args.json or args.liver:
-        pass
+    if args.json:
+        print(json.dumps(record, indent=2))
+    elif args.liver:
+        print(f"liver volume {record['volume_ml']} mL ({record['seconds']} s)")
     else:
-        pass
+        print(
+            f"long axis {record['long_axis_mm']} mm, short axis {record['short_axis_mm']} mm, "
+            f"volume {record['volume_ml']} mL on slice {record['slice_index']} "
+            f"({record['seconds']} s)"
+        )
     return 0

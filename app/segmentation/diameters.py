@@ -106,12 +106,13 @@ def _bilinear(image: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarr
     c = np.clip(cols + 1.0, 0.0, padded.shape[1] - 1.001)
     r0, c0 = np.floor(r).astype(int), np.floor(c).astype(int)
     fr, fc = r - r0, c - c0
-    return (
+    out: np.ndarray = (
         padded[r0, c0] * (1 - fr) * (1 - fc)
         + padded[r0 + 1, c0] * fr * (1 - fc)
         + padded[r0, c0 + 1] * (1 - fr) * fc
         + padded[r0 + 1, c0 + 1] * fr * fc
     )
+    return out
 
 
 def longest_perpendicular(
@@ -186,10 +187,10 @@ def recist_diameters(mask: np.ndarray, spacing_mm: tuple[float, float, float]) -
     """
     pixel_mm = (float(spacing_mm[1]), float(spacing_mm[2]))
     best: tuple[float, int, np.ndarray, np.ndarray] | None = None
-    for k in np.nonzero(mask.reshape(mask.shape[0], -1).any(axis=1))[0]:
-        found = longest_diameter(mask[k], pixel_mm)
+    for index in np.nonzero(mask.reshape(mask.shape[0], -1).any(axis=1))[0]:
+        found = longest_diameter(mask[index], pixel_mm)
         if found is not None and (best is None or found[0] > best[0]):
-            best = (found[0], int(k), found[1], found[2])
+            best = (found[0], int(index), found[1], found[2])
     if best is None:
         raise ValueError("the mask is empty: there is nothing to measure")
     long_mm, k, p, q = best

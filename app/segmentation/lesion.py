@@ -106,6 +106,11 @@ class RegionResult:
         return self.mask_volume_ml
 
 
+def spacing3(spacing_mm: tuple[float, ...] | list[float]) -> tuple[float, float, float]:
+    """``(slice, row, column)`` spacing as three floats."""
+    return (float(spacing_mm[0]), float(spacing_mm[1]), float(spacing_mm[2]))
+
+
 def check_seed(voxels: np.ndarray, seed: tuple[int, int, int]) -> None:
     """Refuse a seed outside the volume or in air, with a message the reader can act on."""
     if any(not 0 <= s < n for s, n in zip(seed, voxels.shape, strict=True)):
@@ -171,12 +176,26 @@ def open_by_reconstruction(
         return component_at(mask, seed)
     img = sitk.GetImageFromArray(mask.astype(np.uint8))
     eroded = sitk.GetArrayFromImage(sitk.BinaryErode(img, radius, sitk.sitkBall)).astype(bool)
-    core = component_at(eroded, seed)
-    if not core.any():  # the seed sits in a part thinner than the opening: keep it unopened
+    marker = seed if eroded[seed] else _nearest(eroded & component_at(mask, seed), seed,
+                                                spacing_mm)
+    if marker is None:  # the whole region is thinner than the opening: keep it unopened
         return component_at(mask, seed)
+    core = component_at(eroded, marker)
     grown = sitk.BinaryDilate(sitk.GetImageFromArray(core.astype(np.uint8)), radius,
                               sitk.sitkBall)
-    return component_at(sitk.GetArrayFromImage(grown).astype(bool) & mask, seed)
+    opened = sitk.GetArrayFromImage(grown).astype(bool) & mask
+    return component_at(opened, seed if opened[seed] else marker)
+
+
+def _nearest(mask: np.ndarray, seed: tuple[int, int, int],
+             spacing_mm: tuple[float, float, float]) -> tuple[int, int, int] | None:
+    """The voxel of ``mask`` nearest to ``seed`` in millimetres (None if the mask is empty)."""
+    points = np.argwhere(mask)
+    if len(points) == 0:
+        return None
+    d2 = (((points - np.asarray(seed)) * np.asarray(spacing_mm)) ** 2).sum(axis=1)
+    k, r, c = points[int(np.argmin(d2))]
+    return (int(k), int(r), int(c))
 
 
 def fill_holes_per_slice(mask: np.ndarray) -> np.ndarray:
@@ -306,8 +325,8 @@ def segment_lesion(
             "measure it by hand"
         )
     report(1.0)
-    return RegionResult(region, offset, tuple(float(s) for s in spacing_mm),  # type: ignore[arg-type]
-                        mu_l, mu_b, partial_volume_ml(smoothed, region, spacing_mm, mu_l, mu_b))
+    return RegionResult(region, offset, spacing3(spacing_mm), mu_l, mu_b,
+                        partial_volume_ml(smoothed, region, spacing_mm, mu_l, mu_b))
 
 
 def partial_volume_ml(
@@ -403,9 +422,9 @@ def _band_region(
     region = component_at(inside, local)
     sub, _ = _crop_to(region, spacing_mm, p.open_radius_mm + 1.0)
     out = np.zeros_like(region)
-    seed_sub = tuple(local[i] - sub[i].start for i in range(3))
-    opened = open_by_reconstruction(region[sub], seed_sub, spacing_mm,  # type: ignore[arg-type]
-                                    p.open_radius_mm, in_plane=True)
+    seed_sub = (local[0] - sub[0].start, local[1] - sub[1].start, local[2] - sub[2].start)
+    opened = open_by_reconstruction(region[sub], seed_sub, spacing_mm, p.open_radius_mm,
+                                    in_plane=True)
     out[sub] = fill_holes_per_slice(opened)
     return out
 
@@ -458,5 +477,4 @@ def threshold_baseline(
     inside = np.abs(roi - centre) <= half_width_hu
     inside[local] = True
     region = fill_holes_per_slice(component_at(inside, local))
-    return RegionResult(region, offset, tuple(float(s) for s in spacing_mm),  # type: ignore[arg-type]
-                        centre, float("nan"))
+    return RegionResult(region, offset, spacing3(spacing_mm), centre, float("nan"))

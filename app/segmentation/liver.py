@@ -31,6 +31,7 @@ from app.segmentation.lesion import (
     component_at,
     fill_holes_per_slice,
     open_by_reconstruction,
+    spacing3,
 )
 
 LIVER_ALGORITHM = "caliper-liver-window-region"
@@ -61,8 +62,10 @@ class LiverParameters:
 def _smooth(img: sitk.Image, sigma_mm: list[float]) -> sitk.Image:
     """Gaussian smoothing; an axis with too few voxels for the recursive filter is left alone."""
     if all(n >= 4 for n in img.GetSize()):
-        return sitk.SmoothingRecursiveGaussian(img, sigma_mm)
-    return sitk.DiscreteGaussian(img, [s * s for s in sigma_mm], useImageSpacing=True)
+        smoothed: sitk.Image = sitk.SmoothingRecursiveGaussian(img, sigma_mm)
+    else:
+        smoothed = sitk.DiscreteGaussian(img, [s * s for s in sigma_mm], useImageSpacing=True)
+    return smoothed
 
 
 def segment_liver(
@@ -129,8 +132,7 @@ def segment_liver(
     step(0.85)
     full = np.repeat(np.repeat(region, factor, axis=1), factor, axis=2)
     full = full[:, : voxels.shape[1], : voxels.shape[2]]
-    result = RegionResult(full, (0, 0, 0), tuple(float(s) for s in spacing_mm),  # type: ignore[arg-type]
-                          centre, float("nan"))
+    result = RegionResult(full, (0, 0, 0), spacing3(spacing_mm), centre, float("nan"))
     covers_liver = voxels.shape[0] * float(spacing_mm[0]) >= 100.0  # else a few slices only
     if covers_liver and result.volume_ml < MIN_LIVER_ML:
         raise SegmentationError(

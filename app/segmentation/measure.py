@@ -24,6 +24,7 @@ from app.segmentation.lesion import (
     Progress,
     RegionResult,
     segment_lesion,
+    spacing3,
 )
 from app.segmentation.liver import (
     LIVER_ALGORITHM,
@@ -110,10 +111,13 @@ class LesionMeasurement:
 
 def _segment(volume: Any, k: int, pts: tuple[Point2, Point2]) -> Segment:
     (c0, r0), (c1, r1) = pts
-    a = tuple(float(v) for v in volume.index_to_lps(k, r0, c0))
-    b = tuple(float(v) for v in volume.index_to_lps(k, r1, c1))
-    return Segment(start_px=(c0, r0), end_px=(c1, r1), start_lps_mm=a,  # type: ignore[arg-type]
-                   end_lps_mm=b)  # type: ignore[arg-type]
+    a = volume.index_to_lps(k, r0, c0)
+    b = volume.index_to_lps(k, r1, c1)
+    return Segment(
+        start_px=(c0, r0), end_px=(c1, r1),
+        start_lps_mm=(float(a[0]), float(a[1]), float(a[2])),
+        end_lps_mm=(float(b[0]), float(b[1]), float(b[2])),
+    )
 
 
 def seed_index(volume: Any, point_lps_mm: tuple[float, float, float]) -> tuple[int, int, int]:
@@ -149,8 +153,7 @@ def measure_lesion(
     """
     t0 = time.perf_counter()
     p = parameters or LesionParameters()
-    spacing = tuple(float(s) for s in volume.spacing_mm)
-    region = segment_lesion(volume.voxels, spacing, seed, p,  # type: ignore[arg-type]
+    region = segment_lesion(volume.voxels, spacing3(volume.spacing_mm), seed, p,
                             progress=progress, cancelled=cancelled)
     return measurement_from_region(volume, region, p.to_dict(), time.perf_counter() - t0)
 
@@ -218,8 +221,7 @@ def measure_liver(
     """Segment the liver from a click inside it."""
     t0 = time.perf_counter()
     p = parameters or LiverParameters()
-    spacing = tuple(float(s) for s in volume.spacing_mm)
-    region = segment_liver(volume.voxels, spacing, seed, p,  # type: ignore[arg-type]
+    region = segment_liver(volume.voxels, spacing3(volume.spacing_mm), seed, p,
                            progress=progress, cancelled=cancelled)
     return LiverSegmentation(region, region.volume_ml, LIVER_ALGORITHM, LIVER_ALGORITHM_VERSION,
                              p.to_dict(), time.perf_counter() - t0)

@@ -26,7 +26,7 @@ from viewer.image.calipers import BidirectionalCaliperRoi, CaliperRoi, Point2, i
 if TYPE_CHECKING:  # pyqtgraph has no type information: Any for mypy
     from pyqtgraph.GraphicsScene.mouseEvents import MouseDragEvent
 
-TOOLS: tuple[str, ...] = ("pointer", "line", "bidirectional", "pan", "zoom", "window")
+TOOLS: tuple[str, ...] = ("pointer", "line", "bidirectional", "pan", "zoom", "window", "smart")
 _DRAW_TOOLS = ("line", "bidirectional")
 _Left = QtCore.Qt.MouseButton.LeftButton
 _WINDOW_BUTTONS = (QtCore.Qt.MouseButton.RightButton, QtCore.Qt.MouseButton.MiddleButton)
@@ -90,6 +90,7 @@ class DragSurface(Protocol):
     def display_to_lps(self, x: float, y: float) -> tuple[float, float, float]: ...
     def show_provisional(self, item: CaliperRoi | BidirectionalCaliperRoi | None) -> None: ...
     def finish_drawing(self, long_px: Any, short_px: Any = None) -> None: ...
+    def request_smart(self, x: float, y: float) -> None: ...
 
 
 class ToolDragger:
@@ -122,6 +123,11 @@ class ToolDragger:
             return True
         if tool == "zoom":
             self._drag_zoom(ev)
+            return True
+        if tool == "smart" and widget.orientation == "axial":
+            if ev.isFinish():  # a drag across the lesion: its middle is the seed
+                a, b = self._clipped(ev.buttonDownScenePos()), self._clipped(ev.scenePos())
+                widget.request_smart((a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0)
             return True
         return False
 

@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from viewer.image.annotations import CORNERS, EDGES, NOTICE, ViewAnnotations, cursor_text, view_texts
+from viewer.image.contours import Contour, ContourOverlay
 from viewer.image.fit import body_box
 from viewer.image.image_item import SmoothImageItem
 from viewer.image.keys import ViewInputFilter, handle_key
@@ -43,6 +44,9 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         Delete/Backspace with a caliper selected.
     measurement_selected(object)
         The reader clicked a caliper (its id) or the empty image (None).
+    smart_caliper_requested(tuple)
+        With the ``smart`` tool, a click in (or a drag across) a lesion on an axial slice:
+        the point, patient LPS millimetres.
     slice_changed(int)
         The displayed slice (position along the plane normal) changed.
     window_changed(float, float)
@@ -55,6 +59,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
     measurement_selected = QtCore.Signal(object)
     slice_changed = QtCore.Signal(int)
     window_changed = QtCore.Signal(float, float)
+    smart_caliper_requested = QtCore.Signal(object)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +87,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._image = SmoothImageItem(axisOrder="row-major")
         self._image.setPos(-0.5, -0.5)  # voxel centres at integer display coordinates
         self.view_box.addItem(self._image)
+        self._contours = ContourOverlay(self.view_box)
         self._annotations = ViewAnnotations(self._graphics)
         self._layer = OverlayLayer(
             self, self.measurement_edited.emit, self.measurement_selected.emit
@@ -203,6 +209,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._volume = volume
         self._slice = None
         self._layer.set_overlays([])
+        self._contours.set_contours([])
         self._geometry = PlaneGeometry.of(volume, "axial")
         self._index = self._geometry.count // 2
         self._show_plane()
@@ -223,6 +230,8 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._cursor_text = ""
         self._image.clear()
         self._layer.set_overlays([])
+        self._contours.set_contours([])
+        self._contours.show(None, (0, 0))
         for name in (*CORNERS, *EDGES, NOTICE):  # NOTICE: no "image not available" left over
             self._annotations.set_text(name, "")
 
@@ -301,7 +310,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         if name not in TOOLS:
             raise ValueError(f"unknown tool {name!r}; expected one of {', '.join(TOOLS)}")
         self._tool = name
-        drawing = name in ("line", "bidirectional")
+        drawing = name in ("line", "bidirectional", "smart")
         self._graphics.viewport().setCursor(
             QtCore.Qt.CursorShape.CrossCursor if drawing else QtCore.Qt.CursorShape.ArrowCursor
         )
@@ -322,6 +331,17 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         """
         self._layer.set_overlays(items)
         self._update_notice()
+
+    def set_contours(self, contours: Sequence[Contour]) -> None:
+        """Outline these masks (``viewer.image.contours.Contour``) on the axial slices they cross."""
+        self._contours.set_contours(contours)
+        if self._slice is not None:
+            self._show_contours()
+
+    @property
+    def contours(self) -> list[Contour]:
+        """The masks outlined."""
+        return self._contours.contours
 
     def discard_pending(self) -> None:
         """Remove the caliper just drawn (or being drawn) without emitting anything.
@@ -386,6 +406,11 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         """Show a caliper being drawn (replacing the previous one); None removes it."""
         self._layer.show_provisional(item)
 
+    def request_smart(self, x: float, y: float) -> None:
+        """Emit ``smart_caliper_requested`` for display point ``(x, y)`` of the axial slice."""
+        if self._volume is not None and self.orientation == "axial":
+            self.smart_caliper_requested.emit(self.display_to_lps(x, y))
+
     def finish_drawing(self, long_px, short_px=None) -> None:
         """Emit ``measurement_drawn`` for end points drawn on the current axial slice."""
         self.measurement_drawn.emit(make_geometry(self._volume, self._index, long_px, short_px))
@@ -395,6 +420,11 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self.view_box.setAspectLocked(True, ratio=self._geometry.aspect)
         self._show_slice()
         self.fit_to_body()
+
+    def _show_contours(self) -> None:
+        axial = self.orientation == "axial" and self._slice is not None
+        shape = self._slice.shape if self._slice is not None else (0, 0)
+        self._contours.show(self._index if axial else None, (int(shape[0]), int(shape[1])))
 
     def _set_range(self, box: tuple[float, float, float, float]) -> None:
         # the image's own bounds, not childrenBounds(): calipers and their
@@ -414,6 +444,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
             self._level_offset = 0.0
             shown = self._slice
         self._image.setImage(shown, autoLevels=False, levels=self._display_levels())
+        self._show_contours()
         self._layer.show_provisional(None)
         self._layer.sync()
         self._update_annotations()
@@ -459,6 +490,9 @@ class SeriesViewerWidget(QtWidgets.QWidget):
     def _on_image_clicked(self, ev) -> None:
         if ev.button() == QtCore.Qt.MouseButton.LeftButton:
             self._layer.select(None)
+            if self._tool == "smart" and self._volume is not None:
+                p = self.view_box.mapSceneToView(ev.scenePos())
+                self.request_smart(float(p.x()), float(p.y()))
 
     def _on_mouse_moved(self, scene_pos) -> None:
         if self._volume is None or self._slice is None:

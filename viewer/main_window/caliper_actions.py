@@ -114,6 +114,30 @@ class CaliperActions:
             raise
         self.assign_bar.caliper_recorded()
 
+    def record_semi_auto(self, proposal: Any, geometry: Any, choice: Any = None, *,
+                         confirmed: bool = False) -> Any:
+        """Store a Smart caliper proposal for the bar's choice (as :meth:`record_caliper`).
+
+        Returns the stored measurement, or None when the session asked first (the question box
+        stores it on Yes).
+        """
+        choice = choice if choice is not None else self.assign_bar.choice()
+        try:
+            stored = self.session.record_semi_auto_measurement(
+                proposal, geometry, lesion_id=choice.lesion_id, kind=choice.kind,
+                organ=choice.organ, location=choice.location, nodal=choice.nodal,
+                reason=self._amendment_reason(),
+                field_of_view_mm=field_of_view_mm(self.viewer.volume), confirmed=confirmed)
+        except Exception as exc:
+            if needs_confirmation(exc) and not confirmed:
+                self.ask_to_confirm(
+                    exc, lambda: self.record_semi_auto(proposal, geometry, choice, confirmed=True),
+                    lambda: None)
+                return None
+            raise
+        self.assign_bar.caliper_recorded()
+        return stored
+
     def move_caliper(self, measurement_id: int, geometry: Any, *, confirmed: bool = False) -> None:
         """Store a moved caliper; asks first when the session says so (No puts it back)."""
         try:

@@ -28,6 +28,7 @@ from viewer.main_window.actions import TimepointActions, make_action, series_of
 from viewer.main_window.caliper_actions import CaliperActions
 from viewer.main_window.pacs import PacsActions
 from viewer.main_window.records import RecordActions
+from viewer.main_window.smart_caliper import SmartCaliperActions
 from viewer.main_window.trial import TrialActions, WindowSettings
 from viewer.image.overlays import MeasurementOverlay
 from viewer.main_window.patient_browser import PatientBrowserWidget
@@ -44,9 +45,10 @@ from viewer.dialogs.series_chooser import SeriesChooserDialog
 log = logging.getLogger("caliper")
 
 _TOOL_TITLES = {"pointer": "Select", "bidirectional": "Bidirectional", "line": "Line",
-                "pan": "Pan", "zoom": "Zoom", "window": "Window/level"}
+                "pan": "Pan", "zoom": "Zoom", "window": "Window/level", "smart": "Smart caliper"}
 #: Single-key tool shortcuts (text editors take the keys first when they have focus).
-_TOOL_KEYS = {"pointer": "S", "bidirectional": "B", "line": "L", "pan": "P", "zoom": "Z", "window": "W"}
+_TOOL_KEYS = {"pointer": "S", "bidirectional": "B", "line": "L", "pan": "P", "zoom": "Z", "window": "W",
+              "smart": "M"}
 
 
 class MainWindow(QMainWindow):
@@ -108,6 +110,7 @@ class MainWindow(QMainWindow):
             self, session, self.viewer, self.assign_bar, self.lesion_table,
             amendment_reason=lambda: self.amendment_reason,
             refresh_overlays=self._refresh_overlays)
+        self.smart_caliper = SmartCaliperActions(self, session, self.viewer, self.calipers)
         self.pacs = PacsActions(self, pacs_controller, self.open_folder)
         self.trial = TrialActions(self, cohort_controller)
         self.records = RecordActions(self, session)
@@ -200,7 +203,7 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         self.tool_actions: dict[str, QAction] = {}
         group = QActionGroup(self)
-        for name in ("pointer", "bidirectional", "line", "pan", "zoom", "window"):
+        for name in ("pointer", "bidirectional", "smart", "line", "pan", "zoom", "window"):
             action = QAction(_TOOL_TITLES[name], self, checkable=True)
             action.setObjectName(f"tool_{name}")
             action.setShortcut(QKeySequence(_TOOL_KEYS[name]))
@@ -234,6 +237,7 @@ class MainWindow(QMainWindow):
         self.viewer.slice_changed.connect(self._on_slice_changed)
         self.lesion_table.lesion_selected.connect(self._on_lesion_selected)
         self.calipers.connect()
+        self.smart_caliper.connect()
         self._on_commands_changed()
 
     def _build_admin_menu(self, menus: Any) -> None:

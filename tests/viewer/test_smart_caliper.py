@@ -1,0 +1,85 @@
+"""The Smart caliper in the main window (issue 16): key M, one click measures a real metastasis.
+
+Real CT: ``crlm-ct-1006`` (colorectal liver metastases); a metastasis of about 8 mm sits at
+slice 38 (0-based, caudal first), row 247, column 147.
+"""
+
+from __future__ import annotations
+
+import pytest
+from PySide6 import QtCore
+
+from recist.model import Method
+from tests.viewer.test_workflow import add_timepoint, database, to_viewport, window  # noqa: F401
+from viewer.main_window.window import MainWindow
+
+pytestmark = pytest.mark.qt
+
+METASTASIS = (38, 247, 147)  # slice, row, column
+
+
+def _open(qtbot, window: MainWindow, shared_data) -> None:  # noqa: F811
+    window.add_patient("CRLM-1006")
+    window.open_folder(str(shared_data / "crlm-ct-1006"))
+    qtbot.waitUntil(lambda: window.viewer.volume is not None and not window.progress.isVisible(),
+                    timeout=20000)
+    add_timepoint(qtbot, window, "baseline")
+    window.viewer.set_slice(METASTASIS[0])
+    window.viewer.view_box.autoRange(padding=0.0)
+
+
+def _click(qtbot, window: MainWindow, row: float, col: float) -> None:  # noqa: F811
+    qtbot.mouseClick(window.viewer.graphics_view.viewport(), QtCore.Qt.MouseButton.LeftButton,
+                     pos=to_viewport(window, col, row))
+
+
+def test_key_m_then_one_click_stores_a_semi_automatic_caliper_with_its_contour(
+    qtbot, window: MainWindow, shared_data  # noqa: F811
+) -> None:
+    _open(qtbot, window, shared_data)
+    window.viewer.setFocus()
+    qtbot.keyClick(window.viewer.graphics_view, QtCore.Qt.Key.Key_M)
+    assert window.viewer.tool == "smart"
+    assert window.tool_actions["smart"].isChecked()
+    _click(qtbot, window, METASTASIS[1], METASTASIS[2])
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    (m,) = window.session.measurements()
+    assert m.method is Method.SEMI_AUTO
+    assert 5.0 <= (m.long_axis_mm or 0) <= 14.0
+    assert m.short_axis_mm is not None
+    assert m.short_axis_mm <= m.long_axis_mm
+    contour = window.session.segmentation_for(m.id)
+    assert contour is not None
+    assert 0.1 < contour.volume_ml < 2.0
+    assert window.viewer.contours  # outlined on the image
+    assert "Ctrl+Z rejects" in window.smart_caliper.last_message
+    assert window.viewer.slice_index == m.geometry.slice_index
+    # Undo rejects the proposal
+    window.session.undo()
+    assert window.session.measurements() == []
+    assert window.viewer.contours == []
+
+
+def test_a_click_in_air_is_refused_with_the_reason_and_stores_nothing(
+    qtbot, window: MainWindow, shared_data  # noqa: F811
+) -> None:
+    _open(qtbot, window, shared_data)
+    window.set_tool("smart")
+    task = window.smart_caliper.measure_at(window.viewer.display_to_lps(8.0, 8.0))
+    assert task is not None
+    qtbot.waitUntil(lambda: window.smart_caliper.task is None, timeout=20000)
+    assert "in air" in window.smart_caliper.last_message
+    assert window.session.measurements() == []
+
+
+def test_cancel_stops_the_segmentation(qtbot, window: MainWindow, shared_data) -> None:  # noqa: F811
+    _open(qtbot, window, shared_data)
+    task = window.smart_caliper.measure_at(
+        window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1])))
+    assert task is not None
+    window.smart_caliper.cancel_button.click()
+    assert task.wait(20)
+    qtbot.wait(50)
+    assert window.smart_caliper.task is None
+    assert window.session.measurements() == []
+    assert "cancelled" in window.smart_caliper.last_message

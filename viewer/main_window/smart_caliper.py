@@ -1,0 +1,168 @@
+"""The Smart caliper (key M): one click in a lesion measures it (issue 16).
+
+:class:`SmartCaliperActions` is a collaborator that :class:`viewer.main_window.window.MainWindow`
+owns.  A click in a lesion (or a drag across it) on an axial slice with the ``smart`` tool:
+
+1. segments the lesion in 3-D off the GUI thread (:class:`viewer.image.compute.ComputeTask`
+   running ``app.segmentation.measure_lesion``), with its progress in the status bar and a
+   Cancel button there (a new click also replaces a computation still running);
+2. stores the proposed RECIST caliper (longest axial diameter and its longest perpendicular)
+   as a semi-automatic measurement of the lesion chosen in the "Next caliper" bar, with its
+   contour, volume, HU statistics and the algorithm's name, version and parameters
+   (``ReadingSession.record_semi_auto_measurement``, audited), and shows its slice;
+3. outlines the contours of the semi-automatic measurements of the shown series.
+
+The reader adjusts the proposal by dragging its handles like any caliper (it stays
+semi-automatic) or rejects it with Undo (Ctrl+Z) or Delete.  A point that cannot be measured
+(in air, no edge, a leak) is refused with the reason in the status bar; nothing is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QThreadPool
+from PySide6.QtWidgets import QMainWindow, QPushButton
+
+from viewer.errors import report_error
+from viewer.image.compute import ComputeTask
+from viewer.image.contours import Contour
+
+#: How long a result or refusal stays in the status bar (ms).
+MESSAGE_MS = 15000
+
+
+def _measure(volume: Any, point_lps: tuple[float, float, float]) -> Callable[..., Any]:
+    """The work of one click: segmentation and diameters (Qt-free, ``app.segmentation``)."""
+
+    def work(progress: Callable[[float], None], cancelled: Callable[[], bool]) -> Any:
+        from app.segmentation import measure_lesion, seed_index
+
+        return measure_lesion(volume, seed_index(volume, point_lps), progress=progress,
+                              cancelled=cancelled)
+
+    return work
+
+
+class SmartCaliperActions:
+    """Smart caliper clicks → segmentation task → one semi-automatic measurement.
+
+    Parameters
+    ----------
+    window : QMainWindow
+        Its status bar shows progress, results and refusals.
+    session : app.session.ReadingSession
+        Stores the measurement and its contour; lists the contours to outline.
+    viewer : SeriesViewerWidget
+        Emits ``smart_caliper_requested``; shows the contours.
+    calipers : CaliperActions
+        Records the proposal for the Next caliper bar's choice (asks when the session asks).
+    pool : QThreadPool, optional
+        Where the segmentation runs (default: the global pool).
+    """
+
+    def __init__(self, window: QMainWindow, session: Any, viewer: Any, calipers: Any,
+                 pool: QThreadPool | None = None) -> None:
+        self.window, self.session, self.viewer, self.calipers = window, session, viewer, calipers
+        self._pool = pool or QThreadPool.globalInstance()
+        self.task: ComputeTask | None = None
+        self._task_volume: Any = None
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("smartCaliperCancel")
+        self.cancel_button.setToolTip("Stop the Smart caliper's segmentation")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.hide()
+        self.last_message = ""
+
+    def connect(self) -> None:
+        """Listen to the image and to the session (contours follow the measurements)."""
+        self.window.statusBar().addPermanentWidget(self.cancel_button)
+        self.viewer.smart_caliper_requested.connect(self.measure_at)
+        s = self.session
+        for signal in (s.measurement_added, s.measurement_changed, s.measurement_removed,
+                       s.timepoint_selected, s.patient_opened):
+            signal.connect(lambda *_: self.refresh_contours())
+
+    # -- click → task ------------------------------------------------------------------
+    def measure_at(self, point_lps: tuple[float, float, float]) -> ComputeTask | None:
+        """Segment the lesion at an LPS point off the GUI thread; returns the task started."""
+        volume = self.viewer.volume
+        if volume is None:
+            return None
+        if self.session.patient is None or self.session.current_timepoint is None:
+            self._say("Smart caliper: open a patient and a timepoint first.")
+            return None
+        self.cancel()
+        point = (float(point_lps[0]), float(point_lps[1]), float(point_lps[2]))
+        task = ComputeTask(_measure(volume, point))
+        task.signals.progress.connect(self._on_progress)
+        task.signals.finished.connect(lambda result: self._on_finished(task, result))
+        task.signals.failed.connect(lambda exc: self._on_failed(task, exc))
+        self.task, self._task_volume = task, volume
+        self.cancel_button.show()
+        self._say("Smart caliper: segmenting…")
+        self._pool.start(task)
+        return task
+
+    def cancel(self) -> None:
+        """Stop the segmentation in progress (nothing is stored)."""
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
+            self._say("Smart caliper: cancelled.")
+        self.cancel_button.hide()
+
+    def _on_progress(self, fraction: float) -> None:
+        self._say(f"Smart caliper: segmenting… {fraction * 100:.0f} %", 0)
+
+    def _on_failed(self, task: ComputeTask, exc: BaseException) -> None:
+        if task is not self.task:
+            return
+        self.task = None
+        self.cancel_button.hide()
+        self._say(f"Smart caliper: {exc}")
+
+    def _on_finished(self, task: ComputeTask, proposal: Any) -> None:
+        if task is not self.task:
+            return
+        self.task = None
+        self.cancel_button.hide()
+        volume = self._task_volume
+        if volume is not self.viewer.volume:  # another series is shown now
+            self._say("Smart caliper: the series changed; click again.")
+            return
+        try:
+            stored = self.calipers.record_semi_auto(proposal, proposal.geometry(volume))
+        except Exception as exc:  # noqa: BLE001 - shown to the reader, like @shows_errors
+            report_error(self.window, "Could not store the Smart caliper's measurement", exc)
+            return
+        self.viewer.set_slice(proposal.slice_index)
+        if stored is not None:
+            self._say(
+                f"Smart caliper: {proposal.long_axis_mm:.1f} × {proposal.short_axis_mm:.1f} mm, "
+                f"{proposal.volume_ml:.1f} mL, {proposal.mean_hu:.0f} ± {proposal.sd_hu:.0f} HU "
+                f"({proposal.seconds:.1f} s) — drag the caliper to adjust, Ctrl+Z rejects."
+            )
+        self.refresh_contours()
+
+    # -- contours ----------------------------------------------------------------------
+    def refresh_contours(self) -> None:
+        """Outline the contours of the shown series' semi-automatic measurements."""
+        volume = self.viewer.volume
+        if volume is None or self.session.patient is None:
+            self.viewer.set_contours([])
+            return
+        uid = getattr(volume, "series_instance_uid", None)
+        contours = []
+        for m in self.session.measurements():
+            if getattr(m.method, "value", m.method) != "semi_auto" or m.id is None:
+                continue
+            seg = self.session.segmentation_for(m.id)
+            if seg is not None and seg.series_instance_uid == uid:
+                contours.append(Contour(seg.mask.offset, seg.mask.mask))
+        self.viewer.set_contours(contours)
+
+    def _say(self, text: str, timeout_ms: int = MESSAGE_MS) -> None:
+        self.last_message = text
+        self.window.statusBar().showMessage(text, timeout_ms)
