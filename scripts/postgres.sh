@@ -2,8 +2,14 @@
 # A throw-away PostgreSQL 15 on 127.0.0.1 for the database tests.
 #
 #   scripts/postgres.sh start        -> prints PGTEST_DIR=<dir> and PGTEST_URL=<sqlalchemy url>
+#                                       (the superuser), PGTEST_OWNER_URL and PGTEST_APP_URL
 #   scripts/postgres.sh stop <dir>   -> stops that server and deletes its folder
 #
+# Role separation, as a site sets it up: the database "caliper" is owned by the role
+# caliper_owner, which runs the migrations (`caliper db init --app-role caliper_app`
+# grants the application role its rights after each upgrade); workstations connect as
+# caliper_app, which may read and append to the audit trail but cannot UPDATE, DELETE or
+# TRUNCATE it, nor disable or drop its triggers (storage/db/roles.py).
 # Installs the Debian "postgresql" package when initdb is missing (apt-get; needs
 # root).  The cluster lives in a fresh /tmp folder, listens on a free loopback port
 # with trust authentication and no fsync (tests only), and runs as the "postgres"
@@ -42,6 +48,20 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
+create_roles() {
+    local dir="$1" port="$2"
+    as_owner "$PG_BIN/psql" -h "$dir/socket" -p "$port" -U postgres -d postgres -q -v ON_ERROR_STOP=1 >&2 <<'SQL'
+CREATE ROLE caliper_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+CREATE ROLE caliper_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+CREATE DATABASE caliper OWNER caliper_owner;
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+SQL
+    as_owner "$PG_BIN/psql" -h "$dir/socket" -p "$port" -U postgres -d caliper -q -v ON_ERROR_STOP=1 >&2 <<'SQL'
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+ALTER SCHEMA public OWNER TO caliper_owner;
+SQL
+}
+
 start() {
     install_postgres || exit 3
     local dir port
@@ -56,8 +76,11 @@ start() {
         if as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
             -o "-p $port -k $dir/socket -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
             start >&2; then
+            create_roles "$dir" "$port" || { cat "$dir/server.log" >&2; exit 1; }
             echo "PGTEST_DIR=$dir"
             echo "PGTEST_URL=postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
+            echo "PGTEST_OWNER_URL=postgresql+psycopg://caliper_owner@127.0.0.1:$port/caliper"
+            echo "PGTEST_APP_URL=postgresql+psycopg://caliper_app@127.0.0.1:$port/caliper"
             return 0
         fi
         log "start on port $port failed (attempt $attempt)"

@@ -159,6 +159,14 @@ def _db_init(args: argparse.Namespace, db: Database) -> int:
     except NotFoundError:  # a new database, or one the window created without it
         system = db.readers.ensure_system()
     print(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    if getattr(args, "app_role", None):
+        from storage.db.roles import grant_application_role
+
+        grant_application_role(db, args.app_role, db.dialect)
+        print(
+            f"granted {args.app_role} the application's rights: it may read and append to the "
+            "audit trail, never change, delete or truncate it, nor touch its triggers"
+        )
     if system is not None:
         print(
             f"created admin reader {system.username!r} for scripted imports (use --as {system.username})"
@@ -338,9 +346,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     """Add ``db``, ``reader``, ``patient``, ``timeline`` and ``audit`` to ``caliper``."""
     db = subparsers.add_parser("db", help="create or upgrade the database")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    db_sub.add_parser(
+    init = db_sub.add_parser(
         "init", help="create/upgrade the schema; add the admin reader 'system' if missing"
-    ).set_defaults(func=_db_init)
+    )
+    init.add_argument(
+        "--app-role",
+        metavar="ROLE",
+        help="PostgreSQL, run as the owner: grant ROLE what workstations need (the audit "
+        "trail append-only); workstations then connect as ROLE",
+    )
+    init.set_defaults(func=_db_init)
 
     reader = subparsers.add_parser("reader", help="readers (accounts) and their roles")
     reader_sub = reader.add_subparsers(dest="reader_command", metavar="ACTION", required=True)

@@ -39,7 +39,13 @@ from storage.db.errors import (
 from storage.db.models import AuditEventRow
 from storage.db.readers import ReaderRepository
 from storage.db.store import ClinicalStore
-from storage.db.witness import Witness, WitnessedCheckpoints, witness_path
+from storage.db.witness import (
+    Witness,
+    WitnessCheck,
+    WitnessedCheckpoints,
+    unwitnessed_signatures,
+    witness_path,
+)
 from storage.paths import default_database_path
 
 #: Key of the advisory lock that serialises writers on PostgreSQL ("CALIPER" in ASCII-ish).
@@ -225,15 +231,35 @@ class Database:
             self.witness,
         )
         with self.read_session("verify audit trail") as session:
+            witnessed = self.witness.check(session)  # before this verify records its head
+            self._signatures_witnessed(session, witnessed)
             report = verify_chain(session, expect_head, checkpoints=checkpoints, full=full)
-            report = with_integrity(report, check_integrity(session), self.witness.check(session))
+            report = with_integrity(report, check_integrity(session), witnessed)
             if report.ok:
-                self._record_head(session, "verify")
+                self._record_head(session, "verify", checkpoints.pending)
         return report
 
-    def _record_head(self, session: Session, why: str) -> None:
+    def _signatures_witnessed(self, session: Session, witnessed: WitnessCheck) -> None:
+        """Signatures the witness did not see made: a problem where the witness is the site's."""
+        if not witnessed.entries:
+            return
+        missing = unwitnessed_signatures(session, self.witness)
+        if not missing:
+            return
+        text = (
+            f"{', '.join(missing[:10])} not recorded in the witness when made"
+        )
+        if self.dialect == "sqlite" or os.environ.get("CALIPER_WITNESS"):
+            witnessed.problems.append(text + " (written into the database outside Caliper?)")
+        else:
+            witnessed.notes.append(
+                text + " (made on another workstation? set CALIPER_WITNESS to the site's "
+                "shared witness to check every signature)"
+            )
+
+    def _record_head(self, session: Session, why: str, checkpoint: str | None = None) -> None:
         try:
-            self.witness.record_head(session, why)
+            self.witness.record_head(session, why, checkpoint)
         except OSError as exc:
             raise RepositoryError(
                 f"cannot write the audit witness {self.witness.path}: {exc.strerror or exc}"

@@ -308,10 +308,10 @@ def with_integrity(
     notes = (*report.notes, *witness.notes, *integrity.notes)
     if not broken and not data:
         return replace(report, notes=notes)
+    problem = "; ".join(p for p in (report.problem, *broken) if p)
+    data_problems = (*report.data_problems, *data)
+    if problem and data_problems:  # the verdict of a broken trail does not list them
+        notes = (*notes, *(f"also: {p}" for p in data_problems))
     return replace(
-        report,
-        ok=False,
-        problem="; ".join(p for p in (report.problem, *broken) if p),
-        data_problems=(*report.data_problems, *data),
-        notes=notes,
+        report, ok=False, problem=problem, data_problems=data_problems, notes=notes
     )

@@ -30,7 +30,6 @@ witness does not hold is not trusted (the verify runs in full).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -211,6 +210,35 @@ def _lock(fd: int) -> None:
     fcntl.flock(fd, fcntl.LOCK_EX)
 
 
+def unwitnessed_signatures(session: Session, witness: Witness) -> list[str]:
+    """Cryptographic signatures whose making the witness did not record (``signature N`` lines).
+
+    A signature made by Caliper records its head in the witness at once; one that is
+    missing there was made on another workstation with its own witness, or written
+    into the database by someone else (with a key pair swapped in through forged events).
+    """
+    from storage.db.models import RecordSignatureRow, SignatureRow
+
+    recorded = {e.why for e in witness.entries()}
+    missing = [
+        f"signature {sid}"
+        for (sid,) in session.execute(
+            select(SignatureRow.id).where(SignatureRow.ed25519.is_not(None)).order_by(SignatureRow.id)
+        )
+        if f"signature {sid}" not in recorded
+    ]
+    missing += [
+        f"record signature {sid}"
+        for (sid,) in session.execute(
+            select(RecordSignatureRow.id)
+            .where(RecordSignatureRow.ed25519.is_not(None))
+            .order_by(RecordSignatureRow.id)
+        )
+        if f"record signature {sid}" not in recorded
+    ]
+    return missing
+
+
 def _genesis(session: Session) -> str | None:
     return session.scalar(select(AuditEventRow.hash).where(AuditEventRow.id == 1))
 
@@ -257,6 +285,7 @@ class WitnessedCheckpoints(CheckpointStore):
     def __init__(self, folder: Path, url: str, witness: Witness) -> None:
         super().__init__(folder, url)
         self.witness = witness
+        self.pending: str | None = None
 
     def _digest(self) -> str | None:
         try:
@@ -272,11 +301,10 @@ class WitnessedCheckpoints(CheckpointStore):
         return super().load()
 
     def save(self, checkpoint: Checkpoint) -> None:
-        """Write the checkpoint, then record its digest (with its head) in the witness."""
+        """Write the checkpoint; its digest is :attr:`pending` until the verify records it.
+
+        The verify records it with its head only when everything else it checks is
+        intact too (``Database.verify_audit``); an unrecorded checkpoint is not trusted.
+        """
         super().save(checkpoint)
-        digest = self._digest()
-        if digest is not None:
-            with contextlib.suppress(OSError):
-                self.witness.record(
-                    checkpoint.seq, checkpoint.hash, checkpoint.genesis, "checkpoint", digest
-                )
+        self.pending = self._digest()
