@@ -36,6 +36,9 @@ class UserFolderError(OSError):
 
 def _ensure(path: Path) -> Path:
     try:
+        home = os.environ.get("CALIPER_HOME")
+        if home:  # mkdir's mode is the last folder's only: CALIPER_HOME owner-only too
+            Path(home).mkdir(parents=True, exist_ok=True, mode=0o700)
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         home = os.environ.get("CALIPER_HOME")

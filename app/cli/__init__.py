@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``caliper``; return the process exit code."""
     parser = build_parser()
     args = parser.parse_args(_path_as_open(parser, list(sys.argv[1:] if argv is None else argv)))
+    # Everything Caliper writes (exports, reports, SRs, the database, logs) may hold personal
+    # health information: owner-only (the caller's umask is restored when main returns).
+    umask = os.umask(0o077)
     try:
         if args.self_check:
             from app.selfcheck import run_self_check
@@ -99,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        os.umask(umask)
 
 
 if __name__ == "__main__":
