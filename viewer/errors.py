@@ -61,7 +61,10 @@ def _positional_capacity(func: Callable[..., Any]) -> int | None:
     for param in params:
         if param.kind is inspect.Parameter.VAR_POSITIONAL:
             return None
-        if param.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+        if param.kind in (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        ):
             count += 1
     return count
 

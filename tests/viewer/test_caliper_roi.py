@@ -9,9 +9,9 @@ import pyqtgraph as pg
 import pytest
 from PySide6 import QtCore
 
-from viewer.image.tools import perpendicular_short_axis
 from viewer.image.calipers import CALIPER_COLOR, SELECTED_COLOR, BidirectionalCaliperRoi, CaliperRoi
 from viewer.image.overlays import MeasurementOverlay, make_geometry, same_geometry
+from viewer.image.tools import perpendicular_short_axis
 
 pytestmark = pytest.mark.qt
 

@@ -61,7 +61,8 @@ def test_km_curves_and_tables_equal_the_controller(widget: CohortWidget) -> None
         items = widget.km_items[param]
         xs, ys = items["line"].getData()
         want_x, want_y = step_xy(curve, [float(s.survival) for s in curve.steps])
-        assert list(xs) == pytest.approx(want_x) and list(ys) == pytest.approx(want_y)
+        assert list(xs) == pytest.approx(want_x)
+        assert list(ys) == pytest.approx(want_y)
         ticks = items["censored"].data
         assert len(ticks) == sum(s.censored for s in curve.steps) == curve.n - curve.events
         assert (items["median"] is None) == (curve.median is None)

@@ -104,7 +104,9 @@ def test_export_writes_the_selected_trial(widget: CohortWidget, tmp_path: Path, 
     assert "C3,2,8,25.0" in (tmp_path / "out" / "orr.csv").read_text()
     png = widget.export_to(tmp_path / "png", "png")
     assert (tmp_path / "png" / "swimmer.png").read_bytes().startswith(b"\x89PNG")
-    assert len(png) == 9  # 3 tables + 3 plots, and the endpoint tables (no survival data: no KM plot)
+    assert (
+        len(png) == 9
+    )  # 3 tables + 3 plots, and the endpoint tables (no survival data: no KM plot)
 
 
 def test_refresh_picks_up_a_new_trial(widget: CohortWidget, database: Database) -> None:

@@ -84,12 +84,12 @@ def test_conversion_form_shows_child_pugh_and_criteria_reasons_live(
     assert dialog.flr_pct.property("mark") == "missing"  # missing inputs are flagged
     assert "future liver remnant" in dialog.missing_label.text()
     fill_conversion(dialog, qtbot)
-    assert (
-        "class A" in dialog.child_pugh_label.text() and "Score 5" in dialog.child_pugh_label.text()
-    )
+    assert "class A" in dialog.child_pugh_label.text()
+    assert "Score 5" in dialog.child_pugh_label.text()
     assert "Conversion criteria met" in dialog.verdict.text()
     text = dialog.criteria_label.text()
-    assert "best liver response PR at C3" in text and "FLR 45 % &gt; 40 %" in text
+    assert "best liver response PR at C3" in text
+    assert "FLR 45 % &gt; 40 %" in text
     assert dialog.flr_pct.property("mark") == ""
     dialog.flr_pct.setText("40")
     assert "Conversion criteria not met" in dialog.verdict.text()
@@ -116,17 +116,21 @@ def test_conversion_saved_and_audited_and_a_bad_field_keeps_the_dialog_open(
     fill_conversion(dialog, qtbot)
     dialog.mdt_date.setText("2026-03-32")
     dialog.accept()
-    assert dialog.result() != QDialog.DialogCode.Accepted and dialog.isVisible()
-    assert "MDT date" in dialog.error.text() and dialog.mdt_date.property("mark") == "invalid"
+    assert dialog.result() != QDialog.DialogCode.Accepted
+    assert dialog.isVisible()
+    assert "MDT date" in dialog.error.text()
+    assert dialog.mdt_date.property("mark") == "invalid"
     assert dialog.flr_pct.text() == "45"  # nothing typed is lost
     assert session.endpoints.records().conversion is None
     dialog.mdt_date.setText("2026-03-20")
     dialog.accept()
     assert dialog.result() == QDialog.DialogCode.Accepted
     record = session.endpoints.records().conversion
-    assert str(record.flr_pct) == "45" and record.child_pugh.albumin is not None
+    assert str(record.flr_pct) == "45"
+    assert record.child_pugh.albumin is not None
     events = list(database.audit_events(entity="conversion_record"))
-    assert [e.action for e in events] == ["create"] and events[0].reader_id == session.reader.id
+    assert [e.action for e in events] == ["create"]
+    assert events[0].reader_id == session.reader.id
 
 
 def test_sign_with_a_wrong_password_keeps_the_sign_dialog_open(
@@ -140,25 +144,31 @@ def test_sign_with_a_wrong_password_keeps_the_sign_dialog_open(
     fill_conversion(dialog, qtbot)
     qtbot.mouseClick(dialog.sign_button, Qt.MouseButton.LeftButton)
     sign = dialog.sign_dialog
-    assert isinstance(sign, SignDialog) and sign.isVisible()
+    assert isinstance(sign, SignDialog)
+    assert sign.isVisible()
     assert session.endpoints.records().conversion is not None  # saved before signing
     assert sign.meaning.currentText() == "I confirm the conversion record of S-001: criteria met"
     qtbot.keyClicks(sign.password, "wrong")
     qtbot.keyClick(sign.password, Qt.Key.Key_Return)
-    assert sign.isVisible() and sign.error.isVisible()
-    assert "wrong username or password" in sign.error.text() and sign.password.text() == ""
+    assert sign.isVisible()
+    assert sign.error.isVisible()
+    assert "wrong username or password" in sign.error.text()
+    assert sign.password.text() == ""
     assert session.endpoints.conversion_signature() is None
     qtbot.keyClicks(sign.password, "ivan-pw")
     qtbot.keyClick(sign.password, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not sign.isVisible())
     signature = session.endpoints.conversion_signature()
-    assert signature is not None and signature.printed_name == "Ivan Investigator"
-    assert "Signed by" in dialog.signature_label.text() and not dialog.sign_button.isEnabled()
+    assert signature is not None
+    assert signature.printed_name == "Ivan Investigator"
+    assert "Signed by" in dialog.signature_label.text()
+    assert not dialog.sign_button.isEnabled()
     # a signed record changes only with a reason
     assert dialog.reason.isVisibleTo(dialog)
     dialog.flr_pct.setText("50")
     dialog.accept()
-    assert dialog.isVisible() and "Give a reason" in dialog.error.text()
+    assert dialog.isVisible()
+    assert "Give a reason" in dialog.error.text()
     assert dialog.reason.property("mark") == "invalid"
     dialog.reason.setText("volumetry repeated")
     dialog.accept()
@@ -187,15 +197,18 @@ def test_surgery_rows_give_mpr_and_a_bad_row_is_named(
     dialog.table.item(1, 1).setText("60")  # itemChanged refreshes
     assert "MPR: no" in dialog.mpr_label.text()
     dialog.table.item(1, 1).setText("sixty")
-    assert dialog.table.property("mark") == "invalid" and "segment 4" in dialog.error.text()
+    assert dialog.table.property("mark") == "invalid"
+    assert "segment 4" in dialog.error.text()
     dialog.accept()
-    assert dialog.isVisible() and session.endpoints.records().surgery is None
+    assert dialog.isVisible()
+    assert session.endpoints.records().surgery is None
     dialog.table.item(1, 1).setText("0")
     dialog.accept()
     assert dialog.result() == QDialog.DialogCode.Accepted
     surgery = session.endpoints.records().surgery
     assert [m.label for m in surgery.metastases] == ["segment 7", "segment 4"]
-    assert surgery.metastases[0].trg == 2 and surgery.metastases[0].lesion_code == "T1"
+    assert surgery.metastases[0].trg == 2
+    assert surgery.metastases[0].lesion_code == "T1"
     assert [e.action for e in database.audit_events(entity="surgery_record")] == ["create"]
 
 
@@ -212,9 +225,11 @@ def test_survival_dates_out_of_order_are_named_and_pfs_os_follow(
     assert dialog.fields["death_date"].property("mark") == "invalid"
     assert "Death date" in dialog.error.text()
     dialog.accept()
-    assert dialog.isVisible() and session.endpoints.records().survival is None
+    assert dialog.isVisible()
+    assert session.endpoints.records().survival is None
     dialog.fields["death_date"].setText("2026-05-02")
-    assert "OS: 118 days" in dialog.os_label.text() and "event" in dialog.os_label.text()
+    assert "OS: 118 days" in dialog.os_label.text()
+    assert "event" in dialog.os_label.text()
     assert "PFS: 118 days" in dialog.pfs_label.text()
     dialog.accept()
     assert dialog.result() == QDialog.DialogCode.Accepted

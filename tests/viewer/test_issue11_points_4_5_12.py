@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -90,6 +89,7 @@ def confirm_events(database) -> list:
 
 # -- point 4 ------------------------------------------------------------------------------------
 
+
 def test_point4_scan_date_from_dicom_not_today(qtbot, window: MainWindow, database) -> None:
     window.add_patient("P4-001")
     load(qtbot, window, DEMO_FOLDER)
@@ -112,7 +112,8 @@ def test_point4_typed_date_differing_from_dicom_asks(qtbot, window: MainWindow, 
     dialog.accept()  # "no": back to the DICOM date, the dialog stays open
     timer.stop()
     assert "2004-06-20 differs from the date in the DICOM series (2004-06-13)" in seen[0]
-    assert dialog.isVisible() and dialog.chosen_date() == DEMO_DATE
+    assert dialog.isVisible()
+    assert dialog.chosen_date() == DEMO_DATE
     assert window.session.timepoints() == []
     dialog.scan_date.setDate(QtCore.QDate(2004, 6, 20))
     timer = answer_modal("scanDateQuestion", "Use 2004-06-20", seen)
@@ -121,10 +122,13 @@ def test_point4_typed_date_differing_from_dicom_asks(qtbot, window: MainWindow, 
     qtbot.waitUntil(lambda: window.session.current_timepoint is not None)
     assert window.session.current_timepoint.scan_date == date(2004, 6, 20)
     (event,) = confirm_events(database)
-    assert "2004-06-20" in event.reason and "2004-06-13" in event.reason
+    assert "2004-06-20" in event.reason
+    assert "2004-06-13" in event.reason
 
 
-def test_point4_dialog_refuses_date_before_baseline_and_same_label(qtbot, window: MainWindow) -> None:
+def test_point4_dialog_refuses_date_before_baseline_and_same_label(
+    qtbot, window: MainWindow
+) -> None:
     window.add_patient("P4-003")
     load(qtbot, window, DEMO_FOLDER)
     new_timepoint_dialog(window).accept()
@@ -138,7 +142,8 @@ def test_point4_dialog_refuses_date_before_baseline_and_same_label(qtbot, window
     dialog.label.setText("Baseline ")
     dialog.scan_date.setDate(QtCore.QDate(2004, 8, 20))
     dialog.accept()
-    assert dialog.isVisible() and "already has a timepoint baseline" in dialog.error.text()
+    assert dialog.isVisible()
+    assert "already has a timepoint baseline" in dialog.error.text()
     dialog.label.setText("C3")
     dialog.accept()
     qtbot.waitUntil(lambda: window.session.current_timepoint.label == "C3")
@@ -146,6 +151,7 @@ def test_point4_dialog_refuses_date_before_baseline_and_same_label(qtbot, window
 
 
 # -- point 5 ------------------------------------------------------------------------------------
+
 
 def test_point5_other_patient_series_warns_and_attach_is_audited(
     qtbot, window: MainWindow, database, shared_data: Path
@@ -169,14 +175,18 @@ def test_point5_other_patient_series_warns_and_attach_is_audited(
     load(qtbot, window, shared_data / "ct-chest-30")  # DICOM patient ID Lung_Dx-A0002
     qtbot.waitUntil(lambda: bool(seen), timeout=10000)
     timer.stop()
-    assert "“Lung_Dx-A0002”" in seen[0] and "“TCGA-DE-A4MA”" in seen[0] and "P5-001" in seen[0]
+    assert "“Lung_Dx-A0002”" in seen[0]
+    assert "“TCGA-DE-A4MA”" in seen[0]
+    assert "P5-001" in seen[0]
     assert window.viewer.volume is demo  # not shown
     assert session.current_timepoint.series_instance_uid is None  # not attached
     assert confirm_events(database) == []
 
     timer = answer_modal("otherPatientWarning", "Attach to C3 anyway", seen)
     load(qtbot, window, shared_data / "ct-chest-30")
-    qtbot.waitUntil(lambda: session.current_timepoint.series_instance_uid is not None, timeout=10000)
+    qtbot.waitUntil(
+        lambda: session.current_timepoint.series_instance_uid is not None, timeout=10000
+    )
     timer.stop()
     assert window.viewer.volume.patient_id == "Lung_Dx-A0002"
     assert session.current_timepoint.dicom_patient_id == "Lung_Dx-A0002"
@@ -203,6 +213,7 @@ def test_point5_switching_patient_clears_the_image(qtbot, window: MainWindow) ->
 
 # -- point 12 -----------------------------------------------------------------------------------
 
+
 def _sign_dialog(qtbot, window: MainWindow) -> SignDialog:
     open_demo(window.session, window.library)
     qtbot.waitUntil(lambda: window.session.assessment is not None)
@@ -214,7 +225,8 @@ def _sign_dialog(qtbot, window: MainWindow) -> SignDialog:
 def test_point12_meaning_is_chosen_from_a_list(qtbot, window: MainWindow) -> None:
     dialog = _sign_dialog(qtbot, window)
     response = str(window.session.assessment.timepoints[-1].overall)
-    assert isinstance(dialog.meaning, QComboBox) and not dialog.meaning.isEditable()
+    assert isinstance(dialog.meaning, QComboBox)
+    assert not dialog.meaning.isEditable()
     items = [dialog.meaning.itemText(i) for i in range(dialog.meaning.count())]
     assert items[0] == f"I confirm the response {response} at C3"
     assert f"I reviewed and approved the response {response} at C3" in items
@@ -231,7 +243,9 @@ def test_point12_meaning_is_chosen_from_a_list(qtbot, window: MainWindow) -> Non
     dialog.reject()
 
 
-def test_point12_wrong_password_keeps_focus_and_return_signs(qtbot, window: MainWindow, database) -> None:
+def test_point12_wrong_password_keeps_focus_and_return_signs(
+    qtbot, window: MainWindow, database
+) -> None:
     dialog = _sign_dialog(qtbot, window)
     tp = window.session.current_timepoint
     dialog.username.setText("ivan")
@@ -243,7 +257,8 @@ def test_point12_wrong_password_keeps_focus_and_return_signs(qtbot, window: Main
     assert dialog.isVisible()
     assert "wrong username or password" in dialog.error.text()
     # the field keeping focus (focusWidget: offscreen windows are never "active")
-    assert dialog.password.text() == "" and dialog.focusWidget() is dialog.password
+    assert dialog.password.text() == ""
+    assert dialog.focusWidget() is dialog.password
     assert not window.session.is_locked(tp.id)
     qtbot.keyClicks(dialog.password, "investigator-pw")
     qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
@@ -251,4 +266,5 @@ def test_point12_wrong_password_keeps_focus_and_return_signs(qtbot, window: Main
     assert not dialog.isVisible()
     (signature,) = window.session.signatures()
     assert signature.meaning == chosen
-    assert "investigator-pw" not in signature.meaning and "wrong-pw" not in signature.meaning
+    assert "investigator-pw" not in signature.meaning
+    assert "wrong-pw" not in signature.meaning

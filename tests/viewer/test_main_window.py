@@ -35,7 +35,10 @@ import app.main as main
 state = {}
 def check():
     w = getattr(app, "main_window", None)
-    ready = w is not None and (hasattr(w, "demo_ready_seconds") if sys.argv[1] == "demo" else w.session.patient is not None)
+    demo = sys.argv[1] == "demo"
+    ready = w is not None and (
+        hasattr(w, "demo_ready_seconds") if demo else w.session.patient is not None
+    )
     if not ready and time.perf_counter() - started < 60:
         QTimer.singleShot(50, check)
         return
@@ -43,8 +46,10 @@ def check():
         s = w.session
         state.update(
             visible=w.isVisible(), subject=s.patient.subject_id if s.patient else None,
-            role=s.reader.role.value, timepoints=[tp.label for tp in s.timepoints()] if s.patient else [],
-            patients=[p.subject_id for p in s.patients()], lesions=len(s.lesions()) if s.patient else 0,
+            role=s.reader.role.value,
+            timepoints=[tp.label for tp in s.timepoints()] if s.patient else [],
+            patients=[p.subject_id for p in s.patients()],
+            lesions=len(s.lesions()) if s.patient else 0,
             shape=list(w.viewer.volume.voxels.shape) if w.viewer.volume is not None else None,
             rows=w.lesion_model.rowCount(), c3=w.response_panel.overall("C3"),
             splash=w.splash_seconds, window=w.startup_seconds,
@@ -59,11 +64,18 @@ print("STATE " + json.dumps(dict(state, code=code)))
 def _start(mode: str) -> dict:
     """Start Caliper in a subprocess on this test's CALIPER_HOME; return the window's state."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    result = subprocess.run([sys.executable, "-c", _START_SCRIPT, mode], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", _START_SCRIPT, mode],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     lines = [line for line in result.stdout.splitlines() if line.startswith("STATE ")]
     assert lines, result.stdout + result.stderr
-    return json.loads(lines[-1][len("STATE "):])
+    return json.loads(lines[-1][len("STATE ") :])
 
 
 def test_first_start_creates_the_database_and_opens_the_demo() -> None:
@@ -75,13 +87,17 @@ def test_first_start_creates_the_database_and_opens_the_demo() -> None:
     assert state["code"] == 0
     assert (home / "data" / "caliper.sqlite3").is_file()
     assert state["visible"]
-    assert state["subject"] == DEMO_SUBJECT_ID and state["role"] == "reader"
+    assert state["subject"] == DEMO_SUBJECT_ID
+    assert state["role"] == "reader"
     assert state["timepoints"] == ["baseline", "C3"]
     assert state["shape"] == [14, 512, 512]
-    assert state["rows"] == 3 and state["c3"] == "PR"
+    assert state["rows"] == 3
+    assert state["c3"] == "PR"
     assert state["prior"]  # T1 selected: its baseline key slice beside the C3 series
-    print(f"\nstart-up: splash {state['splash']:.2f} s, main window {state['window']:.2f} s, "
-          f"demo ready {state['demo']:.2f} s after run_gui started")
+    print(  # noqa: T201 - the start-up times, for the reader of `pytest -s`
+        f"\nstart-up: splash {state['splash']:.2f} s, main window {state['window']:.2f} s, "
+        f"demo ready {state['demo']:.2f} s after run_gui started"
+    )
     assert state["splash"] < 2.0
 
 
@@ -101,10 +117,12 @@ def test_login_dialog_retries_until_the_password_is_right(qtbot, tmp_path) -> No
         qtbot.addWidget(dialog)
         dialog.password.setText("wrong")
         dialog._on_log_in()
-        assert dialog.reader is None and "wrong username or password" in dialog.error.text()
+        assert dialog.reader is None
+        assert "wrong username or password" in dialog.error.text()
         dialog.password.setText("right")
         dialog._on_log_in()
-        assert dialog.reader.username == "ivan" and dialog.result() == LoginDialog.DialogCode.Accepted
+        assert dialog.reader.username == "ivan"
+        assert dialog.result() == LoginDialog.DialogCode.Accepted
     finally:
         database.close()
     assert issubclass(AuthenticationError, Exception)
@@ -130,8 +148,12 @@ def pacs_window(qtbot, tmp_path):  # noqa: ANN001, ANN201 - a MainWindow with a 
     database = open_database(f"sqlite:///{tmp_path / 'pacs.sqlite3'}")
     controller = PacsController()
     reader = database.readers.create("rita", "Rita Reader", Role.READER, "reader-pw")
-    window = build_main_window(database, reader, SeriesLibrary(tmp_path / "series_locations.json"),
-                               pacs_controller=controller)
+    window = build_main_window(
+        database,
+        reader,
+        SeriesLibrary(tmp_path / "series_locations.json"),
+        pacs_controller=controller,
+    )
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
@@ -155,33 +177,45 @@ def test_find_on_pacs_opens_the_dialog_and_opens_what_it_retrieves(qtbot, pacs_w
     assert action in file_menu.actions()
     assert action.shortcut() == QKeySequence("Ctrl+Shift+O")
     # empty PACS configuration: disabled, and the tool tip says how to add a node
-    assert not action.isEnabled() and "caliper pacs add" in action.toolTip()
+    assert not action.isEnabled()
+    assert "caliper pacs add" in action.toolTip()
 
     dialog = window._on_find_on_pacs()
-    assert isinstance(dialog, FindOnPacsDialog) and dialog.isVisible() and dialog.parent() is window
-    assert dialog.pacs_combo.count() == 0 and "No PACS configured" in dialog.status_label.text()
+    assert isinstance(dialog, FindOnPacsDialog)
+    assert dialog.isVisible()
+    assert dialog.parent() is window
+    assert dialog.pacs_combo.count() == 0
+    assert "No PACS configured" in dialog.status_label.text()
     window.add_patient("PACS-001")
     window.new_timepoint_action.trigger()
     next(d for d in window.findChildren(QDialog) if d.objectName() == "newTimepointDialog").accept()
     qtbot.waitUntil(lambda: window.session.current_timepoint is not None)
     # a retrieved series is opened like a folder: loaded, shown and attached to the timepoint
     dialog.series_retrieved.emit(str(DEMO_FOLDER))
-    qtbot.waitUntil(lambda: window.viewer.volume is not None and not window.progress.isVisible(),
-                    timeout=30000)
-    assert window.session.current_timepoint.series_instance_uid == window.viewer.volume.series_instance_uid
+    qtbot.waitUntil(
+        lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=30000
+    )
+    assert (
+        window.session.current_timepoint.series_instance_uid
+        == window.viewer.volume.series_instance_uid
+    )
     dialog.reject()
 
     # a node configured while Caliper runs enables the action when the File menu opens
     save_nodes([PacsNode(name="site-pacs", dicomweb_url="http://127.0.0.1:9/dicom-web")])
     file_menu.aboutToShow.emit()
-    assert action.isEnabled() and "site-pacs" in action.toolTip()
+    assert action.isEnabled()
+    assert "site-pacs" in action.toolTip()
     action.trigger()
     (dialog,) = [d for d in window.findChildren(FindOnPacsDialog) if d.isVisible()]
-    assert dialog.pacs_combo.currentText() == "site-pacs" and dialog.search_button.isEnabled()
+    assert dialog.pacs_combo.currentText() == "site-pacs"
+    assert dialog.search_button.isEnabled()
     dialog.reject()
 
 
-def test_library_reopens_the_right_series_of_a_folder_holding_several(tmp_path, shared_data) -> None:  # noqa: ANN001
+def test_library_reopens_the_right_series_of_a_folder_holding_several(
+    tmp_path, shared_data
+) -> None:  # noqa: ANN001
     import shutil
 
     import pydicom
@@ -191,13 +225,21 @@ def test_library_reopens_the_right_series_of_a_folder_holding_several(tmp_path, 
     mixed = tmp_path / "mixed"
     shutil.copytree(shared_data / "ct-chest-30", mixed / "ct")
     shutil.copytree(shared_data / "mr-brain-24", mixed / "mr")
-    mr_uid = str(pydicom.dcmread(next((mixed / "mr").glob("*.dcm")), stop_before_pixels=True).SeriesInstanceUID)
+    mr_uid = str(
+        pydicom.dcmread(
+            next((mixed / "mr").glob("*.dcm")), stop_before_pixels=True
+        ).SeriesInstanceUID
+    )
     index = tmp_path / "series_locations.json"
     largest = SeriesLibrary(index).open_folder(mixed)  # no UID: the series with most images
-    assert largest.series_instance_uid != mr_uid and largest.voxels.shape[0] == 30
-    index.write_text(json.dumps({largest.series_instance_uid: str(mixed), mr_uid: str(mixed)}), encoding="utf-8")
+    assert largest.series_instance_uid != mr_uid
+    assert largest.voxels.shape[0] == 30
+    index.write_text(
+        json.dumps({largest.series_instance_uid: str(mixed), mr_uid: str(mixed)}), encoding="utf-8"
+    )
 
     library = SeriesLibrary(index)  # a later session, nothing cached
     mr = library.volume(mr_uid)
-    assert mr.series_instance_uid == mr_uid and mr.voxels.shape[0] == 24
+    assert mr.series_instance_uid == mr_uid
+    assert mr.voxels.shape[0] == 24
     assert library.volume(largest.series_instance_uid).voxels.shape[0] == 30

@@ -1,4 +1,4 @@
-"""Patient → Conversion record…, Surgery and pathology…, Survival data… in the main window (issue 15)."""
+"""Patient → Conversion record…, Surgery and pathology…, Survival data… in the window (issue 15)."""
 
 from __future__ import annotations
 
@@ -30,11 +30,15 @@ def test_patient_menu_opens_the_record_dialogs_of_the_open_patient(qtbot, tmp_pa
         win.session.add_patient("S-010", "CRLM", first_dose_date=date(2026, 1, 5))
         win.session.open_patient("S-010")
         assert all(a.isEnabled() for a in menu.actions())
-        for action, kind in zip(menu.actions(), (ConversionRecordDialog, SurgeryRecordDialog,
-                                                 SurvivalDataDialog), strict=True):
+        for action, kind in zip(
+            menu.actions(),
+            (ConversionRecordDialog, SurgeryRecordDialog, SurvivalDataDialog),
+            strict=True,
+        ):
             action.trigger()
             dialog = win.findChild(kind)
-            assert dialog is not None and dialog.isVisible()
+            assert dialog is not None
+            assert dialog.isVisible()
             assert "S-010" in dialog.windowTitle()
             if kind is ConversionRecordDialog:
                 assert dialog.username == "ivan"  # an investigator signs as himself

@@ -47,7 +47,8 @@ def test_cohort_action_opens_the_cohort_view_on_the_same_database(
 
     dialog = win._on_cohort()
 
-    assert isinstance(dialog, QDialog) and dialog.isVisible()
+    assert isinstance(dialog, QDialog)
+    assert dialog.isVisible()
     (widget,) = dialog.findChildren(CohortWidget)
     assert widget.controller is win.cohort_controller
     assert "CRLM-01" in list(win.cohort_controller.trials())

@@ -139,8 +139,9 @@ def test_main_window_opens_and_attaches_the_retrieved_series(
     database = open_database(f"sqlite:///{tmp_path / 'caliper.sqlite3'}")
     try:
         reader = database.readers.create("rita", "Rita Reader", Role.READER, "reader-pw")
-        window = build_main_window(database, reader, SeriesLibrary(tmp_path / "series.json"),
-                                   pacs_controller=controller)
+        window = build_main_window(
+            database, reader, SeriesLibrary(tmp_path / "series.json"), pacs_controller=controller
+        )
         qtbot.addWidget(window)
         window.show()
         window.add_patient(CT_PATIENT_ID)
@@ -150,8 +151,10 @@ def test_main_window_opens_and_attaches_the_retrieved_series(
         (dialog,) = [d for d in window.findChildren(FindOnPacsDialog) if d.isVisible()]
         _search(qtbot, dialog, "orthanc-web")
         dialog.retrieve_button.click()
-        qtbot.waitUntil(lambda: window.viewer.volume is not None and not window.progress.isVisible(),
-                        timeout=60000)
+        qtbot.waitUntil(
+            lambda: window.viewer.volume is not None and not window.progress.isVisible(),
+            timeout=60000,
+        )
         assert window.viewer.volume.series_instance_uid == CT_SERIES_UID
         assert window.session.current_timepoint.series_instance_uid == CT_SERIES_UID
         dialog.reject()

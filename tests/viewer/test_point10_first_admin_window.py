@@ -57,7 +57,8 @@ def fill_first_admin(dialog: FirstAdminDialog) -> None:
     type_into(dialog.password, "admin pass")
     type_into(dialog.repeat, "admin typo")
     click(dialog.create_button)
-    assert dialog.isVisible() and "differ" in dialog.error.text()  # stays open, says what to fix
+    assert dialog.isVisible()  # stays open, says what to fix
+    assert "differ" in dialog.error.text()
     type_into(dialog.repeat, "admin pass")
     click(dialog.create_button)
 
@@ -68,7 +69,8 @@ def test_point10_first_admin_adds_an_investigator_who_signs(qtbot) -> None:
         assert database.readers.count() == 0
         when_modal(FirstAdminDialog, fill_first_admin)
         admin = log_in(database, ask_first_admin=True)
-        assert admin is not None and (admin.username, admin.role) == ("ada", Role.ADMIN)
+        assert admin is not None
+        assert (admin.username, admin.role) == ("ada", Role.ADMIN)
         assert database.readers.get("system").role is Role.ADMIN  # as `caliper db init` does
 
         window = build_main_window(database, admin, SeriesLibrary(paths.config_dir() / "s.json"))
@@ -128,7 +130,8 @@ def test_point10_first_admin_adds_an_investigator_who_signs(qtbot) -> None:
 
         when_modal(LoginDialog, log_in_as_ivan)
         ivan = log_in(database)
-        assert ivan is not None and ivan.role is Role.INVESTIGATOR
+        assert ivan is not None
+        assert ivan.role is Role.INVESTIGATOR
         assert not database.readers.password_change_required("ivan")
 
         investigator_window = build_main_window(
@@ -151,7 +154,8 @@ def test_point10_offscreen_first_start_creates_system_and_a_local_reader() -> No
     database = open_database(None)
     try:
         reader = log_in(database)  # offscreen: nobody could answer the first-admin dialog
-        assert reader is not None and reader.role is Role.READER
+        assert reader is not None
+        assert reader.role is Role.READER
         assert database.readers.get("system").role is Role.ADMIN
     finally:
         database.close()

@@ -1,4 +1,4 @@
-"""Issue 11 point 6: a source with several series asks which one; loader warnings show in the window.
+"""Issue 11 point 6: a source with several series asks which one; loader warnings are shown.
 
 ``enhanced-mr`` holds two series (Philips "B0 NS", 64 frames; Siemens "REST1 w
 SMS PF7-8", 24 frames): opening it must show the series chooser, not open the
@@ -89,7 +89,8 @@ def test_point6_loader_warnings_show_in_a_banner_above_the_image(
     assert banner.isVisible()
     text = banner.text
     assert window.viewer.volume.series_instance_uid in text  # names the series
-    assert "gantry tilt of 18.5 degrees" in text and "uneven slice spacing" in text
+    assert "gantry tilt of 18.5 degrees" in text
+    assert "uneven slice spacing" in text
     assert (
         banner.geometry().bottom()
         < window.viewer.mapTo(banner.parentWidget(), window.viewer.rect().topLeft()).y() + 1

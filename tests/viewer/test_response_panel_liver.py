@@ -38,11 +38,13 @@ def test_liver_pr_is_shown_beside_an_overall_sd(qtbot, session: ReadingSession) 
     session.add_timepoint("Baseline", date(2026, 1, 2))
     liver = session.record_measurement(drawn(50.0), organ="liver")
     lung = session.record_measurement(drawn(50.0, 20), organ="lung")
-    assert panel.liver("Baseline") == "" and not panel.table.isColumnHidden(LIVER_COLUMN)
+    assert panel.liver("Baseline") == ""
+    assert not panel.table.isColumnHidden(LIVER_COLUMN)
     session.add_timepoint("C3", date(2026, 3, 10), cycle=3)
     session.record_measurement(drawn(30.0), lesion_id=liver.lesion_id)  # liver -40 %
     session.record_measurement(drawn(60.0, 20), lesion_id=lung.lesion_id)  # sum 90: -10 %
-    assert LIVER_COLUMN == OVERALL_COLUMN + 1 and HEADERS[LIVER_COLUMN] == "Liver"
+    assert LIVER_COLUMN == OVERALL_COLUMN + 1
+    assert HEADERS[LIVER_COLUMN] == "Liver"
     assert panel.overall("C3") == "SD"
     assert panel.liver("C3") == "PR"
     row = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())].index("C3")

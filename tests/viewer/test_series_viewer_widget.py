@@ -544,7 +544,9 @@ def test_shows_a_volume_from_storage_dicom(qtbot, shared_data, ct_chest):
     assert geometry.long_axis.length_mm == pytest.approx(100 * volume.spacing_mm[1], abs=1e-6)
 
 
-def _label_rects(qtbot, widget: SeriesViewerWidget, mid: int) -> tuple[QtCore.QRectF, QtCore.QRectF]:
+def _label_rects(
+    qtbot, widget: SeriesViewerWidget, mid: int
+) -> tuple[QtCore.QRectF, QtCore.QRectF]:
     """Scene (screen pixel) rectangles of a bidirectional caliper's two labels, as painted."""
     widget.grab()  # paints: the labels' screen-pixel transforms follow the current zoom
     long_label, short_label = widget.overlay_items[mid].labels
@@ -557,11 +559,15 @@ def test_labels_of_a_small_bidirectional_caliper_do_not_overlap(qtbot, viewer, c
     half_px = 5.0 / ct_chest.spacing_mm[2]  # a 10 mm long axis
     c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
     start, end = (250 - half_px * c, 300 - half_px * s), (250 + half_px * c, 300 + half_px * s)
-    short = ((250 - 0.3 * half_px * s, 300 + 0.3 * half_px * c), (250 + 0.3 * half_px * s, 300 - 0.3 * half_px * c))
+    short = (
+        (250 - 0.3 * half_px * s, 300 + 0.3 * half_px * c),
+        (250 + 0.3 * half_px * s, 300 - 0.3 * half_px * c),
+    )
     viewer.set_overlays([_overlay(ct_chest, k, (start, end), short, label="T1 10.0 mm")])
     long_rect, short_rect = _label_rects(qtbot, viewer, 7)
     assert not long_rect.intersects(short_rect)
-    assert long_rect.width() > 20 and short_rect.width() > 20
+    assert long_rect.width() > 20
+    assert short_rect.width() > 20
     # zoomed in four times: same label size on screen, still apart
     viewer.view_box.scaleBy((0.25, 0.25), center=QtCore.QPointF(250, 300))
     long_zoomed, short_zoomed = _label_rects(qtbot, viewer, 7)
@@ -588,15 +594,20 @@ def test_ct_opens_fitted_to_the_body(qtbot, ct_wholebody):
     cols = np.flatnonzero(body.any(axis=0))
     (x0, x1), (y0, y1) = widget.view_box.viewRange()
     # smaller than the 512 x 512 image (the wide table left out): the body is larger on screen
-    assert x1 - x0 < 0.7 * 512 and y1 - y0 < 0.7 * 512
+    assert x1 - x0 < 0.7 * 512
+    assert y1 - y0 < 0.7 * 512
     # and all of the body (every voxel above -500 HU) is in view
-    assert x0 <= cols[0] - 0.5 and x1 >= cols[-1] + 0.5
-    assert y0 <= rows[0] - 0.5 and y1 >= rows[-1] + 0.5
+    assert x0 <= cols[0] - 0.5
+    assert x1 >= cols[-1] + 0.5
+    assert y0 <= rows[0] - 0.5
+    assert y1 >= rows[-1] + 0.5
     # a resize keeps the body fitted
     widget.resize(500, 700)
     QtWidgets.QApplication.processEvents()
     (x0, x1), _ = widget.view_box.viewRange()
-    assert x0 <= cols[0] - 0.5 and x1 >= cols[-1] + 0.5 and x1 - x0 < 0.7 * 512
+    assert x0 <= cols[0] - 0.5
+    assert x1 >= cols[-1] + 0.5
+    assert x1 - x0 < 0.7 * 512
     # double-click: the whole image; again: the body
     double_click(qtbot, widget, (256, 300))
     assert widget.fit_mode == "image"
@@ -643,7 +654,8 @@ def test_a_refused_caliper_disappears(qtbot, viewer, ct_chest):
     with qtbot.waitSignal(viewer.measurement_drawn):
         drag(qtbot, viewer, (200.0, 250.0), (280.0, 290.0))
     drawn = viewer.provisional_item
-    assert drawn is not None and drawn in viewer.view_box.addedItems
+    assert drawn is not None
+    assert drawn in viewer.view_box.addedItems
     viewer.discard_pending()  # the main window, when the controller refuses it
     assert viewer.provisional_item is None
     assert drawn not in viewer.view_box.addedItems
@@ -668,7 +680,12 @@ def test_body_box_leaves_out_the_table_and_keeps_the_arms():
     image[150:154, 10:190] = 200  # the table: long and thin
     image[5, 5] = 100  # a cable
     x0, y0, x1, y1 = body_box(image, "CT")
-    assert x0 < 29.5 and x1 > 139.5 and y0 < 39.5 and y1 > 119.5
-    assert x0 > 10 and x1 < 160 and y1 < 145
+    assert x0 < 29.5
+    assert x1 > 139.5
+    assert y0 < 39.5
+    assert y1 > 119.5
+    assert x0 > 10
+    assert x1 < 160
+    assert y1 < 145
     assert body_box(image, "MR") is None
     assert body_box(np.full((50, 50), -1000, np.int16), "CT") is None

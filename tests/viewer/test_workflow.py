@@ -18,13 +18,13 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
 from app.main import DEMO_FOLDER, SeriesLibrary, build_main_window
 from recist.model import LesionKind, MeasurementStatus, Role
 from storage.db import open_database
+from viewer.dialogs.new_timepoint import NewTimepointDialog
+from viewer.dialogs.sign import SignDialog
+from viewer.image.overlays import make_geometry
+from viewer.lesions.merge_dialog import MergeLesionDialog
+from viewer.lesions.split_dialog import SplitLesionDialog
 from viewer.lesions.table_model import STATUS
 from viewer.main_window.window import MainWindow
-from viewer.lesions.merge_dialog import MergeLesionDialog
-from viewer.dialogs.new_timepoint import NewTimepointDialog
-from viewer.image.overlays import make_geometry
-from viewer.dialogs.sign import SignDialog
-from viewer.lesions.split_dialog import SplitLesionDialog
 
 pytestmark = pytest.mark.qt
 
@@ -75,8 +75,12 @@ def add_timepoint(qtbot, window: MainWindow, label: str) -> None:
     dialog.label.setText(label)
     assert dialog.attach.isChecked() == (window.viewer.volume is not None)  # the series on screen
     dialog.accept()
-    qtbot.waitUntil(lambda: window.session.current_timepoint is not None
-                    and window.session.current_timepoint.label == label)
+    qtbot.waitUntil(
+        lambda: (
+            window.session.current_timepoint is not None
+            and window.session.current_timepoint.label == label
+        )
+    )
 
 
 def visible(window: MainWindow, kind: type) -> list:
@@ -102,11 +106,14 @@ def close_error_boxes() -> list[str]:
 def test_measure_follow_up_undo_and_sign(qtbot, window: MainWindow) -> None:
     session = window.session
     window.add_patient("TEST-001")
-    assert session.patient is not None and session.patient.subject_id == "TEST-001"
+    assert session.patient is not None
+    assert session.patient.subject_id == "TEST-001"
 
     # open a series (background load, progress in the status bar) and make it the baseline
     task = window.open_folder(str(DEMO_FOLDER))
-    qtbot.waitUntil(lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=30000)
+    qtbot.waitUntil(
+        lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=30000
+    )
     assert task.path == str(DEMO_FOLDER)
     volume = window.viewer.volume
     assert volume.voxels.shape == (14, 512, 512)
@@ -125,29 +132,41 @@ def test_measure_follow_up_undo_and_sign(qtbot, window: MainWindow) -> None:
         drag(qtbot, window, (150.0, 310.0), (196.0, 340.0))
     baseline = added.args[0]
     geometry = baseline.geometry
-    assert geometry.slice_index == 9 and geometry.short_axis is not None
+    assert geometry.slice_index == 9
+    assert geometry.short_axis is not None
     assert geometry.long_axis.start_px == pytest.approx((150.0, 310.0), abs=1.5)
     assert baseline.long_axis_mm == pytest.approx(length_mm(geometry.long_axis, volume), abs=0.06)
     assert baseline.long_axis_mm == pytest.approx(math.hypot(46, 30) * 0.9765625, abs=1.5)
     assert baseline.short_axis_mm == pytest.approx(baseline.long_axis_mm / 2, abs=0.2)
     (t1,) = session.lesions()
-    assert (t1.code, t1.kind, t1.organ, t1.location) == ("T1", LesionKind.TARGET, "liver", "segment VII")
+    assert (t1.code, t1.kind, t1.organ, t1.location) == (
+        "T1",
+        LesionKind.TARGET,
+        "liver",
+        "segment VII",
+    )
     row = window.lesion_model.row_of_code("T1")
-    assert window.lesion_model.index(row, 6).data() == f"{baseline.long_axis_mm:.1f} × {baseline.short_axis_mm:.1f}"
-    assert "Undo" in window.undo_action.text() and window.undo_action.isEnabled()
+    assert (
+        window.lesion_model.index(row, 6).data()
+        == f"{baseline.long_axis_mm:.1f} × {baseline.short_axis_mm:.1f}"
+    )
+    assert "Undo" in window.undo_action.text()
+    assert window.undo_action.isEnabled()
 
     # follow-up: T1 carried forward; select it, see its baseline key slice, measure it smaller
     add_timepoint(qtbot, window, "C3")
     assert [lesion.code for lesion in session.lesions()] == ["T1"]
     window.lesion_table.select_lesion(t1.id)
     qtbot.wait(100)  # the prior panel opening re-lays out (and re-fits) the image view
-    assert window.prior.isVisible() and window.prior.slice_index == 9
+    assert window.prior.isVisible()
+    assert window.prior.slice_index == 9
     assert window.viewer.slice_index == 9  # jumped to the prior key slice's position
     assert window.assign_bar.choice().lesion_id == t1.id
     with qtbot.waitSignal(session.measurement_added, timeout=5000) as added:
         drag(qtbot, window, (160.0, 318.0), (186.0, 334.0))
     follow_up = added.args[0]
-    assert follow_up.lesion_id == t1.id and follow_up.long_axis_mm < 0.7 * baseline.long_axis_mm
+    assert follow_up.lesion_id == t1.id
+    assert follow_up.long_axis_mm < 0.7 * baseline.long_axis_mm
     qtbot.waitUntil(lambda: window.response_panel.overall("C3") == "PR")
     # PR needs confirmation by default, so the best overall response is the engine's (not PR yet)
     best = str(session.assessment.best_overall_response)
@@ -156,11 +175,15 @@ def test_measure_follow_up_undo_and_sign(qtbot, window: MainWindow) -> None:
     # the browser selects timepoints: baseline shows T1's baseline status, back to C3
     item = window.browser.item_for_timepoint(session.timepoints()[0].id)
     tree = window.browser.tree
-    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center())
+    qtbot.mouseClick(
+        tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center()
+    )
     qtbot.waitUntil(lambda: session.current_timepoint.label == "baseline")
     assert window.windowTitle().startswith("Caliper — TEST-001 — baseline")
     item = window.browser.item_for_timepoint(session.timepoints()[1].id)
-    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center())
+    qtbot.mouseClick(
+        tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center()
+    )
     qtbot.waitUntil(lambda: session.current_timepoint.label == "C3")
     window.lesion_table.select_lesion(t1.id)
     qtbot.wait(50)
@@ -188,19 +211,24 @@ def test_measure_follow_up_undo_and_sign(qtbot, window: MainWindow) -> None:
     tp = session.current_timepoint
     qtbot.waitUntil(lambda: session.is_locked(tp.id))
     assert close_error_boxes() == []
-    assert window.lock_banner.isVisible() and "locked" in window.lock_banner.text()
-    assert not window.sign_action.isEnabled() and window.amend_action.isEnabled()
+    assert window.lock_banner.isVisible()
+    assert "locked" in window.lock_banner.text()
+    assert not window.sign_action.isEnabled()
+    assert window.amend_action.isEnabled()
     assert window.browser.item_for_timepoint(tp.id).icon(0).isNull() is False
 
     # an edit of the signed timepoint is refused with a clear message
     window.lesion_model.setData(window.lesion_model.index(row, 5), MeasurementStatus.ABSENT.value)
     errors = close_error_boxes()
-    assert errors and "signed" in errors[0]
+    assert errors
+    assert "signed" in errors[0]
     assert session.measurement_for(t1.id).status is MeasurementStatus.MEASURED
 
     # an amendment with a reason goes through and voids the signature
     window.start_amendment("caliper placed on a vessel")
-    window.lesion_model.setData(window.lesion_model.index(row, 5), MeasurementStatus.TOO_SMALL.value)
+    window.lesion_model.setData(
+        window.lesion_model.index(row, 5), MeasurementStatus.TOO_SMALL.value
+    )
     assert close_error_boxes() == []
     assert session.measurement_for(t1.id).status is MeasurementStatus.TOO_SMALL
     assert not session.is_locked(tp.id)
@@ -210,7 +238,9 @@ def test_wrong_password_is_refused_and_nothing_is_locked(qtbot, window: MainWind
     session = window.session
     window.add_patient("TEST-002")
     window.open_folder(str(DEMO_FOLDER))
-    qtbot.waitUntil(lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=30000)
+    qtbot.waitUntil(
+        lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=30000
+    )
     add_timepoint(qtbot, window, "baseline")
     add_timepoint(qtbot, window, "C3")
     window.sign_action.trigger()
@@ -219,7 +249,8 @@ def test_wrong_password_is_refused_and_nothing_is_locked(qtbot, window: MainWind
     dialog.password.setText("wrong")
     dialog.accept()
     # the refusal is shown in the dialog, which stays open (issue 11 point 12)
-    assert dialog.isVisible() and "Could not sign" in dialog.error.text()
+    assert dialog.isVisible()
+    assert "Could not sign" in dialog.error.text()
     assert close_error_boxes() == []
     assert not session.is_locked(session.current_timepoint.id)
     dialog.reject()
@@ -230,7 +261,9 @@ def test_engine_warning_for_a_small_target_shows_in_the_table(qtbot, window: Mai
     window.add_patient("TEST-003")
     add_timepoint(qtbot, window, "baseline")  # no series yet
     window.open_folder(str(DEMO_FOLDER))  # attached to the current timepoint once loaded
-    qtbot.waitUntil(lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=30000)
+    qtbot.waitUntil(
+        lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=30000
+    )
     assert session.current_timepoint.series_instance_uid == window.viewer.volume.series_instance_uid
     assert session.timepoints()[0].modality == "CT"
     window.set_tool("line")
@@ -279,20 +312,27 @@ def test_engine_warning_for_a_small_target_shows_in_the_table(qtbot, window: Mai
     assert len(window.viewer.overlay_items) == 1
 
 
-def test_split_and_merged_targets_are_recorded_from_the_status_column(qtbot, window: MainWindow) -> None:
+def test_split_and_merged_targets_are_recorded_from_the_status_column(
+    qtbot, window: MainWindow
+) -> None:
     session, model = window.session, window.lesion_model
     window.add_patient("TEST-004")
     window.open_folder(str(DEMO_FOLDER))
-    qtbot.waitUntil(lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=30000)
+    qtbot.waitUntil(
+        lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=30000
+    )
     add_timepoint(qtbot, window, "baseline")
     volume = window.viewer.volume
-    for code, (x0, y0) in (("T1", (150.0, 300.0)), ("T2", (150.0, 340.0)), ("T3", (220.0, 300.0))):
+    for _code, (x0, y0) in (("T1", (150.0, 300.0)), ("T2", (150.0, 340.0)), ("T3", (220.0, 300.0))):
         window.assign_bar.select_lesion(None)
-        session.record_measurement(make_geometry(volume, 5, ((x0, y0), (x0 + 40.0, y0))), organ="liver")
+        session.record_measurement(
+            make_geometry(volume, 5, ((x0, y0), (x0 + 40.0, y0))), organ="liver"
+        )
     add_timepoint(qtbot, window, "C3")
     t1, t2, t3 = (model.row_of_code(code) for code in ("T1", "T2", "T3"))
-    session.record_measurement(make_geometry(volume, 5, ((150.0, 340.0), (170.0, 340.0))),
-                               lesion_id=model.lesion_at(t2).id)
+    session.record_measurement(
+        make_geometry(volume, 5, ((150.0, 340.0), (170.0, 340.0))), lesion_id=model.lesion_at(t2).id
+    )
     window.lesion_table.select_lesion(model.lesion_at(t1).id)
 
     # "split" asks for the fragments; a bad entry keeps the dialog open with a clear message
@@ -300,16 +340,19 @@ def test_split_and_merged_targets_are_recorded_from_the_status_column(qtbot, win
     (split,) = visible(window, SplitLesionDialog)
     split.fragments.setText("12, eight")
     split.accept()
-    assert split.isVisible() and "“eight” is not a length in mm" in split.error.text()
+    assert split.isVisible()
+    assert "“eight” is not a length in mm" in split.error.text()
     split.fragments.setText("12")
     split.accept()
-    assert split.isVisible() and "at least two fragments" in split.error.text()
+    assert split.isVisible()
+    assert "at least two fragments" in split.error.text()
     split.fragments.setText("12, 8")
     assert split.total.text() == "Sum: 12 + 8 = 20.0 mm"
     split.accept()
     assert close_error_boxes() == []
     m1 = session.measurement_for(model.lesion_at(t1).id)
-    assert m1.status is MeasurementStatus.SPLIT and m1.fragments_mm == (12.0, 8.0)
+    assert m1.status is MeasurementStatus.SPLIT
+    assert m1.fragments_mm == (12.0, 8.0)
     c3_column = model.timepoint_column(session.current_timepoint.id)
     assert model.index(t1, c3_column).data() == "20.0 split"
     assert "12.0 + 8.0 = 20.0 mm" in model.index(t1, c3_column).data(Qt.ItemDataRole.ToolTipRole)
@@ -324,7 +367,8 @@ def test_split_and_merged_targets_are_recorded_from_the_status_column(qtbot, win
     merge.accept()
     assert close_error_boxes() == []
     m3 = session.measurement_for(model.lesion_at(t3).id)
-    assert m3.status is MeasurementStatus.MERGED and m3.coalesced_into == "T2"
+    assert m3.status is MeasurementStatus.MERGED
+    assert m3.coalesced_into == "T2"
     assert model.index(model.row_of_code("T3"), c3_column).data() == "→ T2"
     c3 = session.assessment.timepoints[-1]
     t2_mm = session.measurement_for(model.lesion_at(t2).id).long_axis_mm

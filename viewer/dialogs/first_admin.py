@@ -26,7 +26,8 @@ INTRO = (
     "The first administrator adds readers and investigators (Admin → Readers…) and resets "
     "their passwords. Investigators sign responses; an administrator does not.<br><br>"
     "Scripts use the reader <code>system</code>, e.g. "
-    '<code>caliper reader add --username U --name "Full Name" --role investigator --as system</code>.'
+    '<code>caliper reader add --username U --name "Full Name" --role investigator '
+    "--as system</code>."
 )
 
 

@@ -81,7 +81,9 @@ class LoginDialog(QDialog):
 
     def _on_log_in(self) -> None:
         try:
-            self.reader = self._authenticate(self.username.currentText().strip(), self.password.text())
+            self.reader = self._authenticate(
+                self.username.currentText().strip(), self.password.text()
+            )
         except Exception as exc:  # wrong password etc.: say so and let the reader retry
             self.error.setText(str(exc) or "Wrong username or password.")
             self.password.clear()

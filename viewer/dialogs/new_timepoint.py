@@ -123,8 +123,10 @@ class NewTimepointDialog(QDialog):
         if self.dicom_date is not None and checked:
             self.date_source.setText(f"From the series' DICOM header: {self.dicom_date}")
         else:
-            self.date_source.setText("Type the date the scan was acquired, or leave it to the "
-                                     "series attached later (File → Open folder…).")
+            self.date_source.setText(
+                "Type the date the scan was acquired, or leave it to the "
+                "series attached later (File → Open folder…)."
+            )
 
     def use_displayed_series(self) -> bool:
         """True when the new timepoint is read on the series on screen."""
@@ -165,10 +167,12 @@ class NewTimepointDialog(QDialog):
 
     def _confirm_date(self, typed: date | None, dicom: date) -> bool:
         box = QMessageBox(
-            QMessageBox.Icon.Question, "Scan date differs from the series",
+            QMessageBox.Icon.Question,
+            "Scan date differs from the series",
             f"The scan date {typed} differs from the date in the DICOM series ({dicom}).\n\n"
             f"Use {typed} anyway? The confirmation is recorded in the audit trail.",
-            QMessageBox.StandardButton.NoButton, self,
+            QMessageBox.StandardButton.NoButton,
+            self,
         )
         box.setObjectName("scanDateQuestion")
         use_typed = box.addButton(f"Use {typed}", QMessageBox.ButtonRole.AcceptRole)

@@ -31,7 +31,9 @@ def confirm_other_patient(parent: QWidget | None, message: str, attach_to: str |
     if attach_to is None:
         box.setInformativeText(
             f"{message}\n\nIt was not opened: the current timepoint is read on another series "
-            "(to read this one, select a timepoint without a series, or add one, and open it again).")
+            "(to read this one, select a timepoint without a series, or add one, "
+            "and open it again)."
+        )
         box.setStandardButtons(QMessageBox.StandardButton.Ok)
         box.exec()
         return False

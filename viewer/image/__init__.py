@@ -1,9 +1,10 @@
-"""The image: series view, calipers, tools, overlays, planes, window/level, the prior pane and loading.
+"""The image: series view, calipers, tools, overlays, planes, window/level, prior pane, loading.
 
 Owns everything drawn on or over the pixels: ``view`` (SeriesViewerWidget), ``calipers``
 (CaliperRoi), ``tools``, ``annotations``, ``labels``, ``overlay_layer``, ``overlays``, ``planes``,
-``fit``, ``keys``, ``viewbox``, ``image_item``, ``render`` (offscreen PNG), ``presets`` (window/level),
-``loading`` (background series loading) and ``prior`` (the baseline pane).  May import: PySide6,
-pyqtgraph, numpy, ``recist`` value types; it reads volumes through ``viewer.image.volume`` only.
-Never ``storage`` or ``app``: geometry leaves this package in millimetres.
+``fit``, ``keys``, ``viewbox``, ``image_item``, ``render`` (offscreen PNG), ``presets``
+(window/level), ``loading`` (background series loading) and ``prior`` (the baseline pane).
+May import: PySide6, pyqtgraph, numpy, ``recist`` value types; it reads volumes through
+``viewer.image.volume`` only.  Never ``storage`` or ``app``: geometry leaves this package in
+millimetres.
 """

@@ -70,6 +70,7 @@ def field_of_view_mm(volume: VolumeLike | None) -> float | None:
     except (AttributeError, IndexError, TypeError, ValueError):
         return None
 
+
 #: Caliper colours: yellow at rest, green when selected or being drawn.
 CALIPER_COLOR = (255, 215, 0)
 SELECTED_COLOR = (60, 255, 90)
@@ -428,7 +429,6 @@ class BidirectionalCaliperRoi(_Highlightable, pg.ROI):
     def labels(self) -> tuple[pg.TextItem, pg.TextItem]:
         """The long-axis and short-axis length labels."""
         return self._long_label, self._short_label
-
 
     def _on_region_changed(self, *_: object) -> None:
         (l0, l1), (s0, s1) = self.axes_points()

@@ -97,7 +97,10 @@ class ViewInputFilter(QtCore.QObject):
 
 
 _TEXT_INPUTS = (
-    QtWidgets.QLineEdit, QtWidgets.QTextEdit, QtWidgets.QPlainTextEdit, QtWidgets.QAbstractSpinBox,
+    QtWidgets.QLineEdit,
+    QtWidgets.QTextEdit,
+    QtWidgets.QPlainTextEdit,
+    QtWidgets.QAbstractSpinBox,
 )
 
 

@@ -95,7 +95,8 @@ class OverlayLayer:
         uid = w.volume.series_instance_uid
         slices = self._slices()
         return [
-            o for o in self._overlays
+            o
+            for o in self._overlays
             if o.geometry.series_instance_uid == uid and slices.get(o.measurement_id) is None
         ]
 

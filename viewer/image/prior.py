@@ -63,7 +63,11 @@ class PriorSliceWidget(QWidget):
         return self._volume is not None and self._geometry is not None
 
     def show_prior(
-        self, volume: Any, geometry: DrawnGeometry, caption: str, window: tuple[float, float] | None = None
+        self,
+        volume: Any,
+        geometry: DrawnGeometry,
+        caption: str,
+        window: tuple[float, float] | None = None,
     ) -> None:
         """Show *geometry*'s slice of *volume* with its caliper.
 
@@ -80,8 +84,9 @@ class PriorSliceWidget(QWidget):
         """
         key_slice = slice_of(volume, geometry)
         if key_slice is None:  # never show another image in its place
-            self.clear(f"{caption}: image not available (it is not among the loaded "
-                       "files of its series)")
+            self.clear(
+                f"{caption}: image not available (it is not among the loaded files of its series)"
+            )
             return
         self._volume, self._geometry, self._key_slice = volume, geometry, key_slice
         if window is not None:
@@ -109,11 +114,15 @@ class PriorSliceWidget(QWidget):
 
     def _show_slice(self, index: int) -> None:
         self.slice_index = index
-        self.image.setImage(np.asarray(self._volume.voxels[index]), levels=self._levels, autoLevels=False)
+        self.image.setImage(
+            np.asarray(self._volume.voxels[index]), levels=self._levels, autoLevels=False
+        )
         on_key_slice = self._geometry is not None and index == self._key_slice
         segments = []
         if on_key_slice and self._geometry is not None:
-            segments = [s for s in (self._geometry.long_axis, self._geometry.short_axis) if s is not None]
+            segments = [
+                s for s in (self._geometry.long_axis, self._geometry.short_axis) if s is not None
+            ]
         self._set_lines(segments)
 
     def _set_lines(self, segments: list[Any]) -> None:
@@ -123,8 +132,14 @@ class PriorSliceWidget(QWidget):
         for segment in segments:
             xs = [segment.start_px[0], segment.end_px[0]]
             ys = [segment.start_px[1], segment.end_px[1]]
-            line = pg.PlotDataItem(xs, ys, pen=pg.mkPen(CALIPER, width=2), symbol="+", symbolSize=8,
-                                   symbolPen=pg.mkPen(CALIPER))
+            line = pg.PlotDataItem(
+                xs,
+                ys,
+                pen=pg.mkPen(CALIPER, width=2),
+                symbol="+",
+                symbolSize=8,
+                symbolPen=pg.mkPen(CALIPER),
+            )
             self.view.addItem(line)
             self._lines.append(line)
 
@@ -135,5 +150,10 @@ class PriorSliceWidget(QWidget):
         seg = self._geometry.long_axis
         cx = (seg.start_px[0] + seg.end_px[0]) / 2.0
         cy = (seg.start_px[1] + seg.end_px[1]) / 2.0
-        half = max(abs(seg.end_px[0] - seg.start_px[0]), abs(seg.end_px[1] - seg.start_px[1]), 40.0) * 2.0
-        self.view.setRange(xRange=(cx - half, cx + half), yRange=(cy - half, cy + half), padding=0.0)
+        half = (
+            max(abs(seg.end_px[0] - seg.start_px[0]), abs(seg.end_px[1] - seg.start_px[1]), 40.0)
+            * 2.0
+        )
+        self.view.setRange(
+            xRange=(cx - half, cx + half), yRange=(cy - half, cy + half), padding=0.0
+        )

@@ -35,8 +35,10 @@ def warnings_text(volume: Any) -> str:
     name = volume_text(volume, "series_description", "(no description)")
     modality = volume_text(volume, "modality", "?")
     count = len(getattr(volume, "sop_instance_uids", None) or [])
-    lines = [f"Series “{name}” ({modality}, {count} images, "
-             f"{volume_text(volume, 'series_instance_uid')}) was loaded with warnings:"]
+    lines = [
+        f"Series “{name}” ({modality}, {count} images, "
+        f"{volume_text(volume, 'series_instance_uid')}) was loaded with warnings:"
+    ]
     for warning in warnings:
         short = warning if len(warning) <= MAX_WARNING_CHARS else warning[:MAX_WARNING_CHARS] + "…"
         lines.append(f"• {short}")

@@ -54,10 +54,16 @@ NEXT_CALIPER_RULE = (
 )
 """The bar's tool tip: how the next caliper's lesion is chosen, the same way every time."""
 
-_NEW_LABELS = {LesionKind.TARGET: "New target", LesionKind.NON_TARGET: "New non-target",
-               LesionKind.NEW: "New lesion"}
-_KIND_WORDS = {LesionKind.TARGET: "target", LesionKind.NON_TARGET: "non-target",
-               LesionKind.NEW: "new lesion"}
+_NEW_LABELS = {
+    LesionKind.TARGET: "New target",
+    LesionKind.NON_TARGET: "New non-target",
+    LesionKind.NEW: "New lesion",
+}
+_KIND_WORDS = {
+    LesionKind.TARGET: "target",
+    LesionKind.NON_TARGET: "non-target",
+    LesionKind.NEW: "new lesion",
+}
 #: Code prefixes, as app.session.records.CODE_PREFIX (the viewer cannot import the session).
 _PREFIX = {LesionKind.TARGET: "T", LesionKind.NON_TARGET: "NT", LesionKind.NEW: "N"}
 
@@ -132,8 +138,13 @@ class AssignBarWidget(QWidget):
         self.summary.setObjectName("assignSummary")
         self.summary.setToolTip(NEXT_CALIPER_RULE)
         row = QHBoxLayout()
-        for widget, stretch in ((self.lesion, 0), (self.organ, 0), (self.other_organ, 1),
-                                (self.location, 1), (self.nodal, 0)):
+        for widget, stretch in (
+            (self.lesion, 0),
+            (self.organ, 0),
+            (self.other_organ, 1),
+            (self.location, 1),
+            (self.nodal, 0),
+        ):
             row.addWidget(widget, stretch)
         layout = QGridLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -157,13 +168,15 @@ class AssignBarWidget(QWidget):
         self.lesion.blockSignals(True)
         self.lesion.clear()
         for kind in LesionKind:
-            self.lesion.addItem(f"{_NEW_LABELS[kind]} ({next_code(kind, self._lesions)})",
-                                f"new:{kind.value}")
+            self.lesion.addItem(
+                f"{_NEW_LABELS[kind]} ({next_code(kind, self._lesions)})", f"new:{kind.value}"
+            )
         if self._lesions:
             self.lesion.insertSeparator(self.lesion.count())
         for lesion in self._lesions:
-            self.lesion.addItem(f"{lesion.code}  {lesion.organ} {lesion.location}".rstrip(),
-                                f"lesion:{lesion.id}")
+            self.lesion.addItem(
+                f"{lesion.code}  {lesion.organ} {lesion.location}".rstrip(), f"lesion:{lesion.id}"
+            )
         self._enable_choices()
         i = self.lesion.findData(keep) if keep is not None else -1
         self.lesion.setCurrentIndex(i if self._enabled(i) else self._first_new())
@@ -223,11 +236,17 @@ class AssignBarWidget(QWidget):
         if what == "lesion":
             lesion = self._lesion(int(key))
             if lesion is not None:
-                return AssignTarget(lesion.id, lesion.kind, lesion.organ, lesion.location,
-                                    lesion.nodal)
+                return AssignTarget(
+                    lesion.id, lesion.kind, lesion.organ, lesion.location, lesion.nodal
+                )
             return AssignTarget(int(key), LesionKind.TARGET, "", "", False)
-        return AssignTarget(None, LesionKind(key), self.organ_text(), self.location.text().strip(),
-                            self.nodal.isChecked())
+        return AssignTarget(
+            None,
+            LesionKind(key),
+            self.organ_text(),
+            self.location.text().strip(),
+            self.nodal.isChecked(),
+        )
 
     def organ_text(self) -> str:
         """The organ chosen for a new lesion ("" when none; the free text for "other…")."""
@@ -252,11 +271,14 @@ class AssignBarWidget(QWidget):
                 return False, "A new lesion has nothing to record at baseline."
             return True, ""
         if self._is_baseline and kind is LesionKind.NEW:
-            return False, ("New lesions are recorded at follow-up; at baseline choose targets "
-                           "and non-targets.")
+            return False, (
+                "New lesions are recorded at follow-up; at baseline choose targets and non-targets."
+            )
         if not self._is_baseline and kind is not LesionKind.NEW:
-            return False, (f"{_KIND_WORDS[kind].capitalize()}s are chosen at baseline; "
-                           "record this as a new lesion.")
+            return False, (
+                f"{_KIND_WORDS[kind].capitalize()}s are chosen at baseline; "
+                "record this as a new lesion."
+            )
         return True, ""
 
     def _enable_choices(self) -> None:

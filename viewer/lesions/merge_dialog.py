@@ -29,14 +29,19 @@ class MergeLesionDialog(QDialog):
     """
 
     def __init__(
-        self, code: str, target_codes: list[str], current: str | None = None,
+        self,
+        code: str,
+        target_codes: list[str],
+        current: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("mergeLesionDialog")
         self.setWindowTitle(f"Merge {code}")
-        intro = QLabel(f"{code} has coalesced with another target. Choose the target that now holds "
-                       f"the coalesced mass and measure the whole mass there; {code} counts 0 mm.")
+        intro = QLabel(
+            f"{code} has coalesced with another target. Choose the target that now holds "
+            f"the coalesced mass and measure the whole mass there; {code} counts 0 mm."
+        )
         intro.setWordWrap(True)
         self.into = QComboBox()
         self.into.setObjectName("into")

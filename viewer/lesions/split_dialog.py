@@ -42,8 +42,10 @@ def parse_fragments(text: str) -> tuple[float, ...]:
             raise ValueError(f"“{part}”: each fragment must be longer than 0 mm.")
         lengths.append(value)
     if len(lengths) < 2:
-        raise ValueError("A split lesion has at least two fragments: type each one's long axis, "
-                         "separated by commas, e.g. 12, 8.5")
+        raise ValueError(
+            "A split lesion has at least two fragments: type each one's long axis, "
+            "separated by commas, e.g. 12, 8.5"
+        )
     return tuple(lengths)
 
 
@@ -60,13 +62,17 @@ class SplitLesionDialog(QDialog):
         Parent window.
     """
 
-    def __init__(self, code: str, current: tuple[float, ...] = (), parent: QWidget | None = None) -> None:
+    def __init__(
+        self, code: str, current: tuple[float, ...] = (), parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("splitLesionDialog")
         self.setWindowTitle(f"Split {code}")
         self._values: tuple[float, ...] = ()
-        intro = QLabel(f"{code} has split into fragments. Type the long axis of each fragment in mm, "
-                       f"separated by commas; {code} counts as their sum.")
+        intro = QLabel(
+            f"{code} has split into fragments. Type the long axis of each fragment in mm, "
+            f"separated by commas; {code} counts as their sum."
+        )
         intro.setWordWrap(True)
         self.fragments = QLineEdit(", ".join(f"{v:g}" for v in current))
         self.fragments.setObjectName("fragments")

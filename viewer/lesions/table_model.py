@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QFont
 
 from recist.model import Lesion, LesionKind, Measurement, MeasurementStatus, Timepoint
 from viewer.style import LOCKED_TINT, WARNING_COLOUR, icon
@@ -65,7 +65,10 @@ def status_label(status: MeasurementStatus) -> str:
 
 
 def format_measurement(measurement: Measurement | None) -> str:
-    """Cell text: ``"34.0"``, ``"18.2 × 11.0"`` (long × short), ``"20.0 split"``, ``"→ T1"``, a status."""
+    """Cell text: the axes, a split, a merge or a status.
+
+    E.g. ``"34.0"``, ``"18.2 × 11.0"`` (long × short), ``"20.0 split"``, ``"→ T1"``.
+    """
     if measurement is None:
         return ""
     if measurement.status in _CELL_STATUS:
@@ -124,9 +127,16 @@ class LesionTableModel(QAbstractTableModel):
         self._lock_icon = icon("lock")
         self._warning_icon = icon("warning")
         for name in (
-            "patient_opened", "timepoint_selected", "lesion_added", "lesion_changed",
-            "lesion_removed", "measurement_added", "measurement_changed",
-            "measurement_removed", "assessment_updated", "timepoint_locked",
+            "patient_opened",
+            "timepoint_selected",
+            "lesion_added",
+            "lesion_changed",
+            "lesion_removed",
+            "measurement_added",
+            "measurement_changed",
+            "measurement_removed",
+            "assessment_updated",
+            "timepoint_locked",
         ):
             signal = getattr(session, name, None)
             if signal is not None:
@@ -153,7 +163,9 @@ class LesionTableModel(QAbstractTableModel):
         if getattr(session, "patient", None) is None:
             return
         self._timepoints = list(session.timepoints())
-        self._locked = {tp.id for tp in self._timepoints if tp.id is not None and session.is_locked(tp.id)}
+        self._locked = {
+            tp.id for tp in self._timepoints if tp.id is not None and session.is_locked(tp.id)
+        }
         rows = {lesion.id: _Row(lesion) for lesion in session.lesions()}
         for tp in self._timepoints:
             for m in session.measurements(tp.id):
@@ -222,7 +234,9 @@ class LesionTableModel(QAbstractTableModel):
         """Fixed columns + one per timepoint + warnings."""
         return 0 if parent.isValid() else len(_FIXED_HEADERS) + len(self._timepoints) + 1
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # noqa: N802
         """Column titles: fixed names, ``"<timepoint> mm"``, ``"Warnings"``."""
         if orientation != Qt.Orientation.Horizontal:
             return None
@@ -266,11 +280,16 @@ class LesionTableModel(QAbstractTableModel):
                 return QBrush(LOCKED_TINT)
             if column == STATUS and self._current_id in self._locked:
                 return QBrush(LOCKED_TINT)
-        if role == Qt.ItemDataRole.ToolTipRole and (row.warnings and column in (CODE, self.warnings_column)):
+        if role == Qt.ItemDataRole.ToolTipRole and (
+            row.warnings and column in (CODE, self.warnings_column)
+        ):
             return "\n".join(row.warnings)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._linked_tip(row, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole and self._timepoint_of_column(column) is not None:
+        if (
+            role == Qt.ItemDataRole.TextAlignmentRole
+            and self._timepoint_of_column(column) is not None
+        ):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.UserRole:
             return lesion.id
@@ -282,7 +301,9 @@ class LesionTableModel(QAbstractTableModel):
         if column == CODE:
             return lesion.code
         if column == KIND:
-            return lesion.kind.value if role == Qt.ItemDataRole.EditRole else KIND_LABELS[lesion.kind]
+            return (
+                lesion.kind.value if role == Qt.ItemDataRole.EditRole else KIND_LABELS[lesion.kind]
+            )
         if column == ORGAN:
             return lesion.organ
         if column == LOCATION:
@@ -292,7 +313,11 @@ class LesionTableModel(QAbstractTableModel):
         if column == STATUS:
             if current is None:
                 return "" if role == Qt.ItemDataRole.EditRole else "—"
-            return current.status.value if role == Qt.ItemDataRole.EditRole else status_label(current.status)
+            return (
+                current.status.value
+                if role == Qt.ItemDataRole.EditRole
+                else status_label(current.status)
+            )
         tp = self._timepoint_of_column(column)
         if tp is not None and tp.id is not None:
             return format_measurement(row.by_timepoint.get(tp.id))
@@ -325,13 +350,18 @@ class LesionTableModel(QAbstractTableModel):
                 self.details_needed.emit(lesion.id, MeasurementStatus(value).value)
                 return False  # nothing changes until the reader gives the details
             elif column == STATUS:
-                self._session.set_status(lesion.id, MeasurementStatus(value), reason=self.amendment_reason)
+                self._session.set_status(
+                    lesion.id, MeasurementStatus(value), reason=self.amendment_reason
+                )
             elif column == KIND:
-                self._session.change_lesion(lesion.id, kind=LesionKind(value), reason=self.amendment_reason)
+                self._session.change_lesion(
+                    lesion.id, kind=LesionKind(value), reason=self.amendment_reason
+                )
             elif column in (CODE, ORGAN, LOCATION):
                 field_name = {CODE: "code", ORGAN: "organ", LOCATION: "location"}[column]
                 self._session.change_lesion(
-                    lesion.id, reason=self.amendment_reason, **{field_name: str(value).strip()})
+                    lesion.id, reason=self.amendment_reason, **{field_name: str(value).strip()}
+                )
             else:
                 return False
         except Exception as exc:  # shown by the view through edit_failed
@@ -348,7 +378,10 @@ class LesionTableModel(QAbstractTableModel):
             return None
         if m.status is MeasurementStatus.SPLIT:
             parts = " + ".join(f"{v:.1f}" for v in m.fragments_mm)
-            return f"{row.lesion.code} split into {len(m.fragments_mm)} fragments: {parts} = {m.long_axis_mm:.1f} mm"
+            return (
+                f"{row.lesion.code} split into {len(m.fragments_mm)} fragments: "
+                f"{parts} = {m.long_axis_mm:.1f} mm"
+            )
         if m.status is MeasurementStatus.MERGED:
             return f"{row.lesion.code} coalesced into {m.coalesced_into}: counts 0 mm"
         return None
@@ -356,18 +389,29 @@ class LesionTableModel(QAbstractTableModel):
     # -- split and merged targets (details asked by the view) ------------------------------
     def other_target_codes(self, lesion_id: int) -> list[str]:
         """Codes of the targets other than *lesion_id* (what a merged target can join)."""
-        return [r.lesion.code for r in self._rows
-                if r.lesion.kind is LesionKind.TARGET and r.lesion.id != lesion_id]
+        return [
+            r.lesion.code
+            for r in self._rows
+            if r.lesion.kind is LesionKind.TARGET and r.lesion.id != lesion_id
+        ]
 
     def record_split(self, lesion_id: int, fragments_mm: tuple[float, ...]) -> bool:
-        """Record *lesion_id* as split into *fragments_mm* at the current timepoint (one session call)."""
-        return self._call("split", lesion_id, lambda: self._session.record_split(
-            lesion_id, fragments_mm, reason=self.amendment_reason))
+        """Record *lesion_id* as split into *fragments_mm* at the current timepoint (one call)."""
+        return self._call(
+            "split",
+            lesion_id,
+            lambda: self._session.record_split(
+                lesion_id, fragments_mm, reason=self.amendment_reason
+            ),
+        )
 
     def record_merge(self, lesion_id: int, into_code: str) -> bool:
-        """Record *lesion_id* as merged into *into_code* at the current timepoint (one session call)."""
-        return self._call("merged", lesion_id, lambda: self._session.record_merge(
-            lesion_id, into_code, reason=self.amendment_reason))
+        """Record *lesion_id* as merged into *into_code* at the current timepoint (one call)."""
+        return self._call(
+            "merged",
+            lesion_id,
+            lambda: self._session.record_merge(lesion_id, into_code, reason=self.amendment_reason),
+        )
 
     def _call(self, what: str, lesion_id: int, edit: Any) -> bool:
         try:

@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
 
 from recist.model import LesionKind, MeasurementStatus
 from viewer.errors import report_error
-from viewer.lesions.table_model import KIND, KIND_LABELS, STATUS, LesionTableModel, status_label
 from viewer.lesions.merge_dialog import MergeLesionDialog
 from viewer.lesions.split_dialog import SplitLesionDialog
+from viewer.lesions.table_model import KIND, KIND_LABELS, STATUS, LesionTableModel, status_label
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -156,22 +156,35 @@ class LesionTableView(QTableView):
         if lesion is None:
             return None
         if lesion.kind is not LesionKind.TARGET:  # say so before asking for details
-            report_error(self.window(), f"Could not record {lesion.code} as {status}", ValueError(
-                f"Only target lesions are recorded split or merged; {lesion.code} is a "
-                f"{KIND_LABELS[lesion.kind]} lesion."))
+            report_error(
+                self.window(),
+                f"Could not record {lesion.code} as {status}",
+                ValueError(
+                    f"Only target lesions are recorded split or merged; {lesion.code} is a "
+                    f"{KIND_LABELS[lesion.kind]} lesion."
+                ),
+            )
             return None
         current = self._model.measurement(row)
         dialog: QDialog
         if MeasurementStatus(status) is MeasurementStatus.SPLIT:
             fragments = current.fragments_mm if current is not None else ()
             split = SplitLesionDialog(lesion.code, fragments, self.window())
-            split.accepted.connect(lambda: self._model.record_split(lesion_id, split.fragments_mm()))
+            split.accepted.connect(
+                lambda: self._model.record_split(lesion_id, split.fragments_mm())
+            )
             dialog = split
         else:
             others = self._model.other_target_codes(lesion_id)
             if not others:
-                report_error(self.window(), f"Could not record {lesion.code} as merged", ValueError(
-                    f"{lesion.code} is the only target: there is no other target it could have joined."))
+                report_error(
+                    self.window(),
+                    f"Could not record {lesion.code} as merged",
+                    ValueError(
+                        f"{lesion.code} is the only target: "
+                        "there is no other target it could have joined."
+                    ),
+                )
                 return None
             joined = current.coalesced_into if current is not None else None
             merge = MergeLesionDialog(lesion.code, others, joined, self.window())

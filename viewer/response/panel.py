@@ -33,14 +33,28 @@ from PySide6.QtWidgets import (
 from viewer.response.spider_plot import SpiderPlotWidget
 from viewer.style import LOCKED_TINT, WARNING_COLOUR, icon, response_colour
 
-HEADERS = ("Timepoint", "Date", "Sum mm", "Δ baseline", "Δ nadir", "Target",
-           "Non-target", "New", "Overall", "Liver", "iRECIST", "Reason")
+HEADERS = (
+    "Timepoint",
+    "Date",
+    "Sum mm",
+    "Δ baseline",
+    "Δ nadir",
+    "Target",
+    "Non-target",
+    "New",
+    "Overall",
+    "Liver",
+    "iRECIST",
+    "Reason",
+)
 OVERALL_COLUMN = HEADERS.index("Overall")
 LIVER_COLUMN = HEADERS.index("Liver")
 IRECIST_COLUMN = HEADERS.index("iRECIST")
 #: What the liver column is (its header's tool tip).
-LIVER_TIP = ("Liver response: the RECIST 1.1 arithmetic on the liver lesions only — a "
-             "protocol-defined organ response (conversion criterion), not a RECIST category")
+LIVER_TIP = (
+    "Liver response: the RECIST 1.1 arithmetic on the liver lesions only — a "
+    "protocol-defined organ response (conversion criterion), not a RECIST category"
+)
 #: Shown next to the overall response of a timepoint after the first progression.
 POST_PROGRESSION = "post-progression"
 
@@ -77,7 +91,8 @@ class ResponsePanelWidget(QWidget):
         irecist_header = self.table.horizontalHeaderItem(HEADERS.index("iRECIST"))
         if irecist_header is not None:  # set by setHorizontalHeaderLabels
             irecist_header.setToolTip(
-                "iRECIST overall response, computed alongside RECIST 1.1 (immunotherapy trials)")
+                "iRECIST overall response, computed alongside RECIST 1.1 (immunotherapy trials)"
+            )
         liver_header = self.table.horizontalHeaderItem(LIVER_COLUMN)
         if liver_header is not None:
             liver_header.setToolTip(LIVER_TIP)
@@ -124,8 +139,13 @@ class ResponsePanelWidget(QWidget):
         layout.addWidget(splitter)
 
         self._lock_icon = icon("lock")
-        for name in ("assessment_updated", "timepoint_locked", "patient_opened", "timepoint_selected",
-                     "timepoint_changed"):
+        for name in (
+            "assessment_updated",
+            "timepoint_locked",
+            "patient_opened",
+            "timepoint_selected",
+            "timepoint_changed",
+        ):
             signal = getattr(session, name, None)
             if signal is not None:
                 signal.connect(self._on_session_changed)
@@ -136,8 +156,10 @@ class ResponsePanelWidget(QWidget):
 
     def _on_assessment_failed(self, message: str) -> None:
         self.refresh()
-        self.warnings_label.setText(f"<span style='color:{WARNING_COLOUR.name()}'>⚠ The response could not "
-                                    f"be computed: {escape(message)}</span>")
+        self.warnings_label.setText(
+            f"<span style='color:{WARNING_COLOUR.name()}'>⚠ The response could not "
+            f"be computed: {escape(message)}</span>"
+        )
 
     def _on_session_changed(self, *_: object) -> None:
         self.refresh()
@@ -171,8 +193,10 @@ class ResponsePanelWidget(QWidget):
             amber, label = WARNING_COLOUR.name(), escape(current.label)
             if current_result.reason:
                 lines.append(f"<b>{label}</b>: {escape(current_result.reason)}")
-            lines.extend(f"<span style='color:{amber}'>⚠ {label}: {escape(w.message)}</span>"
-                         for w in getattr(current_result, "warnings", ()))
+            lines.extend(
+                f"<span style='color:{amber}'>⚠ {label}: {escape(w.message)}</span>"
+                for w in getattr(current_result, "warnings", ())
+            )
         self.warnings_label.setText("<br>".join(lines))
         best = getattr(result, "best_overall_response", None)
         self.best_response.setText(f"Best overall response: {_code(best) or '—'}")
@@ -210,7 +234,9 @@ class ResponsePanelWidget(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if column in (5, 6, 8, IRECIST_COLUMN) and text:
                 code = overall if column == OVERALL_COLUMN else text
-                muted = post and column != IRECIST_COLUMN  # greyed: not used for BOR (iRECIST has its own)
+                muted = (
+                    post and column != IRECIST_COLUMN
+                )  # greyed: not used for BOR (iRECIST has its own)
                 item.setForeground(QBrush(response_colour(None if muted else code)))
             if locked:
                 item.setBackground(QBrush(LOCKED_TINT))
@@ -228,7 +254,9 @@ class ResponsePanelWidget(QWidget):
         overall_item = items[OVERALL_COLUMN]
         overall_item.setData(Qt.ItemDataRole.UserRole, overall)
         if post:
-            overall_item.setToolTip("After the first progression: not used for the best overall response")
+            overall_item.setToolTip(
+                "After the first progression: not used for the best overall response"
+            )
 
     def _show_liver(self, timepoints: list[Any]) -> None:
         """Fill the liver column and the best liver response (hidden without liver lesions)."""

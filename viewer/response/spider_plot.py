@@ -66,18 +66,25 @@ class SpiderPlotWidget(QWidget):
         plot.clear()
         for value, text in GUIDES:
             line = pg.InfiniteLine(
-                pos=value, angle=0, pen=pg.mkPen("#6b7280", width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
-                label=text, labelOpts={"position": 0.02, "color": "#8b949e", "anchors": [(0, 1), (0, 1)]},
+                pos=value,
+                angle=0,
+                pen=pg.mkPen("#6b7280", width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
+                label=text,
+                labelOpts={"position": 0.02, "color": "#8b949e", "anchors": [(0, 1), (0, 1)]},
             )
             plot.addItem(line)
         plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#4a5260", width=1)))
-        self.points = [(lb, float(p)) for lb, p in zip(labels, percentages, strict=False) if p is not None]
+        self.points = [
+            (lb, float(p)) for lb, p in zip(labels, percentages, strict=False) if p is not None
+        ]
         xs = [i for i, p in enumerate(percentages) if p is not None]
         ys = [float(p) for p in percentages if p is not None]
         if xs:
             plot.plot(xs, ys, pen=pg.mkPen(ACCENT, width=2))
             brushes = [pg.mkBrush(response_colour(responses[i])) for i in xs]
-            plot.addItem(pg.ScatterPlotItem(xs, ys, size=11, brush=brushes, pen=pg.mkPen("#171a1e")))
+            plot.addItem(
+                pg.ScatterPlotItem(xs, ys, size=11, brush=brushes, pen=pg.mkPen("#171a1e"))
+            )
         axis = plot.getAxis("bottom")
         axis.setTicks([list(enumerate(labels))])
         low = min([*ys, -40.0]) - 10
