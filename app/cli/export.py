@@ -81,6 +81,7 @@ def _out_dir(path: str) -> Path:
 def _timeline(args: argparse.Namespace) -> int:
     with _database(args) as db:
         data = timeline_to_dict(load_timeline(db, args.patient))
+        db.record_witness(f"export timeline {args.patient}")
     text = dumps_timeline_json(data) if args.format == "json" else dumps_timeline_csv(data)
     _write_text(text, args.out)
     return 0
@@ -91,8 +92,9 @@ def _report(args: argparse.Namespace) -> int:
 
     with _database(args) as db:
         timeline = load_timeline(db, args.patient)
+        head = db.record_witness(f"export report {args.patient}")
     images = find_images(args.images) if args.images else {}
-    notes = write_patient_report(timeline, args.pdf, images=images)
+    notes = write_patient_report(timeline, args.pdf, images=images, audit_head=head)
     _say(f"wrote {args.pdf}" + "".join(f"\n  note: {n}" for n in notes))
     return 0
 
@@ -146,6 +148,7 @@ def _slice_indices(paths: dict[str, Path]) -> dict[str, int]:
 def _sr(args: argparse.Namespace) -> int:
     with _database(args) as db:
         timeline = load_timeline(db, args.patient)
+        db.record_witness(f"export sr {args.patient}")
     images = find_images(args.images)
     timepoints = [t for t in timeline.timepoints if not args.timepoint or t.label == args.timepoint]
     if not timepoints:
@@ -204,6 +207,7 @@ def _sdtm(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     with _database(args) as db:
         timelines = load_all(db, args.patient)
+        db.record_witness("export sdtm")
     if not timelines:
         raise CliError("no patient with a timepoint to export")
     out = _out_dir(args.out)
@@ -236,6 +240,7 @@ def _cohort(args: argparse.Namespace) -> int:
 
     with _database(args) as db:
         timelines = load_all(db)
+        db.record_witness("export cohort")
     out = _out_dir(args.out)
     summary = cohort_summary(timelines)
     files = write_cohort_tables(summary, out)

@@ -102,7 +102,7 @@ class _Canvas:
         self.y += height
 
 
-def _header(c: _Canvas, t: PatientTimeline) -> None:
+def _header(c: _Canvas, t: PatientTimeline, audit_head: tuple[int, str] | None = None) -> None:
     p = t.patient
     c.text("Caliper — tumour response report", 15, bold=True)
     c.text(f"Trial {p.trial or '–'}    Subject {p.subject_id}    Site {p.site or '–'}", 10)
@@ -115,6 +115,8 @@ def _header(c: _Canvas, t: PatientTimeline) -> None:
     c.text(
         f"Generated {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} from the audited database", 8
     )
+    if audit_head is not None:  # also in the witness: `caliper audit verify --expect-head` takes it
+        c.text(f"Audit trail head {audit_head[0]}:{audit_head[1]}", 7)
     c.gap()
 
 
@@ -368,7 +370,10 @@ def _key_images(c: _Canvas, t: PatientTimeline, images: Mapping[str, Path]) -> l
 
 
 def write_patient_report(
-    timeline: PatientTimeline, path: str | Path, images: Mapping[str, Path] | None = None
+    timeline: PatientTimeline,
+    path: str | Path,
+    images: Mapping[str, Path] | None = None,
+    audit_head: tuple[int, str] | None = None,
 ) -> Sequence[str]:
     """Write the PDF report of one patient.
 
@@ -380,6 +385,9 @@ def write_patient_report(
         The PDF to write.
     images
         Image files by SOP Instance UID, for the key images.
+    audit_head
+        ``(seq, hash)`` of the audit trail's head when the report was made (recorded in
+        the witness too), printed under the title.
 
     Returns
     -------
@@ -389,7 +397,7 @@ def write_patient_report(
     ensure_app()
     canvas = _Canvas(str(path))
     try:
-        _header(canvas, timeline)
+        _header(canvas, timeline, audit_head)
         liver = patient_liver_response(timeline)
         _table(canvas, timeline, liver)
         _reasons(canvas, timeline)

@@ -58,3 +58,30 @@ def test_reader_add_reads_the_actors_password_then_the_new_one(
     assert "standard input ended before the password for ivan" in capsys.readouterr().err
     monkeypatch.setattr("sys.stdin", io.StringIO("ada pw\nivan pw\n"))
     assert main([*add, "investigator", "--username", "ivan", "--name", "Ivan", "--as", "ada"]) == 0
+
+
+def test_exports_record_the_audit_head_in_the_witness_and_the_pdf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage.db import open_database
+    from tests.pdf_tools import pdf_text
+
+    monkeypatch.setenv("CALIPER_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("CALIPER_DB", raising=False)
+    monkeypatch.delenv("CALIPER_WITNESS", raising=False)
+    assert main(["db", "init"]) == 0
+    assert main(["patient", "add", "S-1", "--as", "system"]) == 0
+    assert main(["timepoint", "add", "--patient", "S-1", "--label", "BL",
+                 "--date", "2026-01-05", "--as", "system"]) == 0
+    assert main(["export", "timeline", "--patient", "S-1", "--out", str(tmp_path / "t.json")]) == 0
+    assert main(["export", "report", "--patient", "S-1", str(tmp_path / "r.pdf")]) == 0
+    db = open_database(None)
+    try:
+        entries = db.witness.entries()
+        head = db.audit_events()[-1]
+    finally:
+        db.close()
+    assert [e.why for e in entries] == ["export timeline S-1", "export report S-1"]
+    assert entries[-1].seq == head.seq and entries[-1].hash == head.hash
+    text = pdf_text(tmp_path / "r.pdf").replace("\n", "")
+    assert f"Audit trail head {head.seq}:{head.hash}" in text
