@@ -34,9 +34,10 @@ def configure_logging(level: int = logging.INFO) -> Path:
     log_path = paths.log_dir() / LOG_FILE_NAME
     root = logging.getLogger()
     for handler in root.handlers:
-        if isinstance(handler, logging.handlers.RotatingFileHandler) and Path(
-            handler.baseFilename
-        ) == log_path.resolve():
+        if (
+            isinstance(handler, logging.handlers.RotatingFileHandler)
+            and Path(handler.baseFilename) == log_path.resolve()
+        ):
             return log_path
     handler = logging.handlers.RotatingFileHandler(
         log_path, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
@@ -73,9 +74,7 @@ def write_crash_report(
 def install_excepthook(show: CrashCallback | None = None) -> None:
     """Log uncaught exceptions, save a crash report, then call ``show`` (e.g. a dialog)."""
 
-    def _hook(
-        exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
-    ) -> None:
+    def _hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         if issubclass(exc_type, KeyboardInterrupt):
             sys.__excepthook__(exc_type, exc, tb)
             return
@@ -89,6 +88,7 @@ def install_excepthook(show: CrashCallback | None = None) -> None:
         if show is not None:
             show(summary, report)
         else:
-            print(f"caliper: crashed ({summary}); report saved to {report}", file=sys.stderr)
+            message = f"caliper: crashed ({summary}); report saved to {report}"
+            print(message, file=sys.stderr)  # noqa: T201 - no window to show it in: the terminal
 
     sys.excepthook = _hook

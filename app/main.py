@@ -43,7 +43,18 @@ if TYPE_CHECKING:
     from viewer.image.loading import SeriesLibrary as OpensSeries
     from viewer.main_window.window import MainWindow
 
-__all__ = ["DEMO_SUBJECT_ID", "can_ask", "log_in", "SeriesChoice", "SeriesLibrary", "build_main_window", "exit_process", "open_demo", "render_volume_png", "run_gui"]
+__all__ = [
+    "DEMO_SUBJECT_ID",
+    "can_ask",
+    "log_in",
+    "SeriesChoice",
+    "SeriesLibrary",
+    "build_main_window",
+    "exit_process",
+    "open_demo",
+    "render_volume_png",
+    "run_gui",
+]
 
 log = logging.getLogger("caliper")
 
@@ -55,12 +66,36 @@ _LOCAL_READER_FILE = "local_reader.txt"
 #: points (column, row) at baseline, then at C3).  See resources/demo/README.md.
 _Line = tuple[tuple[float, float], tuple[float, float]]
 _DEMO_LESIONS: tuple[tuple[str, LesionKind, str, str, bool, int, _Line, _Line | None], ...] = (
-    ("T1", LesionKind.TARGET, "liver", "segment VII", False, 9,
-     ((158.0, 318.0), (192.0, 336.0)), ((164.0, 322.0), (185.0, 333.0))),
-    ("T2", LesionKind.TARGET, "liver", "segment IVa", False, 5,
-     ((148.0, 298.0), (173.0, 311.0)), ((153.0, 301.0), (168.0, 308.0))),
-    ("NT1", LesionKind.NON_TARGET, "lymph node", "portocaval", True, 9,
-     ((230.0, 328.0), (243.0, 336.0)), None),
+    (
+        "T1",
+        LesionKind.TARGET,
+        "liver",
+        "segment VII",
+        False,
+        9,
+        ((158.0, 318.0), (192.0, 336.0)),
+        ((164.0, 322.0), (185.0, 333.0)),
+    ),
+    (
+        "T2",
+        LesionKind.TARGET,
+        "liver",
+        "segment IVa",
+        False,
+        5,
+        ((148.0, 298.0), (173.0, 311.0)),
+        ((153.0, 301.0), (168.0, 308.0)),
+    ),
+    (
+        "NT1",
+        LesionKind.NON_TARGET,
+        "lymph node",
+        "portocaval",
+        True,
+        9,
+        ((230.0, 328.0), (243.0, 336.0)),
+        None,
+    ),
 )
 
 
@@ -112,14 +147,24 @@ class SeriesLibrary:
 
         return [
             SeriesChoice(
-                info.series_instance_uid, info.series_description, info.modality, info.n_images,
-                info.series_number, info.patient_id, info.study_date, _middle_image(info),
+                info.series_instance_uid,
+                info.series_description,
+                info.modality,
+                info.n_images,
+                info.series_number,
+                info.patient_id,
+                info.study_date,
+                _middle_image(info),
             )
             for info in scan(path).series
         ]
 
-    def open_folder(self, path: str | Path, on_progress: Callable[[int, int], None] | None = None,
-                    series_uid: str | None = None) -> Any:
+    def open_folder(
+        self,
+        path: str | Path,
+        on_progress: Callable[[int, int], None] | None = None,
+        series_uid: str | None = None,
+    ) -> Any:
         """Load an image series under *path* and remember its place.
 
         *series_uid* picks the series when *path* holds several; None loads the
@@ -153,8 +198,11 @@ class SeriesLibrary:
         def held(volume: Any) -> int:
             return len(wanted.intersection(volume.sop_instance_uids))
 
-        cached = [v for v in reversed(self._volumes.values())
-                  if v.series_instance_uid == series_instance_uid]
+        cached = [
+            v
+            for v in reversed(self._volumes.values())
+            if v.series_instance_uid == series_instance_uid
+        ]
         best = max(cached, key=held, default=None)  # max keeps the first (most recent) of equals
         for path in self._paths.get(series_instance_uid, []):
             if best is not None and held(best) == len(wanted):
@@ -164,7 +212,9 @@ class SeriesLibrary:
             try:
                 volume = self.open_folder(path, series_uid=series_instance_uid)  # may hold several
             except Exception as exc:  # noqa: BLE001 - a moved or damaged folder: try the next
-                log.warning("could not re-read series %s from %s: %s", series_instance_uid, path, exc)
+                log.warning(
+                    "could not re-read series %s from %s: %s", series_instance_uid, path, exc
+                )
                 self._loaded.add((series_instance_uid, path))
                 continue
             if best is None or held(volume) > held(best):
@@ -219,8 +269,12 @@ def can_ask() -> bool:
     return QApplication.platformName() not in ("offscreen", "minimal")
 
 
-def log_in(database: Database, before_dialog: Callable[[], object] | None = None, *,
-           ask_first_admin: bool | None = None) -> Reader | None:
+def log_in(
+    database: Database,
+    before_dialog: Callable[[], object] | None = None,
+    *,
+    ask_first_admin: bool | None = None,
+) -> Reader | None:
     """The reader for this session: the first administrator, the local reader, or whoever logs in.
 
     On a database without readers (but the system account) the first start asks
@@ -264,7 +318,7 @@ def log_in(database: Database, before_dialog: Callable[[], object] | None = None
 NO_ADMIN_MESSAGE = (
     "Caliper needs an administrator to start on a new database. Start Caliper again and "
     "create one, or on the command line run `caliper db init`, then `caliper reader add "
-    "--username U --name \"Full Name\" --role admin --as system`."
+    '--username U --name "Full Name" --role admin --as system`.'
 )
 
 
@@ -275,7 +329,9 @@ def _ask_first_admin(database: Database) -> Reader | None:
 
     dialog = FirstAdminDialog(
         lambda username, name, password, repeat: create_first_admin(
-            database, username, name, password, repeat))
+            database, username, name, password, repeat
+        )
+    )
     if dialog.exec() == QDialog.DialogCode.Accepted:
         admin: Reader = dialog.reader
         log.info("first administrator %s created", admin.username)
@@ -294,13 +350,16 @@ def _authenticate(database: Database, username: str, password: str) -> Reader:
         return database.readers.authenticate(username, password)
     except PasswordChangeRequiredError:
         dialog = NewPasswordDialog(
-            username, lambda new, _repeat: database.readers.change_password(username, password, new),
-            QApplication.activeModalWidget())
+            username,
+            lambda new, _repeat: database.readers.change_password(username, password, new),
+            QApplication.activeModalWidget(),
+        )
         if dialog.exec() == QDialog.DialogCode.Accepted:
             reader: Reader = dialog.reader
             return reader
         raise AuthenticationError(
-            f"{username} must choose a new password to log in (an administrator reset it)") from None
+            f"{username} must choose a new password to log in (an administrator reset it)"
+        ) from None
 
 
 def open_demo(session: Any, library: OpensSeries) -> None:
@@ -314,12 +373,21 @@ def open_demo(session: Any, library: OpensSeries) -> None:
 def _seed_demo(session: Any, volume: Any) -> None:
     from viewer.image.overlays import make_geometry
 
-    session.add_patient(DEMO_SUBJECT_ID, "Caliper demo (invented measurements)", site="demo",
-                        first_dose_date=date(2026, 1, 8), confirmation_required=False)
+    session.add_patient(
+        DEMO_SUBJECT_ID,
+        "Caliper demo (invented measurements)",
+        site="demo",
+        first_dose_date=date(2026, 1, 8),
+        confirmation_required=False,
+    )
     session.open_patient(DEMO_SUBJECT_ID)
-    series = {"study_instance_uid": volume.study_instance_uid,
-              "series_instance_uid": volume.series_instance_uid, "modality": volume.modality,
-              "slice_thickness_mm": volume.slice_thickness_mm, "dicom_patient_id": volume.patient_id}
+    series = {
+        "study_instance_uid": volume.study_instance_uid,
+        "series_instance_uid": volume.series_instance_uid,
+        "modality": volume.modality,
+        "slice_thickness_mm": volume.slice_thickness_mm,
+        "dicom_patient_id": volume.patient_id,
+    }
     for index, (label, scan_date, cycle) in enumerate(
         (("baseline", date(2026, 1, 5), None), ("C3", date(2026, 3, 9), 3))
     ):
@@ -332,8 +400,14 @@ def _seed_demo(session: Any, volume: Any) -> None:
                     session.set_status(lesion.id, MeasurementStatus.PRESENT)
                 continue
             geometry = make_geometry(volume, slice_index, points, _short_axis(*points))
-            session.record_measurement(geometry, lesion_id=lesion.id if lesion else None, kind=kind,
-                                       organ=organ, location=location, nodal=nodal)
+            session.record_measurement(
+                geometry,
+                lesion_id=lesion.id if lesion else None,
+                kind=kind,
+                organ=organ,
+                location=location,
+                nodal=nodal,
+            )
             if kind is LesionKind.NON_TARGET:
                 lesion = next(x for x in session.lesions() if x.code == code)
                 session.set_status(lesion.id, MeasurementStatus.PRESENT)
@@ -347,8 +421,14 @@ def _short_axis(start: tuple[float, float], end: tuple[float, float]) -> _Line:
     return ((mx + dy, my - dx), (mx - dy, my + dx))
 
 
-def build_main_window(database: Database, reader: Reader, library: SeriesLibrary | None = None, *,
-                      pacs_controller: Any = None, remember_settings: bool = False) -> MainWindow:
+def build_main_window(
+    database: Database,
+    reader: Reader,
+    library: SeriesLibrary | None = None,
+    *,
+    pacs_controller: Any = None,
+    remember_settings: bool = False,
+) -> MainWindow:
     """A main window for *reader* on *database* (tests build it this way too).
 
     *pacs_controller* (an ``app.pacs.controller.PacsController``) is behind File → Find on PACS…;
@@ -397,9 +477,12 @@ def _show_crash(summary: str, report: Path) -> None:
     if threading.current_thread() is not threading.main_thread() or QApplication.closingDown():
         # A dialog from a worker thread (or while quitting) hangs the program on a black
         # window; the report is saved and logged, which is what the reader needs then.
-        print(f"caliper: {summary}; a report was saved to {report}", file=sys.stderr)
+        message = f"caliper: {summary}; a report was saved to {report}"
+        print(message, file=sys.stderr)  # noqa: T201 - no dialog now: the terminal and the log
         return
-    box = QMessageBox(QMessageBox.Icon.Critical, "Caliper", "Caliper ran into an unexpected problem.")
+    box = QMessageBox(
+        QMessageBox.Icon.Critical, "Caliper", "Caliper ran into an unexpected problem."
+    )
     box.setInformativeText(f"{summary}\n\nA report was saved to {report}.")
     box.exec()
 
@@ -450,8 +533,9 @@ def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int
 
     pacs_controller = PacsController()
     app.aboutToQuit.connect(pacs_controller.shutdown)  # cancel a retrieve, stop its thread
-    window = build_main_window(database, reader, pacs_controller=pacs_controller,
-                               remember_settings=True)
+    window = build_main_window(
+        database, reader, pacs_controller=pacs_controller, remember_settings=True
+    )
     last_patient = window.restore_settings()
     window.show()
     from viewer.main_window.ui_map import install_ui_map
@@ -559,5 +643,6 @@ def _open_demo_in(window: MainWindow, started: float) -> None:
     demo_ready_seconds = time.perf_counter() - started
     window.demo_ready_seconds = demo_ready_seconds  # type: ignore[attr-defined]  # for the timing test
     window.statusBar().showMessage(
-        "Demo study DEMO-001: real CT, invented measurements (see resources/demo/README.md).", 15000)
+        "Demo study DEMO-001: real CT, invented measurements (see resources/demo/README.md).", 15000
+    )
     log.info("demo study ready %.2f s after start", demo_ready_seconds)

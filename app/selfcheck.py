@@ -69,7 +69,9 @@ def _check_engine(workdir: Path) -> str:
     result = recist.evaluate(recist.case_from_dict(SELF_CHECK_CASE))
     overall = [tp.overall for tp in result.timepoints]
     if str(overall[-1]) != "PR" or str(result.best_overall_response) != "PR":
-        raise AssertionError(f"expected PR at C3 and BOR PR, got {overall} / BOR {result.best_overall_response}")
+        raise AssertionError(
+            f"expected PR at C3 and BOR PR, got {overall} / BOR {result.best_overall_response}"
+        )
     return f"C3 {overall[-1]}, best overall response {result.best_overall_response}"
 
 
@@ -142,10 +144,11 @@ def _check_legacy_jpeg(workdir: Path) -> str:
         raise AssertionError(f"GDCM did not decode {path.name} (the {used} decoder did)")
     loaded = volume.voxels[0].astype(np.int32) - int(float(ds.RescaleIntercept))
     if np.abs(loaded - stored.astype(np.int32)).max() > 1:
-        raise AssertionError("the loader and GDCM disagree by more than 1 on "
-                             f"{path.name}")
-    return (f"{ds.Rows}x{ds.Columns} JPEG Extended 12-bit decoded by the loader and by GDCM "
-            f"(HU {volume.value_range()[0]:g}..{volume.value_range()[1]:g})")
+        raise AssertionError(f"the loader and GDCM disagree by more than 1 on {path.name}")
+    return (
+        f"{ds.Rows}x{ds.Columns} JPEG Extended 12-bit decoded by the loader and by GDCM "
+        f"(HU {volume.value_range()[0]:g}..{volume.value_range()[1]:g})"
+    )
 
 
 STEPS: tuple[tuple[str, Callable[[Path], str]], ...] = (

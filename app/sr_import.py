@@ -58,18 +58,21 @@ class SrImportResult:
 
 
 def identity_problems(
-    report: SrReport, patient: Patient | None, timepoints: list[Timepoint], subject_id: str,
+    report: SrReport,
+    patient: Patient | None,
+    timepoints: list[Timepoint],
+    subject_id: str,
     timepoint: Timepoint | None,
 ) -> list[str]:
     """What in the report says it belongs to another patient or study (empty when it fits)."""
     problems = []
     trial = report.clinical_trial
     if trial.subject_id and trial.subject_id != subject_id:
-        problems.append(
-            f"the report is of trial subject {trial.subject_id!r}, not {subject_id!r}"
-        )
+        problems.append(f"the report is of trial subject {trial.subject_id!r}, not {subject_id!r}")
     if (
-        patient is not None and patient.trial and trial.protocol_id
+        patient is not None
+        and patient.trial
+        and trial.protocol_id
         and trial.protocol_id not in ("UNSPECIFIED", patient.trial)
     ):
         problems.append(
@@ -82,7 +85,9 @@ def identity_problems(
             f"{subject_id} are of {' / '.join(repr(k) for k in known)}"
         )
     if (
-        timepoint is not None and timepoint.study_instance_uid and report.study_instance_uid
+        timepoint is not None
+        and timepoint.study_instance_uid
+        and report.study_instance_uid
         and timepoint.study_instance_uid != report.study_instance_uid
     ):
         problems.append(
@@ -93,7 +98,10 @@ def identity_problems(
 
 
 def _new_timepoint(
-    report: SrReport, patient_id: int, label: str, timepoints: list[Timepoint],
+    report: SrReport,
+    patient_id: int,
+    label: str,
+    timepoints: list[Timepoint],
     series_of_images: list[str],
 ) -> tuple[Timepoint, list[str]]:
     notes = []
@@ -109,12 +117,13 @@ def _new_timepoint(
                 f"{order + 1}"
             )
     series = Counter(series_of_images).most_common(1)
-    series_uid = series[0][0] if series else (
-        report.evidence_series[0] if report.evidence_series else None
+    series_uid = (
+        series[0][0] if series else (report.evidence_series[0] if report.evidence_series else None)
     )
     library = next(
         (
-            entry for sop, entry in report.image_library.items()
+            entry
+            for sop, entry in report.image_library.items()
             if report.series_of_sop.get(sop) == series_uid
         ),
         {},
@@ -208,7 +217,8 @@ def import_report(
                     subject_id=subject,
                     trial=report.clinical_trial.protocol_id.replace("UNSPECIFIED", ""),
                     site=report.clinical_trial.site_id,
-                    criteria=Criteria.IRECIST if "irecist" in report.responses
+                    criteria=Criteria.IRECIST
+                    if "irecist" in report.responses
                     else Criteria.RECIST11,
                 )
             )
@@ -219,12 +229,11 @@ def import_report(
             )
         assert patient.id is not None
         if tp is None:
-            drawn = [
-                m.geometry.series_instance_uid for _, m in pairs if m.geometry is not None
-            ]
+            drawn = [m.geometry.series_instance_uid for _, m in pairs if m.geometry is not None]
             new_tp, notes = _new_timepoint(report, patient.id, tp_label, timepoints, drawn)
             tp = store.add_timepoint(
-                new_tp, confirm_other_patient=accept_other_patient,
+                new_tp,
+                confirm_other_patient=accept_other_patient,
                 confirmed=[f"imported SR {report.sop_instance_uid}: {p}" for p in problems],
             )
             result.created.append(f"timepoint {tp_label}")
@@ -250,14 +259,24 @@ def import_report(
 
 
 def _add_records(
-    store: object, patient_id: int, tp: Timepoint, pairs: list[tuple[Lesion, Measurement]],
-    reader: Reader, reason: str | None, result: SrImportResult,
+    store: object,
+    patient_id: int,
+    tp: Timepoint,
+    pairs: list[tuple[Lesion, Measurement]],
+    reader: Reader,
+    reason: str | None,
+    result: SrImportResult,
 ) -> None:
     lesions = store.lesions(patient_id)  # type: ignore[attr-defined]
     by_uid = {les.tracking_uid: les for les in lesions}
     by_code = {les.code: les for les in lesions}
-    measured = {m.lesion_id for m in store.measurements(patient_id=patient_id,  # type: ignore[attr-defined]
-                                                        timepoint_id=tp.id)}
+    measured = {
+        m.lesion_id
+        for m in store.measurements(
+            patient_id=patient_id,  # type: ignore[attr-defined]
+            timepoint_id=tp.id,
+        )
+    }
     for lesion, m in pairs:
         stored = by_uid.get(lesion.tracking_uid)
         if stored is None:

@@ -61,8 +61,10 @@ def main() -> int:
             best["baseline"] = min(best["baseline"], _timed(old, texts))
             best["working tree"] = min(best["working tree"], _timed(new, texts))
     for name, seconds in best.items():
-        print(f"{name:13s} {seconds * 1000:8.1f} ms for {len(texts)} cases "
-              f"({seconds / len(texts) * 1e6:.1f} us per case)")
+        print(
+            f"{name:13s} {seconds * 1000:8.1f} ms for {len(texts)} cases "
+            f"({seconds / len(texts) * 1e6:.1f} us per case)"
+        )
     print(f"ratio working tree / baseline: {best['working tree'] / best['baseline']:.3f}")
     return 0
 

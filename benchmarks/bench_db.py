@@ -102,7 +102,8 @@ def _time(func, repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
 def _line(name: str, samples: list[float]) -> str:
     samples = sorted(samples)
     p95 = samples[min(len(samples) - 1, int(0.95 * len(samples)))]
-    return f"{name:<48} median {statistics.median(samples):7.1f} ms   p95 {p95:7.1f} ms   max {samples[-1]:7.1f} ms"
+    median = statistics.median(samples)
+    return f"{name:<48} median {median:7.1f} ms   p95 {p95:7.1f} ms   max {samples[-1]:7.1f} ms"
 
 
 def main() -> int:

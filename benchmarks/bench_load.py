@@ -80,8 +80,7 @@ def _sitk(folder: Path) -> object:
 
     reader = sitk.ImageSeriesReader()
     reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(folder)))
-    image = reader.Execute()
-    return image
+    return reader.Execute()
 
 
 def _naive_pydicom(folder: Path) -> object:
@@ -115,8 +114,9 @@ def _raw_decode(folder: Path) -> object:
         ds = pydicom.dcmread(path)
         syntax = ds.file_meta.TransferSyntaxUID
         plugins = plugins_for(syntax)
-        out.append(get_decoder(syntax).as_array(
-            ds, decoding_plugin=plugins[0] if plugins else "")[0])
+        out.append(
+            get_decoder(syntax).as_array(ds, decoding_plugin=plugins[0] if plugins else "")[0]
+        )
     return out
 
 
@@ -139,8 +139,13 @@ METHODS = {
     "caliper_first": None,
 }
 #: Methods of the compressed-series tables.
-COMPRESSED_METHODS = {"raw": _raw_decode, "sitk": _sitk, "caliper": _caliper,
-                      "caliper_pool": _caliper, "caliper_before": _caliper}
+COMPRESSED_METHODS = {
+    "raw": _raw_decode,
+    "sitk": _sitk,
+    "caliper": _caliper,
+    "caliper_pool": _caliper,
+    "caliper_before": _caliper,
+}
 
 
 def worker(method: str, folder: Path) -> None:
@@ -166,8 +171,16 @@ def worker(method: str, folder: Path) -> None:
         result = {**METHODS, **COMPRESSED_METHODS}[method](folder)
     seconds = time.perf_counter() - start
     peak = _status_kib("VmHWM")
-    print(json.dumps({"seconds": seconds, "first": first, "peak_kib": peak - rss_before,
-                      "exact_peak": exact_peak}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "first": first,
+                "peak_kib": peak - rss_before,
+                "exact_peak": exact_peak,
+            }
+        )
+    )
     del result
 
 
@@ -199,8 +212,9 @@ def make_300(source: Path, target: Path) -> Path:
     return target
 
 
-def run(method: str, folder: Path, home: Path, code: Path = ROOT,
-        hide: Path | None = None) -> dict[str, float]:
+def run(
+    method: str, folder: Path, home: Path, code: Path = ROOT, hide: Path | None = None
+) -> dict[str, float]:
     """Run one measurement in a fresh interpreter with its own CALIPER_HOME.
 
     *code* is the checkout whose ``storage`` is imported; *hide* a folder put
@@ -209,8 +223,13 @@ def run(method: str, folder: Path, home: Path, code: Path = ROOT,
     """
     path = os.pathsep.join(str(p) for p in (hide, code) if p is not None)
     env = dict(os.environ, CALIPER_HOME=str(home), PYTHONPATH=path, CALIPER_BENCH_CODE=str(code))
-    out = subprocess.run([sys.executable, __file__, "--worker", method, str(folder)],
-                         capture_output=True, text=True, env=env, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", method, str(folder)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -233,8 +252,9 @@ def _encode_with_dcmtk(source: Path, target: Path, option: str) -> bool:
         return False
     target.mkdir(parents=True, exist_ok=True)
     for path in _files(source):
-        subprocess.run([tool, option, str(path), str(target / path.name)], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [tool, option, str(path), str(target / path.name)], check=True, capture_output=True
+        )
     return True
 
 
@@ -288,14 +308,18 @@ def decoder_candidates(folder: Path, frames: int = 40, repeats: int = 5) -> None
         if isinstance(outcome, str):
             print(f"    {plugin:14} fails: {outcome}")
             continue
-        diff = max(int(np.abs(a.astype(np.int64) - b).max())
-                   for a, b in zip(outcome, first, strict=True))  # type: ignore[arg-type]
-        print(f"    {plugin:14} {times[plugin] * 1000:7.2f} ms/frame   max |diff| to "
-              f"the first: {diff}")
+        diff = max(
+            int(np.abs(a.astype(np.int64) - b).max()) for a, b in zip(outcome, first, strict=True)
+        )  # type: ignore[arg-type]
+        print(
+            f"    {plugin:14} {times[plugin] * 1000:7.2f} ms/frame   max |diff| to "
+            f"the first: {diff}"
+        )
 
 
-def measure_compressed(folder: Path, repeats: int, scratch: Path, before: Path | None,
-                       hide: Path | None = None) -> dict[str, dict[str, float]]:
+def measure_compressed(
+    folder: Path, repeats: int, scratch: Path, before: Path | None, hide: Path | None = None
+) -> dict[str, dict[str, float]]:
     """Best-of-N interleaved times of raw read+decode, SimpleITK and Caliper on *folder*."""
     methods = [m for m in COMPRESSED_METHODS if m != "caliper_before" or before is not None]
     runs: dict[str, list[float]] = {m: [] for m in methods}
@@ -312,20 +336,32 @@ def measure_compressed(folder: Path, repeats: int, scratch: Path, before: Path |
 def report_compressed(label: str, results: dict[str, dict[str, float]]) -> bool:
     """Print one compressed-series table; return True when the targets are met."""
     sitk, raw = results["sitk"]["seconds"], results["raw"]["seconds"]
-    names = {"raw": "raw read + decode (serial)", "sitk": "SimpleITK ImageSeriesReader",
-             "caliper": "Caliper (cold index, fresh process)",
-             "caliper_pool": "Caliper (cold index, pool started)",
-             "caliper_before": "Caliper before (--before)"}
+    names = {
+        "raw": "raw read + decode (serial)",
+        "sitk": "SimpleITK ImageSeriesReader",
+        "caliper": "Caliper (cold index, fresh process)",
+        "caliper_pool": "Caliper (cold index, pool started)",
+        "caliper_before": "Caliper before (--before)",
+    }
     print(f"\n== {label}, 269 x 512 x 512")
     print(f"{'method':38} {'best s':>7} {'median':>7} {'x SITK':>7} {'x raw':>7}")
     for key, r in results.items():
-        print(f"{names[key]:38} {r['seconds']:7.3f} {r['median']:7.3f} "
-              f"{r['seconds'] / sitk:7.2f} {r['seconds'] / raw:7.2f}")
+        print(
+            f"{names[key]:38} {r['seconds']:7.3f} {r['median']:7.3f} "
+            f"{r['seconds'] / sitk:7.2f} {r['seconds'] / raw:7.2f}"
+        )
     caliper = results["caliper"]["seconds"]
-    checks = [(f"Caliper / SimpleITK = {caliper / sitk:.2f} (target <= 0.6; JPEG 2000: on >= 4 "
-               f"cores, here {os.cpu_count()})", caliper <= 0.6 * sitk),
-              (f"cold load / raw read + decode = {caliper / raw:.2f} (target <= 1.5)",
-               caliper <= 1.5 * raw)]
+    checks = [
+        (
+            f"Caliper / SimpleITK = {caliper / sitk:.2f} (target <= 0.6; JPEG 2000: on >= 4 "
+            f"cores, here {os.cpu_count()})",
+            caliper <= 0.6 * sitk,
+        ),
+        (
+            f"cold load / raw read + decode = {caliper / raw:.2f} (target <= 1.5)",
+            caliper <= 1.5 * raw,
+        ),
+    ]
     for text, ok in checks:
         print(f"  [{'PASS' if ok else 'FAIL'}] {text}")
     return all(ok for _, ok in checks)
@@ -361,26 +397,39 @@ def report(label: str, n_slices: int, results: dict[str, dict[str, float]]) -> b
     """Print one table and the target checks; return True when every target is met."""
     voxel_mib = n_slices * 512 * 512 * 2 / 1024**2
     print(f"\n== {label}: {n_slices} x 512 x 512, voxel data {voxel_mib:.1f} MiB")
-    names = {"plain": "plain file reads", "sitk": "SimpleITK ImageSeriesReader",
-             "pydicom": "naive pydicom", "caliper": "Caliper (cold header index)",
-             "caliper_warm": "Caliper (warm header index)",
-             "caliper_first": "Caliper background (until complete)"}
+    names = {
+        "plain": "plain file reads",
+        "sitk": "SimpleITK ImageSeriesReader",
+        "pydicom": "naive pydicom",
+        "caliper": "Caliper (cold header index)",
+        "caliper_warm": "Caliper (warm header index)",
+        "caliper_first": "Caliper background (until complete)",
+    }
     sitk = results["sitk"]["seconds"]
     plain = results["plain"]["seconds"]
-    print(f"{'method':38} {'best s':>7} {'median':>7} {'x SITK':>7} {'x plain':>8} "
-          f"{'peak MiB':>9} {'x voxels':>8}")
+    print(
+        f"{'method':38} {'best s':>7} {'median':>7} {'x SITK':>7} {'x plain':>8} "
+        f"{'peak MiB':>9} {'x voxels':>8}"
+    )
     for key, name in names.items():
         r = results[key]
-        print(f"{name:38} {r['seconds']:7.3f} {r['median']:7.3f} {r['seconds'] / sitk:7.2f} "
-              f"{r['seconds'] / plain:8.2f} {r['peak_mib']:9.1f} {r['peak_mib'] / voxel_mib:8.2f}")
+        print(
+            f"{name:38} {r['seconds']:7.3f} {r['median']:7.3f} {r['seconds'] / sitk:7.2f} "
+            f"{r['seconds'] / plain:8.2f} {r['peak_mib']:9.1f} {r['peak_mib'] / voxel_mib:8.2f}"
+        )
     caliper = results["caliper"]
     first = results["caliper_first"]["first"]
     checks = [
-        (f"Caliper / SimpleITK = {caliper['seconds'] / sitk:.2f} (target <= 0.6)",
-         caliper["seconds"] <= 0.6 * sitk),
+        (
+            f"Caliper / SimpleITK = {caliper['seconds'] / sitk:.2f} (target <= 0.6)",
+            caliper["seconds"] <= 0.6 * sitk,
+        ),
         (f"time to first slice = {first:.3f} s (target < 0.5 s)", first < 0.5),
-        (f"Caliper peak memory = {caliper['peak_mib'] / voxel_mib:.2f} x voxel data "
-         "(target <= 1.2)", caliper["peak_mib"] <= 1.2 * voxel_mib),
+        (
+            f"Caliper peak memory = {caliper['peak_mib'] / voxel_mib:.2f} x voxel data "
+            "(target <= 1.2)",
+            caliper["peak_mib"] <= 1.2 * voxel_mib,
+        ),
     ]
     for text, ok in checks:
         print(f"  [{'PASS' if ok else 'FAIL'}] {text}")
@@ -392,14 +441,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--compressed", action="store_true",
-                        help="also compressed copies (JPEG-LS, JPEG 2000, JPEG) made here")
-    parser.add_argument("--only-compressed", action="store_true",
-                        help="only the compressed copies")
-    parser.add_argument("--before", type=Path, default=None,
-                        help="another checkout whose Caliper runs in the same rounds")
-    parser.add_argument("--before-without-gdcm", action="store_true",
-                        help="run --before with python-gdcm hidden (it was no dependency then)")
+    parser.add_argument(
+        "--compressed",
+        action="store_true",
+        help="also compressed copies (JPEG-LS, JPEG 2000, JPEG) made here",
+    )
+    parser.add_argument("--only-compressed", action="store_true", help="only the compressed copies")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        default=None,
+        help="another checkout whose Caliper runs in the same rounds",
+    )
+    parser.add_argument(
+        "--before-without-gdcm",
+        action="store_true",
+        help="run --before with python-gdcm hidden (it was no dependency then)",
+    )
     parser.add_argument("--worker", nargs=2, metavar=("METHOD", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -410,8 +468,10 @@ def main(argv: list[str] | None = None) -> int:
         scratch = Path(tmp)
         ok = True
         if args.compressed or args.only_compressed:
-            print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s), load average "
-                  f"{os.getloadavg()[0]:.1f}, repeats={args.repeats} (interleaved, best of)")
+            print(
+                f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s), load average "
+                f"{os.getloadavg()[0]:.1f}, repeats={args.repeats} (interleaved, best of)"
+            )
             hide = None
             if args.before_without_gdcm:
                 hide = scratch / "hide-gdcm"
@@ -420,16 +480,19 @@ def main(argv: list[str] | None = None) -> int:
             for label, folder in make_compressed(source, scratch / "compressed"):
                 _plain(folder)
                 decoder_candidates(folder)
-                ok &= report_compressed(label, measure_compressed(folder, args.repeats, scratch,
-                                                                  args.before, hide))
+                ok &= report_compressed(
+                    label, measure_compressed(folder, args.repeats, scratch, args.before, hide)
+                )
             if args.only_compressed:
                 return 0 if ok else 1
         copy = make_300(source, scratch / "ct-300")
         for folder in (source, copy):  # warm the page cache: every method reads from memory
             _plain(folder)
-        print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s), load average "
-              f"{os.getloadavg()[0]:.1f}, repeats={args.repeats} (interleaved, best of), "
-              "page cache warm, one subprocess per measurement")
+        print(
+            f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s), load average "
+            f"{os.getloadavg()[0]:.1f}, repeats={args.repeats} (interleaved, best of), "
+            "page cache warm, one subprocess per measurement"
+        )
         for folder, n in ((source, 269), (copy, 300)):
             ok &= report(folder.name, n, measure(folder, args.repeats, scratch))
     return 0 if ok else 1

@@ -106,7 +106,7 @@ def floor_loop(cases: list[recist.Case]) -> int:
 
 
 def timed(fn: Any, *args: Any, repeat: int = 3, collect: bool = False) -> float:
-    """Best wall time of ``repeat`` runs; like :mod:`timeit`, the cyclic GC is off unless ``collect``."""
+    """Best wall time of ``repeat`` runs; as in :mod:`timeit`, GC is off unless ``collect``."""
     best = float("inf")
     for _ in range(repeat):
         gc.collect()
@@ -177,7 +177,8 @@ def main() -> int:
     )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"  machine: {os.cpu_count()} CPUs, load average {load:.1f} (a busy machine inflates every row)"
+        f"  machine: {os.cpu_count()} CPUs, load average {load:.1f} "
+        "(a busy machine inflates every row)"
     )
     print(f"  parse (case_from_dict)             {parse_s:8.3f} s  (not part of the target)")
     print(f"  floor: bare loop over every value  {floor_s:8.3f} s")

@@ -95,7 +95,8 @@ def main() -> int:
             rows.append((label, best[0], best[1]))
     print(
         f"RECIST engine A/B: {args.patients} patients x {args.timepoints} timepoints, "
-        f"best CPU time (process_time) of {args.rounds} interleaved rounds, GC off; baseline {args.baseline}"
+        f"best CPU time (process_time) of {args.rounds} interleaved rounds, GC off; "
+        f"baseline {args.baseline}"
     )
     for label, t_old, t_new in rows:
         print(

@@ -62,7 +62,9 @@ def edges() -> dict[str, set[str]]:
                     names = [alias.name for alias in node.names]
                 elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                     names = [node.module] + [
-                        f"{node.module}.{a.name}" for a in node.names if _is_module(node.module, a.name)
+                        f"{node.module}.{a.name}"
+                        for a in node.names
+                        if _is_module(node.module, a.name)
                     ]
                 targets = {node_of(name) for name in names}
                 # "from app import __version__" names the layer package itself, not a node
@@ -119,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.update_doc:
         update_doc(graph)
     if args.png:
-        subprocess.run(["dot", "-Tpng", "-o", str(args.png)], input=dot(graph), text=True, check=True)
+        subprocess.run(
+            ["dot", "-Tpng", "-o", str(args.png)], input=dot(graph), text=True, check=True
+        )
     if not (args.update_doc or args.png):
         sys.stdout.write(dot(graph) if args.dot else mermaid(graph))
     return 0

@@ -124,19 +124,30 @@ def _ratio(plan: Plan, k: int, rng: random.Random) -> float:
     return 1.05 + 0.08 * k + rng.uniform(0, 0.05)
 
 
-def _records(plan: Plan, rng: random.Random) -> tuple[
-    Patient, list[Timepoint], list[Lesion], list[Measurement]
-]:
+def _records(
+    plan: Plan, rng: random.Random
+) -> tuple[Patient, list[Timepoint], list[Lesion], list[Measurement]]:
     patient = Patient(
-        None, plan.subject_id, trial=TRIAL, site=f"SITE{1 + int(plan.subject_id[1:]) % 3:02d}",
-        first_dose_date=plan.start, confirmation_required=True,
+        None,
+        plan.subject_id,
+        trial=TRIAL,
+        site=f"SITE{1 + int(plan.subject_id[1:]) % 3:02d}",
+        first_dose_date=plan.start,
+        confirmation_required=True,
     )
     baseline_day = -rng.randint(3, 20)
     days = [(baseline_day, "BL"), *plan.scans]
     timepoints = [
-        Timepoint(None, None, order, label, plan.start + timedelta(days=day),
-                  cycle=None if order == 0 else int(label[1:]), modality="CT",
-                  slice_thickness_mm=5.0)
+        Timepoint(
+            None,
+            None,
+            order,
+            label,
+            plan.start + timedelta(days=day),
+            cycle=None if order == 0 else int(label[1:]),
+            modality="CT",
+            slice_thickness_mm=5.0,
+        )
         for order, (day, label) in enumerate(days)
     ]
     lesions: list[Lesion] = []
@@ -146,10 +157,27 @@ def _records(plan: Plan, rng: random.Random) -> tuple[
     if plan.lung_mm is not None:
         codes.append((f"T{len(codes) + 1}", "lung", plan.lung_mm))
     for code, organ, _ in codes:
-        lesions.append(Lesion(None, None, code, LesionKind.TARGET, organ,
-                              f"2.25.{int(plan.subject_id[1:])}{len(lesions) + 1}"))
-    lesions.append(Lesion(None, None, "NT1", LesionKind.NON_TARGET, "liver",
-                          f"2.25.{int(plan.subject_id[1:])}9", location="multiple liver metastases"))
+        lesions.append(
+            Lesion(
+                None,
+                None,
+                code,
+                LesionKind.TARGET,
+                organ,
+                f"2.25.{int(plan.subject_id[1:])}{len(lesions) + 1}",
+            )
+        )
+    lesions.append(
+        Lesion(
+            None,
+            None,
+            "NT1",
+            LesionKind.NON_TARGET,
+            "liver",
+            f"2.25.{int(plan.subject_id[1:])}9",
+            location="multiple liver metastases",
+        )
+    )
     measurements: list[Measurement] = []
     resected = False
     # size relative to baseline per scan; the progression scan grows 50 % over the nadir
@@ -159,7 +187,7 @@ def _records(plan: Plan, rng: random.Random) -> tuple[
         ratios[pd_order] = 1.5 * min(ratios[:pd_order])
     for order, (_, _label) in enumerate(days):
         k = order
-        for index, (code, organ, size) in enumerate(codes):
+        for index, (_code, organ, size) in enumerate(codes):
             ratio = ratios[k]
             if organ == "lung" and k and k != pd_order:
                 ratio = 0.85
@@ -167,30 +195,51 @@ def _records(plan: Plan, rng: random.Random) -> tuple[
             status = MeasurementStatus.MEASURED
             if resected and organ == "liver":
                 status, value = MeasurementStatus.ABSENT, 0.0
-            measurements.append(Measurement(
-                None, index, order, None, status,
-                long_axis_mm=value if status is MeasurementStatus.MEASURED else 0.0,
-            ))
+            measurements.append(
+                Measurement(
+                    None,
+                    index,
+                    order,
+                    None,
+                    status,
+                    long_axis_mm=value if status is MeasurementStatus.MEASURED else 0.0,
+                )
+            )
         nt_status = MeasurementStatus.ABSENT if resected else MeasurementStatus.PRESENT
         measurements.append(Measurement(None, len(codes), order, None, nt_status))
         if plan.surgery_after_scan is not None and k == plan.surgery_after_scan:
             resected = True
     if pd_order is not None and (resected or (plan.kind == "progressor" and rng.random() < 0.5)):
         # a new liver lesion at the progression scan
-        lesions.append(Lesion(None, None, "N1", LesionKind.NEW, "liver",
-                              f"2.25.{int(plan.subject_id[1:])}8"))
-        measurements.append(Measurement(None, len(lesions) - 1, len(days) - 1, None,
-                                        MeasurementStatus.PRESENT))
+        lesions.append(
+            Lesion(None, None, "N1", LesionKind.NEW, "liver", f"2.25.{int(plan.subject_id[1:])}8")
+        )
+        measurements.append(
+            Measurement(None, len(lesions) - 1, len(days) - 1, None, MeasurementStatus.PRESENT)
+        )
     return patient, timepoints, lesions, measurements
 
 
 def _child_pugh(rng: random.Random) -> ChildPughInputs:
     if rng.random() < 0.85:
-        return ChildPughInputs(Decimal(rng.randint(6, 30)), "umol/L", Decimal(rng.randint(36, 46)),
-                               "g/L", Decimal(f"1.{rng.randint(0, 3)}"), Ascites.NONE,
-                               Encephalopathy.NONE)
-    return ChildPughInputs(Decimal(rng.randint(35, 50)), "umol/L", Decimal(rng.randint(28, 34)),
-                           "g/L", Decimal("1.4"), Ascites.MILD, Encephalopathy.NONE)
+        return ChildPughInputs(
+            Decimal(rng.randint(6, 30)),
+            "umol/L",
+            Decimal(rng.randint(36, 46)),
+            "g/L",
+            Decimal(f"1.{rng.randint(0, 3)}"),
+            Ascites.NONE,
+            Encephalopathy.NONE,
+        )
+    return ChildPughInputs(
+        Decimal(rng.randint(35, 50)),
+        "umol/L",
+        Decimal(rng.randint(28, 34)),
+        "g/L",
+        Decimal("1.4"),
+        Ascites.MILD,
+        Encephalopathy.NONE,
+    )
 
 
 def build_synthetic_trial(database: Database, n: int = N_PATIENTS, seed: int = SEED) -> list[str]:
@@ -203,8 +252,9 @@ def build_synthetic_trial(database: Database, n: int = N_PATIENTS, seed: int = S
     try:
         inv = database.readers.get("inv")
     except Exception:
-        inv = database.readers.create("inv", "Dr Ivy Investigator", Role.INVESTIGATOR, PASSWORD,
-                                      by=system)
+        inv = database.readers.create(
+            "inv", "Dr Ivy Investigator", Role.INVESTIGATOR, PASSWORD, by=system
+        )
     store = database.store(rad)
     rng = random.Random(seed)
     subjects = []
@@ -220,51 +270,85 @@ def build_synthetic_trial(database: Database, n: int = N_PATIENTS, seed: int = S
             mdt = scan_dates[mdt_label] + timedelta(days=7) if mdt_label else plan.start
             flr = Decimal(rng.choice([32, 38, 40, 42, 45, 48, 52, 55, 60]))
             record = ConversionRecord(
-                None, stored.id, mdt_date=mdt,
-                mdt_outcome=MdtOutcome.RESECTABLE if plan.surgery_after_scan else MdtOutcome.CONTINUE,
-                procedures=(Procedure.RESECTION,) if rng.random() < 0.7
+                None,
+                stored.id,
+                mdt_date=mdt,
+                mdt_outcome=MdtOutcome.RESECTABLE
+                if plan.surgery_after_scan
+                else MdtOutcome.CONTINUE,
+                procedures=(Procedure.RESECTION,)
+                if rng.random() < 0.7
                 else (Procedure.RESECTION, Procedure.ABLATION),
                 tumour_free_achievable=plan.surgery_after_scan is not None or rng.random() < 0.4,
                 flr_pct=flr if not plan.surgery_after_scan else max(flr, Decimal(42)),
-                child_pugh=_child_pugh(rng) if not plan.surgery_after_scan else ChildPughInputs(
-                    Decimal(12), "umol/L", Decimal(41), "g/L", Decimal("1.0"), Ascites.NONE,
-                    Encephalopathy.NONE),
+                child_pugh=_child_pugh(rng)
+                if not plan.surgery_after_scan
+                else ChildPughInputs(
+                    Decimal(12),
+                    "umol/L",
+                    Decimal(41),
+                    "g/L",
+                    Decimal("1.0"),
+                    Ascites.NONE,
+                    Encephalopathy.NONE,
+                ),
                 other_labs_ok=rng.random() < 0.9 or plan.surgery_after_scan is not None,
                 other_labs_note="creatinine, platelets within limits",
             )
             store.save_conversion_record(record)
             if plan.surgery_after_scan is not None:
-                from recist.endpoints import assess_conversion, liver_response
                 from recist import case_from_records
+                from recist.endpoints import assess_conversion, liver_response
 
                 chart = store.chart(stored.subject_id)
-                case = case_from_records(chart.patient, chart.timepoints, chart.lesions,
-                                         chart.measurements)
-                assessment = assess_conversion(store.conversion_record(stored.id),
-                                               liver_response(case))
+                case = case_from_records(
+                    chart.patient, chart.timepoints, chart.lesions, chart.measurements
+                )
+                assessment = assess_conversion(
+                    store.conversion_record(stored.id), liver_response(case)
+                )
                 if rng.random() < 0.7:
                     store.sign_conversion_record(stored.id, inv, PASSWORD, assessment)
                 surgery_day = plan.scans[plan.surgery_after_scan - 1][0] + 28
                 metastases = tuple(
-                    ResectedMetastasis(f"segment {rng.randint(2, 8)}-{j + 1}",
-                                       Decimal(rng.choice([0, 0, 5, 10, 20, 30, 45, 49, 50, 60, 80])),
-                                       rng.randint(1, 5), f"T{j + 1}")
+                    ResectedMetastasis(
+                        f"segment {rng.randint(2, 8)}-{j + 1}",
+                        Decimal(rng.choice([0, 0, 5, 10, 20, 30, 45, 49, 50, 60, 80])),
+                        rng.randint(1, 5),
+                        f"T{j + 1}",
+                    )
                     for j in range(len(plan.liver_mm))
                 )
-                store.save_surgery_record(SurgeryRecord(
-                    None, stored.id, plan.start + timedelta(days=surgery_day),
-                    (Procedure.RESECTION,), rng.choice(["R0", "R0", "R0", "R1"]), metastases,
-                ))
+                store.save_surgery_record(
+                    SurgeryRecord(
+                        None,
+                        stored.id,
+                        plan.start + timedelta(days=surgery_day),
+                        (Procedure.RESECTION,),
+                        rng.choice(["R0", "R0", "R0", "R1"]),
+                        metastases,
+                    )
+                )
         last_scan = plan.start + timedelta(days=plan.scans[-1][0]) if plan.scans else plan.start
         death = plan.start + timedelta(days=plan.death_day) if plan.death_day else None
         alive = None if death else last_scan + timedelta(days=rng.randint(0, 90))
-        store.save_survival_record(SurvivalRecord(
-            None, stored.id, plan.start, death_date=death, last_known_alive=alive,
-            off_study_date=plan.start + timedelta(days=plan.off_day) if plan.off_day else None,
-            off_study_reason=plan.off_reason,
-            new_therapy_date=plan.start + timedelta(days=plan.therapy_day) if plan.therapy_day else None,
-            death_cause="disease progression" if death and plan.pd_scan else ("other" if death else ""),
-        ))
+        store.save_survival_record(
+            SurvivalRecord(
+                None,
+                stored.id,
+                plan.start,
+                death_date=death,
+                last_known_alive=alive,
+                off_study_date=plan.start + timedelta(days=plan.off_day) if plan.off_day else None,
+                off_study_reason=plan.off_reason,
+                new_therapy_date=plan.start + timedelta(days=plan.therapy_day)
+                if plan.therapy_day
+                else None,
+                death_cause="disease progression"
+                if death and plan.pd_scan
+                else ("other" if death else ""),
+            )
+        )
     return subjects
 
 

@@ -36,9 +36,7 @@ _APT = ["apt-get", "-o", "DPkg::Lock::Timeout=600"]
 
 
 def _apt(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*_APT, *args], capture_output=True, text=True, timeout=900, check=False
-    )
+    return subprocess.run([*_APT, *args], capture_output=True, text=True, timeout=900, check=False)
 
 
 def install_debian_packages(*packages: str) -> str | None:

@@ -9,8 +9,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _architecture():  # scripts/ is not a package: load the module from its file
-    spec = importlib.util.spec_from_file_location("architecture", ROOT / "scripts" / "architecture.py")
-    assert spec and spec.loader
+    spec = importlib.util.spec_from_file_location(
+        "architecture", ROOT / "scripts" / "architecture.py"
+    )
+    assert spec
+    assert spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -56,7 +56,11 @@ def test_no_sql_outside_storage_db() -> None:
             tree = ast.parse(path.read_text(), filename=str(path))
             for node in ast.walk(tree):
                 if isinstance(node, ast.Import | ast.ImportFrom):
-                    mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                    mods = (
+                        [a.name for a in node.names]
+                        if isinstance(node, ast.Import)
+                        else [node.module or ""]
+                    )
                     if any(m.split(".")[0] in sql_markers for m in mods):
                         offenders.append(f"{rel}:{node.lineno}")
     assert offenders == []

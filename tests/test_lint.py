@@ -27,8 +27,9 @@ _IGNORE_WITH_REASON = re.compile(r"#\s*type:\s*ignore\[[\w\-, ]+\]\s*#\s*\S")
 def _tool(name: str) -> Path:
     path = Path(sys.executable).with_name(name)
     if not path.exists():
-        pytest.fail(f"{name} is not installed next to {sys.executable}; "
-                    'run pip install -e ".[test]"')
+        pytest.fail(
+            f'{name} is not installed next to {sys.executable}; run pip install -e ".[test]"'
+        )
     return path
 
 
@@ -43,7 +44,8 @@ def test_mypy_strict_has_no_findings() -> None:
     )
     findings = [line for line in result.stdout.splitlines() if ": error:" in line]
     report = "\n".join([result.stdout.strip(), result.stderr.strip()]).strip()
-    assert result.returncode == 0 and not findings, f"mypy --strict:\n{report}"
+    assert not findings, f"mypy --strict:\n{report}"
+    assert result.returncode == 0, f"mypy --strict:\n{report}"
 
 
 def test_every_type_ignore_names_its_code_and_reason() -> None:
@@ -61,7 +63,9 @@ def test_every_type_ignore_names_its_code_and_reason() -> None:
     )
 
 
-@pytest.mark.skip(reason="ruff findings are being fixed (issue 18); enable when ruff check is clean")
+@pytest.mark.skip(
+    reason="ruff findings are being fixed (issue 18); enable when ruff check is clean"
+)
 def test_ruff_has_no_findings() -> None:
     result = subprocess.run(
         [str(_tool("ruff")), "check", "--no-cache", *PACKAGES],

@@ -86,9 +86,7 @@ class EndpointSummary:
     km: dict[str, KmCurve] = field(default_factory=dict)
 
 
-def patient_endpoints(
-    timeline: PatientTimeline, records: EndpointRecords
-) -> PatientEndpoints:
+def patient_endpoints(timeline: PatientTimeline, records: EndpointRecords) -> PatientEndpoints:
     """Derive one patient's endpoints from its timeline and records."""
     case = recist.case_from_records(
         timeline.patient, timeline.timepoints, timeline.lesions, timeline.measurements
@@ -127,8 +125,13 @@ def endpoint_summary(rows: Sequence[PatientEndpointRow]) -> EndpointSummary:
     mpr = sum(1 for r in rows if r.endpoints.mpr.mpr is True)
     resected = sum(1 for r in rows if r.endpoints.mpr.mpr is not None)
     rates = (
-        _rate("conversion", "Conversion rate", converted, n,
-              f"{undetermined} undetermined (counted as not converted)" if undetermined else ""),
+        _rate(
+            "conversion",
+            "Conversion rate",
+            converted,
+            n,
+            f"{undetermined} undetermined (counted as not converted)" if undetermined else "",
+        ),
         _rate("mpr", "MPR rate (all patients)", mpr, n),
         _rate("mpr_resected", "MPR rate (resected with pathology)", mpr, resected),
     )
@@ -146,56 +149,130 @@ def _months(value: float | None) -> str:
 
 
 def write_endpoint_tables(summary: EndpointSummary, out: Path) -> list[Path]:
-    """Write ``endpoint_rates.csv``, ``km_summary.csv``, ``km_pfs.csv``, ``km_os.csv``, ``endpoints.csv``."""
+    """Write the endpoint tables into *out* and return their paths.
+
+    ``endpoint_rates.csv``, ``km_summary.csv``, ``km_pfs.csv``, ``km_os.csv``, ``endpoints.csv``.
+    """
     out.mkdir(parents=True, exist_ok=True)
     written = []
     path = out / "endpoint_rates.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["endpoint", "patients_with", "patients", "rate_pct", "ci95_low_pct",
-                    "ci95_high_pct", "note"])
+        w.writerow(
+            [
+                "endpoint",
+                "patients_with",
+                "patients",
+                "rate_pct",
+                "ci95_low_pct",
+                "ci95_high_pct",
+                "note",
+            ]
+        )
         for r in summary.rates:
-            w.writerow([r.name, r.k, r.n, f"{100 * r.rate:.1f}", f"{100 * r.ci_low:.1f}",
-                        f"{100 * r.ci_high:.1f}", r.note])
+            w.writerow(
+                [
+                    r.name,
+                    r.k,
+                    r.n,
+                    f"{100 * r.rate:.1f}",
+                    f"{100 * r.ci_low:.1f}",
+                    f"{100 * r.ci_high:.1f}",
+                    r.note,
+                ]
+            )
     written.append(path)
     path = out / "km_summary.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["param", "patients", "events", "median_months", "ci95_low_months",
-                    "ci95_high_months", *[f"at_risk_{m}m" for m in AT_RISK_MONTHS]])
+        w.writerow(
+            [
+                "param",
+                "patients",
+                "events",
+                "median_months",
+                "ci95_low_months",
+                "ci95_high_months",
+                *[f"at_risk_{m}m" for m in AT_RISK_MONTHS],
+            ]
+        )
         for param, curve in summary.km.items():
-            w.writerow([param, curve.n, curve.events, _months(curve.median),
-                        _months(curve.median_lower), _months(curve.median_upper),
-                        *[curve.at_risk(m) for m in AT_RISK_MONTHS]])
+            w.writerow(
+                [
+                    param,
+                    curve.n,
+                    curve.events,
+                    _months(curve.median),
+                    _months(curve.median_lower),
+                    _months(curve.median_upper),
+                    *[curve.at_risk(m) for m in AT_RISK_MONTHS],
+                ]
+            )
     written.append(path)
     for param, curve in summary.km.items():
         path = out / f"km_{param.lower()}.csv"
         with path.open("w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh, lineterminator="\n")
-            w.writerow(["months", "at_risk", "events", "censored", "survival", "ci95_low", "ci95_high"])
+            w.writerow(
+                ["months", "at_risk", "events", "censored", "survival", "ci95_low", "ci95_high"]
+            )
             for s in curve.steps:
-                w.writerow([f"{s.time:.4f}", s.at_risk, s.events, s.censored,
-                            f"{float(s.survival):.6f}", f"{s.lower:.6f}", f"{s.upper:.6f}"])
+                w.writerow(
+                    [
+                        f"{s.time:.4f}",
+                        s.at_risk,
+                        s.events,
+                        s.censored,
+                        f"{float(s.survival):.6f}",
+                        f"{s.lower:.6f}",
+                        f"{s.upper:.6f}",
+                    ]
+                )
         written.append(path)
     path = out / "endpoints.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["subject_id", "best_overall_response", "best_liver_response",
-                    "conversion", "conversion_reason", "mpr", "mpr_reason",
-                    "pfs_days", "pfs_event", "pfs_cnsr", "pfs_description",
-                    "os_days", "os_event", "os_cnsr", "os_description"])
+        w.writerow(
+            [
+                "subject_id",
+                "best_overall_response",
+                "best_liver_response",
+                "conversion",
+                "conversion_reason",
+                "mpr",
+                "mpr_reason",
+                "pfs_days",
+                "pfs_event",
+                "pfs_cnsr",
+                "pfs_description",
+                "os_days",
+                "os_event",
+                "os_cnsr",
+                "os_description",
+            ]
+        )
         for row in summary.patients:
             e = row.endpoints
             best = e.liver.best() if e.liver.applicable else None
             pfs, os_ = e.pfs, e.os
-            w.writerow([
-                row.subject_id, e.best_overall_response or "",
-                best.response if best else "", e.conversion.status_text, e.conversion.reason,
-                {True: "Y", False: "N", None: ""}[e.mpr.mpr], e.mpr.reason,
-                pfs.days if pfs else "", int(pfs.event) if pfs else "", pfs.cnsr if pfs else "",
-                pfs.description if pfs else "",
-                os_.days if os_ else "", int(os_.event) if os_ else "", os_.cnsr if os_ else "",
-                os_.description if os_ else "",
-            ])
+            w.writerow(
+                [
+                    row.subject_id,
+                    e.best_overall_response or "",
+                    best.response if best else "",
+                    e.conversion.status_text,
+                    e.conversion.reason,
+                    {True: "Y", False: "N", None: ""}[e.mpr.mpr],
+                    e.mpr.reason,
+                    pfs.days if pfs else "",
+                    int(pfs.event) if pfs else "",
+                    pfs.cnsr if pfs else "",
+                    pfs.description if pfs else "",
+                    os_.days if os_ else "",
+                    int(os_.event) if os_ else "",
+                    os_.cnsr if os_ else "",
+                    os_.description if os_ else "",
+                ]
+            )
     written.append(path)
     return written

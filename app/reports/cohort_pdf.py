@@ -43,11 +43,22 @@ def _rates(c: _Canvas, cohort: CohortSummary, ends: EndpointSummary) -> None:
     widths = [430.0, 140.0, 140.0, 300.0]
     _row(c, ["endpoint", "patients", "rate", "95 % CI"], widths, bold=True)
     for e in cohort.orr:
-        _row(c, [f"ORR at {e.cutoff} (RECIST 1.1)", f"{e.responders}/{e.patients}", _pct(e.rate),
-                 f"{_pct(e.ci_low)} – {_pct(e.ci_high)}"], widths)
+        _row(
+            c,
+            [
+                f"ORR at {e.cutoff} (RECIST 1.1)",
+                f"{e.responders}/{e.patients}",
+                _pct(e.rate),
+                f"{_pct(e.ci_low)} – {_pct(e.ci_high)}",
+            ],
+            widths,
+        )
     for r in ends.rates:
-        _row(c, [r.label, f"{r.k}/{r.n}", _pct(r.rate), f"{_pct(r.ci_low)} – {_pct(r.ci_high)}"],
-             widths)
+        _row(
+            c,
+            [r.label, f"{r.k}/{r.n}", _pct(r.rate), f"{_pct(r.ci_low)} – {_pct(r.ci_high)}"],
+            widths,
+        )
         if r.note:
             c.text(f"   {r.note}", 7)
     c.gap(8)
@@ -72,7 +83,8 @@ def _km(c: _Canvas, ends: EndpointSummary) -> None:
     c.text(
         "PFS censoring follows the FDA guidance (CNSR 1 last adequate assessment, 2 no "
         "adequate assessment, 3 new anticancer therapy, 4 two or more missed assessments, "
-        "5 the 18-month cut-off); docs/ENDPOINTS.md.", 7,
+        "5 the 18-month cut-off); docs/ENDPOINTS.md.",
+        7,
     )
 
 
@@ -93,15 +105,19 @@ def _patients(c: _Canvas, ends: EndpointSummary) -> None:
                 return "-"
             return f"{t.days} {'event' if t.event else f'cens. ({t.cnsr})'}"  # type: ignore[attr-defined]
 
-        _row(c, [
-            row.subject_id,
-            str(e.best_overall_response or "-"),
-            str(best.response) if best and best.response else "-",
-            e.conversion.status_text,
-            {True: "yes", False: "no", None: "-"}[e.mpr.mpr],
-            tte(e.pfs),
-            tte(e.os),
-        ], widths)
+        _row(
+            c,
+            [
+                row.subject_id,
+                str(e.best_overall_response or "-"),
+                str(best.response) if best and best.response else "-",
+                e.conversion.status_text,
+                {True: "yes", False: "no", None: "-"}[e.mpr.mpr],
+                tte(e.pfs),
+                tte(e.os),
+            ],
+            widths,
+        )
 
 
 def write_cohort_report(
@@ -116,7 +132,8 @@ def write_cohort_report(
         canvas.text(f"Caliper — {title}", 15, bold=True)
         canvas.text(
             f"{len(ends.patients)} patients; produced {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
-            "from the audited database", 8,
+            "from the audited database",
+            8,
         )
         canvas.gap(6)
         _rates(canvas, cohort, ends)

@@ -33,6 +33,7 @@ def _step_xy(curve: KmCurve, values: list[float]) -> tuple[list[float], list[flo
 
 def median_text(curve: KmCurve) -> str:
     """``"median 12.5 months (95 % CI 10.4 to NR)"``."""
+
     def show(v: float | None) -> str:
         return "NR" if v is None else f"{v:.1f}"
 
@@ -56,20 +57,27 @@ def draw_km(item: pg.PlotItem, curve: KmCurve, param: str, *, at_risk_row: int =
     high_item = pg.PlotDataItem(xs, highs, pen=pg.mkPen((*colour, 90), width=1))
     band = pg.FillBetweenItem(low_item, high_item, brush=pg.mkBrush(*colour, 40))
     line = pg.PlotDataItem(
-        xs, ys, pen=pg.mkPen(colour, width=2.5),
+        xs,
+        ys,
+        pen=pg.mkPen(colour, width=2.5),
         name=f"{param}: {median_text(curve)} — {curve.events} events / {curve.n}",
     )
     ticks = curve.censor_times()
     censor = pg.ScatterPlotItem(
-        [t for t, _ in ticks], [s for _, s in ticks], symbol="+", size=11,
-        pen=pg.mkPen(colour, width=1.5), brush=None,
+        [t for t, _ in ticks],
+        [s for _, s in ticks],
+        symbol="+",
+        size=11,
+        pen=pg.mkPen(colour, width=1.5),
+        brush=None,
     )
     for graphic in (low_item, high_item, band, line, censor):
         item.addItem(graphic)
         added.append(graphic)
     if curve.median is not None:
         guide = pg.PlotDataItem(
-            [0, curve.median, curve.median], [0.5, 0.5, 0],
+            [0, curve.median, curve.median],
+            [0.5, 0.5, 0],
             pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine),
         )
         item.addItem(guide)

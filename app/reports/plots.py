@@ -46,7 +46,9 @@ def _colour(response: str | None) -> tuple[int, int, int]:
     return RESPONSE_COLOURS.get(response or "NE", (150, 150, 150))
 
 
-def _by_colour(items: Iterable[tuple[Any, Any]]) -> dict[tuple[int, int, int], list[tuple[Any, Any]]]:
+def _by_colour(
+    items: Iterable[tuple[Any, Any]],
+) -> dict[tuple[int, int, int], list[tuple[Any, Any]]]:
     """``(key, patient)`` pairs grouped by the colour of the patient's best overall response."""
     groups: dict[tuple[int, int, int], list[tuple[Any, Any]]] = {}
     for key, patient in items:

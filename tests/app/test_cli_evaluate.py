@@ -96,15 +96,9 @@ def test_bad_files_are_named_and_the_rest_still_evaluated(tmp_path: Path, r07: P
 
 def test_missing_file_exit_2_without_traceback(tmp_path: Path) -> None:
     run = caliper(str(tmp_path / "nope.json"))
-    assert (
-        run.returncode == 2
-    )
-    assert (
-        "nope.json: no such file" in run.stderr
-    )
-    assert (
-        "Traceback" not in run.stderr
-    )
+    assert run.returncode == 2
+    assert "nope.json: no such file" in run.stderr
+    assert "Traceback" not in run.stderr
 
 
 def test_check_reports_a_mismatch(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import recist
-from app.cohort.metrics import clopper_pearson
 from app.cohort.controller import BorRow, CohortController
+from app.cohort.metrics import clopper_pearson
 from recist.model import Patient, Role, Timepoint
 from storage.db import Database, open_database
 from tests.storage.exchange.factories import case

@@ -23,7 +23,8 @@ def build_trial(folder: Path) -> str:
     spec = importlib.util.spec_from_file_location(
         "synthetic_trial", REPO / "scripts" / "synthetic_trial.py"
     )
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["synthetic_trial"] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
@@ -86,7 +87,6 @@ def test_cohort_export_writes_the_endpoint_tables_and_km_plots(
     with (tmp_path / "km_summary.csv").open(encoding="utf-8") as fh:
         rows = {r["param"]: r for r in csv.DictReader(fh)}
     pfs = summary.km["PFS"]
-    assert int(rows["PFS"]["events"]) == pfs.events and int(
-        rows["PFS"]["at_risk_6m"]
-    ) == pfs.at_risk(6)
+    assert int(rows["PFS"]["events"]) == pfs.events
+    assert int(rows["PFS"]["at_risk_6m"]) == pfs.at_risk(6)
     assert "<svg" in (tmp_path / "km_pfs_os.svg").read_text(encoding="utf-8")[:500]

@@ -16,7 +16,8 @@ def test_configure_logging_writes_to_the_log_folder_once() -> None:
     assert log_path == paths.log_dir() / "caliper.log"
     diagnostics.configure_logging()
     ours = [
-        h for h in logging.getLogger().handlers
+        h
+        for h in logging.getLogger().handlers
         if getattr(h, "baseFilename", None) == str(log_path.resolve())
     ]
     assert len(ours) == 1
@@ -45,4 +46,5 @@ def test_uncaught_exception_saves_a_crash_report(tmp_path: Path) -> None:
     assert len(reports) == 1
     text = reports[0].read_text()
     assert "RuntimeError: boom in the viewer" in text
-    assert "Caliper" in text and "python:" in text
+    assert "Caliper" in text
+    assert "python:" in text

@@ -81,7 +81,8 @@ GOOD = ConversionForm(
 
 def test_liver_response_of_the_open_patient(session: ReadingSession) -> None:
     liver = session.endpoints.liver_response()
-    assert liver is not None and liver.applicable
+    assert liver is not None
+    assert liver.applicable
     assert str(liver.at("C3").response) == "PR"
     assert str(liver.at("C3").pct_from_baseline) == "-40.0"
 
@@ -104,7 +105,8 @@ def test_preview_flags_missing_inputs_and_keeps_good_fields_beside_a_bad_one(
     preview = session.endpoints.conversion_preview(form)
     assert set(preview.errors) == {"albumin", "mdt_date"}
     assert preview.errors["albumin"].startswith("Albumin: 'abc' is not a number")
-    assert "MDT date" in preview.errors["mdt_date"] and "YYYY-MM-DD" in preview.errors["mdt_date"]
+    assert "MDT date" in preview.errors["mdt_date"]
+    assert "YYYY-MM-DD" in preview.errors["mdt_date"]
     assert preview.assessment.met is None
     assert {"flr_pct", "inr", "albumin", "mdt_date"} <= set(preview.missing_fields)
     assert preview.record.child_pugh.bilirubin is not None  # the good field is kept
@@ -130,7 +132,8 @@ def test_save_is_audited_and_reads_back_as_the_same_form(
     session.endpoints.save_conversion(replace(GOOD, flr_pct="38"))
     events = list(database.audit_events(entity="conversion_record"))
     assert [e.action for e in events] == ["create", "update"]
-    assert events[-1].before == {"flr_pct": "45"} and events[-1].after == {"flr_pct": "38"}
+    assert events[-1].before == {"flr_pct": "45"}
+    assert events[-1].after == {"flr_pct": "38"}
     assert events[-1].reader_id == session.reader.id
     assert changed == ["conversion_record", "conversion_record"]
     assert session.endpoints.conversion_assessment().met is False
@@ -151,7 +154,8 @@ def test_sign_needs_an_investigator_and_the_right_password(
     meaning = endpoints.sign_meanings()[0]
     assert meaning == "I confirm the conversion record of S-001: criteria met"
     signature = endpoints.sign_conversion("ivan", "ivan-pw", meaning)
-    assert signature.printed_name == "Ivan Investigator" and signature.meaning == meaning
+    assert signature.printed_name == "Ivan Investigator"
+    assert signature.meaning == meaning
     assert endpoints.conversion_signature() == signature
     refused = [
         e for e in database.audit_events(entity="conversion_record") if e.action == "sign_refused"
@@ -172,7 +176,8 @@ def test_changing_a_signed_record_needs_a_reason_and_voids_the_signature(
     endpoints.save_conversion(replace(GOOD, flr_pct="50"), reason="volumetry repeated")
     assert endpoints.conversion_signature() is None
     voids = [e for e in database.audit_events(entity="record_signature") if e.action == "void"]
-    assert voids and voids[-1].reason == "volumetry repeated"
+    assert voids
+    assert voids[-1].reason == "volumetry repeated"
 
 
 def test_surgery_mpr_preview_save_and_bad_rows(database: Database, session: ReadingSession) -> None:
@@ -183,7 +188,9 @@ def test_surgery_mpr_preview_save_and_bad_rows(database: Database, session: Read
         metastases=(MetastasisForm("segment 7", "30", "2", "T1"), MetastasisForm("segment 4", "0")),
     )
     preview = session.endpoints.surgery_preview(form)
-    assert preview.mpr.mpr is True and preview.mpr.pcr is False and preview.errors == {}
+    assert preview.mpr.mpr is True
+    assert preview.mpr.pcr is False
+    assert preview.errors == {}
     bad = replace(form, metastases=(*form.metastases, MetastasisForm("segment 2", "lots", "7")))
     preview = session.endpoints.surgery_preview(bad)
     assert preview.errors == {
@@ -220,7 +227,10 @@ def test_survival_dates_out_of_order_name_the_field(session: ReadingSession) -> 
         session.endpoints.save_survival(form)
     good = SurvivalForm(treatment_start="2026-01-05", last_known_alive="2026-06-30")
     preview = session.endpoints.survival_preview(good)
-    assert preview.errors == {} and preview.os is not None and not preview.os.event
-    assert preview.pfs is not None and preview.pfs.end == date(2026, 3, 10)  # censored at C3
+    assert preview.errors == {}
+    assert preview.os is not None
+    assert not preview.os.event
+    assert preview.pfs is not None
+    assert preview.pfs.end == date(2026, 3, 10)  # censored at C3
     session.endpoints.save_survival(good)
     assert session.endpoints.survival_form().last_known_alive == "2026-06-30"

@@ -50,8 +50,22 @@ def test_point1_export_import_into_a_fresh_database_gives_the_same_timeline(
     assert len(reports) == 3
     site2 = _fresh(tmp_path / "b")
     for path in reversed(reports):  # any order: C6 first, the baseline last
-        assert main(["--db", site2, "import", "sr", str(path), "--images", str(CT_FOLDER),
-                     "--as", "system"]) == 0
+        assert (
+            main(
+                [
+                    "--db",
+                    site2,
+                    "import",
+                    "sr",
+                    str(path),
+                    "--images",
+                    str(CT_FOLDER),
+                    "--as",
+                    "system",
+                ]
+            )
+            == 0
+        )
     out = capsys.readouterr().out
     assert "created patient CRLM-014" in out
     assert "created timepoint C3" in out
@@ -68,10 +82,30 @@ def test_point1_export_import_into_a_fresh_database_gives_the_same_timeline(
     assert {(les.code, les.tracking_uid) for les in two.lesions} == {
         (les.code, les.tracking_uid) for les in one.lesions
     }
-    facts = [(t.label, t.order, t.scan_date, t.cycle, t.study_instance_uid,
-              t.series_instance_uid, t.dicom_patient_id) for t in one.timepoints]
-    assert [(t.label, t.order, t.scan_date, t.cycle, t.study_instance_uid,
-             t.series_instance_uid, t.dicom_patient_id) for t in two.timepoints] == facts
+    facts = [
+        (
+            t.label,
+            t.order,
+            t.scan_date,
+            t.cycle,
+            t.study_instance_uid,
+            t.series_instance_uid,
+            t.dicom_patient_id,
+        )
+        for t in one.timepoints
+    ]
+    assert [
+        (
+            t.label,
+            t.order,
+            t.scan_date,
+            t.cycle,
+            t.study_instance_uid,
+            t.series_instance_uid,
+            t.dicom_patient_id,
+        )
+        for t in two.timepoints
+    ] == facts
     # the same responses once the protocol settings (not in an SR) agree
     b_result = {k: v for k, v in b["result"].items() if k not in ("case_id",)}
     assert [t["overall"] for t in b_result["timepoints"]] == [
@@ -123,8 +157,19 @@ def test_point2_a_report_without_recist_lesions_is_refused_naming_what_it_skips(
     site1: str, shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     kidney = shared_data / "tid1500-sr" / "rsna2018_dataset4" / "1.dcm"
-    args = ["--db", site1, "import", "sr", str(kidney), "--patient", SUBJECT,
-            "--timepoint", "C3", "--as", "system"]
+    args = [
+        "--db",
+        site1,
+        "import",
+        "sr",
+        str(kidney),
+        "--patient",
+        SUBJECT,
+        "--timepoint",
+        "C3",
+        "--as",
+        "system",
+    ]
     assert main(args) == 2
     err = capsys.readouterr().err
     assert "no RECIST lesion" in err
@@ -140,8 +185,24 @@ def test_point1_timepoint_add_and_list(tmp_path: Path, capsys: pytest.CaptureFix
     base = ["--db", url, "timepoint", "add", "--patient", "P1", "--as", "system"]
     assert main([*base, "--label", "baseline", "--date", "2024-01-02"]) == 0
     series = ct_series()[0]
-    assert main([*base, "--label", "C3", "--date", "2024-03-04", "--cycle", "3",
-                 "--series", str(series.SeriesInstanceUID), "--modality", "CT"]) == 0
+    assert (
+        main(
+            [
+                *base,
+                "--label",
+                "C3",
+                "--date",
+                "2024-03-04",
+                "--cycle",
+                "3",
+                "--series",
+                str(series.SeriesInstanceUID),
+                "--modality",
+                "CT",
+            ]
+        )
+        == 0
+    )
     assert main([*base, "--label", "c3"]) == 2  # a label used twice (any case)
     assert main([*base, "--label", "C0", "--date", "2023-12-01"]) == 2  # before the baseline
     assert main([*base, "--label", "C6", "--date", "06/05/2024"]) == 2
@@ -149,7 +210,8 @@ def test_point1_timepoint_add_and_list(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["--db", url, "timepoint", "list", "--patient", "P1"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [ln.split("\t")[:3] for ln in lines] == [
-        ["0", "baseline", "2024-01-02"], ["1", "C3", "2024-03-04"]
+        ["0", "baseline", "2024-01-02"],
+        ["1", "C3", "2024-03-04"],
     ]
 
 
@@ -158,11 +220,41 @@ def test_point7_export_sr_writing_nothing_is_an_error(
 ) -> None:
     url = _fresh(tmp_path / "b")
     assert main(["--db", url, "patient", "add", "P2", "--as", "system"]) == 0
-    assert main(["--db", url, "timepoint", "add", "--patient", "P2", "--label", "baseline",
-                 "--as", "system"]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                url,
+                "timepoint",
+                "add",
+                "--patient",
+                "P2",
+                "--label",
+                "baseline",
+                "--as",
+                "system",
+            ]
+        )
+        == 0
+    )
     out = tmp_path / "none"
-    assert main(["--db", url, "export", "sr", "--patient", "P2", "--images", str(CT_FOLDER),
-                 "--out", str(out)]) == 2
+    assert (
+        main(
+            [
+                "--db",
+                url,
+                "export",
+                "sr",
+                "--patient",
+                "P2",
+                "--images",
+                str(CT_FOLDER),
+                "--out",
+                str(out),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "no report written for P2" in err
     assert "baseline" in err

@@ -133,8 +133,9 @@ def test_a_readers_day_leaves_the_audit_trail_intact_and_no_stray_events(
         rita = db.readers.authenticate("rita", READER_PW)
         session = ReadingSession(db, rita)
         trail: list[tuple[str, Expected, list[AuditEvent]]] = []
+
         def step(name: str, expected: Expected, action: Callable[[], object]) -> None:
-            return (_step(db, trail, name, expected, action))
+            return _step(db, trail, name, expected, action)
 
         volume = load_series(DEMO)  # open series: reading images writes nothing
         assert len(db.audit_events()) == 3

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
-from app.timelines import find_images, load_timeline
 from app.cohort.metrics import cohort_summary
 from app.reports.pdf import cell_text, write_patient_report
 from app.reports.plots import write_cohort_plots
+from app.timelines import find_images, load_timeline
 from recist.model import Measurement, MeasurementStatus
 from storage.db import Database
 from tests.pdf_tools import pdf_pages, pdf_text

@@ -31,7 +31,10 @@ SPACING = (2.5, 0.8, 0.8)
 
 
 def phantom(
-    diameter_mm: float = 24.0, contrast_hu: float = -50.0, noise_hu: float = 20.0, seed: int = 1,
+    diameter_mm: float = 24.0,
+    contrast_hu: float = -50.0,
+    noise_hu: float = 20.0,
+    seed: int = 1,
     axes: tuple[float, float, float] | None = None,
 ) -> tuple[np.ndarray, tuple[int, int, int]]:
     """A 40x160x160 'liver' at 60 HU in air, with a blurred ellipsoidal lesion at its centre."""

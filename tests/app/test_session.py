@@ -120,7 +120,8 @@ def test_bidirectional_measurement_lengths_and_new_target_code(
     m = session.record_measurement(drawn(32.04, 18.96), organ="liver", location="segment VII")
     assert (m.long_axis_mm, m.short_axis_mm) == (32.0, 19.0)
     assert m.status is MeasurementStatus.MEASURED
-    assert m.geometry is not None and m.geometry.slice_index == 10
+    assert m.geometry is not None
+    assert m.geometry.slice_index == 10
     (lesion,) = session.lesions()
     assert (lesion.code, lesion.kind, lesion.organ) == ("T1", LesionKind.TARGET, "liver")
     assert lesion.tracking_uid.startswith("2.25.")
@@ -147,7 +148,8 @@ def test_lesions_carry_forward_and_previous_measurement(
     (lesion,) = session.lesions()
     assert session.measurement_for(lesion.id) is None
     tp, prev = session.previous_measurement(lesion.id)
-    assert tp.label == "Baseline" and prev == first
+    assert tp.label == "Baseline"
+    assert prev == first
     again = session.record_measurement(drawn(21.0), lesion_id=lesion.id)
     assert again.timepoint_id == session.current_timepoint.id
     assert len(session.measurements()) == 1
@@ -192,7 +194,8 @@ def test_undo_past_creation_and_redo_follow_new_ids(
     session.move_measurement(m.id, drawn(22.0))
     session.undo()
     session.undo()  # the lesion and its measurement are deleted
-    assert session.lesions() == [] and session.measurements() == []
+    assert session.lesions() == []
+    assert session.measurements() == []
     session.redo()  # re-created with new ids
     session.redo()  # the move follows the measurement to its new id
     (again,) = session.measurements()
@@ -215,7 +218,8 @@ def test_reused_row_ids_do_not_confuse_undo(session: ReadingSession, baseline: o
     assert session.measurements() == []
     session.redo()
     (final,) = session.measurements()
-    assert final.long_axis_mm == 25.0 and final.lesion_id == second.lesion_id
+    assert final.long_axis_mm == 25.0
+    assert final.lesion_id == second.lesion_id
     session.move_measurement(final.id, drawn(26.0))
     session.undo()
     assert session.measurement_for(final.lesion_id).long_axis_mm == 25.0
@@ -239,7 +243,8 @@ def test_set_status_on_unmeasured_lesion_and_refused_statuses(
     session.add_timepoint("C3", date(2026, 3, 10))
     session.set_status(nt.id, MeasurementStatus.ABSENT)
     got = session.measurement_for(nt.id)
-    assert got.status is MeasurementStatus.ABSENT and got.long_axis_mm is None
+    assert got.status is MeasurementStatus.ABSENT
+    assert got.long_axis_mm is None
     assert session.commands.undo_label == "Undo Set NT1 absent"
     with pytest.raises(SessionError, match="draw the lesion"):
         session.set_status(nt.id, MeasurementStatus.MEASURED)
@@ -269,7 +274,8 @@ def test_delete_lesion_is_one_composite_with_its_measurements(
     removed: list[int] = []
     session.measurement_removed.connect(removed.append)
     session.delete_lesion(m.lesion_id)
-    assert session.lesions() == [] and len(removed) == 2
+    assert session.lesions() == []
+    assert len(removed) == 2
     assert session.commands.undo_label == "Undo Delete lesion T1"
     session.undo()
     (lesion,) = session.lesions()
@@ -286,7 +292,8 @@ def test_delete_measurement_and_undo(session: ReadingSession, baseline: object) 
     assert session.measurements() == []
     session.undo()
     (back,) = session.measurements()
-    assert back.long_axis_mm == 30.0 and back.lesion_id == m.lesion_id
+    assert back.long_axis_mm == 30.0
+    assert back.lesion_id == m.lesion_id
 
 
 # -- assessment and signing ------------------------------------------------------------------
@@ -322,8 +329,10 @@ def test_only_an_investigator_signs_and_signed_timepoint_is_locked(
     locked: list[int] = []
     session.timepoint_locked.connect(locked.append)
     signature = session.sign(c3.id, "ivan", "ivan-pw")
-    assert signature.is_valid and "PR" in signature.meaning
-    assert session.is_locked(c3.id) and locked == [c3.id]
+    assert signature.is_valid
+    assert "PR" in signature.meaning
+    assert session.is_locked(c3.id)
+    assert locked == [c3.id]
     assert session.commands.can_undo_redo() == (False, False)
     with pytest.raises(TimepointLockedError, match="reason"):
         session.move_measurement(follow.id, drawn(28.0))
@@ -333,7 +342,8 @@ def test_only_an_investigator_signs_and_signed_timepoint_is_locked(
     session.move_measurement(follow.id, drawn(28.0), reason="caliper misplaced on vessel")
     assert not session.is_locked(c3.id)  # the amendment voided the signature
     voids = [e for e in database.audit_events(entity="signature") if e.action == "void"]
-    assert voids and voids[-1].reason == "caliper misplaced on vessel"
+    assert voids
+    assert voids[-1].reason == "caliper misplaced on vessel"
 
 
 def test_signed_timepoint_refuses_deletes_without_reason(
@@ -385,7 +395,8 @@ def test_engine_failure_keeps_the_edit_and_reports_it(
     m = session.record_measurement(drawn(30.0), organ="liver")
     assert session.measurement_for(m.lesion_id) is not None
     assert session.assessment is None
-    assert problems and "simulated engine refusal" in problems[0]
+    assert problems
+    assert "simulated engine refusal" in problems[0]
     assert session.assessment_problem == problems[-1]
 
 
@@ -393,7 +404,9 @@ def test_attach_series_is_an_undoable_edit(session: ReadingSession, baseline: ob
     changed: list[object] = []
     session.timepoint_changed.connect(changed.append)
     tp = session.attach_series(
-        session.current_timepoint.id, series_instance_uid="1.2.3.4", modality="CT",
+        session.current_timepoint.id,
+        series_instance_uid="1.2.3.4",
+        modality="CT",
         slice_thickness_mm=2.5,
     )
     assert session.current_timepoint.series_instance_uid == "1.2.3.4" == tp.series_instance_uid
@@ -427,7 +440,8 @@ def test_split_target_counts_the_sum_of_its_fragments(
     stored = session.record_split(t1, [12, 8])
 
     assert stored.status is MeasurementStatus.SPLIT
-    assert stored.fragments_mm == (12.0, 8.0) and stored.long_axis_mm == 20.0
+    assert stored.fragments_mm == (12.0, 8.0)
+    assert stored.long_axis_mm == 20.0
     assert stored.geometry is None  # the drawn line no longer shows the recorded value
     assert session.measurement_for(t1) == stored
     assert float(session.assessment.timepoints[-1].sum_mm) == 30.0  # T1 counts 20 mm + T2 10 mm
@@ -436,8 +450,10 @@ def test_split_target_counts_the_sum_of_its_fragments(
 
     session.undo()
     back = session.measurement_for(t1)
-    assert back.status is MeasurementStatus.MEASURED and back.long_axis_mm == 15.0
-    assert back.fragments_mm == () and back.geometry is not None
+    assert back.status is MeasurementStatus.MEASURED
+    assert back.long_axis_mm == 15.0
+    assert back.fragments_mm == ()
+    assert back.geometry is not None
     assert float(session.assessment.timepoints[-1].sum_mm) == 25.0
     session.redo()
     assert session.measurement_for(t1).fragments_mm == (12.0, 8.0)
@@ -450,7 +466,8 @@ def test_split_on_an_unmeasured_target_adds_one_measurement(
     session.record_measurement(drawn(10.0), lesion_id=t2)
     session.record_split(t1, (7.26, 4.0, 3.0))
     m = session.measurement_for(t1)
-    assert m.fragments_mm == (7.3, 4.0, 3.0) and m.long_axis_mm == 14.3
+    assert m.fragments_mm == (7.3, 4.0, 3.0)
+    assert m.long_axis_mm == 14.3
     assert float(session.assessment.timepoints[-1].sum_mm) == 24.3
     session.undo()
     assert session.measurement_for(t1) is None
@@ -471,7 +488,8 @@ def test_split_refuses_bad_fragments_and_non_targets(
         session.record_split(t1, [12.0, 0.0])
     with pytest.raises(SessionError, match="only target lesions"):
         session.record_split(nt.id, [5.0, 5.0])
-    assert session.commands.can_undo_redo() == depth and session.measurement_for(t1) is None
+    assert session.commands.can_undo_redo() == depth
+    assert session.measurement_for(t1) is None
 
 
 def test_merged_target_counts_zero_and_links_the_target_it_joined(
@@ -484,7 +502,8 @@ def test_merged_target_counts_zero_and_links_the_target_it_joined(
     stored = session.record_merge(t2, "t1")
 
     assert stored.status is MeasurementStatus.MERGED
-    assert stored.coalesced_into == "T1" and stored.long_axis_mm == 0.0
+    assert stored.coalesced_into == "T1"
+    assert stored.long_axis_mm == 0.0
     c3 = session.assessment.timepoints[-1]
     assert float(c3.sum_mm) == 45.0  # 45 + 0, not NE for the missing T2
     assert session.commands.undo_label == "Undo Merge T2 into T1"

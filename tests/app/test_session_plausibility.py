@@ -10,18 +10,21 @@ import pytest
 from app.session import ConfirmationNeededError, ReadingSession, SessionError, TimepointLockedError
 from recist.model import LesionKind, MeasurementStatus
 from storage.db import Database
-from tests.app.test_session import baseline, database, drawn, session, template_db  # noqa: F401
+from tests.app.test_session import drawn
 
 # -- point 2: calipers that cannot be a lesion ------------------------------------------------
 
 
 def test_point2_caliper_longer_than_the_field_of_view_is_refused(
-    database: Database, session: ReadingSession, baseline: object  # noqa: F811
+    database: Database,
+    session: ReadingSession,
+    baseline: object,
 ) -> None:
     events = len(database.audit_events())
     with pytest.raises(SessionError, match=r"707\.1 mm.*500\.0 mm field of view.*again"):
         session.record_measurement(drawn(707.1), organ="liver", field_of_view_mm=500.0)
-    assert session.lesions() == [] and len(database.audit_events()) == events
+    assert session.lesions() == []
+    assert len(database.audit_events()) == events
     m = session.record_measurement(drawn(290.0), organ="liver", field_of_view_mm=500.0)
     with pytest.raises(SessionError, match="field of view"):
         session.move_measurement(m.id, drawn(40.0, 520.0), field_of_view_mm=500.0)
@@ -29,28 +32,36 @@ def test_point2_caliper_longer_than_the_field_of_view_is_refused(
 
 
 def test_point2_implausible_growth_asks_and_the_confirmation_is_audited(
-    database: Database, session: ReadingSession, baseline: object  # noqa: F811
+    database: Database,
+    session: ReadingSession,
+    baseline: object,
 ) -> None:
     t1 = session.record_measurement(drawn(12.0), organ="liver")
     session.add_timepoint("C3", date(2026, 3, 10), cycle=3)
     events = len(database.audit_events())
-    with pytest.raises(ConfirmationNeededError, match=r"T1.*50\.0 mm.*12\.0 mm at Baseline") as asked:
+    with pytest.raises(
+        ConfirmationNeededError, match=r"T1.*50\.0 mm.*12\.0 mm at Baseline"
+    ) as asked:
         session.record_measurement(drawn(50.0), lesion_id=t1.lesion_id)
     assert "sure" in str(asked.value)
     assert session.measurement_for(t1.lesion_id) is None
     assert len(database.audit_events()) == events  # nothing written before the reader answers
     # within the factor: no question; exactly x3 is still plausible
     within = session.record_measurement(drawn(36.0), lesion_id=t1.lesion_id)
-    assert within.long_axis_mm == 36.0 and within.note == ""
+    assert within.long_axis_mm == 36.0
+    assert within.note == ""
     # the reader confirms: stored, and the confirmation is in the audit trail
     confirmed = session.record_measurement(drawn(50.0), lesion_id=t1.lesion_id, confirmed=True)
-    assert confirmed.long_axis_mm == 50.0 and "confirmed" in confirmed.note
+    assert confirmed.long_axis_mm == 50.0
+    assert "confirmed" in confirmed.note
     last = database.audit_events(entity="measurement")[-1]
-    assert "confirmed" in str(last.after) and "12.0" in str(last.after)
+    assert "confirmed" in str(last.after)
+    assert "12.0" in str(last.after)
 
 
 def test_point2_implausible_shrink_on_move_asks_and_the_factor_is_a_setting(
-    session: ReadingSession, baseline: object  # noqa: F811
+    session: ReadingSession,
+    baseline: object,
 ) -> None:
     t1 = session.record_measurement(drawn(60.0), organ="liver")
     session.add_timepoint("C3", date(2026, 3, 10), cycle=3)
@@ -67,7 +78,8 @@ def test_point2_implausible_shrink_on_move_asks_and_the_factor_is_a_setting(
 
 
 def test_point3_new_lesion_at_baseline_is_refused_with_what_to_do(
-    session: ReadingSession, baseline: object  # noqa: F811
+    session: ReadingSession,
+    baseline: object,
 ) -> None:
     with pytest.raises(SessionError, match="follow-up.*target or non-target"):
         session.record_measurement(drawn(20.0), kind=LesionKind.NEW, organ="bone")
@@ -75,11 +87,14 @@ def test_point3_new_lesion_at_baseline_is_refused_with_what_to_do(
 
 
 def test_point3_new_target_or_non_target_at_follow_up_is_refused(
-    session: ReadingSession, baseline: object  # noqa: F811
+    session: ReadingSession,
+    baseline: object,
 ) -> None:
     session.record_measurement(drawn(30.0), organ="liver")
     session.add_timepoint("C3", date(2026, 3, 10), cycle=3)
-    with pytest.raises(SessionError, match="targets are chosen at baseline; record this as a new lesion"):
+    with pytest.raises(
+        SessionError, match="targets are chosen at baseline; record this as a new lesion"
+    ):
         session.record_measurement(drawn(20.0), organ="lung")
     with pytest.raises(SessionError, match="non-target lesions are chosen at baseline"):
         session.record_measurement(drawn(20.0), kind=LesionKind.NON_TARGET, organ="lung")
@@ -94,7 +109,9 @@ def test_point3_new_target_or_non_target_at_follow_up_is_refused(
 
 
 def test_point3_signed_timepoint_is_refused_first(
-    database: Database, session: ReadingSession, baseline: object  # noqa: F811
+    database: Database,
+    session: ReadingSession,
+    baseline: object,
 ) -> None:
     t1 = session.record_measurement(drawn(30.0), organ="liver")
     c3 = session.add_timepoint("C3", date(2026, 3, 10), cycle=3)
@@ -105,7 +122,8 @@ def test_point3_signed_timepoint_is_refused_first(
 
 
 def test_point3_lymph_node_is_nodal_and_counts_its_short_axis(
-    session: ReadingSession, baseline: object  # noqa: F811
+    session: ReadingSession,
+    baseline: object,
 ) -> None:
     m = session.record_measurement(drawn(24.0, 12.0), organ="Lymph Node", location="portocaval")
     (node,) = session.lesions()
@@ -122,7 +140,8 @@ def test_point3_lymph_node_is_nodal_and_counts_its_short_axis(
 
 
 def test_point7_organ_is_stored_in_its_listed_form_or_as_typed(
-    session: ReadingSession, baseline: object  # noqa: F811
+    session: ReadingSession,
+    baseline: object,
 ) -> None:
     session.record_measurement(drawn(30.0), organ="  LIVER ")
     session.record_measurement(drawn(20.0), organ="gallbladder fossa")
