@@ -148,7 +148,7 @@ def _slice_indices(paths: dict[str, Path]) -> dict[str, int]:
 def _sr(args: argparse.Namespace) -> int:
     with _database(args) as db:
         timeline = load_timeline(db, args.patient)
-        db.record_witness(f"export sr {args.patient}")
+        head = db.record_witness(f"export sr {args.patient}")
     images = find_images(args.images)
     timepoints = [t for t in timeline.timepoints if not args.timepoint or t.label == args.timepoint]
     if not timepoints:
@@ -179,7 +179,12 @@ def _sr(args: argparse.Namespace) -> int:
             continue
         try:
             sr = build_timepoint_sr(
-                timeline, tp, sources, instance_number=number, organization=args.organization
+                timeline,
+                tp,
+                sources,
+                instance_number=number,
+                organization=args.organization,
+                audit_head=head,
             )
         except SrExportError as exc:
             raise CliError(str(exc)) from exc

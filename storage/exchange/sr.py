@@ -133,6 +133,7 @@ def build_timepoint_sr(
     instance_number: int = 1,
     organization: str | None = None,
     sponsor: str | None = None,
+    audit_head: tuple[int, str] | None = None,
 ) -> hd.sr.Comprehensive3DSR:
     """Build the TID 1500 report of one timepoint.
 
@@ -153,6 +154,10 @@ def build_timepoint_sr(
         The verifying and observing organisation (default: the patient's site).
     sponsor
         Clinical Trial Sponsor Name (default: the patient's trial).
+    audit_head
+        ``(seq, hash)`` of the audit trail's head at export (also recorded in the witness);
+        written as a Comment of the response group, as the PDF report prints it, so that
+        `caliper audit verify --expect-head` can be run against a report received elsewhere.
 
     Returns
     -------
@@ -170,7 +175,7 @@ def build_timepoint_sr(
     by_sop = {str(ds.SOPInstanceUID): ds for ds in source_images}
     pairs = _lesion_measurements(timeline, timepoint)
     groups = [_group(lesion, m, timepoint, by_sop) for lesion, m in pairs]
-    response = _response_group(timeline, timepoint)
+    response = _response_group(timeline, timepoint, audit_head)
     if response is not None:
         groups.append(response)
     patient = timeline.patient
@@ -426,8 +431,13 @@ def _best_so_far(timeline: PatientTimeline, timepoint: Timepoint) -> str | None:
     return str(best.value) if best is not None else None
 
 
+def audit_head_text(audit_head: tuple[int, str]) -> str:
+    """The audit head as the PDF report and the SR write it: ``Audit trail head SEQ:HASH``."""
+    return f"Audit trail head {audit_head[0]}:{audit_head[1]}"
+
+
 def _response_group(
-    timeline: PatientTimeline, timepoint: Timepoint
+    timeline: PatientTimeline, timepoint: Timepoint, audit_head: tuple[int, str] | None = None
 ) -> hd.sr.MeasurementsAndQualitativeEvaluations | None:
     """The timepoint's responses: CID 6144, overall, iRECIST, new lesions, BOR, reason."""
     res = _responses(timeline, timepoint)
@@ -463,7 +473,10 @@ def _response_group(
         method=RECIST_11,
         qualitative_evaluations=evaluations,
     )
-    _finish(group, timepoint, [(COMMENT, res["reason"])] if res["reason"] else [])
+    comments = [(COMMENT, res["reason"])] if res["reason"] else []
+    if audit_head is not None:
+        comments.append((COMMENT, audit_head_text(audit_head)))
+    _finish(group, timepoint, comments)
     return group
 
 

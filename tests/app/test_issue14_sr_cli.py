@@ -276,3 +276,25 @@ def test_point7_pacs_push_of_a_non_dicom_file_is_a_clear_error(
     err = capsys.readouterr().err
     assert "notes.txt: not a DICOM file" in err
     assert "Traceback" not in err
+
+
+def test_issue13_the_sr_carries_the_audit_head_it_was_exported_at(
+    site1: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The head written into the SR is the one the witness recorded for the export, and
+    `audit verify --expect-head` accepts it (issue 13: "written into the SR")."""
+    import pydicom
+
+    reports = _export_sr(site1, tmp_path / "sr")
+    texts = {
+        str(element.value)
+        for path in reports
+        for element in pydicom.dcmread(path).iterall()
+        if element.keyword == "TextValue"
+    }
+    heads = sorted(t for t in texts if t.startswith("Audit trail head "))
+    assert len(heads) == 1, heads  # one export: one head, in every report of it
+    seq, digest = heads[0].removeprefix("Audit trail head ").split(":")
+    assert int(seq) > 0 and len(digest) == 64
+    capsys.readouterr()
+    assert main(["--db", site1, "audit", "verify", "--expect-head", f"{seq}:{digest}"]) == 0
