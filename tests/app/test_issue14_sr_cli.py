@@ -295,6 +295,7 @@ def test_issue13_the_sr_carries_the_audit_head_it_was_exported_at(
     heads = sorted(t for t in texts if t.startswith("Audit trail head "))
     assert len(heads) == 1, heads  # one export: one head, in every report of it
     seq, digest = heads[0].removeprefix("Audit trail head ").split(":")
-    assert int(seq) > 0 and len(digest) == 64
+    assert int(seq) > 0
+    assert len(digest) == 64
     capsys.readouterr()
     assert main(["--db", site1, "audit", "verify", "--expect-head", f"{seq}:{digest}"]) == 0
