@@ -9,6 +9,7 @@ Each error message says how to get out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -178,10 +179,10 @@ class ReaderAdminController:
         )
 
     @staticmethod
-    def _call(what: str, action: object) -> Reader:
+    def _call(what: str, action: Callable[[], Reader]) -> Reader:
         from storage.db import RepositoryError
 
         try:
-            return action()  # type: ignore[operator, no-any-return]
+            return action()
         except (RepositoryError, ValueError) as exc:
             raise ReaderAdminError(f"Could not {what}: {exc}") from exc

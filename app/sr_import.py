@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from pydicom.dataset import Dataset
 
 from recist.model import Criteria, Lesion, Measurement, Patient, Reader, Timepoint
-from storage.db import Database, NotFoundError
+from storage.db import ClinicalStore, Database, NotFoundError
 from storage.exchange.sr_codes import full_name_of, person_name
 from storage.exchange.sr_read import SrReport, records_from_sr, skipped_groups
 
@@ -259,7 +259,7 @@ def import_report(
 
 
 def _add_records(
-    store: object,
+    store: ClinicalStore,
     patient_id: int,
     tp: Timepoint,
     pairs: list[tuple[Lesion, Measurement]],
@@ -267,13 +267,13 @@ def _add_records(
     reason: str | None,
     result: SrImportResult,
 ) -> None:
-    lesions = store.lesions(patient_id)  # type: ignore[attr-defined]
+    lesions = store.lesions(patient_id)
     by_uid = {les.tracking_uid: les for les in lesions}
     by_code = {les.code: les for les in lesions}
     measured = {
         m.lesion_id
         for m in store.measurements(
-            patient_id=patient_id,  # type: ignore[attr-defined]
+            patient_id=patient_id,
             timepoint_id=tp.id,
         )
     }
@@ -287,7 +287,7 @@ def _add_records(
                     f"UID ({other.tracking_uid}); not merged"
                 )
                 continue
-            stored = store.add_lesion(replace(lesion, patient_id=patient_id))  # type: ignore[attr-defined]
+            stored = store.add_lesion(replace(lesion, patient_id=patient_id))
             by_uid[stored.tracking_uid] = by_code[stored.code] = stored
         elif stored.kind is not lesion.kind:
             result.skipped.append(
@@ -300,7 +300,7 @@ def _add_records(
                 f"lesion {stored.code}: already measured at {tp.label}; not replaced"
             )
             continue
-        store.add_measurement(  # type: ignore[attr-defined]
+        store.add_measurement(
             replace(m, lesion_id=stored.id, timepoint_id=tp.id, reader_id=reader.id),
             reason=reason,
         )

@@ -48,14 +48,24 @@ def _point(value: object, size: int, where: str) -> tuple[float, ...]:
     return tuple(float(v) for v in numbers)
 
 
+def _point2(value: object, where: str) -> tuple[float, float]:
+    x, y = _point(value, 2, where)
+    return x, y
+
+
+def _point3(value: object, where: str) -> tuple[float, float, float]:
+    x, y, z = _point(value, 3, where)
+    return x, y, z
+
+
 def _segment(data: object, where: str) -> Segment:
     if not isinstance(data, Mapping):
         raise CaseFormatError(where, f"expected an object with end points, got {data!r}")
     return Segment(
-        start_px=_point(data.get("start_px"), 2, f"{where}.start_px"),  # type: ignore[arg-type]
-        end_px=_point(data.get("end_px"), 2, f"{where}.end_px"),  # type: ignore[arg-type]
-        start_lps_mm=_point(data.get("start_lps_mm"), 3, f"{where}.start_lps_mm"),  # type: ignore[arg-type]
-        end_lps_mm=_point(data.get("end_lps_mm"), 3, f"{where}.end_lps_mm"),  # type: ignore[arg-type]
+        start_px=_point2(data.get("start_px"), f"{where}.start_px"),
+        end_px=_point2(data.get("end_px"), f"{where}.end_px"),
+        start_lps_mm=_point3(data.get("start_lps_mm"), f"{where}.start_lps_mm"),
+        end_lps_mm=_point3(data.get("end_lps_mm"), f"{where}.end_lps_mm"),
     )
 
 

@@ -62,7 +62,7 @@ def tumour_metrics(prep: Prepared, responses: list[Response], s: Settings) -> di
                     "class": ets_class(delta, baseline),
                     "new_lesions": bool(tp.new),
                 }
-            if best is None or tp.sum_lb < prep.timepoints[best[0]].sum_lb:  # type: ignore[operator]
+            if best is None or delta < best[1]:  # the same baseline: a smaller sum, a smaller delta
                 best = (tp.position, delta)
         if response is Response.PD:
             break

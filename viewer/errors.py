@@ -15,7 +15,7 @@ import inspect
 import logging
 import traceback
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -113,7 +113,7 @@ def shows_errors(message: str) -> Callable[[F], F]:
                 return None
 
         # Qt inspects the wrapper's signature; expose the trimmed one.
-        wrapper.__signature__ = inspect.signature(func)  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        wrapper.__dict__["__signature__"] = inspect.signature(func)
+        return cast(F, wrapper)
 
     return decorate

@@ -107,7 +107,10 @@ def load_endpoint_rows(
     store = database.read_only_store()
     rows = []
     for timeline in timelines:
-        records = store.endpoint_records(timeline.patient.id)  # type: ignore[arg-type]
+        patient_id = timeline.patient.id
+        if patient_id is None:  # read from the store, so never: a timeline built by hand
+            raise ValueError(f"patient {timeline.patient.subject_id!r} has no database id")
+        records = store.endpoint_records(patient_id)
         rows.append(PatientEndpointRow(timeline, records, patient_endpoints(timeline, records)))
     return rows
 

@@ -17,6 +17,7 @@ from app.reports.km import km_plot, median_text
 from app.reports.pdf import MARGIN, _Canvas
 from app.reports.plots import export_plot
 from app.reports.qt import ensure_app
+from recist.endpoints import TimeToEvent
 
 LIVER_NOTE = (
     "Liver response: the RECIST 1.1 arithmetic applied to the liver lesions only, a "
@@ -100,10 +101,10 @@ def _patients(c: _Canvas, ends: EndpointSummary) -> None:
         e = row.endpoints
         best = e.liver.best() if e.liver.applicable else None
 
-        def tte(t: object) -> str:
+        def tte(t: TimeToEvent | None) -> str:
             if t is None:
                 return "-"
-            return f"{t.days} {'event' if t.event else f'cens. ({t.cnsr})'}"  # type: ignore[attr-defined]
+            return f"{t.days} {'event' if t.event else f'cens. ({t.cnsr})'}"
 
         _row(
             c,

@@ -11,10 +11,10 @@ from PySide6.QtWidgets import QApplication
 def ensure_app() -> QApplication:
     """The running QApplication, or a new one (offscreen when there is no display)."""
     app = QApplication.instance()
-    if app is None:
-        if sys.platform.startswith("linux") and not (
-            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-        ):
-            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        app = QApplication([])
-    return app  # type: ignore[return-value]
+    if isinstance(app, QApplication):
+        return app
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    return QApplication([])

@@ -136,13 +136,15 @@ class LiverResponse:
             The earliest timepoint with the best category; None when there is none.
         """
         best: LiverTimepoint | None = None
+        best_rank = 0
         for tp in self.timepoints:
             if tp.post_progression or tp.response is None:
                 continue
             if up_to is not None and (tp.date is None or tp.date > up_to):
                 continue
-            if best is None or _RANK.get(tp.response, 9) < _RANK.get(best.response, 9):  # type: ignore[arg-type]
-                best = tp
+            rank = _RANK.get(tp.response, 9)
+            if best is None or rank < best_rank:
+                best, best_rank = tp, rank
             if tp.response is Response.PD:
                 break
         return best

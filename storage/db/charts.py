@@ -165,7 +165,7 @@ class PatientCharts:
         with self._tx.read("open patients") as session:
             query = select(PatientRow.__table__).order_by(PatientRow.subject_id)
             wanted = None if subject_ids is None else list(dict.fromkeys(subject_ids))
-            rows = []
+            rows: list[Any] = []  # Core rows, read by patient_from_row as it reads a PatientRow
             for chunk in _chunks(wanted):
                 chunked = query if chunk is None else query.where(PatientRow.subject_id.in_(chunk))
                 rows.extend(session.execute(chunked))
@@ -206,7 +206,7 @@ class PatientCharts:
             ):
                 if index == 3 and not assessments:
                     continue
-                table = model.__table__  # type: ignore[attr-defined]
+                table = model.__table__
                 stmt = (
                     select(table, tp.c.patient_id.label("of_patient"))
                     .join(tp, table.c.timepoint_id == tp.c.id)

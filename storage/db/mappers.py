@@ -52,7 +52,8 @@ def record_values(record: object) -> dict[str, Any]:
     """The fields of a domain record as JSON-able values (for audit events and hashes)."""
     names = _FIELD_NAMES.get(type(record))
     if names is None:
-        names = _FIELD_NAMES[type(record)] = tuple(f.name for f in fields(record))  # type: ignore[arg-type]
+        found = fields(record)  # type: ignore[arg-type]  # every domain record is a dataclass
+        names = _FIELD_NAMES[type(record)] = tuple(f.name for f in found)
     return {name: _jsonable(getattr(record, name)) for name in names}
 
 
@@ -224,10 +225,10 @@ def _segment_to_dict(segment: Segment) -> dict[str, list[float]]:
 
 def _segment_from_dict(data: dict[str, list[float]]) -> Segment:
     return Segment(
-        start_px=tuple(data["start_px"]),  # type: ignore[arg-type]
-        end_px=tuple(data["end_px"]),  # type: ignore[arg-type]
-        start_lps_mm=tuple(data["start_lps_mm"]),  # type: ignore[arg-type]
-        end_lps_mm=tuple(data["end_lps_mm"]),  # type: ignore[arg-type]
+        start_px=tuple(data["start_px"]),  # type: ignore[arg-type]  # 2 numbers, as stored
+        end_px=tuple(data["end_px"]),  # type: ignore[arg-type]  # 2 numbers, as stored
+        start_lps_mm=tuple(data["start_lps_mm"]),  # type: ignore[arg-type]  # 3 numbers, as stored
+        end_lps_mm=tuple(data["end_lps_mm"]),  # type: ignore[arg-type]  # 3 numbers, as stored
     )
 
 
@@ -284,7 +285,7 @@ def measurement_from_row(row: MeasurementRow) -> Measurement:
 
 
 def measurement_to_row(measurement: Measurement, row: MeasurementRow) -> MeasurementRow:
-    """Copy a Measurement's values onto a row (id, lesion, timepoint, reader, time are not copied)."""
+    """Copy a Measurement's values onto a row (not the id, lesion, timepoint, reader or time)."""
     geometry = measurement.geometry
     check_texts(
         "measurement",
@@ -356,19 +357,19 @@ def conversion_from_row(row: ConversionRecordRow) -> ConversionRecord:
         id=row.id,
         patient_id=row.patient_id,
         mdt_date=row.mdt_date,
-        mdt_outcome=row.mdt_outcome,  # type: ignore[arg-type]
-        procedures=_procedures(row.procedures),  # type: ignore[arg-type]
+        mdt_outcome=row.mdt_outcome,  # type: ignore[arg-type]  # __post_init__ converts
+        procedures=_procedures(row.procedures),  # type: ignore[arg-type]  # __post_init__ converts
         tumour_free_achievable=row.tumour_free_achievable,
-        flr_pct=row.flr_pct,  # type: ignore[arg-type]
-        flr_source=row.flr_source,  # type: ignore[arg-type]
+        flr_pct=row.flr_pct,  # type: ignore[arg-type]  # __post_init__ converts
+        flr_source=row.flr_source,  # type: ignore[arg-type]  # __post_init__ converts
         child_pugh=ChildPughInputs(
-            bilirubin=row.bilirubin,  # type: ignore[arg-type]
-            bilirubin_unit=row.bilirubin_unit,  # type: ignore[arg-type]
-            albumin=row.albumin,  # type: ignore[arg-type]
-            albumin_unit=row.albumin_unit,  # type: ignore[arg-type]
-            inr=row.inr,  # type: ignore[arg-type]
-            ascites=row.ascites,  # type: ignore[arg-type]
-            encephalopathy=row.encephalopathy,  # type: ignore[arg-type]
+            bilirubin=row.bilirubin,  # type: ignore[arg-type]  # __post_init__ converts
+            bilirubin_unit=row.bilirubin_unit,  # type: ignore[arg-type]  # __post_init__ converts
+            albumin=row.albumin,  # type: ignore[arg-type]  # __post_init__ converts
+            albumin_unit=row.albumin_unit,  # type: ignore[arg-type]  # __post_init__ converts
+            inr=row.inr,  # type: ignore[arg-type]  # __post_init__ converts
+            ascites=row.ascites,  # type: ignore[arg-type]  # __post_init__ converts
+            encephalopathy=row.encephalopathy,  # type: ignore[arg-type]  # __post_init__ converts
         ),
         other_labs_ok=row.other_labs_ok,
         other_labs_note=row.other_labs_note,
@@ -411,8 +412,8 @@ def surgery_from_row(row: SurgeryRecordRow) -> SurgeryRecord:
         id=row.id,
         patient_id=row.patient_id,
         surgery_date=row.surgery_date,
-        procedures=_procedures(row.procedures),  # type: ignore[arg-type]
-        margin=row.margin,  # type: ignore[arg-type]
+        procedures=_procedures(row.procedures),  # type: ignore[arg-type]  # __post_init__ converts
+        margin=row.margin,  # type: ignore[arg-type]  # __post_init__ converts
         metastases=metastases,
         note=row.note,
     )

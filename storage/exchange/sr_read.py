@@ -15,7 +15,7 @@ Baseline of CID 6145, Caliper's New lesion); every other group is listed in
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -254,10 +254,10 @@ def _report(ds: Dataset) -> SrReport:
     )
 
 
-def _acquisition(items: object) -> dict[str, object]:
+def _acquisition(items: Sequence[Dataset] | None) -> dict[str, object]:
     """Modality and slice thickness (mm) among Image Library acquisition context items."""
     found: dict[str, object] = {}
-    for item in items or []:  # type: ignore[attr-defined]
+    for item in items or []:
         code = _code(item)
         if code == IMAGE_MODALITY and item.get("ConceptCodeSequence"):
             found["modality"] = _value(item)
@@ -397,7 +397,7 @@ def _series_of_sop(ds: Dataset) -> dict[str, str]:
 
 
 def _group(container: Dataset) -> SrGroup:  # noqa: C901 - one branch per content item kind
-    values: dict[str, object] = {}
+    values: dict[str, str | None] = {}
     numbers: list[SrMeasurement] = []
     status = None
     equivocal = False
@@ -445,11 +445,11 @@ def _group(container: Dataset) -> SrGroup:  # noqa: C901 - one branch per conten
     )
     finding = values.get("finding")
     return SrGroup(
-        tracking_identifier=values.get("tracking_identifier"),  # type: ignore[arg-type]
-        tracking_uid=values.get("tracking_uid"),  # type: ignore[arg-type]
-        finding_site=organ,  # type: ignore[arg-type]
-        finding=finding,  # type: ignore[arg-type]
-        time_point=values.get("time_point"),  # type: ignore[arg-type]
+        tracking_identifier=values.get("tracking_identifier"),
+        tracking_uid=values.get("tracking_uid"),
+        finding_site=organ,
+        finding=finding,
+        time_point=values.get("time_point"),
         status=status,
         long_axis=long_axis,
         short_axis=short_axis,
@@ -459,8 +459,8 @@ def _group(container: Dataset) -> SrGroup:  # noqa: C901 - one branch per conten
         location="; ".join(identifiers),
         equivocal=equivocal,
         fragments_mm=fragments,
-        coalesced_into=values.get("coalesced_into"),  # type: ignore[arg-type]
-        method=values.get("method"),  # type: ignore[arg-type]
+        coalesced_into=values.get("coalesced_into"),
+        method=values.get("method"),
     )
 
 

@@ -10,6 +10,7 @@ the default SQLite file.  ``render_as_batch`` lets SQLite alter tables.
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
 import storage.db.models  # noqa: F401  (registers the tables on Base.metadata)
 from storage.db.base import Base
@@ -19,9 +20,9 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _configure(connection: object) -> None:
+def _configure(connection: Connection) -> None:
     context.configure(
-        connection=connection,  # type: ignore[arg-type]
+        connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,

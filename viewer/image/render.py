@@ -22,8 +22,8 @@ def ensure_application() -> QtWidgets.QApplication:
     ``offscreen`` platform is selected, so this works on servers and in CI.
     """
     app = QtWidgets.QApplication.instance()
-    if app is not None:
-        return app  # type: ignore[return-value]
+    if isinstance(app, QtWidgets.QApplication):
+        return app
     headless = sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     )

@@ -14,7 +14,7 @@ The panel only displays a :class:`recist.CaseResult` that the session computed
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from typing import Any, SupportsFloat
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush
@@ -59,12 +59,12 @@ LIVER_TIP = (
 POST_PROGRESSION = "post-progression"
 
 
-def _pct(value: object) -> str:
-    return "" if value is None else f"{float(value):+.1f} %"  # type: ignore[arg-type]
+def _pct(value: SupportsFloat | None) -> str:
+    return "" if value is None else f"{float(value):+.1f} %"
 
 
-def _mm(value: object) -> str:
-    return "" if value is None else f"{float(value):.1f}"  # type: ignore[arg-type]
+def _mm(value: SupportsFloat | None) -> str:
+    return "" if value is None else f"{float(value):.1f}"
 
 
 def _code(value: object) -> str:
