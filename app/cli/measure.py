@@ -12,6 +12,8 @@ import argparse
 import json
 import math
 import time
+from pathlib import Path
+from typing import Any
 
 from app.errors import CliError
 
@@ -32,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      "write --at=X,Y,Z when X is negative")
     cmd.add_argument("--liver", action="store_true", help="segment the liver instead of a lesion")
     cmd.add_argument("--json", action="store_true", help="print JSON")
+    cmd.add_argument("--seg", metavar="FILE",
+                     help="also write the contour as a DICOM SEG referencing the series' images")
     cmd.set_defaults(func=run_measure)
 
 
@@ -45,6 +49,32 @@ def parse_point(text: str) -> tuple[float, float, float]:
     if len(values) != 3 or not all(math.isfinite(v) for v in values):
         raise CliError(f"--at must be three numbers X,Y,Z in millimetres, got {text!r}")
     return (values[0], values[1], values[2])
+
+
+def write_contour_seg(out: str, source: str, volume: Any, contour: Any, kind: str) -> Path:
+    """Write ``contour`` (a segmentation result) as a DICOM SEG over the series' files."""
+    import pydicom
+
+    from storage.dicom import scan
+    from storage.exchange.seg import SegContour, SegError, build_seg, write_seg
+
+    info = scan(source).find(volume.series_instance_uid)
+    files = [f for f in (info.files if info is not None else []) if "::" not in f]
+    datasets = {}
+    for f in files:
+        ds = pydicom.dcmread(f)
+        datasets[str(ds.SOPInstanceUID)] = ds
+    images = [datasets.get(uid) for uid in volume.sop_instance_uids]
+    if not images or any(ds is None for ds in images):
+        raise CliError(f"--seg: the image files of {source} cannot all be read as files "
+                       "(a zip or DICOMDIR member?); no SEG written")
+    region = contour.region
+    seg_contour = SegContour("liver" if kind == "liver" else "lesion", region.offset, region.mask,
+                             kind, contour.algorithm, contour.algorithm_version)
+    try:
+        return write_seg(out, build_seg([ds for ds in images if ds is not None], [seg_contour]))
+    except SegError as exc:
+        raise CliError(f"--seg: {exc}") from exc
 
 
 def run_measure(args: argparse.Namespace) -> int:
@@ -69,6 +99,10 @@ def run_measure(args: argparse.Namespace) -> int:
     except SegmentationError as exc:
         raise CliError(f"cannot measure at {args.at}: {exc}") from exc
     record["seconds"] = round(time.perf_counter() - t0, 3)
+    if args.seg:
+        contour = liver if args.liver else lesion
+        record["seg"] = str(write_contour_seg(args.seg, args.series, volume, contour,
+                                              "liver" if args.liver else "lesion"))
     if args.json:
         print(json.dumps(record, indent=2))
     elif args.liver:

@@ -3,19 +3,26 @@
 The algorithm (``ALGORITHM`` / ``ALGORITHM_VERSION``; its parameters are
 :class:`LesionParameters`, stored with every result):
 
-1. Crop a box of ``roi_radius_mm`` around the seed (the computation never sees the rest of
-   the volume) and smooth it with a Gaussian of ``smoothing_mm``.
-2. Lesion intensity ``mu_l``: the median of the smoothed image within ``seed_radius_mm`` of
-   the seed.  First region: SimpleITK's confidence-connected filter from the seed.
-3. Background intensity ``mu_b``: the median of the smoothed image in a shell
-   ``shell_mm`` outside the region.  New region: the voxels connected to the seed whose value is
-   within half the contrast of ``mu_l`` (``|I - mu_l| < |mu_b - mu_l| / 2``).  The half-way
-   value is where a blurred step edge crosses its true position, so the boundary is unbiased
-   by partial volume and by the scanner's blur; a fixed threshold is not.  Steps 3 is repeated
-   ``iterations`` times, ``mu_l`` then taken from the region's interior.
-4. Clean-up: bridges thinner than ``2 * open_radius_mm`` are cut (opening by reconstruction:
-   erode, keep the seed's component, dilate back inside the region), then holes are filled
-   on every axial slice.
+1. Crop a box around the seed (``box_radii_mm``: a larger one only while the lesion fills the
+   smaller; the computation never sees the rest of the volume) and smooth it with a Gaussian
+   of ``smoothing_mm``.  The seed value ``mu_0`` is the median around the click on its slice.
+2. Leak scan: thresholds ``mu_0 ± h`` (``level_step_hu`` up to ``max_level_hu``, by bisection,
+   since the region only grows with ``h``) towards a brighter and towards a darker
+   surrounding; the smallest ``h`` at which the seed's region reaches the side of the box
+   measures the contrast, and the direction that holds longer says whether the lesion is
+   darker or brighter.  On the lesion's own side values stop at ``far_hu`` from it and never
+   reach fat or bone (``soft_tissue_hu``); tissue beyond, grown by ``barrier_mm``, is barred
+   (the partial-volume rim at an organ's edge would connect everything).
+3. Boundary half-way between the lesion and its surroundings: ``mu_b`` is the median of the
+   smoothed image in a shell ``shell_mm`` outside the region (organ only, the barred tissue
+   left out), ``mu_l`` the median of the region's interior, the threshold ``(mu_l + mu_b) / 2``
+   (never past the leak level), repeated ``iterations`` times.  The half-way value is where a
+   blurred step edge crosses its true position, so the boundary is unbiased by partial volume
+   and by the scanner's blur; a fixed threshold is not.
+4. Clean-up: bridges thinner than ``2 * open_radius_mm`` are cut in-plane (opening by
+   reconstruction: erode, keep the seed's component, dilate back inside the region), then
+   holes are filled on every axial slice.
+5. Volume: partial-volume corrected (:func:`partial_volume_ml`).
 
 Refusals (:class:`SegmentationError`), never a silly number: seed outside the image or in air,
 no edge (contrast below ``min_contrast_hu``), a region reaching the side of the search box (it
@@ -58,6 +65,7 @@ class LesionParameters:
     open_radius_mm: float = 1.5
     barrier_mm: float = 2.0
     far_hu: float = 100.0
+    soft_tissue_hu: tuple[float, float] = (-50.0, 300.0)
     min_contrast_hu: float = 10.0
 
     def to_dict(self) -> dict[str, object]:
@@ -296,11 +304,14 @@ def segment_lesion(
     # the threshold may never go past the level at which the region leaked during the scan
     limit = mu_0 + sign * (h_leak - p.level_step_hu)
     threshold = mu_0 + sign * h_leak / 2.0
-    region = _band_region(smoothed, local, threshold, sign, mu_0 - sign * p.far_hu, spacing_mm, p)
+    region = _band_region(smoothed, local, threshold, sign, _far(mu_0, sign, p), spacing_mm, p)
     mu_l, mu_b = mu_0, mu_0 + sign * h_leak
     for i in range(p.iterations):
         sub, _ = _crop_to(region, spacing_mm, p.shell_mm[1] + 2.0)
         shell = _shell(region[sub], spacing_mm, p.shell_mm)
+        # the surroundings are the organ around the lesion: not the tissue beyond the far
+        # bound (fat or air next to the organ) nor the partial-volume rim at its edge
+        shell &= ~_barrier(smoothed[sub], sign, _far(mu_0, sign, p), spacing_mm, p)
         if not shell.any():
             break
         mu_b = float(np.median(smoothed[sub][shell]))
@@ -312,7 +323,7 @@ def segment_lesion(
             )
         threshold = (mu_l + mu_b) / 2.0
         threshold = min(threshold, limit) if sign > 0 else max(threshold, limit)
-        candidate = _band_region(smoothed, local, threshold, sign, mu_l - sign * p.far_hu,
+        candidate = _band_region(smoothed, local, threshold, sign, _far(mu_l, sign, p),
                                  spacing_mm, p)
         if _touches_side(candidate, candidate.shape, voxels.shape, offset):
             break
@@ -336,7 +347,8 @@ def partial_volume_ml(
     """The lesion's volume counting the boundary voxels by the fraction of lesion they hold.
 
     Voxels deep inside the mask count 1; those within two voxels of its outline (either side)
-    count ``(I - background) / (lesion - background)`` clipped to 0-1.  Thick slices blur the
+    count ``(I - background) / (lesion - background)`` clipped to 0-1 (0 beyond 1.5: another
+    tissue further from the background than the lesion, such as fat).  Thick slices blur the
     first and last slice of a lesion in z; these fractions add that volume back (each point
     in z is seen by slices whose thickness adds up to the spacing times their overlap, so the
     sum stays unbiased).  None when the contrast is unknown.
@@ -351,7 +363,10 @@ def partial_volume_ml(
     outer = sitk.GetArrayFromImage(sitk.BinaryDilate(img, rim, sitk.sitkBox)).astype(bool)
     inner = sitk.GetArrayFromImage(sitk.BinaryErode(img, rim, sitk.sitkBox)).astype(bool)
     band = outer & ~inner
-    frac = np.clip((smoothed[sub][band] - background_hu) / contrast, 0.0, 1.0)
+    frac = (smoothed[sub][band] - background_hu) / contrast
+    # far beyond the lesion's own value is other tissue (fat next to the organ), not lesion
+    frac[frac > 1.5] = 0.0
+    frac = np.clip(frac, 0.0, 1.0)
     return (float(inner.sum()) + float(frac.sum())) * float(np.prod(spacing_mm)) / 1000.0
 
 
@@ -381,21 +396,36 @@ def _leak_level(
     levels = np.arange(p.level_step_hu, p.max_level_hu + 1e-9, p.level_step_hu)
     best: tuple[float, float] | None = None
     for sign in (1.0, -1.0):
-        far = mu_0 - sign * p.far_hu
+        far = _far(mu_0, sign, p)
         barred = _barrier(smoothed, sign, far, spacing_mm, p)
         scan = smoothed.copy()
         scan[barred] = far - sign * 1000.0  # outside every interval below
         scan[local] = mu_0
         scan_img = sitk.GetImageFromArray(scan)
-        leak = None
-        for n, h in enumerate(levels):
-            lo, hi = sorted((mu_0 + sign * float(h), far))
+
+        def leaks(h: float, scan_img: sitk.Image = scan_img, far: float = far,
+                  sign: float = sign) -> bool:
+            lo, hi = sorted((mu_0 + sign * h, far))
             grown = sitk.ConnectedThreshold(scan_img, seedList=seed_xyz, lower=float(lo),
                                             upper=float(hi), replaceValue=1)
-            if _touches_side(sitk.GetArrayViewFromImage(grown), roi.shape, voxels.shape, offset):
-                leak = None if n == 0 else float(h)
-                break
-        # never leaking even at max_level_hu: the box is the whole image, no edge was found
+            region = sitk.GetArrayViewFromImage(grown)
+            return _touches_side(region, roi.shape, voxels.shape, offset)
+
+        # the region grows with the level, so the first leaking level is found by bisection
+        # (leaking at once: the lesion fills the box or has no edge; never leaking even at
+        # max_level_hu: the box is the whole image, no edge was found)
+        leak: float | None
+        if leaks(float(levels[0])) or not leaks(float(levels[-1])):
+            leak = None
+        else:
+            lo_i, hi_i = 0, len(levels) - 1  # levels[lo_i] holds, levels[hi_i] leaks
+            while hi_i - lo_i > 1:
+                mid = (lo_i + hi_i) // 2
+                if leaks(float(levels[mid])):
+                    hi_i = mid
+                else:
+                    lo_i = mid
+            leak = float(levels[hi_i])
         if leak is not None and (best is None or leak > best[1]):
             best = (sign, leak)
     if best is None:
@@ -429,6 +459,13 @@ def _band_region(
     return out
 
 
+def _far(mu: float, sign: float, p: LesionParameters) -> float:
+    """The far bound of a lesion's values: ``far_hu`` from it, and never into fat or bone."""
+    if sign > 0:
+        return max(mu - p.far_hu, p.soft_tissue_hu[0])
+    return min(mu + p.far_hu, p.soft_tissue_hu[1])
+
+
 def _barrier(smoothed: np.ndarray, sign: float, far: float,
              spacing_mm: tuple[float, float, float], p: LesionParameters) -> np.ndarray:
     """Voxels beyond ``far`` on the lesion's side, grown by ``barrier_mm`` in-plane."""
@@ -436,7 +473,7 @@ def _barrier(smoothed: np.ndarray, sign: float, far: float,
     if p.barrier_mm <= 0 or not beyond.any():
         return beyond
     near = sitk.BinaryDilate(sitk.GetImageFromArray(beyond.astype(np.uint8)),
-                             _ball(spacing_mm, p.barrier_mm)[:2] + [0], sitk.sitkBall)
+                             _ball(spacing_mm, p.barrier_mm), sitk.sitkBall)
     return np.asarray(sitk.GetArrayFromImage(near).astype(bool))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+import numpy as np
 import pytest
 
 from app.cli import measure
@@ -65,3 +66,19 @@ def test_liver_volume(shared_data, capsys: pytest.CaptureFixture[str]) -> None:
 def test_a_missing_series_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(CliError):
         run(str(tmp_path / "nothing"), "--at", "1,2,3")
+
+
+def test_the_contour_is_written_as_dicom_seg(shared_data, tmp_path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from storage.dicom import load_series
+    from storage.exchange.seg import read_seg
+
+    out = tmp_path / "t1.dcm"
+    assert run(str(shared_data / "crlm-ct-1006"), f"--at={METASTASIS_LPS}", "--json",
+               "--seg", str(out)) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["seg"] == str(out)
+    volume = load_series(shared_data / "crlm-ct-1006")
+    (contour,) = read_seg(out, volume.sop_instance_uids)
+    ml = contour.mask.sum() * float(np.prod(volume.spacing_mm)) / 1000
+    assert abs(ml - record["volume_ml"]) < 0.5  # the mask; volume_ml adds partial voxels
