@@ -10,7 +10,7 @@ import pytest
 from PySide6 import QtCore
 
 from recist.model import Method
-from tests.viewer.test_workflow import add_timepoint, database, to_viewport, window  # noqa: F401
+from tests.viewer.test_workflow import add_timepoint, to_viewport
 from viewer.main_window.window import MainWindow
 
 pytestmark = pytest.mark.qt
@@ -18,23 +18,29 @@ pytestmark = pytest.mark.qt
 METASTASIS = (38, 247, 147)  # slice, row, column
 
 
-def _open(qtbot, window: MainWindow, shared_data) -> None:  # noqa: F811
+def _open(qtbot, window: MainWindow, shared_data) -> None:
     window.add_patient("CRLM-1006")
     window.open_folder(str(shared_data / "crlm-ct-1006"))
-    qtbot.waitUntil(lambda: window.viewer.volume is not None and not window.progress.isVisible(),
-                    timeout=20000)
+    qtbot.waitUntil(
+        lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=20000
+    )
     add_timepoint(qtbot, window, "baseline")
     window.viewer.set_slice(METASTASIS[0])
     window.viewer.view_box.autoRange(padding=0.0)
 
 
-def _click(qtbot, window: MainWindow, row: float, col: float) -> None:  # noqa: F811
-    qtbot.mouseClick(window.viewer.graphics_view.viewport(), QtCore.Qt.MouseButton.LeftButton,
-                     pos=to_viewport(window, col, row))
+def _click(qtbot, window: MainWindow, row: float, col: float) -> None:
+    qtbot.mouseClick(
+        window.viewer.graphics_view.viewport(),
+        QtCore.Qt.MouseButton.LeftButton,
+        pos=to_viewport(window, col, row),
+    )
 
 
 def test_key_m_then_one_click_stores_a_semi_automatic_caliper_with_its_contour(
-    qtbot, window: MainWindow, shared_data  # noqa: F811
+    qtbot,
+    window: MainWindow,
+    shared_data,
 ) -> None:
     _open(qtbot, window, shared_data)
     window.viewer.setFocus()
@@ -61,7 +67,9 @@ def test_key_m_then_one_click_stores_a_semi_automatic_caliper_with_its_contour(
 
 
 def test_a_click_in_air_is_refused_with_the_reason_and_stores_nothing(
-    qtbot, window: MainWindow, shared_data  # noqa: F811
+    qtbot,
+    window: MainWindow,
+    shared_data,
 ) -> None:
     _open(qtbot, window, shared_data)
     window.set_tool("smart")
@@ -72,10 +80,11 @@ def test_a_click_in_air_is_refused_with_the_reason_and_stores_nothing(
     assert window.session.measurements() == []
 
 
-def test_cancel_stops_the_segmentation(qtbot, window: MainWindow, shared_data) -> None:  # noqa: F811
+def test_cancel_stops_the_segmentation(qtbot, window: MainWindow, shared_data) -> None:
     _open(qtbot, window, shared_data)
     task = window.smart_caliper.measure_at(
-        window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1])))
+        window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
+    )
     assert task is not None
     window.smart_caliper.cancel_button.click()
     assert task.wait(20)
@@ -83,3 +92,23 @@ def test_cancel_stops_the_segmentation(qtbot, window: MainWindow, shared_data) -
     assert window.smart_caliper.task is None
     assert window.session.measurements() == []
     assert "cancelled" in window.smart_caliper.last_message
+
+
+def test_follow_up_the_selected_lesion_is_measured_again_with_one_click(
+    qtbot, window: MainWindow, shared_data  # noqa: F811
+) -> None:
+    _open(qtbot, window, shared_data)
+    point = window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
+    window.smart_caliper.measure_at(point)
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    (baseline,) = window.session.measurements()
+    add_timepoint(qtbot, window, "C3")  # the same series stands in for the follow-up scan
+    window.assign_bar.select_lesion(baseline.lesion_id)
+    window.viewer.set_slice(METASTASIS[0])
+    window.smart_caliper.measure_at(point)
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    (follow_up,) = window.session.measurements()
+    assert follow_up.lesion_id == baseline.lesion_id
+    assert follow_up.timepoint_id != baseline.timepoint_id
+    assert follow_up.method is Method.SEMI_AUTO
+    assert follow_up.long_axis_mm == baseline.long_axis_mm
