@@ -77,8 +77,11 @@ class Lesion:
         cos_t = np.divide(p[..., 0], r, out=np.zeros_like(r), where=r > 0)
         sin_t = np.sqrt(np.clip(1 - cos_t**2, 0, 1))
         phi = np.arctan2(p[..., 1], p[..., 2])
-        rho = self.size_mm / 2.0 / 1.2 * (
-            1 + 0.2 * np.cos(3 * phi + self.phase) * sin_t + 0.1 * (2 * cos_t**2 - 1)
+        rho = (
+            self.size_mm
+            / 2.0
+            / 1.2
+            * (1 + 0.2 * np.cos(3 * phi + self.phase) * sin_t + 0.1 * (2 * cos_t**2 - 1))
         )
         return r <= rho
 
@@ -116,8 +119,9 @@ def make_lesions(rng: np.random.Generator) -> list[tuple[str, float, str]]:
     return [(s, float(d), dens) for d in SIZES_MM for s in SHAPES for dens in ("hypo", "hyper")]
 
 
-def place(rng: np.random.Generator, depth: np.ndarray, spacing: np.ndarray,
-          radius_mm: float) -> np.ndarray:
+def place(
+    rng: np.random.Generator, depth: np.ndarray, spacing: np.ndarray, radius_mm: float
+) -> np.ndarray:
     """A centre (mm) inside the liver, as deep as the lesion's radius where possible."""
     need = min(radius_mm * 0.8, float(depth.max()) * 0.9)
     candidates = np.argwhere(depth >= need)
@@ -125,8 +129,9 @@ def place(rng: np.random.Generator, depth: np.ndarray, spacing: np.ndarray,
     return k * spacing + rng.uniform(-0.5, 0.5, 3) * spacing
 
 
-def insert(voxels: np.ndarray, spacing: np.ndarray, lesion: Lesion,
-           rng: np.random.Generator) -> tuple[np.ndarray, tuple[slice, slice, slice]]:
+def insert(
+    voxels: np.ndarray, spacing: np.ndarray, lesion: Lesion, rng: np.random.Generator
+) -> tuple[np.ndarray, tuple[slice, slice, slice]]:
     """The region of ``voxels`` around the lesion with the lesion rendered into it."""
     margin = lesion.radius_mm + 6.0
     lo = np.maximum(np.floor((lesion.centre_mm - margin) / spacing).astype(int), 0)
@@ -147,9 +152,7 @@ def insert(voxels: np.ndarray, spacing: np.ndarray, lesion: Lesion,
     frac /= n
     img = sitk.GetImageFromArray(frac)
     img.SetSpacing((float(spacing[2]), float(spacing[1]), float(spacing[0])))
-    psf = sitk.GetArrayFromImage(
-        sitk.SmoothingRecursiveGaussian(img, [0.6, 0.6, 0.01])
-    )
+    psf = sitk.GetArrayFromImage(sitk.SmoothingRecursiveGaussian(img, [0.6, 0.6, 0.01]))
     texture = rng.normal(0, 10, frac.shape).astype(np.float32)
     t_img = sitk.GetImageFromArray(texture)
     texture = sitk.GetArrayFromImage(sitk.SmoothingRecursiveGaussian(t_img, 1.0)) * 2.0
@@ -167,8 +170,10 @@ def truth_diameters(lesion: Lesion, spacing: np.ndarray, n_slices: int) -> tuple
     k1 = int(math.ceil((lesion.centre_mm[0] + r) / spacing[0]))
     masks = []
     for k in range(max(k0, 0), min(k1, n_slices - 1) + 1):
-        pts = np.stack([np.full_like(yy, k * spacing[0]), yy + lesion.centre_mm[1],
-                        xx + lesion.centre_mm[2]], axis=-1)
+        pts = np.stack(
+            [np.full_like(yy, k * spacing[0]), yy + lesion.centre_mm[1], xx + lesion.centre_mm[2]],
+            axis=-1,
+        )
         masks.append(lesion.inside(pts))
     stack = np.array(masks)
     d = recist_diameters(stack, (spacing[0], step, step))
@@ -182,8 +187,9 @@ def within(measured: float, truth: float, rel: float, abs_mm: float | None) -> b
     return abs(measured - truth) <= rel * truth
 
 
-def measure(method: str, voxels: np.ndarray, spacing: tuple[float, float, float],
-            seed: tuple[int, int, int]) -> tuple[float, float, float, float] | None:
+def measure(
+    method: str, voxels: np.ndarray, spacing: tuple[float, float, float], seed: tuple[int, int, int]
+) -> tuple[float, float, float, float] | None:
     """(long, short, volume mL, seconds) or None when the method refused."""
     t0 = time.perf_counter()
     try:
@@ -216,8 +222,11 @@ def liver_reference(data: Path) -> None:
     ds = pydicom.dcmread(seg_path)
     for frame, item in enumerate(ds.PerFrameFunctionalGroupsSequence):
         uid = item.DerivationImageSequence[0].SourceImageSequence[0].ReferencedSOPInstanceUID
-        ref[sop_index[uid]] |= ds.pixel_array[frame].astype(bool) if ds.pixel_array.ndim == 3 \
+        ref[sop_index[uid]] |= (
+            ds.pixel_array[frame].astype(bool)
+            if ds.pixel_array.ndim == 3
             else ds.pixel_array.astype(bool)
+        )
     del seg
     ml = float(np.prod(volume.spacing_mm)) / 1000.0
     k = int(np.argmax(ref.sum(axis=(1, 2))))
@@ -258,8 +267,10 @@ def main() -> int:
     spacing = np.asarray(spacing_t)
     liver = segment_liver(voxels, spacing_t, LIVER_SEED, LiverParameters(open_radius_mm=12.0))
     dist = sitk.SignedMaurerDistanceMap(
-        sitk.GetImageFromArray(liver.mask.astype(np.uint8)), insideIsPositive=True,
-        squaredDistance=False, useImageSpacing=False,
+        sitk.GetImageFromArray(liver.mask.astype(np.uint8)),
+        insideIsPositive=True,
+        squaredDistance=False,
+        useImageSpacing=False,
     )
     depth_img = sitk.GetArrayFromImage(dist)
     depth = np.asarray(depth_img) * float(min(spacing))  # approximate mm
@@ -276,8 +287,15 @@ def main() -> int:
         else:
             axes = (size, size, size)
         contrast = -rng.uniform(30, 70) if density == "hypo" else rng.uniform(30, 70)
-        lesion = Lesion(shape, size, axes, random_rotation(rng, 0.3), np.zeros(3), contrast,
-                        rng.uniform(0, 2 * math.pi))
+        lesion = Lesion(
+            shape,
+            size,
+            axes,
+            random_rotation(rng, 0.3),
+            np.zeros(3),
+            contrast,
+            rng.uniform(0, 2 * math.pi),
+        )
         lesion.centre_mm = place(rng, depth, spacing, lesion.radius_mm)
         region, box = insert(voxels, spacing, lesion, rng)
         work = voxels.copy()
@@ -291,8 +309,13 @@ def main() -> int:
         t_vol = lesion.true_volume_ml()
         covered = region != voxels[box]
         outside = float((covered & ~liver.mask[box]).sum() / max(covered.sum(), 1))
-        row: dict[str, object] = {"shape": shape, "size": size, "density": density,
-                                  "truth": (t_long, t_short, t_vol), "outside": outside}
+        row: dict[str, object] = {
+            "shape": shape,
+            "size": size,
+            "density": density,
+            "truth": (t_long, t_short, t_vol),
+            "outside": outside,
+        }
         for method in ("caliper", "threshold"):
             row[method] = measure(method, work, spacing_t, seed)  # type: ignore[arg-type]
         rows.append(row)
@@ -300,31 +323,40 @@ def main() -> int:
             print(_line(row), flush=True)
 
     print(f"{len(rows)} synthetic lesions in {args.data / 'ct-wholebody-269'} (seed {args.seed})")
-    print(f"{'method':<10} {'refused':>7} {'long ok':>8} {'short ok':>8} {'vol ok':>7} "
-          f"{'|long err| med':>15} {'|vol err| med':>14} {'s median':>9} {'s max':>6}")
+    print(
+        f"{'method':<10} {'refused':>7} {'long ok':>8} {'short ok':>8} {'vol ok':>7} "
+        f"{'|long err| med':>15} {'|vol err| med':>14} {'s median':>9} {'s max':>6}"
+    )
     for method in ("caliper", "threshold"):
         _summary(method, rows)
     for density in ("hypo", "hyper"):
         for method in ("caliper", "threshold"):
             _summary(method, [r for r in rows if r["density"] == density], f"  {density}")
     inside = [r for r in rows if float(r["outside"]) <= 0.1]  # type: ignore[arg-type]
-    print(f"lesions at least 90 % inside the liver: {len(inside)} of {len(rows)} (the others "
-          "stick out of this liver into tissue of other density)")
+    print(
+        f"lesions at least 90 % inside the liver: {len(inside)} of {len(rows)} (the others "
+        "stick out of this liver into tissue of other density)"
+    )
     for method in ("caliper", "threshold"):
         _summary(method, inside, "  in liver")
     for lo, hi in ((10, 20), (30, 50), (60, 80)):
         for method in ("caliper", "threshold"):
-            _summary(method, [r for r in rows if lo <= float(r["size"]) <= hi],  # type: ignore[arg-type]
-                     f"  {lo}-{hi} mm")
+            _summary(
+                method,
+                [r for r in rows if lo <= float(r["size"]) <= hi],  # type: ignore[arg-type]
+                f"  {lo}-{hi} mm",
+            )
     liver_reference(args.data)
     return 0
 
 
 def _line(row: dict[str, object]) -> str:
     t_long, t_short, t_vol = row["truth"]  # type: ignore[misc]
-    parts = [f"{row['shape']:<9} {row['size']:>4.0f} {row['density']:<5} "
-             f"out {float(row['outside']) * 100:3.0f}% truth "  # type: ignore[arg-type]
-             f"{t_long:5.1f}/{t_short:5.1f} mm {t_vol:7.2f} mL"]
+    parts = [
+        f"{row['shape']:<9} {row['size']:>4.0f} {row['density']:<5} "
+        f"out {float(row['outside']) * 100:3.0f}% truth "  # type: ignore[arg-type]
+        f"{t_long:5.1f}/{t_short:5.1f} mm {t_vol:7.2f} mL"
+    ]
     for method in ("caliper", "threshold"):
         got = row[method]
         if got is None:
@@ -359,10 +391,12 @@ def _summary(method: str, rows: list[dict[str, object]], label: str | None = Non
     def med(xs: list[float]) -> str:
         return f"{statistics.median(xs):6.1f}%" if xs else "   n/a"
 
-    print(f"{label or method:<10} {refused:>7} {pct(ok_long):>8} {pct(ok_short):>8} "
-          f"{pct(ok_vol):>7} {med(long_err):>15} {med(vol_err):>14} "
-          f"{(statistics.median(secs) if secs else float('nan')):>9.2f} "
-          f"{(max(secs) if secs else float('nan')):>6.2f}" + (f"  ({method})" if label else ""))
+    print(
+        f"{label or method:<10} {refused:>7} {pct(ok_long):>8} {pct(ok_short):>8} "
+        f"{pct(ok_vol):>7} {med(long_err):>15} {med(vol_err):>14} "
+        f"{(statistics.median(secs) if secs else float('nan')):>9.2f} "
+        f"{(max(secs) if secs else float('nan')):>6.2f}" + (f"  ({method})" if label else "")
+    )
 
 
 if __name__ == "__main__":

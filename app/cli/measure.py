@@ -27,15 +27,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "short axis, volume and slice; with --liver, segment the liver and print its volume.",
     )
     cmd.add_argument("series", metavar="SERIES", help="folder, file, zip or DICOMDIR")
-    cmd.add_argument("--series-uid", metavar="UID",
-                     help="SeriesInstanceUID when PATH holds several")
-    cmd.add_argument("--at", required=True, metavar="X,Y,Z",
-                     help="the point, patient LPS millimetres (as the viewer shows them); "
-                     "write --at=X,Y,Z when X is negative")
+    cmd.add_argument(
+        "--series-uid", metavar="UID", help="SeriesInstanceUID when PATH holds several"
+    )
+    cmd.add_argument(
+        "--at",
+        required=True,
+        metavar="X,Y,Z",
+        help="the point, patient LPS millimetres (as the viewer shows them); "
+        "write --at=X,Y,Z when X is negative",
+    )
     cmd.add_argument("--liver", action="store_true", help="segment the liver instead of a lesion")
     cmd.add_argument("--json", action="store_true", help="print JSON")
-    cmd.add_argument("--seg", metavar="FILE",
-                     help="also write the contour as a DICOM SEG referencing the series' images")
+    cmd.add_argument(
+        "--seg",
+        metavar="FILE",
+        help="also write the contour as a DICOM SEG referencing the series' images",
+    )
     cmd.set_defaults(func=run_measure)
 
 
@@ -66,11 +74,19 @@ def write_contour_seg(out: str, source: str, volume: Any, contour: Any, kind: st
         datasets[str(ds.SOPInstanceUID)] = ds
     images = [datasets.get(uid) for uid in volume.sop_instance_uids]
     if not images or any(ds is None for ds in images):
-        raise CliError(f"--seg: the image files of {source} cannot all be read as files "
-                       "(a zip or DICOMDIR member?); no SEG written")
+        raise CliError(
+            f"--seg: the image files of {source} cannot all be read as files "
+            "(a zip or DICOMDIR member?); no SEG written"
+        )
     region = contour.region
-    seg_contour = SegContour("liver" if kind == "liver" else "lesion", region.offset, region.mask,
-                             kind, contour.algorithm, contour.algorithm_version)
+    seg_contour = SegContour(
+        "liver" if kind == "liver" else "lesion",
+        region.offset,
+        region.mask,
+        kind,
+        contour.algorithm,
+        contour.algorithm_version,
+    )
     try:
         return write_seg(out, build_seg([ds for ds in images if ds is not None], [seg_contour]))
     except SegError as exc:
@@ -101,8 +117,11 @@ def run_measure(args: argparse.Namespace) -> int:
     record["seconds"] = round(time.perf_counter() - t0, 3)
     if args.seg:
         contour = liver if args.liver else lesion
-        record["seg"] = str(write_contour_seg(args.seg, args.series, volume, contour,
-                                              "liver" if args.liver else "lesion"))
+        record["seg"] = str(
+            write_contour_seg(
+                args.seg, args.series, volume, contour, "liver" if args.liver else "lesion"
+            )
+        )
     if args.json:
         print(json.dumps(record, indent=2))
     elif args.liver:

@@ -136,7 +136,9 @@ def check_seed(voxels: np.ndarray, seed: tuple[int, int, int]) -> None:
 
 
 def crop_box(
-    shape: tuple[int, ...], seed: tuple[int, int, int], spacing_mm: tuple[float, float, float],
+    shape: tuple[int, ...],
+    seed: tuple[int, int, int],
+    spacing_mm: tuple[float, float, float],
     radius_mm: float,
 ) -> tuple[tuple[slice, slice, slice], tuple[int, int, int]]:
     """The box of ``radius_mm`` around ``seed`` clipped to the volume, and its first index."""
@@ -155,8 +157,10 @@ def _image(array: np.ndarray, spacing_mm: tuple[float, float, float]) -> sitk.Im
 
 def _ball(spacing_mm: tuple[float, float, float], radius_mm: float) -> list[int]:
     """Kernel radius in voxels (x, y, z) for a ball of ``radius_mm``."""
-    return [max(0, int(round(radius_mm / float(s)))) for s in (spacing_mm[2], spacing_mm[1],
-                                                              spacing_mm[0])]
+    return [
+        max(0, int(round(radius_mm / float(s))))
+        for s in (spacing_mm[2], spacing_mm[1], spacing_mm[0])
+    ]
 
 
 def component_at(mask: np.ndarray, seed: tuple[int, int, int]) -> np.ndarray:
@@ -169,8 +173,12 @@ def component_at(mask: np.ndarray, seed: tuple[int, int, int]) -> np.ndarray:
 
 
 def open_by_reconstruction(
-    mask: np.ndarray, seed: tuple[int, int, int], spacing_mm: tuple[float, float, float],
-    radius_mm: float, *, in_plane: bool = False,
+    mask: np.ndarray,
+    seed: tuple[int, int, int],
+    spacing_mm: tuple[float, float, float],
+    radius_mm: float,
+    *,
+    in_plane: bool = False,
 ) -> np.ndarray:
     """Cut bridges thinner than ``2 * radius_mm`` off the seed's component of ``mask``.
 
@@ -184,19 +192,18 @@ def open_by_reconstruction(
         return component_at(mask, seed)
     img = sitk.GetImageFromArray(mask.astype(np.uint8))
     eroded = sitk.GetArrayFromImage(sitk.BinaryErode(img, radius, sitk.sitkBall)).astype(bool)
-    marker = seed if eroded[seed] else _nearest(eroded & component_at(mask, seed), seed,
-                                                spacing_mm)
+    marker = seed if eroded[seed] else _nearest(eroded & component_at(mask, seed), seed, spacing_mm)
     if marker is None:  # the whole region is thinner than the opening: keep it unopened
         return component_at(mask, seed)
     core = component_at(eroded, marker)
-    grown = sitk.BinaryDilate(sitk.GetImageFromArray(core.astype(np.uint8)), radius,
-                              sitk.sitkBall)
+    grown = sitk.BinaryDilate(sitk.GetImageFromArray(core.astype(np.uint8)), radius, sitk.sitkBall)
     opened = sitk.GetArrayFromImage(grown).astype(bool) & mask
     return component_at(opened, seed if opened[seed] else marker)
 
 
-def _nearest(mask: np.ndarray, seed: tuple[int, int, int],
-             spacing_mm: tuple[float, float, float]) -> tuple[int, int, int] | None:
+def _nearest(
+    mask: np.ndarray, seed: tuple[int, int, int], spacing_mm: tuple[float, float, float]
+) -> tuple[int, int, int] | None:
     """The voxel of ``mask`` nearest to ``seed`` in millimetres (None if the mask is empty)."""
     points = np.argwhere(mask)
     if len(points) == 0:
@@ -208,8 +215,9 @@ def _nearest(mask: np.ndarray, seed: tuple[int, int, int],
 
 def fill_holes_per_slice(mask: np.ndarray) -> np.ndarray:
     """Fill holes on every slice (vessels and necrosis in a lesion, lesions in an organ)."""
-    filled = sitk.BinaryFillhole(sitk.GetImageFromArray(mask.astype(np.uint8)),
-                                 fullyConnected=False, foregroundValue=1)
+    filled = sitk.BinaryFillhole(
+        sitk.GetImageFromArray(mask.astype(np.uint8)), fullyConnected=False, foregroundValue=1
+    )
     out = sitk.GetArrayFromImage(filled).astype(bool)
     # BinaryFillhole on a 3-D image fills 3-D holes only; fill each slice's 2-D holes too
     for k in np.nonzero(out.reshape(out.shape[0], -1).any(axis=1))[0]:
@@ -218,13 +226,15 @@ def fill_holes_per_slice(mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _shell(mask: np.ndarray, spacing_mm: tuple[float, float, float],
-           shell_mm: tuple[float, float]) -> np.ndarray:
+def _shell(
+    mask: np.ndarray, spacing_mm: tuple[float, float, float], shell_mm: tuple[float, float]
+) -> np.ndarray:
     img = sitk.GetImageFromArray(mask.astype(np.uint8))
     inner = sitk.BinaryDilate(img, _ball(spacing_mm, shell_mm[0]), sitk.sitkBall)
     outer = sitk.BinaryDilate(img, _ball(spacing_mm, shell_mm[1]), sitk.sitkBall)
-    return np.asarray(sitk.GetArrayFromImage(outer).astype(bool)
-                      & ~sitk.GetArrayFromImage(inner).astype(bool))
+    return np.asarray(
+        sitk.GetArrayFromImage(outer).astype(bool) & ~sitk.GetArrayFromImage(inner).astype(bool)
+    )
 
 
 def _interior(mask: np.ndarray, spacing_mm: tuple[float, float, float], mm: float) -> np.ndarray:
@@ -234,8 +244,12 @@ def _interior(mask: np.ndarray, spacing_mm: tuple[float, float, float], mm: floa
     return core if core.sum() >= 8 else mask
 
 
-def _touches_side(mask: np.ndarray, box_shape: tuple[int, ...], full_shape: tuple[int, ...],
-                  offset: tuple[int, int, int]) -> bool:
+def _touches_side(
+    mask: np.ndarray,
+    box_shape: tuple[int, ...],
+    full_shape: tuple[int, ...],
+    offset: tuple[int, int, int],
+) -> bool:
     """True when the region reaches a side of the box that is not the volume's own edge."""
     for axis in (1, 2):  # in-plane sides: lesions may end at the first/last slice legitimately
         lo_cut = offset[axis] > 0
@@ -323,8 +337,9 @@ def segment_lesion(
             )
         threshold = (mu_l + mu_b) / 2.0
         threshold = min(threshold, limit) if sign > 0 else max(threshold, limit)
-        candidate = _band_region(smoothed, local, threshold, sign, _far(mu_l, sign, p),
-                                 spacing_mm, p)
+        candidate = _band_region(
+            smoothed, local, threshold, sign, _far(mu_l, sign, p), spacing_mm, p
+        )
         if _touches_side(candidate, candidate.shape, voxels.shape, offset):
             break
         region = candidate
@@ -336,13 +351,22 @@ def segment_lesion(
             "measure it by hand"
         )
     report(1.0)
-    return RegionResult(region, offset, spacing3(spacing_mm), mu_l, mu_b,
-                        partial_volume_ml(smoothed, region, spacing_mm, mu_l, mu_b))
+    return RegionResult(
+        region,
+        offset,
+        spacing3(spacing_mm),
+        mu_l,
+        mu_b,
+        partial_volume_ml(smoothed, region, spacing_mm, mu_l, mu_b),
+    )
 
 
 def partial_volume_ml(
-    smoothed: np.ndarray, mask: np.ndarray, spacing_mm: tuple[float, float, float],
-    lesion_hu: float, background_hu: float,
+    smoothed: np.ndarray,
+    mask: np.ndarray,
+    spacing_mm: tuple[float, float, float],
+    lesion_hu: float,
+    background_hu: float,
 ) -> float | None:
     """The lesion's volume counting the boundary voxels by the fraction of lesion they hold.
 
@@ -371,8 +395,11 @@ def partial_volume_ml(
 
 
 def _leak_level(
-    voxels: np.ndarray, spacing_mm: tuple[float, float, float], seed: tuple[int, int, int],
-    radius_mm: float, p: LesionParameters,
+    voxels: np.ndarray,
+    spacing_mm: tuple[float, float, float],
+    seed: tuple[int, int, int],
+    radius_mm: float,
+    p: LesionParameters,
 ) -> tuple[np.ndarray, tuple[int, int, int], tuple[int, int, int], float, float, float] | None:
     """Scan thresholds away from the seed value until the seed's region leaks out of the box.
 
@@ -403,11 +430,13 @@ def _leak_level(
         scan[local] = mu_0
         scan_img = sitk.GetImageFromArray(scan)
 
-        def leaks(h: float, scan_img: sitk.Image = scan_img, far: float = far,
-                  sign: float = sign) -> bool:
+        def leaks(
+            h: float, scan_img: sitk.Image = scan_img, far: float = far, sign: float = sign
+        ) -> bool:
             lo, hi = sorted((mu_0 + sign * h, far))
-            grown = sitk.ConnectedThreshold(scan_img, seedList=seed_xyz, lower=float(lo),
-                                            upper=float(hi), replaceValue=1)
+            grown = sitk.ConnectedThreshold(
+                scan_img, seedList=seed_xyz, lower=float(lo), upper=float(hi), replaceValue=1
+            )
             region = sitk.GetArrayViewFromImage(grown)
             return _touches_side(region, roi.shape, voxels.shape, offset)
 
@@ -434,8 +463,13 @@ def _leak_level(
 
 
 def _band_region(
-    smoothed: np.ndarray, local: tuple[int, int, int], threshold: float, sign: float,
-    far: float, spacing_mm: tuple[float, float, float], p: LesionParameters,
+    smoothed: np.ndarray,
+    local: tuple[int, int, int],
+    threshold: float,
+    sign: float,
+    far: float,
+    spacing_mm: tuple[float, float, float],
+    p: LesionParameters,
 ) -> np.ndarray:
     """The lesion side of ``threshold`` (not beyond ``far``) connected to the seed, cleaned.
 
@@ -453,8 +487,9 @@ def _band_region(
     sub, _ = _crop_to(region, spacing_mm, p.open_radius_mm + 1.0)
     out = np.zeros_like(region)
     seed_sub = (local[0] - sub[0].start, local[1] - sub[1].start, local[2] - sub[2].start)
-    opened = open_by_reconstruction(region[sub], seed_sub, spacing_mm, p.open_radius_mm,
-                                    in_plane=True)
+    opened = open_by_reconstruction(
+        region[sub], seed_sub, spacing_mm, p.open_radius_mm, in_plane=True
+    )
     out[sub] = fill_holes_per_slice(opened)
     return out
 
@@ -466,14 +501,22 @@ def _far(mu: float, sign: float, p: LesionParameters) -> float:
     return min(mu + p.far_hu, p.soft_tissue_hu[1])
 
 
-def _barrier(smoothed: np.ndarray, sign: float, far: float,
-             spacing_mm: tuple[float, float, float], p: LesionParameters) -> np.ndarray:
+def _barrier(
+    smoothed: np.ndarray,
+    sign: float,
+    far: float,
+    spacing_mm: tuple[float, float, float],
+    p: LesionParameters,
+) -> np.ndarray:
     """Voxels beyond ``far`` on the lesion's side, grown by ``barrier_mm`` in-plane."""
     beyond = smoothed <= far if sign > 0 else smoothed >= far
     if p.barrier_mm <= 0 or not beyond.any():
         return beyond
-    near = sitk.BinaryDilate(sitk.GetImageFromArray(beyond.astype(np.uint8)),
-                             _ball(spacing_mm, p.barrier_mm), sitk.sitkBall)
+    near = sitk.BinaryDilate(
+        sitk.GetImageFromArray(beyond.astype(np.uint8)),
+        _ball(spacing_mm, p.barrier_mm),
+        sitk.sitkBall,
+    )
     return np.asarray(sitk.GetArrayFromImage(near).astype(bool))
 
 

@@ -98,8 +98,11 @@ def segment_liver(
     factor = max(1, int(round(p.working_mm / min(spacing_mm[1], spacing_mm[2]))))
     small = voxels[:, ::factor, ::factor].astype(np.float32)
     sp = (float(spacing_mm[0]), float(spacing_mm[1]) * factor, float(spacing_mm[2]) * factor)
-    local = (seed[0], min(seed[1] // factor, small.shape[1] - 1),
-             min(seed[2] // factor, small.shape[2] - 1))
+    local = (
+        seed[0],
+        min(seed[1] // factor, small.shape[1] - 1),
+        min(seed[2] // factor, small.shape[2] - 1),
+    )
     img = sitk.GetImageFromArray(small)
     img.SetSpacing((sp[2], sp[1], sp[0]))
     sigma = [p.smoothing_mm, p.smoothing_mm, p.smoothing_mm if small.shape[0] >= 4 else 0.0]
@@ -200,8 +203,9 @@ class Volumetry:
         return {k: round(float(v), 1) for k, v in asdict(self).items()}
 
 
-def future_liver_remnant_percent(total_liver_ml: float, tumour_ml: float,
-                                 remnant_ml: float) -> float:
+def future_liver_remnant_percent(
+    total_liver_ml: float, tumour_ml: float, remnant_ml: float
+) -> float:
     """FLR % = remnant / (total liver − tumour) × 100.
 
     Raises

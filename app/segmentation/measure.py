@@ -114,7 +114,8 @@ def _segment(volume: Any, k: int, pts: tuple[Point2, Point2]) -> Segment:
     a = volume.index_to_lps(k, r0, c0)
     b = volume.index_to_lps(k, r1, c1)
     return Segment(
-        start_px=(c0, r0), end_px=(c1, r1),
+        start_px=(c0, r0),
+        end_px=(c1, r1),
         start_lps_mm=(float(a[0]), float(a[1]), float(a[2])),
         end_lps_mm=(float(b[0]), float(b[1]), float(b[2])),
     )
@@ -153,14 +154,20 @@ def measure_lesion(
     """
     t0 = time.perf_counter()
     p = parameters or LesionParameters()
-    region = segment_lesion(volume.voxels, spacing3(volume.spacing_mm), seed, p,
-                            progress=progress, cancelled=cancelled)
+    region = segment_lesion(
+        volume.voxels, spacing3(volume.spacing_mm), seed, p, progress=progress, cancelled=cancelled
+    )
     return measurement_from_region(volume, region, p.to_dict(), time.perf_counter() - t0)
 
 
 def measurement_from_region(
-    volume: Any, region: RegionResult, parameters: dict[str, object], seconds: float = 0.0,
-    *, algorithm: str = ALGORITHM, algorithm_version: str = ALGORITHM_VERSION,
+    volume: Any,
+    region: RegionResult,
+    parameters: dict[str, object],
+    seconds: float = 0.0,
+    *,
+    algorithm: str = ALGORITHM,
+    algorithm_version: str = ALGORITHM_VERSION,
 ) -> LesionMeasurement:
     """Diameters and statistics of a region (a segmentation, or a contour the reader edited)."""
     d = recist_diameters(region.mask, region.spacing_mm)
@@ -221,7 +228,14 @@ def measure_liver(
     """Segment the liver from a click inside it."""
     t0 = time.perf_counter()
     p = parameters or LiverParameters()
-    region = segment_liver(volume.voxels, spacing3(volume.spacing_mm), seed, p,
-                           progress=progress, cancelled=cancelled)
-    return LiverSegmentation(region, region.volume_ml, LIVER_ALGORITHM, LIVER_ALGORITHM_VERSION,
-                             p.to_dict(), time.perf_counter() - t0)
+    region = segment_liver(
+        volume.voxels, spacing3(volume.spacing_mm), seed, p, progress=progress, cancelled=cancelled
+    )
+    return LiverSegmentation(
+        region,
+        region.volume_ml,
+        LIVER_ALGORITHM,
+        LIVER_ALGORITHM_VERSION,
+        p.to_dict(),
+        time.perf_counter() - t0,
+    )

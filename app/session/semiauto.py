@@ -36,8 +36,13 @@ class ContourProposal(Protocol):
 
 
 def contour_record(
-    proposal: ContourProposal, *, kind: str, timepoint_id: int, measurement_id: int | None,
-    series_instance_uid: str, values: dict[str, Any] | None = None,
+    proposal: ContourProposal,
+    *,
+    kind: str,
+    timepoint_id: int,
+    measurement_id: int | None,
+    series_instance_uid: str,
+    values: dict[str, Any] | None = None,
 ) -> StoredSegmentation:
     """The record the store keeps of a proposal."""
     offset = proposal.region.offset

@@ -190,8 +190,13 @@ class Segmentations:
                     raise RepositoryError(
                         f"measurement {m.id} is of another timepoint than {tp.label}"
                     )
-            self._tx.guard(session, tp.patient_id, tp.order, reason,
-                           f"adding a {segmentation.kind} contour at {tp.label}")
+            self._tx.guard(
+                session,
+                tp.patient_id,
+                tp.order,
+                reason,
+                f"adding a {segmentation.kind} contour at {tp.label}",
+            )
             row = SegmentationRow(
                 timepoint_id=tp.id,
                 measurement_id=segmentation.measurement_id,
@@ -201,8 +206,14 @@ class Segmentations:
             session.add(row)
             session.flush()
             stored = _from_row(row)
-            self._tx.audit(session, "create", "segmentation", row.id,
-                           after=stored.audit_values(), reason=reason)
+            self._tx.audit(
+                session,
+                "create",
+                "segmentation",
+                row.id,
+                after=stored.audit_values(),
+                reason=reason,
+            )
         return stored
 
     def set_values(
@@ -215,13 +226,25 @@ class Segmentations:
                 raise NotFoundError(f"segmentation {segmentation_id} not found")
             old = _from_row(row)
             tp = session.get_one(TimepointRow, row.timepoint_id)
-            self._tx.guard(session, tp.patient_id, tp.order, reason,
-                           f"changing a {row.kind} contour at {tp.label}")
+            self._tx.guard(
+                session,
+                tp.patient_id,
+                tp.order,
+                reason,
+                f"changing a {row.kind} contour at {tp.label}",
+            )
             row.values_json = json.dumps(values, sort_keys=True)
             session.flush()
             new = _from_row(row)
-            self._tx.audit(session, "update", "segmentation", row.id,
-                           before=old.audit_values(), after=new.audit_values(), reason=reason)
+            self._tx.audit(
+                session,
+                "update",
+                "segmentation",
+                row.id,
+                before=old.audit_values(),
+                after=new.audit_values(),
+                reason=reason,
+            )
         return new
 
     def for_timepoint(self, timepoint_id: int, kind: str | None = None) -> list[StoredSegmentation]:

@@ -105,18 +105,21 @@ def build_seg(
             )
         pixels[k0 : k0 + dk, r0 : r0 + dr, c0 : c0 + dc, i - 1] = c.mask.astype(np.uint8)
         category, kind = _category_type(c.kind)
-        descriptions.append(hd.seg.SegmentDescription(
-            segment_number=i,
-            segment_label=c.label[:64] or f"segment {i}",
-            segmented_property_category=category,
-            segmented_property_type=kind,
-            algorithm_type=hd.seg.SegmentAlgorithmTypeValues.SEMIAUTOMATIC,
-            algorithm_identification=hd.AlgorithmIdentificationSequence(
-                name=c.algorithm[:64], version=c.algorithm_version[:64],
-                # region growing from a seed's neighbourhood, thresholds, morphology (CID 7162)
-                family=codes.cid7162.NeighborhoodAnalysis,
-            ),
-        ))
+        descriptions.append(
+            hd.seg.SegmentDescription(
+                segment_number=i,
+                segment_label=c.label[:64] or f"segment {i}",
+                segmented_property_category=category,
+                segmented_property_type=kind,
+                algorithm_type=hd.seg.SegmentAlgorithmTypeValues.SEMIAUTOMATIC,
+                algorithm_identification=hd.AlgorithmIdentificationSequence(
+                    name=c.algorithm[:64],
+                    version=c.algorithm_version[:64],
+                    # region growing from a seed's neighbourhood, thresholds, morphology (CID 7162)
+                    family=codes.cid7162.NeighborhoodAnalysis,
+                ),
+            )
+        )
     try:
         return hd.seg.Segmentation(
             source_images=list(source_images),
@@ -177,7 +180,8 @@ def read_seg(path: str | Path, sop_instance_uids: Sequence[str]) -> list[Importe
         if not wanted:
             raise SegError(f"{p}: none of its frames refers to an image of this series")
         pixels = seg.get_pixels_by_source_instance(
-            source_sop_instance_uids=wanted, segment_numbers=list(seg.get_segment_numbers()),
+            source_sop_instance_uids=wanted,
+            segment_numbers=list(seg.get_segment_numbers()),
             dtype=np.uint8,
             # frames name their source image; dcmqi's omit SpatialLocationsPreserved
             ignore_spatial_locations=True,
@@ -206,11 +210,13 @@ def read_seg(path: str | Path, sop_instance_uids: Sequence[str]) -> list[Importe
         prop = ""
         if segment is not None and "SegmentedPropertyTypeCodeSequence" in segment:
             prop = str(segment.SegmentedPropertyTypeCodeSequence[0].CodeMeaning)
-        out.append(ImportedContour(
-            label=str(getattr(segment, "SegmentLabel", f"segment {number}")),
-            segment_number=number,
-            offset=(lo[0], lo[1], lo[2]),
-            mask=full[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]].copy(),
-            property_type=prop,
-        ))
+        out.append(
+            ImportedContour(
+                label=str(getattr(segment, "SegmentLabel", f"segment {number}")),
+                segment_number=number,
+                offset=(lo[0], lo[1], lo[2]),
+                mask=full[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]].copy(),
+                property_type=prop,
+            )
+        )
     return out

@@ -12,7 +12,7 @@ import pytest
 from app.session import ReadingSession, SessionError
 from recist.model import Method
 from storage.db import Database
-from tests.app.test_session import database, drawn, session, template_db  # noqa: F401
+from tests.app.test_session import drawn
 
 
 @dataclass
@@ -35,7 +35,8 @@ class _Proposal:
 
 
 def test_an_accepted_proposal_is_a_semi_auto_measurement_with_its_contour(
-    database: Database, session: ReadingSession  # noqa: F811
+    database: Database,
+    session: ReadingSession,
 ) -> None:
     session.add_timepoint("Baseline", date(2026, 1, 2))
     m = session.record_semi_auto_measurement(_Proposal(), drawn(23.0, 14.0))
@@ -44,7 +45,9 @@ def test_an_accepted_proposal_is_a_semi_auto_measurement_with_its_contour(
     contour = session.segmentation_for(m.id or 0)
     assert contour is not None
     assert (contour.volume_ml, contour.mean_hu, contour.algorithm) == (
-        2.5, 31.0, "caliper-half-contrast-region"
+        2.5,
+        31.0,
+        "caliper-half-contrast-region",
     )
     assert contour.mask.mask.shape == (2, 3, 4)
     events = database.audit_events(entity="segmentation")
@@ -64,7 +67,7 @@ def test_an_accepted_proposal_is_a_semi_auto_measurement_with_its_contour(
 
 
 def test_a_failed_contour_write_leaves_no_measurement_and_no_undo_step(
-    session: ReadingSession,  # noqa: F811
+    session: ReadingSession,
 ) -> None:
     session.add_timepoint("Baseline", date(2026, 1, 2))
     bad = _Proposal(region=_Region(np.ones((2, 2, 2), dtype=bool), offset=(1, 2)))  # type: ignore[arg-type]  # a broken proposal on purpose
@@ -75,21 +78,26 @@ def test_a_failed_contour_write_leaves_no_measurement_and_no_undo_step(
 
 
 def test_liver_volumetry_and_flr_for_the_conversion_record(
-    database: Database, session: ReadingSession  # noqa: F811
+    database: Database,
+    session: ReadingSession,
 ) -> None:
     session.add_timepoint("Baseline", date(2026, 1, 2))
     assert session.measured_flr_percent() is None
     liver = _Proposal(volume_ml=1650.0, algorithm="caliper-liver-window-region")
     stored = session.record_liver_volumetry(liver, "1.2.3.4")
     assert session.measured_flr_percent() is None  # no resection recorded yet
-    session.record_virtual_resection(stored.id or 0, {
-        "total_liver_ml": 1650.0, "tumour_ml": 50.0, "resected_ml": 900.0,
-        "remnant_ml": 700.04, "flr_percent": 43.7525,
-    })
+    session.record_virtual_resection(
+        stored.id or 0,
+        {
+            "total_liver_ml": 1650.0,
+            "tumour_ml": 50.0,
+            "resected_ml": 900.0,
+            "remnant_ml": 700.04,
+            "flr_percent": 43.7525,
+        },
+    )
     assert session.measured_flr_percent() == Decimal("43.8")
     volumetry = session.liver_volumetry()
     assert volumetry is not None
     assert volumetry.values["resected_ml"] == 900.0
-    assert [e.action for e in database.audit_events(entity="segmentation")] == [
-        "create", "update"
-    ]
+    assert [e.action for e in database.audit_events(entity="segmentation")] == ["create", "update"]

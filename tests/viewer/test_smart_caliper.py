@@ -95,7 +95,9 @@ def test_cancel_stops_the_segmentation(qtbot, window: MainWindow, shared_data) -
 
 
 def test_follow_up_the_selected_lesion_is_measured_again_with_one_click(
-    qtbot, window: MainWindow, shared_data  # noqa: F811
+    qtbot,
+    window: MainWindow,
+    shared_data,  # noqa: F811
 ) -> None:
     _open(qtbot, window, shared_data)
     point = window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))

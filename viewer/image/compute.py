@@ -68,8 +68,9 @@ class ComputeTask(QRunnable):
     def run(self) -> None:
         """Do the work; emit its result or its error (nothing if cancelled)."""
         try:
-            result = self._work(lambda f: self._emit(self.signals.progress, float(f)),
-                                lambda: self._cancelled)
+            result = self._work(
+                lambda f: self._emit(self.signals.progress, float(f)), lambda: self._cancelled
+            )
         except Exception as exc:  # noqa: BLE001 - reported on the GUI thread
             self._emit(self.signals.failed, exc)
         else:

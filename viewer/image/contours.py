@@ -36,8 +36,9 @@ def outline(mask2d: np.ndarray) -> np.ndarray:
     return edge
 
 
-def outline_rgba(contours: Sequence[Contour], slice_index: int,
-                 shape: tuple[int, int]) -> np.ndarray | None:
+def outline_rgba(
+    contours: Sequence[Contour], slice_index: int, shape: tuple[int, int]
+) -> np.ndarray | None:
     """An RGBA image of the outlines of ``contours`` on axial ``slice_index``, or None."""
     image: np.ndarray | None = None
     for c in contours:

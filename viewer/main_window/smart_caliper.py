@@ -39,8 +39,9 @@ def _measure(volume: Any, point_lps: tuple[float, float, float]) -> Callable[...
     def work(progress: Callable[[float], None], cancelled: Callable[[], bool]) -> Any:
         from app.segmentation import measure_lesion, seed_index
 
-        return measure_lesion(volume, seed_index(volume, point_lps), progress=progress,
-                              cancelled=cancelled)
+        return measure_lesion(
+            volume, seed_index(volume, point_lps), progress=progress, cancelled=cancelled
+        )
 
     return work
 
@@ -62,8 +63,14 @@ class SmartCaliperActions:
         Where the segmentation runs (default: the global pool).
     """
 
-    def __init__(self, window: QMainWindow, session: Any, viewer: Any, calipers: Any,
-                 pool: QThreadPool | None = None) -> None:
+    def __init__(
+        self,
+        window: QMainWindow,
+        session: Any,
+        viewer: Any,
+        calipers: Any,
+        pool: QThreadPool | None = None,
+    ) -> None:
         self.window, self.session, self.viewer, self.calipers = window, session, viewer, calipers
         self._pool = pool or QThreadPool.globalInstance()
         self.task: ComputeTask | None = None
@@ -80,8 +87,13 @@ class SmartCaliperActions:
         self.window.statusBar().addPermanentWidget(self.cancel_button)
         self.viewer.smart_caliper_requested.connect(self.measure_at)
         s = self.session
-        for signal in (s.measurement_added, s.measurement_changed, s.measurement_removed,
-                       s.timepoint_selected, s.patient_opened):
+        for signal in (
+            s.measurement_added,
+            s.measurement_changed,
+            s.measurement_removed,
+            s.timepoint_selected,
+            s.patient_opened,
+        ):
             signal.connect(lambda *_: self.refresh_contours())
 
     # -- click → task ------------------------------------------------------------------

@@ -18,23 +18,39 @@ def _mask() -> MaskBox:
     return MaskBox((10, 20, 30), mask)
 
 
-def _segmentation(timepoint_id: int, measurement_id: int | None, kind: str = "lesion"
-                  ) -> StoredSegmentation:
+def _segmentation(
+    timepoint_id: int, measurement_id: int | None, kind: str = "lesion"
+) -> StoredSegmentation:
     return StoredSegmentation(
-        id=None, timepoint_id=timepoint_id, measurement_id=measurement_id, kind=kind,
-        series_instance_uid="1.2.3", algorithm="caliper-half-contrast-region",
-        algorithm_version="1.0", parameters={"smoothing_mm": 1.5}, volume_ml=1.25,
-        mask=_mask(), mean_hu=20.5, sd_hu=9.0,
+        id=None,
+        timepoint_id=timepoint_id,
+        measurement_id=measurement_id,
+        kind=kind,
+        series_instance_uid="1.2.3",
+        algorithm="caliper-half-contrast-region",
+        algorithm_version="1.0",
+        parameters={"smoothing_mm": 1.5},
+        volume_ml=1.25,
+        mask=_mask(),
+        mean_hu=20.5,
+        sd_hu=9.0,
     )
 
 
 def test_a_contour_round_trips_with_its_measurement_and_is_audited(store: ClinicalStore) -> None:
     chart = build_chart(store, n_timepoints=1, n_lesions=1)
     tp = chart.timepoints[0]
-    m = store.add_measurement(Measurement(
-        id=None, lesion_id=chart.lesions[0].id, timepoint_id=tp.id, reader_id=None,
-        status=MeasurementStatus.MEASURED, long_axis_mm=21.0, method=Method.SEMI_AUTO,
-    ))
+    m = store.add_measurement(
+        Measurement(
+            id=None,
+            lesion_id=chart.lesions[0].id,
+            timepoint_id=tp.id,
+            reader_id=None,
+            status=MeasurementStatus.MEASURED,
+            long_axis_mm=21.0,
+            method=Method.SEMI_AUTO,
+        )
+    )
     stored = store.segmentations.add(_segmentation(tp.id or 0, m.id))
     assert stored.id is not None
     assert stored.reader_id is not None
@@ -66,7 +82,9 @@ def test_liver_volumetry_values_are_updated_and_the_latest_is_found(store: Clini
     assert latest.id == second.id != first.id
     assert latest.values["flr_percent"] == 42.5
     assert [e.action for e in store.audit_events(entity="segmentation")] == [
-        "create", "create", "update"
+        "create",
+        "create",
+        "update",
     ]
 
 
@@ -74,29 +92,43 @@ def test_bad_kind_and_measurement_of_another_timepoint_are_refused(store: Clinic
     chart = build_chart(store, n_timepoints=2, n_lesions=1)
     with pytest.raises(RepositoryError, match="kind"):
         store.segmentations.add(_segmentation(chart.timepoints[0].id or 0, None, "spleen"))
-    m = store.add_measurement(Measurement(
-        id=None, lesion_id=chart.lesions[0].id, timepoint_id=chart.timepoints[1].id,
-        reader_id=None, status=MeasurementStatus.MEASURED, long_axis_mm=21.0,
-    ))
+    m = store.add_measurement(
+        Measurement(
+            id=None,
+            lesion_id=chart.lesions[0].id,
+            timepoint_id=chart.timepoints[1].id,
+            reader_id=None,
+            status=MeasurementStatus.MEASURED,
+            long_axis_mm=21.0,
+        )
+    )
     with pytest.raises(RepositoryError, match="another timepoint"):
         store.segmentations.add(_segmentation(chart.timepoints[0].id or 0, m.id))
     assert store.audit_events(entity="segmentation") == []
 
 
-def test_a_signed_timepoint_needs_a_reason(db: Database, store: ClinicalStore, alice: Reader
-                                           ) -> None:
+def test_a_signed_timepoint_needs_a_reason(
+    db: Database, store: ClinicalStore, alice: Reader
+) -> None:
     chart = build_chart(store, n_timepoints=2, n_lesions=1)
     for t, mm in zip(chart.timepoints, (21.0, 12.0), strict=True):
-        store.add_measurement(Measurement(
-            id=None, lesion_id=chart.lesions[0].id, timepoint_id=t.id, reader_id=None,
-            status=MeasurementStatus.MEASURED, long_axis_mm=mm,
-        ))
+        store.add_measurement(
+            Measurement(
+                id=None,
+                lesion_id=chart.lesions[0].id,
+                timepoint_id=t.id,
+                reader_id=None,
+                status=MeasurementStatus.MEASURED,
+                long_axis_mm=mm,
+            )
+        )
     tp = chart.timepoints[1]
     db.store(alice).sign(tp.id or 0, alice, PASSWORD)
     with pytest.raises(ReasonRequiredError):
         store.segmentations.add(_segmentation(tp.id or 0, None, "liver"))
-    stored = store.segmentations.add(_segmentation(tp.id or 0, None, "liver"),
-                                     reason="liver volumetry for the MDT")
+    stored = store.segmentations.add(
+        _segmentation(tp.id or 0, None, "liver"), reason="liver volumetry for the MDT"
+    )
     assert stored.id is not None
     assert not store.is_locked(tp.id or 0)
 

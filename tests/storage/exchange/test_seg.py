@@ -65,8 +65,9 @@ def test_the_dcmqi_liver_seg_is_read_as_a_contour(shared_data: Path) -> None:
     from storage.dicom import load_series
 
     volume = load_series(shared_data / "dcmqi" / "segmentations" / "ct-3slice")
-    (liver,) = read_seg(shared_data / "dcmqi" / "segmentations" / "liver.dcm",
-                        volume.sop_instance_uids)
+    (liver,) = read_seg(
+        shared_data / "dcmqi" / "segmentations" / "liver.dcm", volume.sop_instance_uids
+    )
     assert liver.label == "Liver"
     assert liver.property_type == "Liver"
     assert liver.mask.shape[0] == 3
