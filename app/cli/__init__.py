@@ -4,6 +4,9 @@ Each area registers its own sub-commands from a module of its own
 (``app/cli/<area>.py`` with a ``register(subparsers)`` function), so this
 file only dispatches.  ``caliper`` with no sub-command starts the
 workstation.
+
+May import anything below it (``app`` controllers, ``storage``, ``recist``), each command
+module only when its command runs; ``app.main`` only to start the window.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.cli.endpoints",  # after export: adds export adam|endpoints
     "app.cli.pacs",
     "app.cli.view",
+    "app.cli.measure",
 )
 
 
