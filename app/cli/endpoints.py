@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -34,12 +32,12 @@ from pathlib import Path
 from typing import Any
 
 import recist
+from app.cli.common import database as _database
 from app.errors import CliError
 from recist.endpoints import (
     AlbuminUnit,
     Ascites,
     BilirubinUnit,
-    ChildPughInputs,
     ConversionRecord,
     Encephalopathy,
     MdtOutcome,
@@ -50,21 +48,7 @@ from recist.endpoints import (
 )
 from recist.errors import InvalidRecordError
 from recist.model import Patient, Reader
-from storage.db import Database, NotFoundError, RepositoryError, open_database
-
-
-@contextmanager
-def _database(args: argparse.Namespace) -> Iterator[Database]:
-    try:
-        db = open_database(getattr(args, "db", None))
-    except RepositoryError as exc:
-        raise CliError(str(exc)) from exc
-    try:
-        yield db
-    except (RepositoryError, recist.RecistError) as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        db.close()
+from storage.db import Database, NotFoundError
 
 
 def _actor(db: Database, args: argparse.Namespace) -> Reader:

@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pydicom
 from pydicom.dataset import Dataset
 
-import recist
+from app.cli.common import database as _database
 from app.errors import CliError
 from app.timelines import find_images, load_all, load_timeline
 from recist.model import Reader
-from storage.db import Database, RepositoryError, open_database
+from storage.db import Database
 from storage.exchange.sdtm import build_sdtm
 from storage.exchange.sr import SrExportError, build_timepoint_sr
 from storage.exchange.sr_read import SrImportError, read_sr
@@ -38,20 +36,6 @@ from storage.exchange.timeline import (
     dumps_timeline_json,
     timeline_to_dict,
 )
-
-
-@contextmanager
-def _database(args: argparse.Namespace) -> Iterator[Database]:
-    try:
-        db = open_database(getattr(args, "db", None))
-    except RepositoryError as exc:
-        raise CliError(str(exc)) from exc
-    try:
-        yield db
-    except (RepositoryError, recist.RecistError) as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        db.close()
 
 
 def _say(text: str, *, err: bool = False) -> None:
