@@ -147,7 +147,10 @@ def _nested_too_deep(ds: Dataset) -> bool:
     stack = [(ds, 0)]
     while stack:
         item, depth = stack.pop()
-        for elem in item.elements():  # raw where unread: nothing is converted
+        for tag in item.keys():
+            # raw where unread: nothing is converted (keep_deferred: an empty raw element
+            # stays raw too; converting it raises on an unknown VR)
+            elem = item.get_item(tag, keep_deferred=True)
             if elem.VR == "SQ" and elem.value:
                 if depth + 1 > MAX_SEQUENCE_DEPTH:
                     return True
