@@ -82,8 +82,10 @@ def text_problem(value: str, kind: str, *, multiline: bool = False) -> str | Non
     for position, char in enumerate(value):
         if not (char.isprintable() or (multiline and char in "\n\r\t")):
             what = "a lone surrogate" if 0xD800 <= ord(char) <= 0xDFFF else "the character"
-            return (f"contains {what} U+{ord(char):04X} at position {position}, which is not "
-                    "printable text" + ("" if multiline else " on one line"))
+            return (
+                f"contains {what} U+{ord(char):04X} at position {position}, which is not "
+                "printable text" + ("" if multiline else " on one line")
+            )
     return None  # pragma: no cover - isprintable() said otherwise
 
 

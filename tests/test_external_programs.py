@@ -34,9 +34,7 @@ def _is_repo_script(node: ast.expr | None) -> bool:
     """``str(ROOT / "scripts" / "x.sh")``-like: a path built in code, which names a repo script."""
     if node is None:
         return False
-    return "scripts" in {
-        sub.value for sub in ast.walk(node) if isinstance(sub, ast.Constant)
-    }
+    return "scripts" in {sub.value for sub in ast.walk(node) if isinstance(sub, ast.Constant)}
 
 
 def _first_word(call: ast.Call) -> str | None:

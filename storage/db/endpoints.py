@@ -147,7 +147,9 @@ class EndpointRecordRepository:
                 )
             )
         return EndpointRecords(
-            found["conversion_record"], found["surgery_record"], found["survival_record"],
+            found["conversion_record"],
+            found["surgery_record"],
+            found["survival_record"],
             signatures,
         )
 
@@ -172,7 +174,9 @@ class EndpointRecordRepository:
         saved: ConversionRecord = self._save("conversion_record", record, reason)
         return saved
 
-    def save_surgery_record(self, record: SurgeryRecord, reason: str | None = None) -> SurgeryRecord:
+    def save_surgery_record(
+        self, record: SurgeryRecord, reason: str | None = None
+    ) -> SurgeryRecord:
         """Create or update the patient's surgery and pathology record."""
         saved: SurgeryRecord = self._save("surgery_record", record, reason)
         return saved
@@ -241,9 +245,15 @@ class EndpointRecordRepository:
             sig.voided_by_id = self._tx.writer_id()
             session.flush()
             self._tx.audit(
-                session, "void", "record_signature", sig.id,
-                after={"voided_at": sig.voided_at.isoformat(), "void_reason": reason,
-                       "voided_by_id": sig.voided_by_id},
+                session,
+                "void",
+                "record_signature",
+                sig.id,
+                after={
+                    "voided_at": sig.voided_at.isoformat(),
+                    "void_reason": reason,
+                    "voided_by_id": sig.voided_by_id,
+                },
                 reason=reason,
             )
 
@@ -287,7 +297,10 @@ class EndpointRecordRepository:
         except AuthenticationError:
             with self._tx.write("record refused signature") as session:
                 self._tx.audit(
-                    session, "sign_refused", "conversion_record", patient_id,
+                    session,
+                    "sign_refused",
+                    "conversion_record",
+                    patient_id,
                     after={"username": investigator.username, "why": "authentication failed"},
                 )
             raise

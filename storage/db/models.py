@@ -26,7 +26,7 @@ from storage.db.base import Base, TimestampMixin, utcnow
 
 
 class ReaderRow(TimestampMixin, Base):
-    """A person using Caliper: password verifier and Ed25519 key pair (``storage/db/passwords.py``)."""
+    """A person using Caliper: password verifier, Ed25519 key pair (``storage/db/passwords.py``)."""
 
     __tablename__ = "reader"
 
@@ -267,7 +267,9 @@ class RecordSignatureRow(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int] = mapped_column(Integer)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="RESTRICT"), index=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="RESTRICT"), index=True
+    )
     reader_id: Mapped[int] = mapped_column(ForeignKey("reader.id", ondelete="RESTRICT"))
     printed_name: Mapped[str] = mapped_column(String(200))
     meaning: Mapped[str] = mapped_column(String(400))

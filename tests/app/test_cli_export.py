@@ -92,7 +92,9 @@ def test_sdtm_xpt_holds_the_same_records_as_the_csv(database: str, tmp_path: Pat
 
 
 def test_sr_export_then_import_into_another_patient(
-    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    database: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("pw\n"))
@@ -136,7 +138,8 @@ def test_sr_export_then_import_into_another_patient(
     )
     assert list((tmp_path / "r03").glob("*.dcm")) == []
     err = capsys.readouterr().err
-    assert "skipped C3" in err and "no report written for R03" in err
+    assert "skipped C3" in err
+    assert "no report written for R03" in err
     report = read_sr(out / "R01_C3_SR.dcm")
     t1 = next(g for g in report.groups if g.tracking_identifier == "T1")
     assert t1.long_axis.value_mm == 20.0

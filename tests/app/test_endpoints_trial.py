@@ -9,14 +9,12 @@ SQLite database once per module; the KM medians and CIs Caliper computes
 from __future__ import annotations
 
 import csv
-import io
 import importlib.util
+import io
+import math
 import random
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import math
 
 import pyreadstat
 import pytest
@@ -36,7 +34,8 @@ def _load_script() -> object:
     spec = importlib.util.spec_from_file_location(
         "synthetic_trial", REPO / "scripts" / "synthetic_trial.py"
     )
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["synthetic_trial"] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
@@ -44,7 +43,7 @@ def _load_script() -> object:
 
 
 @pytest.fixture(scope="module")
-def trial_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def trial_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     folder = tmp_path_factory.mktemp("trial")
     url = f"sqlite:///{folder / 'trial.sqlite3'}"
     db = open_database(url)
@@ -53,7 +52,7 @@ def trial_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         db.close()
     assert len(subjects) == 40
-    yield url
+    return url
 
 
 def _lifelines(times: list[float], events: list[bool]) -> tuple[float, float, float]:
@@ -149,18 +148,38 @@ def test_trial_exports_sdtm_and_adam_traceable(trial_db: str, tmp_path: Path) ->
     assert list(frame["CNSR"].astype(int)) == [int(r["CNSR"]) for r in adtte]
     assert str(frame["ADT"].iloc[0])[:10] == adtte[0]["ADT"]
     frame, meta = pyreadstat.read_xport(str(adam_out / "adsl.xpt"))
-    assert len(frame) == 40 and meta.table_name == "ADSL"
+    assert len(frame) == 40
+    assert meta.table_name == "ADSL"
 
 
 def test_cli_records_and_show(
-    trial_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    trial_db: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     password = _load_script().PASSWORD  # type: ignore[attr-defined]  # module loaded from a file
     monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))  # the CLI authenticates rad
-    assert main(["--db", trial_db, "conversion", "set", "--patient", "S001", "--flr", "abc",
-                 "--as", "rad", "--password-stdin"]) == 2
+    assert (
+        main(
+            [
+                "--db",
+                trial_db,
+                "conversion",
+                "set",
+                "--patient",
+                "S001",
+                "--flr",
+                "abc",
+                "--as",
+                "rad",
+                "--password-stdin",
+            ]
+        )
+        == 2
+    )
     assert "--flr must be a number" in capsys.readouterr().err
     assert main(["--db", trial_db, "endpoints", "show", "--patient", "S001"]) == 0
     out = capsys.readouterr().out
-    assert "not a RECIST category" in out and "PFS:" in out
+    assert "not a RECIST category" in out
+    assert "PFS:" in out

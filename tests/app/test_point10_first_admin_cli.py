@@ -53,7 +53,8 @@ def _open(home: Path):
 
 def test_point10_first_admin_and_investigator_on_the_command_line(caliper) -> None:
     done = caliper("db", "init")
-    assert done.returncode == 0 and "created admin reader 'system'" in done.stdout
+    assert done.returncode == 0
+    assert "created admin reader 'system'" in done.stdout
     done = caliper(
         "reader",
         "add",
@@ -85,21 +86,34 @@ def test_point10_first_admin_and_investigator_on_the_command_line(caliper) -> No
     )
     assert done.returncode == 0, done.stderr
     done = caliper(
-        "reader", "reset-password", "ivan", "--password-stdin", "--as", "ada",
+        "reader",
+        "reset-password",
+        "ivan",
+        "--password-stdin",
+        "--as",
+        "ada",
         stdin="wrong pass\ntemp pass\n",
     )
-    assert done.returncode == 2 and "wrong password for 'ada'" in done.stderr
+    assert done.returncode == 2
+    assert "wrong password for 'ada'" in done.stderr
     done = caliper(
-        "reader", "reset-password", "ivan", "--password-stdin", "--as", "ada",
+        "reader",
+        "reset-password",
+        "ivan",
+        "--password-stdin",
+        "--as",
+        "ada",
         stdin="admin pass\ntemp pass\n",
     )
-    assert done.returncode == 0 and "new one when they next log in" in done.stdout
+    assert done.returncode == 0
+    assert "new one when they next log in" in done.stdout
     listed = caliper("reader", "list").stdout
     assert "ivan\tinvestigator\tDr Ivan Investigator (password reset" in listed
     assert "ada\tadmin\tDr Ada Admin\n" in listed
     eve = ("reader", "add", "--username", "eve", "--name", "Eve", "--password-stdin")
     done = caliper(*eve, "--as", "ivan", stdin="temp pass\nx\n")
-    assert done.returncode == 2 and "choose a new password first" in done.stderr
+    assert done.returncode == 2
+    assert "choose a new password first" in done.stderr
     db = _open(caliper.home)
     try:
         ivan = db.readers.change_password("ivan", "temp pass", "my own")
@@ -108,12 +122,15 @@ def test_point10_first_admin_and_investigator_on_the_command_line(caliper) -> No
     finally:
         db.close()
     done = caliper(*eve, "--as", "ivan", stdin="my own\nx\n")
-    assert done.returncode == 2 and "only an admin can add readers" in done.stderr
+    assert done.returncode == 2
+    assert "only an admin can add readers" in done.stderr
     assert "caliper db init" in done.stderr  # the way out
     done = caliper(*eve, "--as", "system", stdin="x\n")  # system only until the first admin
-    assert done.returncode == 2 and "only until the first administrator" in done.stderr
+    assert done.returncode == 2
+    assert "only until the first administrator" in done.stderr
     done = caliper(*eve[:-1], "--as", "ada")  # no terminal, no --password-stdin: no write
-    assert done.returncode == 2 and "need ada's password" in done.stderr
+    assert done.returncode == 2
+    assert "need ada's password" in done.stderr
     verified = caliper("audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
@@ -143,7 +160,8 @@ def test_point10_db_init_adds_system_to_a_database_the_window_created(caliper) -
     assert done.returncode == 2
     assert "no reader 'system' in this database; run `caliper db init`" in done.stderr
     done = caliper("db", "init")
-    assert done.returncode == 0 and "created admin reader 'system'" in done.stdout
+    assert done.returncode == 0
+    assert "created admin reader 'system'" in done.stdout
     done = caliper(
         "reader",
         "add",

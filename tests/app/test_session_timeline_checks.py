@@ -62,8 +62,12 @@ def session(database: Database) -> ReadingSession:
 
 
 def _series(uid: str, patient_id: str) -> dict[str, object]:
-    return {"series_instance_uid": uid, "study_instance_uid": uid + ".0", "modality": "CT",
-            "dicom_patient_id": patient_id}
+    return {
+        "series_instance_uid": uid,
+        "study_instance_uid": uid + ".0",
+        "modality": "CT",
+        "dicom_patient_id": patient_id,
+    }
 
 
 def _events(database: Database, action: str) -> list:
@@ -72,12 +76,15 @@ def _events(database: Database, action: str) -> list:
 
 # -- point 4: dates and labels ----------------------------------------------------------------
 
+
 def test_point4_session_refuses_timepoint_before_baseline(
     session: ReadingSession, database: Database
 ) -> None:
     session.add_timepoint("baseline", BASELINE_DATE)
     events = len(database.audit_events())
-    with pytest.raises(SessionError, match=r"2004-01-01 is before the baseline scan \(baseline, 2004-06-13\)"):
+    with pytest.raises(
+        SessionError, match=r"2004-01-01 is before the baseline scan \(baseline, 2004-06-13\)"
+    ):
         session.add_timepoint("C3", date(2004, 1, 1), 3)
     assert [tp.label for tp in session.timepoints()] == ["baseline"]
     assert len(database.audit_events()) == events  # nothing written
@@ -88,7 +95,9 @@ def test_point4_session_refuses_timepoint_before_baseline(
 def test_point4_session_refuses_same_label_twice(session: ReadingSession, label: str) -> None:
     session.add_timepoint("baseline", BASELINE_DATE)
     session.add_timepoint("C3", date(2004, 8, 20), 3)
-    with pytest.raises(SessionError, match="S-001 already has a timepoint C3: give this one its own label"):
+    with pytest.raises(
+        SessionError, match="S-001 already has a timepoint C3: give this one its own label"
+    ):
         session.add_timepoint(label, date(2004, 10, 20), 6)
     assert [tp.label for tp in session.timepoints()] == ["baseline", "C3"]
 
@@ -96,19 +105,23 @@ def test_point4_session_refuses_same_label_twice(session: ReadingSession, label:
 def test_point4_typed_date_differing_from_dicom_asks_and_is_audited(
     session: ReadingSession, database: Database
 ) -> None:
-    with pytest.raises(ScanDateMismatchError, match="2004-06-20 differs from the date in the DICOM series"):
+    with pytest.raises(
+        ScanDateMismatchError, match="2004-06-20 differs from the date in the DICOM series"
+    ):
         session.add_timepoint("baseline", date(2004, 6, 20), dicom_scan_date=BASELINE_DATE)
     assert session.timepoints() == []
     assert _events(database, "confirm") == []
     # the DICOM date itself needs no confirmation
     stored = session.add_timepoint("baseline", BASELINE_DATE, dicom_scan_date=BASELINE_DATE)
     assert _events(database, "confirm") == []
-    follow_up = session.add_timepoint("C3", date(2004, 8, 21), 3, dicom_scan_date=date(2004, 8, 20),
-                                      confirm_scan_date=True)
+    follow_up = session.add_timepoint(
+        "C3", date(2004, 8, 21), 3, dicom_scan_date=date(2004, 8, 20), confirm_scan_date=True
+    )
     assert follow_up.scan_date == date(2004, 8, 21)
     (event,) = _events(database, "confirm")
     assert event.entity_id == str(follow_up.id)
-    assert "2004-08-21" in event.reason and "2004-08-20" in event.reason
+    assert "2004-08-21" in event.reason
+    assert "2004-08-20" in event.reason
     assert stored.scan_date == BASELINE_DATE
     assert database.verify_audit().ok
 
@@ -119,8 +132,9 @@ def test_point4_store_refuses_what_the_session_refuses(
     store = database.store(session.reader)
     base = session.add_timepoint("baseline", BASELINE_DATE)
     c3 = session.add_timepoint("C3", date(2004, 8, 20), 3)
-    early = Timepoint(id=None, patient_id=base.patient_id, order=2, label="C6",
-                      scan_date=date(2004, 5, 1))
+    early = Timepoint(
+        id=None, patient_id=base.patient_id, order=2, label="C6", scan_date=date(2004, 5, 1)
+    )
     with pytest.raises(IntegrityViolationError, match="before the baseline baseline"):
         store.add_timepoint(early)
     with pytest.raises(DuplicateError, match="already has a timepoint labelled 'C3'"):
@@ -135,8 +149,10 @@ def test_point4_store_refuses_what_the_session_refuses(
 def test_point4_import_refuses_before_baseline_and_same_label(database: Database) -> None:
     store = database.store(database.readers.authenticate("rita", "rita-pw"))
     patient = Patient(id=None, subject_id="S-IMP")
-    tps = [Timepoint(id=None, patient_id=None, order=0, label="BL", scan_date=BASELINE_DATE),
-           Timepoint(id=None, patient_id=None, order=1, label="C3", scan_date=date(2004, 1, 1))]
+    tps = [
+        Timepoint(id=None, patient_id=None, order=0, label="BL", scan_date=BASELINE_DATE),
+        Timepoint(id=None, patient_id=None, order=1, label="C3", scan_date=date(2004, 1, 1)),
+    ]
     with pytest.raises(IntegrityViolationError, match="before the baseline BL"):
         store.import_records(patient, tps, [], [])
     tps[1] = replace(tps[1], label="bl", scan_date=date(2004, 8, 1))
@@ -146,14 +162,31 @@ def test_point4_import_refuses_before_baseline_and_same_label(database: Database
 
 
 def test_point4_cli_timeline_import_refuses_before_baseline(
-    database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    database: Database,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    case = {"id": "S-9", "timepoints": [
-        {"label": "BL", "date": "2004-06-13", "targets": [{"id": "T1", "organ": "liver", "diameter_mm": 30}]},
-        {"label": "C3", "date": "2004-08-20", "targets": [{"id": "T1", "organ": "liver", "diameter_mm": 20}]},
-        {"label": "C6", "date": "2004-01-01", "targets": [{"id": "T1", "organ": "liver", "diameter_mm": 20}]},
-    ]}
+    case = {
+        "id": "S-9",
+        "timepoints": [
+            {
+                "label": "BL",
+                "date": "2004-06-13",
+                "targets": [{"id": "T1", "organ": "liver", "diameter_mm": 30}],
+            },
+            {
+                "label": "C3",
+                "date": "2004-08-20",
+                "targets": [{"id": "T1", "organ": "liver", "diameter_mm": 20}],
+            },
+            {
+                "label": "C6",
+                "date": "2004-01-01",
+                "targets": [{"id": "T1", "organ": "liver", "diameter_mm": 20}],
+            },
+        ],
+    }
     path = tmp_path / "case.json"
     path.write_text(json.dumps(case))
     as_rita = ["--as", "rita", "--password-stdin"]  # the CLI authenticates who writes
@@ -173,6 +206,7 @@ def test_point4_cli_timeline_import_refuses_before_baseline(
 
 # -- point 5: another patient's series ------------------------------------------------------
 
+
 def test_point5_attach_other_patient_series_needs_audited_confirmation(
     session: ReadingSession, database: Database
 ) -> None:
@@ -180,10 +214,14 @@ def test_point5_attach_other_patient_series_needs_audited_confirmation(
     c3 = session.add_timepoint("C3", date(2004, 8, 20), 3)
     assert session.other_patient_warning("PAT-A", c3.id) is None
     warning = session.other_patient_warning("PAT-B", c3.id)
-    assert warning is not None and "“PAT-B”" in warning and "“PAT-A”" in warning
+    assert warning is not None
+    assert "“PAT-B”" in warning
+    assert "“PAT-A”" in warning
     with pytest.raises(OtherPatientSeriesError) as info:
         session.attach_series(c3.id, **_series("1.2.2", "PAT-B"))
-    assert "PAT-A" in str(info.value) and "PAT-B" in str(info.value) and "S-001" in str(info.value)
+    assert "PAT-A" in str(info.value)
+    assert "PAT-B" in str(info.value)
+    assert "S-001" in str(info.value)
     assert session.timepoints()[1].series_instance_uid is None  # not attached
     assert _events(database, "confirm") == []
 
@@ -204,8 +242,9 @@ def test_point5_new_timepoint_on_other_patient_series_needs_confirmation(
     with pytest.raises(OtherPatientSeriesError, match="“PAT-B”.*“PAT-A”"):
         session.add_timepoint("C3", date(2004, 8, 20), 3, **_series("1.2.2", "PAT-B"))
     assert len(session.timepoints()) == 1
-    session.add_timepoint("C3", date(2004, 8, 20), 3, **_series("1.2.2", "PAT-B"),
-                          confirm_other_patient=True)
+    session.add_timepoint(
+        "C3", date(2004, 8, 20), 3, **_series("1.2.2", "PAT-B"), confirm_other_patient=True
+    )
     (event,) = _events(database, "confirm")
     assert event.reason == "attach series of other patient ID PAT-B to subject S-001"
     # the same patient's series, and series without a Patient ID, attach without a word

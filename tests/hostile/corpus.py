@@ -82,7 +82,8 @@ def _deflated_file(ds: Dataset, extra: bytes, pixel_bytes: int) -> bytes:
     stream = head
     if pixel_bytes:
         pixels = packer.compress(_element(0x7FE00010, b"OW", pixel_bytes)) + packer.flush(
-            zlib.Z_FULL_FLUSH)
+            zlib.Z_FULL_FLUSH
+        )
         stream += pixels + _zeros_deflated(pixel_bytes)
     return meta + stream + _deflate_end()
 
@@ -94,8 +95,13 @@ def _save(ds: Dataset, path: Path, syntax: str | None = None) -> Path:
         return path
     ds.file_meta.TransferSyntaxUID = syntax
     uid = pydicom.uid.UID(syntax)
-    pydicom.dcmwrite(path, ds, implicit_vr=uid.is_implicit_VR,
-                     little_endian=uid.is_little_endian, force_encoding=True)
+    pydicom.dcmwrite(
+        path,
+        ds,
+        implicit_vr=uid.is_implicit_VR,
+        little_endian=uid.is_little_endian,
+        force_encoding=True,
+    )
     return path
 
 
@@ -107,7 +113,8 @@ def _nested(depth: int, order: str = "<", implicit: bool = False) -> bytes:
         sequence = struct.pack(f"{order}HH2sHI", 0x0040, 0xA730, b"SQ", 0, 0xFFFFFFFF)
     item = struct.pack(f"{order}HHI", 0xFFFE, 0xE000, 0xFFFFFFFF)
     ends = struct.pack(f"{order}HHI", 0xFFFE, 0xE00D, 0) + struct.pack(
-        f"{order}HHI", 0xFFFE, 0xE0DD, 0)
+        f"{order}HHI", 0xFFFE, 0xE0DD, 0
+    )
     return (sequence + item) * depth + ends * depth
 
 
@@ -121,6 +128,7 @@ def _set(**values: object) -> Callable[[Dataset], None]:
     def change(ds: Dataset) -> None:
         for keyword, value in values.items():
             setattr(ds, keyword, value)
+
     return change
 
 
@@ -137,13 +145,16 @@ class _raw:  # noqa: N801 - used like a function in the table below
 
     def patch(self, path: Path, big_endian: bool) -> None:
         order = ">" if big_endian else "<"
-        header = struct.pack(f"{order}HH", self.tag >> 16, self.tag & 0xFFFF) + \
-            self.vr.encode() + struct.pack(f"{order}H", len(self.value))
+        header = (
+            struct.pack(f"{order}HH", self.tag >> 16, self.tag & 0xFFFF)
+            + self.vr.encode()
+            + struct.pack(f"{order}H", len(self.value))
+        )
         data = path.read_bytes()
         assert header in data, (self.tag, self.value, path)
         at = data.index(header) + len(header)
-        assert data[at:at + len(self.value)] == self.placeholder
-        path.write_bytes(data[:at] + self.value + data[at + len(self.value):])
+        assert data[at : at + len(self.value)] == self.placeholder
+        path.write_bytes(data[:at] + self.value + data[at + len(self.value) :])
 
 
 # (name, change) of single-file headers that must be refused
@@ -197,17 +208,26 @@ def dicom_corpus(folder: Path, source: Path) -> dict[str, Path]:
         out[name] = _save(ds, folder / name / "image.dcm")
         if isinstance(change, _raw):
             change.patch(out[name], big_endian=False)
-        if name in ("spacing-zero", "spacing-nan", "slope-nan", "orientation-nan",
-                    "orientation-parallel", "position-nan", "nested-5000"):
+        if name in (
+            "spacing-zero",
+            "spacing-nan",
+            "slope-nan",
+            "orientation-nan",
+            "orientation-parallel",
+            "position-nan",
+            "nested-5000",
+        ):
             # the same damage read by pydicom instead of the fast walker
             ds = fresh()
             change(ds)
-            out[f"{name}-big-endian"] = _save(ds, folder / f"{name}-be" / "image.dcm",
-                                              ExplicitVRBigEndian)
+            out[f"{name}-big-endian"] = _save(
+                ds, folder / f"{name}-be" / "image.dcm", ExplicitVRBigEndian
+            )
             if isinstance(change, _raw):
                 change.patch(out[f"{name}-big-endian"], big_endian=True)
     for name, depth, syntax in (
-        ("nested-5000", 5000, None), ("nested-70", 70, None),
+        ("nested-5000", 5000, None),
+        ("nested-70", 70, None),
         ("nested-implicit-3000", 3000, ImplicitVRLittleEndian),
         ("nested-big-endian-3000", 3000, ExplicitVRBigEndian),
         ("nested-big-endian-100", 100, ExplicitVRBigEndian),
@@ -220,8 +240,11 @@ def dicom_corpus(folder: Path, source: Path) -> dict[str, Path]:
             syntax = None
         path = _save(ds, folder / name / "image.dcm", syntax)
         big = syntax == ExplicitVRBigEndian
-        _insert_before_pixels(path, _nested(depth, ">" if big else "<",
-                                            syntax == ImplicitVRLittleEndian), ">" if big else "<")
+        _insert_before_pixels(
+            path,
+            _nested(depth, ">" if big else "<", syntax == ImplicitVRLittleEndian),
+            ">" if big else "<",
+        )
         out[name] = path
 
     # deflate bombs: the header alone inflates to 4 GiB; pixel data declared at 1.8 GB
@@ -231,12 +254,18 @@ def dicom_corpus(folder: Path, source: Path) -> dict[str, Path]:
     path.parent.mkdir(parents=True)
     meta, dataset = _meta_and_dataset(ds, DEFLATED)
     packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
-    path.write_bytes(meta + packer.compress(dataset + bomb) + packer.flush(zlib.Z_FULL_FLUSH)
-                     + _zeros_deflated(4 * 1024**3)
-                     + _deflate_end())
+    path.write_bytes(
+        meta
+        + packer.compress(dataset + bomb)
+        + packer.flush(zlib.Z_FULL_FLUSH)
+        + _zeros_deflated(4 * 1024**3)
+        + _deflate_end()
+    )
     out["deflate-header-4gib"] = path
-    for name, rows, columns in (("deflate-pixels-1.8gb", 30000, 30000),
-                                ("deflate-pixels-256mib", 8192, 16384)):
+    for name, rows, columns in (
+        ("deflate-pixels-1.8gb", 30000, 30000),
+        ("deflate-pixels-256mib", 8192, 16384),
+    ):
         ds = fresh()
         ds.Rows, ds.Columns = rows, columns
         path = folder / name / "image.dcm"
@@ -292,8 +321,10 @@ def dicom_corpus(folder: Path, source: Path) -> dict[str, Path]:
     # zip archives: a member that inflates to 256 MiB, members escaping the folder, garbage
     path = folder / "zip-bomb" / "series.zip"
     path.parent.mkdir(parents=True)
-    with (zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive,
-          archive.open("big.dcm", "w", force_zip64=True) as member):
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("big.dcm", "w", force_zip64=True) as member,
+    ):
         zeros = bytes(_ZERO_BLOCK)
         for _ in range(256):
             member.write(zeros)
@@ -330,11 +361,17 @@ def _dicomdir(root: Path, target: list[str]) -> Path:
 
 def _case(**target: object) -> dict[str, object]:
     entry: dict[str, object] = {"id": "T1", "organ": "liver", "diameter_mm": 20} | target
-    return {"id": "P-1", "timepoints": [
-        {"label": "baseline", "date": "2026-01-05", "targets": [entry]},
-        {"label": "C3", "date": "2026-03-01", "targets": [{"id": "T1", "organ": "liver",
-                                                          "diameter_mm": 15}]},
-    ]}
+    return {
+        "id": "P-1",
+        "timepoints": [
+            {"label": "baseline", "date": "2026-01-05", "targets": [entry]},
+            {
+                "label": "C3",
+                "date": "2026-03-01",
+                "targets": [{"id": "T1", "organ": "liver", "diameter_mm": 15}],
+            },
+        ],
+    }
 
 
 def _deep(depth: int, where: str) -> str:
@@ -344,8 +381,13 @@ def _deep(depth: int, where: str) -> str:
     if where == "unknown-key":
         return '{"id": "P", "source": ' + nest + ', "timepoints": [{"label": "B"}]}'
     if where == "expected":
-        return '{"id": "P", "expected": ' + "{\"a\": " * depth + "1" + "}" * depth + \
-            ', "timepoints": [{"label": "B"}]}'
+        return (
+            '{"id": "P", "expected": '
+            + '{"a": ' * depth
+            + "1"
+            + "}" * depth
+            + ', "timepoints": [{"label": "B"}]}'
+        )
     return '{"id": "P", "timepoints": [{"label": "B", "targets": ' + nest + "}]}"
 
 
@@ -361,10 +403,18 @@ def case_corpus(folder: Path) -> dict[str, Path]:
     for depth in (40, 1000, 100_000):
         for where in ("top", "unknown-key", "expected", "targets"):
             texts[f"deep-{where}-{depth}"] = _deep(depth, where)
-    for field, value in (("organ", "\ud800"), ("id", "T\ud800"), ("location", "\udfff"),
-                         ("organ", "liver\0"), ("id", "T\0"), ("location", "seg\x1b[31m"),
-                         ("organ", "x" * 10 * 1024 * 1024), ("id", "T" * 40),
-                         ("organ", "a\u202eb"), ("location", "l" * 201)):
+    for field, value in (
+        ("organ", "\ud800"),
+        ("id", "T\ud800"),
+        ("location", "\udfff"),
+        ("organ", "liver\0"),
+        ("id", "T\0"),
+        ("location", "seg\x1b[31m"),
+        ("organ", "x" * 10 * 1024 * 1024),
+        ("id", "T" * 40),
+        ("organ", "a\u202eb"),
+        ("location", "l" * 201),
+    ):
         name = f"{field}-{value[:6].encode('unicode_escape').decode('ascii')}-{len(value)}"
         texts[name] = json.dumps(_case(**{field: value}))
     for name, change in (
@@ -374,10 +424,21 @@ def case_corpus(folder: Path) -> dict[str, Path]:
         ("label-nul", lambda c: c["timepoints"][0].update(label="B\0")),
         ("label-65", lambda c: c["timepoints"][0].update(label="B" * 65)),
         ("modality-17", lambda c: c["timepoints"][0].update(modality="M" * 17)),
-        ("uid-65", lambda c: c["timepoints"][0]["targets"][0].update(image={
-            "series_instance_uid": "1" * 65, "sop_instance_uid": "1.2",
-            "long_axis": {"start_px": [0, 0], "end_px": [1, 1], "start_lps_mm": [0, 0, 0],
-                          "end_lps_mm": [1, 1, 1]}})),
+        (
+            "uid-65",
+            lambda c: c["timepoints"][0]["targets"][0].update(
+                image={
+                    "series_instance_uid": "1" * 65,
+                    "sop_instance_uid": "1.2",
+                    "long_axis": {
+                        "start_px": [0, 0],
+                        "end_px": [1, 1],
+                        "start_lps_mm": [0, 0, 0],
+                        "end_lps_mm": [1, 1, 1],
+                    },
+                }
+            ),
+        ),
         ("diameter-nan", lambda c: _first(c).update(diameter_mm=float("nan"))),
         ("diameter-inf", lambda c: _first(c).update(diameter_mm=float("inf"))),
         ("diameter-huge", lambda c: _first(c).update(diameter_mm=1e308)),

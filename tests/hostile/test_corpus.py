@@ -29,10 +29,17 @@ MAX_RSS_MIB = 1024.0
 def _run_all(jobs: list[list[str]], home: Path) -> list[dict[str, Any]]:
     spec = home.parent / f"{home.name}-jobs.json"
     spec.write_text(json.dumps(jobs), encoding="utf-8")
-    env = dict(os.environ, CALIPER_HOME=str(home), OPENBLAS_NUM_THREADS="1",
-               QT_QPA_PLATFORM="offscreen")
-    result = subprocess.run([sys.executable, str(DRIVER), str(spec)], capture_output=True,
-                            text=True, env=env, timeout=1800, check=False)
+    env = dict(
+        os.environ, CALIPER_HOME=str(home), OPENBLAS_NUM_THREADS="1", QT_QPA_PLATFORM="offscreen"
+    )
+    result = subprocess.run(
+        [sys.executable, str(DRIVER), str(spec)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1800,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return [json.loads(line) for line in result.stdout.splitlines()]
 
@@ -66,33 +73,48 @@ def case_inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return case_corpus(tmp_path_factory.mktemp("hostile-cases"))
 
 
-def test_the_corpus_is_as_large_as_promised(dicom_inputs: dict[str, Path],
-                                            case_inputs: dict[str, Path]) -> None:
+def test_the_corpus_is_as_large_as_promised(
+    dicom_inputs: dict[str, Path], case_inputs: dict[str, Path]
+) -> None:
     assert len(dicom_inputs) >= 60
     assert len(case_inputs) >= 40
-    for item in ("deflate-header-4gib", "deflate-pixels-1.8gb", "nested-5000", "spacing-zero",
-                 "spacing-negative", "spacing-1e308", "slope-nan", "orientation-nan",
-                 "dicomdir-missing", "dicomdir-escaping", "dicomdir-garbage"):
+    for item in (
+        "deflate-header-4gib",
+        "deflate-pixels-1.8gb",
+        "nested-5000",
+        "spacing-zero",
+        "spacing-negative",
+        "spacing-1e308",
+        "slope-nan",
+        "orientation-nan",
+        "dicomdir-missing",
+        "dicomdir-escaping",
+        "dicomdir-garbage",
+    ):
         assert item in dicom_inputs
     assert dicom_inputs["deflate-header-4gib"].stat().st_size < 5 * 1024**2
 
 
-def test_dicom_load_refuses_every_hostile_input(dicom_inputs: dict[str, Path],
-                                                tmp_path: Path) -> None:
+def test_dicom_load_refuses_every_hostile_input(
+    dicom_inputs: dict[str, Path], tmp_path: Path
+) -> None:
     names = sorted(dicom_inputs)
     runs = _run_all([["dicom", "load", str(dicom_inputs[n])] for n in names], tmp_path / "home")
-    failures = {name: why for name, run in zip(names, runs, strict=True)
-                if (why := _bad(run)) is not None}
+    failures = {
+        name: why for name, run in zip(names, runs, strict=True) if (why := _bad(run)) is not None
+    }
     assert not failures, json.dumps(failures, indent=1)
     for name, run in zip(names, runs, strict=True):
         assert str(dicom_inputs[name]) in run["stderr"], (name, run["stderr"])
 
 
-def test_dicom_info_lists_every_hostile_input_as_skipped(dicom_inputs: dict[str, Path],
-                                                         tmp_path: Path) -> None:
+def test_dicom_info_lists_every_hostile_input_as_skipped(
+    dicom_inputs: dict[str, Path], tmp_path: Path
+) -> None:
     names = sorted(dicom_inputs)
-    runs = _run_all([["dicom", "info", str(dicom_inputs[n]), "--json"] for n in names],
-                    tmp_path / "home")
+    runs = _run_all(
+        [["dicom", "info", str(dicom_inputs[n]), "--json"] for n in names], tmp_path / "home"
+    )
     failures = {}
     for name, run in zip(names, runs, strict=True):
         why = _bad(run, expect_rc=0) if run["rc"] == 0 else _bad(run)
@@ -105,14 +127,21 @@ def test_dicom_info_lists_every_hostile_input_as_skipped(dicom_inputs: dict[str,
     assert not failures, json.dumps(failures, indent=1)
 
 
-def test_one_bad_file_is_skipped_and_the_rest_loads(dicom_inputs: dict[str, Path],
-                                                    shared_data: Path, tmp_path: Path) -> None:
+def test_one_bad_file_is_skipped_and_the_rest_loads(
+    dicom_inputs: dict[str, Path], shared_data: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "mixed"
     folder.mkdir()
     for path in sorted((shared_data / "ct-chest-30").glob("1-0*.dcm")):
         (folder / path.name).write_bytes(path.read_bytes())
-    hostile = ("nested-5000", "nested-big-endian-3000", "deflate-header-4gib", "spacing-zero",
-               "orientation-nan", "slope-nan")
+    hostile = (
+        "nested-5000",
+        "nested-big-endian-3000",
+        "deflate-header-4gib",
+        "spacing-zero",
+        "orientation-nan",
+        "slope-nan",
+    )
     for name in hostile:
         (folder / f"zz-{name}.dcm").write_bytes(dicom_inputs[name].read_bytes())
     [run] = _run_all([["dicom", "load", str(folder), "--json"]], tmp_path / "home")
@@ -121,27 +150,40 @@ def test_one_bad_file_is_skipped_and_the_rest_loads(dicom_inputs: dict[str, Path
     [info] = _run_all([["dicom", "info", str(folder), "--json"]], tmp_path / "home2")
     report = json.loads(info["stdout"])
     assert sorted(Path(p["path"]).name for p in report["problems"]) == sorted(
-        f"zz-{name}.dcm" for name in hostile)
+        f"zz-{name}.dcm" for name in hostile
+    )
 
 
-def test_evaluate_refuses_every_hostile_case(case_inputs: dict[str, Path],
-                                             tmp_path: Path) -> None:
+def test_evaluate_refuses_every_hostile_case(case_inputs: dict[str, Path], tmp_path: Path) -> None:
     names = sorted(case_inputs)
     runs = _run_all([["evaluate", str(case_inputs[n])] for n in names], tmp_path / "home")
-    failures = {name: why for name, run in zip(names, runs, strict=True)
-                if (why := _bad(run, lines_per_case=True)) is not None}
+    failures = {
+        name: why
+        for name, run in zip(names, runs, strict=True)
+        if (why := _bad(run, lines_per_case=True)) is not None
+    }
     assert not failures, json.dumps(failures, indent=1)
 
 
-def test_timeline_import_refuses_every_hostile_case(case_inputs: dict[str, Path],
-                                                    tmp_path: Path) -> None:
+def test_timeline_import_refuses_every_hostile_case(
+    case_inputs: dict[str, Path], tmp_path: Path
+) -> None:
     names = sorted(case_inputs)
-    jobs = [["db", "init"]] + [
-        ["timeline", "import", str(case_inputs[n]), "--patient", f"H-{i}", "--as", "system"]
-        for i, n in enumerate(names)] + [["patient", "list"]]
+    jobs = (
+        [["db", "init"]]
+        + [
+            ["timeline", "import", str(case_inputs[n]), "--patient", f"H-{i}", "--as", "system"]
+            for i, n in enumerate(names)
+        ]
+        + [["patient", "list"]]
+    )
     runs = _run_all(jobs, tmp_path / "home")
     assert runs[0]["rc"] == 0, runs[0]
-    failures = {name: why for name, run in zip(names, runs[1:-1], strict=True)
-                if (why := _bad(run)) is not None}
+    failures = {
+        name: why
+        for name, run in zip(names, runs[1:-1], strict=True)
+        if (why := _bad(run)) is not None
+    }
     assert not failures, json.dumps(failures, indent=1)
-    assert runs[-1]["rc"] == 0 and runs[-1]["stdout"] == ""  # nothing was stored
+    assert runs[-1]["rc"] == 0
+    assert runs[-1]["stdout"] == ""  # nothing was stored

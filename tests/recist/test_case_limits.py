@@ -39,7 +39,8 @@ def test_text_problem(value: str, expected: str | None) -> None:
     if expected is None:
         assert problem is None
     else:
-        assert problem is not None and expected in problem
+        assert problem is not None
+        assert expected in problem
 
 
 def test_notes_may_span_lines_but_hold_no_nul() -> None:
@@ -75,9 +76,16 @@ def test_case_id_label_and_image_uid_are_limited() -> None:
     data["timepoints"][0]["label"] = "L" * 65  # type: ignore[index]
     with pytest.raises(CaseFormatError, match="at most 64"):
         case_from_dict(data)
-    image = {"series_instance_uid": "1.2" + "3" * 70, "sop_instance_uid": "1.2",
-             "long_axis": {"start_px": [0, 0], "end_px": [1, 1], "start_lps_mm": [0, 0, 0],
-                           "end_lps_mm": [1, 1, 1]}}
+    image = {
+        "series_instance_uid": "1.2" + "3" * 70,
+        "sop_instance_uid": "1.2",
+        "long_axis": {
+            "start_px": [0, 0],
+            "end_px": [1, 1],
+            "start_lps_mm": [0, 0, 0],
+            "end_lps_mm": [1, 1, 1],
+        },
+    }
     with pytest.raises(CaseFormatError, match="at most 64") as info:
         case_from_dict(_case(image=image))
     assert info.value.field.endswith("image.series_instance_uid")
@@ -122,8 +130,10 @@ def test_unreadable_json_gets_one_line(content: bytes, message: str) -> None:
 
 
 def test_lone_surrogate_escape_reaches_the_parser_as_a_field_error() -> None:
-    data = loads_json('{"id": "P", "timepoints": [{"label": "B", "targets": '
-                      '[{"id": "T1", "organ": "\\ud800", "diameter_mm": 10}]}]}')
+    data = loads_json(
+        '{"id": "P", "timepoints": [{"label": "B", "targets": '
+        '[{"id": "T1", "organ": "\\ud800", "diameter_mm": 10}]}]}'
+    )
     with pytest.raises(CaseFormatError, match="lone surrogate") as info:
         case_from_dict(data)
     assert info.value.field == "timepoints[0].targets[0].organ"

@@ -1,4 +1,10 @@
-"""Real CT volumes for the viewer tests, read with pydicom (the viewer never imports storage)."""
+"""Real CT volumes for the viewer tests, read with pydicom (the viewer never imports storage).
+
+Also the main-window fixtures ``database`` and ``window`` of ``test_workflow.py``: imported here,
+every viewer test module can request them by name instead of importing them (an imported
+fixture that a test then takes as an argument reads as a redefinition, F811).  A module that
+defines a fixture of the same name keeps its own.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+
+from tests.viewer.test_workflow import database, window  # noqa: F401 - shared fixtures
 
 
 @dataclass

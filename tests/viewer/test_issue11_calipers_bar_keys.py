@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 import viewer.lesions.assign_bar as assign_bar
 from app.main import DEMO_FOLDER
 from recist.model import Lesion, LesionKind
-from tests.viewer.test_workflow import add_timepoint, close_error_boxes, database, drag, window  # noqa: F401
+from tests.viewer.test_workflow import add_timepoint, close_error_boxes, drag
 from viewer.image.calipers import BidirectionalCaliperRoi
 from viewer.image.overlays import MeasurementOverlay, make_geometry
 from viewer.image.view import SeriesViewerWidget
@@ -43,8 +43,9 @@ def _overlay(volume, slice_index, long_px, short_px=None, mid=7, label="T1 23.4 
 def open_demo_baseline(qtbot, window: MainWindow, subject: str) -> None:
     window.add_patient(subject)
     window.open_folder(str(DEMO_FOLDER))
-    qtbot.waitUntil(lambda: window.viewer.volume is not None and not window.progress.isVisible(),
-                    timeout=30000)
+    qtbot.waitUntil(
+        lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=30000
+    )
     add_timepoint(qtbot, window, "baseline")
     qtbot.waitUntil(lambda: window.viewer.volume.is_complete, timeout=30000)
     window.viewer.set_slice(9)
@@ -55,8 +56,11 @@ def open_demo_baseline(qtbot, window: MainWindow, subject: str) -> None:
 
 
 def question_boxes() -> list[QMessageBox]:
-    return [w for w in QApplication.topLevelWidgets()
-            if isinstance(w, QMessageBox) and w.objectName() == "confirmBox" and w.isVisible()]
+    return [
+        w
+        for w in QApplication.topLevelWidgets()
+        if isinstance(w, QMessageBox) and w.objectName() == "confirmBox" and w.isVisible()
+    ]
 
 
 # -- point 2 -----------------------------------------------------------------------------------
@@ -65,33 +69,49 @@ def question_boxes() -> list[QMessageBox]:
 def test_point2_handles_and_whole_calipers_stay_on_the_image(viewer, ct_chest) -> None:
     rows, cols = ct_chest.voxels.shape[1:]
     viewer.set_slice(3)
-    viewer.set_overlays([
-        _overlay(ct_chest, 3, ((100.0, 100.0), (140.0, 100.0)), mid=1),
-        _overlay(ct_chest, 3, ((300.0, 300.0), (360.0, 300.0)), ((330.0, 280.0), (330.0, 320.0)),
-                 mid=2, label="T2 30.0 mm"),
-    ])
+    viewer.set_overlays(
+        [
+            _overlay(ct_chest, 3, ((100.0, 100.0), (140.0, 100.0)), mid=1),
+            _overlay(
+                ct_chest,
+                3,
+                ((300.0, 300.0), (360.0, 300.0)),
+                ((330.0, 280.0), (330.0, 320.0)),
+                mid=2,
+                label="T2 30.0 mm",
+            ),
+        ]
+    )
     line, pair = viewer.overlay_items[1], viewer.overlay_items[2]
     line.movePoint(line.getHandles()[0], QtCore.QPointF(-80.0, -40.0))
     assert line.end_points()[0] == pytest.approx((-0.5, -0.5))
     line.translate(QtCore.QPointF(10_000.0, 10_000.0))
     (x0, y0), (x1, y1) = line.end_points()
-    assert max(x0, x1) == pytest.approx(cols - 0.5) and max(y0, y1) == pytest.approx(rows - 0.5)
+    assert max(x0, x1) == pytest.approx(cols - 0.5)
+    assert max(y0, y1) == pytest.approx(rows - 0.5)
     pair.movePoint(pair.handles[1]["item"], QtCore.QPointF(cols + 300.0, 310.0))
     points = [p for axis in pair.axes_points() for p in axis]
-    assert all(-0.5 - 1e-6 <= x <= cols - 0.5 + 1e-6 and -0.5 - 1e-6 <= y <= rows - 0.5 + 1e-6
-               for x, y in points)
+    assert all(
+        -0.5 - 1e-6 <= x <= cols - 0.5 + 1e-6 and -0.5 - 1e-6 <= y <= rows - 0.5 + 1e-6
+        for x, y in points
+    )
 
 
-def test_point2_caliper_longer_than_the_field_of_view_is_refused(qtbot, window: MainWindow) -> None:  # noqa: F811
+def test_point2_caliper_longer_than_the_field_of_view_is_refused(qtbot, window: MainWindow) -> None:
     open_demo_baseline(qtbot, window, "P2-FOV")
     window.set_tool("line")
     drag(qtbot, window, (2.0, 2.0), (509.0, 509.0))  # corner to corner: ~700 mm, FOV 500 mm
     errors = close_error_boxes()
-    assert errors and "field of view" in errors[0] and "Draw it again" in errors[0]
-    assert window.session.lesions() == [] and window.viewer.provisional_item is None
+    assert errors
+    assert "field of view" in errors[0]
+    assert "Draw it again" in errors[0]
+    assert window.session.lesions() == []
+    assert window.viewer.provisional_item is None
 
 
-def test_point2_implausible_growth_asks_and_yes_stores_it_audited(qtbot, window: MainWindow) -> None:  # noqa: F811
+def test_point2_implausible_growth_asks_and_yes_stores_it_audited(
+    qtbot, window: MainWindow
+) -> None:
     session = window.session
     open_demo_baseline(qtbot, window, "P2-ASK")
     window.set_tool("line")
@@ -111,11 +131,13 @@ def test_point2_implausible_growth_asks_and_yes_stores_it_audited(qtbot, window:
     drag(qtbot, window, (140.0, 310.0), (190.0, 310.0))  # ~49 mm: x5
     qtbot.waitUntil(lambda: len(question_boxes()) == 1)
     (box,) = question_boxes()
-    assert "Are you sure" in box.text() + box.informativeText() and "T1" in box.informativeText()
+    assert "Are you sure" in box.text() + box.informativeText()
+    assert "T1" in box.informativeText()
     assert session.measurement_for(t1.id) is None
     with qtbot.waitSignal(session.measurement_added, timeout=5000) as added:
         box.button(QMessageBox.StandardButton.Yes).click()
-    assert added.args[0].long_axis_mm > 40 and "confirmed" in added.args[0].note
+    assert added.args[0].long_axis_mm > 40
+    assert "confirmed" in added.args[0].note
     event = window.session.database.audit_events(entity="measurement")[-1]
     assert "confirmed" in str(event.after)
     # No drops the caliper and stores nothing
@@ -131,7 +153,9 @@ def test_point2_implausible_growth_asks_and_yes_stores_it_audited(qtbot, window:
 
 
 def _lesion(lid: int, code: str, kind: LesionKind, organ: str = "liver") -> Lesion:
-    return Lesion(id=lid, patient_id=1, code=code, kind=kind, organ=organ, tracking_uid=f"2.25.{lid}")
+    return Lesion(
+        id=lid, patient_id=1, code=code, kind=kind, organ=organ, tracking_uid=f"2.25.{lid}"
+    )
 
 
 def test_point3_bar_disables_what_recist_does_not_allow(qtbot) -> None:
@@ -140,28 +164,40 @@ def test_point3_bar_disables_what_recist_does_not_allow(qtbot) -> None:
     bar.set_lesions([_lesion(1, "T1", LesionKind.TARGET), _lesion(2, "N1", LesionKind.NEW)])
     bar.set_timepoint("baseline", True)
     model = bar.lesion.model()
-    enabled = {bar.lesion.itemText(i): model.item(i).isEnabled()
-               for i in range(bar.lesion.count()) if bar.lesion.itemData(i)}
-    assert enabled["New target (T2)"] and enabled["New non-target (NT1)"]
-    assert not enabled["New lesion (N2)"] and not enabled["N1  liver"]
+    enabled = {
+        bar.lesion.itemText(i): model.item(i).isEnabled()
+        for i in range(bar.lesion.count())
+        if bar.lesion.itemData(i)
+    }
+    assert enabled["New target (T2)"]
+    assert enabled["New non-target (NT1)"]
+    assert not enabled["New lesion (N2)"]
+    assert not enabled["N1  liver"]
     bar.select_new(LesionKind.NEW)
     assert bar.choice().kind is LesionKind.TARGET  # refused: stays on an allowed choice
     bar.set_timepoint("C3", False)
-    enabled = {bar.lesion.itemText(i): model.item(i).isEnabled()
-               for i in range(bar.lesion.count()) if bar.lesion.itemData(i)}
-    assert not enabled["New target (T2)"] and not enabled["New non-target (NT1)"]
-    assert enabled["New lesion (N2)"] and enabled["T1  liver"]
+    enabled = {
+        bar.lesion.itemText(i): model.item(i).isEnabled()
+        for i in range(bar.lesion.count())
+        if bar.lesion.itemData(i)
+    }
+    assert not enabled["New target (T2)"]
+    assert not enabled["New non-target (NT1)"]
+    assert enabled["New lesion (N2)"]
+    assert enabled["T1  liver"]
     assert bar.choice().kind is LesionKind.NEW  # the disabled choice was left
     tip = model.item(bar.lesion.findData("new:target")).toolTip()
     assert "chosen at baseline; record this as a new lesion" in tip
     # organ "lymph node" ticks nodal
     assert not bar.nodal.isChecked()
     bar.set_organ("lymph node")
-    assert bar.nodal.isChecked() and bar.choice().nodal
+    assert bar.nodal.isChecked()
+    assert bar.choice().nodal
 
 
 def test_point3_a_node_waits_for_its_short_axis_and_its_caption_shows_it(
-    qtbot, window: MainWindow  # noqa: F811
+    qtbot,
+    window: MainWindow,
 ) -> None:
     session = window.session
     open_demo_baseline(qtbot, window, "P3-NODE")
@@ -177,20 +213,22 @@ def test_point3_a_node_waits_for_its_short_axis_and_its_caption_shows_it(
         drag(qtbot, window, (236.0, 324.0), (236.0, 336.0))  # the short axis, placed by the reader
     m = added.args[0]
     (node,) = session.lesions()
-    assert node.nodal and node.organ == "lymph node"
+    assert node.nodal
+    assert node.organ == "lymph node"
     assert m.short_axis_mm == pytest.approx(12 * 0.9765625, abs=1.0)  # not 50 % of the long axis
     assert m.short_axis_mm < 0.4 * m.long_axis_mm
     assert float(session.assessment.timepoints[0].sum_mm) == pytest.approx(m.short_axis_mm)
     (item,) = window.viewer.overlay_items.values()
     assert isinstance(item, BidirectionalCaliperRoi)
     long_label, short_label = (label.textItem.toPlainText() for label in item.labels)
-    assert short_label == f"T1 SA {m.short_axis_mm:.1f} mm" and "T1" not in long_label
+    assert short_label == f"T1 SA {m.short_axis_mm:.1f} mm"
+    assert "T1" not in long_label
 
 
 # -- point 7 -----------------------------------------------------------------------------------
 
 
-def test_point7_tool_keys_never_type_into_data_fields(qtbot, window: MainWindow) -> None:  # noqa: F811
+def test_point7_tool_keys_never_type_into_data_fields(qtbot, window: MainWindow) -> None:
     bar = window.assign_bar
     window.activateWindow()
     qtbot.waitActive(window)
@@ -207,11 +245,13 @@ def test_point7_tool_keys_never_type_into_data_fields(qtbot, window: MainWindow)
     bar.other_organ.setFocus()
     bar.other_organ.clear()
     qtbot.keyClicks(bar.other_organ, "gallbladder fossa")
-    assert bar.choice().organ == "gallbladder fossa" and window.viewer.tool == "pointer"
+    assert bar.choice().organ == "gallbladder fossa"
+    assert window.viewer.tool == "pointer"
     qtbot.keyClick(bar.other_organ, Qt.Key.Key_Return)  # done: the keys go back to the image
     assert window.viewer.graphics_view.hasFocus()
     qtbot.keyClick(window.viewer.graphics_view, Qt.Key.Key_L)
-    assert window.viewer.tool == "line" and bar.choice().organ == "gallbladder fossa"
+    assert window.viewer.tool == "line"
+    assert bar.choice().organ == "gallbladder fossa"
 
 
 def test_point7_organ_list_has_the_export_codes() -> None:
@@ -231,10 +271,13 @@ def test_point7_organ_list_has_the_export_codes() -> None:
 # -- point 8 -----------------------------------------------------------------------------------
 
 
-def test_point8_new_lesions_start_empty_and_the_bar_follows_one_rule(qtbot, window: MainWindow) -> None:  # noqa: F811
+def test_point8_new_lesions_start_empty_and_the_bar_follows_one_rule(
+    qtbot, window: MainWindow
+) -> None:
     session, bar = window.session, window.assign_bar
     open_demo_baseline(qtbot, window, "P8-BAR")
-    assert bar.toolTip() == assign_bar.NEXT_CALIPER_RULE and "stays" in bar.toolTip()
+    assert bar.toolTip() == assign_bar.NEXT_CALIPER_RULE
+    assert "stays" in bar.toolTip()
     window.set_tool("line")
     bar.select_new(LesionKind.TARGET)
     bar.set_organ("lung")
@@ -245,11 +288,17 @@ def test_point8_new_lesions_start_empty_and_the_bar_follows_one_rule(qtbot, wind
     assert (t1.organ, t1.location) == ("lung", "portocaval")
     # the choice stays "New target", now T2, with nothing inherited
     choice = bar.choice()
-    assert (choice.lesion_id, choice.kind, choice.organ, choice.location) == (None, LesionKind.TARGET, "", "")
+    assert (choice.lesion_id, choice.kind, choice.organ, choice.location) == (
+        None,
+        LesionKind.TARGET,
+        "",
+        "",
+    )
     assert "creates T2" in bar.summary.text()
     # choosing T1 in the table chooses it here; choosing "New target" here selects no row
     window.lesion_table.select_lesion(t1.id)
-    assert bar.choice().lesion_id == t1.id and "measures T1" in bar.summary.text()
+    assert bar.choice().lesion_id == t1.id
+    assert "measures T1" in bar.summary.text()
     bar.select_new(LesionKind.TARGET)
     assert window.lesion_table.selected_lesion_id() is None
     bar.set_organ("liver")
@@ -258,7 +307,8 @@ def test_point8_new_lesions_start_empty_and_the_bar_follows_one_rule(qtbot, wind
     t2 = next(les for les in session.lesions() if les.code == "T2")
     assert (t2.organ, t2.location) == ("liver", "")
     # after the caliper the bar did not jump to T1 or T2: still a new target (T3)
-    assert bar.choice().lesion_id is None and bar.choice().kind is LesionKind.TARGET
+    assert bar.choice().lesion_id is None
+    assert bar.choice().kind is LesionKind.TARGET
     assert "creates T3" in bar.summary.text()
     # and a caliper for an existing lesion stays on that lesion
     window.lesion_table.select_lesion(t1.id)

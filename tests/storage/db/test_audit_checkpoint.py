@@ -40,10 +40,12 @@ def _checkpointed(db: Database, store: ClinicalStore) -> int:
     """Events 1..N verified and checkpointed, then 3 more events; returns N."""
     _patients(store, 0, 5)
     report = db.verify_audit()
-    assert report.ok and report.verified_from is None  # the first verify is a full one
+    assert report.ok
+    assert report.verified_from is None  # the first verify is a full one
     _patients(store, 5, 3)
     incremental = db.verify_audit()
-    assert incremental.ok and incremental.verified_from == report.head_seq + 1  # type: ignore[operator]
+    assert incremental.ok
+    assert incremental.verified_from == report.head_seq + 1  # type: ignore[operator]
     assert "unchanged since the last verified checkpoint" in str(incremental)
     _patients(store, 8, 3)  # after the second checkpoint
     return incremental.head_seq  # type: ignore[return-value]
@@ -57,9 +59,16 @@ def _rehash_from(db: Database, seq: int) -> None:
         for row in rows[seq - 1 :]:
             at = db.audit_events(limit=row["id"])[-1].at_utc
             digest = event_hash(
-                seq=row["id"], at_utc=at, reader_id=row["reader_id"], action=row["action"],
-                entity=row["entity"], entity_id=row["entity_id"], before_json=row["before_json"],
-                after_json=row["after_json"], reason=row["reason"], prev_hash=prev,
+                seq=row["id"],
+                at_utc=at,
+                reader_id=row["reader_id"],
+                action=row["action"],
+                entity=row["entity"],
+                entity_id=row["entity_id"],
+                before_json=row["before_json"],
+                after_json=row["after_json"],
+                reason=row["reason"],
+                prev_hash=prev,
             )
             conn.execute(
                 text("UPDATE audit_event SET prev_hash = :p, hash = :h WHERE id = :i"),
@@ -93,10 +102,12 @@ def test_an_edited_and_rehashed_event_before_the_checkpoint_is_found(
     _rehash_from(db, 3)  # the chain is self-consistent again: only a recorded head can tell
     report = db.verify_audit()
     assert not report.ok
-    assert "checkpoint" in report.problem and "rewritten" in report.problem
+    assert "checkpoint" in report.problem
+    assert "rewritten" in report.problem
     shutil.rmtree(paths.data_dir() / "audit-checkpoints")
     report = db.verify_audit()  # the witness recorded the same head (storage/db/witness.py)
-    assert not report.ok and "differs from the head the witness recorded" in report.problem
+    assert not report.ok
+    assert "differs from the head the witness recorded" in report.problem
 
 
 def test_a_deleted_event_before_the_checkpoint_is_found(db: Database, store: ClinicalStore) -> None:
@@ -105,7 +116,8 @@ def test_a_deleted_event_before_the_checkpoint_is_found(db: Database, store: Cli
     with db.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_event WHERE id = 4"))
     report = db.verify_audit()
-    assert not report.ok and report.first_broken_seq == 5
+    assert not report.ok
+    assert report.first_broken_seq == 5
     assert "events deleted" in report.problem
 
 
@@ -116,20 +128,26 @@ def test_data_changed_outside_the_trail_is_found_wherever_the_checkpoint_is(
     """S-001: covered by both checkpoints; S-006: by the second; S-009: created after it."""
     _checkpointed(db, store)
     with db.engine.begin() as conn:
-        conn.execute(text("UPDATE patient SET trial = 'forged' WHERE subject_id = :s"), {"s": subject})
+        conn.execute(
+            text("UPDATE patient SET trial = 'forged' WHERE subject_id = :s"), {"s": subject}
+        )
     report = db.verify_audit()
-    assert not report.ok and report.first_broken_seq is None
-    assert any(f"trial is 'forged'" in p for p in report.data_problems), report.data_problems
+    assert not report.ok
+    assert report.first_broken_seq is None
+    assert any("trial is 'forged'" in p for p in report.data_problems), report.data_problems
 
 
-def test_rows_added_or_deleted_outside_the_trail_are_found(db: Database, store: ClinicalStore) -> None:
+def test_rows_added_or_deleted_outside_the_trail_are_found(
+    db: Database, store: ClinicalStore
+) -> None:
     _checkpointed(db, store)
     with db.engine.begin() as conn:
         conn.execute(text("DELETE FROM patient WHERE subject_id = 'S-002'"))
         conn.execute(
             text(
                 "INSERT INTO patient (subject_id, trial, site, criteria, confirmation_required, "
-                "min_sd_days, created_at, updated_at) VALUES ('S-X', '', '', 'RECIST1.1', TRUE, 42, "
+                "min_sd_days, created_at, updated_at) "
+                "VALUES ('S-X', '', '', 'RECIST1.1', TRUE, 42, "
                 "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
             )
         )
@@ -161,7 +179,8 @@ def test_full_verifies_everything_and_a_recreated_database_starts_over(
 ) -> None:
     _checkpointed(db, store)
     report = db.verify_audit(full=True)
-    assert report.ok and report.verified_from is None
+    assert report.ok
+    assert report.verified_from is None
     if db.dialect != "sqlite":
         return
     db.close()
@@ -173,7 +192,8 @@ def test_full_verifies_everything_and_a_recreated_database_starts_over(
         system = fresh.readers.ensure_system()
         fresh.readers.create("carol", "Carol", Role.READER, "pw", by=system)
         report = fresh.verify_audit()  # the witness next to the file knew the old trail
-        assert not report.ok and "re-created" in report.problem, report
+        assert not report.ok, report
+        assert "re-created" in report.problem, report
         assert report.verified_from is None  # the old checkpoint is not used
     finally:
         fresh.close()
@@ -184,26 +204,36 @@ def test_the_checkpoint_is_kept_outside_the_database(db: Database, store: Clinic
     files = list((paths.data_dir() / "audit-checkpoints").glob("*.json"))
     assert len(files) == 1
     data = json.loads(files[0].read_text(encoding="utf-8"))
-    assert data["seq"] > 0 and len(data["rows"]["patient"]) == 8
+    assert data["seq"] > 0
+    assert len(data["rows"]["patient"]) == 8
     assert files[0].stat().st_mode & 0o077 == 0  # owner-only
 
 
-def test_cli_full_and_expect_head(db_url: str, db: Database, store: ClinicalStore, tmp_path: Path) -> None:
+def test_cli_full_and_expect_head(
+    db_url: str, db: Database, store: ClinicalStore, tmp_path: Path
+) -> None:
     _patients(store, 0, 3)
 
     def caliper(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "app", "--db", db_url, "audit", "verify", *args],
-            capture_output=True, text=True, cwd=REPO, timeout=120, check=False,
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=120,
+            check=False,
         )
 
     first = caliper()
     assert first.returncode == 0, first.stderr
     head = first.stdout.split("--expect-head ")[1].split()[0]
     second = caliper("--expect-head", head)
-    assert second.returncode == 0 and "unchanged since the last verified checkpoint" in second.stdout
+    assert second.returncode == 0
+    assert "unchanged since the last verified checkpoint" in second.stdout
     full = caliper("--full", "--expect-head", head)
-    assert full.returncode == 0 and "unchanged since" not in full.stdout
+    assert full.returncode == 0
+    assert "unchanged since" not in full.stdout
     seq = head.split(":")[0]
     wrong = caliper("--full", "--expect-head", f"{seq}:{'0' * 64}")
-    assert wrong.returncode == 1 and "hash differs from the recorded head" in wrong.stdout
+    assert wrong.returncode == 1
+    assert "hash differs from the recorded head" in wrong.stdout

@@ -257,7 +257,8 @@ def test_data_edited_with_the_sqlite3_tool_is_detected(
     _caliper(capsys, "--db", str(path), "db", "init")
     _caliper(capsys, "--db", str(path), "patient", "add", "S-001", "--trial", "A", "--as", "system")
     code, out, _ = _caliper(capsys, "--db", str(path), "audit", "verify")
-    assert code == 0 and "--expect-head 2:" in out
+    assert code == 0
+    assert "--expect-head 2:" in out
     head = out.split("--expect-head ")[1].split()[0]
     edit = "UPDATE patient SET trial = 'B' WHERE subject_id = 'S-001';"
     subprocess.run([sqlite3_tool, str(path), edit], check=True, capture_output=True)
@@ -274,9 +275,11 @@ def test_unwritable_output_is_a_clear_error(
     code, _, err = _caliper(
         capsys, "--db", initialised, "audit", "export", "--out", str(missing / "a.csv")
     )
-    assert code == 2 and "cannot write" in err
+    assert code == 2
+    assert "cannot write" in err
     code, _, err = _caliper(capsys, "--db", initialised, "timeline", "export", "--patient", "S-404")
-    assert code == 2 and "no patient 'S-404'" in err
+    assert code == 2
+    assert "no patient 'S-404'" in err
 
 
 def test_reader_deactivate_and_activate(
@@ -299,17 +302,28 @@ def test_reader_deactivate_and_activate(
     )
     monkeypatch.setattr("sys.stdin", io.StringIO("pw\n"))
     code, _, err = _caliper(
-        capsys, "--db", initialised, "reader", "deactivate", "system", "--as", "bob",
+        capsys,
+        "--db",
+        initialised,
+        "reader",
+        "deactivate",
+        "system",
+        "--as",
+        "bob",
         "--password-stdin",
     )
-    assert code == 2 and "only an admin" in err
+    assert code == 2
+    assert "only an admin" in err
     code, out, _ = _caliper(
         capsys, "--db", initialised, "reader", "deactivate", "bob", "--as", "system"
     )
-    assert code == 0 and "inactive" in out
+    assert code == 0
+    assert "inactive" in out
     code, _, err = _caliper(capsys, "--db", initialised, "patient", "add", "S-1", "--as", "bob")
-    assert code == 2 and "inactive" in err
+    assert code == 2
+    assert "inactive" in err
     code, out, _ = _caliper(
         capsys, "--db", initialised, "reader", "activate", "bob", "--as", "system"
     )
-    assert code == 0 and "now active" in out
+    assert code == 0
+    assert "now active" in out

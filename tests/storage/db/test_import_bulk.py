@@ -7,6 +7,7 @@ store methods leave, field by field and event by event (times aside), and verify
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from collections.abc import Callable
@@ -52,11 +53,18 @@ def _one_by_one(store: ClinicalStore) -> None:
     """What import_records did before it was a bulk insert: one add_* per record."""
     patient, timepoints, lesions, measurements = _records()
     stored = store.add_patient(patient)
-    tp_ids = {tp.order: store.add_timepoint(dataclasses.replace(tp, patient_id=stored.id)).id for tp in timepoints}
-    lesion_ids = [store.add_lesion(dataclasses.replace(le, patient_id=stored.id)).id for le in lesions]
+    tp_ids = {
+        tp.order: store.add_timepoint(dataclasses.replace(tp, patient_id=stored.id)).id
+        for tp in timepoints
+    }
+    lesion_ids = [
+        store.add_lesion(dataclasses.replace(le, patient_id=stored.id)).id for le in lesions
+    ]
     for m in measurements:
         store.add_measurement(
-            dataclasses.replace(m, lesion_id=lesion_ids[m.lesion_id], timepoint_id=tp_ids[m.timepoint_id])
+            dataclasses.replace(
+                m, lesion_id=lesion_ids[m.lesion_id], timepoint_id=tp_ids[m.timepoint_id]
+            )
         )
 
 
@@ -99,7 +107,8 @@ def test_bulk_import_equals_one_write_per_record(
     events = db.audit_events()
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     measured = [e for e in events if e.entity == "measurement"]
-    assert len(measured) == 9 and all(e.action == "create" for e in measured)
+    assert len(measured) == 9
+    assert all(e.action == "create" for e in measured)
     assert db.verify_audit(full=True).ok
 
 
@@ -107,25 +116,34 @@ def test_bulk_import_is_all_or_nothing(db: Database, store: ClinicalStore) -> No
     patient, timepoints, lesions, measurements = _records()
     bad = [*measurements, dataclasses.replace(measurements[0], timepoint_id=99)]  # no such order
     before = len(db.audit_events())
-    try:
+    with contextlib.suppress(Exception):  # any failure must leave nothing behind
         store.import_records(patient, timepoints, lesions, bad)
-    except Exception:  # noqa: BLE001 - any failure must leave nothing behind
-        pass
     assert len(db.audit_events()) == before
     assert store.patients() == []
     store.import_records(patient, timepoints, lesions, measurements)
     chart = store.chart("S-BULK")
     assert len(chart.measurements) == 9
-    assert json.loads(json.dumps(recist.case_to_dict(recist.case_from_records(
-        chart.patient, chart.timepoints, chart.lesions, chart.measurements))))["timepoints"][1][
-        "targets"][0]["diameter_mm"] == 25.0
+    assert (
+        json.loads(
+            json.dumps(
+                recist.case_to_dict(
+                    recist.case_from_records(
+                        chart.patient, chart.timepoints, chart.lesions, chart.measurements
+                    )
+                )
+            )
+        )["timepoints"][1]["targets"][0]["diameter_mm"]
+        == 25.0
+    )
     assert db.verify_audit().ok
 
 
 def test_charts_of_many_patients_equal_one_chart_each(db: Database, store: ClinicalStore) -> None:
     """``charts()`` reads every table once for all patients; each chart equals ``chart()``."""
     for subject in ("S-3", "S-1", "S-2"):
-        store.import_records(*recist.case_to_records(recist.case_from_dict({**CASE, "id": subject})))
+        store.import_records(
+            *recist.case_to_records(recist.case_from_dict({**CASE, "id": subject}))
+        )
     store.add_patient(dataclasses.replace(_records()[0], subject_id="S-0 empty"))
     store.assess(store.patient("S-2").id)  # type: ignore[arg-type]
     every = store.charts()

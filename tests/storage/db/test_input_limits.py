@@ -72,22 +72,33 @@ def test_patient_texts_are_refused_alike(store: ClinicalStore, subject: str, mes
         ({"code": "T" * 40}, "code: is 40 characters long; at most 32"),
     ],
 )
-def test_lesion_texts_are_refused_alike(store: ClinicalStore, values: dict[str, object],
-                                        message: str) -> None:
+def test_lesion_texts_are_refused_alike(
+    store: ClinicalStore, values: dict[str, object], message: str
+) -> None:
     patient = store.add_patient(Patient(id=None, subject_id="S-1"))
     with pytest.raises(InvalidInputError, match=message) as info:
         store.add_lesion(_lesion(patient.id, **values))
-    assert len(str(info.value)) < 300 and "\n" not in str(info.value)
+    assert len(str(info.value)) < 300
+    assert "\n" not in str(info.value)
     assert store.lesions(patient.id) == []  # type: ignore[arg-type]
 
 
 def test_import_records_refuses_before_writing(store: ClinicalStore) -> None:
     patient = Patient(id=None, subject_id="S-2")
-    timepoints = [Timepoint(id=None, patient_id=None, order=0, label="baseline",
-                            scan_date=date(2026, 1, 5))]
+    timepoints = [
+        Timepoint(id=None, patient_id=None, order=0, label="baseline", scan_date=date(2026, 1, 5))
+    ]
     lesions = [_lesion(None, organ="lung\x00")]
-    measurements = [Measurement(id=None, lesion_id=0, timepoint_id=0, reader_id=None,
-                                status=MeasurementStatus.MEASURED, long_axis_mm=12.0)]
+    measurements = [
+        Measurement(
+            id=None,
+            lesion_id=0,
+            timepoint_id=0,
+            reader_id=None,
+            status=MeasurementStatus.MEASURED,
+            long_axis_mm=12.0,
+        )
+    ]
     with pytest.raises(InvalidInputError, match="organ"):
         store.import_records(patient, timepoints, lesions, measurements)
     assert [p.subject_id for p in store.patients()] == []
@@ -97,11 +108,27 @@ def test_measurement_note_may_span_lines(store: ClinicalStore) -> None:
     patient = store.add_patient(Patient(id=None, subject_id="S-3"))
     tp = store.add_timepoint(Timepoint(id=None, patient_id=patient.id, order=0, label="B"))
     lesion = store.add_lesion(_lesion(patient.id))
-    stored = store.add_measurement(Measurement(
-        id=None, lesion_id=lesion.id, timepoint_id=tp.id, reader_id=None,
-        status=MeasurementStatus.MEASURED, long_axis_mm=12.0, note="first\nsecond"))
+    stored = store.add_measurement(
+        Measurement(
+            id=None,
+            lesion_id=lesion.id,
+            timepoint_id=tp.id,
+            reader_id=None,
+            status=MeasurementStatus.MEASURED,
+            long_axis_mm=12.0,
+            note="first\nsecond",
+        )
+    )
     assert stored.note == "first\nsecond"
     with pytest.raises(InvalidInputError, match="note"):
-        store.add_measurement(Measurement(
-            id=None, lesion_id=lesion.id, timepoint_id=tp.id, reader_id=None,
-            status=MeasurementStatus.MEASURED, long_axis_mm=12.0, note="nul\x00"))
+        store.add_measurement(
+            Measurement(
+                id=None,
+                lesion_id=lesion.id,
+                timepoint_id=tp.id,
+                reader_id=None,
+                status=MeasurementStatus.MEASURED,
+                long_axis_mm=12.0,
+                note="nul\x00",
+            )
+        )
