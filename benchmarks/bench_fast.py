@@ -1,0 +1,545 @@
+"""Benchmark of issue 17 ("fast everywhere"): every row of its table as a ratio to an anchor.
+
+Each row is measured in fresh processes (start-up costs are what the reader feels), best
+of ``--runs`` interleaved runs: anchor, this tree, and with ``--before DIR`` the same row on
+another checkout of Caliper (``git archive <rev> | tar -x -C DIR``), so "before" and "after"
+come from one run on the same noisy machine.
+
+Rows (anchor in brackets):
+
+* ``caliper --version``                    [``python -c pass``]            target <= 0.3 s
+* ``caliper evaluate`` of one case          [``python -c 'import pydicom'``] target <= 0.5 s
+* main window shown after launch            [bare Qt window + pyqtgraph]    target <= 1.3x
+* ``caliper audit verify``, 100k events     [-]                             target <= 2 s, flat
+  (``--full`` and the incremental verify after a checkpoint and 1,000 new events)
+* ``caliper export cohort``, 1,000 patients [-]                             target <= 5 s
+* the cohort window of 1,000 patients       [-]                             target < 2 s
+* ``timeline import``, per patient          [-]                             target <= 50 ms
+* parse one case file                       [evaluate it]                   target <= 1x
+
+The compressed-series rows (JPEG-LS, JPEG 2000, cold load) are ``benchmarks/bench_load.py
+--compressed``'s; ``--load`` runs it after these rows.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_fast.py [--runs 5] [--before /tmp/caliper-before]
+        [--only version,evaluate,window,verify,cohort,window_cohort,import,parse] [--load]
+
+The databases (100k audit events; 1,000 patients) are built once with this tree's
+``ClinicalStore.import_records`` and kept in ``--cache`` (default: a folder in /tmp).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+CASES = REPO.parent / "shared" / "recist" / "cases-public.json"
+ROWS = ("version", "evaluate", "window", "verify", "cohort", "window_cohort", "import", "parse")
+
+# -- synthetic data -------------------------------------------------------------------------
+
+
+def synthetic_case(n: int, n_timepoints: int = 10, n_lesions: int = 5) -> dict[str, Any]:
+    """A deterministic case: ``n_lesions`` liver/lung targets over ``n_timepoints`` (66 events)."""
+    timepoints = []
+    for t in range(n_timepoints):
+        shrink = [0, 8, 14, 18, 16, 20, 24, 30, 36, 40][t % 10] * (1 + n % 3) / 2
+        timepoints.append(
+            {
+                "label": "baseline" if t == 0 else f"C{3 * t}",
+                "date": f"{2026 + (t * 63 + 5) // 365}-"
+                f"{((t * 63 + 5) % 365) // 31 + 1:02d}-{((t * 63 + 5) % 365) % 28 + 1:02d}",
+                "slice_thickness_mm": 5,
+                "targets": [
+                    {
+                        "id": f"T{i + 1}",
+                        "organ": "liver" if i < 2 else "lung",
+                        "nodal": False,
+                        "diameter_mm": max(5.0, 30.0 + 3 * i - shrink),
+                    }
+                    for i in range(n_lesions)
+                ],
+                "non_targets": [],
+                "new_lesions": [],
+            }
+        )
+    return {
+        "id": f"S-{n:05d}",
+        "criteria": "RECIST1.1",
+        "confirmation_required": False,
+        "min_sd_days": 42,
+        "timepoints": timepoints,
+    }
+
+
+def _import_patients(store: Any, first: int, count: int, trial: str = "CRLM-01") -> list[float]:
+    import dataclasses
+
+    import recist
+
+    seconds = []
+    for n in range(first, first + count):
+        start = time.perf_counter()
+        case = recist.case_from_dict(synthetic_case(n))
+        patient, tps, lesions, ms = recist.case_to_records(case)
+        store.import_records(dataclasses.replace(patient, trial=trial), tps, lesions, ms)
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def _build(path: Path, patients: int) -> None:
+    """A SQLite database with ``patients`` synthetic patients, imported as ``system``."""
+    from storage.db import open_database
+
+    tmp = path.with_suffix(".partial")
+    tmp.unlink(missing_ok=True)
+    db = open_database(str(tmp))
+    try:
+        _import_patients(db.store(db.readers.ensure_system()), 0, patients)
+    finally:
+        db.close()
+    tmp.replace(path)
+
+
+# -- workers (run in a child process, with PYTHONPATH set to the tree under test) -------------
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker_build(args: list[str]) -> dict[str, Any]:
+    _build(Path(args[0]), int(args[1]))
+    return {}
+
+
+def worker_import(args: list[str]) -> dict[str, Any]:
+    """Per-patient import time into a copy of the 1,000-patient database."""
+    from storage.db import open_database
+
+    db = open_database(args[0])
+    try:
+        seconds = _import_patients(db.store(db.readers.ensure_system()), 100_000, int(args[1]))
+    finally:
+        db.close()
+    seconds.sort()
+    return {"seconds": seconds[len(seconds) // 2]}
+
+
+def worker_append(args: list[str]) -> dict[str, Any]:
+    """Append ``args[1]`` events' worth of patients (66 events each) to a database."""
+    from storage.db import open_database
+
+    db = open_database(args[0])
+    try:
+        _import_patients(db.store(db.readers.ensure_system()), 200_000, max(1, int(args[1]) // 66))
+    finally:
+        db.close()
+    return {}
+
+
+def worker_parse(args: list[str]) -> dict[str, Any]:
+    """Best-of timing of ``json.loads`` + ``case_from_dict`` against ``evaluate`` per case."""
+    import recist
+
+    texts = [json.dumps(c) for c in json.loads(CASES.read_text(encoding="utf-8"))]
+    cases = [recist.case_from_dict(json.loads(t)) for t in texts]
+
+    def best(func: Any, items: list[Any]) -> float:
+        times = []
+        for _ in range(7):
+            start = time.perf_counter()
+            for _ in range(20):
+                for item in items:
+                    func(item)
+            times.append((time.perf_counter() - start) / (20 * len(items)))
+        return min(times)
+
+    parse = best(lambda t: recist.case_from_dict(json.loads(t)), texts)
+    evaluate = best(recist.evaluate, cases)
+    return {"seconds": parse, "anchor": evaluate}
+
+
+def worker_window(args: list[str]) -> dict[str, Any]:
+    """Launch ``caliper`` (or the bare anchor) and report when the main window is shown."""
+    t0 = float(args[1])
+    from PySide6 import QtWidgets
+
+    shown: dict[str, float] = {}
+
+    def report() -> None:
+        shown.setdefault("at", time.time())
+        print(json.dumps({"seconds": shown["at"] - t0}), flush=True)
+        os._exit(0)
+
+    original = QtWidgets.QMainWindow.show
+
+    def show(self: Any) -> None:
+        original(self)
+        QtWidgets.QApplication.processEvents()
+        report()
+
+    QtWidgets.QMainWindow.show = show  # type: ignore[method-assign]
+    if args[0] == "anchor":
+        import pyqtgraph  # noqa: F401
+
+        app = QtWidgets.QApplication([])
+        window = QtWidgets.QMainWindow()
+        window.resize(1200, 800)
+        window.show()
+        app.exec()
+    else:
+        from app.cli import main
+
+        main([])
+    return {}
+
+
+def worker_window_cohort(args: list[str]) -> dict[str, Any]:
+    """Open the cohort window of the 1,000-patient database offscreen: seconds to rendered."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([])
+    from app.cohort.controller import CohortController
+    from storage.db import open_database
+    from viewer.cohort.window import CohortWidget
+
+    db = open_database(args[0])
+    start = time.perf_counter()
+    widget = CohortWidget(CohortController(db))
+    widget.resize(1200, 800)
+    widget.show()
+    app.processEvents()
+    widget.grab()
+    seconds = time.perf_counter() - start
+    db.close()
+    return {"seconds": seconds}
+
+
+def worker_cli(args: list[str]) -> dict[str, Any]:
+    """Run ``caliper ARGS`` in this process; report its peak memory."""
+    from app.cli import main
+
+    code = main(args)
+    return {"code": code, "rss_mib": _rss_mib()}
+
+
+WORKERS = {
+    "build": worker_build,
+    "import": worker_import,
+    "append": worker_append,
+    "parse": worker_parse,
+    "window": worker_window,
+    "window_cohort": worker_window_cohort,
+    "cli": worker_cli,
+    "migrate": lambda args: worker_migrate(args),
+}
+
+# -- the parent: interleaved runs ----------------------------------------------------------------
+
+
+class Runner:
+    def __init__(self, python: str, work: Path) -> None:
+        self.python = python
+        self.work = work
+
+    def env(self, tree: Path | None, home: Path) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CALIPER_DB")}
+        if tree is not None:
+            env["PYTHONPATH"] = str(tree)
+        env["CALIPER_HOME"] = str(home)
+        env.setdefault("QT_QPA_PLATFORM", "offscreen")
+        return env
+
+    def timed(
+        self, argv: list[str], tree: Path | None, home: Path, timeout: float = 1800
+    ) -> tuple[float, str]:
+        """Wall seconds of a child process (cwd outside the repo, so PYTHONPATH decides)."""
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                argv,
+                cwd=self.work,
+                env=self.env(tree, home),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:  # e.g. a modal error box on a broken tree
+            raise RuntimeError(f"{argv[-3:]} ({tree}) did not finish in {timeout:.0f} s") from exc
+        seconds = time.perf_counter() - start
+        if proc.returncode not in (0, 1):
+            raise RuntimeError(f"{argv} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        return seconds, proc.stdout
+
+    def worker(
+        self, name: str, args: list[str], tree: Path, home: Path, timeout: float = 1800
+    ) -> dict[str, Any]:
+        seconds, out = self.timed(
+            [self.python, str(Path(__file__).resolve()), "--worker", name, *args],
+            tree,
+            home,
+            timeout,
+        )
+        lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+        result: dict[str, Any] = json.loads(lines[-1]) if lines else {}
+        result.setdefault("wall", seconds)
+        return result
+
+    def cli(self, argv: list[str], tree: Path | None, home: Path) -> float:
+        code = "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))"
+        return self.timed([self.python, "-c", code, *argv], tree, home)[0]
+
+
+def _home(base: Path, name: str) -> Path:
+    path = base / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def main() -> int:
+    if len(sys.argv) > 2 and sys.argv[1] == "--worker":
+        print(json.dumps(WORKERS[sys.argv[2]](sys.argv[3:])), flush=True)
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--before", type=Path, help="another Caliper checkout to compare with")
+    parser.add_argument("--only", default=",".join(ROWS), help="comma-separated rows")
+    parser.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "caliper-bench17"
+    )
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--patients", type=int, default=1000)
+    parser.add_argument("--load", action="store_true", help="then run bench_load.py --compressed")
+    args = parser.parse_args()
+    rows = [r for r in args.only.split(",") if r]
+    unknown = set(rows) - set(ROWS)
+    if unknown:
+        parser.error(f"unknown rows: {', '.join(sorted(unknown))}")
+    trees: dict[str, Path] = {"after": REPO}
+    if args.before:
+        trees = {"before": args.before.resolve(), "after": REPO}
+    args.cache.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="bench17-"))
+    runner = Runner(sys.executable, work)
+    try:
+        return _run(args, rows, trees, runner, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def worker_migrate(args: list[str]) -> dict[str, Any]:
+    from storage.db import open_database
+
+    open_database(args[0]).close()
+    return {}
+
+
+def _databases(
+    args: argparse.Namespace, rows: list[str], runner: Runner, work: Path, trees: dict[str, Path]
+) -> dict[str, dict[str, Path]]:
+    """Build (once, cached) the databases the rows need: with the oldest tree, then a copy
+    migrated by each newer one (an old Caliper refuses a newer schema)."""
+    wanted = {}
+    if "verify" in rows:
+        wanted["verify"] = -(-args.events // 66)
+    if {"cohort", "window_cohort", "import"} & set(rows):
+        wanted["cohort"] = args.patients
+    paths: dict[str, dict[str, Path]] = {}
+    oldest = next(iter(trees.values()))
+    for name, patients in wanted.items():
+        path = args.cache / f"{name}-{patients}-{oldest.name}.sqlite3"
+        if not path.exists():
+            print(f"building {path} ({patients} patients) ...", flush=True)
+            start = time.perf_counter()
+            runner.worker("build", [str(path), str(patients)], oldest, _home(work, "build"))
+            print(f"  built in {time.perf_counter() - start:.0f} s", flush=True)
+        for who, tree in trees.items():
+            copy = path.with_name(f"{path.stem}-{who}.sqlite3")
+            if tree == oldest:
+                copy = path
+            elif not copy.exists() or copy.stat().st_mtime < path.stat().st_mtime:
+                shutil.copy(path, copy)
+                runner.worker("migrate", [str(copy)], tree, _home(work, "build"))
+            paths.setdefault(name, {})[who] = copy
+    return paths
+
+
+def _run(
+    args: argparse.Namespace, rows: list[str], trees: dict[str, Path], runner: Runner, work: Path
+) -> int:
+    dbs = _databases(args, rows, runner, work, trees)
+    case_file = work / "case.json"
+    case_file.write_text(json.dumps(json.loads(CASES.read_text(encoding="utf-8"))[0]))
+    best: dict[tuple[str, str], float] = {}
+    notes: dict[tuple[str, str], str] = {}
+
+    def keep(row: str, who: str, seconds: float, note: str = "") -> None:
+        if seconds < best.get((row, who), float("inf")):
+            best[(row, who)] = seconds
+            if note:
+                notes[(row, who)] = note
+
+    for run in range(args.runs):
+        print(f"run {run + 1}/{args.runs}", flush=True)
+        for row in rows:
+            try:
+                _measure(row, run, args, trees, runner, work, dbs, case_file, keep)
+            except RuntimeError as exc:  # one failed measurement must not lose the others
+                print(f"  {row}: {str(exc)[:600]}", flush=True)
+    _report(rows, trees, best, notes)
+    if args.load:
+        subprocess.run(
+            [sys.executable, str(REPO / "benchmarks" / "bench_load.py"), "--compressed"],
+            check=False,
+        )
+    return 0
+
+
+def _measure(row, run, args, trees, runner, work, dbs, case_file, keep) -> None:  # type: ignore[no-untyped-def]  # noqa: ANN001, C901, PLR0913
+    home = _home(work, f"home-{row}")
+    if row == "version":
+        keep(row, "anchor", runner.timed([runner.python, "-c", "pass"], None, home)[0])
+        for who, tree in trees.items():
+            keep(row, who, runner.cli(["--version"], tree, home))
+    elif row == "evaluate":
+        keep(row, "anchor", runner.timed([runner.python, "-c", "import pydicom"], None, home)[0])
+        for who, tree in trees.items():
+            keep(row, who, runner.cli(["evaluate", str(case_file)], tree, home))
+    elif row == "window":
+        for who, tree in [("anchor", REPO), *trees.items()]:
+            whome = _home(work, f"home-window-{who}")
+            try:
+                result = runner.worker(
+                    "window",
+                    ["anchor" if who == "anchor" else "caliper", repr(time.time())],
+                    tree,
+                    whome,
+                    timeout=120,
+                )
+            except RuntimeError as exc:
+                print(f"  window ({who}): {exc}", flush=True)
+                continue
+            keep(row, who, result["seconds"])
+    elif row == "verify":
+        for who, tree in trees.items():
+            db = work / f"verify-{who}.sqlite3"
+            vhome = _home(work, f"home-verify-{who}-{run}")
+            shutil.copy(dbs["verify"][who], db)
+            full = ["--full"] if who == "after" else []
+            result = runner.worker("cli", ["--db", str(db), "audit", "verify", *full], tree, vhome)
+            keep(row, who, result["wall"], f"peak {result['rss_mib']:.0f} MiB")
+            if who == "after":  # checkpointed by the verify above; 1,000 new events, then again
+                runner.worker("append", [str(db), "1000"], tree, vhome)
+                result = runner.worker("cli", ["--db", str(db), "audit", "verify"], tree, vhome)
+                keep(
+                    "verify (incremental, +1k events)",
+                    who,
+                    result["wall"],
+                    f"peak {result['rss_mib']:.0f} MiB",
+                )
+            db.unlink()
+    elif row == "cohort":
+        for who, tree in trees.items():
+            out = work / f"cohort-{who}"
+            seconds = runner.cli(
+                ["--db", str(dbs["cohort"][who]), "export", "cohort", "--out", str(out)], tree, home
+            )
+            keep(row, who, seconds)
+    elif row == "window_cohort":
+        for who, tree in trees.items():
+            keep(
+                row,
+                who,
+                runner.worker("window_cohort", [str(dbs["cohort"][who])], tree, home)["seconds"],
+            )
+    elif row == "import":
+        for who, tree in trees.items():
+            db = work / f"import-{who}.sqlite3"
+            shutil.copy(dbs["cohort"][who], db)
+            keep(row, who, runner.worker("import", [str(db), "20"], tree, home)["seconds"])
+            db.unlink()
+    elif row == "parse":
+        for who, tree in trees.items():
+            result = runner.worker("parse", [], tree, home)
+            keep(row, who, result["seconds"])
+            keep(row, f"anchor-{who}", result["anchor"])
+
+
+TARGETS = {
+    "version": ("python -c pass", "<= 0.3 s"),
+    "evaluate": ("python -c 'import pydicom'", "<= 0.5 s"),
+    "window": ("bare Qt window + pyqtgraph", "<= 1.3x anchor"),
+    "verify": ("-", "<= 2 s, flat memory"),
+    "verify (incremental, +1k events)": ("-", "<= 2 s"),
+    "cohort": ("-", "<= 5 s"),
+    "window_cohort": ("-", "< 2 s"),
+    "import": ("-", "<= 50 ms"),
+    "parse": ("evaluate the case", "<= 1x anchor"),
+}
+LABELS = {
+    "version": "caliper --version",
+    "evaluate": "caliper evaluate (one case)",
+    "window": "main window shown after launch",
+    "verify": "caliper audit verify, 100k events (full)",
+    "verify (incremental, +1k events)": "caliper audit verify, incremental (+1k events)",
+    "cohort": "caliper export cohort, 1,000 patients",
+    "window_cohort": "cohort window, 1,000 patients",
+    "import": "timeline import, per patient",
+    "parse": "parse one case file",
+}
+
+
+def _fmt(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds * 1000:.2f} ms" if seconds < 0.1 else f"{seconds:.2f} s"
+
+
+def _report(
+    rows: list[str],
+    trees: dict[str, Path],
+    best: dict[tuple[str, str], float],
+    notes: dict[tuple[str, str], str],
+) -> None:
+    names = [r for r in TARGETS if r in rows or (r.startswith("verify") and "verify" in rows)]
+    print()
+    header = (
+        f"| {'what':<48} | {'anchor':<32} | "
+        + " | ".join(f"{w:<26}" for w in trees)
+        + " | target |"
+    )
+    print(header)
+    print("|" + "|".join("-" * (len(c) + 2) for c in header.strip("|").split("|")[:-1]) + "|---|")
+    for row in names:
+        anchor_name, target = TARGETS[row]
+        anchor = best.get((row, "anchor"))
+        cells = []
+        for who in trees:
+            value = best.get((row, who))
+            if row == "parse":
+                anchor = best.get((row, f"anchor-{who}"))
+            text = _fmt(value)
+            if value is not None and anchor:
+                text += f" ({value / anchor:.2f}x)"
+            if (row, who) in notes:
+                text += f", {notes[(row, who)]}"
+            cells.append(f"{text:<26}")
+        anchor_text = f"{anchor_name} {_fmt(anchor)}" if anchor else anchor_name
+        print(f"| {LABELS[row]:<48} | {anchor_text:<32} | " + " | ".join(cells) + f" | {target} |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
