@@ -462,7 +462,11 @@ def _walk(
                 ):
                     walk.restart = True
                     return walk
-                walk.prev_hash, expected_seq, walk.checked = digest, expected_seq + 1, walk.checked + 1
+                walk.prev_hash, expected_seq, walk.checked = (
+                    digest,
+                    expected_seq + 1,
+                    walk.checked + 1,
+                )
                 continue
             row = table.convert(values)
             problem = _link_problem(row, expected_seq, walk.prev_hash) or _head_problem(

@@ -67,7 +67,9 @@ CHECKPOINT_FORMAT = "caliper-audit-checkpoint/1"
 
 def fingerprint(values: tuple[Any, ...]) -> str:
     """The digest of one stored row (its values as read, in column order)."""
-    return hashlib.blake2b(repr(values).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return hashlib.blake2b(
+        repr(values).encode("utf-8", "surrogatepass"), digest_size=16
+    ).hexdigest()
 
 
 class EventsDigest:
@@ -186,7 +188,7 @@ class RawTable:
         self.keys = [c.key for c in table.c]
         processors = [_processor(c.type, dialect) for c in table.c]
         self._processors = [(i, p) for i, p in enumerate(processors) if p is not None]
-        self._row = namedtuple(f"{table.name}_row", self.keys, rename=True)  # type: ignore[misc]  # noqa: PYI024
+        self._row: Any = namedtuple(f"{table.name}_row", self.keys, rename=True)  # type: ignore[misc]  # fields are the table's columns, known at run time only
         self.index = {key: i for i, key in enumerate(self.keys)}
 
     def select(self) -> Any:

@@ -24,11 +24,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from recist.model import Reader
 import storage.db.migrate as migrate
+from recist.model import Reader
 from storage import paths
 from storage.db.audit import AuditEvent, AuditReport, export_csv, row_to_event, verify_chain
-from storage.db.integrity import check_integrity, with_integrity
 from storage.db.errors import (
     DatabaseUnavailableError,
     NotFoundError,
@@ -36,6 +35,7 @@ from storage.db.errors import (
     RepositoryError,
     wrap_sqlalchemy_errors,
 )
+from storage.db.integrity import check_integrity, with_integrity
 from storage.db.models import AuditEventRow
 from storage.db.readers import ReaderRepository
 from storage.db.store import ClinicalStore
@@ -97,7 +97,7 @@ def _configure_postgresql(engine: Engine) -> None:
 
 
 def _refuse_newer_sqlite(path: Path) -> None:
-    """Read the schema revision through a read-only connection, so a refused file stays untouched."""
+    """Read the schema revision through a read-only connection: a refused file stays untouched."""
     if not path.exists() or path.stat().st_size == 0:
         return
     probe = create_engine(
@@ -206,13 +206,16 @@ class Database:
         return ClinicalStore(self, stored)
 
     def read_only_store(self) -> ClinicalStore:
-        """A clinical store for reading only (exports, listings); its writes raise PermissionDeniedError."""
+        """A clinical store for reading only (exports, listings).
+
+        Its writes raise PermissionDeniedError.
+        """
         return ClinicalStore(self, None)
 
     def verify_audit(
         self, expect_head: tuple[int, str] | None = None, *, full: bool = False
     ) -> AuditReport:
-        """Verify the audit chain and that the tables match it; see :func:`~storage.db.audit.verify_chain`.
+        """Verify the audit chain and that the tables match it (``storage.db.audit.verify_chain``).
 
         What the last verified checkpoint of this database (kept in the user's data
         folder, :mod:`storage.db.checkpoint`) covers is only fingerprint-checked; an
@@ -246,9 +249,7 @@ class Database:
         missing = unwitnessed_signatures(session, self.witness)
         if not missing:
             return
-        text = (
-            f"{', '.join(missing[:10])} not recorded in the witness when made"
-        )
+        text = f"{', '.join(missing[:10])} not recorded in the witness when made"
         if self.dialect == "sqlite" or os.environ.get("CALIPER_WITNESS"):
             witnessed.problems.append(text + " (written into the database outside Caliper?)")
         else:

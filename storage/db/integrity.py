@@ -61,9 +61,7 @@ def _instant(at: datetime) -> str:
 
 def signed_message(kind: str, fields: Mapping[str, Any]) -> bytes:
     """The exact bytes an Ed25519 signature signs: canonical JSON of ``fields`` and the format."""
-    values = {
-        k: (_instant(v) if isinstance(v, datetime) else v) for k, v in fields.items()
-    }
+    values = {k: (_instant(v) if isinstance(v, datetime) else v) for k, v in fields.items()}
     return (to_json({"format": SIGNATURE_FORMAT, "kind": kind, **values}) or "").encode("ascii")
 
 
@@ -133,8 +131,7 @@ def trigger_problems(session: Session) -> list[str]:
     if dialect == "sqlite":
         rows = session.execute(
             text(
-                "SELECT name FROM sqlite_master "
-                "WHERE type = 'trigger' AND tbl_name = 'audit_event'"
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'"
             )
         )
         present = {r[0]: True for r in rows}
@@ -229,9 +226,12 @@ def _signature_problems(
     events = _sign_events(session)
     for row in session.scalars(select(SignatureRow).order_by(SignatureRow.id)):
         _check_one(
-            check, f"signature {row.id}", row,
+            check,
+            f"signature {row.id}",
+            row,
             signed_message("timepoint", timepoint_signature_fields(row)),
-            events.get(("signature", str(row.id))), history,
+            events.get(("signature", str(row.id))),
+            history,
         )
     for rec in session.scalars(select(RecordSignatureRow).order_by(RecordSignatureRow.id)):
         name = f"{rec.entity.replace('_', ' ')} signature {rec.id}"
@@ -242,9 +242,12 @@ def _signature_problems(
         if not intact:
             check.problems.append(f"{name}: the signed content no longer matches its hash")
         _check_one(
-            check, name, rec,
+            check,
+            name,
+            rec,
             signed_message("record", record_signature_fields(rec)),
-            events.get(("record_signature", str(rec.id))), history,
+            events.get(("record_signature", str(rec.id))),
+            history,
         )
 
 
@@ -312,6 +315,4 @@ def with_integrity(
     data_problems = (*report.data_problems, *data)
     if problem and data_problems:  # the verdict of a broken trail does not list them
         notes = (*notes, *(f"also: {p}" for p in data_problems))
-    return replace(
-        report, ok=False, problem=problem, data_problems=data_problems, notes=notes
-    )
+    return replace(report, ok=False, problem=problem, data_problems=data_problems, notes=notes)

@@ -90,7 +90,7 @@ def public_key_text(key: Ed25519PublicKey) -> str:
 
 
 def new_credentials(password: str, private_key: Ed25519PrivateKey | None = None) -> Credentials:
-    """Derive a fresh verifier and encrypt ``private_key`` (a new key pair if None) under ``password``.
+    """Derive a fresh verifier; encrypt ``private_key`` (a new key pair if None) under ``password``.
 
     Raises
     ------
@@ -134,7 +134,7 @@ def check_password(password: str, stored: str) -> Checked | None:
     if not password or not stored:
         return None
     if stored.startswith(_PREFIX):
-        parts = stored[len(_PREFIX):].split("$")
+        parts = stored[len(_PREFIX) :].split("$")
         try:
             salt, expected = _unb64(parts[0]), _unb64(parts[1])
         except (IndexError, ValueError, binascii.Error):
@@ -149,7 +149,12 @@ def check_password(password: str, stored: str) -> Checked | None:
     try:
         salt, expected = _unb64(parts[4]), _unb64(parts[5])
         key = hashlib.scrypt(
-            password.encode("utf-8"), salt=salt, n=16384, r=8, p=1, maxmem=32 * 1024 * 1024,
+            password.encode("utf-8"),
+            salt=salt,
+            n=16384,
+            r=8,
+            p=1,
+            maxmem=32 * 1024 * 1024,
             dklen=len(expected),
         )
     except (ValueError, binascii.Error):
@@ -163,11 +168,11 @@ def verify_password(password: str, stored: str) -> bool:
 
 
 def unlock_private_key(kek: bytes, public_key: str, signing_key: str) -> Ed25519PrivateKey | None:
-    """Decrypt a stored private key; None if it does not decrypt or does not match ``public_key``."""
+    """Decrypt a stored private key; None if it does not decrypt or match ``public_key``."""
     if not signing_key.startswith(_KEY_PREFIX):
         return None
     try:
-        nonce_text, sealed_text = signing_key[len(_KEY_PREFIX):].split("$")
+        nonce_text, sealed_text = signing_key[len(_KEY_PREFIX) :].split("$")
         raw = AESGCM(kek).decrypt(_unb64(nonce_text), _unb64(sealed_text), _aad(public_key))
         key = Ed25519PrivateKey.from_private_bytes(raw)
     except (ValueError, InvalidTag, binascii.Error):
@@ -181,7 +186,10 @@ def sign(key: Ed25519PrivateKey, message: bytes) -> str:
 
 
 def signature_valid(public_key: str, signature: str, message: bytes) -> bool:
-    """True if ``signature`` (base64) is a valid Ed25519 signature of ``message`` by ``public_key``."""
+    """True if ``signature`` is a valid Ed25519 signature of ``message`` by ``public_key``.
+
+    The signature and the public key are base64 text.
+    """
     try:
         Ed25519PublicKey.from_public_bytes(_unb64(public_key)).verify(_unb64(signature), message)
     except (ValueError, InvalidSignature, binascii.Error, TypeError):

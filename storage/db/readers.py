@@ -52,7 +52,8 @@ MUST_CHANGE_PREFIX = "change$"
 ADD_ADMIN_HINT = (
     "in the window an administrator uses Admin → Readers…; on the command line run "
     f"`caliper db init` (it creates the admin reader {SYSTEM_USERNAME!r} if missing), then "
-    f"`caliper reader add --username U --name \"Full Name\" --role investigator --as {SYSTEM_USERNAME}`"
+    '`caliper reader add --username U --name "Full Name" --role investigator '
+    f"--as {SYSTEM_USERNAME}`"
 )
 
 
@@ -254,7 +255,11 @@ class ReaderRepository:
         return self._store_credentials(username, by, new_credentials(new_password), "changed")
 
     def _store_credentials(
-        self, username: str, by: Reader, credentials: Credentials, what: str,
+        self,
+        username: str,
+        by: Reader,
+        credentials: Credentials,
+        what: str,
         must_change: bool = False,
     ) -> Reader:
         """Store new credentials (audited with the public key, never the password)."""
@@ -315,7 +320,9 @@ class ReaderRepository:
         except PasswordChangeRequiredError:
             # the admin knew the temporary password: a key pair of the reader's own
             reader = self.get(username)
-            return self._store_credentials(username, reader, new_credentials(new_password), "changed")
+            return self._store_credentials(
+                username, reader, new_credentials(new_password), "changed"
+            )
         credentials = new_credentials(new_password, unlocked.private_key)  # same key pair
         return self._store_credentials(username, unlocked.reader, credentials, "changed")
 
@@ -330,7 +337,9 @@ class ReaderRepository:
     def public_key(self, username: str) -> str | None:
         """The reader's current Ed25519 public key (base64), None if they have none."""
         with self._db.read_session(f"find reader {username}") as session:
-            return session.scalar(select(ReaderRow.public_key).where(ReaderRow.username == username))
+            return session.scalar(
+                select(ReaderRow.public_key).where(ReaderRow.username == username)
+            )
 
     def ensure_system(self) -> Reader:
         """Return the ``system`` admin reader, creating it if the database has none.
@@ -396,7 +405,7 @@ class ReaderRepository:
             reader = reader_from_row(row) if row is not None else None
         temporary = stored is not None and stored.startswith(MUST_CHANGE_PREFIX)
         if temporary and stored is not None:
-            stored = stored[len(MUST_CHANGE_PREFIX):]
+            stored = stored[len(MUST_CHANGE_PREFIX) :]
         checked = check_password(password, stored) if stored else None
         refused = AuthenticationError(
             "wrong username or password, or the reader is inactive (an administrator "

@@ -81,7 +81,7 @@ class Replay:
         self.state: dict[str, dict[str, str | dict[str, Any]]] = {name: {} for name in REPLAYED}
 
     def apply(self, row: Any) -> None:
-        """Apply one (already verified) event (an audit row: entity, entity_id, action, after_json)."""
+        """Apply one verified event (an audit row: entity, entity_id, action, after_json)."""
         records = self.state.get(row.entity)
         if records is None:
             return
@@ -128,7 +128,7 @@ def verify_data(
     """
     check = DataCheck()
     for entity, (model, to_record) in REPLAYED.items():
-        table = model.__table__  # type: ignore[attr-defined]
+        table = model.__table__
         prints = check.fingerprints.setdefault(entity, {})
         known = checkpoint.rows.get(entity, {}) if checkpoint is not None else {}
         suspects: dict[str, dict[str, Any] | None] = {}
@@ -152,10 +152,8 @@ def verify_data(
             elif known.get(key) != digest or key in changed:
                 suspects[key] = _plain(record_values(to_record(raw_table.convert(values))))
         if replay is not None:
-            check.problems.extend(
-                _compare(entity, key, None, replay.expected(entity, key))
-                for key in _by_id(set(replay.state[entity]) - set(prints))
-            )
+            for key in _by_id(set(replay.state[entity]) - set(prints)):
+                check.problems.extend(_compare(entity, key, None, replay.expected(entity, key)))
         else:
             gone = (set(known) | touched.get(entity, set())) - set(prints)
             suspects.update(dict.fromkeys(gone))
@@ -197,7 +195,12 @@ def _replay_records(
         chunk = ordered[start : start + 500]
         replay = Replay()
         rows = session.execute(
-            select(AuditEventRow.entity, AuditEventRow.entity_id, AuditEventRow.action, AuditEventRow.after_json)
+            select(
+                AuditEventRow.entity,
+                AuditEventRow.entity_id,
+                AuditEventRow.action,
+                AuditEventRow.after_json,
+            )
             .where(AuditEventRow.entity == entity, AuditEventRow.entity_id.in_(chunk))
             .order_by(AuditEventRow.id)
         )
@@ -211,7 +214,12 @@ def _frozen_content_problems(session: Session) -> list[str]:
     """Signatures whose frozen assessment no longer hashes to the signed ``content_hash``."""
     problems = []
     rows = session.execute(
-        select(SignatureRow.id, SignatureRow.assessment_id, SignatureRow.content_hash, AssessmentRow.result_json)
+        select(
+            SignatureRow.id,
+            SignatureRow.assessment_id,
+            SignatureRow.content_hash,
+            AssessmentRow.result_json,
+        )
         .outerjoin(AssessmentRow, AssessmentRow.id == SignatureRow.assessment_id)
         .order_by(SignatureRow.id)
         .execution_options(yield_per=500)

@@ -35,7 +35,9 @@ def grant_application_role(database: SessionSource, role: str, dialect: str) -> 
     if dialect != "postgresql":
         raise RepositoryError("application roles exist only on PostgreSQL (SQLite has no roles)")
     if not role or not role.replace("_", "").isalnum():
-        raise RepositoryError(f"--app-role wants a plain role name (letters, digits, _), got {role!r}")
+        raise RepositoryError(
+            f"--app-role wants a plain role name (letters, digits, _), got {role!r}"
+        )
     statements = [
         f"GRANT USAGE ON SCHEMA public TO {role}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
@@ -44,8 +46,9 @@ def grant_application_role(database: SessionSource, role: str, dialect: str) -> 
         *(f"REVOKE UPDATE, DELETE, TRUNCATE ON {t} FROM {role}" for t in APPEND_ONLY),
         f"REVOKE TRIGGER, REFERENCES, TRUNCATE ON ALL TABLES IN SCHEMA public FROM {role}",
     ]
-    with wrap_sqlalchemy_errors(f"grant the application role {role}"), database.write_session(
-        f"grant {role}"
-    ) as session:
+    with (
+        wrap_sqlalchemy_errors(f"grant the application role {role}"),
+        database.write_session(f"grant {role}") as session,
+    ):
         for statement in statements:
             session.execute(text(statement))

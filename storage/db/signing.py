@@ -49,7 +49,7 @@ Unlock = Callable[[str, str], UnlockedReader]
 
 
 def _one_per_lesion(measurements: list[Measurement], reader_id: int | None) -> list[Measurement]:
-    """One measurement per lesion × timepoint: the reader's own, else the newest; entry order kept."""
+    """One measurement per lesion × timepoint: the reader's own, else the newest (entry order)."""
 
     def rank(m: Measurement) -> tuple[bool, int]:
         return (m.reader_id == reader_id, m.id or 0)

@@ -201,7 +201,10 @@ class ClinicalStore:
             return patient_from_row(_get(session, PatientRow, patient_id, "patient"))
 
     def add_patient(self, patient: Patient) -> Patient:
-        """Store a new patient (``id`` ignored) and return it with its id; DuplicateError if the subject exists."""
+        """Store a new patient (``id`` ignored) and return it with its id.
+
+        DuplicateError if the subject exists.
+        """
         with self._tx.write(f"add patient {patient.subject_id}") as session:
             row = patient_to_row(patient, PatientRow())
             session.add(row)
@@ -219,8 +222,7 @@ class ClinicalStore:
                 return old
             self._tx.guard(session, row.id, 0, reason, f"changing patient {old.subject_id}")
             patient_to_row(patient, row)
-            new = self._tx.audit_update(session, "patient", row, old, patient_from_row, reason)
-        return new
+            return self._tx.audit_update(session, "patient", row, old, patient_from_row, reason)
 
     # -- timepoints ----------------------------------------------------------------------
 
@@ -260,7 +262,9 @@ class ClinicalStore:
                 reason,
                 f"adding timepoint {timepoint.label}",
             )
-            notes = self._check_timepoint(session, patient_row, timepoint, None, confirm_other_patient)
+            notes = self._check_timepoint(
+                session, patient_row, timepoint, None, confirm_other_patient
+            )
             row = timepoint_to_row(timepoint, TimepointRow(patient_id=timepoint.patient_id))
             session.add(row)
             session.flush()
@@ -284,19 +288,31 @@ class ClinicalStore:
         timeline = [*others, timepoint]
         check_timeline(patient_row.subject_id, timeline, timepoint)
         note = other_patient_note(
-            patient_row.subject_id, timeline, timepoint,
-            old.dicom_patient_id if old else None, confirm_other_patient,
+            patient_row.subject_id,
+            timeline,
+            timepoint,
+            old.dicom_patient_id if old else None,
+            confirm_other_patient,
         )
         return [note] if note else []
 
-    def _audit_confirmed(self, session: Session, timepoint: Timepoint, notes: Sequence[str]) -> None:
+    def _audit_confirmed(
+        self, session: Session, timepoint: Timepoint, notes: Sequence[str]
+    ) -> None:
         """One ``confirm`` event per thing the reader confirmed for this timepoint."""
         for note in notes:
             self._tx.audit(
-                session, "confirm", "timepoint", timepoint.id, reason=note,
-                after={"label": timepoint.label, "series_instance_uid": timepoint.series_instance_uid,
-                       "dicom_patient_id": timepoint.dicom_patient_id,
-                       "scan_date": timepoint.scan_date.isoformat() if timepoint.scan_date else None},
+                session,
+                "confirm",
+                "timepoint",
+                timepoint.id,
+                reason=note,
+                after={
+                    "label": timepoint.label,
+                    "series_instance_uid": timepoint.series_instance_uid,
+                    "dicom_patient_id": timepoint.dicom_patient_id,
+                    "scan_date": timepoint.scan_date.isoformat() if timepoint.scan_date else None,
+                },
             )
 
     def record_confirmation(self, timepoint_id: int, note: str) -> None:
@@ -345,7 +361,10 @@ class ClinicalStore:
             return [lesion_from_row(r) for r in rows]
 
     def add_lesion(self, lesion: Lesion) -> Lesion:
-        """Store a new lesion of ``lesion.patient_id``; DuplicateError for a taken code or tracking UID."""
+        """Store a new lesion of ``lesion.patient_id``.
+
+        DuplicateError for a taken code or tracking UID.
+        """
         with self._tx.write(f"add lesion {lesion.code}") as session:
             _get(session, PatientRow, lesion.patient_id, "patient")
             row = lesion_to_row(lesion, LesionRow(patient_id=lesion.patient_id))
@@ -371,8 +390,7 @@ class ClinicalStore:
                 f"changing lesion {old.code}",
             )
             lesion_to_row(new_values, row)
-            new = self._tx.audit_update(session, "lesion", row, old, lesion_from_row, reason)
-        return new
+            return self._tx.audit_update(session, "lesion", row, old, lesion_from_row, reason)
 
     def delete_lesion(self, lesion_id: int, reason: str | None = None) -> None:
         """Delete a lesion and its measurements (each deletion audited with its old values)."""
@@ -459,7 +477,7 @@ class ClinicalStore:
     def update_measurement(
         self, measurement: Measurement, reason: str | None = None
     ) -> Measurement:
-        """Change a measurement's values (lesion, timepoint and reader stay); ``measured_at`` becomes now."""
+        """Change a measurement's values (not lesion, timepoint, reader); ``measured_at`` is now."""
         with self._tx.write(f"update measurement {measurement.id}") as session:
             row = _get(session, MeasurementRow, measurement.id, "measurement")
             old = measurement_from_row(row)
@@ -477,8 +495,9 @@ class ClinicalStore:
             )
             measurement_to_row(measurement, row)
             row.measured_at = utcnow()
-            new = self._tx.audit_update(session, "measurement", row, old, measurement_from_row, reason)
-        return new
+            return self._tx.audit_update(
+                session, "measurement", row, old, measurement_from_row, reason
+            )
 
     def delete_measurement(self, measurement_id: int, reason: str | None = None) -> None:
         """Delete a measurement; its values stay in the audit trail."""

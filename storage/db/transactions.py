@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,9 @@ from storage.db.audit import AuditLog
 from storage.db.errors import NotFoundError, PermissionDeniedError, wrap_sqlalchemy_errors
 from storage.db.locks import void_touched_signatures
 from storage.db.mappers import changed_values
+
+#: A domain record (Patient, Timepoint, Lesion, Measurement...) as a mapper makes it from a row.
+_Record = TypeVar("_Record")
 
 
 class SessionSource(Protocol):
@@ -122,10 +125,10 @@ class Transactions:
         session: Session,
         entity: str,
         row: Any,
-        old: Any,
-        from_row: Callable[[Any], Any],
+        old: _Record,
+        from_row: Callable[[Any], _Record],
         reason: str | None,
-    ) -> Any:
+    ) -> _Record:
         """Flush the changed ``row``, audit its old → new values, return the new record."""
         session.flush()
         new = from_row(row)

@@ -93,8 +93,13 @@ class Witness:
             try:
                 data = json.loads(raw)
                 entry = WitnessEntry(
-                    number, str(data["at"]), str(data["why"]), int(data["seq"]),
-                    str(data["hash"]), str(data["genesis"]), data.get("checkpoint"),
+                    number,
+                    str(data["at"]),
+                    str(data["why"]),
+                    int(data["seq"]),
+                    str(data["hash"]),
+                    str(data["genesis"]),
+                    data.get("checkpoint"),
                 )
                 linked = data["prev"] == prev
             except (ValueError, KeyError, TypeError):
@@ -223,7 +228,9 @@ def unwitnessed_signatures(session: Session, witness: Witness) -> list[str]:
     missing = [
         f"signature {sid}"
         for (sid,) in session.execute(
-            select(SignatureRow.id).where(SignatureRow.ed25519.is_not(None)).order_by(SignatureRow.id)
+            select(SignatureRow.id)
+            .where(SignatureRow.ed25519.is_not(None))
+            .order_by(SignatureRow.id)
         )
         if f"signature {sid}" not in recorded
     ]
@@ -247,10 +254,10 @@ def _hashes(session: Session, wanted: Iterable[int]) -> Iterable[tuple[int, str]
     seqs = sorted(wanted)
     for start in range(0, len(seqs), 500):
         chunk = seqs[start : start + 500]
-        for seq, digest in session.execute(
+        rows = session.execute(
             select(AuditEventRow.id, AuditEventRow.hash).where(AuditEventRow.id.in_(chunk))
-        ):
-            yield seq, digest
+        )
+        yield from ((seq, digest) for seq, digest in rows)  # plain tuples, not Rows
 
 
 def _who(session: Session, after: int) -> str:

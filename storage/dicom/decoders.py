@@ -108,8 +108,9 @@ def plugins_for(syntax: str) -> tuple[str, ...]:
     return tuple(name for name in wanted if name in available)
 
 
-def decode(src: Any, syntax: str, *, index: int, first: str | None = None,
-           **options: Any) -> tuple[np.ndarray, str]:
+def decode(
+    src: Any, syntax: str, *, index: int, first: str | None = None, **options: Any
+) -> tuple[np.ndarray, str]:
     """Decode frame *index* of *src* with the first decoder that succeeds.
 
     Parameters

@@ -23,8 +23,9 @@ DEFLATED_LE = "1.2.840.10008.1.2.1.99"
 MAX_HEADER_INFLATED = 64 * 1024**2
 _PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
 _PIXEL_STARTS = frozenset(struct.pack("<HH", t >> 16, t & 0xFFFF) for t in _PIXEL_TAGS)
-_LONG_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN",
-                       b"UR", b"UT", b"UV"})
+_LONG_VRS = frozenset(
+    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+)
 
 
 class InflateRefused(ValueError):
@@ -49,7 +50,7 @@ def deflated_start(data: bytes) -> int | None:
         else:
             length, pos = struct.unpack_from("<H", data, pos + 6)[0], pos + 8
         if element == 0x0010:
-            ts = data[pos:pos + length].decode("ascii", errors="replace").strip("\0 ")
+            ts = data[pos : pos + length].decode("ascii", errors="replace").strip("\0 ")
         pos += length
     return pos if ts == DEFLATED_LE else None
 
@@ -94,7 +95,7 @@ def read_header(data: bytes, start: int) -> Dataset:
     fp = io.BytesIO(inflated)
     try:
         ds = read_dataset(fp, False, True, stop_when=_at_pixels)
-        reached = inflated[fp.tell():fp.tell() + 4] in _PIXEL_STARTS
+        reached = inflated[fp.tell() : fp.tell() + 4] in _PIXEL_STARTS
     except Exception as exc:  # noqa: BLE001 - truncated or damaged: decided below
         if complete:
             raise InflateRefused(f"damaged deflated dataset ({exc})") from exc
@@ -102,7 +103,8 @@ def read_header(data: bytes, start: int) -> Dataset:
     if not complete and not reached:
         raise InflateRefused(
             f"the deflated dataset inflates to more than {MAX_HEADER_INFLATED // 1024**2} MiB "
-            "before its pixel data; refused")
+            "before its pixel data; refused"
+        )
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = UID(DEFLATED_LE)
     return ds
@@ -119,8 +121,10 @@ def read_whole(data: bytes, start: int, limit: int) -> Dataset:
     """
     inflated, complete = inflate(memoryview(data)[start:], limit)
     if not complete:
-        raise InflateRefused(f"the deflated dataset inflates to more than {limit} bytes, "
-                             "more than its header and declared pixel data need; refused")
+        raise InflateRefused(
+            f"the deflated dataset inflates to more than {limit} bytes, "
+            "more than its header and declared pixel data need; refused"
+        )
     ds = read_dataset(io.BytesIO(inflated), False, True)
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian

@@ -27,23 +27,51 @@ ITEM, ITEM_END, SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 PIXEL_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
 #: Sequences that carry the geometry of enhanced objects, or mark a DICOMDIR.
 NEEDS_PYDICOM = frozenset({0x52009229, 0x52009230, 0x00041220})
-LONG_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN",
-                      b"UR", b"UT", b"UV"})
+LONG_VRS = frozenset(
+    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+)
 SIMPLE_CHARSETS = frozenset({"", "ISO_IR 6", "ISO_IR 100", "ISO_IR 192"})
 #: Sequences nested deeper than this are refused (real objects nest a handful of levels;
 #: a hostile file nests thousands to exhaust the stack).
 MAX_SEQUENCE_DEPTH = 64
 #: The top-level elements discovery uses (see storage.dicom.headers); others are skipped.
 WANTED = frozenset(
-    tag_for_keyword(keyword) for keyword in (
-        "SpecificCharacterSet", "SOPClassUID", "SOPInstanceUID", "StudyDate", "Modality",
-        "SeriesDescription", "PatientName", "PatientID", "SliceThickness",
-        "SpacingBetweenSlices", "ImagerPixelSpacing", "StudyInstanceUID", "SeriesInstanceUID",
-        "SeriesNumber", "InstanceNumber", "ImagePositionPatient", "ImageOrientationPatient",
-        "SamplesPerPixel", "PhotometricInterpretation", "NumberOfFrames", "Rows", "Columns",
-        "PixelSpacing", "BitsAllocated", "BitsStored", "PixelRepresentation", "WindowCenter",
-        "WindowWidth", "RescaleIntercept", "RescaleSlope", "GridFrameOffsetVector",
-        "SeriesDate", "AcquisitionDate", "AcquisitionDateTime",
+    tag_for_keyword(keyword)
+    for keyword in (
+        "SpecificCharacterSet",
+        "SOPClassUID",
+        "SOPInstanceUID",
+        "StudyDate",
+        "Modality",
+        "SeriesDescription",
+        "PatientName",
+        "PatientID",
+        "SliceThickness",
+        "SpacingBetweenSlices",
+        "ImagerPixelSpacing",
+        "StudyInstanceUID",
+        "SeriesInstanceUID",
+        "SeriesNumber",
+        "InstanceNumber",
+        "ImagePositionPatient",
+        "ImageOrientationPatient",
+        "SamplesPerPixel",
+        "PhotometricInterpretation",
+        "NumberOfFrames",
+        "Rows",
+        "Columns",
+        "PixelSpacing",
+        "BitsAllocated",
+        "BitsStored",
+        "PixelRepresentation",
+        "WindowCenter",
+        "WindowWidth",
+        "RescaleIntercept",
+        "RescaleSlope",
+        "GridFrameOffsetVector",
+        "SeriesDate",
+        "AcquisitionDate",
+        "AcquisitionDateTime",
     )
 )
 #: The same tags as the ``BaseTag`` objects a ``RawDataElement`` holds, made once.
@@ -63,8 +91,7 @@ class RawHeader:
     accepts the ASCII, Latin-1 and UTF-8 character sets).
     """
 
-    def __init__(self, elements: dict[int, RawDataElement], encoding: str,
-                 implicit: bool) -> None:
+    def __init__(self, elements: dict[int, RawDataElement], encoding: str, implicit: bool) -> None:
         self._elements = elements
         self.encoding = encoding
         self.original_encoding = (implicit, True)
@@ -150,7 +177,7 @@ def _parse(buf: bytes, size: int) -> tuple[RawHeader, str, bytes, int]:
         else:
             length, pos = _U16.unpack_from(buf, pos + 6)[0], pos + 8
         if element == 0x0010:
-            ts = buf[pos:pos + length].decode("ascii").strip("\0 ")
+            ts = buf[pos : pos + length].decode("ascii").strip("\0 ")
         pos += length
     if not ts or ts in ("1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"):
         raise _Unsupported  # big endian or deflated: pydicom knows these
@@ -185,8 +212,9 @@ def _header(buf: bytes, pos: int, implicit: bool) -> tuple[int, bytes | None, in
     return tag, vr, _U16.unpack_from(buf, pos + 6)[0], pos + 8
 
 
-def _walk(buf: bytes, pos: int, size: int, implicit: bool,
-          elements: dict[int, RawDataElement]) -> int:
+def _walk(
+    buf: bytes, pos: int, size: int, implicit: bool, elements: dict[int, RawDataElement]
+) -> int:
     """Collect top-level elements up to the pixel data; return its position."""
     while pos < size:
         tag, vr, length, start = _header(buf, pos, implicit)
@@ -194,11 +222,13 @@ def _walk(buf: bytes, pos: int, size: int, implicit: bool,
             return pos
         if tag in NEEDS_PYDICOM:
             raise _Unsupported
-        is_sequence = vr == b"SQ" or (vr is None and length == UNDEFINED) or (
-            vr is None and _dictionary_vr(tag) == "SQ")
+        is_sequence = (
+            vr == b"SQ"
+            or (vr is None and length == UNDEFINED)
+            or (vr is None and _dictionary_vr(tag) == "SQ")
+        )
         if is_sequence:
-            pos = (_skip_sequence(buf, start, implicit, 1) if length == UNDEFINED
-                   else start + length)
+            pos = _skip_sequence(buf, start, implicit, 1) if length == UNDEFINED else start + length
             continue
         if length == UNDEFINED:
             raise _Unsupported
@@ -211,8 +241,17 @@ def _walk(buf: bytes, pos: int, size: int, implicit: bool,
         wanted = _WANTED_TAGS.get(tag)
         if wanted is None:
             continue
-        elements[tag] = RawDataElement(wanted, vr.decode("ascii") if vr else None, length,
-                                       buf[start:end], start, implicit, True, True, False)
+        elements[tag] = RawDataElement(
+            wanted,
+            vr.decode("ascii") if vr else None,
+            length,
+            buf[start:end],
+            start,
+            implicit,
+            True,
+            True,
+            False,
+        )
     return pos
 
 
@@ -226,8 +265,7 @@ def _dictionary_vr(tag: int) -> str:
 def _skip_sequence(buf: bytes, pos: int, implicit: bool, depth: int) -> int:
     """Skip the items of an undefined-length sequence; return the position after it."""
     if depth > MAX_SEQUENCE_DEPTH:
-        raise HeaderRefused(f"sequences nested more than {MAX_SEQUENCE_DEPTH} levels deep; "
-                            "refused")
+        raise HeaderRefused(f"sequences nested more than {MAX_SEQUENCE_DEPTH} levels deep; refused")
     while True:
         tag, _vr, length, start = _header(buf, pos, True)
         if tag == SEQUENCE_END:

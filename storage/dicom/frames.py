@@ -32,15 +32,17 @@ def check_geometry(frame: FrameHeader) -> FrameHeader:
     """
     spacing = frame.pixel_spacing
     if spacing is not None and not all(0 < v <= MAX_PIXEL_SPACING_MM for v in spacing):
-        raise ValueError(f"PixelSpacing {_numbers(spacing)} is not a positive finite spacing of "
-                         f"at most {MAX_PIXEL_SPACING_MM:g} mm")
+        raise ValueError(
+            f"PixelSpacing {_numbers(spacing)} is not a positive finite spacing of "
+            f"at most {MAX_PIXEL_SPACING_MM:g} mm"
+        )
     for name, value in (("RescaleSlope", frame.slope), ("RescaleIntercept", frame.intercept)):
         if not math.isfinite(value) or (name == "RescaleSlope" and value == 0):
             raise ValueError(f"{name} {value:g} is not a finite (non-zero) number")
-    if frame.position is not None and not all(abs(v) <= MAX_COORDINATE_MM
-                                              for v in frame.position):
-        raise ValueError(f"ImagePositionPatient {_numbers(frame.position)} is not a finite "
-                         "position in mm")
+    if frame.position is not None and not all(abs(v) <= MAX_COORDINATE_MM for v in frame.position):
+        raise ValueError(
+            f"ImagePositionPatient {_numbers(frame.position)} is not a finite position in mm"
+        )
     thickness = frame.slice_thickness
     if thickness is not None and not 0 <= thickness <= MAX_COORDINATE_MM:
         raise ValueError(f"SliceThickness {thickness:g} is not a finite thickness >= 0 mm")
@@ -48,10 +50,14 @@ def check_geometry(frame: FrameHeader) -> FrameHeader:
         row, col = frame.orientation[:3], frame.orientation[3:]
         norms = (math.fsum(v * v for v in row), math.fsum(v * v for v in col))
         dot = math.fsum(a * b for a, b in zip(row, col, strict=True))
-        if not (all(abs(math.sqrt(n) - 1) <= ORTHONORMAL_TOLERANCE for n in norms)
-                and abs(dot) <= ORTHONORMAL_TOLERANCE):
-            raise ValueError(f"ImageOrientationPatient {_numbers(frame.orientation)} is not two "
-                             "perpendicular unit vectors")
+        if not (
+            all(abs(math.sqrt(n) - 1) <= ORTHONORMAL_TOLERANCE for n in norms)
+            and abs(dot) <= ORTHONORMAL_TOLERANCE
+        ):
+            raise ValueError(
+                f"ImageOrientationPatient {_numbers(frame.orientation)} is not two "
+                "perpendicular unit vectors"
+            )
     return frame
 
 
@@ -87,24 +93,41 @@ def frame_headers(ds: Header, n_frames: int) -> tuple[FrameHeader, ...]:
 
             slope = first_float(value("PixelValueTransformationSequence", "RescaleSlope"))
             icpt = first_float(value("PixelValueTransformationSequence", "RescaleIntercept"))
-            frames.append(check_geometry(FrameHeader(
-                index=i,
-                position=floats(value("PlanePositionSequence", "ImagePositionPatient"), 3,
-                                 "ImagePositionPatient"),
-                orientation=floats(value("PlaneOrientationSequence", "ImageOrientationPatient")
-                                    or get_value(ds, "ImageOrientationPatient"), 6,
-                                    "ImageOrientationPatient"),
-                pixel_spacing=floats(value("PixelMeasuresSequence", "PixelSpacing")
-                                      or get_value(ds, "PixelSpacing"), 2, "PixelSpacing"),
-                slope=slope if slope is not None else (top_slope or 1.0),
-                intercept=icpt if icpt is not None else (top_icpt or 0.0),
-                slice_thickness=first_float(value("PixelMeasuresSequence", "SliceThickness")),
-            )))
+            frames.append(
+                check_geometry(
+                    FrameHeader(
+                        index=i,
+                        position=floats(
+                            value("PlanePositionSequence", "ImagePositionPatient"),
+                            3,
+                            "ImagePositionPatient",
+                        ),
+                        orientation=floats(
+                            value("PlaneOrientationSequence", "ImageOrientationPatient")
+                            or get_value(ds, "ImageOrientationPatient"),
+                            6,
+                            "ImageOrientationPatient",
+                        ),
+                        pixel_spacing=floats(
+                            value("PixelMeasuresSequence", "PixelSpacing")
+                            or get_value(ds, "PixelSpacing"),
+                            2,
+                            "PixelSpacing",
+                        ),
+                        slope=slope if slope is not None else (top_slope or 1.0),
+                        intercept=icpt if icpt is not None else (top_icpt or 0.0),
+                        slice_thickness=first_float(
+                            value("PixelMeasuresSequence", "SliceThickness")
+                        ),
+                    )
+                )
+            )
         return tuple(frames)
     position = floats(get_value(ds, "ImagePositionPatient"), 3, "ImagePositionPatient")
     orientation = floats(get_value(ds, "ImageOrientationPatient"), 6, "ImageOrientationPatient")
-    spacing = floats(get_value(ds, "PixelSpacing") or get_value(ds, "ImagerPixelSpacing"), 2,
-                     "PixelSpacing")
+    spacing = floats(
+        get_value(ds, "PixelSpacing") or get_value(ds, "ImagerPixelSpacing"), 2, "PixelSpacing"
+    )
     offsets = get_value(ds, "GridFrameOffsetVector")
     frames = []
     for i in range(n_frames):
@@ -112,14 +135,24 @@ def frame_headers(ds: Header, n_frames: int) -> tuple[FrameHeader, ...]:
         if position is not None and orientation is not None and offsets and i < len(offsets):
             normal = _cross(orientation[:3], orientation[3:])
             d = float(offsets[i])
-            pos = (position[0] + d * normal[0], position[1] + d * normal[1],
-                   position[2] + d * normal[2])
-        frames.append(check_geometry(FrameHeader(
-            index=i, position=pos, orientation=orientation, pixel_spacing=spacing,
-            slope=top_slope if top_slope is not None else 1.0,
-            intercept=top_icpt if top_icpt is not None else 0.0,
-            slice_thickness=first_float(get_value(ds, "SliceThickness")),
-        )))
+            pos = (
+                position[0] + d * normal[0],
+                position[1] + d * normal[1],
+                position[2] + d * normal[2],
+            )
+        frames.append(
+            check_geometry(
+                FrameHeader(
+                    index=i,
+                    position=pos,
+                    orientation=orientation,
+                    pixel_spacing=spacing,
+                    slope=top_slope if top_slope is not None else 1.0,
+                    intercept=top_icpt if top_icpt is not None else 0.0,
+                    slice_thickness=first_float(get_value(ds, "SliceThickness")),
+                )
+            )
+        )
     return tuple(frames)
 
 

@@ -32,8 +32,14 @@ LABEL = "caliper-gdcm"
 DECODER_DEPENDENCIES = {
     syntax: ("python-gdcm>=3.0.10",)
     for syntax in (
-        uid.JPEGBaseline8Bit, uid.JPEGExtended12Bit, uid.JPEGLossless, uid.JPEGLosslessSV1,
-        uid.JPEGLSLossless, uid.JPEGLSNearLossless, uid.JPEG2000Lossless, uid.JPEG2000,
+        uid.JPEGBaseline8Bit,
+        uid.JPEGExtended12Bit,
+        uid.JPEGLossless,
+        uid.JPEGLosslessSV1,
+        uid.JPEGLSLossless,
+        uid.JPEGLSNearLossless,
+        uid.JPEG2000Lossless,
+        uid.JPEG2000,
     )
 }
 
@@ -99,27 +105,46 @@ def decode_frame(src: bytes, runner: Any) -> bytes:
     if runner.samples_per_pixel > 1:
         image.SetPlanarConfiguration(int(runner.planar_configuration))
     image.SetTransferSyntax(gdcm.TransferSyntax(gdcm.TransferSyntax.GetTSType(syntax)))
-    image.SetPixelFormat(gdcm.PixelFormat(
-        int(runner.samples_per_pixel), int(runner.bits_allocated), bits_stored, bits_stored - 1,
-        int(runner.pixel_representation)))
+    image.SetPixelFormat(
+        gdcm.PixelFormat(
+            int(runner.samples_per_pixel),
+            int(runner.bits_allocated),
+            bits_stored,
+            bits_stored - 1,
+            int(runner.pixel_representation),
+        )
+    )
     buffer = image.GetBuffer()
     if buffer is None:
         raise RuntimeError(f"GDCM could not decode this {uid.UID(syntax).name} frame")
     data: bytes = buffer.encode("utf-8", "surrogateescape")  # GDCM's char* arrives as str
-    expected = (int(runner.rows) * int(runner.columns) * int(runner.samples_per_pixel)
-                * (int(runner.bits_allocated) // 8))
+    expected = (
+        int(runner.rows)
+        * int(runner.columns)
+        * int(runner.samples_per_pixel)
+        * (int(runner.bits_allocated) // 8)
+    )
     if len(data) < expected:
         raise RuntimeError(f"GDCM decoded {len(data)} bytes, {expected} expected")
     if syntax in uid.JPEG2000TransferSyntaxes and runner.photometric_interpretation in (
-            "YBR_ICT", "YBR_RCT"):
+        "YBR_ICT",
+        "YBR_RCT",
+    ):
         runner.set_option("photometric_interpretation", "RGB")  # GDCM converts them to RGB
     return data
 
 
 def _scalar_types() -> dict[int, type[np.generic]]:
     kinds: dict[str, type[np.generic]] = {
-        "UINT8": np.uint8, "INT8": np.int8, "UINT16": np.uint16, "INT16": np.int16,
-        "UINT32": np.uint32, "INT32": np.int32, "FLOAT32": np.float32, "FLOAT64": np.float64}
+        "UINT8": np.uint8,
+        "INT8": np.int8,
+        "UINT16": np.uint16,
+        "INT16": np.int16,
+        "UINT32": np.uint32,
+        "INT32": np.int32,
+        "FLOAT32": np.float32,
+        "FLOAT64": np.float64,
+    }
     return {getattr(gdcm.PixelFormat, name): kind for name, kind in kinds.items()}
 
 
@@ -164,4 +189,5 @@ def read_file(path: str) -> np.ndarray:
     if len(data) < expected:
         raise ValueError(f"GDCM decoded {len(data)} bytes, {expected} expected")
     return np.frombuffer(data, dtype=kind, count=frames * rows * columns).reshape(
-        frames, rows, columns)
+        frames, rows, columns
+    )

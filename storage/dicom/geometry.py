@@ -49,10 +49,12 @@ def _orientation_key(frame: FrameHeader) -> tuple[float, ...] | None:
 
 def _consistent(images: list[Image], warnings: list[str]) -> list[Image]:
     """Keep the largest group of images sharing size, orientation and spacing."""
+
     def key(img: Image) -> tuple[object, ...]:
         head, frame = img
-        spacing = None if frame.pixel_spacing is None else tuple(
-            round(v, 4) for v in frame.pixel_spacing)
+        spacing = (
+            None if frame.pixel_spacing is None else tuple(round(v, 4) for v in frame.pixel_spacing)
+        )
         return head.rows, head.columns, _orientation_key(frame), spacing
 
     counts = Counter(key(img) for img in images)
@@ -75,12 +77,16 @@ def _listing(items: list[str]) -> str:
 
 def _acquisition_order(img: Image) -> tuple[int, str, int]:
     head, frame = img
-    return (head.instance_number if head.instance_number is not None else 2**31,
-            head.path, frame.index)
+    return (
+        head.instance_number if head.instance_number is not None else 2**31,
+        head.path,
+        frame.index,
+    )
 
 
-def _drop_duplicates(images: list[Image], dists: list[float],
-                     warnings: list[str]) -> tuple[list[Image], list[float]]:
+def _drop_duplicates(
+    images: list[Image], dists: list[float], warnings: list[str]
+) -> tuple[list[Image], list[float]]:
     """Keep one image per position: the first in acquisition order."""
     clusters: list[list[int]] = []
     for i, d in enumerate(dists):
@@ -107,23 +113,32 @@ def _drop_duplicates(images: list[Image], dists: list[float],
                 if i != kept:
                     same = images[i][0].sop_instance_uid == images[kept][0].sop_instance_uid
                     what = "a copy of" if same else "the same position as"
-                    listed.append(f"{images[i][0].path} ({what} {images[kept][0].path}, "
-                                  f"{dists[i]:.2f} mm)")
-        warnings.append(f"{dropped} image(s) duplicate a slice position and were left out: "
-                        f"{_listing(listed)}")
+                    listed.append(
+                        f"{images[i][0].path} ({what} {images[kept][0].path}, {dists[i]:.2f} mm)"
+                    )
+        warnings.append(
+            f"{dropped} image(s) duplicate a slice position and were left out: {_listing(listed)}"
+        )
     return [images[i] for i in keep], [dists[i] for i in keep]
 
 
-def _spacing_warnings(dists: np.ndarray, steps: np.ndarray, nominal: float,
-                      warnings: list[str]) -> None:
+def _spacing_warnings(
+    dists: np.ndarray, steps: np.ndarray, nominal: float, warnings: list[str]
+) -> None:
     """Describe missing slices and uneven spacing, naming the positions."""
     # A gap is a missing slice when it is close to a whole multiple (>= 2) of
     # the spacing; anything else is a change of spacing (uneven, reported below).
-    gaps = [i for i, s in enumerate(steps)
-            if round(s / nominal) >= 2 and abs(s - round(s / nominal) * nominal) < 0.2 * nominal]
+    gaps = [
+        i
+        for i, s in enumerate(steps)
+        if round(s / nominal) >= 2 and abs(s - round(s / nominal) * nominal) < 0.2 * nominal
+    ]
     if gaps:
-        listed = [f"between {dists[i]:.2f} and {dists[i + 1]:.2f} mm (slices {i} and {i + 1}, "
-                  f"gap {steps[i]:.2f} mm)" for i in gaps]
+        listed = [
+            f"between {dists[i]:.2f} and {dists[i + 1]:.2f} mm (slices {i} and {i + 1}, "
+            f"gap {steps[i]:.2f} mm)"
+            for i in gaps
+        ]
         warnings.append(
             f"missing slice(s): {len(gaps)} gap(s) wider than the {nominal:.2f} mm spacing, "
             f"positions along the slice normal {_listing(listed)}"
@@ -171,14 +186,16 @@ def arrange(images: list[Image]) -> Layout:
         images, positions, step, axis = _without_positions(images, normal, warnings)
     else:
         images, positions, step, axis = _with_positions(images, normal, warnings)
-    direction = tuple(
-        (float(row_cos[i]), float(col_cos[i]), float(axis[i])) for i in range(3)
-    )
+    direction = tuple((float(row_cos[i]), float(col_cos[i]), float(axis[i])) for i in range(3))
     return Layout(
-        images=images, rows=head.rows, columns=head.columns,
+        images=images,
+        rows=head.rows,
+        columns=head.columns,
         spacing_mm=(float(step), float(pixel_spacing[0]), float(pixel_spacing[1])),
-        origin_lps_mm=positions[0], direction=direction,
-        slice_positions=positions, warnings=warnings,
+        origin_lps_mm=positions[0],
+        direction=direction,
+        slice_positions=positions,
+        warnings=warnings,
     )
 
 
@@ -194,26 +211,31 @@ def _nominal_step(images: list[Image]) -> float:
     return head.spacing_between_slices or frame.slice_thickness or 1.0
 
 
-def _without_positions(images: list[Image], normal: np.ndarray, warnings: list[str]
-                       ) -> tuple[list[Image], list[Vec3], float, np.ndarray]:
+def _without_positions(
+    images: list[Image], normal: np.ndarray, warnings: list[str]
+) -> tuple[list[Image], list[Vec3], float, np.ndarray]:
     images = sorted(images, key=_acquisition_order)
     step = _nominal_step(images)
     start = images[0][1].position or (0.0, 0.0, 0.0)
     if len(images) == 1:
-        warnings.append("no ImagePositionPatient (a projection image?): patient coordinates "
-                        "are counted from the first pixel; distances within the image hold")
+        warnings.append(
+            "no ImagePositionPatient (a projection image?): patient coordinates "
+            "are counted from the first pixel; distances within the image hold"
+        )
     else:
         warnings.append(
             "no ImagePositionPatient: slices are ordered by instance number and spaced by "
             f"{step:.2f} mm; positions in the patient are not reliable"
         )
-    positions = [tuple(float(v) for v in np.array(start) + i * step * normal) for i in
-                 range(len(images))]
+    positions = [
+        tuple(float(v) for v in np.array(start) + i * step * normal) for i in range(len(images))
+    ]
     return images, positions, step, normal  # type: ignore[return-value]
 
 
-def _with_positions(images: list[Image], normal: np.ndarray, warnings: list[str]
-                    ) -> tuple[list[Image], list[Vec3], float, np.ndarray]:
+def _with_positions(
+    images: list[Image], normal: np.ndarray, warnings: list[str]
+) -> tuple[list[Image], list[Vec3], float, np.ndarray]:
     dist_of = [float(np.dot(img[1].position, normal)) for img in images]  # type: ignore[arg-type]
     order = sorted(range(len(images)), key=lambda i: (dist_of[i], _acquisition_order(images[i])))
     images = [images[i] for i in order]

@@ -59,15 +59,20 @@ IMAGE_SOP_CLASSES = frozenset(
 )
 #: Modalities accepted from a SOP class not listed above (private classes).
 IMAGE_MODALITIES = frozenset({"CT", "MR", "PT", "NM"})
-_NO_PREAMBLE = ("read as a bare dataset: no 128-byte preamble, 'DICM' marker or file meta "
-                "information (an older export)")
+_NO_PREAMBLE = (
+    "read as a bare dataset: no 128-byte preamble, 'DICM' marker or file meta "
+    "information (an older export)"
+)
 _PIXEL_TAGS = {
-    0x7FE00010: "PixelData", 0x7FE00008: "FloatPixelData", 0x7FE00009: "DoubleFloatPixelData",
+    0x7FE00010: "PixelData",
+    0x7FE00008: "FloatPixelData",
+    0x7FE00009: "DoubleFloatPixelData",
 }
 
 
-def read_header(path: str, file_path: str, member: str | None = None,
-                data: bytes | None = None) -> FileHeader | FileProblem | None:
+def read_header(
+    path: str, file_path: str, member: str | None = None, data: bytes | None = None
+) -> FileHeader | FileProblem | None:
     """Read the header of one file.
 
     Parameters
@@ -102,8 +107,7 @@ def read_header(path: str, file_path: str, member: str | None = None,
             view.seek(position)
             return _build_safely(raw, view, path, file_path, member, size, ts)
     try:
-        fp: BinaryIO = (io.BytesIO(data) if data is not None
-                        else open(file_path, "rb"))  # noqa: SIM115 - closed by the with below
+        fp: BinaryIO = io.BytesIO(data) if data is not None else open(file_path, "rb")  # noqa: SIM115 - closed by the with below
     except OSError as exc:
         return FileProblem(path, f"cannot be opened: {exc.strerror or exc}")
     with fp:
@@ -116,8 +120,15 @@ def read_header(path: str, file_path: str, member: str | None = None,
         return _build_safely(ds, fp, path, file_path, member, size, None)
 
 
-def _build_safely(ds: Header, fp: BinaryIO, path: str, file_path: str, member: str | None,
-                  size: int, ts: str | None) -> FileHeader | FileProblem | None:
+def _build_safely(
+    ds: Header,
+    fp: BinaryIO,
+    path: str,
+    file_path: str,
+    member: str | None,
+    size: int,
+    ts: str | None,
+) -> FileHeader | FileProblem | None:
     try:
         with pydicom_quiet():
             return _build(ds, fp, path, file_path, member, size, ts)
@@ -137,8 +148,9 @@ def _parse(fp: BinaryIO, path: str) -> Dataset | FileProblem:
     """Parse the header with pydicom, tolerating a missing preamble; refuse deep nesting."""
     ds = _parse_any(fp, path)
     if isinstance(ds, Dataset) and _nested_too_deep(ds):
-        return FileProblem(path, f"sequences nested more than {MAX_SEQUENCE_DEPTH} levels "
-                                 "deep; refused")
+        return FileProblem(
+            path, f"sequences nested more than {MAX_SEQUENCE_DEPTH} levels deep; refused"
+        )
     return ds
 
 
@@ -147,15 +159,16 @@ def _nested_too_deep(ds: Dataset) -> bool:
     stack = [(ds, 0)]
     while stack:
         item, depth = stack.pop()
-        for tag in item.keys():
+        for tag in item.keys():  # noqa: SIM118 - iterating a Dataset converts its elements
             # raw where unread: nothing is converted (keep_deferred: an empty raw element
             # stays raw too; converting it raises on an unknown VR)
             elem = item.get_item(tag, keep_deferred=True)
             if elem.VR == "SQ" and elem.value:
                 if depth + 1 > MAX_SEQUENCE_DEPTH:
                     return True
-                stack.extend((child, depth + 1) for child in elem.value
-                             if isinstance(child, Dataset))
+                stack.extend(
+                    (child, depth + 1) for child in elem.value if isinstance(child, Dataset)
+                )
     return False
 
 
@@ -174,8 +187,10 @@ def _parse_any(fp: BinaryIO, path: str) -> Dataset | FileProblem:
             fp.seek(0)
             start = fp.read(SNIFF_BYTES)
             if start[:4] == b"PK\x03\x04":
-                return FileProblem(path, "a zip archive inside the folder; scan the archive "
-                                         "itself to read its members")
+                return FileProblem(
+                    path,
+                    "a zip archive inside the folder; scan the archive itself to read its members",
+                )
             if not looks_like_raw_dataset(start):
                 return FileProblem(
                     path, "not a DICOM file (no 'DICM' marker after the 128-byte preamble)"
@@ -186,8 +201,9 @@ def _parse_any(fp: BinaryIO, path: str) -> Dataset | FileProblem:
             except Exception as exc:  # noqa: BLE001 - any parser failure is a bad file
                 return FileProblem(path, f"not a readable DICOM file: {exc}")
         except RecursionError:
-            return FileProblem(path, f"sequences nested more than {MAX_SEQUENCE_DEPTH} levels "
-                                     "deep; refused")
+            return FileProblem(
+                path, f"sequences nested more than {MAX_SEQUENCE_DEPTH} levels deep; refused"
+            )
         except Exception as exc:  # noqa: BLE001 - truncated or corrupt header
             return FileProblem(path, f"corrupt or truncated DICOM header: {exc}")
 
@@ -197,12 +213,14 @@ def _classify(ds: Header, path: str) -> FileProblem | None:
     sop_class = text(ds, "SOPClassUID")
     modality = text(ds, "Modality")
     if sop_class not in IMAGE_SOP_CLASSES and not (
-        modality in IMAGE_MODALITIES and "Rows" in ds and not sop_class.startswith(
-            "1.2.840.10008.5.1.4.1.1.7")
+        modality in IMAGE_MODALITIES
+        and "Rows" in ds
+        and not sop_class.startswith("1.2.840.10008.5.1.4.1.1.7")
     ):
         name = UID(sop_class).name if sop_class else "no SOP Class UID"
-        return FileProblem(path, f"not an image series ({name}, modality {modality or '?'}); "
-                                 "skipped")
+        return FileProblem(
+            path, f"not an image series ({name}, modality {modality or '?'}); skipped"
+        )
     return None
 
 
@@ -212,15 +230,17 @@ def _check_image(ds: Header, path: str) -> FileProblem | None:
         return FileProblem(path, "image without Rows/Columns; skipped")
     samples = int_or_none(ds, "SamplesPerPixel") or 1
     if samples != 1:
-        return FileProblem(path, f"colour image ({samples} samples per pixel), not a grey-scale "
-                                 "series; skipped")
+        return FileProblem(
+            path, f"colour image ({samples} samples per pixel), not a grey-scale series; skipped"
+        )
     if not text(ds, "SeriesInstanceUID"):
         return FileProblem(path, "no SeriesInstanceUID; skipped")
     return None
 
 
-def _locate_pixels(fp: BinaryIO, ts: str, size: int, path: str
-                   ) -> tuple[str, int | None, int | None] | FileProblem:
+def _locate_pixels(
+    fp: BinaryIO, ts: str, size: int, path: str
+) -> tuple[str, int | None, int | None] | FileProblem:
     """Find the pixel data element that pydicom stopped before.
 
     Returns ``(keyword, value offset, value length)``; the length is None for
@@ -249,14 +269,22 @@ def _locate_pixels(fp: BinaryIO, ts: str, size: int, path: str
         return keyword, offset, None
     if offset + length > size:
         return FileProblem(
-            path, f"truncated: pixel data declare {length} bytes but only "
-                  f"{max(size - offset, 0)} are in the file"
+            path,
+            f"truncated: pixel data declare {length} bytes but only "
+            f"{max(size - offset, 0)} are in the file",
         )
     return keyword, offset, length
 
 
-def _build(ds: Header, fp: BinaryIO, path: str, file_path: str, member: str | None,
-           size: int, ts: str | None) -> FileHeader | FileProblem | None:
+def _build(
+    ds: Header,
+    fp: BinaryIO,
+    path: str,
+    file_path: str,
+    member: str | None,
+    size: int,
+    ts: str | None,
+) -> FileHeader | FileProblem | None:
     if text(ds, "SOPClassUID") == MEDIA_STORAGE_DIRECTORY or "DirectoryRecordSequence" in ds:
         return None
     problem = _classify(ds, path)
@@ -270,8 +298,11 @@ def _build(ds: Header, fp: BinaryIO, path: str, file_path: str, member: str | No
         ts = IMPLICIT_LE if implicit else (EXPLICIT_LE if little else EXPLICIT_BE)
     # A deflated dataset is parsed from an inflated copy: the file position means nothing.
     if ts != DEFLATED_LE and fp.tell() >= size:
-        return FileProblem(path, f"no pixel data: the file ends after {size} bytes, before the "
-                                 "image (truncated, or saved without its pixel data)")
+        return FileProblem(
+            path,
+            f"no pixel data: the file ends after {size} bytes, before the "
+            "image (truncated, or saved without its pixel data)",
+        )
     problem = _check_image(ds, path)
     if problem is not None:
         return problem
@@ -281,9 +312,10 @@ def _build(ds: Header, fp: BinaryIO, path: str, file_path: str, member: str | No
     declared = rows * columns * n_frames * max(bits // 8, 1)
     if declared > MAX_FILE_PIXEL_BYTES:
         return FileProblem(
-            path, f"declares {rows}x{columns} pixels x {n_frames} frame(s) x {bits} bits = "
-                  f"{declared / 1024**3:.1f} GiB, over the {MAX_FILE_PIXEL_BYTES / 1024**3:.0f} "
-                  "GiB limit; refused"
+            path,
+            f"declares {rows}x{columns} pixels x {n_frames} frame(s) x {bits} bits = "
+            f"{declared / 1024**3:.1f} GiB, over the {MAX_FILE_PIXEL_BYTES / 1024**3:.0f} "
+            "GiB limit; refused",
         )
     located = _locate_pixels(fp, ts, size, path)
     if isinstance(located, FileProblem):
@@ -291,19 +323,25 @@ def _build(ds: Header, fp: BinaryIO, path: str, file_path: str, member: str | No
     keyword, offset, length = located
     if length is None and declared > max(RATIO_FREE_PIXEL_BYTES, MAX_COMPRESSION_RATIO * size):
         return FileProblem(
-            path, f"declares {rows}x{columns} pixels x {n_frames} frame(s) x {bits} bits = "
-                  f"{declared / 1024**2:.0f} MiB of compressed pixel data in a file of "
-                  f"{size / 1024**2:.1f} MiB (over {MAX_COMPRESSION_RATIO} times its size); refused"
+            path,
+            f"declares {rows}x{columns} pixels x {n_frames} frame(s) x {bits} bits = "
+            f"{declared / 1024**2:.0f} MiB of compressed pixel data in a file of "
+            f"{size / 1024**2:.1f} MiB (over {MAX_COMPRESSION_RATIO} times its size); refused",
         )
     if offset is not None and length is not None and length < declared and bits >= 8:
-        return FileProblem(path, f"pixel data hold {length} bytes, fewer than the {declared} "
-                                 f"declared by {rows}x{columns}x{n_frames} at {bits} bits")
+        return FileProblem(
+            path,
+            f"pixel data hold {length} bytes, fewer than the {declared} "
+            f"declared by {rows}x{columns}x{n_frames} at {bits} bits",
+        )
     center, width = window(ds)
     between = first_float(get_value(ds, "SpacingBetweenSlices"))
     if between is not None and not abs(between) <= MAX_COORDINATE_MM:
         raise ValueError(f"SpacingBetweenSlices {between:g} is not a finite distance in mm")
     return FileHeader(
-        path=path, file_path=file_path, member=member,
+        path=path,
+        file_path=file_path,
+        member=member,
         sop_class_uid=text(ds, "SOPClassUID"),
         sop_instance_uid=text(ds, "SOPInstanceUID"),
         series_instance_uid=text(ds, "SeriesInstanceUID"),
@@ -317,7 +355,9 @@ def _build(ds: Header, fp: BinaryIO, path: str, file_path: str, member: str | No
         series_description=text(ds, "SeriesDescription"),
         series_number=int_or_none(ds, "SeriesNumber"),
         instance_number=int_or_none(ds, "InstanceNumber"),
-        rows=rows, columns=columns, n_frames=n_frames,
+        rows=rows,
+        columns=columns,
+        n_frames=n_frames,
         bits_allocated=bits,
         bits_stored=int_or_none(ds, "BitsStored") or bits,
         pixel_representation=int_or_none(ds, "PixelRepresentation") or 0,
@@ -329,7 +369,8 @@ def _build(ds: Header, fp: BinaryIO, path: str, file_path: str, member: str | No
         pixel_length=length,
         encapsulated_offset=offset if length is None and member is None else None,
         note=_NO_PREAMBLE if getattr(ds, "preamble", b"") is None else None,
-        window_center=center, window_width=width,
+        window_center=center,
+        window_width=width,
         spacing_between_slices=between,
         frames=frame_headers(ds, n_frames),
     )

@@ -59,15 +59,22 @@ class HeaderIndex:
             data = json.loads(self.file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return
-        if (isinstance(data, dict) and data.get("version") == INDEX_VERSION
-                and data.get("root") == self.root and isinstance(data.get("entries"), dict)):
+        if (
+            isinstance(data, dict)
+            and data.get("version") == INDEX_VERSION
+            and data.get("root") == self.root
+            and isinstance(data.get("entries"), dict)
+        ):
             self._entries = data["entries"]
 
     def get(self, entry: Entry) -> tuple[bool, Result]:
         """Return ``(hit, result)`` for *entry*; a miss when size or mtime differ."""
         cached = self._entries.get(entry.key)
-        if (not cached or cached.get("size") != entry.size
-                or cached.get("mtime_ns") != entry.mtime_ns):
+        if (
+            not cached
+            or cached.get("size") != entry.size
+            or cached.get("mtime_ns") != entry.mtime_ns
+        ):
             return False, None
         try:
             result = _decode(cached["result"], entry.path)
@@ -79,7 +86,9 @@ class HeaderIndex:
     def put(self, entry: Entry, result: Result) -> None:
         """Remember the header result of *entry*."""
         self._entries[entry.key] = {
-            "size": entry.size, "mtime_ns": entry.mtime_ns, "result": _encode(result),
+            "size": entry.size,
+            "mtime_ns": entry.mtime_ns,
+            "result": _encode(result),
         }
         self._used.add(entry.key)
         self._dirty = True

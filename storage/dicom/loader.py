@@ -33,8 +33,13 @@ PROCESS_CHUNK = 4
 Progress = Callable[[int, int], None]
 
 
-def load_series(source: str | Path | SeriesInfo, series_uid: str | None = None, *,
-                on_progress: Progress | None = None, background: bool = False) -> Volume:
+def load_series(
+    source: str | Path | SeriesInfo,
+    series_uid: str | None = None,
+    *,
+    on_progress: Progress | None = None,
+    background: bool = False,
+) -> Volume:
     """Load one image series into a volume with exact geometry.
 
     Parameters
@@ -73,14 +78,15 @@ def load_series(source: str | Path | SeriesInfo, series_uid: str | None = None, 
     try:
         layout = arrange(images)
     except ValueError as exc:
-        raise DicomLoadError(f"series {info.series_instance_uid} ({info.files[0]}): {exc}",
-                             info.files[0]) from exc
-    parallel = (len(layout.images) >= PROCESS_MIN_SLICES
-                and sum(h.transfer_syntax in SLOW_SYNTAXES for h, _ in layout.images)
-                >= PROCESS_MIN_SLICES)
+        raise DicomLoadError(
+            f"series {info.series_instance_uid} ({info.files[0]}): {exc}", info.files[0]
+        ) from exc
+    parallel = (
+        len(layout.images) >= PROCESS_MIN_SLICES
+        and sum(h.transfer_syntax in SLOW_SYNTAXES for h, _ in layout.images) >= PROCESS_MIN_SLICES
+    )
     if parallel:  # start the worker processes while slice 0 is decoded here
-        threading.Thread(target=workers.warm_up, name="caliper-decode-warm-up",
-                         daemon=True).start()
+        threading.Thread(target=workers.warm_up, name="caliper-decode-warm-up", daemon=True).start()
     dtype, checked = choose_dtype(layout.images)
     shape = (len(layout.images), layout.rows, layout.columns)
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
@@ -88,55 +94,66 @@ def load_series(source: str | Path | SeriesInfo, series_uid: str | None = None, 
         raise DicomLoadError(
             f"series {info.series_instance_uid} ({info.files[0]}) would need "
             f"{nbytes / 1024**3:.1f} GiB ({shape[0]}x{shape[1]}x{shape[2]}), over the "
-            f"{MAX_VOLUME_BYTES / 1024**3:.0f} GiB limit; refused", info.files[0])
+            f"{MAX_VOLUME_BYTES / 1024**3:.0f} GiB limit; refused",
+            info.files[0],
+        )
     try:
         voxels = np.zeros(shape, dtype=dtype)
     except MemoryError as exc:
         raise DicomLoadError(
             f"series {info.series_instance_uid} ({info.files[0]}): not enough memory for "
-            f"{nbytes / 1024**3:.1f} GiB ({shape[0]}x{shape[1]}x{shape[2]})", info.files[0]
+            f"{nbytes / 1024**3:.1f} GiB ({shape[0]}x{shape[1]}x{shape[2]})",
+            info.files[0],
         ) from exc
     volume = _make_volume(voxels, layout, extra_warnings + _notes(info))
-    filler = _Filler(volume, layout, FrameDecoder(dtype, checked), on_progress, started,
-                     parallel)
+    filler = _Filler(volume, layout, FrameDecoder(dtype, checked), on_progress, started, parallel)
     filler.fill([0])
     if background:
-        thread = threading.Thread(target=filler.run_rest, name="caliper-load-series",
-                                  daemon=True)
+        thread = threading.Thread(target=filler.run_rest, name="caliper-load-series", daemon=True)
         thread.start()
         return volume
     filler.run_rest()
     if filler.failures == len(layout.images):
-        raise DicomLoadError(f"series {info.series_instance_uid}: no slice could be decoded; "
-                             f"{volume.warnings[-1]}", info.files[0])
+        raise DicomLoadError(
+            f"series {info.series_instance_uid}: no slice could be decoded; {volume.warnings[-1]}",
+            info.files[0],
+        )
     return volume
 
 
-def _resolve(source: str | Path | SeriesInfo, series_uid: str | None
-             ) -> tuple[SeriesInfo, list[str]]:
+def _resolve(
+    source: str | Path | SeriesInfo, series_uid: str | None
+) -> tuple[SeriesInfo, list[str]]:
     if isinstance(source, SeriesInfo):
         if not source.headers:
-            raise DicomLoadError(f"series {source.series_instance_uid} carries no file headers; "
-                                 "get it from storage.dicom.scan()")
+            raise DicomLoadError(
+                f"series {source.series_instance_uid} carries no file headers; "
+                "get it from storage.dicom.scan()"
+            )
         return source, []
     report = scan(source)
     if series_uid is not None:
         info = report.find(series_uid)
         if info is None:
             found = ", ".join(s.series_instance_uid for s in report.series) or "none"
-            raise DicomLoadError(f"{source}: no image series {series_uid} (found: {found})",
-                                 str(source))
+            raise DicomLoadError(
+                f"{source}: no image series {series_uid} (found: {found})", str(source)
+            )
         return info, []
     if not report.series:
         detail = "; ".join(str(p) for p in report.problems[:3])
         more = f" (+{len(report.problems) - 3} more)" if len(report.problems) > 3 else ""
-        raise DicomLoadError(f"{source}: no image series found"
-                             + (f": {detail}{more}" if detail else ""), str(source))
+        raise DicomLoadError(
+            f"{source}: no image series found" + (f": {detail}{more}" if detail else ""),
+            str(source),
+        )
     if len(report.series) == 1:
         return report.series[0], []
     info = max(report.series, key=lambda s: s.n_images)
-    return info, [f"{len(report.series)} series found under {source}; loaded the largest "
-                  f"({info.series_instance_uid}, {info.n_images} images)"]
+    return info, [
+        f"{len(report.series)} series found under {source}; loaded the largest "
+        f"({info.series_instance_uid}, {info.n_images} images)"
+    ]
 
 
 def _notes(info: SeriesInfo) -> list[str]:
@@ -165,19 +182,30 @@ def _make_volume(voxels: np.ndarray, layout: Layout, extra_warnings: list[str]) 
         "photometric": head.photometric,
     }
     return Volume(
-        voxels=voxels, spacing_mm=layout.spacing_mm, origin_lps_mm=layout.origin_lps_mm,
-        direction=layout.direction, slice_positions_lps_mm=layout.slice_positions,
+        voxels=voxels,
+        spacing_mm=layout.spacing_mm,
+        origin_lps_mm=layout.origin_lps_mm,
+        direction=layout.direction,
+        slice_positions_lps_mm=layout.slice_positions,
         sop_instance_uids=[h.sop_instance_uid for h, _ in layout.images],
         frame_numbers=[f.index + 1 for _, f in layout.images],
-        metadata=metadata, warnings=extra_warnings + layout.warnings,
+        metadata=metadata,
+        warnings=extra_warnings + layout.warnings,
     )
 
 
 class _Filler:
     """Decodes the slices of one volume, reporting progress and failures."""
 
-    def __init__(self, volume: Volume, layout: Layout, decoder: FrameDecoder,
-                 on_progress: Progress | None, started: float, parallel: bool = False) -> None:
+    def __init__(
+        self,
+        volume: Volume,
+        layout: Layout,
+        decoder: FrameDecoder,
+        on_progress: Progress | None,
+        started: float,
+        parallel: bool = False,
+    ) -> None:
         self.volume = volume
         self.parallel = parallel
         self.layout = layout
@@ -218,7 +246,8 @@ class _Filler:
             with self._progress_lock:
                 self.failures += 1
                 self.volume.warnings.append(
-                    f"slice {index} ({where}) could not be decoded: {value}; left blank")
+                    f"slice {index} ({where}) could not be decoded: {value}; left blank"
+                )
         with self._progress_lock:  # one lock: progress is reported in increasing order
             done = self.volume._slice_done()
             if self.on_progress is not None:
@@ -239,14 +268,16 @@ class _Filler:
             elif executor is not None:
                 self._run_with_processes(rest)
             else:
-                with ThreadPoolExecutor(max_workers=WORKERS,
-                                        thread_name_prefix="caliper-decode") as pool:
+                with ThreadPoolExecutor(
+                    max_workers=WORKERS, thread_name_prefix="caliper-decode"
+                ) as pool:
                     for _ in pool.map(self._one, rest, chunksize=4):
                         pass
             if self.volume.is_cancelled:
                 self.volume.warnings.append(
                     f"loading cancelled after {self.volume.slices_loaded} of "
-                    f"{len(self.layout.images)} slices")
+                    f"{len(self.layout.images)} slices"
+                )
             elif self.overflow:
                 self._widen()
         finally:
@@ -259,7 +290,7 @@ class _Filler:
         it only submits chunks and stores the slices that come back.  If the
         pool breaks, what it held is decoded here.
         """
-        chunks = deque(rest[i:i + PROCESS_CHUNK] for i in range(0, len(rest), PROCESS_CHUNK))
+        chunks = deque(rest[i : i + PROCESS_CHUNK] for i in range(0, len(rest), PROCESS_CHUNK))
         pending: deque[tuple[list[int], Future[list[workers.Result]]]] = deque()
         window = 2 * workers.PROCESSES
         shape = self.volume.voxels.shape[1:]
@@ -272,8 +303,13 @@ class _Filler:
             while executor is not None and chunks and len(pending) < window:
                 tasks = [(i, *self.layout.images[i]) for i in chunks[0]]
                 try:
-                    future = executor.submit(workers.decode_frames, self.decoder.dtype.str,
-                                             self.decoder.checked, shape, tasks)
+                    future = executor.submit(
+                        workers.decode_frames,
+                        self.decoder.dtype.str,
+                        self.decoder.checked,
+                        shape,
+                        tasks,
+                    )
                 except Exception:  # noqa: BLE001 - the pool broke or shut down
                     workers.mark_broken()
                     executor = None
@@ -309,4 +345,5 @@ class _Filler:
                 self.volume.voxels[index].fill(self._fill_value)
                 self.failures += 1
                 self.volume.warnings.append(
-                    f"slice {index} ({head.path}) could not be decoded: {exc}; left blank")
+                    f"slice {index} ({head.path}) could not be decoded: {exc}; left blank"
+                )

@@ -127,18 +127,25 @@ class FrameDecoder:
         """
         if self._fast_path_ok(head):
             self._decode_native(head, frame, out)
-        elif (head.encapsulated_offset is not None and head.member is None
-              and head.transfer_syntax in decoders.ORDER):
+        elif (
+            head.encapsulated_offset is not None
+            and head.member is None
+            and head.transfer_syntax in decoders.ORDER
+        ):
             self._decode_encapsulated(head, frame, out)
         else:
             self._decode_pydicom(head, frame, out)
 
     @staticmethod
     def _fast_path_ok(head: FileHeader) -> bool:
-        return (head.member is None and head.pixel_offset is not None
-                and head.transfer_syntax in (IMPLICIT_LE, EXPLICIT_LE)
-                and head.pixel_keyword == "PixelData" and head.bits_allocated in (8, 16)
-                and head.samples_per_pixel == 1)
+        return (
+            head.member is None
+            and head.pixel_offset is not None
+            and head.transfer_syntax in (IMPLICIT_LE, EXPLICIT_LE)
+            and head.pixel_keyword == "PixelData"
+            and head.bits_allocated in (8, 16)
+            and head.samples_per_pixel == 1
+        )
 
     def _scratch(self, nbytes: int) -> np.ndarray:
         buf = getattr(self._local, "scratch", None)
@@ -161,8 +168,10 @@ class FrameDecoder:
             while got < nbytes:
                 n = fp.readinto(view[got:])
                 if not n:
-                    raise ValueError(f"truncated: frame {frame.index + 1} needs {nbytes} bytes "
-                                     f"at offset {offset}, the file holds only {got}")
+                    raise ValueError(
+                        f"truncated: frame {frame.index + 1} needs {nbytes} bytes "
+                        f"at offset {offset}, the file holds only {got}"
+                    )
                 got += n
         raw = target.view(raw_type).reshape(head.rows, head.columns)
         raw = self._fix_bits(head, raw)
@@ -232,7 +241,7 @@ class FrameDecoder:
                 data = fp.read()
         else:
             data = self._member_bytes(head)
-        start = deflate.deflated_start(data[:64 * 1024])
+        start = deflate.deflated_start(data[: 64 * 1024])
         if start is None:
             raise ValueError("the file meta information does not say deflated any more")
         declared = head.rows * head.columns * head.n_frames * max(head.bits_allocated // 8, 1)
@@ -258,24 +267,33 @@ class FrameDecoder:
         self._local.value = (head.file_path, value)
         return value
 
-    def _decode_with(self, src: object, head: FileHeader, frame: FrameHeader,
-                     **options: object) -> np.ndarray:
+    def _decode_with(
+        self, src: object, head: FileHeader, frame: FrameHeader, **options: object
+    ) -> np.ndarray:
         syntax = head.transfer_syntax
         with pydicom_quiet():
-            arr, used = decoders.decode(src, syntax, index=frame.index,
-                                        first=self._worked.get(syntax), **options)
+            arr, used = decoders.decode(
+                src, syntax, index=frame.index, first=self._worked.get(syntax), **options
+            )
         if used:
             self._worked[syntax] = used
         return arr
 
     def _decode_encapsulated(self, head: FileHeader, frame: FrameHeader, out: np.ndarray) -> None:
         arr = self._decode_with(
-            self._encapsulated_value(head), head, frame,
-            rows=head.rows, columns=head.columns, samples_per_pixel=head.samples_per_pixel,
-            bits_allocated=head.bits_allocated, bits_stored=head.bits_stored,
+            self._encapsulated_value(head),
+            head,
+            frame,
+            rows=head.rows,
+            columns=head.columns,
+            samples_per_pixel=head.samples_per_pixel,
+            bits_allocated=head.bits_allocated,
+            bits_stored=head.bits_stored,
             pixel_representation=head.pixel_representation,
-            photometric_interpretation=head.photometric, number_of_frames=head.n_frames,
-            pixel_keyword=head.pixel_keyword)
+            photometric_interpretation=head.photometric,
+            number_of_frames=head.n_frames,
+            pixel_keyword=head.pixel_keyword,
+        )
         if arr.shape != out.shape:
             raise ValueError(f"decoded frame has shape {arr.shape}, expected {out.shape}")
         self._rescale_into(arr, frame, out)

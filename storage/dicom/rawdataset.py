@@ -20,12 +20,37 @@ SNIFF_BYTES = 4096
 #: A text value longer than this at the head of a dataset is not plausible.
 MAX_HEAD_VALUE = 1024
 _UNDEFINED = 0xFFFFFFFF
-_LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT",
-                       "UV"})
-_SHORT_VRS = frozenset({"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO", "LT",
-                        "PN", "SH", "SL", "SS", "ST", "TM", "UI", "UL", "US"})
-_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST",
-                       "TM", "UI", "UC", "UT"})
+_LONG_VRS = frozenset(
+    {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"}
+)
+_SHORT_VRS = frozenset(
+    {
+        "AE",
+        "AS",
+        "AT",
+        "CS",
+        "DA",
+        "DS",
+        "DT",
+        "FL",
+        "FD",
+        "IS",
+        "LO",
+        "LT",
+        "PN",
+        "SH",
+        "SL",
+        "SS",
+        "ST",
+        "TM",
+        "UI",
+        "UL",
+        "US",
+    }
+)
+_TEXT_VRS = frozenset(
+    {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UI", "UC", "UT"}
+)
 _MAX_ELEMENTS = 64
 
 
@@ -75,9 +100,9 @@ def _element(head: bytes, pos: int, tag: int, explicit: bool) -> tuple[str, int,
         return None
     if not explicit:
         return known.split(" or ")[0], struct.unpack_from("<I", head, pos + 4)[0], pos + 8
-    vr = head[pos + 4:pos + 6].decode("latin-1")
+    vr = head[pos + 4 : pos + 6].decode("latin-1")
     if vr in _LONG_VRS:
-        if pos + 12 > len(head) or head[pos + 6:pos + 8] != b"\0\0":
+        if pos + 12 > len(head) or head[pos + 6 : pos + 8] != b"\0\0":
             return None
         length, start = struct.unpack_from("<I", head, pos + 8)[0], pos + 12
     elif vr in _SHORT_VRS:
@@ -107,7 +132,7 @@ def _plausible_value(head: bytes, vr: str, length: int, start: int) -> bool:
         return length == 4
     if vr not in _TEXT_VRS:
         return True
-    value = head[start:start + length]
+    value = head[start : start + length]
     if len(value) < length:
         return len(head) >= SNIFF_BYTES  # the value runs past what was read
     return all(32 <= b < 127 or b in (0, 9, 10, 12, 13, 27) or b >= 160 for b in value)

@@ -114,9 +114,15 @@ class FileHeader:
         # Field by field: dataclasses.asdict deep-copies and is several times slower.
         data = {name: getattr(self, name) for name in _HEADER_FIELDS}
         data["frames"] = [
-            {"index": f.index, "position": f.position, "orientation": f.orientation,
-             "pixel_spacing": f.pixel_spacing, "slope": f.slope, "intercept": f.intercept,
-             "slice_thickness": f.slice_thickness}
+            {
+                "index": f.index,
+                "position": f.position,
+                "orientation": f.orientation,
+                "pixel_spacing": f.pixel_spacing,
+                "slope": f.slope,
+                "intercept": f.intercept,
+                "slice_thickness": f.slice_thickness,
+            }
             for f in self.frames
         ]
         return data

@@ -70,19 +70,22 @@ def decode_frame(src: bytes, runner: Any) -> bytes:
         raise ValueError(f"{CORRUPT}: the frame is shorter than its 64-byte header")
     count, *offsets = struct.unpack_from("<16I", src)
     if count != samples * width:
-        raise ValueError(f"{CORRUPT}: the header declares {count} segments, "
-                         f"{samples * width} expected")
+        raise ValueError(
+            f"{CORRUPT}: the header declares {count} segments, {samples * width} expected"
+        )
     bounds = [*offsets[:count], len(src)]
     if bounds[0] != 64 or any(b > e for b, e in zip(bounds, bounds[1:], strict=False)):
         raise ValueError(f"{CORRUPT}: segment offsets {bounds[:-1]} are out of order or range")
     out = np.empty(pixels * count, dtype=np.uint8)
     for segment in range(count):
-        decoded = decode_segment(src[bounds[segment]:bounds[segment + 1]])
+        decoded = decode_segment(src[bounds[segment] : bounds[segment + 1]])
         if not pixels <= len(decoded) <= pixels + 1:
-            raise ValueError(f"{CORRUPT}: segment {segment + 1} decodes to {len(decoded)} "
-                             f"bytes, the image holds {pixels}")
+            raise ValueError(
+                f"{CORRUPT}: segment {segment + 1} decodes to {len(decoded)} "
+                f"bytes, the image holds {pixels}"
+            )
         sample, byte = divmod(segment, width)  # segments run most significant byte first
         start = sample * pixels * width + (width - 1 - byte)
-        out[start:start + pixels * width:width] = np.frombuffer(decoded, np.uint8, pixels)
+        out[start : start + pixels * width : width] = np.frombuffer(decoded, np.uint8, pixels)
     runner.set_option("planar_configuration", 1)
     return out.tobytes()

@@ -91,7 +91,13 @@ def _group(results: list[tuple[Entry, Result]], report: ScanReport) -> None:
         elif isinstance(result, FileProblem):
             report.problems.append(result)
     series = [SeriesInfo.from_headers(headers) for headers in by_series.values()]
-    series.sort(key=lambda s: (s.study_date, s.study_instance_uid, s.series_number or 0,
-                               s.series_instance_uid))
+    series.sort(
+        key=lambda s: (
+            s.study_date,
+            s.study_instance_uid,
+            s.series_number or 0,
+            s.series_instance_uid,
+        )
+    )
     report.series = series
     report.problems.sort(key=lambda p: p.path)

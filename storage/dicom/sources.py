@@ -132,16 +132,26 @@ def _zip_members(root: Path, stat: os.stat_result) -> tuple[list[Entry], list[Fi
             continue
         shown = member_display(str(root), info.filename)
         if not is_safe_member(info.filename):
-            problems.append(FileProblem(shown, "zip member name escapes the archive folder "
-                                               "(absolute path or '..'); refused"))
+            problems.append(
+                FileProblem(
+                    shown,
+                    "zip member name escapes the archive folder (absolute path or '..'); refused",
+                )
+            )
         elif info.file_size > MAX_MEMBER_BYTES:
-            problems.append(FileProblem(shown, f"zip member of {info.file_size} bytes is over "
-                                               "the 2 GiB limit; refused"))
-        elif info.file_size > max(RATIO_FREE_MEMBER_BYTES,
-                                  MAX_MEMBER_RATIO * info.compress_size):
-            problems.append(FileProblem(
-                shown, f"zip member inflates from {info.compress_size} to {info.file_size} "
-                       f"bytes (over {MAX_MEMBER_RATIO} times); refused"))
+            problems.append(
+                FileProblem(
+                    shown, f"zip member of {info.file_size} bytes is over the 2 GiB limit; refused"
+                )
+            )
+        elif info.file_size > max(RATIO_FREE_MEMBER_BYTES, MAX_MEMBER_RATIO * info.compress_size):
+            problems.append(
+                FileProblem(
+                    shown,
+                    f"zip member inflates from {info.compress_size} to {info.file_size} "
+                    f"bytes (over {MAX_MEMBER_RATIO} times); refused",
+                )
+            )
         elif PurePosixPath(info.filename).name.upper() != "DICOMDIR":
             entries.append(Entry(shown, str(root), info.filename, stat.st_size, stat.st_mtime_ns))
     entries.sort(key=lambda e: e.path)
@@ -172,8 +182,13 @@ def _dicomdir(root: Path) -> tuple[list[Entry], list[FileProblem]]:
             problems.append(FileProblem(shown, f"listed in {root} but missing"))
             continue
         if resolved.name.upper() == "DICOMDIR" or resolved.resolve() == root.resolve():
-            problems.append(FileProblem(shown, f"listed in {root} as an image but is a DICOMDIR "
-                                               "(an index, not an image); refused"))
+            problems.append(
+                FileProblem(
+                    shown,
+                    f"listed in {root} as an image but is a DICOMDIR "
+                    "(an index, not an image); refused",
+                )
+            )
             continue
         if str(resolved) in seen:
             continue

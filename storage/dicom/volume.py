@@ -49,11 +49,18 @@ class Volume:
         dark, some radiographs): the viewer inverts the grey scale for the latter.
     """
 
-    def __init__(self, voxels: np.ndarray, spacing_mm: tuple[float, float, float],
-                 origin_lps_mm: Vec3, direction: tuple[tuple[float, float, float], ...],
-                 slice_positions_lps_mm: Sequence[Vec3], sop_instance_uids: list[str],
-                 frame_numbers: list[int], metadata: dict[str, object],
-                 warnings: list[str]) -> None:
+    def __init__(
+        self,
+        voxels: np.ndarray,
+        spacing_mm: tuple[float, float, float],
+        origin_lps_mm: Vec3,
+        direction: tuple[tuple[float, float, float], ...],
+        slice_positions_lps_mm: Sequence[Vec3],
+        sop_instance_uids: list[str],
+        frame_numbers: list[int],
+        metadata: dict[str, object],
+        warnings: list[str],
+    ) -> None:
         self.voxels = voxels
         self.spacing_mm = spacing_mm
         self.origin_lps_mm = origin_lps_mm
@@ -116,8 +123,10 @@ class Volume:
             If loading is still running after *timeout* seconds.
         """
         if not self._done.wait(timeout):
-            raise TimeoutError(f"series {self.series_instance_uid} still loading "
-                               f"({self._loaded}/{len(self.voxels)} slices)")
+            raise TimeoutError(
+                f"series {self.series_instance_uid} still loading "
+                f"({self._loaded}/{len(self.voxels)} slices)"
+            )
 
     def cancel(self) -> None:
         """Stop a background load (e.g. the reader opened another series).
@@ -158,8 +167,12 @@ class Volume:
         origin = self._positions[i] + t * (self._positions[i + 1] - self._positions[i])
         return origin
 
-    def index_to_lps(self, slice: float, row: float, column: float  # noqa: A002
-                     ) -> tuple[float, float, float]:
+    def index_to_lps(
+        self,
+        slice: float,
+        row: float,
+        column: float,  # noqa: A002
+    ) -> tuple[float, float, float]:
         """Map a continuous voxel index to patient LPS millimetres.
 
         Parameters
@@ -172,9 +185,11 @@ class Volume:
         tuple of float
             ``(x, y, z)`` in LPS mm, using the exact position of each slice.
         """
-        p = (self._slice_origin(float(slice))
-             + float(row) * self.spacing_mm[1] * self._matrix[:, 1]
-             + float(column) * self.spacing_mm[2] * self._matrix[:, 0])
+        p = (
+            self._slice_origin(float(slice))
+            + float(row) * self.spacing_mm[1] * self._matrix[:, 1]
+            + float(column) * self.spacing_mm[2] * self._matrix[:, 0]
+        )
         return (float(p[0]), float(p[1]), float(p[2]))
 
     def lps_to_index(self, x: float, y: float, z: float) -> tuple[float, float, float]:
@@ -212,8 +227,10 @@ class Volume:
         return (float(self.voxels.min()), float(self.voxels.max()))
 
     def __repr__(self) -> str:
-        return (f"Volume({self.modality} {self.shape}, spacing={self.spacing_mm}, "
-                f"series={self.series_instance_uid!r}, loaded={self._loaded})")
+        return (
+            f"Volume({self.modality} {self.shape}, spacing={self.spacing_mm}, "
+            f"series={self.series_instance_uid!r}, loaded={self._loaded})"
+        )
 
 
 def _float_or_none(value: object) -> float | None:

@@ -55,8 +55,9 @@ def pool() -> ProcessPoolExecutor | None:
     with _lock:
         if _pool is None:
             # A fork server where there is one (Linux, macOS), else fresh interpreters (Windows).
-            method = ("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
-                      else "spawn")
+            method = (
+                "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+            )
             try:
                 context = multiprocessing.get_context(method)
                 if method == "forkserver":
@@ -102,8 +103,9 @@ def _ready() -> bool:
     return True
 
 
-def decode_frames(dtype: str, checked: bool, shape: tuple[int, int],
-                  tasks: list[Task]) -> list[Result]:
+def decode_frames(
+    dtype: str, checked: bool, shape: tuple[int, int], tasks: list[Task]
+) -> list[Result]:
     """Decode frames in a worker process; never raises for a bad frame.
 
     Parameters

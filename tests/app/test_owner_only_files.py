@@ -1,4 +1,4 @@
-"""Files with personal health information are created owner-only; CALIPER_HOME is 0700 (issue 13)."""
+"""Files with personal health information are made owner-only; CALIPER_HOME is 0700 (issue 13)."""
 
 from __future__ import annotations
 
@@ -27,18 +27,39 @@ def test_home_database_witness_and_exports_are_owner_only(
     try:
         assert main(["db", "init"]) == 0
         assert main(["patient", "add", "S-1", "--as", "system"]) == 0
-        assert main(["timepoint", "add", "--patient", "S-1", "--label", "BL",
-                     "--date", "2026-01-05", "--as", "system"]) == 0
+        assert (
+            main(
+                [
+                    "timepoint",
+                    "add",
+                    "--patient",
+                    "S-1",
+                    "--label",
+                    "BL",
+                    "--date",
+                    "2026-01-05",
+                    "--as",
+                    "system",
+                ]
+            )
+            == 0
+        )
         assert main(["audit", "export", "--out", str(tmp_path / "audit.csv")]) == 0
-        assert main(["timeline", "export", "--patient", "S-1", "--out", str(tmp_path / "t.json")]) == 0
+        assert (
+            main(["timeline", "export", "--patient", "S-1", "--out", str(tmp_path / "t.json")]) == 0
+        )
         assert main(["audit", "verify"]) == 0
     finally:
         os.umask(old)
     assert _mode(home) == 0o700
     assert _mode(home / "data") == 0o700
     database = home / "data" / "caliper.sqlite3"
-    for path in (database, database.with_name(database.name + ".witness"),
-                 tmp_path / "audit.csv", tmp_path / "t.json"):
+    for path in (
+        database,
+        database.with_name(database.name + ".witness"),
+        tmp_path / "audit.csv",
+        tmp_path / "t.json",
+    ):
         assert _mode(path) == 0o600, path
     assert os.umask(0o022) == 0o022  # main gave the caller's umask back
     os.umask(old)
@@ -71,8 +92,23 @@ def test_exports_record_the_audit_head_in_the_witness_and_the_pdf(
     monkeypatch.delenv("CALIPER_WITNESS", raising=False)
     assert main(["db", "init"]) == 0
     assert main(["patient", "add", "S-1", "--as", "system"]) == 0
-    assert main(["timepoint", "add", "--patient", "S-1", "--label", "BL",
-                 "--date", "2026-01-05", "--as", "system"]) == 0
+    assert (
+        main(
+            [
+                "timepoint",
+                "add",
+                "--patient",
+                "S-1",
+                "--label",
+                "BL",
+                "--date",
+                "2026-01-05",
+                "--as",
+                "system",
+            ]
+        )
+        == 0
+    )
     assert main(["export", "timeline", "--patient", "S-1", "--out", str(tmp_path / "t.json")]) == 0
     assert main(["export", "report", "--patient", "S-1", str(tmp_path / "r.pdf")]) == 0
     db = open_database(None)
@@ -82,6 +118,7 @@ def test_exports_record_the_audit_head_in_the_witness_and_the_pdf(
     finally:
         db.close()
     assert [e.why for e in entries] == ["export timeline S-1", "export report S-1"]
-    assert entries[-1].seq == head.seq and entries[-1].hash == head.hash
+    assert entries[-1].seq == head.seq
+    assert entries[-1].hash == head.hash
     text = pdf_text(tmp_path / "r.pdf").replace("\n", "")
     assert f"Audit trail head {head.seq}:{head.hash}" in text

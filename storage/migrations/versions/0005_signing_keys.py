@@ -1,4 +1,4 @@
-"""reader.public_key/signing_key, signature and record_signature ed25519/audit_head: Part 11 signatures
+"""reader.public_key/signing_key, signature and record_signature ed25519/audit_head (Part 11)
 
 Each reader with a password gets an Ed25519 key pair; the private key is stored
 encrypted under a key derived from the password (``storage/db/passwords.py``).

@@ -90,7 +90,8 @@ def test_edited_event_is_reported_as_the_first_broken_link(
     with db.engine.begin() as conn:
         conn.execute(
             text(
-                "UPDATE audit_event SET after_json = replace(after_json, 'S-001', 'S-999') WHERE id = 4"
+                "UPDATE audit_event SET after_json = replace(after_json, 'S-001', 'S-999') "
+                "WHERE id = 4"
             )
         )
     report = db.verify_audit()
@@ -189,7 +190,8 @@ def test_data_changed_around_the_trail_is_reported(db: Database, store: Clinical
 def test_truncated_tail_is_caught_with_a_recorded_head(db: Database, store: ClinicalStore) -> None:
     _patients(store, 2)
     head = db.verify_audit()
-    assert head.ok and head.head_seq == len(db.audit_events())
+    assert head.ok
+    assert head.head_seq == len(db.audit_events())
     recorded = (head.head_seq, head.head_hash)
     assert db.verify_audit(expect_head=recorded).ok  # type: ignore[arg-type]
     _patients_more = store.add_patient(Patient(id=None, subject_id="S-100"))
@@ -202,14 +204,18 @@ def test_truncated_tail_is_caught_with_a_recorded_head(db: Database, store: Clin
         conn.execute(text("DELETE FROM patient WHERE subject_id = 'S-001'"))
     # This workstation's checkpoint (of the verify above) is a recorded head too...
     report = db.verify_audit()
-    assert not report.ok and "deleted from the end" in report.problem
+    assert not report.ok
+    assert "deleted from the end" in report.problem
     assert "verified in the checkpoint" in report.problem
     shutil.rmtree(paths.data_dir() / "audit-checkpoints")  # ...so is the witness's head:
     report = db.verify_audit()
-    assert not report.ok and "the witness recorded event" in report.problem
+    assert not report.ok
+    assert "the witness recorded event" in report.problem
     db.witness.path.unlink()  # another workstation with neither checkpoint nor witness:
     report = db.verify_audit()
-    assert not report.ok and "deleted from the end" not in report.problem  # cannot tell the cut...
+    assert not report.ok
+    assert "deleted from the end" not in report.problem  # cannot tell the cut...
     assert "trigger" in report.problem  # ...only that the triggers are gone
     report = db.verify_audit(expect_head=recorded)  # type: ignore[arg-type]
-    assert not report.ok and "deleted from the end" in report.problem  # ...detected with a head
+    assert not report.ok
+    assert "deleted from the end" in report.problem  # ...detected with a head

@@ -1,4 +1,4 @@
-"""Tampering with the database, as someone who can write it would (issue 13), on SQLite and PostgreSQL.
+"""Tampering with the database as someone who can write it would (issue 13), SQLite and PostgreSQL.
 
 Each attack is either refused (by the database or by Caliper) or detected by
 ``audit verify`` (``Database.verify_audit``, what ``caliper audit verify`` prints).
@@ -104,12 +104,17 @@ def _restore_triggers(db: Database) -> None:
             )
 
 
-def _append(db: Database, reader_id: int | None, action: str, entity: str, entity_id: object,
-            **values: Any) -> None:
+def _append(
+    db: Database, reader_id: int | None, action: str, entity: str, entity_id: object, **values: Any
+) -> None:
     """Append one correctly chained event (no secret is needed to do so)."""
     with Session(db.engine) as session, session.begin():
         AuditLog.record(
-            session, reader_id=reader_id, action=action, entity=entity, entity_id=entity_id,
+            session,
+            reader_id=reader_id,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
             **values,
         )
 
@@ -125,8 +130,11 @@ def _forge_signature(db: Database, signed: Signed, alice: Reader, ed25519: str |
     content = {"forged": True}
     with Session(db.engine) as session, session.begin():
         frozen = AssessmentRow(
-            timepoint_id=signed.chart.timepoints[2].id, frozen=True, overall="PR",
-            engine_version="x", result_json='{"forged":true}',
+            timepoint_id=signed.chart.timepoints[2].id,
+            frozen=True,
+            overall="PR",
+            engine_version="x",
+            result_json='{"forged":true}',
         )
         session.add(frozen)
         session.flush()
@@ -135,23 +143,40 @@ def _forge_signature(db: Database, signed: Signed, alice: Reader, ed25519: str |
             text("SELECT hash FROM audit_event WHERE id = :i"), {"i": head}
         ).scalar()
         row = SignatureRow(
-            timepoint_id=signed.chart.timepoints[2].id, assessment_id=frozen.id,
-            reader_id=alice.id, printed_name=alice.full_name, meaning="I confirm the response PR",
-            signed_at=frozen.computed_at, content_hash=content_hash(content),
-            audit_head=f"{head}:{prev}", ed25519=ed25519,
+            timepoint_id=signed.chart.timepoints[2].id,
+            assessment_id=frozen.id,
+            reader_id=alice.id,
+            printed_name=alice.full_name,
+            meaning="I confirm the response PR",
+            signed_at=frozen.computed_at,
+            content_hash=content_hash(content),
+            audit_head=f"{head}:{prev}",
+            ed25519=ed25519,
         )
         session.add(row)
         session.flush()
         frozen.result_json = '{"forged":true}'
         after = {
-            "id": row.id, "timepoint_id": row.timepoint_id, "assessment_id": frozen.id,
-            "reader_id": alice.id, "printed_name": row.printed_name, "meaning": row.meaning,
-            "signed_at": row.signed_at, "content_hash": row.content_hash, "voided_at": None,
-            "void_reason": None, "voided_by_id": None, "audit_head": row.audit_head,
+            "id": row.id,
+            "timepoint_id": row.timepoint_id,
+            "assessment_id": frozen.id,
+            "reader_id": alice.id,
+            "printed_name": row.printed_name,
+            "meaning": row.meaning,
+            "signed_at": row.signed_at,
+            "content_hash": row.content_hash,
+            "voided_at": None,
+            "void_reason": None,
+            "voided_by_id": None,
+            "audit_head": row.audit_head,
             "ed25519": ed25519,
         }
         AuditLog.record(
-            session, reader_id=alice.id, action="sign", entity="signature", entity_id=row.id,
+            session,
+            reader_id=alice.id,
+            action="sign",
+            entity="signature",
+            entity_id=row.id,
             after=after,
         )
 
@@ -166,15 +191,24 @@ def test_found1_an_inserted_signature_does_not_verify(
     _forge_signature(db, signed, alice, ed25519)
     problems = _problems(db)
     assert "signature 2" in problems
-    assert ("carries no Ed25519" in problems) if ed25519 is None else ("does not verify" in problems)
+    assert (
+        ("carries no Ed25519" in problems) if ed25519 is None else ("does not verify" in problems)
+    )
 
 
 def test_found1_appended_events_in_an_investigators_name_are_named_as_not_witnessed(
     db: Database, signed: Signed, alice: Reader
 ) -> None:
     """Plain events (no signature) rest on the database alone until the next witnessed head."""
-    _append(db, alice.id, "update", "patient", signed.chart.patient.id,
-            before={"site": ""}, after={"site": "forged"})
+    _append(
+        db,
+        alice.id,
+        "update",
+        "patient",
+        signed.chart.patient.id,
+        before={"site": ""},
+        after={"site": "forged"},
+    )
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE patient SET site = 'forged'"))
     report = db.verify_audit()
@@ -220,8 +254,12 @@ def test_found2_replaced_credentials_with_a_swapped_public_key_are_detected(
 
 
 def test_found3_the_command_line_authenticates_who_writes(
-    db: Database, signed: Signed, alice: Reader, system: Reader,
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    db: Database,
+    signed: Signed,
+    alice: Reader,
+    system: Reader,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     assert main(["--db", db.url, "patient", "add", "S-X", "--as", "alice"]) == 2
@@ -231,8 +269,26 @@ def test_found3_the_command_line_authenticates_who_writes(
     assert "wrong password for 'alice'" in capsys.readouterr().err
     db.readers.create("ada", "Ada Admin", Role.ADMIN, "ada pw", by=system)
     monkeypatch.setattr("sys.stdin", io.StringIO("chosen\n"))
-    assert main(["--db", db.url, "reader", "add", "--username", "eve", "--name", "Eve",
-                 "--role", "investigator", "--password-stdin", "--as", "system"]) == 2
+    assert (
+        main(
+            [
+                "--db",
+                db.url,
+                "reader",
+                "add",
+                "--username",
+                "eve",
+                "--name",
+                "Eve",
+                "--role",
+                "investigator",
+                "--password-stdin",
+                "--as",
+                "system",
+            ]
+        )
+        == 2
+    )
     assert "only until the first administrator" in capsys.readouterr().err
     monkeypatch.setattr("sys.stdin", io.StringIO(f"{PASSWORD}\n"))
     assert main(["--db", db.url, "patient", "add", "S-X", "--as", "alice", "--password-stdin"]) == 0
@@ -254,10 +310,15 @@ def test_found4_a_reset_makes_a_new_key_pair_and_cannot_sign_under_the_old_key(
     own_key = db.readers.public_key("alice")
     assert own_key not in (old_key, reset_key)  # a key pair the admin never saw
     event = db.audit_events(entity="reader", entity_id=alice.id)[-2]
-    assert event.after == {"password": "reset", "must_change_password": True,
-                           "public_key": reset_key}
+    assert event.after == {
+        "password": "reset",
+        "must_change_password": True,
+        "public_key": reset_key,
+    }
     store.sign(signed.chart.timepoints[2].id, alice, "alice's own")  # type: ignore[arg-type]
-    report = db.verify_audit()  # the old signature verifies under the old key, the new under the new
+    report = (
+        db.verify_audit()
+    )  # the old signature verifies under the old key, the new under the new
     assert report.ok, report
 
 
@@ -328,10 +389,13 @@ def test_reordered_events_break_the_chain(db: Database, signed: Signed) -> None:
         for seq, other in ((3, 4), (4, 3)):
             values = dict(zip(columns.split(", "), rows[other], strict=True))
             sets = ", ".join(f"{c} = :{c}" for c in values)
-            conn.execute(text(f"UPDATE audit_event SET {sets} WHERE id = :id"), {**values, "id": seq})
+            conn.execute(
+                text(f"UPDATE audit_event SET {sets} WHERE id = :id"), {**values, "id": seq}
+            )
     _restore_triggers(db)
     report = db.verify_audit()
-    assert not report.ok and report.first_broken_seq == 3, report
+    assert not report.ok, report
+    assert report.first_broken_seq == 3, report
 
 
 def test_truncation_is_refused_or_detected(db: Database, signed: Signed) -> None:
@@ -346,7 +410,8 @@ def test_truncation_is_refused_or_detected(db: Database, signed: Signed) -> None
         conn.execute(text("DELETE FROM audit_event WHERE id > 5"))
     _restore_triggers(db)
     problems = _problems(db)
-    assert "the witness recorded event" in problems and "rolled back" in problems
+    assert "the witness recorded event" in problems
+    assert "rolled back" in problems
 
 
 def test_a_replayed_old_signature_does_not_verify(
@@ -360,7 +425,9 @@ def test_a_replayed_old_signature_does_not_verify(
         ).one()
     _forge_signature(db, signed, alice, old.ed25519)
     with db.engine.begin() as conn:
-        conn.execute(text("UPDATE signature SET audit_head = :h WHERE id = 2"), {"h": old.audit_head})
+        conn.execute(
+            text("UPDATE signature SET audit_head = :h WHERE id = 2"), {"h": old.audit_head}
+        )
     problems = _problems(db)
     assert "signature 2 signs the audit head" in problems  # not the head before its sign event
 
@@ -370,15 +437,21 @@ def test_a_swapped_public_key_is_detected(
 ) -> None:
     with db.engine.begin() as conn:
         conn.execute(
-            text("UPDATE reader SET public_key = (SELECT public_key FROM reader WHERE id = :b) "
-                 "WHERE id = :a"),
+            text(
+                "UPDATE reader SET public_key = (SELECT public_key FROM reader WHERE id = :b) "
+                "WHERE id = :a"
+            ),
             {"a": alice.id, "b": bob.id},
         )
     assert "reader alice: the public key in the table" in _problems(db)
 
 
 def test_a_public_key_swapped_through_forged_events_signs_nothing_unwitnessed(
-    db: Database, signed: Signed, store: ClinicalStore, alice: Reader, system: Reader,
+    db: Database,
+    signed: Signed,
+    store: ClinicalStore,
+    alice: Reader,
+    system: Reader,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Forged reset + change events give alice a key the attacker holds: the signature it makes is
@@ -388,12 +461,21 @@ def test_a_public_key_swapped_through_forged_events_signs_nothing_unwitnessed(
     mine = new_credentials("mallory")
     with db.engine.begin() as conn:
         conn.execute(
-            text("UPDATE reader SET password_hash = :h, signing_key = :k, public_key = :p "
-                 "WHERE id = :a"),
+            text(
+                "UPDATE reader SET password_hash = :h, signing_key = :k, public_key = :p "
+                "WHERE id = :a"
+            ),
             {"h": mine.password_hash, "k": mine.signing_key, "p": mine.public_key, "a": alice.id},
         )
-    _append(db, alice.id, "update", "reader", alice.id,
-            before={"password": "previous"}, after={"password": "changed", "public_key": mine.public_key})
+    _append(
+        db,
+        alice.id,
+        "update",
+        "reader",
+        alice.id,
+        before={"password": "previous"},
+        after={"password": "changed", "public_key": mine.public_key},
+    )
     # the attacker signs through Caliper's code but against a copy of the witness they hold
     real = db.witness.path
     db.witness.path = real.with_name("attacker.witness")
@@ -414,7 +496,9 @@ def test_rolling_the_whole_file_back_to_an_older_copy_is_detected(
     reopened = _reopen(db.url)
     try:
         reopened.store(alice).sign(
-            signed.chart.timepoints[2].id, alice, PASSWORD  # type: ignore[arg-type]
+            signed.chart.timepoints[2].id,
+            alice,
+            PASSWORD,  # type: ignore[arg-type]
         )
     finally:
         reopened.close()
@@ -422,7 +506,8 @@ def test_rolling_the_whole_file_back_to_an_older_copy_is_detected(
     reopened = _reopen(db.url)
     try:
         report = reopened.verify_audit()
-        assert not report.ok and "rolled back" in report.problem, report
+        assert not report.ok, report
+        assert "rolled back" in report.problem, report
     finally:
         reopened.close()
 
@@ -439,7 +524,9 @@ def test_verify_checks_only_public_keys(db: Database, signed: Signed) -> None:
         conn.execute(text("UPDATE reader SET signing_key = NULL, password_hash = '!'"))
     assert db.verify_audit().ok
     with db.read_session() as session:
-        keys = session.scalars(select(ReaderRow.public_key).where(ReaderRow.public_key.is_not(None)))
+        keys = session.scalars(
+            select(ReaderRow.public_key).where(ReaderRow.public_key.is_not(None))
+        )
         assert len(list(keys)) == 2  # alice's and bob's
 
 
@@ -459,10 +546,12 @@ def test_postgresql_application_role_can_only_append_to_the_trail(postgres_serve
     name = f"roles_{id(admin)}"
     with admin.connect() as conn:
         for role in ("caliper_owner", "caliper_app"):  # made by postgres.sh; here if external
-            conn.execute(text(
-                f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') "
-                f"THEN CREATE ROLE {role} LOGIN; END IF; END $$"
-            ))
+            conn.execute(
+                text(
+                    f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') "
+                    f"THEN CREATE ROLE {role} LOGIN; END IF; END $$"
+                )
+            )
         conn.execute(text(f'CREATE DATABASE "{name}" OWNER caliper_owner TEMPLATE template0'))
     base = make_url(postgres_server.url).set(database=name)
     owner_url = base.set(username="caliper_owner", password=None).render_as_string(False)
@@ -493,9 +582,11 @@ def test_postgresql_application_role_can_only_append_to_the_trail(postgres_serve
                 "UPDATE alembic_version SET version_num = 'x'",
             ]
             for statement in refused:
-                with pytest.raises(DBAPIError, match="permission denied|must be owner"):
-                    with app.engine.begin() as conn:
-                        conn.execute(text(statement))
+                with (
+                    pytest.raises(DBAPIError, match="permission denied|must be owner"),
+                    app.engine.begin() as conn,
+                ):
+                    conn.execute(text(statement))
             assert app.verify_audit().ok
         finally:
             app.close()
