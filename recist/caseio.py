@@ -401,15 +401,23 @@ def timepoint_problem(
     for i, (label, when) in enumerate(timepoints):
         key = label.strip().casefold()
         if key in first_use:
-            return i, "label", (
-                f"label {label.strip()!r} is already used by timepoints[{first_use[key]}]; "
-                "give each timepoint its own label (e.g. C3, C6)"
+            return (
+                i,
+                "label",
+                (
+                    f"label {label.strip()!r} is already used by timepoints[{first_use[key]}]; "
+                    "give each timepoint its own label (e.g. C3, C6)"
+                ),
             )
         first_use[key] = i
         if i and when is not None and base_date is not None and when < base_date:
-            return i, "date", (
-                f"{when} is before the baseline {base_date} ({base_label.strip()}); "
-                "correct the date, or record this scan as the baseline"
+            return (
+                i,
+                "date",
+                (
+                    f"{when} is before the baseline {base_date} ({base_label.strip()}); "
+                    "correct the date, or record this scan as the baseline"
+                ),
             )
     return None
 

@@ -195,8 +195,14 @@ class ToolDragger:
             return
         if self.reader_places_short_axis():
             self._long_axis = (start, end)
-            self._waiting = CaliperRoi(start, end, to_lps=widget.display_to_lps,
-                                       caption=PLACE_SHORT_AXIS, selected=True, movable=False)
+            self._waiting = CaliperRoi(
+                start,
+                end,
+                to_lps=widget.display_to_lps,
+                caption=PLACE_SHORT_AXIS,
+                selected=True,
+                movable=False,
+            )
             widget.show_provisional(self._waiting)
             return
         short = perpendicular_short_axis(start, end, widget.pixel_mm)
@@ -227,8 +233,13 @@ class ToolDragger:
     ) -> BidirectionalCaliperRoi:
         widget = self._widget
         return BidirectionalCaliperRoi(
-            long_axis, short_axis, to_lps=widget.display_to_lps, pixel_mm=widget.pixel_mm,
-            selected=True, movable=False, bounds=image_bounds(widget.image_shape),
+            long_axis,
+            short_axis,
+            to_lps=widget.display_to_lps,
+            pixel_mm=widget.pixel_mm,
+            selected=True,
+            movable=False,
+            bounds=image_bounds(widget.image_shape),
         )
 
     def _finish_bidirectional(

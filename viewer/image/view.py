@@ -14,19 +14,26 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
-from viewer.image.annotations import CORNERS, EDGES, NOTICE, ViewAnnotations, cursor_text, view_texts
+from viewer.image.annotations import (
+    CORNERS,
+    EDGES,
+    NOTICE,
+    ViewAnnotations,
+    cursor_text,
+    view_texts,
+)
 from viewer.image.contours import Contour, ContourOverlay
 from viewer.image.fit import body_box
 from viewer.image.image_item import SmoothImageItem
 from viewer.image.keys import ViewInputFilter, handle_key
 from viewer.image.overlay_layer import OverlayLayer, OverlayRoi
+from viewer.image.overlays import MeasurementOverlay, Point2, make_geometry
 from viewer.image.planes import PLANES, PlaneGeometry
+from viewer.image.presets import default_preset_for, normalise_preset_name, window_for_preset
 from viewer.image.tools import TOOLS, ToolDragger
 from viewer.image.viewbox import ImageViewBox
-from viewer.image.overlays import MeasurementOverlay, make_geometry
-from viewer.image.presets import default_preset_for, normalise_preset_name, window_for_preset
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
@@ -82,7 +89,10 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._graphics.setCentralItem(self.view_box)
         # "body", "image" or None (zoomed/panned by the reader): what a resize re-fits
         self._fit: str | None = "image"
-        self._body_box: tuple[np.ndarray | None, tuple[float, ...] | None] = (None, None)
+        self._body_box: tuple[np.ndarray | None, tuple[float, float, float, float] | None] = (
+            None,
+            None,
+        )
         self.view_box.sigRangeChangedManually.connect(self._on_view_moved)
         self._image = SmoothImageItem(axisOrder="row-major")
         self._image.setPos(-0.5, -0.5)  # voxel centres at integer display coordinates
@@ -333,7 +343,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._update_notice()
 
     def set_contours(self, contours: Sequence[Contour]) -> None:
-        """Outline these masks (``viewer.image.contours.Contour``) on the axial slices they cross."""
+        """Outline these masks (``viewer.image.contours.Contour``) on the axial slices crossed."""
         self._contours.set_contours(contours)
         if self._slice is not None:
             self._show_contours()
@@ -399,8 +409,10 @@ class SeriesViewerWidget(QtWidgets.QWidget):
     # -- helpers the tool dragger uses ------------------------------------------------
     def display_to_lps(self, x: float, y: float) -> tuple[float, float, float]:
         """Patient LPS millimetres of display point ``(x, y)`` in the current plane."""
+        assert self._geometry is not None  # a volume is loaded
         s, r, c = self._geometry.to_index(self._index, x, y, self._volume.voxels.shape[0])
-        return tuple(float(v) for v in self._volume.index_to_lps(s, r, c))
+        lps_x, lps_y, lps_z = self._volume.index_to_lps(s, r, c)
+        return float(lps_x), float(lps_y), float(lps_z)
 
     def show_provisional(self, item: OverlayRoi | None) -> None:
         """Show a caliper being drawn (replacing the previous one); None removes it."""
@@ -411,12 +423,15 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         if self._volume is not None and self.orientation == "axial":
             self.smart_caliper_requested.emit(self.display_to_lps(x, y))
 
-    def finish_drawing(self, long_px, short_px=None) -> None:
+    def finish_drawing(
+        self, long_px: Sequence[Point2], short_px: Sequence[Point2] | None = None
+    ) -> None:
         """Emit ``measurement_drawn`` for end points drawn on the current axial slice."""
         self.measurement_drawn.emit(make_geometry(self._volume, self._index, long_px, short_px))
 
     # -- display -------------------------------------------------------------------------
     def _show_plane(self) -> None:
+        assert self._geometry is not None  # a volume is loaded
         self.view_box.setAspectLocked(True, ratio=self._geometry.aspect)
         self._show_slice()
         self.fit_to_body()
@@ -429,11 +444,13 @@ class SeriesViewerWidget(QtWidgets.QWidget):
     def _set_range(self, box: tuple[float, float, float, float]) -> None:
         # the image's own bounds, not childrenBounds(): calipers and their
         # screen-sized labels must not change what "fit" means
+        assert self._geometry is not None  # a volume is loaded
         x0, y0, x1, y1 = box
         self.view_box.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
         self._annotations.set_orientation(self._geometry.labels())
 
     def _show_slice(self) -> None:
+        assert self._geometry is not None  # a volume is loaded
         self._slice = self._geometry.extract(self._volume.voxels, self._index)
         # int16 is shown as offset uint16: pyqtgraph then windows through one cached
         # lookup table instead of rescaling floats every frame (about twice as fast)
@@ -457,8 +474,10 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         if missing:
             names = ", ".join(o.caption or f"measurement {o.measurement_id}" for o in missing)
             count = len(getattr(self._volume, "sop_instance_uids", None) or [])
-            text = (f"{names}: image not available (not among the {count} images "
-                    "of this series loaded); not drawn")
+            text = (
+                f"{names}: image not available (not among the {count} images "
+                "of this series loaded); not drawn"
+            )
         self._annotations.set_text(NOTICE, text)
 
     def _display_levels(self) -> tuple[float, float]:
@@ -487,14 +506,14 @@ class SeriesViewerWidget(QtWidgets.QWidget):
     def _on_wheel_scrolled(self, steps: int) -> None:
         self.set_slice(self._index - steps)
 
-    def _on_image_clicked(self, ev) -> None:
+    def _on_image_clicked(self, ev: Any) -> None:  # a pyqtgraph MouseClickEvent
         if ev.button() == QtCore.Qt.MouseButton.LeftButton:
             self._layer.select(None)
             if self._tool == "smart" and self._volume is not None:
                 p = self.view_box.mapSceneToView(ev.scenePos())
                 self.request_smart(float(p.x()), float(p.y()))
 
-    def _on_mouse_moved(self, scene_pos) -> None:
+    def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
         if self._volume is None or self._slice is None:
             return
         p = self.view_box.mapSceneToView(scene_pos)
@@ -503,12 +522,12 @@ class SeriesViewerWidget(QtWidgets.QWidget):
             self._cursor_text = text
             self._update_annotations()
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802 - Qt override
         """Slice and delete keys when the widget itself has focus."""
         if not handle_key(self, event.key()):
             super().keyPressEvent(event)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 - Qt override
         """Keep the fitted body or image in view on resize, unless the reader zoomed or panned."""
         super().resizeEvent(event)
         if self._geometry is not None and self._fit == "body":

@@ -56,9 +56,17 @@ class CaliperActions:
         Redraws the calipers from the session (a refused move puts the caliper back).
     """
 
-    def __init__(self, window: QWidget, session: Any, viewer: Any, assign_bar: Any,
-                 lesion_table: Any, *, amendment_reason: Callable[[], str | None],
-                 refresh_overlays: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        window: QWidget,
+        session: Any,
+        viewer: Any,
+        assign_bar: Any,
+        lesion_table: Any,
+        *,
+        amendment_reason: Callable[[], str | None],
+        refresh_overlays: Callable[[], None],
+    ) -> None:
         self.window, self.session, self.viewer = window, session, viewer
         self.assign_bar, self.lesion_table = assign_bar, lesion_table
         self._amendment_reason = amendment_reason
@@ -101,21 +109,31 @@ class CaliperActions:
         choice = choice if choice is not None else self.assign_bar.choice()
         try:
             self.session.record_measurement(
-                geometry, lesion_id=choice.lesion_id, kind=choice.kind, organ=choice.organ,
-                location=choice.location, nodal=choice.nodal, reason=self._amendment_reason(),
-                field_of_view_mm=field_of_view_mm(self.viewer.volume), confirmed=confirmed)
+                geometry,
+                lesion_id=choice.lesion_id,
+                kind=choice.kind,
+                organ=choice.organ,
+                location=choice.location,
+                nodal=choice.nodal,
+                reason=self._amendment_reason(),
+                field_of_view_mm=field_of_view_mm(self.viewer.volume),
+                confirmed=confirmed,
+            )
         except Exception as exc:
             if needs_confirmation(exc) and not confirmed:
                 self.ask_to_confirm(
-                    exc, lambda: self.record_caliper(geometry, choice, confirmed=True),
-                    self.viewer.discard_pending)
+                    exc,
+                    lambda: self.record_caliper(geometry, choice, confirmed=True),
+                    self.viewer.discard_pending,
+                )
                 return
             self.viewer.discard_pending()  # the caliper on screen was not recorded
             raise
         self.assign_bar.caliper_recorded()
 
-    def record_semi_auto(self, proposal: Any, geometry: Any, choice: Any = None, *,
-                         confirmed: bool = False) -> Any:
+    def record_semi_auto(
+        self, proposal: Any, geometry: Any, choice: Any = None, *, confirmed: bool = False
+    ) -> Any:
         """Store a Smart caliper proposal for the bar's choice (as :meth:`record_caliper`).
 
         Returns the stored measurement, or None when the session asked first (the question box
@@ -124,15 +142,24 @@ class CaliperActions:
         choice = choice if choice is not None else self.assign_bar.choice()
         try:
             stored = self.session.record_semi_auto_measurement(
-                proposal, geometry, lesion_id=choice.lesion_id, kind=choice.kind,
-                organ=choice.organ, location=choice.location, nodal=choice.nodal,
+                proposal,
+                geometry,
+                lesion_id=choice.lesion_id,
+                kind=choice.kind,
+                organ=choice.organ,
+                location=choice.location,
+                nodal=choice.nodal,
                 reason=self._amendment_reason(),
-                field_of_view_mm=field_of_view_mm(self.viewer.volume), confirmed=confirmed)
+                field_of_view_mm=field_of_view_mm(self.viewer.volume),
+                confirmed=confirmed,
+            )
         except Exception as exc:
             if needs_confirmation(exc) and not confirmed:
                 self.ask_to_confirm(
-                    exc, lambda: self.record_semi_auto(proposal, geometry, choice, confirmed=True),
-                    lambda: None)
+                    exc,
+                    lambda: self.record_semi_auto(proposal, geometry, choice, confirmed=True),
+                    lambda: None,
+                )
                 return None
             raise
         self.assign_bar.caliper_recorded()
@@ -142,19 +169,26 @@ class CaliperActions:
         """Store a moved caliper; asks first when the session says so (No puts it back)."""
         try:
             self.session.move_measurement(
-                measurement_id, geometry, reason=self._amendment_reason(),
-                field_of_view_mm=field_of_view_mm(self.viewer.volume), confirmed=confirmed)
+                measurement_id,
+                geometry,
+                reason=self._amendment_reason(),
+                field_of_view_mm=field_of_view_mm(self.viewer.volume),
+                confirmed=confirmed,
+            )
         except Exception as exc:
             if needs_confirmation(exc) and not confirmed:
                 self.ask_to_confirm(
-                    exc, lambda: self.move_caliper(measurement_id, geometry, confirmed=True),
-                    self._refresh_overlays)
+                    exc,
+                    lambda: self.move_caliper(measurement_id, geometry, confirmed=True),
+                    self._refresh_overlays,
+                )
                 return
             self._refresh_overlays()  # the caliper goes back to where it is stored
             raise
 
-    def ask_to_confirm(self, exc: BaseException, on_yes: Callable[[], None],
-                       on_no: Callable[[], None]) -> QMessageBox:
+    def ask_to_confirm(
+        self, exc: BaseException, on_yes: Callable[[], None], on_no: Callable[[], None]
+    ) -> QMessageBox:
         """Open the "are you sure?" box for *exc* (window-modal, non-blocking); return it."""
         box = QMessageBox(self.window)
         box.setObjectName("confirmBox")

@@ -34,11 +34,11 @@ class PacsActions:
         ``open_folder(path)``: loads a retrieved series like a folder.
     """
 
-    def __init__(self, window: QWidget, controller: Any,
-                 open_folder: Callable[[str], Any]) -> None:
+    def __init__(self, window: QWidget, controller: Any, open_folder: Callable[[str], Any]) -> None:
         self.window, self.controller, self._open_folder = window, controller, open_folder
         self.find_on_pacs_action = make_action(
-            window, "Find on PACS…", self.open_dialog, "Ctrl+Shift+O", "findOnPacs")
+            window, "Find on PACS…", self.open_dialog, "Ctrl+Shift+O", "findOnPacs"
+        )
 
     def update_action(self) -> None:
         """Enable "Find on PACS…" only when a PACS node is configured; say why in the tool tip."""

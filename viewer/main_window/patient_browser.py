@@ -47,8 +47,13 @@ class PatientBrowserWidget(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree)
         self._lock_icon = icon("lock")
-        for name in ("patient_opened", "timepoint_selected", "timepoint_locked", "timepoint_changed",
-                     "assessment_updated"):
+        for name in (
+            "patient_opened",
+            "timepoint_selected",
+            "timepoint_locked",
+            "timepoint_changed",
+            "assessment_updated",
+        ):
             signal = getattr(session, name, None)
             if signal is not None:
                 signal.connect(self._on_session_changed)
@@ -80,7 +85,9 @@ class PatientBrowserWidget(QWidget):
 
     def _add_timepoint(self, parent: QTreeWidgetItem, tp: Any, current: Any) -> None:
         series = tp.modality or ("series" if tp.series_instance_uid else "no series")
-        child = QTreeWidgetItem([tp.label, tp.scan_date.isoformat() if tp.scan_date else "", series])
+        child = QTreeWidgetItem(
+            [tp.label, tp.scan_date.isoformat() if tp.scan_date else "", series]
+        )
         child.setData(0, _KIND_ROLE, _TIMEPOINT)
         child.setData(0, _KEY_ROLE, tp.id)
         child.setToolTip(0, f"{tp.label}: {series} {tp.series_instance_uid or ''}".strip())

@@ -38,11 +38,14 @@ class RecordActions:
         self.window, self.session = window, session
         self.dialog: QDialog | None = None
         self.conversion_action = make_action(
-            window, "Conversion record…", self.open_conversion, None, "conversionRecord")
+            window, "Conversion record…", self.open_conversion, None, "conversionRecord"
+        )
         self.surgery_action = make_action(
-            window, "Surgery and pathology…", self.open_surgery, None, "surgeryRecord")
+            window, "Surgery and pathology…", self.open_surgery, None, "surgeryRecord"
+        )
         self.survival_action = make_action(
-            window, "Survival data…", self.open_survival, None, "survivalData")
+            window, "Survival data…", self.open_survival, None, "survivalData"
+        )
         self.actions = (self.conversion_action, self.surgery_action, self.survival_action)
         opened = getattr(session, "patient_opened", None)
         if opened is not None:

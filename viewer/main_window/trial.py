@@ -39,7 +39,8 @@ class TrialActions:
         self.window, self.cohort_controller = window, cohort_controller
         self.cohort_dialog: Any = None
         self.cohort_action = make_action(
-            window, "Cohort…", self.open_cohort, "Ctrl+Shift+C", "cohort")
+            window, "Cohort…", self.open_cohort, "Ctrl+Shift+C", "cohort"
+        )
         self.cohort_action.setEnabled(cohort_controller is not None)
         if cohort_controller is None:
             self.cohort_action.setToolTip(NO_COHORT_TIP)
@@ -78,9 +79,15 @@ class WindowSettings:
         ``set_tool(name)`` makes a remembered tool active.
     """
 
-    def __init__(self, window: QMainWindow, path: str | None, session: Any,
-                 tool_actions: dict[str, QAction], preset_box: QComboBox,
-                 set_tool: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        window: QMainWindow,
+        path: str | None,
+        session: Any,
+        tool_actions: dict[str, QAction],
+        preset_box: QComboBox,
+        set_tool: Callable[[str], None],
+    ) -> None:
         self.window, self.path, self.session = window, path, session
         self.tool_actions, self.preset_box, self._set_tool = tool_actions, preset_box, set_tool
 

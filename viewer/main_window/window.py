@@ -13,42 +13,63 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QThreadPool, Qt
+from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QProgressBar, QSplitter,
-    QVBoxLayout, QWidget,
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
 )
 
-from viewer.lesions.assign_bar import AssignBarWidget
+from viewer.dialogs.other_patient import confirm_other_patient
+from viewer.dialogs.series_chooser import SeriesChooserDialog
 from viewer.errors import report_error, shows_errors
+from viewer.image.loading import SeriesLibrary, SeriesLoadTask
+from viewer.image.overlays import MeasurementOverlay
+from viewer.image.presets import PRESET_NAMES
+from viewer.image.prior import PriorSliceWidget
+from viewer.image.view import SeriesViewerWidget
+from viewer.image.volume import instance_set_key, slice_of
+from viewer.image.warnings_banner import LoadWarningsBannerWidget
+from viewer.lesions.assign_bar import AssignBarWidget
 from viewer.lesions.table_model import LesionTableModel
 from viewer.lesions.table_view import LesionTableView
 from viewer.main_window.actions import TimepointActions, make_action, series_of
 from viewer.main_window.caliper_actions import CaliperActions
 from viewer.main_window.pacs import PacsActions
+from viewer.main_window.patient_browser import PatientBrowserWidget
 from viewer.main_window.records import RecordActions
 from viewer.main_window.smart_caliper import SmartCaliperActions
 from viewer.main_window.trial import TrialActions, WindowSettings
-from viewer.image.overlays import MeasurementOverlay
-from viewer.main_window.patient_browser import PatientBrowserWidget
-from viewer.image.presets import PRESET_NAMES
-from viewer.image.prior import PriorSliceWidget
 from viewer.response.panel import ResponsePanelWidget
-from viewer.image.loading import SeriesLibrary, SeriesLoadTask
-from viewer.image.view import SeriesViewerWidget
-from viewer.dialogs.other_patient import confirm_other_patient
-from viewer.image.volume import instance_set_key, slice_of
-from viewer.image.warnings_banner import LoadWarningsBannerWidget
-from viewer.dialogs.series_chooser import SeriesChooserDialog
 
 log = logging.getLogger("caliper")
 
-_TOOL_TITLES = {"pointer": "Select", "bidirectional": "Bidirectional", "line": "Line",
-                "pan": "Pan", "zoom": "Zoom", "window": "Window/level", "smart": "Smart caliper"}
+_TOOL_TITLES = {
+    "pointer": "Select",
+    "bidirectional": "Bidirectional",
+    "line": "Line",
+    "pan": "Pan",
+    "zoom": "Zoom",
+    "window": "Window/level",
+    "smart": "Smart caliper",
+}
 #: Single-key tool shortcuts (text editors take the keys first when they have focus).
-_TOOL_KEYS = {"pointer": "S", "bidirectional": "B", "line": "L", "pan": "P", "zoom": "Z", "window": "W",
-              "smart": "M"}
+_TOOL_KEYS = {
+    "pointer": "S",
+    "bidirectional": "B",
+    "line": "L",
+    "pan": "P",
+    "zoom": "Z",
+    "window": "W",
+    "smart": "M",
+}
 
 
 class MainWindow(QMainWindow):
@@ -79,9 +100,17 @@ class MainWindow(QMainWindow):
         Behind Admin → Readers… (enabled for administrators only); None disables it.
     """
 
-    def __init__(self, session: Any, library: SeriesLibrary, parent: QWidget | None = None, *,
-                 pacs_controller: Any = None, cohort_controller: Any = None,
-                 settings_path: str | None = None, readers_controller: Any = None) -> None:
+    def __init__(
+        self,
+        session: Any,
+        library: SeriesLibrary,
+        parent: QWidget | None = None,
+        *,
+        pacs_controller: Any = None,
+        cohort_controller: Any = None,
+        settings_path: str | None = None,
+        readers_controller: Any = None,
+    ) -> None:
         super().__init__(parent)
         self.readers_controller = readers_controller
         self.setObjectName("mainWindow")
@@ -105,11 +134,17 @@ class MainWindow(QMainWindow):
         self.lock_banner.setWordWrap(True)
         self.lock_banner.hide()
         self.timepoints = TimepointActions(
-            self, session, self.viewer, self.lesion_model, self.lock_banner)
+            self, session, self.viewer, self.lesion_model, self.lock_banner
+        )
         self.calipers = CaliperActions(
-            self, session, self.viewer, self.assign_bar, self.lesion_table,
+            self,
+            session,
+            self.viewer,
+            self.assign_bar,
+            self.lesion_table,
             amendment_reason=lambda: self.amendment_reason,
-            refresh_overlays=self._refresh_overlays)
+            refresh_overlays=self._refresh_overlays,
+        )
         self.smart_caliper = SmartCaliperActions(self, session, self.viewer, self.calipers)
         self.pacs = PacsActions(self, pacs_controller, self.open_folder)
         self.trial = TrialActions(self, cohort_controller)
@@ -117,7 +152,8 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_actions()
         self.window_settings = WindowSettings(
-            self, settings_path, session, self.tool_actions, self.preset_box, self.set_tool)
+            self, settings_path, session, self.tool_actions, self.preset_box, self.set_tool
+        )
         self._connect()
         self.resize(1600, 1000)
         self._on_timepoint_selected()
@@ -142,6 +178,7 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(self.lock_banner)
         right_layout.addWidget(self.assign_bar)
         right_layout.addWidget(self.lesion_table, 1)
+        docks: dict[str, QDockWidget] = {}
         for title, widget, area in (
             ("Patients", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
             ("Lesions", right, Qt.DockWidgetArea.RightDockWidgetArea),
@@ -152,9 +189,10 @@ class MainWindow(QMainWindow):
             dock.setWidget(widget)
             dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
             self.addDockWidget(area, dock)
-        self.resizeDocks([self.findChild(QDockWidget, "patientsDock")], [200], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.findChild(QDockWidget, "lesionsDock")], [680], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.findChild(QDockWidget, "responseDock")], [230], Qt.Orientation.Vertical)
+            docks[title] = dock
+        self.resizeDocks([docks["Patients"]], [200], Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["Lesions"]], [680], Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["Response"]], [230], Qt.Orientation.Vertical)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.hide()
@@ -166,25 +204,38 @@ class MainWindow(QMainWindow):
         return make_action(self, text, slot, shortcut, name)
 
     def _build_actions(self) -> None:
-        self.open_action = self._action("Open folder…", self._on_open_folder, QKeySequence.StandardKey.Open, "open")
-        self.open_file_action = self._action("Open zip or DICOMDIR…", self._on_open_file, None, "openFile")
+        self.open_action = self._action(
+            "Open folder…", self._on_open_folder, QKeySequence.StandardKey.Open, "open"
+        )
+        self.open_file_action = self._action(
+            "Open zip or DICOMDIR…", self._on_open_file, None, "openFile"
+        )
         self.find_on_pacs_action = self.pacs.find_on_pacs_action
         self.new_patient_action = self.timepoints.new_patient_action
         self.new_timepoint_action = self.timepoints.new_timepoint_action
         self.undo_action = self._action("Undo", self._on_undo, [QKeySequence("Ctrl+Z")], "undo")
         self.redo_action = self._action(
-            "Redo", self._on_redo, [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")], "redo")
+            "Redo", self._on_redo, [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")], "redo"
+        )
         self.delete_action = self._action("Delete measurement", self._on_delete, None, "delete")
         self.sign_action = self.timepoints.sign_action
         self.amend_action = self.timepoints.amend_action
         self.cohort_action = self.trial.cohort_action
-        quit_action = self._action("Quit", self.close, "Ctrl+Q", "quit")  # no standard key offscreen or on Windows
+        quit_action = self._action(
+            "Quit", self.close, "Ctrl+Q", "quit"
+        )  # no standard key offscreen or on Windows
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
         file_menu.setToolTipsVisible(True)  # the disabled "Find on PACS…" says why
         file_menu.aboutToShow.connect(self.pacs.update_action)  # a node may have been added since
-        for action in (self.open_action, self.open_file_action, self.find_on_pacs_action,
-                       self.new_patient_action, None, quit_action):
+        for action in (
+            self.open_action,
+            self.open_file_action,
+            self.find_on_pacs_action,
+            self.new_patient_action,
+            None,
+            quit_action,
+        ):
             file_menu.addSeparator() if action is None else file_menu.addAction(action)
         self.pacs.update_action()
         edit_menu = menus.addMenu("&Edit")
@@ -217,8 +268,14 @@ class MainWindow(QMainWindow):
         self.preset_box.textActivated.connect(self.viewer.apply_preset)
         toolbar.addWidget(self.preset_box)
         toolbar.addSeparator()
-        for action in (self.undo_action, self.redo_action, self.delete_action, None,
-                       self.new_timepoint_action, self.sign_action):
+        for action in (
+            self.undo_action,
+            self.redo_action,
+            self.delete_action,
+            None,
+            self.new_timepoint_action,
+            self.sign_action,
+        ):
             toolbar.addSeparator() if action is None else toolbar.addAction(action)
         self.set_tool("bidirectional")
 
@@ -227,8 +284,14 @@ class MainWindow(QMainWindow):
         s.patient_opened.connect(self._on_patient_opened)
         s.timepoint_selected.connect(self._on_timepoint_selected)
         s.timepoint_locked.connect(self._on_timepoint_selected)
-        for signal in (s.measurement_added, s.measurement_changed, s.measurement_removed,
-                       s.lesion_added, s.lesion_changed, s.lesion_removed):
+        for signal in (
+            s.measurement_added,
+            s.measurement_changed,
+            s.measurement_removed,
+            s.lesion_added,
+            s.lesion_changed,
+            s.lesion_removed,
+        ):
             signal.connect(self._on_measurements_changed)
         s.commands.changed.connect(self._on_commands_changed)
         self.viewer.measurement_drawn.connect(self._on_measurement_drawn)
@@ -246,8 +309,10 @@ class MainWindow(QMainWindow):
         self.readers_action.setEnabled(allowed)
         if not allowed:
             self.readers_action.setToolTip(
-                self.readers_controller.why_not if self.readers_controller is not None
-                else "Readers are managed in the workstation started with 'caliper'.")
+                self.readers_controller.why_not
+                if self.readers_controller is not None
+                else "Readers are managed in the workstation started with 'caliper'."
+            )
         admin_menu = menus.addMenu("&Admin")
         admin_menu.setToolTipsVisible(True)  # the disabled entry says why and what to do
         admin_menu.addAction(self.readers_action)
@@ -301,7 +366,9 @@ class MainWindow(QMainWindow):
         replace the view and stay on the image shown, found by SOP Instance UID.
         """
         shown = self.viewer.volume
-        same = shown is volume or (shown is not None and instance_set_key(shown) == instance_set_key(volume))
+        same = shown is volume or (
+            shown is not None and instance_set_key(shown) == instance_set_key(volume)
+        )
         index = self.viewer.slice_index
         if not same:
             uids = list(getattr(shown, "sop_instance_uids", None) or [])
@@ -309,7 +376,9 @@ class MainWindow(QMainWindow):
             self.viewer.set_volume(volume)
             self.load_banner.show_for(volume)
             new_uids = list(volume.sop_instance_uids)
-            index = self._first_measured_slice(volume, new_uids.index(image) if image in new_uids else None)
+            index = self._first_measured_slice(
+                volume, new_uids.index(image) if image in new_uids else None
+            )
         self.viewer.set_slice(index)
         self._refresh_overlays()
 
@@ -352,7 +421,7 @@ class MainWindow(QMainWindow):
         return stopped
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802  (Qt's name)
-        """Cancel loads in progress (quitting never waits for a series), save the settings, close."""
+        """Cancel loads in progress (quitting never waits for a series), save settings, close."""
         if not self.cancel_loads():
             log.warning("a series load did not stop within 1 s of closing the window")
         self.window_settings.save()
@@ -376,17 +445,22 @@ class MainWindow(QMainWindow):
         self._other_patient_confirmed = False
         if getattr(self.session.patient, "id", None) != self._loading_for:
             self.statusBar().showMessage(
-                "Not opened: another patient was opened while the series loaded.", 15000)
+                "Not opened: another patient was opened while the series loaded.", 15000
+            )
             return False
         tp = self.session.current_timepoint
         warning = self.session.other_patient_warning(
-            getattr(volume, "patient_id", None), tp.id if tp is not None else None)
+            getattr(volume, "patient_id", None), tp.id if tp is not None else None
+        )
         if warning is None:
             return True
         can_attach = tp is not None and not tp.series_instance_uid
         if not confirm_other_patient(self, warning, tp.label if can_attach else None):
             self.statusBar().showMessage(
-                f"Not opened: the series is of DICOM patient ID {getattr(volume, 'patient_id', '')}.", 15000)
+                "Not opened: the series is of DICOM patient ID "
+                f"{getattr(volume, 'patient_id', '')}.",
+                15000,
+            )
             return False
         self._other_patient_confirmed = True
         return True
@@ -400,12 +474,16 @@ class MainWindow(QMainWindow):
             title += f" — {patient.subject_id}" + (f" — {tp.label}" if tp else "")
         self.setWindowTitle(f"{title} — {self.session.reader.full_name}")
         if tp is not None and tp.series_instance_uid:
-            volume = self.library.volume(tp.series_instance_uid, self._measured_images(tp.series_instance_uid))
+            volume = self.library.volume(
+                tp.series_instance_uid, self._measured_images(tp.series_instance_uid)
+            )
             if volume is not None:
                 self.show_volume(volume)
             else:
                 self.statusBar().showMessage(
-                    f"The series of {tp.label} is not on this computer: File → Open folder… to find it.")
+                    f"The series of {tp.label} is not on this computer: "
+                    "File → Open folder… to find it."
+                )
         self.timepoints.update_lock_banner()
         self._on_measurements_changed()
         self._on_lesion_selected(self.lesion_table.selected_lesion_id())
@@ -422,25 +500,39 @@ class MainWindow(QMainWindow):
         lesions = {lesion.id: lesion for lesion in self.session.lesions()}
         selected = self.lesion_table.selected_lesion_id()
         overlays = [
-            MeasurementOverlay(m.id, self.calipers.overlay_label(m, lesions.get(m.lesion_id)),
-                               m.geometry, selected=m.lesion_id == selected)
+            MeasurementOverlay(
+                m.id,
+                self.calipers.overlay_label(m, lesions.get(m.lesion_id)),
+                m.geometry,
+                selected=m.lesion_id == selected,
+            )
             for m in self.session.measurements()
-            if m.geometry is not None and m.id is not None
+            if m.geometry is not None
+            and m.id is not None
             and m.geometry.series_instance_uid == volume.series_instance_uid
         ]
         self.viewer.set_overlays(overlays)
-        missing = [o.caption for o in overlays if o.measurement_id in self.viewer.unavailable_measurement_ids]
+        missing = [
+            o.caption
+            for o in overlays
+            if o.measurement_id in self.viewer.unavailable_measurement_ids
+        ]
         if missing:
             self.statusBar().showMessage(
                 f"{', '.join(missing)}: image not available — it is not among the loaded files of "
-                "this series (File → Open folder… on the folder holding it).", 15000)
+                "this series (File → Open folder… on the folder holding it).",
+                15000,
+            )
 
     def _measured_images(self, series_instance_uid: str) -> list[str]:
         """SOP Instance UIDs the current timepoint's measurements on that series were drawn on."""
         if self.session.current_timepoint is None:
             return []
-        return [m.geometry.sop_instance_uid for m in self.session.measurements()
-                if m.geometry is not None and m.geometry.series_instance_uid == series_instance_uid]
+        return [
+            m.geometry.sop_instance_uid
+            for m in self.session.measurements()
+            if m.geometry is not None and m.geometry.series_instance_uid == series_instance_uid
+        ]
 
     def _on_commands_changed(self) -> None:
         can_undo, can_redo = self.session.commands.can_undo_redo()
@@ -452,14 +544,19 @@ class MainWindow(QMainWindow):
     def _on_lesion_selected(self, lesion_id: int | None) -> None:
         self.assign_bar.select_lesion(lesion_id)
         self._refresh_overlays()
-        previous = self.session.previous_measurement(lesion_id) if lesion_id is not None and self.session.current_timepoint else None
-        if previous is None or previous[1].geometry is None:
+        previous = (
+            self.session.previous_measurement(lesion_id)
+            if lesion_id is not None and self.session.current_timepoint
+            else None
+        )
+        if lesion_id is None or previous is None or previous[1].geometry is None:
             self.prior.clear()
             self.prior.hide()
             return
         timepoint, measurement = previous
-        volume = self.library.volume(measurement.geometry.series_instance_uid,
-                                     [measurement.geometry.sop_instance_uid])
+        volume = self.library.volume(
+            measurement.geometry.series_instance_uid, [measurement.geometry.sop_instance_uid]
+        )
         if volume is None:
             self.prior.clear(f"The {timepoint.label} series is not on this computer.")
             self.prior.show()
@@ -471,12 +568,16 @@ class MainWindow(QMainWindow):
         if key_slice is not None:
             caption += f" · slice {key_slice + 1}/{volume.voxels.shape[0]}"
         self.prior.show()  # first, so that the prior view is sized before it zooms to the caliper
-        self.prior.show_prior(volume, measurement.geometry, caption,
-                              (self.viewer.window_center, self.viewer.window_width))
+        self.prior.show_prior(
+            volume,
+            measurement.geometry,
+            caption,
+            (self.viewer.window_center, self.viewer.window_width),
+        )
         self._go_to_lesion(lesion_id, measurement.geometry, volume)
 
     def _go_to_lesion(self, lesion_id: int, prior_geometry: Any, prior_volume: Any) -> None:
-        """Show the current measurement's slice, else the slice at the prior key slice's position."""
+        """Show the current measurement's slice, else the one at the prior key slice's position."""
         current = self.session.measurement_for(lesion_id)
         volume = self.viewer.volume
         if volume is None:
@@ -532,11 +633,15 @@ class MainWindow(QMainWindow):
 
     def _on_open_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open a zip archive, DICOMDIR or DICOM file", "", "DICOM (*.zip DICOMDIR *.dcm);;All files (*)")
+            self,
+            "Open a zip archive, DICOMDIR or DICOM file",
+            "",
+            "DICOM (*.zip DICOMDIR *.dcm);;All files (*)",
+        )
         if path:
             self.open_folder(path)
 
-    def _on_series_choice(self, path: str, found: list) -> None:
+    def _on_series_choice(self, path: str, found: list[Any]) -> None:
         """Several image series under *path*: ask which one (window-modal), then load it."""
         self.progress.hide()
         self.statusBar().showMessage(f"{path} holds {len(found)} image series: choose one.", 8000)
@@ -561,15 +666,24 @@ class MainWindow(QMainWindow):
         if not self._may_show(volume):
             return
         self.show_volume(volume)
-        described = " ".join(str(getattr(volume, n, "") or "") for n in ("modality", "series_description"))
-        self.statusBar().showMessage(f"Loaded {described.strip()} ({volume.voxels.shape[0]} slices)", 8000)
+        described = " ".join(
+            str(getattr(volume, n, "") or "") for n in ("modality", "series_description")
+        )
+        self.statusBar().showMessage(
+            f"Loaded {described.strip()} ({volume.voxels.shape[0]} slices)", 8000
+        )
         if self.viewer.unavailable_measurement_ids:
             self._refresh_overlays()  # the status bar then names the measurements without image
         tp = self.session.current_timepoint
         if tp is not None and not tp.series_instance_uid:
             self.session.attach_series(
-                tp.id, **series_of(volume), dicom_scan_date=getattr(volume, "scan_date", None),
-                confirm_other_patient=self._other_patient_confirmed, reason=self.amendment_reason)
+                tp.id,
+                **series_of(volume),
+                dicom_scan_date=getattr(volume, "scan_date", None),
+                confirm_other_patient=self._other_patient_confirmed,
+                reason=self.amendment_reason,
+            )
         elif tp is not None and tp.series_instance_uid != volume.series_instance_uid:
             self.statusBar().showMessage(
-                f"Shown, not attached: {tp.label} is read on another series.", 8000)
+                f"Shown, not attached: {tp.label} is read on another series.", 8000
+            )
