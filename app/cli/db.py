@@ -169,7 +169,8 @@ def _db_init(args: argparse.Namespace, db: Database) -> int:
         )
     if system is not None:
         print(
-            f"created admin reader {system.username!r} for scripted imports (use --as {system.username})"
+            f"created admin reader {system.username!r} for scripted imports "
+            f"(use --as {system.username})"
         )
     return 0
 

@@ -17,16 +17,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     dicom = subparsers.add_parser("dicom", help="find and load DICOM series")
     sub = dicom.add_subparsers(dest="dicom_command", metavar="ACTION", required=True)
 
-    info = sub.add_parser("info", help="list the image series under a folder, zip, "
-                                       "DICOMDIR or file")
+    info = sub.add_parser(
+        "info", help="list the image series under a folder, zip, DICOMDIR or file"
+    )
     info.add_argument("path", metavar="PATH")
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(func=run_info)
 
     load = sub.add_parser("load", help="load one series and describe its geometry")
     load.add_argument("path", metavar="PATH")
-    load.add_argument("--series", metavar="UID", help="SeriesInstanceUID (default: the only "
-                                                      "or the largest series)")
+    load.add_argument(
+        "--series",
+        metavar="UID",
+        help="SeriesInstanceUID (default: the only or the largest series)",
+    )
     load.add_argument("--json", action="store_true", help="print JSON")
     load.set_defaults(func=run_load)
 
@@ -57,12 +61,16 @@ def run_info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info_to_dict(report, seconds), indent=2))
         return 0
-    print(f"{report.root}: {len(report.series)} image series, {len(report.problems)} "
-          f"skipped file(s), {seconds:.2f} s")
+    print(
+        f"{report.root}: {len(report.series)} image series, {len(report.problems)} "
+        f"skipped file(s), {seconds:.2f} s"
+    )
     for s in report.series:
-        print(f"  {s.modality:3} {s.n_images:5d} x {s.rows}x{s.columns}  "
-              f"#{s.series_number if s.series_number is not None else '-'} "
-              f"{s.series_description!r}  {s.series_instance_uid}")
+        print(
+            f"  {s.modality:3} {s.n_images:5d} x {s.rows}x{s.columns}  "
+            f"#{s.series_number if s.series_number is not None else '-'} "
+            f"{s.series_description!r}  {s.series_instance_uid}"
+        )
     for p in report.problems:
         print(f"  ! {p}")
     return 0

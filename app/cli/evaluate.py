@@ -140,7 +140,7 @@ def _evaluate_one(
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    """Evaluate every case given; print JSON; return 0, 1 (``--check`` mismatch) or 2 (bad input)."""
+    """Evaluate every case given, print JSON; return 0, 1 (``--check`` mismatch), 2 (bad input)."""
     settings = _settings(args)
     entries: list[dict[str, Any]] = []
     failed = mismatched = False

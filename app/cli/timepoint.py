@@ -35,9 +35,9 @@ def _add(args: argparse.Namespace, db: Database) -> int:
     patient = store.patient(args.patient)
     assert patient.id is not None
     existing = store.timepoints(patient.id)
-    order = args.order if args.order is not None else max(
-        (t.order for t in existing), default=-1
-    ) + 1
+    order = (
+        args.order if args.order is not None else max((t.order for t in existing), default=-1) + 1
+    )
     if any(t.order == order for t in existing):
         raise CliError(f"patient {args.patient} already has a timepoint at position {order}")
     if order < 0:
@@ -88,8 +88,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add.add_argument("--series", metavar="UID", help="Series Instance UID read")
     add.add_argument("--modality", help="CT, MR, ...")
     add.add_argument("--dicom-patient-id", metavar="ID", help="Patient ID of the series")
-    add.add_argument("--accept-other-patient", action="store_true",
-                     help="the series' DICOM patient ID differs from the others (audited)")
+    add.add_argument(
+        "--accept-other-patient",
+        action="store_true",
+        help="the series' DICOM patient ID differs from the others (audited)",
+    )
     add.add_argument("--reason", help="needed when a later timepoint is signed")
     _add_as(add)
     add.set_defaults(func=_add)

@@ -63,9 +63,7 @@ def check_kind_at(kind: LesionKind, timepoint: Timepoint, what: str) -> None:
         )
 
 
-def check_field_of_view(
-    geometry: DrawnGeometry, field_of_view_mm: float | None, what: str
-) -> None:
+def check_field_of_view(geometry: DrawnGeometry, field_of_view_mm: float | None, what: str) -> None:
     """Refuse a caliper line longer than the image's field of view (it left the lesion).
 
     Parameters

@@ -11,7 +11,15 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from app.session.undo import Command, CommandStack, CompositeCommand
+from app.session.checks import (
+    DEFAULT_PLAUSIBLE_FACTOR,
+    ask_unless_confirmed,
+    check_field_of_view,
+    check_kind_at,
+    check_size_change,
+    counted_mm,
+    note_after_check,
+)
 from app.session.commands import (
     AddLesion,
     AddMeasurement,
@@ -22,17 +30,7 @@ from app.session.commands import (
     UpdateLesion,
     UpdateMeasurement,
 )
-from app.session.checks import (
-    DEFAULT_PLAUSIBLE_FACTOR,
-    ask_unless_confirmed,
-    check_field_of_view,
-    check_kind_at,
-    check_size_change,
-    counted_mm,
-    note_after_check,
-)
 from app.session.errors import SessionError, TimepointLockedError, translated
-from app.session.semiauto import ContourProposal, contour_record, flr_decimal
 from app.session.records import (
     UNSPECIFIED_ORGAN,
     measurement_from_geometry,
@@ -43,7 +41,8 @@ from app.session.records import (
     split_values,
     with_status,
 )
-from recist.organs import canonical_organ, is_lymph_node
+from app.session.semiauto import ContourProposal, contour_record, flr_decimal
+from app.session.undo import Command, CommandStack, CompositeCommand
 from recist.model import (
     DrawnGeometry,
     Lesion,
@@ -54,6 +53,7 @@ from recist.model import (
     Reader,
     Timepoint,
 )
+from recist.organs import canonical_organ, is_lymph_node
 from storage.db.segmentations import StoredSegmentation
 
 _NEEDS_DRAWING = frozenset({MeasurementStatus.MEASURED})
@@ -72,6 +72,7 @@ class EditingMixin:
     _store: Any
 
     if TYPE_CHECKING:
+
         def _patient_id(self) -> int: ...
         def _timepoint(self, timepoint_id: int | None) -> Timepoint: ...
         def _lesion(self, lesion_id: int) -> Lesion: ...
@@ -155,8 +156,12 @@ class EditingMixin:
         existing = self.measurement_for(lesion_id, timepoint.id)
         if existing is not None and existing.reader_id == self.reader.id:
             new = measurement_from_geometry(
-                geometry, lesion_id=lesion_id, timepoint_id=timepoint.id or 0,
-                reader_id=self.reader.id, base=existing, method=method,
+                geometry,
+                lesion_id=lesion_id,
+                timepoint_id=timepoint.id or 0,
+                reader_id=self.reader.id,
+                base=existing,
+                method=method,
             )
             new = self._plausible(lesion, timepoint, new, confirmed)
             command: Command[SessionEditor] = UpdateMeasurement(
@@ -164,33 +169,53 @@ class EditingMixin:
             )
             return self._push(command, f"Could not measure {lesion.code}") or existing
         new = measurement_from_geometry(
-            geometry, lesion_id=lesion_id, timepoint_id=timepoint.id or 0,
-            reader_id=self.reader.id, method=method,
+            geometry,
+            lesion_id=lesion_id,
+            timepoint_id=timepoint.id or 0,
+            reader_id=self.reader.id,
+            method=method,
         )
         new = self._plausible(lesion, timepoint, new, confirmed)
         command = AddMeasurement(
-            new, Token.new("measurement"), self._lesion_ref(lesion_id), reason,
+            new,
+            Token.new("measurement"),
+            self._lesion_ref(lesion_id),
+            reason,
             f"Measure {lesion.code}",
         )
         stored: Measurement = self._push(command, f"Could not measure {lesion.code}")
         return stored
 
     def _record_on_new_lesion(
-        self, geometry: DrawnGeometry, timepoint: Timepoint, kind: LesionKind,
-        organ: str, location: str, nodal: bool, reason: str | None,
+        self,
+        geometry: DrawnGeometry,
+        timepoint: Timepoint,
+        kind: LesionKind,
+        organ: str,
+        location: str,
+        nodal: bool,
+        reason: str | None,
         method: Method = Method.MANUAL,
     ) -> Measurement:
         code = next_lesion_code(kind, self.lesions())
         check_kind_at(kind, timepoint, f"Could not create {code} at {timepoint.label}")
         with translated(f"Could not create lesion {code}"):
             lesion = Lesion(
-                id=None, patient_id=self._patient_id(), code=code, kind=kind,
-                organ=canonical_organ(organ) or UNSPECIFIED_ORGAN, tracking_uid=new_tracking_uid(),
-                location=location.strip(), nodal=nodal or is_lymph_node(organ),
+                id=None,
+                patient_id=self._patient_id(),
+                code=code,
+                kind=kind,
+                organ=canonical_organ(organ) or UNSPECIFIED_ORGAN,
+                tracking_uid=new_tracking_uid(),
+                location=location.strip(),
+                nodal=nodal or is_lymph_node(organ),
             )
         lesion_ref = Token.new("lesion")
         measurement = measurement_from_geometry(
-            geometry, lesion_id=None, timepoint_id=timepoint.id or 0, reader_id=self.reader.id,
+            geometry,
+            lesion_id=None,
+            timepoint_id=timepoint.id or 0,
+            reader_id=self.reader.id,
             method=method,
         )
         parent = CompositeCommand(
@@ -205,8 +230,13 @@ class EditingMixin:
         return stored
 
     def move_measurement(
-        self, measurement_id: int, geometry: DrawnGeometry, *, reason: str | None = None,
-        field_of_view_mm: float | None = None, confirmed: bool = False,
+        self,
+        measurement_id: int,
+        geometry: DrawnGeometry,
+        *,
+        reason: str | None = None,
+        field_of_view_mm: float | None = None,
+        confirmed: bool = False,
     ) -> None:
         """Replace a measurement's lines (one drag = one edit; unchanged lines push nothing).
 
@@ -221,8 +251,11 @@ class EditingMixin:
         )
         check_field_of_view(geometry, field_of_view_mm, "Could not move the measurement")
         new = measurement_from_geometry(
-            geometry, lesion_id=old.lesion_id, timepoint_id=old.timepoint_id or 0,
-            reader_id=old.reader_id, base=old,
+            geometry,
+            lesion_id=old.lesion_id,
+            timepoint_id=old.timepoint_id or 0,
+            reader_id=old.reader_id,
+            base=old,
         )
         new = self._plausible(
             self._lesion(old.lesion_id or 0), self._timepoint(old.timepoint_id), new, confirmed
@@ -260,14 +293,23 @@ class EditingMixin:
         try:
             with self._editor.transaction("semi-automatic measurement"):
                 stored = self.record_measurement(
-                    geometry, lesion_id=lesion_id, kind=kind, organ=organ, location=location,
-                    nodal=nodal, reason=reason, field_of_view_mm=field_of_view_mm,
-                    confirmed=confirmed, method=Method.SEMI_AUTO,
+                    geometry,
+                    lesion_id=lesion_id,
+                    kind=kind,
+                    organ=organ,
+                    location=location,
+                    nodal=nodal,
+                    reason=reason,
+                    field_of_view_mm=field_of_view_mm,
+                    confirmed=confirmed,
+                    method=Method.SEMI_AUTO,
                 )
                 with translated("Could not store the lesion's contour"):
                     self._store.segmentations.add(
                         contour_record(
-                            proposal, kind="lesion", timepoint_id=timepoint.id or 0,
+                            proposal,
+                            kind="lesion",
+                            timepoint_id=timepoint.id or 0,
                             measurement_id=stored.id,
                             series_instance_uid=geometry.series_instance_uid,
                         ),
@@ -288,8 +330,12 @@ class EditingMixin:
         return found
 
     def record_liver_volumetry(
-        self, liver: ContourProposal, series_instance_uid: str, *,
-        volumetry: dict[str, float] | None = None, reason: str | None = None,
+        self,
+        liver: ContourProposal,
+        series_instance_uid: str,
+        *,
+        volumetry: dict[str, float] | None = None,
+        reason: str | None = None,
     ) -> StoredSegmentation:
         """Store the liver segmented at the current timepoint (and its virtual resection).
 
@@ -300,9 +346,14 @@ class EditingMixin:
         timepoint = self._timepoint(None)
         with translated("Could not store the liver volumetry"):
             stored: StoredSegmentation = self._store.segmentations.add(
-                contour_record(liver, kind="liver", timepoint_id=timepoint.id or 0,
-                               measurement_id=None, series_instance_uid=series_instance_uid,
-                               values=volumetry),
+                contour_record(
+                    liver,
+                    kind="liver",
+                    timepoint_id=timepoint.id or 0,
+                    measurement_id=None,
+                    series_instance_uid=series_instance_uid,
+                    values=volumetry,
+                ),
                 reason=reason,
             )
         return stored
@@ -351,16 +402,23 @@ class EditingMixin:
         if status in _NEEDS_DRAWING or status in _NEEDS_DETAILS:
             raise SessionError(
                 f"Status {status.value!r} cannot be set alone: "
-                + ("draw the lesion to measure it." if status in _NEEDS_DRAWING
-                   else "record the fragments or the lesion it merged into.")
+                + (
+                    "draw the lesion to measure it."
+                    if status in _NEEDS_DRAWING
+                    else "record the fragments or the lesion it merged into."
+                )
             )
         timepoint = self._timepoint(timepoint_id)
         lesion = self._lesion(lesion_id)
         self._check_measurable_at(lesion, timepoint, f"Could not set the status of {lesion.code}")
         self._write_values(
-            lesion, timepoint, lambda m: with_status(m, status), {"status": status},
+            lesion,
+            timepoint,
+            lambda m: with_status(m, status),
+            {"status": status},
             f"Set {lesion.code} {status.value.replace('_', ' ')}",
-            f"Could not set the status of {lesion.code}", reason,
+            f"Could not set the status of {lesion.code}",
+            reason,
         )
 
     def record_split(
@@ -388,8 +446,13 @@ class EditingMixin:
         values = split_values(fragments_mm, what)
         parts = " + ".join(f"{v:.1f}" for v in values["fragments_mm"])
         stored: Measurement = self._write_values(
-            lesion, timepoint, lambda m: replace(m, **values), values,
-            f"Split {lesion.code} ({parts} mm)", what, reason,
+            lesion,
+            timepoint,
+            lambda m: replace(m, **values),
+            values,
+            f"Split {lesion.code} ({parts} mm)",
+            what,
+            reason,
         )
         return stored
 
@@ -418,7 +481,8 @@ class EditingMixin:
         into = next((les for les in self.lesions() if les.code.upper() == code), None)
         if into is None or into.kind is not LesionKind.TARGET or into.id == lesion_id:
             others = ", ".join(
-                les.code for les in self.lesions()
+                les.code
+                for les in self.lesions()
                 if les.kind is LesionKind.TARGET and les.id != lesion_id
             )
             raise SessionError(
@@ -427,8 +491,13 @@ class EditingMixin:
             )
         values = merge_values(into.code)
         stored: Measurement = self._write_values(
-            lesion, timepoint, lambda m: replace(m, **values), values,
-            f"Merge {lesion.code} into {into.code}", what, reason,
+            lesion,
+            timepoint,
+            lambda m: replace(m, **values),
+            values,
+            f"Merge {lesion.code} into {into.code}",
+            what,
+            reason,
         )
         return stored
 
@@ -437,15 +506,22 @@ class EditingMixin:
         if lesion.kind is not LesionKind.TARGET:
             raise SessionError(
                 f"Could not record {lesion.code} as {status}: only target lesions are recorded "
-                f"split or merged ({lesion.code} is a {lesion.kind.value.replace('_', '-')} lesion)."
+                f"split or merged ({lesion.code} is a "
+                f"{lesion.kind.value.replace('_', '-')} lesion)."
             )
         return lesion
 
     def _write_values(
-        self, lesion: Lesion, timepoint: Timepoint, change: Callable[[Measurement], Measurement],
-        values: dict[str, Any], label: str, what: str, reason: str | None,
+        self,
+        lesion: Lesion,
+        timepoint: Timepoint,
+        change: Callable[[Measurement], Measurement],
+        values: dict[str, Any],
+        label: str,
+        what: str,
+        reason: str | None,
     ) -> Any:
-        """Change this reader's measurement of ``lesion`` at ``timepoint`` (or add one): one edit."""
+        """Change (or add) this reader's measurement of ``lesion`` at ``timepoint``: one edit."""
         self._refuse_if_signed(timepoint.order, reason, what)
         existing = pick_measurement(self.measurements(timepoint.id), lesion.id or 0, self.reader.id)
         with translated(what):
@@ -455,11 +531,17 @@ class EditingMixin:
                 )
             else:
                 blank = Measurement(
-                    id=None, lesion_id=lesion.id, timepoint_id=timepoint.id,
-                    reader_id=self.reader.id, **values,
+                    id=None,
+                    lesion_id=lesion.id,
+                    timepoint_id=timepoint.id,
+                    reader_id=self.reader.id,
+                    **values,
                 )
                 command = AddMeasurement(
-                    blank, Token.new("measurement"), self._lesion_ref(lesion.id or 0), reason,
+                    blank,
+                    Token.new("measurement"),
+                    self._lesion_ref(lesion.id or 0),
+                    reason,
                     label,
                 )
         return self._push(command, what) or existing
@@ -485,7 +567,8 @@ class EditingMixin:
             if m.lesion_id == lesion_id
         ]
         self._refuse_if_signed(
-            self._first_order(lesion_id, all_measurements), reason,
+            self._first_order(lesion_id, all_measurements),
+            reason,
             f"Could not delete lesion {lesion.code}",
         )
         children.append(DeleteLesion(self._lesion_ref(lesion_id), lesion, reason))
@@ -518,16 +601,20 @@ class EditingMixin:
         changes: dict[str, Any] = {
             name: value
             for name, value in (
-                ("code", code.strip() if code is not None else None), ("kind", kind),
+                ("code", code.strip() if code is not None else None),
+                ("kind", kind),
                 ("organ", canonical_organ(organ) if organ is not None else None),
-                ("location", location), ("nodal", nodal),
+                ("location", location),
+                ("nodal", nodal),
             )
             if value is not None
         }
         if kind is not None and kind is not old.kind:
             first = self._first_timepoint_of(lesion_id) or self._timepoint(None)
             check_kind_at(
-                kind, first, f"Could not make {old.code} a {kind.value.replace('_', '-')} lesion "
+                kind,
+                first,
+                f"Could not make {old.code} a {kind.value.replace('_', '-')} lesion "
                 f"({old.code} was first recorded at {first.label})",
             )
         with translated(f"Could not change lesion {old.code}"):
@@ -536,7 +623,9 @@ class EditingMixin:
                 measured = self._store.measurements(patient_id=self._patient_id())
         if new != old:
             self._refuse_if_signed(
-                self._first_order(lesion_id, measured), reason, f"Could not change lesion {old.code}"
+                self._first_order(lesion_id, measured),
+                reason,
+                f"Could not change lesion {old.code}",
             )
         label = f"Change lesion {old.code}"
         self._push(
@@ -595,10 +684,12 @@ class EditingMixin:
         if from_order is None or (reason is not None and reason.strip()):
             return
         with translated(what):
-            signed = {s.timepoint_id for s in self._store.signatures(self._patient_id())
-                      if s.is_valid}
-        labels = [tp.label for tp in self.timepoints()
-                  if tp.id in signed and tp.order >= from_order]
+            signed = {
+                s.timepoint_id for s in self._store.signatures(self._patient_id()) if s.is_valid
+            }
+        labels = [
+            tp.label for tp in self.timepoints() if tp.id in signed and tp.order >= from_order
+        ]
         if labels:
             which = " and ".join(labels)
             verb = "is" if len(labels) == 1 else "are"
@@ -647,7 +738,8 @@ class EditingMixin:
 
     def _refs(self, measurement: Measurement) -> tuple[Token, Token]:
         """The tokens of a stored measurement and of its lesion."""
-        assert measurement.id is not None and measurement.lesion_id is not None
+        assert measurement.id is not None
+        assert measurement.lesion_id is not None
         return (
             self._editor.measurement_ids.token_for(measurement.id),
             self._lesion_ref(measurement.lesion_id),

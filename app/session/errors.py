@@ -71,7 +71,7 @@ class AuthenticationFailedError(SessionError):
 
 
 class ScanDateMismatchError(ConfirmationNeededError):
-    """The scan date typed differs from the series' DICOM date; repeat with ``confirm_scan_date``."""
+    """The scan date differs from the series' DICOM date; repeat with ``confirm_scan_date``."""
 
 
 class OtherPatientSeriesError(ConfirmationNeededError):

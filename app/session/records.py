@@ -157,8 +157,12 @@ def with_status(measurement: Measurement, status: MeasurementStatus) -> Measurem
     changed = replace(measurement, status=status, measured_at=datetime.now(UTC))
     if status in _STATUSES_WITHOUT_LENGTHS:
         return replace(
-            changed, long_axis_mm=None, short_axis_mm=None, geometry=None,
-            fragments_mm=(), coalesced_into=None,
+            changed,
+            long_axis_mm=None,
+            short_axis_mm=None,
+            geometry=None,
+            fragments_mm=(),
+            coalesced_into=None,
         )
     return changed
 
@@ -187,25 +191,33 @@ def split_values(fragments_mm: Sequence[float], what: str) -> dict[str, Any]:
     for i, value in enumerate(fragments_mm, start=1):
         number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
         if number is None or not math.isfinite(number) or round_mm(number) <= 0:
-            raise SessionError(
-                f"{what}: fragment {i} must be a length above 0 mm, got {value!r}."
-            )
+            raise SessionError(f"{what}: fragment {i} must be a length above 0 mm, got {value!r}.")
         fragments.append(round_mm(number))
     if len(fragments) < 2:
         raise SessionError(
             f"{what}: give the long axis of each fragment in mm (a split lesion has at least two)."
         )
     return {
-        "status": MeasurementStatus.SPLIT, "fragments_mm": tuple(fragments),
-        "long_axis_mm": round_mm(sum(fragments)), "short_axis_mm": None, "geometry": None,
-        "coalesced_into": None, "method": Method.MANUAL, "measured_at": datetime.now(UTC),
+        "status": MeasurementStatus.SPLIT,
+        "fragments_mm": tuple(fragments),
+        "long_axis_mm": round_mm(sum(fragments)),
+        "short_axis_mm": None,
+        "geometry": None,
+        "coalesced_into": None,
+        "method": Method.MANUAL,
+        "measured_at": datetime.now(UTC),
     }
 
 
 def merge_values(into_code: str) -> dict[str, Any]:
     """The values of a target that coalesced into ``into_code``: 0 mm, linked to that code."""
     return {
-        "status": MeasurementStatus.MERGED, "coalesced_into": into_code, "long_axis_mm": 0.0,
-        "short_axis_mm": None, "geometry": None, "fragments_mm": (),
-        "method": Method.MANUAL, "measured_at": datetime.now(UTC),
+        "status": MeasurementStatus.MERGED,
+        "coalesced_into": into_code,
+        "long_axis_mm": 0.0,
+        "short_axis_mm": None,
+        "geometry": None,
+        "fragments_mm": (),
+        "method": Method.MANUAL,
+        "measured_at": datetime.now(UTC),
     }

@@ -31,12 +31,16 @@ def timepoint_refusal(
         return "Give the timepoint a label (e.g. baseline, C3, C6)."
     for tp in existing:
         if tp.label.strip().casefold() == key:
-            return (f"{subject_id} already has a timepoint {tp.label}: give this one its own "
-                    "label (e.g. C6).")
+            return (
+                f"{subject_id} already has a timepoint {tp.label}: give this one its own "
+                "label (e.g. C6)."
+            )
     base = existing[0] if existing else None
     if base is not None and base.scan_date and scan_date and scan_date < base.scan_date:
-        return (f"{scan_date} is before the baseline scan ({base.label}, {base.scan_date}): "
-                "correct the scan date, or record this scan as the baseline of a new patient.")
+        return (
+            f"{scan_date} is before the baseline scan ({base.label}, {base.scan_date}): "
+            "correct the scan date, or record this scan as the baseline of a new patient."
+        )
     return None
 
 
@@ -44,8 +48,10 @@ def scan_date_note(scan_date: date | None, dicom_date: date | None) -> str | Non
     """The question to ask when the typed date differs from the series' DICOM date, or None."""
     if scan_date is None or dicom_date is None or scan_date == dicom_date:
         return None
-    return (f"The scan date {scan_date} differs from the date in the DICOM series ({dicom_date}). "
-            f"Use {scan_date} anyway?")
+    return (
+        f"The scan date {scan_date} differs from the date in the DICOM series ({dicom_date}). "
+        f"Use {scan_date} anyway?"
+    )
 
 
 def other_patient_warning(
@@ -57,19 +63,25 @@ def other_patient_warning(
     """The warning for a series of another DICOM patient, naming both IDs, or None.
 
     Compared with the Patient IDs of the series attached to the patient's
-    other timepoints (an ID confirmed once counts as the patient's); nothing to compare with (no series yet, or series
-    attached before the ID was recorded) gives None.
+    other timepoints (an ID confirmed once counts as the patient's); nothing to
+    compare with (no series yet, or series attached before the ID was recorded)
+    gives None.
     """
     if not dicom_patient_id:
         return None
-    known = sorted({
-        tp.dicom_patient_id for tp in timepoints
-        if tp.dicom_patient_id and tp.id != exclude_timepoint_id
-    })
+    known = sorted(
+        {
+            tp.dicom_patient_id
+            for tp in timepoints
+            if tp.dicom_patient_id and tp.id != exclude_timepoint_id
+        }
+    )
     if not known or dicom_patient_id in known:
         return None
     ids = " / ".join(f"“{k}”" for k in known)
-    return (f"This series is of DICOM patient ID “{dicom_patient_id}”, but the earlier series "
-            f"of {subject_id} are of patient ID {ids}. It may be another patient's images: open "
-            f"a series of {subject_id}, or confirm to attach it anyway (the confirmation is "
-            "recorded in the audit trail).")
+    return (
+        f"This series is of DICOM patient ID “{dicom_patient_id}”, but the earlier series "
+        f"of {subject_id} are of patient ID {ids}. It may be another patient's images: open "
+        f"a series of {subject_id}, or confirm to attach it anyway (the confirmation is "
+        "recorded in the audit trail)."
+    )
