@@ -78,11 +78,17 @@ def _path_as_open(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]
     commands: set[str] = set()
     for action in parser._subparsers._group_actions if parser._subparsers else ():
         commands.update(getattr(action, "choices", None) or ())
-    first = next((i for i, a in enumerate(argv) if not a.startswith("-")
-                  and (i == 0 or argv[i - 1] not in ("--db", "--open"))), None)
+    first = next(
+        (
+            i
+            for i, a in enumerate(argv)
+            if not a.startswith("-") and (i == 0 or argv[i - 1] not in ("--db", "--open"))
+        ),
+        None,
+    )
     if first is None or argv[first] in commands or not Path(argv[first]).exists():
         return argv
-    return [*argv[:first], "--open", argv[first], *argv[first + 1:]]
+    return [*argv[:first], "--open", argv[first], *argv[first + 1 :]]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -241,8 +241,8 @@ def _surgery_set(args: argparse.Namespace) -> int:
             raise CliError(f"surgery record of {args.patient}: {exc}") from exc
         saved = store.save_surgery_record(record, reason=args.reason)
         mpr = recist.endpoints.assess_mpr(saved)
-        print(f"{patient.subject_id}: MPR {({True: 'yes', False: 'no', None: 'undetermined'})[mpr.mpr]}"
-              f" ({mpr.reason})")
+        verdict = {True: "yes", False: "no", None: "undetermined"}[mpr.mpr]
+        print(f"{patient.subject_id}: MPR {verdict} ({mpr.reason})")
     return 0
 
 
@@ -256,8 +256,10 @@ def _survival_set(args: argparse.Namespace) -> int:
         )
         values: dict[str, Any] = {}
         for option, name in (
-            ("first_dose", "treatment_start"), ("death", "death_date"),
-            ("last_alive", "last_known_alive"), ("off_study", "off_study_date"),
+            ("first_dose", "treatment_start"),
+            ("death", "death_date"),
+            ("last_alive", "last_known_alive"),
+            ("off_study", "off_study_date"),
             ("new_therapy", "new_therapy_date"),
         ):
             _set(values, name, _date("--" + option.replace("_", "-"), getattr(args, option)))
@@ -297,17 +299,27 @@ def _endpoints_show(args: argparse.Namespace) -> int:
             "subject_id": patient.subject_id,
             "best_overall_response": e.best_overall_response,
             "liver": [
-                {"label": t.label, "response": t.response, "pct_from_baseline":
-                 None if t.pct_from_baseline is None else str(t.pct_from_baseline)}
+                {
+                    "label": t.label,
+                    "response": t.response,
+                    "pct_from_baseline": None
+                    if t.pct_from_baseline is None
+                    else str(t.pct_from_baseline),
+                }
                 for t in e.liver.timepoints
             ],
             "best_liver_response": best.response if best else None,
             "conversion": {"met": e.conversion.met, "reason": e.conversion.reason},
             "mpr": {"mpr": e.mpr.mpr, "pcr": e.mpr.pcr, "reason": e.mpr.reason},
             **{
-                name: None if tte is None else {
-                    "start": tte.start.isoformat(), "end": tte.end.isoformat(),
-                    "days": tte.days, "event": tte.event, "cnsr": tte.cnsr,
+                name: None
+                if tte is None
+                else {
+                    "start": tte.start.isoformat(),
+                    "end": tte.end.isoformat(),
+                    "days": tte.days,
+                    "event": tte.event,
+                    "cnsr": tte.cnsr,
                     "description": tte.description,
                 }
                 for name, tte in (("pfs", e.pfs), ("os", e.os), ("dor", e.dor))
@@ -356,8 +368,10 @@ def _export_adam(args: argparse.Namespace) -> int:
     sdtm = build_sdtm(timelines, args.study)
     adam, _ = build_adam(patients, sdtm, args.study)
     written = []
-    for name, text in {**{f"sdtm_{k}": v for k, v in sdtm.to_csv().items()},
-                       **adam.to_csv()}.items():
+    for name, text in {
+        **{f"sdtm_{k}": v for k, v in sdtm.to_csv().items()},
+        **adam.to_csv(),
+    }.items():
         path = out / f"{name}.csv"
         path.write_text(text, encoding="utf-8")
         written.append(path)
@@ -386,9 +400,11 @@ def _export_endpoints(args: argparse.Namespace) -> int:
         from app.cohort.metrics import cohort_summary
         from app.reports.cohort_pdf import write_cohort_report
 
-        files.append(write_cohort_report(
-            cohort_summary([r.timeline for r in rows]), summary, args.pdf, title=args.title
-        ))
+        files.append(
+            write_cohort_report(
+                cohort_summary([r.timeline for r in rows]), summary, args.pdf, title=args.title
+            )
+        )
     for path in files:
         print(f"wrote {path}")
     return 0
@@ -402,14 +418,20 @@ def _as(parser: argparse.ArgumentParser) -> None:
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``conversion``, ``surgery``, ``survival``, ``endpoints``, ``export adam|endpoints``."""
-    conv = subparsers.add_parser("conversion", help="a patient's conversion record (MDT, FLR, Child-Pugh)")
+    conv = subparsers.add_parser(
+        "conversion", help="a patient's conversion record (MDT, FLR, Child-Pugh)"
+    )
     sub = conv.add_subparsers(dest="conversion_command", metavar="WHAT", required=True)
     p = sub.add_parser("set", help="enter or change conversion values (only those given)")
     p.add_argument("--patient", metavar="ID", required=True)
     p.add_argument("--mdt-date", metavar="YYYY-MM-DD")
     p.add_argument("--mdt-outcome", choices=[o.value for o in MdtOutcome])
-    p.add_argument("--procedure", action="append", choices=[x.value for x in Procedure],
-                   help="planned procedure; repeat for combinations")
+    p.add_argument(
+        "--procedure",
+        action="append",
+        choices=[x.value for x in Procedure],
+        help="planned procedure; repeat for combinations",
+    )
     p.add_argument("--tumour-free", metavar="yes|no", help="tumour-free liver achievable")
     p.add_argument("--flr", metavar="PCT", help="future liver remnant, percent")
     p.add_argument("--bilirubin", metavar="VALUE")
@@ -441,8 +463,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--date", metavar="YYYY-MM-DD")
     p.add_argument("--procedure", action="append", choices=[x.value for x in Procedure])
     p.add_argument("--margin", choices=["R0", "R1", "R2"])
-    p.add_argument("--metastasis", action="append", metavar="LABEL=PCT[,trg=N][,lesion=T1]",
-                   help="a resected metastasis and its residual tumour percent; repeat")
+    p.add_argument(
+        "--metastasis",
+        action="append",
+        metavar="LABEL=PCT[,trg=N][,lesion=T1]",
+        help="a resected metastasis and its residual tumour percent; repeat",
+    )
     p.add_argument("--note")
     p.add_argument("--reason")
     _as(p)

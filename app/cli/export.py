@@ -153,10 +153,10 @@ def _sr(args: argparse.Namespace) -> int:
             )
         sources = _headers(images, wanted) or _series_image(images, tp.series_instance_uid)
         if not sources:
-            why = (
-                f"{tp.label}: nothing was drawn on an image and its series "
-                + (f"{tp.series_instance_uid} is not under {args.images}"
-                   if tp.series_instance_uid else "is not recorded")
+            why = f"{tp.label}: nothing was drawn on an image and its series " + (
+                f"{tp.series_instance_uid} is not under {args.images}"
+                if tp.series_instance_uid
+                else "is not recorded"
             )
             skipped.append(why)
             _say(f"skipped {why}", err=True)
@@ -216,8 +216,7 @@ def _sdtm(args: argparse.Namespace) -> int:
         write_define(datasets, study, str(out / "define.xml"))
         written.append("define.xml")
     _say(
-        f"wrote {', '.join(written)} (SDTMIG {args.sdtmig}) for {len(timelines)} patients "
-        f"to {out}"
+        f"wrote {', '.join(written)} (SDTMIG {args.sdtmig}) for {len(timelines)} patients to {out}"
     )
     for problem in check_sdtm(datasets):
         _say(f"  conformance: {problem}", err=True)
@@ -314,10 +313,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--study", metavar="STUDYID", help="default: each patient's trial")
     p.add_argument("--xpt", action="store_true", help="also SAS transport files (XPORT v5)")
     p.add_argument("--define", action="store_true", help="also define.xml (Define-XML 2.1)")
-    p.add_argument("--sdtmig", choices=["3.3", "3.4"], default="3.4",
-                   help="SDTMIG version (baseline flag TRBLFL in 3.3, TRLOBXFL in 3.4)")
-    p.add_argument("--schedule", metavar="FILE.json",
-                   help="the trial's visit schedule (default: baseline, C3, C6, every 9 weeks)")
+    p.add_argument(
+        "--sdtmig",
+        choices=["3.3", "3.4"],
+        default="3.4",
+        help="SDTMIG version (baseline flag TRBLFL in 3.3, TRLOBXFL in 3.4)",
+    )
+    p.add_argument(
+        "--schedule",
+        metavar="FILE.json",
+        help="the trial's visit schedule (default: baseline, C3, C6, every 9 weeks)",
+    )
     p.set_defaults(func=_sdtm)
     p = sub.add_parser("cohort", help="ORR with exact CIs, BOR table, waterfall/spider/swimmer")
     p.add_argument("--out", metavar="DIR", required=True)
