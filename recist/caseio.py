@@ -61,7 +61,7 @@ def _text(
     value = data.get(key, default)
     try:  # the common case in one test; anything else is described below
         if value.isprintable() and value.strip() and len(value) <= MAX_LENGTH[kind]:
-            return value  # type: ignore[no-any-return]
+            return value  # type: ignore[no-any-return]  # JSON is Any; the caller checks its shape
     except AttributeError:  # not a string
         pass
     if value is None:

@@ -1,10 +1,11 @@
 """Lint and type checks, run by the test suite (issue 18).
 
 mypy runs with the ``[tool.mypy]`` configuration of ``pyproject.toml`` (strict, on
-``app``, ``viewer``, ``recist`` and ``storage``); ruff with ``[tool.ruff]``.  Both come
-from the ``test`` extra and are taken from the venv that runs pytest.  mypy keeps its
-cache in the repo's ``.mypy_cache`` (git-ignored): a warm run takes seconds, a cold
-one (a fresh clone, CI) about a minute.
+``app``, ``viewer``, ``recist`` and ``storage``); ruff (``check`` and ``format --check``)
+with ``[tool.ruff]``, on the whole repository.  Both come from the ``test`` extra and
+are taken from the venv that runs pytest.  mypy keeps its cache in the repo's
+``.mypy_cache`` (git-ignored): a warm run takes seconds, a cold one (a fresh clone, CI)
+about a minute.
 """
 
 from __future__ import annotations
@@ -63,16 +64,20 @@ def test_every_type_ignore_names_its_code_and_reason() -> None:
     )
 
 
-@pytest.mark.skip(
-    reason="ruff findings are being fixed (issue 18); enable when ruff check is clean"
-)
 def test_ruff_has_no_findings() -> None:
-    result = subprocess.run(
-        [str(_tool("ruff")), "check", "--no-cache", *PACKAGES],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, f"ruff check:\n{result.stdout}{result.stderr}"
+    """``ruff check`` and ``ruff format --check`` on the whole repository (tests, benchmarks,
+    scripts too): no finding, every file as the formatter writes it."""
+    ruff = str(_tool("ruff"))
+    failures = []
+    for command in (["check", "--no-cache", "."], ["format", "--check", "--no-cache", "."]):
+        result = subprocess.run(
+            [ruff, *command],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if result.returncode != 0:
+            failures.append(f"ruff {' '.join(command)}:\n{result.stdout}{result.stderr}")
+    assert not failures, "\n".join(failures)

@@ -343,7 +343,7 @@ def _audit_export(args: argparse.Namespace, db: Database) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``db``, ``reader``, ``patient``, ``timeline`` and ``audit`` to ``caliper``."""
     db = subparsers.add_parser("db", help="create or upgrade the database")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)

@@ -12,7 +12,7 @@ from app.errors import CliError
 from storage.dicom import DicomLoadError, ScanReport, Volume, load_series, scan
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``dicom`` command group (``info`` and ``load``) to *subparsers*."""
     dicom = subparsers.add_parser("dicom", help="find and load DICOM series")
     sub = dicom.add_subparsers(dest="dicom_command", metavar="ACTION", required=True)

@@ -24,7 +24,7 @@ _CRITERIA = {"recist1.1": Criteria.RECIST11, "irecist": Criteria.IRECIST}
 _MAX_BYTES = MAX_CASE_BYTES
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``evaluate`` sub-command to *subparsers*."""
     parser = subparsers.add_parser(
         "evaluate",

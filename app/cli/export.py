@@ -284,7 +284,7 @@ def _import_sr(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``export`` (timeline, report, sr, sdtm, cohort) and ``import sr`` to ``caliper``."""
     export = subparsers.add_parser("export", help="timelines, PDF reports, DICOM SR, SDTM, cohort")
     sub = export.add_subparsers(dest="export_command", metavar="WHAT", required=True)

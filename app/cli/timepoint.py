@@ -74,7 +74,7 @@ def _list(args: argparse.Namespace, db: Database) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``timepoint add`` and ``timepoint list`` to ``caliper``."""
     timepoint = subparsers.add_parser("timepoint", help="a patient's timepoints")
     sub = timepoint.add_subparsers(dest="timepoint_command", metavar="WHAT", required=True)

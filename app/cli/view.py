@@ -18,7 +18,7 @@ PRESET_CHOICES: tuple[str, ...] = ("liver", "soft tissue", "lung", "bone", "auto
 ORIENTATIONS: tuple[str, ...] = ("axial", "coronal", "sagittal")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``view`` command to *subparsers*."""
     view = subparsers.add_parser(
         "view",

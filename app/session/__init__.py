@@ -17,6 +17,10 @@ checked before anything is written, so a refused edit leaves no trace.
 
 Errors the reader should see are :class:`SessionError` subclasses with
 messages that say what to do.
+
+Owns: ``ReadingSession`` (here), its edits (``edits``), command objects (``commands``), the
+undo stack (``undo``), record helpers (``records``) and errors (``errors``).  May import:
+``recist`` and ``storage.db`` (through the ClinicalStore).  Never Qt, never ``viewer``.
 """
 
 from __future__ import annotations
@@ -24,10 +28,10 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from psygnal import Signal
 
-from app.session.undo import DEFAULT_MAX_DEPTH, CommandStack
 from app.session.commands import SessionEditor, UpdateTimepoint
 from app.session.edits import EditingMixin
 from app.session.endpoints import EndpointController
@@ -46,6 +50,7 @@ from app.session.errors import (
 )
 from app.session.records import pick_measurement
 from app.session.timeline import other_patient_warning, scan_date_note, timepoint_refusal
+from app.session.undo import DEFAULT_MAX_DEPTH, CommandStack
 from recist import CaseResult
 from recist.model import (
     Criteria,
@@ -163,9 +168,14 @@ class ReadingSession(EditingMixin):
         """
         with translated(f"Could not add patient {subject_id}"):
             record = Patient(
-                id=None, subject_id=subject_id.strip(), trial=trial, site=site,
-                first_dose_date=first_dose_date, criteria=criteria,
-                confirmation_required=confirmation_required, min_sd_days=min_sd_days,
+                id=None,
+                subject_id=subject_id.strip(),
+                trial=trial,
+                site=site,
+                first_dose_date=first_dose_date,
+                criteria=criteria,
+                confirmation_required=confirmation_required,
+                min_sd_days=min_sd_days,
             )
             stored: Patient = self._store.add_patient(record)
         return stored
@@ -191,7 +201,8 @@ class ReadingSession(EditingMixin):
         if self.current_timepoint is not None:
             self.timepoint_selected.emit(self.current_timepoint)
             self._reassess()
-        return chart.patient
+        patient: Patient = chart.patient
+        return patient
 
     def _patient_id(self) -> int:
         if self.patient is None or self.patient.id is None:
@@ -254,17 +265,31 @@ class ReadingSession(EditingMixin):
         warning = other_patient_warning(existing, dicom_patient_id, self._subject())
         if warning is not None and not confirm_other_patient:
             raise OtherPatientSeriesError(warning)
-        confirmed = [] if date_question is None else [
-            f"scan date {scan_date} typed by the reader, not the DICOM date {dicom_scan_date}"]
+        confirmed = (
+            []
+            if date_question is None
+            else [
+                f"scan date {scan_date} typed by the reader, not the DICOM date {dicom_scan_date}"
+            ]
+        )
         with translated(what):
             record = Timepoint(
-                id=None, patient_id=patient_id, order=order, label=label.strip(),
-                scan_date=scan_date, cycle=cycle, study_instance_uid=study_instance_uid,
-                series_instance_uid=series_instance_uid, modality=modality,
-                slice_thickness_mm=slice_thickness_mm, dicom_patient_id=dicom_patient_id or None,
+                id=None,
+                patient_id=patient_id,
+                order=order,
+                label=label.strip(),
+                scan_date=scan_date,
+                cycle=cycle,
+                study_instance_uid=study_instance_uid,
+                series_instance_uid=series_instance_uid,
+                modality=modality,
+                slice_thickness_mm=slice_thickness_mm,
+                dicom_patient_id=dicom_patient_id or None,
             )
             stored: Timepoint = self._store.add_timepoint(
-                record, reason=reason, confirm_other_patient=confirm_other_patient,
+                record,
+                reason=reason,
+                confirm_other_patient=confirm_other_patient,
                 confirmed=confirmed,
             )
         self.current_timepoint = stored
@@ -304,9 +329,11 @@ class ReadingSession(EditingMixin):
         warning = self.other_patient_warning(dicom_patient_id, timepoint_id)
         if warning is not None and not confirm_other_patient:
             raise OtherPatientSeriesError(warning)
-        given = {
-            "series_instance_uid": series_instance_uid, "study_instance_uid": study_instance_uid,
-            "modality": modality, "slice_thickness_mm": slice_thickness_mm,
+        given: dict[str, Any] = {
+            "series_instance_uid": series_instance_uid,
+            "study_instance_uid": study_instance_uid,
+            "modality": modality,
+            "slice_thickness_mm": slice_thickness_mm,
             "dicom_patient_id": dicom_patient_id or None,
             "scan_date": dicom_scan_date if old.scan_date is None else None,
         }
@@ -315,8 +342,13 @@ class ReadingSession(EditingMixin):
         if new != old:
             self._refuse_if_signed(old.order, reason, f"Could not attach the series to {old.label}")
         stored: Timepoint | None = self._push(
-            UpdateTimepoint(old, new, reason, f"Attach series to {old.label}",
-                            confirm_other_patient=warning is not None),
+            UpdateTimepoint(
+                old,
+                new,
+                reason,
+                f"Attach series to {old.label}",
+                confirm_other_patient=warning is not None,
+            ),
             f"Could not attach the series to {old.label}",
         )
         return stored or old
@@ -389,7 +421,7 @@ class ReadingSession(EditingMixin):
 
     def _measurement(self, measurement_id: int) -> Measurement:
         with translated("Could not find the measurement"):
-            found = self._store.measurements(patient_id=self._patient_id())
+            found: list[Measurement] = list(self._store.measurements(patient_id=self._patient_id()))
         for measurement in found:
             if measurement.id == measurement_id:
                 return measurement

@@ -535,8 +535,8 @@ class EndpointController:
                         chart.lesions,
                         one_per_lesion(list(chart.measurements)),
                     )
-            self._case = (patient.id, case)  # type: ignore[assignment]
-        return self._case[1]  # type: ignore[index]
+            self._case = (patient.id, case)  # type: ignore[assignment]  # a stored patient has an int id
+        return self._case[1]  # type: ignore[index]  # set on the line above
 
     def liver_response(self) -> LiverResponse | None:
         """The open patient's liver response (a protocol-defined organ response, not RECIST).
@@ -556,7 +556,7 @@ class EndpointController:
         """The open patient's stored conversion, surgery and survival records and signatures."""
         patient = self._patient()
         with translated(f"Could not read the endpoint records of {patient.subject_id}"):
-            return self._db.read_only_store().endpoint_records(patient.id)  # type: ignore[arg-type]
+            return self._db.read_only_store().endpoint_records(patient.id)  # type: ignore[arg-type]  # a stored patient has an int id
 
     def _store(self) -> Any:
         with translated("Could not open the database for writing"):
@@ -692,7 +692,7 @@ class EndpointController:
             if self.records().conversion is None:
                 raise SessionError(f"{what}: save the record first.")
             signature: RecordSignature = self._db.store(signer).sign_conversion_record(
-                patient.id,  # type: ignore[arg-type]
+                patient.id,  # type: ignore[arg-type]  # a stored patient has an int id
                 signer,
                 password,
                 self.conversion_assessment(),

@@ -456,8 +456,8 @@ def _walk(
                 if seq != expected_seq or (
                     seq == old_until
                     and (
-                        digest != checkpoint.hash  # type: ignore[union-attr]
-                        or walk.digest.hexdigest() != checkpoint.events_digest  # type: ignore[union-attr]
+                        digest != checkpoint.hash  # type: ignore[union-attr]  # only reached with a checkpoint
+                        or walk.digest.hexdigest() != checkpoint.events_digest  # type: ignore[union-attr]  # as above
                     )
                 ):
                     walk.restart = True

@@ -230,19 +230,19 @@ def _without_positions(
     positions = [
         tuple(float(v) for v in np.array(start) + i * step * normal) for i in range(len(images))
     ]
-    return images, positions, step, normal  # type: ignore[return-value]
+    return images, positions, step, normal  # type: ignore[return-value]  # positions checked set above
 
 
 def _with_positions(
     images: list[Image], normal: np.ndarray, warnings: list[str]
 ) -> tuple[list[Image], list[Vec3], float, np.ndarray]:
-    dist_of = [float(np.dot(img[1].position, normal)) for img in images]  # type: ignore[arg-type]
+    dist_of = [float(np.dot(img[1].position, normal)) for img in images]  # type: ignore[arg-type]  # positions checked set above
     order = sorted(range(len(images)), key=lambda i: (dist_of[i], _acquisition_order(images[i])))
     images = [images[i] for i in order]
     dists = [dist_of[i] for i in order]
     images, dists = _drop_duplicates(images, dists, warnings)
     positions: list[Vec3] = [
-        tuple(float(v) for v in img[1].position)  # type: ignore[union-attr,misc]
+        tuple(float(v) for v in img[1].position)  # type: ignore[union-attr,misc]  # set, checked above
         for img in images
     ]
     if len(images) == 1:

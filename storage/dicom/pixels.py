@@ -160,7 +160,7 @@ class FrameDecoder:
         raw_type = np.dtype(f"<{'i' if head.pixel_representation == 1 else 'u'}{itemsize}")
         direct = self.dtype == np.int16 and itemsize == 2
         target = out.reshape(-1).view(np.uint8) if direct else self._scratch(nbytes)
-        offset = head.pixel_offset + frame.index * nbytes  # type: ignore[operator]
+        offset = head.pixel_offset + frame.index * nbytes  # type: ignore[operator]  # native data: offset known
         with open(head.file_path, "rb", buffering=0) as fp:
             fp.seek(offset)
             view = target.data  # memoryview(target); numpy types __buffer__ from Python 3.12 only
@@ -254,7 +254,7 @@ class FrameDecoder:
         archive = archives.get(head.file_path)
         if archive is None:
             archive = archives[head.file_path] = zipfile.ZipFile(head.file_path)
-        return archive.read(head.member)  # type: ignore[arg-type]
+        return archive.read(head.member)  # type: ignore[arg-type]  # a zip header has its member
 
     def _encapsulated_value(self, head: FileHeader) -> bytes:
         """The encapsulated pixel data value to the end of the file (cached per thread)."""
@@ -262,7 +262,7 @@ class FrameDecoder:
         if last is not None and last[0] == head.file_path:
             return last[1]
         with open(head.file_path, "rb") as fp:
-            fp.seek(head.encapsulated_offset)  # type: ignore[arg-type]
+            fp.seek(head.encapsulated_offset)  # type: ignore[arg-type]  # checked by the caller
             value = fp.read()
         self._local.value = (head.file_path, value)
         return value

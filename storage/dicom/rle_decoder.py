@@ -20,7 +20,7 @@ import numpy as np
 from pydicom import uid
 
 try:
-    from rle.rle import decode_segment  # type: ignore[import-not-found]
+    from rle.rle import decode_segment  # type: ignore[import-not-found]  # pylibjpeg-rle: no stubs
 except ImportError:  # pragma: no cover - pylibjpeg-rle is a dependency
     decode_segment = None
 

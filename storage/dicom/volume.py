@@ -234,4 +234,4 @@ class Volume:
 
 
 def _float_or_none(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
+    return None if value is None else float(value)  # type: ignore[arg-type]  # DICOM DS/IS text

@@ -25,8 +25,16 @@ def run(*argv: str) -> int:
 def test_one_point_measures_the_lesion(shared_data, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(str(shared_data / "crlm-ct-1006"), f"--at={METASTASIS_LPS}", "--json") == 0
     record = json.loads(capsys.readouterr().out)
-    assert set(record) >= {"long_axis_mm", "short_axis_mm", "volume_ml", "slice_index",
-                           "sop_instance_uid", "seconds", "algorithm", "parameters"}
+    assert set(record) >= {
+        "long_axis_mm",
+        "short_axis_mm",
+        "volume_ml",
+        "slice_index",
+        "sop_instance_uid",
+        "seconds",
+        "algorithm",
+        "parameters",
+    }
     assert 5.0 <= record["long_axis_mm"] <= 14.0
     assert record["short_axis_mm"] <= record["long_axis_mm"]
     assert 0.1 < record["volume_ml"] < 2.0
@@ -56,8 +64,10 @@ def test_points_that_cannot_be_measured_are_refused(shared_data, at: str, messag
 
 def test_liver_volume(shared_data, capsys: pytest.CaptureFixture[str]) -> None:
     # a point in the liver of crlm-ct-1006 (slice 30, row 250, column 150)
-    assert run(str(shared_data / "crlm-ct-1006"), "--at=-70.30,33.97,-226.44", "--liver",
-               "--json") == 0
+    assert (
+        run(str(shared_data / "crlm-ct-1006"), "--at=-70.30,33.97,-226.44", "--liver", "--json")
+        == 0
+    )
     record = json.loads(capsys.readouterr().out)
     assert 800 < record["volume_ml"] < 2500  # a liver (1.4-1.8 L), not a leak into the body
     assert record["algorithm"] == "caliper-liver-window-region"
@@ -68,14 +78,19 @@ def test_a_missing_series_is_a_clear_error(tmp_path) -> None:
         run(str(tmp_path / "nothing"), "--at", "1,2,3")
 
 
-def test_the_contour_is_written_as_dicom_seg(shared_data, tmp_path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_contour_is_written_as_dicom_seg(
+    shared_data, tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from storage.dicom import load_series
     from storage.exchange.seg import read_seg
 
     out = tmp_path / "t1.dcm"
-    assert run(str(shared_data / "crlm-ct-1006"), f"--at={METASTASIS_LPS}", "--json",
-               "--seg", str(out)) == 0
+    assert (
+        run(
+            str(shared_data / "crlm-ct-1006"), f"--at={METASTASIS_LPS}", "--json", "--seg", str(out)
+        )
+        == 0
+    )
     record = json.loads(capsys.readouterr().out)
     assert record["seg"] == str(out)
     volume = load_series(shared_data / "crlm-ct-1006")
