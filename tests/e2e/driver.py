@@ -219,10 +219,14 @@ class CaliperProgram:
     def wait_ui(
         self,
         predicate: Callable[[dict[str, Any]], Any],
-        timeout: float = 10.0,
+        timeout: float = 30.0,
         what: str = "the expected screen",
     ) -> dict[str, Any]:
-        """Poll the UI map until ``predicate(map)`` is true; that map."""
+        """Poll the UI map until ``predicate(map)`` is true; that map.
+
+        The bound only matters when the screen never comes: a shared, loaded machine took over
+        10 s to open the sign dialog (an Argon2id key derivation behind it) once.
+        """
         deadline, last = time.monotonic() + timeout, None
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
@@ -352,7 +356,7 @@ class CaliperProgram:
         """Click the centre of :meth:`rect` *name* (widget, action, menu item, button, row)."""
         self.click_screen(*centre(self.rect(name)))
 
-    def menu(self, *path: str, timeout: float = 5.0) -> None:
+    def menu(self, *path: str, timeout: float = 15.0) -> None:
         """Open a menu bar menu and click through *path* (``"File", "Open folder"``)."""
         self.click_on(path[0])
         for item in path[1:]:
