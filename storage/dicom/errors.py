@@ -39,5 +39,15 @@ class FileProblem:
     path: str
     message: str
 
+    def __post_init__(self) -> None:
+        # one line, whatever a hostile file put into the text it quotes (UIDs, VRs, values)
+        if not self.message.isprintable():
+            object.__setattr__(self, "message", _one_line(self.message))
+
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+
+def _one_line(text: str) -> str:
+    """``text`` with every non-printable character (newline, NUL, ...) shown as its escape."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)

@@ -305,3 +305,11 @@ def test_case_json_reader_raises_only_value_errors(value: Any, depth: int) -> No
             case_from_dict(data)
         return
     assert "\n" not in message
+
+
+def test_a_problem_message_is_one_line_whatever_the_file_quotes() -> None:
+    # Found by the fuzzer in the full suite's order: a SOP Class UID holding a newline made
+    # "not an image series (…)" two lines.
+    problem = FileProblem("x.dcm", "not an image series (1.2\n3, modality ?); skipped")
+    assert "\n" not in problem.message
+    assert "1.2\\n3" in problem.message
