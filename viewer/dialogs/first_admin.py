@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from viewer.dialogs.record_fields import error_label
+
 INTRO = (
     "<b>Caliper has no administrator yet.</b><br>"
     "The first administrator adds readers and investigators (Admin → Readers…) and resets "
@@ -69,10 +71,7 @@ class FirstAdminDialog(QDialog):
         self.repeat.setObjectName("repeat")
         for field in (self.password, self.repeat):
             field.setEchoMode(QLineEdit.EchoMode.Password)
-        self.error = QLabel("")
-        self.error.setObjectName("firstAdminError")
-        self.error.setStyleSheet("color: #e5534b;")
-        self.error.setWordWrap(True)
+        self.error = error_label("firstAdminError", hidden=False)
         form = QFormLayout()
         form.addRow("Full name", self.full_name)
         form.addRow("Username", self.username)

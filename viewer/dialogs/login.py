@@ -16,11 +16,12 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QVBoxLayout,
     QWidget,
 )
+
+from viewer.dialogs.record_fields import error_label
 
 
 class LoginDialog(QDialog):
@@ -60,10 +61,7 @@ class LoginDialog(QDialog):
         self.password = QLineEdit()
         self.password.setObjectName("password")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.error = QLabel("")
-        self.error.setObjectName("loginError")
-        self.error.setStyleSheet("color: #e5534b;")
-        self.error.setWordWrap(True)
+        self.error = error_label("loginError", hidden=False)
         form = QFormLayout()
         form.addRow("Reader", self.username)
         form.addRow("Password", self.password)

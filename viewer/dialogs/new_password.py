@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from viewer.dialogs.record_fields import error_label
+
 
 class NewPasswordDialog(QDialog):
     """Ask *username* for a new password, typed twice.
@@ -49,10 +51,7 @@ class NewPasswordDialog(QDialog):
         self.repeat.setObjectName("repeatPassword")
         for field in (self.password, self.repeat):
             field.setEchoMode(QLineEdit.EchoMode.Password)
-        self.error = QLabel("")
-        self.error.setObjectName("newPasswordError")
-        self.error.setStyleSheet("color: #e5534b;")
-        self.error.setWordWrap(True)
+        self.error = error_label("newPasswordError", hidden=False)
         form = QFormLayout()
         form.addRow("New password", self.password)
         form.addRow("New password again", self.repeat)

@@ -85,13 +85,14 @@ def combo_text(combo: QComboBox) -> str:
     return "" if data is None else str(data)
 
 
-def error_label() -> QLabel:
-    """The red label listing what the controller refused."""
+def error_label(name: str = "error", *, hidden: bool = True) -> QLabel:
+    """The red, wrapped label a dialog says what it refused in (hidden until it has something)."""
     label = QLabel()
-    label.setObjectName("error")
+    label.setObjectName(name)
     label.setWordWrap(True)
     label.setStyleSheet(f"color: {ERROR_COLOUR};")
-    label.hide()
+    if hidden:
+        label.hide()
     return label
 
 
