@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from recist.limits import texts_problem
 from recist.model import Reader, Role
 from storage.db.readers import ADD_ADMIN_HINT, SYSTEM_USERNAME
 
@@ -57,6 +58,15 @@ def _check_new_password(password: str, repeat: str) -> None:
         raise ReaderAdminError("The two passwords differ; type the same password twice.")
 
 
+def _check_names(username: str, full_name: str) -> None:
+    """Refuse a username or full name that some site's database could not store."""
+    problem = texts_problem(
+        ("username", username, "username"), ("full name", full_name, "full_name")
+    )
+    if problem is not None:
+        raise ReaderAdminError(f"{problem[0].upper()}{problem[1:]}.")
+
+
 def create_first_admin(
     database: Database, username: str, full_name: str, password: str, repeat: str
 ) -> Reader:
@@ -77,6 +87,7 @@ def create_first_admin(
         raise ReaderAdminError(
             f"{SYSTEM_USERNAME!r} is reserved for scripts; choose another username."
         )
+    _check_names(username, full_name)
     _check_new_password(password, repeat)
     system = database.readers.ensure_system()
     admins = [
@@ -148,6 +159,7 @@ class ReaderAdminController:
             )
         if role not in ROLES:
             raise ReaderAdminError(f"Choose a role: {', '.join(ROLES)}.")
+        _check_names(username, full_name)
         _check_new_password(password, repeat)
         return self._call(
             f"add {username!r}",

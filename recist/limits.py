@@ -23,6 +23,7 @@ __all__ = [
     "loads_json",
     "shorten",
     "text_problem",
+    "texts_problem",
 ]
 
 #: Longest text of each kind, in characters (the database column's length).
@@ -41,6 +42,8 @@ MAX_LENGTH: dict[str, int] = {
     "username": 64,
     "full_name": 200,
     "note": 10_000,
+    # free text of the endpoint records (Text columns: the limit is the same at every site)
+    "reason": 1_000,
 }
 #: Deepest nesting of objects and lists in a case or timeline file (the format needs 8).
 MAX_JSON_DEPTH = 32
@@ -87,6 +90,23 @@ def text_problem(value: str, kind: str, *, multiline: bool = False) -> str | Non
                 "printable text" + ("" if multiline else " on one line")
             )
     return None  # pragma: no cover - isprintable() said otherwise
+
+
+def texts_problem(*texts: tuple[str, str | None, str]) -> str | None:
+    """The first problem of several texts as ``"FIELD: PROBLEM"``, or None when all can be stored.
+
+    Each text is ``(field, value, kind)``; None values are skipped; ``"note"`` texts may
+    span lines.  E.g. ``"death_cause: contains the character U+0000 at position 3, ..."``.
+    """
+    for name, value, kind in texts:
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            return f"{name}: must be text, got {shorten(value)}"
+        problem = text_problem(value, kind, multiline=kind == "note")
+        if problem is not None:
+            return f"{name}: {problem}"
+    return None
 
 
 def loads_json(text: str | bytes) -> Any:

@@ -31,6 +31,7 @@ from enum import StrEnum
 from recist.endpoints.childpugh import ChildPughInputs, ChildPughResult, child_pugh, to_decimal
 from recist.endpoints.liver import LiverResponse
 from recist.errors import InvalidRecordError
+from recist.limits import texts_problem
 from recist.responses import Response
 
 __all__ = [
@@ -116,6 +117,11 @@ class ConversionRecord:
     note: str = ""
 
     def __post_init__(self) -> None:
+        problem = texts_problem(
+            ("other_labs_note", self.other_labs_note, "note"), ("note", self.note, "note")
+        )
+        if problem is not None:
+            raise InvalidRecordError(f"conversion record {problem}")
         try:
             if self.mdt_outcome is not None:
                 object.__setattr__(self, "mdt_outcome", MdtOutcome(self.mdt_outcome))

@@ -24,6 +24,7 @@ from enum import StrEnum
 from recist.endpoints.childpugh import to_decimal
 from recist.endpoints.conversion import Procedure
 from recist.errors import InvalidRecordError
+from recist.limits import texts_problem
 
 __all__ = [
     "MPR_LIMIT_PCT",
@@ -75,6 +76,11 @@ class ResectedMetastasis:
     def __post_init__(self) -> None:
         if not self.label or not self.label.strip():
             raise InvalidRecordError("resected metastasis: label must not be empty")
+        problem = texts_problem(
+            ("label", self.label, "label"), ("lesion_code", self.lesion_code, "lesion_id")
+        )
+        if problem is not None:
+            raise InvalidRecordError(f"resected metastasis {problem}")
         pct = to_decimal(f"metastasis {self.label}: residual_tumour_pct", self.residual_tumour_pct)
         if pct is not None and not Decimal(0) <= pct <= Decimal(100):
             raise InvalidRecordError(
@@ -102,6 +108,9 @@ class SurgeryRecord:
     note: str = ""
 
     def __post_init__(self) -> None:
+        problem = texts_problem(("note", self.note, "note"))
+        if problem is not None:
+            raise InvalidRecordError(f"surgery record {problem}")
         try:
             procedures = tuple(Procedure(p) for p in self.procedures)
             if self.margin is not None:

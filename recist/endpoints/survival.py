@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from recist.errors import InvalidRecordError
+from recist.limits import texts_problem
 
 __all__ = [
     "CNSR_DESCRIPTIONS",
@@ -104,6 +105,13 @@ class SurvivalRecord:
     note: str = ""
 
     def __post_init__(self) -> None:
+        problem = texts_problem(
+            ("off_study_reason", self.off_study_reason, "reason"),
+            ("death_cause", self.death_cause, "reason"),
+            ("note", self.note, "note"),
+        )
+        if problem is not None:
+            raise InvalidRecordError(f"survival record {problem}")
         start = self.treatment_start
         for name in ("death_date", "last_known_alive", "off_study_date", "new_therapy_date"):
             value = getattr(self, name)

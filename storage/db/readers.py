@@ -33,7 +33,7 @@ from storage.db.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from storage.db.mappers import reader_from_row, record_values
+from storage.db.mappers import check_texts, reader_from_row, record_values
 from storage.db.models import ReaderRow
 from storage.db.passwords import (
     DISABLED,
@@ -142,6 +142,11 @@ class ReaderRepository:
             _admin_only(by, "add readers")
         record = Reader(
             id=None, username=username.strip(), full_name=full_name.strip(), role=Role(role)
+        )
+        check_texts(  # the same limits on SQLite and PostgreSQL (recist.limits)
+            "reader",
+            ("username", record.username, "username"),
+            ("full name", record.full_name, "full_name"),
         )
         if password is not None:
             _no_system_password(record.username)
