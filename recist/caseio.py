@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -37,6 +38,8 @@ _CRITERIA = {
 
 
 def _mapping(value: object, where: str) -> Mapping[str, Any]:
+    if type(value) is dict:  # what json.loads gives: no ABC check
+        return value
     if not isinstance(value, Mapping):
         raise CaseFormatError(where, f"expected an object, got {type(value).__name__}")
     return value
@@ -44,6 +47,8 @@ def _mapping(value: object, where: str) -> Mapping[str, Any]:
 
 def _list(data: Mapping[str, Any], key: str, where: str) -> Sequence[Any]:
     value = data.get(key, [])
+    if type(value) is list:  # what json.loads gives
+        return value
     if value is None:
         return []
     if not isinstance(value, list | tuple):
@@ -83,6 +88,8 @@ def _location(data: Mapping[str, Any], where: str) -> str:
 
 def _bool(data: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
     value = data.get(key, default)
+    if value is True or value is False:
+        return value
     if value is None:
         return default
     if not isinstance(value, bool):
@@ -158,6 +165,8 @@ def parse_mm(value: object, field: str) -> int:
 def _size(data: Mapping[str, Any], key: str, where: str) -> tuple[int | None, bool]:
     """(micrometres or None, is_tstm) of a diameter field that may be "TSTM" or null."""
     value = data.get(key)
+    if (type(value) is float or type(value) is int) and 0 <= value <= _MAX_MM:
+        return round(value * UM_PER_MM), False  # parse_mm's fast path, inlined
     if value is None:
         return None, False
     if isinstance(value, str) and value.strip().upper() == TSTM:
@@ -191,11 +200,126 @@ def _status_hint(prefix: str) -> str:
     return f"{prefix}; expected one of {allowed}"
 
 
+def _dataclass_params(cls: type) -> Any:
+    """The ``@dataclass(...)`` parameters of *cls* (``frozen``, ...)."""
+    return cls.__dataclass_params__  # type: ignore[attr-defined]  # set by @dataclass
+
+
+# -- the common target, fast -------------------------------------------------------------
+# Most targets are {"id", "organ", "nodal", "diameter_mm"} with plain values.  Those are
+# checked inline (the same checks as the general path below, which takes every other
+# target and says what is wrong) and built through the slot descriptors: a frozen
+# dataclass's __init__ sets each field through object.__setattr__, which costs as much
+# as all the checks.  No __post_init__ is skipped (the guard below falls back to
+# TargetEntry(...) if the class ever gets one or other fields).
+_TARGET_OTHER_KEYS = frozenset(
+    ("fragments_mm", "coalesced_into", "short_axis_mm", "long_axis_mm", "location", "image")
+)
+_TARGET_FIELDS = (
+    "id",
+    "organ",
+    "nodal",
+    "diameter_um",
+    "tstm",
+    "fragments_um",
+    "coalesced_into",
+    "location",
+    "short_axis_um",
+    "long_axis_um",
+    "image",
+)
+_LESION_ID_MAX = MAX_LENGTH["lesion_id"]
+_ORGAN_MAX = MAX_LENGTH["organ"]
+
+
+_TIMEPOINT_FIELDS = (
+    "label",
+    "date",
+    "targets",
+    "non_targets",
+    "new_lesions",
+    "slice_thickness_um",
+    "modality",
+    "contrast_phase",
+    "cycle",
+)
+
+
+def _setters(cls: type, names: tuple[str, ...], post_init: bool) -> tuple[Any, ...] | None:
+    """The slot setters of *cls*'s init fields *names*, or None if the class is not as expected.
+
+    The fast construction is only used for a frozen, slotted dataclass whose init fields are
+    exactly *names*, in order, and which has a ``__post_init__`` exactly when *post_init*.
+    """
+    params = _dataclass_params(cls)
+    if (
+        not (params.frozen and hasattr(cls, "__slots__"))
+        or tuple(f.name for f in fields(cls) if f.init) != names
+        or hasattr(cls, "__post_init__") != post_init
+    ):
+        return None  # pragma: no cover - the class changed: use its __init__
+    return tuple(getattr(cls, name).__set__ for name in names)
+
+
+_SETTERS = _setters(TargetEntry, _TARGET_FIELDS, post_init=False)
+_TIMEPOINT_SETTERS = _setters(CaseTimepoint, _TIMEPOINT_FIELDS, post_init=True)
+
+
+def _simple_target(data: dict[str, Any]) -> TargetEntry | None:
+    """The target of a plain ``{id, organ, nodal, diameter_mm}`` object, or None (general path)."""
+    if not _TARGET_OTHER_KEYS.isdisjoint(data):
+        return None
+    ident = data.get("id")
+    organ = data.get("organ", "unspecified")
+    nodal = data.get("nodal", False)
+    diameter = data.get("diameter_mm")
+    if not (
+        type(ident) is str
+        and len(ident) <= _LESION_ID_MAX
+        and ident.isprintable()
+        and ident.strip()
+        and type(organ) is str
+        and len(organ) <= _ORGAN_MAX
+        and organ.isprintable()
+        and organ.strip()
+        and (nodal is False or nodal is True)
+        and (type(diameter) is float or type(diameter) is int)
+        and 0 <= diameter <= _MAX_MM
+    ):
+        return None
+    diameter_um = round(diameter * UM_PER_MM)
+    if _SETTERS is None:  # pragma: no cover - see _slot_setters
+        return TargetEntry(ident, organ, nodal, diameter_um)
+    target = _new(TargetEntry)
+    s_id, s_organ, s_nodal, s_diameter, s_tstm, s_frag, s_coal, s_loc, s_short, s_long, s_img = (
+        _SETTERS
+    )
+    s_id(target, ident)
+    s_organ(target, organ)
+    s_nodal(target, nodal)
+    s_diameter(target, diameter_um)
+    s_tstm(target, False)
+    s_frag(target, ())
+    s_coal(target, None)
+    s_loc(target, "")
+    s_short(target, None)
+    s_long(target, None)
+    s_img(target, None)
+    return target
+
+
+_new = object.__new__
+
+
 def _target(data: Mapping[str, Any], where: str) -> TargetEntry:
     diameter, tstm = _size(data, "diameter_mm", where)
-    fragments = tuple(
-        parse_mm(v, f"{where}.fragments_mm[{i}]")
-        for i, v in enumerate(_list(data, "fragments_mm", where))
+    fragments = (
+        tuple(
+            parse_mm(v, f"{where}.fragments_mm[{i}]")
+            for i, v in enumerate(_list(data, "fragments_mm", where))
+        )
+        if "fragments_mm" in data
+        else ()
     )
     coalesced = data.get("coalesced_into")
     if coalesced is not None and (not isinstance(coalesced, str) or not coalesced.strip()):
@@ -289,14 +413,22 @@ def _new_lesion(data: Mapping[str, Any], where: str) -> NewLesionEntry:
     )
 
 
-def _entries(data: Mapping[str, Any], key: str, where: str, parse: Any) -> tuple[Any, ...]:
+def _entries(
+    data: Mapping[str, Any], key: str, where: str, parse: Any, fast: Any = None
+) -> tuple[Any, ...]:
+    """Parse a list of lesions; ``fast(item)`` (or None) is tried first on plain objects."""
+    items = _list(data, key, where)
+    if not items:
+        return ()
     entries = []
     seen: set[str] = set()
-    for i, item in enumerate(_list(data, key, where)):
-        item_where = f"{where}.{key}[{i}]"
-        entry = parse(_mapping(item, item_where), item_where)
+    for i, item in enumerate(items):
+        entry = fast(item) if fast is not None and type(item) is dict else None
+        if entry is None:
+            item_where = f"{where}.{key}[{i}]"
+            entry = parse(_mapping(item, item_where), item_where)
         if entry.id in seen:
-            raise CaseFormatError(_join(item_where, "id"), f"lesion {entry.id!r} is listed twice")
+            raise CaseFormatError(f"{where}.{key}[{i}].id", f"lesion {entry.id!r} is listed twice")
         seen.add(entry.id)
         entries.append(entry)
     return tuple(entries)
@@ -304,17 +436,25 @@ def _entries(data: Mapping[str, Any], key: str, where: str, parse: Any) -> tuple
 
 def _timepoint(data: Mapping[str, Any], where: str) -> CaseTimepoint:
     cycle = data.get("cycle")
-    return CaseTimepoint(
-        label=_text(data, "label", where, "label"),
-        date=_date(data, "date", where, required=False),
-        targets=_entries(data, "targets", where, _target),
-        non_targets=_entries(data, "non_targets", where, _non_target),
-        new_lesions=_entries(data, "new_lesions", where, _new_lesion),
-        slice_thickness_um=_optional_mm(data, "slice_thickness_mm", where),
-        modality=_optional_text(data, "modality", where),
-        contrast_phase=_optional_text(data, "contrast_phase", where),
-        cycle=None if cycle is None else _int(data, "cycle", where, None),
+    values = (
+        _text(data, "label", where, "label"),
+        _date(data, "date", where, required=False),
+        _entries(data, "targets", where, _target, _simple_target),
+        _entries(data, "non_targets", where, _non_target),
+        _entries(data, "new_lesions", where, _new_lesion),
+        _optional_mm(data, "slice_thickness_mm", where),
+        _optional_text(data, "modality", where) if "modality" in data else None,
+        _optional_text(data, "contrast_phase", where) if "contrast_phase" in data else None,
+        None if cycle is None else _int(data, "cycle", where, None),
     )
+    if _TIMEPOINT_SETTERS is None:  # pragma: no cover - see _setters
+        return CaseTimepoint(*values)
+    # CaseTimepoint(*values) without object.__setattr__ per field (see _simple_target)
+    timepoint = _new(CaseTimepoint)
+    for setter, value in zip(_TIMEPOINT_SETTERS, values, strict=True):
+        setter(timepoint, value)
+    timepoint.__post_init__()
+    return timepoint
 
 
 def _optional_text(data: Mapping[str, Any], key: str, where: str) -> str | None:
@@ -345,13 +485,22 @@ def _check_categories(timepoints: Sequence[CaseTimepoint]) -> None:
             f"timepoints[0].non_targets[{index}].id",
             f"lesion {both[0]!r} is listed as a target and as a non-target",
         )
+    base_targets, base_non_targets = base.target_ids, base.non_target_ids
     for t in range(1, len(timepoints)):
         tp = timepoints[t]
-        for key, ids in (
-            ("targets", tp.target_ids),
-            ("non_targets", tp.non_target_ids),
-            ("new_lesions", [n.id for n in tp.new_lesions]),
-        ):
+        new_ids = [n.id for n in tp.new_lesions]
+        if tp.target_ids == base_targets and tp.non_target_ids == base_non_targets:
+            # the usual follow-up: the baseline's lesions, each in its baseline category
+            if not new_ids:
+                continue
+            lists: tuple[tuple[str, Sequence[str]], ...] = (("new_lesions", new_ids),)
+        else:
+            lists = (
+                ("targets", tp.target_ids),
+                ("non_targets", tp.non_target_ids),
+                ("new_lesions", new_ids),
+            )
+        for key, ids in lists:
             for i, lesion in enumerate(ids):
                 first = kind_of.setdefault(lesion, key)
                 if first == key:
