@@ -275,14 +275,22 @@ def _load_case(path: str, case_id: str | None) -> dict[str, Any]:
 @_run
 def _timeline_import(args: argparse.Namespace, db: Database) -> int:
     store = db.store(_actor(args, db))
+    if args.all:
+        return _timeline_import_all(args, store)
     data = _load_case(args.case_file, args.case)
+    _import_case(store, data, args.case_file, args.patient)
+    return 0
+
+
+def _import_case(store: Any, data: Any, where: str, subject: str | None = None) -> None:
+    """Parse one case and store it as one patient's timeline (one transaction)."""
     try:
         case = recist.case_from_dict(data)
     except recist.CaseFormatError as exc:
-        raise CliError(f"{args.case_file}: {exc}") from exc
-    subject = args.patient or case.id
+        raise CliError(f"{where}: {exc}") from exc
+    subject = subject or case.id
     if not subject:
-        raise CliError("the case has no id; name the patient with --patient ID")
+        raise CliError(f"{where}: the case has no id; name the patient with --patient ID")
     case = dataclasses.replace(case, id=subject)
     patient, timepoints, lesions, measurements = recist.case_to_records(case)
     stored = store.import_records(patient, timepoints, lesions, measurements)
@@ -290,6 +298,22 @@ def _timeline_import(args: argparse.Namespace, db: Database) -> int:
         f"imported {len(timepoints)} timepoints, {len(lesions)} lesions, "
         f"{len(measurements)} measurements into patient {stored.subject_id}"
     )
+
+
+def _timeline_import_all(args: argparse.Namespace, store: Any) -> int:
+    """``--all``: every case of a list file, each its own patient (issue 17: one process)."""
+    if args.patient or args.case:
+        raise CliError("--all imports every case under its own id; drop --patient and --case")
+    try:
+        data = loads_json(Path(args.case_file).read_bytes())
+    except OSError as exc:
+        raise CliError(f"cannot read {args.case_file}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise CliError(f"{args.case_file}: {exc}") from exc
+    cases = data if isinstance(data, list) else [data]
+    for index, case in enumerate(cases):  # each in its own transaction; stop at the first error
+        _import_case(store, case, f"{args.case_file}[{index}]")
+    print(f"imported {len(cases)} patients")
     return 0
 
 
@@ -419,6 +443,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     t_imp.add_argument("case_file", metavar="CASE.json")
     t_imp.add_argument("--patient", metavar="ID", help="subject id (default: the case's id)")
     t_imp.add_argument("--case", metavar="ID", help="which case, when the file holds a list")
+    t_imp.add_argument(
+        "--all",
+        action="store_true",
+        help="import every case of the file, each as its own patient (stops at the first error)",
+    )
     _add_as(t_imp)
     t_imp.set_defaults(func=_timeline_import)
     t_exp = t_sub.add_parser("export", help="write a patient's timeline as a case file")
