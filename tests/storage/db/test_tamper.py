@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -25,11 +26,11 @@ from sqlalchemy.orm import Session
 from app.cli import main
 from recist.model import Measurement, MeasurementStatus, Reader, Role
 from storage.db import AuthenticationError, ClinicalStore, Database, PermissionDeniedError
-from storage.db.audit import event_hash
+from storage.db.audit import event_hash, event_message
 from storage.db.base import utcnow
 from storage.db.canonical import content_hash, to_json
 from storage.db.models import AssessmentRow, AuditEventRow, ReaderRow, SignatureRow
-from storage.db.passwords import hash_password, new_credentials
+from storage.db.passwords import hash_password, new_credentials, sign
 from storage.db.readers import PasswordChangeRequiredError
 from tests.storage.db.conftest import PASSWORD, Chart
 
@@ -116,8 +117,13 @@ def forge_event(
     after: dict[str, Any] | None = None,
     reason: str | None = None,
     signature: str | None = None,
+    sign_with: Ed25519PrivateKey | None = None,
 ) -> str:
-    """Append one correctly chained event as an attacker can (no key): returns its hash."""
+    """Append one correctly chained event as an attacker can; returns its hash.
+
+    ``signature`` is stored as given; ``sign_with`` signs the event with a key the
+    attacker holds (e.g. one a password reset replaced).
+    """
     last = session.execute(
         select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
     ).one()
@@ -134,6 +140,8 @@ def forge_event(
         "prev_hash": last[1],
     }
     digest = event_hash(**fields)
+    if sign_with is not None:
+        signature = sign(sign_with, event_message(digest))
     fields["id"] = fields.pop("seq")
     session.add(AuditEventRow(hash=digest, signature=signature, **fields))
     session.flush()
