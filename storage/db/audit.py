@@ -8,6 +8,19 @@ so editing, deleting or inserting an event breaks the chain from there on.
 Database triggers refuse UPDATE and DELETE on the table (migration 0001); the
 chain catches whoever drops them first.
 
+Each event written in the name of a reader who has a signing key also carries that
+reader's Ed25519 signature over its chain hash (``signature``; not part of the hash).
+The private keys are those the readers unlocked with their passwords in this
+process (:class:`Keyring`, held by the ``Database`` for the session, never stored),
+so an event appended into the database in a reader's name, even with a correct
+chain hash, fails the verify: only the reader could have signed it.  Which key was a
+reader's at each event is what the trail's own reader events recorded (creation,
+password reset, password change); a reader's own key change is signed with the key
+they had before it, and a first key (a new account, a legacy password upgraded) with
+itself.  Events of ``system`` and of readers without a key, and those written before
+migration 0007 (which appends a ``signing_start`` event where signing starts), carry
+none and are counted as unsigned.
+
 Appends are serialised by the write transaction: SQLite starts it with
 ``BEGIN IMMEDIATE`` and PostgreSQL takes an advisory transaction lock
 (``storage/db/database.py``), so two writers can never append after the same
@@ -16,6 +29,8 @@ event (and the primary key on the sequence number would refuse it anyway).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import hashlib
 import json
@@ -23,18 +38,114 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from storage.db.base import utcnow
 from storage.db.canonical import to_json
 from storage.db.checkpoint import Checkpoint, CheckpointStore, EventsDigest, RawTable
+from storage.db.errors import AuthenticationError
 from storage.db.models import AuditEventRow, ReaderRow
+from storage.db.passwords import sign, signature_valid
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 #: ``prev_hash`` of the first event.
 GENESIS_HASH = "0" * 64
+#: Action of the event migration 0007 appends where per-event signatures start.
+SIGNING_START = "signing_start"
+#: Key of the :class:`Keyring` in a write session's ``info``.
+KEYRING_INFO = "caliper_keyring"
+_EVENT_SIGNATURE_FORMAT = b"caliper-audit-event/1|"
+
+
+def event_message(digest: str) -> bytes:
+    """The bytes a reader's event signature signs: a format tag and the event's chain hash."""
+    return _EVENT_SIGNATURE_FORMAT + digest.encode("ascii")
+
+
+class Keyring:
+    """The private signing keys readers unlocked with their passwords in this process.
+
+    Held in memory only, for the life of the ``Database`` (one window session, one
+    command); never written anywhere.  A key is used only while its public key is the
+    one the reader table names, so a key replaced meanwhile (a password reset on another
+    workstation) is never used: writing then asks the reader to log in again.
+    """
+
+    def __init__(self) -> None:
+        self._keys: dict[int, tuple[str, Ed25519PrivateKey]] = {}
+
+    def hold(self, reader_id: int, public_key: str, key: Ed25519PrivateKey) -> None:
+        """Keep ``key`` (whose public key is ``public_key``) for ``reader_id``'s events."""
+        self._keys[reader_id] = (public_key, key)
+
+    def drop(self, reader_id: int) -> None:
+        """Forget the reader's key (their key pair was replaced)."""
+        self._keys.pop(reader_id, None)
+
+    def get(self, reader_id: int) -> tuple[str, Ed25519PrivateKey] | None:
+        """``(public key, private key)`` held for the reader, or None."""
+        return self._keys.get(reader_id)
+
+    def clear(self) -> None:
+        """Forget every key (the session ends)."""
+        self._keys.clear()
+
+
+def _own_key_change(
+    reader_id: int, entity: str, entity_id: object, after: Mapping[str, Any] | None
+) -> bool:
+    """Whether an event of ``reader_id`` sets that reader's own key (creation, password change)."""
+    return (
+        entity == "reader"
+        and str(entity_id) == str(reader_id)
+        and bool(after)
+        and ("public_key" in (after or {}))
+    )
+
+
+def _event_signer(
+    session: Session,
+    reader_id: int | None,
+    own_key: tuple[str | None, str | None] | None,
+) -> Ed25519PrivateKey | None:
+    """The key that must sign an event of ``reader_id`` now; None if the reader has none.
+
+    ``own_key`` is ``(key before, key after)`` for an event that sets the reader's own
+    key: it is signed with the key before it, or (a first key) with the new one.
+
+    Raises
+    ------
+    AuthenticationError
+        The reader has a key but it was not unlocked in this session (or was replaced).
+    """
+    if reader_id is None:
+        return None
+    keyring: Keyring | None = session.info.get(KEYRING_INFO)
+    held = keyring.get(reader_id) if keyring is not None else None
+    if own_key is not None:
+        required, fallback = own_key
+    else:
+        required = session.scalar(select(ReaderRow.public_key).where(ReaderRow.id == reader_id))
+        fallback = None
+    if required:
+        if held is None or held[0] != required:
+            username = session.scalar(select(ReaderRow.username).where(ReaderRow.id == reader_id))
+            raise AuthenticationError(
+                f"the signing key of {username or reader_id!r} is not unlocked in this session "
+                "(or was replaced by a password reset): log in again with the password; "
+                "nothing was changed"
+            )
+        return held[1]
+    if fallback and held is not None and held[0] == fallback:
+        return held[1]
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +187,9 @@ class AuditReport:
     #: checkpoint (:mod:`storage.db.checkpoint`); None when every event was verified.
     verified_from: int | None = None
     notes: tuple[str, ...] = ()
+    #: Events that carry no reader signature: of ``system`` or a reader without a key,
+    #: or written before migration 0007 (see the module docstring).
+    unsigned_events: int = 0
 
     def __str__(self) -> str:
         text = self._verdict()
@@ -84,7 +198,14 @@ class AuditReport:
                 f"\n(events 1-{self.verified_from - 1} unchanged since the last verified "
                 "checkpoint, events after it verified in full; --full verifies everything)"
             )
-        return "\n".join([text, *self.notes])
+        lines = [text]
+        if self.unsigned_events and self.first_broken_seq is None:
+            lines.append(
+                f"{self.unsigned_events} events carry no reader signature (system imports, "
+                "readers without a signing key, events written before migration 0007): they "
+                "rest on the chain and the witness alone"
+            )
+        return "\n".join([*lines, *self.notes])
 
     def _verdict(self) -> str:
         if self.first_broken_seq is not None:
@@ -198,8 +319,19 @@ class AuditLog:
             "prev_hash": prev_hash,
         }
         digest = event_hash(**fields)
+        own = (
+            ((before or {}).get("public_key"), (after or {}).get("public_key"))
+            if reader_id is not None and _own_key_change(reader_id, entity, entity_id, after)
+            else None
+        )
+        signer = _event_signer(session, reader_id, own)
         seq_value = fields.pop("seq")
-        row = AuditEventRow(id=seq_value, hash=digest, **fields)
+        row = AuditEventRow(
+            id=seq_value,
+            hash=digest,
+            signature=sign(signer, event_message(digest)) if signer is not None else None,
+            **fields,
+        )
         session.add(row)
         session.flush()
         return row
@@ -229,6 +361,11 @@ def record_many(session: Session, reader_id: int | None, events: list[PendingEve
         select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
     ).first()
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    if reader_id is not None and any(
+        _own_key_change(reader_id, e.entity, e.entity_id, e.after) for e in events
+    ):
+        raise ValueError("record_many does not write a reader's own key change")
+    signer = _event_signer(session, reader_id, None)
     rows = []
     for event in events:
         fields: dict[str, Any] = {
@@ -246,6 +383,7 @@ def record_many(session: Session, reader_id: int | None, events: list[PendingEve
         prev_hash = event_hash(**fields)
         fields["id"] = fields.pop("seq")
         fields["hash"] = prev_hash
+        fields["signature"] = sign(signer, event_message(prev_hash)) if signer is not None else None
         rows.append(fields)
         seq += 1
     session.execute(insert(AuditEventRow), rows)
@@ -301,6 +439,130 @@ def _rows(session: Session, batch: int = 1000) -> Iterator[AuditEventRow | tuple
         yield from rows
         session.expunge_all()
         last = ids[-1]
+
+
+KeyHistory = dict[int, list[tuple[int, str | None]]]
+
+
+def key_history(session: Session) -> KeyHistory:
+    """reader id -> [(seq, public key)] of every event that set a reader's key, in trail order."""
+    history: KeyHistory = {}
+    rows = session.execute(
+        select(AuditEventRow.id, AuditEventRow.entity_id, AuditEventRow.after_json)
+        .where(AuditEventRow.entity == "reader")
+        .order_by(AuditEventRow.id)
+    )
+    for seq, entity_id, after_json in rows:
+        try:
+            after = json.loads(after_json) if after_json else {}
+            reader_id = int(entity_id)
+        except ValueError:
+            continue
+        if isinstance(after, dict) and "public_key" in after:
+            history.setdefault(reader_id, []).append((seq, after["public_key"]))
+    return history
+
+
+def key_at(history: KeyHistory, reader_id: int, seq: int) -> str | None:
+    """The public key the trail gave ``reader_id`` by the events before ``seq``."""
+    key = None
+    for at, public in history.get(reader_id, []):
+        if at >= seq:
+            break
+        key = public
+    return key
+
+
+class _EventSignatures:
+    """Checks each event's reader signature during the walk (see the module docstring)."""
+
+    def __init__(
+        self, session: Session, unsigned: int = 0, first_signed: int | None = None
+    ) -> None:
+        self.history = key_history(session)
+        self.names = {r[0]: r[1] for r in session.execute(select(ReaderRow.id, ReaderRow.username))}
+        self.marker = session.scalar(
+            select(func.min(AuditEventRow.id)).where(
+                AuditEventRow.entity == "audit",
+                AuditEventRow.action == SIGNING_START,
+                AuditEventRow.reader_id.is_(None),
+            )
+        )
+        self.unsigned = unsigned
+        self.first_signed = first_signed
+        self._public: dict[str, Any] = {}
+
+    def _valid(self, public_key: str, signature: str, digest: str) -> bool:
+        key = self._public.get(public_key)
+        if key is None:
+            return signature_valid(public_key, signature, event_message(digest))
+        try:
+            key.verify(base64.b64decode(signature, validate=True), event_message(digest))
+        except (ValueError, InvalidSignature, binascii.Error):
+            return False
+        return True
+
+    def _load(self, public_key: str) -> None:
+        if public_key not in self._public:
+            try:
+                self._public[public_key] = Ed25519PublicKey.from_public_bytes(
+                    base64.b64decode(public_key, validate=True)
+                )
+            except (ValueError, binascii.Error):
+                self._public[public_key] = None
+
+    def problem(self, row: Any) -> str:
+        """Why ``row``'s signature fails, or "" (an unsigned event that may be is counted)."""
+        seq, reader_id, signature = row.id, row.reader_id, row.signature
+        if signature and self.first_signed is None:
+            self.first_signed = seq
+        if reader_id is None:
+            if seq == self.marker and self.first_signed is not None and self.first_signed < seq:
+                return (
+                    f"the signing-start event {seq} follows the signed event "
+                    f"{self.first_signed}: it was appended to pass off unsigned events before "
+                    "it as written before migration 0007 (forged)"
+                )
+            if signature:
+                return f"event {seq} carries a reader signature but names no reader"
+            self.unsigned += 1
+            return ""
+        name = f"{self.names.get(reader_id, 'unknown reader')} (reader {reader_id})"
+        what = f"event {seq} ({row.action} {row.entity} {row.entity_id}) in the name of {name}"
+        before = key_at(self.history, reader_id, seq)
+        if before:
+            if not signature:
+                if self.marker is not None and seq < self.marker:
+                    self.unsigned += 1
+                    return ""
+                return (
+                    f"{what} carries no signature although the reader had a signing key "
+                    "(written into the database outside Caliper?)"
+                )
+            self._load(before)
+            if not self._valid(before, signature, row.hash):
+                return (
+                    f"{what}: its signature was not made by the key the reader had at that "
+                    "event (copied from another event, or forged)"
+                )
+            return ""
+        if not signature:
+            self.unsigned += 1
+            return ""
+        own: str | None = None
+        if _own_key_change(reader_id, row.entity, row.entity_id, {"public_key": None}):
+            try:
+                own = json.loads(row.after_json or "{}").get("public_key")
+            except (ValueError, AttributeError):
+                own = None
+        if own:
+            self._load(own)
+        if not own or not self._valid(own, signature, row.hash):
+            return (
+                f"{what} is signed, but not by a key the reader had at that event "
+                "(forged, or a key the trail never gave them)"
+            )
+        return ""
 
 
 def verify_chain(
@@ -381,6 +643,7 @@ def verify_chain(
         head_hash=head_hash,
         verified_from=checkpoint.seq + 1 if walk.incremental and checkpoint else None,
         notes=tuple(notes),
+        unsigned_events=walk.signatures.unsigned,
     )
     if report.ok and checkpoints is not None and head_seq is not None and head_hash is not None:
         new = Checkpoint(
@@ -390,6 +653,8 @@ def verify_chain(
             genesis=walk.genesis,
             events_digest=walk.digest.hexdigest(),
             rows=data.fingerprints,
+            unsigned=walk.signatures.unsigned,
+            first_signed=walk.signatures.first_signed,
         )
         if checkpoint is None or (new.seq, new.rows) != (checkpoint.seq, checkpoint.rows):
             try:
@@ -421,6 +686,7 @@ class _Walk:
     replay: Any = None  # storage.db.replay.Replay of every event (full walk)
     touched: dict[str, set[str]] = field(default_factory=dict)  # records of events after it
     digest: EventsDigest = field(default_factory=EventsDigest)
+    signatures: Any = None  # _EventSignatures of the events verified in full
 
 
 def _walk(
@@ -434,6 +700,9 @@ def _walk(
     walk = _Walk(incremental=checkpoint is not None)
     if checkpoint is None:
         walk.replay = Replay()
+        walk.signatures = _EventSignatures(session)
+    else:
+        walk.signatures = _EventSignatures(session, checkpoint.unsigned, checkpoint.first_signed)
     old_until = checkpoint.seq if checkpoint is not None else 0
     table = RawTable(_EVENT_TABLE, session.get_bind().dialect)
     id_at, hash_at = table.index["id"], table.index["hash"]
@@ -469,8 +738,10 @@ def _walk(
                 )
                 continue
             row = table.convert(values)
-            problem = _link_problem(row, expected_seq, walk.prev_hash) or _head_problem(
-                seq, digest, heads
+            problem = (
+                _link_problem(row, expected_seq, walk.prev_hash)
+                or _head_problem(seq, digest, heads)
+                or walk.signatures.problem(row)
             )
             if problem:
                 walk.report = AuditReport(False, walk.checked, seq, problem)

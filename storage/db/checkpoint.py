@@ -62,7 +62,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import NullType
 
 #: Version of the checkpoint file; another version is ignored (a full verify runs).
-CHECKPOINT_FORMAT = "caliper-audit-checkpoint/1"
+CHECKPOINT_FORMAT = "caliper-audit-checkpoint/2"
 
 
 def fingerprint(values: tuple[Any, ...]) -> str:
@@ -99,6 +99,8 @@ class Checkpoint:
     events_digest: str
     rows: dict[str, dict[str, str]] = field(default_factory=dict)  # entity -> id -> fingerprint
     verified_at: str = ""
+    unsigned: int = 0  # events up to seq without a reader signature (storage/db/audit.py)
+    first_signed: int | None = None  # the first event with a reader signature
 
     def to_json(self) -> str:
         """The file's text."""
@@ -112,6 +114,8 @@ class Checkpoint:
                 "genesis": self.genesis,
                 "events_digest": self.events_digest,
                 "rows": self.rows,
+                "unsigned": self.unsigned,
+                "first_signed": self.first_signed,
             },
             separators=(",", ":"),
         )
@@ -143,6 +147,8 @@ class CheckpointStore:
                 events_digest=str(data["events_digest"]),
                 rows={str(k): dict(v) for k, v in dict(data["rows"]).items()},
                 verified_at=str(data.get("verified_at", "")),
+                unsigned=int(data["unsigned"]),
+                first_signed=(None if data["first_signed"] is None else int(data["first_signed"])),
             )
         except (KeyError, TypeError, ValueError):
             return None

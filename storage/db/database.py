@@ -27,7 +27,15 @@ from sqlalchemy.orm import Session, sessionmaker
 import storage.db.migrate as migrate
 from recist.model import Reader
 from storage import paths
-from storage.db.audit import AuditEvent, AuditReport, export_csv, row_to_event, verify_chain
+from storage.db.audit import (
+    KEYRING_INFO,
+    AuditEvent,
+    AuditReport,
+    Keyring,
+    export_csv,
+    row_to_event,
+    verify_chain,
+)
 from storage.db.errors import (
     DatabaseUnavailableError,
     NotFoundError,
@@ -153,7 +161,10 @@ class Database:
         self._write = sessionmaker(
             engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
         )
-        self.readers = ReaderRepository(self)
+        #: Private signing keys unlocked in this session (memory only): every audit event
+        #: written in a reader's name is signed with theirs (``storage.db.audit.Keyring``).
+        self.keyring = Keyring()
+        self.readers = ReaderRepository(self, self.keyring)
         self.witness = Witness(
             witness_path(
                 make_url(url).render_as_string(hide_password=True),
@@ -177,6 +188,7 @@ class Database:
     def write_session(self, what: str = "write") -> Iterator[Session]:
         """A session whose transaction holds the write lock from its start; commits on success."""
         with wrap_sqlalchemy_errors(what), self._write() as session, session.begin():
+            session.info[KEYRING_INFO] = self.keyring
             yield session
 
     def store(self, reader: Reader) -> ClinicalStore:
@@ -305,7 +317,8 @@ class Database:
             return count
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection and forget the unlocked signing keys."""
+        self.keyring.clear()
         self.engine.dispose()
 
     def __enter__(self) -> Database:

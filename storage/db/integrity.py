@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from storage.db.audit import key_at, key_history
 from storage.db.canonical import content_hash, to_json
 from storage.db.models import AuditEventRow, ReaderRow, RecordSignatureRow, SignatureRow
 from storage.db.passwords import signature_valid
@@ -116,7 +117,7 @@ def check_integrity(session: Session) -> IntegrityCheck:
     """Triggers, readers' public keys and every signature (see the module docstring)."""
     check = IntegrityCheck()
     check.problems.extend(trigger_problems(session))
-    keys = _key_history(session)
+    keys = key_history(session)
     check.problems.extend(_public_key_problems(session, keys))
     _signature_problems(session, keys, check)
     return check
@@ -153,36 +154,6 @@ def trigger_problems(session: Session) -> list[str]:
         elif not present[name]:
             problems.append(f"the append-only trigger {name} of audit_event is disabled")
     return problems
-
-
-def _key_history(session: Session) -> dict[int, list[tuple[int, str | None]]]:
-    """reader id -> [(seq, public key)] of every event that set a key, in trail order."""
-    history: dict[int, list[tuple[int, str | None]]] = {}
-    rows = session.execute(
-        select(AuditEventRow.id, AuditEventRow.entity_id, AuditEventRow.after_json)
-        .where(AuditEventRow.entity == "reader")
-        .order_by(AuditEventRow.id)
-    )
-    for seq, entity_id, after_json in rows:
-        try:
-            after = json.loads(after_json) if after_json else {}
-            reader_id = int(entity_id)
-        except ValueError:
-            continue
-        if isinstance(after, dict) and "public_key" in after:
-            history.setdefault(reader_id, []).append((seq, after["public_key"]))
-    return history
-
-
-def _key_at(
-    history: dict[int, list[tuple[int, str | None]]], reader_id: int, seq: int
-) -> str | None:
-    key = None
-    for at, public in history.get(reader_id, []):
-        if at >= seq:
-            break
-        key = public
-    return key
 
 
 def _public_key_problems(
@@ -263,7 +234,7 @@ def _check_one(
         check.problems.append(f"{name} has no sign event in the audit trail")
         return
     seq, prev_hash, after = event
-    key = _key_at(history, row.reader_id, seq)
+    key = key_at(history, row.reader_id, seq)
     if key is None:
         if row.ed25519 is None and row.audit_head is None:
             check.notes.append(

@@ -187,6 +187,9 @@ class AuditEventRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The reader's Ed25519 signature over ``hash`` (base64; None for ``system``, readers
+    #: without a key and events before migration 0007), see ``storage/db/audit.py``.
+    signature: Mapped[str | None] = mapped_column(String(100))
 
 
 class ConversionRecordRow(TimestampMixin, Base):

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
 from recist.model import Reader, Role
-from storage.db.audit import AuditLog
+from storage.db.audit import AuditLog, Keyring
 from storage.db.errors import (
     AuthenticationError,
     DuplicateError,
@@ -103,8 +103,11 @@ class ReaderRepository:
 
     model_type = ReaderRow
 
-    def __init__(self, database: SessionSource) -> None:
+    def __init__(self, database: SessionSource, keyring: Keyring | None = None) -> None:
         self._db = database
+        #: The private keys unlocked in this session; the database's write sessions sign
+        #: each audit event with the key of the reader it is written in the name of.
+        self.keyring = keyring if keyring is not None else Keyring()
 
     def create(
         self,
@@ -150,7 +153,8 @@ class ReaderRepository:
         )
         if password is not None:
             _no_system_password(record.username)
-        credentials = new_credentials(password) if password is not None else None
+        key = Ed25519PrivateKey.generate() if password is not None else None
+        credentials = new_credentials(password, key) if password is not None else None
         with self._db.write_session(f"add reader {username}") as session:
             if by is not None and by.username == SYSTEM_USERNAME:
                 self._system_bootstrap_only(session)
@@ -167,6 +171,10 @@ class ReaderRepository:
                 _set_credentials(row, credentials)
             session.add(row)
             session.flush()
+            if credentials is not None and key is not None:
+                # whoever chose the password could unlock the key: keep it for the session
+                # (a first reader's own creation event is signed with it)
+                self.keyring.hold(row.id, credentials.public_key, key)
             created = reader_from_row(row)
             after = record_values(created) | {
                 "password": "set" if password is not None else "none",
@@ -257,7 +265,10 @@ class ReaderRepository:
         if by.username != username:
             return self.reset_password(username, new_password, by=by)
         _no_system_password(username)
-        return self._store_credentials(username, by, new_credentials(new_password), "changed")
+        key = Ed25519PrivateKey.generate()
+        return self._store_credentials(
+            username, by, new_credentials(new_password, key), "changed", new_key=key
+        )
 
     def _store_credentials(
         self,
@@ -266,8 +277,14 @@ class ReaderRepository:
         credentials: Credentials,
         what: str,
         must_change: bool = False,
+        new_key: Ed25519PrivateKey | None = None,
     ) -> Reader:
-        """Store new credentials (audited with the public key, never the password)."""
+        """Store new credentials (audited with the public key, never the password).
+
+        A reader's own change is signed with the key they had (or, a first key, with
+        ``new_key``), which the keyring then holds instead; after someone else's change
+        (a reset) the reader's held key is dropped.
+        """
 
         def apply(row: ReaderRow) -> tuple[dict[str, Any], dict[str, Any]]:
             before = {"password": "previous", "public_key": row.public_key}
@@ -277,7 +294,19 @@ class ReaderRepository:
                 after["must_change_password"] = True
             return before, after
 
-        return self._change(username, by, f"set the password ({what}) of", apply)
+        own = by.username == username
+        if own and new_key is not None and by.id is not None and not self._holds(by.id):
+            self.keyring.hold(by.id, credentials.public_key, new_key)  # a first key signs itself
+        reader = self._change(username, by, f"set the password ({what}) of", apply)
+        if reader.id is not None:
+            if own and new_key is not None:
+                self.keyring.hold(reader.id, credentials.public_key, new_key)
+            elif not own:
+                self.keyring.drop(reader.id)
+        return reader
+
+    def _holds(self, reader_id: int) -> bool:
+        return self.keyring.get(reader_id) is not None
 
     def reset_password(self, username: str, temporary_password: str, *, by: Reader) -> Reader:
         """Give a reader a temporary password (admins only); audited without the password.
@@ -321,15 +350,21 @@ class ReaderRepository:
         if new_password == old_password:
             raise ValueError("choose a password different from the one you logged in with")
         try:
-            unlocked = self.unlock(username, old_password)
+            unlocked, temporary = self._unlocked(username, old_password)
         except PasswordChangeRequiredError:
-            # the admin knew the temporary password: a key pair of the reader's own
+            # a temporary password of the earlier scheme (no key to sign with): a first key
             reader = self.get(username)
+            key = Ed25519PrivateKey.generate()
             return self._store_credentials(
-                username, reader, new_credentials(new_password), "changed"
+                username, reader, new_credentials(new_password, key), "changed", new_key=key
             )
-        credentials = new_credentials(new_password, unlocked.private_key)  # same key pair
-        return self._store_credentials(username, unlocked.reader, credentials, "changed")
+        if unlocked.reader.id is not None:  # the change is signed with the key it replaces
+            self.keyring.hold(unlocked.reader.id, unlocked.public_key, unlocked.private_key)
+        # after a reset the admin knew the temporary password: a key pair of the reader's own
+        key = Ed25519PrivateKey.generate() if temporary else unlocked.private_key
+        return self._store_credentials(
+            username, unlocked.reader, new_credentials(new_password, key), "changed", new_key=key
+        )
 
     def password_change_required(self, username: str) -> bool:
         """True while the reader's password is a temporary one set by an admin."""
@@ -402,7 +437,20 @@ class ReaderRepository:
         return self.unlock(username, password).reader
 
     def unlock(self, username: str, password: str) -> UnlockedReader:
-        """Authenticate (as :meth:`authenticate`) and decrypt the reader's private signing key."""
+        """Authenticate (as :meth:`authenticate`) and decrypt the reader's private signing key.
+
+        The key is kept in :attr:`keyring` for the session: the reader's audit events are
+        signed with it.
+        """
+        unlocked, temporary = self._unlocked(username, password)
+        if temporary:
+            raise PasswordChangeRequiredError(username)
+        if unlocked.reader.id is not None:
+            self.keyring.hold(unlocked.reader.id, unlocked.public_key, unlocked.private_key)
+        return unlocked
+
+    def _unlocked(self, username: str, password: str) -> tuple[UnlockedReader, bool]:
+        """The reader and their decrypted key, and whether the password is a temporary one."""
         with self._db.read_session("authenticate") as session:
             row = session.scalar(select(ReaderRow).where(ReaderRow.username == username))
             stored = row.password_hash if row is not None else None
@@ -422,9 +470,10 @@ class ReaderRepository:
             if temporary:
                 raise PasswordChangeRequiredError(username)
             # a hash of the earlier scheme: the password is known now, so give it a key pair
-            credentials = new_credentials(password)
-            self._store_credentials(username, reader, credentials, "upgraded")
-            return self.unlock(username, password)
+            first = Ed25519PrivateKey.generate()
+            credentials = new_credentials(password, first)
+            self._store_credentials(username, reader, credentials, "upgraded", new_key=first)
+            return self._unlocked(username, password)
         key = (
             unlock_private_key(checked.kek, public, sealed)
             if checked.kek is not None and public and sealed
@@ -435,9 +484,7 @@ class ReaderRepository:
                 f"the password of {username!r} does not open their signing key (the database "
                 "was changed outside Caliper?); an administrator must reset the password"
             )
-        if temporary:
-            raise PasswordChangeRequiredError(username)
-        return UnlockedReader(reader, key, public or "")
+        return UnlockedReader(reader, key, public or ""), temporary
 
     def list(self) -> list[Reader]:
         """Every reader, by username."""

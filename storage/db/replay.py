@@ -3,15 +3,23 @@
 The hash chain proves the trail itself was not edited; this proves the data
 was not edited *around* it (for instance a measurement changed with the
 ``sqlite3`` tool).  Every create / update / delete of a reader, patient,
-timepoint, lesion, measurement or signature, and of the endpoint records (conversion,
-surgery, survival) and their signatures, is applied in sequence order to an in-memory
-copy, which must then equal the tables field by field; and every signed
-(frozen) assessment must still hash to its signature's ``content_hash``.
+timepoint, lesion, measurement or signature, of the endpoint records (conversion,
+surgery, survival) and their signatures, and of the segmentations (contours, issue
+16), is applied in sequence order to an in-memory copy, which must then equal the
+tables field by field; and every signed (frozen) assessment must still hash to its
+signature's ``content_hash``.
+
+A segmentation's mask is not in the trail, its SHA-256 is: the replay compares the hash
+of the stored mask bytes, so a mask changed in the table is found.  Deleting a
+measurement sets its contours' ``measurement_id`` to NULL (``ON DELETE SET NULL``, no
+event of their own): the replay applies a measurement's ``delete`` to them too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,11 +52,84 @@ from storage.db.models import (
     PatientRow,
     ReaderRow,
     RecordSignatureRow,
+    SegmentationRow,
     SignatureRow,
     SurgeryRecordRow,
     SurvivalRecordRow,
     TimepointRow,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentationValues:
+    """A segmentation row as its audit events record it (``StoredSegmentation.audit_values``)."""
+
+    timepoint_id: int
+    measurement_id: int | None
+    kind: str
+    series_instance_uid: str
+    algorithm: str
+    algorithm_version: str
+    parameters: Any
+    volume_ml: float
+    mean_hu: float | None
+    sd_hu: float | None
+    values: Any
+    mask_offset: Any
+    mask_shape: Any
+    mask_sha256: str
+
+
+def _json_or_text(text: str | None) -> Any:
+    try:
+        return json.loads(text or "{}")
+    except ValueError:
+        return text
+
+
+def _ints(text: str) -> Any:
+    try:
+        return [int(v) for v in text.split(",")]
+    except (AttributeError, ValueError):
+        return text
+
+
+def mask_sha256(offset: str, shape: str, data: bytes | None) -> str:
+    """The SHA-256 of a stored mask as ``MaskBox.sha256`` makes it (without numpy)."""
+    try:
+        box = [[int(v) for v in offset.split(",")], [int(v) for v in shape.split(",")]]
+        bits = zlib.decompress(data or b"")
+    except (AttributeError, ValueError, zlib.error):
+        return "unreadable mask"
+    digest = hashlib.sha256(json.dumps(box).encode())
+    digest.update(bits)
+    return digest.hexdigest()
+
+
+def segmentation_from_row(row: Any) -> SegmentationValues:
+    """What the trail says of a segmentation row: its values, the hash of its mask bytes.
+
+    A ``mask_sha256`` column that disagrees with the mask bytes shows as both hashes.
+    """
+    actual = mask_sha256(row.mask_offset, row.mask_shape, row.mask_zlib)
+    stored = row.mask_sha256
+    return SegmentationValues(
+        timepoint_id=row.timepoint_id,
+        measurement_id=row.measurement_id,
+        kind=row.kind,
+        series_instance_uid=row.series_instance_uid,
+        algorithm=row.algorithm,
+        algorithm_version=row.algorithm_version,
+        parameters=_json_or_text(row.parameters_json),
+        volume_ml=row.volume_ml,
+        mean_hu=row.mean_hu,
+        sd_hu=row.sd_hu,
+        values=_json_or_text(row.values_json),
+        mask_offset=_ints(row.mask_offset),
+        mask_shape=_ints(row.mask_shape),
+        mask_sha256=actual if stored == actual else f"{stored} (column) / {actual} (mask bytes)",
+    )
+
 
 #: Entities whose current rows must equal the replayed trail.
 REPLAYED: dict[str, tuple[type[Base], Callable[[Any], object]]] = {
@@ -62,6 +143,7 @@ REPLAYED: dict[str, tuple[type[Base], Callable[[Any], object]]] = {
     "surgery_record": (SurgeryRecordRow, surgery_from_row),
     "survival_record": (SurvivalRecordRow, survival_from_row),
     "record_signature": (RecordSignatureRow, record_signature_from_row),
+    "segmentation": (SegmentationRow, segmentation_from_row),
 }
 MAX_PROBLEMS = 20
 #: Actions that create a record, and those that change some of its fields.
@@ -79,12 +161,21 @@ class Replay:
 
     def __init__(self) -> None:
         self.state: dict[str, dict[str, str | dict[str, Any]]] = {name: {} for name in REPLAYED}
+        #: measurement id -> segmentations that named it (for ``ON DELETE SET NULL``)
+        self._contours: dict[str, set[str]] = {}
 
     def apply(self, row: Any) -> None:
         """Apply one verified event (an audit row: entity, entity_id, action, after_json)."""
         records = self.state.get(row.entity)
         if records is None:
             return
+        if row.entity == "measurement" and row.action == "delete":
+            self._unlink_contours(row.entity_id)
+        elif row.entity == "segmentation" and row.after_json:
+            linked = _json_or_text(row.after_json)
+            if isinstance(linked, dict) and linked.get("measurement_id") is not None:
+                key = str(linked["measurement_id"])
+                self._contours.setdefault(key, set()).add(row.entity_id)
         if row.action in CREATING:
             records[row.entity_id] = row.after_json or "{}"
         elif row.action in UPDATING:
@@ -94,6 +185,18 @@ class Replay:
             records[row.entity_id] = values
         elif row.action == "delete":
             records.pop(row.entity_id, None)
+
+    def _unlink_contours(self, measurement_id: str) -> None:
+        """A measurement deleted: its segmentations' ``measurement_id`` became NULL."""
+        records = self.state["segmentation"]
+        for key in self._contours.pop(measurement_id, set()):
+            current = records.get(key)
+            if current is None:
+                continue
+            values = json.loads(current) if isinstance(current, str) else current
+            if str(values.get("measurement_id")) == measurement_id:
+                values["measurement_id"] = None
+                records[key] = values
 
     def expected(self, entity: str, key: str) -> dict[str, Any] | None:
         """The replayed values of one record (None: never created, or deleted)."""
@@ -196,6 +299,7 @@ def _replay_records(
         replay = Replay()
         rows = session.execute(
             select(
+                AuditEventRow.id,
                 AuditEventRow.entity,
                 AuditEventRow.entity_id,
                 AuditEventRow.action,
@@ -204,10 +308,40 @@ def _replay_records(
             .where(AuditEventRow.entity == entity, AuditEventRow.entity_id.in_(chunk))
             .order_by(AuditEventRow.id)
         )
-        for row in rows:
+        events = list(rows)
+        if entity == "segmentation":
+            events = _with_measurement_deletes(session, events)
+        for row in events:
             replay.apply(row)
         for key in chunk:
             yield key, replay.expected(entity, key)
+
+
+def _with_measurement_deletes(session: Session, events: list[Any]) -> list[Any]:
+    """Segmentation events and the deletes of the measurements they name, in trail order."""
+    named = set()
+    for row in events:
+        after = _json_or_text(row.after_json)
+        if isinstance(after, dict) and after.get("measurement_id") is not None:
+            named.add(str(after["measurement_id"]))
+    if not named:
+        return events
+    deletes = session.execute(
+        select(
+            AuditEventRow.id,
+            AuditEventRow.entity,
+            AuditEventRow.entity_id,
+            AuditEventRow.action,
+            AuditEventRow.after_json,
+        )
+        .where(
+            AuditEventRow.entity == "measurement",
+            AuditEventRow.entity_id.in_(sorted(named)),
+            AuditEventRow.action == "delete",
+        )
+        .order_by(AuditEventRow.id)
+    )
+    return sorted([*events, *deletes], key=lambda row: int(row.id))
 
 
 def _frozen_content_problems(session: Session) -> list[str]:
@@ -242,6 +376,8 @@ def _frozen_content_problems(session: Session) -> list[str]:
 def _compare(
     entity: str, key: str, actual: dict[str, Any] | None, expected: dict[str, Any] | None
 ) -> list[str]:
+    if expected is None and actual is None:  # deleted through the trail
+        return []
     if expected is None:
         return [f"{entity} {key} is in the table but was never created through the audit trail"]
     if actual is None:

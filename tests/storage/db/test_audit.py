@@ -143,7 +143,7 @@ WRITER = textwrap.dedent("""
     from storage.db import open_database
     url, prefix, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     db = open_database(url)
-    store = db.store(db.readers.get("bob"))
+    store = db.store(db.readers.authenticate("bob", "correct horse battery"))
     for i in range(n):
         store.add_patient(Patient(id=None, subject_id=f"{prefix}-{i:03d}"))
     db.close()

@@ -19,7 +19,7 @@ WRITER = textwrap.dedent("""
     url, patient_id = sys.argv[1], int(sys.argv[2])
     tp_ids = [int(x) for x in sys.argv[3].split(",")]
     db = open_database(url)
-    store = db.store(db.readers.get("bob"))
+    store = db.store(db.readers.authenticate("bob", "correct horse battery"))
     i = 0
     while True:  # until killed
         i += 1

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -25,10 +26,11 @@ from sqlalchemy.orm import Session
 from app.cli import main
 from recist.model import Measurement, MeasurementStatus, Reader, Role
 from storage.db import AuthenticationError, ClinicalStore, Database, PermissionDeniedError
-from storage.db.audit import AuditLog
-from storage.db.canonical import content_hash
-from storage.db.models import AssessmentRow, ReaderRow, SignatureRow
-from storage.db.passwords import hash_password, new_credentials
+from storage.db.audit import event_hash, event_message
+from storage.db.base import utcnow
+from storage.db.canonical import content_hash, to_json
+from storage.db.models import AssessmentRow, AuditEventRow, ReaderRow, SignatureRow
+from storage.db.passwords import hash_password, new_credentials, sign
 from storage.db.readers import PasswordChangeRequiredError
 from tests.storage.db.conftest import PASSWORD, Chart
 
@@ -104,12 +106,54 @@ def _restore_triggers(db: Database) -> None:
             )
 
 
+def forge_event(
+    session: Session,
+    *,
+    reader_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: object,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+    signature: str | None = None,
+    sign_with: Ed25519PrivateKey | None = None,
+) -> str:
+    """Append one correctly chained event as an attacker can; returns its hash.
+
+    ``signature`` is stored as given; ``sign_with`` signs the event with a key the
+    attacker holds (e.g. one a password reset replaced).
+    """
+    last = session.execute(
+        select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
+    ).one()
+    fields: dict[str, Any] = {
+        "seq": last[0] + 1,
+        "at_utc": utcnow(),
+        "reader_id": reader_id,
+        "action": action,
+        "entity": entity,
+        "entity_id": str(entity_id),
+        "before_json": to_json(before),
+        "after_json": to_json(after),
+        "reason": reason,
+        "prev_hash": last[1],
+    }
+    digest = event_hash(**fields)
+    if sign_with is not None:
+        signature = sign(sign_with, event_message(digest))
+    fields["id"] = fields.pop("seq")
+    session.add(AuditEventRow(hash=digest, signature=signature, **fields))
+    session.flush()
+    return digest
+
+
 def _append(
     db: Database, reader_id: int | None, action: str, entity: str, entity_id: object, **values: Any
 ) -> None:
     """Append one correctly chained event (no secret is needed to do so)."""
     with Session(db.engine) as session, session.begin():
-        AuditLog.record(
+        forge_event(
             session,
             reader_id=reader_id,
             action=action,
@@ -171,7 +215,7 @@ def _forge_signature(db: Database, signed: Signed, alice: Reader, ed25519: str |
             "audit_head": row.audit_head,
             "ed25519": ed25519,
         }
-        AuditLog.record(
+        forge_event(
             session,
             reader_id=alice.id,
             action="sign",
@@ -196,10 +240,10 @@ def test_found1_an_inserted_signature_does_not_verify(
     )
 
 
-def test_found1_appended_events_in_an_investigators_name_are_named_as_not_witnessed(
+def test_found1_appended_events_in_an_investigators_name_fail_the_verify(
     db: Database, signed: Signed, alice: Reader
 ) -> None:
-    """Plain events (no signature) rest on the database alone until the next witnessed head."""
+    """An event in alice's name with a correct chain but without her signature: forged."""
     _append(
         db,
         alice.id,
@@ -212,7 +256,12 @@ def test_found1_appended_events_in_an_investigators_name_are_named_as_not_witnes
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE patient SET site = 'forged'"))
     report = db.verify_audit()
-    assert any("not covered by the witness" in n and "alice: 1" in n for n in report.notes), report
+    assert not report.ok
+    head = len(db.audit_events())
+    assert report.first_broken_seq == head
+    assert f"event {head} (update patient" in str(report)
+    assert f"in the name of alice (reader {alice.id})" in str(report)
+    assert "carries no signature although the reader had a signing key" in str(report)
 
 
 # -- Found 2: a replaced password verifier ---------------------------------------------------
