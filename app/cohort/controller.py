@@ -100,6 +100,9 @@ class CohortController:
 
         Patients without any timepoint are left out, as in ``caliper export cohort``.
         """
+        if trial not in self._cache and trial is not None and None in self._cache:
+            # every patient is read already: the trial's are among them (no second read)
+            self._cache[trial] = [t for t in self._cache[None] if t.patient.trial == trial]
         if trial not in self._cache:
             # Imported here: the exchange formats it brings (pydicom, highdicom) are only
             # needed once a cohort is opened, not at start-up.

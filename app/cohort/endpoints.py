@@ -103,14 +103,16 @@ def patient_endpoints(timeline: PatientTimeline, records: EndpointRecords) -> Pa
 def load_endpoint_rows(
     database: Database, timelines: Sequence[PatientTimeline]
 ) -> list[PatientEndpointRow]:
-    """The endpoint rows of already loaded timelines (one read of the records each)."""
-    store = database.read_only_store()
-    rows = []
+    """The endpoint rows of already loaded timelines (the records of all of them in one read)."""
+    ids = []
     for timeline in timelines:
-        patient_id = timeline.patient.id
-        if patient_id is None:  # read from the store, so never: a timeline built by hand
+        if timeline.patient.id is None:  # read from the store, so never: a timeline built by hand
             raise ValueError(f"patient {timeline.patient.subject_id!r} has no database id")
-        records = store.endpoint_records(patient_id)
+        ids.append(timeline.patient.id)
+    found = database.read_only_store().endpoint_records_of(ids)
+    rows = []
+    for timeline, patient_id in zip(timelines, ids, strict=True):
+        records = found[patient_id]
         rows.append(PatientEndpointRow(timeline, records, patient_endpoints(timeline, records)))
     return rows
 

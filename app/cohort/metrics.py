@@ -157,10 +157,26 @@ class CohortSummary:
     patients: tuple[PatientSummary, ...]
     orr: tuple[OrrEstimate, ...]
     bor_counts: dict[str, int] = field(default_factory=dict)
+    #: The cutoff cycles some patient has a timepoint of (C3 without C6: ``(3,)``).
+    cutoffs_found: tuple[int, ...] = ()
+    #: ORR of the best overall response over all timepoints (every patient).
+    overall: OrrEstimate | None = None
+
+    def orr_shown(self) -> tuple[OrrEstimate, ...]:
+        """The ORR rows worth showing: the cutoffs that exist, else the overall ORR."""
+        found = [e for e in self.orr if int(e.cutoff.lstrip("C") or 0) in self.cutoffs_found]
+        if found:
+            return tuple(found)
+        return (self.overall,) if self.overall is not None else self.orr
 
 
 def _day(tp_date: date | None, baseline: date | None) -> int | None:
     return (tp_date - baseline).days if tp_date and baseline else None
+
+
+def has_cycle(timeline: PatientTimeline, cycle: int) -> bool:
+    """Whether the patient has a timepoint of cycle ``cycle`` (label ``C<n>`` or its cycle)."""
+    return any(t.cycle == cycle or t.label.upper() == f"C{cycle}" for t in timeline.timepoints)
 
 
 def _cutoff_timepoints(timeline: PatientTimeline, cycle: int) -> list[Any]:
@@ -238,7 +254,13 @@ def cohort_summary(
     counts = Counter(p.best_overall_response or "NE" for p in patients)
     ordered = {k: counts[k] for k in BOR_ORDER if counts.get(k)}
     ordered.update({k: v for k, v in counts.items() if k not in ordered})
-    return CohortSummary(patients, tuple(orr(patients, c) for c in cycles), ordered)
+    found = tuple(c for c in cycles if any(has_cycle(t, c) for t in timelines))
+    k = sum(1 for p in patients if p.best_overall_response in RESPONDERS)
+    low, high = clopper_pearson(k, len(patients))
+    overall = OrrEstimate(
+        "All timepoints", k, len(patients), k / len(patients) if patients else 0.0, low, high
+    )
+    return CohortSummary(patients, tuple(orr(patients, c) for c in cycles), ordered, found, overall)
 
 
 def write_cohort_tables(summary: CohortSummary, out: Path) -> list[Path]:

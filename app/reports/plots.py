@@ -67,9 +67,24 @@ def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
     item.showGrid(x=False, y=True, alpha=0.2)
     item.setContentsMargins(10, 30, 20, 10)
     for axis in ("bottom", "left"):
+        item.getAxis(axis).enableAutoSIPrefix(False)  # never "patients (x0.001)"
         item.getAxis(axis).setPen("k")
         item.getAxis(axis).setTextPen("k")
     return widget
+
+
+#: Above this many patients bars have no outline and only every n-th subject is named.
+MANY = 150
+#: At most this many subject ids on an axis (more would overlap).
+MAX_LABELS = {"bottom": 40, "left": 50}
+
+
+def _subject_ticks(item: pg.PlotItem, axis: str, patients: list[Any]) -> None:
+    """Name the subjects on ``axis``: all of them when they fit, else every n-th."""
+    step = max(1, -(-len(patients) // MAX_LABELS[axis]))
+    item.getAxis(axis).setTicks(
+        [[(i, p.subject_id) for i, p in enumerate(patients) if i % step == 0]]
+    )
 
 
 def _legend(item: pg.PlotItem, responses: set[str | None]) -> None:
@@ -110,10 +125,11 @@ def waterfall_plot(summary: CohortSummary) -> pg.PlotWidget:
                 height=[p.best_pct_change for _, p in members],
                 width=0.8,
                 brush=colour,
-                pen="k",
+                pen="k" if len(patients) <= MANY else None,
             )
         )
-    item.getAxis("bottom").setTicks([[(i, p.subject_id) for i, p in enumerate(patients)]])
+    _subject_ticks(item, "bottom", patients)
+    item.setLabel("bottom", f"patients (n = {len(patients)}), largest growth on the left")
     _reference_lines(item)
     _legend(item, {p.best_overall_response for p in patients})
     return widget
@@ -126,6 +142,7 @@ def spider_plot(summary: CohortSummary) -> pg.PlotWidget:
     )
     item = widget.getPlotItem()
     # One line item per colour: the patients' lines joined, with no link between two patients.
+    many = sum(1 for p in summary.patients if p.spider) > MANY  # thin lines: wide ones are slow
     for colour, members in _by_colour((p, p) for p in summary.patients if p.spider).items():
         days = [d for _, p in members for d, _v in p.spider]
         pct = [v for _, p in members for _d, v in p.spider]
@@ -137,8 +154,9 @@ def spider_plot(summary: CohortSummary) -> pg.PlotWidget:
                 days,
                 pct,
                 connect=connect,
-                pen=pg.mkPen(colour, width=2),
-                symbol="o",
+                pen=pg.mkPen(colour, width=1 if many else 2),
+                # exporters draw symbols one path at a time: none for a crowd of lines
+                symbol=None if many else "o",
                 symbolSize=6,
                 symbolBrush=colour,
             )
@@ -162,7 +180,7 @@ def swimmer_plot(summary: CohortSummary) -> pg.PlotWidget:
                 width=[max(p.last_day, 1) for _, p in members],
                 height=0.6,
                 brush=(*colour, 160),
-                pen="k",
+                pen="k" if len(patients) <= MANY else None,
             )
         )
     marks: dict[str, tuple[list[float], list[int]]] = {}
@@ -173,8 +191,9 @@ def swimmer_plot(summary: CohortSummary) -> pg.PlotWidget:
                 xs.append(day)
                 ys.append(i)
     for symbol, (xs, ys) in marks.items():
-        item.addItem(pg.ScatterPlotItem(xs, ys, symbol=symbol, size=12, brush="k", pen="k"))
-    item.getAxis("left").setTicks([[(i, p.subject_id) for i, p in enumerate(patients)]])
+        size = 12 if len(patients) <= MANY else 5
+        item.addItem(pg.ScatterPlotItem(xs, ys, symbol=symbol, size=size, brush="k", pen="k"))
+    _subject_ticks(item, "left", patients)
     item.setYRange(-1, max(len(patients), 1), padding=0)
     _legend(item, {p.best_overall_response for p in patients})
     return widget

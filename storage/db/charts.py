@@ -6,6 +6,7 @@ owns and delegates to.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -13,12 +14,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recist.model import Lesion, Measurement, Patient, Timepoint
+from recist.model import Lesion, Measurement, MeasurementStatus, Method, Patient, Timepoint
 from storage.db.audit import PendingEvent, record_many
 from storage.db.base import utcnow
 from storage.db.errors import DuplicateError, NotFoundError
 from storage.db.mappers import (
     assessment_from_row,
+    geometry_from_json,
     lesion_from_row,
     lesion_to_row,
     measurement_from_row,
@@ -96,6 +98,67 @@ def patient_signatures(session: Session, patient_id: int) -> list[Signature]:
         .order_by(SignatureRow.id)
     )
     return [signature_from_row(r) for r in rows]
+
+
+#: The measurement columns :func:`_measurement_from_values` reads, in its order.
+_MEASUREMENT_COLUMNS = (
+    "id",
+    "lesion_id",
+    "timepoint_id",
+    "reader_id",
+    "status",
+    "long_axis_mm",
+    "short_axis_mm",
+    "geometry_json",
+    "method",
+    "measured_at",
+    "fragments_json",
+    "coalesced_into",
+    "equivocal",
+    "note",
+)
+_STATUSES = {s.value: s for s in MeasurementStatus}
+_METHODS = {m.value: m for m in Method}
+
+
+def _measurement_from_values(row: Any) -> Measurement:
+    """A Measurement from the :data:`_MEASUREMENT_COLUMNS` of a row, by position.
+
+    The same record as :func:`~storage.db.mappers.measurement_from_row` (tested), without
+    the name look-ups and JSON parses of empty values that dominate a bulk read.
+    """
+    (
+        id_,
+        lesion_id,
+        timepoint_id,
+        reader_id,
+        status,
+        long_axis,
+        short_axis,
+        geometry,
+        method,
+        measured_at,
+        fragments,
+        coalesced_into,
+        equivocal,
+        note,
+    ) = row[:14]
+    return Measurement(
+        id=id_,
+        lesion_id=lesion_id,
+        timepoint_id=timepoint_id,
+        reader_id=reader_id,
+        status=_STATUSES.get(status) or MeasurementStatus(status),
+        long_axis_mm=long_axis,
+        short_axis_mm=short_axis,
+        geometry=geometry_from_json(geometry) if geometry else None,
+        method=_METHODS.get(method) or Method(method),
+        measured_at=measured_at,
+        fragments_mm=() if fragments in (None, "", "[]") else tuple(json.loads(fragments)),
+        coalesced_into=coalesced_into,
+        equivocal=equivocal,
+        note=note,
+    )
 
 
 def _chunks(items: list[str] | None, size: int = 900) -> list[list[str] | None]:
@@ -199,8 +262,18 @@ class PatientCharts:
                 lesion_from_row,
                 lambda r: r.patient_id,
             )
+            # measurements are most of a cohort: only the columns a Measurement needs, read
+            # by position (a tenth of the time of whole ORM-like rows read by name)
+            mt = MeasurementRow.__table__
+            collect(
+                2,
+                select(*(mt.c[name] for name in _MEASUREMENT_COLUMNS), tp.c.patient_id)
+                .join(tp, mt.c.timepoint_id == tp.c.id)
+                .order_by(tp.c.patient_id, tp.c.order, mt.c.id),
+                _measurement_from_values,
+                lambda r: r[-1],
+            )
             for index, model, to_record, order in (
-                (2, MeasurementRow, measurement_from_row, MeasurementRow.id),
                 (3, AssessmentRow, assessment_from_row, AssessmentRow.id),
                 (4, SignatureRow, signature_from_row, SignatureRow.id),
             ):

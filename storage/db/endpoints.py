@@ -15,6 +15,7 @@ moment of signing, recomputed here from the stored measurements.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -152,6 +153,32 @@ class EndpointRecordRepository:
             found["survival_record"],
             signatures,
         )
+
+    def endpoint_records_of(self, patient_ids: Sequence[int]) -> dict[int, EndpointRecords]:
+        """The records of many patients in one read: one query per table, not per patient.
+
+        Every id in ``patient_ids`` is a key (patients without records get empty ones).
+        """
+        wanted = set(patient_ids)
+        found: dict[int, dict[str, Any]] = {pid: {} for pid in wanted}
+        signatures: dict[int, list[Any]] = {pid: [] for pid in wanted}
+        with self._tx.read("read endpoint records") as session:
+            for entity, (model, from_row, _) in _KINDS.items():
+                for row in session.scalars(select(model)):
+                    if row.patient_id in wanted:
+                        found[row.patient_id][entity] = from_row(row)
+            for sig in session.scalars(select(RecordSignatureRow).order_by(RecordSignatureRow.id)):
+                if sig.patient_id in wanted:
+                    signatures[sig.patient_id].append(record_signature_from_row(sig))
+        return {
+            pid: EndpointRecords(
+                records.get("conversion_record"),
+                records.get("surgery_record"),
+                records.get("survival_record"),
+                tuple(signatures[pid]),
+            )
+            for pid, records in found.items()
+        }
 
     def conversion_record(self, patient_id: int) -> ConversionRecord | None:
         """The patient's conversion record, or None."""

@@ -579,6 +579,10 @@ class ClinicalStore:
         """The patient's conversion, surgery and survival records and their signatures."""
         return self._endpoints.endpoint_records(patient_id)
 
+    def endpoint_records_of(self, patient_ids: Sequence[int]) -> dict[int, EndpointRecords]:
+        """The records of many patients in one read (one query per table), by patient id."""
+        return self._endpoints.endpoint_records_of(patient_ids)
+
     def conversion_record(self, patient_id: int) -> ConversionRecord | None:
         """The patient's conversion record, or None."""
         return self._endpoints.conversion_record(patient_id)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -39,9 +40,10 @@ from viewer.errors import shows_errors
 from viewer.style import response_colour
 
 #: Label of the selector entry that shows every patient.
-ALL_PATIENTS = "All patients"
+ALL_PATIENTS = "All trials"
 ORR_COLUMNS = ("Cutoff", "Responders (k)", "Patients (n)", "ORR", "Exact 95 % CI")
-BOR_COLUMNS = ("Patient", "BOR", "Confirmed", "Progression (PFS)", "BOR at C3", "BOR at C6")
+#: The BOR table's columns; a "BOR at C<n>" column follows for each cutoff found in the cohort.
+BOR_COLUMNS = ("Patient", "BOR", "Confirmed", "Progression (PFS)")
 RATE_COLUMNS = ("Endpoint", "Patients with (k)", "Patients (n)", "Rate", "Exact 95 % CI")
 KM_COLUMNS = ("Curve", "Patients", "Events", "Median (months)", "95 % CI (months)")
 #: Months at which the number at risk is shown (those of the export's km_summary.csv).
@@ -118,6 +120,7 @@ class CohortWidget(QWidget):
         self.setObjectName("cohortWidget")
         self.controller = controller
         self.summary: Any = None
+        self.confirmation: QMessageBox | None = None
         self.rows: list[Any] = []
 
         self.trial_combo = QComboBox()
@@ -164,6 +167,7 @@ class CohortWidget(QWidget):
             "Best change of target sum from baseline",
             "patients",
             "best change (%)",
+            subject_axis="bottom",
         )
         self.spider = make_plot(
             "spiderPlot",
@@ -172,10 +176,14 @@ class CohortWidget(QWidget):
             "change from baseline (%)",
         )
         self.swimmer = make_plot(
-            "swimmerPlot", "Time on study and responses", "days from baseline", ""
+            "swimmerPlot",
+            "Time on study and responses",
+            "days from baseline",
+            "",
+            subject_axis="left",
         )
-        self.waterfall.setMouseEnabled(x=False, y=False)
-        self.swimmer.setMouseEnabled(x=True, y=False)
+        self.waterfall.setMouseEnabled(x=True, y=False)  # zoom in: every subject is named
+        self.swimmer.setMouseEnabled(x=True, y=True)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("cohortTabs")
         self.tabs.addTab(self.waterfall, "Waterfall")
@@ -305,7 +313,8 @@ class CohortWidget(QWidget):
     def _fill_orr(self) -> None:
         table = self.orr_table
         table.setRowCount(0)
-        for estimate in self.summary.orr:
+        shown = getattr(self.summary, "orr_shown", None)
+        for estimate in shown() if shown is not None else self.summary.orr:
             row = table.rowCount()
             table.insertRow(row)
             ci = f"{100 * estimate.ci_low:.1f} – {100 * estimate.ci_high:.1f} %"
@@ -374,6 +383,10 @@ class CohortWidget(QWidget):
     def _fill_bor(self) -> None:
         table = self.bor_table
         table.setRowCount(0)
+        cutoffs = tuple(getattr(self.summary, "cutoffs_found", (3, 6)))
+        columns = [*BOR_COLUMNS, *(f"BOR at C{c}" for c in cutoffs)]
+        table.setColumnCount(len(columns))
+        table.setHorizontalHeaderLabels(columns)
         for row_data in self.rows:
             row = table.rowCount()
             table.insertRow(row)
@@ -388,8 +401,7 @@ class CohortWidget(QWidget):
                     progression_text(row_data),
                     colour=MUTED if row_data.progression_date is None else None,
                 ),
-                _response_item(row_data.bor_at.get(3)),
-                _response_item(row_data.bor_at.get(6)),
+                *(_response_item(row_data.bor_at.get(c)) for c in cutoffs),
             )
             for column, item in enumerate(items):
                 table.setItem(row, column, item)
@@ -416,7 +428,22 @@ class CohortWidget(QWidget):
     def _on_export(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export cohort into folder")
         if folder:
-            self.export_to(folder)
+            self.confirm_export(folder, self.export_to(folder))
+
+    def confirm_export(self, folder: str | Path, files: list[Path]) -> QMessageBox:
+        """A confirmation naming the files written into *folder* (shown, not blocking)."""
+        box = QMessageBox(self)
+        box.setObjectName("exportConfirmation")
+        box.setIcon(QMessageBox.Icon.Information)
+        box.setWindowTitle("Cohort exported")
+        trial = self.trial or ALL_PATIENTS
+        plural = "s" if len(files) != 1 else ""
+        box.setText(f"Wrote {len(files)} file{plural} ({trial}) to {folder}")
+        box.setInformativeText("\n".join(Path(f).name for f in files))
+        box.setStandardButtons(QMessageBox.StandardButton.Ok)
+        box.open()
+        self.confirmation = box
+        return box
 
 
 def _fill(table: QTableWidget, rows: list[tuple[QTableWidgetItem, ...]]) -> None:
