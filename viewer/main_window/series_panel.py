@@ -18,7 +18,18 @@ from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from viewer.dialogs.series_chooser import THUMBNAIL_PX, describe, thumbnail_pixmap
+from viewer.dialogs.series_chooser import describe, thumbnail_pixmap
+
+#: Thumbnail edge in the panel (smaller than the chooser's: the panel is a narrow dock).
+THUMBNAIL_PX = 64
+
+
+def panel_text(series: Any) -> str:
+    """Three short lines: description; modality and images; series number and date."""
+    title, details = describe(series).split("\n", 1)
+    parts = details.split(" · ")
+    return "\n".join((title, " · ".join(parts[:2]), " · ".join(parts[2:]))).rstrip()
+
 
 _UID = Qt.ItemDataRole.UserRole
 
@@ -86,7 +97,9 @@ class SeriesPanelWidget(QWidget):
         self.list.setObjectName("seriesList")
         self.list.setIconSize(QSize(THUMBNAIL_PX, THUMBNAIL_PX))
         self.list.setSpacing(2)
-        self.list.setWordWrap(True)
+        self.list.setWordWrap(False)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.itemClicked.connect(self._on_clicked)
         self.list.itemActivated.connect(self._on_clicked)
         layout = QVBoxLayout(self)
@@ -133,7 +146,7 @@ class SeriesPanelWidget(QWidget):
         ]
         self.list.clear()
         for s in series:
-            item = QListWidgetItem(describe(s))
+            item = QListWidgetItem(panel_text(s))
             item.setData(_UID, s.series_instance_uid)
             pixmap = thumbnail_pixmap(getattr(s, "thumbnail", None))
             if pixmap is not None:

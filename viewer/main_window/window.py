@@ -204,7 +204,7 @@ class MainWindow(QMainWindow):
             dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
             self.addDockWidget(area, dock)
             docks[title] = dock
-        self.resizeDocks([docks["Patients"]], [200], Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["Patients"]], [250], Qt.Orientation.Horizontal)
         self.resizeDocks([docks["Lesions"]], [680], Qt.Orientation.Horizontal)
         self.resizeDocks([docks["Response"]], [230], Qt.Orientation.Vertical)
         self.progress = QProgressBar()
@@ -350,9 +350,9 @@ class MainWindow(QMainWindow):
         """The reason of the amendment in progress (its edits carry it), or None."""
         return self.timepoints.amendment_reason
 
-    def add_patient(self, subject_id: str) -> None:
-        """Store a new patient and open it."""
-        self.timepoints.add_patient(subject_id)
+    def add_patient(self, subject_id: str, **details: Any) -> None:
+        """Store a new patient (optional trial, site, criteria, confirmation_required); open it."""
+        self.timepoints.add_patient(subject_id, **details)
 
     def start_amendment(self, reason: str) -> None:
         """Allow edits of the signed current timepoint, each audited with *reason*."""
