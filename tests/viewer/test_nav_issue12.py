@@ -178,6 +178,18 @@ def test_context_menu_offers_every_edit_and_says_why_one_is_disabled(
     assert "T2" not in _codes(window)
     assert not _close_boxes()  # no error on the way
 
+    # signed: the edits are disabled and say what to do
+    window.session.sign(window.session.current_timepoint.id, "ivan", "investigator-pw")
+    actions = {
+        a.objectName(): a
+        for a in window.navigation.context_menu(ids["T1"]).actions()
+        if a.objectName()
+    }
+    assert not actions["notEvaluable"].isEnabled()
+    assert "signed and locked" in actions["notEvaluable"].toolTip()
+    assert not actions["delete"].isEnabled()
+    assert actions["jump"].isEnabled()
+
 
 # -- 2. the lesion table --
 def test_table_lists_targets_first_and_never_cuts_a_header(

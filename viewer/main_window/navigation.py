@@ -242,6 +242,11 @@ class LesionNavigation:
             status_why = (
                 f"{tp.label} is signed and locked: Timepoint → Amend signed timepoint… first."
             )
+        elif lesion.kind is LesionKind.NEW and tp.is_baseline:
+            status_why = (
+                f"{lesion.code} is a new lesion: it has nothing to record at {tp.label}; "
+                "select a follow-up timepoint."
+            )
         for name in ("notEvaluable", "tooSmall", "split", "merge"):
             if status_why is not None:
                 found[name] = status_why
