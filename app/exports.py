@@ -11,6 +11,7 @@ one-line message.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,17 @@ class Exported:
 
     files: list[Path]
     notes: list[str] = field(default_factory=list)
+
+
+def _images(folders: Sequence[str]) -> dict[str, Path]:
+    """DICOM files under every folder of *folders*, by SOP Instance UID."""
+    found: dict[str, Path] = {}
+    try:
+        for folder in dict.fromkeys(folders):  # each once, in order
+            found.update(find_images(folder))
+    except CliError as exc:
+        raise ExportError(str(exc)) from exc
+    return found
 
 
 def _folder(path: str | Path) -> Path:
@@ -65,14 +77,14 @@ class ExportController:
         return timeline, head
 
     def pdf_report(
-        self, subject_id: str, pdf_path: str | Path, images_folder: str | None = None
+        self, subject_id: str, pdf_path: str | Path, images_folders: Sequence[str] = ()
     ) -> Exported:
-        """Write the PDF report of *subject_id* (key images from *images_folder* when given)."""
+        """Write the PDF report of *subject_id* (key images from *images_folders*)."""
         from app.reports.pdf import write_patient_report
 
         timeline, head = self._timeline(subject_id, "report")
         try:
-            images = find_images(images_folder) if images_folder else {}
+            images = _images(images_folders)
             notes = write_patient_report(timeline, pdf_path, images=images, audit_head=head)
         except CliError as exc:
             raise ExportError(str(exc)) from exc
@@ -116,10 +128,12 @@ class ExportController:
             raise ExportError(f"cannot write to {out}: {exc.strerror or exc}") from exc
         return Exported(written, [f"conformance: {p}" for p in check_sdtm(datasets)])
 
-    def dicom_sr(self, subject_id: str, out_dir: str | Path, images_folder: str) -> Exported:
+    def dicom_sr(
+        self, subject_id: str, out_dir: str | Path, images_folders: Sequence[str]
+    ) -> Exported:
         """Write one DICOM SR (TID 1500) per timepoint of *subject_id* to *out_dir*.
 
-        The SR references the measured images, read from *images_folder*; a
+        The SR references the measured images, read from *images_folders*; a
         timepoint with nothing drawn on an image found there is left out (a note).
         """
         import pydicom
@@ -127,10 +141,8 @@ class ExportController:
         from storage.exchange.sr import SrExportError, build_timepoint_sr
 
         timeline, head = self._timeline(subject_id, "sr")
-        try:
-            images = find_images(images_folder)
-        except CliError as exc:
-            raise ExportError(str(exc)) from exc
+        images = _images(images_folders)
+        where = ", ".join(dict.fromkeys(images_folders)) or "the folders given"
         out = _folder(out_dir)
         written: list[Path] = []
         notes: list[str] = []
@@ -146,7 +158,7 @@ class ExportController:
                 notes.append(
                     f"{tp.label} left out: "
                     + (
-                        f"{missing} measured image(s) not under {images_folder}"
+                        f"{missing} measured image(s) not under {where}"
                         if wanted
                         else "nothing was drawn on an image"
                     )

@@ -43,9 +43,9 @@ class ExportMenu:
         Its open patient is exported.
     controller : app.exports.ExportController or None
         Writes the files; None disables the menu (the tool tip says why).
-    images_folder : callable
-        Returns the folder the shown series was opened from (the SR's and the report's
-        images), or None.
+    images_folders : callable
+        Returns the folders the patient's series were opened from (the SR's and the
+        report's images), possibly empty.
 
     Attributes
     ----------
@@ -60,10 +60,10 @@ class ExportMenu:
         window: Any,
         session: Any,
         controller: Any,
-        images_folder: Callable[[], str | None],
+        images_folders: Callable[[], list[str]],
     ) -> None:
         self.window, self.session, self.controller = window, session, controller
-        self._images_folder = images_folder
+        self._images_folders = images_folders
         self.ask_save: Callable[[QWidget, str, str, str], str] = _ask_save
         self.ask_folder: Callable[[QWidget, str, str], str] = _ask_folder
         self.last_message: QMessageBox | None = None
@@ -136,7 +136,7 @@ class ExportMenu:
         if not path.lower().endswith(".pdf"):
             path += ".pdf"
         return self._run(
-            "PDF report", lambda: self.controller.pdf_report(subject, path, self._images_folder())
+            "PDF report", lambda: self.controller.pdf_report(subject, path, self._images_folders())
         )
 
     def export_sr(self) -> Any:
@@ -149,12 +149,14 @@ class ExportMenu:
         )
         if not out:
             return None
-        images = self._images_folder() or self.ask_folder(
-            self.window,
-            "Where are the measured images? (the SR references them)",
-            self._start_folder(),
-        )
-        if not images:
+        images = self._images_folders() or [
+            self.ask_folder(
+                self.window,
+                "Where are the measured images? (the SR references them)",
+                self._start_folder(),
+            )
+        ]
+        if not any(images):
             return None
         return self._run("DICOM SR", lambda: self.controller.dicom_sr(subject, out, images))
 

@@ -158,7 +158,7 @@ class MainWindow(QMainWindow):
         self.navigation = LesionNavigation(
             self, session, self.viewer, self.lesion_table, lambda: self.amendment_reason
         )
-        self.exports = ExportMenu(self, session, export_controller, self._images_folder)
+        self.exports = ExportMenu(self, session, export_controller, self._images_folders)
         self.help = HelpMenu(self)
         self._folders: dict[str, str] = {}  # series UID -> the folder it was opened from
         self.series_panel = SeriesPanelWidget(library, self.open_folder)
@@ -411,16 +411,23 @@ class MainWindow(QMainWindow):
             self.viewer.set_window(float(center), float(width))
 
     def _folder_of(self, volume: Any) -> str | None:
-        uid = getattr(volume, "series_instance_uid", "")
+        return self._folder_of_series(getattr(volume, "series_instance_uid", ""))
+
+    def _folder_of_series(self, uid: str) -> str | None:
+        """The folder series *uid* was opened from (this session first, then the library)."""
         if uid in self._folders:
             return self._folders[uid]
         known = getattr(self.library, "folders", None)
         places = list(known(uid)) if callable(known) else []
         return places[0] if places else None
 
-    def _images_folder(self) -> str | None:
-        """The folder the shown series was opened from (exports' images), or None."""
-        return self._folder_of(self.viewer.volume) if self.viewer.volume is not None else None
+    def _images_folders(self) -> list[str]:
+        """Folders the open patient's series were opened from, the shown one first (exports)."""
+        uids = [getattr(self.viewer.volume, "series_instance_uid", "")]
+        if self.session.patient is not None:
+            uids += [tp.series_instance_uid for tp in self.session.timepoints()]
+        folders = [self._folder_of_series(uid) for uid in dict.fromkeys(uids) if uid]
+        return [f for f in dict.fromkeys(folders) if f]
 
     def _first_measured_slice(self, volume: Any, default: int | None) -> int:
         """The image shown before (*default*), else the current timepoint's first measured image."""
