@@ -187,6 +187,10 @@ class SeriesLibrary:
                 log.warning("could not save the series index %s: %s", self._index_file, exc)
         return volume
 
+    def folders(self, series_instance_uid: str) -> list[str]:
+        """The folders *series_instance_uid* was opened from, most recent first."""
+        return list(self._paths.get(series_instance_uid, []))
+
     def volume(self, series_instance_uid: str, sop_instance_uids: Iterable[str] = ()) -> Any:
         """The series as loaded before or re-read from where it was found; None if unknown.
 
@@ -445,6 +449,7 @@ def build_main_window(
     configure_graphics()  # pg.setConfigOptions(imageAxisOrder="row-major"), once, before any view
     library = library or SeriesLibrary(paths.config_dir() / "series_locations.json")
     from app.cohort.controller import CohortController
+    from app.exports import ExportController
 
     window = MainWindow(
         ReadingSession(database, reader),
@@ -453,6 +458,7 @@ def build_main_window(
         cohort_controller=CohortController(database),
         settings_path=str(paths.config_dir() / "window.ini") if remember_settings else None,
         readers_controller=ReaderAdminController(database, reader),
+        export_controller=ExportController(database),
     )
     window.database = database  # type: ignore[attr-defined]  # kept with its window; MainWindow has no such field
     return window

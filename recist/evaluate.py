@@ -139,9 +139,11 @@ def _baseline_result(prep: Prepared, warnings: list[RuleWarning]) -> TimepointRe
     parts = []
     if prep.target_ids:
         sod = mm(total) if total is not None else "-"
-        parts.append(f"baseline SOD {sod} mm ({len(prep.target_ids)} targets)")
+        n = len(prep.target_ids)
+        parts.append(f"baseline SOD {sod} mm ({n} target{'' if n == 1 else 's'})")
     if prep.nt_ids:
-        parts.append(f"{len(prep.nt_ids)} non-target(s)")
+        n = len(prep.nt_ids)
+        parts.append(f"{n} non-target{'' if n == 1 else 's'}")
     reason = "Baseline: " + (", ".join(parts) if parts else "no disease recorded")
     return TimepointResult(
         label=tp.label,

@@ -328,7 +328,9 @@ class AssignBarWidget(QWidget):
             code = next_code(choice.kind, self._lesions)
             organ = ", ".join(x for x in (choice.organ, choice.location) if x) or "organ not chosen"
             nodal = ", nodal: place the short axis" if choice.nodal else ""
-            text = f"→ creates {code}, a new {_KIND_WORDS[choice.kind]} ({organ}{nodal}){where}"
+            kind = _KIND_WORDS[choice.kind]  # "new lesion" already says new
+            article = "a" if choice.kind is LesionKind.NEW else "a new"
+            text = f"→ creates {code}, {article} {kind} ({organ}{nodal}){where}"
         else:
             lesion = self._lesion(choice.lesion_id)
             code = lesion.code if lesion is not None else "?"

@@ -59,6 +59,19 @@ CODE, KIND, ORGAN, LOCATION, NODAL, STATUS = range(6)
 _FIXED_HEADERS = ("Code", "Kind", "Organ", "Location", "Node", "Status")
 
 
+_KIND_ORDER = {LesionKind.TARGET: 0, LesionKind.NON_TARGET: 1, LesionKind.NEW: 2}
+
+
+def table_order(lesion: Lesion) -> tuple[int, int, str]:
+    """Sort key of a row: targets first (T1, T2 … T10), then non-targets, then new lesions.
+
+    Within a kind by the number in the code (T2 before T10), then by the code itself.
+    """
+    digits = "".join(c for c in lesion.code if c.isdigit())
+    number = int(digits) if digits else 10**6
+    return (_KIND_ORDER.get(lesion.kind, 3), number, lesion.code)
+
+
 def status_label(status: MeasurementStatus) -> str:
     """The reader-facing name of *status* (its value in words when it has no label yet)."""
     return STATUS_LABELS.get(status) or status.value.replace("_", " ")
@@ -174,7 +187,7 @@ class LesionTableModel(QAbstractTableModel):
         warnings = self._current_warnings(current)
         for row in rows.values():
             row.warnings = warnings.get(row.lesion.code, [])
-        self._rows = list(rows.values())
+        self._rows = sorted(rows.values(), key=lambda r: table_order(r.lesion))
 
     def _current_warnings(self, current: Timepoint | None) -> dict[str, list[str]]:
         result = getattr(self._session, "assessment", None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -112,8 +113,22 @@ class LesionTableView(QTableView):
         self._set_fixed_widths()
 
     def _set_fixed_widths(self) -> None:
-        for column, width in enumerate((46, 78, 86, 96, 48, 86)):
-            self.setColumnWidth(column, width)
+        """Fixed columns at their usual width; every column at least as wide as its title."""
+        header = self.horizontalHeader()
+        bold = QFont(header.font())
+        bold.setBold(True)  # the current timepoint's title is bold: measure every title bold
+        metrics = QFontMetrics(bold)
+        usual = (46, 78, 86, 96, 48, 86)
+        for column in range(self._model.columnCount()):
+            title = str(self._model.headerData(column, Qt.Orientation.Horizontal) or "")
+            # text + sort indicator / lock icon + margins: a title is never cut ("aseline mm")
+            needed = (
+                metrics.horizontalAdvance(title)
+                + 2 * header.style().pixelMetric(header.style().PixelMetric.PM_HeaderMargin)
+                + (22 if column >= len(usual) else 12)
+            )
+            least = usual[column] if column < len(usual) else header.defaultSectionSize()
+            self.setColumnWidth(column, max(least, needed))
 
     def selected_lesion_id(self) -> int | None:
         """The id of the selected lesion, or None."""
@@ -148,6 +163,10 @@ class LesionTableView(QTableView):
     def _on_edit_failed(self, message: str, exc: object) -> None:
         if isinstance(exc, BaseException):
             report_error(self.window(), message, exc)
+
+    def ask_details(self, lesion_id: int, status: str) -> QDialog | None:
+        """Open the split (*status* ``"split"``) or merge dialog of *lesion_id* (context menu)."""
+        return self._on_details_needed(lesion_id, status)
 
     def _on_details_needed(self, lesion_id: int, status: str) -> QDialog | None:
         """Open the split or merge dialog for *lesion_id*; accepting it makes one session call."""

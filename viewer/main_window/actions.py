@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QLabel, QWidget
 
+from viewer.dialogs.new_patient import NewPatientDialog
 from viewer.dialogs.new_timepoint import NewTimepointDialog
 from viewer.dialogs.other_patient import confirm_other_patient
 from viewer.dialogs.sign import SignDialog
@@ -107,15 +108,18 @@ class TimepointActions:
         self.sign_action.setEnabled(tp is not None and not locked and not tp.is_baseline)
         self.amend_action.setEnabled(locked)
 
-    def _on_new_patient(self) -> None:
-        subject_id, ok = QInputDialog.getText(self.window, "New patient", "Subject id:")
-        if ok and subject_id.strip():
-            self.add_patient(subject_id.strip())
+    def _on_new_patient(self) -> NewPatientDialog:
+        trials = [p.trial for p in self.session.patients()]
+        dialog = NewPatientDialog(trials, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.add_patient(**dialog.values()))
+        dialog.open()
+        return dialog
 
     @shows_errors("Could not add the patient")
-    def add_patient(self, subject_id: str) -> None:
-        """Store a new patient and open it."""
-        self.session.open_patient(self.session.add_patient(subject_id).subject_id)
+    def add_patient(self, subject_id: str, **details: Any) -> None:
+        """Store a new patient (trial, site, criteria, confirmation_required) and open it."""
+        self.session.open_patient(self.session.add_patient(subject_id, **details).subject_id)
 
     def _on_new_timepoint(self) -> NewTimepointDialog:
         count = len(self.session.timepoints()) if self.session.patient else 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QMainWindow, QMenuBar, QWidget
 
@@ -97,13 +97,18 @@ class WindowSettings:
         return QSettings(self.path, QSettings.Format.IniFormat)
 
     def restore(self) -> str | None:
-        """Apply the remembered geometry, tool and preset; return the last patient's subject id."""
+        """Apply the remembered geometry, tool and preset; return the last patient's subject id.
+
+        With nothing remembered yet (the first start) the window opens maximised.
+        """
         settings = self._settings()
         if settings is None:
             return None
         geometry = settings.value("window/geometry")
         if isinstance(geometry, QByteArray):
-            self.window.restoreGeometry(geometry)
+            self.window.restoreGeometry(geometry)  # as it was left (maximised or not)
+        else:  # first start: the whole screen
+            self.window.setWindowState(self.window.windowState() | Qt.WindowState.WindowMaximized)
         state = settings.value("window/state")
         if isinstance(state, QByteArray):
             self.window.restoreState(state)

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from viewer.dialogs.other_patient import confirm_other_patient
 from viewer.dialogs.series_chooser import SeriesChooserDialog
-from viewer.errors import report_error, shows_errors
+from viewer.errors import shows_errors
 from viewer.image.loading import SeriesLibrary, SeriesLoadTask
 from viewer.image.overlays import MeasurementOverlay
 from viewer.image.presets import PRESET_NAMES
@@ -42,9 +42,14 @@ from viewer.lesions.table_model import LesionTableModel
 from viewer.lesions.table_view import LesionTableView
 from viewer.main_window.actions import TimepointActions, make_action, series_of
 from viewer.main_window.caliper_actions import CaliperActions
+from viewer.main_window.export_menu import ExportMenu
+from viewer.main_window.help import HelpMenu
+from viewer.main_window.load_errors import show_load_error
+from viewer.main_window.navigation import LesionNavigation
 from viewer.main_window.pacs import PacsActions
 from viewer.main_window.patient_browser import PatientBrowserWidget
 from viewer.main_window.records import RecordActions
+from viewer.main_window.series_panel import SeriesPanelWidget
 from viewer.main_window.smart_caliper import SmartCaliperActions
 from viewer.main_window.trial import TrialActions, WindowSettings
 from viewer.response.panel import ResponsePanelWidget
@@ -110,6 +115,7 @@ class MainWindow(QMainWindow):
         cohort_controller: Any = None,
         settings_path: str | None = None,
         readers_controller: Any = None,
+        export_controller: Any = None,
     ) -> None:
         super().__init__(parent)
         self.readers_controller = readers_controller
@@ -149,6 +155,13 @@ class MainWindow(QMainWindow):
         self.pacs = PacsActions(self, pacs_controller, self.open_folder)
         self.trial = TrialActions(self, cohort_controller)
         self.records = RecordActions(self, session)
+        self.navigation = LesionNavigation(
+            self, session, self.viewer, self.lesion_table, lambda: self.amendment_reason
+        )
+        self.exports = ExportMenu(self, session, export_controller, self._images_folders)
+        self.help = HelpMenu(self)
+        self._folders: dict[str, str] = {}  # series UID -> the folder it was opened from
+        self.series_panel = SeriesPanelWidget(library, self.open_folder)
         self._build_layout()
         self._build_actions()
         self.window_settings = WindowSettings(
@@ -181,6 +194,7 @@ class MainWindow(QMainWindow):
         docks: dict[str, QDockWidget] = {}
         for title, widget, area in (
             ("Patients", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
+            ("Series", self.series_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
             ("Lesions", right, Qt.DockWidgetArea.RightDockWidgetArea),
             ("Response", self.response_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
         ):
@@ -190,7 +204,7 @@ class MainWindow(QMainWindow):
             dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
             self.addDockWidget(area, dock)
             docks[title] = dock
-        self.resizeDocks([docks["Patients"]], [200], Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["Patients"]], [250], Qt.Orientation.Horizontal)
         self.resizeDocks([docks["Lesions"]], [680], Qt.Orientation.Horizontal)
         self.resizeDocks([docks["Response"]], [230], Qt.Orientation.Vertical)
         self.progress = QProgressBar()
@@ -241,12 +255,16 @@ class MainWindow(QMainWindow):
         edit_menu = menus.addMenu("&Edit")
         for action in (self.undo_action, self.redo_action, None, self.delete_action):
             edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
+        edit_menu.addSeparator()
+        self.navigation.add_to_menu(edit_menu)
         tp_menu = menus.addMenu("&Timepoint")
         for action in (self.new_timepoint_action, None, self.sign_action, self.amend_action):
             tp_menu.addSeparator() if action is None else tp_menu.addAction(action)
         self.records.add_menu(menus)
         self.trial.add_menu(menus)
+        self.exports.add_menu(menus)
         self._build_admin_menu(menus)
+        self.help.add_menu(menus)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
@@ -300,6 +318,7 @@ class MainWindow(QMainWindow):
         self.viewer.slice_changed.connect(self._on_slice_changed)
         self.lesion_table.lesion_selected.connect(self._on_lesion_selected)
         self.calipers.connect()
+        self.navigation.connect()
         self.smart_caliper.connect()
         self._on_commands_changed()
 
@@ -331,9 +350,9 @@ class MainWindow(QMainWindow):
         """The reason of the amendment in progress (its edits carry it), or None."""
         return self.timepoints.amendment_reason
 
-    def add_patient(self, subject_id: str) -> None:
-        """Store a new patient and open it."""
-        self.timepoints.add_patient(subject_id)
+    def add_patient(self, subject_id: str, **details: Any) -> None:
+        """Store a new patient (optional trial, site, criteria, confirmation_required); open it."""
+        self.timepoints.add_patient(subject_id, **details)
 
     def start_amendment(self, reason: str) -> None:
         """Allow edits of the signed current timepoint, each audited with *reason*."""
@@ -374,6 +393,7 @@ class MainWindow(QMainWindow):
             uids = list(getattr(shown, "sop_instance_uids", None) or [])
             image = uids[index] if shown is not None and 0 <= index < len(uids) else None
             self.viewer.set_volume(volume)
+            self._apply_dicom_window(volume)
             self.load_banner.show_for(volume)
             new_uids = list(volume.sop_instance_uids)
             index = self._first_measured_slice(
@@ -381,6 +401,33 @@ class MainWindow(QMainWindow):
             )
         self.viewer.set_slice(index)
         self._refresh_overlays()
+        self.series_panel.show_study(self._folder_of(volume), volume)
+
+    def _apply_dicom_window(self, volume: Any) -> None:
+        """Open a series with its own DICOM window (Window Center/Width), when it has one."""
+        center = getattr(volume, "window_center", None)
+        width = getattr(volume, "window_width", None)
+        if isinstance(center, int | float) and isinstance(width, int | float) and width > 0:
+            self.viewer.set_window(float(center), float(width))
+
+    def _folder_of(self, volume: Any) -> str | None:
+        return self._folder_of_series(getattr(volume, "series_instance_uid", ""))
+
+    def _folder_of_series(self, uid: str) -> str | None:
+        """The folder series *uid* was opened from (this session first, then the library)."""
+        if uid in self._folders:
+            return self._folders[uid]
+        known = getattr(self.library, "folders", None)
+        places = list(known(uid)) if callable(known) else []
+        return places[0] if places else None
+
+    def _images_folders(self) -> list[str]:
+        """Folders the open patient's series were opened from, the shown one first (exports)."""
+        uids = [getattr(self.viewer.volume, "series_instance_uid", "")]
+        if self.session.patient is not None:
+            uids += [tp.series_instance_uid for tp in self.session.timepoints()]
+        folders = [self._folder_of_series(uid) for uid in dict.fromkeys(uids) if uid]
+        return [f for f in dict.fromkeys(folders) if f]
 
     def _first_measured_slice(self, volume: Any, default: int | None) -> int:
         """The image shown before (*default*), else the current timepoint's first measured image."""
@@ -401,8 +448,11 @@ class MainWindow(QMainWindow):
         task = SeriesLoadTask(self.library, path, series_uid)
         task.signals.choose.connect(lambda found, p=path: self._on_series_choice(p, found))
         task.signals.progress.connect(self._on_load_progress)
+        task.signals.finished.connect(
+            lambda v, p=path: self._folders.update({v.series_instance_uid: p})
+        )
         task.signals.finished.connect(self._on_series_loaded)
-        task.signals.failed.connect(self._on_load_failed)
+        task.signals.failed.connect(lambda exc, p=path: self._on_load_failed(exc, p))
         self.last_task = task
         self._loading_for = getattr(self.session.patient, "id", None)
         self._loads = [t for t in self._loads if not t.is_done] + [task]
@@ -433,6 +483,7 @@ class MainWindow(QMainWindow):
         self.viewer.clear()
         self.prior.clear()
         self.prior.hide()
+        self.series_panel.clear()
         self._on_timepoint_selected()
 
     def _may_show(self, volume: Any) -> bool:
@@ -538,8 +589,15 @@ class MainWindow(QMainWindow):
         can_undo, can_redo = self.session.commands.can_undo_redo()
         self.undo_action.setEnabled(can_undo)
         self.redo_action.setEnabled(can_redo)
-        self.undo_action.setText(self.session.commands.undo_label)
-        self.redo_action.setText(self.session.commands.redo_label)
+        # the menu says what would be undone; the toolbar button keeps its short text (fixed
+        # width: "Sign timepoint" never moves) and tells the rest in its tool tip
+        for action, label, short, keys in (
+            (self.undo_action, self.session.commands.undo_label, "Undo", "Ctrl+Z"),
+            (self.redo_action, self.session.commands.redo_label, "Redo", "Ctrl+Shift+Z"),
+        ):
+            action.setText(label)
+            action.setIconText(short)
+            action.setToolTip(f"{label} ({keys})")
 
     def _on_lesion_selected(self, lesion_id: int | None) -> None:
         self.assign_bar.select_lesion(lesion_id)
@@ -654,11 +712,11 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
 
-    def _on_load_failed(self, exc: object) -> None:
+    def _on_load_failed(self, exc: object, path: str = "") -> None:
         self.progress.hide()
         self.statusBar().showMessage("Loading failed.", 5000)
         if isinstance(exc, BaseException):
-            report_error(self, "Could not load the series", exc)
+            self.last_load_error = show_load_error(self, path, exc)
 
     @shows_errors("Could not attach the series to the timepoint")
     def _on_series_loaded(self, volume: Any) -> None:
