@@ -74,25 +74,29 @@ def drag(qtbot, widget, start, end, button=Qt.MouseButton.LeftButton, steps=5) -
 
 def test_layout_switch_shows_the_panes(qtbot, layout, ct_chest):
     assert layout.layout_name == "1x1"
-    assert layout.main.isVisible() and not layout.prior.isVisible()
+    assert layout.main.isVisible()
+    assert not layout.prior.isVisible()
     assert not layout.coronal.isVisible()
 
     layout.set_layout("1x2")
     qtbot.wait(50)
-    assert layout.prior.isVisible() and not layout.coronal.isVisible()
+    assert layout.prior.isVisible()
+    assert not layout.coronal.isVisible()
 
     layout.set_layout("2x2")
     qtbot.wait(50)
     assert all(w.isVisible() for w in (layout.main, layout.coronal, layout.sagittal, layout.prior))
     assert (layout.coronal.orientation, layout.sagittal.orientation) == ("coronal", "sagittal")
-    assert layout.coronal.volume is ct_chest and layout.sagittal.volume is ct_chest
+    assert layout.coronal.volume is ct_chest
+    assert layout.sagittal.volume is ct_chest
     assert layout.main.orientation == "axial"
     widths = {round(w.width() / 10) for w in (layout.main, layout.coronal, layout.sagittal)}
     assert len(widths) == 1  # four equal panes
 
     layout.set_layout("1x1")
     qtbot.wait(50)
-    assert not layout.coronal.isVisible() and not layout.prior.isVisible()
+    assert not layout.coronal.isVisible()
+    assert not layout.prior.isVisible()
     with pytest.raises(ValueError, match="unknown layout"):
         layout.set_layout("3x3")
 
@@ -117,10 +121,12 @@ def test_1x2_panes_are_the_same_width(qtbot, layout):
 def test_scrolling_the_axial_plane_moves_the_crosshair_in_the_others(qtbot, layout):
     layout.set_layout("2x2")
     before = layout.coronal.crosshair_position
-    assert before is not None and layout.main.crosshair_position is not None
+    assert before is not None
+    assert layout.main.crosshair_position is not None
     layout.main.set_slice(layout.main.slice_index + 5)
     after = layout.coronal.crosshair_position
-    assert after is not None and after[1] != before[1]  # the horizontal line: axial position
+    assert after is not None
+    assert after[1] != before[1]
     # the line is at the display row of the axial slice shown
     s = layout.main.slice_index
     n = layout.main.volume.voxels.shape[0]
@@ -186,14 +192,16 @@ def test_scale_bar_and_zoom_readout_follow_the_zoom(qtbot, viewer):
     zoom = viewer.zoom
     assert zoom > 0
     assert f"Zoom {zoom * 100:.0f}%" in viewer.annotation("bottom_right")
-    assert viewer.scale_bar.isVisible() and viewer.scale_bar.label.endswith(" mm")
+    assert viewer.scale_bar.isVisible()
+    assert viewer.scale_bar.label.endswith(" mm")
     length = viewer.scale_bar.length_mm
     viewer.view_box.scaleBy((0.25, 0.25))  # zoom in 4x
     qtbot.wait(20)
     assert viewer.zoom == pytest.approx(zoom * 4, rel=0.05)
     assert f"Zoom {viewer.zoom * 100:.0f}%" in viewer.annotation("bottom_right")
     assert viewer.scale_bar.length_mm < length
-    assert nice_length_mm(0.5, 150) == 50 and nice_length_mm(0.01, 150) == 1
+    assert nice_length_mm(0.5, 150) == 50
+    assert nice_length_mm(0.01, 150) == 1
 
 
 def test_overlay_text_has_a_shadow(viewer):
@@ -226,7 +234,8 @@ def test_readout_refreshes_after_switching_series(qtbot, viewer, ct_chest):
     before = viewer.annotation("bottom_left")
     viewer.set_volume(shifted)
     after = viewer.annotation("bottom_left")
-    assert "HU" in after and after != before
+    assert "HU" in after
+    assert after != before
 
 
 def test_caliper_labels_of_different_lesions_do_not_overlap(qtbot, viewer, ct_chest):
@@ -251,7 +260,8 @@ def test_caliper_labels_of_different_lesions_do_not_overlap(qtbot, viewer, ct_ch
 def test_spread_label_offsets_keeps_one_owner_together():
     boxes = [("a", 0, 0, 50, 10), ("a", 10, 5, 50, 10), ("b", 0, 2, 50, 10), ("c", 200, 0, 5, 5)]
     shifts = spread_label_offsets(boxes)
-    assert shifts[0] == 0 and shifts[1] == 0  # one caliper's two labels: not moved apart
+    assert shifts[0] == 0
+    assert shifts[1] == 0
     assert shifts[2] >= 13  # below both of a's labels
     a0, a1, b = (y + dy for (_, _, y, _, _), dy in zip(boxes[:3], shifts[:3], strict=True))
     assert b >= max(a0, a1) + 10
@@ -301,7 +311,9 @@ def test_caliper_on_a_coronal_reformat_is_refused(qtbot, viewer):
     qtbot.wait(20)
     drag(qtbot, viewer, (200, 10), (300, 20))
     assert not drawn
-    assert refused and "axial" in refused[0] and "RECIST" in refused[0]
+    assert refused
+    assert "axial" in refused[0]
+    assert "RECIST" in refused[0]
     assert viewer.provisional_item is None
 
 
