@@ -402,7 +402,7 @@ def test_patient_and_slice_text(viewer, ct_chest):
     assert f"{viewer.slice_index + 1}/{ct_chest.voxels.shape[0]}" in viewer.annotation(
         "bottom_left"
     )
-    assert viewer.annotation("bottom_right") == "W 150  L 30"
+    assert viewer.annotation("bottom_right").splitlines()[0] == "W 150  L 30"
 
 
 def test_cursor_shows_hu_and_position(qtbot, viewer, ct_chest):

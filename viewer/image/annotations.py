@@ -2,7 +2,8 @@
 
 Plain ``QLabel`` children of the graphics view: they stay put while the image
 is zoomed or panned, are transparent to the mouse, and ``QWidget.grab()``
-includes them in screenshots.
+includes them in screenshots.  Each casts a tight black shadow, so the text
+stays readable over bright anatomy (bone, contrast, the liver window's white).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import math
 from typing import Any, Protocol
 
 import numpy as np
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from viewer.image.volume import volume_text
 
@@ -50,6 +51,8 @@ class ViewState(Protocol):
     def window_center(self) -> float: ...
     @property
     def window_width(self) -> float: ...
+    @property
+    def zoom(self) -> float: ...
     def display_to_lps(self, x: float, y: float) -> tuple[float, float, float]: ...
 
 
@@ -60,6 +63,7 @@ class ViewAnnotations(QtCore.QObject):
         super().__init__(view)
         self._view = view
         self._labels: dict[str, QtWidgets.QLabel] = {}
+        self._texts: dict[str, str] = {}  # full texts: the top corners are elided to fit
         for name in (*CORNERS, *EDGES, NOTICE):
             label = QtWidgets.QLabel(view)
             label.setObjectName(f"annotation_{name}")
@@ -72,20 +76,26 @@ class ViewAnnotations(QtCore.QObject):
             if name.endswith("right"):
                 alignment = QtCore.Qt.AlignmentFlag.AlignRight
             label.setAlignment(alignment)
+            if name != NOTICE:  # the notice has its own opaque background
+                shadow = QtWidgets.QGraphicsDropShadowEffect(label)
+                shadow.setBlurRadius(4.0)
+                shadow.setOffset(1.0, 1.0)
+                shadow.setColor(QtGui.QColor(0, 0, 0, 255))
+                label.setGraphicsEffect(shadow)
             self._labels[name] = label
         self._labels[NOTICE].hide()
         view.installEventFilter(self)
 
     def text(self, name: str) -> str:
-        """The text of one label (``"top_left"``, ..., ``"left"``, ...)."""
-        return self._labels[name].text()
+        """The text of one label (``"top_left"``, ..., ``"left"``, ...), in full."""
+        return self._texts.get(name, "")
 
     def set_text(self, name: str, text: str) -> None:
         """Set one label's text and re-place it."""
         label = self._labels[name]
-        if label.text() != text:
-            label.setText(text)
-            label.adjustSize()
+        if self._texts.get(name) != text:
+            self._texts[name] = text
+            self._show_text(name)
             self._place(name)
         label.setVisible(bool(text) or name != NOTICE)  # no empty yellow box
 
@@ -97,9 +107,23 @@ class ViewAnnotations(QtCore.QObject):
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
         """Re-place the labels when the view is resized."""
         if watched is self._view and event.type() == QtCore.QEvent.Type.Resize:
+            for name in ("top_left", "top_right"):
+                self._show_text(name)
             for name in self._labels:
                 self._place(name)
         return False
+
+    def _show_text(self, name: str) -> None:
+        """Set the label's text; a top corner's lines are elided short of the top letter."""
+        label, text = self._labels[name], self._texts.get(name, "")
+        if name in ("top_left", "top_right"):
+            metrics = label.fontMetrics()
+            room = max((self._view.width() - 40) // 2 - _MARGIN, 40)
+            elide = QtCore.Qt.TextElideMode.ElideRight
+            text = "\n".join(metrics.elidedText(line, elide, room) for line in text.split("\n"))
+        if label.text() != text:
+            label.setText(text)
+            label.adjustSize()
 
     def _place(self, name: str) -> None:
         label = self._labels[name]
@@ -137,7 +161,8 @@ def view_texts(widget: ViewState, cursor: str = "") -> dict[str, str]:
         "top_left": "\n".join(patient),
         "top_right": "\n".join(t for t in series if t),
         "bottom_left": "\n".join(lines),
-        "bottom_right": f"W {widget.window_width:.0f}  L {widget.window_center:.0f}",
+        "bottom_right": f"W {widget.window_width:.0f}  L {widget.window_center:.0f}"
+        + (f"\nZoom {widget.zoom * 100:.0f}%" if widget.zoom > 0 else ""),
     }
 
 

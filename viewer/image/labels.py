@@ -81,3 +81,53 @@ def bidirectional_label_anchors(
         short_end,
         _anchor(short_size, short_centre),
     )
+
+
+#: Screen pixels kept between the labels of different calipers.
+LABEL_SPACING_PX = 2.0
+
+
+def spread_label_offsets(
+    boxes: list[tuple[object, float, float, float, float]], spacing: float = LABEL_SPACING_PX
+) -> list[float]:
+    """Downward shifts (screen pixels) that keep labels of different calipers apart.
+
+    Parameters
+    ----------
+    boxes : list of ``(owner, x, y, width, height)``
+        Each label's box on screen; labels of one *owner* (one caliper) are
+        already placed apart by :func:`bidirectional_label_anchors` and are not
+        moved against each other.
+    spacing : float
+        Gap left between two boxes of different owners.
+
+    Returns
+    -------
+    list of float
+        One shift per box, in the order given; one caliper's labels move
+        together.  0 for labels that overlap no other caliper's; otherwise
+        enough to sit just below the box they hit.  Calipers are placed top to
+        bottom, so the result never overlaps.
+    """
+    owners: dict[int, list[int]] = {}  # by id(): owners need not be hashable
+    for i, box in enumerate(boxes):
+        owners.setdefault(id(box[0]), []).append(i)
+    groups = sorted(owners.values(), key=lambda g: min((boxes[i][2], boxes[i][1]) for i in g))
+    placed: list[tuple[float, float, float, float]] = []
+    shifts = [0.0] * len(boxes)
+    for group in groups:
+        dy, moved = 0.0, True
+        while moved:
+            moved = False
+            for i in group:
+                _, x, y, w, h = boxes[i]
+                for ox, oy, ow, oh in placed:
+                    top = y + dy
+                    if x < ox + ow and ox < x + w and top < oy + oh + spacing and oy < top + h:
+                        dy += oy + oh + spacing - top
+                        moved = True
+        for i in group:
+            shifts[i] = dy
+            _, x, y, w, h = boxes[i]
+            placed.append((x, y + dy, w, h))
+    return shifts

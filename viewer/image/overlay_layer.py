@@ -2,7 +2,10 @@
 
 Stored measurements are re-created only when their geometry or caption
 changes, so a caliper that the reader just edited (and the main window then
-sends back with the new geometry) is left alone mid-gesture.
+sends back with the new geometry) is left alone mid-gesture.  After each
+change of slice or zoom, :meth:`OverlayLayer.spread_labels` slides the labels
+of different calipers apart (zoomed out, neighbouring lesions' labels would
+otherwise print over each other).
 """
 
 from __future__ import annotations
@@ -10,8 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from PySide6 import QtCore
+
 from recist.model import DrawnGeometry
 from viewer.image.calipers import BidirectionalCaliperRoi, CaliperRoi, image_bounds
+from viewer.image.labels import spread_label_offsets
 from viewer.image.overlays import MeasurementOverlay, make_geometry, same_geometry
 from viewer.image.volume import slice_of
 
@@ -64,6 +70,8 @@ class OverlayLayer:
         self.selected_id: int | None = None
         self._provisional: OverlayRoi | None = None
         self._slice_cache: tuple[object, object, dict[int, int | None]] = (None, None, {})
+        # label -> (anchor it was given by spread_labels, the caliper's own anchor)
+        self._spread: dict[Any, tuple[tuple[float, float], tuple[float, float]]] = {}
 
     def set_overlays(self, items: Sequence[MeasurementOverlay]) -> None:
         """Replace the measurements; the last one marked selected becomes the selection."""
@@ -133,6 +141,37 @@ class OverlayLayer:
                 self.items[mid] = item
                 w.view_box.addItem(item)
             item.set_selected(mid == self.selected_id)
+
+    def spread_labels(self) -> None:
+        """Slide the labels of different calipers apart on screen (downwards), as needed."""
+        view_box = self._widget.view_box
+        entries = []
+        for mid, item in self.items.items():
+            for label in item.labels:
+                current = (float(label.anchor[0]), float(label.anchor[1]))
+                applied, base = self._spread.get(label, (None, current))
+                if applied != current:  # the caliper re-placed its label since
+                    base = current
+                rect = label.textItem.boundingRect()
+                w, h = max(float(rect.width()), 1.0), max(float(rect.height()), 1.0)
+                pos = view_box.mapViewToScene(label.parentItem().mapToParent(label.pos()))
+                x, y = float(pos.x()) - base[0] * w, float(pos.y()) - base[1] * h
+                entries.append((label, base, h, (mid, x, y, w, h)))
+        shifts = spread_label_offsets([e[3] for e in entries])
+        self._spread = {}
+        for (label, base, h, _), dy in zip(entries, shifts, strict=True):
+            anchor = (base[0], base[1] - dy / h)
+            if (float(label.anchor[0]), float(label.anchor[1])) != anchor:
+                label.setAnchor(QtCore.QPointF(*anchor))
+            self._spread[label] = (anchor, base)
+
+    def label_boxes(self) -> list[tuple[int, QtCore.QRectF]]:
+        """Each shown caliper label's box in scene pixels, with its measurement id (for tests)."""
+        boxes = []
+        for mid, item in self.items.items():
+            for label in item.labels:
+                boxes.append((mid, label.mapRectToScene(label.boundingRect())))
+        return boxes
 
     def select(self, measurement_id: int | None) -> None:
         """Highlight one caliper (None: none), as the reader chose; reports a change."""

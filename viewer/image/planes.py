@@ -101,6 +101,18 @@ class PlaneGeometry:
             return s, float(index), x
         return s, x, float(index)
 
+    def from_index(self, s: float, r: float, c: float, n_slices: int) -> tuple[float, float, float]:
+        """Position along the normal and display ``(x, y)`` of voxel index ``(s, r, c)``.
+
+        The inverse of :meth:`to_index`.
+        """
+        y_s = (n_slices - 1 - s) if self.flip_rows else s
+        if self.plane == "axial":
+            return s, c, r
+        if self.plane == "coronal":
+            return r, c, y_s
+        return c, r, y_s
+
     def labels(self) -> dict[str, str]:
         """Orientation letters at the ``left``, ``right``, ``top`` and ``bottom`` edges."""
         return {
@@ -114,3 +126,19 @@ class PlaneGeometry:
     def aspect(self) -> float:
         """Ratio for ``ViewBox.setAspectLocked``: screen x-scale over y-scale per pixel."""
         return self.pixel_mm[0] / self.pixel_mm[1]
+
+
+def lps_to_voxel(volume: Any, lps: tuple[float, float, float]) -> tuple[float, float, float]:
+    """Continuous voxel index ``(slice, row, column)`` of patient position *lps* (millimetres).
+
+    Uses ``volume.lps_to_index`` when the volume has it, else inverts the
+    affine map that ``index_to_lps`` describes.
+    """
+    if hasattr(volume, "lps_to_index"):
+        s, r, c = volume.lps_to_index(*lps)
+        return float(s), float(r), float(c)
+    o = np.asarray(volume.index_to_lps(0, 0, 0), dtype=float)
+    cols = [np.asarray(volume.index_to_lps(*e), dtype=float) - o for e in np.eye(3)]
+    matrix = np.column_stack(cols)
+    s, r, c = np.linalg.solve(matrix, np.asarray(lps, dtype=float) - o)
+    return float(s), float(r), float(c)

@@ -2,7 +2,10 @@
 
 ``liver`` (W150/L30) is the default for CT: the first trial reads colorectal
 liver metastases.  ``auto`` takes the 1st-99th percentile of the data, which
-suits MR, whose intensities have no absolute scale.
+suits MR, whose intensities have no absolute scale.  ``dicom`` is the
+series' own WindowCenter/WindowWidth: preset 1 (key 1) and what a series opens
+with when it has one (a head CT then opens in its brain window, not the liver's).
+``custom`` names a window dragged away from every preset; it is never applied.
 """
 
 from __future__ import annotations
@@ -29,11 +32,17 @@ PRESETS: dict[str, WindowPreset] = {
         WindowPreset("soft tissue", 40.0, 400.0),
         WindowPreset("lung", -600.0, 1500.0),
         WindowPreset("bone", 500.0, 2000.0),
+        WindowPreset("brain", 40.0, 80.0),
     )
 }
 
-#: Every name ``window_for_preset`` accepts.
-PRESET_NAMES: tuple[str, ...] = (*PRESETS, "auto")
+#: The series' own DICOM window (WindowCenter/WindowWidth): preset 1.
+DICOM = "dicom"
+#: What the preset box shows once the window was dragged away from a preset.
+CUSTOM = "custom"
+
+#: Every name ``SeriesViewerWidget.apply_preset`` accepts, in number-key order (1, 2, ...).
+PRESET_NAMES: tuple[str, ...] = (DICOM, *PRESETS, "auto")
 
 _ALIASES = {"soft_tissue": "soft tissue", "softtissue": "soft tissue", "abdomen": "liver"}
 
@@ -48,7 +57,7 @@ def normalise_preset_name(name: str) -> str:
     """
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
-    if key not in PRESET_NAMES:
+    if key not in PRESET_NAMES and key != CUSTOM:
         raise KeyError(f"unknown window preset {name!r}; expected one of {', '.join(PRESET_NAMES)}")
     return key
 
@@ -105,6 +114,8 @@ def window_for_preset(name: str, voxels: np.ndarray | None = None) -> tuple[floa
         For ``"auto"`` without data.
     """
     key = normalise_preset_name(name)
+    if key in (DICOM, CUSTOM):
+        raise ValueError(f"the {key!r} window depends on the series; see dicom_window()")
     if key == "auto":
         if voxels is None:
             raise ValueError("the 'auto' window needs the image data")
@@ -116,3 +127,16 @@ def window_for_preset(name: str, voxels: np.ndarray | None = None) -> tuple[floa
 def default_preset_for(modality: str | None) -> str:
     """The preset a series opens with: ``liver`` for CT, ``auto`` otherwise."""
     return "liver" if (modality or "").upper() == "CT" else "auto"
+
+
+def dicom_window(volume: object) -> tuple[float, float] | None:
+    """The series' WindowCenter/WindowWidth ``(center, width)``, or None when it has none."""
+    center = getattr(volume, "window_center", None)
+    width = getattr(volume, "window_width", None)
+    try:
+        c, w = float(center), float(width)  # type: ignore[arg-type]  # None/odd values: caught
+    except (TypeError, ValueError):
+        return None
+    if not (np.isfinite(c) and np.isfinite(w)) or w < 1.0:
+        return None
+    return c, w

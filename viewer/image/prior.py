@@ -1,11 +1,14 @@
-"""The previous measurement's key slice, shown beside the current series.
+"""The comparison pane: an earlier timepoint's series beside the current one.
 
-When the reader selects a lesion at a follow-up timepoint, this panel shows the
-slice on which the lesion was last measured, with that caliper drawn on it and
-a caption ("Baseline 2026-01-05 · T1 34.0 mm").  It follows the current
-series by patient position: :meth:`PriorSliceWidget.follow` takes the LPS
-position of the slice the reader is on and shows the nearest prior slice, so
-scrolling one scrolls the other.
+In the 1x2 layout (and the fourth pane of 2x2) this pane shows the series of
+the timepoint the reader compares with (baseline, nadir or the previous
+timepoint: :attr:`PriorSliceWidget.compare_box`) at the same size as the
+current pane, with its own window/level and slice overlay.  It follows the
+current series by patient position: :meth:`PriorSliceWidget.follow` takes the
+LPS position of the slice the reader is on and shows the prior slice at the
+same z, so scrolling one scrolls the other; the caption follows.  When the
+reader selects a lesion, :meth:`PriorSliceWidget.show_prior` shows the slice on
+which it was measured then, with that caliper drawn on it.
 """
 
 from __future__ import annotations
@@ -14,15 +17,31 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from recist.model import DrawnGeometry
-from viewer.image.volume import slice_of
+from viewer.image.view import SeriesViewerWidget
+from viewer.image.volume import instance_set_key, slice_of
 from viewer.style import CALIPER
+
+#: What the comparison pane may show, as (key, text in the combo box).
+COMPARE_WITH: tuple[tuple[str, str], ...] = (
+    ("baseline", "Baseline"),
+    ("nadir", "Nadir"),
+    ("previous", "Previous timepoint"),
+)
+_NO_LESION = "Select a lesion to see its previous measurement."
 
 
 class PriorSliceWidget(QWidget):
-    """A small read-only image view of the prior key slice.
+    """A read-only image view of an earlier timepoint, scrolled with the current one.
+
+    Signals
+    -------
+    compare_changed(str)
+        The reader chose another timepoint to compare with: ``"baseline"``,
+        ``"nadir"`` or ``"previous"``.
 
     Parameters
     ----------
@@ -30,27 +49,64 @@ class PriorSliceWidget(QWidget):
         Parent widget.
     """
 
+    compare_changed = Signal(str)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("priorSlice")
-        self.caption = QLabel("Select a lesion to see its previous measurement.")
+        self.compare_box = QComboBox()
+        self.compare_box.setObjectName("compareWith")
+        self.compare_box.setToolTip("The timepoint shown beside the current one")
+        for key, text in COMPARE_WITH:
+            self.compare_box.addItem(text, key)
+        self.compare_box.currentIndexChanged.connect(
+            lambda _i: self.compare_changed.emit(self.compare_with)
+        )
+        self.caption = QLabel(_NO_LESION)
         self.caption.setObjectName("priorCaption")
         self.caption.setWordWrap(True)
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground("#000000")
-        self.view = self.graphics.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.view.addItem(self.image)
-        self._lines: list[pg.PlotDataItem] = []
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.viewer = SeriesViewerWidget()
+        self.viewer.setObjectName("priorViewer")
+        self.viewer.set_tool("pointer")  # read-only: nothing is drawn here
+        self.viewer.slice_changed.connect(self._on_slice_changed)
+        header = QHBoxLayout()
+        header.setContentsMargins(2, 0, 2, 0)
+        header.addWidget(QLabel("Compare with"))
+        header.addWidget(self.compare_box)
+        header.addWidget(self.caption, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.caption)
-        layout.addWidget(self.graphics, 1)
-        self._volume: Any = None
+        layout.setSpacing(2)
+        layout.addLayout(header)
+        layout.addWidget(self.viewer, 1)
         self._geometry: DrawnGeometry | None = None
-        self._levels = (30.0 - 75.0, 30.0 + 75.0)
-        self.slice_index = -1
         self._key_slice = -1
+        self._title = ""
+        self._lines: list[pg.PlotDataItem] = []
+
+    # -- state -------------------------------------------------------------------------
+    @property
+    def compare_with(self) -> str:
+        """``"baseline"``, ``"nadir"`` or ``"previous"``."""
+        return str(self.compare_box.currentData())
+
+    def set_compare_with(self, key: str) -> None:
+        """Choose what to compare with (emits ``compare_changed`` when it changes)."""
+        index = self.compare_box.findData(key)
+        if index < 0:
+            raise ValueError(f"unknown comparison {key!r}; expected baseline, nadir or previous")
+        self.compare_box.setCurrentIndex(index)
+
+    @property
+    def volume(self) -> Any:
+        """The series shown, or None."""
+        return self.viewer.volume
+
+    @property
+    def slice_index(self) -> int:
+        """The slice shown (-1 without a series)."""
+        return self.viewer.slice_index if self.viewer.volume is not None else -1
 
     @property
     def key_slice(self) -> int:
@@ -60,7 +116,23 @@ class PriorSliceWidget(QWidget):
     @property
     def has_prior(self) -> bool:
         """True while a prior measurement is shown."""
-        return self._volume is not None and self._geometry is not None
+        return self.viewer.volume is not None and self._geometry is not None
+
+    @property
+    def title(self) -> str:
+        """The caption without the slice it is on (e.g. ``"Baseline 2026-01-05 · T1 34.0 mm"``)."""
+        return self._title
+
+    # -- showing -----------------------------------------------------------------------
+    def show_series(
+        self, volume: Any, title: str, window: tuple[float, float] | None = None
+    ) -> None:
+        """Show *volume* without a lesion (the reader has not selected one)."""
+        self._geometry, self._key_slice = None, -1
+        self._set_volume(volume, window)
+        self._title = title
+        self._set_lines([])
+        self._update_caption()
 
     def show_prior(
         self,
@@ -78,9 +150,9 @@ class PriorSliceWidget(QWidget):
         geometry : DrawnGeometry
             Where the previous measurement was drawn.
         caption : str
-            Text above the image.
+            Text above the image (the slice is added to it).
         window : tuple of float, optional
-            ``(center, width)``; defaults to the liver window.
+            ``(center, width)``; default: the series' own window.
         """
         key_slice = slice_of(volume, geometry)
         if key_slice is None:  # never show another image in its place
@@ -88,35 +160,35 @@ class PriorSliceWidget(QWidget):
                 f"{caption}: image not available (it is not among the loaded files of its series)"
             )
             return
-        self._volume, self._geometry, self._key_slice = volume, geometry, key_slice
-        if window is not None:
-            center, width = window
-            self._levels = (center - width / 2.0, center + width / 2.0)
-        self.caption.setText(caption)
-        self._show_slice(key_slice)
-        self.view.autoRange(padding=0.0)
-        self._zoom_to_caliper()
+        self._set_volume(volume, window)
+        self._geometry, self._key_slice, self._title = geometry, key_slice, caption
+        if self.viewer.slice_index == key_slice:
+            self._on_slice_changed(key_slice)
+        self.viewer.set_slice(key_slice)
 
-    def clear(self, message: str = "Select a lesion to see its previous measurement.") -> None:
+    def clear(self, message: str = _NO_LESION) -> None:
         """Show no image, only *message*."""
-        self._volume, self._geometry, self.slice_index, self._key_slice = None, None, -1, -1
-        self.image.clear()
+        self._geometry, self._key_slice, self._title = None, -1, ""
         self._set_lines([])
+        self.viewer.clear()
         self.caption.setText(message)
 
     def follow(self, position_lps_mm: tuple[float, float, float]) -> None:
-        """Show the prior slice nearest the patient position *position_lps_mm*."""
-        if not self.has_prior or not hasattr(self._volume, "lps_to_index"):
-            return
-        slice_f = self._volume.lps_to_index(*position_lps_mm)[0]
-        count = int(np.asarray(self._volume.voxels).shape[0])
-        self._show_slice(int(min(max(round(slice_f), 0), count - 1)))
+        """Show the slice nearest the patient position *position_lps_mm* (its z, in LPS)."""
+        if self.viewer.volume is not None:
+            self.viewer.set_position(position_lps_mm)
 
-    def _show_slice(self, index: int) -> None:
-        self.slice_index = index
-        self.image.setImage(
-            np.asarray(self._volume.voxels[index]), levels=self._levels, autoLevels=False
-        )
+    # -- internals ---------------------------------------------------------------------
+    def _set_volume(self, volume: Any, window: tuple[float, float] | None) -> None:
+        shown = self.viewer.volume
+        if shown is not volume and (
+            shown is None or instance_set_key(shown) != instance_set_key(volume)
+        ):
+            self.viewer.set_volume(volume)
+        if window is not None:
+            self.viewer.set_window(*window)
+
+    def _on_slice_changed(self, index: int) -> None:
         on_key_slice = self._geometry is not None and index == self._key_slice
         segments = []
         if on_key_slice and self._geometry is not None:
@@ -124,10 +196,21 @@ class PriorSliceWidget(QWidget):
                 s for s in (self._geometry.long_axis, self._geometry.short_axis) if s is not None
             ]
         self._set_lines(segments)
+        self._update_caption()
+
+    def _update_caption(self) -> None:
+        volume = self.viewer.volume
+        if volume is None:
+            return
+        count = int(np.asarray(volume.voxels).shape[0])
+        text = f"slice {self.viewer.slice_index + 1}/{count}"
+        if self._geometry is not None and self.viewer.slice_index != self._key_slice:
+            text += f" (measured on {self._key_slice + 1})"
+        self.caption.setText(f"{self._title} · {text}" if self._title else text)
 
     def _set_lines(self, segments: list[Any]) -> None:
         for line in self._lines:
-            self.view.removeItem(line)
+            self.viewer.view_box.removeItem(line)
         self._lines = []
         for segment in segments:
             xs = [segment.start_px[0], segment.end_px[0]]
@@ -140,20 +223,5 @@ class PriorSliceWidget(QWidget):
                 symbolSize=8,
                 symbolPen=pg.mkPen(CALIPER),
             )
-            self.view.addItem(line)
+            self.viewer.view_box.addItem(line)
             self._lines.append(line)
-
-    def _zoom_to_caliper(self) -> None:
-        """Centre on the caliper with some anatomy around it."""
-        if self._geometry is None:
-            return
-        seg = self._geometry.long_axis
-        cx = (seg.start_px[0] + seg.end_px[0]) / 2.0
-        cy = (seg.start_px[1] + seg.end_px[1]) / 2.0
-        half = (
-            max(abs(seg.end_px[0] - seg.start_px[0]), abs(seg.end_px[1] - seg.start_px[1]), 40.0)
-            * 2.0
-        )
-        self.view.setRange(
-            xRange=(cx - half, cx + half), yRange=(cy - half, cy + half), padding=0.0
-        )

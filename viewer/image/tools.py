@@ -91,6 +91,12 @@ class DragSurface(Protocol):
     def show_provisional(self, item: CaliperRoi | BidirectionalCaliperRoi | None) -> None: ...
     def finish_drawing(self, long_px: Any, short_px: Any = None) -> None: ...
     def request_smart(self, x: float, y: float) -> None: ...
+    @property
+    def allow_reformat_calipers(self) -> bool: ...
+    @property
+    def crosshair_enabled(self) -> bool: ...
+    def refuse_drawing(self) -> None: ...
+    def pick_position(self, x: float, y: float) -> None: ...
 
 
 class ToolDragger:
@@ -118,8 +124,15 @@ class ToolDragger:
             return True
         if ev.button() != _Left:
             return False
-        if tool in _DRAW_TOOLS and widget.orientation == "axial":
-            self._drag_draw(ev)
+        if tool in _DRAW_TOOLS:
+            if widget.orientation == "axial" or widget.allow_reformat_calipers:
+                self._drag_draw(ev)
+            elif ev.isStart():  # RECIST measures on axial images: say so, draw nothing
+                widget.refuse_drawing()
+            return True
+        if tool == "pointer" and widget.crosshair_enabled:
+            p = widget.view_box.mapSceneToView(ev.scenePos())
+            widget.pick_position(float(p.x()), float(p.y()))
             return True
         if tool == "zoom":
             self._drag_zoom(ev)

@@ -16,6 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from recist.model import DrawnGeometry, Segment
 from viewer.image.annotations import (
     CORNERS,
     EDGES,
@@ -30,10 +31,19 @@ from viewer.image.image_item import SmoothImageItem
 from viewer.image.keys import ViewInputFilter, handle_key
 from viewer.image.overlay_layer import OverlayLayer, OverlayRoi
 from viewer.image.overlays import MeasurementOverlay, Point2, make_geometry
-from viewer.image.planes import PLANES, PlaneGeometry
-from viewer.image.presets import default_preset_for, normalise_preset_name, window_for_preset
+from viewer.image.planes import PLANES, PlaneGeometry, lps_to_voxel
+from viewer.image.presets import (
+    CUSTOM,
+    DICOM,
+    default_preset_for,
+    dicom_window,
+    normalise_preset_name,
+    window_for_preset,
+)
+from viewer.image.scalebar import ScaleBar
 from viewer.image.tools import TOOLS, ToolDragger
 from viewer.image.viewbox import ImageViewBox
+from viewer.image.volume import volume_text
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
@@ -58,6 +68,14 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         The displayed slice (position along the plane normal) changed.
     window_changed(float, float)
         ``(center, width)`` changed.
+    preset_changed(str)
+        The window's preset name changed (``"custom"`` once dragged away from a preset).
+    volume_changed(object)
+        :meth:`set_volume` showed another volume.
+    measurement_refused(str)
+        A caliper drawn on a coronal/sagittal reformat was refused; the reason.
+    position_picked(tuple)
+        A click (or pointer drag, crosshair shown) on the image: the point, LPS millimetres.
     """
 
     measurement_drawn = QtCore.Signal(object)
@@ -67,6 +85,16 @@ class SeriesViewerWidget(QtWidgets.QWidget):
     slice_changed = QtCore.Signal(int)
     window_changed = QtCore.Signal(float, float)
     smart_caliper_requested = QtCore.Signal(object)
+    preset_changed = QtCore.Signal(str)
+    volume_changed = QtCore.Signal(object)
+    measurement_refused = QtCore.Signal(str)
+    position_picked = QtCore.Signal(object)
+
+    #: Why a caliper drawn on a reformat is refused.
+    REFORMAT_REFUSAL = (
+        "Measurements are made on axial slices (RECIST 1.1): draw the caliper in the axial pane "
+        "(the protocol setting viewer/allow_reformat_measurements allows reformats)."
+    )
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,6 +107,12 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._cursor_text = ""
         self._slice: np.ndarray | None = None
         self._level_offset = 0.0
+        self._preset = ""
+        self._mouse_scene: QtCore.QPointF | None = None  # for readouts after scrolling
+        self.allow_reformat_calipers = False
+        """Protocol setting: calipers may be drawn on coronal/sagittal reformats."""
+        self.crosshair_enabled = False
+        """A pointer drag moves the crosshair (``position_picked``) instead of panning."""
 
         self._graphics = pg.GraphicsView(background="k")
         self._graphics.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
@@ -99,6 +133,20 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self.view_box.addItem(self._image)
         self._contours = ContourOverlay(self.view_box)
         self._annotations = ViewAnnotations(self._graphics)
+        self.scale_bar = ScaleBar(self._graphics)
+        self._crosshair = [
+            pg.InfiniteLine(angle=a, movable=False, pen=pg.mkPen((80, 200, 255), width=1))
+            for a in (90, 0)
+        ]
+        for line in self._crosshair:
+            line.setZValue(5)
+            line.hide()
+            self.view_box.addItem(line, ignoreBounds=True)
+        self.view_box.sigRangeChanged.connect(self._on_range_changed)
+        self._spread_timer = QtCore.QTimer(self)  # caliper labels apart, once per burst
+        self._spread_timer.setSingleShot(True)
+        self._spread_timer.setInterval(0)
+        self._spread_timer.timeout.connect(self._spread_labels)
         self._layer = OverlayLayer(
             self, self.measurement_edited.emit, self.measurement_selected.emit
         )
@@ -204,6 +252,25 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         """The highlighted measurement (the Delete key's target), or None."""
         return self._layer.selected_id
 
+    @property
+    def preset_name(self) -> str:
+        """The preset the window came from (``"liver"``, ``"dicom"``...), or ``"custom"``."""
+        return self._preset
+
+    @property
+    def zoom(self) -> float:
+        """Screen pixels per image pixel (1.0 = one to one; 0 before the first image)."""
+        if self._slice is None:
+            return 0.0
+        size = self.view_box.viewPixelSize()[0]
+        return 1.0 / size if size > 0 else 0.0
+
+    @property
+    def crosshair_position(self) -> tuple[float, float] | None:
+        """Display ``(x, y)`` of the crosshair, or None while hidden."""
+        v, h = self._crosshair
+        return (float(v.value()), float(h.value())) if v.isVisible() else None
+
     def annotation(self, name: str) -> str:
         """Text of an overlay label: a corner (``"top_left"``...) or an edge (``"left"``...)."""
         return self._annotations.text(name)
@@ -223,12 +290,14 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._geometry = PlaneGeometry.of(volume, "axial")
         self._index = self._geometry.count // 2
         self._show_plane()
-        self.apply_preset(default_preset_for(getattr(volume, "modality", None)))
+        has_window = dicom_window(volume) is not None
+        self.apply_preset(DICOM if has_window else default_preset_for(volume_modality(volume)))
         self._slices_seen = getattr(volume, "slices_loaded", 0)
         if getattr(volume, "is_complete", True):
             self._load_timer.stop()
         else:
             self._load_timer.start()
+        self.volume_changed.emit(volume)
 
     def clear(self) -> None:
         """Show no image (another patient was opened) until the next :meth:`set_volume`."""
@@ -238,6 +307,9 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._slice = None
         self._index = 0
         self._cursor_text = ""
+        self._mouse_scene = None
+        self.scale_bar.set_scale(None)
+        self.set_crosshair(None)
         self._image.clear()
         self._layer.set_overlays([])
         self._contours.set_contours([])
@@ -263,8 +335,14 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._show_slice()
         self.slice_changed.emit(index)
 
-    def set_window(self, center: float, width: float) -> None:
-        """Set window centre and width (stored units, HU for CT); width >= 1."""
+    def set_window(self, center: float, width: float, preset: str = CUSTOM) -> None:
+        """Set window centre and width (stored units, HU for CT); width >= 1.
+
+        *preset* names where it comes from; a window set otherwise (a drag) is ``"custom"``.
+        """
+        if preset != self._preset:
+            self._preset = preset
+            self.preset_changed.emit(preset)
         self._center, self._width = float(center), max(float(width), 1.0)
         if (
             self._slice is not None
@@ -274,7 +352,11 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self.window_changed.emit(self._center, self._width)
 
     def apply_preset(self, name: str) -> None:
-        """Apply a window preset: ``liver``, ``soft tissue``, ``lung``, ``bone`` or ``auto``.
+        """Apply a window preset: ``dicom``, ``liver``, ``soft tissue``, ``lung``, ``bone``,
+        ``brain`` or ``auto``.
+
+        ``dicom`` is the series' WindowCenter/WindowWidth (the modality default
+        when it has none); ``custom`` leaves the window as it is.
 
         Raises
         ------
@@ -282,12 +364,21 @@ class SeriesViewerWidget(QtWidgets.QWidget):
             For an unknown preset name.
         """
         key = normalise_preset_name(name)
+        if key == CUSTOM:
+            return
+        if key == DICOM:
+            window = dicom_window(self._volume)
+            if window is None:  # no window in the files: the modality's default, named as such
+                self.apply_preset(default_preset_for(volume_modality(self._volume)))
+            else:
+                self.set_window(*window, preset=DICOM)
+            return
         data = None
         if key == "auto" and self._volume is not None:
             data = self._slice if self._slice is not None else self._volume.voxels
         if key == "auto" and data is None:
             return
-        self.set_window(*window_for_preset(key, data))
+        self.set_window(*window_for_preset(key, data), preset=key)
 
     def set_orientation(self, plane: str) -> None:
         """Show the ``axial`` (default), ``coronal`` or ``sagittal`` plane.
@@ -308,6 +399,37 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         )
         self._show_plane()
         self.slice_changed.emit(self._index)
+
+    def set_position(self, lps: tuple[float, float, float]) -> None:
+        """Show the slice of the current plane through patient position *lps* (millimetres)."""
+        if self._geometry is None:
+            return
+        s, r, c = lps_to_voxel(self._volume, lps)
+        index, _, _ = self._geometry.from_index(s, r, c, self._volume.voxels.shape[0])
+        self.set_slice(round(index))
+
+    def set_crosshair(self, lps: tuple[float, float, float] | None) -> None:
+        """Draw the crosshair through patient position *lps* in this plane (None hides it)."""
+        if lps is None or self._geometry is None:
+            for line in self._crosshair:
+                line.hide()
+            return
+        s, r, c = lps_to_voxel(self._volume, lps)
+        _, x, y = self._geometry.from_index(s, r, c, self._volume.voxels.shape[0])
+        for line, value in zip(self._crosshair, (x, y), strict=True):
+            line.setValue(value)
+            line.show()
+
+    def pick_position(self, x: float, y: float) -> None:
+        """Emit ``position_picked`` for display point ``(x, y)`` (clamped to the image)."""
+        rows, cols = self.image_shape
+        if rows and cols:
+            x, y = min(max(x, 0.0), cols - 1.0), min(max(y, 0.0), rows - 1.0)
+            self.position_picked.emit(self.display_to_lps(x, y))
+
+    def refuse_drawing(self) -> None:
+        """A caliper on a reformat: emit ``measurement_refused`` with the reason."""
+        self.measurement_refused.emit(self.REFORMAT_REFUSAL)
 
     def set_tool(self, name: str) -> None:
         """Select the left-button tool: pointer, line, bidirectional, pan, zoom or window.
@@ -407,10 +529,14 @@ class SeriesViewerWidget(QtWidgets.QWidget):
             raise OSError(f"could not write PNG screenshot to {path}")
 
     # -- helpers the tool dragger uses ------------------------------------------------
+    def display_to_index(self, x: float, y: float) -> tuple[float, float, float]:
+        """Continuous voxel index ``(slice, row, column)`` of display point ``(x, y)``."""
+        assert self._geometry is not None  # a volume is loaded
+        return self._geometry.to_index(self._index, x, y, self._volume.voxels.shape[0])
+
     def display_to_lps(self, x: float, y: float) -> tuple[float, float, float]:
         """Patient LPS millimetres of display point ``(x, y)`` in the current plane."""
-        assert self._geometry is not None  # a volume is loaded
-        s, r, c = self._geometry.to_index(self._index, x, y, self._volume.voxels.shape[0])
+        s, r, c = self.display_to_index(x, y)
         lps_x, lps_y, lps_z = self._volume.index_to_lps(s, r, c)
         return float(lps_x), float(lps_y), float(lps_z)
 
@@ -426,8 +552,17 @@ class SeriesViewerWidget(QtWidgets.QWidget):
     def finish_drawing(
         self, long_px: Sequence[Point2], short_px: Sequence[Point2] | None = None
     ) -> None:
-        """Emit ``measurement_drawn`` for end points drawn on the current axial slice."""
-        self.measurement_drawn.emit(make_geometry(self._volume, self._index, long_px, short_px))
+        """Emit ``measurement_drawn`` for end points drawn on the current slice.
+
+        On a reformat (allowed by the protocol setting only) the end points keep
+        their patient positions; the geometry names the axial image nearest the
+        caliper's middle.
+        """
+        if self.orientation == "axial":
+            geometry = make_geometry(self._volume, self._index, long_px, short_px)
+        else:
+            geometry = reformat_geometry(self, long_px, short_px)
+        self.measurement_drawn.emit(geometry)
 
     # -- display -------------------------------------------------------------------------
     def _show_plane(self) -> None:
@@ -449,6 +584,15 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self.view_box.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
         self._annotations.set_orientation(self._geometry.labels())
 
+    def _on_range_changed(self, *_: object) -> None:
+        zoom = self.zoom
+        self.scale_bar.set_scale(self.pixel_mm[0] / zoom if zoom > 0 else None)
+        self._update_annotations()
+        self._spread_timer.start()
+
+    def _spread_labels(self) -> None:
+        self._layer.spread_labels()
+
     def _show_slice(self) -> None:
         assert self._geometry is not None  # a volume is loaded
         self._slice = self._geometry.extract(self._volume.voxels, self._index)
@@ -464,6 +608,9 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._show_contours()
         self._layer.show_provisional(None)
         self._layer.sync()
+        self._spread_timer.start()
+        if self._mouse_scene is not None:  # the readout follows the slice under the cursor
+            self._cursor_text = self._cursor_text_at(self._mouse_scene)
         self._update_annotations()
         self._update_notice()
 
@@ -509,15 +656,22 @@ class SeriesViewerWidget(QtWidgets.QWidget):
     def _on_image_clicked(self, ev: Any) -> None:  # a pyqtgraph MouseClickEvent
         if ev.button() == QtCore.Qt.MouseButton.LeftButton:
             self._layer.select(None)
+            if self._volume is not None and (self._tool != "smart" or self.orientation != "axial"):
+                p = self.view_box.mapSceneToView(ev.scenePos())
+                self.pick_position(float(p.x()), float(p.y()))
             if self._tool == "smart" and self._volume is not None:
                 p = self.view_box.mapSceneToView(ev.scenePos())
                 self.request_smart(float(p.x()), float(p.y()))
 
+    def _cursor_text_at(self, scene_pos: QtCore.QPointF) -> str:
+        p = self.view_box.mapSceneToView(scene_pos)
+        return cursor_text(self, round(p.x()), round(p.y()))
+
     def _on_mouse_moved(self, scene_pos: QtCore.QPointF) -> None:
         if self._volume is None or self._slice is None:
             return
-        p = self.view_box.mapSceneToView(scene_pos)
-        text = cursor_text(self, round(p.x()), round(p.y()))
+        self._mouse_scene = QtCore.QPointF(scene_pos)
+        text = self._cursor_text_at(scene_pos)
         if text != self._cursor_text:
             self._cursor_text = text
             self._update_annotations()
@@ -530,7 +684,46 @@ class SeriesViewerWidget(QtWidgets.QWidget):
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 - Qt override
         """Keep the fitted body or image in view on resize, unless the reader zoomed or panned."""
         super().resizeEvent(event)
+        self.scale_bar.place()
         if self._geometry is not None and self._fit == "body":
             self.fit_to_body()
         elif self._geometry is not None and self._fit == "image":
             self.fit_to_window()
+
+
+def volume_modality(volume: Any) -> str | None:
+    """The volume's modality (``"CT"``...), or None."""
+    return volume_text(volume, "modality") or None
+
+
+def reformat_geometry(
+    view: SeriesViewerWidget, long_px: Sequence[Point2], short_px: Sequence[Point2] | None
+) -> DrawnGeometry:
+    """The DrawnGeometry of a caliper drawn on a reformat (allowed by the protocol only).
+
+    End points keep their patient (LPS) positions; pixels are their projections
+    on the axial image nearest the middle of the long axis, which the geometry names.
+    """
+    volume = view.volume
+    n = int(volume.voxels.shape[0])
+    ends = [view.display_to_index(*p) for p in long_px]
+    axial = int(min(max(round((ends[0][0] + ends[1][0]) / 2), 0), n - 1))
+    base = make_geometry(volume, axial, [(e[2], e[1]) for e in ends])
+
+    def segment(points: Sequence[Point2]) -> Segment:
+        a, b = (view.display_to_index(*p) for p in points)
+        return Segment(
+            start_px=(a[2], a[1]),
+            end_px=(b[2], b[1]),
+            start_lps_mm=view.display_to_lps(*points[0]),
+            end_lps_mm=view.display_to_lps(*points[1]),
+        )
+
+    return DrawnGeometry(
+        series_instance_uid=base.series_instance_uid,
+        sop_instance_uid=base.sop_instance_uid,
+        slice_index=axial,
+        long_axis=segment(long_px),
+        short_axis=segment(short_px) if short_px is not None else None,
+        frame_number=base.frame_number,
+    )

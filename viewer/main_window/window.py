@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QProgressBar,
-    QSplitter,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from viewer.dialogs.other_patient import confirm_other_patient
 from viewer.dialogs.series_chooser import SeriesChooserDialog
 from viewer.errors import shows_errors
+from viewer.image.layout import ViewerLayout
 from viewer.image.loading import SeriesLibrary, SeriesLoadTask
 from viewer.image.overlays import MeasurementOverlay
 from viewer.image.presets import PRESET_NAMES
@@ -42,8 +43,10 @@ from viewer.lesions.table_model import LesionTableModel
 from viewer.lesions.table_view import LesionTableView
 from viewer.main_window.actions import TimepointActions, make_action, series_of
 from viewer.main_window.caliper_actions import CaliperActions
+from viewer.main_window.comparison import ComparisonReading
 from viewer.main_window.export_menu import ExportMenu
 from viewer.main_window.help import HelpMenu
+from viewer.main_window.layouts import ViewActions
 from viewer.main_window.load_errors import show_load_error
 from viewer.main_window.navigation import LesionNavigation
 from viewer.main_window.pacs import PacsActions
@@ -164,6 +167,12 @@ class MainWindow(QMainWindow):
         self.series_panel = SeriesPanelWidget(library, self.open_folder)
         self._build_layout()
         self._build_actions()
+        self.view_actions = ViewActions(self, self.layout_view, self.preset_box, settings_path)
+        self.view_actions.add_menu(self.menuBar())
+        self.view_actions.add_to_toolbar(self.findChild(QToolBar, "mainToolbar"))
+        self.comparison = ComparisonReading(
+            session, library, self.viewer, self.prior, self.view_actions.comparison_available
+        )
         self.window_settings = WindowSettings(
             self, settings_path, session, self.tool_actions, self.preset_box, self.set_tool
         )
@@ -173,18 +182,14 @@ class MainWindow(QMainWindow):
 
     # -- construction ------------------------------------------------------------------
     def _build_layout(self) -> None:
-        centre = QSplitter(Qt.Orientation.Horizontal)
         image_column = QWidget()  # the loader's warnings in a bar right above the image
         image_layout = QVBoxLayout(image_column)
         image_layout.setContentsMargins(0, 0, 0, 0)
         image_layout.setSpacing(2)
         image_layout.addWidget(self.load_banner)
         image_layout.addWidget(self.viewer, 1)
-        centre.addWidget(image_column)
-        centre.addWidget(self.prior)
-        centre.setSizes([1000, 380])
-        self.prior.hide()
-        self.setCentralWidget(centre)
+        self.layout_view = ViewerLayout(self.viewer, self.prior, image_column)  # 1x1, 1x2, 2x2
+        self.setCentralWidget(self.layout_view)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(2, 2, 2, 2)
@@ -277,7 +282,7 @@ class MainWindow(QMainWindow):
             action.setObjectName(f"tool_{name}")
             action.setShortcut(QKeySequence(_TOOL_KEYS[name]))
             action.setToolTip(f"{_TOOL_TITLES[name]} ({_TOOL_KEYS[name]})")
-            action.triggered.connect(lambda _=False, n=name: self.viewer.set_tool(n))
+            action.triggered.connect(lambda _=False, n=name: self.layout_view.set_tool(n))
             group.addAction(action)
             toolbar.addAction(action)
             self.tool_actions[name] = action
@@ -315,7 +320,6 @@ class MainWindow(QMainWindow):
         self.viewer.measurement_drawn.connect(self._on_measurement_drawn)
         self.viewer.measurement_edited.connect(self._on_measurement_edited)
         self.viewer.delete_requested.connect(self._on_delete_requested)
-        self.viewer.slice_changed.connect(self._on_slice_changed)
         self.lesion_table.lesion_selected.connect(self._on_lesion_selected)
         self.calipers.connect()
         self.navigation.connect()
@@ -375,7 +379,7 @@ class MainWindow(QMainWindow):
     def set_tool(self, name: str) -> None:
         """Make *name* the active image tool (and check its tool button)."""
         self.tool_actions[name].setChecked(True)
-        self.viewer.set_tool(name)
+        self.layout_view.set_tool(name)
 
     def show_volume(self, volume: Any) -> None:
         """Display *volume* in the image view.
@@ -482,7 +486,6 @@ class MainWindow(QMainWindow):
         """Another patient: nothing of the previous one stays on screen."""
         self.viewer.clear()
         self.prior.clear()
-        self.prior.hide()
         self.series_panel.clear()
         self._on_timepoint_selected()
 
@@ -602,37 +605,9 @@ class MainWindow(QMainWindow):
     def _on_lesion_selected(self, lesion_id: int | None) -> None:
         self.assign_bar.select_lesion(lesion_id)
         self._refresh_overlays()
-        previous = (
-            self.session.previous_measurement(lesion_id)
-            if lesion_id is not None and self.session.current_timepoint
-            else None
-        )
-        if lesion_id is None or previous is None or previous[1].geometry is None:
-            self.prior.clear()
-            self.prior.hide()
-            return
-        timepoint, measurement = previous
-        volume = self.library.volume(
-            measurement.geometry.series_instance_uid, [measurement.geometry.sop_instance_uid]
-        )
-        if volume is None:
-            self.prior.clear(f"The {timepoint.label} series is not on this computer.")
-            self.prior.show()
-            return
-        lesion = self.lesion_model.lesion_at(self.lesion_model.row_of(lesion_id))
-        code = lesion.code if lesion is not None else ""
-        caption = f"{timepoint.label} · {code} {measurement.long_axis_mm or 0:.1f} mm"
-        key_slice = slice_of(volume, measurement.geometry)
-        if key_slice is not None:
-            caption += f" · slice {key_slice + 1}/{volume.voxels.shape[0]}"
-        self.prior.show()  # first, so that the prior view is sized before it zooms to the caliper
-        self.prior.show_prior(
-            volume,
-            measurement.geometry,
-            caption,
-            (self.viewer.window_center, self.viewer.window_width),
-        )
-        self._go_to_lesion(lesion_id, measurement.geometry, volume)
+        shown = self.comparison.update(lesion_id)  # the comparison pane (viewer/main_window)
+        if lesion_id is not None and shown is not None:
+            self._go_to_lesion(lesion_id, *shown)
 
     def _go_to_lesion(self, lesion_id: int, prior_geometry: Any, prior_volume: Any) -> None:
         """Show the current measurement's slice, else the one at the prior key slice's position."""
@@ -648,12 +623,6 @@ class MainWindow(QMainWindow):
             a, b = prior_geometry.long_axis.start_lps_mm, prior_geometry.long_axis.end_lps_mm
             position = tuple((p + q) / 2 for p, q in zip(a, b, strict=True))
             self.viewer.set_slice(int(round(volume.lps_to_index(*position)[0])))
-
-    def _on_slice_changed(self, index: int) -> None:
-        volume = self.viewer.volume
-        if self.prior.has_prior and volume is not None:
-            rows, columns = volume.voxels.shape[1:]
-            self.prior.follow(volume.index_to_lps(index, rows / 2, columns / 2))
 
     # -- widgets → session (one call each) ---------------------------------------------
     @shows_errors("Could not record the measurement")
