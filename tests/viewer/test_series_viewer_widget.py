@@ -406,6 +406,8 @@ def test_patient_and_slice_text(viewer, ct_chest):
 
 
 def test_cursor_shows_hu_and_position(qtbot, viewer, ct_chest):
+    # first elsewhere: a move to where an earlier test left the cursor sends no event
+    qtbot.mouseMove(viewer.graphics_view.viewport(), pos=to_viewport(viewer, 200, 200))
     qtbot.mouseMove(viewer.graphics_view.viewport(), pos=to_viewport(viewer, 256, 300))
     text = viewer.annotation("bottom_left")
     value = int(ct_chest.voxels[viewer.slice_index, 300, 256])
