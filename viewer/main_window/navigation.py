@@ -76,7 +76,9 @@ class LesionNavigation:
 
     def connect(self) -> None:
         """Clicks on rows jump; the table's context menu is ours."""
-        self.table.clicked.connect(self._on_row_clicked)
+        # on press, in the same event as the selection (and the slice the window shows for it):
+        # no moment where the new slice shows with the old pan
+        self.table.pressed.connect(self._on_row_clicked)
         self.table.doubleClicked.connect(self._on_row_clicked)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_context_menu)
