@@ -502,7 +502,12 @@ def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int
     Returns
     -------
     int
-        0 on a normal exit, 1 when the database cannot be opened or no one logs in.
+        0 on a normal exit, 1 when the database cannot be opened or no one logs in, 2 when
+        the user folders cannot be created (e.g. an unwritable ``CALIPER_HOME``; a message
+        box says so).
+
+    The log counts from process start (:func:`app.seconds_since_start`): "splash window
+    shown", "window shown" (the main window) and "first slice shown".
     """
     from app import seconds_since_start
 
