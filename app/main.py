@@ -508,7 +508,12 @@ def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int
     Returns
     -------
     int
-        0 on a normal exit, 1 when the database cannot be opened or no one logs in.
+        0 on a normal exit, 1 when the database cannot be opened or no one logs in, 2 when
+        the user folders cannot be created (e.g. an unwritable ``CALIPER_HOME``; a message
+        box says so).
+
+    The log counts from process start (:func:`app.seconds_since_start`): "splash window
+    shown", "window shown" (the main window) and "first slice shown".
     """
     from app import seconds_since_start
 
@@ -546,9 +551,7 @@ def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int
     if reader is None:
         splash.close()
         return 1
-    from app.pacs.controller import PacsController
-
-    pacs_controller = PacsController()
+    pacs_controller = _LazyPacsController()
     app.aboutToQuit.connect(pacs_controller.shutdown)  # cancel a retrieve, stop its thread
     window = build_main_window(
         database, reader, pacs_controller=pacs_controller, remember_settings=True
@@ -567,6 +570,7 @@ def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int
     # read by benchmarks/bench_fast.py (row "window"): seconds since the process started
     log.info("window shown %.2f s after process start", seconds_since_start())
     _log_first_slice(window)
+    QTimer.singleShot(0, lambda: pacs_controller.load(window))
     first_start = not window.session.patients()
     if demo or first_start:
         QTimer.singleShot(0, lambda: _open_demo_in(window, started))
@@ -584,6 +588,41 @@ def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int
         restore_signals()
     database.close()
     return int(code)
+
+
+class _LazyPacsController:
+    """Stands in for ``app.pacs.controller.PacsController`` until the window is shown.
+
+    Importing it imports pydicom, pynetdicom and the DICOMweb client (about a fifth of
+    the start-up); the window is built with this stand-in, which knows no PACS node yet,
+    and :meth:`load` (run once the window is up) imports the real controller and updates
+    "Find on PACS…".  Any other use loads it at once.
+    """
+
+    def __init__(self) -> None:
+        self._real: Any = None
+
+    def load(self, window: MainWindow | None = None) -> Any:
+        """The real controller (imported now if need be); refresh *window*'s PACS action."""
+        if self._real is None:
+            from app.pacs.controller import PacsController
+
+            self._real = PacsController()
+        if window is not None:
+            window.pacs.update_action()
+        return self._real
+
+    def node_names(self) -> list[str]:
+        """No node until :meth:`load` (the window asks again when the File menu opens)."""
+        return [] if self._real is None else list(self._real.node_names())
+
+    def shutdown(self) -> None:
+        """Stop the real controller's worker, if it was ever loaded."""
+        if self._real is not None:
+            self._real.shutdown()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.load(), name)
 
 
 def _log_first_slice(window: MainWindow, give_up: float = 120.0) -> None:

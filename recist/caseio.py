@@ -263,6 +263,11 @@ def _setters(cls: type, names: tuple[str, ...], post_init: bool) -> tuple[Any, .
 
 _SETTERS = _setters(TargetEntry, _TARGET_FIELDS, post_init=False)
 _TIMEPOINT_SETTERS = _setters(CaseTimepoint, _TIMEPOINT_FIELDS, post_init=True)
+_NON_TARGET_SETTERS = _setters(
+    NonTargetEntry,
+    ("id", "organ", "status", "nodal", "short_axis_um", "location", "long_axis_um", "image"),
+    post_init=False,
+)
 
 
 def _simple_target(data: dict[str, Any]) -> TargetEntry | None:
@@ -381,6 +386,47 @@ def _other_axis(
     return (None, other) if nodal else (other, None)
 
 
+_NON_TARGET_OTHER_KEYS = frozenset(("short_axis_mm", "long_axis_mm", "location", "image"))
+_STATUS = {s.value: s for s in LesionStatus}
+
+
+def _simple_non_target(data: dict[str, Any]) -> NonTargetEntry | None:
+    """The non-target of a plain ``{id, organ, status, nodal}`` object, or None (general path)."""
+    if not _NON_TARGET_OTHER_KEYS.isdisjoint(data):
+        return None
+    ident = data.get("id")
+    organ = data.get("organ", "unspecified")
+    nodal = data.get("nodal", False)
+    status = data.get("status")
+    status = _STATUS.get(status) if type(status) is str else None
+    if not (
+        status is not None
+        and type(ident) is str
+        and len(ident) <= _LESION_ID_MAX
+        and ident.isprintable()
+        and ident.strip()
+        and type(organ) is str
+        and len(organ) <= _ORGAN_MAX
+        and organ.isprintable()
+        and organ.strip()
+        and (nodal is False or nodal is True)
+    ):
+        return None
+    if _NON_TARGET_SETTERS is None:  # pragma: no cover - see _setters
+        return NonTargetEntry(ident, organ, status, nodal)
+    entry = _new(NonTargetEntry)
+    s_id, s_organ, s_status, s_nodal, s_short, s_loc, s_long, s_img = _NON_TARGET_SETTERS
+    s_id(entry, ident)
+    s_organ(entry, organ)
+    s_status(entry, status)
+    s_nodal(entry, nodal)
+    s_short(entry, None)
+    s_loc(entry, "")
+    s_long(entry, None)
+    s_img(entry, None)
+    return entry
+
+
 def _non_target(data: Mapping[str, Any], where: str) -> NonTargetEntry:
     return NonTargetEntry(
         id=_text(data, "id", where, "lesion_id"),
@@ -440,7 +486,7 @@ def _timepoint(data: Mapping[str, Any], where: str) -> CaseTimepoint:
         _text(data, "label", where, "label"),
         _date(data, "date", where, required=False),
         _entries(data, "targets", where, _target, _simple_target),
-        _entries(data, "non_targets", where, _non_target),
+        _entries(data, "non_targets", where, _non_target, _simple_non_target),
         _entries(data, "new_lesions", where, _new_lesion),
         _optional_mm(data, "slice_thickness_mm", where),
         _optional_text(data, "modality", where) if "modality" in data else None,
@@ -453,7 +499,7 @@ def _timepoint(data: Mapping[str, Any], where: str) -> CaseTimepoint:
     timepoint = _new(CaseTimepoint)
     for setter, value in zip(_TIMEPOINT_SETTERS, values, strict=True):
         setter(timepoint, value)
-    timepoint.__post_init__()
+    timepoint.__post_init__()  # the derived target_ids and non_target_ids
     return timepoint
 
 
@@ -600,7 +646,8 @@ def case_from_dict(data: Mapping[str, Any]) -> Case:
     """
     data = _mapping(data, "")
     criteria_text = data.get("criteria", "RECIST1.1")
-    if not isinstance(criteria_text, str) or criteria_text.strip().lower() not in _CRITERIA:
+    criteria = _CRITERIA.get(criteria_text.strip().lower()) if type(criteria_text) is str else None
+    if criteria is None:
         raise CaseFormatError("criteria", f"expected RECIST1.1 or iRECIST, got {criteria_text!r}")
     raw_timepoints = _list(data, "timepoints", "")
     if not raw_timepoints:
@@ -620,7 +667,7 @@ def case_from_dict(data: Mapping[str, Any]) -> Case:
     return Case(
         id=_text({"id": case_id}, "id", "", "subject_id"),
         timepoints=timepoints,
-        criteria=_CRITERIA[criteria_text.strip().lower()],
+        criteria=criteria,
         confirmation_required=_bool(data, "confirmation_required", "", False),
         min_sd_days=_int(data, "min_sd_days", "", 42) or 0,
         first_dose_date=_date(data, "first_dose_date", "", required=False),

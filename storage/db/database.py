@@ -366,8 +366,9 @@ def open_database(url: str | None = None, *, upgrade: bool = True) -> Database:
     shown = make_url(resolved).render_as_string(hide_password=True)
     try:
         with wrap_sqlalchemy_errors(f"open {shown}"):
-            migrate.check_not_newer(migrate.current_revision(engine), shown)
-            if upgrade:
+            revision = migrate.current_revision(engine)
+            migrate.check_not_newer(revision, shown)
+            if upgrade and not migrate.is_current(revision):
                 migrate.upgrade(engine.execution_options(**{_WRITE_OPTION: True}))
     except (RepositoryError, SQLAlchemyError):
         engine.dispose()

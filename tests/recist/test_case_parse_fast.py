@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import recist
 from recist import caseio
-from recist.case import CaseTimepoint, TargetEntry
+from recist.case import CaseTimepoint, NonTargetEntry, TargetEntry
 from recist.errors import CaseFormatError
 
 CASES = Path(__file__).resolve().parents[3] / "shared" / "recist" / "cases-public.json"
@@ -41,8 +41,9 @@ VALUES = st.one_of(
     st.lists(st.integers(0, 30), max_size=2),
 )
 KEYS = st.sampled_from(
-    ["id", "organ", "nodal", "diameter_mm", "location", "fragments_mm", "image", "extra"]
+    ["id", "organ", "nodal", "diameter_mm", "location", "fragments_mm", "image", "extra", "status"]
 )
+STATUSES = st.sampled_from(["present", "absent", "unequivocal_progression", "PRESENT", "x", 1])
 
 
 @settings(max_examples=400, deadline=None)
@@ -53,6 +54,17 @@ def test_a_fast_target_equals_the_general_one(data: dict[str, Any]) -> None:
         general = _general(data)
         assert fast == general
         assert type(fast) is TargetEntry
+        assert hash(fast) == hash(general)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(KEYS, st.one_of(VALUES, STATUSES), max_size=6))
+def test_a_fast_non_target_equals_the_general_one(data: dict[str, Any]) -> None:
+    fast = caseio._simple_non_target(data)
+    if fast is not None:
+        general = caseio._non_target(data, "n")
+        assert fast == general
+        assert type(fast) is NonTargetEntry
         assert hash(fast) == hash(general)
 
 

@@ -170,3 +170,17 @@ def test_alembic_command_line_uses_pyproject_config(tmp_path: Path) -> None:
     db = open_database(url)
     assert db.verify_audit().ok
     db.close()
+
+
+def test_revisions_read_from_the_scripts_agree_with_alembic() -> None:
+    """``storage.db.migrate`` skips Alembic at head by reading the scripts; Alembic agrees."""
+    from alembic.script import ScriptDirectory
+
+    from storage.db import migrate
+
+    scripts = ScriptDirectory.from_config(migrate.alembic_config())
+    revisions, head = migrate.script_revisions()
+    assert revisions == {s.revision for s in scripts.walk_revisions()}
+    assert head == head_revision()
+    assert migrate.is_current(head)
+    assert not migrate.is_current(None)
