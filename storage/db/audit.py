@@ -34,7 +34,10 @@ import binascii
 import csv
 import hashlib
 import json
+import os
+from collections import deque
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,7 +53,7 @@ from storage.db.canonical import to_json
 from storage.db.checkpoint import Checkpoint, CheckpointStore, EventsDigest, RawTable
 from storage.db.errors import AuthenticationError
 from storage.db.models import AuditEventRow, ReaderRow
-from storage.db.passwords import sign, signature_valid
+from storage.db.passwords import sign
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -473,8 +476,26 @@ def key_at(history: KeyHistory, reader_id: int, seq: int) -> str | None:
     return key
 
 
+#: Events whose signatures are verified together, in a thread (Ed25519 releases the GIL).
+_SIGNATURE_BATCH = 512
+
+
+def _verify_batch(batch: list[tuple[int, str, Any, bytes, bytes]]) -> tuple[int, str] | None:
+    """The first event of ``batch`` whose signature does not verify, or None."""
+    for seq, problem, key, signature, message in batch:
+        try:
+            key.verify(signature, message)
+        except InvalidSignature:
+            return seq, problem
+    return None
+
+
 class _EventSignatures:
-    """Checks each event's reader signature during the walk (see the module docstring)."""
+    """Checks each event's reader signature during the walk (see the module docstring).
+
+    The Ed25519 verifications, the costly part, run in batches on a few threads while the
+    walk goes on; :meth:`finish` waits for them and names the first event that failed.
+    """
 
     def __init__(
         self, session: Session, unsigned: int = 0, first_signed: int | None = None
@@ -491,18 +512,12 @@ class _EventSignatures:
         self.unsigned = unsigned
         self.first_signed = first_signed
         self._public: dict[str, Any] = {}
+        self._batch: list[tuple[int, str, Any, bytes, bytes]] = []
+        self._pending: deque[Future[tuple[int, str] | None]] = deque()
+        self._pool: ThreadPoolExecutor | None = None
+        self._failed: tuple[int, str] | None = None
 
-    def _valid(self, public_key: str, signature: str, digest: str) -> bool:
-        key = self._public.get(public_key)
-        if key is None:
-            return signature_valid(public_key, signature, event_message(digest))
-        try:
-            key.verify(base64.b64decode(signature, validate=True), event_message(digest))
-        except (ValueError, InvalidSignature, binascii.Error):
-            return False
-        return True
-
-    def _load(self, public_key: str) -> None:
+    def _key(self, public_key: str) -> Any:
         if public_key not in self._public:
             try:
                 self._public[public_key] = Ed25519PublicKey.from_public_bytes(
@@ -510,9 +525,57 @@ class _EventSignatures:
                 )
             except (ValueError, binascii.Error):
                 self._public[public_key] = None
+        return self._public[public_key]
+
+    def _defer(self, seq: int, problem: str, public_key: str, signature: str, digest: str) -> str:
+        """Queue one verification; returns ``problem`` at once if it cannot even be parsed."""
+        key = self._key(public_key)
+        try:
+            raw = base64.b64decode(signature, validate=True)
+        except (ValueError, binascii.Error):
+            return problem
+        if key is None or len(raw) != 64:
+            return problem
+        self._batch.append((seq, problem, key, raw, event_message(digest)))
+        if len(self._batch) >= _SIGNATURE_BATCH:
+            self._submit()
+        return ""
+
+    def _submit(self) -> None:
+        if not self._batch:
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)))
+        self._pending.append(self._pool.submit(_verify_batch, self._batch))
+        self._batch = []
+        while len(self._pending) > 8:  # bounded: memory stays flat
+            self._note(self._pending.popleft().result())
+
+    def _note(self, failed: tuple[int, str] | None) -> None:
+        if failed is not None and (self._failed is None or failed[0] < self._failed[0]):
+            self._failed = failed
+
+    def finish(self) -> tuple[int, str] | None:
+        """Wait for every queued verification: the first event that failed, or None."""
+        try:
+            if self._pool is None:
+                self._note(_verify_batch(self._batch))  # few: no thread
+            else:
+                self._submit()
+                while self._pending:
+                    self._note(self._pending.popleft().result())
+        finally:
+            self._batch = []
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+        return self._failed
 
     def problem(self, row: Any) -> str:
-        """Why ``row``'s signature fails, or "" (an unsigned event that may be is counted)."""
+        """Why ``row``'s signature fails, or "" (an unsigned event that may be is counted).
+
+        A signature's own verification is queued (:meth:`finish` reports it).
+        """
         seq, reader_id, signature = row.id, row.reader_id, row.signature
         if signature and self.first_signed is None:
             self.first_signed = seq
@@ -539,13 +602,14 @@ class _EventSignatures:
                     f"{what} carries no signature although the reader had a signing key "
                     "(written into the database outside Caliper?)"
                 )
-            self._load(before)
-            if not self._valid(before, signature, row.hash):
-                return (
-                    f"{what}: its signature was not made by the key the reader had at that "
-                    "event (copied from another event, or forged)"
-                )
-            return ""
+            return self._defer(
+                seq,
+                f"{what}: its signature was not made by the key the reader had at that "
+                "event (copied from another event, or forged)",
+                before,
+                signature,
+                row.hash,
+            )
         if not signature:
             self.unsigned += 1
             return ""
@@ -555,14 +619,11 @@ class _EventSignatures:
                 own = json.loads(row.after_json or "{}").get("public_key")
             except (ValueError, AttributeError):
                 own = None
-        if own:
-            self._load(own)
-        if not own or not self._valid(own, signature, row.hash):
-            return (
-                f"{what} is signed, but not by a key the reader had at that event "
-                "(forged, or a key the trail never gave them)"
-            )
-        return ""
+        forged = (
+            f"{what} is signed, but not by a key the reader had at that event "
+            "(forged, or a key the trail never gave them)"
+        )
+        return self._defer(seq, forged, own, signature, row.hash) if own else forged
 
 
 def verify_chain(
@@ -695,7 +756,7 @@ def _walk(
     checkpoint: Checkpoint | None,
 ) -> _Walk:
     """One streamed pass over the events in sequence order (see :func:`verify_chain`)."""
-    from storage.db.replay import REPLAYED, Replay
+    from storage.db.replay import Replay
 
     walk = _Walk(incremental=checkpoint is not None)
     if checkpoint is None:
@@ -703,6 +764,29 @@ def _walk(
         walk.signatures = _EventSignatures(session)
     else:
         walk.signatures = _EventSignatures(session, checkpoint.unsigned, checkpoint.first_signed)
+    try:
+        _walk_events(session, heads, checkpoint, walk)
+    finally:
+        failed = walk.signatures.finish()
+    earlier = walk.report is None or (
+        walk.report.first_broken_seq is None
+        or failed is not None
+        and failed[0] < walk.report.first_broken_seq
+    )
+    if failed is not None and not walk.restart and earlier:
+        walk.report = AuditReport(False, failed[0] - 1, failed[0], failed[1])
+    return walk
+
+
+def _walk_events(
+    session: Session,
+    heads: list[tuple[tuple[int, str] | None, str, str]],
+    checkpoint: Checkpoint | None,
+    walk: _Walk,
+) -> _Walk:
+    """The pass itself: fills ``walk``."""
+    from storage.db.replay import REPLAYED
+
     old_until = checkpoint.seq if checkpoint is not None else 0
     table = RawTable(_EVENT_TABLE, session.get_bind().dialect)
     id_at, hash_at = table.index["id"], table.index["hash"]

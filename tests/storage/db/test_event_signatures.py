@@ -209,3 +209,32 @@ def test_a_forged_signing_start_event_after_signed_events_fails(
     assert not report.ok
     assert "signing-start event" in str(report)
     assert "forged" in str(report)
+
+
+def test_a_forged_event_among_many_signed_ones_is_named(
+    db: Database, store: ClinicalStore, alice: Reader
+) -> None:
+    """More events than one verification batch (512): the threaded check finds it."""
+    investigator = db.store(alice)
+    with investigator.batch("many"):
+        for i in range(300):
+            _add(investigator, f"A-{i:04d}")
+    copied = _last(db).signature
+    with Session(db.engine) as session, session.begin():
+        forge_event(
+            session,
+            reader_id=alice.id,
+            action="confirm",
+            entity="timepoint",
+            entity_id=1,
+            reason="forged",
+            signature=copied,
+        )
+    forged = _last(db).id
+    with investigator.batch("more"):
+        for i in range(300):
+            _add(investigator, f"B-{i:04d}")
+    report = db.verify_audit(full=True)
+    assert not report.ok
+    assert report.first_broken_seq == forged
+    assert f"event {forged} (confirm timepoint 1) in the name of alice" in str(report)
