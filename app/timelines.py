@@ -6,6 +6,7 @@ cohort window, so what the screen shows and what is exported agree.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pydicom
@@ -46,25 +47,36 @@ def _readers(db: Database) -> dict[int, Reader]:
     return {r.id: r for r in db.readers.list() if r.id is not None}
 
 
+@dataclass(frozen=True)
+class Evaluated:
+    """A timeline with the case and result it was evaluated from (reused, not re-evaluated)."""
+
+    timeline: PatientTimeline
+    case: recist.Case
+    result: recist.CaseResult
+
+
 def _timeline(chart: PatientChart, readers: dict[int, Reader]) -> PatientTimeline:
     """Evaluate one chart (CliError when it has no timepoint)."""
+    return _evaluated(chart, readers).timeline
+
+
+def _evaluated(chart: PatientChart, readers: dict[int, Reader]) -> Evaluated:
     if not chart.timepoints:
         raise CliError(f"patient {chart.patient.subject_id} has no timepoint to export")
     measurements = one_per_lesion(list(chart.measurements))
-    result = recist.result_to_dict(
-        recist.evaluate(
-            recist.case_from_records(chart.patient, chart.timepoints, chart.lesions, measurements)
-        )
-    )
-    return PatientTimeline(
+    case = recist.case_from_records(chart.patient, chart.timepoints, chart.lesions, measurements)
+    result = recist.evaluate(case)
+    timeline = PatientTimeline(
         chart.patient,
         tuple(chart.timepoints),
         tuple(chart.lesions),
         tuple(measurements),
-        result,
+        recist.result_to_dict(result),
         readers,
         tuple(chart.signatures),
     )
+    return Evaluated(timeline, case, result)
 
 
 def load_all(
@@ -76,6 +88,13 @@ def load_all(
     ``trial`` keeps that trial's patients only.  A named patient that is missing or
     has no timepoint is a CliError; unnamed ones without timepoints are left out.
     """
+    return [e.timeline for e in load_evaluated(db, subjects, trial=trial)]
+
+
+def load_evaluated(
+    db: Database, subjects: list[str] | None = None, *, trial: str | None = None
+) -> list[Evaluated]:
+    """:func:`load_all` with each timeline's case and result (for endpoints: no re-evaluation)."""
     charts = db.read_only_store().charts(subjects, assessments=False)
     if subjects:
         found = {c.patient.subject_id for c in charts}
@@ -88,7 +107,7 @@ def load_all(
         if trial is not None and chart.patient.trial != trial:
             continue
         try:
-            timelines.append(_timeline(chart, readers))
+            timelines.append(_evaluated(chart, readers))
         except CliError:
             if subjects:
                 raise

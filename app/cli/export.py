@@ -225,12 +225,16 @@ def _sdtm(args: argparse.Namespace) -> int:
 
 def _cohort(args: argparse.Namespace) -> int:
     from app.cohort.metrics import cohort_summary, write_cohort_tables
+    from app.timelines import load_evaluated
 
     with _database(args) as db:
-        timelines = load_all(db)
+        evaluated = load_evaluated(db)  # each case built once, reused for the cutoffs
         db.record_witness("export cohort")
     out = _out_dir(args.out)
-    summary = cohort_summary(timelines)
+    summary = cohort_summary(
+        [e.timeline for e in evaluated],
+        cases={e.timeline.patient.subject_id: e.case for e in evaluated},
+    )
     files = write_cohort_tables(summary, out)
     from app.reports.plots import write_cohort_plots
 

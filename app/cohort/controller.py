@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import recist
 from app.cohort.endpoints import (
     EndpointSummary,
     endpoint_summary,
@@ -83,6 +84,7 @@ class CohortController:
         self._cache: dict[str | None, list[PatientTimeline]] = {}
         self._summaries: dict[str | None, CohortSummary] = {}
         self._endpoints: dict[str | None, EndpointSummary] = {}
+        self._evaluated: dict[str, tuple[recist.Case, recist.CaseResult]] = {}
 
     def trials(self) -> list[str]:
         """The trial names found on patients, sorted (patients without a trial are left out)."""
@@ -92,6 +94,7 @@ class CohortController:
     def reload(self) -> None:
         """Forget what was read, so the next call reads the database again."""
         self._cache.clear()
+        self._evaluated.clear()
         self._summaries.clear()
         self._endpoints.clear()
 
@@ -106,16 +109,23 @@ class CohortController:
         if trial not in self._cache:
             # Imported here: the exchange formats it brings (pydicom, highdicom) are only
             # needed once a cohort is opened, not at start-up.
-            from app.timelines import load_all
+            from app.timelines import load_evaluated
 
             # one read of every chart (not one per patient); no timepoint yet: left out
-            self._cache[trial] = load_all(self._database, trial=trial)
+            loaded = load_evaluated(self._database, trial=trial)
+            self._cache[trial] = [e.timeline for e in loaded]
+            # kept for the endpoints, which would otherwise evaluate every patient again
+            self._evaluated.update(
+                {e.timeline.patient.subject_id: (e.case, e.result) for e in loaded}
+            )
         return list(self._cache[trial])
 
     def summary(self, trial: str | None = None) -> CohortSummary:
         """ORR at C3 and C6 with exact 95 % CIs, BOR counts and per-patient plot data."""
         if trial not in self._summaries:
-            self._summaries[trial] = cohort_summary(self.timelines(trial))
+            timelines = self.timelines(trial)
+            cases = {k: case for k, (case, _) in self._evaluated.items()}
+            self._summaries[trial] = cohort_summary(timelines, cases=cases)
         return self._summaries[trial]
 
     def endpoint_summary(self, trial: str | None = None) -> EndpointSummary:
@@ -125,7 +135,7 @@ class CohortController:
         conversion, surgery and survival records (docs/ENDPOINTS.md).
         """
         if trial not in self._endpoints:
-            rows = load_endpoint_rows(self._database, self.timelines(trial))
+            rows = load_endpoint_rows(self._database, self.timelines(trial), self._evaluated)
             self._endpoints[trial] = endpoint_summary(rows)
         return self._endpoints[trial]
 

@@ -21,7 +21,7 @@ number at risk every 3 months up to the 18-month cut-off.
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,14 +86,24 @@ class EndpointSummary:
     km: dict[str, KmCurve] = field(default_factory=dict)
 
 
-def patient_endpoints(timeline: PatientTimeline, records: EndpointRecords) -> PatientEndpoints:
-    """Derive one patient's endpoints from its timeline and records."""
-    case = recist.case_from_records(
-        timeline.patient, timeline.timepoints, timeline.lesions, timeline.measurements
-    )
+def patient_endpoints(
+    timeline: PatientTimeline,
+    records: EndpointRecords,
+    evaluated: tuple[recist.Case, recist.CaseResult] | None = None,
+) -> PatientEndpoints:
+    """Derive one patient's endpoints from its timeline and records.
+
+    ``evaluated``: the timeline's case and result when already computed (not redone).
+    """
+    if evaluated is None:
+        case = recist.case_from_records(
+            timeline.patient, timeline.timepoints, timeline.lesions, timeline.measurements
+        )
+        evaluated = (case, recist.evaluate(case))
+    case, result = evaluated
     return derive_endpoints(
         case,
-        recist.evaluate(case),
+        result,
         conversion=records.conversion,
         surgery=records.surgery,
         survival=records.survival,
@@ -101,9 +111,14 @@ def patient_endpoints(timeline: PatientTimeline, records: EndpointRecords) -> Pa
 
 
 def load_endpoint_rows(
-    database: Database, timelines: Sequence[PatientTimeline]
+    database: Database,
+    timelines: Sequence[PatientTimeline],
+    evaluated: Mapping[str, tuple[recist.Case, recist.CaseResult]] | None = None,
 ) -> list[PatientEndpointRow]:
-    """The endpoint rows of already loaded timelines (the records of all of them in one read)."""
+    """The endpoint rows of already loaded timelines (the records of all of them in one read).
+
+    ``evaluated``: case and result by subject id, when the timelines were evaluated already.
+    """
     ids = []
     for timeline in timelines:
         if timeline.patient.id is None:  # read from the store, so never: a timeline built by hand
@@ -113,7 +128,10 @@ def load_endpoint_rows(
     rows = []
     for timeline, patient_id in zip(timelines, ids, strict=True):
         records = found[patient_id]
-        rows.append(PatientEndpointRow(timeline, records, patient_endpoints(timeline, records)))
+        known = (evaluated or {}).get(timeline.patient.subject_id)
+        rows.append(
+            PatientEndpointRow(timeline, records, patient_endpoints(timeline, records, known))
+        )
     return rows
 
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 import csv
 import math
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -189,11 +189,23 @@ def _cutoff_timepoints(timeline: PatientTimeline, cycle: int) -> list[Any]:
     return tps
 
 
-def bor_up_to(timeline: PatientTimeline, cycle: int) -> str | None:
-    """Best overall response from the timepoints up to cycle ``cycle`` (see module doc)."""
+def bor_up_to(timeline: PatientTimeline, cycle: int, case: recist.Case | None = None) -> str | None:
+    """Best overall response from the timepoints up to cycle ``cycle`` (see module doc).
+
+    ``case``: the timeline's whole case when already built; the cutoff's case is then
+    its timepoints up to the cutoff (what ``case_from_records`` of those timepoints gives,
+    each timepoint's entries coming from its own measurements only), not built again.
+    """
     tps = _cutoff_timepoints(timeline, cycle)
     if len(tps) < 2:
         return None
+    if case is not None:
+        keep = {id(t) for t in tps}
+        ordered = sorted(timeline.timepoints, key=lambda t: t.order)
+        upto = tuple(
+            entry for entry, t in zip(case.timepoints, ordered, strict=True) if id(t) in keep
+        )
+        return str(recist.evaluate(replace(case, timepoints=upto)).best_overall_response.value)
     ids = {t.id for t in tps}
     ms = [m for m in timeline.measurements if m.timepoint_id in ids]
     lesion_ids = {m.lesion_id for m in ms}
@@ -203,9 +215,11 @@ def bor_up_to(timeline: PatientTimeline, cycle: int) -> str | None:
 
 
 def summarize_patient(
-    timeline: PatientTimeline, cycles: Sequence[int] = CUTOFF_CYCLES
+    timeline: PatientTimeline,
+    cycles: Sequence[int] = CUTOFF_CYCLES,
+    case: recist.Case | None = None,
 ) -> PatientSummary:
-    """The cohort line of one patient from its records and result."""
+    """The cohort line of one patient from its records and result (``case``: its case, if built)."""
     tps = sorted(timeline.timepoints, key=lambda t: t.order)
     baseline = tps[0].scan_date if tps else None
     spider: list[tuple[int, float]] = []
@@ -229,7 +243,7 @@ def summarize_patient(
     return PatientSummary(
         subject_id=timeline.patient.subject_id,
         best_overall_response=timeline.result.get("best_overall_response"),
-        bor_at={c: bor_up_to(timeline, c) for c in cycles},
+        bor_at={c: bor_up_to(timeline, c, case) for c in cycles},
         best_pct_change=min(changes) if changes else None,
         spider=tuple(spider),
         responses=tuple(responses),
@@ -247,10 +261,18 @@ def orr(patients: Sequence[PatientSummary], cycle: int, confidence: float = 0.95
 
 
 def cohort_summary(
-    timelines: Sequence[PatientTimeline], cycles: Sequence[int] = CUTOFF_CYCLES
+    timelines: Sequence[PatientTimeline],
+    cycles: Sequence[int] = CUTOFF_CYCLES,
+    cases: Mapping[str, recist.Case] | None = None,
 ) -> CohortSummary:
-    """Summaries of every patient, ORR at each cutoff and the BOR counts."""
-    patients = tuple(summarize_patient(t, cycles) for t in timelines)
+    """Summaries of every patient, ORR at each cutoff and the BOR counts.
+
+    ``cases``: the patients' cases by subject id when already built (not built again).
+    """
+    known = cases or {}
+    patients = tuple(
+        summarize_patient(t, cycles, known.get(t.patient.subject_id)) for t in timelines
+    )
     counts = Counter(p.best_overall_response or "NE" for p in patients)
     ordered = {k: counts[k] for k in BOR_ORDER if counts.get(k)}
     ordered.update({k: v for k, v in counts.items() if k not in ordered})
