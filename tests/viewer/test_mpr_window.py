@@ -120,6 +120,7 @@ def test_selecting_a_lesion_shows_it_in_both_panes(qtbot, demo: MainWindow):
     qtbot.wait(50)
     assert demo.prior.slice_index == demo.prior.key_slice  # the lesion's image then
     assert lesion.code in demo.prior.caption.text()
+    assert demo.prior.caliper_label.startswith(f"{lesion.code} ")  # labelled on the image
     current = session.measurement_for(lesion.id)
     assert demo.viewer.volume.sop_instance_uids[demo.viewer.slice_index] == (
         current.geometry.sop_instance_uid

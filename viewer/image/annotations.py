@@ -2,8 +2,9 @@
 
 Plain ``QLabel`` children of the graphics view: they stay put while the image
 is zoomed or panned, are transparent to the mouse, and ``QWidget.grab()``
-includes them in screenshots.  Each casts a tight black shadow, so the text
-stays readable over bright anatomy (bone, contrast, the liver window's white).
+includes them in screenshots.  Their text is drawn with a black outline
+(:class:`OutlinedLabel`), so it stays readable over bright anatomy (bone,
+contrast, the liver window's white).
 """
 
 from __future__ import annotations
@@ -56,6 +57,31 @@ class ViewState(Protocol):
     def display_to_lps(self, x: float, y: float) -> tuple[float, float, float]: ...
 
 
+class OutlinedLabel(QtWidgets.QLabel):
+    """A plain-text label whose glyphs are outlined in black (readable on white and on black)."""
+
+    #: Width of the outline, in pixels.
+    OUTLINE_PX = 3.0
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 - Qt override
+        """Each line as a path: a black stroke, then the text colour over it."""
+        del event
+        painter = QtGui.QPainter(self)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        metrics = self.fontMetrics()
+        rect = self.contentsRect()
+        right = bool(self.alignment() & QtCore.Qt.AlignmentFlag.AlignRight)
+        path = QtGui.QPainterPath()
+        for i, line in enumerate(self.text().split("\n")):
+            width = metrics.horizontalAdvance(line)
+            x = rect.right() - width if right else rect.left()
+            y = rect.top() + metrics.ascent() + i * metrics.lineSpacing()
+            path.addText(QtCore.QPointF(x, y), self.font(), line)
+        painter.strokePath(path, QtGui.QPen(QtGui.QColor(0, 0, 0), self.OUTLINE_PX))
+        painter.fillPath(path, self.palette().color(QtGui.QPalette.ColorRole.WindowText))
+        painter.end()
+
+
 class ViewAnnotations(QtCore.QObject):
     """Keeps eight labels (four corners, four edge midpoints) over *view*."""
 
@@ -65,7 +91,7 @@ class ViewAnnotations(QtCore.QObject):
         self._labels: dict[str, QtWidgets.QLabel] = {}
         self._texts: dict[str, str] = {}  # full texts: the top corners are elided to fit
         for name in (*CORNERS, *EDGES, NOTICE):
-            label = QtWidgets.QLabel(view)
+            label = QtWidgets.QLabel(view) if name == NOTICE else OutlinedLabel(view)
             label.setObjectName(f"annotation_{name}")
             label.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
             label.setStyleSheet(
@@ -76,12 +102,6 @@ class ViewAnnotations(QtCore.QObject):
             if name.endswith("right"):
                 alignment = QtCore.Qt.AlignmentFlag.AlignRight
             label.setAlignment(alignment)
-            if name != NOTICE:  # the notice has its own opaque background
-                shadow = QtWidgets.QGraphicsDropShadowEffect(label)
-                shadow.setBlurRadius(4.0)
-                shadow.setOffset(1.0, 1.0)
-                shadow.setColor(QtGui.QColor(0, 0, 0, 255))
-                label.setGraphicsEffect(shadow)
             self._labels[name] = label
         self._labels[NOTICE].hide()
         view.installEventFilter(self)
@@ -117,8 +137,9 @@ class ViewAnnotations(QtCore.QObject):
         """Set the label's text; a top corner's lines are elided short of the top letter."""
         label, text = self._labels[name], self._texts.get(name, "")
         if name in ("top_left", "top_right"):
+            label.ensurePolished()  # the style sheet's font, not the default one
             metrics = label.fontMetrics()
-            room = max((self._view.width() - 40) // 2 - _MARGIN, 40)
+            room = max((self._view.width() - 48) // 2 - _MARGIN, 40)
             elide = QtCore.Qt.TextElideMode.ElideRight
             text = "\n".join(metrics.elidedText(line, elide, room) for line in text.split("\n"))
         if label.text() != text:

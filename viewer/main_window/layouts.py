@@ -165,7 +165,11 @@ class ViewActions:
         self.layout.set_layout(name)
 
     def comparison_available(self, available: bool) -> None:
-        """Until the reader chooses a layout: 1×2 at follow-up, 1×1 at baseline."""
+        """Until the reader chooses a layout: 1×2 at follow-up, 1×1 at baseline.
+
+        In 2×2 at baseline the axial pane takes the comparison pane's room.
+        """
+        self.layout.set_comparison_available(available)
         if not self.reader_chose_layout and self.layout.layout_name != "2x2":
             self.layout.set_layout("1x2" if available else "1x1")
 
