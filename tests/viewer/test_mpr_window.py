@@ -232,3 +232,20 @@ def test_comparison_timepoint_choice(qtbot, choice, sums, expected):
     reading = ComparisonReading(_chart(sums), None, viewer, prior)
     prior.set_compare_with(choice)
     assert reading.timepoint().label == expected
+
+
+def test_protocol_setting_in_the_settings_file_allows_reformat_calipers(qtbot, tmp_path):
+    from PySide6.QtWidgets import QComboBox, QMainWindow
+
+    from viewer.image.layout import ViewerLayout
+    from viewer.main_window.layouts import REFORMAT_SETTING, ViewActions
+
+    ini = tmp_path / "window.ini"
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    layout = ViewerLayout(SeriesViewerWidget(), PriorSliceWidget())
+    ViewActions(window, layout, QComboBox(), str(ini))
+    assert not any(view.allow_reformat_calipers for view in layout.planes)  # RECIST default
+    ini.write_text(f"[{REFORMAT_SETTING.split('/')[0]}]\n{REFORMAT_SETTING.split('/')[1]}=true\n")
+    ViewActions(window, layout, QComboBox(), str(ini))
+    assert all(view.allow_reformat_calipers for view in layout.planes)
