@@ -77,6 +77,12 @@ def test_view_menu_and_toolbar_switch_layouts(qtbot, demo: MainWindow):
     box.activated.emit(box.findData("1x1"))
     assert demo.layout_view.layout_name == "1x1"
     assert not demo.prior.isVisible()
+    coronal = demo.view_actions.plane_actions["coronal"]
+    assert coronal.shortcut().toString() == "Alt+2"  # not F2: that edits a lesion table cell
+    coronal.trigger()
+    assert demo.viewer.orientation == "coronal"
+    demo.view_actions.plane_actions["axial"].trigger()
+    assert demo.viewer.orientation == "axial"
 
 
 def test_follow_up_opens_current_and_comparison_side_by_side(qtbot, demo: MainWindow):

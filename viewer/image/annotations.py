@@ -58,28 +58,62 @@ class ViewState(Protocol):
 
 
 class OutlinedLabel(QtWidgets.QLabel):
-    """A plain-text label whose glyphs are outlined in black (readable on white and on black)."""
+    """A plain-text label whose glyphs are outlined in black (readable on white and on black).
 
-    #: Width of the outline, in pixels.
-    OUTLINE_PX = 3.0
+    The outlined text is rendered once per text and size into a pixmap, so
+    repainting the view (every frame while scrolling) costs one pixmap copy.
+    """
+
+    #: Offsets of the black copies drawn under the text: a one-pixel outline.
+    _OUTLINE = ((-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1))
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setContentsMargins(1, 1, 1, 1)  # room for the outline
+        self._cache: tuple[tuple[object, ...], QtGui.QPixmap] | None = None
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 - Qt override
-        """Each line as a path: a black stroke, then the text colour over it."""
+        """Draw the cached outlined text (rendered again when the text or size changed)."""
         del event
+        ratio = self.devicePixelRatioF()
+        color = self.palette().color(QtGui.QPalette.ColorRole.WindowText)
+        key = (
+            self.text(),
+            self.size(),
+            ratio,
+            color.rgba(),
+            self.font().key(),
+            int(self.alignment()),
+        )
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, self._render(ratio, color))
         painter = QtGui.QPainter(self)
-        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
-        metrics = self.fontMetrics()
+        painter.drawPixmap(0, 0, self._cache[1])
+        painter.end()
+
+    def _render(self, ratio: float, color: QtGui.QColor) -> QtGui.QPixmap:
+        pixmap = QtGui.QPixmap(
+            max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio))
+        )
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(QtCore.Qt.GlobalColor.transparent)
+        painter = QtGui.QPainter(pixmap)
+        painter.setFont(self.font())
+        metrics = painter.fontMetrics()
         rect = self.contentsRect()
         right = bool(self.alignment() & QtCore.Qt.AlignmentFlag.AlignRight)
-        path = QtGui.QPainterPath()
+        black = QtGui.QColor(0, 0, 0)
         for i, line in enumerate(self.text().split("\n")):
             width = metrics.horizontalAdvance(line)
-            x = rect.right() - width if right else rect.left()
+            x = rect.x() + rect.width() - width if right else rect.x()
             y = rect.top() + metrics.ascent() + i * metrics.lineSpacing()
-            path.addText(QtCore.QPointF(x, y), self.font(), line)
-        painter.strokePath(path, QtGui.QPen(QtGui.QColor(0, 0, 0), self.OUTLINE_PX))
-        painter.fillPath(path, self.palette().color(QtGui.QPalette.ColorRole.WindowText))
+            painter.setPen(black)
+            for dx, dy in self._OUTLINE:
+                painter.drawText(QtCore.QPointF(x + dx, y + dy), line)
+            painter.setPen(color)
+            painter.drawText(QtCore.QPointF(x, y), line)
         painter.end()
+        return pixmap
 
 
 class ViewAnnotations(QtCore.QObject):
