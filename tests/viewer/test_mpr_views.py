@@ -9,6 +9,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6 import QtCore, QtWidgets
 
+from viewer.image.annotations import OutlinedLabel
 from viewer.image.labels import spread_label_offsets
 from viewer.image.layout import ViewerLayout
 from viewer.image.overlays import MeasurementOverlay, make_geometry
@@ -204,11 +205,20 @@ def test_scale_bar_and_zoom_readout_follow_the_zoom(qtbot, viewer):
     assert nice_length_mm(0.01, 150) == 1
 
 
-def test_overlay_text_has_a_shadow(viewer):
-    labels = viewer.graphics_view.findChildren(QtWidgets.QLabel)
-    corners = [label for label in labels if label.objectName() == "annotation_bottom_left"]
-    assert corners
-    assert isinstance(corners[0].graphicsEffect(), QtWidgets.QGraphicsDropShadowEffect)
+def test_overlay_text_is_outlined_and_readable_over_white(qtbot, viewer):
+    label = viewer.graphics_view.findChild(QtWidgets.QLabel, "annotation_bottom_left")
+    assert isinstance(label, OutlinedLabel)
+    # over a white image, the label's own pixels hold black (the outline) and light text
+    viewer.set_window(-2000, 10)  # every voxel above the window: white
+    qtbot.wait(20)
+    image = viewer.grab(label.geometry()).toImage()
+    values = {
+        image.pixelColor(x, y).lightness()
+        for x in range(image.width())
+        for y in range(image.height())
+    }
+    assert min(values) < 60  # the outline
+    assert max(values) > 200
 
 
 def test_readout_refreshes_after_scrolling_without_moving_the_mouse(qtbot, viewer):
@@ -332,3 +342,17 @@ def test_protocol_setting_allows_calipers_on_reformats(qtbot, viewer, ct_chest):
     dz = abs(a[2] - b[2])
     assert dz == pytest.approx(10 * ct_chest.spacing_mm[0], rel=0.05)  # across axial slices
     assert g.sop_instance_uid in ct_chest.sop_instance_uids
+
+
+def test_2x2_without_a_comparison_gives_its_room_to_the_axial_pane(qtbot, layout):
+    layout.set_layout("2x2")
+    layout.set_comparison_available(False)
+    qtbot.wait(50)
+    assert not layout.prior.isVisible()
+    assert layout.coronal.isVisible()
+    assert layout.sagittal.isVisible()
+    assert layout.main.height() > 1.8 * layout.coronal.height()  # the whole left column
+    layout.set_comparison_available(True)
+    qtbot.wait(50)
+    assert layout.prior.isVisible()
+    assert abs(layout.main.height() - layout.coronal.height()) <= 2

@@ -77,6 +77,12 @@ def test_view_menu_and_toolbar_switch_layouts(qtbot, demo: MainWindow):
     box.activated.emit(box.findData("1x1"))
     assert demo.layout_view.layout_name == "1x1"
     assert not demo.prior.isVisible()
+    coronal = demo.view_actions.plane_actions["coronal"]
+    assert coronal.shortcut().toString() == "Alt+2"  # not F2: that edits a lesion table cell
+    coronal.trigger()
+    assert demo.viewer.orientation == "coronal"
+    demo.view_actions.plane_actions["axial"].trigger()
+    assert demo.viewer.orientation == "axial"
 
 
 def test_follow_up_opens_current_and_comparison_side_by_side(qtbot, demo: MainWindow):
@@ -120,6 +126,7 @@ def test_selecting_a_lesion_shows_it_in_both_panes(qtbot, demo: MainWindow):
     qtbot.wait(50)
     assert demo.prior.slice_index == demo.prior.key_slice  # the lesion's image then
     assert lesion.code in demo.prior.caption.text()
+    assert demo.prior.caliper_label.startswith(f"{lesion.code} ")  # labelled on the image
     current = session.measurement_for(lesion.id)
     assert demo.viewer.volume.sop_instance_uids[demo.viewer.slice_index] == (
         current.geometry.sop_instance_uid
@@ -231,3 +238,20 @@ def test_comparison_timepoint_choice(qtbot, choice, sums, expected):
     reading = ComparisonReading(_chart(sums), None, viewer, prior)
     prior.set_compare_with(choice)
     assert reading.timepoint().label == expected
+
+
+def test_protocol_setting_in_the_settings_file_allows_reformat_calipers(qtbot, tmp_path):
+    from PySide6.QtWidgets import QComboBox, QMainWindow
+
+    from viewer.image.layout import ViewerLayout
+    from viewer.main_window.layouts import REFORMAT_SETTING, ViewActions
+
+    ini = tmp_path / "window.ini"
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    layout = ViewerLayout(SeriesViewerWidget(), PriorSliceWidget())
+    ViewActions(window, layout, QComboBox(), str(ini))
+    assert not any(view.allow_reformat_calipers for view in layout.planes)  # RECIST default
+    ini.write_text(f"[{REFORMAT_SETTING.split('/')[0]}]\n{REFORMAT_SETTING.split('/')[1]}=true\n")
+    ViewActions(window, layout, QComboBox(), str(ini))
+    assert all(view.allow_reformat_calipers for view in layout.planes)

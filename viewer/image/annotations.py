@@ -2,8 +2,9 @@
 
 Plain ``QLabel`` children of the graphics view: they stay put while the image
 is zoomed or panned, are transparent to the mouse, and ``QWidget.grab()``
-includes them in screenshots.  Each casts a tight black shadow, so the text
-stays readable over bright anatomy (bone, contrast, the liver window's white).
+includes them in screenshots.  Their text is drawn with a black outline
+(:class:`OutlinedLabel`), so it stays readable over bright anatomy (bone,
+contrast, the liver window's white).
 """
 
 from __future__ import annotations
@@ -56,6 +57,65 @@ class ViewState(Protocol):
     def display_to_lps(self, x: float, y: float) -> tuple[float, float, float]: ...
 
 
+class OutlinedLabel(QtWidgets.QLabel):
+    """A plain-text label whose glyphs are outlined in black (readable on white and on black).
+
+    The outlined text is rendered once per text and size into a pixmap, so
+    repainting the view (every frame while scrolling) costs one pixmap copy.
+    """
+
+    #: Offsets of the black copies drawn under the text: a one-pixel outline.
+    _OUTLINE = ((-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1))
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setContentsMargins(1, 1, 1, 1)  # room for the outline
+        self._cache: tuple[tuple[object, ...], QtGui.QPixmap] | None = None
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 - Qt override
+        """Draw the cached outlined text (rendered again when the text or size changed)."""
+        del event
+        ratio = self.devicePixelRatioF()
+        color = self.palette().color(QtGui.QPalette.ColorRole.WindowText)
+        key = (
+            self.text(),
+            self.size(),
+            ratio,
+            color.rgba(),
+            self.font().key(),
+            int(self.alignment()),
+        )
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, self._render(ratio, color))
+        painter = QtGui.QPainter(self)
+        painter.drawPixmap(0, 0, self._cache[1])
+        painter.end()
+
+    def _render(self, ratio: float, color: QtGui.QColor) -> QtGui.QPixmap:
+        pixmap = QtGui.QPixmap(
+            max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio))
+        )
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(QtCore.Qt.GlobalColor.transparent)
+        painter = QtGui.QPainter(pixmap)
+        painter.setFont(self.font())
+        metrics = painter.fontMetrics()
+        rect = self.contentsRect()
+        right = bool(self.alignment() & QtCore.Qt.AlignmentFlag.AlignRight)
+        black = QtGui.QColor(0, 0, 0)
+        for i, line in enumerate(self.text().split("\n")):
+            width = metrics.horizontalAdvance(line)
+            x = rect.x() + rect.width() - width if right else rect.x()
+            y = rect.top() + metrics.ascent() + i * metrics.lineSpacing()
+            painter.setPen(black)
+            for dx, dy in self._OUTLINE:
+                painter.drawText(QtCore.QPointF(x + dx, y + dy), line)
+            painter.setPen(color)
+            painter.drawText(QtCore.QPointF(x, y), line)
+        painter.end()
+        return pixmap
+
+
 class ViewAnnotations(QtCore.QObject):
     """Keeps eight labels (four corners, four edge midpoints) over *view*."""
 
@@ -65,7 +125,7 @@ class ViewAnnotations(QtCore.QObject):
         self._labels: dict[str, QtWidgets.QLabel] = {}
         self._texts: dict[str, str] = {}  # full texts: the top corners are elided to fit
         for name in (*CORNERS, *EDGES, NOTICE):
-            label = QtWidgets.QLabel(view)
+            label = QtWidgets.QLabel(view) if name == NOTICE else OutlinedLabel(view)
             label.setObjectName(f"annotation_{name}")
             label.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
             label.setStyleSheet(
@@ -76,12 +136,6 @@ class ViewAnnotations(QtCore.QObject):
             if name.endswith("right"):
                 alignment = QtCore.Qt.AlignmentFlag.AlignRight
             label.setAlignment(alignment)
-            if name != NOTICE:  # the notice has its own opaque background
-                shadow = QtWidgets.QGraphicsDropShadowEffect(label)
-                shadow.setBlurRadius(4.0)
-                shadow.setOffset(1.0, 1.0)
-                shadow.setColor(QtGui.QColor(0, 0, 0, 255))
-                label.setGraphicsEffect(shadow)
             self._labels[name] = label
         self._labels[NOTICE].hide()
         view.installEventFilter(self)
@@ -117,8 +171,9 @@ class ViewAnnotations(QtCore.QObject):
         """Set the label's text; a top corner's lines are elided short of the top letter."""
         label, text = self._labels[name], self._texts.get(name, "")
         if name in ("top_left", "top_right"):
+            label.ensurePolished()  # the style sheet's font, not the default one
             metrics = label.fontMetrics()
-            room = max((self._view.width() - 40) // 2 - _MARGIN, 40)
+            room = max((self._view.width() - 48) // 2 - _MARGIN, 40)
             elide = QtCore.Qt.TextElideMode.ElideRight
             text = "\n".join(metrics.elidedText(line, elide, room) for line in text.split("\n"))
         if label.text() != text:

@@ -6,7 +6,9 @@ coronal and a sagittal reformat of the same series, and the comparison pane
 
 ``1x1``  the main pane alone (any plane);
 ``1x2``  current | comparison, side by side at the same size;
-``2x2``  axial, coronal / sagittal, comparison.
+``2x2``  axial, coronal / sagittal, comparison; without an earlier timepoint
+         (baseline) the axial pane takes the left column and the
+         reformats are stacked on the right.
 
 In 2x2 the three planes share one point (the crosshair, drawn in each): a
 click or a pointer drag in one plane moves it, and the other two planes show
@@ -78,6 +80,7 @@ class ViewerLayout(QtWidgets.QWidget):
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setSpacing(3)
         self._mode = ""
+        self._comparison = True  # an earlier timepoint exists: the comparison pane is useful
         self._cursor: tuple[float, float, float] | None = None  # voxel index of the crosshair
         self._syncing = False
         for view in self.planes:
@@ -106,11 +109,56 @@ class ViewerLayout(QtWidgets.QWidget):
     @property
     def visible_panes(self) -> list[QtWidgets.QWidget]:
         """The panes of the current layout, in reading order."""
-        return {
-            "1x1": [self._main_pane],
-            "1x2": [self._main_pane, self.prior],
-            "2x2": [self._main_pane, self.coronal, self.sagittal, self.prior],
-        }[self._mode]
+        return [widget for widget, _cell in self._cells()]
+
+    @property
+    def comparison_available(self) -> bool:
+        """Whether there is an earlier timepoint to compare with."""
+        return self._comparison
+
+    def set_comparison_available(self, available: bool) -> None:
+        """Without an earlier timepoint, 2x2 gives the comparison pane's room to the axial pane."""
+        if available != self._comparison:
+            self._comparison = available
+            if self._mode == "2x2":
+                self._arrange()
+
+    def _cells(self) -> list[tuple[QtWidgets.QWidget, tuple[int, int, int, int]]]:
+        """Each visible pane with its (row, column, row span, column span)."""
+        main = self._main_pane
+        if self._mode == "1x1":
+            return [(main, (0, 0, 1, 1))]
+        if self._mode == "1x2":
+            return [(main, (0, 0, 1, 1)), (self.prior, (0, 1, 1, 1))]
+        if not self._comparison:
+            return [
+                (main, (0, 0, 2, 1)),
+                (self.coronal, (0, 1, 1, 1)),
+                (self.sagittal, (1, 1, 1, 1)),
+            ]
+        return [
+            (main, (0, 0, 1, 1)),
+            (self.coronal, (0, 1, 1, 1)),
+            (self.sagittal, (1, 0, 1, 1)),
+            (self.prior, (1, 1, 1, 1)),
+        ]
+
+    def _arrange(self) -> None:
+        for widget in (self._main_pane, self.coronal, self.sagittal, self.prior):
+            self._grid.removeWidget(widget)
+        cells = self._cells()
+        for widget, (row, column, rows, columns) in cells:
+            self._grid.addWidget(widget, row, column, rows, columns)
+            widget.show()
+        for widget in {self._main_pane, self.coronal, self.sagittal, self.prior} - {
+            w for w, _ in cells
+        }:
+            widget.hide()
+        last_row = max(r + rs - 1 for _, (r, _c, rs, _cs) in cells)
+        last_column = max(c + cs - 1 for _, (_r, c, _rs, cs) in cells)
+        for i in range(2):  # equal columns and rows: the panes are the same size
+            self._grid.setColumnStretch(i, 1 if i <= last_column else 0)
+            self._grid.setRowStretch(i, 1 if i <= last_row else 0)
 
     @property
     def crosshair_lps(self) -> tuple[float, float, float] | None:
@@ -134,21 +182,8 @@ class ViewerLayout(QtWidgets.QWidget):
             raise ValueError(f"unknown layout {name!r}; expected one of {', '.join(LAYOUTS)}")
         if name == self._mode:
             return
-        for widget in (self._main_pane, self.coronal, self.sagittal, self.prior):
-            self._grid.removeWidget(widget)
-            widget.hide()
-        positions = {
-            "1x1": [(0, 0)],
-            "1x2": [(0, 0), (0, 1)],
-            "2x2": [(0, 0), (0, 1), (1, 0), (1, 1)],
-        }[name]
         self._mode = name
-        for widget, (row, column) in zip(self.visible_panes, positions, strict=True):
-            self._grid.addWidget(widget, row, column)
-            widget.show()
-        for i in range(2):  # equal columns and rows: the panes are the same size
-            self._grid.setColumnStretch(i, 1 if i <= max(c for _, c in positions) else 0)
-            self._grid.setRowStretch(i, 1 if i <= max(r for r, _ in positions) else 0)
+        self._arrange()
         linked = name == "2x2"
         for view in self.planes:
             view.crosshair_enabled = linked

@@ -84,6 +84,10 @@ class PriorSliceWidget(QWidget):
         self._key_slice = -1
         self._title = ""
         self._lines: list[pg.PlotDataItem] = []
+        self._label = pg.TextItem(color=CALIPER, anchor=(0, 1), fill=pg.mkBrush(0, 0, 0, 170))
+        self._label.setZValue(10)
+        self._label.hide()
+        self.viewer.view_box.addItem(self._label, ignoreBounds=True)
 
     # -- state -------------------------------------------------------------------------
     @property
@@ -208,10 +212,21 @@ class PriorSliceWidget(QWidget):
             text += f" (measured on {self._key_slice + 1})"
         self.caption.setText(f"{self._title} · {text}" if self._title else text)
 
+    @property
+    def caliper_label(self) -> str:
+        """The text beside the prior caliper (e.g. ``"T1 34.0 mm"``), empty when none is drawn."""
+        return self._label.toPlainText() if self._label.isVisible() else ""
+
     def _set_lines(self, segments: list[Any]) -> None:
         for line in self._lines:
             self.viewer.view_box.removeItem(line)
         self._lines = []
+        self._label.setVisible(bool(segments))
+        if segments:  # "T1 34.0 mm" (the caption's last part) at the right-hand end
+            seg = segments[0]
+            end = max((seg.start_px, seg.end_px), key=lambda p: p[0])
+            self._label.setText(self._title.split(" · ")[-1])
+            self._label.setPos(end[0] + 2, end[1])
         for segment in segments:
             xs = [segment.start_px[0], segment.end_px[0]]
             ys = [segment.start_px[1], segment.end_px[1]]

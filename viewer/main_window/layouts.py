@@ -4,7 +4,7 @@
 
 * View → Layout: 1×1 (Ctrl+1), 1×2 current | comparison (Ctrl+2), 2×2 axial,
   coronal, sagittal and comparison (Ctrl+4), and the toolbar's layout box;
-* View → Plane of the main pane: axial (F2), coronal (F3), sagittal (F4);
+* View → Plane of the main pane: axial (Alt+1), coronal (Alt+2), sagittal (Alt+3);
 * View → Cine (C) with a frame-rate box in the toolbar, slower ([) and faster (]);
 * View → Window preset: keys 1..7, the series' own DICOM window being 1;
 
@@ -28,7 +28,7 @@ from viewer.image.presets import CUSTOM, DICOM, PRESET_NAMES
 #: Shortcut of each layout.
 LAYOUT_KEYS = {"1x1": "Ctrl+1", "1x2": "Ctrl+2", "2x2": "Ctrl+4"}
 #: Shortcut of each plane of the main pane.
-PLANE_KEYS = {"axial": "F2", "coronal": "F3", "sagittal": "F4"}
+PLANE_KEYS = {"axial": "Alt+1", "coronal": "Alt+2", "sagittal": "Alt+3"}  # F2 edits a table cell
 CINE_KEY, SLOWER_KEY, FASTER_KEY = "C", "[", "]"
 #: The protocol setting allowing calipers on coronal/sagittal reformats.
 REFORMAT_SETTING = "viewer/allow_reformat_measurements"
@@ -165,7 +165,11 @@ class ViewActions:
         self.layout.set_layout(name)
 
     def comparison_available(self, available: bool) -> None:
-        """Until the reader chooses a layout: 1×2 at follow-up, 1×1 at baseline."""
+        """Until the reader chooses a layout: 1×2 at follow-up, 1×1 at baseline.
+
+        In 2×2 at baseline the axial pane takes the comparison pane's room.
+        """
+        self.layout.set_comparison_available(available)
         if not self.reader_chose_layout and self.layout.layout_name != "2x2":
             self.layout.set_layout("1x2" if available else "1x1")
 
