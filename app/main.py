@@ -26,14 +26,15 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from PySide6.QtCore import QSocketNotifier, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 
-from recist.model import LesionKind, MeasurementStatus, Reader, Role
+from app import demo
+from app.demo import DEMO_FOLDER, DEMO_SUBJECT_ID
+from recist.model import Reader, Role
 
 # Heavy modules (pyqtgraph, SQLAlchemy + Alembic, pydicom, the viewer) are imported
 # inside the functions that need them, after the splash screen is up: importing them
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from viewer.main_window.window import MainWindow
 
 __all__ = [
+    "DEMO_FOLDER",
     "DEMO_SUBJECT_ID",
     "can_ask",
     "log_in",
@@ -58,45 +60,7 @@ __all__ = [
 
 log = logging.getLogger("caliper")
 
-DEMO_SUBJECT_ID = "DEMO-001"
-DEMO_FOLDER = Path(__file__).resolve().parents[1] / "resources" / "demo" / "baseline"
 _LOCAL_READER_FILE = "local_reader.txt"
-
-#: The invented demo measurements: (code, kind, organ, location, nodal, slice, long axis end
-#: points (column, row) at baseline, then at C3).  See resources/demo/README.md.
-_Line = tuple[tuple[float, float], tuple[float, float]]
-_DEMO_LESIONS: tuple[tuple[str, LesionKind, str, str, bool, int, _Line, _Line | None], ...] = (
-    (
-        "T1",
-        LesionKind.TARGET,
-        "liver",
-        "segment VII",
-        False,
-        9,
-        ((158.0, 318.0), (192.0, 336.0)),
-        ((164.0, 322.0), (185.0, 333.0)),
-    ),
-    (
-        "T2",
-        LesionKind.TARGET,
-        "liver",
-        "segment IVa",
-        False,
-        5,
-        ((148.0, 298.0), (173.0, 311.0)),
-        ((153.0, 301.0), (168.0, 308.0)),
-    ),
-    (
-        "NT1",
-        LesionKind.NON_TARGET,
-        "lymph node",
-        "portocaval",
-        True,
-        9,
-        ((230.0, 328.0), (243.0, 336.0)),
-        None,
-    ),
-)
 
 
 @dataclass(frozen=True)
@@ -367,62 +331,10 @@ def _authenticate(database: Database, username: str, password: str) -> Reader:
 
 
 def open_demo(session: Any, library: OpensSeries) -> None:
-    """Open the demo patient, creating it (baseline + C3, invented measurements) if needed."""
-    volume = library.open_folder(str(DEMO_FOLDER))
-    if DEMO_SUBJECT_ID not in {p.subject_id for p in session.patients()}:
-        _seed_demo(session, volume)
-    session.open_patient(DEMO_SUBJECT_ID)
-
-
-def _seed_demo(session: Any, volume: Any) -> None:
+    """Open the demo patient, creating it if needed (:func:`app.demo.open_demo`)."""
     from viewer.image.overlays import make_geometry
 
-    session.add_patient(
-        DEMO_SUBJECT_ID,
-        "Caliper demo (invented measurements)",
-        site="demo",
-        first_dose_date=date(2026, 1, 8),
-        confirmation_required=False,
-    )
-    session.open_patient(DEMO_SUBJECT_ID)
-    series = {
-        "study_instance_uid": volume.study_instance_uid,
-        "series_instance_uid": volume.series_instance_uid,
-        "modality": volume.modality,
-        "slice_thickness_mm": volume.slice_thickness_mm,
-        "dicom_patient_id": volume.patient_id,
-    }
-    for index, (label, scan_date, cycle) in enumerate(
-        (("baseline", date(2026, 1, 5), None), ("C3", date(2026, 3, 9), 3))
-    ):
-        session.add_timepoint(label, scan_date, cycle, **series)
-        for code, kind, organ, location, nodal, slice_index, *axes in _DEMO_LESIONS:
-            lesion = next((x for x in session.lesions() if x.code == code), None)
-            points = axes[index]
-            if points is None:  # not measured at C3: present (the lesion exists since baseline)
-                if lesion is not None:
-                    session.set_status(lesion.id, MeasurementStatus.PRESENT)
-                continue
-            geometry = make_geometry(volume, slice_index, points, _short_axis(*points))
-            session.record_measurement(
-                geometry,
-                lesion_id=lesion.id if lesion else None,
-                kind=kind,
-                organ=organ,
-                location=location,
-                nodal=nodal,
-            )
-            if kind is LesionKind.NON_TARGET:
-                lesion = next(x for x in session.lesions() if x.code == code)
-                session.set_status(lesion.id, MeasurementStatus.PRESENT)
-    session.commands.clear()  # the demo's own set-up is not the reader's to undo
-
-
-def _short_axis(start: tuple[float, float], end: tuple[float, float]) -> _Line:
-    """A perpendicular through the midpoint, 60 % of the long axis (square pixels)."""
-    (x0, y0), (x1, y1) = start, end
-    mx, my, dx, dy = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * 0.3, (y1 - y0) * 0.3
-    return ((mx + dy, my - dx), (mx - dy, my + dx))
+    demo.open_demo(session, library, make_geometry)
 
 
 def build_main_window(
@@ -720,6 +632,8 @@ def _open_demo_in(window: MainWindow, started: float) -> None:
     demo_ready_seconds = time.perf_counter() - started
     window.demo_ready_seconds = demo_ready_seconds  # type: ignore[attr-defined]  # for the timing test
     window.statusBar().showMessage(
-        "Demo study DEMO-001: real CT, invented measurements (see resources/demo/README.md).", 15000
+        "Demo study DEMO-001: real liver metastases at baseline; the C3 follow-up is SIMULATED "
+        "(see resources/demo/README.md).",
+        15000,
     )
     log.info("demo study ready %.2f s after start", demo_ready_seconds)

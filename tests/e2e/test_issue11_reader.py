@@ -178,14 +178,15 @@ def log_since(program: CaliperProgram, mark: int) -> str:
 def test_point1_calipers_stay_on_their_image_when_the_series_grows(
     caliper, shared_data: Path
 ) -> None:
-    """Demo (14 slices), then File → Open folder on the 269-slice series with the same Series
-    Instance UID: T1's caliper is drawn on the image of its SOP Instance UID, before and after
-    a restart, and never on slice 10/269 (the thighs) where the slice index pointed."""
-    folder = shared_data / "ct-wholebody-269"
+    """Demo baseline (30 of the 51 slices), then File → Open folder on the whole 51-slice series
+    with the same Series Instance UID: T1's caliper is drawn on the image of its SOP Instance
+    UID, before and after a restart, and never on slice 6/51 where the slice index pointed."""
+    folder = shared_data / "crlm-ct-1006"
     positions = slice_positions(folder)
     program = caliper("--demo")
     wait_demo(program)
-    uid, points = image_reference(lesions_at(program.timeline(), "C3")["T1"])
+    select_timepoint(program, "baseline")  # the real series (C3 is the simulated one)
+    uid, points = image_reference(lesions_at(program.timeline(), "baseline")["T1"])
     assert uid in positions
     assert abs(positions[uid] - points[0][2]) < 0.01
     program.click_on("T1")
@@ -195,14 +196,14 @@ def test_point1_calipers_stay_on_their_image_when_the_series_grows(
     program.wait_ui(
         lambda m: m["image"] and m["image"]["slice_count"] == len(positions),
         60,
-        "the 269-slice series on screen",
+        "the 51-slice series on screen",
     )
     program.click_on("T1")
-    assert_caliper_drawn(program, "2-opened-269", points)
-    wrong = go_to_slice(program, 9)  # where the slice index of the 14-slice volume points
-    assert abs(wrong["image"]["origin_lps_mm"][2] - points[0][2]) > 100
-    picture = program.screenshot("3-slice-10-of-269")
-    assert caliper_pixels(picture, wrong) == 0, "a caliper is drawn on slice 10/269"
+    assert_caliper_drawn(program, "2-opened-51", points)
+    wrong = go_to_slice(program, 5)  # where the slice index of the 30-slice volume points
+    assert abs(wrong["image"]["origin_lps_mm"][2] - points[0][2]) > 50
+    picture = program.screenshot("3-slice-6-of-51")
+    assert caliper_pixels(picture, wrong) == 0, "a caliper is drawn on slice 6/51"
 
     program.key("ctrl+q")
     assert program.wait_exit(10) == 0
@@ -210,9 +211,12 @@ def test_point1_calipers_stay_on_their_image_when_the_series_grows(
     program.wait_ui(
         lambda m: m["image"] and set(m["lesion_rows"]) >= DEMO_CODES, 60, "the demo patient again"
     )
+    select_timepoint(program, "baseline")
     program.click_on("T1")
     assert_caliper_drawn(program, "4-after-restart", points)
-    assert lesions_at(program.timeline(), "C3")["T1"]["diameter_mm"] == 23.2
+    timeline = program.timeline()
+    assert lesions_at(timeline, "baseline")["T1"]["diameter_mm"] == 27.6
+    assert lesions_at(timeline, "C3")["T1"]["diameter_mm"] == 12.7  # on the simulated series
     program.audit_verify()
 
 

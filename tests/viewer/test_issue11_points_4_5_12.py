@@ -30,7 +30,7 @@ from viewer.main_window.window import MainWindow
 pytestmark = pytest.mark.qt
 
 Qt = QtCore.Qt
-DEMO_DATE = date(2004, 6, 13)  # StudyDate = SeriesDate = AcquisitionDate of the demo CT
+DEMO_DATE = date(1994, 4, 17)  # StudyDate = SeriesDate = AcquisitionDate of the demo CT
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_point4_scan_date_from_dicom_not_today(qtbot, window: MainWindow, databa
     load(qtbot, window, DEMO_FOLDER)
     dialog = new_timepoint_dialog(window)
     assert dialog.chosen_date() == DEMO_DATE != date.today()
-    assert "2004-06-13" in dialog.date_source.text()
+    assert "1994-04-17" in dialog.date_source.text()
     dialog.accept()
     qtbot.waitUntil(lambda: window.session.current_timepoint is not None)
     assert window.session.current_timepoint.scan_date == DEMO_DATE
@@ -106,24 +106,24 @@ def test_point4_typed_date_differing_from_dicom_asks(qtbot, window: MainWindow, 
     window.add_patient("P4-002")
     load(qtbot, window, DEMO_FOLDER)
     dialog = new_timepoint_dialog(window)
-    dialog.scan_date.setDate(QtCore.QDate(2004, 6, 20))
+    dialog.scan_date.setDate(QtCore.QDate(1994, 4, 24))
     seen: list[str] = []
-    timer = answer_modal("scanDateQuestion", "Use 2004-06-13", seen)
+    timer = answer_modal("scanDateQuestion", "Use 1994-04-17", seen)
     dialog.accept()  # "no": back to the DICOM date, the dialog stays open
     timer.stop()
-    assert "2004-06-20 differs from the date in the DICOM series (2004-06-13)" in seen[0]
+    assert "1994-04-24 differs from the date in the DICOM series (1994-04-17)" in seen[0]
     assert dialog.isVisible()
     assert dialog.chosen_date() == DEMO_DATE
     assert window.session.timepoints() == []
-    dialog.scan_date.setDate(QtCore.QDate(2004, 6, 20))
-    timer = answer_modal("scanDateQuestion", "Use 2004-06-20", seen)
+    dialog.scan_date.setDate(QtCore.QDate(1994, 4, 24))
+    timer = answer_modal("scanDateQuestion", "Use 1994-04-24", seen)
     dialog.accept()
     timer.stop()
     qtbot.waitUntil(lambda: window.session.current_timepoint is not None)
-    assert window.session.current_timepoint.scan_date == date(2004, 6, 20)
+    assert window.session.current_timepoint.scan_date == date(1994, 4, 24)
     (event,) = confirm_events(database)
-    assert "2004-06-20" in event.reason
-    assert "2004-06-13" in event.reason
+    assert "1994-04-24" in event.reason
+    assert "1994-04-17" in event.reason
 
 
 def test_point4_dialog_refuses_date_before_baseline_and_same_label(
@@ -135,12 +135,12 @@ def test_point4_dialog_refuses_date_before_baseline_and_same_label(
     qtbot.waitUntil(lambda: window.session.current_timepoint is not None)
     dialog = new_timepoint_dialog(window)
     dialog.attach.setChecked(False)  # a follow-up whose series comes later
-    dialog.scan_date.setDate(QtCore.QDate(2004, 1, 1))
+    dialog.scan_date.setDate(QtCore.QDate(1994, 1, 1))
     dialog.accept()
     assert dialog.isVisible()
-    assert "2004-01-01 is before the baseline scan (baseline, 2004-06-13)" in dialog.error.text()
+    assert "1994-01-01 is before the baseline scan (baseline, 1994-04-17)" in dialog.error.text()
     dialog.label.setText("Baseline ")
-    dialog.scan_date.setDate(QtCore.QDate(2004, 8, 20))
+    dialog.scan_date.setDate(QtCore.QDate(1994, 6, 20))
     dialog.accept()
     assert dialog.isVisible()
     assert "already has a timepoint baseline" in dialog.error.text()
@@ -158,14 +158,14 @@ def test_point5_other_patient_series_warns_and_attach_is_audited(
 ) -> None:
     session = window.session
     window.add_patient("P5-001")
-    load(qtbot, window, DEMO_FOLDER)  # DICOM patient ID TCGA-DE-A4MA
+    load(qtbot, window, DEMO_FOLDER)  # DICOM patient ID CRLM-CT-1006
     new_timepoint_dialog(window).accept()
     qtbot.waitUntil(lambda: session.current_timepoint is not None)
-    assert session.current_timepoint.dicom_patient_id == "TCGA-DE-A4MA"
+    assert session.current_timepoint.dicom_patient_id == "CRLM-CT-1006"
     dialog = new_timepoint_dialog(window)
     dialog.label.setText("C3")
     dialog.attach.setChecked(False)
-    dialog.scan_date.setDate(QtCore.QDate(2004, 8, 20))
+    dialog.scan_date.setDate(QtCore.QDate(1994, 6, 20))
     dialog.accept()
     qtbot.waitUntil(lambda: session.current_timepoint.label == "C3")
     demo = window.viewer.volume
@@ -176,7 +176,7 @@ def test_point5_other_patient_series_warns_and_attach_is_audited(
     qtbot.waitUntil(lambda: bool(seen), timeout=10000)
     timer.stop()
     assert "“Lung_Dx-A0002”" in seen[0]
-    assert "“TCGA-DE-A4MA”" in seen[0]
+    assert "“CRLM-CT-1006”" in seen[0]
     assert "P5-001" in seen[0]
     assert window.viewer.volume is demo  # not shown
     assert session.current_timepoint.series_instance_uid is None  # not attached

@@ -90,7 +90,7 @@ def test_first_start_creates_the_database_and_opens_the_demo() -> None:
     assert state["subject"] == DEMO_SUBJECT_ID
     assert state["role"] == "reader"
     assert state["timepoints"] == ["baseline", "C3"]
-    assert state["shape"] == [14, 512, 512]
+    assert state["shape"] == [30, 512, 512]
     assert state["rows"] == 3
     assert state["c3"] == "PR"
     assert state["prior"]  # T1 selected: its baseline key slice beside the C3 series

@@ -1,7 +1,7 @@
 """Issue 11 point 1: calipers are drawn on their image (SOP Instance UID + frame), not by index.
 
-The demo's 14 slices are instances 97..123 of the 269-slice series in
-``ct-wholebody-269`` (same Series Instance UID): opening that folder must show
+The demo's 30 baseline slices are 30 of the 51 images of the series in
+``crlm-ct-1006`` (same Series Instance UID): opening that folder must show
 the whole series with every caliper on the slice holding its image, also after
 a restart; an image that is not among the loaded files is "not available" and
 its caliper is drawn nowhere.
@@ -51,6 +51,17 @@ def _window(qtbot, database, reader, index_file: Path):
     return win
 
 
+def _to_baseline(qtbot, window) -> None:
+    """Make the demo's baseline (the real series, not the simulated C3) the current timepoint."""
+    session = window.session
+    baseline = session.timepoints()[0]
+    session.select_timepoint(baseline.id)
+    qtbot.waitUntil(
+        lambda: window.viewer.volume.series_instance_uid == baseline.series_instance_uid,
+        timeout=60000,
+    )
+
+
 def _drawn(window) -> list:
     return [m for m in window.session.measurements() if m.geometry is not None]
 
@@ -67,7 +78,7 @@ def _assert_on_their_images(window, measurements) -> None:
     images = {
         list(volume.sop_instance_uids).index(m.geometry.sop_instance_uid) for m in measurements
     }
-    for m in measurements:  # the stored slice index of the 14-slice excerpt: thighs in 269
+    for m in measurements:  # the stored slice index of the 30-slice excerpt: 11 lower in 51
         if m.geometry.slice_index not in images:
             viewer.set_slice(m.geometry.slice_index)
             assert viewer.overlay_items == {}
@@ -79,12 +90,13 @@ def test_point1_demo_calipers_follow_their_images_into_the_whole_series(
     index_file = tmp_path / "series_locations.json"
     window = _window(qtbot, database, reader, index_file)
     open_demo(window.session, window.library)
-    assert window.viewer.volume.voxels.shape[0] == 14
+    _to_baseline(qtbot, window)
+    assert window.viewer.volume.voxels.shape[0] == 30
     measurements = _drawn(window)
     assert measurements
 
-    window.open_folder(str(shared_data / "ct-wholebody-269"))
-    qtbot.waitUntil(lambda: window.viewer.volume.voxels.shape[0] == 269, timeout=120000)
+    window.open_folder(str(shared_data / "crlm-ct-1006"))
+    qtbot.waitUntil(lambda: window.viewer.volume.voxels.shape[0] == 51, timeout=120000)
     whole = window.viewer.volume
     assert all(
         list(whole.sop_instance_uids).index(m.geometry.sop_instance_uid) != m.geometry.slice_index
@@ -97,7 +109,8 @@ def test_point1_demo_calipers_follow_their_images_into_the_whole_series(
     window.close()
     again = _window(qtbot, database, reader, index_file)
     again.session.open_patient(DEMO_SUBJECT_ID)
-    assert again.viewer.volume.voxels.shape[0] == 269
+    _to_baseline(qtbot, again)
+    assert again.viewer.volume.voxels.shape[0] == 51
     _assert_on_their_images(again, _drawn(again))
 
 
@@ -106,6 +119,7 @@ def test_point1_a_missing_image_is_not_available_and_drawn_nowhere(
 ) -> None:
     window = _window(qtbot, database, reader, tmp_path / "series_locations.json")
     open_demo(window.session, window.library)
+    _to_baseline(qtbot, window)
     codes = {lesion.id: lesion.code for lesion in window.session.lesions()}
     measurements = _drawn(window)
     t1 = next(m for m in measurements if codes[m.lesion_id] == "T1")
@@ -117,12 +131,12 @@ def test_point1_a_missing_image_is_not_available_and_drawn_nowhere(
             shutil.copy(path, partial / path.name)
 
     window.open_folder(str(partial))
-    qtbot.waitUntil(lambda: window.viewer.volume.voxels.shape[0] == 13, timeout=60000)
+    qtbot.waitUntil(lambda: window.viewer.volume.voxels.shape[0] == 29, timeout=60000)
     viewer = window.viewer
     missing = [
         m for m in measurements if m.geometry.sop_instance_uid == t1.geometry.sop_instance_uid
     ]
-    for index in range(13):
+    for index in range(29):
         viewer.set_slice(index)
         assert not {m.id for m in missing} & set(viewer.overlay_items)
     assert sorted(viewer.unavailable_measurement_ids) == sorted(m.id for m in missing)
@@ -136,7 +150,7 @@ def test_point1_a_missing_image_is_not_available_and_drawn_nowhere(
 
 
 def test_point1_library_keeps_instance_sets_of_one_series_apart(tmp_path, shared_data) -> None:
-    whole_folder = shared_data / "ct-wholebody-269"
+    whole_folder = shared_data / "crlm-ct-1006"
     other = tmp_path / "other"  # 20 other instances of the demo's series
     other.mkdir()
     for path in sorted(whole_folder.glob("*.dcm"))[:20]:
@@ -155,19 +169,19 @@ def test_point1_library_keeps_instance_sets_of_one_series_apart(tmp_path, shared
     later = SeriesLibrary(index)  # a restart: both folders remembered, nothing cached
     found = later.volume(uid, [image])
     assert image in found.sop_instance_uids
-    assert found.voxels.shape[0] == 14
+    assert found.voxels.shape[0] == 30
 
 
 @pytest.fixture(scope="module")
 def demo_and_whole(shared_data):
-    return read_volume(DEMO_FOLDER), read_volume(shared_data / "ct-wholebody-269")
+    return read_volume(DEMO_FOLDER), read_volume(shared_data / "crlm-ct-1006")
 
 
 def test_point1_prior_view_and_screenshots_find_the_image_by_sop_uid(
     qtbot, demo_and_whole, tmp_path
 ) -> None:
     demo, whole = demo_and_whole
-    geometry = make_geometry(demo, 9, ((158.0, 318.0), (192.0, 336.0)))
+    geometry = make_geometry(demo, 5, ((104.0, 251.5), (133.5, 261.5)))
     target = whole.sop_instance_uids.index(geometry.sop_instance_uid)
     assert slice_of(whole, geometry) == target != geometry.slice_index
 

@@ -27,10 +27,6 @@ from PySide6.QtWidgets import (
 from viewer.image.keys import DELETE_KEYS, SLICE_STEPS
 from viewer.main_window.actions import make_action
 
-ABOUT_TEXT = (
-    "<b>Caliper</b><br>A workstation for RECIST 1.1 and iRECIST tumour response assessment."
-)
-
 
 def _key_name(key: int) -> str:
     return QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText)
@@ -124,9 +120,7 @@ class HelpMenu:
         return self.dialog
 
     def show_about(self) -> QMessageBox:
-        """The About box (non-blocking)."""
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "About Caliper", ABOUT_TEXT, parent=self.window)
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-        return box
+        """The About box (non-blocking): version, and the demo study's licence and attribution."""
+        from viewer.dialogs.about import show_about
+
+        return show_about(self.window)

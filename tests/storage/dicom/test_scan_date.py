@@ -21,11 +21,15 @@ from .conftest import rewrite
 
 def test_point4_scan_date_from_dicom_demo_series(repo_root: Path) -> None:
     report = scan(repo_root / "resources" / "demo")
-    (info,) = report.series
-    assert info.study_date == "20040613"
-    assert info.scan_date == date(2004, 6, 13)
-    volume = load_series(info)
-    assert volume.scan_date == date(2004, 6, 13)
+    infos = {info.series_description: info for info in report.series}
+    assert len(infos) == 2  # the real baseline and the SIMULATED follow-up
+    baseline = next(info for name, info in infos.items() if "SIMULATED" not in name)
+    assert baseline.study_date == "19940417"
+    assert baseline.scan_date == date(1994, 4, 17)
+    assert load_series(baseline).scan_date == date(1994, 4, 17)
+    follow_up = next(info for name, info in infos.items() if "SIMULATED" in name)
+    assert follow_up.scan_date == date(1994, 6, 19)
+    assert load_series(follow_up).scan_date == date(1994, 6, 19)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,58 @@
+"""Issue 12, the demo on real liver metastases, in the window: dates from the DICOM, the
+simulated follow-up on screen at C3 with a computed partial response, and Help → About
+showing the demo's licence and attribution."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from app.demo import DEMO_FOLLOWUP_FOLDER
+from app.main import DEMO_SUBJECT_ID, open_demo
+from viewer.main_window.window import MainWindow
+
+pytestmark = pytest.mark.qt
+
+
+def test_demo_timepoints_are_dated_by_their_series_and_c3_is_the_simulated_one(
+    qtbot, window: MainWindow
+) -> None:
+    open_demo(window.session, window.library)
+    session = window.session
+    assert session.patient.subject_id == DEMO_SUBJECT_ID
+    baseline, c3 = session.timepoints()
+    assert (baseline.label, baseline.scan_date) == ("baseline", date(1994, 4, 17))  # StudyDate
+    assert (c3.label, c3.scan_date) == ("C3", date(1994, 6, 19))  # the simulated series' date
+    assert baseline.series_instance_uid != c3.series_instance_uid
+    qtbot.waitUntil(lambda: window.viewer.volume is not None, timeout=30000)
+    shown = window.viewer.volume
+    assert shown.series_instance_uid == c3.series_instance_uid
+    assert "SIMULATED" in shown.series_description
+    qtbot.waitUntil(lambda: window.response_panel.overall("C3") == "PR", timeout=10000)
+    assert window.library.volume(c3.series_instance_uid) is not None
+    assert DEMO_FOLLOWUP_FOLDER.is_dir()
+
+
+def test_help_about_shows_the_demo_licence_and_attribution(qtbot, window: MainWindow) -> None:
+    titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert "Help" in titles
+    help_menu = window.menuBar().actions()[titles.index("Help")].menu()
+    (about,) = [a for a in help_menu.actions() if a.text().startswith("About Caliper")]
+    about.trigger()
+    box = window.findChild(QMessageBox, "aboutBox")
+    assert box is not None
+    assert box.isVisible()
+    text = box.text()
+    for needle in (
+        "CRLM-CT-1006",
+        "Colorectal-Liver-Metastases",
+        "CC BY 4.0",
+        "https://creativecommons.org/licenses/by/4.0/",
+        "https://doi.org/10.7937/QXK2-QG03",
+        "Clark K",
+        "SIMULATED",
+    ):
+        assert needle in text, needle
+    box.close()
