@@ -1,15 +1,15 @@
 """Issue 13, point 8 leftovers: reader names and endpoint free text obey ``recist.limits``.
 
 The same texts are refused on SQLite and PostgreSQL (SQLite alone would store a 10 MB
-name or a NUL), with a one-line message naming the field; and an unwritable
-``CALIPER_HOME`` is a one-line error (exit 2), not a traceback.
+name or a NUL), with a one-line message naming the field.  (An unwritable ``CALIPER_HOME``:
+tests/hostile/test_unwritable_home.py for the command line, tests/viewer/test_start_up.py
+for the window.)
 """
 
 from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
 import pytest
 
@@ -136,18 +136,3 @@ def test_cli_survival_set_refuses_a_control_character(
     assert code == 2
     assert err.count("\n") == 1
     assert "death_cause" in err
-
-
-def test_an_unwritable_caliper_home_is_one_line_and_exit_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    home = tmp_path / "not-a-folder"
-    home.write_text("a file where CALIPER_HOME should be a folder", encoding="utf-8")
-    monkeypatch.setenv("CALIPER_HOME", str(home))
-    monkeypatch.delenv("CALIPER_DB", raising=False)
-    code, err = _caliper(capsys, "db", "init")
-    assert code == 2
-    assert err.startswith("caliper: error: ")
-    assert err.count("\n") == 1
-    assert "CALIPER_HOME" in err
-    assert "Traceback" not in err
