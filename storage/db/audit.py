@@ -727,7 +727,6 @@ def verify_chain(
 
 #: The audit table's columns, in the order fingerprinted and read by the walk.
 _EVENT_TABLE = AuditEventRow.__table__
-_STREAM = {"yield_per": 2000}
 
 
 def _first_hash(session: Session) -> str | None:
@@ -790,13 +789,10 @@ def _walk_events(
     old_until = checkpoint.seq if checkpoint is not None else 0
     table = RawTable(_EVENT_TABLE, session.get_bind().dialect)
     id_at, hash_at = table.index["id"], table.index["hash"]
-    result = session.execute(
-        table.select().order_by(_EVENT_TABLE.c.id).execution_options(**_STREAM)
-    )
+    result = table.stream(session)
     expected_seq = 1
     try:
-        for raw in result:
-            values = tuple(raw)
+        for values in result:
             walk.digest.add(values)
             seq, digest = values[id_at], values[hash_at]
             if seq == 1:

@@ -50,8 +50,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import marshal
 import os
 from collections import namedtuple
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,17 +61,41 @@ from typing import Any
 
 from sqlalchemy import select, type_coerce
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 #: Version of the checkpoint file; another version is ignored (a full verify runs).
-CHECKPOINT_FORMAT = "caliper-audit-checkpoint/2"
+CHECKPOINT_FORMAT = "caliper-audit-checkpoint/3"
+
+
+#: Types ``marshal`` writes as they are (format 2: no references, so the bytes of equal
+#: values are equal whatever objects hold them); anything else is written as its ``repr``.
+_MARSHALLED = frozenset({str, int, float, bytes, bool, type(None)})
+
+
+def row_bytes(values: tuple[Any, ...]) -> bytes:
+    """An unambiguous serialisation of one stored row (its values as read, in column order).
+
+    ``marshal`` (3x cheaper than ``repr``) of the driver's values; a value of another type
+    (a PostgreSQL driver's ``datetime``, ``Decimal``...) is written as its ``repr``.
+    """
+    try:
+        return marshal.dumps(values, 2)
+    except ValueError:
+        plain = tuple(
+            v
+            if type(v) in _MARSHALLED
+            else bytes(v)
+            if isinstance(v, memoryview | bytearray)
+            else ("repr", repr(v))
+            for v in values
+        )
+        return marshal.dumps(plain, 2)
 
 
 def fingerprint(values: tuple[Any, ...]) -> str:
     """The digest of one stored row (its values as read, in column order)."""
-    return hashlib.blake2b(
-        repr(values).encode("utf-8", "surrogatepass"), digest_size=16
-    ).hexdigest()
+    return hashlib.blake2b(row_bytes(values), digest_size=16).hexdigest()
 
 
 class EventsDigest:
@@ -80,8 +106,7 @@ class EventsDigest:
 
     def add(self, values: tuple[Any, ...]) -> None:
         """Feed one event's stored fields (every column)."""
-        self._hash.update(repr(values).encode("utf-8", "surrogatepass"))
-        self._hash.update(b"\n")
+        self._hash.update(row_bytes(values))
 
     def hexdigest(self) -> str:
         """The digest of the events fed so far."""
@@ -113,12 +138,23 @@ class Checkpoint:
                 "hash": self.hash,
                 "genesis": self.genesis,
                 "events_digest": self.events_digest,
-                "rows": self.rows,
+                # one "id:digest" line per row: a tenth of the time of a JSON object
+                "rows": {
+                    entity: "\n".join(f"{k}:{v}" for k, v in prints.items())
+                    for entity, prints in self.rows.items()
+                },
                 "unsigned": self.unsigned,
                 "first_signed": self.first_signed,
             },
             separators=(",", ":"),
         )
+
+
+def _prints(text: str) -> dict[str, str]:
+    """The ``id:digest`` lines of one entity's rows."""
+    if not isinstance(text, str):
+        raise TypeError("rows of a checkpoint are text")
+    return dict(line.split(":", 1) for line in text.split("\n") if line)
 
 
 class CheckpointStore:
@@ -145,7 +181,7 @@ class CheckpointStore:
                 hash=str(data["hash"]),
                 genesis=str(data["genesis"]),
                 events_digest=str(data["events_digest"]),
-                rows={str(k): dict(v) for k, v in dict(data["rows"]).items()},
+                rows={str(k): _prints(v) for k, v in dict(data["rows"]).items()},
                 verified_at=str(data.get("verified_at", "")),
                 unsigned=int(data["unsigned"]),
                 first_signed=(None if data["first_signed"] is None else int(data["first_signed"])),
@@ -200,6 +236,29 @@ class RawTable:
     def select(self) -> Any:
         """``SELECT`` of every column, unconverted, in table order (add where/order_by)."""
         return select(*(type_coerce(c, NullType()).label(c.key) for c in self.table.c))
+
+    def stream(self, session: Session, batch: int = 2000) -> Generator[tuple[Any, ...], None, None]:
+        """Every row as the driver returns it, by ``id``, through the session's connection.
+
+        A plain DB-API cursor (no SQLAlchemy row objects: a third of the time of a pass),
+        server-side on PostgreSQL, read ``batch`` rows at a time: memory stays flat.
+        Close the generator (``contextlib.closing``) to close the cursor early.
+        """
+        connection = session.connection()
+        quote = connection.dialect.identifier_preparer.quote
+        columns = ", ".join(quote(c.name) for c in self.table.c)
+        sql = f"SELECT {columns} FROM {quote(self.table.name)} ORDER BY {quote('id')}"
+        raw: Any = connection.connection.dbapi_connection
+        if connection.dialect.name == "postgresql":
+            cursor = raw.cursor(name=f"caliper_stream_{self.table.name}")
+        else:
+            cursor = raw.cursor()
+        try:
+            cursor.execute(sql)
+            while rows := cursor.fetchmany(batch):
+                yield from (tuple(row) for row in rows)
+        finally:
+            cursor.close()
 
     def convert(self, raw: tuple[Any, ...]) -> Any:
         """The row with SQLAlchemy's type conversions, attributes named as the columns."""

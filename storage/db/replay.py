@@ -238,11 +238,7 @@ def verify_data(
         raw_table = RawTable(table, session.get_bind().dialect)
         id_at = raw_table.index["id"]
         changed = touched.get(entity, set())
-        result = session.execute(
-            raw_table.select().order_by(table.c.id).execution_options(yield_per=2000)
-        )
-        for raw in result:
-            values = tuple(raw)
+        for values in raw_table.stream(session):
             key = str(values[id_at])
             digest = fingerprint(values)
             prints[key] = digest

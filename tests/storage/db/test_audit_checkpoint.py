@@ -205,7 +205,7 @@ def test_the_checkpoint_is_kept_outside_the_database(db: Database, store: Clinic
     assert len(files) == 1
     data = json.loads(files[0].read_text(encoding="utf-8"))
     assert data["seq"] > 0
-    assert len(data["rows"]["patient"]) == 8
+    assert len(data["rows"]["patient"].splitlines()) == 8  # "id:fingerprint" lines
     assert files[0].stat().st_mode & 0o077 == 0  # owner-only
 
 
