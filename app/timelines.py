@@ -6,6 +6,9 @@ cohort window, so what the screen shows and what is exported agree.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +98,28 @@ def load_evaluated(
     db: Database, subjects: list[str] | None = None, *, trial: str | None = None
 ) -> list[Evaluated]:
     """:func:`load_all` with each timeline's case and result (for endpoints: no re-evaluation)."""
+    with gc_paused():
+        return _load_evaluated(db, subjects, trial)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection in the body (restored after, as it was).
+
+    Building a cohort's records creates hundreds of thousands of objects, none of them
+    garbage; each collection the allocations trigger scans all of them again, which took
+    40 % of a 1,000-patient read.  Reference counting still frees everything as usual.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _load_evaluated(db: Database, subjects: list[str] | None, trial: str | None) -> list[Evaluated]:
     charts = db.read_only_store().charts(subjects, assessments=False)
     if subjects:
         found = {c.patient.subject_id for c in charts}

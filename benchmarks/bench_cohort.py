@@ -102,7 +102,6 @@ def worker_window(args: list[str]) -> dict[str, Any]:
     trial = trials[0] if len(trials) == 1 else None  # what the widget selects first
     controller.summary(trial)
     controller.bor_table(trial)
-    controller.endpoint_summary(trial)
     read = time.perf_counter() - start  # the widget below reuses what was read
     widget = CohortWidget(controller)
     widget.resize(1600, 1000)

@@ -123,9 +123,12 @@ class CohortController:
     def summary(self, trial: str | None = None) -> CohortSummary:
         """ORR at C3 and C6 with exact 95 % CIs, BOR counts and per-patient plot data."""
         if trial not in self._summaries:
+            from app.timelines import gc_paused
+
             timelines = self.timelines(trial)
             cases = {k: case for k, (case, _) in self._evaluated.items()}
-            self._summaries[trial] = cohort_summary(timelines, cases=cases)
+            with gc_paused():  # thousands of new objects, no garbage: no collections
+                self._summaries[trial] = cohort_summary(timelines, cases=cases)
         return self._summaries[trial]
 
     def endpoint_summary(self, trial: str | None = None) -> EndpointSummary:

@@ -39,9 +39,21 @@ def _row(table, row: int) -> list[str]:  # noqa: ANN001
     return [table.item(row, c).text() for c in range(table.columnCount())]
 
 
+def test_endpoints_are_derived_when_their_tab_is_shown(widget: CohortWidget) -> None:
+    assert widget.endpoints is None  # not before the window's first paint
+    assert widget.rate_table.rowCount() == 0
+    widget.tabs.setCurrentWidget(widget.endpoints_page)
+    assert widget.endpoints == widget.controller.endpoint_summary(widget.trial)
+    assert widget.rate_table.rowCount() == 3
+    widget.refresh()  # shown tab: filled again at once
+    assert widget.rate_table.rowCount() == 3
+    assert widget.endpoints is not None
+
+
 def test_km_curves_and_tables_equal_the_controller(widget: CohortWidget) -> None:
     summary = widget.controller.endpoint_summary(widget.trial)
     assert widget.trial == "CRLM-CONV"
+    widget.tabs.setCurrentWidget(widget.endpoints_page)
     # rates: conversion, MPR (all), MPR (resected), with exact CIs
     assert widget.rate_table.rowCount() == len(summary.rates) == 3
     for row, rate in enumerate(summary.rates):

@@ -254,27 +254,32 @@ def draw_spider(plot: pg.PlotWidget, summary: Any) -> list[pg.PlotCurveItem]:
     """% change of the target sum over days from baseline, a line per patient.
 
     Batched: one curve per best response (its patients' lines, disconnected between
-    patients) and one point item for every visit; returns the curves.
+    patients) and one point item, hovered for the patient's name: a dot at every visit for
+    up to :data:`OUTLINE_LIMIT` patients; above, thin lines and an invisible point at each
+    line's end (ten thousand dots would hide the lines and cost more than they show).
+    Returns the curves.
     """
     plot.clear()
     _guides(plot)
+    drawn = [p for p in summary.patients if p.spider]
+    few = len(drawn) <= OUTLINE_LIMIT
     groups: dict[str, tuple[list[float], list[float], list[bool]]] = {}
     xs: list[float] = []
     ys: list[float] = []
     tips: list[str] = []
     colours: list[str | None] = []
-    for p in summary.patients:
-        if not p.spider:
-            continue
+    for p in drawn:
         gx, gy, connect = groups.setdefault(p.best_overall_response or "NE", ([], [], []))
+        last = len(p.spider) - 1
         for k, (day, value) in enumerate(p.spider):
             gx.append(float(day))
             gy.append(float(value))
-            connect.append(k < len(p.spider) - 1)
-            xs.append(float(day))
-            ys.append(float(value))
-            tips.append(f"{p.subject_id}: day {day}, {value:+.1f} %")
-            colours.append(p.best_overall_response)
+            connect.append(k < last)
+            if few or k == last:
+                xs.append(float(day))
+                ys.append(float(value))
+                tips.append(f"{p.subject_id}: day {day}, {value:+.1f} %")
+                colours.append(p.best_overall_response)
     order = list(RESPONSE_COLOURS)
     curves = []
     for response in sorted(groups, key=lambda r: order.index(r) if r in order else 99):
@@ -283,14 +288,15 @@ def draw_spider(plot: pg.PlotWidget, summary: Any) -> list[pg.PlotCurveItem]:
             x=np.asarray(gx),
             y=np.asarray(gy),
             connect=np.asarray(connect, dtype=bool),
-            pen=pg.mkPen(_colour(response), width=2 if len(xs) < 2000 else 1),
+            pen=pg.mkPen(_colour(response), width=2 if few else 1),
         )
         curve.setZValue(1)
         plot.addItem(curve)
         curves.append(curve)
-    points = _hover_points(xs, ys, tips, size=6 if len(xs) < 2000 else 4)
-    points.setBrush(_brushes(colours))
-    points.setPen(pg.mkPen(BACKGROUND))
+    points = _hover_points(xs, ys, tips, size=6 if few else 8)
+    if few:
+        points.setBrush(_brushes(colours))
+        points.setPen(pg.mkPen(BACKGROUND))
     points.setZValue(2)
     plot.addItem(points)
     _legend(plot, set(groups), offset=(10, -10))

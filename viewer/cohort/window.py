@@ -189,7 +189,12 @@ class CohortWidget(QWidget):
         self.tabs.addTab(self.waterfall, "Waterfall")
         self.tabs.addTab(self.spider, "Spider")
         self.tabs.addTab(self.swimmer, "Swimmer")
-        self.tabs.addTab(self._build_endpoints_tab(), "Endpoints (KM)")
+        self.endpoints_page = self._build_endpoints_tab()
+        self.tabs.addTab(self.endpoints_page, "Endpoints (KM)")
+        # the endpoints (every patient's conversion, MPR and survival) are derived when their
+        # tab is first shown for a trial, not before the window's first paint
+        self._endpoints_trial: tuple[str | None] | None = None
+        self.tabs.currentChanged.connect(self._on_tab_changed)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(tables)
@@ -264,7 +269,9 @@ class CohortWidget(QWidget):
         draw_waterfall(self.waterfall, self.summary)
         draw_spider(self.spider, self.summary)
         draw_swimmer(self.swimmer, self.summary)
-        self._show_endpoints(trial)
+        self._endpoints_trial = None
+        if self.tabs.currentWidget() is self.endpoints_page:
+            self._show_endpoints(trial)
         n = len(self.summary.patients)
         self.caption.setText(f"{trial or ALL_PATIENTS}: {n} patient{'s' if n != 1 else ''}")
 
@@ -334,7 +341,13 @@ class CohortWidget(QWidget):
             + 4
         )
 
+    def show_endpoints(self) -> None:
+        """Fill the endpoints tab for the selected trial (once per trial and refresh)."""
+        if self._endpoints_trial != (self.trial,):
+            self._show_endpoints(self.trial)
+
     def _show_endpoints(self, trial: str | None) -> None:
+        self._endpoints_trial = (trial,)
         reader = getattr(self.controller, "endpoint_summary", None)
         self.endpoints = reader(trial) if reader is not None else None
         rates = list(self.endpoints.rates) if self.endpoints is not None else []
@@ -416,6 +429,11 @@ class CohortWidget(QWidget):
         )
 
     # -- slots -------------------------------------------------------------------------
+    @shows_errors("Could not show the endpoints")
+    def _on_tab_changed(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.endpoints_page:
+            self.show_endpoints()
+
     @shows_errors("Could not show the cohort")
     def _on_trial_changed(self) -> None:
         self.show_trial(self.trial)
