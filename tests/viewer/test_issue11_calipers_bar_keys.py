@@ -216,7 +216,7 @@ def test_point3_a_node_waits_for_its_short_axis_and_its_caption_shows_it(
     assert node.nodal
     assert node.organ == "lymph node"
     assert m.short_axis_mm == pytest.approx(12 * 0.804688, abs=1.0)  # not 50 % of the long axis
-    assert m.short_axis_mm < 0.4 * m.long_axis_mm
+    assert m.short_axis_mm < 0.45 * m.long_axis_mm  # drawn 12 px of 30: 0.4 +- rounding, not 0.5
     assert float(session.assessment.timepoints[0].sum_mm) == pytest.approx(m.short_axis_mm)
     (item,) = window.viewer.overlay_items.values()
     assert isinstance(item, BidirectionalCaliperRoi)

@@ -223,8 +223,8 @@ def test_overlay_text_is_outlined_and_readable_over_white(qtbot, viewer):
 
 def test_readout_refreshes_after_scrolling_without_moving_the_mouse(qtbot, viewer):
     viewport = viewer.graphics_view.viewport()
-    qtbot.mouseMove(viewport, pos=to_viewport(viewer, 256, 300))
-    qtbot.waitUntil(lambda: "HU" in viewer.annotation("bottom_left"))
+    qtbot.mouseMove(viewport, pos=to_viewport(viewer, 244, 280))  # not where other tests point:
+    qtbot.waitUntil(lambda: "HU" in viewer.annotation("bottom_left"))  # no move, no event
     before = viewer.annotation("bottom_left")
     z_before = before.split("LPS")[1]
     viewer.set_slice(viewer.slice_index + 3)  # a key or the wheel; the mouse stays put
@@ -235,8 +235,8 @@ def test_readout_refreshes_after_scrolling_without_moving_the_mouse(qtbot, viewe
 
 def test_readout_refreshes_after_switching_series(qtbot, viewer, ct_chest):
     viewport = viewer.graphics_view.viewport()
-    qtbot.mouseMove(viewport, pos=to_viewport(viewer, 240, 280))
-    qtbot.mouseMove(viewport, pos=to_viewport(viewer, 256, 300))
+    qtbot.mouseMove(viewport, pos=to_viewport(viewer, 230, 270))
+    qtbot.mouseMove(viewport, pos=to_viewport(viewer, 250, 290))
     qtbot.waitUntil(lambda: "HU" in viewer.annotation("bottom_left"))
     shifted = dataclasses.replace(
         ct_chest, voxels=ct_chest.voxels + 7, series_instance_uid="1.2.3.4"
