@@ -285,8 +285,8 @@ class EditingMixin:
         ``geometry`` (the proposed caliper as the reader left it, adjusted or not; arguments as
         for :meth:`record_measurement`) and the proposal's contour with its volume, HU
         statistics and algorithm name, version and parameters (audited, entity
-        ``segmentation``).  Undo removes the measurement; the contour stays stored, unlinked,
-        with its audit event.
+        ``segmentation``).  Undo removes the measurement and unlinks the contour (audited); redo,
+        or the undo of a Delete, links it to the measurement again.
         """
         timepoint = self._timepoint(None)
         undo_depth = len(self.commands.undo_commands)
