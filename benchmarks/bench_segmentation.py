@@ -256,6 +256,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--limit", type=int, default=None, help="measure only the first N lesions")
     parser.add_argument("--verbose", action="store_true", help="one line per lesion")
+    parser.add_argument(
+        "--only", default="", help="measure only lesions whose 'shape size density' holds this"
+    )
     args = parser.parse_args()
     global VERBOSE
     VERBOSE = args.verbose
@@ -316,9 +319,20 @@ def main() -> int:
             "truth": (t_long, t_short, t_vol),
             "outside": outside,
         }
+        if args.only and args.only not in f"{shape} {size:.0f} {density}":
+            continue
         for method in ("caliper", "threshold"):
             row[method] = measure(method, work, spacing_t, seed)  # type: ignore[arg-type]
         rows.append(row)
+        if os.environ.get("BENCH_DUMP"):  # the case, to look at: image box, seed, truth mask
+            name = f"{shape}-{size:.0f}-{density}"
+            np.savez_compressed(
+                Path(os.environ["BENCH_DUMP"]) / f"{name}.npz",
+                work=work[box],
+                offset=np.array([b.start for b in box]),
+                seed=np.array(seed),
+                truth=covered,
+            )
         if args.verbose:
             print(_line(row), flush=True)
 
