@@ -257,6 +257,9 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, help="measure only the first N lesions")
     parser.add_argument("--verbose", action="store_true", help="one line per lesion")
     parser.add_argument(
+        "--caliper-only", action="store_true", help="skip the threshold baseline (development)"
+    )
+    parser.add_argument(
         "--only", default="", help="measure only lesions whose 'shape size density' holds this"
     )
     args = parser.parse_args()
@@ -322,6 +325,9 @@ def main() -> int:
         if args.only and args.only not in f"{shape} {size:.0f} {density}":
             continue
         for method in ("caliper", "threshold"):
+            if method == "threshold" and args.caliper_only:
+                row[method] = None
+                continue
             row[method] = measure(method, work, spacing_t, seed)  # type: ignore[arg-type]
         rows.append(row)
         if os.environ.get("BENCH_DUMP"):  # the case, to look at: image box, seed, truth mask
