@@ -99,6 +99,8 @@ class SmartCaliperActions:
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.hide()
         self.last_message = ""
+        self._imported: list[Contour] = []
+        self._imported_volume: Any = None
         self.disappeared_action = QAction("Lesion disappeared (0 mm)", window)
         self.disappeared_action.setObjectName("lesionDisappeared")
         self.disappeared_action.setShortcut(QKeySequence(DISAPPEARED_KEY))
@@ -233,8 +235,9 @@ class SmartCaliperActions:
     def refresh_contours(self) -> None:
         """Outline the contours of the shown series' semi-automatic measurements."""
         volume = self.viewer.volume
+        imported = self._imported if volume is not None and volume is self._imported_volume else []
         if volume is None or self.session.patient is None:
-            self.viewer.set_contours([])
+            self.viewer.set_contours(imported)
             return
         uid = getattr(volume, "series_instance_uid", None)
         contours = []
@@ -244,7 +247,16 @@ class SmartCaliperActions:
             seg = self.session.segmentation_for(m.id)
             if seg is not None and seg.series_instance_uid == uid:
                 contours.append(Contour(seg.mask.offset, seg.mask.mask))
-        self.viewer.set_contours(contours)
+        self.viewer.set_contours(contours + imported)
+
+    def set_imported(self, contours: list[Contour], volume: Any) -> None:
+        """Outline contours imported from a DICOM SEG on ``volume`` (not stored)."""
+        self._imported, self._imported_volume = list(contours), volume
+        self.refresh_contours()
+
+    def say(self, text: str) -> None:
+        """Show a message in the status bar (as the Smart caliper's own)."""
+        self._say(text)
 
     def _say(self, text: str, timeout_ms: int = MESSAGE_MS) -> None:
         self.last_message = text
