@@ -272,8 +272,16 @@ def main() -> int:
     spacing_t = tuple(float(s) for s in volume.spacing_mm)
     spacing = np.asarray(spacing_t)
     liver = segment_liver(voxels, spacing_t, LIVER_SEED, LiverParameters(open_radius_mm=12.0))
+    # lesions go into liver parenchyma: the mask has its vessels and the hilum's fat filled in
+    # (they count in a liver volume); a lesion centred there would not be "in the liver"
+    vol_img = sitk.GetImageFromArray(voxels.astype(np.float32))
+    vol_img.SetSpacing((spacing_t[2], spacing_t[1], spacing_t[0]))
+    smooth = sitk.GetArrayFromImage(sitk.SmoothingRecursiveGaussian(vol_img, 2.0))
+    liver_hu = float(np.median(smooth[liver.mask]))
+    parenchyma = liver.mask & (np.abs(smooth - liver_hu) <= 20.0)
+    del smooth, vol_img
     dist = sitk.SignedMaurerDistanceMap(
-        sitk.GetImageFromArray(liver.mask.astype(np.uint8)),
+        sitk.GetImageFromArray(parenchyma.astype(np.uint8)),
         insideIsPositive=True,
         squaredDistance=False,
         useImageSpacing=False,
