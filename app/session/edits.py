@@ -321,6 +321,14 @@ class EditingMixin:
             raise
         return stored
 
+    def read_seg_contours(
+        self, path: str, sop_instance_uids: list[str]
+    ) -> list[tuple[str, tuple[int, int, int], Any]]:
+        """The segments of a DICOM SEG over a series (``semiauto.read_seg_contours``)."""
+        from app.session.semiauto import read_seg_contours
+
+        return read_seg_contours(path, sop_instance_uids)
+
     def segmentation_for(self, measurement_id: int) -> StoredSegmentation | None:
         """The contour stored with a semi-automatic measurement, or None."""
         with translated("Could not read the lesion's contour"):

@@ -1,7 +1,7 @@
 """File ▸ Import DICOM SEG as contours… (issue 16): a segmentation shown over its series.
 
 The segments of a DICOM SEG whose frames refer to the shown series (``storage.exchange.seg``
-through ``app.session.semiauto.read_seg_contours``) are outlined on the image like the
+through ``ReadingSession.read_seg_contours``) are outlined on the image like the
 Smart caliper's contours, in another colour, until another series or patient is opened.
 Nothing is stored: it is a reference to look at (e.g. the dcmqi liver SEG, an expert's
 lesion masks), measured with the calipers as usual.
@@ -24,8 +24,9 @@ IMPORTED_RGBA = (60, 220, 255, 230)
 class SegImportActions:
     """The File menu's SEG import, outlining what it read through ``smart_caliper``."""
 
-    def __init__(self, window: QMainWindow, viewer: Any, smart_caliper: Any) -> None:
-        self.window, self.viewer, self.smart_caliper = window, viewer, smart_caliper
+    def __init__(self, window: QMainWindow, session: Any, viewer: Any, smart_caliper: Any) -> None:
+        self.window, self.session = window, session
+        self.viewer, self.smart_caliper = viewer, smart_caliper
         self.action = QAction("Import DICOM SEG as contours…", window)
         self.action.setObjectName("importSeg")
         self.action.setToolTip("Outline the segments of a DICOM SEG file on the shown series")
@@ -45,10 +46,8 @@ class SegImportActions:
         if volume is None:
             self.smart_caliper.say("Import DICOM SEG: open the series it was made on first.")
             return 0
-        from app.session.semiauto import read_seg_contours
-
         try:
-            found = read_seg_contours(path, list(volume.sop_instance_uids))
+            found = self.session.read_seg_contours(path, list(volume.sop_instance_uids))
         except Exception as exc:  # noqa: BLE001 - shown to the reader, like @shows_errors
             report_error(self.window, "Could not import the DICOM SEG", exc)
             return 0

@@ -147,7 +147,7 @@ class MainWindow(QMainWindow):
             refresh_overlays=self._refresh_overlays,
         )
         self.smart_caliper = SmartCaliperActions(self, session, self.viewer, self.calipers)
-        self.seg_import = SegImportActions(self, self.viewer, self.smart_caliper)
+        self.seg_import = SegImportActions(self, session, self.viewer, self.smart_caliper)
         self.pacs = PacsActions(self, pacs_controller, self.open_folder)
         self.trial = TrialActions(self, cohort_controller)
         self.records = RecordActions(self, session)
