@@ -24,6 +24,7 @@ import pydicom
 from pydicom.dataset import Dataset
 
 from app.cli.common import database as _database
+from app.cli.export_seg import lesion_contours, write_timepoint_seg
 from app.errors import CliError
 from app.timelines import find_images, load_all, load_timeline
 from recist.model import Reader
@@ -132,6 +133,7 @@ def _slice_indices(paths: dict[str, Path]) -> dict[str, int]:
 def _sr(args: argparse.Namespace) -> int:
     with _database(args) as db:
         timeline = load_timeline(db, args.patient)
+        contours = lesion_contours(db, timeline)
         head = db.record_witness(f"export sr {args.patient}")
     images = find_images(args.images)
     timepoints = [t for t in timeline.timepoints if not args.timepoint or t.label == args.timepoint]
@@ -161,6 +163,9 @@ def _sr(args: argparse.Namespace) -> int:
             skipped.append(why)
             _say(f"skipped {why}", err=True)
             continue
+        seg_path, segments = write_timepoint_seg(contours, timeline, tp, images, out)
+        if seg_path is not None:
+            _say(f"wrote {seg_path}")
         try:
             sr = build_timepoint_sr(
                 timeline,
@@ -169,6 +174,7 @@ def _sr(args: argparse.Namespace) -> int:
                 instance_number=number,
                 organization=args.organization,
                 audit_head=head,
+                segments=segments,
             )
         except SrExportError as exc:
             raise CliError(str(exc)) from exc

@@ -5,7 +5,9 @@ The algorithm (``ALGORITHM`` / ``ALGORITHM_VERSION``; its parameters are
 
 1. Crop a box around the seed (``box_radii_mm``: a larger one only while the lesion fills the
    smaller; the computation never sees the rest of the volume) and smooth it with a Gaussian
-   of ``smoothing_mm``.  The seed value ``mu_0`` is the median around the click on its slice.
+   of ``smoothing_mm``.  Boxes from ``coarse_from_mm`` (lesions over ~50 mm) are averaged
+   2x2 in-plane first (1.6-2 mm voxels on a 512 CT: four times fewer voxels, under a
+   second up to 80 mm; the mask comes back as 2x2 blocks).  The seed value ``mu_0`` is the median around the click on its slice.
 2. Leak scan: thresholds ``mu_0 ± h`` (``level_step_hu`` up to ``max_level_hu``, by bisection,
    since the region only grows with ``h``) towards a brighter and towards a darker
    surrounding; the smallest ``h`` at which the seed's region reaches the side of the box
@@ -43,7 +45,7 @@ import SimpleITK as sitk
 from app.segmentation.errors import SegmentationCancelled, SegmentationError
 
 ALGORITHM = "caliper-half-contrast-region"
-ALGORITHM_VERSION = "1.0"
+ALGORITHM_VERSION = "1.1"
 #: Hounsfield units below which a seed is taken to be in air (or outside the body).
 AIR_HU = -400.0
 
@@ -67,6 +69,7 @@ class LesionParameters:
     far_hu: float = 100.0
     soft_tissue_hu: tuple[float, float] = (-50.0, 300.0)
     min_contrast_hu: float = 10.0
+    coarse_from_mm: float = 50.0
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready parameters."""
@@ -304,6 +307,14 @@ def segment_lesion(
     check_seed(voxels, seed)
     found = None
     for n, radius in enumerate(p.box_radii_mm):
+        if radius >= p.coarse_from_mm > 0 and min(spacing_mm[1], spacing_mm[2]) < 1.5:
+            # a lesion larger than the smaller boxes: on a grid twice as coarse in-plane (the
+            # 0.8-1 mm pixels of a 512 CT become 1.6-2 mm; 4x fewer voxels, under a second)
+            coarse = _segment_coarse(voxels, spacing_mm, seed, radius, p, step)
+            if coarse is not None:
+                report(1.0)
+                return coarse
+            continue
         found = _leak_level(voxels, spacing_mm, seed, radius, p)
         step(0.1 + 0.4 * (n + 1) / len(p.box_radii_mm))
         if found is not None:
@@ -359,6 +370,72 @@ def segment_lesion(
         mu_b,
         partial_volume_ml(smoothed, region, spacing_mm, mu_l, mu_b),
     )
+
+
+def _segment_coarse(
+    voxels: np.ndarray,
+    spacing_mm: tuple[float, float, float],
+    seed: tuple[int, int, int],
+    radius_mm: float,
+    p: LesionParameters,
+    step: Callable[[float], None],
+) -> RegionResult | None:
+    """:func:`segment_lesion` in the box of ``radius_mm`` averaged 2x2 in-plane; None if refused.
+
+    The box is cut a little larger than ``radius_mm`` so that a region reaching the search
+    box's side still counts as a leak; the mask comes back on the full grid (each coarse
+    voxel as its 2x2 voxels).
+    """
+    margin = 3.0 * max(spacing_mm[1], spacing_mm[2])
+    box, offset = crop_box(voxels.shape, seed, spacing_mm, radius_mm + margin)
+    roi = voxels[box]
+    rows, cols = (roi.shape[1] // 2) * 2, (roi.shape[2] // 2) * 2
+    roi = roi[:, :rows, :cols].astype(np.float32)
+    coarse = roi.reshape(roi.shape[0], rows // 2, 2, cols // 2, 2).mean(axis=(2, 4))
+    c_spacing = (float(spacing_mm[0]), float(spacing_mm[1]) * 2, float(spacing_mm[2]) * 2)
+    c_seed = (
+        seed[0] - offset[0],
+        min((seed[1] - offset[1]) // 2, coarse.shape[1] - 1),
+        min((seed[2] - offset[2]) // 2, coarse.shape[2] - 1),
+    )
+    # the cut box's sides count as the image's edge only where they are the image's edge
+    padded, pad_lo = _pad_unless_edge(coarse, box, voxels.shape)
+    c_seed = (c_seed[0] + pad_lo[0], c_seed[1] + pad_lo[1], c_seed[2] + pad_lo[2])
+    sub = LesionParameters(**{**asdict(p), "box_radii_mm": (radius_mm,), "coarse_from_mm": 0.0})
+    try:
+        res = segment_lesion(padded, c_spacing, c_seed, sub)
+    except SegmentationError:
+        return None
+    step(0.9)
+    k0 = res.offset[0] - pad_lo[0] + offset[0]
+    r0 = (res.offset[1] - pad_lo[1]) * 2 + offset[1]
+    c0 = (res.offset[2] - pad_lo[2]) * 2 + offset[2]
+    fine = np.repeat(np.repeat(res.mask, 2, axis=1), 2, axis=2)
+    return RegionResult(
+        fine,
+        (k0, r0, c0),
+        spacing3(spacing_mm),
+        res.lesion_hu,
+        res.background_hu,
+        res.partial_volume_ml,
+    )
+
+
+def _pad_unless_edge(
+    coarse: np.ndarray, box: tuple[slice, slice, slice], shape: tuple[int, ...]
+) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """Pad the box by one voxel of air on each side that is not the image's own edge.
+
+    Air is outside every lesion's values, so the padding never joins a region; it only moves
+    the array's edge one voxel out so that a region reaching the box's side is a leak.
+    """
+    pads = []
+    for axis, sl in enumerate(box):
+        lo = 1 if sl.start > 0 and axis > 0 else 0
+        hi = 1 if sl.stop < shape[axis] and axis > 0 else 0
+        pads.append((lo, hi))
+    out = np.pad(coarse, pads, mode="constant", constant_values=-1000.0)
+    return out, (pads[0][0], pads[1][0], pads[2][0])
 
 
 def partial_volume_ml(

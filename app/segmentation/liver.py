@@ -6,7 +6,10 @@ image is smoothed; the liver's intensity is the median around the seed and its w
 median ± ``window_hu`` (clipped to the liver HU range ``hu_range``).  The region is the
 voxels in the window connected to the seed after an opening by reconstruction of
 ``open_radius_mm`` (which cuts the thin bridges to the spleen, heart, kidney and bowel that
-share the liver's density), closed by ``close_radius_mm``, with the holes of each axial slice
+share the liver's density) and kept within ``core_margin_mm`` of the liver's core (the
+region opened by ``core_radius_mm``: the broad contact over the diaphragm between the dome
+and the heart, of the same density on a non-contrast CT, is cut there), closed by
+``close_radius_mm``, with the holes of each axial slice
 filled (vessels and tumours are part of the liver volume).  The mask is then brought back to
 the full grid.
 
@@ -35,7 +38,7 @@ from app.segmentation.lesion import (
 )
 
 LIVER_ALGORITHM = "caliper-liver-window-region"
-LIVER_ALGORITHM_VERSION = "1.0"
+LIVER_ALGORITHM_VERSION = "1.1"
 #: A liver below this many millilitres is not a liver (the seed was not in it).
 MIN_LIVER_ML = 200.0
 #: A region above this many millilitres has leaked out of the liver.
@@ -53,6 +56,8 @@ class LiverParameters:
     hu_range: tuple[float, float] = (-20.0, 220.0)
     open_radius_mm: float = 6.0
     close_radius_mm: float = 4.0
+    core_radius_mm: float = 16.0
+    core_margin_mm: float = 10.0
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready parameters."""
@@ -126,6 +131,7 @@ def segment_liver(
     inside[local] = True
     step(0.4)
     region = open_by_reconstruction(inside, local, sp, p.open_radius_mm)
+    region &= _core_zone(inside, local, sp, p)
     step(0.6)
     radius = [max(1, int(round(p.close_radius_mm / s))) for s in (sp[2], sp[1], sp[0])]
     closed = sitk.BinaryMorphologicalClosing(
@@ -149,6 +155,37 @@ def segment_liver(
         )
     report(1.0)
     return result
+
+
+def _core_zone(
+    inside: np.ndarray,
+    local: tuple[int, int, int],
+    sp: tuple[float, float, float],
+    p: LiverParameters,
+) -> np.ndarray:
+    """Where the liver may be: within ``core_margin_mm`` of its core.
+
+    The core is the window's region opened by ``core_radius_mm`` (on a grid twice as coarse,
+    for speed): a bridge as wide as the diaphragm between the liver dome and the heart (same
+    density on a non-contrast CT) or to the spleen is cut by it, the liver's body is not.  The
+    finer region (``open_radius_mm``) keeps the liver's thinner edges, but only near the core.
+    """
+    if p.core_radius_mm <= 0:
+        return np.ones_like(inside, dtype=bool)
+    coarse = inside[::2, ::2, ::2]
+    seed = (local[0] // 2, local[1] // 2, local[2] // 2)
+    coarse_sp = (sp[0] * 2, sp[1] * 2, sp[2] * 2)
+    core = open_by_reconstruction(coarse, seed, coarse_sp, p.core_radius_mm)
+    if core.sum() * float(np.prod(coarse_sp)) / 1000.0 < MIN_LIVER_ML / 2:
+        return np.ones_like(inside, dtype=bool)  # the liver is thinner than the core: no limit
+    radius = [
+        max(1, int(round(p.core_margin_mm / s))) for s in (coarse_sp[2], coarse_sp[1], coarse_sp[0])
+    ]
+    zone = sitk.GetArrayFromImage(
+        sitk.BinaryDilate(sitk.GetImageFromArray(core.astype(np.uint8)), radius, sitk.sitkBall)
+    ).astype(bool)
+    full = np.repeat(np.repeat(np.repeat(zone, 2, axis=0), 2, axis=1), 2, axis=2)
+    return np.asarray(full[: inside.shape[0], : inside.shape[1], : inside.shape[2]])
 
 
 def plane_side(

@@ -150,6 +150,8 @@ class SessionEditor:
         self.signals = signals
         self.lesion_ids = IdRegistry("lesion")
         self.measurement_ids = IdRegistry("measurement")
+        self.contours_of: dict[Token, list[int]] = {}
+        """Contours unlinked when their measurement was deleted (undo); relinked when it returns."""
         self.fallback_reason: str | None = None
         """Reason used when a command has none (set by ``ReadingSession.undo(reason=...)``)."""
         self._pending: list[tuple[Any, Any]] | None = None
@@ -172,6 +174,7 @@ class SessionEditor:
             yield
             return
         saved = (self.lesion_ids.snapshot(), self.measurement_ids.snapshot())
+        saved_contours = {k: list(v) for k, v in self.contours_of.items()}
         self._pending = []
         try:
             with self.store.batch(what):
@@ -179,6 +182,7 @@ class SessionEditor:
         except BaseException:
             self.lesion_ids.restore(saved[0])
             self.measurement_ids.restore(saved[1])
+            self.contours_of = saved_contours
             raise
         else:
             pending = self._pending
@@ -199,6 +203,7 @@ class SessionEditor:
         """Forget every token (another patient was opened; the old commands are gone)."""
         self.lesion_ids = IdRegistry("lesion")
         self.measurement_ids = IdRegistry("measurement")
+        self.contours_of = {}
 
     def _reason(self, reason: str | None) -> str | None:
         return reason if reason is not None else self.fallback_reason
@@ -243,6 +248,8 @@ class SessionEditor:
         stored: Measurement = self.store.add_measurement(record, reason=self._reason(reason))
         assert stored.id is not None
         self.measurement_ids.bind(ref, stored.id)
+        for segmentation_id in self.contours_of.pop(ref, []):  # redo / undo of a delete
+            self.store.segmentations.link(segmentation_id, stored.id, self._reason(reason))
         self._emit(self.signals.measurement_added, stored)
         return stored
 
@@ -262,6 +269,14 @@ class SessionEditor:
     def delete_measurement(self, ref: Ref, reason: str | None) -> None:
         """Delete the measurement ``ref`` stands for."""
         measurement_id = self.measurement_ids.resolve(ref)
+        segmentations: Any = getattr(self.store, "segmentations", None)
+        contours: list[int] = []
+        if segmentations is not None:
+            contours = segmentations.ids_for_measurement(measurement_id)
+        for segmentation_id in contours:  # explicit and audited, not the foreign key's SET NULL
+            segmentations.link(segmentation_id, None, self._reason(reason))
+        if contours:
+            self.contours_of[ref] = contours
         self.store.delete_measurement(measurement_id, reason=self._reason(reason))
         self.measurement_ids.forget(ref)
         self._emit(self.signals.measurement_removed, measurement_id)

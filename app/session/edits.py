@@ -285,8 +285,8 @@ class EditingMixin:
         ``geometry`` (the proposed caliper as the reader left it, adjusted or not; arguments as
         for :meth:`record_measurement`) and the proposal's contour with its volume, HU
         statistics and algorithm name, version and parameters (audited, entity
-        ``segmentation``).  Undo removes the measurement; the contour stays stored, unlinked,
-        with its audit event.
+        ``segmentation``).  Undo removes the measurement and unlinks the contour (audited); redo,
+        or the undo of a Delete, links it to the measurement again.
         """
         timepoint = self._timepoint(None)
         undo_depth = len(self.commands.undo_commands)
@@ -320,6 +320,14 @@ class EditingMixin:
                 self.commands.discard_top()  # its writes were rolled back with the contour
             raise
         return stored
+
+    def read_seg_contours(
+        self, path: str, sop_instance_uids: list[str]
+    ) -> list[tuple[str, tuple[int, int, int], Any]]:
+        """The segments of a DICOM SEG over a series (``semiauto.read_seg_contours``)."""
+        from app.session.semiauto import read_seg_contours
+
+        return read_seg_contours(path, sop_instance_uids)
 
     def segmentation_for(self, measurement_id: int) -> StoredSegmentation | None:
         """The contour stored with a semi-automatic measurement, or None."""

@@ -71,3 +71,25 @@ def flr_decimal(values: dict[str, Any]) -> Decimal | None:
     if flr is None:
         return None
     return Decimal(str(flr)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def read_seg_contours(
+    path: str, sop_instance_uids: list[str]
+) -> list[tuple[str, tuple[int, int, int], Any]]:
+    """The segments of a DICOM SEG file over a series: ``(label, offset, mask)`` each.
+
+    ``sop_instance_uids`` are the series' slices in volume order (the viewer's volume).
+
+    Raises
+    ------
+    SessionError
+        Not a readable SEG, or none of its frames is on this series (the message says which).
+    """
+    from app.session.errors import SessionError
+    from storage.exchange.seg import SegError, read_seg
+
+    try:
+        found = read_seg(path, sop_instance_uids)
+    except SegError as exc:
+        raise SessionError(f"Could not import the segmentation: {exc}") from exc
+    return [(c.label, c.offset, c.mask) for c in found]

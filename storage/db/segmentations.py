@@ -247,6 +247,51 @@ class Segmentations:
             )
         return new
 
+    def link(
+        self, segmentation_id: int, measurement_id: int | None, reason: str | None = None
+    ) -> StoredSegmentation:
+        """Link a contour to a measurement, or unlink it (None), audited.
+
+        Undo and redo delete and re-insert a measurement under a new id; the session moves
+        its contour along with this (never left unlinked from the measurement it belongs to).
+        """
+        with self._tx.write(f"link segmentation {segmentation_id}") as session:
+            row = session.get(SegmentationRow, segmentation_id)
+            if row is None:
+                raise NotFoundError(f"segmentation {segmentation_id} not found")
+            if measurement_id is not None:
+                m = session.get(MeasurementRow, measurement_id)
+                if m is None:
+                    raise NotFoundError(f"measurement {measurement_id} not found")
+                if m.timepoint_id != row.timepoint_id:
+                    raise RepositoryError(
+                        f"measurement {m.id} is of another timepoint than segmentation {row.id}"
+                    )
+            old = _from_row(row)
+            tp = session.get_one(TimepointRow, row.timepoint_id)
+            self._tx.guard(
+                session, tp.patient_id, tp.order, reason, f"relinking a contour at {tp.label}"
+            )
+            row.measurement_id = measurement_id
+            session.flush()
+            new = _from_row(row)
+            self._tx.audit(
+                session,
+                "update",
+                "segmentation",
+                row.id,
+                before=old.audit_values(),
+                after=new.audit_values(),
+                reason=reason,
+            )
+        return new
+
+    def ids_for_measurement(self, measurement_id: int) -> list[int]:
+        """Ids of every contour linked to a measurement."""
+        query = select(SegmentationRow.id).where(SegmentationRow.measurement_id == measurement_id)
+        with self._tx.read("list a measurement's contours") as session:
+            return [int(i) for i in session.scalars(query.order_by(SegmentationRow.id))]
+
     def for_timepoint(self, timepoint_id: int, kind: str | None = None) -> list[StoredSegmentation]:
         """A timepoint's segmentations in the order they were stored."""
         query = select(SegmentationRow).where(SegmentationRow.timepoint_id == timepoint_id)

@@ -22,6 +22,8 @@ import numpy as np
 import pydicom
 from pydicom.sr.codedict import codes
 
+from storage.exchange.sr import SegmentReference
+
 #: What this software calls itself in the SEG (Manufacturer / algorithm family).
 MANUFACTURER = "Caliper"
 
@@ -139,6 +141,40 @@ def build_seg(
         )
     except (ValueError, TypeError, AttributeError) as exc:
         raise SegError(f"could not build the DICOM SEG: {exc}") from exc
+
+
+def segment_references(
+    seg: hd.seg.Segmentation,
+    contours: Sequence[SegContour],
+    measurements: Sequence[tuple[int, float]],
+) -> dict[int, SegmentReference]:
+    """Measurement id → its segment in ``seg`` (built by :func:`build_seg` from ``contours``).
+
+    ``measurements`` pairs each contour, in the same order, with the id of the measurement it
+    belongs to and its volume (mL); the SR then references the segment from that
+    measurement's lesion (:func:`storage.exchange.sr.build_timepoint_sr`, ``segments``).
+    """
+    if len(measurements) != len(contours):
+        raise SegError(
+            f"{len(contours)} contours but {len(measurements)} measurements to link them to"
+        )
+    source_series = str(seg.ReferencedSeriesSequence[0].SeriesInstanceUID)
+    return {
+        measurement_id: SegmentReference(
+            sop_class_uid=str(seg.SOPClassUID),
+            sop_instance_uid=str(seg.SOPInstanceUID),
+            segment_number=number,
+            source_series_uid=source_series,
+            volume_ml=float(volume_ml),
+            algorithm=c.algorithm,
+            algorithm_version=c.algorithm_version,
+            study_instance_uid=str(seg.StudyInstanceUID),
+            series_instance_uid=str(seg.SeriesInstanceUID),
+        )
+        for number, (c, (measurement_id, volume_ml)) in enumerate(
+            zip(contours, measurements, strict=True), start=1
+        )
+    }
 
 
 def write_seg(path: str | Path, seg: hd.seg.Segmentation) -> Path:

@@ -19,6 +19,12 @@ one TID 1501 measurement group carrying:
 * for anything other than "measured", the lesion status (standard values where
   they exist: Present, Absent, Too small, Coalescent; Equivocal as a flag).
 
+A measurement with a contour (a Smart caliper measurement exported with its DICOM SEG,
+:mod:`storage.exchange.seg`) gets a second group for the same lesion (same tracking
+identifiers and time point), TID 1411 "Volumetric ROI measurements": the Referenced Segment
+(the SEG's SOP Instance UID and segment number, its source series), the volume in mL
+(SCT 118565006) and the algorithm's name and version.
+
 One more group (finding type DCM 112020 "Response Evaluation") carries the
 timepoint's target and non-target responses (CID 6144), the overall response,
 the iRECIST response when the patient is read with iRECIST, the new-lesion
@@ -38,7 +44,8 @@ signed state always has the same UID.  Every code and its source:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,6 +92,35 @@ MANUFACTURER = "Caliper"
 #: CT, unspecified body region (LOINC), the default procedure reported.
 PROCEDURE_CT = hd.sr.CodedConcept("25045-6", "LN", "CT unspecified body region")
 _UID_NAMESPACE = uuid.UUID("6c1f3a52-7d0e-4c4b-9a43-2f6c0e5b8d11")
+
+
+#: Volume (SCT 118565006) in millilitres (UCUM mL), of a lesion's contour.
+VOLUME = hd.sr.CodedConcept("118565006", "SCT", "Volume")
+MILLILITRE = hd.sr.CodedConcept("mL", "UCUM", "milliliter")
+
+
+@dataclass(frozen=True)
+class SegmentReference:
+    """Where a measurement's contour is in a DICOM SEG, for the report to reference it."""
+
+    sop_class_uid: str
+    sop_instance_uid: str
+    segment_number: int
+    source_series_uid: str
+    volume_ml: float
+    algorithm: str
+    algorithm_version: str
+    study_instance_uid: str = ""
+    series_instance_uid: str = ""
+
+    def evidence(self) -> Dataset:
+        """The SEG as the report's evidence (its study, series, class and instance UIDs)."""
+        ds = Dataset()
+        ds.StudyInstanceUID = self.study_instance_uid
+        ds.SeriesInstanceUID = self.series_instance_uid
+        ds.SOPClassUID = self.sop_class_uid
+        ds.SOPInstanceUID = self.sop_instance_uid
+        return ds
 
 
 class SrExportError(ValueError):
@@ -134,6 +170,7 @@ def build_timepoint_sr(
     organization: str | None = None,
     sponsor: str | None = None,
     audit_head: tuple[int, str] | None = None,
+    segments: Mapping[int, SegmentReference] | None = None,
 ) -> hd.sr.Comprehensive3DSR:
     """Build the TID 1500 report of one timepoint.
 
@@ -158,6 +195,9 @@ def build_timepoint_sr(
         ``(seq, hash)`` of the audit trail's head at export (also recorded in the witness);
         written as a Comment of the response group, as the PDF report prints it, so that
         `caliper audit verify --expect-head` can be run against a report received elsewhere.
+    segments
+        Measurement id → its contour's segment in a DICOM SEG: each such measurement's lesion
+        gets a TID 1411 group referencing the segment, with the volume.
 
     Returns
     -------
@@ -174,7 +214,13 @@ def build_timepoint_sr(
         raise SrExportError(f"timepoint {timepoint.label}: at least one source image is needed")
     by_sop = {str(ds.SOPInstanceUID): ds for ds in source_images}
     pairs = _lesion_measurements(timeline, timepoint)
-    groups = [_group(lesion, m, timepoint, by_sop) for lesion, m in pairs]
+    groups: list[Any] = [_group(lesion, m, timepoint, by_sop) for lesion, m in pairs]
+    seg_evidence: dict[str, Dataset] = {}
+    for lesion, m in pairs:
+        ref = (segments or {}).get(m.id) if m.id is not None else None
+        if ref is not None:
+            groups.append(_volume_group(lesion, timepoint, ref))
+            seg_evidence[ref.sop_instance_uid] = ref.evidence()
     response = _response_group(timeline, timepoint, audit_head)
     if response is not None:
         groups.append(response)
@@ -202,7 +248,7 @@ def build_timepoint_sr(
             signed_report_uid(timeline, timepoint, valid) if valid is not None else hd.UID()
         )
     sr = hd.sr.Comprehensive3DSR(
-        evidence=referenced,
+        evidence=[*referenced, *seg_evidence.values()],
         content=report,
         series_instance_uid=series_instance_uid or report_series_uid(timeline),
         series_number=series_number,
@@ -371,6 +417,32 @@ def _group(
         texts.append((COALESCED_INTO, m.coalesced_into))
     _finish(group, timepoint, texts)
     return group
+
+
+def _volume_group(
+    lesion: Lesion, timepoint: Timepoint, ref: SegmentReference
+) -> hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations:
+    """The TID 1411 group of a lesion's contour: the SEG segment it is and its volume."""
+    return hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(
+            uid=lesion.tracking_uid, identifier=lesion.code
+        ),
+        referenced_segment=hd.sr.ReferencedSegment(
+            sop_class_uid=ref.sop_class_uid,
+            sop_instance_uid=ref.sop_instance_uid,
+            segment_number=ref.segment_number,
+            source_series=hd.sr.SourceSeriesForSegmentation(ref.source_series_uid),
+        ),
+        time_point_context=_time_point_context(timepoint),
+        finding_type=FINDING_TYPE[lesion.kind],
+        algorithm_id=hd.sr.AlgorithmIdentification(
+            name=ref.algorithm[:64], version=ref.algorithm_version[:64]
+        ),
+        finding_sites=[hd.sr.FindingSite(organ_code(lesion.organ))],
+        measurements=[
+            hd.sr.Measurement(name=VOLUME, value=round(float(ref.volume_ml), 3), unit=MILLILITRE)
+        ],
+    )
 
 
 def _finish(

@@ -23,6 +23,7 @@ from app.segmentation import (
     recist_diameters,
     seed_index,
     segment_lesion,
+    segment_liver,
     threshold_baseline,
     volumetry,
 )
@@ -182,3 +183,38 @@ def test_flr_percent_of_a_virtual_resection() -> None:
     assert future_liver_remnant_percent(1500.0, 100.0, 560.0) == pytest.approx(40.0)
     with pytest.raises(SegmentationError, match="not positive"):
         future_liver_remnant_percent(100.0, 100.0, 0.0)
+
+
+def test_liver_does_not_leak_into_the_heart_over_the_diaphragm() -> None:
+    """A heart of the liver's density on the dome, joined over a 24 mm wide patch: cut off."""
+    spacing = (2.5, 2.0, 2.0)
+    k, r, c = np.mgrid[0:80, 0:110, 0:110]
+    z, y, x = k * spacing[0], r * spacing[1], c * spacing[2]
+    liver = ((z - 60) / 45) ** 2 + ((y - 110) / 70) ** 2 + ((x - 110) / 80) ** 2 <= 1
+    heart = ((z - 140) / 40) ** 2 + ((y - 110) / 40) ** 2 + ((x - 110) / 40) ** 2 <= 1
+    neck = ((y - 110) ** 2 + (x - 110) ** 2 <= 12**2) & (z > 95) & (z < 110)
+    rng = np.random.default_rng(3)
+    voxels = np.where(liver | heart | neck, 60.0, -100.0) + rng.normal(0, 8, liver.shape)
+    res = segment_liver(voxels.astype(np.float32), spacing, (24, 55, 55))
+    heart_only = heart & ~liver
+    assert (res.mask & heart_only).sum() < 0.2 * heart_only.sum()  # 0.9 before the core zone
+    assert abs(res.mask.sum() / liver.sum() - 1) < 0.15
+
+
+def test_a_lesion_larger_than_the_small_boxes_is_segmented_on_a_coarser_grid() -> None:
+    """70 mm in a 0.8 mm grid: found in the 60 mm box, on 1.6 mm voxels (2x2 blocks back)."""
+    rng = np.random.default_rng(5)
+    shape = (50, 240, 240)
+    k, r, c = np.meshgrid(*(np.arange(n, dtype=np.float32) for n in shape), indexing="ij")
+    inside = (
+        ((k - 25) * SPACING[0]) ** 2 + ((r - 120) * SPACING[1]) ** 2 + ((c - 120) * SPACING[2]) ** 2
+    ) <= 35.0**2
+    volume = np.where(inside, 10.0, 60.0) + rng.normal(0.0, 15.0, shape)
+    res = segment_lesion(volume.astype(np.int16), SPACING, (25, 126, 118))
+    d = recist_diameters(res.mask, SPACING)
+    assert abs(d.long_axis_mm - 70.0) <= 3.5
+    assert abs(res.volume_ml / (4 / 3 * math.pi * 35.0**3 / 1000) - 1) < 0.1
+    # the coarse grid: every 2x2 in-plane block of the mask is all in or all out
+    m = res.mask[:, : res.mask.shape[1] // 2 * 2, : res.mask.shape[2] // 2 * 2]
+    blocks = m.reshape(m.shape[0], m.shape[1] // 2, 2, m.shape[2] // 2, 2)
+    assert np.all(blocks.all(axis=(2, 4)) == blocks.any(axis=(2, 4)))

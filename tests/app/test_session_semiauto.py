@@ -66,6 +66,32 @@ def test_an_accepted_proposal_is_a_semi_auto_measurement_with_its_contour(
     assert database.verify_audit().ok
 
 
+def test_redo_and_undoing_a_delete_link_the_contour_to_the_measurement_again(
+    database: Database,
+    session: ReadingSession,
+) -> None:
+    session.add_timepoint("Baseline", date(2026, 1, 2))
+    m = session.record_semi_auto_measurement(_Proposal(), drawn(23.0, 14.0))
+    session.undo()
+    assert session.measurements() == []
+    session.redo()
+    (again,) = session.measurements()
+    contour = session.segmentation_for(again.id or 0)
+    assert contour is not None, "redo left the contour unlinked"
+    assert contour.volume_ml == 2.5
+    session.delete_measurement(again.id or 0)
+    assert session.segmentation_for(again.id or 0) is None
+    session.undo()
+    (restored,) = session.measurements()
+    assert session.segmentation_for(restored.id or 0) is not None
+    assert m.id is not None
+    # one contour row throughout, its links audited as updates
+    events = database.audit_events(entity="segmentation")
+    assert {str(e.entity_id) for e in events} == {str(contour.id)}
+    assert [e.action for e in events].count("update") == 4
+    assert database.verify_audit().ok
+
+
 def test_a_failed_contour_write_leaves_no_measurement_and_no_undo_step(
     session: ReadingSession,
 ) -> None:

@@ -114,3 +114,52 @@ def test_follow_up_the_selected_lesion_is_measured_again_with_one_click(
     assert follow_up.timepoint_id != baseline.timepoint_id
     assert follow_up.method is Method.SEMI_AUTO
     assert follow_up.long_axis_mm == baseline.long_axis_mm
+
+
+def test_follow_up_a_click_beside_the_selected_lesion_finds_it(
+    qtbot,
+    window: MainWindow,
+    shared_data,
+) -> None:
+    _open(qtbot, window, shared_data)
+    inside = window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
+    window.smart_caliper.measure_at(inside)
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    (baseline,) = window.session.measurements()
+    add_timepoint(qtbot, window, "C3")
+    window.assign_bar.select_lesion(baseline.lesion_id)
+    window.viewer.set_slice(METASTASIS[0])
+    # 7 voxels (5.6 mm) to the side: in the liver just outside the 8 mm metastasis
+    beside = window.viewer.display_to_lps(float(METASTASIS[2] + 7), float(METASTASIS[1]))
+    window.smart_caliper.measure_at(beside)
+    qtbot.waitUntil(lambda: window.smart_caliper.task is None, timeout=20000)
+    (follow_up,) = window.session.measurements()
+    assert follow_up.lesion_id == baseline.lesion_id
+    assert follow_up.long_axis_mm is not None
+    assert baseline.long_axis_mm is not None
+    assert abs(follow_up.long_axis_mm - baseline.long_axis_mm) <= 1.0
+
+
+def test_key_0_records_the_chosen_lesion_as_disappeared(
+    qtbot,
+    window: MainWindow,
+    shared_data,
+) -> None:
+    from recist.model import MeasurementStatus
+
+    _open(qtbot, window, shared_data)
+    window.smart_caliper.measure_at(
+        window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
+    )
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    (baseline,) = window.session.measurements()
+    add_timepoint(qtbot, window, "C3")
+    window.assign_bar.select_lesion(baseline.lesion_id)
+    window.activateWindow()  # the timepoint dialog had it
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    window.viewer.setFocus()
+    qtbot.keyClick(window.viewer.graphics_view, QtCore.Qt.Key.Key_0)
+    (gone,) = window.session.measurements()
+    assert gone.lesion_id == baseline.lesion_id
+    assert gone.status is MeasurementStatus.ABSENT
+    assert "disappeared" in window.smart_caliper.last_message

@@ -12,6 +12,11 @@ owns.  A click in a lesion (or a drag across it) on an axial slice with the ``sm
    (``ReadingSession.record_semi_auto_measurement``, audited), and shows its slice;
 3. outlines the contours of the semi-automatic measurements of the shown series.
 
+Follow-up: with a lesion measured at an earlier timepoint chosen in the Next caliper bar, a
+click near it seeds the segmentation where it looks like that lesion near its earlier position
+(``app.segmentation.follow_up``); key 0 (:data:`DISAPPEARED_KEY`) records the chosen lesion as
+disappeared (0 mm) at the current timepoint.
+
 The reader adjusts the proposal by dragging its handles like any caliper (it stays
 semi-automatic) or rejects it with Undo (Ctrl+Z) or Delete.  A point that cannot be measured
 (in air, no edge, a leak) is refused with the reason in the status bar; nothing is stored.
@@ -23,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QThreadPool
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QPushButton
 
 from viewer.errors import report_error
@@ -33,15 +39,27 @@ from viewer.image.contours import Contour
 MESSAGE_MS = 15000
 
 
-def _measure(volume: Any, point_lps: tuple[float, float, float]) -> Callable[..., Any]:
-    """The work of one click: segmentation and diameters (Qt-free, ``app.segmentation``)."""
+#: Sets the selected lesion to 0 mm (disappeared) at the current timepoint.
+DISAPPEARED_KEY = "0"
+
+
+def _measure(
+    volume: Any, point_lps: tuple[float, float, float], earlier: Any = None
+) -> Callable[..., Any]:
+    """The work of one click: segmentation and diameters (Qt-free, ``app.segmentation``).
+
+    ``earlier`` (an ``app.segmentation.follow_up.EarlierLesion``): the selected lesion as
+    measured at an earlier timepoint; the seed moves from the click to where it looks like it.
+    """
 
     def work(progress: Callable[[float], None], cancelled: Callable[[], bool]) -> Any:
         from app.segmentation import measure_lesion, seed_index
+        from app.segmentation.follow_up import follow_up_seed
 
-        return measure_lesion(
-            volume, seed_index(volume, point_lps), progress=progress, cancelled=cancelled
-        )
+        seed = seed_index(volume, point_lps)
+        if earlier is not None:
+            seed = follow_up_seed(volume, seed, earlier)
+        return measure_lesion(volume, seed, progress=progress, cancelled=cancelled)
 
     return work
 
@@ -81,10 +99,21 @@ class SmartCaliperActions:
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.hide()
         self.last_message = ""
+        self._imported: list[Contour] = []
+        self._imported_volume: Any = None
+        self.disappeared_action = QAction("Lesion disappeared (0 mm)", window)
+        self.disappeared_action.setObjectName("lesionDisappeared")
+        self.disappeared_action.setShortcut(QKeySequence(DISAPPEARED_KEY))
+        self.disappeared_action.setToolTip(
+            f"Record the lesion chosen in the Next caliper bar as disappeared: 0 mm at this "
+            f"timepoint ({DISAPPEARED_KEY})"
+        )
+        self.disappeared_action.triggered.connect(self.set_disappeared)
 
     def connect(self) -> None:
         """Listen to the image and to the session (contours follow the measurements)."""
         self.window.statusBar().addPermanentWidget(self.cancel_button)
+        self.window.addAction(self.disappeared_action)
         self.viewer.smart_caliper_requested.connect(self.measure_at)
         s = self.session
         for signal in (
@@ -107,7 +136,7 @@ class SmartCaliperActions:
             return None
         self.cancel()
         point = (float(point_lps[0]), float(point_lps[1]), float(point_lps[2]))
-        task = ComputeTask(_measure(volume, point))
+        task = ComputeTask(_measure(volume, point, self.earlier_lesion()))
         task.signals.progress.connect(self._on_progress)
         task.signals.finished.connect(lambda result: self._on_finished(task, result))
         task.signals.failed.connect(lambda exc: self._on_failed(task, exc))
@@ -116,6 +145,50 @@ class SmartCaliperActions:
         self._say("Smart caliper: segmenting…")
         self._pool.start(task)
         return task
+
+    def _selected_lesion_id(self) -> int | None:
+        bar = getattr(self.calipers, "assign_bar", None)
+        choice = bar.choice() if bar is not None else None
+        lesion_id = getattr(choice, "lesion_id", None)
+        return int(lesion_id) if lesion_id is not None else None
+
+    def earlier_lesion(self) -> Any:
+        """The selected lesion's latest measurement before the current timepoint, or None.
+
+        Its caliper's centre (LPS) seeds the follow-up proposal; its contour's mean HU, when it
+        has one, says what the lesion looks like.
+        """
+        lesion_id = self._selected_lesion_id()
+        current = self.session.current_timepoint
+        if lesion_id is None or current is None:
+            return None
+        from app.segmentation.follow_up import earlier_lesion
+
+        earlier = [t for t in self.session.timepoints() if t.order < current.order]
+        for tp in sorted(earlier, key=lambda t: t.order, reverse=True):
+            for m in self.session.measurements(tp.id):
+                if m.lesion_id != lesion_id or m.id is None:
+                    continue
+                seg = self.session.segmentation_for(m.id)
+                found = earlier_lesion(m, None if seg is None else seg.mean_hu)
+                if found is not None:
+                    return found
+        return None
+
+    def set_disappeared(self) -> None:
+        """Record the lesion chosen in the Next caliper bar as disappeared (0 mm) here."""
+        lesion_id = self._selected_lesion_id()
+        if self.session.patient is None or lesion_id is None:
+            self._say("Lesion disappeared: choose the lesion in the Next caliper bar first.")
+            return
+        from recist.model import MeasurementStatus
+
+        try:
+            self.session.set_status(lesion_id, MeasurementStatus.ABSENT)
+        except Exception as exc:  # noqa: BLE001 - shown to the reader, like @shows_errors
+            report_error(self.window, "Could not record the lesion as disappeared", exc)
+            return
+        self._say("Lesion recorded as disappeared (0 mm) at this timepoint — Ctrl+Z undoes.")
 
     def cancel(self) -> None:
         """Stop the segmentation in progress (nothing is stored)."""
@@ -162,8 +235,9 @@ class SmartCaliperActions:
     def refresh_contours(self) -> None:
         """Outline the contours of the shown series' semi-automatic measurements."""
         volume = self.viewer.volume
+        imported = self._imported if volume is not None and volume is self._imported_volume else []
         if volume is None or self.session.patient is None:
-            self.viewer.set_contours([])
+            self.viewer.set_contours(imported)
             return
         uid = getattr(volume, "series_instance_uid", None)
         contours = []
@@ -173,7 +247,16 @@ class SmartCaliperActions:
             seg = self.session.segmentation_for(m.id)
             if seg is not None and seg.series_instance_uid == uid:
                 contours.append(Contour(seg.mask.offset, seg.mask.mask))
-        self.viewer.set_contours(contours)
+        self.viewer.set_contours(contours + imported)
+
+    def set_imported(self, contours: list[Contour], volume: Any) -> None:
+        """Outline contours imported from a DICOM SEG on ``volume`` (not stored)."""
+        self._imported, self._imported_volume = list(contours), volume
+        self.refresh_contours()
+
+    def say(self, text: str) -> None:
+        """Show a message in the status bar (as the Smart caliper's own)."""
+        self._say(text)
 
     def _say(self, text: str, timeout_ms: int = MESSAGE_MS) -> None:
         self.last_message = text

@@ -52,6 +52,7 @@ from viewer.main_window.navigation import LesionNavigation
 from viewer.main_window.pacs import PacsActions
 from viewer.main_window.patient_browser import PatientBrowserWidget
 from viewer.main_window.records import RecordActions
+from viewer.main_window.seg_import import SegImportActions
 from viewer.main_window.series_panel import SeriesPanelWidget
 from viewer.main_window.smart_caliper import SmartCaliperActions
 from viewer.main_window.trial import TrialActions, WindowSettings
@@ -155,6 +156,7 @@ class MainWindow(QMainWindow):
             refresh_overlays=self._refresh_overlays,
         )
         self.smart_caliper = SmartCaliperActions(self, session, self.viewer, self.calipers)
+        self.seg_import = SegImportActions(self, session, self.viewer, self.smart_caliper)
         self.pacs = PacsActions(self, pacs_controller, self.open_folder)
         self.trial = TrialActions(self, cohort_controller)
         self.records = RecordActions(self, session)
@@ -250,6 +252,7 @@ class MainWindow(QMainWindow):
         for action in (
             self.open_action,
             self.open_file_action,
+            self.seg_import.action,
             self.find_on_pacs_action,
             self.new_patient_action,
             None,

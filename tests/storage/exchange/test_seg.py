@@ -90,3 +90,46 @@ def test_bad_input_is_named(ct_slices: list[Dataset], shared_data: Path, tmp_pat
     path = write_seg(tmp_path / "seg.dcm", build_seg(ct_slices, _contours()))
     with pytest.raises(SegError, match="none of its frames"):
         read_seg(path, ["1.2.3.4"])
+
+
+def test_the_sr_references_the_seg_segment_of_a_measurement_with_a_contour(
+    ct_slices: list[Dataset], tmp_path: Path, dciodvfy: str
+) -> None:
+    from dataclasses import replace
+
+    from recist.model import Lesion, LesionKind, Patient, Timepoint
+    from storage.exchange.seg import segment_references
+    from storage.exchange.sr import build_timepoint_sr
+    from storage.exchange.timeline import PatientTimeline
+    from tests.storage.exchange.test_sr import READER, _geometry, _measured
+
+    (lesion_contour,) = [c for c in _contours() if c.kind == "lesion"]
+    seg = build_seg(ct_slices, [lesion_contour])
+    refs = segment_references(seg, [lesion_contour], [(41, 1.25)])
+    tp = Timepoint(1, 1, 0, "baseline")
+    lesion = Lesion(1, 1, "T1", LesionKind.TARGET, "liver", "2.25.1111")
+    m = replace(
+        _measured(1, 1, _geometry(ct_slices[1], 1, ((200.0, 210.0), (240.0, 230.0)))), id=41
+    )
+    timeline = PatientTimeline(Patient(1, "CRLM-001"), (tp,), (lesion,), (m,), {}, {7: READER})
+    sr = build_timepoint_sr(timeline, tp, ct_slices, segments=refs)
+    path = tmp_path / "sr.dcm"
+    sr.save_as(path)
+    text = str(pydicom.dcmread(path))
+    assert str(seg.SOPInstanceUID) in text  # the Referenced Segment
+    assert "Referenced Segment" in text
+    assert "Volume" in text
+    assert "1.25" in text
+    texts = set()
+    for item in pydicom.dcmread(path).iterall():
+        if item.keyword == "TextValue":
+            texts.add(str(item.value))
+    assert "caliper-half-contrast-region" in texts
+    result = subprocess.run([dciodvfy, str(path)], capture_output=True, text=True, check=False)
+    errors = [
+        line for line in (result.stdout + result.stderr).splitlines() if line.startswith("Error")
+    ]
+    assert errors == [], result.stdout + result.stderr
+    # without the references the report has no segment
+    plain = build_timepoint_sr(timeline, tp, ct_slices)
+    assert str(seg.SOPInstanceUID) not in str(plain)

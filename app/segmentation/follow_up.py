@@ -1,0 +1,106 @@
+"""Follow-up: find a lesion measured at an earlier timepoint again, from a click near it.
+
+The earlier measurement's caliper gives the lesion's centre in patient LPS millimetres (the
+middle of its long axis) and, when it was semi-automatic, its mean HU.  At follow-up the
+reader selects that lesion and clicks near it: the seed is the voxel of the clicked slice
+within reach of the click whose neighbourhood looks most like the lesion did (closest to its
+mean HU, nearest to the mapped centre on ties), so a click on the lesion's edge or just
+beside it still starts inside it.  No registration: the two scans are taken to share the
+patient's coordinates (same table position convention), which is what "mapped by patient
+position" means here; a lesion that moved more than the reach is not found, and the reader
+clicks in it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.segmentation.errors import SegmentationError
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierLesion:
+    """What a follow-up proposal is seeded from: the lesion at an earlier timepoint."""
+
+    centre_lps_mm: tuple[float, float, float]
+    long_axis_mm: float
+    mean_hu: float | None = None
+
+
+def earlier_lesion(measurement: Any, mean_hu: float | None = None) -> EarlierLesion | None:
+    """The centre (middle of the long axis, LPS mm) of a measurement with a drawn caliper."""
+    geometry = getattr(measurement, "geometry", None)
+    long_axis = getattr(geometry, "long_axis", None)
+    if long_axis is None or not getattr(measurement, "long_axis_mm", None):
+        return None
+    a, b = long_axis.start_lps_mm, long_axis.end_lps_mm
+    centre = tuple((float(x) + float(y)) / 2.0 for x, y in zip(a, b, strict=True))
+    return EarlierLesion(
+        (centre[0], centre[1], centre[2]), float(measurement.long_axis_mm), mean_hu
+    )
+
+
+def follow_up_seed(
+    volume: Any,
+    click: tuple[int, int, int],
+    earlier: EarlierLesion,
+    *,
+    reach_mm: float | None = None,
+) -> tuple[int, int, int]:
+    """The seed for the lesion ``earlier`` at follow-up, from a click near it.
+
+    Parameters
+    ----------
+    volume
+        The follow-up series (``voxels``, ``spacing_mm``, ``lps_to_index``).
+    click : tuple of int
+        ``(slice, row, column)`` of the click.
+    earlier : EarlierLesion
+        The lesion as measured before.
+    reach_mm : float, optional
+        How far from the click the seed may move (default: half the earlier long axis, at
+        least 5 mm).
+
+    Raises
+    ------
+    SegmentationError
+        The click is further than the earlier lesion's size plus 20 mm from where the lesion
+        was (another lesion is selected, or the click is elsewhere).
+    """
+    spacing = tuple(float(s) for s in volume.spacing_mm)
+    k, r, c = (float(v) for v in volume.lps_to_index(*earlier.centre_lps_mm))
+    away = math.dist(
+        (k * spacing[0], r * spacing[1], c * spacing[2]),
+        (click[0] * spacing[0], click[1] * spacing[1], click[2] * spacing[2]),
+    )
+    allowed = earlier.long_axis_mm + 20.0
+    if not math.isfinite(away) or away > allowed:
+        raise SegmentationError(
+            f"the click is {away:.0f} mm from where the selected lesion was "
+            f"(more than {allowed:.0f} mm): click on that lesion, or choose another"
+        )
+    reach = reach_mm if reach_mm is not None else max(5.0, earlier.long_axis_mm / 2.0)
+    if earlier.mean_hu is None:
+        return click
+    voxels = volume.voxels
+    kk, rr, cc = click
+    hr = max(1, int(round(reach / spacing[1])))
+    hc = max(1, int(round(reach / spacing[2])))
+    r0, c0 = max(rr - hr, 0), max(cc - hc, 0)
+    patch = np.asarray(voxels[kk, r0 : rr + hr + 1, c0 : cc + hc + 1], dtype=np.float32)
+    # 5x5 box mean: the neighbourhood's value, not one noisy voxel
+    pad = np.pad(patch, 2, mode="edge")
+    cs = pad.cumsum(0).cumsum(1)
+    cs = np.pad(cs, ((1, 0), (1, 0)))
+    mean = (cs[5:, 5:] - cs[:-5, 5:] - cs[5:, :-5] + cs[:-5, :-5]) / 25.0
+    rows, cols = np.mgrid[0 : patch.shape[0], 0 : patch.shape[1]]
+    d_click = np.hypot((rows + r0 - rr) * spacing[1], (cols + c0 - cc) * spacing[2])
+    d_centre = np.hypot((rows + r0 - r) * spacing[1], (cols + c0 - c) * spacing[2])
+    cost = np.abs(mean - earlier.mean_hu) + 0.5 * d_centre  # 0.5 HU per mm towards the centre
+    cost[d_click > reach] = np.inf
+    i, j = np.unravel_index(int(np.argmin(cost)), cost.shape)
+    return (kk, int(i) + r0, int(j) + c0)

@@ -1,0 +1,41 @@
+"""Follow-up seeding: a click near a lesion measured before starts inside it (issue 16)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from app.segmentation import SegmentationError
+from app.segmentation.follow_up import EarlierLesion, follow_up_seed
+
+
+@dataclass
+class _Volume:
+    voxels: np.ndarray
+    spacing_mm: tuple[float, float, float] = (5.0, 1.0, 1.0)
+
+    def lps_to_index(self, x: float, y: float, z: float) -> tuple[float, float, float]:
+        return (z / 5.0, y, x)  # LPS x = column, y = row, z = slice * 5 mm
+
+
+def _volume() -> _Volume:
+    rng = np.random.default_rng(1)
+    v = 60.0 + rng.normal(0, 10, (10, 100, 100))
+    r, c = np.mgrid[0:100, 0:100]
+    v[:, (r - 50) ** 2 + (c - 56) ** 2 <= 6**2] -= 50.0  # a 12 mm hypodense lesion, moved 6 mm
+    return _Volume(v.astype(np.float32))
+
+
+def test_a_click_beside_the_lesion_is_moved_into_it() -> None:
+    earlier = EarlierLesion((50.0, 50.0, 25.0), 12.0, mean_hu=10.0)  # it was at column 50
+    k, r, c = follow_up_seed(_volume(), (5, 50, 64), earlier)  # 8 mm right of its centre
+    assert k == 5
+    assert (r - 50) ** 2 + (c - 56) ** 2 <= 5**2
+
+
+def test_a_click_far_from_where_the_lesion_was_is_refused() -> None:
+    earlier = EarlierLesion((50.0, 50.0, 25.0), 12.0, mean_hu=10.0)
+    with pytest.raises(SegmentationError, match="from where the selected lesion was"):
+        follow_up_seed(_volume(), (5, 90, 95), earlier)
