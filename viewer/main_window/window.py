@@ -55,6 +55,7 @@ from viewer.main_window.records import RecordActions
 from viewer.main_window.series_panel import SeriesPanelWidget
 from viewer.main_window.smart_caliper import SmartCaliperActions
 from viewer.main_window.trial import TrialActions, WindowSettings
+from viewer.main_window.volumetry import VolumetryPanel
 from viewer.response.panel import ResponsePanelWidget
 
 log = logging.getLogger("caliper")
@@ -155,6 +156,7 @@ class MainWindow(QMainWindow):
             refresh_overlays=self._refresh_overlays,
         )
         self.smart_caliper = SmartCaliperActions(self, session, self.viewer, self.calipers)
+        self.volumetry = VolumetryPanel(self, session, self.viewer)
         self.pacs = PacsActions(self, pacs_controller, self.open_folder)
         self.trial = TrialActions(self, cohort_controller)
         self.records = RecordActions(self, session)
@@ -268,6 +270,7 @@ class MainWindow(QMainWindow):
         self.records.add_menu(menus)
         self.trial.add_menu(menus)
         self.exports.add_menu(menus)
+        self.volumetry.add_menu_action(menus.addMenu("T&ools"))
         self._build_admin_menu(menus)
         self.help.add_menu(menus)
         toolbar = self.addToolBar("Main")
@@ -324,6 +327,7 @@ class MainWindow(QMainWindow):
         self.calipers.connect()
         self.navigation.connect()
         self.smart_caliper.connect()
+        self.volumetry.connect_signals()
         self._on_commands_changed()
 
     def _build_admin_menu(self, menus: Any) -> None:
