@@ -71,3 +71,39 @@ def union_of_boxes(
         dst = tuple(slice(low, h) for low, h in zip(lo, hi, strict=True))
         out[dst] |= m[src]
     return out
+
+
+def _grow(mask: np.ndarray) -> np.ndarray:
+    """``mask`` dilated by one voxel (6-neighbourhood)."""
+    out = mask.copy()
+    for axis in range(mask.ndim):
+        for shift in (1, -1):
+            rolled = np.roll(mask, shift, axis=axis)
+            edge = [slice(None)] * mask.ndim
+            edge[axis] = slice(0, 1) if shift == 1 else slice(-1, None)
+            rolled[tuple(edge)] = False
+            out |= rolled
+    return out
+
+
+def tumours_touching(
+    liver: np.ndarray, boxes: Iterable[tuple[tuple[int, int, int], np.ndarray]]
+) -> np.ndarray:
+    """Full-grid mask of the tumour boxes inside or touching ``liver`` (within one voxel).
+
+    A peripheral metastasis can fall outside a liver contour; the liver volume includes its
+    tumours, so these are added to the liver before the volumetry.
+    """
+    shape = liver.shape
+    out = np.zeros(shape, dtype=bool)
+    for offset, mask in boxes:
+        one = union_of_boxes(shape, [(offset, mask)])
+        lo = [max(int(o) - 1, 0) for o in offset]
+        hi = [
+            min(int(o) + n + 1, s)
+            for o, n, s in zip(offset, np.asarray(mask).shape, shape, strict=True)
+        ]
+        box = tuple(slice(low, h) for low, h in zip(lo, hi, strict=True))
+        if (_grow(one[box]) & liver[box]).any():
+            out |= one
+    return out

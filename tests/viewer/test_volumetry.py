@@ -13,7 +13,8 @@ import pytest
 from PySide6 import QtCore
 
 from app.segmentation import volumetry
-from app.segmentation.resection import resection_from_cut, union_of_boxes
+from app.segmentation.resection import resection_from_cut, tumours_touching, union_of_boxes
+from tests.viewer.test_smart_caliper import METASTASIS
 from tests.viewer.test_workflow import add_timepoint, to_viewport
 from viewer.main_window.window import MainWindow
 
@@ -49,6 +50,7 @@ def _segment(qtbot, window: MainWindow) -> None:
     panel = window.volumetry
     assert panel.isVisible()
     assert panel.mode == "seed"
+    window.viewer.set_slice(SEED[0])
     _click(qtbot, window, SEED[1], SEED[2])
     assert panel.task is not None  # off the GUI thread
     assert panel.progress.isVisible()
@@ -135,3 +137,38 @@ def test_union_of_boxes_clips_to_the_grid() -> None:
     out = union_of_boxes((4, 4, 4), [((3, 2, -1), box)])
     assert out.sum() == 1 * 2 * 2
     assert out[3, 2:4, 0:2].all()
+
+
+def test_tumours_touching_the_liver_are_added_to_it() -> None:
+    liver = np.zeros((3, 10, 10), dtype=bool)
+    liver[:, 2:6, 2:6] = True
+    near = ((1, 6, 3), np.ones((1, 2, 2), dtype=bool))  # touches the liver's edge
+    far = ((1, 8, 8), np.ones((1, 2, 2), dtype=bool))
+    out = tumours_touching(liver, [near, far])
+    assert out.sum() == 4
+    assert out[1, 6:8, 3:5].all()
+
+
+def test_a_smart_caliper_metastasis_counts_as_tumour(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    _open(qtbot, window, shared_data)
+    window.set_tool("smart")
+    window.viewer.set_slice(METASTASIS[0])
+    window.smart_caliper.measure_at(window.viewer.display_to_lps(METASTASIS[2], METASTASIS[1]))
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    _segment(qtbot, window)
+    panel = window.volumetry
+    panel.set_cut(*CUT)
+    r = panel.result
+    assert 0.1 < r.tumour_ml < 2.0
+    assert panel.labels["tumour_ml"].text() == f"{r.tumour_ml:.0f} mL"
+    boxes = panel.tumour_boxes()
+    liver = panel.liver.region.mask
+    tumours = tumours_touching(liver, boxes)
+    spacing = window.viewer.volume.spacing_mm
+    expected = volumetry(
+        liver | tumours, spacing, resection_from_cut(liver.shape, spacing, *CUT), tumours
+    )
+    assert r.flr_percent == pytest.approx(expected.flr_percent)
+    assert r.total_liver_ml == pytest.approx(panel.liver.volume_ml + r.tumour_ml, abs=2.0)

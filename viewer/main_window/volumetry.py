@@ -316,10 +316,8 @@ class VolumetryPanel(QDockWidget):
             )
 
     # -- figures -----------------------------------------------------------------------
-    def tumour_mask(self) -> np.ndarray | None:
-        """The lesion contours of the current timepoint on the volumetry's series, or None."""
-        from app.segmentation.resection import union_of_boxes
-
+    def tumour_boxes(self) -> list[tuple[tuple[int, int, int], np.ndarray]]:
+        """The lesion contours ``(offset, mask)`` of the current timepoint on this series."""
         uid = getattr(self.volume, "series_instance_uid", None)
         boxes = []
         if self.session.patient is not None and self.session.current_timepoint is not None:
@@ -329,21 +327,22 @@ class VolumetryPanel(QDockWidget):
                 seg = self.session.segmentation_for(m.id)
                 if seg is not None and seg.series_instance_uid == uid:
                     boxes.append((seg.mask.offset, seg.mask.mask))
-        if not boxes:
-            return None
-        return union_of_boxes(self.volume.voxels.shape, boxes)
+        return boxes
 
     def recompute(self) -> None:
         """Figures and outlines of the liver and of the cut (if drawn)."""
         from app.segmentation import SegmentationError, volumetry
-        from app.segmentation.resection import resection_from_cut
+        from app.segmentation.resection import resection_from_cut, tumours_touching
 
         if self.liver is None:
             return
         liver = self.liver.region.mask
         shape = liver.shape
         spacing = _spacing(self.volume)
-        tumours = self.tumour_mask()
+        boxes = self.tumour_boxes()
+        tumours = tumours_touching(liver, boxes) if boxes else None
+        if tumours is not None:
+            liver = liver | tumours  # the liver volume includes its tumours
         if len(self.cut_points) == 2:
             a, b = self.cut_points
             try:
@@ -359,6 +358,11 @@ class VolumetryPanel(QDockWidget):
             self.result = None
             self._say(f"Liver volumetry: {exc}")
         self._show_figures()
+        if self.result is not None and len(self.cut_points) == 2:
+            self._say(
+                f"Liver volumetry: FLR {self.result.flr_percent:.1f} %. Drag the ends of the cut "
+                "line to adjust it; “Swap resected side” resects the other side."
+            )
         cut = liver & resected
         if cut.any():
             self._contours = [
