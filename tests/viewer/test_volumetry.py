@@ -68,7 +68,7 @@ def test_seed_then_cut_shows_the_volumes_and_the_function_s_flr_then_sends_it(
     panel = window.volumetry
     total = panel.result.total_liver_ml
     assert 800.0 < total < 3000.0
-    assert panel.labels["total_liver_ml"].text() == f"{total:.0f} mL"
+    assert panel.labels["total_liver_ml"].text() == f"{total:.1f} mL"
     assert panel.labels["flr_percent"].text() == "—"  # no cut yet
     assert window.viewer.contours  # the liver is outlined
     assert not panel.send_button.isEnabled()
@@ -162,7 +162,7 @@ def test_a_smart_caliper_metastasis_counts_as_tumour(
     panel.set_cut(*CUT)
     r = panel.result
     assert 0.1 < r.tumour_ml < 2.0
-    assert panel.labels["tumour_ml"].text() == f"{r.tumour_ml:.0f} mL"
+    assert panel.labels["tumour_ml"].text() == f"{r.tumour_ml:.1f} mL"
     boxes = panel.tumour_boxes()
     liver = panel.liver.region.mask
     tumours = tumours_touching(liver, boxes)

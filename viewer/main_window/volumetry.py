@@ -382,7 +382,7 @@ class VolumetryPanel(QDockWidget):
                 label.setText("—")
                 continue
             value = float(getattr(r, key))
-            label.setText(f"{value:.1f} %" if key == "flr_percent" else f"{value:.0f} mL")
+            label.setText(f"{value:.1f} %" if key == "flr_percent" else f"{value:.1f} mL")
 
     def _show_contours(self) -> None:
         mine = self._contours if self.viewer.volume is self.volume else []
