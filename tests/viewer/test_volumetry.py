@@ -172,3 +172,24 @@ def test_a_smart_caliper_metastasis_counts_as_tumour(
     )
     assert r.flr_percent == pytest.approx(expected.flr_percent)
     assert r.total_liver_ml == pytest.approx(panel.liver.volume_ml + r.tumour_ml, abs=2.0)
+
+
+def test_dragging_an_end_of_the_cut_line_moves_the_cut(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    _open(qtbot, window, shared_data)
+    _segment(qtbot, window)
+    panel = window.volumetry
+    panel.set_cut(*CUT)
+    before = panel.result.flr_percent
+    item = panel._cut_item
+    handle = item.getHandles()[1]
+    item.movePoint(handle, QtCore.QPointF(200.0, 380.0), finish=True)  # (x = column, y = row)
+    assert panel.cut_points[1] == pytest.approx((380.0, 200.0), abs=0.5)
+    assert panel.result.flr_percent != pytest.approx(before)
+    # another patient: the liver and the cut are forgotten (nothing to send)
+    window.add_patient("OTHER-1")
+    assert panel.liver is None
+    assert panel.cut_points == []
+    assert not panel.send_button.isEnabled()
+    assert panel.labels["flr_percent"].text() == "—"

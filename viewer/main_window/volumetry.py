@@ -171,6 +171,18 @@ class VolumetryPanel(QDockWidget):
             s.patient_opened,
         ):  # after the Smart caliper's contours are redrawn: add the liver again
             signal.connect(lambda *_: self._show_contours())
+        s.patient_opened.connect(lambda *_: self.reset())
+
+    def reset(self) -> None:
+        """Forget the liver and the cut (another patient was opened)."""
+        self.cancel(quiet=True)
+        self.mode, self.volume, self.liver, self.result = "", None, None, None
+        self.cut_points, self.flip, self.stored_id = [], False, None
+        self._remove_cut_item()
+        self._contours = []
+        self._show_contours()
+        self._show_figures()
+        self._update_buttons()
 
     def add_menu_action(self, menu: Any) -> QAction:
         """Add "Liver volumetry…" to ``menu``."""
