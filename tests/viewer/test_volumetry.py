@@ -101,6 +101,18 @@ def test_seed_then_cut_shows_the_volumes_and_the_function_s_flr_then_sends_it(
     assert window.session.endpoints.conversion_form().flr_pct == str(flr)
     assert window.session.liver_volumetry() is not None
     assert "sent to the conversion record" in panel.last_message
+    db = window.session.database
+    assert [e.action for e in db.audit_events(entity="conversion_record")] == ["create"]
+    # a moved cut is sent again: the stored resection and the record are updated (audited)
+    panel.swap_button.click()
+    panel.send_button.click()
+    assert window.session.measured_flr_percent() == Decimal(
+        str(round(panel.result.flr_percent, 1))
+    ).quantize(Decimal("0.1"))
+    assert window.session.endpoints.conversion_form().flr_pct == str(
+        window.session.measured_flr_percent()
+    )
+    assert [e.action for e in db.audit_events(entity="conversion_record")][-1] == "update"
 
 
 def test_cancel_stops_the_segmentation_and_keeps_nothing(
