@@ -56,6 +56,7 @@ from viewer.main_window.seg_import import SegImportActions
 from viewer.main_window.series_panel import SeriesPanelWidget
 from viewer.main_window.smart_caliper import SmartCaliperActions
 from viewer.main_window.trial import TrialActions, WindowSettings
+from viewer.main_window.volumetry import VolumetryPanel
 from viewer.response.panel import ResponsePanelWidget
 
 log = logging.getLogger("caliper")
@@ -157,6 +158,7 @@ class MainWindow(QMainWindow):
         )
         self.smart_caliper = SmartCaliperActions(self, session, self.viewer, self.calipers)
         self.seg_import = SegImportActions(self, session, self.viewer, self.smart_caliper)
+        self.volumetry = VolumetryPanel(self, session, self.viewer)
         self.pacs = PacsActions(self, pacs_controller, self.open_folder)
         self.trial = TrialActions(self, cohort_controller)
         self.records = RecordActions(self, session)
@@ -271,6 +273,7 @@ class MainWindow(QMainWindow):
         self.records.add_menu(menus)
         self.trial.add_menu(menus)
         self.exports.add_menu(menus)
+        self.volumetry.add_menu_action(menus.addMenu("T&ools"))
         self._build_admin_menu(menus)
         self.help.add_menu(menus)
         toolbar = self.addToolBar("Main")
@@ -327,6 +330,7 @@ class MainWindow(QMainWindow):
         self.calipers.connect()
         self.navigation.connect()
         self.smart_caliper.connect()
+        self.volumetry.connect_signals()
         self._on_commands_changed()
 
     def _build_admin_menu(self, menus: Any) -> None:

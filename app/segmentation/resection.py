@@ -1,0 +1,109 @@
+"""Virtual resection from a cut line drawn on an axial slice (issue 16, liver volumetry).
+
+The cut is the plane through the line, perpendicular to the axial plane: one 2-D side mask
+(:func:`app.segmentation.liver.plane_side` on one slice) broadcast over the slices, so a
+whole-body CT costs one slice of memory.  Tumours are the union of mask boxes (the lesion
+contours of the timepoint) on the volume's grid.  numpy only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from app.segmentation.errors import SegmentationError
+from app.segmentation.liver import plane_side
+
+Point2 = tuple[float, float]  # (row, column) voxel index on an axial slice
+
+
+def cut_plane(
+    a: Point2, b: Point2, spacing_mm: tuple[float, float, float], *, flip: bool = False
+) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """Point and normal (``(slice, row, column)`` order, millimetres) of the plane through the
+    axial line ``a``-``b``, perpendicular to the axial plane.
+
+    The normal points to the left of the line a→b in (column, row) display coordinates, or the
+    other way with ``flip``.
+
+    Raises
+    ------
+    SegmentationError
+        If the two ends coincide.
+    """
+    dr = (b[0] - a[0]) * spacing_mm[1]
+    dc = (b[1] - a[1]) * spacing_mm[2]
+    if abs(dr) < 1e-6 and abs(dc) < 1e-6:
+        raise SegmentationError("the cut line needs two different points")
+    sign = -1.0 if flip else 1.0
+    return (0.0, float(a[0]), float(a[1])), (0.0, sign * -dc, sign * dr)
+
+
+def resection_from_cut(
+    shape: tuple[int, int, int],
+    spacing_mm: tuple[float, float, float],
+    a: Point2,
+    b: Point2,
+    *,
+    flip: bool = False,
+) -> np.ndarray:
+    """Boolean mask (a read-only broadcast view of ``shape``) of the side that is resected."""
+    point, normal = cut_plane(a, b, spacing_mm, flip=flip)
+    side = plane_side((1, shape[1], shape[2]), spacing_mm, point, normal)
+    return np.broadcast_to(side, shape)
+
+
+def union_of_boxes(
+    shape: tuple[int, int, int], boxes: Iterable[tuple[tuple[int, int, int], np.ndarray]]
+) -> np.ndarray:
+    """Full-grid mask of mask boxes ``(offset, mask)`` (parts outside the grid are dropped)."""
+    out = np.zeros(shape, dtype=bool)
+    for offset, mask in boxes:
+        m = np.asarray(mask, dtype=bool)
+        lo = [max(int(o), 0) for o in offset]
+        hi = [min(int(o) + n, s) for o, n, s in zip(offset, m.shape, shape, strict=True)]
+        if any(h <= low for low, h in zip(lo, hi, strict=True)):
+            continue
+        src = tuple(
+            slice(low - int(o), h - int(o)) for low, h, o in zip(lo, hi, offset, strict=True)
+        )
+        dst = tuple(slice(low, h) for low, h in zip(lo, hi, strict=True))
+        out[dst] |= m[src]
+    return out
+
+
+def _grow(mask: np.ndarray) -> np.ndarray:
+    """``mask`` dilated by one voxel (6-neighbourhood)."""
+    out = mask.copy()
+    for axis in range(mask.ndim):
+        for shift in (1, -1):
+            rolled = np.roll(mask, shift, axis=axis)
+            edge = [slice(None)] * mask.ndim
+            edge[axis] = slice(0, 1) if shift == 1 else slice(-1, None)
+            rolled[tuple(edge)] = False
+            out |= rolled
+    return out
+
+
+def tumours_touching(
+    liver: np.ndarray, boxes: Iterable[tuple[tuple[int, int, int], np.ndarray]]
+) -> np.ndarray:
+    """Full-grid mask of the tumour boxes inside or touching ``liver`` (within one voxel).
+
+    A peripheral metastasis can fall outside a liver contour; the liver volume includes its
+    tumours, so these are added to the liver before the volumetry.
+    """
+    shape = liver.shape
+    out = np.zeros(shape, dtype=bool)
+    for offset, mask in boxes:
+        one = union_of_boxes(shape, [(offset, mask)])
+        lo = [max(int(o) - 1, 0) for o in offset]
+        hi = [
+            min(int(o) + n + 1, s)
+            for o, n, s in zip(offset, np.asarray(mask).shape, shape, strict=True)
+        ]
+        box = tuple(slice(low, h) for low, h in zip(lo, hi, strict=True))
+        if (_grow(one[box]) & liver[box]).any():
+            out |= one
+    return out

@@ -1,0 +1,207 @@
+"""Liver volumetry and virtual resection in the main window (issue 16).
+
+Real CT: ``crlm-ct-1006`` (colorectal liver metastases, 51 slices of 5 mm); slice 30, row 260,
+column 110 is in the right liver lobe.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from app.segmentation import volumetry
+from app.segmentation.resection import resection_from_cut, tumours_touching, union_of_boxes
+from tests.viewer.test_smart_caliper import METASTASIS
+from tests.viewer.test_workflow import add_timepoint, to_viewport
+from viewer.main_window.window import MainWindow
+
+pytestmark = pytest.mark.qt
+
+SEED = (30, 260, 110)  # slice, row, column
+CUT = ((150.0, 140.0), (380.0, 140.0))  # (row, column) ends of a cut through the liver
+
+
+def _open(qtbot, window: MainWindow, shared_data) -> None:
+    window.add_patient("CRLM-1006")
+    window.open_folder(str(shared_data / "crlm-ct-1006"))
+    qtbot.waitUntil(
+        lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=20000
+    )
+    add_timepoint(qtbot, window, "baseline")
+    window.viewer.set_slice(SEED[0])
+    window.viewer.view_box.autoRange(padding=0.0)
+
+
+def _click(qtbot, window: MainWindow, row: float, col: float) -> None:
+    qtbot.mouseClick(
+        window.viewer.graphics_view.viewport(),
+        QtCore.Qt.MouseButton.LeftButton,
+        pos=to_viewport(window, col, row),
+    )
+
+
+def _segment(qtbot, window: MainWindow) -> None:
+    action = window.findChild(QtCore.QObject, "action_liver_volumetry")
+    assert action is not None  # Tools → Liver volumetry…
+    action.trigger()
+    panel = window.volumetry
+    assert panel.isVisible()
+    assert panel.mode == "seed"
+    window.viewer.set_slice(SEED[0])
+    _click(qtbot, window, SEED[1], SEED[2])
+    assert panel.task is not None  # off the GUI thread
+    assert panel.progress.isVisible()
+    assert panel.cancel_button.isVisible()
+    qtbot.waitUntil(lambda: panel.liver is not None, timeout=30000)
+    assert not panel.progress.isVisible()
+
+
+def test_seed_then_cut_shows_the_volumes_and_the_function_s_flr_then_sends_it(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    _open(qtbot, window, shared_data)
+    assert window.session.measured_flr_percent() is None
+    _segment(qtbot, window)
+    panel = window.volumetry
+    total = panel.result.total_liver_ml
+    assert 800.0 < total < 3000.0
+    assert panel.labels["total_liver_ml"].text() == f"{total:.1f} mL"
+    assert panel.labels["flr_percent"].text() == "—"  # no cut yet
+    assert window.viewer.contours  # the liver is outlined
+    assert not panel.send_button.isEnabled()
+
+    # the cut: two clicks on the axial slice
+    panel.cut_button.click()
+    _click(qtbot, window, *CUT[0])
+    _click(qtbot, window, *CUT[1])
+    assert len(panel.cut_points) == 2
+    r = panel.result
+    assert 0.0 < r.flr_percent < 100.0
+    assert 0.0 < r.resected_ml < total
+    liver = panel.liver.region.mask
+    shape, spacing = liver.shape, window.viewer.volume.spacing_mm
+    resected = resection_from_cut(shape, spacing, *panel.cut_points)
+    expected = volumetry(liver, spacing, resected)
+    assert r.flr_percent == pytest.approx(expected.flr_percent)
+    assert panel.labels["flr_percent"].text() == f"{expected.flr_percent:.1f} %"
+    assert len(window.viewer.contours) == 2  # remnant and resected outlined
+
+    # the other side is resected: the remnant and the resection swap
+    panel.swap_button.click()
+    assert panel.result.resected_ml == pytest.approx(expected.remnant_ml)
+
+    # hand-over: stored (audited) and in the conversion record
+    assert panel.send_button.isEnabled()
+    panel.send_button.click()
+    flr = window.session.measured_flr_percent()
+    assert flr == Decimal(str(round(panel.result.flr_percent, 1))).quantize(Decimal("0.1"))
+    assert window.session.endpoints.conversion_form().flr_pct == str(flr)
+    assert window.session.liver_volumetry() is not None
+    assert "sent to the conversion record" in panel.last_message
+    db = window.session.database
+    assert [e.action for e in db.audit_events(entity="conversion_record")] == ["create"]
+    # a moved cut is sent again: the stored resection and the record are updated (audited)
+    panel.swap_button.click()
+    panel.send_button.click()
+    assert window.session.measured_flr_percent() == Decimal(
+        str(round(panel.result.flr_percent, 1))
+    ).quantize(Decimal("0.1"))
+    assert window.session.endpoints.conversion_form().flr_pct == str(
+        window.session.measured_flr_percent()
+    )
+    assert [e.action for e in db.audit_events(entity="conversion_record")][-1] == "update"
+
+
+def test_cancel_stops_the_segmentation_and_keeps_nothing(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    _open(qtbot, window, shared_data)
+    window.findChild(QtCore.QObject, "action_liver_volumetry").trigger()
+    panel = window.volumetry
+    task = panel.segment_at(window.viewer.display_to_lps(SEED[2], SEED[1]))
+    assert task is not None
+    panel.cancel_button.click()
+    assert task.is_cancelled
+    assert panel.task is None
+    assert not panel.progress.isVisible()
+    assert "cancelled" in panel.last_message
+    task.wait(30.0)
+    qtbot.wait(50)  # a late result of the cancelled task is ignored
+    assert panel.liver is None
+    assert panel.labels["total_liver_ml"].text() == "—"
+
+
+def test_a_seed_in_air_is_refused_with_the_reason(qtbot, window: MainWindow, shared_data) -> None:
+    _open(qtbot, window, shared_data)
+    panel = window.volumetry
+    panel.open()
+    panel.segment_at(window.viewer.display_to_lps(8.0, 8.0))
+    qtbot.waitUntil(lambda: panel.task is None, timeout=20000)
+    assert "in air" in panel.last_message
+    assert panel.liver is None
+
+
+def test_union_of_boxes_clips_to_the_grid() -> None:
+    box = np.ones((2, 3, 3), dtype=bool)
+    out = union_of_boxes((4, 4, 4), [((3, 2, -1), box)])
+    assert out.sum() == 1 * 2 * 2
+    assert out[3, 2:4, 0:2].all()
+
+
+def test_tumours_touching_the_liver_are_added_to_it() -> None:
+    liver = np.zeros((3, 10, 10), dtype=bool)
+    liver[:, 2:6, 2:6] = True
+    near = ((1, 6, 3), np.ones((1, 2, 2), dtype=bool))  # touches the liver's edge
+    far = ((1, 8, 8), np.ones((1, 2, 2), dtype=bool))
+    out = tumours_touching(liver, [near, far])
+    assert out.sum() == 4
+    assert out[1, 6:8, 3:5].all()
+
+
+def test_a_smart_caliper_metastasis_counts_as_tumour(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    _open(qtbot, window, shared_data)
+    window.set_tool("smart")
+    window.viewer.set_slice(METASTASIS[0])
+    window.smart_caliper.measure_at(window.viewer.display_to_lps(METASTASIS[2], METASTASIS[1]))
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    _segment(qtbot, window)
+    panel = window.volumetry
+    panel.set_cut(*CUT)
+    r = panel.result
+    assert 0.1 < r.tumour_ml < 2.0
+    assert panel.labels["tumour_ml"].text() == f"{r.tumour_ml:.1f} mL"
+    boxes = panel.tumour_boxes()
+    liver = panel.liver.region.mask
+    tumours = tumours_touching(liver, boxes)
+    spacing = window.viewer.volume.spacing_mm
+    expected = volumetry(
+        liver | tumours, spacing, resection_from_cut(liver.shape, spacing, *CUT), tumours
+    )
+    assert r.flr_percent == pytest.approx(expected.flr_percent)
+    assert r.total_liver_ml == pytest.approx(panel.liver.volume_ml + r.tumour_ml, abs=2.0)
+
+
+def test_dragging_an_end_of_the_cut_line_moves_the_cut(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    _open(qtbot, window, shared_data)
+    _segment(qtbot, window)
+    panel = window.volumetry
+    panel.set_cut(*CUT)
+    before = panel.result.flr_percent
+    item = panel._cut_item
+    handle = item.getHandles()[1]
+    item.movePoint(handle, QtCore.QPointF(200.0, 380.0), finish=True)  # (x = column, y = row)
+    assert panel.cut_points[1] == pytest.approx((380.0, 200.0), abs=0.5)
+    assert panel.result.flr_percent != pytest.approx(before)
+    # another patient: the liver and the cut are forgotten (nothing to send)
+    window.add_patient("OTHER-1")
+    assert panel.liver is None
+    assert panel.cut_points == []
+    assert not panel.send_button.isEnabled()
+    assert panel.labels["flr_percent"].text() == "—"

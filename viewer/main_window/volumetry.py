@@ -1,0 +1,470 @@
+"""Liver volumetry and virtual resection in the main window (issue 16).
+
+Tools → "Liver volumetry…" opens a dock (:class:`VolumetryPanel`):
+
+1. **Seed.** "Click in the liver", then a click on the image (pointer tool) segments the
+   liver off the GUI thread (:class:`viewer.image.compute.ComputeTask` running
+   ``app.segmentation.measure_liver``) with a progress bar and Cancel; the liver is outlined
+   on the axial slices.
+2. **Cut.** "Draw cut line", then two clicks on an axial slice: the cut is the plane through
+   that line, perpendicular to the axial plane (``app.segmentation.resection``).  Its ends can
+   be dragged; "Swap resected side" chooses which side is removed.  The resected liver is
+   outlined in orange, the remnant in green.
+3. **Figures.** Total liver, tumour (the lesion contours of the current timepoint on this
+   series), resected volume and the future liver remnant as % of (total − tumour)
+   (``app.segmentation.volumetry``).
+4. **Send to conversion record** stores the liver with its virtual resection
+   (``ReadingSession.record_liver_volumetry`` / ``record_virtual_resection``, audited) and
+   writes ``ReadingSession.measured_flr_percent()`` into the conversion record
+   (``session.endpoints.save_conversion``, audited; a signed record asks for a reason).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFormLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from viewer.errors import report_error
+from viewer.image.compute import ComputeTask
+from viewer.image.contours import Contour
+
+#: Outline colours of the remnant and of the resected liver.
+REMNANT_RGBA = (80, 220, 120, 230)
+RESECTED_RGBA = (255, 160, 40, 230)
+#: Pen of the cut line.
+CUT_PEN = (255, 220, 0)
+
+
+def _segment(volume: Any, point_lps: tuple[float, float, float]) -> Callable[..., Any]:
+    """The work of the seed click (Qt-free, ``app.segmentation``)."""
+
+    def work(progress: Callable[[float], None], cancelled: Callable[[], bool]) -> Any:
+        from app.segmentation import measure_liver, seed_index
+
+        return measure_liver(
+            volume, seed_index(volume, point_lps), progress=progress, cancelled=cancelled
+        )
+
+    return work
+
+
+def _spacing(volume: Any) -> tuple[float, float, float]:
+    s = volume.spacing_mm
+    return float(s[0]), float(s[1]), float(s[2])
+
+
+class VolumetryPanel(QDockWidget):
+    """The liver volumetry dock: seed, cut line, figures, hand-over of FLR %.
+
+    Parameters
+    ----------
+    window : QMainWindow
+        Hosts the dock; its ``set_tool`` (if any) selects the pointer for clicks.
+    session : app.session.ReadingSession
+        Lesion contours (tumour), storage of the volumetry and the conversion record.
+    viewer : SeriesViewerWidget
+        The image: ``position_picked`` clicks, contours, the cut line's view box.
+    pool : QThreadPool, optional
+        Where the segmentation runs (default: the global pool).
+    """
+
+    def __init__(
+        self, window: QMainWindow, session: Any, viewer: Any, pool: QThreadPool | None = None
+    ) -> None:
+        super().__init__("Liver volumetry", window)
+        self.setObjectName("volumetryDock")
+        self.window_, self.session, self.viewer = window, session, viewer
+        self._pool = pool or QThreadPool.globalInstance()
+        self.mode = ""  # "seed", "cut" or ""
+        self.task: ComputeTask | None = None
+        self._task_volume: Any = None
+        self.volume: Any = None
+        self.liver: Any = None  # app.segmentation.LiverSegmentation
+        self.cut_points: list[tuple[float, float]] = []  # (row, column)
+        self.flip = False
+        self.result: Any = None  # app.segmentation.Volumetry
+        self.stored_id: int | None = None
+        self.last_message = ""
+        self._contours: list[Contour] = []
+        self._cut_item: Any = None
+        self._all_mine: list[Contour] = []
+        self._docked = False
+
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        self.hint = QLabel("Click “Click in the liver”, then click inside the liver.")
+        self.hint.setWordWrap(True)
+        self.hint.setObjectName("volumetryHint")
+        layout.addWidget(self.hint)
+        self.seed_button = self._button("Click in the liver", "volumetrySeed", self.start_seed)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("volumetryProgress")
+        self.progress.setRange(0, 100)
+        self.progress.hide()
+        self.cancel_button = self._button("Cancel", "volumetryCancel", self.cancel)
+        self.cancel_button.hide()
+        self.cut_button = self._button("Draw cut line", "volumetryCut", self.start_cut)
+        self.swap_button = self._button("Swap resected side", "volumetrySwap", self.swap_side)
+        for w in (self.seed_button, self.progress, self.cancel_button):
+            layout.addWidget(w)
+        layout.addWidget(self.cut_button)
+        layout.addWidget(self.swap_button)
+        form = QFormLayout()
+        self.labels: dict[str, QLabel] = {}
+        for key, text in (
+            ("total_liver_ml", "Total liver"),
+            ("tumour_ml", "Tumour"),
+            ("resected_ml", "Resected"),
+            ("remnant_ml", "Remnant"),
+            ("flr_percent", "FLR % of (total − tumour)"),
+        ):
+            label = QLabel("—")
+            label.setObjectName(f"volumetry_{key}")
+            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.labels[key] = label
+            form.addRow(text, label)
+        layout.addLayout(form)
+        self.send_button = self._button(
+            "Send to conversion record", "volumetrySend", self.send_to_conversion
+        )
+        layout.addWidget(self.send_button)
+        layout.addStretch(1)
+        self.setWidget(body)
+        self._update_buttons()
+        self.hide()
+
+    def _button(self, text: str, name: str, slot: Callable[[], Any]) -> QPushButton:
+        b = QPushButton(text)
+        b.setObjectName(name)
+        b.clicked.connect(lambda *_: slot())
+        return b
+
+    # -- wiring --------------------------------------------------------------------------
+    def connect_signals(self) -> None:
+        """Listen to clicks on the image and to what changes the contours shown."""
+        self.viewer.position_picked.connect(self.on_picked)
+        self.viewer.volume_changed.connect(self._on_volume_changed)
+        self.viewer.slice_changed.connect(lambda *_: self._show_cut())
+        s = self.session
+        for signal in (
+            s.measurement_added,
+            s.measurement_changed,
+            s.measurement_removed,
+            s.timepoint_selected,
+            s.patient_opened,
+        ):  # after the Smart caliper's contours are redrawn: add the liver again
+            signal.connect(lambda *_: self._show_contours())
+        s.patient_opened.connect(lambda *_: self.reset())
+
+    def reset(self) -> None:
+        """Forget the liver and the cut (another patient was opened)."""
+        self.cancel(quiet=True)
+        self.mode, self.volume, self.liver, self.result = "", None, None, None
+        self.cut_points, self.flip, self.stored_id = [], False, None
+        self._remove_cut_item()
+        self._contours = []
+        self._show_contours()
+        self._show_figures()
+        self._update_buttons()
+
+    def add_menu_action(self, menu: Any) -> QAction:
+        """Add "Liver volumetry…" to ``menu``."""
+        action = QAction("Liver volumetry…", self.window_)
+        action.setObjectName("action_liver_volumetry")
+        action.setStatusTip("Segment the liver from a click, draw a cut, get the FLR %")
+        action.triggered.connect(self.open)
+        menu.addAction(action)
+        self.action = action
+        return action
+
+    def open(self) -> None:
+        """Show the dock and wait for the seed click."""
+        if not self._docked:
+            self.window_.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self)
+            self._docked = True
+        self.show()
+        self.raise_()
+        if self.liver is None:
+            self.start_seed()
+
+    # -- seed -> segmentation ------------------------------------------------------------
+    def start_seed(self) -> None:
+        """The next click on the image is the liver seed."""
+        self._pointer()
+        self.mode = "seed"
+        self._say("Liver volumetry: click inside the liver (axial slice).")
+
+    def start_cut(self) -> None:
+        """The next two clicks on an axial slice are the ends of the cut line."""
+        if self.liver is None:
+            self._say("Liver volumetry: segment the liver first.")
+            return
+        self._pointer()
+        self.mode, self.cut_points = "cut", []
+        self._remove_cut_item()
+        self._say("Liver volumetry: click the two ends of the cut line on an axial slice.")
+
+    def on_picked(self, point_lps: Any) -> None:
+        """A click on the image: the seed or an end of the cut line, by mode."""
+        if self.mode == "seed":
+            self.mode = ""
+            self.segment_at((float(point_lps[0]), float(point_lps[1]), float(point_lps[2])))
+        elif self.mode == "cut":
+            volume = self.viewer.volume
+            if volume is None or volume is not self.volume or self.viewer.orientation != "axial":
+                self._say("Liver volumetry: draw the cut line on an axial slice of the series.")
+                return
+            _, r, c = (float(v) for v in volume.lps_to_index(*point_lps))
+            self.cut_points.append((r, c))
+            if len(self.cut_points) == 2:
+                self.mode = ""
+                self.set_cut(self.cut_points[0], self.cut_points[1])
+
+    def segment_at(self, point_lps: tuple[float, float, float]) -> ComputeTask | None:
+        """Segment the liver from an LPS point off the GUI thread; returns the task."""
+        volume = self.viewer.volume
+        if volume is None:
+            self._say("Liver volumetry: open a series first.")
+            return None
+        self.cancel(quiet=True)
+        task = ComputeTask(_segment(volume, point_lps))
+        task.signals.progress.connect(self._on_progress)
+        task.signals.finished.connect(lambda result: self._on_finished(task, result))
+        task.signals.failed.connect(lambda exc: self._on_failed(task, exc))
+        self.task, self._task_volume = task, volume
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        self._update_buttons()
+        self._say("Liver volumetry: segmenting the liver…")
+        self._pool.start(task)
+        return task
+
+    def cancel(self, quiet: bool = False) -> None:
+        """Stop the segmentation in progress (the previous liver, if any, is kept)."""
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
+            if not quiet:
+                self._say("Liver volumetry: cancelled.")
+        self.progress.hide()
+        self.cancel_button.hide()
+        self._update_buttons()
+
+    def _on_progress(self, fraction: float) -> None:
+        self.progress.setValue(int(round(fraction * 100)))
+
+    def _on_failed(self, task: ComputeTask, exc: BaseException) -> None:
+        if task is not self.task:
+            return
+        self.cancel(quiet=True)
+        self._say(f"Liver volumetry: {exc}")
+
+    def _on_finished(self, task: ComputeTask, liver: Any) -> None:
+        if task is not self.task:
+            return
+        self.cancel(quiet=True)
+        if self._task_volume is not self.viewer.volume:
+            self._say("Liver volumetry: the series changed; click again.")
+            return
+        self.volume, self.liver, self.stored_id = self._task_volume, liver, None
+        self.recompute()
+        self._say(
+            f"Liver volumetry: liver {liver.volume_ml:.0f} mL ({liver.seconds:.1f} s). "
+            "Draw the cut line."
+        )
+
+    # -- cut ---------------------------------------------------------------------------
+    def set_cut(self, a: tuple[float, float], b: tuple[float, float]) -> None:
+        """Cut along the axial line from ``a`` to ``b`` (``(row, column)`` voxel indices)."""
+        self.cut_points = [a, b]
+        self._remove_cut_item()
+        item = pg.LineSegmentROI(
+            [(a[1], a[0]), (b[1], b[0])], pen=pg.mkPen(CUT_PEN, width=2), movable=False
+        )
+        item.setZValue(6)
+        item.sigRegionChangeFinished.connect(self._on_cut_dragged)
+        self.viewer.view_box.addItem(item)
+        self._cut_item = item
+        self.recompute()
+
+    def swap_side(self) -> None:
+        """Resect the other side of the cut."""
+        self.flip = not self.flip
+        self.recompute()
+
+    def _on_cut_dragged(self, item: Any) -> None:
+        ends = [self.viewer.view_box.mapSceneToView(p) for _, p in item.getSceneHandlePositions()]
+        if len(ends) == 2:
+            self.cut_points = [(float(p.y()), float(p.x())) for p in ends]
+            self.recompute()
+
+    def _remove_cut_item(self) -> None:
+        if self._cut_item is not None:
+            self.viewer.view_box.removeItem(self._cut_item)
+            self._cut_item = None
+
+    def _show_cut(self) -> None:
+        if self._cut_item is not None:
+            self._cut_item.setVisible(
+                self.viewer.orientation == "axial" and self.viewer.volume is self.volume
+            )
+
+    # -- figures -----------------------------------------------------------------------
+    def tumour_boxes(self) -> list[tuple[tuple[int, int, int], np.ndarray]]:
+        """The lesion contours ``(offset, mask)`` of the current timepoint on this series."""
+        uid = getattr(self.volume, "series_instance_uid", None)
+        boxes = []
+        if self.session.patient is not None and self.session.current_timepoint is not None:
+            for m in self.session.measurements():
+                if getattr(m.method, "value", m.method) != "semi_auto" or m.id is None:
+                    continue
+                seg = self.session.segmentation_for(m.id)
+                if seg is not None and seg.series_instance_uid == uid:
+                    boxes.append((seg.mask.offset, seg.mask.mask))
+        return boxes
+
+    def recompute(self) -> None:
+        """Figures and outlines of the liver and of the cut (if drawn)."""
+        from app.segmentation import SegmentationError, volumetry
+        from app.segmentation.resection import resection_from_cut, tumours_touching
+
+        if self.liver is None:
+            return
+        liver = self.liver.region.mask
+        shape = liver.shape
+        spacing = _spacing(self.volume)
+        boxes = self.tumour_boxes()
+        tumours = tumours_touching(liver, boxes) if boxes else None
+        if tumours is not None:
+            liver = liver | tumours  # the liver volume includes its tumours
+        if len(self.cut_points) == 2:
+            a, b = self.cut_points
+            try:
+                resected = resection_from_cut(shape, spacing, a, b, flip=self.flip)
+            except SegmentationError as exc:
+                self._say(f"Liver volumetry: {exc}")
+                resected = np.zeros(shape, dtype=bool)
+        else:
+            resected = np.zeros(shape, dtype=bool)
+        try:
+            self.result = volumetry(liver, spacing, resected, tumours)
+        except SegmentationError as exc:
+            self.result = None
+            self._say(f"Liver volumetry: {exc}")
+        self._show_figures()
+        if self.result is not None and len(self.cut_points) == 2:
+            self._say(
+                f"Liver volumetry: FLR {self.result.flr_percent:.1f} %. Drag the ends of the cut "
+                "line to adjust it; “Swap resected side” resects the other side."
+            )
+        cut = liver & resected
+        if cut.any():
+            self._contours = [
+                Contour((0, 0, 0), liver & ~cut, REMNANT_RGBA),
+                Contour((0, 0, 0), cut, RESECTED_RGBA),
+            ]
+        else:
+            self._contours = [Contour((0, 0, 0), liver, REMNANT_RGBA)]
+        self._show_contours()
+        self._update_buttons()
+
+    def _show_figures(self) -> None:
+        r = self.result
+        has_cut = len(self.cut_points) == 2
+        for key, label in self.labels.items():
+            if r is None or (not has_cut and key in ("resected_ml", "remnant_ml", "flr_percent")):
+                label.setText("—")
+                continue
+            value = float(getattr(r, key))
+            label.setText(f"{value:.1f} %" if key == "flr_percent" else f"{value:.1f} mL")
+
+    def _show_contours(self) -> None:
+        mine = self._contours if self.viewer.volume is self.volume else []
+        others = [c for c in self.viewer.contours if not any(c is m for m in self._all_mine)]
+        self._all_mine = list(mine)
+        self.viewer.set_contours(others + mine)
+
+    def _on_volume_changed(self, *_: object) -> None:
+        if self.task is not None and self.viewer.volume is not self._task_volume:
+            self.cancel()
+        self._show_contours()
+        self._show_cut()
+
+    # -- hand-over -----------------------------------------------------------------------
+    def send_to_conversion(self) -> bool:
+        """Store the volumetry (audited) and write its FLR % into the conversion record."""
+        if self.result is None or len(self.cut_points) != 2:
+            self._say("Liver volumetry: segment the liver and draw the cut first.")
+            return False
+        if self.session.patient is None or self.session.current_timepoint is None:
+            self._say("Liver volumetry: open a patient and a timepoint first.")
+            return False
+        values = self.result.to_dict()
+        reason: str | None = None
+        while True:
+            try:
+                self._store(values, reason)
+                return True
+            except Exception as exc:  # noqa: BLE001 - shown to the reader
+                if getattr(exc, "field", None) == "reason" and reason is None:
+                    text, ok = QInputDialog.getText(
+                        self, "Reason for the change", f"{exc}\n\nReason:"
+                    )
+                    if ok and text.strip():
+                        reason = text.strip()
+                        continue
+                    self._say("Liver volumetry: not sent (a reason is needed).")
+                    return False
+                report_error(self.window_, "Could not send the FLR to the conversion record", exc)
+                return False
+
+    def _store(self, values: dict[str, float], reason: str | None) -> None:
+        s = self.session
+        if self.stored_id is None:
+            uid = str(getattr(self.volume, "series_instance_uid", ""))
+            stored = s.record_liver_volumetry(self.liver, uid, volumetry=values, reason=reason)
+            self.stored_id = stored.id
+        else:
+            s.record_virtual_resection(self.stored_id, values, reason=reason)
+        flr = s.measured_flr_percent()
+        records = s.endpoints
+        records.save_conversion(replace(records.conversion_form(), flr_pct=str(flr)), reason)
+        self._say(f"Liver volumetry: FLR {flr} % sent to the conversion record.")
+
+    # -- helpers -------------------------------------------------------------------------
+    def _pointer(self) -> None:
+        set_tool = getattr(self.window_, "set_tool", None)
+        if callable(set_tool):
+            set_tool("pointer")
+
+    def _update_buttons(self) -> None:
+        busy = self.task is not None
+        self.seed_button.setEnabled(not busy)
+        self.cut_button.setEnabled(not busy and self.liver is not None)
+        self.swap_button.setEnabled(not busy and len(self.cut_points) == 2)
+        self.send_button.setEnabled(
+            not busy and self.result is not None and len(self.cut_points) == 2
+        )
+
+    def _say(self, text: str, timeout_ms: int = 15000) -> None:
+        self.last_message = text
+        self.hint.setText(text.removeprefix("Liver volumetry: "))
+        self.window_.statusBar().showMessage(text, timeout_ms)
