@@ -44,6 +44,7 @@ from recist.endpoints import (
     ConversionAssessment,
     ConversionRecord,
     CriterionStatus,
+    FlrSource,
     LiverResponse,
     MprAssessment,
     ResectedMetastasis,
@@ -626,8 +627,16 @@ class EndpointController:
         """The valid signature of the stored conversion record, if any."""
         return self.records().conversion_signature
 
-    def save_conversion(self, form: ConversionForm, reason: str | None = None) -> ConversionRecord:
+    def save_conversion(
+        self,
+        form: ConversionForm,
+        reason: str | None = None,
+        flr_source: FlrSource | None = None,
+    ) -> ConversionRecord:
         """Store the conversion record (created, or only the changed values audited).
+
+        ``flr_source`` says where the form's FLR % came from (``FlrSource.MEASURED`` when the
+        liver volumetry sends it); None keeps what the stored record says.
 
         Raises
         ------
@@ -644,6 +653,8 @@ class EndpointController:
         stored = self.records().conversion
         if stored is not None:
             record = replace(record, id=stored.id, flr_source=stored.flr_source)
+        if flr_source is not None:
+            record = replace(record, flr_source=flr_source)
         saved: ConversionRecord = self._save(
             f"Could not save the conversion record of {patient.subject_id}",
             "save_conversion_record",

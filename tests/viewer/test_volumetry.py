@@ -14,6 +14,7 @@ from PySide6 import QtCore
 
 from app.segmentation import volumetry
 from app.segmentation.resection import resection_from_cut, tumours_touching, union_of_boxes
+from recist.endpoints import FlrSource
 from tests.viewer.test_smart_caliper import METASTASIS
 from tests.viewer.test_workflow import add_timepoint, to_viewport
 from viewer.main_window.window import MainWindow
@@ -99,6 +100,9 @@ def test_seed_then_cut_shows_the_volumes_and_the_function_s_flr_then_sends_it(
     flr = window.session.measured_flr_percent()
     assert flr == Decimal(str(round(panel.result.flr_percent, 1))).quantize(Decimal("0.1"))
     assert window.session.endpoints.conversion_form().flr_pct == str(flr)
+    stored = window.session.endpoints.records().conversion
+    assert stored is not None
+    assert stored.flr_source is FlrSource.MEASURED  # not "entered": the report says "(measured)"
     assert window.session.liver_volumetry() is not None
     assert "sent to the conversion record" in panel.last_message
     db = window.session.database

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from recist.endpoints import FlrSource
 from viewer.errors import report_error
 from viewer.image.compute import ComputeTask
 from viewer.image.contours import Contour
@@ -446,7 +447,9 @@ class VolumetryPanel(QDockWidget):
             s.record_virtual_resection(self.stored_id, values, reason=reason)
         flr = s.measured_flr_percent()
         records = s.endpoints
-        records.save_conversion(replace(records.conversion_form(), flr_pct=str(flr)), reason)
+        records.save_conversion(
+            replace(records.conversion_form(), flr_pct=str(flr)), reason, FlrSource.MEASURED
+        )
         self._say(f"Liver volumetry: FLR {flr} % sent to the conversion record.")
 
     # -- helpers -------------------------------------------------------------------------
