@@ -7,7 +7,8 @@ The algorithm (``ALGORITHM`` / ``ALGORITHM_VERSION``; its parameters are
    smaller; the computation never sees the rest of the volume) and smooth it with a Gaussian
    of ``smoothing_mm``.  Boxes from ``coarse_from_mm`` (lesions over ~50 mm) are averaged
    2x2 in-plane first (1.6-2 mm voxels on a 512 CT: four times fewer voxels, under a
-   second up to 80 mm; the mask comes back as 2x2 blocks).  The seed value ``mu_0`` is the median around the click on its slice.
+   second up to 80 mm; the mask comes back as 2x2 blocks).
+   The seed value ``mu_0`` is the median around the click on its slice.
 2. Leak scan: thresholds ``mu_0 ± h`` (``level_step_hu`` up to ``max_level_hu``, by bisection,
    since the region only grows with ``h``) towards a brighter and towards a darker
    surrounding; the smallest ``h`` at which the seed's region reaches the side of the box
@@ -25,6 +26,13 @@ The algorithm (``ALGORITHM`` / ``ALGORITHM_VERSION``; its parameters are
    reconstruction: erode, keep the seed's component, dilate back inside the region), then
    holes are filled on every axial slice.
 5. Volume: partial-volume corrected (:func:`partial_volume_ml`).
+
+Large lesions against an organ's edge: when every box leaks at once (the partial-volume
+layer along the liver's surface holds the lesion's values on thick slices), the scan is
+repeated with paths narrower than ``2 * leak_cut_mm`` cut in-plane (a grey-value dilation of
+the image before each region growing, the same cut in the final opening and a barrier grown
+as far); a result whose axial sections are not compact (area under ``min_solidity`` of their
+convex hull: it followed the edge) is refused.
 
 Refusals (:class:`SegmentationError`), never a silly number: seed outside the image or in air,
 no edge (contrast below ``min_contrast_hu``), a region reaching the side of the search box (it
@@ -70,6 +78,8 @@ class LesionParameters:
     soft_tissue_hu: tuple[float, float] = (-50.0, 300.0)
     min_contrast_hu: float = 10.0
     coarse_from_mm: float = 50.0
+    leak_cut_mm: float = 3.0
+    min_solidity: float = 0.8
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready parameters."""
@@ -319,6 +329,13 @@ def segment_lesion(
         step(0.1 + 0.4 * (n + 1) / len(p.box_radii_mm))
         if found is not None:
             break
+    cut_mm: float | None = None
+    if found is None and p.leak_cut_mm > 0 and p.coarse_from_mm <= 0:
+        # a large lesion against the organ's edge: the partial-volume layer along the edge
+        # holds the lesion's values and joins it to the box's side at once.  Scan again with
+        # paths narrower than 2 * leak_cut_mm cut in-plane (the lesion is much wider)
+        cut_mm = p.leak_cut_mm
+        found = _leak_level(voxels, spacing_mm, seed, max(p.box_radii_mm), p, cut_mm)
     if found is None:
         raise SegmentationError(
             f"no lesion edge found within {max(p.box_radii_mm):.0f} mm of the point (the "
@@ -329,14 +346,16 @@ def segment_lesion(
     # the threshold may never go past the level at which the region leaked during the scan
     limit = mu_0 + sign * (h_leak - p.level_step_hu)
     threshold = mu_0 + sign * h_leak / 2.0
-    region = _band_region(smoothed, local, threshold, sign, _far(mu_0, sign, p), spacing_mm, p)
+    region = _band_region(
+        smoothed, local, threshold, sign, _far(mu_0, sign, p), spacing_mm, p, cut_mm
+    )
     mu_l, mu_b = mu_0, mu_0 + sign * h_leak
     for i in range(p.iterations):
         sub, _ = _crop_to(region, spacing_mm, p.shell_mm[1] + 2.0)
         shell = _shell(region[sub], spacing_mm, p.shell_mm)
         # the surroundings are the organ around the lesion: not the tissue beyond the far
         # bound (fat or air next to the organ) nor the partial-volume rim at its edge
-        shell &= ~_barrier(smoothed[sub], sign, _far(mu_0, sign, p), spacing_mm, p)
+        shell &= ~_barrier(smoothed[sub], sign, _far(mu_0, sign, p), spacing_mm, p, cut_mm)
         if not shell.any():
             break
         mu_b = float(np.median(smoothed[sub][shell]))
@@ -349,7 +368,7 @@ def segment_lesion(
         threshold = (mu_l + mu_b) / 2.0
         threshold = min(threshold, limit) if sign > 0 else max(threshold, limit)
         candidate = _band_region(
-            smoothed, local, threshold, sign, _far(mu_l, sign, p), spacing_mm, p
+            smoothed, local, threshold, sign, _far(mu_l, sign, p), spacing_mm, p, cut_mm
         )
         if _touches_side(candidate, candidate.shape, voxels.shape, offset):
             break
@@ -359,6 +378,11 @@ def segment_lesion(
         raise SegmentationError(
             f"the region around the point leaked beyond {max(p.box_radii_mm):.0f} mm from it "
             "(into neighbouring tissue, or the lesion is larger than the search box): "
+            "measure it by hand"
+        )
+    if cut_mm is not None and _solidity(region) < p.min_solidity:
+        raise SegmentationError(
+            "the region around the point is not compact (it follows the organ's edge): "
             "measure it by hand"
         )
     report(1.0)
@@ -438,6 +462,47 @@ def _pad_unless_edge(
     return out, (pads[0][0], pads[1][0], pads[2][0])
 
 
+def _solidity(mask: np.ndarray) -> float:
+    """The least area over convex-hull area of the mask's axial sections (1: all convex).
+
+    Sections under a quarter of the largest are left out (a lesion's first and last slices).
+    """
+    areas = mask.reshape(mask.shape[0], -1).sum(axis=1)
+    least = 1.0
+    for k in np.nonzero(areas >= max(10, 0.25 * areas.max()))[0]:
+        pts = np.argwhere(mask[k]).astype(float)
+        offsets = ((-0.5, -0.5), (-0.5, 0.5), (0.5, -0.5), (0.5, 0.5))
+        hull = _hull_area(np.concatenate([pts + np.asarray(d) for d in offsets]))
+        if hull > 0:
+            least = min(least, float(areas[k]) / hull)
+    return least
+
+
+def _hull_area(points: np.ndarray) -> float:
+    """Area of the convex hull of 2-D points (monotone chain, shoelace)."""
+    pts = sorted(set(map(tuple, points.tolist())))
+    if len(pts) < 3:
+        return 0.0
+
+    def cross(o: tuple[float, ...], a: tuple[float, ...], b: tuple[float, ...]) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list[tuple[float, ...]] = []
+    for q in pts:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], q) <= 0:
+            lower.pop()
+        lower.append(q)
+    upper: list[tuple[float, ...]] = []
+    for q in reversed(pts):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], q) <= 0:
+            upper.pop()
+        upper.append(q)
+    hull = lower[:-1] + upper[:-1]
+    x = np.array([h[0] for h in hull])
+    y = np.array([h[1] for h in hull])
+    return float(0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
+
+
 def partial_volume_ml(
     smoothed: np.ndarray,
     mask: np.ndarray,
@@ -477,6 +542,7 @@ def _leak_level(
     seed: tuple[int, int, int],
     radius_mm: float,
     p: LesionParameters,
+    cut_mm: float | None = None,
 ) -> tuple[np.ndarray, tuple[int, int, int], tuple[int, int, int], float, float, float] | None:
     """Scan thresholds away from the seed value until the seed's region leaks out of the box.
 
@@ -501,9 +567,22 @@ def _leak_level(
     best: tuple[float, float] | None = None
     for sign in (1.0, -1.0):
         far = _far(mu_0, sign, p)
-        barred = _barrier(smoothed, sign, far, spacing_mm, p)
+        barred = _barrier(smoothed, sign, far, spacing_mm, p, cut_mm)
         scan = smoothed.copy()
         scan[barred] = far - sign * 1000.0  # outside every interval below
+        if cut_mm:
+            # the erosion of {far < v < t} by a disc is {max over the disc < t} (sign > 0):
+            # a grey dilation, barred voxels set beyond every threshold first
+            scan[barred] = mu_0 + sign * 1e4
+            disc = _ball(spacing_mm, cut_mm)
+            disc[2] = 0
+            grey_in = sitk.GetImageFromArray(scan)
+            if sign > 0:
+                grey = sitk.GrayscaleDilate(grey_in, disc, sitk.sitkBall)
+            else:
+                grey = sitk.GrayscaleErode(grey_in, disc, sitk.sitkBall)
+            scan = sitk.GetArrayFromImage(grey)
+            far = mu_0 - sign * 1e4
         scan[local] = mu_0
         scan_img = sitk.GetImageFromArray(scan)
 
@@ -547,6 +626,7 @@ def _band_region(
     far: float,
     spacing_mm: tuple[float, float, float],
     p: LesionParameters,
+    cut_mm: float | None = None,
 ) -> np.ndarray:
     """The lesion side of ``threshold`` (not beyond ``far``) connected to the seed, cleaned.
 
@@ -558,15 +638,14 @@ def _band_region(
         inside = (smoothed < threshold) & (smoothed > far)
     else:
         inside = (smoothed > threshold) & (smoothed < far)
-    inside &= ~_barrier(smoothed, sign, far, spacing_mm, p)
+    inside &= ~_barrier(smoothed, sign, far, spacing_mm, p, cut_mm)
     inside[local] = True
     region = component_at(inside, local)
-    sub, _ = _crop_to(region, spacing_mm, p.open_radius_mm + 1.0)
+    radius = max(p.open_radius_mm, cut_mm or 0.0)
+    sub, _ = _crop_to(region, spacing_mm, radius + 1.0)
     out = np.zeros_like(region)
     seed_sub = (local[0] - sub[0].start, local[1] - sub[1].start, local[2] - sub[2].start)
-    opened = open_by_reconstruction(
-        region[sub], seed_sub, spacing_mm, p.open_radius_mm, in_plane=True
-    )
+    opened = open_by_reconstruction(region[sub], seed_sub, spacing_mm, radius, in_plane=True)
     out[sub] = fill_holes_per_slice(opened)
     return out
 
@@ -584,14 +663,19 @@ def _barrier(
     far: float,
     spacing_mm: tuple[float, float, float],
     p: LesionParameters,
+    cut_mm: float | None = None,
 ) -> np.ndarray:
-    """Voxels beyond ``far`` on the lesion's side, grown by ``barrier_mm`` in-plane."""
+    """Voxels beyond ``far`` on the lesion's side, grown by ``barrier_mm`` in-plane.
+
+    In the cut mode (``cut_mm``) by the larger of the two.
+    """
     beyond = smoothed <= far if sign > 0 else smoothed >= far
-    if p.barrier_mm <= 0 or not beyond.any():
+    grow = max(p.barrier_mm, cut_mm or 0.0)
+    if grow <= 0 or not beyond.any():
         return beyond
     near = sitk.BinaryDilate(
         sitk.GetImageFromArray(beyond.astype(np.uint8)),
-        _ball(spacing_mm, p.barrier_mm),
+        _ball(spacing_mm, grow),
         sitk.sitkBall,
     )
     return np.asarray(sitk.GetArrayFromImage(near).astype(bool))
