@@ -23,6 +23,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -59,6 +60,7 @@ def _store(db: Any, by: str) -> Any:
 def worker_build(args: list[str]) -> dict[str, Any]:
     """Write ``args[1]`` events' worth of synthetic patients (66 events each) into ``args[0]``."""
     from bench_fast import _import_patients
+
     from storage.db import open_database
 
     db = open_database(args[0])
@@ -84,10 +86,8 @@ def worker_verify(args: list[str]) -> dict[str, Any]:
 def worker_version(args: list[str]) -> dict[str, Any]:
     from app.cli import main
 
-    try:
+    with contextlib.suppress(SystemExit):
         main(["--version"])
-    except SystemExit:
-        pass
     return {"rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -200,9 +200,10 @@ def main() -> int:
             if results[row][-1]["code"] != 0:
                 print(results[row][-1]["out"])
                 return 1
+        last = {row: results[row][-1]["wall"] for row in results}
         print(
-            f"run {run + 1}: full {results['full'][-1]['wall']:.2f} s, incremental "
-            f"{results['incremental'][-1]['wall']:.2f} s, anchor {results['anchor'][-1]['wall']:.2f} s",
+            f"run {run + 1}: full {last['full']:.2f} s, incremental "
+            f"{last['incremental']:.2f} s, anchor {last['anchor']:.2f} s",
             flush=True,
         )
     print()

@@ -643,9 +643,10 @@ def verify_chain(
     signed assessment must still hash to its signature's content hash.
 
     Events and rows are streamed (a server-side cursor where the driver has one), so
-    memory does not grow with the trail.  With ``checkpoints``, what the last verified
-    checkpoint covers is only fingerprint-checked and the checkpoint is moved to the
-    head when everything is intact (what that proves: :mod:`storage.db.checkpoint`).
+    memory does not grow with the trail.  With ``checkpoints``, the events the last
+    verified checkpoint covers are checked cheaply (count, its hash, recorded heads), the
+    data rows by fingerprint, and the checkpoint is moved to the head when everything is
+    intact (what that proves: :mod:`storage.db.checkpoint`).
 
     Parameters
     ----------
@@ -786,37 +787,23 @@ def _walk_events(
     """The pass itself: fills ``walk``."""
     from storage.db.replay import REPLAYED
 
-    old_until = checkpoint.seq if checkpoint is not None else 0
     table = RawTable(_EVENT_TABLE, session.get_bind().dialect)
     id_at, hash_at = table.index["id"], table.index["hash"]
-    result = table.stream(session)
     expected_seq = 1
+    if checkpoint is not None:
+        if not _checkpoint_holds(session, checkpoint, heads):
+            walk.restart = True  # walk in full: it names the first broken link
+            return walk
+        walk.genesis, walk.prev_hash = checkpoint.genesis, checkpoint.hash
+        walk.checked, expected_seq = checkpoint.seq, checkpoint.seq + 1
+        walk.digest.add((checkpoint.events_digest,))
+    result = table.stream(session, after=walk.checked)
     try:
         for values in result:
             walk.digest.add(values)
             seq, digest = values[id_at], values[hash_at]
             if seq == 1:
                 walk.genesis = digest
-            if seq <= old_until:
-                problem = _head_problem(seq, digest, heads)
-                if problem:
-                    walk.report = AuditReport(False, walk.checked, seq, problem)
-                    return walk
-                if seq != expected_seq or (
-                    seq == old_until
-                    and (
-                        digest != checkpoint.hash  # type: ignore[union-attr]  # only reached with a checkpoint
-                        or walk.digest.hexdigest() != checkpoint.events_digest  # type: ignore[union-attr]  # as above
-                    )
-                ):
-                    walk.restart = True
-                    return walk
-                walk.prev_hash, expected_seq, walk.checked = (
-                    digest,
-                    expected_seq + 1,
-                    walk.checked + 1,
-                )
-                continue
             row = table.convert(values)
             problem = (
                 _link_problem(row, expected_seq, walk.prev_hash)
@@ -836,9 +823,6 @@ def _walk_events(
         return walk
     finally:
         result.close()
-    if walk.checked < old_until:  # events the checkpoint covers are gone
-        walk.restart = True
-        return walk
     for head, _problem, recorded in heads:
         if head and head[0] > walk.checked:
             walk.report = AuditReport(
@@ -852,6 +836,33 @@ def _walk_events(
             )
             return walk
     return walk
+
+
+def _checkpoint_holds(
+    session: Session,
+    checkpoint: Checkpoint,
+    heads: list[tuple[tuple[int, str] | None, str, str]],
+) -> bool:
+    """The cheap checks of the events a checkpoint covers (see :func:`verify_chain`).
+
+    All of events 1..seq are still there, event ``seq`` still carries the checkpoint's
+    hash, and every recorded head among them still carries its hash.
+    """
+    count = session.scalar(
+        select(func.count()).select_from(AuditEventRow).where(AuditEventRow.id <= checkpoint.seq)
+    )
+    if count != checkpoint.seq:
+        return False
+    wanted = {head[0]: head[1] for head, _p, _r in heads if head and head[0] <= checkpoint.seq}
+    if not wanted:
+        return True
+    stored = {
+        seq: digest
+        for seq, digest in session.execute(
+            select(AuditEventRow.id, AuditEventRow.hash).where(AuditEventRow.id.in_(wanted))
+        )
+    }
+    return all(stored.get(seq) == digest for seq, digest in wanted.items())
 
 
 def _head_problem(

@@ -10,24 +10,26 @@ make of it".  With it the checkpoint keeps *fingerprints*: one digest over the
 stored fields of every event up to ``seq`` (``events_digest``) and one digest
 per data row (``rows``).
 
-A later verify still reads every event and every row, but for what the
-checkpoint covers it only compares fingerprints instead of re-hashing the
-chain and replaying the trail:
+A later (default) verify checks the events the checkpoint covers cheaply and every
+data row by its fingerprint:
 
-* events 1..``seq`` must fingerprint to ``events_digest`` and event ``seq``
-  must still carry ``hash``; if not, an old event was changed, deleted or
-  inserted (re-hashed or not) and the whole trail is verified again from the
-  genesis event, which names the first broken link;
-* events after ``seq`` are verified in full (sequence, link, recomputed hash);
+* events 1..``seq`` must all still be there (their count), event ``seq`` must still
+  carry ``hash``, and every head recorded elsewhere (the witness, ``--expect-head``)
+  among them its hash; if not, the trail was cut, rewritten or re-hashed and the whole
+  trail is verified again from the genesis event, which names the first broken link.
+  An old event edited *without* touching its hash is found only by ``--full`` (which
+  re-hashes everything): editing it needs the append-only triggers dropped, which
+  every verify reports unless they were put back;
+* events after ``seq`` are verified in full (sequence, link, recomputed hash, the
+  reader's Ed25519 signature);
 * a row whose fingerprint differs from the checkpoint's, a row the checkpoint
   does not know, a row it knows that is gone, and every record an event after
   ``seq`` touched is compared field by field with the replay of *its* events
   (read through the ``(entity, entity_id)`` index).
 
-So a change to any event or any row, before or after the checkpoint, is
-verified in full: a checkpoint lets a verify skip only what is byte-for-byte
-what was verified before.  The frozen assessments of signatures are checked
-every time.
+So a change to any data row, before or after the checkpoint, is verified in full.
+The frozen assessments of signatures are checked every time.  ``events_digest`` is
+informational (a running digest of the events walked, seeded with the previous one).
 
 Where checkpoints live, and what they do not prove
 --------------------------------------------------
@@ -40,7 +42,7 @@ in the checkpoint's ``hash`` and is reported broken, as with ``--expect-head``.
 Someone who can write both the database *and* the checkpoint file can make a
 verify trust a forged checkpoint: against them, keep heads elsewhere
 (``--expect-head``) and run ``caliper audit verify --full``, which ignores the
-checkpoint's fingerprints (its head is still compared).  A checkpoint whose first
+checkpoint (its head is still compared).  A checkpoint whose first
 event differs from the database's belongs to another database at the same URL
 (re-created): it is ignored and the trail verified in full.
 """
@@ -237,17 +239,21 @@ class RawTable:
         """``SELECT`` of every column, unconverted, in table order (add where/order_by)."""
         return select(*(type_coerce(c, NullType()).label(c.key) for c in self.table.c))
 
-    def stream(self, session: Session, batch: int = 2000) -> Generator[tuple[Any, ...], None, None]:
+    def stream(
+        self, session: Session, batch: int = 2000, after: int = 0
+    ) -> Generator[tuple[Any, ...], None, None]:
         """Every row as the driver returns it, by ``id``, through the session's connection.
 
         A plain DB-API cursor (no SQLAlchemy row objects: a third of the time of a pass),
         server-side on PostgreSQL, read ``batch`` rows at a time: memory stays flat.
-        Close the generator (``contextlib.closing``) to close the cursor early.
+        ``after``: only rows whose ``id`` is greater.  Close the generator to close the
+        cursor early.
         """
         connection = session.connection()
         quote = connection.dialect.identifier_preparer.quote
         columns = ", ".join(quote(c.name) for c in self.table.c)
-        sql = f"SELECT {columns} FROM {quote(self.table.name)} ORDER BY {quote('id')}"
+        where = f" WHERE {quote('id')} > {int(after)}" if after else ""
+        sql = f"SELECT {columns} FROM {quote(self.table.name)}{where} ORDER BY {quote('id')}"
         raw: Any = connection.connection.dbapi_connection
         if connection.dialect.name == "postgresql":
             cursor = raw.cursor(name=f"caliper_stream_{self.table.name}")

@@ -246,6 +246,9 @@ def test_tampering_with_the_sqlite3_tool_is_detected(
 
     code, out, _ = _caliper(capsys, "--db", url, "audit", "verify")
     assert code == 1
+    assert "trigger audit_event_no_update of audit_event is missing" in out
+    code, out, _ = _caliper(capsys, "--db", url, "audit", "verify", "--full")  # re-hashes all
+    assert code == 1
     assert "BROKEN at event 3" in out
     assert "edited" in out
 
