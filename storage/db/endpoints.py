@@ -322,12 +322,15 @@ class EndpointRecordRepository:
             unlocked = self._unlock(investigator.username, password)
             signer = unlocked.reader
         except AuthenticationError:
+            # The attempt names the investigator but proves nothing: it cannot be written (and
+            # signed) in their name, so it is recorded under no reader, the username in it.
             with self._tx.write("record refused signature") as session:
-                self._tx.audit(
+                AuditLog.record(
                     session,
-                    "sign_refused",
-                    "conversion_record",
-                    patient_id,
+                    reader_id=None,
+                    action="sign_refused",
+                    entity="conversion_record",
+                    entity_id=patient_id,
                     after={"username": investigator.username, "why": "authentication failed"},
                 )
             raise

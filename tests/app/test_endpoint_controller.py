@@ -161,6 +161,9 @@ def test_sign_needs_an_investigator_and_the_right_password(
         e for e in database.audit_events(entity="conversion_record") if e.action == "sign_refused"
     ]
     assert len(refused) == 1  # the wrong password (an unknown reader never reaches storage)
+    assert refused[0].reader_id is None  # an attempt cannot be signed in the investigator's name
+    assert refused[0].after == {"username": "ivan", "why": "authentication failed"}
+    assert database.verify_audit().ok  # the unsigned refusal is not a forged event
 
 
 def test_changing_a_signed_record_needs_a_reason_and_voids_the_signature(
