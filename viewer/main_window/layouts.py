@@ -156,9 +156,15 @@ class ViewActions:
         The main toolbar has little room left at 1600 px: what does not fit goes
         into its overflow menu, and "Sign timepoint" must stay in sight.
         """
-        if toolbar is not None:
-            toolbar.addSeparator()
-            toolbar.addWidget(self.layout_box)
+        if toolbar is not None:  # beside the preset box: the edit buttons keep their places
+            actions = toolbar.actions()
+            after = [
+                i for i, a in enumerate(actions) if toolbar.widgetForAction(a) is self.preset_box
+            ]
+            if after and after[0] + 1 < len(actions):
+                toolbar.insertWidget(actions[after[0] + 1], self.layout_box)
+            else:
+                toolbar.addWidget(self.layout_box)
         cine = QToolButton()
         cine.setObjectName("cineButton")
         cine.setDefaultAction(self.cine_action)
