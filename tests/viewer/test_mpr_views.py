@@ -356,3 +356,17 @@ def test_2x2_without_a_comparison_gives_its_room_to_the_axial_pane(qtbot, layout
     qtbot.wait(50)
     assert layout.prior.isVisible()
     assert abs(layout.main.height() - layout.coronal.height()) <= 2
+
+
+def test_overlay_texts_do_not_overlap_in_a_narrow_pane(qtbot, viewer):
+    viewer.resize(330, 500)
+    qtbot.mouseMove(viewer.graphics_view.viewport(), pos=to_viewport(viewer, 100, 120))
+    qtbot.waitUntil(lambda: "LPS" in viewer.annotation("bottom_left"))
+    qtbot.wait(20)
+    view = viewer.graphics_view
+    names = ("top_left", "top_right", "top", "bottom_left", "bottom_right", "bottom")
+    rects = {n: view.findChild(QtWidgets.QLabel, f"annotation_{n}").geometry() for n in names}
+    for a in names:
+        for b in names:
+            if a < b:
+                assert not rects[a].intersects(rects[b]), (a, b, rects[a], rects[b])

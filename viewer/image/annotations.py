@@ -196,7 +196,16 @@ class ViewAnnotations(QtCore.QObject):
             "bottom": ((w - lw) // 2, bottom),
             NOTICE: ((w - lw) // 2, _MARGIN + 56),  # below the three lines of the top corners
         }
-        label.move(*positions[name])
+        x, y = positions[name]
+        if name == "bottom":  # above the bottom corner texts when they reach the middle
+            letter = QtCore.QRect(x, y, lw, lh)
+            for corner in ("bottom_left", "bottom_right"):
+                rect = self._labels[corner].geometry()
+                if self._texts.get(corner) and rect.intersects(letter):
+                    y = min(y, rect.top() - lh - 2)
+        label.move(x, y)
+        if name in ("bottom_left", "bottom_right"):
+            self._place("bottom")
 
 
 def view_texts(widget: ViewState, cursor: str = "") -> dict[str, str]:

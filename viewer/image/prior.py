@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from recist.model import DrawnGeometry
@@ -64,8 +64,8 @@ class PriorSliceWidget(QWidget):
         )
         self.caption = QLabel(_NO_LESION)
         self.caption.setObjectName("priorCaption")
-        self.caption.setWordWrap(True)
         self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.viewer = SeriesViewerWidget()
         self.viewer.setObjectName("priorViewer")
         self.viewer.set_tool("pointer")  # read-only: nothing is drawn here
@@ -210,7 +210,9 @@ class PriorSliceWidget(QWidget):
         text = f"slice {self.viewer.slice_index + 1}/{count}"
         if self._geometry is not None and self.viewer.slice_index != self._key_slice:
             text += f" (measured on {self._key_slice + 1})"
-        self.caption.setText(f"{self._title} · {text}" if self._title else text)
+        caption = f"{self._title} · {text}" if self._title else text
+        self.caption.setText(caption)
+        self.caption.setToolTip(caption)  # one line: cut when the pane is narrow
 
     @property
     def caliper_label(self) -> str:

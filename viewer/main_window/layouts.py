@@ -5,10 +5,11 @@
 * View → Layout: 1×1 (Ctrl+1), 1×2 current | comparison (Ctrl+2), 2×2 axial,
   coronal, sagittal and comparison (Ctrl+4), and the toolbar's layout box;
 * View → Plane of the main pane: axial (Alt+1), coronal (Alt+2), sagittal (Alt+3);
-* View → Cine (C) with a frame-rate box in the toolbar, slower ([) and faster (]);
+* View → Cine (C) with a frame-rate box in the status bar, slower ([) and faster (]);
 * View → Window preset: keys 1..7, the series' own DICOM window being 1;
 
-keeps the toolbar's preset box saying which preset the window is in
+puts the layout box in the toolbar and the cine button and frame rate in the
+status bar, keeps the toolbar's preset box saying which preset the window is in
 ("custom" after a drag) and puts a refused caliper's reason in the status bar.
 The protocol setting ``viewer/allow_reformat_measurements`` (INI file of the
 window's settings; default false) lets calipers be drawn on reformats.
@@ -20,7 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QComboBox, QMainWindow, QMenu, QSpinBox, QToolBar
+from PySide6.QtWidgets import QComboBox, QMainWindow, QMenu, QSpinBox, QToolBar, QToolButton
 
 from viewer.image.layout import LAYOUT_TITLES, LAYOUTS, Cine, ViewerLayout
 from viewer.image.presets import CUSTOM, DICOM, PRESET_NAMES
@@ -150,13 +151,26 @@ class ViewActions:
         return menu
 
     def add_to_toolbar(self, toolbar: QToolBar | None) -> None:
-        """The layout box, the cine button and its frame rate."""
-        if toolbar is None:
-            return
-        toolbar.addSeparator()
-        toolbar.addWidget(self.layout_box)
-        toolbar.addAction(self.cine_action)
-        toolbar.addWidget(self.fps_box)
+        """The layout box in *toolbar*; the cine button and its frame rate in the status bar.
+
+        The main toolbar has little room left at 1600 px: what does not fit goes
+        into its overflow menu, and "Sign timepoint" must stay in sight.
+        """
+        if toolbar is not None:  # beside the preset box: the edit buttons keep their places
+            actions = toolbar.actions()
+            after = [
+                i for i, a in enumerate(actions) if toolbar.widgetForAction(a) is self.preset_box
+            ]
+            if after and after[0] + 1 < len(actions):
+                toolbar.insertWidget(actions[after[0] + 1], self.layout_box)
+            else:
+                toolbar.addWidget(self.layout_box)
+        cine = QToolButton()
+        cine.setObjectName("cineButton")
+        cine.setDefaultAction(self.cine_action)
+        status = self.window.statusBar()
+        status.addPermanentWidget(cine)
+        status.addPermanentWidget(self.fps_box)
 
     # -- behaviour ---------------------------------------------------------------------
     def choose_layout(self, name: str) -> None:
