@@ -51,12 +51,16 @@ from pydicom import uid
 from pydicom.pixels.decoders.base import get_decoder
 
 import storage.dicom.gdcm_decoder as gdcm_decoder
+import storage.dicom.imagecodecs_decoder as imagecodecs_decoder
 import storage.dicom.rle_decoder as rle_decoder
 
 GDCM = gdcm_decoder.LABEL
 RLE = rle_decoder.LABEL
+IMAGECODECS = imagecodecs_decoder.LABEL
 #: Our own plugins, registered with pydicom's decoders on import.
-_PLUGINS = (gdcm_decoder, rle_decoder)
+_PLUGINS = (gdcm_decoder, rle_decoder, imagecodecs_decoder)
+#: Decoders that release the GIL while they decode: threads decode in parallel with them.
+GIL_FREE = frozenset({IMAGECODECS})
 
 #: Decoder plugins per transfer syntax, fastest first (see the module docstring).
 ORDER: dict[str, tuple[str, ...]] = {
@@ -64,10 +68,10 @@ ORDER: dict[str, tuple[str, ...]] = {
     uid.JPEGExtended12Bit: ("pylibjpeg", GDCM, "pillow"),
     uid.JPEGLossless: (GDCM, "pylibjpeg"),
     uid.JPEGLosslessSV1: (GDCM, "pylibjpeg"),
-    uid.JPEGLSLossless: ("pyjpegls", GDCM, "pylibjpeg"),
-    uid.JPEGLSNearLossless: ("pyjpegls", GDCM, "pylibjpeg"),
-    uid.JPEG2000Lossless: ("pylibjpeg", GDCM, "pillow"),
-    uid.JPEG2000: ("pylibjpeg", GDCM, "pillow"),
+    uid.JPEGLSLossless: (IMAGECODECS, "pyjpegls", GDCM, "pylibjpeg"),
+    uid.JPEGLSNearLossless: (IMAGECODECS, "pyjpegls", GDCM, "pylibjpeg"),
+    uid.JPEG2000Lossless: (IMAGECODECS, "pylibjpeg", GDCM, "pillow"),
+    uid.JPEG2000: (IMAGECODECS, "pylibjpeg", GDCM, "pillow"),
     uid.HTJ2KLossless: ("pylibjpeg",),
     uid.HTJ2KLosslessRPCL: ("pylibjpeg",),
     uid.HTJ2K: ("pylibjpeg",),
@@ -106,6 +110,18 @@ def plugins_for(syntax: str) -> tuple[str, ...]:
         return ()
     available = set(get_decoder(syntax).available_plugins)
     return tuple(name for name in wanted if name in available)
+
+
+def needs_processes(syntax: str) -> bool:
+    """True when decoding *syntax* is slow and its first decoder holds the GIL.
+
+    Such frames are decoded in worker processes (:mod:`storage.dicom.workers`);
+    frames whose first decoder releases the GIL are decoded by threads.
+    """
+    if syntax not in SLOW_SYNTAXES:
+        return False
+    names = plugins_for(syntax)
+    return not names or names[0] not in GIL_FREE
 
 
 def decode(
