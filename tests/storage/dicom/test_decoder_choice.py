@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -9,11 +10,12 @@ import pydicom
 import pytest
 from pydicom.encaps import encapsulate
 from pydicom.pixels import get_decoder
-from pydicom.uid import JPEG2000Lossless, JPEGLSLossless
+from pydicom.uid import JPEG2000Lossless, JPEGLosslessSV1, JPEGLSLossless
 
 import storage.dicom.loader as loader
 from storage.dicom import load_series
-from storage.dicom.decoders import IMAGECODECS, needs_processes, plugins_for
+from storage.dicom.decoders import GDCM, IMAGECODECS, needs_processes, plugins_for
+from tests.system_tools import system_tool
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +32,7 @@ def compressed(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> d
     return out
 
 
-@pytest.mark.parametrize("syntax", [JPEGLSLossless, JPEG2000Lossless])
+@pytest.mark.parametrize("syntax", [JPEGLSLossless, JPEG2000Lossless, JPEGLosslessSV1])
 def test_gil_free_decoder_chosen_first_and_threads_used(syntax: str) -> None:
     assert plugins_for(syntax)[0] == IMAGECODECS
     assert not needs_processes(syntax)  # it releases the GIL: threads, no worker processes
@@ -135,3 +137,26 @@ def test_first_slice_can_be_chosen(compressed: dict[str, Path]) -> None:
     assert volume.voxels[3].any()
     volume.wait(timeout=120)
     assert volume.slices_loaded == 30
+
+
+def test_lossless_jpeg_decodes_like_gdcm_and_the_original(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    dcmcjpeg = system_tool("dcmcjpeg")
+    source = sorted((shared_data / "ct-chest-30").glob("*.dcm"))
+    for path in source:
+        subprocess.run(
+            [dcmcjpeg, "--encode-lossless-sv1", str(path), str(tmp_path / path.name)],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    decoder = get_decoder(JPEGLosslessSV1)
+    for path in source[:5]:
+        ds = pydicom.dcmread(tmp_path / path.name)
+        ours = decoder.as_array(ds, decoding_plugin=IMAGECODECS)[0]
+        assert np.array_equal(ours, decoder.as_array(ds, decoding_plugin=GDCM)[0])
+        assert np.array_equal(ours, pydicom.dcmread(path).pixel_array)
+    volume = load_series(tmp_path)
+    assert volume.warnings == []
+    assert np.array_equal(volume.voxels, load_series(shared_data / "ct-chest-30").voxels)
