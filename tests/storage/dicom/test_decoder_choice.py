@@ -160,3 +160,16 @@ def test_lossless_jpeg_decodes_like_gdcm_and_the_original(
     volume = load_series(tmp_path)
     assert volume.warnings == []
     assert np.array_equal(volume.voxels, load_series(shared_data / "ct-chest-30").voxels)
+
+
+def test_gil_free_series_decodes_with_threads_not_processes(
+    compressed: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storage.dicom.workers as workers
+
+    called: list[str] = []
+    monkeypatch.setattr(workers, "warm_up", lambda: called.append("warm_up"))
+    monkeypatch.setattr(workers, "pool", lambda: called.append("pool"))
+    volume = load_series(compressed[JPEGLSLossless])  # 30 slices: enough for processes
+    assert called == []
+    assert volume.slices_loaded == 30

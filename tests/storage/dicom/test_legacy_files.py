@@ -19,6 +19,7 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset
 from pydicom.uid import JPEGExtended12Bit, JPEGLSLossless, RLELossless, generate_uid
 
+import storage.dicom.decoders
 from storage.dicom import load_series, scan
 from storage.dicom.decoders import GDCM, IMAGECODECS, RLE, plugins_for
 from storage.dicom.headers import read_header
@@ -130,8 +131,10 @@ def test_decoder_order_is_fastest_first() -> None:
 
 @pytest.mark.parametrize("background", [False, True])
 def test_compressed_series_in_worker_processes_is_lossless(
-    shared_data: Path, tmp_path: Path, background: bool
+    shared_data: Path, tmp_path: Path, background: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # as if no decoder released the GIL: JPEG-LS goes to the worker processes
+    monkeypatch.setattr(storage.dicom.decoders, "GIL_FREE", frozenset())
     folder = tmp_path / "jpegls"
     folder.mkdir()
     for path in sorted((shared_data / "ct-chest-30").glob("*.dcm")):
@@ -273,6 +276,7 @@ def test_compressed_series_loads_when_worker_processes_cannot_start(
     monkeypatch.setattr(workers, "_pool", None)
     monkeypatch.setattr(workers, "_broken", False)
     monkeypatch.setattr(workers.multiprocessing, "get_context", refuse)
+    monkeypatch.setattr(storage.dicom.decoders, "GIL_FREE", frozenset())
     folder = tmp_path / "jpegls"
     folder.mkdir()
     for path in sorted((shared_data / "ct-chest-30").glob("*.dcm"))[:20]:
