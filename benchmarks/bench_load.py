@@ -259,21 +259,33 @@ def _encode_with_dcmtk(source: Path, target: Path, option: str) -> bool:
     return True
 
 
-def make_compressed(source: Path, scratch: Path) -> list[tuple[str, Path]]:
+#: The compressed copies, by the names ``--codec`` takes.
+CODECS = ("jpegls", "j2k", "jpeg-sv1", "jpeg-ext12")
+
+
+def make_compressed(
+    source: Path, scratch: Path, codecs: tuple[str, ...] = CODECS
+) -> list[tuple[str, Path]]:
     """Compressed copies of *source*: (label, folder) for each codec available here."""
     from pydicom.uid import JPEG2000Lossless, JPEGLSLossless
 
     copies = []
-    _encode_with_pydicom(source, scratch / "jpegls", JPEGLSLossless, "pyjpegls")
-    copies.append(("JPEG-LS lossless (pyjpegls encoder)", scratch / "jpegls"))
-    _encode_with_pydicom(source, scratch / "j2k", JPEG2000Lossless, "pylibjpeg")
-    copies.append(("JPEG 2000 lossless (openjpeg encoder)", scratch / "j2k"))
-    if _encode_with_dcmtk(source, scratch / "jpeg-sv1", "--encode-lossless-sv1"):
-        copies.append(("JPEG lossless SV1 (dcmcjpeg)", scratch / "jpeg-sv1"))
-    if _encode_with_dcmtk(source, scratch / "jpeg-ext12", "--encode-extended"):
-        copies.append(("JPEG Extended 12-bit lossy (dcmcjpeg)", scratch / "jpeg-ext12"))
-    else:
-        print("dcmcjpeg not found (apt-get install dcmtk): no JPEG lossless / extended copies")
+    if "jpegls" in codecs:
+        _encode_with_pydicom(source, scratch / "jpegls", JPEGLSLossless, "pyjpegls")
+        copies.append(("JPEG-LS lossless (pyjpegls encoder)", scratch / "jpegls"))
+    if "j2k" in codecs:
+        _encode_with_pydicom(source, scratch / "j2k", JPEG2000Lossless, "pylibjpeg")
+        copies.append(("JPEG 2000 lossless (openjpeg encoder)", scratch / "j2k"))
+    for name, option, label in (
+        ("jpeg-sv1", "--encode-lossless-sv1", "JPEG lossless SV1 (dcmcjpeg)"),
+        ("jpeg-ext12", "--encode-extended", "JPEG Extended 12-bit lossy (dcmcjpeg)"),
+    ):
+        if name not in codecs:
+            continue
+        if _encode_with_dcmtk(source, scratch / name, option):
+            copies.append((label, scratch / name))
+        else:
+            print(f"dcmcjpeg not found (apt-get install dcmtk): no {label} copy")
     return copies
 
 
@@ -480,6 +492,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run --before with python-gdcm hidden (it was no dependency then)",
     )
+    parser.add_argument(
+        "--codec",
+        action="append",
+        choices=CODECS,
+        help="only these compressed copies (repeatable; default: all)",
+    )
     parser.add_argument("--worker", nargs=2, metavar=("METHOD", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -499,7 +517,9 @@ def main(argv: list[str] | None = None) -> int:
                 hide = scratch / "hide-gdcm"
                 hide.mkdir()
                 (hide / "gdcm.py").write_text('raise ImportError("hidden by bench_load.py")\n')
-            for label, folder in make_compressed(source, scratch / "compressed"):
+            for label, folder in make_compressed(
+                source, scratch / "compressed", tuple(args.codec or CODECS)
+            ):
                 _plain(folder)
                 decoder_candidates(folder)
                 ok &= report_compressed(
