@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = Path(os.environ.get("CALIPER_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -258,26 +259,56 @@ def _encode_with_dcmtk(source: Path, target: Path, option: str) -> bool:
     return True
 
 
-def make_compressed(source: Path, scratch: Path) -> list[tuple[str, Path]]:
+#: The compressed copies, by the names ``--codec`` takes.
+CODECS = ("jpegls", "j2k", "jpeg-sv1", "jpeg-ext12")
+
+
+def make_compressed(
+    source: Path, scratch: Path, codecs: tuple[str, ...] = CODECS
+) -> list[tuple[str, Path]]:
     """Compressed copies of *source*: (label, folder) for each codec available here."""
     from pydicom.uid import JPEG2000Lossless, JPEGLSLossless
 
     copies = []
-    _encode_with_pydicom(source, scratch / "jpegls", JPEGLSLossless, "pyjpegls")
-    copies.append(("JPEG-LS lossless (pyjpegls encoder)", scratch / "jpegls"))
-    _encode_with_pydicom(source, scratch / "j2k", JPEG2000Lossless, "pylibjpeg")
-    copies.append(("JPEG 2000 lossless (openjpeg encoder)", scratch / "j2k"))
-    if _encode_with_dcmtk(source, scratch / "jpeg-sv1", "--encode-lossless-sv1"):
-        copies.append(("JPEG lossless SV1 (dcmcjpeg)", scratch / "jpeg-sv1"))
-    if _encode_with_dcmtk(source, scratch / "jpeg-ext12", "--encode-extended"):
-        copies.append(("JPEG Extended 12-bit lossy (dcmcjpeg)", scratch / "jpeg-ext12"))
-    else:
-        print("dcmcjpeg not found (apt-get install dcmtk): no JPEG lossless / extended copies")
+    if "jpegls" in codecs:
+        _encode_with_pydicom(source, scratch / "jpegls", JPEGLSLossless, "pyjpegls")
+        copies.append(("JPEG-LS lossless (pyjpegls encoder)", scratch / "jpegls"))
+    if "j2k" in codecs:
+        _encode_with_pydicom(source, scratch / "j2k", JPEG2000Lossless, "pylibjpeg")
+        copies.append(("JPEG 2000 lossless (openjpeg encoder)", scratch / "j2k"))
+    for name, option, label in (
+        ("jpeg-sv1", "--encode-lossless-sv1", "JPEG lossless SV1 (dcmcjpeg)"),
+        ("jpeg-ext12", "--encode-extended", "JPEG Extended 12-bit lossy (dcmcjpeg)"),
+    ):
+        if name not in codecs:
+            continue
+        if _encode_with_dcmtk(source, scratch / name, option):
+            copies.append((label, scratch / name))
+        else:
+            print(f"dcmcjpeg not found (apt-get install dcmtk): no {label} copy")
     return copies
 
 
+def _threaded(decode: Any, datasets: list[Any], threads: int = 2) -> float:
+    """Wall time to decode *datasets* split over *threads* threads."""
+    import threading
+
+    parts = [datasets[i::threads] for i in range(threads)]
+    workers = [threading.Thread(target=lambda p=p: [decode(ds) for ds in p]) for p in parts]
+    start = time.perf_counter()
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    return time.perf_counter() - start
+
+
 def decoder_candidates(folder: Path, frames: int = 40, repeats: int = 5) -> None:
-    """Print ms per frame of every installed decoder on the first *frames* files of *folder*."""
+    """Print ms per frame of every installed decoder on the first *frames* files of *folder*.
+
+    Also the speed-up of two threads over one (best of the rounds each): about
+    2 on two free cores when the decoder releases the GIL, about 1 when not.
+    """
     import numpy as np
     import pydicom
     from pydicom.pixels import get_decoder
@@ -288,6 +319,7 @@ def decoder_candidates(folder: Path, frames: int = 40, repeats: int = 5) -> None
     syntax = datasets[0].file_meta.TransferSyntaxUID
     decoder = get_decoder(syntax)
     times: dict[str, float] = {}
+    two: dict[str, float] = {}
     results: dict[str, list[np.ndarray] | str] = {}
     for _ in range(repeats):  # interleaved rounds, best of
         for plugin in decoder.available_plugins:
@@ -301,19 +333,21 @@ def decoder_candidates(folder: Path, frames: int = 40, repeats: int = 5) -> None
                 continue
             times[plugin] = min(times.get(plugin, 1e9), (time.perf_counter() - start) / frames)
             results[plugin] = arrays
+            wall = _threaded(lambda ds, p=plugin: decoder.as_array(ds, decoding_plugin=p), datasets)
+            two[plugin] = min(two.get(plugin, 1e9), wall / frames)
     order = storage.dicom.decoders.plugins_for(syntax)
     print(f"  decoders for {syntax.name} (chosen order: {', '.join(order)}):")
     first = next((r for r in results.values() if not isinstance(r, str)), None)
     for plugin, outcome in sorted(results.items(), key=lambda kv: times.get(kv[0], 1e9)):
         if isinstance(outcome, str):
-            print(f"    {plugin:14} fails: {outcome}")
+            print(f"    {plugin:19} fails: {outcome}")
             continue
         diff = max(
             int(np.abs(a.astype(np.int64) - b).max()) for a, b in zip(outcome, first, strict=True)
         )  # type: ignore[arg-type]
         print(
-            f"    {plugin:14} {times[plugin] * 1000:7.2f} ms/frame   max |diff| to "
-            f"the first: {diff}"
+            f"    {plugin:19} {times[plugin] * 1000:7.2f} ms/frame   max |diff| to "
+            f"the first: {diff}   2 threads: x{times[plugin] / two[plugin]:.2f}"
         )
 
 
@@ -458,6 +492,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run --before with python-gdcm hidden (it was no dependency then)",
     )
+    parser.add_argument(
+        "--codec",
+        action="append",
+        choices=CODECS,
+        help="only these compressed copies (repeatable; default: all)",
+    )
     parser.add_argument("--worker", nargs=2, metavar=("METHOD", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -477,7 +517,9 @@ def main(argv: list[str] | None = None) -> int:
                 hide = scratch / "hide-gdcm"
                 hide.mkdir()
                 (hide / "gdcm.py").write_text('raise ImportError("hidden by bench_load.py")\n')
-            for label, folder in make_compressed(source, scratch / "compressed"):
+            for label, folder in make_compressed(
+                source, scratch / "compressed", tuple(args.codec or CODECS)
+            ):
                 _plain(folder)
                 decoder_candidates(folder)
                 ok &= report_compressed(

@@ -14,9 +14,11 @@ transfer syntax         order                                  ms per frame, in 
 ======================  =====================================  ===========================
 JPEG baseline 8-bit     pillow, caliper-gdcm, pylibjpeg        0.5, 1.7, 2.1 (***)
 JPEG extended 12-bit    pylibjpeg, caliper-gdcm, pillow        4.7, 4.4 (*), fails
-JPEG lossless (14, SV1) caliper-gdcm, pylibjpeg                6.2, 9.8
-JPEG-LS (both)          pyjpegls, caliper-gdcm, pylibjpeg      7.9, 13.0, 30.6
-JPEG 2000 (both)        pylibjpeg, caliper-gdcm, pillow        24.4, 26.2, 26.8
+JPEG lossless (14, SV1) imagecodecs, caliper-gdcm, pylibjpeg   2.0 (****), 6.2, 9.8
+JPEG-LS (both)          imagecodecs, pyjpegls, caliper-gdcm,   ~ pyjpegls (****), 7.9,
+                        pylibjpeg                              13.0, 30.6
+JPEG 2000 (both)        imagecodecs, pylibjpeg, caliper-gdcm,  ~ pylibjpeg (****), 24.4,
+                        pillow                                 26.2, 26.8
 HTJ2K                   pylibjpeg                              (the only one)
 RLE lossless            caliper-rle, pylibjpeg, pydicom        0.8, 0.6 (**), 3.4
 ======================  =====================================  ===========================
@@ -25,7 +27,10 @@ RLE lossless            caliper-rle, pylibjpeg, pydicom        0.8, 0.6 (**), 3.
 prints "Unsupported JPEG data precision 12" on stderr for every frame, so it
 is the fallback.  (**) without length checks: see below.  (***) on an
 8-bit copy of the CT made for the measurement; Pillow (libjpeg-turbo) and
-GDCM agree exactly, libjpeg by 1.
+GDCM agree exactly, libjpeg by 1.  (****) ``caliper-imagecodecs``
+(:mod:`storage.dicom.imagecodecs_decoder`, greyscale only, identical voxels)
+wraps the same CharLS and OpenJPEG and libjpeg-turbo 3 (lossless); 2.0 is CPU
+time per frame under load (GDCM 6.2 in the same run), measured in late 2026.
 
 ``caliper-gdcm`` is :mod:`storage.dicom.gdcm_decoder`, GDCM registered with
 pydicom by this module; unlike pydicom's own ``gdcm`` plugin it decodes
@@ -34,9 +39,11 @@ header of an older encoder is off.  ``caliper-rle``
 (:mod:`storage.dicom.rle_decoder`) is pylibjpeg-rle's segment decoder with
 the length checks the other two RLE decoders skip: a damaged RLE frame is
 refused (and left blank with a warning) instead of decoded to a wrong image.
-None of these decoders releases the GIL (two threads decode no faster than
-one), so the loader decodes compressed series in worker processes
-(:mod:`storage.dicom.workers`).  Lossless
+Of these decoders only ``caliper-imagecodecs`` releases the GIL (its
+extension modules call ``PyEval_SaveThread``, none of the others does; the
+benchmark prints the speed-up of two threads over one): series it decodes
+are decoded by threads, the other compressed series in worker processes
+(:mod:`storage.dicom.workers`, see :func:`needs_processes`).  Lossless
 decoders agree bit for bit; for lossy JPEG, libjpeg and GDCM's IJG differ by
 at most 1 in a few per cent of the pixels (IDCT rounding).
 """
@@ -51,23 +58,27 @@ from pydicom import uid
 from pydicom.pixels.decoders.base import get_decoder
 
 import storage.dicom.gdcm_decoder as gdcm_decoder
+import storage.dicom.imagecodecs_decoder as imagecodecs_decoder
 import storage.dicom.rle_decoder as rle_decoder
 
 GDCM = gdcm_decoder.LABEL
 RLE = rle_decoder.LABEL
+IMAGECODECS = imagecodecs_decoder.LABEL
 #: Our own plugins, registered with pydicom's decoders on import.
-_PLUGINS = (gdcm_decoder, rle_decoder)
+_PLUGINS = (gdcm_decoder, rle_decoder, imagecodecs_decoder)
+#: Decoders that release the GIL while they decode: threads decode in parallel with them.
+GIL_FREE = frozenset({IMAGECODECS})
 
 #: Decoder plugins per transfer syntax, fastest first (see the module docstring).
 ORDER: dict[str, tuple[str, ...]] = {
     uid.JPEGBaseline8Bit: ("pillow", GDCM, "pylibjpeg"),
     uid.JPEGExtended12Bit: ("pylibjpeg", GDCM, "pillow"),
-    uid.JPEGLossless: (GDCM, "pylibjpeg"),
-    uid.JPEGLosslessSV1: (GDCM, "pylibjpeg"),
-    uid.JPEGLSLossless: ("pyjpegls", GDCM, "pylibjpeg"),
-    uid.JPEGLSNearLossless: ("pyjpegls", GDCM, "pylibjpeg"),
-    uid.JPEG2000Lossless: ("pylibjpeg", GDCM, "pillow"),
-    uid.JPEG2000: ("pylibjpeg", GDCM, "pillow"),
+    uid.JPEGLossless: (IMAGECODECS, GDCM, "pylibjpeg"),
+    uid.JPEGLosslessSV1: (IMAGECODECS, GDCM, "pylibjpeg"),
+    uid.JPEGLSLossless: (IMAGECODECS, "pyjpegls", GDCM, "pylibjpeg"),
+    uid.JPEGLSNearLossless: (IMAGECODECS, "pyjpegls", GDCM, "pylibjpeg"),
+    uid.JPEG2000Lossless: (IMAGECODECS, "pylibjpeg", GDCM, "pillow"),
+    uid.JPEG2000: (IMAGECODECS, "pylibjpeg", GDCM, "pillow"),
     uid.HTJ2KLossless: ("pylibjpeg",),
     uid.HTJ2KLosslessRPCL: ("pylibjpeg",),
     uid.HTJ2K: ("pylibjpeg",),
@@ -106,6 +117,18 @@ def plugins_for(syntax: str) -> tuple[str, ...]:
         return ()
     available = set(get_decoder(syntax).available_plugins)
     return tuple(name for name in wanted if name in available)
+
+
+def needs_processes(syntax: str) -> bool:
+    """True when decoding *syntax* is slow and its first decoder holds the GIL.
+
+    Such frames are decoded in worker processes (:mod:`storage.dicom.workers`);
+    frames whose first decoder releases the GIL are decoded by threads.
+    """
+    if syntax not in SLOW_SYNTAXES:
+        return False
+    names = plugins_for(syntax)
+    return not names or names[0] not in GIL_FREE
 
 
 def decode(

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 import storage.dicom.workers as workers
-from storage.dicom.decoders import SLOW_SYNTAXES
+from storage.dicom.decoders import needs_processes
 from storage.dicom.errors import DicomLoadError
 from storage.dicom.geometry import Layout, arrange
 from storage.dicom.pixels import FrameDecoder, ValueOverflow, choose_dtype, lowest_value
@@ -39,6 +39,7 @@ def load_series(
     *,
     on_progress: Progress | None = None,
     background: bool = False,
+    first_slice: int | None = None,
 ) -> Volume:
     """Load one image series into a volume with exact geometry.
 
@@ -58,6 +59,11 @@ def load_series(
         If True, return as soon as slice 0 is decoded; the other slices fill in
         from a background thread (``Volume.slices_loaded``, ``is_complete``,
         ``wait()``).
+    first_slice : int or None
+        The slice decoded first (the one a viewer shows first); the others
+        follow outwards from it, nearest first.  None means the middle slice
+        (``n // 2``), the one Caliper's viewer opens on; an index out of range
+        is clamped.
 
     Returns
     -------
@@ -83,7 +89,7 @@ def load_series(
         ) from exc
     parallel = (
         len(layout.images) >= PROCESS_MIN_SLICES
-        and sum(h.transfer_syntax in SLOW_SYNTAXES for h, _ in layout.images) >= PROCESS_MIN_SLICES
+        and sum(needs_processes(h.transfer_syntax) for h, _ in layout.images) >= PROCESS_MIN_SLICES
     )
     if parallel:  # start the worker processes while slice 0 is decoded here
         threading.Thread(target=workers.warm_up, name="caliper-decode-warm-up", daemon=True).start()
@@ -107,18 +113,40 @@ def load_series(
         ) from exc
     volume = _make_volume(voxels, layout, extra_warnings + _notes(info))
     filler = _Filler(volume, layout, FrameDecoder(dtype, checked), on_progress, started, parallel)
-    filler.fill([0])
+    order = decode_order(len(layout.images), first_slice)
+    filler.fill(order[:1])
     if background:
-        thread = threading.Thread(target=filler.run_rest, name="caliper-load-series", daemon=True)
+        thread = threading.Thread(
+            target=filler.run_rest, args=(order[1:],), name="caliper-load-series", daemon=True
+        )
         thread.start()
         return volume
-    filler.run_rest()
+    filler.run_rest(order[1:])
     if filler.failures == len(layout.images):
         raise DicomLoadError(
             f"series {info.series_instance_uid}: no slice could be decoded; {volume.warnings[-1]}",
             info.files[0],
         )
     return volume
+
+
+def decode_order(n: int, first: int | None = None) -> list[int]:
+    """Slice indices 0..n-1 in decoding order: *first* (default the middle), then outwards.
+
+    >>> decode_order(5)
+    [2, 1, 3, 0, 4]
+    >>> decode_order(4, 0)
+    [0, 1, 2, 3]
+    """
+    if n <= 0:
+        return []
+    start = n // 2 if first is None else min(max(int(first), 0), n - 1)
+    order = [start]
+    for step in range(1, n):
+        for index in (start - step, start + step):
+            if 0 <= index < n:
+                order.append(index)
+    return order
 
 
 def _resolve(
@@ -258,9 +286,8 @@ class _Filler:
         for index in indices:
             self._one(index)
 
-    def run_rest(self) -> None:
-        """Decode slices 1..n-1 with a thread pool, then mark the volume complete."""
-        rest = list(range(1, len(self.layout.images)))
+    def run_rest(self, rest: list[int]) -> None:
+        """Decode the slices *rest* (in that order, as far as workers allow), then finish."""
         try:
             executor = workers.pool() if self.parallel else None
             if len(rest) <= 2:

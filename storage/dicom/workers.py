@@ -1,7 +1,9 @@
 """Worker processes that decode compressed frames in parallel.
 
-No decoder of :mod:`storage.dicom.decoders` releases the GIL, so threads
-cannot decode two compressed frames at once; worker processes can.  One
+Most decoders of :mod:`storage.dicom.decoders` hold the GIL, so threads
+cannot decode two of their frames at once; worker processes can.  (Series
+whose first decoder releases the GIL, ``caliper-imagecodecs``, are decoded
+by threads instead; see :func:`storage.dicom.decoders.needs_processes`.)  One
 pool per Caliper process, created on first use and kept (its start-up, a
 fresh interpreter importing numpy, pydicom and the decoders, is paid once):
 one process per core, started by a fork server (never by forking the
