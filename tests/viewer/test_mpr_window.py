@@ -156,6 +156,13 @@ def test_baseline_has_nothing_to_compare_with(qtbot, demo: MainWindow):
 
 
 def test_number_keys_apply_presets_and_the_box_says_custom_after_a_drag(qtbot, demo: MainWindow):
+    # a series opens with its own DICOM window, and the box says so (not "custom")
+    volume = demo.viewer.volume
+    assert (demo.viewer.window_center, demo.viewer.window_width) == (
+        volume.window_center,
+        volume.window_width,
+    )
+    assert demo.preset_box.currentText() == "dicom"
     actions = demo.view_actions.preset_actions
     assert [a.shortcut().toString() for a in actions.values()][:3] == ["1", "2", "3"]
     assert list(actions) == list(PRESET_NAMES)

@@ -404,7 +404,6 @@ class MainWindow(QMainWindow):
             uids = list(getattr(shown, "sop_instance_uids", None) or [])
             image = uids[index] if shown is not None and 0 <= index < len(uids) else None
             self.viewer.set_volume(volume)
-            self._apply_dicom_window(volume)
             self.load_banner.show_for(volume)
             new_uids = list(volume.sop_instance_uids)
             index = self._first_measured_slice(
@@ -413,13 +412,6 @@ class MainWindow(QMainWindow):
         self.viewer.set_slice(index)
         self._refresh_overlays()
         self.series_panel.show_study(self._folder_of(volume), volume)
-
-    def _apply_dicom_window(self, volume: Any) -> None:
-        """Open a series with its own DICOM window (Window Center/Width), when it has one."""
-        center = getattr(volume, "window_center", None)
-        width = getattr(volume, "window_width", None)
-        if isinstance(center, int | float) and isinstance(width, int | float) and width > 0:
-            self.viewer.set_window(float(center), float(width))
 
     def _folder_of(self, volume: Any) -> str | None:
         return self._folder_of_series(getattr(volume, "series_instance_uid", ""))
