@@ -389,7 +389,7 @@ def test_window_opens_maximised_first_then_as_left(qtbot, database, tmp_path: Pa
     first.restore_settings()
     assert first.windowState() & Qt.WindowState.WindowMaximized
     first.setWindowState(Qt.WindowState.WindowNoState)
-    first.resize(640, 480)  # inside the offscreen screen (800 x 600)
+    first.resize(760, 560)  # inside the offscreen screen (800 x 600), above the minimum size
     first.show()
     qtbot.waitExposed(first)
     first.save_settings()
@@ -397,7 +397,7 @@ def test_window_opens_maximised_first_then_as_left(qtbot, database, tmp_path: Pa
     second = build()
     second.restore_settings()
     assert not second.windowState() & Qt.WindowState.WindowMaximized
-    assert (second.width(), second.height()) == (640, 480)
+    assert (second.width(), second.height()) == (760, 560)
 
 
 # -- 8. the New patient dialog --
