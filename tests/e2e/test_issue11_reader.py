@@ -394,6 +394,10 @@ def test_a_readers_day_leaves_an_intact_audit_trail(caliper, shared_data: Path) 
     program.screenshot("1-baseline")
 
     new_timepoint("C3")
+    # a follow-up opens current | baseline; the reader measures in one pane at full size (in the
+    # narrow pane a 17 mm caliper is ~30 px and a drag "on its line" would catch an end point)
+    program.choose("layoutBox", "1×1")
+    program.wait_ui(lambda m: "priorViewer" not in m["widgets"], 10, "the 1x1 layout")
     program.click_on("T1")
     ui = program.wait_ui(lambda m: m["image"]["slice_index"] == 15, 10, "T1's slice at C3")
     program.drag_screen(
