@@ -459,9 +459,6 @@ def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int
     window = _build_window_shell(pacs_controller)
     last_patient = window.restore_settings()
     window.show()
-    from viewer.main_window.ui_map import install_ui_map
-
-    window.ui_map = install_ui_map(window)  # type: ignore[attr-defined]  # $CALIPER_UI_MAP, e2e tests
     window.statusBar().showMessage("Starting…")
     splash.close()
     app.processEvents()
@@ -487,6 +484,10 @@ def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int
             return
         opened.append(database)
         window.statusBar().clearMessage()
+        from viewer.main_window.ui_map import install_ui_map
+
+        # $CALIPER_UI_MAP (e2e tests): the first map is of the window with its reader
+        window.ui_map = install_ui_map(window)  # type: ignore[attr-defined]  # for the e2e tests
         _log_first_slice(window)
         QTimer.singleShot(0, lambda: pacs_controller.load(window))
         first_start = not window.session.patients()
