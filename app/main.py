@@ -448,31 +448,18 @@ def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int
         QMessageBox.critical(None, "Caliper", f"Caliper cannot start.\n\n{exc}")
         return 2
     log.info("splash window shown %.2f s after process start", splash_since_start)
-    from storage.db import open_database
     from viewer.style import apply_dark_theme
 
     apply_dark_theme(app)
     install_excepthook(_show_crash)
-    try:
-        database = open_database(db_url)
-    except Exception as exc:  # the reader must see why Caliper cannot start
-        splash.close()
-        QMessageBox.critical(None, "Caliper", f"Could not open the database.\n\n{exc}")
-        return 1
-    reader = log_in(database, before_dialog=splash.close)
-    if reader is None:
-        splash.close()
-        return 1
     pacs_controller = _LazyPacsController()
     app.aboutToQuit.connect(pacs_controller.shutdown)  # cancel a retrieve, stop its thread
-    window = build_main_window(
-        database, reader, pacs_controller=pacs_controller, remember_settings=True
-    )
+    # The window first, on a session without database or reader: importing the database
+    # layer (SQLAlchemy, the ORM, the audit trail) and logging in come after it is shown.
+    window = _build_window_shell(pacs_controller)
     last_patient = window.restore_settings()
     window.show()
-    from viewer.main_window.ui_map import install_ui_map
-
-    window.ui_map = install_ui_map(window)  # type: ignore[attr-defined]  # $CALIPER_UI_MAP, e2e tests
+    window.statusBar().showMessage("Starting…")
     splash.close()
     app.processEvents()
     startup_seconds = time.perf_counter() - started
@@ -481,25 +468,96 @@ def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int
     window.startup_seconds = startup_seconds  # type: ignore[attr-defined]  # as splash_seconds
     # read by benchmarks/bench_fast.py (row "window"): seconds since the process started
     log.info("window shown %.2f s after process start", seconds_since_start())
-    _log_first_slice(window)
-    QTimer.singleShot(0, lambda: pacs_controller.load(window))
-    first_start = not window.session.patients()
-    if demo or first_start:
-        QTimer.singleShot(0, lambda: _open_demo_in(window, started))
-    else:
-        known = [p.subject_id for p in window.session.patients()]
-        subject = last_patient if last_patient in known else known[0]
-        QTimer.singleShot(0, lambda: window.session.open_patient(subject))
-    if open_path:
-        QTimer.singleShot(0, lambda: _open_at_start(window, open_path))
+    if os.environ.get(_PROBE_ENV):  # tests/viewer/test_start_up.py: nothing heavy so far
+        print(f"window shown; sqlalchemy imported: {'sqlalchemy' in sys.modules}", flush=True)  # noqa: T201
     app.main_window = window  # type: ignore[attr-defined]  # found by tests
+    opened: list[Database] = []
+
+    def stop(code: int) -> None:
+        window.hide()  # not closed: nothing of this start is saved in window.ini
+        app.exit(code)
+
+    def finish() -> None:
+        database = _open_and_log_in(db_url, window)
+        if database is None:
+            stop(1)
+            return
+        opened.append(database)
+        window.statusBar().clearMessage()
+        from viewer.main_window.ui_map import install_ui_map
+
+        # $CALIPER_UI_MAP (e2e tests): the first map is of the window with its reader
+        window.ui_map = install_ui_map(window)  # type: ignore[attr-defined]  # for the e2e tests
+        _log_first_slice(window)
+        QTimer.singleShot(0, lambda: pacs_controller.load(window))
+        first_start = not window.session.patients()
+        if demo or first_start:
+            QTimer.singleShot(0, lambda: _open_demo_in(window, started))
+        else:
+            known = [p.subject_id for p in window.session.patients()]
+            subject = last_patient if last_patient in known else known[0]
+            QTimer.singleShot(0, lambda: window.session.open_patient(subject))
+        if open_path:
+            QTimer.singleShot(0, lambda: _open_at_start(window, open_path))
+
+    QTimer.singleShot(0, finish)  # after the window has painted
     restore_signals = _quit_on_signals(app)
     try:
         code = app.exec()
     finally:
         restore_signals()
-    database.close()
+    for database in opened:
+        database.close()
     return int(code)
+
+
+#: Set by tests/viewer/test_start_up.py: print whether SQLAlchemy was imported when the
+#: window was shown (it must not be).
+_PROBE_ENV = "CALIPER_STARTUP_PROBE"
+
+
+def _build_window_shell(pacs_controller: Any) -> MainWindow:
+    """The main window on a :class:`app.pending_session.PendingSession` (no database yet)."""
+    from app.pending_session import PendingSession
+    from storage import paths
+    from viewer.main_window.window import MainWindow
+    from viewer.style import configure_graphics
+
+    configure_graphics()  # pg.setConfigOptions(imageAxisOrder="row-major"), once, before any view
+    return MainWindow(
+        PendingSession(),
+        SeriesLibrary(paths.config_dir() / "series_locations.json"),
+        pacs_controller=pacs_controller,
+        settings_path=str(paths.config_dir() / "window.ini"),
+    )
+
+
+def _open_and_log_in(db_url: str | None, window: MainWindow) -> Database | None:
+    """Open the database, log the reader in and hand *window* its session; None if not."""
+    from storage.db import open_database
+
+    try:
+        database = open_database(db_url)
+    except Exception as exc:  # the reader must see why Caliper cannot start
+        QMessageBox.critical(window, "Caliper", f"Could not open the database.\n\n{exc}")
+        return None
+    reader = log_in(database)
+    if reader is None:
+        database.close()
+        return None
+    from app.cohort.controller import CohortController
+    from app.exports import ExportController
+    from app.readers import ReaderAdminController
+    from app.session import ReadingSession
+
+    window.session.attach(ReadingSession(database, reader))
+    window.database = database  # type: ignore[attr-defined]  # kept with its window; MainWindow has no such field
+    window.attach_session(
+        readers_controller=ReaderAdminController(database, reader),
+        cohort_controller=CohortController(database),
+        export_controller=ExportController(database),
+    )
+    return database
 
 
 class _LazyPacsController:

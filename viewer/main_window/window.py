@@ -220,8 +220,34 @@ class MainWindow(QMainWindow):
         self.progress.setMaximumWidth(220)
         self.progress.hide()
         self.statusBar().addPermanentWidget(self.progress)
-        reader = self.session.reader
-        self.statusBar().addPermanentWidget(QLabel(f"{reader.full_name} ({reader.role.value})"))
+        self.reader_label = QLabel(self._reader_text())
+        self.statusBar().addPermanentWidget(self.reader_label)
+
+    def _reader_text(self) -> str:
+        reader = self.session.reader  # None while app/main.py still opens the database
+        return "" if reader is None else f"{reader.full_name} ({reader.role.value})"
+
+    def attach_session(
+        self, *, readers_controller: Any, cohort_controller: Any, export_controller: Any
+    ) -> None:
+        """The session now has its reader and database: enable what needs them.
+
+        ``caliper`` shows this window before the database is open, on a session that
+        hands over to the real one once the reader has logged in (``app.pending_session``).
+        """
+        self.readers_controller = readers_controller
+        self.cohort_controller = self.trial.cohort_controller = cohort_controller
+        self.trial.cohort_action.setEnabled(cohort_controller is not None)
+        self.trial.cohort_action.setToolTip("")
+        self.exports.controller = export_controller
+        self.exports.update_actions()
+        allowed = readers_controller is not None and readers_controller.can_manage
+        self.readers_action.setEnabled(allowed)
+        self.readers_action.setToolTip("" if allowed else readers_controller.why_not)
+        self.reader_label.setText(self._reader_text())
+        self.browser.refresh()
+        self._on_commands_changed()
+        self._on_timepoint_selected()
 
     def _action(self, text: str, slot: Any, shortcut: Any = None, name: str = "") -> QAction:
         return make_action(self, text, slot, shortcut, name)
@@ -525,7 +551,8 @@ class MainWindow(QMainWindow):
         title = "Caliper"
         if patient is not None:
             title += f" — {patient.subject_id}" + (f" — {tp.label}" if tp else "")
-        self.setWindowTitle(f"{title} — {self.session.reader.full_name}")
+        reader = self.session.reader  # None until the reader has logged in
+        self.setWindowTitle(title if reader is None else f"{title} — {reader.full_name}")
         if tp is not None and tp.series_instance_uid:
             volume = self.library.volume(
                 tp.series_instance_uid, self._measured_images(tp.series_instance_uid)
