@@ -644,9 +644,10 @@ def verify_chain(
 
     Events and rows are streamed (a server-side cursor where the driver has one), so
     memory does not grow with the trail.  With ``checkpoints``, the events the last
-    verified checkpoint covers are checked cheaply (count, its hash, recorded heads), the
-    data rows by fingerprint, and the checkpoint is moved to the head when everything is
-    intact (what that proves: :mod:`storage.db.checkpoint`).
+    verified checkpoint covers are checked cheaply (their count and digest as stored,
+    recorded heads; any difference: everything in full), the data rows by fingerprint,
+    and the checkpoint is moved to the head when everything is intact (what that
+    proves: :mod:`storage.db.checkpoint`).
 
     Parameters
     ----------
@@ -791,12 +792,11 @@ def _walk_events(
     id_at, hash_at = table.index["id"], table.index["hash"]
     expected_seq = 1
     if checkpoint is not None:
-        if not _checkpoint_holds(session, checkpoint, heads):
+        if not _checkpoint_holds(session, checkpoint, heads, table, walk.digest):
             walk.restart = True  # walk in full: it names the first broken link
             return walk
         walk.genesis, walk.prev_hash = checkpoint.genesis, checkpoint.hash
         walk.checked, expected_seq = checkpoint.seq, checkpoint.seq + 1
-        walk.digest.add((checkpoint.events_digest,))
     result = table.stream(session, after=walk.checked)
     try:
         for values in result:
@@ -842,27 +842,30 @@ def _checkpoint_holds(
     session: Session,
     checkpoint: Checkpoint,
     heads: list[tuple[tuple[int, str] | None, str, str]],
+    table: RawTable,
+    digest: EventsDigest,
 ) -> bool:
     """The cheap checks of the events a checkpoint covers (see :func:`verify_chain`).
 
-    All of events 1..seq are still there, event ``seq`` still carries the checkpoint's
-    hash, and every recorded head among them still carries its hash.
+    Events 1..seq are streamed as stored (no conversion, no hashing of their content,
+    no signature) into ``digest``: all of them must still be there, their digest must
+    equal the checkpoint's ``events_digest`` (any stored field of any of them edited,
+    even with its hash left alone, changes it), and every recorded head among them must
+    still carry its hash.
     """
-    count = session.scalar(
-        select(func.count()).select_from(AuditEventRow).where(AuditEventRow.id <= checkpoint.seq)
-    )
-    if count != checkpoint.seq:
-        return False
     wanted = {head[0]: head[1] for head, _p, _r in heads if head and head[0] <= checkpoint.seq}
-    if not wanted:
-        return True
-    stored = {
-        seq: digest
-        for seq, digest in session.execute(
-            select(AuditEventRow.id, AuditEventRow.hash).where(AuditEventRow.id.in_(wanted))
-        )
-    }
-    return all(stored.get(seq) == digest for seq, digest in wanted.items())
+    id_at, hash_at = table.index["id"], table.index["hash"]
+    count = 0
+    batches = table.batches(session, upto=checkpoint.seq)
+    try:
+        for rows in batches:
+            digest.add_rows(rows)
+            count += len(rows)
+            if wanted and any(wanted.get(row[id_at], row[hash_at]) != row[hash_at] for row in rows):
+                return False
+    finally:
+        batches.close()
+    return count == checkpoint.seq and digest.hexdigest() == checkpoint.events_digest
 
 
 def _head_problem(

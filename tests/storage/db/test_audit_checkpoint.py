@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -18,7 +19,14 @@ from sqlalchemy import text
 from recist.model import Patient
 from storage import paths
 from storage.db import ClinicalStore, Database, open_database
-from storage.db.audit import event_hash
+from storage.db.audit import _EVENT_TABLE, event_hash
+from storage.db.checkpoint import (
+    CHECKPOINT_FORMAT,
+    Checkpoint,
+    CheckpointStore,
+    EventsDigest,
+    RawTable,
+)
 from tests.storage.db.conftest import REPO
 
 
@@ -29,6 +37,32 @@ def _drop_triggers(db: Database) -> None:
         else:
             conn.execute(text("DROP TRIGGER audit_event_no_update"))
             conn.execute(text("DROP TRIGGER audit_event_no_delete"))
+
+
+def _restore_triggers(db: Database) -> None:
+    """Put the append-only triggers back, as a careful tamperer would."""
+    with db.engine.begin() as conn:
+        if db.dialect == "postgresql":
+            conn.execute(
+                text(
+                    "CREATE TRIGGER audit_event_no_update_delete BEFORE UPDATE OR DELETE ON "
+                    "audit_event FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()"
+                )
+            )
+        else:
+            for what in ("UPDATE", "DELETE"):
+                conn.execute(
+                    text(
+                        f"CREATE TRIGGER audit_event_no_{what.lower()} BEFORE {what} ON "
+                        "audit_event BEGIN SELECT RAISE(ABORT, 'append-only'); END"
+                    )
+                )
+
+
+def _checkpoint_file() -> dict[str, Any]:
+    path = next((paths.data_dir() / "audit-checkpoints").glob("*.json"))
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
 
 
 def _patients(store: ClinicalStore, first: int, n: int) -> None:
@@ -86,15 +120,62 @@ def test_an_edited_event_is_found_before_and_after_the_checkpoint(
     _drop_triggers(db)
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE audit_event SET reason = 'forged' WHERE id = :s"), {"s": seq})
-    report = db.verify_audit()
-    assert not report.ok
-    if where == "before":
-        # the default verify checks the covered events cheaply (count, the checkpoint's
-        # hash, the recorded heads) and sees the dropped triggers; --full re-hashes them
-        assert "trigger" in report.problem
-        report = db.verify_audit(full=True)
-    assert report.first_broken_seq == seq
-    assert "content does not match its hash" in report.problem
+    for full in (False, True):
+        report = db.verify_audit(full=full)
+        assert not report.ok
+        assert report.first_broken_seq == seq
+        assert "content does not match its hash" in report.problem
+        assert "trigger" in str(report)
+
+
+@pytest.mark.parametrize("column", ["reason", "after_json", "at_utc", "signature"])
+def test_an_old_event_edited_with_its_hash_left_and_the_triggers_put_back_is_found(
+    db: Database, store: ClinicalStore, column: str
+) -> None:
+    """Any stored field of an event the checkpoint covers, edited in place: verified in full."""
+    checkpoint = _checkpointed(db, store)
+    _drop_triggers(db)
+    with db.engine.begin() as conn:
+        value = conn.execute(
+            text(f"SELECT {column} FROM audit_event WHERE id = 2")  # noqa: S608 (test)
+        ).scalar_one()
+        forged = "2020-01-01 00:00:00" if column == "at_utc" else f"{value or ''}x"
+        conn.execute(
+            text(f"UPDATE audit_event SET {column} = :v WHERE id = 2"),  # noqa: S608 (test)
+            {"v": forged},
+        )
+    _restore_triggers(db)
+    report = db.verify_audit()  # no --full
+    assert not report.ok, report
+    assert report.first_broken_seq == 2, report
+    assert report.verified_from is None
+    assert any(f"events up to {checkpoint} changed" in n for n in report.notes), report.notes
+
+
+def test_the_events_digest_is_recomputed_from_the_database_alone(
+    db: Database, store: ClinicalStore
+) -> None:
+    """An incremental verify's checkpoint has the digest a full one computes from event 1."""
+    _checkpointed(db, store)
+    assert db.verify_audit().verified_from is not None
+    incremental = _checkpoint_file()["events_digest"]
+    assert db.verify_audit(full=True).ok
+    assert _checkpoint_file()["events_digest"] == incremental
+    with db.read_session("digest") as session:
+        digest = EventsDigest()
+        for values in RawTable(_EVENT_TABLE, db.engine.dialect).stream(session):
+            digest.add(values)
+    assert digest.hexdigest() == incremental
+
+
+def test_a_checkpoint_of_an_older_format_is_ignored(tmp_path: Path) -> None:
+    """Format 3 digested the events seeded with the previous checkpoint's digest."""
+    store = CheckpointStore(tmp_path, "sqlite:///x")
+    store.save(Checkpoint("sqlite:///x", 3, "h", "g", EventsDigest().hexdigest()))
+    assert store.load() is not None
+    text = store.path.read_text(encoding="utf-8")
+    store.path.write_text(text.replace(CHECKPOINT_FORMAT, "caliper-audit-checkpoint/3"))
+    assert store.load() is None  # ignored: the verify is a full one
 
 
 def test_an_edited_and_rehashed_event_before_the_checkpoint_is_found(

@@ -244,13 +244,12 @@ def test_tampering_with_the_sqlite3_tool_is_detected(
     )
     assert "S-666" in check.stdout
 
-    code, out, _ = _caliper(capsys, "--db", url, "audit", "verify")
-    assert code == 1
-    assert "trigger audit_event_no_update of audit_event is missing" in out
-    code, out, _ = _caliper(capsys, "--db", url, "audit", "verify", "--full")  # re-hashes all
-    assert code == 1
-    assert "BROKEN at event 3" in out
-    assert "edited" in out
+    for full in ((), ("--full",)):  # the default verify's checkpoint digest sees the edit
+        code, out, _ = _caliper(capsys, "--db", url, "audit", "verify", *full)
+        assert code == 1
+        assert "BROKEN at event 3" in out
+        assert "edited" in out
+        assert "trigger audit_event_no_update of audit_event is missing" in out
 
 
 def test_data_edited_with_the_sqlite3_tool_is_detected(
