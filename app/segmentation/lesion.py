@@ -338,6 +338,16 @@ def segment_lesion(
         cut_mm = p.leak_cut_mm
         found = _leak_level(voxels, spacing_mm, seed, max(p.box_radii_mm), p, cut_mm)
     if found is None:
+        # last resort, as before 1.2: a leak under min_contrast_hu in the smallest box that
+        # holds (a lesion much thinner than the slice shows a fraction of its contrast)
+        cut_mm = None
+        for radius in p.box_radii_mm:
+            if radius >= p.coarse_from_mm > 0 and min(spacing_mm[1], spacing_mm[2]) < 1.5:
+                break
+            found = _leak_level(voxels, spacing_mm, seed, radius, p, strict=False)
+            if found is not None:
+                break
+    if found is None:
         raise SegmentationError(
             f"no lesion edge found within {max(p.box_radii_mm):.0f} mm of the point (the "
             "region around it leaks at once, or the lesion is larger than that): measure it "
@@ -583,6 +593,8 @@ def _leak_level(
     radius_mm: float,
     p: LesionParameters,
     cut_mm: float | None = None,
+    *,
+    strict: bool = True,
 ) -> tuple[np.ndarray, tuple[int, int, int], tuple[int, int, int], float, float, float] | None:
     """Scan thresholds away from the seed value until the seed's region leaks out of the box.
 
@@ -639,11 +651,16 @@ def _leak_level(
         # the region grows with the level, so the first leaking level is found by bisection
         # (leaking at once: the lesion fills the box or has no edge; never leaking even at
         # max_level_hu: the box is the whole image, no edge was found)
+        # a leak below min_contrast_hu is no edge either: the lesion's own texture and noise
+        # span that much, so its region reached the box's side inside the lesion (a lesion
+        # larger than the box), and a threshold capped under it would cut the lesion short
+        first = int(np.searchsorted(levels, p.min_contrast_hu)) - 1 if strict else 0
+        first = min(max(first, 0), len(levels) - 1)
         leak: float | None
-        if leaks(float(levels[0])) or not leaks(float(levels[-1])):
+        if leaks(float(levels[first])) or not leaks(float(levels[-1])):
             leak = None
         else:
-            lo_i, hi_i = 0, len(levels) - 1  # levels[lo_i] holds, levels[hi_i] leaks
+            lo_i, hi_i = first, len(levels) - 1  # levels[lo_i] holds, levels[hi_i] leaks
             while hi_i - lo_i > 1:
                 mid = (lo_i + hi_i) // 2
                 if leaks(float(levels[mid])):
