@@ -15,7 +15,10 @@ The algorithm (``ALGORITHM`` / ``ALGORITHM_VERSION``; its parameters are
    measures the contrast, and the direction that holds longer says whether the lesion is
    darker or brighter.  On the lesion's own side values stop at ``far_hu`` from it and never
    reach fat or bone (``soft_tissue_hu``); tissue beyond, grown by ``barrier_mm``, is barred
-   (the partial-volume rim at an organ's edge would connect everything).
+   (the partial-volume rim at an organ's edge would connect everything).  A leak under
+   ``min_contrast_hu`` is no edge (the lesion's own texture spans that much: the region
+   reached the box's side inside a lesion larger than the box); the next box is tried, then
+   the cut mode below, and only then such a weak leak in the smallest box is accepted.
 3. Boundary half-way between the lesion and its surroundings: ``mu_b`` is the median of the
    smoothed image in a shell ``shell_mm`` outside the region (organ only, the barred tissue
    left out), ``mu_l`` the median of the region's interior, the threshold ``(mu_l + mu_b) / 2``
@@ -25,7 +28,8 @@ The algorithm (``ALGORITHM`` / ``ALGORITHM_VERSION``; its parameters are
 4. Clean-up: bridges thinner than ``2 * open_radius_mm`` are cut in-plane (opening by
    reconstruction: erode, keep the seed's component, dilate back inside the region), then
    holes are filled on every axial slice.
-5. Volume: partial-volume corrected (:func:`partial_volume_ml`).
+5. Volume: partial-volume corrected (:func:`partial_volume_ml`), the fractions measured
+   against the lesion's value beyond the blur's reach (:func:`_lesion_value`).
 
 Large lesions against an organ's edge: when every box leaks at once (the partial-volume
 layer along the liver's surface holds the lesion's values on thick slices), the scan is
