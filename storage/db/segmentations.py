@@ -15,12 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from storage.db.errors import NotFoundError, RepositoryError
 from storage.db.models import MeasurementRow, SegmentationRow, TimepointRow
@@ -118,6 +120,14 @@ class StoredSegmentation:
             "mask_shape": list(self.mask.mask.shape),
             "mask_sha256": self.mask.sha256(),
         }
+
+
+def _get(session: Session, segmentation_id: int) -> SegmentationRow:
+    """The stored contour row, or NotFoundError."""
+    row = session.get(SegmentationRow, segmentation_id)
+    if row is None:
+        raise NotFoundError(f"segmentation {segmentation_id} not found")
+    return row
 
 
 def _from_row(row: SegmentationRow) -> StoredSegmentation:
@@ -221,31 +231,14 @@ class Segmentations:
     ) -> StoredSegmentation:
         """Replace a segmentation's further values (a liver's virtual resection), audited."""
         with self._tx.write(f"update segmentation {segmentation_id}") as session:
-            row = session.get(SegmentationRow, segmentation_id)
-            if row is None:
-                raise NotFoundError(f"segmentation {segmentation_id} not found")
-            old = _from_row(row)
-            tp = session.get_one(TimepointRow, row.timepoint_id)
-            self._tx.guard(
+            row = _get(session, segmentation_id)
+            return self._audited_change(
                 session,
-                tp.patient_id,
-                tp.order,
+                row,
                 reason,
-                f"changing a {row.kind} contour at {tp.label}",
+                f"changing a {row.kind} contour",
+                lambda r: setattr(r, "values_json", json.dumps(values, sort_keys=True)),
             )
-            row.values_json = json.dumps(values, sort_keys=True)
-            session.flush()
-            new = _from_row(row)
-            self._tx.audit(
-                session,
-                "update",
-                "segmentation",
-                row.id,
-                before=old.audit_values(),
-                after=new.audit_values(),
-                reason=reason,
-            )
-        return new
 
     def link(
         self, segmentation_id: int, measurement_id: int | None, reason: str | None = None
@@ -256,9 +249,7 @@ class Segmentations:
         its contour along with this (never left unlinked from the measurement it belongs to).
         """
         with self._tx.write(f"link segmentation {segmentation_id}") as session:
-            row = session.get(SegmentationRow, segmentation_id)
-            if row is None:
-                raise NotFoundError(f"segmentation {segmentation_id} not found")
+            row = _get(session, segmentation_id)
             if measurement_id is not None:
                 m = session.get(MeasurementRow, measurement_id)
                 if m is None:
@@ -267,23 +258,38 @@ class Segmentations:
                     raise RepositoryError(
                         f"measurement {m.id} is of another timepoint than segmentation {row.id}"
                     )
-            old = _from_row(row)
-            tp = session.get_one(TimepointRow, row.timepoint_id)
-            self._tx.guard(
-                session, tp.patient_id, tp.order, reason, f"relinking a contour at {tp.label}"
-            )
-            row.measurement_id = measurement_id
-            session.flush()
-            new = _from_row(row)
-            self._tx.audit(
+            return self._audited_change(
                 session,
-                "update",
-                "segmentation",
-                row.id,
-                before=old.audit_values(),
-                after=new.audit_values(),
-                reason=reason,
+                row,
+                reason,
+                "relinking a contour",
+                lambda r: setattr(r, "measurement_id", measurement_id),
             )
+
+    def _audited_change(
+        self,
+        session: Session,
+        row: SegmentationRow,
+        reason: str | None,
+        doing: str,
+        change: Callable[[SegmentationRow], None],
+    ) -> StoredSegmentation:
+        """Apply ``change`` to a stored contour (signed timepoints need ``reason``), audited."""
+        old = _from_row(row)
+        tp = session.get_one(TimepointRow, row.timepoint_id)
+        self._tx.guard(session, tp.patient_id, tp.order, reason, f"{doing} at {tp.label}")
+        change(row)
+        session.flush()
+        new = _from_row(row)
+        self._tx.audit(
+            session,
+            "update",
+            "segmentation",
+            row.id,
+            before=old.audit_values(),
+            after=new.audit_values(),
+            reason=reason,
+        )
         return new
 
     def ids_for_measurement(self, measurement_id: int) -> list[int]:
