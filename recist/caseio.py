@@ -270,15 +270,9 @@ _NON_TARGET_SETTERS = _setters(
 )
 
 
-def _simple_target(data: dict[str, Any]) -> TargetEntry | None:
-    """The target of a plain ``{id, organ, nodal, diameter_mm}`` object, or None (general path)."""
-    if not _TARGET_OTHER_KEYS.isdisjoint(data):
-        return None
-    ident = data.get("id")
-    organ = data.get("organ", "unspecified")
-    nodal = data.get("nodal", False)
-    diameter = data.get("diameter_mm")
-    if not (
+def _plain_lesion(ident: object, organ: object, nodal: object) -> bool:
+    """Whether a lesion's id, organ and nodal flag pass the general path's checks as they are."""
+    return bool(
         type(ident) is str
         and len(ident) <= _LESION_ID_MAX
         and ident.isprintable()
@@ -288,6 +282,19 @@ def _simple_target(data: dict[str, Any]) -> TargetEntry | None:
         and organ.isprintable()
         and organ.strip()
         and (nodal is False or nodal is True)
+    )
+
+
+def _simple_target(data: dict[str, Any]) -> TargetEntry | None:
+    """The target of a plain ``{id, organ, nodal, diameter_mm}`` object, or None (general path)."""
+    if not _TARGET_OTHER_KEYS.isdisjoint(data):
+        return None
+    ident: Any = data.get("id")  # checked by _plain_lesion
+    organ = data.get("organ", "unspecified")
+    nodal = data.get("nodal", False)
+    diameter = data.get("diameter_mm")
+    if not (
+        _plain_lesion(ident, organ, nodal)
         and (type(diameter) is float or type(diameter) is int)
         and 0 <= diameter <= _MAX_MM
     ):
@@ -394,23 +401,12 @@ def _simple_non_target(data: dict[str, Any]) -> NonTargetEntry | None:
     """The non-target of a plain ``{id, organ, status, nodal}`` object, or None (general path)."""
     if not _NON_TARGET_OTHER_KEYS.isdisjoint(data):
         return None
-    ident = data.get("id")
+    ident: Any = data.get("id")  # checked by _plain_lesion
     organ = data.get("organ", "unspecified")
     nodal = data.get("nodal", False)
     status = data.get("status")
     status = _STATUS.get(status) if type(status) is str else None
-    if not (
-        status is not None
-        and type(ident) is str
-        and len(ident) <= _LESION_ID_MAX
-        and ident.isprintable()
-        and ident.strip()
-        and type(organ) is str
-        and len(organ) <= _ORGAN_MAX
-        and organ.isprintable()
-        and organ.strip()
-        and (nodal is False or nodal is True)
-    ):
+    if not (status is not None and _plain_lesion(ident, organ, nodal)):
         return None
     if _NON_TARGET_SETTERS is None:  # pragma: no cover - see _setters
         return NonTargetEntry(ident, organ, status, nodal)
