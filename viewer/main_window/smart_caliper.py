@@ -64,6 +64,18 @@ def _measure(
     return work
 
 
+def contour_signals(session: Any) -> tuple[Any, ...]:
+    """The session's signals after which the contours on the image are drawn again."""
+    s = session
+    return (
+        s.measurement_added,
+        s.measurement_changed,
+        s.measurement_removed,
+        s.timepoint_selected,
+        s.patient_opened,
+    )
+
+
 class SmartCaliperActions:
     """Smart caliper clicks → segmentation task → one semi-automatic measurement.
 
@@ -115,14 +127,7 @@ class SmartCaliperActions:
         self.window.statusBar().addPermanentWidget(self.cancel_button)
         self.window.addAction(self.disappeared_action)
         self.viewer.smart_caliper_requested.connect(self.measure_at)
-        s = self.session
-        for signal in (
-            s.measurement_added,
-            s.measurement_changed,
-            s.measurement_removed,
-            s.timepoint_selected,
-            s.patient_opened,
-        ):
+        for signal in contour_signals(self.session):
             signal.connect(lambda *_: self.refresh_contours())
 
     # -- click → task ------------------------------------------------------------------

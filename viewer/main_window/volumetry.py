@@ -45,6 +45,7 @@ from recist.endpoints import FlrSource
 from viewer.errors import report_error
 from viewer.image.compute import ComputeTask
 from viewer.image.contours import Contour
+from viewer.main_window.smart_caliper import contour_signals
 
 #: Outline colours of the remnant and of the resected liver.
 REMNANT_RGBA = (80, 220, 120, 230)
@@ -163,16 +164,10 @@ class VolumetryPanel(QDockWidget):
         self.viewer.position_picked.connect(self.on_picked)
         self.viewer.volume_changed.connect(self._on_volume_changed)
         self.viewer.slice_changed.connect(lambda *_: self._show_cut())
-        s = self.session
-        for signal in (
-            s.measurement_added,
-            s.measurement_changed,
-            s.measurement_removed,
-            s.timepoint_selected,
-            s.patient_opened,
-        ):  # after the Smart caliper's contours are redrawn: add the liver again
+        for signal in contour_signals(self.session):
+            # after the Smart caliper's contours are redrawn: add the liver again
             signal.connect(lambda *_: self._show_contours())
-        s.patient_opened.connect(lambda *_: self.reset())
+        self.session.patient_opened.connect(lambda *_: self.reset())
 
     def reset(self) -> None:
         """Forget the liver and the cut (another patient was opened)."""
