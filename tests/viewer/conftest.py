@@ -8,8 +8,10 @@ defines a fixture of the same name keeps its own.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pydicom
@@ -128,3 +130,29 @@ def ct_chest_anisotropic(ct_chest: SimpleVolume) -> SimpleVolume:
 def ct_wholebody(shared_data: Path) -> SimpleVolume:
     """The whole-body CT of a PET/CT (269 slices, 512x512, 500 mm field of view)."""
     return read_volume(shared_data / "ct-wholebody-269")
+
+
+@pytest.fixture
+def every_mouse_move_counts() -> Iterator[None]:
+    """pyqtgraph drops moves closer than 1/mouseRateLimit s; simulated drags outpace hands."""
+    import pyqtgraph as pg
+
+    before = pg.getConfigOption("mouseRateLimit")
+    pg.setConfigOptions(mouseRateLimit=-1)
+    yield
+    pg.setConfigOptions(mouseRateLimit=before)
+
+
+@pytest.fixture
+def viewer(qtbot, ct_chest: SimpleVolume) -> Any:
+    """The image view on the chest CT, 640 x 640, fitted (tests address points near the edges)."""
+    from viewer.image.view import SeriesViewerWidget
+
+    widget = SeriesViewerWidget()
+    qtbot.addWidget(widget)
+    widget.resize(640, 640)
+    widget.set_volume(ct_chest)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.fit_to_window()
+    return widget

@@ -16,24 +16,11 @@ from recist.model import Lesion, LesionKind
 from tests.viewer.test_workflow import add_timepoint, close_error_boxes, drag
 from viewer.image.calipers import BidirectionalCaliperRoi
 from viewer.image.overlays import MeasurementOverlay, make_geometry
-from viewer.image.view import SeriesViewerWidget
 from viewer.lesions.assign_bar import AssignBarWidget
 from viewer.main_window.window import MainWindow
 
 pytestmark = pytest.mark.qt
 Qt = QtCore.Qt
-
-
-@pytest.fixture
-def viewer(qtbot, ct_chest) -> SeriesViewerWidget:
-    widget = SeriesViewerWidget()
-    qtbot.addWidget(widget)
-    widget.resize(640, 640)
-    widget.set_volume(ct_chest)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.fit_to_window()
-    return widget
 
 
 def _overlay(volume, slice_index, long_px, short_px=None, mid=7, label="T1 23.4 mm"):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 
-import pyqtgraph as pg
 import pytest
 from PySide6 import QtCore, QtWidgets
 
+from tests.viewer.test_series_viewer_widget import drag, to_viewport
 from viewer.image.annotations import OutlinedLabel
 from viewer.image.labels import spread_label_offsets
 from viewer.image.layout import ViewerLayout
@@ -18,29 +18,9 @@ from viewer.image.prior import PriorSliceWidget
 from viewer.image.scalebar import nice_length_mm
 from viewer.image.view import SeriesViewerWidget
 
-pytestmark = pytest.mark.qt
+pytestmark = [pytest.mark.qt, pytest.mark.usefixtures("every_mouse_move_counts")]
 
 Qt = QtCore.Qt
-
-
-@pytest.fixture(autouse=True)
-def _every_mouse_move_counts():
-    before = pg.getConfigOption("mouseRateLimit")
-    pg.setConfigOptions(mouseRateLimit=-1)
-    yield
-    pg.setConfigOptions(mouseRateLimit=before)
-
-
-@pytest.fixture
-def viewer(qtbot, ct_chest) -> SeriesViewerWidget:
-    widget = SeriesViewerWidget()
-    qtbot.addWidget(widget)
-    widget.resize(640, 640)
-    widget.set_volume(ct_chest)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.fit_to_window()
-    return widget
 
 
 @pytest.fixture
@@ -53,21 +33,6 @@ def layout(qtbot, ct_chest) -> ViewerLayout:
     qtbot.waitExposed(widget)
     main.set_volume(ct_chest)
     return widget
-
-
-def to_viewport(widget: SeriesViewerWidget, x: float, y: float) -> QtCore.QPoint:
-    scene = widget.view_box.mapViewToScene(QtCore.QPointF(x, y))
-    return widget.graphics_view.mapFromScene(scene)
-
-
-def drag(qtbot, widget, start, end, button=Qt.MouseButton.LeftButton, steps=5) -> None:
-    viewport = widget.graphics_view.viewport()
-    p0, p1 = to_viewport(widget, *start), to_viewport(widget, *end)
-    qtbot.mousePress(viewport, button, pos=p0)
-    for i in range(1, steps + 1):
-        qtbot.mouseMove(viewport, pos=p0 + (p1 - p0) * (i / steps))
-        qtbot.wait(5)
-    qtbot.mouseRelease(viewport, button, pos=p1)
 
 
 # -- layouts -------------------------------------------------------------------------------

@@ -9,44 +9,21 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import pyqtgraph as pg
 import pytest
 from PySide6 import QtCore
 
 from app.main import open_demo
 from recist.model import LesionKind
+from tests.viewer.test_series_viewer_widget import drag
 from viewer.image.presets import PRESET_NAMES
 from viewer.image.prior import PriorSliceWidget
 from viewer.image.view import SeriesViewerWidget
 from viewer.main_window.comparison import NO_EARLIER, ComparisonReading
 from viewer.main_window.window import MainWindow
 
-pytestmark = pytest.mark.qt
+pytestmark = [pytest.mark.qt, pytest.mark.usefixtures("every_mouse_move_counts")]
 
 Qt = QtCore.Qt
-
-
-@pytest.fixture(autouse=True)
-def _every_mouse_move_counts():
-    before = pg.getConfigOption("mouseRateLimit")
-    pg.setConfigOptions(mouseRateLimit=-1)
-    yield
-    pg.setConfigOptions(mouseRateLimit=before)
-
-
-def to_viewport(widget: SeriesViewerWidget, x: float, y: float) -> QtCore.QPoint:
-    scene = widget.view_box.mapViewToScene(QtCore.QPointF(x, y))
-    return widget.graphics_view.mapFromScene(scene)
-
-
-def drag(qtbot, widget, start, end, button=Qt.MouseButton.LeftButton) -> None:
-    viewport = widget.graphics_view.viewport()
-    p0, p1 = to_viewport(widget, *start), to_viewport(widget, *end)
-    qtbot.mousePress(viewport, button, pos=p0)
-    for i in range(1, 6):
-        qtbot.mouseMove(viewport, pos=p0 + (p1 - p0) * (i / 5))
-        qtbot.wait(5)
-    qtbot.mouseRelease(viewport, button, pos=p1)
 
 
 @pytest.fixture

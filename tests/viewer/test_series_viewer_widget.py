@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pyqtgraph as pg
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -13,30 +12,9 @@ from recist.model import DrawnGeometry
 from viewer.image.overlays import MeasurementOverlay, make_geometry
 from viewer.image.view import SeriesViewerWidget
 
-pytestmark = pytest.mark.qt
+pytestmark = [pytest.mark.qt, pytest.mark.usefixtures("every_mouse_move_counts")]
 
 Qt = QtCore.Qt
-
-
-@pytest.fixture(autouse=True)
-def _every_mouse_move_counts():
-    """pyqtgraph drops moves closer than 1/mouseRateLimit s; simulated drags outpace hands."""
-    before = pg.getConfigOption("mouseRateLimit")
-    pg.setConfigOptions(mouseRateLimit=-1)
-    yield
-    pg.setConfigOptions(mouseRateLimit=before)
-
-
-@pytest.fixture
-def viewer(qtbot, ct_chest) -> SeriesViewerWidget:
-    widget = SeriesViewerWidget()
-    qtbot.addWidget(widget)
-    widget.resize(640, 640)
-    widget.set_volume(ct_chest)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.fit_to_window()  # tests address image points near the edges
-    return widget
 
 
 def to_viewport(widget: SeriesViewerWidget, x: float, y: float) -> QtCore.QPoint:
