@@ -33,6 +33,33 @@ def _last(db: Database) -> AuditEventRow:
         return row
 
 
+def _forge_site_update(
+    db: Database,
+    reader: Reader,
+    patient: Patient,
+    site: str,
+    signature: str | None = None,
+    sign_with: object = None,
+) -> int:
+    """Append a forged "update patient site" event in *reader*'s name and make the table
+    match it (so only the event's signature can give it away); the event's sequence."""
+    with Session(db.engine) as session, session.begin():
+        forge_event(
+            session,
+            reader_id=reader.id,
+            action="update",
+            entity="patient",
+            entity_id=patient.id,
+            before={"site": ""},
+            after={"site": site},
+            signature=signature,
+            sign_with=sign_with,
+        )
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE patient SET site = :site"), {"site": site})
+    return _last(db).id
+
+
 def test_a_genuine_write_is_signed_and_verifies(
     db: Database, store: ClinicalStore, bob: Reader, alice: Reader
 ) -> None:
@@ -52,19 +79,7 @@ def test_an_appended_event_in_an_investigators_name_fails(
 ) -> None:
     patient = _add(store, "S-001")
     assert db.verify_audit().ok  # a checkpoint: the next verify checks only what is new
-    with Session(db.engine) as session, session.begin():
-        forge_event(
-            session,
-            reader_id=alice.id,
-            action="update",
-            entity="patient",
-            entity_id=patient.id,
-            before={"site": ""},
-            after={"site": "forged"},
-        )
-    with db.engine.begin() as conn:
-        conn.execute(text("UPDATE patient SET site = 'forged'"))
-    seq = _last(db).id
+    seq = _forge_site_update(db, alice, patient, "forged")
     for full in (False, True):
         report = db.verify_audit(full=full)
         assert not report.ok
@@ -79,20 +94,7 @@ def test_a_signature_copied_from_another_event_fails(
     investigator = db.store(alice)
     patient = _add(investigator, "S-001")
     copied = _last(db).signature
-    with Session(db.engine) as session, session.begin():
-        forge_event(
-            session,
-            reader_id=alice.id,
-            action="update",
-            entity="patient",
-            entity_id=patient.id,
-            before={"site": ""},
-            after={"site": "forged"},
-            signature=copied,
-        )
-    with db.engine.begin() as conn:
-        conn.execute(text("UPDATE patient SET site = 'forged'"))
-    seq = _last(db).id
+    seq = _forge_site_update(db, alice, patient, "forged", signature=copied)
     report = db.verify_audit()
     assert not report.ok
     assert report.first_broken_seq == seq
@@ -110,20 +112,7 @@ def test_an_event_signed_with_a_key_replaced_by_a_reset_fails(
     admin = db.readers.create("ada", "Ada Admin", "admin", "admin pw 1", by=system)
     db.readers.reset_password("alice", "temporary 1", by=admin)
     assert db.verify_audit().ok
-    with Session(db.engine) as session, session.begin():
-        forge_event(
-            session,
-            reader_id=alice.id,
-            action="update",
-            entity="patient",
-            entity_id=patient.id,
-            before={"site": ""},
-            after={"site": "x"},
-            sign_with=old,
-        )
-    with db.engine.begin() as conn:
-        conn.execute(text("UPDATE patient SET site = 'x'"))
-    seq = _last(db).id
+    seq = _forge_site_update(db, alice, patient, "x", sign_with=old)
     report = db.verify_audit()
     assert not report.ok
     assert report.first_broken_seq == seq
