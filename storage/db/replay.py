@@ -285,6 +285,16 @@ def _by_id(keys: set[str]) -> list[str]:
     return sorted(keys, key=lambda k: (len(k), k))
 
 
+#: What replaying an event reads of it (``Replay.apply``).
+_REPLAY_COLUMNS = (
+    AuditEventRow.id,
+    AuditEventRow.entity,
+    AuditEventRow.entity_id,
+    AuditEventRow.action,
+    AuditEventRow.after_json,
+)
+
+
 def _replay_records(
     session: Session, entity: str, keys: dict[str, Any]
 ) -> Iterator[tuple[str, dict[str, Any] | None]]:
@@ -294,13 +304,7 @@ def _replay_records(
         chunk = ordered[start : start + 500]
         replay = Replay()
         rows = session.execute(
-            select(
-                AuditEventRow.id,
-                AuditEventRow.entity,
-                AuditEventRow.entity_id,
-                AuditEventRow.action,
-                AuditEventRow.after_json,
-            )
+            select(*_REPLAY_COLUMNS)
             .where(AuditEventRow.entity == entity, AuditEventRow.entity_id.in_(chunk))
             .order_by(AuditEventRow.id)
         )
@@ -323,13 +327,7 @@ def _with_measurement_deletes(session: Session, events: list[Any]) -> list[Any]:
     if not named:
         return events
     deletes = session.execute(
-        select(
-            AuditEventRow.id,
-            AuditEventRow.entity,
-            AuditEventRow.entity_id,
-            AuditEventRow.action,
-            AuditEventRow.after_json,
-        )
+        select(*_REPLAY_COLUMNS)
         .where(
             AuditEventRow.entity == "measurement",
             AuditEventRow.entity_id.in_(sorted(named)),
