@@ -184,20 +184,25 @@ class PacsController:
         self._set_pending(+1)
 
         def run() -> Any:
+            # On failure the operation ends (busy_changed) before the message is
+            # emitted, so a dialog that shows the message has its buttons back.
             try:
-                return work()
+                result = work()
             except RetrieveCancelled:
+                self._set_pending(-1)
                 self.retrieve_cancelled.emit()
                 raise
             except PacsError as exc:
                 log.warning("PACS operation failed: %s", exc)
+                self._set_pending(-1)
                 self.failed.emit(str(exc))
                 raise
-            except Exception as exc:
+            except BaseException as exc:
                 log.exception("unexpected error in a PACS operation")
+                self._set_pending(-1)
                 self.failed.emit(f"Unexpected error: {exc}")
                 raise
-            finally:
-                self._set_pending(-1)
+            self._set_pending(-1)
+            return result
 
         return self._executor.submit(run)
