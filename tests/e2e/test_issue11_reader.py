@@ -326,13 +326,34 @@ def test_point7_tool_keys_never_reach_the_organ_or_text_fields(caliper) -> None:
     assert t3.get("short_axis_mm"), "the caliper was not bidirectional"
 
 
-def test_point11_quitting_while_a_series_loads(caliper, shared_data: Path) -> None:
-    """File → Open folder on 269 slices, Ctrl+Q 0.3 s later: the process exits within 2 s,
-    with no crash report."""
+@pytest.fixture(scope="module")
+def long_series(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One series of 3 x 269 = 807 CT slices (the whole-body CT three times over, stacked
+    in z, new instance UIDs): long enough to load that Ctrl+Q lands while it loads."""
+    folder = tmp_path_factory.mktemp("long-series")
+    source = sorted((shared_data / "ct-wholebody-269").iterdir())
+    series_uid = pydicom.uid.generate_uid()
+    for copy in range(3):
+        for number, path in enumerate(source):
+            ds = pydicom.dcmread(path)
+            x, y, z = (float(v) for v in ds.ImagePositionPatient)
+            ds.ImagePositionPatient = [x, y, z - copy * 2000.0]
+            ds.SeriesInstanceUID = series_uid
+            ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = pydicom.uid.generate_uid()
+            ds.InstanceNumber = copy * len(source) + number + 1
+            ds.save_as(folder / f"{copy}-{path.name}")
+    return folder
+
+
+def test_point11_quitting_while_a_series_loads(caliper, long_series: Path) -> None:
+    """File → Open folder on 807 slices of another patient, Ctrl+Q as soon as the window
+    shows it loading: the process exits within 2 s, with no crash report."""
     program = caliper("--demo")
     wait_demo(program)
-    open_folder(program, shared_data / "ct-wholebody-269")
-    time.sleep(0.3)
+    open_folder(program, long_series)
+    ui = program.wait_ui(lambda m: m["loading"] or m["dialogs"], 5, "the load to start")
+    assert not ui["dialogs"], f"the series loaded before Ctrl+Q: {ui['status']}"
+    assert ui["loading"]
     program.key("ctrl+q")
     started = time.monotonic()
     code = program.wait_exit(2.0)

@@ -238,6 +238,8 @@ def ui_map(window: Any) -> dict[str, Any]:
         "list_popup": _list_popup(lists),
         "tooltip": QToolTip.text()[:_TIP_CHARS] if QToolTip.isVisible() else None,
         "dialogs": dialogs,
+        "status": window.statusBar().currentMessage(),
+        "loading": window.progress.isVisible(),
         "lesion_rows": _table_rows(window.lesion_table),
         "timepoint_rows": _timepoint_rows(window),
         "image": _image_map(window.viewer),
