@@ -156,7 +156,6 @@ def _seed_demo(
                 location=demo.location,
                 nodal=False,
             )
-            if demo.kind is LesionKind.NON_TARGET:
-                lesion = next(x for x in session.lesions() if x.code == demo.code)
-                session.set_status(lesion.id, MeasurementStatus.PRESENT)
+            # a non-target keeps its caliper (as one a reader draws): "present" alone would
+            # drop the line, and N could not go to its image
     session.commands.clear()  # the demo's own set-up is not the reader's to undo

@@ -56,3 +56,21 @@ def test_help_about_shows_the_demo_licence_and_attribution(qtbot, window: MainWi
     ):
         assert needle in text, needle
     box.close()
+
+
+def test_n_reaches_the_demo_non_target_at_c3_on_its_baseline_position(
+    qtbot, window: MainWindow
+) -> None:
+    """NT1 is recorded present at C3 without a caliper: N still goes to its image, the C3
+    slice at the patient position it was drawn at baseline."""
+    from app.demo import DEMO_LESIONS, slice_at
+
+    open_demo(window.session, window.library)
+    qtbot.waitUntil(lambda: window.viewer.volume is not None, timeout=30000)
+    volume = window.viewer.volume
+    nt1 = next(d for d in DEMO_LESIONS if d.code == "NT1")
+    lesion = next(x for x in window.session.lesions() if x.code == "NT1")
+    window.viewer.set_slice(0)
+    assert window.navigation.jump_to(lesion.id)
+    assert window.viewer.slice_index == slice_at(volume, nt1.z_mm)
+    assert "cannot go" not in window.statusBar().currentMessage()
