@@ -74,3 +74,20 @@ def test_n_reaches_the_demo_non_target_at_c3_on_its_baseline_position(
     assert window.navigation.jump_to(lesion.id)
     assert window.viewer.slice_index == slice_at(volume, nt1.z_mm)
     assert "cannot go" not in window.statusBar().currentMessage()
+
+
+def test_window_level_is_linked_between_the_current_and_the_comparison_pane(
+    qtbot, window: MainWindow
+) -> None:
+    open_demo(window.session, window.library)
+    main, prior = window.viewer, window.prior.viewer
+    qtbot.waitUntil(lambda: main.volume is not None and prior.volume is not None, timeout=30000)
+    assert main.preset_name == "dicom"  # showing the comparison left the current pane's preset
+    main.apply_preset("lung")
+    assert (prior.window_center, prior.window_width) == (main.window_center, main.window_width)
+    assert prior.preset_name == "lung"
+    main.set_window(60.0, 300.0)  # a drag in the current pane
+    assert (prior.window_center, prior.window_width) == (60.0, 300.0)
+    prior.set_window(45.0, 180.0)  # a drag in the comparison pane
+    assert (main.window_center, main.window_width) == (45.0, 180.0)
+    assert main.preset_name == "custom"

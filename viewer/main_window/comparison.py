@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QTimer
 
 from recist.model import LesionKind, Measurement, Timepoint
+from viewer.image.presets import CUSTOM
 from viewer.image.prior import PriorSliceWidget
 from viewer.image.view import SeriesViewerWidget
 
@@ -64,6 +65,9 @@ class ComparisonReading:
         viewer.slice_changed.connect(lambda _i: self.follow())
         viewer.volume_changed.connect(lambda _v: self.follow())
         prior.compare_changed.connect(lambda _key: self.update(self._lesion_id))
+        self._linking = False  # a window change being copied to the other pane
+        viewer.window_changed.connect(lambda _c, _w: self._link_window(viewer, prior.viewer))
+        prior.viewer.window_changed.connect(lambda _c, _w: self._link_window(prior.viewer, viewer))
 
     # -- which timepoint ---------------------------------------------------------------
     def earlier_timepoints(self) -> list[Timepoint]:
@@ -195,6 +199,29 @@ class ComparisonReading:
         rows, columns = volume.voxels.shape[1:]
         z = float(volume.index_to_lps(self.viewer.slice_index, rows / 2, columns / 2)[2])
         self._z_offset = self._anchor[2] - z
+
+    def _link_window(self, source: SeriesViewerWidget, target: SeriesViewerWidget) -> None:
+        """Window/level is linked between the panes: a drag in either, or a preset in the
+        current pane, applies to the other (a named preset as that series' own window, e.g. its
+        DICOM window; a drag as is)."""
+        if self._linking or source.volume is None or target.volume is None:
+            return
+        if (source.window_center, source.window_width) == (
+            target.window_center,
+            target.window_width,
+        ):
+            return  # the comparison pane being given the current pane's window
+        if source is not self.viewer and source.preset_name != CUSTOM:
+            return  # a series opened in the comparison pane takes its window from the current one
+        self._linking = True
+        try:
+            preset = source.preset_name
+            if preset == CUSTOM:
+                target.set_window(source.window_center, source.window_width)
+            else:
+                target.apply_preset(preset)
+        finally:
+            self._linking = False
 
     def _window(self) -> tuple[float, float]:
         return self.viewer.window_center, self.viewer.window_width
