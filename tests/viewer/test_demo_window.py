@@ -91,3 +91,30 @@ def test_window_level_is_linked_between_the_current_and_the_comparison_pane(
     prior.set_window(45.0, 180.0)  # a drag in the comparison pane
     assert (main.window_center, main.window_width) == (45.0, 180.0)
     assert main.preset_name == "custom"
+
+
+def test_the_chosen_layout_and_comparison_are_remembered_for_the_next_start(
+    qtbot, database, monkeypatch, tmp_path
+) -> None:
+    """The reader picks 2x2 and "previous"; the next window opens with them (window.ini)."""
+    from app.main import SeriesLibrary, build_main_window
+    from recist.model import Role
+
+    monkeypatch.setenv("CALIPER_HOME", str(tmp_path / "home"))
+    reader = database.readers.create("rita", "Rita Reader", Role.READER, "reader-pw")
+    library = SeriesLibrary(tmp_path / "series_locations.json")
+
+    def start() -> MainWindow:
+        window = build_main_window(database, reader, library, remember_settings=True)
+        qtbot.addWidget(window)
+        return window
+
+    first = start()
+    assert first.view_actions.layout.layout_name == "1x1"
+    first.view_actions.choose_layout("2x2")
+    first.prior.set_compare_with("previous")
+    first.close()
+    second = start()
+    assert second.view_actions.layout.layout_name == "2x2"
+    assert second.view_actions.reader_chose_layout
+    assert second.prior.compare_with == "previous"

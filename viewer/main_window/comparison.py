@@ -15,12 +15,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSettings, QTimer
 
 from recist.model import LesionKind, Measurement, Timepoint
 from viewer.image.presets import CUSTOM
 from viewer.image.prior import PriorSliceWidget
 from viewer.image.view import SeriesViewerWidget
+
+#: The reader's last choice in the "Compare with" box (window settings INI key).
+COMPARE_SETTING = "view/compare_with"
 
 #: What the pane says at baseline (no earlier timepoint).
 NO_EARLIER = "No earlier timepoint to compare with."
@@ -42,6 +45,9 @@ class ComparisonReading:
     on_available : callable, optional
         ``on_available(bool)`` after each update: whether there is an earlier timepoint
         (the layouts switch to 1x2 at follow-up unless the reader chose one).
+    settings_path : str, optional
+        INI file of the window's settings: the reader's choice of baseline, nadir or
+        previous is remembered there (:data:`COMPARE_SETTING`).
     """
 
     def __init__(
@@ -51,8 +57,15 @@ class ComparisonReading:
         viewer: SeriesViewerWidget,
         prior: PriorSliceWidget,
         on_available: Callable[[bool], None] | None = None,
+        settings_path: str | None = None,
     ) -> None:
         self.session, self.library, self.viewer, self.prior = session, library, viewer, prior
+        if settings_path:  # the reader's last choice of what to compare with
+            settings = QSettings(settings_path, QSettings.Format.IniFormat)
+            remembered = str(settings.value(COMPARE_SETTING, "") or "")
+            if prior.compare_box.findData(remembered) >= 0:
+                prior.set_compare_with(remembered)
+            prior.compare_changed.connect(lambda key: _remember(settings, COMPARE_SETTING, key))
         self._on_available = on_available or (lambda _available: None)
         self._lesion_id: int | None = None
         self._missing = False  # the lesion's comparison image is missing: the pane says so
@@ -231,6 +244,11 @@ class ComparisonReading:
             if lesion.id == lesion_id:
                 return str(lesion.code)
         return ""
+
+
+def _remember(settings: QSettings, key: str, value: str) -> None:
+    settings.setValue(key, value)
+    settings.sync()
 
 
 def _diameter(measurement: Measurement, nodal: bool) -> float | None:

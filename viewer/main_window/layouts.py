@@ -12,7 +12,9 @@ puts the layout box in the toolbar and the cine button and frame rate in the
 status bar, keeps the toolbar's preset box saying which preset the window is in
 ("custom" after a drag) and puts a refused caliper's reason in the status bar.
 The protocol setting ``viewer/allow_reformat_measurements`` (INI file of the
-window's settings; default false) lets calipers be drawn on reformats.
+window's settings; default false) lets calipers be drawn on reformats.  The
+layout the reader chooses is remembered there (``view/layout``): the next start
+opens with it instead of 1×2 at follow-up / 1×1 at baseline.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ PLANE_KEYS = {"axial": "Alt+1", "coronal": "Alt+2", "sagittal": "Alt+3"}  # F2 e
 CINE_KEY, SLOWER_KEY, FASTER_KEY = "C", "[", "]"
 #: The protocol setting allowing calipers on coronal/sagittal reformats.
 REFORMAT_SETTING = "viewer/allow_reformat_measurements"
+#: The layout the reader last chose (menu, key or toolbar); a start opens with it.
+LAYOUT_SETTING = "view/layout"
 
 
 def preset_title(name: str) -> str:
@@ -52,7 +56,8 @@ class ViewActions:
     preset_box : QComboBox
         The toolbar's window preset box (gets a "custom" entry).
     settings_path : str, optional
-        INI file holding the protocol setting :data:`REFORMAT_SETTING`.
+        INI file holding the protocol setting :data:`REFORMAT_SETTING` and the reader's
+        layout (:data:`LAYOUT_SETTING`).
     """
 
     def __init__(
@@ -123,6 +128,11 @@ class ViewActions:
         layout.layout_changed.connect(self._on_layout_changed)
         self._on_layout_changed(layout.layout_name)
         self.set_reformat_measurements(_setting(settings_path, REFORMAT_SETTING))
+        self._settings_path = settings_path
+        remembered = _text_setting(settings_path, LAYOUT_SETTING)
+        if remembered in LAYOUTS:  # the layout the reader chose last time, from the start
+            self.reader_chose_layout = True
+            layout.set_layout(remembered)
 
     # -- building ----------------------------------------------------------------------
     def add_menu(self, menus: Any) -> QMenu:
@@ -177,6 +187,10 @@ class ViewActions:
         """The reader chose layout *name* (menu, key or toolbar)."""
         self.reader_chose_layout = True
         self.layout.set_layout(name)
+        if self._settings_path:  # remembered for the next start
+            QSettings(self._settings_path, QSettings.Format.IniFormat).setValue(
+                LAYOUT_SETTING, name
+            )
 
     def comparison_available(self, available: bool) -> None:
         """Until the reader chooses a layout: 1×2 at follow-up, 1×1 at baseline.
@@ -202,6 +216,12 @@ class ViewActions:
 
     def _on_refused(self, reason: str) -> None:
         self.window.statusBar().showMessage(reason, 15000)
+
+
+def _text_setting(path: str | None, key: str) -> str:
+    if not path:
+        return ""
+    return str(QSettings(path, QSettings.Format.IniFormat).value(key, "") or "")
 
 
 def _setting(path: str | None, key: str) -> bool:

@@ -175,7 +175,12 @@ class MainWindow(QMainWindow):
         self.view_actions.add_menu(self.menuBar())
         self.view_actions.add_to_toolbar(self.findChild(QToolBar, "mainToolbar"))
         self.comparison = ComparisonReading(
-            session, library, self.viewer, self.prior, self.view_actions.comparison_available
+            session,
+            library,
+            self.viewer,
+            self.prior,
+            self.view_actions.comparison_available,
+            settings_path,
         )
         self.window_settings = WindowSettings(
             self, settings_path, session, self.tool_actions, self.preset_box, self.set_tool
