@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import CliError
-from app.timelines import find_images, load_all, load_timeline
+from app.timelines import find_images, load_all, load_timeline, make_folder
 from storage.db import Database
 from storage.exchange.timeline import dumps_timeline_csv, dumps_timeline_json, timeline_to_dict
 
@@ -48,12 +48,10 @@ def _images(folders: Sequence[str]) -> dict[str, Path]:
 
 
 def _folder(path: str | Path) -> Path:
-    out = Path(path)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ExportError(f"cannot create folder {out}: {exc.strerror or exc}") from exc
-    return out
+        return make_folder(path)
+    except CliError as exc:
+        raise ExportError(str(exc)) from exc
 
 
 class ExportController:

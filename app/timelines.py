@@ -139,6 +139,16 @@ def _load_evaluated(db: Database, subjects: list[str] | None, trial: str | None)
     return timelines
 
 
+def make_folder(path: str | Path) -> Path:
+    """Create the folder *path* (and its parents) for an export; CliError naming it if it cannot."""
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"cannot create folder {out}: {exc.strerror or exc}") from exc
+    return out
+
+
 def find_images(folder: str) -> dict[str, Path]:
     """DICOM files under ``folder`` by SOP Instance UID (headers only are read)."""
     root = Path(folder)

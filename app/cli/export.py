@@ -26,7 +26,7 @@ from pydicom.dataset import Dataset
 from app.cli.common import database as _database
 from app.cli.export_seg import lesion_contours, write_timepoint_seg
 from app.errors import CliError
-from app.timelines import find_images, load_all, load_timeline
+from app.timelines import find_images, load_all, load_timeline, make_folder
 from recist.model import Reader
 from storage.db import Database
 from storage.exchange.sdtm import build_sdtm
@@ -52,15 +52,6 @@ def _write_text(text: str, out: str | None) -> None:
         Path(out).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise CliError(f"cannot write {out}: {exc.strerror or exc}") from exc
-
-
-def _out_dir(path: str) -> Path:
-    out = Path(path)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CliError(f"cannot create folder {out}: {exc.strerror or exc}") from exc
-    return out
 
 
 def _timeline(args: argparse.Namespace) -> int:
@@ -139,7 +130,7 @@ def _sr(args: argparse.Namespace) -> int:
     timepoints = [t for t in timeline.timepoints if not args.timepoint or t.label == args.timepoint]
     if not timepoints:
         raise CliError(f"patient {args.patient} has no timepoint {args.timepoint!r}")
-    out = _out_dir(args.out)
+    out = make_folder(args.out)
     written, skipped = 0, []
     for number, tp in enumerate(sorted(timepoints, key=lambda t: t.order), start=1):
         wanted = {
@@ -205,7 +196,7 @@ def _sdtm(args: argparse.Namespace) -> int:
         db.record_witness("export sdtm")
     if not timelines:
         raise CliError("no patient with a timepoint to export")
-    out = _out_dir(args.out)
+    out = make_folder(args.out)
     datasets = build_sdtm(timelines, studyid=args.study, version=args.sdtmig, schedule=schedule)
     written = []
     for name, text in datasets.to_csv().items():
@@ -236,7 +227,7 @@ def _cohort(args: argparse.Namespace) -> int:
     with _database(args) as db:
         evaluated = load_evaluated(db)  # each case built once, reused for the cutoffs
         db.record_witness("export cohort")
-    out = _out_dir(args.out)
+    out = make_folder(args.out)
     summary = cohort_summary(
         [e.timeline for e in evaluated],
         cases={e.timeline.patient.subject_id: e.case for e in evaluated},

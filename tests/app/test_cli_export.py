@@ -56,6 +56,24 @@ def test_unknown_patient_is_a_user_error(database: str, capsys: pytest.CaptureFi
     assert "NOPE" in capsys.readouterr().err
 
 
+def test_an_out_folder_that_cannot_be_made_is_named_by_the_cli_and_the_window(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.exports import ExportController, ExportError
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    out = blocker / "sdtm"
+    assert main(["--db", database, "export", "sdtm", "--out", str(out)]) == 2
+    assert f"cannot create folder {out}" in capsys.readouterr().err
+    db = open_database(database)
+    try:
+        with pytest.raises(ExportError, match=f"cannot create folder {out}"):
+            ExportController(db).sdtm(out)
+    finally:
+        db.close()
+
+
 def test_sdtm_export_for_all_patients(database: str, tmp_path: Path) -> None:
     out = tmp_path / "sdtm"
     assert main(["--db", database, "export", "sdtm", "--out", str(out), "--study", "CRLM-01"]) == 0
