@@ -59,7 +59,7 @@ from storage.db.models import (
 )
 from storage.db.passwords import sign as ed25519_sign
 from storage.db.records import RecordSignature
-from storage.db.signing import Unlock
+from storage.db.signing import Unlock, record_refused_signature
 from storage.db.transactions import Transactions
 
 __all__ = ["EndpointRecords", "EndpointRecordRepository", "RecordSignature", "endpoint_values"]
@@ -322,17 +322,9 @@ class EndpointRecordRepository:
             unlocked = self._unlock(investigator.username, password)
             signer = unlocked.reader
         except AuthenticationError:
-            # The attempt names the investigator but proves nothing: it cannot be written (and
-            # signed) in their name, so it is recorded under no reader, the username in it.
-            with self._tx.write("record refused signature") as session:
-                AuditLog.record(
-                    session,
-                    reader_id=None,
-                    action="sign_refused",
-                    entity="conversion_record",
-                    entity_id=patient_id,
-                    after={"username": investigator.username, "why": "authentication failed"},
-                )
+            record_refused_signature(
+                self._tx, "conversion_record", patient_id, investigator.username
+            )
             raise
         if signer.role is not Role.INVESTIGATOR:
             raise PermissionDeniedError(

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recist.model import Measurement, Reader, Role, Timepoint
+from storage.db.audit import AuditLog
 from storage.db.base import utcnow
 from storage.db.canonical import content_hash, to_json
 from storage.db.charts import load_patient, patient_assessments, patient_signatures
@@ -65,6 +66,32 @@ def _one_per_lesion(measurements: list[Measurement], reader_id: int | None) -> l
 def _by_label(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The engine's per-timepoint results keyed by timepoint label (unique per patient)."""
     return {str(tp.get("label")): tp for tp in data.get("timepoints", [])}
+
+
+def record_refused_signature(tx: Transactions, entity: str, entity_id: int, username: str) -> None:
+    """Audit a signature attempt with a wrong password (§11.300(d): attempted misuse).
+
+    The one rule for timepoints and endpoint records: the event is written in the name of
+    the reader whose store the attempt went through when that reader's key is unlocked
+    (who was at the keyboard), else under no reader -- the claimed signer proved nothing,
+    so nothing is written in their name.  The claimed username is in the event.
+    """
+    after = {"username": username, "why": "authentication failed"}
+    try:
+        with tx.write("record refused signature") as session:
+            tx.audit(session, "sign_refused", entity, entity_id, after=after)
+        return
+    except (AuthenticationError, PermissionDeniedError):
+        pass  # the store's reader cannot write now: recorded under no reader
+    with tx.write("record refused signature") as session:
+        AuditLog.record(
+            session,
+            reader_id=None,
+            action="sign_refused",
+            entity=entity,
+            entity_id=entity_id,
+            after=after,
+        )
 
 
 class Signatures:
@@ -209,7 +236,7 @@ class Signatures:
             unlocked = self._unlock(investigator.username, password)
             signer = unlocked.reader
         except AuthenticationError:
-            self._record_refused(timepoint_id, investigator.username)
+            record_refused_signature(self._tx, "timepoint", timepoint_id, investigator.username)
             raise
         if signer.role is not Role.INVESTIGATOR:
             raise PermissionDeniedError(
@@ -286,19 +313,6 @@ class Signatures:
                 after=after,
             )
         return signature
-
-    def _record_refused(self, timepoint_id: int, username: str) -> None:
-        """Audit a signature attempt with a wrong password (§11.300(d): attempted misuse)."""
-        if self._tx.reader is None:
-            return
-        with self._tx.write("record refused signature") as session:
-            self._tx.audit(
-                session,
-                "sign_refused",
-                "timepoint",
-                timepoint_id,
-                after={"username": username, "why": "authentication failed"},
-            )
 
     def verify_signature(self, signature_id: int) -> bool:
         """True if the frozen content still hashes to the signature's ``content_hash``."""

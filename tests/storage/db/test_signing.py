@@ -195,3 +195,23 @@ def test_unvoiding_a_signature_or_editing_frozen_content_is_detected(
     assert f"signature {signature.id}: voided_at is None in the table" in text
     assert "no longer matches the signed content hash" in text
     assert not store.verify_signature(signature.id)
+
+
+def test_a_refused_signature_is_recorded_under_the_reader_at_the_keyboard_or_under_no_one(
+    db: Database, store: ClinicalStore, chart: Chart, alice: Reader, bob: Reader
+) -> None:
+    """One rule for timepoints and conversion records: the attempt is written in the name of
+    the store's reader while their key is unlocked, else under no reader -- never lost."""
+    _measure_all(store, chart)
+    c6 = chart.timepoints[2].id
+    with pytest.raises(AuthenticationError):
+        store.sign(c6, alice, "wrong password")  # type: ignore[arg-type]
+    at_keyboard = store.audit_events(entity="timepoint", entity_id=c6)[-1]
+    assert (at_keyboard.action, at_keyboard.reader_id) == ("sign_refused", bob.id)
+    db.keyring.drop(bob.id)  # bob's key is no longer unlocked (e.g. reset elsewhere)
+    with pytest.raises(AuthenticationError, match="authentication failed|password"):
+        store.sign(c6, alice, "wrong again")  # type: ignore[arg-type]
+    nobody = store.audit_events(entity="timepoint", entity_id=c6)[-1]
+    assert (nobody.action, nobody.reader_id) == ("sign_refused", None)
+    assert nobody.after == {"username": "alice", "why": "authentication failed"}
+    assert db.verify_audit().ok
