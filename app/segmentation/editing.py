@@ -11,8 +11,11 @@ The edited mask of a lesion is measured as the Smart caliper's proposal is
 (:func:`app.segmentation.measurement_from_region`): the longest axial diameter on the slice
 where it is longest, its longest perpendicular, the mean and SD of HU, and the volume, which
 for a drawn border is the voxel count times the voxel volume (the algorithm's partial-volume
-correction belongs to the border it found, not to one the reader drew).  Its provenance says
-that it was edited by hand and from what (:func:`edited_provenance`).
+correction belongs to the border it found, not to one the reader drew): when the contour
+before the edit has a volume of its own (the algorithm's partial-volume corrected one), the
+edited volume is that volume plus the voxels added minus those removed, so a stroke that adds
+never makes the lesion smaller.  Its provenance says that it was edited by hand and from
+what (:func:`edited_provenance`).
 """
 
 from __future__ import annotations
@@ -277,11 +280,16 @@ def edited_measurement(
     algorithm_version: str,
     parameters: dict[str, Any],
     edit: dict[str, Any],
+    before: Box | None = None,
+    before_volume_ml: float | None = None,
 ) -> Any:
     """The RECIST measurement of an edited lesion contour (``app.segmentation.LesionMeasurement``).
 
     ``algorithm``, ``algorithm_version`` and ``parameters`` are those of the contour before the
-    edit; ``edit`` describes the edit (see :func:`edited_provenance`).
+    edit; ``edit`` describes the edit (see :func:`edited_provenance`).  ``before`` and
+    ``before_volume_ml``: the contour before the edit and its stored volume; the volume is then
+    that volume plus the voxels added minus those removed (see the module docstring), else the
+    voxel count of the edited mask.
 
     Raises
     ------
@@ -298,12 +306,19 @@ def edited_measurement(
             "the edited contour is empty: erase less, or delete the measurement instead"
         )
     name, version, params = edited_provenance(algorithm, algorithm_version, parameters, edit)
+    spacing = spacing3(volume.spacing_mm)
+    volume_ml: float | None = None
+    if before is not None and before_volume_ml is not None and math.isfinite(before_volume_ml):
+        added, removed = changed_voxels(before, tight)
+        voxel_ml = float(np.prod(spacing)) / 1000.0
+        volume_ml = max(before_volume_ml + (added - removed) * voxel_ml, voxel_ml)
     region = RegionResult(
         mask=tight.mask,
         offset=tight.offset,
-        spacing_mm=spacing3(volume.spacing_mm),
+        spacing_mm=spacing,
         lesion_hu=float("nan"),
         background_hu=float("nan"),
+        partial_volume_ml=volume_ml,
     )
     return measurement_from_region(
         volume, region, params, algorithm=name, algorithm_version=version

@@ -160,6 +160,29 @@ def test_edited_measurement_reports_diameters_volume_hu_and_provenance() -> None
     assert params["edits"] == 2
 
 
+def test_the_edited_volume_adds_the_voxels_painted_to_the_volume_before() -> None:
+    spacing = (5.0, 0.8, 0.8)
+    shape = (4, 80, 80)
+    voxels = np.full(shape, 60, dtype=np.int16)
+    disc = _disc(10, (40, 40), shape[1:])
+    before = copy_box((1, 0, 0), disc[None])
+    after = paint(copy_box((1, 0, 0), disc[None]), 1, [(40.0, 52.0)], 4.0, spacing, shape)
+    added, removed = changed_voxels(before, after)
+    assert added > 0
+    assert removed == 0
+    m = edited_measurement(
+        _Volume(voxels, spacing),
+        after,
+        algorithm="a",
+        algorithm_version="1",
+        parameters={},
+        edit={},
+        before=before,
+        before_volume_ml=2.0,  # the algorithm's partial-volume corrected volume
+    )
+    assert m.volume_ml == pytest.approx(2.0 + added * 5.0 * 0.64 / 1000.0)
+
+
 def test_an_erased_away_contour_is_refused() -> None:
     with pytest.raises(SegmentationError, match="empty"):
         edited_measurement(

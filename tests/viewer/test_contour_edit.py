@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from app.segmentation import volumetry
 from recist.endpoints import FlrSource
@@ -67,6 +67,8 @@ def test_painting_grows_the_caliper_erasing_shrinks_it_and_undo_restores_it(
     assert window.viewer.tool == "brush"
     editor = window.contour_editor()
     assert editor.toolbar.isVisible()
+    tools = next(m for m in window.menuBar().findChildren(QtWidgets.QMenu) if m.title() == "T&ools")
+    assert window.tool_actions["brush"] in tools.actions()  # Tools → Contour brush too
     editor.radius_box.setValue(3.0)
     assert not editor.sphere
 

@@ -123,7 +123,7 @@ class ContourEditor:
         self.action = window.tool_actions["brush"]
         self.action.toggled.connect(self._on_tool_toggled)
         self.session.patient_opened.connect(lambda *_: self._forget())
-        self.session.commands.changed.connect(self._sync_undo)
+        self.session.commands.changed.connect(self._on_commands_changed)
         self._on_tool_toggled(self.action.isChecked())
 
     # -- settings ----------------------------------------------------------------------
@@ -146,6 +146,12 @@ class ContourEditor:
         if callable(set_tool):
             set_tool("brush")
         self._say(self._target_hint())
+
+    def _on_commands_changed(self) -> None:
+        bar = self.window.statusBar()
+        if bar.currentMessage().startswith("Contour brush: "):
+            bar.clearMessage()  # an undo or redo: the figures of the last stroke are stale
+        self._sync_undo()
 
     def _on_target_chosen(self, index: int) -> None:
         self.target = str(self.target_box.itemData(index))
@@ -347,6 +353,8 @@ class ContourEditor:
             algorithm_version=seg.algorithm_version,
             parameters=dict(seg.parameters),
             edit=edit,
+            before=before,
+            before_volume_ml=seg.volume_ml,
         )
         calipers = self.window.calipers
         try:

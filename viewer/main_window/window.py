@@ -303,7 +303,8 @@ class MainWindow(QMainWindow):
         self.records.add_menu(menus)
         self.trial.add_menu(menus)
         self.exports.add_menu(menus)
-        self.volumetry.add_menu_action(menus.addMenu("T&ools"))
+        tools_menu = menus.addMenu("T&ools")
+        self.volumetry.add_menu_action(tools_menu)
         self._build_admin_menu(menus)
         self.help.add_menu(menus)
         toolbar = self.addToolBar("Main")
@@ -321,6 +322,8 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, n=name: self.layout_view.set_tool(n))
             group.addAction(action)
             toolbar.addAction(action)
+            if name in ("smart", "brush"):  # also in Tools, by the volumetry
+                tools_menu.addAction(action)
             self.tool_actions[name] = action
         self.preset_box = QComboBox()
         self.preset_box.addItems(list(PRESET_NAMES))
