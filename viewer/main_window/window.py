@@ -325,6 +325,7 @@ class MainWindow(QMainWindow):
             if name in ("smart", "brush"):  # also in Tools, by the volumetry
                 tools_menu.addAction(action)
             self.tool_actions[name] = action
+        self.tool_actions["brush"].setIconText("Brush")  # short: the toolbar fits 1600 px
         self.preset_box = QComboBox()
         self.preset_box.addItems(list(PRESET_NAMES))
         self.preset_box.textActivated.connect(self.viewer.apply_preset)
