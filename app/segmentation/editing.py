@@ -225,6 +225,9 @@ def copy_box(offset: Sequence[int], mask: np.ndarray) -> Box:
 
 def changed_voxels(before: Box, after: Box) -> tuple[int, int]:
     """Voxels ``(added, removed)`` from ``before`` to ``after``."""
+    if before.offset == after.offset and before.mask.shape == after.mask.shape:  # a liver
+        x, y = before.mask, after.mask
+        return int(np.count_nonzero(y & ~x)), int(np.count_nonzero(x & ~y))
     lo = [min(a, b) for a, b in zip(before.offset, after.offset, strict=True)]
     hi = [
         max(a + n, b + m)

@@ -69,6 +69,7 @@ def test_painting_grows_the_caliper_erasing_shrinks_it_and_undo_restores_it(
     assert editor.toolbar.isVisible()
     tools = next(m for m in window.menuBar().findChildren(QtWidgets.QMenu) if m.title() == "T&ools")
     assert window.tool_actions["brush"] in tools.actions()  # Tools → Contour brush too
+    assert ("E", "Contour brush") in window.help.show_shortcuts().rows()  # F1 lists it
     editor.radius_box.setValue(3.0)
     assert not editor.sphere
 
