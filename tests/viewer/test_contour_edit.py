@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.segmentation import volumetry
 from recist.endpoints import FlrSource
@@ -232,3 +232,38 @@ def test_the_liver_contour_is_editable_and_the_volumes_follow(
     )
     window.undo_action.trigger()
     assert panel.result.total_liver_ml == pytest.approx(total)
+
+
+def test_the_circle_shows_the_radius_and_ctrl_wheel_changes_it(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    _measure_metastasis(qtbot, window, shared_data)
+    window.set_tool("brush")
+    editor = window.contour_editor()
+    editor.radius_box.setValue(4.0)
+    viewport = window.viewer.graphics_view.viewport()
+    at = to_viewport(window, float(METASTASIS[2]), float(METASTASIS[1]))
+    qtbot.mouseMove(viewport, pos=at)
+    assert editor.cursor.visible
+    assert editor.cursor.label == "4 mm"
+    width_px = editor.cursor.rect().width()
+    assert width_px == pytest.approx(2 * 4.0 / window.viewer.pixel_mm[0])
+    zoom = window.viewer.zoom
+    wheel = QtGui.QWheelEvent(
+        QtCore.QPointF(at),
+        QtCore.QPointF(viewport.mapToGlobal(at)),
+        QtCore.QPoint(0, 0),
+        QtCore.QPoint(0, 240),  # two notches away from the reader
+        _Button.NoButton,
+        QtCore.Qt.KeyboardModifier.ControlModifier,
+        QtCore.Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QtWidgets.QApplication.sendEvent(viewport, wheel)
+    assert editor.radius_mm == pytest.approx(5.0)
+    assert window.viewer.zoom == pytest.approx(zoom)  # the wheel did not zoom
+    qtbot.mouseMove(viewport, pos=at + QtCore.QPoint(1, 0))
+    assert editor.cursor.label == "5 mm"
+    window.set_tool("pointer")
+    assert not editor.cursor.visible
+    assert not editor.toolbar.isVisible()

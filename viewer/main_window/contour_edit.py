@@ -191,7 +191,6 @@ class ContourEditor:
             self.cursor.hide()
             self._cancel_stroke()
         else:
-            self.viewer.graphics_view.viewport().setCursor(Qt.CursorShape.BlankCursor)
             if self.target != "lesion" and getattr(self.window.volumetry, "liver", None) is None:
                 self.target_box.setCurrentIndex(0)
 
@@ -212,6 +211,9 @@ class ContourEditor:
     def brush_hover(self, x: float, y: float, erase: bool) -> None:
         """Move the circle to the mouse."""
         erase = erase or (self.stroke is not None and self.stroke.erase)
+        viewport = self.viewer.graphics_view.viewport()
+        if viewport.cursor().shape() != Qt.CursorShape.CrossCursor:
+            viewport.setCursor(Qt.CursorShape.CrossCursor)  # the centre of the circle
         self.cursor.show_at(x, y, self.radius_mm, self.viewer.pixel_mm, erase)
 
     def brush_leave(self) -> None:
