@@ -405,7 +405,8 @@ class EditingMixin:
         """Store the liver segmented at the current timepoint (and its virtual resection).
 
         ``volumetry`` is ``app.segmentation.Volumetry.to_dict()``: total liver, tumour,
-        resected and remnant volumes (mL) and ``flr_percent``.  Audited; a signed timepoint
+        resected and remnant volumes (mL) and ``flr_percent`` (the volumetry panel adds
+        ``resection_method``: ``cut plane`` or ``painted``).  Audited; a signed timepoint
         needs ``reason``.
         """
         timepoint = self._timepoint(None)

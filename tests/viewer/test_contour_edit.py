@@ -206,6 +206,7 @@ def test_painted_resection_changes_the_flr_and_reaches_the_conversion_record(
     volumetry_row = window.session.liver_volumetry()
     assert volumetry_row is not None
     assert volumetry_row.values["resection_method"] == "painted"
+    assert window.session.database.verify_audit().ok
 
 
 def test_the_liver_contour_is_editable_and_the_volumes_follow(
