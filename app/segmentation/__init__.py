@@ -7,7 +7,8 @@ stores what the reader accepts (``app.session``), the viewer draws it.
 Owns: the lesion segmentation (``lesion``), RECIST diameters of a mask (``diameters``), liver
 segmentation, virtual resection and the future liver remnant (``liver``), from-a-click results
 with their provenance (``measure``), the follow-up seed of a lesion measured before
-(``follow_up``) and the errors (``errors``).  May import: ``recist`` (value
+(``follow_up``), brush editing of a contour mask and its measurement (``editing``) and the
+errors (``errors``).  May import: ``recist`` (value
 types), numpy, SimpleITK.  Never Qt, never ``viewer``, never the database.
 """
 

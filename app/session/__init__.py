@@ -19,7 +19,8 @@ Errors the reader should see are :class:`SessionError` subclasses with
 messages that say what to do.
 
 Owns: ``ReadingSession`` (here), its edits (``edits``), command objects (``commands``), the
-undo stack (``undo``), record helpers (``records``) and errors (``errors``).  May import:
+undo stack (``undo``), record helpers (``records``), the brush edit of a contour
+(``contour_edits``) and errors (``errors``).  May import:
 ``recist`` and ``storage.db`` (through the ClinicalStore).  Never Qt, never ``viewer``.
 """
 

@@ -337,18 +337,76 @@ class EditingMixin:
             )
         return found
 
+    def record_contour_edit(
+        self,
+        measurement_id: int,
+        proposal: ContourProposal,
+        geometry: DrawnGeometry,
+        *,
+        reason: str | None = None,
+        field_of_view_mm: float | None = None,
+        confirmed: bool = False,
+    ) -> Measurement:
+        """Store a lesion contour edited with the brush and the caliper recomputed from it.
+
+        One undoable edit ("Edit contour"): the measurement's lines become ``geometry``
+        (still ``Method.SEMI_AUTO``; the checks of :meth:`move_measurement` apply) and the
+        edited contour (``proposal``: mask, volume, HU statistics, algorithm and parameters)
+        replaces the one linked to it (``app.session.contour_edits.ReplaceContour``; audited).
+        """
+        from app.session.contour_edits import ReplaceContour
+
+        old = self._measurement(measurement_id)
+        timepoint = self._timepoint(old.timepoint_id)
+        what = "Could not store the edited contour"
+        self._refuse_if_signed(timepoint.order, reason, what)
+        check_field_of_view(geometry, field_of_view_mm, what)
+        new = measurement_from_geometry(
+            geometry,
+            lesion_id=old.lesion_id,
+            timepoint_id=old.timepoint_id or 0,
+            reader_id=old.reader_id,
+            base=old,
+            method=Method.SEMI_AUTO,
+        )
+        new = self._plausible(self._lesion(old.lesion_id or 0), timepoint, new, confirmed)
+        with translated(what):
+            old_ids = tuple(self._store.segmentations.ids_for_measurement(measurement_id))
+        refs = self._refs(old)
+        record = contour_record(
+            proposal,
+            kind="lesion",
+            timepoint_id=timepoint.id or 0,
+            measurement_id=None,
+            series_instance_uid=geometry.series_instance_uid,
+        )
+        command: CompositeCommand[SessionEditor] = CompositeCommand(
+            "Edit contour",
+            tuple(
+                c
+                for c in (
+                    UpdateMeasurement(*refs, old, new, reason, "Edit contour"),
+                    ReplaceContour(*refs, old_ids, record, old, new, reason),
+                )
+                if not c.is_noop()
+            ),
+        )
+        self._push(command, what)
+        return self._measurement(measurement_id)
+
     def record_liver_volumetry(
         self,
         liver: ContourProposal,
         series_instance_uid: str,
         *,
-        volumetry: dict[str, float] | None = None,
+        volumetry: dict[str, Any] | None = None,
         reason: str | None = None,
     ) -> StoredSegmentation:
         """Store the liver segmented at the current timepoint (and its virtual resection).
 
         ``volumetry`` is ``app.segmentation.Volumetry.to_dict()``: total liver, tumour,
-        resected and remnant volumes (mL) and ``flr_percent``.  Audited; a signed timepoint
+        resected and remnant volumes (mL) and ``flr_percent`` (the volumetry panel adds
+        ``resection_method``: ``cut plane`` or ``painted``).  Audited; a signed timepoint
         needs ``reason``.
         """
         timepoint = self._timepoint(None)
@@ -367,7 +425,7 @@ class EditingMixin:
         return stored
 
     def record_virtual_resection(
-        self, segmentation_id: int, volumetry: dict[str, float], *, reason: str | None = None
+        self, segmentation_id: int, volumetry: dict[str, Any], *, reason: str | None = None
     ) -> StoredSegmentation:
         """Replace the virtual resection of a stored liver volumetry (audited)."""
         with translated("Could not store the virtual resection"):

@@ -83,7 +83,8 @@ class StoredSegmentation:
         ``lesion`` or ``liver``.
     values : dict
         Further numbers: for a liver, ``total_liver_ml``, ``tumour_ml``, ``resected_ml``,
-        ``remnant_ml``, ``flr_percent`` once a virtual resection is recorded.
+        ``remnant_ml``, ``flr_percent`` once a virtual resection is recorded (and how it was
+        marked: ``resection_method`` ``cut plane`` or ``painted``).
     """
 
     id: int | None

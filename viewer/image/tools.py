@@ -26,7 +26,16 @@ from viewer.image.calipers import BidirectionalCaliperRoi, CaliperRoi, Point2, i
 if TYPE_CHECKING:  # pyqtgraph has no type information: Any for mypy
     from pyqtgraph.GraphicsScene.mouseEvents import MouseDragEvent
 
-TOOLS: tuple[str, ...] = ("pointer", "line", "bidirectional", "pan", "zoom", "window", "smart")
+TOOLS: tuple[str, ...] = (
+    "pointer",
+    "line",
+    "bidirectional",
+    "pan",
+    "zoom",
+    "window",
+    "smart",
+    "brush",  # the contour brush: viewer.image.brush takes the mouse (issue 16)
+)
 _DRAW_TOOLS = ("line", "bidirectional")
 _Left = QtCore.Qt.MouseButton.LeftButton
 _WINDOW_BUTTONS = (QtCore.Qt.MouseButton.RightButton, QtCore.Qt.MouseButton.MiddleButton)

@@ -13,6 +13,10 @@ Tools → "Liver volumetry…" opens a dock (:class:`VolumetryPanel`):
 3. **Figures.** Total liver, tumour (the lesion contours of the current timepoint on this
    series), resected volume and the future liver remnant as % of (total − tumour)
    (``app.segmentation.volumetry``).
+   Or **paint** it: "Paint resected region" chooses the contour brush (key E,
+   ``viewer.main_window.contour_edit``) on the resected region: what is painted inside the liver
+   is resected (2-D or 3-D brush; right-drag erases); the cut plane is then not used.  "Edit
+   liver (brush)" corrects the liver contour with the same brush.
 4. **Send to conversion record** stores the liver with its virtual resection
    (``ReadingSession.record_liver_volumetry`` / ``record_virtual_resection``, audited) and
    writes ``ReadingSession.measured_flr_percent()`` into the conversion record
@@ -101,6 +105,9 @@ class VolumetryPanel(QDockWidget):
         self.liver: Any = None  # app.segmentation.LiverSegmentation
         self.cut_points: list[tuple[float, float]] = []  # (row, column)
         self.flip = False
+        self.painted: Any = None  # app.segmentation.editing.Box: the painted resection
+        self.resection = "cut"  # how the resection is marked: "cut" (plane) or "paint"
+        self.brush_target: Callable[[str], Any] | None = None  # set by the window
         self.result: Any = None  # app.segmentation.Volumetry
         self.stored_id: int | None = None
         self.last_message = ""
@@ -124,10 +131,19 @@ class VolumetryPanel(QDockWidget):
         self.cancel_button.hide()
         self.cut_button = self._button("Draw cut line", "volumetryCut", self.start_cut)
         self.swap_button = self._button("Swap resected side", "volumetrySwap", self.swap_side)
+        self.paint_button = self._button(
+            "Paint resected region", "volumetryPaint", lambda: self._brush("resected")
+        )
+        self.edit_button = self._button(
+            "Edit liver (brush)", "volumetryEditLiver", lambda: self._brush("liver")
+        )
         for w in (self.seed_button, self.progress, self.cancel_button):
             layout.addWidget(w)
-        layout.addWidget(self.cut_button)
-        layout.addWidget(self.swap_button)
+        for w in (self.edit_button, self.cut_button, self.swap_button, self.paint_button):
+            layout.addWidget(w)
+        self.method_label = QLabel("")
+        self.method_label.setObjectName("volumetryMethod")
+        layout.addWidget(self.method_label)
         form = QFormLayout()
         self.labels: dict[str, QLabel] = {}
         for key, text in (
@@ -174,6 +190,7 @@ class VolumetryPanel(QDockWidget):
         self.cancel(quiet=True)
         self.mode, self.volume, self.liver, self.result = "", None, None, None
         self.cut_points, self.flip, self.stored_id = [], False, None
+        self.painted, self.resection = None, "cut"
         self._remove_cut_item()
         self._contours = []
         self._show_contours()
@@ -213,7 +230,7 @@ class VolumetryPanel(QDockWidget):
             self._say("Liver volumetry: segment the liver first.")
             return
         self._pointer()
-        self.mode, self.cut_points = "cut", []
+        self.mode, self.cut_points, self.resection = "cut", [], "cut"
         self._remove_cut_item()
         self._say("Liver volumetry: click the two ends of the cut line on an axial slice.")
 
@@ -281,6 +298,7 @@ class VolumetryPanel(QDockWidget):
             self._say("Liver volumetry: the series changed; click again.")
             return
         self.volume, self.liver, self.stored_id = self._task_volume, liver, None
+        self.painted = None
         self.recompute()
         self._say(
             f"Liver volumetry: liver {liver.volume_ml:.0f} mL ({liver.seconds:.1f} s). "
@@ -320,8 +338,65 @@ class VolumetryPanel(QDockWidget):
     def _show_cut(self) -> None:
         if self._cut_item is not None:
             self._cut_item.setVisible(
-                self.viewer.orientation == "axial" and self.viewer.volume is self.volume
+                self.viewer.orientation == "axial"
+                and self.viewer.volume is self.volume
+                and self.resection == "cut"
             )
+
+    # -- brush (viewer.main_window.contour_edit) ---------------------------------------
+    def _brush(self, target: str) -> None:
+        if self.liver is None:
+            self._say("Liver volumetry: segment the liver first.")
+            return
+        if target == "resected":
+            self.resection = "paint"
+            self.recompute()
+        if self.brush_target is not None:
+            self.brush_target(target)
+
+    def has_resection(self) -> bool:
+        """True when a resection is marked: the cut line, or a painted region."""
+        if self.resection == "paint":
+            return self.painted is not None and bool(self.painted.mask.any())
+        return len(self.cut_points) == 2
+
+    def set_painted(self, box: Any) -> None:
+        """The painted resection (an ``app.segmentation.editing.Box`` or None); recompute."""
+        self.painted, self.resection = box, "paint"
+        self.recompute()
+
+    def set_liver_mask(self, mask: np.ndarray, edit: dict[str, Any]) -> None:
+        """The liver as edited with the brush (``edit`` describes the stroke); recompute."""
+        from app.segmentation.editing import edited_provenance
+
+        liver = self.liver
+        region = replace(liver.region, mask=mask, partial_volume_ml=None)
+        name, version, params = edited_provenance(
+            liver.algorithm, liver.algorithm_version, dict(liver.parameters), edit
+        )
+        self.restore_liver(
+            replace(
+                liver,
+                region=region,
+                volume_ml=region.volume_ml,
+                algorithm=name,
+                algorithm_version=version,
+                parameters=params,
+            )
+        )
+
+    def restore_liver(self, liver: Any) -> None:
+        """Replace the liver (an edit, or its undo); it is stored again when sent."""
+        self.liver, self.stored_id = liver, None
+        self.recompute()
+
+    def shown_contours(self) -> list[Contour]:
+        """The liver, remnant and resection outlines this panel has on the image."""
+        return list(self._all_mine)
+
+    def refresh_contours(self) -> None:
+        """Outline this panel's contours again (after the image's contours were replaced)."""
+        self._show_contours()
 
     # -- figures -----------------------------------------------------------------------
     def tumour_boxes(self) -> list[tuple[tuple[int, int, int], np.ndarray]]:
@@ -351,7 +426,10 @@ class VolumetryPanel(QDockWidget):
         tumours = tumours_touching(liver, boxes) if boxes else None
         if tumours is not None:
             liver = liver | tumours  # the liver volume includes its tumours
-        if len(self.cut_points) == 2:
+        if self.resection == "paint":
+            painted = self.painted
+            resected = painted.full(shape) if painted is not None else np.zeros(shape, bool)
+        elif len(self.cut_points) == 2:
             a, b = self.cut_points
             try:
                 resected = resection_from_cut(shape, spacing, a, b, flip=self.flip)
@@ -366,7 +444,12 @@ class VolumetryPanel(QDockWidget):
             self.result = None
             self._say(f"Liver volumetry: {exc}")
         self._show_figures()
-        if self.result is not None and len(self.cut_points) == 2:
+        if self.result is not None and self.resection == "paint" and self.has_resection():
+            self._say(
+                f"Liver volumetry: FLR {self.result.flr_percent:.1f} % (painted resection). "
+                "Paint more, right-drag to erase, Ctrl+Z undoes a stroke."
+            )
+        elif self.result is not None and self.resection == "cut" and len(self.cut_points) == 2:
             self._say(
                 f"Liver volumetry: FLR {self.result.flr_percent:.1f} %. Drag the ends of the cut "
                 "line to adjust it; “Swap resected side” resects the other side."
@@ -380,11 +463,19 @@ class VolumetryPanel(QDockWidget):
         else:
             self._contours = [Contour((0, 0, 0), liver, REMNANT_RGBA)]
         self._show_contours()
+        self._show_cut()
         self._update_buttons()
 
     def _show_figures(self) -> None:
         r = self.result
-        has_cut = len(self.cut_points) == 2
+        has_cut = self.has_resection()
+        self.method_label.setText(
+            ""
+            if not has_cut
+            else "Resection: painted region"
+            if self.resection == "paint"
+            else "Resection: cut plane"
+        )
         for key, label in self.labels.items():
             if r is None or (not has_cut and key in ("resected_ml", "remnant_ml", "flr_percent")):
                 label.setText("—")
@@ -407,13 +498,16 @@ class VolumetryPanel(QDockWidget):
     # -- hand-over -----------------------------------------------------------------------
     def send_to_conversion(self) -> bool:
         """Store the volumetry (audited) and write its FLR % into the conversion record."""
-        if self.result is None or len(self.cut_points) != 2:
-            self._say("Liver volumetry: segment the liver and draw the cut first.")
+        if self.result is None or not self.has_resection():
+            self._say(
+                "Liver volumetry: segment the liver and draw the cut or paint the resection first."
+            )
             return False
         if self.session.patient is None or self.session.current_timepoint is None:
             self._say("Liver volumetry: open a patient and a timepoint first.")
             return False
-        values = self.result.to_dict()
+        values: dict[str, Any] = dict(self.result.to_dict())
+        values["resection_method"] = "painted" if self.resection == "paint" else "cut plane"
         reason: str | None = None
         while True:
             try:
@@ -432,7 +526,7 @@ class VolumetryPanel(QDockWidget):
                 report_error(self.window_, "Could not send the FLR to the conversion record", exc)
                 return False
 
-    def _store(self, values: dict[str, float], reason: str | None) -> None:
+    def _store(self, values: dict[str, Any], reason: str | None) -> None:
         s = self.session
         if self.stored_id is None:
             uid = str(getattr(self.volume, "series_instance_uid", ""))
@@ -457,10 +551,12 @@ class VolumetryPanel(QDockWidget):
         busy = self.task is not None
         self.seed_button.setEnabled(not busy)
         self.cut_button.setEnabled(not busy and self.liver is not None)
-        self.swap_button.setEnabled(not busy and len(self.cut_points) == 2)
-        self.send_button.setEnabled(
-            not busy and self.result is not None and len(self.cut_points) == 2
+        self.swap_button.setEnabled(
+            not busy and len(self.cut_points) == 2 and self.resection == "cut"
         )
+        self.paint_button.setEnabled(not busy and self.liver is not None)
+        self.edit_button.setEnabled(not busy and self.liver is not None)
+        self.send_button.setEnabled(not busy and self.result is not None and self.has_resection())
 
     def _say(self, text: str, timeout_ms: int = 15000) -> None:
         self.last_message = text

@@ -69,6 +69,7 @@ _TOOL_TITLES = {
     "zoom": "Zoom",
     "window": "Window/level",
     "smart": "Smart caliper",
+    "brush": "Contour brush",
 }
 #: Single-key tool shortcuts (text editors take the keys first when they have focus).
 _TOOL_KEYS = {
@@ -79,6 +80,7 @@ _TOOL_KEYS = {
     "zoom": "Z",
     "window": "W",
     "smart": "M",
+    "brush": "E",
 }
 
 
@@ -159,6 +161,8 @@ class MainWindow(QMainWindow):
         self.smart_caliper = SmartCaliperActions(self, session, self.viewer, self.calipers)
         self.seg_import = SegImportActions(self, session, self.viewer, self.smart_caliper)
         self.volumetry = VolumetryPanel(self, session, self.viewer)
+        self._contour_editor: Any = None  # built when first needed (contour_editor())
+        self.volumetry.brush_target = lambda target: self.contour_editor().set_target(target)
         self.pacs = PacsActions(self, pacs_controller, self.open_folder)
         self.trial = TrialActions(self, cohort_controller)
         self.records = RecordActions(self, session)
@@ -304,7 +308,8 @@ class MainWindow(QMainWindow):
         self.records.add_menu(menus)
         self.trial.add_menu(menus)
         self.exports.add_menu(menus)
-        self.volumetry.add_menu_action(menus.addMenu("T&ools"))
+        tools_menu = menus.addMenu("T&ools")
+        self.volumetry.add_menu_action(tools_menu)
         self._build_admin_menu(menus)
         self.help.add_menu(menus)
         toolbar = self.addToolBar("Main")
@@ -314,7 +319,7 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         self.tool_actions: dict[str, QAction] = {}
         group = QActionGroup(self)
-        for name in ("pointer", "bidirectional", "smart", "line", "pan", "zoom", "window"):
+        for name in ("pointer", "bidirectional", "smart", "brush", "line", "pan", "zoom", "window"):
             action = QAction(_TOOL_TITLES[name], self, checkable=True)
             action.setObjectName(f"tool_{name}")
             action.setShortcut(QKeySequence(_TOOL_KEYS[name]))
@@ -322,7 +327,10 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, n=name: self.layout_view.set_tool(n))
             group.addAction(action)
             toolbar.addAction(action)
+            if name in ("smart", "brush"):  # also in Tools, by the volumetry
+                tools_menu.addAction(action)
             self.tool_actions[name] = action
+        self.tool_actions["brush"].setIconText("Brush")  # short: the toolbar fits 1600 px
         self.preset_box = QComboBox()
         self.preset_box.addItems(list(PRESET_NAMES))
         self.preset_box.textActivated.connect(self.viewer.apply_preset)
@@ -354,6 +362,7 @@ class MainWindow(QMainWindow):
         ):
             signal.connect(self._on_measurements_changed)
         s.commands.changed.connect(self._on_commands_changed)
+        self.tool_actions["brush"].toggled.connect(lambda on: on and self.contour_editor())
         self.viewer.measurement_drawn.connect(self._on_measurement_drawn)
         self.viewer.measurement_edited.connect(self._on_measurement_edited)
         self.viewer.delete_requested.connect(self._on_delete_requested)
@@ -678,7 +687,17 @@ class MainWindow(QMainWindow):
 
     @shows_errors("Could not undo")
     def _on_undo(self) -> None:
+        if self._contour_editor is not None and self._contour_editor.undo_local():
+            return  # a liver / resection brush stroke (not stored yet)
         self.session.undo(reason=self.amendment_reason)
+
+    def contour_editor(self) -> Any:
+        """The contour brush (``viewer.main_window.contour_edit``), built the first time."""
+        if self._contour_editor is None:
+            from viewer.main_window.contour_edit import ContourEditor
+
+            self._contour_editor = ContourEditor(self)
+        return self._contour_editor
 
     @shows_errors("Could not redo")
     def _on_redo(self) -> None:

@@ -1,0 +1,270 @@
+"""The contour brush (key E) on a real CT: the caliper follows the edited contour (issue 16).
+
+Real CT: ``crlm-ct-1006`` (colorectal liver metastases); the ~8 mm metastasis of
+``tests.viewer.test_smart_caliper`` and the liver seed of ``tests.viewer.test_volumetry``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from app.segmentation import volumetry
+from recist.endpoints import FlrSource
+from recist.model import Method
+from tests.viewer.test_smart_caliper import METASTASIS
+from tests.viewer.test_smart_caliper import _open as open_metastasis
+from tests.viewer.test_volumetry import SEED
+from tests.viewer.test_volumetry import _segment as segment_liver
+from tests.viewer.test_workflow import to_viewport
+from viewer.main_window.window import MainWindow
+
+pytestmark = pytest.mark.qt
+
+_Button = QtCore.Qt.MouseButton
+
+
+def brush_drag(
+    qtbot,
+    window: MainWindow,
+    start: tuple[float, float],
+    end: tuple[float, float],
+    *,
+    button: QtCore.Qt.MouseButton = _Button.LeftButton,
+    steps: int = 8,
+) -> None:
+    """Press at image point *start* (column, row), move to *end* in steps, release."""
+    viewport = window.viewer.graphics_view.viewport()
+    p0, p1 = to_viewport(window, *start), to_viewport(window, *end)
+    qtbot.mousePress(viewport, button, pos=p0)
+    for i in range(1, steps + 1):
+        qtbot.mouseMove(viewport, pos=p0 + (p1 - p0) * (i / steps))
+    qtbot.mouseRelease(viewport, button, pos=p1)
+
+
+def _measure_metastasis(qtbot, window: MainWindow, shared_data, key: bool = False) -> None:
+    open_metastasis(qtbot, window, shared_data)
+    if key:  # the key chooses the brush (before the measurement has moved the focus)
+        window.viewer.setFocus()
+        qtbot.keyClick(window.viewer.graphics_view, QtCore.Qt.Key.Key_E)
+        assert window.viewer.tool == "brush"
+    point = window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
+    window.smart_caliper.measure_at(point)
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    window.viewer.set_slice(METASTASIS[0])
+
+
+def test_painting_grows_the_caliper_erasing_shrinks_it_and_undo_restores_it(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    _measure_metastasis(qtbot, window, shared_data, key=True)
+    (m0,) = window.session.measurements()
+    seg0 = window.session.segmentation_for(m0.id)
+    assert seg0 is not None
+    assert window.viewer.tool == "brush"
+    editor = window.contour_editor()
+    assert editor.toolbar.isVisible()
+    tools = next(m for m in window.menuBar().findChildren(QtWidgets.QMenu) if m.title() == "T&ools")
+    assert window.tool_actions["brush"] in tools.actions()  # Tools → Contour brush too
+    assert ("E", "Contour brush") in window.help.show_shortcuts().rows()  # F1 lists it
+    editor.radius_box.setValue(3.0)
+    assert not editor.sphere
+
+    # paint: from the lesion's centre 20 voxels (~15 mm) to the right
+    row, col = float(METASTASIS[1]), float(METASTASIS[2])
+    brush_drag(qtbot, window, (col, row), (col + 20.0, row))
+    (m1,) = window.session.measurements()
+    assert m1.id == m0.id
+    assert m1.method is Method.SEMI_AUTO
+    assert (m1.long_axis_mm or 0) > (m0.long_axis_mm or 0) + 8.0
+    seg1 = window.session.segmentation_for(m1.id)
+    assert seg1 is not None
+    assert seg1.id != seg0.id
+    assert seg1.algorithm == "manual edit"
+    assert seg1.parameters["source"]["algorithm"] == seg0.algorithm
+    assert seg1.parameters["edit"]["brush"] == "2D"
+    assert seg1.volume_ml > seg0.volume_ml
+    # 2-D: only the shown slice gained voxels
+    k0 = seg0.mask.offset[0]
+    slices_before = {k0 + int(k) for k in np.nonzero(seg0.mask.mask.any(axis=(1, 2)))[0]}
+    k1 = seg1.mask.offset[0]
+    slices_after = {k1 + int(k) for k in np.nonzero(seg1.mask.mask.any(axis=(1, 2)))[0]}
+    assert slices_after == slices_before | {METASTASIS[0]}
+    assert m1.geometry is not None
+    assert m1.geometry.slice_index == METASTASIS[0]
+    assert window.viewer.contours  # outlined
+    assert "Ctrl+Z undoes" in editor.last_message
+    assert window.session.database.verify_audit().ok
+    assert window.lesion_model.rowCount() == 1
+
+    # erase (right drag) the painted band back: the caliper shrinks again
+    brush_drag(qtbot, window, (col + 6.0, row), (col + 22.0, row), button=_Button.RightButton)
+    (m2,) = window.session.measurements()
+    assert (m2.long_axis_mm or 0) < (m1.long_axis_mm or 0) - 5.0
+    seg2 = window.session.segmentation_for(m2.id)
+    assert seg2 is not None
+    assert seg2.parameters["edits"] == 2
+    assert seg2.parameters["edit"]["erase"] is True
+
+    # Ctrl+Z: one stroke back each time
+    assert window.undo_action.text() == "Undo Edit contour"
+    window.undo_action.trigger()
+    (back,) = window.session.measurements()
+    assert back.long_axis_mm == m1.long_axis_mm
+    again = window.session.segmentation_for(back.id)
+    assert again is not None
+    assert again.id == seg1.id
+    window.undo_action.trigger()
+    (first,) = window.session.measurements()
+    assert first.long_axis_mm == m0.long_axis_mm
+    restored = window.session.segmentation_for(first.id)
+    assert restored is not None
+    assert restored.id == seg0.id
+    assert window.session.database.verify_audit().ok
+
+
+def test_a_3d_brush_paints_the_neighbouring_slices(qtbot, window: MainWindow, shared_data) -> None:
+    _measure_metastasis(qtbot, window, shared_data)
+    (m0,) = window.session.measurements()
+    window.set_tool("brush")
+    editor = window.contour_editor()
+    editor.radius_box.setValue(6.0)  # 5 mm slices: the ball reaches one slice each side
+    editor.sphere_box.setChecked(True)
+    row, col = float(METASTASIS[1]), float(METASTASIS[2])
+    brush_drag(qtbot, window, (col, row), (col + 4.0, row), steps=2)
+    seg = window.session.segmentation_for(m0.id)
+    assert seg is not None
+    assert seg.parameters["edit"]["brush"] == "3D"
+    full = np.zeros(window.viewer.volume.voxels.shape, dtype=bool)
+    k, r, c = seg.mask.offset
+    n = seg.mask.mask.shape
+    full[k : k + n[0], r : r + n[1], c : c + n[2]] = seg.mask.mask
+    for slice_index in (METASTASIS[0] - 1, METASTASIS[0], METASTASIS[0] + 1):
+        assert full[slice_index, METASTASIS[1], METASTASIS[2] + 4]
+
+
+def test_a_stroke_away_from_any_contour_is_refused(qtbot, window: MainWindow, shared_data) -> None:
+    _measure_metastasis(qtbot, window, shared_data)
+    (m0,) = window.session.measurements()
+    window.set_tool("brush")
+    editor = window.contour_editor()
+    window.lesion_table.clearSelection()
+    window.assign_bar.select_lesion(None)
+    brush_drag(qtbot, window, (60.0, 60.0), (70.0, 60.0))
+    assert "no Smart caliper contour here" in editor.last_message
+    (m,) = window.session.measurements()
+    assert m.long_axis_mm == m0.long_axis_mm
+
+
+def test_painted_resection_changes_the_flr_and_reaches_the_conversion_record(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    from tests.viewer.test_volumetry import _open as open_liver
+
+    open_liver(qtbot, window, shared_data)
+    segment_liver(qtbot, window)
+    panel = window.volumetry
+    total = panel.result.total_liver_ml
+    assert panel.paint_button.isEnabled()
+    panel.paint_button.click()
+    assert window.viewer.tool == "brush"
+    editor = window.contour_editor()
+    assert editor.target == "resected"
+    assert not panel.send_button.isEnabled()  # nothing painted yet
+    editor.radius_box.setValue(20.0)
+    editor.sphere_box.setChecked(True)
+    row, col = float(SEED[1]), float(SEED[2])
+    brush_drag(qtbot, window, (col - 30.0, row - 40.0), (col + 30.0, row + 40.0))
+    r = panel.result
+    assert panel.resection == "paint"
+    assert 0.0 < r.resected_ml < total
+    assert 0.0 < r.flr_percent < 100.0
+    liver = panel.liver.region.mask
+    spacing = window.viewer.volume.spacing_mm
+    expected = volumetry(liver, spacing, panel.painted.full(liver.shape))
+    assert r.flr_percent == pytest.approx(expected.flr_percent)
+    assert panel.labels["flr_percent"].text() == f"{expected.flr_percent:.1f} %"
+    assert panel.method_label.text() == "Resection: painted region"
+    # a second stroke resects more; Ctrl+Z takes it back
+    first = r.flr_percent
+    brush_drag(qtbot, window, (col + 40.0, row - 40.0), (col + 40.0, row + 40.0))
+    assert panel.result.flr_percent < first
+    window.undo_action.trigger()
+    assert panel.result.flr_percent == pytest.approx(first)
+
+    assert panel.send_button.isEnabled()
+    panel.send_button.click()
+    flr = window.session.measured_flr_percent()
+    assert flr == Decimal(str(round(first, 1))).quantize(Decimal("0.1"))
+    assert window.session.endpoints.conversion_form().flr_pct == str(flr)
+    stored = window.session.endpoints.records().conversion
+    assert stored is not None
+    assert stored.flr_source is FlrSource.MEASURED
+    volumetry_row = window.session.liver_volumetry()
+    assert volumetry_row is not None
+    assert volumetry_row.values["resection_method"] == "painted"
+    assert window.session.database.verify_audit().ok
+
+
+def test_the_liver_contour_is_editable_and_the_volumes_follow(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    from tests.viewer.test_volumetry import _open as open_liver
+
+    open_liver(qtbot, window, shared_data)
+    segment_liver(qtbot, window)
+    panel = window.volumetry
+    total = panel.result.total_liver_ml
+    panel.edit_button.click()
+    editor = window.contour_editor()
+    assert editor.target == "liver"
+    editor.radius_box.setValue(10.0)
+    row, col = float(SEED[1]), float(SEED[2])
+    # erase a band through the liver on this slice (right drag): the liver shrinks
+    brush_drag(qtbot, window, (col - 30.0, row), (col + 30.0, row), button=_Button.RightButton)
+    smaller = panel.result.total_liver_ml
+    assert smaller < total - 2.0  # about 5 mL: a 20 mm wide band on one 5 mm slice
+    assert panel.liver.algorithm == "manual edit"
+    assert panel.liver.volume_ml == pytest.approx(
+        int(panel.liver.region.mask.sum()) * float(np.prod(window.viewer.volume.spacing_mm)) / 1e3
+    )
+    window.undo_action.trigger()
+    assert panel.result.total_liver_ml == pytest.approx(total)
+
+
+def test_the_circle_shows_the_radius_and_ctrl_wheel_changes_it(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    _measure_metastasis(qtbot, window, shared_data)
+    window.set_tool("brush")
+    editor = window.contour_editor()
+    editor.radius_box.setValue(4.0)
+    viewport = window.viewer.graphics_view.viewport()
+    at = to_viewport(window, float(METASTASIS[2]), float(METASTASIS[1]))
+    qtbot.mouseMove(viewport, pos=at)
+    assert editor.cursor.visible
+    assert editor.cursor.label == "4 mm"
+    width_px = editor.cursor.rect().width()
+    assert width_px == pytest.approx(2 * 4.0 / window.viewer.pixel_mm[0])
+    zoom = window.viewer.zoom
+    wheel = QtGui.QWheelEvent(
+        QtCore.QPointF(at),
+        QtCore.QPointF(viewport.mapToGlobal(at)),
+        QtCore.QPoint(0, 0),
+        QtCore.QPoint(0, 240),  # two notches away from the reader
+        _Button.NoButton,
+        QtCore.Qt.KeyboardModifier.ControlModifier,
+        QtCore.Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QtWidgets.QApplication.sendEvent(viewport, wheel)
+    assert editor.radius_mm == pytest.approx(5.0)
+    assert window.viewer.zoom == pytest.approx(zoom)  # the wheel did not zoom
+    qtbot.mouseMove(viewport, pos=at + QtCore.QPoint(1, 0))
+    assert editor.cursor.label == "5 mm"
+    window.set_tool("pointer")
+    assert not editor.cursor.visible
+    assert not editor.toolbar.isVisible()
