@@ -727,9 +727,9 @@ def _simple_timepoint(data: dict[str, Any]) -> CaseTimepoint | None:
             new_lesions.append(lesion)
             new_ids.append(ident)
     if (
-        len(set(target_ids)) != len(target_ids)
-        or len(set(non_target_ids)) != len(non_target_ids)
-        or len(set(new_ids)) != len(new_ids)
+        (len(target_ids) > 1 and len(set(target_ids)) != len(target_ids))
+        or (len(non_target_ids) > 1 and len(set(non_target_ids)) != len(non_target_ids))
+        or (len(new_ids) > 1 and len(set(new_ids)) != len(new_ids))
     ):
         return None  # a lesion listed twice: the general path names it
     timepoint = new(_TIMEPOINT_BUILDER)
@@ -954,11 +954,14 @@ def case_from_dict(data: Mapping[str, Any]) -> Case:
     raw_timepoints = _list(data, "timepoints", "")
     if not raw_timepoints:
         raise CaseFormatError("timepoints", "at least the baseline timepoint is required")
-    timepoints = tuple(
-        (type(tp) is dict and _simple_timepoint(tp))
-        or _timepoint(_mapping(tp, f"timepoints[{i}]"), f"timepoints[{i}]")
-        for i, tp in enumerate(raw_timepoints)
-    )
+    built: list[CaseTimepoint] = []
+    for tp in raw_timepoints:
+        timepoint = _simple_timepoint(tp) if type(tp) is dict else None
+        if timepoint is None:
+            where = f"timepoints[{len(built)}]"
+            timepoint = _timepoint(_mapping(tp, where), where)
+        built.append(timepoint)
+    timepoints = tuple(built)
     problem = timepoint_problem([(tp.label, tp.date) for tp in timepoints])
     if problem is not None:
         index, key, message = problem
