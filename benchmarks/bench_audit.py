@@ -8,6 +8,10 @@ interleaved runs:
   whole trail replayed against the tables);
 * ``incremental``: ``audit verify`` after a verify wrote its checkpoint and 1,000 new events
   were written (what a workstation's daily verify does);
+* ``signed``: the same from a checkpoint signed by the investigator (``verify --as inv``):
+  the signature is checked before the checkpoint is used;
+* ``signing``: ``audit verify --as inv --password-stdin`` from the unsigned checkpoint (the
+  password unlocks the key, the new checkpoint is signed);
 * ``anchor``: ``caliper --version`` in the same run (the process start-up every row pays).
 
 The trail is made of synthetic patients (66 events each) imported by an investigator, so
@@ -96,7 +100,9 @@ WORKERS = {"build": worker_build, "verify": worker_verify, "version": worker_ver
 # -- the parent ---------------------------------------------------------------------------------
 
 
-def _run(name: str, args: list[str], home: Path, cwd: Path) -> dict[str, Any]:
+def _run(
+    name: str, args: list[str], home: Path, cwd: Path, stdin: str | None = None
+) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if k not in ("CALIPER_DB", "CALIPER_WITNESS")}
     env["PYTHONPATH"] = str(REPO)
     env["CALIPER_HOME"] = str(home)
@@ -105,6 +111,7 @@ def _run(name: str, args: list[str], home: Path, cwd: Path) -> dict[str, Any]:
         [sys.executable, str(Path(__file__).resolve()), "--worker", name, *args],
         cwd=cwd,
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         check=False,
@@ -189,21 +196,39 @@ def main() -> int:
         return 1
     _run("build", [str(db), str(args.new), args.by, "900000"], home, work)
     _snapshot(db, home, work / "state-incremental")
-    results: dict[str, list[dict[str, Any]]] = {"anchor": [], "full": [], "incremental": []}
+    sign = ["--as", "inv", "--password-stdin"]
+    signed_rows = args.by == "reader"  # a trail imported by system has no investigator
+    if signed_rows:  # the same, from a checkpoint the investigator signed
+        _restore(work / "state-full", db, home)
+        first = _run("verify", [str(db), *sign], home, work, stdin=PASSWORD + "\n")
+        if first["code"] != 0 or "signed by inv" not in first["out"]:
+            print(first["out"])
+            return 1
+        _run("build", [str(db), str(args.new), args.by, "900000"], home, work)
+        _snapshot(db, home, work / "state-signed")
+    rows = ["full", "incremental", *(["signed", "signing"] if signed_rows else [])]
+    results: dict[str, list[dict[str, Any]]] = {row: [] for row in ["anchor", *rows]}
     for run in range(args.runs):
         results["anchor"].append(_run("version", [], home, work))
         _restore(work / "state-full", db, home)
         results["full"].append(_run("verify", [str(db), "--full"], home, work))
         _restore(work / "state-incremental", db, home)
         results["incremental"].append(_run("verify", [str(db)], home, work))
-        for row in ("full", "incremental"):
+        if signed_rows:
+            _restore(work / "state-signed", db, home)
+            results["signed"].append(_run("verify", [str(db)], home, work))
+            _restore(work / "state-incremental", db, home)
+            results["signing"].append(
+                _run("verify", [str(db), *sign], home, work, stdin=PASSWORD + "\n")
+            )
+        for row in rows:
             if results[row][-1]["code"] != 0:
                 print(results[row][-1]["out"])
                 return 1
         last = {row: results[row][-1]["wall"] for row in results}
         print(
-            f"run {run + 1}: full {last['full']:.2f} s, incremental "
-            f"{last['incremental']:.2f} s, anchor {last['anchor']:.2f} s",
+            f"run {run + 1}: "
+            + ", ".join(f"{row} {seconds:.2f} s" for row, seconds in last.items()),
             flush=True,
         )
     print()
@@ -216,10 +241,14 @@ def main() -> int:
         f"{'anchor: caliper --version':<34}{anchor:>8.2f}s{'-':>9}"
         f"{min(r['rss_mib'] for r in results['anchor']):>8.0f} MiB{1:>10.2f}"
     )
-    for row, label in (
-        ("full", "verify --full"),
-        ("incremental", f"verify (checkpoint + {args.new:,} new)"),
-    ):
+    labels = {
+        "full": "verify --full",
+        "incremental": f"verify (checkpoint + {args.new:,} new)",
+        "signed": f"verify (signed checkpoint + {args.new:,})",
+        "signing": f"verify --as inv (+ {args.new:,} new)",
+    }
+    for row in rows:
+        label = labels[row]
         best = min(results[row], key=lambda r: r["wall"])
         peak = max(r["rss_mib"] for r in results[row])
         print(

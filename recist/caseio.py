@@ -208,10 +208,14 @@ def _dataclass_params(cls: type) -> Any:
 # -- the common target, fast -------------------------------------------------------------
 # Most targets are {"id", "organ", "nodal", "diameter_mm"} with plain values.  Those are
 # checked inline (the same checks as the general path below, which takes every other
-# target and says what is wrong) and built through the slot descriptors: a frozen
-# dataclass's __init__ sets each field through object.__setattr__, which costs as much
-# as all the checks.  No __post_init__ is skipped (the guard below falls back to
-# TargetEntry(...) if the class ever gets one or other fields).
+# target and says what is wrong) and built without the dataclass's __init__: a frozen
+# dataclass's __init__ sets each field through object.__setattr__, which costs more than
+# all the checks.  The fast paths fill an instance of a "builder", a plain class with the
+# same slots (plain attribute stores), and then make it an instance of the real class by
+# assigning __class__ (allowed because the two have the same layout; checked at import).
+# The result is an ordinary instance of the frozen class, equal to what __init__ builds
+# (tests/recist/test_case_parse_fast.py).  No __post_init__ is skipped: the guard below
+# gives None (use __init__) if a class ever gets one or other fields.
 _TARGET_OTHER_KEYS = frozenset(
     ("fragments_mm", "coalesced_into", "short_axis_mm", "long_axis_mm", "location", "image")
 )
@@ -245,29 +249,47 @@ _TIMEPOINT_FIELDS = (
 )
 
 
-def _setters(cls: type, names: tuple[str, ...], post_init: bool) -> tuple[Any, ...] | None:
-    """The slot setters of *cls*'s init fields *names*, or None if the class is not as expected.
+def _builder(cls: type, names: tuple[str, ...], *, derived: tuple[str, ...] = ()) -> Any:
+    """A plain class with the slots of *cls* (see above), or None if *cls* is not as expected.
 
-    The fast construction is only used for a frozen, slotted dataclass whose init fields are
-    exactly *names*, in order, and which has a ``__post_init__`` exactly when *post_init*.
+    Only for a frozen, slotted dataclass whose init fields are exactly *names*, in order,
+    whose other fields are exactly *derived* (set by its ``__post_init__``, which it must have
+    exactly when there are some), and whose instances can take the builder's place.
     """
     params = _dataclass_params(cls)
+    slots = vars(cls).get("__slots__")
     if (
-        not (params.frozen and hasattr(cls, "__slots__"))
+        not params.frozen
+        or slots is None
         or tuple(f.name for f in fields(cls) if f.init) != names
-        or hasattr(cls, "__post_init__") != post_init
+        or tuple(f.name for f in fields(cls) if not f.init) != derived
+        or hasattr(cls, "__post_init__") != bool(derived)
+        or tuple(slots) != names + derived
     ):
         return None  # pragma: no cover - the class changed: use its __init__
-    return tuple(getattr(cls, name).__set__ for name in names)
+    builder = type(f"_{cls.__name__}Builder", (), {"__slots__": tuple(slots)})
+    probe: Any = _new(builder)
+    try:
+        probe.__class__ = cls
+    except TypeError:  # pragma: no cover - another layout (e.g. a __weakref__ slot)
+        return None
+    return builder
 
 
-_SETTERS = _setters(TargetEntry, _TARGET_FIELDS, post_init=False)
-_TIMEPOINT_SETTERS = _setters(CaseTimepoint, _TIMEPOINT_FIELDS, post_init=True)
-_NON_TARGET_SETTERS = _setters(
+_new = object.__new__
+_TARGET_BUILDER = _builder(TargetEntry, _TARGET_FIELDS)
+_TIMEPOINT_BUILDER = _builder(
+    CaseTimepoint, _TIMEPOINT_FIELDS, derived=("target_ids", "non_target_ids")
+)
+_NON_TARGET_BUILDER = _builder(
     NonTargetEntry,
     ("id", "organ", "status", "nodal", "short_axis_um", "location", "long_axis_um", "image"),
-    post_init=False,
 )
+_CASE_BUILDER = _builder(
+    Case,
+    ("id", "timepoints", "criteria", "confirmation_required", "min_sd_days", "first_dose_date"),
+)
+_SUBJECT_ID_MAX = MAX_LENGTH["subject_id"]
 
 
 def _plain_lesion(ident: object, organ: object, nodal: object) -> bool:
@@ -300,27 +322,22 @@ def _simple_target(data: dict[str, Any]) -> TargetEntry | None:
     ):
         return None
     diameter_um = round(diameter * UM_PER_MM)
-    if _SETTERS is None:  # pragma: no cover - see _slot_setters
+    if _TARGET_BUILDER is None:  # pragma: no cover - see _builder
         return TargetEntry(ident, organ, nodal, diameter_um)
-    target = _new(TargetEntry)
-    s_id, s_organ, s_nodal, s_diameter, s_tstm, s_frag, s_coal, s_loc, s_short, s_long, s_img = (
-        _SETTERS
-    )
-    s_id(target, ident)
-    s_organ(target, organ)
-    s_nodal(target, nodal)
-    s_diameter(target, diameter_um)
-    s_tstm(target, False)
-    s_frag(target, ())
-    s_coal(target, None)
-    s_loc(target, "")
-    s_short(target, None)
-    s_long(target, None)
-    s_img(target, None)
-    return target
-
-
-_new = object.__new__
+    target = _new(_TARGET_BUILDER)
+    target.id = ident
+    target.organ = organ
+    target.nodal = nodal
+    target.diameter_um = diameter_um
+    target.tstm = False
+    target.fragments_um = ()
+    target.coalesced_into = None
+    target.location = ""
+    target.short_axis_um = None
+    target.long_axis_um = None
+    target.image = None
+    target.__class__ = TargetEntry
+    return target  # type: ignore[no-any-return]  # a TargetEntry now (see _builder)
 
 
 def _target(data: Mapping[str, Any], where: str) -> TargetEntry:
@@ -408,19 +425,19 @@ def _simple_non_target(data: dict[str, Any]) -> NonTargetEntry | None:
     status = _STATUS.get(status) if type(status) is str else None
     if not (status is not None and _plain_lesion(ident, organ, nodal)):
         return None
-    if _NON_TARGET_SETTERS is None:  # pragma: no cover - see _setters
+    if _NON_TARGET_BUILDER is None:  # pragma: no cover - see _builder
         return NonTargetEntry(ident, organ, status, nodal)
-    entry = _new(NonTargetEntry)
-    s_id, s_organ, s_status, s_nodal, s_short, s_loc, s_long, s_img = _NON_TARGET_SETTERS
-    s_id(entry, ident)
-    s_organ(entry, organ)
-    s_status(entry, status)
-    s_nodal(entry, nodal)
-    s_short(entry, None)
-    s_loc(entry, "")
-    s_long(entry, None)
-    s_img(entry, None)
-    return entry
+    entry = _new(_NON_TARGET_BUILDER)
+    entry.id = ident
+    entry.organ = organ
+    entry.status = status
+    entry.nodal = nodal
+    entry.short_axis_um = None
+    entry.location = ""
+    entry.long_axis_um = None
+    entry.image = None
+    entry.__class__ = NonTargetEntry
+    return entry  # type: ignore[no-any-return]  # a NonTargetEntry now (see _builder)
 
 
 def _non_target(data: Mapping[str, Any], where: str) -> NonTargetEntry:
@@ -476,6 +493,261 @@ def _entries(
     return tuple(entries)
 
 
+# -- the common timepoint, fast ----------------------------------------------------------
+# A timepoint whose lesions are plain (targets {id, organ, nodal, diameter_mm} with a number
+# or null, non-targets {id, organ, status, nodal, short_axis_mm}, new lesions {id, organ,
+# nodal, equivocal, diameter_mm, status}) is checked and built in this one function: the
+# checks of the general path inline, no helper call per lesion or field, the objects made
+# by the builders (see _builder), and the ids collected on the way (they are the derived
+# target_ids and non_target_ids, so no __post_init__ walk) and checked for duplicates at
+# the end.  Anything else, or any value the general path would refuse, gives None and the
+# general path parses the timepoint again from the start (and says what is wrong): the fast
+# path never raises, and builds only what the general path builds
+# (tests/recist/test_case_parse_fast.py checks both ways).
+_NON_TARGET_FAST_OTHER_KEYS = frozenset(("long_axis_mm", "location", "image"))
+_NEW_LESION_OTHER_KEYS = frozenset(("short_axis_mm", "location", "image"))
+_NEW_LESION_FIELDS = (
+    "id",
+    "organ",
+    "nodal",
+    "equivocal",
+    "diameter_um",
+    "tstm",
+    "status",
+    "short_axis_um",
+    "location",
+    "image",
+)
+_LABEL_MAX = MAX_LENGTH["label"]
+_MODALITY_MAX = MAX_LENGTH["modality"]
+_CONTRAST_PHASE_MAX = MAX_LENGTH["contrast_phase"]
+_PRESENT = LesionStatus.PRESENT
+_fromisoformat = date.fromisoformat
+_NEW_LESION_BUILDER = _builder(NewLesionEntry, _NEW_LESION_FIELDS)
+_FAST_TIMEPOINTS = None not in (
+    _TARGET_BUILDER,
+    _NON_TARGET_BUILDER,
+    _NEW_LESION_BUILDER,
+    _TIMEPOINT_BUILDER,
+)
+
+
+def _simple_timepoint(data: dict[str, Any]) -> CaseTimepoint | None:
+    """The timepoint of a plain object (see above), or None (general path)."""
+    if not _FAST_TIMEPOINTS:  # pragma: no cover - see _builder
+        return None
+    get = data.get
+    label = get("label")
+    if not (
+        type(label) is str and len(label) <= _LABEL_MAX and label.isprintable() and label.strip()
+    ):
+        return None
+    when = get("date")
+    if when is not None:
+        if type(when) is not str:
+            return None
+        try:
+            when = _fromisoformat(when)
+        except ValueError:
+            return None
+    thickness = get("slice_thickness_mm")
+    if thickness is not None:
+        if type(thickness) is int and 0 <= thickness <= _MAX_MM:
+            thickness *= UM_PER_MM
+        elif type(thickness) is float and 0 <= thickness <= _MAX_MM:
+            thickness = round(thickness * UM_PER_MM)
+        else:
+            return None
+    modality = get("modality")
+    if modality is not None and not (
+        type(modality) is str and len(modality) <= _MODALITY_MAX and modality.isprintable()
+    ):
+        return None
+    phase = get("contrast_phase")
+    if phase is not None and not (
+        type(phase) is str and len(phase) <= _CONTRAST_PHASE_MAX and phase.isprintable()
+    ):
+        return None
+    cycle = get("cycle")
+    if cycle is not None and not (type(cycle) is int and cycle >= 0):
+        return None
+    raw_targets = get("targets")
+    raw_non_targets = get("non_targets")
+    raw_new = get("new_lesions")
+    if not (
+        (raw_targets is None or type(raw_targets) is list)
+        and (raw_non_targets is None or type(raw_non_targets) is list)
+        and (raw_new is None or type(raw_new) is list)
+    ):
+        return None
+    new = _new
+    targets = []
+    target_ids = []
+    if raw_targets:
+        builder = _TARGET_BUILDER
+        other = _TARGET_OTHER_KEYS
+        for item in raw_targets:
+            if type(item) is not dict or not other.isdisjoint(item):
+                return None
+            ident = item.get("id")
+            organ = item.get("organ", "unspecified")
+            nodal = item.get("nodal", False)
+            diameter = item.get("diameter_mm")
+            if not (
+                type(ident) is str
+                and len(ident) <= _LESION_ID_MAX
+                and ident.isprintable()
+                and ident.strip()
+                and type(organ) is str
+                and len(organ) <= _ORGAN_MAX
+                and organ.isprintable()
+                and organ.strip()
+                and (nodal is False or nodal is True)
+            ):
+                return None
+            if type(diameter) is float and 0 <= diameter <= _MAX_MM:
+                diameter = round(diameter * UM_PER_MM)
+            elif type(diameter) is int and 0 <= diameter <= _MAX_MM:
+                diameter *= UM_PER_MM
+            elif diameter is not None:  # TSTM, a string, out of range, NaN, ...
+                return None
+            target = new(builder)
+            target.id = ident
+            target.organ = organ
+            target.nodal = nodal
+            target.diameter_um = diameter
+            target.tstm = False
+            target.fragments_um = ()
+            target.coalesced_into = None
+            target.location = ""
+            target.short_axis_um = None
+            target.long_axis_um = None
+            target.image = None
+            target.__class__ = TargetEntry
+            targets.append(target)
+            target_ids.append(ident)
+    non_targets = []
+    non_target_ids = []
+    if raw_non_targets:
+        builder = _NON_TARGET_BUILDER
+        other = _NON_TARGET_FAST_OTHER_KEYS
+        for item in raw_non_targets:
+            if type(item) is not dict or not other.isdisjoint(item):
+                return None
+            ident = item.get("id")
+            organ = item.get("organ", "unspecified")
+            nodal = item.get("nodal", False)
+            status = item.get("status")
+            short = item.get("short_axis_mm")
+            if not (
+                type(status) is str
+                and type(ident) is str
+                and len(ident) <= _LESION_ID_MAX
+                and ident.isprintable()
+                and ident.strip()
+                and type(organ) is str
+                and len(organ) <= _ORGAN_MAX
+                and organ.isprintable()
+                and organ.strip()
+                and (nodal is False or nodal is True)
+            ):
+                return None
+            status = _STATUS.get(status)
+            if status is None:
+                return None
+            if type(short) is float and 0 <= short <= _MAX_MM:
+                short = round(short * UM_PER_MM)
+            elif type(short) is int and 0 <= short <= _MAX_MM:
+                short *= UM_PER_MM
+            elif short is not None:
+                return None
+            entry = new(builder)
+            entry.id = ident
+            entry.organ = organ
+            entry.status = status
+            entry.nodal = nodal
+            entry.short_axis_um = short
+            entry.location = ""
+            entry.long_axis_um = None
+            entry.image = None
+            entry.__class__ = NonTargetEntry
+            non_targets.append(entry)
+            non_target_ids.append(ident)
+    new_lesions = []
+    new_ids = []
+    if raw_new:
+        builder = _NEW_LESION_BUILDER
+        other = _NEW_LESION_OTHER_KEYS
+        for item in raw_new:
+            if type(item) is not dict or not other.isdisjoint(item):
+                return None
+            ident = item.get("id")
+            organ = item.get("organ", "unspecified")
+            nodal = item.get("nodal", False)
+            equivocal = item.get("equivocal", False)
+            diameter = item.get("diameter_mm")
+            status = item.get("status")
+            if not (
+                type(ident) is str
+                and len(ident) <= _LESION_ID_MAX
+                and ident.isprintable()
+                and ident.strip()
+                and type(organ) is str
+                and len(organ) <= _ORGAN_MAX
+                and organ.isprintable()
+                and organ.strip()
+                and (nodal is False or nodal is True)
+                and (equivocal is False or equivocal is True)
+            ):
+                return None
+            if status is None:
+                status = _PRESENT
+            else:
+                status = _STATUS.get(status) if type(status) is str else None
+                if status is None:
+                    return None
+            if type(diameter) is float and 0 <= diameter <= _MAX_MM:
+                diameter = round(diameter * UM_PER_MM)
+            elif type(diameter) is int and 0 <= diameter <= _MAX_MM:
+                diameter *= UM_PER_MM
+            elif diameter is not None:
+                return None
+            lesion = new(builder)
+            lesion.id = ident
+            lesion.organ = organ
+            lesion.nodal = nodal
+            lesion.equivocal = equivocal
+            lesion.diameter_um = diameter
+            lesion.tstm = False
+            lesion.status = status
+            lesion.short_axis_um = None
+            lesion.location = ""
+            lesion.image = None
+            lesion.__class__ = NewLesionEntry
+            new_lesions.append(lesion)
+            new_ids.append(ident)
+    if (
+        (len(target_ids) > 1 and len(set(target_ids)) != len(target_ids))
+        or (len(non_target_ids) > 1 and len(set(non_target_ids)) != len(non_target_ids))
+        or (len(new_ids) > 1 and len(set(new_ids)) != len(new_ids))
+    ):
+        return None  # a lesion listed twice: the general path names it
+    timepoint = new(_TIMEPOINT_BUILDER)
+    timepoint.label = label
+    timepoint.date = when
+    timepoint.targets = tuple(targets)
+    timepoint.non_targets = tuple(non_targets)
+    timepoint.new_lesions = tuple(new_lesions)
+    timepoint.slice_thickness_um = thickness
+    timepoint.modality = modality
+    timepoint.contrast_phase = phase
+    timepoint.cycle = cycle
+    timepoint.target_ids = tuple(target_ids)  # what __post_init__ derives
+    timepoint.non_target_ids = tuple(non_target_ids)
+    timepoint.__class__ = CaseTimepoint
+    return timepoint  # type: ignore[no-any-return]  # a CaseTimepoint now (see _builder)
+
+
 def _timepoint(data: Mapping[str, Any], where: str) -> CaseTimepoint:
     cycle = data.get("cycle")
     values = (
@@ -489,14 +761,7 @@ def _timepoint(data: Mapping[str, Any], where: str) -> CaseTimepoint:
         _optional_text(data, "contrast_phase", where) if "contrast_phase" in data else None,
         None if cycle is None else _int(data, "cycle", where, None),
     )
-    if _TIMEPOINT_SETTERS is None:  # pragma: no cover - see _setters
-        return CaseTimepoint(*values)
-    # CaseTimepoint(*values) without object.__setattr__ per field (see _simple_target)
-    timepoint = _new(CaseTimepoint)
-    for setter, value in zip(_TIMEPOINT_SETTERS, values, strict=True):
-        setter(timepoint, value)
-    timepoint.__post_init__()  # the derived target_ids and non_target_ids
-    return timepoint
+    return CaseTimepoint(*values)
 
 
 def _optional_text(data: Mapping[str, Any], key: str, where: str) -> str | None:
@@ -618,6 +883,47 @@ def base_ids(tp: CaseTimepoint, key: str) -> tuple[str, ...]:
     return tp.target_ids if key == "targets" else tp.non_target_ids
 
 
+def _plain_case_fields(data: dict[str, Any]) -> tuple[str, bool, int, date | None] | None:
+    """The case's id, confirmation_required, min_sd_days and first_dose_date when all are
+    plain values the general path takes as they are (_case_fields), else None."""
+    case_id = data.get("id")
+    confirmation = data.get("confirmation_required", False)
+    min_sd_days = data.get("min_sd_days", 42)
+    first_dose = data.get("first_dose_date")
+    if not (
+        type(case_id) is str
+        and len(case_id) <= _SUBJECT_ID_MAX
+        and case_id.isprintable()
+        and case_id.strip()
+        and (confirmation is False or confirmation is True)
+        and type(min_sd_days) is int
+        and min_sd_days >= 0
+    ):
+        return None
+    if first_dose is not None:
+        if type(first_dose) is not str:
+            return None
+        try:
+            first_dose = _fromisoformat(first_dose)
+        except ValueError:
+            return None
+    return case_id, confirmation, min_sd_days, first_dose
+
+
+def _case_fields(data: Mapping[str, Any]) -> tuple[str, bool, int, date | None]:
+    """The case's id, confirmation_required, min_sd_days and first_dose_date, checked in
+    this order (the first problem is the one reported)."""
+    case_id = data.get("id")
+    if isinstance(case_id, int) and not isinstance(case_id, bool):
+        case_id = str(case_id)
+    return (
+        _text({"id": case_id}, "id", "", "subject_id"),
+        _bool(data, "confirmation_required", "", False),
+        _int(data, "min_sd_days", "", 42) or 0,
+        _date(data, "first_dose_date", "", required=False),
+    )
+
+
 def case_from_dict(data: Mapping[str, Any]) -> Case:
     """Build a :class:`Case` from the JSON case format of rules.md §10.
 
@@ -648,23 +954,30 @@ def case_from_dict(data: Mapping[str, Any]) -> Case:
     raw_timepoints = _list(data, "timepoints", "")
     if not raw_timepoints:
         raise CaseFormatError("timepoints", "at least the baseline timepoint is required")
-    timepoints = tuple(
-        _timepoint(_mapping(tp, f"timepoints[{i}]"), f"timepoints[{i}]")
-        for i, tp in enumerate(raw_timepoints)
-    )
+    built: list[CaseTimepoint] = []
+    for tp in raw_timepoints:
+        timepoint = _simple_timepoint(tp) if type(tp) is dict else None
+        if timepoint is None:
+            where = f"timepoints[{len(built)}]"
+            timepoint = _timepoint(_mapping(tp, where), where)
+        built.append(timepoint)
+    timepoints = tuple(built)
     problem = timepoint_problem([(tp.label, tp.date) for tp in timepoints])
     if problem is not None:
         index, key, message = problem
         raise CaseFormatError(f"timepoints[{index}].{key}", message)
     _check_categories(timepoints)
-    case_id = data.get("id")
-    if isinstance(case_id, int) and not isinstance(case_id, bool):
-        case_id = str(case_id)
-    return Case(
-        id=_text({"id": case_id}, "id", "", "subject_id"),
-        timepoints=timepoints,
-        criteria=criteria,
-        confirmation_required=_bool(data, "confirmation_required", "", False),
-        min_sd_days=_int(data, "min_sd_days", "", 42) or 0,
-        first_dose_date=_date(data, "first_dose_date", "", required=False),
-    )
+    case_id, confirmation, min_sd_days, first_dose = (
+        type(data) is dict and _plain_case_fields(data)
+    ) or _case_fields(data)
+    if _CASE_BUILDER is None:  # pragma: no cover - see _builder
+        return Case(case_id, timepoints, criteria, confirmation, min_sd_days, first_dose)
+    case = _new(_CASE_BUILDER)  # Case(...) without its __init__ (see _builder)
+    case.id = case_id
+    case.timepoints = timepoints
+    case.criteria = criteria
+    case.confirmation_required = confirmation
+    case.min_sd_days = min_sd_days
+    case.first_dose_date = first_dose
+    case.__class__ = Case
+    return case  # type: ignore[no-any-return]  # a Case now (see _builder)

@@ -38,7 +38,8 @@ from storage.db import (
     RepositoryError,
     open_database,
 )
-from storage.db.readers import PasswordChangeRequiredError
+from storage.db.checkpoint import SIGNER_ROLES as CHECKPOINT_SIGNER_ROLES
+from storage.db.readers import PasswordChangeRequiredError, UnlockedReader
 
 
 def _open(args: argparse.Namespace) -> Database:
@@ -345,9 +346,29 @@ def _parse_head(text: str | None) -> tuple[int, str] | None:
     return int(seq), digest.lower()
 
 
+def _checkpoint_signer(args: argparse.Namespace, db: Database) -> UnlockedReader:
+    """The reader of ``audit verify --as``, unlocked with their password (asked once)."""
+    reader = _named_reader(args, db)
+    if reader.username == SYSTEM_USERNAME or reader.role not in CHECKPOINT_SIGNER_ROLES:
+        what = "has no signing key" if reader.username == SYSTEM_USERNAME else f"is a {reader.role}"
+        raise CliError(
+            f"{reader.username!r} {what}: audit checkpoints are signed by an investigator or "
+            "an admin; nothing was verified"
+        )
+    try:
+        return db.readers.unlock(reader.username, actor_password(args, reader.username))
+    except PasswordChangeRequiredError as exc:
+        raise CliError(str(exc)) from exc
+    except AuthenticationError as exc:
+        raise CliError(
+            f"wrong password for {reader.username!r}; nothing was verified or written"
+        ) from exc
+
+
 @_run
 def _audit_verify(args: argparse.Namespace, db: Database) -> int:
-    report = db.verify_audit(_parse_head(args.expect_head), full=args.full)
+    signer = _checkpoint_signer(args, db) if args.as_reader else None
+    report = db.verify_audit(_parse_head(args.expect_head), full=args.full, signer=signer)
     print(report)
     if report.ok and report.head_seq:
         print(
@@ -468,6 +489,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="verify every event and row, not only what is new since this workstation's "
         "last verified checkpoint",
+    )
+    a_ver.add_argument(
+        "--as",
+        dest="as_reader",
+        metavar="USERNAME",
+        help="sign the checkpoint this verify writes as USERNAME (an investigator or an "
+        "admin; their password is asked); without it the checkpoint is unsigned",
+    )
+    a_ver.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the signing reader's password from the first line of standard input",
     )
     a_ver.set_defaults(func=_audit_verify)
     a_exp = a_sub.add_parser("export", help="write the trail as CSV for an inspector")

@@ -664,8 +664,18 @@ def verify_chain(
     """
     from storage.db.replay import verify_data
 
-    checkpoint = checkpoints.load() if checkpoints is not None else None
-    notes: list[str] = []
+    checkpoint, notes, refused = _checkpoint(session, checkpoints, full)
+    if refused is not None:  # named with the head as it stands (not verified)
+        head = session.execute(
+            select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
+        ).first()
+        return AuditReport(
+            False,
+            0,
+            problem=refused,
+            head_seq=head[0] if head else None,
+            head_hash=head and head[1],
+        )
     if checkpoint is not None and checkpoint.genesis != _first_hash(session):
         notes.append(
             f"the checkpoint verified on {checkpoint.verified_at} belongs to another trail "
@@ -719,12 +729,53 @@ def verify_chain(
             unsigned=walk.signatures.unsigned,
             first_signed=walk.signatures.first_signed,
         )
-        if checkpoint is None or (new.seq, new.rows) != (checkpoint.seq, checkpoint.rows):
+        changed = checkpoint is None or (new.seq, new.rows) != (checkpoint.seq, checkpoint.rows)
+        if changed or checkpoints.signer is not None:
             try:
                 checkpoints.save(new)
+                saved = (
+                    f"signed by {new.signer}"
+                    if new.signer
+                    else "unsigned (`caliper audit verify --as USERNAME` signs it)"
+                )
+                saved = f"checkpoint saved at event {new.seq}, {saved}"
             except OSError as exc:  # the verify itself stands; the next one is a full one
-                report = replace(report, notes=(*report.notes, f"checkpoint not saved: {exc}"))
+                saved = f"checkpoint not saved: {exc}"
+            report = replace(report, notes=(*report.notes, saved))
     return report
+
+
+def _checkpoint(
+    session: Session, checkpoints: CheckpointStore | None, full: bool
+) -> tuple[Checkpoint | None, list[str], str | None]:
+    """The checkpoint to start from (None: verify in full), notes, and why the stored one is
+    refused (its signature does not hold: a problem, unless ``full`` verifies without it)."""
+    stored = checkpoints.read() if checkpoints is not None else None
+    if checkpoints is None or stored is None:
+        return None, [], None
+    where = f"the checkpoint of event {stored.seq} ({stored.verified_at}, {checkpoints.path})"
+    if stored.signer is not None:
+        row = session.execute(
+            select(ReaderRow.id, ReaderRow.role).where(ReaderRow.username == stored.signer)
+        ).first()
+        key = key_at(key_history(session), row[0], stored.seq + 1) if row else None
+        problem = stored.signature_problem(row[1] if row else None, key)
+        if problem is not None and not full:
+            return (
+                None,
+                [],
+                (
+                    f"{where} {problem}; it is not used: `caliper audit verify --full` verifies "
+                    "everything without it and replaces it"
+                ),
+            )
+        if problem is not None:
+            return None, [f"{where} {problem}: not used, replaced by this full verify"], None
+    if not checkpoints.trusted(stored):
+        return None, [], None
+    if stored.signer is None:
+        return stored, [f"{where} is unsigned (written by a verify without --as)"], None
+    return stored, [f"{where} is signed by {stored.signer}"], None
 
 
 #: The audit table's columns, in the order fingerprinted and read by the walk.

@@ -51,10 +51,28 @@ verify trust a forged checkpoint: against them, keep heads elsewhere
 checkpoint (its head is still compared).  A checkpoint whose first
 event differs from the database's belongs to another database at the same URL
 (re-created): it is ignored and the trail verified in full.
+
+Signed checkpoints
+------------------
+``caliper audit verify --as USERNAME`` (an investigator or an admin, with their
+password) signs the checkpoint it writes with that reader's Ed25519 key: the
+signature covers :meth:`Checkpoint.signed_message` (the SHA-256 of everything in
+the file but the signature, the event count and the time of the verify) and is
+written into the witness entry with the file's digest.  A later verify checks it
+before using the checkpoint, against the key the trail itself gave the signer by
+the checkpoint's last event and the signer's role; a signature that does not
+verify, a signer who is not a reader of the database or has another role, or a
+key that was not theirs is refused: the verify fails and names the checkpoint
+(``--full`` verifies everything without it and writes a new one).  So a forged
+checkpoint needs a signing reader's password as well as write access to the
+checkpoint and the witness.  A checkpoint written without ``--as`` is unsigned,
+trusted as before (through the witness), and the verify says so.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import hashlib
 import json
@@ -67,13 +85,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 from sqlalchemy import select, type_coerce
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
+from recist.model import Reader, Role
+from storage.db.errors import PermissionDeniedError
+
 #: Version of the checkpoint file; another version is ignored (a full verify runs).
 CHECKPOINT_FORMAT = "caliper-audit-checkpoint/4"
+
+
+#: Who may sign a checkpoint: the readers who are accountable for the trail's use.
+SIGNER_ROLES = frozenset({Role.INVESTIGATOR, Role.ADMIN})
+#: What a checkpoint's signature covers starts with this (never an event's message).
+_SIGNATURE_CONTEXT = b"caliper-audit-checkpoint-signature/1\n"
 
 
 #: Types ``marshal`` writes as they are (format 2: no references, so the bytes of equal
@@ -133,6 +165,27 @@ class EventsDigest:
         return self._hash.hexdigest()
 
 
+@dataclass(frozen=True)
+class CheckpointSigner:
+    """The reader who signs the checkpoints a verify writes, with their unlocked key."""
+
+    username: str
+    private_key: Ed25519PrivateKey
+    public_key: str  # base64, as stored for the reader
+
+    @classmethod
+    def for_reader(
+        cls, reader: Reader, private_key: Ed25519PrivateKey, public_key: str
+    ) -> CheckpointSigner:
+        """The signer of an unlocked reader; PermissionDeniedError unless their role signs."""
+        if reader.role not in SIGNER_ROLES:
+            raise PermissionDeniedError(
+                f"{reader.username!r} is a {reader.role}: only an investigator or an admin "
+                "signs audit checkpoints"
+            )
+        return cls(reader.username, private_key, public_key)
+
+
 @dataclass
 class Checkpoint:
     """What a verify that found everything intact recorded (see the module docstring)."""
@@ -146,28 +199,85 @@ class Checkpoint:
     verified_at: str = ""
     unsigned: int = 0  # events up to seq without a reader signature (storage/db/audit.py)
     first_signed: int | None = None  # the first event with a reader signature
+    signer: str | None = None  # username of the reader who signed it (None: unsigned)
+    signer_key: str | None = None  # their public key (base64) that made the signature
+    signature: str | None = None  # Ed25519 over signed_message(), base64
+    #: SHA-256 of the file it was read from ("" when not read from a file); not written.
+    file_digest: str = field(default="", compare=False)
+
+    def _content(self, *, signature: bool) -> dict[str, Any]:
+        content: dict[str, Any] = {
+            "format": CHECKPOINT_FORMAT,
+            "url": self.url,
+            "verified_at": self.verified_at or datetime.now(UTC).isoformat(),
+            "seq": self.seq,
+            "hash": self.hash,
+            "genesis": self.genesis,
+            "events_digest": self.events_digest,
+            # one "id:digest" line per row: a tenth of the time of a JSON object
+            "rows": {
+                entity: "\n".join(f"{k}:{v}" for k, v in prints.items())
+                for entity, prints in self.rows.items()
+            },
+            "unsigned": self.unsigned,
+            "first_signed": self.first_signed,
+        }
+        if self.signer is not None:
+            content["signer"] = self.signer
+            content["signer_key"] = self.signer_key
+            if signature:
+                content["signature"] = self.signature
+        return content
 
     def to_json(self) -> str:
         """The file's text."""
-        return json.dumps(
-            {
-                "format": CHECKPOINT_FORMAT,
-                "url": self.url,
-                "verified_at": self.verified_at or datetime.now(UTC).isoformat(),
-                "seq": self.seq,
-                "hash": self.hash,
-                "genesis": self.genesis,
-                "events_digest": self.events_digest,
-                # one "id:digest" line per row: a tenth of the time of a JSON object
-                "rows": {
-                    entity: "\n".join(f"{k}:{v}" for k, v in prints.items())
-                    for entity, prints in self.rows.items()
-                },
-                "unsigned": self.unsigned,
-                "first_signed": self.first_signed,
-            },
-            separators=(",", ":"),
-        )
+        return json.dumps(self._content(signature=True), separators=(",", ":"))
+
+    def signed_message(self) -> bytes:
+        """What the signature covers: the digest of everything but the signature, the
+        event count and the time of the verify."""
+        if not self.verified_at:
+            raise ValueError("a checkpoint is signed once its time is set")
+        content = json.dumps(self._content(signature=False), separators=(",", ":"))
+        digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
+        return _SIGNATURE_CONTEXT + f"{digest}\n{self.seq}\n{self.verified_at}".encode("ascii")
+
+    def sign(self, signer: CheckpointSigner) -> None:
+        """Set the time (now, if unset), the signer and the signature."""
+        self.verified_at = self.verified_at or datetime.now(UTC).isoformat()
+        self.signer, self.signer_key = signer.username, signer.public_key
+        raw = signer.private_key.sign(self.signed_message())
+        self.signature = base64.b64encode(raw).decode("ascii")
+
+    def signature_problem(self, role: str | None, key: str | None) -> str | None:
+        """Why this signed checkpoint is not to be trusted, or None when its signature holds.
+
+        Parameters
+        ----------
+        role
+            The signer's role in the database (None: no such reader).
+        key
+            The public key the trail gave the signer by event ``seq`` (None: none).
+        """
+        who = repr(self.signer)
+        if role is None:
+            return f"is signed by {who}, who is not a reader of this database"
+        if role not in SIGNER_ROLES:
+            return (
+                f"is signed by {who}, a {role}: only an investigator or an admin signs checkpoints"
+            )
+        if key is None or key != self.signer_key:
+            return f"is signed with a key that was not {who}'s at event {self.seq}"
+        try:
+            public = Ed25519PublicKey.from_public_bytes(base64.b64decode(key, validate=True))
+            raw = base64.b64decode(self.signature or "", validate=True)
+            public.verify(raw, self.signed_message())
+        except (InvalidSignature, ValueError, binascii.Error):
+            return (
+                f"carries a signature of {who} that does not verify (the checkpoint or its "
+                "signature was changed)"
+            )
+        return None
 
 
 def _prints(text: str) -> dict[str, str]:
@@ -177,19 +287,40 @@ def _prints(text: str) -> dict[str, str]:
     return dict(line.split(":", 1) for line in text.split("\n") if line)
 
 
-class CheckpointStore:
-    """The checkpoints of one database URL, in ``folder`` (one file per URL)."""
+def _optional_text(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{key} of a checkpoint is text")
+    return value
 
-    def __init__(self, folder: Path, url: str) -> None:
+
+class CheckpointStore:
+    """The checkpoints of one database URL, in ``folder`` (one file per URL).
+
+    With a ``signer``, every checkpoint saved is signed by that reader first.
+    """
+
+    def __init__(self, folder: Path, url: str, signer: CheckpointSigner | None = None) -> None:
         self.folder = folder
         self.url = url
+        self.signer = signer
         name = hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
         self.path = folder / f"{name}.json"
 
     def load(self) -> Checkpoint | None:
+        """The stored checkpoint if it is to be trusted, or None (see :meth:`read`)."""
+        checkpoint = self.read()
+        return checkpoint if checkpoint is not None and self.trusted(checkpoint) else None
+
+    def trusted(self, checkpoint: Checkpoint) -> bool:
+        """Whether a checkpoint :meth:`read` gave may be used (here: always)."""
+        return True
+
+    def read(self) -> Checkpoint | None:
         """The stored checkpoint, or None (none, unreadable, another format or URL)."""
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            raw = self.path.read_bytes()
+            data = json.loads(raw)
         except (OSError, ValueError):
             return None
         if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
@@ -205,13 +336,22 @@ class CheckpointStore:
                 verified_at=str(data.get("verified_at", "")),
                 unsigned=int(data["unsigned"]),
                 first_signed=(None if data["first_signed"] is None else int(data["first_signed"])),
+                signer=_optional_text(data, "signer"),
+                signer_key=_optional_text(data, "signer_key"),
+                signature=_optional_text(data, "signature"),
+                file_digest=hashlib.sha256(raw).hexdigest(),
             )
         except (KeyError, TypeError, ValueError):
             return None
         return checkpoint if checkpoint.url == self.url else None
 
     def save(self, checkpoint: Checkpoint) -> None:
-        """Write atomically (a crash leaves the old checkpoint or the new one); owner-only."""
+        """Write atomically (a crash leaves the old checkpoint or the new one); owner-only.
+
+        Signed by :attr:`signer` first when there is one.
+        """
+        if self.signer is not None:
+            checkpoint.sign(self.signer)
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = self.path.with_name(self.path.name + f".{os.getpid()}.partial")
         old = os.umask(0o077)

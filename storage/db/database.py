@@ -36,6 +36,7 @@ from storage.db.audit import (
     row_to_event,
     verify_chain,
 )
+from storage.db.checkpoint import CheckpointSigner
 from storage.db.errors import (
     DatabaseUnavailableError,
     NotFoundError,
@@ -45,7 +46,7 @@ from storage.db.errors import (
 )
 from storage.db.integrity import check_integrity, with_integrity
 from storage.db.models import AuditEventRow
-from storage.db.readers import ReaderRepository
+from storage.db.readers import ReaderRepository, UnlockedReader
 from storage.db.store import ClinicalStore
 from storage.db.witness import (
     Witness,
@@ -225,7 +226,11 @@ class Database:
         return ClinicalStore(self, None)
 
     def verify_audit(
-        self, expect_head: tuple[int, str] | None = None, *, full: bool = False
+        self,
+        expect_head: tuple[int, str] | None = None,
+        *,
+        full: bool = False,
+        signer: UnlockedReader | None = None,
     ) -> AuditReport:
         """Verify the audit chain and that the tables match it (``storage.db.audit.verify_chain``).
 
@@ -239,11 +244,16 @@ class Database:
             ``(seq, hash)`` of an event recorded earlier, to detect a truncated trail.
         full
             Verify every event and row, whatever the checkpoint covers.
+        signer
+            A reader (investigator or admin) who signs the checkpoint this verify writes.
         """
         checkpoints = WitnessedCheckpoints(
             paths.data_dir() / "audit-checkpoints",
             make_url(self.url).render_as_string(hide_password=True),
             self.witness,
+            None
+            if signer is None
+            else CheckpointSigner.for_reader(signer.reader, signer.private_key, signer.public_key),
         )
         with self.read_session("verify audit trail") as session:
             witnessed = self.witness.check(session)  # before this verify records its head
@@ -251,7 +261,9 @@ class Database:
             report = verify_chain(session, expect_head, checkpoints=checkpoints, full=full)
             report = with_integrity(report, check_integrity(session), witnessed)
             if report.ok:
-                self._record_head(session, "verify", checkpoints.pending)
+                self._record_head(
+                    session, "verify", checkpoints.pending, checkpoints.pending_signature
+                )
         return report
 
     def _signatures_witnessed(self, session: Session, witnessed: WitnessCheck) -> None:
@@ -270,9 +282,15 @@ class Database:
                 "shared witness to check every signature)"
             )
 
-    def _record_head(self, session: Session, why: str, checkpoint: str | None = None) -> None:
+    def _record_head(
+        self,
+        session: Session,
+        why: str,
+        checkpoint: str | None = None,
+        signed: tuple[str, str] | None = None,
+    ) -> None:
         try:
-            self.witness.record_head(session, why, checkpoint)
+            self.witness.record_head(session, why, checkpoint, signed)
         except OSError as exc:
             raise RepositoryError(
                 f"cannot write the audit witness {self.witness.path}: {exc.strerror or exc}"

@@ -25,7 +25,10 @@ machine, a WORM share; README "What the audit trail can and cannot prove").
 
 A checkpoint of :mod:`storage.db.checkpoint` is "signed into the witness": its
 file's SHA-256 is recorded when it is saved, and a checkpoint whose digest the
-witness does not hold is not trusted (the verify runs in full).
+witness does not hold is not trusted (the verify runs in full).  A checkpoint
+signed by a reader (``caliper audit verify --as``) has its signer and Ed25519
+signature written into that entry as well (``checkpoint_signer``,
+``checkpoint_signature``).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.db.checkpoint import Checkpoint, CheckpointStore
+from storage.db.checkpoint import Checkpoint, CheckpointSigner, CheckpointStore
 from storage.db.models import AuditEventRow
 
 WITNESS_FORMAT = 1
@@ -120,9 +123,19 @@ class Witness:
         return self._read()[0]
 
     def record(
-        self, seq: int, digest: str, genesis: str, why: str, checkpoint: str | None = None
+        self,
+        seq: int,
+        digest: str,
+        genesis: str,
+        why: str,
+        checkpoint: str | None = None,
+        signed: tuple[str, str] | None = None,
     ) -> None:
-        """Append one head (owner-only file, appended and flushed to disk)."""
+        """Append one head (owner-only file, appended and flushed to disk).
+
+        ``checkpoint``: the digest of the checkpoint file saved with this head; ``signed``:
+        its signer and signature, when a reader signed it.
+        """
         if seq <= 0:
             return
         data: dict[str, Any] = {
@@ -135,6 +148,8 @@ class Witness:
         }
         if checkpoint is not None:
             data["checkpoint"] = checkpoint
+            if signed is not None:
+                data["checkpoint_signer"], data["checkpoint_signature"] = signed
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
@@ -145,14 +160,20 @@ class Witness:
         finally:
             os.close(fd)
 
-    def record_head(self, session: Session, why: str, checkpoint: str | None = None) -> None:
+    def record_head(
+        self,
+        session: Session,
+        why: str,
+        checkpoint: str | None = None,
+        signed: tuple[str, str] | None = None,
+    ) -> None:
         """Append the database's current head (nothing for an empty trail)."""
         head = session.execute(
             select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
         ).first()
         if head is None:
             return
-        self.record(head[0], head[1], _genesis(session) or "", why, checkpoint)
+        self.record(head[0], head[1], _genesis(session) or "", why, checkpoint, signed)
 
     def checkpoint_digests(self) -> set[str]:
         """The digests of the checkpoint files the witness recorded."""
@@ -289,10 +310,18 @@ def witness_path(url: str, sqlite_path: Path | None, data_dir: Path) -> Path:
 class WitnessedCheckpoints(CheckpointStore):
     """Checkpoints trusted only when the witness recorded their digest; saving records it."""
 
-    def __init__(self, folder: Path, url: str, witness: Witness) -> None:
-        super().__init__(folder, url)
+    def __init__(
+        self,
+        folder: Path,
+        url: str,
+        witness: Witness,
+        signer: CheckpointSigner | None = None,
+    ) -> None:
+        super().__init__(folder, url, signer)
         self.witness = witness
         self.pending: str | None = None
+        #: (signer, signature) of the checkpoint saved, for its witness entry; None: unsigned.
+        self.pending_signature: tuple[str, str] | None = None
 
     def _digest(self) -> str | None:
         try:
@@ -300,12 +329,11 @@ class WitnessedCheckpoints(CheckpointStore):
         except OSError:
             return None
 
-    def load(self) -> Checkpoint | None:
-        """The checkpoint, if the witness recorded this very file; else None (verify in full)."""
-        digest = self._digest()
-        if digest is None or digest not in self.witness.checkpoint_digests():
-            return None
-        return super().load()
+    def trusted(self, checkpoint: Checkpoint) -> bool:
+        """Whether the witness recorded the very file the checkpoint was read from."""
+        return bool(checkpoint.file_digest) and (
+            checkpoint.file_digest in self.witness.checkpoint_digests()
+        )
 
     def save(self, checkpoint: Checkpoint) -> None:
         """Write the checkpoint; its digest is :attr:`pending` until the verify records it.
@@ -315,3 +343,5 @@ class WitnessedCheckpoints(CheckpointStore):
         """
         super().save(checkpoint)
         self.pending = self._digest()
+        if checkpoint.signer is not None and checkpoint.signature is not None:
+            self.pending_signature = (checkpoint.signer, checkpoint.signature)

@@ -6,28 +6,33 @@ checkpoint covers and on ones after it; the next (incremental) verify must repor
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
-from recist.model import Patient
+from recist.model import Patient, Reader
 from storage import paths
 from storage.db import ClinicalStore, Database, open_database
-from storage.db.audit import _EVENT_TABLE, event_hash
+from storage.db.audit import _EVENT_TABLE, AuditReport, event_hash
 from storage.db.checkpoint import (
     CHECKPOINT_FORMAT,
     Checkpoint,
+    CheckpointSigner,
     CheckpointStore,
     EventsDigest,
     RawTable,
 )
-from tests.storage.db.conftest import REPO
+from storage.db.errors import PermissionDeniedError
+from tests.storage.db.conftest import PASSWORD, REPO
 
 
 def _drop_triggers(db: Database) -> None:
@@ -324,3 +329,164 @@ def test_cli_full_and_expect_head(
     wrong = caliper("--full", "--expect-head", f"{seq}:{'0' * 64}")
     assert wrong.returncode == 1
     assert "hash differs from the recorded head" in wrong.stdout
+
+
+# -- signed checkpoints (caliper audit verify --as) -------------------------------------------
+
+
+def _checkpoint_path() -> Path:
+    return next((paths.data_dir() / "audit-checkpoints").glob("*.json"))
+
+
+def _edit_checkpoint(change: Any) -> None:
+    path = _checkpoint_path()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+
+
+def _signed_checkpoint(db: Database, store: ClinicalStore, alice: Reader) -> AuditReport:
+    _patients(store, 0, 3)
+    report = db.verify_audit(signer=db.readers.unlock(alice.username, PASSWORD))
+    assert report.ok, report
+    return report
+
+
+def test_a_signed_checkpoint_is_written_into_the_witness_and_verified(
+    db: Database, store: ClinicalStore, alice: Reader
+) -> None:
+    report = _signed_checkpoint(db, store, alice)
+    assert f"checkpoint saved at event {report.head_seq}, signed by alice" in str(report)
+    data = _checkpoint_file()
+    assert data["signer"] == "alice"
+    assert data["signer_key"] == db.readers.public_key("alice")
+    entry = json.loads(db.witness.path.read_text(encoding="utf-8").splitlines()[-1])
+    assert entry["checkpoint_signer"] == "alice"
+    assert entry["checkpoint_signature"] == data["signature"]
+    loaded = CheckpointStore(_checkpoint_path().parent, data["url"]).load()
+    assert loaded is not None
+    assert loaded.signature_problem("investigator", data["signer_key"]) is None
+    _patients(store, 3, 2)
+    later = db.verify_audit()  # without --as: starts from alice's checkpoint
+    assert later.ok, later
+    assert later.verified_from == report.head_seq + 1  # type: ignore[operator]
+    assert "is signed by alice" in str(later)
+    assert f"checkpoint saved at event {later.head_seq}, unsigned" in str(later)
+
+
+def test_an_unsigned_checkpoint_still_serves_and_says_so(
+    db: Database, store: ClinicalStore
+) -> None:
+    _patients(store, 0, 3)
+    first = db.verify_audit()
+    assert "unsigned (`caliper audit verify --as USERNAME` signs it)" in str(first)
+    assert "signer" not in _checkpoint_file()
+    second = db.verify_audit()
+    assert second.ok
+    assert second.verified_from is not None
+    assert "is unsigned (written by a verify without --as)" in str(second)
+
+
+@pytest.mark.parametrize("tamper", ["signature", "seq", "rows", "verified_at"])
+def test_a_tampered_signed_checkpoint_fails_the_verify_and_is_named(
+    db: Database, store: ClinicalStore, alice: Reader, tamper: str
+) -> None:
+    _signed_checkpoint(db, store, alice)
+
+    def change(data: dict[str, Any]) -> None:
+        if tamper == "signature":
+            raw = bytearray(base64.b64decode(data["signature"]))
+            raw[5] ^= 1
+            data["signature"] = base64.b64encode(bytes(raw)).decode("ascii")
+        elif tamper == "seq":
+            data["seq"] -= 1
+        elif tamper == "rows":
+            data["rows"]["patient"] = data["rows"]["patient"].replace(":", ":0", 1)
+        else:
+            data["verified_at"] = "2020-01-01T00:00:00+00:00"
+
+    _edit_checkpoint(change)
+    report = db.verify_audit()
+    assert not report.ok
+    assert str(_checkpoint_path()) in report.problem
+    assert "signature of 'alice' that does not verify" in report.problem
+    assert "audit trail BROKEN: the checkpoint of event" in str(report)
+    full = db.verify_audit(full=True)  # verifies without it and replaces it
+    assert full.ok, full
+    assert "not used, replaced by this full verify" in str(full)
+    assert db.verify_audit().ok
+
+
+def test_a_checkpoint_signed_by_the_wrong_reader_or_key_is_refused(
+    db: Database, store: ClinicalStore, alice: Reader, bob: Reader
+) -> None:
+    report = _signed_checkpoint(db, store, alice)
+    folder, url = _checkpoint_path().parent, _checkpoint_file()["url"]
+    checkpoint = CheckpointStore(folder, url).read()
+    assert checkpoint is not None
+    unlocked_bob = db.readers.unlock(bob.username, PASSWORD)
+    forger = Ed25519PrivateKey.generate()
+    forged_key = base64.b64encode(forger.public_key().public_bytes_raw()).decode("ascii")
+    cases = [
+        # bob is a reader: his own valid signature does not make a checkpoint trusted
+        (CheckpointSigner("bob", unlocked_bob.private_key, unlocked_bob.public_key), "a reader"),
+        # someone else's key, claiming to be alice
+        (CheckpointSigner("alice", forger, forged_key), "a key that was not 'alice''s"),
+        (CheckpointSigner("mallory", forger, forged_key), "not a reader of this database"),
+    ]
+    for signer, expected in cases:
+        CheckpointStore(folder, url, signer).save(replace(checkpoint, verified_at=""))
+        refused = db.verify_audit()
+        assert not refused.ok, signer
+        assert expected in refused.problem, refused.problem
+        assert f"the checkpoint of event {report.head_seq}" in refused.problem
+
+
+def test_only_an_investigator_or_an_admin_signs(db: Database, bob: Reader) -> None:
+    unlocked = db.readers.unlock(bob.username, PASSWORD)
+    with pytest.raises(PermissionDeniedError, match="only an investigator or an admin"):
+        db.verify_audit(signer=unlocked)
+
+
+def test_cli_verify_as_a_reader_signs_and_a_wrong_password_writes_nothing(
+    db_url: str, db: Database, store: ClinicalStore, alice: Reader
+) -> None:
+    _patients(store, 0, 3)
+
+    def caliper(*args: str, password: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "app", "--db", db_url, "audit", "verify", *args],
+            input=password + "\n",
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=120,
+            check=False,
+        )
+
+    wrong = caliper("--as", "alice", "--password-stdin", password="not it")
+    assert wrong.returncode == 2
+    assert "wrong password for 'alice'; nothing was verified or written" in wrong.stderr
+    assert not (paths.data_dir() / "audit-checkpoints").exists()
+    assert not db.witness.path.exists()
+    bob = caliper("--as", "bob", "--password-stdin", password=PASSWORD)
+    assert bob.returncode == 2
+    assert "'bob' is a reader: audit checkpoints are signed by an investigator" in bob.stderr
+    signed = caliper("--as", "alice", "--password-stdin", password=PASSWORD)
+    assert signed.returncode == 0, signed.stderr
+    assert "signed by alice" in signed.stdout
+    assert _checkpoint_file()["signer"] == "alice"
+    again = caliper(password="")
+    assert again.returncode == 0
+    assert "is signed by alice" in again.stdout
+
+
+def test_a_signature_stripped_from_a_checkpoint_leaves_it_untrusted(
+    db: Database, store: ClinicalStore, alice: Reader
+) -> None:
+    """Without its signature the file is not the one the witness recorded: verified in full."""
+    _signed_checkpoint(db, store, alice)
+    _edit_checkpoint(lambda data: [data.pop(k) for k in ("signer", "signer_key", "signature")])
+    report = db.verify_audit()
+    assert report.ok, report
+    assert report.verified_from is None
