@@ -29,14 +29,19 @@ The algorithm (``ALGORITHM`` / ``ALGORITHM_VERSION``; its parameters are
    reconstruction: erode, keep the seed's component, dilate back inside the region), then
    holes are filled on every axial slice.
 5. Volume: partial-volume corrected (:func:`partial_volume_ml`), the fractions measured
-   against the lesion's value beyond the blur's reach (:func:`_lesion_value`).
+   against the lesion's value beyond the blur's reach (:func:`_lesion_value`; 1.3: for a
+   lesion with no voxel that deep, the mean of its unsmoothed voxels inside the outline).
+   Where the boundary was capped at the leak level, the fractions are counted on the
+   half-way region instead when it holds (1.3, :func:`_volume_region`).
 
 Large lesions against an organ's edge: when every box leaks at once (the partial-volume
 layer along the liver's surface holds the lesion's values on thick slices), the scan is
 repeated with paths narrower than ``2 * leak_cut_mm`` cut in-plane (a grey-value dilation of
 the image before each region growing, the same cut in the final opening and a barrier grown
 as far); a result whose axial sections are not compact (area under ``min_solidity`` of their
-convex hull: it followed the edge) is refused.
+convex hull: it followed the edge) is first opened by ``protrusion_fraction`` of its
+largest section's radius (1.3: a lobe of the tissue beyond the surface joined by a narrower
+neck is cut off) and refused only if still not compact.
 
 Refusals (:class:`SegmentationError`), never a silly number: seed outside the image or in air,
 no edge (contrast below ``min_contrast_hu``), a region reaching the side of the search box (it
