@@ -43,7 +43,11 @@ sys.path.insert(0, str(ROOT))
 
 from app.segmentation.diameters import recist_diameters  # noqa: E402
 from app.segmentation.errors import SegmentationError  # noqa: E402
-from app.segmentation.lesion import segment_lesion, threshold_baseline  # noqa: E402
+from app.segmentation.lesion import (  # noqa: E402
+    ALGORITHM_VERSION,
+    segment_lesion,
+    threshold_baseline,
+)
 from app.segmentation.liver import LiverParameters, segment_liver  # noqa: E402
 from storage.dicom import load_series  # noqa: E402
 
@@ -357,7 +361,10 @@ def main() -> int:
         if args.verbose:
             print(_line(row), flush=True)
 
-    print(f"{len(rows)} synthetic lesions in {args.data / 'ct-wholebody-269'} (seed {args.seed})")
+    print(
+        f"{len(rows)} synthetic lesions in {args.data / 'ct-wholebody-269'} (seed {args.seed}), "
+        f"version {ALGORITHM_VERSION}"
+    )
     print(
         f"{'method':<10} {'refused':>7} {'long ok':>8} {'short ok':>8} {'vol ok':>7} "
         f"{'|long err| med':>15} {'|vol err| med':>14} {'s median':>9} {'s max':>6}"
