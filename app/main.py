@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from PySide6.QtCore import QSocketNotifier, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 
-from app import demo
+from app import demo, pyside_hook
 from app.demo import DEMO_FOLDER, DEMO_SUBJECT_ID
 from recist.model import Reader, Role
 
@@ -429,6 +429,7 @@ def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int
     """
     from app import seconds_since_start
 
+    pyside_hook.install()  # before the heavy imports: each one passes PySide6's import hook
     started = time.perf_counter()
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
