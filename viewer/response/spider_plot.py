@@ -16,12 +16,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from viewer.style import ACCENT, response_colour
 
+#: The size hints of the pyqtgraph PlotWidget, which the empty panel takes until it is built.
+_PLOT_SIZE_HINT, _PLOT_MINIMUM_SIZE_HINT = QSize(600, 480), QSize(68, 68)
 #: Percentages drawn as dashed guide lines, with their labels.
 GUIDES: tuple[tuple[float, str], ...] = ((20.0, "+20 %"), (-30.0, "−30 %"))
 
@@ -48,6 +50,14 @@ class SpiderPlotWidget(QWidget):
         """The pyqtgraph plot (built now if the panel has not been painted yet)."""
         return self._plot if self._plot is not None else self._build()
 
+    def sizeHint(self) -> QSize:  # noqa: D102, N802  (Qt's name)
+        return super().sizeHint() if self._plot is not None else QSize(_PLOT_SIZE_HINT)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: D102, N802  (Qt's name)
+        if self._plot is not None:
+            return super().minimumSizeHint()
+        return QSize(_PLOT_MINIMUM_SIZE_HINT)
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802  (Qt's name)
         """The first paint (an empty frame) schedules building the plot, after this paint."""
         super().paintEvent(event)
@@ -69,6 +79,9 @@ class SpiderPlotWidget(QWidget):
             plot.getAxis(axis).setTextPen("#aeb6c0")
             plot.getAxis(axis).setPen("#4a5260")
         self._layout.addWidget(plot)
+        if self.isVisible():
+            plot.show()  # now, not when the layout would (one event loop later)
+        self.updateGeometry()
         self._draw(*self._shown)
         return plot
 
