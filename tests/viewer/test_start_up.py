@@ -171,6 +171,8 @@ def info(self, msg, *args, **kwargs):
                 ),
                 # before issue 17 the plot was built with the panel (no _plot attribute)
                 "spider_plot_built": getattr(window.response_panel.spider, "_plot", 1) is not None,
+                # the coronal/sagittal panes are built for a 2x2 layout (issue 17)
+                "reformats_built": getattr(window.layout_view, "_reformats", 1) is not None,
                 "modules": sorted(sys.modules),
             }
             print("STATE " + json.dumps(state), flush=True)
@@ -187,7 +189,8 @@ def test_when_the_window_shows_no_heavy_module_is_imported_yet(tmp_path: Path) -
     """``caliper``: the real main window (menus, toolbar, panes) shows before the heavy imports.
 
     The spider plot of the response panel (a pyqtgraph PlotWidget) is built after the
-    first paint; the modules of :data:`NOT_BEFORE_THE_WINDOW` load after the window shows.
+    first paint, the coronal and sagittal panes for a 2x2 layout; the modules of
+    :data:`NOT_BEFORE_THE_WINDOW` load after the window shows.
     """
     import json
     import os
@@ -213,6 +216,7 @@ def test_when_the_window_shows_no_heavy_module_is_imported_yet(tmp_path: Path) -
     assert state["toolbar"] > 10
     assert {"Patients", "Lesions", "Response"} <= set(state["docks"])
     assert not state["spider_plot_built"]
+    assert not state["reformats_built"]
     loaded = [
         m
         for m in state["modules"]
