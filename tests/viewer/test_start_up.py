@@ -149,19 +149,28 @@ NOT_BEFORE_THE_WINDOW = (
 #: Runs the real entry point (``caliper`` with no command) and, when "window shown" is
 #: logged, prints what is on screen and which modules are loaded, then ends the process.
 _WINDOW_SHOWN_PROBE = r"""
-import json, logging, os, sys
+import gc, json, logging, os, sys
 
 _info = logging.Logger.info
+state = {}
+
+def report():
+    try:
+        state["gc_enabled_after"] = gc.isenabled()
+        print("STATE " + json.dumps(state), flush=True)
+    finally:
+        os._exit(0)
 
 def info(self, msg, *args, **kwargs):
     _info(self, msg, *args, **kwargs)
     if isinstance(msg, str) and msg.startswith("window shown"):
         try:
+            from PySide6.QtCore import QTimer
             from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QToolBar
             window = next(
                 w for w in QApplication.topLevelWidgets() if isinstance(w, QMainWindow)
             )
-            state = {
+            state.update({
                 "class": type(window).__name__,
                 "visible": window.isVisible(),
                 "menus": [a.text() for a in window.menuBar().actions()],
@@ -173,11 +182,13 @@ def info(self, msg, *args, **kwargs):
                 "spider_plot_built": getattr(window.response_panel.spider, "_plot", 1) is not None,
                 # the coronal/sagittal panes are built for a 2x2 layout (issue 17)
                 "reformats_built": getattr(window.layout_view, "_reformats", 1) is not None,
+                "gc_enabled_while_building": gc.isenabled(),
                 "modules": sorted(sys.modules),
-            }
-            print("STATE " + json.dumps(state), flush=True)
-        finally:
-            os._exit(0)
+            })
+            QTimer.singleShot(0, report)  # once run_gui is back in the event loop
+        except BaseException:
+            report()
+            raise
 
 logging.Logger.info = info
 from app.cli import main
@@ -217,6 +228,8 @@ def test_when_the_window_shows_no_heavy_module_is_imported_yet(tmp_path: Path) -
     assert {"Patients", "Lesions", "Response"} <= set(state["docks"])
     assert not state["spider_plot_built"]
     assert not state["reformats_built"]
+    assert not state["gc_enabled_while_building"]  # no collections while the window is built
+    assert state["gc_enabled_after"]
     loaded = [
         m
         for m in state["modules"]
