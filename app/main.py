@@ -15,6 +15,7 @@ screen at once; ``--demo`` opens it directly.
 from __future__ import annotations
 
 import contextlib
+import gc
 import getpass
 import json
 import logging
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from PySide6.QtCore import QSocketNotifier, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 
-from app import demo
+from app import demo, pyside_hook
 from app.demo import DEMO_FOLDER, DEMO_SUBJECT_ID
 from recist.model import Reader, Role
 
@@ -429,6 +430,7 @@ def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int
     """
     from app import seconds_since_start
 
+    pyside_hook.install()  # before the heavy imports: each one passes PySide6's import hook
     started = time.perf_counter()
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
@@ -468,6 +470,7 @@ def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int
     window.startup_seconds = startup_seconds  # type: ignore[attr-defined]  # as splash_seconds
     # read by benchmarks/bench_fast.py (row "window"): seconds since the process started
     log.info("window shown %.2f s after process start", seconds_since_start())
+    gc.enable()  # off while the window was built when started by ``caliper`` (app.cli)
     if os.environ.get(_PROBE_ENV):  # tests/viewer/test_start_up.py: nothing heavy so far
         print(f"window shown; sqlalchemy imported: {'sqlalchemy' in sys.modules}", flush=True)  # noqa: T201
     app.main_window = window  # type: ignore[attr-defined]  # found by tests

@@ -8,15 +8,18 @@ hands it the real :class:`app.session.ReadingSession`.  From then on every
 attribute and call goes to the real session, and its signals reach whoever
 connected to the stand-in's signals of the same name.
 
-Standard library and psygnal only: importing this module must not import
-``storage``, SQLAlchemy or ``app.session``.
+Standard library only: importing this module must not import ``storage``, SQLAlchemy,
+``app.session`` or psygnal (importing psygnal reads package metadata: tens of
+milliseconds before the window shows).  The stand-in's signals are
+:class:`_Signal`, a minimal psygnal look-alike; the real session's psygnal signals
+are relayed to them by :meth:`PendingSession.attach`.
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any
-
-from psygnal import Signal
 
 #: The signals of ``ReadingSession`` (tests/viewer/test_start_up.py checks the list).
 SESSION_SIGNALS = (
@@ -42,6 +45,67 @@ _NONE_BEFORE_ATTACH = frozenset(
 NOT_READY = "Caliper is still opening the database; try again in a moment."
 
 
+class _SignalInstance:
+    """The connected slots of one signal of one object (``connect``/``disconnect``/``emit``).
+
+    As psygnal does, a slot that takes fewer positional arguments than are emitted is
+    called with the first ones only (``commands.changed`` slots take none).
+    """
+
+    def __init__(self) -> None:
+        self._slots: list[tuple[Callable[..., Any], int | None]] = []
+
+    def connect(self, slot: Callable[..., Any]) -> Callable[..., Any]:
+        """Call *slot* on every :meth:`emit`; return it (usable as a decorator)."""
+        self._slots.append((slot, _max_args(slot)))
+        return slot
+
+    def disconnect(self, slot: Callable[..., Any] | None = None) -> None:
+        """Stop calling *slot* (every slot when None)."""
+        self._slots = [] if slot is None else [(s, n) for s, n in self._slots if s != slot]
+
+    def emit(self, *args: Any) -> None:
+        """Call every connected slot, in the order they were connected."""
+        for slot, n in list(self._slots):
+            slot(*(args if n is None else args[:n]))
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+
+def _max_args(slot: Callable[..., Any]) -> int | None:
+    """How many positional arguments *slot* takes (None: any number)."""
+    try:
+        parameters = inspect.signature(slot).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: give it everything
+        return None
+    positional = 0
+    for p in parameters:
+        if p.kind is p.VAR_POSITIONAL:
+            return None
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            positional += 1
+    return positional
+
+
+class _Signal:
+    """A class attribute giving each instance its own :class:`_SignalInstance`."""
+
+    def __init__(self, *_types: object) -> None:
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = f"_signal_{name}"
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        found = instance.__dict__.get(self._name)
+        if found is None:
+            found = instance.__dict__[self._name] = _SignalInstance()
+        return found
+
+
 class NotReadyError(RuntimeError):
     """An edit or query asked of the session before the database was open."""
 
@@ -49,7 +113,7 @@ class NotReadyError(RuntimeError):
 class _PendingCommands:
     """The undo stack before the session exists: nothing to undo or redo."""
 
-    changed = Signal()
+    changed = _Signal()
 
     def __init__(self) -> None:
         self.real: Any = None
@@ -85,18 +149,18 @@ class PendingSession:
     lists no patients, and any other call raises :class:`NotReadyError`.
     """
 
-    patient_opened = Signal(object)
-    timepoint_selected = Signal(object)
-    lesion_added = Signal(object)
-    lesion_changed = Signal(object)
-    lesion_removed = Signal(object)
-    measurement_added = Signal(object)
-    measurement_changed = Signal(object)
-    measurement_removed = Signal(object)
-    assessment_updated = Signal(object)
-    assessment_failed = Signal(object)
-    timepoint_locked = Signal(object)
-    timepoint_changed = Signal(object)
+    patient_opened = _Signal(object)
+    timepoint_selected = _Signal(object)
+    lesion_added = _Signal(object)
+    lesion_changed = _Signal(object)
+    lesion_removed = _Signal(object)
+    measurement_added = _Signal(object)
+    measurement_changed = _Signal(object)
+    measurement_removed = _Signal(object)
+    assessment_updated = _Signal(object)
+    assessment_failed = _Signal(object)
+    timepoint_locked = _Signal(object)
+    timepoint_changed = _Signal(object)
 
     def __init__(self) -> None:
         self.real: Any = None

@@ -15,6 +15,7 @@ module only when its command runs; ``app.main`` only to start the window.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -173,6 +174,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_self_check()
         if args.command is None:
+            # No garbage collections while Qt, pyqtgraph and the window's modules load (tens
+            # of thousands of new objects, no garbage: ~10 % of the start-up); run_gui turns
+            # the collector back on once the window is shown.
+            gc.disable()
             from app.main import exit_process, run_gui
 
             exit_process(run_gui(db_url=args.db, demo=args.demo, open_path=args.open_path))

@@ -67,6 +67,33 @@ def test_layout_switch_shows_the_panes(qtbot, layout, ct_chest):
         layout.set_layout("3x3")
 
 
+def test_the_reformat_panes_are_built_for_2x2_with_the_main_panes_settings(qtbot, layout):
+    """Issue 17: the window shows in 1x1 without the reformats; 2x2 builds them, set alike."""
+    refused: list[str] = []
+    layout.measurement_refused.connect(refused.append)
+    layout.set_tool("pan")
+    layout.set_reformat_calipers(True)
+    layout.set_layout("1x2")
+    assert layout._reformats is None  # not needed yet
+
+    layout.set_layout("2x2")
+    qtbot.wait(50)
+    assert layout._reformats is not None
+    for view in (layout.coronal, layout.sagittal):
+        assert view.isVisible()
+        assert view.parent() is layout
+        assert (view.tool, view.allow_reformat_calipers, view.crosshair_enabled) == (
+            "pan",
+            True,
+            True,
+        )
+    assert layout.crosshair_lps is not None
+    layout.set_reformat_calipers(False)
+    layout.coronal.measurement_refused.emit("no calipers on reformats")
+    assert refused == ["no calipers on reformats"]  # relayed from a reformat built later
+    assert not layout.sagittal.allow_reformat_calipers
+
+
 def test_main_pane_shows_any_plane_in_1x1(layout):
     layout.set_plane("sagittal")
     assert layout.main.orientation == "sagittal"

@@ -81,3 +81,33 @@ def test_post_progression_timepoint_is_labelled_and_muted(qtbot) -> None:  # noq
     assert reason.startswith("PD (after progression at C6; not used for BOR)")
     assert "post-progression" not in table.item(2, OVERALL_COLUMN).text()
     assert c9.data(Qt.ItemDataRole.UserRole) == "PD"
+
+
+def _spider_points(spider: Any) -> list[tuple[float, float]]:
+    import pyqtgraph as pg
+
+    scatter = [i for i in spider.plot.getPlotItem().items if isinstance(i, pg.ScatterPlotItem)]
+    return [(float(p.pos().x()), float(p.pos().y())) for s in scatter for p in s.points()]
+
+
+def test_the_spider_plot_is_built_after_the_first_paint_with_the_points_set_before(
+    qtbot,  # noqa: ANN001
+) -> None:
+    """Issue 17: the PlotWidget is not built with the panel, but right after it is painted."""
+    panel = ResponsePanelWidget(_Session(_case()))
+    qtbot.addWidget(panel)
+    spider = panel.spider
+    assert spider._plot is None  # the window shows without it
+    assert [label for label, _pct in spider.points] == ["BL", "C3", "C6", "C9"]
+    panel.show()
+    qtbot.waitUntil(lambda: spider._plot is not None, timeout=5000)
+    assert spider.plot.isVisible()
+    assert _spider_points(spider) == [(0.0, 0.0), (1.0, -100.0), (2.0, -75.0), (3.0, -87.5)]
+
+
+def test_reading_the_spider_plot_builds_it_at_once(qtbot) -> None:  # noqa: ANN001
+    panel = ResponsePanelWidget(_Session(_case()))
+    qtbot.addWidget(panel)
+    assert _spider_points(panel.spider)[1] == (1.0, -100.0)
+    panel.spider.set_points(["BL"], [0.0], [None])
+    assert _spider_points(panel.spider) == [(0.0, 0.0)]

@@ -113,3 +113,126 @@ def test_the_pending_session_relays_every_session_signal() -> None:
     assert pending.commands.can_undo_redo() == (False, False)
     with pytest.raises(NotReadyError, match="still opening the database"):
         pending.open_patient("X")
+
+
+#: Imported only once the window is up (or when their feature is used): the database layer,
+#: DICOM, PACS, image processing, plotting, PDF, and Caliper's own heavy modules (issue 17).
+NOT_BEFORE_THE_WINDOW = (
+    "sqlalchemy",
+    "alembic",
+    "psycopg",
+    "cryptography",
+    "pydicom",
+    "pynetdicom",
+    "highdicom",
+    "SimpleITK",
+    "gdcm",
+    "pylibjpeg",
+    "imagecodecs",
+    "scipy",
+    "matplotlib",
+    "pandas",
+    "lifelines",
+    "PIL",
+    "psygnal",
+    "storage.db",
+    "storage.dicom",
+    "app.session",
+    "app.pacs",
+    "app.segmentation",
+    "app.cohort",
+    "recist.evaluate",
+    "recist.endpoints",
+    "viewer.cohort",
+)
+
+#: Runs the real entry point (``caliper`` with no command) and, when "window shown" is
+#: logged, prints what is on screen and which modules are loaded, then ends the process.
+_WINDOW_SHOWN_PROBE = r"""
+import gc, json, logging, os, sys
+
+_info = logging.Logger.info
+state = {}
+
+def report():
+    try:
+        state["gc_enabled_after"] = gc.isenabled()
+        print("STATE " + json.dumps(state), flush=True)
+    finally:
+        os._exit(0)
+
+def info(self, msg, *args, **kwargs):
+    _info(self, msg, *args, **kwargs)
+    if isinstance(msg, str) and msg.startswith("window shown"):
+        try:
+            from PySide6.QtCore import QTimer
+            from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QToolBar
+            window = next(
+                w for w in QApplication.topLevelWidgets() if isinstance(w, QMainWindow)
+            )
+            state.update({
+                "class": type(window).__name__,
+                "visible": window.isVisible(),
+                "menus": [a.text() for a in window.menuBar().actions()],
+                "toolbar": len(window.findChild(QToolBar, "mainToolbar").actions()),
+                "docks": sorted(
+                    d.windowTitle() for d in window.findChildren(QDockWidget) if d.isVisible()
+                ),
+                # before issue 17 the plot was built with the panel (no _plot attribute)
+                "spider_plot_built": getattr(window.response_panel.spider, "_plot", 1) is not None,
+                # the coronal/sagittal panes are built for a 2x2 layout (issue 17)
+                "reformats_built": getattr(window.layout_view, "_reformats", 1) is not None,
+                "gc_enabled_while_building": gc.isenabled(),
+                "modules": sorted(sys.modules),
+            })
+            QTimer.singleShot(0, report)  # once run_gui is back in the event loop
+        except BaseException:
+            report()
+            raise
+
+logging.Logger.info = info
+from app.cli import main
+main([])
+"""
+
+
+def test_when_the_window_shows_no_heavy_module_is_imported_yet(tmp_path: Path) -> None:
+    """``caliper``: the real main window (menus, toolbar, panes) shows before the heavy imports.
+
+    The spider plot of the response panel (a pyqtgraph PlotWidget) is built after the
+    first paint, the coronal and sagittal panes for a 2x2 layout; the modules of
+    :data:`NOT_BEFORE_THE_WINDOW` load after the window shows.
+    """
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, CALIPER_HOME=str(tmp_path), QT_QPA_PLATFORM="offscreen")
+    env.pop("CALIPER_DB", None)
+    done = subprocess.run(
+        [sys.executable, "-c", _WINDOW_SHOWN_PROBE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    lines = [x for x in done.stdout.splitlines() if x.startswith("STATE ")]
+    assert lines, done.stdout + done.stderr
+    state = json.loads(lines[0][len("STATE ") :])
+    assert state["class"] == "MainWindow"
+    assert state["visible"]
+    assert state["menus"][:4] == ["&File", "&Edit", "&View", "&Timepoint"]
+    assert state["toolbar"] > 10
+    assert {"Patients", "Lesions", "Response"} <= set(state["docks"])
+    assert not state["spider_plot_built"]
+    assert not state["reformats_built"]
+    assert not state["gc_enabled_while_building"]  # no collections while the window is built
+    assert state["gc_enabled_after"]
+    loaded = [
+        m
+        for m in state["modules"]
+        if any(m == h or m.startswith(h + ".") for h in NOT_BEFORE_THE_WINDOW)
+    ]
+    assert loaded == []

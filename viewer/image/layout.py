@@ -10,6 +10,9 @@ coronal and a sagittal reformat of the same series, and the comparison pane
          (baseline) the axial pane takes the left column and the
          reformats are stacked on the right.
 
+The two reformat panes are built the first time they are needed (a 2x2 layout, or
+:attr:`ViewerLayout.coronal` read): ``caliper`` shows its window in 1x1 without them.
+
 In 2x2 the three planes share one point (the crosshair, drawn in each): a
 click or a pointer drag in one plane moves it, and the other two planes show
 the slices through it; scrolling one plane moves the crosshair in the others.
@@ -47,6 +50,8 @@ class ViewerLayout(QtWidgets.QWidget):
         ``"1x1"``, ``"1x2"`` or ``"2x2"``.
     crosshair_moved(tuple)
         The shared point of the planes moved (LPS millimetres); 2x2 only.
+    measurement_refused(str)
+        A plane refused a caliper (``SeriesViewerWidget.measurement_refused``), with why.
 
     Parameters
     ----------
@@ -60,6 +65,7 @@ class ViewerLayout(QtWidgets.QWidget):
 
     layout_changed = QtCore.Signal(str)
     crosshair_moved = QtCore.Signal(object)
+    measurement_refused = QtCore.Signal(str)
 
     def __init__(
         self,
@@ -71,10 +77,7 @@ class ViewerLayout(QtWidgets.QWidget):
         super().__init__(parent)
         self.setObjectName("viewerLayout")
         self.main, self.prior = main, prior
-        self.coronal = SeriesViewerWidget()
-        self.coronal.setObjectName("coronalViewer")
-        self.sagittal = SeriesViewerWidget()
-        self.sagittal.setObjectName("sagittalViewer")
+        self._reformats: tuple[SeriesViewerWidget, SeriesViewerWidget] | None = None
         self._main_pane = main_pane or main
         self._grid = QtWidgets.QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
@@ -83,13 +86,9 @@ class ViewerLayout(QtWidgets.QWidget):
         self._comparison = True  # an earlier timepoint exists: the comparison pane is useful
         self._cursor: tuple[float, float, float] | None = None  # voxel index of the crosshair
         self._syncing = False
-        for view in self.planes:
-            view.slice_changed.connect(lambda _i, v=view: self._on_slice_changed(v))
-            view.position_picked.connect(self._on_position_picked)
-        for view in (self.coronal, self.sagittal):
-            view.window_changed.connect(
-                lambda c, w, v=view: self._on_reformat_window(v, float(c), float(w))
-            )
+        main.slice_changed.connect(lambda _i: self._on_slice_changed(main))
+        main.position_picked.connect(self._on_position_picked)
+        main.measurement_refused.connect(self.measurement_refused)
         main.volume_changed.connect(self._on_volume_changed)
         main.window_changed.connect(self._on_main_window)
         self.cine = Cine(main, self)
@@ -104,7 +103,46 @@ class ViewerLayout(QtWidgets.QWidget):
     @property
     def planes(self) -> tuple[SeriesViewerWidget, SeriesViewerWidget, SeriesViewerWidget]:
         """The main pane and the two reformats (shown in 2x2)."""
-        return self.main, self.coronal, self.sagittal
+        coronal, sagittal = self._reformat_views()
+        return self.main, coronal, sagittal
+
+    @property
+    def coronal(self) -> SeriesViewerWidget:
+        """The coronal reformat pane (2x2)."""
+        return self._reformat_views()[0]
+
+    @property
+    def sagittal(self) -> SeriesViewerWidget:
+        """The sagittal reformat pane (2x2)."""
+        return self._reformat_views()[1]
+
+    def _built_planes(self) -> tuple[SeriesViewerWidget, ...]:
+        """The main pane and the reformats if they are built yet (without building them)."""
+        return (self.main, *(self._reformats or ()))
+
+    def _reformat_views(self) -> tuple[SeriesViewerWidget, SeriesViewerWidget]:
+        """The coronal and sagittal panes, built now with the main pane's tool and settings."""
+        if self._reformats is None:
+            views = SeriesViewerWidget(self), SeriesViewerWidget(self)
+            for view, name in zip(views, ("coronalViewer", "sagittalViewer"), strict=True):
+                view.setObjectName(name)
+                view.hide()  # until a 2x2 layout places it
+                view.set_tool(self.main.tool)
+                view.allow_reformat_calipers = self.main.allow_reformat_calipers
+                view.crosshair_enabled = self._mode == "2x2"
+                view.slice_changed.connect(lambda _i, v=view: self._on_slice_changed(v))
+                view.position_picked.connect(self._on_position_picked)
+                view.window_changed.connect(
+                    lambda c, w, v=view: self._on_reformat_window(v, float(c), float(w))
+                )
+                view.measurement_refused.connect(self.measurement_refused)
+            self._reformats = views
+        return self._reformats
+
+    def set_reformat_calipers(self, allowed: bool) -> None:
+        """Allow (or not) calipers on coronal/sagittal images, in every plane."""
+        for view in self._built_planes():
+            view.allow_reformat_calipers = allowed
 
     @property
     def visible_panes(self) -> list[QtWidgets.QWidget]:
@@ -144,15 +182,14 @@ class ViewerLayout(QtWidgets.QWidget):
         ]
 
     def _arrange(self) -> None:
-        for widget in (self._main_pane, self.coronal, self.sagittal, self.prior):
+        panes = (self._main_pane, *(self._reformats or ()), self.prior)
+        for widget in panes:
             self._grid.removeWidget(widget)
         cells = self._cells()
         for widget, (row, column, rows, columns) in cells:
             self._grid.addWidget(widget, row, column, rows, columns)
             widget.show()
-        for widget in {self._main_pane, self.coronal, self.sagittal, self.prior} - {
-            w for w, _ in cells
-        }:
+        for widget in {*panes, *(self._reformats or ())} - {w for w, _ in cells}:
             widget.hide()
         last_row = max(r + rs - 1 for _, (r, _c, rs, _cs) in cells)
         last_column = max(c + cs - 1 for _, (_r, c, _rs, cs) in cells)
@@ -185,7 +222,7 @@ class ViewerLayout(QtWidgets.QWidget):
         self._mode = name
         self._arrange()
         linked = name == "2x2"
-        for view in self.planes:
+        for view in self._built_planes():
             view.crosshair_enabled = linked
         if linked:
             if self.main.orientation != "axial":
@@ -193,13 +230,13 @@ class ViewerLayout(QtWidgets.QWidget):
             self._show_reformats()
         else:
             self._cursor = None
-            for view in self.planes:
+            for view in self._built_planes():
                 view.set_crosshair(None)
         self.layout_changed.emit(name)
 
     def set_tool(self, name: str) -> None:
         """Give the main pane and the reformats the left-button tool *name*."""
-        for view in self.planes:
+        for view in self._built_planes():
             view.set_tool(name)
 
     def set_plane(self, plane: str) -> None:
@@ -270,7 +307,7 @@ class ViewerLayout(QtWidgets.QWidget):
 
     def _on_volume_changed(self, volume: Any) -> None:
         self._cursor = None
-        for view in (self.coronal, self.sagittal):
+        for view in self._reformats or ():
             view.clear()
         if self._mode == "2x2" and volume is not None:
             self._show_reformats()
@@ -280,7 +317,7 @@ class ViewerLayout(QtWidgets.QWidget):
         if self._mode == "2x2" and not self._syncing:
             self._syncing = True
             try:
-                for view in (self.coronal, self.sagittal):
+                for view in self._reformats or ():
                     view.set_window(center, width, self.main.preset_name)
             finally:
                 self._syncing = False

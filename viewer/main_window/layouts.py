@@ -122,8 +122,7 @@ class ViewActions:
             self.preset_actions[name] = action
         if preset_box.findText(CUSTOM) < 0:
             preset_box.addItem(CUSTOM)
-        for view in layout.planes:
-            view.measurement_refused.connect(self._on_refused)
+        layout.measurement_refused.connect(self._on_refused)  # any plane, reformats built later
         layout.main.preset_changed.connect(self._on_preset_changed)
         layout.layout_changed.connect(self._on_layout_changed)
         self._on_layout_changed(layout.layout_name)
@@ -203,8 +202,7 @@ class ViewActions:
 
     def set_reformat_measurements(self, allowed: bool) -> None:
         """The protocol allows (or not) calipers drawn on coronal/sagittal reformats."""
-        for view in self.layout.planes:
-            view.allow_reformat_calipers = allowed
+        self.layout.set_reformat_calipers(allowed)
 
     def _on_layout_changed(self, name: str) -> None:
         self.layout_actions[name].setChecked(True)

@@ -45,7 +45,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from recist.endpoints import FlrSource
 from viewer.errors import report_error
 from viewer.image.compute import ComputeTask
 from viewer.image.contours import Contour
@@ -534,6 +533,8 @@ class VolumetryPanel(QDockWidget):
             self.stored_id = stored.id
         else:
             s.record_virtual_resection(self.stored_id, values, reason=reason)
+        from recist.endpoints import FlrSource  # not before the window shows (issue 17)
+
         flr = s.measured_flr_percent()
         records = s.endpoints
         records.save_conversion(

@@ -4,6 +4,10 @@ Dashed reference lines mark the RECIST 1.1 thresholds the reader compares
 against by eye (+20 % progression, −30 % partial response); each point is
 coloured by the timepoint's overall response.  The thresholds are drawn, not
 applied: the response itself comes from the engine.
+
+The plot (a pyqtgraph ``PlotWidget``: tens of milliseconds) is built after the
+panel's first paint, so the main window shows without waiting for it; reading
+:attr:`SpiderPlotWidget.plot` builds it at once.
 """
 
 from __future__ import annotations
@@ -12,10 +16,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyqtgraph as pg
+from PySide6.QtCore import QSize, QTimer
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from viewer.style import ACCENT, response_colour
 
+#: The size hints of the pyqtgraph PlotWidget, which the empty panel takes until it is built.
+_PLOT_SIZE_HINT, _PLOT_MINIMUM_SIZE_HINT = QSize(600, 480), QSize(68, 68)
 #: Percentages drawn as dashed guide lines, with their labels.
 GUIDES: tuple[tuple[float, str], ...] = ((20.0, "+20 %"), (-30.0, "−30 %"))
 
@@ -31,22 +39,51 @@ class SpiderPlotWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget(background="#171a1e")
-        self.plot.setObjectName("spiderPlot")
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        self.plot.showGrid(x=False, y=True, alpha=0.15)
-        self.plot.setLabel("left", "sum, % from baseline")
-        self.plot.setTitle("Sum of diameters", color="#aeb6c0", size="9pt")
-        for axis in ("left", "bottom"):
-            self.plot.getAxis(axis).setTextPen("#aeb6c0")
-            self.plot.getAxis(axis).setPen("#4a5260")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._plot: pg.PlotWidget | None = None
+        self._shown: tuple[list[str], list[float | None], list[Any]] = ([], [], [])
         self.points: list[tuple[str, float]] = []
-        self.set_points([], [], [])
+
+    @property
+    def plot(self) -> pg.PlotWidget:
+        """The pyqtgraph plot (built now if the panel has not been painted yet)."""
+        return self._plot if self._plot is not None else self._build()
+
+    def sizeHint(self) -> QSize:  # noqa: D102, N802  (Qt's name)
+        return super().sizeHint() if self._plot is not None else QSize(_PLOT_SIZE_HINT)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: D102, N802  (Qt's name)
+        if self._plot is not None:
+            return super().minimumSizeHint()
+        return QSize(_PLOT_MINIMUM_SIZE_HINT)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802  (Qt's name)
+        """The first paint (an empty frame) schedules building the plot, after this paint."""
+        super().paintEvent(event)
+        if self._plot is None:
+            QTimer.singleShot(0, self, self._build)
+
+    def _build(self) -> pg.PlotWidget:
+        if self._plot is not None:
+            return self._plot
+        plot = self._plot = pg.PlotWidget(background="#171a1e")
+        plot.setObjectName("spiderPlot")
+        plot.setMenuEnabled(False)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        plot.showGrid(x=False, y=True, alpha=0.15)
+        plot.setLabel("left", "sum, % from baseline")
+        plot.setTitle("Sum of diameters", color="#aeb6c0", size="9pt")
+        for axis in ("left", "bottom"):
+            plot.getAxis(axis).setTextPen("#aeb6c0")
+            plot.getAxis(axis).setPen("#4a5260")
+        self._layout.addWidget(plot)
+        if self.isVisible():
+            plot.show()  # now, not when the layout would (one event loop later)
+        self.updateGeometry()
+        self._draw(*self._shown)
+        return plot
 
     def set_points(
         self, labels: Sequence[str], percentages: Sequence[float | None], responses: Sequence[Any]
@@ -62,6 +99,16 @@ class SpiderPlotWidget(QWidget):
         responses : sequence
             Overall response per timepoint (colours the point).
         """
+        self._shown = (list(labels), list(percentages), list(responses))
+        self.points = [
+            (lb, float(p)) for lb, p in zip(labels, percentages, strict=False) if p is not None
+        ]
+        if self._plot is not None:
+            self._draw(*self._shown)
+
+    def _draw(
+        self, labels: Sequence[str], percentages: Sequence[float | None], responses: Sequence[Any]
+    ) -> None:
         plot = self.plot
         plot.clear()
         for value, text in GUIDES:
@@ -74,9 +121,6 @@ class SpiderPlotWidget(QWidget):
             )
             plot.addItem(line)
         plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#4a5260", width=1)))
-        self.points = [
-            (lb, float(p)) for lb, p in zip(labels, percentages, strict=False) if p is not None
-        ]
         xs = [i for i, p in enumerate(percentages) if p is not None]
         ys = [float(p) for p in percentages if p is not None]
         if xs:
