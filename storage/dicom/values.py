@@ -64,6 +64,8 @@ def text(ds: Header, keyword: str) -> str:
     value = get_value(ds, keyword)
     if value is None:
         return ""
+    if type(value) is str:  # the common case, without the slower abstract Sequence check
+        return value.strip()
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         return "\\".join(str(v).strip() for v in value)
     return str(value).strip()
@@ -84,7 +86,7 @@ def first_float(value: Any) -> float | None:
     """The first of one or more numeric values as a float, or None."""
     if value is None or value == "":
         return None
-    if isinstance(value, Sequence) and not isinstance(value, str):
+    if type(value) is not str and isinstance(value, Sequence):
         if len(value) == 0:
             return None
         value = value[0]
