@@ -20,7 +20,8 @@ fastest decoder, serially, in one process), and the time per frame of every
 decoder candidate (the measurements behind ``storage.dicom.decoders.ORDER``).
 ``--before DIR`` also runs Caliper from another checkout (e.g. a ``git
 archive`` of an older commit) in the same interleaved rounds
-(``--before-without-gdcm``: with python-gdcm hidden from it); ``--copies DIR``
+(``--before-without-gdcm``: with python-gdcm hidden from it); ``--codec native``
+adds the original uncompressed files to these tables; ``--copies DIR``
 keeps the compressed copies there and reuses them on the next run.  The
 compressed tables also show the best CPU time (user + system of every thread
 of the measured process), steadier than wall time on a busy machine.  "Caliper
@@ -267,12 +268,13 @@ def _encode_with_dcmtk(source: Path, target: Path, option: str) -> bool:
 
 
 #: The compressed copies, by the names ``--codec`` takes.
-CODECS = ("jpegls", "j2k", "jpeg-sv1", "jpeg-ext12")
+CODECS = ("jpegls", "j2k", "jpeg-sv1", "jpeg-ext12", "native")
 LABELS = {
     "jpegls": "JPEG-LS lossless (pyjpegls encoder)",
     "j2k": "JPEG 2000 lossless (openjpeg encoder)",
     "jpeg-sv1": "JPEG lossless SV1 (dcmcjpeg)",
     "jpeg-ext12": "JPEG Extended 12-bit lossy (dcmcjpeg)",
+    "native": "uncompressed (the original files, no copy)",
 }
 DCMTK_OPTIONS = {"jpeg-sv1": "--encode-lossless-sv1", "jpeg-ext12": "--encode-extended"}
 
@@ -292,7 +294,9 @@ def make_compressed(
         if name not in codecs:
             continue
         target = scratch / name
-        if target.is_dir() and len(_files(target)) == wanted:
+        if name == "native":
+            copies.append((label, source))
+        elif target.is_dir() and len(_files(target)) == wanted:
             copies.append((label, target))
         elif name == "jpegls":
             _encode_with_pydicom(source, target, JPEGLSLossless, "pyjpegls")
@@ -387,6 +391,13 @@ def measure_compressed(
             "seconds": min(r["seconds"] for r in t),
             "median": statistics.median(r["seconds"] for r in t),
             "cpu": min(r["cpu"] for r in t),
+            # this method / SimpleITK within each round, best and median of the rounds
+            "round_best": min(
+                r["seconds"] / s["seconds"] for r, s in zip(t, runs["sitk"], strict=True)
+            ),
+            "round_median": statistics.median(
+                r["seconds"] / s["seconds"] for r, s in zip(t, runs["sitk"], strict=True)
+            ),
         }
         for m, t in runs.items()
     }
@@ -405,14 +416,15 @@ def report_compressed(label: str, results: dict[str, dict[str, float]]) -> bool:
     print(f"\n== {label}, 269 x 512 x 512")
     print(
         f"{'method':38} {'best s':>7} {'median':>7} {'x SITK':>7} {'x raw':>7} "
-        f"{'CPU s':>7} {'CPU x SITK':>10}"
+        f"{'CPU s':>7} {'CPU x SITK':>10} {'x SITK in round: best, median':>30}"
     )
     sitk_cpu = results["sitk"]["cpu"]
     for key, r in results.items():
         print(
             f"{names[key]:38} {r['seconds']:7.3f} {r['median']:7.3f} "
             f"{r['seconds'] / sitk:7.2f} {r['seconds'] / raw:7.2f} "
-            f"{r['cpu']:7.3f} {r['cpu'] / sitk_cpu:10.2f}"
+            f"{r['cpu']:7.3f} {r['cpu'] / sitk_cpu:10.2f} "
+            f"{r['round_best']:22.2f}, {r['round_median']:.2f}"
         )
     print(
         "  (CPU: user + system time of every thread of the measured process, best of the "
@@ -561,7 +573,8 @@ def main(argv: list[str] | None = None) -> int:
                 source, args.copies or scratch / "compressed", tuple(args.codec or CODECS)
             ):
                 _plain(folder)
-                decoder_candidates(folder)
+                if folder != source:  # uncompressed data need no decoder plugin
+                    decoder_candidates(folder)
                 ok &= report_compressed(
                     label, measure_compressed(folder, args.repeats, scratch, args.before, hide)
                 )
