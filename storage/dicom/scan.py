@@ -20,8 +20,11 @@ log = logging.getLogger(__name__)
 
 #: Threads reading the first bytes of files ahead of the parser (0: none).
 READ_THREADS = max(2, min(8, (os.cpu_count() or 2) * 2))
-#: How many files the reader threads may be ahead of the parser (bounds the memory held).
-PREFETCH_AHEAD = 4 * READ_THREADS
+#: Files one reader task reads.
+PREFETCH_BATCH = 8
+#: How many tasks the reader threads may be ahead of the parser (bounds the memory held:
+#: at most PREFETCH_AHEAD x PREFETCH_BATCH x 64 KiB).
+PREFETCH_AHEAD = 2 * READ_THREADS
 #: Fewer files than this are read in the calling thread (starting threads would cost more).
 PREFETCH_MIN_FILES = 16
 
@@ -117,18 +120,28 @@ def _read_one(
 
 
 def _read_prefetched(entries: list[Entry]) -> Iterator[tuple[Entry, Result]]:
-    """:func:`_read_one` of every entry, in order, their first bytes read ahead by threads."""
+    """:func:`_read_one` of every entry, in order, their first bytes read ahead by threads.
+
+    Each reader task reads :data:`PREFETCH_BATCH` files, so that handing work
+    to the threads (which needs the GIL) costs little beside the parsing.
+    """
+    batches = [entries[i : i + PREFETCH_BATCH] for i in range(0, len(entries), PREFETCH_BATCH)]
     with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="caliper-scan") as pool:
-        ahead: deque[Future[Prefetched]] = deque()
-        todo = iter(entries)
-        for entry in entries:
+        ahead: deque[Future[list[Prefetched]]] = deque()
+        todo = iter(batches)
+        for batch in batches:
             while len(ahead) < PREFETCH_AHEAD and (upcoming := next(todo, None)) is not None:
-                ahead.append(pool.submit(prefetch, upcoming.file_path))
+                ahead.append(pool.submit(_prefetch_all, [e.file_path for e in upcoming]))
             try:
-                prefetched: Prefetched | None = ahead.popleft().result()
-            except Exception:  # noqa: BLE001 - read it here instead, where a failure is named
-                prefetched = None
-            yield entry, _read_one(entry, prefetched=prefetched)
+                read: list[Prefetched | None] = list(ahead.popleft().result())
+            except Exception:  # noqa: BLE001 - read them here instead, where a failure is named
+                read = [None] * len(batch)
+            for entry, prefetched in zip(batch, read, strict=True):
+                yield entry, _read_one(entry, prefetched=prefetched)
+
+
+def _prefetch_all(file_paths: list[str]) -> list[Prefetched]:
+    return [prefetch(path) for path in file_paths]
 
 
 def _group(results: list[tuple[Entry, Result]], report: ScanReport) -> None:
