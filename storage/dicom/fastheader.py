@@ -14,6 +14,7 @@ messages for broken files.
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
@@ -96,6 +97,8 @@ class RawHeader:
 
     def __init__(self, elements: dict[int, RawDataElement], encoding: str, implicit: bool) -> None:
         self._elements = elements
+        #: Values decoded so far, by keyword (see storage.dicom.values.get_value).
+        self.values: dict[str, Any] = {}
         self.encoding = encoding
         self.original_encoding = (implicit, True)
 

@@ -36,6 +36,16 @@ def get_value(ds: Header, keyword: str) -> Any:
     descriptions, which depend on the character set) goes through pydicom,
     or through the header's own ``decode_text`` when it has one.
     """
+    if isinstance(ds, RawHeader):  # immutable once walked: each value is decoded once
+        cache = ds.values
+        if keyword in cache:
+            return cache[keyword]
+        value = cache[keyword] = _get_value(ds, keyword)
+        return value
+    return _get_value(ds, keyword)
+
+
+def _get_value(ds: Header, keyword: str) -> Any:
     tag, dict_vr = _tag_and_vr(keyword)
     elem = ds.get_item(tag)
     if elem is None:
