@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,6 +28,11 @@ PREFETCH_BATCH = 8
 PREFETCH_AHEAD = 2 * READ_THREADS
 #: Fewer files than this are read in the calling thread (starting threads would cost more).
 PREFETCH_MIN_FILES = 16
+#: Files read first in the calling thread, timing their I/O.
+PROBE_FILES = 8
+#: Mean I/O time per probed file (stat, open, read 64 KiB) above which the reader threads
+#: are used; from the page cache it is ~20 microseconds, from a network share milliseconds.
+SLOW_IO_SECONDS = 0.25e-3
 
 
 def scan(path: str | Path) -> ScanReport:
@@ -82,23 +88,35 @@ def scan(path: str | Path) -> ScanReport:
 def _read_all(entries: list[Entry]) -> list[tuple[Entry, Result]]:
     """Read the headers of the entries that the index does not know, in their order.
 
-    When at least :data:`PREFETCH_MIN_FILES` files on disk are to be read,
-    :data:`READ_THREADS` threads stat and read the first bytes of the files
-    ahead of the parser (I/O releases the GIL: on a network share or a cold
-    disk the reads overlap each other and the parsing), while this thread
-    parses them in order; parsing itself holds the GIL, so it stays in one
-    thread.  The results are those of a serial read, in the same order; a
-    file whose reading fails in an unexpected way becomes a
-    :class:`FileProblem` naming it, and the others are read all the same.
+    The first :data:`PROBE_FILES` files on disk are read here, timing their
+    I/O.  When it is slow (over :data:`SLOW_IO_SECONDS` per file: a network
+    share, a cold disk) and at least :data:`PREFETCH_MIN_FILES` files remain,
+    :data:`READ_THREADS` threads stat and read the first bytes of the others
+    ahead of the parser (I/O releases the GIL, so the reads overlap each
+    other and the parsing) while this thread parses them in order; parsing
+    holds the GIL, so it stays in one thread.  From the page cache the reads
+    take microseconds and handing them to threads would cost more than it
+    saves (measured: ``benchmarks/bench_scan_ab.py``), so they stay here.
+    The results are those of a serial read, in the same order; a file whose
+    reading fails in an unexpected way becomes a :class:`FileProblem` naming
+    it, and the others are read all the same.
     """
     on_disk = [e for e in entries if e.member is None]
     in_zip = [e for e in entries if e.member is not None]
     out: list[tuple[Entry, Result]] = []
     with pydicom_quiet():  # once for the whole scan, not once per file
-        if len(on_disk) >= PREFETCH_MIN_FILES and READ_THREADS > 0:
-            out.extend(_read_prefetched(on_disk))
+        probe, rest = on_disk[:PROBE_FILES], on_disk[PROBE_FILES:]
+        io_seconds = 0.0
+        for entry in probe:
+            started = time.perf_counter()
+            prefetched = prefetch(entry.file_path)
+            io_seconds += time.perf_counter() - started
+            out.append((entry, _read_one(entry, prefetched=prefetched)))
+        slow = bool(probe) and io_seconds / len(probe) > SLOW_IO_SECONDS
+        if slow and len(rest) >= PREFETCH_MIN_FILES and READ_THREADS > 0:
+            out.extend(_read_prefetched(rest))
         else:
-            out.extend((entry, _read_one(entry)) for entry in on_disk)
+            out.extend((entry, _read_one(entry)) for entry in rest)
         for entry, data, error in iter_member_bytes(in_zip):
             if error is not None or data is None:
                 out.append((entry, FileProblem(entry.path, error or "cannot be read")))
