@@ -109,7 +109,10 @@ def _read_all(entries: list[Entry]) -> list[tuple[Entry, Result]]:
         io_seconds = 0.0
         for entry in probe:
             started = time.perf_counter()
-            prefetched = prefetch(entry.file_path)
+            try:
+                prefetched: Prefetched | None = prefetch(entry.file_path)
+            except Exception:  # noqa: BLE001 - read_header reads it again and names the failure
+                prefetched = None
             io_seconds += time.perf_counter() - started
             out.append((entry, _read_one(entry, prefetched=prefetched)))
         slow = bool(probe) and io_seconds / len(probe) > SLOW_IO_SECONDS
