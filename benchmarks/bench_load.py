@@ -20,7 +20,11 @@ fastest decoder, serially, in one process), and the time per frame of every
 decoder candidate (the measurements behind ``storage.dicom.decoders.ORDER``).
 ``--before DIR`` also runs Caliper from another checkout (e.g. a ``git
 archive`` of an older commit) in the same interleaved rounds
-(``--before-without-gdcm``: with python-gdcm hidden from it).  "Caliper
+(``--before-without-gdcm``: with python-gdcm hidden from it); ``--codec native``
+adds the original uncompressed files to these tables; ``--copies DIR``
+keeps the compressed copies there and reuses them on the next run.  The
+compressed tables also show the best CPU time (user + system of every thread
+of the measured process), steadier than wall time on a busy machine.  "Caliper
 (pool started)" is a load in a process whose decoder worker processes are
 already running, as for every series after the first one of a session.
 
@@ -164,6 +168,7 @@ def worker(method: str, folder: Path) -> None:
         workers.warm_up()
     exact_peak = _reset_peak()
     rss_before = _status_kib("VmRSS")
+    cpu_before = os.times()
     start = time.perf_counter()
     first = None
     if method == "caliper_first":
@@ -171,11 +176,14 @@ def worker(method: str, folder: Path) -> None:
     else:
         result = {**METHODS, **COMPRESSED_METHODS}[method](folder)
     seconds = time.perf_counter() - start
+    cpu_after = os.times()  # every thread of this process (worker processes not included)
+    cpu = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
     peak = _status_kib("VmHWM")
     print(
         json.dumps(
             {
                 "seconds": seconds,
+                "cpu": cpu,
                 "first": first,
                 "peak_kib": peak - rss_before,
                 "exact_peak": exact_peak,
@@ -260,30 +268,44 @@ def _encode_with_dcmtk(source: Path, target: Path, option: str) -> bool:
 
 
 #: The compressed copies, by the names ``--codec`` takes.
-CODECS = ("jpegls", "j2k", "jpeg-sv1", "jpeg-ext12")
+CODECS = ("jpegls", "j2k", "jpeg-sv1", "jpeg-ext12", "native")
+LABELS = {
+    "jpegls": "JPEG-LS lossless (pyjpegls encoder)",
+    "j2k": "JPEG 2000 lossless (openjpeg encoder)",
+    "jpeg-sv1": "JPEG lossless SV1 (dcmcjpeg)",
+    "jpeg-ext12": "JPEG Extended 12-bit lossy (dcmcjpeg)",
+    "native": "uncompressed (the original files, no copy)",
+}
+DCMTK_OPTIONS = {"jpeg-sv1": "--encode-lossless-sv1", "jpeg-ext12": "--encode-extended"}
 
 
 def make_compressed(
     source: Path, scratch: Path, codecs: tuple[str, ...] = CODECS
 ) -> list[tuple[str, Path]]:
-    """Compressed copies of *source*: (label, folder) for each codec available here."""
+    """Compressed copies of *source*: (label, folder) for each codec available here.
+
+    A copy already complete in *scratch* (``--copies`` of an earlier run) is reused.
+    """
     from pydicom.uid import JPEG2000Lossless, JPEGLSLossless
 
+    wanted = len(_files(source))
     copies = []
-    if "jpegls" in codecs:
-        _encode_with_pydicom(source, scratch / "jpegls", JPEGLSLossless, "pyjpegls")
-        copies.append(("JPEG-LS lossless (pyjpegls encoder)", scratch / "jpegls"))
-    if "j2k" in codecs:
-        _encode_with_pydicom(source, scratch / "j2k", JPEG2000Lossless, "pylibjpeg")
-        copies.append(("JPEG 2000 lossless (openjpeg encoder)", scratch / "j2k"))
-    for name, option, label in (
-        ("jpeg-sv1", "--encode-lossless-sv1", "JPEG lossless SV1 (dcmcjpeg)"),
-        ("jpeg-ext12", "--encode-extended", "JPEG Extended 12-bit lossy (dcmcjpeg)"),
-    ):
+    for name, label in LABELS.items():
         if name not in codecs:
             continue
-        if _encode_with_dcmtk(source, scratch / name, option):
-            copies.append((label, scratch / name))
+        target = scratch / name
+        if name == "native":
+            copies.append((label, source))
+        elif target.is_dir() and len(_files(target)) == wanted:
+            copies.append((label, target))
+        elif name == "jpegls":
+            _encode_with_pydicom(source, target, JPEGLSLossless, "pyjpegls")
+            copies.append((label, target))
+        elif name == "j2k":
+            _encode_with_pydicom(source, target, JPEG2000Lossless, "pylibjpeg")
+            copies.append((label, target))
+        elif _encode_with_dcmtk(source, target, DCMTK_OPTIONS[name]):
+            copies.append((label, target))
         else:
             print(f"dcmcjpeg not found (apt-get install dcmtk): no {label} copy")
     return copies
@@ -356,15 +378,29 @@ def measure_compressed(
 ) -> dict[str, dict[str, float]]:
     """Best-of-N interleaved times of raw read+decode, SimpleITK and Caliper on *folder*."""
     methods = [m for m in COMPRESSED_METHODS if m != "caliper_before" or before is not None]
-    runs: dict[str, list[float]] = {m: [] for m in methods}
+    runs: dict[str, list[dict[str, float]]] = {m: [] for m in methods}
     for i in range(repeats):
         for method in methods:
             home = scratch / f"{method}-{folder.name}-{i}"
             if method == "caliper_before" and before is not None:
-                runs[method].append(run(method, folder, home, before, hide)["seconds"])
+                runs[method].append(run(method, folder, home, before, hide))
             else:
-                runs[method].append(run(method, folder, home)["seconds"])
-    return {m: {"seconds": min(t), "median": statistics.median(t)} for m, t in runs.items()}
+                runs[method].append(run(method, folder, home))
+    return {
+        m: {
+            "seconds": min(r["seconds"] for r in t),
+            "median": statistics.median(r["seconds"] for r in t),
+            "cpu": min(r["cpu"] for r in t),
+            # this method / SimpleITK within each round, best and median of the rounds
+            "round_best": min(
+                r["seconds"] / s["seconds"] for r, s in zip(t, runs["sitk"], strict=True)
+            ),
+            "round_median": statistics.median(
+                r["seconds"] / s["seconds"] for r, s in zip(t, runs["sitk"], strict=True)
+            ),
+        }
+        for m, t in runs.items()
+    }
 
 
 def report_compressed(label: str, results: dict[str, dict[str, float]]) -> bool:
@@ -378,12 +414,22 @@ def report_compressed(label: str, results: dict[str, dict[str, float]]) -> bool:
         "caliper_before": "Caliper before (--before)",
     }
     print(f"\n== {label}, 269 x 512 x 512")
-    print(f"{'method':38} {'best s':>7} {'median':>7} {'x SITK':>7} {'x raw':>7}")
+    print(
+        f"{'method':38} {'best s':>7} {'median':>7} {'x SITK':>7} {'x raw':>7} "
+        f"{'CPU s':>7} {'CPU x SITK':>10} {'x SITK in round: best, median':>30}"
+    )
+    sitk_cpu = results["sitk"]["cpu"]
     for key, r in results.items():
         print(
             f"{names[key]:38} {r['seconds']:7.3f} {r['median']:7.3f} "
-            f"{r['seconds'] / sitk:7.2f} {r['seconds'] / raw:7.2f}"
+            f"{r['seconds'] / sitk:7.2f} {r['seconds'] / raw:7.2f} "
+            f"{r['cpu']:7.3f} {r['cpu'] / sitk_cpu:10.2f} "
+            f"{r['round_best']:22.2f}, {r['round_median']:.2f}"
         )
+    print(
+        "  (CPU: user + system time of every thread of the measured process, best of the "
+        "rounds; the worker processes of 'pool started' are not counted)"
+    )
     caliper = results["caliper"]["seconds"]
     checks = [
         (
@@ -498,6 +544,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=CODECS,
         help="only these compressed copies (repeatable; default: all)",
     )
+    parser.add_argument(
+        "--copies",
+        type=Path,
+        default=None,
+        help="keep the compressed copies in this folder and reuse them on the next run",
+    )
     parser.add_argument("--worker", nargs=2, metavar=("METHOD", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -518,10 +570,11 @@ def main(argv: list[str] | None = None) -> int:
                 hide.mkdir()
                 (hide / "gdcm.py").write_text('raise ImportError("hidden by bench_load.py")\n')
             for label, folder in make_compressed(
-                source, scratch / "compressed", tuple(args.codec or CODECS)
+                source, args.copies or scratch / "compressed", tuple(args.codec or CODECS)
             ):
                 _plain(folder)
-                decoder_candidates(folder)
+                if folder != source:  # uncompressed data need no decoder plugin
+                    decoder_candidates(folder)
                 ok &= report_compressed(
                     label, measure_compressed(folder, args.repeats, scratch, args.before, hide)
                 )

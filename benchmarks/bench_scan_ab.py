@@ -2,12 +2,14 @@
 git revision, interleaved in fresh subprocesses.
 
 Written for issue 13, whose header checks (geometry validated per frame, nesting
-capped, deflate bounded) must not slow discovery down.  Each round scans the
-folder once with the baseline (``git archive REV`` in a temporary folder) and
-once with the working tree, each in a new process with an empty header index;
-the best CPU time of each and their ratio are printed.
+capped, deflate bounded) must not slow discovery down, and used for issue 17 (the
+header scan reads files from several threads).  Each round scans the folder
+once with the baseline (``git archive REV`` in a temporary folder) and once with
+the working tree, each in a new process with an empty header index; the best
+wall time and the best CPU time (all threads) of each, per file, and their
+ratios are printed.  ``--folder`` may be given several times.
 
-Run: ``.venv/bin/python benchmarks/bench_scan_ab.py --baseline REV [--folder F] [--rounds R]``
+Run: ``.venv/bin/python benchmarks/bench_scan_ab.py --baseline REV [--folder F]... [--rounds R]``
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ _CHILD = """
 import json, sys, tempfile, time, os
 os.environ["CALIPER_HOME"] = tempfile.mkdtemp()
 from storage.dicom import scan
-started = time.process_time()
+started, wall = time.process_time(), time.perf_counter()
 report = scan(sys.argv[1])
-print(json.dumps({"cpu": time.process_time() - started,
+print(json.dumps({"cpu": time.process_time() - started, "wall": time.perf_counter() - wall,
+                  "files": sum(len(s.files) for s in report.series) + len(report.problems),
                   "series": len(report.series), "problems": len(report.problems)}))
 """
 
@@ -52,7 +55,7 @@ def _scan(tree: Path, folder: Path) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", required=True)
-    parser.add_argument("--folder", type=Path, default=DEFAULT)
+    parser.add_argument("--folder", type=Path, action="append")
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
@@ -62,17 +65,32 @@ def main() -> int:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(scratch, filter="data")
         trees = {"baseline": Path(scratch), "working tree": ROOT}
-        best = dict.fromkeys(trees, float("inf"))
-        found = {}
-        for _ in range(args.rounds):
-            for name, tree in trees.items():
-                result = _scan(tree, args.folder)
-                best[name] = min(best[name], result["cpu"])
-                found[name] = (result["series"], result["problems"])
-    for name, seconds in best.items():
-        print(f"{name:13s} {seconds * 1000:8.1f} ms CPU (series, problems) = {found[name]}")
-    print(f"ratio working tree / baseline: {best['working tree'] / best['baseline']:.3f}")
+        for folder in args.folder or [DEFAULT]:
+            _compare(trees, folder, args.rounds)
     return 0
+
+
+def _compare(trees: dict[str, Path], folder: Path, rounds: int) -> None:
+    best = {name: {"wall": float("inf"), "cpu": float("inf")} for name in trees}
+    found = {}
+    files = 1.0
+    for _ in range(rounds):
+        for name, tree in trees.items():
+            result = _scan(tree, folder)
+            for key in ("wall", "cpu"):
+                best[name][key] = min(best[name][key], result[key])
+            found[name] = (result["series"], result["problems"])
+            files = max(result["files"], 1)
+    print(f"\n{folder} ({files:.0f} files), best of {rounds} interleaved rounds")
+    for name, seconds in best.items():
+        print(
+            f"{name:13s} wall {seconds['wall'] * 1000:8.1f} ms "
+            f"({seconds['wall'] / files * 1000:.3f} ms/file)   CPU {seconds['cpu'] * 1000:8.1f} ms "
+            f"({seconds['cpu'] / files * 1000:.3f} ms/file)   (series, problems) = {found[name]}"
+        )
+    for key in ("wall", "cpu"):
+        ratio = best["working tree"][key] / best["baseline"][key]
+        print(f"ratio working tree / baseline, {key}: {ratio:.3f}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ messages for broken files.
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
@@ -81,6 +82,9 @@ _TAG_VR = struct.Struct("<HH2s")
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 _TAG_LEN = struct.Struct("<HHI")
+_TAG_VR_SHORT = struct.Struct("<HH2sH")
+#: Tags that end the walk: the pixel data, or what only pydicom reads.
+_SPECIAL = PIXEL_TAGS | NEEDS_PYDICOM
 
 
 class RawHeader:
@@ -93,6 +97,8 @@ class RawHeader:
 
     def __init__(self, elements: dict[int, RawDataElement], encoding: str, implicit: bool) -> None:
         self._elements = elements
+        #: Values decoded so far, by keyword (see storage.dicom.values.get_value).
+        self.values: dict[str, Any] = {}
         self.encoding = encoding
         self.original_encoding = (implicit, True)
 
@@ -121,7 +127,9 @@ class HeaderRefused(Exception):
     """The header is refused outright (no parser should read it); the message says why."""
 
 
-def read_fast(file_path: str, size: int) -> tuple[RawHeader, str, bytes, int] | None:
+def read_fast(
+    file_path: str, size: int, head: bytes | None = None
+) -> tuple[RawHeader, str, bytes, int] | None:
     """Read the top-level header of *file_path* without pydicom's parser.
 
     Parameters
@@ -130,6 +138,10 @@ def read_fast(file_path: str, size: int) -> tuple[RawHeader, str, bytes, int] | 
         The file.
     size : int
         Its size in bytes.
+    head : bytes or None
+        Its first :data:`FIRST_READ` bytes (or all of a smaller file) when
+        already read, e.g. by the scan's reader threads; the file is then
+        opened only when the header is longer.
 
     Returns
     -------
@@ -144,6 +156,15 @@ def read_fast(file_path: str, size: int) -> tuple[RawHeader, str, bytes, int] | 
         When sequences nest deeper than :data:`MAX_SEQUENCE_DEPTH`.
     """
     try:
+        if head is not None and len(head) >= min(FIRST_READ, size):
+            try:
+                return _parse(head, size)
+            except _NeedMore:
+                if size <= FIRST_READ:
+                    return None
+                with open(file_path, "rb") as fp:
+                    fp.seek(len(head))
+                    return _parse(head + fp.read(SECOND_READ), size)
         with open(file_path, "rb") as fp:
             buf = fp.read(FIRST_READ)
             try:
@@ -215,30 +236,58 @@ def _header(buf: bytes, pos: int, implicit: bool) -> tuple[int, bytes | None, in
 def _walk(
     buf: bytes, pos: int, size: int, implicit: bool, elements: dict[int, RawDataElement]
 ) -> int:
-    """Collect top-level elements up to the pixel data; return its position."""
+    """Collect top-level elements up to the pixel data; return its position.
+
+    The element header is decoded inline (this loop runs for every top-level
+    element of every file a scan reads); :func:`_header` does the same for
+    the rarer nested items.
+    """
+    n = len(buf)
+    tag_vr_short = _TAG_VR_SHORT.unpack_from
+    tag_len = _TAG_LEN.unpack_from
+    u32 = _U32.unpack_from
+    wanted_tags = _WANTED_TAGS
+    special = _SPECIAL
+    long_vrs = LONG_VRS
     while pos < size:
-        tag, vr, length, start = _header(buf, pos, implicit)
-        if tag in PIXEL_TAGS:
-            return pos
-        if tag in NEEDS_PYDICOM:
-            raise _Unsupported
-        is_sequence = (
+        if pos + 8 > n:
+            raise _NeedMore
+        vr: bytes | None
+        if implicit:
+            group, element, length = tag_len(buf, pos)
+            vr, start = None, pos + 8
+        else:
+            group, element, vr, length = tag_vr_short(buf, pos)
+            start = pos + 8
+            if group == 0xFFFE:
+                vr, length = None, u32(buf, pos + 4)[0]
+            elif vr in long_vrs:
+                if pos + 12 > n:
+                    raise _NeedMore
+                length, start = u32(buf, pos + 8)[0], pos + 12
+            elif not (65 <= vr[0] <= 90 and 65 <= vr[1] <= 90):
+                raise _Unsupported  # not a VR: corrupt, or not what it claims to be
+        tag = (group << 16) | element
+        if tag in special:
+            if tag in PIXEL_TAGS:
+                return pos
+            raise _Unsupported  # NEEDS_PYDICOM
+        if (
             vr == b"SQ"
             or (vr is None and length == UNDEFINED)
             or (vr is None and _dictionary_vr(tag) == "SQ")
-        )
-        if is_sequence:
+        ):
             pos = _skip_sequence(buf, start, implicit, 1) if length == UNDEFINED else start + length
             continue
         if length == UNDEFINED:
             raise _Unsupported
         end = start + length
-        if end > len(buf):
+        if end > n:
             if end > size:
                 raise _Unsupported  # the file ends inside this element: pydicom reports it
             raise _NeedMore
         pos = end
-        wanted = _WANTED_TAGS.get(tag)
+        wanted = wanted_tags.get(tag)
         if wanted is None:
             continue
         elements[tag] = RawDataElement(

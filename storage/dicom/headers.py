@@ -18,7 +18,7 @@ from pydicom.uid import UID
 
 import storage.dicom.deflate as deflate
 from storage.dicom.errors import FileProblem
-from storage.dicom.fastheader import MAX_SEQUENCE_DEPTH, HeaderRefused, read_fast
+from storage.dicom.fastheader import FIRST_READ, MAX_SEQUENCE_DEPTH, HeaderRefused, read_fast
 from storage.dicom.frames import MAX_COORDINATE_MM, frame_headers, window
 from storage.dicom.quiet import pydicom_quiet
 from storage.dicom.rawdataset import SNIFF_BYTES, looks_like_raw_dataset
@@ -71,7 +71,11 @@ _PIXEL_TAGS = {
 
 
 def read_header(
-    path: str, file_path: str, member: str | None = None, data: bytes | None = None
+    path: str,
+    file_path: str,
+    member: str | None = None,
+    data: bytes | None = None,
+    prefetched: Prefetched | None = None,
 ) -> FileHeader | FileProblem | None:
     """Read the header of one file.
 
@@ -85,6 +89,9 @@ def read_header(
         Zip member name when the bytes come from an archive.
     data : bytes or None
         The file's bytes when already in memory (zip members).
+    prefetched : (size or OSError, bytes or None) or None
+        What :func:`prefetch` found for a file on disk (read ahead by another
+        thread): the result is the same as without it.
 
     Returns
     -------
@@ -93,12 +100,12 @@ def read_header(
         skipped, or None for a DICOMDIR (an index, not an image).
     """
     if data is None:
+        stat, head = prefetched if prefetched is not None else (_stat(file_path), None)
+        if isinstance(stat, OSError):
+            return FileProblem(path, f"cannot be opened: {stat.strerror or stat}")
+        size = stat
         try:
-            size = os.stat(file_path).st_size
-        except OSError as exc:
-            return FileProblem(path, f"cannot be opened: {exc.strerror or exc}")
-        try:
-            fast = read_fast(file_path, size) if size else None
+            fast = read_fast(file_path, size, head) if size else None
         except HeaderRefused as exc:
             return FileProblem(path, str(exc))
         if fast is not None:
@@ -118,6 +125,33 @@ def read_header(
         if isinstance(ds, FileProblem):
             return ds
         return _build_safely(ds, fp, path, file_path, member, size, None)
+
+
+Prefetched = tuple[int | OSError, bytes | None]
+
+
+def _stat(file_path: str) -> int | OSError:
+    try:
+        return os.stat(file_path).st_size
+    except OSError as exc:
+        return exc
+
+
+def prefetch(file_path: str) -> Prefetched:
+    """The size and first bytes of a file, for :func:`read_header` (only I/O: no GIL held).
+
+    Returns ``(size or the error of stat, the first FIRST_READ bytes or None)``;
+    a file that cannot be opened gives None, and :func:`read_header` then
+    reports it as it would have without the prefetch.
+    """
+    size = _stat(file_path)
+    if isinstance(size, OSError) or size == 0:
+        return size, None
+    try:
+        with open(file_path, "rb") as fp:
+            return size, fp.read(FIRST_READ)
+    except OSError:
+        return size, None
 
 
 def _build_safely(

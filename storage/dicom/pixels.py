@@ -26,6 +26,7 @@ from pydicom.dataset import Dataset
 import storage.dicom.decoders as decoders
 import storage.dicom.deflate as deflate
 import storage.dicom.gdcm_decoder as gdcm_decoder
+import storage.dicom.imagecodecs_decoder as imagecodecs_decoder
 from storage.dicom.headers import DEFLATED_LE, EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE
 from storage.dicom.quiet import pydicom_quiet
 from storage.dicom.records import FileHeader, FrameHeader
@@ -132,7 +133,8 @@ class FrameDecoder:
             and head.member is None
             and head.transfer_syntax in decoders.ORDER
         ):
-            self._decode_encapsulated(head, frame, out)
+            if not (self._direct_ok(head) and self._decode_direct(head, frame, out)):
+                self._decode_encapsulated(head, frame, out)
         else:
             self._decode_pydicom(head, frame, out)
 
@@ -146,6 +148,50 @@ class FrameDecoder:
             and head.bits_allocated in (8, 16)
             and head.samples_per_pixel == 1
         )
+
+    def _direct_ok(self, head: FileHeader) -> bool:
+        """True when imagecodecs comes first for this syntax and can take the value itself."""
+        syntax = head.transfer_syntax
+        return (
+            decoders.plugins_for(syntax)[:1] == (decoders.IMAGECODECS,)
+            and self._worked.get(syntax, decoders.IMAGECODECS) == decoders.IMAGECODECS
+            and imagecodecs_decoder.can_decode_value(
+                syntax,
+                samples_per_pixel=head.samples_per_pixel,
+                n_frames=head.n_frames,
+                photometric=head.photometric,
+                bits_allocated=head.bits_allocated,
+                bits_stored=head.bits_stored,
+                pixel_representation=head.pixel_representation,
+                rows=head.rows,
+                columns=head.columns,
+                pixel_keyword=head.pixel_keyword,
+            )
+        )
+
+    def _decode_direct(self, head: FileHeader, frame: FrameHeader, out: np.ndarray) -> bool:
+        """Decode the frame with imagecodecs, without pydicom's decode runner.
+
+        Returns False when the short cut does not apply to this value (no
+        frame where expected, an unexpected shape or sample type): the caller
+        then decodes it through pydicom's decoders, which name the problem.
+        """
+        try:
+            arr = imagecodecs_decoder.decode_value(
+                self._encapsulated_value(head),
+                head.transfer_syntax,
+                rows=head.rows,
+                columns=head.columns,
+                bits_allocated=head.bits_allocated,
+                bits_stored=head.bits_stored,
+                pixel_representation=head.pixel_representation,
+            )
+        except Exception:  # noqa: BLE001 - any failure: pydicom's path decides and reports
+            return False
+        if arr.shape != out.shape:
+            return False
+        self._rescale_into(arr, frame, out)
+        return True
 
     def _scratch(self, nbytes: int) -> np.ndarray:
         buf = getattr(self._local, "scratch", None)
@@ -211,6 +257,9 @@ class FrameDecoder:
                 self._check(int(raw.min()), int(raw.max()), frame)
             if frame.slope == 1 and frame.intercept == 0:
                 out[...] = raw
+            elif frame.slope == 1 and raw.dtype.itemsize <= 2 and abs(frame.intercept) < 2**31:
+                # in place: the same int32 sum, cast to int16 without a temporary volume slice
+                np.add(raw, np.int32(frame.intercept), out=out, casting="unsafe")
             else:
                 out[...] = raw.astype(np.int32) * int(frame.slope) + int(frame.intercept)
             return

@@ -36,6 +36,16 @@ def get_value(ds: Header, keyword: str) -> Any:
     descriptions, which depend on the character set) goes through pydicom,
     or through the header's own ``decode_text`` when it has one.
     """
+    if isinstance(ds, RawHeader):  # immutable once walked: each value is decoded once
+        cache = ds.values
+        if keyword in cache:
+            return cache[keyword]
+        value = cache[keyword] = _get_value(ds, keyword)
+        return value
+    return _get_value(ds, keyword)
+
+
+def _get_value(ds: Header, keyword: str) -> Any:
     tag, dict_vr = _tag_and_vr(keyword)
     elem = ds.get_item(tag)
     if elem is None:
@@ -64,6 +74,8 @@ def text(ds: Header, keyword: str) -> str:
     value = get_value(ds, keyword)
     if value is None:
         return ""
+    if type(value) is str:  # the common case, without the slower abstract Sequence check
+        return value.strip()
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         return "\\".join(str(v).strip() for v in value)
     return str(value).strip()
@@ -84,7 +96,7 @@ def first_float(value: Any) -> float | None:
     """The first of one or more numeric values as a float, or None."""
     if value is None or value == "":
         return None
-    if isinstance(value, Sequence) and not isinstance(value, str):
+    if type(value) is not str and isinstance(value, Sequence):
         if len(value) == 0:
             return None
         value = value[0]
