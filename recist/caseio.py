@@ -292,6 +292,20 @@ _CASE_BUILDER = _builder(
 _SUBJECT_ID_MAX = MAX_LENGTH["subject_id"]
 
 
+#: What :func:`_plain_um` gives for a value the fast paths leave to the general path.
+_NOT_PLAIN: Any = object()
+
+
+def _plain_um(value: object) -> Any:
+    """A plain millimetre value (number in range, or None) in µm; ``_NOT_PLAIN`` otherwise
+    (TSTM, a string, out of range, NaN...: the general path says what is wrong)."""
+    if type(value) is float and 0 <= value <= _MAX_MM:
+        return round(value * UM_PER_MM)
+    if type(value) is int and 0 <= value <= _MAX_MM:
+        return value * UM_PER_MM
+    return None if value is None else _NOT_PLAIN
+
+
 def _plain_lesion(ident: object, organ: object, nodal: object) -> bool:
     """Whether a lesion's id, organ and nodal flag pass the general path's checks as they are."""
     return bool(
@@ -593,23 +607,10 @@ def _simple_timepoint(data: dict[str, Any]) -> CaseTimepoint | None:
             organ = item.get("organ", "unspecified")
             nodal = item.get("nodal", False)
             diameter = item.get("diameter_mm")
-            if not (
-                type(ident) is str
-                and len(ident) <= _LESION_ID_MAX
-                and ident.isprintable()
-                and ident.strip()
-                and type(organ) is str
-                and len(organ) <= _ORGAN_MAX
-                and organ.isprintable()
-                and organ.strip()
-                and (nodal is False or nodal is True)
-            ):
+            if not _plain_lesion(ident, organ, nodal):
                 return None
-            if type(diameter) is float and 0 <= diameter <= _MAX_MM:
-                diameter = round(diameter * UM_PER_MM)
-            elif type(diameter) is int and 0 <= diameter <= _MAX_MM:
-                diameter *= UM_PER_MM
-            elif diameter is not None:  # TSTM, a string, out of range, NaN, ...
+            diameter = _plain_um(diameter)
+            if diameter is _NOT_PLAIN:
                 return None
             target = new(builder)
             target.id = ident
@@ -639,27 +640,13 @@ def _simple_timepoint(data: dict[str, Any]) -> CaseTimepoint | None:
             nodal = item.get("nodal", False)
             status = item.get("status")
             short = item.get("short_axis_mm")
-            if not (
-                type(status) is str
-                and type(ident) is str
-                and len(ident) <= _LESION_ID_MAX
-                and ident.isprintable()
-                and ident.strip()
-                and type(organ) is str
-                and len(organ) <= _ORGAN_MAX
-                and organ.isprintable()
-                and organ.strip()
-                and (nodal is False or nodal is True)
-            ):
+            if not (type(status) is str and _plain_lesion(ident, organ, nodal)):
                 return None
             status = _STATUS.get(status)
             if status is None:
                 return None
-            if type(short) is float and 0 <= short <= _MAX_MM:
-                short = round(short * UM_PER_MM)
-            elif type(short) is int and 0 <= short <= _MAX_MM:
-                short *= UM_PER_MM
-            elif short is not None:
+            short = _plain_um(short)
+            if short is _NOT_PLAIN:
                 return None
             entry = new(builder)
             entry.id = ident
@@ -688,16 +675,7 @@ def _simple_timepoint(data: dict[str, Any]) -> CaseTimepoint | None:
             diameter = item.get("diameter_mm")
             status = item.get("status")
             if not (
-                type(ident) is str
-                and len(ident) <= _LESION_ID_MAX
-                and ident.isprintable()
-                and ident.strip()
-                and type(organ) is str
-                and len(organ) <= _ORGAN_MAX
-                and organ.isprintable()
-                and organ.strip()
-                and (nodal is False or nodal is True)
-                and (equivocal is False or equivocal is True)
+                _plain_lesion(ident, organ, nodal) and (equivocal is False or equivocal is True)
             ):
                 return None
             if status is None:
@@ -706,11 +684,8 @@ def _simple_timepoint(data: dict[str, Any]) -> CaseTimepoint | None:
                 status = _STATUS.get(status) if type(status) is str else None
                 if status is None:
                     return None
-            if type(diameter) is float and 0 <= diameter <= _MAX_MM:
-                diameter = round(diameter * UM_PER_MM)
-            elif type(diameter) is int and 0 <= diameter <= _MAX_MM:
-                diameter *= UM_PER_MM
-            elif diameter is not None:
+            diameter = _plain_um(diameter)
+            if diameter is _NOT_PLAIN:
                 return None
             lesion = new(builder)
             lesion.id = ident

@@ -345,12 +345,9 @@ def _endpoints_show(args: argparse.Namespace) -> int:
 
 
 def _out_dir(path: str) -> Path:
-    out = Path(path)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CliError(f"cannot create folder {out}: {exc.strerror or exc}") from exc
-    return out
+    from app.timelines import make_folder  # pydicom: only for the exports that write a folder
+
+    return make_folder(path)
 
 
 def _export_adam(args: argparse.Namespace) -> int:
