@@ -335,7 +335,11 @@ def _simple_target(data: dict[str, Any]) -> TargetEntry | None:
         and 0 <= diameter <= _MAX_MM
     ):
         return None
-    diameter_um = round(diameter * UM_PER_MM)
+    return _fast_target(ident, organ, nodal, round(diameter * UM_PER_MM))
+
+
+def _fast_target(ident: str, organ: str, nodal: bool, diameter_um: int | None) -> TargetEntry:
+    """A plain target whose values the caller checked, built without ``__init__`` (see _builder)."""
     if _TARGET_BUILDER is None:  # pragma: no cover - see _builder
         return TargetEntry(ident, organ, nodal, diameter_um)
     target = _new(_TARGET_BUILDER)
@@ -439,14 +443,21 @@ def _simple_non_target(data: dict[str, Any]) -> NonTargetEntry | None:
     status = _STATUS.get(status) if type(status) is str else None
     if not (status is not None and _plain_lesion(ident, organ, nodal)):
         return None
+    return _fast_non_target(ident, organ, status, nodal, None)
+
+
+def _fast_non_target(
+    ident: str, organ: str, status: LesionStatus, nodal: bool, short_axis_um: int | None
+) -> NonTargetEntry:
+    """A plain non-target whose values the caller checked, built without ``__init__``."""
     if _NON_TARGET_BUILDER is None:  # pragma: no cover - see _builder
-        return NonTargetEntry(ident, organ, status, nodal)
+        return NonTargetEntry(ident, organ, status, nodal, short_axis_um)
     entry = _new(_NON_TARGET_BUILDER)
     entry.id = ident
     entry.organ = organ
     entry.status = status
     entry.nodal = nodal
-    entry.short_axis_um = None
+    entry.short_axis_um = short_axis_um
     entry.location = ""
     entry.long_axis_um = None
     entry.image = None
@@ -598,12 +609,12 @@ def _simple_timepoint(data: dict[str, Any]) -> CaseTimepoint | None:
     targets = []
     target_ids = []
     if raw_targets:
-        builder = _TARGET_BUILDER
+        fast_target = _fast_target
         other = _TARGET_OTHER_KEYS
         for item in raw_targets:
             if type(item) is not dict or not other.isdisjoint(item):
                 return None
-            ident = item.get("id")
+            ident: Any = item.get("id")  # checked by _plain_lesion
             organ = item.get("organ", "unspecified")
             nodal = item.get("nodal", False)
             diameter = item.get("diameter_mm")
@@ -612,25 +623,12 @@ def _simple_timepoint(data: dict[str, Any]) -> CaseTimepoint | None:
             diameter = _plain_um(diameter)
             if diameter is _NOT_PLAIN:
                 return None
-            target = new(builder)
-            target.id = ident
-            target.organ = organ
-            target.nodal = nodal
-            target.diameter_um = diameter
-            target.tstm = False
-            target.fragments_um = ()
-            target.coalesced_into = None
-            target.location = ""
-            target.short_axis_um = None
-            target.long_axis_um = None
-            target.image = None
-            target.__class__ = TargetEntry
-            targets.append(target)
+            targets.append(fast_target(ident, organ, nodal, diameter))
             target_ids.append(ident)
     non_targets = []
     non_target_ids = []
     if raw_non_targets:
-        builder = _NON_TARGET_BUILDER
+        fast_non_target = _fast_non_target
         other = _NON_TARGET_FAST_OTHER_KEYS
         for item in raw_non_targets:
             if type(item) is not dict or not other.isdisjoint(item):
@@ -648,17 +646,7 @@ def _simple_timepoint(data: dict[str, Any]) -> CaseTimepoint | None:
             short = _plain_um(short)
             if short is _NOT_PLAIN:
                 return None
-            entry = new(builder)
-            entry.id = ident
-            entry.organ = organ
-            entry.status = status
-            entry.nodal = nodal
-            entry.short_axis_um = short
-            entry.location = ""
-            entry.long_axis_um = None
-            entry.image = None
-            entry.__class__ = NonTargetEntry
-            non_targets.append(entry)
+            non_targets.append(fast_non_target(ident, organ, status, nodal, short))
             non_target_ids.append(ident)
     new_lesions = []
     new_ids = []

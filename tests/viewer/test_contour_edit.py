@@ -7,6 +7,7 @@ Real CT: ``crlm-ct-1006`` (colorectal liver metastases); the ~8 mm metastasis of
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pytest
@@ -159,19 +160,27 @@ def test_a_stroke_away_from_any_contour_is_refused(qtbot, window: MainWindow, sh
     assert m.long_axis_mm == m0.long_axis_mm
 
 
-def test_painted_resection_changes_the_flr_and_reaches_the_conversion_record(
-    qtbot, window: MainWindow, shared_data
-) -> None:
+def _brush_on_the_liver(
+    qtbot, window: MainWindow, shared_data, button: str
+) -> tuple[Any, float, Any]:
+    """The liver of the whole-body CT segmented in the volumetry panel, then its *button*
+    ("paint_button" or "edit_button") clicked: (panel, total liver mL, the brush editor)."""
     from tests.viewer.test_volumetry import _open as open_liver
 
     open_liver(qtbot, window, shared_data)
     segment_liver(qtbot, window)
     panel = window.volumetry
     total = panel.result.total_liver_ml
-    assert panel.paint_button.isEnabled()
-    panel.paint_button.click()
+    assert getattr(panel, button).isEnabled()
+    getattr(panel, button).click()
+    return panel, total, window.contour_editor()
+
+
+def test_painted_resection_changes_the_flr_and_reaches_the_conversion_record(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    panel, total, editor = _brush_on_the_liver(qtbot, window, shared_data, "paint_button")
     assert window.viewer.tool == "brush"
-    editor = window.contour_editor()
     assert editor.target == "resected"
     assert not panel.send_button.isEnabled()  # nothing painted yet
     editor.radius_box.setValue(20.0)
@@ -212,14 +221,7 @@ def test_painted_resection_changes_the_flr_and_reaches_the_conversion_record(
 def test_the_liver_contour_is_editable_and_the_volumes_follow(
     qtbot, window: MainWindow, shared_data
 ) -> None:
-    from tests.viewer.test_volumetry import _open as open_liver
-
-    open_liver(qtbot, window, shared_data)
-    segment_liver(qtbot, window)
-    panel = window.volumetry
-    total = panel.result.total_liver_ml
-    panel.edit_button.click()
-    editor = window.contour_editor()
+    panel, total, editor = _brush_on_the_liver(qtbot, window, shared_data, "edit_button")
     assert editor.target == "liver"
     editor.radius_box.setValue(10.0)
     row, col = float(SEED[1]), float(SEED[2])

@@ -63,24 +63,35 @@ def test_threaded_scan_equals_serial_scan(
     assert {"empty.dcm", "truncated.dcm", "notes.txt"} <= named
 
 
-def test_reader_threads_read_ahead_when_io_is_slow(
-    copy_series: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("slow_io_seconds", "threaded"),
+    [(-1.0, True), (3600.0, False)],
+    ids=["slow-io-reads-ahead-on-threads", "page-cache-reads-stay-in-the-calling-thread"],
+)
+def test_reader_threads_only_when_io_is_slow(
+    copy_series: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    slow_io_seconds: float,
+    threaded: bool,
 ) -> None:
+    """Reads go to reader threads when the first files read slowly (a network share: the
+    threshold below every read), never from the page cache (a threshold no storage reaches)."""
+    import threading
+
     folder = copy_series("ct-chest-30")
     threads: set[str] = set()
     real = headers.prefetch
 
     def spy(file_path: str) -> headers.Prefetched:
-        import threading
-
         threads.add(threading.current_thread().name)
         return real(file_path)
 
     monkeypatch.setattr(scan_module, "prefetch", spy)
-    monkeypatch.setattr(scan_module, "SLOW_IO_SECONDS", -1.0)  # as if on a network share
+    monkeypatch.setattr(scan_module, "SLOW_IO_SECONDS", slow_io_seconds)
     report = _fresh_scan(folder, tmp_path / "home", monkeypatch)
     assert report.series[0].n_images == 30
-    assert any(name.startswith("caliper-scan") for name in threads)
+    assert any(name.startswith("caliper-scan") for name in threads) is threaded
 
 
 def test_a_file_whose_reading_raises_is_named_and_the_rest_is_read(
@@ -139,23 +150,3 @@ def test_index_is_written_once_per_folder(
     (folder / "notes.txt").write_text("changed\n", encoding="utf-8")
     scan(folder)
     assert len(writes) == 1
-
-
-def test_page_cache_reads_stay_in_the_calling_thread(
-    copy_series: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    folder = copy_series("ct-chest-30")
-    threads: set[str] = set()
-    real = headers.prefetch
-
-    def spy(file_path: str) -> headers.Prefetched:
-        import threading
-
-        threads.add(threading.current_thread().name)
-        return real(file_path)
-
-    monkeypatch.setattr(scan_module, "prefetch", spy)
-    monkeypatch.setattr(scan_module, "SLOW_IO_SECONDS", 3600.0)  # no storage is this slow
-    report = _fresh_scan(folder, tmp_path / "home", monkeypatch)
-    assert report.series[0].n_images == 30
-    assert not any(name.startswith("caliper-scan") for name in threads)
