@@ -163,3 +163,29 @@ def test_key_0_records_the_chosen_lesion_as_disappeared(
     assert gone.lesion_id == baseline.lesion_id
     assert gone.status is MeasurementStatus.ABSENT
     assert "disappeared" in window.smart_caliper.last_message
+
+
+def test_a_smart_click_on_a_caliper_measures_the_lesion_under_it(qtbot, viewer) -> None:
+    """A caliper drawn across a lesion lies where the reader clicks with the Smart caliper:
+    the click still asks for the smart measurement there (before, the caliper took the click
+    and nothing happened)."""
+    from tests.viewer.test_series_viewer_widget import to_viewport
+    from viewer.image.overlays import MeasurementOverlay, make_geometry
+
+    index = viewer.slice_index
+    line = ((200.0, 250.0), (260.0, 250.0))
+    viewer.set_overlays(
+        [MeasurementOverlay(7, "T1 40.0 mm", make_geometry(viewer.volume, index, line))]
+    )
+    viewer.set_tool("smart")
+    asked: list[tuple[float, float, float]] = []
+    viewer.smart_caliper_requested.connect(asked.append)
+    qtbot.mouseClick(
+        viewer.graphics_view.viewport(),
+        QtCore.Qt.MouseButton.LeftButton,
+        pos=to_viewport(viewer, 230.0, 250.0),
+    )
+    qtbot.waitUntil(lambda: len(asked) == 1, timeout=3000)
+    expected = viewer.display_to_lps(230.0, 250.0)
+    assert asked[0] == pytest.approx(expected, abs=1.0)
+    assert viewer.selected_measurement_id == 7

@@ -61,10 +61,12 @@ class OverlayLayer:
         widget: OverlayHost,
         on_edited: Callable[[int, DrawnGeometry], None],
         on_selected: Callable[[int | None], None],
+        on_clicked: Callable[[Any], None] | None = None,
     ) -> None:
         self._widget = widget
         self._on_edited = on_edited
         self._on_selected = on_selected
+        self._on_clicked = on_clicked or (lambda _ev: None)
         self._overlays: list[MeasurementOverlay] = []
         self.items: dict[int, OverlayRoi] = {}
         self.selected_id: int | None = None
@@ -216,11 +218,17 @@ class OverlayLayer:
             )
         mid = overlay.measurement_id
         item.sigRegionChangeStarted.connect(lambda _roi, mid=mid: self.select(mid))
-        item.sigClicked.connect(lambda _roi, _ev, mid=mid: self.select(mid))
+        item.sigClicked.connect(lambda _roi, ev, mid=mid: self._on_item_clicked(mid, ev))
         item.sigRegionChangeFinished.connect(
             lambda roi, mid=mid: self._on_item_edit_finished(mid, roi)
         )
         return item
+
+    def _on_item_clicked(self, measurement_id: int, ev: Any) -> None:
+        """A click on a caliper selects it, then goes to the view (the Smart caliper measures
+        the lesion under it: a caliper drawn across a lesion lies where the reader clicks)."""
+        self.select(measurement_id)
+        self._on_clicked(ev)
 
     def _on_item_edit_finished(self, measurement_id: int, item: OverlayRoi) -> None:
         for i, overlay in enumerate(self._overlays):

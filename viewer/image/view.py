@@ -148,7 +148,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._spread_timer.setInterval(0)
         self._spread_timer.timeout.connect(self._spread_labels)
         self._layer = OverlayLayer(
-            self, self.measurement_edited.emit, self.measurement_selected.emit
+            self, self.measurement_edited.emit, self.measurement_selected.emit, self._on_roi_clicked
         )
         self._input_filter = ViewInputFilter(self, parent=self)
         self._graphics.installEventFilter(self._input_filter)
@@ -662,6 +662,11 @@ class SeriesViewerWidget(QtWidgets.QWidget):
             if self._tool == "smart" and self._volume is not None:
                 p = self.view_box.mapSceneToView(ev.scenePos())
                 self.request_smart(float(p.x()), float(p.y()))
+
+    def _on_roi_clicked(self, ev: Any) -> None:  # a click on a caliper (pyqtgraph event)
+        if self._tool == "smart" and ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            p = self.view_box.mapSceneToView(ev.scenePos())
+            self.request_smart(float(p.x()), float(p.y()))
 
     def _cursor_text_at(self, scene_pos: QtCore.QPointF) -> str:
         p = self.view_box.mapSceneToView(scene_pos)
