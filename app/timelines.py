@@ -12,8 +12,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pydicom
-
 import recist
 from app.errors import CliError
 from recist.model import Measurement, Reader
@@ -151,6 +149,8 @@ def make_folder(path: str | Path) -> Path:
 
 def find_images(folder: str) -> dict[str, Path]:
     """DICOM files under ``folder`` by SOP Instance UID (headers only are read)."""
+    import pydicom  # here: the timelines and the cohort (window, export) need no DICOM reader
+
     root = Path(folder)
     if not root.exists():
         raise CliError(f"image folder {folder} does not exist")
