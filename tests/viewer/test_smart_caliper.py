@@ -18,14 +18,15 @@ pytestmark = pytest.mark.qt
 METASTASIS = (38, 247, 147)  # slice, row, column
 
 
-def _open(qtbot, window: MainWindow, shared_data) -> None:
+def _open(qtbot, window: MainWindow, shared_data, slice_index: int = METASTASIS[0]) -> None:
+    """CRLM-CT-1006 at a new patient's baseline, on *slice_index*, the whole image in view."""
     window.add_patient("CRLM-1006")
     window.open_folder(str(shared_data / "crlm-ct-1006"))
     qtbot.waitUntil(
         lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=20000
     )
     add_timepoint(qtbot, window, "baseline")
-    window.viewer.set_slice(METASTASIS[0])
+    window.viewer.set_slice(slice_index)
     window.viewer.view_box.autoRange(padding=0.0)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +55,22 @@ def test_the_pacs_stand_in_loads_the_real_controller_on_demand(
     stand_in.shutdown()
 
 
+def _run_gui_probe(script: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run *script* in a fresh interpreter, offscreen, on CALIPER_HOME *home* (no CALIPER_DB)."""
+    environment = dict(os.environ, CALIPER_HOME=str(home), QT_QPA_PLATFORM="offscreen", **env)
+    environment.pop("CALIPER_DB", None)
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def test_the_window_is_shown_before_sqlalchemy_is_imported(tmp_path: Path) -> None:
     """``caliper`` shows its main window first; the database layer is imported after it."""
-    import os
-    import subprocess
-    import sys
-
     script = (
         "import sys\n"
         "from PySide6.QtCore import QTimer\n"
@@ -74,21 +87,7 @@ def test_the_window_is_shown_before_sqlalchemy_is_imported(tmp_path: Path) -> No
         "QTimer.singleShot(50, check)\n"
         "print('code', main.run_gui(None, demo=False), flush=True)\n"
     )
-    env = dict(
-        os.environ,
-        CALIPER_HOME=str(tmp_path),
-        CALIPER_STARTUP_PROBE="1",
-        QT_QPA_PLATFORM="offscreen",
-    )
-    env.pop("CALIPER_DB", None)
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _run_gui_probe(script, tmp_path, CALIPER_STARTUP_PROBE="1")
     lines = [x for x in done.stdout.splitlines() if "sqlalchemy imported" in x or "code" in x]
     assert lines == [
         "window shown; sqlalchemy imported: False",
@@ -204,20 +203,8 @@ def test_when_the_window_shows_no_heavy_module_is_imported_yet(tmp_path: Path) -
     :data:`NOT_BEFORE_THE_WINDOW` load after the window shows.
     """
     import json
-    import os
-    import subprocess
-    import sys
 
-    env = dict(os.environ, CALIPER_HOME=str(tmp_path), QT_QPA_PLATFORM="offscreen")
-    env.pop("CALIPER_DB", None)
-    done = subprocess.run(
-        [sys.executable, "-c", _WINDOW_SHOWN_PROBE],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _run_gui_probe(_WINDOW_SHOWN_PROBE, tmp_path)
     lines = [x for x in done.stdout.splitlines() if x.startswith("STATE ")]
     assert lines, done.stdout + done.stderr
     state = json.loads(lines[0][len("STATE ") :])

@@ -15,8 +15,8 @@ from PySide6 import QtCore
 from app.segmentation import volumetry
 from app.segmentation.resection import resection_from_cut, tumours_touching, union_of_boxes
 from recist.endpoints import FlrSource
-from tests.viewer.test_smart_caliper import METASTASIS
-from tests.viewer.test_workflow import add_timepoint, to_viewport
+from tests.viewer.test_smart_caliper import METASTASIS, _click
+from tests.viewer.test_smart_caliper import _open as open_crlm
 from viewer.main_window.window import MainWindow
 
 pytestmark = pytest.mark.qt
@@ -26,22 +26,7 @@ CUT = ((150.0, 140.0), (380.0, 140.0))  # (row, column) ends of a cut through th
 
 
 def _open(qtbot, window: MainWindow, shared_data) -> None:
-    window.add_patient("CRLM-1006")
-    window.open_folder(str(shared_data / "crlm-ct-1006"))
-    qtbot.waitUntil(
-        lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=20000
-    )
-    add_timepoint(qtbot, window, "baseline")
-    window.viewer.set_slice(SEED[0])
-    window.viewer.view_box.autoRange(padding=0.0)
-
-
-def _click(qtbot, window: MainWindow, row: float, col: float) -> None:
-    qtbot.mouseClick(
-        window.viewer.graphics_view.viewport(),
-        QtCore.Qt.MouseButton.LeftButton,
-        pos=to_viewport(window, col, row),
-    )
+    open_crlm(qtbot, window, shared_data, SEED[0])
 
 
 def _segment(qtbot, window: MainWindow) -> None:
