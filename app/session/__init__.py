@@ -465,7 +465,14 @@ class ReadingSession(EditingMixin):
         return result
 
     def _reassess(self) -> None:
-        """Assess after an edit; on failure the edit stands and ``assessment_failed`` says why."""
+        """Assess after an edit; on failure the edit stands and ``assessment_failed`` says why.
+
+        Inside a transaction (e.g. a Smart caliper measurement stored with its contour) the
+        assessment runs once after the commit, when every reader of the store sees the edit.
+        """
+        self._editor.after_commit(self._assess_after_edit)
+
+    def _assess_after_edit(self) -> None:
         try:
             self.assess()
         except Exception as exc:  # noqa: BLE001 - an engine failure must not undo a saved edit

@@ -16,7 +16,7 @@ its record has now.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import count
@@ -155,6 +155,7 @@ class SessionEditor:
         self.fallback_reason: str | None = None
         """Reason used when a command has none (set by ``ReadingSession.undo(reason=...)``)."""
         self._pending: list[tuple[Any, Any]] | None = None
+        self._after_commit: list[Callable[[], None]] = []
 
     @property
     def in_transaction(self) -> bool:
@@ -176,6 +177,7 @@ class SessionEditor:
         saved = (self.lesion_ids.snapshot(), self.measurement_ids.snapshot())
         saved_contours = {k: list(v) for k, v in self.contours_of.items()}
         self._pending = []
+        self._after_commit = []
         try:
             with self.store.batch(what):
                 yield
@@ -185,12 +187,27 @@ class SessionEditor:
             self.contours_of = saved_contours
             raise
         else:
-            pending = self._pending
-            self._pending = None
+            pending, after = self._pending, self._after_commit
+            self._pending, self._after_commit = None, []
             for signal, value in pending:
                 signal.emit(value)
+            for call in dict.fromkeys(after):  # each once, in order
+                call()
         finally:
             self._pending = None
+            self._after_commit = []
+
+    def after_commit(self, call: Callable[[], None]) -> None:
+        """Call ``call`` now, or once after the commit of the open transaction (not on a rollback).
+
+        The session's re-assessment goes through here: computed inside a transaction it would
+        be read by listeners whose own reads (the endpoint controller's read-only store) do not
+        see the uncommitted writes yet, and they would keep the stale answer.
+        """
+        if self._pending is None:
+            call()
+        else:
+            self._after_commit.append(call)
 
     def _emit(self, signal: Any, value: Any) -> None:
         """Emit now, or after the commit of the open transaction."""

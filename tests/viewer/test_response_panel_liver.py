@@ -63,3 +63,18 @@ def test_no_liver_lesion_hides_the_liver_column(qtbot, session: ReadingSession) 
     assert panel.table.isColumnHidden(LIVER_COLUMN)
     assert not panel.best_liver.isVisibleTo(panel)
     assert panel.liver("Baseline") == ""
+
+
+def test_the_liver_column_follows_a_remeasurement(qtbot, session: ReadingSession) -> None:  # noqa: ANN001
+    """Re-measuring a lesion updates the liver response as it updates the overall one."""
+    panel = ResponsePanelWidget(session)
+    qtbot.addWidget(panel)
+    session.add_timepoint("Baseline", date(2026, 1, 2))
+    liver = session.record_measurement(drawn(50.0), organ="liver")
+    session.add_timepoint("C3", date(2026, 3, 10), cycle=3)
+    session.record_measurement(drawn(30.0), lesion_id=liver.lesion_id)
+    row = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())].index("C3")
+    assert panel.table.item(row, LIVER_COLUMN).text() == "PR (-40.0 %)"
+    session.record_measurement(drawn(45.0), lesion_id=liver.lesion_id)  # replaces it: -10 %
+    row = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())].index("C3")
+    assert panel.table.item(row, LIVER_COLUMN).text() == "SD (-10.0 %)"

@@ -6,12 +6,15 @@ slice 38 (0-based, caudal first), row 247, column 147.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from PySide6 import QtCore
 
-from recist.model import Method
+from recist.model import Method, Segment
 from tests.viewer.test_workflow import add_timepoint, to_viewport
 from viewer.main_window.window import MainWindow
+from viewer.response.panel import HEADERS
 
 pytestmark = pytest.mark.qt
 
@@ -190,3 +193,44 @@ def test_a_smart_click_on_a_caliper_measures_the_lesion_under_it(qtbot, viewer) 
     expected = viewer.display_to_lps(230.0, 250.0)
     assert asked[0] == pytest.approx(expected, abs=1.0)
     assert viewer.selected_measurement_id == 7
+
+
+def test_the_liver_response_follows_a_smart_caliper_at_follow_up(
+    qtbot,
+    window: MainWindow,
+    shared_data,  # noqa: F811
+) -> None:
+    """Found on the demo: after a Smart caliper replaced a C3 measurement, the overall row said
+    -50.9 % and the liver column still "PR (-51.7 %)", the liver response of before the edit."""
+    _open(qtbot, window, shared_data)
+    window.assign_bar.set_organ("liver")
+    point = window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
+    window.smart_caliper.measure_at(point)
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    (base,) = window.session.measurements()
+    add_timepoint(qtbot, window, "C3")
+    half = replace(base.geometry, long_axis=_halved(base.geometry.long_axis), short_axis=None)
+    window.session.record_measurement(half, lesion_id=base.lesion_id)
+    panel = window.response_panel
+    assert _cell(panel, "C3", "Liver") == "PR (-50.0 %)"
+    window.assign_bar.select_lesion(base.lesion_id)
+    window.viewer.set_slice(METASTASIS[0])
+    window.smart_caliper.measure_at(point)  # replaces the C3 measurement: the same size again
+    qtbot.waitUntil(lambda: _cell(panel, "C3", "Δ baseline") == "+0.0 %", timeout=20000)
+    assert _cell(panel, "C3", "Liver") == "SD (+0.0 %)"
+
+
+def _halved(segment: Segment) -> Segment:
+    """*segment* from its first end to its middle."""
+    (r0, c0), (r1, c1) = segment.start_px, segment.end_px
+    (x0, y0, z0), (x1, y1, z1) = segment.start_lps_mm, segment.end_lps_mm
+    middle_px = ((r0 + r1) / 2, (c0 + c1) / 2)
+    middle_mm = ((x0 + x1) / 2, (y0 + y1) / 2, (z0 + z1) / 2)
+    return Segment(segment.start_px, middle_px, segment.start_lps_mm, middle_mm)
+
+
+def _cell(panel, label: str, header: str) -> str:  # noqa: ANN001
+    """The text the response panel shows in column *header* of timepoint *label*."""
+    row = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())].index(label)
+    item = panel.table.item(row, HEADERS.index(header))
+    return item.text() if item is not None else ""
