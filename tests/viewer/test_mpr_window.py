@@ -116,6 +116,29 @@ def test_selecting_a_lesion_shows_it_in_both_panes(qtbot, demo: MainWindow):
     assert demo.prior.slice_index == key
 
 
+def test_without_a_selected_lesion_the_comparison_pane_draws_its_calipers(qtbot, demo: MainWindow):
+    """Scrolling before any lesion is selected shows the baseline calipers on their images
+    (before, the comparison pane drew a caliper only for a selected lesion)."""
+    session = demo.session
+    baseline = session.timepoints()[0]
+    measured = [m for m in session.measurements(baseline.id) if m.geometry is not None]
+    assert not demo.prior.has_prior  # no lesion selected
+    codes = {x.id: x.code for x in session.lesions()}
+    for m in measured:
+        index = demo.prior.volume.sop_instance_uids.index(m.geometry.sop_instance_uid)
+        demo.prior.viewer.set_slice(index)
+        assert f"{codes[m.lesion_id]} {m.long_axis_mm:.1f} mm" in demo.prior.caliper_labels
+    off = next(
+        i
+        for i in range(demo.prior.viewer.slice_count)
+        if all(
+            demo.prior.volume.sop_instance_uids[i] != m.geometry.sop_instance_uid for m in measured
+        )
+    )
+    demo.prior.viewer.set_slice(off)
+    assert demo.prior.caliper_labels == []
+
+
 def test_compare_with_previous_timepoint(qtbot, demo: MainWindow):
     demo.prior.set_compare_with("previous")
     qtbot.wait(20)

@@ -8,7 +8,9 @@ current series by patient position: :meth:`PriorSliceWidget.follow` takes the
 LPS position of the slice the reader is on and shows the prior slice at the
 same z, so scrolling one scrolls the other; the caption follows.  When the
 reader selects a lesion, :meth:`PriorSliceWidget.show_prior` shows the slice on
-which it was measured then, with that caliper drawn on it.
+which it was measured then, with that caliper drawn on it; before that,
+:meth:`PriorSliceWidget.show_series` draws every caliper of that timepoint on its own image
+as the reader scrolls.
 """
 
 from __future__ import annotations
@@ -84,10 +86,17 @@ class PriorSliceWidget(QWidget):
         self._key_slice = -1
         self._title = ""
         self._lines: list[pg.PlotDataItem] = []
-        self._label = pg.TextItem(color=CALIPER, anchor=(0, 1), fill=pg.mkBrush(0, 0, 0, 170))
-        self._label.setZValue(10)
-        self._label.hide()
-        self.viewer.view_box.addItem(self._label, ignoreBounds=True)
+        self._label = self._new_label()
+        #: Calipers of the shown timepoint without a selected lesion: (slice, segments, label).
+        self._calipers: list[tuple[int, list[Any], str]] = []
+        self._caliper_labels: list[pg.TextItem] = []
+
+    def _new_label(self) -> pg.TextItem:
+        label = pg.TextItem(color=CALIPER, anchor=(0, 1), fill=pg.mkBrush(0, 0, 0, 170))
+        label.setZValue(10)
+        label.hide()
+        self.viewer.view_box.addItem(label, ignoreBounds=True)
+        return label
 
     # -- state -------------------------------------------------------------------------
     @property
@@ -129,14 +138,34 @@ class PriorSliceWidget(QWidget):
 
     # -- showing -----------------------------------------------------------------------
     def show_series(
-        self, volume: Any, title: str, window: tuple[float, float] | None = None
+        self,
+        volume: Any,
+        title: str,
+        window: tuple[float, float] | None = None,
+        calipers: list[tuple[DrawnGeometry, str]] | None = None,
     ) -> None:
-        """Show *volume* without a lesion (the reader has not selected one)."""
+        """Show *volume* without a lesion (the reader has not selected one).
+
+        *calipers* are that timepoint's measurements, ``(geometry, "T1 27.6 mm")``: each is
+        drawn, labelled, on its own image of *volume* (never on another: one whose image is
+        not among the loaded files is not drawn).
+        """
         self._geometry, self._key_slice = None, -1
         self._set_volume(volume, window)
         self._title = title
-        self._set_lines([])
-        self._update_caption()
+        self._calipers = []
+        for geometry, label in calipers or []:
+            index = slice_of(volume, geometry)
+            if index is not None:
+                segments = [s for s in (geometry.long_axis, geometry.short_axis) if s is not None]
+                self._calipers.append((index, segments, label))
+        self._on_slice_changed(self.viewer.slice_index)
+
+    @property
+    def caliper_labels(self) -> list[str]:
+        """The labels of the calipers drawn on the slice shown (e.g. ``["T1 27.6 mm"]``)."""
+        shown = [self.caliper_label] if self.caliper_label else []
+        return shown + [item.toPlainText() for item in self._caliper_labels if item.isVisible()]
 
     def show_prior(
         self,
@@ -173,6 +202,7 @@ class PriorSliceWidget(QWidget):
     def clear(self, message: str = _NO_LESION) -> None:
         """Show no image, only *message*."""
         self._geometry, self._key_slice, self._title = None, -1, ""
+        self._calipers = []
         self._set_lines([])
         self.viewer.clear()
         self.caption.setText(message)
@@ -200,6 +230,18 @@ class PriorSliceWidget(QWidget):
                 s for s in (self._geometry.long_axis, self._geometry.short_axis) if s is not None
             ]
         self._set_lines(segments)
+        if self._geometry is None:  # no lesion selected: the timepoint's calipers on this image
+            here = [(segs, label) for i, segs, label in self._calipers if i == index]
+            while len(self._caliper_labels) < len(here):
+                self._caliper_labels.append(self._new_label())
+            for item in self._caliper_labels[len(here) :]:
+                item.hide()
+            for (segs, text), item in zip(here, self._caliper_labels, strict=False):
+                self._add_lines(segs)
+                end = max((segs[0].start_px, segs[0].end_px), key=lambda p: p[0])
+                item.setText(text)
+                item.setPos(end[0] + 2, end[1])
+                item.show()
         self._update_caption()
 
     def _update_caption(self) -> None:
@@ -223,12 +265,17 @@ class PriorSliceWidget(QWidget):
         for line in self._lines:
             self.viewer.view_box.removeItem(line)
         self._lines = []
+        for item in self._caliper_labels:
+            item.hide()
         self._label.setVisible(bool(segments))
         if segments:  # "T1 34.0 mm" (the caption's last part) at the right-hand end
             seg = segments[0]
             end = max((seg.start_px, seg.end_px), key=lambda p: p[0])
             self._label.setText(self._title.split(" · ")[-1])
             self._label.setPos(end[0] + 2, end[1])
+        self._add_lines(segments)
+
+    def _add_lines(self, segments: list[Any]) -> None:
         for segment in segments:
             xs = [segment.start_px[0], segment.end_px[0]]
             ys = [segment.start_px[1], segment.end_px[1]]

@@ -178,11 +178,12 @@ class ComparisonReading:
         if not uid:
             self.prior.clear(f"{tp.label} has no series attached.")
             return
-        images = [
-            m.geometry.sop_instance_uid
+        measured = [
+            m
             for m in self.session.measurements(tp.id)
             if m.geometry is not None and m.geometry.series_instance_uid == uid
         ]
+        images = [m.geometry.sop_instance_uid for m in measured if m.geometry is not None]
         volume = self.library.volume(uid, images)
         if volume is None:
             self.prior.clear(f"The {tp.label} series is not on this computer.")
@@ -190,7 +191,12 @@ class ComparisonReading:
         title = tp.label
         if lesion_id is not None:
             title += f" · {self._code(lesion_id)} not measured"
-        self.prior.show_series(volume, title, self._window())
+        calipers = [
+            (m.geometry, f"{self._code(m.lesion_id)} {m.long_axis_mm:.1f} mm")
+            for m in measured
+            if m.geometry is not None and m.long_axis_mm is not None
+        ]
+        self.prior.show_series(volume, title, self._window(), calipers)
         self.follow()
 
     def follow(self) -> None:
