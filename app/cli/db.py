@@ -368,7 +368,12 @@ def _checkpoint_signer(args: argparse.Namespace, db: Database) -> UnlockedReader
 @_run
 def _audit_verify(args: argparse.Namespace, db: Database) -> int:
     signer = _checkpoint_signer(args, db) if args.as_reader else None
-    report = db.verify_audit(_parse_head(args.expect_head), full=args.full, signer=signer)
+    report = db.verify_audit(
+        _parse_head(args.expect_head),
+        full=args.full,
+        signer=signer,
+        require_signed=args.require_signed,
+    )
     print(report)
     if report.ok and report.head_seq:
         print(
@@ -489,6 +494,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="verify every event and row, not only what is new since this workstation's "
         "last verified checkpoint",
+    )
+    a_ver.add_argument(
+        "--require-signed",
+        action="store_true",
+        help="trust only a checkpoint signed by an investigator or an admin (--as): an "
+        "unsigned one is not used and every event is verified",
     )
     a_ver.add_argument(
         "--as",

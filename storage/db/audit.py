@@ -632,6 +632,7 @@ def verify_chain(
     *,
     checkpoints: CheckpointStore | None = None,
     full: bool = False,
+    require_signed: bool = False,
 ) -> AuditReport:
     """Walk the chain in sequence order, then compare the tables with the replayed trail.
 
@@ -661,10 +662,14 @@ def verify_chain(
     full
         Verify every event and row even where a checkpoint covers them (its head is
         still compared, as an ``expect_head``).
+    require_signed
+        Trust only a checkpoint signed by an investigator or an admin: an unsigned one (which
+        anyone able to write the checkpoint file and the witness could have planted) is not
+        used, and everything is verified as with ``full``.
     """
     from storage.db.replay import verify_data
 
-    checkpoint, notes, refused = _checkpoint(session, checkpoints, full)
+    checkpoint, notes, refused = _checkpoint(session, checkpoints, full, require_signed)
     if refused is not None:  # named with the head as it stands (not verified)
         head = session.execute(
             select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
@@ -746,7 +751,10 @@ def verify_chain(
 
 
 def _checkpoint(
-    session: Session, checkpoints: CheckpointStore | None, full: bool
+    session: Session,
+    checkpoints: CheckpointStore | None,
+    full: bool,
+    require_signed: bool = False,
 ) -> tuple[Checkpoint | None, list[str], str | None]:
     """The checkpoint to start from (None: verify in full), notes, and why the stored one is
     refused (its signature does not hold: a problem, unless ``full`` verifies without it)."""
@@ -773,6 +781,12 @@ def _checkpoint(
             return None, [f"{where} {problem}: not used, replaced by this full verify"], None
     if not checkpoints.trusted(stored):
         return None, [], None
+    if stored.signer is None and require_signed:
+        return (
+            None,
+            [f"{where} is unsigned: not used (--require-signed), every event verified"],
+            None,
+        )
     if stored.signer is None:
         return stored, [f"{where} is unsigned (written by a verify without --as)"], None
     return stored, [f"{where} is signed by {stored.signer}"], None

@@ -231,6 +231,7 @@ class Database:
         *,
         full: bool = False,
         signer: UnlockedReader | None = None,
+        require_signed: bool = False,
     ) -> AuditReport:
         """Verify the audit chain and that the tables match it (``storage.db.audit.verify_chain``).
 
@@ -246,6 +247,9 @@ class Database:
             Verify every event and row, whatever the checkpoint covers.
         signer
             A reader (investigator or admin) who signs the checkpoint this verify writes.
+        require_signed
+            Do not trust an unsigned checkpoint: verify everything it covers
+            (``storage.db.audit.verify_chain``).
         """
         checkpoints = WitnessedCheckpoints(
             paths.data_dir() / "audit-checkpoints",
@@ -258,7 +262,13 @@ class Database:
         with self.read_session("verify audit trail") as session:
             witnessed = self.witness.check(session)  # before this verify records its head
             self._signatures_witnessed(session, witnessed)
-            report = verify_chain(session, expect_head, checkpoints=checkpoints, full=full)
+            report = verify_chain(
+                session,
+                expect_head,
+                checkpoints=checkpoints,
+                full=full,
+                require_signed=require_signed,
+            )
             report = with_integrity(report, check_integrity(session), witnessed)
             if report.ok:
                 self._record_head(

@@ -329,6 +329,9 @@ def test_cli_full_and_expect_head(
     wrong = caliper("--full", "--expect-head", f"{seq}:{'0' * 64}")
     assert wrong.returncode == 1
     assert "hash differs from the recorded head" in wrong.stdout
+    strict = caliper("--require-signed")  # the checkpoints so far are unsigned
+    assert strict.returncode == 0, strict.stderr
+    assert "not used (--require-signed), every event verified" in strict.stdout
 
 
 # -- signed checkpoints (caliper audit verify --as) -------------------------------------------
@@ -385,6 +388,26 @@ def test_an_unsigned_checkpoint_still_serves_and_says_so(
     assert second.ok
     assert second.verified_from is not None
     assert "is unsigned (written by a verify without --as)" in str(second)
+
+
+def test_require_signed_does_not_trust_an_unsigned_checkpoint(
+    db: Database, store: ClinicalStore, alice: Reader
+) -> None:
+    """Anyone who can write the checkpoint file and the witness can plant an unsigned
+    checkpoint; with ``require_signed`` only a signed one is used."""
+    _patients(store, 0, 3)
+    assert db.verify_audit().ok  # an unsigned checkpoint
+    _patients(store, 3, 2)
+    report = db.verify_audit(require_signed=True)
+    assert report.ok, report
+    assert report.verified_from is None  # every event verified
+    assert "is unsigned: not used (--require-signed), every event verified" in str(report)
+    signed = db.verify_audit(signer=db.readers.unlock(alice.username, PASSWORD))
+    _patients(store, 5, 2)
+    later = db.verify_audit(require_signed=True)
+    assert later.ok, later
+    assert later.verified_from == signed.head_seq + 1  # type: ignore[operator]
+    assert "is signed by alice" in str(later)
 
 
 @pytest.mark.parametrize("tamper", ["signature", "seq", "rows", "verified_at"])
