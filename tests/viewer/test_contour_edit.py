@@ -197,10 +197,16 @@ def test_painted_resection_changes_the_flr_and_reaches_the_conversion_record(
     assert r.flr_percent == pytest.approx(expected.flr_percent)
     assert panel.labels["flr_percent"].text() == f"{expected.flr_percent:.1f} %"
     assert panel.method_label.text() == "Resection: painted region"
-    # a second stroke resects more; Ctrl+Z takes it back
+    # a second stroke resects more; Ctrl+Z takes it back, Ctrl+Shift+Z puts it back
     first = r.flr_percent
     brush_drag(qtbot, window, (col + 40.0, row - 40.0), (col + 40.0, row + 40.0))
-    assert panel.result.flr_percent < first
+    second = panel.result.flr_percent
+    assert second < first
+    window.undo_action.trigger()
+    assert panel.result.flr_percent == pytest.approx(first)
+    assert window.redo_action.text() == "Redo brush stroke"
+    window.redo_action.trigger()
+    assert panel.result.flr_percent == pytest.approx(second)
     window.undo_action.trigger()
     assert panel.result.flr_percent == pytest.approx(first)
 
@@ -216,6 +222,55 @@ def test_painted_resection_changes_the_flr_and_reaches_the_conversion_record(
     assert volumetry_row is not None
     assert volumetry_row.values["resection_method"] == "painted"
     assert window.session.database.verify_audit().ok
+
+
+def test_the_painted_resection_is_stored_reproduces_the_flr_and_comes_back(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    from app.segmentation.editing import Box
+
+    panel, _, editor = _brush_on_the_liver(qtbot, window, shared_data, "paint_button")
+    editor.radius_box.setValue(20.0)
+    editor.sphere_box.setChecked(True)
+    row, col = float(SEED[1]), float(SEED[2])
+    brush_drag(qtbot, window, (col - 30.0, row - 40.0), (col + 30.0, row + 40.0))
+    shown = panel.result
+    painted = panel.painted.full(panel.liver.region.mask.shape)
+    panel.send_button.click()
+
+    session = window.session
+    liver_row = session.liver_volumetry()
+    assert liver_row is not None
+    resection = session.painted_resection(liver_row)
+    assert resection is not None  # the painted mask is stored, not only its figures
+    assert resection.kind == "resection"
+    assert resection.values["liver_segmentation_id"] == liver_row.id
+    assert resection.algorithm == "painted resection"
+    # the FLR computed again from what the database holds is the FLR stored
+    volume = window.viewer.volume
+    shape = volume.voxels.shape
+    liver = Box(liver_row.mask.offset, liver_row.mask.mask).full(shape)
+    resected = Box(resection.mask.offset, resection.mask.mask).full(shape)
+    assert np.array_equal(resected, painted)
+    again = volumetry(liver, volume.spacing_mm, resected)
+    assert again.flr_percent == pytest.approx(liver_row.values["flr_percent"], abs=0.05)  # to 0.1 %
+    assert again.flr_percent == pytest.approx(shown.flr_percent)
+    assert resection.volume_ml == pytest.approx(shown.resected_ml, abs=0.05)
+    events = session.database.audit_events(entity="segmentation")
+    assert any(e.after and e.after.get("kind") == "resection" for e in events)
+    assert session.database.verify_audit().ok
+
+    # the patient opened again: the panel shows the stored liver and painted resection
+    session.open_patient("CRLM-1006")
+    assert panel.liver is None
+    window.findChild(QtCore.QObject, "action_liver_volumetry").trigger()
+    assert panel.liver is not None
+    assert panel.stored_id == liver_row.id
+    assert panel.resection == "paint"
+    assert np.array_equal(panel.painted.full(shape), painted)
+    assert panel.result.flr_percent == pytest.approx(shown.flr_percent)
+    assert panel.method_label.text() == "Resection: painted region"
+    assert panel.labels["flr_percent"].text() == f"{shown.flr_percent:.1f} %"
 
 
 def test_the_liver_contour_is_editable_and_the_volumes_follow(
@@ -235,6 +290,19 @@ def test_the_liver_contour_is_editable_and_the_volumes_follow(
     )
     window.undo_action.trigger()
     assert panel.result.total_liver_ml == pytest.approx(total)
+    # Edit → Redo (Ctrl+Shift+Z / Ctrl+Y) puts the stroke back, and undo takes it again
+    assert window.redo_action.isEnabled()
+    assert window.redo_action.text() == "Redo brush stroke"
+    window.redo_action.trigger()
+    assert panel.result.total_liver_ml == pytest.approx(smaller)
+    assert panel.liver.algorithm == "manual edit"
+    assert not window.redo_action.isEnabled()
+    window.undo_action.trigger()
+    assert panel.result.total_liver_ml == pytest.approx(total)
+    # a new stroke forgets what was undone
+    brush_drag(qtbot, window, (col - 10.0, row), (col + 10.0, row), button=_Button.RightButton)
+    assert not editor.local_redo
+    assert not window.redo_action.isEnabled()
 
 
 def test_the_circle_shows_the_radius_and_ctrl_wheel_changes_it(

@@ -20,7 +20,9 @@ built the first time the brush is chosen (the window imports this module lazily)
   the painted resection go to the volumetry panel, whose figures (total, resected, remnant,
   FLR) are recomputed.
 - **Ctrl+Z** undoes a lesion stroke through the session's undo stack; a liver or resection
-  stroke (not stored until "Send to conversion record") is undone here, one stroke at a time.
+  stroke (not stored until "Send to conversion record") is undone here, one stroke at a time
+  (up to :data:`LOCAL_UNDO_DEPTH`), and **Ctrl+Shift+Z** / **Ctrl+Y** redoes it (a new stroke
+  forgets what was undone).
 
 The contour is outlined as it is painted.
 """
@@ -49,7 +51,7 @@ from viewer.image.contours import Contour
 TARGETS = {"lesion": "Lesion contour", "liver": "Liver", "resected": "Resected region"}
 #: Default brush radius (mm) and the change per Ctrl+wheel notch.
 DEFAULT_RADIUS_MM, RADIUS_STEP_MM = 5.0, 0.5
-#: How many liver or resection strokes can be undone.
+#: How many liver or resection strokes can be undone (and redone).
 LOCAL_UNDO_DEPTH = 20
 #: Colour of a contour while it is being painted.
 LIVE_RGBA = (255, 230, 80, 230)
@@ -86,6 +88,7 @@ class ContourEditor:
         self.stroke: _Stroke | None = None
         self.last_message = ""
         self.local_undo: list[tuple[str, Any]] = []
+        self.local_redo: list[tuple[str, Any]] = []
         self.toolbar = QToolBar("Contour brush")
         self.toolbar.setObjectName("contourBrushBar")
         self.target_box = QComboBox()
@@ -157,23 +160,31 @@ class ContourEditor:
         self.target = str(self.target_box.itemData(index))
         self._sync_undo()
 
-    def _local_undo_applies(self) -> bool:
+    def _local_applies(self, stack: list[tuple[str, Any]]) -> bool:
         return (
             self.viewer.tool == "brush"
             and self.target != "lesion"
-            and bool(self.local_undo)
+            and bool(stack)
             and self.window.volumetry.liver is not None
         )
 
+    def _local_undo_applies(self) -> bool:
+        return self._local_applies(self.local_undo)
+
     def _sync_undo(self) -> None:
-        """Edit → Undo undoes a liver or resection stroke while the brush is on them."""
-        if self._local_undo_applies():
-            action = self.window.undo_action
-            action.setEnabled(True)
-            action.setText("Undo brush stroke")
-            action.setToolTip("Undo brush stroke (Ctrl+Z)")
-        else:
-            self.window._on_commands_changed()  # noqa: SLF001 - the session's own state
+        """Edit → Undo / Redo undo and redo a liver or resection stroke while the brush is on
+        them (the session's own undo and redo otherwise)."""
+        self.window._on_commands_changed()  # noqa: SLF001 - the session's own state
+        if self.viewer.tool != "brush" or self.target == "lesion":
+            return
+        for action, stack, verb, keys in (
+            (self.window.undo_action, self.local_undo, "Undo", "Ctrl+Z"),
+            (self.window.redo_action, self.local_redo, "Redo", "Ctrl+Shift+Z"),
+        ):
+            if self._local_applies(stack):
+                action.setEnabled(True)
+                action.setText(f"{verb} brush stroke")
+                action.setToolTip(f"{verb} brush stroke ({keys})")
 
     def _target_hint(self) -> str:
         return {
@@ -197,6 +208,7 @@ class ContourEditor:
     def _forget(self) -> None:
         self._cancel_stroke()
         self.local_undo.clear()
+        self.local_redo.clear()
         self._sync_undo()
 
     # -- BrushHandler --------------------------------------------------------------------
@@ -390,20 +402,44 @@ class ContourEditor:
         if added == 0 and removed == 0:
             self._say("Contour brush: the liver did not change.")
             return
-        liver = panel.liver
-        light = replace(liver, region=replace(liver.region, mask=np.zeros((0, 0, 0), dtype=bool)))
-        self._push_local("liver", (np.packbits(old, axis=None), old.shape, light))
+        self._push_local("liver", self._local_state("liver"))
         panel.set_liver_mask(stroke.box.mask, self._edit_record(stroke, added, removed))
 
     def _store_resected(self, stroke: _Stroke) -> None:
         panel = self.window.volumetry
-        self._push_local("resected", panel.painted)
+        self._push_local("resected", self._local_state("resected"))
         panel.set_painted(stroke.box)
+
+    def _local_state(self, kind: str) -> Any:
+        """What an undo (or redo) of a ``kind`` stroke restores: the panel's state now."""
+        panel = self.window.volumetry
+        if kind == "resected":
+            return panel.painted
+        liver = panel.liver
+        mask = liver.region.mask
+        light = replace(liver, region=replace(liver.region, mask=np.zeros((0, 0, 0), dtype=bool)))
+        return (np.packbits(mask, axis=None), mask.shape, light)
+
+    def _restore_local(self, kind: str, state: Any) -> None:
+        panel = self.window.volumetry
+        if kind == "liver":
+            packed, shape, light = state
+            mask = np.unpackbits(packed, count=int(np.prod(shape))).reshape(shape).astype(bool)
+            panel.restore_liver(replace(light, region=replace(light.region, mask=mask)))
+        else:
+            panel.set_painted(state)
 
     def _push_local(self, kind: str, state: Any) -> None:
         self.local_undo.append((kind, state))
         del self.local_undo[:-LOCAL_UNDO_DEPTH]
+        self.local_redo.clear()  # a new stroke: what was undone cannot be redone
         self._sync_undo()
+
+    def _step_local(self, source: list[tuple[str, Any]], target: list[tuple[str, Any]]) -> None:
+        kind, state = source.pop()
+        target.append((kind, self._local_state(kind)))
+        del target[:-LOCAL_UNDO_DEPTH]
+        self._restore_local(kind, state)
 
     def undo_local(self) -> bool:
         """Undo the last liver or resection stroke (brush on the liver or the resection).
@@ -412,15 +448,20 @@ class ContourEditor:
         """
         if not self._local_undo_applies():
             return False
-        kind, state = self.local_undo.pop()
-        panel = self.window.volumetry
-        if kind == "liver":
-            packed, shape, light = state
-            mask = np.unpackbits(packed, count=int(np.prod(shape))).reshape(shape).astype(bool)
-            panel.restore_liver(replace(light, region=replace(light.region, mask=mask)))
-        else:
-            panel.set_painted(state)
-        self._say("Contour brush: stroke undone.")
+        self._step_local(self.local_undo, self.local_redo)
+        self._say("Contour brush: stroke undone — Ctrl+Shift+Z redoes it.")
+        self._sync_undo()
+        return True
+
+    def redo_local(self) -> bool:
+        """Redo the last undone liver or resection stroke.
+
+        Returns False when Ctrl+Shift+Z is the session's (nothing of the brush to redo).
+        """
+        if not self._local_applies(self.local_redo):
+            return False
+        self._step_local(self.local_redo, self.local_undo)
+        self._say("Contour brush: stroke redone.")
         self._sync_undo()
         return True
 
