@@ -285,10 +285,8 @@ def test_the_painted_resection_is_stored_reproduces_the_flr_and_comes_back(
     assert any(e.after and e.after.get("kind") == "resection" for e in events)
     assert session.database.verify_audit().ok
 
-    # the patient opened again: the panel shows the stored liver and painted resection
+    # the patient opened again: the open panel shows the stored liver and painted resection
     session.open_patient("CRLM-1006")
-    assert panel.liver is None
-    window.findChild(QtCore.QObject, "action_liver_volumetry").trigger()
     assert panel.liver is not None
     assert panel.stored_id == liver_row.id
     assert panel.resection == "paint"
@@ -296,6 +294,15 @@ def test_the_painted_resection_is_stored_reproduces_the_flr_and_comes_back(
     assert panel.result.flr_percent == pytest.approx(shown.flr_percent)
     assert panel.method_label.text() == "Resection: painted region"
     assert panel.labels["flr_percent"].text() == f"{shown.flr_percent:.1f} %"
+    assert "painted resection stored" in panel.last_message
+    # closed, the panel forgets it; Tools → Liver volumetry shows it again
+    panel.hide()
+    session.open_patient("CRLM-1006")
+    assert panel.liver is None
+    window.findChild(QtCore.QObject, "action_liver_volumetry").trigger()
+    assert panel.liver is not None
+    assert np.array_equal(panel.painted.full(shape), painted)
+    assert panel.send_button.isEnabled()
 
 
 def test_the_liver_contour_is_editable_and_the_volumes_follow(

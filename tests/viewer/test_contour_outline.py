@@ -40,3 +40,17 @@ def test_a_flipped_sagittal_reformat_puts_the_last_slice_on_top() -> None:
 def test_the_axial_outline_is_unchanged() -> None:
     image = outline_rgba([_cube()], 3, (32, 32))
     assert len(_painted(image)) == 2 * 5 + 2 * 7 - 4
+
+
+def test_thick_slices_are_outlined_with_thin_lines_on_a_reformat() -> None:
+    # 4 image rows per slice: the middle slice's inside rows are not outlined any more
+    image = reformat_outline_rgba([_cube()], 1, 12, (8, 32), flip_rows=False, row_factor=4)
+    assert image is not None
+    assert image.shape[:2] == (32, 32)
+    painted = _painted(image)
+    assert (8, 20) in painted  # top edge of slice 2 (rows 8-11)
+    assert (8, 23) in painted
+    assert (13, 23) not in painted  # inside (slice 3, column 23)
+    assert (13, 20) in painted  # left edge
+    assert (19, 23) in painted  # bottom edge of slice 4 (rows 16-19)
+    assert len(painted) == 2 * 12 + 2 * 7 - 4

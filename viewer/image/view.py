@@ -578,7 +578,8 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         shape = self._slice.shape if self._slice is not None else (0, 0)
         flip = bool(self._geometry.flip_rows) if self._geometry is not None else False
         index = self._index if shown else None
-        self._contours.show(index, (int(shape[0]), int(shape[1])), self.orientation, flip)
+        size = (int(shape[0]), int(shape[1]))
+        self._contours.show(index, size, self.orientation, flip, self.pixel_mm)
 
     def _set_range(self, box: tuple[float, float, float, float]) -> None:
         # the image's own bounds, not childrenBounds(): calipers and their

@@ -142,8 +142,6 @@ class ContourEditor:
         hint = QLabel("  drag paints · right or Shift+drag erases · Ctrl+Z undoes a stroke")
         hint.setObjectName("brushHint")
         self.toolbar.addWidget(hint)
-        window.addToolBarBreak()
-        window.addToolBar(self.toolbar)
         self.panes: dict[Any, tuple[BrushInput, BrushCursor]] = {}
         self.input, self.cursor = self._attach(self.viewer)
         layout = getattr(window, "layout_view", None)
@@ -151,6 +149,8 @@ class ContourEditor:
             layout.layout_changed.connect(lambda *_: self._attach_reformats())
             self._attach_reformats()
         self.action = window.tool_actions["brush"]
+        window.addToolBarBreak()
+        window.addToolBar(self.toolbar)
         self.action.toggled.connect(self._on_tool_toggled)
         self.session.patient_opened.connect(lambda *_: self._forget())
         self.session.commands.changed.connect(self._on_commands_changed)

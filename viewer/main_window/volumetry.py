@@ -202,6 +202,8 @@ class VolumetryPanel(QDockWidget):
         self._show_contours()
         self._show_figures()
         self._update_buttons()
+        if self.isVisible():  # the series may already be shown (opened with the patient)
+            self.load_stored()
 
     def add_menu_action(self, menu: Any) -> QAction:
         """Add "Liver volumetry…" to ``menu``."""
@@ -524,6 +526,11 @@ class VolumetryPanel(QDockWidget):
             self._say(
                 f"Liver volumetry: FLR {self.result.flr_percent:.1f} % (painted resection). "
                 "Paint more, right-drag to erase, Ctrl+Z undoes a stroke."
+            )
+        elif self.result is not None and self.resection == "paint":
+            self._say(
+                "Liver volumetry: paint what will be resected (drag; right-drag erases); "
+                "the FLR follows."
             )
         elif self.result is not None and self.resection == "cut" and len(self.cut_points) == 2:
             self._say(
