@@ -214,7 +214,8 @@ def test_a_2d_stroke_on_a_coronal_plane_paints_that_row_of_every_slice_round_in_
     # sagittal plane of column 40: points are (slice, row)
     sag = paint(_empty(), 40, [(10.0, 25.0), (10.0, 35.0)], 2.0, CT_SPACING, CT_SHAPE, axis=2)
     k, r, c = np.nonzero(sag.full(CT_SHAPE))
-    assert set(c.tolist()) == {40} and set(k.tolist()) == {10}
+    assert set(c.tolist()) == {40}
+    assert set(k.tolist()) == {10}
     assert set(range(25, 36)) <= set(r.tolist())  # the drag left no gap
 
 
