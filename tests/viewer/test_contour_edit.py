@@ -387,9 +387,9 @@ def test_the_brush_on_the_coronal_pane_of_2x2_edits_one_coronal_plane_and_the_ca
     (m0,) = window.session.measurements()
     seg0 = window.session.segmentation_for(m0.id)
     assert seg0 is not None
+    editor = window.contour_editor()  # built in 1x1: the 2x2 panes get the brush when shown
     window.findChild(QtCore.QObject, "layout_2x2").trigger()  # Ctrl+4
     window.set_tool("brush")
-    editor = window.contour_editor()
     coronal = window.layout_view.coronal
     assert coronal.isVisible()
     assert coronal.orientation == "coronal"

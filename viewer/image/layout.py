@@ -138,7 +138,7 @@ class ViewerLayout(QtWidgets.QWidget):
                 )
                 view.measurement_refused.connect(self.measurement_refused)
                 self.main.contours_changed.connect(
-                    lambda v=view: v.set_contours(self.main.contours)
+                    lambda v=view: v.isVisible() and v.set_contours(self.main.contours)
                 )
             self._reformats = views
         return self._reformats
