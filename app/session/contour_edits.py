@@ -133,42 +133,46 @@ class PaintedResectionMixin:
         outside the liver is not resected).  ``volumetry``: ``Volumetry.to_dict()`` and
         ``resection_method``.  Returns the liver row with its new values.
         """
-        from app.session.errors import translated
+        from app.session.errors import SessionError, translated
 
         segmentations = self._store.segmentations
         with translated("Could not store the painted resection"):
             liver: StoredSegmentation = segmentations.get(liver_segmentation_id)
-            if liver.kind != "liver":
-                raise ValueError(
-                    f"segmentation {liver_segmentation_id} is a {liver.kind} contour, not a liver"
-                )
-            with self._store.batch("store a painted resection"):
-                stored = segmentations.add(
-                    StoredSegmentation(
-                        id=None,
-                        timepoint_id=liver.timepoint_id,
-                        measurement_id=None,
-                        kind="resection",
-                        series_instance_uid=liver.series_instance_uid,
-                        algorithm=PAINTED_RESECTION_ALGORITHM,
-                        algorithm_version=PAINTED_RESECTION_VERSION,
-                        parameters=dict(parameters or {}),
-                        volume_ml=round(float(volumetry.get("resected_ml", 0.0)), 3),
-                        mask=MaskBox(
-                            (int(offset[0]), int(offset[1]), int(offset[2])),
-                            np.asarray(mask, dtype=bool),
-                        ),
-                        values={
-                            "liver_segmentation_id": liver_segmentation_id,
-                            "tumour_segmentation_ids": [int(i) for i in tumour_segmentation_ids],
-                        },
+        if liver.kind != "liver":
+            raise SessionError(
+                f"Could not store the painted resection: segmentation {liver_segmentation_id} "
+                f"is a {liver.kind} contour, not a liver."
+            )
+        with (
+            translated("Could not store the painted resection"),
+            self._store.batch("store a painted resection"),
+        ):
+            stored = segmentations.add(
+                StoredSegmentation(
+                    id=None,
+                    timepoint_id=liver.timepoint_id,
+                    measurement_id=None,
+                    kind="resection",
+                    series_instance_uid=liver.series_instance_uid,
+                    algorithm=PAINTED_RESECTION_ALGORITHM,
+                    algorithm_version=PAINTED_RESECTION_VERSION,
+                    parameters=dict(parameters or {}),
+                    volume_ml=round(float(volumetry.get("resected_ml", 0.0)), 3),
+                    mask=MaskBox(
+                        (int(offset[0]), int(offset[1]), int(offset[2])),
+                        np.asarray(mask, dtype=bool),
                     ),
-                    reason,
-                )
-                values = {**volumetry, "resection_segmentation_id": stored.id}
-                updated: StoredSegmentation = segmentations.set_values(
-                    liver_segmentation_id, values, reason
-                )
+                    values={
+                        "liver_segmentation_id": liver_segmentation_id,
+                        "tumour_segmentation_ids": [int(i) for i in tumour_segmentation_ids],
+                    },
+                ),
+                reason,
+            )
+            values = {**volumetry, "resection_segmentation_id": stored.id}
+            updated: StoredSegmentation = segmentations.set_values(
+                liver_segmentation_id, values, reason
+            )
         return updated
 
     def painted_resection(self, liver: StoredSegmentation) -> StoredSegmentation | None:
