@@ -24,8 +24,9 @@ Tools → "Liver volumetry…" opens a dock (:class:`VolumetryPanel`):
    writes ``ReadingSession.measured_flr_percent()`` into the conversion record
    (``session.endpoints.save_conversion``, audited; a signed record asks for a reason).
 5. **Reopening** the patient and the panel on the series of the stored liver shows the
-   stored liver and its painted resection again (``ReadingSession.liver_volumetry`` /
-   ``painted_resection``), with their figures, ready to be edited further.
+   stored liver and its painted resection (or its cut line, stored with the figures) again
+   (``ReadingSession.liver_volumetry`` / ``painted_resection``), with their figures, ready to
+   be edited further.
 """
 
 from __future__ import annotations
@@ -73,6 +74,18 @@ def _segment(volume: Any, point_lps: tuple[float, float, float]) -> Callable[...
         )
 
     return work
+
+
+def _is_line(value: Any) -> bool:
+    """True for ``[[row, column], [row, column]]`` of numbers (a stored cut line)."""
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(v, int | float) for v in p)
+            for p in value
+        )
+    )
 
 
 def _spacing(volume: Any) -> tuple[float, float, float]:
@@ -279,13 +292,26 @@ class VolumetryPanel(QDockWidget):
         )
         self.cut_points, self.flip = [], False
         self._remove_cut_item()
+        line = stored.values.get("cut_line")
         if resection is not None:
             self.painted = Box(tuple(resection.mask.offset), np.array(resection.mask.mask))
             self.resection = "paint"
         else:
             self.painted, self.resection = None, "cut"
-        self.recompute()
-        what = "and its painted resection " if resection is not None else ""
+        if resection is None and _is_line(line):
+            self.flip = bool(stored.values.get("cut_flip", False))
+            self.set_cut(
+                (float(line[0][0]), float(line[0][1])), (float(line[1][0]), float(line[1][1]))
+            )
+        else:
+            self.recompute()
+        what = (
+            "and its painted resection "
+            if resection is not None
+            else "and its cut "
+            if len(self.cut_points) == 2
+            else ""
+        )
         self._say(
             f"Liver volumetry: the liver {what}stored at this timepoint "
             f"({stored.volume_ml:.0f} mL); paint or draw the cut to change it."
@@ -593,6 +619,9 @@ class VolumetryPanel(QDockWidget):
             return False
         values: dict[str, Any] = dict(self.result.to_dict())
         values["resection_method"] = "painted" if self.resection == "paint" else "cut plane"
+        if self.resection == "cut":  # the line, so that reopening shows the same cut
+            values["cut_line"] = [[round(float(v), 2) for v in p] for p in self.cut_points]
+            values["cut_flip"] = bool(self.flip)
         reason: str | None = None
         while True:
             try:
