@@ -26,6 +26,8 @@ from viewer.main_window.window import MainWindow
 pytestmark = pytest.mark.qt
 
 _Button = QtCore.Qt.MouseButton
+_Ctrl = QtCore.Qt.KeyboardModifier.ControlModifier
+_Shift = QtCore.Qt.KeyboardModifier.ShiftModifier
 
 
 def pane_point(view: Any, s: float, r: float, c: float) -> QtCore.QPoint:
@@ -325,10 +327,17 @@ def test_the_liver_contour_is_editable_and_the_volumes_follow(
     # Edit → Redo (Ctrl+Shift+Z / Ctrl+Y) puts the stroke back, and undo takes it again
     assert window.redo_action.isEnabled()
     assert window.redo_action.text() == "Redo brush stroke"
-    window.redo_action.trigger()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)  # the window's shortcuts need it active
+    window.viewer.setFocus()
+    qtbot.keyClick(window.viewer.graphics_view, QtCore.Qt.Key.Key_Y, _Ctrl)  # Ctrl+Y
     assert panel.result.total_liver_ml == pytest.approx(smaller)
     assert panel.liver.algorithm == "manual edit"
     assert not window.redo_action.isEnabled()
+    window.undo_action.trigger()
+    assert panel.result.total_liver_ml == pytest.approx(total)
+    qtbot.keyClick(window.viewer.graphics_view, QtCore.Qt.Key.Key_Z, _Ctrl | _Shift)
+    assert panel.result.total_liver_ml == pytest.approx(smaller)  # Ctrl+Shift+Z
     window.undo_action.trigger()
     assert panel.result.total_liver_ml == pytest.approx(total)
     # a new stroke forgets what was undone
