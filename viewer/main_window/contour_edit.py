@@ -151,6 +151,11 @@ class ContourEditor:
         self.action = window.tool_actions["brush"]
         window.addToolBarBreak()
         window.addToolBar(self.toolbar)
+        if not window.isVisible():
+            # built while the window restores its settings (the brush was the last tool):
+            # Qt re-applies the state restored before the first show, which did not have this
+            # tool bar and would leave it outside every area; restore it with the tool bar
+            window.restoreState(window.saveState())
         self.action.toggled.connect(self._on_tool_toggled)
         self.session.patient_opened.connect(lambda *_: self._forget())
         self.session.commands.changed.connect(self._on_commands_changed)
