@@ -2,10 +2,14 @@
 
 A contour is a boolean mask in a box of the series' voxel grid: ``offset`` is the index
 ``(slice, row, column)`` of the box's first voxel (as ``storage.db.segmentations.MaskBox`` and
-``app.segmentation.RegionResult`` hold it).  The brush is a disc of ``radius_mm`` on the axial
-slice painted (2-D) or a ball of that radius in millimetres (3-D: it reaches the neighbouring
-slices within the radius).  Painting grows the box as needed (never beyond the volume);
-erasing only removes.  Pure numpy on masks: nothing is stored or drawn here.
+``app.segmentation.RegionResult`` hold it).  The brush is a disc of ``radius_mm`` on the plane
+painted (2-D) or a ball of that radius in millimetres (3-D: it reaches the neighbouring
+planes within the radius).  The plane is an axial slice, or a coronal (one row of every
+slice) or sagittal (one column) reformat: ``axis`` 0, 1 or 2 is the voxel axis normal to it.
+The disc is round in millimetres whatever the spacing: on a coronal plane of 5 mm slices
+and 0.7 mm pixels a 5 mm brush spans three slices and 15 columns.  Painting grows the box
+as needed (never beyond the volume); erasing only removes.  Pure numpy on masks: nothing
+is stored or drawn here.
 
 The edited mask of a lesion is measured as the Smart caliper's proposal is
 (:func:`app.segmentation.measurement_from_region`): the longest axial diameter on the slice
@@ -63,18 +67,24 @@ class Box:
         return out
 
 
+#: Voxel axis ``(slice, row, column)`` normal to each plane.
+PLANE_AXIS = {"axial": 0, "coronal": 1, "sagittal": 2}
+
+
 def footprint(
-    radius_mm: float, spacing_mm: tuple[float, float, float], *, sphere: bool
+    radius_mm: float, spacing_mm: tuple[float, float, float], *, sphere: bool, axis: int = 0
 ) -> np.ndarray:
     """The brush: boolean ``(2a+1, 2b+1, 2c+1)`` of the voxels within ``radius_mm`` of the centre.
 
-    ``sphere`` False gives one slice (``a`` = 0): the disc on the axial plane.  The centre
-    voxel is always in it, however small the radius.
+    ``sphere`` False gives one voxel thick along ``axis`` (0: ``a`` = 0, the disc on the axial
+    plane; 1 coronal, 2 sagittal).  The centre voxel is always in it, however small the radius.
     """
+    if axis not in (0, 1, 2):
+        raise ValueError(f"axis must be 0, 1 or 2 (slice, row, column), got {axis!r}")
     radius = float(min(max(radius_mm, MIN_RADIUS_MM), MAX_RADIUS_MM))
     half = [int(math.floor(radius / float(s) + 1e-9)) for s in spacing_mm]
     if not sphere:
-        half[0] = 0
+        half[axis] = 0
     k, r, c = np.ogrid[-half[0] : half[0] + 1, -half[1] : half[1] + 1, -half[2] : half[2] + 1]
     d2 = (
         (k * float(spacing_mm[0])) ** 2
@@ -156,7 +166,10 @@ def stamp(
 def stroke_centres(
     points: Sequence[Point2], radius_mm: float, pixel_mm: tuple[float, float]
 ) -> list[tuple[int, int]]:
-    """The voxels ``(row, column)`` to stamp along a drag through ``points`` (continuous).
+    """The voxels to stamp along a drag through ``points`` (continuous, in-plane indices).
+
+    ``points`` and ``pixel_mm`` are in the plane's two voxel axes (``(row, column)`` on an
+    axial slice, ``(slice, column)`` on a coronal plane, ``(slice, row)`` on a sagittal one).
 
     Consecutive stamps are at most a quarter of the radius apart, so a fast drag paints a
     band without gaps.
@@ -193,12 +206,49 @@ def paint(
     *,
     sphere: bool = False,
     erase: bool = False,
+    axis: int = 0,
 ) -> Box:
-    """A brush stroke along ``points`` (``(row, column)``) on axial ``slice_index``."""
-    brush = footprint(radius_mm, spacing_mm, sphere=sphere)
-    for r, c in stroke_centres(points, radius_mm, (float(spacing_mm[1]), float(spacing_mm[2]))):
-        box = stamp(box, (int(slice_index), r, c), brush, shape, erase=erase)
+    """A brush stroke along ``points`` on plane ``slice_index`` normal to voxel ``axis``.
+
+    ``axis`` 0 (default): axial slice ``slice_index``, ``points`` are ``(row, column)``; 1: the
+    coronal plane of row ``slice_index``, ``points`` ``(slice, column)``; 2: the sagittal plane
+    of column ``slice_index``, ``points`` ``(slice, row)``.
+    """
+    brush = footprint(radius_mm, spacing_mm, sphere=sphere, axis=axis)
+    a, b = (i for i in range(3) if i != axis)
+    for p, q in stroke_centres(points, radius_mm, (float(spacing_mm[a]), float(spacing_mm[b]))):
+        centre = [0, 0, 0]
+        centre[axis], centre[a], centre[b] = int(slice_index), p, q
+        box = stamp(box, (centre[0], centre[1], centre[2]), brush, shape, erase=erase)
     return box
+
+
+def in_plane(index: Sequence[float], axis: int) -> Point2:
+    """The two in-plane components of voxel index ``(slice, row, column)`` (see :func:`paint`)."""
+    a, b = (i for i in range(3) if i != axis)
+    return float(index[a]), float(index[b])
+
+
+def distance_in_plane(
+    box: Box,
+    axis: int,
+    plane_index: int,
+    point: Point2,
+    spacing_mm: tuple[float, float, float],
+) -> float | None:
+    """Millimetres from in-plane ``point`` to the nearest voxel of ``box`` on the plane
+    ``plane_index`` normal to ``axis`` (None: the mask does not cross that plane)."""
+    local = plane_index - box.offset[axis]
+    if not 0 <= local < box.mask.shape[axis]:
+        return None
+    section = np.take(box.mask, local, axis=axis)
+    u, v = np.nonzero(section)
+    if u.size == 0:
+        return None
+    a, b = (i for i in range(3) if i != axis)
+    du = (u + box.offset[a] - point[0]) * float(spacing_mm[a])
+    dv = (v + box.offset[b] - point[1]) * float(spacing_mm[b])
+    return float(np.sqrt((du * du + dv * dv).min()))
 
 
 def cropped(box: Box) -> Box | None:

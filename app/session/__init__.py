@@ -34,6 +34,7 @@ from typing import Any
 from psygnal import Signal
 
 from app.session.commands import SessionEditor, UpdateTimepoint
+from app.session.contour_edits import PaintedResectionMixin
 from app.session.edits import EditingMixin
 from app.session.endpoints import EndpointController
 from app.session.errors import (
@@ -81,7 +82,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class ReadingSession(EditingMixin):
+class ReadingSession(EditingMixin, PaintedResectionMixin):
     """One reader reading one patient at a time.
 
     Parameters

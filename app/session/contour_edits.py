@@ -7,16 +7,23 @@ contour back and unlinks the edited one; redo does the opposite.  The caliper re
 the edited mask is an ordinary :class:`~app.session.commands.UpdateMeasurement` in the same
 :class:`~app.session.undo.CompositeCommand`, so one Ctrl+Z reverts the stroke, its contour
 and its diameters together.
+
+:class:`PaintedResectionMixin` (of ``ReadingSession``) stores the resection painted with the
+brush in the liver volumetry panel, so the FLR can be computed again from the database.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from app.session.commands import Ref, SessionEditor
 from app.session.undo import Command
 from recist.model import Measurement
-from storage.db.segmentations import StoredSegmentation
+from storage.db.segmentations import MaskBox, StoredSegmentation
 
 
 @dataclass(frozen=True)
@@ -86,3 +93,95 @@ class ReplaceContour(Command[SessionEditor]):
         for old in self.old_ids:
             segmentations.link(old, measurement_id, reason)
         self._signal(ctx, self.before)
+
+
+#: Algorithm name and version of a painted resection (the reader's brush strokes).
+PAINTED_RESECTION_ALGORITHM, PAINTED_RESECTION_VERSION = "painted resection", "1"
+
+
+class PaintedResectionMixin:
+    """The mask of a virtual resection painted with the brush, stored with its liver.
+
+    "Send to conversion record" stores the liver (``record_liver_volumetry``) and, for a
+    painted resection, :meth:`record_painted_resection`: the painted mask as a ``resection``
+    segmentation row naming its liver and the lesion contours counted as tumour, and the
+    liver's values (volumes, FLR %) with ``resection_segmentation_id`` — one transaction,
+    both writes audited.  From the stored liver, resection and tumour masks the FLR is
+    computed again (``app.segmentation.volumetry``); :meth:`painted_resection` reads it back.
+    """
+
+    _store: Any
+
+    if TYPE_CHECKING:
+
+        def liver_volumetry(self) -> StoredSegmentation | None: ...
+
+    def record_painted_resection(
+        self,
+        liver_segmentation_id: int,
+        offset: tuple[int, int, int],
+        mask: np.ndarray,
+        volumetry: dict[str, Any],
+        *,
+        tumour_segmentation_ids: Sequence[int] = (),
+        parameters: dict[str, Any] | None = None,
+        reason: str | None = None,
+    ) -> StoredSegmentation:
+        """Store the painted resection of a stored liver and its figures (audited).
+
+        ``offset`` and ``mask``: the painted region (a box of the series' grid; what lies
+        outside the liver is not resected).  ``volumetry``: ``Volumetry.to_dict()`` and
+        ``resection_method``.  Returns the liver row with its new values.
+        """
+        from app.session.errors import SessionError, translated
+
+        segmentations = self._store.segmentations
+        with translated("Could not store the painted resection"):
+            liver: StoredSegmentation = segmentations.get(liver_segmentation_id)
+        if liver.kind != "liver":
+            raise SessionError(
+                f"Could not store the painted resection: segmentation {liver_segmentation_id} "
+                f"is a {liver.kind} contour, not a liver."
+            )
+        with (
+            translated("Could not store the painted resection"),
+            self._store.batch("store a painted resection"),
+        ):
+            stored = segmentations.add(
+                StoredSegmentation(
+                    id=None,
+                    timepoint_id=liver.timepoint_id,
+                    measurement_id=None,
+                    kind="resection",
+                    series_instance_uid=liver.series_instance_uid,
+                    algorithm=PAINTED_RESECTION_ALGORITHM,
+                    algorithm_version=PAINTED_RESECTION_VERSION,
+                    parameters=dict(parameters or {}),
+                    volume_ml=round(float(volumetry.get("resected_ml", 0.0)), 3),
+                    mask=MaskBox(
+                        (int(offset[0]), int(offset[1]), int(offset[2])),
+                        np.asarray(mask, dtype=bool),
+                    ),
+                    values={
+                        "liver_segmentation_id": liver_segmentation_id,
+                        "tumour_segmentation_ids": [int(i) for i in tumour_segmentation_ids],
+                    },
+                ),
+                reason,
+            )
+            values = {**volumetry, "resection_segmentation_id": stored.id}
+            updated: StoredSegmentation = segmentations.set_values(
+                liver_segmentation_id, values, reason
+            )
+        return updated
+
+    def painted_resection(self, liver: StoredSegmentation) -> StoredSegmentation | None:
+        """The painted resection stored with ``liver`` (a stored liver row), or None."""
+        from app.session.errors import translated
+
+        found = liver.values.get("resection_segmentation_id")
+        if liver.values.get("resection_method") != "painted" or not isinstance(found, int):
+            return None
+        with translated("Could not read the painted resection"):
+            stored: StoredSegmentation = self._store.segmentations.get(found)
+        return stored

@@ -291,10 +291,12 @@ class SegmentationRow(TimestampMixin, Base):
 
     ``kind`` is ``lesion`` (the contour behind a semi-automatic measurement, linked by
     ``measurement_id``; the link becomes NULL if the measurement is deleted, the contour and its
-    audit events stay) or ``liver`` (a timepoint's liver volumetry: ``values_json`` holds the
-    virtual resection's volumes and the future liver remnant %).  The mask is a box of the
-    series' voxel grid: ``mask_offset``/``mask_shape`` as ``"slice,row,column"``, the voxels as
-    zlib-compressed ``numpy.packbits``, and their SHA-256 (which the audit trail records).
+    audit events stay), ``liver`` (a timepoint's liver volumetry: ``values_json`` holds the
+    virtual resection's volumes and the future liver remnant %) or ``resection`` (the region
+    painted as resected in a virtual resection; ``values_json`` names its liver row).  The mask
+    is a box of the series' voxel grid: ``mask_offset``/``mask_shape`` as
+    ``"slice,row,column"``, the voxels as zlib-compressed ``numpy.packbits``, and their SHA-256
+    (which the audit trail records).
     """
 
     __tablename__ = "segmentation"

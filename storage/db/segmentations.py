@@ -28,8 +28,9 @@ from storage.db.errors import NotFoundError, RepositoryError
 from storage.db.models import MeasurementRow, SegmentationRow, TimepointRow
 from storage.db.transactions import Transactions
 
-#: What a segmentation is of.
-KINDS: tuple[str, ...] = ("lesion", "liver")
+#: What a segmentation is of: a lesion's contour, a timepoint's liver, or the region the
+#: reader painted as resected in a virtual resection of that liver (``values`` name the liver).
+KINDS: tuple[str, ...] = ("lesion", "liver", "resection")
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,13 @@ class StoredSegmentation:
     Attributes
     ----------
     kind : str
-        ``lesion`` or ``liver``.
+        ``lesion``, ``liver`` or ``resection``.
     values : dict
         Further numbers: for a liver, ``total_liver_ml``, ``tumour_ml``, ``resected_ml``,
         ``remnant_ml``, ``flr_percent`` once a virtual resection is recorded (and how it was
-        marked: ``resection_method`` ``cut plane`` or ``painted``).
+        marked: ``resection_method`` ``cut plane`` or ``painted``; a painted one also
+        ``resection_segmentation_id``, the row of the painted mask).  For a resection:
+        ``liver_segmentation_id`` and the ``tumour_segmentation_ids`` its FLR counted.
     """
 
     id: int | None
@@ -292,6 +295,11 @@ class Segmentations:
             reason=reason,
         )
         return new
+
+    def get(self, segmentation_id: int) -> StoredSegmentation:
+        """One stored segmentation; NotFoundError if there is none with that id."""
+        with self._tx.read("read a segmentation") as session:
+            return _from_row(_get(session, segmentation_id))
 
     def ids_for_measurement(self, measurement_id: int) -> list[int]:
         """Ids of every contour linked to a measurement."""

@@ -14,9 +14,11 @@ from app.segmentation.editing import (
     changed_voxels,
     copy_box,
     cropped,
+    distance_in_plane,
     edited_measurement,
     edited_provenance,
     footprint,
+    in_plane,
     paint,
     stamp,
 )
@@ -193,3 +195,47 @@ def test_an_erased_away_contour_is_refused() -> None:
             parameters={},
             edit={},
         )
+
+
+CT_SPACING = (5.0, 0.7, 0.7)  # thick slices, fine pixels
+CT_SHAPE = (20, 60, 60)
+
+
+def test_a_2d_stroke_on_a_coronal_plane_paints_that_row_of_every_slice_round_in_mm() -> None:
+    # coronal plane of row 30: points are (slice, column); a 5 mm disc spans 3 slices
+    box = paint(_empty(), 30, [(10.0, 20.0)], 5.0, CT_SPACING, CT_SHAPE, axis=1)
+    full = box.full(CT_SHAPE)
+    k, r, c = np.nonzero(full)
+    assert set(r.tolist()) == {30}  # one coronal plane of voxels
+    assert sorted(set(k.tolist())) == [9, 10, 11]  # +-5 mm of 5 mm slices
+    assert (c.min(), c.max()) == (20 - 7, 20 + 7)  # +-5 mm of 0.7 mm pixels
+    for kk, cc in zip(k.tolist(), c.tolist(), strict=True):  # a disc in millimetres
+        assert ((kk - 10) * 5.0) ** 2 + ((cc - 20) * 0.7) ** 2 <= 25.0 + 1e-9
+    # sagittal plane of column 40: points are (slice, row)
+    sag = paint(_empty(), 40, [(10.0, 25.0), (10.0, 35.0)], 2.0, CT_SPACING, CT_SHAPE, axis=2)
+    k, r, c = np.nonzero(sag.full(CT_SHAPE))
+    assert set(c.tolist()) == {40}
+    assert set(k.tolist()) == {10}
+    assert set(range(25, 36)) <= set(r.tolist())  # the drag left no gap
+
+
+def test_a_3d_stroke_on_a_coronal_plane_is_a_ball_in_mm_across_rows() -> None:
+    box = paint(_empty(), 30, [(10.0, 20.0)], 5.0, CT_SPACING, CT_SHAPE, sphere=True, axis=1)
+    full = box.full(CT_SHAPE)
+    ball = stamp(_empty(), (10, 30, 20), footprint(5.0, CT_SPACING, sphere=True), CT_SHAPE).full(
+        CT_SHAPE
+    )
+    assert np.array_equal(full, ball)  # the same ball as an axial 3-D stroke at that voxel
+    assert sorted(set(np.nonzero(full)[1].tolist())) == list(range(30 - 7, 30 + 8))
+
+
+def test_distance_in_plane_and_in_plane_components() -> None:
+    box = copy_box((8, 28, 18), np.ones((3, 3, 3), dtype=bool))  # slices 8-10, rows/cols 28-30
+    assert in_plane((9.0, 29.0, 40.0), 1) == (9.0, 40.0)
+    assert in_plane((9.0, 29.0, 40.0), 2) == (9.0, 29.0)
+    # coronal plane of row 29: nearest voxel (slice 10, column 20) from (slice 12, column 20)
+    assert distance_in_plane(box, 1, 29, (12.0, 20.0), CT_SPACING) == pytest.approx(10.0)
+    assert distance_in_plane(box, 1, 31, (9.0, 19.0), CT_SPACING) is None  # row 31: not crossed
+    assert distance_in_plane(box, 2, 19, (9.0, 35.0), CT_SPACING) == pytest.approx(5 * 0.7)
+    with pytest.raises(ValueError, match="axis"):
+        footprint(2.0, CT_SPACING, sphere=False, axis=3)

@@ -100,3 +100,54 @@ def test_an_edit_on_a_signed_timepoint_needs_a_reason(session: ReadingSession) -
         session.record_contour_edit(m.id or 0, _edited(), drawn(24.0, 15.0))
     session.record_contour_edit(m.id or 0, _edited(), drawn(24.0, 15.0), reason="contour fix")
     assert session.measurement_for(base.lesion_id or 0).long_axis_mm == 24.0  # type: ignore[union-attr]  # measured here
+
+
+def test_a_painted_resection_is_stored_with_its_liver_and_read_back(
+    database: Database,
+    session: ReadingSession,
+) -> None:
+    from tests.app.test_session_semiauto import _Proposal as Liver
+
+    session.add_timepoint("Baseline", date(2026, 1, 2))
+    m = session.record_semi_auto_measurement(_Proposal(), drawn(23.0, 14.0))
+    lesion = session.segmentation_for(m.id or 0)
+    assert lesion is not None
+    liver = session.record_liver_volumetry(Liver(volume_ml=1650.0), "1.2.3.4")
+    assert session.painted_resection(liver) is None  # nothing painted yet
+    painted = np.zeros((3, 4, 5), dtype=bool)
+    painted[1, 1:3, 1:4] = True
+    values = {"total_liver_ml": 1650.0, "resected_ml": 900.0, "flr_percent": 43.75}
+    values["resection_method"] = "painted"
+    updated = session.record_painted_resection(
+        liver.id or 0,
+        (10, 20, 30),
+        painted,
+        values,
+        tumour_segmentation_ids=[lesion.id or 0],
+        parameters={"strokes": 2},
+    )
+    assert updated.id == liver.id
+    assert updated.values["flr_percent"] == 43.75
+    resection = session.painted_resection(session.liver_volumetry())  # type: ignore[arg-type]  # stored above
+    assert resection is not None
+    assert resection.id == updated.values["resection_segmentation_id"]
+    assert resection.kind == "resection"
+    assert resection.series_instance_uid == "1.2.3.4"
+    assert resection.mask.offset == (10, 20, 30)
+    assert np.array_equal(resection.mask.mask, painted)
+    assert resection.volume_ml == 900.0
+    assert resection.values == {
+        "liver_segmentation_id": liver.id,
+        "tumour_segmentation_ids": [lesion.id],
+    }
+    assert session.measured_flr_percent() is not None
+    # audited: the resection row created and the liver's values updated, in one transaction
+    events = database.audit_events(entity="segmentation")
+    assert [e.action for e in events][-2:] == ["create", "update"]
+    assert events[-2].after is not None
+    assert events[-2].after["kind"] == "resection"
+    assert events[-2].after["mask_sha256"] == resection.mask.sha256()
+    assert database.verify_audit().ok
+    # only a liver row can hold a resection
+    with pytest.raises(SessionError, match="not a liver"):
+        session.record_painted_resection(lesion.id or 0, (0, 0, 0), painted, values)

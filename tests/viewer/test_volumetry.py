@@ -103,6 +103,17 @@ def test_seed_then_cut_shows_the_volumes_and_the_function_s_flr_then_sends_it(
     )
     assert [e.action for e in db.audit_events(entity="conversion_record")][-1] == "update"
 
+    # the patient opened again: the open panel shows the stored liver with the same cut
+    sent = panel.result.flr_percent
+    cut = list(panel.cut_points)
+    window.session.open_patient("CRLM-1006")
+    assert panel.liver is not None
+    assert panel.resection == "cut"
+    assert np.allclose(panel.cut_points, cut, atol=0.01)
+    assert panel.flip is False  # swapped twice
+    assert panel.result.flr_percent == pytest.approx(sent, abs=0.05)
+    assert panel.labels["flr_percent"].text() == f"{sent:.1f} %"
+
 
 def test_cancel_stops_the_segmentation_and_keeps_nothing(
     qtbot, window: MainWindow, shared_data

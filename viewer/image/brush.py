@@ -11,7 +11,10 @@ voxel under the mouse still follows).
 display pixels when the pixels are not square) with its radius written beside it; dashed
 while Shift is held (erasing).
 
-Positions are display coordinates of the view box (x = column, y = row on an axial slice).
+Positions are display coordinates of the view box (x = column, y = row on an axial slice;
+on a coronal or sagittal reformat x is the column or row and y the slice, head at the top).
+One :class:`BrushInput` and one :class:`BrushCursor` per pane (the main pane and, in 2×2,
+the coronal and sagittal reformats); each call names the pane (``view``) it came from.
 """
 
 from __future__ import annotations
@@ -30,13 +33,13 @@ CURSOR_RGB = (255, 230, 80)
 class BrushHandler(Protocol):
     """What the brush input calls (``viewer.main_window.contour_edit.ContourEditor``)."""
 
-    def brush_active(self) -> bool: ...
-    def brush_press(self, x: float, y: float, erase: bool) -> bool: ...
-    def brush_move(self, x: float, y: float) -> None: ...
-    def brush_release(self) -> None: ...
-    def brush_hover(self, x: float, y: float, erase: bool) -> None: ...
-    def brush_leave(self) -> None: ...
-    def brush_wheel(self, steps: int) -> None: ...
+    def brush_active(self, view: Any) -> bool: ...
+    def brush_press(self, view: Any, x: float, y: float, erase: bool) -> bool: ...
+    def brush_move(self, view: Any, x: float, y: float) -> None: ...
+    def brush_release(self, view: Any) -> None: ...
+    def brush_hover(self, view: Any, x: float, y: float, erase: bool) -> None: ...
+    def brush_leave(self, view: Any) -> None: ...
+    def brush_wheel(self, view: Any, steps: int) -> None: ...
 
 
 class BrushInput(QtCore.QObject):
@@ -58,9 +61,9 @@ class BrushInput(QtCore.QObject):
         """Take presses, drags, releases and Ctrl+wheel while the brush is active."""
         kind = event.type()
         if kind == _Type.Leave:
-            self._handler.brush_leave()
+            self._handler.brush_leave(self._viewer)
             return False
-        if not self._handler.brush_active():
+        if not self._handler.brush_active(self._viewer):
             self.stroking = False
             return False
         if kind == _Type.Wheel and isinstance(event, QtGui.QWheelEvent):
@@ -70,7 +73,7 @@ class BrushInput(QtCore.QObject):
             steps = int(self._wheel / 120)
             if steps:
                 self._wheel -= steps * 120
-                self._handler.brush_wheel(steps)
+                self._handler.brush_wheel(self._viewer, steps)
             return True
         if not isinstance(event, QtGui.QMouseEvent):
             return False
@@ -81,19 +84,19 @@ class BrushInput(QtCore.QObject):
         ):
             x, y = self._view_point(event.position())
             erase = event.button() == _Button.RightButton or shift
-            self.stroking = self._handler.brush_press(x, y, erase)
+            self.stroking = self._handler.brush_press(self._viewer, x, y, erase)
             return True
         if kind == _Type.MouseMove:
             x, y = self._view_point(event.position())
             if self.stroking:
-                self._handler.brush_move(x, y)
-                self._handler.brush_hover(x, y, shift)
+                self._handler.brush_move(self._viewer, x, y)
+                self._handler.brush_hover(self._viewer, x, y, shift)
                 return True
-            self._handler.brush_hover(x, y, shift)
+            self._handler.brush_hover(self._viewer, x, y, shift)
             return False
         if kind == _Type.MouseButtonRelease and self.stroking:
             self.stroking = False
-            self._handler.brush_release()
+            self._handler.brush_release(self._viewer)
             return True
         return kind == _Type.MouseButtonDblClick  # no fit toggle while painting
 

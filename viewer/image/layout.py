@@ -13,6 +13,7 @@ coronal and a sagittal reformat of the same series, and the comparison pane
 The two reformat panes are built the first time they are needed (a 2x2 layout, or
 :attr:`ViewerLayout.coronal` read): ``caliper`` shows its window in 1x1 without them.
 
+The reformats outline the main pane's contours (lesion, liver) on their planes too.
 In 2x2 the three planes share one point (the crosshair, drawn in each): a
 click or a pointer drag in one plane moves it, and the other two planes show
 the slices through it; scrolling one plane moves the crosshair in the others.
@@ -136,6 +137,9 @@ class ViewerLayout(QtWidgets.QWidget):
                     lambda c, w, v=view: self._on_reformat_window(v, float(c), float(w))
                 )
                 view.measurement_refused.connect(self.measurement_refused)
+                self.main.contours_changed.connect(
+                    lambda v=view: v.isVisible() and v.set_contours(self.main.contours)
+                )
             self._reformats = views
         return self._reformats
 
@@ -260,6 +264,7 @@ class ViewerLayout(QtWidgets.QWidget):
                 if view.volume is not volume:
                     view.set_volume(volume)
                 view.set_orientation(plane)
+                view.set_contours(self.main.contours)  # the main pane's outlines, as reformats
                 view.set_window(
                     self.main.window_center, self.main.window_width, self.main.preset_name
                 )

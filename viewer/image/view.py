@@ -89,6 +89,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
     volume_changed = QtCore.Signal(object)
     measurement_refused = QtCore.Signal(str)
     position_picked = QtCore.Signal(object)
+    contours_changed = QtCore.Signal()  # set_contours: the 2x2 reformats outline them too
 
     #: Why a caliper drawn on a reformat is refused.
     REFORMAT_REFUSAL = (
@@ -465,10 +466,11 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._update_notice()
 
     def set_contours(self, contours: Sequence[Contour]) -> None:
-        """Outline these masks (``viewer.image.contours.Contour``) on the axial slices crossed."""
+        """Outline these masks (``viewer.image.contours.Contour``) on the slices crossed."""
         self._contours.set_contours(contours)
         if self._slice is not None:
             self._show_contours()
+        self.contours_changed.emit()
 
     @property
     def contours(self) -> list[Contour]:
@@ -572,9 +574,12 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self.fit_to_body()
 
     def _show_contours(self) -> None:
-        axial = self.orientation == "axial" and self._slice is not None
+        shown = self._slice is not None and self._geometry is not None
         shape = self._slice.shape if self._slice is not None else (0, 0)
-        self._contours.show(self._index if axial else None, (int(shape[0]), int(shape[1])))
+        flip = bool(self._geometry.flip_rows) if self._geometry is not None else False
+        index = self._index if shown else None
+        size = (int(shape[0]), int(shape[1]))
+        self._contours.show(index, size, self.orientation, flip, self.pixel_mm)
 
     def _set_range(self, box: tuple[float, float, float, float]) -> None:
         # the image's own bounds, not childrenBounds(): calipers and their

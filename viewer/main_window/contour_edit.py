@@ -2,12 +2,14 @@
 
 :class:`ContourEditor` is a collaborator of :class:`viewer.main_window.window.MainWindow`,
 built the first time the brush is chosen (the window imports this module lazily).  With the
-"Contour brush" tool, on an axial slice:
+"Contour brush" tool, on an axial slice or a coronal or sagittal reformat (the main pane in any
+plane, and the coronal and sagittal panes of the 2×2 layout):
 
 - **left drag** paints into the contour, **right drag** (or Shift + left drag) erases; a click
   paints one dab.  The brush is a disc of the radius set in the "Contour brush" tool bar
-  (Ctrl+wheel changes it; the circle under the mouse shows it in mm) on the shown slice, or,
-  with "3D", a ball reaching the neighbouring slices within that radius.
+  (Ctrl+wheel changes it; the circle under the mouse shows it in mm) on the shown plane — on a
+  reformat one coronal (or sagittal) plane of voxels, round in millimetres although slices are
+  thicker than pixels — or, with "3D", a ball of that radius in millimetres.
 - **What is edited** (the tool bar's "Edit" box): the *lesion contour* of a Smart caliper
   measurement of the current timepoint on this series — the one under the brush, else the
   lesion selected in the lesion table / Next caliper bar; the *liver* of the liver volumetry
@@ -20,7 +22,9 @@ built the first time the brush is chosen (the window imports this module lazily)
   the painted resection go to the volumetry panel, whose figures (total, resected, remnant,
   FLR) are recomputed.
 - **Ctrl+Z** undoes a lesion stroke through the session's undo stack; a liver or resection
-  stroke (not stored until "Send to conversion record") is undone here, one stroke at a time.
+  stroke (not stored until "Send to conversion record") is undone here, one stroke at a time
+  (up to :data:`LOCAL_UNDO_DEPTH`), and **Ctrl+Shift+Z** / **Ctrl+Y** redoes it (a new stroke
+  forgets what was undone).
 
 The contour is outlined as it is painted.
 """
@@ -40,7 +44,16 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
-from app.segmentation.editing import MAX_RADIUS_MM, MIN_RADIUS_MM, Box, copy_box, paint
+from app.segmentation.editing import (
+    MAX_RADIUS_MM,
+    MIN_RADIUS_MM,
+    PLANE_AXIS,
+    Box,
+    copy_box,
+    distance_in_plane,
+    in_plane,
+    paint,
+)
 from viewer.errors import report_error
 from viewer.image.brush import BrushCursor, BrushInput
 from viewer.image.contours import Contour
@@ -49,19 +62,31 @@ from viewer.image.contours import Contour
 TARGETS = {"lesion": "Lesion contour", "liver": "Liver", "resected": "Resected region"}
 #: Default brush radius (mm) and the change per Ctrl+wheel notch.
 DEFAULT_RADIUS_MM, RADIUS_STEP_MM = 5.0, 0.5
-#: How many liver or resection strokes can be undone.
+#: How many liver or resection strokes can be undone (and redone).
 LOCAL_UNDO_DEPTH = 20
 #: Colour of a contour while it is being painted.
 LIVE_RGBA = (255, 230, 80, 230)
 
 
 class _Stroke:
-    """One drag: what is painted, the working mask and where the mouse went."""
+    """One drag: what is painted, the working mask, its plane and where the mouse went.
+
+    ``axis`` is the voxel axis normal to the plane painted (0 axial, 1 coronal, 2 sagittal),
+    ``plane_index`` the plane's index along it, ``slice_index`` the axial slice of the press.
+    """
 
     def __init__(
-        self, target: str, box: Box, erase: bool, slice_index: int, others: list[Contour]
+        self,
+        target: str,
+        box: Box,
+        erase: bool,
+        at: tuple[int, int, int],
+        others: list[Contour],
+        view: Any = None,
     ) -> None:
-        self.target, self.box, self.erase, self.slice_index = target, box, erase, slice_index
+        self.target, self.box, self.erase = target, box, erase
+        self.axis, self.plane_index, self.slice_index = at
+        self.view = view
         self.others = others
         self.last: tuple[float, float] | None = None
         self.measurement: Any = None
@@ -86,6 +111,7 @@ class ContourEditor:
         self.stroke: _Stroke | None = None
         self.last_message = ""
         self.local_undo: list[tuple[str, Any]] = []
+        self.local_redo: list[tuple[str, Any]] = []
         self.toolbar = QToolBar("Contour brush")
         self.toolbar.setObjectName("contourBrushBar")
         self.target_box = QComboBox()
@@ -116,15 +142,41 @@ class ContourEditor:
         hint = QLabel("  drag paints · right or Shift+drag erases · Ctrl+Z undoes a stroke")
         hint.setObjectName("brushHint")
         self.toolbar.addWidget(hint)
+        self.panes: dict[Any, tuple[BrushInput, BrushCursor]] = {}
+        self.input, self.cursor = self._attach(self.viewer)
+        layout = getattr(window, "layout_view", None)
+        if layout is not None:
+            layout.layout_changed.connect(lambda *_: self._attach_reformats())
+            self._attach_reformats()
+        self.action = window.tool_actions["brush"]
         window.addToolBarBreak()
         window.addToolBar(self.toolbar)
-        self.input = BrushInput(self.viewer, self)
-        self.cursor = BrushCursor(self.viewer.view_box)
-        self.action = window.tool_actions["brush"]
+        if not window.isVisible():
+            # built while the window restores its settings (the brush was the last tool):
+            # Qt re-applies the state restored before the first show, which did not have this
+            # tool bar and would leave it outside every area; restore it with the tool bar
+            window.restoreState(window.saveState())
         self.action.toggled.connect(self._on_tool_toggled)
         self.session.patient_opened.connect(lambda *_: self._forget())
         self.session.commands.changed.connect(self._on_commands_changed)
         self._on_tool_toggled(self.action.isChecked())
+
+    def _attach(self, view: Any) -> tuple[BrushInput, BrushCursor]:
+        if view not in self.panes:
+            self.panes[view] = (BrushInput(view, self), BrushCursor(view.view_box))
+        return self.panes[view]
+
+    def _attach_reformats(self) -> None:
+        """The brush on the coronal and sagittal panes too once the 2×2 layout built them."""
+        layout = self.window.layout_view
+        if layout.layout_name == "2x2":
+            for view in layout.planes:
+                self._attach(view)
+
+    def _hide_cursors(self, but: Any = None) -> None:
+        for view, (_, cursor) in self.panes.items():
+            if view is not but:
+                cursor.hide()
 
     # -- settings ----------------------------------------------------------------------
     @property
@@ -157,23 +209,31 @@ class ContourEditor:
         self.target = str(self.target_box.itemData(index))
         self._sync_undo()
 
-    def _local_undo_applies(self) -> bool:
+    def _local_applies(self, stack: list[tuple[str, Any]]) -> bool:
         return (
             self.viewer.tool == "brush"
             and self.target != "lesion"
-            and bool(self.local_undo)
+            and bool(stack)
             and self.window.volumetry.liver is not None
         )
 
+    def _local_undo_applies(self) -> bool:
+        return self._local_applies(self.local_undo)
+
     def _sync_undo(self) -> None:
-        """Edit → Undo undoes a liver or resection stroke while the brush is on them."""
-        if self._local_undo_applies():
-            action = self.window.undo_action
-            action.setEnabled(True)
-            action.setText("Undo brush stroke")
-            action.setToolTip("Undo brush stroke (Ctrl+Z)")
-        else:
-            self.window._on_commands_changed()  # noqa: SLF001 - the session's own state
+        """Edit → Undo / Redo undo and redo a liver or resection stroke while the brush is on
+        them (the session's own undo and redo otherwise)."""
+        self.window._on_commands_changed()  # noqa: SLF001 - the session's own state
+        if self.viewer.tool != "brush" or self.target == "lesion":
+            return
+        for action, stack, verb, keys in (
+            (self.window.undo_action, self.local_undo, "Undo", "Ctrl+Z"),
+            (self.window.redo_action, self.local_redo, "Redo", "Ctrl+Shift+Z"),
+        ):
+            if self._local_applies(stack):
+                action.setEnabled(True)
+                action.setText(f"{verb} brush stroke")
+                action.setToolTip(f"{verb} brush stroke ({keys})")
 
     def _target_hint(self) -> str:
         return {
@@ -188,7 +248,7 @@ class ContourEditor:
         self.toolbar.setVisible(on)
         self._sync_undo()
         if not on:
-            self.cursor.hide()
+            self._hide_cursors()
             self._cancel_stroke()
         else:
             if self.target != "lesion" and getattr(self.window.volumetry, "liver", None) is None:
@@ -197,58 +257,64 @@ class ContourEditor:
     def _forget(self) -> None:
         self._cancel_stroke()
         self.local_undo.clear()
+        self.local_redo.clear()
         self._sync_undo()
 
     # -- BrushHandler --------------------------------------------------------------------
-    def brush_active(self) -> bool:
-        """True while the brush tool is chosen and an axial slice is shown."""
+    def brush_active(self, view: Any) -> bool:
+        """True while the brush tool is chosen and ``view`` shows the series (any plane)."""
         return (
-            self.viewer.tool == "brush"
-            and self.viewer.volume is not None
-            and self.viewer.orientation == "axial"
+            view.tool == "brush"
+            and view.volume is not None
+            and view.volume is self.viewer.volume
+            and view.orientation in PLANE_AXIS
         )
 
-    def brush_hover(self, x: float, y: float, erase: bool) -> None:
-        """Move the circle to the mouse."""
+    def brush_hover(self, view: Any, x: float, y: float, erase: bool) -> None:
+        """Move the circle to the mouse (in ``view``; the other panes show none)."""
         erase = erase or (self.stroke is not None and self.stroke.erase)
-        viewport = self.viewer.graphics_view.viewport()
+        viewport = view.graphics_view.viewport()
         if viewport.cursor().shape() != Qt.CursorShape.CrossCursor:
             viewport.setCursor(Qt.CursorShape.CrossCursor)  # the centre of the circle
-        self.cursor.show_at(x, y, self.radius_mm, self.viewer.pixel_mm, erase)
+        self._hide_cursors(but=view)
+        self._attach(view)[1].show_at(x, y, self.radius_mm, view.pixel_mm, erase)
 
-    def brush_leave(self) -> None:
+    def brush_leave(self, view: Any) -> None:
         """The mouse left the image: no circle."""
-        self.cursor.hide()
+        if view in self.panes:
+            self.panes[view][1].hide()
 
-    def brush_wheel(self, steps: int) -> None:
+    def brush_wheel(self, view: Any, steps: int) -> None:
         """Ctrl+wheel: a larger (away from the reader) or smaller brush."""
         self.radius_box.setValue(self.radius_mm + steps * RADIUS_STEP_MM)
         self._say(f"Contour brush: radius {self.radius_mm:g} mm.")
 
-    def brush_press(self, x: float, y: float, erase: bool) -> bool:
-        """Start a stroke at display point ``(x, y)``; False (reason said) if nothing to edit."""
-        volume = self.viewer.volume
-        k, r, c = (float(v) for v in self.viewer.display_to_index(x, y))
-        k_i = int(round(k))
+    def brush_press(self, view: Any, x: float, y: float, erase: bool) -> bool:
+        """Start a stroke at display point ``(x, y)`` of ``view``; False (reason said) if
+        nothing to edit there."""
+        volume = view.volume
+        index = tuple(float(v) for v in view.display_to_index(x, y))
+        axis = PLANE_AXIS[view.orientation]
         try:
-            stroke = self._start(volume, k_i, r, c, erase)
+            stroke = self._start(volume, axis, (index[0], index[1], index[2]), erase)
         except Exception as exc:  # noqa: BLE001 - shown to the reader
             report_error(self.window, "Could not start the brush stroke", exc)
             return False
         if stroke is None:
             return False
+        stroke.view = view
         self.stroke = stroke
-        self._paint_to(r, c)
+        self._paint_to(in_plane(index, axis))
         return True
 
-    def brush_move(self, x: float, y: float) -> None:
+    def brush_move(self, view: Any, x: float, y: float) -> None:
         """Extend the stroke to display point ``(x, y)``."""
-        if self.stroke is None:
+        stroke = self.stroke
+        if stroke is None or view is not stroke.view:
             return
-        _, r, c = self.viewer.display_to_index(x, y)
-        self._paint_to(float(r), float(c))
+        self._paint_to(in_plane(view.display_to_index(x, y), stroke.axis))
 
-    def brush_release(self) -> None:
+    def brush_release(self, view: Any) -> None:
         """End the stroke: store the lesion edit, or hand the liver / resection to the panel."""
         stroke, self.stroke = self.stroke, None
         if stroke is None:
@@ -266,10 +332,15 @@ class ContourEditor:
             report_error(self.window, "Could not store the edited contour", exc)
 
     # -- strokes -------------------------------------------------------------------------
-    def _start(self, volume: Any, k: int, r: float, c: float, erase: bool) -> _Stroke | None:
+    def _start(
+        self, volume: Any, axis: int, index: tuple[float, float, float], erase: bool
+    ) -> _Stroke | None:
         contours = list(self.viewer.contours)
+        k, r, c = (int(round(v)) for v in index)
+        plane_index = (k, r, c)[axis]
+        at = (axis, plane_index, k)
         if self.target == "lesion":
-            found = self._lesion_at(volume, k, r, c)
+            found = self._lesion_at(volume, axis, plane_index, in_plane(index, axis))
             if found is None:
                 self._say(
                     "Contour brush: no Smart caliper contour here — measure the lesion with the "
@@ -279,7 +350,7 @@ class ContourEditor:
             m, seg = found
             box = copy_box(seg.mask.offset, seg.mask.mask)
             others = [c_ for c_ in contours if not _same(c_, seg.mask.offset, seg.mask.mask)]
-            stroke = _Stroke("lesion", box, erase, k, others)
+            stroke = _Stroke("lesion", box, erase, at, others)
             stroke.measurement, stroke.segmentation = m, seg
         else:
             panel = self.window.volumetry
@@ -295,31 +366,33 @@ class ContourEditor:
                 box = (
                     copy_box(painted.offset, painted.mask)
                     if painted is not None
-                    else Box((k, int(round(r)), int(round(c))), np.zeros((0, 0, 0), dtype=bool))
+                    else Box((k, r, c), np.zeros((0, 0, 0), dtype=bool))
                 )
                 others = contours
-            stroke = _Stroke(self.target, box, erase, k, others)
+            stroke = _Stroke(self.target, box, erase, at, others)
         stroke.saved_contours = contours
         return stroke
 
-    def _paint_to(self, r: float, c: float) -> None:
+    def _paint_to(self, point: tuple[float, float]) -> None:
+        """Paint from the last point of the stroke to in-plane voxel ``point``."""
         stroke = self.stroke
         if stroke is None:
             return
         volume = self.viewer.volume
         spacing = _spacing(volume)
-        points = [(r, c)] if stroke.last is None else [stroke.last, (r, c)]
+        points = [point] if stroke.last is None else [stroke.last, point]
         stroke.box = paint(
             stroke.box,
-            stroke.slice_index,
+            stroke.plane_index,
             points,
             self.radius_mm,
             spacing,
             _shape(volume),
             sphere=self.sphere,
             erase=stroke.erase,
+            axis=stroke.axis,
         )
-        stroke.last = (r, c)
+        stroke.last = point
         rgba = (255, 160, 40, 230) if stroke.target == "resected" else LIVE_RGBA
         live = Contour(stroke.box.offset, stroke.box.mask, rgba)
         self.viewer.set_contours([*stroke.others, live])
@@ -329,6 +402,8 @@ class ContourEditor:
             "radius_mm": round(self.radius_mm, 2),
             "brush": "3D" if self.sphere else "2D",
             "erase": stroke.erase,
+            "plane": {v: k for k, v in PLANE_AXIS.items()}[stroke.axis],
+            "plane_index": stroke.plane_index,
             "slice_index": stroke.slice_index,
             "added_voxels": added,
             "removed_voxels": removed,
@@ -390,20 +465,44 @@ class ContourEditor:
         if added == 0 and removed == 0:
             self._say("Contour brush: the liver did not change.")
             return
-        liver = panel.liver
-        light = replace(liver, region=replace(liver.region, mask=np.zeros((0, 0, 0), dtype=bool)))
-        self._push_local("liver", (np.packbits(old, axis=None), old.shape, light))
+        self._push_local("liver", self._local_state("liver"))
         panel.set_liver_mask(stroke.box.mask, self._edit_record(stroke, added, removed))
 
     def _store_resected(self, stroke: _Stroke) -> None:
         panel = self.window.volumetry
-        self._push_local("resected", panel.painted)
+        self._push_local("resected", self._local_state("resected"))
         panel.set_painted(stroke.box)
+
+    def _local_state(self, kind: str) -> Any:
+        """What an undo (or redo) of a ``kind`` stroke restores: the panel's state now."""
+        panel = self.window.volumetry
+        if kind == "resected":
+            return panel.painted
+        liver = panel.liver
+        mask = liver.region.mask
+        light = replace(liver, region=replace(liver.region, mask=np.zeros((0, 0, 0), dtype=bool)))
+        return (np.packbits(mask, axis=None), mask.shape, light)
+
+    def _restore_local(self, kind: str, state: Any) -> None:
+        panel = self.window.volumetry
+        if kind == "liver":
+            packed, shape, light = state
+            mask = np.unpackbits(packed, count=int(np.prod(shape))).reshape(shape).astype(bool)
+            panel.restore_liver(replace(light, region=replace(light.region, mask=mask)))
+        else:
+            panel.set_painted(state)
 
     def _push_local(self, kind: str, state: Any) -> None:
         self.local_undo.append((kind, state))
         del self.local_undo[:-LOCAL_UNDO_DEPTH]
+        self.local_redo.clear()  # a new stroke: what was undone cannot be redone
         self._sync_undo()
+
+    def _step_local(self, source: list[tuple[str, Any]], target: list[tuple[str, Any]]) -> None:
+        kind, state = source.pop()
+        target.append((kind, self._local_state(kind)))
+        del target[:-LOCAL_UNDO_DEPTH]
+        self._restore_local(kind, state)
 
     def undo_local(self) -> bool:
         """Undo the last liver or resection stroke (brush on the liver or the resection).
@@ -412,21 +511,29 @@ class ContourEditor:
         """
         if not self._local_undo_applies():
             return False
-        kind, state = self.local_undo.pop()
-        panel = self.window.volumetry
-        if kind == "liver":
-            packed, shape, light = state
-            mask = np.unpackbits(packed, count=int(np.prod(shape))).reshape(shape).astype(bool)
-            panel.restore_liver(replace(light, region=replace(light.region, mask=mask)))
-        else:
-            panel.set_painted(state)
-        self._say("Contour brush: stroke undone.")
+        self._step_local(self.local_undo, self.local_redo)
+        self._say("Contour brush: stroke undone — Ctrl+Shift+Z redoes it.")
+        self._sync_undo()
+        return True
+
+    def redo_local(self) -> bool:
+        """Redo the last undone liver or resection stroke.
+
+        Returns False when Ctrl+Shift+Z is the session's (nothing of the brush to redo).
+        """
+        if not self._local_applies(self.local_redo):
+            return False
+        self._step_local(self.local_redo, self.local_undo)
+        self._say("Contour brush: stroke redone.")
         self._sync_undo()
         return True
 
     # -- lesion lookup -------------------------------------------------------------------
-    def _lesion_at(self, volume: Any, k: int, r: float, c: float) -> tuple[Any, Any] | None:
-        """The Smart caliper measurement and contour under the brush, else the selected one."""
+    def _lesion_at(
+        self, volume: Any, axis: int, plane_index: int, point: tuple[float, float]
+    ) -> tuple[Any, Any] | None:
+        """The Smart caliper measurement and contour under the brush (on the plane
+        ``plane_index`` normal to voxel ``axis``, at in-plane ``point``), else the selected one."""
         if self.session.patient is None or self.session.current_timepoint is None:
             return None
         uid = getattr(volume, "series_instance_uid", None)
@@ -439,9 +546,10 @@ class ContourEditor:
             if seg is not None and seg.series_instance_uid == uid:
                 found.append((m, seg))
         best: tuple[float, tuple[Any, Any]] | None = None
-        reach = self.radius_mm + max(spacing[1], spacing[2])
+        reach = self.radius_mm + max(s for i, s in enumerate(spacing) if i != axis)
         for m, seg in found:
-            d = _distance_on_slice(seg.mask.offset, seg.mask.mask, k, r, c, spacing)
+            box = Box(tuple(seg.mask.offset), seg.mask.mask)
+            d = distance_in_plane(box, axis, plane_index, point, spacing)
             if d is not None and d <= reach and (best is None or d < best[0]):
                 best = (d, (m, seg))
         if best is not None:
@@ -475,26 +583,6 @@ def _same(contour: Contour, offset: tuple[int, int, int], mask: np.ndarray) -> b
         and contour.mask.shape == mask.shape
         and bool(np.array_equal(contour.mask, mask))
     )
-
-
-def _distance_on_slice(
-    offset: tuple[int, int, int],
-    mask: np.ndarray,
-    k: int,
-    r: float,
-    c: float,
-    spacing: tuple[float, float, float],
-) -> float | None:
-    """Millimetres from ``(r, c)`` to the nearest voxel of the mask on slice ``k`` (None: none)."""
-    local = k - offset[0]
-    if not 0 <= local < mask.shape[0]:
-        return None
-    rows, cols = np.nonzero(mask[local])
-    if rows.size == 0:
-        return None
-    dr = (rows + offset[1] - r) * spacing[1]
-    dc = (cols + offset[2] - c) * spacing[2]
-    return float(np.sqrt((dr * dr + dc * dc).min()))
 
 
 def _spacing(volume: Any) -> tuple[float, float, float]:

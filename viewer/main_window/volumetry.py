@@ -18,9 +18,15 @@ Tools → "Liver volumetry…" opens a dock (:class:`VolumetryPanel`):
    is resected (2-D or 3-D brush; right-drag erases); the cut plane is then not used.  "Edit
    liver (brush)" corrects the liver contour with the same brush.
 4. **Send to conversion record** stores the liver with its virtual resection
-   (``ReadingSession.record_liver_volumetry`` / ``record_virtual_resection``, audited) and
+   (``ReadingSession.record_liver_volumetry`` / ``record_virtual_resection``, audited; a
+   painted resection's mask too, ``record_painted_resection``, with the ids of the lesion
+   contours counted as tumour, so the FLR can be computed again from the database) and
    writes ``ReadingSession.measured_flr_percent()`` into the conversion record
    (``session.endpoints.save_conversion``, audited; a signed record asks for a reason).
+5. **Reopening** the patient and the panel on the series of the stored liver shows the
+   stored liver and its painted resection (or its cut line, stored with the figures) again
+   (``ReadingSession.liver_volumetry`` / ``painted_resection``), with their figures, ready to
+   be edited further.
 """
 
 from __future__ import annotations
@@ -70,6 +76,18 @@ def _segment(volume: Any, point_lps: tuple[float, float, float]) -> Callable[...
     return work
 
 
+def _is_line(value: Any) -> bool:
+    """True for ``[[row, column], [row, column]]`` of numbers (a stored cut line)."""
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(v, int | float) for v in p)
+            for p in value
+        )
+    )
+
+
 def _spacing(volume: Any) -> tuple[float, float, float]:
     s = volume.spacing_mm
     return float(s[0]), float(s[1]), float(s[2])
@@ -114,6 +132,7 @@ class VolumetryPanel(QDockWidget):
         self._cut_item: Any = None
         self._all_mine: list[Contour] = []
         self._docked = False
+        self._looked_up: tuple[Any, str] | None = None  # (patient, series) of the stored liver
 
         body = QWidget()
         layout = QVBoxLayout(body)
@@ -190,11 +209,14 @@ class VolumetryPanel(QDockWidget):
         self.mode, self.volume, self.liver, self.result = "", None, None, None
         self.cut_points, self.flip, self.stored_id = [], False, None
         self.painted, self.resection = None, "cut"
+        self._looked_up = None
         self._remove_cut_item()
         self._contours = []
         self._show_contours()
         self._show_figures()
         self._update_buttons()
+        if self.isVisible():  # the series may already be shown (opened with the patient)
+            self.load_stored()
 
     def add_menu_action(self, menu: Any) -> QAction:
         """Add "Liver volumetry…" to ``menu``."""
@@ -214,7 +236,86 @@ class VolumetryPanel(QDockWidget):
         self.show()
         self.raise_()
         if self.liver is None:
+            self.load_stored()
+        if self.liver is None:
             self.start_seed()
+
+    def load_stored(self) -> bool:
+        """Show the patient's stored liver volumetry (and painted resection) of this series.
+
+        Looked up once per patient and series; True when a stored liver was shown.
+        """
+        volume = self.viewer.volume
+        session = self.session
+        if volume is None or session.patient is None or self.task is not None:
+            return False
+        uid = str(getattr(volume, "series_instance_uid", ""))
+        key = (getattr(session.patient, "id", session.patient), uid)
+        if self._looked_up == key:
+            return False
+        self._looked_up = key
+        try:
+            stored = session.liver_volumetry()
+            if stored is None or stored.series_instance_uid != uid:
+                return False
+            resection = session.painted_resection(stored)
+        except Exception as exc:  # noqa: BLE001 - shown to the reader
+            report_error(self.window_, "Could not read the stored liver volumetry", exc)
+            return False
+        self._restore(volume, stored, resection)
+        return True
+
+    def _restore(self, volume: Any, stored: Any, resection: Any) -> None:
+        from app.segmentation.editing import Box
+        from app.segmentation.lesion import RegionResult
+        from app.segmentation.measure import LiverSegmentation
+
+        n = volume.voxels.shape
+        shape = (int(n[0]), int(n[1]), int(n[2]))
+        mask = Box(tuple(stored.mask.offset), stored.mask.mask).full(shape)
+        region = RegionResult(
+            mask=mask,
+            offset=(0, 0, 0),
+            spacing_mm=_spacing(volume),
+            lesion_hu=float("nan"),
+            background_hu=float("nan"),
+            partial_volume_ml=float(stored.volume_ml),
+        )
+        self.volume, self.stored_id = volume, stored.id
+        self.liver = LiverSegmentation(
+            region,
+            float(stored.volume_ml),
+            stored.algorithm,
+            stored.algorithm_version,
+            dict(stored.parameters),
+            0.0,
+        )
+        self.cut_points, self.flip = [], False
+        self._remove_cut_item()
+        line = stored.values.get("cut_line")
+        if resection is not None:
+            self.painted = Box(tuple(resection.mask.offset), np.array(resection.mask.mask))
+            self.resection = "paint"
+        else:
+            self.painted, self.resection = None, "cut"
+        if resection is None and _is_line(line):
+            self.flip = bool(stored.values.get("cut_flip", False))
+            self.set_cut(
+                (float(line[0][0]), float(line[0][1])), (float(line[1][0]), float(line[1][1]))
+            )
+        else:
+            self.recompute()
+        what = (
+            "and its painted resection "
+            if resection is not None
+            else "and its cut "
+            if len(self.cut_points) == 2
+            else ""
+        )
+        self._say(
+            f"Liver volumetry: the liver {what}stored at this timepoint "
+            f"({stored.volume_ml:.0f} mL); paint or draw the cut to change it."
+        )
 
     # -- seed -> segmentation ------------------------------------------------------------
     def start_seed(self) -> None:
@@ -398,18 +499,22 @@ class VolumetryPanel(QDockWidget):
         self._show_contours()
 
     # -- figures -----------------------------------------------------------------------
-    def tumour_boxes(self) -> list[tuple[tuple[int, int, int], np.ndarray]]:
-        """The lesion contours ``(offset, mask)`` of the current timepoint on this series."""
+    def tumour_contours(self) -> list[Any]:
+        """The stored lesion contours of the current timepoint on this series."""
         uid = getattr(self.volume, "series_instance_uid", None)
-        boxes = []
+        found = []
         if self.session.patient is not None and self.session.current_timepoint is not None:
             for m in self.session.measurements():
                 if getattr(m.method, "value", m.method) != "semi_auto" or m.id is None:
                     continue
                 seg = self.session.segmentation_for(m.id)
                 if seg is not None and seg.series_instance_uid == uid:
-                    boxes.append((seg.mask.offset, seg.mask.mask))
-        return boxes
+                    found.append(seg)
+        return found
+
+    def tumour_boxes(self) -> list[tuple[tuple[int, int, int], np.ndarray]]:
+        """The lesion contours ``(offset, mask)`` of the current timepoint on this series."""
+        return [(seg.mask.offset, seg.mask.mask) for seg in self.tumour_contours()]
 
     def recompute(self) -> None:
         """Figures and outlines of the liver and of the cut (if drawn)."""
@@ -447,6 +552,11 @@ class VolumetryPanel(QDockWidget):
             self._say(
                 f"Liver volumetry: FLR {self.result.flr_percent:.1f} % (painted resection). "
                 "Paint more, right-drag to erase, Ctrl+Z undoes a stroke."
+            )
+        elif self.result is not None and self.resection == "paint":
+            self._say(
+                "Liver volumetry: paint what will be resected (drag; right-drag erases); "
+                "the FLR follows."
             )
         elif self.result is not None and self.resection == "cut" and len(self.cut_points) == 2:
             self._say(
@@ -491,6 +601,8 @@ class VolumetryPanel(QDockWidget):
     def _on_volume_changed(self, *_: object) -> None:
         if self.task is not None and self.viewer.volume is not self._task_volume:
             self.cancel()
+        if self.liver is None and self.isVisible():
+            self.load_stored()
         self._show_contours()
         self._show_cut()
 
@@ -507,6 +619,9 @@ class VolumetryPanel(QDockWidget):
             return False
         values: dict[str, Any] = dict(self.result.to_dict())
         values["resection_method"] = "painted" if self.resection == "paint" else "cut plane"
+        if self.resection == "cut":  # the line, so that reopening shows the same cut
+            values["cut_line"] = [[round(float(v), 2) for v in p] for p in self.cut_points]
+            values["cut_flip"] = bool(self.flip)
         reason: str | None = None
         while True:
             try:
@@ -531,8 +646,23 @@ class VolumetryPanel(QDockWidget):
             uid = str(getattr(self.volume, "series_instance_uid", ""))
             stored = s.record_liver_volumetry(self.liver, uid, volumetry=values, reason=reason)
             self.stored_id = stored.id
-        else:
+        elif self.resection != "paint":
             s.record_virtual_resection(self.stored_id, values, reason=reason)
+        if self.resection == "paint" and self.painted is not None:
+            from app.segmentation.editing import cropped
+
+            tight = cropped(self.painted)
+            if tight is not None:
+                s.record_painted_resection(
+                    self.stored_id,
+                    tight.offset,
+                    tight.mask,
+                    values,
+                    tumour_segmentation_ids=[
+                        seg.id for seg in self.tumour_contours() if seg.id is not None
+                    ],
+                    reason=reason,
+                )
         from recist.endpoints import FlrSource  # not before the window shows (issue 17)
 
         flr = s.measured_flr_percent()

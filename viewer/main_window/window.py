@@ -701,6 +701,8 @@ class MainWindow(QMainWindow):
 
     @shows_errors("Could not redo")
     def _on_redo(self) -> None:
+        if self._contour_editor is not None and self._contour_editor.redo_local():
+            return  # a liver / resection brush stroke undone above
         self.session.redo(reason=self.amendment_reason)
 
     def _on_open_folder(self) -> None:
