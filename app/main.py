@@ -503,7 +503,12 @@ def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int
         if open_path:
             QTimer.singleShot(0, lambda: _open_at_start(window, open_path))
 
-    QTimer.singleShot(0, finish)  # after the window has painted
+    def fill_docks() -> None:
+        window.finish_building()  # the docks' contents, after the window's first paint
+        app.processEvents()  # painted before the database opens
+        finish()
+
+    QTimer.singleShot(0, fill_docks)
     restore_signals = _quit_on_signals(app)
     try:
         code = app.exec()
@@ -532,6 +537,7 @@ def _build_window_shell(pacs_controller: Any) -> MainWindow:
         SeriesLibrary(paths.config_dir() / "series_locations.json"),
         pacs_controller=pacs_controller,
         settings_path=str(paths.config_dir() / "window.ini"),
+        build_docks_later=True,  # their contents right after the first paint (run_gui)
     )
 
 

@@ -177,8 +177,10 @@ def info(self, msg, *args, **kwargs):
                 "docks": sorted(
                     d.windowTitle() for d in window.findChildren(QDockWidget) if d.isVisible()
                 ),
-                # before issue 17 the plot was built with the panel (no _plot attribute)
-                "spider_plot_built": getattr(window.response_panel.spider, "_plot", 1) is not None,
+                # the docks' contents and the comparison pane come after the first paint
+                # (before, they were built with the window: no docks_built attribute)
+                "dock_contents_built": getattr(window, "docks_built", True),
+                "comparison_pane_built": hasattr(window, "prior"),
                 # the coronal/sagittal panes are built for a 2x2 layout (issue 17)
                 "reformats_built": getattr(window.layout_view, "_reformats", 1) is not None,
                 "gc_enabled_while_building": gc.isenabled(),
@@ -198,9 +200,11 @@ main([])
 def test_when_the_window_shows_no_heavy_module_is_imported_yet(tmp_path: Path) -> None:
     """``caliper``: the real main window (menus, toolbar, panes) shows before the heavy imports.
 
-    The spider plot of the response panel (a pyqtgraph PlotWidget) is built after the
-    first paint, the coronal and sagittal panes for a 2x2 layout; the modules of
-    :data:`NOT_BEFORE_THE_WINDOW` load after the window shows.
+    The docks' contents (patient browser, series panel, lesion table, response panel) and
+    the comparison pane are built right after the first paint
+    (:func:`test_the_docks_are_filled_before_the_database_opens`), the coronal and sagittal
+    panes for a 2x2 layout; the modules of :data:`NOT_BEFORE_THE_WINDOW` load after the
+    window shows.
     """
     import json
 
@@ -213,7 +217,8 @@ def test_when_the_window_shows_no_heavy_module_is_imported_yet(tmp_path: Path) -
     assert state["menus"][:4] == ["&File", "&Edit", "&View", "&Timepoint"]
     assert state["toolbar"] > 10
     assert {"Patients", "Lesions", "Response"} <= set(state["docks"])
-    assert not state["spider_plot_built"]
+    assert not state["dock_contents_built"]
+    assert not state["comparison_pane_built"]
     assert not state["reformats_built"]
     assert not state["gc_enabled_while_building"]  # no collections while the window is built
     assert state["gc_enabled_after"]
@@ -223,3 +228,65 @@ def test_when_the_window_shows_no_heavy_module_is_imported_yet(tmp_path: Path) -
         if any(m == h or m.startswith(h + ".") for h in NOT_BEFORE_THE_WINDOW)
     ]
     assert loaded == []
+
+
+#: Runs ``caliper`` and, when it starts opening the database, prints what the docks hold.
+_DOCKS_PROBE = r"""
+import json, os, sys
+import app.main as main
+from PySide6.QtWidgets import QApplication, QDockWidget
+
+_open = main._open_and_log_in
+
+def open_and_log_in(db_url, window):
+    docks = {d.windowTitle(): d for d in window.findChildren(QDockWidget)}
+    lesions = docks["Lesions"].widget()
+    state = {
+        "contents": {
+            title: type(docks[title].widget()).__name__
+            for title in ("Patients", "Series", "Response")
+        },
+        "lesion_table_in_dock": window.lesion_table.parent() is lesions,
+        "assign_bar_in_dock": window.assign_bar.parent() is lesions,
+        "contents_visible": all(
+            w.isVisible()
+            for w in (window.browser, window.lesion_table, window.assign_bar, window.response_panel)
+        ),
+        "comparison_pane": type(window.layout_view.prior).__name__,
+        "same_pane": window.layout_view.prior is window.prior is window.comparison.prior,
+        "sqlalchemy": "sqlalchemy" in sys.modules,
+    }
+    print("STATE " + json.dumps(state), flush=True)
+    os._exit(0)
+
+main._open_and_log_in = open_and_log_in
+from app.cli import main as cli
+cli([])
+"""
+
+
+def test_the_docks_are_filled_before_the_database_opens(tmp_path: Path) -> None:
+    """The docks' contents and the comparison pane follow the first paint at once.
+
+    They are built (and shown) before the database is opened, so a slow database
+    never leaves the reader with empty docks.
+    """
+    import json
+
+    done = _run_gui_probe(_DOCKS_PROBE, tmp_path)
+    lines = [x for x in done.stdout.splitlines() if x.startswith("STATE ")]
+    assert lines, done.stdout + done.stderr
+    state = json.loads(lines[0][len("STATE ") :])
+    assert state == {
+        "contents": {
+            "Patients": "PatientBrowserWidget",
+            "Series": "SeriesPanelWidget",
+            "Response": "ResponsePanelWidget",
+        },
+        "lesion_table_in_dock": True,
+        "assign_bar_in_dock": True,
+        "contents_visible": True,
+        "comparison_pane": "PriorSliceWidget",
+        "same_pane": True,
+        "sqlalchemy": False,
+    }
