@@ -290,3 +290,64 @@ def test_the_docks_are_filled_before_the_database_opens(tmp_path: Path) -> None:
         "same_pane": True,
         "sqlalchemy": False,
     }
+
+
+@pytest.mark.parametrize("remembered", [False, True], ids=["first start", "window.ini"])
+def test_docks_filled_after_the_first_paint_are_laid_out_as_when_built_at_once(
+    qtbot: Any, tmp_path: Path, remembered: bool
+) -> None:
+    """``build_docks_later``: once filled, the docks have the sizes of a window built complete.
+
+    On a first start Qt splits the left column (patients / series) by the contents' size
+    hints; filled later, the docks would keep the equal split of their empty frames.  Sizes
+    remembered in ``window.ini`` stay as remembered.
+    """
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from app.main import SeriesLibrary
+    from app.pending_session import PendingSession
+    from viewer.main_window.window import MainWindow
+
+    settings = str(tmp_path / "window.ini")
+    if remembered:  # a window of an earlier start, its docks resized by the reader, closed
+        earlier = MainWindow(
+            PendingSession(), SeriesLibrary(tmp_path / "s.json"), settings_path=settings
+        )
+        qtbot.addWidget(earlier)
+        earlier.show()
+        qtbot.waitExposed(earlier)
+        docks = earlier.docks
+        earlier.resizeDocks(
+            [docks["Patients"], docks["Series"]], [150, 450], Qt.Orientation.Vertical
+        )
+        earlier.resizeDocks([docks["Lesions"]], [520], Qt.Orientation.Horizontal)
+        QApplication.processEvents()
+        earlier.save_settings()
+        earlier.hide()
+
+    def laid_out(later: bool) -> tuple[dict[str, tuple[int, int, int, int]], MainWindow]:
+        window = MainWindow(
+            PendingSession(),
+            SeriesLibrary(tmp_path / "s.json"),
+            settings_path=settings if remembered else None,
+            build_docks_later=later,
+        )
+        qtbot.addWidget(window)
+        window.restore_settings()
+        window.show()
+        qtbot.waitExposed(window)
+        assert window.docks_built is not later
+        window.finish_building()
+        QApplication.processEvents()
+        rects = {title: dock.geometry().getRect() for title, dock in window.docks.items()}
+        window.hide()
+        return rects, window
+
+    at_once, _ = laid_out(later=False)
+    filled_later, window = laid_out(later=True)
+    assert filled_later == at_once
+    patients, series = at_once["Patients"], at_once["Series"]
+    assert patients[3] != series[3]  # not an equal split (the case this test is about)
+    assert window.docks["Lesions"].widget().isAncestorOf(window.lesion_table)
+    assert window.docks["Response"].widget() is window.response_panel
