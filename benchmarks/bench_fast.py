@@ -10,7 +10,8 @@ Rows (anchor in brackets):
 * ``caliper --version``                    [``python -c pass``]            target <= 0.3 s
 * ``caliper evaluate`` of one case          [``python -c 'import pydicom'``] target <= 0.5 s
 * main window shown after launch            [bare Qt window + pyqtgraph]    target <= 1.3x
-  (launch to the "window shown" line in the log, offscreen unless QT_QPA_PLATFORM is set)
+  (launch to the "window shown" line in the log, offscreen unless QT_QPA_PLATFORM is set;
+  also the ratio to the anchor of the same round: median and range, i.e. the noise)
 * ``caliper audit verify``, 100k events     [-]                             target <= 2 s, flat
   (``--full`` and the incremental verify after a checkpoint and 1,000 new events)
 * ``caliper export cohort``, 1,000 patients [-]                             target <= 5 s
@@ -528,6 +529,7 @@ def _measure(row, run, args, trees, runner, work, dbs, case_file, keep) -> None:
                 print(f"  window ({who}): {exc}", flush=True)
                 continue
             keep(row, who, seconds, f"log {logged}" if logged else "")
+            WINDOW_ROUNDS.setdefault(who, {})[run] = seconds
     elif row == "verify":
         for who, tree in trees.items():
             db = work / f"verify-{who}.sqlite3"
@@ -623,6 +625,25 @@ LABELS = {
 }
 
 
+#: The "window" row's seconds of each run (who -> run -> seconds), for the per-round ratios.
+WINDOW_ROUNDS: dict[str, dict[int, float]] = {}
+
+
+def _window_rounds() -> None:
+    """Each tree's ratio to the anchor of the same round: median and range (the noise)."""
+    anchor = WINDOW_ROUNDS.get("anchor", {})
+    for who, seconds in WINDOW_ROUNDS.items():
+        ratios = sorted(
+            s / anchor[r] for r, s in seconds.items() if who != "anchor" and r in anchor
+        )
+        if ratios:
+            median = ratios[len(ratios) // 2]
+            print(
+                f"window, {who} / anchor of the same round: median {median:.2f}x, "
+                f"{ratios[0]:.2f}-{ratios[-1]:.2f}x over {len(ratios)} rounds"
+            )
+
+
 def _fmt(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -662,6 +683,7 @@ def _report(
             cells.append(f"{text:<26}")
         anchor_text = f"{anchor_name} {_fmt(anchor)}" if anchor else anchor_name
         print(f"| {LABELS[row]:<48} | {anchor_text:<32} | " + " | ".join(cells) + f" | {target} |")
+    _window_rounds()
 
 
 if __name__ == "__main__":

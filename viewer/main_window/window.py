@@ -40,7 +40,6 @@ from viewer.image.warnings_banner import LoadWarningsBannerWidget
 from viewer.lesions.table_model import LesionTableModel
 from viewer.main_window.actions import TimepointActions, make_action, series_of
 from viewer.main_window.caliper_actions import CaliperActions
-from viewer.main_window.comparison import ComparisonReading
 from viewer.main_window.export_menu import ExportMenu
 from viewer.main_window.help import HelpMenu
 from viewer.main_window.layouts import ViewActions
@@ -56,6 +55,7 @@ from viewer.main_window.volumetry import VolumetryPanel
 if TYPE_CHECKING:  # the docks' contents are imported when they are built (finish_building)
     from viewer.lesions.assign_bar import AssignBarWidget
     from viewer.lesions.table_view import LesionTableView
+    from viewer.main_window.comparison import ComparisonReading
     from viewer.main_window.patient_browser import PatientBrowserWidget
     from viewer.main_window.series_panel import SeriesPanelWidget
     from viewer.response.panel import ResponsePanelWidget
@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
         self.docks_built = True
         from viewer.lesions.assign_bar import AssignBarWidget
         from viewer.lesions.table_view import LesionTableView
+        from viewer.main_window.comparison import ComparisonReading
         from viewer.main_window.patient_browser import PatientBrowserWidget
         from viewer.main_window.series_panel import SeriesPanelWidget
         from viewer.response.panel import ResponsePanelWidget
@@ -215,7 +216,7 @@ class MainWindow(QMainWindow):
         if grid is not None and grid.replaceWidget(stand_in, self.prior) is not None:
             self.prior.show()
         stand_in.deleteLater()
-        self.comparison = ComparisonReading(
+        self.comparison: ComparisonReading = ComparisonReading(
             self.session,
             self.library,
             self.viewer,
