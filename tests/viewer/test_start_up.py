@@ -363,3 +363,31 @@ def test_docks_filled_after_the_first_paint_are_laid_out_as_when_built_at_once(
     assert patients[3] != series[3]  # not an equal split (the case this test is about)
     assert window.docks["Lesions"].widget().isAncestorOf(window.lesion_table)
     assert window.docks["Response"].widget() is window.response_panel
+
+
+_SIGTERM_WHILE_FILLING_PROBE = r"""
+import os, signal, time
+import viewer.main_window.window as window_module
+
+fill = window_module.MainWindow.finish_building
+
+def finish_building(self):
+    os.kill(os.getpid(), signal.SIGTERM)  # as File > Quit: the window closes, settings saved
+    time.sleep(0.05)
+    return fill(self)
+
+window_module.MainWindow.finish_building = finish_building
+import app.main as main
+print("code", main.run_gui(None, demo=False), flush=True)
+"""
+
+
+def test_sigterm_while_the_docks_are_filled_quits(tmp_path: Path) -> None:
+    """The docks are filled before the event loop runs: a SIGTERM then still ends ``caliper``.
+
+    The window closes as with File > Quit (its settings saved) and ``run_gui`` returns 0
+    instead of entering the event loop with no window.
+    """
+    done = _run_gui_probe(_SIGTERM_WHILE_FILLING_PROBE, tmp_path)
+    assert "code 0" in done.stdout.splitlines(), done.stdout + done.stderr
+    assert (tmp_path / "config" / "window.ini").is_file()  # closed as File > Quit does
