@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from PySide6.QtCore import QSocketNotifier, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QSocketNotifier, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 
 from app import demo, pyside_hook
@@ -463,7 +463,8 @@ def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int
     window.show()
     window.statusBar().showMessage("Starting…")
     splash.close()
-    app.processEvents()
+    # painted once; the reader's input waits until the docks are filled (below)
+    app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
     startup_seconds = time.perf_counter() - started
     # timings read by tests/viewer/test_main_window.py (a subprocess start-up measurement)
     window.splash_seconds = splash_seconds  # type: ignore[attr-defined]  # set for the timing test only
@@ -503,9 +504,13 @@ def run_gui(db_url: str | None, demo: bool, open_path: str | None = None) -> int
         if open_path:
             QTimer.singleShot(0, lambda: _open_at_start(window, open_path))
 
-    QTimer.singleShot(0, finish)  # after the window has painted
     restore_signals = _quit_on_signals(app)
     try:
+        window.finish_building()  # the docks' contents and the comparison pane
+        app.processEvents()  # painted, and the reader's input delivered, before the database opens
+        if not window.isVisible():  # closed by SIGTERM / SIGINT meanwhile: no event loop
+            return 0
+        QTimer.singleShot(0, finish)
         code = app.exec()
     finally:
         restore_signals()
@@ -532,6 +537,7 @@ def _build_window_shell(pacs_controller: Any) -> MainWindow:
         SeriesLibrary(paths.config_dir() / "series_locations.json"),
         pacs_controller=pacs_controller,
         settings_path=str(paths.config_dir() / "window.ini"),
+        build_docks_later=True,  # their contents right after the first paint (run_gui)
     )
 
 

@@ -10,7 +10,8 @@ Rows (anchor in brackets):
 * ``caliper --version``                    [``python -c pass``]            target <= 0.3 s
 * ``caliper evaluate`` of one case          [``python -c 'import pydicom'``] target <= 0.5 s
 * main window shown after launch            [bare Qt window + pyqtgraph]    target <= 1.3x
-  (launch to the "window shown" line in the log, offscreen unless QT_QPA_PLATFORM is set)
+  (launch to the "window shown" line in the log, offscreen unless QT_QPA_PLATFORM is set;
+  also the ratio to the anchor of the same round: median and range, i.e. the noise)
 * ``caliper audit verify``, 100k events     [-]                             target <= 2 s, flat
   (``--full`` and the incremental verify after a checkpoint and 1,000 new events)
 * ``caliper export cohort``, 1,000 patients [-]                             target <= 5 s
@@ -28,7 +29,13 @@ Usage::
 
     .venv/bin/python benchmarks/bench_fast.py [--runs 5] [--before /tmp/caliper-before]
         [--only version,evaluate,window,verify,cohort,window_cohort,import,import_cli,parse]
-        [--load]
+        [--load] [--no-compile]
+
+Each tree's packages are compiled to bytecode (``compileall``) before the runs, as an
+installed Caliper has them (pip writes ``.pyc`` files at install, PyInstaller bundles them)
+and as the anchor's own libraries in site-packages have them; otherwise, under
+``PYTHONDONTWRITEBYTECODE=1``, every launch would compile Caliper's ~100 modules from source
+(~0.1 s) and the anchor none.  ``--no-compile`` measures without.
 
 The databases (100k audit events; 1,000 patients) are built once with this tree's
 ``ClinicalStore.import_records`` and kept in ``--cache`` (default: a folder in /tmp).
@@ -375,6 +382,16 @@ class Runner:
         return self.timed([self.python, "-c", code, *argv], tree, home)[0]
 
 
+def _compile(tree: Path) -> None:
+    """Write the bytecode of *tree*'s packages (``__pycache__``, ignored by git)."""
+    packages = sorted(str(d) for d in tree.iterdir() if (d / "__init__.py").is_file())
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-m", "compileall", "-q", "-j", "0", *packages], env=env, check=True
+    )
+    print(f"compiled the bytecode of {tree} ({', '.join(Path(p).name for p in packages)})")
+
+
 def _main_window_line(line: str) -> bool:
     """The log line of the main window (not of the splash), old wording or new."""
     return "window shown" in line and "splash window shown" not in line
@@ -400,6 +417,11 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--patients", type=int, default=1000)
     parser.add_argument("--load", action="store_true", help="then run bench_load.py --compressed")
+    parser.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="do not compile the trees' bytecode first (launches may compile from source)",
+    )
     args = parser.parse_args()
     rows = [r for r in args.only.split(",") if r]
     unknown = set(rows) - set(ROWS)
@@ -409,6 +431,9 @@ def main() -> int:
     if args.before:
         trees = {"before": args.before.resolve(), "after": REPO}
     args.cache.mkdir(parents=True, exist_ok=True)
+    if not args.no_compile:
+        for tree in trees.values():
+            _compile(tree)
     work = Path(tempfile.mkdtemp(prefix="bench17-"))
     runner = Runner(sys.executable, work)
     try:
@@ -504,6 +529,7 @@ def _measure(row, run, args, trees, runner, work, dbs, case_file, keep) -> None:
                 print(f"  window ({who}): {exc}", flush=True)
                 continue
             keep(row, who, seconds, f"log {logged}" if logged else "")
+            WINDOW_ROUNDS.setdefault(who, {})[run] = seconds
     elif row == "verify":
         for who, tree in trees.items():
             db = work / f"verify-{who}.sqlite3"
@@ -599,6 +625,25 @@ LABELS = {
 }
 
 
+#: The "window" row's seconds of each run (who -> run -> seconds), for the per-round ratios.
+WINDOW_ROUNDS: dict[str, dict[int, float]] = {}
+
+
+def _window_rounds() -> None:
+    """Each tree's ratio to the anchor of the same round: median and range (the noise)."""
+    anchor = WINDOW_ROUNDS.get("anchor", {})
+    for who, seconds in WINDOW_ROUNDS.items():
+        ratios = sorted(
+            s / anchor[r] for r, s in seconds.items() if who != "anchor" and r in anchor
+        )
+        if ratios:
+            median = ratios[len(ratios) // 2]
+            print(
+                f"window, {who} / anchor of the same round: median {median:.2f}x, "
+                f"{ratios[0]:.2f}-{ratios[-1]:.2f}x over {len(ratios)} rounds"
+            )
+
+
 def _fmt(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -638,6 +683,7 @@ def _report(
             cells.append(f"{text:<26}")
         anchor_text = f"{anchor_name} {_fmt(anchor)}" if anchor else anchor_name
         print(f"| {LABELS[row]:<48} | {anchor_text:<32} | " + " | ".join(cells) + f" | {target} |")
+    _window_rounds()
 
 
 if __name__ == "__main__":

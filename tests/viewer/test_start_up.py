@@ -145,6 +145,18 @@ NOT_BEFORE_THE_WINDOW = (
     "viewer.cohort",
 )
 
+#: The docks' contents and the comparison pane: imported when they are built, right after
+#: the window's first paint (issue 17).
+DOCK_CONTENTS = (
+    "viewer.response",
+    "viewer.lesions.table_view",
+    "viewer.lesions.assign_bar",
+    "viewer.main_window.patient_browser",
+    "viewer.main_window.series_panel",
+    "viewer.main_window.comparison",
+    "viewer.dialogs.series_chooser",
+)
+
 #: Runs the real entry point (``caliper`` with no command) and, when "window shown" is
 #: logged, prints what is on screen and which modules are loaded, then ends the process.
 _WINDOW_SHOWN_PROBE = r"""
@@ -177,8 +189,10 @@ def info(self, msg, *args, **kwargs):
                 "docks": sorted(
                     d.windowTitle() for d in window.findChildren(QDockWidget) if d.isVisible()
                 ),
-                # before issue 17 the plot was built with the panel (no _plot attribute)
-                "spider_plot_built": getattr(window.response_panel.spider, "_plot", 1) is not None,
+                # the docks' contents and the comparison pane come after the first paint
+                # (before, they were built with the window: no docks_built attribute)
+                "dock_contents_built": getattr(window, "docks_built", True),
+                "comparison_pane_built": hasattr(window, "prior"),
                 # the coronal/sagittal panes are built for a 2x2 layout (issue 17)
                 "reformats_built": getattr(window.layout_view, "_reformats", 1) is not None,
                 "gc_enabled_while_building": gc.isenabled(),
@@ -198,9 +212,11 @@ main([])
 def test_when_the_window_shows_no_heavy_module_is_imported_yet(tmp_path: Path) -> None:
     """``caliper``: the real main window (menus, toolbar, panes) shows before the heavy imports.
 
-    The spider plot of the response panel (a pyqtgraph PlotWidget) is built after the
-    first paint, the coronal and sagittal panes for a 2x2 layout; the modules of
-    :data:`NOT_BEFORE_THE_WINDOW` load after the window shows.
+    The docks' contents (patient browser, series panel, lesion table, response panel) and
+    the comparison pane are built right after the first paint
+    (:func:`test_the_docks_are_filled_before_the_database_opens`), the coronal and sagittal
+    panes for a 2x2 layout; the modules of :data:`NOT_BEFORE_THE_WINDOW` load after the
+    window shows.
     """
     import json
 
@@ -213,13 +229,165 @@ def test_when_the_window_shows_no_heavy_module_is_imported_yet(tmp_path: Path) -
     assert state["menus"][:4] == ["&File", "&Edit", "&View", "&Timepoint"]
     assert state["toolbar"] > 10
     assert {"Patients", "Lesions", "Response"} <= set(state["docks"])
-    assert not state["spider_plot_built"]
+    assert not state["dock_contents_built"]
+    assert not state["comparison_pane_built"]
     assert not state["reformats_built"]
     assert not state["gc_enabled_while_building"]  # no collections while the window is built
     assert state["gc_enabled_after"]
     loaded = [
         m
         for m in state["modules"]
-        if any(m == h or m.startswith(h + ".") for h in NOT_BEFORE_THE_WINDOW)
+        if any(m == h or m.startswith(h + ".") for h in NOT_BEFORE_THE_WINDOW + DOCK_CONTENTS)
     ]
     assert loaded == []
+
+
+#: Runs ``caliper`` and, when it starts opening the database, prints what the docks hold.
+_DOCKS_PROBE = r"""
+import json, os, sys
+import app.main as main
+from PySide6.QtWidgets import QApplication, QDockWidget
+
+_open = main._open_and_log_in
+
+def open_and_log_in(db_url, window):
+    docks = {d.windowTitle(): d for d in window.findChildren(QDockWidget)}
+    lesions = docks["Lesions"].widget()
+    state = {
+        "contents": {
+            title: type(docks[title].widget()).__name__
+            for title in ("Patients", "Series", "Response")
+        },
+        "lesion_table_in_dock": window.lesion_table.parent() is lesions,
+        "assign_bar_in_dock": window.assign_bar.parent() is lesions,
+        "contents_visible": all(
+            w.isVisible()
+            for w in (window.browser, window.lesion_table, window.assign_bar, window.response_panel)
+        ),
+        "comparison_pane": type(window.layout_view.prior).__name__,
+        "same_pane": window.layout_view.prior is window.prior is window.comparison.prior,
+        "sqlalchemy": "sqlalchemy" in sys.modules,
+    }
+    print("STATE " + json.dumps(state), flush=True)
+    os._exit(0)
+
+main._open_and_log_in = open_and_log_in
+from app.cli import main as cli
+cli([])
+"""
+
+
+def test_the_docks_are_filled_before_the_database_opens(tmp_path: Path) -> None:
+    """The docks' contents and the comparison pane follow the first paint at once.
+
+    They are built (and shown) before the database is opened, so a slow database
+    never leaves the reader with empty docks.
+    """
+    import json
+
+    done = _run_gui_probe(_DOCKS_PROBE, tmp_path)
+    lines = [x for x in done.stdout.splitlines() if x.startswith("STATE ")]
+    assert lines, done.stdout + done.stderr
+    state = json.loads(lines[0][len("STATE ") :])
+    assert state == {
+        "contents": {
+            "Patients": "PatientBrowserWidget",
+            "Series": "SeriesPanelWidget",
+            "Response": "ResponsePanelWidget",
+        },
+        "lesion_table_in_dock": True,
+        "assign_bar_in_dock": True,
+        "contents_visible": True,
+        "comparison_pane": "PriorSliceWidget",
+        "same_pane": True,
+        "sqlalchemy": False,
+    }
+
+
+@pytest.mark.parametrize("remembered", [False, True], ids=["first start", "window.ini"])
+def test_docks_filled_after_the_first_paint_are_laid_out_as_when_built_at_once(
+    qtbot: Any, tmp_path: Path, remembered: bool
+) -> None:
+    """``build_docks_later``: once filled, the docks have the sizes of a window built complete.
+
+    On a first start Qt splits the left column (patients / series) by the contents' size
+    hints; filled later, the docks would keep the equal split of their empty frames.  Sizes
+    remembered in ``window.ini`` stay as remembered.
+    """
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from app.main import SeriesLibrary
+    from app.pending_session import PendingSession
+    from viewer.main_window.window import MainWindow
+
+    settings = str(tmp_path / "window.ini")
+    if remembered:  # a window of an earlier start, its docks resized by the reader, closed
+        earlier = MainWindow(
+            PendingSession(), SeriesLibrary(tmp_path / "s.json"), settings_path=settings
+        )
+        qtbot.addWidget(earlier)
+        earlier.show()
+        qtbot.waitExposed(earlier)
+        docks = earlier.docks
+        earlier.resizeDocks(
+            [docks["Patients"], docks["Series"]], [150, 450], Qt.Orientation.Vertical
+        )
+        earlier.resizeDocks([docks["Lesions"]], [520], Qt.Orientation.Horizontal)
+        QApplication.processEvents()
+        earlier.save_settings()
+        earlier.hide()
+
+    def laid_out(later: bool) -> tuple[dict[str, tuple[int, int, int, int]], MainWindow]:
+        window = MainWindow(
+            PendingSession(),
+            SeriesLibrary(tmp_path / "s.json"),
+            settings_path=settings if remembered else None,
+            build_docks_later=later,
+        )
+        qtbot.addWidget(window)
+        window.restore_settings()
+        window.show()
+        qtbot.waitExposed(window)
+        assert window.docks_built is not later
+        window.finish_building()
+        QApplication.processEvents()
+        rects = {title: dock.geometry().getRect() for title, dock in window.docks.items()}
+        window.hide()
+        return rects, window
+
+    at_once, _ = laid_out(later=False)
+    filled_later, window = laid_out(later=True)
+    assert filled_later == at_once
+    patients, series = at_once["Patients"], at_once["Series"]
+    assert patients[3] != series[3]  # not an equal split (the case this test is about)
+    assert window.docks["Lesions"].widget().isAncestorOf(window.lesion_table)
+    assert window.docks["Response"].widget() is window.response_panel
+
+
+_SIGTERM_WHILE_FILLING_PROBE = r"""
+import os, signal, time
+import viewer.main_window.window as window_module
+
+fill = window_module.MainWindow.finish_building
+
+def finish_building(self):
+    os.kill(os.getpid(), signal.SIGTERM)  # as File > Quit: the window closes, settings saved
+    time.sleep(0.05)
+    return fill(self)
+
+window_module.MainWindow.finish_building = finish_building
+import app.main as main
+print("code", main.run_gui(None, demo=False), flush=True)
+"""
+
+
+def test_sigterm_while_the_docks_are_filled_quits(tmp_path: Path) -> None:
+    """The docks are filled before the event loop runs: a SIGTERM then still ends ``caliper``.
+
+    The window closes as with File > Quit (its settings saved) and ``run_gui`` returns 0
+    instead of entering the event loop with no window.
+    """
+    done = _run_gui_probe(_SIGTERM_WHILE_FILLING_PROBE, tmp_path)
+    assert "code 0" in done.stdout.splitlines(), done.stdout + done.stderr
+    assert (tmp_path / "config" / "window.ini").is_file()  # closed as File > Quit does

@@ -11,9 +11,9 @@ call and returns; the window redraws from the session's signals.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import QSettings, Qt, QThreadPool
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.dialogs.other_patient import confirm_other_patient
-from viewer.dialogs.series_chooser import SeriesChooserDialog
 from viewer.errors import shows_errors
 from viewer.image.layout import ViewerLayout
 from viewer.image.loading import SeriesLibrary, SeriesLoadTask
@@ -38,26 +37,28 @@ from viewer.image.prior import PriorSliceWidget
 from viewer.image.view import SeriesViewerWidget
 from viewer.image.volume import instance_set_key, slice_of
 from viewer.image.warnings_banner import LoadWarningsBannerWidget
-from viewer.lesions.assign_bar import AssignBarWidget
 from viewer.lesions.table_model import LesionTableModel
-from viewer.lesions.table_view import LesionTableView
 from viewer.main_window.actions import TimepointActions, make_action, series_of
 from viewer.main_window.caliper_actions import CaliperActions
-from viewer.main_window.comparison import ComparisonReading
 from viewer.main_window.export_menu import ExportMenu
 from viewer.main_window.help import HelpMenu
 from viewer.main_window.layouts import ViewActions
 from viewer.main_window.load_errors import show_load_error
 from viewer.main_window.navigation import LesionNavigation
 from viewer.main_window.pacs import PacsActions
-from viewer.main_window.patient_browser import PatientBrowserWidget
 from viewer.main_window.records import RecordActions
 from viewer.main_window.seg_import import SegImportActions
-from viewer.main_window.series_panel import SeriesPanelWidget
 from viewer.main_window.smart_caliper import SmartCaliperActions
 from viewer.main_window.trial import TrialActions, WindowSettings
 from viewer.main_window.volumetry import VolumetryPanel
-from viewer.response.panel import ResponsePanelWidget
+
+if TYPE_CHECKING:  # the docks' contents are imported when they are built (finish_building)
+    from viewer.lesions.assign_bar import AssignBarWidget
+    from viewer.lesions.table_view import LesionTableView
+    from viewer.main_window.comparison import ComparisonReading
+    from viewer.main_window.patient_browser import PatientBrowserWidget
+    from viewer.main_window.series_panel import SeriesPanelWidget
+    from viewer.response.panel import ResponsePanelWidget
 
 log = logging.getLogger("caliper")
 
@@ -110,6 +111,11 @@ class MainWindow(QMainWindow):
         INI file where geometry, tool, preset and the last patient are remembered.
     readers_controller : app.readers.ReaderAdminController, optional
         Behind Admin → Readers… (enabled for administrators only); None disables it.
+    build_docks_later : bool, optional
+        Build only the frame (menus, toolbar, image view, docks with their titles) and
+        leave the docks' contents and the comparison pane to :meth:`finish_building`,
+        which the caller runs once the window has been painted (``caliper``'s start-up,
+        issue 17).  By default the window is complete when constructed.
     """
 
     def __init__(
@@ -123,10 +129,12 @@ class MainWindow(QMainWindow):
         settings_path: str | None = None,
         readers_controller: Any = None,
         export_controller: Any = None,
+        build_docks_later: bool = False,
     ) -> None:
         super().__init__(parent)
         self.readers_controller = readers_controller
         self.setObjectName("mainWindow")
+        self.setWindowTitle("Caliper")
         self.session, self.library, self.pacs_controller = session, library, pacs_controller
         self.cohort_controller, self.settings_path = cohort_controller, settings_path
         self._other_patient_confirmed = False  # for the series just loaded (see _may_show)
@@ -136,12 +144,7 @@ class MainWindow(QMainWindow):
         self._pool = QThreadPool(self)  # our own: the global pool stops once an event loop quits
         self.viewer = SeriesViewerWidget()
         self.load_banner = LoadWarningsBannerWidget()
-        self.prior = PriorSliceWidget()
-        self.browser = PatientBrowserWidget(session)
         self.lesion_model = LesionTableModel(session, self)
-        self.lesion_table = LesionTableView(self.lesion_model)
-        self.assign_bar = AssignBarWidget()
-        self.response_panel = ResponsePanelWidget(session)
         self.lock_banner = QLabel()
         self.lock_banner.setObjectName("lockBanner")
         self.lock_banner.setWordWrap(True)
@@ -153,8 +156,8 @@ class MainWindow(QMainWindow):
             self,
             session,
             self.viewer,
-            self.assign_bar,
-            self.lesion_table,
+            None,  # the assign bar and the lesion table: given in finish_building()
+            None,
             amendment_reason=lambda: self.amendment_reason,
             refresh_overlays=self._refresh_overlays,
         )
@@ -167,30 +170,92 @@ class MainWindow(QMainWindow):
         self.trial = TrialActions(self, cohort_controller)
         self.records = RecordActions(self, session)
         self.navigation = LesionNavigation(
-            self, session, self.viewer, self.lesion_table, lambda: self.amendment_reason
-        )
+            self, session, self.viewer, None, lambda: self.amendment_reason
+        )  # its table: given in finish_building()
         self.exports = ExportMenu(self, session, export_controller, self._images_folders)
         self.help = HelpMenu(self)
         self._folders: dict[str, str] = {}  # series UID -> the folder it was opened from
-        self.series_panel = SeriesPanelWidget(library, self.open_folder)
         self._build_layout()
         self._build_actions()
         self.view_actions = ViewActions(self, self.layout_view, self.preset_box, settings_path)
         self.view_actions.add_menu(self.menuBar())
         self.view_actions.add_to_toolbar(self.findChild(QToolBar, "mainToolbar"))
-        self.comparison = ComparisonReading(
-            session,
-            library,
-            self.viewer,
-            self.prior,
-            self.view_actions.comparison_available,
-            settings_path,
-        )
         self.window_settings = WindowSettings(
             self, settings_path, session, self.tool_actions, self.preset_box, self.set_tool
         )
-        self._connect()
+        self._on_commands_changed()  # Undo/Redo, Sign/Amend as they will be: no flicker
+        self.timepoints.update_lock_banner()
         self.resize(1600, 1000)
+        self._dock_sizes_restored = False  # from window.ini (restore_settings)
+        self.docks_built = False
+        """True once the docks hold their contents (:meth:`finish_building`)."""
+        if not build_docks_later:
+            self.finish_building()
+
+    def finish_building(self) -> None:
+        """Fill the docks (patients, series, lesions, response), add the comparison pane, connect.
+
+        Called by the constructor, unless ``build_docks_later`` asked to call it once the
+        window has been painted (``caliper`` shows its window first, then its docks'
+        contents); again, it does nothing.
+        """
+        if self.docks_built:
+            return
+        self.docks_built = True
+        from viewer.lesions.assign_bar import AssignBarWidget
+        from viewer.lesions.table_view import LesionTableView
+        from viewer.main_window.comparison import ComparisonReading
+        from viewer.main_window.patient_browser import PatientBrowserWidget
+        from viewer.main_window.series_panel import SeriesPanelWidget
+        from viewer.response.panel import ResponsePanelWidget
+
+        # the comparison pane takes the place of its stand-in (a cell of 1x2 / 2x2, or none)
+        self.prior = PriorSliceWidget()
+        stand_in, self.layout_view.prior = self.layout_view.prior, self.prior
+        grid = self.layout_view.layout()
+        if grid is not None and grid.replaceWidget(stand_in, self.prior) is not None:
+            self.prior.show()
+        stand_in.deleteLater()
+        self.comparison: ComparisonReading = ComparisonReading(
+            self.session,
+            self.library,
+            self.viewer,
+            self.prior,
+            self.view_actions.comparison_available,
+            self.settings_path,
+        )
+        self.browser: PatientBrowserWidget = PatientBrowserWidget(self.session)
+        self.lesion_table: LesionTableView = LesionTableView(self.lesion_model)
+        self.assign_bar: AssignBarWidget = AssignBarWidget()
+        self.response_panel: ResponsePanelWidget = ResponsePanelWidget(self.session)
+        self.series_panel: SeriesPanelWidget = SeriesPanelWidget(self.library, self.open_folder)
+        self.calipers.assign_bar, self.calipers.lesion_table = self.assign_bar, self.lesion_table
+        self.navigation.table = self.lesion_table
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(2, 2, 2, 2)
+        right_layout.addWidget(self.lock_banner)
+        right_layout.addWidget(self.assign_bar)
+        right_layout.addWidget(self.lesion_table, 1)
+        for title, widget in (
+            ("Patients", self.browser),
+            ("Series", self.series_panel),
+            ("Lesions", right),
+            ("Response", self.response_panel),
+        ):
+            placeholder = self.docks[title].widget()
+            self.docks[title].setWidget(widget)
+            if placeholder is not None:
+                placeholder.deleteLater()
+        if self.isVisible() and not self._dock_sizes_restored:
+            # laid out around empty docks: split the left column as the contents would have
+            # (in proportion to their size hints), as when they are there at the first show
+            left = [self.docks["Patients"], self.docks["Series"]]
+            heights = [dock.sizeHint().height() for dock in left]
+            self.resizeDocks(left, heights, Qt.Orientation.Vertical)
+        self._connect()
+        if self.tool_actions["brush"].isChecked():  # restored before the docks were built
+            self.contour_editor()
         self._on_timepoint_selected()
 
     # -- construction ------------------------------------------------------------------
@@ -201,27 +266,24 @@ class MainWindow(QMainWindow):
         image_layout.setSpacing(2)
         image_layout.addWidget(self.load_banner)
         image_layout.addWidget(self.viewer, 1)
-        self.layout_view = ViewerLayout(self.viewer, self.prior, image_column)  # 1x1, 1x2, 2x2
+        stand_in = cast(PriorSliceWidget, QWidget())  # the comparison pane: finish_building()
+        self.layout_view = ViewerLayout(self.viewer, stand_in, image_column)  # 1x1, 1x2, 2x2
         self.setCentralWidget(self.layout_view)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(2, 2, 2, 2)
-        right_layout.addWidget(self.lock_banner)
-        right_layout.addWidget(self.assign_bar)
-        right_layout.addWidget(self.lesion_table, 1)
-        docks: dict[str, QDockWidget] = {}
-        for title, widget, area in (
-            ("Patients", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
-            ("Series", self.series_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
-            ("Lesions", right, Qt.DockWidgetArea.RightDockWidgetArea),
-            ("Response", self.response_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
+        self.docks: dict[str, QDockWidget] = {}
+        """The four docks by title; their contents come in :meth:`finish_building`."""
+        for title, area in (
+            ("Patients", Qt.DockWidgetArea.LeftDockWidgetArea),
+            ("Series", Qt.DockWidgetArea.LeftDockWidgetArea),
+            ("Lesions", Qt.DockWidgetArea.RightDockWidgetArea),
+            ("Response", Qt.DockWidgetArea.BottomDockWidgetArea),
         ):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"{title.lower()}Dock")
-            dock.setWidget(widget)
+            dock.setWidget(QWidget())  # replaced by the contents
             dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
             self.addDockWidget(area, dock)
-            docks[title] = dock
+            self.docks[title] = dock
+        docks = self.docks
         self.resizeDocks([docks["Patients"]], [250], Qt.Orientation.Horizontal)
         self.resizeDocks([docks["Lesions"]], [680], Qt.Orientation.Horizontal)
         self.resizeDocks([docks["Response"]], [230], Qt.Orientation.Vertical)
@@ -254,6 +316,7 @@ class MainWindow(QMainWindow):
         self.readers_action.setEnabled(allowed)
         self.readers_action.setToolTip("" if allowed else readers_controller.why_not)
         self.reader_label.setText(self._reader_text())
+        self.finish_building()  # normally done already, right after the first paint
         self.browser.refresh()
         self._on_commands_changed()
         self._on_timepoint_selected()
@@ -411,7 +474,12 @@ class MainWindow(QMainWindow):
 
     def restore_settings(self) -> str | None:
         """Apply the remembered geometry, tool and preset; return the last patient's subject id."""
-        return self.window_settings.restore()
+        last_patient = self.window_settings.restore()
+        path = self.settings_path
+        self._dock_sizes_restored = path is not None and QSettings(
+            path, QSettings.Format.IniFormat
+        ).contains("window/state")  # as WindowSettings.save() keeps them
+        return last_patient
 
     def save_settings(self) -> None:
         """Remember geometry, tool, preset and the open patient."""
@@ -724,6 +792,8 @@ class MainWindow(QMainWindow):
         """Several image series under *path*: ask which one (window-modal), then load it."""
         self.progress.hide()
         self.statusBar().showMessage(f"{path} holds {len(found)} image series: choose one.", 8000)
+        from viewer.dialogs.series_chooser import SeriesChooserDialog
+
         dialog = SeriesChooserDialog(path, found, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.open_folder(path, dialog.chosen_uid))
