@@ -8,6 +8,14 @@ thickness), blurred in-plane by a 0.6 mm Gaussian point-spread function, with a 
 of correlated noise on top of the scan's own noise.  The click is the lesion's centre moved by
 up to a third of its radius, on the nearest slice.
 
+Two insertion models (:func:`insert`): *additive* (the default; the contrast is added to
+whatever tissue lies under the lesion, as hybrid lesion insertion into patient images does
+with a lesion defined by its contrast to the host organ) and *replacement* (``--replace``:
+the tissue under the lesion becomes tumour tissue of liver parenchyma + contrast, the scan's
+noise kept; where a lesion bulges out of the liver, or lies on a vessel, this is what a real
+metastasis looks like, while the additive model makes it "fat + contrast").  Inside liver
+parenchyma the two agree.  ``--both-models`` measures every lesion under both in one run.
+
 Truth, per lesion: the longest diameter of the continuous shape's cross-section on each slice
 plane of the CT (the slice where it is longest) and its longest perpendicular, from a 0.2 mm
 raster of the shape; the volume analytically (ellipsoids) or from a 0.4 mm raster (lobulated).
@@ -21,7 +29,9 @@ within 15 %; click to result under 1 s.
 
 Also: the liver of the dcmqi DICOM SEG (3 slices) against ``segment_liver`` on those slices.
 
-Run: ``.venv/bin/python benchmarks/bench_segmentation.py [--data DIR] [--seed N]``
+Run: ``.venv/bin/python benchmarks/bench_segmentation.py [--data DIR] [--seed N] [--replace |
+--both-models] [--caliper-only] [--verbose] [--only TEXT] [--speed]`` (``BENCH_DUMP=DIR``
+saves each case: image box, seed, covered voxels, contrast, true volume).
 """
 
 from __future__ import annotations
@@ -58,8 +68,8 @@ LIVER_SEED = (150, 300, 180)  # (slice, row, column) in the right lobe of ct-who
 SLICE_THICKNESS_MM = 5.0
 VERBOSE = False
 _MODEL_NAMES = {
-    "replace": "replacement model (tumour tissue replaces what was there)",
-    "additive": "additive model (contrast added to what was there; --additive)",
+    "replace": "replacement model (tumour tissue replaces what was there; --replace)",
+    "additive": "additive model (contrast added to what was there; the default)",
 }
 
 
@@ -150,7 +160,7 @@ def insert(
     ``"replace"`` and ``"additive"``, and the box.  With ``f`` the fraction of a voxel the
     (blurred) lesion covers:
 
-    - *additive* (before 11/2026): ``voxel + f * (contrast + texture)``: the contrast is
+    - *additive* (the default): ``voxel + f * (contrast + texture)``: the contrast is
       added to whatever tissue lies there, so where a lesion sticks out of the liver it is
       "fat + contrast" or "kidney + contrast", not tumour;
     - *replace*: the tissue is replaced by tumour tissue of ``host_hu + contrast``
@@ -313,9 +323,14 @@ def main() -> int:
         "--only", default="", help="measure only lesions whose 'shape size density' holds this"
     )
     parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="insert lesions by the replacement model (tumour tissue replaces what was there)",
+    )
+    parser.add_argument(
         "--additive",
         action="store_true",
-        help="insert lesions by the additive model (contrast added to whatever tissue is there)",
+        help="insert lesions by the additive model (the default: contrast added to what is there)",
     )
     parser.add_argument(
         "--both-models",
@@ -323,8 +338,8 @@ def main() -> int:
         help="measure every lesion under both insertion models (replacement, then additive)",
     )
     args = parser.parse_args()
-    models = ["additive"] if args.additive else ["replace"]
-    if args.both_models:
+    models = ["replace"] if args.replace and not args.additive else ["additive"]
+    if args.both_models or (args.replace and args.additive):
         models = ["replace", "additive"]
     global VERBOSE
     VERBOSE = args.verbose
@@ -482,7 +497,7 @@ def speed(
             lesion.centre_mm = place(rng, depth, spacing, lesion.radius_mm)
             regions, box = insert(voxels, spacing, lesion, rng, host_hu)
             work = voxels.copy()
-            work[box] = regions["replace"]
+            work[box] = regions["additive"]
             seed = tuple(int(round(v)) for v in lesion.centre_mm / spacing)
             anchor_box, _ = crop_box(work.shape, seed, spacing_t, 60.0)  # type: ignore[arg-type]
             best, anchor, long_mm = float("inf"), float("inf"), float("nan")
