@@ -8,6 +8,14 @@ thickness), blurred in-plane by a 0.6 mm Gaussian point-spread function, with a 
 of correlated noise on top of the scan's own noise.  The click is the lesion's centre moved by
 up to a third of its radius, on the nearest slice.
 
+Two insertion models (:func:`insert`): *additive* (the default; the contrast is added to
+whatever tissue lies under the lesion, as hybrid lesion insertion into patient images does
+with a lesion defined by its contrast to the host organ) and *replacement* (``--replace``:
+the tissue under the lesion becomes tumour tissue of liver parenchyma + contrast, the scan's
+noise kept; where a lesion bulges out of the liver, or lies on a vessel, this is what a real
+metastasis looks like, while the additive model makes it "fat + contrast").  Inside liver
+parenchyma the two agree.  ``--both-models`` measures every lesion under both in one run.
+
 Truth, per lesion: the longest diameter of the continuous shape's cross-section on each slice
 plane of the CT (the slice where it is longest) and its longest perpendicular, from a 0.2 mm
 raster of the shape; the volume analytically (ellipsoids) or from a 0.4 mm raster (lobulated).
@@ -21,7 +29,9 @@ within 15 %; click to result under 1 s.
 
 Also: the liver of the dcmqi DICOM SEG (3 slices) against ``segment_liver`` on those slices.
 
-Run: ``.venv/bin/python benchmarks/bench_segmentation.py [--data DIR] [--seed N]``
+Run: ``.venv/bin/python benchmarks/bench_segmentation.py [--data DIR] [--seed N] [--replace |
+--both-models] [--caliper-only] [--verbose] [--only TEXT] [--speed]`` (``BENCH_DUMP=DIR``
+saves each case: image box, seed, covered voxels, contrast, true volume).
 """
 
 from __future__ import annotations
@@ -57,6 +67,10 @@ SHAPES = ("sphere", "ellipsoid", "lobulated")
 LIVER_SEED = (150, 300, 180)  # (slice, row, column) in the right lobe of ct-wholebody-269
 SLICE_THICKNESS_MM = 5.0
 VERBOSE = False
+_MODEL_NAMES = {
+    "replace": "replacement model (tumour tissue replaces what was there; --replace)",
+    "additive": "additive model (contrast added to what was there; the default)",
+}
 
 
 @dataclass
@@ -134,9 +148,28 @@ def place(
 
 
 def insert(
-    voxels: np.ndarray, spacing: np.ndarray, lesion: Lesion, rng: np.random.Generator
-) -> tuple[np.ndarray, tuple[slice, slice, slice]]:
-    """The region of ``voxels`` around the lesion with the lesion rendered into it."""
+    voxels: np.ndarray,
+    spacing: np.ndarray,
+    lesion: Lesion,
+    rng: np.random.Generator,
+    host_hu: float | None = None,
+) -> tuple[dict[str, np.ndarray], tuple[slice, slice, slice]]:
+    """The region of ``voxels`` around the lesion with the lesion rendered into it.
+
+    Returns the region under both insertion models (same shape, same texture draw), keyed
+    ``"replace"`` and ``"additive"``, and the box.  With ``f`` the fraction of a voxel the
+    (blurred) lesion covers:
+
+    - *additive* (the default): ``voxel + f * (contrast + texture)``: the contrast is
+      added to whatever tissue lies there, so where a lesion sticks out of the liver it is
+      "fat + contrast" or "kidney + contrast", not tumour;
+    - *replace*: the tissue is replaced by tumour tissue of ``host_hu + contrast``
+      (``host_hu`` the liver parenchyma's value) with the scan's own noise kept:
+      ``voxel + f * (host_hu + contrast + texture - tissue)``, ``tissue`` the scan smoothed
+      by a 2 mm Gaussian (its anatomy without the noise; the scan's noise stays, as the
+      tumour would be scanned with it).  In liver parenchyma ``tissue`` is ``host_hu`` and the
+      two models agree; on a vessel or outside the liver the lesion replaces what was there.
+    """
     margin = lesion.radius_mm + 6.0
     lo = np.maximum(np.floor((lesion.centre_mm - margin) / spacing).astype(int), 0)
     hi = np.minimum(np.ceil((lesion.centre_mm + margin) / spacing).astype(int) + 1, voxels.shape)
@@ -160,8 +193,26 @@ def insert(
     texture = rng.normal(0, 10, frac.shape).astype(np.float32)
     t_img = sitk.GetImageFromArray(texture)
     texture = sitk.GetArrayFromImage(sitk.SmoothingRecursiveGaussian(t_img, 1.0)) * 2.0
-    region = voxels[box].astype(np.float32) + psf * (lesion.contrast_hu + texture)
-    return np.round(region).astype(np.int16), box
+    base_hu = voxels[box].astype(np.float32)
+    out = {"additive": base_hu + psf * (lesion.contrast_hu + texture)}
+    if host_hu is not None:
+        tissue = _tissue(voxels, spacing, box)
+        out["replace"] = base_hu + psf * (host_hu + lesion.contrast_hu + texture - tissue)
+    return {k: np.round(v).astype(np.int16) for k, v in out.items()}, box
+
+
+def _tissue(voxels: np.ndarray, spacing: np.ndarray, box: tuple[slice, slice, slice]) -> np.ndarray:
+    """The scan in ``box`` smoothed by a 2 mm Gaussian (computed with a margin around it)."""
+    pad = [int(math.ceil(6.0 / float(s))) for s in spacing]
+    lo = [max(b.start - p, 0) for b, p in zip(box, pad, strict=True)]
+    hi = [min(b.stop + p, n) for b, p, n in zip(box, pad, voxels.shape, strict=True)]
+    img = sitk.GetImageFromArray(
+        voxels[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]].astype(np.float32)
+    )
+    img.SetSpacing((float(spacing[2]), float(spacing[1]), float(spacing[0])))
+    smooth = sitk.GetArrayFromImage(sitk.SmoothingRecursiveGaussian(img, 2.0))
+    inner = tuple(slice(b.start - f, b.stop - f) for b, f in zip(box, lo, strict=True))
+    return np.asarray(smooth[inner])
 
 
 def truth_diameters(lesion: Lesion, spacing: np.ndarray, n_slices: int) -> tuple[float, float]:
@@ -271,7 +322,25 @@ def main() -> int:
     parser.add_argument(
         "--only", default="", help="measure only lesions whose 'shape size density' holds this"
     )
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="insert lesions by the replacement model (tumour tissue replaces what was there)",
+    )
+    parser.add_argument(
+        "--additive",
+        action="store_true",
+        help="insert lesions by the additive model (the default: contrast added to what is there)",
+    )
+    parser.add_argument(
+        "--both-models",
+        action="store_true",
+        help="measure every lesion under both insertion models (replacement, then additive)",
+    )
     args = parser.parse_args()
+    models = ["replace"] if args.replace and not args.additive else ["additive"]
+    if args.both_models or (args.replace and args.additive):
+        models = ["replace", "additive"]
     global VERBOSE
     VERBOSE = args.verbose
     rng = np.random.default_rng(args.seed)
@@ -299,11 +368,11 @@ def main() -> int:
     depth = np.asarray(depth_img) * float(min(spacing))  # approximate mm
 
     if args.speed:
-        return speed(voxels, spacing, depth, rng)
+        return speed(voxels, spacing, depth, rng, liver_hu)
     specs = make_lesions(rng)
     if args.limit:
         specs = specs[: args.limit]
-    rows: list[dict[str, object]] = []
+    by_model: dict[str, list[dict[str, object]]] = {m: [] for m in models}
     for shape, size, density in specs:
         if shape == "sphere":
             axes = (size, size, size)
@@ -322,9 +391,7 @@ def main() -> int:
             rng.uniform(0, 2 * math.pi),
         )
         lesion.centre_mm = place(rng, depth, spacing, lesion.radius_mm)
-        region, box = insert(voxels, spacing, lesion, rng)
-        work = voxels.copy()
-        work[box] = region
+        regions, box = insert(voxels, spacing, lesion, rng, liver_hu)
         offset = rng.uniform(-1, 1, 2) * lesion.radius_mm / 3.0
         click_mm = lesion.centre_mm + np.array([0.0, offset[0], offset[1]])
         seed = tuple(int(round(v)) for v in click_mm / spacing)
@@ -332,38 +399,54 @@ def main() -> int:
             seed = tuple(int(round(v)) for v in lesion.centre_mm / spacing)
         t_long, t_short = truth_diameters(lesion, spacing, voxels.shape[0])
         t_vol = lesion.true_volume_ml()
-        covered = region != voxels[box]
+        covered = regions["additive"] != voxels[box]
         outside = float((covered & ~liver.mask[box]).sum() / max(covered.sum(), 1))
-        row: dict[str, object] = {
-            "shape": shape,
-            "size": size,
-            "density": density,
-            "truth": (t_long, t_short, t_vol),
-            "outside": outside,
-        }
         if args.only and args.only not in f"{shape} {size:.0f} {density}":
             continue
-        for method in ("caliper", "threshold"):
-            if method == "threshold" and args.caliper_only:
-                row[method] = None
-                continue
-            row[method] = measure(method, work, spacing_t, seed)  # type: ignore[arg-type]
-        rows.append(row)
-        if os.environ.get("BENCH_DUMP"):  # the case, to look at: image box, seed, truth mask
-            name = f"{shape}-{size:.0f}-{density}"
-            np.savez_compressed(
-                Path(os.environ["BENCH_DUMP"]) / f"{name}.npz",
-                work=work[box],
-                offset=np.array([b.start for b in box]),
-                seed=np.array(seed),
-                truth=covered,
-            )
-        if args.verbose:
-            print(_line(row), flush=True)
+        for model in models:
+            work = voxels.copy()
+            work[box] = regions[model]
+            row: dict[str, object] = {
+                "shape": shape,
+                "size": size,
+                "density": density,
+                "truth": (t_long, t_short, t_vol),
+                "outside": outside,
+                "model": model,
+            }
+            for method in ("caliper", "threshold"):
+                if method == "threshold" and args.caliper_only:
+                    row[method] = None
+                    continue
+                row[method] = measure(method, work, spacing_t, seed)  # type: ignore[arg-type]
+            by_model[model].append(row)
+            if os.environ.get("BENCH_DUMP"):  # the case, to look at: image box, seed, truth mask
+                name = f"{shape}-{size:.0f}-{density}" + (
+                    "-additive" if model == "additive" else ""
+                )
+                np.savez_compressed(
+                    Path(os.environ["BENCH_DUMP"]) / f"{name}.npz",
+                    work=work[box],
+                    offset=np.array([b.start for b in box]),
+                    seed=np.array(seed),
+                    truth=covered,
+                    contrast=np.array(lesion.contrast_hu),
+                    truth_volume_ml=np.array(t_vol),
+                )
+            if args.verbose:
+                print(_line(row), flush=True)
 
+    for model in models:
+        _report(args, model, by_model[model])
+    liver_reference(args.data)
+    return 0
+
+
+def _report(args: argparse.Namespace, model: str, rows: list[dict[str, object]]) -> None:
+    """The summary tables of one insertion model."""
     print(
         f"{len(rows)} synthetic lesions in {args.data / 'ct-wholebody-269'} (seed {args.seed}), "
-        f"version {ALGORITHM_VERSION}"
+        f"version {ALGORITHM_VERSION}, {_MODEL_NAMES[model]}"
     )
     print(
         f"{'method':<10} {'refused':>7} {'long ok':>8} {'short ok':>8} {'vol ok':>7} "
@@ -388,12 +471,14 @@ def main() -> int:
                 [r for r in rows if lo <= float(r["size"]) <= hi],  # type: ignore[arg-type]
                 f"  {lo}-{hi} mm",
             )
-    liver_reference(args.data)
-    return 0
 
 
 def speed(
-    voxels: np.ndarray, spacing: np.ndarray, depth: np.ndarray, rng: np.random.Generator
+    voxels: np.ndarray,
+    spacing: np.ndarray,
+    depth: np.ndarray,
+    rng: np.random.Generator,
+    host_hu: float,
 ) -> int:
     """Click to proposed caliper (segmentation + diameters), best of 5, against an anchor.
 
@@ -410,9 +495,9 @@ def speed(
         for density, contrast in (("hypo", -50.0), ("hyper", 50.0)):
             lesion = Lesion("sphere", size, (size,) * 3, np.eye(3), np.zeros(3), contrast, 0.0)
             lesion.centre_mm = place(rng, depth, spacing, lesion.radius_mm)
-            region, box = insert(voxels, spacing, lesion, rng)
+            regions, box = insert(voxels, spacing, lesion, rng, host_hu)
             work = voxels.copy()
-            work[box] = region
+            work[box] = regions["additive"]
             seed = tuple(int(round(v)) for v in lesion.centre_mm / spacing)
             anchor_box, _ = crop_box(work.shape, seed, spacing_t, 60.0)  # type: ignore[arg-type]
             best, anchor, long_mm = float("inf"), float("inf"), float("nan")
@@ -437,7 +522,7 @@ def speed(
 def _line(row: dict[str, object]) -> str:
     t_long, t_short, t_vol = row["truth"]  # type: ignore[misc]
     parts = [
-        f"{row['shape']:<9} {row['size']:>4.0f} {row['density']:<5} "
+        f"{str(row['model'])[:3]} {row['shape']:<9} {row['size']:>4.0f} {row['density']:<5} "
         f"out {float(row['outside']) * 100:3.0f}% truth "  # type: ignore[arg-type]
         f"{t_long:5.1f}/{t_short:5.1f} mm {t_vol:7.2f} mL"
     ]

@@ -27,7 +27,9 @@ The algorithm (``ALGORITHM`` / ``ALGORITHM_VERSION``; its parameters are
    and by the scanner's blur; a fixed threshold is not.
 4. Clean-up: bridges thinner than ``2 * open_radius_mm`` are cut in-plane (opening by
    reconstruction: erode, keep the seed's component, dilate back inside the region), then
-   holes are filled on every axial slice.
+   holes are filled on every axial slice.  1.4: every axial section is kept within the
+   lesion's middle sections grown by ``section_margin`` (:func:`_clip_sections`; a lobe of
+   similar tissue beyond the organ's surface joined on a few slices decided the long axis).
 5. Volume: partial-volume corrected (:func:`partial_volume_ml`), the fractions measured
    against the lesion's value beyond the blur's reach (:func:`_lesion_value`; 1.3: for a
    lesion with no voxel that deep, the mean of its unsmoothed voxels inside the outline).
@@ -62,7 +64,7 @@ import SimpleITK as sitk
 from app.segmentation.errors import SegmentationCancelled, SegmentationError
 
 ALGORITHM = "caliper-half-contrast-region"
-ALGORITHM_VERSION = "1.3"
+ALGORITHM_VERSION = "1.4"
 #: Hounsfield units below which a seed is taken to be in air (or outside the body).
 AIR_HU = -400.0
 
@@ -91,6 +93,8 @@ class LesionParameters:
     min_solidity: float = 0.8
     blur_depth_mm: tuple[float, float] = (5.0, 3.0)
     protrusion_fraction: float = 0.25
+    section_margin: tuple[float, float] = (3.0, 0.1)
+    section_clip_from_mm: float = 10.0
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready parameters."""
@@ -418,6 +422,9 @@ def segment_lesion(
                 "the region around the point is not compact (it follows the organ's edge): "
                 "measure it by hand"
             )
+    # 1.4: a section reaching beyond the lesion's middle sections (a lobe of the tissue
+    # beyond the organ's surface kept on a few slices) is cut back to them
+    region = _clip_sections(region, spacing_mm, p)
     report(1.0)
     raw = voxels[tuple(slice(o, o + n) for o, n in zip(offset, region.shape, strict=True))]
     mu_pv = _lesion_value(smoothed, region, spacing_mm, mu_l, sign, p.blur_depth_mm, raw)
@@ -475,6 +482,35 @@ def _volume_region(
     if shell.any():
         mu_b = float(np.median(smoothed[sub][shell]))
     return whole, mu_b
+
+
+def _clip_sections(
+    region: np.ndarray, spacing_mm: tuple[float, float, float], p: LesionParameters
+) -> np.ndarray:
+    """Keep every axial section within the lesion's middle sections, grown by a margin (1.4).
+
+    The middle sections are those of the slice at the region's centre (area-weighted) and
+    its two neighbours, united; the margin is ``section_margin`` = (mm, fraction of their
+    equivalent radius), the larger.  A convex or lobulated lesion's other sections lie within
+    them (tilted ones shift by less than the margin); what reaches beyond is tissue of
+    similar density joined to the lesion on a few slices, not in its middle (a lobe beyond the
+    organ's surface with a neck as wide as itself, which no opening cuts), and on thick
+    slices it decides the longest diameter.  Lesions whose middle section's radius is under
+    ``section_clip_from_mm`` are left as they are.
+    """
+    areas = region.reshape(region.shape[0], -1).sum(axis=1)
+    total = float(areas.sum())
+    if total == 0:
+        return region
+    k = int(round(float((areas * np.arange(len(areas))).sum()) / total))
+    middle = np.asarray(region[max(k - 1, 0) : k + 2].any(axis=0), dtype=np.uint8)
+    radius = math.sqrt(float(middle.sum()) * spacing_mm[1] * spacing_mm[2] / math.pi)
+    if radius < p.section_clip_from_mm:
+        return region
+    grow = _ball(spacing_mm, max(p.section_margin[0], p.section_margin[1] * radius))
+    grow[2] = 0
+    reach = sitk.BinaryDilate(sitk.GetImageFromArray(middle[None]), grow, sitk.sitkBall)
+    return np.asarray(region & sitk.GetArrayFromImage(reach).astype(bool))
 
 
 def _cut_protrusions(

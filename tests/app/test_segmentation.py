@@ -103,6 +103,24 @@ def test_ellipsoid_long_axis_on_the_right_slice_and_perpendicular() -> None:
     assert d.short_axis_mm == pytest.approx(18.0, rel=0.15)
 
 
+def test_a_lobe_of_similar_tissue_on_a_few_off_centre_slices_is_cut_back() -> None:
+    """1.4: tissue of the lesion's density joined to it on two slices away from its middle
+    (a lobe beyond the organ's surface with a wide neck) does not decide the long axis."""
+    voxels, centre = phantom(24.0, -50.0, noise_hu=10.0)
+    rows, cols = np.mgrid[:160, :160]
+    lobe = (np.abs(rows - 80) <= 7) & (cols >= 88) & (cols <= 103)  # 6.4-18.4 mm from the centre
+    for k in (17, 18):  # 5-7.5 mm above the middle, where the section's radius is 9-11 mm
+        voxels[k][lobe] = np.minimum(voxels[k][lobe], 10 + (voxels[k][lobe] - 60) // 4)
+    result = segment_lesion(voxels, SPACING, centre)
+    d = recist_diameters(result.mask, SPACING)
+    # the sections stop within the 3 mm margin around the middle sections
+    assert d.long_axis_mm <= 24.0 + 3.5
+    unclipped = segment_lesion(
+        voxels, SPACING, centre, LesionParameters(section_clip_from_mm=1e9)
+    )  # as 1.3 did: the lobe's 6 mm count
+    assert recist_diameters(unclipped.mask, SPACING).long_axis_mm >= 29.5
+
+
 def test_the_plain_threshold_leaks_where_the_half_contrast_region_does_not() -> None:
     voxels, centre = phantom(24.0, -30.0, noise_hu=25.0)
     ours = segment_lesion(voxels, SPACING, centre)
