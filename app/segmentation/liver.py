@@ -20,6 +20,7 @@ percentage of (total liver − tumour), as used for the conversion decision (> 4
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ import SimpleITK as sitk
 
 from app.segmentation.errors import SegmentationCancelled, SegmentationError
 from app.segmentation.lesion import (
+    AIR_HU,
     Cancelled,
     Progress,
     RegionResult,
@@ -38,7 +40,9 @@ from app.segmentation.lesion import (
 )
 
 LIVER_ALGORITHM = "caliper-liver-window-region"
-LIVER_ALGORITHM_VERSION = "1.1"
+LIVER_ALGORITHM_VERSION = "1.2"
+#: ``(slice, row, column)`` index -> patient LPS millimetres (``Volume.index_to_lps``).
+IndexToLps = Callable[[float, float, float], tuple[float, float, float]]
 #: A liver below this many millilitres is not a liver (the seed was not in it).
 MIN_LIVER_ML = 200.0
 #: A region above this many millilitres has leaked out of the liver.
@@ -56,8 +60,20 @@ class LiverParameters:
     hu_range: tuple[float, float] = (-20.0, 220.0)
     open_radius_mm: float = 6.0
     close_radius_mm: float = 4.0
-    core_radius_mm: float = 16.0
-    core_margin_mm: float = 10.0
+    core_radius_mm: float = 12.0
+    core_margin_mm: float = 15.0
+    #: "1.2" (default) or "1.1" (the previous algorithm, kept for the benchmark).
+    version: str = "1.2"
+    #: Rounds of re-estimating the liver's intensity from the region found (1.2).
+    intensity_rounds: int = 4
+    #: Two thick parts share a basin when the saddle between them is this close to the
+    #: depth of the shallower one (1.2).
+    merge_depth_mm: float = 10.0
+
+    @classmethod
+    def v1_1(cls) -> LiverParameters:
+        """The parameters of version 1.1 (kept to compare with it in the benchmark)."""
+        return cls(core_radius_mm=16.0, core_margin_mm=10.0, version="1.1")
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready parameters."""
@@ -81,6 +97,7 @@ def segment_liver(
     *,
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
+    index_to_lps: IndexToLps | None = None,
 ) -> RegionResult:
     """Segment the liver from a seed inside it (see the module docstring).
 
@@ -125,19 +142,25 @@ def segment_liver(
             f"the point is not in liver tissue ({centre:.0f} HU; the liver window is "
             f"{p.hu_range[0]:.0f} to {p.hu_range[1]:.0f} HU): click inside the liver"
         )
-    lo = max(centre - p.window_hu, p.hu_range[0])
-    hi = min(centre + p.window_hu, p.hu_range[1])
-    inside = (smoothed >= lo) & (smoothed <= hi)
-    inside[local] = True
-    step(0.4)
-    region = open_by_reconstruction(inside, local, sp, p.open_radius_mm)
-    region &= _core_zone(inside, local, sp, p)
+    if p.version == "1.1":
+        inside = _window(smoothed, centre, p)
+        inside[local] = True
+        step(0.4)
+        region = open_by_reconstruction(inside, local, sp, p.open_radius_mm)
+        region &= _core_zone(inside, local, sp, p)
+    else:
+        centre = _liver_intensity(smoothed, local, sp, p, centre)
+        step(0.4)
+        region = _liver_region(smoothed, local, sp, p, centre, factor, index_to_lps)
     step(0.6)
     radius = [max(1, int(round(p.close_radius_mm / s))) for s in (sp[2], sp[1], sp[0])]
     closed = sitk.BinaryMorphologicalClosing(
         sitk.GetImageFromArray(region.astype(np.uint8)), radius, sitk.sitkBall
     )
-    region = fill_holes_per_slice(component_at(sitk.GetArrayFromImage(closed).astype(bool), local))
+    anchor = local if region[local] or not region.any() else _nearest_voxel(region, local, sp)
+    region = fill_holes_per_slice(
+        component_at(sitk.GetArrayFromImage(closed).astype(bool), anchor or local)
+    )
     step(0.85)
     full = np.repeat(np.repeat(region, factor, axis=1), factor, axis=2)
     full = full[:, : voxels.shape[1], : voxels.shape[2]]
@@ -155,6 +178,214 @@ def segment_liver(
         )
     report(1.0)
     return result
+
+
+def _window(smoothed: np.ndarray, centre: float, p: LiverParameters) -> np.ndarray:
+    """Voxels within ``window_hu`` of ``centre`` (clipped to the liver HU range)."""
+    lo = max(centre - p.window_hu, p.hu_range[0])
+    hi = min(centre + p.window_hu, p.hu_range[1])
+    return np.asarray((smoothed >= lo) & (smoothed <= hi))
+
+
+def _mode(values: np.ndarray, centre: float, half_width: float) -> float:
+    """The most frequent value of ``values`` near ``centre`` (1 HU bins, 9 HU box-smoothed),
+    refined as the median of the values within 15 HU of that peak (not tied to a bin edge)."""
+    edges = np.arange(centre - half_width, centre + half_width + 1.0, 1.0)
+    hist, _ = np.histogram(values, bins=edges)
+    smooth = np.convolve(hist.astype(np.float64), np.ones(9) / 9.0, mode="same")
+    peak = float(edges[int(np.argmax(smooth))] + 0.5)
+    near = values[np.abs(values - peak) <= 15.0]
+    return float(np.median(near)) if near.size else peak
+
+
+def _liver_intensity(
+    smoothed: np.ndarray,
+    local: tuple[int, int, int],
+    sp: tuple[float, float, float],
+    p: LiverParameters,
+    centre: float,
+) -> float:
+    """The liver's intensity: the peak of the values of the region the window grows to,
+    re-estimated until it settles (1.2).
+
+    The seed's neighbourhood is only the first guess: a click beside a vessel, a lesion or
+    in a less enhanced part moves its median by 10-15 HU, and the window's edge decides
+    whether segment IV and the left lobe stay connected.  The peak of the whole region's
+    histogram is the parenchyma's value wherever the click was.
+    """
+    voxel_ml = float(np.prod(sp)) / 1000.0
+    for _ in range(p.intensity_rounds):
+        inside = _window(smoothed, centre, p)
+        inside[local] = True
+        region = open_by_reconstruction(inside, local, sp, p.open_radius_mm)
+        if region.sum() * voxel_ml < MIN_LIVER_ML / 4:
+            break  # too small to say more than the seed's neighbourhood
+        new = _mode(smoothed[region], centre, p.window_hu)
+        new = min(max(new, p.hu_range[0]), p.hu_range[1])
+        if abs(new - centre) < 0.5:
+            return new
+        centre = new
+    return centre
+
+
+def _liver_region(
+    smoothed: np.ndarray,
+    local: tuple[int, int, int],
+    sp: tuple[float, float, float],
+    p: LiverParameters,
+    centre: float,
+    factor: int,
+    index_to_lps: IndexToLps | None,
+) -> np.ndarray:
+    """The liver's voxels in the working grid (1.2), refusing a click outside it.
+
+    The window's component holding the seed is opened by ``open_radius_mm`` (every thick
+    enough part, not only the one around the seed); its body is the largest component of
+    that region eroded by ``core_radius_mm`` (on the patient's right when the orientation is
+    known): the liver's bulk, whichever part of the liver the click was in.  The liver is
+    the opened region within ``core_margin_mm`` of the body reconstructed from it, joined to
+    the body.  A click outside it (the spleen joined by a bridge, the heart) is refused.
+    """
+    inside = _window(smoothed, centre, p)
+    inside[local] = True
+    component = component_at(inside, local)
+    opened = _opening(component, sp, p.open_radius_mm)
+    if not opened.any():
+        opened = component
+    side = None
+    if index_to_lps is not None:  # the body's midline: centre of what is not air
+        midline_x = _lps_x(smoothed > AIR_HU, (1, factor, factor), index_to_lps)
+        side = (index_to_lps, midline_x)
+    found = _liver_body(opened, sp, p, factor, side)
+    if found is None:  # thinner than the core everywhere (a few slices): no limit
+        region = component_at(opened, local) if opened[local] else component_at(inside, local)
+    else:
+        body, basin = found
+        reach = _distance_mm(body, sp) <= p.core_radius_mm + p.core_margin_mm
+        k, r, c = np.argwhere(body)[0]
+        region = component_at(basin & reach, (int(k), int(r), int(c)))
+    near = _dilate(region, sp, p.open_radius_mm)
+    if not near[local]:
+        raise SegmentationError(
+            "the point is not in the liver: the liver found from it "
+            f"({region.sum() * float(np.prod(sp)) / 1000.0:.0f} mL) does not reach it "
+            "(spleen, heart or bowel?): click inside the liver parenchyma"
+        )
+    if side is not None:
+        _refuse_left_sided(region, side[1], factor, side[0])
+    return region
+
+
+def _distance_mm(mask: np.ndarray, sp: tuple[float, float, float]) -> np.ndarray:
+    """Distance in millimetres from every voxel to ``mask`` (negative inside)."""
+    img = sitk.GetImageFromArray(mask.astype(np.uint8))
+    img.SetSpacing((sp[2], sp[1], sp[0]))
+    dist = sitk.SignedMaurerDistanceMap(
+        img, insideIsPositive=False, squaredDistance=False, useImageSpacing=True
+    )
+    return np.asarray(sitk.GetArrayFromImage(dist))
+
+
+def _opening(mask: np.ndarray, sp: tuple[float, float, float], radius_mm: float) -> np.ndarray:
+    """Binary opening by a ball of ``radius_mm`` (every component, not only the seed's)."""
+    radius = [max(1, int(round(radius_mm / s))) for s in (sp[2], sp[1], sp[0])]
+    opened = sitk.BinaryMorphologicalOpening(
+        sitk.GetImageFromArray(mask.astype(np.uint8)), radius, sitk.sitkBall
+    )
+    return np.asarray(sitk.GetArrayFromImage(opened).astype(bool))
+
+
+def _dilate(mask: np.ndarray, sp: tuple[float, float, float], radius_mm: float) -> np.ndarray:
+    radius = [max(1, int(round(radius_mm / s))) for s in (sp[2], sp[1], sp[0])]
+    grown = sitk.BinaryDilate(sitk.GetImageFromArray(mask.astype(np.uint8)), radius, sitk.sitkBall)
+    return np.asarray(sitk.GetArrayFromImage(grown).astype(bool))
+
+
+def _reconstruct(
+    core: np.ndarray, mask: np.ndarray, sp: tuple[float, float, float], radius_mm: float
+) -> np.ndarray:
+    """The part of ``mask`` the eroded ``core`` grows back to (an opening by reconstruction)."""
+    return np.asarray(_dilate(core, sp, radius_mm) & mask)
+
+
+def _nearest_voxel(
+    mask: np.ndarray, point: tuple[int, int, int], sp: tuple[float, float, float]
+) -> tuple[int, int, int] | None:
+    points = np.argwhere(mask)
+    if len(points) == 0:
+        return None
+    d2 = (((points - np.asarray(point)) * np.asarray(sp)) ** 2).sum(axis=1)
+    k, r, c = points[int(np.argmin(d2))]
+    return (int(k), int(r), int(c))
+
+
+def _liver_body(
+    mask: np.ndarray,
+    sp: tuple[float, float, float],
+    p: LiverParameters,
+    factor: int,
+    side: tuple[IndexToLps, float] | None,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The liver's body (its part deeper than ``core_radius_mm`` inside ``mask``) and its
+    basin, whichever part of the liver the click was in.
+
+    ``mask`` is split into basins by a watershed of its depth (distance to its outside):
+    two thick parts share a basin when the saddle between them is nearly as deep as the
+    shallower of the two (within ``merge_depth_mm``): the left lobe, joined to the right lobe
+    through segment IV, does; the heart over the diaphragm or the spleen behind the left
+    lobe, joined by a patch much thinner than themselves, does not.  The body is the basin
+    with the largest deep part (on the patient's right when the orientation is known).
+    None when no part is thick enough.
+    """
+    if p.core_radius_mm <= 0:
+        return None
+    img = sitk.GetImageFromArray(mask.astype(np.uint8))
+    img.SetSpacing((sp[2], sp[1], sp[0]))
+    depth = sitk.GetArrayFromImage(
+        sitk.SignedMaurerDistanceMap(
+            img, insideIsPositive=True, squaredDistance=False, useImageSpacing=True
+        )
+    ).astype(np.float32)
+    relief = np.where(mask, -depth, np.float32(1e4)).astype(np.float32)
+    basins = sitk.GetArrayFromImage(
+        sitk.MorphologicalWatershed(
+            sitk.GetImageFromArray(relief),
+            level=p.merge_depth_mm,
+            markWatershedLine=False,
+            fullyConnected=False,
+        )
+    )
+    deep = mask & (depth > p.core_radius_mm)
+    sizes = np.bincount(basins[deep].ravel(), minlength=int(basins.max()) + 1)
+    voxel_ml = float(np.prod(sp)) / 1000.0
+    for label in np.argsort(sizes)[::-1]:
+        # the core of a 200 mL liver is a few mL; a smaller one is noise or a vessel
+        if sizes[label] * voxel_ml < 2.0:
+            break
+        core = deep & (basins == label)
+        if side is None or _lps_x(core, (1, factor, factor), side[0]) < side[1]:
+            return core, mask & (basins == label)
+    return None
+
+
+def _lps_x(mask: np.ndarray, scale: tuple[int, int, int], index_to_lps: IndexToLps) -> float:
+    """Patient x (LPS: + is the patient's left) of the centre of ``mask`` on a grid
+    ``scale`` times coarser than the volume's."""
+    centre = np.argwhere(mask).mean(axis=0) * np.asarray(scale, dtype=float)
+    return float(index_to_lps(float(centre[0]), float(centre[1]), float(centre[2]))[0])
+
+
+def _refuse_left_sided(
+    region: np.ndarray, midline_x: float, factor: int, index_to_lps: IndexToLps
+) -> None:
+    """A region whose centre lies on the patient's left of the body's midline is no liver."""
+    x = _lps_x(region, (1, factor, factor), index_to_lps)
+    if x > midline_x:
+        raise SegmentationError(
+            f"the region around the point lies on the patient's left ({x - midline_x:.0f} mm "
+            "left of the body's midline): it is not the liver (spleen or stomach?); click "
+            "inside the liver, on the patient's right"
+        )
 
 
 def _core_zone(
