@@ -66,6 +66,12 @@ class LiverParameters:
     version: str = "1.2"
     #: Rounds of re-estimating the liver's intensity from the region found (1.2).
     intensity_rounds: int = 4
+    #: The liver's intensity is the peak of the region within this box around the click (1.2).
+    intensity_radius_mm: float = 50.0
+    #: Slices farther than this from the click are left out (no liver is that high) (1.2).
+    reach_mm: float = 220.0
+    #: Thin slices are averaged to slabs of about this thickness (1.2).
+    working_slice_mm: float = 4.0
     #: Two thick parts share a basin when the saddle between them is this close to the
     #: depth of the shallower one (1.2).
     merge_depth_mm: float = 10.0
@@ -118,10 +124,19 @@ def segment_liver(
 
     check_seed(voxels, seed)
     factor = max(1, int(round(p.working_mm / min(spacing_mm[1], spacing_mm[2]))))
-    small = voxels[:, ::factor, ::factor].astype(np.float32)
-    sp = (float(spacing_mm[0]), float(spacing_mm[1]) * factor, float(spacing_mm[2]) * factor)
+    k0, k1, zstep = 0, voxels.shape[0], 1
+    if p.version != "1.1":  # the slices that can hold the liver, on a grid of >= 4 mm
+        reach = int(p.reach_mm / float(spacing_mm[0]))
+        k0, k1 = max(0, seed[0] - reach), min(voxels.shape[0], seed[0] + reach + 1)
+        zstep = max(1, int(round(p.working_slice_mm / float(spacing_mm[0]))))
+    small = _slab_means(voxels[k0:k1, ::factor, ::factor], zstep)
+    sp = (
+        float(spacing_mm[0]) * zstep,
+        float(spacing_mm[1]) * factor,
+        float(spacing_mm[2]) * factor,
+    )
     local = (
-        seed[0],
+        min((seed[0] - k0) // zstep, small.shape[0] - 1),
         min(seed[1] // factor, small.shape[1] - 1),
         min(seed[2] // factor, small.shape[2] - 1),
     )
@@ -162,8 +177,10 @@ def segment_liver(
         component_at(sitk.GetArrayFromImage(closed).astype(bool), anchor or local)
     )
     step(0.85)
-    full = np.repeat(np.repeat(region, factor, axis=1), factor, axis=2)
-    full = full[:, : voxels.shape[1], : voxels.shape[2]]
+    planes = np.repeat(np.repeat(region, factor, axis=1), factor, axis=2)
+    full = np.zeros(voxels.shape, dtype=bool)
+    nearest = np.minimum((np.arange(k0, k1) - k0) // zstep, region.shape[0] - 1)
+    full[k0:k1] = planes[nearest][:, : voxels.shape[1], : voxels.shape[2]]
     result = RegionResult(full, (0, 0, 0), spacing3(spacing_mm), centre, float("nan"))
     covers_liver = voxels.shape[0] * float(spacing_mm[0]) >= 100.0  # else a few slices only
     if covers_liver and result.volume_ml < MIN_LIVER_ML:
@@ -178,6 +195,17 @@ def segment_liver(
         )
     report(1.0)
     return result
+
+
+def _slab_means(voxels: np.ndarray, step: int) -> np.ndarray:
+    """Means of every ``step`` consecutive slices (the last slab may be shorter), float32."""
+    if step == 1:
+        return np.asarray(voxels, dtype=np.float32)
+    n = voxels.shape[0]
+    out = np.empty(((n + step - 1) // step, *voxels.shape[1:]), dtype=np.float32)
+    for i in range(out.shape[0]):
+        out[i] = voxels[i * step : (i + 1) * step].mean(axis=0)
+    return out
 
 
 def _window(smoothed: np.ndarray, centre: float, p: LiverParameters) -> np.ndarray:
@@ -220,12 +248,28 @@ def _liver_intensity(
         region = open_by_reconstruction(inside, local, sp, p.open_radius_mm)
         if region.sum() * voxel_ml < MIN_LIVER_ML / 4:
             break  # too small to say more than the seed's neighbourhood
-        new = _mode(smoothed[region], centre, p.window_hu)
+        near = _box(region.shape, local, sp, p.intensity_radius_mm)
+        values = smoothed[near][region[near]]
+        if values.size == 0:
+            break
+        new = _mode(values, centre, p.window_hu)
         new = min(max(new, p.hu_range[0]), p.hu_range[1])
         if abs(new - centre) < 0.5:
             return new
         centre = new
     return centre
+
+
+def _box(
+    shape: tuple[int, ...], centre: tuple[int, int, int], sp: tuple[float, float, float], mm: float
+) -> tuple[slice, slice, slice]:
+    """The index box of +-``mm`` around ``centre``."""
+    r = [max(1, int(round(mm / s))) for s in sp]
+    return (
+        slice(max(centre[0] - r[0], 0), centre[0] + r[0] + 1),
+        slice(max(centre[1] - r[1], 0), centre[1] + r[1] + 1),
+        slice(max(centre[2] - r[2], 0), centre[2] + r[2] + 1),
+    )
 
 
 def _liver_region(
