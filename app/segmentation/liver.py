@@ -68,6 +68,8 @@ class LiverParameters:
     intensity_rounds: int = 4
     #: The liver's intensity is the peak of the region within this box around the click (1.2).
     intensity_radius_mm: float = 50.0
+    #: The first guess of the liver's intensity looks this far around the click (1.2).
+    seed_box_mm: float = 25.0
     #: Slices farther than this from the click are left out (no liver is that high) (1.2).
     reach_mm: float = 220.0
     #: Thin slices are averaged to slabs of about this thickness (1.2).
@@ -239,9 +241,19 @@ def _liver_intensity(
     The seed's neighbourhood is only the first guess: a click beside a vessel, a lesion or
     in a less enhanced part moves its median by 10-15 HU, and the window's edge decides
     whether segment IV and the left lobe stay connected.  The peak of the whole region's
-    histogram is the parenchyma's value wherever the click was.
+    histogram is the parenchyma's value wherever the click was.  The first guess is the peak
+    of the soft tissue within ``seed_box_mm`` of the click when the click's own value lies
+    off it by more than half the window (a click in a hypodense metastasis or a vessel).
     """
     voxel_ml = float(np.prod(sp)) / 1000.0
+    box = _box(smoothed.shape, local, sp, p.seed_box_mm)
+    values = smoothed[box]
+    lo, hi = p.hu_range
+    values = values[(values >= lo) & (values <= hi)]
+    if values.size:
+        around = _mode(values, (lo + hi) / 2.0, (hi - lo) / 2.0)
+        if abs(around - centre) > p.window_hu / 2.0:
+            centre = around
     for _ in range(p.intensity_rounds):
         inside = _window(smoothed, centre, p)
         inside[local] = True
@@ -291,8 +303,21 @@ def _liver_region(
     the body.  A click outside it (the spleen joined by a bridge, the heart) is refused.
     """
     inside = _window(smoothed, centre, p)
+    start = local
+    if not inside[local]:  # a click in a metastasis or a vessel: the liver tissue beside it
+        box = _box(inside.shape, local, sp, p.seed_box_mm)
+        offset = (box[0].start, box[1].start, box[2].start)
+        found_near = _nearest_voxel(
+            inside[box], (local[0] - offset[0], local[1] - offset[1], local[2] - offset[2]), sp
+        )
+        if found_near is not None:
+            start = (
+                found_near[0] + offset[0],
+                found_near[1] + offset[1],
+                found_near[2] + offset[2],
+            )
     inside[local] = True
-    component = component_at(inside, local)
+    component = component_at(inside, start)
     opened = _opening(component, sp, p.open_radius_mm)
     if not opened.any():
         opened = component
@@ -308,7 +333,7 @@ def _liver_region(
         reach = _distance_mm(body, sp) <= p.core_radius_mm + p.core_margin_mm
         k, r, c = np.argwhere(body)[0]
         region = component_at(basin & reach, (int(k), int(r), int(c)))
-    near = _dilate(region, sp, p.open_radius_mm)
+    near = _dilate(fill_holes_per_slice(region), sp, p.open_radius_mm)
     if not near[local]:
         raise SegmentationError(
             "the point is not in the liver: the liver found from it "
