@@ -1,17 +1,29 @@
 """Liver volumetry: a seeded liver segmentation, virtual resection and the future liver remnant.
 
-Liver segmentation (``LIVER_ALGORITHM`` / ``LIVER_ALGORITHM_VERSION``, parameters
-:class:`LiverParameters`): on a copy resampled to ``working_mm`` in-plane (for speed), the
-image is smoothed; the liver's intensity is the median around the seed and its window is that
-median ± ``window_hu`` (clipped to the liver HU range ``hu_range``).  The region is the
-voxels in the window connected to the seed after an opening by reconstruction of
-``open_radius_mm`` (which cuts the thin bridges to the spleen, heart, kidney and bowel that
-share the liver's density) and kept within ``core_margin_mm`` of the liver's core (the
-region opened by ``core_radius_mm``: the broad contact over the diaphragm between the dome
-and the heart, of the same density on a non-contrast CT, is cut there), closed by
-``close_radius_mm``, with the holes of each axial slice
-filled (vessels and tumours are part of the liver volume).  The mask is then brought back to
-the full grid.
+Liver segmentation (``LIVER_ALGORITHM`` / ``LIVER_ALGORITHM_VERSION`` 1.2, parameters
+:class:`LiverParameters`; docs/smart-caliper.md, "Liver segmentation 1.2"): on a copy
+resampled to ``working_mm`` in-plane and to slabs of about ``working_slice_mm`` (only the
+slices within ``reach_mm`` of the click), the image is smoothed.  The result must not depend
+on where in the liver the reader clicks, so:
+
+- the liver's intensity is not the click's neighbourhood but the peak of the histogram of
+  the region the window (± ``window_hu``) grows to, re-estimated until it settles (a click
+  in a metastasis or a vessel starts from the soft-tissue peak and the liver beside it);
+- the window's region is opened by ``open_radius_mm`` (thin bridges to bowel, pancreas,
+  kidney cut) and split into basins by a watershed of its depth: thick parts whose saddle is
+  within ``merge_depth_mm`` of the shallower one's depth share a basin (the left lobe joined
+  through segment IV does; the heart over the dome or the spleen, joined by a patch much
+  thinner than themselves, does not);
+- the liver's body is the basin with the largest part deeper than ``core_radius_mm``, on the
+  patient's right when the orientation is known (``index_to_lps``), whatever part the click
+  was in; the liver is that basin within ``core_margin_mm`` of the body's deep part, closed
+  by ``close_radius_mm`` with the holes of each axial slice filled (vessels and tumours are
+  part of the liver volume);
+- a click the liver does not reach (the spleen, the heart) and a region lying on the
+  patient's left of the body's midline are refused with the reason.
+
+Version 1.1 (the window around the click's median, the core nearest the click) stays
+callable with ``LiverParameters.v1_1()`` for the benchmark (``benchmarks/bench_liver.py``).
 
 Virtual resection: the resected part is either a painted mask or the side of a cut plane.
 The future liver remnant (FLR) is the liver outside the resection and outside tumour, as a
