@@ -40,6 +40,13 @@ def test_four_clicks_in_the_liver_give_the_same_volume(followup) -> None:  # typ
     assert all(1000.0 < v < 2000.0 for v in volumes), volumes  # a whole liver, no spleen
 
 
+def test_a_click_at_77_hu_beside_a_metastasis_finds_the_whole_liver(followup) -> None:  # type: ignore[no-untyped-def]
+    """Slice 6, beside T1 (seen under Xvfb): 1.1 took 77 HU as the liver's value (223 mL)."""
+    beside_t1 = seed_index(followup, (-84.78, 87.08, -296.44))
+    central = measure_liver(followup, seed_index(followup, LIVER_CLICKS[1])).volume_ml
+    assert measure_liver(followup, beside_t1).volume_ml == pytest.approx(central, rel=0.1)
+
+
 def test_a_click_by_the_spleen_is_refused_with_the_reason(followup) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SegmentationError, match="not in the liver|patient's left"):
         measure_liver(followup, seed_index(followup, SPLEEN_CLICK))  # 1.1: 1,977 mL
