@@ -229,7 +229,13 @@ def measure_liver(
     t0 = time.perf_counter()
     p = parameters or LiverParameters()
     region = segment_liver(
-        volume.voxels, spacing3(volume.spacing_mm), seed, p, progress=progress, cancelled=cancelled
+        volume.voxels,
+        spacing3(volume.spacing_mm),
+        seed,
+        p,
+        progress=progress,
+        cancelled=cancelled,
+        index_to_lps=getattr(volume, "index_to_lps", None),
     )
     return LiverSegmentation(
         region,
