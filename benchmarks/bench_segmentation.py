@@ -42,7 +42,7 @@ import os
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -349,7 +349,10 @@ def main() -> int:
     voxels = volume.voxels
     spacing_t = tuple(float(s) for s in volume.spacing_mm)
     spacing = np.asarray(spacing_t)
-    liver = segment_liver(voxels, spacing_t, LIVER_SEED, LiverParameters(open_radius_mm=12.0))
+    # where the lesions go: the liver of algorithm 1.1 (as placed for the figures of lesion
+    # algorithms 1.1-1.4), so that a new liver algorithm does not change the lesion set
+    placement = replace(LiverParameters.v1_1(), open_radius_mm=12.0)
+    liver = segment_liver(voxels, spacing_t, LIVER_SEED, placement)
     # lesions go into liver parenchyma: the mask has its vessels and the hilum's fat filled in
     # (they count in a liver volume); a lesion centred there would not be "in the liver"
     vol_img = sitk.GetImageFromArray(voxels.astype(np.float32))
