@@ -28,9 +28,9 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
-from PySide6.QtCore import QEventLoop, QSocketNotifier, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QSettings, QSocketNotifier, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 
 from app import demo, pyside_hook
@@ -275,13 +275,37 @@ def log_in(
         return _authenticate(database, username, password)
 
     names = [r.username for r in humans]
-    if local is not None:
-        names.remove(local.username)
-        names.insert(0, local.username)
+    last = _last_reader()
+    for first in (local.username if local is not None else None, last):
+        if first in names:  # the last reader who logged in here first, then the local reader
+            names.remove(first)
+            names.insert(0, first)
     if before_dialog is not None:
         before_dialog()  # e.g. close the splash, which would sit on top of the dialog
     dialog = LoginDialog(names, authenticate)
-    return dialog.reader if dialog.exec() == QDialog.DialogCode.Accepted else None
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    _remember_reader(dialog.reader.username)
+    return cast(Reader, dialog.reader)
+
+
+#: The key in window.ini of the last reader who logged in on this workstation (offered first).
+LAST_READER_SETTING = "session/last_reader"
+
+
+def _last_reader() -> str | None:
+    from storage import paths
+
+    path = paths.config_dir() / "window.ini"
+    value = QSettings(str(path), QSettings.Format.IniFormat).value(LAST_READER_SETTING, "")
+    return str(value) if value else None
+
+
+def _remember_reader(username: str) -> None:
+    from storage import paths
+
+    path = paths.config_dir() / "window.ini"
+    QSettings(str(path), QSettings.Format.IniFormat).setValue(LAST_READER_SETTING, username)
 
 
 NO_ADMIN_MESSAGE = (

@@ -128,6 +128,54 @@ def test_login_dialog_retries_until_the_password_is_right(qtbot, tmp_path) -> No
     assert issubclass(AuthenticationError, Exception)
 
 
+def test_a_refused_log_in_shows_its_whole_message(qtbot, tmp_path) -> None:
+    """The wrapped message used to be cut to the height the dialog had before it (seen under
+    Xvfb: only the middle line of three was readable)."""
+    database = open_database(f"sqlite:///{tmp_path / 'login.sqlite3'}")
+    try:
+        database.readers.create("ivan", "Ivan Investigator", Role.INVESTIGATOR, "right")
+        dialog = LoginDialog(["ivan"], database.readers.authenticate)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        dialog.password.setText("wrong")
+        dialog._on_log_in()
+        qtbot.wait(20)
+        label = dialog.error
+        assert label.height() >= label.heightForWidth(label.width())
+    finally:
+        database.close()
+
+
+def test_the_last_reader_who_logged_in_here_is_offered_first(qtbot, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    from app import main
+
+    database = open_database(f"sqlite:///{tmp_path / 'login.sqlite3'}")
+    offered: list[list[str]] = []
+
+    def log_in_as(username: str, password: str):  # noqa: ANN202
+        def fake_exec(dialog: LoginDialog) -> int:
+            names = [dialog.username.itemText(i) for i in range(dialog.username.count())]
+            offered.append(names)
+            dialog.username.setCurrentText(username)
+            dialog.password.setText(password)
+            dialog._on_log_in()
+            return int(dialog.result())
+
+        monkeypatch.setattr(LoginDialog, "exec", fake_exec)
+        return main.log_in(database, ask_first_admin=False)
+
+    try:
+        database.readers.create("alice", "Alice Reader", Role.READER, "a-pw")
+        database.readers.create("zoe", "Zoe Investigator", Role.INVESTIGATOR, "z-pw")
+        assert log_in_as("zoe", "z-pw").username == "zoe"
+        assert offered[-1][0] == "alice"  # nobody logged in here yet
+        assert log_in_as("alice", "wrong") is None
+        assert offered[-1][0] == "zoe"  # the last one who logged in
+    finally:
+        database.close()
+
+
 def test_sign_dialog_prefills_the_meaning(qtbot) -> None:
     dialog = SignDialog("C6", "PR", "ivan")
     qtbot.addWidget(dialog)

@@ -85,5 +85,6 @@ class LoginDialog(QDialog):
         except Exception as exc:  # wrong password etc.: say so and let the reader retry
             self.error.setText(str(exc) or "Wrong username or password.")
             self.password.clear()
+            self.adjustSize()  # the wrapped message in full, not cut to the dialog's first height
             return
         self.accept()
