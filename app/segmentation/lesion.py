@@ -220,7 +220,9 @@ def open_by_reconstruction(
         return component_at(mask, seed)
     img = sitk.GetImageFromArray(mask.astype(np.uint8))
     eroded = sitk.GetArrayFromImage(sitk.BinaryErode(img, radius, sitk.sitkBall)).astype(bool)
-    marker = seed if eroded[seed] else _nearest(eroded & component_at(mask, seed), seed, spacing_mm)
+    marker: tuple[int, int, int] | None = seed
+    if not eroded[seed]:
+        marker = nearest_voxel(eroded & component_at(mask, seed), seed, spacing_mm)
     if marker is None:  # the whole region is thinner than the opening: keep it unopened
         return component_at(mask, seed)
     core = component_at(eroded, marker)
@@ -229,7 +231,7 @@ def open_by_reconstruction(
     return component_at(opened, seed if opened[seed] else marker)
 
 
-def _nearest(
+def nearest_voxel(
     mask: np.ndarray, seed: tuple[int, int, int], spacing_mm: tuple[float, float, float]
 ) -> tuple[int, int, int] | None:
     """The voxel of ``mask`` nearest to ``seed`` in millimetres (None if the mask is empty)."""

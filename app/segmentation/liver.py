@@ -47,6 +47,7 @@ from app.segmentation.lesion import (
     check_seed,
     component_at,
     fill_holes_per_slice,
+    nearest_voxel,
     open_by_reconstruction,
     spacing3,
 )
@@ -186,7 +187,7 @@ def segment_liver(
     closed = sitk.BinaryMorphologicalClosing(
         sitk.GetImageFromArray(region.astype(np.uint8)), radius, sitk.sitkBall
     )
-    anchor = local if region[local] or not region.any() else _nearest_voxel(region, local, sp)
+    anchor = local if region[local] or not region.any() else nearest_voxel(region, local, sp)
     region = fill_holes_per_slice(
         component_at(sitk.GetArrayFromImage(closed).astype(bool), anchor or local)
     )
@@ -319,7 +320,7 @@ def _liver_region(
     if not inside[local]:  # a click in a metastasis or a vessel: the liver tissue beside it
         box = _box(inside.shape, local, sp, p.seed_box_mm)
         offset = (box[0].start, box[1].start, box[2].start)
-        found_near = _nearest_voxel(
+        found_near = nearest_voxel(
             inside[box], (local[0] - offset[0], local[1] - offset[1], local[2] - offset[2]), sp
         )
         if found_near is not None:
@@ -387,17 +388,6 @@ def _reconstruct(
 ) -> np.ndarray:
     """The part of ``mask`` the eroded ``core`` grows back to (an opening by reconstruction)."""
     return np.asarray(_dilate(core, sp, radius_mm) & mask)
-
-
-def _nearest_voxel(
-    mask: np.ndarray, point: tuple[int, int, int], sp: tuple[float, float, float]
-) -> tuple[int, int, int] | None:
-    points = np.argwhere(mask)
-    if len(points) == 0:
-        return None
-    d2 = (((points - np.asarray(point)) * np.asarray(sp)) ** 2).sum(axis=1)
-    k, r, c = points[int(np.argmin(d2))]
-    return (int(k), int(r), int(c))
 
 
 def _liver_body(
