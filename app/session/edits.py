@@ -33,6 +33,7 @@ from app.session.commands import (
 from app.session.errors import SessionError, TimepointLockedError, translated
 from app.session.records import (
     UNSPECIFIED_ORGAN,
+    checked_lesion_code,
     measurement_from_geometry,
     merge_values,
     new_tracking_uid,
@@ -664,10 +665,15 @@ class EditingMixin:
         old = self._lesion(lesion_id)
         if organ is not None and nodal is None and is_lymph_node(organ):
             nodal = True
+        if code is not None:
+            try:
+                code = checked_lesion_code(code)
+            except ValueError as exc:
+                raise SessionError(f"Could not rename {old.code}: {exc}") from exc
         changes: dict[str, Any] = {
             name: value
             for name, value in (
-                ("code", code.strip() if code is not None else None),
+                ("code", code),
                 ("kind", kind),
                 ("organ", canonical_organ(organ) if organ is not None else None),
                 ("location", location),

@@ -75,6 +75,25 @@ def next_lesion_code(kind: LesionKind, lesions: Iterable[Lesion]) -> str:
     return f"{prefix}{n}"
 
 
+#: A lesion code: T, NT or N and a number (a re-categorised lesion keeps its prefix).
+LESION_CODE = re.compile(r"^(T|NT|N)([1-9]\d{0,3})$")
+
+
+def checked_lesion_code(code: str) -> str:
+    """*code* in its stored form (upper case, no spaces), or ValueError saying what a code is.
+
+    >>> checked_lesion_code(" t3 ")
+    'T3'
+    """
+    text = code.strip().upper()
+    if not LESION_CODE.match(text):
+        raise ValueError(
+            f"{code.strip()!r} is not a lesion code: T, NT or N followed by a number "
+            "(e.g. T3, NT2, N1)"
+        )
+    return text
+
+
 def new_tracking_uid() -> str:
     """A fresh DICOM UID (``2.25.<uuid4>``) for TID 4108 Tracking Unique Identifier."""
     return f"2.25.{uuid.uuid4().int}"

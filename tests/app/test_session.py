@@ -525,3 +525,14 @@ def test_merge_refuses_itself_unknown_codes_and_non_targets(
     with pytest.raises(SessionError, match="'NT1' is not another target"):
         session.record_merge(t1, "NT1")
     assert session.measurement_for(t1) is None
+
+
+def test_a_lesion_code_is_t_nt_or_n_and_a_number(session: ReadingSession, baseline: object) -> None:
+    """Renaming T1 to "n" (a stray key in the code editor) used to be stored."""
+    session.record_measurement(drawn(30.0))
+    (t1,) = session.lesions()
+    for bad in ("n", "", "T", "T0", "X1", "T1a", "tumour 1"):
+        with pytest.raises(SessionError, match="not a lesion code"):
+            session.change_lesion(t1.id, code=bad)
+    session.change_lesion(t1.id, code=" t7 ")
+    assert session.lesions()[0].code == "T7"

@@ -16,7 +16,7 @@ import pydicom
 import pytest
 from PySide6 import QtCore
 from PySide6.QtGui import QAction, QFont, QFontMetrics, QKeySequence
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QMessageBox
 
 from app.main import SeriesLibrary
 from app.session import ReadingSession
@@ -115,6 +115,25 @@ def test_click_on_a_row_jumps_to_the_lesions_image_and_centres_it(
     table.doubleClicked.emit(window.lesion_model.index(row, 0))
     assert window.viewer.slice_index == 10
     assert _view_centre(window) == pytest.approx((165, 205), abs=1.0)
+
+
+def test_a_click_on_the_selected_row_opens_no_editor_and_n_renames_nothing(
+    qtbot, window: MainWindow, shared_data: Path
+) -> None:
+    """Found driving the demo under Xvfb: T1 was selected, a click on its row opened the code
+    editor (Qt's SelectedClicked), and N (next lesion) typed "n" into it: T1 became "n"."""
+    _reading(qtbot, window, shared_data / "ct-chest-30")
+    table = window.lesion_table
+    row = window.lesion_model.row_of_code("T1")
+    rect = table.visualRect(window.lesion_model.index(row, 0))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.wait(QApplication.doubleClickInterval() + 100)  # a second click, not a double-click
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.wait(QApplication.doubleClickInterval() + 100)  # Qt opens that editor after a delay
+    assert table.state() != QAbstractItemView.State.EditingState
+    qtbot.keyClick(table.viewport(), Qt.Key.Key_N)
+    qtbot.keyClick(table.viewport(), Qt.Key.Key_Return)
+    assert sorted(x.code for x in window.session.lesions()) == ["NT1", "T1", "T2"]
 
 
 def test_n_and_shift_n_go_through_the_lesions_in_table_order(

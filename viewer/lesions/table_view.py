@@ -1,7 +1,8 @@
 """The table view of :class:`~viewer.lesions.table_model.LesionTableModel`.
 
 Kind and status are edited with drop-down lists; organ, location and code
-inline; nodal with a check box.  Choosing "split" asks for the fragments'
+inline (double-click or F2: a click on the selected row only selects it); nodal with a
+check box.  Choosing "split" asks for the fragments'
 lengths (:class:`SplitLesionDialog`), "merged" for the target the lesion
 joined (:class:`MergeLesionDialog`).  Selecting a row announces the lesion
 (``lesion_selected``) so the main window can assign the next caliper to it and
@@ -86,10 +87,11 @@ class LesionTableView(QTableView):
         self.setAlternatingRowColors(True)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # not SelectedClicked: a click on the selected row goes to the lesion's image, and an
+        # editor opened by it took the next key (N renamed T1 to "n")
         self.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed
-            | QAbstractItemView.EditTrigger.SelectedClicked
         )
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(24)
