@@ -131,9 +131,16 @@ def test_a_click_on_the_selected_row_opens_no_editor_and_n_renames_nothing(
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.wait(QApplication.doubleClickInterval() + 100)  # Qt opens that editor after a delay
     assert table.state() != QAbstractItemView.State.EditingState
+    location = table.visualRect(window.lesion_model.index(row, 3)).center()
+    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=location)
+    assert table.state() != QAbstractItemView.State.EditingState  # a double-click goes there too
     qtbot.keyClick(table.viewport(), Qt.Key.Key_N)
     qtbot.keyClick(table.viewport(), Qt.Key.Key_Return)
     assert sorted(x.code for x in window.session.lesions()) == ["NT1", "T1", "T2"]
+    assert "n" not in {x.location for x in window.session.lesions()}
+    table.setCurrentIndex(window.lesion_model.index(row, 3))
+    qtbot.keyClick(table.viewport(), Qt.Key.Key_F2)  # F2 still edits
+    assert table.state() == QAbstractItemView.State.EditingState
 
 
 def test_n_and_shift_n_go_through_the_lesions_in_table_order(

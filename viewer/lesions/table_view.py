@@ -1,10 +1,10 @@
 """The table view of :class:`~viewer.lesions.table_model.LesionTableModel`.
 
 Kind and status are edited with drop-down lists; organ, location and code
-inline (double-click or F2: a click on the selected row only selects it); nodal with a
-check box.  Choosing "split" asks for the fragments'
-lengths (:class:`SplitLesionDialog`), "merged" for the target the lesion
-joined (:class:`MergeLesionDialog`).  Selecting a row announces the lesion
+inline, after F2 or the row menu's "Edit organ / location…" (a click or double-click
+goes to the lesion's image and opens no editor); nodal with a check box.  Choosing
+"split" asks for the fragments' lengths (:class:`SplitLesionDialog`), "merged" for the
+target the lesion joined (:class:`MergeLesionDialog`).  Selecting a row announces the lesion
 (``lesion_selected``) so the main window can assign the next caliper to it and
 show its previous key slice.
 """
@@ -87,12 +87,10 @@ class LesionTableView(QTableView):
         self.setAlternatingRowColors(True)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        # not SelectedClicked: a click on the selected row goes to the lesion's image, and an
-        # editor opened by it took the next key (N renamed T1 to "n")
-        self.setEditTriggers(
-            QAbstractItemView.EditTrigger.DoubleClicked
-            | QAbstractItemView.EditTrigger.EditKeyPressed
-        )
+        # F2 (or the row menu's "Edit organ / location…"), not a click or a double-click:
+        # those go to the lesion's image, and an editor they opened took the next key (N
+        # renamed T1 to "n"; in a drop-down it would have chosen "new lesion")
+        self.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(24)
         header = self.horizontalHeader()
