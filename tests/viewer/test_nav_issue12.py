@@ -367,6 +367,7 @@ def test_shortcut_list_holds_every_shortcut_of_the_window(qtbot, window: MainWin
         assert key in listed, key
     assert any("Next lesion" in text for _, text in rows)
     assert any("PgUp" in keys for keys, _ in rows)  # the image's own keys too
+    assert any(keys == "F2" and "lesion table" in text for keys, text in rows)  # and the table's
     dialog.close()
 
 

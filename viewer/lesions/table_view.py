@@ -61,6 +61,12 @@ class _ChoiceDelegate(QStyledItemDelegate):
         model.setData(index, editor.currentData(), Qt.ItemDataRole.EditRole)
 
 
+#: The lesion table's own keys, for Help → Keyboard shortcuts: (key, what it does).
+TABLE_KEYS: tuple[tuple[str, str], ...] = (
+    ("F2", "Edit the selected cell (lesion table)"),
+)
+
+
 class LesionTableView(QTableView):
     """Lesion table with drop-down editors and a ``lesion_selected(object)`` signal.
 

@@ -3,7 +3,8 @@
 The list of shortcuts is generated when it is opened, from the window's own
 ``QAction`` objects (every action with a shortcut, whatever module built it)
 and the image view's keys (:data:`viewer.image.keys.SLICE_STEPS`,
-:data:`~viewer.image.keys.DELETE_KEYS`), so it cannot go stale.
+:data:`~viewer.image.keys.DELETE_KEYS`) and the lesion table's
+(:data:`viewer.lesions.table_view.TABLE_KEYS`), so it cannot go stale.
 """
 
 from __future__ import annotations
@@ -46,6 +47,14 @@ def image_keys() -> list[tuple[str, str]]:
     ]
 
 
+def table_keys() -> list[tuple[str, str]]:
+    """The lesion table's own keys (imported when the list is opened: the table is a dock
+    module, built after the window shows)."""
+    from viewer.lesions.table_view import TABLE_KEYS
+
+    return list(TABLE_KEYS)
+
+
 def action_shortcuts(window: QWidget) -> list[tuple[str, str]]:
     """Every shortcut of *window*'s actions: (keys, action text), sorted by text."""
     rows = []
@@ -69,7 +78,7 @@ class ShortcutsDialog(QDialog):
         super().__init__(window)
         self.setObjectName("shortcutsDialog")
         self.setWindowTitle("Keyboard shortcuts")
-        rows = action_shortcuts(window) + image_keys()
+        rows = action_shortcuts(window) + image_keys() + table_keys()
         self.table = QTableWidget(len(rows), 2, self)
         self.table.setHorizontalHeaderLabels(["Keys", "Does"])
         self.table.verticalHeader().hide()
