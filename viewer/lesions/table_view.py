@@ -62,9 +62,7 @@ class _ChoiceDelegate(QStyledItemDelegate):
 
 
 #: The lesion table's own keys, for Help → Keyboard shortcuts: (key, what it does).
-TABLE_KEYS: tuple[tuple[str, str], ...] = (
-    ("F2", "Edit the selected cell (lesion table)"),
-)
+TABLE_KEYS: tuple[tuple[str, str], ...] = (("F2", "Edit the selected cell (lesion table)"),)
 
 
 class LesionTableView(QTableView):
