@@ -238,9 +238,7 @@ class PriorSliceWidget(QWidget):
                 item.hide()
             for (segs, text), item in zip(here, self._caliper_labels, strict=False):
                 self._add_lines(segs)
-                end = max((segs[0].start_px, segs[0].end_px), key=lambda p: p[0])
-                item.setText(text)
-                item.setPos(end[0] + 2, end[1])
+                _label_at_right_end(item, segs[0], text)
                 item.show()
         self._update_caption()
 
@@ -269,10 +267,7 @@ class PriorSliceWidget(QWidget):
             item.hide()
         self._label.setVisible(bool(segments))
         if segments:  # "T1 34.0 mm" (the caption's last part) at the right-hand end
-            seg = segments[0]
-            end = max((seg.start_px, seg.end_px), key=lambda p: p[0])
-            self._label.setText(self._title.split(" · ")[-1])
-            self._label.setPos(end[0] + 2, end[1])
+            _label_at_right_end(self._label, segments[0], self._title.split(" · ")[-1])
         self._add_lines(segments)
 
     def _add_lines(self, segments: list[Any]) -> None:
@@ -289,3 +284,10 @@ class PriorSliceWidget(QWidget):
             )
             self.viewer.view_box.addItem(line)
             self._lines.append(line)
+
+
+def _label_at_right_end(label: pg.TextItem, segment: Any, text: str) -> None:
+    """*text* in *label*, beside the right-hand end of a caliper *segment* (display pixels)."""
+    end = max((segment.start_px, segment.end_px), key=lambda p: p[0])
+    label.setText(text)
+    label.setPos(end[0] + 2, end[1])
