@@ -293,19 +293,20 @@ def log_in(
 LAST_READER_SETTING = "session/last_reader"
 
 
-def _last_reader() -> str | None:
+def _window_ini() -> QSettings:
+    """This workstation's window.ini (the file the window remembers its state in)."""
     from storage import paths
 
-    path = paths.config_dir() / "window.ini"
-    value = QSettings(str(path), QSettings.Format.IniFormat).value(LAST_READER_SETTING, "")
+    return QSettings(str(paths.config_dir() / "window.ini"), QSettings.Format.IniFormat)
+
+
+def _last_reader() -> str | None:
+    value = _window_ini().value(LAST_READER_SETTING, "")
     return str(value) if value else None
 
 
 def _remember_reader(username: str) -> None:
-    from storage import paths
-
-    path = paths.config_dir() / "window.ini"
-    QSettings(str(path), QSettings.Format.IniFormat).setValue(LAST_READER_SETTING, username)
+    _window_ini().setValue(LAST_READER_SETTING, username)
 
 
 NO_ADMIN_MESSAGE = (
