@@ -65,7 +65,8 @@ DEFAULT_DATA = Path(os.environ.get("CALIPER_SHARED_DATA", ROOT.parent / "shared"
 SIZES_MM = (10, 15, 20, 30, 40, 50, 60, 80)
 SHAPES = ("sphere", "ellipsoid", "lobulated")
 LIVER_SEED = (150, 300, 180)  # (slice, row, column) in the right lobe of ct-wholebody-269
-SLICE_THICKNESS_MM = 5.0
+SLICE_THICKNESS_MM = 5.0  # both hosts: 5 mm slices (every 2.5 mm and every 5 mm)
+HOSTS = ("ct-wholebody-269", "crlm-ct-1006")
 VERBOSE = False
 _MODEL_NAMES = {
     "replace": "replacement model (tumour tissue replaces what was there; --replace)",
@@ -305,10 +306,34 @@ def liver_reference(data: Path) -> None:
     )
 
 
+def host_liver(host: str, voxels: np.ndarray, spacing: tuple[float, ...]) -> np.ndarray:
+    """The liver mask the lesions are placed in.
+
+    ct-wholebody-269: the liver of algorithm 1.1 (as placed for the figures of lesion
+    algorithms 1.1-1.4), so that a new liver algorithm does not change the lesion set.
+    crlm-ct-1006: the reference liver in benchmarks/data (an engineer's, see its README);
+    its own metastases are not parenchyma, so no lesion is centred in them.
+    """
+    if host == "crlm-ct-1006":
+        from bench_liver import load_reference
+
+        return load_reference(voxels.shape)
+    placement = replace(LiverParameters.v1_1(), open_radius_mm=12.0)
+    s3 = (spacing[0], spacing[1], spacing[2])
+    return segment_liver(voxels, s3, LIVER_SEED, placement).mask
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument(
+        "--host",
+        default="ct-wholebody-269",
+        choices=HOSTS,
+        help="the CT the lesions go into: the issue's low-dose CT (default) or the trial's kind "
+        "of scan, the portal-venous CT of a CRLM patient (its liver from benchmarks/data)",
+    )
     parser.add_argument("--limit", type=int, default=None, help="measure only the first N lesions")
     parser.add_argument("--verbose", action="store_true", help="one line per lesion")
     parser.add_argument(
@@ -345,21 +370,18 @@ def main() -> int:
     VERBOSE = args.verbose
     rng = np.random.default_rng(args.seed)
 
-    volume = load_series(args.data / "ct-wholebody-269")
+    volume = load_series(args.data / args.host)
     voxels = volume.voxels
     spacing_t = tuple(float(s) for s in volume.spacing_mm)
     spacing = np.asarray(spacing_t)
-    # where the lesions go: the liver of algorithm 1.1 (as placed for the figures of lesion
-    # algorithms 1.1-1.4), so that a new liver algorithm does not change the lesion set
-    placement = replace(LiverParameters.v1_1(), open_radius_mm=12.0)
-    liver = segment_liver(voxels, spacing_t, LIVER_SEED, placement)
+    liver = host_liver(args.host, voxels, spacing_t)
     # lesions go into liver parenchyma: the mask has its vessels and the hilum's fat filled in
     # (they count in a liver volume); a lesion centred there would not be "in the liver"
     vol_img = sitk.GetImageFromArray(voxels.astype(np.float32))
     vol_img.SetSpacing((spacing_t[2], spacing_t[1], spacing_t[0]))
     smooth = sitk.GetArrayFromImage(sitk.SmoothingRecursiveGaussian(vol_img, 2.0))
-    liver_hu = float(np.median(smooth[liver.mask]))
-    parenchyma = liver.mask & (np.abs(smooth - liver_hu) <= 20.0)
+    liver_hu = float(np.median(smooth[liver]))
+    parenchyma = liver & (np.abs(smooth - liver_hu) <= 20.0)
     del smooth, vol_img
     dist = sitk.SignedMaurerDistanceMap(
         sitk.GetImageFromArray(parenchyma.astype(np.uint8)),
@@ -403,7 +425,7 @@ def main() -> int:
         t_long, t_short = truth_diameters(lesion, spacing, voxels.shape[0])
         t_vol = lesion.true_volume_ml()
         covered = regions["additive"] != voxels[box]
-        outside = float((covered & ~liver.mask[box]).sum() / max(covered.sum(), 1))
+        outside = float((covered & ~liver[box]).sum() / max(covered.sum(), 1))
         if args.only and args.only not in f"{shape} {size:.0f} {density}":
             continue
         for model in models:
@@ -448,7 +470,7 @@ def main() -> int:
 def _report(args: argparse.Namespace, model: str, rows: list[dict[str, object]]) -> None:
     """The summary tables of one insertion model."""
     print(
-        f"{len(rows)} synthetic lesions in {args.data / 'ct-wholebody-269'} (seed {args.seed}), "
+        f"{len(rows)} synthetic lesions in {args.data / args.host} (seed {args.seed}), "
         f"version {ALGORITHM_VERSION}, {_MODEL_NAMES[model]}"
     )
     print(
@@ -467,7 +489,11 @@ def _report(args: argparse.Namespace, model: str, rows: list[dict[str, object]])
     )
     for method in ("caliper", "threshold"):
         _summary(method, inside, "  in liver")
-    for lo, hi in ((10, 20), (30, 50), (60, 80)):
+    measurable = [r for r in rows if r["truth"][0] >= 10.0]  # type: ignore[index]
+    print(f"RECIST-measurable lesions (true long axis >= 10 mm): {len(measurable)} of {len(rows)}")
+    for method in ("caliper", "threshold"):
+        _summary(method, measurable, "  >= 10 mm")
+    for lo, hi in ((10, 15), (20, 80), (10, 20), (30, 50), (60, 80)):
         for method in ("caliper", "threshold"):
             _summary(
                 method,
