@@ -7,7 +7,9 @@ The algorithm (``ALGORITHM`` / ``ALGORITHM_VERSION``; its parameters are
    smaller; the computation never sees the rest of the volume) and smooth it with a Gaussian
    of ``smoothing_mm``.  Boxes from ``coarse_from_mm`` (lesions over ~50 mm) are averaged
    2x2 in-plane first (1.6-2 mm voxels on a 512 CT: four times fewer voxels, under a
-   second up to 80 mm; the mask comes back as 2x2 blocks).
+   second up to 80 mm; the mask comes back as 2x2 blocks).  1.5: a region of that grid
+   whose sections are all under ``fine_below_mm`` in equivalent radius (a small lesion
+   whose smaller boxes leaked on noise) is measured again on the full grid.
    The seed value ``mu_0`` is the median around the click on its slice.
 2. Leak scan: thresholds ``mu_0 ± h`` (``level_step_hu`` up to ``max_level_hu``, by bisection,
    since the region only grows with ``h``) towards a brighter and towards a darker
@@ -56,7 +58,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import SimpleITK as sitk
@@ -64,7 +66,7 @@ import SimpleITK as sitk
 from app.segmentation.errors import SegmentationCancelled, SegmentationError
 
 ALGORITHM = "caliper-half-contrast-region"
-ALGORITHM_VERSION = "1.4"
+ALGORITHM_VERSION = "1.5"
 #: Hounsfield units below which a seed is taken to be in air (or outside the body).
 AIR_HU = -400.0
 
@@ -95,6 +97,7 @@ class LesionParameters:
     protrusion_fraction: float = 0.25
     section_margin: tuple[float, float] = (3.0, 0.1)
     section_clip_from_mm: float = 10.0
+    fine_below_mm: float = 10.0
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready parameters."""
@@ -345,10 +348,23 @@ def segment_lesion(
             # a lesion larger than the smaller boxes: on a grid twice as coarse in-plane (the
             # 0.8-1 mm pixels of a 512 CT become 1.6-2 mm; 4x fewer voxels, under a second)
             coarse = _segment_coarse(voxels, spacing_mm, seed, radius, p, step)
-            if coarse is not None:
+            if coarse is not None and not _fits(coarse, p.fine_below_mm):
                 report(1.0)
                 return coarse
-            continue
+            if coarse is None:
+                continue
+            # 1.5: a small lesion whose smaller boxes leaked on noise (a 7 mm lesion on the
+            # 2x2 grid is 3-4 voxels across: -30 % of its volume); the full grid measures it
+            fine = replace(p, coarse_from_mm=0.0, box_radii_mm=p.box_radii_mm[:n] or (radius,))
+            try:
+                return segment_lesion(
+                    voxels, spacing_mm, seed, fine, progress=progress, cancelled=cancelled
+                )
+            except SegmentationCancelled:
+                raise
+            except SegmentationError:
+                report(1.0)
+                return coarse
         found = _leak_level(voxels, spacing_mm, seed, radius, p)
         step(0.1 + 0.4 * (n + 1) / len(p.box_radii_mm))
         if found is not None:
@@ -588,6 +604,13 @@ def _outline_in_plane(mask: np.ndarray) -> np.ndarray:
     padded = np.pad(mask, ((0, 0), (1, 1), (1, 1)))
     inner = padded[:, :-2, 1:-1] & padded[:, 2:, 1:-1] & padded[:, 1:-1, :-2] & padded[:, 1:-1, 2:]
     return np.asarray(mask & ~inner)
+
+
+def _fits(result: RegionResult, radius_mm: float) -> bool:
+    """Whether every axial section of ``result`` has an equivalent radius under ``radius_mm``."""
+    areas = result.mask.reshape(result.mask.shape[0], -1).sum(axis=1)
+    largest = float(areas.max()) * result.spacing_mm[1] * result.spacing_mm[2]
+    return math.sqrt(largest / math.pi) < radius_mm
 
 
 def _segment_coarse(
