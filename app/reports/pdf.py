@@ -143,11 +143,16 @@ def method_notes(t: PatientTimeline) -> list[tuple[Measurement, str]]:
     return notes
 
 
+def method_marks(notes: list[tuple[Measurement, str]]) -> dict[int, str]:
+    """``" [n]"`` by ``id()`` of each measurement of :func:`method_notes` (table, key images)."""
+    return {id(m): f" [{n}]" for n, (m, _) in enumerate(notes, start=1)}
+
+
 def _table(c: _Canvas, t: PatientTimeline, liver: LiverResponse) -> None:
     tps = sorted(t.timepoints, key=lambda x: x.order)
     lesions = sorted(t.lesions, key=lambda les: (_KIND_ORDER[les.kind], les.code))
     notes = method_notes(t)
-    marks = {id(m): f" [{n}]" for n, (m, _) in enumerate(notes, start=1)}
+    marks = method_marks(notes)
 
     def cell(m: Measurement | None, nodal: bool) -> str:
         return cell_text(m, nodal) + ("" if m is None else marks.get(id(m), ""))
@@ -361,12 +366,13 @@ def _key_images(c: _Canvas, t: PatientTimeline, images: Mapping[str, Path]) -> l
     notes: list[str] = []
     tiles = []
     labels = {tp.id: tp for tp in t.timepoints}
+    marks = method_marks(method_notes(t))  # a semi-automatic one names its footnote
     for m in sorted(t.measurements, key=lambda m: (labels[m.timepoint_id].order, m.lesion_id)):
         lesion = t.lesion(m.lesion_id)
         if lesion is None or lesion.kind is not LesionKind.TARGET:
             continue
         label = labels[m.timepoint_id].label
-        caption = f"{lesion.code} at {label}: {cell_text(m, lesion.nodal)} mm"
+        caption = f"{lesion.code} at {label}: {cell_text(m, lesion.nodal)} mm{marks.get(id(m), '')}"
         if m.geometry is None:
             continue
         path = images.get(m.geometry.sop_instance_uid)
