@@ -9,14 +9,24 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import recist
 from app.errors import CliError
-from recist.model import Measurement, Reader
+from recist.model import Measurement, Method, Reader
 from storage.db import Database, NotFoundError, PatientChart
-from storage.exchange.timeline import PatientTimeline
+from storage.db.segmentations import StoredSegmentation, caliper_change
+from storage.exchange.timeline import (
+    MANUAL,
+    SEMI_AUTOMATIC,
+    MeasurementProvenance,
+    PatientTimeline,
+)
+
+#: Algorithm name of a contour the reader edited with the brush
+#: (``app.segmentation.editing.EDIT_ALGORITHM``; its parameters name the ``source`` algorithm).
+EDITED_CONTOUR_ALGORITHM = "manual edit"
 
 
 def one_per_lesion(measurements: list[Measurement]) -> list[Measurement]:
@@ -38,10 +48,51 @@ def load_timeline(db: Database, subject_id: str) -> PatientTimeline:
         When the patient does not exist or has no timepoint.
     """
     try:
-        chart = db.read_only_store().chart(subject_id)
+        store = db.read_only_store()
+        chart = store.chart(subject_id)
     except NotFoundError as exc:
         raise CliError(f"no patient {subject_id!r}; list them with `caliper patient list`") from exc
-    return _timeline(chart, _readers(db))
+    timeline = _timeline(chart, _readers(db))
+    semi = [m for m in timeline.measurements if m.id is not None and m.method is Method.SEMI_AUTO]
+    contours = store.segmentations.for_measurements(m.id for m in semi if m.id is not None)
+    return replace(
+        timeline,
+        provenance={
+            m.id: measurement_provenance(m, contours.get(m.id))
+            for m in timeline.measurements
+            if m.id is not None
+        },
+    )
+
+
+def measurement_provenance(
+    m: Measurement, contour: StoredSegmentation | None
+) -> MeasurementProvenance:
+    """How ``m`` was made, from its method and the lesion contour linked to it (issue 16).
+
+    A contour edited with the brush names the algorithm that drew it first (its parameters'
+    ``source``); whether the caliper was moved compares the measurement with the caliper
+    the contour was stored with (``storage.db.segmentations.caliper_change``).  A manual
+    measurement says nothing of any contour once stored with the lesion.
+    """
+    if m.method is not Method.SEMI_AUTO:
+        return MeasurementProvenance(MANUAL)
+    if contour is None:
+        return MeasurementProvenance(SEMI_AUTOMATIC)
+    algorithm, version = contour.algorithm, contour.algorithm_version
+    edited = algorithm == EDITED_CONTOUR_ALGORITHM
+    source = contour.parameters.get("source")
+    if edited and isinstance(source, dict):
+        algorithm = str(source.get("algorithm") or "")
+        version = str(source.get("algorithm_version") or "")
+    return MeasurementProvenance(
+        SEMI_AUTOMATIC,
+        algorithm,
+        version,
+        contour_edited=edited,
+        caliper_change=caliper_change(contour, m),
+        volume_ml=contour.volume_ml,
+    )
 
 
 def _readers(db: Database) -> dict[int, Reader]:

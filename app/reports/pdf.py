@@ -1,7 +1,9 @@
 """The per-patient PDF report, drawn with QPdfWriter and QPainter.
 
 Contents: header (trial, subject, criteria), lesions by timepoint with sums,
-percentages and responses, the reason for each response, best overall response
+percentages and responses (a semi-automatic measurement is marked ``[n]`` and footnoted
+under the table: algorithm and version, accepted as proposed or edited by the reader, and
+its contour's volume), the reason for each response, best overall response
 and confirmation status, signatures, a spider plot of the patient, and key
 images (each target's slice with its caliper) when the image files are found.
 Beside the overall response, for a patient with liver lesions at baseline: the
@@ -120,15 +122,46 @@ def _header(c: _Canvas, t: PatientTimeline, audit_head: tuple[int, str] | None =
     c.gap()
 
 
+#: What the footnotes of the semi-automatic measurements say first.
+METHOD_NOTE = (
+    "Measurement method: values without a mark were measured with manual calipers; [n] marks "
+    "a semi-automatic measurement (Smart caliper: proposed from a segmented contour):"
+)
+
+
+def method_notes(t: PatientTimeline) -> list[tuple[Measurement, str]]:
+    """The semi-automatic measurements in table order (lesions, then timepoints), each with
+    its footnote: ``T1 at C3: semi-automatic, <algorithm> <version>, edited by the reader
+    (contour edited), volume 12.3 mL``; footnote ``n`` is the n-th of the list."""
+    tps = sorted(t.timepoints, key=lambda x: x.order)
+    notes = []
+    for les in sorted(t.lesions, key=lambda les: (_KIND_ORDER[les.kind], les.code)):
+        for tp in tps:
+            m = t.measurement(les.id, tp.id)
+            if m is not None and t.provenance_of(m).semi_automatic:
+                notes.append((m, f"{les.code} at {tp.label}: {t.provenance_of(m).describe()}"))
+    return notes
+
+
+def method_marks(notes: list[tuple[Measurement, str]]) -> dict[int, str]:
+    """``" [n]"`` by ``id()`` of each measurement of :func:`method_notes` (table, key images)."""
+    return {id(m): f" [{n}]" for n, (m, _) in enumerate(notes, start=1)}
+
+
 def _table(c: _Canvas, t: PatientTimeline, liver: LiverResponse) -> None:
     tps = sorted(t.timepoints, key=lambda x: x.order)
     lesions = sorted(t.lesions, key=lambda les: (_KIND_ORDER[les.kind], les.code))
+    notes = method_notes(t)
+    marks = method_marks(notes)
+
+    def cell(m: Measurement | None, nodal: bool) -> str:
+        return cell_text(m, nodal) + ("" if m is None else marks.get(id(m), ""))
+
     rows: list[list[str]] = [["Lesion", "Organ"] + [tp.label for tp in tps]]
     rows.append(["", "date"] + [tp.scan_date.isoformat() if tp.scan_date else "" for tp in tps])
     for les in lesions:
         rows.append(
-            [les.code, les.organ]
-            + [cell_text(t.measurement(les.id, tp.id), les.nodal) for tp in tps]
+            [les.code, les.organ] + [cell(t.measurement(les.id, tp.id), les.nodal) for tp in tps]
         )
     results = [t.result_for(tp.label) for tp in tps]
     rows.append(["Sum (mm)", ""] + [_number(r.get("sum_mm")) for r in results])
@@ -171,6 +204,13 @@ def _table(c: _Canvas, t: PatientTimeline, liver: LiverResponse) -> None:
             f"{results[after - 1].get('label')}; not used for the best overall response",
             7,
         )
+    if notes:
+        c.gap(4)
+        c.text(METHOD_NOTE, 7)
+        for n, (_, note) in enumerate(notes, start=1):
+            c.text(f"[{n}] {note}", 7, indent=10)
+    else:
+        c.text("Measurement method: every measurement was made with manual calipers.", 7)
     c.gap()
 
 
@@ -326,12 +366,13 @@ def _key_images(c: _Canvas, t: PatientTimeline, images: Mapping[str, Path]) -> l
     notes: list[str] = []
     tiles = []
     labels = {tp.id: tp for tp in t.timepoints}
+    marks = method_marks(method_notes(t))  # a semi-automatic one names its footnote
     for m in sorted(t.measurements, key=lambda m: (labels[m.timepoint_id].order, m.lesion_id)):
         lesion = t.lesion(m.lesion_id)
         if lesion is None or lesion.kind is not LesionKind.TARGET:
             continue
         label = labels[m.timepoint_id].label
-        caption = f"{lesion.code} at {label}: {cell_text(m, lesion.nodal)} mm"
+        caption = f"{lesion.code} at {label}: {cell_text(m, lesion.nodal)} mm{marks.get(id(m), '')}"
         if m.geometry is None:
             continue
         path = images.get(m.geometry.sop_instance_uid)

@@ -8,6 +8,12 @@ signed timepoint, needs a reason (an amendment that voids the signature), like a
 
 The mask travels as :class:`MaskBox`: a boolean box of the series' voxel grid and its
 first voxel, stored as zlib-compressed ``numpy.packbits``.
+
+A lesion contour stored with a measurement keeps, in its ``values`` (key
+:data:`CALIPER_WHEN_STORED`), the measurement's caliper as it was when the contour was stored:
+the proposal the reader accepted, or the caliper recomputed from a contour the reader edited.
+:func:`caliper_change` compares it with the measurement as it is now, so a report can say
+whether the reader moved the caliper afterwards (an undone move is no move).
 """
 
 from __future__ import annotations
@@ -15,8 +21,8 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,13 +30,64 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recist.model import Measurement
 from storage.db.errors import NotFoundError, RepositoryError
+from storage.db.mappers import geometry_to_json, measurement_from_row
 from storage.db.models import MeasurementRow, SegmentationRow, TimepointRow
 from storage.db.transactions import Transactions
 
 #: What a segmentation is of: a lesion's contour, a timepoint's liver, or the region the
 #: reader painted as resected in a virtual resection of that liver (``values`` name the liver).
 KINDS: tuple[str, ...] = ("lesion", "liver", "resection")
+
+#: Key of a lesion contour's ``values``: the caliper of its measurement when it was stored.
+CALIPER_WHEN_STORED = "caliper_when_stored"
+
+
+def caliper_values(measurement: Measurement) -> dict[str, Any]:
+    """A measurement's caliper as JSON values: status, diameters and the drawn lines."""
+    geometry = geometry_to_json(measurement.geometry)
+    return {
+        "status": measurement.status.value,
+        "long_axis_mm": measurement.long_axis_mm,
+        "short_axis_mm": measurement.short_axis_mm,
+        "geometry": None if geometry is None else json.loads(geometry),
+    }
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON values equal (numbers within 1e-6: a float read back from another database)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    numbers = (int, float)
+    if (
+        isinstance(a, numbers)
+        and isinstance(b, numbers)
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+    ):
+        return abs(float(a) - float(b)) <= 1e-6
+    return bool(a == b)
+
+
+def caliper_change(contour: StoredSegmentation, measurement: Measurement) -> str | None:
+    """What the reader changed in ``measurement`` since its contour was stored with it.
+
+    ``""`` nothing (an undone change is none), ``"caliper moved"`` (its lines or diameters),
+    ``"status set to absent"`` (or another status: the lines were replaced by it); None when
+    the contour does not record its caliper (stored before Caliper recorded it).
+    """
+    stored = contour.values.get(CALIPER_WHEN_STORED)
+    if not isinstance(stored, dict):
+        return None
+    now = caliper_values(measurement)
+    if _same(stored, now):
+        return ""
+    if stored.get("status") != now["status"]:
+        return f"status set to {now['status'].replace('_', ' ')}"
+    return "caliper moved"
 
 
 @dataclass(frozen=True)
@@ -87,7 +144,9 @@ class StoredSegmentation:
         ``remnant_ml``, ``flr_percent`` once a virtual resection is recorded (and how it was
         marked: ``resection_method`` ``cut plane`` or ``painted``; a painted one also
         ``resection_segmentation_id``, the row of the painted mask).  For a resection:
-        ``liver_segmentation_id`` and the ``tumour_segmentation_ids`` its FLR counted.
+        ``liver_segmentation_id`` and the ``tumour_segmentation_ids`` its FLR counted.  For a
+        lesion stored with a measurement, :data:`CALIPER_WHEN_STORED` (added by
+        :meth:`Segmentations.add`): that measurement's status, diameters and lines then.
     """
 
     id: int | None
@@ -204,6 +263,10 @@ class Segmentations:
                     raise RepositoryError(
                         f"measurement {m.id} is of another timepoint than {tp.label}"
                     )
+                if segmentation.kind == "lesion":
+                    caliper = caliper_values(measurement_from_row(m))
+                    values = {CALIPER_WHEN_STORED: caliper, **segmentation.values}
+                    segmentation = replace(segmentation, values=values)
             self._tx.guard(
                 session,
                 tp.patient_id,
@@ -326,6 +389,22 @@ class Segmentations:
         with self._tx.read("read a measurement's contour") as session:
             row = session.scalars(query).first()
             return None if row is None else _from_row(row)
+
+    def for_measurements(self, measurement_ids: Iterable[int]) -> dict[int, StoredSegmentation]:
+        """The latest lesion contour linked to each of ``measurement_ids`` (one query)."""
+        wanted = sorted(set(measurement_ids))
+        if not wanted:
+            return {}
+        query = (
+            select(SegmentationRow)
+            .where(SegmentationRow.measurement_id.in_(wanted), SegmentationRow.kind == "lesion")
+            .order_by(SegmentationRow.id)
+        )
+        with self._tx.read("read the measurements' contours") as session:
+            found = {}
+            for row in session.scalars(query):
+                found[int(row.measurement_id or 0)] = _from_row(row)  # the latest wins
+            return found
 
     def latest_liver(self, patient_id: int) -> StoredSegmentation | None:
         """The patient's most recent liver volumetry (latest timepoint, then latest stored)."""

@@ -8,6 +8,12 @@ same responses, which is how an exported timeline is checked.
 The CSV has one row per lesion per timepoint (``record = "lesion"``) and one row
 per timepoint response (``record = "response"``), so that a spreadsheet user
 can filter either.
+
+Each lesion entry of the JSON and each lesion row of the CSV also says how the measurement
+was made (:class:`MeasurementProvenance`, :data:`PROVENANCE_COLUMNS`): ``manual`` or
+``semi-automatic`` (issue 16's Smart caliper), the algorithm's name and version, whether the
+reader then changed it (moved the caliper, edited the contour with the brush) and the volume
+of its stored contour.  The case reader ignores these keys.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from recist.limits import loads_json
-from recist.model import Lesion, Measurement, Patient, Reader, Timepoint
+from recist.model import Lesion, Measurement, Method, Patient, Reader, Timepoint
 
 #: Version of the timeline JSON wrapper (the case keys themselves follow rules.md §10).
 TIMELINE_FORMAT = "caliper-timeline/1"
@@ -42,6 +48,18 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
     "reason",
 )
 
+#: How each lesion's measurement was made (:meth:`MeasurementProvenance.fields`): in every
+#: lesion entry of the JSON, and the last columns of the CSV (appended: older readers of the
+#: file find their columns where they were).
+PROVENANCE_COLUMNS: tuple[str, ...] = (
+    "method",
+    "algorithm",
+    "algorithm_version",
+    "edited",
+    "edits",
+    "volume_ml",
+)
+
 CSV_COLUMNS: tuple[str, ...] = (
     "subject_id",
     "record",
@@ -56,7 +74,98 @@ CSV_COLUMNS: tuple[str, ...] = (
     "short_axis_mm",
     "equivocal",
     *RESPONSE_COLUMNS,
+    *PROVENANCE_COLUMNS,
 )
+
+#: ``method`` of a measurement drawn by hand, and of one an algorithm proposed.
+MANUAL, SEMI_AUTOMATIC = "manual", "semi-automatic"
+
+
+@dataclass(frozen=True)
+class MeasurementProvenance:
+    """How one measurement was made: by hand, or proposed by an algorithm (issue 16).
+
+    Attributes
+    ----------
+    method : str
+        :data:`MANUAL` or :data:`SEMI_AUTOMATIC`.
+    algorithm, algorithm_version : str
+        The segmentation algorithm that proposed it (for a contour the reader edited with the
+        brush, the one that drew it first); empty when manual or not known.
+    contour_edited : bool or None
+        The reader edited the contour with the brush (the caliper then follows the contour).
+    caliper_change : str or None
+        What the reader changed in the caliper after it was stored with its contour: ``""``
+        nothing, ``"caliper moved"``, ``"status set to absent"`` (...); None when that is not
+        known (no contour, or one stored before Caliper recorded its caliper).
+    volume_ml : float or None
+        Volume of the stored contour (mL).
+    """
+
+    method: str = MANUAL
+    algorithm: str = ""
+    algorithm_version: str = ""
+    contour_edited: bool | None = None
+    caliper_change: str | None = None
+    volume_ml: float | None = None
+
+    @property
+    def caliper_moved(self) -> bool | None:
+        """The reader changed the caliper (moved it, or replaced it by a status)."""
+        return None if self.caliper_change is None else bool(self.caliper_change)
+
+    @property
+    def semi_automatic(self) -> bool:
+        """True for a measurement an algorithm proposed."""
+        return self.method == SEMI_AUTOMATIC
+
+    @property
+    def edited(self) -> bool | None:
+        """The reader changed the proposal; None when manual or when it is not known."""
+        if not self.semi_automatic:
+            return None
+        if self.contour_edited or self.caliper_moved:
+            return True
+        if self.contour_edited is None or self.caliper_moved is None:
+            return None
+        return False
+
+    @property
+    def edits(self) -> str:
+        """What the reader changed: ``contour edited``, ``caliper moved``, both, or empty."""
+        done = ["contour edited"] if self.contour_edited else []
+        return ", ".join(done + ([self.caliper_change] if self.caliper_change else []))
+
+    def fields(self) -> dict[str, Any]:
+        """The :data:`PROVENANCE_COLUMNS` values (None where nothing applies)."""
+        semi = self.semi_automatic
+        return {
+            "method": self.method,
+            "algorithm": self.algorithm or None,
+            "algorithm_version": self.algorithm_version or None,
+            "edited": self.edited,
+            "edits": self.edits or None,
+            "volume_ml": None if self.volume_ml is None or not semi else round(self.volume_ml, 2),
+        }
+
+    def describe(self) -> str:
+        """One line for a report: ``semi-automatic, caliper-half-contrast-region 1.4, edited by
+        the reader (caliper moved)``."""
+        if not self.semi_automatic:
+            return MANUAL
+        parts = [SEMI_AUTOMATIC]
+        if self.algorithm:
+            parts.append(f"{self.algorithm} {self.algorithm_version}".strip())
+        edited = self.edited
+        if edited:
+            parts.append(f"edited by the reader ({self.edits})")
+        elif edited is False:
+            parts.append("accepted as proposed")
+        else:
+            parts.append("edits by the reader not known")
+        if self.volume_ml is not None:
+            parts.append(f"volume {self.volume_ml:.1f} mL")
+        return ", ".join(parts)
 
 
 class TimelineFormatError(ValueError):
@@ -78,6 +187,9 @@ class PatientTimeline:
     signatures
         Signature records (any objects with ``timepoint_id``, ``meaning``, ``signed_at``
         and ``reader``/``investigator``); only shown in reports.
+    provenance
+        How measurements were made, by measurement id (read with their contours); a
+        measurement missing here is described from its ``method`` alone.
     """
 
     patient: Patient
@@ -87,6 +199,14 @@ class PatientTimeline:
     result: Mapping[str, Any]
     readers: Mapping[int, Reader] = field(default_factory=dict)
     signatures: tuple[Any, ...] = ()
+    provenance: Mapping[int, MeasurementProvenance] = field(default_factory=dict)
+
+    def provenance_of(self, m: Measurement) -> MeasurementProvenance:
+        """How ``m`` was made (from its ``method`` when its contour was not read)."""
+        found = self.provenance.get(m.id) if m.id is not None else None
+        if found is not None:
+            return found
+        return MeasurementProvenance(SEMI_AUTOMATIC if m.method is Method.SEMI_AUTO else MANUAL)
 
     def measurement(self, lesion_id: int | None, timepoint_id: int | None) -> Measurement | None:
         """The measurement of one lesion at one timepoint, or None."""
@@ -134,8 +254,24 @@ def timeline_to_dict(timeline: PatientTimeline) -> dict[str, Any]:
         "site": timeline.patient.site,
     }
     data.update(case_to_dict(case))
+    _add_provenance(data, timeline)
     data["result"] = _jsonable(dict(timeline.result))
     return data
+
+
+def _add_provenance(data: dict[str, Any], timeline: PatientTimeline) -> None:
+    """Add the :data:`PROVENANCE_COLUMNS` to every lesion entry of the case dict."""
+    labels = {tp.id: tp.label for tp in timeline.timepoints}
+    codes = {les.id: les.code for les in timeline.lesions}
+    by_entry = {  # the last one wins, as in the case (one measurement per lesion and timepoint)
+        (labels.get(m.timepoint_id), codes.get(m.lesion_id)): m for m in timeline.measurements
+    }
+    for tp in data.get("timepoints", []):
+        for key in ("targets", "non_targets", "new_lesions"):
+            for entry in tp.get(key, []):
+                m = by_entry.get((tp.get("label"), entry.get("id")))
+                if m is not None:
+                    entry.update(timeline.provenance_of(m).fields())
 
 
 def dumps_timeline_json(data: Mapping[str, Any]) -> str:
@@ -197,6 +333,7 @@ def timeline_csv_rows(data: Mapping[str, Any]) -> list[dict[str, str]]:
                             "diameter_mm": entry.get("diameter_mm"),
                             "short_axis_mm": entry.get("short_axis_mm"),
                             "equivocal": entry.get("equivocal"),
+                            **{k: entry.get(k) for k in PROVENANCE_COLUMNS},
                         }
                     )
                 )

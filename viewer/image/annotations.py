@@ -153,6 +153,14 @@ class ViewAnnotations(QtCore.QObject):
             self._place(name)
         label.setVisible(bool(text) or name != NOTICE)  # no empty yellow box
 
+    def edge_rects(self) -> list[QtCore.QRect]:
+        """Where the shown orientation letters are, in the view's coordinates."""
+        return [
+            self._labels[n].geometry()
+            for n in EDGES
+            if self._texts.get(n) and self._labels[n].isVisible()
+        ]
+
     def set_orientation(self, letters: dict[str, str]) -> None:
         """Set the four edge letters (keys ``left``, ``right``, ``top``, ``bottom``)."""
         for name in EDGES:

@@ -5,6 +5,8 @@ Pure geometry, so that "the labels never overlap" can be tested without a view.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 Point2 = tuple[float, float]
@@ -130,4 +132,88 @@ def spread_label_offsets(
             shifts[i] = dy
             _, x, y, w, h = boxes[i]
             placed.append((x, y + dy, w, h))
+    return shifts
+
+
+Box = tuple[float, float, float, float]  # x, y, width, height (screen pixels)
+
+
+def _hits(a: Box, b: Box) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def _inside(box: Box, bounds: Box | None) -> Box:
+    """*box* slid (not resized) into *bounds*; a box larger than the bounds keeps its top-left."""
+    if bounds is None:
+        return box
+    x, y, w, h = box
+    bx, by, bw, bh = bounds
+    x = max(bx, min(x, bx + bw - w))
+    y = max(by, min(y, by + bh - h))
+    return x, y, w, h
+
+
+def _cost(
+    box: Box, *, origin: Point2, blocks: list[Box], others: list[Box]
+) -> tuple[bool, bool, float]:
+    """Rank of a place for a label: clear of the obstacles, then of other labels, then near."""
+    return (
+        any(_hits(box, o) for o in blocks),
+        any(_hits(box, o) for o in others),
+        (box[0] - origin[0]) ** 2 + (box[1] - origin[1]) ** 2,
+    )
+
+
+def keep_out_offsets(
+    boxes: list[Box],
+    obstacles: list[Box],
+    bounds: Box | None = None,
+    spacing: float = LABEL_SPACING_PX,
+) -> list[tuple[float, float]]:
+    """Shifts ``(dx, dy)`` (screen pixels) that take caliper labels off fixed texts and the edge.
+
+    The orientation letters at the view's edges ("R", "A"...) and the view's border are
+    fixed; a caliper near them would put its length label under a letter or beyond the edge.
+    Each label that hits an obstacle or reaches out of *bounds* moves the least distance that
+    clears every obstacle (by *spacing*) and keeps it inside *bounds*, preferring a place where
+    it overlaps no other label; labels clear of both do not move.
+
+    Parameters
+    ----------
+    boxes : list of ``(x, y, width, height)``
+        Each label's box on screen, in order (a label is checked against the others at their
+        final places: those before it moved, those after it not yet).
+    obstacles : list of ``(x, y, width, height)``
+        Boxes no label may cover.
+    bounds : ``(x, y, width, height)``, optional
+        The view: every label is kept inside it (when it fits).
+    spacing : float
+        Gap kept between a moved label and an obstacle.
+
+    Returns
+    -------
+    list of ``(dx, dy)``
+        One shift per box, in the order given.
+    """
+    placed = list(boxes)
+    shifts = [(0.0, 0.0)] * len(boxes)
+    padded = [
+        (x - spacing, y - spacing, w + 2 * spacing, h + 2 * spacing) for x, y, w, h in obstacles
+    ]
+    for i, box in enumerate(boxes):
+        if _inside(box, bounds) == box and not any(_hits(box, o) for o in obstacles):
+            continue
+        x0, y0, w, h = box
+        candidates = [_inside(box, bounds)]
+        for _ in range(2):  # clearing one letter may land on another: one more step
+            for cx, cy, _, _ in list(candidates):
+                for ox, oy, ow, oh in padded:
+                    if not _hits((cx, cy, w, h), (ox, oy, ow, oh)):
+                        continue
+                    for nx, ny in ((ox - w, cy), (ox + ow, cy), (cx, oy - h), (cx, oy + oh)):
+                        candidates.append(_inside((nx, ny, w, h), bounds))
+        others = placed[:i] + placed[i + 1 :]
+        best = min(candidates, key=partial(_cost, origin=(x0, y0), blocks=padded, others=others))
+        placed[i] = best
+        shifts[i] = (best[0] - x0, best[1] - y0)
     return shifts

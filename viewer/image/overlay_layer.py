@@ -5,7 +5,9 @@ changes, so a caliper that the reader just edited (and the main window then
 sends back with the new geometry) is left alone mid-gesture.  After each
 change of slice or zoom, :meth:`OverlayLayer.spread_labels` slides the labels
 of different calipers apart (zoomed out, neighbouring lesions' labels would
-otherwise print over each other).
+otherwise print over each other), then off the orientation letters at the view's
+edges and inside the view (a caliper near an edge would otherwise put a length
+label under "R" or beyond the border).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from PySide6 import QtCore
 
 from recist.model import DrawnGeometry
 from viewer.image.calipers import BidirectionalCaliperRoi, CaliperRoi, image_bounds
-from viewer.image.labels import spread_label_offsets
+from viewer.image.labels import keep_out_offsets, spread_label_offsets
 from viewer.image.overlays import MeasurementOverlay, make_geometry, same_geometry
 from viewer.image.volume import slice_of
 
@@ -40,6 +42,7 @@ class OverlayHost(Protocol):
     @property
     def image_shape(self) -> tuple[int, int]: ...
     def display_to_lps(self, x: float, y: float) -> tuple[float, float, float]: ...
+    def label_keep_out(self) -> tuple[list[QtCore.QRectF], QtCore.QRectF]: ...
 
 
 class OverlayLayer:
@@ -160,9 +163,20 @@ class OverlayLayer:
                 x, y = float(pos.x()) - base[0] * w, float(pos.y()) - base[1] * h
                 entries.append((label, base, h, (mid, x, y, w, h)))
         shifts = spread_label_offsets([e[3] for e in entries])
+        letters, visible = self._widget.label_keep_out()
+        boxes = [
+            (x, y + dy, w, h) for (*_, (_, x, y, w, h)), dy in zip(entries, shifts, strict=True)
+        ]
+        moves = keep_out_offsets(
+            boxes,
+            [(r.x(), r.y(), r.width(), r.height()) for r in letters],
+            (visible.x(), visible.y(), visible.width(), visible.height()),
+        )
         self._spread = {}
-        for (label, base, h, _), dy in zip(entries, shifts, strict=True):
-            anchor = (base[0], base[1] - dy / h)
+        for (label, base, h, _), (_, _, w, _), dy, (mx, my) in zip(
+            entries, boxes, shifts, moves, strict=True
+        ):
+            anchor = (base[0] - mx / w, base[1] - (dy + my) / h)
             if (float(label.anchor[0]), float(label.anchor[1])) != anchor:
                 label.setAnchor(QtCore.QPointF(*anchor))
             self._spread[label] = (anchor, base)

@@ -464,6 +464,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         """
         self._layer.set_overlays(items)
         self._update_notice()
+        self._spread_timer.start()  # their labels apart, and off the orientation letters
 
     def set_contours(self, contours: Sequence[Contour]) -> None:
         """Outline these masks (``viewer.image.contours.Contour``) on the slices crossed."""
@@ -597,6 +598,17 @@ class SeriesViewerWidget(QtWidgets.QWidget):
 
     def _spread_labels(self) -> None:
         self._layer.spread_labels()
+
+    def label_keep_out(self) -> tuple[list[QtCore.QRectF], QtCore.QRectF]:
+        """The orientation letters and the visible area, in scene pixels (caliper labels)."""
+        view, viewport = self._graphics, self._graphics.viewport()
+
+        def scene(rect: QtCore.QRect) -> QtCore.QRectF:
+            rect = QtCore.QRect(viewport.mapFrom(view, rect.topLeft()), rect.size())
+            return QtCore.QRectF(view.mapToScene(rect).boundingRect())
+
+        visible = QtCore.QRectF(view.mapToScene(viewport.rect()).boundingRect())
+        return [scene(r) for r in self._annotations.edge_rects()], visible
 
     def _show_slice(self) -> None:
         assert self._geometry is not None  # a volume is loaded

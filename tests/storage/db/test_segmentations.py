@@ -136,3 +136,45 @@ def test_a_signed_timepoint_needs_a_reason(
 def test_a_damaged_mask_is_reported() -> None:
     with pytest.raises(RepositoryError, match="damaged"):
         MaskBox.unpack("1,2,3", "4,5,6", b"not zlib")
+
+
+def test_a_lesion_contour_keeps_the_caliper_it_was_stored_with(store: ClinicalStore) -> None:
+    from dataclasses import replace
+
+    from storage.db.segmentations import CALIPER_WHEN_STORED, caliper_change
+
+    chart = build_chart(store, n_timepoints=1, n_lesions=2)
+    tp = chart.timepoints[0]
+    m, other = (
+        store.add_measurement(
+            Measurement(
+                id=None,
+                lesion_id=lesion.id,
+                timepoint_id=tp.id,
+                reader_id=None,
+                status=MeasurementStatus.MEASURED,
+                long_axis_mm=21.0,
+                method=Method.SEMI_AUTO,
+            )
+        )
+        for lesion in chart.lesions
+    )
+    first = store.segmentations.add(_segmentation(tp.id or 0, m.id))
+    latest = store.segmentations.add(_segmentation(tp.id or 0, m.id))
+    store.segmentations.add(_segmentation(tp.id or 0, None, "liver"))
+    # audited with the rest of the contour's values
+    assert store.audit_events(entity="segmentation")[0].after["values"][CALIPER_WHEN_STORED] == {
+        "status": "measured",
+        "long_axis_mm": 21.0,
+        "short_axis_mm": None,
+        "geometry": None,
+    }
+    found = store.segmentations.for_measurements([m.id or 0, other.id or 0, m.id or 0])
+    assert list(found) == [m.id]
+    assert found[m.id or 0].id == latest.id != first.id
+    assert caliper_change(latest, m) == ""
+    assert caliper_change(latest, replace(m, long_axis_mm=22.5)) == "caliper moved"
+    gone = replace(m, status=MeasurementStatus.ABSENT, long_axis_mm=None)
+    assert caliper_change(latest, gone) == "status set to absent"
+    assert caliper_change(replace(latest, values={}), m) is None  # stored before it was kept
+    assert store.segmentations.for_measurements([]) == {}
