@@ -98,6 +98,7 @@ class LesionParameters:
     section_margin: tuple[float, float] = (3.0, 0.1)
     section_clip_from_mm: float = 10.0
     fine_below_mm: float = 10.0
+    large_open_mm: float = 2.5
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready parameters."""
@@ -443,6 +444,8 @@ def segment_lesion(
     # 1.4: a section reaching beyond the lesion's middle sections (a lobe of the tissue
     # beyond the organ's surface kept on a few slices) is cut back to them
     region = _clip_sections(region, spacing_mm, p)
+    if p.large_open_mm > 0 and _middle_sections(region, spacing_mm)[1] >= p.section_clip_from_mm:
+        region = open_by_reconstruction(region, local, spacing_mm, p.large_open_mm, in_plane=True)
     report(1.0)
     raw = voxels[tuple(slice(o, o + n) for o, n in zip(offset, region.shape, strict=True))]
     mu_pv = _lesion_value(smoothed, region, spacing_mm, mu_l, sign, p.blur_depth_mm, raw)
@@ -516,19 +519,27 @@ def _clip_sections(
     slices it decides the longest diameter.  Lesions whose middle section's radius is under
     ``section_clip_from_mm`` are left as they are.
     """
-    areas = region.reshape(region.shape[0], -1).sum(axis=1)
-    total = float(areas.sum())
-    if total == 0:
-        return region
-    k = int(round(float((areas * np.arange(len(areas))).sum()) / total))
-    middle = np.asarray(region[max(k - 1, 0) : k + 2].any(axis=0), dtype=np.uint8)
-    radius = math.sqrt(float(middle.sum()) * spacing_mm[1] * spacing_mm[2] / math.pi)
+    middle, radius = _middle_sections(region, spacing_mm)
     if radius < p.section_clip_from_mm:
         return region
     grow = _ball(spacing_mm, max(p.section_margin[0], p.section_margin[1] * radius))
     grow[2] = 0
     reach = sitk.BinaryDilate(sitk.GetImageFromArray(middle[None]), grow, sitk.sitkBall)
     return np.asarray(region & sitk.GetArrayFromImage(reach).astype(bool))
+
+
+def _middle_sections(
+    region: np.ndarray, spacing_mm: tuple[float, float, float]
+) -> tuple[np.ndarray, float]:
+    """The union of the sections at the region's centre slice (area-weighted) and its two
+    neighbours, and its equivalent radius in mm (0 for an empty region)."""
+    areas = region.reshape(region.shape[0], -1).sum(axis=1)
+    total = float(areas.sum())
+    if total == 0:
+        return np.zeros(region.shape[1:], dtype=np.uint8), 0.0
+    k = int(round(float((areas * np.arange(len(areas))).sum()) / total))
+    middle = np.asarray(region[max(k - 1, 0) : k + 2].any(axis=0), dtype=np.uint8)
+    return middle, math.sqrt(float(middle.sum()) * spacing_mm[1] * spacing_mm[2] / math.pi)
 
 
 def _cut_protrusions(
