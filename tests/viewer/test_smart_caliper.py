@@ -234,3 +234,52 @@ def _cell(panel, label: str, header: str) -> str:  # noqa: ANN001
     row = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())].index(label)
     item = panel.table.item(row, HEADERS.index(header))
     return item.text() if item is not None else ""
+
+
+def test_the_result_is_the_clicked_lesions_when_another_is_chosen_while_it_segments(
+    qtbot,
+    window: MainWindow,
+    shared_data,
+) -> None:
+    """A reader clicks (Smart caliper) and presses N before the proposal comes back: the
+    proposal still measures the lesion the click was for (it once replaced the next lesion's
+    measurement with it)."""
+    from recist.model import LesionKind
+
+    _open(qtbot, window, shared_data)
+    point = window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
+    window.smart_caliper.measure_at(point)
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    (first,) = window.session.measurements()
+    window.assign_bar.select_new(LesionKind.TARGET)
+    assert window.assign_bar.choice().lesion_id is None
+    window.smart_caliper.measure_at(point)
+    window.assign_bar.select_lesion(first.lesion_id)  # chosen while the task runs
+    qtbot.waitUntil(lambda: window.smart_caliper.task is None, timeout=20000)
+    qtbot.waitUntil(lambda: len(window.session.measurements()) == 2, timeout=5000)
+    by_lesion = {m.lesion_id: m for m in window.session.measurements()}
+    assert by_lesion[first.lesion_id] == first  # the chosen lesion's caliper is untouched
+    assert len(window.session.lesions()) == 2  # the click made a new target
+
+
+def test_a_proposal_is_not_stored_at_a_timepoint_chosen_while_it_segments(
+    qtbot,
+    window: MainWindow,
+    shared_data,
+) -> None:
+    """The follow-up shows the same series (attached to both timepoints): switching to the
+    baseline while the follow-up's click segments must not store the result at the baseline."""
+    _open(qtbot, window, shared_data)
+    (baseline,) = window.session.timepoints()
+    add_timepoint(qtbot, window, "C3")
+    volume = window.viewer.volume
+    task = window.smart_caliper.measure_at(
+        window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
+    )
+    assert task is not None
+    window.session.select_timepoint(baseline.id)  # while the task runs
+    qtbot.waitUntil(lambda: window.smart_caliper.task is None, timeout=20000)
+    qtbot.wait(50)
+    assert window.viewer.volume is volume  # the same series on screen
+    assert window.session.measurements() == []
+    assert "timepoint changed" in window.smart_caliper.last_message

@@ -105,6 +105,7 @@ class SmartCaliperActions:
         self._pool = pool or QThreadPool.globalInstance()
         self.task: ComputeTask | None = None
         self._task_volume: Any = None
+        self._task_context: tuple[Any, Any] = (None, None)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("smartCaliperCancel")
         self.cancel_button.setToolTip("Stop the Smart caliper's segmentation")
@@ -146,15 +147,25 @@ class SmartCaliperActions:
         task.signals.finished.connect(lambda result: self._on_finished(task, result))
         task.signals.failed.connect(lambda exc: self._on_failed(task, exc))
         self.task, self._task_volume = task, volume
+        # what the click was for: the result is that lesion's, at that timepoint, whatever the
+        # reader chooses while it segments (N, a row click, another timepoint)
+        self._task_context = (self._patient_and_timepoint(), self._choice())
         self.cancel_button.show()
         self._say("Smart caliper: segmenting…")
         self._pool.start(task)
         return task
 
-    def _selected_lesion_id(self) -> int | None:
+    def _choice(self) -> Any:
+        """The Next caliper bar's choice now (an ``AssignTarget``), or None."""
         bar = getattr(self.calipers, "assign_bar", None)
-        choice = bar.choice() if bar is not None else None
-        lesion_id = getattr(choice, "lesion_id", None)
+        return bar.choice() if bar is not None else None
+
+    def _patient_and_timepoint(self) -> tuple[Any, Any]:
+        patient, tp = self.session.patient, self.session.current_timepoint
+        return (getattr(patient, "id", None), getattr(tp, "id", None))
+
+    def _selected_lesion_id(self) -> int | None:
+        lesion_id = getattr(self._choice(), "lesion_id", None)
         return int(lesion_id) if lesion_id is not None else None
 
     def earlier_lesion(self) -> Any:
@@ -219,11 +230,15 @@ class SmartCaliperActions:
         self.task = None
         self.cancel_button.hide()
         volume = self._task_volume
+        where, choice = self._task_context
         if volume is not self.viewer.volume:  # another series is shown now
             self._say("Smart caliper: the series changed; click again.")
             return
+        if where != self._patient_and_timepoint():  # the same series at another timepoint
+            self._say("Smart caliper: the timepoint changed while it segmented; click again.")
+            return
         try:
-            stored = self.calipers.record_semi_auto(proposal, proposal.geometry(volume))
+            stored = self.calipers.record_semi_auto(proposal, proposal.geometry(volume), choice)
         except Exception as exc:  # noqa: BLE001 - shown to the reader, like @shows_errors
             report_error(self.window, "Could not store the Smart caliper's measurement", exc)
             return
