@@ -205,3 +205,50 @@ def test_dragging_an_end_of_the_cut_line_moves_the_cut(
     assert panel.cut_points == []
     assert not panel.send_button.isEnabled()
     assert panel.labels["flr_percent"].text() == "—"
+
+
+def test_another_timepoint_does_not_show_or_send_this_timepoint_s_liver(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    """The baseline's liver and cut stayed in the dock at C3 and "Send" stored them as C3's
+    (seen on the demo: baseline FLR shown beside the follow-up, stored with C3's timepoint id)."""
+    from tests.viewer.test_workflow import add_timepoint
+
+    _open(qtbot, window, shared_data)
+    _segment(qtbot, window)
+    panel = window.volumetry
+    panel.set_cut(*CUT)
+    assert panel.send_button.isEnabled()
+    panel.send_button.click()
+    (baseline,) = window.session.timepoints()
+    stored = window.session.liver_volumetry()
+    assert stored is not None
+    assert stored.timepoint_id == baseline.id
+    add_timepoint(qtbot, window, "C3")  # the same series attached to C3
+    assert panel.liver is None
+    assert panel.result is None
+    assert panel.labels["flr_percent"].text() == "—"
+    assert not panel.send_button.isEnabled()
+    assert not panel.send_to_conversion()
+    assert window.session.liver_volumetry().id == stored.id  # nothing stored at C3
+    # back at the baseline: its stored liver and cut are shown again
+    window.session.select_timepoint(baseline.id)
+    assert panel.liver is not None
+    assert panel.labels["flr_percent"].text() == f"{stored.values['flr_percent']:.1f} %"
+
+
+def test_a_liver_segmenting_when_the_timepoint_changes_is_dropped(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    from tests.viewer.test_workflow import add_timepoint
+
+    _open(qtbot, window, shared_data)
+    window.volumetry.open()
+    panel = window.volumetry
+    task = panel.segment_at(window.viewer.display_to_lps(SEED[2], SEED[1]))
+    assert task is not None
+    add_timepoint(qtbot, window, "C3")  # same series, another timepoint, while it runs
+    task.wait(30.0)
+    qtbot.wait(50)
+    assert panel.liver is None
+    assert panel.task is None

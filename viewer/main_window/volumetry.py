@@ -118,6 +118,9 @@ class VolumetryPanel(QDockWidget):
         self.mode = ""  # "seed", "cut" or ""
         self.task: ComputeTask | None = None
         self._task_volume: Any = None
+        self._task_where: tuple[Any, Any] | None = None
+        self.where: tuple[Any, Any] | None = None
+        """(patient id, timepoint id) the liver shown was segmented or restored at."""
         self.volume: Any = None
         self.liver: Any = None  # app.segmentation.LiverSegmentation
         self.cut_points: list[tuple[float, float]] = []  # (row, column)
@@ -132,7 +135,7 @@ class VolumetryPanel(QDockWidget):
         self._cut_item: Any = None
         self._all_mine: list[Contour] = []
         self._docked = False
-        self._looked_up: tuple[Any, str] | None = None  # (patient, series) of the stored liver
+        self._looked_up: tuple[Any, Any, str] | None = None  # (patient, timepoint, series)
 
         body = QWidget()
         layout = QVBoxLayout(body)
@@ -202,11 +205,13 @@ class VolumetryPanel(QDockWidget):
             # after the Smart caliper's contours are redrawn: add the liver again
             signal.connect(lambda *_: self._show_contours())
         self.session.patient_opened.connect(lambda *_: self.reset())
+        self.session.timepoint_selected.connect(lambda *_: self._on_timepoint_selected())
 
     def reset(self) -> None:
         """Forget the liver and the cut (another patient was opened)."""
         self.cancel(quiet=True)
         self.mode, self.volume, self.liver, self.result = "", None, None, None
+        self.where = None
         self.cut_points, self.flip, self.stored_id = [], False, None
         self.painted, self.resection = None, "cut"
         self._looked_up = None
@@ -243,14 +248,15 @@ class VolumetryPanel(QDockWidget):
     def load_stored(self) -> bool:
         """Show the patient's stored liver volumetry (and painted resection) of this series.
 
-        Looked up once per patient and series; True when a stored liver was shown.
+        Only the current timepoint's (the latest liver, when it was stored at this timepoint).
+        Looked up once per patient, timepoint and series; True when a stored liver was shown.
         """
         volume = self.viewer.volume
         session = self.session
         if volume is None or session.patient is None or self.task is not None:
             return False
         uid = str(getattr(volume, "series_instance_uid", ""))
-        key = (getattr(session.patient, "id", session.patient), uid)
+        key = (*self._current_where(), uid)
         if self._looked_up == key:
             return False
         self._looked_up = key
@@ -258,6 +264,8 @@ class VolumetryPanel(QDockWidget):
             stored = session.liver_volumetry()
             if stored is None or stored.series_instance_uid != uid:
                 return False
+            if stored.timepoint_id != self._current_where()[1]:
+                return False  # another timepoint's liver (its figures are not this one's)
             resection = session.painted_resection(stored)
         except Exception as exc:  # noqa: BLE001 - shown to the reader
             report_error(self.window_, "Could not read the stored liver volumetry", exc)
@@ -281,7 +289,7 @@ class VolumetryPanel(QDockWidget):
             background_hu=float("nan"),
             partial_volume_ml=float(stored.volume_ml),
         )
-        self.volume, self.stored_id = volume, stored.id
+        self.volume, self.stored_id, self.where = volume, stored.id, self._current_where()
         self.liver = LiverSegmentation(
             region,
             float(stored.volume_ml),
@@ -362,6 +370,7 @@ class VolumetryPanel(QDockWidget):
         task.signals.finished.connect(lambda result: self._on_finished(task, result))
         task.signals.failed.connect(lambda exc: self._on_failed(task, exc))
         self.task, self._task_volume = task, volume
+        self._task_where = self._current_where()
         self.progress.setValue(0)
         self.progress.show()
         self.cancel_button.show()
@@ -397,7 +406,11 @@ class VolumetryPanel(QDockWidget):
         if self._task_volume is not self.viewer.volume:
             self._say("Liver volumetry: the series changed; click again.")
             return
+        if self._task_where != self._current_where():
+            self._say("Liver volumetry: the timepoint changed; click again.")
+            return
         self.volume, self.liver, self.stored_id = self._task_volume, liver, None
+        self.where = self._task_where
         self.painted = None
         self.recompute()
         self._say(
@@ -598,6 +611,19 @@ class VolumetryPanel(QDockWidget):
         self._all_mine = list(mine)
         self.viewer.set_contours(others + mine)
 
+    def _current_where(self) -> tuple[Any, Any]:
+        patient, tp = self.session.patient, self.session.current_timepoint
+        return (getattr(patient, "id", None), getattr(tp, "id", None))
+
+    def _on_timepoint_selected(self) -> None:
+        """Another timepoint: its liver is not the one shown (nor the one segmenting)."""
+        here = self._current_where()
+        busy_elsewhere = self.task is not None and self._task_where != here
+        if busy_elsewhere or (self.liver is not None and self.where != here):
+            self.reset()  # looks up this timepoint's stored liver when the dock is open
+        elif self.liver is None and self.isVisible():
+            self.load_stored()
+
     def _on_volume_changed(self, *_: object) -> None:
         if self.task is not None and self.viewer.volume is not self._task_volume:
             self.cancel()
@@ -616,6 +642,9 @@ class VolumetryPanel(QDockWidget):
             return False
         if self.session.patient is None or self.session.current_timepoint is None:
             self._say("Liver volumetry: open a patient and a timepoint first.")
+            return False
+        if self.where != self._current_where():
+            self._say("Liver volumetry: this liver is another timepoint's; segment it here.")
             return False
         values: dict[str, Any] = dict(self.result.to_dict())
         values["resection_method"] = "painted" if self.resection == "paint" else "cut plane"
