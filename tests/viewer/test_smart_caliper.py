@@ -283,3 +283,26 @@ def test_a_proposal_is_not_stored_at_a_timepoint_chosen_while_it_segments(
     assert window.viewer.volume is volume  # the same series on screen
     assert window.session.measurements() == []
     assert "timepoint changed" in window.smart_caliper.last_message
+
+
+def test_esc_cancels_a_running_segmentation(qtbot, window: MainWindow, shared_data) -> None:
+    _open(qtbot, window, shared_data)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    window.viewer.setFocus()
+    task = window.smart_caliper.measure_at(
+        window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
+    )
+    assert task is not None
+    qtbot.keyClick(window.viewer.graphics_view, QtCore.Qt.Key.Key_Escape)
+    assert task.is_cancelled
+    assert task.wait(20)
+    qtbot.wait(50)
+    assert window.session.measurements() == []
+    assert "cancelled" in window.smart_caliper.last_message
+    assert not window.smart_caliper.cancel_button.isVisible()
+    # nothing running: Esc is the image's again (it cancels a caliper being drawn)
+    fired: list[bool] = []
+    window.smart_caliper.cancel_key.triggered.connect(lambda *_: fired.append(True))
+    qtbot.keyClick(window.viewer.graphics_view, QtCore.Qt.Key.Key_Escape)
+    assert fired == []

@@ -252,3 +252,20 @@ def test_a_liver_segmenting_when_the_timepoint_changes_is_dropped(
     qtbot.wait(50)
     assert panel.liver is None
     assert panel.task is None
+
+
+def test_esc_cancels_the_liver_segmentation(qtbot, window: MainWindow, shared_data) -> None:
+    _open(qtbot, window, shared_data)
+    panel = window.volumetry
+    panel.open()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    window.viewer.setFocus()
+    task = panel.segment_at(window.viewer.display_to_lps(SEED[2], SEED[1]))
+    assert task is not None
+    qtbot.keyClick(window.viewer.graphics_view, QtCore.Qt.Key.Key_Escape)
+    assert task.is_cancelled
+    assert panel.task is None
+    task.wait(30.0)
+    qtbot.wait(50)
+    assert panel.liver is None

@@ -5,7 +5,7 @@ owns.  A click in a lesion (or a drag across it) on an axial slice with the ``sm
 
 1. segments the lesion in 3-D off the GUI thread (:class:`viewer.image.compute.ComputeTask`
    running ``app.segmentation.measure_lesion``), with its progress in the status bar and a
-   Cancel button there (a new click also replaces a computation still running);
+   Cancel button there (or Esc; a new click also replaces a computation still running);
 2. stores the proposed RECIST caliper (longest axial diameter and its longest perpendicular)
    as a semi-automatic measurement of the lesion chosen in the "Next caliper" bar, with its
    contour, volume, HU statistics and the algorithm's name, version and parameters
@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QPushButton
 
@@ -108,7 +108,14 @@ class SmartCaliperActions:
         self._task_context: tuple[Any, Any] = (None, None)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("smartCaliperCancel")
-        self.cancel_button.setToolTip("Stop the Smart caliper's segmentation")
+        self.cancel_button.setToolTip("Stop the Smart caliper's segmentation (Esc)")
+        # Esc while it segments: an action of the button, on only while the button shows
+        # (the image keeps Esc otherwise); not the button's own shortcut, which clicks 100 ms
+        # later (animateClick), after a fast proposal may have been stored
+        self.cancel_key = QAction("Cancel the segmentation", self.cancel_button)
+        self.cancel_key.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.cancel_key.triggered.connect(self.cancel)
+        self.cancel_button.addAction(self.cancel_key)
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.hide()
         self.last_message = ""

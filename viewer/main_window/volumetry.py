@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QThreadPool
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFormLayout,
@@ -149,6 +149,12 @@ class VolumetryPanel(QDockWidget):
         self.progress.setRange(0, 100)
         self.progress.hide()
         self.cancel_button = self._button("Cancel", "volumetryCancel", self.cancel)
+        self.cancel_button.setToolTip("Stop the liver segmentation (Esc)")
+        # Esc while it segments: on only while the button shows (as the Smart caliper's)
+        self.cancel_key = QAction("Cancel the liver segmentation", self.cancel_button)
+        self.cancel_key.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.cancel_key.triggered.connect(lambda *_: self.cancel())
+        self.cancel_button.addAction(self.cancel_key)
         self.cancel_button.hide()
         self.cut_button = self._button("Draw cut line", "volumetryCut", self.start_cut)
         self.swap_button = self._button("Swap resected side", "volumetrySwap", self.swap_side)
