@@ -104,3 +104,39 @@ def follow_up_seed(
     cost[d_click > reach] = np.inf
     i, j = np.unravel_index(int(np.argmin(cost)), cost.shape)
     return (kk, int(i) + r0, int(j) + c0)
+
+
+def follow_up_seeds(
+    volume: Any,
+    click: tuple[int, int, int],
+    earlier: EarlierLesion,
+) -> list[tuple[int, int, int]]:
+    """The seeds to try, in order, for the lesion ``earlier`` at follow-up.
+
+    With the earlier contour's mean HU: :func:`follow_up_seed` alone.  Without it (the
+    earlier caliper was drawn by hand, as every caliper before the Smart caliper, or read
+    from an SR or a case file): the click, then the voxel of the clicked slice within reach
+    of the click that is nearest to where the lesion was, so that a click just beside the
+    lesion still finds it.  (Before, a click beside the demo's T1 at C3, 10 mm below the
+    middle of its baseline caliper, was refused: "no lesion edge found".)
+
+    Raises
+    ------
+    SegmentationError
+        As :func:`follow_up_seed`.
+    """
+    first = follow_up_seed(volume, click, earlier)
+    if earlier.mean_hu is not None:
+        return [first]
+    spacing = tuple(float(s) for s in volume.spacing_mm)
+    _, r, c = (float(v) for v in volume.lps_to_index(*earlier.centre_lps_mm))
+    kk, rr, cc = click
+    dr, dc = (r - rr) * spacing[1], (c - cc) * spacing[2]
+    away = math.hypot(dr, dc)
+    reach = max(5.0, earlier.long_axis_mm / 2.0)
+    t = 1.0 if away <= reach else reach / away
+    shape = np.shape(volume.voxels)
+    row = min(max(int(round(rr + t * dr / spacing[1])), 0), int(shape[1]) - 1)
+    col = min(max(int(round(cc + t * dc / spacing[2])), 0), int(shape[2]) - 1)
+    towards = (kk, row, col)
+    return [first] if towards == first else [first, towards]

@@ -306,3 +306,21 @@ def test_esc_cancels_a_running_segmentation(qtbot, window: MainWindow, shared_da
     window.smart_caliper.cancel_key.triggered.connect(lambda *_: fired.append(True))
     qtbot.keyClick(window.viewer.graphics_view, QtCore.Qt.Key.Key_Escape)
     assert fired == []
+
+
+def test_follow_up_of_a_hand_drawn_caliper_finds_the_lesion_beside_the_click() -> None:
+    """The demo's T1 was measured by hand at baseline (no contour, no mean HU); at C3 a click
+    10 mm below the middle of that caliper was refused ("no lesion edge found")."""
+    from pathlib import Path
+
+    from app.segmentation.follow_up import EarlierLesion
+    from storage.dicom import load_series
+    from viewer.main_window.smart_caliper import _measure
+
+    demo = Path(__file__).resolve().parents[2] / "resources" / "demo"
+    followup = load_series(demo / "followup")
+    earlier = EarlierLesion((-94.24, 39.6, -296.44), 27.6)  # T1's baseline caliper, by hand
+    click = tuple(float(v) for v in followup.index_to_lps(5, 268, 124))
+    found = _measure(followup, click, earlier)(lambda _: None, lambda: False)
+    assert 9.0 <= found.long_axis_mm <= 16.0  # T1 at C3: 12.7 mm by hand
+    assert found.slice_index in (4, 5, 6)

@@ -53,13 +53,30 @@ def _measure(
     """
 
     def work(progress: Callable[[float], None], cancelled: Callable[[], bool]) -> Any:
-        from app.segmentation import measure_lesion, seed_index
-        from app.segmentation.follow_up import follow_up_seed
+        from app.segmentation import (
+            SegmentationCancelled,
+            SegmentationError,
+            measure_lesion,
+            seed_index,
+        )
+        from app.segmentation.follow_up import follow_up_seeds
 
         seed = seed_index(volume, point_lps)
-        if earlier is not None:
-            seed = follow_up_seed(volume, seed, earlier)
-        return measure_lesion(volume, seed, progress=progress, cancelled=cancelled)
+        *others, last = [seed] if earlier is None else follow_up_seeds(volume, seed, earlier)
+        refusal: SegmentationError | None = None
+        for s in others:  # the first seed that measures; else the first refusal
+            try:
+                return measure_lesion(volume, s, progress=progress, cancelled=cancelled)
+            except SegmentationCancelled:
+                raise
+            except SegmentationError as exc:
+                refusal = refusal or exc
+        try:
+            return measure_lesion(volume, last, progress=progress, cancelled=cancelled)
+        except SegmentationCancelled:
+            raise
+        except SegmentationError as exc:
+            raise (refusal or exc) from None
 
     return work
 
