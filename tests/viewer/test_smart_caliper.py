@@ -324,3 +324,24 @@ def test_follow_up_of_a_hand_drawn_caliper_finds_the_lesion_beside_the_click() -
     found = _measure(followup, click, earlier)(lambda _: None, lambda: False)
     assert 9.0 <= found.long_axis_mm <= 16.0  # T1 at C3: 12.7 mm by hand
     assert found.slice_index in (4, 5, 6)
+
+
+def test_the_status_bar_gives_the_stored_diameters(qtbot, window: MainWindow) -> None:
+    """The demo's T1 at baseline: the proposal's short axis, rounded from the contour, read
+    19.0 mm in the status bar while the stored caliper (19.05 mm) read 19.1 in the table."""
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[2] / "resources" / "demo" / "baseline"
+    window.add_patient("DEMO-T1")
+    window.open_folder(str(demo))
+    qtbot.waitUntil(
+        lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=20000
+    )
+    add_timepoint(qtbot, window, "baseline")
+    window.smart_caliper.measure_at((-95.2, 39.6, -301.4))
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    (m,) = window.session.measurements()
+    assert m.long_axis_mm is not None
+    assert m.short_axis_mm is not None
+    shown = f"{m.long_axis_mm:.1f} × {m.short_axis_mm:.1f} mm"
+    assert shown in window.smart_caliper.last_message

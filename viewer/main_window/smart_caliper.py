@@ -268,8 +268,12 @@ class SmartCaliperActions:
             return
         self.viewer.set_slice(proposal.slice_index)
         if stored is not None:
+            # the stored caliper's lengths, as the table shows them (the proposal's are rounded
+            # from the contour: 19.0 here beside 19.1 in the table, for 19.05 mm)
+            long_mm = stored.long_axis_mm if stored.long_axis_mm is not None else 0.0
+            short_mm = stored.short_axis_mm if stored.short_axis_mm is not None else 0.0
             self._say(
-                f"Smart caliper: {proposal.long_axis_mm:.1f} × {proposal.short_axis_mm:.1f} mm, "
+                f"Smart caliper: {long_mm:.1f} × {short_mm:.1f} mm, "
                 f"{proposal.volume_ml:.1f} mL, {proposal.mean_hu:.0f} ± {proposal.sd_hu:.0f} HU "
                 f"({proposal.seconds:.1f} s) — drag the caliper to adjust, Ctrl+Z rejects."
             )
