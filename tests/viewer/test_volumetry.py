@@ -269,3 +269,43 @@ def test_esc_cancels_the_liver_segmentation(qtbot, window: MainWindow, shared_da
     task.wait(30.0)
     qtbot.wait(50)
     assert panel.liver is None
+
+
+def test_the_tumour_volume_follows_a_new_contour_and_names_lesions_measured_by_hand(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    """The demo: "Tumour 0.0 mL" beside liver metastases measured by hand, and a Smart caliper
+    contour added with the liver shown left the tumour volume and the FLR as they were (Send
+    sent them) until the cut was moved."""
+    from tests.viewer.test_workflow import drag
+
+    _open(qtbot, window, shared_data)
+    _segment(qtbot, window)
+    panel = window.volumetry
+    panel.set_cut(*CUT)
+    assert panel.result.tumour_ml == 0.0
+    assert panel.uncounted_label.text() == ""
+    # a metastasis measured by hand: named, not counted
+    window.set_tool("bidirectional")
+    window.viewer.set_slice(METASTASIS[0])
+    window.assign_bar.set_organ("liver")
+    row, col = METASTASIS[1], METASTASIS[2]
+    drag(qtbot, window, (col - 5, row), (col + 5, row))
+    drag(qtbot, window, (col, row - 4), (col, row + 4))
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=5000)
+    (by_hand,) = window.session.measurements()
+    code = next(x.code for x in window.session.lesions() if x.id == by_hand.lesion_id)
+    assert code in panel.uncounted_label.text()
+    before = panel.result
+    # the same lesion with the Smart caliper: counted at once, the FLR follows
+    window.assign_bar.select_lesion(by_hand.lesion_id)
+    window.smart_caliper.measure_at(window.viewer.display_to_lps(col, row))
+    qtbot.waitUntil(lambda: window.smart_caliper.task is None, timeout=20000)
+    qtbot.waitUntil(lambda: panel.result.tumour_ml > 0.1, timeout=5000)
+    assert panel.result.flr_percent != before.flr_percent
+    assert panel.labels["tumour_ml"].text() == f"{panel.result.tumour_ml:.1f} mL"
+    assert panel.uncounted_label.text() == ""
+    # and undone: back to what it was
+    window.session.undo()
+    assert panel.result.tumour_ml == 0.0
+    assert panel.result.flr_percent == pytest.approx(before.flr_percent)

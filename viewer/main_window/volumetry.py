@@ -136,6 +136,7 @@ class VolumetryPanel(QDockWidget):
         self._all_mine: list[Contour] = []
         self._docked = False
         self._looked_up: tuple[Any, Any, str] | None = None  # (patient, timepoint, series)
+        self._tumours: tuple[Any, ...] = ()  # the tumour key the figures were computed with
 
         body = QWidget()
         layout = QVBoxLayout(body)
@@ -186,6 +187,10 @@ class VolumetryPanel(QDockWidget):
             self.labels[key] = label
             form.addRow(text, label)
         layout.addLayout(form)
+        self.uncounted_label = QLabel("")
+        self.uncounted_label.setObjectName("volumetryUncounted")
+        self.uncounted_label.setWordWrap(True)
+        layout.addWidget(self.uncounted_label)
         self.send_button = self._button(
             "Send to conversion record", "volumetrySend", self.send_to_conversion
         )
@@ -209,7 +214,7 @@ class VolumetryPanel(QDockWidget):
         self.viewer.slice_changed.connect(lambda *_: self._show_cut())
         for signal in contour_signals(self.session):
             # after the Smart caliper's contours are redrawn: add the liver again
-            signal.connect(lambda *_: self._show_contours())
+            signal.connect(lambda *_: self._on_contours_changed())
         self.session.patient_opened.connect(lambda *_: self.reset())
         self.session.timepoint_selected.connect(lambda *_: self._on_timepoint_selected())
 
@@ -531,12 +536,52 @@ class VolumetryPanel(QDockWidget):
                     found.append(seg)
         return found
 
+    def uncounted_tumours(self) -> list[str]:
+        """Codes of this timepoint's liver lesions measured on this series without a contour
+        (by hand): the tumour volume cannot count them."""
+        session = self.session
+        uid = getattr(self.volume, "series_instance_uid", None)
+        if session.patient is None or session.current_timepoint is None or uid is None:
+            return []
+        liver = {
+            lesion.id: str(lesion.code)
+            for lesion in session.lesions()
+            if "liver" in str(getattr(lesion, "organ", "") or "").lower()
+        }
+        codes = []
+        for m in session.measurements():
+            geometry = m.geometry
+            if m.lesion_id not in liver or m.id is None or geometry is None:
+                continue
+            if geometry.series_instance_uid != uid or session.segmentation_for(m.id) is not None:
+                continue
+            codes.append(liver[m.lesion_id])
+        return sorted(set(codes))
+
     def tumour_boxes(self) -> list[tuple[tuple[int, int, int], np.ndarray]]:
         """The lesion contours ``(offset, mask)`` of the current timepoint on this series."""
         return [(seg.mask.offset, seg.mask.mask) for seg in self.tumour_contours()]
 
-    def recompute(self) -> None:
-        """Figures and outlines of the liver and of the cut (if drawn)."""
+    def _tumour_key(self) -> tuple[Any, ...]:
+        """What the tumour volume depends on: the contours counted, the lesions not counted."""
+        segs = tuple(
+            (seg.id, seg.volume_ml, tuple(seg.mask.offset)) for seg in self.tumour_contours()
+        )
+        return (segs, tuple(self.uncounted_tumours()))
+
+    def _on_contours_changed(self) -> None:
+        """A lesion contour came, went or was edited: the tumour volume and the FLR follow
+        (they stayed as they were until the cut moved, and Send sent them so)."""
+        if self.liver is not None and self.task is None and self._tumours != self._tumour_key():
+            self.recompute(quiet=True)
+        else:
+            self._show_contours()
+
+    def recompute(self, *, quiet: bool = False) -> None:
+        """Figures and outlines of the liver and of the cut (if drawn).
+
+        ``quiet``: no status message about the FLR (a lesion contour changed, not the cut).
+        """
         from app.segmentation import SegmentationError, volumetry
         from app.segmentation.resection import resection_from_cut, tumours_touching
 
@@ -545,6 +590,7 @@ class VolumetryPanel(QDockWidget):
         liver = self.liver.region.mask
         shape = liver.shape
         spacing = _spacing(self.volume)
+        self._tumours = self._tumour_key()
         boxes = self.tumour_boxes()
         tumours = tumours_touching(liver, boxes) if boxes else None
         if tumours is not None:
@@ -567,6 +613,22 @@ class VolumetryPanel(QDockWidget):
             self.result = None
             self._say(f"Liver volumetry: {exc}")
         self._show_figures()
+        if not quiet:
+            self._say_flr()
+        cut = liver & resected
+        if cut.any():
+            self._contours = [
+                Contour((0, 0, 0), liver & ~cut, REMNANT_RGBA),
+                Contour((0, 0, 0), cut, RESECTED_RGBA),
+            ]
+        else:
+            self._contours = [Contour((0, 0, 0), liver, REMNANT_RGBA)]
+        self._show_contours()
+        self._show_cut()
+        self._update_buttons()
+
+    def _say_flr(self) -> None:
+        """The FLR in the status bar, with what to do next."""
         if self.result is not None and self.resection == "paint" and self.has_resection():
             self._say(
                 f"Liver volumetry: FLR {self.result.flr_percent:.1f} % (painted resection). "
@@ -582,17 +644,6 @@ class VolumetryPanel(QDockWidget):
                 f"Liver volumetry: FLR {self.result.flr_percent:.1f} %. Drag the ends of the cut "
                 "line to adjust it; “Swap resected side” resects the other side."
             )
-        cut = liver & resected
-        if cut.any():
-            self._contours = [
-                Contour((0, 0, 0), liver & ~cut, REMNANT_RGBA),
-                Contour((0, 0, 0), cut, RESECTED_RGBA),
-            ]
-        else:
-            self._contours = [Contour((0, 0, 0), liver, REMNANT_RGBA)]
-        self._show_contours()
-        self._show_cut()
-        self._update_buttons()
 
     def _show_figures(self) -> None:
         r = self.result
@@ -610,6 +661,14 @@ class VolumetryPanel(QDockWidget):
                 continue
             value = float(getattr(r, key))
             label.setText(f"{value:.1f} %" if key == "flr_percent" else f"{value:.1f} mL")
+        # "Tumour 0.0 mL" beside metastases measured by hand read as "no tumour"
+        missing = self.uncounted_tumours() if r is not None else []
+        self.uncounted_label.setText(
+            f"Not in the tumour volume (measured by hand, no contour): {', '.join(missing)}. "
+            "Measure them with the Smart caliper (M) to count them."
+            if missing
+            else ""
+        )
 
     def _show_contours(self) -> None:
         mine = self._contours if self.viewer.volume is self.volume else []
