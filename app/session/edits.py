@@ -478,6 +478,14 @@ class EditingMixin:
         timepoint = self._timepoint(timepoint_id)
         lesion = self._lesion(lesion_id)
         self._check_measurable_at(lesion, timepoint, f"Could not set the status of {lesion.code}")
+        if status is MeasurementStatus.ABSENT and timepoint.is_baseline:
+            # one key (0, "disappeared") at the baseline made the baseline sum 0 for that
+            # target and the follow-up PD
+            raise SessionError(
+                f"Could not set the status of {lesion.code}: a lesion cannot have disappeared at "
+                f"{timepoint.label}, the baseline (it is recorded there because it is seen); "
+                "measure it, or delete the lesion if it was recorded by mistake."
+            )
         self._write_values(
             lesion,
             timepoint,

@@ -345,3 +345,24 @@ def test_the_status_bar_gives_the_stored_diameters(qtbot, window: MainWindow) ->
     assert m.short_axis_mm is not None
     shown = f"{m.long_axis_mm:.1f} × {m.short_axis_mm:.1f} mm"
     assert shown in window.smart_caliper.last_message
+
+
+def test_key_0_at_the_baseline_is_refused(qtbot, window: MainWindow, shared_data) -> None:
+    """At the baseline, 0 set the chosen target absent (0 mm): the follow-up became PD."""
+    from recist.model import MeasurementStatus
+
+    _open(qtbot, window, shared_data)
+    window.smart_caliper.measure_at(
+        window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
+    )
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    (m,) = window.session.measurements()
+    window.assign_bar.select_lesion(m.lesion_id)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    window.viewer.setFocus()
+    qtbot.keyClick(window.viewer.graphics_view, QtCore.Qt.Key.Key_0)
+    (same,) = window.session.measurements()
+    assert same.status is MeasurementStatus.MEASURED
+    assert same.long_axis_mm == m.long_axis_mm
+    assert "follow-up" in window.smart_caliper.last_message

@@ -221,6 +221,13 @@ class SmartCaliperActions:
         if self.session.patient is None or lesion_id is None:
             self._say("Lesion disappeared: choose the lesion in the Next caliper bar first.")
             return
+        current = self.session.current_timepoint
+        if current is not None and current.is_baseline:  # said here, not in an error box
+            self._say(
+                f"Lesion disappeared (0) is for a follow-up: at {current.label}, the baseline, "
+                "a lesion is measured."
+            )
+            return
         from recist.model import MeasurementStatus
 
         try:
