@@ -366,3 +366,25 @@ def test_key_0_at_the_baseline_is_refused(qtbot, window: MainWindow, shared_data
     assert same.status is MeasurementStatus.MEASURED
     assert same.long_axis_mm == m.long_axis_mm
     assert "follow-up" in window.smart_caliper.last_message
+
+
+def test_the_contours_come_back_with_their_series(qtbot, window: MainWindow, shared_data) -> None:
+    """Another series shown (the Series panel) and then this one again: the Smart caliper's
+    outline was gone until a measurement changed."""
+    from pathlib import Path
+
+    from storage.dicom import load_series
+
+    _open(qtbot, window, shared_data)
+    volume = window.viewer.volume
+    window.smart_caliper.measure_at(
+        window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
+    )
+    qtbot.waitUntil(lambda: bool(window.viewer.contours), timeout=20000)
+    other = load_series(Path(__file__).resolve().parents[2] / "resources" / "demo" / "followup")
+    window.show_volume(other)
+    assert window.viewer.volume is other
+    assert window.viewer.contours == []  # not this series' contour
+    window.show_volume(volume)
+    assert window.viewer.volume is volume
+    assert len(window.viewer.contours) == 1

@@ -154,6 +154,9 @@ class SmartCaliperActions:
         self.viewer.smart_caliper_requested.connect(self.measure_at)
         for signal in contour_signals(self.session):
             signal.connect(lambda *_: self.refresh_contours())
+        # a new series clears the image's contours: outline this one's again (a series shown
+        # from the Series panel and back lost its lesions' outlines)
+        self.viewer.volume_changed.connect(lambda *_: self.refresh_contours())
 
     # -- click → task ------------------------------------------------------------------
     def measure_at(self, point_lps: tuple[float, float, float]) -> ComputeTask | None:
@@ -291,7 +294,8 @@ class SmartCaliperActions:
         """Outline the contours of the shown series' semi-automatic measurements."""
         volume = self.viewer.volume
         imported = self._imported if volume is not None and volume is self._imported_volume else []
-        if volume is None or self.session.patient is None:
+        session = self.session
+        if volume is None or session.patient is None or session.current_timepoint is None:
             self.viewer.set_contours(imported)
             return
         uid = getattr(volume, "series_instance_uid", None)
