@@ -129,7 +129,7 @@ class SmartCaliperActions:
         # Esc while it segments: an action of the button, on only while the button shows
         # (the image keeps Esc otherwise); not the button's own shortcut, which clicks 100 ms
         # later (animateClick), after a fast proposal may have been stored
-        self.cancel_key = QAction("Cancel the segmentation", self.cancel_button)
+        self.cancel_key = QAction("Cancel the Smart caliper segmentation", self.cancel_button)
         self.cancel_key.setShortcut(QKeySequence(Qt.Key.Key_Escape))
         self.cancel_key.triggered.connect(self.cancel)
         self.cancel_button.addAction(self.cancel_key)
