@@ -388,3 +388,17 @@ def test_the_contours_come_back_with_their_series(qtbot, window: MainWindow, sha
     window.show_volume(volume)
     assert window.viewer.volume is volume
     assert len(window.viewer.contours) == 1
+
+
+def test_a_smart_click_on_a_reformat_says_why_it_measures_nothing(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    _open(qtbot, window, shared_data)
+    window.set_tool("smart")
+    window.viewer.set_orientation("coronal")  # Alt+2
+    viewport = window.viewer.graphics_view.viewport()
+    qtbot.mouseClick(viewport, QtCore.Qt.MouseButton.LeftButton, pos=viewport.rect().center())
+    qtbot.wait(50)
+    assert window.smart_caliper.task is None
+    assert "axial slice" in window.statusBar().currentMessage()
+    assert window.session.measurements() == []
