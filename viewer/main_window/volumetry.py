@@ -572,7 +572,9 @@ class VolumetryPanel(QDockWidget):
     def _on_contours_changed(self) -> None:
         """A lesion contour came, went or was edited: the tumour volume and the FLR follow
         (they stayed as they were until the cut moved, and Send sent them so)."""
-        if self.liver is not None and self.task is None and self._tumours != self._tumour_key():
+        mine = self.liver is not None and self.task is None
+        here = self.where == self._current_where()  # not another timepoint's (reset follows)
+        if mine and here and self._tumours != self._tumour_key():
             self.recompute(quiet=True)
         else:
             self._show_contours()
