@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from app.segmentation.diameters import recist_diameters
-from app.segmentation.errors import SegmentationError
+from app.segmentation.errors import SegmentationCancelled, SegmentationError
 from app.segmentation.lesion import (
     ALGORITHM,
     ALGORITHM_VERSION,
@@ -126,6 +126,30 @@ def _segment(volume: Any, k: int, pts: tuple[Point2, Point2]) -> Segment:
         start_lps_mm=(float(a[0]), float(a[1]), float(a[2])),
         end_lps_mm=(float(b[0]), float(b[1]), float(b[2])),
     )
+
+
+def wait_until_loaded(volume: Any, cancelled: Cancelled | None = None) -> None:
+    """Block until a series still loading in the background has all its slices.
+
+    Slices not decoded yet hold zeros (``storage.dicom.Volume``): a segmentation started while
+    the series loads would take them for 0 HU tissue beside the lesion or the liver.  Polls
+    ``cancelled`` every 0.1 s; volumes without ``wait`` (complete ones) return at once.
+
+    Raises
+    ------
+    SegmentationCancelled
+        The reader cancelled while waiting.
+    """
+    wait = getattr(volume, "wait", None)
+    if not callable(wait):
+        return
+    while not getattr(volume, "is_complete", True):
+        if cancelled is not None and cancelled():
+            raise SegmentationCancelled("cancelled while the series was loading")
+        try:
+            wait(0.1)
+        except TimeoutError:
+            continue
 
 
 def seed_index(volume: Any, point_lps_mm: tuple[float, float, float]) -> tuple[int, int, int]:

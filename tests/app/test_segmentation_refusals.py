@@ -32,3 +32,26 @@ def test_a_click_whose_region_is_a_speck_is_refused(followup, seed) -> None:  # 
 def test_a_click_beside_it_still_measures_what_it_finds(followup) -> None:  # type: ignore[no-untyped-def]
     found = measure_lesion(followup, (5, 222, 282))
     assert found.long_axis_mm >= MIN_LONG_AXIS_MM
+
+
+class _StillLoading:
+    is_complete = False
+
+    def wait(self, timeout: float | None = None) -> None:
+        raise TimeoutError("still loading")
+
+
+def test_waiting_for_a_loading_series_stops_when_cancelled() -> None:
+    from app.segmentation import SegmentationCancelled
+    from app.segmentation.measure import wait_until_loaded
+
+    polls: list[int] = []
+
+    def cancelled() -> bool:
+        polls.append(1)
+        return len(polls) > 2
+
+    with pytest.raises(SegmentationCancelled, match="loading"):
+        wait_until_loaded(_StillLoading(), cancelled)
+    assert len(polls) == 3
+    wait_until_loaded(object())  # a volume without wait(): complete

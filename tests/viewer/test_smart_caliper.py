@@ -402,3 +402,42 @@ def test_a_smart_click_on_a_reformat_says_why_it_measures_nothing(
     assert window.smart_caliper.task is None
     assert "axial slice" in window.statusBar().currentMessage()
     assert window.session.measurements() == []
+
+
+class _Loading:
+    """A series still loading: only slice ``k`` decoded, the others zeros, until ``wait``."""
+
+    def __init__(self, volume, k: int) -> None:  # noqa: ANN001
+        self._volume = volume
+        self.voxels = volume.voxels.copy()
+        self.voxels[:k] = 0
+        self.voxels[k + 1 :] = 0
+        self.is_complete = False
+        self.waited = 0
+
+    def wait(self, timeout: float | None = None) -> None:
+        self.waited += 1
+        self.voxels[...] = self._volume.voxels  # the loader finishes
+        self.is_complete = True
+
+    def __getattr__(self, name: str):  # noqa: ANN204 - geometry of the real series
+        return getattr(self._volume, name)
+
+
+def test_a_click_while_the_series_loads_waits_for_its_slices() -> None:
+    """A Smart caliper click on a slice already shown while the rest of the series loaded
+    segmented the slices not decoded yet as 0 HU tissue."""
+    from pathlib import Path
+
+    from storage.dicom import load_series
+    from viewer.main_window.smart_caliper import _measure
+
+    demo = Path(__file__).resolve().parents[2] / "resources" / "demo" / "baseline"
+    volume = load_series(demo)
+    click = tuple(float(v) for v in volume.index_to_lps(5, 257, 120))  # T1 at baseline
+    whole = _measure(volume, click)(lambda _: None, lambda: False)
+    loading = _Loading(volume, 5)
+    found = _measure(loading, click)(lambda _: None, lambda: False)
+    assert loading.waited >= 1
+    assert found.long_axis_mm == whole.long_axis_mm
+    assert found.volume_ml == pytest.approx(whole.volume_ml)

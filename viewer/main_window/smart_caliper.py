@@ -60,7 +60,9 @@ def _measure(
             seed_index,
         )
         from app.segmentation.follow_up import follow_up_seeds
+        from app.segmentation.measure import wait_until_loaded
 
+        wait_until_loaded(volume, cancelled)  # unloaded slices are zeros, not tissue
         seed = seed_index(volume, point_lps)
         *others, last = [seed] if earlier is None else follow_up_seeds(volume, seed, earlier)
         refusal: SegmentationError | None = None

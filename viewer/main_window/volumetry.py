@@ -68,7 +68,9 @@ def _segment(volume: Any, point_lps: tuple[float, float, float]) -> Callable[...
 
     def work(progress: Callable[[float], None], cancelled: Callable[[], bool]) -> Any:
         from app.segmentation import measure_liver, seed_index
+        from app.segmentation.measure import wait_until_loaded
 
+        wait_until_loaded(volume, cancelled)  # unloaded slices are zeros, not tissue
         return measure_liver(
             volume, seed_index(volume, point_lps), progress=progress, cancelled=cancelled
         )
