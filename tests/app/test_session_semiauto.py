@@ -127,3 +127,34 @@ def test_liver_volumetry_and_flr_for_the_conversion_record(
     assert volumetry is not None
     assert volumetry.values["resected_ml"] == 900.0
     assert [e.action for e in database.audit_events(entity="segmentation")] == ["create", "update"]
+
+
+def test_a_status_that_drops_the_lines_unlinks_the_contour_and_undo_links_it_again(
+    database: Database,
+    session: ReadingSession,
+) -> None:
+    """Key 0 at C3 set the Smart-caliper-measured lesion absent: its contour stayed linked,
+    outlined on the image and counted as tumour by the liver volumetry."""
+    from recist.model import MeasurementStatus
+
+    session.add_timepoint("Baseline", date(2026, 1, 2))
+    first = session.record_semi_auto_measurement(_Proposal(), drawn(23.0, 14.0))
+    session.add_timepoint("C3", date(2026, 3, 2))
+    m = session.record_semi_auto_measurement(
+        _Proposal(), drawn(12.0, 8.0), lesion_id=first.lesion_id
+    )
+    contour = session.segmentation_for(m.id or 0)
+    assert contour is not None
+    session.set_status(m.lesion_id or 0, MeasurementStatus.ABSENT)
+    (gone,) = session.measurements()
+    assert gone.status is MeasurementStatus.ABSENT
+    assert session.segmentation_for(gone.id or 0) is None
+    session.undo()
+    (back,) = session.measurements()
+    again = session.segmentation_for(back.id or 0)
+    assert again is not None
+    assert again.id == contour.id
+    session.redo()
+    assert session.segmentation_for(session.measurements()[0].id or 0) is None
+    assert session.segmentation_for(first.id or 0) is not None  # the baseline's untouched
+    assert database.verify_audit().ok

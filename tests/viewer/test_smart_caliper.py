@@ -441,3 +441,22 @@ def test_a_click_while_the_series_loads_waits_for_its_slices() -> None:
     assert loading.waited >= 1
     assert found.long_axis_mm == whole.long_axis_mm
     assert found.volume_ml == pytest.approx(whole.volume_ml)
+
+
+def test_key_0_on_a_smart_caliper_lesion_removes_its_outline(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    _open(qtbot, window, shared_data)
+    point = window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
+    window.smart_caliper.measure_at(point)
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    (baseline,) = window.session.measurements()
+    add_timepoint(qtbot, window, "C3")
+    window.assign_bar.select_lesion(baseline.lesion_id)
+    window.smart_caliper.measure_at(point)
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    assert len(window.viewer.contours) == 1
+    window.smart_caliper.set_disappeared()  # key 0
+    assert window.viewer.contours == []  # it stayed outlined, a lesion recorded as gone
+    window.session.undo()
+    assert len(window.viewer.contours) == 1
