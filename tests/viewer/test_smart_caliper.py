@@ -460,3 +460,20 @@ def test_key_0_on_a_smart_caliper_lesion_removes_its_outline(
     assert window.viewer.contours == []  # it stayed outlined, a lesion recorded as gone
     window.session.undo()
     assert len(window.viewer.contours) == 1
+
+
+def test_follow_up_of_a_smart_caliper_lesion_tries_past_a_seed_on_its_rim() -> None:
+    """The demo's T1, Smart-caliper-measured at baseline (83.7 HU), at C3 from a click 9 mm
+    below it: the seed that best matched 83.7 HU lay on the lesion's rim (a mean between the
+    darker lesion and the liver) and was refused, "no edge around the point"."""
+    from pathlib import Path
+
+    from app.segmentation.follow_up import EarlierLesion
+    from storage.dicom import load_series
+    from viewer.main_window.smart_caliper import _measure
+
+    followup = load_series(Path(__file__).resolve().parents[2] / "resources" / "demo" / "followup")
+    earlier = EarlierLesion((-91.621, 33.57, -301.44), 28.6, mean_hu=83.7)
+    click = tuple(float(v) for v in followup.index_to_lps(5, 266, 116))
+    found = _measure(followup, click, earlier)(lambda _: None, lambda: False)
+    assert 9.0 <= found.long_axis_mm <= 16.0  # T1 at C3: 12.7 mm by hand
