@@ -280,26 +280,8 @@ class SessionEditor:
             lesion_id=self.lesion_ids.resolve(lesion_ref),
         )
         stored: Measurement = self.store.update_measurement(record, reason=self._reason(reason))
-        self._follow_lines(stored, ref, reason)
         self._emit(self.signals.measurement_changed, stored)
         return stored
-
-    def _follow_lines(self, stored: Measurement, ref: Ref, reason: str | None) -> None:
-        """A contour belongs to drawn lines: unlinked when a status drops them (disappeared,
-        too small, split...; it stayed outlined and counted as tumour), linked again when
-        they come back (undo), both audited."""
-        segmentations: Any = getattr(self.store, "segmentations", None)
-        if segmentations is None or stored.id is None:
-            return
-        if stored.geometry is None:
-            contours = list(segmentations.ids_for_measurement(stored.id))
-            for segmentation_id in contours:
-                segmentations.link(segmentation_id, None, self._reason(reason))
-            if contours:
-                self.contours_of[ref] = contours
-        elif ref in self.contours_of:
-            for segmentation_id in self.contours_of.pop(ref):
-                segmentations.link(segmentation_id, stored.id, self._reason(reason))
 
     def delete_measurement(self, ref: Ref, reason: str | None) -> None:
         """Delete the measurement ``ref`` stands for."""
