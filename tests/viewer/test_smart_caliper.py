@@ -167,6 +167,9 @@ def test_key_0_records_the_chosen_lesion_as_disappeared(
     assert gone.lesion_id == baseline.lesion_id
     assert gone.status is MeasurementStatus.ABSENT
     assert "disappeared" in window.smart_caliper.last_message
+    assert "disappeared" in window.statusBar().currentMessage()
+    window.session.undo()  # Ctrl+Z: the message saying it was recorded goes with it
+    assert "disappeared" not in window.statusBar().currentMessage()
 
 
 def test_a_smart_click_on_a_caliper_measures_the_lesion_under_it(qtbot, viewer) -> None:

@@ -156,6 +156,11 @@ class SmartCaliperActions:
         self.viewer.smart_caliper_requested.connect(self.measure_at)
         for signal in contour_signals(self.session):
             signal.connect(lambda *_: self.refresh_contours())
+        s = self.session
+        for signal in (s.measurement_added, s.measurement_changed, s.measurement_removed):
+            # an undo (or any later edit) makes "recorded as disappeared — Ctrl+Z undoes" or
+            # "28.6 x 19.1 mm … Ctrl+Z rejects" stale: it stayed up for 15 s after the undo
+            signal.connect(lambda *_: self._clear_own_message())
         # a new series clears the image's contours: outline this one's again (a series shown
         # from the Series panel and back lost its lesions' outlines)
         self.viewer.volume_changed.connect(lambda *_: self.refresh_contours())
@@ -314,6 +319,11 @@ class SmartCaliperActions:
         """Outline contours imported from a DICOM SEG on ``volume`` (not stored)."""
         self._imported, self._imported_volume = list(contours), volume
         self.refresh_contours()
+
+    def _clear_own_message(self) -> None:
+        bar = self.window.statusBar()
+        if self.last_message and bar.currentMessage() == self.last_message:
+            bar.clearMessage()
 
     def say(self, text: str) -> None:
         """Show a message in the status bar (as the Smart caliper's own)."""
