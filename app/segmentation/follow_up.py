@@ -21,6 +21,9 @@ import numpy as np
 
 from app.segmentation.errors import SegmentationError
 
+#: How many of the best-matching places a follow-up click tries (after the click itself).
+FOLLOW_UP_TRIES = 4
+
 
 @dataclass(frozen=True, slots=True)
 class EarlierLesion:
@@ -86,6 +89,24 @@ def follow_up_seed(
     reach = reach_mm if reach_mm is not None else max(5.0, earlier.long_axis_mm / 2.0)
     if earlier.mean_hu is None:
         return click
+    return _ranked(volume, click, earlier, reach, 1)[0]
+
+
+def _ranked(
+    volume: Any,
+    click: tuple[int, int, int],
+    earlier: EarlierLesion,
+    reach: float,
+    count: int,
+    apart_mm: float = 3.0,
+) -> list[tuple[int, int, int]]:
+    """Up to ``count`` seeds of the clicked slice within ``reach`` of the click, best first
+    (:func:`follow_up_seed`'s cost), each at least ``apart_mm`` from the ones before."""
+    target = earlier.mean_hu
+    if target is None:
+        return [click]
+    spacing = tuple(float(s) for s in volume.spacing_mm)
+    _, r, c = (float(v) for v in volume.lps_to_index(*earlier.centre_lps_mm))
     voxels = volume.voxels
     kk, rr, cc = click
     hr = max(1, int(round(reach / spacing[1])))
@@ -100,7 +121,55 @@ def follow_up_seed(
     rows, cols = np.mgrid[0 : patch.shape[0], 0 : patch.shape[1]]
     d_click = np.hypot((rows + r0 - rr) * spacing[1], (cols + c0 - cc) * spacing[2])
     d_centre = np.hypot((rows + r0 - r) * spacing[1], (cols + c0 - c) * spacing[2])
-    cost = np.abs(mean - earlier.mean_hu) + 0.5 * d_centre  # 0.5 HU per mm towards the centre
+    cost = np.abs(mean - target) + 0.5 * d_centre  # 0.5 HU per mm towards the centre
     cost[d_click > reach] = np.inf
-    i, j = np.unravel_index(int(np.argmin(cost)), cost.shape)
-    return (kk, int(i) + r0, int(j) + c0)
+    found: list[tuple[int, int, int]] = []
+    while len(found) < count and np.isfinite(cost).any():
+        i, j = np.unravel_index(int(np.argmin(cost)), cost.shape)
+        found.append((kk, int(i) + r0, int(j) + c0))
+        near = np.hypot((rows - i) * spacing[1], (cols - j) * spacing[2]) < apart_mm
+        cost[near] = np.inf
+    return found or [click]
+
+
+def follow_up_seeds(
+    volume: Any,
+    click: tuple[int, int, int],
+    earlier: EarlierLesion,
+) -> list[tuple[int, int, int]]:
+    """The seeds to try, in order, for the lesion ``earlier`` at follow-up.
+
+    With the earlier contour's mean HU: :func:`follow_up_seed`, then the click, then the next
+    best places of its cost (3 mm apart, :data:`FOLLOW_UP_TRIES` in all): the best match
+    can be the lesion's rim, whose 5x5 mean lies between a lesion darker than before and
+    the liver (the demo's T1 at C3, seeded at its rim: "no edge around the point").  Without it (the
+    earlier caliper was drawn by hand, as every caliper before the Smart caliper, or read
+    from an SR or a case file): the click, then the voxel of the clicked slice within reach
+    of the click that is nearest to where the lesion was, so that a click just beside the
+    lesion still finds it.  (Before, a click beside the demo's T1 at C3, 10 mm below the
+    middle of its baseline caliper, was refused: "no lesion edge found".)
+
+    Raises
+    ------
+    SegmentationError
+        As :func:`follow_up_seed`.
+    """
+    first = follow_up_seed(volume, click, earlier)
+    if earlier.mean_hu is not None:
+        # the best match can be the lesion's rim (a 5x5 mean between a darker lesion and the
+        # liver equals the earlier mean): the click, then the next best places, 3 mm apart
+        reach = max(5.0, earlier.long_axis_mm / 2.0)
+        ranked = _ranked(volume, click, earlier, reach, FOLLOW_UP_TRIES)
+        return list(dict.fromkeys([first, click, *ranked]))[: FOLLOW_UP_TRIES + 1]
+    spacing = tuple(float(s) for s in volume.spacing_mm)
+    _, r, c = (float(v) for v in volume.lps_to_index(*earlier.centre_lps_mm))
+    kk, rr, cc = click
+    dr, dc = (r - rr) * spacing[1], (c - cc) * spacing[2]
+    away = math.hypot(dr, dc)
+    reach = max(5.0, earlier.long_axis_mm / 2.0)
+    t = 1.0 if away <= reach else reach / away
+    shape = np.shape(volume.voxels)
+    row = min(max(int(round(rr + t * dr / spacing[1])), 0), int(shape[1]) - 1)
+    col = min(max(int(round(cc + t * dc / spacing[2])), 0), int(shape[2]) - 1)
+    towards = (kk, row, col)
+    return [first] if towards == first else [first, towards]

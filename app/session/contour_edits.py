@@ -95,6 +95,38 @@ class ReplaceContour(Command[SessionEditor]):
         self._signal(ctx, self.before)
 
 
+@dataclass(frozen=True)
+class UnlinkContours(Command[SessionEditor]):
+    """Unlink the contours of the measurement ``ref`` (a status dropped its lines).
+
+    A contour belongs to drawn lines: a lesion recorded as disappeared, too small, split or
+    merged has none, and its contour stayed linked (outlined on the image, counted as
+    tumour by the liver volumetry).  Undo links the same rows again; both audited.
+    """
+
+    ref: Ref
+    ids: tuple[int, ...]
+    reason: str | None = None
+    label: str = "Unlink contour"
+
+    def apply(self, ctx: SessionEditor) -> None:
+        """Unlink the rows."""
+        reason = self.reason if self.reason is not None else ctx.fallback_reason
+        for segmentation_id in self.ids:
+            ctx.store.segmentations.link(segmentation_id, None, reason)
+
+    def revert(self, ctx: SessionEditor) -> None:
+        """Link them to the measurement again."""
+        measurement_id = ctx.measurement_ids.resolve(self.ref)
+        reason = self.reason if self.reason is not None else ctx.fallback_reason
+        for segmentation_id in self.ids:
+            ctx.store.segmentations.link(segmentation_id, measurement_id, reason)
+
+    def is_noop(self) -> bool:
+        """True without contours."""
+        return not self.ids
+
+
 #: Algorithm name and version of a painted resection (the reader's brush strokes).
 PAINTED_RESECTION_ALGORITHM, PAINTED_RESECTION_VERSION = "painted resection", "1"
 

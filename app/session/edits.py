@@ -290,6 +290,23 @@ class EditingMixin:
         or the undo of a Delete, links it to the measurement again.
         """
         timepoint = self._timepoint(None)
+        existing = self.measurement_for(lesion_id, timepoint.id) if lesion_id is not None else None
+        if (
+            existing is not None
+            and existing.id is not None
+            and existing.reader_id == self.reader.id
+        ):
+            # the lesion measured again: its contour is replaced, not added beside the old
+            # one (both stayed linked; undo left the rejected proposal's contour outlined)
+            return self.record_contour_edit(
+                existing.id,
+                proposal,
+                geometry,
+                reason=reason,
+                field_of_view_mm=field_of_view_mm,
+                confirmed=confirmed,
+                label=f"Measure {self._lesion(lesion_id or 0).code}",
+            )
         undo_depth = len(self.commands.undo_commands)
         try:
             with self._editor.transaction("semi-automatic measurement"):
@@ -347,6 +364,7 @@ class EditingMixin:
         reason: str | None = None,
         field_of_view_mm: float | None = None,
         confirmed: bool = False,
+        label: str = "Edit contour",
     ) -> Measurement:
         """Store a lesion contour edited with the brush and the caliper recomputed from it.
 
@@ -382,12 +400,12 @@ class EditingMixin:
             series_instance_uid=geometry.series_instance_uid,
         )
         command: CompositeCommand[SessionEditor] = CompositeCommand(
-            "Edit contour",
+            label,
             tuple(
                 c
                 for c in (
-                    UpdateMeasurement(*refs, old, new, reason, "Edit contour"),
-                    ReplaceContour(*refs, old_ids, record, old, new, reason),
+                    UpdateMeasurement(*refs, old, new, reason, label),
+                    ReplaceContour(*refs, old_ids, record, old, new, reason, label),
                 )
                 if not c.is_noop()
             ),
@@ -478,6 +496,14 @@ class EditingMixin:
         timepoint = self._timepoint(timepoint_id)
         lesion = self._lesion(lesion_id)
         self._check_measurable_at(lesion, timepoint, f"Could not set the status of {lesion.code}")
+        if status is MeasurementStatus.ABSENT and timepoint.is_baseline:
+            # one key (0, "disappeared") at the baseline made the baseline sum 0 for that
+            # target and the follow-up PD
+            raise SessionError(
+                f"Could not set the status of {lesion.code}: a lesion cannot have disappeared at "
+                f"{timepoint.label}, the baseline (it is recorded there because it is seen); "
+                "measure it, or delete the lesion if it was recorded by mistake."
+            )
         self._write_values(
             lesion,
             timepoint,
@@ -593,9 +619,18 @@ class EditingMixin:
         existing = pick_measurement(self.measurements(timepoint.id), lesion.id or 0, self.reader.id)
         with translated(what):
             if existing is not None and existing.reader_id == self.reader.id:
+                changed = change(existing)
                 command: Command[SessionEditor] = UpdateMeasurement(
-                    *self._refs(existing), existing, change(existing), reason, label
+                    *self._refs(existing), existing, changed, reason, label
                 )
+                if changed.geometry is None and existing.id is not None:
+                    # no lines, no contour (it stayed outlined and counted as tumour)
+                    from app.session.contour_edits import UnlinkContours
+
+                    ids = tuple(self._store.segmentations.ids_for_measurement(existing.id))
+                    unlink = UnlinkContours(self._refs(existing)[0], ids, reason)
+                    if not unlink.is_noop():
+                        command = CompositeCommand(label, (command, unlink))
             else:
                 blank = Measurement(
                     id=None,
@@ -611,7 +646,10 @@ class EditingMixin:
                     reason,
                     label,
                 )
-        return self._push(command, what) or existing
+        result = self._push(command, what)
+        if isinstance(result, list):  # a composite: the measurement's own command first
+            result = result[0] if result else None
+        return result or existing
 
     def delete_measurement(self, measurement_id: int, *, reason: str | None = None) -> None:
         """Delete a measurement (undo re-creates it)."""

@@ -39,3 +39,24 @@ def test_a_click_far_from_where_the_lesion_was_is_refused() -> None:
     earlier = EarlierLesion((50.0, 50.0, 25.0), 12.0, mean_hu=10.0)
     with pytest.raises(SegmentationError, match="from where the selected lesion was"):
         follow_up_seed(_volume(), (5, 90, 95), earlier)
+
+
+def test_without_the_earlier_mean_hu_the_seed_falls_back_towards_where_the_lesion_was() -> None:
+    """A caliper drawn by hand has no contour: the click first, then towards its centre."""
+    from app.segmentation.follow_up import follow_up_seeds
+
+    earlier = EarlierLesion((56.0, 50.0, 25.0), 12.0)  # no mean HU: drawn by hand
+    assert follow_up_seeds(_volume(), (5, 50, 64), earlier) == [(5, 50, 64), (5, 50, 58)]
+    # (within reach, 6 mm, of the click; the lesion's centre is 8 mm away)
+    assert follow_up_seeds(_volume(), (5, 50, 58), earlier) == [(5, 50, 58), (5, 50, 56)]
+    assert follow_up_seeds(_volume(), (5, 50, 56), earlier) == [(5, 50, 56)]
+    # with it: the best match first, then the click, then the next best places 3 mm apart
+    with_hu = EarlierLesion((56.0, 50.0, 25.0), 12.0, mean_hu=10.0)
+    seeds = follow_up_seeds(_volume(), (5, 50, 64), with_hu)
+    assert seeds[0] == follow_up_seed(_volume(), (5, 50, 64), with_hu)
+    assert seeds[1] == (5, 50, 64)
+    assert len(seeds) == len(set(seeds)) <= 5
+    rest = [s for s in seeds if s != (5, 50, 64)]
+    assert all(
+        np.hypot(a[1] - b[1], a[2] - b[2]) >= 3.0 for i, a in enumerate(rest) for b in rest[:i]
+    )

@@ -536,3 +536,18 @@ def test_a_lesion_code_is_t_nt_or_n_and_a_number(session: ReadingSession, baseli
             session.change_lesion(t1.id, code=bad)
     session.change_lesion(t1.id, code=" t7 ")
     assert session.lesions()[0].code == "T7"
+
+
+def test_a_lesion_cannot_be_absent_at_the_baseline(
+    session: ReadingSession, baseline: object
+) -> None:
+    """Key 0 (disappeared) at the baseline set T1 absent there: baseline sum 11.1 mm instead of
+    38.7 and the follow-up PD (+48.6 %), seen on the demo under Xvfb."""
+    session.record_measurement(drawn(24.0), kind=LesionKind.TARGET, organ="liver")
+    (t1,) = session.lesions()
+    with pytest.raises(SessionError, match="cannot have disappeared at Baseline"):
+        session.set_status(t1.id, MeasurementStatus.ABSENT)
+    got = session.measurement_for(t1.id)
+    assert got.status is MeasurementStatus.MEASURED
+    assert got.long_axis_mm == pytest.approx(24.0, abs=0.1)
+    session.set_status(t1.id, MeasurementStatus.NOT_EVALUABLE)  # other statuses stay allowed

@@ -127,3 +127,79 @@ def test_liver_volumetry_and_flr_for_the_conversion_record(
     assert volumetry is not None
     assert volumetry.values["resected_ml"] == 900.0
     assert [e.action for e in database.audit_events(entity="segmentation")] == ["create", "update"]
+
+
+def test_a_status_that_drops_the_lines_unlinks_the_contour_and_undo_links_it_again(
+    database: Database,
+    session: ReadingSession,
+) -> None:
+    """Key 0 at C3 set the Smart-caliper-measured lesion absent: its contour stayed linked,
+    outlined on the image and counted as tumour by the liver volumetry."""
+    from recist.model import MeasurementStatus
+
+    session.add_timepoint("Baseline", date(2026, 1, 2))
+    first = session.record_semi_auto_measurement(_Proposal(), drawn(23.0, 14.0))
+    session.add_timepoint("C3", date(2026, 3, 2))
+    m = session.record_semi_auto_measurement(
+        _Proposal(), drawn(12.0, 8.0), lesion_id=first.lesion_id
+    )
+    contour = session.segmentation_for(m.id or 0)
+    assert contour is not None
+    session.set_status(m.lesion_id or 0, MeasurementStatus.ABSENT)
+    (gone,) = session.measurements()
+    assert gone.status is MeasurementStatus.ABSENT
+    assert session.segmentation_for(gone.id or 0) is None
+    session.undo()
+    (back,) = session.measurements()
+    again = session.segmentation_for(back.id or 0)
+    assert again is not None
+    assert again.id == contour.id
+    session.redo()
+    assert session.segmentation_for(session.measurements()[0].id or 0) is None
+    assert session.segmentation_for(first.id or 0) is not None  # the baseline's untouched
+    assert database.verify_audit().ok
+
+
+def test_measuring_a_lesion_again_replaces_its_contour_and_undo_brings_the_old_one_back(
+    database: Database,
+    session: ReadingSession,
+) -> None:
+    """A second Smart caliper click on T1 at C3 added its contour beside the first (both
+    linked to the measurement); an identical caliper was a no-op with no undo step; undo of a
+    different one put the old caliper back with the rejected proposal's contour outlined."""
+    from recist.model import MeasurementStatus
+
+    session.add_timepoint("Baseline", date(2026, 1, 2))
+    m = session.record_semi_auto_measurement(_Proposal(), drawn(23.0, 14.0))
+    first = session.segmentation_for(m.id or 0)
+    assert first is not None
+    segmentations = session._store.segmentations  # noqa: SLF001 - the rows linked
+    again = session.record_semi_auto_measurement(
+        _Proposal(volume_ml=3.0), drawn(25.0, 15.0), lesion_id=m.lesion_id
+    )
+    assert again.id == m.id
+    assert (again.long_axis_mm, again.method) == (25.0, Method.SEMI_AUTO)
+    ids = segmentations.ids_for_measurement(m.id)
+    assert len(ids) == 1
+    assert ids[0] != first.id
+    assert session.commands.undo_label == "Undo Measure T1"
+    session.undo()
+    (back,) = session.measurements()
+    assert back.long_axis_mm == 23.0
+    assert segmentations.ids_for_measurement(m.id) == [first.id]
+    session.redo()
+    assert segmentations.ids_for_measurement(m.id) == ids
+    # the same caliper again (a no-op for the lines): still one contour, and undoable
+    session.record_semi_auto_measurement(
+        _Proposal(volume_ml=3.1), drawn(25.0, 15.0), lesion_id=m.lesion_id
+    )
+    assert len(segmentations.ids_for_measurement(m.id)) == 1
+    assert session.commands.can_undo_redo()[0]
+    # disappeared, then measured again: one contour, the new one
+    session.add_timepoint("C3", date(2026, 3, 2))
+    c3 = session.record_semi_auto_measurement(_Proposal(), drawn(12.0, 8.0), lesion_id=m.lesion_id)
+    session.set_status(c3.lesion_id or 0, MeasurementStatus.ABSENT)
+    assert segmentations.ids_for_measurement(c3.id) == []
+    session.record_semi_auto_measurement(_Proposal(), drawn(11.0, 7.0), lesion_id=m.lesion_id)
+    assert len(segmentations.ids_for_measurement(c3.id)) == 1
+    assert database.verify_audit().ok

@@ -374,8 +374,17 @@ def test_the_circle_shows_the_radius_and_ctrl_wheel_changes_it(
     QtWidgets.QApplication.sendEvent(viewport, wheel)
     assert editor.radius_mm == pytest.approx(5.0)
     assert window.viewer.zoom == pytest.approx(zoom)  # the wheel did not zoom
-    qtbot.mouseMove(viewport, pos=at + QtCore.QPoint(1, 0))
+    # the circle shows it at once, where it is (it showed "4 mm" until the mouse moved)
     assert editor.cursor.label == "5 mm"
+    assert editor.cursor.rect().width() == pytest.approx(2 * 5.0 / window.viewer.pixel_mm[0])
+    assert editor.cursor.rect().center().x() == pytest.approx(
+        window.viewer.view_box.mapSceneToView(window.viewer.graphics_view.mapToScene(at)).x(),
+        abs=1.0,
+    )
+    editor.radius_box.setValue(6.0)  # typed in the tool bar
+    assert editor.cursor.label == "6 mm"
+    qtbot.mouseMove(viewport, pos=at + QtCore.QPoint(1, 0))
+    assert editor.cursor.label == "6 mm"
     window.set_tool("pointer")
     assert not editor.cursor.visible
     assert not editor.toolbar.isVisible()

@@ -167,6 +167,9 @@ def test_key_0_records_the_chosen_lesion_as_disappeared(
     assert gone.lesion_id == baseline.lesion_id
     assert gone.status is MeasurementStatus.ABSENT
     assert "disappeared" in window.smart_caliper.last_message
+    assert "disappeared" in window.statusBar().currentMessage()
+    window.session.undo()  # Ctrl+Z: the message saying it was recorded goes with it
+    assert "disappeared" not in window.statusBar().currentMessage()
 
 
 def test_a_smart_click_on_a_caliper_measures_the_lesion_under_it(qtbot, viewer) -> None:
@@ -234,3 +237,246 @@ def _cell(panel, label: str, header: str) -> str:  # noqa: ANN001
     row = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())].index(label)
     item = panel.table.item(row, HEADERS.index(header))
     return item.text() if item is not None else ""
+
+
+def test_the_result_is_the_clicked_lesions_when_another_is_chosen_while_it_segments(
+    qtbot,
+    window: MainWindow,
+    shared_data,
+) -> None:
+    """A reader clicks (Smart caliper) and presses N before the proposal comes back: the
+    proposal still measures the lesion the click was for (it once replaced the next lesion's
+    measurement with it)."""
+    from recist.model import LesionKind
+
+    _open(qtbot, window, shared_data)
+    point = window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
+    window.smart_caliper.measure_at(point)
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    (first,) = window.session.measurements()
+    window.assign_bar.select_new(LesionKind.TARGET)
+    assert window.assign_bar.choice().lesion_id is None
+    window.smart_caliper.measure_at(point)
+    window.assign_bar.select_lesion(first.lesion_id)  # chosen while the task runs
+    qtbot.waitUntil(lambda: window.smart_caliper.task is None, timeout=20000)
+    qtbot.waitUntil(lambda: len(window.session.measurements()) == 2, timeout=5000)
+    by_lesion = {m.lesion_id: m for m in window.session.measurements()}
+    assert by_lesion[first.lesion_id] == first  # the chosen lesion's caliper is untouched
+    assert len(window.session.lesions()) == 2  # the click made a new target
+
+
+def test_a_proposal_is_not_stored_at_a_timepoint_chosen_while_it_segments(
+    qtbot,
+    window: MainWindow,
+    shared_data,
+) -> None:
+    """The follow-up shows the same series (attached to both timepoints): switching to the
+    baseline while the follow-up's click segments must not store the result at the baseline."""
+    _open(qtbot, window, shared_data)
+    (baseline,) = window.session.timepoints()
+    add_timepoint(qtbot, window, "C3")
+    volume = window.viewer.volume
+    task = window.smart_caliper.measure_at(
+        window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
+    )
+    assert task is not None
+    window.session.select_timepoint(baseline.id)  # while the task runs
+    qtbot.waitUntil(lambda: window.smart_caliper.task is None, timeout=20000)
+    qtbot.wait(50)
+    assert window.viewer.volume is volume  # the same series on screen
+    assert window.session.measurements() == []
+    assert "timepoint changed" in window.smart_caliper.last_message
+
+
+def test_esc_cancels_a_running_segmentation(qtbot, window: MainWindow, shared_data) -> None:
+    _open(qtbot, window, shared_data)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    window.viewer.setFocus()
+    task = window.smart_caliper.measure_at(
+        window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
+    )
+    assert task is not None
+    qtbot.keyClick(window.viewer.graphics_view, QtCore.Qt.Key.Key_Escape)
+    assert task.is_cancelled
+    assert task.wait(20)
+    qtbot.wait(50)
+    assert window.session.measurements() == []
+    assert "cancelled" in window.smart_caliper.last_message
+    assert not window.smart_caliper.cancel_button.isVisible()
+    # nothing running: Esc is the image's again (it cancels a caliper being drawn)
+    fired: list[bool] = []
+    window.smart_caliper.cancel_key.triggered.connect(lambda *_: fired.append(True))
+    qtbot.keyClick(window.viewer.graphics_view, QtCore.Qt.Key.Key_Escape)
+    assert fired == []
+
+
+def test_follow_up_of_a_hand_drawn_caliper_finds_the_lesion_beside_the_click() -> None:
+    """The demo's T1 was measured by hand at baseline (no contour, no mean HU); at C3 a click
+    10 mm below the middle of that caliper was refused ("no lesion edge found")."""
+    from pathlib import Path
+
+    from app.segmentation.follow_up import EarlierLesion
+    from storage.dicom import load_series
+    from viewer.main_window.smart_caliper import _measure
+
+    demo = Path(__file__).resolve().parents[2] / "resources" / "demo"
+    followup = load_series(demo / "followup")
+    earlier = EarlierLesion((-94.24, 39.6, -296.44), 27.6)  # T1's baseline caliper, by hand
+    click = tuple(float(v) for v in followup.index_to_lps(5, 268, 124))
+    found = _measure(followup, click, earlier)(lambda _: None, lambda: False)
+    assert 9.0 <= found.long_axis_mm <= 16.0  # T1 at C3: 12.7 mm by hand
+    assert found.slice_index in (4, 5, 6)
+
+
+def test_the_status_bar_gives_the_stored_diameters(qtbot, window: MainWindow) -> None:
+    """The demo's T1 at baseline: the proposal's short axis, rounded from the contour, read
+    19.0 mm in the status bar while the stored caliper (19.05 mm) read 19.1 in the table."""
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[2] / "resources" / "demo" / "baseline"
+    window.add_patient("DEMO-T1")
+    window.open_folder(str(demo))
+    qtbot.waitUntil(
+        lambda: window.viewer.volume is not None and not window.progress.isVisible(), timeout=20000
+    )
+    add_timepoint(qtbot, window, "baseline")
+    window.smart_caliper.measure_at((-95.2, 39.6, -301.4))
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    (m,) = window.session.measurements()
+    assert m.long_axis_mm is not None
+    assert m.short_axis_mm is not None
+    shown = f"{m.long_axis_mm:.1f} × {m.short_axis_mm:.1f} mm"
+    assert shown in window.smart_caliper.last_message
+
+
+def test_key_0_at_the_baseline_is_refused(qtbot, window: MainWindow, shared_data) -> None:
+    """At the baseline, 0 set the chosen target absent (0 mm): the follow-up became PD."""
+    from recist.model import MeasurementStatus
+
+    _open(qtbot, window, shared_data)
+    window.smart_caliper.measure_at(
+        window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
+    )
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    (m,) = window.session.measurements()
+    window.assign_bar.select_lesion(m.lesion_id)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    window.viewer.setFocus()
+    qtbot.keyClick(window.viewer.graphics_view, QtCore.Qt.Key.Key_0)
+    (same,) = window.session.measurements()
+    assert same.status is MeasurementStatus.MEASURED
+    assert same.long_axis_mm == m.long_axis_mm
+    assert "follow-up" in window.smart_caliper.last_message
+
+
+def test_the_contours_come_back_with_their_series(qtbot, window: MainWindow, shared_data) -> None:
+    """Another series shown (the Series panel) and then this one again: the Smart caliper's
+    outline was gone until a measurement changed."""
+    from pathlib import Path
+
+    from storage.dicom import load_series
+
+    _open(qtbot, window, shared_data)
+    volume = window.viewer.volume
+    window.smart_caliper.measure_at(
+        window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
+    )
+    qtbot.waitUntil(lambda: bool(window.viewer.contours), timeout=20000)
+    other = load_series(Path(__file__).resolve().parents[2] / "resources" / "demo" / "followup")
+    window.show_volume(other)
+    assert window.viewer.volume is other
+    assert window.viewer.contours == []  # not this series' contour
+    window.show_volume(volume)
+    assert window.viewer.volume is volume
+    assert len(window.viewer.contours) == 1
+
+
+def test_a_smart_click_on_a_reformat_says_why_it_measures_nothing(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    _open(qtbot, window, shared_data)
+    window.set_tool("smart")
+    window.viewer.set_orientation("coronal")  # Alt+2
+    viewport = window.viewer.graphics_view.viewport()
+    qtbot.mouseClick(viewport, QtCore.Qt.MouseButton.LeftButton, pos=viewport.rect().center())
+    qtbot.wait(50)
+    assert window.smart_caliper.task is None
+    assert "axial slice" in window.statusBar().currentMessage()
+    assert window.session.measurements() == []
+
+
+class _Loading:
+    """A series still loading: only slice ``k`` decoded, the others zeros, until ``wait``."""
+
+    def __init__(self, volume, k: int) -> None:  # noqa: ANN001
+        self._volume = volume
+        self.voxels = volume.voxels.copy()
+        self.voxels[:k] = 0
+        self.voxels[k + 1 :] = 0
+        self.is_complete = False
+        self.waited = 0
+
+    def wait(self, timeout: float | None = None) -> None:
+        self.waited += 1
+        self.voxels[...] = self._volume.voxels  # the loader finishes
+        self.is_complete = True
+
+    def __getattr__(self, name: str):  # noqa: ANN204 - geometry of the real series
+        return getattr(self._volume, name)
+
+
+def test_a_click_while_the_series_loads_waits_for_its_slices() -> None:
+    """A Smart caliper click on a slice already shown while the rest of the series loaded
+    segmented the slices not decoded yet as 0 HU tissue."""
+    from pathlib import Path
+
+    from storage.dicom import load_series
+    from viewer.main_window.smart_caliper import _measure
+
+    demo = Path(__file__).resolve().parents[2] / "resources" / "demo" / "baseline"
+    volume = load_series(demo)
+    click = tuple(float(v) for v in volume.index_to_lps(5, 257, 120))  # T1 at baseline
+    whole = _measure(volume, click)(lambda _: None, lambda: False)
+    loading = _Loading(volume, 5)
+    found = _measure(loading, click)(lambda _: None, lambda: False)
+    assert loading.waited >= 1
+    assert found.long_axis_mm == whole.long_axis_mm
+    assert found.volume_ml == pytest.approx(whole.volume_ml)
+
+
+def test_key_0_on_a_smart_caliper_lesion_removes_its_outline(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    _open(qtbot, window, shared_data)
+    point = window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
+    window.smart_caliper.measure_at(point)
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    (baseline,) = window.session.measurements()
+    add_timepoint(qtbot, window, "C3")
+    window.assign_bar.select_lesion(baseline.lesion_id)
+    window.smart_caliper.measure_at(point)
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    assert len(window.viewer.contours) == 1
+    window.smart_caliper.set_disappeared()  # key 0
+    assert window.viewer.contours == []  # it stayed outlined, a lesion recorded as gone
+    window.session.undo()
+    assert len(window.viewer.contours) == 1
+
+
+def test_follow_up_of_a_smart_caliper_lesion_tries_past_a_seed_on_its_rim() -> None:
+    """The demo's T1, Smart-caliper-measured at baseline (83.7 HU), at C3 from a click 9 mm
+    below it: the seed that best matched 83.7 HU lay on the lesion's rim (a mean between the
+    darker lesion and the liver) and was refused, "no edge around the point"."""
+    from pathlib import Path
+
+    from app.segmentation.follow_up import EarlierLesion
+    from storage.dicom import load_series
+    from viewer.main_window.smart_caliper import _measure
+
+    followup = load_series(Path(__file__).resolve().parents[2] / "resources" / "demo" / "followup")
+    earlier = EarlierLesion((-91.621, 33.57, -301.44), 28.6, mean_hu=83.7)
+    click = tuple(float(v) for v in followup.index_to_lps(5, 266, 116))
+    found = _measure(followup, click, earlier)(lambda _: None, lambda: False)
+    assert 9.0 <= found.long_axis_mm <= 16.0  # T1 at C3: 12.7 mm by hand

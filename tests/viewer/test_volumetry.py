@@ -205,3 +205,107 @@ def test_dragging_an_end_of_the_cut_line_moves_the_cut(
     assert panel.cut_points == []
     assert not panel.send_button.isEnabled()
     assert panel.labels["flr_percent"].text() == "—"
+
+
+def test_another_timepoint_does_not_show_or_send_this_timepoint_s_liver(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    """The baseline's liver and cut stayed in the dock at C3 and "Send" stored them as C3's
+    (seen on the demo: baseline FLR shown beside the follow-up, stored with C3's timepoint id)."""
+    from tests.viewer.test_workflow import add_timepoint
+
+    _open(qtbot, window, shared_data)
+    _segment(qtbot, window)
+    panel = window.volumetry
+    panel.set_cut(*CUT)
+    assert panel.send_button.isEnabled()
+    panel.send_button.click()
+    (baseline,) = window.session.timepoints()
+    stored = window.session.liver_volumetry()
+    assert stored is not None
+    assert stored.timepoint_id == baseline.id
+    add_timepoint(qtbot, window, "C3")  # the same series attached to C3
+    assert panel.liver is None
+    assert panel.result is None
+    assert panel.labels["flr_percent"].text() == "—"
+    assert not panel.send_button.isEnabled()
+    assert not panel.send_to_conversion()
+    assert window.session.liver_volumetry().id == stored.id  # nothing stored at C3
+    # back at the baseline: its stored liver and cut are shown again
+    window.session.select_timepoint(baseline.id)
+    assert panel.liver is not None
+    assert panel.labels["flr_percent"].text() == f"{stored.values['flr_percent']:.1f} %"
+
+
+def test_a_liver_segmenting_when_the_timepoint_changes_is_dropped(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    from tests.viewer.test_workflow import add_timepoint
+
+    _open(qtbot, window, shared_data)
+    window.volumetry.open()
+    panel = window.volumetry
+    task = panel.segment_at(window.viewer.display_to_lps(SEED[2], SEED[1]))
+    assert task is not None
+    add_timepoint(qtbot, window, "C3")  # same series, another timepoint, while it runs
+    task.wait(30.0)
+    qtbot.wait(50)
+    assert panel.liver is None
+    assert panel.task is None
+
+
+def test_esc_cancels_the_liver_segmentation(qtbot, window: MainWindow, shared_data) -> None:
+    _open(qtbot, window, shared_data)
+    panel = window.volumetry
+    panel.open()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    window.viewer.setFocus()
+    task = panel.segment_at(window.viewer.display_to_lps(SEED[2], SEED[1]))
+    assert task is not None
+    qtbot.keyClick(window.viewer.graphics_view, QtCore.Qt.Key.Key_Escape)
+    assert task.is_cancelled
+    assert panel.task is None
+    task.wait(30.0)
+    qtbot.wait(50)
+    assert panel.liver is None
+
+
+def test_the_tumour_volume_follows_a_new_contour_and_names_lesions_measured_by_hand(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    """The demo: "Tumour 0.0 mL" beside liver metastases measured by hand, and a Smart caliper
+    contour added with the liver shown left the tumour volume and the FLR as they were (Send
+    sent them) until the cut was moved."""
+    from tests.viewer.test_workflow import drag
+
+    _open(qtbot, window, shared_data)
+    _segment(qtbot, window)
+    panel = window.volumetry
+    panel.set_cut(*CUT)
+    assert panel.result.tumour_ml == 0.0
+    assert panel.uncounted_label.text() == ""
+    # a metastasis measured by hand: named, not counted
+    window.set_tool("bidirectional")
+    window.viewer.set_slice(METASTASIS[0])
+    window.assign_bar.set_organ("liver")
+    row, col = METASTASIS[1], METASTASIS[2]
+    drag(qtbot, window, (col - 5, row), (col + 5, row))
+    drag(qtbot, window, (col, row - 4), (col, row + 4))
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=5000)
+    (by_hand,) = window.session.measurements()
+    code = next(x.code for x in window.session.lesions() if x.id == by_hand.lesion_id)
+    assert code in panel.uncounted_label.text()
+    before = panel.result
+    # the same lesion with the Smart caliper: counted at once, the FLR follows
+    window.assign_bar.select_lesion(by_hand.lesion_id)
+    window.smart_caliper.measure_at(window.viewer.display_to_lps(col, row))
+    qtbot.waitUntil(lambda: window.smart_caliper.task is None, timeout=20000)
+    qtbot.waitUntil(lambda: panel.result.tumour_ml > 0.1, timeout=5000)
+    assert panel.result.flr_percent != before.flr_percent
+    assert panel.labels["tumour_ml"].text() == f"{panel.result.tumour_ml:.1f} mL"
+    assert panel.uncounted_label.text() == ""
+    # and undone: back to what it was
+    window.session.undo()
+    assert panel.result.tumour_ml == 0.0
+    assert panel.result.flr_percent == pytest.approx(before.flr_percent)

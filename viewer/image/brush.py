@@ -112,6 +112,7 @@ class BrushCursor:
         self._label.setZValue(20)
         view_box.addItem(self._circle, ignoreBounds=True)
         view_box.addItem(self._label, ignoreBounds=True)
+        self._at: tuple[float, float, tuple[float, float], bool] = (0.0, 0.0, (1.0, 1.0), False)
         self.hide()
 
     @property
@@ -132,6 +133,7 @@ class BrushCursor:
         self, x: float, y: float, radius_mm: float, pixel_mm: tuple[float, float], erase: bool
     ) -> None:
         """Centre the circle of ``radius_mm`` on display point ``(x, y)``."""
+        self._at = (x, y, pixel_mm, erase)
         rx = radius_mm / max(pixel_mm[0], 1e-6)
         ry = radius_mm / max(pixel_mm[1], 1e-6)
         self._circle.setRect(QtCore.QRectF(x - rx, y - ry, 2 * rx, 2 * ry))
@@ -143,6 +145,12 @@ class BrushCursor:
         self._label.setPos(x + rx, y - ry)
         self._circle.show()
         self._label.show()
+
+    def resize(self, radius_mm: float) -> None:
+        """Show the new radius where the circle is (Ctrl+wheel, the radius box), if shown."""
+        if self.visible:
+            x, y, pixel_mm, erase = self._at
+            self.show_at(x, y, radius_mm, pixel_mm, erase)
 
     def hide(self) -> None:
         """Hide the circle and its label."""

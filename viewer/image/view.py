@@ -547,10 +547,21 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         """Show a caliper being drawn (replacing the previous one); None removes it."""
         self._layer.show_provisional(item)
 
+    #: Why a Smart caliper click on a reformat measures nothing (it moves the crosshair).
+    SMART_REFORMAT_REFUSAL = (
+        "Smart caliper: click in the lesion on an axial slice (RECIST 1.1 measures axial "
+        "images; Alt+1 shows the axial plane)."
+    )
+
     def request_smart(self, x: float, y: float) -> None:
-        """Emit ``smart_caliper_requested`` for display point ``(x, y)`` of the axial slice."""
-        if self._volume is not None and self.orientation == "axial":
+        """Emit ``smart_caliper_requested`` for display point ``(x, y)`` of the axial slice;
+        on a reformat, ``measurement_refused`` with why (the click did nothing, silently)."""
+        if self._volume is None:
+            return
+        if self.orientation == "axial":
             self.smart_caliper_requested.emit(self.display_to_lps(x, y))
+        else:
+            self.measurement_refused.emit(self.SMART_REFORMAT_REFUSAL)
 
     def finish_drawing(
         self, long_px: Sequence[Point2], short_px: Sequence[Point2] | None = None

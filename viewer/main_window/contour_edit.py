@@ -128,6 +128,7 @@ class ContourEditor:
         self.radius_box.setSuffix(" mm")
         self.radius_box.setValue(DEFAULT_RADIUS_MM)
         self.radius_box.setToolTip("Brush radius (Ctrl+wheel on the image)")
+        self.radius_box.valueChanged.connect(self._on_radius_changed)
         self.sphere_box = QCheckBox("3D")
         self.sphere_box.setObjectName("brush3d")
         self.sphere_box.setToolTip(
@@ -278,6 +279,11 @@ class ContourEditor:
             viewport.setCursor(Qt.CursorShape.CrossCursor)  # the centre of the circle
         self._hide_cursors(but=view)
         self._attach(view)[1].show_at(x, y, self.radius_mm, view.pixel_mm, erase)
+
+    def _on_radius_changed(self, radius_mm: float) -> None:
+        """The circle shows the new radius at once (it waited for the next mouse move)."""
+        for _, cursor in self.panes.values():
+            cursor.resize(float(radius_mm))
 
     def brush_leave(self, view: Any) -> None:
         """The mouse left the image: no circle."""

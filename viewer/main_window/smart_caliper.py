@@ -5,7 +5,7 @@ owns.  A click in a lesion (or a drag across it) on an axial slice with the ``sm
 
 1. segments the lesion in 3-D off the GUI thread (:class:`viewer.image.compute.ComputeTask`
    running ``app.segmentation.measure_lesion``), with its progress in the status bar and a
-   Cancel button there (a new click also replaces a computation still running);
+   Cancel button there (or Esc; a new click also replaces a computation still running);
 2. stores the proposed RECIST caliper (longest axial diameter and its longest perpendicular)
    as a semi-automatic measurement of the lesion chosen in the "Next caliper" bar, with its
    contour, volume, HU statistics and the algorithm's name, version and parameters
@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QPushButton
 
@@ -53,13 +53,32 @@ def _measure(
     """
 
     def work(progress: Callable[[float], None], cancelled: Callable[[], bool]) -> Any:
-        from app.segmentation import measure_lesion, seed_index
-        from app.segmentation.follow_up import follow_up_seed
+        from app.segmentation import (
+            SegmentationCancelled,
+            SegmentationError,
+            measure_lesion,
+            seed_index,
+        )
+        from app.segmentation.follow_up import follow_up_seeds
+        from app.segmentation.measure import wait_until_loaded
 
+        wait_until_loaded(volume, cancelled)  # unloaded slices are zeros, not tissue
         seed = seed_index(volume, point_lps)
-        if earlier is not None:
-            seed = follow_up_seed(volume, seed, earlier)
-        return measure_lesion(volume, seed, progress=progress, cancelled=cancelled)
+        *others, last = [seed] if earlier is None else follow_up_seeds(volume, seed, earlier)
+        refusal: SegmentationError | None = None
+        for s in others:  # the first seed that measures; else the first refusal
+            try:
+                return measure_lesion(volume, s, progress=progress, cancelled=cancelled)
+            except SegmentationCancelled:
+                raise
+            except SegmentationError as exc:
+                refusal = refusal or exc
+        try:
+            return measure_lesion(volume, last, progress=progress, cancelled=cancelled)
+        except SegmentationCancelled:
+            raise
+        except SegmentationError as exc:
+            raise (refusal or exc) from None
 
     return work
 
@@ -105,9 +124,17 @@ class SmartCaliperActions:
         self._pool = pool or QThreadPool.globalInstance()
         self.task: ComputeTask | None = None
         self._task_volume: Any = None
+        self._task_context: tuple[Any, Any] = (None, None)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("smartCaliperCancel")
-        self.cancel_button.setToolTip("Stop the Smart caliper's segmentation")
+        self.cancel_button.setToolTip("Stop the Smart caliper's segmentation (Esc)")
+        # Esc while it segments: an action of the button, on only while the button shows
+        # (the image keeps Esc otherwise); not the button's own shortcut, which clicks 100 ms
+        # later (animateClick), after a fast proposal may have been stored
+        self.cancel_key = QAction("Cancel the Smart caliper segmentation", self.cancel_button)
+        self.cancel_key.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.cancel_key.triggered.connect(self.cancel)
+        self.cancel_button.addAction(self.cancel_key)
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.hide()
         self.last_message = ""
@@ -129,6 +156,14 @@ class SmartCaliperActions:
         self.viewer.smart_caliper_requested.connect(self.measure_at)
         for signal in contour_signals(self.session):
             signal.connect(lambda *_: self.refresh_contours())
+        s = self.session
+        for signal in (s.measurement_added, s.measurement_changed, s.measurement_removed):
+            # an undo (or any later edit) makes "recorded as disappeared — Ctrl+Z undoes" or
+            # "28.6 x 19.1 mm … Ctrl+Z rejects" stale: it stayed up for 15 s after the undo
+            signal.connect(lambda *_: self._clear_own_message())
+        # a new series clears the image's contours: outline this one's again (a series shown
+        # from the Series panel and back lost its lesions' outlines)
+        self.viewer.volume_changed.connect(lambda *_: self.refresh_contours())
 
     # -- click → task ------------------------------------------------------------------
     def measure_at(self, point_lps: tuple[float, float, float]) -> ComputeTask | None:
@@ -146,15 +181,25 @@ class SmartCaliperActions:
         task.signals.finished.connect(lambda result: self._on_finished(task, result))
         task.signals.failed.connect(lambda exc: self._on_failed(task, exc))
         self.task, self._task_volume = task, volume
+        # what the click was for: the result is that lesion's, at that timepoint, whatever the
+        # reader chooses while it segments (N, a row click, another timepoint)
+        self._task_context = (self._patient_and_timepoint(), self._choice())
         self.cancel_button.show()
         self._say("Smart caliper: segmenting…")
         self._pool.start(task)
         return task
 
-    def _selected_lesion_id(self) -> int | None:
+    def _choice(self) -> Any:
+        """The Next caliper bar's choice now (an ``AssignTarget``), or None."""
         bar = getattr(self.calipers, "assign_bar", None)
-        choice = bar.choice() if bar is not None else None
-        lesion_id = getattr(choice, "lesion_id", None)
+        return bar.choice() if bar is not None else None
+
+    def _patient_and_timepoint(self) -> tuple[Any, Any]:
+        patient, tp = self.session.patient, self.session.current_timepoint
+        return (getattr(patient, "id", None), getattr(tp, "id", None))
+
+    def _selected_lesion_id(self) -> int | None:
+        lesion_id = getattr(self._choice(), "lesion_id", None)
         return int(lesion_id) if lesion_id is not None else None
 
     def earlier_lesion(self) -> Any:
@@ -185,6 +230,13 @@ class SmartCaliperActions:
         lesion_id = self._selected_lesion_id()
         if self.session.patient is None or lesion_id is None:
             self._say("Lesion disappeared: choose the lesion in the Next caliper bar first.")
+            return
+        current = self.session.current_timepoint
+        if current is not None and current.is_baseline:  # said here, not in an error box
+            self._say(
+                f"Lesion disappeared (0) is for a follow-up: at {current.label}, the baseline, "
+                "a lesion is measured."
+            )
             return
         from recist.model import MeasurementStatus
 
@@ -219,18 +271,26 @@ class SmartCaliperActions:
         self.task = None
         self.cancel_button.hide()
         volume = self._task_volume
+        where, choice = self._task_context
         if volume is not self.viewer.volume:  # another series is shown now
             self._say("Smart caliper: the series changed; click again.")
             return
+        if where != self._patient_and_timepoint():  # the same series at another timepoint
+            self._say("Smart caliper: the timepoint changed while it segmented; click again.")
+            return
         try:
-            stored = self.calipers.record_semi_auto(proposal, proposal.geometry(volume))
+            stored = self.calipers.record_semi_auto(proposal, proposal.geometry(volume), choice)
         except Exception as exc:  # noqa: BLE001 - shown to the reader, like @shows_errors
             report_error(self.window, "Could not store the Smart caliper's measurement", exc)
             return
         self.viewer.set_slice(proposal.slice_index)
         if stored is not None:
+            # the stored caliper's lengths, as the table shows them (the proposal's are rounded
+            # from the contour: 19.0 here beside 19.1 in the table, for 19.05 mm)
+            long_mm = stored.long_axis_mm if stored.long_axis_mm is not None else 0.0
+            short_mm = stored.short_axis_mm if stored.short_axis_mm is not None else 0.0
             self._say(
-                f"Smart caliper: {proposal.long_axis_mm:.1f} × {proposal.short_axis_mm:.1f} mm, "
+                f"Smart caliper: {long_mm:.1f} × {short_mm:.1f} mm, "
                 f"{proposal.volume_ml:.1f} mL, {proposal.mean_hu:.0f} ± {proposal.sd_hu:.0f} HU "
                 f"({proposal.seconds:.1f} s) — drag the caliper to adjust, Ctrl+Z rejects."
             )
@@ -241,7 +301,8 @@ class SmartCaliperActions:
         """Outline the contours of the shown series' semi-automatic measurements."""
         volume = self.viewer.volume
         imported = self._imported if volume is not None and volume is self._imported_volume else []
-        if volume is None or self.session.patient is None:
+        session = self.session
+        if volume is None or session.patient is None or session.current_timepoint is None:
             self.viewer.set_contours(imported)
             return
         uid = getattr(volume, "series_instance_uid", None)
@@ -258,6 +319,11 @@ class SmartCaliperActions:
         """Outline contours imported from a DICOM SEG on ``volume`` (not stored)."""
         self._imported, self._imported_volume = list(contours), volume
         self.refresh_contours()
+
+    def _clear_own_message(self) -> None:
+        bar = self.window.statusBar()
+        if self.last_message and bar.currentMessage() == self.last_message:
+            bar.clearMessage()
 
     def say(self, text: str) -> None:
         """Show a message in the status bar (as the Smart caliper's own)."""

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QThreadPool
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFormLayout,
@@ -68,7 +68,9 @@ def _segment(volume: Any, point_lps: tuple[float, float, float]) -> Callable[...
 
     def work(progress: Callable[[float], None], cancelled: Callable[[], bool]) -> Any:
         from app.segmentation import measure_liver, seed_index
+        from app.segmentation.measure import wait_until_loaded
 
+        wait_until_loaded(volume, cancelled)  # unloaded slices are zeros, not tissue
         return measure_liver(
             volume, seed_index(volume, point_lps), progress=progress, cancelled=cancelled
         )
@@ -118,6 +120,9 @@ class VolumetryPanel(QDockWidget):
         self.mode = ""  # "seed", "cut" or ""
         self.task: ComputeTask | None = None
         self._task_volume: Any = None
+        self._task_where: tuple[Any, Any] | None = None
+        self.where: tuple[Any, Any] | None = None
+        """(patient id, timepoint id) the liver shown was segmented or restored at."""
         self.volume: Any = None
         self.liver: Any = None  # app.segmentation.LiverSegmentation
         self.cut_points: list[tuple[float, float]] = []  # (row, column)
@@ -132,7 +137,8 @@ class VolumetryPanel(QDockWidget):
         self._cut_item: Any = None
         self._all_mine: list[Contour] = []
         self._docked = False
-        self._looked_up: tuple[Any, str] | None = None  # (patient, series) of the stored liver
+        self._looked_up: tuple[Any, Any, str] | None = None  # (patient, timepoint, series)
+        self._tumours: tuple[Any, ...] = ()  # the tumour key the figures were computed with
 
         body = QWidget()
         layout = QVBoxLayout(body)
@@ -146,6 +152,12 @@ class VolumetryPanel(QDockWidget):
         self.progress.setRange(0, 100)
         self.progress.hide()
         self.cancel_button = self._button("Cancel", "volumetryCancel", self.cancel)
+        self.cancel_button.setToolTip("Stop the liver segmentation (Esc)")
+        # Esc while it segments: on only while the button shows (as the Smart caliper's)
+        self.cancel_key = QAction("Cancel the liver segmentation", self.cancel_button)
+        self.cancel_key.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.cancel_key.triggered.connect(lambda *_: self.cancel())
+        self.cancel_button.addAction(self.cancel_key)
         self.cancel_button.hide()
         self.cut_button = self._button("Draw cut line", "volumetryCut", self.start_cut)
         self.swap_button = self._button("Swap resected side", "volumetrySwap", self.swap_side)
@@ -177,6 +189,10 @@ class VolumetryPanel(QDockWidget):
             self.labels[key] = label
             form.addRow(text, label)
         layout.addLayout(form)
+        self.uncounted_label = QLabel("")
+        self.uncounted_label.setObjectName("volumetryUncounted")
+        self.uncounted_label.setWordWrap(True)
+        layout.addWidget(self.uncounted_label)
         self.send_button = self._button(
             "Send to conversion record", "volumetrySend", self.send_to_conversion
         )
@@ -200,13 +216,15 @@ class VolumetryPanel(QDockWidget):
         self.viewer.slice_changed.connect(lambda *_: self._show_cut())
         for signal in contour_signals(self.session):
             # after the Smart caliper's contours are redrawn: add the liver again
-            signal.connect(lambda *_: self._show_contours())
+            signal.connect(lambda *_: self._on_contours_changed())
         self.session.patient_opened.connect(lambda *_: self.reset())
+        self.session.timepoint_selected.connect(lambda *_: self._on_timepoint_selected())
 
     def reset(self) -> None:
         """Forget the liver and the cut (another patient was opened)."""
         self.cancel(quiet=True)
         self.mode, self.volume, self.liver, self.result = "", None, None, None
+        self.where = None
         self.cut_points, self.flip, self.stored_id = [], False, None
         self.painted, self.resection = None, "cut"
         self._looked_up = None
@@ -243,14 +261,15 @@ class VolumetryPanel(QDockWidget):
     def load_stored(self) -> bool:
         """Show the patient's stored liver volumetry (and painted resection) of this series.
 
-        Looked up once per patient and series; True when a stored liver was shown.
+        Only the current timepoint's (the latest liver, when it was stored at this timepoint).
+        Looked up once per patient, timepoint and series; True when a stored liver was shown.
         """
         volume = self.viewer.volume
         session = self.session
         if volume is None or session.patient is None or self.task is not None:
             return False
         uid = str(getattr(volume, "series_instance_uid", ""))
-        key = (getattr(session.patient, "id", session.patient), uid)
+        key = (*self._current_where(), uid)
         if self._looked_up == key:
             return False
         self._looked_up = key
@@ -258,6 +277,8 @@ class VolumetryPanel(QDockWidget):
             stored = session.liver_volumetry()
             if stored is None or stored.series_instance_uid != uid:
                 return False
+            if stored.timepoint_id != self._current_where()[1]:
+                return False  # another timepoint's liver (its figures are not this one's)
             resection = session.painted_resection(stored)
         except Exception as exc:  # noqa: BLE001 - shown to the reader
             report_error(self.window_, "Could not read the stored liver volumetry", exc)
@@ -281,7 +302,7 @@ class VolumetryPanel(QDockWidget):
             background_hu=float("nan"),
             partial_volume_ml=float(stored.volume_ml),
         )
-        self.volume, self.stored_id = volume, stored.id
+        self.volume, self.stored_id, self.where = volume, stored.id, self._current_where()
         self.liver = LiverSegmentation(
             region,
             float(stored.volume_ml),
@@ -362,6 +383,7 @@ class VolumetryPanel(QDockWidget):
         task.signals.finished.connect(lambda result: self._on_finished(task, result))
         task.signals.failed.connect(lambda exc: self._on_failed(task, exc))
         self.task, self._task_volume = task, volume
+        self._task_where = self._current_where()
         self.progress.setValue(0)
         self.progress.show()
         self.cancel_button.show()
@@ -397,7 +419,11 @@ class VolumetryPanel(QDockWidget):
         if self._task_volume is not self.viewer.volume:
             self._say("Liver volumetry: the series changed; click again.")
             return
+        if self._task_where != self._current_where():
+            self._say("Liver volumetry: the timepoint changed; click again.")
+            return
         self.volume, self.liver, self.stored_id = self._task_volume, liver, None
+        self.where = self._task_where
         self.painted = None
         self.recompute()
         self._say(
@@ -512,12 +538,54 @@ class VolumetryPanel(QDockWidget):
                     found.append(seg)
         return found
 
+    def uncounted_tumours(self) -> list[str]:
+        """Codes of this timepoint's liver lesions measured on this series without a contour
+        (by hand): the tumour volume cannot count them."""
+        session = self.session
+        uid = getattr(self.volume, "series_instance_uid", None)
+        if session.patient is None or session.current_timepoint is None or uid is None:
+            return []
+        liver = {
+            lesion.id: str(lesion.code)
+            for lesion in session.lesions()
+            if "liver" in str(getattr(lesion, "organ", "") or "").lower()
+        }
+        codes = []
+        for m in session.measurements():
+            geometry = m.geometry
+            if m.lesion_id not in liver or m.id is None or geometry is None:
+                continue
+            if geometry.series_instance_uid != uid or session.segmentation_for(m.id) is not None:
+                continue
+            codes.append(liver[m.lesion_id])
+        return sorted(set(codes))
+
     def tumour_boxes(self) -> list[tuple[tuple[int, int, int], np.ndarray]]:
         """The lesion contours ``(offset, mask)`` of the current timepoint on this series."""
         return [(seg.mask.offset, seg.mask.mask) for seg in self.tumour_contours()]
 
-    def recompute(self) -> None:
-        """Figures and outlines of the liver and of the cut (if drawn)."""
+    def _tumour_key(self) -> tuple[Any, ...]:
+        """What the tumour volume depends on: the contours counted, the lesions not counted."""
+        segs = tuple(
+            (seg.id, seg.volume_ml, tuple(seg.mask.offset)) for seg in self.tumour_contours()
+        )
+        return (segs, tuple(self.uncounted_tumours()))
+
+    def _on_contours_changed(self) -> None:
+        """A lesion contour came, went or was edited: the tumour volume and the FLR follow
+        (they stayed as they were until the cut moved, and Send sent them so)."""
+        mine = self.liver is not None and self.task is None
+        here = self.where == self._current_where()  # not another timepoint's (reset follows)
+        if mine and here and self._tumours != self._tumour_key():
+            self.recompute(quiet=True)
+        else:
+            self._show_contours()
+
+    def recompute(self, *, quiet: bool = False) -> None:
+        """Figures and outlines of the liver and of the cut (if drawn).
+
+        ``quiet``: no status message about the FLR (a lesion contour changed, not the cut).
+        """
         from app.segmentation import SegmentationError, volumetry
         from app.segmentation.resection import resection_from_cut, tumours_touching
 
@@ -526,6 +594,7 @@ class VolumetryPanel(QDockWidget):
         liver = self.liver.region.mask
         shape = liver.shape
         spacing = _spacing(self.volume)
+        self._tumours = self._tumour_key()
         boxes = self.tumour_boxes()
         tumours = tumours_touching(liver, boxes) if boxes else None
         if tumours is not None:
@@ -548,6 +617,22 @@ class VolumetryPanel(QDockWidget):
             self.result = None
             self._say(f"Liver volumetry: {exc}")
         self._show_figures()
+        if not quiet:
+            self._say_flr()
+        cut = liver & resected
+        if cut.any():
+            self._contours = [
+                Contour((0, 0, 0), liver & ~cut, REMNANT_RGBA),
+                Contour((0, 0, 0), cut, RESECTED_RGBA),
+            ]
+        else:
+            self._contours = [Contour((0, 0, 0), liver, REMNANT_RGBA)]
+        self._show_contours()
+        self._show_cut()
+        self._update_buttons()
+
+    def _say_flr(self) -> None:
+        """The FLR in the status bar, with what to do next."""
         if self.result is not None and self.resection == "paint" and self.has_resection():
             self._say(
                 f"Liver volumetry: FLR {self.result.flr_percent:.1f} % (painted resection). "
@@ -563,17 +648,6 @@ class VolumetryPanel(QDockWidget):
                 f"Liver volumetry: FLR {self.result.flr_percent:.1f} %. Drag the ends of the cut "
                 "line to adjust it; “Swap resected side” resects the other side."
             )
-        cut = liver & resected
-        if cut.any():
-            self._contours = [
-                Contour((0, 0, 0), liver & ~cut, REMNANT_RGBA),
-                Contour((0, 0, 0), cut, RESECTED_RGBA),
-            ]
-        else:
-            self._contours = [Contour((0, 0, 0), liver, REMNANT_RGBA)]
-        self._show_contours()
-        self._show_cut()
-        self._update_buttons()
 
     def _show_figures(self) -> None:
         r = self.result
@@ -591,12 +665,33 @@ class VolumetryPanel(QDockWidget):
                 continue
             value = float(getattr(r, key))
             label.setText(f"{value:.1f} %" if key == "flr_percent" else f"{value:.1f} mL")
+        # "Tumour 0.0 mL" beside metastases measured by hand read as "no tumour"
+        missing = self.uncounted_tumours() if r is not None else []
+        self.uncounted_label.setText(
+            f"Not in the tumour volume (measured by hand, no contour): {', '.join(missing)}. "
+            "Measure them with the Smart caliper (M) to count them."
+            if missing
+            else ""
+        )
 
     def _show_contours(self) -> None:
         mine = self._contours if self.viewer.volume is self.volume else []
         others = [c for c in self.viewer.contours if not any(c is m for m in self._all_mine)]
         self._all_mine = list(mine)
         self.viewer.set_contours(others + mine)
+
+    def _current_where(self) -> tuple[Any, Any]:
+        patient, tp = self.session.patient, self.session.current_timepoint
+        return (getattr(patient, "id", None), getattr(tp, "id", None))
+
+    def _on_timepoint_selected(self) -> None:
+        """Another timepoint: its liver is not the one shown (nor the one segmenting)."""
+        here = self._current_where()
+        busy_elsewhere = self.task is not None and self._task_where != here
+        if busy_elsewhere or (self.liver is not None and self.where != here):
+            self.reset()  # looks up this timepoint's stored liver when the dock is open
+        elif self.liver is None and self.isVisible():
+            self.load_stored()
 
     def _on_volume_changed(self, *_: object) -> None:
         if self.task is not None and self.viewer.volume is not self._task_volume:
@@ -616,6 +711,9 @@ class VolumetryPanel(QDockWidget):
             return False
         if self.session.patient is None or self.session.current_timepoint is None:
             self._say("Liver volumetry: open a patient and a timepoint first.")
+            return False
+        if self.where != self._current_where():
+            self._say("Liver volumetry: this liver is another timepoint's; segment it here.")
             return False
         values: dict[str, Any] = dict(self.result.to_dict())
         values["resection_method"] = "painted" if self.resection == "paint" else "cut plane"
