@@ -14,7 +14,7 @@ from pathlib import Path
 
 import recist
 from app.errors import CliError
-from recist.model import Measurement, Method, Reader
+from recist.model import Measurement, MeasurementStatus, Method, Reader
 from storage.db import Database, NotFoundError, PatientChart
 from storage.db.segmentations import StoredSegmentation, caliper_change
 from storage.exchange.timeline import (
@@ -78,6 +78,12 @@ def measurement_provenance(
     if m.method is not Method.SEMI_AUTO:
         return MeasurementProvenance(MANUAL)
     if contour is None:
+        if m.status is not MeasurementStatus.MEASURED:
+            # a status that drops the lines also unlinks the contour (app.session): the
+            # reader replaced the proposal by it
+            return MeasurementProvenance(
+                SEMI_AUTOMATIC, caliper_change=f"status set to {m.status.value.replace('_', ' ')}"
+            )
         return MeasurementProvenance(SEMI_AUTOMATIC)
     algorithm, version = contour.algorithm, contour.algorithm_version
     edited = algorithm == EDITED_CONTOUR_ALGORITHM
