@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 from PySide6 import QtCore
 
-from recist.model import Method, Segment
+from recist.model import Measurement, Method, Segment
 from tests.viewer.test_workflow import add_timepoint, to_viewport
 from viewer.main_window.window import MainWindow
 from viewer.response.panel import HEADERS
@@ -31,6 +31,19 @@ def _open(qtbot, window: MainWindow, shared_data, slice_index: int = METASTASIS[
     add_timepoint(qtbot, window, "baseline")
     window.viewer.set_slice(slice_index)
     window.viewer.view_box.autoRange(padding=0.0)
+
+
+def _baseline_then_c3(qtbot, window: MainWindow, shared_data) -> tuple[object, Measurement]:
+    """The metastasis measured with one click at the baseline, then a C3 timepoint with that
+    lesion chosen in the Next caliper bar; (the click's LPS point, the baseline measurement)."""
+    _open(qtbot, window, shared_data)
+    point = window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
+    window.smart_caliper.measure_at(point)
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    (baseline,) = window.session.measurements()
+    add_timepoint(qtbot, window, "C3")  # the same series stands in for the follow-up scan
+    window.assign_bar.select_lesion(baseline.lesion_id)
+    return point, baseline
 
 
 def _click(qtbot, window: MainWindow, row: float, col: float) -> None:
@@ -103,13 +116,7 @@ def test_follow_up_the_selected_lesion_is_measured_again_with_one_click(
     window: MainWindow,
     shared_data,  # noqa: F811
 ) -> None:
-    _open(qtbot, window, shared_data)
-    point = window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
-    window.smart_caliper.measure_at(point)
-    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
-    (baseline,) = window.session.measurements()
-    add_timepoint(qtbot, window, "C3")  # the same series stands in for the follow-up scan
-    window.assign_bar.select_lesion(baseline.lesion_id)
+    point, baseline = _baseline_then_c3(qtbot, window, shared_data)
     window.viewer.set_slice(METASTASIS[0])
     window.smart_caliper.measure_at(point)
     qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
@@ -125,13 +132,7 @@ def test_follow_up_a_click_beside_the_selected_lesion_finds_it(
     window: MainWindow,
     shared_data,
 ) -> None:
-    _open(qtbot, window, shared_data)
-    inside = window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
-    window.smart_caliper.measure_at(inside)
-    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
-    (baseline,) = window.session.measurements()
-    add_timepoint(qtbot, window, "C3")
-    window.assign_bar.select_lesion(baseline.lesion_id)
+    _, baseline = _baseline_then_c3(qtbot, window, shared_data)
     window.viewer.set_slice(METASTASIS[0])
     # 7 voxels (5.6 mm) to the side: in the liver just outside the 8 mm metastasis
     beside = window.viewer.display_to_lps(float(METASTASIS[2] + 7), float(METASTASIS[1]))
@@ -449,13 +450,7 @@ def test_a_click_while_the_series_loads_waits_for_its_slices() -> None:
 def test_key_0_on_a_smart_caliper_lesion_removes_its_outline(
     qtbot, window: MainWindow, shared_data
 ) -> None:
-    _open(qtbot, window, shared_data)
-    point = window.viewer.display_to_lps(float(METASTASIS[2]), float(METASTASIS[1]))
-    window.smart_caliper.measure_at(point)
-    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
-    (baseline,) = window.session.measurements()
-    add_timepoint(qtbot, window, "C3")
-    window.assign_bar.select_lesion(baseline.lesion_id)
+    point, baseline = _baseline_then_c3(qtbot, window, shared_data)
     window.smart_caliper.measure_at(point)
     qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
     assert len(window.viewer.contours) == 1
