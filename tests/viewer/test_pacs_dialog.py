@@ -52,7 +52,8 @@ def _search(qtbot, dialog: FindOnPacsDialog, node: str) -> None:  # noqa: ANN001
     dialog.patient_id_edit.setText(CT_PATIENT_ID)
     dialog.modality_combo.setCurrentText("CT")
     dialog.search_button.click()
-    qtbot.waitUntil(lambda: dialog.series_table.rowCount() == 1, timeout=15000)
+    # a real C-FIND / QIDO-RS against Orthanc: 15 s ran out once on a loaded 2-core machine
+    qtbot.waitUntil(lambda: dialog.series_table.rowCount() == 1, timeout=60000)
     qtbot.waitUntil(dialog.retrieve_button.isEnabled, timeout=5000)
 
 
