@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from viewer.errors import report_error
 from viewer.image.calipers import caption_for, field_of_view_mm
 from viewer.image.keys import ToolKeyGuard
+from viewer.main_window.move_notice import announce_move, find_measurement
 
 
 def needs_confirmation(exc: BaseException) -> bool:
@@ -166,7 +167,11 @@ class CaliperActions:
         return stored
 
     def move_caliper(self, measurement_id: int, geometry: Any, *, confirmed: bool = False) -> None:
-        """Store a moved caliper; asks first when the session says so (No puts it back)."""
+        """Store a moved caliper; asks first when the session says so (No puts it back).
+
+        The status bar then says what changed (``viewer.main_window.move_notice``).
+        """
+        before = find_measurement(self.session, measurement_id)
         try:
             self.session.move_measurement(
                 measurement_id,
@@ -185,6 +190,7 @@ class CaliperActions:
                 return
             self._refresh_overlays()  # the caliper goes back to where it is stored
             raise
+        announce_move(self.window, self.session, before)
 
     def ask_to_confirm(
         self, exc: BaseException, on_yes: Callable[[], None], on_no: Callable[[], None]
