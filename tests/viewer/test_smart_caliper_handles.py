@@ -177,5 +177,6 @@ def test_a_handle_drag_with_the_caliper_tool_moves_it_and_says_so(
         f"T2 at baseline moved: {size_text(t2)} → {size_text(moved)} mm (Ctrl+Z undoes)"
     )
     assert " × " in size_text(moved)  # both axes, long × short
-    window.undo_action.trigger()
+    window.undo_action.trigger()  # Ctrl+Z: the message saying it was moved goes with it
     assert _stored(window, t2.id).geometry == t2.geometry
+    assert "moved" not in window.statusBar().currentMessage()

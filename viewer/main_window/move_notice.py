@@ -37,20 +37,54 @@ def move_message(before: Any, after: Any, lesion_code: str, timepoint_label: str
     )
 
 
-def announce_move(window: Any, session: Any, before: Any) -> str:
-    """Show in *window*'s status bar what became of *before* (a measurement just moved).
+class MoveNotice:
+    """Says in *window*'s status bar what a drag changed; an undo or any later edit clears it.
 
-    Returns the message, or ``""`` when the measurement did not change (nothing is shown).
+    Parameters
+    ----------
+    window : QMainWindow
+        Its status bar shows the message.
+    session : app.session.ReadingSession
+        Where the measurement, its lesion and timepoint are looked up; its signals make the
+        message stale (after Ctrl+Z, "T2 at C3 moved … (Ctrl+Z undoes)" would stay up).
     """
-    if before is None or before.id is None:
-        return ""
-    after = find_measurement(session, before.id)
-    if after is None or after.geometry == before.geometry:
-        return ""
-    code = next((les.code for les in session.lesions() if les.id == after.lesion_id), "Lesion")
-    label = next(
-        (tp.label for tp in session.timepoints() if tp.id == after.timepoint_id), "this timepoint"
-    )
-    text = move_message(before, after, code, label)
-    window.statusBar().showMessage(text, MESSAGE_MS)
-    return text
+
+    def __init__(self, window: Any, session: Any) -> None:
+        self.window, self.session = window, session
+        self.last_message = ""
+
+    def connect(self) -> None:
+        """Clear the message when a measurement changes after it (an undo, another edit)."""
+        s = self.session
+        for signal in (s.measurement_added, s.measurement_changed, s.measurement_removed):
+            signal.connect(lambda *_: self._clear())
+
+    def before(self, measurement_id: int) -> Any:
+        """The measurement as stored before the move (call before moving it), or None."""
+        return find_measurement(self.session, measurement_id)
+
+    def announce(self, before: Any) -> str:
+        """Show what became of *before* (a measurement just moved); returns the message.
+
+        ``""`` when the measurement did not change (nothing is shown).
+        """
+        if before is None or before.id is None:
+            return ""
+        session = self.session
+        after = find_measurement(session, before.id)
+        if after is None or after.geometry == before.geometry:
+            return ""
+        code = next((les.code for les in session.lesions() if les.id == after.lesion_id), "Lesion")
+        label = next(
+            (tp.label for tp in session.timepoints() if tp.id == after.timepoint_id),
+            "this timepoint",
+        )
+        self.last_message = move_message(before, after, code, label)
+        self.window.statusBar().showMessage(self.last_message, MESSAGE_MS)
+        return self.last_message
+
+    def _clear(self) -> None:
+        bar = self.window.statusBar()
+        if self.last_message and bar.currentMessage() == self.last_message:
+            bar.clearMessage()
+        self.last_message = ""
