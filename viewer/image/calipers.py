@@ -11,6 +11,10 @@ Both stay on the image: every end point is clamped to the image bounds
 (``bounds``, see :func:`image_bounds`) while it is drawn, while a handle is
 dragged and while the whole caliper is moved (issue 11, point 2).
 
+A caliper can be *locked* (:meth:`CaliperRoi.set_locked`): its handles and its line then
+take no drag, which goes to the image's tool instead (the Smart caliper measures where a
+drag across a lesion starts on another lesion's caliper, instead of moving that caliper).
+
 A caption whose last word is ``SA`` (e.g. ``"T2 SA"``, see
 :func:`caption_for`) marks a lymph node: RECIST counts its short axis, so the
 caption goes with the short-axis length (``"T2 SA 12.0 mm"``).
@@ -24,13 +28,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.graphicsItems.ROI import Handle
 from PySide6 import QtCore, QtGui
 
 from viewer.image.labels import bidirectional_label_anchors
 from viewer.image.volume import VolumeLike
-
-if TYPE_CHECKING:  # pyqtgraph has no type information: Any for mypy
-    from pyqtgraph.graphicsItems.ROI import Handle
 
 Point2 = tuple[float, float]
 ToLps = Callable[[float, float], tuple[float, float, float]]
@@ -103,11 +105,39 @@ def segment_length_mm(to_lps: ToLps, start: Point2, end: Point2) -> float:
     return math.dist(to_lps(*start), to_lps(*end))
 
 
+class CaliperHandle(Handle):
+    """A caliper's end point; while ``locked`` it takes no drag and does not light up.
+
+    A drag that starts on a locked handle goes on to the items beneath it (the caliper's
+    line, then the image's tool).  pyqtgraph's handle takes every left drag, and its hover
+    already claims the next drag, so both are refused here.
+    """
+
+    locked = False
+
+    def hoverEvent(self, ev: Any) -> None:  # noqa: N802 - pyqtgraph override
+        """Light up and claim the next drag, unless locked."""
+        if self.locked and not self.isMoving:
+            self.currentPen = self.pen
+            self.update()
+            return
+        super().hoverEvent(ev)
+
+    def mouseDragEvent(self, ev: Any) -> None:  # noqa: N802 - pyqtgraph override
+        """Move the end point, unless locked (then the drag goes on to what lies beneath)."""
+        if self.locked and not self.isMoving:
+            ev.ignore()
+            return
+        super().mouseDragEvent(ev)
+
+
 class _Highlightable:
     """Caption and selection shared by both calipers (mixed in before the pyqtgraph ROI)."""
 
     _caption: str
     _selected: bool
+    _locked: bool = False
+    _movable_unlocked: bool | None = None
 
     if TYPE_CHECKING:  # pyqtgraph's ROI, which follows this mixin in the MRO
         handles: list[dict[str, Any]]
@@ -115,6 +145,12 @@ class _Highlightable:
         def setPen(self, pen: QtGui.QPen) -> None: ...  # noqa: N802  (pyqtgraph's ROI)
 
         def mapToParent(self, point: QtCore.QPointF) -> QtCore.QPointF: ...  # noqa: N802
+
+        translatable: bool
+        handleSize: float  # noqa: N815  (pyqtgraph's ROI)
+        handlePen: QtGui.QPen  # noqa: N815
+        handleHoverPen: QtGui.QPen  # noqa: N815
+        _antialias: bool
 
         @property
         def labels(self) -> tuple[pg.TextItem, ...]: ...  # each caliper's own length labels
@@ -128,6 +164,35 @@ class _Highlightable:
     def selected(self) -> bool:
         """Whether the caliper is highlighted."""
         return self._selected
+
+    @property
+    def locked(self) -> bool:
+        """Whether the reader's drags leave the caliper alone (see :meth:`set_locked`)."""
+        return self._locked
+
+    def set_locked(self, locked: bool) -> None:
+        """Lock (no handle or line takes a drag; clicks still select it) or unlock it."""
+        if self._movable_unlocked is None:
+            self._movable_unlocked = bool(self.translatable)
+        self._locked = locked
+        self.translatable = self._movable_unlocked and not locked
+        for info in self.handles:
+            if isinstance(info["item"], CaliperHandle):
+                info["item"].locked = locked
+
+    def addHandle(self, info: dict[str, Any], index: int | None = None) -> Any:  # noqa: N802
+        """pyqtgraph's addHandle with a :class:`CaliperHandle` (lockable) as the item."""
+        if info.get("item") is None:
+            info["item"] = CaliperHandle(
+                self.handleSize,
+                typ=info["type"],
+                pen=self.handlePen,
+                hoverPen=self.handleHoverPen,
+                parent=self,
+                antialias=self._antialias,
+            )
+            info["item"].locked = self._locked
+        return super().addHandle(info, index)  # type: ignore[misc]  # pyqtgraph's ROI follows in the MRO
 
     @property
     def counts_short_axis(self) -> bool:

@@ -8,6 +8,9 @@ of different calipers apart (zoomed out, neighbouring lesions' labels would
 otherwise print over each other), then off the orientation letters at the view's
 edges and inside the view (a caliper near an edge would otherwise put a length
 label under "R" or beyond the border).
+
+:meth:`OverlayLayer.lock` locks every caliper but one against drags (the Smart caliper
+tool: a drag that starts on another lesion's handle measures, it does not move that caliper).
 """
 
 from __future__ import annotations
@@ -77,6 +80,17 @@ class OverlayLayer:
         self._slice_cache: tuple[object, object, dict[int, int | None]] = (None, None, {})
         # label -> (anchor it was given by spread_labels, the caliper's own anchor)
         self._spread: dict[Any, tuple[tuple[float, float], tuple[float, float]]] = {}
+        self._locked = False
+        self._unlocked_id: int | None = None
+
+    def lock(self, locked: bool, except_id: int | None = None) -> None:
+        """Lock every caliper against drags (``locked``), except measurement *except_id*."""
+        self._locked, self._unlocked_id = locked, except_id
+        for mid, item in self.items.items():
+            item.set_locked(self._is_locked(mid))
+
+    def _is_locked(self, measurement_id: int) -> bool:
+        return self._locked and measurement_id != self._unlocked_id
 
     def set_overlays(self, items: Sequence[MeasurementOverlay]) -> None:
         """Replace the measurements; the last one marked selected becomes the selection."""
@@ -146,6 +160,7 @@ class OverlayLayer:
                 self.items[mid] = item
                 w.view_box.addItem(item)
             item.set_selected(mid == self.selected_id)
+            item.set_locked(self._is_locked(mid))
 
     def spread_labels(self) -> None:
         """Slide the labels of different calipers apart on screen (downwards), as needed."""

@@ -105,6 +105,7 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         self._index = 0
         self._center, self._width = 40.0, 400.0
         self._tool = "pointer"
+        self._smart_proposal_id: int | None = None
         self._cursor_text = ""
         self._slice: np.ndarray | None = None
         self._level_offset = 0.0
@@ -443,10 +444,26 @@ class SeriesViewerWidget(QtWidgets.QWidget):
         if name not in TOOLS:
             raise ValueError(f"unknown tool {name!r}; expected one of {', '.join(TOOLS)}")
         self._tool = name
+        self._lock_calipers()
         drawing = name in ("line", "bidirectional", "smart")
         self._graphics.viewport().setCursor(
             QtCore.Qt.CursorShape.CrossCursor if drawing else QtCore.Qt.CursorShape.ArrowCursor
         )
+
+    @property
+    def smart_proposal_id(self) -> int | None:
+        """The measurement the Smart caliper proposed last (see :meth:`set_smart_proposal`)."""
+        return self._smart_proposal_id
+
+    def set_smart_proposal(self, measurement_id: int | None) -> None:
+        """The Smart caliper's latest proposal: with the ``smart`` tool, the only caliper a drag
+        on its handles adjusts.  Any other caliper then takes no drag: a drag across a lesion
+        that starts on another lesion's handle measures (before, it moved that caliper)."""
+        self._smart_proposal_id = measurement_id
+        self._lock_calipers()
+
+    def _lock_calipers(self) -> None:
+        self._layer.lock(self._tool == "smart", self._smart_proposal_id)
 
     def set_reader_places_short_axis(self, predicate: Callable[[], bool]) -> None:
         """Ask *predicate* whether a bidirectional caliper waits for a short axis the reader drags.

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from viewer.errors import report_error
 from viewer.image.calipers import caption_for, field_of_view_mm
 from viewer.image.keys import ToolKeyGuard
+from viewer.main_window.move_notice import MoveNotice
 
 
 def needs_confirmation(exc: BaseException) -> bool:
@@ -71,10 +72,12 @@ class CaliperActions:
         self.assign_bar, self.lesion_table = assign_bar, lesion_table
         self._amendment_reason = amendment_reason
         self._refresh_overlays = refresh_overlays
+        self.move_notice = MoveNotice(window, session)
 
     def connect(self) -> None:
         """Connect the bar to the table and the image; install the tool-key guard."""
         bar = self.assign_bar
+        self.move_notice.connect()
         bar.choice_changed.connect(self._on_assign_choice_changed)
         bar.editing_done.connect(self.viewer.setFocus)
         self.viewer.set_reader_places_short_axis(lambda: bar.choice().nodal)
@@ -166,7 +169,11 @@ class CaliperActions:
         return stored
 
     def move_caliper(self, measurement_id: int, geometry: Any, *, confirmed: bool = False) -> None:
-        """Store a moved caliper; asks first when the session says so (No puts it back)."""
+        """Store a moved caliper; asks first when the session says so (No puts it back).
+
+        The status bar then says what changed (``viewer.main_window.move_notice``).
+        """
+        before = self.move_notice.before(measurement_id)
         try:
             self.session.move_measurement(
                 measurement_id,
@@ -185,6 +192,7 @@ class CaliperActions:
                 return
             self._refresh_overlays()  # the caliper goes back to where it is stored
             raise
+        self.move_notice.announce(before)
 
     def ask_to_confirm(
         self, exc: BaseException, on_yes: Callable[[], None], on_no: Callable[[], None]

@@ -18,8 +18,11 @@ click near it seeds the segmentation where it looks like that lesion near its ea
 disappeared (0 mm) at the current timepoint.
 
 The reader adjusts the proposal by dragging its handles like any caliper (it stays
-semi-automatic) or rejects it with Undo (Ctrl+Z) or Delete.  A point that cannot be measured
-(in air, no edge, a leak) is refused with the reason in the status bar; nothing is stored.
+semi-automatic) or rejects it with Undo (Ctrl+Z) or Delete.  With the smart tool only the
+proposal's handles take a drag (``SeriesViewerWidget.set_smart_proposal``): a drag across a
+lesion that starts on another lesion's caliper measures, it does not move that caliper.
+A point that cannot be measured (in air, no edge, a leak) is refused with the reason in the
+status bar; nothing is stored.
 """
 
 from __future__ import annotations
@@ -154,6 +157,8 @@ class SmartCaliperActions:
         self.window.statusBar().addPermanentWidget(self.cancel_button)
         self.window.addAction(self.disappeared_action)
         self.viewer.smart_caliper_requested.connect(self.measure_at)
+        # another patient: no proposal of this one stays adjustable with the smart tool
+        self.session.patient_opened.connect(lambda *_: self.viewer.set_smart_proposal(None))
         for signal in contour_signals(self.session):
             signal.connect(lambda *_: self.refresh_contours())
         s = self.session
@@ -285,6 +290,7 @@ class SmartCaliperActions:
             return
         self.viewer.set_slice(proposal.slice_index)
         if stored is not None:
+            self.viewer.set_smart_proposal(stored.id)  # its handles adjust it; no other's do
             # the stored caliper's lengths, as the table shows them (the proposal's are rounded
             # from the contour: 19.0 here beside 19.1 in the table, for 19.05 mm)
             long_mm = stored.long_axis_mm if stored.long_axis_mm is not None else 0.0
