@@ -153,7 +153,9 @@ def test_a_smart_caliper_result_on_t1_asks_too(qtbot, window: MainWindow) -> Non
     qtbot.waitUntil(lambda: bool(_boxes()), timeout=5000)
     assert "where T1 was measured at baseline" in _boxes()[0].text()
     assert len(window.session.measurements()) == count
+    assert "record it as that lesion" in window.statusBar().currentMessage()  # not "100 %"
     with qtbot.waitSignal(window.session.measurement_changed, timeout=5000):
         _press(_boxes()[0], "recordAsTracked")
     assert _codes(window) == ["NT1", "T1", "T2"]
     assert _t1_c3(window).method is Method.SEMI_AUTO
+    assert "stored" in window.statusBar().currentMessage()

@@ -162,9 +162,10 @@ class CaliperActions:
         if not asked and self._ask_if_on_tracked(
             geometry,
             choice,
-            lambda c: self.record_semi_auto(proposal, geometry, c, asked=True),
-            lambda: None,
+            lambda c: self._say_stored(self.record_semi_auto(proposal, geometry, c, asked=True)),
+            lambda: self._say("Smart caliper: cancelled, nothing stored."),
         ):
+            self._say("Smart caliper: on a tracked lesion — record it as that lesion, or as new?")
             return None
         try:
             stored = self.session.record_semi_auto_measurement(
@@ -207,6 +208,17 @@ class CaliperActions:
             run=self._run_reporting,
         )
         return box is not None
+
+    def _say(self, text: str) -> None:
+        status_bar = getattr(self.window, "statusBar", None)
+        if status_bar is not None:
+            status_bar().showMessage(text, 15000)
+
+    def _say_stored(self, stored: Any) -> None:
+        """The Smart caliper's stored diameters, once the reader answered the question."""
+        if stored is not None:
+            long_mm, short_mm = stored.long_axis_mm or 0.0, stored.short_axis_mm or 0.0
+            self._say(f"Smart caliper: {long_mm:.1f} × {short_mm:.1f} mm stored — Ctrl+Z rejects.")
 
     def move_caliper(self, measurement_id: int, geometry: Any, *, confirmed: bool = False) -> None:
         """Store a moved caliper; asks first when the session says so (No puts it back)."""
