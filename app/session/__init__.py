@@ -20,8 +20,10 @@ messages that say what to do.
 
 Owns: ``ReadingSession`` (here), its edits (``edits``), command objects (``commands``), the
 undo stack (``undo``), record helpers (``records``), the brush edit of a contour
-(``contour_edits``) and errors (``errors``).  May import:
-``recist`` and ``storage.db`` (through the ClinicalStore).  Never Qt, never ``viewer``.
+(``contour_edits``), the tracked lesion a new caliper lies on (``proximity``) and errors
+(``errors``).  May import:
+``recist``, ``storage.db`` (through the ClinicalStore) and, when first needed,
+``app.segmentation.follow_up`` (a lesion's earlier place).  Never Qt, never ``viewer``.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from app.session.errors import (
     TimepointLockedError,
     translated,
 )
+from app.session.proximity import TrackedPlace, caliper_centre, nearest_tracked, tracked_places
 from app.session.records import pick_measurement
 from app.session.timeline import other_patient_warning, scan_date_note, timepoint_refusal
 from app.session.undo import DEFAULT_MAX_DEPTH, CommandStack
@@ -446,6 +449,21 @@ class ReadingSession(EditingMixin, PaintedResectionMixin):
             if measurement is not None:
                 return timepoint, measurement
         return None
+
+    def tracked_lesion_near(self, geometry: Any) -> TrackedPlace | None:
+        """The tracked lesion a caliper drawn at this follow-up lies on, else None.
+
+        The viewer asks before recording such a caliper as a new lesion (a PD); the rule is
+        :func:`app.session.proximity.nearest_tracked`.  None at the baseline.
+        """
+        current = self._timepoint(None)
+        centre = caliper_centre(geometry)
+        if current.is_baseline or centre is None:
+            return None
+        places = tracked_places(
+            self.timepoints(), current, self.lesions(), self.measurements, self.reader.id
+        )
+        return nearest_tracked(centre, places)
 
     # -- assessment and signing -------------------------------------------------------------
 

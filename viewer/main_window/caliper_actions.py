@@ -12,6 +12,8 @@ and asks the window for the amendment reason and to redraw the calipers.
 * The bar and the lesion table agree: choosing in either chooses in the other,
   and after a caliper the bar follows its documented rule
   (:data:`viewer.lesions.assign_bar.NEXT_CALIPER_RULE`).
+* A new lesion's caliper at a follow-up that lies on a tracked lesion asks first: record it
+  for that lesion, as a new lesion, or not at all (:mod:`viewer.main_window.tracked_guard`).
 * A node's caliper waits for a short axis the reader drags; its caption says
   ``SA`` and shows the short axis, the length the sum uses.
 * Single-letter tool keys never act while a text field has focus
@@ -30,6 +32,7 @@ from viewer.errors import report_error
 from viewer.image.calipers import caption_for, field_of_view_mm
 from viewer.image.keys import ToolKeyGuard
 from viewer.main_window.move_notice import MoveNotice
+from viewer.main_window.tracked_guard import ask_if_on_tracked
 
 
 def needs_confirmation(exc: BaseException) -> bool:
@@ -107,9 +110,19 @@ class CaliperActions:
         return f"{caption_for(code, nodal)} {value:.1f} mm"
 
     # -- widgets → session (one call each) -------------------------------------------------
-    def record_caliper(self, geometry: Any, choice: Any = None, *, confirmed: bool = False) -> None:
-        """Record a drawn caliper for the bar's choice; asks first when the session says so."""
+    def record_caliper(
+        self, geometry: Any, choice: Any = None, *, confirmed: bool = False, asked: bool = False
+    ) -> None:
+        """Record a drawn caliper for the bar's choice; asks first when the session says so,
+        or when a new lesion's caliper lies on a tracked lesion (:mod:`.tracked_guard`)."""
         choice = choice if choice is not None else self.assign_bar.choice()
+        if not asked and self._ask_if_on_tracked(
+            geometry,
+            choice,
+            lambda c: self.record_caliper(geometry, c, asked=True),
+            self.viewer.discard_pending,
+        ):
+            return
         try:
             self.session.record_measurement(
                 geometry,
@@ -126,7 +139,7 @@ class CaliperActions:
             if needs_confirmation(exc) and not confirmed:
                 self.ask_to_confirm(
                     exc,
-                    lambda: self.record_caliper(geometry, choice, confirmed=True),
+                    lambda: self.record_caliper(geometry, choice, confirmed=True, asked=True),
                     self.viewer.discard_pending,
                 )
                 return
@@ -135,14 +148,28 @@ class CaliperActions:
         self.assign_bar.caliper_recorded()
 
     def record_semi_auto(
-        self, proposal: Any, geometry: Any, choice: Any = None, *, confirmed: bool = False
+        self,
+        proposal: Any,
+        geometry: Any,
+        choice: Any = None,
+        *,
+        confirmed: bool = False,
+        asked: bool = False,
     ) -> Any:
         """Store a Smart caliper proposal for the bar's choice (as :meth:`record_caliper`).
 
-        Returns the stored measurement, or None when the session asked first (the question box
-        stores it on Yes).
+        Returns the stored measurement, or None when the session or the tracked-lesion guard
+        asked first (the question box stores it on the reader's answer).
         """
         choice = choice if choice is not None else self.assign_bar.choice()
+        if not asked and self._ask_if_on_tracked(
+            geometry,
+            choice,
+            lambda c: self._say_stored(self.record_semi_auto(proposal, geometry, c, asked=True)),
+            lambda: self._say("Smart caliper: cancelled, nothing stored."),
+        ):
+            self._say("Smart caliper: on a tracked lesion — record it as that lesion, or as new?")
+            return None
         try:
             stored = self.session.record_semi_auto_measurement(
                 proposal,
@@ -160,13 +187,41 @@ class CaliperActions:
             if needs_confirmation(exc) and not confirmed:
                 self.ask_to_confirm(
                     exc,
-                    lambda: self.record_semi_auto(proposal, geometry, choice, confirmed=True),
+                    lambda: self.record_semi_auto(
+                        proposal, geometry, choice, confirmed=True, asked=True
+                    ),
                     lambda: None,
                 )
                 return None
             raise
         self.assign_bar.caliper_recorded()
         return stored
+
+    def _ask_if_on_tracked(
+        self, geometry: Any, choice: Any, record: Callable[[Any], Any], cancel: Callable[[], None]
+    ) -> bool:
+        """True when the tracked-lesion question opened (it records on the reader's answer)."""
+        box = ask_if_on_tracked(
+            self.window,
+            self.session,
+            geometry,
+            choice,
+            record=record,
+            cancel=cancel,
+            run=self._run_reporting,
+        )
+        return box is not None
+
+    def _say(self, text: str) -> None:
+        status_bar = getattr(self.window, "statusBar", None)
+        if status_bar is not None:
+            status_bar().showMessage(text, 15000)
+
+    def _say_stored(self, stored: Any) -> None:
+        """The Smart caliper's stored diameters, once the reader answered the question."""
+        if stored is not None:
+            long_mm, short_mm = stored.long_axis_mm or 0.0, stored.short_axis_mm or 0.0
+            self._say(f"Smart caliper: {long_mm:.1f} × {short_mm:.1f} mm stored — Ctrl+Z rejects.")
 
     def move_caliper(self, measurement_id: int, geometry: Any, *, confirmed: bool = False) -> None:
         """Store a moved caliper; asks first when the session says so (No puts it back).
