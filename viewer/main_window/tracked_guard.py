@@ -14,13 +14,13 @@ lesion" stores it as before, Cancel stores nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from recist.model import LesionKind
 from viewer.dialogs.tracked_lesion import TrackedAnswer, ask_tracked_or_new
-from viewer.lesions.assign_bar import AssignTarget
 
 
 def ask_if_on_tracked(
@@ -67,7 +67,16 @@ def ask_if_on_tracked(
     lesion = next((x for x in session.lesions() if x.id == near.lesion_id), None)
     if lesion is None:
         return None
-    tracked = AssignTarget(lesion.id, lesion.kind, lesion.organ, lesion.location, lesion.nodal)
+    # the same AssignTarget type as ``choice``, for the tracked lesion (replace: this module is
+    # imported before the window shows, the assign bar's module only with its dock)
+    tracked = replace(
+        choice,
+        lesion_id=lesion.id,
+        kind=lesion.kind,
+        organ=lesion.organ,
+        location=lesion.location,
+        nodal=lesion.nodal,
+    )
 
     def answered(answer: TrackedAnswer) -> None:
         if answer is TrackedAnswer.TRACKED:
