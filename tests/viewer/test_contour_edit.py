@@ -385,9 +385,16 @@ def test_the_circle_shows_the_radius_and_ctrl_wheel_changes_it(
     assert editor.cursor.label == "6 mm"
     qtbot.mouseMove(viewport, pos=at + QtCore.QPoint(1, 0))
     assert editor.cursor.label == "6 mm"
+    corner = window.viewer.graphics_view.mapToGlobal(QtCore.QPoint(0, 0))
     window.set_tool("pointer")
     assert not editor.cursor.visible
-    assert not editor.toolbar.isVisible()
+    # the image stays where it was: the bar is greyed out, not hidden (hiding it moved the
+    # window's content up by its height, and back down at the next E)
+    assert window.viewer.graphics_view.mapToGlobal(QtCore.QPoint(0, 0)) == corner
+    assert not editor.toolbar.isEnabled()
+    window.set_tool("brush")
+    assert window.viewer.graphics_view.mapToGlobal(QtCore.QPoint(0, 0)) == corner
+    assert editor.toolbar.isEnabled()
 
 
 def _full(seg: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -417,7 +424,9 @@ def test_the_brush_on_the_coronal_pane_of_2x2_edits_one_coronal_plane_and_the_ca
     assert coronal.contours  # the Smart caliper contour is outlined on the reformat too
     editor.radius_box.setValue(3.0)  # < half a 5 mm slice: one slice thick on this plane
     # the circle on the coronal pane is round in mm: wider in columns than in slices
-    qtbot.mouseMove(coronal.graphics_view.viewport(), pos=pane_point(coronal, k, row, col))
+    at = pane_point(coronal, k, row, col)
+    qtbot.mouseMove(coronal.graphics_view.viewport(), pos=at + QtCore.QPoint(3, 3))
+    qtbot.mouseMove(coronal.graphics_view.viewport(), pos=at)  # a move, as a mouse makes one
     _, cursor = editor.panes[coronal]
     assert cursor.visible
     assert not editor.cursor.visible

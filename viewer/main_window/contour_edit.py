@@ -246,7 +246,11 @@ class ContourEditor:
         }[self.target]
 
     def _on_tool_toggled(self, on: bool) -> None:
-        self.toolbar.setVisible(on)
+        # once shown, the bar stays (greyed out while another tool is on): hiding it moved the
+        # whole window content up by its height, so the image jumped under the cursor at
+        # every E, and a stroke began where the contour no longer was
+        self.toolbar.setVisible(True)
+        self.toolbar.setEnabled(on)
         self._sync_undo()
         if not on:
             self._hide_cursors()
