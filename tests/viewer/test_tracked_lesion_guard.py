@@ -159,3 +159,5 @@ def test_a_smart_caliper_result_on_t1_asks_too(qtbot, window: MainWindow) -> Non
     assert _codes(window) == ["NT1", "T1", "T2"]
     assert _t1_c3(window).method is Method.SEMI_AUTO
     assert "stored" in window.statusBar().currentMessage()
+    # stored on the reader's answer, it is still the proposal whose handles adjust it
+    assert window.viewer.smart_proposal_id == _t1_c3(window).id

@@ -195,6 +195,10 @@ class CaliperActions:
                 return None
             raise
         self.assign_bar.caliper_recorded()
+        if getattr(stored, "id", None) is not None:
+            # the proposal whose handles adjust it with the Smart tool, also when it was
+            # stored on the answer to a question (before, only a proposal stored at once was)
+            self.viewer.set_smart_proposal(stored.id)
         return stored
 
     def _ask_if_on_tracked(
