@@ -285,6 +285,8 @@ def test_the_tumour_volume_follows_a_new_contour_and_names_lesions_measured_by_h
     panel.set_cut(*CUT)
     assert panel.result.tumour_ml == 0.0
     assert panel.uncounted_label.text() == ""
+    # voxels, not the lesions' partial-volume volumes: said where the figure is
+    assert "partial-volume" in panel.labels["tumour_ml"].toolTip()
     # a metastasis measured by hand: named, not counted
     window.set_tool("bidirectional")
     window.viewer.set_slice(METASTASIS[0])

@@ -188,6 +188,14 @@ class VolumetryPanel(QDockWidget):
             label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.labels[key] = label
             form.addRow(text, label)
+            if key == "tumour_ml":
+                tip = (
+                    "The voxels of the lesion contours inside the liver, counted as the liver "
+                    "is. A lesion's own volume (in its measurement, partial-volume corrected) "
+                    "can be larger: its blurred rim is counted there by fraction."
+                )
+                label.setToolTip(tip)
+                form.labelForField(label).setToolTip(tip)
         layout.addLayout(form)
         self.uncounted_label = QLabel("")
         self.uncounted_label.setObjectName("volumetryUncounted")
