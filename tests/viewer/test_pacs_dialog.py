@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,11 +90,16 @@ def test_cancel_button_leaves_nothing(
     _search(qtbot, dialog, "orthanc-dimse")
     controller = dialog._controller
     paused: list[int] = []
+    release = threading.Event()
 
-    def pause_after_three(done: int, total: int) -> None:  # worker thread
+    def pause_after_three(done: int, total: int) -> None:  # the retrieving thread
         if done == 3 and not paused:
             paused.append(done)
             orthanc.pause()
+            # hold the retrieve here until Cancel is pressed: pausing Orthanc alone let the
+            # images already on their way finish the series first, once in a fresh-clone run
+            # (the Cancel button was disabled by then)
+            release.wait(30)
 
     controller.retrieve_progressed.connect(pause_after_three)
     try:
@@ -102,6 +108,7 @@ def test_cancel_button_leaves_nothing(
         assert dialog.cancel_button.isEnabled()
         dialog.cancel_button.click()
     finally:
+        release.set()
         orthanc.resume()
     qtbot.waitUntil(lambda: "cancelled" in dialog.status_label.text(), timeout=15000)
     assert list(series_store_dir().iterdir()) == []
