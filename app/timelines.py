@@ -16,7 +16,7 @@ import recist
 from app.errors import CliError
 from recist.model import Measurement, MeasurementStatus, Method, Reader
 from storage.db import Database, NotFoundError, PatientChart
-from storage.db.segmentations import StoredSegmentation, caliper_change
+from storage.db.segmentations import StoredSegmentation, caliper_change, status_change
 from storage.exchange.timeline import (
     MANUAL,
     SEMI_AUTOMATIC,
@@ -81,9 +81,7 @@ def measurement_provenance(
         if m.status is not MeasurementStatus.MEASURED:
             # a status that drops the lines also unlinks the contour (app.session): the
             # reader replaced the proposal by it
-            return MeasurementProvenance(
-                SEMI_AUTOMATIC, caliper_change=f"status set to {m.status.value.replace('_', ' ')}"
-            )
+            return MeasurementProvenance(SEMI_AUTOMATIC, caliper_change=status_change(m.status))
         return MeasurementProvenance(SEMI_AUTOMATIC)
     algorithm, version = contour.algorithm, contour.algorithm_version
     edited = algorithm == EDITED_CONTOUR_ALGORITHM

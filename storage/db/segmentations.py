@@ -30,7 +30,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recist.model import Measurement
+from recist.model import Measurement, MeasurementStatus
 from storage.db.errors import NotFoundError, RepositoryError
 from storage.db.mappers import geometry_to_json, measurement_from_row
 from storage.db.models import MeasurementRow, SegmentationRow, TimepointRow
@@ -72,6 +72,11 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def status_change(status: MeasurementStatus) -> str:
+    """How a status that replaced a caliper is named: ``"status set to not evaluable"``."""
+    return f"status set to {status.value.replace('_', ' ')}"
+
+
 def caliper_change(contour: StoredSegmentation, measurement: Measurement) -> str | None:
     """What the reader changed in ``measurement`` since its contour was stored with it.
 
@@ -86,7 +91,7 @@ def caliper_change(contour: StoredSegmentation, measurement: Measurement) -> str
     if _same(stored, now):
         return ""
     if stored.get("status") != now["status"]:
-        return f"status set to {now['status'].replace('_', ' ')}"
+        return status_change(measurement.status)
     return "caliper moved"
 
 
