@@ -67,21 +67,17 @@ def _measure(
 
         wait_until_loaded(volume, cancelled)  # unloaded slices are zeros, not tissue
         seed = seed_index(volume, point_lps)
-        *others, last = [seed] if earlier is None else follow_up_seeds(volume, seed, earlier)
+        seeds = [seed] if earlier is None else follow_up_seeds(volume, seed, earlier)
         refusal: SegmentationError | None = None
-        for s in others:  # the first seed that measures; else the first refusal
+        for s in seeds:  # the first seed that measures; else the first refusal
             try:
                 return measure_lesion(volume, s, progress=progress, cancelled=cancelled)
             except SegmentationCancelled:
                 raise
             except SegmentationError as exc:
                 refusal = refusal or exc
-        try:
-            return measure_lesion(volume, last, progress=progress, cancelled=cancelled)
-        except SegmentationCancelled:
-            raise
-        except SegmentationError as exc:
-            raise (refusal or exc) from None
+        assert refusal is not None  # there is always a seed
+        raise refusal
 
     return work
 
@@ -289,8 +285,7 @@ class SmartCaliperActions:
             report_error(self.window, "Could not store the Smart caliper's measurement", exc)
             return
         self.viewer.set_slice(proposal.slice_index)
-        if stored is not None:
-            self.viewer.set_smart_proposal(stored.id)  # its handles adjust it; no other's do
+        if stored is not None:  # record_semi_auto made it the proposal whose handles adjust it
             # the stored caliper's lengths, as the table shows them (the proposal's are rounded
             # from the contour: 19.0 here beside 19.1 in the table, for 19.05 mm)
             long_mm = stored.long_axis_mm if stored.long_axis_mm is not None else 0.0
