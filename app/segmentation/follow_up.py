@@ -86,10 +86,16 @@ def follow_up_seed(
             f"the click is {away:.0f} mm from where the selected lesion was "
             f"(more than {allowed:.0f} mm): click on that lesion, or choose another"
         )
-    reach = reach_mm if reach_mm is not None else max(5.0, earlier.long_axis_mm / 2.0)
+    reach = reach_mm if reach_mm is not None else _default_reach_mm(earlier)
     if earlier.mean_hu is None:
         return click
     return _ranked(volume, click, earlier, reach, 1)[0]
+
+
+def _default_reach_mm(earlier: EarlierLesion) -> float:
+    """How far from the click a follow-up seed may move: half the earlier long axis, at
+    least 5 mm."""
+    return max(5.0, earlier.long_axis_mm / 2.0)
 
 
 def _ranked(
@@ -158,7 +164,7 @@ def follow_up_seeds(
     if earlier.mean_hu is not None:
         # the best match can be the lesion's rim (a 5x5 mean between a darker lesion and the
         # liver equals the earlier mean): the click, then the next best places, 3 mm apart
-        reach = max(5.0, earlier.long_axis_mm / 2.0)
+        reach = _default_reach_mm(earlier)
         ranked = _ranked(volume, click, earlier, reach, FOLLOW_UP_TRIES)
         return list(dict.fromkeys([first, click, *ranked]))[: FOLLOW_UP_TRIES + 1]
     spacing = tuple(float(s) for s in volume.spacing_mm)
@@ -166,7 +172,7 @@ def follow_up_seeds(
     kk, rr, cc = click
     dr, dc = (r - rr) * spacing[1], (c - cc) * spacing[2]
     away = math.hypot(dr, dc)
-    reach = max(5.0, earlier.long_axis_mm / 2.0)
+    reach = _default_reach_mm(earlier)
     t = 1.0 if away <= reach else reach / away
     shape = np.shape(volume.voxels)
     row = min(max(int(round(rr + t * dr / spacing[1])), 0), int(shape[1]) - 1)
