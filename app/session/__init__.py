@@ -424,15 +424,19 @@ class ReadingSession(EditingMixin, PaintedResectionMixin):
         with translated("Could not list the measurements"):
             return list(self._store.measurements(timepoint_id=timepoint.id))
 
-    def _measurement(self, measurement_id: int) -> Measurement:
+    def find_measurement(self, measurement_id: int) -> Measurement | None:
+        """The open patient's measurement *measurement_id*, at any timepoint, else None."""
         with translated("Could not find the measurement"):
             found: list[Measurement] = list(self._store.measurements(patient_id=self._patient_id()))
-        for measurement in found:
-            if measurement.id == measurement_id:
-                return measurement
-        raise RecordNotFoundError(
-            f"Measurement {measurement_id} is not a measurement of this patient."
-        )
+        return next((m for m in found if m.id == measurement_id), None)
+
+    def _measurement(self, measurement_id: int) -> Measurement:
+        found = self.find_measurement(measurement_id)
+        if found is None:
+            raise RecordNotFoundError(
+                f"Measurement {measurement_id} is not a measurement of this patient."
+            )
+        return found
 
     def measurement_for(
         self, lesion_id: int, timepoint_id: int | None = None

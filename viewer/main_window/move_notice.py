@@ -14,15 +14,6 @@ from typing import Any
 MESSAGE_MS = 15000
 
 
-def find_measurement(session: Any, measurement_id: int) -> Any:
-    """The open patient's measurement *measurement_id* (any timepoint), or None."""
-    for timepoint in session.timepoints():
-        for measurement in session.measurements(timepoint.id):
-            if measurement.id == measurement_id:
-                return measurement
-    return None
-
-
 def size_text(measurement: Any) -> str:
     """``"11.1 × 9.0"`` (long × short axis, mm), ``"11.1"`` for a single line, ``"–"`` for none."""
     sizes = [v for v in (measurement.long_axis_mm, measurement.short_axis_mm) if v is not None]
@@ -61,7 +52,7 @@ class MoveNotice:
 
     def before(self, measurement_id: int) -> Any:
         """The measurement as stored before the move (call before moving it), or None."""
-        return find_measurement(self.session, measurement_id)
+        return self.session.find_measurement(measurement_id)
 
     def announce(self, before: Any) -> str:
         """Show what became of *before* (a measurement just moved); returns the message.
@@ -71,7 +62,7 @@ class MoveNotice:
         if before is None or before.id is None:
             return ""
         session = self.session
-        after = find_measurement(session, before.id)
+        after = session.find_measurement(before.id)
         if after is None or after.geometry == before.geometry:
             return ""
         code = next((les.code for les in session.lesions() if les.id == after.lesion_id), "Lesion")
