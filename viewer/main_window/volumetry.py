@@ -568,15 +568,18 @@ class VolumetryPanel(QDockWidget):
             codes.append(liver[m.lesion_id])
         return sorted(set(codes))
 
-    def tumour_boxes(self) -> list[tuple[tuple[int, int, int], np.ndarray]]:
-        """The lesion contours ``(offset, mask)`` of the current timepoint on this series."""
-        return [(seg.mask.offset, seg.mask.mask) for seg in self.tumour_contours()]
+    def tumour_boxes(
+        self, contours: list[Any] | None = None
+    ) -> list[tuple[tuple[int, int, int], np.ndarray]]:
+        """The lesion contours ``(offset, mask)`` of the current timepoint on this series
+        (of ``contours`` when the caller has just read :meth:`tumour_contours`)."""
+        found = self.tumour_contours() if contours is None else contours
+        return [(seg.mask.offset, seg.mask.mask) for seg in found]
 
-    def _tumour_key(self) -> tuple[Any, ...]:
+    def _tumour_key(self, contours: list[Any] | None = None) -> tuple[Any, ...]:
         """What the tumour volume depends on: the contours counted, the lesions not counted."""
-        segs = tuple(
-            (seg.id, seg.volume_ml, tuple(seg.mask.offset)) for seg in self.tumour_contours()
-        )
+        found = self.tumour_contours() if contours is None else contours
+        segs = tuple((seg.id, seg.volume_ml, tuple(seg.mask.offset)) for seg in found)
         return (segs, tuple(self.uncounted_tumours()))
 
     def _on_contours_changed(self) -> None:
@@ -602,8 +605,9 @@ class VolumetryPanel(QDockWidget):
         liver = self.liver.region.mask
         shape = liver.shape
         spacing = _spacing(self.volume)
-        self._tumours = self._tumour_key()
-        boxes = self.tumour_boxes()
+        contours = self.tumour_contours()  # one read of the contours (each a database read)
+        self._tumours = self._tumour_key(contours)
+        boxes = self.tumour_boxes(contours)
         tumours = tumours_touching(liver, boxes) if boxes else None
         if tumours is not None:
             liver = liver | tumours  # the liver volume includes its tumours
