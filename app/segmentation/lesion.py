@@ -554,8 +554,7 @@ def _cut_protrusions(
     narrower than twice that radius (a lobe of the tissue beyond the organ's surface); the
     lesion's own lobes, as wide as a good part of its radius, stay.
     """
-    areas = region.reshape(region.shape[0], -1).sum(axis=1)
-    radius = math.sqrt(float(areas.max()) * spacing_mm[1] * spacing_mm[2] / math.pi)
+    radius = _largest_section_radius(region, spacing_mm)
     sub, _ = _crop_to(region, spacing_mm, 1.0)
     seed = (local[0] - sub[0].start, local[1] - sub[1].start, local[2] - sub[2].start)
     out = np.zeros_like(region)
@@ -617,11 +616,15 @@ def _outline_in_plane(mask: np.ndarray) -> np.ndarray:
     return np.asarray(mask & ~inner)
 
 
+def _largest_section_radius(mask: np.ndarray, spacing_mm: tuple[float, float, float]) -> float:
+    """The equivalent radius (mm) of the largest axial section of ``mask``."""
+    areas = mask.reshape(mask.shape[0], -1).sum(axis=1)
+    return math.sqrt(float(areas.max()) * spacing_mm[1] * spacing_mm[2] / math.pi)
+
+
 def _fits(result: RegionResult, radius_mm: float) -> bool:
     """Whether every axial section of ``result`` has an equivalent radius under ``radius_mm``."""
-    areas = result.mask.reshape(result.mask.shape[0], -1).sum(axis=1)
-    largest = float(areas.max()) * result.spacing_mm[1] * result.spacing_mm[2]
-    return math.sqrt(largest / math.pi) < radius_mm
+    return _largest_section_radius(result.mask, result.spacing_mm) < radius_mm
 
 
 def _segment_coarse(
