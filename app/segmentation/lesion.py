@@ -451,7 +451,10 @@ def segment_lesion(
     envelope = None
     if sign > 0 and p.envelope_mm > 0:
         envelope = _organ_envelope(smoothed, region, threshold, spacing_mm, p)
-        region = component_at(region & envelope, local)
+        if envelope[local]:
+            region = _within(region, envelope, local, spacing_mm)
+        else:
+            envelope = None  # a click outside the organ's outline: nothing to keep it to
     if p.large_open_mm > 0 and _middle_sections(region, spacing_mm)[1] >= p.section_clip_from_mm:
         region = open_by_reconstruction(region, local, spacing_mm, p.large_open_mm, in_plane=True)
     report(1.0)
@@ -463,7 +466,7 @@ def segment_lesion(
     if _touches_side(whole, whole.shape, voxels.shape, offset):
         whole, mu_pv_b = region, mu_b
     if envelope is not None:
-        whole = component_at(whole & envelope, local) | region
+        whole = _within(whole, envelope, local, spacing_mm) | region
     return RegionResult(
         region,
         offset,
@@ -761,6 +764,19 @@ def _hull(points: np.ndarray) -> list[tuple[float, ...]]:
             upper.pop()
         upper.append(q)
     return lower[:-1] + upper[:-1]
+
+
+def _within(
+    region: np.ndarray,
+    envelope: np.ndarray,
+    local: tuple[int, int, int],
+    spacing_mm: tuple[float, float, float],
+) -> np.ndarray:
+    """The part of ``region`` inside ``envelope`` joined to the click (or to the voxel nearest
+    it: the opening may have left the click itself out); ``region`` if nothing is inside."""
+    cut = region & envelope
+    anchor = nearest_voxel(cut, local, spacing_mm)
+    return region if anchor is None else component_at(cut, anchor)
 
 
 def _section_hull(section: np.ndarray) -> np.ndarray:
