@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import recist
 from app.errors import CliError
@@ -52,17 +53,33 @@ def load_timeline(db: Database, subject_id: str) -> PatientTimeline:
         chart = store.chart(subject_id)
     except NotFoundError as exc:
         raise CliError(f"no patient {subject_id!r}; list them with `caliper patient list`") from exc
-    timeline = _timeline(chart, _readers(db))
-    semi = [m for m in timeline.measurements if m.id is not None and m.method is Method.SEMI_AUTO]
-    contours = store.segmentations.for_measurements(m.id for m in semi if m.id is not None)
-    return replace(
-        timeline,
-        provenance={
-            m.id: measurement_provenance(m, contours.get(m.id))
-            for m in timeline.measurements
-            if m.id is not None
-        },
-    )
+    return with_provenance(db, [_timeline(chart, _readers(db))])[0]
+
+
+def with_provenance(db: Database, timelines: list[PatientTimeline]) -> list[PatientTimeline]:
+    """The timelines with how each measurement was made (:func:`measurement_provenance`).
+
+    The contours of all semi-automatic measurements are read in one query; :func:`load_all`
+    leaves provenance out (the cohort needs none), the SDTM export adds it with this.
+    """
+    semi = [
+        m.id
+        for t in timelines
+        for m in t.measurements
+        if m.id is not None and m.method is Method.SEMI_AUTO
+    ]
+    contours = db.read_only_store().segmentations.for_measurements(semi) if semi else {}
+    return [
+        replace(
+            t,
+            provenance={
+                m.id: measurement_provenance(m, contours.get(m.id))
+                for m in t.measurements
+                if m.id is not None
+            },
+        )
+        for t in timelines
+    ]
 
 
 def measurement_provenance(
@@ -84,11 +101,14 @@ def measurement_provenance(
             return MeasurementProvenance(SEMI_AUTOMATIC, caliper_change=status_change(m.status))
         return MeasurementProvenance(SEMI_AUTOMATIC)
     algorithm, version = contour.algorithm, contour.algorithm_version
+    parameters: dict[str, Any] = dict(contour.parameters)
     edited = algorithm == EDITED_CONTOUR_ALGORITHM
     source = contour.parameters.get("source")
     if edited and isinstance(source, dict):
         algorithm = str(source.get("algorithm") or "")
         version = str(source.get("algorithm_version") or "")
+        given = source.get("parameters")
+        parameters = dict(given) if isinstance(given, dict) else {}
     return MeasurementProvenance(
         SEMI_AUTOMATIC,
         algorithm,
@@ -96,6 +116,7 @@ def measurement_provenance(
         contour_edited=edited,
         caliper_change=caliper_change(contour, m),
         volume_ml=contour.volume_ml,
+        parameters=parameters,
     )
 
 
