@@ -164,9 +164,12 @@ def test_read_back_as_semi_automatic_with_the_algorithm(
     want = SrAlgorithm(
         ALGORITHM, "1.6", ("fill_holes=true", "hu_window=[-100,200]", "margin_mm=15.0")
     )
-    assert groups["T1"].long_axis is not None and groups["T1"].long_axis.algorithm == want
-    assert groups["T1"].short_axis is not None and groups["T1"].short_axis.algorithm == want
-    assert groups["T2"].long_axis is not None and groups["T2"].long_axis.algorithm is None
+    assert groups["T1"].long_axis is not None
+    assert groups["T1"].long_axis.algorithm == want
+    assert groups["T1"].short_axis is not None
+    assert groups["T1"].short_axis.algorithm == want
+    assert groups["T2"].long_axis is not None
+    assert groups["T2"].long_axis.algorithm is None
     assert groups["T2"].measurement_method.endswith("(caliper moved), volume 8.2 mL")
     assert [groups[f"T{i}"].semi_automatic for i in range(1, 6)] == [True] * 4 + [False]
     images = {str(ds.SOPInstanceUID): ds for ds in ct_slices}
