@@ -8,7 +8,7 @@ was read:
 * ``export report --patient ID OUT.pdf [--images DIR]``  (PDF; key images when found)
 * ``export sr --patient ID --images DIR --out DIR [--timepoint LABEL]``  (TID 1500)
 * ``export sdtm --out DIR [--patient ID ...] [--study STUDYID] [--xpt] [--define] [--sdtmig 3.3|3.4]
-  [--schedule FILE]``  (TU/TR/RS/SUPPTU CSV, XPORT, Define-XML 2.1)
+  [--schedule FILE]``  (TU/TR/RS/SUPPTU/SUPPTR CSV, XPORT, Define-XML 2.1)
 * ``export cohort --out DIR [--format png|svg]``  (ORR table, plots)
 * ``import sr FILE [--patient ID] [--timepoint LABEL] [--accept-other-patient] --as USERNAME``
   (creates the patient and timepoint from the report when missing; lists what it skips)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import shutil
 from pathlib import Path
 
 import pydicom
@@ -22,7 +23,7 @@ from app.cli import main
 from app.session import ReadingSession
 from app.timelines import load_timeline
 from recist.model import Method
-from storage.db import Database
+from storage.db import Database, open_database
 from storage.exchange.sr import build_timepoint_sr
 from storage.exchange.sr_read import SrAlgorithm, read_sr, records_from_sr
 from tests.app.test_report_provenance import ALGORITHM, VERSION, _patient
@@ -41,7 +42,11 @@ def _images(shared_data: Path) -> list[Dataset]:
 
 
 def test_the_sr_names_the_algorithm_of_the_accepted_proposal_only(
-    database: Database, session: ReadingSession, shared_data: Path, tmp_path: Path
+    database: Database,
+    session: ReadingSession,
+    shared_data: Path,
+    tmp_path: Path,
+    template_db: Path,
 ) -> None:
     _patient(session)
     timeline = load_timeline(database, "S-001")
@@ -65,6 +70,27 @@ def test_the_sr_names_the_algorithm_of_the_accepted_proposal_only(
     assert "edited by the reader (caliper moved)" in groups["T4"].measurement_method
     pairs = records_from_sr(report, images={str(ds.SOPInstanceUID): ds for ds in images})
     assert [m.method for _, m in pairs] == [Method.MANUAL] + [Method.SEMI_AUTO] * 3
+    # imported into another site's database: stored semi-automatic (no contour: edits not known)
+    from app.sr_import import import_report
+
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(template_db, other / template_db.name)
+    with open_database(str(other / template_db.name)) as elsewhere:
+        reader = elsewhere.readers.authenticate("rita", "rita-pw")
+        import_report(elsewhere, reader, report, subject_id="S-001")
+        imported = load_timeline(elsewhere, "S-001")
+    said = {
+        les.code: imported.provenance_of(m).describe()
+        for les in imported.lesions
+        if (m := imported.measurement(les.id, imported.timepoints[0].id)) is not None
+    }
+    assert said == {
+        "T1": "manual",
+        "T2": "semi-automatic, edits by the reader not known",
+        "T3": "semi-automatic, edits by the reader not known",
+        "T4": "semi-automatic, edits by the reader not known",
+    }
 
 
 def test_sdtm_supptr_says_how_each_diameter_was_made(
