@@ -27,6 +27,8 @@ supplement:
   and its version, MEASEDIT ``Y``/``N`` whether the reader changed the proposal and MEASEDTL
   what (:data:`~storage.exchange.sdtm_terms.TR_QUALIFIERS`); a record without them was
   measured by hand.  The PDF report and the timeline say the same (their method columns).
+  Such a measurement's stored contour also gives a TR **VOLUME** record (mL), qualified the
+  same way (edited there means: the reader edited the contour).
 
 VISIT/VISITNUM come from the trial's visit schedule
 (:mod:`storage.exchange.sdtm_visits`).  --EVAL is ``INVESTIGATOR`` for an
@@ -45,7 +47,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from recist.model import (
@@ -75,6 +77,7 @@ from storage.exchange.sdtm_terms import (
     TU_RESULT,
     TU_TESTS,
     TUMSTATE,
+    VOLUME_UNIT,
     lesion_link_id,
     tr_columns,
     tu_location,
@@ -389,13 +392,36 @@ def _tr_rows(ctx: Context) -> tuple[list[dict[str, Any]], list[tuple[int, Measur
                     if rows[i]["TRTESTCD"] in _DIAMETERS
                     and rows[i].get("TRORRES") not in ("", None)
                 ]
+                volume = _volume_row(m, provenance, base)
+                if volume is not None:
+                    # the volume is the contour's: only a contour edit changed it
+                    methods.append((len(rows), replace(provenance, caliper_change="")))
+                    rows.append(volume)
         if any(les.kind is LesionKind.TARGET for les in lesions):
             rows.append(_sum_row(common, evaluator, timeline.result_for(tp.label)))
     return rows, methods
 
 
-#: The TR tests of a lesion's own diameter (the ones SUPPTR qualifies).
+#: The TR tests of a lesion's own diameter (the ones SUPPTR qualifies, with VOLUME).
 _DIAMETERS = ("LDIAM", "LPERP")
+
+
+def _volume_row(
+    m: Measurement, provenance: MeasurementProvenance, base: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """VOLUME of a semi-automatic measurement's stored contour (mL), None without one."""
+    if provenance.volume_ml is None or m.status is not MeasurementStatus.MEASURED:
+        return None
+    volume = round(float(provenance.volume_ml), 2)
+    return {
+        **base,
+        **_test("VOLUME"),
+        "TRORRES": volume,
+        "TRORRESU": VOLUME_UNIT,
+        "TRSTRESC": volume,
+        "TRSTRESN": volume,
+        "TRSTRESU": VOLUME_UNIT,
+    }
 
 
 def _sum_row(

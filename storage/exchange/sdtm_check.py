@@ -47,6 +47,7 @@ from storage.exchange.sdtm_terms import (
     TU_RESULT,
     TU_TESTS,
     TUMSTATE_RESULTS,
+    VOLUME_UNIT,
 )
 
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,7}$")
@@ -173,6 +174,10 @@ def _tr_result(where: str, code: str, row: Mapping[str, str]) -> list[str]:
             out.append(f"{where} {code}: a diameter needs TRSTRESN in mm")
         if result != TOO_SMALL and row.get("TRORRESU") != "mm":
             out.append(f"{where} TRORRESU: {row.get('TRORRESU')!r}, expected mm")
+    if code == "VOLUME" and result:
+        units = (row.get("TRORRESU"), row.get("TRSTRESU"))
+        if units != (VOLUME_UNIT, VOLUME_UNIT) or not row.get("TRSTRESN"):
+            out.append(f"{where} VOLUME: a volume needs TRSTRESN and units in {VOLUME_UNIT}")
     return out
 
 

@@ -174,7 +174,10 @@ TR_TESTS = {
     "LPERP": "Longest Perpendicular",
     "SUMDIAM": "Sum of Diameters",
     "TUMSTATE": "Tumor State",
+    "VOLUME": "Volume",  # of a semi-automatic measurement's contour, mL (issue 16)
 }
+#: Unit of a lesion's volume (TRORRESU/TRSTRESU of VOLUME).
+VOLUME_UNIT = "mL"
 RS_TESTS = {
     "TRGRESP": "Target Response",
     "NTRGRESP": "Non-target Response",

@@ -120,6 +120,20 @@ def test_sdtm_supptr_says_how_each_diameter_was_made(
         "MEASEDTL": "contour edited",
     }
     assert (said["T04"]["MEASEDIT"], said["T04"]["MEASEDTL"]) == ("Y", "caliper moved")
+    # TR VOLUME of each contour (mL); edited only where the contour was
+    volumes = {r["TRLNKID"]: r for r in tr if r["TRTESTCD"] == "VOLUME"}
+    assert {k: v["TRSTRESN"] for k, v in volumes.items()} == {
+        "T02": "2.5",
+        "T03": "3.1",
+        "T04": "4",
+    }
+    edited = {
+        link: next(
+            r["QVAL"] for r in supptr if r["IDVARVAL"] == v["TRSEQ"] and r["QNAM"] == "MEASEDIT"
+        )
+        for link, v in volumes.items()
+    }
+    assert edited == {"T02": "N", "T03": "Y", "T04": "N"}
     assert (out / "supptr.xpt").exists()
     text = (out / "define.xml").read_text(encoding="utf-8")
     assert 'SASDatasetName="SUPPTR"' in text

@@ -39,7 +39,7 @@ def _semi_automatic(timeline: PatientTimeline) -> PatientTimeline:
                 "1.6" if change is not None else "",
                 False if change is not None else None,
                 change,
-                12.5,
+                12.5 if change is not None else None,  # no contour read: no volume
             )
         ms.append(m)
     return replace(timeline, measurements=tuple(ms), provenance=provenance)
@@ -76,7 +76,17 @@ def test_supptr_qualifies_the_semi_automatic_diameters(study: SdtmDatasets) -> N
         if record["TRORRES"]:
             assert _qualifiers(study, TRSEQ=record["TRSEQ"]) == {"MEASMETH": "SEMI-AUTOMATIC"}
     # the node's short axis (LPERP) at baseline; manual records and the derived sum have none
-    assert _qualifiers(study, TRLNKID="T02", VISIT="BASELINE")["MEASEDIT"] == "N"
+    assert _qualifiers(study, TRLNKID="T02", TRTESTCD="LPERP", VISIT="BASELINE")["MEASEDIT"] == "N"
+    # the contour's volume (mL): edited only when the contour was, not when the caliper moved
+    for visit in ("BASELINE", "C3"):
+        (volume,) = _by(study.tr, TRLNKID="T01", TRTESTCD="VOLUME", VISIT=visit)
+        assert (volume["TRSTRESN"], volume["TRORRESU"], volume["TRSTRESU"]) == ("12.5", "mL", "mL")
+        assert _qualifiers(study, TRSEQ=volume["TRSEQ"]) == {
+            "MEASMETH": "SEMI-AUTOMATIC",
+            "MEASALG": f"{ALGORITHM} 1.6",
+            "MEASEDIT": "N",
+        }
+    assert len(_by(study.tr, TRTESTCD="VOLUME")) == 3  # T01 twice, T02 at baseline
     qualified = {r["IDVARVAL"] for r in study.supptr}
     for record in study.tr:
         if record["TRLNKID"] not in ("T01", "T02") or record["TRTESTCD"] == "SUMDIAM":
@@ -87,6 +97,9 @@ def test_supptr_qualifies_the_semi_automatic_diameters(study: SdtmDatasets) -> N
         assert len(r["QNAM"]) <= 8
         assert len(r["QLABEL"]) <= 40
     assert "supptr" in study.to_csv()
+    broken = replace(study, tr=copy.deepcopy(study.tr))
+    next(r for r in broken.tr if r["TRTESTCD"] == "VOLUME")["TRSTRESU"] = "mm"
+    assert any("a volume needs TRSTRESN and units in mL" in p for p in check_sdtm(broken))
 
 
 def test_manual_only_has_no_supptr() -> None:
