@@ -56,11 +56,16 @@ def load_timeline(db: Database, subject_id: str) -> PatientTimeline:
     return with_provenance(db, [_timeline(chart, _readers(db))])[0]
 
 
+#: Measurement ids per contour query of :func:`with_provenance`.
+_CONTOURS_PER_QUERY = 5000
+
+
 def with_provenance(db: Database, timelines: list[PatientTimeline]) -> list[PatientTimeline]:
     """The timelines with how each measurement was made (:func:`measurement_provenance`).
 
-    The contours of all semi-automatic measurements are read in one query; :func:`load_all`
-    leaves provenance out (the cohort needs none), the SDTM export adds it with this.
+    The contours of all semi-automatic measurements are read in one query per
+    :data:`_CONTOURS_PER_QUERY` of them; :func:`load_all` leaves provenance out (the cohort
+    needs none), the SDTM exports add it with this.
     """
     semi = [
         m.id
@@ -68,7 +73,12 @@ def with_provenance(db: Database, timelines: list[PatientTimeline]) -> list[Pati
         for m in t.measurements
         if m.id is not None and m.method is Method.SEMI_AUTO
     ]
-    contours = db.read_only_store().segmentations.for_measurements(semi) if semi else {}
+    store = db.read_only_store()
+    contours: dict[int, StoredSegmentation] = {}
+    for start in range(0, len(semi), _CONTOURS_PER_QUERY):  # SQLite binds at most 32,766
+        contours.update(
+            store.segmentations.for_measurements(semi[start : start + _CONTOURS_PER_QUERY])
+        )
     return [
         replace(
             t,

@@ -140,3 +140,17 @@ def test_sdtm_supptr_says_how_each_diameter_was_made(
     from tests.storage.exchange.test_issue14_sdtm import _schema
 
     assert [str(e.reason) for e in _schema().iter_errors(str(out / "define.xml"))] == []
+
+
+def test_many_timelines_read_their_contours_in_chunks(
+    database: Database, session: ReadingSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app.timelines as timelines
+
+    _patient(session)
+    one = load_timeline(database, "S-001")
+    monkeypatch.setattr(timelines, "_CONTOURS_PER_QUERY", 1)
+    (chunked,) = timelines.with_provenance(database, timelines.load_all(database))
+    assert chunked.provenance == one.provenance
+    assert sum(p.semi_automatic for p in chunked.provenance.values()) == 3
+    assert {p.volume_ml for p in chunked.provenance.values()} == {None, 2.5, 3.1, 4.0}
