@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import CliError
-from app.timelines import find_images, load_all, load_timeline, make_folder
+from app.timelines import find_images, load_all, load_timeline, make_folder, with_provenance
 from storage.db import Database
 from storage.exchange.timeline import dumps_timeline_csv, dumps_timeline_json, timeline_to_dict
 
@@ -108,7 +108,7 @@ class ExportController:
         from storage.exchange.sdtm_check import check_sdtm
 
         try:
-            timelines = load_all(self.database, subject_ids)
+            timelines = with_provenance(self.database, load_all(self.database, subject_ids))
         except CliError as exc:
             raise ExportError(str(exc)) from exc
         if not timelines:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import recist
 from app.errors import CliError
@@ -52,17 +53,43 @@ def load_timeline(db: Database, subject_id: str) -> PatientTimeline:
         chart = store.chart(subject_id)
     except NotFoundError as exc:
         raise CliError(f"no patient {subject_id!r}; list them with `caliper patient list`") from exc
-    timeline = _timeline(chart, _readers(db))
-    semi = [m for m in timeline.measurements if m.id is not None and m.method is Method.SEMI_AUTO]
-    contours = store.segmentations.for_measurements(m.id for m in semi if m.id is not None)
-    return replace(
-        timeline,
-        provenance={
-            m.id: measurement_provenance(m, contours.get(m.id))
-            for m in timeline.measurements
-            if m.id is not None
-        },
-    )
+    return with_provenance(db, [_timeline(chart, _readers(db))])[0]
+
+
+#: Measurement ids per contour query of :func:`with_provenance`.
+_CONTOURS_PER_QUERY = 5000
+
+
+def with_provenance(db: Database, timelines: list[PatientTimeline]) -> list[PatientTimeline]:
+    """The timelines with how each measurement was made (:func:`measurement_provenance`).
+
+    The contours of all semi-automatic measurements are read in one query per
+    :data:`_CONTOURS_PER_QUERY` of them; :func:`load_all` leaves provenance out (the cohort
+    needs none), the SDTM exports add it with this.
+    """
+    semi = [
+        m.id
+        for t in timelines
+        for m in t.measurements
+        if m.id is not None and m.method is Method.SEMI_AUTO
+    ]
+    store = db.read_only_store()
+    contours: dict[int, StoredSegmentation] = {}
+    for start in range(0, len(semi), _CONTOURS_PER_QUERY):  # SQLite binds at most 32,766
+        contours.update(
+            store.segmentations.for_measurements(semi[start : start + _CONTOURS_PER_QUERY])
+        )
+    return [
+        replace(
+            t,
+            provenance={
+                m.id: measurement_provenance(m, contours.get(m.id))
+                for m in t.measurements
+                if m.id is not None
+            },
+        )
+        for t in timelines
+    ]
 
 
 def measurement_provenance(
@@ -84,11 +111,14 @@ def measurement_provenance(
             return MeasurementProvenance(SEMI_AUTOMATIC, caliper_change=status_change(m.status))
         return MeasurementProvenance(SEMI_AUTOMATIC)
     algorithm, version = contour.algorithm, contour.algorithm_version
+    parameters: dict[str, Any] = dict(contour.parameters)
     edited = algorithm == EDITED_CONTOUR_ALGORITHM
     source = contour.parameters.get("source")
     if edited and isinstance(source, dict):
         algorithm = str(source.get("algorithm") or "")
         version = str(source.get("algorithm_version") or "")
+        given = source.get("parameters")
+        parameters = dict(given) if isinstance(given, dict) else {}
     return MeasurementProvenance(
         SEMI_AUTOMATIC,
         algorithm,
@@ -96,6 +126,7 @@ def measurement_provenance(
         contour_edited=edited,
         caliper_change=caliper_change(contour, m),
         volume_ml=contour.volume_ml,
+        parameters=parameters,
     )
 
 

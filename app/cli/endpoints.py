@@ -351,13 +351,13 @@ def _out_dir(path: str) -> Path:
 
 
 def _export_adam(args: argparse.Namespace) -> int:
-    from app.timelines import load_all
+    from app.timelines import load_all, with_provenance
     from storage.exchange.adam import build_adam
     from storage.exchange.sdtm import build_sdtm
 
     out = _out_dir(args.out)
     with _database(args) as db:
-        timelines = load_all(db, args.patient)
+        timelines = with_provenance(db, load_all(db, args.patient))  # SUPPTR as export sdtm
         if not timelines:
             raise CliError("no patient with a timepoint to export")
         store = db.read_only_store()

@@ -8,7 +8,7 @@ was read:
 * ``export report --patient ID OUT.pdf [--images DIR]``  (PDF; key images when found)
 * ``export sr --patient ID --images DIR --out DIR [--timepoint LABEL]``  (TID 1500)
 * ``export sdtm --out DIR [--patient ID ...] [--study STUDYID] [--xpt] [--define] [--sdtmig 3.3|3.4]
-  [--schedule FILE]``  (TU/TR/RS/SUPPTU CSV, XPORT, Define-XML 2.1)
+  [--schedule FILE]``  (TU/TR/RS/SUPPTU/SUPPTR CSV, XPORT, Define-XML 2.1)
 * ``export cohort --out DIR [--format png|svg]``  (ORR table, plots)
 * ``import sr FILE [--patient ID] [--timepoint LABEL] [--accept-other-patient] --as USERNAME``
   (creates the patient and timepoint from the report when missing; lists what it skips)
@@ -26,7 +26,7 @@ from pydicom.dataset import Dataset
 from app.cli.common import database as _database
 from app.cli.export_seg import lesion_contours, write_timepoint_seg
 from app.errors import CliError
-from app.timelines import find_images, load_all, load_timeline, make_folder
+from app.timelines import find_images, load_all, load_timeline, make_folder, with_provenance
 from recist.model import Reader
 from storage.db import Database
 from storage.exchange.sdtm import build_sdtm
@@ -192,7 +192,7 @@ def _sdtm(args: argparse.Namespace) -> int:
     except VisitScheduleError as exc:
         raise CliError(str(exc)) from exc
     with _database(args) as db:
-        timelines = load_all(db, args.patient)
+        timelines = with_provenance(db, load_all(db, args.patient))  # SUPPTR: semi-automatic
         db.record_witness("export sdtm")
     if not timelines:
         raise CliError("no patient with a timepoint to export")

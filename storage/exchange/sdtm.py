@@ -22,6 +22,14 @@ supplement:
   best overall responses again with RSCAT ``iRECIST``.  Computed by the engine,
   so RSDRVFL ``Y``.
 
+* **SUPPTR** — a diameter (LDIAM/LPERP) that an algorithm proposed (issue 16's Smart
+  caliper) is qualified, by TRSEQ, with MEASMETH ``SEMI-AUTOMATIC``, MEASALG the algorithm
+  and its version, MEASEDIT ``Y``/``N`` whether the reader changed the proposal and MEASEDTL
+  what (:data:`~storage.exchange.sdtm_terms.TR_QUALIFIERS`); a record without them was
+  measured by hand.  The PDF report and the timeline say the same (their method columns).
+  Such a measurement's stored contour also gives a TR **VOLUME** record (mL), qualified the
+  same way (edited there means: the reader edited the contour).
+
 VISIT/VISITNUM come from the trial's visit schedule
 (:mod:`storage.exchange.sdtm_visits`).  --EVAL is ``INVESTIGATOR`` for an
 investigator's reading and ``INDEPENDENT ASSESSOR`` for a radiologist's, whose
@@ -39,7 +47,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from recist.model import (
@@ -47,6 +55,7 @@ from recist.model import (
     LesionKind,
     Measurement,
     MeasurementStatus,
+    Method,
     Role,
     Timepoint,
 )
@@ -55,9 +64,12 @@ from storage.exchange.sdtm_terms import (
     BASELINE_FLAG,
     EQUIVOCAL,
     METHOD,
+    QUALIFIER_ORIGIN,
     RS_COLUMNS,
+    SEMI_AUTOMATIC,
     SUPP_COLUMNS,
     TOO_SMALL,
+    TR_QUALIFIERS,
     TR_TESTS,
     TSTM_MM,
     TU_COLUMNS,
@@ -65,12 +77,13 @@ from storage.exchange.sdtm_terms import (
     TU_RESULT,
     TU_TESTS,
     TUMSTATE,
+    VOLUME_UNIT,
     lesion_link_id,
     tr_columns,
     tu_location,
 )
 from storage.exchange.sdtm_visits import VisitSchedule, assign_visits, default_schedule
-from storage.exchange.timeline import PatientTimeline
+from storage.exchange.timeline import MeasurementProvenance, PatientTimeline
 
 __all__ = ["SdtmDatasets", "build_sdtm", "lesion_link_id", "rows_to_csv"]
 
@@ -84,6 +97,7 @@ class SdtmDatasets:
     rs: list[dict[str, str]]
     supptu: list[dict[str, str]] = field(default_factory=list)
     version: str = "3.4"
+    supptr: list[dict[str, str]] = field(default_factory=list)
 
     def columns(self) -> dict[str, tuple[str, ...]]:
         """The variables of each dataset, in order."""
@@ -92,17 +106,20 @@ class SdtmDatasets:
             "tr": tr_columns(self.version),
             "rs": RS_COLUMNS,
             "supptu": SUPP_COLUMNS,
+            "supptr": SUPP_COLUMNS,
         }
 
     def datasets(self) -> dict[str, list[dict[str, str]]]:
-        """Rows per dataset (``supptu`` only when it has records)."""
+        """Rows per dataset (``supptu`` and ``supptr`` only when they have records)."""
         out = {"tu": self.tu, "tr": self.tr, "rs": self.rs}
         if self.supptu:
             out["supptu"] = self.supptu
+        if self.supptr:
+            out["supptr"] = self.supptr
         return out
 
     def to_csv(self) -> dict[str, str]:
-        """CSV text per dataset, keyed ``"tu"``, ``"tr"``, ``"rs"`` (and ``"supptu"``)."""
+        """CSV text per dataset, keyed ``"tu"``, ``"tr"``, ``"rs"`` (and the SUPP-- ones)."""
         cols = self.columns()
         return {name: rows_to_csv(rows, cols[name]) for name, rows in self.datasets().items()}
 
@@ -123,12 +140,13 @@ def build_sdtm(
     version: str = "3.4",
     schedule: VisitSchedule | None = None,
 ) -> SdtmDatasets:
-    """Build TU, TR, RS (and SUPPTU) for one or more patients.
+    """Build TU, TR, RS (and SUPPTU, SUPPTR) for one or more patients.
 
     Parameters
     ----------
     timelines
-        Each patient's records and ``result_to_dict`` result.
+        Each patient's records and ``result_to_dict`` result; their ``provenance`` (read with
+        ``app.timelines.with_provenance``) gives SUPPTR its algorithm and edits.
     studyid
         STUDYID; defaults to each patient's trial.
     version
@@ -149,6 +167,7 @@ def build_sdtm(
     tr: list[dict[str, Any]] = []
     rs: list[dict[str, Any]] = []
     supp: list[dict[str, Any]] = []
+    supptr: list[dict[str, Any]] = []
     for timeline in timelines:
         study = studyid or timeline.patient.trial or "STUDY"
         ident = {"STUDYID": study, "USUBJID": f"{study}-{timeline.patient.subject_id}"}
@@ -162,9 +181,11 @@ def build_sdtm(
         tu_rows, supp_rows = _tu_rows(ctx)
         tu += _number("TU", tu_rows)
         supp += _supp(ident, tu_rows, supp_rows)
-        tr += _number("TR", _tr_rows(ctx))
+        tr_rows, methods = _tr_rows(ctx)
+        tr += _number("TR", tr_rows)
+        supptr += _supp_tr(ident, tr_rows, methods)
         rs += _number("RS", rs_rows(ctx))
-    data = SdtmDatasets(tu=tu, tr=tr, rs=rs, supptu=supp, version=version)
+    data = SdtmDatasets(tu=tu, tr=tr, rs=rs, supptu=supp, version=version, supptr=supptr)
     for name, rows in data.datasets().items():  # every variable in every row ("" if empty)
         columns = data.columns()[name]
         for row in rows:
@@ -213,6 +234,39 @@ def _supp(
         }
         for index, text in details
     ]
+
+
+def _supp_tr(
+    ident: Mapping[str, str],
+    tr_rows: list[dict[str, Any]],
+    methods: list[tuple[int, MeasurementProvenance]],
+) -> list[dict[str, str]]:
+    """SUPPTR records: how a semi-automatic diameter was made, tied to it by TRSEQ."""
+    out = []
+    for index, provenance in methods:
+        edited = provenance.edited
+        values = {
+            "MEASMETH": SEMI_AUTOMATIC,
+            "MEASALG": f"{provenance.algorithm} {provenance.algorithm_version}".strip(),
+            "MEASEDIT": "" if edited is None else ("Y" if edited else "N"),
+            "MEASEDTL": provenance.edits if edited else "",
+        }
+        out += [
+            {
+                **ident,
+                "RDOMAIN": "TR",
+                "IDVAR": "TRSEQ",
+                "IDVARVAL": str(tr_rows[index]["TRSEQ"]),
+                "QNAM": qnam,
+                "QLABEL": TR_QUALIFIERS[qnam],
+                "QVAL": value[:200],
+                "QORIG": QUALIFIER_ORIGIN[qnam],
+                "QEVAL": "",
+            }
+            for qnam, value in values.items()
+            if value  # no record for a value that is not known
+        ]
+    return out
 
 
 def _text(value: Any) -> str:
@@ -299,9 +353,11 @@ def _tu(
     }
 
 
-def _tr_rows(ctx: Context) -> list[dict[str, Any]]:
+def _tr_rows(ctx: Context) -> tuple[list[dict[str, Any]], list[tuple[int, MeasurementProvenance]]]:
+    """TR records, and (index of a semi-automatic diameter's record, how it was made)."""
     timeline = ctx.timeline
     rows: list[dict[str, Any]] = []
+    methods: list[tuple[int, MeasurementProvenance]] = []
     lesions = sorted(timeline.lesions, key=_lesion_key)
     for tp in sorted(timeline.timepoints, key=lambda t: t.order):
         visit, visitnum = ctx.visits[tp.id]
@@ -326,10 +382,46 @@ def _tr_rows(ctx: Context) -> list[dict[str, Any]]:
                 "TREVAL": evaluator[0],
                 "TREVALID": evaluator[1],
             }
+            start = len(rows)
             rows += _lesion_results(lesion.kind, lesion.nodal, m, base)
+            if m.method is Method.SEMI_AUTO:
+                provenance = timeline.provenance_of(m)
+                methods += [
+                    (i, provenance)
+                    for i in range(start, len(rows))
+                    if rows[i]["TRTESTCD"] in _DIAMETERS
+                    and rows[i].get("TRORRES") not in ("", None)
+                ]
+                volume = _volume_row(m, provenance, base)
+                if volume is not None:
+                    # the volume is the contour's: only a contour edit changed it
+                    methods.append((len(rows), replace(provenance, caliper_change="")))
+                    rows.append(volume)
         if any(les.kind is LesionKind.TARGET for les in lesions):
             rows.append(_sum_row(common, evaluator, timeline.result_for(tp.label)))
-    return rows
+    return rows, methods
+
+
+#: The TR tests of a lesion's own diameter (the ones SUPPTR qualifies, with VOLUME).
+_DIAMETERS = ("LDIAM", "LPERP")
+
+
+def _volume_row(
+    m: Measurement, provenance: MeasurementProvenance, base: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """VOLUME of a semi-automatic measurement's stored contour (mL), None without one."""
+    if provenance.volume_ml is None or m.status is not MeasurementStatus.MEASURED:
+        return None
+    volume = round(float(provenance.volume_ml), 2)
+    return {
+        **base,
+        **_test("VOLUME"),
+        "TRORRES": volume,
+        "TRORRESU": VOLUME_UNIT,
+        "TRSTRESC": volume,
+        "TRSTRESN": volume,
+        "TRSTRESU": VOLUME_UNIT,
+    }
 
 
 def _sum_row(

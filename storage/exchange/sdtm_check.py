@@ -19,7 +19,10 @@ with the SDTMIG section it comes from:
 * a numeric result has a unit and its standard numeric value (4.5.1);
 * VISITNUM consistent across subjects: one VISITNUM per VISIT and one VISIT
   per VISITNUM in the study (4.4.5);
-* SUPP-- records point at an existing parent record (8.4).
+* SUPP-- records point at an existing parent record (8.4): SUPPTU at a TU record by TUSEQ,
+  SUPPTR at a TR record by TRSEQ; QNAM ≤ 8 characters and QLABEL ≤ 40 (8.4.1), each QNAM one
+  of those Caliper declares in Define-XML, with its label, and a value of its codelist
+  (MEASMETH, MEASEDIT); no QNAM twice for one parent record.
 """
 
 from __future__ import annotations
@@ -34,13 +37,17 @@ from storage.exchange.sdtm_terms import (
     EVALUATORS,
     LABELS,
     NUMERIC,
+    QUALIFIER_TERMS,
     RS_RESULTS,
     RS_TESTS,
     TOO_SMALL,
+    TR_QUALIFIERS,
     TR_TESTS,
+    TU_QUALIFIERS,
     TU_RESULT,
     TU_TESTS,
     TUMSTATE_RESULTS,
+    VOLUME_UNIT,
 )
 
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,7}$")
@@ -59,7 +66,8 @@ def check_sdtm(data: SdtmDatasets) -> list[str]:
     for name in ("tu", "tr", "rs"):
         problems += _seq(name.upper(), datasets[name])
     problems += _visits([*datasets["tu"], *datasets["tr"], *datasets["rs"]])
-    problems += _supp(datasets.get("supptu", []), datasets["tu"])
+    problems += _supp("TU", datasets.get("supptu", []), datasets["tu"])
+    problems += _supp("TR", datasets.get("supptr", []), datasets["tr"])
     return problems
 
 
@@ -166,6 +174,10 @@ def _tr_result(where: str, code: str, row: Mapping[str, str]) -> list[str]:
             out.append(f"{where} {code}: a diameter needs TRSTRESN in mm")
         if result != TOO_SMALL and row.get("TRORRESU") != "mm":
             out.append(f"{where} TRORRESU: {row.get('TRORRESU')!r}, expected mm")
+    if code == "VOLUME" and result:
+        units = (row.get("TRORRESU"), row.get("TRSTRESU"))
+        if units != (VOLUME_UNIT, VOLUME_UNIT) or not row.get("TRSTRESN"):
+            out.append(f"{where} VOLUME: a volume needs TRSTRESN and units in {VOLUME_UNIT}")
     return out
 
 
@@ -203,16 +215,39 @@ def _visits(rows: Iterable[Mapping[str, str]]) -> list[str]:
     return out
 
 
-def _supp(supp: Iterable[Mapping[str, str]], parent: Iterable[Mapping[str, str]]) -> list[str]:
-    keys = {(r.get("USUBJID"), r.get("TUSEQ")) for r in parent}
+_QUALIFIERS = {"TU": TU_QUALIFIERS, "TR": TR_QUALIFIERS}
+
+
+def _supp(
+    parent_domain: str, supp: Iterable[Mapping[str, str]], parent: Iterable[Mapping[str, str]]
+) -> list[str]:
+    seq = f"{parent_domain}SEQ"
+    keys = {(r.get("USUBJID"), r.get(seq)) for r in parent}
+    qualifiers = _QUALIFIERS[parent_domain]
+    name = f"SUPP{parent_domain}"
+    seen: set[tuple[str | None, str | None, str | None]] = set()
     out = []
     for n, row in enumerate(supp, start=1):
-        if row.get("RDOMAIN") != "TU" or row.get("IDVAR") != "TUSEQ":
-            out.append(f"SUPPTU row {n}: RDOMAIN/IDVAR must be TU/TUSEQ")
+        qnam = row.get("QNAM", "")
+        if row.get("RDOMAIN") != parent_domain or row.get("IDVAR") != seq:
+            out.append(f"{name} row {n}: RDOMAIN/IDVAR must be {parent_domain}/{seq}")
         elif (row.get("USUBJID"), row.get("IDVARVAL")) not in keys:
             out.append(
-                f"SUPPTU row {n}: no TU record {row.get('IDVARVAL')} of {row.get('USUBJID')}"
+                f"{name} row {n}: no {parent_domain} record {row.get('IDVARVAL')} "
+                f"of {row.get('USUBJID')}"
             )
-        if not _NAME.match(row.get("QNAM", "")) or len(row.get("QLABEL", "")) > 40:
-            out.append(f"SUPPTU row {n}: QNAM ≤ 8 characters, QLABEL ≤ 40")
+        if not _NAME.match(qnam) or len(row.get("QLABEL", "")) > 40:
+            out.append(f"{name} row {n}: QNAM ≤ 8 characters, QLABEL ≤ 40")
+        if qnam not in qualifiers:
+            out.append(f"{name} row {n} QNAM: {qnam!r} is not declared")
+        elif row.get("QLABEL") != qualifiers[qnam]:
+            out.append(
+                f"{name} row {n} QLABEL: {row.get('QLABEL')!r}, expected {qualifiers[qnam]!r}"
+            )
+        if qnam in QUALIFIER_TERMS and row.get("QVAL") not in QUALIFIER_TERMS[qnam]:
+            out.append(f"{name} row {n} QVAL: {row.get('QVAL')!r} is not a {qnam} term")
+        key = (row.get("USUBJID"), row.get("IDVARVAL"), qnam)
+        if key in seen:
+            out.append(f"{name} row {n}: {qnam} twice for {seq} {row.get('IDVARVAL')}")
+        seen.add(key)
     return out

@@ -4,7 +4,11 @@ One ``ItemGroupDef`` per dataset (class, structure, keys, archive location of
 its ``.xpt``), one ``ItemDef`` per variable (data type, length from the data,
 label, origin), ``CodeList``\\ s for the test codes, test names and results the
 datasets use, and ``MethodDef``\\ s for what the engine derives (sum of
-diameters, responses, best overall response).  Element order and attributes
+diameters, responses, best overall response).  The supplemental qualifiers (SUPPTU's
+TULOCDTL; SUPPTR's MEASMETH, MEASALG, MEASEDIT and MEASEDTL of a semi-automatic diameter) are
+declared as value-level metadata of QVAL: a ``def:ValueListDef`` with one ``ItemDef`` per QNAM
+(label, origin, codelist of MEASMETH and MEASEDIT), each selected by a ``def:WhereClauseDef``
+on QNAM.  Element order and attributes
 follow the Define-XML 2.1 schema (ODM 1.3.2 with the def: extension), which
 ``tests/storage/exchange/test_issue14_sdtm.py`` validates the file against.
 """
@@ -16,7 +20,18 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from storage.exchange.sdtm import SdtmDatasets
-from storage.exchange.sdtm_terms import CORE, LABELS, NUMERIC, RS_TESTS, TR_TESTS, TU_TESTS
+from storage.exchange.sdtm_terms import (
+    CORE,
+    LABELS,
+    NUMERIC,
+    QUALIFIER_ORIGIN,
+    QUALIFIER_TERMS,
+    RS_TESTS,
+    TR_QUALIFIERS,
+    TR_TESTS,
+    TU_QUALIFIERS,
+    TU_TESTS,
+)
 
 ODM = "http://www.cdisc.org/ns/odm/v1.3"
 DEF = "http://www.cdisc.org/ns/def/v2.1"
@@ -26,25 +41,43 @@ ET.register_namespace("", ODM)
 ET.register_namespace("def", DEF)
 ET.register_namespace("xlink", XLINK)
 
-_CLASS = {"tu": "FINDINGS", "tr": "FINDINGS", "rs": "FINDINGS", "supptu": "RELATIONSHIP"}
+_CLASS = {
+    "tu": "FINDINGS",
+    "tr": "FINDINGS",
+    "rs": "FINDINGS",
+    "supptu": "RELATIONSHIP",
+    "supptr": "RELATIONSHIP",
+}
 _STRUCTURE = {
     "tu": "One record per identified tumor per subject per assessor",
     "tr": "One record per tumor measurement/assessment per visit per subject per assessor",
     "rs": "One record per response assessment per visit per subject per assessor",
     "supptu": "One record per IDVAR, IDVARVAL, and QNAM value per subject",
+    "supptr": "One record per IDVAR, IDVARVAL, and QNAM value per subject",
 }
 _KEYS = {
     "tu": ("STUDYID", "USUBJID", "TUEVAL", "TULNKID", "TUTESTCD"),
     "tr": ("STUDYID", "USUBJID", "TREVAL", "TRLNKID", "TRTESTCD", "VISITNUM"),
     "rs": ("STUDYID", "USUBJID", "RSEVAL", "RSCAT", "RSTESTCD", "VISITNUM"),
     "supptu": ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"),
+    "supptr": ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"),
 }
 _DESCRIPTION = {
     "tu": "Tumor/Lesion Identification",
     "tr": "Tumor/Lesion Results",
     "rs": "Disease Response and Clin Classification",
     "supptu": "Supplemental Qualifiers for TU",
+    "supptr": "Supplemental Qualifiers for TR",
 }
+#: The qualifiers (QNAM -> QLABEL) each SUPP-- dataset may hold.
+_QUALIFIERS: dict[str, Mapping[str, str]] = {"supptu": TU_QUALIFIERS, "supptr": TR_QUALIFIERS}
+_QUALIFIER_METHOD = (
+    "MT.MEASEDIT",
+    "Y when the reader changed the algorithm's proposal after it was stored with its "
+    "contour: moved the caliper, edited the contour with the brush, or replaced the lines "
+    "by a status (MEASEDTL says which); N when the diameter is the proposal as it was "
+    "(an undone change is none). Not written when not known.",
+)
 _CODELISTS: dict[str, Mapping[str, str]] = {
     "TUTESTCD": {k: k for k in TU_TESTS},
     "TUTEST": {v: v for v in TU_TESTS.values()},
@@ -89,6 +122,68 @@ def _data_type(column: str, values: Iterable[str]) -> tuple[str, int | None]:
     if column.endswith("DTC"):
         return "date", None
     return "text", max((len(v) for v in present), default=1)
+
+
+def _value_lists(
+    mdv: ET.Element, datasets: Mapping[str, list[dict[str, str]]]
+) -> dict[str, list[str]]:
+    """The QVAL value lists and where clauses of the SUPP-- datasets; QNAMs by dataset."""
+    used: dict[str, list[str]] = {}
+    for name, rows in datasets.items():
+        if name in _QUALIFIERS:
+            present = {r.get("QNAM", "") for r in rows}
+            used[name] = [q for q in _QUALIFIERS[name] if q in present]
+    for name, qnams in used.items():
+        domain = name.upper()
+        vl = _sub(mdv, f"{{{DEF}}}ValueListDef", {"OID": f"VL.{domain}.QVAL"})
+        for order, qnam in enumerate(qnams, start=1):
+            ref = {"ItemOID": f"IT.{domain}.QVAL.{qnam}", "OrderNumber": str(order)}
+            ref["Mandatory"] = "No"
+            if qnam in ("MEASEDIT", "MEASEDTL"):
+                ref["MethodOID"] = _QUALIFIER_METHOD[0]
+            item_ref = _sub(vl, f"{{{ODM}}}ItemRef", ref)
+            _sub(item_ref, f"{{{DEF}}}WhereClauseRef", {"WhereClauseOID": f"WC.{domain}.{qnam}"})
+    for name, qnams in used.items():
+        domain = name.upper()
+        for qnam in qnams:
+            clause = _sub(mdv, f"{{{DEF}}}WhereClauseDef", {"OID": f"WC.{domain}.{qnam}"})
+            check = _sub(
+                clause,
+                f"{{{ODM}}}RangeCheck",
+                {"Comparator": "EQ", "SoftHard": "Soft", f"{{{DEF}}}ItemOID": f"IT.{domain}.QNAM"},
+            )
+            _sub(check, f"{{{ODM}}}CheckValue").text = qnam
+    return used
+
+
+def _qualifier_items(
+    mdv: ET.Element, datasets: Mapping[str, list[dict[str, str]]], used: Mapping[str, list[str]]
+) -> None:
+    """One value-level ItemDef of QVAL per QNAM a SUPP-- dataset holds."""
+    for name, qnams in used.items():
+        domain = name.upper()
+        for qnam in qnams:
+            values = [r.get("QVAL", "") for r in datasets[name] if r.get("QNAM") == qnam]
+            item = _sub(
+                mdv,
+                f"{{{ODM}}}ItemDef",
+                {
+                    "OID": f"IT.{domain}.QVAL.{qnam}",
+                    "Name": "QVAL",
+                    "DataType": "text",
+                    "Length": str(max((len(v) for v in values), default=1)),
+                    "SASFieldName": "QVAL",
+                },
+            )
+            _description(item, _QUALIFIERS[name][qnam])
+            if qnam in QUALIFIER_TERMS:
+                _sub(item, f"{{{ODM}}}CodeListRef", {"CodeListOID": f"CL.{qnam}"})
+            derived = QUALIFIER_ORIGIN.get(qnam) == "Derived"
+            _sub(
+                item,
+                f"{{{DEF}}}Origin",
+                {"Type": "Derived"} if derived else {"Type": "Collected", "Source": "Investigator"},
+            )
 
 
 def _origin(column: str) -> dict[str, str]:
@@ -174,6 +269,7 @@ def build_define(
     )
     columns = data.columns()
     datasets = data.datasets()
+    qualifiers = _value_lists(mdv, datasets)
     items: dict[str, tuple[str, str, int | None, str]] = {}
     for name, rows in datasets.items():
         domain = name.upper()
@@ -187,7 +283,7 @@ def build_define(
                 "IsReferenceData": "No",
                 "SASDatasetName": domain,
                 "Purpose": "Tabulation",
-                **({"Domain": domain} if not domain.startswith("SUPP") else {"Domain": "TU"}),
+                "Domain": domain[4:] if domain.startswith("SUPP") else domain,
                 f"{{{DEF}}}Structure": _STRUCTURE[name],
                 f"{{{DEF}}}StandardOID": "STD.SDTMIG",
                 f"{{{DEF}}}ArchiveLocationID": f"LF.{domain}",
@@ -218,7 +314,7 @@ def build_define(
             },
         )
         _sub(leaf, f"{{{DEF}}}title").text = (archive or {}).get(name, f"{name}.xpt")
-    for oid, (column, dtype, length, _domain) in items.items():
+    for oid, (column, dtype, length, item_domain) in items.items():
         attrs = {"OID": oid, "Name": column, "DataType": dtype, "SASFieldName": column}
         if length is not None:
             attrs["Length"] = str(length)
@@ -229,6 +325,9 @@ def build_define(
         if column in _CODELISTS:
             _sub(item, f"{{{ODM}}}CodeListRef", {"CodeListOID": f"CL.{column}"})
         _sub(item, f"{{{DEF}}}Origin", _origin(column))
+        if column == "QVAL" and qualifiers.get(item_domain.lower()):
+            _sub(item, f"{{{DEF}}}ValueListRef", {"ValueListOID": f"VL.{item_domain}.QVAL"})
+    _qualifier_items(mdv, datasets, qualifiers)
     for column, terms in _CODELISTS.items():
         codelist = _sub(
             mdv,
@@ -241,7 +340,19 @@ def build_define(
         )
         for value in terms:
             _sub(codelist, f"{{{ODM}}}EnumeratedItem", {"CodedValue": value})
-    for oid, text in {v[0]: v[1] for v in _DERIVED.values()}.items():
+    used = {q for qnams in qualifiers.values() for q in qnams}
+    for qnam in (q for q in QUALIFIER_TERMS if q in used):
+        codelist = _sub(
+            mdv,
+            f"{{{ODM}}}CodeList",
+            {"OID": f"CL.{qnam}", "Name": TR_QUALIFIERS[qnam], "DataType": "text"},
+        )
+        for value in QUALIFIER_TERMS[qnam]:
+            _sub(codelist, f"{{{ODM}}}EnumeratedItem", {"CodedValue": value})
+    methods = {v[0]: v[1] for v in _DERIVED.values()}
+    if used & {"MEASEDIT", "MEASEDTL"}:
+        methods[_QUALIFIER_METHOD[0]] = _QUALIFIER_METHOD[1]
+    for oid, text in methods.items():
         method = _sub(
             mdv,
             f"{{{ODM}}}MethodDef",

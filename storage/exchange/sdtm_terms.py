@@ -174,7 +174,10 @@ TR_TESTS = {
     "LPERP": "Longest Perpendicular",
     "SUMDIAM": "Sum of Diameters",
     "TUMSTATE": "Tumor State",
+    "VOLUME": "Volume",  # of a semi-automatic measurement's contour, mL (issue 16)
 }
+#: Unit of a lesion's volume (TRORRESU/TRSTRESU of VOLUME).
+VOLUME_UNIT = "mL"
 RS_TESTS = {
     "TRGRESP": "Target Response",
     "NTRGRESP": "Non-target Response",
@@ -221,6 +224,36 @@ TUMSTATE_RESULTS = frozenset({*TUMSTATE.values(), EQUIVOCAL})
 TOO_SMALL = "TOO SMALL TO MEASURE"
 TSTM_MM = 5.0
 METHOD = {"CT": "CT SCAN", "MR": "MRI", "PT": "PET SCAN", "US": "ULTRASOUND"}
+
+#: SUPPTU qualifier of a lesion's free-text location: QNAM -> QLABEL.
+TU_QUALIFIERS: dict[str, str] = {"TULOCDTL": "Location Detail"}
+
+#: SUPPTR qualifiers of a diameter (LDIAM/LPERP) that an algorithm proposed (issue 16's Smart
+#: caliper): QNAM -> QLABEL.  MEASMETH is :data:`SEMI_AUTOMATIC` (a TR record without it was
+#: measured by hand); MEASALG the algorithm and its version; MEASEDIT ``Y``/``N`` whether the
+#: reader changed the proposal (moved the caliper, edited the contour, replaced the lines by a
+#: status; absent when not known) and MEASEDTL what.  The same facts as the PDF report and the
+#: timeline's method columns (``storage.exchange.timeline.MeasurementProvenance``).
+TR_QUALIFIERS: dict[str, str] = {
+    "MEASMETH": "Measurement Method",
+    "MEASALG": "Measurement Algorithm and Version",
+    "MEASEDIT": "Proposal Edited by Reader",
+    "MEASEDTL": "Reader Edits to the Proposal",
+}
+MANUAL, SEMI_AUTOMATIC = "MANUAL", "SEMI-AUTOMATIC"
+#: Terms of the qualifiers with a codelist (Define-XML), by QNAM.
+QUALIFIER_TERMS: dict[str, tuple[str, ...]] = {
+    "MEASMETH": (MANUAL, SEMI_AUTOMATIC),
+    "MEASEDIT": ("N", "Y"),
+}
+#: Origin of each qualifier: what the reader recorded, or what Caliper derives from it.
+QUALIFIER_ORIGIN: dict[str, str] = {
+    "TULOCDTL": "CRF",
+    "MEASMETH": "CRF",
+    "MEASALG": "CRF",
+    "MEASEDIT": "Derived",
+    "MEASEDTL": "Derived",
+}
 
 SDTM_RESPONSE = {"non-CR/non-PD": "NON-CR/NON-PD", "non-iCR/non-iUPD": "NON-iCR/NON-iUPD"}
 

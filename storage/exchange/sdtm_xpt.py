@@ -25,6 +25,7 @@ DATASET_LABELS = {
     "tr": "Tumor/Lesion Results",
     "rs": "Disease Response and Clin Classification",
     "supptu": "Supplemental Qualifiers for TU",
+    "supptr": "Supplemental Qualifiers for TR",
 }
 
 
@@ -38,7 +39,7 @@ def _number(text: str, column: str, domain: str) -> float | None:
 
 
 def write_xpt(datasets: SdtmDatasets, out_dir: str | Path) -> list[Path]:
-    """Write ``tu.xpt``, ``tr.xpt``, ``rs.xpt`` (and ``supptu.xpt``) into *out_dir*.
+    """Write ``tu.xpt``, ``tr.xpt``, ``rs.xpt`` (and ``supptu.xpt``, ``supptr.xpt``) into *out_dir*.
 
     Raises
     ------

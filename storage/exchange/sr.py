@@ -25,6 +25,28 @@ identifiers and time point), TID 1411 "Volumetric ROI measurements": the Referen
 (the SEG's SOP Instance UID and segment number, its source series), the volume in mL
 (SCT 118565006) and the algorithm's name and version.
 
+How each measurement was made (issue 16; the same facts as the PDF report's footnotes and
+the timeline's ``method``/``algorithm``/``edited`` fields, :class:`MeasurementProvenance`):
+
+* A Smart caliper measurement the reader accepted **as proposed** (neither the caliper moved
+  nor the contour edited since the proposal) carries on its Long axis and Short axis NUM
+  items a TID 4019 Algorithm Identification (HAS CONCEPT MOD): Algorithm Name (DCM 111001),
+  Algorithm Version (DCM 111003) and one Algorithm Parameters item (DCM 111002) per
+  parameter, ``name=<JSON value>``.  TID 300 defines it as the algorithm that produced the
+  value, which is then true.
+* One the reader changed (moved the caliper, edited the contour with the brush, replaced the
+  lines by a status), or one whose changes are not known (a contour stored before Caliper
+  recorded its caliper, or none): no Algorithm Identification, because the value is no longer
+  (or not known to be) the algorithm's output; a reader of the SR would otherwise credit the
+  algorithm with the reader's numbers.
+* Every semi-automatic measurement's group also says so in words, a Comment (DCM 121106)
+  ``Measurement method: semi-automatic, <algorithm> <version>, edited by the reader
+  (caliper moved)`` (or ``accepted as proposed``, or ``edits by the reader not known``),
+  the PDF report's wording.  A manual measurement has neither.
+  :mod:`storage.exchange.sr_read` reads both back (``SrMeasurement.algorithm``,
+  ``SrGroup.measurement_method``) and imports such a group as a ``Method.SEMI_AUTO``
+  measurement.
+
 One more group (finding type DCM 112020 "Response Evaluation") carries the
 timepoint's target and non-target responses (CID 6144), the overall response,
 the iRECIST response when the patient is read with iRECIST, the new-lesion
@@ -43,6 +65,7 @@ signed state always has the same UID.  Every code and its source:
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -72,6 +95,7 @@ from storage.exchange.sr_codes import (
     IRECIST_RESPONSE,
     LESION_RESPONSE,
     LONG_AXIS,
+    MEASUREMENT_METHOD_PREFIX,
     MILLIMETRE,
     NEW_LESIONS_FINDING,
     OVERALL_CODES,
@@ -86,7 +110,7 @@ from storage.exchange.sr_codes import (
     person_name,
     status_code,
 )
-from storage.exchange.timeline import PatientTimeline
+from storage.exchange.timeline import MeasurementProvenance, PatientTimeline
 
 MANUFACTURER = "Caliper"
 #: CT, unspecified body region (LOINC), the default procedure reported.
@@ -214,7 +238,9 @@ def build_timepoint_sr(
         raise SrExportError(f"timepoint {timepoint.label}: at least one source image is needed")
     by_sop = {str(ds.SOPInstanceUID): ds for ds in source_images}
     pairs = _lesion_measurements(timeline, timepoint)
-    groups: list[Any] = [_group(lesion, m, timepoint, by_sop) for lesion, m in pairs]
+    groups: list[Any] = [
+        _group(lesion, m, timepoint, by_sop, timeline.provenance_of(m)) for lesion, m in pairs
+    ]
     seg_evidence: dict[str, Dataset] = {}
     for lesion, m in pairs:
         ref = (segments or {}).get(m.id) if m.id is not None else None
@@ -363,11 +389,40 @@ def _time_point_context(timepoint: Timepoint) -> hd.sr.TimePointContext:
     )
 
 
+def algorithm_parameters(parameters: Mapping[str, Any]) -> list[str]:
+    """One Algorithm Parameters text per parameter: ``name=<compact JSON value>``, sorted."""
+    return [
+        f"{name}={json.dumps(value, sort_keys=True, separators=(',', ':'), default=str)}"
+        for name, value in sorted(parameters.items())
+    ]
+
+
+def algorithm_identification(
+    provenance: MeasurementProvenance,
+) -> hd.sr.AlgorithmIdentification | None:
+    """TID 4019 for a measurement's diameters: only when the reader accepted the proposal
+    unchanged (see the module docstring); None for a manual, edited or not known one."""
+    if not provenance.semi_automatic or provenance.edited is not False:
+        return None
+    if not provenance.algorithm:
+        return None
+    return hd.sr.AlgorithmIdentification(
+        name=provenance.algorithm[:64],
+        version=(provenance.algorithm_version or "unknown")[:64],
+        parameters=algorithm_parameters(provenance.parameters) or None,
+    )
+
+
 def _group(
-    lesion: Lesion, m: Measurement, timepoint: Timepoint, by_sop: dict[str, Dataset]
+    lesion: Lesion,
+    m: Measurement,
+    timepoint: Timepoint,
+    by_sop: dict[str, Dataset],
+    provenance: MeasurementProvenance | None = None,
 ) -> hd.sr.MeasurementsAndQualitativeEvaluations:
     """The TID 1501 group of one lesion at one timepoint."""
     image = by_sop.get(m.geometry.sop_instance_uid) if m.geometry else None
+    provenance = provenance or MeasurementProvenance()
     measurements = []
     for name, value, segment in (
         (LONG_AXIS, m.long_axis_mm, m.geometry.long_axis if m.geometry else None),
@@ -385,6 +440,7 @@ def _group(
                     if segment and image
                     else None
                 ),
+                algorithm_id=algorithm_identification(provenance),
             )
         )
     measurements += [
@@ -415,6 +471,8 @@ def _group(
         texts.append((ANATOMIC_IDENTIFIER, lesion.location))
     if m.coalesced_into:
         texts.append((COALESCED_INTO, m.coalesced_into))
+    if provenance.semi_automatic:
+        texts.append((COMMENT, MEASUREMENT_METHOD_PREFIX + provenance.describe()))
     _finish(group, timepoint, texts)
     return group
 

@@ -78,6 +78,12 @@ OVERALL_RESPONSE = Code("OVERALLRESP", CALIPER_SCHEME, "Overall response")
 IRECIST_RESPONSE = Code("IRECISTRESP", CALIPER_SCHEME, "iRECIST overall response")
 NEW_LESIONS_FINDING = Code("NEWLESIONS", CALIPER_SCHEME, "New lesions")
 COMMENT = Code("121106", "DCM", "Comment")
+#: Start of the Comment saying how a semi-automatic measurement was made (issue 16).
+MEASUREMENT_METHOD_PREFIX = "Measurement method: "
+# -- TID 4019 Algorithm Identification (written by highdicom, read by storage.exchange.sr_read)
+ALGORITHM_NAME = Code("111001", "DCM", "Algorithm Name")
+ALGORITHM_VERSION = Code("111003", "DCM", "Algorithm Version")
+ALGORITHM_PARAMETERS = Code("111002", "DCM", "Algorithm Parameters")
 PRESENT = STATUS_CODES[MeasurementStatus.PRESENT]
 ABSENT = STATUS_CODES[MeasurementStatus.ABSENT]
 

@@ -6,6 +6,11 @@ OHIF, 3D Slicer/dcmqi or PixelMed.  Long axis, Length and Diameter all count as
 the long axis; Short axis as the short axis; other measurements are kept in
 ``other`` but not turned into records.
 
+A Long or Short axis carrying a TID 4019 Algorithm Identification (:class:`SrAlgorithm`) and
+a group whose Comment says ``Measurement method: semi-automatic...`` (Caliper's SRs, see
+:mod:`storage.exchange.sr`) are imported as ``Method.SEMI_AUTO`` measurements, with that
+sentence in the measurement's note.
+
 Turning groups into records is strict: a group becomes a target, a non-target
 or a new lesion only from an explicit code (Target / Non-Target Lesion at
 Baseline of CID 6145, Caliper's New lesion); every other group is listed in
@@ -30,10 +35,14 @@ from recist.model import (
     LesionKind,
     Measurement,
     MeasurementStatus,
+    Method,
     Segment,
 )
 from recist.organs import is_lymph_node
 from storage.exchange.sr_codes import (
+    ALGORITHM_NAME,
+    ALGORITHM_PARAMETERS,
+    ALGORITHM_VERSION,
     ANATOMIC_IDENTIFIER,
     BEST_OVERALL_RESPONSE,
     BODY_STRUCTURE,
@@ -44,6 +53,7 @@ from storage.exchange.sr_codes import (
     IRECIST_RESPONSE,
     KIND_OF_FINDING,
     LONG_AXIS_NAMES,
+    MEASUREMENT_METHOD_PREFIX,
     NEW_LESIONS_FINDING,
     OVERALL_BY_CODE,
     OVERALL_RESPONSE,
@@ -92,6 +102,15 @@ class Coordinates:
 
 
 @dataclass(frozen=True)
+class SrAlgorithm:
+    """The TID 4019 Algorithm Identification of a measurement: the algorithm produced it."""
+
+    name: str
+    version: str
+    parameters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SrMeasurement:
     """One NUM content item of a group."""
 
@@ -100,6 +119,7 @@ class SrMeasurement:
     value_mm: float | None
     unit: str
     coordinates: Coordinates = field(default_factory=Coordinates)
+    algorithm: SrAlgorithm | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +142,14 @@ class SrGroup:
     fragments_mm: tuple[float, ...] = ()
     coalesced_into: str | None = None
     method: str | None = None
+    measurement_method: str = ""
+
+    @property
+    def semi_automatic(self) -> bool:
+        """An algorithm proposed the measurement (its diameters name the algorithm, or the
+        group's Comment says ``Measurement method: semi-automatic``)."""
+        named = any(n is not None and n.algorithm for n in (self.long_axis, self.short_axis))
+        return named or self.measurement_method.startswith("semi-automatic")
 
 
 @dataclass(frozen=True)
@@ -430,6 +458,10 @@ def _group(container: Dataset) -> SrGroup:  # noqa: C901 - one branch per conten
             identifiers.append(str(item.TextValue))
         elif vtype == "TEXT" and code == COALESCED_INTO.value:
             values["coalesced_into"] = str(item.TextValue)
+        elif vtype == "TEXT" and code == COMMENT.value:
+            text = str(item.TextValue)
+            if text.startswith(MEASUREMENT_METHOD_PREFIX):
+                values["measurement_method"] = text[len(MEASUREMENT_METHOD_PREFIX) :]
         elif vtype == "NUM" and code != TIME_POINT_ORDER:
             numbers.append(_number(item))
     organ = values.get("finding_site")
@@ -461,6 +493,7 @@ def _group(container: Dataset) -> SrGroup:  # noqa: C901 - one branch per conten
         fragments_mm=fragments,
         coalesced_into=values.get("coalesced_into"),
         method=values.get("method"),
+        measurement_method=values.get("measurement_method") or "",
     )
 
 
@@ -490,10 +523,13 @@ def _number(item: Dataset) -> SrMeasurement:
         if unit in _UNIT_TO_MM:
             value *= _UNIT_TO_MM[unit]
     coords = Coordinates()
+    algorithm: dict[str, list[str]] = {}
     for child in item.get("ContentSequence", []):
         vtype = child.get("ValueType")
         data = [float(v) for v in child.get("GraphicData", [])]
-        if vtype == "SCOORD":
+        if vtype == "TEXT" and _code(child) in _ALGORITHM_ITEMS:
+            algorithm.setdefault(str(_code(child)), []).append(str(child.get("TextValue", "")))
+        elif vtype == "SCOORD":
             sop, frame_number = None, None
             for image in child.get("ContentSequence", []):
                 for ref in image.get("ReferencedSOPSequence", []):
@@ -515,9 +551,24 @@ def _number(item: Dataset) -> SrMeasurement:
                 str(frame) if frame else None,
                 coords.frame_number,
             )
+    names = algorithm.get(ALGORITHM_NAME.value)
     return SrMeasurement(
-        name=_meaning(item), code=_code(item) or "", value_mm=value, unit=unit, coordinates=coords
+        name=_meaning(item),
+        code=_code(item) or "",
+        value_mm=value,
+        unit=unit,
+        coordinates=coords,
+        algorithm=SrAlgorithm(
+            names[0],
+            (algorithm.get(ALGORITHM_VERSION.value) or [""])[0],
+            tuple(algorithm.get(ALGORITHM_PARAMETERS.value, [])),
+        )
+        if names
+        else None,
     )
+
+
+_ALGORITHM_ITEMS = {ALGORITHM_NAME.value, ALGORITHM_VERSION.value, ALGORITHM_PARAMETERS.value}
 
 
 def skip_reason(group: SrGroup) -> str | None:
@@ -610,9 +661,23 @@ def group_to_records(
         coalesced_into=group.coalesced_into,
         equivocal=group.equivocal,
         note=f"imported from SR {report.sop_instance_uid}"
-        + (f" (observer {report.observer})" if report.observer else ""),
+        + (f" (observer {report.observer})" if report.observer else "")
+        + _method_note(group),
+        method=Method.SEMI_AUTO if group.semi_automatic else Method.MANUAL,
     )
     return lesion, measurement
+
+
+def _method_note(group: SrGroup) -> str:
+    """``; semi-automatic, <algorithm> ...`` for the note of an imported measurement."""
+    if group.measurement_method:
+        return f"; {group.measurement_method}"
+    found = next(
+        (n.algorithm for n in (group.long_axis, group.short_axis) if n and n.algorithm), None
+    )
+    if found is None:
+        return ""
+    return f"; semi-automatic, {found.name} {found.version}".rstrip()
 
 
 def _round(value: float | None) -> float | None:

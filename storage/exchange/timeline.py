@@ -100,6 +100,10 @@ class MeasurementProvenance:
         known (no contour, or one stored before Caliper recorded its caliper).
     volume_ml : float or None
         Volume of the stored contour (mL).
+    parameters : dict
+        The algorithm's parameters (of the algorithm that drew the contour first, for an
+        edited one); empty when manual or not known.  Not a CSV column: the DICOM SR writes
+        them in its Algorithm Identification (:mod:`storage.exchange.sr`).
     """
 
     method: str = MANUAL
@@ -108,6 +112,7 @@ class MeasurementProvenance:
     contour_edited: bool | None = None
     caliper_change: str | None = None
     volume_ml: float | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     @property
     def caliper_moved(self) -> bool | None:
