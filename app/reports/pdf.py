@@ -13,6 +13,7 @@ protocol-defined organ response of the conversion trial, not a RECIST category.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -182,21 +183,23 @@ def _table(c: _Canvas, t: PatientTimeline, liver: LiverResponse) -> None:
     row_h = 30
     c.need(row_h * 3)
     for i, row in enumerate(rows):
-        c.need(row_h)
         bold = i == 0 or row[0] == "Overall"
-        c.font(8, bold)
+        # every text fits its cell, wrapped or smaller if it must (scan dates at 9+ timepoints)
+        fitted = [_fit_cell(c, text, w - 6, bold) for text, w in zip(row, widths, strict=True)]
+        height = max([row_h] + [needed + 6 for _, _, needed in fitted])
+        c.need(height)
         if i in (0, first_result_row):
             c.painter.setPen(QPen(QColor(0, 0, 0), 1.5))
             c.painter.drawLine(QPointF(MARGIN, c.y), QPointF(c.width - MARGIN, c.y))
         c.painter.setPen(QColor(0, 0, 0))
         x: float = MARGIN
-        for j, (text, w) in enumerate(zip(row, widths, strict=True)):
+        for j, ((text, size, _), w) in enumerate(zip(fitted, widths, strict=True)):
+            c.font(size, bold)
             align = Qt.AlignmentFlag.AlignLeft if j < 2 else Qt.AlignmentFlag.AlignCenter
-            c.painter.drawText(
-                QRectF(x + 3, c.y, w - 6, row_h), int(align | Qt.AlignmentFlag.AlignVCenter), text
-            )
+            flags = int(align | Qt.AlignmentFlag.AlignVCenter) | int(Qt.TextFlag.TextWordWrap)
+            c.painter.drawText(QRectF(x + 3, c.y, w - 6, height), flags, text)
             x += w
-        c.y += row_h
+        c.y += height
     after = next((i for i, r in enumerate(results) if r.get("post_progression")), None)
     if after:
         c.text(
@@ -212,6 +215,28 @@ def _table(c: _Canvas, t: PatientTimeline, liver: LiverResponse) -> None:
     else:
         c.text("Measurement method: every measurement was made with manual calipers.", 7)
     c.gap()
+
+
+_HEADER_SIZES = (8.0, 7.5, 7.0, 6.5, 6.0)  # points, largest first
+
+
+def _fit_cell(c: _Canvas, text: str, width: float, bold: bool) -> tuple[str, float, float]:
+    """(text, font size, height) of a lesion table cell *width* wide (the header's scan dates
+    and titles at many timepoints, a row's name in a narrow first column).
+
+    One line at 8 pt when it fits, else two lines (an ISO date breaks after its year:
+    ``2026-`` / ``01-05``; other text at its spaces), else smaller, down to 6 pt.
+    """
+    two_lines = f"{text[:5]}\n{text[5:]}" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else text
+    flags = int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap)
+    for size in _HEADER_SIZES:
+        c.font(size, bold)
+        line = max(float(c.painter.fontMetrics().lineSpacing()), 1.0)
+        for candidate in dict.fromkeys((text, two_lines)):
+            bound = c.painter.boundingRect(QRectF(0, 0, width, 10_000), flags, candidate)
+            if bound.width() <= width and bound.height() <= 2.5 * line:
+                return candidate, size, float(bound.height())
+    return two_lines, _HEADER_SIZES[-1], 2 * line
 
 
 #: How the liver row is named, and what it is.

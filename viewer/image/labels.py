@@ -217,3 +217,21 @@ def keep_out_offsets(
         placed[i] = best
         shifts[i] = (best[0] - x0, best[1] - y0)
     return shifts
+
+
+def label_shifts(
+    boxes: list[tuple[object, float, float, float, float]],
+    obstacles: list[Box],
+    bounds: Box | None = None,
+) -> list[tuple[float, float]]:
+    """Shifts ``(dx, dy)`` (screen pixels) placing caliper labels as every image view does.
+
+    The labels of different calipers are first slid apart (:func:`spread_label_offsets`,
+    *boxes* as there: ``(owner, x, y, width, height)``), then off the *obstacles* (the
+    orientation letters) and inside *bounds* (the view) (:func:`keep_out_offsets`).  One
+    shift per box, in the order given.
+    """
+    spread = spread_label_offsets(boxes)
+    moved = [(x, y + dy, w, h) for (_, x, y, w, h), dy in zip(boxes, spread, strict=True)]
+    kept = keep_out_offsets(moved, obstacles, bounds)
+    return [(mx, dy + my) for dy, (mx, my) in zip(spread, kept, strict=True)]

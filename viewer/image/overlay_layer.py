@@ -22,7 +22,7 @@ from PySide6 import QtCore
 
 from recist.model import DrawnGeometry
 from viewer.image.calipers import BidirectionalCaliperRoi, CaliperRoi, image_bounds
-from viewer.image.labels import keep_out_offsets, spread_label_offsets
+from viewer.image.labels import label_shifts
 from viewer.image.overlays import MeasurementOverlay, make_geometry, same_geometry
 from viewer.image.volume import slice_of
 
@@ -176,22 +176,16 @@ class OverlayLayer:
                 w, h = max(float(rect.width()), 1.0), max(float(rect.height()), 1.0)
                 pos = view_box.mapViewToScene(label.parentItem().mapToParent(label.pos()))
                 x, y = float(pos.x()) - base[0] * w, float(pos.y()) - base[1] * h
-                entries.append((label, base, h, (mid, x, y, w, h)))
-        shifts = spread_label_offsets([e[3] for e in entries])
+                entries.append((label, base, (mid, x, y, w, h)))
         letters, visible = self._widget.label_keep_out()
-        boxes = [
-            (x, y + dy, w, h) for (*_, (_, x, y, w, h)), dy in zip(entries, shifts, strict=True)
-        ]
-        moves = keep_out_offsets(
-            boxes,
+        shifts = label_shifts(
+            [e[2] for e in entries],
             [(r.x(), r.y(), r.width(), r.height()) for r in letters],
             (visible.x(), visible.y(), visible.width(), visible.height()),
         )
         self._spread = {}
-        for (label, base, h, _), (_, _, w, _), dy, (mx, my) in zip(
-            entries, boxes, shifts, moves, strict=True
-        ):
-            anchor = (base[0] - mx / w, base[1] - (dy + my) / h)
+        for (label, base, (*_, w, h)), (dx, dy) in zip(entries, shifts, strict=True):
+            anchor = (base[0] - dx / w, base[1] - dy / h)
             if (float(label.anchor[0]), float(label.anchor[1])) != anchor:
                 label.setAnchor(QtCore.QPointF(*anchor))
             self._spread[label] = (anchor, base)

@@ -10,7 +10,8 @@ same z, so scrolling one scrolls the other; the caption follows.  When the
 reader selects a lesion, :meth:`PriorSliceWidget.show_prior` shows the slice on
 which it was measured then, with that caliper drawn on it; before that,
 :meth:`PriorSliceWidget.show_series` draws every caliper of that timepoint on its own image
-as the reader scrolls.
+as the reader scrolls.  The caliper labels are placed as in the current pane
+(:func:`viewer.image.labels.label_shifts`): apart, off the orientation letters, inside the view.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from recist.model import DrawnGeometry
+from viewer.image.labels import label_shifts
 from viewer.image.view import SeriesViewerWidget
 from viewer.image.volume import instance_set_key, slice_of
 from viewer.style import CALIPER
@@ -34,6 +36,8 @@ COMPARE_WITH: tuple[tuple[str, str], ...] = (
     ("previous", "Previous timepoint"),
 )
 _NO_LESION = "Select a lesion to see its previous measurement."
+#: A caliper label's anchor before it is placed: its lower-left corner at the caliper's end.
+_BASE_ANCHOR = (0.0, 1.0)
 
 
 class PriorSliceWidget(QWidget):
@@ -90,9 +94,15 @@ class PriorSliceWidget(QWidget):
         #: Calipers of the shown timepoint without a selected lesion: (slice, segments, label).
         self._calipers: list[tuple[int, list[Any], str]] = []
         self._caliper_labels: list[pg.TextItem] = []
+        # the labels are placed as in the current pane, once per burst of slice / zoom changes
+        self._place_timer = QTimer(self)
+        self._place_timer.setSingleShot(True)
+        self._place_timer.setInterval(0)
+        self._place_timer.timeout.connect(self.place_labels)
+        self.viewer.view_box.sigRangeChanged.connect(lambda *_: self._place_timer.start())
 
     def _new_label(self) -> pg.TextItem:
-        label = pg.TextItem(color=CALIPER, anchor=(0, 1), fill=pg.mkBrush(0, 0, 0, 170))
+        label = pg.TextItem(color=CALIPER, anchor=_BASE_ANCHOR, fill=pg.mkBrush(0, 0, 0, 170))
         label.setZValue(10)
         label.hide()
         self.viewer.view_box.addItem(label, ignoreBounds=True)
@@ -240,6 +250,7 @@ class PriorSliceWidget(QWidget):
                 self._add_lines(segs)
                 _label_at_right_end(item, segs[0], text)
                 item.show()
+        self._place_timer.start()
         self._update_caption()
 
     def _update_caption(self) -> None:
@@ -269,6 +280,43 @@ class PriorSliceWidget(QWidget):
         if segments:  # "T1 34.0 mm" (the caption's last part) at the right-hand end
             _label_at_right_end(self._label, segments[0], self._title.split(" · ")[-1])
         self._add_lines(segments)
+        self._place_timer.start()
+
+    def place_labels(self) -> None:
+        """Keep the caliper labels apart, off the orientation letters and inside the view.
+
+        The same placement as the current pane's (:func:`viewer.image.labels.label_shifts`):
+        a caliper near an edge would otherwise put its label under "R" or beyond the border.
+        """
+        labels = [item for item in (self._label, *self._caliper_labels) if item.isVisible()]
+        if not labels or self.viewer.volume is None:
+            return
+        view_box = self.viewer.view_box
+        boxes: list[tuple[object, float, float, float, float]] = []
+        for owner, label in enumerate(labels):
+            rect = label.textItem.boundingRect()
+            w, h = max(float(rect.width()), 1.0), max(float(rect.height()), 1.0)
+            pos = view_box.mapViewToScene(label.pos())
+            x, y = float(pos.x()) - _BASE_ANCHOR[0] * w, float(pos.y()) - _BASE_ANCHOR[1] * h
+            boxes.append((owner, x, y, w, h))
+        letters, visible = self.viewer.label_keep_out()
+        shifts = label_shifts(
+            boxes,
+            [(r.x(), r.y(), r.width(), r.height()) for r in letters],
+            (visible.x(), visible.y(), visible.width(), visible.height()),
+        )
+        for label, (*_, w, h), (dx, dy) in zip(labels, boxes, shifts, strict=True):
+            anchor = (_BASE_ANCHOR[0] - dx / w, _BASE_ANCHOR[1] - dy / h)
+            if (float(label.anchor[0]), float(label.anchor[1])) != anchor:
+                label.setAnchor(QPointF(*anchor))
+
+    def label_boxes(self) -> list[QRectF]:
+        """The shown caliper labels' boxes in scene pixels (for tests)."""
+        return [
+            item.mapRectToScene(item.boundingRect())
+            for item in (self._label, *self._caliper_labels)
+            if item.isVisible()
+        ]
 
     def _add_lines(self, segments: list[Any]) -> None:
         for segment in segments:

@@ -6,7 +6,7 @@ goes to the lesion's image and opens no editor); nodal with a check box.  Choosi
 "split" asks for the fragments' lengths (:class:`SplitLesionDialog`), "merged" for the
 target the lesion joined (:class:`MergeLesionDialog`).  Selecting a row announces the lesion
 (``lesion_selected``) so the main window can assign the next caliper to it and
-show its previous key slice.
+show its previous key slice; a click on the table's empty area deselects it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import QFont, QFontMetrics, QMouseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -149,6 +149,13 @@ class LesionTableView(QTableView):
             self.clearSelection()
         else:
             self.selectRow(row)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        """A press on the empty area (below the last row, right of the last column) deselects."""
+        if not self.indexAt(event.position().toPoint()).isValid():
+            self.clearSelection()
+            self.setCurrentIndex(QModelIndex())
+        super().mousePressEvent(event)
 
     def _on_selection_changed(self, *_: object) -> None:
         self.lesion_selected.emit(self.selected_lesion_id())

@@ -6,8 +6,10 @@ a lesion row, N (next) and Shift+N (previous, in the table's order: targets,
 non-targets, new lesions) and the row's "Go to image" show the lesion's image
 at the current timepoint (found by SOP Instance UID, :func:`slice_of`) and
 centre it.  A lesion not measured at the current timepoint is shown at the
-patient position of its latest earlier measurement.  The context menu offers
-the edits of the lesion; an entry that is not allowed now is disabled and its
+patient position of its latest earlier measurement.  When the reader chooses
+another timepoint, the view goes to the selected lesion's slice there in the same
+way (:meth:`LesionNavigation.show_slice_of`).  The context menu offers the edits
+of the lesion; an entry that is not allowed now is disabled and its
 tool tip says why.
 """
 
@@ -160,6 +162,32 @@ class LesionNavigation:
             return False
         self.viewer.set_slice(index)
         self._centre(volume, geometry, index, exact=here)
+        return True
+
+    def show_slice_of(self, lesion_id: int) -> bool:
+        """Show *lesion_id*'s slice after the reader chose another timepoint, quietly.
+
+        Its image at the current timepoint, else the slice nearest the patient position of
+        its latest earlier measurement (the series may differ).  The plane, zoom and pan
+        stay; False (nothing moves, nothing said) when the lesion is not drawn or its
+        position lies outside the series shown.
+        """
+        volume = self.viewer.volume
+        geometry, here = self.geometry_of(lesion_id)
+        if volume is None or geometry is None:
+            return False
+        axial = getattr(self.viewer, "orientation", "axial") == "axial"
+        index = slice_of(volume, geometry) if here and axial else None
+        if index is None:
+            index = self._index_at_position(volume, geometry)
+            if index is None:
+                return False
+            if not axial:  # a reformat: the plane through the lesion's middle
+                a, b = geometry.long_axis.start_lps_mm, geometry.long_axis.end_lps_mm
+                middle = tuple((p + q) / 2 for p, q in zip(a, b, strict=True))
+                self.viewer.set_position(middle)
+                return True
+        self.viewer.set_slice(index)
         return True
 
     @staticmethod

@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         self.session, self.library, self.pacs_controller = session, library, pacs_controller
         self.cohort_controller, self.settings_path = cohort_controller, settings_path
         self._other_patient_confirmed = False  # for the series just loaded (see _may_show)
+        self._timepoint_shown: int | None = None  # the timepoint the view was last set up for
         self._loading_for: int | None = None  # the patient open when the last load started
         self.last_task: SeriesLoadTask | None = None
         self._loads: list[SeriesLoadTask] = []  # running, cancelled when the window closes
@@ -648,7 +649,10 @@ class MainWindow(QMainWindow):
                 )
         self.timepoints.update_lock_banner()
         self._on_measurements_changed()
-        self._on_lesion_selected(self.lesion_table.selected_lesion_id())
+        # another timepoint (not the same one signed): the view goes to the selected lesion
+        switched = getattr(tp, "id", None) != self._timepoint_shown
+        self._timepoint_shown = getattr(tp, "id", None)
+        self._on_lesion_selected(self.lesion_table.selected_lesion_id(), switched=switched)
 
     def _on_measurements_changed(self, *_: object) -> None:
         self.calipers.update_assign_bar()
@@ -710,12 +714,15 @@ class MainWindow(QMainWindow):
             action.setIconText(short)
             action.setToolTip(f"{label} ({keys})")
 
-    def _on_lesion_selected(self, lesion_id: int | None) -> None:
+    def _on_lesion_selected(self, lesion_id: int | None, *, switched: bool = False) -> None:
+        """*switched*: another timepoint is shown; the view goes to the lesion there too."""
         self.assign_bar.select_lesion(lesion_id)
         self._refresh_overlays()
         shown = self.comparison.update(lesion_id)  # the comparison pane (viewer/main_window)
         if lesion_id is not None and shown is not None:
             self._go_to_lesion(lesion_id, *shown)
+        elif lesion_id is not None and switched:
+            self.navigation.show_slice_of(lesion_id)
 
     def _go_to_lesion(self, lesion_id: int, prior_geometry: Any, prior_volume: Any) -> None:
         """Show the current measurement's slice, else the one at the prior key slice's position."""
