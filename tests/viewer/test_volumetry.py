@@ -392,3 +392,48 @@ def test_the_demo_s_tumour_volume_is_t1_s_own_volume_in_the_dock_the_flr_and_the
     assert stored.values["flr_percent"] == round(r.flr_percent, 1)
     assert session.endpoints.conversion_form().flr_pct == str(session.measured_flr_percent())
     assert float(session.measured_flr_percent()) == pytest.approx(r.flr_percent, abs=0.05)
+
+
+def test_a_painted_resection_through_a_metastasis_stores_an_flr_the_database_reproduces(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    """The stored FLR is computed again from the database: the liver and resection masks and
+    the lesion contours it names, each with its stored (own) volume."""
+    from app.segmentation.editing import Box
+    from app.segmentation.resection import lesion_tumour_volume, touches
+
+    _open(qtbot, window, shared_data)
+    window.viewer.set_slice(METASTASIS[0])
+    window.smart_caliper.measure_at(window.viewer.display_to_lps(METASTASIS[2], METASTASIS[1]))
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    _segment(qtbot, window)
+    panel = window.volumetry
+    shape = panel.liver.region.mask.shape
+    # resect the columns up to the metastasis' middle, on every slice
+    painted = np.zeros((shape[0], shape[1], METASTASIS[2]), dtype=bool)
+    painted[:] = True
+    panel.set_painted(Box((0, 0, 0), painted))
+    shown = panel.result
+    assert 0.0 < shown.tumour_resected_ml < shown.tumour_ml  # the cut goes through it
+    panel.send_button.click()
+
+    session = window.session
+    liver_row = session.liver_volumetry()
+    resection = session.painted_resection(liver_row)
+    ids = resection.values["tumour_segmentation_ids"]
+    contours = [session.segmentation_for(m.id) for m in session.measurements()]
+    tumours = [seg for seg in contours if seg is not None and seg.id in ids]
+    assert len(tumours) == 1
+    spacing = window.viewer.volume.spacing_mm
+    liver = Box(liver_row.mask.offset, liver_row.mask.mask).full(shape)
+    resected = Box(resection.mask.offset, resection.mask.mask).full(shape)
+    inside = [s for s in tumours if touches(liver, s.mask.offset, s.mask.mask)]
+    union = union_of_boxes(shape, [(s.mask.offset, s.mask.mask) for s in inside])
+    own = lesion_tumour_volume(
+        spacing, resected, [(s.mask.offset, s.mask.mask, s.volume_ml) for s in inside]
+    )
+    again = volumetry(liver | union, spacing, resected, union, tumour_volume=own)
+    assert again.flr_percent == pytest.approx(liver_row.values["flr_percent"], abs=0.05)
+    assert again.tumour_ml == pytest.approx(tumours[0].volume_ml)
+    assert liver_row.values["tumour_ml"] == round(tumours[0].volume_ml, 1)
+    assert liver_row.values["tumour_resected_ml"] == round(shown.tumour_resected_ml, 1)
