@@ -93,13 +93,19 @@ def lesion_tumour_volume(
     Smart caliper's is partial-volume corrected, its blurred rim counted by fraction, so it
     can exceed the contour's voxels) when it has one (finite and positive), else its
     contour's voxels on the grid; the lesion is shared between the resection and the remnant
-    as its contour's voxels are.  ``resected`` is a full-grid mask (a broadcast view will do).
+    as its contour's voxels are.  Voxels of two contours count once: the later lesion counts
+    the share of its volume its own voxels make.  ``resected`` is a full-grid mask (a
+    broadcast view will do).
     """
     shape = resected.shape
     voxel_ml = float(np.prod(spacing_mm)) / 1000.0
+    found = list(lesions)
+    # voxels two contours share count once (the first lesion's): a share of the second's
+    # own volume
+    claimed = np.zeros(shape, dtype=bool) if len(found) > 1 else None
     inside = outside = 0.0
     by_volume = by_voxels = 0
-    for offset, mask, volume_ml in lesions:
+    for offset, mask, volume_ml in found:
         m = np.asarray(mask, dtype=bool)
         lo = [max(int(o), 0) for o in offset]
         hi = [min(int(o) + n, s) for o, n, s in zip(offset, m.shape, shape, strict=True)]
@@ -113,9 +119,17 @@ def lesion_tumour_volume(
         n = int(part.sum())
         if n == 0:
             continue
-        fraction = int((part & resected[dst]).sum()) / n
+        if claimed is not None:
+            new = part & ~claimed[dst]
+            claimed[dst] |= part
+        else:
+            new = part
+        k = int(new.sum())
+        if k == 0:
+            continue
+        fraction = int((new & resected[dst]).sum()) / k
         own = volume_ml is not None and math.isfinite(volume_ml) and volume_ml > 0
-        ml = float(volume_ml) if own and volume_ml is not None else n * voxel_ml
+        ml = float(volume_ml) * k / n if own and volume_ml is not None else k * voxel_ml
         by_volume, by_voxels = by_volume + own, by_voxels + (not own)
         inside += ml * fraction
         outside += ml * (1.0 - fraction)

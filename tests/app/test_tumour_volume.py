@@ -99,3 +99,19 @@ def test_touches_is_the_one_voxel_neighbourhood() -> None:
     assert touches(liver, (1, 6, 3), one)  # beside the edge
     assert not touches(liver, (1, 7, 3), one)  # one voxel away
     assert not touches(liver, (5, 0, 0), one)  # outside the grid
+
+
+def test_voxels_two_contours_share_count_once() -> None:
+    """The same metastasis measured for two lesions (by mistake): not twice its volume."""
+    _, resected = _grid()
+    lesion = np.ones((2, 10, 10), dtype=bool)  # 200 voxels
+    half = lesion[:, :, :5]  # 100 of them again, columns 7-11
+    got = lesion_tumour_volume(
+        SPACING, resected, [((0, 0, 7), lesion, 0.3), ((0, 0, 7), half, 0.2)]
+    )
+    assert got.resected_ml + got.remnant_ml == pytest.approx(0.3)
+    partly = np.ones((2, 10, 4), dtype=bool)  # columns 15-18: half of it new (cols 17-18)
+    got = lesion_tumour_volume(
+        SPACING, resected, [((0, 0, 7), lesion, 0.3), ((0, 0, 15), partly, 0.1)]
+    )
+    assert got.remnant_ml == pytest.approx(0.3 * 0.7 + 0.1 * 0.5)

@@ -360,6 +360,10 @@ def test_the_demo_s_tumour_volume_is_t1_s_own_volume_in_the_dock_the_flr_and_the
     panel.open()
     panel.segment_at(window.viewer.display_to_lps(110.0, 225.0))  # liver, beside T1
     qtbot.waitUntil(lambda: panel.liver is not None, timeout=30000)
+    # one figure for the liver: the status bar's is the dock's total (T1's voxels outside
+    # the segmented liver added), not the segmentation's alone
+    total = panel.labels["total_liver_ml"].text()
+    assert f"liver {total} (" in panel.last_message
     panel.set_cut((150.0, 120.0), (380.0, 120.0))  # through T1 (columns 104-136)
     r = panel.result
     assert r.tumour_ml == pytest.approx(own_ml)

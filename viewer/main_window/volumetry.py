@@ -365,7 +365,7 @@ class VolumetryPanel(QDockWidget):
         )
         self._say(
             f"Liver volumetry: the liver {what}stored at this timepoint "
-            f"({stored.volume_ml:.0f} mL); paint or draw the cut to change it."
+            f"({self._total_ml(stored.volume_ml):.1f} mL); paint or draw the cut to change it."
         )
 
     # -- seed -> segmentation ------------------------------------------------------------
@@ -457,9 +457,14 @@ class VolumetryPanel(QDockWidget):
         self.painted = None
         self.recompute()
         self._say(
-            f"Liver volumetry: liver {liver.volume_ml:.0f} mL ({liver.seconds:.1f} s). "
-            "Draw the cut line."
+            f"Liver volumetry: liver {self._total_ml(liver.volume_ml):.1f} mL "
+            f"({liver.seconds:.1f} s). Draw the cut line."
         )
+
+    def _total_ml(self, segmented_ml: float) -> float:
+        """The total liver as the dock shows it (the tumours touching the liver added to the
+        segmented liver), else ``segmented_ml``: one figure for the liver on screen."""
+        return self.result.total_liver_ml if self.result is not None else segmented_ml
 
     # -- cut ---------------------------------------------------------------------------
     def set_cut(self, a: tuple[float, float], b: tuple[float, float]) -> None:
