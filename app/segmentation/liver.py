@@ -513,6 +513,28 @@ def plane_side(
     return np.asarray(d > 0)
 
 
+#: What the tumour volume was counted from (``Volumetry.tumour_basis``).
+TUMOUR_FROM_LESION_VOLUMES = "lesion volumes"
+"""The lesions' own volumes, as stored with their measurements (partial-volume corrected)."""
+TUMOUR_FROM_VOXELS = "contour voxels"
+"""The voxels of the tumour contours inside the liver, counted as the liver is."""
+TUMOUR_FROM_BOTH = "lesion volumes and contour voxels"
+"""Some lesions by their own volume, those without one by their contour's voxels."""
+
+
+@dataclass(frozen=True, slots=True)
+class TumourVolume:
+    """The tumour's volume on each side of the resection (millilitres), and its basis.
+
+    Built by :func:`app.segmentation.resection.lesion_tumour_volume` from the lesions' own
+    volumes; ``basis`` is one of ``TUMOUR_FROM_*``.
+    """
+
+    resected_ml: float
+    remnant_ml: float
+    basis: str = TUMOUR_FROM_LESION_VOLUMES
+
+
 @dataclass(frozen=True, slots=True)
 class Volumetry:
     """Liver volumes of a virtual resection (millilitres) and the future liver remnant.
@@ -520,15 +542,21 @@ class Volumetry:
     Attributes
     ----------
     total_liver_ml : float
-        The liver, tumours inside it included.
+        The liver, tumours inside it included (voxels of the liver mask).
     tumour_ml : float
-        Tumour inside the liver.
+        Tumour inside the liver: ``tumour_resected_ml + tumour_remnant_ml``.
     resected_ml : float
-        Liver (tumour included) inside the resection.
+        Liver (tumour included) inside the resection (voxels of the liver mask).
     remnant_ml : float
-        Liver outside the resection and outside tumour.
+        Liver outside the resection, less the tumour left there (``tumour_remnant_ml``).
     flr_percent : float
         ``remnant_ml / (total_liver_ml - tumour_ml) * 100``.
+    tumour_resected_ml, tumour_remnant_ml : float
+        The tumour inside and outside the resection.
+    tumour_basis : str
+        What the tumour volume was counted from (``TUMOUR_FROM_*``): the lesions' own volumes
+        (partial-volume corrected, as stored with their measurements) or the voxels of their
+        contours.
     """
 
     total_liver_ml: float
@@ -536,10 +564,13 @@ class Volumetry:
     resected_ml: float
     remnant_ml: float
     flr_percent: float
+    tumour_resected_ml: float = 0.0
+    tumour_remnant_ml: float = 0.0
+    tumour_basis: str = TUMOUR_FROM_VOXELS
 
-    def to_dict(self) -> dict[str, float]:
-        """JSON-ready values, rounded to 0.1."""
-        return {k: round(float(v), 1) for k, v in asdict(self).items()}
+    def to_dict(self) -> dict[str, float | str]:
+        """JSON-ready values, volumes and % rounded to 0.1."""
+        return {k: v if isinstance(v, str) else round(float(v), 1) for k, v in asdict(self).items()}
 
 
 def future_liver_remnant_percent(
@@ -571,8 +602,16 @@ def volumetry(
     spacing_mm: tuple[float, float, float],
     resected: np.ndarray,
     tumours: np.ndarray | None = None,
+    *,
+    tumour_volume: TumourVolume | None = None,
 ) -> Volumetry:
     """Volumes of a virtual resection on full-volume masks of one grid.
+
+    Total liver and resected liver are voxel counts of their masks (tumour included).  The
+    tumour is ``tumour_volume`` when given (the lesions' own volumes, split by the resection;
+    each side at most the liver voxels on that side), else the ``tumours`` voxels inside the
+    liver.  Remnant = liver outside the resection − the tumour there; FLR % of (total −
+    tumour).
 
     Parameters
     ----------
@@ -580,21 +619,41 @@ def volumetry(
         Boolean masks of the volume's shape: the liver, and what will be removed (painted or
         :func:`plane_side`).
     tumours : numpy.ndarray, optional
-        Tumour voxels (only those inside the liver count).
+        Tumour voxels (only those inside the liver count); not used with ``tumour_volume``.
+    tumour_volume : TumourVolume, optional
+        The tumour's own volume in the resection and in the remnant.
     """
     if liver.shape != resected.shape or (tumours is not None and tumours.shape != liver.shape):
         raise SegmentationError("liver, resection and tumour masks must have the same shape")
     ml = float(np.prod(spacing_mm)) / 1000.0
     liver = liver.astype(bool)
-    tumour = liver & tumours.astype(bool) if tumours is not None else np.zeros_like(liver)
     cut = liver & resected.astype(bool)
-    total = liver.sum() * ml
-    tumour_ml = tumour.sum() * ml
-    remnant = (liver & ~cut & ~tumour).sum() * ml
+    n_liver, n_cut = int(liver.sum()), int(cut.sum())
+    total, liver_resected = n_liver * ml, n_cut * ml
+    liver_remnant = (n_liver - n_cut) * ml
+    if tumour_volume is not None:
+        # a lesion's own volume counts its blurred rim by fraction: it may exceed its voxels,
+        # never the liver on its side
+        tumour_resected = min(max(float(tumour_volume.resected_ml), 0.0), liver_resected)
+        tumour_remnant = min(max(float(tumour_volume.remnant_ml), 0.0), liver_remnant)
+        basis = tumour_volume.basis
+    elif tumours is not None:
+        tumour = liver & tumours.astype(bool)
+        n_tumour, n_tumour_cut = int(tumour.sum()), int((tumour & cut).sum())
+        tumour_resected, tumour_remnant = n_tumour_cut * ml, (n_tumour - n_tumour_cut) * ml
+        basis = TUMOUR_FROM_VOXELS
+    else:
+        tumour_resected = tumour_remnant = 0.0
+        basis = TUMOUR_FROM_VOXELS
+    tumour_ml = tumour_resected + tumour_remnant
+    remnant = liver_remnant - tumour_remnant
     return Volumetry(
         total_liver_ml=float(total),
         tumour_ml=float(tumour_ml),
-        resected_ml=float(cut.sum() * ml),
+        resected_ml=float(liver_resected),
         remnant_ml=float(remnant),
         flr_percent=future_liver_remnant_percent(float(total), float(tumour_ml), float(remnant)),
+        tumour_resected_ml=float(tumour_resected),
+        tumour_remnant_ml=float(tumour_remnant),
+        tumour_basis=basis,
     )

@@ -3,17 +3,26 @@
 The cut is the plane through the line, perpendicular to the axial plane: one 2-D side mask
 (:func:`app.segmentation.liver.plane_side` on one slice) broadcast over the slices, so a
 whole-body CT costs one slice of memory.  Tumours are the union of mask boxes (the lesion
-contours of the timepoint) on the volume's grid.  numpy only.
+contours of the timepoint) on the volume's grid; their volume is the lesions' own volumes as
+stored with their measurements (:func:`lesion_tumour_volume`), split between the resection
+and the remnant by where their contours' voxels are.  numpy only.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
 
 from app.segmentation.errors import SegmentationError
-from app.segmentation.liver import plane_side
+from app.segmentation.liver import (
+    TUMOUR_FROM_BOTH,
+    TUMOUR_FROM_LESION_VOLUMES,
+    TUMOUR_FROM_VOXELS,
+    TumourVolume,
+    plane_side,
+)
 
 Point2 = tuple[float, float]  # (row, column) voxel index on an axial slice
 
@@ -73,6 +82,67 @@ def union_of_boxes(
     return out
 
 
+def lesion_tumour_volume(
+    spacing_mm: tuple[float, float, float],
+    resected: np.ndarray,
+    lesions: Iterable[tuple[tuple[int, int, int], np.ndarray, float | None]],
+) -> TumourVolume:
+    """The tumour volume of lesion contours ``(offset, mask, volume_ml)``, split by ``resected``.
+
+    Each lesion counts its own volume ``volume_ml`` (the one stored with its measurement: the
+    Smart caliper's is partial-volume corrected, its blurred rim counted by fraction, so it
+    can exceed the contour's voxels) when it has one (finite and positive), else its
+    contour's voxels on the grid; the lesion is shared between the resection and the remnant
+    as its contour's voxels are.  Voxels of two contours count once: the later lesion counts
+    the share of its volume its own voxels make.  ``resected`` is a full-grid mask (a
+    broadcast view will do).
+    """
+    shape = resected.shape
+    voxel_ml = float(np.prod(spacing_mm)) / 1000.0
+    found = list(lesions)
+    # voxels two contours share count once (the first lesion's): a share of the second's
+    # own volume
+    claimed = np.zeros(shape, dtype=bool) if len(found) > 1 else None
+    inside = outside = 0.0
+    by_volume = by_voxels = 0
+    for offset, mask, volume_ml in found:
+        m = np.asarray(mask, dtype=bool)
+        lo = [max(int(o), 0) for o in offset]
+        hi = [min(int(o) + n, s) for o, n, s in zip(offset, m.shape, shape, strict=True)]
+        if any(h <= low for low, h in zip(lo, hi, strict=True)):
+            continue
+        src = tuple(
+            slice(low - int(o), h - int(o)) for low, h, o in zip(lo, hi, offset, strict=True)
+        )
+        dst = tuple(slice(low, h) for low, h in zip(lo, hi, strict=True))
+        part = m[src]
+        n = int(part.sum())
+        if n == 0:
+            continue
+        if claimed is not None:
+            new = part & ~claimed[dst]
+            claimed[dst] |= part
+        else:
+            new = part
+        k = int(new.sum())
+        if k == 0:
+            continue
+        fraction = int((new & resected[dst]).sum()) / k
+        own = volume_ml is not None and math.isfinite(volume_ml) and volume_ml > 0
+        ml = float(volume_ml) * k / n if own and volume_ml is not None else k * voxel_ml
+        by_volume, by_voxels = by_volume + own, by_voxels + (not own)
+        inside += ml * fraction
+        outside += ml * (1.0 - fraction)
+    basis = (
+        TUMOUR_FROM_BOTH
+        if by_volume and by_voxels
+        else TUMOUR_FROM_VOXELS
+        if by_voxels
+        else TUMOUR_FROM_LESION_VOLUMES
+    )
+    return TumourVolume(inside, outside, basis)
+
+
 def _grow(mask: np.ndarray) -> np.ndarray:
     """``mask`` dilated by one voxel (6-neighbourhood)."""
     out = mask.copy()
@@ -86,6 +156,20 @@ def _grow(mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def touches(liver: np.ndarray, offset: tuple[int, int, int], mask: np.ndarray) -> bool:
+    """True when the mask box ``(offset, mask)`` is inside or touches ``liver`` (one voxel)."""
+    m = np.asarray(mask, dtype=bool)
+    lo = [max(int(o) - 1, 0) for o in offset]
+    hi = [min(int(o) + n + 1, s) for o, n, s in zip(offset, m.shape, liver.shape, strict=True)]
+    if any(h <= low for low, h in zip(lo, hi, strict=True)):
+        return False
+    local_shape = (hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2])
+    local_offset = (int(offset[0]) - lo[0], int(offset[1]) - lo[1], int(offset[2]) - lo[2])
+    here = union_of_boxes(local_shape, [(local_offset, m)])
+    box = tuple(slice(low, h) for low, h in zip(lo, hi, strict=True))
+    return bool((_grow(here) & liver[box]).any())
+
+
 def tumours_touching(
     liver: np.ndarray, boxes: Iterable[tuple[tuple[int, int, int], np.ndarray]]
 ) -> np.ndarray:
@@ -94,16 +178,5 @@ def tumours_touching(
     A peripheral metastasis can fall outside a liver contour; the liver volume includes its
     tumours, so these are added to the liver before the volumetry.
     """
-    shape = liver.shape
-    out = np.zeros(shape, dtype=bool)
-    for offset, mask in boxes:
-        one = union_of_boxes(shape, [(offset, mask)])
-        lo = [max(int(o) - 1, 0) for o in offset]
-        hi = [
-            min(int(o) + n + 1, s)
-            for o, n, s in zip(offset, np.asarray(mask).shape, shape, strict=True)
-        ]
-        box = tuple(slice(low, h) for low, h in zip(lo, hi, strict=True))
-        if (_grow(one[box]) & liver[box]).any():
-            out |= one
-    return out
+    inside = [(offset, mask) for offset, mask in boxes if touches(liver, offset, mask)]
+    return union_of_boxes(liver.shape, inside)

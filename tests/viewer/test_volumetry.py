@@ -173,17 +173,25 @@ def test_a_smart_caliper_metastasis_counts_as_tumour(
     panel = window.volumetry
     panel.set_cut(*CUT)
     r = panel.result
+    (m,) = window.session.measurements()
+    contour = window.session.segmentation_for(m.id)
     assert 0.1 < r.tumour_ml < 2.0
+    assert r.tumour_ml == pytest.approx(contour.volume_ml)  # the lesion's own volume
     assert panel.labels["tumour_ml"].text() == f"{r.tumour_ml:.1f} mL"
     boxes = panel.tumour_boxes()
     liver = panel.liver.region.mask
     tumours = tumours_touching(liver, boxes)
     spacing = window.viewer.volume.spacing_mm
-    expected = volumetry(
-        liver | tumours, spacing, resection_from_cut(liver.shape, spacing, *CUT), tumours
+    resected = resection_from_cut(liver.shape, spacing, *CUT)
+    from app.segmentation.resection import lesion_tumour_volume
+
+    own = lesion_tumour_volume(
+        spacing, resected, [(contour.mask.offset, contour.mask.mask, contour.volume_ml)]
     )
+    expected = volumetry(liver | tumours, spacing, resected, tumours, tumour_volume=own)
     assert r.flr_percent == pytest.approx(expected.flr_percent)
-    assert r.total_liver_ml == pytest.approx(panel.liver.volume_ml + r.tumour_ml, abs=2.0)
+    voxel_ml = float(np.prod(spacing)) / 1000.0
+    assert r.total_liver_ml == pytest.approx((liver | tumours).sum() * voxel_ml)
 
 
 def test_dragging_an_end_of_the_cut_line_moves_the_cut(
@@ -311,3 +319,125 @@ def test_the_tumour_volume_follows_a_new_contour_and_names_lesions_measured_by_h
     window.session.undo()
     assert panel.result.tumour_ml == 0.0
     assert panel.result.flr_percent == pytest.approx(before.flr_percent)
+
+
+def test_the_demo_s_tumour_volume_is_t1_s_own_volume_in_the_dock_the_flr_and_the_record(
+    qtbot, window: MainWindow
+) -> None:
+    """Seen on the demo: T1 measured with the Smart caliper at baseline showed 7.9 mL (its
+    partial-volume corrected volume); the volumetry dock showed "Tumour 5.0 mL" (the voxels
+    of its contour) without saying so, and the FLR % subtracted 5.0 mL.  Now the dock, the
+    FLR, the stored values and the conversion record use the lesion's own 7.9 mL, split by
+    the cut as its voxels are, and the row says what it counted."""
+    from app.demo import DEMO_LESIONS, slice_at
+    from app.main import open_demo
+
+    open_demo(window.session, window.library)
+    session = window.session
+    (baseline,) = [t for t in session.timepoints() if t.label == "baseline"]
+    session.select_timepoint(baseline.id)
+    qtbot.waitUntil(
+        lambda: window.viewer.volume is not None and window.viewer.volume.is_complete,
+        timeout=30000,
+    )
+    volume = window.viewer.volume
+    t1_demo = next(d for d in DEMO_LESIONS if d.code == "T1")
+    window.viewer.set_slice(slice_at(volume, t1_demo.z_mm))
+    t1 = next(x for x in session.lesions() if x.code == "T1")
+    window.assign_bar.select_lesion(t1.id)
+    (c0, r0), (c1, r1) = t1_demo.baseline
+    window.smart_caliper.measure_at(window.viewer.display_to_lps((c0 + c1) / 2, (r0 + r1) / 2))
+    qtbot.waitUntil(lambda: window.smart_caliper.task is None, timeout=20000)
+    contour = session.segmentation_for(session.measurement_for(t1.id).id)
+    assert contour is not None
+    own_ml = contour.volume_ml
+    voxel_ml = float(np.prod(volume.spacing_mm)) / 1000.0
+    voxels_ml = contour.mask.mask.sum() * voxel_ml
+    assert own_ml > voxels_ml + 1.0  # 7.9 mL against 5.0 mL of voxels
+    assert f"{own_ml:.1f} mL" in window.smart_caliper.last_message
+
+    panel = window.volumetry
+    panel.open()
+    panel.segment_at(window.viewer.display_to_lps(110.0, 225.0))  # liver, beside T1
+    qtbot.waitUntil(lambda: panel.liver is not None, timeout=30000)
+    # one figure for the liver: the status bar's is the dock's total (T1's voxels outside
+    # the segmented liver added), not the segmentation's alone
+    total = panel.labels["total_liver_ml"].text()
+    assert f"liver {total} (" in panel.last_message
+    panel.set_cut((150.0, 120.0), (380.0, 120.0))  # through T1 (columns 104-136)
+    r = panel.result
+    assert r.tumour_ml == pytest.approx(own_ml)
+    from app.segmentation.liver import TUMOUR_FROM_LESION_VOLUMES
+
+    assert r.tumour_basis == TUMOUR_FROM_LESION_VOLUMES
+    assert r.tumour_resected_ml > 0.5
+    assert r.tumour_remnant_ml > 0.5
+    liver = panel.liver.region.mask
+    tumours = tumours_touching(liver, panel.tumour_boxes())
+    whole = liver | tumours
+    resected = resection_from_cut(whole.shape, volume.spacing_mm, *panel.cut_points)
+    t1_mask = union_of_boxes(whole.shape, [(contour.mask.offset, contour.mask.mask)])
+    share = (t1_mask & resected).sum() / t1_mask.sum()
+    assert r.tumour_resected_ml == pytest.approx(own_ml * share)
+    left = (whole & ~resected).sum() * voxel_ml
+    assert r.remnant_ml == pytest.approx(left - r.tumour_remnant_ml)
+    assert r.flr_percent == pytest.approx(r.remnant_ml / (r.total_liver_ml - own_ml) * 100)
+    # the dock shows the lesion's figure and says what it is
+    assert panel.labels["tumour_ml"].text() == f"{own_ml:.1f} mL"
+    assert panel.row_labels["tumour_ml"].text() == "Tumour (lesion volumes)"
+    tip = panel.labels["tumour_ml"].toolTip()
+    assert "partial-volume" in tip
+    assert f"{r.tumour_resected_ml:.1f} mL in the resection" in tip
+    # sent: the stored figures and the conversion record's FLR are these
+    panel.send_button.click()
+    stored = session.liver_volumetry()
+    assert stored.values["tumour_ml"] == round(own_ml, 1)
+    assert stored.values["tumour_basis"] == TUMOUR_FROM_LESION_VOLUMES
+    assert stored.values["flr_percent"] == round(r.flr_percent, 1)
+    assert session.endpoints.conversion_form().flr_pct == str(session.measured_flr_percent())
+    assert float(session.measured_flr_percent()) == pytest.approx(r.flr_percent, abs=0.05)
+
+
+def test_a_painted_resection_through_a_metastasis_stores_an_flr_the_database_reproduces(
+    qtbot, window: MainWindow, shared_data
+) -> None:
+    """The stored FLR is computed again from the database: the liver and resection masks and
+    the lesion contours it names, each with its stored (own) volume."""
+    from app.segmentation.editing import Box
+    from app.segmentation.resection import lesion_tumour_volume, touches
+
+    _open(qtbot, window, shared_data)
+    window.viewer.set_slice(METASTASIS[0])
+    window.smart_caliper.measure_at(window.viewer.display_to_lps(METASTASIS[2], METASTASIS[1]))
+    qtbot.waitUntil(lambda: bool(window.session.measurements()), timeout=20000)
+    _segment(qtbot, window)
+    panel = window.volumetry
+    shape = panel.liver.region.mask.shape
+    # resect the columns up to the metastasis' middle, on every slice
+    painted = np.zeros((shape[0], shape[1], METASTASIS[2]), dtype=bool)
+    painted[:] = True
+    panel.set_painted(Box((0, 0, 0), painted))
+    shown = panel.result
+    assert 0.0 < shown.tumour_resected_ml < shown.tumour_ml  # the cut goes through it
+    panel.send_button.click()
+
+    session = window.session
+    liver_row = session.liver_volumetry()
+    resection = session.painted_resection(liver_row)
+    ids = resection.values["tumour_segmentation_ids"]
+    contours = [session.segmentation_for(m.id) for m in session.measurements()]
+    tumours = [seg for seg in contours if seg is not None and seg.id in ids]
+    assert len(tumours) == 1
+    spacing = window.viewer.volume.spacing_mm
+    liver = Box(liver_row.mask.offset, liver_row.mask.mask).full(shape)
+    resected = Box(resection.mask.offset, resection.mask.mask).full(shape)
+    inside = [s for s in tumours if touches(liver, s.mask.offset, s.mask.mask)]
+    union = union_of_boxes(shape, [(s.mask.offset, s.mask.mask) for s in inside])
+    own = lesion_tumour_volume(
+        spacing, resected, [(s.mask.offset, s.mask.mask, s.volume_ml) for s in inside]
+    )
+    again = volumetry(liver | union, spacing, resected, union, tumour_volume=own)
+    assert again.flr_percent == pytest.approx(liver_row.values["flr_percent"], abs=0.05)
+    assert again.tumour_ml == pytest.approx(tumours[0].volume_ml)
+    assert liver_row.values["tumour_ml"] == round(tumours[0].volume_ml, 1)
+    assert liver_row.values["tumour_resected_ml"] == round(shown.tumour_resected_ml, 1)

@@ -10,9 +10,13 @@ Tools → "Liver volumetry…" opens a dock (:class:`VolumetryPanel`):
    that line, perpendicular to the axial plane (``app.segmentation.resection``).  Its ends can
    be dragged; "Swap resected side" chooses which side is removed.  The resected liver is
    outlined in orange, the remnant in green.
-3. **Figures.** Total liver, tumour (the lesion contours of the current timepoint on this
-   series), resected volume and the future liver remnant as % of (total − tumour)
-   (``app.segmentation.volumetry``).
+3. **Figures.** Total liver, tumour, resected volume and the future liver remnant as % of
+   (total − tumour) (``app.segmentation.volumetry``).  Total and resected liver are voxels of
+   their masks; the tumour is the lesions' own volumes (as stored with their measurements:
+   the Smart caliper's, partial-volume corrected, the mL the lesion shows) of the lesion
+   contours of the current timepoint on this series in or touching the liver, each split
+   between the resection and the remnant as its contour's voxels are
+   (``app.segmentation.resection.lesion_tumour_volume``); the row says what it counted.
    Or **paint** it: "Paint resected region" chooses the contour brush (key E,
    ``viewer.main_window.contour_edit``) on the resected region: what is painted inside the liver
    is resected (2-D or 3-D brush; right-drag erases); the cut plane is then not used.  "Edit
@@ -61,6 +65,27 @@ REMNANT_RGBA = (80, 220, 120, 230)
 RESECTED_RGBA = (255, 160, 40, 230)
 #: Pen of the cut line.
 CUT_PEN = (255, 220, 0)
+
+#: What the tumour volume is (its row's tooltip).
+TUMOUR_TIP = (
+    "The lesions' own volumes, as stored with their measurements (the Smart caliper's "
+    "volume, partial-volume corrected: the mL the lesion's measurement shows), of this "
+    "timepoint's lesion contours on this series that lie in or touch the liver. Each lesion "
+    "is split between the resection and the remnant as its contour's voxels are. A lesion "
+    "without a stored volume counts its contour's voxels."
+)
+TUMOUR_VOXELS_TIP = (
+    "The voxels of the lesion contours inside the liver, counted as the liver is (these "
+    "contours have no stored volume). A partial-volume corrected volume would count their "
+    "blurred rim by fraction and can be larger."
+)
+#: What the other figures are.
+FIGURE_TIPS = {
+    "total_liver_ml": "The voxels of the liver contour, its tumours included.",
+    "resected_ml": "The voxels of the liver inside the resection, tumour included.",
+    "remnant_ml": "The voxels of the liver outside the resection, less the tumour there.",
+    "flr_percent": "Future liver remnant: remnant / (total liver − tumour) × 100.",
+}
 
 
 def _segment(volume: Any, point_lps: tuple[float, float, float]) -> Callable[..., Any]:
@@ -176,6 +201,8 @@ class VolumetryPanel(QDockWidget):
         layout.addWidget(self.method_label)
         form = QFormLayout()
         self.labels: dict[str, QLabel] = {}
+        self.row_labels: dict[str, QLabel] = {}  # the names of the rows (the tumour's says
+        # what it counted)
         for key, text in (
             ("total_liver_ml", "Total liver"),
             ("tumour_ml", "Tumour"),
@@ -187,15 +214,10 @@ class VolumetryPanel(QDockWidget):
             label.setObjectName(f"volumetry_{key}")
             label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.labels[key] = label
-            form.addRow(text, label)
-            if key == "tumour_ml":
-                tip = (
-                    "The voxels of the lesion contours inside the liver, counted as the liver "
-                    "is. A lesion's own volume (in its measurement, partial-volume corrected) "
-                    "can be larger: its blurred rim is counted there by fraction."
-                )
-                label.setToolTip(tip)
-                form.labelForField(label).setToolTip(tip)
+            name = QLabel(text)
+            name.setObjectName(f"volumetry_{key}_name")
+            self.row_labels[key] = name
+            form.addRow(name, label)
         layout.addLayout(form)
         self.uncounted_label = QLabel("")
         self.uncounted_label.setObjectName("volumetryUncounted")
@@ -343,7 +365,7 @@ class VolumetryPanel(QDockWidget):
         )
         self._say(
             f"Liver volumetry: the liver {what}stored at this timepoint "
-            f"({stored.volume_ml:.0f} mL); paint or draw the cut to change it."
+            f"({self._total_ml(stored.volume_ml):.1f} mL); paint or draw the cut to change it."
         )
 
     # -- seed -> segmentation ------------------------------------------------------------
@@ -435,9 +457,14 @@ class VolumetryPanel(QDockWidget):
         self.painted = None
         self.recompute()
         self._say(
-            f"Liver volumetry: liver {liver.volume_ml:.0f} mL ({liver.seconds:.1f} s). "
-            "Draw the cut line."
+            f"Liver volumetry: liver {self._total_ml(liver.volume_ml):.1f} mL "
+            f"({liver.seconds:.1f} s). Draw the cut line."
         )
+
+    def _total_ml(self, segmented_ml: float) -> float:
+        """The total liver as the dock shows it (the tumours touching the liver added to the
+        segmented liver), else ``segmented_ml``: one figure for the liver on screen."""
+        return self.result.total_liver_ml if self.result is not None else segmented_ml
 
     # -- cut ---------------------------------------------------------------------------
     def set_cut(self, a: tuple[float, float], b: tuple[float, float]) -> None:
@@ -598,7 +625,12 @@ class VolumetryPanel(QDockWidget):
         ``quiet``: no status message about the FLR (a lesion contour changed, not the cut).
         """
         from app.segmentation import SegmentationError, volumetry
-        from app.segmentation.resection import resection_from_cut, tumours_touching
+        from app.segmentation.resection import (
+            lesion_tumour_volume,
+            resection_from_cut,
+            touches,
+            union_of_boxes,
+        )
 
         if self.liver is None:
             return
@@ -607,8 +639,8 @@ class VolumetryPanel(QDockWidget):
         spacing = _spacing(self.volume)
         contours = self.tumour_contours()  # one read of the contours (each a database read)
         self._tumours = self._tumour_key(contours)
-        boxes = self.tumour_boxes(contours)
-        tumours = tumours_touching(liver, boxes) if boxes else None
+        inside = [seg for seg in contours if touches(liver, seg.mask.offset, seg.mask.mask)]
+        tumours = union_of_boxes(shape, self.tumour_boxes(inside)) if inside else None
         if tumours is not None:
             liver = liver | tumours  # the liver volume includes its tumours
         if self.resection == "paint":
@@ -623,8 +655,12 @@ class VolumetryPanel(QDockWidget):
                 resected = np.zeros(shape, dtype=bool)
         else:
             resected = np.zeros(shape, dtype=bool)
+        # the tumour is the lesions' own volumes (the mL their measurements show), not the
+        # voxels of their contours (the demo's T1: 7.9 mL, 5.0 mL of voxels)
+        lesions = [(seg.mask.offset, seg.mask.mask, seg.volume_ml) for seg in inside]
+        own = lesion_tumour_volume(spacing, resected, lesions) if lesions else None
         try:
-            self.result = volumetry(liver, spacing, resected, tumours)
+            self.result = volumetry(liver, spacing, resected, tumours, tumour_volume=own)
         except SegmentationError as exc:
             self.result = None
             self._say(f"Liver volumetry: {exc}")
@@ -677,6 +713,7 @@ class VolumetryPanel(QDockWidget):
                 continue
             value = float(getattr(r, key))
             label.setText(f"{value:.1f} %" if key == "flr_percent" else f"{value:.1f} mL")
+        self._say_what_the_tumour_is()
         # "Tumour 0.0 mL" beside metastases measured by hand read as "no tumour"
         missing = self.uncounted_tumours() if r is not None else []
         self.uncounted_label.setText(
@@ -685,6 +722,33 @@ class VolumetryPanel(QDockWidget):
             if missing
             else ""
         )
+
+    def _say_what_the_tumour_is(self) -> None:
+        """The tumour row's name and tooltip: what its volume counted, and its split."""
+        from app.segmentation.liver import TUMOUR_FROM_BOTH, TUMOUR_FROM_VOXELS
+
+        r = self.result
+        basis = getattr(r, "tumour_basis", "")
+        if r is None or r.tumour_ml == 0.0:
+            name, what = "Tumour", TUMOUR_TIP
+        elif basis == TUMOUR_FROM_VOXELS:
+            name, what = "Tumour (contour voxels)", TUMOUR_VOXELS_TIP
+        elif basis == TUMOUR_FROM_BOTH:
+            name, what = "Tumour (lesion volumes, some voxels)", TUMOUR_TIP
+        else:
+            name, what = "Tumour (lesion volumes)", TUMOUR_TIP
+        split = (
+            f"{r.tumour_ml:.1f} mL: {r.tumour_resected_ml:.1f} mL in the resection, "
+            f"{r.tumour_remnant_ml:.1f} mL in the remnant.\n"
+            if r is not None and self.has_resection() and r.tumour_ml > 0.0
+            else ""
+        )
+        self.row_labels["tumour_ml"].setText(name)
+        for widget in (self.row_labels["tumour_ml"], self.labels["tumour_ml"]):
+            widget.setToolTip(split + what)
+        for key in ("total_liver_ml", "resected_ml", "remnant_ml", "flr_percent"):
+            for widget in (self.row_labels[key], self.labels[key]):
+                widget.setToolTip(FIGURE_TIPS[key])
 
     def _show_contours(self) -> None:
         mine = self._contours if self.viewer.volume is self.volume else []

@@ -40,6 +40,7 @@ from viewer.image.warnings_banner import LoadWarningsBannerWidget
 from viewer.lesions.table_model import LesionTableModel
 from viewer.main_window.actions import TimepointActions, make_action, series_of
 from viewer.main_window.caliper_actions import CaliperActions
+from viewer.main_window.escape_cancels import EscapeCancels
 from viewer.main_window.export_menu import ExportMenu
 from viewer.main_window.help import HelpMenu
 from viewer.main_window.layouts import ViewActions
@@ -165,6 +166,10 @@ class MainWindow(QMainWindow):
         self.smart_caliper = SmartCaliperActions(self, session, self.viewer, self.calipers)
         self.seg_import = SegImportActions(self, session, self.viewer, self.smart_caliper)
         self.volumetry = VolumetryPanel(self, session, self.viewer)
+        self.escape_cancels = EscapeCancels(self)  # Esc with both segmentations running
+        sc, vp = self.smart_caliper, self.volumetry
+        self.escape_cancels.add(sc.cancel_key, sc.cancel_button, "the Smart caliper segmentation")
+        self.escape_cancels.add(vp.cancel_key, vp.cancel_button, "the liver segmentation")
         self._contour_editor: Any = None  # built when first needed (contour_editor())
         self.volumetry.brush_target = lambda target: self.contour_editor().set_target(target)
         self.pacs = PacsActions(self, pacs_controller, self.open_folder)
