@@ -151,3 +151,25 @@ def test_comparison_labels_stay_off_the_letters_and_inside_the_view(
     qtbot.waitUntil(clear, timeout=2000)
     # the caliper itself did not move: its end is still at the letter
     assert abs(box.mapViewToScene(end).x() - (letter.left() - 4)) < 1.0
+
+
+def test_selecting_a_lesion_on_a_reformat_shows_the_plane_through_it(
+    qtbot, window: MainWindow
+) -> None:
+    """At C3 the comparison pane shows baseline's T2; selecting T2 on the coronal reformat
+    shows the coronal plane through T2's caliper (before, T2's axial slice number was set as
+    the coronal index: a plane far from the lesion)."""
+    _demo(qtbot, window)
+    session = window.session
+    _, c3 = session.timepoints()
+    session.select_timepoint(c3.id)
+    window.lesion_table.select_lesion(None)
+    window.viewer.set_orientation("coronal")
+    t2 = _lesion(window, "T2")
+    window.lesion_table.select_lesion(t2.id)
+    shown = window.viewer.slice_index
+    axis = session.measurement_for(t2.id, c3.id).geometry.long_axis
+    middle = tuple((p + q) / 2 for p, q in zip(axis.start_lps_mm, axis.end_lps_mm, strict=True))
+    window.viewer.set_position(middle)  # the plane through T2's middle
+    assert window.viewer.orientation == "coronal"
+    assert shown == window.viewer.slice_index

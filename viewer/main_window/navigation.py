@@ -164,16 +164,19 @@ class LesionNavigation:
         self._centre(volume, geometry, index, exact=here)
         return True
 
-    def show_slice_of(self, lesion_id: int) -> bool:
-        """Show *lesion_id*'s slice after the reader chose another timepoint, quietly.
+    def show_slice_of(self, lesion_id: int, prior: DrawnGeometry | None = None) -> bool:
+        """Show *lesion_id*'s slice after the reader chose it or another timepoint, quietly.
 
         Its image at the current timepoint, else the slice nearest the patient position of
-        its latest earlier measurement (the series may differ).  The plane, zoom and pan
-        stay; False (nothing moves, nothing said) when the lesion is not drawn or its
-        position lies outside the series shown.
+        *prior* (the caliper the comparison pane shows) or of its latest earlier measurement
+        (the series may differ).  The plane, zoom and pan stay; False (nothing moves,
+        nothing said) when the lesion is not drawn or its position lies outside the series
+        shown.
         """
         volume = self.viewer.volume
         geometry, here = self.geometry_of(lesion_id)
+        if not here and prior is not None:
+            geometry = prior
         if volume is None or geometry is None:
             return False
         axial = getattr(self.viewer, "orientation", "axial") == "axial"

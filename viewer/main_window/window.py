@@ -724,25 +724,9 @@ class MainWindow(QMainWindow):
         self.assign_bar.select_lesion(lesion_id)
         self._refresh_overlays()
         shown = self.comparison.update(lesion_id)  # the comparison pane (viewer/main_window)
-        if lesion_id is not None and shown is not None:
-            self._go_to_lesion(lesion_id, *shown)
-        elif lesion_id is not None and switched:
-            self.navigation.show_slice_of(lesion_id)
-
-    def _go_to_lesion(self, lesion_id: int, prior_geometry: Any, prior_volume: Any) -> None:
-        """Show the current measurement's slice, else the one at the prior key slice's position."""
-        current = self.session.measurement_for(lesion_id)
-        volume = self.viewer.volume
-        if volume is None:
-            return
-        index = slice_of(volume, current.geometry) if current is not None else None
-        if index is not None:
-            self.viewer.set_slice(index)
-        elif (current is None or current.geometry is None) and hasattr(volume, "lps_to_index"):
-            # not measured yet: the slice at the prior caliper's patient position
-            a, b = prior_geometry.long_axis.start_lps_mm, prior_geometry.long_axis.end_lps_mm
-            position = tuple((p + q) / 2 for p, q in zip(a, b, strict=True))
-            self.viewer.set_slice(int(round(volume.lps_to_index(*position)[0])))
+        if lesion_id is not None and (shown is not None or switched):
+            # its slice here, else the one at the compared (or latest earlier) caliper's place
+            self.navigation.show_slice_of(lesion_id, None if shown is None else shown[0])
 
     # -- widgets → session (one call each) ---------------------------------------------
     @shows_errors("Could not record the measurement")
