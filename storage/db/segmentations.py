@@ -145,8 +145,10 @@ class StoredSegmentation:
     kind : str
         ``lesion``, ``liver`` or ``resection``.
     values : dict
-        Further numbers: for a liver, ``total_liver_ml``, ``tumour_ml``, ``resected_ml``,
-        ``remnant_ml``, ``flr_percent`` once a virtual resection is recorded (and how it was
+        Further numbers: for a liver, ``total_liver_ml``, ``tumour_ml`` (with
+        ``tumour_resected_ml``, ``tumour_remnant_ml`` and ``tumour_basis``: the lesions' own
+        stored volumes or their contours' voxels), ``resected_ml``, ``remnant_ml``,
+        ``flr_percent`` once a virtual resection is recorded (and how it was
         marked: ``resection_method`` ``cut plane`` or ``painted``; a painted one also
         ``resection_segmentation_id``, the row of the painted mask).  For a resection:
         ``liver_segmentation_id`` and the ``tumour_segmentation_ids`` its FLR counted.  For a
