@@ -70,16 +70,25 @@ def union_of_boxes(
     out = np.zeros(shape, dtype=bool)
     for offset, mask in boxes:
         m = np.asarray(mask, dtype=bool)
-        lo = [max(int(o), 0) for o in offset]
-        hi = [min(int(o) + n, s) for o, n, s in zip(offset, m.shape, shape, strict=True)]
-        if any(h <= low for low, h in zip(lo, hi, strict=True)):
-            continue
-        src = tuple(
-            slice(low - int(o), h - int(o)) for low, h, o in zip(lo, hi, offset, strict=True)
-        )
-        dst = tuple(slice(low, h) for low, h in zip(lo, hi, strict=True))
-        out[dst] |= m[src]
+        clipped = _clip_box(shape, offset, m.shape)
+        if clipped is not None:
+            src, dst = clipped
+            out[dst] |= m[src]
     return out
+
+
+def _clip_box(
+    shape: tuple[int, ...], offset: tuple[int, int, int], size: tuple[int, ...]
+) -> tuple[tuple[slice, ...], tuple[slice, ...]] | None:
+    """(box slices, grid slices) of the part of a box at ``offset`` inside the grid ``shape``
+    (None when nothing of it is)."""
+    lo = [max(int(o), 0) for o in offset]
+    hi = [min(int(o) + n, s) for o, n, s in zip(offset, size, shape, strict=True)]
+    if any(h <= low for low, h in zip(lo, hi, strict=True)):
+        return None
+    src = tuple(slice(low - int(o), h - int(o)) for low, h, o in zip(lo, hi, offset, strict=True))
+    dst = tuple(slice(low, h) for low, h in zip(lo, hi, strict=True))
+    return src, dst
 
 
 def lesion_tumour_volume(
@@ -107,14 +116,10 @@ def lesion_tumour_volume(
     by_volume = by_voxels = 0
     for offset, mask, volume_ml in found:
         m = np.asarray(mask, dtype=bool)
-        lo = [max(int(o), 0) for o in offset]
-        hi = [min(int(o) + n, s) for o, n, s in zip(offset, m.shape, shape, strict=True)]
-        if any(h <= low for low, h in zip(lo, hi, strict=True)):
+        clipped = _clip_box(shape, offset, m.shape)
+        if clipped is None:
             continue
-        src = tuple(
-            slice(low - int(o), h - int(o)) for low, h, o in zip(lo, hi, offset, strict=True)
-        )
-        dst = tuple(slice(low, h) for low, h in zip(lo, hi, strict=True))
+        src, dst = clipped
         part = m[src]
         n = int(part.sum())
         if n == 0:
