@@ -34,7 +34,8 @@ The algorithm (``ALGORITHM`` / ``ALGORITHM_VERSION``; its parameters are
    similar tissue beyond the organ's surface joined on a few slices decided the long axis).
    1.6: a hypodense lesion is kept within its organ's convex outline on each slice, grown
    by ``envelope_mm`` (:func:`_organ_envelope`): under the liver's capsule the region took in
-   the muscle of the diaphragm or abdominal wall, of the same density, as a knob.
+   the muscle of the diaphragm or abdominal wall, of the same density, as a knob.  What
+   reaches more than ``bulge_mm`` beyond the outline is a bulge of the lesion and stays.
 5. Volume: partial-volume corrected (:func:`partial_volume_ml`), the fractions measured
    against the lesion's value beyond the blur's reach (:func:`_lesion_value`; 1.3: for a
    lesion with no voxel that deep, the mean of its unsmoothed voxels inside the outline).
@@ -103,6 +104,7 @@ class LesionParameters:
     fine_below_mm: float = 10.0
     large_open_mm: float = 2.5
     envelope_mm: float = 1.0
+    bulge_mm: float = 6.0
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready parameters."""
@@ -814,9 +816,10 @@ def _organ_envelope(
     lesion under the liver's capsule touches the muscle of the diaphragm or the abdominal
     wall, of the same density, which the region then takes in as a knob or a band along
     the surface; that muscle lies outside the hull.  Slices with less organ than lesion
-    (a lesion beyond the organ's tip) are not cut.  The part of a lesion that bulges beyond
-    its organ's convex outline is cut with it (measured on the benchmark: lesions more than
-    10 % outside the liver lose short axis).
+    (a lesion beyond the organ's tip) are not cut, and a part of the region reaching more
+    than ``bulge_mm`` beyond the hull in-plane is kept (:func:`_bulges`: a lesion bulging out
+    of the organ; the muscle sheet is thinner).  A shallower bulge is cut with the knob
+    (``benchmarks/bench_exophytic.py``).
     """
     sub, _ = _crop_to(region, spacing_mm, 12.0)
     organ = smoothed[sub] >= threshold
@@ -839,9 +842,34 @@ def _organ_envelope(
     grown = sitk.GetArrayFromImage(
         sitk.BinaryDilate(sitk.GetImageFromArray(hulls), grow, sitk.sitkBall)
     ).astype(bool)
+    if p.bulge_mm > 0:
+        grown |= _bulges(region[sub] & ~grown, grown, spacing_mm, p.bulge_mm)
     out = np.ones(region.shape, dtype=bool)
     out[sub] = grown
     return out
+
+
+def _bulges(
+    beyond: np.ndarray,
+    envelope: np.ndarray,
+    spacing_mm: tuple[float, float, float],
+    bulge_mm: float,
+) -> np.ndarray:
+    """The parts of ``beyond`` (a region beyond ``envelope``) that reach more than
+    ``bulge_mm`` beyond it in-plane: a lesion bulging out of its organ (exophytic) is kept;
+    a knob of the muscle sheet along the organ's surface is not that thick."""
+    if not beyond.any():
+        return beyond
+    img = sitk.GetImageFromArray(envelope.astype(np.uint8))
+    img.SetSpacing((spacing_mm[2], spacing_mm[1], 1e6))  # in-plane distances only
+    reach = sitk.GetArrayFromImage(
+        sitk.SignedMaurerDistanceMap(img, insideIsPositive=False, squaredDistance=False)
+    )
+    labels = sitk.GetArrayFromImage(
+        sitk.ConnectedComponent(sitk.GetImageFromArray(beyond.astype(np.uint8)))
+    )
+    deep = np.unique(labels[beyond & (reach > bulge_mm)])
+    return np.isin(labels, deep[deep > 0])
 
 
 def partial_volume_ml(

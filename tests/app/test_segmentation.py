@@ -451,6 +451,27 @@ def test_the_envelope_leaves_a_lesion_beyond_the_organs_tip_alone() -> None:
     assert not envelope[1, 20:40, 43:46].any()
 
 
+def test_the_envelope_keeps_a_lesion_bulging_out_and_cuts_a_thin_knob() -> None:
+    """Beyond the organ's outline a part reaching more than ``bulge_mm`` (6 mm) out is the
+    lesion bulging into fat (exophytic) and stays; a knob 3 mm thick (the muscle sheet along
+    the surface) is cut.  ``benchmarks/bench_exophytic.py``: 40 mm spheres half in fat kept
+    their short axis in 5 of 12 cases with this, 1 of 12 without."""
+    spacing = (5.0, 0.8, 0.8)
+    smoothed = np.full((3, 80, 80), -100.0)  # fat
+    smoothed[:, 10:70, 10:50] = 110.0  # organ, its surface at column 50
+    region = np.zeros(smoothed.shape, dtype=bool)
+    region[1, 20:35, 30:50] = True  # a lesion under the surface ...
+    region[1, 20:35, 50:64] = True  # ... bulging 11 mm out of it
+    region[1, 45:60, 30:50] = True  # another under the surface ...
+    region[1, 45:60, 50:54] = True  # ... with a 3 mm knob beyond it
+    smoothed[region] = 60.0
+    envelope = _organ_envelope(smoothed, region, 85.0, spacing, LesionParameters())
+    assert envelope[1, 20:35, 50:64].all()
+    assert not envelope[1, 45:60, 53:54].any()
+    no_bulges = replace(LesionParameters(), bulge_mm=0.0)
+    assert not _organ_envelope(smoothed, region, 85.0, spacing, no_bulges)[1, 20:35, 60:64].any()
+
+
 def test_the_demo_t2_gives_one_caliper_wherever_it_is_clicked() -> None:
     """The demo's baseline T2 (about 11 mm; the metastasis M2 of crlm-ct-1006): in 1.4 three
     clicks a voxel apart gave 14.3, 15.4 and 15.4 mm on the 60 mm box's 2x2 grid (a blocky
