@@ -722,18 +722,22 @@ def _solidity(mask: np.ndarray) -> float:
 
 def _section_solidity(section: np.ndarray) -> float:
     """A 2-D mask's area over its convex hull's (pixels as unit squares; 1 if empty)."""
-    rows = np.nonzero(section.any(axis=1))[0]
-    if len(rows) == 0:
+    pts = _row_ends(section)
+    if len(pts) == 0:
         return 1.0
-    # the hull of a section is that of each row's first and last voxel
-    first = section[rows].argmax(axis=1)
-    last = section.shape[1] - 1 - section[rows, ::-1].argmax(axis=1)
-    pts = np.concatenate([np.stack([rows, first], axis=1), np.stack([rows, last], axis=1)]).astype(
-        float
-    )
     offsets = ((-0.5, -0.5), (-0.5, 0.5), (0.5, -0.5), (0.5, 0.5))
     hull = _hull_area(np.concatenate([pts + np.asarray(d) for d in offsets]))
     return float(section.sum()) / hull if hull > 0 else 1.0
+
+
+def _row_ends(section: np.ndarray) -> np.ndarray:
+    """``(row, column)`` of each row's first and last voxel of a 2-D mask, as floats (a
+    section's convex hull is theirs); empty for an empty mask."""
+    rows = np.nonzero(section.any(axis=1))[0]
+    first = section[rows].argmax(axis=1)
+    last = section.shape[1] - 1 - section[rows, ::-1].argmax(axis=1)
+    ends = [np.stack([rows, first], axis=1), np.stack([rows, last], axis=1)]
+    return np.concatenate(ends).astype(float)
 
 
 def _hull_area(points: np.ndarray) -> float:
@@ -783,17 +787,11 @@ def _within(
 
 def _section_hull(section: np.ndarray) -> np.ndarray:
     """The filled convex hull of a 2-D mask's pixels."""
-    rows = np.nonzero(section.any(axis=1))[0]
-    if len(rows) == 0:
-        return np.zeros_like(section, dtype=bool)
-    first = section[rows].argmax(axis=1)
-    last = section.shape[1] - 1 - section[rows, ::-1].argmax(axis=1)
-    pts = np.concatenate([np.stack([rows, first], axis=1), np.stack([rows, last], axis=1)])
-    hull = _hull(pts.astype(float))
-    rr, cc = np.mgrid[0 : section.shape[0], 0 : section.shape[1]]
-    inside = np.ones(section.shape, dtype=bool)
+    hull = _hull(_row_ends(section))
     if len(hull) < 3:
         return section.astype(bool)
+    rr, cc = np.mgrid[0 : section.shape[0], 0 : section.shape[1]]
+    inside = np.ones(section.shape, dtype=bool)
     for (r0, c0), (r1, c1) in zip(hull, hull[1:] + hull[:1], strict=True):
         inside &= (r1 - r0) * (cc - c0) - (c1 - c0) * (rr - r0) >= -0.5 * math.hypot(
             r1 - r0, c1 - c0
