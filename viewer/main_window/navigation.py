@@ -186,9 +186,7 @@ class LesionNavigation:
             if index is None:
                 return False
             if not axial:  # a reformat: the plane through the lesion's middle
-                a, b = geometry.long_axis.start_lps_mm, geometry.long_axis.end_lps_mm
-                middle = tuple((p + q) / 2 for p, q in zip(a, b, strict=True))
-                self.viewer.set_position(middle)
+                self.viewer.set_position(_middle_lps(geometry))
                 return True
         self.viewer.set_slice(index)
         return True
@@ -197,9 +195,7 @@ class LesionNavigation:
     def _index_at_position(volume: Any, geometry: DrawnGeometry) -> int | None:
         if not hasattr(volume, "lps_to_index"):
             return None
-        a, b = geometry.long_axis.start_lps_mm, geometry.long_axis.end_lps_mm
-        middle = tuple((p + q) / 2 for p, q in zip(a, b, strict=True))
-        index = int(round(volume.lps_to_index(*middle)[0]))
+        index = int(round(volume.lps_to_index(*_middle_lps(geometry))[0]))
         return index if 0 <= index < volume.voxels.shape[0] else None
 
     def _centre(self, volume: Any, geometry: DrawnGeometry, index: int, *, exact: bool) -> None:
@@ -208,9 +204,7 @@ class LesionNavigation:
             (x0, y0), (x1, y1) = geometry.long_axis.start_px, geometry.long_axis.end_px
             x, y = (x0 + x1) / 2, (y0 + y1) / 2
         elif hasattr(volume, "lps_to_index"):
-            a, b = geometry.long_axis.start_lps_mm, geometry.long_axis.end_lps_mm
-            middle = tuple((p + q) / 2 for p, q in zip(a, b, strict=True))
-            _, y, x = volume.lps_to_index(*middle)
+            _, y, x = volume.lps_to_index(*_middle_lps(geometry))
         else:
             return
         box = self.viewer.view_box
@@ -333,3 +327,9 @@ def _ask(parent: QWidget, question: str) -> bool:
         QMessageBox.StandardButton.No,
     )
     return answer == QMessageBox.StandardButton.Yes
+
+
+def _middle_lps(geometry: DrawnGeometry) -> tuple[float, float, float]:
+    """The middle of a caliper's long axis (patient LPS mm)."""
+    a, b = geometry.long_axis.start_lps_mm, geometry.long_axis.end_lps_mm
+    return ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2, (a[2] + b[2]) / 2)
