@@ -40,7 +40,8 @@ The algorithm (``ALGORITHM`` / ``ALGORITHM_VERSION``; its parameters are
    against the lesion's value beyond the blur's reach (:func:`_lesion_value`; 1.3: for a
    lesion with no voxel that deep, the mean of its unsmoothed voxels inside the outline).
    Where the boundary was capped at the leak level, the fractions are counted on the
-   half-way region instead when it holds (1.3, :func:`_volume_region`).
+   half-way region instead when it holds (1.3, :func:`_volume_region`; 1.7: also when it
+   holds once the necks by which it leaked into a neighbour are cut).
 
 Large lesions against an organ's edge: when every box leaks at once (the partial-volume
 layer along the liver's surface holds the lesion's values on thick slices), the scan is
@@ -70,7 +71,7 @@ import SimpleITK as sitk
 from app.segmentation.errors import SegmentationCancelled, SegmentationError
 
 ALGORITHM = "caliper-half-contrast-region"
-ALGORITHM_VERSION = "1.6"
+ALGORITHM_VERSION = "1.7"
 #: Hounsfield units below which a seed is taken to be in air (or outside the body).
 AIR_HU = -400.0
 
@@ -500,7 +501,9 @@ def _volume_region(
     counted in; the shell around it reaches into the bays, and its background is biased
     towards the lesion.  A 50 mm sphere lost 20 % of its volume so.  The region at the
     half-way level (joined to the capped one) is then used for the volume when its sections
-    are compact, with the background of its own shell; the contour and the diameters keep
+    are compact (1.7: or once necks narrower than ``2 * protrusion_fraction`` of the capped
+    region's largest section radius are cut: a 40 mm sphere against the bowel lost 21 %),
+    with the background of its own shell; the contour and the diameters keep
     the capped region (a small protrusion changes a diameter much more than a volume).  The
     caller drops it when it reaches the box's side.
     """
@@ -511,7 +514,19 @@ def _volume_region(
     far = _far(mu_l, sign, p)
     whole = _band_region(smoothed, local, half, sign, far, spacing_mm, p, cut_mm) | region
     if _solidity(whole) < p.min_solidity:
-        return region, mu_b
+        # 1.7: it leaked at the half-way level, where the lesion touches a neighbour of
+        # similar density (bowel against the liver): cut necks narrower than the lesion, as
+        # in _cut_protrusions but scaled by the capped region (the leaked one is larger)
+        radius = _largest_section_radius(region, spacing_mm)
+        sub, _ = _crop_to(whole, spacing_mm, 1.0)
+        seed = (local[0] - sub[0].start, local[1] - sub[1].start, local[2] - sub[2].start)
+        cut = np.zeros_like(whole)
+        cut[sub] = open_by_reconstruction(
+            whole[sub], seed, spacing_mm, p.protrusion_fraction * radius, in_plane=True
+        )
+        whole = cut | region
+        if _solidity(whole) < p.min_solidity:
+            return region, mu_b
     sub, _ = _crop_to(whole, spacing_mm, p.shell_mm[1] + 2.0)
     shell = _shell(whole[sub], spacing_mm, p.shell_mm)
     shell &= ~_barrier(smoothed[sub], sign, far, spacing_mm, p, cut_mm)
