@@ -515,16 +515,9 @@ def _volume_region(
     whole = _band_region(smoothed, local, half, sign, far, spacing_mm, p, cut_mm) | region
     if _solidity(whole) < p.min_solidity:
         # 1.7: it leaked at the half-way level, where the lesion touches a neighbour of
-        # similar density (bowel against the liver): cut necks narrower than the lesion, as
-        # in _cut_protrusions but scaled by the capped region (the leaked one is larger)
-        radius = _largest_section_radius(region, spacing_mm)
-        sub, _ = _crop_to(whole, spacing_mm, 1.0)
-        seed = (local[0] - sub[0].start, local[1] - sub[1].start, local[2] - sub[2].start)
-        cut = np.zeros_like(whole)
-        cut[sub] = open_by_reconstruction(
-            whole[sub], seed, spacing_mm, p.protrusion_fraction * radius, in_plane=True
-        )
-        whole = cut | region
+        # similar density (bowel against the liver): cut necks narrower than the lesion,
+        # scaled by the capped region (the leaked one is larger)
+        whole = _cut_protrusions(whole, local, spacing_mm, p, scale=region) | region
         if _solidity(whole) < p.min_solidity:
             return region, mu_b
     sub, _ = _crop_to(whole, spacing_mm, p.shell_mm[1] + 2.0)
@@ -577,14 +570,16 @@ def _cut_protrusions(
     local: tuple[int, int, int],
     spacing_mm: tuple[float, float, float],
     p: LesionParameters,
+    scale: np.ndarray | None = None,
 ) -> np.ndarray:
     """Open ``region`` in-plane by ``protrusion_fraction`` of its largest section's radius.
 
     Opening by reconstruction keeps the seed's part and cuts what is joined to it by a neck
     narrower than twice that radius (a lobe of the tissue beyond the organ's surface); the
-    lesion's own lobes, as wide as a good part of its radius, stay.
+    lesion's own lobes, as wide as a good part of its radius, stay.  ``scale``: the region
+    whose largest section gives the radius instead (the lesion, when ``region`` leaked).
     """
-    radius = _largest_section_radius(region, spacing_mm)
+    radius = _largest_section_radius(region if scale is None else scale, spacing_mm)
     sub, _ = _crop_to(region, spacing_mm, 1.0)
     seed = (local[0] - sub[0].start, local[1] - sub[1].start, local[2] - sub[2].start)
     out = np.zeros_like(region)
