@@ -68,6 +68,7 @@ from app.segmentation.lesion import (  # noqa: E402
     threshold_baseline,
 )
 from app.segmentation.liver import LiverParameters, segment_liver  # noqa: E402
+from app.segmentation.measure import MIN_LONG_AXIS_MM  # noqa: E402
 from storage.dicom import load_series  # noqa: E402
 
 DEFAULT_DATA = Path(os.environ.get("CALIPER_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -276,6 +277,9 @@ def measure(
         else:
             res = threshold_baseline(voxels, spacing, seed)
         d = recist_diameters(res.mask, spacing)
+        if method == "caliper" and d.long_axis_mm < MIN_LONG_AXIS_MM:
+            # what measure_lesion, the window's and the command line's entry, refuses
+            raise SegmentationError(f"the region at the point is only {d.long_axis_mm:.1f} mm")
     except SegmentationError as exc:
         if VERBOSE:
             print(f"  {method} refused: {exc}")
