@@ -9,7 +9,7 @@ of correlated noise on top of the scan's own noise.  The click is the lesion's c
 up to a third of its radius, on the nearest slice.
 
 Three insertion models (:func:`insert`): *additive* (``--additive``; the contrast is added to
-whatever tissue lies under the lesion, as hybrid lesion insertion into patient images does
+whatever tissue lies under the lesion, as studies that insert lesions into patient images do
 with a lesion defined by its contrast to the host organ), *replacement* (``--replace``: the
 tissue under the lesion becomes tumour tissue of liver parenchyma + contrast, the scan's
 noise kept; where a lesion bulges out of the liver, or lies on a vessel, this is what a real
@@ -179,7 +179,7 @@ def insert(
     the ``liver`` mask of the whole volume), and the box.  With ``f`` the fraction of a voxel
     the (blurred) lesion covers:
 
-    - *additive* (the default): ``voxel + f * (contrast + texture)``: the contrast is
+    - *additive*: ``voxel + f * (contrast + texture)``: the contrast is
       added to whatever tissue lies there, so where a lesion sticks out of the liver it is
       "fat + contrast" or "kidney + contrast", not tumour;
     - *replace*: the tissue is replaced by tumour tissue of ``host_hu + contrast``
