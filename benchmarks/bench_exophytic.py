@@ -1,4 +1,4 @@
-"""Benchmark: lesions that bulge out of the liver into fat (exophytic), lesion 1.5 against 1.6.
+"""Benchmark: lesions that bulge out of the liver into fat (exophytic), with and without envelope.
 
 Lesion 1.6 keeps a hypodense region within its organ's convex outline per slice (the
 envelope; ``docs/smart-caliper.md``): it stops a lesion under the capsule from taking in
@@ -38,7 +38,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_segmentation import Lesion, host_liver, insert, truth_diameters, within  # noqa: E402
 
 from app.segmentation.diameters import recist_diameters  # noqa: E402
-from app.segmentation.lesion import LesionParameters, SegmentationError, segment_lesion  # noqa: E402
+from app.segmentation.lesion import (  # noqa: E402
+    ALGORITHM_VERSION,
+    LesionParameters,
+    SegmentationError,
+    segment_lesion,
+)
 from storage.dicom import load_series  # noqa: E402
 
 DEFAULT_DATA = Path(os.environ.get("CALIPER_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -87,8 +92,8 @@ def main() -> int:
     points = surface_points(voxels, spacing, liver)
     rng = np.random.default_rng(args.seed)
     methods = {
-        "1.6 (current)": LesionParameters(),
-        "1.5 (no envelope)": replace(LesionParameters(), envelope_mm=0.0),
+        f"{ALGORITHM_VERSION} (current)": LesionParameters(),
+        f"{ALGORITHM_VERSION} no envelope": replace(LesionParameters(), envelope_mm=0.0),
     }
     passes: dict[str, list[tuple[bool, bool, bool]]] = {name: [] for name in methods}
     print(
