@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_segmentation import Lesion, host_liver, insert, truth_diameters, within  # noqa: E402
+from bench_segmentation import Lesion, host_liver, insert, on_target, truth_diameters  # noqa: E402
 
 from app.segmentation.diameters import recist_diameters  # noqa: E402
 from app.segmentation.lesion import (  # noqa: E402
@@ -123,10 +123,8 @@ def main() -> int:
                 continue
             d = recist_diameters(result.mask, s3)
             passes[name].append(
-                (
-                    within(d.long_axis_mm, t_long, 0.1, 2.0),
-                    within(d.short_axis_mm, t_short, 0.1, 2.0),
-                    abs(result.volume_ml / t_vol - 1) <= 0.15,
+                on_target(
+                    (d.long_axis_mm, d.short_axis_mm, result.volume_ml), (t_long, t_short, t_vol)
                 )
             )
             line += (

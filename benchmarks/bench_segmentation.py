@@ -266,6 +266,18 @@ def within(measured: float, truth: float, rel: float, abs_mm: float | None) -> b
     return abs(measured - truth) <= rel * truth
 
 
+def on_target(
+    measured: tuple[float, ...], truth: tuple[float, float, float]
+) -> tuple[bool, bool, bool]:
+    """Issue 16's targets for (long axis, short axis, volume): diameters within 10 % (2 mm
+    under 20 mm), volume within 15 %."""
+    return (
+        within(measured[0], truth[0], 0.10, 2.0),
+        within(measured[1], truth[1], 0.10, 2.0),
+        abs(measured[2] - truth[2]) <= 0.15 * truth[2],
+    )
+
+
 def measure(
     method: str, voxels: np.ndarray, spacing: tuple[float, float, float], seed: tuple[int, int, int]
 ) -> tuple[float, float, float, float] | None:
@@ -541,12 +553,9 @@ def _run_seed(
 def _seed_line(seed: int, model: str, rows: list[dict[str, object]]) -> None:
     """One seed's share of lesions within the targets (caliper), for the per-seed spread."""
     n = len(rows)
-    got = [r for r in rows if r["caliper"] is not None]
-    long_ok = sum(within(r["caliper"][0], r["truth"][0], 0.10, 2.0) for r in got)  # type: ignore[index]
-    vol_ok = sum(
-        abs(r["caliper"][2] - r["truth"][2]) <= 0.15 * r["truth"][2]  # type: ignore[index,operator]
-        for r in got
-    )
+    got = [on_target(r["caliper"], r["truth"]) for r in rows if r["caliper"] is not None]  # type: ignore[arg-type]
+    long_ok = sum(ok[0] for ok in got)
+    vol_ok = sum(ok[2] for ok in got)
     print(
         f"seed {seed} {model:<8} long ok {long_ok}/{n} ({long_ok / n * 100:.1f} %), "
         f"volume ok {vol_ok}/{n} ({vol_ok / n * 100:.1f} %), refused {n - len(got)}",
@@ -666,9 +675,8 @@ def _summary(method: str, rows: list[dict[str, object]], label: str | None = Non
             continue
         t_long, t_short, t_vol = r["truth"]  # type: ignore[misc]
         lo, sh, vol, sec = got  # type: ignore[misc]
-        ok_long += within(lo, t_long, 0.10, 2.0)
-        ok_short += within(sh, t_short, 0.10, 2.0)
-        ok_vol += abs(vol - t_vol) <= 0.15 * t_vol
+        ok = on_target((lo, sh, vol), (t_long, t_short, t_vol))
+        ok_long, ok_short, ok_vol = ok_long + ok[0], ok_short + ok[1], ok_vol + ok[2]
         long_err.append(abs(lo - t_long) / t_long * 100)
         vol_err.append(abs(vol - t_vol) / t_vol * 100)
         secs.append(sec)
