@@ -422,8 +422,11 @@ def main() -> int:
         models = list(MODELS)
     global VERBOSE
     VERBOSE = args.verbose
-    first, _, last = (args.seeds or ("" if args.seed is not None else DEFAULT_SEEDS)).partition("-")
-    seeds = list(range(int(first), int(last or first) + 1)) if first else [args.seed]
+    if args.seed is not None and not args.seeds:
+        seeds = [args.seed]
+    else:
+        first, _, last = (args.seeds or DEFAULT_SEEDS).partition("-")
+        seeds = list(range(int(first), int(last or first) + 1))
 
     volume = load_series(args.data / args.host)
     voxels = volume.voxels
